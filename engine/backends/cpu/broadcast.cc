@@ -1,0 +1,59 @@
+#include "engine/backends/cpu/broadcast.h"
+
+#include <algorithm>
+
+namespace tensord::cpu {
+
+absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes) {
+  size_t nd = 0;
+  for (const Shape* s : shapes) nd = std::max(nd, s->size());
+  Shape out(nd, 1);
+  for (size_t d = 0; d < nd; ++d) {
+    bool set = false;
+    for (const Shape* s : shapes) {
+      int64_t pos = static_cast<int64_t>(d) - static_cast<int64_t>(nd - s->size());
+      if (pos < 0) continue;
+      int64_t dim = (*s)[pos];
+      if (dim == 1) continue;
+      if (!set || out[d] == dim) {
+        out[d] = dim;
+        set = true;
+        continue;
+      }
+      std::string all;
+      for (const Shape* t : shapes) absl::StrAppend(&all, all.empty() ? "" : ", ", runtime::ShapeString(*t));
+      return InvalidArgument("shapes ", all, " cannot be broadcast together (dimension ", d,
+                             ": ", out[d], " vs ", dim, ")");
+    }
+  }
+  return out;
+}
+
+Strides ContiguousStrides(const Shape& shape) {
+  Strides s(shape.size(), 1);
+  for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d) s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
+Strides BroadcastStrides(const Shape& in, const Shape& out) {
+  Strides contiguous = ContiguousStrides(in);
+  Strides s(out.size(), 0);
+  size_t lead = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d) s[lead + d] = in[d] == 1 ? 0 : contiguous[d];
+  return s;
+}
+
+void StridedCopyAny(const runtime::Tensor& src, const Strides& src_strides, runtime::Tensor& dst) {
+  switch (DTypeSize(src.dtype())) {
+    case 1:
+      return StridedCopy(src.data<uint8_t>(), src_strides, dst.shape(), dst.data<uint8_t>());
+    case 2:
+      return StridedCopy(src.data<uint16_t>(), src_strides, dst.shape(), dst.data<uint16_t>());
+    case 4:
+      return StridedCopy(src.data<uint32_t>(), src_strides, dst.shape(), dst.data<uint32_t>());
+    default:
+      return StridedCopy(src.data<uint64_t>(), src_strides, dst.shape(), dst.data<uint64_t>());
+  }
+}
+
+}  // namespace tensord::cpu

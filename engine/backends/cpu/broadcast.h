@@ -1,0 +1,71 @@
+// NumPy broadcasting and strided iteration shared by the CPU kernels.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/common/status.h"
+#include "engine/runtime/tensor.h"
+
+namespace tensord::cpu {
+
+using runtime::Shape;
+using Strides = std::vector<int64_t>;
+
+// The NumPy broadcast of several shapes, or INVALID_ARGUMENT naming the clashing dimension.
+absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes);
+
+// Element strides of a C-contiguous array of `shape`.
+Strides ContiguousStrides(const Shape& shape);
+
+// Strides that read an array of shape `in` as if it had shape `out` (left-padded, 0 where
+// broadcast).
+Strides BroadcastStrides(const Shape& in, const Shape& out);
+
+// Walks `out_shape` in C order and calls row(n, out_offset, in_offsets) once per innermost
+// row, where in_offsets[k] is the element offset of input k at the row's start; along the row
+// input k advances by strides[k].back() (0 or 1 typically). Zero-size shapes call nothing.
+template <typename RowFn>
+void ForEachRow(const Shape& out_shape, const std::vector<Strides>& strides, RowFn&& row) {
+  const int nd = static_cast<int>(out_shape.size());
+  const size_t k = strides.size();
+  std::vector<int64_t> offsets(k, 0);
+  if (runtime::NumElements(out_shape) == 0) return;
+  if (nd == 0) {
+    row(int64_t{1}, int64_t{0}, offsets.data());
+    return;
+  }
+  const int64_t inner = out_shape[nd - 1];
+  std::vector<int64_t> index(nd, 0);
+  int64_t out_offset = 0;
+  while (true) {
+    row(inner, out_offset, offsets.data());
+    out_offset += inner;
+    int d = nd - 2;
+    for (; d >= 0; --d) {
+      ++index[d];
+      for (size_t i = 0; i < k; ++i) offsets[i] += strides[i][d];
+      if (index[d] < out_shape[d]) break;
+      for (size_t i = 0; i < k; ++i) offsets[i] -= strides[i][d] * out_shape[d];
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// Copies `src` read through `src_strides` (viewed with `out_shape`) into contiguous `dst`.
+template <typename T>
+void StridedCopy(const T* src, const Strides& src_strides, const Shape& out_shape, T* dst) {
+  const int64_t inner_stride = src_strides.empty() ? 0 : src_strides.back();
+  ForEachRow(out_shape, {src_strides}, [&](int64_t n, int64_t out, const int64_t* in) {
+    const T* s = src + in[0];
+    T* d = dst + out;
+    for (int64_t i = 0; i < n; ++i) d[i] = s[i * inner_stride];
+  });
+}
+
+// Byte-typed StridedCopy for any dtype (dispatches on element size).
+void StridedCopyAny(const runtime::Tensor& src, const Strides& src_strides, runtime::Tensor& dst);
+
+}  // namespace tensord::cpu

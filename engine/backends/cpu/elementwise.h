@@ -1,0 +1,87 @@
+// Broadcasting elementwise kernels. Inputs arrive already cast to the output dtype (the
+// compiler inserts casts), so each kernel is instantiated per dtype only.
+#pragma once
+
+#include <memory>
+
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/dispatch.h"
+#include "engine/ops/op_def.h"
+
+namespace tensord::cpu {
+
+// Op is a struct with `template <class T> static T Apply(T a, T b)` (binary) or
+// `template <class T> static T Apply(T a)` (unary) and `static constexpr bool kFloatOnly`.
+template <typename Op>
+class UnaryKernel final : public ops::Kernel {
+ public:
+  absl::Status Run(std::span<const runtime::Tensor* const> in,
+                   std::span<runtime::Tensor* const> out) override {
+    const runtime::Tensor& x = *in[0];
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), x.shape()));
+    auto body = [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      const T* src = x.data<T>();
+      T* dst = out[0]->data<T>();
+      const int64_t n = x.num_elements();
+      for (int64_t i = 0; i < n; ++i) dst[i] = Op::template Apply<T>(src[i]);
+      return absl::OkStatus();
+    };
+    if constexpr (Op::kFloatOnly) return DispatchFloat(x.dtype(), body);
+    return DispatchAll(x.dtype(), body);
+  }
+};
+
+// n-ary left fold: out = ((in0 op in1) op in2) ..., with NumPy broadcasting.
+template <typename Op>
+class FoldKernel final : public ops::Kernel {
+ public:
+  absl::Status Run(std::span<const runtime::Tensor* const> in,
+                   std::span<runtime::Tensor* const> out) override {
+    std::vector<const Shape*> shapes;
+    for (const auto* t : in) shapes.push_back(&t->shape());
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, BroadcastShapes(shapes));
+    runtime::Tensor& y = *out[0];
+    TENSORD_RETURN_IF_ERROR(y.Reshape(in[0]->dtype(), shape));
+    auto body = [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      T* dst = y.data<T>();
+      Combine<T>(in[0]->data<T>(), BroadcastStrides(in[0]->shape(), shape), in[1]->data<T>(),
+                 BroadcastStrides(in[1]->shape(), shape), shape, dst);
+      for (size_t k = 2; k < in.size(); ++k) {
+        Combine<T>(dst, ContiguousStrides(shape), in[k]->data<T>(),
+                   BroadcastStrides(in[k]->shape(), shape), shape, dst);
+      }
+      return absl::OkStatus();
+    };
+    if constexpr (Op::kFloatOnly) return DispatchFloat(y.dtype(), body);
+    return DispatchAll(y.dtype(), body);
+  }
+
+ private:
+  template <typename T>
+  static void Combine(const T* a, const Strides& sa, const T* b, const Strides& sb,
+                      const Shape& shape, T* dst) {
+    const int64_t ia = sa.empty() ? 0 : sa.back();
+    const int64_t ib = sb.empty() ? 0 : sb.back();
+    ForEachRow(shape, {sa, sb}, [&](int64_t n, int64_t o, const int64_t* off) {
+      const T* pa = a + off[0];
+      const T* pb = b + off[1];
+      T* d = dst + o;
+      if (ia == 1 && ib == 1) {  // the common contiguous case, kept simple for vectorizers
+        for (int64_t i = 0; i < n; ++i) d[i] = Op::template Apply<T>(pa[i], pb[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) d[i] = Op::template Apply<T>(pa[i * ia], pb[i * ib]);
+      }
+    });
+  }
+};
+
+template <typename K>
+ops::MakeKernelFn MakeKernel() {
+  return [](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<ops::Kernel>> {
+    return std::unique_ptr<ops::Kernel>(new K());
+  };
+}
+
+}  // namespace tensord::cpu

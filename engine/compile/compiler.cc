@@ -1,0 +1,194 @@
+#include "engine/compile/compiler.h"
+
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/backends/cpu/cast.h"
+
+namespace tensord::compile {
+namespace {
+
+std::string Label(const ir::Variable* v) {
+  return v->name.empty() ? absl::StrCat("variable ", v->id) : absl::StrCat("'", v->name, "'");
+}
+
+// Casts an input to the dtype its consumer computes in (see OpDef::cast_inputs_to_output).
+class CastKernel final : public ops::Kernel {
+ public:
+  explicit CastKernel(DType to) : to_(to) {}
+  absl::Status Run(std::span<const runtime::Tensor* const> in,
+                   std::span<runtime::Tensor* const> out) override {
+    return cpu::CastInto(*in[0], to_, *out[0]);
+  }
+
+ private:
+  DType to_;
+};
+
+std::string NodeLabel(const ir::Apply& a) {
+  std::string s = a.op + "(";
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    absl::StrAppend(&s, i ? ", " : "", a.inputs[i]->DisplayName());
+  }
+  return s + ")";
+}
+
+// Merges several graph variables naming the same shared variable into one.
+void MergeSharedDuplicates(ir::Graph& g) {
+  std::unordered_map<std::string, ir::Variable*> first;
+  for (const auto& v : g.variables()) {
+    if (v->source != ir::Source::kShared) continue;
+    auto [it, inserted] = first.emplace(v->shared_id, v.get());
+    if (!inserted) g.ReplaceAllUses(v.get(), it->second);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> graph,
+                                                 std::vector<Substitution> updates,
+                                                 const std::vector<Substitution>& givens,
+                                                 CompileOptions options) {
+  for (const Substitution& g : givens) {
+    if (g.variable->type.dtype != g.value->type.dtype || g.variable->type.ndim() != g.value->type.ndim()) {
+      return InvalidArgument("givens: ", Label(g.variable), " of type ", ir::TypeString(g.variable->type),
+                             " cannot be replaced by ", Label(g.value), " of type ",
+                             ir::TypeString(g.value->type));
+    }
+    if (g.variable->source == ir::Source::kOutput && g.variable == g.value) continue;
+    graph->ReplaceAllUses(g.variable, g.value);
+    for (auto& u : updates) {
+      if (u.value == g.variable) u.value = g.value;
+    }
+  }
+  MergeSharedDuplicates(*graph);
+  std::unordered_map<std::string, ir::Variable*> shared_by_id;
+  for (const auto& v : graph->variables())
+    if (v->source == ir::Source::kShared) shared_by_id.emplace(v->shared_id, v.get());
+
+  PreparedFunction out;
+  std::unordered_set<std::string> targets;
+  std::vector<ir::Variable*> keep;
+  for (Substitution& u : updates) {
+    if (u.variable->source != ir::Source::kShared) {
+      return InvalidArgument("update target ", Label(u.variable), " is not a shared variable");
+    }
+    ir::Variable* target = shared_by_id.at(u.variable->shared_id);
+    if (!targets.insert(target->shared_id).second) {
+      return InvalidArgument("shared variable ", Label(target), " is updated twice");
+    }
+    if (u.value->type.dtype != target->type.dtype || u.value->type.ndim() != target->type.ndim()) {
+      return InvalidArgument("an update must have the same type as the original shared variable: ",
+                             Label(target), " is ", ir::TypeString(target->type),
+                             " but its update is ", ir::TypeString(u.value->type));
+    }
+    out.updates.emplace_back(target, u.value);
+    keep.push_back(target);
+    keep.push_back(u.value);
+  }
+  graph->RemoveDeadNodes(keep);
+
+  // Every input variable still used must be one of the function's inputs.
+  std::unordered_set<const ir::Variable*> declared(graph->inputs().begin(), graph->inputs().end());
+  for (const auto& v : graph->variables()) {
+    if (v->source == ir::Source::kInput && !declared.count(v.get())) {
+      return InvalidArgument("missing input: ", v->DisplayName(),
+                             " is needed to compute the outputs but is not among the function's "
+                             "inputs (pass it as an input or replace it with givens)");
+    }
+  }
+  std::string extra = absl::StrCat("mode ", options.mode, "\ndowncast ",
+                                   options.allow_input_downcast, "\ncontext ",
+                                   options.context ? options.context->name : "", "\n");
+  out.canonical = ir::Canonicalize(*graph, out.updates, extra);
+  out.graph = std::move(graph);
+  out.options = options;
+  return out;
+}
+
+class ExecutableBuilder {
+ public:
+  static absl::StatusOr<std::shared_ptr<Executable>> Build(PreparedFunction p) {
+    auto start = std::chrono::steady_clock::now();
+    auto exe = std::make_shared<Executable>();
+    const runtime::Context* ctx = p.options.context;
+    std::unordered_map<const ir::Variable*, int> slot;
+    auto slot_of = [&](const ir::Variable* v) {
+      auto [it, inserted] = slot.emplace(v, exe->num_slots_);
+      if (inserted) ++exe->num_slots_;
+      return it->second;
+    };
+    for (const ir::Variable* in : p.graph->inputs()) {
+      exe->inputs_.push_back({slot_of(in), in->type, in->name});
+    }
+    // Shared variables bind in canonical order, so a cached executable serves any session.
+    for (const ir::Variable* s : p.canonical.shared) {
+      exe->shared_.push_back({slot_of(s), s->type, s->name});
+    }
+    for (const auto& v : p.graph->variables()) {
+      if (v->source == ir::Source::kConstant) exe->constants_.emplace_back(slot_of(v.get()), v->constant);
+    }
+    for (const auto& a : p.graph->applies()) {
+      if (ctx != nullptr && ctx->kind != runtime::DeviceKind::kCpu) {
+        return Unimplemented("op '", a->op, "' has no kernel on context '", ctx->name, "' (",
+                             ctx->device, ") yet; use a context mapped to cpu");
+      }
+      if (!a->def->make_cpu_kernel) return Unimplemented("op '", a->op, "' has no CPU kernel");
+      Instruction ins;
+      ins.label = NodeLabel(*a);
+      DType compute = a->outputs[0]->type.dtype;
+      for (const ir::Variable* in : a->inputs) {
+        int s = slot_of(in);
+        if (a->def->cast_inputs_to_output && in->type.dtype != compute) {
+          Instruction cast;
+          cast.kernel = std::make_unique<CastKernel>(compute);
+          cast.inputs = {s};
+          s = exe->num_slots_++;
+          cast.outputs = {s};
+          cast.label = absl::StrCat("cast{", DTypeName(compute), "}(", in->DisplayName(), ")");
+          exe->instructions_.push_back(std::move(cast));
+        }
+        ins.inputs.push_back(s);
+      }
+      for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
+      auto kernel = a->def->make_cpu_kernel(*a);
+      if (!kernel.ok()) {
+        return absl::Status(kernel.status().code(),
+                            absl::StrCat("in ", ins.label, ": ", kernel.status().message()));
+      }
+      ins.kernel = *std::move(kernel);
+      exe->instructions_.push_back(std::move(ins));
+    }
+    std::unordered_set<int> computed;
+    for (const auto& ins : exe->instructions_) computed.insert(ins.outputs.begin(), ins.outputs.end());
+    for (const ir::Variable* o : p.graph->outputs()) {
+      exe->output_slots_.push_back(slot_of(o));
+      exe->output_types_.push_back(o->type);
+    }
+    for (const auto& [target, value] : p.updates) {
+      int index = 0;
+      while (p.canonical.shared[index] != target) ++index;
+      exe->update_targets_.push_back(index);
+      exe->update_slots_.push_back(slot_of(value));
+      exe->update_takes_slot_.push_back(computed.count(slot_of(value)) > 0);
+    }
+    // A computed slot given to two updates must not move out twice.
+    for (size_t i = 0; i < exe->update_slots_.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (exe->update_slots_[i] == exe->update_slots_[j]) exe->update_takes_slot_[i] = exe->update_takes_slot_[j] = false;
+    exe->allow_input_downcast_ = p.options.allow_input_downcast;
+    exe->fingerprint_ = ir::Digest(p.canonical.key);
+    exe->graph_ = std::move(p.graph);
+    exe->compile_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+    return exe;
+  }
+};
+
+absl::StatusOr<std::shared_ptr<Executable>> BuildExecutable(PreparedFunction prepared) {
+  return ExecutableBuilder::Build(std::move(prepared));
+}
+
+}  // namespace tensord::compile

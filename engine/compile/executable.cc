@@ -1,0 +1,109 @@
+#include "engine/compile/executable.h"
+
+#include "engine/backends/cpu/cast.h"
+
+namespace tensord::compile {
+
+// Per-run state. Pointer arrays are built once per frame so a run only fills slots.
+struct Executable::Frame {
+  std::vector<runtime::Tensor> slots;
+  std::vector<std::vector<const runtime::Tensor*>> in_ptrs;
+  std::vector<std::vector<runtime::Tensor*>> out_ptrs;
+};
+
+Executable::Executable() = default;
+Executable::~Executable() = default;
+
+std::unique_ptr<Executable::Frame> Executable::AcquireFrame() const {
+  {
+    std::lock_guard<std::mutex> lock(frames_mu_);
+    if (!free_frames_.empty()) {
+      auto f = std::move(free_frames_.back());
+      free_frames_.pop_back();
+      return f;
+    }
+  }
+  auto f = std::make_unique<Frame>();
+  f->slots.resize(num_slots_);
+  for (const auto& [slot, value] : constants_) f->slots[slot] = value;
+  for (const Instruction& ins : instructions_) {
+    auto& in = f->in_ptrs.emplace_back();
+    for (int s : ins.inputs) in.push_back(&f->slots[s]);
+    auto& out = f->out_ptrs.emplace_back();
+    for (int s : ins.outputs) out.push_back(&f->slots[s]);
+  }
+  return f;
+}
+
+void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
+  // Drop references to caller and shared data so the frame does not pin them.
+  for (const auto& p : inputs_) frame->slots[p.slot] = runtime::Tensor();
+  for (const auto& p : shared_) frame->slots[p.slot] = runtime::Tensor();
+  std::lock_guard<std::mutex> lock(frames_mu_);
+  free_frames_.push_back(std::move(frame));
+}
+
+absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
+                                   runtime::Tensor& slot) const {
+  const SlotBinding& p = inputs_[index];
+  std::string what = absl::StrCat("input ", index, p.name.empty() ? "" : absl::StrCat(" ('", p.name, "')"));
+  if (value.dtype() != p.type.dtype) {
+    if (!allow_input_downcast_ && !CanCastSafely(value.dtype(), p.type.dtype)) {
+      std::string want(DTypeName(p.type.dtype));
+      return InvalidArgument(what, ": ", ir::TypeString(p.type), " cannot store a value of dtype ",
+                             DTypeName(value.dtype()),
+                             " without risking loss of precision. If you do not mind this loss, "
+                             "you can: 1) explicitly cast your data to ",
+                             want, ", or 2) set \"allow_input_downcast=True\" when calling "
+                             "\"function\".");
+    }
+    runtime::Tensor cast;
+    TENSORD_RETURN_IF_ERROR(cpu::CastInto(value, p.type.dtype, cast));
+    value = std::move(cast);
+  }
+  TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, p.type, what));
+  slot = std::move(value);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunResult> Executable::Run(std::vector<runtime::Tensor> inputs,
+                                          const std::vector<runtime::Tensor>& shared_values) const {
+  if (inputs.size() != inputs_.size()) {
+    return InvalidArgument("function takes ", inputs_.size(), " inputs, got ", inputs.size());
+  }
+  if (shared_values.size() != shared_.size()) {
+    return Internal("expected ", shared_.size(), " shared values, got ", shared_values.size());
+  }
+  std::unique_ptr<Frame> frame = AcquireFrame();
+  absl::Status status;
+  for (size_t i = 0; i < inputs.size() && status.ok(); ++i) {
+    status = BindInput(i, std::move(inputs[i]), frame->slots[inputs_[i].slot]);
+  }
+  for (size_t i = 0; i < shared_.size(); ++i) frame->slots[shared_[i].slot] = shared_values[i];
+  for (size_t i = 0; i < instructions_.size() && status.ok(); ++i) {
+    const Instruction& ins = instructions_[i];
+    status = ins.kernel->Run(frame->in_ptrs[i], frame->out_ptrs[i]);
+    if (!status.ok()) {
+      status = absl::Status(status.code(), absl::StrCat("in ", ins.label, ": ", status.message()));
+    }
+  }
+  RunResult result;
+  if (status.ok()) {
+    for (int s : output_slots_) result.outputs.push_back(frame->slots[s]);
+    // Updates take their slot's buffer: the shared variable owns it from now on.
+    for (int s : update_slots_) result.updates.push_back(frame->slots[s]);
+    for (size_t i = 0; i < update_slots_.size(); ++i)
+      if (update_takes_slot_[i]) frame->slots[update_slots_[i]] = runtime::Tensor();
+  }
+  ReleaseFrame(std::move(frame));
+  if (!status.ok()) return status;
+  return result;
+}
+
+size_t Executable::ApproximateBytes() const {
+  size_t bytes = sizeof(*this) + instructions_.size() * 256;
+  for (const auto& [slot, value] : constants_) bytes += value.num_bytes();
+  return bytes;
+}
+
+}  // namespace tensord::compile

@@ -1,0 +1,49 @@
+// Compiled executables by canonical key, shared by every session. Concurrent compiles of one
+// key build once: later callers wait for the first. Least recently used entries that no
+// function holds are evicted past `max_entries`.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "engine/compile/executable.h"
+
+namespace tensord::compile {
+
+class ExecutableCache {
+ public:
+  using Builder = std::function<absl::StatusOr<std::shared_ptr<Executable>>()>;
+
+  explicit ExecutableCache(size_t max_entries) : max_entries_(max_entries) {}
+
+  // Returns the cached executable for `key`, or builds it with `build`. *hit says which.
+  absl::StatusOr<std::shared_ptr<Executable>> GetOrBuild(const std::string& key,
+                                                         const Builder& build, bool* hit);
+
+  size_t size() const;
+  int64_t hits() const { return hits_; }
+  int64_t misses() const { return misses_; }
+
+ private:
+  using Result = absl::StatusOr<std::shared_ptr<Executable>>;
+  struct Entry {
+    std::shared_future<Result> future;
+    std::list<std::string>::iterator lru;
+  };
+  void EvictLocked();
+
+  size_t max_entries_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::list<std::string> lru_;  // front = most recently used
+  std::atomic<int64_t> hits_{0};
+  std::atomic<int64_t> misses_{0};
+};
+
+}  // namespace tensord::compile

@@ -1,0 +1,154 @@
+#include "engine/compile/executable.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/compile/compiler.h"
+#include "engine/compile/executable_cache.h"
+#include "engine/ops/op_def.h"
+
+namespace tensord::compile {
+namespace {
+
+using runtime::Tensor;
+
+ir::Variable* Node(ir::Graph& g, const std::string& op, std::vector<ir::Variable*> in,
+                   ir::Attrs attrs = {}) {
+  ir::Apply probe{op, attrs, in, {}, nullptr};
+  std::vector<ir::Type> types;
+  absl::Status s = ops::ResolveAndInfer(probe, &types);
+  EXPECT_TRUE(s.ok()) << s;
+  ir::Apply* a = g.AddApply(op, std::move(attrs), std::move(in), types);
+  a->def = probe.def;
+  return a->outputs[0];
+}
+
+template <typename T>
+Tensor Make(DType d, runtime::Shape shape, std::vector<T> values) {
+  Tensor t(d, std::move(shape));
+  for (size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = values[i];
+  return t;
+}
+
+std::shared_ptr<Executable> Build(std::unique_ptr<ir::Graph> g,
+                                  std::vector<Substitution> updates = {}) {
+  auto prepared = PrepareFunction(std::move(g), std::move(updates), {}, CompileOptions{});
+  EXPECT_TRUE(prepared.ok()) << prepared.status();
+  auto exe = BuildExecutable(*std::move(prepared));
+  EXPECT_TRUE(exe.ok()) << exe.status();
+  return *exe;
+}
+
+TEST(Executable, BroadcastAddWithMixedDTypesCastsFirst) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+  auto* v = g->AddInput(ir::Type::Of(DType::kInt32, 1), "v");
+  g->inputs() = {x, v};
+  g->outputs() = {Node(*g, "add", {x, v})};
+  EXPECT_EQ(g->outputs()[0]->type.dtype, DType::kFloat64);  // numpy: float32 + int32
+  auto exe = Build(std::move(g));
+  auto r = exe->Run({Make<float>(DType::kFloat32, {2, 3}, {1, 2, 3, 4, 5, 6}),
+                     Make<int32_t>(DType::kInt32, {3}, {10, 20, 30})},
+                    {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const Tensor& out = r->outputs[0];
+  ASSERT_EQ(out.shape(), (runtime::Shape{2, 3}));
+  const double want[] = {11, 22, 33, 14, 25, 36};
+  for (int i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(out.data<double>()[i], want[i]);
+}
+
+TEST(Executable, DotSumAndMax) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* a = g->AddInput(ir::Type::Of(DType::kFloat64, 2), "a");
+  auto* b = g->AddInput(ir::Type::Of(DType::kFloat64, 2), "b");
+  g->inputs() = {a, b};
+  auto* d = Node(*g, "dot", {a, b});
+  g->outputs() = {d, Node(*g, "sum", {d}, {{"axis", std::vector<int64_t>{0}}}),
+                  Node(*g, "max", {a}, {{"axis", std::vector<int64_t>{-1}}})};
+  auto exe = Build(std::move(g));
+  // a is 2x3, b is 3x2; reference computed by the loops below.
+  std::vector<double> av = {1, 2, 3, 4, 5, std::nan("")}, bv = {1, 0, 0, 1, 1, 1};
+  auto r = exe->Run({Make<double>(DType::kFloat64, {2, 3}, av), Make<double>(DType::kFloat64, {3, 2}, bv)}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  double want[2][2] = {};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 3; ++k) want[i][j] += av[i * 3 + k] * bv[k * 2 + j];
+  auto same = [](double got, double expected) {
+    return std::isnan(expected) ? std::isnan(got) : got == expected;
+  };
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) EXPECT_TRUE(same(r->outputs[0].data<double>()[i * 2 + j], want[i][j]));
+  for (int j = 0; j < 2; ++j) {
+    EXPECT_TRUE(same(r->outputs[1].data<double>()[j], want[0][j] + want[1][j]));
+  }
+  EXPECT_DOUBLE_EQ(r->outputs[2].data<double>()[0], 3);
+  EXPECT_TRUE(std::isnan(r->outputs[2].data<double>()[1]));  // NaN propagates like NumPy
+}
+
+TEST(Executable, ReportsRuntimeShapeErrorsWithTheNode) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* a = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "a");
+  auto* b = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "b");
+  g->inputs() = {a, b};
+  g->outputs() = {Node(*g, "add", {a, b})};
+  auto exe = Build(std::move(g));
+  auto r = exe->Run({Make<float>(DType::kFloat32, {2}, {1, 2}), Make<float>(DType::kFloat32, {3}, {1, 2, 3})}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("add(a, b)"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("cannot be broadcast"), std::string::npos) << r.status();
+}
+
+TEST(Executable, RefusesLossyInputUnlessAllowed) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* x = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "x");
+  g->inputs() = {x};
+  g->outputs() = {Node(*g, "neg", {x})};
+  auto exe = Build(std::move(g));
+  auto r = exe->Run({Make<double>(DType::kFloat64, {1}, {1.0})}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("allow_input_downcast=True"), std::string::npos);
+  auto ok = exe->Run({Make<int8_t>(DType::kInt8, {1}, {3})}, {});  // int8 -> float32 is safe
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_FLOAT_EQ(ok->outputs[0].data<float>()[0], -3.f);
+}
+
+TEST(Executable, UpdatesAndRepeatedRunsReuseFrames) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* w = g->AddShared(ir::Type::Scalar(DType::kFloat64), "shared-1", "w");
+  auto* x = g->AddInput(ir::Type::Scalar(DType::kFloat64), "x");
+  g->inputs() = {x};
+  auto* wx = Node(*g, "mul", {w, x});
+  auto exe = Build(std::move(g), {{w, wx}});
+  ASSERT_EQ(exe->shared_params().size(), 1u);
+  Tensor value = Make<double>(DType::kFloat64, {}, {1.0});
+  for (int step = 0; step < 3; ++step) {
+    auto r = exe->Run({Make<double>(DType::kFloat64, {}, {4.0})}, {value});
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->updates.size(), 1u);
+    value = r->updates[0];
+  }
+  EXPECT_DOUBLE_EQ(value.data<double>()[0], 64.0);
+}
+
+TEST(ExecutableCache, SecondIdenticalCompileHits) {
+  ExecutableCache cache(8);
+  int builds = 0;
+  auto build = [&]() -> absl::StatusOr<std::shared_ptr<Executable>> {
+    ++builds;
+    return std::make_shared<Executable>();
+  };
+  bool hit = true;
+  ASSERT_TRUE(cache.GetOrBuild("k", build, &hit).ok());
+  EXPECT_FALSE(hit);
+  ASSERT_TRUE(cache.GetOrBuild("k", build, &hit).ok());
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(builds, 1);
+  EXPECT_EQ(cache.hits(), 1);
+  EXPECT_EQ(cache.misses(), 1);
+}
+
+}  // namespace
+}  // namespace tensord::compile

@@ -1,0 +1,29 @@
+// A canonical text of a function's graph: equal for graphs that compute the same thing with
+// the same types, whatever their variable ids, names or shared-variable bindings. It is the
+// compile cache key (exact, so no collision can hand out the wrong executable).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/ir/graph.h"
+
+namespace tensord::ir {
+
+struct CanonicalForm {
+  std::string key;
+  // Shared variables in the order the key numbers them: a function binds its session's
+  // shared ids to the executable in this order.
+  std::vector<const Variable*> shared;
+};
+
+// `updates` are (shared variable, new value) pairs; `extra` carries options that change the
+// compiled code (mode, context, allow_input_downcast).
+CanonicalForm Canonicalize(const Graph& graph,
+                           const std::vector<std::pair<Variable*, Variable*>>& updates,
+                           const std::string& extra);
+
+// A short printable digest of a key (hex of a 64-bit FNV-1a hash).
+std::string Digest(const std::string& key);
+
+}  // namespace tensord::ir

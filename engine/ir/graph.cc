@@ -1,0 +1,123 @@
+#include "engine/ir/graph.h"
+
+#include <unordered_set>
+
+namespace tensord::ir {
+
+std::string Variable::DisplayName() const {
+  if (!name.empty()) return name;
+  return absl::StrCat("<", TypeString(type), ">");
+}
+
+Variable* Graph::NewVariable(Type type, std::string name, Source source) {
+  auto v = std::make_unique<Variable>();
+  v->id = next_id_++;
+  v->type = std::move(type);
+  v->name = std::move(name);
+  v->source = source;
+  variables_.push_back(std::move(v));
+  return variables_.back().get();
+}
+
+Variable* Graph::AddInput(Type type, std::string name) {
+  return NewVariable(std::move(type), std::move(name), Source::kInput);
+}
+
+Variable* Graph::AddConstant(runtime::Tensor value, Type type, std::string name) {
+  Variable* v = NewVariable(std::move(type), std::move(name), Source::kConstant);
+  v->constant = std::move(value);
+  return v;
+}
+
+Variable* Graph::AddShared(Type type, std::string shared_id, std::string name) {
+  Variable* v = NewVariable(std::move(type), std::move(name), Source::kShared);
+  v->shared_id = std::move(shared_id);
+  return v;
+}
+
+Apply* Graph::AddApply(std::string op, Attrs attrs, std::vector<Variable*> inputs,
+                       std::vector<Type> output_types) {
+  auto node = std::make_unique<Apply>();
+  node->op = std::move(op);
+  node->attrs = std::move(attrs);
+  node->inputs = std::move(inputs);
+  for (size_t i = 0; i < output_types.size(); ++i) {
+    Variable* out = NewVariable(std::move(output_types[i]), "", Source::kOutput);
+    out->owner = node.get();
+    out->output_index = static_cast<int>(i);
+    node->outputs.push_back(out);
+  }
+  applies_.push_back(std::move(node));
+  return applies_.back().get();
+}
+
+void Graph::ReplaceAllUses(Variable* from, Variable* to) {
+  for (auto& a : applies_)
+    for (auto*& in : a->inputs)
+      if (in == from) in = to;
+  for (auto*& out : outputs_)
+    if (out == from) out = to;
+}
+
+void Graph::RemoveDeadNodes(const std::vector<Variable*>& keep) {
+  std::unordered_set<const Variable*> live(outputs_.begin(), outputs_.end());
+  live.insert(keep.begin(), keep.end());
+  live.insert(inputs_.begin(), inputs_.end());
+  std::unordered_set<const Apply*> live_applies;
+  for (auto it = applies_.rbegin(); it != applies_.rend(); ++it) {
+    Apply* a = it->get();
+    bool used = false;
+    for (Variable* o : a->outputs) used |= live.count(o) > 0;
+    if (!used) continue;
+    live_applies.insert(a);
+    for (Variable* o : a->outputs) live.insert(o);
+    for (Variable* in : a->inputs) live.insert(in);
+  }
+  std::erase_if(applies_, [&](const auto& a) { return !live_applies.count(a.get()); });
+  std::erase_if(variables_, [&](const auto& v) { return !live.count(v.get()); });
+}
+
+absl::Status CheckValueFitsType(const runtime::Tensor& value, const Type& type,
+                                const std::string& what) {
+  if (value.ndim() != type.ndim()) {
+    return InvalidArgument(what, " has ", value.ndim(), " dimensions (shape ",
+                           runtime::ShapeString(value.shape()), ") but ", TypeString(type),
+                           " expects ", type.ndim());
+  }
+  if (value.dtype() != type.dtype) {
+    return InvalidArgument(what, " has dtype ", DTypeName(value.dtype()), " but ",
+                           TypeString(type), " expects ", DTypeName(type.dtype));
+  }
+  for (int d = 0; d < type.ndim(); ++d) {
+    if (type.broadcastable[d] && value.shape()[d] != 1) {
+      return InvalidArgument(what, " has shape ", runtime::ShapeString(value.shape()),
+                             " but dimension ", d, " of ", TypeString(type),
+                             " is broadcastable and must have length 1");
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::StatusOr<T> GetAttr(const Apply& node, const std::string& key) {
+  auto it = node.attrs.find(key);
+  if (it == node.attrs.end()) return InvalidArgument("op '", node.op, "' needs attribute '", key, "'");
+  if (const T* v = std::get_if<T>(&it->second)) return *v;
+  return InvalidArgument("attribute '", key, "' of op '", node.op, "' has the wrong kind");
+}
+
+template absl::StatusOr<int64_t> GetAttr(const Apply&, const std::string&);
+template absl::StatusOr<double> GetAttr(const Apply&, const std::string&);
+template absl::StatusOr<std::string> GetAttr(const Apply&, const std::string&);
+template absl::StatusOr<bool> GetAttr(const Apply&, const std::string&);
+template absl::StatusOr<DType> GetAttr(const Apply&, const std::string&);
+
+absl::StatusOr<std::vector<int64_t>> GetIntsAttr(const Apply& node, const std::string& key) {
+  auto it = node.attrs.find(key);
+  if (it == node.attrs.end()) return InvalidArgument("op '", node.op, "' needs attribute '", key, "'");
+  if (auto* v = std::get_if<std::vector<int64_t>>(&it->second)) return *v;
+  if (auto* v = std::get_if<int64_t>(&it->second)) return std::vector<int64_t>{*v};
+  return InvalidArgument("attribute '", key, "' of op '", node.op, "' must be a list of ints");
+}
+
+}  // namespace tensord::ir

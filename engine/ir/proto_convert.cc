@@ -1,0 +1,224 @@
+#include "engine/ir/proto_convert.h"
+
+#include <cstring>
+
+#include "engine/ops/op_def.h"
+
+namespace tensord::ir {
+namespace {
+
+std::string VarLabel(const v1::Variable& v) {
+  return v.name().empty() ? absl::StrCat("variable ", v.id())
+                          : absl::StrCat("variable ", v.id(), " ('", v.name(), "')");
+}
+
+absl::StatusOr<AttrValue> AttrFromProto(const v1::AttrValue& a) {
+  switch (a.value_case()) {
+    case v1::AttrValue::kI:
+      return AttrValue(a.i());
+    case v1::AttrValue::kF:
+      return AttrValue(a.f());
+    case v1::AttrValue::kS:
+      return AttrValue(a.s());
+    case v1::AttrValue::kB:
+      return AttrValue(a.b());
+    case v1::AttrValue::kInts:
+      return AttrValue(std::vector<int64_t>(a.ints().values().begin(), a.ints().values().end()));
+    case v1::AttrValue::kFloats:
+      return AttrValue(std::vector<double>(a.floats().values().begin(), a.floats().values().end()));
+    case v1::AttrValue::kDtype:
+      if (!IsValidDType(a.dtype())) return InvalidArgument("invalid dtype ", a.dtype());
+      return AttrValue(static_cast<DType>(a.dtype()));
+    default:
+      return InvalidArgument("empty attribute value");
+  }
+}
+
+void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
+  std::visit(
+      [a](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, int64_t>) a->set_i(v);
+        if constexpr (std::is_same_v<V, double>) a->set_f(v);
+        if constexpr (std::is_same_v<V, std::string>) a->set_s(v);
+        if constexpr (std::is_same_v<V, bool>) a->set_b(v);
+        if constexpr (std::is_same_v<V, std::vector<int64_t>>)
+          for (auto x : v) a->mutable_ints()->add_values(x);
+        if constexpr (std::is_same_v<V, std::vector<double>>)
+          for (auto x : v) a->mutable_floats()->add_values(x);
+        if constexpr (std::is_same_v<V, DType>) a->set_dtype(static_cast<v1::DType>(v));
+      },
+      value);
+}
+
+}  // namespace
+
+absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
+  if (!IsValidDType(proto.dtype())) return InvalidArgument("tensor has invalid dtype ", proto.dtype());
+  DType dtype = static_cast<DType>(proto.dtype());
+  runtime::Shape shape(proto.shape().begin(), proto.shape().end());
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
+  if (proto.data().size() != t.num_bytes()) {
+    return InvalidArgument("tensor of dtype ", DTypeName(dtype), " and shape ",
+                           runtime::ShapeString(shape), " needs ", t.num_bytes(),
+                           " bytes of data, got ", proto.data().size());
+  }
+  if (t.num_bytes() > 0) std::memcpy(t.raw(), proto.data().data(), t.num_bytes());
+  return t;
+}
+
+void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto) {
+  proto->set_dtype(static_cast<v1::DType>(tensor.dtype()));
+  proto->clear_shape();
+  for (int64_t d : tensor.shape()) proto->add_shape(d);
+  proto->set_data(static_cast<const char*>(tensor.raw()), tensor.num_bytes());
+}
+
+absl::StatusOr<Type> TypeFromProto(const v1::TensorType& proto) {
+  if (!IsValidDType(proto.dtype())) return InvalidArgument("type has invalid dtype ", proto.dtype());
+  return Type{static_cast<DType>(proto.dtype()),
+              std::vector<bool>(proto.broadcastable().begin(), proto.broadcastable().end())};
+}
+
+void TypeToProto(const Type& type, v1::TensorType* proto) {
+  proto->set_dtype(static_cast<v1::DType>(type.dtype));
+  proto->clear_broadcastable();
+  for (bool b : type.broadcastable) proto->add_broadcastable(b);
+}
+
+absl::StatusOr<Variable*> DecodedGraph::Lookup(int64_t wire_id, const char* what) const {
+  auto it = by_wire_id.find(wire_id);
+  if (it == by_wire_id.end()) return InvalidArgument(what, " refers to unknown variable ", wire_id);
+  return it->second;
+}
+
+absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
+  DecodedGraph out;
+  std::unordered_map<int64_t, const v1::Variable*> declared;
+  for (const v1::Variable& v : proto.variables()) {
+    if (!declared.emplace(v.id(), &v).second) return InvalidArgument("duplicate variable id ", v.id());
+    auto type = TypeFromProto(v.type());
+    if (!type.ok()) return InvalidArgument(VarLabel(v), ": ", type.status().message());
+    Variable* var = nullptr;
+    switch (v.source_case()) {
+      case v1::Variable::kInput:
+        var = out.graph.AddInput(*type, v.name());
+        break;
+      case v1::Variable::kConstant: {
+        auto value = TensorFromProto(v.constant());
+        if (!value.ok()) return InvalidArgument(VarLabel(v), ": ", value.status().message());
+        TENSORD_RETURN_IF_ERROR(CheckValueFitsType(*value, *type, absl::StrCat("constant ", VarLabel(v))));
+        var = out.graph.AddConstant(*std::move(value), *type, v.name());
+        break;
+      }
+      case v1::Variable::kShared:
+        if (v.shared().id().empty()) return InvalidArgument(VarLabel(v), ": shared id is empty");
+        var = out.graph.AddShared(*type, v.shared().id(), v.name());
+        break;
+      case v1::Variable::kOutput:
+        continue;  // created by its apply below
+      default:
+        return InvalidArgument(VarLabel(v), " has no source (input, constant, shared or output)");
+    }
+    out.by_wire_id[v.id()] = var;
+  }
+  for (int i = 0; i < proto.applies_size(); ++i) {
+    const v1::Apply& a = proto.applies(i);
+    std::vector<Variable*> inputs;
+    for (int64_t id : a.inputs()) {
+      auto it = out.by_wire_id.find(id);
+      if (it == out.by_wire_id.end()) {
+        return InvalidArgument("apply ", i, " (", a.op(), ") uses variable ", id,
+                               declared.count(id) ? " before it is computed (applies must be in "
+                                                    "topological order)"
+                                                  : ", which the graph does not declare");
+      }
+      inputs.push_back(it->second);
+    }
+    Attrs attrs;
+    for (const auto& [key, value] : a.attrs()) {
+      auto attr = AttrFromProto(value);
+      if (!attr.ok()) return InvalidArgument("apply ", i, " (", a.op(), ") attribute '", key, "': ", attr.status().message());
+      attrs[key] = *std::move(attr);
+    }
+    Apply probe{a.op(), std::move(attrs), std::move(inputs), {}, nullptr};
+    std::vector<Type> types;
+    absl::Status st = ops::ResolveAndInfer(probe, &types);
+    if (!st.ok()) return absl::Status(st.code(), absl::StrCat("apply ", i, ": ", st.message()));
+    if (static_cast<int>(types.size()) != a.outputs_size()) {
+      return InvalidArgument("apply ", i, " (", a.op(), ") declares ", a.outputs_size(),
+                             " outputs but the op has ", types.size());
+    }
+    Apply* node = out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs), types);
+    node->def = probe.def;
+    for (int k = 0; k < a.outputs_size(); ++k) {
+      int64_t id = a.outputs(k);
+      auto decl = declared.find(id);
+      if (decl == declared.end() || decl->second->source_case() != v1::Variable::kOutput) {
+        return InvalidArgument("apply ", i, " (", a.op(), ") output ", id,
+                               " is not declared as an output variable");
+      }
+      if (out.by_wire_id.count(id)) return InvalidArgument("variable ", id, " is computed twice");
+      auto declared_type = TypeFromProto(decl->second->type());
+      if (!declared_type.ok() || !(*declared_type == types[k])) {
+        return InvalidArgument("apply ", i, " (", a.op(), ") output ", VarLabel(*decl->second),
+                               " is declared as ",
+                               declared_type.ok() ? TypeString(*declared_type) : "invalid",
+                               " but the op produces ", TypeString(types[k]));
+      }
+      node->outputs[k]->name = decl->second->name();
+      out.by_wire_id[id] = node->outputs[k];
+    }
+  }
+  for (const auto& [id, v] : declared) {
+    if (!out.by_wire_id.count(id)) return InvalidArgument(VarLabel(*v), " is declared as an output but no apply computes it");
+  }
+  for (int64_t id : proto.inputs()) {
+    TENSORD_ASSIGN_OR_RETURN(Variable * v, out.Lookup(id, "graph input"));
+    if (v->source != Source::kInput) return InvalidArgument("graph input ", id, " is not an input variable");
+    if (std::find(out.graph.inputs().begin(), out.graph.inputs().end(), v) != out.graph.inputs().end()) {
+      return InvalidArgument("variable ", id, " is listed twice as an input");
+    }
+    out.graph.inputs().push_back(v);
+  }
+  for (int64_t id : proto.outputs()) {
+    TENSORD_ASSIGN_OR_RETURN(Variable * v, out.Lookup(id, "graph output"));
+    out.graph.outputs().push_back(v);
+  }
+  return out;
+}
+
+void GraphToProto(const Graph& graph, v1::Graph* proto) {
+  proto->Clear();
+  for (const auto& v : graph.variables()) {
+    v1::Variable* pv = proto->add_variables();
+    pv->set_id(v->id);
+    pv->set_name(v->name);
+    TypeToProto(v->type, pv->mutable_type());
+    switch (v->source) {
+      case Source::kInput:
+        pv->mutable_input();
+        break;
+      case Source::kConstant:
+        TensorToProto(v->constant, pv->mutable_constant());
+        break;
+      case Source::kShared:
+        pv->mutable_shared()->set_id(v->shared_id);
+        break;
+      case Source::kOutput:
+        pv->mutable_output();
+        break;
+    }
+  }
+  for (const auto& a : graph.applies()) {
+    v1::Apply* pa = proto->add_applies();
+    pa->set_op(a->op);
+    for (const auto& [key, value] : a->attrs) AttrToProto(value, &(*pa->mutable_attrs())[key]);
+    for (const Variable* in : a->inputs) pa->add_inputs(in->id);
+    for (const Variable* o : a->outputs) pa->add_outputs(o->id);
+  }
+  for (const Variable* v : graph.inputs()) proto->add_inputs(v->id);
+  for (const Variable* v : graph.outputs()) proto->add_outputs(v->id);
+}
+
+}  // namespace tensord::ir

@@ -1,0 +1,32 @@
+// Wire format <-> IR. Decoding validates everything a client could get wrong and names it.
+#pragma once
+
+#include <unordered_map>
+
+#include "engine/ir/graph.h"
+#include "tensord/v1/graph.pb.h"
+#include "tensord/v1/tensor.pb.h"
+
+namespace tensord::ir {
+
+absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto);
+void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto);
+
+absl::StatusOr<Type> TypeFromProto(const v1::TensorType& proto);
+void TypeToProto(const Type& type, v1::TensorType* proto);
+
+struct DecodedGraph {
+  Graph graph;
+  std::unordered_map<int64_t, Variable*> by_wire_id;
+
+  absl::StatusOr<Variable*> Lookup(int64_t wire_id, const char* what) const;
+};
+
+// Decodes and type-checks a graph: ids unique and defined before use, every op known, the
+// declared output types equal to the inferred ones.
+absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto);
+
+// Encodes a graph; variable ids are the IR ids.
+void GraphToProto(const Graph& graph, v1::Graph* proto);
+
+}  // namespace tensord::ir

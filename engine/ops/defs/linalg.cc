@@ -1,0 +1,92 @@
+// dot for vectors and matrices. Floats go to BLAS (OpenBLAS' sgemm/dgemm/gemv/dot); integer
+// dtypes, which BLAS lacks, use a cache-friendly i-k-j loop.
+#include <cblas.h>
+
+#include <cstring>
+
+#include "engine/backends/cpu/dispatch.h"
+#include "engine/ops/register_all.h"
+
+namespace tensord::ops {
+namespace {
+
+absl::StatusOr<std::vector<ir::Type>> InferDot(const ir::Apply& node) {
+  const ir::Type& a = node.inputs[0]->type;
+  const ir::Type& b = node.inputs[1]->type;
+  if (a.ndim() < 1 || a.ndim() > 2 || b.ndim() < 1 || b.ndim() > 2) {
+    return InvalidArgument("dot takes vectors or matrices, got ", ir::TypeString(a), " and ",
+                           ir::TypeString(b));
+  }
+  ir::Type out{Promote(a.dtype, b.dtype), {}};
+  if (a.ndim() == 2) out.broadcastable.push_back(a.broadcastable[0]);
+  if (b.ndim() == 2) out.broadcastable.push_back(b.broadcastable[1]);
+  return std::vector<ir::Type>{out};
+}
+
+template <typename T>
+void Gemm(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a, std::max<int64_t>(k, 1),
+                b, std::max<int64_t>(n, 1), 0.f, c, std::max<int64_t>(n, 1));
+  } else if constexpr (std::is_same_v<T, double>) {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1., a, std::max<int64_t>(k, 1),
+                b, std::max<int64_t>(n, 1), 0., c, std::max<int64_t>(n, 1));
+  } else {
+    for (int64_t i = 0; i < m * n; ++i) c[i] = T{};
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p) {
+        const T aip = a[i * k + p];
+        for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<T>(c[i * n + j] + aip * b[p * n + j]);
+      }
+  }
+}
+
+class DotKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const runtime::Tensor* const> in,
+                   std::span<runtime::Tensor* const> out) override {
+    const runtime::Tensor& a = *in[0];
+    const runtime::Tensor& b = *in[1];
+    // View every case as (m x k) @ (k x n) on contiguous data; vectors are 1 x k or k x 1.
+    const int64_t m = a.ndim() == 2 ? a.shape()[0] : 1;
+    const int64_t k = a.shape()[a.ndim() - 1];
+    const int64_t kb = b.shape()[0];
+    const int64_t n = b.ndim() == 2 ? b.shape()[1] : 1;
+    if (k != kb) {
+      return InvalidArgument("dot: shapes ", runtime::ShapeString(a.shape()), " and ",
+                             runtime::ShapeString(b.shape()), " not aligned: ", k, " (dim ",
+                             a.ndim() - 1, ") != ", kb, " (dim 0)");
+    }
+    runtime::Shape shape;
+    if (a.ndim() == 2) shape.push_back(m);
+    if (b.ndim() == 2) shape.push_back(n);
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(a.dtype(), shape));
+    return cpu::DispatchAll(a.dtype(), [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      T* c = out[0]->data<T>();
+      if (k == 0) {
+        std::memset(static_cast<void*>(c), 0, out[0]->num_bytes());
+        return absl::OkStatus();
+      }
+      Gemm<T>(m, n, k, a.data<T>(), b.data<T>(), c);
+      return absl::OkStatus();
+    });
+  }
+};
+
+}  // namespace
+
+void RegisterLinalg(Registry& r) {
+  OpDef d;
+  d.name = "dot";
+  d.min_inputs = d.max_inputs = 2;
+  d.doc = "dot(a, b) for vectors and matrices (numpy.dot)";
+  d.infer_types = InferDot;
+  d.cast_inputs_to_output = true;
+  d.make_cpu_kernel = [](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    return std::unique_ptr<Kernel>(new DotKernel());
+  };
+  r.Add(std::move(d));
+}
+
+}  // namespace tensord::ops

@@ -1,0 +1,262 @@
+// Shape and dtype manipulation: reshape, dimshuffle, cast, fill, alloc.
+#include <algorithm>
+#include <set>
+
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/cast.h"
+#include "engine/backends/cpu/dispatch.h"
+#include "engine/backends/cpu/elementwise.h"
+#include "engine/ops/defs/type_rules.h"
+#include "engine/ops/register_all.h"
+
+namespace tensord::ops {
+namespace {
+
+using runtime::Shape;
+using runtime::Tensor;
+
+// Reads an integer tensor (any int dtype) as int64 values.
+absl::StatusOr<std::vector<int64_t>> ReadInts(const Tensor& t) {
+  std::vector<int64_t> values(t.num_elements());
+  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bool>) {
+      return InvalidArgument("expected an integer tensor, got ", DTypeName(t.dtype()));
+    } else {
+      for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(t.data<T>()[i]);
+      return absl::OkStatus();
+    }
+  }));
+  return values;
+}
+
+absl::Status RequireIntType(const ir::Variable* v, int ndim, const char* what) {
+  if (!IsInteger(v->type.dtype) || v->type.ndim() != ndim) {
+    return InvalidArgument(what, " must be an integer ", ndim == 0 ? "scalar" : "vector", ", got ",
+                           ir::TypeString(v->type));
+  }
+  return absl::OkStatus();
+}
+
+// ---- reshape(x, shape; ndim) ----
+
+absl::StatusOr<std::vector<ir::Type>> InferReshape(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
+  TENSORD_RETURN_IF_ERROR(RequireIntType(node.inputs[1], 1, "the shape argument"));
+  if (ndim < 0) return InvalidArgument("ndim must be >= 0, got ", ndim);
+  ir::Type out = ir::Type::Of(node.inputs[0]->type.dtype, static_cast<int>(ndim));
+  const ir::Variable* shape = node.inputs[1];
+  if (shape->source == ir::Source::kConstant) {
+    TENSORD_ASSIGN_OR_RETURN(auto dims, ReadInts(shape->constant));
+    if (static_cast<int64_t>(dims.size()) != ndim) {
+      return InvalidArgument("shape ", runtime::ShapeString(dims), " has ", dims.size(),
+                             " entries but ndim is ", ndim);
+    }
+    for (int64_t i = 0; i < ndim; ++i) out.broadcastable[i] = dims[i] == 1;
+  }
+  return std::vector<ir::Type>{out};
+}
+
+class ReshapeKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, ReadInts(*in[1]));
+    int unknown = -1;
+    int64_t known = 1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] == -1 && unknown < 0) {
+        unknown = static_cast<int>(i);
+      } else if (shape[i] < 0) {
+        return InvalidArgument("reshape: invalid target shape ", runtime::ShapeString(shape));
+      } else {
+        known *= shape[i];
+      }
+    }
+    if (unknown >= 0 && known != 0 && x.num_elements() % known == 0) {
+      shape[unknown] = x.num_elements() / known;
+    }
+    if (runtime::NumElements(shape) != x.num_elements() || (unknown >= 0 && shape[unknown] < 0)) {
+      return InvalidArgument("cannot reshape array of size ", x.num_elements(), " into shape ",
+                             runtime::ShapeString(shape));
+    }
+    *out[0] = x.View(std::move(shape));
+    return absl::OkStatus();
+  }
+};
+
+// ---- dimshuffle(x; new_order) with -1 for 'x' ----
+
+absl::StatusOr<std::vector<ir::Type>> InferDimshuffle(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(auto order, ir::GetIntsAttr(node, "new_order"));
+  const ir::Type& in = node.inputs[0]->type;
+  ir::Type out{in.dtype, {}};
+  std::set<int64_t> used;
+  for (int64_t o : order) {
+    if (o == -1) {
+      out.broadcastable.push_back(true);
+      continue;
+    }
+    if (o < 0 || o >= in.ndim() || !used.insert(o).second) {
+      return InvalidArgument("invalid new_order entry ", o, " for an input of rank ", in.ndim());
+    }
+    out.broadcastable.push_back(in.broadcastable[o]);
+  }
+  for (int d = 0; d < in.ndim(); ++d) {
+    if (!used.count(d) && !in.broadcastable[d]) {
+      return InvalidArgument("cannot drop non-broadcastable dimension ", d, " of ",
+                             ir::TypeString(in));
+    }
+  }
+  return std::vector<ir::Type>{out};
+}
+
+class DimshuffleKernel final : public Kernel {
+ public:
+  explicit DimshuffleKernel(std::vector<int64_t> order) : order_(std::move(order)) {
+    std::vector<int64_t> kept;
+    for (int64_t o : order_)
+      if (o >= 0) kept.push_back(o);
+    is_view_ = std::is_sorted(kept.begin(), kept.end());  // only adds/drops unit dims
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    cpu::Strides in_strides = cpu::ContiguousStrides(x.shape());
+    Shape shape;
+    cpu::Strides strides;
+    for (int64_t o : order_) {
+      shape.push_back(o < 0 ? 1 : x.shape()[o]);
+      strides.push_back(o < 0 ? 0 : in_strides[o]);
+    }
+    if (is_view_) {
+      *out[0] = x.View(std::move(shape));
+      return absl::OkStatus();
+    }
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+    cpu::StridedCopyAny(x, strides, *out[0]);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<int64_t> order_;
+  bool is_view_ = false;
+};
+
+// ---- cast(x; dtype) ----
+
+absl::StatusOr<std::vector<ir::Type>> InferCast(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
+  if (!IsValidDType(static_cast<int>(to)) || to == DType::kFloat16) {
+    return InvalidArgument("unsupported target dtype ", static_cast<int>(to));
+  }
+  return std::vector<ir::Type>{ir::Type{to, node.inputs[0]->type.broadcastable}};
+}
+
+class CastKernel final : public Kernel {
+ public:
+  explicit CastKernel(DType to) : to_(to) {}
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    return cpu::CastInto(*in[0], to_, *out[0]);
+  }
+
+ private:
+  DType to_;
+};
+
+// ---- fill(model, value) and alloc(value, *dims) ----
+
+absl::StatusOr<std::vector<ir::Type>> InferFill(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(auto types, InferElementwise(node, ElemDTypeRule::kUpcast));
+  types[0].dtype = node.inputs[1]->type.dtype;
+  return types;
+}
+
+absl::Status BroadcastInto(const Tensor& value, Shape shape, Tensor& out) {
+  const Shape* shapes[] = {&value.shape(), &shape};
+  TENSORD_ASSIGN_OR_RETURN(Shape joint, cpu::BroadcastShapes(shapes));
+  if (joint != shape) {
+    return InvalidArgument("value of shape ", runtime::ShapeString(value.shape()),
+                           " cannot be broadcast to shape ", runtime::ShapeString(shape));
+  }
+  TENSORD_RETURN_IF_ERROR(out.Reshape(value.dtype(), shape));
+  cpu::StridedCopyAny(value, cpu::BroadcastStrides(value.shape(), shape), out);
+  return absl::OkStatus();
+}
+
+class FillKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Shape* shapes[] = {&in[0]->shape(), &in[1]->shape()};
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, cpu::BroadcastShapes(shapes));
+    return BroadcastInto(*in[1], std::move(shape), *out[0]);
+  }
+};
+
+absl::StatusOr<std::vector<ir::Type>> InferAlloc(const ir::Apply& node) {
+  const ir::Type& value = node.inputs[0]->type;
+  int ndim = static_cast<int>(node.inputs.size()) - 1;
+  if (value.ndim() > ndim) {
+    return InvalidArgument("the value has rank ", value.ndim(), " but only ", ndim,
+                           " dimensions were given");
+  }
+  ir::Type out = ir::Type::Of(value.dtype, ndim);
+  for (int d = 0; d < ndim; ++d) {
+    const ir::Variable* dim = node.inputs[d + 1];
+    TENSORD_RETURN_IF_ERROR(RequireIntType(dim, 0, "each dimension"));
+    if (dim->source == ir::Source::kConstant) {
+      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(dim->constant));
+      out.broadcastable[d] = v[0] == 1;
+    }
+  }
+  return std::vector<ir::Type>{out};
+}
+
+class AllocKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    Shape shape;
+    for (size_t i = 1; i < in.size(); ++i) {
+      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(*in[i]));
+      if (v[0] < 0) return InvalidArgument("alloc: negative dimension ", v[0]);
+      shape.push_back(v[0]);
+    }
+    return BroadcastInto(*in[0], std::move(shape), *out[0]);
+  }
+};
+
+OpDef Def(std::string name, int min_in, int max_in, std::string doc, InferTypesFn infer,
+          MakeKernelFn kernel) {
+  OpDef d;
+  d.name = std::move(name);
+  d.min_inputs = min_in;
+  d.max_inputs = max_in;
+  d.doc = std::move(doc);
+  d.infer_types = std::move(infer);
+  d.make_cpu_kernel = std::move(kernel);
+  return d;
+}
+
+}  // namespace
+
+void RegisterShapeOps(Registry& r) {
+  r.Add(Def("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
+            InferReshape, cpu::MakeKernel<ReshapeKernel>()));
+  r.Add(Def("dimshuffle", 1, 1,
+            "dimshuffle(x; new_order, -1 = new broadcastable dim) (numpy.transpose + expand_dims)",
+            InferDimshuffle, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+              TENSORD_ASSIGN_OR_RETURN(auto order, ir::GetIntsAttr(node, "new_order"));
+              return std::unique_ptr<Kernel>(new DimshuffleKernel(std::move(order)));
+            }));
+  r.Add(Def("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast,
+            [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+              TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
+              return std::unique_ptr<Kernel>(new CastKernel(to));
+            }));
+  r.Add(Def("fill", 2, 2, "fill(model, value): value broadcast to model's shape (numpy.full_like)",
+            InferFill, cpu::MakeKernel<FillKernel>()));
+  r.Add(Def("alloc", 1, -1, "alloc(value, *dims): value broadcast to shape dims (numpy.full)",
+            InferAlloc, cpu::MakeKernel<AllocKernel>()));
+}
+
+}  // namespace tensord::ops

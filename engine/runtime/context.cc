@@ -1,0 +1,81 @@
+#include "engine/runtime/context.h"
+
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "engine/backends/cuda/device.h"
+
+namespace tensord::runtime {
+
+absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
+                                                    const std::string& device) {
+  for (const auto& c : contexts_)
+    if (c->name == name) return InvalidArgument("context '", name, "' is defined twice");
+  auto ctx = std::make_unique<Context>();
+  ctx->name = name;
+  ctx->device = device;
+  if (device == "cpu") {
+    ctx->kind = DeviceKind::kCpu;
+    ctx->description = absl::StrCat("host CPU, ", std::thread::hardware_concurrency(), " threads");
+  } else if (absl::StartsWith(device, "cuda")) {
+    absl::string_view digits = absl::StripPrefix(device, "cuda");
+    int ordinal = 0;
+    if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
+      return InvalidArgument("bad device '", device, "' (expected cpu, cuda or cudaN)");
+    }
+    int count = cuda::DeviceCount();
+    if (ordinal >= count) {
+      return FailedPrecondition("context '", name, "' maps to ", device, " but this server sees ",
+                                count, " CUDA device(s)", cuda::Available() ? "" : " (built without CUDA)");
+    }
+    ctx->kind = DeviceKind::kCuda;
+    ctx->ordinal = ordinal;
+    ctx->device = absl::StrCat("cuda", ordinal);
+    ctx->description = cuda::DeviceName(ordinal);
+  } else {
+    return InvalidArgument("bad device '", device, "' for context '", name,
+                           "' (expected cpu, cuda or cudaN)");
+  }
+  contexts_.push_back(std::move(ctx));
+  return contexts_.back().get();
+}
+
+absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
+    const std::string& contexts, const std::string& default_device) {
+  auto reg = std::unique_ptr<ContextRegistry>(new ContextRegistry());
+  TENSORD_RETURN_IF_ERROR(reg->AddDevice("cpu", "cpu").status());
+  for (absl::string_view entry : absl::StrSplit(contexts, ';', absl::SkipWhitespace())) {
+    std::vector<std::string> parts = absl::StrSplit(entry, "->");
+    if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+      return InvalidArgument("bad contexts entry '", entry, "' (expected name->device)");
+    }
+    if (parts[0] == "cpu") return InvalidArgument("the context name 'cpu' is reserved");
+    TENSORD_RETURN_IF_ERROR(reg->AddDevice(parts[0], parts[1]).status());
+  }
+  std::string dev = default_device.empty() ? "cpu" : default_device;
+  for (size_t i = 0; i < reg->contexts_.size(); ++i) {
+    if (reg->contexts_[i]->name == dev) {
+      reg->default_index_ = i;
+      return reg;
+    }
+  }
+  // `device=cuda0` without a contexts entry: Theano names that default context None; we call
+  // it by its device name.
+  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, dev == "cuda" ? "cuda0" : dev));
+  (void)ctx;
+  reg->default_index_ = reg->contexts_.size() - 1;
+  return reg;
+}
+
+absl::StatusOr<const Context*> ContextRegistry::Find(const std::string& name) const {
+  if (name.empty()) return &default_context();
+  for (const auto& c : contexts_)
+    if (c->name == name) return c.get();
+  std::string known;
+  for (const auto& c : contexts_) absl::StrAppend(&known, known.empty() ? "" : ", ", c->name);
+  return FailedPrecondition("unknown context '", name, "' (this server has: ", known, ")");
+}
+
+}  // namespace tensord::runtime

@@ -1,0 +1,71 @@
+// A session's shared variables: values resident on a context between calls. Values are
+// immutable once stored (a new value replaces the tensor), so readers take cheap snapshots.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/ir/type.h"
+#include "engine/runtime/context.h"
+#include "engine/runtime/tensor.h"
+
+namespace tensord::runtime {
+
+class SharedVariable {
+ public:
+  SharedVariable(std::string id, std::string name, ir::Type type, const Context* context,
+                 Tensor value)
+      : id_(std::move(id)), name_(std::move(name)), type_(std::move(type)), context_(context),
+        value_(std::move(value)) {}
+
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+  const ir::Type& type() const { return type_; }
+  const Context* context() const { return context_; }
+
+  Tensor Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return value_;
+  }
+  void Set(Tensor value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    value_ = std::move(value);
+  }
+
+  // Held for a whole run by functions that update this variable, so their read-compute-write
+  // sequences do not interleave.
+  std::mutex& update_mutex() { return update_mu_; }
+  bool deleted() const { return deleted_; }
+  void MarkDeleted() { deleted_ = true; }
+
+ private:
+  const std::string id_;
+  const std::string name_;
+  const ir::Type type_;
+  const Context* const context_;
+  mutable std::mutex mu_;
+  Tensor value_;
+  std::mutex update_mu_;
+  std::atomic<bool> deleted_{false};
+};
+
+class SharedStore {
+ public:
+  std::shared_ptr<SharedVariable> Create(std::string name, ir::Type type, const Context* context,
+                                         Tensor value);
+  absl::StatusOr<std::shared_ptr<SharedVariable>> Find(const std::string& id) const;
+  absl::Status Delete(const std::string& id);
+  std::vector<std::shared_ptr<SharedVariable>> List() const;
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<SharedVariable>> vars_;
+  int64_t next_id_ = 1;
+};
+
+}  // namespace tensord::runtime

@@ -1,0 +1,84 @@
+#include "engine/runtime/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "absl/strings/str_join.h"
+
+namespace tensord::runtime {
+namespace {
+constexpr size_t kAlignment = 64;
+// Refuse single buffers beyond this; a request asking for more is almost surely malformed.
+constexpr int64_t kMaxBufferBytes = int64_t{1} << 40;
+}  // namespace
+
+int64_t NumElements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string ShapeString(const Shape& shape) {
+  if (shape.size() == 1) return absl::StrCat("(", shape[0], ",)");
+  return absl::StrCat("(", absl::StrJoin(shape, ", "), ")");
+}
+
+Buffer::Buffer(size_t bytes) : bytes_(bytes) {
+  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (data_ == nullptr) throw std::bad_alloc();
+}
+
+Buffer::~Buffer() { std::free(data_); }
+
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  buffer_ = std::make_shared<Buffer>(num_bytes());
+}
+
+absl::StatusOr<Tensor> Tensor::Allocate(DType dtype, Shape shape) {
+  int64_t bytes = static_cast<int64_t>(DTypeSize(dtype));
+  for (int64_t d : shape) {
+    if (d < 0) return InvalidArgument("negative dimension in shape ", ShapeString(shape));
+    if (d != 0 && bytes > kMaxBufferBytes / d) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("tensor of shape ", ShapeString(shape), " is too large"));
+    }
+    bytes *= d;
+  }
+  try {
+    return Tensor(dtype, std::move(shape));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of memory allocating ", bytes, " bytes"));
+  }
+}
+
+absl::Status Tensor::Reshape(DType dtype, Shape shape) {
+  int64_t elements = NumElements(shape);
+  size_t need = elements * DTypeSize(dtype);
+  if (buffer_ && buffer_.use_count() == 1 && buffer_->bytes() >= need &&
+      buffer_->bytes() <= 2 * need + 4096) {
+    dtype_ = dtype;
+    shape_ = std::move(shape);
+    return absl::OkStatus();
+  }
+  TENSORD_ASSIGN_OR_RETURN(*this, Allocate(dtype, std::move(shape)));
+  return absl::OkStatus();
+}
+
+Tensor Tensor::View(Shape shape) const {
+  Tensor view;
+  view.dtype_ = dtype_;
+  view.shape_ = std::move(shape);
+  view.buffer_ = buffer_;
+  return view;
+}
+
+Tensor Tensor::Clone() const {
+  Tensor copy(dtype_, shape_);
+  if (num_bytes() > 0) std::memcpy(copy.raw(), raw(), num_bytes());
+  return copy;
+}
+
+}  // namespace tensord::runtime

@@ -1,0 +1,220 @@
+#include "server/compute_service.h"
+
+#include <functional>
+#include <new>
+
+#include "engine/ir/proto_convert.h"
+#include "engine/ops/op_def.h"
+#include "spdlog/spdlog.h"
+
+namespace tensord::server {
+namespace {
+
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+// Runs a handler, turning any escaped exception into a status: nothing a client sends may
+// take the server down.
+ComputeService::Reactor* Handle(ComputeService::Ctx* ctx, const char* method,
+                                const std::function<absl::Status()>& body) {
+  absl::Status status;
+  try {
+    status = body();
+  } catch (const std::bad_alloc&) {
+    status = absl::ResourceExhaustedError(absl::StrCat(method, ": out of memory"));
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat(method, ": ", e.what()));
+  }
+  if (!status.ok()) {
+    spdlog::debug("{} -> {}", method, status.ToString());
+  } else {
+    spdlog::trace("{} ok", method);
+  }
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+void FillSharedInfo(const runtime::SharedVariable& var, v1::SharedInfo* info) {
+  info->set_id(var.id());
+  info->set_name(var.name());
+  ir::TypeToProto(var.type(), info->mutable_type());
+  info->set_context(var.context()->name);
+  for (int64_t d : var.Get().shape()) info->add_shape(d);
+}
+
+// Decodes a value for a shared variable and checks it against the variable's type.
+absl::StatusOr<runtime::Tensor> SharedValue(const v1::Tensor& proto, const ir::Type& type,
+                                            const std::string& what) {
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(proto));
+  TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, what));
+  return value;
+}
+
+}  // namespace
+
+ComputeService::ComputeService(ServerConfig config,
+                               std::unique_ptr<runtime::ContextRegistry> contexts)
+    : config_(std::move(config)),
+      contexts_(std::move(contexts)),
+      sessions_(config_.session_idle_timeout),
+      cache_(config_.cache_max_entries),
+      functions_(contexts_.get(), &cache_) {}
+
+ComputeService::Reactor* ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequest*,
+                                                       v1::ServerInfo* out) {
+  return Handle(ctx, "GetServerInfo", [&] {
+    out->set_version(TENSORD_VERSION);
+    for (const auto& c : contexts_->all()) {
+      auto* info = out->add_contexts();
+      info->set_name(c->name);
+      info->set_device(c->device);
+      info->set_description(c->description);
+    }
+    out->set_default_context(contexts_->default_context().name);
+    out->set_float_x(config_.float_x);
+    out->set_sessions(sessions_.size());
+    out->set_cache_entries(cache_.size());
+    out->set_cache_hits(cache_.hits());
+    out->set_cache_misses(cache_.misses());
+    for (const ops::OpDef* def : ops::Registry::Global().All()) out->add_ops(def->name);
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::OpenSession(Ctx* ctx, const v1::OpenSessionRequest* req,
+                                                     v1::OpenSessionResponse* out) {
+  return Handle(ctx, "OpenSession", [&] {
+    auto session = sessions_.Open(req->client());
+    spdlog::info("session {} opened by '{}' from {}", session->id(), req->client(), ctx->peer());
+    out->set_session_id(session->id());
+    out->set_idle_timeout_seconds(sessions_.idle_timeout().count());
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::CloseSession(Ctx* ctx, const v1::CloseSessionRequest* req,
+                                                      v1::CloseSessionResponse*) {
+  return Handle(ctx, "CloseSession", [&] { return sessions_.Close(req->session_id()); });
+}
+
+ComputeService::Reactor* ComputeService::CreateShared(Ctx* ctx, const v1::CreateSharedRequest* req,
+                                                      v1::SharedInfo* out) {
+  return Handle(ctx, "CreateShared", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(req->target()));
+    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req->value()));
+    ir::Type type = ir::Type::Of(value.dtype(), value.ndim());
+    if (req->broadcastable_size() > 0) {
+      type.broadcastable.assign(req->broadcastable().begin(), req->broadcastable().end());
+    }
+    TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
+    auto var = session->shared().Create(req->name(), type, context, std::move(value));
+    FillSharedInfo(*var, out);
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::GetShared(Ctx* ctx, const v1::GetSharedRequest* req,
+                                                   v1::GetSharedResponse* out) {
+  return Handle(ctx, "GetShared", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req->id()));
+    FillSharedInfo(*var, out->mutable_info());
+    ir::TensorToProto(var->Get(), out->mutable_value());
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::SetShared(Ctx* ctx, const v1::SetSharedRequest* req,
+                                                   v1::SharedInfo* out) {
+  return Handle(ctx, "SetShared", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req->id()));
+    TENSORD_ASSIGN_OR_RETURN(
+        runtime::Tensor value,
+        SharedValue(req->value(), var->type(), absl::StrCat("new value of '", var->id(), "'")));
+    var->Set(std::move(value));
+    FillSharedInfo(*var, out);
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::DeleteShared(Ctx* ctx, const v1::DeleteSharedRequest* req,
+                                                      v1::DeleteSharedResponse*) {
+  return Handle(ctx, "DeleteShared", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return session->shared().Delete(req->id());
+  });
+}
+
+ComputeService::Reactor* ComputeService::ListShared(Ctx* ctx, const v1::ListSharedRequest* req,
+                                                    v1::ListSharedResponse* out) {
+  return Handle(ctx, "ListShared", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    for (const auto& var : session->shared().List()) FillSharedInfo(*var, out->add_shared());
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx, const v1::DifferentiateRequest*,
+                                                       v1::DifferentiateResponse*) {
+  return Handle(ctx, "Differentiate", [] {
+    return Unimplemented("Differentiate is not implemented yet (automatic differentiation lands "
+                         "with the autodiff milestone)");
+  });
+}
+
+ComputeService::Reactor* ComputeService::Compile(Ctx* ctx, const v1::CompileRequest* req,
+                                                 v1::CompileResponse* out) {
+  return Handle(ctx, "Compile", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return functions_.Compile(*session, req->spec(), out);
+  });
+}
+
+ComputeService::Reactor* ComputeService::Run(Ctx* ctx, const v1::RunRequest* req,
+                                             v1::RunResponse* out) {
+  return Handle(ctx, "Run", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return functions_.Run(*session, *req, out);
+  });
+}
+
+ComputeService::Reactor* ComputeService::DescribeFunction(Ctx* ctx,
+                                                          const v1::DescribeFunctionRequest* req,
+                                                          v1::DescribeFunctionResponse* out) {
+  return Handle(ctx, "DescribeFunction", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return functions_.Describe(*session, req->function_id(), out);
+  });
+}
+
+ComputeService::Reactor* ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest*,
+                                                    v1::GetProfileResponse*) {
+  return Handle(ctx, "GetProfile", [] {
+    return Unimplemented("GetProfile is not implemented yet (profiling lands with the "
+                         "profiling milestone)");
+  });
+}
+
+ComputeService::Reactor* ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest*,
+                                                      v1::ResetProfileResponse*) {
+  return Handle(ctx, "ResetProfile", [] {
+    return Unimplemented("ResetProfile is not implemented yet (profiling lands with the "
+                         "profiling milestone)");
+  });
+}
+
+ComputeService::Reactor* ComputeService::ReleaseFunction(Ctx* ctx,
+                                                         const v1::ReleaseFunctionRequest* req,
+                                                         v1::ReleaseFunctionResponse*) {
+  return Handle(ctx, "ReleaseFunction", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return session->ReleaseFunction(req->function_id());
+  });
+}
+
+}  // namespace tensord::server

@@ -1,0 +1,56 @@
+// The tensord.v1.Compute gRPC service (callback API). Each handler validates its request,
+// calls into the engine, and maps absl::Status to a gRPC status in one place.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/compile/executable_cache.h"
+#include "engine/runtime/context.h"
+#include "server/functions.h"
+#include "server/session.h"
+#include "tensord/v1/compute.grpc.pb.h"
+
+namespace tensord::server {
+
+struct ServerConfig {
+  std::string float_x = "float32";
+  std::chrono::seconds session_idle_timeout{3600};
+  size_t cache_max_entries = 1024;
+};
+
+class ComputeService final : public v1::Compute::CallbackService {
+ public:
+  ComputeService(ServerConfig config, std::unique_ptr<runtime::ContextRegistry> contexts);
+
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+
+  Reactor* GetServerInfo(Ctx*, const v1::GetServerInfoRequest*, v1::ServerInfo*) override;
+  Reactor* OpenSession(Ctx*, const v1::OpenSessionRequest*, v1::OpenSessionResponse*) override;
+  Reactor* CloseSession(Ctx*, const v1::CloseSessionRequest*, v1::CloseSessionResponse*) override;
+  Reactor* CreateShared(Ctx*, const v1::CreateSharedRequest*, v1::SharedInfo*) override;
+  Reactor* GetShared(Ctx*, const v1::GetSharedRequest*, v1::GetSharedResponse*) override;
+  Reactor* SetShared(Ctx*, const v1::SetSharedRequest*, v1::SharedInfo*) override;
+  Reactor* DeleteShared(Ctx*, const v1::DeleteSharedRequest*, v1::DeleteSharedResponse*) override;
+  Reactor* ListShared(Ctx*, const v1::ListSharedRequest*, v1::ListSharedResponse*) override;
+  Reactor* Differentiate(Ctx*, const v1::DifferentiateRequest*,
+                         v1::DifferentiateResponse*) override;
+  Reactor* Compile(Ctx*, const v1::CompileRequest*, v1::CompileResponse*) override;
+  Reactor* Run(Ctx*, const v1::RunRequest*, v1::RunResponse*) override;
+  Reactor* DescribeFunction(Ctx*, const v1::DescribeFunctionRequest*,
+                            v1::DescribeFunctionResponse*) override;
+  Reactor* GetProfile(Ctx*, const v1::GetProfileRequest*, v1::GetProfileResponse*) override;
+  Reactor* ResetProfile(Ctx*, const v1::ResetProfileRequest*, v1::ResetProfileResponse*) override;
+  Reactor* ReleaseFunction(Ctx*, const v1::ReleaseFunctionRequest*,
+                           v1::ReleaseFunctionResponse*) override;
+
+ private:
+  const ServerConfig config_;
+  std::unique_ptr<runtime::ContextRegistry> contexts_;
+  SessionManager sessions_;
+  compile::ExecutableCache cache_;
+  FunctionService functions_;
+};
+
+}  // namespace tensord::server

@@ -1,0 +1,132 @@
+#include "server/functions.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/compile/compiler.h"
+#include "engine/ir/printer.h"
+#include "engine/ir/proto_convert.h"
+
+namespace tensord::server {
+namespace {
+
+const char* const kModes[] = {"FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode", "Mode"};
+
+// Checks that every shared variable the graph names exists in the session with the same type.
+absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session) {
+  for (const auto& v : graph.variables()) {
+    if (v->source != ir::Source::kShared) continue;
+    TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(v->shared_id));
+    if (!(var->type() == v->type)) {
+      return InvalidArgument("shared variable '", v->shared_id, "' has type ",
+                             ir::TypeString(var->type()), " but the graph uses it as ",
+                             ir::TypeString(v->type));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& spec,
+                                      v1::CompileResponse* out) {
+  auto start = std::chrono::steady_clock::now();
+  std::string mode = spec.mode().empty() ? "FAST_RUN" : spec.mode();
+  if (std::find(std::begin(kModes), std::end(kModes), mode) == std::end(kModes)) {
+    return InvalidArgument("unknown mode '", mode,
+                           "' (expected FAST_RUN, FAST_COMPILE, DebugMode or NanGuardMode)");
+  }
+  TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(spec.context()));
+  TENSORD_ASSIGN_OR_RETURN(ir::DecodedGraph decoded, ir::GraphFromProto(spec.graph()));
+  TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, session));
+  std::vector<compile::Substitution> updates, givens;
+  for (const v1::Update& u : spec.updates()) {
+    TENSORD_ASSIGN_OR_RETURN(auto* var, decoded.Lookup(u.variable(), "update"));
+    TENSORD_ASSIGN_OR_RETURN(auto* value, decoded.Lookup(u.value(), "update value"));
+    updates.push_back({var, value});
+  }
+  for (const v1::Given& g : spec.givens()) {
+    TENSORD_ASSIGN_OR_RETURN(auto* var, decoded.Lookup(g.variable(), "given"));
+    TENSORD_ASSIGN_OR_RETURN(auto* value, decoded.Lookup(g.value(), "given value"));
+    givens.push_back({var, value});
+  }
+  compile::CompileOptions options{spec.allow_input_downcast(), mode, context};
+  auto graph = std::make_unique<ir::Graph>(std::move(decoded.graph));
+  TENSORD_ASSIGN_OR_RETURN(
+      compile::PreparedFunction prepared,
+      compile::PrepareFunction(std::move(graph), std::move(updates), givens, options));
+
+  Function fn;
+  fn.name = spec.name();
+  for (const ir::Variable* s : prepared.canonical.shared) {
+    TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(s->shared_id));
+    fn.shared.push_back(std::move(var));
+  }
+  std::string key = prepared.canonical.key;
+  bool hit = false;
+  TENSORD_ASSIGN_OR_RETURN(
+      fn.executable,
+      cache_->GetOrBuild(
+          key, [&] { return compile::BuildExecutable(std::move(prepared)); }, &hit));
+  out->set_fingerprint(fn.executable->fingerprint());
+  out->set_cache_hit(hit);
+  out->set_node_count(fn.executable->node_count());
+  for (const auto& p : fn.executable->input_params()) ir::TypeToProto(p.type, out->add_input_types());
+  for (const auto& t : fn.executable->output_types()) ir::TypeToProto(t, out->add_output_types());
+  out->set_function_id(session.AddFunction(std::move(fn)));
+  out->set_compile_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+  return absl::OkStatus();
+}
+
+absl::Status FunctionService::Run(Session& session, const v1::RunRequest& request,
+                                  v1::RunResponse* out) {
+  auto start = std::chrono::steady_clock::now();
+  TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(request.function_id()));
+  const compile::Executable& exe = *fn->executable;
+  std::vector<runtime::Tensor> inputs;
+  for (int i = 0; i < request.inputs_size(); ++i) {
+    auto t = ir::TensorFromProto(request.inputs(i));
+    if (!t.ok()) return InvalidArgument("input ", i, ": ", t.status().message());
+    inputs.push_back(*std::move(t));
+  }
+  // Lock the variables this run updates (in id order, so concurrent runs cannot deadlock),
+  // then read every shared value: an update's read-modify-write is atomic.
+  std::vector<runtime::SharedVariable*> targets;
+  for (int t : exe.update_targets()) targets.push_back(fn->shared[t].get());
+  std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return a->id() < b->id(); });
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto* t : targets) locks.emplace_back(t->update_mutex());
+  std::vector<runtime::Tensor> shared_values;
+  for (const auto& var : fn->shared) {
+    if (var->deleted()) {
+      return FailedPrecondition("shared variable '", var->name().empty() ? var->id() : var->name(),
+                                "' used by this function was deleted");
+    }
+    shared_values.push_back(var->Get());
+  }
+  TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values));
+  for (size_t i = 0; i < result.updates.size(); ++i) {
+    fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
+  }
+  locks.clear();
+  for (const runtime::Tensor& t : result.outputs) {
+    ir::TensorToProto(t, out->add_outputs()->mutable_tensor());
+  }
+  out->mutable_profile()->set_run_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count());
+  return absl::OkStatus();
+}
+
+absl::Status FunctionService::Describe(Session& session, const std::string& function_id,
+                                       v1::DescribeFunctionResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(function_id));
+  const ir::Graph& graph = fn->executable->graph();
+  ir::GraphToProto(graph, out->mutable_graph());
+  out->set_debugprint(ir::DebugPrint(graph));
+  return absl::OkStatus();
+}
+
+}  // namespace tensord::server

@@ -1,0 +1,26 @@
+// Compile and Run on behalf of a session: the engine-facing half of the Compute service.
+#pragma once
+
+#include "engine/compile/executable_cache.h"
+#include "engine/runtime/context.h"
+#include "server/session.h"
+#include "tensord/v1/compute.pb.h"
+
+namespace tensord::server {
+
+class FunctionService {
+ public:
+  FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache)
+      : contexts_(contexts), cache_(cache) {}
+
+  absl::Status Compile(Session& session, const v1::FunctionSpec& spec, v1::CompileResponse* out);
+  absl::Status Run(Session& session, const v1::RunRequest& request, v1::RunResponse* out);
+  absl::Status Describe(Session& session, const std::string& function_id,
+                        v1::DescribeFunctionResponse* out);
+
+ private:
+  const runtime::ContextRegistry* contexts_;
+  compile::ExecutableCache* cache_;
+};
+
+}  // namespace tensord::server

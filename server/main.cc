@@ -1,0 +1,95 @@
+// tensord: the compute server. Flags follow Theano's names where Theano has one.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "server/compute_service.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on (host:port; port 0 picks one)");
+ABSL_FLAG(std::string, device, "cpu", "default context: cpu, cuda, cudaN or a name from --contexts");
+ABSL_FLAG(std::string, contexts, "", "named contexts in Theano syntax, e.g. dev0->cuda0;dev1->cpu");
+ABSL_FLAG(std::string, floatX, "float32", "default float type reported to clients (float32|float64)");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
+ABSL_FLAG(std::string, port_file, "", "after startup, write the bound port to this file");
+ABSL_FLAG(int64_t, session_idle_timeout_s, 3600, "close sessions idle for this many seconds");
+ABSL_FLAG(int64_t, max_message_bytes, 1 << 30, "largest gRPC message accepted or sent");
+ABSL_FLAG(int64_t, cache_max_entries, 1024, "compiled executables kept in the cache");
+
+namespace {
+
+int Fail(const std::string& message) {
+  spdlog::critical("{}", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("tensord --listen=127.0.0.1:50051 [--device=cpu] [--contexts=...]");
+  absl::ParseCommandLine(argc, argv);
+  // Logs go to stderr so stdout stays free for tools that wrap the server.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tensord"));
+  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+
+  std::string float_x = absl::GetFlag(FLAGS_floatX);
+  if (float_x != "float32" && float_x != "float64") {
+    return Fail("--floatX must be float32 or float64, got " + float_x);
+  }
+  auto contexts = tensord::runtime::ContextRegistry::Create(absl::GetFlag(FLAGS_contexts),
+                                                            absl::GetFlag(FLAGS_device));
+  if (!contexts.ok()) return Fail(std::string(contexts.status().message()));
+  for (const auto& c : (*contexts)->all()) {
+    spdlog::info("mapped name {} to device {}: {}", c->name, c->device, c->description);
+  }
+
+  // Block the shutdown signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  tensord::server::ServerConfig config;
+  config.float_x = float_x;
+  config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));
+  config.cache_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_cache_max_entries));
+  tensord::server::ComputeService service(config, *std::move(contexts));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  int max_bytes = static_cast<int>(std::min<int64_t>(absl::GetFlag(FLAGS_max_message_bytes), INT32_MAX));
+  builder.SetMaxReceiveMessageSize(max_bytes);
+  builder.SetMaxSendMessageSize(max_bytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) return Fail("could not listen on " + absl::GetFlag(FLAGS_listen));
+  spdlog::info("tensord {} listening on port {} (floatX={}, max message {} bytes)", TENSORD_VERSION,
+               port, float_x, max_bytes);
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    // Write then rename, so a reader never sees a half-written file.
+    std::string tmp = absl::GetFlag(FLAGS_port_file) + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), absl::GetFlag(FLAGS_port_file).c_str());
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received signal {}, shutting down", sig);
+  // In-flight calls get a few seconds to finish; then they are cancelled.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server->Wait();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,84 @@
+// Sessions own shared variables and function handles; they expire when idle.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/compile/executable.h"
+#include "engine/runtime/shared_store.h"
+
+namespace tensord::server {
+
+// A compiled function bound to one session's shared variables.
+struct Function {
+  std::string id;
+  std::string name;
+  std::shared_ptr<const compile::Executable> executable;
+  // In the executable's shared_params() order.
+  std::vector<std::shared_ptr<runtime::SharedVariable>> shared;
+};
+
+class Session {
+ public:
+  Session(std::string id, std::string client) : id_(std::move(id)), client_(std::move(client)) {}
+
+  const std::string& id() const { return id_; }
+  const std::string& client() const { return client_; }
+  runtime::SharedStore& shared() { return shared_; }
+
+  std::string AddFunction(Function fn);
+  absl::StatusOr<std::shared_ptr<const Function>> FindFunction(const std::string& id) const;
+  absl::Status ReleaseFunction(const std::string& id);
+  size_t function_count() const;
+
+  void Touch() { last_used_ = Now(); }
+  int64_t idle_seconds() const { return Now() - last_used_; }
+
+ private:
+  static int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  const std::string id_;
+  const std::string client_;
+  runtime::SharedStore shared_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Function>> functions_;
+  int64_t next_function_ = 1;
+  std::atomic<int64_t> last_used_{Now()};
+};
+
+class SessionManager {
+ public:
+  // Sessions idle longer than `idle_timeout` are closed by a background reaper.
+  explicit SessionManager(std::chrono::seconds idle_timeout);
+  ~SessionManager();
+
+  std::shared_ptr<Session> Open(const std::string& client);
+  absl::Status Close(const std::string& id);
+  // Finds a session and marks it used.
+  absl::StatusOr<std::shared_ptr<Session>> Find(const std::string& id);
+  size_t size() const;
+  std::chrono::seconds idle_timeout() const { return idle_timeout_; }
+
+ private:
+  void ReapLoop();
+
+  const std::chrono::seconds idle_timeout_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread reaper_;
+};
+
+}  // namespace tensord::server
