@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what tensord needs to build, test and run on Debian 12. Idempotent: it installs only
+# missing packages (apt-get update runs only then) and leaves a ready Python virtualenv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libopenblas-dev
+  python3 python3-venv python3-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+clients/python/setup-venv.sh

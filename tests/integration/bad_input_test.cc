@@ -1,0 +1,187 @@
+// Bad input gets a clear gRPC error naming the problem, and the server stays up.
+#include <gtest/gtest.h>
+
+#include "google/protobuf/text_format.h"
+#include "tensord/client.h"
+#include "tests/integration/server_process.h"
+
+namespace tensord::client {
+namespace {
+
+using ::tensord::v1::CompileRequest;
+using ::tensord::v1::CompileResponse;
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new testing::ServerProcess();
+    ASSERT_TRUE(server_->running());
+  }
+  static void TearDownTestSuite() { delete server_; }
+  void SetUp() override {
+    client_ = *Client::Connect(server_->address());
+    session_ = std::make_unique<Session>(*client_->OpenSession());
+  }
+  void TearDown() override {
+    // Whatever the test sent, the server must still answer.
+    EXPECT_TRUE(client_->GetServerInfo().ok()) << "server stopped answering";
+  }
+
+  absl::Status CompileText(const std::string& spec_text, CompileResponse* out = nullptr) {
+    CompileRequest req;
+    req.set_session_id(session_->id());
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(spec_text, req.mutable_spec()));
+    CompileResponse resp;
+    grpc::ClientContext ctx;
+    absl::Status s = FromGrpcStatus(client_->stub().Compile(&ctx, req, &resp));
+    if (out) *out = resp;
+    return s;
+  }
+
+  absl::Status RunRaw(const std::string& function_id, std::vector<HostTensor> inputs) {
+    ::tensord::v1::RunRequest req;
+    req.set_session_id(session_->id());
+    req.set_function_id(function_id);
+    for (auto& t : inputs) *req.add_inputs() = t.ToProto();
+    ::tensord::v1::RunResponse resp;
+    grpc::ClientContext ctx;
+    return FromGrpcStatus(client_->stub().Run(&ctx, req, &resp));
+  }
+
+  static testing::ServerProcess* server_;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<Session> session_;
+};
+testing::ServerProcess* BadInputTest::server_ = nullptr;
+
+#define EXPECT_STATUS(expr, want_code, needle)                                              \
+  do {                                                                                 \
+    absl::Status _s = (expr);                                                          \
+    EXPECT_EQ(_s.code(), absl::StatusCode::want_code) << _s;                                \
+    EXPECT_NE(_s.message().find(needle), std::string::npos) << "message: " << _s.message(); \
+  } while (0)
+
+constexpr char kAddSpec[] = R"pb(
+  graph {
+    variables { id: 1 name: "x" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+    variables { id: 2 name: "y" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+    variables { id: 3 type { dtype: DT_FLOAT32 broadcastable: [false, false] } output {} }
+    applies { op: "add" inputs: [1, 2] outputs: [3] }
+    inputs: [1, 2]
+    outputs: [3]
+  }
+)pb";
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST_F(BadInputTest, MalformedGraph) {
+  EXPECT_STATUS(CompileText(Replace(kAddSpec, "inputs: [1, 2] outputs", "inputs: [1, 7] outputs")),
+                kInvalidArgument, "variable 7");
+  EXPECT_STATUS(CompileText(Replace(kAddSpec, "outputs: [3]\n  }", "outputs: [42]\n  }")),
+                kInvalidArgument, "unknown variable 42");
+  EXPECT_STATUS(CompileText("graph { variables { id: 1 type { dtype: DT_FLOAT32 } } }"),
+                kInvalidArgument, "has no source");
+}
+
+TEST_F(BadInputTest, UnknownOp) {
+  EXPECT_STATUS(CompileText(Replace(kAddSpec, "\"add\"", "\"frobnicate\"")), kInvalidArgument,
+                "unknown op 'frobnicate'");
+}
+
+TEST_F(BadInputTest, TypeMismatch) {
+  EXPECT_STATUS(CompileText(Replace(kAddSpec, "id: 3 type { dtype: DT_FLOAT32",
+                                    "id: 3 type { dtype: DT_INT8")),
+                kInvalidArgument, "declared as TensorType(int8, matrix) but the op produces "
+                                  "TensorType(float32, matrix)");
+  GraphBuilder g;
+  Var a = g.Input("a", kFloat32, {false, false, false});
+  Var b = g.Matrix("b", kFloat32);
+  auto spec = FunctionSpecBuilder(g).Inputs({a, b}).Outputs({Dot(a, b)}).Build();
+  if (spec.ok()) {  // the client may already refuse it; the server must too
+    EXPECT_STATUS(session_->Compile(*spec).status(), kInvalidArgument, "dot takes vectors or matrices");
+  }
+}
+
+TEST_F(BadInputTest, WrongInputCountDtypeAndShape) {
+  CompileResponse compiled;
+  ASSERT_TRUE(CompileText(kAddSpec, &compiled).ok());
+  const std::string& fn = compiled.function_id();
+  auto m = *HostTensor::Matrix<float>({{1, 2}, {3, 4}});
+  EXPECT_STATUS(RunRaw(fn, {m}), kInvalidArgument, "takes 2 inputs, got 1");
+  auto m64 = *HostTensor::Matrix<double>({{1, 2}, {3, 4}});
+  EXPECT_STATUS(RunRaw(fn, {m, m64}), kInvalidArgument,
+                "TensorType(float32, matrix) cannot store a value of dtype float64");
+  EXPECT_STATUS(RunRaw(fn, {m, HostTensor::Vector<float>({1, 2})}), kInvalidArgument,
+                "has 1 dimensions");
+  auto wide = *HostTensor::Matrix<float>({{1, 2, 3}, {4, 5, 6}});
+  EXPECT_STATUS(RunRaw(fn, {m, wide}), kInvalidArgument, "cannot be broadcast");
+  ::tensord::v1::RunRequest req;
+  req.set_session_id(session_->id());
+  req.set_function_id(fn);
+  *req.add_inputs() = m.ToProto();
+  *req.add_inputs() = m.ToProto();
+  req.mutable_inputs(1)->set_data("short");
+  ::tensord::v1::RunResponse resp;
+  grpc::ClientContext ctx;
+  EXPECT_STATUS(FromGrpcStatus(client_->stub().Run(&ctx, req, &resp)), kInvalidArgument,
+                "needs 16 bytes of data, got 5");
+}
+
+TEST_F(BadInputTest, UnknownHandles) {
+  EXPECT_STATUS(RunRaw("fn-does-not-exist", {}), kNotFound, "unknown function 'fn-does-not-exist'");
+  CompileResponse compiled;
+  ASSERT_TRUE(CompileText(kAddSpec, &compiled).ok());
+  ::tensord::v1::ReleaseFunctionRequest rel;
+  rel.set_session_id(session_->id());
+  rel.set_function_id(compiled.function_id());
+  ::tensord::v1::ReleaseFunctionResponse rel_resp;
+  grpc::ClientContext rel_ctx;
+  ASSERT_TRUE(client_->stub().ReleaseFunction(&rel_ctx, rel, &rel_resp).ok());
+  EXPECT_STATUS(RunRaw(compiled.function_id(), {}), kNotFound, "unknown function");
+  EXPECT_STATUS(CompileText(R"pb(graph {
+    variables { id: 1 type { dtype: DT_FLOAT32 } shared { id: "shared-999" } }
+    outputs: [1] })pb"), kNotFound, "unknown shared variable 'shared-999'");
+  ::tensord::v1::GetSharedRequest get;
+  get.set_session_id("no-such-session");
+  get.set_id("x");
+  ::tensord::v1::GetSharedResponse get_resp;
+  grpc::ClientContext get_ctx;
+  EXPECT_STATUS(FromGrpcStatus(client_->stub().GetShared(&get_ctx, get, &get_resp)), kNotFound,
+                "unknown session 'no-such-session'");
+}
+
+TEST_F(BadInputTest, UnknownContext) {
+  EXPECT_STATUS(CompileText(std::string(kAddSpec) + "context: \"dev7\""), kFailedPrecondition,
+                "unknown context 'dev7'");
+  EXPECT_STATUS(session_->CreateShared("w", HostTensor::Scalar<float>(1), "dev7").status(),
+                kFailedPrecondition, "unknown context 'dev7'");
+}
+
+TEST_F(BadInputTest, MissingInputAndBadUpdate) {
+  EXPECT_STATUS(CompileText(Replace(kAddSpec, "inputs: [1, 2]\n", "inputs: [1]\n")),
+                kInvalidArgument, "missing input: y");
+  auto w = session_->CreateShared("w", HostTensor::Scalar<double>(1.0));
+  ASSERT_TRUE(w.ok());
+  std::string spec = absl::StrCat(R"pb(graph {
+    variables { id: 1 type { dtype: DT_FLOAT64 } shared { id: ")pb", w->id(), R"pb(" } }
+    variables { id: 2 type { dtype: DT_FLOAT32 } input {} }
+    inputs: [2] }
+    updates { variable: 1 value: 2 })pb");
+  EXPECT_STATUS(CompileText(spec), kInvalidArgument,
+                "an update must have the same type as the original shared variable");
+}
+
+TEST_F(BadInputTest, NotYetImplementedRpcsSaySo) {
+  ::tensord::v1::GetProfileRequest req;
+  ::tensord::v1::GetProfileResponse resp;
+  grpc::ClientContext ctx;
+  EXPECT_STATUS(FromGrpcStatus(client_->stub().GetProfile(&ctx, req, &resp)), kUnimplemented,
+                "GetProfile is not implemented yet");
+}
+
+}  // namespace
+}  // namespace tensord::client
