@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "engine/ops/op_def.h"
 #include "server/compute_service.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -23,6 +24,7 @@ ABSL_FLAG(std::string, port_file, "", "after startup, write the bound port to th
 ABSL_FLAG(int64_t, session_idle_timeout_s, 3600, "close sessions idle for this many seconds");
 ABSL_FLAG(int64_t, max_message_bytes, 1 << 30, "largest gRPC message accepted or sent");
 ABSL_FLAG(int64_t, cache_max_entries, 1024, "compiled executables kept in the cache");
+ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 
 namespace {
 
@@ -36,6 +38,10 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("tensord --listen=127.0.0.1:50051 [--device=cpu] [--contexts=...]");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_print_ops_markdown)) {
+    std::fputs(tensord::ops::OpsMarkdown().c_str(), stdout);
+    return 0;
+  }
   // Logs go to stderr so stdout stays free for tools that wrap the server.
   spdlog::set_default_logger(spdlog::stderr_color_mt("tensord"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));

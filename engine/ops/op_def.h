@@ -54,6 +54,9 @@ class Registry {
   std::vector<std::unique_ptr<OpDef>> defs_;
 };
 
+// The op table of docs/ops.md, generated from the registry so it cannot drift.
+std::string OpsMarkdown();
+
 // Checks arity, infers output types and stores the OpDef on the node.
 absl::Status ResolveAndInfer(ir::Apply& node, std::vector<ir::Type>* out_types);
 
