@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "engine/backends/cpu/cast.h"
+#include "engine/ir/verifier.h"
 
 namespace tensord::compile {
 namespace {
@@ -51,7 +52,7 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
                                                  const std::vector<Substitution>& givens,
                                                  CompileOptions options) {
   for (const Substitution& g : givens) {
-    if (g.variable->type.dtype != g.value->type.dtype || g.variable->type.ndim() != g.value->type.ndim()) {
+    if (!(g.variable->type == g.value->type)) {
       return InvalidArgument("givens: ", Label(g.variable), " of type ", ir::TypeString(g.variable->type),
                              " cannot be replaced by ", Label(g.value), " of type ",
                              ir::TypeString(g.value->type));
@@ -88,6 +89,8 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
     keep.push_back(u.value);
   }
   graph->RemoveDeadNodes(keep);
+  // Givens and dead-code removal rewrote the graph; catch a broken rewrite here, not in a run.
+  TENSORD_RETURN_IF_ERROR(ir::Verify(*graph));
 
   // Every input variable still used must be one of the function's inputs.
   std::unordered_set<const ir::Variable*> declared(graph->inputs().begin(), graph->inputs().end());
