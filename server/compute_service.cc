@@ -42,7 +42,8 @@ void FillSharedInfo(const runtime::SharedVariable& var, v1::SharedInfo* info) {
   info->set_name(var.name());
   ir::TypeToProto(var.type(), info->mutable_type());
   info->set_context(var.context()->name);
-  for (int64_t d : var.Get().shape()) info->add_shape(d);
+  runtime::Tensor value = var.Get();  // keep the snapshot alive while reading its shape
+  for (int64_t d : value.shape()) info->add_shape(d);
 }
 
 // Decodes a value for a shared variable and checks it against the variable's type.

@@ -83,6 +83,24 @@ TEST_F(ServerTest, SharedVariableUpdatesAreAppliedAfterEachRun) {
   EXPECT_EQ(*w->GetValue()->ToVector<double>(), std::vector<double>{3.0});
 }
 
+TEST_F(ServerTest, ListSharedReportsTypesAndShapes) {
+  ASSERT_TRUE(session_->CreateShared("v", HostTensor::Vector<float>({1, 2, 3})).ok());
+  ASSERT_TRUE(session_->CreateShared("n", HostTensor::Scalar<int64_t>(0)).ok());
+  auto all = session_->ListShared();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  for (const Shared& s : *all) {
+    if (s.name() == "v") {
+      EXPECT_EQ(s.shape(), std::vector<int64_t>{3});
+      EXPECT_EQ(s.dtype(), kFloat32);
+    } else {
+      EXPECT_EQ(s.name(), "n");
+      EXPECT_TRUE(s.shape().empty());
+      EXPECT_EQ(s.dtype(), kInt64);
+    }
+  }
+}
+
 TEST_F(ServerTest, ConcurrentUpdatesAreSerialized) {
   auto counter = session_->CreateShared("counter", HostTensor::Scalar<int64_t>(0));
   ASSERT_TRUE(counter.ok());

@@ -1,0 +1,178 @@
+// The tensord C++ client: connect, open a session, create shared variables, compile graphs built
+// with GraphBuilder into functions, and run them.
+//
+//   auto client = Client::Connect("127.0.0.1:50051");
+//   auto session = (*client)->OpenSession();
+//   GraphBuilder g;
+//   Var x = g.Vector("x"), y = g.Vector("y");
+//   auto f = session->Compile(g, {x, y}, {x + y});
+//   auto out = f->Run({HostTensor::Vector<float>({1, 2}), HostTensor::Vector<float>({3, 4})});
+//
+// Every call returns absl::Status / StatusOr carrying the server's gRPC code and message. Shared
+// and Function keep their session's state alive, so using one after its Session is gone is a
+// FAILED_PRECONDITION error rather than a dangling pointer.
+#ifndef TENSORD_CLIENT_CLIENT_H_
+#define TENSORD_CLIENT_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tensord/graph.h"
+#include "tensord/ops.h"
+#include "tensord/tensor.h"
+#include "tensord/v1/compute.grpc.pb.h"
+
+namespace tensord::client {
+
+// gRPC and absl share code numbers; the message is kept as the server wrote it.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+struct ClientOptions {
+  // gRPC's 4 MiB default is far too small for tensors; applied to both directions.
+  int max_message_bytes = 1 << 30;
+  // Connect() waits this long for the channel to come up; zero means connect lazily.
+  std::chrono::milliseconds connect_timeout{5000};
+  // Deadline of each RPC; zero means none (compiling a large graph can take a while).
+  std::chrono::milliseconds call_timeout{0};
+  // Deadline of the CloseSession a Session destructor sends, so that teardown never hangs.
+  std::chrono::milliseconds cleanup_timeout{5000};
+  // Insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Sent with OpenSession; the server shows it in its logs.
+  std::string client_name = "tensord-cpp";
+};
+
+namespace internal {
+struct SessionCore;
+}  // namespace internal
+
+// A shared variable living in a session on the server (Theano's theano.shared). Copies are
+// independent handles to the same variable; one handle is not meant for concurrent use.
+class Shared {
+ public:
+  const ::tensord::v1::SharedInfo& info() const { return info_; }
+  const std::string& id() const { return info_.id(); }
+  const std::string& name() const { return info_.name(); }
+  DType dtype() const { return info_.type().dtype(); }
+  const std::string& context() const { return info_.context(); }
+  // The shape as of the last call that returned it (creation, GetValue, SetValue).
+  std::vector<int64_t> shape() const { return {info_.shape().begin(), info_.shape().end()}; }
+
+  // This variable in a graph (the same Var however often it is asked for).
+  Var In(GraphBuilder& graph) const { return graph.SharedVar(info_); }
+
+  absl::StatusOr<HostTensor> GetValue();
+  absl::Status SetValue(HostTensor value);
+  absl::Status Delete();
+
+ private:
+  friend class Session;
+  Shared(std::shared_ptr<internal::SessionCore> core, ::tensord::v1::SharedInfo info)
+      : core_(std::move(core)), info_(std::move(info)) {}
+
+  std::shared_ptr<internal::SessionCore> core_;
+  ::tensord::v1::SharedInfo info_;
+};
+
+// A handle to a compiled function; copies share it. Not released on destruction (a copy may
+// still be in use); handles die with their session, or call Release() to drop one early.
+class Function {
+ public:
+  const std::string& id() const { return response_.function_id(); }
+  const std::string& fingerprint() const { return response_.fingerprint(); }
+  bool cache_hit() const { return response_.cache_hit(); }
+  int64_t compile_ns() const { return response_.compile_ns(); }
+  int64_t node_count() const { return response_.node_count(); }
+  const ::tensord::v1::CompileResponse& compile_response() const { return response_; }
+
+  // One tensor per function input, in order; returns one per output. Outputs the server leaves
+  // on a device (TensorRef) are an UNIMPLEMENTED error: this client only handles host values.
+  // `run_ns`, when given, receives the server-side run time. Safe to call from many threads.
+  absl::StatusOr<std::vector<HostTensor>> Run(std::vector<HostTensor> inputs,
+                                              int64_t* run_ns = nullptr) const;
+
+  absl::StatusOr<::tensord::v1::DescribeFunctionResponse> Describe() const;
+  absl::StatusOr<std::string> Profile() const;
+  absl::Status ResetProfile();
+  absl::Status Release();
+
+ private:
+  friend class Session;
+  Function(std::shared_ptr<internal::SessionCore> core, ::tensord::v1::CompileResponse response)
+      : core_(std::move(core)), response_(std::move(response)) {}
+
+  std::shared_ptr<internal::SessionCore> core_;
+  ::tensord::v1::CompileResponse response_;
+};
+
+// A server session; closed when this object is destroyed (or by Close()).
+class Session {
+ public:
+  Session(Session&&) = default;
+  Session& operator=(Session&& other);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
+
+  const std::string& id() const;
+  int64_t idle_timeout_seconds() const;
+
+  // Theano's shared(value, name, target=...). Empty broadcastable means none (Theano's default).
+  absl::StatusOr<Shared> CreateShared(std::string name, HostTensor value, std::string target = "",
+                                      std::vector<bool> broadcastable = {});
+  absl::StatusOr<std::vector<Shared>> ListShared();
+
+  absl::StatusOr<Function> Compile(::tensord::v1::FunctionSpec spec);
+  absl::StatusOr<Function> Compile(const FunctionSpecBuilder& spec);
+  // theano.function(inputs, outputs, updates=..., givens=...).
+  absl::StatusOr<Function> Compile(const GraphBuilder& graph, std::vector<Var> inputs,
+                                   std::vector<Var> outputs,
+                                   std::vector<std::pair<Var, Var>> updates = {},
+                                   std::vector<std::pair<Var, Var>> givens = {},
+                                   FunctionOptions options = {});
+
+  // Theano's T.grad(cost, wrt): the server differentiates and the gradient nodes are merged into
+  // cost's builder. Returns one Var per wrt entry.
+  absl::StatusOr<std::vector<Var>> Grad(Var cost, const std::vector<Var>& wrt);
+
+  absl::Status Close();
+
+ private:
+  friend class Client;
+  explicit Session(std::shared_ptr<internal::SessionCore> core) : core_(std::move(core)) {}
+
+  std::shared_ptr<internal::SessionCore> core_;
+};
+
+class Client {
+ public:
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string address,
+                                                         ClientOptions options = {});
+
+  absl::StatusOr<::tensord::v1::ServerInfo> GetServerInfo();
+  absl::StatusOr<Session> OpenSession();
+
+  const std::string& address() const { return address_; }
+  // For RPCs this class does not wrap; the stub is safe to share between threads.
+  ::tensord::v1::Compute::Stub& stub() { return *stub_; }
+
+ private:
+  Client(std::string address, ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+
+  std::string address_;
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<::tensord::v1::Compute::Stub> stub_;
+};
+
+}  // namespace tensord::client
+
+#endif  // TENSORD_CLIENT_CLIENT_H_

@@ -1,0 +1,100 @@
+// Typed helpers for the ops the server implements (wire names in comments). Each infers its output
+// type as Theano does; elementwise ops first pad lower-rank inputs with a `dimshuffle` that adds
+// leading broadcastable dimensions, so every elementwise apply has inputs of equal rank.
+#ifndef TENSORD_CLIENT_OPS_H_
+#define TENSORD_CLIENT_OPS_H_
+
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "tensord/graph.h"
+
+namespace tensord::client {
+
+// Elementwise; dtype = NumPy result_type of the inputs, broadcastable = AND over the inputs.
+Var Add(const std::vector<Var>& terms);    // add (2+ inputs; one input is returned as is)
+Var Mul(const std::vector<Var>& factors);  // mul
+Var Sub(Var a, Var b);                     // sub
+Var TrueDiv(Var a, Var b);                 // true_div: integers give float32/float64
+Var Pow(Var a, Var b);                     // pow
+Var Neg(Var x);                            // neg
+Var Exp(Var x);                            // exp: integers give float32/float64
+Var Log(Var x);                            // log
+// Theano's fill/second: `value` (its dtype) broadcast to `model`'s shape.
+Var Fill(Var model, Var value);  // fill
+
+// Vector/matrix products: (1,1) -> scalar, (2,1) and (1,2) -> vector, (2,2) -> matrix.
+Var Dot(Var a, Var b);  // dot
+
+// Reductions. Empty `axes` means all axes (Theano's axis=None); negative axes count from the
+// end. Sum widens small integers (int8..int32 -> int64, uint -> uint64) unless `dtype` is given.
+Var Sum(Var x, const std::vector<int64_t>& axes = {},
+        DType dtype = ::tensord::v1::DT_INVALID);       // sum
+Var Max(Var x, const std::vector<int64_t>& axes = {});  // max
+
+// Shape. Reshape takes at most one -1; dimensions of length 1 become broadcastable.
+Var Reshape(Var x, const std::vector<int64_t>& shape);  // reshape
+// Theano's dimshuffle with -1 for 'x'; only broadcastable dimensions may be dropped.
+Var Dimshuffle(Var x, const std::vector<int64_t>& new_order);  // dimshuffle
+Var Transpose(Var x);  // dimshuffle with the axes reversed; vectors and scalars come back as is
+Var Cast(Var x, DType dtype);  // cast; a no-op cast returns x
+// An array of `value` (rank <= dims) with the given shape; constant dims of 1 are broadcastable.
+Var Alloc(Var value, const std::vector<Var>& dims);  // alloc
+Var Alloc(Var value, const std::vector<int64_t>& dims);
+
+inline Var operator+(Var a, Var b) { return Add({a, b}); }
+inline Var operator-(Var a, Var b) { return Sub(a, b); }
+inline Var operator*(Var a, Var b) { return Mul({a, b}); }
+inline Var operator/(Var a, Var b) { return TrueDiv(a, b); }
+inline Var operator-(Var x) { return Neg(x); }
+
+namespace internal {
+// A C++ number as a literal of `like`'s builder.
+template <typename T>
+Var Lift(Var like, T value) {
+  return like.builder() ? like.builder()->Literal(value) : Var();
+}
+}  // namespace internal
+
+// Numbers mix with Vars as Python numbers do in Theano: `0.1 * w` makes a float_x literal.
+template <Arithmetic T>
+Var operator+(Var a, T b) {
+  return a + internal::Lift(a, b);
+}
+template <Arithmetic T>
+Var operator+(T a, Var b) {
+  return internal::Lift(b, a) + b;
+}
+template <Arithmetic T>
+Var operator-(Var a, T b) {
+  return a - internal::Lift(a, b);
+}
+template <Arithmetic T>
+Var operator-(T a, Var b) {
+  return internal::Lift(b, a) - b;
+}
+template <Arithmetic T>
+Var operator*(Var a, T b) {
+  return a * internal::Lift(a, b);
+}
+template <Arithmetic T>
+Var operator*(T a, Var b) {
+  return internal::Lift(b, a) * b;
+}
+template <Arithmetic T>
+Var operator/(Var a, T b) {
+  return a / internal::Lift(a, b);
+}
+template <Arithmetic T>
+Var operator/(T a, Var b) {
+  return internal::Lift(b, a) / b;
+}
+template <Arithmetic T>
+Var Pow(Var a, T b) {
+  return Pow(a, internal::Lift(a, b));
+}
+
+}  // namespace tensord::client
+
+#endif  // TENSORD_CLIENT_OPS_H_

@@ -1,0 +1,171 @@
+#include "tensord/client.h"
+
+#include "absl/strings/str_cat.h"
+#include "src/rpc.h"
+
+namespace tensord::client {
+
+using internal::SessionCore;
+namespace v1 = ::tensord::v1;
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+Client::Client(std::string address, ClientOptions options, std::shared_ptr<grpc::Channel> channel)
+    : address_(std::move(address)),
+      options_(std::move(options)),
+      channel_(std::move(channel)),
+      stub_(v1::Compute::NewStub(channel_)) {}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address,
+                                                        ClientOptions options) {
+  if (address.empty()) return absl::InvalidArgumentError("Client::Connect: empty address");
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_message_bytes);
+  args.SetMaxSendMessageSize(options.max_message_bytes);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      options.credentials ? options.credentials : grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(address, credentials, args);
+  // Failing here, with the address in the message, beats a vague UNAVAILABLE on the first call.
+  if (options.connect_timeout.count() > 0 &&
+      !channel->WaitForConnected(std::chrono::system_clock::now() + options.connect_timeout)) {
+    return absl::UnavailableError(absl::StrCat("could not connect to tensord at ", address,
+                                               " within ", options.connect_timeout.count(), " ms"));
+  }
+  return std::unique_ptr<Client>(new Client(std::move(address), std::move(options), channel));
+}
+
+absl::StatusOr<v1::ServerInfo> Client::GetServerInfo() {
+  v1::ServerInfo info;
+  absl::Status s = internal::Call(*stub_, &v1::Compute::Stub::GetServerInfo,
+                                  v1::GetServerInfoRequest(), &info, options_.call_timeout);
+  if (!s.ok()) return s;
+  return info;
+}
+
+absl::StatusOr<Session> Client::OpenSession() {
+  v1::OpenSessionRequest request;
+  request.set_client(options_.client_name);
+  v1::OpenSessionResponse response;
+  absl::Status s = internal::Call(*stub_, &v1::Compute::Stub::OpenSession, request, &response,
+                                  options_.call_timeout);
+  if (!s.ok()) return s;
+  auto core = std::make_shared<SessionCore>();
+  core->stub = stub_;
+  core->options = options_;
+  core->session_id = response.session_id();
+  core->idle_timeout_seconds = response.idle_timeout_seconds();
+  return Session(std::move(core));
+}
+
+Session& Session::operator=(Session&& other) {
+  if (this != &other) {
+    Close().IgnoreError();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+Session::~Session() { Close().IgnoreError(); }
+
+const std::string& Session::id() const {
+  static const std::string kEmpty;
+  return core_ ? core_->session_id : kEmpty;
+}
+
+int64_t Session::idle_timeout_seconds() const { return core_ ? core_->idle_timeout_seconds : 0; }
+
+absl::Status Session::Close() {
+  // A moved-from or already closed session has nothing to close.
+  if (!core_ || core_->closed.exchange(true)) return absl::OkStatus();
+  v1::CloseSessionRequest request;
+  request.set_session_id(core_->session_id);
+  v1::CloseSessionResponse response;
+  return internal::Call(*core_->stub, &v1::Compute::Stub::CloseSession, request, &response,
+                        core_->options.cleanup_timeout);
+}
+
+absl::StatusOr<Shared> Session::CreateShared(std::string name, HostTensor value, std::string target,
+                                             std::vector<bool> broadcastable) {
+  if (!core_) return absl::FailedPreconditionError("CreateShared on a moved-from Session");
+  if (!value.valid()) return absl::InvalidArgumentError("CreateShared: invalid HostTensor");
+  v1::CreateSharedRequest request;
+  request.set_name(std::move(name));
+  *request.mutable_value() = std::move(value).ToProto();
+  request.set_target(std::move(target));
+  request.mutable_broadcastable()->Add(broadcastable.begin(), broadcastable.end());
+  v1::SharedInfo info;
+  absl::Status s = internal::SessionCall(*core_, &v1::Compute::Stub::CreateShared, request, &info);
+  if (!s.ok()) return s;
+  return Shared(core_, std::move(info));
+}
+
+absl::StatusOr<std::vector<Shared>> Session::ListShared() {
+  if (!core_) return absl::FailedPreconditionError("ListShared on a moved-from Session");
+  v1::ListSharedRequest request;
+  v1::ListSharedResponse response;
+  absl::Status s =
+      internal::SessionCall(*core_, &v1::Compute::Stub::ListShared, request, &response);
+  if (!s.ok()) return s;
+  std::vector<Shared> out;
+  for (v1::SharedInfo& info : *response.mutable_shared()) out.push_back(Shared(core_, info));
+  return out;
+}
+
+absl::StatusOr<Function> Session::Compile(v1::FunctionSpec spec) {
+  if (!core_) return absl::FailedPreconditionError("Compile on a moved-from Session");
+  v1::CompileRequest request;
+  *request.mutable_spec() = std::move(spec);
+  v1::CompileResponse response;
+  absl::Status s = internal::SessionCall(*core_, &v1::Compute::Stub::Compile, request, &response);
+  if (!s.ok()) return s;
+  return Function(core_, std::move(response));
+}
+
+absl::StatusOr<Function> Session::Compile(const FunctionSpecBuilder& spec) {
+  absl::StatusOr<v1::FunctionSpec> built = spec.Build();
+  if (!built.ok()) return built.status();
+  return Compile(*std::move(built));
+}
+
+absl::StatusOr<Function> Session::Compile(const GraphBuilder& graph, std::vector<Var> inputs,
+                                          std::vector<Var> outputs,
+                                          std::vector<std::pair<Var, Var>> updates,
+                                          std::vector<std::pair<Var, Var>> givens,
+                                          FunctionOptions options) {
+  FunctionSpecBuilder spec(graph);
+  spec.Inputs(std::move(inputs)).Outputs(std::move(outputs)).Options(std::move(options));
+  for (const auto& [shared, value] : updates) spec.Update(shared, value);
+  for (const auto& [variable, value] : givens) spec.Given(variable, value);
+  return Compile(spec);
+}
+
+absl::StatusOr<std::vector<Var>> Session::Grad(Var cost, const std::vector<Var>& wrt) {
+  if (!core_) return absl::FailedPreconditionError("Grad on a moved-from Session");
+  GraphBuilder* graph = cost.builder();
+  if (!graph) return absl::InvalidArgumentError("Grad: cost is not a valid variable");
+  // Send only what the cost needs; its symbolic inputs are the graph's inputs.
+  absl::StatusOr<v1::Graph> sent = graph->Build({}, {cost}, wrt);
+  if (!sent.ok()) return sent.status();
+  for (const v1::Variable& v : sent->variables()) {
+    if (v.has_input()) sent->add_inputs(v.id());
+  }
+  v1::DifferentiateRequest request;
+  *request.mutable_graph() = *sent;
+  request.set_cost(cost.id());
+  for (Var w : wrt) request.add_wrt(w.id());
+  v1::DifferentiateResponse response;
+  absl::Status s =
+      internal::SessionCall(*core_, &v1::Compute::Stub::Differentiate, request, &response);
+  if (!s.ok()) return s;
+  if (response.gradients_size() != static_cast<int>(wrt.size())) {
+    return absl::InternalError(absl::StrCat("Differentiate returned ", response.gradients_size(),
+                                            " gradients for ", wrt.size(), " variables"));
+  }
+  return graph->Import(*sent, response.graph(),
+                       {response.gradients().begin(), response.gradients().end()});
+}
+
+}  // namespace tensord::client

@@ -1,0 +1,49 @@
+// Internal: the state a session's objects share and the one helper every RPC goes through.
+#ifndef TENSORD_CLIENT_SRC_RPC_H_
+#define TENSORD_CLIENT_SRC_RPC_H_
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "tensord/client.h"
+
+namespace tensord::client::internal {
+
+struct SessionCore {
+  std::shared_ptr<::tensord::v1::Compute::Stub> stub;
+  ClientOptions options;
+  std::string session_id;
+  int64_t idle_timeout_seconds = 0;
+  std::atomic<bool> closed{false};
+
+  absl::Status CheckOpen() const {
+    if (closed.load()) {
+      return absl::FailedPreconditionError("tensord session " + session_id + " is closed");
+    }
+    return absl::OkStatus();
+  }
+};
+
+// Issues one unary RPC with the given deadline (zero means none).
+template <typename Request, typename Response, typename Method>
+absl::Status Call(::tensord::v1::Compute::Stub& stub, Method method, const Request& request,
+                  Response* response, std::chrono::milliseconds timeout) {
+  grpc::ClientContext context;
+  if (timeout.count() > 0) context.set_deadline(std::chrono::system_clock::now() + timeout);
+  return FromGrpcStatus((stub.*method)(&context, request, response));
+}
+
+// A call on behalf of a session: refused locally once the session is closed.
+template <typename Request, typename Response, typename Method>
+absl::Status SessionCall(const SessionCore& core, Method method, Request& request,
+                         Response* response) {
+  if (absl::Status s = core.CheckOpen(); !s.ok()) return s;
+  request.set_session_id(core.session_id);
+  return Call(*core.stub, method, request, response, core.options.call_timeout);
+}
+
+}  // namespace tensord::client::internal
+
+#endif  // TENSORD_CLIENT_SRC_RPC_H_
