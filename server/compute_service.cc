@@ -163,8 +163,9 @@ ComputeService::Reactor* ComputeService::ListShared(Ctx* ctx, const v1::ListShar
 ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx, const v1::DifferentiateRequest*,
                                                        v1::DifferentiateResponse*) {
   return Handle(ctx, "Differentiate", [] {
-    return Unimplemented("Differentiate is not implemented yet (automatic differentiation lands "
-                         "with the autodiff milestone)");
+    return Unimplemented(
+        "Differentiate is not implemented yet (automatic differentiation lands "
+        "with the autodiff milestone)");
   });
 }
 
@@ -196,16 +197,18 @@ ComputeService::Reactor* ComputeService::DescribeFunction(Ctx* ctx,
 ComputeService::Reactor* ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest*,
                                                     v1::GetProfileResponse*) {
   return Handle(ctx, "GetProfile", [] {
-    return Unimplemented("GetProfile is not implemented yet (profiling lands with the "
-                         "profiling milestone)");
+    return Unimplemented(
+        "GetProfile is not implemented yet (profiling lands with the "
+        "profiling milestone)");
   });
 }
 
 ComputeService::Reactor* ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest*,
                                                       v1::ResetProfileResponse*) {
   return Handle(ctx, "ResetProfile", [] {
-    return Unimplemented("ResetProfile is not implemented yet (profiling lands with the "
-                         "profiling milestone)");
+    return Unimplemented(
+        "ResetProfile is not implemented yet (profiling lands with the "
+        "profiling milestone)");
   });
 }
 

@@ -65,18 +65,18 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   std::string key = prepared.canonical.key;
   bool hit = false;
   TENSORD_ASSIGN_OR_RETURN(
-      fn.executable,
-      cache_->GetOrBuild(
-          key, [&] { return compile::BuildExecutable(std::move(prepared)); }, &hit));
+      fn.executable, cache_->GetOrBuild(
+                         key, [&] { return compile::BuildExecutable(std::move(prepared)); }, &hit));
   out->set_fingerprint(fn.executable->fingerprint());
   out->set_cache_hit(hit);
   out->set_node_count(fn.executable->node_count());
-  for (const auto& p : fn.executable->input_params()) ir::TypeToProto(p.type, out->add_input_types());
+  for (const auto& p : fn.executable->input_params())
+    ir::TypeToProto(p.type, out->add_input_types());
   for (const auto& t : fn.executable->output_types()) ir::TypeToProto(t, out->add_output_types());
   out->set_function_id(session.AddFunction(std::move(fn)));
-  out->set_compile_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+  out->set_compile_ns(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
   return absl::OkStatus();
 }
 
@@ -114,9 +114,9 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   for (const runtime::Tensor& t : result.outputs) {
     ir::TensorToProto(t, out->add_outputs()->mutable_tensor());
   }
-  out->mutable_profile()->set_run_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                         std::chrono::steady_clock::now() - start)
-                                         .count());
+  out->mutable_profile()->set_run_ns(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
   return absl::OkStatus();
 }
 

@@ -15,10 +15,13 @@
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on (host:port; port 0 picks one)");
-ABSL_FLAG(std::string, device, "cpu", "default context: cpu, cuda, cudaN or a name from --contexts");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "address to serve on (host:port; port 0 picks one)");
+ABSL_FLAG(std::string, device, "cpu",
+          "default context: cpu, cuda, cudaN or a name from --contexts");
 ABSL_FLAG(std::string, contexts, "", "named contexts in Theano syntax, e.g. dev0->cuda0;dev1->cpu");
-ABSL_FLAG(std::string, floatX, "float32", "default float type reported to clients (float32|float64)");
+ABSL_FLAG(std::string, floatX, "float32",
+          "default float type reported to clients (float32|float64)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
 ABSL_FLAG(std::string, port_file, "", "after startup, write the bound port to this file");
 ABSL_FLAG(int64_t, session_idle_timeout_s, 3600, "close sessions idle for this many seconds");
@@ -75,7 +78,8 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
-  int max_bytes = static_cast<int>(std::min<int64_t>(absl::GetFlag(FLAGS_max_message_bytes), INT32_MAX));
+  int max_bytes =
+      static_cast<int>(std::min<int64_t>(absl::GetFlag(FLAGS_max_message_bytes), INT32_MAX));
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.SetMaxSendMessageSize(max_bytes);
   builder.RegisterService(&service);

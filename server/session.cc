@@ -84,7 +84,8 @@ size_t SessionManager::size() const {
 void SessionManager::ReapLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   const auto period = std::min<std::chrono::seconds>(idle_timeout_, std::chrono::seconds(10));
-  while (!stop_cv_.wait_for(lock, std::max(period, std::chrono::seconds(1)), [this] { return stopping_; })) {
+  while (!stop_cv_.wait_for(lock, std::max(period, std::chrono::seconds(1)),
+                            [this] { return stopping_; })) {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       if (it->second->idle_seconds() > idle_timeout_.count()) {
         spdlog::info("session {} ({}) expired after {} s idle", it->first, it->second->client(),

@@ -9,9 +9,9 @@
 #define TENSORD_CONCAT(a, b) TENSORD_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define TENSORD_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::absl::Status _tensord_status = (expr); \
+#define TENSORD_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::absl::Status _tensord_status = (expr);           \
     if (!_tensord_status.ok()) return _tensord_status; \
   } while (0)
 

@@ -53,9 +53,9 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
                                                  CompileOptions options) {
   for (const Substitution& g : givens) {
     if (!(g.variable->type == g.value->type)) {
-      return InvalidArgument("givens: ", Label(g.variable), " of type ", ir::TypeString(g.variable->type),
-                             " cannot be replaced by ", Label(g.value), " of type ",
-                             ir::TypeString(g.value->type));
+      return InvalidArgument("givens: ", Label(g.variable), " of type ",
+                             ir::TypeString(g.variable->type), " cannot be replaced by ",
+                             Label(g.value), " of type ", ir::TypeString(g.value->type));
     }
     if (g.variable->source == ir::Source::kOutput && g.variable == g.value) continue;
     graph->ReplaceAllUses(g.variable, g.value);
@@ -101,9 +101,9 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
                              "inputs (pass it as an input or replace it with givens)");
     }
   }
-  std::string extra = absl::StrCat("mode ", options.mode, "\ndowncast ",
-                                   options.allow_input_downcast, "\ncontext ",
-                                   options.context ? options.context->name : "", "\n");
+  std::string extra =
+      absl::StrCat("mode ", options.mode, "\ndowncast ", options.allow_input_downcast, "\ncontext ",
+                   options.context ? options.context->name : "", "\n");
   out.canonical = ir::Canonicalize(*graph, out.updates, extra);
   out.graph = std::move(graph);
   out.options = options;
@@ -130,7 +130,8 @@ class ExecutableBuilder {
       exe->shared_.push_back({slot_of(s), s->type, s->name});
     }
     for (const auto& v : p.graph->variables()) {
-      if (v->source == ir::Source::kConstant) exe->constants_.emplace_back(slot_of(v.get()), v->constant);
+      if (v->source == ir::Source::kConstant)
+        exe->constants_.emplace_back(slot_of(v.get()), v->constant);
     }
     for (const auto& a : p.graph->applies()) {
       if (ctx != nullptr && ctx->kind != runtime::DeviceKind::kCpu) {
@@ -164,7 +165,8 @@ class ExecutableBuilder {
       exe->instructions_.push_back(std::move(ins));
     }
     std::unordered_set<int> computed;
-    for (const auto& ins : exe->instructions_) computed.insert(ins.outputs.begin(), ins.outputs.end());
+    for (const auto& ins : exe->instructions_)
+      computed.insert(ins.outputs.begin(), ins.outputs.end());
     for (const ir::Variable* o : p.graph->outputs()) {
       exe->output_slots_.push_back(slot_of(o));
       exe->output_types_.push_back(o->type);
@@ -179,7 +181,8 @@ class ExecutableBuilder {
     // A computed slot given to two updates must not move out twice.
     for (size_t i = 0; i < exe->update_slots_.size(); ++i)
       for (size_t j = 0; j < i; ++j)
-        if (exe->update_slots_[i] == exe->update_slots_[j]) exe->update_takes_slot_[i] = exe->update_takes_slot_[j] = false;
+        if (exe->update_slots_[i] == exe->update_slots_[j])
+          exe->update_takes_slot_[i] = exe->update_takes_slot_[j] = false;
     exe->allow_input_downcast_ = p.options.allow_input_downcast;
     exe->fingerprint_ = ir::Digest(p.canonical.key);
     exe->graph_ = std::move(p.graph);

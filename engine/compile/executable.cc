@@ -46,7 +46,8 @@ void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
 absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
                                    runtime::Tensor& slot) const {
   const SlotBinding& p = inputs_[index];
-  std::string what = absl::StrCat("input ", index, p.name.empty() ? "" : absl::StrCat(" ('", p.name, "')"));
+  std::string what =
+      absl::StrCat("input ", index, p.name.empty() ? "" : absl::StrCat(" ('", p.name, "')"));
   if (value.dtype() != p.type.dtype) {
     if (!allow_input_downcast_ && !CanCastSafely(value.dtype(), p.type.dtype)) {
       std::string want(DTypeName(p.type.dtype));
@@ -54,7 +55,8 @@ absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
                              DTypeName(value.dtype()),
                              " without risking loss of precision. If you do not mind this loss, "
                              "you can: 1) explicitly cast your data to ",
-                             want, ", or 2) set \"allow_input_downcast=True\" when calling "
+                             want,
+                             ", or 2) set \"allow_input_downcast=True\" when calling "
                              "\"function\".");
     }
     runtime::Tensor cast;

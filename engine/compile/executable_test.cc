@@ -69,7 +69,8 @@ TEST(Executable, DotSumAndMax) {
   auto exe = Build(std::move(g));
   // a is 2x3, b is 3x2; reference computed by the loops below.
   std::vector<double> av = {1, 2, 3, 4, 5, std::nan("")}, bv = {1, 0, 0, 1, 1, 1};
-  auto r = exe->Run({Make<double>(DType::kFloat64, {2, 3}, av), Make<double>(DType::kFloat64, {3, 2}, bv)}, {});
+  auto r = exe->Run(
+      {Make<double>(DType::kFloat64, {2, 3}, av), Make<double>(DType::kFloat64, {3, 2}, bv)}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   double want[2][2] = {};
   for (int i = 0; i < 2; ++i)
@@ -79,7 +80,8 @@ TEST(Executable, DotSumAndMax) {
     return std::isnan(expected) ? std::isnan(got) : got == expected;
   };
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) EXPECT_TRUE(same(r->outputs[0].data<double>()[i * 2 + j], want[i][j]));
+    for (int j = 0; j < 2; ++j)
+      EXPECT_TRUE(same(r->outputs[0].data<double>()[i * 2 + j], want[i][j]));
   for (int j = 0; j < 2; ++j) {
     EXPECT_TRUE(same(r->outputs[1].data<double>()[j], want[0][j] + want[1][j]));
   }
@@ -94,7 +96,9 @@ TEST(Executable, ReportsRuntimeShapeErrorsWithTheNode) {
   g->inputs() = {a, b};
   g->outputs() = {Node(*g, "add", {a, b})};
   auto exe = Build(std::move(g));
-  auto r = exe->Run({Make<float>(DType::kFloat32, {2}, {1, 2}), Make<float>(DType::kFloat32, {3}, {1, 2, 3})}, {});
+  auto r = exe->Run(
+      {Make<float>(DType::kFloat32, {2}, {1, 2}), Make<float>(DType::kFloat32, {3}, {1, 2, 3})},
+      {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("add(a, b)"), std::string::npos) << r.status();

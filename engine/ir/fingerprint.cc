@@ -18,7 +18,8 @@ std::string AttrText(const AttrValue& value) {
         if constexpr (std::is_same_v<V, DType>) return absl::StrCat("t", DTypeName(v));
         if constexpr (std::is_same_v<V, int64_t>) return absl::StrCat("i", v);
         if constexpr (std::is_same_v<V, double>) return absl::StrFormat("f%a", v);
-        if constexpr (std::is_same_v<V, std::vector<int64_t>>) return absl::StrCat("I[", absl::StrJoin(v, ","), "]");
+        if constexpr (std::is_same_v<V, std::vector<int64_t>>)
+          return absl::StrCat("I[", absl::StrJoin(v, ","), "]");
         if constexpr (std::is_same_v<V, std::vector<double>>) {
           std::string s = "F[";
           for (double d : v) absl::StrAppendFormat(&s, "%a,", d);

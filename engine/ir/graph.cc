@@ -85,8 +85,8 @@ absl::Status CheckValueFitsType(const runtime::Tensor& value, const Type& type,
                            " expects ", type.ndim());
   }
   if (value.dtype() != type.dtype) {
-    return InvalidArgument(what, " has dtype ", DTypeName(value.dtype()), " but ",
-                           TypeString(type), " expects ", DTypeName(type.dtype));
+    return InvalidArgument(what, " has dtype ", DTypeName(value.dtype()), " but ", TypeString(type),
+                           " expects ", DTypeName(type.dtype));
   }
   for (int d = 0; d < type.ndim(); ++d) {
     if (type.broadcastable[d] && value.shape()[d] != 1) {
@@ -101,7 +101,8 @@ absl::Status CheckValueFitsType(const runtime::Tensor& value, const Type& type,
 template <typename T>
 absl::StatusOr<T> GetAttr(const Apply& node, const std::string& key) {
   auto it = node.attrs.find(key);
-  if (it == node.attrs.end()) return InvalidArgument("op '", node.op, "' needs attribute '", key, "'");
+  if (it == node.attrs.end())
+    return InvalidArgument("op '", node.op, "' needs attribute '", key, "'");
   if (const T* v = std::get_if<T>(&it->second)) return *v;
   return InvalidArgument("attribute '", key, "' of op '", node.op, "' has the wrong kind");
 }
@@ -114,7 +115,8 @@ template absl::StatusOr<DType> GetAttr(const Apply&, const std::string&);
 
 absl::StatusOr<std::vector<int64_t>> GetIntsAttr(const Apply& node, const std::string& key) {
   auto it = node.attrs.find(key);
-  if (it == node.attrs.end()) return InvalidArgument("op '", node.op, "' needs attribute '", key, "'");
+  if (it == node.attrs.end())
+    return InvalidArgument("op '", node.op, "' needs attribute '", key, "'");
   if (auto* v = std::get_if<std::vector<int64_t>>(&it->second)) return *v;
   if (auto* v = std::get_if<int64_t>(&it->second)) return std::vector<int64_t>{*v};
   return InvalidArgument("attribute '", key, "' of op '", node.op, "' must be a list of ints");

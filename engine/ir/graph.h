@@ -19,8 +19,8 @@ struct OpDef;
 
 namespace tensord::ir {
 
-using AttrValue =
-    std::variant<int64_t, double, std::string, bool, std::vector<int64_t>, std::vector<double>, DType>;
+using AttrValue = std::variant<int64_t, double, std::string, bool, std::vector<int64_t>,
+                               std::vector<double>, DType>;
 using Attrs = std::map<std::string, AttrValue>;
 
 struct Apply;

@@ -27,12 +27,14 @@ class Printer {
     if (!seen) ids_[v] = static_cast<int>(ids_.size());
     std::string id = absl::StrCat("[id ", IdLabel(ids_[v]), "]");
     if (v->owner == nullptr) {
-      std::string label = v->source == Source::kConstant ? absl::StrCat("TensorConstant{", v->DisplayName(), "}")
-                                                         : v->DisplayName();
+      std::string label = v->source == Source::kConstant
+                              ? absl::StrCat("TensorConstant{", v->DisplayName(), "}")
+                              : v->DisplayName();
       absl::StrAppend(&out_, first, label, " ", id, "\n");
       return;
     }
-    absl::StrAppend(&out_, first, v->owner->op, " ", id, " '", v->name, "'", seen ? " ..." : "", "\n");
+    absl::StrAppend(&out_, first, v->owner->op, " ", id, " '", v->name, "'", seen ? " ..." : "",
+                    "\n");
     if (seen) return;
     const auto& ins = v->owner->inputs;
     for (size_t i = 0; i < ins.size(); ++i) {

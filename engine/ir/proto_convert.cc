@@ -54,7 +54,8 @@ void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
 }  // namespace
 
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
-  if (!IsValidDType(proto.dtype())) return InvalidArgument("tensor has invalid dtype ", proto.dtype());
+  if (!IsValidDType(proto.dtype()))
+    return InvalidArgument("tensor has invalid dtype ", proto.dtype());
   DType dtype = static_cast<DType>(proto.dtype());
   runtime::Shape shape(proto.shape().begin(), proto.shape().end());
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
@@ -75,7 +76,8 @@ void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto) {
 }
 
 absl::StatusOr<Type> TypeFromProto(const v1::TensorType& proto) {
-  if (!IsValidDType(proto.dtype())) return InvalidArgument("type has invalid dtype ", proto.dtype());
+  if (!IsValidDType(proto.dtype()))
+    return InvalidArgument("type has invalid dtype ", proto.dtype());
   return Type{static_cast<DType>(proto.dtype()),
               std::vector<bool>(proto.broadcastable().begin(), proto.broadcastable().end())};
 }
@@ -96,7 +98,8 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
   DecodedGraph out;
   std::unordered_map<int64_t, const v1::Variable*> declared;
   for (const v1::Variable& v : proto.variables()) {
-    if (!declared.emplace(v.id(), &v).second) return InvalidArgument("duplicate variable id ", v.id());
+    if (!declared.emplace(v.id(), &v).second)
+      return InvalidArgument("duplicate variable id ", v.id());
     auto type = TypeFromProto(v.type());
     if (!type.ok()) return InvalidArgument(VarLabel(v), ": ", type.status().message());
     Variable* var = nullptr;
@@ -107,7 +110,8 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
       case v1::Variable::kConstant: {
         auto value = TensorFromProto(v.constant());
         if (!value.ok()) return InvalidArgument(VarLabel(v), ": ", value.status().message());
-        TENSORD_RETURN_IF_ERROR(CheckValueFitsType(*value, *type, absl::StrCat("constant ", VarLabel(v))));
+        TENSORD_RETURN_IF_ERROR(
+            CheckValueFitsType(*value, *type, absl::StrCat("constant ", VarLabel(v))));
         var = out.graph.AddConstant(*std::move(value), *type, v.name());
         break;
       }
@@ -138,7 +142,9 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
     Attrs attrs;
     for (const auto& [key, value] : a.attrs()) {
       auto attr = AttrFromProto(value);
-      if (!attr.ok()) return InvalidArgument("apply ", i, " (", a.op(), ") attribute '", key, "': ", attr.status().message());
+      if (!attr.ok())
+        return InvalidArgument("apply ", i, " (", a.op(), ") attribute '", key,
+                               "': ", attr.status().message());
       attrs[key] = *std::move(attr);
     }
     Apply probe{a.op(), std::move(attrs), std::move(inputs), {}, nullptr};
@@ -149,7 +155,8 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
       return InvalidArgument("apply ", i, " (", a.op(), ") declares ", a.outputs_size(),
                              " outputs but the op has ", types.size());
     }
-    Apply* node = out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs), types);
+    Apply* node =
+        out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs), types);
     node->def = probe.def;
     for (int k = 0; k < a.outputs_size(); ++k) {
       int64_t id = a.outputs(k);
@@ -171,12 +178,15 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
     }
   }
   for (const auto& [id, v] : declared) {
-    if (!out.by_wire_id.count(id)) return InvalidArgument(VarLabel(*v), " is declared as an output but no apply computes it");
+    if (!out.by_wire_id.count(id))
+      return InvalidArgument(VarLabel(*v), " is declared as an output but no apply computes it");
   }
   for (int64_t id : proto.inputs()) {
     TENSORD_ASSIGN_OR_RETURN(Variable * v, out.Lookup(id, "graph input"));
-    if (v->source != Source::kInput) return InvalidArgument("graph input ", id, " is not an input variable");
-    if (std::find(out.graph.inputs().begin(), out.graph.inputs().end(), v) != out.graph.inputs().end()) {
+    if (v->source != Source::kInput)
+      return InvalidArgument("graph input ", id, " is not an input variable");
+    if (std::find(out.graph.inputs().begin(), out.graph.inputs().end(), v) !=
+        out.graph.inputs().end()) {
       return InvalidArgument("variable ", id, " is listed twice as an input");
     }
     out.graph.inputs().push_back(v);

@@ -19,10 +19,10 @@ std::string TypeString(const Type& t) {
   } else if (b == std::vector<bool>{false, true}) {
     kind = "col";
   } else {
-    kind = absl::StrCat("(", absl::StrJoin(b, ", ", [](std::string* out, bool v) {
-                          out->append(v ? "True" : "False");
-                        }),
-                        b.size() == 1 ? ",)" : ")");
+    kind = absl::StrCat(
+        "(",
+        absl::StrJoin(b, ", ", [](std::string* out, bool v) { out->append(v ? "True" : "False"); }),
+        b.size() == 1 ? ",)" : ")");
   }
   return absl::StrCat("TensorType(", DTypeName(t.dtype), ", ", kind, ")");
 }

@@ -25,7 +25,8 @@ absl::Status Verify(const Graph& graph) {
     Apply probe{a.op, a.attrs, a.inputs, {}, nullptr};
     std::vector<Type> types;
     TENSORD_RETURN_IF_ERROR(ops::ResolveAndInfer(probe, &types));
-    if (types.size() != a.outputs.size()) return Internal("apply ", i, " (", a.op, ") output count");
+    if (types.size() != a.outputs.size())
+      return Internal("apply ", i, " (", a.op, ") output count");
     for (size_t k = 0; k < a.outputs.size(); ++k) {
       const Variable* o = a.outputs[k];
       if (o->owner != &a || o->output_index != static_cast<int>(k)) {

@@ -1,7 +1,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_replace.h"
-
 #include "engine/ops/op_def.h"
 #include "engine/ops/register_all.h"
 
@@ -42,9 +41,10 @@ std::string OpsMarkdown() {
       "| op | inputs | differentiable | signature and NumPy equivalent |\n"
       "| --- | --- | --- | --- |\n";
   for (const OpDef* d : Registry::Global().All()) {
-    std::string arity = d->max_inputs < 0                  ? absl::StrCat(d->min_inputs, "+")
-                        : d->min_inputs == d->max_inputs ? absl::StrCat(d->min_inputs)
-                                                         : absl::StrCat(d->min_inputs, "-", d->max_inputs);
+    std::string arity = d->max_inputs < 0 ? absl::StrCat(d->min_inputs, "+")
+                        : d->min_inputs == d->max_inputs
+                            ? absl::StrCat(d->min_inputs)
+                            : absl::StrCat(d->min_inputs, "-", d->max_inputs);
     absl::StrAppend(&md, "| `", d->name, "` | ", arity, " | ", d->differentiable ? "yes" : "no",
                     " | ", absl::StrReplaceAll(d->doc, {{"|", "\\|"}}), " |\n");
   }

@@ -28,7 +28,8 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
     int count = cuda::DeviceCount();
     if (ordinal >= count) {
       return FailedPrecondition("context '", name, "' maps to ", device, " but this server sees ",
-                                count, " CUDA device(s)", cuda::Available() ? "" : " (built without CUDA)");
+                                count, " CUDA device(s)",
+                                cuda::Available() ? "" : " (built without CUDA)");
     }
     ctx->kind = DeviceKind::kCuda;
     ctx->ordinal = ordinal;

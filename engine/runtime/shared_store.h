@@ -19,7 +19,10 @@ class SharedVariable {
  public:
   SharedVariable(std::string id, std::string name, ir::Type type, const Context* context,
                  Tensor value)
-      : id_(std::move(id)), name_(std::move(name)), type_(std::move(type)), context_(context),
+      : id_(std::move(id)),
+        name_(std::move(name)),
+        type_(std::move(type)),
+        context_(context),
         value_(std::move(value)) {}
 
   const std::string& id() const { return id_; }

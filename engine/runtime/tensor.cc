@@ -49,8 +49,7 @@ absl::StatusOr<Tensor> Tensor::Allocate(DType dtype, Shape shape) {
   try {
     return Tensor(dtype, std::move(shape));
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("out of memory allocating ", bytes, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory allocating ", bytes, " bytes"));
   }
 }
 

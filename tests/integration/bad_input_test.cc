@@ -55,20 +55,47 @@ class BadInputTest : public ::testing::Test {
 testing::ServerProcess* BadInputTest::server_ = nullptr;
 
 #define EXPECT_STATUS(expr, want_code, needle)                                              \
-  do {                                                                                 \
-    absl::Status _s = (expr);                                                          \
+  do {                                                                                      \
+    absl::Status _s = (expr);                                                               \
     EXPECT_EQ(_s.code(), absl::StatusCode::want_code) << _s;                                \
     EXPECT_NE(_s.message().find(needle), std::string::npos) << "message: " << _s.message(); \
   } while (0)
 
 constexpr char kAddSpec[] = R"pb(
   graph {
-    variables { id: 1 name: "x" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
-    variables { id: 2 name: "y" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
-    variables { id: 3 type { dtype: DT_FLOAT32 broadcastable: [false, false] } output {} }
-    applies { op: "add" inputs: [1, 2] outputs: [3] }
-    inputs: [1, 2]
-    outputs: [3]
+    variables {
+      id: 1
+      name: "x"
+      type {
+        dtype: DT_FLOAT32
+        broadcastable: [ false, false ]
+      }
+      input {}
+    }
+    variables {
+      id: 2
+      name: "y"
+      type {
+        dtype: DT_FLOAT32
+        broadcastable: [ false, false ]
+      }
+      input {}
+    }
+    variables {
+      id: 3
+      type {
+        dtype: DT_FLOAT32
+        broadcastable: [ false, false ]
+      }
+      output {}
+    }
+    applies {
+      op: "add"
+      inputs: [ 1, 2 ]
+      outputs: [ 3 ]
+    }
+    inputs: [ 1, 2 ]
+    outputs: [ 3 ]
   }
 )pb";
 
@@ -95,14 +122,16 @@ TEST_F(BadInputTest, UnknownOp) {
 TEST_F(BadInputTest, TypeMismatch) {
   EXPECT_STATUS(CompileText(Replace(kAddSpec, "id: 3 type { dtype: DT_FLOAT32",
                                     "id: 3 type { dtype: DT_INT8")),
-                kInvalidArgument, "declared as TensorType(int8, matrix) but the op produces "
-                                  "TensorType(float32, matrix)");
+                kInvalidArgument,
+                "declared as TensorType(int8, matrix) but the op produces "
+                "TensorType(float32, matrix)");
   GraphBuilder g;
   Var a = g.Input("a", kFloat32, {false, false, false});
   Var b = g.Matrix("b", kFloat32);
   auto spec = FunctionSpecBuilder(g).Inputs({a, b}).Outputs({Dot(a, b)}).Build();
   if (spec.ok()) {  // the client may already refuse it; the server must too
-    EXPECT_STATUS(session_->Compile(*spec).status(), kInvalidArgument, "dot takes vectors or matrices");
+    EXPECT_STATUS(session_->Compile(*spec).status(), kInvalidArgument,
+                  "dot takes vectors or matrices");
   }
 }
 
@@ -143,8 +172,14 @@ TEST_F(BadInputTest, UnknownHandles) {
   ASSERT_TRUE(client_->stub().ReleaseFunction(&rel_ctx, rel, &rel_resp).ok());
   EXPECT_STATUS(RunRaw(compiled.function_id(), {}), kNotFound, "unknown function");
   EXPECT_STATUS(CompileText(R"pb(graph {
-    variables { id: 1 type { dtype: DT_FLOAT32 } shared { id: "shared-999" } }
-    outputs: [1] })pb"), kNotFound, "unknown shared variable 'shared-999'");
+                                   variables {
+                                     id: 1
+                                     type { dtype: DT_FLOAT32 }
+                                     shared { id: "shared-999" }
+                                   }
+                                   outputs: [ 1 ]
+                                 })pb"),
+                kNotFound, "unknown shared variable 'shared-999'");
   ::tensord::v1::GetSharedRequest get;
   get.set_session_id("no-such-session");
   get.set_id("x");
@@ -166,11 +201,14 @@ TEST_F(BadInputTest, MissingInputAndBadUpdate) {
                 kInvalidArgument, "missing input: y");
   auto w = session_->CreateShared("w", HostTensor::Scalar<double>(1.0));
   ASSERT_TRUE(w.ok());
-  std::string spec = absl::StrCat(R"pb(graph {
-    variables { id: 1 type { dtype: DT_FLOAT64 } shared { id: ")pb", w->id(), R"pb(" } }
+  std::string spec = absl::StrCat(
+      R"pb(graph { variables { id: 1
+                               type { dtype: DT_FLOAT64 }
+                               shared { id: ")pb",
+      w->id(), R"pb(                    " } }
     variables { id: 2 type { dtype: DT_FLOAT32 } input {} }
     inputs: [2] }
-    updates { variable: 1 value: 2 })pb");
+                                        updates { variable: 1 value: 2 })pb");
   EXPECT_STATUS(CompileText(spec), kInvalidArgument,
                 "an update must have the same type as the original shared variable");
 }

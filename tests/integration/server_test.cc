@@ -134,8 +134,8 @@ TEST_F(ServerTest, ReductionsDotAndReshape) {
   GraphBuilder g;
   Var a = g.Matrix("a", kFloat64);
   Var v = g.Vector("v", kFloat64);
-  auto f = session_->Compile(
-      g, {a, v}, {Dot(a, v), Sum(a, {0}), Max(a, {1}), Reshape(a, {-1}), Transpose(a)});
+  auto f = session_->Compile(g, {a, v},
+                             {Dot(a, v), Sum(a, {0}), Max(a, {1}), Reshape(a, {-1}), Transpose(a)});
   ASSERT_TRUE(f.ok()) << f.status();
   auto m = HostTensor::Matrix<double>({{1, 2, 3}, {4, 5, 6}});
   auto out = f->Run({*m, HostTensor::Vector<double>({1, 0, -1})});

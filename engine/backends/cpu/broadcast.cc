@@ -21,9 +21,10 @@ absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes) {
         continue;
       }
       std::string all;
-      for (const Shape* t : shapes) absl::StrAppend(&all, all.empty() ? "" : ", ", runtime::ShapeString(*t));
-      return InvalidArgument("shapes ", all, " cannot be broadcast together (dimension ", d,
-                             ": ", out[d], " vs ", dim, ")");
+      for (const Shape* t : shapes)
+        absl::StrAppend(&all, all.empty() ? "" : ", ", runtime::ShapeString(*t));
+      return InvalidArgument("shapes ", all, " cannot be broadcast together (dimension ", d, ": ",
+                             out[d], " vs ", dim, ")");
     }
   }
   return out;

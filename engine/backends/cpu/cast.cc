@@ -9,7 +9,8 @@ namespace tensord::cpu {
 absl::Status CastInto(const runtime::Tensor& src, DType to, runtime::Tensor& dst) {
   TENSORD_RETURN_IF_ERROR(dst.Reshape(to, src.shape()));
   if (src.dtype() == to) {
-    if (src.num_bytes() > 0 && dst.raw() != src.raw()) std::memcpy(dst.raw(), src.raw(), src.num_bytes());
+    if (src.num_bytes() > 0 && dst.raw() != src.raw())
+      std::memcpy(dst.raw(), src.raw(), src.num_bytes());
     return absl::OkStatus();
   }
   const int64_t n = src.num_elements();

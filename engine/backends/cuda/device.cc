@@ -16,7 +16,8 @@ int DeviceCount() {
 std::string DeviceName(int ordinal) {
   cudaDeviceProp prop;
   if (cudaGetDeviceProperties(&prop, ordinal) != cudaSuccess) return "unknown CUDA device";
-  return std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+  return std::string(prop.name) + " (sm_" + std::to_string(prop.major) +
+         std::to_string(prop.minor) + ")";
 }
 
 }  // namespace tensord::cuda

@@ -5,7 +5,7 @@
 
 namespace tensord::cuda {
 
-bool Available();  // built with CUDA
+bool Available();   // built with CUDA
 int DeviceCount();  // 0 when not built with CUDA or no driver/device
 std::string DeviceName(int ordinal);
 

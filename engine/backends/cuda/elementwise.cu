@@ -1,6 +1,6 @@
-#include "engine/backends/cuda/elementwise.h"
-
 #include <cuda_runtime.h>
+
+#include "engine/backends/cuda/elementwise.h"
 
 namespace tensord::cuda {
 namespace {

@@ -1,8 +1,9 @@
 // Elementwise arithmetic: add, sub, mul, true_div, pow, neg, exp, log.
+#include "engine/backends/cpu/elementwise.h"
+
 #include <cmath>
 #include <type_traits>
 
-#include "engine/backends/cpu/elementwise.h"
 #include "engine/ops/defs/type_rules.h"
 #include "engine/ops/register_all.h"
 

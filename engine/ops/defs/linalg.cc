@@ -36,7 +36,8 @@ void Gemm(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t p = 0; p < k; ++p) {
         const T aip = a[i * k + p];
-        for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<T>(c[i * n + j] + aip * b[p * n + j]);
+        for (int64_t j = 0; j < n; ++j)
+          c[i * n + j] = static_cast<T>(c[i * n + j] + aip * b[p * n + j]);
       }
   }
 }

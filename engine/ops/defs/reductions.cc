@@ -36,7 +36,8 @@ absl::StatusOr<std::vector<ir::Type>> InferReduce(const ir::Apply& node, ReduceK
     }
   }
   for (int d = 0; d < in.ndim(); ++d)
-    if (!std::binary_search(axes.begin(), axes.end(), d)) out.broadcastable.push_back(in.broadcastable[d]);
+    if (!std::binary_search(axes.begin(), axes.end(), d))
+      out.broadcastable.push_back(in.broadcastable[d]);
   return std::vector<ir::Type>{out};
 }
 

@@ -4,8 +4,7 @@
 
 namespace tensord::ops {
 
-absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node,
-                                                       ElemDTypeRule rule) {
+absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, ElemDTypeRule rule) {
   int nd = 0;
   for (const ir::Variable* in : node.inputs) nd = std::max(nd, in->type.ndim());
   ir::Type out{node.inputs[0]->type.dtype, std::vector<bool>(nd, true)};
@@ -23,8 +22,8 @@ absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node,
   return std::vector<ir::Type>{out};
 }
 
-absl::StatusOr<std::vector<int64_t>> NormalizeAxes(const ir::Apply& node,
-                                                   std::vector<int64_t> axes, int ndim) {
+absl::StatusOr<std::vector<int64_t>> NormalizeAxes(const ir::Apply& node, std::vector<int64_t> axes,
+                                                   int ndim) {
   for (int64_t& a : axes) {
     if (a < -ndim || a >= ndim) {
       return InvalidArgument("axis ", a, " is out of range for an input of rank ", ndim);

@@ -17,7 +17,7 @@ absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, El
 
 // Normalizes an axis list against `ndim` (negative axes count from the end); refuses
 // out-of-range and repeated axes with a message naming the op.
-absl::StatusOr<std::vector<int64_t>> NormalizeAxes(const ir::Apply& node,
-                                                   std::vector<int64_t> axes, int ndim);
+absl::StatusOr<std::vector<int64_t>> NormalizeAxes(const ir::Apply& node, std::vector<int64_t> axes,
+                                                   int ndim);
 
 }  // namespace tensord::ops
