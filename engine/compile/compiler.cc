@@ -64,6 +64,8 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
     }
   }
   MergeSharedDuplicates(*graph);
+  // A given's value may be computed after the nodes that now consume it.
+  TENSORD_RETURN_IF_ERROR(graph->SortTopologically());
   std::unordered_map<std::string, ir::Variable*> shared_by_id;
   for (const auto& v : graph->variables())
     if (v->source == ir::Source::kShared) shared_by_id.emplace(v->shared_id, v.get());

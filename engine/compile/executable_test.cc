@@ -137,6 +137,37 @@ TEST(Executable, UpdatesAndRepeatedRunsReuseFrames) {
   EXPECT_DOUBLE_EQ(value.data<double>()[0], 64.0);
 }
 
+TEST(PrepareFunction, GivensAreReorderedAndCyclesRefused) {
+  // f(z) = x + y with givens x -> z * 2, y -> z + 1: the given values come after their users.
+  auto g = std::make_unique<ir::Graph>();
+  auto* x = g->AddInput(ir::Type::Scalar(DType::kFloat64), "x");
+  auto* y = g->AddInput(ir::Type::Scalar(DType::kFloat64), "y");
+  auto* z = g->AddInput(ir::Type::Scalar(DType::kFloat64), "z");
+  g->inputs() = {z};
+  g->outputs() = {Node(*g, "add", {x, y})};
+  auto* two =
+      g->AddConstant(Make<double>(DType::kFloat64, {}, {2}), ir::Type::Scalar(DType::kFloat64));
+  auto* z2 = Node(*g, "mul", {z, two});
+  auto* z1 = Node(*g, "add", {z, two});
+  auto prepared = PrepareFunction(std::move(g), {}, {{x, z2}, {y, z1}}, CompileOptions{});
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  auto exe = BuildExecutable(*std::move(prepared));
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  auto r = (*exe)->Run({Make<double>(DType::kFloat64, {}, {3})}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_DOUBLE_EQ(r->outputs[0].data<double>()[0], 3 * 2 + (3 + 2));
+
+  auto c = std::make_unique<ir::Graph>();
+  auto* a = c->AddInput(ir::Type::Scalar(DType::kFloat64), "a");
+  c->inputs() = {};
+  auto* na = Node(*c, "neg", {a});
+  c->outputs() = {na};
+  auto cyclic = PrepareFunction(std::move(c), {}, {{a, na}}, CompileOptions{});
+  ASSERT_FALSE(cyclic.ok());
+  EXPECT_EQ(cyclic.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(cyclic.status().message().find("cycle"), std::string::npos) << cyclic.status();
+}
+
 TEST(ExecutableCache, SecondIdenticalCompileHits) {
   ExecutableCache cache(8);
   int builds = 0;

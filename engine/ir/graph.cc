@@ -1,5 +1,6 @@
 #include "engine/ir/graph.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 namespace tensord::ir {
@@ -57,6 +58,42 @@ void Graph::ReplaceAllUses(Variable* from, Variable* to) {
       if (in == from) in = to;
   for (auto*& out : outputs_)
     if (out == from) out = to;
+}
+
+absl::Status Graph::SortTopologically() {
+  enum class Mark { kNone, kVisiting, kDone };
+  std::unordered_map<const Apply*, Mark> mark;
+  std::vector<std::unique_ptr<Apply>> sorted;
+  std::unordered_map<const Apply*, std::unique_ptr<Apply>*> slot;
+  for (auto& a : applies_) slot[a.get()] = &a;
+  // Iterative DFS: post-order over producers keeps already-valid orders unchanged.
+  for (auto& root : applies_) {
+    if (root == nullptr || mark[root.get()] == Mark::kDone) continue;
+    std::vector<std::pair<Apply*, size_t>> stack = {{root.get(), 0}};
+    mark[root.get()] = Mark::kVisiting;
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < node->inputs.size()) {
+        Apply* producer = node->inputs[next++]->owner;
+        if (producer == nullptr) continue;
+        Mark m = mark[producer];
+        if (m == Mark::kVisiting) {
+          return InvalidArgument("the graph has a cycle through op '", producer->op,
+                                 "' (a given may depend on the variable it replaces)");
+        }
+        if (m == Mark::kNone) {
+          mark[producer] = Mark::kVisiting;
+          stack.emplace_back(producer, 0);
+        }
+        continue;
+      }
+      mark[node] = Mark::kDone;
+      sorted.push_back(std::move(*slot.at(node)));
+      stack.pop_back();
+    }
+  }
+  applies_ = std::move(sorted);
+  return absl::OkStatus();
 }
 
 void Graph::RemoveDeadNodes(const std::vector<Variable*>& keep) {

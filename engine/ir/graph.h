@@ -78,6 +78,10 @@ class Graph {
   int64_t next_id() const { return next_id_; }
   void set_next_id(int64_t id) { next_id_ = id; }
 
+  // Reorders applies so each comes after the producers of its inputs, keeping the current
+  // order where it is already valid. Fails when the graph has a cycle (e.g. from givens).
+  absl::Status SortTopologically();
+
   // Drops applies and variables that no output (or `keep`) depends on.
   void RemoveDeadNodes(const std::vector<Variable*>& keep = {});
 

@@ -13,41 +13,14 @@ v1::Graph Parse(const std::string& text) {
   return g;
 }
 
-constexpr char kAdd[] = R"pb(
-  variables {
-    id: 1
-    name: "x"
-    type {
-      dtype: DT_FLOAT32
-      broadcastable: [ false, false ]
-    }
-    input {}
-  }
-  variables {
-    id: 2
-    name: "y"
-    type {
-      dtype: DT_FLOAT32
-      broadcastable: [ false, false ]
-    }
-    input {}
-  }
-  variables {
-    id: 3
-    type {
-      dtype: DT_FLOAT32
-      broadcastable: [ false, false ]
-    }
-    output {}
-  }
-  applies {
-    op: "add"
-    inputs: [ 1, 2 ]
-    outputs: [ 3 ]
-  }
-  inputs: [ 1, 2 ]
-  outputs: [ 3 ]
-)pb";
+constexpr char kAdd[] = R"txt(
+  variables { id: 1 name: "x" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+  variables { id: 2 name: "y" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+  variables { id: 3 type { dtype: DT_FLOAT32 broadcastable: [false, false] } output {} }
+  applies { op: "add" inputs: [1, 2] outputs: [3] }
+  inputs: [1, 2]
+  outputs: [3]
+)txt";
 
 TEST(GraphFromProto, DecodesAValidGraph) {
   auto g = GraphFromProto(Parse(kAdd));
@@ -83,72 +56,29 @@ TEST(GraphFromProto, RefusesUndefinedVariable) {
 }
 
 TEST(GraphFromProto, RefusesBadArity) {
-  ExpectInvalid(R"pb(
-                  variables {
-                    id: 1
-                    type { dtype: DT_FLOAT32 }
-                    input {}
-                  }
-                  variables {
-                    id: 2
-                    type { dtype: DT_FLOAT32 }
-                    output {}
-                  }
-                  applies {
-                    op: "sub"
-                    inputs: [ 1 ]
-                    outputs: [ 2 ]
-                  }
-                )pb",
+  ExpectInvalid(R"txt(
+    variables { id: 1 type { dtype: DT_FLOAT32 } input {} }
+    variables { id: 2 type { dtype: DT_FLOAT32 } output {} }
+    applies { op: "sub" inputs: [1] outputs: [2] }
+  )txt",
                 "takes 2 inputs, got 1");
 }
 
 TEST(GraphFromProto, RefusesShortConstantData) {
-  ExpectInvalid(R"pb(
-                  variables {
-                    id: 1
-                    type {
-                      dtype: DT_FLOAT32
-                      broadcastable: [ false ]
-                    }
-                    constant {
-                      dtype: DT_FLOAT32
-                      shape: [ 3 ]
-                      data: "abc"
-                    }
-                  }
-                )pb",
+  ExpectInvalid(R"txt(
+    variables { id: 1 type { dtype: DT_FLOAT32 broadcastable: [false] }
+                constant { dtype: DT_FLOAT32 shape: [3] data: "abc" } }
+  )txt",
                 "needs 12 bytes");
 }
 
 TEST(GraphFromProto, RefusesDroppingNonBroadcastableDim) {
-  ExpectInvalid(R"pb(
-                  variables {
-                    id: 1
-                    type {
-                      dtype: DT_FLOAT32
-                      broadcastable: [ false, false ]
-                    }
-                    input {}
-                  }
-                  variables {
-                    id: 2
-                    type {
-                      dtype: DT_FLOAT32
-                      broadcastable: [ false ]
-                    }
-                    output {}
-                  }
-                  applies {
-                    op: "dimshuffle"
-                    attrs {
-                      key: "new_order"
-                      value { ints { values: [ 1 ] } }
-                    }
-                    inputs: [ 1 ]
-                    outputs: [ 2 ]
-                  }
-                )pb",
+  ExpectInvalid(R"txt(
+    variables { id: 1 type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+    variables { id: 2 type { dtype: DT_FLOAT32 broadcastable: [false] } output {} }
+    applies { op: "dimshuffle" attrs { key: "new_order" value { ints { values: [1] } } }
+              inputs: [1] outputs: [2] }
+  )txt",
                 "cannot drop non-broadcastable dimension 0");
 }
 

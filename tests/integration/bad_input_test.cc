@@ -61,43 +61,16 @@ testing::ServerProcess* BadInputTest::server_ = nullptr;
     EXPECT_NE(_s.message().find(needle), std::string::npos) << "message: " << _s.message(); \
   } while (0)
 
-constexpr char kAddSpec[] = R"pb(
+constexpr char kAddSpec[] = R"txt(
   graph {
-    variables {
-      id: 1
-      name: "x"
-      type {
-        dtype: DT_FLOAT32
-        broadcastable: [ false, false ]
-      }
-      input {}
-    }
-    variables {
-      id: 2
-      name: "y"
-      type {
-        dtype: DT_FLOAT32
-        broadcastable: [ false, false ]
-      }
-      input {}
-    }
-    variables {
-      id: 3
-      type {
-        dtype: DT_FLOAT32
-        broadcastable: [ false, false ]
-      }
-      output {}
-    }
-    applies {
-      op: "add"
-      inputs: [ 1, 2 ]
-      outputs: [ 3 ]
-    }
-    inputs: [ 1, 2 ]
-    outputs: [ 3 ]
+    variables { id: 1 name: "x" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+    variables { id: 2 name: "y" type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }
+    variables { id: 3 type { dtype: DT_FLOAT32 broadcastable: [false, false] } output {} }
+    applies { op: "add" inputs: [1, 2] outputs: [3] }
+    inputs: [1, 2]
+    outputs: [3]
   }
-)pb";
+)txt";
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   size_t at = text.find(from);
@@ -171,14 +144,9 @@ TEST_F(BadInputTest, UnknownHandles) {
   grpc::ClientContext rel_ctx;
   ASSERT_TRUE(client_->stub().ReleaseFunction(&rel_ctx, rel, &rel_resp).ok());
   EXPECT_STATUS(RunRaw(compiled.function_id(), {}), kNotFound, "unknown function");
-  EXPECT_STATUS(CompileText(R"pb(graph {
-                                   variables {
-                                     id: 1
-                                     type { dtype: DT_FLOAT32 }
-                                     shared { id: "shared-999" }
-                                   }
-                                   outputs: [ 1 ]
-                                 })pb"),
+  EXPECT_STATUS(CompileText(R"txt(graph {
+    variables { id: 1 type { dtype: DT_FLOAT32 } shared { id: "shared-999" } }
+    outputs: [1] })txt"),
                 kNotFound, "unknown shared variable 'shared-999'");
   ::tensord::v1::GetSharedRequest get;
   get.set_session_id("no-such-session");
@@ -201,14 +169,12 @@ TEST_F(BadInputTest, MissingInputAndBadUpdate) {
                 kInvalidArgument, "missing input: y");
   auto w = session_->CreateShared("w", HostTensor::Scalar<double>(1.0));
   ASSERT_TRUE(w.ok());
-  std::string spec = absl::StrCat(
-      R"pb(graph { variables { id: 1
-                               type { dtype: DT_FLOAT64 }
-                               shared { id: ")pb",
-      w->id(), R"pb(                    " } }
+  std::string spec = absl::StrCat(R"txt(graph {
+    variables { id: 1 type { dtype: DT_FLOAT64 } shared { id: ")txt",
+                                  w->id(), R"txt(" } }
     variables { id: 2 type { dtype: DT_FLOAT32 } input {} }
     inputs: [2] }
-                                        updates { variable: 1 value: 2 })pb");
+    updates { variable: 1 value: 2 })txt");
   EXPECT_STATUS(CompileText(spec), kInvalidArgument,
                 "an update must have the same type as the original shared variable");
 }

@@ -1,0 +1,33 @@
+"""tensord — Theano's programming model on a tensord compute server.
+
+    import tensord as theano
+    import tensord.tensor as T
+
+    x, y = T.matrices('x', 'y')
+    f = theano.function([x, y], x + y)
+
+Graphs are built and type-checked here, compiled and run by the server (TENSORD_ADDRESS, or a
+private server process started on first use).
+"""
+
+from tensord.config import config
+from tensord import errors
+from tensord.errors import (FailedPrecondition, InvalidArgument, MissingInputError, NotFound,
+                            ResourceExhausted, TensordError, Unavailable, Unimplemented,
+                            UnusedInputError)
+from tensord import tensor
+from tensord.compile import Function, function
+from tensord.sharedvar import SharedVariable, shared
+from tensord import printing
+from tensord.printing import pp
+from tensord.connection import server_info
+
+__version__ = "0.1.0"
+
+# `from theano import theano` appears in Theano tutorials; keep it working as `tensord.theano`.
+theano = __import__(__name__)
+
+__all__ = ["config", "errors", "tensor", "function", "Function", "shared", "SharedVariable",
+           "printing", "pp", "server_info", "TensordError", "InvalidArgument", "NotFound",
+           "FailedPrecondition", "Unimplemented", "ResourceExhausted", "Unavailable",
+           "UnusedInputError", "MissingInputError"]

@@ -1,0 +1,147 @@
+"""Dtype tables and rules (Theano's, on NumPy's promotion) and numpy <-> wire Tensor conversion."""
+
+import numpy as np
+
+from tensord._proto import tensor_pb2
+
+ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+              "float16", "float32", "float64")
+INT_DTYPES = ("int8", "int16", "int32", "int64")
+UINT_DTYPES = ("uint8", "uint16", "uint32", "uint64")
+DISCRETE_DTYPES = ("bool",) + INT_DTYPES + UINT_DTYPES
+FLOAT_DTYPES = ("float16", "float32", "float64")
+
+_TO_PROTO = {name: getattr(tensor_pb2, "DT_" + name.upper()) for name in ALL_DTYPES}
+_FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
+
+
+def normalize(dtype):
+    """'floatX' and numpy dtypes/types -> canonical dtype name; rejects what the wire lacks."""
+    from tensord.config import config
+    if isinstance(dtype, str) and dtype == "floatX":
+        return config.floatX
+    name = np.dtype(dtype).name  # .name drops byte order ('>f8' -> float64)
+    if name not in _TO_PROTO:
+        raise TypeError("Unsupported dtype for tensord: %s" % name)
+    return name
+
+
+def to_proto(dtype):
+    return _TO_PROTO[normalize(dtype)]
+
+
+def from_proto(enum_value):
+    try:
+        return _FROM_PROTO[enum_value]
+    except KeyError:
+        raise TypeError("server sent an unknown dtype enum %r" % enum_value) from None
+
+
+def upcast(*dtypes):
+    """Theano's scalar upcast: NumPy's type promotion over dtypes (never value-based)."""
+    return str(np.result_type(*[np.dtype(d) for d in dtypes]))
+
+
+# What an integer result becomes under true_div, exp, log: small ints fit float32 exactly,
+# wider ones need float64 (tensord's rule; Theano used floatX, NumPy always float64).
+_TO_FLOAT = {"bool": "float32", "int8": "float32", "int16": "float32", "uint8": "float32",
+             "uint16": "float32", "int32": "float64", "int64": "float64", "uint32": "float64",
+             "uint64": "float64"}
+
+
+def upgrade_to_float(*dtypes):
+    """Output dtype of true_div/exp/log: NumPy promotion of the inputs, then ints -> float.
+
+    Promoting first matters for mixed ints: int8 / uint16 promotes to int32, hence float64.
+    """
+    dtype = upcast(*dtypes)
+    return _TO_FLOAT.get(dtype, dtype)
+
+
+def sum_dtype(dtype):
+    """Theano's Sum default output dtype: small ints widen so sums do not overflow."""
+    if dtype in ("bool", "int8", "int16", "int32"):
+        return "int64"
+    if dtype in ("uint8", "uint16", "uint32"):
+        return "uint64"
+    return dtype
+
+
+def acc_dtype(dtype):
+    """Theano's accumulator dtype for Sum (only used for printing the op like Theano does)."""
+    if dtype in FLOAT_DTYPES:
+        return "float64"
+    if dtype in UINT_DTYPES:
+        return "uint64"
+    return "int64"
+
+
+def autocast_int(value):
+    """Theano's autocast_int: the smallest of int8..int64 that holds a Python int."""
+    for dtype in INT_DTYPES:
+        info = np.iinfo(dtype)
+        if info.min <= value <= info.max:
+            return np.asarray(value, dtype=dtype)
+    if 0 <= value <= np.iinfo("uint64").max:
+        return np.asarray(value, dtype="uint64")
+    raise OverflowError("Python int %d does not fit any tensord integer dtype" % value)
+
+
+def autocast_float(value):
+    """Theano's autocast_float under cast_policy='custom'.
+
+    With floatX=float32 a Python float becomes float32 (so `x * 0.5` stays float32); otherwise
+    the narrowest of float32/float64 that holds the value exactly.
+    """
+    from tensord.config import config
+    if config.floatX in ("float32", "float16"):
+        return np.asarray(value, dtype=config.floatX)
+    for dtype in ("float32", "float64"):
+        converted = np.asarray(value, dtype=dtype)
+        # Compare as Python floats: NumPy 2 would otherwise round `value` to float32 first.
+        if float(converted) == value or (np.isnan(value) and np.isnan(converted)):
+            return converted
+    return converted
+
+
+def convert(x, dtype=None):
+    """Theano's scalar.convert: Python data -> ndarray with Theano's dtype choice."""
+    if dtype is not None:
+        return np.asarray(x, dtype=normalize(dtype))
+    if isinstance(x, (bool, int)) and not isinstance(x, np.generic):
+        return autocast_int(int(x))
+    if isinstance(x, float) and not isinstance(x, np.generic):
+        return autocast_float(x)
+    if isinstance(x, np.ndarray):
+        return x
+    arr = np.asarray(x)
+    if arr.size == 0 and not hasattr(x, "dtype"):
+        from tensord.config import config
+        arr = np.asarray(x, dtype=config.floatX)
+    return arr
+
+
+def array_to_tensor(arr, out=None):
+    """numpy array -> tensord.v1.Tensor (C order, little-endian)."""
+    arr = np.asarray(arr)
+    name = normalize(arr.dtype)
+    le = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<"))
+    msg = out if out is not None else tensor_pb2.Tensor()
+    msg.dtype = _TO_PROTO[name]
+    del msg.shape[:]
+    msg.shape.extend(int(d) for d in arr.shape)
+    msg.data = le.tobytes()
+    return msg
+
+
+def tensor_to_array(msg):
+    """tensord.v1.Tensor -> a fresh, writable, native-order numpy array."""
+    name = from_proto(msg.dtype)
+    shape = tuple(msg.shape)
+    dt = np.dtype(name).newbyteorder("<")
+    expected = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    if len(msg.data) != expected:
+        raise ValueError("server sent %d bytes for a %s tensor of shape %s (expected %d)"
+                         % (len(msg.data), name, shape, expected))
+    arr = np.frombuffer(msg.data, dtype=dt).reshape(shape)
+    return arr.astype(np.dtype(name), copy=True)

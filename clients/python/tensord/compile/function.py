@@ -1,0 +1,216 @@
+"""tensord.function: check and serialize a graph, compile it on the server, call it."""
+
+import os
+import sys
+import warnings
+
+from tensord._proto import compute_pb2
+from tensord.config import config
+from tensord.errors import MissingInputError, UnusedInputError
+from tensord.graph import Variable
+from tensord.serialize import GraphBuilder
+from tensord.sharedvar import SharedVariable
+from tensord.tensor.var import TensorConstant, TensorVariable
+from tensord.compile.runtime import Function
+
+__all__ = ["function", "build_spec"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MODES = {"FAST_RUN": "FAST_RUN", "FAST_COMPILE": "FAST_COMPILE", "DebugMode": "DebugMode",
+          "DEBUG_MODE": "DebugMode", "NanGuardMode": "NanGuardMode"}
+
+
+def _caller_name():
+    """'file:line' of the first frame outside tensord, as Theano names anonymous functions."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
+            return "%s:%d" % (filename, frame.f_lineno)
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _resolve_mode(mode):
+    mode = mode if mode is not None else config.mode
+    if not isinstance(mode, str):
+        mode = getattr(mode, "name", None) or str(mode)
+    if mode == "Mode":
+        # Theano: mode 'Mode' means "use config.optimizer".
+        return "FAST_RUN" if config.optimizer in ("fast_run", "o2", "o3", "o4") else "FAST_COMPILE"
+    if mode not in _MODES:
+        raise ValueError("unknown mode %r; expected one of %s" % (mode, sorted(_MODES)))
+    return _MODES[mode]
+
+
+def _pairs(mapping, what):
+    if mapping is None:
+        return []
+    if hasattr(mapping, "items"):
+        return list(mapping.items())
+    pairs = list(mapping)
+    for p in pairs:
+        if not (isinstance(p, (list, tuple)) and len(p) == 2):
+            raise TypeError("%s must be a dict or a list of (variable, value) pairs, got %r"
+                            % (what, p))
+    return [tuple(p) for p in pairs]
+
+
+def _as_value_of(target, value):
+    """A non-variable update/given value becomes a constant of the target's exact type."""
+    if isinstance(value, Variable):
+        return value
+    data = target.type.filter(value)
+    return TensorConstant(target.type, data)
+
+
+def _collect_updates(updates):
+    result, seen = [], set()
+    for target, value in _pairs(updates, "updates"):
+        if not isinstance(target, SharedVariable):
+            raise TypeError("update target must be a SharedVariable", target)
+        if id(target) in seen:
+            raise ValueError("this shared variable already has an update expression", target)
+        seen.add(id(target))
+        value = _as_value_of(target, value)
+        if not isinstance(value, TensorVariable) or value.type != target.type:
+            raise TypeError(
+                "An update must have the same type as the original shared variable "
+                "(shared_var=%s, shared_var.type=%s, update_val=%s, update_val.type=%s)."
+                % (target, target.type, value, getattr(value, "type", None)),
+                "If the difference is related to the broadcast pattern, you can call the "
+                "tensor.unbroadcast(var, axis_to_unbroadcast[, ...]) function to remove "
+                "broadcastable dimensions.")
+        result.append((target, value))
+    return result
+
+
+def _collect_givens(givens):
+    result = []
+    for var, value in _pairs(givens, "givens"):
+        if not isinstance(var, TensorVariable):
+            raise TypeError("given keys must be Variable", var)
+        value = _as_value_of(var, value)
+        if not isinstance(value, TensorVariable) or value.type != var.type:
+            raise TypeError("givens: %s of type %s cannot be replaced by %s of type %s (the "
+                            "types must be the same)"
+                            % (var, var.type, value, getattr(value, "type", None)))
+        result.append((var, value))
+    return result
+
+
+def _check_inputs_used(inputs, roots, givens, on_unused_input):
+    """Walks the graph as the server will see it (givens applied) to find unused inputs and free
+    variables that nobody provides, and reports them the way Theano does."""
+    input_ids = {id(v): i for i, v in enumerate(inputs)}
+    replace = {id(var): value for var, value in givens}
+    used, seen, stack = set(), set(), list(roots)
+    while stack:
+        var = stack.pop()
+        if id(var) in seen:
+            continue
+        seen.add(id(var))
+        if id(var) in input_ids:
+            used.add(id(var))
+        elif id(var) in replace:
+            stack.append(replace[id(var)])
+        elif var.owner is not None:
+            stack.extend(var.owner.inputs)
+        elif not isinstance(var, (TensorConstant, SharedVariable)):
+            raise MissingInputError(
+                "An input of the graph, used to compute the outputs, was not provided and not "
+                "given a value: %s (of type %s). Add it to the function's inputs or replace it "
+                "with `givens`." % (var, var.type))
+    for i, var in enumerate(inputs):
+        if id(var) in used:
+            continue
+        msg = ("tensord.function was asked to create a function computing outputs given certain "
+               "inputs, but the provided input variable at index %i is not part of the "
+               "computational graph needed to compute the outputs: %s.\nTo make this error into "
+               "a warning, you can pass the parameter on_unused_input='warn' to "
+               "tensord.function. To disable it completely, use on_unused_input='ignore'."
+               % (i, var))
+        if on_unused_input == "raise":
+            raise UnusedInputError(msg)
+        if on_unused_input == "warn":
+            warnings.warn(msg, stacklevel=4)
+        elif on_unused_input != "ignore":
+            raise ValueError("Invalid value for keyword on_unused_input of theano.function: "
+                             "'%s'.\nValid values are 'raise', 'warn', and 'ignore'."
+                             % on_unused_input)
+
+
+def _check_function_inputs(inputs):
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("Input variables of a tensord function should be contained in a list, "
+                        "even when there is a single input.")
+    inputs = list(inputs)
+    seen = set()
+    for i, var in enumerate(inputs):
+        if isinstance(var, SharedVariable):
+            raise TypeError("Cannot use a shared variable (%s) as explicit input. Consider "
+                            "substituting a non-shared variable via the `givens` parameter" % var)
+        if isinstance(var, TensorConstant):
+            raise TypeError("Cannot use a constant (%s) as input %d of a function" % (var, i))
+        if not isinstance(var, TensorVariable):
+            raise TypeError("function inputs must be symbolic tensor variables; input %d is %r"
+                            % (i, var))
+        if id(var) in seen:
+            raise ValueError("Variable %s is used twice in inputs to tensord.function" % var)
+        seen.add(id(var))
+    return inputs
+
+
+def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
+             mode=None, profile=None, name=None, on_unused_input=None, **unsupported):
+    """Compiles a callable computing `outputs` from `inputs` (Theano's theano.function).
+
+    `outputs` may be a variable (the call returns an array), a list (returns a list) or None
+    (returns []). `updates` are (shared variable, new value) pairs applied after each call;
+    `givens` are (variable, replacement) pairs substituted in the graph before compiling.
+    """
+    for ignored in ("no_default_updates", "rebuild_strict", "accept_inplace"):
+        unsupported.pop(ignored, None)
+    if unsupported:
+        raise TypeError("function() got unsupported arguments: %s" % ", ".join(unsupported))
+    if name is None:
+        name = _caller_name()
+    spec, inputs, outs, return_list = build_spec(
+        inputs, outputs, updates=updates, givens=givens,
+        allow_input_downcast=allow_input_downcast, mode=mode, profile=profile, name=name,
+        on_unused_input=on_unused_input)
+    return Function(spec, inputs, outs, return_list, allow_input_downcast)
+
+
+def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
+               mode=None, profile=None, name="", on_unused_input=None):
+    """Checks the arguments of function() and builds the FunctionSpec sent to Compile.
+
+    Returns (spec, inputs, outputs, return_list); needs no server.
+    """
+    inputs = _check_function_inputs(inputs)
+    return_list = outputs is None or isinstance(outputs, (list, tuple))
+    outs = [] if outputs is None else list(outputs) if return_list else [outputs]
+    for i, out in enumerate(outs):
+        if not isinstance(out, TensorVariable):
+            raise TypeError("function outputs must be symbolic tensor variables; output %d is %r"
+                            % (i, out))
+    update_pairs = _collect_updates(updates)
+    given_pairs = _collect_givens(givens)
+    on_unused = on_unused_input if on_unused_input is not None else config.on_unused_input
+    _check_inputs_used(inputs, outs + [v for _, v in update_pairs], given_pairs, on_unused)
+
+    roots = list(outs)
+    for target, value in update_pairs + given_pairs:
+        roots.extend((target, value))
+    builder = GraphBuilder(inputs, roots, given_pairs)
+    spec = compute_pb2.FunctionSpec(
+        allow_input_downcast=bool(allow_input_downcast), mode=_resolve_mode(mode), name=name,
+        profile=bool(config.profile if profile is None else profile))
+    spec.graph.CopyFrom(builder.graph)
+    spec.graph.outputs.extend(builder.id_of(o) for o in outs)
+    for target, value in update_pairs:
+        spec.updates.add(variable=builder.id_of(target), value=builder.id_of(value))
+    for var, value in given_pairs:
+        spec.givens.add(variable=builder.id_of(var), value=builder.id_of(value))
+    return spec, inputs, outs, return_list

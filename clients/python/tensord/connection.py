@@ -1,0 +1,267 @@
+"""The connection to a tensord server: one channel and one session per process.
+
+TENSORD_ADDRESS (host:port) names a running server. Without it the client starts a private server
+process (the embedded default) on a free loopback port and stops it at interpreter exit.
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import grpc
+
+from tensord.config import config
+from tensord.errors import (ServerNotFound, ServerStartError, TensordError, Unavailable,
+                            from_rpc_error)
+from tensord._proto import compute_pb2, compute_pb2_grpc
+
+__all__ = ["Client", "get_client", "find_server_binary", "LocalServer", "server_info"]
+
+MAX_MESSAGE_BYTES = 1 << 30  # graphs and tensors can be large; the server raises its limit too
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0
+_BINARY_RELPATH = os.path.join("build", "default", "server", "tensord")
+
+
+def find_server_binary():
+    """TENSORD_SERVER_BIN, else `tensord` on PATH, else build/default/server/tensord in a parent
+    directory of this package (a source checkout)."""
+    env = os.environ.get("TENSORD_SERVER_BIN")
+    if env:
+        if os.path.isfile(env) and os.access(env, os.X_OK):
+            return env
+        raise ServerNotFound("TENSORD_SERVER_BIN=%s is not an executable file" % env)
+    on_path = shutil.which("tensord")
+    if on_path:
+        return on_path
+    searched = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    while True:
+        candidate = os.path.join(here, _BINARY_RELPATH)
+        searched.append(candidate)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    raise ServerNotFound(
+        "no tensord server to use: TENSORD_ADDRESS is unset, TENSORD_SERVER_BIN is unset, "
+        "`tensord` is not on PATH, and none of these exists: %s" % ", ".join(searched[:6]))
+
+
+def _die_with_parent():
+    # Linux only: the server gets SIGTERM if this Python process dies without running atexit.
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # pragma: no cover - best effort
+        pass
+
+
+class LocalServer:
+    """A tensord process started by this client, listening on a free loopback port."""
+
+    def __init__(self, binary, extra_args=()):
+        self.binary = binary
+        self.workdir = tempfile.mkdtemp(prefix="tensord-")
+        self.port_file = os.path.join(self.workdir, "port")
+        self.log_path = os.path.join(self.workdir, "server.log")
+        self.args = [binary, "--listen=127.0.0.1:0", "--port_file=%s" % self.port_file,
+                     "--floatX=%s" % config.floatX, "--device=%s" % config.device]
+        if config.contexts:
+            self.args.append("--contexts=%s" % config.contexts)
+        self.args.extend(extra_args)
+        self.process = None
+        self.address = None
+
+    def start(self, timeout=START_TIMEOUT_S):
+        # PDEATHSIG fires when the *thread* that forked exits, so only use it from the main one.
+        preexec = (_die_with_parent if sys.platform.startswith("linux")
+                   and threading.current_thread() is threading.main_thread() else None)
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, preexec_fn=preexec)
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerStartError("tensord server %s exited with status %s before "
+                                       "reporting its port; its output ends with:\n%s"
+                                       % (self.binary, self.process.returncode, self.log_tail()))
+            port = self._read_port()
+            # The file may be caught half-written: accept a value only once it reads the same
+            # twice in a row.
+            if port is not None and port == last:
+                self.address = "127.0.0.1:%d" % port
+                return self.address
+            last = port
+            time.sleep(0.02)
+        self.stop()
+        raise ServerStartError("tensord server %s did not write its port to %s within %.0f s; "
+                               "its output ends with:\n%s"
+                               % (self.binary, self.port_file, timeout, self.log_tail()))
+
+    def _read_port(self):
+        try:
+            with open(self.port_file) as f:
+                text = f.read().strip()
+        except OSError:
+            return None
+        if text.isdigit() and 0 < int(text) < 65536:
+            return int(text)
+        return None
+
+    def log_tail(self, max_bytes=4000):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - max_bytes))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no output)"
+
+    def stop(self, timeout=STOP_TIMEOUT_S):
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class Client:
+    """A channel to one server plus this process's session on it (opened on first use)."""
+
+    def __init__(self, address, server=None):
+        self.address = address
+        self.server = server
+        self._pid = os.getpid()
+        options = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                   ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+        self.channel = grpc.insecure_channel(address, options=options)
+        self.stub = compute_pb2_grpc.ComputeStub(self.channel)
+        self._session_id = None
+        self._session_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._keepalive = None
+
+    def wait_ready(self, timeout):
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            tail = ("\nserver output ends with:\n" + self.server.log_tail()) if self.server else ""
+            raise Unavailable("could not connect to tensord at %s within %.0f s%s"
+                              % (self.address, timeout, tail)) from None
+
+    def call(self, rpc, request, timeout=None):
+        """Calls one RPC; gRPC errors become tensord exceptions carrying the server's text."""
+        try:
+            return getattr(self.stub, rpc)(request, timeout=timeout)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err, rpc) from None
+
+    @property
+    def session_id(self):
+        if self._session_id is None:
+            with self._session_lock:
+                if self._session_id is None:
+                    name = "python:%s[%d]" % (os.path.basename(sys.argv[0] or "python"),
+                                              os.getpid())
+                    resp = self.call("OpenSession", compute_pb2.OpenSessionRequest(client=name))
+                    self._session_id = resp.session_id
+                    if resp.idle_timeout_seconds > 0:
+                        self._start_keepalive(resp.idle_timeout_seconds)
+        return self._session_id
+
+    def _start_keepalive(self, idle_timeout):
+        # A session idle past the server's timeout is closed with its shared variables; a quiet
+        # interactive user should not lose them, so touch the session well before that.
+        period = max(1.0, idle_timeout / 3.0)
+
+        def loop():
+            while not self._closed.wait(period):
+                try:
+                    self.call("ListShared",
+                              compute_pb2.ListSharedRequest(session_id=self._session_id),
+                              timeout=10)
+                except TensordError:
+                    pass
+        self._keepalive = threading.Thread(target=loop, name="tensord-keepalive", daemon=True)
+        self._keepalive.start()
+
+    def close(self):
+        if self._closed.is_set() or os.getpid() != self._pid:
+            return  # a forked child must not close its parent's session or server
+        self._closed.set()
+        if self._session_id is not None:
+            try:
+                self.call("CloseSession",
+                          compute_pb2.CloseSessionRequest(session_id=self._session_id), timeout=2)
+            except TensordError:
+                pass
+        self.channel.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+_client = None
+_client_lock = threading.Lock()
+
+
+def get_client():
+    """The process-wide client, connecting (and starting a local server) on first use."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = _connect()
+    return _client
+
+
+def _connect():
+    address = os.environ.get("TENSORD_ADDRESS")
+    server = None
+    if not address:
+        server = LocalServer(find_server_binary())
+        try:
+            address = server.start()
+        except BaseException:
+            server.stop()  # also removes its temp dir (port file, log)
+            raise
+    client = Client(address, server)
+    try:
+        client.wait_ready(START_TIMEOUT_S)
+    except BaseException:
+        client.close()
+        raise
+    atexit.register(client.close)
+    return client
+
+
+def _after_fork_in_child():
+    # gRPC channels do not survive fork; the child reconnects to the same server on first use.
+    global _client, _client_lock
+    if _client is not None:
+        os.environ.setdefault("TENSORD_ADDRESS", _client.address)
+    _client = None
+    _client_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def server_info():
+    """The server's GetServerInfo answer (version, contexts, floatX, cache statistics ...)."""
+    return get_client().call("GetServerInfo", compute_pb2.GetServerInfoRequest())

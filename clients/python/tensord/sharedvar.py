@@ -1,0 +1,101 @@
+"""Shared variables: values that live in this process's session on the server, between calls."""
+
+import numpy as np
+
+from tensord import _dtypes
+from tensord._proto import compute_pb2
+from tensord.graph import Variable
+from tensord.tensor.type import TensorType
+from tensord.tensor.var import TensorVariable
+
+__all__ = ["shared", "SharedVariable"]
+
+
+class SharedVariable(TensorVariable):
+    """A symbolic variable whose value is held by the server (CreateShared/GetShared/SetShared).
+
+    In a graph it is a leaf whose source is the server-side id; function updates change it.
+    """
+
+    def __init__(self, type, shared_id, name=None, strict=False, allow_downcast=None,
+                 context=""):
+        super().__init__(type, name=name)
+        self.shared_id = shared_id
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.context = context
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        """A copy of the current value (borrow is accepted for Theano compatibility)."""
+        from tensord.connection import get_client
+        client = get_client()
+        resp = client.call("GetShared", compute_pb2.GetSharedRequest(
+            session_id=client.session_id, id=self.shared_id))
+        return _dtypes.tensor_to_array(resp.value)
+
+    def set_value(self, new_value, borrow=False):
+        """Replaces the value; converted to this variable's dtype only if that is lossless
+        (or allow_downcast was given to shared()), as Theano's filter does."""
+        from tensord.connection import get_client
+        data = self.type.filter(new_value, strict=self.strict,
+                                allow_downcast=self.allow_downcast)
+        client = get_client()
+        request = compute_pb2.SetSharedRequest(session_id=client.session_id, id=self.shared_id)
+        _dtypes.array_to_tensor(data, request.value)
+        client.call("SetShared", request)
+
+    def delete(self):
+        """Frees the server-side value; the variable is unusable afterwards."""
+        from tensord.connection import get_client
+        client = get_client()
+        client.call("DeleteShared", compute_pb2.DeleteSharedRequest(
+            session_id=client.session_id, id=self.shared_id))
+
+    def clone(self):
+        cp = SharedVariable(self.type, self.shared_id, self.name, self.strict,
+                            self.allow_downcast, self.context)
+        return cp
+
+    def eval(self, inputs_to_values=None):
+        if not inputs_to_values:
+            return self.get_value()
+        return super().eval(inputs_to_values)
+
+
+def _as_array(value):
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (bool, int, float, np.generic)):
+        # Theano's scalar_constructor: Python int -> int64, float -> float64, numpy keeps dtype.
+        return np.asarray(value)
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value)
+    raise TypeError("shared() needs a numeric value (ndarray, number or list), got %r"
+                    % (type(value).__name__,))
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, target=None,
+           broadcastable=None):
+    """Creates a shared variable on the server, initialized with a copy of `value`."""
+    from tensord.connection import get_client
+    if isinstance(value, Variable):
+        raise TypeError("Shared variable constructor needs numeric values and not symbolic "
+                        "variables.")
+    data = _as_array(value)
+    if data.dtype.kind == "c":
+        raise TypeError("complex shared variables are not supported by tensord")
+    dtype = _dtypes.normalize(data.dtype)
+    if broadcastable is None:
+        broadcastable = (False,) * data.ndim
+    ttype = TensorType(dtype, broadcastable)
+    data = ttype.filter(data, strict=False, allow_downcast=True)
+
+    client = get_client()
+    request = compute_pb2.CreateSharedRequest(session_id=client.session_id, name=name or "",
+                                              target=target or "")
+    if any(broadcastable):
+        request.broadcastable.extend(bool(b) for b in broadcastable)
+    _dtypes.array_to_tensor(data, request.value)
+    info = client.call("CreateShared", request)
+    return SharedVariable(ttype, info.id, name=name, strict=strict,
+                          allow_downcast=allow_downcast, context=info.context)

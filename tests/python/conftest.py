@@ -1,0 +1,55 @@
+"""Shared pytest setup for the Python client's tests.
+
+Tests that need a server take the `server` fixture (server modules set it with pytestmark). With
+TENSORD_ADDRESS unset, tensord starts its own server from the built binary
+(build/default/server/tensord, TENSORD_SERVER_BIN or `tensord` on PATH). When none can be found
+those tests are skipped with the reason, unless a server was asked for explicitly
+(TENSORD_SERVER_BIN set, as deploy/test-all.sh does, or TENSORD_REQUIRE_SERVER=1): then they fail,
+so that a missing binary cannot pass quietly in CI.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+import tensord
+from tensord.connection import find_server_binary, get_client
+from tensord.errors import ServerNotFound
+
+
+def _why_no_server():
+    if os.environ.get("TENSORD_ADDRESS"):
+        return None
+    try:
+        find_server_binary()
+        return None
+    except ServerNotFound as exc:
+        return str(exc)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The connected client (its session opened); starts the local server if needed."""
+    reason = _why_no_server()
+    if reason:
+        if os.environ.get("TENSORD_REQUIRE_SERVER") or os.environ.get("TENSORD_SERVER_BIN"):
+            pytest.fail("a tensord server was required but " + reason)
+        pytest.skip("no tensord server available: " + reason)
+    client = get_client()
+    assert client.session_id
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _restore_config():
+    """Tests may change tensord.config (floatX ...); put it back afterwards."""
+    saved = tensord.config.options()
+    yield
+    for name, value in saved.items():
+        tensord.config.set(name, value)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
