@@ -27,11 +27,8 @@ ComputeService::Reactor* Handle(ComputeService::Ctx* ctx, const char* method,
   } catch (const std::exception& e) {
     status = absl::InternalError(absl::StrCat(method, ": ", e.what()));
   }
-  if (!status.ok()) {
-    spdlog::debug("{} -> {}", method, status.ToString());
-  } else {
-    spdlog::trace("{} ok", method);
-  }
+  // One line per RPC at debug level; never tensor data.
+  spdlog::debug("{} from {} -> {}", method, ctx->peer(), status.ok() ? "OK" : status.ToString());
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;

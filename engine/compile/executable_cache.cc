@@ -1,5 +1,7 @@
 #include "engine/compile/executable_cache.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace tensord::compile {
 
 absl::StatusOr<std::shared_ptr<Executable>> ExecutableCache::GetOrBuild(const std::string& key,
@@ -25,7 +27,15 @@ absl::StatusOr<std::shared_ptr<Executable>> ExecutableCache::GetOrBuild(const st
   }
   ++misses_;
   *hit = false;
-  Result result = build();
+  Result result = absl::InternalError("compile did not complete");
+  try {
+    result = build();
+  } catch (const std::bad_alloc&) {
+    result = absl::ResourceExhaustedError("out of memory while compiling");
+  } catch (const std::exception& e) {
+    result = absl::InternalError(absl::StrCat("compile failed: ", e.what()));
+  }
+  // Always fulfil the promise: callers waiting on this key must never hang.
   promise.set_value(result);
   std::lock_guard<std::mutex> lock(mu_);
   if (!result.ok()) {

@@ -2,7 +2,6 @@
 
 #include <unordered_map>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
@@ -59,11 +58,12 @@ CanonicalForm Canonicalize(const Graph& graph,
       absl::StrAppend(&key, "shared ", TypeText(v->type), "\n");
     } else if (v->source == Source::kConstant) {
       r = absl::StrCat("c", constants++);
-      absl::StrAppend(&key, "const ", TypeText(v->type), " ",
-                      absl::StrJoin(v->constant.shape(), ","), " ",
-                      absl::BytesToHexString(absl::string_view(
-                          static_cast<const char*>(v->constant.raw()), v->constant.num_bytes())),
-                      "\n");
+      // Raw bytes, length-prefixed: exact, and half the size of hex.
+      absl::StrAppend(
+          &key, "const ", TypeText(v->type), " ", absl::StrJoin(v->constant.shape(), ","), " ",
+          v->constant.num_bytes(), ":",
+          absl::string_view(static_cast<const char*>(v->constant.raw()), v->constant.num_bytes()),
+          "\n");
     } else {
       r = absl::StrCat("free", v->id);  // an unbound input; compilation refuses these later
     }
