@@ -245,6 +245,8 @@ AddConfigVar("on_unused_input", "What function() does about inputs not used by t
              EnumStr("raise", "warn", "ignore"))
 AddConfigVar("cast_policy", "How Python scalars are typed (only Theano's 'custom' is supported).",
              EnumStr("custom"))
+AddConfigVar("max_message_bytes", "Largest gRPC message sent or received (the server has its "
+             "own --max_message_bytes).", IntParam(1 << 30))
 AddConfigVar("gpuarray.preallocate", "Fraction of device memory to preallocate (server side).",
              FloatParam(0.0))
 

@@ -23,7 +23,6 @@ from tensord._proto import compute_pb2, compute_pb2_grpc
 
 __all__ = ["Client", "get_client", "find_server_binary", "LocalServer", "server_info"]
 
-MAX_MESSAGE_BYTES = 1 << 30  # graphs and tensors can be large; the server raises its limit too
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 _BINARY_RELPATH = os.path.join("build", "default", "server", "tensord")
@@ -147,8 +146,10 @@ class Client:
         self.address = address
         self.server = server
         self._pid = os.getpid()
-        options = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                   ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+        # Graphs and tensors can be large: gRPC's 4 MiB default is far too small.
+        limit = int(config.max_message_bytes)
+        options = [("grpc.max_send_message_length", limit),
+                   ("grpc.max_receive_message_length", limit)]
         self.channel = grpc.insecure_channel(address, options=options)
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
         self._session_id = None
