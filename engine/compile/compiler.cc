@@ -14,19 +14,6 @@ std::string Label(const ir::Variable* v) {
   return v->name.empty() ? absl::StrCat("variable ", v->id) : absl::StrCat("'", v->name, "'");
 }
 
-// Casts an input to the dtype its consumer computes in (see OpDef::cast_inputs_to_output).
-class CastKernel final : public ops::Kernel {
- public:
-  explicit CastKernel(DType to) : to_(to) {}
-  absl::Status Run(std::span<const runtime::Tensor* const> in,
-                   std::span<runtime::Tensor* const> out) override {
-    return cpu::CastInto(*in[0], to_, *out[0]);
-  }
-
- private:
-  DType to_;
-};
-
 std::string NodeLabel(const ir::Apply& a) {
   std::string s = a.op + "(";
   for (size_t i = 0; i < a.inputs.size(); ++i) {
@@ -148,7 +135,7 @@ class ExecutableBuilder {
         int s = slot_of(in);
         if (a->def->cast_inputs_to_output && in->type.dtype != compute) {
           Instruction cast;
-          cast.kernel = std::make_unique<CastKernel>(compute);
+          cast.kernel = std::make_unique<cpu::CastKernel>(compute);
           cast.inputs = {s};
           s = exe->num_slots_++;
           cast.outputs = {s};

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "engine/backends/cpu/broadcast.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::ir {
@@ -68,7 +69,8 @@ absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
   return t;
 }
 
-void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto) {
+void TensorToProto(const runtime::Tensor& value, v1::Tensor* proto) {
+  runtime::Tensor tensor = cpu::Contiguous(value);
   proto->set_dtype(static_cast<v1::DType>(tensor.dtype()));
   proto->clear_shape();
   for (int64_t d : tensor.shape()) proto->add_shape(d);

@@ -1,7 +1,6 @@
 #include "engine/runtime/tensor.h"
 
 #include <cstdlib>
-#include <cstring>
 #include <new>
 
 #include "absl/strings/str_join.h"
@@ -24,6 +23,12 @@ std::string ShapeString(const Shape& shape) {
   return absl::StrCat("(", absl::StrJoin(shape, ", "), ")");
 }
 
+Strides ContiguousStrides(const Shape& shape) {
+  Strides s(shape.size(), 1);
+  for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d) s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
 Buffer::Buffer(size_t bytes) : bytes_(bytes) {
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
@@ -32,7 +37,8 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
 
 Buffer::~Buffer() { std::free(data_); }
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape)
+    : dtype_(dtype), shape_(std::move(shape)), strides_(ContiguousStrides(shape_)) {
   buffer_ = std::make_shared<Buffer>(num_bytes());
 }
 
@@ -53,13 +59,24 @@ absl::StatusOr<Tensor> Tensor::Allocate(DType dtype, Shape shape) {
   }
 }
 
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (int d = ndim() - 1; d >= 0; --d) {
+    if (shape_[d] == 1) continue;
+    if (strides_[d] != expected) return false;
+    expected *= shape_[d];
+  }
+  return true;
+}
+
 absl::Status Tensor::Reshape(DType dtype, Shape shape) {
-  int64_t elements = NumElements(shape);
-  size_t need = elements * DTypeSize(dtype);
+  size_t need = NumElements(shape) * DTypeSize(dtype);
   if (buffer_ && buffer_.use_count() == 1 && buffer_->bytes() >= need &&
       buffer_->bytes() <= 2 * need + 4096) {
     dtype_ = dtype;
     shape_ = std::move(shape);
+    strides_ = ContiguousStrides(shape_);
+    offset_ = 0;
     return absl::OkStatus();
   }
   TENSORD_ASSIGN_OR_RETURN(*this, Allocate(dtype, std::move(shape)));
@@ -67,17 +84,18 @@ absl::Status Tensor::Reshape(DType dtype, Shape shape) {
 }
 
 Tensor Tensor::View(Shape shape) const {
-  Tensor view;
-  view.dtype_ = dtype_;
+  Tensor view = *this;
+  view.strides_ = ContiguousStrides(shape);
   view.shape_ = std::move(shape);
-  view.buffer_ = buffer_;
   return view;
 }
 
-Tensor Tensor::Clone() const {
-  Tensor copy(dtype_, shape_);
-  if (num_bytes() > 0) std::memcpy(copy.raw(), raw(), num_bytes());
-  return copy;
+Tensor Tensor::StridedView(Shape shape, Strides strides, int64_t offset) const {
+  Tensor view = *this;
+  view.shape_ = std::move(shape);
+  view.strides_ = std::move(strides);
+  view.offset_ += offset;
+  return view;
 }
 
 }  // namespace tensord::runtime

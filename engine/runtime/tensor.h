@@ -1,5 +1,6 @@
-// A dense, C-contiguous array in host memory. Buffers are reference counted so a value can be
-// shared between a session's shared variables, running executions and replies without copies.
+// An n-d array in host memory: a reference-counted buffer read through element strides and an
+// element offset. Kernels write C-contiguous outputs; views (reshape of contiguous data,
+// dimshuffle, basic slicing) share their input's buffer with other strides, possibly negative.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,11 @@
 namespace tensord::runtime {
 
 using Shape = std::vector<int64_t>;
+using Strides = std::vector<int64_t>;  // in elements, not bytes
 
 int64_t NumElements(const Shape& shape);
-std::string ShapeString(const Shape& shape);  // "(2, 3)"
+std::string ShapeString(const Shape& shape);  // "(2, 3)", "(3,)"
+Strides ContiguousStrides(const Shape& shape);
 
 // 64-byte aligned host memory, so vectorized kernels and BLAS get aligned rows.
 class Buffer {
@@ -37,38 +40,45 @@ class Buffer {
 class Tensor {
  public:
   Tensor() = default;
-  // Allocates uninitialized storage for `shape`.
+  // Allocates uninitialized C-contiguous storage for `shape`.
   Tensor(DType dtype, Shape shape);
   // Fails with RESOURCE_EXHAUSTED instead of throwing when the size is absurd.
   static absl::StatusOr<Tensor> Allocate(DType dtype, Shape shape);
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
+  const Strides& strides() const { return strides_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
   int64_t num_elements() const { return NumElements(shape_); }
   size_t num_bytes() const { return num_elements() * DTypeSize(dtype_); }
-  bool empty_storage() const { return buffer_ == nullptr; }
+  // True when elements are laid out in C order with no gaps (size-1 dims may have any stride).
+  bool is_contiguous() const;
 
-  void* raw() const { return buffer_ ? buffer_->data() : nullptr; }
+  // Address of element (0, ..., 0).
+  void* raw() const {
+    return buffer_ ? static_cast<char*>(buffer_->data()) + offset_ * DTypeSize(dtype_) : nullptr;
+  }
   template <typename T>
   T* data() const {
     return static_cast<T*>(raw());
   }
   const std::shared_ptr<Buffer>& buffer() const { return buffer_; }
 
-  // Makes this tensor hold `dtype`/`shape`, keeping its buffer when it is large enough and
-  // not shared with anyone else (so steady-state runs do not allocate).
+  // Makes this tensor a C-contiguous `dtype`/`shape` array, keeping its buffer when it is large
+  // enough and not shared with anyone else (so steady-state runs do not allocate).
   absl::Status Reshape(DType dtype, Shape shape);
 
-  // The same storage read with another shape of equal size (reshape without copying).
+  // The same elements read with another shape; only for contiguous tensors.
   Tensor View(Shape shape) const;
-
-  // A deep copy with its own buffer.
-  Tensor Clone() const;
+  // The same buffer read through arbitrary strides from element `offset` (relative to this
+  // tensor's first element). The caller guarantees every index stays inside the buffer.
+  Tensor StridedView(Shape shape, Strides strides, int64_t offset) const;
 
  private:
   DType dtype_ = DType::kInvalid;
   Shape shape_;
+  Strides strides_;
+  int64_t offset_ = 0;
   std::shared_ptr<Buffer> buffer_;
 };
 

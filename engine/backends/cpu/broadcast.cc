@@ -21,8 +21,9 @@ absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes) {
         continue;
       }
       std::string all;
-      for (const Shape* t : shapes)
+      for (const Shape* t : shapes) {
         absl::StrAppend(&all, all.empty() ? "" : ", ", runtime::ShapeString(*t));
+      }
       return InvalidArgument("shapes ", all, " cannot be broadcast together (dimension ", d, ": ",
                              out[d], " vs ", dim, ")");
     }
@@ -30,17 +31,12 @@ absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes) {
   return out;
 }
 
-Strides ContiguousStrides(const Shape& shape) {
-  Strides s(shape.size(), 1);
-  for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d) s[d] = s[d + 1] * shape[d + 1];
-  return s;
-}
-
-Strides BroadcastStrides(const Shape& in, const Shape& out) {
-  Strides contiguous = ContiguousStrides(in);
+Strides BroadcastStrides(const runtime::Tensor& t, const Shape& out) {
   Strides s(out.size(), 0);
-  size_t lead = out.size() - in.size();
-  for (size_t d = 0; d < in.size(); ++d) s[lead + d] = in[d] == 1 ? 0 : contiguous[d];
+  size_t lead = out.size() - t.shape().size();
+  for (size_t d = 0; d < t.shape().size(); ++d) {
+    s[lead + d] = t.shape()[d] == 1 ? 0 : t.strides()[d];
+  }
   return s;
 }
 
@@ -55,6 +51,13 @@ void StridedCopyAny(const runtime::Tensor& src, const Strides& src_strides, runt
     default:
       return StridedCopy(src.data<uint64_t>(), src_strides, dst.shape(), dst.data<uint64_t>());
   }
+}
+
+runtime::Tensor Contiguous(const runtime::Tensor& t) {
+  if (t.is_contiguous()) return t;
+  runtime::Tensor copy(t.dtype(), t.shape());
+  StridedCopyAny(t, t.strides(), copy);
+  return copy;
 }
 
 }  // namespace tensord::cpu

@@ -11,21 +11,17 @@
 namespace tensord::cpu {
 
 using runtime::Shape;
-using Strides = std::vector<int64_t>;
+using runtime::Strides;
 
 // The NumPy broadcast of several shapes, or INVALID_ARGUMENT naming the clashing dimension.
 absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes);
 
-// Element strides of a C-contiguous array of `shape`.
-Strides ContiguousStrides(const Shape& shape);
-
-// Strides that read an array of shape `in` as if it had shape `out` (left-padded, 0 where
-// broadcast).
-Strides BroadcastStrides(const Shape& in, const Shape& out);
+// Strides that read `t` as if it had shape `out` (left-padded, 0 where broadcast).
+Strides BroadcastStrides(const runtime::Tensor& t, const Shape& out);
 
 // Walks `out_shape` in C order and calls row(n, out_offset, in_offsets) once per innermost
-// row, where in_offsets[k] is the element offset of input k at the row's start; along the row
-// input k advances by strides[k].back() (0 or 1 typically). Zero-size shapes call nothing.
+// row, where in_offsets[k] is the element offset of operand k at the row's start; along the row
+// operand k advances by strides[k].back(). Zero-size shapes call nothing.
 template <typename RowFn>
 void ForEachRow(const Shape& out_shape, const std::vector<Strides>& strides, RowFn&& row) {
   const int nd = static_cast<int>(out_shape.size());
@@ -54,7 +50,7 @@ void ForEachRow(const Shape& out_shape, const std::vector<Strides>& strides, Row
   }
 }
 
-// Copies `src` read through `src_strides` (viewed with `out_shape`) into contiguous `dst`.
+// Copies `src` read through `src_strides` (viewed with dst's shape) into contiguous `dst`.
 template <typename T>
 void StridedCopy(const T* src, const Strides& src_strides, const Shape& out_shape, T* dst) {
   const int64_t inner_stride = src_strides.empty() ? 0 : src_strides.back();
@@ -65,7 +61,10 @@ void StridedCopy(const T* src, const Strides& src_strides, const Shape& out_shap
   });
 }
 
-// Byte-typed StridedCopy for any dtype (dispatches on element size).
+// StridedCopy for any dtype (dispatches on element size); `dst` must already be sized.
 void StridedCopyAny(const runtime::Tensor& src, const Strides& src_strides, runtime::Tensor& dst);
+
+// `t` itself when contiguous, else a contiguous copy (for BLAS and serialization).
+runtime::Tensor Contiguous(const runtime::Tensor& t);
 
 }  // namespace tensord::cpu

@@ -1,7 +1,6 @@
 #include "engine/backends/cpu/cast.h"
 
-#include <cstring>
-
+#include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/dispatch.h"
 
 namespace tensord::cpu {
@@ -9,24 +8,27 @@ namespace tensord::cpu {
 absl::Status CastInto(const runtime::Tensor& src, DType to, runtime::Tensor& dst) {
   TENSORD_RETURN_IF_ERROR(dst.Reshape(to, src.shape()));
   if (src.dtype() == to) {
-    if (src.num_bytes() > 0 && dst.raw() != src.raw())
-      std::memcpy(dst.raw(), src.raw(), src.num_bytes());
+    StridedCopyAny(src, src.strides(), dst);
     return absl::OkStatus();
   }
-  const int64_t n = src.num_elements();
+  const int64_t step = src.ndim() == 0 ? 0 : src.strides().back();
   return DispatchAll(src.dtype(), [&](auto from_tag) {
     using From = typename decltype(from_tag)::type;
     return DispatchAll(to, [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
-      const From* s = src.data<From>();
-      To* d = dst.data<To>();
-      for (int64_t i = 0; i < n; ++i) {
-        if constexpr (std::is_same_v<To, bool>) {
-          d[i] = s[i] != From{};
-        } else {
-          d[i] = static_cast<To>(s[i]);
+      const From* base = src.data<From>();
+      To* out = dst.data<To>();
+      ForEachRow(src.shape(), {src.strides()}, [&](int64_t n, int64_t o, const int64_t* off) {
+        const From* s = base + off[0];
+        To* d = out + o;
+        for (int64_t i = 0; i < n; ++i) {
+          if constexpr (std::is_same_v<To, bool>) {
+            d[i] = s[i * step] != From{};
+          } else {
+            d[i] = static_cast<To>(s[i * step]);
+          }
         }
-      }
+      });
       return absl::OkStatus();
     });
   });

@@ -23,8 +23,16 @@ class UnaryKernel final : public ops::Kernel {
       using T = typename decltype(tag)::type;
       const T* src = x.data<T>();
       T* dst = out[0]->data<T>();
-      const int64_t n = x.num_elements();
-      for (int64_t i = 0; i < n; ++i) dst[i] = Op::template Apply<T>(src[i]);
+      const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
+      ForEachRow(x.shape(), {x.strides()}, [&](int64_t n, int64_t o, const int64_t* off) {
+        const T* s = src + off[0];
+        T* d = dst + o;
+        if (step == 1) {
+          for (int64_t i = 0; i < n; ++i) d[i] = Op::template Apply<T>(s[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) d[i] = Op::template Apply<T>(s[i * step]);
+        }
+      });
       return absl::OkStatus();
     };
     if constexpr (Op::kFloatOnly) return DispatchFloat(x.dtype(), body);
@@ -46,11 +54,11 @@ class FoldKernel final : public ops::Kernel {
     auto body = [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       T* dst = y.data<T>();
-      Combine<T>(in[0]->data<T>(), BroadcastStrides(in[0]->shape(), shape), in[1]->data<T>(),
-                 BroadcastStrides(in[1]->shape(), shape), shape, dst);
+      Combine<T>(in[0]->data<T>(), BroadcastStrides(*in[0], shape), in[1]->data<T>(),
+                 BroadcastStrides(*in[1], shape), shape, dst);
       for (size_t k = 2; k < in.size(); ++k) {
-        Combine<T>(dst, ContiguousStrides(shape), in[k]->data<T>(),
-                   BroadcastStrides(in[k]->shape(), shape), shape, dst);
+        Combine<T>(dst, runtime::ContiguousStrides(shape), in[k]->data<T>(),
+                   BroadcastStrides(*in[k], shape), shape, dst);
       }
       return absl::OkStatus();
     };

@@ -60,7 +60,7 @@ class ReduceKernel final : public Kernel {
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), out_shape));
     // Strides that map each input element to the output element it folds into.
     cpu::Strides out_strides(x.ndim(), 0);
-    cpu::Strides contiguous = cpu::ContiguousStrides(out_shape);
+    cpu::Strides contiguous = runtime::ContiguousStrides(out_shape);
     for (int d = 0, o = 0; d < x.ndim(); ++d)
       if (!reduced[d]) out_strides[d] = contiguous[o++];
     return cpu::DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
@@ -71,20 +71,23 @@ class ReduceKernel final : public Kernel {
       const T init = kind_ == ReduceKind::kSum ? T{} : Lowest<T>();
       for (int64_t i = 0; i < n; ++i) dst[i] = init;
       const int64_t inner = out_strides.empty() ? 0 : out_strides.back();
-      cpu::ForEachRow(x.shape(), {out_strides}, [&](int64_t len, int64_t at, const int64_t* o) {
-        T* acc = dst + o[0];
-        const T* s = src + at;
-        if (kind_ == ReduceKind::kSum) {
-          for (int64_t i = 0; i < len; ++i) acc[i * inner] = static_cast<T>(acc[i * inner] + s[i]);
-        } else {
-          for (int64_t i = 0; i < len; ++i) {
-            T& a = acc[i * inner];
-            if (s[i] > a || IsNan(s[i])) {
-              if (!IsNan(a)) a = s[i];  // NaN wins, as in NumPy
-            }
-          }
-        }
-      });
+      const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
+      cpu::ForEachRow(x.shape(), {out_strides, x.strides()},
+                      [&](int64_t len, int64_t, const int64_t* o) {
+                        T* acc = dst + o[0];
+                        const T* s = src + o[1];
+                        if (kind_ == ReduceKind::kSum) {
+                          for (int64_t i = 0; i < len; ++i) {
+                            acc[i * inner] = static_cast<T>(acc[i * inner] + s[i * step]);
+                          }
+                        } else {
+                          for (int64_t i = 0; i < len; ++i) {
+                            T& a = acc[i * inner];
+                            const T v = s[i * step];
+                            if ((v > a || IsNan(v)) && !IsNan(a)) a = v;  // NaN wins, as in NumPy
+                          }
+                        }
+                      });
       return absl::OkStatus();
     });
   }

@@ -16,7 +16,8 @@ using runtime::Shape;
 using runtime::Tensor;
 
 // Reads an integer tensor (any int dtype) as int64 values.
-absl::StatusOr<std::vector<int64_t>> ReadInts(const Tensor& t) {
+absl::StatusOr<std::vector<int64_t>> ReadInts(const Tensor& strided) {
+  const Tensor t = cpu::Contiguous(strided);
   std::vector<int64_t> values(t.num_elements());
   TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
     using T = typename decltype(tag)::type;
@@ -80,7 +81,13 @@ class ReshapeKernel final : public Kernel {
       return InvalidArgument("cannot reshape array of size ", x.num_elements(), " into shape ",
                              runtime::ShapeString(shape));
     }
-    *out[0] = x.View(std::move(shape));
+    if (x.is_contiguous()) {
+      *out[0] = x.View(std::move(shape));
+      return absl::OkStatus();
+    }
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), x.shape()));
+    cpu::StridedCopyAny(x, x.strides(), *out[0]);
+    *out[0] = out[0]->View(std::move(shape));
     return absl::OkStatus();
   }
 };
@@ -111,36 +118,25 @@ absl::StatusOr<std::vector<ir::Type>> InferDimshuffle(const ir::Apply& node) {
   return std::vector<ir::Type>{out};
 }
 
+// Always a view: the output reads the input's buffer through permuted strides.
 class DimshuffleKernel final : public Kernel {
  public:
-  explicit DimshuffleKernel(std::vector<int64_t> order) : order_(std::move(order)) {
-    std::vector<int64_t> kept;
-    for (int64_t o : order_)
-      if (o >= 0) kept.push_back(o);
-    is_view_ = std::is_sorted(kept.begin(), kept.end());  // only adds/drops unit dims
-  }
+  explicit DimshuffleKernel(std::vector<int64_t> order) : order_(std::move(order)) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
-    cpu::Strides in_strides = cpu::ContiguousStrides(x.shape());
     Shape shape;
     cpu::Strides strides;
     for (int64_t o : order_) {
       shape.push_back(o < 0 ? 1 : x.shape()[o]);
-      strides.push_back(o < 0 ? 0 : in_strides[o]);
+      strides.push_back(o < 0 ? 0 : x.strides()[o]);
     }
-    if (is_view_) {
-      *out[0] = x.View(std::move(shape));
-      return absl::OkStatus();
-    }
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
-    cpu::StridedCopyAny(x, strides, *out[0]);
+    *out[0] = x.StridedView(std::move(shape), std::move(strides), 0);
     return absl::OkStatus();
   }
 
  private:
   std::vector<int64_t> order_;
-  bool is_view_ = false;
 };
 
 // ---- cast(x; dtype) ----
@@ -152,18 +148,6 @@ absl::StatusOr<std::vector<ir::Type>> InferCast(const ir::Apply& node) {
   if (to == DType::kFloat16) return Unimplemented("float16 is not supported yet");
   return std::vector<ir::Type>{ir::Type{to, node.inputs[0]->type.broadcastable}};
 }
-
-class CastKernel final : public Kernel {
- public:
-  explicit CastKernel(DType to) : to_(to) {}
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    return cpu::CastInto(*in[0], to_, *out[0]);
-  }
-
- private:
-  DType to_;
-};
-
 // ---- fill(model, value) and alloc(value, *dims) ----
 
 absl::StatusOr<std::vector<ir::Type>> InferFill(const ir::Apply& node) {
@@ -180,7 +164,7 @@ absl::Status BroadcastInto(const Tensor& value, Shape shape, Tensor& out) {
                            " cannot be broadcast to shape ", runtime::ShapeString(shape));
   }
   TENSORD_RETURN_IF_ERROR(out.Reshape(value.dtype(), shape));
-  cpu::StridedCopyAny(value, cpu::BroadcastStrides(value.shape(), shape), out);
+  cpu::StridedCopyAny(value, cpu::BroadcastStrides(value, shape), out);
   return absl::OkStatus();
 }
 
@@ -251,7 +235,7 @@ void RegisterShapeOps(Registry& r) {
   r.Add(Def("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast,
             [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
               TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
-              return std::unique_ptr<Kernel>(new CastKernel(to));
+              return std::unique_ptr<Kernel>(new cpu::CastKernel(to));
             }));
   r.Add(Def("fill", 2, 2, "fill(model, value): value broadcast to model's shape (numpy.full_like)",
             InferFill, cpu::MakeKernel<FillKernel>()));
