@@ -7,4 +7,4 @@ deploy/install-deps.sh
 deploy/build.sh
 ctest --preset default -j2
 TENSORD_SERVER_BIN="$PWD/build/default/server/tensord" \
-  clients/python/.venv/bin/python -m pytest -q tests/python clients/python/tests
+  clients/python/.venv/bin/python -m pytest -q tests/python tests/conformance clients/python/tests

@@ -1,4 +1,4 @@
-"""Shared pytest setup for the Python client's tests.
+"""Shared pytest setup for the Python suites (tests/python, tests/conformance).
 
 Tests that need a server take the `server` fixture (server modules set it with pytestmark). With
 TENSORD_ADDRESS unset, tensord starts its own server from the built binary

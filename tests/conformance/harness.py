@@ -1,0 +1,72 @@
+"""Shared machinery of the conformance suite: build an expression, run it through the real
+server, compare with NumPy.
+
+Every test module here declares `OPS`, the set of wire op names (docs/ops.md) it exercises;
+test_registry_coverage.py fails when a registered op is in no module's OPS.
+"""
+
+import numpy as np
+
+import tensord as theano
+import tensord.tensor as T
+
+# Inputs of each kind of shape the suite runs every op on: 0-d, empty, odd sizes, broadcasting.
+SHAPES = {
+    "scalar": (),
+    "vector": (5,),
+    "empty": (0,),
+    "matrix": (3, 4),
+    "empty_matrix": (0, 3),
+    "tensor3": (2, 3, 4),
+}
+
+FLOATS = ("float32", "float64")
+INTS = ("int8", "int16", "int32", "int64", "uint8")
+ALL_DTYPES = FLOATS + INTS + ("bool",)
+
+
+def sample(rng, shape, dtype, low=-3, high=3):
+    """Random data of a dtype; ints avoid 0 where tests divide, via `low`/`high`."""
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if np.dtype(dtype).kind in "iu":
+        lo = max(low, np.iinfo(dtype).min)
+        return rng.integers(lo, high + 1, size=shape).astype(dtype)
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def symbolic(value, name):
+    """A symbolic input with the value's dtype and rank (no broadcastable dims)."""
+    return T.tensor(str(value.dtype), (False,) * value.ndim, name=name)
+
+
+def run(build, *values):
+    """Compiles build(*symbolic inputs) and runs it on `values`; returns the output(s)."""
+    inputs = [symbolic(v, "x%d" % i) for i, v in enumerate(values)]
+    out = build(*inputs)
+    return theano.function(inputs, out)(*values)
+
+
+def check(build, reference, *values, rtol=1e-6, atol=1e-6):
+    """Runs `build` on the server and `reference` in NumPy on the same values; compares dtype,
+    shape and values (NaNs must match)."""
+    got = run(build, *values)
+    with np.errstate(all="ignore"):  # NumPy warns where it returns nan/inf; so do we
+        want = reference(*values)
+    if isinstance(want, (list, tuple)):
+        assert isinstance(got, list) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _compare(g, w, rtol, atol)
+    else:
+        _compare(got, want, rtol, atol)
+
+
+def _compare(got, want, rtol, atol):
+    want = np.asarray(want)
+    got = np.asarray(got)
+    assert got.dtype == want.dtype, "dtype %s, NumPy gives %s" % (got.dtype, want.dtype)
+    assert got.shape == want.shape, "shape %s, NumPy gives %s" % (got.shape, want.shape)
+    if want.dtype.kind == "f":
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, want)
