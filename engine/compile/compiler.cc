@@ -130,16 +130,18 @@ class ExecutableBuilder {
       if (!a->def->make_cpu_kernel) return Unimplemented("op '", a->op, "' has no CPU kernel");
       Instruction ins;
       ins.label = NodeLabel(*a);
-      DType compute = a->outputs[0]->type.dtype;
-      for (const ir::Variable* in : a->inputs) {
+      std::vector<std::optional<DType>> wanted(a->inputs.size());
+      if (a->def->input_dtypes) wanted = a->def->input_dtypes(*a);
+      for (size_t i = 0; i < a->inputs.size(); ++i) {
+        const ir::Variable* in = a->inputs[i];
         int s = slot_of(in);
-        if (a->def->cast_inputs_to_output && in->type.dtype != compute) {
+        if (wanted[i].has_value() && *wanted[i] != in->type.dtype) {
           Instruction cast;
-          cast.kernel = std::make_unique<cpu::CastKernel>(compute);
+          cast.kernel = std::make_unique<cpu::CastKernel>(*wanted[i]);
           cast.inputs = {s};
           s = exe->num_slots_++;
           cast.outputs = {s};
-          cast.label = absl::StrCat("cast{", DTypeName(compute), "}(", in->DisplayName(), ")");
+          cast.label = absl::StrCat("cast{", DTypeName(*wanted[i]), "}(", in->DisplayName(), ")");
           exe->instructions_.push_back(std::move(cast));
         }
         ins.inputs.push_back(s);

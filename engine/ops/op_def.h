@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +26,14 @@ class Kernel {
 
 using InferTypesFn = std::function<absl::StatusOr<std::vector<ir::Type>>(const ir::Apply&)>;
 using MakeKernelFn = std::function<absl::StatusOr<std::unique_ptr<Kernel>>(const ir::Apply&)>;
+// For each input, the dtype its kernel wants (nullopt: take it as it is). The compiler inserts a
+// cast where an input's dtype differs, so kernels are instantiated per dtype, not per pair.
+using InputDTypesFn = std::function<std::vector<std::optional<DType>>(const ir::Apply&)>;
+
+// Every input in the output's dtype (arithmetic: add, dot, sum ...).
+std::vector<std::optional<DType>> AllInputsAsOutput(const ir::Apply& node);
+// Every input in the NumPy promotion of all inputs (comparisons, whose output is bool).
+std::vector<std::optional<DType>> AllInputsAsCommon(const ir::Apply& node);
 
 struct OpDef {
   std::string name;
@@ -32,9 +41,8 @@ struct OpDef {
   int max_inputs = 1;  // -1: any number
   std::string doc;     // signature and NumPy equivalent, for docs/ops.md
   InferTypesFn infer_types;
-  // Elementwise-style ops compute in their output dtype: the compiler casts inputs to it
-  // first, so their kernels only see one dtype.
-  bool cast_inputs_to_output = false;
+  // Null: kernels take inputs in whatever dtype they come.
+  InputDTypesFn input_dtypes;
   MakeKernelFn make_cpu_kernel;
   // Gradient rules arrive with automatic differentiation; until then an op says whether it
   // is differentiable at all.

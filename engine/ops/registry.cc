@@ -30,6 +30,16 @@ std::vector<const OpDef*> Registry::All() const {
   return all;
 }
 
+std::vector<std::optional<DType>> AllInputsAsOutput(const ir::Apply& node) {
+  return std::vector<std::optional<DType>>(node.inputs.size(), node.outputs[0]->type.dtype);
+}
+
+std::vector<std::optional<DType>> AllInputsAsCommon(const ir::Apply& node) {
+  DType common = node.inputs[0]->type.dtype;
+  for (const ir::Variable* in : node.inputs) common = Promote(common, in->type.dtype);
+  return std::vector<std::optional<DType>>(node.inputs.size(), common);
+}
+
 std::string OpsMarkdown() {
   std::string md =
       "# Ops\n\n"

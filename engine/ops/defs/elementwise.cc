@@ -95,7 +95,7 @@ OpDef Elementwise(std::string name, int min_in, int max_in, std::string doc, Ele
   d.max_inputs = max_in;
   d.doc = std::move(doc);
   d.infer_types = [rule](const ir::Apply& node) { return InferElementwise(node, rule); };
-  d.cast_inputs_to_output = true;
+  d.input_dtypes = AllInputsAsOutput;
   d.make_cpu_kernel = std::move(kernel);
   return d;
 }

@@ -127,7 +127,7 @@ void RegisterLinalg(Registry& r) {
   d.min_inputs = d.max_inputs = 2;
   d.doc = "dot(a, b) for vectors and matrices (numpy.dot)";
   d.infer_types = InferDot;
-  d.cast_inputs_to_output = true;
+  d.input_dtypes = AllInputsAsOutput;
   d.make_cpu_kernel = [](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     return std::unique_ptr<Kernel>(new DotKernel());
   };

@@ -113,7 +113,7 @@ OpDef Reduction(std::string name, ReduceKind kind, std::string doc) {
   d.name = std::move(name);
   d.doc = std::move(doc);
   d.infer_types = [kind](const ir::Apply& node) { return InferReduce(node, kind); };
-  d.cast_inputs_to_output = true;
+  d.input_dtypes = AllInputsAsOutput;
   d.make_cpu_kernel = [kind](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));
     return std::unique_ptr<Kernel>(new ReduceKernel(kind, std::move(axes)));
