@@ -134,6 +134,9 @@ ComputeService::Reactor* ComputeService::SetShared(Ctx* ctx, const v1::SetShared
     TENSORD_ASSIGN_OR_RETURN(
         runtime::Tensor value,
         SharedValue(req->value(), var->type(), absl::StrCat("new value of '", var->id(), "'")));
+    // Not in the middle of a run that updates this variable: that run's update would land on
+    // top of this value and the caller's write would be lost without a trace.
+    std::lock_guard<std::mutex> lock(var->update_mutex());
     var->Set(std::move(value));
     FillSharedInfo(*var, out);
     return absl::OkStatus();

@@ -88,7 +88,9 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   std::vector<runtime::Tensor> inputs;
   for (int i = 0; i < request.inputs_size(); ++i) {
     auto t = ir::TensorFromProto(request.inputs(i));
-    if (!t.ok()) return InvalidArgument("input ", i, ": ", t.status().message());
+    if (!t.ok()) {
+      return absl::Status(t.status().code(), absl::StrCat("input ", i, ": ", t.status().message()));
+    }
     inputs.push_back(*std::move(t));
   }
   // Lock the variables this run updates (in id order, so concurrent runs cannot deadlock),

@@ -11,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "engine/ops/op_def.h"
+#include "engine/runtime/tensor.h"
 #include "server/compute_service.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -27,6 +28,8 @@ ABSL_FLAG(std::string, port_file, "", "after startup, write the bound port to th
 ABSL_FLAG(int64_t, session_idle_timeout_s, 3600, "close sessions idle for this many seconds");
 ABSL_FLAG(int64_t, max_message_bytes, 1 << 30, "largest gRPC message accepted or sent");
 ABSL_FLAG(int64_t, cache_max_entries, 1024, "compiled executables kept in the cache");
+ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
+          "largest single tensor a request may create; larger ones fail with RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 
 namespace {
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  tensord::runtime::SetMaxTensorBytes(absl::GetFlag(FLAGS_max_tensor_bytes));
   tensord::server::ServerConfig config;
   config.float_x = float_x;
   config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));

@@ -68,7 +68,14 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
     if (!targets.insert(target->shared_id).second) {
       return InvalidArgument("shared variable ", Label(target), " is updated twice");
     }
-    if (u.value->type.dtype != target->type.dtype || u.value->type.ndim() != target->type.ndim()) {
+    // Theano's rule: same dtype and rank, and broadcastable wherever the variable is (a row
+    // may update a matrix, not the other way round).
+    bool fits =
+        u.value->type.dtype == target->type.dtype && u.value->type.ndim() == target->type.ndim();
+    for (int d = 0; fits && d < target->type.ndim(); ++d) {
+      fits = !target->type.broadcastable[d] || u.value->type.broadcastable[d];
+    }
+    if (!fits) {
       return InvalidArgument("an update must have the same type as the original shared variable: ",
                              Label(target), " is ", ir::TypeString(target->type),
                              " but its update is ", ir::TypeString(u.value->type));
@@ -78,8 +85,12 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
     keep.push_back(u.value);
   }
   graph->RemoveDeadNodes(keep);
-  // Givens and dead-code removal rewrote the graph; catch a broken rewrite here, not in a run.
-  TENSORD_RETURN_IF_ERROR(ir::Verify(*graph));
+  // Givens rewrote the graph: a replacement can change what downstream nodes infer (a constant
+  // reshape shape replaced by an input, say). Refuse such a graph here, not in a run.
+  if (absl::Status verified = ir::Verify(*graph); !verified.ok()) {
+    return InvalidArgument("after applying givens the graph no longer type-checks: ",
+                           verified.message());
+  }
 
   // Every input variable still used must be one of the function's inputs.
   std::unordered_set<const ir::Variable*> declared(graph->inputs().begin(), graph->inputs().end());

@@ -36,9 +36,12 @@ std::unique_ptr<Executable::Frame> Executable::AcquireFrame() const {
 }
 
 void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
-  // Drop references to caller and shared data so the frame does not pin them.
-  for (const auto& p : inputs_) frame->slots[p.slot] = runtime::Tensor();
-  for (const auto& p : shared_) frame->slots[p.slot] = runtime::Tensor();
+  // Keep only buffers the frame owns alone (reused next run); drop inputs, shared values and
+  // views of them, so an idle frame does not pin a caller's or a variable's memory.
+  for (auto& slot : frame->slots) {
+    if (slot.buffer() && slot.buffer().use_count() > 1) slot = runtime::Tensor();
+  }
+  for (const auto& [slot, value] : constants_) frame->slots[slot] = value;
   std::lock_guard<std::mutex> lock(frames_mu_);
   free_frames_.push_back(std::move(frame));
 }

@@ -168,6 +168,25 @@ TEST(PrepareFunction, GivensAreReorderedAndCyclesRefused) {
   EXPECT_NE(cyclic.status().message().find("cycle"), std::string::npos) << cyclic.status();
 }
 
+TEST(Canonicalize, AttributeKeysCannotImitateBoundaries) {
+  // Two sums whose attribute maps would print alike if keys were not length-prefixed.
+  auto key_of = [](ir::Attrs attrs) {
+    ir::Graph g;
+    auto* x = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+    g.inputs() = {x};
+    g.outputs() = {
+        g.AddApply("sum", std::move(attrs), {x}, {ir::Type::Of(DType::kFloat32, 1)})->outputs[0]};
+    return ir::Canonicalize(g, {}, "").key;
+  };
+  std::string a = key_of({{"a", int64_t{0}},
+                          {"axis", std::vector<int64_t>{0}},
+                          {"b=i0;axis", std::vector<int64_t>{1}},
+                          {"c", int64_t{0}}});
+  std::string b = key_of(
+      {{"a=i0;axis=I[0];b", int64_t{0}}, {"axis", std::vector<int64_t>{1}}, {"c", int64_t{0}}});
+  EXPECT_NE(a, b);
+}
+
 TEST(ExecutableCache, SecondIdenticalCompileHits) {
   ExecutableCache cache(8);
   int builds = 0;

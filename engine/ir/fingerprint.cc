@@ -73,7 +73,10 @@ CanonicalForm Canonicalize(const Graph& graph,
     std::vector<std::string> ins;
     for (const Variable* in : a->inputs) ins.push_back(name_of(in));
     std::vector<std::string> attrs;
-    for (const auto& [k, v] : a->attrs) attrs.push_back(absl::StrCat(k, "=", AttrText(v)));
+    // Keys are length-prefixed like string values, so no key can imitate a key/value boundary.
+    for (const auto& [k, v] : a->attrs) {
+      attrs.push_back(absl::StrCat(k.size(), ":", k, "=", AttrText(v)));
+    }
     std::vector<std::string> outs;
     for (const Variable* o : a->outputs) {
       ref[o] = absl::StrCat("v", values++);

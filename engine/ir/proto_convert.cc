@@ -1,6 +1,7 @@
 #include "engine/ir/proto_convert.h"
 
 #include <cstring>
+#include <unordered_set>
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/ops/op_def.h"
@@ -58,14 +59,20 @@ absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
   if (!IsValidDType(proto.dtype()))
     return InvalidArgument("tensor has invalid dtype ", proto.dtype());
   DType dtype = static_cast<DType>(proto.dtype());
-  runtime::Shape shape(proto.shape().begin(), proto.shape().end());
-  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
-  if (proto.data().size() != t.num_bytes()) {
-    return InvalidArgument("tensor of dtype ", DTypeName(dtype), " and shape ",
-                           runtime::ShapeString(shape), " needs ", t.num_bytes(),
-                           " bytes of data, got ", proto.data().size());
+  if (proto.shape_size() > kMaxRank) {
+    return InvalidArgument("tensor has rank ", proto.shape_size(), "; the limit is ", kMaxRank);
   }
-  if (t.num_bytes() > 0) std::memcpy(t.raw(), proto.data().data(), t.num_bytes());
+  runtime::Shape shape(proto.shape().begin(), proto.shape().end());
+  // Check the byte count before allocating, so a tiny message cannot ask for a huge buffer.
+  TENSORD_ASSIGN_OR_RETURN(int64_t elements, runtime::CheckedNumElements(shape, DTypeSize(dtype)));
+  const size_t bytes = elements * DTypeSize(dtype);
+  if (proto.data().size() != bytes) {
+    return InvalidArgument("tensor of dtype ", DTypeName(dtype), " and shape ",
+                           runtime::ShapeString(shape), " needs ", bytes, " bytes of data, got ",
+                           proto.data().size());
+  }
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
+  if (bytes > 0) std::memcpy(t.raw(), proto.data().data(), bytes);
   return t;
 }
 
@@ -80,6 +87,10 @@ void TensorToProto(const runtime::Tensor& value, v1::Tensor* proto) {
 absl::StatusOr<Type> TypeFromProto(const v1::TensorType& proto) {
   if (!IsValidDType(proto.dtype()))
     return InvalidArgument("type has invalid dtype ", proto.dtype());
+  if (proto.broadcastable_size() > kMaxRank) {
+    return InvalidArgument("type has rank ", proto.broadcastable_size(), "; the limit is ",
+                           kMaxRank);
+  }
   return Type{static_cast<DType>(proto.dtype()),
               std::vector<bool>(proto.broadcastable().begin(), proto.broadcastable().end())};
 }
@@ -183,12 +194,12 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
     if (!out.by_wire_id.count(id))
       return InvalidArgument(VarLabel(*v), " is declared as an output but no apply computes it");
   }
+  std::unordered_set<const Variable*> listed_inputs;
   for (int64_t id : proto.inputs()) {
     TENSORD_ASSIGN_OR_RETURN(Variable * v, out.Lookup(id, "graph input"));
     if (v->source != Source::kInput)
       return InvalidArgument("graph input ", id, " is not an input variable");
-    if (std::find(out.graph.inputs().begin(), out.graph.inputs().end(), v) !=
-        out.graph.inputs().end()) {
+    if (!listed_inputs.insert(v).second) {
       return InvalidArgument("variable ", id, " is listed twice as an input");
     }
     out.graph.inputs().push_back(v);

@@ -8,6 +8,9 @@
 
 namespace tensord::ir {
 
+// Ranks beyond this are refused wherever a request sets one (NumPy's own limit is 64).
+constexpr int kMaxRank = 64;
+
 struct Type {
   DType dtype = DType::kInvalid;
   std::vector<bool> broadcastable;

@@ -1,5 +1,6 @@
 #include "engine/runtime/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -8,9 +9,29 @@
 namespace tensord::runtime {
 namespace {
 constexpr size_t kAlignment = 64;
-// Refuse single buffers beyond this; a request asking for more is almost surely malformed.
-constexpr int64_t kMaxBufferBytes = int64_t{1} << 40;
+// A request asking for more than this in one tensor is refused rather than left to the OOM killer.
+std::atomic<int64_t> max_tensor_bytes{int64_t{8} << 30};
 }  // namespace
+
+int64_t MaxTensorBytes() { return max_tensor_bytes.load(std::memory_order_relaxed); }
+void SetMaxTensorBytes(int64_t bytes) { max_tensor_bytes.store(bytes, std::memory_order_relaxed); }
+
+absl::StatusOr<int64_t> CheckedNumElements(const Shape& shape, size_t itemsize) {
+  int64_t n = 1;
+  bool overflow = false;
+  for (int64_t d : shape) {
+    if (d < 0) return InvalidArgument("negative dimension in shape ", ShapeString(shape));
+    overflow |= __builtin_mul_overflow(n, d, &n);
+  }
+  int64_t bytes = 0;
+  overflow |= __builtin_mul_overflow(n, static_cast<int64_t>(itemsize), &bytes);
+  if (overflow || bytes > MaxTensorBytes()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "a tensor of shape ", ShapeString(shape), " would exceed the server's limit of ",
+        MaxTensorBytes(), " bytes per tensor (--max_tensor_bytes)"));
+  }
+  return n;
+}
 
 int64_t NumElements(const Shape& shape) {
   int64_t n = 1;
@@ -43,15 +64,8 @@ Tensor::Tensor(DType dtype, Shape shape)
 }
 
 absl::StatusOr<Tensor> Tensor::Allocate(DType dtype, Shape shape) {
-  int64_t bytes = static_cast<int64_t>(DTypeSize(dtype));
-  for (int64_t d : shape) {
-    if (d < 0) return InvalidArgument("negative dimension in shape ", ShapeString(shape));
-    if (d != 0 && bytes > kMaxBufferBytes / d) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("tensor of shape ", ShapeString(shape), " is too large"));
-    }
-    bytes *= d;
-  }
+  TENSORD_ASSIGN_OR_RETURN(int64_t elements, CheckedNumElements(shape, DTypeSize(dtype)));
+  const int64_t bytes = elements * static_cast<int64_t>(DTypeSize(dtype));
   try {
     return Tensor(dtype, std::move(shape));
   } catch (const std::bad_alloc&) {
@@ -70,7 +84,8 @@ bool Tensor::is_contiguous() const {
 }
 
 absl::Status Tensor::Reshape(DType dtype, Shape shape) {
-  size_t need = NumElements(shape) * DTypeSize(dtype);
+  TENSORD_ASSIGN_OR_RETURN(int64_t elements, CheckedNumElements(shape, DTypeSize(dtype)));
+  const size_t need = elements * DTypeSize(dtype);
   if (buffer_ && buffer_.use_count() == 1 && buffer_->bytes() >= need &&
       buffer_->bytes() <= 2 * need + 4096) {
     dtype_ = dtype;

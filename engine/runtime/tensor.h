@@ -17,7 +17,13 @@ namespace tensord::runtime {
 using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;  // in elements, not bytes
 
-int64_t NumElements(const Shape& shape);
+int64_t NumElements(const Shape& shape);  // for shapes already known to be valid
+// The element count of a shape a request asked for: INVALID_ARGUMENT for negative dims,
+// RESOURCE_EXHAUSTED when it (times `itemsize`) overflows or passes MaxTensorBytes().
+absl::StatusOr<int64_t> CheckedNumElements(const Shape& shape, size_t itemsize = 1);
+// The largest single tensor the server allocates (flag --max_tensor_bytes).
+int64_t MaxTensorBytes();
+void SetMaxTensorBytes(int64_t bytes);
 std::string ShapeString(const Shape& shape);  // "(2, 3)", "(3,)"
 Strides ContiguousStrides(const Shape& shape);
 

@@ -179,6 +179,74 @@ TEST_F(BadInputTest, MissingInputAndBadUpdate) {
                 "an update must have the same type as the original shared variable");
 }
 
+// Shapes a request controls must never overflow, over-allocate or disagree with the declared
+// rank (each of these once crashed the server).
+TEST_F(BadInputTest, HostileShapesAreRefused) {
+  const std::string reshape_spec = R"txt(graph {
+    variables { id: 1 type { dtype: DT_FLOAT32 broadcastable: [false] } input {} }
+    variables { id: 2 type { dtype: DT_INT64 broadcastable: [false] } input {} }
+    variables { id: 3 type { dtype: DT_FLOAT32 broadcastable: [false, false] } output {} }
+    variables { id: 4 type { dtype: DT_FLOAT32 broadcastable: [false] } output {} }
+    applies { op: "reshape" attrs { key: "ndim" value { i: 2 } } inputs: [1, 2] outputs: [3] }
+    applies { op: "sum" attrs { key: "axis" value { ints { values: [1] } } } inputs: [3] outputs: [4] }
+    inputs: [1, 2] outputs: [4] })txt";
+  CompileResponse compiled;
+  ASSERT_TRUE(CompileText(reshape_spec, &compiled).ok());
+  auto one = HostTensor::Vector<float>({1});
+  EXPECT_STATUS(
+      RunRaw(compiled.function_id(), {one, HostTensor::Vector<int64_t>({7, 0x6DB6DB6DB6DB6DB7})}),
+      kInvalidArgument, "cannot reshape array of size 1");
+  EXPECT_STATUS(RunRaw(compiled.function_id(), {one, HostTensor::Vector<int64_t>({1})}),
+                kInvalidArgument, "declared with ndim=2");
+  EXPECT_STATUS(RunRaw(compiled.function_id(), {one, HostTensor::Vector<int64_t>({})}),
+                kInvalidArgument, "declared with ndim=2");
+
+  EXPECT_STATUS(CompileText(Replace(reshape_spec, "value { i: 2 }", "value { i: 4294967295 }")),
+                kInvalidArgument, "ndim must be between 0 and 64");
+
+  const std::string alloc_spec = R"txt(graph {
+    variables { id: 1 type { dtype: DT_FLOAT32 } constant { dtype: DT_FLOAT32 data: "\0\0\0\0" } }
+    variables { id: 2 type { dtype: DT_INT64 } input {} }
+    variables { id: 3 type { dtype: DT_INT64 } input {} }
+    variables { id: 4 type { dtype: DT_FLOAT32 broadcastable: [false, false] } output {} }
+    applies { op: "alloc" inputs: [1, 2, 3] outputs: [4] }
+    inputs: [2, 3] outputs: [4] })txt";
+  ASSERT_TRUE(CompileText(alloc_spec, &compiled).ok());
+  ASSERT_TRUE(RunRaw(compiled.function_id(),
+                     {HostTensor::Scalar<int64_t>(2), HostTensor::Scalar<int64_t>(2)})
+                  .ok());
+  EXPECT_STATUS(RunRaw(compiled.function_id(), {HostTensor::Scalar<int64_t>(7),
+                                                HostTensor::Scalar<int64_t>(0x6DB6DB6DB6DB6DB7)}),
+                kResourceExhausted, "would exceed the server's limit");
+  EXPECT_STATUS(RunRaw(compiled.function_id(),
+                       {HostTensor::Scalar<int64_t>(50000), HostTensor::Scalar<int64_t>(100000)}),
+                kResourceExhausted, "--max_tensor_bytes");
+
+  ::tensord::v1::RunRequest req;
+  req.set_session_id(session_->id());
+  req.set_function_id(compiled.function_id());
+  req.add_inputs()->set_dtype(::tensord::v1::DT_FLOAT32);
+  req.mutable_inputs(0)->add_shape(int64_t{1} << 36);
+  ::tensord::v1::RunResponse resp;
+  grpc::ClientContext ctx;
+  EXPECT_STATUS(FromGrpcStatus(client_->stub().Run(&ctx, req, &resp)), kResourceExhausted,
+                "input 0");
+}
+
+TEST_F(BadInputTest, UpdateMayNotWidenABroadcastablePattern) {
+  auto row = HostTensor::FromVector<float>({1, 2, 3}, {1, 3});
+  ASSERT_TRUE(row.ok());
+  auto w = session_->CreateShared("w", *row, "", {true, false});
+  ASSERT_TRUE(w.ok()) << w.status();
+  GraphBuilder g;
+  Var m = g.Matrix("m", kFloat32);
+  auto spec = FunctionSpecBuilder(g).Inputs({m}).Update(w->In(g), m).Build();
+  if (spec.ok()) {
+    EXPECT_STATUS(session_->Compile(*spec).status(), kInvalidArgument,
+                  "an update must have the same type as the original shared variable");
+  }
+}
+
 TEST_F(BadInputTest, NotYetImplementedRpcsSaySo) {
   ::tensord::v1::GetProfileRequest req;
   ::tensord::v1::GetProfileResponse resp;

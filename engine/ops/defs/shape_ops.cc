@@ -44,7 +44,9 @@ absl::Status RequireIntType(const ir::Variable* v, int ndim, const char* what) {
 absl::StatusOr<std::vector<ir::Type>> InferReshape(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
   TENSORD_RETURN_IF_ERROR(RequireIntType(node.inputs[1], 1, "the shape argument"));
-  if (ndim < 0) return InvalidArgument("ndim must be >= 0, got ", ndim);
+  if (ndim < 0 || ndim > ir::kMaxRank) {
+    return InvalidArgument("ndim must be between 0 and ", ir::kMaxRank, ", got ", ndim);
+  }
   ir::Type out = ir::Type::Of(node.inputs[0]->type.dtype, static_cast<int>(ndim));
   const ir::Variable* shape = node.inputs[1];
   if (shape->source == ir::Source::kConstant) {
@@ -60,27 +62,34 @@ absl::StatusOr<std::vector<ir::Type>> InferReshape(const ir::Apply& node) {
 
 class ReshapeKernel final : public Kernel {
  public:
+  explicit ReshapeKernel(int64_t ndim) : ndim_(ndim) {}
+
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
     TENSORD_ASSIGN_OR_RETURN(Shape shape, ReadInts(*in[1]));
+    // A symbolic shape can have any length at run time; the declared rank is what every
+    // downstream kernel was compiled for.
+    if (static_cast<int64_t>(shape.size()) != ndim_) {
+      return InvalidArgument("the shape ", runtime::ShapeString(shape), " has ", shape.size(),
+                             " entries but the reshape was declared with ndim=", ndim_);
+    }
     int unknown = -1;
     int64_t known = 1;
     for (size_t i = 0; i < shape.size(); ++i) {
       if (shape[i] == -1 && unknown < 0) {
         unknown = static_cast<int>(i);
-      } else if (shape[i] < 0) {
-        return InvalidArgument("reshape: invalid target shape ", runtime::ShapeString(shape));
-      } else {
-        known *= shape[i];
+      } else if (shape[i] < 0 || __builtin_mul_overflow(known, shape[i], &known)) {
+        return InvalidArgument("cannot reshape array of size ", x.num_elements(), " into shape ",
+                               runtime::ShapeString(shape));
       }
     }
-    if (unknown >= 0 && known != 0 && x.num_elements() % known == 0) {
-      shape[unknown] = x.num_elements() / known;
-    }
-    if (runtime::NumElements(shape) != x.num_elements() || (unknown >= 0 && shape[unknown] < 0)) {
+    bool fits =
+        unknown < 0 ? known == x.num_elements() : known != 0 && x.num_elements() % known == 0;
+    if (!fits) {
       return InvalidArgument("cannot reshape array of size ", x.num_elements(), " into shape ",
                              runtime::ShapeString(shape));
     }
+    if (unknown >= 0) shape[unknown] = x.num_elements() / known;
     if (x.is_contiguous()) {
       *out[0] = x.View(std::move(shape));
       return absl::OkStatus();
@@ -90,6 +99,9 @@ class ReshapeKernel final : public Kernel {
     *out[0] = out[0]->View(std::move(shape));
     return absl::OkStatus();
   }
+
+ private:
+  const int64_t ndim_;
 };
 
 // ---- dimshuffle(x; new_order) with -1 for 'x' ----
@@ -97,6 +109,10 @@ class ReshapeKernel final : public Kernel {
 absl::StatusOr<std::vector<ir::Type>> InferDimshuffle(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(auto order, ir::GetIntsAttr(node, "new_order"));
   const ir::Type& in = node.inputs[0]->type;
+  if (order.size() > static_cast<size_t>(ir::kMaxRank)) {
+    return InvalidArgument("new_order has ", order.size(), " entries; the rank limit is ",
+                           ir::kMaxRank);
+  }
   ir::Type out{in.dtype, {}};
   std::set<int64_t> used;
   for (int64_t o : order) {
@@ -180,6 +196,9 @@ class FillKernel final : public Kernel {
 absl::StatusOr<std::vector<ir::Type>> InferAlloc(const ir::Apply& node) {
   const ir::Type& value = node.inputs[0]->type;
   int ndim = static_cast<int>(node.inputs.size()) - 1;
+  if (ndim > ir::kMaxRank) {
+    return InvalidArgument(ndim, " dimensions given; the rank limit is ", ir::kMaxRank);
+  }
   if (value.ndim() > ndim) {
     return InvalidArgument("the value has rank ", value.ndim(), " but only ", ndim,
                            " dimensions were given");
@@ -225,7 +244,10 @@ OpDef Def(std::string name, int min_in, int max_in, std::string doc, InferTypesF
 
 void RegisterShapeOps(Registry& r) {
   r.Add(Def("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
-            InferReshape, cpu::MakeKernel<ReshapeKernel>()));
+            InferReshape, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+              TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
+              return std::unique_ptr<Kernel>(new ReshapeKernel(ndim));
+            }));
   r.Add(Def("dimshuffle", 1, 1,
             "dimshuffle(x; new_order, -1 = new broadcastable dim) (numpy.transpose + expand_dims)",
             InferDimshuffle, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
