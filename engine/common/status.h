@@ -16,6 +16,7 @@
   } while (0)
 
 // `TENSORD_ASSIGN_OR_RETURN(auto x, MakeX());` unwraps a StatusOr or returns its error.
+// It expands to several statements: never use it as the body of a brace-less if/for/while.
 #define TENSORD_ASSIGN_OR_RETURN(lhs, rexpr) \
   TENSORD_ASSIGN_OR_RETURN_IMPL(TENSORD_CONCAT(_tensord_statusor_, __LINE__), lhs, rexpr)
 #define TENSORD_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \

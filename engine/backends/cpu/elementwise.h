@@ -35,8 +35,12 @@ class UnaryKernel final : public ops::Kernel {
       });
       return absl::OkStatus();
     };
-    if constexpr (Op::kFloatOnly) return DispatchFloat(x.dtype(), body);
-    return DispatchAll(x.dtype(), body);
+    // `else` matters: it keeps float-only ops from being instantiated for integer types.
+    if constexpr (Op::kFloatOnly) {
+      return DispatchFloat(x.dtype(), body);
+    } else {
+      return DispatchAll(x.dtype(), body);
+    }
   }
 };
 
@@ -62,8 +66,12 @@ class FoldKernel final : public ops::Kernel {
       }
       return absl::OkStatus();
     };
-    if constexpr (Op::kFloatOnly) return DispatchFloat(y.dtype(), body);
-    return DispatchAll(y.dtype(), body);
+    // `else` matters: it keeps float-only ops from being instantiated for integer types.
+    if constexpr (Op::kFloatOnly) {
+      return DispatchFloat(y.dtype(), body);
+    } else {
+      return DispatchAll(y.dtype(), body);
+    }
   }
 
  private:
