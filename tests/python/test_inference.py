@@ -133,8 +133,7 @@ def test_dot_types():
     assert T.dot(T.row(), T.col()).broadcastable == (True, True)
     assert m.dot(T.dmatrix()).dtype == "float64"
     assert T.dot(m, T.scalar()).owner.op.wire_name == "mul"  # Theano: scalar dot is a product
-    with pytest.raises(NotImplementedError):
-        T.dot(T.tensor3(), m)
+    assert T.dot(T.tensor3(), m).type == TensorType("float32", (False, False, False))
 
 
 def test_dimshuffle_and_transpose():

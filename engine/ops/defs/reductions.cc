@@ -1,122 +1,202 @@
-// Reductions over an axis list: sum, max.
+// Folding reductions over an axis list: sum, prod, max, min, all, any. The statistics (mean,
+// var, std), the arg reductions and the scans live in reductions_stats.cc, reductions_arg.cc and
+// scans.cc; RegisterReductions registers all of them.
 #include <cmath>
 #include <limits>
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/dispatch.h"
-#include "engine/ops/defs/type_rules.h"
+#include "engine/ops/defs/reduce_util.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
 namespace {
 
-enum class ReduceKind { kSum, kMax };
-
-// The axes an apply reduces: attr `axis` (ints), absent meaning all of them.
-absl::StatusOr<std::vector<int64_t>> ReducedAxes(const ir::Apply& node) {
-  int ndim = node.inputs[0]->type.ndim();
-  if (!node.attrs.count("axis")) {
-    std::vector<int64_t> all(ndim);
-    for (int i = 0; i < ndim; ++i) all[i] = i;
-    return all;
+template <typename T>
+bool IsNan(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::isnan(v);
+  } else {
+    return false;
   }
-  TENSORD_ASSIGN_OR_RETURN(auto axes, ir::GetIntsAttr(node, "axis"));
-  return NormalizeAxes(node, std::move(axes), ndim);
 }
 
-absl::StatusOr<std::vector<ir::Type>> InferReduce(const ir::Apply& node, ReduceKind kind) {
-  TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));
-  const ir::Type& in = node.inputs[0]->type;
-  ir::Type out;
-  out.dtype = in.dtype;
-  if (kind == ReduceKind::kSum) {
-    out.dtype = SumResultType(in.dtype);
-    if (node.attrs.count("dtype")) {
-      TENSORD_ASSIGN_OR_RETURN(out.dtype, ir::GetAttr<DType>(node, "dtype"));
+// Each fold: Init<T>() is the identity, Fold(acc, v) the new accumulator; kHasIdentity false
+// makes folding zero elements an error, as in NumPy.
+struct SumFold {
+  static constexpr bool kHasIdentity = true;
+  static constexpr bool kWidenFloat32 = true;
+  template <class T>
+  static T Init() {
+    return T{};
+  }
+  template <class T>
+  static T Fold(T a, T v) {
+    return static_cast<T>(a + v);
+  }
+};
+struct ProdFold {
+  static constexpr bool kHasIdentity = true;
+  static constexpr bool kWidenFloat32 = true;
+  template <class T>
+  static T Init() {
+    return T{1};
+  }
+  template <class T>
+  static T Fold(T a, T v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return a && v;  // unreachable: prod of bool computes in int64
+    } else {
+      return static_cast<T>(a * v);
     }
   }
-  for (int d = 0; d < in.ndim(); ++d)
-    if (!std::binary_search(axes.begin(), axes.end(), d))
-      out.broadcastable.push_back(in.broadcastable[d]);
-  return std::vector<ir::Type>{out};
-}
+};
+struct MaxFold {
+  static constexpr bool kHasIdentity = false;
+  static constexpr bool kWidenFloat32 = false;
+  template <class T>
+  static T Init() {
+    if constexpr (std::numeric_limits<T>::has_infinity) {
+      return -std::numeric_limits<T>::infinity();
+    } else {
+      return std::numeric_limits<T>::lowest();
+    }
+  }
+  template <class T>
+  static T Fold(T a, T v) {
+    return ((v > a || IsNan(v)) && !IsNan(a)) ? v : a;  // NaN wins, as in NumPy
+  }
+};
+struct MinFold {
+  static constexpr bool kHasIdentity = false;
+  static constexpr bool kWidenFloat32 = false;
+  template <class T>
+  static T Init() {
+    if constexpr (std::numeric_limits<T>::has_infinity) {
+      return std::numeric_limits<T>::infinity();
+    } else {
+      return std::numeric_limits<T>::max();
+    }
+  }
+  template <class T>
+  static T Fold(T a, T v) {
+    return ((v < a || IsNan(v)) && !IsNan(a)) ? v : a;
+  }
+};
+// all/any read their input as bool (the compiler casts: nonzero and NaN are true, as in NumPy).
+struct AllFold {
+  static constexpr bool kHasIdentity = true;
+  static constexpr bool kWidenFloat32 = false;
+  template <class T>
+  static T Init() {
+    return T{1};
+  }
+  template <class T>
+  static T Fold(T a, T v) {
+    return static_cast<T>(a && v);
+  }
+};
+struct AnyFold {
+  static constexpr bool kHasIdentity = true;
+  static constexpr bool kWidenFloat32 = false;
+  template <class T>
+  static T Init() {
+    return T{0};
+  }
+  template <class T>
+  static T Fold(T a, T v) {
+    return static_cast<T>(a || v);
+  }
+};
 
-class ReduceKernel final : public Kernel {
+template <typename Op>
+class FoldReduceKernel final : public Kernel {
  public:
-  ReduceKernel(ReduceKind kind, std::vector<int64_t> axes) : kind_(kind), axes_(std::move(axes)) {}
+  FoldReduceKernel(std::string op, std::vector<int64_t> axes)
+      : op_(std::move(op)), axes_(std::move(axes)) {}
 
   absl::Status Run(std::span<const runtime::Tensor* const> in,
                    std::span<runtime::Tensor* const> out) override {
     const runtime::Tensor& x = *in[0];
-    runtime::Shape out_shape;
-    std::vector<bool> reduced(x.ndim(), false);
-    for (int64_t a : axes_) reduced[a] = true;
-    for (int d = 0; d < x.ndim(); ++d)
-      if (!reduced[d]) out_shape.push_back(x.shape()[d]);
-    if (kind_ == ReduceKind::kMax && x.num_elements() == 0) {
-      return InvalidArgument("max of an empty array (shape ", runtime::ShapeString(x.shape()),
-                             ") has no identity");
-    }
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), out_shape));
-    // Strides that map each input element to the output element it folds into.
-    cpu::Strides out_strides(x.ndim(), 0);
-    cpu::Strides contiguous = runtime::ContiguousStrides(out_shape);
-    for (int d = 0, o = 0; d < x.ndim(); ++d)
-      if (!reduced[d]) out_strides[d] = contiguous[o++];
+    const ReduceLayout l = MakeReduceLayout(x.shape(), axes_);
+    if constexpr (!Op::kHasIdentity)
+      TENSORD_RETURN_IF_ERROR(CheckNonEmptyReduction(op_, x.shape(), l));
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), l.out_shape));
     return cpu::DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
-      T* dst = out[0]->data<T>();
-      const T* src = x.data<T>();
+      // float32 sums and products accumulate in float64 (as Theano does): adding 2^25 ones
+      // one at a time in float32 stops at 2^24.
+      using Acc = std::conditional_t<std::is_same_v<T, float> && Op::kWidenFloat32, double, T>;
       const int64_t n = out[0]->num_elements();
-      const T init = kind_ == ReduceKind::kSum ? T{} : Lowest<T>();
-      for (int64_t i = 0; i < n; ++i) dst[i] = init;
-      const int64_t inner = out_strides.empty() ? 0 : out_strides.back();
+      T* dst = out[0]->data<T>();
+      Acc* acc_base = reinterpret_cast<Acc*>(dst);
+      static thread_local std::vector<double> wide;  // grows once per thread, then reused
+      if constexpr (!std::is_same_v<Acc, T>) {
+        wide.resize(n);
+        acc_base = wide.data();
+      }
+      for (int64_t i = 0; i < n; ++i) acc_base[i] = Op::template Init<Acc>();
+      const T* src = x.data<T>();
+      const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
       const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
-      cpu::ForEachRow(x.shape(), {out_strides, x.strides()},
-                      [&](int64_t len, int64_t, const int64_t* o) {
-                        T* acc = dst + o[0];
-                        const T* s = src + o[1];
-                        if (kind_ == ReduceKind::kSum) {
-                          for (int64_t i = 0; i < len; ++i) {
-                            acc[i * inner] = static_cast<T>(acc[i * inner] + s[i * step]);
-                          }
-                        } else {
-                          for (int64_t i = 0; i < len; ++i) {
-                            T& a = acc[i * inner];
-                            const T v = s[i * step];
-                            if ((v > a || IsNan(v)) && !IsNan(a)) a = v;  // NaN wins, as in NumPy
-                          }
-                        }
-                      });
+      cpu::ForEachRow(
+          x.shape(), {l.out_strides, x.strides()}, [&](int64_t len, int64_t, const int64_t* o) {
+            Acc* acc = acc_base + o[0];
+            const T* s = src + o[1];
+            if (inner == 0) {  // reducing the innermost axis: one accumulator
+              Acc a = *acc;
+              for (int64_t i = 0; i < len; ++i) {
+                a = Op::Fold(a, static_cast<Acc>(s[i * step]));
+              }
+              *acc = a;
+            } else {
+              for (int64_t i = 0; i < len; ++i) {
+                acc[i * inner] = Op::Fold(acc[i * inner], static_cast<Acc>(s[i * step]));
+              }
+            }
+          });
+      if constexpr (!std::is_same_v<Acc, T>) {
+        for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(acc_base[i]);
+      }
       return absl::OkStatus();
     });
   }
 
  private:
-  template <typename T>
-  static T Lowest() {
-    if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
-    return std::numeric_limits<T>::lowest();
-  }
-  template <typename T>
-  static bool IsNan(T v) {
-    if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
-    return false;
-  }
-
-  ReduceKind kind_;
+  std::string op_;
   std::vector<int64_t> axes_;
 };
 
-OpDef Reduction(std::string name, ReduceKind kind, std::string doc) {
+enum class OutDType { kSame, kSum, kBool };
+
+absl::StatusOr<std::vector<ir::Type>> InferFold(const ir::Apply& node, OutDType rule) {
+  TENSORD_RETURN_IF_ERROR(CheckReducibleDType(node));
+  DType dtype = node.inputs[0]->type.dtype;
+  if (rule == OutDType::kBool) dtype = DType::kBool;
+  if (rule == OutDType::kSum) {
+    dtype = SumResultType(dtype);
+    if (node.attrs.count("dtype")) {
+      TENSORD_ASSIGN_OR_RETURN(dtype, ir::GetAttr<DType>(node, "dtype"));
+      if (dtype == DType::kFloat16) return Unimplemented(node.op, ": float16 is not supported yet");
+    }
+  }
+  TENSORD_ASSIGN_OR_RETURN(ir::Type out, ReducedType(node, dtype));
+  return std::vector<ir::Type>{out};
+}
+
+template <typename Op>
+OpDef Fold(std::string name, OutDType rule, std::string doc) {
   OpDef d;
   d.name = std::move(name);
   d.doc = std::move(doc);
-  d.infer_types = [kind](const ir::Apply& node) { return InferReduce(node, kind); };
+  d.infer_types = [rule](const ir::Apply& node) { return InferFold(node, rule); };
+  // The kernel folds in the output dtype: sum/prod accumulate small ints in 64 bits and
+  // all/any see booleans.
   d.input_dtypes = AllInputsAsOutput;
-  d.make_cpu_kernel = [kind](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+  d.differentiable = rule != OutDType::kBool;
+  d.make_cpu_kernel = [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));
-    return std::unique_ptr<Kernel>(new ReduceKernel(kind, std::move(axes)));
+    return std::unique_ptr<Kernel>(new FoldReduceKernel<Op>(node.op, std::move(axes)));
   };
   return d;
 }
@@ -124,9 +204,21 @@ OpDef Reduction(std::string name, ReduceKind kind, std::string doc) {
 }  // namespace
 
 void RegisterReductions(Registry& r) {
-  r.Add(Reduction("sum", ReduceKind::kSum,
-                  "sum(x; axis=None|ints, dtype) (numpy.sum; small ints accumulate in 64 bits)"));
-  r.Add(Reduction("max", ReduceKind::kMax, "max(x; axis=None|ints) (numpy.max; NaN propagates)"));
+  r.Add(
+      Fold<SumFold>("sum", OutDType::kSum,
+                    "sum(x; axis=None|ints, dtype) (numpy.sum; small ints accumulate in 64 bits)"));
+  r.Add(Fold<ProdFold>(
+      "prod", OutDType::kSum,
+      "prod(x; axis=None|ints, dtype) (numpy.prod; small ints accumulate in 64 bits)"));
+  r.Add(Fold<MaxFold>("max", OutDType::kSame,
+                      "max(x; axis=None|ints) (numpy.max; NaN propagates; empty -> error)"));
+  r.Add(Fold<MinFold>("min", OutDType::kSame,
+                      "min(x; axis=None|ints) (numpy.min; NaN propagates; empty -> error)"));
+  r.Add(Fold<AllFold>("all", OutDType::kBool, "all(x; axis=None|ints) -> bool (numpy.all)"));
+  r.Add(Fold<AnyFold>("any", OutDType::kBool, "any(x; axis=None|ints) -> bool (numpy.any)"));
+  RegisterReductionStats(r);
+  RegisterArgReductions(r);
+  RegisterScans(r);
 }
 
 }  // namespace tensord::ops

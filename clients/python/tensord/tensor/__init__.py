@@ -6,6 +6,16 @@ from tensord.tensor.basic import (add, alloc, as_tensor, as_tensor_variable, cas
                                   dimshuffle, dot, exp, fill, log, max, mul, neg, ones,
                                   ones_like, pow, reshape, second, sub, sum, transpose,
                                   true_div, truediv, zeros, zeros_like)
+from tensord.tensor.reductions import (all, any, argmax, argmin, cumprod, cumsum,
+                                       max_and_argmax, mean, min, prod, ptp, std, var)
+from tensord.tensor.reductions import __all__ as _reduction_names
+from tensord.tensor.elemwise import *  # noqa: F401,F403 - int_div, sqrt, lt, switch ...
+from tensord.tensor.elemwise import __all__ as _elemwise_names
+from tensord.tensor import nnet  # noqa: F401 - T.nnet.sigmoid as in Theano
+from tensord.tensor.shape_ops import *  # noqa: F401,F403 - arange, join, sort ...
+from tensord.tensor.shape_ops import __all__ as _shape_names
+from tensord.tensor.subtensor import inc_subtensor, set_subtensor, take
+from tensord.tensor.nlinalg import batched_dot, batched_tensordot, outer, tensordot
 from tensord.tensor.constructors import *  # noqa: F401,F403 - scalar, matrix, fvector ...
 from tensord.tensor.constructors import __all__ as _ctor_names, tensor
 
@@ -13,4 +23,5 @@ __all__ = ["TensorType", "TensorVariable", "TensorConstant", "AsTensorError", "a
            "as_tensor", "as_tensor_variable", "cast", "constant", "dimshuffle", "dot", "exp",
            "fill", "log", "max", "mul", "neg", "ones", "ones_like", "pow", "reshape", "second",
            "sub", "sum", "transpose", "true_div", "truediv", "zeros", "zeros_like",
-           "tensor"] + list(_ctor_names)
+           "tensor", "inc_subtensor", "set_subtensor", "take", "batched_dot",
+           "batched_tensordot", "outer", "tensordot"] + list(_ctor_names) + list(_shape_names) + list(_elemwise_names) + list(_reduction_names)

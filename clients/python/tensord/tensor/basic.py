@@ -55,8 +55,11 @@ def as_tensor_variable(x, name=None, ndim=None):
     if isinstance(x, Variable):
         raise AsTensorError("Cannot convert %s (of type %s) to a tensor variable" % (x, x.type))
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in _flatten(x)):
-        raise AsTensorError("Cannot build a tensor from a list that contains symbolic variables "
-                            "(stack/join are not supported yet): %r" % (x,))
+        from tensord.tensor.shape_ops import stack  # as Theano: such a list is stacked
+        try:
+            return stack(list(x))
+        except (TypeError, ValueError) as exc:
+            raise AsTensorError("Cannot build a tensor from %r: %s" % (x, exc)) from None
     return constant(x, name=name, ndim=ndim)
 
 
@@ -188,9 +191,12 @@ def reshape(x, newshape, ndim=None):
     if isinstance(newshape, (int, np.integer)):
         newshape = (newshape,)
     if isinstance(newshape, TensorVariable):
+        from tensord.tensor import shape_ops
         if newshape.ndim == 0:
-            raise NotImplementedError("reshape with a symbolic scalar shape is not supported yet")
+            newshape = shape_ops.shape_vector([newshape])
         shape = newshape
+        if ndim is None and shape_ops.vector_entries(shape) is not None:
+            ndim = len(shape_ops.vector_entries(shape))
         if ndim is None:
             if not isinstance(shape, TensorConstant):
                 raise ValueError("The length of the provided shape (%s) cannot be automatically "
@@ -202,8 +208,9 @@ def reshape(x, newshape, ndim=None):
     else:
         entries = list(newshape)
         if any(isinstance(e, Variable) for e in entries):
-            raise NotImplementedError("reshape with symbolic entries in the shape tuple is not "
-                                      "supported yet (pass an integer vector variable instead)")
+            from tensord.tensor import shape_ops
+            return ops.Reshape(len(entries) if ndim is None else ndim)(
+                x, shape_ops.shape_vector(entries))
         if builtins.sum(1 for e in entries if int(e) == -1) > 1:
             raise ValueError("reshape: at most one dimension can be -1, got %s" % (entries,))
         if any(int(e) < -1 for e in entries):
@@ -232,8 +239,13 @@ def alloc(value, *shape):
 
 
 def _shape_list(shape):
-    if isinstance(shape, TensorVariable):
-        raise NotImplementedError("zeros/ones with a symbolic shape vector are not supported yet")
+    if isinstance(shape, TensorVariable) and shape.ndim == 1:
+        from tensord.tensor import shape_ops
+        entries = shape_ops.vector_entries(shape)
+        if entries is None:
+            raise ValueError("the length of the shape vector %s cannot be determined; pass a "
+                             "tuple of scalars" % (shape,))
+        return entries
     if isinstance(shape, (list, tuple)):
         return list(shape)
     return [shape]

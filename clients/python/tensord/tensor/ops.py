@@ -182,15 +182,16 @@ class Reduce(Op):
 
 
 class Dot(Op):
-    """Matrix product / inner product for ranks 1 and 2."""
+    """numpy.dot: sums x's last axis with y's second-to-last (its only one for a vector)."""
 
     wire_name = "dot"
 
     def make_node(self, x, y):
-        if x.ndim not in (1, 2) or y.ndim not in (1, 2):
-            raise NotImplementedError("dot supports inputs of rank 1 or 2 (got %d and %d)"
-                                      % (x.ndim, y.ndim))
-        bcast = x.broadcastable[:-1] + y.broadcastable[1:]
+        if x.ndim == 0 or y.ndim == 0:
+            bcast = x.broadcastable + y.broadcastable
+        else:
+            y_free = y.broadcastable[:-2] + y.broadcastable[-1:] if y.ndim > 1 else ()
+            bcast = x.broadcastable[:-1] + y_free
         return Apply(self, [x, y], [_out(_dtypes.upcast(x.dtype, y.dtype), bcast)])
 
     def __str__(self):

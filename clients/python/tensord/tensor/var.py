@@ -23,6 +23,18 @@ def _binary(fn_name, reflected=False):
     return method
 
 
+def _ew_binary(fn_name, reflected=False):
+    """_binary for the functions of tensor/elemwise.py."""
+    def method(self, other):
+        fn = getattr(_elemwise, fn_name)
+        try:
+            return fn(other, self) if reflected else fn(self, other)
+        except AsTensorError:
+            return NotImplemented
+    method.__name__ = fn_name
+    return method
+
+
 class TensorVariable(Variable):
     """A symbolic tensor: a TensorType plus the Apply that computes it (if any)."""
 
@@ -53,6 +65,40 @@ class TensorVariable(Variable):
     __rtruediv__ = _binary("true_div", reflected=True)
     __pow__ = _binary("pow")
     __rpow__ = _binary("pow", reflected=True)
+    __floordiv__ = _ew_binary("int_div")
+    __rfloordiv__ = _ew_binary("int_div", reflected=True)
+    __mod__ = _ew_binary("mod")
+    __rmod__ = _ew_binary("mod", reflected=True)
+    # Comparisons build graphs; `==` stays identity as in Theano (variables are dict keys), so
+    # use T.eq / T.neq. Python turns `2 < x` into x.__gt__(2).
+    __lt__ = _ew_binary("lt")
+    __le__ = _ew_binary("le")
+    __gt__ = _ew_binary("gt")
+    __ge__ = _ew_binary("ge")
+    __and__ = _ew_binary("and_")
+    __rand__ = _ew_binary("and_", reflected=True)
+    __or__ = _ew_binary("or_")
+    __ror__ = _ew_binary("or_", reflected=True)
+    __xor__ = _ew_binary("xor")
+    __rxor__ = _ew_binary("xor", reflected=True)
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
+    def __abs__(self):
+        return _elemwise.abs_(self)
+
+    def __invert__(self):
+        return _elemwise.invert(self)
+
+    def round(self, mode=None):
+        return _elemwise.round(self, mode)
+
+    def clip(self, a_min, a_max):
+        return _elemwise.clip(self, a_min, a_max)
 
     def __neg__(self):
         return _basic.neg(self)
@@ -62,8 +108,16 @@ class TensorVariable(Variable):
                         "look at its result instead.")
 
     def __iter__(self):
-        raise TypeError("TensorVariable objects are not iterable (indexing is not supported "
-                        "by tensord yet).")
+        raise TypeError("TensorVariable objects are not iterable (their length is not known "
+                        "until run time); index them instead.")
+
+    def __getitem__(self, idx):
+        from tensord.tensor import subtensor
+        return subtensor.getitem(self, idx)
+
+    def take(self, indices, axis=None, mode="raise"):
+        from tensord.tensor import subtensor
+        return subtensor.take(self, indices, axis=axis, mode=mode)
 
     # Theano's methods.
     def sum(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
@@ -71,6 +125,42 @@ class TensorVariable(Variable):
 
     def max(self, axis=None, keepdims=False):
         return _basic.max(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+        return _reductions.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _reductions.min(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        return _reductions.all(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return _reductions.any(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        return _reductions.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return _reductions.argmin(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+        return _reductions.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False, corrected=False):
+        return _reductions.var(self, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected)
+
+    def std(self, axis=None, ddof=0, keepdims=False, corrected=False):
+        return _reductions.std(self, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected)
+
+    def ptp(self, axis=None, keepdims=False):
+        return _reductions.ptp(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return _reductions.cumsum(self, axis=axis)
+
+    def cumprod(self, axis=None):
+        return _reductions.cumprod(self, axis=axis)
 
     def dot(self, other):
         return _basic.dot(self, other)
@@ -90,9 +180,28 @@ class TensorVariable(Variable):
         return _basic.dimshuffle(self, pattern)
 
     def flatten(self, ndim=1):
-        if ndim != 1:
-            raise NotImplementedError("flatten(ndim>1) needs symbolic shapes, not supported yet")
-        return _basic.reshape(self, (-1,))
+        return _shape_ops.flatten(self, ndim)
+
+    ravel = flatten
+
+    @property
+    def shape(self):
+        return _shape_ops.shape(self)
+
+    def sort(self, axis=-1, kind="quicksort", order=None):
+        return _shape_ops.sort(self, axis, kind, order)
+
+    def argsort(self, axis=-1, kind="quicksort", order=None):
+        return _shape_ops.argsort(self, axis, kind, order)
+
+    def repeat(self, repeats, axis=None):
+        return _shape_ops.repeat(self, repeats, axis)
+
+    def squeeze(self, axis=None):
+        return _shape_ops.squeeze(self, axis)
+
+    def swapaxes(self, axis1, axis2):
+        return _shape_ops.swapaxes(self, axis1, axis2)
 
     def transpose(self, *axes):
         if len(axes) == 0:
@@ -167,3 +276,6 @@ class TensorConstant(TensorVariable):
 # Imported last: basic imports this module (circular), and the operator methods above only look
 # `_basic` up when called.
 from tensord.tensor import basic as _basic  # noqa: E402
+from tensord.tensor import shape_ops as _shape_ops  # noqa: E402
+from tensord.tensor import elemwise as _elemwise  # noqa: E402
+from tensord.tensor import reductions as _reductions  # noqa: E402

@@ -1,0 +1,217 @@
+// tile, repeat and flatten: ops that copy or regroup elements into a new shape.
+#include <cstring>
+
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/dispatch.h"
+#include "engine/ops/defs/creation.h"
+#include "engine/ops/defs/type_rules.h"
+
+namespace tensord::ops::creation {
+namespace {
+
+using runtime::Shape;
+using runtime::Tensor;
+
+// ---- tile(x; reps) ----
+
+// Like numpy.tile, x and reps are both left-padded with 1s to the longer of the two.
+absl::StatusOr<std::vector<int64_t>> PaddedReps(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(auto reps, ir::GetIntsAttr(node, "reps"));
+  for (int64_t r : reps) {
+    if (r < 0) return InvalidArgument("tile: reps must be >= 0, got ", r);
+  }
+  const int ndim = node.inputs[0]->type.ndim();
+  if (static_cast<int>(reps.size()) < ndim) reps.insert(reps.begin(), ndim - reps.size(), 1);
+  return reps;
+}
+
+absl::StatusOr<std::vector<ir::Type>> InferTile(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(auto reps, PaddedReps(node));
+  const ir::Type& in = node.inputs[0]->type;
+  const int nd = static_cast<int>(reps.size());
+  const int lead = nd - in.ndim();
+  ir::Type out{in.dtype, std::vector<bool>(nd)};
+  // A dim stays broadcastable only when it was (or is new) and is repeated once.
+  for (int d = 0; d < nd; ++d) {
+    out.broadcastable[d] = reps[d] == 1 && (d < lead || in.broadcastable[d - lead]);
+  }
+  return std::vector<ir::Type>{out};
+}
+
+class TileKernel final : public Kernel {
+ public:
+  explicit TileKernel(std::vector<int64_t> reps) : reps_(std::move(reps)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const int nd = static_cast<int>(reps_.size());
+    const int lead = nd - x.ndim();
+    // The output seen as (r0, s0, r1, s1, ...): the rep axes read x with stride 0.
+    Shape out_shape, grouped;
+    cpu::Strides read;
+    for (int d = 0; d < nd; ++d) {
+      const int64_t size = d < lead ? 1 : x.shape()[d - lead];
+      int64_t tiled;
+      if (__builtin_mul_overflow(size, reps_[d], &tiled)) {
+        return InvalidArgument("tile: dimension ", d, " of the output overflows int64");
+      }
+      out_shape.push_back(tiled);
+      grouped.insert(grouped.end(), {reps_[d], size});
+      read.insert(read.end(), {0, d < lead ? 0 : x.strides()[d - lead]});
+    }
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), out_shape));
+    Tensor view = out[0]->View(grouped);
+    cpu::StridedCopyAny(x, read, view);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<int64_t> reps_;
+};
+
+// ---- repeat(x, repeats; axis) ----
+
+// The repeated axis, or nullopt for axis=None (x is flattened first, as numpy.repeat does).
+absl::StatusOr<std::optional<int64_t>> RepeatAxis(const ir::Apply& node) {
+  if (!node.attrs.count("axis")) return std::optional<int64_t>();
+  TENSORD_ASSIGN_OR_RETURN(int64_t axis, ir::GetAttr<int64_t>(node, "axis"));
+  TENSORD_ASSIGN_OR_RETURN(auto axes, NormalizeAxes(node, {axis}, node.inputs[0]->type.ndim()));
+  return std::optional<int64_t>(axes[0]);
+}
+
+absl::StatusOr<std::vector<ir::Type>> InferRepeat(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(auto axis, RepeatAxis(node));
+  const ir::Type& x = node.inputs[0]->type;
+  const ir::Type& reps = node.inputs[1]->type;
+  if (!IsInteger(reps.dtype) || reps.ndim() > 1) {
+    return InvalidArgument("repeat: repeats must be an integer scalar or vector, got ",
+                           ir::TypeString(reps));
+  }
+  if (!axis.has_value()) return std::vector<ir::Type>{ir::Type{x.dtype, {false}}};
+  // As Theano's RepeatOp: only a constant count of 1 keeps the axis broadcastable.
+  ir::Type out = x;
+  if (ConstantInt(node.inputs[1]) != std::optional<int64_t>(1)) out.broadcastable[*axis] = false;
+  return std::vector<ir::Type>{out};
+}
+
+class RepeatKernel final : public Kernel {
+ public:
+  explicit RepeatKernel(std::optional<int64_t> axis) : axis_(axis) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor x = cpu::Contiguous(*in[0]);
+    TENSORD_ASSIGN_OR_RETURN(auto counts, ReadInts(*in[1], "repeat: repeats"));
+    // Regroup x as (outer, n, inner) around the repeated axis.
+    int64_t outer = 1, n = x.num_elements(), inner = 1;
+    if (axis_.has_value()) {
+      n = x.shape()[*axis_];
+      for (int d = 0; d < *axis_; ++d) outer *= x.shape()[d];
+      for (int d = *axis_ + 1; d < x.ndim(); ++d) inner *= x.shape()[d];
+    }
+    if (in[1]->ndim() == 1 && static_cast<int64_t>(counts.size()) != n && counts.size() != 1) {
+      return InvalidArgument("repeat: ", counts.size(), " repeat counts for an axis of length ", n);
+    }
+    for (int64_t c : counts) {
+      if (c < 0) return InvalidArgument("repeat: repeat counts must be >= 0, got ", c);
+    }
+    if (counts.size() == 1 && n != 1) counts.assign(n, counts[0]);
+    int64_t total = 0;
+    for (int64_t c : counts) {
+      if (__builtin_add_overflow(total, c, &total)) {
+        return InvalidArgument("repeat: the output length overflows int64");
+      }
+    }
+    Shape shape = axis_.has_value() ? x.shape() : Shape{total};
+    if (axis_.has_value()) shape[*axis_] = total;
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+    const size_t row = inner * DTypeSize(x.dtype());
+    const char* src = static_cast<const char*>(x.raw());
+    char* dst = static_cast<char*>(out[0]->raw());
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < n; ++i, src += row) {
+        for (int64_t c = 0; c < counts[i]; ++c, dst += row) std::memcpy(dst, src, row);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::optional<int64_t> axis_;
+};
+
+// ---- flatten(x; ndim) ----
+
+absl::StatusOr<int64_t> FlattenNdim(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
+  const int in = node.inputs[0]->type.ndim();
+  if (ndim < 1 || (ndim > 1 && ndim > in)) {
+    return InvalidArgument("flatten: ndim ", ndim, " is out of range [1, ", in + 1,
+                           ") for an input of rank ", in);
+  }
+  return ndim;
+}
+
+absl::StatusOr<std::vector<ir::Type>> InferFlatten(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(int64_t ndim, FlattenNdim(node));
+  const ir::Type& x = node.inputs[0]->type;
+  ir::Type out{x.dtype, {x.broadcastable.begin(), x.broadcastable.begin() + (ndim - 1)}};
+  bool last = true;
+  for (int d = static_cast<int>(ndim) - 1; d < x.ndim(); ++d) last = last && x.broadcastable[d];
+  out.broadcastable.push_back(last);
+  return std::vector<ir::Type>{out};
+}
+
+class FlattenKernel final : public Kernel {
+ public:
+  explicit FlattenKernel(int64_t ndim) : ndim_(ndim) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    Shape shape(x.shape().begin(), x.shape().begin() + (ndim_ - 1));
+    int64_t rest = 1;
+    for (int d = static_cast<int>(ndim_) - 1; d < x.ndim(); ++d) rest *= x.shape()[d];
+    shape.push_back(rest);
+    if (x.is_contiguous()) {
+      *out[0] = x.View(std::move(shape));
+      return absl::OkStatus();
+    }
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), x.shape()));
+    cpu::StridedCopyAny(x, x.strides(), *out[0]);
+    *out[0] = out[0]->View(std::move(shape));
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t ndim_;
+};
+
+}  // namespace
+
+void RegisterTileRepeatOps(Registry& r) {
+  r.Add(Def(
+      "tile", 1, 1, "tile(x; reps) (numpy.tile with constant reps)", InferTile,
+      [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        TENSORD_ASSIGN_OR_RETURN(auto reps, PaddedReps(node));
+        return std::unique_ptr<Kernel>(new TileKernel(std::move(reps)));
+      },
+      true));
+  r.Add(Def(
+      "repeat", 2, 2,
+      "repeat(x, repeats; axis=None) (numpy.repeat; repeats is a scalar or a vector)", InferRepeat,
+      [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        TENSORD_ASSIGN_OR_RETURN(auto axis, RepeatAxis(node));
+        return std::unique_ptr<Kernel>(new RepeatKernel(axis));
+      },
+      true));
+  r.Add(Def(
+      "flatten", 1, 1,
+      "flatten(x; ndim=1): keeps the first ndim-1 dims, flattens the rest (numpy.reshape)",
+      InferFlatten,
+      [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        TENSORD_ASSIGN_OR_RETURN(int64_t ndim, FlattenNdim(node));
+        return std::unique_ptr<Kernel>(new FlattenKernel(ndim));
+      },
+      true));
+}
+
+}  // namespace tensord::ops::creation
