@@ -75,10 +75,20 @@ class Cast(Elemwise):
 
 add = Elemwise("add", None, lambda dts: _dtypes.upcast(*dts))
 mul = Elemwise("mul", None, lambda dts: _dtypes.upcast(*dts))
-sub = Elemwise("sub", 2, lambda dts: _dtypes.upcast(*dts))
+def _refuse_bool(name, rule):
+    """NumPy (and the server) refuse `-` and unary `-` on booleans; say so while building."""
+    def checked(dts):
+        out = rule(dts)
+        if out == "bool":
+            raise TypeError("%s is not defined for bool inputs; use xor / invert instead" % name)
+        return out
+    return checked
+
+
+sub = Elemwise("sub", 2, _refuse_bool("sub", lambda dts: _dtypes.upcast(*dts)))
 true_div = Elemwise("true_div", 2, lambda dts: _dtypes.upgrade_to_float(*dts))
 pow_ = Elemwise("pow", 2, lambda dts: _dtypes.upcast(*dts))
-neg = Elemwise("neg", 1, _same_dtype)
+neg = Elemwise("neg", 1, _refuse_bool("neg", _same_dtype))
 exp = Elemwise("exp", 1, lambda dts: _dtypes.upgrade_to_float(*dts))
 log = Elemwise("log", 1, lambda dts: _dtypes.upgrade_to_float(*dts))
 # Theano's fill is the elementwise `second`: the value broadcast to the model, value's dtype.
