@@ -245,6 +245,6 @@ def test_bad_axes_and_attrs_are_invalid_argument_at_compile_time():
         theano.function([x], bad_scan(x))
     with pytest.raises(InvalidArgument, match="axis 3 is out of range"):
         theano.function([x], CumOp(3, "add")(x))
-    with pytest.raises(TypeError, match="not defined for bool")  # client or server:
+    with pytest.raises(TypeError, match="not defined for bool"):  # client or server
         b = T.tensor("bool", (False,), name="b")
         theano.function([b], T.ptp(b))
