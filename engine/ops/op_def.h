@@ -49,6 +49,10 @@ struct OpDef {
   bool differentiable = true;
 };
 
+// An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come).
+OpDef MakeOpDef(std::string name, int min_inputs, int max_inputs, std::string doc,
+                InferTypesFn infer, MakeKernelFn kernel, bool differentiable = true);
+
 class Registry {
  public:
   // The process-wide registry, filled by RegisterAll() on first use.

@@ -53,6 +53,17 @@ void StridedCopyAny(const runtime::Tensor& src, const Strides& src_strides, runt
   }
 }
 
+absl::Status ViewAsShape(const runtime::Tensor& x, Shape shape, runtime::Tensor& out) {
+  if (x.is_contiguous()) {
+    out = x.View(std::move(shape));
+    return absl::OkStatus();
+  }
+  TENSORD_RETURN_IF_ERROR(out.Reshape(x.dtype(), x.shape()));
+  StridedCopyAny(x, x.strides(), out);
+  out = out.View(std::move(shape));
+  return absl::OkStatus();
+}
+
 runtime::Tensor Contiguous(const runtime::Tensor& t) {
   if (t.is_contiguous()) return t;
   runtime::Tensor copy(t.dtype(), t.shape());

@@ -64,6 +64,10 @@ void StridedCopy(const T* src, const Strides& src_strides, const Shape& out_shap
 // StridedCopy for any dtype (dispatches on element size); `dst` must already be sized.
 void StridedCopyAny(const runtime::Tensor& src, const Strides& src_strides, runtime::Tensor& dst);
 
+// Makes `out` hold x's elements in C order with `shape` (same element count): a zero-copy view
+// when x is contiguous, else a contiguous copy into out's buffer viewed with `shape`.
+absl::Status ViewAsShape(const runtime::Tensor& x, Shape shape, runtime::Tensor& out);
+
 // `t` itself when contiguous, else a contiguous copy (for BLAS and serialization).
 runtime::Tensor Contiguous(const runtime::Tensor& t);
 

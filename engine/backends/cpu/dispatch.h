@@ -1,7 +1,9 @@
 // Runtime dtype -> C++ type dispatch for CPU kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "engine/common/dtype.h"
 #include "engine/common/status.h"
@@ -54,6 +56,16 @@ absl::Status DispatchFloat(DType d, F&& f) {
       return f(Tag<double>{});
     default:
       return Unimplemented("dtype ", DTypeName(d), " has no CPU kernel for this op");
+  }
+}
+
+// NaN test that compiles for every element type (integers are never NaN).
+template <typename T>
+bool IsNan(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::isnan(v);
+  } else {
+    return false;
   }
 }
 

@@ -8,6 +8,7 @@
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/backends/cpu/elementwise.h"
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -16,63 +17,12 @@ namespace creation {
 using runtime::Shape;
 using runtime::Tensor;
 
-absl::StatusOr<std::vector<int64_t>> ReadInts(const Tensor& strided, const char* what) {
-  const Tensor t = cpu::Contiguous(strided);
-  std::vector<int64_t> values(t.num_elements());
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bool>) {
-      return InvalidArgument(what, " must be an integer tensor, got ", DTypeName(t.dtype()));
-    } else {
-      for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(t.data<T>()[i]);
-      return absl::OkStatus();
-    }
-  }));
-  return values;
-}
-
-absl::StatusOr<int64_t> ReadInt(const Tensor& t, const char* what) {
-  TENSORD_ASSIGN_OR_RETURN(auto values, ReadInts(t, what));
-  if (values.size() != 1) return InvalidArgument(what, " must be a scalar");
-  return values[0];
-}
-
-absl::Status RequireInt(const ir::Variable* v, int ndim, const char* what) {
-  if (!IsInteger(v->type.dtype) || v->type.ndim() != ndim) {
-    return InvalidArgument(what, " must be an integer ", ndim == 0 ? "scalar" : "vector", ", got ",
-                           ir::TypeString(v->type));
-  }
-  return absl::OkStatus();
-}
-
-std::optional<int64_t> ConstantInt(const ir::Variable* v) {
-  if (v->source != ir::Source::kConstant || v->type.ndim() != 0 || !IsInteger(v->type.dtype)) {
-    return std::nullopt;
-  }
-  auto value = ReadInt(v->constant, "constant");
-  if (!value.ok()) return std::nullopt;
-  return *value;
-}
-
 absl::StatusOr<DType> DTypeAttr(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(DType d, ir::GetAttr<DType>(node, "dtype"));
   if (!IsValidDType(static_cast<int>(d)) || d == DType::kInvalid) {
     return InvalidArgument("invalid dtype ", static_cast<int>(d));
   }
   if (d == DType::kFloat16) return Unimplemented("float16 is not supported yet");
-  return d;
-}
-
-OpDef Def(std::string name, int min_in, int max_in, std::string doc, InferTypesFn infer,
-          MakeKernelFn kernel, bool differentiable) {
-  OpDef d;
-  d.name = std::move(name);
-  d.min_inputs = min_in;
-  d.max_inputs = max_in;
-  d.doc = std::move(doc);
-  d.infer_types = std::move(infer);
-  d.make_cpu_kernel = std::move(kernel);
-  d.differentiable = differentiable;
   return d;
 }
 
@@ -282,13 +232,13 @@ MakeKernelFn WithDType() {
 }
 
 void RegisterCreation(Registry& r) {
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "shape", 1, 1, "shape(x) -> int64 vector (numpy.shape)",
       [](const ir::Apply&) -> absl::StatusOr<std::vector<ir::Type>> {
         return std::vector<ir::Type>{ir::Type{DType::kInt64, {false}}};
       },
       cpu::MakeKernel<ShapeKernel>(), false));
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "shape_i", 1, 1, "shape_i(x; i) -> int64 scalar, Theano's Shape_i (numpy.shape(x)[i])",
       [](const ir::Apply& node) -> absl::StatusOr<std::vector<ir::Type>> {
         TENSORD_RETURN_IF_ERROR(ShapeIndex(node).status());
@@ -299,17 +249,17 @@ void RegisterCreation(Registry& r) {
         return std::unique_ptr<Kernel>(new ShapeIKernel(i));
       },
       false));
-  OpDef make_vector = Def("make_vector", 0, -1,
-                          "make_vector(*scalars; dtype) -> vector, Theano's MakeVector "
-                          "(numpy.array([a, b, ...], dtype))",
-                          InferMakeVector, WithDType<MakeVectorKernel>(), true);
+  OpDef make_vector = MakeOpDef("make_vector", 0, -1,
+                                "make_vector(*scalars; dtype) -> vector, Theano's MakeVector "
+                                "(numpy.array([a, b, ...], dtype))",
+                                InferMakeVector, WithDType<MakeVectorKernel>(), true);
   make_vector.input_dtypes = AllInputsAsOutput;
   r.Add(std::move(make_vector));
-  r.Add(Def("arange", 3, 3,
-            "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
-            InferArange, WithDType<ArangeKernel>(), false));
-  r.Add(Def("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye,
-            WithDType<EyeKernel>(), false));
+  r.Add(MakeOpDef("arange", 3, 3,
+                  "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
+                  InferArange, WithDType<ArangeKernel>(), false));
+  r.Add(MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye,
+                  WithDType<EyeKernel>(), false));
 }
 
 }  // namespace

@@ -177,7 +177,7 @@ MakeKernelFn SortKernelFn(bool indices) {
 }  // namespace
 
 void RegisterJoinSortOps(Registry& r) {
-  OpDef join = Def(
+  OpDef join = MakeOpDef(
       "join", 1, -1, "join(*tensors; axis) (numpy.concatenate; dtypes promote)", InferJoin,
       [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
         TENSORD_ASSIGN_OR_RETURN(int64_t axis, Axis(node));
@@ -186,10 +186,10 @@ void RegisterJoinSortOps(Registry& r) {
       true);
   join.input_dtypes = AllInputsAsOutput;
   r.Add(std::move(join));
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "sort", 1, 1, "sort(x; axis) (numpy.sort(kind='stable'); NaN last)",
       [](const ir::Apply& node) { return InferSort(node, false); }, SortKernelFn(false), true));
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "argsort", 1, 1, "argsort(x; axis) -> int64 (numpy.argsort(kind='stable'); NaN last)",
       [](const ir::Apply& node) { return InferSort(node, true); }, SortKernelFn(true), false));
 }

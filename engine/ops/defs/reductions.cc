@@ -12,15 +12,6 @@
 namespace tensord::ops {
 namespace {
 
-template <typename T>
-bool IsNan(T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return std::isnan(v);
-  } else {
-    return false;
-  }
-}
-
 // Each fold: Init<T>() is the identity, Fold(acc, v) the new accumulator; kHasIdentity false
 // makes folding zero elements an error, as in NumPy.
 struct SumFold {
@@ -64,7 +55,7 @@ struct MaxFold {
   }
   template <class T>
   static T Fold(T a, T v) {
-    return ((v > a || IsNan(v)) && !IsNan(a)) ? v : a;  // NaN wins, as in NumPy
+    return ((v > a || cpu::IsNan(v)) && !cpu::IsNan(a)) ? v : a;  // NaN wins, as in NumPy
   }
 };
 struct MinFold {
@@ -80,7 +71,7 @@ struct MinFold {
   }
   template <class T>
   static T Fold(T a, T v) {
-    return ((v < a || IsNan(v)) && !IsNan(a)) ? v : a;
+    return ((v < a || cpu::IsNan(v)) && !cpu::IsNan(a)) ? v : a;
   }
 };
 // all/any read their input as bool (the compiler casts: nonzero and NaN are true, as in NumPy).

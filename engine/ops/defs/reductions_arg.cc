@@ -11,15 +11,6 @@
 namespace tensord::ops {
 namespace {
 
-template <typename T>
-bool IsNan(T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return std::isnan(v);
-  } else {
-    return false;
-  }
-}
-
 // The value every candidate beats or ties: an all-(-inf) row keeps index 0, its first element.
 template <typename T>
 T Worst(bool is_max) {
@@ -83,7 +74,7 @@ class ArgReduceKernel final : public Kernel {
                           // Strict comparison keeps the first of equal values; the first NaN
                           // wins and is never replaced.
                           const bool better = is_max ? v > b : v < b;
-                          if ((better || IsNan(v)) && !IsNan(b)) {
+                          if ((better || cpu::IsNan(v)) && !cpu::IsNan(b)) {
                             best[k] = v;
                             best_index[k] = o[2] + i * index_step;
                           }

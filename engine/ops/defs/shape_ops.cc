@@ -6,6 +6,7 @@
 #include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/backends/cpu/elementwise.h"
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/type_rules.h"
 #include "engine/ops/register_all.h"
 
@@ -15,42 +16,18 @@ namespace {
 using runtime::Shape;
 using runtime::Tensor;
 
-// Reads an integer tensor (any int dtype) as int64 values.
-absl::StatusOr<std::vector<int64_t>> ReadInts(const Tensor& strided) {
-  const Tensor t = cpu::Contiguous(strided);
-  std::vector<int64_t> values(t.num_elements());
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bool>) {
-      return InvalidArgument("expected an integer tensor, got ", DTypeName(t.dtype()));
-    } else {
-      for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(t.data<T>()[i]);
-      return absl::OkStatus();
-    }
-  }));
-  return values;
-}
-
-absl::Status RequireIntType(const ir::Variable* v, int ndim, const char* what) {
-  if (!IsInteger(v->type.dtype) || v->type.ndim() != ndim) {
-    return InvalidArgument(what, " must be an integer ", ndim == 0 ? "scalar" : "vector", ", got ",
-                           ir::TypeString(v->type));
-  }
-  return absl::OkStatus();
-}
-
 // ---- reshape(x, shape; ndim) ----
 
 absl::StatusOr<std::vector<ir::Type>> InferReshape(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
-  TENSORD_RETURN_IF_ERROR(RequireIntType(node.inputs[1], 1, "the shape argument"));
+  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[1], 1, "the shape argument"));
   if (ndim < 0 || ndim > ir::kMaxRank) {
     return InvalidArgument("ndim must be between 0 and ", ir::kMaxRank, ", got ", ndim);
   }
   ir::Type out = ir::Type::Of(node.inputs[0]->type.dtype, static_cast<int>(ndim));
   const ir::Variable* shape = node.inputs[1];
   if (shape->source == ir::Source::kConstant) {
-    TENSORD_ASSIGN_OR_RETURN(auto dims, ReadInts(shape->constant));
+    TENSORD_ASSIGN_OR_RETURN(auto dims, ReadInts(shape->constant, "the shape"));
     if (static_cast<int64_t>(dims.size()) != ndim) {
       return InvalidArgument("shape ", runtime::ShapeString(dims), " has ", dims.size(),
                              " entries but ndim is ", ndim);
@@ -66,7 +43,7 @@ class ReshapeKernel final : public Kernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
-    TENSORD_ASSIGN_OR_RETURN(Shape shape, ReadInts(*in[1]));
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, ReadInts(*in[1], "the shape"));
     // A symbolic shape can have any length at run time; the declared rank is what every
     // downstream kernel was compiled for.
     if (static_cast<int64_t>(shape.size()) != ndim_) {
@@ -90,14 +67,7 @@ class ReshapeKernel final : public Kernel {
                              runtime::ShapeString(shape));
     }
     if (unknown >= 0) shape[unknown] = x.num_elements() / known;
-    if (x.is_contiguous()) {
-      *out[0] = x.View(std::move(shape));
-      return absl::OkStatus();
-    }
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), x.shape()));
-    cpu::StridedCopyAny(x, x.strides(), *out[0]);
-    *out[0] = out[0]->View(std::move(shape));
-    return absl::OkStatus();
+    return cpu::ViewAsShape(x, std::move(shape), *out[0]);
   }
 
  private:
@@ -206,9 +176,9 @@ absl::StatusOr<std::vector<ir::Type>> InferAlloc(const ir::Apply& node) {
   ir::Type out = ir::Type::Of(value.dtype, ndim);
   for (int d = 0; d < ndim; ++d) {
     const ir::Variable* dim = node.inputs[d + 1];
-    TENSORD_RETURN_IF_ERROR(RequireIntType(dim, 0, "each dimension"));
+    TENSORD_RETURN_IF_ERROR(RequireInt(dim, 0, "each dimension"));
     if (dim->source == ir::Source::kConstant) {
-      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(dim->constant));
+      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(dim->constant, "a dimension"));
       out.broadcastable[d] = v[0] == 1;
     }
   }
@@ -220,7 +190,7 @@ class AllocKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     Shape shape;
     for (size_t i = 1; i < in.size(); ++i) {
-      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(*in[i]));
+      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(*in[i], "a dimension"));
       if (v[0] < 0) return InvalidArgument("alloc: negative dimension ", v[0]);
       shape.push_back(v[0]);
     }
@@ -228,41 +198,32 @@ class AllocKernel final : public Kernel {
   }
 };
 
-OpDef Def(std::string name, int min_in, int max_in, std::string doc, InferTypesFn infer,
-          MakeKernelFn kernel) {
-  OpDef d;
-  d.name = std::move(name);
-  d.min_inputs = min_in;
-  d.max_inputs = max_in;
-  d.doc = std::move(doc);
-  d.infer_types = std::move(infer);
-  d.make_cpu_kernel = std::move(kernel);
-  return d;
-}
-
 }  // namespace
 
 void RegisterShapeOps(Registry& r) {
-  r.Add(Def("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
-            InferReshape, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-              TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
-              return std::unique_ptr<Kernel>(new ReshapeKernel(ndim));
-            }));
-  r.Add(Def("dimshuffle", 1, 1,
-            "dimshuffle(x; new_order, -1 = new broadcastable dim) (numpy.transpose + expand_dims)",
-            InferDimshuffle, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-              TENSORD_ASSIGN_OR_RETURN(auto order, ir::GetIntsAttr(node, "new_order"));
-              return std::unique_ptr<Kernel>(new DimshuffleKernel(std::move(order)));
-            }));
-  r.Add(Def("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast,
-            [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-              TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
-              return std::unique_ptr<Kernel>(new cpu::CastKernel(to));
-            }));
-  r.Add(Def("fill", 2, 2, "fill(model, value): value broadcast to model's shape (numpy.full_like)",
-            InferFill, cpu::MakeKernel<FillKernel>()));
-  r.Add(Def("alloc", 1, -1, "alloc(value, *dims): value broadcast to shape dims (numpy.full)",
-            InferAlloc, cpu::MakeKernel<AllocKernel>()));
+  r.Add(MakeOpDef("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
+                  InferReshape,
+                  [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+                    TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
+                    return std::unique_ptr<Kernel>(new ReshapeKernel(ndim));
+                  }));
+  r.Add(MakeOpDef(
+      "dimshuffle", 1, 1,
+      "dimshuffle(x; new_order, -1 = new broadcastable dim) (numpy.transpose + expand_dims)",
+      InferDimshuffle, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        TENSORD_ASSIGN_OR_RETURN(auto order, ir::GetIntsAttr(node, "new_order"));
+        return std::unique_ptr<Kernel>(new DimshuffleKernel(std::move(order)));
+      }));
+  r.Add(MakeOpDef("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast,
+                  [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+                    TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
+                    return std::unique_ptr<Kernel>(new cpu::CastKernel(to));
+                  }));
+  r.Add(MakeOpDef("fill", 2, 2,
+                  "fill(model, value): value broadcast to model's shape (numpy.full_like)",
+                  InferFill, cpu::MakeKernel<FillKernel>()));
+  r.Add(MakeOpDef("alloc", 1, -1, "alloc(value, *dims): value broadcast to shape dims (numpy.full)",
+                  InferAlloc, cpu::MakeKernel<AllocKernel>()));
 }
 
 }  // namespace tensord::ops

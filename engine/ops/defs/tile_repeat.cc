@@ -171,14 +171,7 @@ class FlattenKernel final : public Kernel {
     int64_t rest = 1;
     for (int d = static_cast<int>(ndim_) - 1; d < x.ndim(); ++d) rest *= x.shape()[d];
     shape.push_back(rest);
-    if (x.is_contiguous()) {
-      *out[0] = x.View(std::move(shape));
-      return absl::OkStatus();
-    }
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), x.shape()));
-    cpu::StridedCopyAny(x, x.strides(), *out[0]);
-    *out[0] = out[0]->View(std::move(shape));
-    return absl::OkStatus();
+    return cpu::ViewAsShape(x, std::move(shape), *out[0]);
   }
 
  private:
@@ -188,14 +181,14 @@ class FlattenKernel final : public Kernel {
 }  // namespace
 
 void RegisterTileRepeatOps(Registry& r) {
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "tile", 1, 1, "tile(x; reps) (numpy.tile with constant reps)", InferTile,
       [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
         TENSORD_ASSIGN_OR_RETURN(auto reps, PaddedReps(node));
         return std::unique_ptr<Kernel>(new TileKernel(std::move(reps)));
       },
       true));
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "repeat", 2, 2,
       "repeat(x, repeats; axis=None) (numpy.repeat; repeats is a scalar or a vector)", InferRepeat,
       [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
@@ -203,7 +196,7 @@ void RegisterTileRepeatOps(Registry& r) {
         return std::unique_ptr<Kernel>(new RepeatKernel(axis));
       },
       true));
-  r.Add(Def(
+  r.Add(MakeOpDef(
       "flatten", 1, 1,
       "flatten(x; ndim=1): keeps the first ndim-1 dims, flattens the rest (numpy.reshape)",
       InferFlatten,
