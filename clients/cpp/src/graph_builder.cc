@@ -65,6 +65,24 @@ Var Var::T() const { return Transpose(*this); }
   return attr;
 }
 
+::tensord::v1::AttrValue FloatAttr(double value) {
+  ::tensord::v1::AttrValue attr;
+  attr.set_f(value);
+  return attr;
+}
+
+::tensord::v1::AttrValue BoolAttr(bool value) {
+  ::tensord::v1::AttrValue attr;
+  attr.set_b(value);
+  return attr;
+}
+
+::tensord::v1::AttrValue StringAttr(std::string value) {
+  ::tensord::v1::AttrValue attr;
+  attr.set_s(std::move(value));
+  return attr;
+}
+
 GraphBuilder::GraphBuilder(DType float_x) : float_x_(float_x) {
   if (!IsFloat(float_x)) {
     Fail(absl::InvalidArgumentError(
@@ -207,6 +225,11 @@ const ::tensord::v1::Variable* GraphBuilder::FindId(int64_t id) const {
 
 const ::tensord::v1::Variable* GraphBuilder::Find(Var var) const {
   return var.builder() == this ? FindId(var.id()) : nullptr;
+}
+
+Var GraphBuilder::VarOf(int64_t id) const {
+  if (!FindId(id)) return Var();
+  return Var(const_cast<GraphBuilder*>(this), id);
 }
 
 std::optional<double> GraphBuilder::ConstantScalarValue(Var var) const {

@@ -1,115 +1,27 @@
 #include "tensord/ops.h"
 
 #include <algorithm>
-#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/op_util.h"
 
 namespace tensord::client {
 namespace {
 
-using ::tensord::v1::TensorType;
-
-TensorType MakeType(DType dtype, const std::vector<bool>& broadcastable) {
-  TensorType type;
-  type.set_dtype(dtype);
-  type.mutable_broadcastable()->Add(broadcastable.begin(), broadcastable.end());
-  return type;
-}
-
-// The builder all `vars` should share; nullptr when every one is invalid (nothing to report to).
-GraphBuilder* BuilderOf(const std::vector<Var>& vars) {
-  for (Var v : vars) {
-    if (v.builder()) return v.builder();
-  }
-  return nullptr;
-}
-
-// Returns the builder when `vars` are usable, after recording an error on it otherwise.
-GraphBuilder* Check(absl::string_view op, const std::vector<Var>& vars) {
-  GraphBuilder* b = BuilderOf(vars);
-  if (!b) return nullptr;
-  if (absl::Status s = b->CheckOwned(op, vars); !s.ok()) {
-    b->Fail(s);
-    return nullptr;
-  }
-  return b;
-}
-
-Var Single(GraphBuilder* b, std::string op, const std::vector<Var>& inputs, AttrMap attrs,
-           DType dtype, const std::vector<bool>& broadcastable) {
-  return b->Apply(std::move(op), inputs, std::move(attrs), {MakeType(dtype, broadcastable)})[0];
-}
-
-// Elemwise ops need equal ranks: Theano pads a lower-rank input on the left with broadcastable
-// dimensions (dimshuffle{x,...,0,1,..}), which is NumPy's broadcasting made explicit.
-Var Elemwise(std::string op, std::vector<Var> inputs,
-             const std::function<DType(const std::vector<DType>&)>& dtype_rule) {
-  GraphBuilder* b = Check(op, inputs);
-  if (!b) return Var();
-  int rank = 0;
-  for (Var v : inputs) rank = std::max(rank, v.ndim());
-  std::vector<bool> broadcastable(rank, true);
-  std::vector<DType> dtypes;
-  for (Var& v : inputs) {
-    if (const int missing = rank - v.ndim(); missing > 0) {
-      std::vector<int64_t> order(missing, -1);
-      for (int i = 0; i < v.ndim(); ++i) order.push_back(i);
-      v = Dimshuffle(v, order);
-    }
-    const std::vector<bool> bc = v.broadcastable();
-    for (int i = 0; i < rank; ++i) broadcastable[i] = broadcastable[i] && bc[i];
-    dtypes.push_back(v.dtype());
-  }
-  const DType dtype = dtype_rule(dtypes);
-  if (DTypeSize(dtype) == 0) {
-    std::vector<std::string> names;
-    for (DType d : dtypes) names.push_back(DTypeName(d));
-    return b->Fail(absl::InvalidArgumentError(
-        absl::StrCat(op, ": not defined for inputs of dtype ", absl::StrJoin(names, ", "))));
-  }
-  return Single(b, std::move(op), inputs, {}, dtype, broadcastable);
-}
-
-DType Promote(const std::vector<DType>& dtypes) {
-  DType out = dtypes.front();
-  for (DType d : dtypes) out = ResultType(out, d);
-  return out;
-}
-
-DType PromoteToFloat(const std::vector<DType>& dtypes) { return UpgradeToFloat(Promote(dtypes)); }
-
-// NumPy refuses bool - bool and -bool; reporting it here names the op before the server does.
-DType PromoteNoBool(const std::vector<DType>& dtypes) {
-  const DType out = Promote(dtypes);
-  return out == kBool ? ::tensord::v1::DT_INVALID : out;
-}
+using internal::Check;
+using internal::Elemwise;
+using internal::Promote;
+using internal::PromoteNoBool;
+using internal::PromoteToFloat;
+using internal::Single;
 
 Var Variadic(std::string op, const std::vector<Var>& inputs) {
   if (inputs.size() == 1) return inputs[0];
   if (inputs.empty()) {
-    GraphBuilder* b = BuilderOf(inputs);
-    return b ? b->Fail(absl::InvalidArgumentError(op + ": needs at least one input")) : Var();
+    return internal::Fail(internal::BuilderOf(inputs), op, "needs at least one input");
   }
   return Elemwise(std::move(op), inputs, Promote);
-}
-
-// Validates `axes` against rank `ndim` and returns them non-negative and sorted.
-absl::StatusOr<std::vector<int64_t>> NormalizeAxes(absl::string_view op, std::vector<int64_t> axes,
-                                                   int ndim) {
-  for (int64_t& a : axes) {
-    if (a < -ndim || a >= ndim) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(op, ": axis ", a, " out of range for an input of rank ", ndim));
-    }
-    if (a < 0) a += ndim;
-  }
-  std::sort(axes.begin(), axes.end());
-  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(op, ": repeated axis"));
-  }
-  return axes;
 }
 
 Var Reduce(std::string op, Var x, const std::vector<int64_t>& axes, DType dtype, AttrMap attrs) {
@@ -117,19 +29,15 @@ Var Reduce(std::string op, Var x, const std::vector<int64_t>& axes, DType dtype,
   if (!b) return Var();
   std::vector<int64_t> reduced;
   if (!axes.empty()) {
-    absl::StatusOr<std::vector<int64_t>> normalized = NormalizeAxes(op, axes, x.ndim());
+    absl::StatusOr<std::vector<int64_t>> normalized = internal::NormalizeAxes(op, axes, x.ndim());
     if (!normalized.ok()) return b->Fail(normalized.status());
     reduced = *std::move(normalized);
     attrs["axis"] = IntsAttr(reduced);
   } else {
     for (int i = 0; i < x.ndim(); ++i) reduced.push_back(i);
   }
-  std::vector<bool> broadcastable;
-  const std::vector<bool> in = x.broadcastable();
-  for (int i = 0; i < x.ndim(); ++i) {
-    if (!std::binary_search(reduced.begin(), reduced.end(), i)) broadcastable.push_back(in[i]);
-  }
-  return Single(b, std::move(op), {x}, std::move(attrs), dtype, broadcastable);
+  return Single(b, std::move(op), {x}, std::move(attrs), dtype,
+                internal::KeptBroadcastable(x, reduced));
 }
 
 }  // namespace
@@ -150,15 +58,18 @@ Var Fill(Var model, Var value) {
 Var Dot(Var a, Var b) {
   GraphBuilder* g = Check("dot", {a, b});
   if (!g) return Var();
+  // numpy.dot: a's last axis with b's second-to-last (its only one for a vector); a 0-d operand
+  // sums nothing. The result has a's free dims, then b's.
   const int na = a.ndim(), nb = b.ndim();
-  if (na < 1 || na > 2 || nb < 1 || nb > 2) {
-    return g->Fail(absl::InvalidArgumentError(
-        absl::StrCat("dot: inputs must be vectors or matrices, got ranks ", na, " and ", nb)));
-  }
-  // Theano's Dot: the result keeps a's leading dims and b's trailing one.
   const std::vector<bool> ba = a.broadcastable(), bb = b.broadcastable();
-  std::vector<bool> broadcastable(ba.begin(), ba.end() - 1);
-  if (nb == 2) broadcastable.push_back(bb[1]);
+  const int summed_b = nb >= 2 ? nb - 2 : 0;
+  std::vector<bool> broadcastable;
+  for (int d = 0; d < na; ++d) {
+    if (nb == 0 || d != na - 1) broadcastable.push_back(ba[d]);
+  }
+  for (int d = 0; d < nb; ++d) {
+    if (na == 0 || d != summed_b) broadcastable.push_back(bb[d]);
+  }
   return Single(g, "dot", {a, b}, {}, ResultType(a.dtype(), b.dtype()), broadcastable);
 }
 

@@ -127,7 +127,12 @@ TEST(GraphBuilder, DotRanks) {
   EXPECT_EQ(Dot(g.Matrix("i", kInt32), g.Vector("j", kInt64)).dtype(), kInt64);
   ASSERT_TRUE(g.status().ok());
 
-  EXPECT_FALSE(Dot(g.Scalar("s"), v).valid());
+  // numpy.dot: a 0-d operand multiplies; higher ranks keep a's free dims, then b's.
+  EXPECT_EQ(Bc(Dot(g.Scalar("s"), row)), (std::vector<bool>{true, false}));
+  EXPECT_EQ(Dot(g.Tensor3("t"), m).ndim(), 3);
+  ASSERT_TRUE(g.status().ok());
+
+  EXPECT_FALSE(Dimshuffle(m, {0}).valid());
   EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
   // The error is sticky: later ops still work, but Build reports the first failure.
   EXPECT_FALSE(FunctionSpecBuilder(g).Inputs({v}).Outputs({Dot(v, v)}).Build().ok());

@@ -65,6 +65,9 @@ using AttrMap = std::map<std::string, ::tensord::v1::AttrValue>;
 ::tensord::v1::AttrValue IntAttr(int64_t value);
 ::tensord::v1::AttrValue IntsAttr(const std::vector<int64_t>& values);
 ::tensord::v1::AttrValue DTypeAttr(DType dtype);
+::tensord::v1::AttrValue FloatAttr(double value);
+::tensord::v1::AttrValue BoolAttr(bool value);
+::tensord::v1::AttrValue StringAttr(std::string value);
 
 // NumPy's result_type for two dtypes (int32 + float32 -> float64, int8 + uint8 -> int16 ...).
 DType ResultType(DType a, DType b);
@@ -125,6 +128,8 @@ class GraphBuilder {
   // An error unless every Var is valid and belongs to this builder.
   absl::Status CheckOwned(absl::string_view op, const std::vector<Var>& vars) const;
 
+  // The Var of variable `id` of this builder's graph (invalid when there is none).
+  Var VarOf(int64_t id) const;
   // The Variable proto of `var` (nullptr when invalid or foreign).
   const ::tensord::v1::Variable* Find(Var var) const;
   // The value of a constant 0-d variable, if it is one (Alloc uses it for broadcastability).

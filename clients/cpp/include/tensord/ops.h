@@ -1,6 +1,18 @@
 // Typed helpers for the ops the server implements (wire names in comments). Each infers its output
 // type as Theano does; elementwise ops first pad lower-rank inputs with a `dimshuffle` that adds
 // leading broadcastable dimensions, so every elementwise apply has inputs of equal rank.
+//
+// The op library is split by family; including this header gives all of them:
+//   ops_math.h    elementwise math, comparisons (Gt, Lt, Eq ... as functions), logic, Switch,
+//                 IfElse, and the operators % & | ^ ~
+//   ops_reduce.h  Prod, Min, All, Any, Argmax, MaxAndArgmax, Mean, Variance, Std, CumSum ...
+//   ops_shape.h   Shape, Arange, Eye, Tile, Repeat, Flatten, Join/Concatenate, Stack, Sort ...
+//   ops_linalg.h  TensorDot, BatchedDot, BatchedTensorDot, Outer
+//   ops_index.h   indexing: GetItem with an index spec, Subtensor, AdvancedSubtensor(1),
+//                 SetSubtensor, IncSubtensor, Take
+//
+// Every helper returns an invalid Var and records the error on the builder (sticky) when its
+// inputs are invalid or their types do not fit the op.
 #ifndef TENSORD_CLIENT_OPS_H_
 #define TENSORD_CLIENT_OPS_H_
 
@@ -24,7 +36,8 @@ Var Log(Var x);                            // log
 // Theano's fill/second: `value` (its dtype) broadcast to `model`'s shape.
 Var Fill(Var model, Var value);  // fill
 
-// Vector/matrix products: (1,1) -> scalar, (2,1) and (1,2) -> vector, (2,2) -> matrix.
+// numpy.dot for any ranks: sums a's last axis with b's second-to-last (its only one for a
+// vector); a 0-d operand multiplies. The result has a's free dims, then b's.
 Var Dot(Var a, Var b);  // dot
 
 // Reductions. Empty `axes` means all axes (Theano's axis=None); negative axes count from the
@@ -96,5 +109,11 @@ Var Pow(Var a, T b) {
 }
 
 }  // namespace tensord::client
+
+#include "tensord/ops_index.h"
+#include "tensord/ops_linalg.h"
+#include "tensord/ops_math.h"
+#include "tensord/ops_reduce.h"
+#include "tensord/ops_shape.h"
 
 #endif  // TENSORD_CLIENT_OPS_H_
