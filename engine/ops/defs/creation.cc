@@ -211,10 +211,11 @@ class EyeKernel final : public Kernel {
       using T = typename decltype(tag)::type;
       T* dst = out[0]->data<T>();
       std::fill(dst, dst + n * m, T(0));
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t j = i + k;
-        if (j >= 0 && j < m) dst[i * m + j] = T(1);
-      }
+      // Only rows whose diagonal element lies in [0, m): n may be huge when m is 0, and i + k
+      // must not overflow for a huge k.
+      if (k >= m || (k < 0 && -(k + 1) >= n - 1)) return absl::OkStatus();
+      const int64_t first = k < 0 ? -k : 0, last = std::min(n, m - k);
+      for (int64_t i = first; i < last; ++i) dst[i * m + i + k] = T(1);
       return absl::OkStatus();
     });
   }

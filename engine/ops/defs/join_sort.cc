@@ -68,7 +68,9 @@ class JoinKernel final : public Kernel {
                                  "); all dimensions but the join axis ", axis_, " must match");
         }
       }
-      shape[axis_] += s[axis_];
+      if (__builtin_add_overflow(shape[axis_], s[axis_], &shape[axis_])) {
+        return InvalidArgument("join: the joined axis length overflows int64");
+      }
     }
     const DType dtype = in[0]->dtype();
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(dtype, shape));
@@ -114,6 +116,8 @@ class SortKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(indices_ ? DType::kInt64 : x.dtype(), x.shape()));
+    // Nothing to sort; the axis may still be huge when another dim is 0 (no scratch for it).
+    if (x.num_elements() == 0) return absl::OkStatus();
     // One call per lane: the lanes' start offsets come from walking x's shape with the sorted
     // axis collapsed to length 1.
     Shape lanes = x.shape();

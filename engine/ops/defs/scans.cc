@@ -62,6 +62,8 @@ class ScanKernel final : public Kernel {
       shape = {x.num_elements()};
     }
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+    // Empty: the outer and scanned lengths may still be huge (the loops below would spin).
+    if (x.num_elements() == 0) return absl::OkStatus();
     return cpu::DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       T* dst = out[0]->data<T>();

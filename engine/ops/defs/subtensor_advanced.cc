@@ -6,6 +6,7 @@
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/dispatch.h"
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/subtensor.h"
 #include "engine/ops/register_all.h"
 
@@ -167,6 +168,15 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
     }
     seen_array = true;
     const Tensor& t = *in[e.input];
+    if (t.dtype() == DType::kUInt64) {  // values past int64 must not wrap to negative indices
+      TENSORD_ASSIGN_OR_RETURN(auto values, ReadInts(t, "an index array"));
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (values[i] < 0) {
+          return InvalidArgument("index ", static_cast<uint64_t>(values[i]),
+                                 " is out of bounds for axis ", d, " with size ", x.shape()[d]);
+        }
+      }
+    }
     if (t.dtype() != DType::kBool) {
       Tensor as64;
       TENSORD_RETURN_IF_ERROR(cpu::CastInto(t, DType::kInt64, as64));
@@ -214,7 +224,9 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
                            joint.status().message());
   }
   r.index_shape = *joint;
-  r.count = runtime::NumElements(r.index_shape);
+  // Index arrays broadcast (an (n, 1) and a (1, n) array select n * n positions): bound the
+  // per-position offsets before allocating them.
+  TENSORD_ASSIGN_OR_RETURN(r.count, runtime::CheckedNumElements(r.index_shape, sizeof(int64_t)));
   for (size_t k = 0; k < arrays.size(); ++k) {
     std::vector<int64_t> idx(r.count);
     cpu::StridedCopy(arrays[k].data<int64_t>(), cpu::BroadcastStrides(arrays[k], r.index_shape),

@@ -150,12 +150,17 @@ absl::StatusOr<Dim> ApplySlice(const Entry& e, std::span<const runtime::Tensor* 
   };
   TENSORD_ASSIGN_OR_RETURN(int64_t start, bound(e.f[0], step < 0 ? upper : lower));
   TENSORD_ASSIGN_OR_RETURN(int64_t stop, bound(e.f[1], step < 0 ? lower : upper));
-  int64_t len = 0;
-  if (step > 0 && stop > start) len = (stop - start + step - 1) / step;
-  if (step < 0 && start > stop) len = (start - stop - step - 1) / -step;
+  // start and stop lie in [-1, n], so their distance fits; a step near +-2^63 must not overflow
+  // (step + distance, -INT64_MIN or stride * step), hence the unsigned magnitude.
+  const int64_t span = step > 0 ? stop - start : start - stop;
+  const uint64_t magnitude =
+      step > 0 ? static_cast<uint64_t>(step) : 0 - static_cast<uint64_t>(step);
+  const int64_t len =
+      span > 0 ? 1 + static_cast<int64_t>(static_cast<uint64_t>(span - 1) / magnitude) : 0;
   // An empty slice reads nothing; keep the view's first element inside the buffer anyway.
   if (len > 0) *offset += start * stride;
-  return Dim{len, stride * step};
+  // With two or more elements |step| < n, so stride * step stays inside the buffer's extent.
+  return Dim{len, len > 1 ? stride * step : stride};
 }
 
 absl::Status AssignInto(const runtime::Tensor& dst, const runtime::Tensor& y, bool set) {

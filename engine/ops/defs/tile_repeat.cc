@@ -114,10 +114,15 @@ class RepeatKernel final : public Kernel {
     for (int64_t c : counts) {
       if (c < 0) return InvalidArgument("repeat: repeat counts must be >= 0, got ", c);
     }
-    if (counts.size() == 1 && n != 1) counts.assign(n, counts[0]);
+    // A single count applies to every element; it is not expanded to n copies, since n may be
+    // huge when another dim is 0.
+    const bool one_count = counts.size() == 1;
     int64_t total = 0;
-    for (int64_t c : counts) {
-      if (__builtin_add_overflow(total, c, &total)) {
+    if (one_count ? __builtin_mul_overflow(counts[0], n, &total) : false) {
+      return InvalidArgument("repeat: the output length overflows int64");
+    }
+    for (size_t i = 0; !one_count && i < counts.size(); ++i) {
+      if (__builtin_add_overflow(total, counts[i], &total)) {
         return InvalidArgument("repeat: the output length overflows int64");
       }
     }
@@ -127,9 +132,12 @@ class RepeatKernel final : public Kernel {
     const size_t row = inner * DTypeSize(x.dtype());
     const char* src = static_cast<const char*>(x.raw());
     char* dst = static_cast<char*>(out[0]->raw());
+    // An empty output copies nothing (and the loops below could spin ~forever on zero-byte rows).
+    if (out[0]->num_elements() == 0) return absl::OkStatus();
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t i = 0; i < n; ++i, src += row) {
-        for (int64_t c = 0; c < counts[i]; ++c, dst += row) std::memcpy(dst, src, row);
+        const int64_t count = counts[one_count ? 0 : i];
+        for (int64_t c = 0; c < count; ++c, dst += row) std::memcpy(dst, src, row);
       }
     }
     return absl::OkStatus();
