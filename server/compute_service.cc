@@ -1,5 +1,6 @@
 #include "server/compute_service.h"
 
+#include <chrono>
 #include <functional>
 #include <new>
 
@@ -13,25 +14,6 @@ namespace {
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-// Runs a handler, turning any escaped exception into a status: nothing a client sends may
-// take the server down.
-ComputeService::Reactor* Handle(ComputeService::Ctx* ctx, const char* method,
-                                const std::function<absl::Status()>& body) {
-  absl::Status status;
-  try {
-    status = body();
-  } catch (const std::bad_alloc&) {
-    status = absl::ResourceExhaustedError(absl::StrCat(method, ": out of memory"));
-  } catch (const std::exception& e) {
-    status = absl::InternalError(absl::StrCat(method, ": ", e.what()));
-  }
-  // One line per RPC at debug level; never tensor data.
-  spdlog::debug("{} from {} -> {}", method, ctx->peer(), status.ok() ? "OK" : status.ToString());
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
 }
 
 void FillSharedInfo(const runtime::SharedVariable& var, v1::SharedInfo* info) {
@@ -54,12 +36,62 @@ absl::StatusOr<runtime::Tensor> SharedValue(const v1::Tensor& proto, const ir::T
 }  // namespace
 
 ComputeService::ComputeService(ServerConfig config,
-                               std::unique_ptr<runtime::ContextRegistry> contexts)
+                               std::unique_ptr<runtime::ContextRegistry> contexts, Metrics* metrics)
     : config_(std::move(config)),
+      metrics_(metrics),
       contexts_(std::move(contexts)),
       sessions_(config_.session_idle_timeout),
       cache_(config_.cache_max_entries),
-      functions_(contexts_.get(), &cache_) {}
+      functions_(contexts_.get(), &cache_, metrics) {
+  metrics_->SetSnapshotSource([this] { return Snapshot(); });
+}
+
+// The metrics listener may outlive this service (it is torn down last), so stop it reading
+// our state first.
+ComputeService::~ComputeService() { metrics_->SetSnapshotSource(nullptr); }
+
+// Runs a handler, turning any escaped exception into a status: nothing a client sends may
+// take the server down.
+ComputeService::Reactor* ComputeService::Handle(Ctx* ctx, const char* method,
+                                                const std::function<absl::Status()>& body) {
+  auto start = std::chrono::steady_clock::now();
+  absl::Status status;
+  try {
+    status = body();
+  } catch (const std::bad_alloc&) {
+    status = absl::ResourceExhaustedError(absl::StrCat(method, ": out of memory"));
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat(method, ": ", e.what()));
+  }
+  // One line per RPC at debug level; never tensor data.
+  spdlog::debug("{} from {} -> {}", method, ctx->peer(), status.ok() ? "OK" : status.ToString());
+  metrics_->RecordRpc(
+      method, absl::StatusCodeToString(status.code()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+MetricsSnapshot ComputeService::Snapshot() const {
+  MetricsSnapshot s;
+  s.cache_hits = cache_.hits();
+  s.cache_misses = cache_.misses();
+  s.cache_evictions = cache_.evictions();
+  s.cache_entries = static_cast<int64_t>(cache_.size());
+  // Every context gets a series, so a dashboard sees 0 rather than a gap.
+  for (const auto& c : contexts_->all()) s.shared_by_context[c->name];
+  auto sessions = sessions_.List();
+  s.sessions = static_cast<int64_t>(sessions.size());
+  for (const auto& session : sessions) {
+    for (const auto& var : session->shared().List()) {
+      auto& usage = s.shared_by_context[var->context()->name];
+      ++usage.variables;
+      usage.bytes += static_cast<int64_t>(var->Get().num_bytes());
+    }
+  }
+  return s;
+}
 
 ComputeService::Reactor* ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequest*,
                                                        v1::ServerInfo* out) {

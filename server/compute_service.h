@@ -8,6 +8,7 @@
 #include "engine/compile/executable_cache.h"
 #include "engine/runtime/context.h"
 #include "server/functions.h"
+#include "server/metrics.h"
 #include "server/session.h"
 #include "tensord/v1/compute.grpc.pb.h"
 
@@ -21,7 +22,10 @@ struct ServerConfig {
 
 class ComputeService final : public v1::Compute::CallbackService {
  public:
-  ComputeService(ServerConfig config, std::unique_ptr<runtime::ContextRegistry> contexts);
+  // `metrics` must outlive the service; the service feeds it and detaches on destruction.
+  ComputeService(ServerConfig config, std::unique_ptr<runtime::ContextRegistry> contexts,
+                 Metrics* metrics);
+  ~ComputeService() override;
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -46,7 +50,12 @@ class ComputeService final : public v1::Compute::CallbackService {
                            v1::ReleaseFunctionResponse*) override;
 
  private:
+  // Runs one RPC's body: maps its status to gRPC, logs and records metrics for it.
+  Reactor* Handle(Ctx* ctx, const char* method, const std::function<absl::Status()>& body);
+  MetricsSnapshot Snapshot() const;
+
   const ServerConfig config_;
+  Metrics* const metrics_;
   std::unique_ptr<runtime::ContextRegistry> contexts_;
   SessionManager sessions_;
   compile::ExecutableCache cache_;

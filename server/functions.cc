@@ -66,7 +66,13 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   bool hit = false;
   TENSORD_ASSIGN_OR_RETURN(
       fn.executable, cache_->GetOrBuild(
-                         key, [&] { return compile::BuildExecutable(std::move(prepared)); }, &hit));
+                         key,
+                         [&] {
+                           // Only misses build, so this times exactly what the cache saves.
+                           ScopedTimer timer([&](double s) { metrics_->RecordCompileMiss(s); });
+                           return compile::BuildExecutable(std::move(prepared));
+                         },
+                         &hit));
   out->set_fingerprint(fn.executable->fingerprint());
   out->set_cache_hit(hit);
   out->set_node_count(fn.executable->node_count());
@@ -83,6 +89,11 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
 absl::Status FunctionService::Run(Session& session, const v1::RunRequest& request,
                                   v1::RunResponse* out) {
   auto start = std::chrono::steady_clock::now();
+  metrics_->runs_in_flight().Increment();
+  ScopedTimer timer([&](double seconds) {
+    metrics_->runs_in_flight().Decrement();
+    metrics_->RecordRun(seconds);
+  });
   TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(request.function_id()));
   const compile::Executable& exe = *fn->executable;
   std::vector<runtime::Tensor> inputs;

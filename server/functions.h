@@ -3,6 +3,7 @@
 
 #include "engine/compile/executable_cache.h"
 #include "engine/runtime/context.h"
+#include "server/metrics.h"
 #include "server/session.h"
 #include "tensord/v1/compute.pb.h"
 
@@ -10,8 +11,9 @@ namespace tensord::server {
 
 class FunctionService {
  public:
-  FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache)
-      : contexts_(contexts), cache_(cache) {}
+  FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache,
+                  Metrics* metrics)
+      : contexts_(contexts), cache_(cache), metrics_(metrics) {}
 
   absl::Status Compile(Session& session, const v1::FunctionSpec& spec, v1::CompileResponse* out);
   absl::Status Run(Session& session, const v1::RunRequest& request, v1::RunResponse* out);
@@ -21,6 +23,7 @@ class FunctionService {
  private:
   const runtime::ContextRegistry* contexts_;
   compile::ExecutableCache* cache_;
+  Metrics* metrics_;
 };
 
 }  // namespace tensord::server

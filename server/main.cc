@@ -13,6 +13,7 @@
 #include "engine/ops/op_def.h"
 #include "engine/runtime/tensor.h"
 #include "server/compute_service.h"
+#include "server/metrics.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -25,6 +26,11 @@ ABSL_FLAG(std::string, floatX, "float32",
           "default float type reported to clients (float32|float64)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
 ABSL_FLAG(std::string, port_file, "", "after startup, write the bound port to this file");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "address for Prometheus metrics at /metrics (host:port; port 0 picks one; empty "
+          "disables)");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "after startup, write the bound metrics port to this file");
 ABSL_FLAG(int64_t, session_idle_timeout_s, 3600, "close sessions idle for this many seconds");
 ABSL_FLAG(int64_t, max_message_bytes, 1 << 30, "largest gRPC message accepted or sent");
 ABSL_FLAG(int64_t, cache_max_entries, 1024, "compiled executables kept in the cache");
@@ -37,6 +43,14 @@ namespace {
 int Fail(const std::string& message) {
   spdlog::critical("{}", message);
   return 1;
+}
+
+// Write then rename, so a reader never sees a half-written file.
+void WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return;
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
 }
 
 }  // namespace
@@ -75,7 +89,13 @@ int main(int argc, char** argv) {
   config.float_x = float_x;
   config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));
   config.cache_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_cache_max_entries));
-  tensord::server::ComputeService service(config, *std::move(contexts));
+  // Declared before the service so it outlives it: scrapes read the service's state.
+  tensord::server::Metrics metrics;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
+    if (absl::Status s = metrics.Listen(address); !s.ok()) return Fail(std::string(s.message()));
+    spdlog::info("metrics on http://{}/metrics (port {})", address, metrics.port());
+  }
+  tensord::server::ComputeService service(config, *std::move(contexts), &metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -91,12 +111,9 @@ int main(int argc, char** argv) {
   if (!server || port == 0) return Fail("could not listen on " + absl::GetFlag(FLAGS_listen));
   spdlog::info("tensord {} listening on port {} (floatX={}, max message {} bytes)", TENSORD_VERSION,
                port, float_x, max_bytes);
-  if (!absl::GetFlag(FLAGS_port_file).empty()) {
-    // Write then rename, so a reader never sees a half-written file.
-    std::string tmp = absl::GetFlag(FLAGS_port_file) + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), absl::GetFlag(FLAGS_port_file).c_str());
-  }
+  // The metrics port first: readers wait for --port_file and then expect both.
+  WritePortFile(absl::GetFlag(FLAGS_metrics_port_file), metrics.port());
+  WritePortFile(absl::GetFlag(FLAGS_port_file), port);
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -81,6 +81,14 @@ size_t SessionManager::size() const {
   return sessions_.size();
 }
 
+std::vector<std::shared_ptr<Session>> SessionManager::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<Session>> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) out.push_back(session);
+  return out;
+}
+
 void SessionManager::ReapLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   const auto period = std::min<std::chrono::seconds>(idle_timeout_, std::chrono::seconds(10));

@@ -68,6 +68,8 @@ class SessionManager {
   // Finds a session and marks it used.
   absl::StatusOr<std::shared_ptr<Session>> Find(const std::string& id);
   size_t size() const;
+  // A snapshot of the open sessions (for metrics); does not mark them used.
+  std::vector<std::shared_ptr<Session>> List() const;
   std::chrono::seconds idle_timeout() const { return idle_timeout_; }
 
  private:

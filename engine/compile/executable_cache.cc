@@ -60,6 +60,7 @@ void ExecutableCache::EvictLocked() {
     if (r.ok() && r->use_count() > 1) continue;  // still bound to a function
     entries_.erase(*it);
     it = lru_.erase(it);
+    ++evictions_;
   }
 }
 

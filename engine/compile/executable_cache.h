@@ -29,6 +29,7 @@ class ExecutableCache {
   size_t size() const;
   int64_t hits() const { return hits_; }
   int64_t misses() const { return misses_; }
+  int64_t evictions() const { return evictions_; }
 
  private:
   using Result = absl::StatusOr<std::shared_ptr<Executable>>;
@@ -44,6 +45,7 @@ class ExecutableCache {
   std::list<std::string> lru_;  // front = most recently used
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
+  std::atomic<int64_t> evictions_{0};
 };
 
 }  // namespace tensord::compile

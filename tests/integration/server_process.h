@@ -24,8 +24,14 @@ class ServerProcess {
     char dir_template[] = "/tmp/tensord-test-XXXXXX";
     dir_ = mkdtemp(dir_template);
     std::string port_file = dir_ + "/port";
-    std::vector<std::string> args = {TENSORD_SERVER_PATH, "--listen=127.0.0.1:0",
-                                     "--port_file=" + port_file, "--log_level=warn"};
+    std::string metrics_port_file = dir_ + "/metrics_port";
+    // Metrics on a free port too: the default 9464 would collide between test servers.
+    std::vector<std::string> args = {TENSORD_SERVER_PATH,
+                                     "--listen=127.0.0.1:0",
+                                     "--port_file=" + port_file,
+                                     "--metrics_listen=127.0.0.1:0",
+                                     "--metrics_port_file=" + metrics_port_file,
+                                     "--log_level=warn"};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -38,6 +44,9 @@ class ServerProcess {
       int status;
       if (waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;  // exited early
     }
+    // The server writes the metrics port before the gRPC one.
+    std::ifstream metrics_in(metrics_port_file);
+    if (!(metrics_in >> metrics_port_)) metrics_port_ = 0;
   }
 
   ~ServerProcess() { Stop(); }
@@ -56,11 +65,14 @@ class ServerProcess {
 
   bool running() const { return pid_ > 0 && port_ > 0; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The Prometheus listener's port; 0 when metrics are disabled.
+  int metrics_port() const { return metrics_port_; }
 
  private:
   std::string dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
   int exit_status_ = -1;
 };
 

@@ -73,7 +73,9 @@ class LocalServer:
         self.workdir = tempfile.mkdtemp(prefix="tensord-")
         self.port_file = os.path.join(self.workdir, "port")
         self.log_path = os.path.join(self.workdir, "server.log")
+        # A private server: no metrics listener, which would contend for the default port.
         self.args = [binary, "--listen=127.0.0.1:0", "--port_file=%s" % self.port_file,
+                     "--metrics_listen=",
                      "--floatX=%s" % config.floatX, "--device=%s" % config.device]
         if config.contexts:
             self.args.append("--contexts=%s" % config.contexts)

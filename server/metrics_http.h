@@ -1,0 +1,43 @@
+// A minimal HTTP/1.1 listener that answers GET /metrics for Prometheus.
+//
+// Why not prometheus-cpp's Exposer: Debian's civetweb runs its workers on 100 KiB stacks, and
+// glibc carves each thread's static TLS out of that stack; tensord links OpenBLAS (about
+// 60 KiB of TLS), so the first scrape overflowed the worker stack and killed the server. A
+// scrape is one small request every few seconds, so one thread serving connections in turn
+// is enough.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+
+namespace tensord::server {
+
+class MetricsHttpListener {
+ public:
+  // Binds `address` (host:port, [v6]:port or :port for all interfaces; port 0 picks one) and
+  // serves `render()` at `path` until destroyed.
+  static absl::StatusOr<std::unique_ptr<MetricsHttpListener>> Start(
+      const std::string& address, std::string path, std::function<std::string()> render);
+  ~MetricsHttpListener();
+
+  int port() const { return port_; }
+
+ private:
+  MetricsHttpListener(int fd, int port, std::string path, std::function<std::string()> render);
+  void Serve();
+  void HandleConnection(int fd);
+
+  const int listen_fd_;
+  const int port_;
+  const std::string path_;
+  const std::function<std::string()> render_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace tensord::server

@@ -1,0 +1,125 @@
+// The Prometheus endpoint of the real server: drive it through the C++ client, then scrape
+// /metrics over plain HTTP as Prometheus would and check the families and their values.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "tensord/client.h"
+#include "tests/integration/server_process.h"
+
+namespace tensord::client {
+namespace {
+
+// A minimal HTTP/1.1 GET; returns the whole response (status line, headers and body), or ""
+// when the connection fails.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    std::string request =
+        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) response.append(buf, n);
+    }
+  }
+  close(fd);
+  return response;
+}
+
+// The value of one series (its name with labels exactly as exposed), or -1 when absent.
+double Sample(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+TEST(MetricsTest, ScrapeReflectsRpcsCompilesRunsAndState) {
+  // One cache entry, so a third distinct graph evicts an unused executable.
+  testing::ServerProcess server({"--contexts=dev0->cpu", "--cache_max_entries=1"});
+  ASSERT_TRUE(server.running()) << "server did not start";
+  ASSERT_GT(server.metrics_port(), 0) << "no metrics port written";
+  auto client = Client::Connect(server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto session = (*client)->OpenSession();
+  ASSERT_TRUE(session.ok()) << session.status();
+
+  GraphBuilder g;
+  Var x = g.Vector("x", kFloat32), y = g.Vector("y", kFloat32);
+  auto add = session->Compile(g, {x, y}, {x + y});
+  ASSERT_TRUE(add.ok()) << add.status();
+  auto again = session->Compile(g, {x, y}, {x + y});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->cache_hit());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(
+        add->Run({HostTensor::Vector<float>({1, 2}), HostTensor::Vector<float>({3, 4})}).ok());
+  }
+  ASSERT_TRUE(session->CreateShared("w", HostTensor::Vector<float>({1, 2, 3}), "dev0").ok());
+  {
+    // A second session's executable becomes unused when the session closes...
+    auto other = (*client)->OpenSession();
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(other->Compile(g, {x, y}, {x * y}).ok());
+    ASSERT_TRUE(other->Close().ok());
+  }
+  // ...so this miss evicts it.
+  ASSERT_TRUE(session->Compile(g, {x, y}, {x - y}).ok());
+  // A failing call is counted under its code.
+  grpc::ClientContext ctx;
+  v1::RunRequest bad;
+  bad.set_session_id("no-such-session");
+  v1::RunResponse ignored;
+  EXPECT_EQ((*client)->stub().Run(&ctx, bad, &ignored).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  std::string response = HttpGet(server.metrics_port(), "/metrics");
+  ASSERT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_NE(response.find("# TYPE tensord_rpc_requests_total counter"), std::string::npos);
+  EXPECT_EQ(Sample(response, R"(tensord_rpc_requests_total{code="OK",method="Compile"})"), 4);
+  EXPECT_EQ(Sample(response, R"(tensord_rpc_requests_total{code="OK",method="Run"})"), 2);
+  EXPECT_EQ(Sample(response, R"(tensord_rpc_requests_total{code="NOT_FOUND",method="Run"})"), 1);
+  EXPECT_EQ(Sample(response, R"(tensord_rpc_requests_total{code="OK",method="OpenSession"})"), 2);
+  EXPECT_EQ(Sample(response, R"(tensord_rpc_duration_seconds_count{method="Compile"})"), 4);
+  EXPECT_GT(Sample(response, R"(tensord_rpc_duration_seconds_sum{method="Compile"})"), 0);
+  EXPECT_EQ(Sample(response, "tensord_compile_cache_hits_total"), 1);
+  EXPECT_EQ(Sample(response, "tensord_compile_cache_misses_total"), 3);
+  EXPECT_EQ(Sample(response, "tensord_compile_cache_evictions_total"), 1);
+  EXPECT_EQ(Sample(response, "tensord_compile_cache_entries"), 2);
+  EXPECT_EQ(Sample(response, "tensord_compile_duration_seconds_count"), 3);
+  EXPECT_EQ(Sample(response, "tensord_run_duration_seconds_count"), 2);
+  EXPECT_EQ(Sample(response, "tensord_runs_in_flight"), 0);
+  EXPECT_EQ(Sample(response, "tensord_sessions"), 1);
+  EXPECT_EQ(Sample(response, R"(tensord_shared_variables{context="dev0"})"), 1);
+  EXPECT_EQ(Sample(response, R"(tensord_shared_variable_bytes{context="dev0"})"), 12);
+  EXPECT_EQ(Sample(response, R"(tensord_shared_variables{context="cpu"})"), 0);
+  EXPECT_GT(Sample(response, "tensord_process_resident_memory_bytes"), 1 << 20);
+  EXPECT_EQ(HttpGet(server.metrics_port(), "/other").rfind("HTTP/1.1 404", 0), 0u);
+}
+
+TEST(MetricsTest, EmptyMetricsListenDisablesTheEndpoint) {
+  testing::ServerProcess server({"--metrics_listen="});
+  ASSERT_TRUE(server.running()) << "server did not start";
+  EXPECT_EQ(server.metrics_port(), 0);
+}
+
+TEST(MetricsTest, ATakenMetricsPortStopsTheServerAtStartup) {
+  testing::ServerProcess first;
+  ASSERT_TRUE(first.running());
+  testing::ServerProcess second(
+      {"--metrics_listen=127.0.0.1:" + std::to_string(first.metrics_port())});
+  EXPECT_FALSE(second.running());
+}
+
+}  // namespace
+}  // namespace tensord::client
