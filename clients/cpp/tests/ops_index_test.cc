@@ -5,25 +5,18 @@
 
 #include "tensord/graph.h"
 #include "tensord/ops.h"
+#include "tests/builder_test_util.h"
 
 namespace tensord::client {
 namespace {
 
 namespace v1 = ::tensord::v1;
+using testing::Bc;
+using testing::Ints;
+using testing::ProducerOf;
 
 constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
 constexpr int64_t kSym = std::numeric_limits<int64_t>::min() + 1;
-
-std::vector<bool> Bc(Var v) { return v.broadcastable(); }
-
-const v1::Apply* ProducerOf(const GraphBuilder& g, Var v) {
-  for (const auto& a : g.graph().applies()) {
-    for (int64_t out : a.outputs()) {
-      if (out == v.id()) return &a;
-    }
-  }
-  return nullptr;
-}
 
 std::vector<int64_t> IdxList(const GraphBuilder& g, Var v) {
   const auto& values = ProducerOf(g, v)->attrs().at("idx_list").ints().values();

@@ -3,22 +3,15 @@
 
 #include "tensord/graph.h"
 #include "tensord/ops.h"
+#include "tests/builder_test_util.h"
 
 namespace tensord::client {
 namespace {
 
 namespace v1 = ::tensord::v1;
-
-std::vector<bool> Bc(Var v) { return v.broadcastable(); }
-
-const v1::Apply* ProducerOf(const GraphBuilder& g, Var v) {
-  for (const auto& a : g.graph().applies()) {
-    for (int64_t out : a.outputs()) {
-      if (out == v.id()) return &a;
-    }
-  }
-  return nullptr;
-}
+using testing::Bc;
+using testing::Ints;
+using testing::ProducerOf;
 
 TEST(OpsMath, UpcastAndToFloatRules) {
   GraphBuilder g;

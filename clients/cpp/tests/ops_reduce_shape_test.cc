@@ -3,26 +3,15 @@
 
 #include "tensord/graph.h"
 #include "tensord/ops.h"
+#include "tests/builder_test_util.h"
 
 namespace tensord::client {
 namespace {
 
 namespace v1 = ::tensord::v1;
-
-std::vector<bool> Bc(Var v) { return v.broadcastable(); }
-
-const v1::Apply* ProducerOf(const GraphBuilder& g, Var v) {
-  for (const auto& a : g.graph().applies()) {
-    for (int64_t out : a.outputs()) {
-      if (out == v.id()) return &a;
-    }
-  }
-  return nullptr;
-}
-
-std::vector<int64_t> Ints(const v1::AttrValue& attr) {
-  return {attr.ints().values().begin(), attr.ints().values().end()};
-}
+using testing::Bc;
+using testing::Ints;
+using testing::ProducerOf;
 
 TEST(OpsReduce, DtypesAndAxes) {
   GraphBuilder g;

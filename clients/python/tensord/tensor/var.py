@@ -11,9 +11,11 @@ class AsTensorError(TypeError):
     """Raised when something cannot be turned into a tensor variable."""
 
 
-def _binary(fn_name, reflected=False):
+def _operator(module, fn_name, reflected=False):
+    """A Python operator method calling `module.fn_name` (looked up at call time, since the
+    op modules import this one)."""
     def method(self, other):
-        fn = getattr(_basic, fn_name)
+        fn = getattr(module(), fn_name)
         try:
             return fn(other, self) if reflected else fn(self, other)
         except AsTensorError:
@@ -23,16 +25,13 @@ def _binary(fn_name, reflected=False):
     return method
 
 
+def _binary(fn_name, reflected=False):
+    return _operator(lambda: _basic, fn_name, reflected)
+
+
 def _ew_binary(fn_name, reflected=False):
     """_binary for the functions of tensor/elemwise.py."""
-    def method(self, other):
-        fn = getattr(_elemwise, fn_name)
-        try:
-            return fn(other, self) if reflected else fn(self, other)
-        except AsTensorError:
-            return NotImplemented
-    method.__name__ = fn_name
-    return method
+    return _operator(lambda: _elemwise, fn_name, reflected)
 
 
 class TensorVariable(Variable):
