@@ -28,9 +28,8 @@ absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session) {
 
 }  // namespace
 
-absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& spec,
-                                      v1::CompileResponse* out) {
-  auto start = std::chrono::steady_clock::now();
+absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
+    Session& session, const v1::FunctionSpec& spec) const {
   std::string mode = spec.mode().empty() ? "FAST_RUN" : spec.mode();
   if (std::find(std::begin(kModes), std::end(kModes), mode) == std::end(kModes)) {
     return InvalidArgument("unknown mode '", mode,
@@ -52,12 +51,17 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   }
   compile::CompileOptions options{spec.allow_input_downcast(), mode, context};
   auto graph = std::make_unique<ir::Graph>(std::move(decoded.graph));
-  TENSORD_ASSIGN_OR_RETURN(
-      compile::PreparedFunction prepared,
-      compile::PrepareFunction(std::move(graph), std::move(updates), givens, options));
+  return compile::PrepareFunction(std::move(graph), std::move(updates), givens, options);
+}
+
+absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& spec,
+                                      v1::CompileResponse* out) {
+  auto start = std::chrono::steady_clock::now();
+  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(session, spec));
 
   Function fn;
   fn.name = spec.name();
+  fn.spec = spec;
   for (const ir::Variable* s : prepared.canonical.shared) {
     TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(s->shared_id));
     fn.shared.push_back(std::move(var));
@@ -136,9 +140,12 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
 absl::Status FunctionService::Describe(Session& session, const std::string& function_id,
                                        v1::DescribeFunctionResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(function_id));
-  const ir::Graph& graph = fn->executable->graph();
-  ir::GraphToProto(graph, out->mutable_graph());
-  out->set_debugprint(ir::DebugPrint(graph));
+  // The cached executable may have been built from another session's identical graph, with
+  // that session's names and shared-variable ids: describe this function's own graph instead.
+  // (Compiled code equals this prepared graph until the optimizer rewrites it.)
+  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(session, fn->spec));
+  ir::GraphToProto(*prepared.graph, out->mutable_graph());
+  out->set_debugprint(ir::DebugPrint(*prepared.graph));
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // Compile and Run on behalf of a session: the engine-facing half of the Compute service.
 #pragma once
 
+#include "engine/compile/compiler.h"
 #include "engine/compile/executable_cache.h"
 #include "engine/runtime/context.h"
 #include "server/metrics.h"
@@ -17,6 +18,10 @@ class FunctionService {
 
   absl::Status Compile(Session& session, const v1::FunctionSpec& spec, v1::CompileResponse* out);
   absl::Status Run(Session& session, const v1::RunRequest& request, v1::RunResponse* out);
+  // Decodes and checks a spec against the session (shared variables, context, mode) and
+  // applies givens and updates; the cache key comes with the result.
+  absl::StatusOr<compile::PreparedFunction> Prepare(Session& session,
+                                                    const v1::FunctionSpec& spec) const;
   absl::Status Describe(Session& session, const std::string& function_id,
                         v1::DescribeFunctionResponse* out);
 

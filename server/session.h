@@ -13,6 +13,7 @@
 
 #include "engine/compile/executable.h"
 #include "engine/runtime/shared_store.h"
+#include "tensord/v1/compute.pb.h"
 
 namespace tensord::server {
 
@@ -23,6 +24,8 @@ struct Function {
   std::shared_ptr<const compile::Executable> executable;
   // In the executable's shared_params() order.
   std::vector<std::shared_ptr<runtime::SharedVariable>> shared;
+  // What the client sent, to describe the function with the session's own names.
+  v1::FunctionSpec spec;
 };
 
 class Session {

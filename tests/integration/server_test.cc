@@ -147,6 +147,37 @@ TEST_F(ServerTest, ReductionsDotAndReshape) {
   EXPECT_EQ(*(*out)[4].ToVector<double>(), (std::vector<double>{1, 4, 2, 5, 3, 6}));
 }
 
+TEST_F(ServerTest, DescribeShowsOnlyThisSessionsNames) {
+  // Two sessions compile the same function (one cached executable) under different names.
+  auto mine = session_->CreateShared("alice_weights", HostTensor::Vector<float>({1, 2}));
+  ASSERT_TRUE(mine.ok());
+  GraphBuilder g;
+  Var x = g.Vector("alice_input", kFloat32);
+  auto f = session_->Compile(g, {x}, {x * mine->In(g)});
+  ASSERT_TRUE(f.ok()) << f.status();
+
+  auto other = client_->OpenSession();
+  ASSERT_TRUE(other.ok());
+  auto theirs = other->CreateShared("bob_weights", HostTensor::Vector<float>({3, 4}));
+  ASSERT_TRUE(theirs.ok());
+  GraphBuilder g2;
+  Var y = g2.Vector("bob_input", kFloat32);
+  auto f2 = other->Compile(g2, {y}, {y * theirs->In(g2)});
+  ASSERT_TRUE(f2.ok()) << f2.status();
+  ASSERT_TRUE(f2->cache_hit());
+
+  auto described = f2->Describe();
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_NE(described->debugprint().find("bob_input"), std::string::npos)
+      << described->debugprint();
+  EXPECT_EQ(described->debugprint().find("alice"), std::string::npos) << described->debugprint();
+  for (const auto& v : described->graph().variables()) {
+    if (v.has_shared()) {
+      EXPECT_EQ(v.shared().id(), theirs->id());
+    }
+  }
+}
+
 TEST_F(ServerTest, RunsOnANamedCpuContext) {
   GraphBuilder g;
   Var x = g.Vector("x", kFloat32);
