@@ -123,11 +123,14 @@ class ExecutableBuilder {
       return it->second;
     };
     for (const ir::Variable* in : p.graph->inputs()) {
-      exe->inputs_.push_back({slot_of(in), in->type, in->name});
+      std::string label = absl::StrCat("input ", exe->inputs_.size(),
+                                       in->name.empty() ? "" : absl::StrCat(" ('", in->name, "')"));
+      exe->inputs_.push_back({slot_of(in), in->type, in->name, std::move(label)});
     }
     // Shared variables bind in canonical order, so a cached executable serves any session.
     for (const ir::Variable* s : p.canonical.shared) {
-      exe->shared_.push_back({slot_of(s), s->type, s->name});
+      exe->shared_.push_back(
+          {slot_of(s), s->type, s->name, absl::StrCat("shared '", s->name, "'")});
     }
     for (const auto& v : p.graph->variables()) {
       if (v->source == ir::Source::kConstant)

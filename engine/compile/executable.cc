@@ -49,8 +49,7 @@ void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
 absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
                                    runtime::Tensor& slot) const {
   const SlotBinding& p = inputs_[index];
-  std::string what =
-      absl::StrCat("input ", index, p.name.empty() ? "" : absl::StrCat(" ('", p.name, "')"));
+  const std::string& what = p.label;
   if (value.dtype() != p.type.dtype) {
     if (!allow_input_downcast_ && !CanCastSafely(value.dtype(), p.type.dtype)) {
       std::string want(DTypeName(p.type.dtype));

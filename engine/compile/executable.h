@@ -24,6 +24,7 @@ struct SlotBinding {
   int slot = 0;
   ir::Type type;
   std::string name;
+  std::string label;  // "input 0 ('x')" for errors, built once so Run does not format it
 };
 
 struct RunResult {

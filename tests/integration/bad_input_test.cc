@@ -3,7 +3,7 @@
 
 #include "google/protobuf/text_format.h"
 #include "tensord/client.h"
-#include "tests/integration/server_process.h"
+#include "tests/integration/live_server_test.h"
 
 namespace tensord::client {
 namespace {
@@ -11,16 +11,11 @@ namespace {
 using ::tensord::v1::CompileRequest;
 using ::tensord::v1::CompileResponse;
 
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public LiveServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::ServerProcess();
-    ASSERT_TRUE(server_->running());
-  }
-  static void TearDownTestSuite() { delete server_; }
-  void SetUp() override {
-    client_ = *Client::Connect(server_->address());
-    session_ = std::make_unique<Session>(*client_->OpenSession());
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
   }
   void TearDown() override {
     // Whatever the test sent, the server must still answer.
@@ -47,12 +42,7 @@ class BadInputTest : public ::testing::Test {
     grpc::ClientContext ctx;
     return FromGrpcStatus(client_->stub().Run(&ctx, req, &resp));
   }
-
-  static testing::ServerProcess* server_;
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<Session> session_;
 };
-testing::ServerProcess* BadInputTest::server_ = nullptr;
 
 #define EXPECT_STATUS(expr, want_code, needle)                                              \
   do {                                                                                      \

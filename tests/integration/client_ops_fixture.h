@@ -11,29 +11,12 @@
 
 #include "tensord/client.h"
 #include "tensord/ops.h"
-#include "tests/integration/server_process.h"
+#include "tests/integration/live_server_test.h"
 
 namespace tensord::client {
 
-class ClientOpsTest : public ::testing::Test {
+class ClientOpsTest : public LiveServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::ServerProcess();
-    ASSERT_TRUE(server_->running()) << "server did not start";
-  }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0);
-    delete server_;
-  }
-  void SetUp() override {
-    auto c = Client::Connect(server_->address());
-    ASSERT_TRUE(c.ok()) << c.status();
-    client_ = *std::move(c);
-    auto s = client_->OpenSession();
-    ASSERT_TRUE(s.ok()) << s.status();
-    session_ = std::make_unique<Session>(*std::move(s));
-  }
-
   // Compiles and runs `outputs`; an empty result (after a test failure) when either fails.
   std::vector<HostTensor> Eval(const GraphBuilder& g, std::vector<Var> inputs,
                                std::vector<Var> outputs, std::vector<HostTensor> values = {}) {
@@ -51,10 +34,6 @@ class ClientOpsTest : public ::testing::Test {
     }
     return *std::move(out);
   }
-
-  static inline testing::ServerProcess* server_ = nullptr;
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<Session> session_;
 };
 
 using Doubles = std::vector<double>;

@@ -4,35 +4,15 @@
 #include <thread>
 
 #include "tensord/client.h"
-#include "tests/integration/server_process.h"
+#include "tests/integration/live_server_test.h"
 
 namespace tensord::client {
 namespace {
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public LiveServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::ServerProcess({"--contexts=dev0->cpu"});
-    ASSERT_TRUE(server_->running()) << "server did not start";
-  }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0) << "server did not shut down gracefully";
-    delete server_;
-  }
-  void SetUp() override {
-    auto c = Client::Connect(server_->address());
-    ASSERT_TRUE(c.ok()) << c.status();
-    client_ = *std::move(c);
-    auto s = client_->OpenSession();
-    ASSERT_TRUE(s.ok()) << s.status();
-    session_ = std::make_unique<Session>(*std::move(s));
-  }
-
-  static testing::ServerProcess* server_;
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<Session> session_;
+  static void SetUpTestSuite() { StartServer({"--contexts=dev0->cpu"}); }
 };
-testing::ServerProcess* ServerTest::server_ = nullptr;
 
 TEST_F(ServerTest, ServerInfoListsContextsAndOps) {
   auto info = client_->GetServerInfo();
