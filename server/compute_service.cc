@@ -6,6 +6,7 @@
 
 #include "engine/ir/proto_convert.h"
 #include "engine/ops/op_def.h"
+#include "server/differentiate.h"
 #include "spdlog/spdlog.h"
 
 namespace tensord::server {
@@ -192,12 +193,13 @@ ComputeService::Reactor* ComputeService::ListShared(Ctx* ctx, const v1::ListShar
   });
 }
 
-ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx, const v1::DifferentiateRequest*,
-                                                       v1::DifferentiateResponse*) {
-  return Handle(ctx, "Differentiate", [] {
-    return Unimplemented(
-        "Differentiate is not implemented yet (automatic differentiation lands "
-        "with the autodiff milestone)");
+ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx,
+                                                       const v1::DifferentiateRequest* req,
+                                                       v1::DifferentiateResponse* out) {
+  return Handle(ctx, "Differentiate", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    (void)session;  // gradients are pure graph work; the session only authorizes the call
+    return server::Differentiate(*req, *DTypeFromName(config_.float_x), out);
   });
 }
 

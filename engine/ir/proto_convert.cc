@@ -36,6 +36,9 @@ absl::StatusOr<AttrValue> AttrFromProto(const v1::AttrValue& a) {
   }
 }
 
+
+}  // namespace
+
 void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
   std::visit(
       [a](const auto& v) {
@@ -52,8 +55,6 @@ void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
       },
       value);
 }
-
-}  // namespace
 
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
   if (!IsValidDType(proto.dtype()))

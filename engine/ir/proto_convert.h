@@ -12,6 +12,8 @@ namespace tensord::ir {
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto);
 void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto);
 
+void AttrToProto(const AttrValue& value, v1::AttrValue* proto);
+
 absl::StatusOr<Type> TypeFromProto(const v1::TensorType& proto);
 void TypeToProto(const Type& type, v1::TensorType* proto);
 

@@ -14,6 +14,8 @@
 
 namespace tensord::ops {
 
+class GradBuilder;  // engine/ops/grad_builder.h
+
 // A kernel bound to one apply node at compile time: attributes are parsed once, so Run only
 // computes output shapes and data. Outputs arrive as the frame's slots; a kernel sizes them
 // with Tensor::Reshape (which reuses their buffers) or makes them views of an input.
@@ -35,6 +37,15 @@ std::vector<std::optional<DType>> AllInputsAsOutput(const ir::Apply& node);
 // Every input in the NumPy promotion of all inputs (comparisons, whose output is bool).
 std::vector<std::optional<DType>> AllInputsAsCommon(const ir::Apply& node);
 
+// Builds the gradients of a node's inputs from the gradients of its outputs, as Theano's
+// Op.grad / L_op. `output_grads` has one entry per output; null means no gradient reaches that
+// output (treat it as zero). Returns one entry per input: its gradient, with the input's ndim
+// (the driver casts it to the input's dtype and reduces it to its broadcastable pattern), or
+// null where no gradient flows (integer inputs, indices, shapes). Nodes are built with `b`,
+// which records the first failure; the driver checks b.status() after the rule returns.
+using GradFn = std::function<std::vector<ir::Variable*>(
+    GradBuilder& b, const ir::Apply& node, std::span<ir::Variable* const> output_grads)>;
+
 struct OpDef {
   std::string name;
   int min_inputs = 1;
@@ -44,8 +55,11 @@ struct OpDef {
   // Null: kernels take inputs in whatever dtype they come.
   InputDTypesFn input_dtypes;
   MakeKernelFn make_cpu_kernel;
-  // Gradient rules arrive with automatic differentiation; until then an op says whether it
-  // is differentiable at all.
+  // Set by the grad families (engine/ops/grads/) when the registry is built. An op without
+  // one must say so with differentiable = false: gradients reaching its outputs stop there
+  // (its outputs are discrete: comparisons, argmax, shapes ...). A registry test checks that
+  // every op has exactly one of the two.
+  GradFn grad;
   bool differentiable = true;
 };
 
@@ -59,6 +73,9 @@ class Registry {
   static const Registry& Global();
 
   void Add(OpDef def);
+  // Attaches an op's grad rule; aborts on an unknown op or a second rule (a programming error
+  // caught by every test that touches the registry).
+  void SetGrad(const std::string& name, GradFn grad);
   const OpDef* Find(const std::string& name) const;
   std::vector<const OpDef*> All() const;
 

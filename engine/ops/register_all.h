@@ -16,6 +16,18 @@ void RegisterAdvancedSubtensor(Registry& r);
 void RegisterIfElse(Registry& r);
 void RegisterShapeOps(Registry& r);
 void RegisterCreationOps(Registry& r);
+void RegisterGradOps(Registry& r);
+
+// Grad rules, one family per file in grads/ (the gradient-steering ops' own rules sit in
+// defs/grad_ops.cc). Attached once every op is registered, since rules refer to other ops.
+void AttachGradOpsGrads(Registry& r);
+void AttachElementwiseGrads(Registry& r);
+void AttachElementwiseMathGrads(Registry& r);
+void AttachTranscendentalGrads(Registry& r);
+void AttachReductionGrads(Registry& r);
+void AttachShapeGrads(Registry& r);
+void AttachSubtensorGrads(Registry& r);
+void AttachLinalgGrads(Registry& r);
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -29,6 +41,15 @@ inline void RegisterAll(Registry& r) {
   RegisterIfElse(r);
   RegisterShapeOps(r);
   RegisterCreationOps(r);
+  RegisterGradOps(r);
+  AttachGradOpsGrads(r);
+  AttachElementwiseGrads(r);
+  AttachElementwiseMathGrads(r);
+  AttachTranscendentalGrads(r);
+  AttachReductionGrads(r);
+  AttachShapeGrads(r);
+  AttachSubtensorGrads(r);
+  AttachLinalgGrads(r);
 }
 
 }  // namespace tensord::ops

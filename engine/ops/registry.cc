@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_replace.h"
 #include "engine/ops/op_def.h"
@@ -16,6 +18,21 @@ const Registry& Registry::Global() {
 }
 
 void Registry::Add(OpDef def) { defs_.push_back(std::make_unique<OpDef>(std::move(def))); }
+
+void Registry::SetGrad(const std::string& name, GradFn grad) {
+  for (auto& d : defs_) {
+    if (d->name != name) continue;
+    if (d->grad || !d->differentiable) {
+      std::fprintf(stderr, "op '%s' already has a grad rule or is non-differentiable\n",
+                   name.c_str());
+      std::abort();
+    }
+    d->grad = std::move(grad);
+    return;
+  }
+  std::fprintf(stderr, "grad rule for unknown op '%s'\n", name.c_str());
+  std::abort();
+}
 
 const OpDef* Registry::Find(const std::string& name) const {
   for (const auto& d : defs_)

@@ -18,6 +18,14 @@ TEST(Registry, EveryOpIsComplete) {
   }
 }
 
+// DESIGN.md §5: every op has a grad rule or is declared non-differentiable, never both.
+TEST(Registry, EveryOpHasAGradRuleOrIsDeclaredNonDifferentiable) {
+  for (const OpDef* d : Registry::Global().All()) {
+    EXPECT_NE(static_cast<bool>(d->grad), !d->differentiable)
+        << d->name << (d->differentiable ? " has no grad rule" : " is non-differentiable but has one");
+  }
+}
+
 TEST(Registry, HasTheSkeletonOps) {
   for (const char* name : {"add", "sub", "mul", "true_div", "neg", "exp", "log", "pow", "dot",
                            "sum", "max", "reshape", "dimshuffle", "cast", "fill", "alloc"}) {

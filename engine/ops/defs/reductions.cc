@@ -194,6 +194,14 @@ OpDef Fold(std::string name, OutDType rule, std::string doc) {
 
 }  // namespace
 
+absl::Status SumOverAxes(const runtime::Tensor& x, std::vector<int64_t> axes,
+                         runtime::Tensor& out) {
+  FoldReduceKernel<SumFold> kernel("sum", std::move(axes));
+  const runtime::Tensor* in[] = {&x};
+  runtime::Tensor* outs[] = {&out};
+  return kernel.Run(in, outs);
+}
+
 void RegisterReductions(Registry& r) {
   r.Add(
       Fold<SumFold>("sum", OutDType::kSum,

@@ -1,0 +1,133 @@
+// Ops that exist for differentiation: sum_to_like (the gradient of a broadcast input) and the
+// identity ops that change only how gradients flow (disconnected_grad, zero_grad, grad_clip),
+// as Theano's theano.gradient helpers.
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/ops/defs/reduce_util.h"
+#include "engine/ops/grad_builder.h"
+#include "engine/ops/register_all.h"
+
+namespace tensord::ops {
+namespace {
+
+using runtime::Tensor;
+
+// ---- sum_to_like(g, model): g summed down to model's shape ----
+
+absl::StatusOr<std::vector<ir::Type>> InferSumToLike(const ir::Apply& node) {
+  const ir::Type& g = node.inputs[0]->type;
+  const ir::Type& model = node.inputs[1]->type;
+  if (g.ndim() < model.ndim()) {
+    return InvalidArgument("the gradient (", TypeString(g), ") has fewer dims than the model (",
+                           TypeString(model), ")");
+  }
+  return std::vector<ir::Type>{ir::Type{g.dtype, model.broadcastable}};
+}
+
+class SumToLikeKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& g = *in[0];
+    const runtime::Shape& model = in[1]->shape();
+    const int lead = g.ndim() - static_cast<int>(model.size());
+    axes_.clear();
+    for (int d = 0; d < g.ndim(); ++d) {
+      if (d < lead) {
+        axes_.push_back(d);
+        continue;
+      }
+      int64_t m = model[d - lead];
+      if (m == g.shape()[d]) continue;
+      if (m != 1) {
+        return InvalidArgument("sum_to_like: a gradient of shape ", runtime::ShapeString(g.shape()),
+                               " cannot come from broadcasting shape ",
+                               runtime::ShapeString(model));
+      }
+      axes_.push_back(d);
+    }
+    if (axes_.empty()) {
+      *out[0] = g;  // nothing was broadcast: a view
+      return absl::OkStatus();
+    }
+    TENSORD_RETURN_IF_ERROR(SumOverAxes(g, axes_, *out[0]));
+    // The reduced dims come back as size 1 (and leading dims go): same elements in C order.
+    *out[0] = out[0]->View(model);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<int64_t> axes_;  // reused across runs
+};
+
+// ---- identity ops that only steer gradients ----
+
+class IdentityKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    *out[0] = *in[0];
+    return absl::OkStatus();
+  }
+};
+
+absl::StatusOr<std::vector<ir::Type>> InferIdentity(const ir::Apply& node) {
+  return std::vector<ir::Type>{node.inputs[0]->type};
+}
+
+absl::StatusOr<std::vector<ir::Type>> InferGradClip(const ir::Apply& node) {
+  for (int i : {1, 2}) {
+    if (node.inputs[i]->type.ndim() != 0) {
+      return InvalidArgument("the clip bounds must be scalars, got ",
+                             TypeString(node.inputs[i]->type), " for input ", i);
+    }
+  }
+  return InferIdentity(node);
+}
+
+MakeKernelFn Make(auto factory) {
+  return [factory](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    return std::unique_ptr<Kernel>(factory());
+  };
+}
+
+}  // namespace
+
+void RegisterGradOps(Registry& r) {
+  OpDef sum_to_like = MakeOpDef(
+      "sum_to_like", 2, 2,
+      "sum_to_like(g, model): g summed over the dims NumPy broadcasting added to reach g's "
+      "shape from model's (the gradient of a broadcast input); a view of g when the shapes "
+      "agree",
+      InferSumToLike, Make([] { return new SumToLikeKernel(); }));
+  r.Add(std::move(sum_to_like));
+  r.Add(MakeOpDef("disconnected_grad", 1, 1,
+                  "disconnected_grad(x): x, but gradients do not flow through it and x counts "
+                  "as disconnected (theano.gradient.disconnected_grad)",
+                  InferIdentity, Make([] { return new IdentityKernel(); })));
+  r.Add(MakeOpDef("zero_grad", 1, 1,
+                  "zero_grad(x): x, with a zero gradient (theano.gradient.zero_grad)",
+                  InferIdentity, Make([] { return new IdentityKernel(); })));
+  r.Add(MakeOpDef("grad_clip", 3, 3,
+                  "grad_clip(x, lo, hi): x, with its gradient clipped to [lo, hi] "
+                  "(theano.gradient.grad_clip)",
+                  InferGradClip, Make([] { return new IdentityKernel(); })));
+}
+
+void AttachGradOpsGrads(Registry& r) {
+  // sum_to_like's gradient broadcasts back: fill(g, gz) has g's shape.
+  r.SetGrad("sum_to_like", [](GradBuilder& b, const ir::Apply& node, auto gz) {
+    return std::vector<ir::Variable*>{b.Fill(node.inputs[0], gz[0]), nullptr};
+  });
+  // The driver treats disconnected_grad specially (it cuts connectivity); as a rule it simply
+  // passes nothing back.
+  r.SetGrad("disconnected_grad", [](GradBuilder&, const ir::Apply&, auto) {
+    return std::vector<ir::Variable*>{nullptr};
+  });
+  r.SetGrad("zero_grad", [](GradBuilder& b, const ir::Apply& node, auto) {
+    return std::vector<ir::Variable*>{b.ZerosLike(node.inputs[0])};
+  });
+  r.SetGrad("grad_clip", [](GradBuilder& b, const ir::Apply& node, auto gz) {
+    return std::vector<ir::Variable*>{b.Apply("clip", {gz[0], node.inputs[1], node.inputs[2]}),
+                                      nullptr, nullptr};
+  });
+}
+
+}  // namespace tensord::ops
