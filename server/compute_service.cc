@@ -110,7 +110,10 @@ ComputeService::Reactor* ComputeService::GetServerInfo(Ctx* ctx, const v1::GetSe
     out->set_cache_entries(cache_.size());
     out->set_cache_hits(cache_.hits());
     out->set_cache_misses(cache_.misses());
-    for (const ops::OpDef* def : ops::Registry::Global().All()) out->add_ops(def->name);
+    for (const ops::OpDef* def : ops::Registry::Global().All()) {
+      out->add_ops(def->name);
+      if (def->grad) out->add_differentiable_ops(def->name);
+    }
     return absl::OkStatus();
   });
 }

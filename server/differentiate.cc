@@ -16,16 +16,15 @@ absl::StatusOr<grad::OnDisconnected> ParseOnDisconnected(const std::string& s) {
   if (s.empty() || s == "raise") return grad::OnDisconnected::kRaise;
   if (s == "warn") return grad::OnDisconnected::kWarn;
   if (s == "ignore") return grad::OnDisconnected::kIgnore;
-  return InvalidArgument("disconnected_inputs must be 'raise', 'warn' or 'ignore', got '", s,
-                         "'");
+  return InvalidArgument("disconnected_inputs must be 'raise', 'warn' or 'ignore', got '", s, "'");
 }
 
 absl::StatusOr<grad::ReturnDisconnected> ParseReturnDisconnected(const std::string& s) {
   if (s.empty() || s == "zero") return grad::ReturnDisconnected::kZero;
   if (s == "None") return grad::ReturnDisconnected::kNone;
   if (s == "Disconnected") return grad::ReturnDisconnected::kDisconnected;
-  return InvalidArgument("return_disconnected must be 'zero', 'None' or 'Disconnected', got '",
-                         s, "'");
+  return InvalidArgument("return_disconnected must be 'zero', 'None' or 'Disconnected', got '", s,
+                         "'");
 }
 
 // Wire ids of the request's variables, and fresh ones for what the gradient adds.
@@ -60,9 +59,9 @@ class WireIds {
   int64_t next_ = 1;
 };
 
-absl::StatusOr<std::vector<Variable*>> LookupAll(const ir::DecodedGraph& g,
-                                                 const google::protobuf::RepeatedField<int64_t>& ids,
-                                                 const char* what) {
+absl::StatusOr<std::vector<Variable*>> LookupAll(
+    const ir::DecodedGraph& g, const google::protobuf::RepeatedField<int64_t>& ids,
+    const char* what) {
   std::vector<Variable*> out;
   for (int64_t id : ids) {
     TENSORD_ASSIGN_OR_RETURN(Variable * v, g.Lookup(id, what));
@@ -126,8 +125,7 @@ absl::Status Differentiate(const v1::DifferentiateRequest& req, DType default_fl
     TENSORD_ASSIGN_OR_RETURN(Variable * gv, decoded.Lookup(k.gradient(), "known_grads"));
     g.known_grads.emplace_back(var, gv);
   }
-  TENSORD_ASSIGN_OR_RETURN(g.disconnected_inputs,
-                           ParseOnDisconnected(req.disconnected_inputs()));
+  TENSORD_ASSIGN_OR_RETURN(g.disconnected_inputs, ParseOnDisconnected(req.disconnected_inputs()));
   TENSORD_ASSIGN_OR_RETURN(g.return_disconnected,
                            ParseReturnDisconnected(req.return_disconnected()));
   g.float_dtype = default_float;

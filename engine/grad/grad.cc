@@ -112,11 +112,9 @@ absl::Status CheckRequest(const GradRequest& req,
 }
 
 std::string DisconnectedMessage(const std::string& what) {
-  return absl::StrCat(
-      "grad was asked to compute the gradient with respect to ", what,
-      ", which is not part of the computational graph of the cost, or is used only by a "
-      "non-differentiable operator (disconnected_inputs='raise'; pass 'warn' or 'ignore' to "
-      "allow it)");
+  return absl::StrCat("grad was asked to compute the gradient with respect to ", what,
+                      ", which is not part of the computational graph of the cost, or is used "
+                      "only by a non-differentiable operator");
 }
 
 }  // namespace
@@ -162,8 +160,8 @@ absl::StatusOr<GradResult> Grad(ir::Graph& graph, const GradRequest& req,
     }
     std::vector<Variable*> in_grads = node.def->grad(b, node, out_grads);
     if (!b.status().ok()) {
-      return absl::Status(b.status().code(), absl::StrCat("gradient of op '", node.op,
-                                                          "': ", b.status().message()));
+      return absl::Status(b.status().code(),
+                          absl::StrCat("gradient of op '", node.op, "': ", b.status().message()));
     }
     if (in_grads.size() != node.inputs.size()) {
       return Internal("the grad rule of '", node.op, "' returned ", in_grads.size(),
@@ -187,7 +185,11 @@ absl::StatusOr<GradResult> Grad(ir::Graph& graph, const GradRequest& req,
     if (!conn.Connected(w)) {
       result.disconnected.push_back(static_cast<int>(i));
       std::string msg = DisconnectedMessage(absl::StrCat("wrt[", i, "] ", label(w)));
-      if (req.disconnected_inputs == OnDisconnected::kRaise) return InvalidArgument(msg);
+      if (req.disconnected_inputs == OnDisconnected::kRaise) {
+        return InvalidArgument(msg,
+                               " (disconnected_inputs='raise'; pass 'warn' or 'ignore' to "
+                               "allow it)");
+      }
       if (req.disconnected_inputs == OnDisconnected::kWarn) result.warnings.push_back(msg);
       result.gradients.push_back(req.return_disconnected == ReturnDisconnected::kZero
                                      ? b.ZerosLike(w, req.float_dtype)

@@ -36,7 +36,6 @@ absl::StatusOr<AttrValue> AttrFromProto(const v1::AttrValue& a) {
   }
 }
 
-
 }  // namespace
 
 void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
@@ -47,10 +46,15 @@ void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
         if constexpr (std::is_same_v<V, double>) a->set_f(v);
         if constexpr (std::is_same_v<V, std::string>) a->set_s(v);
         if constexpr (std::is_same_v<V, bool>) a->set_b(v);
-        if constexpr (std::is_same_v<V, std::vector<int64_t>>)
-          for (auto x : v) a->mutable_ints()->add_values(x);
-        if constexpr (std::is_same_v<V, std::vector<double>>)
-          for (auto x : v) a->mutable_floats()->add_values(x);
+        // mutable_*() marks the oneof set even for an empty list.
+        if constexpr (std::is_same_v<V, std::vector<int64_t>>) {
+          auto* ints = a->mutable_ints();
+          for (auto x : v) ints->add_values(x);
+        }
+        if constexpr (std::is_same_v<V, std::vector<double>>) {
+          auto* floats = a->mutable_floats();
+          for (auto x : v) floats->add_values(x);
+        }
         if constexpr (std::is_same_v<V, DType>) a->set_dtype(static_cast<v1::DType>(v));
       },
       value);

@@ -12,6 +12,11 @@ bool GradBuilder::Failed(const std::vector<ir::Variable*>& inputs) {
   return std::any_of(inputs.begin(), inputs.end(), [](auto* v) { return v == nullptr; });
 }
 
+ir::Variable* GradBuilder::Fail(absl::Status error) {
+  if (status_.ok()) status_ = std::move(error);
+  return nullptr;
+}
+
 std::vector<ir::Variable*> GradBuilder::ApplyMulti(const std::string& op,
                                                    std::vector<ir::Variable*> inputs,
                                                    ir::Attrs attrs) {

@@ -20,6 +20,10 @@ class GradBuilder {
   const absl::Status& status() const { return status_; }
   ir::Graph& graph() { return graph_; }
 
+  // Records `error` (if it is the first) and returns null: for a rule that finds its node
+  // malformed, which type checking makes unreachable.
+  ir::Variable* Fail(absl::Status error);
+
   // One apply of `op`; null inputs (after an earlier failure) give null.
   ir::Variable* Apply(const std::string& op, std::vector<ir::Variable*> inputs,
                       ir::Attrs attrs = {});

@@ -14,9 +14,9 @@ from tensord.errors import InvalidArgument
 OPS = {"int_div", "mod", "abs", "sgn", "sqr", "sqrt", "maximum", "minimum", "clip",
        "round_half_to_even", "round_half_away_from_zero", "floor", "ceil", "trunc", "expm1",
        "log1p", "log2", "log10", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
-       "sinh", "cosh", "tanh", "erf", "erfc", "gamma", "gammaln", "sigmoid", "softplus", "gt",
-       "lt", "ge", "le", "eq", "neq", "isnan", "isinf", "isclose", "and", "or", "xor", "invert",
-       "switch"}
+       "sinh", "cosh", "tanh", "erf", "erfc", "gamma", "gammaln", "psi", "tri_gamma", "sigmoid",
+       "softplus", "gt", "lt", "ge", "le", "eq", "neq", "isnan", "isinf", "isclose", "and", "or",
+       "xor", "invert", "switch"}
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -54,6 +54,45 @@ def _gammaln(v):
     return math.nan if math.isnan(v) else math.lgamma(v)
 
 
+def _psi(v):
+    """scipy.special.psi by another route than the server's: the recurrence
+    psi(x) = psi(x + 1) - 1/x up to x >= 30, then the asymptotic series; reflection
+    psi(x) = psi(1 - x) - pi cot(pi x) for negative x. SciPy's values at the poles."""
+    if math.isnan(v) or v == math.inf:
+        return v
+    if v == -math.inf or (v < 0 and v == math.floor(v)):
+        return math.nan
+    if v == 0:
+        return math.copysign(math.inf, -v)
+    if v < 0:  # tan has period pi: reduce first so that pi * x keeps its digits near the poles
+        return _psi(1 - v) - math.pi / math.tan(math.pi * (v - round(v)))
+    acc = 0.0
+    while v < 30:
+        acc -= 1 / v
+        v += 1
+    z = 1 / (v * v)
+    series = z * (1 / 12 - z * (1 / 120 - z * (1 / 252 - z * (1 / 240 - z / 132))))
+    return acc + math.log(v) - 0.5 / v - series
+
+
+def _tri_gamma(v):
+    """scipy.special.polygamma(1, x) (= zeta(2, x): +inf at the poles) the same way."""
+    if math.isnan(v):
+        return v
+    if v == -math.inf or (v <= 0 and v == math.floor(v)):
+        return math.inf
+    if v == math.inf:
+        return 0.0
+    if v < 0:  # psi1(x) + psi1(1 - x) = pi^2 / sin^2(pi x)
+        return (math.pi / math.sin(math.pi * (v - round(v)))) ** 2 - _tri_gamma(1 - v)
+    acc = 0.0
+    while v < 30:
+        acc += 1 / (v * v)
+        v += 1
+    z = 1 / (v * v)
+    return acc + 1 / v + z / 2 + z / v * (1 / 6 - z * (1 / 30 - z * (1 / 42 - z / 30)))
+
+
 def _sigmoid(a):
     return (1.0 / (1.0 + np.exp(-a.astype("float64")))).astype(a.dtype)
 
@@ -71,6 +110,8 @@ TO_FLOAT = {
     "sinh": (T.sinh, np.sinh), "cosh": (T.cosh, np.cosh), "tanh": (T.tanh, np.tanh),
     "erf": (T.erf, np.vectorize(math.erf, otypes=[float])), "erfc": (T.erfc, np.vectorize(math.erfc, otypes=[float])),
     "gamma": (T.gamma, np.vectorize(_gamma, otypes=[float])), "gammaln": (T.gammaln, np.vectorize(_gammaln, otypes=[float])),
+    "psi": (T.psi, np.vectorize(_psi, otypes=[float])),
+    "tri_gamma": (T.tri_gamma, np.vectorize(_tri_gamma, otypes=[float])),
     "sigmoid": (T.nnet.sigmoid, _sigmoid), "softplus": (T.nnet.softplus, _softplus),
 }
 
@@ -92,6 +133,25 @@ def test_unary_edge_values(op, dtype):
     build, ref = TO_FLOAT[op]
     x = EDGE.astype(dtype)
     check(build, lambda a: np.asarray(ref(a)).astype(dtype), x, rtol=1e-5, atol=1e-6)
+
+
+def test_psi_and_tri_gamma_known_values_and_recurrences():
+    # mpmath, 30 digits: psi(1) = -Euler's constant, tri_gamma(1) = pi^2 / 6, ...
+    x = np.array([1.0, 0.5, -0.5, 2.0, 10.0, 100.0, 1e-8, -2.5, 3.7])
+    psi = [-0.5772156649015329, -1.9635100260214235, 0.03648997397857652, 0.42278433509846713,
+           2.251752589066721, 4.600161852738087, -100000000.57721564, 1.103156640645243,
+           1.1671535393615113]
+    tri = [math.pi ** 2 / 6, math.pi ** 2 / 2, math.pi ** 2 / 2 + 4, math.pi ** 2 / 6 - 1,
+           0.10516633568168575, 0.010050166663333571, 1.0000000000000002e+16, 9.539246644989124,
+           0.3100378576700383]
+    check(T.psi, lambda a: np.array(psi), x, rtol=1e-15, atol=1e-16)
+    check(T.tri_gamma, lambda a: np.array(tri), x, rtol=1e-15, atol=0)
+    # psi(x + 1) = psi(x) + 1/x, tri_gamma(x + 1) = tri_gamma(x) - 1/x^2 (odd sixteenths: no
+    # pole, and x + 1 is exact).
+    x = np.arange(-157, 480, 6) / 16.0
+    check(lambda a: T.psi(a + 1) - T.psi(a), lambda a: 1 / a, x, rtol=1e-12, atol=1e-13)
+    check(lambda a: T.tri_gamma(a) - T.tri_gamma(a + 1), lambda a: 1 / (a * a), x, rtol=1e-12,
+          atol=1e-13)
 
 
 def test_sigmoid_and_softplus_do_not_overflow():

@@ -1,5 +1,6 @@
-// The tensord C++ client in two steps: z = x + y, then a shared variable pulled towards a target
-// by repeated updates, w <- w - 0.1 * (w - target), which converges geometrically.
+// The tensord C++ client in two steps: z = x + y, then gradient descent on a shared variable:
+// the server differentiates |w - target|^2 and each call applies w <- w - 0.05 * gradient,
+// i.e. w <- w - 0.1 * (w - target), which converges geometrically.
 //
 //   tensord_example [address]    (default 127.0.0.1:50051)
 #include <cstdio>
@@ -47,14 +48,16 @@ int main(int argc, char** argv) {
   std::printf("\nx =\n%s\ny =\n%s\nx + y =\n%s\n", a->DebugString().c_str(),
               b->DebugString().c_str(), (*sum)[0].DebugString().c_str());
 
-  // Step 2: a shared w moves a tenth of the way to `target` on every call.
+  // Step 2: gradient descent; a shared w moves a tenth of the way to `target` on every call.
   auto w = session->CreateShared("w", HostTensor::Vector<float>({0, 0, 0}));
   if (!w.ok()) return Fail("CreateShared", w.status());
   Var target = g.Vector("target");
   Var wv = w->In(g);
   Var gap = wv - target;
   Var distance = Sum(gap * gap);
-  auto step = session->Compile(g, {target}, {distance}, {{wv, wv - 0.1 * gap}});
+  auto grad = session->Grad(distance, {wv});
+  if (!grad.ok()) return Fail("Grad", grad.status());
+  auto step = session->Compile(g, {target}, {distance}, {{wv, wv - 0.05 * (*grad)[0]}});
   if (!step.ok()) return Fail("Compile(update)", step.status());
 
   const HostTensor goal = HostTensor::Vector<float>({1, -2, 3});

@@ -142,20 +142,40 @@ absl::StatusOr<Function> Session::Compile(const GraphBuilder& graph, std::vector
   return Compile(spec);
 }
 
-absl::StatusOr<std::vector<Var>> Session::Grad(Var cost, const std::vector<Var>& wrt) {
+absl::StatusOr<std::vector<Var>> Session::Grad(Var cost, const std::vector<Var>& wrt,
+                                               const GradOptions& options) {
   if (!core_) return absl::FailedPreconditionError("Grad on a moved-from Session");
-  GraphBuilder* graph = cost.builder();
+  GraphBuilder* graph = cost.valid()                  ? cost.builder()
+                        : options.known_grads.empty() ? nullptr
+                                                      : options.known_grads[0].first.builder();
   if (!graph) return absl::InvalidArgumentError("Grad: cost is not a valid variable");
+  std::vector<Var> roots = wrt;
+  roots.insert(roots.end(), options.consider_constant.begin(), options.consider_constant.end());
+  for (const auto& [var, g] : options.known_grads) {
+    roots.push_back(var);
+    roots.push_back(g);
+  }
+  std::vector<Var> outputs;
+  if (cost.valid()) outputs.push_back(cost);
   // Send only what the cost needs; its symbolic inputs are the graph's inputs.
-  absl::StatusOr<v1::Graph> sent = graph->Build({}, {cost}, wrt);
+  absl::StatusOr<v1::Graph> sent = graph->Build({}, outputs, roots);
   if (!sent.ok()) return sent.status();
   for (const v1::Variable& v : sent->variables()) {
     if (v.has_input()) sent->add_inputs(v.id());
   }
   v1::DifferentiateRequest request;
   *request.mutable_graph() = *sent;
-  request.set_cost(cost.id());
+  if (cost.valid()) request.set_cost(cost.id());
   for (Var w : wrt) request.add_wrt(w.id());
+  for (Var c : options.consider_constant) request.add_consider_constant(c.id());
+  for (const auto& [var, g] : options.known_grads) {
+    v1::KnownGrad* k = request.add_known_grads();
+    k->set_variable(var.id());
+    k->set_gradient(g.id());
+  }
+  request.set_disconnected_inputs(options.disconnected_inputs);
+  request.set_return_disconnected(options.return_disconnected);
+  request.set_float_dtype(static_cast<v1::DType>(graph->float_x()));
   v1::DifferentiateResponse response;
   absl::Status s =
       internal::SessionCall(*core_, &v1::Compute::Stub::Differentiate, request, &response);
@@ -164,8 +184,17 @@ absl::StatusOr<std::vector<Var>> Session::Grad(Var cost, const std::vector<Var>&
     return absl::InternalError(absl::StrCat("Differentiate returned ", response.gradients_size(),
                                             " gradients for ", wrt.size(), " variables"));
   }
-  return graph->Import(*sent, response.graph(),
-                       {response.gradients().begin(), response.gradients().end()});
+  if (options.warnings != nullptr)
+    options.warnings->assign(response.warnings().begin(), response.warnings().end());
+  std::vector<int64_t> connected;
+  for (int64_t id : response.gradients())
+    if (id >= 0) connected.push_back(id);
+  absl::StatusOr<std::vector<Var>> imported = graph->Import(*sent, response.graph(), connected);
+  if (!imported.ok()) return imported.status();
+  std::vector<Var> out;
+  size_t next = 0;
+  for (int64_t id : response.gradients()) out.push_back(id >= 0 ? (*imported)[next++] : Var());
+  return out;
 }
 
 }  // namespace tensord::client

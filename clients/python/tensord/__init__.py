@@ -20,6 +20,8 @@ from tensord.compile import Function, function
 from tensord.sharedvar import SharedVariable, shared
 from tensord import printing
 from tensord.printing import pp
+from tensord import gradient
+from tensord.gradient import Lop, Rop, grad
 from tensord.connection import server_info
 
 __version__ = "0.1.0"
@@ -28,6 +30,6 @@ __version__ = "0.1.0"
 theano = __import__(__name__)
 
 __all__ = ["config", "errors", "tensor", "function", "Function", "shared", "SharedVariable",
-           "printing", "pp", "server_info", "TensordError", "InvalidArgument", "NotFound",
+           "printing", "pp", "server_info", "gradient", "grad", "Lop", "Rop", "TensordError", "InvalidArgument", "NotFound",
            "FailedPrecondition", "Unimplemented", "ResourceExhausted", "Unavailable",
            "UnusedInputError", "MissingInputError"]

@@ -63,6 +63,10 @@ class GraphBuilder:
     def id_of(self, var):
         return self._ids[id(var)]
 
+    def variables_by_id(self):
+        """Wire id -> client variable, for every variable in the graph."""
+        return dict(self._vars)
+
     def __contains__(self, var):
         return id(var) in self._ids
 

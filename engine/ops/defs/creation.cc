@@ -258,7 +258,7 @@ void RegisterCreation(Registry& r) {
   r.Add(std::move(make_vector));
   r.Add(MakeOpDef("arange", 3, 3,
                   "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
-                  InferArange, WithDType<ArangeKernel>(), false));
+                  InferArange, WithDType<ArangeKernel>(), true));
   r.Add(MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye,
                   WithDType<EyeKernel>(), false));
 }

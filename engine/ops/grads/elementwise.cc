@@ -60,9 +60,8 @@ void AttachElementwiseGrads(Registry& r) {
   r.SetGrad("mul", MulGrad);
   r.SetGrad("true_div", TrueDivGrad);
   r.SetGrad("pow", PowGrad);
-  r.SetGrad("neg", [](GradBuilder& b, const ir::Apply&, OutGrads gz) {
-    return Grads{b.Neg(gz[0])};
-  });
+  r.SetGrad("neg",
+            [](GradBuilder& b, const ir::Apply&, OutGrads gz) { return Grads{b.Neg(gz[0])}; });
   // exp's derivative is its own output: reuse it instead of recomputing exp(x).
   r.SetGrad("exp", [](GradBuilder& b, const ir::Apply& node, OutGrads gz) {
     return Grads{b.Mul(gz[0], node.outputs[0])};

@@ -1,5 +1,8 @@
-// Grad rules of the reductions and scans.
+// Grad rules of the reductions (sum, prod, max, min, max_and_argmax, mean, var, std), the scans
+// (cumop) and sort, in Theano's forms. Every gradient is built from differentiable ops, so
+// second derivatives work.
 #include "engine/ops/defs/reduce_util.h"
+#include "engine/ops/defs/subtensor.h"
 #include "engine/ops/grad_builder.h"
 #include "engine/ops/register_all.h"
 
@@ -13,8 +16,24 @@ using OutGrads = std::span<Variable* const>;
 // gz (the reduced shape) with the reduced axes put back as broadcastable dims.
 Variable* ExpandReduced(GradBuilder& b, const ir::Apply& node, Variable* gz) {
   auto axes = ReducedAxes(node);
-  if (!axes.ok()) return b.Apply("invalid axes", {});  // unreachable: the node type-checked
+  if (!axes.ok()) return b.Fail(axes.status());
   return b.ExpandDims(gz, *axes, node.inputs[0]->type.ndim());
+}
+
+// The node's `axis` attr alone, for building another reduction over the same axes.
+ir::Attrs AxisAttrs(const ir::Apply& node) {
+  auto it = node.attrs.find("axis");
+  if (it == node.attrs.end()) return {};
+  return {{"axis", it->second}};
+}
+
+// How many elements each output element reduces (int64, from x's runtime shape).
+Variable* ReducedCount(GradBuilder& b, const ir::Apply& node) {
+  auto axes = ReducedAxes(node);
+  Variable* n = b.Constant(1, DType::kInt64);
+  for (int64_t a : axes.ok() ? *axes : std::vector<int64_t>{})
+    n = b.Mul(n, b.ShapeI(node.inputs[0], a));
+  return n;
 }
 
 // Theano's Sum.grad: gz broadcast back over the summed axes (fill(x, gz.dimshuffle(...))).
@@ -22,8 +41,119 @@ Grads SumGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Fill(node.inputs[0], ExpandReduced(b, node, gz[0]))};
 }
 
+// Theano's Max/MaxAndArgmax grad: eq(x, max_padded) * gz_padded, so tied maxima each get the
+// full gz. Also min (the same with its own output); the argmax output has no gradient.
+Grads MaxGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  if (gz[0] == nullptr) return {nullptr};
+  Variable* g = ExpandReduced(b, node, gz[0]);
+  Variable* is_max = b.Apply("eq", {node.inputs[0], ExpandReduced(b, node, node.outputs[0])});
+  return {b.Mul(b.Cast(is_max, g->type.dtype), g)};
+}
+
+// Theano's zero-safe Prod grad (no_zeros_in_input=False): gz * prod / x in groups without a
+// zero; in a group with exactly one zero, that element gets gz * (product of the others) and
+// the rest 0; with two or more zeros everything is 0. Zeros are replaced by 1 before dividing
+// and in the product of the others, so no branch (nor its derivative) divides by zero.
+Grads ProdGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  Variable* x = node.inputs[0];
+  Variable* is_zero = b.Apply("eq", {x, b.ConstantLike(0, x)});
+  Variable* x_safe = b.Switch(is_zero, b.ConstantLike(1, x), x);
+  Variable* p = ExpandReduced(b, node, b.Apply("prod", {x_safe}, node.attrs));
+  Variable* zeros = ExpandReduced(b, node, b.Apply("sum", {is_zero}, AxisAttrs(node)));
+  Variable* no_zero = b.Apply("eq", {zeros, b.Constant(0, zeros->type.dtype)});
+  Variable* the_zero =
+      b.Apply("and", {b.Apply("eq", {zeros, b.Constant(1, zeros->type.dtype)}), is_zero});
+  Variable* g = b.Switch(no_zero, b.Div(p, x_safe), b.Switch(the_zero, p, b.ConstantLike(0, p)));
+  return {b.Mul(ExpandReduced(b, node, gz[0]), g)};
+}
+
+Grads MeanGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  Variable* n = b.Cast(ReducedCount(b, node), gz[0]->type.dtype);
+  return {b.Fill(node.inputs[0], b.Div(ExpandReduced(b, node, gz[0]), n))};
+}
+
+// var = sum((x - mean)^2) / max(n - ddof, 0), so dvar/dx = 2 (x - mean) / max(n - ddof, 0).
+// Theano's `corrected` term, (sum of deviations)^2 / n, is identically zero as a function of
+// x (it only cancels rounding), so its derivative is 0. std = sqrt(var): gz / (2 std) * dvar.
+Grads MomentGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  Variable* x = node.inputs[0];
+  const DType dtype = gz[0]->type.dtype;
+  const int64_t ddof = ir::GetAttr<int64_t>(node, "ddof").value_or(0);  // absent: 0
+  Variable* denom =
+      b.Apply("maximum", {b.Sub(ReducedCount(b, node), b.Constant(ddof, DType::kInt64)),
+                          b.Constant(0, DType::kInt64)});
+  denom = b.Cast(denom, dtype);
+  Variable* dev = b.Sub(x, ExpandReduced(b, node, b.Apply("mean", {x}, AxisAttrs(node))));
+  Variable* scale = node.op == "var" ? b.Div(b.Constant(2, dtype), denom)
+                                     : b.Div(b.Constant(1, dtype),
+                                             b.Mul(denom, ExpandReduced(b, node, node.outputs[0])));
+  return {b.Mul(b.Mul(ExpandReduced(b, node, gz[0]), dev), scale)};
+}
+
+// v[..., ::-1, ...] along `axis` (a subtensor view with a step -1 slice).
+Variable* Reverse(GradBuilder& b, Variable* v, int64_t axis) {
+  using subtensor::kIndexNone;
+  std::vector<int64_t> idx;
+  for (int64_t d = 0; d <= axis; ++d)
+    idx.insert(idx.end(), {1, kIndexNone, kIndexNone, d == axis ? -1 : kIndexNone});
+  return b.Apply("subtensor", {v}, {{"idx_list", idx}});
+}
+
+// Theano's CumOp.grad: add: the reversed cumulative sum of gz; mul: cumsum((gz * out)
+// reversed) reversed / x. axis None scanned the flattened x: reshape back to x's shape.
+Grads CumopGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  Variable* x = node.inputs[0];
+  const bool multiply = ir::GetAttr<std::string>(node, "mode").value_or("add") == "mul";
+  const bool flat = !node.attrs.count("axis");
+  // The output's scanned axis: a flattened output is a vector.
+  int64_t axis = flat ? 0 : ir::GetIntsAttr(node, "axis").value_or(std::vector<int64_t>{0})[0];
+  if (axis < 0) axis += x->type.ndim();
+  Variable* g = multiply ? b.Mul(gz[0], node.outputs[0]) : gz[0];
+  g = b.Apply("cumop", {Reverse(b, g, axis)}, {{"axis", axis}, {"mode", std::string("add")}});
+  g = Reverse(b, g, axis);
+  if (flat) g = b.Apply("reshape", {g, b.Shape(x)}, {{"ndim", int64_t{x->type.ndim()}}});
+  return {multiply ? b.Div(g, x) : g};
+}
+
+// Theano's SortOp grad: gz routed back through the inverse permutation, gz[inv] along the axis
+// with inv = argsort(argsort(x)) (both stable, as sort is), the other dims indexed by aranges.
+Grads SortGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  Variable* x = node.inputs[0];
+  const int nd = x->type.ndim();
+  int64_t axis = ir::GetAttr<int64_t>(node, "axis").value_or(0);
+  if (axis < 0) axis += nd;
+  Variable* perm = b.Apply("argsort", {x}, {{"axis", axis}});
+  std::vector<Variable*> inputs{gz[0]};
+  std::vector<int64_t> idx;
+  for (int d = 0; d < nd; ++d) {
+    idx.insert(idx.end(), {2, 0, 0, 0});
+    if (d == axis) {
+      inputs.push_back(b.Apply("argsort", {perm}, {{"axis", axis}}));
+      continue;
+    }
+    Variable* range = b.Apply(
+        "arange", {b.Constant(0, DType::kInt64), b.ShapeI(x, d), b.Constant(1, DType::kInt64)},
+        {{"dtype", DType::kInt64}});
+    std::vector<int64_t> order(nd, -1);
+    order[d] = 0;
+    inputs.push_back(b.Dimshuffle(range, order));
+  }
+  return {b.Apply("advanced_subtensor", inputs, {{"idx_list", idx}})};
+}
+
 }  // namespace
 
-void AttachReductionGrads(Registry& r) { r.SetGrad("sum", SumGrad); }
+void AttachReductionGrads(Registry& r) {
+  r.SetGrad("sum", SumGrad);
+  r.SetGrad("prod", ProdGrad);
+  r.SetGrad("max", MaxGrad);
+  r.SetGrad("min", MaxGrad);
+  r.SetGrad("max_and_argmax", MaxGrad);
+  r.SetGrad("mean", MeanGrad);
+  r.SetGrad("var", MomentGrad);
+  r.SetGrad("std", MomentGrad);
+  r.SetGrad("cumop", CumopGrad);
+  r.SetGrad("sort", SortGrad);
+}
 
 }  // namespace tensord::ops

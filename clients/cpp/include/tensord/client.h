@@ -114,6 +114,16 @@ class Function {
 };
 
 // A server session; closed when this object is destroyed (or by Close()).
+// theano.grad's keyword arguments.
+struct GradOptions {
+  std::vector<Var> consider_constant;
+  std::vector<std::pair<Var, Var>> known_grads;  // (variable, its gradient)
+  std::string disconnected_inputs = "raise";     // "raise", "warn" or "ignore"
+  std::string return_disconnected = "zero";      // "zero" or "None"
+  // Where "warn" messages go (ignored when null).
+  std::vector<std::string>* warnings = nullptr;
+};
+
 class Session {
  public:
   Session(Session&&) = default;
@@ -139,9 +149,12 @@ class Session {
                                    std::vector<std::pair<Var, Var>> givens = {},
                                    FunctionOptions options = {});
 
-  // Theano's T.grad(cost, wrt): the server differentiates and the gradient nodes are merged into
-  // cost's builder. Returns one Var per wrt entry.
-  absl::StatusOr<std::vector<Var>> Grad(Var cost, const std::vector<Var>& wrt);
+  // Theano's T.grad(cost, wrt, ...): the server differentiates and the gradient nodes are merged
+  // into cost's builder. Returns one Var per wrt entry; an invalid Var for a disconnected wrt
+  // when options.return_disconnected is "None". `cost` may be an invalid Var when
+  // options.known_grads seeds the backward pass.
+  absl::StatusOr<std::vector<Var>> Grad(Var cost, const std::vector<Var>& wrt,
+                                        const GradOptions& options = {});
 
   absl::Status Close();
 

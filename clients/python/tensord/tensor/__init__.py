@@ -18,10 +18,11 @@ from tensord.tensor.subtensor import inc_subtensor, set_subtensor, take
 from tensord.tensor.nlinalg import batched_dot, batched_tensordot, outer, tensordot
 from tensord.tensor.constructors import *  # noqa: F401,F403 - scalar, matrix, fvector ...
 from tensord.tensor.constructors import __all__ as _ctor_names, tensor
+from tensord.gradient import Lop, Rop, grad, verify_grad
 
 __all__ = ["TensorType", "TensorVariable", "TensorConstant", "AsTensorError", "add", "alloc",
            "as_tensor", "as_tensor_variable", "cast", "constant", "dimshuffle", "dot", "exp",
            "fill", "log", "max", "mul", "neg", "ones", "ones_like", "pow", "reshape", "second",
            "sub", "sum", "transpose", "true_div", "truediv", "zeros", "zeros_like",
            "tensor", "inc_subtensor", "set_subtensor", "take", "batched_dot",
-           "batched_tensordot", "outer", "tensordot"] + list(_ctor_names) + list(_shape_names) + list(_elemwise_names) + list(_reduction_names)
+           "batched_tensordot", "outer", "tensordot", "grad", "Lop", "Rop", "verify_grad"] + list(_ctor_names) + list(_shape_names) + list(_elemwise_names) + list(_reduction_names)

@@ -13,9 +13,9 @@ __all__ = ["int_div", "intdiv", "floor_div", "mod", "abs_", "sgn", "sqr", "sqrt"
            "minimum", "clip", "round", "round_half_to_even", "round_half_away_from_zero",
            "iround", "floor", "ceil", "trunc", "expm1", "log1p", "log2", "log10", "sin", "cos",
            "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "erf", "erfc",
-           "gamma", "gammaln", "sigmoid", "softplus", "gt", "lt", "ge", "le", "eq", "neq",
-           "isnan", "isinf", "isclose", "allclose", "and_", "or_", "xor", "invert",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "switch", "where"]
+           "gamma", "gammaln", "psi", "tri_gamma", "sigmoid", "softplus", "gt", "lt", "ge",
+           "le", "eq", "neq", "isnan", "isinf", "isclose", "allclose", "and_", "or_", "xor",
+           "invert", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "switch", "where"]
 
 
 def _upcast(dts):
@@ -83,7 +83,7 @@ _OPS = {
 }
 for _name in ("floor", "ceil", "trunc", "expm1", "log1p", "log2", "log10", "sin", "cos", "tan",
               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "erf", "erfc", "gamma",
-              "gammaln", "sigmoid", "softplus"):
+              "gammaln", "psi", "tri_gamma", "sigmoid", "softplus"):
     _OPS[_name] = _op(_name, 1, _to_float)
 _OPS["arctan2"] = _op("arctan2", 2, _to_float)
 for _name in ("gt", "lt", "ge", "le", "eq", "neq"):
@@ -175,6 +175,7 @@ sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
 arcsin, arccos, arctan = _unary("arcsin"), _unary("arccos"), _unary("arctan")
 sinh, cosh, tanh = _unary("sinh"), _unary("cosh"), _unary("tanh")
 erf, erfc, gamma, gammaln = _unary("erf"), _unary("erfc"), _unary("gamma"), _unary("gammaln")
+psi, tri_gamma = _unary("psi"), _unary("tri_gamma")  # gammaln's first and second derivatives
 sigmoid, softplus = _unary("sigmoid"), _unary("softplus")
 
 

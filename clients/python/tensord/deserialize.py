@@ -1,0 +1,116 @@
+"""tensord.v1.Graph -> client graph: turns the nodes a server adds (the gradient graph of
+Differentiate) into Variables and Apply nodes the client can compose, print and compile.
+
+Ops come back as the client's own op classes where printing cares (elementwise, DimShuffle,
+Sum, dot); every other op is a WireOp that only remembers its wire name and attributes, which
+is all serialization needs.
+"""
+
+import numpy as np
+
+from tensord import _dtypes
+from tensord.graph import Apply, Op
+from tensord.tensor import ops
+from tensord.tensor.type import TensorType
+
+__all__ = ["WireOp", "decode_attr", "extend_graph"]
+
+# Elementwise wire names (docs/ops.md) and the name Theano prints for them.
+_ELEMWISE = {
+    "add", "sub", "mul", "true_div", "pow", "neg", "exp", "log", "int_div", "mod", "abs", "sgn",
+    "sqr", "sqrt", "maximum", "minimum", "clip", "round_half_to_even",
+    "round_half_away_from_zero", "floor", "ceil", "trunc", "expm1", "log1p", "log2", "log10",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "erf",
+    "erfc", "gamma", "gammaln", "psi", "tri_gamma", "sigmoid", "softplus", "gt", "lt", "ge",
+    "le", "eq", "neq", "isnan", "isinf", "and", "or", "xor", "invert", "switch", "fill",
+}
+_THEANO_NAMES = {"fill": "second", "and": "and_", "or": "or_", "abs": "abs_"}
+
+
+def decode_attr(msg):
+    """AttrValue -> int | float | str | bool | list | numpy dtype (encode_attr's inverse)."""
+    kind = msg.WhichOneof("value")
+    if kind == "ints":
+        return list(msg.ints.values)
+    if kind == "floats":
+        return list(msg.floats.values)
+    if kind == "dtype":
+        return np.dtype(_dtypes.from_proto(msg.dtype))
+    if kind is None:
+        raise ValueError("empty attribute value")
+    return getattr(msg, kind)
+
+
+class WireOp(Op):
+    """An op known only by its wire name and attributes."""
+
+    def __init__(self, wire_name, attrs):
+        self.wire_name = wire_name
+        self._attrs = dict(attrs)
+
+    def attrs(self):
+        return dict(self._attrs)
+
+    def __str__(self):
+        if not self._attrs:
+            return self.wire_name
+        return "%s{%s}" % (self.wire_name, ", ".join(
+            "%s=%s" % (k, v) for k, v in sorted(self._attrs.items())))
+
+
+class _DecodedElemwise(ops.Elemwise):
+    """An elementwise op as the server built it (types come from the server)."""
+
+    def __init__(self, wire_name, attrs):
+        super().__init__(wire_name, None, None, theano_name=_THEANO_NAMES.get(wire_name),
+                         min_inputs=1)
+        self._attrs = dict(attrs)
+
+    def attrs(self):
+        return dict(self._attrs)
+
+
+def _make_op(wire_name, attrs, inputs):
+    if wire_name == "cast":
+        return ops.Cast(attrs["dtype"])
+    if wire_name in _ELEMWISE:
+        return _DecodedElemwise(wire_name, attrs)
+    if wire_name == "dimshuffle":
+        order = ["x" if e == -1 else e for e in attrs["new_order"]]
+        return ops.DimShuffle(inputs[0].broadcastable, order)
+    if wire_name == "dot":
+        return ops.dot
+    if wire_name == "sum" and set(attrs) <= {"axis"}:
+        op = ops.Reduce("sum", tuple(attrs["axis"]) if "axis" in attrs else None)
+        op._input_dtype = inputs[0].dtype
+        return op
+    return WireOp(wire_name, attrs)
+
+
+def extend_graph(graph_msg, known):
+    """Creates the variables and applies of `graph_msg`; `known` maps the wire ids of existing
+    variables to them and is extended with the new ones. Returns `known`."""
+    from tensord.tensor.var import TensorConstant
+    declared = {}
+    for v in graph_msg.variables:
+        vtype = TensorType.from_proto(v.type)
+        source = v.WhichOneof("source")
+        if source == "constant":
+            known[v.id] = TensorConstant(vtype, _dtypes.tensor_to_array(v.constant),
+                                         name=v.name or None)
+        elif source == "output":
+            declared[v.id] = (vtype, v.name or None)
+        else:
+            raise ValueError("the server added a %s variable %d to a gradient graph"
+                             % (source, v.id))
+    for a in graph_msg.applies:
+        inputs = [known[i] for i in a.inputs]
+        attrs = {key: decode_attr(value) for key, value in a.attrs.items()}
+        outputs = []
+        for out_id in a.outputs:
+            vtype, name = declared[out_id]
+            outputs.append(vtype(name=name))
+        Apply(_make_op(a.op, attrs, inputs), inputs, outputs)
+        for out_id, out in zip(a.outputs, outputs):
+            known[out_id] = out
+    return known
