@@ -4,7 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::grad {
@@ -59,7 +59,7 @@ Connectivity FindConnectivity(const std::vector<ir::Apply*>& nodes, const GradRe
 // Accumulates the gradient terms each variable receives and sums them on demand.
 class Accumulator {
  public:
-  explicit Accumulator(ops::GradBuilder& b) : b_(b) {}
+  explicit Accumulator(ops::NodeBuilder& b) : b_(b) {}
 
   // Adds a term for v after giving it v's dtype (for float v) and broadcastable pattern.
   void AddTerm(Variable* v, Variable* g) {
@@ -85,7 +85,7 @@ class Accumulator {
   }
 
  private:
-  ops::GradBuilder& b_;
+  ops::NodeBuilder& b_;
   std::unordered_map<const Variable*, std::vector<Variable*>> terms_;
 };
 
@@ -128,7 +128,7 @@ absl::StatusOr<GradResult> Grad(ir::Graph& graph, const GradRequest& req,
   const VarSet constants(req.consider_constant.begin(), req.consider_constant.end());
   const Connectivity conn = FindConnectivity(nodes, req, constants);
 
-  ops::GradBuilder b(graph);
+  ops::NodeBuilder b(graph);
   Accumulator acc(b);
   std::unordered_set<const Variable*> known;
   for (const auto& [var, g] : req.known_grads) {

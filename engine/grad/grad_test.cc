@@ -16,7 +16,7 @@ std::string Label(const ir::Variable* v) { return v->DisplayName(); }
 TEST(Grad, ArithmeticMatchesFiniteDifferences) {
   GradCheck c;
   c.inputs = {RandomTensor({3, 4}, 1), RandomTensor({3, 4}, 2, 0.5, 2)};
-  c.build = [](ops::GradBuilder& b, const std::vector<ir::Variable*>& x) {
+  c.build = [](ops::NodeBuilder& b, const std::vector<ir::Variable*>& x) {
     // (x0 * x1 - x0) / x1 + exp(x0) * log(x1) + x1 ** x0
     ir::Variable* t = b.Div(b.Sub(b.Mul(x[0], x[1]), x[0]), x[1]);
     ir::Variable* u = b.Mul(b.Apply("exp", {x[0]}), b.Apply("log", {x[1]}));
@@ -31,7 +31,7 @@ TEST(Grad, BroadcastInputsGetSummedGradients) {
   // marked broadcastable: NumPy broadcasts it at run time.
   c.inputs = {RandomTensor({3, 4}, 1), RandomTensor({1, 4}, 2), RandomTensor({3, 1}, 3)};
   c.broadcastable = {{}, {true, false}, {}};
-  c.build = [](ops::GradBuilder& b, const std::vector<ir::Variable*>& x) {
+  c.build = [](ops::NodeBuilder& b, const std::vector<ir::Variable*>& x) {
     return b.Apply("mul", {x[0], x[1], x[2]});
   };
   ExpectGradMatchesFiniteDifferences(c);
@@ -53,7 +53,7 @@ TEST(Grad, DisconnectedInputsRaiseWarnOrGiveZeros) {
   ir::Graph g;
   ir::Variable* x = g.AddInput(ir::Type::Scalar(DType::kFloat64), "x");
   ir::Variable* y = g.AddInput(ir::Type::Scalar(DType::kFloat64), "y");
-  ops::GradBuilder b(g);
+  ops::NodeBuilder b(g);
   ir::Variable* cost = b.Mul(x, x);
   GradRequest req;
   req.cost = cost;
@@ -85,7 +85,7 @@ TEST(Grad, ConsiderConstantAndDisconnectedGradStopGradients) {
     auto g = std::make_unique<ir::Graph>();
     ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
     g->inputs() = {x};
-    ops::GradBuilder b(*g);
+    ops::NodeBuilder b(*g);
     ir::Variable* inner = b.Mul(x, b.Constant(3, DType::kFloat64));
     GradRequest req;
     if (how == "disconnected_grad") {
@@ -108,7 +108,7 @@ TEST(Grad, ConsiderConstantAndDisconnectedGradStopGradients) {
 TEST(Grad, IntegerWrtGetsFloatZeros) {
   ir::Graph g;
   ir::Variable* n = g.AddInput(ir::Type::Of(DType::kInt32, 1), "n");
-  ops::GradBuilder b(g);
+  ops::NodeBuilder b(g);
   ir::Variable* cost = b.Sum(b.Cast(n, DType::kFloat64), {0});
   GradRequest req;
   req.cost = cost;

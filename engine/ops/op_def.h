@@ -14,7 +14,7 @@
 
 namespace tensord::ops {
 
-class GradBuilder;  // engine/ops/grad_builder.h
+class NodeBuilder;  // engine/ops/node_builder.h
 
 // A kernel bound to one apply node at compile time: attributes are parsed once, so Run only
 // computes output shapes and data. Outputs arrive as the frame's slots; a kernel sizes them
@@ -44,7 +44,7 @@ std::vector<std::optional<DType>> AllInputsAsCommon(const ir::Apply& node);
 // null where no gradient flows (integer inputs, indices, shapes). Nodes are built with `b`,
 // which records the first failure; the driver checks b.status() after the rule returns.
 using GradFn = std::function<std::vector<ir::Variable*>(
-    GradBuilder& b, const ir::Apply& node, std::span<ir::Variable* const> output_grads)>;
+    NodeBuilder& b, const ir::Apply& node, std::span<ir::Variable* const> output_grads)>;
 
 struct OpDef {
   std::string name;

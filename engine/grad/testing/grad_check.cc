@@ -30,7 +30,7 @@ Built BuildExpression(const GradCheck& c) {
     out.inputs.push_back(out.graph->AddInput(t, "x" + std::to_string(i)));
   }
   out.graph->inputs() = out.inputs;
-  ops::GradBuilder b(*out.graph);
+  ops::NodeBuilder b(*out.graph);
   out.expr = c.build(b, out.inputs);
   EXPECT_TRUE(b.status().ok()) << b.status();
   return out;
@@ -111,7 +111,7 @@ void ExpectGradMatchesFiniteDifferences(const GradCheck& c) {
 
   auto build_cost = [&](Built& b) {
     ir::Variable* w = b.graph->AddConstant(weights, ir::Type::Of(DType::kFloat64, out.ndim()));
-    ops::GradBuilder gb(*b.graph);
+    ops::NodeBuilder gb(*b.graph);
     ir::Variable* cost = gb.Apply("sum", {gb.Mul(b.expr, w)});
     EXPECT_TRUE(gb.status().ok()) << gb.status();
     return cost;

@@ -5,14 +5,14 @@
 #include <functional>
 #include <vector>
 
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::grad::testing {
 
 // Builds the expression under test from the inputs (one per GradCheck::inputs entry).
 using BuildFn =
-    std::function<ir::Variable*(ops::GradBuilder& b, const std::vector<ir::Variable*>& inputs)>;
+    std::function<ir::Variable*(ops::NodeBuilder& b, const std::vector<ir::Variable*>& inputs)>;
 
 struct GradCheck {
   std::vector<runtime::Tensor> inputs;

@@ -3,7 +3,7 @@
 // as Theano's theano.gradient helpers.
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/ops/defs/reduce_util.h"
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -113,18 +113,18 @@ void RegisterGradOps(Registry& r) {
 
 void AttachGradOpsGrads(Registry& r) {
   // sum_to_like's gradient broadcasts back: fill(g, gz) has g's shape.
-  r.SetGrad("sum_to_like", [](GradBuilder& b, const ir::Apply& node, auto gz) {
+  r.SetGrad("sum_to_like", [](NodeBuilder& b, const ir::Apply& node, auto gz) {
     return std::vector<ir::Variable*>{b.Fill(node.inputs[0], gz[0]), nullptr};
   });
   // The driver treats disconnected_grad specially (it cuts connectivity); as a rule it simply
   // passes nothing back.
-  r.SetGrad("disconnected_grad", [](GradBuilder&, const ir::Apply&, auto) {
+  r.SetGrad("disconnected_grad", [](NodeBuilder&, const ir::Apply&, auto) {
     return std::vector<ir::Variable*>{nullptr};
   });
-  r.SetGrad("zero_grad", [](GradBuilder& b, const ir::Apply& node, auto) {
+  r.SetGrad("zero_grad", [](NodeBuilder& b, const ir::Apply& node, auto) {
     return std::vector<ir::Variable*>{b.ZerosLike(node.inputs[0])};
   });
-  r.SetGrad("grad_clip", [](GradBuilder& b, const ir::Apply& node, auto gz) {
+  r.SetGrad("grad_clip", [](NodeBuilder& b, const ir::Apply& node, auto gz) {
     return std::vector<ir::Variable*>{b.Apply("clip", {gz[0], node.inputs[1], node.inputs[2]}),
                                       nullptr, nullptr};
   });

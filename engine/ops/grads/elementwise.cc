@@ -1,6 +1,6 @@
 // Grad rules of the elementwise arithmetic (add, sub, mul, true_div, pow, neg, exp, log), in
 // Theano's forms so printed gradients read the same.
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -10,16 +10,16 @@ using ir::Variable;
 using Grads = std::vector<Variable*>;
 using OutGrads = std::span<Variable* const>;
 
-Grads AddGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads AddGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return b.SumToInputs(node, Grads(node.inputs.size(), gz[0]));
 }
 
-Grads SubGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads SubGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return b.SumToInputs(node, {gz[0], b.Neg(gz[0])});
 }
 
 // d(x0 * x1 * ...)/dxi = gz * (product of the others).
-Grads MulGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads MulGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Grads out;
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     std::vector<Variable*> others;
@@ -31,14 +31,14 @@ Grads MulGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
   return b.SumToInputs(node, std::move(out));
 }
 
-Grads TrueDivGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads TrueDivGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   Variable* y = node.inputs[1];
   return b.SumToInputs(node, {b.Div(gz[0], y), b.Div(b.Neg(b.Mul(gz[0], x)), b.Mul(y, y))});
 }
 
 // d(x**y)/dx = y * x**(y-1); d(x**y)/dy = log(x) * x**y, taken as 0 where x == 0 (Theano).
-Grads PowGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads PowGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   Variable* y = node.inputs[1];
   Variable* one = b.Constant(1, y->type.dtype);
@@ -61,12 +61,12 @@ void AttachElementwiseGrads(Registry& r) {
   r.SetGrad("true_div", TrueDivGrad);
   r.SetGrad("pow", PowGrad);
   r.SetGrad("neg",
-            [](GradBuilder& b, const ir::Apply&, OutGrads gz) { return Grads{b.Neg(gz[0])}; });
+            [](NodeBuilder& b, const ir::Apply&, OutGrads gz) { return Grads{b.Neg(gz[0])}; });
   // exp's derivative is its own output: reuse it instead of recomputing exp(x).
-  r.SetGrad("exp", [](GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  r.SetGrad("exp", [](NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     return Grads{b.Mul(gz[0], node.outputs[0])};
   });
-  r.SetGrad("log", [](GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  r.SetGrad("log", [](NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     return Grads{b.Div(gz[0], node.inputs[0])};
   });
 }

@@ -86,7 +86,7 @@ const UnaryCase kUnary[] = {
 GradCheck UnaryCheck(const std::string& op, Tensor x) {
   GradCheck c;
   c.inputs = {std::move(x)};
-  c.build = [op](GradBuilder& b, const std::vector<Variable*>& in) { return b.Apply(op, {in[0]}); };
+  c.build = [op](NodeBuilder& b, const std::vector<Variable*>& in) { return b.Apply(op, {in[0]}); };
   return c;
 }
 
@@ -127,7 +127,7 @@ TEST(ElementwiseMathGrad, Float32GradientsAreComputedInFloat32) {
     ir::Graph g;
     std::vector<Variable*> in;
     for (int i = 0; i < arity; ++i) in.push_back(g.AddInput(ir::Type::Of(DType::kFloat32, 2), "x"));
-    GradBuilder b(g);
+    NodeBuilder b(g);
     grad::GradRequest req;
     req.cost = b.Sum(b.Apply(op, in), {0, 1});
     req.wrt = in;
@@ -148,7 +148,7 @@ TEST(ElementwiseMathGrad, SecondDerivativesMatchFiniteDifferences) {
     GradCheck c;
     c.inputs = {RandomTensor({2, 3}, seed++, u.low, u.high)};
     const std::string op = u.op;
-    c.build = [op](GradBuilder& b, const std::vector<Variable*>& x) -> Variable* {
+    c.build = [op](NodeBuilder& b, const std::vector<Variable*>& x) -> Variable* {
       grad::GradRequest req;
       req.cost = b.Sum(b.Apply(op, {x[0]}), {0, 1});
       req.wrt = {x[0]};
@@ -165,7 +165,7 @@ TEST(ElementwiseMathGrad, SecondDerivativesMatchFiniteDifferences) {
 TEST(ElementwiseMathGrad, ThirdDerivativeOfGammalnIsNotDefined) {
   ir::Graph g;
   Variable* x = g.AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
-  GradBuilder b(g);
+  NodeBuilder b(g);
   Variable* d = b.Apply("gammaln", {x});
   for (int order = 1; order <= 3; ++order) {
     grad::GradRequest req;
@@ -188,7 +188,7 @@ TEST(ElementwiseMathGrad, ThirdDerivativeOfGammalnIsNotDefined) {
 GradCheck Binary(const std::string& op, std::vector<Tensor> inputs) {
   GradCheck c;
   c.inputs = std::move(inputs);
-  c.build = [op](GradBuilder& b, const std::vector<Variable*>& x) { return b.Apply(op, x); };
+  c.build = [op](NodeBuilder& b, const std::vector<Variable*>& x) { return b.Apply(op, x); };
   return c;
 }
 
@@ -292,7 +292,7 @@ TEST(ElementwiseMathGrad, SwitchMatchesFiniteDifferences) {
       Binary("switch", {RandomTensor({}, 6), RandomTensor({}, 7), RandomTensor({}, 8)}));
   GradCheck c;  // a boolean condition computed in the graph
   c.inputs = {RandomTensor({2, 3, 2}, 9), RandomTensor({2, 3, 2}, 10)};
-  c.build = [](GradBuilder& b, const std::vector<Variable*>& x) {
+  c.build = [](NodeBuilder& b, const std::vector<Variable*>& x) {
     Variable* pos = b.Apply("gt", {x[0], b.Constant(0, DType::kFloat64)});
     return b.Switch(pos, b.Mul(x[0], x[1]), b.Apply("sin", {x[1]}));
   };
@@ -316,7 +316,7 @@ TEST(ElementwiseMathGrad, SecondDerivativesOfBinaryOps) {
     // clip's hi above every lo: Theano's rule assumes lo <= hi.
     if (std::string(op) == "clip") c.inputs.push_back(RandomTensor({}, 23, 3, 4));
     const std::string name = op;
-    c.build = [name](GradBuilder& b, const std::vector<Variable*>& x) -> Variable* {
+    c.build = [name](NodeBuilder& b, const std::vector<Variable*>& x) -> Variable* {
       // A product makes the first derivatives depend on the inputs.
       grad::GradRequest req;
       req.cost = b.Sum(b.Mul(b.Apply(name, x), b.Apply(name, x)), {0, 1});
@@ -343,7 +343,7 @@ std::vector<std::vector<double>> GradOfSum(const std::string& op, std::vector<Te
   for (const Tensor& v : values)
     in.push_back(g->AddInput(ir::Type::Of(v.dtype(), v.ndim()), "x" + std::to_string(in.size())));
   g->inputs() = in;
-  GradBuilder b(*g);
+  NodeBuilder b(*g);
   Variable* y = b.Apply(op, in);
   std::vector<int64_t> axes;
   for (int d = 0; d < y->type.ndim(); ++d) axes.push_back(d);
@@ -421,7 +421,7 @@ std::vector<double> Apply1(const std::string& op, const std::vector<double>& x, 
   auto g = std::make_unique<ir::Graph>();
   Variable* in = g->AddInput(ir::Type::Of(dtype, 1), "x");
   g->inputs() = {in};
-  GradBuilder b(*g);
+  NodeBuilder b(*g);
   Variable* y = b.Apply(op, {in});
   Tensor t = dtype == DType::kFloat64 ? Vector(x) : AsType(Vector(x), dtype);
   auto out = Evaluate(std::move(g), {y}, {t});

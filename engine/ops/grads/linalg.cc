@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -63,7 +63,7 @@ Axes PartnersInOrder(const Axes& own, const Axes& partner) {
 
 // x and y contracted over the paired axes (per item of axis 0 when batched): dims [batch],
 // x's remaining dims, y's remaining dims.
-Variable* Contract(GradBuilder& b, bool batched, Variable* x, Variable* y, const Axes& ax,
+Variable* Contract(NodeBuilder& b, bool batched, Variable* x, Variable* y, const Axes& ax,
                    const Axes& ay) {
   const int nx = x->type.ndim(), ny = y->type.ndim();
   if (batched && (nx < 2 || ny < 2)) {
@@ -80,7 +80,7 @@ Variable* Contract(GradBuilder& b, bool batched, Variable* x, Variable* y, const
 }
 
 // `raw`, whose dim i is the operand's dim dims[i], dimshuffled into the operand's order.
-Variable* InOperandOrder(GradBuilder& b, Variable* raw, const Axes& dims) {
+Variable* InOperandOrder(NodeBuilder& b, Variable* raw, const Axes& dims) {
   Axes order(dims.size());
   for (size_t i = 0; i < dims.size(); ++i) order[dims[i]] = static_cast<int64_t>(i);
   bool identity = true;
@@ -88,7 +88,7 @@ Variable* InOperandOrder(GradBuilder& b, Variable* raw, const Axes& dims) {
   return identity ? raw : b.Dimshuffle(raw, order);
 }
 
-Grads ContractionGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads ContractionGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* a = node.inputs[0];
   Variable* y = node.inputs[1];
   const Contraction c = Describe(node);

@@ -32,7 +32,7 @@ void Check(const std::string& op, Tensor a, Tensor b, ir::Attrs attrs = {}, doub
   c.eps = eps;
   c.rtol = rtol;
   if (c.inputs[0].dtype() == DType::kFloat32) c.atol = 1e-4;
-  c.build = [op, attrs](GradBuilder& g, const std::vector<ir::Variable*>& in) {
+  c.build = [op, attrs](NodeBuilder& g, const std::vector<ir::Variable*>& in) {
     return g.Apply(op, {in[0], in[1]}, attrs);
   };
   ExpectGradMatchesFiniteDifferences(c);
@@ -115,11 +115,11 @@ TEST(LinalgGrad, IntegerOperandGetsNoGradient) {
   for (int64_t i = 0; i < a.num_elements(); ++i) a.data<int32_t>()[i] = static_cast<int>(i % 5) - 2;
   GradCheck c;
   c.inputs = {a, RandomTensor({4, 2}, 1)};
-  c.build = [](GradBuilder& g, const std::vector<ir::Variable*>& in) {
+  c.build = [](NodeBuilder& g, const std::vector<ir::Variable*>& in) {
     return g.Apply("dot", {in[0], in[1]});
   };
   ExpectGradMatchesFiniteDifferences(c);
-  c.build = [](GradBuilder& g, const std::vector<ir::Variable*>& in) {
+  c.build = [](NodeBuilder& g, const std::vector<ir::Variable*>& in) {
     return g.Apply("batched_tensordot", {in[1], g.Dimshuffle(in[0], {1, 0})}, AxesAttrs({}, {}));
   };
   ExpectGradMatchesFiniteDifferences(c);
@@ -132,7 +132,7 @@ TEST(LinalgGrad, GradientsAreDifferentiable) {
     GradCheck c;
     c.inputs = {RandomTensor({3, 4}, 1), RandomTensor({3, 4, 2}, 2)};
     c.rtol = 1e-4;
-    c.build = [op = std::string(op)](GradBuilder& g,
+    c.build = [op = std::string(op)](NodeBuilder& g,
                                      const std::vector<ir::Variable*>& in) -> ir::Variable* {
       ir::Variable* y = g.Apply(op, {in[0], in[1]});
       grad::GradRequest req;

@@ -3,7 +3,7 @@
 // second derivatives work.
 #include "engine/ops/defs/reduce_util.h"
 #include "engine/ops/defs/subtensor.h"
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -14,7 +14,7 @@ using Grads = std::vector<Variable*>;
 using OutGrads = std::span<Variable* const>;
 
 // gz (the reduced shape) with the reduced axes put back as broadcastable dims.
-Variable* ExpandReduced(GradBuilder& b, const ir::Apply& node, Variable* gz) {
+Variable* ExpandReduced(NodeBuilder& b, const ir::Apply& node, Variable* gz) {
   auto axes = ReducedAxes(node);
   if (!axes.ok()) return b.Fail(axes.status());
   return b.ExpandDims(gz, *axes, node.inputs[0]->type.ndim());
@@ -28,7 +28,7 @@ ir::Attrs AxisAttrs(const ir::Apply& node) {
 }
 
 // How many elements each output element reduces (int64, from x's runtime shape).
-Variable* ReducedCount(GradBuilder& b, const ir::Apply& node) {
+Variable* ReducedCount(NodeBuilder& b, const ir::Apply& node) {
   auto axes = ReducedAxes(node);
   Variable* n = b.Constant(1, DType::kInt64);
   for (int64_t a : axes.ok() ? *axes : std::vector<int64_t>{})
@@ -37,13 +37,13 @@ Variable* ReducedCount(GradBuilder& b, const ir::Apply& node) {
 }
 
 // Theano's Sum.grad: gz broadcast back over the summed axes (fill(x, gz.dimshuffle(...))).
-Grads SumGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads SumGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Fill(node.inputs[0], ExpandReduced(b, node, gz[0]))};
 }
 
 // Theano's Max/MaxAndArgmax grad: eq(x, max_padded) * gz_padded, so tied maxima each get the
 // full gz. Also min (the same with its own output); the argmax output has no gradient.
-Grads MaxGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads MaxGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   if (gz[0] == nullptr) return {nullptr};
   Variable* g = ExpandReduced(b, node, gz[0]);
   Variable* is_max = b.Apply("eq", {node.inputs[0], ExpandReduced(b, node, node.outputs[0])});
@@ -54,7 +54,7 @@ Grads MaxGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 // zero; in a group with exactly one zero, that element gets gz * (product of the others) and
 // the rest 0; with two or more zeros everything is 0. Zeros are replaced by 1 before dividing
 // and in the product of the others, so no branch (nor its derivative) divides by zero.
-Grads ProdGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads ProdGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   Variable* is_zero = b.Apply("eq", {x, b.ConstantLike(0, x)});
   Variable* x_safe = b.Switch(is_zero, b.ConstantLike(1, x), x);
@@ -67,7 +67,7 @@ Grads ProdGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Mul(ExpandReduced(b, node, gz[0]), g)};
 }
 
-Grads MeanGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads MeanGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* n = b.Cast(ReducedCount(b, node), gz[0]->type.dtype);
   return {b.Fill(node.inputs[0], b.Div(ExpandReduced(b, node, gz[0]), n))};
 }
@@ -75,7 +75,7 @@ Grads MeanGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 // var = sum((x - mean)^2) / max(n - ddof, 0), so dvar/dx = 2 (x - mean) / max(n - ddof, 0).
 // Theano's `corrected` term, (sum of deviations)^2 / n, is identically zero as a function of
 // x (it only cancels rounding), so its derivative is 0. std = sqrt(var): gz / (2 std) * dvar.
-Grads MomentGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads MomentGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   const DType dtype = gz[0]->type.dtype;
   const int64_t ddof = ir::GetAttr<int64_t>(node, "ddof").value_or(0);  // absent: 0
@@ -91,7 +91,7 @@ Grads MomentGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 }
 
 // v[..., ::-1, ...] along `axis` (a subtensor view with a step -1 slice).
-Variable* Reverse(GradBuilder& b, Variable* v, int64_t axis) {
+Variable* Reverse(NodeBuilder& b, Variable* v, int64_t axis) {
   using subtensor::kIndexNone;
   std::vector<int64_t> idx;
   for (int64_t d = 0; d <= axis; ++d)
@@ -101,7 +101,7 @@ Variable* Reverse(GradBuilder& b, Variable* v, int64_t axis) {
 
 // Theano's CumOp.grad: add: the reversed cumulative sum of gz; mul: cumsum((gz * out)
 // reversed) reversed / x. axis None scanned the flattened x: reshape back to x's shape.
-Grads CumopGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads CumopGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   const bool multiply = ir::GetAttr<std::string>(node, "mode").value_or("add") == "mul";
   const bool flat = !node.attrs.count("axis");
@@ -117,7 +117,7 @@ Grads CumopGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 
 // Theano's SortOp grad: gz routed back through the inverse permutation, gz[inv] along the axis
 // with inv = argsort(argsort(x)) (both stable, as sort is), the other dims indexed by aranges.
-Grads SortGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads SortGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   const int nd = x->type.ndim();
   int64_t axis = ir::GetAttr<int64_t>(node, "axis").value_or(0);

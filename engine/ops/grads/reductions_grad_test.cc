@@ -41,7 +41,7 @@ void CheckUnary(const std::string& op, Tensor x, ir::Attrs attrs, double eps = 1
   c.eps = eps;
   c.rtol = rtol;
   if (c.inputs[0].dtype() == DType::kFloat32) c.atol = 1e-4;
-  c.build = [op, attrs](GradBuilder& b, const std::vector<ir::Variable*>& in) {
+  c.build = [op, attrs](NodeBuilder& b, const std::vector<ir::Variable*>& in) {
     return b.Apply(op, {in[0]}, attrs);
   };
   ExpectGradMatchesFiniteDifferences(c);
@@ -55,7 +55,7 @@ void CheckSecondOrder(const std::string& op, Tensor x, ir::Attrs attrs) {
   c.inputs = {std::move(x)};
   c.rtol = 1e-4;
   c.atol = 1e-6;
-  c.build = [op, attrs](GradBuilder& b, const std::vector<ir::Variable*>& in) -> ir::Variable* {
+  c.build = [op, attrs](NodeBuilder& b, const std::vector<ir::Variable*>& in) -> ir::Variable* {
     ir::Variable* y = b.Apply(op, {in[0]}, attrs);
     grad::GradRequest req;
     req.cost = b.Apply("sum", {b.Mul(y, y)});
@@ -73,7 +73,7 @@ std::vector<double> GradAt(const std::string& op, ir::Attrs attrs, const Tensor&
   auto g = std::make_unique<ir::Graph>();
   ir::Variable* in = g->AddInput(ir::Type::Of(DType::kFloat64, x.ndim()), "x");
   g->inputs() = {in};
-  GradBuilder b(*g);
+  NodeBuilder b(*g);
   ir::Variable* y = b.ApplyMulti(op, {in}, attrs).at(output);
   ir::Variable* wv = g->AddConstant(w, ir::Type::Of(DType::kFloat64, w.ndim()));
   grad::GradRequest req;
@@ -217,7 +217,7 @@ TEST(ReductionGrad, IntegerInputsGetZeroGradients) {
   for (const char* op : {"prod", "max", "mean", "var", "cumop"}) {
     ir::Graph g;
     ir::Variable* n = g.AddInput(ir::Type::Of(DType::kInt32, 2), "n");
-    GradBuilder b(g);
+    NodeBuilder b(g);
     grad::GradRequest req;
     req.cost = b.Apply("sum", {b.Cast(b.Apply(op, {n}), DType::kFloat64)});
     req.wrt = {n};

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "engine/ops/defs/subtensor.h"
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -22,20 +22,20 @@ int64_t IntAttr(const ir::Apply& node, const char* key, int64_t dflt = 0) {
   return v.ok() ? *v : dflt;  // the node type-checked, so a required attr is there
 }
 
-Variable* Int64(GradBuilder& b, int64_t v) {
+Variable* Int64(NodeBuilder& b, int64_t v) {
   return b.Constant(static_cast<double>(v), DType::kInt64);
 }
 
-Variable* MakeShape(GradBuilder& b, std::vector<Variable*> dims) {
+Variable* MakeShape(NodeBuilder& b, std::vector<Variable*> dims) {
   return b.Apply("make_vector", std::move(dims), {{"dtype", DType::kInt64}});
 }
 
-Variable* Reshape(GradBuilder& b, Variable* x, Variable* shape, int ndim) {
+Variable* Reshape(NodeBuilder& b, Variable* x, Variable* shape, int ndim) {
   return b.Apply("reshape", {x, shape}, {{"ndim", static_cast<int64_t>(ndim)}});
 }
 
 // Theano's Reshape/Flatten.grad: gz back in x's runtime shape.
-Grads ReshapeGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads ReshapeGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Grads out(node.inputs.size(), nullptr);
   Variable* x = node.inputs[0];
   if (gz[0] != nullptr) out[0] = Reshape(b, gz[0], b.Shape(x), x->type.ndim());
@@ -44,7 +44,7 @@ Grads ReshapeGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 
 // Theano's DimShuffle.grad: the inverse permutation; the new 'x' dims are dropped and the
 // dropped (broadcastable) input dims come back as 'x'.
-Grads DimshuffleGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads DimshuffleGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   if (gz[0] == nullptr) return {nullptr};
   auto order = ir::GetIntsAttr(node, "new_order");
   if (!order.ok()) return {b.Fail(order.status())};
@@ -68,16 +68,16 @@ Grads DimshuffleGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 
 // Theano's Cast.grad: gz itself (the driver casts it back to x's dtype). A cast to an integer
 // has a discrete output, so no gradient ever reaches it.
-Grads CastGrad(GradBuilder&, const ir::Apply&, OutGrads gz) { return {gz[0]}; }
+Grads CastGrad(NodeBuilder&, const ir::Apply&, OutGrads gz) { return {gz[0]}; }
 
 // fill(model, value): only value's elements reach the output; model gives just the shape.
-Grads FillGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads FillGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {nullptr, b.SumToLike(gz[0], node.inputs[1])};
 }
 
 // alloc(value, *dims): value's gradient sums gz over the broadcast dims; the dims only set the
 // shape (disconnected, as Theano's Alloc.grad).
-Grads AllocGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads AllocGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Grads out(node.inputs.size(), nullptr);
   out[0] = b.SumToLike(gz[0], node.inputs[0]);
   return out;
@@ -85,7 +85,7 @@ Grads AllocGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 
 // join(*tensors; axis): input k gets gz[..., off_k : off_k + n_k] along the axis, with the
 // offsets from the inputs' runtime shapes (Theano's Join.grad splits gz the same way).
-Grads JoinGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads JoinGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   const size_t n = node.inputs.size();
   Grads out(n, nullptr);
   if (gz[0] == nullptr) return out;
@@ -118,7 +118,7 @@ Grads JoinGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 }
 
 // make_vector(*scalars): input i gets gz[i].
-Grads MakeVectorGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads MakeVectorGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Grads out(node.inputs.size(), nullptr);
   if (gz[0] == nullptr) return out;
   for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -129,14 +129,14 @@ Grads MakeVectorGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 }
 
 // The product of scalars (1 for none): a runtime size.
-Variable* Product(GradBuilder& b, const std::vector<Variable*>& v) {
+Variable* Product(NodeBuilder& b, const std::vector<Variable*>& v) {
   if (v.empty()) return Int64(b, 1);
   return v.size() == 1 ? v[0] : b.Apply("mul", v);
 }
 
 // tile(x; reps): output dim d holds reps[d] copies of x's dim (size s): gz regrouped as
 // (reps[d], s) per repeated dim and summed over the copies.
-Grads TileGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads TileGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   Variable* g = gz[0];
   if (g == nullptr) return {nullptr};
@@ -195,7 +195,7 @@ std::optional<int64_t> RepeatAxis(const ir::Apply& node) {
 // (..., n, repeats, ...) and summed over the copies. A vector of counts: the copies of
 // element i sit at the positions where repeat(arange(n), repeats) == i, so gz is scattered
 // back with an accumulating advanced_inc_subtensor (segment sums).
-Grads RepeatGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads RepeatGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   Variable* repeats = node.inputs[1];
   Variable* g = gz[0];
@@ -232,7 +232,7 @@ Grads RepeatGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 // Theano's ARange.grad: out[i] = start + i * step, so d/dstart = sum(gz) and
 // d/dstep = sum(gz * arange(len)); stop only sets the length (disconnected). An integer
 // arange has a discrete output, so no gradient reaches it.
-Grads ArangeGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads ArangeGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* g = gz[0];
   if (g == nullptr) return {nullptr, nullptr, nullptr};
   Variable* out = node.outputs[0];
@@ -244,7 +244,7 @@ Grads ArangeGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
 // ifelse(cond, *then, *else): then_i gets gz_i if cond else zeros shaped like then_i, and
 // else_i the converse (Theano's IfElse.grad), all from one ifelse node. The zeros take the
 // branch's own shape: the two branches may differ in shape at run time. cond gets nothing.
-Grads IfElseGrad(GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+Grads IfElseGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   const size_t n = node.outputs.size();
   Grads out(node.inputs.size(), nullptr);
   std::vector<size_t> live;

@@ -38,13 +38,13 @@ Tensor Scalar(double v) {
   return t;
 }
 
-Variable* I64(GradBuilder& b, int64_t v) {
+Variable* I64(NodeBuilder& b, int64_t v) {
   return b.Constant(static_cast<double>(v), DType::kInt64);
 }
 
 // The gradient of `cost` with respect to `x`, built into the graph: a rule's output differentiated
 // again (second derivatives).
-Variable* GradOf(GradBuilder& b, Variable* cost, Variable* x) {
+Variable* GradOf(NodeBuilder& b, Variable* cost, Variable* x) {
   grad::GradRequest req;
   req.cost = cost;
   req.wrt = {x};
@@ -53,7 +53,7 @@ Variable* GradOf(GradBuilder& b, Variable* cost, Variable* x) {
   return r.ok() ? r->gradients[0] : nullptr;
 }
 
-Variable* Sqr(GradBuilder& b, Variable* x) { return b.Mul(x, x); }
+Variable* Sqr(NodeBuilder& b, Variable* x) { return b.Mul(x, x); }
 
 // ---- cast ----
 
@@ -61,13 +61,13 @@ TEST(ShapeGrad, Cast) {
   for (DType to : {DType::kFloat32, DType::kFloat64}) {
     GradCheck c;
     c.inputs = {RandomTensor({3, 4}, 1)};
-    c.build = [to](GradBuilder& b, const Inputs& x) { return Sqr(b, b.Cast(x[0], to)); };
+    c.build = [to](NodeBuilder& b, const Inputs& x) { return Sqr(b, b.Cast(x[0], to)); };
     if (to == DType::kFloat32) c.eps = 1e-3, c.rtol = 1e-2, c.atol = 1e-4;  // float32 math
     ExpectGradMatchesFiniteDifferences(c);
   }
   GradCheck c;
   c.inputs = {F32(RandomTensor({5}, 2))};
-  c.build = [](GradBuilder& b, const Inputs& x) { return Sqr(b, b.Cast(x[0], DType::kFloat64)); };
+  c.build = [](NodeBuilder& b, const Inputs& x) { return Sqr(b, b.Cast(x[0], DType::kFloat64)); };
   c.eps = 1e-3, c.rtol = 1e-2, c.atol = 1e-4;
   ExpectGradMatchesFiniteDifferences(c);
 }
@@ -77,7 +77,7 @@ TEST(ShapeGrad, CastToIntegerGivesZeros) {
   auto g = std::make_unique<ir::Graph>();
   Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
   g->inputs() = {x};
-  GradBuilder b(*g);
+  NodeBuilder b(*g);
   Variable* cost = b.Sum(b.Cast(b.Cast(x, DType::kInt32), DType::kFloat64), {0});
   grad::GradRequest req;
   req.cost = cost;
@@ -110,7 +110,7 @@ TEST(ShapeGrad, Dimshuffle) {
     GradCheck c;
     c.inputs = {RandomTensor(k.shape, 3)};
     c.broadcastable = {k.bcast};
-    c.build = [&k](GradBuilder& b, const Inputs& x) { return Sqr(b, b.Dimshuffle(x[0], k.order)); };
+    c.build = [&k](NodeBuilder& b, const Inputs& x) { return Sqr(b, b.Dimshuffle(x[0], k.order)); };
     ExpectGradMatchesFiniteDifferences(c);
   }
 }
@@ -126,7 +126,7 @@ TEST(ShapeGrad, Reshape) {
            {{3, 4}, {12}}, {{2, 3, 4}, {4, -1}}, {{}, {1, 1}}, {{6}, {2, 1, 3}}, {{1}, {}}}) {
     GradCheck c;
     c.inputs = {RandomTensor(k.shape, 4)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       return Sqr(b, b.Apply("reshape", {x[0], b.IntVector(k.to)},
                             {{"ndim", static_cast<int64_t>(k.to.size())}}));
     };
@@ -136,7 +136,7 @@ TEST(ShapeGrad, Reshape) {
   GradCheck c;
   c.inputs = {F32(RandomTensor({2, 6}, 5)), RandomTensor({3, 4}, 6)};
   c.wrt = {0};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("reshape", {x[0], b.Shape(x[1])}, {{"ndim", int64_t{2}}}));
   };
   c.eps = 1e-3, c.rtol = 1e-2, c.atol = 1e-4;
@@ -147,14 +147,14 @@ TEST(ShapeGrad, Flatten) {
   for (int64_t ndim : {1, 2, 3}) {
     GradCheck c;
     c.inputs = {RandomTensor({2, 3, 4}, 7)};
-    c.build = [ndim](GradBuilder& b, const Inputs& x) {
+    c.build = [ndim](NodeBuilder& b, const Inputs& x) {
       return Sqr(b, b.Apply("flatten", {x[0]}, {{"ndim", ndim}}));
     };
     ExpectGradMatchesFiniteDifferences(c);
   }
   GradCheck c;
   c.inputs = {RandomTensor({}, 8)};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("flatten", {x[0]}, {{"ndim", int64_t{1}}}));
   };
   ExpectGradMatchesFiniteDifferences(c);
@@ -176,7 +176,7 @@ TEST(ShapeGrad, Fill) {
     GradCheck c;
     c.inputs = {RandomTensor(k.model, 9), RandomTensor(k.value, 10)};
     c.broadcastable = {{}, k.value_bcast};
-    c.build = [](GradBuilder& b, const Inputs& x) {
+    c.build = [](NodeBuilder& b, const Inputs& x) {
       // The model's values enter only through its shape: a zero gradient.
       return b.Mul(b.Fill(x[0], x[1]), x[0]);
     };
@@ -185,7 +185,7 @@ TEST(ShapeGrad, Fill) {
   // An integer model.
   GradCheck c;
   c.inputs = {Ints({2, 2}, {1, 2, 3, 4}), RandomTensor({2}, 11)};
-  c.build = [](GradBuilder& b, const Inputs& x) { return Sqr(b, b.Fill(x[0], x[1])); };
+  c.build = [](NodeBuilder& b, const Inputs& x) { return Sqr(b, b.Fill(x[0], x[1])); };
   ExpectGradMatchesFiniteDifferences(c);
 }
 
@@ -205,7 +205,7 @@ TEST(ShapeGrad, Alloc) {
     GradCheck c;
     c.inputs = {RandomTensor(k.value, 12)};
     c.broadcastable = {k.bcast};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       Inputs in{x[0]};
       for (int64_t d : k.dims) in.push_back(I64(b, d));
       return Sqr(b, b.Apply("alloc", in));
@@ -216,7 +216,7 @@ TEST(ShapeGrad, Alloc) {
   GradCheck c;
   c.inputs = {F32(RandomTensor({4}, 13)), RandomTensor({3, 2}, 14)};
   c.wrt = {0};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("alloc", {x[0], b.ShapeI(x[1], 0), I64(b, 4)}));
   };
   c.eps = 1e-3, c.rtol = 1e-2, c.atol = 1e-4;
@@ -233,7 +233,7 @@ TEST(ShapeGrad, JoinThreeInputs) {
     const int64_t a = axis < 0 ? axis + 3 : axis;
     s0[a] = 1, s1[a] = 3, s2[a] = 2;
     c.inputs = {RandomTensor(s0, 15), RandomTensor(s1, 16), RandomTensor(s2, 17)};
-    c.build = [axis](GradBuilder& b, const Inputs& x) {
+    c.build = [axis](NodeBuilder& b, const Inputs& x) {
       return Sqr(b, b.Apply("join", {x[0], x[1], x[2]}, {{"axis", axis}}));
     };
     ExpectGradMatchesFiniteDifferences(c);
@@ -243,7 +243,7 @@ TEST(ShapeGrad, JoinThreeInputs) {
     runtime::Shape s0{3, 2}, s1{3, 2}, s2{3, 2};
     s1[axis] = 4, s2[axis] = 1;
     c.inputs = {RandomTensor(s0, 18), RandomTensor(s1, 19), RandomTensor(s2, 20)};
-    c.build = [axis](GradBuilder& b, const Inputs& x) {
+    c.build = [axis](NodeBuilder& b, const Inputs& x) {
       return Sqr(b, b.Apply("join", {x[0], x[1], x[2]}, {{"axis", axis}}));
     };
     ExpectGradMatchesFiniteDifferences(c);
@@ -253,7 +253,7 @@ TEST(ShapeGrad, JoinThreeInputs) {
 TEST(ShapeGrad, JoinVectorsFloat32AndIntegers) {
   GradCheck c;
   c.inputs = {F32(RandomTensor({3}, 21)), F32(RandomTensor({2}, 22))};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("join", {x[0], x[1]}, {{"axis", int64_t{0}}}));
   };
   c.eps = 1e-3, c.rtol = 1e-2, c.atol = 1e-4;
@@ -261,13 +261,13 @@ TEST(ShapeGrad, JoinVectorsFloat32AndIntegers) {
   // An integer input in the middle (promoted, no gradient) and a single input.
   GradCheck m;
   m.inputs = {RandomTensor({2, 2}, 23), Ints({2, 1}, {4, 5}), RandomTensor({2, 3}, 24)};
-  m.build = [](GradBuilder& b, const Inputs& x) {
+  m.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("join", {x[0], x[1], x[2]}, {{"axis", int64_t{1}}}));
   };
   ExpectGradMatchesFiniteDifferences(m);
   GradCheck one;
   one.inputs = {RandomTensor({2, 2}, 25)};
-  one.build = [](GradBuilder& b, const Inputs& x) {
+  one.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("join", {x[0]}, {{"axis", int64_t{1}}}));
   };
   ExpectGradMatchesFiniteDifferences(one);
@@ -276,13 +276,13 @@ TEST(ShapeGrad, JoinVectorsFloat32AndIntegers) {
 TEST(ShapeGrad, MakeVector) {
   GradCheck c;
   c.inputs = {Scalar(0.5), Scalar(-1.5), Ints({}, {3}), Scalar(2)};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("make_vector", x, {{"dtype", DType::kFloat64}}));
   };
   ExpectGradMatchesFiniteDifferences(c);
   GradCheck f;
   f.inputs = {F32(Scalar(0.5)), F32(Scalar(-0.25))};
-  f.build = [](GradBuilder& b, const Inputs& x) {
+  f.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("make_vector", x, {{"dtype", DType::kFloat32}}));
   };
   f.eps = 1e-3, f.rtol = 1e-2, f.atol = 1e-4;
@@ -307,7 +307,7 @@ TEST(ShapeGrad, Tile) {
                                          {{2, 3}, {0, 2}}}) {  // an empty output
     GradCheck c;
     c.inputs = {RandomTensor(k.shape, 26)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       return Sqr(b, b.Apply("tile", {x[0]}, {{"reps", k.reps}}));
     };
     ExpectGradMatchesFiniteDifferences(c);
@@ -321,7 +321,7 @@ TEST(ShapeGrad, TileOfMaximalRank) {
   reps[0] = 2, reps[ir::kMaxRank - 2] = 2, reps[ir::kMaxRank - 1] = 3;
   GradCheck c;
   c.inputs = {RandomTensor({2, 3}, 27)};
-  c.build = [&reps](GradBuilder& b, const Inputs& x) {
+  c.build = [&reps](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("tile", {x[0]}, {{"reps", reps}}));
   };
   ExpectGradMatchesFiniteDifferences(c);
@@ -332,7 +332,7 @@ TEST(ShapeGrad, RepeatScalarCount) {
                                       std::optional<int64_t>(1), std::optional<int64_t>(-1)}) {
     GradCheck c;
     c.inputs = {RandomTensor({2, 3}, 28), Ints({}, {3}, DType::kInt32)};
-    c.build = [axis](GradBuilder& b, const Inputs& x) {
+    c.build = [axis](NodeBuilder& b, const Inputs& x) {
       ir::Attrs attrs;
       if (axis) attrs["axis"] = *axis;
       return Sqr(b, b.Apply("repeat", {x[0], x[1]}, attrs));
@@ -341,7 +341,7 @@ TEST(ShapeGrad, RepeatScalarCount) {
   }
   GradCheck s;  // a 0-d x, flattened
   s.inputs = {RandomTensor({}, 29), Ints({}, {4})};
-  s.build = [](GradBuilder& b, const Inputs& x) { return Sqr(b, b.Apply("repeat", {x[0], x[1]})); };
+  s.build = [](NodeBuilder& b, const Inputs& x) { return Sqr(b, b.Apply("repeat", {x[0], x[1]})); };
   ExpectGradMatchesFiniteDifferences(s);
 }
 
@@ -360,7 +360,7 @@ TEST(ShapeGrad, RepeatVectorCounts) {
                                          {{4}, {1, 2, 0, 2}, 0}}) {
     GradCheck c;
     c.inputs = {RandomTensor(k.shape, 30), Ints({static_cast<int64_t>(k.counts.size())}, k.counts)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       ir::Attrs attrs;
       if (k.axis) attrs["axis"] = *k.axis;
       return Sqr(b, b.Apply("repeat", {x[0], x[1]}, attrs));
@@ -369,7 +369,7 @@ TEST(ShapeGrad, RepeatVectorCounts) {
   }
   GradCheck f;
   f.inputs = {F32(RandomTensor({3, 2}, 31)), Ints({3}, {2, 1, 2})};
-  f.build = [](GradBuilder& b, const Inputs& x) {
+  f.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("repeat", {x[0], x[1]}, {{"axis", int64_t{0}}}));
   };
   f.eps = 1e-3, f.rtol = 1e-2, f.atol = 1e-4;
@@ -382,13 +382,13 @@ TEST(ShapeGrad, Arange) {
   // Values away from the points where the length changes: (5.05 - 0.3) / 0.7 = 6.79 -> 7.
   GradCheck c;
   c.inputs = {Scalar(0.3), Scalar(5.05), Scalar(0.7)};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("arange", {x[0], x[1], x[2]}, {{"dtype", DType::kFloat64}}));
   };
   ExpectGradMatchesFiniteDifferences(c);
   GradCheck f;
   f.inputs = {F32(Scalar(-1.2)), Ints({}, {3}), F32(Scalar(0.45))};
-  f.build = [](GradBuilder& b, const Inputs& x) {
+  f.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("arange", {x[0], x[1], x[2]}, {{"dtype", DType::kFloat32}}));
   };
   f.eps = 1e-3, f.rtol = 1e-2, f.atol = 1e-4;
@@ -403,7 +403,7 @@ TEST(ShapeGrad, IfElse) {
     // The branches differ in shape: the gradient of the branch not taken keeps its own shape.
     c.inputs = {Ints({}, {cond}), RandomTensor({2, 3}, 32), RandomTensor({3}, 33),
                 RandomTensor({4, 3}, 34), RandomTensor({5}, 35)};
-    c.build = [](GradBuilder& b, const Inputs& x) {
+    c.build = [](NodeBuilder& b, const Inputs& x) {
       auto outs = b.ApplyMulti("ifelse", {x[0], x[1], x[2], x[3], x[4]});
       Variable* second = b.Sum(Sqr(b, outs[1]), {0});
       return b.Add(Sqr(b, outs[0]), b.Apply("exp", {second}));
@@ -415,7 +415,7 @@ TEST(ShapeGrad, IfElse) {
   u.inputs = {Scalar(0.5), F32(RandomTensor({3}, 36)), F32(RandomTensor({2}, 37)),
               F32(RandomTensor({3}, 38)), F32(RandomTensor({2}, 39))};
   u.wrt = {1, 2, 3, 4};
-  u.build = [](GradBuilder& b, const Inputs& x) {
+  u.build = [](NodeBuilder& b, const Inputs& x) {
     auto outs = b.ApplyMulti("ifelse", {x[0], x[1], x[2], x[3], x[4]});
     return Sqr(b, outs[0]);
   };
@@ -427,28 +427,28 @@ TEST(ShapeGrad, IfElse) {
 
 TEST(ShapeGrad, SecondDerivatives) {
   // d/dx of d(sum(f(x)^3))/dx for f = join, tile, repeat (vector counts), dimshuffle.
-  using F = std::function<Variable*(GradBuilder&, Variable*)>;
+  using F = std::function<Variable*(NodeBuilder&, Variable*)>;
   std::vector<F> fs = {
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("join", {x, b.Mul(x, x), x}, {{"axis", int64_t{1}}});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("tile", {x}, {{"reps", std::vector<int64_t>{2, 1, 2}}});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("repeat", {x, b.IntVector({2, 0, 3})}, {{"axis", int64_t{1}}});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Dimshuffle(x, {1, -1, 0});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("repeat", {x, I64(b, 2)});
       },
   };
   for (const F& f : fs) {
     GradCheck c;
     c.inputs = {RandomTensor({2, 3}, 40)};
-    c.build = [&f](GradBuilder& b, const Inputs& x) {
+    c.build = [&f](NodeBuilder& b, const Inputs& x) {
       Variable* y = f(b, x[0]);
       Variable* cost = b.Apply("sum", {b.Apply("mul", {y, y, y})});
       return GradOf(b, cost, x[0]);

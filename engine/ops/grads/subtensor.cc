@@ -1,7 +1,7 @@
 // Grad rules of the indexing ops (basic and advanced, read and inc/set), in Theano's forms: a
 // read scatters gz into zeros shaped like x with the matching inc op (repeated indices
 // accumulate); an inc passes gz to x and gives y the selected part of gz.
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -17,7 +17,7 @@ std::vector<Variable*> IndexInputs(const ir::Apply& node, size_t first) {
 }
 
 // The indexed op applied to `x` (and `y` for an inc) with `node`'s index inputs and idx_list.
-Variable* Reapply(GradBuilder& b, const ir::Apply& node, const std::string& op, size_t first,
+Variable* Reapply(NodeBuilder& b, const ir::Apply& node, const std::string& op, size_t first,
                   std::vector<Variable*> head, bool set = false) {
   std::vector<Variable*> inputs = std::move(head);
   for (Variable* i : IndexInputs(node, first)) inputs.push_back(i);
@@ -30,7 +30,7 @@ Variable* Reapply(GradBuilder& b, const ir::Apply& node, const std::string& op, 
 // x[idx] read by `inc_op`'s counterpart: gx = inc(zeros_like(x), gz, idx) (Theano's
 // Subtensor / AdvancedSubtensor(1).grad). The indices get nothing.
 GradFn ReadGrad(std::string inc_op) {
-  return [inc_op](GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  return [inc_op](NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     Grads out(node.inputs.size(), nullptr);
     if (gz[0] == nullptr) return out;
     Variable* x = node.inputs[0];
@@ -45,7 +45,7 @@ GradFn ReadGrad(std::string inc_op) {
 // (Theano's IncSubtensor / AdvancedIncSubtensor(1).grad). In set mode a repeated index gives
 // every copy of y gz at that place, as Theano does, though only the last write reaches z.
 GradFn IncGrad(std::string read_op) {
-  return [read_op](GradBuilder& b, const ir::Apply& node, OutGrads gz) {
+  return [read_op](NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     Grads out(node.inputs.size(), nullptr);
     if (gz[0] == nullptr) return out;
     Variable* y = node.inputs[1];

@@ -43,27 +43,27 @@ Tensor Ints(runtime::Shape shape, std::vector<int64_t> values) {
   return t;
 }
 
-Variable* IntConst(GradBuilder& b, runtime::Shape shape, std::vector<int64_t> values) {
+Variable* IntConst(NodeBuilder& b, runtime::Shape shape, std::vector<int64_t> values) {
   const int nd = static_cast<int>(shape.size());
   return b.graph().AddConstant(Ints(std::move(shape), std::move(values)),
                                ir::Type::Of(DType::kInt64, nd));
 }
 
-Variable* Mask(GradBuilder& b, runtime::Shape shape, std::vector<bool> values) {
+Variable* Mask(NodeBuilder& b, runtime::Shape shape, std::vector<bool> values) {
   Tensor t(DType::kBool, shape);
   for (size_t i = 0; i < values.size(); ++i) t.data<bool>()[i] = values[i];
   return b.graph().AddConstant(std::move(t), ir::Type::Of(DType::kBool, shape.size()));
 }
 
-Variable* Sqr(GradBuilder& b, Variable* x) { return b.Mul(x, x); }
+Variable* Sqr(NodeBuilder& b, Variable* x) { return b.Mul(x, x); }
 
-Variable* Inc(GradBuilder& b, const std::string& op, Inputs inputs, const Idx& idx, bool set) {
+Variable* Inc(NodeBuilder& b, const std::string& op, Inputs inputs, const Idx& idx, bool set) {
   ir::Attrs attrs{{"set_instead_of_inc", set}};
   if (!idx.empty() || op != "advanced_inc_subtensor1") attrs["idx_list"] = idx;
   return b.Apply(op, std::move(inputs), std::move(attrs));
 }
 
-Variable* GradOf(GradBuilder& b, Variable* cost, Variable* x) {
+Variable* GradOf(NodeBuilder& b, Variable* cost, Variable* x) {
   grad::GradRequest req;
   req.cost = cost;
   req.wrt = {x};
@@ -95,7 +95,7 @@ TEST(SubtensorGrad, BasicIndexing) {
        }) {
     GradCheck c;
     c.inputs = {RandomTensor(k.shape, 1)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       return Sqr(b, b.Apply("subtensor", {x[0]}, {{"idx_list", k.idx}}));
     };
     ExpectGradMatchesFiniteDifferences(c);
@@ -106,7 +106,7 @@ TEST(SubtensorGrad, SymbolicIndicesAndFloat32) {
   // x[i, a:b:-1] with i, a, b integer inputs (no gradient).
   GradCheck c;
   c.inputs = {F32(RandomTensor({3, 6}, 2)), Ints({}, {-2}), Ints({}, {4}), Ints({}, {0})};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("subtensor", {x[0], x[1], x[2], x[3]},
                           {{"idx_list", Cat({Int(kSym), Slice(kSym, kSym, -1)})}}));
   };
@@ -134,7 +134,7 @@ TEST(SubtensorGrad, IncAndSet) {
          }) {
       GradCheck c;
       c.inputs = {RandomTensor(k.x, 3), RandomTensor(k.y, 4)};
-      c.build = [&k, set](GradBuilder& b, const Inputs& x) {
+      c.build = [&k, set](NodeBuilder& b, const Inputs& x) {
         return Sqr(b, Inc(b, "inc_subtensor", {x[0], x[1]}, k.idx, set));
       };
       ExpectGradMatchesFiniteDifferences(c);
@@ -143,14 +143,14 @@ TEST(SubtensorGrad, IncAndSet) {
   // Symbolic bounds, float32, an integer y (promoted to x's dtype; no gradient).
   GradCheck c;
   c.inputs = {F32(RandomTensor({6}, 5)), F32(RandomTensor({2}, 6)), Ints({}, {1})};
-  c.build = [](GradBuilder& b, const Inputs& x) {
+  c.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, Inc(b, "inc_subtensor", {x[0], x[1], x[2]}, Slice(kSym, kNone, 3), false));
   };
   c.eps = 1e-3, c.rtol = 1e-2, c.atol = 1e-4;
   ExpectGradMatchesFiniteDifferences(c);
   GradCheck i;
   i.inputs = {RandomTensor({4}, 7), Ints({2}, {3, -5})};
-  i.build = [](GradBuilder& b, const Inputs& x) {
+  i.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, Inc(b, "inc_subtensor", {x[0], x[1]}, Slice(1, 3), true));
   };
   ExpectGradMatchesFiniteDifferences(i);
@@ -169,7 +169,7 @@ TEST(SubtensorGrad, AdvancedSubtensor1) {
                                          {{4}, {}}}) {
     GradCheck c;
     c.inputs = {RandomTensor(k.x, 8)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       Variable* il = IntConst(b, {static_cast<int64_t>(k.ilist.size())}, k.ilist);
       return Sqr(b, b.Apply("advanced_subtensor1", {x[0], il}));
     };
@@ -177,7 +177,7 @@ TEST(SubtensorGrad, AdvancedSubtensor1) {
   }
   GradCheck f;  // a symbolic index vector, float32
   f.inputs = {F32(RandomTensor({4, 2}, 9)), Ints({3}, {1, 1, 3})};
-  f.build = [](GradBuilder& b, const Inputs& x) {
+  f.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("advanced_subtensor1", {x[0], x[1]}));
   };
   f.eps = 1e-3, f.rtol = 1e-2, f.atol = 1e-4;
@@ -203,7 +203,7 @@ TEST(SubtensorGrad, AdvancedIncSubtensor1) {
        }) {
     GradCheck c;
     c.inputs = {RandomTensor(k.x, 10), RandomTensor(k.y, 11)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       Variable* il = IntConst(b, {static_cast<int64_t>(k.ilist.size())}, k.ilist);
       return Sqr(b, Inc(b, "advanced_inc_subtensor1", {x[0], x[1], il}, {}, k.set));
     };
@@ -218,7 +218,7 @@ TEST(SubtensorGrad, AdvancedSetSubtensor1RepeatedIndexFollowsTheano) {
   Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
   Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "y");
   g->inputs() = {x, y};
-  GradBuilder b(*g);
+  NodeBuilder b(*g);
   Variable* il = IntConst(b, {2}, {1, 1});
   Variable* z = Inc(b, "advanced_inc_subtensor1", {x, y, il}, {}, true);
   Variable* w = b.graph().AddConstant(RandomTensor({3}, 12), ir::Type::Of(DType::kFloat64, 1));
@@ -247,7 +247,7 @@ TEST(SubtensorGrad, AdvancedSetSubtensor1RepeatedIndexFollowsTheano) {
 struct AdvCase {
   runtime::Shape x;
   Idx idx;
-  std::function<Inputs(GradBuilder&)> indices;
+  std::function<Inputs(NodeBuilder&)> indices;
   runtime::Shape y;  // for the inc tests
 };
 
@@ -256,49 +256,49 @@ std::vector<AdvCase> AdvancedCases(bool with_repeats) {
       // x[[0, 2], [1, 1]]: two adjacent arrays.
       {{3, 4},
        Cat({Array(), Array()}),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{IntConst(b, {2}, {0, 2}), IntConst(b, {2}, {1, 1})};
        },
        {2}},
       // x[:, [2, 0]]: a slice then an array.
       {{3, 4},
        Cat({Slice(), Array()}),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{IntConst(b, {2}, {2, 0})};
        },
        {3, 2}},
       // x[[0, 1], ::-1, [1, 0]]: arrays apart (their dims come first), a stepped slice.
       {{2, 3, 2},
        Cat({Array(), Slice(kNone, kNone, -1), Array()}),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{IntConst(b, {2}, {0, 1}), IntConst(b, {2}, {1, 0})};
        },
        {2, 3}},
       // x[[[0], [2]], [1, 3]]: index arrays broadcast to (2, 2).
       {{3, 4},
        Cat({Array(), Array()}),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{IntConst(b, {2, 1}, {0, 2}), IntConst(b, {2}, {1, 3})};
        },
        {2, 2}},
       // x[mask] with a 2-d mask.
       {{2, 3},
        Array(),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{Mask(b, {2, 3}, {true, false, true, false, false, true})};
        },
        {3}},
       // x[1:, mask] with a mask on the last dim.
       {{3, 4},
        Cat({Slice(1), Array()}),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{Mask(b, {4}, {false, true, true, false})};
        },
        {2, 2}},
       // x[mask] on the leading dim of a 3-d x, a 0-d y broadcast.
       {{3, 2, 2},
        Array(),
-       [](GradBuilder& b) {
+       [](NodeBuilder& b) {
          return Inputs{Mask(b, {3}, {true, false, true})};
        },
        {}},
@@ -307,14 +307,14 @@ std::vector<AdvCase> AdvancedCases(bool with_repeats) {
     // x[[1, 1, 0], 2:0:-1]: a repeated index and a negative-step slice.
     cases.push_back({{3, 4},
                      Cat({Array(), Slice(2, 0, -1)}),
-                     [](GradBuilder& b) {
+                     [](NodeBuilder& b) {
                        return Inputs{IntConst(b, {3}, {1, 1, 0})};
                      },
                      {3, 2}});
     // x[[[0, 2], [2, 2]]] with y broadcast along the index dims.
     cases.push_back({{3, 2},
                      Array(),
-                     [](GradBuilder& b) {
+                     [](NodeBuilder& b) {
                        return Inputs{IntConst(b, {2, 2}, {0, 2, 2, 2})};
                      },
                      {2}});
@@ -326,7 +326,7 @@ TEST(SubtensorGrad, AdvancedSubtensor) {
   for (const AdvCase& k : AdvancedCases(true)) {
     GradCheck c;
     c.inputs = {RandomTensor(k.x, 15)};
-    c.build = [&k](GradBuilder& b, const Inputs& x) {
+    c.build = [&k](NodeBuilder& b, const Inputs& x) {
       Inputs in{x[0]};
       for (Variable* i : k.indices(b)) in.push_back(i);
       return Sqr(b, b.Apply("advanced_subtensor", in, {{"idx_list", k.idx}}));
@@ -335,7 +335,7 @@ TEST(SubtensorGrad, AdvancedSubtensor) {
   }
   GradCheck f;  // a symbolic index array, float32
   f.inputs = {F32(RandomTensor({3, 4}, 16)), Ints({3}, {3, 0, 3})};
-  f.build = [](GradBuilder& b, const Inputs& x) {
+  f.build = [](NodeBuilder& b, const Inputs& x) {
     return Sqr(b, b.Apply("advanced_subtensor", {x[0], x[1]},
                           {{"idx_list", Cat({Slice(kNone, kNone, 2), Array()})}}));
   };
@@ -350,7 +350,7 @@ TEST(SubtensorGrad, AdvancedIncSubtensor) {
     for (const AdvCase& k : AdvancedCases(!set)) {
       GradCheck c;
       c.inputs = {RandomTensor(k.x, 17), RandomTensor(k.y, 18)};
-      c.build = [&k, set](GradBuilder& b, const Inputs& x) {
+      c.build = [&k, set](NodeBuilder& b, const Inputs& x) {
         Inputs in{x[0], x[1]};
         for (Variable* i : k.indices(b)) in.push_back(i);
         return Sqr(b, Inc(b, "advanced_inc_subtensor", in, k.idx, set));
@@ -363,19 +363,19 @@ TEST(SubtensorGrad, AdvancedIncSubtensor) {
 // ---- second derivatives ----
 
 TEST(SubtensorGrad, SecondDerivatives) {
-  using F = std::function<Variable*(GradBuilder&, Variable*)>;
+  using F = std::function<Variable*(NodeBuilder&, Variable*)>;
   std::vector<F> fs = {
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("subtensor", {x}, {{"idx_list", Cat({Slice(2, 0, -1), Int(1)})}});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("advanced_subtensor1", {x, IntConst(b, {3}, {1, 1, 2})});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         return b.Apply("advanced_subtensor", {x, IntConst(b, {2}, {2, 2})},
                        {{"idx_list", Cat({Slice(), Array()})}});
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         // x with its first row set to its last row's cube, plus x[0:2] added at [1:3].
         Variable* last = b.Apply("subtensor", {x}, {{"idx_list", Int(-1)}});
         Variable* set =
@@ -383,7 +383,7 @@ TEST(SubtensorGrad, SecondDerivatives) {
         Variable* head = b.Apply("subtensor", {x}, {{"idx_list", Slice(0, 2)}});
         return Inc(b, "inc_subtensor", {set, head}, Slice(1, 3), false);
       },
-      [](GradBuilder& b, Variable* x) {
+      [](NodeBuilder& b, Variable* x) {
         Variable* rows = b.Apply("advanced_subtensor1", {x, IntConst(b, {2}, {0, 2})});
         return Inc(b, "advanced_inc_subtensor1", {x, b.Mul(rows, rows), IntConst(b, {2}, {1, 1})},
                    {}, false);
@@ -392,7 +392,7 @@ TEST(SubtensorGrad, SecondDerivatives) {
   for (const F& f : fs) {
     GradCheck c;
     c.inputs = {RandomTensor({3, 4}, 19)};
-    c.build = [&f](GradBuilder& b, const Inputs& x) {
+    c.build = [&f](NodeBuilder& b, const Inputs& x) {
       Variable* y = f(b, x[0]);
       Variable* cost = b.Apply("sum", {b.Apply("mul", {y, y, y})});
       return GradOf(b, cost, x[0]);

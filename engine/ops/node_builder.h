@@ -1,5 +1,5 @@
-// Builds gradient subgraphs for grad rules (OpDef::grad): each call appends a type-checked
-// apply node to the graph and returns its output.
+// Builds subgraphs for grad rules (OpDef::grad) and graph rewrites (engine/passes): each call
+// appends a type-checked apply node to the graph and returns its output.
 #pragma once
 
 #include <string>
@@ -11,11 +11,11 @@
 namespace tensord::ops {
 
 // Errors are sticky instead of returned: a rule composes many calls, and a failure (always a
-// bug in a rule, since its inputs are type-checked) would otherwise need a check per call.
+// bug in the rule, since its inputs are type-checked) would otherwise need a check per call.
 // After the first failure every call returns null and status() says what failed.
-class GradBuilder {
+class NodeBuilder {
  public:
-  explicit GradBuilder(ir::Graph& graph) : graph_(graph) {}
+  explicit NodeBuilder(ir::Graph& graph) : graph_(graph) {}
 
   const absl::Status& status() const { return status_; }
   ir::Graph& graph() { return graph_; }

@@ -1,4 +1,4 @@
-#include "engine/ops/grad_builder.h"
+#include "engine/ops/node_builder.h"
 
 #include <algorithm>
 
@@ -7,17 +7,17 @@
 
 namespace tensord::ops {
 
-bool GradBuilder::Failed(const std::vector<ir::Variable*>& inputs) {
+bool NodeBuilder::Failed(const std::vector<ir::Variable*>& inputs) {
   if (!status_.ok()) return true;
   return std::any_of(inputs.begin(), inputs.end(), [](auto* v) { return v == nullptr; });
 }
 
-ir::Variable* GradBuilder::Fail(absl::Status error) {
+ir::Variable* NodeBuilder::Fail(absl::Status error) {
   if (status_.ok()) status_ = std::move(error);
   return nullptr;
 }
 
-std::vector<ir::Variable*> GradBuilder::ApplyMulti(const std::string& op,
+std::vector<ir::Variable*> NodeBuilder::ApplyMulti(const std::string& op,
                                                    std::vector<ir::Variable*> inputs,
                                                    ir::Attrs attrs) {
   if (Failed(inputs)) {
@@ -36,13 +36,13 @@ std::vector<ir::Variable*> GradBuilder::ApplyMulti(const std::string& op,
   return node->outputs;
 }
 
-ir::Variable* GradBuilder::Apply(const std::string& op, std::vector<ir::Variable*> inputs,
+ir::Variable* NodeBuilder::Apply(const std::string& op, std::vector<ir::Variable*> inputs,
                                  ir::Attrs attrs) {
   std::vector<ir::Variable*> outs = ApplyMulti(op, std::move(inputs), std::move(attrs));
   return outs.empty() ? nullptr : outs[0];
 }
 
-ir::Variable* GradBuilder::Constant(double value, DType dtype) {
+ir::Variable* NodeBuilder::Constant(double value, DType dtype) {
   runtime::Tensor t(dtype, {});
   absl::Status st = cpu::DispatchAll(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -56,62 +56,62 @@ ir::Variable* GradBuilder::Constant(double value, DType dtype) {
   return graph_.AddConstant(std::move(t), ir::Type::Scalar(dtype));
 }
 
-ir::Variable* GradBuilder::ConstantLike(double value, const ir::Variable* x) {
+ir::Variable* NodeBuilder::ConstantLike(double value, const ir::Variable* x) {
   if (x == nullptr) return nullptr;
   return Constant(value, IsFloat(x->type.dtype) ? x->type.dtype : DType::kFloat64);
 }
 
-ir::Variable* GradBuilder::IntVector(const std::vector<int64_t>& values) {
+ir::Variable* NodeBuilder::IntVector(const std::vector<int64_t>& values) {
   runtime::Tensor t(DType::kInt64, {static_cast<int64_t>(values.size())});
   std::copy(values.begin(), values.end(), t.data<int64_t>());
   return graph_.AddConstant(std::move(t), ir::Type::Of(DType::kInt64, 1));
 }
 
-ir::Variable* GradBuilder::Cast(ir::Variable* x, DType dtype) {
+ir::Variable* NodeBuilder::Cast(ir::Variable* x, DType dtype) {
   if (x == nullptr || x->type.dtype == dtype) return x;
   return Apply("cast", {x}, {{"dtype", dtype}});
 }
 
-ir::Variable* GradBuilder::ZerosLike(ir::Variable* x, DType float_dtype) {
+ir::Variable* NodeBuilder::ZerosLike(ir::Variable* x, DType float_dtype) {
   if (x == nullptr) return nullptr;
   DType d = IsFloat(x->type.dtype) ? x->type.dtype : float_dtype;
   return Fill(x, Constant(0, d));
 }
 
-ir::Variable* GradBuilder::OnesLike(ir::Variable* x, DType float_dtype) {
+ir::Variable* NodeBuilder::OnesLike(ir::Variable* x, DType float_dtype) {
   if (x == nullptr) return nullptr;
   DType d = IsFloat(x->type.dtype) ? x->type.dtype : float_dtype;
   return Fill(x, Constant(1, d));
 }
 
-ir::Variable* GradBuilder::SumToLike(ir::Variable* g, ir::Variable* x) {
+ir::Variable* NodeBuilder::SumToLike(ir::Variable* g, ir::Variable* x) {
   if (g == nullptr || x == nullptr) return nullptr;
   if (g->type.ndim() == 0 && x->type.ndim() == 0) return g;
   return Apply("sum_to_like", {g, x});
 }
 
-std::vector<ir::Variable*> GradBuilder::SumToInputs(const ir::Apply& node,
+std::vector<ir::Variable*> NodeBuilder::SumToInputs(const ir::Apply& node,
                                                     std::vector<ir::Variable*> grads) {
   for (size_t i = 0; i < grads.size() && i < node.inputs.size(); ++i)
     if (grads[i] != nullptr) grads[i] = SumToLike(grads[i], node.inputs[i]);
   return grads;
 }
 
-ir::Variable* GradBuilder::Sum(ir::Variable* x, const std::vector<int64_t>& axes) {
+ir::Variable* NodeBuilder::Sum(ir::Variable* x, const std::vector<int64_t>& axes) {
   if (x == nullptr) return nullptr;
   if (axes.empty()) return x;
   return Apply("sum", {x}, {{"axis", axes}});
 }
 
-ir::Variable* GradBuilder::Dimshuffle(ir::Variable* x, const std::vector<int64_t>& new_order) {
+ir::Variable* NodeBuilder::Dimshuffle(ir::Variable* x, const std::vector<int64_t>& new_order) {
   return Apply("dimshuffle", {x}, {{"new_order", new_order}});
 }
 
-ir::Variable* GradBuilder::ShapeI(ir::Variable* x, int64_t i) {
+ir::Variable* NodeBuilder::ShapeI(ir::Variable* x, int64_t i) {
   return Apply("shape_i", {x}, {{"i", i}});
 }
 
-ir::Variable* GradBuilder::ExpandDims(ir::Variable* x, const std::vector<int64_t>& axes,
+ir::Variable* NodeBuilder::ExpandDims(ir::Variable* x, const std::vector<int64_t>& axes,
                                       int out_ndim) {
   if (x == nullptr) return nullptr;
   std::vector<int64_t> order;
