@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libopenblas-dev
   python3 python3-venv python3-dev
+  graphviz
 )
 
 missing=()

@@ -42,7 +42,7 @@ ComputeService::ComputeService(ServerConfig config,
       metrics_(metrics),
       contexts_(std::move(contexts)),
       sessions_(config_.session_idle_timeout),
-      cache_(config_.cache_max_entries),
+      cache_(config_.cache_max_entries, config_.cache_max_bytes),
       functions_(contexts_.get(), &cache_, metrics) {
   metrics_->SetSnapshotSource([this] { return Snapshot(); });
 }
@@ -80,6 +80,7 @@ MetricsSnapshot ComputeService::Snapshot() const {
   s.cache_misses = cache_.misses();
   s.cache_evictions = cache_.evictions();
   s.cache_entries = static_cast<int64_t>(cache_.size());
+  s.cache_bytes = static_cast<int64_t>(cache_.bytes());
   // Every context gets a series, so a dashboard sees 0 rather than a gap.
   for (const auto& c : contexts_->all()) s.shared_by_context[c->name];
   auto sessions = sessions_.List();
@@ -110,6 +111,8 @@ ComputeService::Reactor* ComputeService::GetServerInfo(Ctx* ctx, const v1::GetSe
     out->set_cache_entries(cache_.size());
     out->set_cache_hits(cache_.hits());
     out->set_cache_misses(cache_.misses());
+    out->set_cache_bytes(static_cast<int64_t>(cache_.bytes()));
+    out->set_cache_evictions(cache_.evictions());
     for (const ops::OpDef* def : ops::Registry::Global().All()) {
       out->add_ops(def->name);
       if (def->grad) out->add_differentiable_ops(def->name);

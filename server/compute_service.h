@@ -18,6 +18,7 @@ struct ServerConfig {
   std::string float_x = "float32";
   std::chrono::seconds session_idle_timeout{3600};
   size_t cache_max_entries = 1024;
+  size_t cache_max_bytes = size_t{1} << 30;
 };
 
 class ComputeService final : public v1::Compute::CallbackService {

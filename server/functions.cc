@@ -6,6 +6,7 @@
 #include "engine/compile/compiler.h"
 #include "engine/ir/printer.h"
 #include "engine/ir/proto_convert.h"
+#include "engine/passes/pipeline.h"
 
 namespace tensord::server {
 namespace {
@@ -50,6 +51,18 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     givens.push_back({var, value});
   }
   compile::CompileOptions options{spec.allow_input_downcast(), mode, context};
+  // optimizer=None excludes every pass; unknown names are refused by PrepareFunction.
+  if (spec.no_optimizer()) {
+    options.optimizer_excluding = passes::Pipeline::AllPassNames();
+  } else {
+    options.optimizer_excluding.assign(spec.optimizer_excluding().begin(),
+                                       spec.optimizer_excluding().end());
+  }
+  if (spec.has_nan_guard()) {
+    options.nan_guard = {.nan_is_error = spec.nan_guard().nan_is_error(),
+                         .inf_is_error = spec.nan_guard().inf_is_error(),
+                         .big_is_error = spec.nan_guard().big_is_error()};
+  }
   auto graph = std::make_unique<ir::Graph>(std::move(decoded.graph));
   return compile::PrepareFunction(std::move(graph), std::move(updates), givens, options);
 }
@@ -80,6 +93,8 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   out->set_fingerprint(fn.executable->fingerprint());
   out->set_cache_hit(hit);
   out->set_node_count(fn.executable->node_count());
+  out->set_nodes_before_optimization(fn.executable->nodes_before_optimization());
+  out->set_optimizer_ns(hit ? 0 : fn.executable->optimizer_ns());
   for (const auto& p : fn.executable->input_params())
     ir::TypeToProto(p.type, out->add_input_types());
   for (const auto& t : fn.executable->output_types()) ir::TypeToProto(t, out->add_output_types());
@@ -141,11 +156,16 @@ absl::Status FunctionService::Describe(Session& session, const std::string& func
                                        v1::DescribeFunctionResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(function_id));
   // The cached executable may have been built from another session's identical graph, with
-  // that session's names and shared-variable ids: describe this function's own graph instead.
-  // (Compiled code equals this prepared graph until the optimizer rewrites it.)
+  // that session's names and shared-variable ids: describe this function's own graph instead,
+  // optimized by the same (deterministic) pipeline, so it shows what runs.
   TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(session, fn->spec));
+  TENSORD_RETURN_IF_ERROR(compile::OptimizeFunction(prepared).status());
   ir::GraphToProto(*prepared.graph, out->mutable_graph());
-  out->set_debugprint(ir::DebugPrint(*prepared.graph));
+  // Printed as Theano prints a compiled function: schedule positions, update values as roots.
+  ir::PrintOptions print{.print_order = true};
+  for (const auto& [target, value] : prepared.updates) print.extra_roots.push_back(value);
+  out->set_debugprint(ir::DebugPrint(*prepared.graph, print));
+  out->set_dot(ir::DotPrint(*prepared.graph, print));
   return absl::OkStatus();
 }
 

@@ -34,6 +34,9 @@ ABSL_FLAG(std::string, metrics_port_file, "",
 ABSL_FLAG(int64_t, session_idle_timeout_s, 3600, "close sessions idle for this many seconds");
 ABSL_FLAG(int64_t, max_message_bytes, 1 << 30, "largest gRPC message accepted or sent");
 ABSL_FLAG(int64_t, cache_max_entries, 1024, "compiled executables kept in the cache");
+ABSL_FLAG(int64_t, cache_max_bytes, int64_t{1} << 30,
+          "approximate bytes of compiled executables (constants included) the cache keeps; "
+          "least recently used ones no function holds are evicted beyond it");
 ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
           "largest single tensor a request may create; larger ones fail with RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
@@ -89,6 +92,8 @@ int main(int argc, char** argv) {
   config.float_x = float_x;
   config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));
   config.cache_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_cache_max_entries));
+  config.cache_max_bytes =
+      static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_max_bytes)));
   // Declared before the service so it outlives it: scrapes read the service's state.
   tensord::server::Metrics metrics;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {

@@ -84,10 +84,14 @@ class Metrics::StateCollector : public prometheus::Collectable {
                          "Compiles that had to build a new executable.", MetricType::Counter,
                          s.cache_misses));
     out.push_back(Scalar("tensord_compile_cache_evictions_total",
-                         "Executables evicted from the cache to stay within --cache_max_entries.",
+                         "Executables evicted from the cache to stay within --cache_max_entries "
+                         "and --cache_max_bytes.",
                          MetricType::Counter, s.cache_evictions));
     out.push_back(Scalar("tensord_compile_cache_entries", "Executables in the compile cache.",
                          MetricType::Gauge, s.cache_entries));
+    out.push_back(Scalar("tensord_compile_cache_bytes",
+                         "Approximate bytes of the executables in the compile cache.",
+                         MetricType::Gauge, static_cast<double>(s.cache_bytes)));
     out.push_back(
         Scalar("tensord_sessions", "Open client sessions.", MetricType::Gauge, s.sessions));
     MetricFamily vars =

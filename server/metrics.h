@@ -29,6 +29,7 @@ struct MetricsSnapshot {
   int64_t cache_misses = 0;
   int64_t cache_evictions = 0;
   int64_t cache_entries = 0;
+  int64_t cache_bytes = 0;
   int64_t sessions = 0;
   struct SharedUsage {
     int64_t variables = 0;

@@ -40,6 +40,7 @@ TEST(MetricsTest, ReadsStateFromTheSnapshotSourceUntilDetached) {
     s.cache_misses = 2;
     s.cache_evictions = 1;
     s.cache_entries = 1;
+    s.cache_bytes = 4096;
     s.sessions = 4;
     s.shared_by_context["cpu"] = {2, 48};
     s.shared_by_context["dev0"] = {};
@@ -51,6 +52,8 @@ TEST(MetricsTest, ReadsStateFromTheSnapshotSourceUntilDetached) {
   EXPECT_THAT(text, HasSubstr("tensord_compile_cache_misses_total 2"));
   EXPECT_THAT(text, HasSubstr("tensord_compile_cache_evictions_total 1"));
   EXPECT_THAT(text, HasSubstr("# TYPE tensord_compile_cache_entries gauge"));
+  EXPECT_THAT(text, HasSubstr("# TYPE tensord_compile_cache_bytes gauge"));
+  EXPECT_THAT(text, HasSubstr("tensord_compile_cache_bytes 4096"));
   EXPECT_THAT(text, HasSubstr("tensord_sessions 4"));
   EXPECT_THAT(text, HasSubstr("tensord_shared_variables{context=\"cpu\"} 2"));
   EXPECT_THAT(text, HasSubstr("tensord_shared_variable_bytes{context=\"cpu\"} 48"));

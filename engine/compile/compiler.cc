@@ -1,11 +1,17 @@
 #include "engine/compile/compiler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "absl/strings/str_join.h"
 #include "engine/backends/cpu/cast.h"
+#include "engine/compile/debug_mode.h"
+#include "engine/compile/inplace_plan.h"
+#include "engine/ir/theano_names.h"
 #include "engine/ir/verifier.h"
+#include "engine/passes/pipeline.h"
 
 namespace tensord::compile {
 namespace {
@@ -14,10 +20,19 @@ std::string Label(const ir::Variable* v) {
   return v->name.empty() ? absl::StrCat("variable ", v->id) : absl::StrCat("'", v->name, "'");
 }
 
+// "add(x, 2)" in errors (kernels', NanGuardMode's): constants by value, and a fused node by its
+// expression, "Composite{(i0 * log(i1))}(x, y)", which says more than "composite".
 std::string NodeLabel(const ir::Apply& a) {
-  std::string s = a.op + "(";
+  std::string s = a.op;
+  if (auto it = a.attrs.find("expr"); a.op == "composite" && it != a.attrs.end()) {
+    if (const auto* expr = std::get_if<std::string>(&it->second)) s = *expr;
+  }
+  s += "(";
   for (size_t i = 0; i < a.inputs.size(); ++i) {
-    absl::StrAppend(&s, i ? ", " : "", a.inputs[i]->DisplayName());
+    const ir::Variable* in = a.inputs[i];
+    absl::StrAppend(&s, i ? ", " : "",
+                    in->source == ir::Source::kConstant && in->name.empty() ? ir::ConstantText(*in)
+                                                                            : in->DisplayName());
   }
   return s + ")";
 }
@@ -101,19 +116,69 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
                              "inputs (pass it as an input or replace it with givens)");
     }
   }
+  if (!options.optimizer_excluding.empty()) {
+    const std::vector<std::string> known = passes::Pipeline::AllPassNames();
+    for (const std::string& name : options.optimizer_excluding) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        return InvalidArgument("optimizer_excluding: unknown optimizer pass '", name,
+                               "' (known passes: ", absl::StrJoin(known, ", "), ")");
+      }
+    }
+  }
   std::string extra =
       absl::StrCat("mode ", options.mode, "\ndowncast ", options.allow_input_downcast, "\ncontext ",
                    options.context ? options.context->name : "", "\n");
+  // Length-prefixed, like every free-form string in a key.
+  for (const std::string& name : options.optimizer_excluding)
+    absl::StrAppend(&extra, "exclude ", name.size(), ":", name, "\n");
+  if (options.mode == "NanGuardMode") {
+    const NanGuardOptions& g = options.nan_guard;
+    absl::StrAppend(&extra, "nan_guard ", g.nan_is_error, g.inf_is_error, g.big_is_error, "\n");
+  }
   out.canonical = ir::Canonicalize(*graph, out.updates, extra);
   out.graph = std::move(graph);
   out.options = options;
   return out;
 }
 
+absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
+  auto start = std::chrono::steady_clock::now();
+  ir::Graph& graph = *p.graph;
+  OptimizeStats stats;
+  stats.nodes_before = static_cast<int>(graph.applies().size());
+  passes::Pipeline pipeline(
+      {.mode = p.options.mode, .excluding = p.options.optimizer_excluding, .verify_each = false});
+  if (!pipeline.passes().empty()) {
+    // Passes replace variables in graph outputs, not in the (target, value) pairs of updates,
+    // and the dead-code pass keeps only what outputs reach: update values and shared variables
+    // (the executable binds every one, used or not) ride along as outputs while passes run.
+    auto& outs = graph.outputs();
+    const size_t n = outs.size();
+    for (const auto& [target, value] : p.updates) outs.push_back(value);
+    for (const ir::Variable* s : p.canonical.shared) outs.push_back(const_cast<ir::Variable*>(s));
+    absl::Status status = pipeline.Run(graph);
+    for (size_t i = 0; i < p.updates.size(); ++i) p.updates[i].second = outs[n + i];
+    outs.resize(n);
+    TENSORD_RETURN_IF_ERROR(status);
+    std::vector<ir::Variable*> keep;
+    for (const auto& [target, value] : p.updates) keep.insert(keep.end(), {target, value});
+    for (const ir::Variable* s : p.canonical.shared) keep.push_back(const_cast<ir::Variable*>(s));
+    graph.RemoveDeadNodes(keep);
+  }
+  stats.nodes_after = static_cast<int>(graph.applies().size());
+  stats.optimizer_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  return stats;
+}
+
 class ExecutableBuilder {
  public:
   static absl::StatusOr<std::shared_ptr<Executable>> Build(PreparedFunction p) {
     auto start = std::chrono::steady_clock::now();
+    // Only a cache miss gets here: the key was computed before the optimizer, so hits never
+    // optimize.
+    TENSORD_ASSIGN_OR_RETURN(OptimizeStats stats, OptimizeFunction(p));
     auto exe = std::make_shared<Executable>();
     const runtime::Context* ctx = p.options.context;
     std::unordered_map<const ir::Variable*, int> slot;
@@ -167,6 +232,9 @@ class ExecutableBuilder {
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));
       }
       ins.kernel = *std::move(kernel);
+      const InplaceRequest inplace = RequestedInplace(*a);  // engine/passes/inplace.h
+      ins.donate = inplace.input;
+      ins.donate_checks_aliasing = inplace.kernel_checks_aliasing;
       exe->instructions_.push_back(std::move(ins));
     }
     std::unordered_set<int> computed;
@@ -188,9 +256,19 @@ class ExecutableBuilder {
       for (size_t j = 0; j < i; ++j)
         if (exe->update_slots_[i] == exe->update_slots_[j])
           exe->update_takes_slot_[i] = exe->update_takes_slot_[j] = false;
+    // Inplace only overwrites temporaries: never a caller's input, a shared value, a constant,
+    // an output or an update.
+    std::unordered_set<int> kept(exe->output_slots_.begin(), exe->output_slots_.end());
+    kept.insert(exe->update_slots_.begin(), exe->update_slots_.end());
+    for (const auto& b : exe->inputs_) kept.insert(b.slot);
+    for (const auto& b : exe->shared_) kept.insert(b.slot);
+    for (const auto& [slot, value] : exe->constants_) kept.insert(slot);
+    PlanDonations(exe->instructions_, kept);
     exe->allow_input_downcast_ = p.options.allow_input_downcast;
     exe->fingerprint_ = ir::Digest(p.canonical.key);
     exe->graph_ = std::move(p.graph);
+    exe->optimizer_ns_ = stats.optimizer_ns;
+    exe->nodes_before_optimization_ = stats.nodes_before;
     exe->compile_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now() - start)
                            .count();
@@ -199,7 +277,14 @@ class ExecutableBuilder {
 };
 
 absl::StatusOr<std::shared_ptr<Executable>> BuildExecutable(PreparedFunction prepared) {
-  return ExecutableBuilder::Build(std::move(prepared));
+  // DebugMode builds an optimized and an unoptimized executable and compares every run.
+  if (prepared.options.mode == "DebugMode") return BuildDebugModeExecutable(std::move(prepared));
+  const bool nan_guard = prepared.options.mode == "NanGuardMode";
+  const NanGuardOptions guard = prepared.options.nan_guard;
+  TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<Executable> exe,
+                           ExecutableBuilder::Build(std::move(prepared)));
+  if (nan_guard) exe->EnableNanGuard(guard);
+  return exe;
 }
 
 }  // namespace tensord::compile

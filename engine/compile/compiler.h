@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/compile/executable.h"
+#include "engine/compile/nan_guard.h"
 #include "engine/ir/fingerprint.h"
 #include "engine/runtime/context.h"
 
@@ -16,6 +17,11 @@ struct CompileOptions {
   bool allow_input_downcast = false;
   std::string mode = "FAST_RUN";
   const runtime::Context* context = nullptr;
+  // Pass names the optimizer skips (Theano's optimizer_excluding); DebugMode builds its
+  // unoptimized reference by excluding every pass.
+  std::vector<std::string> optimizer_excluding;
+  // What NanGuardMode (mode == "NanGuardMode") treats as an error.
+  NanGuardOptions nan_guard;
 };
 
 // A function's graph after givens were applied, ready to fingerprint and build.
@@ -39,7 +45,19 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
                                                  const std::vector<Substitution>& givens,
                                                  CompileOptions options);
 
-// Selects kernels and plans slots.
+struct OptimizeStats {
+  int64_t optimizer_ns = 0;
+  int nodes_before = 0;  // applies before the optimizer
+  int nodes_after = 0;
+};
+
+// Runs the optimizer (engine/passes) that p.options asks for (mode, optimizer_excluding) on
+// p.graph, keeping p.updates and p.canonical.shared valid, then drops dead nodes.
+// BuildExecutable calls it; DescribeFunction too, so it shows the graph that runs.
+absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p);
+
+// Selects kernels and plans slots. NanGuardMode executables check every instruction's float
+// outputs; DebugMode ones (engine/compile/debug_mode.h) also run the unoptimized graph.
 absl::StatusOr<std::shared_ptr<Executable>> BuildExecutable(PreparedFunction prepared);
 
 }  // namespace tensord::compile

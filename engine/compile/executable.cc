@@ -1,6 +1,8 @@
 #include "engine/compile/executable.h"
 
 #include "engine/backends/cpu/cast.h"
+#include "engine/compile/debug_mode.h"
+#include "engine/compile/inplace_plan.h"
 
 namespace tensord::compile {
 
@@ -8,6 +10,9 @@ namespace tensord::compile {
 struct Executable::Frame {
   std::vector<runtime::Tensor> slots;
   std::vector<std::vector<const runtime::Tensor*>> in_ptrs;
+  // For instructions that may take an input's buffer: in_ptrs with that input read through the
+  // output slot, where the donation moves it.
+  std::vector<std::vector<const runtime::Tensor*>> donated_in_ptrs;
   std::vector<std::vector<runtime::Tensor*>> out_ptrs;
 };
 
@@ -31,6 +36,11 @@ std::unique_ptr<Executable::Frame> Executable::AcquireFrame() const {
     for (int s : ins.inputs) in.push_back(&f->slots[s]);
     auto& out = f->out_ptrs.emplace_back();
     for (int s : ins.outputs) out.push_back(&f->slots[s]);
+    auto& donated = f->donated_in_ptrs.emplace_back();
+    if (ins.donate < 0) continue;
+    for (int s : ins.inputs) {
+      donated.push_back(&f->slots[s == ins.inputs[ins.donate] ? ins.outputs[0] : s]);
+    }
   }
   return f;
 }
@@ -72,6 +82,12 @@ absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
 
 absl::StatusOr<RunResult> Executable::Run(std::vector<runtime::Tensor> inputs,
                                           const std::vector<runtime::Tensor>& shared_values) const {
+  if (debug_check_ != nullptr) return debug_check_->Run(*this, std::move(inputs), shared_values);
+  return RunUnchecked(std::move(inputs), shared_values);
+}
+
+absl::StatusOr<RunResult> Executable::RunUnchecked(
+    std::vector<runtime::Tensor> inputs, const std::vector<runtime::Tensor>& shared_values) const {
   if (inputs.size() != inputs_.size()) {
     return InvalidArgument("function takes ", inputs_.size(), " inputs, got ", inputs.size());
   }
@@ -86,9 +102,15 @@ absl::StatusOr<RunResult> Executable::Run(std::vector<runtime::Tensor> inputs,
   for (size_t i = 0; i < shared_.size(); ++i) frame->slots[shared_[i].slot] = shared_values[i];
   for (size_t i = 0; i < instructions_.size() && status.ok(); ++i) {
     const Instruction& ins = instructions_[i];
-    status = ins.kernel->Run(frame->in_ptrs[i], frame->out_ptrs[i]);
+    if (ins.donate >= 0 && TryDonate(ins, frame->slots)) {
+      status = ins.kernel->Run(frame->donated_in_ptrs[i], frame->out_ptrs[i]);
+    } else {
+      status = ins.kernel->Run(frame->in_ptrs[i], frame->out_ptrs[i]);
+    }
     if (!status.ok()) {
       status = absl::Status(status.code(), absl::StrCat("in ", ins.label, ": ", status.message()));
+    } else if (nan_guard_) {
+      status = CheckNanGuard(*nan_guard_, ins.label, frame->out_ptrs[i]);
     }
   }
   RunResult result;
@@ -105,8 +127,24 @@ absl::StatusOr<RunResult> Executable::Run(std::vector<runtime::Tensor> inputs,
 }
 
 size_t Executable::ApproximateBytes() const {
-  size_t bytes = sizeof(*this) + instructions_.size() * 256;
+  // Constants dominate; the rest is bookkeeping: the kept graph (nodes, attributes, constant
+  // values held by graph variables are the same buffers as constants_, so not counted twice),
+  // kernels and a frame's slot arrays.
+  size_t bytes = sizeof(*this) + instructions_.size() * 256 + num_slots_ * 64;
   for (const auto& [slot, value] : constants_) bytes += value.num_bytes();
+  if (graph_ != nullptr) {
+    bytes += graph_->variables().size() * (sizeof(ir::Variable) + 32);
+    for (const auto& a : graph_->applies()) {
+      bytes += sizeof(ir::Apply) + a->op.size() + 48 * (a->inputs.size() + a->outputs.size());
+      for (const auto& [key, value] : a->attrs) {
+        bytes += key.size() + 64;
+        if (const auto* s = std::get_if<std::string>(&value)) bytes += s->size();
+        if (const auto* v = std::get_if<std::vector<int64_t>>(&value)) bytes += 8 * v->size();
+        if (const auto* v = std::get_if<std::vector<double>>(&value)) bytes += 8 * v->size();
+      }
+    }
+  }
+  if (debug_check_ != nullptr) bytes += debug_check_->ApproximateBytes();
   return bytes;
 }
 

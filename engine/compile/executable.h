@@ -5,19 +5,27 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/compile/nan_guard.h"
 #include "engine/ir/graph.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::compile {
+
+class DebugModeCheck;  // engine/compile/debug_mode.h
 
 struct Instruction {
   std::unique_ptr<ops::Kernel> kernel;
   std::vector<int> inputs;   // slot numbers
   std::vector<int> outputs;  // slot numbers
   std::string label;         // "add(x, y)" for error messages
+  // Inplace (engine/compile/inplace_plan.h): the input whose buffer the output may take when it
+  // is free at run time (-1: none), and whether the kernel checks aliasing itself.
+  int donate = -1;
+  bool donate_checks_aliasing = false;
 };
 
 struct SlotBinding {
@@ -41,6 +49,17 @@ class Executable {
   // current values of the shared variables, in shared_params() order.
   absl::StatusOr<RunResult> Run(std::vector<runtime::Tensor> inputs,
                                 const std::vector<runtime::Tensor>& shared_values) const;
+  // Run without DebugMode's comparison against the unoptimized graph (what the check calls).
+  absl::StatusOr<RunResult> RunUnchecked(std::vector<runtime::Tensor> inputs,
+                                         const std::vector<runtime::Tensor>& shared_values) const;
+
+  // NanGuardMode: every instruction's float outputs are checked after it runs.
+  void EnableNanGuard(NanGuardOptions options) { nan_guard_ = options; }
+  // DebugMode: Run also runs the unoptimized twin and compares (engine/compile/debug_mode.h).
+  void AttachDebugMode(std::shared_ptr<const DebugModeCheck> check) {
+    debug_check_ = std::move(check);
+  }
+  const DebugModeCheck* debug_mode() const { return debug_check_.get(); }
 
   const std::vector<SlotBinding>& input_params() const { return inputs_; }
   const std::vector<SlotBinding>& shared_params() const { return shared_; }
@@ -50,7 +69,11 @@ class Executable {
   const ir::Graph& graph() const { return *graph_; }
   const std::string& fingerprint() const { return fingerprint_; }
   int node_count() const { return static_cast<int>(instructions_.size()); }
+  const std::vector<Instruction>& instructions() const { return instructions_; }
   int64_t compile_ns() const { return compile_ns_; }
+  // Time in the optimizer (part of compile_ns) and the graph's size before it ran.
+  int64_t optimizer_ns() const { return optimizer_ns_; }
+  int nodes_before_optimization() const { return nodes_before_optimization_; }
   // Rough resident size, for the cache's accounting.
   size_t ApproximateBytes() const;
 
@@ -76,8 +99,12 @@ class Executable {
   // keep their value, while a computed slot can hand its buffer to the shared variable.
   std::vector<bool> update_takes_slot_;
   bool allow_input_downcast_ = false;
+  std::optional<NanGuardOptions> nan_guard_;
+  std::shared_ptr<const DebugModeCheck> debug_check_;
   std::string fingerprint_;
   int64_t compile_ns_ = 0;
+  int64_t optimizer_ns_ = 0;
+  int nodes_before_optimization_ = 0;
 
   mutable std::mutex frames_mu_;
   mutable std::vector<std::unique_ptr<Frame>> free_frames_;

@@ -38,6 +38,13 @@ absl::StatusOr<std::shared_ptr<Executable>> ExecutableCache::GetOrBuild(const st
   // Always fulfil the promise: callers waiting on this key must never hang.
   promise.set_value(result);
   std::lock_guard<std::mutex> lock(mu_);
+  if (result.ok()) {
+    auto it = entries_.find(key);
+    if (it != entries_.end()) {
+      it->second.bytes = (*result)->ApproximateBytes();
+      bytes_ += it->second.bytes;
+    }
+  }
   if (!result.ok()) {
     // Failed compiles are not cached: the same spec may succeed later (e.g. a shared
     // variable created meanwhile).
@@ -52,12 +59,14 @@ absl::StatusOr<std::shared_ptr<Executable>> ExecutableCache::GetOrBuild(const st
 }
 
 void ExecutableCache::EvictLocked() {
-  for (auto it = lru_.end(); entries_.size() > max_entries_ && it != lru_.begin();) {
+  auto over = [&] { return entries_.size() > max_entries_ || bytes_ > max_bytes_; };
+  for (auto it = lru_.end(); over() && it != lru_.begin();) {
     --it;
     Entry& e = entries_.at(*it);
     if (e.future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) continue;
     const Result& r = e.future.get();
     if (r.ok() && r->use_count() > 1) continue;  // still bound to a function
+    bytes_ -= e.bytes;
     entries_.erase(*it);
     it = lru_.erase(it);
     ++evictions_;
@@ -67,6 +76,11 @@ void ExecutableCache::EvictLocked() {
 size_t ExecutableCache::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return entries_.size();
+}
+
+size_t ExecutableCache::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
 }
 
 }  // namespace tensord::compile

@@ -1,9 +1,12 @@
 // Compiled executables by canonical key, shared by every session. Concurrent compiles of one
 // key build once: later callers wait for the first. Least recently used entries that no
-// function holds are evicted past `max_entries`.
+// function holds are evicted while the cache holds more than `max_entries` executables or more
+// than `max_bytes` (Executable::ApproximateBytes); entries still bound to a function stay, so
+// both limits can be exceeded while functions hold them.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <list>
@@ -20,13 +23,16 @@ class ExecutableCache {
  public:
   using Builder = std::function<absl::StatusOr<std::shared_ptr<Executable>>()>;
 
-  explicit ExecutableCache(size_t max_entries) : max_entries_(max_entries) {}
+  explicit ExecutableCache(size_t max_entries, size_t max_bytes = SIZE_MAX)
+      : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   // Returns the cached executable for `key`, or builds it with `build`. *hit says which.
   absl::StatusOr<std::shared_ptr<Executable>> GetOrBuild(const std::string& key,
                                                          const Builder& build, bool* hit);
 
   size_t size() const;
+  // Approximate bytes of the cached executables (built ones; in-flight builds count 0).
+  size_t bytes() const;
   int64_t hits() const { return hits_; }
   int64_t misses() const { return misses_; }
   int64_t evictions() const { return evictions_; }
@@ -36,10 +42,13 @@ class ExecutableCache {
   struct Entry {
     std::shared_future<Result> future;
     std::list<std::string>::iterator lru;
+    size_t bytes = 0;
   };
   void EvictLocked();
 
   size_t max_entries_;
+  size_t max_bytes_;
+  size_t bytes_ = 0;  // sum of entries' bytes, under mu_
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // front = most recently used

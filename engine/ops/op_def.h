@@ -61,6 +61,9 @@ struct OpDef {
   // every op has exactly one of the two.
   GradFn grad;
   bool differentiable = true;
+  // The op's scalar form for fusion: its opcode in composite programs (ops/defs/composite.h),
+  // or -1 when the fusion pass must leave it alone. Set from composite.cc's table.
+  int scalar_opcode = -1;
 };
 
 // An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come).
@@ -76,6 +79,8 @@ class Registry {
   // Attaches an op's grad rule; aborts on an unknown op or a second rule (a programming error
   // caught by every test that touches the registry).
   void SetGrad(const std::string& name, GradFn grad);
+  // Marks an op fusable with its composite opcode; aborts on an unknown op (as SetGrad).
+  void SetScalarOpcode(const std::string& name, int opcode);
   const OpDef* Find(const std::string& name) const;
   std::vector<const OpDef*> All() const;
 

@@ -17,6 +17,8 @@ void RegisterIfElse(Registry& r);
 void RegisterShapeOps(Registry& r);
 void RegisterCreationOps(Registry& r);
 void RegisterGradOps(Registry& r);
+void RegisterComposite(Registry& r);  // the fused elementwise op (defs/composite.cc)
+void RegisterGemm(Registry& r);       // Theano's Gemm, made by the gemm pass (defs/gemm.cc)
 
 // Grad rules, one family per file in grads/ (the gradient-steering ops' own rules sit in
 // defs/grad_ops.cc). Attached once every op is registered, since rules refer to other ops.
@@ -28,6 +30,8 @@ void AttachReductionGrads(Registry& r);
 void AttachShapeGrads(Registry& r);
 void AttachSubtensorGrads(Registry& r);
 void AttachLinalgGrads(Registry& r);
+// OpDef::scalar_opcode of every op the composite can evaluate (table in defs/composite.cc).
+void AttachScalarForms(Registry& r);
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -42,6 +46,8 @@ inline void RegisterAll(Registry& r) {
   RegisterShapeOps(r);
   RegisterCreationOps(r);
   RegisterGradOps(r);
+  RegisterComposite(r);
+  RegisterGemm(r);
   AttachGradOpsGrads(r);
   AttachElementwiseGrads(r);
   AttachElementwiseMathGrads(r);
@@ -50,6 +56,7 @@ inline void RegisterAll(Registry& r) {
   AttachShapeGrads(r);
   AttachSubtensorGrads(r);
   AttachLinalgGrads(r);
+  AttachScalarForms(r);
 }
 
 }  // namespace tensord::ops

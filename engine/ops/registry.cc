@@ -34,6 +34,16 @@ void Registry::SetGrad(const std::string& name, GradFn grad) {
   std::abort();
 }
 
+void Registry::SetScalarOpcode(const std::string& name, int opcode) {
+  for (auto& d : defs_) {
+    if (d->name != name) continue;
+    d->scalar_opcode = opcode;
+    return;
+  }
+  std::fprintf(stderr, "scalar form for unknown op '%s'\n", name.c_str());
+  std::abort();
+}
+
 const OpDef* Registry::Find(const std::string& name) const {
   for (const auto& d : defs_)
     if (d->name == name) return d.get();

@@ -4,6 +4,16 @@
 #include <chrono>
 
 #include "engine/ir/verifier.h"
+#include "engine/passes/canonicalize.h"
+#include "engine/passes/constant_fold.h"
+#include "engine/passes/dce.h"
+#include "engine/passes/fusion.h"
+#include "engine/passes/gemm.h"
+#include "engine/passes/inplace.h"
+#include "engine/passes/merge.h"
+#include "engine/passes/simplify.h"
+#include "engine/passes/specialize.h"
+#include "engine/passes/stabilize.h"
 
 namespace tensord::passes {
 namespace {
@@ -16,8 +26,31 @@ struct Step {
 // The order matters; each step says why it sits where it does.
 std::vector<Step> Steps() {
   return {
-      // Passes are added here by the optimizer work (issue 5), e.g.
-      // {MakeMergePass, true},  // CSE first: later rules see one node per distinct value
+      // CSE first: later rules see one variable per distinct value (x - x, a + b vs b + a).
+      {MakeMergePass, true},
+      // Before the algebra: shapes and dimshuffles of constants become constants, so rules
+      // recognise the 0 of x + dimshuffle(0) and the 2 of x ** 2 as constants.
+      {[] { return MakeConstantFoldPass(); }, false},
+      // One normal form (flat sorted add/mul, negation pushed into sub) for the rules below.
+      {MakeCanonicalizePass, false},
+      // Identities on the canonical form (x * 1, exp(log x), dimshuffle chains ...).
+      {MakeSimplifyPass, false},
+      // Stable forms need the simplified graph (log(1 + x) after 0s and 1s are gone).
+      {MakeStabilizePass, false},
+      // Cheaper ops last: earlier rules match pow and mul, not sqr.
+      {MakeSpecializePass, false},
+      // Rewrites build nodes independently: merge the duplicates they made, fold the constant
+      // subexpressions they exposed, then drop every replaced node.
+      {MakeMergePass, false},
+      {[] { return MakeConstantFoldPass(); }, false},
+      {MakeDcePass, true},
+      // -- fusion, gemm and inplace go here (last: they need the final algebra)
+      // dot -> gemm before fusion, which would otherwise swallow the add into a composite.
+      {MakeGemmPass, false},
+      // Fusion sees the final elementwise graph (and the gemms), and drops what it replaced.
+      {MakeFusionPass, false},
+      // Last: a rewrite after it could add a reader of a value it lets a node overwrite.
+      {MakeInplacePass, false},
   };
 }
 
@@ -35,7 +68,11 @@ Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
 
 std::vector<std::string> Pipeline::AllPassNames() {
   std::vector<std::string> names;
-  for (const Step& step : Steps()) names.push_back(step.make()->name());
+  for (const Step& step : Steps()) {
+    std::string name = step.make()->name();
+    // A pass may run at several points of the pipeline; it is one name to exclude.
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   return names;
 }
 

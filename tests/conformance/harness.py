@@ -70,3 +70,39 @@ def _compare(got, want, rtol, atol):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     else:
         np.testing.assert_array_equal(got, want)
+
+
+# ---- gradients (test_gradients*.py) ----
+# Those modules also declare `GRAD_OPS`, the differentiable ops whose gradient rules they verify;
+# test_registry_coverage.py fails when a differentiable op is in no module's GRAD_OPS.
+
+
+def grad_check(fun, *pt, seed=0, **kwargs):
+    """T.verify_grad(fun, pt) (Theano's defaults: central differences, two random projections)
+    with a fixed rng."""
+    T.verify_grad(fun, [np.asarray(p) for p in pt], rng=np.random.RandomState(seed), **kwargs)
+
+
+def smooth(rng, shape, low=-2.0, high=2.0, dtype="float64"):
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def nonzero(rng, shape, low=0.3, high=2.0, dtype="float64"):
+    """Magnitudes in [low, high] with random signs: away from the kink of abs / sgn at 0."""
+    signs = rng.choice([-1.0, 1.0], size=shape)
+    return (signs * rng.uniform(low, high, size=shape)).astype(dtype)
+
+
+def off_integers(rng, shape, low=-3, high=3, dtype="float64"):
+    """Fractional parts in (0.1, 0.4) or (0.6, 0.9): away from the jumps of floor, ceil, trunc
+    and both roundings (integers and halves)."""
+    base = rng.integers(low, high, size=shape)
+    frac = rng.uniform(0.1, 0.4, size=shape) + 0.5 * rng.integers(0, 2, size=shape)
+    return (base + frac).astype(dtype)
+
+
+def distinct(rng, shape, gap=0.3, dtype="float64"):
+    """Values at least `gap` apart, shuffled: no ties for max / min / sort."""
+    n = int(np.prod(shape, dtype=np.int64))
+    values = (rng.permutation(n) - n / 2) * gap + rng.uniform(0, gap / 3, size=n)
+    return values.reshape(shape).astype(dtype)

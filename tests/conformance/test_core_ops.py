@@ -114,8 +114,8 @@ def test_dimshuffle(rng, pattern):
     check(lambda a: a.dimshuffle(*pattern), ref, x)
 
 
-@pytest.mark.parametrize("src,dst", itertools.product(["float64", "int32", "bool", "uint8"],
-                                                      ["float32", "int8", "bool", "int64"]))
+@pytest.mark.parametrize("src,dst", list(itertools.product(["float64", "int32", "bool", "uint8"],
+                                                           ["float32", "int8", "bool", "int64"])))
 def test_cast(rng, src, dst):
     x = sample(rng, (2, 3), src)
     check(lambda a: T.cast(a, dst), lambda a: a.astype(dst), x)

@@ -17,9 +17,12 @@ _FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
 
 def normalize(dtype):
     """'floatX' and numpy dtypes/types -> canonical dtype name; rejects what the wire lacks."""
-    from tensord.config import config
-    if isinstance(dtype, str) and dtype == "floatX":
-        return config.floatX
+    if isinstance(dtype, str):
+        if dtype in _TO_PROTO:  # the common case, on every variable serialized: no numpy call
+            return dtype
+        if dtype == "floatX":
+            from tensord.config import config
+            return config.floatX
     name = np.dtype(dtype).name  # .name drops byte order ('>f8' -> float64)
     if name not in _TO_PROTO:
         raise TypeError("Unsupported dtype for tensord: %s" % name)
@@ -27,7 +30,8 @@ def normalize(dtype):
 
 
 def to_proto(dtype):
-    return _TO_PROTO[normalize(dtype)]
+    enum = _TO_PROTO.get(dtype) if isinstance(dtype, str) else None
+    return enum if enum is not None else _TO_PROTO[normalize(dtype)]
 
 
 def from_proto(enum_value):

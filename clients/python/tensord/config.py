@@ -235,8 +235,17 @@ AddConfigVar("contexts", "Context map for a started server, e.g. 'dev0->cuda0;de
 AddConfigVar("mode", "Default compilation mode.",
              EnumStr("Mode", "FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE",
                      "NanGuardMode"))
+AddConfigVar("NanGuardMode.nan_is_error", "NanGuardMode raises on NaN by default.",
+             BoolParam(True))
+AddConfigVar("NanGuardMode.inf_is_error", "NanGuardMode raises on +-inf by default.",
+             BoolParam(True))
+AddConfigVar("NanGuardMode.big_is_error", "NanGuardMode raises on |x| > 1e10 by default.",
+             BoolParam(True))
 AddConfigVar("optimizer", "Optimizer used when mode is 'Mode'.",
              EnumStr("fast_run", "merge", "fast_compile", "None", "o1", "o2", "o3", "o4"))
+AddConfigVar("optimizer_excluding", "Optimizer passes to skip, colon-separated (Theano's syntax, "
+             "e.g. 'stabilize:specialize'); unknown names are refused by the server.",
+             StrParam(""))
 AddConfigVar("profile", "Collect per-function run profiles.", BoolParam(False))
 AddConfigVar("profile_memory", "Collect memory profiles (server side).", BoolParam(False))
 AddConfigVar("profile_optimizer", "Profile the optimizer (server side).", BoolParam(False))

@@ -34,8 +34,10 @@ class numeric_grad:
 
     def __init__(self, f, pt, eps=None, out_type=None):
         pt = [np.array(p) for p in pt]
-        dtype = out_type or str(np.result_type(*[p.dtype for p in pt]))
-        eps = eps if eps is not None else _TYPE_EPS.get(dtype, 1e-7)
+        if eps is None:
+            # Theano's rule: the largest step any input's precision needs, so that a float32
+            # input mixed with float64 ones is not perturbed below its resolution.
+            eps = max(_TYPE_EPS.get(str(p.dtype), 1e-7) for p in pt) if pt else 1e-7
         self.gf = []
         for i, p in enumerate(pt):
             g = np.zeros(p.shape, dtype="float64")

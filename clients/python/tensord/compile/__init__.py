@@ -1,6 +1,9 @@
 """Compilation: tensord.function and the Function handle it returns."""
 
 from tensord.compile.function import function
+from tensord.compile.mode import (DebugMode, Mode, NanGuardMode, get_default_mode, get_mode)
+from tensord.compile import mode
 from tensord.compile.runtime import DeviceRef, Function, FunctionProfile
 
-__all__ = ["function", "Function", "FunctionProfile", "DeviceRef"]
+__all__ = ["function", "Function", "FunctionProfile", "DeviceRef", "Mode", "DebugMode",
+           "NanGuardMode", "get_mode", "get_default_mode", "mode"]

@@ -11,6 +11,7 @@ from tensord.graph import Variable
 from tensord.serialize import GraphBuilder
 from tensord.sharedvar import SharedVariable
 from tensord.tensor.var import TensorConstant, TensorVariable
+from tensord.compile.mode import apply_mode
 from tensord.compile.runtime import Function
 
 __all__ = ["function", "build_spec"]
@@ -207,6 +208,16 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
     spec = compute_pb2.FunctionSpec(
         allow_input_downcast=bool(allow_input_downcast), mode=_resolve_mode(mode), name=name,
         profile=bool(config.profile if profile is None else profile))
+    # A Mode object (NanGuardMode(...), Mode(optimizer=None), mode.excluding(...)) says more
+    # than its name: its flags and excluded passes go into the spec too.
+    apply_mode(spec, mode if mode is not None else config.mode)
+    # Theano's config.optimizer_excluding ('a:b') applies to every function; optimizer=None
+    # with mode 'Mode' (the default) means no optimization at all.
+    for excluded in config.optimizer_excluding.split(":"):
+        if excluded and excluded not in spec.optimizer_excluding:
+            spec.optimizer_excluding.append(excluded)
+    if (mode if mode is not None else config.mode) == "Mode" and config.optimizer == "None":
+        spec.no_optimizer = True
     spec.graph.CopyFrom(builder.graph)
     spec.graph.outputs.extend(builder.id_of(o) for o in outs)
     for target, value in update_pairs:

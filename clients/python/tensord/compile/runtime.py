@@ -62,6 +62,8 @@ class Function:
         self.cache_hit = resp.cache_hit
         self.compile_ns = resp.compile_ns
         self.node_count = resp.node_count
+        self.nodes_before_optimization = resp.nodes_before_optimization
+        self.optimizer_ns = resp.optimizer_ns
         self.input_types = [TensorType.from_proto(t) for t in resp.input_types]
         self.output_types = [TensorType.from_proto(t) for t in resp.output_types]
         self.profile = FunctionProfile(self) if spec.profile else None

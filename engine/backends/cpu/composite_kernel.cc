@@ -1,0 +1,224 @@
+#include "engine/backends/cpu/composite_kernel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/composite_eval.h"
+
+namespace tensord::cpu {
+namespace {
+
+using ops::composite::Instr;
+using ops::composite::Program;
+using ops::composite::ScalarOp;
+using runtime::Tensor;
+
+constexpr int64_t kChunk = composite_eval::kChunk;
+
+class CompositeKernel final : public ops::Kernel {
+ public:
+  explicit CompositeKernel(Program p) : p_(std::move(p)) { PlanScratch(); }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    if (static_cast<int>(in.size()) != p_.num_inputs) {
+      return Internal("composite expects ", p_.num_inputs, " inputs, got ", in.size());
+    }
+    if (p_.dtype == DType::kFloat32) return RunTyped<float>(in, *out[0]);
+    return RunTyped<double>(in, *out[0]);
+  }
+
+ private:
+  // Gives every instruction's result a scratch slot other than its arguments' (so Eval may
+  // assume no overlap), reusing the slots of registers no later instruction reads. The last
+  // instruction writes the output row itself, or slot `out_slot_` when the output is also an
+  // input. Constants get their own slots, filled once per run.
+  void PlanScratch() {
+    const int n = p_.num_inputs;
+    const int count = static_cast<int>(p_.code.size());
+    std::vector<int> last_use(n + count, -1);
+    for (int j = 0; j < count; ++j) {
+      if (p_.code[j].op == ScalarOp::kConst) continue;
+      for (int32_t a : p_.code[j].args)
+        if (a >= 0) last_use[a] = j;
+    }
+    slot_.assign(count, -1);
+    std::vector<int> free;
+    auto take = [&] {
+      if (free.empty()) return num_slots_++;
+      const int s = free.back();
+      free.pop_back();
+      return s;
+    };
+    for (int j = 0; j + 1 < count; ++j) {
+      const Instr& ins = p_.code[j];
+      if (ins.op == ScalarOp::kConst) {
+        slot_[j] = num_slots_++;
+        continue;
+      }
+      slot_[j] = take();
+      for (int32_t a : ins.args) {
+        if (a < n || last_use[a] != j || p_.code[a - n].op == ScalarOp::kConst) continue;
+        const int s = slot_[a - n];
+        if (std::find(free.begin(), free.end(), s) == free.end()) free.push_back(s);
+      }
+      if (last_use[n + j] < 0) free.push_back(slot_[j]);  // never read: reusable at once
+    }
+    out_slot_ = num_slots_++;
+  }
+
+  template <typename T>
+  absl::Status RunTyped(std::span<const Tensor* const> in, Tensor& y) {
+    const int n = p_.num_inputs;
+    std::vector<const Tensor*> ins(in.begin(), in.end());
+    std::vector<const Shape*> shapes;
+    for (const Tensor* t : ins) shapes.push_back(&t->shape());
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, BroadcastShapes(shapes));
+    const DType dtype = p_.dtype;
+    // The output may be one of the inputs' Tensor objects (a donated buffer). It is overwritten
+    // in place only when it already is the output's exact contiguous layout and nobody else
+    // holds its buffer; otherwise `keep` holds the input while the output gets a new buffer.
+    Tensor keep;
+    bool in_place = false;
+    if (std::find(ins.begin(), ins.end(), &y) != ins.end()) {
+      in_place = y.buffer() && y.buffer().use_count() == 1 && y.dtype() == dtype &&
+                 y.shape() == shape && y.is_contiguous() && y.raw() == y.buffer()->data();
+      if (!in_place) {
+        keep = y;
+        std::replace(ins.begin(), ins.end(), static_cast<const Tensor*>(&y),
+                     static_cast<const Tensor*>(&keep));
+      }
+    }
+    for (int k = 0; k < n; ++k) {
+      if (p_.input_read[k] && ins[k]->dtype() != dtype) {
+        return Internal("composite input ", k, " has dtype ", DTypeName(ins[k]->dtype()),
+                        ", expected ", DTypeName(dtype));
+      }
+    }
+    if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(dtype, shape));
+    if (y.num_elements() == 0) return absl::OkStatus();
+
+    // Operands are the inputs read for their values; merge dims every operand walks uniformly
+    // (the output is contiguous), so contiguous data becomes one long row.
+    std::vector<int> operand_input;
+    std::vector<Strides> full;
+    for (int k = 0; k < n; ++k) {
+      if (!p_.input_read[k]) continue;
+      operand_input.push_back(k);
+      full.push_back(BroadcastStrides(*ins[k], shape));
+    }
+    const size_t num_ops = operand_input.size();
+    Shape rows;
+    std::vector<Strides> strides(num_ops);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] == 1) continue;
+      bool merge = !rows.empty();
+      for (size_t k = 0; merge && k < num_ops; ++k)
+        merge = strides[k].back() == full[k][d] * shape[d];
+      if (merge) {
+        rows.back() *= shape[d];
+        for (size_t k = 0; k < num_ops; ++k) strides[k].back() = full[k][d];
+      } else {
+        rows.push_back(shape[d]);
+        for (size_t k = 0; k < num_ops; ++k) strides[k].push_back(full[k][d]);
+      }
+    }
+
+    // Scratch: one gather chunk per operand, then the result slots.
+    // Kept per thread up to kKeptScratch, so steady-state runs do not allocate; a rare larger
+    // program gets its own for the run.
+    constexpr size_t kKeptScratch = size_t{1} << 20;
+    thread_local std::vector<std::byte> kept;
+    std::vector<std::byte> own;
+    const size_t need = (num_ops + num_slots_) * kChunk * sizeof(T);
+    std::vector<std::byte>& scratch_bytes = need <= kKeptScratch ? kept : own;
+    if (scratch_bytes.size() < need) scratch_bytes.resize(need);
+    T* scratch = reinterpret_cast<T*>(scratch_bytes.data());
+    auto gather_slot = [&](size_t k) { return scratch + k * kChunk; };
+    auto result_slot = [&](int s) { return scratch + (num_ops + s) * kChunk; };
+    const int count = static_cast<int>(p_.code.size());
+    for (int j = 0; j + 1 < count; ++j) {
+      if (p_.code[j].op != ScalarOp::kConst) continue;
+      std::fill_n(result_slot(slot_[j]), kChunk, static_cast<T>(p_.constants[p_.code[j].args[0]]));
+    }
+
+    std::vector<const T*> base(num_ops);
+    std::vector<int64_t> step(num_ops);
+    // A broadcast (stride 0) operand is spread over its gather slot once, not per chunk.
+    std::vector<const T*> spread(num_ops, nullptr);
+    for (size_t k = 0; k < num_ops; ++k) {
+      base[k] = ins[operand_input[k]]->template data<T>();
+      step[k] = strides[k].empty() ? 0 : strides[k].back();
+    }
+    std::vector<const T*> reg(n + count, nullptr);
+    // Registers holding one value for the whole chunk (a broadcast operand, a literal), and it:
+    // binary arithmetic then reads it as a scalar instead of a spread array.
+    std::vector<char> uniform(n + count, 0);
+    std::vector<T> value(n + count, T(0));
+    for (int j = 0; j < count; ++j) {
+      if (p_.code[j].op != ScalarOp::kConst) continue;
+      uniform[n + j] = 1;
+      value[n + j] = static_cast<T>(p_.constants[p_.code[j].args[0]]);
+    }
+    T* dst = y.data<T>();
+    auto eval = [&](const Instr& ins, T* r, int64_t m) {
+      const int32_t a = ins.args[0], b = ins.args[1];
+      if (ops::composite::Info(ins.op).arity == 2 && uniform[a] != uniform[b]) {
+        const bool first = uniform[a];
+        if (composite_eval::EvalWithScalar(ins.op, reg[first ? b : a], value[first ? a : b], first,
+                                           r, m)) {
+          return;
+        }
+      }
+      auto arg = [&](int k) { return ins.args[k] < 0 ? nullptr : reg[ins.args[k]]; };
+      composite_eval::Eval(ins.op, arg(0), arg(1), arg(2), r, m);
+    };
+    ForEachRow(rows, strides, [&](int64_t len, int64_t o, const int64_t* off) {
+      for (int64_t i0 = 0; i0 < len; i0 += kChunk) {
+        const int64_t m = std::min(kChunk, len - i0);
+        for (size_t k = 0; k < num_ops; ++k) {
+          const T* src = base[k] + off[k] + i0 * step[k];
+          T* g = gather_slot(k);
+          if (step[k] == 1) {
+            g = const_cast<T*>(src);  // read in place
+          } else if (step[k] == 0) {
+            if (spread[k] != src) std::fill_n(g, kChunk, *src), spread[k] = src;
+            uniform[operand_input[k]] = 1;
+            value[operand_input[k]] = *src;
+          } else {
+            for (int64_t i = 0; i < m; ++i) g[i] = src[i * step[k]];
+          }
+          reg[operand_input[k]] = g;
+        }
+        for (int j = 0; j < count; ++j) {
+          const Instr& ins = p_.code[j];
+          const bool last = j == count - 1;
+          T* r = !last ? result_slot(slot_[j]) : in_place ? result_slot(out_slot_) : dst + o + i0;
+          if (ins.op != ScalarOp::kConst) {
+            eval(ins, r, m);
+          } else if (last) {
+            std::fill_n(r, m, static_cast<T>(p_.constants[ins.args[0]]));
+          }
+          reg[n + j] = r;
+        }
+        if (in_place) std::copy_n(result_slot(out_slot_), m, dst + o + i0);
+      }
+    });
+    return absl::OkStatus();
+  }
+
+  Program p_;
+  std::vector<int> slot_;  // per instruction: its scratch slot; -1 for the last
+  int out_slot_ = 0;       // the last instruction's result when the output aliases an input
+  int num_slots_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeCompositeKernel(Program program) {
+  return std::unique_ptr<ops::Kernel>(new CompositeKernel(std::move(program)));
+}
+
+}  // namespace tensord::cpu

@@ -1,0 +1,285 @@
+#include "engine/ir/theano_names.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include "absl/strings/str_join.h"
+
+namespace tensord::ir {
+namespace {
+
+struct ElemwiseName {
+  const char* theano;  // printed while the node is not inplace: Elemwise{add,no_inplace}
+  const char* scalar;  // Theano's scalar op class, printed once inplace: Elemwise{Add}[(0, 0)]
+};
+
+// Elementwise wire names (docs/ops.md) and how Theano prints them.
+const std::unordered_map<std::string, ElemwiseName>& ElemwiseNames() {
+  static const auto* names = new std::unordered_map<std::string, ElemwiseName>{
+      {"add", {"add", "Add"}},
+      {"sub", {"sub", "Sub"}},
+      {"mul", {"mul", "Mul"}},
+      {"true_div", {"true_div", "TrueDiv"}},
+      {"int_div", {"int_div", "IntDiv"}},
+      {"mod", {"mod", "Mod"}},
+      {"pow", {"pow", "Pow"}},
+      {"neg", {"neg", "Neg"}},
+      {"abs", {"abs_", "Abs"}},
+      {"sgn", {"sgn", "Sgn"}},
+      {"sqr", {"sqr", "Sqr"}},
+      {"sqrt", {"sqrt", "Sqrt"}},
+      {"exp", {"exp", "Exp"}},
+      {"expm1", {"expm1", "Expm1"}},
+      {"log", {"log", "Log"}},
+      {"log1p", {"log1p", "Log1p"}},
+      {"log2", {"log2", "Log2"}},
+      {"log10", {"log10", "Log10"}},
+      {"maximum", {"maximum", "Maximum"}},
+      {"minimum", {"minimum", "Minimum"}},
+      {"clip", {"clip", "Clip"}},
+      {"round_half_to_even", {"round_half_to_even", "RoundHalfToEven"}},
+      {"round_half_away_from_zero", {"round_half_away_from_zero", "RoundHalfAwayFromZero"}},
+      {"floor", {"floor", "Floor"}},
+      {"ceil", {"ceil", "Ceil"}},
+      {"trunc", {"trunc", "Trunc"}},
+      {"sin", {"sin", "Sin"}},
+      {"cos", {"cos", "Cos"}},
+      {"tan", {"tan", "Tan"}},
+      {"arcsin", {"arcsin", "ArcSin"}},
+      {"arccos", {"arccos", "ArcCos"}},
+      {"arctan", {"arctan", "ArcTan"}},
+      {"arctan2", {"arctan2", "ArcTan2"}},
+      {"sinh", {"sinh", "Sinh"}},
+      {"cosh", {"cosh", "Cosh"}},
+      {"tanh", {"tanh", "Tanh"}},
+      {"erf", {"erf", "Erf"}},
+      {"erfc", {"erfc", "Erfc"}},
+      {"gamma", {"gamma", "Gamma"}},
+      {"gammaln", {"gammaln", "GammaLn"}},
+      {"psi", {"psi", "Psi"}},
+      {"tri_gamma", {"tri_gamma", "TriGamma"}},
+      {"sigmoid", {"sigmoid", "ScalarSigmoid"}},
+      {"softplus", {"softplus", "ScalarSoftplus"}},
+      {"gt", {"gt", "GT"}},
+      {"lt", {"lt", "LT"}},
+      {"ge", {"ge", "GE"}},
+      {"le", {"le", "LE"}},
+      {"eq", {"eq", "EQ"}},
+      {"neq", {"neq", "NEQ"}},
+      {"isnan", {"isnan", "IsNan"}},
+      {"isinf", {"isinf", "IsInf"}},
+      {"and", {"and_", "AND"}},
+      {"or", {"or_", "OR"}},
+      {"xor", {"xor", "XOR"}},
+      {"invert", {"invert", "Invert"}},
+      {"switch", {"switch", "Switch"}},
+      {"fill", {"second", "Second"}},
+  };
+  return *names;
+}
+
+template <typename T>
+const T* Attr(const Apply& node, const char* key) {
+  auto it = node.attrs.find(key);
+  return it == node.attrs.end() ? nullptr : std::get_if<T>(&it->second);
+}
+
+// "[(0, 0)]", Theano's rendering of a sorted inplace pattern.
+std::string InplacePattern(const std::vector<std::pair<int, int>>& pairs) {
+  std::vector<std::string> items;
+  for (const auto& [o, i] : pairs) items.push_back(absl::StrCat("(", o, ", ", i, ")"));
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+}
+
+std::string Axes(const Apply& node) {
+  const auto* axis = Attr<std::vector<int64_t>>(node, "axis");
+  return axis == nullptr ? "" : absl::StrCat("axis=[", absl::StrJoin(*axis, ", "), "]");
+}
+
+std::string AttrText(const AttrValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return absl::StrCat(*i);
+  if (const auto* d = std::get_if<double>(&v)) return absl::StrCat(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) return s->size() <= 40 ? *s : "...";
+  if (const auto* b = std::get_if<bool>(&v)) return *b ? "True" : "False";
+  if (const auto* t = std::get_if<DType>(&v)) return DTypeName(*t);
+  if (const auto* is = std::get_if<std::vector<int64_t>>(&v)) {
+    return is->size() <= 8 ? absl::StrCat("[", absl::StrJoin(*is, ", "), "]") : "[...]";
+  }
+  return "[...]";
+}
+
+// Shortest text that reads back as the same value of its dtype, NumPy-like ("2.0", "0.1", "nan").
+template <typename T>
+std::string FloatText(T v, bool in_array) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  std::string s(buf, ec == std::errc() ? end : buf);
+  if (s.find_first_of(".e") == std::string::npos) s += in_array ? "." : ".0";
+  return s;
+}
+
+std::string ElementText(const runtime::Tensor& t, int64_t i, bool in_array) {
+  const char* p = static_cast<const char*>(t.raw());
+  auto read = [&](auto tag) {
+    using T = decltype(tag);
+    T v;
+    std::memcpy(&v, p + i * sizeof(T), sizeof(T));
+    return v;
+  };
+  switch (t.dtype()) {
+    case DType::kBool:
+      return read(uint8_t{}) ? "True" : "False";
+    case DType::kInt8:
+      return absl::StrCat(read(int8_t{}));
+    case DType::kInt16:
+      return absl::StrCat(read(int16_t{}));
+    case DType::kInt32:
+      return absl::StrCat(read(int32_t{}));
+    case DType::kInt64:
+      return absl::StrCat(read(int64_t{}));
+    case DType::kUInt8:
+      return absl::StrCat(read(uint8_t{}));
+    case DType::kUInt16:
+      return absl::StrCat(read(uint16_t{}));
+    case DType::kUInt32:
+      return absl::StrCat(read(uint32_t{}));
+    case DType::kUInt64:
+      return absl::StrCat(read(uint64_t{}));
+    case DType::kFloat32:
+      return FloatText(read(float{}), in_array);
+    case DType::kFloat64:
+      return FloatText(read(double{}), in_array);
+    default:
+      return "?";
+  }
+}
+
+// NumPy's str of an array: nested brackets, rows on new lines, long arrays summarized.
+std::string ArrayText(const runtime::Tensor& t) {
+  const runtime::Shape& shape = t.shape();
+  const int64_t n = t.num_elements();
+  if (n > 1000) {
+    std::string s = "[";
+    for (int64_t i = 0; i < 3; ++i) absl::StrAppend(&s, i ? " " : "", ElementText(t, i, true));
+    absl::StrAppend(&s, " ...");
+    for (int64_t i = n - 3; i < n; ++i) absl::StrAppend(&s, " ", ElementText(t, i, true));
+    return s + "]";
+  }
+  std::string s;
+  const int nd = t.ndim();
+  std::vector<int64_t> index(nd, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int opened = 0;  // dims starting at this element
+    while (opened < nd && index[nd - 1 - opened] == 0) ++opened;
+    if (i > 0) s += opened > 0 ? std::string(opened, '\n') + std::string(nd - opened, ' ') : " ";
+    s += std::string(opened, '[') + ElementText(t, i, true);
+    int closed = 0;
+    for (int d = nd - 1; d >= 0; --d) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+      ++closed;
+    }
+    s += std::string(closed, ']');
+  }
+  return n == 0 ? std::string(nd, '[') + std::string(nd, ']') : s;
+}
+
+}  // namespace
+
+std::vector<std::pair<int, int>> DestroyMap(const Apply& node) {
+  std::vector<std::pair<int, int>> pairs;
+  if (const auto* m = Attr<std::vector<int64_t>>(node, "destroy_map")) {
+    for (size_t i = 0; i + 1 < m->size(); i += 2) pairs.emplace_back((*m)[i], (*m)[i + 1]);
+  } else if (const auto* in = Attr<int64_t>(node, "inplace"); in != nullptr && *in >= 0) {
+    pairs.emplace_back(0, static_cast<int>(*in));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+std::string TheanoOpName(const Apply& node) {
+  const std::string& op = node.op;
+  const std::vector<std::pair<int, int>> destroyed = DestroyMap(node);
+  const std::string inplace = destroyed.empty() ? "" : InplacePattern(destroyed);
+  if (op == "composite") {
+    const auto* expr = Attr<std::string>(node, "expr");
+    return absl::StrCat("Elemwise{", expr != nullptr ? *expr : "Composite", "}", inplace);
+  }
+  if (op == "cast") {
+    const auto* dtype = Attr<DType>(node, "dtype");
+    std::string to =
+        dtype != nullptr
+            ? DTypeName(*dtype)
+            : DTypeName(node.outputs.empty() ? DType::kInvalid : node.outputs[0]->type.dtype);
+    return absl::StrCat("Elemwise{Cast{", to, "}}", inplace);
+  }
+  if (auto it = ElemwiseNames().find(op); it != ElemwiseNames().end()) {
+    if (!inplace.empty()) return absl::StrCat("Elemwise{", it->second.scalar, "}", inplace);
+    return absl::StrCat("Elemwise{", it->second.theano, ",no_inplace}");
+  }
+  if (op == "dimshuffle") {
+    std::vector<std::string> order;
+    if (const auto* o = Attr<std::vector<int64_t>>(node, "new_order")) {
+      for (int64_t e : *o) order.push_back(e < 0 ? "x" : absl::StrCat(e));
+    }
+    return absl::StrCat("InplaceDimShuffle{", absl::StrJoin(order, ","), "}");
+  }
+  if (op == "sum") {
+    DType in = node.inputs.empty() ? DType::kFloat64 : node.inputs[0]->type.dtype;
+    const char* acc = IsFloat(in) ? "float64" : IsUnsignedInt(in) ? "uint64" : "int64";
+    std::string axes = Axes(node);
+    return absl::StrCat("Sum{", axes, axes.empty() ? "" : ", ", "acc_dtype=", acc, "}");
+  }
+  if (op == "max" || op == "min") {
+    std::string axes = Axes(node);
+    std::string name = op == "max" ? "Max" : "Min";
+    return axes.empty() ? name : absl::StrCat(name, "{", axes, "}");
+  }
+  if (op == "dot") return "dot";
+  if (op == "gemm") return destroyed.empty() ? "Gemm{no_inplace}" : "Gemm{inplace}";
+  if (op == "alloc") return "Alloc";
+  if (op == "shape") return "Shape";
+  if (op == "join") return "Join";
+  if (op == "ifelse") return "if{}";
+  if (op == "reshape" || op == "flatten") {
+    int64_t nd = node.outputs.empty() ? 0 : node.outputs[0]->type.ndim();
+    return absl::StrCat(op == "reshape" ? "Reshape{" : "Flatten{", nd, "}");
+  }
+  if (op == "shape_i") {
+    const auto* i = Attr<int64_t>(node, "i");
+    return absl::StrCat("Shape_i{", i != nullptr ? *i : 0, "}");
+  }
+  std::vector<std::string> attrs;
+  for (const auto& [key, value] : node.attrs) attrs.push_back(key + "=" + AttrText(value));
+  std::string name = attrs.empty() ? op : absl::StrCat(op, "{", absl::StrJoin(attrs, ", "), "}");
+  return name + inplace;
+}
+
+std::string ConstantText(const Variable& v) {
+  const runtime::Tensor& t = v.constant;
+  if (!t.buffer()) return v.DisplayName();
+  // Serialized constants are contiguous; a view from constant folding may not be.
+  if (!t.is_contiguous()) return absl::StrCat(runtime::ShapeString(t.shape()), " array");
+  std::string text;
+  const int64_t n = t.num_elements();
+  bool unique = t.ndim() > 0 && n > 0;
+  const size_t size = DTypeSize(t.dtype());
+  const char* p = static_cast<const char*>(t.raw());
+  for (int64_t i = 1; unique && i < n; ++i) unique = std::memcmp(p, p + i * size, size) == 0;
+  if (t.ndim() == 0) {
+    text = ElementText(t, 0, false);
+  } else if (unique) {
+    text = absl::StrCat(runtime::ShapeString(t.shape()), " of ", ElementText(t, 0, false));
+  } else {
+    text = ArrayText(t);
+  }
+  if (text.size() > 20) text = text.substr(0, 10) + ".." + text.substr(text.size() - 10);
+  return text;
+}
+
+}  // namespace tensord::ir

@@ -1,0 +1,27 @@
+// How Theano prints ops and constants, for debugprint and DOT output of the server's graphs
+// (the Python client prints its own graphs the same way: clients/python/tensord/tensor/ops.py).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/ir/graph.h"
+
+namespace tensord::ir {
+
+// (output, input) pairs a node overwrites (Theano's destroy_map), read from its attributes:
+// `destroy_map` (ints, output/input pairs) or `inplace` (int: the input output 0 overwrites).
+std::vector<std::pair<int, int>> DestroyMap(const Apply& node);
+
+// Theano's name of a node's op: "Elemwise{add,no_inplace}", once inplace "Elemwise{Add}[(0, 0)]",
+// "Elemwise{Composite{((i0 + i1) * i0)}}[(0, 0)]", "InplaceDimShuffle{x,0}",
+// "Sum{axis=[0], acc_dtype=float64}", "Reshape{2}", "dot", ...; other ops by their wire name
+// with their scalar attributes.
+std::string TheanoOpName(const Apply& node);
+
+// A constant as Theano's TensorConstant prints it: "2", "0.5", "(3,) of 0.0", "[1. 2. 3.]"
+// (long texts cut in the middle to 20 characters, as Theano does).
+std::string ConstantText(const Variable& constant);
+
+}  // namespace tensord::ir

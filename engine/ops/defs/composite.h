@@ -1,0 +1,122 @@
+// The composite op: a fused elementwise expression evaluated in one pass over memory (Theano's
+// Elemwise{Composite{...}}). The fusion pass (engine/passes/fusion.cc) builds them; the program
+// format lives here so that the pass, the op's validation and the CPU kernel agree.
+//
+// Attributes:
+//   dtype      float32 or float64: every scalar op computes in it and the output has it.
+//   program    ints, four per instruction: opcode, then up to three argument registers (-1
+//              where the op takes fewer). Registers 0..n-1 are the n inputs (read in `dtype`,
+//              the compiler casts them); instruction j defines register n + j. The last
+//              instruction's register is the output.
+//   constants  floats (optional): kConst's argument indexes it; the value is taken in `dtype`.
+//   expr       string (optional, for printing): "Composite{((i0 + i1) * i0)}".
+// Comparisons and predicates give 1 or 0 in `dtype`; switch's condition is true when nonzero
+// (NaN included), as a cast to bool. The output's shape is the NumPy broadcast of every input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/common/dtype.h"
+#include "engine/ir/graph.h"
+
+namespace tensord::ops::composite {
+
+// Opcode numbers are part of the wire format (a client may send a composite): new ones go at
+// the end, before kCount.
+enum class ScalarOp : int {
+  kConst = 0,
+  kAdd,
+  kSub,
+  kMul,
+  kTrueDiv,
+  kPow,
+  kNeg,
+  kExp,
+  kLog,
+  kLog1p,
+  kExpm1,
+  kLog2,
+  kLog10,
+  kSqrt,
+  kSqr,
+  kAbs,
+  kSgn,
+  kMaximum,
+  kMinimum,
+  kClip,
+  kTanh,
+  kSigmoid,
+  kSoftplus,
+  kSin,
+  kCos,
+  kTan,
+  kArcsin,
+  kArccos,
+  kArctan,
+  kSinh,
+  kCosh,
+  kErf,
+  kErfc,
+  kFloor,
+  kCeil,
+  kTrunc,
+  kRoundHalfToEven,
+  kRoundHalfAway,
+  kArctan2,
+  kSwitch,
+  kGt,
+  kLt,
+  kGe,
+  kLe,
+  kEq,
+  kNeq,
+  kIsnan,
+  kIsinf,
+  kFill,  // fill(model, value): value; the model only takes part in broadcasting
+  kCount,
+};
+
+// Limits of one composite (the fusion pass keeps larger groups unfused): they bound the kernel's
+// scratch space (a few KiB per input and live register) whatever a client sends.
+constexpr int kMaxInputs = 1 << 12;
+constexpr int kMaxInstructions = 1 << 14;
+
+struct ScalarOpInfo {
+  const char* wire;    // the graph op this opcode evaluates ("" for kConst)
+  int arity;           // arguments read from registers (kConst reads a constant index)
+  const char* format;  // expr rendering, $0..$2 standing for the arguments
+  bool predicate;      // gives 0/1: the graph op's output is bool (comparisons, isnan, isinf)
+};
+
+const ScalarOpInfo& Info(ScalarOp op);
+
+struct Instr {
+  ScalarOp op = ScalarOp::kConst;
+  int32_t args[3] = {-1, -1, -1};
+};
+
+struct Program {
+  DType dtype = DType::kFloat64;
+  int num_inputs = 0;
+  std::vector<Instr> code;
+  std::vector<double> constants;
+  // Per input: whether any instruction reads its values. An input only a fill model reads is
+  // used for its shape alone, so the compiler need not cast it.
+  std::vector<bool> input_read;
+};
+
+// Validates a composite node's attributes against its inputs (opcodes, arities, registers defined
+// before use, constant indices); every failure is INVALID_ARGUMENT naming the problem.
+absl::StatusOr<Program> ParseProgram(const ir::Apply& node);
+
+// The attribute encoding of `code`.
+std::vector<int64_t> EncodeProgram(const std::vector<Instr>& code);
+
+// Theano's name for the expression: "Composite{((i0 + i1) * i0)}". Shared subexpressions are
+// repeated (as Theano does); very long renderings are cut.
+std::string RenderExpr(const Program& program);
+
+}  // namespace tensord::ops::composite

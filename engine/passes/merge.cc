@@ -1,0 +1,87 @@
+#include "engine/passes/merge.h"
+
+#include <unordered_map>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace tensord::passes {
+namespace {
+
+// Attribute text for the merge key: equal texts mean equal attributes (strings are length-
+// prefixed, doubles printed exactly).
+std::string AttrKey(const ir::AttrValue& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::string>) return absl::StrCat("s", v.size(), ":", v);
+        if constexpr (std::is_same_v<V, bool>) return v ? "b1" : "b0";
+        if constexpr (std::is_same_v<V, DType>) return absl::StrCat("t", DTypeName(v));
+        if constexpr (std::is_same_v<V, int64_t>) return absl::StrCat("i", v);
+        if constexpr (std::is_same_v<V, double>) return absl::StrFormat("f%a", v);
+        if constexpr (std::is_same_v<V, std::vector<int64_t>>)
+          return absl::StrCat("I[", absl::StrJoin(v, ","), "]");
+        if constexpr (std::is_same_v<V, std::vector<double>>) {
+          std::string s = "F[";
+          for (double d : v) absl::StrAppendFormat(&s, "%a,", d);
+          return s + "]";
+        }
+      },
+      value);
+}
+
+std::string TypeKey(const ir::Type& t) {
+  std::string s = DTypeName(t.dtype);
+  for (bool b : t.broadcastable) s += b ? '1' : '0';
+  return s;
+}
+
+class MergePass final : public Pass {
+ public:
+  std::string name() const override { return "merge"; }
+
+  absl::StatusOr<bool> Run(ir::Graph& graph) override {
+    std::unordered_map<const ir::Variable*, ir::Variable*> rep;
+    // Constants: same type, shape and bytes.
+    std::unordered_map<std::string, ir::Variable*> constants;
+    for (const auto& v : graph.variables()) {
+      if (v->source != ir::Source::kConstant || !v->constant.is_contiguous()) continue;
+      const runtime::Tensor& t = v->constant;
+      std::string key = absl::StrCat(TypeKey(v->type), "|", absl::StrJoin(t.shape(), ","), "|");
+      if (t.raw() != nullptr) key.append(static_cast<const char*>(t.raw()), t.num_bytes());
+      auto [it, inserted] = constants.emplace(std::move(key), v.get());
+      if (!inserted) rep[v.get()] = it->second;
+    }
+    // Nodes, in topological order, so a node's inputs are already merged when it is keyed.
+    std::unordered_map<std::string, ir::Apply*> nodes;
+    bool changed = !rep.empty();
+    for (const auto& a : graph.applies()) {
+      for (ir::Variable*& in : a->inputs) {
+        auto it = rep.find(in);
+        if (it != rep.end()) in = it->second;
+      }
+      std::string key = a->op;
+      for (const auto& [k, v] : a->attrs)
+        absl::StrAppend(&key, ";", k.size(), ":", k, "=", AttrKey(v));
+      key += "(";
+      for (const ir::Variable* in : a->inputs)
+        absl::StrAppend(&key, reinterpret_cast<uintptr_t>(in), ",");
+      auto [it, inserted] = nodes.emplace(std::move(key), a.get());
+      if (inserted || it->second->outputs.size() != a->outputs.size()) continue;
+      for (size_t k = 0; k < a->outputs.size(); ++k) rep[a->outputs[k]] = it->second->outputs[k];
+      changed = true;
+    }
+    for (ir::Variable*& out : graph.outputs()) {
+      auto it = rep.find(out);
+      if (it != rep.end()) out = it->second;
+    }
+    // The merged-away nodes are dead; the dead-code pass drops them.
+    return changed;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> MakeMergePass() { return std::make_unique<MergePass>(); }
+
+}  // namespace tensord::passes

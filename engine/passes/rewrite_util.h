@@ -1,0 +1,40 @@
+// Helpers shared by the algebraic rule sets (canonicalize, simplify, stabilize, specialize).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/passes/rule_set.h"
+
+namespace tensord::passes {
+
+// Ops that apply one scalar function per element with NumPy broadcasting (including cast and
+// fill): their output shape is the broadcast of their inputs' shapes.
+bool IsElementwise(const std::string& op);
+const std::vector<std::string>& ElementwiseOps();
+
+// The value of a constant whose every element equals it and whose every dimension has length
+// 1 (a 0-d constant, or one like ones((1, 1))): the only constants an identity rule may drop,
+// since dropping a longer one could shrink the broadcast result.
+std::optional<double> UniformUnitConstant(const ir::Variable* v);
+inline bool IsUnitConstant(const ir::Variable* v, double value) {
+  auto c = UniformUnitConstant(v);
+  return c.has_value() && *c == value;
+}
+
+// v's producer when it is an `op` node, else null.
+const ir::Apply* ProducedBy(const ir::Variable* v, const std::string& op);
+
+// `node`'s op applied to its inputs without input `drop` (an identity element: 0 of add, 1 of
+// mul), each input cast first to the node's output dtype (as the kernel does), fitted to the
+// node's output type; the single remaining input itself when only one is left. Null when the
+// result cannot have the node's type.
+ir::Variable* ApplyWithout(RuleContext& b, const ir::Apply& node, size_t drop);
+
+// x cast to `dtype`: what an elementwise kernel computing in `dtype` reads.
+inline ir::Variable* As(ops::NodeBuilder& b, ir::Variable* x, DType dtype) {
+  return b.Cast(x, dtype);
+}
+
+}  // namespace tensord::passes
