@@ -6,7 +6,6 @@
 #include "absl/strings/str_join.h"
 
 namespace tensord::ir {
-namespace {
 
 std::string AttrText(const AttrValue& value) {
   return std::visit(
@@ -34,8 +33,6 @@ std::string TypeText(const Type& t) {
   for (bool b : t.broadcastable) s += b ? '1' : '0';
   return s;
 }
-
-}  // namespace
 
 CanonicalForm Canonicalize(const Graph& graph,
                            const std::vector<std::pair<Variable*, Variable*>>& updates,

@@ -23,6 +23,11 @@ CanonicalForm Canonicalize(const Graph& graph,
                            const std::vector<std::pair<Variable*, Variable*>>& updates,
                            const std::string& extra);
 
+// Exact texts of an attribute value and a type: equal texts mean equal values (strings are
+// length-prefixed, doubles printed exactly). Used by the cache key and by the merge pass.
+std::string AttrText(const AttrValue& value);
+std::string TypeText(const Type& t);
+
 // A short printable digest of a key (hex of a 64-bit FNV-1a hash).
 std::string Digest(const std::string& key);
 

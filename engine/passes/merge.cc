@@ -4,37 +4,10 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/ir/fingerprint.h"
 
 namespace tensord::passes {
 namespace {
-
-// Attribute text for the merge key: equal texts mean equal attributes (strings are length-
-// prefixed, doubles printed exactly).
-std::string AttrKey(const ir::AttrValue& value) {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, std::string>) return absl::StrCat("s", v.size(), ":", v);
-        if constexpr (std::is_same_v<V, bool>) return v ? "b1" : "b0";
-        if constexpr (std::is_same_v<V, DType>) return absl::StrCat("t", DTypeName(v));
-        if constexpr (std::is_same_v<V, int64_t>) return absl::StrCat("i", v);
-        if constexpr (std::is_same_v<V, double>) return absl::StrFormat("f%a", v);
-        if constexpr (std::is_same_v<V, std::vector<int64_t>>)
-          return absl::StrCat("I[", absl::StrJoin(v, ","), "]");
-        if constexpr (std::is_same_v<V, std::vector<double>>) {
-          std::string s = "F[";
-          for (double d : v) absl::StrAppendFormat(&s, "%a,", d);
-          return s + "]";
-        }
-      },
-      value);
-}
-
-std::string TypeKey(const ir::Type& t) {
-  std::string s = DTypeName(t.dtype);
-  for (bool b : t.broadcastable) s += b ? '1' : '0';
-  return s;
-}
 
 class MergePass final : public Pass {
  public:
@@ -47,7 +20,8 @@ class MergePass final : public Pass {
     for (const auto& v : graph.variables()) {
       if (v->source != ir::Source::kConstant || !v->constant.is_contiguous()) continue;
       const runtime::Tensor& t = v->constant;
-      std::string key = absl::StrCat(TypeKey(v->type), "|", absl::StrJoin(t.shape(), ","), "|");
+      std::string key =
+          absl::StrCat(ir::TypeText(v->type), "|", absl::StrJoin(t.shape(), ","), "|");
       if (t.raw() != nullptr) key.append(static_cast<const char*>(t.raw()), t.num_bytes());
       auto [it, inserted] = constants.emplace(std::move(key), v.get());
       if (!inserted) rep[v.get()] = it->second;
@@ -62,7 +36,7 @@ class MergePass final : public Pass {
       }
       std::string key = a->op;
       for (const auto& [k, v] : a->attrs)
-        absl::StrAppend(&key, ";", k.size(), ":", k, "=", AttrKey(v));
+        absl::StrAppend(&key, ";", k.size(), ":", k, "=", ir::AttrText(v));
       key += "(";
       for (const ir::Variable* in : a->inputs)
         absl::StrAppend(&key, reinterpret_cast<uintptr_t>(in), ",");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/backends/cpu/blas_matrix.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/backends/cpu/elementwise.h"
@@ -46,31 +47,8 @@ absl::StatusOr<std::vector<ir::Type>> InferGemm(const ir::Apply& node) {
   return std::vector<ir::Type>{out};
 }
 
-// A matrix operand as BLAS wants it (as dot's in linalg.cc): unit stride along either axis goes
-// as it is, transposed or not; other layouts are copied to contiguous storage first.
-struct BlasMatrix {
-  Tensor storage;
-  bool transposed = false;
-  int64_t ld = 1;
-};
-
-BlasMatrix AsBlas(const Tensor& t) {
-  const int64_t rows = t.shape()[0], cols = t.shape()[1];
-  const int64_t sr = t.strides()[0], sc = t.strides()[1];
-  BlasMatrix m{t};
-  if ((cols == 1 || sc == 1) && (rows == 1 || sr >= cols)) {
-    m.ld = rows == 1 ? std::max<int64_t>(cols, 1) : sr;
-    return m;
-  }
-  if ((rows == 1 || sr == 1) && (cols == 1 || sc >= rows)) {
-    m.transposed = true;
-    m.ld = cols == 1 ? std::max<int64_t>(rows, 1) : sc;
-    return m;
-  }
-  m.storage = cpu::Contiguous(t);
-  m.ld = std::max<int64_t>(cols, 1);
-  return m;
-}
+using cpu::AsBlas;
+using cpu::BlasMatrix;
 
 // c (m x n, contiguous) = alpha * x y + beta * c.
 template <typename T>

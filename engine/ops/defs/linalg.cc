@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "engine/backends/cpu/blas_matrix.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/ops/defs/type_rules.h"
@@ -137,32 +138,8 @@ Tensor As3D(const Tensor& x, const std::vector<int>& perm, int n0, int n1) {
   return view.StridedView({sz[0], sz[1], sz[2]}, {st[0], st[1], st[2]}, 0);
 }
 
-// A matrix operand as BLAS wants it: unit stride along either axis goes as it is (transposed
-// or not); anything else (negative or gapped strides) is copied to contiguous storage first.
-struct BlasMatrix {
-  Tensor storage;
-  bool transposed = false;
-  int64_t ld = 1;
-};
-
-BlasMatrix AsBlas(const Tensor& t) {
-  const int64_t rows = t.shape()[0], cols = t.shape()[1];
-  const int64_t sr = t.strides()[0], sc = t.strides()[1];
-  BlasMatrix m{t};
-  // Strides of length-1 axes never matter, so they do not disqualify a layout.
-  if ((cols == 1 || sc == 1) && (rows == 1 || sr >= cols)) {
-    m.ld = rows == 1 ? std::max<int64_t>(cols, 1) : sr;
-    return m;
-  }
-  if ((rows == 1 || sr == 1) && (cols == 1 || sc >= rows)) {
-    m.transposed = true;
-    m.ld = cols == 1 ? std::max<int64_t>(rows, 1) : sc;
-    return m;
-  }
-  m.storage = cpu::Contiguous(t);
-  m.ld = std::max<int64_t>(cols, 1);
-  return m;
-}
+using cpu::AsBlas;
+using cpu::BlasMatrix;
 
 template <typename T>
 void Gemm(int64_t m, int64_t n, int64_t k, const BlasMatrix& a, const BlasMatrix& b, T* c) {
