@@ -50,20 +50,27 @@ Grads MaxGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Mul(b.Cast(is_max, g->type.dtype), g)};
 }
 
-// Theano's zero-safe Prod grad (no_zeros_in_input=False): gz * prod / x in groups without a
-// zero; in a group with exactly one zero, that element gets gz * (product of the others) and
-// the rest 0; with two or more zeros everything is 0. Zeros are replaced by 1 before dividing
-// and in the product of the others, so no branch (nor its derivative) divides by zero.
+// d prod / d x_i = product of the other elements, zero-safe (Theano's no_zeros_in_input=False)
+// and differentiable again at zeros, so hessians are exact there too. With P the product of
+// the nonzero elements and Z the product of the zero ones (0 if there are any, but with the
+// right derivative with respect to them):
+//   x_i != 0:  P / x_i * Z
+//   x_i == 0:  P * (product of the *other* zeros): 1 with one zero, the other zero itself with
+//              two (written S - x_i, S the sum of the zero elements), 0 with more.
 Grads ProdGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* x = node.inputs[0];
   Variable* is_zero = b.Apply("eq", {x, b.ConstantLike(0, x)});
-  Variable* x_safe = b.Switch(is_zero, b.ConstantLike(1, x), x);
+  Variable* one = b.ConstantLike(1, x);
+  Variable* zero = b.ConstantLike(0, x);
+  Variable* x_safe = b.Switch(is_zero, one, x);
   Variable* p = ExpandReduced(b, node, b.Apply("prod", {x_safe}, node.attrs));
+  Variable* z = ExpandReduced(b, node, b.Apply("prod", {b.Switch(is_zero, x, one)}, node.attrs));
+  Variable* s =
+      ExpandReduced(b, node, b.Apply("sum", {b.Switch(is_zero, x, zero)}, AxisAttrs(node)));
   Variable* zeros = ExpandReduced(b, node, b.Apply("sum", {is_zero}, AxisAttrs(node)));
-  Variable* no_zero = b.Apply("eq", {zeros, b.Constant(0, zeros->type.dtype)});
-  Variable* the_zero =
-      b.Apply("and", {b.Apply("eq", {zeros, b.Constant(1, zeros->type.dtype)}), is_zero});
-  Variable* g = b.Switch(no_zero, b.Div(p, x_safe), b.Switch(the_zero, p, b.ConstantLike(0, p)));
+  auto zeros_are = [&](int n) { return b.Apply("eq", {zeros, b.Constant(n, zeros->type.dtype)}); };
+  Variable* other_zeros = b.Switch(zeros_are(1), one, b.Switch(zeros_are(2), b.Sub(s, x), zero));
+  Variable* g = b.Switch(is_zero, b.Mul(p, other_zeros), b.Mul(b.Div(p, x_safe), z));
   return {b.Mul(ExpandReduced(b, node, gz[0]), g)};
 }
 
