@@ -234,21 +234,19 @@ ComputeService::Reactor* ComputeService::DescribeFunction(Ctx* ctx,
   });
 }
 
-ComputeService::Reactor* ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest*,
-                                                    v1::GetProfileResponse*) {
-  return Handle(ctx, "GetProfile", [] {
-    return Unimplemented(
-        "GetProfile is not implemented yet (profiling lands with the "
-        "profiling milestone)");
+ComputeService::Reactor* ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest* req,
+                                                    v1::GetProfileResponse* out) {
+  return Handle(ctx, "GetProfile", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return functions_.GetProfile(*session, *req, out);
   });
 }
 
-ComputeService::Reactor* ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest*,
+ComputeService::Reactor* ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest* req,
                                                       v1::ResetProfileResponse*) {
-  return Handle(ctx, "ResetProfile", [] {
-    return Unimplemented(
-        "ResetProfile is not implemented yet (profiling lands with the "
-        "profiling milestone)");
+  return Handle(ctx, "ResetProfile", [&]() -> absl::Status {
+    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    return functions_.ResetProfile(*session, req->function_id());
   });
 }
 

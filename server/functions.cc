@@ -90,6 +90,9 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
                            return compile::BuildExecutable(std::move(prepared));
                          },
                          &hit));
+  if (spec.profile()) {
+    fn.profile = std::make_shared<FunctionProfile>(fn.executable->instructions().size());
+  }
   out->set_fingerprint(fn.executable->fingerprint());
   out->set_cache_hit(hit);
   out->set_node_count(fn.executable->node_count());
@@ -138,7 +141,9 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     }
     shared_values.push_back(var->Get());
   }
-  TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values));
+  compile::RunTrace trace;
+  TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values,
+                                                              fn->profile ? &trace : nullptr));
   for (size_t i = 0; i < result.updates.size(); ++i) {
     fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
   }
@@ -146,9 +151,37 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   for (const runtime::Tensor& t : result.outputs) {
     ir::TensorToProto(t, out->add_outputs()->mutable_tensor());
   }
-  out->mutable_profile()->set_run_ns(
+  int64_t run_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-          .count());
+          .count();
+  out->mutable_profile()->set_run_ns(run_ns);
+  if (fn->profile) fn->profile->Record(trace, run_ns);
+  return absl::OkStatus();
+}
+
+namespace {
+absl::StatusOr<std::shared_ptr<const Function>> FindProfiled(Session& session,
+                                                             const std::string& function_id) {
+  TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(function_id));
+  if (fn->profile == nullptr) {
+    return FailedPrecondition("function ", fn->name.empty() ? function_id : fn->name,
+                              " was compiled without profile=True");
+  }
+  return fn;
+}
+}  // namespace
+
+absl::Status FunctionService::GetProfile(Session& session, const v1::GetProfileRequest& request,
+                                         v1::GetProfileResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto fn, FindProfiled(session, request.function_id()));
+  fn->profile->Fill(fn->name, *fn->executable, request.client_call_ns(),
+                    request.optimizer_profile(), out);
+  return absl::OkStatus();
+}
+
+absl::Status FunctionService::ResetProfile(Session& session, const std::string& function_id) {
+  TENSORD_ASSIGN_OR_RETURN(auto fn, FindProfiled(session, function_id));
+  fn->profile->Reset();
   return absl::OkStatus();
 }
 

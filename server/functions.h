@@ -24,6 +24,10 @@ class FunctionService {
                                                     const v1::FunctionSpec& spec) const;
   absl::Status Describe(Session& session, const std::string& function_id,
                         v1::DescribeFunctionResponse* out);
+  // FAILED_PRECONDITION for a function compiled without profile=True.
+  absl::Status GetProfile(Session& session, const v1::GetProfileRequest& request,
+                          v1::GetProfileResponse* out);
+  absl::Status ResetProfile(Session& session, const std::string& function_id);
 
  private:
   const runtime::ContextRegistry* contexts_;

@@ -5,14 +5,19 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "engine/ops/op_def.h"
 #include "engine/runtime/tensor.h"
 #include "server/compute_service.h"
+#include "server/config_file.h"
 #include "server/metrics.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -39,6 +44,9 @@ ABSL_FLAG(int64_t, cache_max_bytes, int64_t{1} << 30,
           "least recently used ones no function holds are evicted beyond it");
 ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
           "largest single tensor a request may create; larger ones fail with RESOURCE_EXHAUSTED");
+ABSL_FLAG(std::string, config, "",
+          "file of flag settings, one 'name = value' (or '--name=value') per line, '#' "
+          "comments; flags given on the command line override it");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 
 namespace {
@@ -60,7 +68,22 @@ void WritePortFile(const std::string& path, int port) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("tensord --listen=127.0.0.1:50051 [--device=cpu] [--contexts=...]");
-  absl::ParseCommandLine(argc, argv);
+  // --config=FILE: the file's settings go before the command line, so explicit flags win.
+  std::vector<std::string> args(argv, argv + argc);
+  const std::string config_path = tensord::server::FindConfigArg(argc, argv);
+  if (!config_path.empty()) {
+    std::vector<std::string> known;
+    for (const auto& [name, flag] : absl::GetAllFlags()) known.emplace_back(name);
+    auto config_args = tensord::server::ReadConfigFile(config_path, known);
+    if (!config_args.ok()) {
+      std::fprintf(stderr, "tensord: %s\n", std::string(config_args.status().message()).c_str());
+      return 2;
+    }
+    args = tensord::server::MergeArgs(argc, argv, *config_args);
+  }
+  std::vector<char*> arg_ptrs;
+  for (std::string& a : args) arg_ptrs.push_back(a.data());
+  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
   if (absl::GetFlag(FLAGS_print_ops_markdown)) {
     std::fputs(tensord::ops::OpsMarkdown().c_str(), stdout);
     return 0;
@@ -68,6 +91,7 @@ int main(int argc, char** argv) {
   // Logs go to stderr so stdout stays free for tools that wrap the server.
   spdlog::set_default_logger(spdlog::stderr_color_mt("tensord"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  if (!config_path.empty()) spdlog::info("read flags from config file {}", config_path);
 
   std::string float_x = absl::GetFlag(FLAGS_floatX);
   if (float_x != "float32" && float_x != "float64") {

@@ -13,6 +13,7 @@
 
 #include "engine/compile/executable.h"
 #include "engine/runtime/shared_store.h"
+#include "server/profile.h"
 #include "tensord/v1/compute.pb.h"
 
 namespace tensord::server {
@@ -26,6 +27,8 @@ struct Function {
   std::vector<std::shared_ptr<runtime::SharedVariable>> shared;
   // What the client sent, to describe the function with the session's own names.
   v1::FunctionSpec spec;
+  // Accumulated timings when compiled with profile=True; null otherwise.
+  std::shared_ptr<FunctionProfile> profile;
 };
 
 class Session {

@@ -44,10 +44,9 @@ def server():
 @pytest.fixture(autouse=True)
 def _restore_config():
     """Tests may change tensord.config (floatX ...); put it back afterwards."""
-    saved = tensord.config.options()
+    saved = tensord.config.snapshot()
     yield
-    for name, value in saved.items():
-        tensord.config.set(name, value)
+    tensord.config.restore(saved)
 
 
 @pytest.fixture

@@ -20,21 +20,33 @@ std::string Label(const ir::Variable* v) {
   return v->name.empty() ? absl::StrCat("variable ", v->id) : absl::StrCat("'", v->name, "'");
 }
 
-// "add(x, 2)" in errors (kernels', NanGuardMode's): constants by value, and a fused node by its
-// expression, "Composite{(i0 * log(i1))}(x, y)", which says more than "composite".
+// "(x, 2)": a node's arguments as labels print them, constants by value. `theano`: unnamed
+// intermediates as Theano's str() prints them, "Elemwise{exp,no_inplace}.0" (profiles).
+std::string NodeArgs(const ir::Apply& a, bool theano = false) {
+  std::string s = "(";
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const ir::Variable* in = a.inputs[i];
+    std::string text;
+    if (in->source == ir::Source::kConstant && in->name.empty()) {
+      text = ir::ConstantText(*in);
+    } else if (theano && in->name.empty() && in->owner != nullptr) {
+      text = absl::StrCat(ir::TheanoOpName(*in->owner), ".", in->output_index);
+    } else {
+      text = in->DisplayName();
+    }
+    absl::StrAppend(&s, i ? ", " : "", text);
+  }
+  return s + ")";
+}
+
+// "add(x, 2)" in errors (kernels', NanGuardMode's): a fused node by its expression,
+// "Composite{(i0 * log(i1))}(x, y)", which says more than "composite".
 std::string NodeLabel(const ir::Apply& a) {
   std::string s = a.op;
   if (auto it = a.attrs.find("expr"); a.op == "composite" && it != a.attrs.end()) {
     if (const auto* expr = std::get_if<std::string>(&it->second)) s = *expr;
   }
-  s += "(";
-  for (size_t i = 0; i < a.inputs.size(); ++i) {
-    const ir::Variable* in = a.inputs[i];
-    absl::StrAppend(&s, i ? ", " : "",
-                    in->source == ir::Source::kConstant && in->name.empty() ? ir::ConstantText(*in)
-                                                                            : in->DisplayName());
-  }
-  return s + ")";
+  return s + NodeArgs(a);
 }
 
 // Merges several graph variables naming the same shared variable into one.
@@ -156,7 +168,9 @@ absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
     const size_t n = outs.size();
     for (const auto& [target, value] : p.updates) outs.push_back(value);
     for (const ir::Variable* s : p.canonical.shared) outs.push_back(const_cast<ir::Variable*>(s));
-    absl::Status status = pipeline.Run(graph);
+    std::vector<passes::PassRecord> records;
+    absl::Status status = pipeline.Run(graph, &records);
+    for (auto& r : records) stats.passes.push_back({std::move(r.name), r.changed, r.duration_ns});
     for (size_t i = 0; i < p.updates.size(); ++i) p.updates[i].second = outs[n + i];
     outs.resize(n);
     TENSORD_RETURN_IF_ERROR(status);
@@ -209,6 +223,8 @@ class ExecutableBuilder {
       if (!a->def->make_cpu_kernel) return Unimplemented("op '", a->op, "' has no CPU kernel");
       Instruction ins;
       ins.label = NodeLabel(*a);
+      ins.op_name = ir::TheanoOpName(*a);
+      ins.theano_label = ins.op_name + NodeArgs(*a, /*theano=*/true);
       std::vector<std::optional<DType>> wanted(a->inputs.size());
       if (a->def->input_dtypes) wanted = a->def->input_dtypes(*a);
       for (size_t i = 0; i < a->inputs.size(); ++i) {
@@ -221,6 +237,8 @@ class ExecutableBuilder {
           s = exe->num_slots_++;
           cast.outputs = {s};
           cast.label = absl::StrCat("cast{", DTypeName(*wanted[i]), "}(", in->DisplayName(), ")");
+          cast.op_name = absl::StrCat("Elemwise{Cast{", DTypeName(*wanted[i]), "}}");
+          cast.theano_label = absl::StrCat(cast.op_name, "(", in->DisplayName(), ")");
           exe->instructions_.push_back(std::move(cast));
         }
         ins.inputs.push_back(s);
@@ -269,6 +287,7 @@ class ExecutableBuilder {
     exe->graph_ = std::move(p.graph);
     exe->optimizer_ns_ = stats.optimizer_ns;
     exe->nodes_before_optimization_ = stats.nodes_before;
+    exe->optimizer_passes_ = std::move(stats.passes);
     exe->compile_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now() - start)
                            .count();

@@ -49,6 +49,7 @@ struct OptimizeStats {
   int64_t optimizer_ns = 0;
   int nodes_before = 0;  // applies before the optimizer
   int nodes_after = 0;
+  std::vector<OptimizerPassTime> passes;  // in the order they ran
 };
 
 // Runs the optimizer (engine/passes) that p.options asks for (mode, optimizer_excluding) on

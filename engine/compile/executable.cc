@@ -1,5 +1,7 @@
 #include "engine/compile/executable.h"
 
+#include <chrono>
+
 #include "engine/backends/cpu/cast.h"
 #include "engine/compile/debug_mode.h"
 #include "engine/compile/inplace_plan.h"
@@ -81,13 +83,50 @@ absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
 }
 
 absl::StatusOr<RunResult> Executable::Run(std::vector<runtime::Tensor> inputs,
-                                          const std::vector<runtime::Tensor>& shared_values) const {
+                                          const std::vector<runtime::Tensor>& shared_values,
+                                          RunTrace* trace) const {
   if (debug_check_ != nullptr) return debug_check_->Run(*this, std::move(inputs), shared_values);
-  return RunUnchecked(std::move(inputs), shared_values);
+  return RunUnchecked(std::move(inputs), shared_values, trace);
+}
+
+// The instruction loop, compiled twice: kTimed reads the clock around each kernel, the plain
+// one is the loop as it was, so profiling off costs one branch per run.
+template <bool kTimed>
+absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point run_start;
+  if constexpr (kTimed) {
+    trace->start_ns.assign(instructions_.size(), -1);
+    trace->duration_ns.assign(instructions_.size(), -1);
+    run_start = Clock::now();
+  }
+  absl::Status status;
+  for (size_t i = 0; i < instructions_.size() && status.ok(); ++i) {
+    const Instruction& ins = instructions_[i];
+    Clock::time_point start;
+    if constexpr (kTimed) start = Clock::now();
+    if (ins.donate >= 0 && TryDonate(ins, frame.slots)) {
+      status = ins.kernel->Run(frame.donated_in_ptrs[i], frame.out_ptrs[i]);
+    } else {
+      status = ins.kernel->Run(frame.in_ptrs[i], frame.out_ptrs[i]);
+    }
+    if constexpr (kTimed) {
+      auto end = Clock::now();
+      trace->start_ns[i] = std::chrono::nanoseconds(start - run_start).count();
+      trace->duration_ns[i] = std::chrono::nanoseconds(end - start).count();
+    }
+    if (!status.ok()) {
+      status = absl::Status(status.code(), absl::StrCat("in ", ins.label, ": ", status.message()));
+    } else if (nan_guard_) {
+      status = CheckNanGuard(*nan_guard_, ins.label, frame.out_ptrs[i]);
+    }
+  }
+  return status;
 }
 
 absl::StatusOr<RunResult> Executable::RunUnchecked(
-    std::vector<runtime::Tensor> inputs, const std::vector<runtime::Tensor>& shared_values) const {
+    std::vector<runtime::Tensor> inputs, const std::vector<runtime::Tensor>& shared_values,
+    RunTrace* trace) const {
   if (inputs.size() != inputs_.size()) {
     return InvalidArgument("function takes ", inputs_.size(), " inputs, got ", inputs.size());
   }
@@ -100,18 +139,9 @@ absl::StatusOr<RunResult> Executable::RunUnchecked(
     status = BindInput(i, std::move(inputs[i]), frame->slots[inputs_[i].slot]);
   }
   for (size_t i = 0; i < shared_.size(); ++i) frame->slots[shared_[i].slot] = shared_values[i];
-  for (size_t i = 0; i < instructions_.size() && status.ok(); ++i) {
-    const Instruction& ins = instructions_[i];
-    if (ins.donate >= 0 && TryDonate(ins, frame->slots)) {
-      status = ins.kernel->Run(frame->donated_in_ptrs[i], frame->out_ptrs[i]);
-    } else {
-      status = ins.kernel->Run(frame->in_ptrs[i], frame->out_ptrs[i]);
-    }
-    if (!status.ok()) {
-      status = absl::Status(status.code(), absl::StrCat("in ", ins.label, ": ", status.message()));
-    } else if (nan_guard_) {
-      status = CheckNanGuard(*nan_guard_, ins.label, frame->out_ptrs[i]);
-    }
+  if (status.ok()) {
+    status = trace != nullptr ? RunInstructions<true>(*frame, trace)
+                              : RunInstructions<false>(*frame, nullptr);
   }
   RunResult result;
   if (status.ok()) {

@@ -22,6 +22,9 @@ struct Instruction {
   std::vector<int> inputs;   // slot numbers
   std::vector<int> outputs;  // slot numbers
   std::string label;         // "add(x, y)" for error messages
+  // Theano's names, for profiles: "Elemwise{add,no_inplace}" and "Elemwise{add,no_inplace}(x, y)".
+  std::string op_name;
+  std::string theano_label;
   // Inplace (engine/compile/inplace_plan.h): the input whose buffer the output may take when it
   // is free at run time (-1: none), and whether the kernel checks aliasing itself.
   int donate = -1;
@@ -35,6 +38,20 @@ struct SlotBinding {
   std::string label;  // "input 0 ('x')" for errors, built once so Run does not format it
 };
 
+// Per-instruction timings of one run (profile=True): steady_clock nanoseconds, starts relative
+// to the run's start; instructions not reached (a failed run) keep -1.
+struct RunTrace {
+  std::vector<int64_t> start_ns;
+  std::vector<int64_t> duration_ns;
+};
+
+// One optimizer pass as it ran when this executable was built (profile_optimizer).
+struct OptimizerPassTime {
+  std::string name;
+  bool changed = false;
+  int64_t duration_ns = 0;
+};
+
 struct RunResult {
   std::vector<runtime::Tensor> outputs;
   std::vector<runtime::Tensor> updates;  // new values, in the order of update_targets()
@@ -46,12 +63,16 @@ class Executable {
   ~Executable();
 
   // Runs with the caller's inputs (checked against their types, cast where allowed) and the
-  // current values of the shared variables, in shared_params() order.
+  // current values of the shared variables, in shared_params() order. With `trace`, times every
+  // instruction (DebugMode runs are not timed: the trace stays empty); without, the only cost is
+  // one branch per run.
   absl::StatusOr<RunResult> Run(std::vector<runtime::Tensor> inputs,
-                                const std::vector<runtime::Tensor>& shared_values) const;
+                                const std::vector<runtime::Tensor>& shared_values,
+                                RunTrace* trace = nullptr) const;
   // Run without DebugMode's comparison against the unoptimized graph (what the check calls).
   absl::StatusOr<RunResult> RunUnchecked(std::vector<runtime::Tensor> inputs,
-                                         const std::vector<runtime::Tensor>& shared_values) const;
+                                         const std::vector<runtime::Tensor>& shared_values,
+                                         RunTrace* trace = nullptr) const;
 
   // NanGuardMode: every instruction's float outputs are checked after it runs.
   void EnableNanGuard(NanGuardOptions options) { nan_guard_ = options; }
@@ -74,6 +95,7 @@ class Executable {
   // Time in the optimizer (part of compile_ns) and the graph's size before it ran.
   int64_t optimizer_ns() const { return optimizer_ns_; }
   int nodes_before_optimization() const { return nodes_before_optimization_; }
+  const std::vector<OptimizerPassTime>& optimizer_passes() const { return optimizer_passes_; }
   // Rough resident size, for the cache's accounting.
   size_t ApproximateBytes() const;
 
@@ -83,6 +105,8 @@ class Executable {
 
   std::unique_ptr<Frame> AcquireFrame() const;
   void ReleaseFrame(std::unique_ptr<Frame> frame) const;
+  template <bool kTimed>
+  absl::Status RunInstructions(Frame& frame, RunTrace* trace) const;
   absl::Status BindInput(size_t index, runtime::Tensor value, runtime::Tensor& slot) const;
 
   std::unique_ptr<ir::Graph> graph_;
@@ -105,6 +129,7 @@ class Executable {
   int64_t compile_ns_ = 0;
   int64_t optimizer_ns_ = 0;
   int nodes_before_optimization_ = 0;
+  std::vector<OptimizerPassTime> optimizer_passes_;
 
   mutable std::mutex frames_mu_;
   mutable std::vector<std::unique_ptr<Frame>> free_frames_;

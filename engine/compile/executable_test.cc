@@ -58,6 +58,42 @@ TEST(Executable, BroadcastAddWithMixedDTypesCastsFirst) {
   for (int i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(out.data<double>()[i], want[i]);
 }
 
+TEST(Executable, TraceTimesEveryInstructionWithTheanoNames) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+  auto* v = g->AddInput(ir::Type::Of(DType::kInt32, 1), "v");
+  g->inputs() = {x, v};
+  g->outputs() = {Node(*g, "add", {x, v})};
+  auto exe = Build(std::move(g));
+  auto inputs = [] {
+    return std::vector<Tensor>{Make<float>(DType::kFloat32, {1, 3}, {1, 2, 3}),
+                               Make<int32_t>(DType::kInt32, {3}, {1, 2, 3})};
+  };
+  RunTrace trace;
+  ASSERT_TRUE(exe->Run(inputs(), {}, &trace).ok());
+  ASSERT_EQ(trace.duration_ns.size(), exe->instructions().size());
+  ASSERT_EQ(trace.start_ns.size(), exe->instructions().size());
+  for (size_t i = 0; i < trace.duration_ns.size(); ++i) {
+    EXPECT_GE(trace.duration_ns[i], 0);
+    if (i > 0) {
+      EXPECT_GE(trace.start_ns[i], trace.start_ns[i - 1] + trace.duration_ns[i - 1]);
+    }
+  }
+  const Instruction& last = exe->instructions().back();
+  EXPECT_EQ(last.op_name.rfind("Elemwise{add", 0), 0u) << last.op_name;
+  EXPECT_NE(last.theano_label.find("(x, "), std::string::npos) << last.theano_label;
+  // The casts the compiler inserts are named as Theano's Cast ops.
+  EXPECT_EQ(exe->instructions().front().op_name.rfind("Elemwise{Cast{", 0), 0u);
+  // A failing run still fills a full-size trace (instructions not reached stay -1).
+  RunTrace failed;
+  EXPECT_FALSE(exe->Run({Make<float>(DType::kFloat32, {1, 2}, {1, 2}),
+                         Make<int32_t>(DType::kInt32, {3}, {1, 2, 3})},
+                        {}, &failed)
+                   .ok());
+  ASSERT_EQ(failed.duration_ns.size(), exe->instructions().size());
+  EXPECT_TRUE(exe->Run(inputs(), {}).ok());
+}
+
 TEST(Executable, DotSumAndMax) {
   auto g = std::make_unique<ir::Graph>();
   auto* a = g->AddInput(ir::Type::Of(DType::kFloat64, 2), "a");

@@ -239,12 +239,14 @@ TEST_F(BadInputTest, UpdateMayNotWidenABroadcastablePattern) {
   }
 }
 
-TEST_F(BadInputTest, NotYetImplementedRpcsSaySo) {
+TEST_F(BadInputTest, ProfileOfAnUnknownFunctionIsNotFound) {
   ::tensord::v1::GetProfileRequest req;
+  req.set_session_id(session_->id());
+  req.set_function_id("no-such-function");
   ::tensord::v1::GetProfileResponse resp;
   grpc::ClientContext ctx;
-  EXPECT_STATUS(FromGrpcStatus(client_->stub().GetProfile(&ctx, req, &resp)), kUnimplemented,
-                "GetProfile is not implemented yet");
+  EXPECT_EQ(FromGrpcStatus(client_->stub().GetProfile(&ctx, req, &resp)).code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -33,8 +33,6 @@ def test_debugprint_of_compiled_function():
     assert text.strip() and "x" in text
 
 
-@pytest.mark.xfail(raises=errors.Unimplemented, strict=False,
-                   reason="server: GetProfile is UNIMPLEMENTED until the profiling milestone")
 def test_profile_summary(capsys):
     x = T.vector("x")
     f = theano.function([x], T.exp(x) + 1, profile=True)

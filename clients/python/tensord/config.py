@@ -1,18 +1,21 @@
 """Configuration options, in the style of theano.config.
 
 Options live in a registry (name -> ConfigParam). Values come from, in rising precedence: the
-option's default, the TENSORD_FLAGS environment variable (THEANO_FLAGS syntax:
+option's default, the config file(s) (~/.tensordrc, or the os.pathsep-separated list in TENSORDRC,
+in .theanorc's INI format), the TENSORD_FLAGS environment variable (THEANO_FLAGS syntax:
 `floatX=float64,device=cpu,contexts=dev0->cuda0;dev1->cuda1`), and assignments in code
 (`tensord.config.floatX = 'float64'`). Dotted names (`gpuarray.preallocate`) are reached as
 attributes of sections (`config.gpuarray.preallocate`).
 """
 
+import configparser
 import os
 import shlex
 import warnings
 
 __all__ = ["config", "AddConfigVar", "ConfigParam", "EnumStr", "BoolParam", "FloatParam",
-           "IntParam", "StrParam", "parse_config_string", "TensordConfigWarning"]
+           "IntParam", "StrParam", "parse_config_string", "parse_config_file", "config_files",
+           "TensordConfigWarning"]
 
 
 class TensordConfigWarning(UserWarning):
@@ -149,11 +152,15 @@ class _Section:
         raise AttributeError("tensord.config has no option %r" % full)
 
     def __setattr__(self, name, value):
+        self._root.set(self._full(name), value)
+
+    def __delattr__(self, name):
+        # `del config.x` undoes an assignment in code: back to the file / flags / default value
+        # (pytest's monkeypatch.undo deletes what it set on an object with no __dict__ entry).
         full = self._full(name)
-        param = self._root._params.get(full)
-        if param is None:
+        if full not in self._root._params:
             raise AttributeError("tensord.config has no option %r" % full)
-        self._root._values[full] = param.filter(value)
+        self._root.reset(full)
 
     def __dir__(self):
         n = len(self._prefix)
@@ -161,12 +168,70 @@ class _Section:
                        if k.startswith(self._prefix)})
 
 
+SOURCE_DEFAULT = "default"
+SOURCE_FLAGS = "TENSORD_FLAGS"
+SOURCE_CODE = "set in code"
+
+
+def config_files(environ=None):
+    """The config files read at import: TENSORDRC (os.pathsep-separated, like THEANORC) or
+    ~/.tensordrc. Later files override earlier ones; missing files are skipped."""
+    environ = os.environ if environ is None else environ
+    rc = environ.get("TENSORDRC")
+    if rc is None:
+        home = environ.get("HOME") or os.path.expanduser("~")
+        return [os.path.join(home, ".tensordrc")]
+    return [os.path.expanduser(p) for p in rc.split(os.pathsep) if p]
+
+
+def parse_config_file(path):
+    """Reads one .theanorc-style INI file into {full option name: value string}.
+
+    Keys under [global] (or before any section header) are top-level options; keys under
+    [Section] are 'Section.key' (e.g. [NanGuardMode] nan_is_error -> NanGuardMode.nan_is_error).
+    """
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str  # option names are case-sensitive (floatX)
+    try:
+        parser.read_string(text, source=path)
+    except configparser.MissingSectionHeaderError:
+        parser = configparser.RawConfigParser()
+        parser.optionxform = str
+        try:
+            parser.read_string("[global]\n" + text, source=path)
+        except configparser.Error as e:
+            raise ValueError("tensord config file %s is malformed: %s" % (path, e)) from None
+    except configparser.Error as e:
+        raise ValueError("tensord config file %s is malformed: %s" % (path, e)) from None
+    result = {}
+    for section in parser.sections():
+        for key, value in parser.items(section):
+            name = key if section == "global" else "%s.%s" % (section, key)
+            result[name] = value.strip()
+    return result
+
+
 class Config(_Section):
     def __init__(self):
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_values", {})
-        object.__setattr__(self, "_env_values", {})
+        object.__setattr__(self, "_sources", {})
+        # name -> (value, source) from config files and TENSORD_FLAGS, highest precedence last
+        object.__setattr__(self, "_loaded", {})
         super().__init__(self, "")
+
+    def _filter(self, name, value, source):
+        try:
+            return self._params[name].filter(value)
+        except (ValueError, TypeError) as e:
+            raise ValueError("Bad value %r for tensord.config option %r (from %s): %s"
+                             % (value, name, source, e)) from None
+
+    def _assign(self, name, value, source):
+        self._values[name] = self._filter(name, value, source)
+        self._sources[name] = source
 
     def add(self, name, doc, param):
         if name in self._params:
@@ -174,36 +239,84 @@ class Config(_Section):
         param.fullname = name
         param.doc = doc
         self._params[name] = param
-        value = param.default
-        if name in self._env_values:
-            value = self._env_values[name]
-        self._values[name] = param.filter(value)
+        if name in self._loaded:
+            self._assign(name, *self._loaded[name])
+        else:
+            self._assign(name, param.default, SOURCE_DEFAULT)
+
+    def _warn_unknown(self, key, source):
+        hint = [n for n in self._params if n.endswith("." + key)]
+        msg = "tensord does not recognise this flag: %s (from %s)" % (key, source)
+        if hint:
+            msg += "; did you mean %s?" % " or ".join(hint)
+        warnings.warn(msg, TensordConfigWarning, stacklevel=3)
+
+    def _load_values(self, values, source):
+        for key, value in values.items():
+            self._loaded[key] = (value, source)
+            if key in self._params:
+                self._assign(key, value, source)
+            else:
+                self._warn_unknown(key, source)
 
     def load_flags(self, text):
         """Apply a THEANO_FLAGS-style string; unknown keys warn (they may be meant for Theano)."""
-        for key, value in parse_config_string(text).items():
-            self._env_values[key] = value
-            if key in self._params:
-                self._values[key] = self._params[key].filter(value)
-            else:
-                warnings.warn("tensord does not recognise this flag: %s" % key,
-                              TensordConfigWarning, stacklevel=2)
+        self._load_values(parse_config_string(text), SOURCE_FLAGS)
+
+    def load_file(self, path):
+        """Apply one .theanorc-style INI file (see parse_config_file); missing files are skipped."""
+        if not os.path.isfile(path):
+            return False
+        self._load_values(parse_config_file(path), "config file %s" % path)
+        return True
+
+    def load_environment(self, environ=None):
+        """What import does: config files (TENSORDRC or ~/.tensordrc), then TENSORD_FLAGS."""
+        environ = os.environ if environ is None else environ
+        for path in config_files(environ):
+            self.load_file(path)
+        self.load_flags(environ.get("TENSORD_FLAGS", ""))
+
+    def fresh(self):
+        """A new Config with the same options at their defaults (nothing loaded); for tests."""
+        cfg = Config()
+        for name, param in self._params.items():
+            cfg.add(name, param.doc, param)
+        return cfg
 
     def set(self, name, value):
-        """Sets an option by its full (possibly dotted) name."""
+        """Sets an option by its full (possibly dotted) name; overrides files and flags."""
         if name not in self._params:
             raise AttributeError("tensord.config has no option %r" % name)
-        self._values[name] = self._params[name].filter(value)
+        self._assign(name, value, SOURCE_CODE)
+
+    def source(self, name):
+        """Where an option's value came from: 'default', 'config file PATH', 'TENSORD_FLAGS'
+        or 'set in code'."""
+        if name not in self._params:
+            raise AttributeError("tensord.config has no option %r" % name)
+        return self._sources[name]
 
     def reset(self, name=None):
-        """Back to default (and TENSORD_FLAGS) values; used by tests."""
+        """Back to default (and config file / TENSORD_FLAGS) values; used by tests."""
         names = [name] if name else list(self._params)
         for n in names:
-            p = self._params[n]
-            self._values[n] = p.filter(self._env_values.get(n, p.default))
+            if n in self._loaded:
+                self._assign(n, *self._loaded[n])
+            else:
+                self._assign(n, self._params[n].default, SOURCE_DEFAULT)
 
     def options(self):
         return dict(self._values)
+
+    def snapshot(self):
+        """Values and their sources, for restore(); used by tests."""
+        return dict(self._values), dict(self._sources)
+
+    def restore(self, snap):
+        values, sources = snap
+        self._values.update(values)
+        self._sources.update(sources)
 
     def __str__(self):
         lines = []
@@ -211,6 +324,7 @@ class Config(_Section):
             lines.append(str(param))
             lines.append("    Doc:  %s" % param.doc)
             lines.append("    Value:  %s" % (self._values[name],))
+            lines.append("    Source:  %s" % self._sources[name])
             lines.append("")
         return "\n".join(lines)
 
@@ -259,4 +373,4 @@ AddConfigVar("max_message_bytes", "Largest gRPC message sent or received (the se
 AddConfigVar("gpuarray.preallocate", "Fraction of device memory to preallocate (server side).",
              FloatParam(0.0))
 
-config.load_flags(os.environ.get("TENSORD_FLAGS", ""))
+config.load_environment()

@@ -4,7 +4,24 @@ Everything here is client-side bookkeeping; the server sees the graph only once 
 serializes it (tensord.serialize).
 """
 
+import os
+import sys
+
 __all__ = ["Apply", "Variable", "Op", "ancestors", "io_toposort"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_frame():
+    """(file, line, function) of the innermost caller outside the tensord package, or None.
+
+    Theano's var.tag.trace, kept cheap: one short tuple per Apply, no formatted stack."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
 class Apply:
@@ -14,6 +31,8 @@ class Apply:
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
+        # Where the user's code created this node; exception_verbosity=high reports it.
+        self.trace = _user_frame()
         for index, out in enumerate(self.outputs):
             out.owner = self
             out.index = index

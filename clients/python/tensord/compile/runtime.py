@@ -1,7 +1,11 @@
 """Function: the callable handle of a compiled function, and its profile."""
 
+import time
+
 from tensord import _dtypes
 from tensord._proto import compute_pb2
+from tensord.compile.run_errors import augment_run_error
+from tensord.errors import TensordError
 from tensord.tensor.type import TensorType
 
 __all__ = ["Function", "FunctionProfile", "DeviceRef"]
@@ -22,24 +26,50 @@ class DeviceRef:
 
 
 class FunctionProfile:
-    """f.profile when compiled with profile=True: the server's per-function summary."""
+    """f.profile when compiled with profile=True (Theano's ProfileStats): the server accumulates
+    per-instruction times across calls; this side adds the wall time of Function.__call__."""
 
     def __init__(self, function):
         self._function = function
+        self.fct_callcount = 0      # client calls, as Theano counts them
+        self.fct_call_time = 0.0    # seconds in Function.__call__, measured here
 
-    def summary_text(self):
+    def _record_call(self, seconds):
+        self.fct_callcount += 1
+        self.fct_call_time += seconds
+
+    def data(self):
+        """The server's GetProfileResponse: calls, times, one ApplyProfile per node and the
+        optimizer's passes; the summary has the optimizer table when config.profile_optimizer."""
+        from tensord.config import config
         client, fn = self._function._client, self._function
         return client.call("GetProfile", compute_pb2.GetProfileRequest(
-            session_id=client.session_id, function_id=fn.function_id)).summary
+            session_id=client.session_id, function_id=fn.function_id,
+            client_call_ns=int(self.fct_call_time * 1e9),
+            optimizer_profile=bool(config.profile_optimizer)))
+
+    def summary_text(self):
+        return self.data().summary
 
     def summary(self, file=None):
         import sys
         print(self.summary_text(), file=file or sys.stdout)
 
+    def chrome_trace(self, path=None):
+        """The last call's per-node timeline as Chrome trace JSON (open it in Perfetto or
+        chrome://tracing); written to `path` when given. Empty before the first call."""
+        text = self.data().chrome_trace
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return text
+
     def reset(self):
         client, fn = self._function._client, self._function
         client.call("ResetProfile", compute_pb2.ResetProfileRequest(
             session_id=client.session_id, function_id=fn.function_id))
+        self.fct_callcount = 0
+        self.fct_call_time = 0.0
 
 
 class Function:
@@ -90,6 +120,14 @@ class Function:
         return values
 
     def __call__(self, *args, **kwargs):
+        if self.profile is None:
+            return self._call(args, kwargs)
+        start = time.perf_counter()
+        out = self._call(args, kwargs)
+        self.profile._record_call(time.perf_counter() - start)
+        return out
+
+    def _call(self, args, kwargs):
         values = self._arguments(args, kwargs)
         request = compute_pb2.RunRequest(session_id=self._client.session_id,
                                          function_id=self.function_id)
@@ -104,7 +142,11 @@ class Function:
                             '%d(0-based)' % (self.name, i),) + exc.args
                 raise
             _dtypes.array_to_tensor(data, request.inputs.add())
-        resp = self._client.call("Run", request)
+        try:
+            resp = self._client.call("Run", request)
+        except TensordError as exc:
+            augment_run_error(self, exc)
+            raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
         outs = [_decode(v) for v in resp.outputs]
         if self._return_list:
