@@ -22,7 +22,8 @@ TEST(Registry, EveryOpIsComplete) {
 TEST(Registry, EveryOpHasAGradRuleOrIsDeclaredNonDifferentiable) {
   for (const OpDef* d : Registry::Global().All()) {
     EXPECT_NE(static_cast<bool>(d->grad), !d->differentiable)
-        << d->name << (d->differentiable ? " has no grad rule" : " is non-differentiable but has one");
+        << d->name
+        << (d->differentiable ? " has no grad rule" : " is non-differentiable but has one");
   }
 }
 

@@ -155,4 +155,28 @@ Tensor MakeTensor(DType dtype, runtime::Shape shape, const std::vector<double>& 
   return t;
 }
 
+// `rtol`: float32 anywhere in the graph limits every float result to float32's precision.
+void ExpectSameValues(const runtime::Tensor& want, const runtime::Tensor& got, double rtol,
+                      const std::string& what) {
+  ASSERT_EQ(DTypeName(want.dtype()), DTypeName(got.dtype())) << what;
+  ASSERT_EQ(want.shape(), got.shape()) << what;
+  runtime::Tensor w, g;
+  ASSERT_TRUE(cpu::CastInto(want, DType::kFloat64, w).ok());
+  ASSERT_TRUE(cpu::CastInto(got, DType::kFloat64, g).ok());
+  double scale = 0;
+  for (int64_t i = 0; i < w.num_elements(); ++i)
+    if (std::isfinite(w.data<double>()[i])) scale = std::max(scale, std::fabs(w.data<double>()[i]));
+  for (int64_t i = 0; i < w.num_elements(); ++i) {
+    double a = w.data<double>()[i], c = g.data<double>()[i];
+    if (a == c || (std::isnan(a) && std::isnan(c))) continue;
+    if (!IsFloat(want.dtype())) {
+      ADD_FAILURE() << what << ": element " << i << " is " << c << ", want " << a;
+      return;
+    }
+    // The absolute slack admits log1p(tiny) where the naive log(1 + tiny) rounds to 0.
+    EXPECT_LE(std::fabs(a - c), rtol * (std::fabs(a) + scale) + 1e-12)
+        << what << ": element " << i << " is " << c << ", want " << a;
+  }
+}
+
 }  // namespace tensord::passes::testing

@@ -53,6 +53,11 @@ Outcome ExpectRewriteKeepsValues(const std::vector<Pass*>& passes,
                                  double rtol = 1e-6, std::vector<ir::Type> types = {});
 
 // A tensor of `dtype` and `shape` holding `values` (converted), repeated cyclically.
+// Same dtype, shape and values: integers exactly, floats within rtol of the element or of the
+// largest finite element (so cancellation near zero passes); NaN matches NaN.
+void ExpectSameValues(const runtime::Tensor& want, const runtime::Tensor& got, double rtol,
+                      const std::string& what);
+
 runtime::Tensor MakeTensor(DType dtype, runtime::Shape shape, const std::vector<double>& values);
 
 }  // namespace tensord::passes::testing

@@ -167,4 +167,29 @@ void ExpectGradMatchesFiniteDifferences(const GradCheck& c) {
   }
 }
 
+ir::Variable* GradOf(ops::NodeBuilder& b, ir::Variable* cost, ir::Variable* x) {
+  GradRequest req;
+  req.cost = cost;
+  req.wrt = {x};
+  auto r = Grad(b.graph(), req, [](const ir::Variable* v) { return v->DisplayName(); });
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? r->gradients[0] : nullptr;
+}
+
+void ExpectSecondDerivativesMatch(const runtime::Shape& shape, uint64_t seed,
+                                  const std::vector<UnaryBuildFn>& fs) {
+  for (const UnaryBuildFn& f : fs) {
+    GradCheck c;
+    c.inputs = {RandomTensor(shape, seed)};
+    c.build = [&f](ops::NodeBuilder& b, const std::vector<ir::Variable*>& x) {
+      ir::Variable* y = f(b, x[0]);
+      ir::Variable* cost = b.Apply("sum", {b.Apply("mul", {y, y, y})});
+      return GradOf(b, cost, x[0]);
+    };
+    c.rtol = 1e-4;
+    c.atol = 1e-6;
+    ExpectGradMatchesFiniteDifferences(c);
+  }
+}
+
 }  // namespace tensord::grad::testing

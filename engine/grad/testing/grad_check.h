@@ -34,6 +34,15 @@ absl::StatusOr<std::vector<runtime::Tensor>> Evaluate(std::unique_ptr<ir::Graph>
                                                       std::vector<ir::Variable*> outputs,
                                                       const std::vector<runtime::Tensor>& inputs);
 
+// d cost / d x, built into b's graph; a test failure and null when differentiation fails.
+ir::Variable* GradOf(ops::NodeBuilder& b, ir::Variable* cost, ir::Variable* x);
+
+// Second derivatives through finite differences: for each f, the gradient of sum(f(x)^3) with
+// respect to x (so the grad rules of f's ops are differentiated again) on a random x of `shape`.
+using UnaryBuildFn = std::function<ir::Variable*(ops::NodeBuilder& b, ir::Variable* x)>;
+void ExpectSecondDerivativesMatch(const runtime::Shape& shape, uint64_t seed,
+                                  const std::vector<UnaryBuildFn>& fs);
+
 // The cost is sum(expr * w) for a fixed random w, so every output element is checked with a
 // distinct weight. Reports mismatches with gtest (ADD_FAILURE) naming the input and element.
 void ExpectGradMatchesFiniteDifferences(const GradCheck& check);

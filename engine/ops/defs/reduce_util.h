@@ -37,8 +37,7 @@ absl::Status CheckNonEmptyReduction(const std::string& op, const runtime::Shape&
                                     const ReduceLayout& layout);
 
 // out = sum of x over `axes` (in x's dtype; float32 accumulates in float64, as sum does).
-absl::Status SumOverAxes(const runtime::Tensor& x, std::vector<int64_t> axes,
-                         runtime::Tensor& out);
+absl::Status SumOverAxes(const runtime::Tensor& x, std::vector<int64_t> axes, runtime::Tensor& out);
 
 // Families registered from RegisterReductions, so register_all.h lists the family once.
 void RegisterReductionStats(Registry& r);

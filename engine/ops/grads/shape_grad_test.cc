@@ -9,6 +9,7 @@ namespace {
 
 using grad::testing::ExpectGradMatchesFiniteDifferences;
 using grad::testing::GradCheck;
+using grad::testing::GradOf;
 using grad::testing::RandomTensor;
 using ir::Variable;
 using runtime::Tensor;
@@ -44,15 +45,6 @@ Variable* I64(NodeBuilder& b, int64_t v) {
 
 // The gradient of `cost` with respect to `x`, built into the graph: a rule's output differentiated
 // again (second derivatives).
-Variable* GradOf(NodeBuilder& b, Variable* cost, Variable* x) {
-  grad::GradRequest req;
-  req.cost = cost;
-  req.wrt = {x};
-  auto r = grad::Grad(b.graph(), req, [](const Variable* v) { return v->DisplayName(); });
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? r->gradients[0] : nullptr;
-}
-
 Variable* Sqr(NodeBuilder& b, Variable* x) { return b.Mul(x, x); }
 
 // ---- cast ----
@@ -427,7 +419,7 @@ TEST(ShapeGrad, IfElse) {
 
 TEST(ShapeGrad, SecondDerivatives) {
   // d/dx of d(sum(f(x)^3))/dx for f = join, tile, repeat (vector counts), dimshuffle.
-  using F = std::function<Variable*(NodeBuilder&, Variable*)>;
+  using F = grad::testing::UnaryBuildFn;
   std::vector<F> fs = {
       [](NodeBuilder& b, Variable* x) {
         return b.Apply("join", {x, b.Mul(x, x), x}, {{"axis", int64_t{1}}});
@@ -445,17 +437,7 @@ TEST(ShapeGrad, SecondDerivatives) {
         return b.Apply("repeat", {x, I64(b, 2)});
       },
   };
-  for (const F& f : fs) {
-    GradCheck c;
-    c.inputs = {RandomTensor({2, 3}, 40)};
-    c.build = [&f](NodeBuilder& b, const Inputs& x) {
-      Variable* y = f(b, x[0]);
-      Variable* cost = b.Apply("sum", {b.Apply("mul", {y, y, y})});
-      return GradOf(b, cost, x[0]);
-    };
-    c.rtol = 1e-4, c.atol = 1e-6;
-    ExpectGradMatchesFiniteDifferences(c);
-  }
+  grad::testing::ExpectSecondDerivativesMatch({2, 3}, 40, fs);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ namespace {
 
 using grad::testing::ExpectGradMatchesFiniteDifferences;
 using grad::testing::GradCheck;
+using grad::testing::GradOf;
 using grad::testing::RandomTensor;
 using ir::Variable;
 using runtime::Tensor;
@@ -61,15 +62,6 @@ Variable* Inc(NodeBuilder& b, const std::string& op, Inputs inputs, const Idx& i
   ir::Attrs attrs{{"set_instead_of_inc", set}};
   if (!idx.empty() || op != "advanced_inc_subtensor1") attrs["idx_list"] = idx;
   return b.Apply(op, std::move(inputs), std::move(attrs));
-}
-
-Variable* GradOf(NodeBuilder& b, Variable* cost, Variable* x) {
-  grad::GradRequest req;
-  req.cost = cost;
-  req.wrt = {x};
-  auto r = grad::Grad(b.graph(), req, [](const Variable* v) { return v->DisplayName(); });
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? r->gradients[0] : nullptr;
 }
 
 // ---- subtensor ----
@@ -363,7 +355,7 @@ TEST(SubtensorGrad, AdvancedIncSubtensor) {
 // ---- second derivatives ----
 
 TEST(SubtensorGrad, SecondDerivatives) {
-  using F = std::function<Variable*(NodeBuilder&, Variable*)>;
+  using F = grad::testing::UnaryBuildFn;
   std::vector<F> fs = {
       [](NodeBuilder& b, Variable* x) {
         return b.Apply("subtensor", {x}, {{"idx_list", Cat({Slice(2, 0, -1), Int(1)})}});
@@ -389,17 +381,7 @@ TEST(SubtensorGrad, SecondDerivatives) {
                    {}, false);
       },
   };
-  for (const F& f : fs) {
-    GradCheck c;
-    c.inputs = {RandomTensor({3, 4}, 19)};
-    c.build = [&f](NodeBuilder& b, const Inputs& x) {
-      Variable* y = f(b, x[0]);
-      Variable* cost = b.Apply("sum", {b.Apply("mul", {y, y, y})});
-      return GradOf(b, cost, x[0]);
-    };
-    c.rtol = 1e-4, c.atol = 1e-6;
-    ExpectGradMatchesFiniteDifferences(c);
-  }
+  grad::testing::ExpectSecondDerivativesMatch({3, 4}, 19, fs);
 }
 
 }  // namespace
