@@ -49,6 +49,89 @@ std::string NodeLabel(const ir::Apply& a) {
   return s + NodeArgs(a);
 }
 
+// Lazy ifelse. For each ifelse instruction, the instructions whose outputs only its then inputs
+// need (transitively, and no output, update or other consumer needs them) get a guard
+// (ifelse, 0), those only its else inputs need (ifelse, 1). The instructions before each ifelse
+// are then stably reordered: the others first, the guarded ones last. That stays topological
+// (a guarded instruction feeds only guarded ones and the ifelse) and puts the condition's
+// producers, never guarded by their own ifelse, before the branches. Nested ifelses nest
+// guards: an instruction exclusive to an inner branch that is itself exclusive to an outer
+// branch carries both, the outer one first.
+void PlanLazyIfElse(std::vector<Instruction>& instructions, const std::vector<size_t>& ifelses,
+                    const std::unordered_set<int>& pinned, std::vector<int>& cond_slots) {
+  if (ifelses.empty()) return;
+  const size_t n_ins = instructions.size();
+  // slot -> (consumer instruction, input position)
+  std::unordered_map<int, std::vector<std::pair<size_t, size_t>>> consumers;
+  for (size_t i = 0; i < n_ins; ++i)
+    for (size_t p = 0; p < instructions[i].inputs.size(); ++p)
+      consumers[instructions[i].inputs[p]].push_back({i, p});
+  // Guards by original index; ifelses numbered from the outermost (latest) one.
+  std::vector<std::vector<std::pair<int, int>>> guards(n_ins);
+  std::vector<int> number_of(ifelses.size(), -1);
+  for (size_t e = ifelses.size(); e-- > 0;) {
+    const size_t k = ifelses[e];
+    const int number = static_cast<int>(cond_slots.size());
+    const size_t n = instructions[k].outputs.size();
+    std::vector<int> side(n_ins, -1);  // branch each instruction is exclusive to
+    bool any = false;
+    for (size_t j = k; j-- > 0;) {
+      const Instruction& ins = instructions[j];
+      int branch = -1;
+      bool ok = !ins.outputs.empty();
+      for (int s : ins.outputs) {
+        if (!ok) break;
+        auto it = consumers.find(s);
+        if (pinned.count(s)) {
+          ok = false;
+          break;
+        }
+        if (it == consumers.end()) continue;  // an unused output (branch below needs one used)
+        for (const auto& [c, p] : it->second) {
+          int b = -1;
+          if (c == k && p >= 1 && p <= 2 * n)
+            b = p <= n ? 0 : 1;
+          else if (c != k)
+            b = side[c];
+          if (b < 0 || (branch >= 0 && b != branch)) {
+            ok = false;
+            break;
+          }
+          branch = b;
+        }
+      }
+      if (ok && branch >= 0) {
+        side[j] = branch;
+        any = true;
+      }
+    }
+    if (!any) continue;
+    number_of[e] = number;
+    cond_slots.push_back(instructions[k].inputs[0]);
+    for (size_t j = 0; j < k; ++j)
+      if (side[j] >= 0) guards[j].push_back({number, side[j]});
+  }
+  // Reorder: for each ifelse in order, the instructions guarded by it go last (stable).
+  std::vector<size_t> order(n_ins);
+  for (size_t i = 0; i < n_ins; ++i) order[i] = i;
+  for (size_t e = 0; e < ifelses.size(); ++e) {
+    const int number = number_of[e];
+    if (number < 0) continue;
+    // ifelses[e] has not moved: earlier partitions only permuted positions before earlier ones.
+    std::stable_partition(order.begin(), order.begin() + ifelses[e], [&](size_t j) {
+      return std::none_of(guards[j].begin(), guards[j].end(),
+                          [&](const auto& g) { return g.first == number; });
+    });
+  }
+  std::vector<Instruction> reordered;
+  reordered.reserve(n_ins);
+  for (size_t j : order) {
+    reordered.push_back(std::move(instructions[j]));
+    reordered.back().guards = std::move(guards[j]);
+  }
+  instructions = std::move(reordered);
+}
+
 // Merges several graph variables naming the same shared variable into one.
 void MergeSharedDuplicates(ir::Graph& g) {
   std::unordered_map<std::string, ir::Variable*> first;
@@ -215,6 +298,7 @@ class ExecutableBuilder {
       if (v->source == ir::Source::kConstant)
         exe->constants_.emplace_back(slot_of(v.get()), v->constant);
     }
+    std::vector<size_t> ifelses;  // instruction indices of ifelse nodes (lazy, below)
     for (const auto& a : p.graph->applies()) {
       if (ctx != nullptr && ctx->kind != runtime::DeviceKind::kCpu) {
         return Unimplemented("op '", a->op, "' has no kernel on context '", ctx->name, "' (",
@@ -253,6 +337,7 @@ class ExecutableBuilder {
       const InplaceRequest inplace = RequestedInplace(*a);  // engine/passes/inplace.h
       ins.donate = inplace.input;
       ins.donate_checks_aliasing = inplace.kernel_checks_aliasing;
+      if (a->op == "ifelse") ifelses.push_back(exe->instructions_.size());
       exe->instructions_.push_back(std::move(ins));
     }
     std::unordered_set<int> computed;
@@ -281,6 +366,10 @@ class ExecutableBuilder {
     for (const auto& b : exe->inputs_) kept.insert(b.slot);
     for (const auto& b : exe->shared_) kept.insert(b.slot);
     for (const auto& [slot, value] : exe->constants_) kept.insert(slot);
+    // Guards and the reordering first: donations are planned on the final order, and a donor's
+    // guards always include its producer's (a guarded producer feeds only guarded readers), so a
+    // taken instruction never donates a slot a skipped one should have written.
+    PlanLazyIfElse(exe->instructions_, ifelses, kept, exe->ifelse_cond_slots_);
     PlanDonations(exe->instructions_, kept);
     exe->allow_input_downcast_ = p.options.allow_input_downcast;
     exe->fingerprint_ = ir::Digest(p.canonical.key);

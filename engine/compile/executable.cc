@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/backends/cpu/cast.h"
+#include "engine/backends/cpu/dispatch.h"
 #include "engine/compile/debug_mode.h"
 #include "engine/compile/inplace_plan.h"
 
@@ -16,7 +17,27 @@ struct Executable::Frame {
   // output slot, where the donation moves it.
   std::vector<std::vector<const runtime::Tensor*>> donated_in_ptrs;
   std::vector<std::vector<runtime::Tensor*>> out_ptrs;
+  // Lazy ifelse: each ifelse's decision in this run (-1: not read yet, 1: then, 0: else).
+  std::vector<int8_t> decisions;
 };
+
+namespace {
+
+// Python's truthiness of a scalar: nonzero, NaN included, is true.
+absl::StatusOr<bool> Truthy(const runtime::Tensor& t) {
+  if (!t.buffer() || t.num_elements() != 1) {
+    return Internal("ifelse: the condition was not computed before a guarded instruction");
+  }
+  bool result = false;
+  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
+    using T = typename decltype(tag)::type;
+    result = t.data<T>()[0] != T{};
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+}  // namespace
 
 Executable::Executable() = default;
 Executable::~Executable() = default;
@@ -32,6 +53,7 @@ std::unique_ptr<Executable::Frame> Executable::AcquireFrame() const {
   }
   auto f = std::make_unique<Frame>();
   f->slots.resize(num_slots_);
+  f->decisions.assign(ifelse_cond_slots_.size(), -1);
   for (const auto& [slot, value] : constants_) f->slots[slot] = value;
   for (const Instruction& ins : instructions_) {
     auto& in = f->in_ptrs.emplace_back();
@@ -101,8 +123,28 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     run_start = Clock::now();
   }
   absl::Status status;
+  std::fill(frame.decisions.begin(), frame.decisions.end(), int8_t{-1});
   for (size_t i = 0; i < instructions_.size() && status.ok(); ++i) {
     const Instruction& ins = instructions_[i];
+    // Lazy ifelse: skip an instruction only the branch not taken needs (not timed, not checked).
+    bool skip = false;
+    for (const auto& [which, branch] : ins.guards) {
+      int8_t& d = frame.decisions[which];
+      if (d < 0) {
+        absl::StatusOr<bool> taken = Truthy(frame.slots[ifelse_cond_slots_[which]]);
+        if (!taken.ok()) {
+          status = taken.status();
+          break;
+        }
+        d = *taken ? 1 : 0;
+      }
+      if ((branch == 0) != (d == 1)) {
+        skip = true;
+        break;
+      }
+    }
+    if (!status.ok()) break;
+    if (skip) continue;
     Clock::time_point start;
     if constexpr (kTimed) start = Clock::now();
     if (ins.donate >= 0 && TryDonate(ins, frame.slots)) {

@@ -29,6 +29,10 @@ struct Instruction {
   // is free at run time (-1: none), and whether the kernel checks aliasing itself.
   int donate = -1;
   bool donate_checks_aliasing = false;
+  // Lazy ifelse: the instruction runs only when every (ifelse number, branch) holds, branch 0
+  // being the then side and 1 the else side. Outer ifelses come first, so checking them in order
+  // never reads the condition of an ifelse whose own condition was skipped.
+  std::vector<std::pair<int, int>> guards;
 };
 
 struct SlotBinding {
@@ -111,6 +115,8 @@ class Executable {
 
   std::unique_ptr<ir::Graph> graph_;
   std::vector<Instruction> instructions_;
+  // Lazy ifelse: the condition slot of each ifelse that guards instructions (by ifelse number).
+  std::vector<int> ifelse_cond_slots_;
   int num_slots_ = 0;
   std::vector<SlotBinding> inputs_;
   std::vector<SlotBinding> shared_;

@@ -1,6 +1,7 @@
 """Theano's ifelse: a scalar condition picks one of two branches (values or lists of them).
 
-Both branches are computed for now (the server op is not lazy yet); the result is the same.
+Lazy, as Theano's: the server runs only the nodes the taken branch alone needs (nodes shared with
+the condition, the other branch or other outputs always run).
 """
 
 from tensord.graph import Apply, Op

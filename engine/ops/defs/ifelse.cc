@@ -1,6 +1,7 @@
-// ifelse(cond, then_1..then_n, else_1..else_n): Theano's IfElse with a scalar condition. Both
-// branches are computed before the node runs (lazy evaluation comes with the executor's
-// control flow); the kernel only picks one side, sharing its buffers instead of copying.
+// ifelse(cond, then_1..then_n, else_1..else_n): Theano's IfElse with a scalar condition. Lazy:
+// the executable skips the instructions only the branch not taken needs (PlanLazyIfElse in
+// engine/compile/compiler.cc), so the kernel must read only the condition and the taken side
+// (the other side's slots may be empty or stale); it shares their buffers instead of copying.
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/ops/register_all.h"
 
