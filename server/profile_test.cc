@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/compile/compiler.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::server {
@@ -17,15 +18,9 @@ std::shared_ptr<compile::Executable> Build() {
   auto g = std::make_unique<ir::Graph>();
   auto* x = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
   g->inputs() = {x};
-  auto node = [&](const std::string& op, std::vector<ir::Variable*> in) {
-    ir::Apply probe{op, {}, in, {}, nullptr};
-    std::vector<ir::Type> types;
-    EXPECT_TRUE(ops::ResolveAndInfer(probe, &types).ok());
-    ir::Apply* a = g->AddApply(op, {}, std::move(in), types);
-    a->def = probe.def;
-    return a->outputs[0];
-  };
-  g->outputs() = {node("add", {node("exp", {x}), x}), node("neg", {x})};
+  ops::NodeBuilder b(*g);
+  g->outputs() = {b.Add(b.Apply("exp", {x}), x), b.Neg(x)};
+  EXPECT_TRUE(b.status().ok()) << b.status();
   auto prepared = compile::PrepareFunction(std::move(g), {}, {}, compile::CompileOptions{});
   EXPECT_TRUE(prepared.ok()) << prepared.status();
   auto exe = compile::BuildExecutable(*std::move(prepared));

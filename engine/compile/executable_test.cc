@@ -6,38 +6,21 @@
 
 #include "engine/compile/compiler.h"
 #include "engine/compile/executable_cache.h"
+#include "engine/compile/testing_util.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::compile {
 namespace {
 
 using runtime::Tensor;
-
-ir::Variable* Node(ir::Graph& g, const std::string& op, std::vector<ir::Variable*> in,
-                   ir::Attrs attrs = {}) {
-  ir::Apply probe{op, attrs, in, {}, nullptr};
-  std::vector<ir::Type> types;
-  absl::Status s = ops::ResolveAndInfer(probe, &types);
-  EXPECT_TRUE(s.ok()) << s;
-  ir::Apply* a = g.AddApply(op, std::move(attrs), std::move(in), types);
-  a->def = probe.def;
-  return a->outputs[0];
-}
+using testing::Build;
+using testing::Node;
 
 template <typename T>
 Tensor Make(DType d, runtime::Shape shape, std::vector<T> values) {
   Tensor t(d, std::move(shape));
   for (size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = values[i];
   return t;
-}
-
-std::shared_ptr<Executable> Build(std::unique_ptr<ir::Graph> g,
-                                  std::vector<Substitution> updates = {}) {
-  auto prepared = PrepareFunction(std::move(g), std::move(updates), {}, CompileOptions{});
-  EXPECT_TRUE(prepared.ok()) << prepared.status();
-  auto exe = BuildExecutable(*std::move(prepared));
-  EXPECT_TRUE(exe.ok()) << exe.status();
-  return *exe;
 }
 
 TEST(Executable, BroadcastAddWithMixedDTypesCastsFirst) {

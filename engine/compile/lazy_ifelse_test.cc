@@ -5,23 +5,15 @@
 
 #include "engine/compile/compiler.h"
 #include "engine/compile/executable.h"
+#include "engine/compile/testing_util.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::compile {
 namespace {
 
 using runtime::Tensor;
-
-ir::Variable* Node(ir::Graph& g, const std::string& op, std::vector<ir::Variable*> in,
-                   ir::Attrs attrs = {}) {
-  ir::Apply probe{op, attrs, in, {}, nullptr};
-  std::vector<ir::Type> types;
-  absl::Status s = ops::ResolveAndInfer(probe, &types);
-  EXPECT_TRUE(s.ok()) << s;
-  ir::Apply* a = g.AddApply(op, std::move(attrs), std::move(in), types);
-  a->def = probe.def;
-  return a->outputs[0];
-}
+using testing::Build;
+using testing::Node;
 
 Tensor Vec(std::vector<float> v) {
   Tensor t(DType::kFloat32, {static_cast<int64_t>(v.size())});
@@ -33,14 +25,6 @@ Tensor Scalar(double v) {
   Tensor t(DType::kFloat64, {});
   t.data<double>()[0] = v;
   return t;
-}
-
-std::shared_ptr<Executable> Build(std::unique_ptr<ir::Graph> g) {
-  auto prepared = PrepareFunction(std::move(g), {}, {}, CompileOptions{});
-  EXPECT_TRUE(prepared.ok()) << prepared.status();
-  auto exe = BuildExecutable(*std::move(prepared));
-  EXPECT_TRUE(exe.ok()) << exe.status();
-  return *exe;
 }
 
 std::vector<float> Values(const Tensor& t) {
