@@ -6,6 +6,7 @@
 
 #include "engine/ir/proto_convert.h"
 #include "engine/ops/op_def.h"
+#include "server/admin.h"
 #include "server/differentiate.h"
 #include "spdlog/spdlog.h"
 
@@ -82,7 +83,10 @@ MetricsSnapshot ComputeService::Snapshot() const {
   s.cache_entries = static_cast<int64_t>(cache_.size());
   s.cache_bytes = static_cast<int64_t>(cache_.bytes());
   // Every context gets a series, so a dashboard sees 0 rather than a gap.
-  for (const auto& c : contexts_->all()) s.shared_by_context[c->name];
+  for (const auto& c : contexts_->all()) {
+    s.shared_by_context[c->name];
+    s.memory_by_context[c->name] = {c->memory->in_use(), c->memory->peak()};
+  }
   auto sessions = sessions_.List();
   s.sessions = static_cast<int64_t>(sessions.size());
   for (const auto& session : sessions) {
@@ -104,6 +108,8 @@ ComputeService::Reactor* ComputeService::GetServerInfo(Ctx* ctx, const v1::GetSe
       info->set_name(c->name);
       info->set_device(c->device);
       info->set_description(c->description);
+      info->set_memory_in_use_bytes(c->memory->in_use());
+      info->set_memory_peak_bytes(c->memory->peak());
     }
     out->set_default_context(contexts_->default_context().name);
     out->set_float_x(config_.float_x);
@@ -142,6 +148,7 @@ ComputeService::Reactor* ComputeService::CreateShared(Ctx* ctx, const v1::Create
   return Handle(ctx, "CreateShared", [&]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
     TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(req->target()));
+    runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
     TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req->value()));
     ir::Type type = ir::Type::Of(value.dtype(), value.ndim());
     if (req->broadcastable_size() > 0) {
@@ -170,6 +177,7 @@ ComputeService::Reactor* ComputeService::SetShared(Ctx* ctx, const v1::SetShared
   return Handle(ctx, "SetShared", [&]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
     TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req->id()));
+    runtime::ScopedMemoryContext memory_scope(var->context()->memory);
     TENSORD_ASSIGN_OR_RETURN(
         runtime::Tensor value,
         SharedValue(req->value(), var->type(), absl::StrCat("new value of '", var->id(), "'")));
@@ -256,6 +264,24 @@ ComputeService::Reactor* ComputeService::ReleaseFunction(Ctx* ctx,
   return Handle(ctx, "ReleaseFunction", [&]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
     return session->ReleaseFunction(req->function_id());
+  });
+}
+
+ComputeService::Reactor* ComputeService::ListSessions(Ctx* ctx, const v1::ListSessionsRequest*,
+                                                      v1::ListSessionsResponse* out) {
+  return Handle(ctx, "ListSessions", [&]() -> absl::Status {
+    TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListSessions"));
+    server::ListSessions(sessions_, out);
+    return absl::OkStatus();
+  });
+}
+
+ComputeService::Reactor* ComputeService::ListFunctions(Ctx* ctx,
+                                                       const v1::ListFunctionsRequest* req,
+                                                       v1::ListFunctionsResponse* out) {
+  return Handle(ctx, "ListFunctions", [&]() -> absl::Status {
+    TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListFunctions"));
+    return server::ListFunctions(sessions_, req->session_id(), out);
   });
 }
 

@@ -19,6 +19,8 @@ struct ServerConfig {
   std::chrono::seconds session_idle_timeout{3600};
   size_t cache_max_entries = 1024;
   size_t cache_max_bytes = size_t{1} << 30;
+  // ListSessions / ListFunctions answer PERMISSION_DENIED unless set (--enable_admin_rpcs).
+  bool enable_admin_rpcs = false;
 };
 
 class ComputeService final : public v1::Compute::CallbackService {
@@ -49,6 +51,9 @@ class ComputeService final : public v1::Compute::CallbackService {
   Reactor* ResetProfile(Ctx*, const v1::ResetProfileRequest*, v1::ResetProfileResponse*) override;
   Reactor* ReleaseFunction(Ctx*, const v1::ReleaseFunctionRequest*,
                            v1::ReleaseFunctionResponse*) override;
+  Reactor* ListSessions(Ctx*, const v1::ListSessionsRequest*, v1::ListSessionsResponse*) override;
+  Reactor* ListFunctions(Ctx*, const v1::ListFunctionsRequest*,
+                         v1::ListFunctionsResponse*) override;
 
  private:
   // Runs one RPC's body: maps its status to gRPC, logs and records metrics for it.

@@ -105,6 +105,8 @@ void EncodeAdded(const ir::Graph& graph, const std::vector<Variable*>& roots, Wi
     for (const auto& [key, value] : a->attrs) ir::AttrToProto(value, &(*pa->mutable_attrs())[key]);
     for (const Variable* in : a->inputs) pa->add_inputs(ids.Of(in));
     for (const Variable* o : a->outputs) pa->add_outputs(ids.Of(o));
+    // Bodies are self-contained graphs (their own ids): scan_grad's step gradient.
+    for (const auto& body : a->bodies) ir::GraphToProto(*body, pa->add_bodies());
   }
 }
 

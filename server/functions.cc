@@ -75,6 +75,7 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   Function fn;
   fn.name = spec.name();
   fn.spec = spec;
+  TENSORD_ASSIGN_OR_RETURN(fn.context, contexts_->Find(spec.context()));
   for (const ir::Variable* s : prepared.canonical.shared) {
     TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(s->shared_id));
     fn.shared.push_back(std::move(var));
@@ -91,7 +92,9 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
                          },
                          &hit));
   if (spec.profile()) {
-    fn.profile = std::make_shared<FunctionProfile>(fn.executable->instructions().size());
+    fn.profile = std::make_shared<FunctionProfile>(
+        fn.executable->instructions().size(),
+        MemoryProfileOptions{spec.profile_memory(), fn.context->name, fn.context->device});
   }
   out->set_fingerprint(fn.executable->fingerprint());
   out->set_cache_hit(hit);
@@ -118,6 +121,8 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   });
   TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(request.function_id()));
   const compile::Executable& exe = *fn->executable;
+  // Inputs, intermediates, outputs and new shared values are this context's memory.
+  runtime::ScopedMemoryContext memory_scope(fn->context->memory);
   std::vector<runtime::Tensor> inputs;
   for (int i = 0; i < request.inputs_size(); ++i) {
     auto t = ir::TensorFromProto(request.inputs(i));
@@ -142,6 +147,7 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     shared_values.push_back(var->Get());
   }
   compile::RunTrace trace;
+  trace.record_memory = fn->profile && fn->profile->records_memory();
   TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values,
                                                               fn->profile ? &trace : nullptr));
   for (size_t i = 0; i < result.updates.size(); ++i) {
@@ -155,7 +161,8 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();
   out->mutable_profile()->set_run_ns(run_ns);
-  if (fn->profile) fn->profile->Record(trace, run_ns);
+  if (fn->profile) fn->profile->Record(trace, run_ns, &exe);
+  fn->calls->fetch_add(1, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 

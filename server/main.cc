@@ -47,6 +47,9 @@ ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
 ABSL_FLAG(std::string, config, "",
           "file of flag settings, one 'name = value' (or '--name=value') per line, '#' "
           "comments; flags given on the command line override it");
+ABSL_FLAG(bool, enable_admin_rpcs, false,
+          "serve the admin RPCs ListSessions and ListFunctions (tensordctl sessions / functions); "
+          "off by default because they reveal other clients' session ids");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 
 namespace {
@@ -118,6 +121,8 @@ int main(int argc, char** argv) {
   config.cache_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_cache_max_entries));
   config.cache_max_bytes =
       static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_max_bytes)));
+  config.enable_admin_rpcs = absl::GetFlag(FLAGS_enable_admin_rpcs);
+  if (config.enable_admin_rpcs) spdlog::warn("admin RPCs enabled: any client can list sessions");
   // Declared before the service so it outlives it: scrapes read the service's state.
   tensord::server::Metrics metrics;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {

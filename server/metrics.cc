@@ -105,6 +105,23 @@ class Metrics::StateCollector : public prometheus::Collectable {
     }
     out.push_back(std::move(vars));
     out.push_back(std::move(bytes));
+    MetricFamily in_use =
+        Family("tensord_memory_in_use_bytes",
+               "Bytes of tensor buffers allocated for a context and alive now (shared variables, "
+               "function buffers, run inputs and outputs).",
+               MetricType::Gauge);
+    MetricFamily peak = Family("tensord_memory_peak_bytes",
+                               "The most bytes of tensor buffers a context had at one time since "
+                               "the server started.",
+                               MetricType::Gauge);
+    for (const auto& [context, usage] : s.memory_by_context) {
+      in_use.metric.push_back(Value(MetricType::Gauge, static_cast<double>(usage.in_use_bytes),
+                                    {{"context", context}}));
+      peak.metric.push_back(
+          Value(MetricType::Gauge, static_cast<double>(usage.peak_bytes), {{"context", context}}));
+    }
+    out.push_back(std::move(in_use));
+    out.push_back(std::move(peak));
     return out;
   }
 

@@ -36,6 +36,12 @@ struct MetricsSnapshot {
     int64_t bytes = 0;
   };
   std::map<std::string, SharedUsage> shared_by_context;
+  // Tensor buffers charged to each context (engine/runtime/memory_stats.h).
+  struct MemoryUsage {
+    int64_t in_use_bytes = 0;
+    int64_t peak_bytes = 0;
+  };
+  std::map<std::string, MemoryUsage> memory_by_context;
 };
 
 class Metrics {

@@ -44,6 +44,8 @@ TEST(MetricsTest, ReadsStateFromTheSnapshotSourceUntilDetached) {
     s.sessions = 4;
     s.shared_by_context["cpu"] = {2, 48};
     s.shared_by_context["dev0"] = {};
+    s.memory_by_context["cpu"] = {1024, 4096};
+    s.memory_by_context["dev0"] = {};
     return s;
   });
   std::string text = metrics.Render();
@@ -58,6 +60,10 @@ TEST(MetricsTest, ReadsStateFromTheSnapshotSourceUntilDetached) {
   EXPECT_THAT(text, HasSubstr("tensord_shared_variables{context=\"cpu\"} 2"));
   EXPECT_THAT(text, HasSubstr("tensord_shared_variable_bytes{context=\"cpu\"} 48"));
   EXPECT_THAT(text, HasSubstr("tensord_shared_variables{context=\"dev0\"} 0"));
+  EXPECT_THAT(text, HasSubstr("# TYPE tensord_memory_in_use_bytes gauge"));
+  EXPECT_THAT(text, HasSubstr("tensord_memory_in_use_bytes{context=\"cpu\"} 1024"));
+  EXPECT_THAT(text, HasSubstr("tensord_memory_peak_bytes{context=\"cpu\"} 4096"));
+  EXPECT_THAT(text, HasSubstr("tensord_memory_in_use_bytes{context=\"dev0\"} 0"));
   metrics.SetSnapshotSource(nullptr);
   EXPECT_THAT(metrics.Render(), Not(HasSubstr("tensord_sessions")));
 }

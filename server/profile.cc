@@ -74,8 +74,15 @@ void Table(std::string& out, const char* title, const char* what, std::vector<Ro
 
 }  // namespace
 
-void FunctionProfile::Record(const compile::RunTrace& trace, int64_t call_ns) {
+void FunctionProfile::Record(const compile::RunTrace& trace, int64_t call_ns,
+                             const compile::Executable* exe) {
+  RunMemory run;
+  if (memory_.enabled && exe != nullptr) run = MeasureRunMemory(*exe, trace);
   std::lock_guard<std::mutex> lock(mu_);
+  peak_.peak_bytes = std::max(peak_.peak_bytes, run.peak_bytes);
+  peak_.peak_bytes_without_inplace =
+      std::max(peak_.peak_bytes_without_inplace, run.peak_bytes_without_inplace);
+  peak_.peak_bytes_with_gc = std::max(peak_.peak_bytes_with_gc, run.peak_bytes_with_gc);
   ++calls_;
   time_in_calls_ns_ += call_ns;
   for (size_t i = 0; i < trace.duration_ns.size() && i < apply_ns_.size(); ++i) {
@@ -93,6 +100,7 @@ void FunctionProfile::Reset() {
   std::fill(apply_ns_.begin(), apply_ns_.end(), 0);
   std::fill(apply_calls_.begin(), apply_calls_.end(), 0);
   last_ = {};
+  peak_ = {};
 }
 
 void FunctionProfile::Fill(const std::string& name, const compile::Executable& exe,
@@ -107,6 +115,17 @@ void FunctionProfile::Fill(const std::string& name, const compile::Executable& e
   out->set_optimizer_ns(exe.optimizer_ns());
   out->set_node_count(exe.node_count());
   out->set_nodes_before_optimization(exe.nodes_before_optimization());
+  out->set_validate_ns(exe.validate_ns());
+  out->set_linker_ns(exe.linker_ns());
+  out->set_profile_memory(memory_.enabled);
+  if (memory_.enabled) {
+    auto* m = out->add_memory();
+    m->set_context(memory_.context);
+    m->set_device(memory_.device);
+    m->set_peak_bytes(peak_.peak_bytes);
+    m->set_peak_bytes_without_inplace(peak_.peak_bytes_without_inplace);
+    m->set_peak_bytes_with_gc(peak_.peak_bytes_with_gc);
+  }
   const auto& ins = exe.instructions();
   for (size_t i = 0; i < ins.size(); ++i) {
     auto* a = out->add_applies();
@@ -116,6 +135,13 @@ void FunctionProfile::Fill(const std::string& name, const compile::Executable& e
     a->set_class_name(ProfileClassName(a->op_name()));
     a->set_time_ns(i < apply_ns_.size() ? apply_ns_[i] : 0);
     a->set_calls(i < apply_calls_.size() ? apply_calls_[i] : 0);
+    if (i < last_.outputs.size() && !last_.outputs[i].empty()) {
+      int64_t bytes = 0;
+      for (const auto& o : last_.outputs[i]) bytes += o.bytes;
+      a->set_output_bytes(bytes);
+      a->set_output_shapes(OutputShapes(last_.outputs[i]));
+      a->set_output_kinds(OutputKinds(last_.outputs[i]));
+    }
   }
   for (const compile::OptimizerPassTime& pass : exe.optimizer_passes()) {
     auto* o = out->add_optimizer_passes();
@@ -152,6 +178,7 @@ std::string ProfileClassName(const std::string& op_name) {
       {"Dot22", "theano.tensor.blas"},
       {"Softmax", "theano.tensor.nnet.nnet"},
   };
+  if (base == "for") return "theano.scan_module.scan_op.Scan";  // for{cpu,scan_fn}
   if (auto it = kModules.find(base); it != kModules.end()) {
     if (base == "dot") base = "Dot";
     return absl::StrCat(it->second, ".", base);
@@ -190,10 +217,14 @@ std::string ProfileSummary(const v1::GetProfileResponse& p, int64_t client_call_
   out += Format("    Number of Apply nodes: %d\n", p.node_count());
   out +=
       Format("    Number of Apply nodes before optimization: %d\n", p.nodes_before_optimization());
-  out += Format("    Theano Optimizer time: %es\n\n", p.optimizer_ns() * 1e-9);
+  out += Format("    Theano Optimizer time: %es\n", p.optimizer_ns() * 1e-9);
+  out += Format("       Theano validate time: %es\n", p.validate_ns() * 1e-9);
+  out += Format("    Theano Linker time (includes C, CUDA code generation/compiling): %es\n\n",
+                p.linker_ns() * 1e-9);
   if (optimizer_profile) out += OptimizerSummary(p);
   if (p.calls() == 0) {
-    return out + "No execution time accumulated (hint: try config profiling.time_thunks=1)\n";
+    out += "No execution time accumulated (hint: try config profiling.time_thunks=1)\n";
+    return p.profile_memory() ? out + "\n" + MemorySummary(p) : out;
   }
   std::map<std::string, Row> classes, ops;
   std::vector<Row> applies;
@@ -233,6 +264,7 @@ std::string ProfileSummary(const v1::GetProfileResponse& p, int64_t client_call_
   out += Format("   ... (remaining %d Apply instances account for %.2f%%(%.2fs) of the runtime)\n",
                 static_cast<int>(applies.size() > kRowsToPrint ? applies.size() - kRowsToPrint : 0),
                 thunks_s > 0 ? 100.0 * rest_s / thunks_s : 0.0, rest_s);
+  if (p.profile_memory()) out += "\n" + MemorySummary(p);
   return out;
 }
 

@@ -8,17 +8,28 @@
 #include <vector>
 
 #include "engine/compile/executable.h"
+#include "server/memory_profile.h"
 #include "tensord/v1/compute.pb.h"
 
 namespace tensord::server {
 
+// Where a function's buffers live, for the memory profile.
+struct MemoryProfileOptions {
+  bool enabled = false;  // profile_memory
+  std::string context;   // cpu, dev0, ...
+  std::string device;    // cpu, cuda0, ...
+};
+
 class FunctionProfile {
  public:
-  explicit FunctionProfile(size_t instructions)
-      : apply_ns_(instructions, 0), apply_calls_(instructions, 0) {}
+  explicit FunctionProfile(size_t instructions, MemoryProfileOptions memory = {})
+      : apply_ns_(instructions, 0), apply_calls_(instructions, 0), memory_(std::move(memory)) {}
 
-  // One successful run: its per-instruction trace and the server's time in the Run call.
-  void Record(const compile::RunTrace& trace, int64_t call_ns);
+  bool records_memory() const { return memory_.enabled; }
+  // One successful run: its per-instruction trace and the server's time in the Run call. With
+  // profile_memory, `exe` (the function's executable) interprets the trace's memory records.
+  void Record(const compile::RunTrace& trace, int64_t call_ns,
+              const compile::Executable* exe = nullptr);
   void Reset();
   // The structured fields, the summary text and the last run's Chrome trace.
   void Fill(const std::string& name, const compile::Executable& exe, int64_t client_call_ns,
@@ -32,6 +43,8 @@ class FunctionProfile {
   std::vector<int64_t> apply_ns_;
   std::vector<int64_t> apply_calls_;
   compile::RunTrace last_;
+  const MemoryProfileOptions memory_;
+  RunMemory peak_;  // the most over the profiled runs
 };
 
 // Theano's class for an op name: "Elemwise{add,no_inplace}" -> "theano.tensor.elemwise.Elemwise".

@@ -160,6 +160,7 @@ TEST(ProfileClassName, MapsOpFamiliesToTheanoClasses) {
   EXPECT_EQ(ProfileClassName("InplaceDimShuffle{x,0}"), "theano.tensor.elemwise.DimShuffle");
   EXPECT_EQ(ProfileClassName("Sum{axis=[0], acc_dtype=float64}"), "theano.tensor.elemwise.Sum");
   EXPECT_EQ(ProfileClassName("dot"), "theano.tensor.basic.Dot");
+  EXPECT_EQ(ProfileClassName("for{cpu,scan_fn}"), "theano.scan_module.scan_op.Scan");
   EXPECT_EQ(ProfileClassName("Reshape{2}"), "theano.tensor.basic.Reshape");
   EXPECT_EQ(ProfileClassName("frobnicate"), "tensord.ops.frobnicate");
 }

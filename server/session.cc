@@ -37,6 +37,14 @@ absl::Status Session::ReleaseFunction(const std::string& id) {
   return absl::OkStatus();
 }
 
+std::vector<std::shared_ptr<const Function>> Session::ListFunctions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<const Function>> out;
+  out.reserve(functions_.size());
+  for (const auto& [id, fn] : functions_) out.push_back(fn);
+  return out;
+}
+
 size_t Session::function_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return functions_.size();

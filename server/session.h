@@ -29,6 +29,10 @@ struct Function {
   v1::FunctionSpec spec;
   // Accumulated timings when compiled with profile=True; null otherwise.
   std::shared_ptr<FunctionProfile> profile;
+  // The context it runs on: buffers its runs allocate are charged to it.
+  const runtime::Context* context = nullptr;
+  // Successful runs (admin ListFunctions); behind a pointer so Function stays movable.
+  std::shared_ptr<std::atomic<int64_t>> calls = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 class Session {
@@ -43,14 +47,27 @@ class Session {
   absl::StatusOr<std::shared_ptr<const Function>> FindFunction(const std::string& id) const;
   absl::Status ReleaseFunction(const std::string& id);
   size_t function_count() const;
+  // A snapshot of the functions, by id (admin ListFunctions).
+  std::vector<std::shared_ptr<const Function>> ListFunctions() const;
 
-  void Touch() { last_used_ = Now(); }
+  void Touch() {
+    last_used_ = Now();
+    last_used_unix_ = UnixNow();
+  }
   int64_t idle_seconds() const { return Now() - last_used_; }
+  // Wall-clock times in seconds since the epoch, for operators (admin ListSessions).
+  int64_t created_unix_s() const { return created_unix_; }
+  int64_t last_used_unix_s() const { return last_used_unix_; }
 
  private:
   static int64_t Now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  static int64_t UnixNow() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
 
@@ -61,6 +78,8 @@ class Session {
   std::map<std::string, std::shared_ptr<const Function>> functions_;
   int64_t next_function_ = 1;
   std::atomic<int64_t> last_used_{Now()};
+  const int64_t created_unix_ = UnixNow();
+  std::atomic<int64_t> last_used_unix_{UnixNow()};
 };
 
 class SessionManager {

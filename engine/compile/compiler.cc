@@ -9,6 +9,7 @@
 #include "engine/backends/cpu/cast.h"
 #include "engine/compile/debug_mode.h"
 #include "engine/compile/inplace_plan.h"
+#include "engine/compile/scan_kernel.h"
 #include "engine/ir/theano_names.h"
 #include "engine/ir/verifier.h"
 #include "engine/passes/pipeline.h"
@@ -197,7 +198,12 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
   graph->RemoveDeadNodes(keep);
   // Givens rewrote the graph: a replacement can change what downstream nodes infer (a constant
   // reshape shape replaced by an input, say). Refuse such a graph here, not in a run.
-  if (absl::Status verified = ir::Verify(*graph); !verified.ok()) {
+  const auto verify_start = std::chrono::steady_clock::now();
+  absl::Status verified = ir::Verify(*graph);
+  out.validate_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - verify_start)
+                        .count();
+  if (!verified.ok()) {
     return InvalidArgument("after applying givens the graph no longer type-checks: ",
                            verified.message());
   }
@@ -276,6 +282,7 @@ class ExecutableBuilder {
     // Only a cache miss gets here: the key was computed before the optimizer, so hits never
     // optimize.
     TENSORD_ASSIGN_OR_RETURN(OptimizeStats stats, OptimizeFunction(p));
+    const auto linker_start = std::chrono::steady_clock::now();  // profile's linker time
     auto exe = std::make_shared<Executable>();
     const runtime::Context* ctx = p.options.context;
     std::unordered_map<const ir::Variable*, int> slot;
@@ -304,7 +311,8 @@ class ExecutableBuilder {
         return Unimplemented("op '", a->op, "' has no kernel on context '", ctx->name, "' (",
                              ctx->device, ") yet; use a context mapped to cpu");
       }
-      if (!a->def->make_cpu_kernel) return Unimplemented("op '", a->op, "' has no CPU kernel");
+      if (!a->def->make_cpu_kernel && a->def->num_bodies == 0)
+        return Unimplemented("op '", a->op, "' has no CPU kernel");
       Instruction ins;
       ins.label = NodeLabel(*a);
       ins.op_name = ir::TheanoOpName(*a);
@@ -328,7 +336,8 @@ class ExecutableBuilder {
         ins.inputs.push_back(s);
       }
       for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
-      auto kernel = a->def->make_cpu_kernel(*a);
+      auto kernel = a->def->num_bodies > 0 ? MakeBodyKernel(*a, p.options)  // scan_kernel.h
+                                           : a->def->make_cpu_kernel(*a);
       if (!kernel.ok()) {
         return absl::Status(kernel.status().code(),
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));
@@ -377,9 +386,13 @@ class ExecutableBuilder {
     exe->optimizer_ns_ = stats.optimizer_ns;
     exe->nodes_before_optimization_ = stats.nodes_before;
     exe->optimizer_passes_ = std::move(stats.passes);
-    exe->compile_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
+    const auto end = std::chrono::steady_clock::now();
+    exe->validate_ns_ = p.validate_ns;
+    exe->linker_ns_ =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - linker_start).count();
+    // Validation ran in PrepareFunction, before this build; it is part of compiling too.
+    exe->compile_ns_ =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count() + p.validate_ns;
     return exe;
   }
 };

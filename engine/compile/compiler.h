@@ -30,6 +30,8 @@ struct PreparedFunction {
   std::vector<std::pair<ir::Variable*, ir::Variable*>> updates;  // (shared var, new value)
   ir::CanonicalForm canonical;
   CompileOptions options;
+  // Time type-checking the graph after givens (the profile's validate time).
+  int64_t validate_ns = 0;
 };
 
 struct Substitution {

@@ -144,43 +144,8 @@ PassListFactory PipelinePasses(passes::PipelineOptions options) {
 }
 
 PreparedFunction ClonePrepared(const PreparedFunction& p) {
-  const ir::Graph& from = *p.graph;
-  auto graph = std::make_unique<ir::Graph>();
   std::unordered_map<const ir::Variable*, ir::Variable*> map;
-  for (const auto& v : from.variables()) {
-    ir::Variable* copy = nullptr;
-    switch (v->source) {
-      case ir::Source::kInput:
-        copy = graph->AddInput(v->type, v->name);
-        break;
-      case ir::Source::kConstant:
-        copy = graph->AddConstant(v->constant, v->type, v->name);
-        break;
-      case ir::Source::kShared:
-        copy = graph->AddShared(v->type, v->shared_id, v->name);
-        break;
-      case ir::Source::kOutput:
-        continue;  // created with their apply below
-    }
-    copy->id = v->id;
-    map[v.get()] = copy;
-  }
-  for (const auto& a : from.applies()) {
-    std::vector<ir::Variable*> inputs;
-    for (const ir::Variable* in : a->inputs) inputs.push_back(map.at(in));
-    std::vector<ir::Type> types;
-    for (const ir::Variable* out : a->outputs) types.push_back(out->type);
-    ir::Apply* copy = graph->AddApply(a->op, a->attrs, std::move(inputs), std::move(types));
-    copy->def = a->def;
-    for (size_t i = 0; i < a->outputs.size(); ++i) {
-      copy->outputs[i]->id = a->outputs[i]->id;
-      copy->outputs[i]->name = a->outputs[i]->name;
-      map[a->outputs[i]] = copy->outputs[i];
-    }
-  }
-  for (const ir::Variable* in : from.inputs()) graph->inputs().push_back(map.at(in));
-  for (const ir::Variable* out : from.outputs()) graph->outputs().push_back(map.at(out));
-  graph->set_next_id(from.next_id());
+  std::unique_ptr<ir::Graph> graph = p.graph->Clone(&map);
 
   PreparedFunction out;
   for (const auto& [target, value] : p.updates)

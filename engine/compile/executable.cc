@@ -37,6 +37,27 @@ absl::StatusOr<bool> Truthy(const runtime::Tensor& t) {
   return result;
 }
 
+// profile_memory: what instruction `ins` left in its output slots, and whether each output got a
+// buffer of its own, took its donated input's (inplace) or shares another input's (a view).
+void RecordOutputs(const Instruction& ins, const std::vector<const runtime::Tensor*>& inputs,
+                   const std::vector<runtime::Tensor*>& outputs, std::vector<OutputMemory>& out) {
+  out.clear();
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const runtime::Tensor& t = *outputs[k];
+    OutputMemory m;
+    m.buffer = t.buffer().get();
+    m.buffer_bytes = t.buffer() ? static_cast<int64_t>(t.buffer()->bytes()) : 0;
+    m.bytes = t.buffer() ? static_cast<int64_t>(t.num_bytes()) : 0;
+    m.shape = t.shape();
+    for (size_t j = 0; j < inputs.size() && m.buffer != nullptr; ++j) {
+      if (inputs[j]->buffer().get() != m.buffer) continue;
+      m.kind = k == 0 && ins.donate == static_cast<int>(j) ? 'i' : 'v';
+      break;
+    }
+    out.push_back(std::move(m));
+  }
+}
+
 }  // namespace
 
 Executable::Executable() = default;
@@ -120,6 +141,16 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
   if constexpr (kTimed) {
     trace->start_ns.assign(instructions_.size(), -1);
     trace->duration_ns.assign(instructions_.size(), -1);
+    if (trace->record_memory) {
+      trace->outputs.assign(instructions_.size(), {});
+      trace->bound_buffers.clear();
+      for (const auto* bindings : {&inputs_, &shared_}) {
+        for (const SlotBinding& b : *bindings) {
+          const runtime::Tensor& t = frame.slots[b.slot];
+          if (t.buffer()) trace->bound_buffers.emplace_back(t.buffer().get(), t.buffer()->bytes());
+        }
+      }
+    }
     run_start = Clock::now();
   }
   absl::Status status;
@@ -147,15 +178,16 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     if (skip) continue;
     Clock::time_point start;
     if constexpr (kTimed) start = Clock::now();
-    if (ins.donate >= 0 && TryDonate(ins, frame.slots)) {
-      status = ins.kernel->Run(frame.donated_in_ptrs[i], frame.out_ptrs[i]);
-    } else {
-      status = ins.kernel->Run(frame.in_ptrs[i], frame.out_ptrs[i]);
-    }
+    const bool donated = ins.donate >= 0 && TryDonate(ins, frame.slots);
+    const auto& in_ptrs = donated ? frame.donated_in_ptrs[i] : frame.in_ptrs[i];
+    status = ins.kernel->Run(in_ptrs, frame.out_ptrs[i]);
     if constexpr (kTimed) {
       auto end = Clock::now();
       trace->start_ns[i] = std::chrono::nanoseconds(start - run_start).count();
       trace->duration_ns[i] = std::chrono::nanoseconds(end - start).count();
+      if (trace->record_memory && status.ok()) {
+        RecordOutputs(ins, in_ptrs, frame.out_ptrs[i], trace->outputs[i]);
+      }
     }
     if (!status.ok()) {
       status = absl::Status(status.code(), absl::StrCat("in ", ins.label, ": ", status.message()));

@@ -42,11 +42,26 @@ struct SlotBinding {
   std::string label;  // "input 0 ('x')" for errors, built once so Run does not format it
 };
 
+// One output of an instruction as a run left it (profile_memory). The buffer address only
+// identifies the buffer (views and inplace outputs share their input's); it is never read.
+struct OutputMemory {
+  const void* buffer = nullptr;
+  int64_t buffer_bytes = 0;  // the whole buffer's size
+  int64_t bytes = 0;         // this output's elements
+  runtime::Shape shape;
+  char kind = 'c';  // c: a buffer of its own, i: an input's buffer taken (inplace), v: a view
+};
+
 // Per-instruction timings of one run (profile=True): steady_clock nanoseconds, starts relative
 // to the run's start; instructions not reached (a failed run) keep -1.
 struct RunTrace {
   std::vector<int64_t> start_ns;
   std::vector<int64_t> duration_ns;
+  // Set before the run to also record memory (profile_memory): each instruction's outputs
+  // (empty for one not run) and the buffers bound before the first one (inputs, shared values).
+  bool record_memory = false;
+  std::vector<std::vector<OutputMemory>> outputs;
+  std::vector<std::pair<const void*, int64_t>> bound_buffers;
 };
 
 // One optimizer pass as it ran when this executable was built (profile_optimizer).
@@ -91,6 +106,9 @@ class Executable {
   const std::vector<ir::Type>& output_types() const { return output_types_; }
   // For each update, the index into shared_params() it writes.
   const std::vector<int>& update_targets() const { return update_targets_; }
+  // The slots holding outputs and update values (they live past the run).
+  const std::vector<int>& output_slots() const { return output_slots_; }
+  const std::vector<int>& update_slots() const { return update_slots_; }
   const ir::Graph& graph() const { return *graph_; }
   const std::string& fingerprint() const { return fingerprint_; }
   int node_count() const { return static_cast<int>(instructions_.size()); }
@@ -99,6 +117,10 @@ class Executable {
   // Time in the optimizer (part of compile_ns) and the graph's size before it ran.
   int64_t optimizer_ns() const { return optimizer_ns_; }
   int nodes_before_optimization() const { return nodes_before_optimization_; }
+  // Parts of compile_ns: type-checking the prepared graph (Theano's validate time) and
+  // instruction selection with slot, lazy-ifelse and inplace planning (its linker time).
+  int64_t validate_ns() const { return validate_ns_; }
+  int64_t linker_ns() const { return linker_ns_; }
   const std::vector<OptimizerPassTime>& optimizer_passes() const { return optimizer_passes_; }
   // Rough resident size, for the cache's accounting.
   size_t ApproximateBytes() const;
@@ -134,6 +156,8 @@ class Executable {
   std::string fingerprint_;
   int64_t compile_ns_ = 0;
   int64_t optimizer_ns_ = 0;
+  int64_t validate_ns_ = 0;
+  int64_t linker_ns_ = 0;
   int nodes_before_optimization_ = 0;
   std::vector<OptimizerPassTime> optimizer_passes_;
 

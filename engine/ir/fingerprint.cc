@@ -79,8 +79,8 @@ CanonicalForm Canonicalize(const Graph& graph,
       ref[o] = absl::StrCat("v", values++);
       outs.push_back(absl::StrCat(ref[o], ":", TypeText(o->type)));
     }
-    absl::StrAppend(&key, a->op, "{", absl::StrJoin(attrs, ";"), "}(", absl::StrJoin(ins, ","),
-                    ")->", absl::StrJoin(outs, ","), "\n");
+    absl::StrAppend(&key, a->op, "{", absl::StrJoin(attrs, ";"), "}", BodiesText(*a), "(",
+                    absl::StrJoin(ins, ","), ")->", absl::StrJoin(outs, ","), "\n");
   }
   std::vector<std::string> outs;
   for (const Variable* o : graph.outputs()) outs.push_back(name_of(o));
@@ -90,6 +90,15 @@ CanonicalForm Canonicalize(const Graph& graph,
   }
   absl::StrAppend(&key, extra);
   return form;
+}
+
+std::string BodiesText(const Apply& node) {
+  std::string text;
+  for (const auto& body : node.bodies) {
+    const std::string key = Canonicalize(*body, {}, "").key;
+    absl::StrAppend(&text, "body", key.size(), "{", key, "}");
+  }
+  return text;
 }
 
 std::string Digest(const std::string& key) {

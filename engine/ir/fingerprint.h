@@ -28,6 +28,10 @@ CanonicalForm Canonicalize(const Graph& graph,
 std::string AttrText(const AttrValue& value);
 std::string TypeText(const Type& t);
 
+// The canonical forms of a node's bodies, length-prefixed ("" without bodies): two nodes with
+// equal texts run the same inner graphs. Part of the cache key and of the merge pass's key.
+std::string BodiesText(const Apply& node);
+
 // A short printable digest of a key (hex of a 64-bit FNV-1a hash).
 std::string Digest(const std::string& key);
 

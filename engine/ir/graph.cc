@@ -37,11 +37,13 @@ Variable* Graph::AddShared(Type type, std::string shared_id, std::string name) {
 }
 
 Apply* Graph::AddApply(std::string op, Attrs attrs, std::vector<Variable*> inputs,
-                       std::vector<Type> output_types) {
+                       std::vector<Type> output_types,
+                       std::vector<std::shared_ptr<const Graph>> bodies) {
   auto node = std::make_unique<Apply>();
   node->op = std::move(op);
   node->attrs = std::move(attrs);
   node->inputs = std::move(inputs);
+  node->bodies = std::move(bodies);
   for (size_t i = 0; i < output_types.size(); ++i) {
     Variable* out = NewVariable(std::move(output_types[i]), "", Source::kOutput);
     out->owner = node.get();
@@ -50,6 +52,47 @@ Apply* Graph::AddApply(std::string op, Attrs attrs, std::vector<Variable*> input
   }
   applies_.push_back(std::move(node));
   return applies_.back().get();
+}
+
+std::unique_ptr<Graph> Graph::Clone(std::unordered_map<const Variable*, Variable*>* map) const {
+  auto graph = std::make_unique<Graph>();
+  std::unordered_map<const Variable*, Variable*> local;
+  if (map == nullptr) map = &local;
+  for (const auto& v : variables_) {
+    Variable* copy = nullptr;
+    switch (v->source) {
+      case Source::kInput:
+        copy = graph->AddInput(v->type, v->name);
+        break;
+      case Source::kConstant:
+        copy = graph->AddConstant(v->constant, v->type, v->name);
+        break;
+      case Source::kShared:
+        copy = graph->AddShared(v->type, v->shared_id, v->name);
+        break;
+      case Source::kOutput:
+        continue;  // created with their apply below
+    }
+    copy->id = v->id;
+    (*map)[v.get()] = copy;
+  }
+  for (const auto& a : applies_) {
+    std::vector<Variable*> inputs;
+    for (const Variable* in : a->inputs) inputs.push_back(map->at(in));
+    std::vector<Type> types;
+    for (const Variable* out : a->outputs) types.push_back(out->type);
+    Apply* copy = graph->AddApply(a->op, a->attrs, std::move(inputs), std::move(types), a->bodies);
+    copy->def = a->def;
+    for (size_t i = 0; i < a->outputs.size(); ++i) {
+      copy->outputs[i]->id = a->outputs[i]->id;
+      copy->outputs[i]->name = a->outputs[i]->name;
+      (*map)[a->outputs[i]] = copy->outputs[i];
+    }
+  }
+  for (const Variable* in : inputs_) graph->inputs().push_back(map->at(in));
+  for (const Variable* out : outputs_) graph->outputs().push_back(map->at(out));
+  graph->set_next_id(next_id_);
+  return graph;
 }
 
 void Graph::ReplaceAllUses(Variable* from, Variable* to) {

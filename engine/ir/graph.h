@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -24,6 +25,7 @@ using AttrValue = std::variant<int64_t, double, std::string, bool, std::vector<i
 using Attrs = std::map<std::string, AttrValue>;
 
 struct Apply;
+class Graph;
 
 enum class Source { kInput, kConstant, kShared, kOutput };
 
@@ -47,6 +49,9 @@ struct Apply {
   std::vector<Variable*> inputs;
   std::vector<Variable*> outputs;
   const ops::OpDef* def = nullptr;  // resolved from the registry when the node is created
+  // Inner graphs (scan's step function). Immutable and shared: copying a node (DebugMode's twin,
+  // a rewrite) shares its bodies instead of deep-copying them.
+  std::vector<std::shared_ptr<const Graph>> bodies;
 };
 
 class Graph {
@@ -63,7 +68,12 @@ class Graph {
   // Appends an apply node whose outputs have the given types. Nodes are kept in insertion
   // order, which callers keep topological.
   Apply* AddApply(std::string op, Attrs attrs, std::vector<Variable*> inputs,
-                  std::vector<Type> output_types);
+                  std::vector<Type> output_types,
+                  std::vector<std::shared_ptr<const Graph>> bodies = {});
+
+  // A copy with the same ids, names and order; `map` (optional) receives old -> new variables.
+  std::unique_ptr<Graph> Clone(
+      std::unordered_map<const Variable*, Variable*>* map = nullptr) const;
 
   // Replaces every use of `from` (by applies and graph outputs) with `to`.
   void ReplaceAllUses(Variable* from, Variable* to);

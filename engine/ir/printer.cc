@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "absl/strings/str_split.h"
 #include "engine/ir/theano_names.h"
 
 namespace tensord::ir {
@@ -88,7 +89,22 @@ std::string DebugPrint(const Graph& graph, const PrintOptions& options) {
       }
     }
   }
-  if (out.size() >= kMaxChars) out += "... (truncated)\n";
+  if (out.size() >= kMaxChars) {
+    out += "... (truncated)\n";
+    return out;
+  }
+  // Theano's debugprint follows with the step functions, each line of them prefixed by " >".
+  std::vector<const Apply*> with_bodies;
+  for (const auto& a : graph.applies())
+    if (!a->bodies.empty() && ids.count(a.get())) with_bodies.push_back(a.get());
+  if (!with_bodies.empty()) out += "\nInner graphs of the scan ops:\n";
+  for (const Apply* a : with_bodies) {
+    absl::StrAppend(&out, "\n", TheanoOpName(*a), " ", id_of(a), " ''\n");
+    for (const auto& body : a->bodies) {
+      for (absl::string_view line : absl::StrSplit(DebugPrint(*body), '\n', absl::SkipEmpty()))
+        absl::StrAppend(&out, " >", line, "\n");
+    }
+  }
   return out;
 }
 

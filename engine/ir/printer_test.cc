@@ -32,6 +32,34 @@ TEST(DebugPrint, SeedExampleLayout) {
             " |y [id C]\n");
 }
 
+TEST(DebugPrint, ScanPrintsItsStepFunctionAfterTheGraph) {
+  auto body = std::make_shared<Graph>();
+  Variable* h = body->AddInput(Type::Of(DType::kFloat32, 0), "h");
+  body->inputs() = {h};
+  ops::NodeBuilder bb(*body);
+  body->outputs() = {bb.Mul(h, h)};
+  Graph g;
+  Variable* init = g.AddInput(Type::Of(DType::kFloat32, 1), "init");
+  ops::NodeBuilder b(g);
+  Attrs attrs = {{"n_seqs", int64_t{0}},          {"mit_sot_taps", std::vector<int64_t>{-1}},
+                 {"mit_sot_tap_counts", std::vector<int64_t>{1}}, {"n_nit_sot", int64_t{0}},
+                 {"n_shared_outs", int64_t{0}},   {"name", std::string("square")}};
+  auto outs = b.ApplyMulti("scan", {b.Constant(3, DType::kInt64), init}, attrs, {body});
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  g.outputs() = outs;
+  EXPECT_EQ(DebugPrint(g),
+            "for{cpu,square} [id A] ''   \n"
+            " |TensorConstant{3} [id B]\n"
+            " |init [id C]\n"
+            "\n"
+            "Inner graphs of the scan ops:\n"
+            "\n"
+            "for{cpu,square} [id A] ''\n"
+            " >Elemwise{mul,no_inplace} [id A] ''   \n"
+            " > |h [id B]\n"
+            " > |h [id B]\n");
+}
+
 TEST(DebugPrint, RepeatedNodesPrintTheirLineOnceMore) {
   Fixture f;
   Variable* s = f.b.Add(f.x, f.y);

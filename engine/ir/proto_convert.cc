@@ -165,7 +165,16 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
                                "': ", attr.status().message());
       attrs[key] = *std::move(attr);
     }
-    Apply probe{a.op(), std::move(attrs), std::move(inputs), {}, nullptr};
+    std::vector<std::shared_ptr<const Graph>> bodies;
+    for (int b = 0; b < a.bodies_size(); ++b) {
+      auto body = GraphFromProto(a.bodies(b));
+      if (!body.ok()) {
+        return absl::Status(body.status().code(), absl::StrCat("apply ", i, " (", a.op(), ") body ",
+                                                               b, ": ", body.status().message()));
+      }
+      bodies.push_back(std::make_shared<const Graph>(std::move(body->graph)));
+    }
+    Apply probe{a.op(), std::move(attrs), std::move(inputs), {}, nullptr, std::move(bodies)};
     std::vector<Type> types;
     absl::Status st = ops::ResolveAndInfer(probe, &types);
     if (!st.ok()) return absl::Status(st.code(), absl::StrCat("apply ", i, ": ", st.message()));
@@ -174,7 +183,8 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
                              " outputs but the op has ", types.size());
     }
     Apply* node =
-        out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs), types);
+        out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs), types,
+                           std::move(probe.bodies));
     node->def = probe.def;
     for (int k = 0; k < a.outputs_size(); ++k) {
       int64_t id = a.outputs(k);
@@ -244,6 +254,7 @@ void GraphToProto(const Graph& graph, v1::Graph* proto) {
     for (const auto& [key, value] : a->attrs) AttrToProto(value, &(*pa->mutable_attrs())[key]);
     for (const Variable* in : a->inputs) pa->add_inputs(in->id);
     for (const Variable* o : a->outputs) pa->add_outputs(o->id);
+    for (const auto& body : a->bodies) GraphToProto(*body, pa->add_bodies());
   }
   for (const Variable* v : graph.inputs()) proto->add_inputs(v->id);
   for (const Variable* v : graph.outputs()) proto->add_outputs(v->id);

@@ -246,6 +246,12 @@ std::string TheanoOpName(const Apply& node) {
   if (op == "shape") return "Shape";
   if (op == "join") return "Join";
   if (op == "ifelse") return "if{}";
+  if (op == "scan" || op == "scan_grad") {
+    // Theano's Scan prints as for{cpu,<name>}; its gradient's scan is named grad_of_<name>.
+    const auto* name = Attr<std::string>(node, "name");
+    std::string fn = name != nullptr && !name->empty() ? *name : "scan_fn";
+    return absl::StrCat("for{cpu,", op == "scan" ? "" : "grad_of_", fn, "}");
+  }
   if (op == "reshape" || op == "flatten") {
     int64_t nd = node.outputs.empty() ? 0 : node.outputs[0]->type.ndim();
     return absl::StrCat(op == "reshape" ? "Reshape{" : "Flatten{", nd, "}");

@@ -22,7 +22,7 @@ absl::Status Verify(const Graph& graph) {
                         " before it is computed");
       }
     }
-    Apply probe{a.op, a.attrs, a.inputs, {}, nullptr};
+    Apply probe{a.op, a.attrs, a.inputs, {}, nullptr, a.bodies};
     std::vector<Type> types;
     TENSORD_RETURN_IF_ERROR(ops::ResolveAndInfer(probe, &types));
     if (types.size() != a.outputs.size())

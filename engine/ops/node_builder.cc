@@ -19,19 +19,20 @@ ir::Variable* NodeBuilder::Fail(absl::Status error) {
 
 std::vector<ir::Variable*> NodeBuilder::ApplyMulti(const std::string& op,
                                                    std::vector<ir::Variable*> inputs,
-                                                   ir::Attrs attrs) {
+                                                   ir::Attrs attrs, Bodies bodies) {
   if (Failed(inputs)) {
     if (status_.ok()) status_ = Internal("gradient rule passed a null input to '", op, "'");
     return {};
   }
-  ir::Apply probe{op, std::move(attrs), std::move(inputs), {}, nullptr};
+  ir::Apply probe{op, std::move(attrs), std::move(inputs), {}, nullptr, std::move(bodies)};
   std::vector<ir::Type> types;
   absl::Status st = ResolveAndInfer(probe, &types);
   if (!st.ok()) {
     status_ = Internal("building a gradient: ", st.message());
     return {};
   }
-  ir::Apply* node = graph_.AddApply(op, std::move(probe.attrs), std::move(probe.inputs), types);
+  ir::Apply* node = graph_.AddApply(op, std::move(probe.attrs), std::move(probe.inputs), types,
+                                    std::move(probe.bodies));
   node->def = probe.def;
   return node->outputs;
 }

@@ -27,8 +27,9 @@ class NodeBuilder {
   // One apply of `op`; null inputs (after an earlier failure) give null.
   ir::Variable* Apply(const std::string& op, std::vector<ir::Variable*> inputs,
                       ir::Attrs attrs = {});
+  using Bodies = std::vector<std::shared_ptr<const ir::Graph>>;
   std::vector<ir::Variable*> ApplyMulti(const std::string& op, std::vector<ir::Variable*> inputs,
-                                        ir::Attrs attrs = {});
+                                        ir::Attrs attrs = {}, Bodies bodies = {});
 
   // A 0-d constant of `dtype` (named by its value when printed, as Theano's TensorConstant).
   ir::Variable* Constant(double value, DType dtype);

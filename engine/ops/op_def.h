@@ -64,6 +64,10 @@ struct OpDef {
   // The op's scalar form for fusion: its opcode in composite programs (ops/defs/composite.h),
   // or -1 when the fusion pass must leave it alone. Set from composite.cc's table.
   int scalar_opcode = -1;
+  // Inner graphs the node carries in Apply::bodies (scan: its step function). Ops with bodies
+  // have no make_cpu_kernel: the compiler builds their kernel, since running a body means
+  // compiling it (engine/compile/scan_kernel.h).
+  int num_bodies = 0;
 };
 
 // An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come).

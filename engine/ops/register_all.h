@@ -19,6 +19,8 @@ void RegisterCreationOps(Registry& r);
 void RegisterGradOps(Registry& r);
 void RegisterComposite(Registry& r);  // the fused elementwise op (defs/composite.cc)
 void RegisterGemm(Registry& r);       // Theano's Gemm, made by the gemm pass (defs/gemm.cc)
+void RegisterRandom(Registry& r);     // MRG31k3p random ops (defs/random.cc, random_discrete.cc)
+void RegisterScan(Registry& r);       // scan and scan_grad (defs/scan_op.cc)
 
 // Grad rules, one family per file in grads/ (the gradient-steering ops' own rules sit in
 // defs/grad_ops.cc). Attached once every op is registered, since rules refer to other ops.
@@ -30,6 +32,8 @@ void AttachReductionGrads(Registry& r);
 void AttachShapeGrads(Registry& r);
 void AttachSubtensorGrads(Registry& r);
 void AttachLinalgGrads(Registry& r);
+void AttachRandomGrads(Registry& r);
+void AttachScanGrads(Registry& r);
 // OpDef::scalar_opcode of every op the composite can evaluate (table in defs/composite.cc).
 void AttachScalarForms(Registry& r);
 
@@ -48,6 +52,8 @@ inline void RegisterAll(Registry& r) {
   RegisterGradOps(r);
   RegisterComposite(r);
   RegisterGemm(r);
+  RegisterRandom(r);
+  RegisterScan(r);
   AttachGradOpsGrads(r);
   AttachElementwiseGrads(r);
   AttachElementwiseMathGrads(r);
@@ -56,6 +62,8 @@ inline void RegisterAll(Registry& r) {
   AttachShapeGrads(r);
   AttachSubtensorGrads(r);
   AttachLinalgGrads(r);
+  AttachRandomGrads(r);
+  AttachScanGrads(r);
   AttachScalarForms(r);
 }
 

@@ -113,6 +113,10 @@ absl::Status ResolveAndInfer(ir::Apply& node, std::vector<ir::Type>* out_types) 
                            : absl::StrCat(def->min_inputs, " to ", def->max_inputs);
     return InvalidArgument("op '", node.op, "' takes ", want, " inputs, got ", n);
   }
+  if (static_cast<int>(node.bodies.size()) != def->num_bodies) {
+    return InvalidArgument("op '", node.op, "' takes ", def->num_bodies,
+                           " bodies (inner graphs), got ", node.bodies.size());
+  }
   node.def = def;
   auto types = def->infer_types(node);
   if (!types.ok()) {

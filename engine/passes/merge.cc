@@ -37,6 +37,7 @@ class MergePass final : public Pass {
       std::string key = a->op;
       for (const auto& [k, v] : a->attrs)
         absl::StrAppend(&key, ";", k.size(), ":", k, "=", ir::AttrText(v));
+      key += ir::BodiesText(*a);
       key += "(";
       for (const ir::Variable* in : a->inputs)
         absl::StrAppend(&key, reinterpret_cast<uintptr_t>(in), ",");

@@ -16,6 +16,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
   auto ctx = std::make_unique<Context>();
   ctx->name = name;
   ctx->device = device;
+  ctx->memory = MemoryCounterFor(name);
   if (device == "cpu") {
     ctx->kind = DeviceKind::kCpu;
     ctx->description = absl::StrCat("host CPU, ", std::thread::hardware_concurrency(), " threads");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/common/status.h"
+#include "engine/runtime/memory_stats.h"
 
 namespace tensord::runtime {
 
@@ -17,6 +18,8 @@ struct Context {
   DeviceKind kind = DeviceKind::kCpu;
   int ordinal = 0;
   std::string description;
+  // Bytes of the buffers charged to this context (never null once registered).
+  MemoryCounter* memory = nullptr;
 };
 
 class ContextRegistry {

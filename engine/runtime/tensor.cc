@@ -54,9 +54,14 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (data_ == nullptr) throw std::bad_alloc();
+  counter_ = CurrentMemoryCounter();
+  counter_->Allocated(static_cast<int64_t>(bytes_));
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() {
+  std::free(data_);
+  counter_->Freed(static_cast<int64_t>(bytes_));
+}
 
 Tensor::Tensor(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), strides_(ContiguousStrides(shape_)) {

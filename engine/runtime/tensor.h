@@ -11,6 +11,7 @@
 
 #include "engine/common/dtype.h"
 #include "engine/common/status.h"
+#include "engine/runtime/memory_stats.h"
 
 namespace tensord::runtime {
 
@@ -27,7 +28,8 @@ void SetMaxTensorBytes(int64_t bytes);
 std::string ShapeString(const Shape& shape);  // "(2, 3)", "(3,)"
 Strides ContiguousStrides(const Shape& shape);
 
-// 64-byte aligned host memory, so vectorized kernels and BLAS get aligned rows.
+// 64-byte aligned host memory, so vectorized kernels and BLAS get aligned rows. Charged to the
+// thread's current context (engine/runtime/memory_stats.h) while it lives.
 class Buffer {
  public:
   explicit Buffer(size_t bytes);
@@ -41,6 +43,7 @@ class Buffer {
  private:
   void* data_ = nullptr;
   size_t bytes_ = 0;
+  MemoryCounter* counter_ = nullptr;
 };
 
 class Tensor {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <sstream>
+#include <vector>
 
 #include "tensord/client.h"
 #include "tests/integration/server_process.h"
@@ -105,6 +106,58 @@ TEST(MetricsTest, ScrapeReflectsRpcsCompilesRunsAndState) {
   EXPECT_EQ(Sample(response, R"(tensord_shared_variables{context="cpu"})"), 0);
   EXPECT_GT(Sample(response, "tensord_process_resident_memory_bytes"), 1 << 20);
   EXPECT_EQ(HttpGet(server.metrics_port(), "/other").rfind("HTTP/1.1 404", 0), 0u);
+}
+
+// The per-context memory gauges follow a shared variable's buffer: created on dev0 it is dev0's
+// memory until deleted; the peak keeps the high-water mark. GetServerInfo reports the same.
+TEST(MetricsTest, MemoryGaugesFollowSharedVariablesPerContext) {
+  testing::ServerProcess server({"--contexts=dev0->cpu"});
+  ASSERT_TRUE(server.running()) << "server did not start";
+  auto client = Client::Connect(server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto session = (*client)->OpenSession();
+  ASSERT_TRUE(session.ok()) << session.status();
+  const std::string in_use = R"(tensord_memory_in_use_bytes{context="dev0"})";
+  const std::string peak = R"(tensord_memory_peak_bytes{context="dev0"})";
+
+  std::string before = HttpGet(server.metrics_port(), "/metrics");
+  EXPECT_NE(before.find("# TYPE tensord_memory_in_use_bytes gauge"), std::string::npos);
+  EXPECT_NE(before.find("# TYPE tensord_memory_peak_bytes gauge"), std::string::npos);
+  EXPECT_GE(Sample(before, R"(tensord_memory_in_use_bytes{context="cpu"})"), 0);
+  const double base = Sample(before, in_use);
+  ASSERT_GE(base, 0);
+
+  std::vector<float> values(1000, 1.5f);
+  auto w = session->CreateShared("w", HostTensor::Vector<float>(values), "dev0");
+  ASSERT_TRUE(w.ok()) << w.status();
+  std::string during = HttpGet(server.metrics_port(), "/metrics");
+  EXPECT_EQ(Sample(during, in_use), base + 4000);
+  EXPECT_GE(Sample(during, peak), base + 4000);
+  auto info = (*client)->GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  for (const auto& c : info->contexts()) {
+    if (c.name() != "dev0") continue;
+    EXPECT_EQ(c.memory_in_use_bytes(), base + 4000);
+    EXPECT_GE(c.memory_peak_bytes(), base + 4000);
+  }
+
+  ASSERT_TRUE(w->Delete().ok());
+  std::string after = HttpGet(server.metrics_port(), "/metrics");
+  EXPECT_EQ(Sample(after, in_use), base);
+  EXPECT_GE(Sample(after, peak), base + 4000);
+
+  // A run on dev0 allocates its input and output buffers there, both alive at once.
+  GraphBuilder g;
+  Var x = g.Vector("x", kFloat32);
+  FunctionOptions options;
+  options.context = "dev0";
+  auto spec = FunctionSpecBuilder(g).Inputs({x}).Outputs({x * x}).Options(options).Build();
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto f = session->Compile(*spec);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(f->Run({HostTensor::Vector<float>(std::vector<float>(4096, 2.0f))}).ok());
+  std::string ran = HttpGet(server.metrics_port(), "/metrics");
+  EXPECT_GE(Sample(ran, peak), base + 2 * 4 * 4096);
 }
 
 TEST(MetricsTest, EmptyMetricsListenDisablesTheEndpoint) {

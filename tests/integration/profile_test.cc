@@ -1,6 +1,7 @@
 // Profiles through the real server: GetProfile / ResetProfile on profiled and plain functions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "tensord/client.h"
@@ -13,12 +14,13 @@ class ProfileTest : public LiveServerTest {
  protected:
   static void SetUpTestSuite() { StartServer({}); }
 
-  absl::StatusOr<Function> Compile(bool profile) {
+  absl::StatusOr<Function> Compile(bool profile, bool profile_memory = false) {
     GraphBuilder g;
     Var x = g.Vector("x", kFloat64);
     FunctionOptions options;
     options.name = "square_plus";
     options.profile = profile;
+    options.profile_memory = profile_memory;
     auto spec = FunctionSpecBuilder(g).Inputs({x}).Outputs({x * x + x}).Options(options).Build();
     if (!spec.ok()) return spec.status();
     return session_->Compile(*spec);
@@ -67,6 +69,39 @@ TEST_F(ProfileTest, CountsRunsFromManyThreadsAndResets) {
   auto x = HostTensor::FromVector<double>({1}, {1});
   ASSERT_TRUE(f->Run({*x}).ok());
   EXPECT_EQ(Get(*f).calls(), 1);
+}
+
+TEST_F(ProfileTest, ProfileMemoryReportsPeakAndLargestOutputs) {
+  auto f = Compile(true, /*profile_memory=*/true);
+  ASSERT_TRUE(f.ok()) << f.status();
+  std::vector<double> values(1000, 0.5);
+  auto x = HostTensor::FromVector<double>(values, {1000});
+  ASSERT_TRUE(f->Run({*x}).ok());
+  v1::GetProfileResponse p = Get(*f);
+  EXPECT_TRUE(p.profile_memory());
+  ASSERT_EQ(p.memory_size(), 1);
+  EXPECT_EQ(p.memory(0).context(), "cpu");
+  // The input and the 8000-byte result at least; intermediates only add.
+  EXPECT_GE(p.memory(0).peak_bytes(), 16000);
+  EXPECT_GE(p.memory(0).peak_bytes_without_inplace(), p.memory(0).peak_bytes());
+  EXPECT_LE(p.memory(0).peak_bytes_with_gc(), p.memory(0).peak_bytes());
+  int64_t largest = 0;
+  for (const auto& a : p.applies()) largest = std::max(largest, a.output_bytes());
+  EXPECT_EQ(largest, 8000);
+  EXPECT_NE(p.summary().find("Memory Profile\n"), std::string::npos) << p.summary();
+  EXPECT_NE(p.summary().find("[(1000,)]"), std::string::npos) << p.summary();
+  EXPECT_NE(p.summary().find("Theano validate time"), std::string::npos);
+  EXPECT_GT(p.linker_ns(), 0);
+
+  // Without profile_memory: no memory section, no per-apply sizes.
+  auto plain = Compile(true);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(plain->Run({*x}).ok());
+  v1::GetProfileResponse q = Get(*plain);
+  EXPECT_FALSE(q.profile_memory());
+  EXPECT_EQ(q.memory_size(), 0);
+  EXPECT_EQ(q.summary().find("Memory Profile"), std::string::npos);
+  for (const auto& a : q.applies()) EXPECT_EQ(a.output_bytes(), 0);
 }
 
 TEST_F(ProfileTest, UnprofiledFunctionIsAFailedPrecondition) {

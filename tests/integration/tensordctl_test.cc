@@ -44,6 +44,7 @@ TEST_F(TensordctlTest, InfoPrintsVersionAndStats) {
   EXPECT_NE(r.output.find("cache hits:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("sessions:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("cpu -> cpu"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(memory in use "), std::string::npos) << r.output;
 }
 
 TEST_F(TensordctlTest, HealthIsServing) {

@@ -143,3 +143,70 @@ def test_profile_optimizer_adds_the_pass_table(capsys):
     assert "Optimizer Profile" in text
     for p in data.optimizer_passes:
         assert p.name in text
+
+
+def _memory_profiled(**kwargs):
+    before = theano.config.profile_memory
+    theano.config.profile_memory = True
+    try:
+        x = T.vector("x")
+        # No optimizer: exp, neg and add each get an output buffer of their own.
+        return theano.function([x], -T.exp(x) + x, profile=True, name="mem_fn",
+                               mode=theano.Mode(optimizer=None), **kwargs)
+    finally:
+        theano.config.profile_memory = before
+
+
+def test_profile_memory_reports_peaks_as_theanos_memory_section(capsys):
+    f = _memory_profiled()
+    a = np.linspace(0, 1, 1000).astype(theano.config.floatX)
+    np.testing.assert_allclose(f(a), -np.exp(a) + a, rtol=1e-6)
+    data = f.profile.data()
+    assert data.profile_memory and [m.context for m in data.memory] == ["cpu"]
+    mem = data.memory[0]
+    # Reference from NumPy's sizes: the input and three results of its size, all alive until
+    # the run ends; freeing each intermediate after its last reader leaves at most three.
+    assert mem.peak_bytes == 4 * a.nbytes
+    assert mem.peak_bytes_without_inplace == 4 * a.nbytes
+    assert mem.peak_bytes_with_gc == 3 * a.nbytes
+    assert sorted(p.output_bytes for p in data.applies) == [a.nbytes] * 3
+    assert {p.output_shapes for p in data.applies} == {"[(1000,)]"}
+    assert {p.output_kinds for p in data.applies} == {"c"}
+    f.profile.summary()
+    text = capsys.readouterr().out
+    section = text.split("Memory Profile\n", 1)[1]
+    assert section.startswith("(Sparse variables are ignored)\n---\n")
+    kb = lambda n: int(round(n / 1024.0))  # noqa: E731 - Theano's rounding
+    assert ("    Max peak memory with current setting\n        CPU: %dKB\n" % kb(4 * a.nbytes)
+            in section)
+    assert ("    Max peak memory if allow_gc=True (each intermediate freed after its last use)\n"
+            "        CPU: %dKB\n" % kb(3 * a.nbytes)) in section
+    assert "<Sum apply outputs (bytes)> <Apply outputs shape> <created/inplace/view>" in section
+    for p in data.applies:
+        assert "%9dB  [(1000,)] c %s\n" % (p.output_bytes, p.label) in section
+    assert text.index("<Apply name>") < text.index("Memory Profile")
+
+
+def test_profile_memory_off_by_default_and_validate_linker_times():
+    f = _profiled()
+    _run(f, 1)
+    data = f.profile.data()
+    assert not data.profile_memory and len(data.memory) == 0
+    assert "Memory Profile" not in data.summary
+    assert all(p.output_bytes == 0 for p in data.applies)
+    assert data.validate_ns > 0 and data.linker_ns > 0
+    assert data.validate_ns + data.optimizer_ns + data.linker_ns <= data.compile_ns
+    assert re.search(r"    Theano Optimizer time: \S+s\n       Theano validate time: \S+s\n"
+                     r"    Theano Linker time \(includes C, CUDA code generation/compiling\): "
+                     r"\S+s\n", data.summary)
+
+
+def test_profile_memory_without_profile_is_ignored():
+    before = theano.config.profile_memory
+    theano.config.profile_memory = True
+    try:
+        x = T.vector("x")
+        f = theano.function([x], x * 2)
+    finally:
+        theano.config.profile_memory = before
+    assert f.profile is None and not f.spec.profile_memory

@@ -101,6 +101,7 @@ absl::StatusOr<::tensord::v1::FunctionSpec> FunctionSpecBuilder::Build() const {
   spec.set_mode(options_.mode);
   spec.set_name(options_.name);
   spec.set_profile(options_.profile);
+  spec.set_profile_memory(options_.profile_memory);
   spec.set_context(options_.context);
   return spec;
 }

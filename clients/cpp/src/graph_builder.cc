@@ -173,7 +173,8 @@ Var GraphBuilder::SharedVar(const ::tensord::v1::SharedInfo& info) {
 }
 
 std::vector<Var> GraphBuilder::Apply(std::string op, const std::vector<Var>& inputs, AttrMap attrs,
-                                     const std::vector<::tensord::v1::TensorType>& output_types) {
+                                     const std::vector<::tensord::v1::TensorType>& output_types,
+                                     std::vector<::tensord::v1::Graph> bodies) {
   std::vector<Var> outputs(output_types.size());
   if (absl::Status s = CheckOwned(op, inputs); !s.ok()) {
     Fail(s);
@@ -190,6 +191,7 @@ std::vector<Var> GraphBuilder::Apply(std::string op, const std::vector<Var>& inp
   apply->set_op(std::move(op));
   for (auto& [key, value] : attrs) (*apply->mutable_attrs())[key] = std::move(value);
   for (Var in : inputs) apply->add_inputs(in.id());
+  for (auto& body : bodies) *apply->add_bodies() = std::move(body);
   for (size_t i = 0; i < output_types.size(); ++i) {
     outputs[i] = AddVariable("", output_types[i]);
     graph_.mutable_variables(outputs[i].id() - 1)->mutable_output();

@@ -7,6 +7,11 @@
 //   shared SESSION              the shared variables of a session (ListShared)
 //   describe SESSION FUNCTION   a compiled function's debugprint (DescribeFunction)
 //   profile SESSION FUNCTION    a function's profile summary (GetProfile)
+//   sessions                    every open session (ListSessions; admin, see below)
+//   functions SESSION           a session's compiled functions (ListFunctions; admin)
+//
+// sessions and functions need a server started with --enable_admin_rpcs (they reveal other
+// clients' session ids); otherwise the server answers PERMISSION_DENIED naming the flag.
 //
 // Exit codes: 0 success, 1 the server answered with an error (or is not SERVING), 2 usage error,
 // 3 the server could not be reached.
@@ -16,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -46,7 +52,9 @@ constexpr char kUsageText[] =
     "  health                      grpc.health.v1 Check; exit 0 when SERVING\n"
     "  shared SESSION              a session's shared variables\n"
     "  describe SESSION FUNCTION   a compiled function's debugprint\n"
-    "  profile SESSION FUNCTION    a function's profile summary\n";
+    "  profile SESSION FUNCTION    a function's profile summary\n"
+    "  sessions                    open sessions (server needs --enable_admin_rpcs)\n"
+    "  functions SESSION           a session's functions (server needs --enable_admin_rpcs)\n";
 
 std::chrono::milliseconds Timeout() {
   return std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms));
@@ -84,7 +92,10 @@ int Info(Client& client) {
   std::printf("default context:  %s\n", info->default_context().c_str());
   std::printf("contexts:\n");
   for (const auto& c : info->contexts()) {
-    std::printf("  %s -> %s  %s\n", c.name().c_str(), c.device().c_str(), c.description().c_str());
+    std::printf("  %s -> %s  %s  (memory in use %lld B, peak %lld B)\n", c.name().c_str(),
+                c.device().c_str(), c.description().c_str(),
+                static_cast<long long>(c.memory_in_use_bytes()),
+                static_cast<long long>(c.memory_peak_bytes()));
   }
   std::printf("sessions:         %lld\n", static_cast<long long>(info->sessions()));
   std::printf("cache entries:    %lld\n", static_cast<long long>(info->cache_entries()));
@@ -172,6 +183,50 @@ int Profile(Client& client, const std::string& session, const std::string& funct
   return 0;
 }
 
+std::string UtcTime(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+int Sessions(Client& client) {
+  v1::ListSessionsResponse response;
+  absl::Status s =
+      Call(client, &v1::Compute::Stub::ListSessions, v1::ListSessionsRequest(), &response);
+  if (!s.ok()) return Error(s);
+  std::printf("%-32s  %-16s  %-19s  %-19s  %9s  %6s  %12s\n", "SESSION", "CLIENT", "CREATED (UTC)",
+              "LAST USED (UTC)", "FUNCTIONS", "SHARED", "SHARED BYTES");
+  for (const auto& x : response.sessions()) {
+    std::printf("%-32s  %-16s  %-19s  %-19s  %9lld  %6lld  %12lld\n", x.session_id().c_str(),
+                x.client().c_str(), UtcTime(x.created_unix_s()).c_str(),
+                UtcTime(x.last_used_unix_s()).c_str(), static_cast<long long>(x.functions()),
+                static_cast<long long>(x.shared_variables()),
+                static_cast<long long>(x.shared_bytes()));
+  }
+  return 0;
+}
+
+int Functions(Client& client, const std::string& session) {
+  v1::ListFunctionsRequest request;
+  request.set_session_id(session);
+  v1::ListFunctionsResponse response;
+  absl::Status s = Call(client, &v1::Compute::Stub::ListFunctions, request, &response);
+  if (!s.ok()) return Error(s);
+  std::printf("%-10s  %-20s  %-16s  %8s  %6s  %-8s  %s\n", "FUNCTION", "NAME", "FINGERPRINT",
+              "CALLS", "NODES", "CONTEXT", "PROFILED");
+  for (const auto& f : response.functions()) {
+    // The first 16 hex digits identify an executable well enough in a table.
+    std::printf("%-10s  %-20s  %-16s  %8lld  %6lld  %-8s  %s\n", f.function_id().c_str(),
+                f.name().empty() ? "-" : f.name().c_str(), f.fingerprint().substr(0, 16).c_str(),
+                static_cast<long long>(f.calls()), static_cast<long long>(f.node_count()),
+                f.context().c_str(), f.profiled() ? "yes" : "no");
+  }
+  return 0;
+}
+
 int Usage(const std::string& why) {
   std::cerr << "tensordctl: " << why << "\n" << kUsageText;
   return kUsage;
@@ -192,10 +247,12 @@ int main(int argc, char** argv) {
     if (!want(0)) return Usage("health takes no arguments");
     return Health(address);
   }
-  bool known = (command == "info" && want(0)) || (command == "shared" && want(1)) ||
+  bool known = ((command == "info" || command == "sessions") && want(0)) ||
+               ((command == "shared" || command == "functions") && want(1)) ||
                ((command == "describe" || command == "profile") && want(2));
   if (!known) {
-    if (command == "info" || command == "shared" || command == "describe" || command == "profile") {
+    if (command == "info" || command == "shared" || command == "describe" || command == "profile" ||
+        command == "sessions" || command == "functions") {
       return Usage("wrong number of arguments for " + command);
     }
     return Usage("unknown command '" + command + "'");
@@ -209,6 +266,8 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Error(client.status());
   if (command == "info") return Info(**client);
   if (command == "shared") return ListShared(**client, args[1]);
+  if (command == "sessions") return Sessions(**client);
+  if (command == "functions") return Functions(**client, args[1]);
   if (command == "describe") return Describe(**client, args[1], args[2]);
   return Profile(**client, args[1], args[2]);
 }

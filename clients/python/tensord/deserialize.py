@@ -13,7 +13,7 @@ from tensord.graph import Apply, Op
 from tensord.tensor import ops
 from tensord.tensor.type import TensorType
 
-__all__ = ["WireOp", "decode_attr", "extend_graph"]
+__all__ = ["WireOp", "decode_attr", "extend_graph", "decode_body"]
 
 # Elementwise wire names (docs/ops.md) and the name Theano prints for them.
 _ELEMWISE = {
@@ -42,16 +42,36 @@ def decode_attr(msg):
 
 
 class WireOp(Op):
-    """An op known only by its wire name and attributes."""
+    """An op known only by its wire name, attributes and bodies (inner graphs, kept as the
+    server sent them so that they serialize again unchanged)."""
 
-    def __init__(self, wire_name, attrs):
+    def __init__(self, wire_name, attrs, bodies=()):
         self.wire_name = wire_name
         self._attrs = dict(attrs)
+        self._bodies = list(bodies)
+        self._inner = None
 
     def attrs(self):
         return dict(self._attrs)
 
+    def bodies(self):
+        return list(self._bodies)
+
+    def inner_graph(self):
+        """(inputs, outputs) of body 0 as client variables, for printing; None without one."""
+        if not self._bodies:
+            return None
+        if self._inner is None:
+            self._inner = decode_body(self._bodies[0])
+        return self._inner
+
     def __str__(self):
+        # Theano's names for a scan and the scan of its gradient (the server prints the same).
+        if self.wire_name == "scan":
+            kind = "do_while" if self._attrs.get("until") else "for"
+            return "%s{cpu,%s}" % (kind, self._attrs.get("name") or "scan_fn")
+        if self.wire_name == "scan_grad":
+            return "for{cpu,grad_of_%s}" % (self._attrs.get("name") or "scan_fn")
         if not self._attrs:
             return self.wire_name
         return "%s{%s}" % (self.wire_name, ", ".join(
@@ -70,7 +90,9 @@ class _DecodedElemwise(ops.Elemwise):
         return dict(self._attrs)
 
 
-def _make_op(wire_name, attrs, inputs):
+def _make_op(wire_name, attrs, inputs, bodies=()):
+    if bodies:
+        return WireOp(wire_name, attrs, bodies)
     if wire_name == "cast":
         return ops.Cast(attrs["dtype"])
     if wire_name in _ELEMWISE:
@@ -110,7 +132,22 @@ def extend_graph(graph_msg, known):
         for out_id in a.outputs:
             vtype, name = declared[out_id]
             outputs.append(vtype(name=name))
-        Apply(_make_op(a.op, attrs, inputs), inputs, outputs)
+        Apply(_make_op(a.op, attrs, inputs, a.bodies), inputs, outputs)
         for out_id, out in zip(a.outputs, outputs):
             known[out_id] = out
     return known
+
+
+def decode_body(graph_msg):
+    """A self-contained graph (an op's body) -> (input variables, output variables)."""
+    known = {}
+    inputs = {}
+    for v in graph_msg.variables:
+        if v.WhichOneof("source") == "input":
+            inputs[v.id] = known[v.id] = TensorType.from_proto(v.type)(name=v.name or None)
+    rest = type(graph_msg)()
+    rest.CopyFrom(graph_msg)
+    del rest.variables[:]
+    rest.variables.extend(v for v in graph_msg.variables if v.WhichOneof("source") != "input")
+    extend_graph(rest, known)
+    return [known[i] for i in graph_msg.inputs], [known[i] for i in graph_msg.outputs]

@@ -1,5 +1,6 @@
 """theano.gradient on a tensord server: grad (computed by the server's Differentiate RPC and
-merged into the client graph), Lop/Rop, the gradient-steering ops, and verify_grad.
+merged into the client graph), Lop/Rop, jacobian/hessian (scans of grad, as Theano builds
+them), the gradient-steering ops, and verify_grad.
 """
 
 import warnings
@@ -16,7 +17,7 @@ from tensord.serialize import GraphBuilder
 
 __all__ = ["grad", "Lop", "Rop", "DisconnectedType", "disconnected_grad", "zero_grad",
            "grad_clip", "verify_grad", "numeric_grad", "GradientError",
-           "DisconnectedInputError"]
+           "DisconnectedInputError", "jacobian", "hessian"]
 
 _ON_DISCONNECTED = ("raise", "warn", "ignore")
 _RETURN_DISCONNECTED = ("zero", "None", "Disconnected")
@@ -204,6 +205,70 @@ def grad_clip(x, lower_bound, upper_bound):
     if lo_v is not None and hi_v is not None and lo_v > hi_v:
         raise ValueError("grad_clip: lower_bound %s is above upper_bound %s" % (lo_v, hi_v))
     return _GradientOp("grad_clip", "GradClip")(x, lo, hi)
+
+
+def _format_as(use_list, use_tuple, outputs):
+    """Theano's format_as: a list, a tuple or a single value, as the wrt argument was."""
+    if use_list:
+        return list(outputs)
+    if use_tuple:
+        return tuple(outputs)
+    return outputs[0]
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """d expression[i] / d wrt for a vector (or scalar) expression, as Theano builds it: a scan
+    over arange(expression.shape[0]) whose step takes the gradient of one element. Returns one
+    Jacobian per wrt (shape expression.shape + wrt.shape), in the form wrt was given."""
+    from tensord.scan_module import scan
+    from tensord.tensor.shape_ops import arange
+    if not isinstance(expression, Variable):
+        raise TypeError("tensor.jacobian expects a Variable as `expression`")
+    if expression.ndim >= 2:
+        raise ValueError("tensor.jacobian expects a 1 dimensional variable as `expression`. If "
+                         "not use flatten to make it a vector")
+    use_list, use_tuple = isinstance(wrt, list), isinstance(wrt, tuple)
+    wrt = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    if expression.ndim == 0:
+        return _format_as(use_list, use_tuple,
+                          [grad(expression, w, consider_constant=consider_constant,
+                                disconnected_inputs=disconnected_inputs) for w in wrt])
+
+    def inner_function(idx, expr, *inputs):
+        return [grad(expr[idx], inp, consider_constant=consider_constant,
+                     disconnected_inputs=disconnected_inputs) for inp in inputs]
+
+    jacobs, updates = scan(inner_function, sequences=arange(expression.shape[0]),
+                           non_sequences=[expression] + wrt, return_list=True)
+    assert not updates, "scan returned updates for a Jacobian"
+    return _format_as(use_list, use_tuple, jacobs)
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Hessian of a scalar cost with respect to each vector in wrt, as Theano builds it: the
+    Jacobian (a scan) of grad(cost, x)."""
+    from tensord.scan_module import scan
+    from tensord.tensor.shape_ops import arange
+    if not isinstance(cost, Variable):
+        raise TypeError("tensor.hessian expects a Variable as `cost`")
+    if cost.ndim != 0:
+        raise ValueError("tensor.hessian expects a 0 dimensional variable as `cost`")
+    use_list, use_tuple = isinstance(wrt, list), isinstance(wrt, tuple)
+    wrt = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    hessians = []
+    for inp in wrt:
+        if not isinstance(inp, Variable) or inp.ndim != 1:
+            raise ValueError("tensor.hessian expects a (list of) 1 dimensional variable as "
+                             "`wrt`, got %r" % (inp,))
+        expr = grad(cost, inp, consider_constant=consider_constant,
+                    disconnected_inputs=disconnected_inputs)
+        # The inputs may be disconnected from expr even when connected to cost: not an error.
+        hess, updates = scan(lambda i, y, x: grad(y[i], x, consider_constant=consider_constant,
+                                                   disconnected_inputs="ignore"),
+                             sequences=arange(expr.shape[0]), non_sequences=[expr, inp])
+        assert not updates, "scan returned updates for a Hessian"
+        hessians.append(hess)
+    return _format_as(use_list, use_tuple, hessians)
 
 
 from tensord.verify_grad import GradientError, numeric_grad, verify_grad  # noqa: E402

@@ -97,14 +97,27 @@ class _Ids:
         return "[id %s]" % self.ids[id(obj)]
 
 
-def _debugprint(var, prefix, prefix_child, depth, done, ids, print_type, stop_on_name, out):
+def _inner_graph(node):
+    """(inputs, outputs) of a node's body (scan, or a server node with one), else None."""
+    getter = getattr(node.op, "inner_graph", None)
+    return getter() if getter is not None else None
+
+
+def _debugprint(var, prefix, prefix_child, depth, done, ids, print_type, stop_on_name, out,
+                scan_ops=None, inner_to_outer=None):
     if depth == 0:
         return
     type_str = " <%s>" % var.type if print_type else ""
     node = var.owner
     if node is None:
-        out.write("%s%s %s%s\n" % (prefix, var, ids(var), type_str))
+        arrow = ""
+        if inner_to_outer and id(var) in inner_to_outer:
+            outer = inner_to_outer[id(var)]
+            arrow = " -> %s" % ids(outer.owner if outer.owner is not None else outer)
+        out.write("%s%s %s%s%s\n" % (prefix, var, ids(var), type_str, arrow))
         return
+    if scan_ops is not None and id(node) not in done and _inner_graph(node) is not None:
+        scan_ops.append(var)
     idx = "" if len(node.outputs) == 1 else ".%d" % var.index
     already = id(node) in done
     id_str = ids(node)
@@ -116,7 +129,28 @@ def _debugprint(var, prefix, prefix_child, depth, done, ids, print_type, stop_on
     for k, inp in enumerate(node.inputs):
         last = k == len(node.inputs) - 1
         _debugprint(inp, prefix_child + " |", prefix_child + ("  " if last else " |"),
-                    depth - 1, done, ids, print_type, stop_on_name, out)
+                    depth - 1, done, ids, print_type, stop_on_name, out, scan_ops,
+                    inner_to_outer)
+
+
+def _print_inner_graphs(scan_ops, depth, done, ids, print_type, stop_on_name, out):
+    """Theano's "Inner graphs of the scan ops:" section: each scan node, then its step graph
+    with ' >' prefixes; a body input shows `-> [id X]`, the outer value feeding it."""
+    from tensord.scan_module.scan_op import inner_to_outer_inputs
+    out.write("\nInner graphs of the scan ops:\n")
+    k = 0
+    while k < len(scan_ops):  # nested scans found on the way are appended
+        var = scan_ops[k]
+        k += 1
+        node = var.owner
+        inputs, outputs = _inner_graph(node)
+        mapping = (inner_to_outer_inputs(node, inputs) if node.op.wire_name == "scan"
+                   else None)
+        out.write("\n")
+        _debugprint(var, "", "", depth, done, ids, print_type, stop_on_name, out)
+        for inner in outputs:
+            _debugprint(inner, " >", " >", depth, done, ids, print_type, stop_on_name, out,
+                        scan_ops, mapping)
 
 
 def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False):
@@ -130,11 +164,14 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
             out.write("\n")
     else:
         roots = obj if isinstance(obj, (list, tuple)) else [obj]
-        done, id_maker = set(), _Ids(ids)
+        done, id_maker, scan_ops = set(), _Ids(ids), []
         for root in roots:
             if not isinstance(root, Variable):
                 raise TypeError("debugprint cannot print %r" % (root,))
-            _debugprint(root, "", "", depth, done, id_maker, print_type, stop_on_name, out)
+            _debugprint(root, "", "", depth, done, id_maker, print_type, stop_on_name, out,
+                        scan_ops)
+        if scan_ops:
+            _print_inner_graphs(scan_ops, depth, done, id_maker, print_type, stop_on_name, out)
     text = out.getvalue()
     if file == "str":
         return text

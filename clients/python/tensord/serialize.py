@@ -91,6 +91,11 @@ class GraphBuilder:
                 encode_attr(value, app.attrs[key])
             app.inputs.extend(self.id_of(i) for i in owner.inputs)
             app.outputs.extend(self.id_of(o) for o in owner.outputs)
+            # Ops with inner graphs (scan's step function) hand over their bodies ready-made:
+            # each is self-contained, with its own variable ids.
+            if hasattr(owner.op, "bodies"):
+                for body in owner.op.bodies():
+                    app.bodies.add().CopyFrom(body)
         else:
             self._declare(var)
 

@@ -24,6 +24,9 @@ class SharedVariable(TensorVariable):
         self.strict = strict
         self.allow_downcast = allow_downcast
         self.context = context
+        # Theano's default_update: the value function() stores here after each call unless the
+        # function has an explicit update for it or no_default_updates (random streams' states).
+        self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
         """A copy of the current value (borrow is accepted for Theano compatibility)."""

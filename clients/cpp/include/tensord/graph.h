@@ -118,8 +118,11 @@ class GraphBuilder {
 
   // Adds an apply node with caller-given output types and no inference: the way to reach server
   // ops this builder has no helper for. Fails (sticky) if an input is invalid or foreign.
+  // `bodies` are inner graphs of ops that have them (scan's step function, Apply.bodies): each
+  // is self-contained, with its own ids, so it is stored as given.
   std::vector<Var> Apply(std::string op, const std::vector<Var>& inputs, AttrMap attrs,
-                         const std::vector<::tensord::v1::TensorType>& output_types);
+                         const std::vector<::tensord::v1::TensorType>& output_types,
+                         std::vector<::tensord::v1::Graph> bodies = {});
 
   // The first error recorded; OK when every op so far succeeded.
   const absl::Status& status() const { return status_; }
@@ -168,6 +171,9 @@ struct FunctionOptions {
   std::string mode;  // FAST_RUN when empty
   std::string name;
   bool profile = false;
+  // With profile: record each run's buffers (Theano's profile_memory; the profile's Memory
+  // Profile section).
+  bool profile_memory = false;
   std::string context;  // server default device when empty
 };
 

@@ -7,7 +7,7 @@ import warnings
 from tensord._proto import compute_pb2
 from tensord.config import config
 from tensord.errors import MissingInputError, UnusedInputError
-from tensord.graph import Variable
+from tensord.graph import Variable, io_toposort
 from tensord.serialize import GraphBuilder
 from tensord.sharedvar import SharedVariable
 from tensord.tensor.var import TensorConstant, TensorVariable
@@ -84,6 +84,27 @@ def _collect_updates(updates):
                 "broadcastable dimensions.")
         result.append((target, value))
     return result
+
+
+def _default_updates(inputs, outs, update_pairs, no_default_updates):
+    """Theano's rebuild_collect_shared: every shared variable the graph reads that has a
+    `default_update` is updated with it, unless an explicit update names it or
+    no_default_updates is True (or a list holding it). Repeats over the added values' graphs."""
+    if no_default_updates is True:
+        return []
+    skip = {id(v) for v in (no_default_updates or ())}
+    skip |= {id(target) for target, _ in update_pairs}
+    added, pending = [], list(outs) + [v for _, v in update_pairs]
+    while pending:
+        found = []
+        for var in io_toposort(pending, stop=inputs):
+            default = getattr(var, "default_update", None)
+            if isinstance(var, SharedVariable) and default is not None and id(var) not in skip:
+                skip.add(id(var))
+                found.append((var, _as_value_of(var, default)))
+        added += _collect_updates(found)
+        pending = [value for _, value in found]
+    return added
 
 
 def _collect_givens(givens):
@@ -170,7 +191,8 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     (returns []). `updates` are (shared variable, new value) pairs applied after each call;
     `givens` are (variable, replacement) pairs substituted in the graph before compiling.
     """
-    for ignored in ("no_default_updates", "rebuild_strict", "accept_inplace"):
+    no_default_updates = unsupported.pop("no_default_updates", False)
+    for ignored in ("rebuild_strict", "accept_inplace"):
         unsupported.pop(ignored, None)
     if unsupported:
         raise TypeError("function() got unsupported arguments: %s" % ", ".join(unsupported))
@@ -179,12 +201,12 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     spec, inputs, outs, return_list = build_spec(
         inputs, outputs, updates=updates, givens=givens,
         allow_input_downcast=allow_input_downcast, mode=mode, profile=profile, name=name,
-        on_unused_input=on_unused_input)
+        on_unused_input=on_unused_input, no_default_updates=no_default_updates)
     return Function(spec, inputs, outs, return_list, allow_input_downcast)
 
 
 def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
-               mode=None, profile=None, name="", on_unused_input=None):
+               mode=None, profile=None, name="", on_unused_input=None, no_default_updates=False):
     """Checks the arguments of function() and builds the FunctionSpec sent to Compile.
 
     Returns (spec, inputs, outputs, return_list); needs no server.
@@ -198,6 +220,7 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
                             % (i, out))
     update_pairs = _collect_updates(updates)
     given_pairs = _collect_givens(givens)
+    update_pairs += _default_updates(inputs, outs, update_pairs, no_default_updates)
     on_unused = on_unused_input if on_unused_input is not None else config.on_unused_input
     _check_inputs_used(inputs, outs + [v for _, v in update_pairs], given_pairs, on_unused)
 
@@ -208,6 +231,8 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
     spec = compute_pb2.FunctionSpec(
         allow_input_downcast=bool(allow_input_downcast), mode=_resolve_mode(mode), name=name,
         profile=bool(config.profile if profile is None else profile))
+    # Theano's profile_memory: the server also records each profiled run's buffers.
+    spec.profile_memory = spec.profile and bool(config.profile_memory)
     # A Mode object (NanGuardMode(...), Mode(optimizer=None), mode.excluding(...)) says more
     # than its name: its flags and excluded passes go into the spec too.
     apply_mode(spec, mode if mode is not None else config.mode)

@@ -1,0 +1,51 @@
+// MRG31k3p (L'Ecuyer and Touzin, 2000), the generator of Theano's rng_mrg, with Theano's layout:
+// a generator state is an int32 matrix of k streams x 6 components (x11 x12 x13 x21 x22 x23),
+// and the j-th number a kernel draws comes from stream j % k. Seeding and the 2^72 / 2^134
+// jumps between streams happen in the clients (Theano's MRG_RandomStreams does them in Python).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/common/status.h"
+#include "engine/runtime/tensor.h"
+
+namespace tensord::cpu {
+
+inline constexpr int32_t kMrgM1 = 2147483647;  // 2^31 - 1
+inline constexpr int32_t kMrgM2 = 2147462579;  // 2^31 - 21069
+
+// Advances one stream (6 int32 components, in place) and returns Theano's raw sample: an integer
+// in [1, M1], so raw * 2^-31 lies in the open interval (0, 1).
+int32_t MrgNextRaw(int32_t* stream);
+
+// Draws from a k x 6 state in place, stream j % k for the j-th draw.
+class MrgStreams {
+ public:
+  MrgStreams(int32_t* state, int64_t streams) : state_(state), streams_(streams) {}
+
+  int32_t NextRaw() {
+    int32_t* stream = state_ + 6 * next_;
+    if (++next_ == streams_) next_ = 0;
+    return MrgNextRaw(stream);
+  }
+  // Theano's float64 conversion: raw / 2^31.
+  double NextDouble() { return NextRaw() * 4.656612873077392578125e-10; }
+  // Theano's float32 conversion: the largest factor whose product with M1 stays below 1.
+  float NextFloat() { return static_cast<float>(NextRaw()) * 4.6566126e-10f; }
+  // A uniform integer in [0, m) for m >= 1 (31 bits of randomness: biased for huge m).
+  int64_t NextBelow(int64_t m) {
+    const int64_t j = static_cast<int64_t>(NextDouble() * static_cast<double>(m));
+    return j < m ? j : m - 1;
+  }
+
+ private:
+  int32_t* state_;
+  int64_t streams_;
+  int64_t next_ = 0;
+};
+
+// Checks a generator state input (an int32 matrix with 6 columns and at least one row) and
+// makes `out` a contiguous copy of it for the kernel to advance.
+absl::Status CopyMrgState(const runtime::Tensor& state, runtime::Tensor& out, const char* op);
+
+}  // namespace tensord::cpu

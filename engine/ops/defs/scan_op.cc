@@ -1,0 +1,283 @@
+// scan and scan_grad: loops whose step function is an inner graph (Apply::bodies[0]). Their
+// kernels are built by the compiler (engine/compile/scan_kernel.h), which compiles the body once;
+// here are only the type rules, which check everything the kernel relies on.
+#include "engine/ops/defs/scan_layout.h"
+#include "engine/ops/register_all.h"
+
+namespace tensord::ops {
+namespace {
+
+using ir::Type;
+using ir::TypeString;
+
+absl::Status CheckNSteps(const ir::Apply& node, const std::string& label) {
+  const ir::Variable* n = node.inputs[0];
+  if (n->type.ndim() != 0 || !IsInteger(n->type.dtype)) {
+    return InvalidArgument(label, ": n_steps must be an integer scalar, got ", TypeString(n->type));
+  }
+  if (n->source == ir::Source::kConstant) {
+    int64_t value = 0;
+    switch (n->type.dtype) {
+      case DType::kInt8:
+        value = *n->constant.data<int8_t>();
+        break;
+      case DType::kInt16:
+        value = *n->constant.data<int16_t>();
+        break;
+      case DType::kInt32:
+        value = *n->constant.data<int32_t>();
+        break;
+      case DType::kInt64:
+        value = *n->constant.data<int64_t>();
+        break;
+      default:
+        value = 0;  // unsigned: never negative
+    }
+    if (value < 0) {
+      return InvalidArgument(label, ": n_steps is ", value,
+                             "; a scan cannot run a negative number of steps");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The body's input `index` must have type `want`; `what` says which argument it stands for.
+absl::Status CheckBodyInput(const ir::Graph& body, int index, const Type& want,
+                            const std::string& label, const std::string& what) {
+  const Type& got = body.inputs()[index]->type;
+  if (got == want) return absl::OkStatus();
+  return InvalidArgument(label, ": step function input ", index, " (", what, ") has type ",
+                         TypeString(got), " but ", TypeString(want), " was expected");
+}
+
+// A state's next value must keep its dtype and ndim (its shape is checked at run time).
+absl::Status CheckStateOutput(const Type& state, const Type& out, const std::string& label,
+                              const std::string& what) {
+  if (state.dtype != out.dtype) {
+    return InvalidArgument(label, ": ", what, " has dtype ", DTypeName(state.dtype),
+                           " but the step function returns ", DTypeName(out.dtype),
+                           " for it (cast one of them so they agree)");
+  }
+  if (state.ndim() != out.ndim()) {
+    return InvalidArgument(label, ": ", what, " has ", state.ndim(),
+                           " dimensions per step but the step function returns ", out.ndim(),
+                           " dimensions for it");
+  }
+  return absl::OkStatus();
+}
+
+// Checks the forward body against the outer inputs; returns the forward's output types.
+absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const ScanLayout& l,
+                                               const ir::Graph& body) {
+  const std::string label = l.Label();
+  TENSORD_RETURN_IF_ERROR(CheckBodyIsClosed(body, label));
+  TENSORD_RETURN_IF_ERROR(CheckNSteps(node, label));
+  if (static_cast<int>(body.inputs().size()) != l.NumBodyInputs()) {
+    return InvalidArgument(label, ": the step function takes ", body.inputs().size(),
+                           " inputs but the scan passes ", l.NumBodyInputs(), " (", l.n_seqs,
+                           " sequences, ", l.total_taps, " output taps, ", l.n_shared,
+                           " shared states, ", l.n_non_seqs, " non-sequences)");
+  }
+  if (static_cast<int>(body.outputs().size()) != l.NumBodyOutputs()) {
+    return InvalidArgument(label, ": the step function returns ", body.outputs().size(),
+                           " values but the scan expects ", l.NumBodyOutputs(), " (", l.n_mit,
+                           " recurrent outputs, ", l.n_nit, " non-recurrent outputs, ", l.n_shared,
+                           " shared states", l.until ? ", the until condition" : "", ")");
+  }
+  for (int i = 0; i < l.n_seqs; ++i) {
+    const Type& seq = node.inputs[l.SeqInput(i)]->type;
+    if (seq.ndim() == 0) {
+      return InvalidArgument(label, ": sequence ", i, " is a scalar (", TypeString(seq),
+                             "); sequences are iterated over their first dimension");
+    }
+    TENSORD_RETURN_IF_ERROR(
+        CheckBodyInput(body, l.BodySeq(i), RowType(seq), label, absl::StrCat("sequence ", i)));
+  }
+  std::vector<Type> outs;
+  for (int j = 0; j < l.n_mit; ++j) {
+    const Type& init = node.inputs[l.InitInput(j)]->type;
+    if (init.ndim() == 0) {
+      return InvalidArgument(label, ": the initial state of recurrent output ", j,
+                             " is a scalar; it needs a leading dimension of ", l.InitRows(j),
+                             " (one row per step before the first)");
+    }
+    const Type row = RowType(init);
+    for (size_t k = 0; k < l.taps[j].size(); ++k) {
+      TENSORD_RETURN_IF_ERROR(
+          CheckBodyInput(body, l.BodyTap(j, static_cast<int>(k)), row, label,
+                         absl::StrCat("recurrent output ", j, " at t", l.taps[j][k])));
+    }
+    const Type& next = body.outputs()[l.OutMit(j)]->type;
+    TENSORD_RETURN_IF_ERROR(CheckStateOutput(
+        row, next, label, absl::StrCat("the initial state of recurrent output ", j)));
+    Type out = row;
+    for (int d = 0; d < out.ndim(); ++d)
+      out.broadcastable[d] = row.broadcastable[d] && next.broadcastable[d];
+    outs.push_back(StackedType(out));
+  }
+  for (int k = 0; k < l.n_nit; ++k) outs.push_back(StackedType(body.outputs()[l.OutNit(k)]->type));
+  for (int k = 0; k < l.n_shared; ++k) {
+    const Type& init = node.inputs[l.SharedInput(k)]->type;
+    TENSORD_RETURN_IF_ERROR(
+        CheckBodyInput(body, l.BodyShared(k), init, label, absl::StrCat("shared state ", k)));
+    TENSORD_RETURN_IF_ERROR(CheckStateOutput(init, body.outputs()[l.OutShared(k)]->type, label,
+                                             absl::StrCat("shared state ", k)));
+    outs.push_back(init);
+  }
+  for (int k = 0; k < l.n_non_seqs; ++k) {
+    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyNonSeq(k),
+                                           node.inputs[l.NonSeqInput(k)]->type, label,
+                                           absl::StrCat("non-sequence ", k)));
+  }
+  if (l.until && body.outputs().back()->type.ndim() != 0) {
+    return InvalidArgument(label, ": the until condition must be a scalar, got ",
+                           TypeString(body.outputs().back()->type));
+  }
+  return outs;
+}
+
+absl::StatusOr<std::vector<Type>> InferScan(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(ScanLayout l, ParseScanLayout(node));
+  return CheckForward(node, l, *node.bodies[0]);
+}
+
+// A gradient's type: the variable's own if it is a float, else float64 (a zero the rule drops).
+Type GradType(const Type& t) {
+  return IsFloat(t.dtype) ? t : Type{DType::kFloat64, t.broadcastable};
+}
+
+// scan_grad's layout on top of the forward's: see engine/ops/grads/scan.cc.
+absl::StatusOr<std::vector<Type>> InferScanGrad(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(ScanGradLayout gl, ParseScanGradLayout(node));
+  const ScanLayout& l = gl.forward;
+  const std::string label = "gradient of " + l.Label();
+  if (l.until) return InvalidArgument(label, ": a scan with an until condition has no gradient");
+  TENSORD_RETURN_IF_ERROR(CheckNSteps(node, label));
+  const ir::Graph& body = *node.bodies[0];
+  TENSORD_RETURN_IF_ERROR(CheckBodyIsClosed(body, label));
+  int n_nit_grads = 0;
+  for (int64_t g : gl.nit_grads) n_nit_grads += static_cast<int>(g);
+  const int body_inputs = l.NumBodyInputs() + l.n_mit + n_nit_grads;
+  const int body_outputs = l.n_seqs + l.total_taps + l.n_non_seqs;
+  if (static_cast<int>(body.inputs().size()) != body_inputs ||
+      static_cast<int>(body.outputs().size()) != body_outputs) {
+    return InvalidArgument(label, ": the gradient body takes ", body.inputs().size(),
+                           " inputs and returns ", body.outputs().size(), " values; expected ",
+                           body_inputs, " and ", body_outputs);
+  }
+  for (int i = 0; i < l.n_seqs; ++i) {
+    const Type& seq = node.inputs[l.SeqInput(i)]->type;
+    if (seq.ndim() == 0) return InvalidArgument(label, ": sequence ", i, " is a scalar");
+    TENSORD_RETURN_IF_ERROR(
+        CheckBodyInput(body, l.BodySeq(i), RowType(seq), label, absl::StrCat("sequence ", i)));
+  }
+  for (int j = 0; j < l.n_mit; ++j) {
+    const Type& init = node.inputs[l.InitInput(j)]->type;
+    if (init.ndim() == 0) return InvalidArgument(label, ": initial state ", j, " is a scalar");
+    for (size_t k = 0; k < l.taps[j].size(); ++k) {
+      TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyTap(j, static_cast<int>(k)), RowType(init),
+                                             label, absl::StrCat("recurrent output ", j)));
+    }
+    const Type& out = node.inputs[gl.ForwardOutput(j)]->type;  // the forward's stacked output
+    if (out.dtype != init.dtype || out.ndim() != init.ndim())
+      return InvalidArgument(label, ": forward output ", j, " does not match its initial state");
+  }
+  for (int k = 0; k < l.n_shared; ++k) {
+    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyShared(k),
+                                           node.inputs[l.SharedInput(k)]->type, label,
+                                           absl::StrCat("shared state ", k)));
+  }
+  for (int k = 0; k < l.n_non_seqs; ++k) {
+    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyNonSeq(k),
+                                           node.inputs[l.NonSeqInput(k)]->type, label,
+                                           absl::StrCat("non-sequence ", k)));
+  }
+  // Output gradients (one row per step, fed to the body after the forward's inputs), then the
+  // shared states' stacked per-step values.
+  int next_input = gl.FirstOutputGrad();
+  int body_in = l.NumBodyInputs();
+  for (int j = 0; j < l.n_mit; ++j) {
+    const Type want = GradType(node.inputs[gl.ForwardOutput(j)]->type);
+    if (gl.mit_grads[j]) {
+      const Type& g = node.inputs[next_input++]->type;
+      if (g.dtype != want.dtype || g.ndim() != want.ndim())
+        return InvalidArgument(label, ": the gradient of output ", j, " has type ", TypeString(g),
+                               " but the output is ", TypeString(want));
+    }
+    const Type& gin = body.inputs()[body_in++]->type;
+    if (gin.dtype != want.dtype || gin.ndim() != want.ndim() - 1)
+      return InvalidArgument(label, ": gradient body input for output ", j, " has type ",
+                             TypeString(gin));
+  }
+  for (int k = 0; k < l.n_nit; ++k) {
+    if (!gl.nit_grads[k]) continue;
+    const Type& g = node.inputs[next_input++]->type;
+    const Type& gin = body.inputs()[body_in++]->type;
+    if (g.ndim() == 0 || g.dtype != gin.dtype || g.ndim() - 1 != gin.ndim())
+      return InvalidArgument(label, ": the gradient of output ", l.n_mit + k, " has type ",
+                             TypeString(g), " but the body takes ", TypeString(gin));
+  }
+  for (int k = 0; k < l.n_shared; ++k) {
+    if (!gl.shared_histories[k]) continue;
+    const Type& history = node.inputs[next_input++]->type;
+    const Type& state = node.inputs[l.SharedInput(k)]->type;
+    if (history.ndim() == 0 || !(RowType(history) == state))
+      return InvalidArgument(label, ": the history of shared state ", k, " has type ",
+                             TypeString(history), " but the state is ", TypeString(state));
+  }
+  if (next_input != static_cast<int>(node.inputs.size()))
+    return InvalidArgument(label, ": scan_grad has ", node.inputs.size(), " inputs, expected ",
+                           next_input);
+  // The body's gradients must be shaped like what they accumulate into.
+  std::vector<Type> outs;
+  auto check_out = [&](int index, const Type& want, const std::string& what) -> absl::Status {
+    const Type& got = body.outputs()[index]->type;
+    if (got.dtype != want.dtype || got.ndim() != want.ndim())
+      return InvalidArgument(label, ": the gradient body returns ", TypeString(got), " for ", what,
+                             ", expected ", TypeString(want));
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < l.n_seqs; ++i) {
+    const Type g = GradType(node.inputs[l.SeqInput(i)]->type);
+    TENSORD_RETURN_IF_ERROR(check_out(i, RowType(g), absl::StrCat("sequence ", i)));
+    outs.push_back(g);
+  }
+  for (int j = 0; j < l.n_mit; ++j) {
+    const Type g = GradType(node.inputs[l.InitInput(j)]->type);
+    for (size_t k = 0; k < l.taps[j].size(); ++k) {
+      TENSORD_RETURN_IF_ERROR(check_out(l.n_seqs + l.tap_offset[j] + static_cast<int>(k),
+                                        RowType(g), absl::StrCat("recurrent output ", j)));
+    }
+    outs.push_back(g);
+  }
+  for (int k = 0; k < l.n_non_seqs; ++k) {
+    const Type g = GradType(node.inputs[l.NonSeqInput(k)]->type);
+    TENSORD_RETURN_IF_ERROR(
+        check_out(l.n_seqs + l.total_taps + k, g, absl::StrCat("non-sequence ", k)));
+    outs.push_back(g);
+  }
+  return outs;
+}
+
+}  // namespace
+
+void RegisterScan(Registry& r) {
+  OpDef scan = MakeOpDef(
+      "scan", 1, -1,
+      "scan(n_steps, sequences..., initial states..., shared states..., non_sequences...) with "
+      "the step function as body 0: Theano's Scan (see docs/wire-protocol.md, scan); outputs "
+      "the stacked recurrent and non-recurrent outputs and the final shared states",
+      InferScan, nullptr);
+  scan.num_bodies = 1;
+  r.Add(std::move(scan));
+  OpDef grad = MakeOpDef(
+      "scan_grad", 1, -1,
+      "scan_grad(scan inputs..., recurrent outputs..., output gradients...): backpropagation "
+      "through time of a scan (built by Differentiate; body 0 is the step's vector-Jacobian "
+      "product); outputs the gradients of the sequences, initial states and non-sequences",
+      InferScanGrad, nullptr);
+  grad.num_bodies = 1;
+  r.Add(std::move(grad));
+}
+
+}  // namespace tensord::ops

@@ -1,0 +1,43 @@
+#include "engine/runtime/memory_stats.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace tensord::runtime {
+namespace {
+
+thread_local MemoryCounter* current_counter = nullptr;
+
+}  // namespace
+
+void MemoryCounter::Allocated(int64_t bytes) {
+  const int64_t now = in_use_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  int64_t peak = peak_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+MemoryCounter* MemoryCounterFor(const std::string& context_name) {
+  // Leaked on purpose: buffers held by static objects may be freed during exit.
+  static auto* mu = new std::mutex;
+  static auto* counters = new std::map<std::string, std::unique_ptr<MemoryCounter>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  auto& counter = (*counters)[context_name];
+  if (counter == nullptr) counter = std::make_unique<MemoryCounter>();
+  return counter.get();
+}
+
+MemoryCounter* CurrentMemoryCounter() {
+  if (current_counter != nullptr) return current_counter;
+  static MemoryCounter* const host = MemoryCounterFor("cpu");
+  return host;
+}
+
+ScopedMemoryContext::ScopedMemoryContext(MemoryCounter* counter) : previous_(current_counter) {
+  if (counter != nullptr) current_counter = counter;
+}
+
+ScopedMemoryContext::~ScopedMemoryContext() { current_counter = previous_; }
+
+}  // namespace tensord::runtime

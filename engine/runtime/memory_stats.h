@@ -1,0 +1,45 @@
+// Bytes of tensor buffers per device context: in use now and the most ever in use. Every
+// Buffer charges the counter current on its thread when it is allocated and credits the same
+// counter when it is freed, so a value created by a run on dev0 stays dev0's wherever it goes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace tensord::runtime {
+
+// Lock-free: allocations on many threads only touch two atomics.
+class MemoryCounter {
+ public:
+  void Allocated(int64_t bytes);
+  void Freed(int64_t bytes) { in_use_.fetch_sub(bytes, std::memory_order_relaxed); }
+  int64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
+  int64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> in_use_{0};
+  std::atomic<int64_t> peak_{0};
+};
+
+// The counter of a context name, created on first use and never destroyed (a buffer may be
+// freed after the registry that named its context is gone).
+MemoryCounter* MemoryCounterFor(const std::string& context_name);
+
+// What new buffers on this thread are charged to: the innermost ScopedMemoryContext's counter,
+// else the host's ("cpu"): request decoding and other memory no context owns.
+MemoryCounter* CurrentMemoryCounter();
+
+// Charges the buffers this thread allocates while it lives to `counter` (null: no change).
+class ScopedMemoryContext {
+ public:
+  explicit ScopedMemoryContext(MemoryCounter* counter);
+  ~ScopedMemoryContext();
+  ScopedMemoryContext(const ScopedMemoryContext&) = delete;
+  ScopedMemoryContext& operator=(const ScopedMemoryContext&) = delete;
+
+ private:
+  MemoryCounter* previous_;
+};
+
+}  // namespace tensord::runtime
