@@ -88,18 +88,24 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-absl::Status Tensor::Reshape(DType dtype, Shape shape) {
+absl::Status Tensor::Reshape(DType dtype, const Shape& shape) {
   TENSORD_ASSIGN_OR_RETURN(int64_t elements, CheckedNumElements(shape, DTypeSize(dtype)));
   const size_t need = elements * DTypeSize(dtype);
   if (buffer_ && buffer_.use_count() == 1 && buffer_->bytes() >= need &&
       buffer_->bytes() <= 2 * need + 4096) {
+    // Assigning in place keeps the vectors' storage: a steady-state run allocates nothing here.
     dtype_ = dtype;
-    shape_ = std::move(shape);
-    strides_ = ContiguousStrides(shape_);
+    if (&shape != &shape_) shape_.assign(shape.begin(), shape.end());
+    strides_.resize(shape_.size());
+    int64_t stride = 1;
+    for (int d = static_cast<int>(shape_.size()) - 1; d >= 0; --d) {
+      strides_[d] = stride;
+      stride *= shape_[d];
+    }
     offset_ = 0;
     return absl::OkStatus();
   }
-  TENSORD_ASSIGN_OR_RETURN(*this, Allocate(dtype, std::move(shape)));
+  TENSORD_ASSIGN_OR_RETURN(*this, Allocate(dtype, shape));
   return absl::OkStatus();
 }
 

@@ -75,7 +75,7 @@ class Tensor {
 
   // Makes this tensor a C-contiguous `dtype`/`shape` array, keeping its buffer when it is large
   // enough and not shared with anyone else (so steady-state runs do not allocate).
-  absl::Status Reshape(DType dtype, Shape shape);
+  absl::Status Reshape(DType dtype, const Shape& shape);
 
   // The same elements read with another shape; only for contiguous tensors.
   Tensor View(Shape shape) const;

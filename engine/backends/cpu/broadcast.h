@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "engine/common/status.h"
 #include "engine/runtime/tensor.h"
 
@@ -26,14 +27,15 @@ template <typename RowFn>
 void ForEachRow(const Shape& out_shape, const std::vector<Strides>& strides, RowFn&& row) {
   const int nd = static_cast<int>(out_shape.size());
   const size_t k = strides.size();
-  std::vector<int64_t> offsets(k, 0);
+  // Inline storage: no heap allocation per call for up to 8 operands and 8 dims.
+  absl::InlinedVector<int64_t, 8> offsets(k, 0);
   if (runtime::NumElements(out_shape) == 0) return;
   if (nd == 0) {
     row(int64_t{1}, int64_t{0}, offsets.data());
     return;
   }
   const int64_t inner = out_shape[nd - 1];
-  std::vector<int64_t> index(nd, 0);
+  absl::InlinedVector<int64_t, 8> index(nd, 0);
   int64_t out_offset = 0;
   while (true) {
     row(inner, out_offset, offsets.data());

@@ -23,6 +23,11 @@ class UnaryKernel final : public ops::Kernel {
       using T = typename decltype(tag)::type;
       const T* src = x.data<T>();
       T* dst = out[0]->data<T>();
+      if (x.is_contiguous()) {  // one flat loop, no row walk (small tensors in scan steps)
+        for (int64_t i = 0, n = x.num_elements(); i < n; ++i)
+          dst[i] = Op::template Apply<T>(src[i]);
+        return absl::OkStatus();
+      }
       const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
       ForEachRow(x.shape(), {x.strides()}, [&](int64_t n, int64_t o, const int64_t* off) {
         const T* s = src + off[0];
@@ -50,6 +55,10 @@ class FoldKernel final : public ops::Kernel {
  public:
   absl::Status Run(std::span<const runtime::Tensor* const> in,
                    std::span<runtime::Tensor* const> out) override {
+    if (in.size() == 2 && in[0]->shape() == in[1]->shape() && in[0]->is_contiguous() &&
+        in[1]->is_contiguous()) {
+      return RunSameShape(*in[0], *in[1], *out[0]);
+    }
     std::vector<const Shape*> shapes;
     for (const auto* t : in) shapes.push_back(&t->shape());
     TENSORD_ASSIGN_OR_RETURN(Shape shape, BroadcastShapes(shapes));
@@ -75,6 +84,27 @@ class FoldKernel final : public ops::Kernel {
   }
 
  private:
+  // The common case without broadcasting: one flat loop and no stride vectors, which matters
+  // for the small tensors of scan steps, where the walk costs more than the arithmetic.
+  static absl::Status RunSameShape(const runtime::Tensor& a, const runtime::Tensor& b,
+                                   runtime::Tensor& y) {
+    TENSORD_RETURN_IF_ERROR(y.Reshape(a.dtype(), a.shape()));
+    auto body = [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      const T* pa = a.data<T>();
+      const T* pb = b.data<T>();
+      T* d = y.data<T>();
+      for (int64_t i = 0, n = y.num_elements(); i < n; ++i)
+        d[i] = Op::template Apply<T>(pa[i], pb[i]);
+      return absl::OkStatus();
+    };
+    if constexpr (Op::kFloatOnly) {
+      return DispatchFloat(y.dtype(), body);
+    } else {
+      return DispatchAll(y.dtype(), body);
+    }
+  }
+
   template <typename T>
   static void Combine(const T* a, const Strides& sa, const T* b, const Strides& sb,
                       const Shape& shape, T* dst) {
