@@ -6,12 +6,26 @@
 
 #include "engine/ir/proto_convert.h"
 #include "engine/ops/op_def.h"
+#include "engine/runtime/interrupt.h"
 #include "server/admin.h"
 #include "server/differentiate.h"
 #include "spdlog/spdlog.h"
 
 namespace tensord::server {
 namespace {
+
+// The RPC's deadline (none when the client set none) and cancellation, for a run to poll.
+runtime::Interrupt RunInterrupt(const grpc::CallbackServerContext& ctx) {
+  runtime::Interrupt interrupt;
+  interrupt.cancelled = [&ctx] { return ctx.IsCancelled(); };
+  const auto left = ctx.deadline() - std::chrono::system_clock::now();
+  // An unset deadline reads as the far future; keep it "none" rather than overflow the clock.
+  if (left < std::chrono::hours(24 * 365)) {
+    interrupt.deadline = std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+  }
+  return interrupt;
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
@@ -229,6 +243,8 @@ ComputeService::Reactor* ComputeService::Run(Ctx* ctx, const v1::RunRequest* req
                                              v1::RunResponse* out) {
   return Handle(ctx, "Run", [&]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
+    // Long loops (scan) stop when the client's deadline passes or it cancels.
+    runtime::ScopedInterrupt interrupt(RunInterrupt(*ctx));
     return functions_.Run(*session, *req, out);
   });
 }

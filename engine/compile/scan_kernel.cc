@@ -5,6 +5,7 @@
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/ops/defs/scan_layout.h"
+#include "engine/runtime/interrupt.h"
 
 namespace tensord::compile {
 namespace {
@@ -116,6 +117,15 @@ class BodyKernel : public ops::Kernel {
   }
 
   absl::StatusOr<RunResult> RunStep(std::vector<Tensor> args, int64_t t) const {
+    // n_steps is the request's to choose: a run past its deadline or abandoned by its client
+    // stops here (every 64 steps, to keep the clock read off the per-step cost).
+    if (t % 64 == 63) {
+      absl::Status interrupted = runtime::CheckInterrupted();
+      if (!interrupted.ok()) {
+        return absl::Status(interrupted.code(),
+                            absl::StrCat(label_, " step ", t, ": ", interrupted.message()));
+      }
+    }
     absl::StatusOr<RunResult> r = body_->Run(std::move(args), {});
     if (!r.ok()) {
       return absl::Status(r.status().code(),

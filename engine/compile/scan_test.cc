@@ -11,6 +11,7 @@
 #include "engine/ir/fingerprint.h"
 #include "engine/ir/proto_convert.h"
 #include "engine/ops/defs/scan_layout.h"
+#include "engine/runtime/interrupt.h"
 
 namespace tensord::compile {
 namespace {
@@ -168,6 +169,31 @@ TEST(Scan, RunTimeErrorsNameTheProblem) {
   EXPECT_NE(too_short.status().message().find("sequence 0 has 2 rows but the scan runs 3 steps"),
             std::string::npos)
       << too_short.status();
+}
+
+// A run whose deadline passed or whose caller cancelled stops within 64 steps.
+TEST(Scan, StopsWhenTheRunIsInterrupted) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* n = g->AddInput(Type::Of(DType::kInt64, 0), "n");
+  auto* a = g->AddInput(Type::Of(DType::kFloat64, 1), "a");
+  auto* s0 = g->AddInput(Type::Of(DType::kFloat64, 1), "s0");
+  g->inputs() = {n, a, s0};
+  g->outputs() = Scan(*g, Layout(1, {{-1}}), {n, a, s0}, SumBody());
+  auto exe = Build(std::move(g));
+  std::vector<double> ones(200, 1.0);
+  auto run = [&] { return exe->Run({I64(200), F64({200}, ones), F64({1}, {0})}, {}); };
+  {
+    runtime::ScopedInterrupt past({.deadline = std::chrono::steady_clock::now()});
+    auto r = run();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+    EXPECT_NE(r.status().message().find("step 63"), std::string::npos) << r.status();
+  }
+  {
+    runtime::ScopedInterrupt gone({.cancelled = [] { return true; }});
+    EXPECT_EQ(run().status().code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_TRUE(run().ok());  // no interrupt installed: runs to the end
 }
 
 // A step returning a state of another shape than its initial state fails at that step.

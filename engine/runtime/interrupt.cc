@@ -1,0 +1,28 @@
+#include "engine/runtime/interrupt.h"
+
+namespace tensord::runtime {
+namespace {
+
+thread_local const Interrupt* current = nullptr;
+
+}  // namespace
+
+ScopedInterrupt::ScopedInterrupt(Interrupt interrupt)
+    : interrupt_(std::move(interrupt)), previous_(current) {
+  current = &interrupt_;
+}
+
+ScopedInterrupt::~ScopedInterrupt() { current = previous_; }
+
+absl::Status CheckInterrupted() {
+  if (current == nullptr) return absl::OkStatus();
+  if (current->cancelled && current->cancelled()) {
+    return absl::CancelledError("the run was cancelled (its client went away)");
+  }
+  if (std::chrono::steady_clock::now() > current->deadline) {
+    return absl::DeadlineExceededError("the run passed its deadline and was stopped");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tensord::runtime
