@@ -1,5 +1,6 @@
 #include "server/compute_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <new>
@@ -58,7 +59,11 @@ ComputeService::ComputeService(ServerConfig config,
       contexts_(std::move(contexts)),
       sessions_(config_.session_idle_timeout),
       cache_(config_.cache_max_entries, config_.cache_max_bytes),
-      functions_(contexts_.get(), &cache_, metrics) {
+      functions_(contexts_.get(), &cache_, metrics),
+      // gRPC serves callbacks on about one thread per core: leave at least one of them free.
+      max_inline_(std::max(0, static_cast<int>(std::thread::hardware_concurrency()) - 1)),
+      pool_(config_.compute_threads > 0 ? config_.compute_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency())) {
   metrics_->SetSnapshotSource([this] { return Snapshot(); });
 }
 
@@ -68,9 +73,9 @@ ComputeService::~ComputeService() { metrics_->SetSnapshotSource(nullptr); }
 
 // Runs a handler, turning any escaped exception into a status: nothing a client sends may
 // take the server down.
-ComputeService::Reactor* ComputeService::Handle(Ctx* ctx, const char* method,
-                                                const std::function<absl::Status()>& body) {
-  auto start = std::chrono::steady_clock::now();
+absl::Status ComputeService::Execute(Ctx* ctx, const char* method,
+                                     const std::function<absl::Status()>& body,
+                                     std::chrono::steady_clock::time_point start) {
   absl::Status status;
   try {
     status = body();
@@ -84,8 +89,32 @@ ComputeService::Reactor* ComputeService::Handle(Ctx* ctx, const char* method,
   metrics_->RecordRpc(
       method, absl::StatusCodeToString(status.code()),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return status;
+}
+
+ComputeService::Reactor* ComputeService::Handle(Ctx* ctx, const char* method,
+                                                const std::function<absl::Status()>& body) {
+  absl::Status status = Execute(ctx, method, body, std::chrono::steady_clock::now());
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+ComputeService::Reactor* ComputeService::HandleCompute(Ctx* ctx, const char* method,
+                                                       std::function<absl::Status()> body) {
+  if (inline_in_flight_.fetch_add(1) < max_inline_) {
+    Reactor* reactor = Handle(ctx, method, body);
+    inline_in_flight_.fetch_sub(1);
+    return reactor;
+  }
+  inline_in_flight_.fetch_sub(1);
+  auto* reactor = ctx->DefaultReactor();
+  // gRPC keeps the call (ctx, request, response) alive until Finish, and server shutdown waits
+  // for it, so the task may use them until its last statement.
+  pool_.Post([this, ctx, method, reactor, body = std::move(body),
+              start = std::chrono::steady_clock::now()] {
+    reactor->Finish(ToGrpcStatus(Execute(ctx, method, body, start)));
+  });
   return reactor;
 }
 
@@ -224,7 +253,7 @@ ComputeService::Reactor* ComputeService::ListShared(Ctx* ctx, const v1::ListShar
 ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx,
                                                        const v1::DifferentiateRequest* req,
                                                        v1::DifferentiateResponse* out) {
-  return Handle(ctx, "Differentiate", [&]() -> absl::Status {
+  return HandleCompute(ctx, "Differentiate", [this, req, out]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
     (void)session;  // gradients are pure graph work; the session only authorizes the call
     return server::Differentiate(*req, *DTypeFromName(config_.float_x), out);
@@ -233,7 +262,7 @@ ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx,
 
 ComputeService::Reactor* ComputeService::Compile(Ctx* ctx, const v1::CompileRequest* req,
                                                  v1::CompileResponse* out) {
-  return Handle(ctx, "Compile", [&]() -> absl::Status {
+  return HandleCompute(ctx, "Compile", [this, req, out]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
     return functions_.Compile(*session, req->spec(), out);
   });
@@ -241,7 +270,7 @@ ComputeService::Reactor* ComputeService::Compile(Ctx* ctx, const v1::CompileRequ
 
 ComputeService::Reactor* ComputeService::Run(Ctx* ctx, const v1::RunRequest* req,
                                              v1::RunResponse* out) {
-  return Handle(ctx, "Run", [&]() -> absl::Status {
+  return HandleCompute(ctx, "Run", [this, ctx, req, out]() -> absl::Status {
     TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
     // Long loops (scan) stop when the client's deadline passes or it cancels.
     runtime::ScopedInterrupt interrupt(RunInterrupt(*ctx));

@@ -2,6 +2,7 @@
 // calls into the engine, and maps absl::Status to a gRPC status in one place.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "server/functions.h"
 #include "server/metrics.h"
 #include "server/session.h"
+#include "server/work_pool.h"
 #include "tensord/v1/compute.grpc.pb.h"
 
 namespace tensord::server {
@@ -21,6 +23,9 @@ struct ServerConfig {
   size_t cache_max_bytes = size_t{1} << 30;
   // ListSessions / ListFunctions answer PERMISSION_DENIED unless set (--enable_admin_rpcs).
   bool enable_admin_rpcs = false;
+  // Threads for Run, Compile and Differentiate beyond those run inline (--compute_threads;
+  // 0: one per core).
+  int compute_threads = 0;
 };
 
 class ComputeService final : public v1::Compute::CallbackService {
@@ -58,6 +63,14 @@ class ComputeService final : public v1::Compute::CallbackService {
  private:
   // Runs one RPC's body: maps its status to gRPC, logs and records metrics for it.
   Reactor* Handle(Ctx* ctx, const char* method, const std::function<absl::Status()>& body);
+  // For RPCs that compute (Run, Compile, Differentiate): inline on gRPC's thread while fewer
+  // than max_inline_ such bodies run there (no thread hop: a small Run stays fast), else on the
+  // compute pool (server/work_pool.h), which finishes the reactor; so some of gRPC's threads
+  // always stay free for other RPCs. The body must capture by value: it may outlive the call.
+  Reactor* HandleCompute(Ctx* ctx, const char* method, std::function<absl::Status()> body);
+  // Runs `body` with exceptions turned into statuses, logs and records the RPC.
+  absl::Status Execute(Ctx* ctx, const char* method, const std::function<absl::Status()>& body,
+                       std::chrono::steady_clock::time_point start);
   MetricsSnapshot Snapshot() const;
 
   const ServerConfig config_;
@@ -66,6 +79,10 @@ class ComputeService final : public v1::Compute::CallbackService {
   SessionManager sessions_;
   compile::ExecutableCache cache_;
   FunctionService functions_;
+  const int max_inline_;
+  std::atomic<int> inline_in_flight_{0};
+  // Last, so it is destroyed first: its threads are joined before what their tasks use goes.
+  WorkPool pool_;
 };
 
 }  // namespace tensord::server

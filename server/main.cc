@@ -47,6 +47,9 @@ ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
 ABSL_FLAG(std::string, config, "",
           "file of flag settings, one 'name = value' (or '--name=value') per line, '#' "
           "comments; flags given on the command line override it");
+ABSL_FLAG(int32_t, compute_threads, 0,
+          "threads for Run, Compile and Differentiate calls beyond the cores - 1 that run on "
+          "gRPC's threads (0: one per core), so other RPCs stay answerable while they compute");
 ABSL_FLAG(bool, enable_admin_rpcs, false,
           "serve the admin RPCs ListSessions and ListFunctions (tensordctl sessions / functions); "
           "off by default because they reveal other clients' session ids");
@@ -122,6 +125,11 @@ int main(int argc, char** argv) {
   config.cache_max_bytes =
       static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_max_bytes)));
   config.enable_admin_rpcs = absl::GetFlag(FLAGS_enable_admin_rpcs);
+  config.compute_threads = absl::GetFlag(FLAGS_compute_threads);
+  if (config.compute_threads < 0) {
+    spdlog::error("--compute_threads must be >= 0, got {}", config.compute_threads);
+    return 2;
+  }
   if (config.enable_admin_rpcs) spdlog::warn("admin RPCs enabled: any client can list sessions");
   // Declared before the service so it outlives it: scrapes read the service's state.
   tensord::server::Metrics metrics;

@@ -1,7 +1,9 @@
 """A scan's number of steps is the request's to choose, so a run whose client gives up (its
 deadline passes) must stop and free the server, not loop on: the run fails with
-DEADLINE_EXCEEDED, stores no update, and the server answers the next call."""
+DEADLINE_EXCEEDED, stores no update, and the server answers the next call. Long runs compute on
+the server's compute threads, so other RPCs stay answerable while they last."""
 
+import threading
 import time
 
 import grpc
@@ -40,3 +42,31 @@ def test_a_run_past_its_deadline_stops_and_stores_nothing():
     run(5, timeout=20)
     assert time.monotonic() - start < 5
     assert count.get_value() == 1005  # the stopped run stored nothing
+
+
+def test_long_runs_do_not_starve_other_rpcs():
+    count = theano.shared(np.float64(0), name="count")
+    n = T.lscalar("n")
+    _, updates = theano.scan(lambda: {count: count + 1}, n_steps=n)
+    f = theano.function([n], updates[count])  # no update: the runs do not wait on each other
+    client = get_client()
+
+    def endless():
+        request = compute_pb2.RunRequest(session_id=client.session_id, function_id=f.function_id)
+        _dtypes.array_to_tensor(np.asarray(10 ** 12, dtype="int64"), request.inputs.add())
+        try:
+            client.stub.Run(request, timeout=3)
+        except grpc.RpcError:
+            pass  # DEADLINE_EXCEEDED: the point is what happens meanwhile
+
+    runs = [threading.Thread(target=endless) for _ in range(6)]
+    for r in runs:
+        r.start()
+    time.sleep(0.5)
+    # More endless runs than cores are in flight; the server still answers at once.
+    start = time.monotonic()
+    client.stub.GetServerInfo(compute_pb2.GetServerInfoRequest(), timeout=2)
+    assert count.get_value() == 0
+    assert time.monotonic() - start < 1
+    for r in runs:
+        r.join()
