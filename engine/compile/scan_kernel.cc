@@ -23,6 +23,17 @@ absl::StatusOr<int64_t> ReadInt(const Tensor& t) {
   return value;
 }
 
+// Python's truthiness of a 0-d value (an until condition): nonzero, NaN included.
+absl::StatusOr<bool> Truthy(const Tensor& t) {
+  bool value = false;
+  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
+    using T = typename decltype(tag)::type;
+    value = t.data<T>()[0] != T{};
+    return absl::OkStatus();
+  }));
+  return value;
+}
+
 Shape RowShape(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().end()); }
 
 // Row `i` of `t` (a view: no copy).
@@ -185,18 +196,21 @@ class ScanKernel final : public BodyKernel {
       }
       for (int k = 0; k < l_.n_shared; ++k) shared[k] = r.outputs[l_.OutShared(k)];
       if (l_.until) {
-        TENSORD_ASSIGN_OR_RETURN(int64_t stop, ReadInt(r.outputs.back()));
-        if (stop != 0) {
+        TENSORD_ASSIGN_OR_RETURN(bool stop, Truthy(r.outputs.back()));
+        if (stop) {
           steps = t + 1;
           break;
         }
       }
     }
     if (n == 0) {
-      // No step ran, so no step told the non-recurrent outputs' shapes: (0, 0, ...).
+      // No step ran, so no step told the non-recurrent outputs' shapes: (0, 0, ...), with 1
+      // where the step's type is broadcastable (a 0 there would contradict the output's type).
       for (int k = 0; k < l_.n_nit; ++k) {
         const ir::Type& type = body_->output_types()[l_.OutNit(k)];
-        TENSORD_RETURN_IF_ERROR(out[l_.OutNit(k)]->Reshape(type.dtype, Shape(type.ndim() + 1, 0)));
+        Shape shape(type.ndim() + 1, 0);
+        for (int d = 0; d < type.ndim(); ++d) shape[d + 1] = type.broadcastable[d] ? 1 : 0;
+        TENSORD_RETURN_IF_ERROR(out[l_.OutNit(k)]->Reshape(type.dtype, shape));
       }
     }
     if (steps < n) {

@@ -149,6 +149,25 @@ TEST(Scan, SharedStateAndUntil) {
   EXPECT_EQ(Values(r->outputs[1]), (std::vector<double>{3}));
 }
 
+// An until condition is read as Python reads it: a float 0.5 is true (stop after step 0).
+TEST(Scan, UntilConditionIsTruthy) {
+  auto body = std::make_unique<ir::Graph>();
+  auto* x = body->AddInput(Type::Of(DType::kFloat64, 0), "x_t");
+  body->inputs() = {x};
+  body->outputs() = {x, x};  // the value, and the condition
+  auto g = std::make_unique<ir::Graph>();
+  auto* xs = g->AddInput(Type::Of(DType::kFloat64, 1), "xs");
+  g->inputs() = {xs};
+  ops::NodeBuilder b(*g);
+  ops::ScanLayout l = Layout(1, {}, 1);
+  l.until = true;
+  g->outputs() = Scan(*g, l, {b.Constant(3, DType::kInt64), xs}, std::move(body));
+  auto exe = Build(std::move(g));
+  auto r = exe->Run({F64({3}, {0, 0.5, 7})}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Values(r->outputs[0]), (std::vector<double>{0, 0.5}));
+}
+
 TEST(Scan, RunTimeErrorsNameTheProblem) {
   auto g = std::make_unique<ir::Graph>();
   auto* n = g->AddInput(Type::Of(DType::kInt64, 0), "n");

@@ -41,6 +41,15 @@ absl::StatusOr<ScanLayout> ParseScanLayout(const ir::Apply& node) {
     TENSORD_ASSIGN_OR_RETURN(l.mode, ir::GetAttr<std::string>(node, "mode"));
   }
   const std::string label = l.Label();
+  // The body compiles in this mode: one the server does not know would silently run as FAST_RUN
+  // (the modes of server/functions.cc; "" = the function's).
+  static const char* const kModes[] = {"",          "FAST_RUN",     "FAST_COMPILE",
+                                       "DebugMode", "NanGuardMode", "Mode"};
+  if (std::find(std::begin(kModes), std::end(kModes), l.mode) == std::end(kModes)) {
+    return InvalidArgument(label, ": unknown mode '", l.mode,
+                           "' for the step function (expected FAST_RUN, FAST_COMPILE, DebugMode "
+                           "or NanGuardMode)");
+  }
   constexpr int64_t kMaxCount = 1 << 16;
   for (auto [what, v] :
        {std::pair{"n_seqs", n_seqs}, {"n_nit_sot", n_nit}, {"n_shared_outs", n_shared}}) {

@@ -120,8 +120,19 @@ absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const Scan
     const Type& init = node.inputs[l.SharedInput(k)]->type;
     TENSORD_RETURN_IF_ERROR(
         CheckBodyInput(body, l.BodyShared(k), init, label, absl::StrCat("shared state ", k)));
-    TENSORD_RETURN_IF_ERROR(CheckStateOutput(init, body.outputs()[l.OutShared(k)]->type, label,
-                                             absl::StrCat("shared state ", k)));
+    const Type& next = body.outputs()[l.OutShared(k)]->type;
+    TENSORD_RETURN_IF_ERROR(CheckStateOutput(init, next, label, absl::StrCat("shared state ", k)));
+    // The final value is output with the state's type and no step checks its shape, so a dim
+    // the state declares broadcastable (length 1) must stay so (Theano refuses such updates).
+    for (int d = 0; d < init.ndim(); ++d) {
+      if (init.broadcastable[d] && !next.broadcastable[d]) {
+        return InvalidArgument(label, ": shared state ", k, " has type ", TypeString(init),
+                               " but the step function returns ", TypeString(next),
+                               " for it, whose dim ", d,
+                               " may not be 1 (make the update broadcastable there, or the "
+                               "variable not)");
+      }
+    }
     outs.push_back(init);
   }
   for (int k = 0; k < l.n_non_seqs; ++k) {

@@ -12,6 +12,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from tensord.compile.function import _resolve_mode
 from tensord.errors import MissingInputError
 from tensord.graph import Variable
 from tensord.scan_module.scan_op import Scan, row_type
@@ -183,9 +184,11 @@ def _check_state(i, state, initial, out, name):
                                                                initial))
 
 
-def _shared_outs(updates, body_results):
+def _shared_outs(updates, body_results, non_seqs):
     """shared variable -> its value after a step, for the shared variables fn updated and those
-    the step reads that carry a default_update (random streams' state), as Theano collects them."""
+    the step reads that carry a default_update (random streams' state), as Theano collects them.
+    The explicit non_sequences cut the walk: their values are computed once, outside the loop
+    (a dropout mask drawn outside and passed in stays the same at every step)."""
     from tensord.sharedvar import SharedVariable
     from tensord.tensor.var import TensorConstant
     pairs = OrderedDict()
@@ -197,7 +200,7 @@ def _shared_outs(updates, body_results):
             value = TensorConstant(var.type, var.type.filter(value))
         pairs[var] = value
     while True:  # a default_update may read further shared variables with their own
-        found = [v for v in outer_leaves(body_results + list(pairs.values()))
+        found = [v for v in outer_leaves(body_results + list(pairs.values()), stop=non_seqs)
                  if isinstance(v, SharedVariable) and v not in pairs
                  and getattr(v, "default_update", None) is not None]
         if not found:
@@ -209,6 +212,15 @@ def _shared_outs(updates, body_results):
             raise TypeError("scan: the update of shared variable %s inside fn has type %s but "
                             "the variable is %s (same dtype and ndim needed)"
                             % (var, value.type, var.type))
+        # The final value takes the variable's type: a dim it declares broadcastable must be
+        # broadcastable in the update too (as Theano's function() requires; the server agrees).
+        if any(vb and not ub for vb, ub in zip(var.type.broadcastable,
+                                               value.type.broadcastable)):
+            raise TypeError("An update must have the same type as the original shared variable "
+                            "(shared_var=%s, shared_var.type=%s, update_val=%s, "
+                            "update_val.type=%s): the update inside scan's fn is not "
+                            "broadcastable where the variable is." % (var, var.type, value,
+                                                                       value.type))
     return pairs
 
 
@@ -264,7 +276,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 
     step_outputs = [outputs[i] for i in rec_positions + nit_positions]
     stop_condition = [condition] if condition is not None else []
-    update_pairs = _shared_outs(updates, step_outputs + stop_condition)
+    update_pairs = _shared_outs(updates, step_outputs + stop_condition, non_seqs)
     shared_outer = list(update_pairs)
     shared_inner = [v.type(name=(v.name + "_copy") if v.name else None) for v in shared_outer]
 
@@ -286,7 +298,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
               n_seqs=len(scan_seqs), taps=taps, n_nit_sot=len(nit_positions),
               n_shared_outs=len(shared_outer), truncate_gradient=truncate_gradient,
               as_while=condition is not None, name=name,
-              mode=mode if mode is None or isinstance(mode, str) else getattr(mode, "name", None))
+              mode=None if mode is None else _resolve_mode(mode))
     node = op.make_node(actual_n_steps, *(scan_seqs + inits + shared_outer + outer_non_seqs))
     results = node.outputs
     scan_out_list = [None] * len(outs_info)

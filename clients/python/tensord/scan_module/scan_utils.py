@@ -193,8 +193,9 @@ def close_body(step_inputs, step_outputs, non_sequences):
     return inner_outputs, cloner.non_seq_outer, cloner.non_seq_inner
 
 
-def outer_leaves(variables):
-    """The leaves (no owner) of the graphs of `variables`, constants excluded."""
+def outer_leaves(variables, stop=()):
+    """The leaves (no owner) of the graphs of `variables`, constants excluded; the graphs behind
+    the variables in `stop` are not walked."""
     from tensord.tensor.var import TensorConstant
-    return [v for v in io_toposort(variables)
+    return [v for v in io_toposort(variables, stop=stop)
             if v.owner is None and not isinstance(v, TensorConstant)]
