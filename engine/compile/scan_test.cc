@@ -190,6 +190,37 @@ TEST(Scan, RunTimeErrorsNameTheProblem) {
       << too_short.status();
 }
 
+// The connection pattern follows reads through states: b reads a's state, a reads w, so w
+// reaches both outputs; v, never read, reaches none; c is a nit-sot reading only x.
+TEST(Scan, ConnectionPatternFollowsStates) {
+  auto body = std::make_unique<ir::Graph>();
+  auto* x = body->AddInput(Type::Of(DType::kFloat64, 0), "x_t");
+  auto* a = body->AddInput(Type::Of(DType::kFloat64, 0), "a_prev");
+  auto* b = body->AddInput(Type::Of(DType::kFloat64, 0), "b_prev");
+  auto* w = body->AddInput(Type::Of(DType::kFloat64, 0), "w");
+  auto* v = body->AddInput(Type::Of(DType::kFloat64, 0), "v");
+  body->inputs() = {x, a, b, w, v};
+  ops::NodeBuilder bb(*body);
+  body->outputs() = {bb.Mul(a, w), bb.Add(b, a), bb.Mul(x, x)};
+  auto g = std::make_unique<ir::Graph>();
+  std::vector<Variable*> in = {g->AddInput(Type::Of(DType::kInt64, 0), "n"),
+                               g->AddInput(Type::Of(DType::kFloat64, 1), "xs"),
+                               g->AddInput(Type::Of(DType::kFloat64, 1), "a0"),
+                               g->AddInput(Type::Of(DType::kFloat64, 1), "b0"),
+                               g->AddInput(Type::Of(DType::kFloat64, 0), "w"),
+                               g->AddInput(Type::Of(DType::kFloat64, 0), "v")};
+  auto outs = Scan(*g, Layout(1, {{-1}, {-1}}, 1), in, std::move(body));
+  ASSERT_EQ(outs.size(), 3u);
+  const ir::Apply& node = *outs[0]->owner;
+  auto p = node.def->connection_pattern(node);
+  using Row = std::vector<bool>;                // outputs a, b, c
+  EXPECT_EQ(p[1], (Row{false, false, true}));   // xs
+  EXPECT_EQ(p[2], (Row{true, true, false}));    // a0
+  EXPECT_EQ(p[3], (Row{false, true, false}));   // b0
+  EXPECT_EQ(p[4], (Row{true, true, false}));    // w, through a's state into b
+  EXPECT_EQ(p[5], (Row{false, false, false}));  // v
+}
+
 // A run whose deadline passed or whose caller cancelled stops within 64 steps.
 TEST(Scan, StopsWhenTheRunIsInterrupted) {
   auto g = std::make_unique<ir::Graph>();

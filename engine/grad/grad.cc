@@ -31,27 +31,49 @@ struct Connectivity {
   bool Needed(const Variable* v) const { return Connected(v) && IsFloat(v->type.dtype); }
 };
 
+// Whether input i of `node` reaches output j: its op's connection pattern, else always.
+class Reach {
+ public:
+  explicit Reach(const ir::Apply& node) {
+    if (node.def != nullptr && node.def->connection_pattern)
+      pattern_ = node.def->connection_pattern(node);
+  }
+  bool operator()(size_t i, size_t j) const { return pattern_.empty() || pattern_[i][j]; }
+
+ private:
+  std::vector<std::vector<bool>> pattern_;
+};
+
 Connectivity FindConnectivity(const std::vector<ir::Apply*>& nodes, const GradRequest& req,
                               const VarSet& constants) {
   Connectivity c;
   c.from_wrt.insert(req.wrt.begin(), req.wrt.end());
   for (const ir::Apply* node : nodes) {
     if (node->op == kDisconnectedGrad) continue;
-    bool reached = std::any_of(node->inputs.begin(), node->inputs.end(),
-                               [&](const Variable* in) { return Has(c.from_wrt, in); });
-    if (!reached) continue;
-    for (const Variable* out : node->outputs)
-      if (!Has(constants, out)) c.from_wrt.insert(out);
+    const Reach reach(*node);
+    for (size_t j = 0; j < node->outputs.size(); ++j) {
+      const Variable* out = node->outputs[j];
+      if (Has(constants, out)) continue;
+      for (size_t i = 0; i < node->inputs.size(); ++i) {
+        if (reach(i, j) && Has(c.from_wrt, node->inputs[i])) {
+          c.from_wrt.insert(out);
+          break;
+        }
+      }
+    }
   }
   if (req.cost != nullptr) c.to_cost.insert(req.cost);
   for (const auto& [var, g] : req.known_grads) c.to_cost.insert(var);
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
     const ir::Apply* node = *it;
     if (node->op == kDisconnectedGrad) continue;
-    bool used = std::any_of(node->outputs.begin(), node->outputs.end(), [&](const Variable* o) {
-      return Has(c.to_cost, o) && !Has(constants, o);
-    });
-    if (used) c.to_cost.insert(node->inputs.begin(), node->inputs.end());
+    const Reach reach(*node);
+    for (size_t j = 0; j < node->outputs.size(); ++j) {
+      const Variable* o = node->outputs[j];
+      if (!Has(c.to_cost, o) || Has(constants, o)) continue;
+      for (size_t i = 0; i < node->inputs.size(); ++i)
+        if (reach(i, j)) c.to_cost.insert(node->inputs[i]);
+    }
   }
   return c;
 }

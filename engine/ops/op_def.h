@@ -68,6 +68,10 @@ struct OpDef {
   // have no make_cpu_kernel: the compiler builds their kernel, since running a body means
   // compiling it (engine/compile/scan_kernel.h).
   int num_bodies = 0;
+  // Which outputs each input reaches, [input][output] (Theano's connection_pattern); null:
+  // every input reaches every output. The grad driver uses it to tell which inputs a cost
+  // depends on, so an input a scan's step never reads is disconnected, not given a zero.
+  std::function<std::vector<std::vector<bool>>(const ir::Apply&)> connection_pattern;
 };
 
 // An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come).

@@ -136,3 +136,22 @@ def test_rnn_training_loop_decreases_the_loss(rng):
     xv, tv = rng.standard_normal((6, 2)), np.array([0.5, -0.3, 0.2])
     losses = [float(train(xv, tv)) for _ in range(40)]
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_gradient_wrt_a_non_sequence_the_step_never_reads_is_disconnected():
+    # scan's connection pattern (from its body) tells the grad driver what reaches the cost.
+    x = T.vector("x")
+    used, unused = T.scalar("used"), T.scalar("unused")
+    h0 = T.scalar("h0")
+    hs, _ = theano.scan(lambda x_t, h, w, _unused: h * w + x_t, sequences=x, outputs_info=h0,
+                        non_sequences=[used, unused])
+    cost = hs.sum()
+    with pytest.raises(theano.gradient.DisconnectedInputError):
+        T.grad(cost, unused)
+    g_used, g_unused = T.grad(cost, [used, unused], disconnected_inputs="ignore")
+    f = theano.function([x, used, unused, h0], g_used)
+    xs = np.array([1.0, 2.0, 3.0], dtype=theano.config.floatX)
+    # h_t = w h_{t-1} + x_t from h0 = 0, w = 2: h = 1, 4, 11; dh_t/dw = h_{t-1} + w dh_{t-1}/dw
+    # = 0, 1, 4 + 2 * 1 = 6, so d(sum h)/dw = 7.
+    np.testing.assert_allclose(f(xs, 2.0, 9.0, 0.0), 7.0, rtol=1e-6)
+    assert g_unused.eval({unused: 9.0}) == 0

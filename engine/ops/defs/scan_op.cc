@@ -1,6 +1,8 @@
 // scan and scan_grad: loops whose step function is an inner graph (Apply::bodies[0]). Their
 // kernels are built by the compiler (engine/compile/scan_kernel.h), which compiles the body once;
 // here are only the type rules, which check everything the kernel relies on.
+#include <unordered_map>
+
 #include "engine/ops/defs/scan_layout.h"
 #include "engine/ops/register_all.h"
 
@@ -270,6 +272,91 @@ absl::StatusOr<std::vector<Type>> InferScanGrad(const ir::Apply& node) {
   return outs;
 }
 
+// For each body output, which body inputs it depends on (a walk of the body's graph).
+std::vector<std::vector<bool>> BodyDependencies(const ir::Graph& body) {
+  std::unordered_map<const ir::Variable*, std::vector<bool>> deps;
+  const size_t n_in = body.inputs().size();
+  for (size_t i = 0; i < n_in; ++i) {
+    std::vector<bool> only(n_in, false);
+    only[i] = true;
+    deps[body.inputs()[i]] = std::move(only);
+  }
+  for (const auto& a : body.applies()) {  // topological: inputs are done first
+    std::vector<bool> d(n_in, false);
+    for (const ir::Variable* in : a->inputs) {
+      auto it = deps.find(in);
+      if (it == deps.end()) continue;  // a constant
+      for (size_t i = 0; i < n_in; ++i) d[i] = d[i] || it->second[i];
+    }
+    for (const ir::Variable* out : a->outputs) deps[out] = d;
+  }
+  std::vector<std::vector<bool>> result;
+  for (const ir::Variable* out : body.outputs()) {
+    auto it = deps.find(out);
+    result.push_back(it == deps.end() ? std::vector<bool>(n_in, false) : it->second);
+  }
+  return result;
+}
+
+// scan's connection pattern: an outer input reaches an output when the output's step value
+// reads it, directly or through the states it reads (a state carries its initial value and
+// whatever reached it in earlier steps). n_steps reaches everything.
+std::vector<std::vector<bool>> ScanConnections(const ir::Apply& node) {
+  const size_t n_in = node.inputs.size(), n_out = node.outputs.size();
+  std::vector<std::vector<bool>> pattern(n_in, std::vector<bool>(n_out, true));
+  absl::StatusOr<ScanLayout> parsed = ParseScanLayout(node);
+  if (!parsed.ok()) return pattern;  // a node that type-checked always parses
+  const ScanLayout& l = *parsed;
+  const auto body = BodyDependencies(*node.bodies[0]);
+  // The outer input behind each body input; states (-1 - index among states) are resolved
+  // through `state_reach`, states being the recurrent outputs then the shared outs.
+  std::vector<int> source(l.NumBodyInputs());
+  for (int i = 0; i < l.n_seqs; ++i) source[l.BodySeq(i)] = l.SeqInput(i);
+  for (int j = 0; j < l.n_mit; ++j)
+    for (size_t k = 0; k < l.taps[j].size(); ++k)
+      source[l.BodyTap(j, static_cast<int>(k))] = -1 - j;
+  for (int k = 0; k < l.n_shared; ++k) source[l.BodyShared(k)] = -1 - (l.n_mit + k);
+  for (int k = 0; k < l.n_non_seqs; ++k) source[l.BodyNonSeq(k)] = l.NonSeqInput(k);
+  const int n_states = l.n_mit + l.n_shared;
+  auto state_output = [&](int s) { return s < l.n_mit ? l.OutMit(s) : l.OutShared(s - l.n_mit); };
+  auto state_init = [&](int s) {
+    return s < l.n_mit ? l.InitInput(s) : l.SharedInput(s - l.n_mit);
+  };
+  // Outer inputs reaching each state, to a fixed point (states feed each other across steps).
+  std::vector<std::vector<bool>> state_reach(n_states, std::vector<bool>(n_in, false));
+  for (int s = 0; s < n_states; ++s) state_reach[s][state_init(s)] = true;
+  auto reach_of = [&](int body_output) {
+    std::vector<bool> r(n_in, false);
+    for (int i = 0; i < l.NumBodyInputs(); ++i) {
+      if (!body[body_output][i]) continue;
+      if (source[i] >= 0) {
+        r[source[i]] = true;
+      } else {
+        const auto& from = state_reach[-1 - source[i]];
+        for (size_t k = 0; k < n_in; ++k) r[k] = r[k] || from[k];
+      }
+    }
+    return r;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int s = 0; s < n_states; ++s) {
+      std::vector<bool> r = reach_of(state_output(s));
+      for (size_t k = 0; k < n_in; ++k) {
+        if (r[k] && !state_reach[s][k]) changed = state_reach[s][k] = true;
+      }
+    }
+  }
+  for (size_t o = 0; o < n_out; ++o) {
+    std::vector<bool> r = reach_of(static_cast<int>(o));
+    // With zero steps a shared out's final value is its initial value.
+    if (o >= static_cast<size_t>(l.n_mit + l.n_nit))
+      r[l.SharedInput(static_cast<int>(o) - l.n_mit - l.n_nit)] = true;
+    for (size_t i = 1; i < n_in; ++i) pattern[i][o] = r[i];
+  }
+  return pattern;
+}
+
 }  // namespace
 
 void RegisterScan(Registry& r) {
@@ -280,6 +367,7 @@ void RegisterScan(Registry& r) {
       "the stacked recurrent and non-recurrent outputs and the final shared states",
       InferScan, nullptr);
   scan.num_bodies = 1;
+  scan.connection_pattern = ScanConnections;
   r.Add(std::move(scan));
   OpDef grad = MakeOpDef(
       "scan_grad", 1, -1,
