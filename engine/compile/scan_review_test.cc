@@ -5,9 +5,7 @@
 
 #include <limits>
 
-#include "engine/backends/cpu/broadcast.h"
-#include "engine/compile/testing_util.h"
-#include "engine/ops/defs/scan_layout.h"
+#include "engine/compile/scan_testing.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::compile {
@@ -17,43 +15,14 @@ using ir::Type;
 using ir::Variable;
 using runtime::Tensor;
 using testing::Build;
+using testing::F64;
+using testing::I64;
+using testing::Layout;
 using testing::Node;
+using testing::SumBody;
+using testing::Values;
 
-Tensor F64(runtime::Shape shape, std::vector<double> v) {
-  Tensor t(DType::kFloat64, std::move(shape));
-  for (size_t i = 0; i < v.size(); ++i) t.data<double>()[i] = v[i];
-  return t;
-}
-
-Tensor I64(int64_t v) {
-  Tensor t(DType::kInt64, {});
-  *t.data<int64_t>() = v;
-  return t;
-}
-
-std::vector<double> Values(const Tensor& t) {
-  Tensor c(t.dtype(), t.shape());
-  cpu::StridedCopyAny(t, t.strides(), c);
-  return std::vector<double>(c.data<double>(), c.data<double>() + c.num_elements());
-}
-
-// body(x_t, h_prev) = h_prev + x_t.
-std::shared_ptr<const ir::Graph> SumBody() {
-  auto body = std::make_shared<ir::Graph>();
-  auto* x = body->AddInput(Type::Of(DType::kFloat64, 0), "x_t");
-  auto* h = body->AddInput(Type::Of(DType::kFloat64, 0), "h_prev");
-  body->inputs() = {x, h};
-  body->outputs() = {Node(*body, "add", {h, x})};
-  return body;
-}
-
-ir::Attrs SumAttrs() {
-  ops::ScanLayout l;
-  l.n_seqs = 1;
-  l.taps = {{-1}};
-  l.n_mit = 1;
-  return ops::ScanAttrs(l);
-}
+ir::Attrs SumAttrs() { return ops::ScanAttrs(Layout(1, {{-1}})); }
 
 // The status of the type rule of `op` over `inputs` with `attrs` and `body`, as a request
 // decoded from the wire reaches it (engine/ir/proto_convert.cc).
