@@ -24,14 +24,21 @@ using testing::Scan;
 using testing::SumBody;
 using testing::Values;
 
-TEST(Scan, CumulativeSum) {
+// f(n, a, s0) = the first n cumulative sums of a, from s0 (a (1,) initial state).
+std::shared_ptr<Executable> CumulativeSum(const std::string& name = "") {
   auto g = std::make_unique<ir::Graph>();
   auto* n = g->AddInput(Type::Of(DType::kInt64, 0), "n");
   auto* a = g->AddInput(Type::Of(DType::kFloat64, 1), "a");
   auto* s0 = g->AddInput(Type::Of(DType::kFloat64, 1), "s0");
   g->inputs() = {n, a, s0};
-  g->outputs() = Scan(*g, Layout(1, {{-1}}), {n, a, s0}, SumBody());
-  auto exe = Build(std::move(g));
+  ops::ScanLayout l = Layout(1, {{-1}});
+  l.name = name;
+  g->outputs() = Scan(*g, l, {n, a, s0}, SumBody());
+  return Build(std::move(g));
+}
+
+TEST(Scan, CumulativeSum) {
+  auto exe = CumulativeSum();
   auto r = exe->Run({I64(3), F64({4}, {0, 3, 5, 100}), F64({1}, {1})}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Values(r->outputs[0]), (std::vector<double>{1, 4, 9}));
@@ -115,15 +122,7 @@ TEST(Scan, UntilConditionIsTruthy) {
 }
 
 TEST(Scan, RunTimeErrorsNameTheProblem) {
-  auto g = std::make_unique<ir::Graph>();
-  auto* n = g->AddInput(Type::Of(DType::kInt64, 0), "n");
-  auto* a = g->AddInput(Type::Of(DType::kFloat64, 1), "a");
-  auto* s0 = g->AddInput(Type::Of(DType::kFloat64, 1), "s0");
-  g->inputs() = {n, a, s0};
-  ops::ScanLayout l = Layout(1, {{-1}});
-  l.name = "acc";
-  g->outputs() = Scan(*g, l, {n, a, s0}, SumBody());
-  auto exe = Build(std::move(g));
+  auto exe = CumulativeSum("acc");
   auto negative = exe->Run({I64(-1), F64({2}, {1, 2}), F64({1}, {0})}, {});
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.status().code(), absl::StatusCode::kInvalidArgument);
@@ -169,13 +168,7 @@ TEST(Scan, ConnectionPatternFollowsStates) {
 
 // A run whose deadline passed or whose caller cancelled stops within 64 steps.
 TEST(Scan, StopsWhenTheRunIsInterrupted) {
-  auto g = std::make_unique<ir::Graph>();
-  auto* n = g->AddInput(Type::Of(DType::kInt64, 0), "n");
-  auto* a = g->AddInput(Type::Of(DType::kFloat64, 1), "a");
-  auto* s0 = g->AddInput(Type::Of(DType::kFloat64, 1), "s0");
-  g->inputs() = {n, a, s0};
-  g->outputs() = Scan(*g, Layout(1, {{-1}}), {n, a, s0}, SumBody());
-  auto exe = Build(std::move(g));
+  auto exe = CumulativeSum();
   std::vector<double> ones(200, 1.0);
   auto run = [&] { return exe->Run({I64(200), F64({200}, ones), F64({1}, {0})}, {}); };
   {
