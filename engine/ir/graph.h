@@ -6,8 +6,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -72,8 +72,7 @@ class Graph {
                   std::vector<std::shared_ptr<const Graph>> bodies = {});
 
   // A copy with the same ids, names and order; `map` (optional) receives old -> new variables.
-  std::unique_ptr<Graph> Clone(
-      std::unordered_map<const Variable*, Variable*>* map = nullptr) const;
+  std::unique_ptr<Graph> Clone(std::unordered_map<const Variable*, Variable*>* map = nullptr) const;
 
   // Replaces every use of `from` (by applies and graph outputs) with `to`.
   void ReplaceAllUses(Variable* from, Variable* to);

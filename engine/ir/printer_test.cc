@@ -41,9 +41,12 @@ TEST(DebugPrint, ScanPrintsItsStepFunctionAfterTheGraph) {
   Graph g;
   Variable* init = g.AddInput(Type::Of(DType::kFloat32, 1), "init");
   ops::NodeBuilder b(g);
-  Attrs attrs = {{"n_seqs", int64_t{0}},          {"mit_sot_taps", std::vector<int64_t>{-1}},
-                 {"mit_sot_tap_counts", std::vector<int64_t>{1}}, {"n_nit_sot", int64_t{0}},
-                 {"n_shared_outs", int64_t{0}},   {"name", std::string("square")}};
+  Attrs attrs = {{"n_seqs", int64_t{0}},
+                 {"mit_sot_taps", std::vector<int64_t>{-1}},
+                 {"mit_sot_tap_counts", std::vector<int64_t>{1}},
+                 {"n_nit_sot", int64_t{0}},
+                 {"n_shared_outs", int64_t{0}},
+                 {"name", std::string("square")}};
   auto outs = b.ApplyMulti("scan", {b.Constant(3, DType::kInt64), init}, attrs, {body});
   ASSERT_TRUE(b.status().ok()) << b.status();
   g.outputs() = outs;

@@ -182,9 +182,8 @@ absl::StatusOr<DecodedGraph> GraphFromProto(const v1::Graph& proto) {
       return InvalidArgument("apply ", i, " (", a.op(), ") declares ", a.outputs_size(),
                              " outputs but the op has ", types.size());
     }
-    Apply* node =
-        out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs), types,
-                           std::move(probe.bodies));
+    Apply* node = out.graph.AddApply(probe.op, std::move(probe.attrs), std::move(probe.inputs),
+                                     types, std::move(probe.bodies));
     node->def = probe.def;
     for (int k = 0; k < a.outputs_size(); ++k) {
       int64_t id = a.outputs(k);

@@ -114,7 +114,7 @@ Var Pow(Var a, T b) {
 #include "tensord/ops_linalg.h"
 #include "tensord/ops_math.h"
 #include "tensord/ops_reduce.h"
-#include "tensord/ops_shape.h"
 #include "tensord/ops_scan.h"
+#include "tensord/ops_shape.h"
 
 #endif  // TENSORD_CLIENT_OPS_H_
