@@ -23,18 +23,12 @@ struct Executable::Frame {
 
 namespace {
 
-// Python's truthiness of a scalar: nonzero, NaN included, is true.
+// An ifelse condition's truth (cpu::IsTruthy), once it has been computed.
 absl::StatusOr<bool> Truthy(const runtime::Tensor& t) {
   if (!t.buffer() || t.num_elements() != 1) {
     return Internal("ifelse: the condition was not computed before a guarded instruction");
   }
-  bool result = false;
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    result = t.data<T>()[0] != T{};
-    return absl::OkStatus();
-  }));
-  return result;
+  return cpu::IsTruthy(t);
 }
 
 // profile_memory: what instruction `ins` left in its output slots, and whether each output got a

@@ -3,7 +3,9 @@
 #include <cstring>
 
 #include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/dispatch.h"
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/scan_layout.h"
 #include "engine/runtime/interrupt.h"
 
@@ -12,27 +14,6 @@ namespace {
 
 using runtime::Shape;
 using runtime::Tensor;
-
-absl::StatusOr<int64_t> ReadInt(const Tensor& t) {
-  int64_t value = 0;
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    value = static_cast<int64_t>(t.data<T>()[0]);
-    return absl::OkStatus();
-  }));
-  return value;
-}
-
-// Python's truthiness of a 0-d value (an until condition): nonzero, NaN included.
-absl::StatusOr<bool> Truthy(const Tensor& t) {
-  bool value = false;
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    value = t.data<T>()[0] != T{};
-    return absl::OkStatus();
-  }));
-  return value;
-}
 
 Shape RowShape(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().end()); }
 
@@ -49,16 +30,12 @@ Tensor FirstRows(const Tensor& t, int64_t n) {
   return t.StridedView(shape, t.strides(), 0);
 }
 
-absl::Status CopyInto(const Tensor& src, Tensor dst) {
-  cpu::StridedCopyAny(src, src.strides(), dst);
-  return absl::OkStatus();
-}
+void CopyInto(const Tensor& src, Tensor dst) { cpu::StridedCopyAny(src, src.strides(), dst); }
 
 // dst += src for float tensors of the same shape; dst is a view into a contiguous buffer.
 absl::Status AddInto(const Tensor& src, Tensor dst) {
+  if (!dst.is_contiguous()) return Internal("scan gradient: accumulating into a strided row");
   const Tensor s = cpu::Contiguous(src);
-  const Tensor d = cpu::Contiguous(dst);
-  if (d.raw() != dst.raw()) return Internal("scan gradient: accumulating into a strided row");
   return cpu::DispatchFloat(dst.dtype(), [&](auto tag) -> absl::Status {
     using T = typename decltype(tag)::type;
     const T* a = s.data<T>();
@@ -89,7 +66,7 @@ class BodyKernel : public ops::Kernel {
 
   // n_steps, checked against the sequences and initial states.
   absl::StatusOr<int64_t> Steps(std::span<const Tensor* const> in) const {
-    TENSORD_ASSIGN_OR_RETURN(int64_t n, ReadInt(*in[0]));
+    TENSORD_ASSIGN_OR_RETURN(int64_t n, ops::ReadInt(*in[0], "n_steps"));
     if (n < 0) {
       return InvalidArgument(label_, ": n_steps is ", n,
                              "; a scan cannot run a negative number of steps");
@@ -179,24 +156,24 @@ class ScanKernel final : public BodyKernel {
           return ShapeMismatch(label_, t, absl::StrCat("recurrent output ", j, " whose state"),
                                value.shape(), row.shape());
         }
-        TENSORD_RETURN_IF_ERROR(CopyInto(value, row));
+        CopyInto(value, row);
       }
       for (int k = 0; k < l_.n_nit; ++k) {
         const Tensor& value = r.outputs[l_.OutNit(k)];
         Tensor& stacked = *out[l_.OutNit(k)];
-        Shape shape{n};
-        shape.insert(shape.end(), value.shape().begin(), value.shape().end());
         if (t == 0) {
+          Shape shape{n};
+          shape.insert(shape.end(), value.shape().begin(), value.shape().end());
           TENSORD_RETURN_IF_ERROR(stacked.Reshape(value.dtype(), shape));
         } else if (RowShape(stacked) != value.shape()) {
           return ShapeMismatch(label_, t, absl::StrCat("output ", l_.OutNit(k), " (step 0"),
                                value.shape(), RowShape(stacked));
         }
-        TENSORD_RETURN_IF_ERROR(CopyInto(value, Row(stacked, t)));
+        CopyInto(value, Row(stacked, t));
       }
       for (int k = 0; k < l_.n_shared; ++k) shared[k] = r.outputs[l_.OutShared(k)];
       if (l_.until) {
-        TENSORD_ASSIGN_OR_RETURN(bool stop, Truthy(r.outputs.back()));
+        TENSORD_ASSIGN_OR_RETURN(bool stop, cpu::IsTruthy(r.outputs.back()));
         if (stop) {
           steps = t + 1;
           break;
@@ -250,7 +227,7 @@ class ScanGradKernel final : public BodyKernel {
     for (int j = 0; j < l_.n_mit; ++j) {
       Shape shape = fwd_outs[j]->shape();
       shape[0] = l_.InitRows(j) + n;
-      TENSORD_RETURN_IF_ERROR(Zeros(GradDType(fwd_outs[j]->dtype()), shape, pending[j]));
+      TENSORD_RETURN_IF_ERROR(Zeros(ops::GradDType(fwd_outs[j]->dtype()), shape, pending[j]));
       if (!flags_.mit_grads[j]) continue;
       const Tensor* g = in[next++];
       if (g->shape() != fwd_outs[j]->shape()) {
@@ -259,9 +236,8 @@ class ScanGradKernel final : public BodyKernel {
                                runtime::ShapeString(fwd_outs[j]->shape()));
       }
       Shape rows = g->shape();
-      TENSORD_RETURN_IF_ERROR(
-          CopyInto(*g, pending[j].StridedView(rows, pending[j].strides(),
-                                              l_.InitRows(j) * pending[j].strides()[0])));
+      CopyInto(*g, pending[j].StridedView(rows, pending[j].strides(),
+                                          l_.InitRows(j) * pending[j].strides()[0]));
     }
     std::vector<const Tensor*> nit_g;
     for (int k = 0; k < l_.n_nit; ++k) {
@@ -278,16 +254,16 @@ class ScanGradKernel final : public BodyKernel {
     // step contributes (rows past n_steps, steps cut by truncate_gradient).
     for (int i = 0; i < l_.n_seqs; ++i) {
       const Tensor& seq = *in[l_.SeqInput(i)];
-      TENSORD_RETURN_IF_ERROR(Zeros(GradDType(seq.dtype()), seq.shape(), *out[i]));
+      TENSORD_RETURN_IF_ERROR(Zeros(ops::GradDType(seq.dtype()), seq.shape(), *out[i]));
     }
     for (int j = 0; j < l_.n_mit; ++j) {
       const Tensor& init = *in[l_.InitInput(j)];
-      TENSORD_RETURN_IF_ERROR(Zeros(GradDType(init.dtype()), init.shape(), *out[l_.n_seqs + j]));
+      TENSORD_RETURN_IF_ERROR(Zeros(ops::GradDType(init.dtype()), init.shape(), *out[l_.n_seqs + j]));
     }
     for (int k = 0; k < l_.n_non_seqs; ++k) {
       const Tensor& x = *in[l_.NonSeqInput(k)];
       TENSORD_RETURN_IF_ERROR(
-          Zeros(GradDType(x.dtype()), x.shape(), *out[l_.n_seqs + l_.n_mit + k]));
+          Zeros(ops::GradDType(x.dtype()), x.shape(), *out[l_.n_seqs + l_.n_mit + k]));
     }
     // Shared states: their per-step values where the gradient body reads them (stacked by a
     // replay of the forward scan), else the initial value, which the body then ignores.
@@ -328,16 +304,14 @@ class ScanGradKernel final : public BodyKernel {
     }
     if (back == n) {
       for (int j = 0; j < l_.n_mit; ++j) {
-        TENSORD_RETURN_IF_ERROR(CopyInto(FirstRows(pending[j], l_.InitRows(j)),
-                                         FirstRows(*out[l_.n_seqs + j], l_.InitRows(j))));
+        CopyInto(FirstRows(pending[j], l_.InitRows(j)),
+                 FirstRows(*out[l_.n_seqs + j], l_.InitRows(j)));
       }
     }
     return absl::OkStatus();
   }
 
  private:
-  static DType GradDType(DType d) { return IsFloat(d) ? d : DType::kFloat64; }
-
   absl::Status Accumulate(const Tensor& grad, Tensor dst, int64_t t, const char* what) const {
     if (grad.shape() != dst.shape()) {
       return InvalidArgument(label_, " gradient step ", t, ": the gradient of ", what,

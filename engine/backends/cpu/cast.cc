@@ -34,4 +34,14 @@ absl::Status CastInto(const runtime::Tensor& src, DType to, runtime::Tensor& dst
   });
 }
 
+absl::StatusOr<bool> IsTruthy(const runtime::Tensor& t) {
+  bool result = false;
+  TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
+    using T = typename decltype(tag)::type;
+    result = t.data<T>()[0] != T{};
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
 }  // namespace tensord::cpu

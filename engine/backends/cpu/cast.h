@@ -9,6 +9,10 @@ namespace tensord::cpu {
 // Resizes `dst` to src's shape with dtype `to` and converts every element; `src` may be strided.
 absl::Status CastInto(const runtime::Tensor& src, DType to, runtime::Tensor& dst);
 
+// Python's truthiness of a one-element tensor: nonzero, NaN included (ifelse's condition,
+// scan's until).
+absl::StatusOr<bool> IsTruthy(const runtime::Tensor& t);
+
 // The kernel of the `cast` op, also inserted by the compiler where an elementwise input's dtype
 // differs from the dtype the op computes in.
 class CastKernel final : public ops::Kernel {

@@ -10,6 +10,17 @@
 
 namespace tensord::cpu {
 
+// Calls body(tag) for dtype `d` among the types Op supports. `if constexpr` keeps float-only
+// ops from being instantiated for integer types.
+template <typename Op, typename F>
+absl::Status DispatchFor(DType d, F&& body) {
+  if constexpr (Op::kFloatOnly) {
+    return DispatchFloat(d, body);
+  } else {
+    return DispatchAll(d, body);
+  }
+}
+
 // Op is a struct with `template <class T> static T Apply(T a, T b)` (binary) or
 // `template <class T> static T Apply(T a)` (unary) and `static constexpr bool kFloatOnly`.
 template <typename Op>
@@ -40,12 +51,7 @@ class UnaryKernel final : public ops::Kernel {
       });
       return absl::OkStatus();
     };
-    // `else` matters: it keeps float-only ops from being instantiated for integer types.
-    if constexpr (Op::kFloatOnly) {
-      return DispatchFloat(x.dtype(), body);
-    } else {
-      return DispatchAll(x.dtype(), body);
-    }
+    return DispatchFor<Op>(x.dtype(), body);
   }
 };
 
@@ -75,12 +81,7 @@ class FoldKernel final : public ops::Kernel {
       }
       return absl::OkStatus();
     };
-    // `else` matters: it keeps float-only ops from being instantiated for integer types.
-    if constexpr (Op::kFloatOnly) {
-      return DispatchFloat(y.dtype(), body);
-    } else {
-      return DispatchAll(y.dtype(), body);
-    }
+    return DispatchFor<Op>(y.dtype(), body);
   }
 
  private:
@@ -98,11 +99,7 @@ class FoldKernel final : public ops::Kernel {
         d[i] = Op::template Apply<T>(pa[i], pb[i]);
       return absl::OkStatus();
     };
-    if constexpr (Op::kFloatOnly) {
-      return DispatchFloat(y.dtype(), body);
-    } else {
-      return DispatchAll(y.dtype(), body);
-    }
+    return DispatchFor<Op>(y.dtype(), body);
   }
 
   template <typename T>

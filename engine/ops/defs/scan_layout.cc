@@ -171,6 +171,10 @@ absl::Status CheckBodyIsClosed(const ir::Graph& body, const std::string& label) 
   return absl::OkStatus();
 }
 
+DType GradDType(DType d) { return IsFloat(d) ? d : DType::kFloat64; }
+
+ir::Type GradType(const ir::Type& t) { return {GradDType(t.dtype), t.broadcastable}; }
+
 ir::Type RowType(const ir::Type& t) {
   return {t.dtype, std::vector<bool>(t.broadcastable.begin() + 1, t.broadcastable.end())};
 }

@@ -72,6 +72,11 @@ ir::Attrs ScanAttrs(const ScanLayout& layout);
 // variables (the client passes them in as non-sequences or shared outs).
 absl::Status CheckBodyIsClosed(const ir::Graph& body, const std::string& label);
 
+// The type of scan_grad's gradient for a variable of type `t`: `t` for floats, else float64 (a
+// zero that the grad rule drops).
+DType GradDType(DType d);
+ir::Type GradType(const ir::Type& t);
+
 // `t` without its leading dim (a sequence's or initial buffer's row type).
 ir::Type RowType(const ir::Type& t);
 // `t` with a leading non-broadcastable dim (the stacked outputs).

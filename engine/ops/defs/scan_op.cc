@@ -3,6 +3,7 @@
 // here are only the type rules, which check everything the kernel relies on.
 #include <unordered_map>
 
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/scan_layout.h"
 #include "engine/ops/register_all.h"
 
@@ -17,26 +18,9 @@ absl::Status CheckNSteps(const ir::Apply& node, const std::string& label) {
   if (n->type.ndim() != 0 || !IsInteger(n->type.dtype)) {
     return InvalidArgument(label, ": n_steps must be an integer scalar, got ", TypeString(n->type));
   }
-  if (n->source == ir::Source::kConstant) {
-    int64_t value = 0;
-    switch (n->type.dtype) {
-      case DType::kInt8:
-        value = *n->constant.data<int8_t>();
-        break;
-      case DType::kInt16:
-        value = *n->constant.data<int16_t>();
-        break;
-      case DType::kInt32:
-        value = *n->constant.data<int32_t>();
-        break;
-      case DType::kInt64:
-        value = *n->constant.data<int64_t>();
-        break;
-      default:
-        value = 0;  // unsigned: never negative
-    }
-    if (value < 0) {
-      return InvalidArgument(label, ": n_steps is ", value,
+  if (std::optional<int64_t> value = ConstantInt(n)) {
+    if (*value < 0) {
+      return InvalidArgument(label, ": n_steps is ", *value,
                              "; a scan cannot run a negative number of steps");
     }
   }
@@ -68,6 +52,46 @@ absl::Status CheckStateOutput(const Type& state, const Type& out, const std::str
   return absl::OkStatus();
 }
 
+// The step function's inputs (the first NumBodyInputs of `body`) against the outer inputs:
+// one row of each sequence, one row of each state per tap, the shared states, the
+// non-sequences. scan and scan_grad share it.
+absl::Status CheckStepInputs(const ir::Apply& node, const ScanLayout& l, const ir::Graph& body,
+                             const std::string& label) {
+  for (int i = 0; i < l.n_seqs; ++i) {
+    const Type& seq = node.inputs[l.SeqInput(i)]->type;
+    if (seq.ndim() == 0) {
+      return InvalidArgument(label, ": sequence ", i, " is a scalar (", TypeString(seq),
+                             "); sequences are iterated over their first dimension");
+    }
+    TENSORD_RETURN_IF_ERROR(
+        CheckBodyInput(body, l.BodySeq(i), RowType(seq), label, absl::StrCat("sequence ", i)));
+  }
+  for (int j = 0; j < l.n_mit; ++j) {
+    const Type& init = node.inputs[l.InitInput(j)]->type;
+    if (init.ndim() == 0) {
+      return InvalidArgument(label, ": the initial state of recurrent output ", j,
+                             " is a scalar; it needs a leading dimension of ", l.InitRows(j),
+                             " (one row per step before the first)");
+    }
+    for (size_t k = 0; k < l.taps[j].size(); ++k) {
+      TENSORD_RETURN_IF_ERROR(
+          CheckBodyInput(body, l.BodyTap(j, static_cast<int>(k)), RowType(init), label,
+                         absl::StrCat("recurrent output ", j, " at t", l.taps[j][k])));
+    }
+  }
+  for (int k = 0; k < l.n_shared; ++k) {
+    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyShared(k),
+                                           node.inputs[l.SharedInput(k)]->type, label,
+                                           absl::StrCat("shared state ", k)));
+  }
+  for (int k = 0; k < l.n_non_seqs; ++k) {
+    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyNonSeq(k),
+                                           node.inputs[l.NonSeqInput(k)]->type, label,
+                                           absl::StrCat("non-sequence ", k)));
+  }
+  return absl::OkStatus();
+}
+
 // Checks the forward body against the outer inputs; returns the forward's output types.
 absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const ScanLayout& l,
                                                const ir::Graph& body) {
@@ -86,29 +110,10 @@ absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const Scan
                            " recurrent outputs, ", l.n_nit, " non-recurrent outputs, ", l.n_shared,
                            " shared states", l.until ? ", the until condition" : "", ")");
   }
-  for (int i = 0; i < l.n_seqs; ++i) {
-    const Type& seq = node.inputs[l.SeqInput(i)]->type;
-    if (seq.ndim() == 0) {
-      return InvalidArgument(label, ": sequence ", i, " is a scalar (", TypeString(seq),
-                             "); sequences are iterated over their first dimension");
-    }
-    TENSORD_RETURN_IF_ERROR(
-        CheckBodyInput(body, l.BodySeq(i), RowType(seq), label, absl::StrCat("sequence ", i)));
-  }
+  TENSORD_RETURN_IF_ERROR(CheckStepInputs(node, l, body, label));
   std::vector<Type> outs;
   for (int j = 0; j < l.n_mit; ++j) {
-    const Type& init = node.inputs[l.InitInput(j)]->type;
-    if (init.ndim() == 0) {
-      return InvalidArgument(label, ": the initial state of recurrent output ", j,
-                             " is a scalar; it needs a leading dimension of ", l.InitRows(j),
-                             " (one row per step before the first)");
-    }
-    const Type row = RowType(init);
-    for (size_t k = 0; k < l.taps[j].size(); ++k) {
-      TENSORD_RETURN_IF_ERROR(
-          CheckBodyInput(body, l.BodyTap(j, static_cast<int>(k)), row, label,
-                         absl::StrCat("recurrent output ", j, " at t", l.taps[j][k])));
-    }
+    const Type row = RowType(node.inputs[l.InitInput(j)]->type);
     const Type& next = body.outputs()[l.OutMit(j)]->type;
     TENSORD_RETURN_IF_ERROR(CheckStateOutput(
         row, next, label, absl::StrCat("the initial state of recurrent output ", j)));
@@ -120,8 +125,6 @@ absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const Scan
   for (int k = 0; k < l.n_nit; ++k) outs.push_back(StackedType(body.outputs()[l.OutNit(k)]->type));
   for (int k = 0; k < l.n_shared; ++k) {
     const Type& init = node.inputs[l.SharedInput(k)]->type;
-    TENSORD_RETURN_IF_ERROR(
-        CheckBodyInput(body, l.BodyShared(k), init, label, absl::StrCat("shared state ", k)));
     const Type& next = body.outputs()[l.OutShared(k)]->type;
     TENSORD_RETURN_IF_ERROR(CheckStateOutput(init, next, label, absl::StrCat("shared state ", k)));
     // The final value is output with the state's type and no step checks its shape, so a dim
@@ -137,11 +140,6 @@ absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const Scan
     }
     outs.push_back(init);
   }
-  for (int k = 0; k < l.n_non_seqs; ++k) {
-    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyNonSeq(k),
-                                           node.inputs[l.NonSeqInput(k)]->type, label,
-                                           absl::StrCat("non-sequence ", k)));
-  }
   if (l.until && body.outputs().back()->type.ndim() != 0) {
     return InvalidArgument(label, ": the until condition must be a scalar, got ",
                            TypeString(body.outputs().back()->type));
@@ -152,11 +150,6 @@ absl::StatusOr<std::vector<Type>> CheckForward(const ir::Apply& node, const Scan
 absl::StatusOr<std::vector<Type>> InferScan(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(ScanLayout l, ParseScanLayout(node));
   return CheckForward(node, l, *node.bodies[0]);
-}
-
-// A gradient's type: the variable's own if it is a float, else float64 (a zero the rule drops).
-Type GradType(const Type& t) {
-  return IsFloat(t.dtype) ? t : Type{DType::kFloat64, t.broadcastable};
 }
 
 // scan_grad's layout on top of the forward's: see engine/ops/grads/scan.cc.
@@ -178,32 +171,12 @@ absl::StatusOr<std::vector<Type>> InferScanGrad(const ir::Apply& node) {
                            " inputs and returns ", body.outputs().size(), " values; expected ",
                            body_inputs, " and ", body_outputs);
   }
-  for (int i = 0; i < l.n_seqs; ++i) {
-    const Type& seq = node.inputs[l.SeqInput(i)]->type;
-    if (seq.ndim() == 0) return InvalidArgument(label, ": sequence ", i, " is a scalar");
-    TENSORD_RETURN_IF_ERROR(
-        CheckBodyInput(body, l.BodySeq(i), RowType(seq), label, absl::StrCat("sequence ", i)));
-  }
+  TENSORD_RETURN_IF_ERROR(CheckStepInputs(node, l, body, label));
   for (int j = 0; j < l.n_mit; ++j) {
     const Type& init = node.inputs[l.InitInput(j)]->type;
-    if (init.ndim() == 0) return InvalidArgument(label, ": initial state ", j, " is a scalar");
-    for (size_t k = 0; k < l.taps[j].size(); ++k) {
-      TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyTap(j, static_cast<int>(k)), RowType(init),
-                                             label, absl::StrCat("recurrent output ", j)));
-    }
     const Type& out = node.inputs[gl.ForwardOutput(j)]->type;  // the forward's stacked output
     if (out.dtype != init.dtype || out.ndim() != init.ndim())
       return InvalidArgument(label, ": forward output ", j, " does not match its initial state");
-  }
-  for (int k = 0; k < l.n_shared; ++k) {
-    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyShared(k),
-                                           node.inputs[l.SharedInput(k)]->type, label,
-                                           absl::StrCat("shared state ", k)));
-  }
-  for (int k = 0; k < l.n_non_seqs; ++k) {
-    TENSORD_RETURN_IF_ERROR(CheckBodyInput(body, l.BodyNonSeq(k),
-                                           node.inputs[l.NonSeqInput(k)]->type, label,
-                                           absl::StrCat("non-sequence ", k)));
   }
   // Output gradients (one row per step, fed to the body after the forward's inputs), then the
   // shared states' stacked per-step values.

@@ -25,10 +25,6 @@ namespace {
 
 using ir::Variable;
 
-ir::Type GradType(const ir::Type& t) {
-  return IsFloat(t.dtype) ? t : ir::Type{DType::kFloat64, t.broadcastable};
-}
-
 struct StepGradient {
   std::shared_ptr<const ir::Graph> body;
   // Per shared state: whether the gradient body reads its per-step values (a random stream
@@ -131,7 +127,10 @@ std::vector<Variable*> ScanGrad(NodeBuilder& b, const ir::Apply& node,
                                 std::span<Variable* const> out_grads) {
   std::vector<Variable*> none(node.inputs.size(), nullptr);
   absl::StatusOr<ScanLayout> layout = ParseScanLayout(node);
-  if (!layout.ok()) return {b.Fail(layout.status())};
+  if (!layout.ok()) {
+    b.Fail(layout.status());
+    return none;
+  }
   const ScanLayout& l = *layout;
   const std::string label = l.Label();
   for (int k = 0; k < l.n_shared; ++k) {
