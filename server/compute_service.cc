@@ -4,19 +4,23 @@
 #include <chrono>
 #include <functional>
 #include <new>
+#include <optional>
+#include <stdexcept>
 
 #include "engine/ir/proto_convert.h"
 #include "engine/ops/op_def.h"
 #include "engine/runtime/interrupt.h"
+#include "google/protobuf/descriptor.h"
 #include "server/admin.h"
 #include "server/differentiate.h"
+#include "server/rpc_codec.h"
 #include "spdlog/spdlog.h"
 
 namespace tensord::server {
 namespace {
 
-// The RPC's deadline (none when the client set none) and cancellation, for a run to poll.
-runtime::Interrupt RunInterrupt(const grpc::CallbackServerContext& ctx) {
+// The RPC's deadline (none when the client set none) and cancellation, for long work to poll.
+runtime::Interrupt CallInterrupt(const grpc::CallbackServerContext& ctx) {
   runtime::Interrupt interrupt;
   interrupt.cancelled = [&ctx] { return ctx.IsCancelled(); };
   const auto left = ctx.deadline() - std::chrono::system_clock::now();
@@ -30,7 +34,9 @@ runtime::Interrupt RunInterrupt(const grpc::CallbackServerContext& ctx) {
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  // The message travels in a header: whatever a request made it quote, it must fit gRPC's
+  // metadata limit (8 KiB by default) or the client sees RESOURCE_EXHAUSTED instead.
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), Echo(s.message(), 4096));
 }
 
 void FillSharedInfo(const runtime::SharedVariable& var, v1::SharedInfo* info) {
@@ -65,6 +71,31 @@ ComputeService::ComputeService(ServerConfig config,
       pool_(config_.compute_threads > 0 ? config_.compute_threads
                                         : static_cast<int>(std::thread::hardware_concurrency())) {
   metrics_->SetSnapshotSource([this] { return Snapshot(); });
+  Serve("GetServerInfo", &ComputeService::GetServerInfo, Threads::kInline);
+  Serve("OpenSession", &ComputeService::OpenSession, Threads::kInline);
+  Serve("CloseSession", &ComputeService::CloseSession, Threads::kInline);
+  Serve("CreateShared", &ComputeService::CreateShared, Threads::kInline);
+  Serve("GetShared", &ComputeService::GetShared, Threads::kInline);
+  Serve("SetShared", &ComputeService::SetShared, Threads::kInline);
+  Serve("DeleteShared", &ComputeService::DeleteShared, Threads::kInline);
+  Serve("ListShared", &ComputeService::ListShared, Threads::kInline);
+  Serve("Differentiate", &ComputeService::Differentiate, Threads::kCompute);
+  Serve("Compile", &ComputeService::Compile, Threads::kCompute);
+  Serve("Run", &ComputeService::Run, Threads::kCompute);
+  Serve("DescribeFunction", &ComputeService::DescribeFunction, Threads::kCompute);
+  Serve("GetProfile", &ComputeService::GetProfile, Threads::kInline);
+  Serve("ResetProfile", &ComputeService::ResetProfile, Threads::kInline);
+  Serve("ReleaseFunction", &ComputeService::ReleaseFunction, Threads::kInline);
+  Serve("ListSessions", &ComputeService::ListSessions, Threads::kInline);
+  Serve("ListFunctions", &ComputeService::ListFunctions, Threads::kInline);
+  // A method left out would fall back to gRPC's synchronous default (UNIMPLEMENTED).
+  const int declared = google::protobuf::DescriptorPool::generated_pool()
+                           ->FindServiceByName(v1::Compute::service_full_name())
+                           ->method_count();
+  if (served_methods_ != declared) {
+    throw std::logic_error(absl::StrCat("ComputeService serves ", served_methods_, " of the ",
+                                        declared, " methods of tensord.v1.Compute"));
+  }
 }
 
 // The metrics listener may outlive this service (it is torn down last), so stop it reading
@@ -118,6 +149,45 @@ ComputeService::Reactor* ComputeService::HandleCompute(Ctx* ctx, const char* met
   return reactor;
 }
 
+template <class Request, class Response>
+void ComputeService::Serve(const char* name, Method<Request, Response> method, Threads threads) {
+  static const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::Compute::service_full_name());
+  const google::protobuf::MethodDescriptor* m = service->FindMethodByName(name);
+  // The generated service registers methods in declaration order, so the index addresses it.
+  if (m == nullptr || m->input_type() != Request::descriptor() ||
+      m->output_type() != Response::descriptor()) {
+    throw std::logic_error(absl::StrCat("ComputeService::Serve: ", name,
+                                        " does not match tensord.v1.Compute's declaration"));
+  }
+  ++served_methods_;
+  MarkMethodRawCallback(
+      m->index(), new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                      [this, name, method, threads](Ctx* ctx, const grpc::ByteBuffer* in,
+                                                    grpc::ByteBuffer* out) {
+                        auto body = [this, ctx, in, out, method, threads]() -> absl::Status {
+                          std::optional<runtime::ScopedInterrupt> interrupt;
+                          if (threads == Threads::kCompute) {
+                            // Long work stops once the client's deadline passes or it cancels; a
+                            // call that waited for a thread past its deadline does not start at
+                            // all.
+                            interrupt.emplace(CallInterrupt(*ctx));
+                            TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
+                          }
+                          Request request;
+                          Response response;
+                          TENSORD_RETURN_IF_ERROR(DecodeRequest(*in, &request));
+                          TENSORD_RETURN_IF_ERROR(CheckEnumFields(request));
+                          TENSORD_RETURN_IF_ERROR((this->*method)(ctx, request, &response));
+                          return EncodeResponse(response, out);
+                        };
+                        return threads == Threads::kCompute
+                                   ? HandleCompute(ctx, name, std::move(body))
+                                   : Handle(ctx, name, body);
+                      }));
+}
+
 MetricsSnapshot ComputeService::Snapshot() const {
   MetricsSnapshot s;
   s.cache_hits = cache_.hits();
@@ -142,192 +212,152 @@ MetricsSnapshot ComputeService::Snapshot() const {
   return s;
 }
 
-ComputeService::Reactor* ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequest*,
-                                                       v1::ServerInfo* out) {
-  return Handle(ctx, "GetServerInfo", [&] {
-    out->set_version(TENSORD_VERSION);
-    for (const auto& c : contexts_->all()) {
-      auto* info = out->add_contexts();
-      info->set_name(c->name);
-      info->set_device(c->device);
-      info->set_description(c->description);
-      info->set_memory_in_use_bytes(c->memory->in_use());
-      info->set_memory_peak_bytes(c->memory->peak());
-    }
-    out->set_default_context(contexts_->default_context().name);
-    out->set_float_x(config_.float_x);
-    out->set_sessions(sessions_.size());
-    out->set_cache_entries(cache_.size());
-    out->set_cache_hits(cache_.hits());
-    out->set_cache_misses(cache_.misses());
-    out->set_cache_bytes(static_cast<int64_t>(cache_.bytes()));
-    out->set_cache_evictions(cache_.evictions());
-    for (const ops::OpDef* def : ops::Registry::Global().All()) {
-      out->add_ops(def->name);
-      if (def->grad) out->add_differentiable_ops(def->name);
-    }
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequest& req,
+                                           v1::ServerInfo* out) {
+  out->set_version(TENSORD_VERSION);
+  for (const auto& c : contexts_->all()) {
+    auto* info = out->add_contexts();
+    info->set_name(c->name);
+    info->set_device(c->device);
+    info->set_description(c->description);
+    info->set_memory_in_use_bytes(c->memory->in_use());
+    info->set_memory_peak_bytes(c->memory->peak());
+  }
+  out->set_default_context(contexts_->default_context().name);
+  out->set_float_x(config_.float_x);
+  out->set_sessions(sessions_.size());
+  out->set_cache_entries(cache_.size());
+  out->set_cache_hits(cache_.hits());
+  out->set_cache_misses(cache_.misses());
+  out->set_cache_bytes(static_cast<int64_t>(cache_.bytes()));
+  out->set_cache_evictions(cache_.evictions());
+  for (const ops::OpDef* def : ops::Registry::Global().All()) {
+    out->add_ops(def->name);
+    if (def->grad) out->add_differentiable_ops(def->name);
+  }
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::OpenSession(Ctx* ctx, const v1::OpenSessionRequest* req,
-                                                     v1::OpenSessionResponse* out) {
-  return Handle(ctx, "OpenSession", [&] {
-    auto session = sessions_.Open(req->client());
-    spdlog::info("session {} opened by '{}' from {}", session->id(), req->client(), ctx->peer());
-    out->set_session_id(session->id());
-    out->set_idle_timeout_seconds(sessions_.idle_timeout().count());
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::OpenSession(Ctx* ctx, const v1::OpenSessionRequest& req,
+                                         v1::OpenSessionResponse* out) {
+  auto session = sessions_.Open(req.client());
+  spdlog::info("{} opened by '{}' from {}", session->log_name(), session->client(), ctx->peer());
+  out->set_session_id(session->id());
+  out->set_idle_timeout_seconds(sessions_.idle_timeout().count());
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::CloseSession(Ctx* ctx, const v1::CloseSessionRequest* req,
-                                                      v1::CloseSessionResponse*) {
-  return Handle(ctx, "CloseSession", [&] { return sessions_.Close(req->session_id()); });
+absl::Status ComputeService::CloseSession(Ctx*, const v1::CloseSessionRequest& req,
+                                          v1::CloseSessionResponse*) {
+  return sessions_.Close(req.session_id());
 }
 
-ComputeService::Reactor* ComputeService::CreateShared(Ctx* ctx, const v1::CreateSharedRequest* req,
-                                                      v1::SharedInfo* out) {
-  return Handle(ctx, "CreateShared", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(req->target()));
-    runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
-    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req->value()));
-    ir::Type type = ir::Type::Of(value.dtype(), value.ndim());
-    if (req->broadcastable_size() > 0) {
-      type.broadcastable.assign(req->broadcastable().begin(), req->broadcastable().end());
-    }
-    TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
-    auto var = session->shared().Create(req->name(), type, context, std::move(value));
-    FillSharedInfo(*var, out);
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::CreateShared(Ctx* ctx, const v1::CreateSharedRequest& req,
+                                          v1::SharedInfo* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(req.target()));
+  runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req.value()));
+  ir::Type type = ir::Type::Of(value.dtype(), value.ndim());
+  if (req.broadcastable_size() > 0) {
+    type.broadcastable.assign(req.broadcastable().begin(), req.broadcastable().end());
+  }
+  TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
+  auto var = session->shared().Create(req.name(), type, context, std::move(value));
+  FillSharedInfo(*var, out);
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::GetShared(Ctx* ctx, const v1::GetSharedRequest* req,
-                                                   v1::GetSharedResponse* out) {
-  return Handle(ctx, "GetShared", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req->id()));
-    FillSharedInfo(*var, out->mutable_info());
-    ir::TensorToProto(var->Get(), out->mutable_value());
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::GetShared(Ctx* ctx, const v1::GetSharedRequest& req,
+                                       v1::GetSharedResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req.id()));
+  FillSharedInfo(*var, out->mutable_info());
+  ir::TensorToProto(var->Get(), out->mutable_value());
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::SetShared(Ctx* ctx, const v1::SetSharedRequest* req,
-                                                   v1::SharedInfo* out) {
-  return Handle(ctx, "SetShared", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req->id()));
-    runtime::ScopedMemoryContext memory_scope(var->context()->memory);
-    TENSORD_ASSIGN_OR_RETURN(
-        runtime::Tensor value,
-        SharedValue(req->value(), var->type(), absl::StrCat("new value of '", var->id(), "'")));
-    // Not in the middle of a run that updates this variable: that run's update would land on
-    // top of this value and the caller's write would be lost without a trace.
-    std::lock_guard<std::mutex> lock(var->update_mutex());
-    var->Set(std::move(value));
-    FillSharedInfo(*var, out);
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::SetShared(Ctx* ctx, const v1::SetSharedRequest& req,
+                                       v1::SharedInfo* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req.id()));
+  runtime::ScopedMemoryContext memory_scope(var->context()->memory);
+  TENSORD_ASSIGN_OR_RETURN(
+      runtime::Tensor value,
+      SharedValue(req.value(), var->type(), absl::StrCat("new value of '", var->id(), "'")));
+  // Not in the middle of a run that updates this variable: that run's update would land on
+  // top of this value and the caller's write would be lost without a trace.
+  std::lock_guard<std::mutex> lock(var->update_mutex());
+  var->Set(std::move(value));
+  FillSharedInfo(*var, out);
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::DeleteShared(Ctx* ctx, const v1::DeleteSharedRequest* req,
-                                                      v1::DeleteSharedResponse*) {
-  return Handle(ctx, "DeleteShared", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    return session->shared().Delete(req->id());
-  });
+absl::Status ComputeService::DeleteShared(Ctx* ctx, const v1::DeleteSharedRequest& req,
+                                          v1::DeleteSharedResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return session->shared().Delete(req.id());
 }
 
-ComputeService::Reactor* ComputeService::ListShared(Ctx* ctx, const v1::ListSharedRequest* req,
-                                                    v1::ListSharedResponse* out) {
-  return Handle(ctx, "ListShared", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    for (const auto& var : session->shared().List()) FillSharedInfo(*var, out->add_shared());
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::ListShared(Ctx* ctx, const v1::ListSharedRequest& req,
+                                        v1::ListSharedResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  for (const auto& var : session->shared().List()) FillSharedInfo(*var, out->add_shared());
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::Differentiate(Ctx* ctx,
-                                                       const v1::DifferentiateRequest* req,
-                                                       v1::DifferentiateResponse* out) {
-  return HandleCompute(ctx, "Differentiate", [this, req, out]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    (void)session;  // gradients are pure graph work; the session only authorizes the call
-    return server::Differentiate(*req, *DTypeFromName(config_.float_x), out);
-  });
+absl::Status ComputeService::Differentiate(Ctx* ctx, const v1::DifferentiateRequest& req,
+                                           v1::DifferentiateResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return server::Differentiate(*session, req, *DTypeFromName(config_.float_x), out);
 }
 
-ComputeService::Reactor* ComputeService::Compile(Ctx* ctx, const v1::CompileRequest* req,
-                                                 v1::CompileResponse* out) {
-  return HandleCompute(ctx, "Compile", [this, req, out]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    return functions_.Compile(*session, req->spec(), out);
-  });
+absl::Status ComputeService::Compile(Ctx* ctx, const v1::CompileRequest& req,
+                                     v1::CompileResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return functions_.Compile(*session, req.spec(), out);
 }
 
-ComputeService::Reactor* ComputeService::Run(Ctx* ctx, const v1::RunRequest* req,
-                                             v1::RunResponse* out) {
-  return HandleCompute(ctx, "Run", [this, ctx, req, out]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    // Long loops (scan) stop when the client's deadline passes or it cancels.
-    runtime::ScopedInterrupt interrupt(RunInterrupt(*ctx));
-    return functions_.Run(*session, *req, out);
-  });
+absl::Status ComputeService::Run(Ctx* ctx, const v1::RunRequest& req, v1::RunResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return functions_.Run(*session, req, out);
 }
 
-ComputeService::Reactor* ComputeService::DescribeFunction(Ctx* ctx,
-                                                          const v1::DescribeFunctionRequest* req,
-                                                          v1::DescribeFunctionResponse* out) {
-  return Handle(ctx, "DescribeFunction", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    return functions_.Describe(*session, req->function_id(), out);
-  });
+absl::Status ComputeService::DescribeFunction(Ctx* ctx, const v1::DescribeFunctionRequest& req,
+                                              v1::DescribeFunctionResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return functions_.Describe(*session, req.function_id(), out);
 }
 
-ComputeService::Reactor* ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest* req,
-                                                    v1::GetProfileResponse* out) {
-  return Handle(ctx, "GetProfile", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    return functions_.GetProfile(*session, *req, out);
-  });
+absl::Status ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest& req,
+                                        v1::GetProfileResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return functions_.GetProfile(*session, req, out);
 }
 
-ComputeService::Reactor* ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest* req,
-                                                      v1::ResetProfileResponse*) {
-  return Handle(ctx, "ResetProfile", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    return functions_.ResetProfile(*session, req->function_id());
-  });
+absl::Status ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest& req,
+                                          v1::ResetProfileResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return functions_.ResetProfile(*session, req.function_id());
 }
 
-ComputeService::Reactor* ComputeService::ReleaseFunction(Ctx* ctx,
-                                                         const v1::ReleaseFunctionRequest* req,
-                                                         v1::ReleaseFunctionResponse*) {
-  return Handle(ctx, "ReleaseFunction", [&]() -> absl::Status {
-    TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req->session_id()));
-    return session->ReleaseFunction(req->function_id());
-  });
+absl::Status ComputeService::ReleaseFunction(Ctx* ctx, const v1::ReleaseFunctionRequest& req,
+                                             v1::ReleaseFunctionResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  return session->ReleaseFunction(req.function_id());
 }
 
-ComputeService::Reactor* ComputeService::ListSessions(Ctx* ctx, const v1::ListSessionsRequest*,
-                                                      v1::ListSessionsResponse* out) {
-  return Handle(ctx, "ListSessions", [&]() -> absl::Status {
-    TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListSessions"));
-    server::ListSessions(sessions_, out);
-    return absl::OkStatus();
-  });
+absl::Status ComputeService::ListSessions(Ctx* ctx, const v1::ListSessionsRequest& req,
+                                          v1::ListSessionsResponse* out) {
+  TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListSessions"));
+  server::ListSessions(sessions_, out);
+  return absl::OkStatus();
 }
 
-ComputeService::Reactor* ComputeService::ListFunctions(Ctx* ctx,
-                                                       const v1::ListFunctionsRequest* req,
-                                                       v1::ListFunctionsResponse* out) {
-  return Handle(ctx, "ListFunctions", [&]() -> absl::Status {
-    TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListFunctions"));
-    return server::ListFunctions(sessions_, req->session_id(), out);
-  });
+absl::Status ComputeService::ListFunctions(Ctx* ctx, const v1::ListFunctionsRequest& req,
+                                           v1::ListFunctionsResponse* out) {
+  TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListFunctions"));
+  return server::ListFunctions(sessions_, req.session_id(), out);
 }
 
 }  // namespace tensord::server

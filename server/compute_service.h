@@ -28,7 +28,9 @@ struct ServerConfig {
   int compute_threads = 0;
 };
 
-class ComputeService final : public v1::Compute::CallbackService {
+// Every method is served over raw bytes (server/rpc_codec.h decodes and checks the request), so
+// a request gRPC could not decode still gets a status that says what was wrong.
+class ComputeService final : public v1::Compute::Service {
  public:
   // `metrics` must outlive the service; the service feeds it and detaches on destruction.
   ComputeService(ServerConfig config, std::unique_ptr<runtime::ContextRegistry> contexts,
@@ -38,29 +40,36 @@ class ComputeService final : public v1::Compute::CallbackService {
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
 
-  Reactor* GetServerInfo(Ctx*, const v1::GetServerInfoRequest*, v1::ServerInfo*) override;
-  Reactor* OpenSession(Ctx*, const v1::OpenSessionRequest*, v1::OpenSessionResponse*) override;
-  Reactor* CloseSession(Ctx*, const v1::CloseSessionRequest*, v1::CloseSessionResponse*) override;
-  Reactor* CreateShared(Ctx*, const v1::CreateSharedRequest*, v1::SharedInfo*) override;
-  Reactor* GetShared(Ctx*, const v1::GetSharedRequest*, v1::GetSharedResponse*) override;
-  Reactor* SetShared(Ctx*, const v1::SetSharedRequest*, v1::SharedInfo*) override;
-  Reactor* DeleteShared(Ctx*, const v1::DeleteSharedRequest*, v1::DeleteSharedResponse*) override;
-  Reactor* ListShared(Ctx*, const v1::ListSharedRequest*, v1::ListSharedResponse*) override;
-  Reactor* Differentiate(Ctx*, const v1::DifferentiateRequest*,
-                         v1::DifferentiateResponse*) override;
-  Reactor* Compile(Ctx*, const v1::CompileRequest*, v1::CompileResponse*) override;
-  Reactor* Run(Ctx*, const v1::RunRequest*, v1::RunResponse*) override;
-  Reactor* DescribeFunction(Ctx*, const v1::DescribeFunctionRequest*,
-                            v1::DescribeFunctionResponse*) override;
-  Reactor* GetProfile(Ctx*, const v1::GetProfileRequest*, v1::GetProfileResponse*) override;
-  Reactor* ResetProfile(Ctx*, const v1::ResetProfileRequest*, v1::ResetProfileResponse*) override;
-  Reactor* ReleaseFunction(Ctx*, const v1::ReleaseFunctionRequest*,
-                           v1::ReleaseFunctionResponse*) override;
-  Reactor* ListSessions(Ctx*, const v1::ListSessionsRequest*, v1::ListSessionsResponse*) override;
-  Reactor* ListFunctions(Ctx*, const v1::ListFunctionsRequest*,
-                         v1::ListFunctionsResponse*) override;
+  absl::Status GetServerInfo(Ctx*, const v1::GetServerInfoRequest&, v1::ServerInfo*);
+  absl::Status OpenSession(Ctx*, const v1::OpenSessionRequest&, v1::OpenSessionResponse*);
+  absl::Status CloseSession(Ctx*, const v1::CloseSessionRequest&, v1::CloseSessionResponse*);
+  absl::Status CreateShared(Ctx*, const v1::CreateSharedRequest&, v1::SharedInfo*);
+  absl::Status GetShared(Ctx*, const v1::GetSharedRequest&, v1::GetSharedResponse*);
+  absl::Status SetShared(Ctx*, const v1::SetSharedRequest&, v1::SharedInfo*);
+  absl::Status DeleteShared(Ctx*, const v1::DeleteSharedRequest&, v1::DeleteSharedResponse*);
+  absl::Status ListShared(Ctx*, const v1::ListSharedRequest&, v1::ListSharedResponse*);
+  absl::Status Differentiate(Ctx*, const v1::DifferentiateRequest&, v1::DifferentiateResponse*);
+  absl::Status Compile(Ctx*, const v1::CompileRequest&, v1::CompileResponse*);
+  absl::Status Run(Ctx*, const v1::RunRequest&, v1::RunResponse*);
+  absl::Status DescribeFunction(Ctx*, const v1::DescribeFunctionRequest&,
+                                v1::DescribeFunctionResponse*);
+  absl::Status GetProfile(Ctx*, const v1::GetProfileRequest&, v1::GetProfileResponse*);
+  absl::Status ResetProfile(Ctx*, const v1::ResetProfileRequest&, v1::ResetProfileResponse*);
+  absl::Status ReleaseFunction(Ctx*, const v1::ReleaseFunctionRequest&,
+                               v1::ReleaseFunctionResponse*);
+  absl::Status ListSessions(Ctx*, const v1::ListSessionsRequest&, v1::ListSessionsResponse*);
+  absl::Status ListFunctions(Ctx*, const v1::ListFunctionsRequest&, v1::ListFunctionsResponse*);
 
  private:
+  template <class Request, class Response>
+  using Method = absl::Status (ComputeService::*)(Ctx*, const Request&, Response*);
+  // kCompute: Run, Compile and the like, which may take long (see HandleCompute) and honour the
+  // client's deadline and cancellation; kInline: quick bookkeeping on gRPC's thread.
+  enum class Threads { kInline, kCompute };
+  // Serves tensord.v1.Compute's method `name` with `method`: decode, check enums, call, encode.
+  template <class Request, class Response>
+  void Serve(const char* name, Method<Request, Response> method, Threads threads);
+
   // Runs one RPC's body: maps its status to gRPC, logs and records metrics for it.
   Reactor* Handle(Ctx* ctx, const char* method, const std::function<absl::Status()>& body);
   // For RPCs that compute (Run, Compile, Differentiate): inline on gRPC's thread while fewer
@@ -79,6 +88,7 @@ class ComputeService final : public v1::Compute::CallbackService {
   SessionManager sessions_;
   compile::ExecutableCache cache_;
   FunctionService functions_;
+  int served_methods_ = 0;
   const int max_inline_;
   std::atomic<int> inline_in_flight_{0};
   // Last, so it is destroyed first: its threads are joined before what their tasks use goes.

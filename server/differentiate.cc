@@ -6,6 +6,7 @@
 
 #include "engine/grad/grad.h"
 #include "engine/ir/proto_convert.h"
+#include "server/functions.h"
 
 namespace tensord::server {
 namespace {
@@ -112,9 +113,12 @@ void EncodeAdded(const ir::Graph& graph, const std::vector<Variable*>& roots, Wi
 
 }  // namespace
 
-absl::Status Differentiate(const v1::DifferentiateRequest& req, DType default_float,
-                           v1::DifferentiateResponse* out) {
+absl::Status Differentiate(Session& session, const v1::DifferentiateRequest& req,
+                           DType default_float, v1::DifferentiateResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(ir::DecodedGraph decoded, ir::GraphFromProto(req.graph()));
+  // Checked as Compile checks them, so a gradient is never built over a graph that the
+  // function made from it would refuse.
+  TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, session));
   grad::GradRequest g;
   if (req.has_cost()) {
     TENSORD_ASSIGN_OR_RETURN(g.cost, decoded.Lookup(req.cost(), "cost"));
@@ -132,7 +136,7 @@ absl::Status Differentiate(const v1::DifferentiateRequest& req, DType default_fl
                            ParseReturnDisconnected(req.return_disconnected()));
   g.float_dtype = default_float;
   if (req.float_dtype() != v1::DT_INVALID) {
-    g.float_dtype = static_cast<DType>(req.float_dtype());
+    TENSORD_ASSIGN_OR_RETURN(g.float_dtype, ir::DTypeFromProto(req.float_dtype(), "float_dtype"));
     if (g.float_dtype != DType::kFloat32 && g.float_dtype != DType::kFloat64) {
       return InvalidArgument("float_dtype must be float32 or float64, got ",
                              DTypeName(g.float_dtype));

@@ -4,12 +4,14 @@
 
 #include "engine/common/dtype.h"
 #include "engine/common/status.h"
+#include "server/session.h"
 #include "tensord/v1/compute.pb.h"
 
 namespace tensord::server {
 
-// `default_float` is the dtype of integer variables' gradients when the request sets none.
-absl::Status Differentiate(const v1::DifferentiateRequest& request, DType default_float,
-                           v1::DifferentiateResponse* out);
+// `default_float` is the dtype of integer variables' gradients when the request sets none; the
+// graph's shared variables must exist in `session` with the types the graph gives them.
+absl::Status Differentiate(Session& session, const v1::DifferentiateRequest& request,
+                           DType default_float, v1::DifferentiateResponse* out);
 
 }  // namespace tensord::server

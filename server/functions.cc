@@ -7,13 +7,15 @@
 #include "engine/ir/printer.h"
 #include "engine/ir/proto_convert.h"
 #include "engine/passes/pipeline.h"
+#include "engine/runtime/interrupt.h"
 
 namespace tensord::server {
 namespace {
 
 const char* const kModes[] = {"FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode", "Mode"};
 
-// Checks that every shared variable the graph names exists in the session with the same type.
+}  // namespace
+
 absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session) {
   for (const auto& v : graph.variables()) {
     if (v->source != ir::Source::kShared) continue;
@@ -26,8 +28,6 @@ absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     Session& session, const v1::FunctionSpec& spec) const {
@@ -138,20 +138,32 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return a->id() < b->id(); });
   std::vector<std::unique_lock<std::mutex>> locks;
   for (auto* t : targets) locks.emplace_back(t->update_mutex());
+  // Waiting for those locks (or for a thread) may have outlived the client's patience.
+  TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
   std::vector<runtime::Tensor> shared_values;
-  for (const auto& var : fn->shared) {
-    if (var->deleted()) {
-      return FailedPrecondition("shared variable '", var->name().empty() ? var->id() : var->name(),
-                                "' used by this function was deleted");
+  {
+    auto read_lock = session.shared().ReadLock();  // one consistent snapshot
+    for (const auto& var : fn->shared) {
+      if (var->deleted()) {
+        return FailedPrecondition("shared variable '",
+                                  var->name().empty() ? var->id() : var->name(),
+                                  "' used by this function was deleted");
+      }
+      shared_values.push_back(var->Get());
     }
-    shared_values.push_back(var->Get());
   }
   compile::RunTrace trace;
   trace.record_memory = fn->profile && fn->profile->records_memory();
   TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values,
                                                               fn->profile ? &trace : nullptr));
-  for (size_t i = 0; i < result.updates.size(); ++i) {
-    fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
+  if (!result.updates.empty()) {
+    auto commit_lock = session.shared().CommitLock();
+    // The last moment to honour the deadline: a client told DEADLINE_EXCEEDED must find no
+    // update stored, or its retry applies it twice. Past this check all updates land together.
+    TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
+    for (size_t i = 0; i < result.updates.size(); ++i) {
+      fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
+    }
   }
   locks.clear();
   for (const runtime::Tensor& t : result.outputs) {

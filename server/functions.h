@@ -10,6 +10,10 @@
 
 namespace tensord::server {
 
+// NOT_FOUND unless every shared variable the graph names exists in the session; INVALID_ARGUMENT
+// when the graph gives one another type. Compile and Differentiate both check this.
+absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session);
+
 class FunctionService {
  public:
   FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache,

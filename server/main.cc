@@ -19,6 +19,7 @@
 #include "server/compute_service.h"
 #include "server/config_file.h"
 #include "server/metrics.h"
+#include "server/rpc_codec.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("tensord"));
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
   if (!config_path.empty()) spdlog::info("read flags from config file {}", config_path);
+  tensord::server::InstallProtobufLogHandler();
 
   std::string float_x = absl::GetFlag(FLAGS_floatX);
   if (float_x != "float32" && float_x != "float64") {
@@ -137,6 +139,7 @@ int main(int argc, char** argv) {
     if (absl::Status s = metrics.Listen(address); !s.ok()) return Fail(std::string(s.message()));
     spdlog::info("metrics on http://{}/metrics (port {})", address, metrics.port());
   }
+  // Its constructor throws only for a programming error (a method of the proto left unserved).
   tensord::server::ComputeService service(config, *std::move(contexts), &metrics);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -1,20 +1,47 @@
 #include "server/session.h"
 
-#include <random>
+#include <sys/random.h>
 
-#include "absl/strings/str_format.h"
+#include <cerrno>
+#include <cstdint>
+#include <stdexcept>
+
+#include "absl/strings/escaping.h"
+#include "server/rpc_codec.h"
 #include "spdlog/spdlog.h"
 
 namespace tensord::server {
 namespace {
 
-// Unguessable ids, so one client cannot stumble on another's session.
+// The session id is the credential that reaches a session's variables, so it comes from the
+// kernel's CSPRNG (getrandom), 128 bits, never from a seeded generator whose state a client
+// could reconstruct from ids it was given.
 std::string RandomId() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  return absl::StrFormat("%016x%016x", rng(), rng());
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    // No fallback to anything weaker: failing the OpenSession call is the safe answer.
+    if (n < 0) throw std::runtime_error("getrandom failed: cannot make a session id");
+    got += static_cast<size_t>(n);
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
 }  // namespace
+
+SessionLease::SessionLease(std::shared_ptr<Session> session) : session_(std::move(session)) {
+  session_->calls_in_flight_.fetch_add(1);
+}
+
+SessionLease::~SessionLease() {
+  if (session_ == nullptr) return;  // moved from
+  // Touch before releasing: a reaper that sees no call in flight also sees the fresh clock.
+  session_->Touch();
+  session_->calls_in_flight_.fetch_sub(1);
+}
 
 std::string Session::AddFunction(Function fn) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -63,7 +90,8 @@ SessionManager::~SessionManager() {
 }
 
 std::shared_ptr<Session> SessionManager::Open(const std::string& client) {
-  auto session = std::make_shared<Session>(RandomId(), client);
+  // The client's self-description is shown in logs and admin listings: keep it short.
+  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256));
   std::lock_guard<std::mutex> lock(mu_);
   sessions_[session->id()] = session;
   return session;
@@ -71,17 +99,21 @@ std::shared_ptr<Session> SessionManager::Open(const std::string& client) {
 
 absl::Status SessionManager::Close(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (sessions_.erase(id) == 0) return NotFound("unknown session '", id, "'");
+  if (sessions_.erase(id) == 0) return NotFound("unknown session '", Echo(id), "'");
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionManager::Find(const std::string& id) {
+absl::StatusOr<SessionLease> SessionManager::Find(const std::string& id) {
   if (id.empty()) return InvalidArgument("session_id is empty (call OpenSession first)");
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) return NotFound("unknown session '", id, "' (closed or expired)");
+  if (it == sessions_.end()) {
+    return NotFound("unknown session '", Echo(id), "' (closed or expired)");
+  }
   it->second->Touch();
-  return it->second;
+  // Taken under mu_, which the reaper holds while it decides: it cannot expire the session
+  // between this lookup and the lease.
+  return SessionLease(it->second);
 }
 
 size_t SessionManager::size() const {
@@ -103,9 +135,10 @@ void SessionManager::ReapLoop() {
   while (!stop_cv_.wait_for(lock, std::max(period, std::chrono::seconds(1)),
                             [this] { return stopping_; })) {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->second->idle_seconds() > idle_timeout_.count()) {
-        spdlog::info("session {} ({}) expired after {} s idle", it->first, it->second->client(),
-                     it->second->idle_seconds());
+      if (it->second->calls_in_flight() == 0 &&
+          it->second->idle_seconds() > idle_timeout_.count()) {
+        spdlog::info("{} ({}) expired after {} s idle", it->second->log_name(),
+                     it->second->client(), it->second->idle_seconds());
         it = sessions_.erase(it);
       } else {
         ++it;

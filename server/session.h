@@ -40,6 +40,8 @@ class Session {
   Session(std::string id, std::string client) : id_(std::move(id)), client_(std::move(client)) {}
 
   const std::string& id() const { return id_; }
+  // How logs name the session: the id is its credential and never goes to a log at info level.
+  std::string log_name() const { return absl::StrCat("session #", serial_); }
   const std::string& client() const { return client_; }
   runtime::SharedStore& shared() { return shared_; }
 
@@ -55,6 +57,8 @@ class Session {
     last_used_unix_ = UnixNow();
   }
   int64_t idle_seconds() const { return Now() - last_used_; }
+  // Calls holding a SessionLease right now: a session with one in flight is never idle.
+  int calls_in_flight() const { return calls_in_flight_.load(); }
   // Wall-clock times in seconds since the epoch, for operators (admin ListSessions).
   int64_t created_unix_s() const { return created_unix_; }
   int64_t last_used_unix_s() const { return last_used_unix_; }
@@ -71,8 +75,13 @@ class Session {
         .count();
   }
 
+  friend class SessionLease;
+
+  inline static std::atomic<int64_t> next_serial_{1};
   const std::string id_;
+  const int64_t serial_ = next_serial_.fetch_add(1);
   const std::string client_;
+  std::atomic<int> calls_in_flight_{0};
   runtime::SharedStore shared_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
@@ -80,6 +89,24 @@ class Session {
   std::atomic<int64_t> last_used_{Now()};
   const int64_t created_unix_ = UnixNow();
   std::atomic<int64_t> last_used_unix_{UnixNow()};
+};
+
+// A session held by one call: while any lease lives the reaper does not expire the session, and
+// the idle clock restarts when the call ends (a 12 s run counts as use for all 12 s).
+class SessionLease {
+ public:
+  explicit SessionLease(std::shared_ptr<Session> session);
+  ~SessionLease();
+  SessionLease(SessionLease&& other) noexcept : session_(std::move(other.session_)) {}
+  SessionLease& operator=(SessionLease&&) = delete;
+  SessionLease(const SessionLease&) = delete;
+  SessionLease& operator=(const SessionLease&) = delete;
+
+  Session* operator->() const { return session_.get(); }
+  Session& operator*() const { return *session_; }
+
+ private:
+  std::shared_ptr<Session> session_;
 };
 
 class SessionManager {
@@ -90,8 +117,8 @@ class SessionManager {
 
   std::shared_ptr<Session> Open(const std::string& client);
   absl::Status Close(const std::string& id);
-  // Finds a session and marks it used.
-  absl::StatusOr<std::shared_ptr<Session>> Find(const std::string& id);
+  // Finds a session and holds it for the caller's call (see SessionLease).
+  absl::StatusOr<SessionLease> Find(const std::string& id);
   size_t size() const;
   // A snapshot of the open sessions (for metrics); does not mark them used.
   std::vector<std::shared_ptr<Session>> List() const;

@@ -54,8 +54,15 @@ size_t FloatSizeForInt(DType d) {
 }  // namespace
 
 bool IsValidDType(int value) { return value > 0 && value <= kMaxDType; }
-size_t DTypeSize(DType d) { return kInfo[static_cast<int>(d)].size; }
-const char* DTypeName(DType d) { return kInfo[static_cast<int>(d)].name; }
+
+// Bounds-checked in every build: a DType can hold any int (a cast from the wire, a corrupt
+// attribute), and an unchecked index here once let a client read server memory.
+size_t DTypeSize(DType d) {
+  return IsValidDType(static_cast<int>(d)) ? kInfo[static_cast<int>(d)].size : 0;
+}
+const char* DTypeName(DType d) {
+  return IsValidDType(static_cast<int>(d)) ? kInfo[static_cast<int>(d)].name : "invalid";
+}
 
 std::optional<DType> DTypeFromName(std::string_view name) {
   for (int i = 1; i <= kMaxDType; ++i)

@@ -6,6 +6,7 @@
 #include "engine/backends/cpu/dispatch.h"
 #include "engine/compile/debug_mode.h"
 #include "engine/compile/inplace_plan.h"
+#include "engine/runtime/interrupt.h"
 
 namespace tensord::compile {
 
@@ -188,6 +189,9 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     } else if (nan_guard_) {
       status = CheckNanGuard(*nan_guard_, ins.label, frame.out_ptrs[i]);
     }
+    // A run whose client gave up stops early. Every 16 instructions keeps the clock read off
+    // small kernels' cost; the caller checks again before it stores anything.
+    if (status.ok() && (i & 15) == 15) status = runtime::CheckInterrupted();
   }
   return status;
 }

@@ -9,6 +9,10 @@
 
 namespace tensord::ir {
 
+// The one conversion of a wire dtype: INVALID_ARGUMENT for a value outside the enum (or
+// DT_INVALID), UNIMPLEMENTED for a dtype with no kernels; `what` names the field.
+absl::StatusOr<DType> DTypeFromProto(int value, absl::string_view what);
+
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto);
 void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto);
 

@@ -17,10 +17,12 @@ ScopedInterrupt::~ScopedInterrupt() { current = previous_; }
 absl::Status CheckInterrupted() {
   if (current == nullptr) return absl::OkStatus();
   if (current->cancelled && current->cancelled()) {
-    return absl::CancelledError("the run was cancelled (its client went away)");
+    return absl::CancelledError(
+        "the call was cancelled (its client went away); nothing was stored");
   }
   if (std::chrono::steady_clock::now() > current->deadline) {
-    return absl::DeadlineExceededError("the run passed its deadline and was stopped");
+    return absl::DeadlineExceededError(
+        "the call passed its deadline and was stopped; nothing was stored");
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,18 @@ class SharedStore {
   std::vector<std::shared_ptr<SharedVariable>> List() const;
   size_t size() const;
 
+  // A run reads the values it uses under ReadLock and stores its updates under CommitLock, so
+  // no run sees some of another run's updates and not the rest (a torn multi-variable update).
+  // Both are held only while copying tensor handles, never while computing.
+  std::shared_lock<std::shared_mutex> ReadLock() const {
+    return std::shared_lock<std::shared_mutex>(commit_mu_);
+  }
+  std::unique_lock<std::shared_mutex> CommitLock() {
+    return std::unique_lock<std::shared_mutex>(commit_mu_);
+  }
+
  private:
+  mutable std::shared_mutex commit_mu_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SharedVariable>> vars_;
   int64_t next_id_ = 1;

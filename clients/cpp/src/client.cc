@@ -1,5 +1,7 @@
 #include "tensord/client.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "src/rpc.h"
 
@@ -12,6 +14,37 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
+
+namespace internal {
+
+Keepalive::Keepalive(std::shared_ptr<v1::Compute::Stub> stub, std::string session_id,
+                     std::chrono::milliseconds period) {
+  thread_ = std::thread([this, stub = std::move(stub), id = std::move(session_id), period] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      v1::ListSharedRequest request;
+      request.set_session_id(id);
+      v1::ListSharedResponse response;
+      // A failure (server restarting, network) is retried next period; the session's own calls
+      // report errors to their callers.
+      Call(*stub, &v1::Compute::Stub::ListShared, request, &response, std::chrono::seconds(5))
+          .IgnoreError();
+      lock.lock();
+    }
+  });
+}
+
+Keepalive::~Keepalive() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  thread_.join();
+}
+
+}  // namespace internal
 
 Client::Client(std::string address, ClientOptions options, std::shared_ptr<grpc::Channel> channel)
     : address_(std::move(address)),
@@ -57,6 +90,13 @@ absl::StatusOr<Session> Client::OpenSession() {
   core->options = options_;
   core->session_id = response.session_id();
   core->idle_timeout_seconds = response.idle_timeout_seconds();
+  if (options_.keepalive && core->idle_timeout_seconds > 0) {
+    // A third of the timeout: two touches can fail before the server gives up on the session.
+    core->keepalive = std::make_unique<internal::Keepalive>(
+        stub_, core->session_id,
+        std::max<std::chrono::milliseconds>(std::chrono::seconds(core->idle_timeout_seconds) / 3,
+                                            std::chrono::milliseconds(500)));
+  }
   return Session(std::move(core));
 }
 
@@ -80,6 +120,7 @@ int64_t Session::idle_timeout_seconds() const { return core_ ? core_->idle_timeo
 absl::Status Session::Close() {
   // A moved-from or already closed session has nothing to close.
   if (!core_ || core_->closed.exchange(true)) return absl::OkStatus();
+  core_->keepalive.reset();
   v1::CloseSessionRequest request;
   request.set_session_id(core_->session_id);
   v1::CloseSessionResponse response;

@@ -4,15 +4,36 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "tensord/client.h"
 
 namespace tensord::client::internal {
 
+// Touches a session every `period` (a ListShared call) until destroyed, so the server does not
+// expire a session whose owner is merely quiet: its shared variables would go with it.
+class Keepalive {
+ public:
+  Keepalive(std::shared_ptr<::tensord::v1::Compute::Stub> stub, std::string session_id,
+            std::chrono::milliseconds period);
+  ~Keepalive();
+  Keepalive(const Keepalive&) = delete;
+  Keepalive& operator=(const Keepalive&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 struct SessionCore {
   std::shared_ptr<::tensord::v1::Compute::Stub> stub;
+  std::unique_ptr<Keepalive> keepalive;  // null when the options turn it off
   ClientOptions options;
   std::string session_id;
   int64_t idle_timeout_seconds = 0;

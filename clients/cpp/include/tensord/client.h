@@ -48,6 +48,9 @@ struct ClientOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Sent with OpenSession; the server shows it in its logs.
   std::string client_name = "tensord-cpp";
+  // Touch each open session every third of the server's idle timeout, so a quiet program does
+  // not lose its session (and its shared variables) to expiry.
+  bool keepalive = true;
 };
 
 namespace internal {

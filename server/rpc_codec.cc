@@ -1,0 +1,167 @@
+#include "server/rpc_codec.h"
+
+#include <climits>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/stubs/logging.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
+#include "spdlog/spdlog.h"
+
+namespace tensord::server {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+thread_local std::string last_protobuf_log;
+
+void RouteProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                      const std::string& message) {
+  last_protobuf_log = message;
+  if (level >= google::protobuf::LOGLEVEL_FATAL) {
+    spdlog::critical("protobuf {}:{}: {}", file, line, message);
+  } else {
+    spdlog::debug("protobuf: {}", message);
+  }
+}
+
+// Whether messages of type `d` can hold an enum field at any depth; the walk below skips the
+// subtrees that cannot (a tensor's shape, an attribute's list of ints).
+bool MayHoldEnum(const Descriptor* d) {
+  static std::mutex mu;
+  static std::unordered_map<const Descriptor*, bool> memo;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = memo.find(d); it != memo.end()) return it->second;
+  // Types are a finite graph with cycles (Graph -> Apply -> Graph): a plain reachability search.
+  std::unordered_set<const Descriptor*> seen{d};
+  std::vector<const Descriptor*> stack{d};
+  bool found = false;
+  while (!stack.empty() && !found) {
+    const Descriptor* t = stack.back();
+    stack.pop_back();
+    for (int i = 0; i < t->field_count() && !found; ++i) {
+      const FieldDescriptor* f = t->field(i);
+      if (f->type() == FieldDescriptor::TYPE_ENUM) found = true;
+      const Descriptor* m = f->message_type();
+      if (m != nullptr && seen.insert(m).second) stack.push_back(m);
+    }
+  }
+  memo[d] = found;
+  return found;
+}
+
+// One step of a path to a field: its name and, in a repeated field, the element's index.
+struct PathStep {
+  const FieldDescriptor* field;
+  int index;  // -1 for a singular field
+};
+
+std::string FormatPath(const std::vector<PathStep>& path) {
+  std::string out;
+  for (const PathStep& step : path) {
+    if (!out.empty()) out += '.';
+    out += step.field->name();
+    if (step.index >= 0) absl::StrAppend(&out, "[", step.index, "]");
+  }
+  return out;
+}
+
+// Iterative, so no request can deepen this walk's stack (protobuf's decoder already bounds
+// nesting to 100, but the walk should not rely on it).
+absl::Status CheckEnums(const Message& root) {
+  struct Pending {
+    const Message* message;
+    std::vector<PathStep> path;
+  };
+  std::vector<Pending> stack;
+  stack.push_back({&root, {}});
+  std::vector<const FieldDescriptor*> fields;
+  while (!stack.empty()) {
+    Pending at = std::move(stack.back());
+    stack.pop_back();
+    const Message& m = *at.message;
+    const Reflection* r = m.GetReflection();
+    fields.clear();
+    r->ListFields(m, &fields);
+    for (const FieldDescriptor* f : fields) {
+      const bool is_enum = f->type() == FieldDescriptor::TYPE_ENUM;
+      if (!is_enum &&
+          !(f->type() == FieldDescriptor::TYPE_MESSAGE && MayHoldEnum(f->message_type()))) {
+        continue;
+      }
+      const bool repeated = f->is_repeated();
+      const int count = repeated ? r->FieldSize(m, f) : 1;
+      for (int i = 0; i < count; ++i) {
+        std::vector<PathStep> path = at.path;
+        path.push_back({f, repeated ? i : -1});
+        if (is_enum) {
+          int value = repeated ? r->GetRepeatedEnumValue(m, f, i) : r->GetEnumValue(m, f);
+          if (f->enum_type()->FindValueByNumber(value) == nullptr) {
+            return InvalidArgument("field ", FormatPath(path), " of ",
+                                   root.GetDescriptor()->full_name(), " has value ", value,
+                                   ", which is not a ", f->enum_type()->full_name());
+          }
+        } else {
+          stack.push_back(
+              {repeated ? &r->GetRepeatedMessage(m, f, i) : &r->GetMessage(m, f), std::move(path)});
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, Message* message) {
+  grpc::ByteBuffer copy(bytes);  // the reader needs a mutable buffer; slices are shared
+  grpc::ProtoBufferReader reader(&copy);
+  if (!reader.status().ok()) {
+    return InvalidArgument("request could not be read: ", reader.status().error_message());
+  }
+  google::protobuf::io::CodedInputStream input(&reader);
+  input.SetTotalBytesLimit(INT_MAX);  // gRPC's max message size already bounds the request
+  last_protobuf_log.clear();
+  if (message->ParseFromCodedStream(&input) && input.ConsumedEntireMessage()) {
+    return absl::OkStatus();
+  }
+  std::string why = last_protobuf_log.empty()
+                        ? "not a valid protobuf encoding, or messages nested more than 100 deep"
+                        : Echo(last_protobuf_log, 200);
+  return InvalidArgument("request could not be decoded as ", message->GetTypeName(), ": ", why);
+}
+
+absl::Status EncodeResponse(const Message& message, grpc::ByteBuffer* bytes) {
+  bool own_buffer = false;
+  grpc::Status s =
+      grpc::GenericSerialize<grpc::ProtoBufferWriter, Message>(message, bytes, &own_buffer);
+  if (!s.ok()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the response (", message.GetTypeName(), ") could not be encoded: ", s.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEnumFields(const Message& message) {
+  if (!MayHoldEnum(message.GetDescriptor())) return absl::OkStatus();
+  return CheckEnums(message);
+}
+
+void InstallProtobufLogHandler() { google::protobuf::SetLogHandler(&RouteProtobufLog); }
+
+std::string Echo(absl::string_view text, size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  return absl::StrCat(text.substr(0, limit), "...(", text.size(), " bytes)");
+}
+
+}  // namespace tensord::server
