@@ -63,7 +63,7 @@ ComputeService::ComputeService(ServerConfig config,
     : config_(std::move(config)),
       metrics_(metrics),
       contexts_(std::move(contexts)),
-      sessions_(config_.session_idle_timeout),
+      sessions_(config_.session_idle_timeout, config_.session_limits),
       cache_(config_.cache_max_entries, config_.cache_max_bytes),
       functions_(contexts_.get(), &cache_, metrics),
       // gRPC serves callbacks on about one thread per core: leave at least one of them free.
@@ -240,7 +240,7 @@ absl::Status ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequ
 
 absl::Status ComputeService::OpenSession(Ctx* ctx, const v1::OpenSessionRequest& req,
                                          v1::OpenSessionResponse* out) {
-  auto session = sessions_.Open(req.client());
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Open(req.client()));
   spdlog::info("{} opened by '{}' from {}", session->log_name(), session->client(), ctx->peer());
   out->set_session_id(session->id());
   out->set_idle_timeout_seconds(sessions_.idle_timeout().count());
@@ -263,7 +263,8 @@ absl::Status ComputeService::CreateShared(Ctx* ctx, const v1::CreateSharedReques
     type.broadcastable.assign(req.broadcastable().begin(), req.broadcastable().end());
   }
   TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
-  auto var = session->shared().Create(req.name(), type, context, std::move(value));
+  TENSORD_ASSIGN_OR_RETURN(auto var,
+                           session->shared().Create(req.name(), type, context, std::move(value)));
   FillSharedInfo(*var, out);
   return absl::OkStatus();
 }
@@ -288,6 +289,8 @@ absl::Status ComputeService::SetShared(Ctx* ctx, const v1::SetSharedRequest& req
   // Not in the middle of a run that updates this variable: that run's update would land on
   // top of this value and the caller's write would be lost without a trace.
   std::lock_guard<std::mutex> lock(var->update_mutex());
+  TENSORD_RETURN_IF_ERROR(session->shared().CheckGrowth(
+      static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(var->Get().num_bytes())));
   var->Set(std::move(value));
   FillSharedInfo(*var, out);
   return absl::OkStatus();
@@ -309,12 +312,14 @@ absl::Status ComputeService::ListShared(Ctx* ctx, const v1::ListSharedRequest& r
 absl::Status ComputeService::Differentiate(Ctx* ctx, const v1::DifferentiateRequest& req,
                                            v1::DifferentiateResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_RETURN_IF_ERROR(CheckGraphSize(req.graph(), config_.max_graph_nodes));
   return server::Differentiate(*session, req, *DTypeFromName(config_.float_x), out);
 }
 
 absl::Status ComputeService::Compile(Ctx* ctx, const v1::CompileRequest& req,
                                      v1::CompileResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_RETURN_IF_ERROR(CheckGraphSize(req.spec().graph(), config_.max_graph_nodes));
   return functions_.Compile(*session, req.spec(), out);
 }
 

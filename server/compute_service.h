@@ -26,6 +26,10 @@ struct ServerConfig {
   // Threads for Run, Compile and Differentiate beyond those run inline (--compute_threads;
   // 0: one per core).
   int compute_threads = 0;
+  SessionLimits session_limits;
+  // Applies a Compile or Differentiate request's graph may hold, inner graphs included
+  // (--max_graph_nodes; 0: no limit).
+  int64_t max_graph_nodes = 0;
 };
 
 // Every method is served over raw bytes (server/rpc_codec.h decodes and checks the request), so

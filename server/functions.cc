@@ -29,6 +29,23 @@ absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session) {
   return absl::OkStatus();
 }
 
+absl::Status CheckGraphSize(const v1::Graph& graph, int64_t limit) {
+  if (limit <= 0) return absl::OkStatus();
+  int64_t nodes = 0;
+  std::vector<const v1::Graph*> pending{&graph};
+  while (!pending.empty()) {
+    const v1::Graph* g = pending.back();
+    pending.pop_back();
+    nodes += g->applies_size();
+    for (const v1::Apply& a : g->applies())
+      for (const v1::Graph& body : a.bodies()) pending.push_back(&body);
+  }
+  if (nodes <= limit) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat("the graph has ", nodes,
+                                                   " nodes; the limit is ", limit,
+                                                   " (--max_graph_nodes)"));
+}
+
 absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     Session& session, const v1::FunctionSpec& spec) const {
   std::string mode = spec.mode().empty() ? "FAST_RUN" : spec.mode();
@@ -104,7 +121,8 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   for (const auto& p : fn.executable->input_params())
     ir::TypeToProto(p.type, out->add_input_types());
   for (const auto& t : fn.executable->output_types()) ir::TypeToProto(t, out->add_output_types());
-  out->set_function_id(session.AddFunction(std::move(fn)));
+  TENSORD_ASSIGN_OR_RETURN(std::string function_id, session.AddFunction(std::move(fn)));
+  out->set_function_id(function_id);
   out->set_compile_ns(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());
@@ -161,6 +179,12 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     // The last moment to honour the deadline: a client told DEADLINE_EXCEEDED must find no
     // update stored, or its retry applies it twice. Past this check all updates land together.
     TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
+    int64_t growth = 0;
+    for (size_t i = 0; i < result.updates.size(); ++i) {
+      growth += static_cast<int64_t>(result.updates[i].num_bytes()) -
+                static_cast<int64_t>(shared_values[exe.update_targets()[i]].num_bytes());
+    }
+    TENSORD_RETURN_IF_ERROR(session.shared().CheckGrowth(growth));
     for (size_t i = 0; i < result.updates.size(); ++i) {
       fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
     }

@@ -14,6 +14,10 @@ namespace tensord::server {
 // when the graph gives one another type. Compile and Differentiate both check this.
 absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session);
 
+// RESOURCE_EXHAUSTED when `graph` holds more than `limit` applies, its inner graphs' included
+// (0: no limit). Counted on the wire form, before any decoding work is spent on it.
+absl::Status CheckGraphSize(const v1::Graph& graph, int64_t limit);
+
 class FunctionService {
  public:
   FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache,

@@ -54,6 +54,14 @@ ABSL_FLAG(int32_t, compute_threads, 0,
 ABSL_FLAG(bool, enable_admin_rpcs, false,
           "serve the admin RPCs ListSessions and ListFunctions (tensordctl sessions / functions); "
           "off by default because they reveal other clients' session ids");
+ABSL_FLAG(int64_t, max_graph_nodes, 1000000,
+          "most nodes (applies, inner graphs included) a Compile or Differentiate graph may hold; "
+          "0: no limit");
+ABSL_FLAG(int64_t, max_sessions, 10000, "most sessions open at once; 0: no limit");
+ABSL_FLAG(int64_t, max_functions_per_session, 10000,
+          "most compiled functions one session may hold; 0: no limit");
+ABSL_FLAG(int64_t, max_shared_bytes_per_session, 0,
+          "most bytes of shared variable values one session may hold; 0: no limit");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 
 namespace {
@@ -128,6 +136,10 @@ int main(int argc, char** argv) {
       static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_max_bytes)));
   config.enable_admin_rpcs = absl::GetFlag(FLAGS_enable_admin_rpcs);
   config.compute_threads = absl::GetFlag(FLAGS_compute_threads);
+  config.max_graph_nodes = absl::GetFlag(FLAGS_max_graph_nodes);
+  config.session_limits = {.max_sessions = absl::GetFlag(FLAGS_max_sessions),
+                           .max_functions = absl::GetFlag(FLAGS_max_functions_per_session),
+                           .max_shared_bytes = absl::GetFlag(FLAGS_max_shared_bytes_per_session)};
   if (config.compute_threads < 0) {
     spdlog::error("--compute_threads must be >= 0, got {}", config.compute_threads);
     return 2;

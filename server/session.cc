@@ -43,8 +43,13 @@ SessionLease::~SessionLease() {
   session_->calls_in_flight_.fetch_sub(1);
 }
 
-std::string Session::AddFunction(Function fn) {
+absl::StatusOr<std::string> Session::AddFunction(Function fn) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (max_functions_ > 0 && static_cast<int64_t>(functions_.size()) >= max_functions_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the session holds ", functions_.size(), " functions; the limit is ",
+                     max_functions_, " (--max_functions_per_session): release some first"));
+  }
   fn.id = absl::StrCat("fn-", next_function_++);
   std::string id = fn.id;
   functions_[id] = std::make_shared<const Function>(std::move(fn));
@@ -77,8 +82,8 @@ size_t Session::function_count() const {
   return functions_.size();
 }
 
-SessionManager::SessionManager(std::chrono::seconds idle_timeout)
-    : idle_timeout_(idle_timeout), reaper_([this] { ReapLoop(); }) {}
+SessionManager::SessionManager(std::chrono::seconds idle_timeout, SessionLimits limits)
+    : idle_timeout_(idle_timeout), limits_(limits), reaper_([this] { ReapLoop(); }) {}
 
 SessionManager::~SessionManager() {
   {
@@ -89,10 +94,15 @@ SessionManager::~SessionManager() {
   reaper_.join();
 }
 
-std::shared_ptr<Session> SessionManager::Open(const std::string& client) {
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string& client) {
   // The client's self-description is shown in logs and admin listings: keep it short.
-  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256));
+  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_);
   std::lock_guard<std::mutex> lock(mu_);
+  if (limits_.max_sessions > 0 && static_cast<int64_t>(sessions_.size()) >= limits_.max_sessions) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(sessions_.size(), " sessions are open; the limit is ", limits_.max_sessions,
+                     " (--max_sessions): close unused sessions or wait for idle ones to expire"));
+  }
   sessions_[session->id()] = session;
   return session;
 }

@@ -35,9 +35,19 @@ struct Function {
   std::shared_ptr<std::atomic<int64_t>> calls = std::make_shared<std::atomic<int64_t>>(0);
 };
 
+// What one session may hold (0: no limit); a request past one gets RESOURCE_EXHAUSTED naming it.
+struct SessionLimits {
+  int64_t max_sessions = 0;               // --max_sessions (open at once, server-wide)
+  int64_t max_functions = 0;              // --max_functions_per_session
+  int64_t max_shared_bytes = 0;           // --max_shared_bytes_per_session
+};
+
 class Session {
  public:
-  Session(std::string id, std::string client) : id_(std::move(id)), client_(std::move(client)) {}
+  Session(std::string id, std::string client, const SessionLimits& limits = {})
+      : id_(std::move(id)), client_(std::move(client)), max_functions_(limits.max_functions) {
+    shared_.set_byte_limit(limits.max_shared_bytes);
+  }
 
   const std::string& id() const { return id_; }
   // How logs name the session: the id is its credential and never goes to a log at info level.
@@ -45,7 +55,8 @@ class Session {
   const std::string& client() const { return client_; }
   runtime::SharedStore& shared() { return shared_; }
 
-  std::string AddFunction(Function fn);
+  // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
+  absl::StatusOr<std::string> AddFunction(Function fn);
   absl::StatusOr<std::shared_ptr<const Function>> FindFunction(const std::string& id) const;
   absl::Status ReleaseFunction(const std::string& id);
   size_t function_count() const;
@@ -85,6 +96,7 @@ class Session {
   runtime::SharedStore shared_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
+  const int64_t max_functions_;
   int64_t next_function_ = 1;
   std::atomic<int64_t> last_used_{Now()};
   const int64_t created_unix_ = UnixNow();
@@ -112,10 +124,11 @@ class SessionLease {
 class SessionManager {
  public:
   // Sessions idle longer than `idle_timeout` are closed by a background reaper.
-  explicit SessionManager(std::chrono::seconds idle_timeout);
+  explicit SessionManager(std::chrono::seconds idle_timeout, SessionLimits limits = {});
   ~SessionManager();
 
-  std::shared_ptr<Session> Open(const std::string& client);
+  // RESOURCE_EXHAUSTED when --max_sessions are open.
+  absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& client);
   absl::Status Close(const std::string& id);
   // Finds a session and holds it for the caller's call (see SessionLease).
   absl::StatusOr<SessionLease> Find(const std::string& id);
@@ -128,6 +141,7 @@ class SessionManager {
   void ReapLoop();
 
   const std::chrono::seconds idle_timeout_;
+  const SessionLimits limits_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   std::condition_variable stop_cv_;

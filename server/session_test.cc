@@ -13,7 +13,7 @@ namespace {
 
 TEST(SessionManager, OpenFindClose) {
   SessionManager sessions(std::chrono::seconds(60));
-  auto s = sessions.Open("test");
+  auto s = *sessions.Open("test");
   ASSERT_TRUE(sessions.Find(s->id()).ok());
   EXPECT_EQ(sessions.size(), 1u);
   EXPECT_TRUE(sessions.Close(s->id()).ok());
@@ -24,7 +24,7 @@ TEST(SessionManager, OpenFindClose) {
 
 TEST(SessionManager, IdleSessionsExpire) {
   SessionManager sessions(std::chrono::seconds(1));
-  auto s = sessions.Open("idle");
+  auto s = *sessions.Open("idle");
   std::string id = s->id();
   s.reset();
   for (int i = 0; i < 40 && sessions.size() > 0; ++i) {
@@ -39,7 +39,7 @@ TEST(SessionManager, IdsAre128RandomBitsInHex) {
   std::set<std::string> ids;
   std::array<int, 16> digit_counts{};
   for (int i = 0; i < 2000; ++i) {
-    std::string id = sessions.Open("many")->id();
+    std::string id = (*sessions.Open("many"))->id();
     ASSERT_EQ(id.size(), 32u) << id;
     for (char c : id) {
       ASSERT_TRUE(std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(c)) << id;
@@ -58,7 +58,7 @@ TEST(SessionManager, IdsAre128RandomBitsInHex) {
 
 TEST(SessionManager, LogsNameSessionsWithoutTheirIds) {
   SessionManager sessions(std::chrono::seconds(60));
-  auto s = sessions.Open("test");
+  auto s = *sessions.Open("test");
   EXPECT_EQ(s->log_name().find(s->id()), std::string::npos);
   EXPECT_EQ(s->log_name().rfind("session #", 0), 0u);
 }
@@ -74,7 +74,7 @@ TEST(SessionManager, LongIdsAreTruncatedInErrors) {
 
 TEST(SessionManager, ASessionWithACallInFlightNeverExpires) {
   SessionManager sessions(std::chrono::seconds(1));
-  std::string id = sessions.Open("busy")->id();
+  std::string id = (*sessions.Open("busy"))->id();
   {
     auto lease = sessions.Find(id);
     ASSERT_TRUE(lease.ok());

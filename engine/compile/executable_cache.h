@@ -26,7 +26,10 @@ class ExecutableCache {
   explicit ExecutableCache(size_t max_entries, size_t max_bytes = SIZE_MAX)
       : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
-  // Returns the cached executable for `key`, or builds it with `build`. *hit says which.
+  // Returns the cached executable for `key`, or builds it with `build`. *hit says which. A
+  // caller waiting for another's build of the same key stops at its own deadline or
+  // cancellation (runtime/interrupt.h), and builds the key itself when that other build was
+  // the one interrupted.
   absl::StatusOr<std::shared_ptr<Executable>> GetOrBuild(const std::string& key,
                                                          const Builder& build, bool* hit);
 
@@ -44,6 +47,7 @@ class ExecutableCache {
     std::list<std::string>::iterator lru;
     size_t bytes = 0;
   };
+  Result Build(const std::string& key, const Builder& build, std::promise<Result>& promise);
   void EvictLocked();
 
   size_t max_entries_;

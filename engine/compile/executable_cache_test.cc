@@ -6,6 +6,7 @@
 
 #include "engine/compile/compiler.h"
 #include "engine/ops/node_builder.h"
+#include "engine/runtime/interrupt.h"
 
 namespace tensord::compile {
 namespace {
@@ -121,6 +122,48 @@ TEST(ExecutableCache, FailedBuildsCountNoBytesAndConcurrentCompilesBuildOnce) {
   EXPECT_EQ(cache.misses(), 2);  // "bad" and the first "k"
   EXPECT_EQ(cache.hits(), 7);
   EXPECT_EQ(cache.bytes(), WithConstant(1000)->ApproximateBytes());
+}
+
+// A caller waiting on another's build of the same key: it stops at its own deadline, and when
+// the builder is the one whose client gave up, it builds the key itself instead of failing.
+TEST(ExecutableCache, WaitersHonourTheirOwnDeadlineAndOutliveAnInterruptedBuilder) {
+  ExecutableCache cache(10);
+  std::atomic<bool> building{false};
+  absl::Status first;
+  std::thread impatient([&] {
+    runtime::ScopedInterrupt soon({.deadline = std::chrono::steady_clock::now() +
+                                               std::chrono::milliseconds(200)});
+    bool hit = false;
+    first = cache
+                .GetOrBuild(
+                    "k",
+                    [&]() -> absl::StatusOr<std::shared_ptr<Executable>> {
+                      building = true;
+                      while (runtime::CheckInterrupted().ok()) {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                      }
+                      return runtime::CheckInterrupted();
+                    },
+                    &hit)
+                .status();
+  });
+  while (!building) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  {
+    // A second waiter with an even shorter deadline gives up on its own.
+    runtime::ScopedInterrupt sooner({.deadline = std::chrono::steady_clock::now() +
+                                                 std::chrono::milliseconds(50)});
+    bool hit = false;
+    auto r = Get(cache, "k", 10, &hit);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  }
+  // A patient waiter outlives the interrupted builder and builds the executable itself.
+  bool hit = true;
+  auto patient = Get(cache, "k", 10, &hit);
+  impatient.join();
+  EXPECT_EQ(first.code(), absl::StatusCode::kDeadlineExceeded) << first;
+  ASSERT_TRUE(patient.ok()) << patient.status();
+  EXPECT_FALSE(hit);
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 }  // namespace

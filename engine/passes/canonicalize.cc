@@ -30,15 +30,32 @@ class Positions {
 };
 
 // add(add(a, b), c) -> add(a, b, c), when the inner node computes in the same dtype and has no
-// other consumer (else the flattened node would recompute it).
+// other consumer (else the flattened node would recompute it). The outermost node of a nest
+// flattens all of it at once; an inner node leaves itself to its consumer, since flattening
+// each level of a long chain in turn copies the inputs gathered so far each time (quadratic).
+// True when the node's consumer will flatten it in (the consumer's Flatten takes it whole).
+bool AbsorbedByConsumer(const RuleContext& b, const ir::Apply& node) {
+  const ir::Apply* consumer = b.SoleConsumer(node.outputs[0]);
+  return consumer != nullptr && consumer->op == node.op &&
+         consumer->outputs[0]->type.dtype == node.outputs[0]->type.dtype;
+}
+
 ir::Variable* Flatten(RuleContext& b, const ir::Apply& node) {
   const DType dtype = node.outputs[0]->type.dtype;
+  auto absorbable = [&](const ir::Variable* v) {
+    const ir::Apply* inner = ProducedBy(v, node.op);
+    return inner != nullptr && v->type.dtype == dtype && b.Uses(v) == 1 ? inner : nullptr;
+  };
+  if (AbsorbedByConsumer(b, node)) return nullptr;
   std::vector<ir::Variable*> inputs;
   bool flattened = false;
-  for (ir::Variable* in : node.inputs) {
-    const ir::Apply* inner = ProducedBy(in, node.op);
-    if (inner != nullptr && in->type.dtype == dtype && b.Uses(in) == 1) {
-      inputs.insert(inputs.end(), inner->inputs.begin(), inner->inputs.end());
+  // Depth first, left to right; a stack rather than recursion, as a chain may be 100k deep.
+  std::vector<ir::Variable*> pending(node.inputs.rbegin(), node.inputs.rend());
+  while (!pending.empty()) {
+    ir::Variable* in = pending.back();
+    pending.pop_back();
+    if (const ir::Apply* inner = absorbable(in)) {
+      pending.insert(pending.end(), inner->inputs.rbegin(), inner->inputs.rend());
       flattened = true;
     } else {
       inputs.push_back(in);
@@ -49,6 +66,7 @@ ir::Variable* Flatten(RuleContext& b, const ir::Apply& node) {
 }
 
 ir::Variable* SortInputs(Positions& pos, RuleContext& b, const ir::Apply& node) {
+  if (AbsorbedByConsumer(b, node)) return nullptr;  // sorted once, after flattening
   auto key = [&](const ir::Variable* v) {
     return std::make_pair(v->source == ir::Source::kConstant, pos.Of(v));
   };

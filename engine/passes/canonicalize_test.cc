@@ -91,5 +91,21 @@ TEST(CanonicalizeTest, KeepsIntegerNegationWhereItMayHaveWrapped) {
   EXPECT_EQ(out.expr, "add(x0, neg(x1)); true_div(neg(x1), neg(x1))");
 }
 
+// A chain add(add(add(x, y), y), y)... flattens in one rewrite at its outermost node: flattening
+// level by level copied the gathered inputs each time (quadratic in the chain's length).
+TEST(CanonicalizeTest, AChainFlattensInOneRewrite) {
+  const ir::Type vec = ir::Type::Of(DType::kFloat64, 1);
+  auto built = testing::Build({vec, vec}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* sum = in[0];
+    for (int i = 0; i < 5000; ++i) sum = b.Add(sum, in[1]);
+    return std::vector<ir::Variable*>{sum};
+  });
+  ASSERT_EQ(built.graph->applies().size(), 5000u);
+  ASSERT_TRUE(MakeCanonicalizePass()->Run(*built.graph).ok());
+  // One flattened node (and at most one more that sorts its inputs), however long the chain.
+  EXPECT_LE(built.graph->applies().size(), 5002u);
+  EXPECT_EQ(built.graph->outputs()[0]->owner->inputs.size(), 5001u);
+}
+
 }  // namespace
 }  // namespace tensord::passes

@@ -14,6 +14,7 @@
 #include "engine/passes/simplify.h"
 #include "engine/passes/specialize.h"
 #include "engine/passes/stabilize.h"
+#include "engine/runtime/interrupt.h"
 
 namespace tensord::passes {
 namespace {
@@ -78,6 +79,8 @@ std::vector<std::string> Pipeline::AllPassNames() {
 
 absl::Status Pipeline::Run(ir::Graph& graph, std::vector<PassRecord>* trace) const {
   for (const auto& pass : passes_) {
+    // A compile whose client gave up stops here rather than optimizing for nobody.
+    TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
     auto start = std::chrono::steady_clock::now();
     absl::StatusOr<bool> changed = pass->Run(graph);
     if (!changed.ok()) {

@@ -3,6 +3,8 @@
 #include <deque>
 #include <unordered_set>
 
+#include "engine/runtime/interrupt.h"
+
 namespace tensord::passes {
 
 ir::Variable* FitType(ops::NodeBuilder& b, ir::Variable* v, const ir::Type& type) {
@@ -36,6 +38,15 @@ class UseTracker {
 
   std::unordered_map<const ir::Variable*, int>& uses() { return uses_; }
   bool dead(const ir::Apply* a) const { return dead_.count(a) > 0; }
+
+  const ir::Apply* SoleConsumer(const ir::Variable* v) const {
+    if (Uses(v) != 1) return nullptr;
+    auto it = consumers_.find(v);
+    if (it == consumers_.end()) return nullptr;  // its one use is a graph output
+    for (const ir::Apply* c : it->second)
+      if (!dead(c)) return c;
+    return nullptr;
+  }
 
   void Register(ir::Apply* a) {
     for (ir::Variable* in : a->inputs) {
@@ -121,7 +132,9 @@ absl::StatusOr<bool> RuleSet::Run(ir::Graph& graph) {
   // Rules that undo each other must not spin forever: a generous bound on rewrites.
   int64_t budget = 16 * static_cast<int64_t>(graph.applies().size()) + 1024;
   bool changed = false;
+  int64_t visits = 0;
   while (!worklist.empty() && budget > 0) {
+    if ((++visits & 1023) == 0) TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
     ir::Apply* a = worklist.front();
     worklist.pop_front();
     queued.erase(a);
@@ -129,7 +142,8 @@ absl::StatusOr<bool> RuleSet::Run(ir::Graph& graph) {
     if (tracker.dead(a) || a->outputs.empty() || tracker.uses()[a->outputs[0]] == 0) continue;
     for (const Rule& rule : by_op_.at(a->op)) {
       const size_t before = graph.applies().size();
-      RuleContext ctx(graph, tracker.uses());
+      RuleContext ctx(graph, tracker.uses(),
+                      [&tracker](const ir::Variable* v) { return tracker.SoleConsumer(v); });
       ir::Variable* out = a->outputs[0];
       ir::Variable* r = rule.fn(ctx, *a);
       if (r != nullptr && r != out && !(r->type == out->type)) r = FitType(ctx, r, out->type);

@@ -20,16 +20,23 @@ namespace tensord::passes {
 // node they absorb has no other use (flattening add(add(a, b), c)).
 class RuleContext : public ops::NodeBuilder {
  public:
-  RuleContext(ir::Graph& graph, const std::unordered_map<const ir::Variable*, int>& uses)
-      : NodeBuilder(graph), uses_(uses) {}
+  using SoleConsumerFn = std::function<const ir::Apply*(const ir::Variable*)>;
+  RuleContext(ir::Graph& graph, const std::unordered_map<const ir::Variable*, int>& uses,
+              SoleConsumerFn sole_consumer = nullptr)
+      : NodeBuilder(graph), uses_(uses), sole_consumer_(std::move(sole_consumer)) {}
   // Consumers of `v` among live nodes, plus one per graph output that is `v`.
   int Uses(const ir::Variable* v) const {
     auto it = uses_.find(v);
     return it == uses_.end() ? 0 : it->second;
   }
+  // The one live node that reads `v` when that is its only use (not a graph output), else null.
+  const ir::Apply* SoleConsumer(const ir::Variable* v) const {
+    return sole_consumer_ ? sole_consumer_(v) : nullptr;
+  }
 
  private:
   const std::unordered_map<const ir::Variable*, int>& uses_;
+  SoleConsumerFn sole_consumer_;
 };
 
 // Returns the replacement of node.outputs[0], or null when the rule does not apply. The

@@ -1,5 +1,7 @@
 #include "engine/passes/specialize.h"
 
+#include <unordered_map>
+
 #include "engine/passes/rewrite_util.h"
 
 namespace tensord::passes {
@@ -23,23 +25,27 @@ ir::Variable* PowByConstant(RuleContext& b, const ir::Apply& n) {
   return nullptr;
 }
 
-// x * x -> sqr(x), also inside an n-ary mul: mul(a, x, x) -> mul(a, sqr(x)).
+// x * x -> sqr(x), every pair at once: mul(a, x, x, x) -> mul(a, sqr(x), x). The fixpoint then
+// pairs the squares (sqr(sqr(x))), so a product of n equal factors takes O(log n) rewrites, each
+// linear in the inputs (pairing one at a time was cubic on long chains).
 ir::Variable* MulSelf(RuleContext& b, const ir::Apply& n) {
   const DType d = n.outputs[0]->type.dtype;
   if (d == DType::kBool) return nullptr;
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    for (size_t j = i + 1; j < n.inputs.size(); ++j) {
-      if (n.inputs[i] != n.inputs[j]) continue;
-      ir::Variable* sq = b.Apply("sqr", {b.Cast(n.inputs[i], d)});
-      if (n.inputs.size() == 2) return sq;
-      std::vector<ir::Variable*> rest;
-      for (size_t k = 0; k < n.inputs.size(); ++k)
-        if (k != i && k != j) rest.push_back(b.Cast(n.inputs[k], d));
-      rest.push_back(sq);
-      return b.Apply("mul", rest, n.attrs);
-    }
+  std::unordered_map<const ir::Variable*, int> count;
+  bool repeated = false;
+  for (const ir::Variable* in : n.inputs) repeated |= ++count[in] == 2;
+  if (!repeated) return nullptr;
+  std::vector<ir::Variable*> factors;
+  for (ir::Variable* in : n.inputs) {
+    int& m = count[in];
+    if (m == 0) continue;  // emitted at its first appearance
+    ir::Variable* x = b.Cast(in, d);
+    if (m >= 2) factors.insert(factors.end(), m / 2, b.Apply("sqr", {x}));
+    if (m % 2 == 1) factors.push_back(x);
+    m = 0;
   }
-  return nullptr;
+  if (factors.size() == 1) return factors[0];
+  return b.Apply("mul", factors, n.attrs);
 }
 
 }  // namespace

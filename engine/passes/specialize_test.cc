@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/passes/pass_testing.h"
+#include "engine/passes/rule_set.h"
 
 namespace tensord::passes {
 namespace {
@@ -48,6 +49,32 @@ TEST(SpecializeTest, MulOfItselfIsSqr) {
                                           b.Apply("mul", {in[1], in[0], in[0]})};
       });
   EXPECT_EQ(out.expr, "sqr(x0); mul(x1, sqr(x0))");
+}
+
+TEST(SpecializeTest, ProductsOfEqualFactorsSquareEveryPairAtOnce) {
+  auto pass = MakeSpecializePass();
+  auto x = MakeTensor(DType::kFloat64, {4}, {0.5, -1.5, 1.25, -0.75});
+  auto y = MakeTensor(DType::kFloat64, {4}, {2, 0.5, -1, 3});
+  auto out = ExpectRewriteKeepsValues(
+      {pass.get()}, {x, y},
+      [](ops::NodeBuilder& b, const auto& in) {
+        std::vector<ir::Variable*> eight(8, in[0]), seven(7, in[0]);
+        seven.push_back(in[1]);
+        return std::vector<ir::Variable*>{b.Apply("mul", eight), b.Apply("mul", seven)};
+      },
+      1e-12);
+  EXPECT_EQ(out.expr, "sqr(sqr(sqr(x0))); mul(sqr(sqr(x0)), sqr(x0), x0, x1)");
+}
+
+// A product of n equal factors is O(log n) rewrites (pairing one at a time was cubic).
+TEST(SpecializeTest, ALongProductTakesLogarithmicallyManyRewrites) {
+  const ir::Type vec = ir::Type::Of(DType::kFloat64, 1);
+  auto built = testing::Build({vec}, [](ops::NodeBuilder& b, const auto& in) {
+    return std::vector<ir::Variable*>{b.Apply("mul", std::vector<ir::Variable*>(4096, in[0]))};
+  });
+  auto pass = MakeSpecializePass();
+  ASSERT_TRUE(testing::Rewrite(*built.graph, {pass.get()}).ok());
+  EXPECT_EQ(static_cast<RuleSet*>(pass.get())->fired().at("mul(x, x) -> sqr(x)"), 12);
 }
 
 }  // namespace

@@ -37,6 +37,10 @@ class SharedVariable {
   }
   void Set(Tensor value) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (store_bytes_ != nullptr) {
+      *store_bytes_ += static_cast<int64_t>(value.num_bytes()) -
+                       static_cast<int64_t>(value_.num_bytes());
+    }
     value_ = std::move(value);
   }
 
@@ -50,21 +54,32 @@ class SharedVariable {
   const std::string id_;
   const std::string name_;
   const ir::Type type_;
+  friend class SharedStore;
   const Context* const context_;
   mutable std::mutex mu_;
   Tensor value_;
+  // The owning store's byte count, kept current by Set (null outside a store).
+  std::atomic<int64_t>* store_bytes_ = nullptr;
   std::mutex update_mu_;
   std::atomic<bool> deleted_{false};
 };
 
 class SharedStore {
  public:
-  std::shared_ptr<SharedVariable> Create(std::string name, ir::Type type, const Context* context,
-                                         Tensor value);
+  // RESOURCE_EXHAUSTED when the value would take the store past its byte limit.
+  absl::StatusOr<std::shared_ptr<SharedVariable>> Create(std::string name, ir::Type type,
+                                                         const Context* context, Tensor value);
   absl::StatusOr<std::shared_ptr<SharedVariable>> Find(const std::string& id) const;
   absl::Status Delete(const std::string& id);
   std::vector<std::shared_ptr<SharedVariable>> List() const;
   size_t size() const;
+
+  // Bytes of all values held (a deleted variable's value no longer counts).
+  int64_t bytes() const { return bytes_.load(); }
+  // 0: no limit (--max_shared_bytes_per_session).
+  void set_byte_limit(int64_t limit) { byte_limit_ = limit; }
+  // RESOURCE_EXHAUSTED, naming the limit, when the store would grow by `delta` bytes past it.
+  absl::Status CheckGrowth(int64_t delta) const;
 
   // A run reads the values it uses under ReadLock and stores its updates under CommitLock, so
   // no run sees some of another run's updates and not the rest (a torn multi-variable update).
@@ -78,6 +93,8 @@ class SharedStore {
 
  private:
   mutable std::shared_mutex commit_mu_;
+  std::atomic<int64_t> bytes_{0};
+  int64_t byte_limit_ = 0;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SharedVariable>> vars_;
   int64_t next_id_ = 1;
