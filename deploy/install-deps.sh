@@ -11,6 +11,7 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libopenblas-dev
   python3 python3-venv python3-dev
   graphviz
+  openssl  # the TLS tests make their certificates with it
 )
 
 missing=()

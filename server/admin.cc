@@ -4,12 +4,18 @@
 
 namespace tensord::server {
 
-absl::Status CheckAdminRpcsEnabled(bool enabled, const char* method) {
-  if (enabled) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat(method,
-                   " is an admin RPC and this server runs without --enable_admin_rpcs (it is off "
-                   "by default because it reveals other clients' session ids)"));
+absl::Status CheckAdmin(bool enabled, bool tokens_on, const Principal& caller, const char* method) {
+  if (!enabled) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(method,
+                     " is an admin RPC and this server runs without --enable_admin_rpcs (it is off "
+                     "by default because it reveals other clients' session ids)"));
+  }
+  if (tokens_on && !caller.admin) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        method, " is an admin RPC: it needs a token marked 'admin' in --auth_tokens_file"));
+  }
+  return absl::OkStatus();
 }
 
 void ListSessions(const SessionManager& sessions, v1::ListSessionsResponse* out) {

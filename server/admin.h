@@ -5,13 +5,15 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "server/auth.h"
 #include "server/session.h"
 #include "tensord/v1/compute.pb.h"
 
 namespace tensord::server {
 
-// PERMISSION_DENIED naming the flag when admin RPCs are disabled.
-absl::Status CheckAdminRpcsEnabled(bool enabled, const char* method);
+// PERMISSION_DENIED unless admin RPCs are enabled and, when tokens are on, the caller's token is
+// an admin's.
+absl::Status CheckAdmin(bool enabled, bool tokens_on, const Principal& caller, const char* method);
 
 // Every open session; listing does not count as using a session (idle timers keep running).
 void ListSessions(const SessionManager& sessions, v1::ListSessionsResponse* out);

@@ -59,9 +59,11 @@ absl::StatusOr<runtime::Tensor> SharedValue(const v1::Tensor& proto, const ir::T
 }  // namespace
 
 ComputeService::ComputeService(ServerConfig config,
-                               std::unique_ptr<runtime::ContextRegistry> contexts, Metrics* metrics)
+                               std::unique_ptr<runtime::ContextRegistry> contexts, Metrics* metrics,
+                               const Authenticator* auth)
     : config_(std::move(config)),
       metrics_(metrics),
+      auth_(auth),
       contexts_(std::move(contexts)),
       sessions_(config_.session_idle_timeout, config_.session_limits),
       cache_(config_.cache_max_entries, config_.cache_max_bytes),
@@ -162,30 +164,37 @@ void ComputeService::Serve(const char* name, Method<Request, Response> method, T
                                         " does not match tensord.v1.Compute's declaration"));
   }
   ++served_methods_;
+  auto handler = [this, name, method, threads](Ctx* ctx, const grpc::ByteBuffer* in,
+                                               grpc::ByteBuffer* out) {
+    auto body = [this, ctx, in, out, method, threads] {
+      return Call<Request, Response>(ctx, *in, out, method, threads);
+    };
+    return threads == Threads::kCompute ? HandleCompute(ctx, name, std::move(body))
+                                        : Handle(ctx, name, body);
+  };
   MarkMethodRawCallback(
-      m->index(), new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                      [this, name, method, threads](Ctx* ctx, const grpc::ByteBuffer* in,
-                                                    grpc::ByteBuffer* out) {
-                        auto body = [this, ctx, in, out, method, threads]() -> absl::Status {
-                          std::optional<runtime::ScopedInterrupt> interrupt;
-                          if (threads == Threads::kCompute) {
-                            // Long work stops once the client's deadline passes or it cancels; a
-                            // call that waited for a thread past its deadline does not start at
-                            // all.
-                            interrupt.emplace(CallInterrupt(*ctx));
-                            TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
-                          }
-                          Request request;
-                          Response response;
-                          TENSORD_RETURN_IF_ERROR(DecodeRequest(*in, &request));
-                          TENSORD_RETURN_IF_ERROR(CheckEnumFields(request));
-                          TENSORD_RETURN_IF_ERROR((this->*method)(ctx, request, &response));
-                          return EncodeResponse(response, out);
-                        };
-                        return threads == Threads::kCompute
-                                   ? HandleCompute(ctx, name, std::move(body))
-                                   : Handle(ctx, name, body);
-                      }));
+      m->index(),
+      new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(handler));
+}
+
+template <class Request, class Response>
+absl::Status ComputeService::Call(Ctx* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
+                                  Method<Request, Response> method, Threads threads) {
+  std::optional<runtime::ScopedInterrupt> interrupt;
+  if (threads == Threads::kCompute) {
+    // Long work stops once the client's deadline passes or it cancels; a call that waited for
+    // a thread past its deadline does not start at all.
+    interrupt.emplace(CallInterrupt(*ctx));
+    TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
+  }
+  // Who is calling, before any work is spent on what they sent.
+  TENSORD_ASSIGN_OR_RETURN(Principal principal, auth_->Authenticate(*ctx));
+  Request request;
+  Response response;
+  TENSORD_RETURN_IF_ERROR(DecodeRequest(in, &request));
+  TENSORD_RETURN_IF_ERROR(CheckEnumFields(request));
+  TENSORD_RETURN_IF_ERROR((this->*method)(Caller{ctx, std::move(principal)}, request, &response));
+  return EncodeResponse(response, out);
 }
 
 MetricsSnapshot ComputeService::Snapshot() const {
@@ -212,7 +221,7 @@ MetricsSnapshot ComputeService::Snapshot() const {
   return s;
 }
 
-absl::Status ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequest& req,
+absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServerInfoRequest& req,
                                            v1::ServerInfo* out) {
   out->set_version(TENSORD_VERSION);
   for (const auto& c : contexts_->all()) {
@@ -238,23 +247,24 @@ absl::Status ComputeService::GetServerInfo(Ctx* ctx, const v1::GetServerInfoRequ
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::OpenSession(Ctx* ctx, const v1::OpenSessionRequest& req,
+absl::Status ComputeService::OpenSession(const Caller& call, const v1::OpenSessionRequest& req,
                                          v1::OpenSessionResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Open(req.client()));
-  spdlog::info("{} opened by '{}' from {}", session->log_name(), session->client(), ctx->peer());
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Open(req.client(), call.principal.owner));
+  spdlog::info("{} opened by '{}' from {}", session->log_name(), session->client(),
+               call.ctx->peer());
   out->set_session_id(session->id());
   out->set_idle_timeout_seconds(sessions_.idle_timeout().count());
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::CloseSession(Ctx*, const v1::CloseSessionRequest& req,
+absl::Status ComputeService::CloseSession(const Caller& call, const v1::CloseSessionRequest& req,
                                           v1::CloseSessionResponse*) {
-  return sessions_.Close(req.session_id());
+  return sessions_.Close(req.session_id(), call.principal.owner);
 }
 
-absl::Status ComputeService::CreateShared(Ctx* ctx, const v1::CreateSharedRequest& req,
+absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSharedRequest& req,
                                           v1::SharedInfo* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(req.target()));
   runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req.value()));
@@ -269,18 +279,18 @@ absl::Status ComputeService::CreateShared(Ctx* ctx, const v1::CreateSharedReques
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::GetShared(Ctx* ctx, const v1::GetSharedRequest& req,
+absl::Status ComputeService::GetShared(const Caller& call, const v1::GetSharedRequest& req,
                                        v1::GetSharedResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req.id()));
   FillSharedInfo(*var, out->mutable_info());
   ir::TensorToProto(var->Get(), out->mutable_value());
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::SetShared(Ctx* ctx, const v1::SetSharedRequest& req,
+absl::Status ComputeService::SetShared(const Caller& call, const v1::SetSharedRequest& req,
                                        v1::SharedInfo* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req.id()));
   runtime::ScopedMemoryContext memory_scope(var->context()->memory);
   TENSORD_ASSIGN_OR_RETURN(
@@ -296,72 +306,77 @@ absl::Status ComputeService::SetShared(Ctx* ctx, const v1::SetSharedRequest& req
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::DeleteShared(Ctx* ctx, const v1::DeleteSharedRequest& req,
+absl::Status ComputeService::DeleteShared(const Caller& call, const v1::DeleteSharedRequest& req,
                                           v1::DeleteSharedResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return session->shared().Delete(req.id());
 }
 
-absl::Status ComputeService::ListShared(Ctx* ctx, const v1::ListSharedRequest& req,
+absl::Status ComputeService::ListShared(const Caller& call, const v1::ListSharedRequest& req,
                                         v1::ListSharedResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   for (const auto& var : session->shared().List()) FillSharedInfo(*var, out->add_shared());
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::Differentiate(Ctx* ctx, const v1::DifferentiateRequest& req,
+absl::Status ComputeService::Differentiate(const Caller& call, const v1::DifferentiateRequest& req,
                                            v1::DifferentiateResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_RETURN_IF_ERROR(CheckGraphSize(req.graph(), config_.max_graph_nodes));
   return server::Differentiate(*session, req, *DTypeFromName(config_.float_x), out);
 }
 
-absl::Status ComputeService::Compile(Ctx* ctx, const v1::CompileRequest& req,
+absl::Status ComputeService::Compile(const Caller& call, const v1::CompileRequest& req,
                                      v1::CompileResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_RETURN_IF_ERROR(CheckGraphSize(req.spec().graph(), config_.max_graph_nodes));
   return functions_.Compile(*session, req.spec(), out);
 }
 
-absl::Status ComputeService::Run(Ctx* ctx, const v1::RunRequest& req, v1::RunResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+absl::Status ComputeService::Run(const Caller& call, const v1::RunRequest& req,
+                                 v1::RunResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return functions_.Run(*session, req, out);
 }
 
-absl::Status ComputeService::DescribeFunction(Ctx* ctx, const v1::DescribeFunctionRequest& req,
+absl::Status ComputeService::DescribeFunction(const Caller& call,
+                                              const v1::DescribeFunctionRequest& req,
                                               v1::DescribeFunctionResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return functions_.Describe(*session, req.function_id(), out);
 }
 
-absl::Status ComputeService::GetProfile(Ctx* ctx, const v1::GetProfileRequest& req,
+absl::Status ComputeService::GetProfile(const Caller& call, const v1::GetProfileRequest& req,
                                         v1::GetProfileResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return functions_.GetProfile(*session, req, out);
 }
 
-absl::Status ComputeService::ResetProfile(Ctx* ctx, const v1::ResetProfileRequest& req,
+absl::Status ComputeService::ResetProfile(const Caller& call, const v1::ResetProfileRequest& req,
                                           v1::ResetProfileResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return functions_.ResetProfile(*session, req.function_id());
 }
 
-absl::Status ComputeService::ReleaseFunction(Ctx* ctx, const v1::ReleaseFunctionRequest& req,
+absl::Status ComputeService::ReleaseFunction(const Caller& call,
+                                             const v1::ReleaseFunctionRequest& req,
                                              v1::ReleaseFunctionResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return session->ReleaseFunction(req.function_id());
 }
 
-absl::Status ComputeService::ListSessions(Ctx* ctx, const v1::ListSessionsRequest& req,
+absl::Status ComputeService::ListSessions(const Caller& call, const v1::ListSessionsRequest& req,
                                           v1::ListSessionsResponse* out) {
-  TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListSessions"));
+  TENSORD_RETURN_IF_ERROR(
+      CheckAdmin(config_.enable_admin_rpcs, auth_->enabled(), call.principal, "ListSessions"));
   server::ListSessions(sessions_, out);
   return absl::OkStatus();
 }
 
-absl::Status ComputeService::ListFunctions(Ctx* ctx, const v1::ListFunctionsRequest& req,
+absl::Status ComputeService::ListFunctions(const Caller& call, const v1::ListFunctionsRequest& req,
                                            v1::ListFunctionsResponse* out) {
-  TENSORD_RETURN_IF_ERROR(CheckAdminRpcsEnabled(config_.enable_admin_rpcs, "ListFunctions"));
+  TENSORD_RETURN_IF_ERROR(
+      CheckAdmin(config_.enable_admin_rpcs, auth_->enabled(), call.principal, "ListFunctions"));
   return server::ListFunctions(sessions_, req.session_id(), out);
 }
 

@@ -8,6 +8,7 @@
 
 #include "engine/compile/executable_cache.h"
 #include "engine/runtime/context.h"
+#include "server/auth.h"
 #include "server/functions.h"
 #include "server/metrics.h"
 #include "server/session.h"
@@ -36,43 +37,59 @@ struct ServerConfig {
 // a request gRPC could not decode still gets a status that says what was wrong.
 class ComputeService final : public v1::Compute::Service {
  public:
-  // `metrics` must outlive the service; the service feeds it and detaches on destruction.
+  // `metrics` and `auth` must outlive the service; the service feeds metrics and detaches from
+  // them on destruction.
   ComputeService(ServerConfig config, std::unique_ptr<runtime::ContextRegistry> contexts,
-                 Metrics* metrics);
+                 Metrics* metrics, const Authenticator* auth);
   ~ComputeService() override;
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
+  // One call as a handler sees it: gRPC's context and who is calling.
+  struct Caller {
+    Ctx* ctx;
+    Principal principal;
+  };
 
-  absl::Status GetServerInfo(Ctx*, const v1::GetServerInfoRequest&, v1::ServerInfo*);
-  absl::Status OpenSession(Ctx*, const v1::OpenSessionRequest&, v1::OpenSessionResponse*);
-  absl::Status CloseSession(Ctx*, const v1::CloseSessionRequest&, v1::CloseSessionResponse*);
-  absl::Status CreateShared(Ctx*, const v1::CreateSharedRequest&, v1::SharedInfo*);
-  absl::Status GetShared(Ctx*, const v1::GetSharedRequest&, v1::GetSharedResponse*);
-  absl::Status SetShared(Ctx*, const v1::SetSharedRequest&, v1::SharedInfo*);
-  absl::Status DeleteShared(Ctx*, const v1::DeleteSharedRequest&, v1::DeleteSharedResponse*);
-  absl::Status ListShared(Ctx*, const v1::ListSharedRequest&, v1::ListSharedResponse*);
-  absl::Status Differentiate(Ctx*, const v1::DifferentiateRequest&, v1::DifferentiateResponse*);
-  absl::Status Compile(Ctx*, const v1::CompileRequest&, v1::CompileResponse*);
-  absl::Status Run(Ctx*, const v1::RunRequest&, v1::RunResponse*);
-  absl::Status DescribeFunction(Ctx*, const v1::DescribeFunctionRequest&,
+  absl::Status GetServerInfo(const Caller&, const v1::GetServerInfoRequest&, v1::ServerInfo*);
+  absl::Status OpenSession(const Caller&, const v1::OpenSessionRequest&, v1::OpenSessionResponse*);
+  absl::Status CloseSession(const Caller&, const v1::CloseSessionRequest&,
+                            v1::CloseSessionResponse*);
+  absl::Status CreateShared(const Caller&, const v1::CreateSharedRequest&, v1::SharedInfo*);
+  absl::Status GetShared(const Caller&, const v1::GetSharedRequest&, v1::GetSharedResponse*);
+  absl::Status SetShared(const Caller&, const v1::SetSharedRequest&, v1::SharedInfo*);
+  absl::Status DeleteShared(const Caller&, const v1::DeleteSharedRequest&,
+                            v1::DeleteSharedResponse*);
+  absl::Status ListShared(const Caller&, const v1::ListSharedRequest&, v1::ListSharedResponse*);
+  absl::Status Differentiate(const Caller&, const v1::DifferentiateRequest&,
+                             v1::DifferentiateResponse*);
+  absl::Status Compile(const Caller&, const v1::CompileRequest&, v1::CompileResponse*);
+  absl::Status Run(const Caller&, const v1::RunRequest&, v1::RunResponse*);
+  absl::Status DescribeFunction(const Caller&, const v1::DescribeFunctionRequest&,
                                 v1::DescribeFunctionResponse*);
-  absl::Status GetProfile(Ctx*, const v1::GetProfileRequest&, v1::GetProfileResponse*);
-  absl::Status ResetProfile(Ctx*, const v1::ResetProfileRequest&, v1::ResetProfileResponse*);
-  absl::Status ReleaseFunction(Ctx*, const v1::ReleaseFunctionRequest&,
+  absl::Status GetProfile(const Caller&, const v1::GetProfileRequest&, v1::GetProfileResponse*);
+  absl::Status ResetProfile(const Caller&, const v1::ResetProfileRequest&,
+                            v1::ResetProfileResponse*);
+  absl::Status ReleaseFunction(const Caller&, const v1::ReleaseFunctionRequest&,
                                v1::ReleaseFunctionResponse*);
-  absl::Status ListSessions(Ctx*, const v1::ListSessionsRequest&, v1::ListSessionsResponse*);
-  absl::Status ListFunctions(Ctx*, const v1::ListFunctionsRequest&, v1::ListFunctionsResponse*);
+  absl::Status ListSessions(const Caller&, const v1::ListSessionsRequest&,
+                            v1::ListSessionsResponse*);
+  absl::Status ListFunctions(const Caller&, const v1::ListFunctionsRequest&,
+                             v1::ListFunctionsResponse*);
 
  private:
   template <class Request, class Response>
-  using Method = absl::Status (ComputeService::*)(Ctx*, const Request&, Response*);
+  using Method = absl::Status (ComputeService::*)(const Caller&, const Request&, Response*);
   // kCompute: Run, Compile and the like, which may take long (see HandleCompute) and honour the
   // client's deadline and cancellation; kInline: quick bookkeeping on gRPC's thread.
   enum class Threads { kInline, kCompute };
   // Serves tensord.v1.Compute's method `name` with `method`: decode, check enums, call, encode.
   template <class Request, class Response>
   void Serve(const char* name, Method<Request, Response> method, Threads threads);
+  // One call of a served method: deadline, authentication, decoding, the enum check, `method`.
+  template <class Request, class Response>
+  absl::Status Call(Ctx* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
+                    Method<Request, Response> method, Threads threads);
 
   // Runs one RPC's body: maps its status to gRPC, logs and records metrics for it.
   Reactor* Handle(Ctx* ctx, const char* method, const std::function<absl::Status()>& body);
@@ -88,6 +105,7 @@ class ComputeService final : public v1::Compute::Service {
 
   const ServerConfig config_;
   Metrics* const metrics_;
+  const Authenticator* const auth_;
   std::unique_ptr<runtime::ContextRegistry> contexts_;
   SessionManager sessions_;
   compile::ExecutableCache cache_;

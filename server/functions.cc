@@ -41,9 +41,8 @@ absl::Status CheckGraphSize(const v1::Graph& graph, int64_t limit) {
       for (const v1::Graph& body : a.bodies()) pending.push_back(&body);
   }
   if (nodes <= limit) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrCat("the graph has ", nodes,
-                                                   " nodes; the limit is ", limit,
-                                                   " (--max_graph_nodes)"));
+  return absl::ResourceExhaustedError(absl::StrCat("the graph has ", nodes, " nodes; the limit is ",
+                                                   limit, " (--max_graph_nodes)"));
 }
 
 absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(

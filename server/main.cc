@@ -20,6 +20,7 @@
 #include "server/config_file.h"
 #include "server/metrics.h"
 #include "server/rpc_codec.h"
+#include "server/transport_security.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -62,6 +63,17 @@ ABSL_FLAG(int64_t, max_functions_per_session, 10000,
           "most compiled functions one session may hold; 0: no limit");
 ABSL_FLAG(int64_t, max_shared_bytes_per_session, 0,
           "most bytes of shared variable values one session may hold; 0: no limit");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: require client certificates signed by them (mutual TLS)");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "bearer tokens, one per line: TOKEN [TENANT [admin]]; reloaded on SIGHUP. Each call "
+          "must carry 'authorization: Bearer TOKEN'; a session belongs to the token that opened "
+          "it");
+ABSL_FLAG(bool, insecure, false,
+          "allow a non-loopback --listen without TLS and tokens (anyone who can reach the port "
+          "can use the server)");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 
 namespace {
@@ -125,6 +137,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reloads the tokens file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   tensord::runtime::SetMaxTensorBytes(absl::GetFlag(FLAGS_max_tensor_bytes));
@@ -152,13 +165,29 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on http://{}/metrics (port {})", address, metrics.port());
   }
   // Its constructor throws only for a programming error (a method of the proto left unserved).
-  tensord::server::ComputeService service(config, *std::move(contexts), &metrics);
+  const tensord::server::TlsFiles tls{absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                      absl::GetFlag(FLAGS_tls_client_ca)};
+  auto credentials = tensord::server::ServerCredentials(tls);
+  if (!credentials.ok()) return Fail(std::string(credentials.status().message()));
+  auto auth = tensord::server::Authenticator::Create(absl::GetFlag(FLAGS_auth_tokens_file));
+  if (!auth.ok()) return Fail(std::string(auth.status().message()));
+  if (absl::Status s =
+          tensord::server::CheckExposure(absl::GetFlag(FLAGS_listen), tls.enabled(),
+                                         (*auth)->enabled(), absl::GetFlag(FLAGS_insecure));
+      !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  if (absl::GetFlag(FLAGS_insecure) &&
+      !tensord::server::IsLoopbackAddress(absl::GetFlag(FLAGS_listen))) {
+    spdlog::warn("--insecure: {} is reachable without TLS or tokens", absl::GetFlag(FLAGS_listen));
+  }
+  tensord::server::ComputeService service(config, *std::move(contexts), &metrics, auth->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
   int max_bytes =
       static_cast<int>(std::min<int64_t>(absl::GetFlag(FLAGS_max_message_bytes), INT32_MAX));
   builder.SetMaxReceiveMessageSize(max_bytes);
@@ -173,7 +202,15 @@ int main(int argc, char** argv) {
   WritePortFile(absl::GetFlag(FLAGS_port_file), port);
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    if (!(*auth)->enabled()) continue;
+    absl::Status s = (*auth)->Reload();
+    if (s.ok()) {
+      spdlog::info("SIGHUP: reloaded --auth_tokens_file");
+    } else {
+      spdlog::error("SIGHUP: {}; the previous tokens stay in force", std::string(s.message()));
+    }
+  }
   spdlog::info("received signal {}, shutting down", sig);
   // In-flight calls get a few seconds to finish; then they are cancelled.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

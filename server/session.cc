@@ -94,9 +94,10 @@ SessionManager::~SessionManager() {
   reaper_.join();
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string& client) {
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string& client,
+                                                              const std::string& owner) {
   // The client's self-description is shown in logs and admin listings: keep it short.
-  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_);
+  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, owner);
   std::lock_guard<std::mutex> lock(mu_);
   if (limits_.max_sessions > 0 && static_cast<int64_t>(sessions_.size()) >= limits_.max_sessions) {
     return absl::ResourceExhaustedError(
@@ -107,17 +108,21 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string&
   return session;
 }
 
-absl::Status SessionManager::Close(const std::string& id) {
+absl::Status SessionManager::Close(const std::string& id, const std::string& owner) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (sessions_.erase(id) == 0) return NotFound("unknown session '", Echo(id), "'");
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second->owner() != owner) {
+    return NotFound("unknown session '", Echo(id), "'");
+  }
+  sessions_.erase(it);
   return absl::OkStatus();
 }
 
-absl::StatusOr<SessionLease> SessionManager::Find(const std::string& id) {
+absl::StatusOr<SessionLease> SessionManager::Find(const std::string& id, const std::string& owner) {
   if (id.empty()) return InvalidArgument("session_id is empty (call OpenSession first)");
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) {
+  if (it == sessions_.end() || it->second->owner() != owner) {
     return NotFound("unknown session '", Echo(id), "' (closed or expired)");
   }
   it->second->Touch();

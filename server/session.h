@@ -37,15 +37,19 @@ struct Function {
 
 // What one session may hold (0: no limit); a request past one gets RESOURCE_EXHAUSTED naming it.
 struct SessionLimits {
-  int64_t max_sessions = 0;               // --max_sessions (open at once, server-wide)
-  int64_t max_functions = 0;              // --max_functions_per_session
-  int64_t max_shared_bytes = 0;           // --max_shared_bytes_per_session
+  int64_t max_sessions = 0;      // --max_sessions (open at once, server-wide)
+  int64_t max_functions = 0;     // --max_functions_per_session
+  int64_t max_shared_bytes = 0;  // --max_shared_bytes_per_session
 };
 
 class Session {
  public:
-  Session(std::string id, std::string client, const SessionLimits& limits = {})
-      : id_(std::move(id)), client_(std::move(client)), max_functions_(limits.max_functions) {
+  Session(std::string id, std::string client, const SessionLimits& limits = {},
+          std::string owner = "")
+      : id_(std::move(id)),
+        client_(std::move(client)),
+        owner_(std::move(owner)),
+        max_functions_(limits.max_functions) {
     shared_.set_byte_limit(limits.max_shared_bytes);
   }
 
@@ -53,6 +57,8 @@ class Session {
   // How logs name the session: the id is its credential and never goes to a log at info level.
   std::string log_name() const { return absl::StrCat("session #", serial_); }
   const std::string& client() const { return client_; }
+  // The principal that opened it (server/auth.h); only that principal finds it.
+  const std::string& owner() const { return owner_; }
   runtime::SharedStore& shared() { return shared_; }
 
   // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
@@ -92,6 +98,7 @@ class Session {
   const std::string id_;
   const int64_t serial_ = next_serial_.fetch_add(1);
   const std::string client_;
+  const std::string owner_;
   std::atomic<int> calls_in_flight_{0};
   runtime::SharedStore shared_;
   mutable std::mutex mu_;
@@ -127,11 +134,13 @@ class SessionManager {
   explicit SessionManager(std::chrono::seconds idle_timeout, SessionLimits limits = {});
   ~SessionManager();
 
-  // RESOURCE_EXHAUSTED when --max_sessions are open.
-  absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& client);
-  absl::Status Close(const std::string& id);
-  // Finds a session and holds it for the caller's call (see SessionLease).
-  absl::StatusOr<SessionLease> Find(const std::string& id);
+  // A session owned by `owner` (a Principal's); RESOURCE_EXHAUSTED when --max_sessions are open.
+  absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& client,
+                                                const std::string& owner = "");
+  // Finds a session and holds it for the caller's call (see SessionLease). Another owner's
+  // session is NOT_FOUND, exactly as a missing one: the answer does not confirm it exists.
+  absl::StatusOr<SessionLease> Find(const std::string& id, const std::string& owner = "");
+  absl::Status Close(const std::string& id, const std::string& owner = "");
   size_t size() const;
   // A snapshot of the open sessions (for metrics); does not mark them used.
   std::vector<std::shared_ptr<Session>> List() const;

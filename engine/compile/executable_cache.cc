@@ -11,7 +11,8 @@ namespace {
 
 // A build stopped by its caller's deadline or cancellation says nothing about the spec.
 bool Interrupted(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kDeadlineExceeded || s.code() == absl::StatusCode::kCancelled;
+  return s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kCancelled;
 }
 
 }  // namespace

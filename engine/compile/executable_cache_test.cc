@@ -131,8 +131,8 @@ TEST(ExecutableCache, WaitersHonourTheirOwnDeadlineAndOutliveAnInterruptedBuilde
   std::atomic<bool> building{false};
   absl::Status first;
   std::thread impatient([&] {
-    runtime::ScopedInterrupt soon({.deadline = std::chrono::steady_clock::now() +
-                                               std::chrono::milliseconds(200)});
+    runtime::ScopedInterrupt soon(
+        {.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200)});
     bool hit = false;
     first = cache
                 .GetOrBuild(
@@ -150,8 +150,8 @@ TEST(ExecutableCache, WaitersHonourTheirOwnDeadlineAndOutliveAnInterruptedBuilde
   while (!building) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   {
     // A second waiter with an even shorter deadline gives up on its own.
-    runtime::ScopedInterrupt sooner({.deadline = std::chrono::steady_clock::now() +
-                                                 std::chrono::milliseconds(50)});
+    runtime::ScopedInterrupt sooner(
+        {.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50)});
     bool hit = false;
     auto r = Get(cache, "k", 10, &hit);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();

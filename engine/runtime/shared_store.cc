@@ -2,10 +2,9 @@
 
 namespace tensord::runtime {
 
-absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string name,
-                                                                     ir::Type type,
-                                                                     const Context* context,
-                                                                     Tensor value) {
+absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string name, ir::Type type,
+                                                                    const Context* context,
+                                                                    Tensor value) {
   std::lock_guard<std::mutex> lock(mu_);
   const auto size = static_cast<int64_t>(value.num_bytes());
   TENSORD_RETURN_IF_ERROR(CheckGrowth(size));
@@ -22,9 +21,9 @@ absl::Status SharedStore::CheckGrowth(int64_t delta) const {
   if (byte_limit_ <= 0 || delta <= 0 || bytes_.load() + delta <= byte_limit_) {
     return absl::OkStatus();
   }
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "the session's shared variables would hold ", bytes_.load() + delta, " bytes; the limit is ",
-      byte_limit_, " (--max_shared_bytes_per_session)"));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("the session's shared variables would hold ", bytes_.load() + delta,
+                   " bytes; the limit is ", byte_limit_, " (--max_shared_bytes_per_session)"));
 }
 
 absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Find(const std::string& id) const {

@@ -38,8 +38,8 @@ class SharedVariable {
   void Set(Tensor value) {
     std::lock_guard<std::mutex> lock(mu_);
     if (store_bytes_ != nullptr) {
-      *store_bytes_ += static_cast<int64_t>(value.num_bytes()) -
-                       static_cast<int64_t>(value_.num_bytes());
+      *store_bytes_ +=
+          static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(value_.num_bytes());
     }
     value_ = std::move(value);
   }

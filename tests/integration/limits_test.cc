@@ -108,7 +108,8 @@ TEST_F(LimitsTest, SessionsPastMaxSessionsAreRefused) {
 
 TEST_F(LimitsTest, FunctionsPastTheLimitAreRefusedUntilOneIsReleased) {
   std::vector<v1::CompileResponse> fns(3);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Compile(Chain(i + 1), std::chrono::seconds(30), &fns[i]).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(Compile(Chain(i + 1), std::chrono::seconds(30), &fns[i]).ok());
   grpc::Status s = Compile(Chain(9), std::chrono::seconds(30));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   EXPECT_NE(s.error_message().find("(--max_functions_per_session)"), std::string::npos)

@@ -12,6 +12,7 @@ import pytest
 import tensord as theano
 import tensord.tensor as T
 from tensord import errors
+from tensord._proto import compute_pb2
 from tensord.connection import find_server_binary
 
 pytestmark = pytest.mark.usefixtures("server")
@@ -93,3 +94,21 @@ def test_embedded_server_starts_with_flags_and_stops_at_exit():
     # The server was a child of that interpreter; it must be gone (not even a zombie of ours).
     assert not os.path.exists("/proc/%s" % pid) or \
         open("/proc/%s/stat" % pid).read().split()[2] == "Z"
+
+
+def test_garbage_functions_release_their_server_handles():
+    """A session holds at most --max_functions_per_session handles: the client releases the
+    handle of a function object once it is garbage (at its next compile)."""
+    import gc
+    from tensord.connection import get_client
+    client = get_client()
+    x = T.dvector("x")
+    f = theano.function([x], x * 3)
+    old = f.function_id
+    del f
+    gc.collect()
+    g = theano.function([x], x * 4)
+    with pytest.raises(errors.NotFound):
+        client.call("DescribeFunction", compute_pb2.DescribeFunctionRequest(
+            session_id=client.session_id, function_id=old))
+    assert g(np.array([1.0]))[0] == 4.0

@@ -10,6 +10,10 @@ namespace tensord::client {
 using internal::SessionCore;
 namespace v1 = ::tensord::v1;
 
+void Authorize(const std::string& token, grpc::ClientContext* context) {
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
@@ -18,21 +22,23 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 namespace internal {
 
 Keepalive::Keepalive(std::shared_ptr<v1::Compute::Stub> stub, std::string session_id,
-                     std::chrono::milliseconds period) {
-  thread_ = std::thread([this, stub = std::move(stub), id = std::move(session_id), period] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
-      lock.unlock();
-      v1::ListSharedRequest request;
-      request.set_session_id(id);
-      v1::ListSharedResponse response;
-      // A failure (server restarting, network) is retried next period; the session's own calls
-      // report errors to their callers.
-      Call(*stub, &v1::Compute::Stub::ListShared, request, &response, std::chrono::seconds(5))
-          .IgnoreError();
-      lock.lock();
-    }
-  });
+                     std::string token, std::chrono::milliseconds period) {
+  thread_ = std::thread(
+      [this, stub = std::move(stub), id = std::move(session_id), token = std::move(token), period] {
+        std::unique_lock<std::mutex> lock(mu_);
+        while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+          lock.unlock();
+          v1::ListSharedRequest request;
+          request.set_session_id(id);
+          v1::ListSharedResponse response;
+          // A failure (server restarting, network) is retried next period; the session's own calls
+          // report errors to their callers.
+          Call(*stub, &v1::Compute::Stub::ListShared, request, &response, std::chrono::seconds(5),
+               token)
+              .IgnoreError();
+          lock.lock();
+        }
+      });
 }
 
 Keepalive::~Keepalive() {
@@ -72,8 +78,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address,
 
 absl::StatusOr<v1::ServerInfo> Client::GetServerInfo() {
   v1::ServerInfo info;
-  absl::Status s = internal::Call(*stub_, &v1::Compute::Stub::GetServerInfo,
-                                  v1::GetServerInfoRequest(), &info, options_.call_timeout);
+  absl::Status s =
+      internal::Call(*stub_, &v1::Compute::Stub::GetServerInfo, v1::GetServerInfoRequest(), &info,
+                     options_.call_timeout, options_.token);
   if (!s.ok()) return s;
   return info;
 }
@@ -83,7 +90,7 @@ absl::StatusOr<Session> Client::OpenSession() {
   request.set_client(options_.client_name);
   v1::OpenSessionResponse response;
   absl::Status s = internal::Call(*stub_, &v1::Compute::Stub::OpenSession, request, &response,
-                                  options_.call_timeout);
+                                  options_.call_timeout, options_.token);
   if (!s.ok()) return s;
   auto core = std::make_shared<SessionCore>();
   core->stub = stub_;
@@ -93,7 +100,7 @@ absl::StatusOr<Session> Client::OpenSession() {
   if (options_.keepalive && core->idle_timeout_seconds > 0) {
     // A third of the timeout: two touches can fail before the server gives up on the session.
     core->keepalive = std::make_unique<internal::Keepalive>(
-        stub_, core->session_id,
+        stub_, core->session_id, options_.token,
         std::max<std::chrono::milliseconds>(std::chrono::seconds(core->idle_timeout_seconds) / 3,
                                             std::chrono::milliseconds(500)));
   }
@@ -125,7 +132,7 @@ absl::Status Session::Close() {
   request.set_session_id(core_->session_id);
   v1::CloseSessionResponse response;
   return internal::Call(*core_->stub, &v1::Compute::Stub::CloseSession, request, &response,
-                        core_->options.cleanup_timeout);
+                        core_->options.cleanup_timeout, core_->options.token);
 }
 
 absl::StatusOr<Shared> Session::CreateShared(std::string name, HostTensor value, std::string target,

@@ -19,7 +19,7 @@ namespace tensord::client::internal {
 class Keepalive {
  public:
   Keepalive(std::shared_ptr<::tensord::v1::Compute::Stub> stub, std::string session_id,
-            std::chrono::milliseconds period);
+            std::string token, std::chrono::milliseconds period);
   ~Keepalive();
   Keepalive(const Keepalive&) = delete;
   Keepalive& operator=(const Keepalive&) = delete;
@@ -47,12 +47,14 @@ struct SessionCore {
   }
 };
 
-// Issues one unary RPC with the given deadline (zero means none).
+// Issues one unary RPC with the given deadline (zero means none), carrying `token` as a bearer
+// token when it is not empty.
 template <typename Request, typename Response, typename Method>
 absl::Status Call(::tensord::v1::Compute::Stub& stub, Method method, const Request& request,
-                  Response* response, std::chrono::milliseconds timeout) {
+                  Response* response, std::chrono::milliseconds timeout, const std::string& token) {
   grpc::ClientContext context;
   if (timeout.count() > 0) context.set_deadline(std::chrono::system_clock::now() + timeout);
+  Authorize(token, &context);
   return FromGrpcStatus((stub.*method)(&context, request, response));
 }
 
@@ -62,7 +64,7 @@ absl::Status SessionCall(const SessionCore& core, Method method, Request& reques
                          Response* response) {
   if (absl::Status s = core.CheckOpen(); !s.ok()) return s;
   request.set_session_id(core.session_id);
-  return Call(*core.stub, method, request, response, core.options.call_timeout);
+  return Call(*core.stub, method, request, response, core.options.call_timeout, core.options.token);
 }
 
 }  // namespace tensord::client::internal

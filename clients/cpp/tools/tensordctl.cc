@@ -21,9 +21,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,10 @@
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "the tensord server (host:port)");
 ABSL_FLAG(int64_t, timeout_ms, 5000, "connect timeout and per-call deadline, in milliseconds");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM file of the CA that signed the server's certificate: connect over TLS");
+ABSL_FLAG(std::string, token, "",
+          "bearer token for a server with --auth_tokens_file (default: $TENSORD_TOKEN)");
 
 namespace {
 
@@ -46,7 +53,8 @@ constexpr int kUsage = 2;
 constexpr int kUnreachable = 3;
 
 constexpr char kUsageText[] =
-    "tensordctl [--address=HOST:PORT] [--timeout_ms=N] COMMAND [ARGS]\n"
+    "tensordctl [--address=HOST:PORT] [--timeout_ms=N] [--tls_ca=PEM] [--token=T] COMMAND "
+    "[ARGS]\n"
     "commands:\n"
     "  info                        version, contexts, floatX, sessions, cache stats\n"
     "  health                      grpc.health.v1 Check; exit 0 when SERVING\n"
@@ -55,6 +63,25 @@ constexpr char kUsageText[] =
     "  profile SESSION FUNCTION    a function's profile summary\n"
     "  sessions                    open sessions (server needs --enable_admin_rpcs)\n"
     "  functions SESSION           a session's functions (server needs --enable_admin_rpcs)\n";
+
+std::string Token() {
+  std::string token = absl::GetFlag(FLAGS_token);
+  if (token.empty()) {
+    if (const char* env = std::getenv("TENSORD_TOKEN")) token = env;
+  }
+  return token;
+}
+
+// Insecure, or TLS verified against --tls_ca.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials() {
+  const std::string path = absl::GetFlag(FLAGS_tls_ca);
+  if (path.empty()) return grpc::InsecureChannelCredentials();
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError("cannot read --tls_ca " + path);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  return grpc::SslCredentials({.pem_root_certs = pem.str()});
+}
 
 std::chrono::milliseconds Timeout() {
   return std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms));
@@ -74,6 +101,7 @@ template <typename Request, typename Response, typename Method>
 absl::Status Call(Client& client, Method method, const Request& request, Response* response) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + Timeout());
+  tensord::client::Authorize(Token(), &context);
   return tensord::client::FromGrpcStatus((client.stub().*method)(&context, request, response));
 }
 
@@ -111,7 +139,9 @@ int Info(Client& client) {
 // grpc.health.v1.Health/Check through a generic stub, so that no health proto is needed: the
 // request (service "") encodes to zero bytes; the response is field 1, a varint (1 = SERVING).
 int Health(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto credentials = Credentials();
+  if (!credentials.ok()) return Error(credentials.status());
+  auto channel = grpc::CreateChannel(address, *credentials);
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + Timeout());
@@ -262,6 +292,10 @@ int main(int argc, char** argv) {
   options.connect_timeout = Timeout();
   options.call_timeout = Timeout();
   options.client_name = "tensordctl";
+  options.token = Token();
+  auto credentials = Credentials();
+  if (!credentials.ok()) return Error(credentials.status());
+  options.credentials = *credentials;
   auto client = Client::Connect(address, options);
   if (!client.ok()) return Error(client.status());
   if (command == "info") return Info(**client);

@@ -14,7 +14,7 @@ import shlex
 import warnings
 
 __all__ = ["config", "AddConfigVar", "ConfigParam", "EnumStr", "BoolParam", "FloatParam",
-           "IntParam", "StrParam", "parse_config_string", "parse_config_file", "config_files",
+           "IntParam", "StrParam", "SecretStrParam", "parse_config_string", "parse_config_file", "config_files",
            "TensordConfigWarning"]
 
 
@@ -110,6 +110,12 @@ class StrParam(ConfigParam):
 
     def describe(self):
         return repr(self.default)
+
+
+class SecretStrParam(StrParam):
+    """A string printed as '<set>' or '' (a token must not end up in a log or a notebook)."""
+
+    secret = True
 
 
 def parse_config_string(text, issue_warnings=True):
@@ -323,14 +329,20 @@ class Config(_Section):
         for name, param in self._params.items():
             lines.append(str(param))
             lines.append("    Doc:  %s" % param.doc)
-            lines.append("    Value:  %s" % (self._values[name],))
+            lines.append("    Value:  %s" % (self._shown(name),))
             lines.append("    Source:  %s" % self._sources[name])
             lines.append("")
         return "\n".join(lines)
 
+    def _shown(self, name):
+        value = self._values[name]
+        if getattr(self._params[name], "secret", False):
+            return "<set>" if value else ""
+        return value
+
     def __repr__(self):
         return "<tensord.config: %s>" % ", ".join(
-            "%s=%s" % kv for kv in self._values.items())
+            "%s=%s" % (name, self._shown(name)) for name in self._values)
 
 
 config = Config()
@@ -370,6 +382,14 @@ AddConfigVar("cast_policy", "How Python scalars are typed (only Theano's 'custom
              EnumStr("custom"))
 AddConfigVar("max_message_bytes", "Largest gRPC message sent or received (the server has its "
              "own --max_message_bytes).", IntParam(1 << 30))
+AddConfigVar("tls_ca", "PEM file of the CA that signed the server's certificate. With it, or "
+             "with a grpcs:// TENSORD_ADDRESS, the client connects over TLS (without it, to a "
+             "grpcs:// address, it trusts the system's CAs).", StrParam(""))
+AddConfigVar("tls_cert", "PEM client certificate, for a server that requires one "
+             "(--tls_client_ca).", StrParam(""))
+AddConfigVar("tls_key", "PEM private key of tls_cert.", StrParam(""))
+AddConfigVar("token", "Bearer token for a server with --auth_tokens_file (default: the "
+             "TENSORD_TOKEN environment variable). Printed as <set>.", SecretStrParam(""))
 AddConfigVar("gpuarray.preallocate", "Fraction of device memory to preallocate (server side).",
              FloatParam(0.0))
 

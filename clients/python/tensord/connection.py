@@ -5,6 +5,7 @@ process (the embedded default) on a free loopback port and stops it at interpret
 """
 
 import atexit
+import collections
 import os
 import shutil
 import signal
@@ -141,10 +142,61 @@ class LocalServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-class Client:
-    """A channel to one server plus this process's session on it (opened on first use)."""
+def _parse_address(address):
+    """(host:port, tls) from 'host:port', 'grpc://host:port' or 'grpcs://host:port'; tls also
+    when config.tls_ca is set."""
+    for scheme, tls in (("grpcs://", True), ("grpc://", False)):
+        if address.startswith(scheme):
+            return address[len(scheme):], tls or bool(config.tls_ca)
+    return address, bool(config.tls_ca)
 
-    def __init__(self, address, server=None):
+
+def _read(path, option):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise ValueError("cannot read tensord.config.%s %r: %s" % (option, path, exc)) from None
+
+
+def _tls_credentials():
+    roots = _read(config.tls_ca, "tls_ca") if config.tls_ca else None  # None: system CAs
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ValueError("tensord.config.tls_cert and tls_key go together (mutual TLS)")
+    key = _read(config.tls_key, "tls_key") if config.tls_key else None
+    chain = _read(config.tls_cert, "tls_cert") if config.tls_cert else None
+    return grpc.ssl_channel_credentials(root_certificates=roots, private_key=key,
+                                        certificate_chain=chain)
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor):
+    """Adds 'authorization: Bearer <token>' to every call (the server's --auth_tokens_file)."""
+
+    def __init__(self, token):
+        self._metadata = ("authorization", "Bearer " + token)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        metadata = list(details.metadata or []) + [self._metadata]
+        details = _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                               details.wait_for_ready, details.compression)
+        return continuation(details, request)
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):
+        self.method, self.timeout, self.metadata = method, timeout, metadata
+        self.credentials, self.wait_for_ready, self.compression = (credentials, wait_for_ready,
+                                                                   compression)
+
+
+class Client:
+    """A channel to one server plus this process's session on it (opened on first use).
+
+    `address` is host:port (plaintext), grpc://host:port, or grpcs://host:port (TLS; see
+    config.tls_ca, tls_cert, tls_key). The bearer token is `token`, else config.token, else
+    $TENSORD_TOKEN."""
+
+    def __init__(self, address, server=None, token=None):
         self.address = address
         self.server = server
         self._pid = os.getpid()
@@ -152,9 +204,19 @@ class Client:
         limit = int(config.max_message_bytes)
         options = [("grpc.max_send_message_length", limit),
                    ("grpc.max_receive_message_length", limit)]
-        self.channel = grpc.insecure_channel(address, options=options)
+        target, tls = _parse_address(address)
+        if tls:
+            channel = grpc.secure_channel(target, _tls_credentials(), options=options)
+        else:
+            channel = grpc.insecure_channel(target, options=options)
+        if token is None:
+            token = config.token or os.environ.get("TENSORD_TOKEN", "")
+        if token:
+            channel = grpc.intercept_channel(channel, _BearerToken(token))
+        self.channel = channel
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
         self._session_id = None
+        self._to_release = collections.deque()
         self._session_lock = threading.Lock()
         self._closed = threading.Event()
         self._keepalive = None
@@ -167,8 +229,24 @@ class Client:
             raise Unavailable("could not connect to tensord at %s within %.0f s%s"
                               % (self.address, timeout, tail)) from None
 
+    def release_later(self, function_id):
+        """Queues a garbage function's server handle for release (a finalizer must not call
+        the server itself: it may run inside another call, or in any thread)."""
+        self._to_release.append(function_id)
+
+    def _release_garbage(self):
+        while self._to_release and self._session_id is not None:
+            function_id = self._to_release.popleft()
+            try:
+                self.stub.ReleaseFunction(compute_pb2.ReleaseFunctionRequest(
+                    session_id=self._session_id, function_id=function_id), timeout=10)
+            except grpc.RpcError:
+                pass  # the session is gone, or the server: nothing left to release
+
     def call(self, rpc, request, timeout=None):
         """Calls one RPC; gRPC errors become tensord exceptions carrying the server's text."""
+        if rpc == "Compile" and self._to_release:
+            self._release_garbage()
         try:
             return getattr(self.stub, rpc)(request, timeout=timeout)
         except grpc.RpcError as err:

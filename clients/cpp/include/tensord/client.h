@@ -35,6 +35,10 @@ namespace tensord::client {
 // gRPC and absl share code numbers; the message is kept as the server wrote it.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// Adds `authorization: Bearer <token>` to a call's metadata (nothing for an empty token): for
+// RPCs made on Client::stub() directly against a server with --auth_tokens_file.
+void Authorize(const std::string& token, grpc::ClientContext* context);
+
 struct ClientOptions {
   // gRPC's 4 MiB default is far too small for tensors; applied to both directions.
   int max_message_bytes = 1 << 30;
@@ -44,8 +48,12 @@ struct ClientOptions {
   std::chrono::milliseconds call_timeout{0};
   // Deadline of the CloseSession a Session destructor sends, so that teardown never hangs.
   std::chrono::milliseconds cleanup_timeout{5000};
-  // Insecure when null.
+  // Insecure when null. For a server with --tls_cert: grpc::SslCredentials({.pem_root_certs =
+  // <the CA that signed it>}), plus pem_private_key/pem_cert_chain when it asks for client
+  // certificates (--tls_client_ca).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Bearer token sent with every call, for a server with --auth_tokens_file; empty: none.
+  std::string token;
   // Sent with OpenSession; the server shows it in its logs.
   std::string client_name = "tensord-cpp";
   // Touch each open session every third of the server's idle timeout, so a quiet program does

@@ -1,6 +1,7 @@
 """Function: the callable handle of a compiled function, and its profile."""
 
 import time
+import weakref
 
 from tensord import _dtypes
 from tensord._proto import compute_pb2
@@ -88,6 +89,9 @@ class Function:
         resp = self._client.call("Compile", compute_pb2.CompileRequest(
             session_id=self._client.session_id, spec=spec))
         self.function_id = resp.function_id
+        # The server keeps a handle per compiled function (bounded by its
+        # --max_functions_per_session): release it once this object is garbage.
+        weakref.finalize(self, self._client.release_later, resp.function_id)
         self.fingerprint = resp.fingerprint
         self.cache_hit = resp.cache_hit
         self.compile_ns = resp.compile_ns
