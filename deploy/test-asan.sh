@@ -6,6 +6,7 @@
 # the README's test command. Also the fuzz targets over their seed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 deploy/install-deps.sh
 [ -f build/asan/build.ninja ] || cmake --preset asan
 cmake --build --preset asan --target tensord tensordctl integration_tests server_unit_tests \

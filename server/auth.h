@@ -17,7 +17,7 @@ struct Principal {
   // What owns the sessions it opens: the token itself (held in memory only, never logged);
   // empty for the anonymous principal.
   std::string owner;
-  std::string tenant;  // for logs and quotas; "default" when the file names none
+  std::string tenant = "default";  // for quotas and logs; "default" when the file names none
   bool admin = false;
 };
 

@@ -35,7 +35,7 @@ TEST(TokenTable, ErrorsNameTheLineNeverTheToken) {
 
 TEST(Sessions, AnotherOwnersSessionIsNotFoundLikeAMissingOne) {
   SessionManager sessions(std::chrono::seconds(60));
-  std::string id = (*sessions.Open("alice's", "alice-token"))->id();
+  std::string id = (*sessions.Open("alice's", Principal{.owner = "alice-token"}))->id();
   EXPECT_TRUE(sessions.Find(id, "alice-token").ok());
   absl::Status other = sessions.Find(id, "bob-token").status();
   absl::Status missing = sessions.Find("no-such-session", "bob-token").status();

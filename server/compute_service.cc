@@ -249,7 +249,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
 
 absl::Status ComputeService::OpenSession(const Caller& call, const v1::OpenSessionRequest& req,
                                          v1::OpenSessionResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Open(req.client(), call.principal.owner));
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Open(req.client(), call.principal));
   spdlog::info("{} opened by '{}' from {}", session->log_name(), session->client(),
                call.ctx->peer());
   out->set_session_id(session->id());

@@ -63,6 +63,11 @@ ABSL_FLAG(int64_t, max_functions_per_session, 10000,
           "most compiled functions one session may hold; 0: no limit");
 ABSL_FLAG(int64_t, max_shared_bytes_per_session, 0,
           "most bytes of shared variable values one session may hold; 0: no limit");
+ABSL_FLAG(int64_t, tenant_max_sessions, 0,
+          "most sessions one tenant (--auth_tokens_file) may have open at once; 0: no limit");
+ABSL_FLAG(int64_t, tenant_memory_quota, 0,
+          "most bytes of shared variable values all of one tenant's sessions may hold; 0: no "
+          "limit");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
@@ -152,7 +157,9 @@ int main(int argc, char** argv) {
   config.max_graph_nodes = absl::GetFlag(FLAGS_max_graph_nodes);
   config.session_limits = {.max_sessions = absl::GetFlag(FLAGS_max_sessions),
                            .max_functions = absl::GetFlag(FLAGS_max_functions_per_session),
-                           .max_shared_bytes = absl::GetFlag(FLAGS_max_shared_bytes_per_session)};
+                           .max_shared_bytes = absl::GetFlag(FLAGS_max_shared_bytes_per_session),
+                           .tenant_sessions = absl::GetFlag(FLAGS_tenant_max_sessions),
+                           .tenant_memory_quota = absl::GetFlag(FLAGS_tenant_memory_quota)};
   if (config.compute_threads < 0) {
     spdlog::error("--compute_threads must be >= 0, got {}", config.compute_threads);
     return 2;

@@ -43,6 +43,16 @@ SessionLease::~SessionLease() {
   session_->calls_in_flight_.fetch_sub(1);
 }
 
+std::vector<std::shared_ptr<runtime::ByteBudget>> Session::Budgets(
+    const SessionLimits& limits, std::shared_ptr<runtime::ByteBudget> tenant_memory) {
+  std::vector<std::shared_ptr<runtime::ByteBudget>> budgets = {
+      std::make_shared<runtime::ByteBudget>(limits.max_shared_bytes,
+                                            "the session's shared variables",
+                                            "--max_shared_bytes_per_session")};
+  if (tenant_memory != nullptr) budgets.push_back(std::move(tenant_memory));
+  return budgets;
+}
+
 absl::StatusOr<std::string> Session::AddFunction(Function fn) {
   std::lock_guard<std::mutex> lock(mu_);
   if (max_functions_ > 0 && static_cast<int64_t>(functions_.size()) >= max_functions_) {
@@ -95,15 +105,32 @@ SessionManager::~SessionManager() {
 }
 
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string& client,
-                                                              const std::string& owner) {
-  // The client's self-description is shown in logs and admin listings: keep it short.
-  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, owner);
+                                                              const Principal& opener) {
   std::lock_guard<std::mutex> lock(mu_);
   if (limits_.max_sessions > 0 && static_cast<int64_t>(sessions_.size()) >= limits_.max_sessions) {
     return absl::ResourceExhaustedError(
         absl::StrCat(sessions_.size(), " sessions are open; the limit is ", limits_.max_sessions,
                      " (--max_sessions): close unused sessions or wait for idle ones to expire"));
   }
+  if (limits_.tenant_sessions > 0) {
+    int64_t open = 0;
+    for (const auto& [id, s] : sessions_) open += s->tenant() == opener.tenant;
+    if (open >= limits_.tenant_sessions) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant '", opener.tenant, "' has ", open, " sessions open; the limit is ",
+          limits_.tenant_sessions, " (--tenant_max_sessions)"));
+    }
+  }
+  auto& tenant_memory = tenant_memory_[opener.tenant];
+  if (tenant_memory == nullptr) {
+    tenant_memory = std::make_shared<runtime::ByteBudget>(
+        limits_.tenant_memory_quota,
+        absl::StrCat("tenant '", opener.tenant, "''s shared variables (all its sessions)"),
+        "--tenant_memory_quota");
+  }
+  // The client's self-description is shown in logs and admin listings: keep it short.
+  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, opener,
+                                           tenant_memory);
   sessions_[session->id()] = session;
   return session;
 }

@@ -13,6 +13,7 @@
 
 #include "engine/compile/executable.h"
 #include "engine/runtime/shared_store.h"
+#include "server/auth.h"
 #include "server/profile.h"
 #include "tensord/v1/compute.pb.h"
 
@@ -37,26 +38,32 @@ struct Function {
 
 // What one session may hold (0: no limit); a request past one gets RESOURCE_EXHAUSTED naming it.
 struct SessionLimits {
-  int64_t max_sessions = 0;      // --max_sessions (open at once, server-wide)
-  int64_t max_functions = 0;     // --max_functions_per_session
-  int64_t max_shared_bytes = 0;  // --max_shared_bytes_per_session
+  int64_t max_sessions = 0;         // --max_sessions (open at once, server-wide)
+  int64_t max_functions = 0;        // --max_functions_per_session
+  int64_t max_shared_bytes = 0;     // --max_shared_bytes_per_session
+  int64_t tenant_sessions = 0;      // --tenant_max_sessions (open at once, per tenant)
+  int64_t tenant_memory_quota = 0;  // --tenant_memory_quota (shared bytes, all its sessions)
 };
 
 class Session {
  public:
+  // `tenant_memory` is the budget shared by the sessions of the tenant that opens this one
+  // (null: none).
   Session(std::string id, std::string client, const SessionLimits& limits = {},
-          std::string owner = "")
+          const Principal& opener = {},
+          std::shared_ptr<runtime::ByteBudget> tenant_memory = nullptr)
       : id_(std::move(id)),
         client_(std::move(client)),
-        owner_(std::move(owner)),
-        max_functions_(limits.max_functions) {
-    shared_.set_byte_limit(limits.max_shared_bytes);
-  }
+        owner_(opener.owner),
+        tenant_(opener.tenant),
+        shared_(Budgets(limits, std::move(tenant_memory))),
+        max_functions_(limits.max_functions) {}
 
   const std::string& id() const { return id_; }
   // How logs name the session: the id is its credential and never goes to a log at info level.
   std::string log_name() const { return absl::StrCat("session #", serial_); }
   const std::string& client() const { return client_; }
+  const std::string& tenant() const { return tenant_; }
   // The principal that opened it (server/auth.h); only that principal finds it.
   const std::string& owner() const { return owner_; }
   runtime::SharedStore& shared() { return shared_; }
@@ -93,12 +100,15 @@ class Session {
   }
 
   friend class SessionLease;
+  static std::vector<std::shared_ptr<runtime::ByteBudget>> Budgets(
+      const SessionLimits& limits, std::shared_ptr<runtime::ByteBudget> tenant_memory);
 
   inline static std::atomic<int64_t> next_serial_{1};
   const std::string id_;
   const int64_t serial_ = next_serial_.fetch_add(1);
   const std::string client_;
   const std::string owner_;
+  const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
   runtime::SharedStore shared_;
   mutable std::mutex mu_;
@@ -134,9 +144,10 @@ class SessionManager {
   explicit SessionManager(std::chrono::seconds idle_timeout, SessionLimits limits = {});
   ~SessionManager();
 
-  // A session owned by `owner` (a Principal's); RESOURCE_EXHAUSTED when --max_sessions are open.
+  // A session owned by `opener`; RESOURCE_EXHAUSTED when --max_sessions are open, or
+  // --tenant_max_sessions of the opener's tenant.
   absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& client,
-                                                const std::string& owner = "");
+                                                const Principal& opener = {});
   // Finds a session and holds it for the caller's call (see SessionLease). Another owner's
   // session is NOT_FOUND, exactly as a missing one: the answer does not confirm it exists.
   absl::StatusOr<SessionLease> Find(const std::string& id, const std::string& owner = "");
@@ -152,6 +163,8 @@ class SessionManager {
   const std::chrono::seconds idle_timeout_;
   const SessionLimits limits_;
   mutable std::mutex mu_;
+  // Each tenant's --tenant_memory_quota budget, shared by its sessions' stores.
+  std::map<std::string, std::shared_ptr<runtime::ByteBudget>> tenant_memory_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include "engine/runtime/tensor.h"
+
 namespace tensord::server {
 namespace {
 
@@ -89,6 +91,34 @@ TEST(SessionManager, ASessionWithACallInFlightNeverExpires) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(sessions.size(), 0u);
+}
+
+TEST(SessionManager, TenantQuotasSpanTheTenantsSessions) {
+  SessionManager sessions(std::chrono::seconds(60),
+                          {.tenant_sessions = 2, .tenant_memory_quota = 1000});
+  const Principal alice{.owner = "a", .tenant = "team-a"}, bob{.owner = "b", .tenant = "team-b"};
+  auto one = *sessions.Open("1", alice);
+  auto two = *sessions.Open("2", alice);
+  absl::Status third = sessions.Open("3", alice).status();
+  EXPECT_EQ(third.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(third.message().find("(--tenant_max_sessions)"), std::string::npos) << third;
+  ASSERT_TRUE(sessions.Open("other tenant", bob).ok());
+
+  auto bytes = [](int n) { return runtime::Tensor(DType::kUInt8, {n}); };
+  const ir::Type vec = ir::Type::Of(DType::kUInt8, 1);
+  ASSERT_TRUE(one->shared().Create("a", vec, nullptr, bytes(600)).ok());
+  // The quota is the tenant's: the second session has only 400 bytes left.
+  absl::Status over = two->shared().Create("b", vec, nullptr, bytes(500)).status();
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(over.message().find("tenant 'team-a'"), std::string::npos) << over;
+  EXPECT_NE(over.message().find("(--tenant_memory_quota)"), std::string::npos) << over;
+  ASSERT_TRUE(two->shared().Create("b", vec, nullptr, bytes(400)).ok());
+  // Closing a session gives its bytes back to the tenant.
+  const std::string id = one->id();
+  one.reset();
+  ASSERT_TRUE(sessions.Close(id, "a").ok());
+  EXPECT_TRUE(two->shared().Create("c", vec, nullptr, bytes(600)).ok());
+  EXPECT_TRUE(sessions.Open("3", alice).ok());
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tensord
-from tensord.connection import find_server_binary, get_client
+from tensord.connection import LocalServer, find_server_binary, get_client
 from tensord.errors import ServerNotFound
 
 
@@ -52,3 +52,24 @@ def _restore_config():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def private_server():
+    """Starts servers of the test's own with extra flags: `private_server(flags)` returns the
+    running LocalServer (127.0.0.1, a free port); every one is stopped after the test."""
+    started = []
+
+    def start(flags=()):
+        try:
+            binary = find_server_binary()
+        except ServerNotFound as exc:
+            pytest.skip(str(exc))
+        server = LocalServer(binary, list(flags))
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

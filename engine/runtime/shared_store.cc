@@ -11,19 +11,28 @@ absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string 
   std::string id = absl::StrCat("shared-", next_id_++);
   auto var = std::make_shared<SharedVariable>(id, std::move(name), std::move(type), context,
                                               std::move(value));
-  var->store_bytes_ = &bytes_;
-  bytes_ += size;
+  var->budgets_ = budgets_;
+  for (const auto& budget : budgets_) budget->Charge(size);
   vars_[id] = var;
   return var;
 }
 
-absl::Status SharedStore::CheckGrowth(int64_t delta) const {
-  if (byte_limit_ <= 0 || delta <= 0 || bytes_.load() + delta <= byte_limit_) {
-    return absl::OkStatus();
+SharedStore::~SharedStore() {
+  for (auto& [id, var] : vars_) Detach(*var);
+}
+
+void SharedStore::Detach(SharedVariable& var) {
+  // Under the value's lock, so a Set racing with the detach charges nothing afterwards.
+  std::lock_guard<std::mutex> value_lock(var.mu_);
+  for (const auto& budget : var.budgets_) {
+    budget->Charge(-static_cast<int64_t>(var.value_.num_bytes()));
   }
-  return absl::ResourceExhaustedError(
-      absl::StrCat("the session's shared variables would hold ", bytes_.load() + delta,
-                   " bytes; the limit is ", byte_limit_, " (--max_shared_bytes_per_session)"));
+  var.budgets_.clear();
+}
+
+absl::Status SharedStore::CheckGrowth(int64_t delta) const {
+  for (const auto& budget : budgets_) TENSORD_RETURN_IF_ERROR(budget->CheckGrowth(delta));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Find(const std::string& id) const {
@@ -38,12 +47,7 @@ absl::Status SharedStore::Delete(const std::string& id) {
   auto it = vars_.find(id);
   if (it == vars_.end()) return NotFound("unknown shared variable '", id, "'");
   it->second->MarkDeleted();
-  {
-    // Detached under its lock, so a Set racing with the delete cannot count into the store.
-    std::lock_guard<std::mutex> value_lock(it->second->mu_);
-    bytes_ -= static_cast<int64_t>(it->second->value_.num_bytes());
-    it->second->store_bytes_ = nullptr;
-  }
+  Detach(*it->second);
   vars_.erase(it);
   return absl::OkStatus();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/ir/type.h"
+#include "engine/runtime/byte_budget.h"
 #include "engine/runtime/context.h"
 #include "engine/runtime/tensor.h"
 
@@ -37,10 +38,9 @@ class SharedVariable {
   }
   void Set(Tensor value) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (store_bytes_ != nullptr) {
-      *store_bytes_ +=
-          static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(value_.num_bytes());
-    }
+    const int64_t delta =
+        static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(value_.num_bytes());
+    for (const auto& budget : budgets_) budget->Charge(delta);
     value_ = std::move(value);
   }
 
@@ -58,15 +58,24 @@ class SharedVariable {
   const Context* const context_;
   mutable std::mutex mu_;
   Tensor value_;
-  // The owning store's byte count, kept current by Set (null outside a store).
-  std::atomic<int64_t>* store_bytes_ = nullptr;
+  // What the value is charged to (its store's budgets), kept current by Set; empty once the
+  // variable leaves its store.
+  std::vector<std::shared_ptr<ByteBudget>> budgets_;
   std::mutex update_mu_;
   std::atomic<bool> deleted_{false};
 };
 
 class SharedStore {
  public:
-  // RESOURCE_EXHAUSTED when the value would take the store past its byte limit.
+  // Every value the store holds is charged to each of `budgets` (none: no accounting).
+  explicit SharedStore(std::vector<std::shared_ptr<ByteBudget>> budgets = {})
+      : budgets_(std::move(budgets)) {}
+  // Credits the budgets with the values still held (a closed or expired session's).
+  ~SharedStore();
+  SharedStore(const SharedStore&) = delete;
+  SharedStore& operator=(const SharedStore&) = delete;
+
+  // RESOURCE_EXHAUSTED when the value would take one of the budgets past its limit.
   absl::StatusOr<std::shared_ptr<SharedVariable>> Create(std::string name, ir::Type type,
                                                          const Context* context, Tensor value);
   absl::StatusOr<std::shared_ptr<SharedVariable>> Find(const std::string& id) const;
@@ -74,11 +83,7 @@ class SharedStore {
   std::vector<std::shared_ptr<SharedVariable>> List() const;
   size_t size() const;
 
-  // Bytes of all values held (a deleted variable's value no longer counts).
-  int64_t bytes() const { return bytes_.load(); }
-  // 0: no limit (--max_shared_bytes_per_session).
-  void set_byte_limit(int64_t limit) { byte_limit_ = limit; }
-  // RESOURCE_EXHAUSTED, naming the limit, when the store would grow by `delta` bytes past it.
+  // RESOURCE_EXHAUSTED, naming the limit, when growing by `delta` bytes would pass a budget.
   absl::Status CheckGrowth(int64_t delta) const;
 
   // A run reads the values it uses under ReadLock and stores its updates under CommitLock, so
@@ -92,9 +97,11 @@ class SharedStore {
   }
 
  private:
+  // Takes `var` out of accounting: its value is credited back to every budget.
+  static void Detach(SharedVariable& var);
+
   mutable std::shared_mutex commit_mu_;
-  std::atomic<int64_t> bytes_{0};
-  int64_t byte_limit_ = 0;
+  const std::vector<std::shared_ptr<ByteBudget>> budgets_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SharedVariable>> vars_;
   int64_t next_id_ = 1;

@@ -51,6 +51,18 @@ class WireBoundaryTest : public LiveServerTest {
     return done.get_future().get();
   }
 
+  // Differentiate in this test's session: `text` (a DifferentiateRequest in text format) with
+  // `float_dtype` when it is not DT_INVALID.
+  grpc::Status Differentiate(const std::string& text, int float_dtype = v1::DT_INVALID) {
+    v1::DifferentiateRequest req;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &req)) << text;
+    req.set_session_id(session_->id());
+    req.set_float_dtype(static_cast<v1::DType>(float_dtype));
+    v1::DifferentiateResponse resp;
+    grpc::ClientContext ctx;
+    return client_->stub().Differentiate(&ctx, req, &resp);
+  }
+
   std::shared_ptr<grpc::Channel> channel_;
 };
 
@@ -137,12 +149,7 @@ TEST_F(WireBoundaryTest, OutOfRangeEnumsInEveryFieldOfEveryRpcAreRefused) {
 
 TEST_F(WireBoundaryTest, DifferentiateFloatDtypeFindings) {
   for (int value : {4096, 65536, 188152, INT_MAX, INT_MIN, 100, 1000, 13, 99, 255, 256, -1}) {
-    v1::DifferentiateRequest req;
-    req.set_session_id(session_->id());
-    req.set_float_dtype(static_cast<v1::DType>(value));
-    v1::DifferentiateResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s = client_->stub().Differentiate(&ctx, req, &resp);
+    grpc::Status s = Differentiate("", value);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << value;
     EXPECT_NE(s.error_message().find("float_dtype"), std::string::npos) << s.error_message();
     EXPECT_NE(s.error_message().find(std::to_string(value)), std::string::npos)
@@ -152,32 +159,22 @@ TEST_F(WireBoundaryTest, DifferentiateFloatDtypeFindings) {
     }
   }
   // float16 is a DType, but no kernel computes it: refused by name, not an INTERNAL error.
-  v1::DifferentiateRequest req;
-  req.set_session_id(session_->id());
-  req.set_float_dtype(v1::DT_FLOAT16);
-  v1::DifferentiateResponse resp;
-  grpc::ClientContext ctx;
-  grpc::Status s = client_->stub().Differentiate(&ctx, req, &resp);
+  grpc::Status s = Differentiate("", v1::DT_FLOAT16);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
   EXPECT_NE(s.error_message().find("float16"), std::string::npos) << s.error_message();
 }
 
+// A graph squaring one variable, declared with `declaration` (its type and source).
+std::string SquareOf(const std::string& declaration, const std::string& dtype) {
+  return "graph { variables { id: 1 " + declaration + " } variables { id: 2 type { dtype: " +
+         dtype + " } output {} } applies { op: \"mul\" inputs: [1, 1] outputs: [2] } } " +
+         "cost: 2 wrt: [1]";
+}
+
 TEST_F(WireBoundaryTest, DifferentiateChecksSharedVariablesAsCompileDoes) {
   for (const std::string& shared_id : {std::string("shared-999999"), std::string("x")}) {
-    v1::DifferentiateRequest req;
-    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
-        R"txt(graph {
-          variables { id: 1 type { dtype: DT_FLOAT64 } shared { id: ")txt" +
-            shared_id +
-            R"txt(" } }
-          variables { id: 2 type { dtype: DT_FLOAT64 } output {} }
-          applies { op: "mul" inputs: [1, 1] outputs: [2] }
-        } cost: 2 wrt: [1])txt",
-        &req));
-    req.set_session_id(session_->id());
-    v1::DifferentiateResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s = client_->stub().Differentiate(&ctx, req, &resp);
+    grpc::Status s = Differentiate(SquareOf(
+        "type { dtype: DT_FLOAT64 } shared { id: \"" + shared_id + "\" }", "DT_FLOAT64"));
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
     EXPECT_NE(s.error_message().find("unknown shared variable '" + shared_id + "'"),
               std::string::npos)
@@ -186,17 +183,8 @@ TEST_F(WireBoundaryTest, DifferentiateChecksSharedVariablesAsCompileDoes) {
 }
 
 TEST_F(WireBoundaryTest, Float16GraphsAreUnimplementedNotInternal) {
-  v1::DifferentiateRequest req;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"txt(graph {
-      variables { id: 1 name: "h" type { dtype: DT_FLOAT16 } input {} }
-      variables { id: 2 type { dtype: DT_FLOAT16 } output {} }
-      applies { op: "mul" inputs: [1, 1] outputs: [2] }
-    } cost: 2 wrt: [1])txt",
-                                                            &req));
-  req.set_session_id(session_->id());
-  v1::DifferentiateResponse resp;
-  grpc::ClientContext ctx;
-  grpc::Status s = client_->stub().Differentiate(&ctx, req, &resp);
+  grpc::Status s = Differentiate(SquareOf("name: \"h\" type { dtype: DT_FLOAT16 } input {}",
+                                          "DT_FLOAT16"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
   EXPECT_NE(s.error_message().find("float16"), std::string::npos) << s.error_message();
 }

@@ -16,10 +16,10 @@ import pytest
 
 import tensord as theano
 import tensord.tensor as T
-from tensord import _dtypes, errors
+from tensord import _dtypes
 from tensord._proto import compute_pb2
 from tensord.compile.function import build_spec
-from tensord.connection import Client, LocalServer, find_server_binary, get_client
+from tensord.connection import Client, get_client
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -111,25 +111,11 @@ def test_concurrent_readers_never_see_half_of_an_update():
     assert b.get_value() == a.get_value() + c.get_value() > 0
 
 
-@pytest.fixture
-def short_idle_server():
-    """A private server whose sessions expire after one idle second."""
-    try:
-        binary = find_server_binary()
-    except errors.ServerNotFound as exc:
-        pytest.skip(str(exc))
-    server = LocalServer(binary, ["--session_idle_timeout_s=1"])
-    client = None
-    try:
-        client = Client(server.start(), server)
-        client.wait_ready(30)
-        yield client
-    finally:
-        server.stop()
-
-
-def test_a_session_with_a_long_call_in_flight_does_not_expire(short_idle_server):
-    client = short_idle_server
+def test_a_session_with_a_long_call_in_flight_does_not_expire(private_server):
+    # Sessions expire after one idle second here.
+    server = private_server(["--session_idle_timeout_s=1"])
+    client = Client(server.address, server)
+    client.wait_ready(30)
     # Raw calls on a session of our own: the client's keepalive thread must not touch it.
     session = client.stub.OpenSession(compute_pb2.OpenSessionRequest(client="test")).session_id
     n = T.lscalar("n")

@@ -14,7 +14,7 @@ import pytest
 
 from tensord import _dtypes, config, errors
 from tensord._proto import compute_pb2
-from tensord.connection import Client, LocalServer, find_server_binary
+from tensord.connection import Client, find_server_binary
 
 ALICE = "alice-token-0123456789"
 BOB = "bob-token-0123456789ab"
@@ -40,26 +40,15 @@ def certs(tmp_path_factory):
     return {"server": _self_signed(d, "server"), "client": _self_signed(d, "client")}
 
 
-def _start(extra_args):
-    try:
-        binary = find_server_binary()
-    except errors.ServerNotFound as exc:
-        pytest.skip(str(exc))
-    server = LocalServer(binary, ["--enable_admin_rpcs"] + extra_args)
-    server.start()
-    return server
-
-
 @pytest.fixture
-def secured(certs, tmp_path):
-    """A TLS server with tokens; yields (server, port, tokens file)."""
+def secured(certs, tmp_path, private_server):
+    """A TLS server with tokens: (server, port, tokens file)."""
     tokens = tmp_path / "tokens"
     tokens.write_text("%s alice\n%s bob\n%s ops admin\n" % (ALICE, BOB, ADMIN))
     cert, key = certs["server"]
-    server = _start(["--tls_cert=" + cert, "--tls_key=" + key,
-                     "--auth_tokens_file=" + str(tokens)])
-    yield server, server.address.split(":")[1], tokens
-    server.stop()
+    server = private_server(["--enable_admin_rpcs", "--tls_cert=" + cert, "--tls_key=" + key,
+                             "--auth_tokens_file=" + str(tokens)])
+    return server, server.address.split(":")[1], tokens
 
 
 def _client(port, token, ca):
@@ -151,24 +140,21 @@ def test_sighup_reloads_tokens_and_a_bad_file_keeps_the_old_ones(secured, certs)
     assert "previous tokens stay in force" in server.log_tail()
 
 
-def test_mutual_tls_requires_a_client_certificate(certs):
+def test_mutual_tls_requires_a_client_certificate(certs, private_server):
     cert, key = certs["server"]
     client_cert, client_key = certs["client"]
-    server = _start(["--tls_cert=" + cert, "--tls_key=" + key, "--tls_client_ca=" + client_cert])
-    try:
-        port = server.address.split(":")[1]
-        config.tls_ca = cert
-        config.tls_cert, config.tls_key = "", ""
-        without = Client("grpcs://127.0.0.1:" + port)
-        code, _ = _code(lambda: without.stub.GetServerInfo(compute_pb2.GetServerInfoRequest(),
-                                                           timeout=5))
-        assert code == grpc.StatusCode.UNAVAILABLE
-        config.tls_cert, config.tls_key = client_cert, client_key
-        with_cert = Client("grpcs://127.0.0.1:" + port)
-        assert with_cert.stub.GetServerInfo(compute_pb2.GetServerInfoRequest(),
-                                            timeout=10).version
-    finally:
-        server.stop()
+    server = private_server(["--tls_cert=" + cert, "--tls_key=" + key,
+                             "--tls_client_ca=" + client_cert])
+    port = server.address.split(":")[1]
+    config.tls_ca = cert
+    config.tls_cert, config.tls_key = "", ""
+    without = Client("grpcs://127.0.0.1:" + port)
+    code, _ = _code(lambda: without.stub.GetServerInfo(compute_pb2.GetServerInfoRequest(),
+                                                       timeout=5))
+    assert code == grpc.StatusCode.UNAVAILABLE
+    config.tls_cert, config.tls_key = client_cert, client_key
+    with_cert = Client("grpcs://127.0.0.1:" + port)
+    assert with_cert.stub.GetServerInfo(compute_pb2.GetServerInfoRequest(), timeout=10).version
 
 
 @pytest.mark.parametrize("args,message", [
