@@ -49,7 +49,8 @@ TEST(Sessions, AnotherOwnersSessionIsNotFoundLikeAMissingOne) {
 TEST(TransportSecurity, LoopbackAddresses) {
   for (const char* a : {"127.0.0.1:50051", "127.8.9.10:0", "localhost:1", "[::1]:50051"})
     EXPECT_TRUE(IsLoopbackAddress(a)) << a;
-  for (const char* a : {"0.0.0.0:50051", "[::]:50051", "10.0.0.5:1", "example.org:443"})
+  for (const char* a : {"0.0.0.0:50051", "[::]:50051", "10.0.0.5:1", "example.org:443",
+                        "127.example.com:50051", "128.0.0.1:1"})
     EXPECT_FALSE(IsLoopbackAddress(a)) << a;
 }
 

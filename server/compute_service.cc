@@ -67,7 +67,7 @@ ComputeService::ComputeService(ServerConfig config,
       contexts_(std::move(contexts)),
       sessions_(config_.session_idle_timeout, config_.session_limits),
       cache_(config_.cache_max_entries, config_.cache_max_bytes),
-      functions_(contexts_.get(), &cache_, metrics),
+      functions_(contexts_.get(), &cache_, metrics, config_.max_message_bytes),
       // gRPC serves callbacks on about one thread per core: leave at least one of them free.
       max_inline_(std::max(0, static_cast<int>(std::thread::hardware_concurrency()) - 1)),
       pool_(config_.compute_threads > 0 ? config_.compute_threads
@@ -165,9 +165,14 @@ void ComputeService::Serve(const char* name, Method<Request, Response> method, T
   }
   ++served_methods_;
   auto handler = [this, name, method, threads](Ctx* ctx, const grpc::ByteBuffer* in,
-                                               grpc::ByteBuffer* out) {
-    auto body = [this, ctx, in, out, method, threads] {
-      return Call<Request, Response>(ctx, *in, out, method, threads);
+                                               grpc::ByteBuffer* out) -> Reactor* {
+    // Who is calling, before the call may queue for a compute thread with its bytes.
+    absl::StatusOr<Principal> principal = auth_->Authenticate(*ctx);
+    if (!principal.ok()) {
+      return Handle(ctx, name, [&principal] { return principal.status(); });
+    }
+    auto body = [this, ctx, in, out, method, threads, caller = *std::move(principal)] {
+      return Call<Request, Response>(ctx, caller, *in, out, method, threads);
     };
     return threads == Threads::kCompute ? HandleCompute(ctx, name, std::move(body))
                                         : Handle(ctx, name, body);
@@ -178,8 +183,9 @@ void ComputeService::Serve(const char* name, Method<Request, Response> method, T
 }
 
 template <class Request, class Response>
-absl::Status ComputeService::Call(Ctx* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                                  Method<Request, Response> method, Threads threads) {
+absl::Status ComputeService::Call(Ctx* ctx, const Principal& principal, const grpc::ByteBuffer& in,
+                                  grpc::ByteBuffer* out, Method<Request, Response> method,
+                                  Threads threads) {
   std::optional<runtime::ScopedInterrupt> interrupt;
   if (threads == Threads::kCompute) {
     // Long work stops once the client's deadline passes or it cancels; a call that waited for
@@ -187,13 +193,11 @@ absl::Status ComputeService::Call(Ctx* ctx, const grpc::ByteBuffer& in, grpc::By
     interrupt.emplace(CallInterrupt(*ctx));
     TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
   }
-  // Who is calling, before any work is spent on what they sent.
-  TENSORD_ASSIGN_OR_RETURN(Principal principal, auth_->Authenticate(*ctx));
   Request request;
   Response response;
   TENSORD_RETURN_IF_ERROR(DecodeRequest(in, &request));
   TENSORD_RETURN_IF_ERROR(CheckEnumFields(request));
-  TENSORD_RETURN_IF_ERROR((this->*method)(Caller{ctx, std::move(principal)}, request, &response));
+  TENSORD_RETURN_IF_ERROR((this->*method)(Caller{ctx, principal}, request, &response));
   return EncodeResponse(response, out);
 }
 

@@ -31,6 +31,8 @@ struct ServerConfig {
   // Applies a Compile or Differentiate request's graph may hold, inner graphs included
   // (--max_graph_nodes; 0: no limit).
   int64_t max_graph_nodes = 0;
+  // gRPC's message limit (--max_message_bytes): a Run's reply must fit before it commits.
+  int64_t max_message_bytes = 0;
 };
 
 // Every method is served over raw bytes (server/rpc_codec.h decodes and checks the request), so
@@ -86,10 +88,10 @@ class ComputeService final : public v1::Compute::Service {
   // Serves tensord.v1.Compute's method `name` with `method`: decode, check enums, call, encode.
   template <class Request, class Response>
   void Serve(const char* name, Method<Request, Response> method, Threads threads);
-  // One call of a served method: deadline, authentication, decoding, the enum check, `method`.
+  // One authenticated call of a served method: deadline, decoding, the enum check, `method`.
   template <class Request, class Response>
-  absl::Status Call(Ctx* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                    Method<Request, Response> method, Threads threads);
+  absl::Status Call(Ctx* ctx, const Principal& principal, const grpc::ByteBuffer& in,
+                    grpc::ByteBuffer* out, Method<Request, Response> method, Threads threads);
 
   // Runs one RPC's body: maps its status to gRPC, logs and records metrics for it.
   Reactor* Handle(Ctx* ctx, const char* method, const std::function<absl::Status()>& body);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/backends/cpu/broadcast.h"
 #include "engine/compile/compiler.h"
 #include "engine/ir/printer.h"
 #include "engine/ir/proto_convert.h"
@@ -86,6 +87,8 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
 absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& spec,
                                       v1::CompileResponse* out) {
   auto start = std::chrono::steady_clock::now();
+  // Refused before compiling: a session at its function limit gets no compile work done.
+  TENSORD_RETURN_IF_ERROR(session.CheckRoomForFunction());
   TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(session, spec));
 
   Function fn;
@@ -173,6 +176,21 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   trace.record_memory = fn->profile && fn->profile->records_memory();
   TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values,
                                                               fn->profile ? &trace : nullptr));
+  // Everything that can still fail happens before the commit: once updates are stored the call
+  // must succeed, or a client told of an error would apply them again on retry.
+  for (const runtime::Tensor& t : result.outputs) {
+    ir::TensorToProto(t, out->add_outputs()->mutable_tensor());
+  }
+  if (max_reply_bytes_ > 0 && static_cast<int64_t>(out->ByteSizeLong()) > max_reply_bytes_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the outputs take ", out->ByteSizeLong(), " bytes; a reply may take ",
+                     max_reply_bytes_, " (--max_message_bytes); no update was stored"));
+  }
+  for (runtime::Tensor& t : result.updates) {
+    // A view (x[:1] of a big input) would keep its whole buffer resident while the budgets
+    // charge only its elements: store the elements alone.
+    if (t.buffer() != nullptr && t.buffer()->bytes() > t.num_bytes()) t = cpu::Copy(t);
+  }
   if (!result.updates.empty()) {
     auto commit_lock = session.shared().CommitLock();
     // The last moment to honour the deadline: a client told DEADLINE_EXCEEDED must find no
@@ -189,9 +207,6 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     }
   }
   locks.clear();
-  for (const runtime::Tensor& t : result.outputs) {
-    ir::TensorToProto(t, out->add_outputs()->mutable_tensor());
-  }
   int64_t run_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();

@@ -15,14 +15,16 @@ namespace tensord::server {
 absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session);
 
 // RESOURCE_EXHAUSTED when `graph` holds more than `limit` applies, its inner graphs' included
-// (0: no limit). Counted on the wire form, before any decoding work is spent on it.
+// (0: no limit). Counted on the wire form, before the graph is decoded into the IR.
 absl::Status CheckGraphSize(const v1::Graph& graph, int64_t limit);
 
 class FunctionService {
  public:
+  // `max_reply_bytes`: a Run whose reply would be larger fails before storing updates (the
+  // server's --max_message_bytes; 0: no limit).
   FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache,
-                  Metrics* metrics)
-      : contexts_(contexts), cache_(cache), metrics_(metrics) {}
+                  Metrics* metrics, int64_t max_reply_bytes = 0)
+      : contexts_(contexts), cache_(cache), metrics_(metrics), max_reply_bytes_(max_reply_bytes) {}
 
   absl::Status Compile(Session& session, const v1::FunctionSpec& spec, v1::CompileResponse* out);
   absl::Status Run(Session& session, const v1::RunRequest& request, v1::RunResponse* out);
@@ -41,6 +43,7 @@ class FunctionService {
   const runtime::ContextRegistry* contexts_;
   compile::ExecutableCache* cache_;
   Metrics* metrics_;
+  const int64_t max_reply_bytes_;
 };
 
 }  // namespace tensord::server

@@ -3,9 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -98,7 +101,21 @@ void WritePortFile(const std::string& path, int port) {
 
 }  // namespace
 
+namespace {
+
+// TENSORD_DIE_WITH_PARENT=PID (the Python client's local server): SIGTERM when that parent dies,
+// and exit now if it already has.
+void DieWithParent() {
+  const char* parent = std::getenv("TENSORD_DIE_WITH_PARENT");
+  if (parent == nullptr) return;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (std::to_string(getppid()) != parent) std::exit(0);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  DieWithParent();
   absl::SetProgramUsageMessage("tensord --listen=127.0.0.1:50051 [--device=cpu] [--contexts=...]");
   // --config=FILE: the file's settings go before the command line, so explicit flags win.
   std::vector<std::string> args(argv, argv + argc);
@@ -155,6 +172,7 @@ int main(int argc, char** argv) {
   config.enable_admin_rpcs = absl::GetFlag(FLAGS_enable_admin_rpcs);
   config.compute_threads = absl::GetFlag(FLAGS_compute_threads);
   config.max_graph_nodes = absl::GetFlag(FLAGS_max_graph_nodes);
+  config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   config.session_limits = {.max_sessions = absl::GetFlag(FLAGS_max_sessions),
                            .max_functions = absl::GetFlag(FLAGS_max_functions_per_session),
                            .max_shared_bytes = absl::GetFlag(FLAGS_max_shared_bytes_per_session),

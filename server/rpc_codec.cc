@@ -38,10 +38,14 @@ void RouteProtobufLog(google::protobuf::LogLevel level, const char* file, int li
 // Whether messages of type `d` can hold an enum field at any depth; the walk below skips the
 // subtrees that cannot (a tensor's shape, an attribute's list of ints).
 bool MayHoldEnum(const Descriptor* d) {
+  // Asked for every message field of every request: a per-thread copy of the answers keeps the
+  // shared table's lock off that path.
+  thread_local std::unordered_map<const Descriptor*, bool> local;
+  if (auto it = local.find(d); it != local.end()) return it->second;
   static std::mutex mu;
   static std::unordered_map<const Descriptor*, bool> memo;
   std::lock_guard<std::mutex> lock(mu);
-  if (auto it = memo.find(d); it != memo.end()) return it->second;
+  if (auto it = memo.find(d); it != memo.end()) return local[d] = it->second;
   // Types are a finite graph with cycles (Graph -> Apply -> Graph): a plain reachability search.
   std::unordered_set<const Descriptor*> seen{d};
   std::vector<const Descriptor*> stack{d};
@@ -57,39 +61,41 @@ bool MayHoldEnum(const Descriptor* d) {
     }
   }
   memo[d] = found;
-  return found;
+  return local[d] = found;
 }
 
-// One step of a path to a field: its name and, in a repeated field, the element's index.
-struct PathStep {
+// A message reached by the walk: where it sits (parent's index in the walk, the field, the
+// element's index in a repeated field or -1), so a path is spelled out only for an error.
+struct Visit {
+  const Message* message;
+  int64_t parent;
   const FieldDescriptor* field;
-  int index;  // -1 for a singular field
+  int index;
 };
 
-std::string FormatPath(const std::vector<PathStep>& path) {
+std::string FormatPath(const std::vector<Visit>& visits, int64_t at, const FieldDescriptor* field,
+                       int index) {
+  std::vector<std::string> steps;
+  auto step = [&](const FieldDescriptor* f, int i) {
+    steps.push_back(i >= 0 ? absl::StrCat(f->name(), "[", i, "]") : f->name());
+  };
+  step(field, index);
+  for (int64_t v = at; v > 0; v = visits[v].parent) step(visits[v].field, visits[v].index);
   std::string out;
-  for (const PathStep& step : path) {
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
     if (!out.empty()) out += '.';
-    out += step.field->name();
-    if (step.index >= 0) absl::StrAppend(&out, "[", step.index, "]");
+    out += *it;
   }
   return out;
 }
 
 // Iterative, so no request can deepen this walk's stack (protobuf's decoder already bounds
-// nesting to 100, but the walk should not rely on it).
+// nesting to 100, but the walk should not rely on it); memory is one Visit per message.
 absl::Status CheckEnums(const Message& root) {
-  struct Pending {
-    const Message* message;
-    std::vector<PathStep> path;
-  };
-  std::vector<Pending> stack;
-  stack.push_back({&root, {}});
+  std::vector<Visit> visits{{&root, -1, nullptr, -1}};
   std::vector<const FieldDescriptor*> fields;
-  while (!stack.empty()) {
-    Pending at = std::move(stack.back());
-    stack.pop_back();
-    const Message& m = *at.message;
+  for (size_t at = 0; at < visits.size(); ++at) {
+    const Message& m = *visits[at].message;
     const Reflection* r = m.GetReflection();
     fields.clear();
     r->ListFields(m, &fields);
@@ -102,18 +108,17 @@ absl::Status CheckEnums(const Message& root) {
       const bool repeated = f->is_repeated();
       const int count = repeated ? r->FieldSize(m, f) : 1;
       for (int i = 0; i < count; ++i) {
-        std::vector<PathStep> path = at.path;
-        path.push_back({f, repeated ? i : -1});
-        if (is_enum) {
-          int value = repeated ? r->GetRepeatedEnumValue(m, f, i) : r->GetEnumValue(m, f);
-          if (f->enum_type()->FindValueByNumber(value) == nullptr) {
-            return InvalidArgument("field ", FormatPath(path), " of ",
-                                   root.GetDescriptor()->full_name(), " has value ", value,
-                                   ", which is not a ", f->enum_type()->full_name());
-          }
-        } else {
-          stack.push_back(
-              {repeated ? &r->GetRepeatedMessage(m, f, i) : &r->GetMessage(m, f), std::move(path)});
+        const int index = repeated ? i : -1;
+        if (!is_enum) {
+          visits.push_back({repeated ? &r->GetRepeatedMessage(m, f, i) : &r->GetMessage(m, f),
+                            static_cast<int64_t>(at), f, index});
+          continue;
+        }
+        const int value = repeated ? r->GetRepeatedEnumValue(m, f, i) : r->GetEnumValue(m, f);
+        if (f->enum_type()->FindValueByNumber(value) == nullptr) {
+          return InvalidArgument("field ", FormatPath(visits, static_cast<int64_t>(at), f, index),
+                                 " of ", root.GetDescriptor()->full_name(), " has value ", value,
+                                 ", which is not a ", f->enum_type()->full_name());
         }
       }
     }

@@ -53,13 +53,23 @@ std::vector<std::shared_ptr<runtime::ByteBudget>> Session::Budgets(
   return budgets;
 }
 
+absl::Status Session::CheckRoomForFunction() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return CheckRoomLocked();
+}
+
+absl::Status Session::CheckRoomLocked() const {
+  if (max_functions_ <= 0 || static_cast<int64_t>(functions_.size()) < max_functions_) {
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("the session holds ", functions_.size(), " functions; the limit is ",
+                   max_functions_, " (--max_functions_per_session): release some first"));
+}
+
 absl::StatusOr<std::string> Session::AddFunction(Function fn) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (max_functions_ > 0 && static_cast<int64_t>(functions_.size()) >= max_functions_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the session holds ", functions_.size(), " functions; the limit is ",
-                     max_functions_, " (--max_functions_per_session): release some first"));
-  }
+  TENSORD_RETURN_IF_ERROR(CheckRoomLocked());
   fn.id = absl::StrCat("fn-", next_function_++);
   std::string id = fn.id;
   functions_[id] = std::make_shared<const Function>(std::move(fn));
@@ -116,9 +126,9 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string&
     int64_t open = 0;
     for (const auto& [id, s] : sessions_) open += s->tenant() == opener.tenant;
     if (open >= limits_.tenant_sessions) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "tenant '", opener.tenant, "' has ", open, " sessions open; the limit is ",
-          limits_.tenant_sessions, " (--tenant_max_sessions)"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("tenant '", opener.tenant, "' has ", open, " sessions open; the limit is ",
+                       limits_.tenant_sessions, " (--tenant_max_sessions)"));
     }
   }
   auto& tenant_memory = tenant_memory_[opener.tenant];
@@ -129,8 +139,8 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string&
         "--tenant_memory_quota");
   }
   // The client's self-description is shown in logs and admin listings: keep it short.
-  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, opener,
-                                           tenant_memory);
+  auto session =
+      std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, opener, tenant_memory);
   sessions_[session->id()] = session;
   return session;
 }

@@ -70,6 +70,8 @@ class Session {
 
   // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
   absl::StatusOr<std::string> AddFunction(Function fn);
+  // RESOURCE_EXHAUSTED when AddFunction would be refused now (checked before compiling).
+  absl::Status CheckRoomForFunction() const;
   absl::StatusOr<std::shared_ptr<const Function>> FindFunction(const std::string& id) const;
   absl::Status ReleaseFunction(const std::string& id);
   size_t function_count() const;
@@ -100,6 +102,7 @@ class Session {
   }
 
   friend class SessionLease;
+  absl::Status CheckRoomLocked() const;  // mu_ held
   static std::vector<std::shared_ptr<runtime::ByteBudget>> Budgets(
       const SessionLimits& limits, std::shared_ptr<runtime::ByteBudget> tenant_memory);
 

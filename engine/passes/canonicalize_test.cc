@@ -107,5 +107,19 @@ TEST(CanonicalizeTest, AChainFlattensInOneRewrite) {
   EXPECT_EQ(built.graph->outputs()[0]->owner->inputs.size(), 5001u);
 }
 
+// A node that left its flattening to an enclosing mul or add is sorted after all when a rule
+// turns that consumer into another op (mul(x, -1) -> neg(x), add(x, neg(y)) -> sub(x, y)).
+TEST(CanonicalizeTest, NodesLeftToARewrittenConsumerAreStillSorted) {
+  auto pass = MakeCanonicalizePass();
+  auto out =
+      ExpectRewriteKeepsValues({pass.get()}, {kA, kB, kC}, [](ops::NodeBuilder& b, const auto& in) {
+        ir::Variable* minus_one = b.Constant(-1, DType::kFloat64);
+        return std::vector<ir::Variable*>{b.Mul(b.Mul(b.Mul(in[1], in[0]), minus_one), in[2]),
+                                          b.Add(b.Add(b.Add(in[1], in[0]), b.Neg(in[2])), in[0])};
+      });
+  EXPECT_EQ(out.expr.find("mul(x1, x0"), std::string::npos) << out.expr;
+  EXPECT_EQ(out.expr.find("add(x1, x0"), std::string::npos) << out.expr;
+}
+
 }  // namespace
 }  // namespace tensord::passes

@@ -84,7 +84,7 @@ class UseTracker {
 
   // Marks `a` dead when none of its outputs is used, then its producers that this leaves
   // unused. A variable left with one consumer may now satisfy a single-use rule: its consumer
-  // goes to `revisit`.
+  // and its producer go to `revisit`.
   void KillIfUnused(ir::Apply* a, std::vector<ir::Apply*>* revisit) {
     std::vector<ir::Apply*> stack = {a};
     while (!stack.empty()) {
@@ -101,6 +101,9 @@ class UseTracker {
         if (left == 1) {
           for (ir::Apply* c : consumers_[in])
             if (!dead(c)) revisit->push_back(c);
+          // And its producer: a rule that left a node to its consumer (canonicalize's flatten
+          // defers to an enclosing add) must look again once that consumer is gone.
+          if (in->owner != nullptr && !dead(in->owner)) revisit->push_back(in->owner);
         }
       }
     }

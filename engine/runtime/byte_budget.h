@@ -21,13 +21,13 @@ class ByteBudget {
   int64_t bytes() const { return bytes_.load(); }
   void Charge(int64_t delta) { bytes_ += delta; }
   // RESOURCE_EXHAUSTED naming the holder, the total and the flag when growing by `delta` would
-  // pass the limit (a check, not a reservation: concurrent growth may overshoot by one value).
+  // pass the limit (a check, not a reservation: concurrent writers may each overshoot by one
+  // value).
   absl::Status CheckGrowth(int64_t delta) const {
     const int64_t total = bytes_.load() + delta;
     if (limit_ <= 0 || delta <= 0 || total <= limit_) return absl::OkStatus();
-    return absl::ResourceExhaustedError(absl::StrCat(holder_, " would hold ", total,
-                                                     " bytes; the limit is ", limit_, " (", flag_,
-                                                     ")"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        holder_, " would hold ", total, " bytes; the limit is ", limit_, " (", flag_, ")"));
   }
 
  private:

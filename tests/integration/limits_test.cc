@@ -150,5 +150,29 @@ TEST_F(LimitsTest, SharedBytesPastTheLimitAreRefusedAndNoUpdateIsStored) {
   EXPECT_TRUE(session_->CreateShared("c", HostTensor::Scalar<double>(3)).ok());
 }
 
+class ReplyLimitTest : public LiveServerTest {
+ protected:
+  static void SetUpTestSuite() { StartServer({"--max_message_bytes=100000"}); }
+};
+
+// A reply over --max_message_bytes is refused before the updates are stored: a client that
+// gets the error and retries does not apply them twice.
+TEST_F(ReplyLimitTest, AnOversizedReplyStoresNoUpdate) {
+  auto counter = session_->CreateShared("n", HostTensor::Scalar<int64_t>(0));
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  GraphBuilder g;
+  Var size = g.Scalar("size", kInt64);
+  Var n = counter->In(g);
+  auto f =
+      session_->Compile(g, {size}, {Arange(g.Literal<int64_t>(0), size, g.Literal<int64_t>(1))},
+                        {{n, n + g.Literal<int64_t>(1)}});
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(f->Run({HostTensor::Scalar<int64_t>(10)}).ok());
+  auto big = f->Run({HostTensor::Scalar<int64_t>(50000)});  // 400 KB of int64
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted) << big.status();
+  EXPECT_NE(big.status().message().find("no update was stored"), std::string::npos) << big.status();
+  EXPECT_EQ(*counter->GetValue()->ToVector<int64_t>(), std::vector<int64_t>{1});
+}
+
 }  // namespace
 }  // namespace tensord::client

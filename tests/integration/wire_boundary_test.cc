@@ -166,15 +166,16 @@ TEST_F(WireBoundaryTest, DifferentiateFloatDtypeFindings) {
 
 // A graph squaring one variable, declared with `declaration` (its type and source).
 std::string SquareOf(const std::string& declaration, const std::string& dtype) {
-  return "graph { variables { id: 1 " + declaration + " } variables { id: 2 type { dtype: " +
-         dtype + " } output {} } applies { op: \"mul\" inputs: [1, 1] outputs: [2] } } " +
+  return "graph { variables { id: 1 " + declaration +
+         " } variables { id: 2 type { dtype: " + dtype +
+         " } output {} } applies { op: \"mul\" inputs: [1, 1] outputs: [2] } } " +
          "cost: 2 wrt: [1]";
 }
 
 TEST_F(WireBoundaryTest, DifferentiateChecksSharedVariablesAsCompileDoes) {
   for (const std::string& shared_id : {std::string("shared-999999"), std::string("x")}) {
-    grpc::Status s = Differentiate(SquareOf(
-        "type { dtype: DT_FLOAT64 } shared { id: \"" + shared_id + "\" }", "DT_FLOAT64"));
+    grpc::Status s = Differentiate(
+        SquareOf("type { dtype: DT_FLOAT64 } shared { id: \"" + shared_id + "\" }", "DT_FLOAT64"));
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
     EXPECT_NE(s.error_message().find("unknown shared variable '" + shared_id + "'"),
               std::string::npos)
@@ -183,8 +184,8 @@ TEST_F(WireBoundaryTest, DifferentiateChecksSharedVariablesAsCompileDoes) {
 }
 
 TEST_F(WireBoundaryTest, Float16GraphsAreUnimplementedNotInternal) {
-  grpc::Status s = Differentiate(SquareOf("name: \"h\" type { dtype: DT_FLOAT16 } input {}",
-                                          "DT_FLOAT16"));
+  grpc::Status s =
+      Differentiate(SquareOf("name: \"h\" type { dtype: DT_FLOAT16 } input {}", "DT_FLOAT16"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
   EXPECT_NE(s.error_message().find("float16"), std::string::npos) << s.error_message();
 }

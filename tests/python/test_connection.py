@@ -102,3 +102,42 @@ def test_unknown_codes_keep_the_code_name():
     exc = errors.from_rpc_error(_FakeRpcError(grpc.StatusCode.DATA_LOSS, "oops"))
     assert type(exc) is errors.TensordError
     assert str(exc) == "DATA_LOSS: oops"
+
+
+def test_a_local_server_stops_when_its_python_parent_is_killed(tmp_path):
+    """The server asks for SIGTERM on its parent's death (TENSORD_DIE_WITH_PARENT): a Python
+    program killed with SIGKILL, which runs no atexit, leaves no server behind."""
+    import signal
+    import subprocess
+    import sys
+    try:
+        binary = connection.find_server_binary()
+    except errors.ServerNotFound as exc:
+        pytest.skip(str(exc))
+    script = ("import sys, time\n"
+              "from tensord.connection import LocalServer\n"
+              "s = LocalServer(sys.argv[1]); s.start()\n"
+              "print(s.process.pid, flush=True); time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script, binary], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        server_pid = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                return  # gone
+            try:
+                with open("/proc/%d/stat" % server_pid) as f:
+                    if f.read().split()[2] == "Z":
+                        return  # exited; a zombie until its reaper collects it
+            except FileNotFoundError:
+                return
+            time.sleep(0.1)
+        os.kill(server_pid, signal.SIGKILL)
+        pytest.fail("the server outlived its killed parent")
+    finally:
+        parent.kill()

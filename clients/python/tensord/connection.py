@@ -8,12 +8,12 @@ import atexit
 import collections
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import warnings
 
 import grpc
 
@@ -56,16 +56,6 @@ def find_server_binary():
         "`tensord` is not on PATH, and none of these exists: %s" % ", ".join(searched[:6]))
 
 
-def _die_with_parent():
-    # Linux only: the server gets SIGTERM if this Python process dies without running atexit.
-    try:
-        import ctypes
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # pragma: no cover - best effort
-        pass
-
-
 class LocalServer:
     """A tensord process started by this client, listening on a free loopback port."""
 
@@ -85,12 +75,17 @@ class LocalServer:
         self.address = None
 
     def start(self, timeout=START_TIMEOUT_S):
-        # PDEATHSIG fires when the *thread* that forked exits, so only use it from the main one.
-        preexec = (_die_with_parent if sys.platform.startswith("linux")
-                   and threading.current_thread() is threading.main_thread() else None)
+        # The server stops when this process dies without running atexit: it asks the kernel
+        # for SIGTERM on its parent's death itself (TENSORD_DIE_WITH_PARENT). Not a preexec_fn:
+        # Python code between fork and exec runs gRPC's fork handlers in the child, which can
+        # abort it while this process has channels open. PDEATHSIG follows the *thread* that
+        # forked, so only from the main one.
+        env = dict(os.environ)
+        if threading.current_thread() is threading.main_thread():
+            env["TENSORD_DIE_WITH_PARENT"] = str(os.getpid())
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, preexec_fn=preexec)
+                                            stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -143,12 +138,18 @@ class LocalServer:
 
 
 def _parse_address(address):
-    """(host:port, tls) from 'host:port', 'grpc://host:port' or 'grpcs://host:port'; tls also
-    when config.tls_ca is set."""
-    for scheme, tls in (("grpcs://", True), ("grpc://", False)):
-        if address.startswith(scheme):
-            return address[len(scheme):], tls or bool(config.tls_ca)
+    """(host:port, tls) from 'grpcs://host:port' (TLS), 'grpc://host:port' (plaintext) or
+    'host:port' (TLS when config.tls_ca is set)."""
+    if address.startswith("grpcs://"):
+        return address[len("grpcs://"):], True
+    if address.startswith("grpc://"):
+        return address[len("grpc://"):], False
     return address, bool(config.tls_ca)
+
+
+def _is_loopback(target):
+    host = target.rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _read(path, option):
@@ -212,6 +213,10 @@ class Client:
         if token is None:
             token = config.token or os.environ.get("TENSORD_TOKEN", "")
         if token:
+            if not tls and not _is_loopback(target):
+                warnings.warn("sending a bearer token to %s without TLS: anyone on the path can "
+                              "read it (use a grpcs:// address or config.tls_ca)" % target,
+                              stacklevel=2)
             channel = grpc.intercept_channel(channel, _BearerToken(token))
         self.channel = channel
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
@@ -234,12 +239,19 @@ class Client:
         the server itself: it may run inside another call, or in any thread)."""
         self._to_release.append(function_id)
 
-    def _release_garbage(self):
-        while self._to_release and self._session_id is not None:
-            function_id = self._to_release.popleft()
+    def _release_garbage(self, most=64):
+        # A bounded batch per compile, so a slow server cannot stall one compile for long;
+        # popleft may race with another compiling thread: whoever gets an id releases it.
+        for _ in range(most):
+            try:
+                function_id = self._to_release.popleft()
+            except IndexError:
+                return
+            if self._session_id is None:
+                return
             try:
                 self.stub.ReleaseFunction(compute_pb2.ReleaseFunctionRequest(
-                    session_id=self._session_id, function_id=function_id), timeout=10)
+                    session_id=self._session_id, function_id=function_id), timeout=2)
             except grpc.RpcError:
                 pass  # the session is gone, or the server: nothing left to release
 

@@ -66,6 +66,10 @@ absl::Status ViewAsShape(const runtime::Tensor& x, Shape shape, runtime::Tensor&
 
 runtime::Tensor Contiguous(const runtime::Tensor& t) {
   if (t.is_contiguous()) return t;
+  return Copy(t);
+}
+
+runtime::Tensor Copy(const runtime::Tensor& t) {
   runtime::Tensor copy(t.dtype(), t.shape());
   StridedCopyAny(t, t.strides(), copy);
   return copy;

@@ -72,5 +72,7 @@ absl::Status ViewAsShape(const runtime::Tensor& x, Shape shape, runtime::Tensor&
 
 // `t` itself when contiguous, else a contiguous copy (for BLAS and serialization).
 runtime::Tensor Contiguous(const runtime::Tensor& t);
+// A contiguous copy of t's elements in a buffer of its own.
+runtime::Tensor Copy(const runtime::Tensor& t);
 
 }  // namespace tensord::cpu
