@@ -39,6 +39,13 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), Echo(s.message(), 4096));
 }
 
+const google::protobuf::ServiceDescriptor& ComputeDescriptor() {
+  static const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::Compute::service_full_name());
+  return *service;
+}
+
 void FillSharedInfo(const runtime::SharedVariable& var, v1::SharedInfo* info) {
   info->set_id(var.id());
   info->set_name(var.name());
@@ -91,9 +98,7 @@ ComputeService::ComputeService(ServerConfig config,
   Serve("ListSessions", &ComputeService::ListSessions, Threads::kInline);
   Serve("ListFunctions", &ComputeService::ListFunctions, Threads::kInline);
   // A method left out would fall back to gRPC's synchronous default (UNIMPLEMENTED).
-  const int declared = google::protobuf::DescriptorPool::generated_pool()
-                           ->FindServiceByName(v1::Compute::service_full_name())
-                           ->method_count();
+  const int declared = ComputeDescriptor().method_count();
   if (served_methods_ != declared) {
     throw std::logic_error(absl::StrCat("ComputeService serves ", served_methods_, " of the ",
                                         declared, " methods of tensord.v1.Compute"));
@@ -153,10 +158,7 @@ ComputeService::Reactor* ComputeService::HandleCompute(Ctx* ctx, const char* met
 
 template <class Request, class Response>
 void ComputeService::Serve(const char* name, Method<Request, Response> method, Threads threads) {
-  static const auto* service =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-          v1::Compute::service_full_name());
-  const google::protobuf::MethodDescriptor* m = service->FindMethodByName(name);
+  const google::protobuf::MethodDescriptor* m = ComputeDescriptor().FindMethodByName(name);
   // The generated service registers methods in declaration order, so the index addresses it.
   if (m == nullptr || m->input_type() != Request::descriptor() ||
       m->output_type() != Response::descriptor()) {

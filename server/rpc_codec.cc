@@ -1,7 +1,6 @@
 #include "server/rpc_codec.h"
 
 #include <climits>
-#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -38,14 +37,10 @@ void RouteProtobufLog(google::protobuf::LogLevel level, const char* file, int li
 // Whether messages of type `d` can hold an enum field at any depth; the walk below skips the
 // subtrees that cannot (a tensor's shape, an attribute's list of ints).
 bool MayHoldEnum(const Descriptor* d) {
-  // Asked for every message field of every request: a per-thread copy of the answers keeps the
-  // shared table's lock off that path.
-  thread_local std::unordered_map<const Descriptor*, bool> local;
-  if (auto it = local.find(d); it != local.end()) return it->second;
-  static std::mutex mu;
-  static std::unordered_map<const Descriptor*, bool> memo;
-  std::lock_guard<std::mutex> lock(mu);
-  if (auto it = memo.find(d); it != memo.end()) return local[d] = it->second;
+  // Asked for every message field of every request. The answer depends on the (immutable)
+  // descriptor alone, so each thread memoizes it without sharing or locking anything.
+  thread_local std::unordered_map<const Descriptor*, bool> memo;
+  if (auto it = memo.find(d); it != memo.end()) return it->second;
   // Types are a finite graph with cycles (Graph -> Apply -> Graph): a plain reachability search.
   std::unordered_set<const Descriptor*> seen{d};
   std::vector<const Descriptor*> stack{d};
@@ -60,8 +55,7 @@ bool MayHoldEnum(const Descriptor* d) {
       if (m != nullptr && seen.insert(m).second) stack.push_back(m);
     }
   }
-  memo[d] = found;
-  return local[d] = found;
+  return memo[d] = found;
 }
 
 // A message reached by the walk: where it sits (parent's index in the walk, the field, the

@@ -29,10 +29,6 @@ class Positions {
   std::unordered_map<const ir::Variable*, int64_t> pos_;
 };
 
-// add(add(a, b), c) -> add(a, b, c), when the inner node computes in the same dtype and has no
-// other consumer (else the flattened node would recompute it). The outermost node of a nest
-// flattens all of it at once; an inner node leaves itself to its consumer, since flattening
-// each level of a long chain in turn copies the inputs gathered so far each time (quadratic).
 // True when the node's consumer will flatten it in (the consumer's Flatten takes it whole).
 bool AbsorbedByConsumer(const RuleContext& b, const ir::Apply& node) {
   const ir::Apply* consumer = b.SoleConsumer(node.outputs[0]);
@@ -40,6 +36,10 @@ bool AbsorbedByConsumer(const RuleContext& b, const ir::Apply& node) {
          consumer->outputs[0]->type.dtype == node.outputs[0]->type.dtype;
 }
 
+// add(add(a, b), c) -> add(a, b, c), when the inner node computes in the same dtype and has no
+// other consumer (else the flattened node would recompute it). The outermost node of a nest
+// flattens all of it at once; an inner node leaves itself to its consumer, since flattening
+// each level of a long chain in turn copies the inputs gathered so far each time (quadratic).
 ir::Variable* Flatten(RuleContext& b, const ir::Apply& node) {
   const DType dtype = node.outputs[0]->type.dtype;
   auto absorbable = [&](const ir::Variable* v) {

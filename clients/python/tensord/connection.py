@@ -6,6 +6,7 @@ process (the embedded default) on a free loopback port and stops it at interpret
 
 import atexit
 import collections
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -149,7 +150,12 @@ def _parse_address(address):
 
 def _is_loopback(target):
     host = target.rsplit(":", 1)[0].strip("[]")
-    return host in ("localhost", "::1") or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:  # an address, not a name: "127.example.com" may resolve anywhere
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read(path, option):
