@@ -9,6 +9,7 @@
 
 #include "engine/ir/proto_convert.h"
 #include "engine/ops/op_def.h"
+#include "engine/ops/op_schema.h"
 #include "engine/runtime/interrupt.h"
 #include "google/protobuf/descriptor.h"
 #include "server/admin.h"
@@ -250,6 +251,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
     out->add_ops(def->name);
     if (def->grad) out->add_differentiable_ops(def->name);
   }
+  *out->mutable_op_schema() = ops::ExportOpSchema();
   return absl::OkStatus();
 }
 

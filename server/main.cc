@@ -18,6 +18,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "engine/ops/op_def.h"
+#include "engine/ops/op_schema.h"
 #include "engine/runtime/tensor.h"
 #include "server/compute_service.h"
 #include "server/config_file.h"
@@ -83,6 +84,8 @@ ABSL_FLAG(bool, insecure, false,
           "allow a non-loopback --listen without TLS and tokens (anyone who can reach the port "
           "can use the server)");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
+ABSL_FLAG(bool, print_op_schema, false,
+          "print the op schema as JSON (proto/tensord/v1/op_schema.json) and exit");
 
 namespace {
 
@@ -135,6 +138,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
   if (absl::GetFlag(FLAGS_print_ops_markdown)) {
     std::fputs(tensord::ops::OpsMarkdown().c_str(), stdout);
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_print_op_schema)) {
+    std::fputs(tensord::ops::OpSchemaJson().c_str(), stdout);
     return 0;
   }
   // Logs go to stderr so stdout stays free for tools that wrap the server.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_join.h"
 #include "engine/backends/cpu/cast.h"
+#include "engine/backends/cpu/provider.h"
 #include "engine/compile/debug_mode.h"
 #include "engine/compile/inplace_plan.h"
 #include "engine/compile/scan_kernel.h"
@@ -311,7 +312,7 @@ class ExecutableBuilder {
         return Unimplemented("op '", a->op, "' has no kernel on context '", ctx->name, "' (",
                              ctx->device, ") yet; use a context mapped to cpu");
       }
-      if (!a->def->make_cpu_kernel && a->def->num_bodies == 0)
+      if (!cpu::Supports(*a->def) && a->def->num_bodies == 0)
         return Unimplemented("op '", a->op, "' has no CPU kernel");
       Instruction ins;
       ins.label = NodeLabel(*a);
@@ -337,7 +338,7 @@ class ExecutableBuilder {
       }
       for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
       auto kernel = a->def->num_bodies > 0 ? MakeBodyKernel(*a, p.options)  // scan_kernel.h
-                                           : a->def->make_cpu_kernel(*a);
+                                           : cpu::MakeNodeKernel(*a);
       if (!kernel.ok()) {
         return absl::Status(kernel.status().code(),
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));

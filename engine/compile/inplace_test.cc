@@ -1,5 +1,6 @@
 // Inplace: which nodes the pass marks, which requests the builder keeps, that a donation really
 // reuses the dead input's buffer, and that inputs, shared values and views are never overwritten.
+#include "engine/backends/cpu/provider.h"
 #include "engine/passes/inplace.h"
 
 #include <gtest/gtest.h>
@@ -165,7 +166,7 @@ TEST(Inplace, DonationReusesTheDeadInputsBuffer) {
   ir::Variable* sum = b.Add(a, c);
   ASSERT_TRUE(b.status().ok());
   Instruction ins;
-  ins.kernel = *sum->owner->def->make_cpu_kernel(*sum->owner);
+  ins.kernel = *cpu::MakeNodeKernel(*sum->owner);
   ins.inputs = {0, 1};
   ins.outputs = {2};
   ins.donate = 0;

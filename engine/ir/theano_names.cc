@@ -4,82 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <unordered_map>
 
 #include "absl/strings/str_join.h"
+#include "engine/ops/op_def.h"
 
 namespace tensord::ir {
 namespace {
-
-struct ElemwiseName {
-  const char* theano;  // printed while the node is not inplace: Elemwise{add,no_inplace}
-  const char* scalar;  // Theano's scalar op class, printed once inplace: Elemwise{Add}[(0, 0)]
-};
-
-// Elementwise wire names (docs/ops.md) and how Theano prints them.
-const std::unordered_map<std::string, ElemwiseName>& ElemwiseNames() {
-  static const auto* names = new std::unordered_map<std::string, ElemwiseName>{
-      {"add", {"add", "Add"}},
-      {"sub", {"sub", "Sub"}},
-      {"mul", {"mul", "Mul"}},
-      {"true_div", {"true_div", "TrueDiv"}},
-      {"int_div", {"int_div", "IntDiv"}},
-      {"mod", {"mod", "Mod"}},
-      {"pow", {"pow", "Pow"}},
-      {"neg", {"neg", "Neg"}},
-      {"abs", {"abs_", "Abs"}},
-      {"sgn", {"sgn", "Sgn"}},
-      {"sqr", {"sqr", "Sqr"}},
-      {"sqrt", {"sqrt", "Sqrt"}},
-      {"exp", {"exp", "Exp"}},
-      {"expm1", {"expm1", "Expm1"}},
-      {"log", {"log", "Log"}},
-      {"log1p", {"log1p", "Log1p"}},
-      {"log2", {"log2", "Log2"}},
-      {"log10", {"log10", "Log10"}},
-      {"maximum", {"maximum", "Maximum"}},
-      {"minimum", {"minimum", "Minimum"}},
-      {"clip", {"clip", "Clip"}},
-      {"round_half_to_even", {"round_half_to_even", "RoundHalfToEven"}},
-      {"round_half_away_from_zero", {"round_half_away_from_zero", "RoundHalfAwayFromZero"}},
-      {"floor", {"floor", "Floor"}},
-      {"ceil", {"ceil", "Ceil"}},
-      {"trunc", {"trunc", "Trunc"}},
-      {"sin", {"sin", "Sin"}},
-      {"cos", {"cos", "Cos"}},
-      {"tan", {"tan", "Tan"}},
-      {"arcsin", {"arcsin", "ArcSin"}},
-      {"arccos", {"arccos", "ArcCos"}},
-      {"arctan", {"arctan", "ArcTan"}},
-      {"arctan2", {"arctan2", "ArcTan2"}},
-      {"sinh", {"sinh", "Sinh"}},
-      {"cosh", {"cosh", "Cosh"}},
-      {"tanh", {"tanh", "Tanh"}},
-      {"erf", {"erf", "Erf"}},
-      {"erfc", {"erfc", "Erfc"}},
-      {"gamma", {"gamma", "Gamma"}},
-      {"gammaln", {"gammaln", "GammaLn"}},
-      {"psi", {"psi", "Psi"}},
-      {"tri_gamma", {"tri_gamma", "TriGamma"}},
-      {"sigmoid", {"sigmoid", "ScalarSigmoid"}},
-      {"softplus", {"softplus", "ScalarSoftplus"}},
-      {"gt", {"gt", "GT"}},
-      {"lt", {"lt", "LT"}},
-      {"ge", {"ge", "GE"}},
-      {"le", {"le", "LE"}},
-      {"eq", {"eq", "EQ"}},
-      {"neq", {"neq", "NEQ"}},
-      {"isnan", {"isnan", "IsNan"}},
-      {"isinf", {"isinf", "IsInf"}},
-      {"and", {"and_", "AND"}},
-      {"or", {"or_", "OR"}},
-      {"xor", {"xor", "XOR"}},
-      {"invert", {"invert", "Invert"}},
-      {"switch", {"switch", "Switch"}},
-      {"fill", {"second", "Second"}},
-  };
-  return *names;
-}
 
 template <typename T>
 const T* Attr(const Apply& node, const char* key) {
@@ -218,9 +148,10 @@ std::string TheanoOpName(const Apply& node) {
             : DTypeName(node.outputs.empty() ? DType::kInvalid : node.outputs[0]->type.dtype);
     return absl::StrCat("Elemwise{Cast{", to, "}}", inplace);
   }
-  if (auto it = ElemwiseNames().find(op); it != ElemwiseNames().end()) {
-    if (!inplace.empty()) return absl::StrCat("Elemwise{", it->second.scalar, "}", inplace);
-    return absl::StrCat("Elemwise{", it->second.theano, ",no_inplace}");
+  const ops::OpDef* def = node.def != nullptr ? node.def : ops::Registry::Global().Find(op);
+  if (def != nullptr && !def->theano.name.empty()) {  // elementwise ops (their declarations)
+    if (!inplace.empty()) return absl::StrCat("Elemwise{", def->theano.scalar, "}", inplace);
+    return absl::StrCat("Elemwise{", def->theano.name, ",no_inplace}");
   }
   if (op == "dimshuffle") {
     std::vector<std::string> order;

@@ -6,10 +6,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/common/status.h"
 #include "engine/ir/graph.h"
+#include "engine/ops/defs/type_rules.h"
+#include "engine/ops/scalar_form.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::ops {
@@ -46,6 +49,20 @@ std::vector<std::optional<DType>> AllInputsAsCommon(const ir::Apply& node);
 using GradFn = std::function<std::vector<ir::Variable*>(
     NodeBuilder& b, const ir::Apply& node, std::span<ir::Variable* const> output_grads)>;
 
+// What an op is, for passes and clients that ask by kind rather than by name.
+enum OpTag : uint32_t {
+  kTagElementwise = 1 << 0,  // NumPy broadcasting, one output of the broadcast shape
+  kTagCommutative = 1 << 1,  // inputs may be reordered (add, mul, maximum, eq, and, ...)
+  kTagReduction = 1 << 2,    // reduces over an `axis` attribute (sum, max, argmax, ...)
+  kTagRandom = 1 << 3,       // draws from a random stream (its outputs are not constants)
+};
+
+// How Theano prints an elementwise op: "Elemwise{add,no_inplace}", "Elemwise{Add}[(0, 0)]".
+struct TheanoNames {
+  std::string name;    // printed while the node is not inplace
+  std::string scalar;  // Theano's scalar op class, printed once inplace
+};
+
 struct OpDef {
   std::string name;
   int min_inputs = 1;
@@ -61,9 +78,16 @@ struct OpDef {
   // every op has exactly one of the two.
   GradFn grad;
   bool differentiable = true;
-  // The op's scalar form for fusion: its opcode in composite programs (ops/defs/composite.h),
-  // or -1 when the fusion pass must leave it alone. Set from composite.cc's table.
-  int scalar_opcode = -1;
+  // Elementwise ops: the type rule as data (exported in the op schema, so that clients infer
+  // types exactly as the server does), the math as a scalar form (evaluated by the standalone
+  // kernel and, where it has an opcode, by fused composites), and Theano's print names.
+  std::optional<ElementwiseTyping> typing;
+  std::optional<ScalarForm> scalar;
+  TheanoNames theano;
+  uint32_t tags = 0;  // OpTag bits
+  bool Has(OpTag tag) const { return (tags & tag) != 0; }
+  // The op's opcode in composite programs, or -1 when the fusion pass must leave it alone.
+  int FusionOpcode() const { return scalar ? scalar->opcode : -1; }
   // Inner graphs the node carries in Apply::bodies (scan: its step function). Ops with bodies
   // have no make_cpu_kernel: the compiler builds their kernel, since running a body means
   // compiling it (engine/compile/scan_kernel.h).
@@ -87,13 +111,15 @@ class Registry {
   // Attaches an op's grad rule; aborts on an unknown op or a second rule (a programming error
   // caught by every test that touches the registry).
   void SetGrad(const std::string& name, GradFn grad);
-  // Marks an op fusable with its composite opcode; aborts on an unknown op (as SetGrad).
-  void SetScalarOpcode(const std::string& name, int opcode);
   const OpDef* Find(const std::string& name) const;
+  // The op whose scalar form has composite opcode `opcode`, or null.
+  const OpDef* FindByOpcode(int opcode) const;
   std::vector<const OpDef*> All() const;
 
  private:
   std::vector<std::unique_ptr<OpDef>> defs_;
+  std::unordered_map<std::string, const OpDef*> by_name_;
+  std::vector<const OpDef*> by_opcode_;
 };
 
 // The op table of docs/ops.md, generated from the registry so it cannot drift.

@@ -34,8 +34,6 @@ void AttachSubtensorGrads(Registry& r);
 void AttachLinalgGrads(Registry& r);
 void AttachRandomGrads(Registry& r);
 void AttachScanGrads(Registry& r);
-// OpDef::scalar_opcode of every op the composite can evaluate (table in defs/composite.cc).
-void AttachScalarForms(Registry& r);
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -64,7 +62,6 @@ inline void RegisterAll(Registry& r) {
   AttachLinalgGrads(r);
   AttachRandomGrads(r);
   AttachScanGrads(r);
-  AttachScalarForms(r);
 }
 
 }  // namespace tensord::ops

@@ -17,7 +17,24 @@ const Registry& Registry::Global() {
   return *registry;
 }
 
-void Registry::Add(OpDef def) { defs_.push_back(std::make_unique<OpDef>(std::move(def))); }
+void Registry::Add(OpDef def) {
+  if (Find(def.name) != nullptr) {
+    std::fprintf(stderr, "op '%s' is declared twice\n", def.name.c_str());
+    std::abort();
+  }
+  defs_.push_back(std::make_unique<OpDef>(std::move(def)));
+  const OpDef* d = defs_.back().get();
+  by_name_[d->name] = d;
+  if (const int opcode = d->FusionOpcode(); opcode >= 0) {
+    if (opcode == 0 || (opcode < static_cast<int>(by_opcode_.size()) && by_opcode_[opcode])) {
+      std::fprintf(stderr, "op '%s': composite opcode %d is reserved or taken\n", d->name.c_str(),
+                   opcode);
+      std::abort();
+    }
+    if (opcode >= static_cast<int>(by_opcode_.size())) by_opcode_.resize(opcode + 1, nullptr);
+    by_opcode_[opcode] = d;
+  }
+}
 
 void Registry::SetGrad(const std::string& name, GradFn grad) {
   for (auto& d : defs_) {
@@ -34,20 +51,13 @@ void Registry::SetGrad(const std::string& name, GradFn grad) {
   std::abort();
 }
 
-void Registry::SetScalarOpcode(const std::string& name, int opcode) {
-  for (auto& d : defs_) {
-    if (d->name != name) continue;
-    d->scalar_opcode = opcode;
-    return;
-  }
-  std::fprintf(stderr, "scalar form for unknown op '%s'\n", name.c_str());
-  std::abort();
+const OpDef* Registry::Find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
-const OpDef* Registry::Find(const std::string& name) const {
-  for (const auto& d : defs_)
-    if (d->name == name) return d.get();
-  return nullptr;
+const OpDef* Registry::FindByOpcode(int opcode) const {
+  return opcode > 0 && opcode < static_cast<int>(by_opcode_.size()) ? by_opcode_[opcode] : nullptr;
 }
 
 std::vector<const OpDef*> Registry::All() const {

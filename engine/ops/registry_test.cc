@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "engine/backends/cpu/provider.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::ops {
@@ -13,9 +14,89 @@ TEST(Registry, EveryOpIsComplete) {
     SCOPED_TRACE(d->name);
     EXPECT_TRUE(static_cast<bool>(d->infer_types));
     // Ops with bodies get their kernel from the compiler (engine/compile/scan_kernel.h).
-    EXPECT_NE(static_cast<bool>(d->make_cpu_kernel), d->num_bodies > 0);
+    EXPECT_NE(cpu::Supports(*d), d->num_bodies > 0);
     EXPECT_FALSE(d->doc.empty());
     EXPECT_GE(d->min_inputs, 0);
+  }
+}
+
+// Composite opcodes are wire numbers (a client may send a composite program): the ones in use
+// when they became declarations (each op's ElementwiseSpec::opcode) never change. New fusable
+// ops take new numbers and need not be listed here.
+TEST(Registry, CompositeOpcodesNeverChange) {
+  const std::vector<std::string> by_opcode = {"",
+                                              "add",
+                                              "sub",
+                                              "mul",
+                                              "true_div",
+                                              "pow",
+                                              "neg",
+                                              "exp",
+                                              "log",
+                                              "log1p",
+                                              "expm1",
+                                              "log2",
+                                              "log10",
+                                              "sqrt",
+                                              "sqr",
+                                              "abs",
+                                              "sgn",
+                                              "maximum",
+                                              "minimum",
+                                              "clip",
+                                              "tanh",
+                                              "sigmoid",
+                                              "softplus",
+                                              "sin",
+                                              "cos",
+                                              "tan",
+                                              "arcsin",
+                                              "arccos",
+                                              "arctan",
+                                              "sinh",
+                                              "cosh",
+                                              "erf",
+                                              "erfc",
+                                              "floor",
+                                              "ceil",
+                                              "trunc",
+                                              "round_half_to_even",
+                                              "round_half_away_from_zero",
+                                              "arctan2",
+                                              "switch",
+                                              "gt",
+                                              "lt",
+                                              "ge",
+                                              "le",
+                                              "eq",
+                                              "neq",
+                                              "isnan",
+                                              "isinf",
+                                              "fill"};
+  for (size_t opcode = 1; opcode < by_opcode.size(); ++opcode) {
+    const OpDef* d = Registry::Global().Find(by_opcode[opcode]);
+    ASSERT_NE(d, nullptr) << by_opcode[opcode];
+    EXPECT_EQ(d->FusionOpcode(), static_cast<int>(opcode)) << by_opcode[opcode];
+    EXPECT_EQ(Registry::Global().FindByOpcode(static_cast<int>(opcode)), d);
+  }
+  EXPECT_EQ(Registry::Global().FindByOpcode(0), nullptr);  // 0 loads a constant
+}
+
+// Elementwise declarations carry everything derived tables need.
+TEST(Registry, ElementwiseOpsDeclareTheirTypingAndNames) {
+  for (const OpDef* d : Registry::Global().All()) {
+    SCOPED_TRACE(d->name);
+    if (d->scalar) {
+      EXPECT_TRUE(d->Has(kTagElementwise));
+      EXPECT_FALSE(d->theano.name.empty());
+      EXPECT_FALSE(d->theano.scalar.empty());
+      if (d->FusionOpcode() >= 0) EXPECT_FALSE(d->scalar->format.empty());
+      // Every dtype the type rule can produce has a loop (float-only ops upgrade to floats).
+      for (DType t : {DType::kFloat32, DType::kFloat64}) EXPECT_NE(d->scalar->Loop(t), nullptr);
+      if (d->typing && d->typing->rule != ElemDTypeRule::kUpgradeToFloat) {
+        EXPECT_NE(d->scalar->Loop(DType::kInt32), nullptr);
+      }
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/cast.h"
+#include "engine/backends/cpu/provider.h"
 #include "engine/ops/op_def.h"
 #include "engine/passes/rewrite_util.h"
 
@@ -76,7 +77,7 @@ class ConstantFoldPass final : public Pass {
   // Evaluates `a` when its inputs are constants and its outputs are small enough. A kernel
   // error leaves the node alone: the run reports it where the user expects it.
   bool Fold(const ir::Apply& a, std::vector<Tensor>* values) const {
-    if (a.def == nullptr || !a.def->make_cpu_kernel || a.outputs.empty()) return false;
+    if (a.def == nullptr || !cpu::Supports(*a.def) || a.outputs.empty()) return false;
     for (const ir::Variable* in : a.inputs)
       if (in->source != ir::Source::kConstant) return false;
     std::optional<int64_t> elements = FoldedElementsBound(a);
@@ -102,7 +103,7 @@ class ConstantFoldPass final : public Pass {
         inputs.push_back(c);
       }
     }
-    auto kernel = a.def->make_cpu_kernel(a);
+    auto kernel = cpu::MakeNodeKernel(a);
     if (!kernel.ok()) return false;
     std::vector<Tensor> outputs(a.outputs.size());
     std::vector<const Tensor*> in_ptrs;

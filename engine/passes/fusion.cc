@@ -14,28 +14,27 @@
 namespace tensord::passes {
 namespace {
 
-using ops::composite::Info;
 using ops::composite::Instr;
-using ops::composite::ScalarOp;
 
-ScalarOp OpcodeOf(const ir::Apply& a) { return static_cast<ScalarOp>(a.def->scalar_opcode); }
+// Ops taking more inputs than their scalar form (add, mul) fold left, as their kernel does.
+bool Folds(const ir::Apply& a) { return a.def->max_inputs != a.def->scalar->arity; }
 
 // The dtype a node computes in when it can join a composite, else kInvalid.
 DType ComputeDType(const ir::Apply& a) {
-  if (a.def == nullptr || a.def->scalar_opcode < 0 || a.outputs.size() != 1) return DType::kInvalid;
-  const ScalarOp op = OpcodeOf(a);
-  const auto& info = Info(op);
-  const bool nary = op == ScalarOp::kAdd || op == ScalarOp::kMul;  // folded left, as FoldKernel
-  if (nary ? a.inputs.size() < 2 : static_cast<int>(a.inputs.size()) != info.arity) {
+  if (a.def == nullptr || a.def->FusionOpcode() < 0 || a.outputs.size() != 1) {
+    return DType::kInvalid;
+  }
+  const ops::ScalarForm& form = *a.def->scalar;
+  if (Folds(a) ? a.inputs.size() < 2 : static_cast<int>(a.inputs.size()) != form.arity) {
     return DType::kInvalid;
   }
   DType t = a.outputs[0]->type.dtype;
-  if (info.predicate) {  // compares in the inputs' promotion; gives bool
+  if (form.predicate) {  // compares in the inputs' promotion; gives bool
     t = a.inputs[0]->type.dtype;
     for (const ir::Variable* in : a.inputs) t = Promote(t, in->type.dtype);
   }
   if (t != DType::kFloat32 && t != DType::kFloat64) return DType::kInvalid;
-  if (op == ScalarOp::kSwitch) {
+  if (form.bool_condition) {
     // The condition is cast to bool; cast to a narrower float first, a tiny nonzero could
     // become 0. Bools, ints and floats no wider than t keep their truth.
     const DType c = a.inputs[0]->type.dtype;
@@ -89,7 +88,7 @@ class FusionPass final : public Pass {
     std::vector<std::vector<int>> groups;
     for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i) {
       if (group_of[i] >= 0 || dtype[i] == DType::kInvalid) continue;
-      if (Info(OpcodeOf(*nodes[i])).predicate) continue;  // a bool result cannot leave a group
+      if (nodes[i]->def->scalar->predicate) continue;  // a bool result cannot leave a group
       const int id = static_cast<int>(groups.size());
       std::vector<int> members = {i};
       group_of[i] = id;
@@ -166,22 +165,22 @@ class FusionPass final : public Pass {
     auto operand = [&](const ir::Variable* v) {
       if (auto it = reg.find(v); it != reg.end()) return it->second;
       program.constants.push_back(*literal(v));
-      Instr c{ScalarOp::kConst, {static_cast<int32_t>(program.constants.size() - 1), -1, -1}};
+      Instr c{ops::composite::kConst, {static_cast<int32_t>(program.constants.size() - 1), -1, -1}};
       program.code.push_back(c);
       return reg[v] = last();
     };
     for (const ir::Apply* a : group) {
-      const ScalarOp op = OpcodeOf(*a);
-      if (a->inputs.size() > 2 && (op == ScalarOp::kAdd || op == ScalarOp::kMul)) {
+      const int op = a->def->FusionOpcode();
+      if (a->inputs.size() > 2 && Folds(*a)) {
         // ((in0 op in1) op in2) ...: the unfused kernel's order, so sums round the same way.
         int32_t acc = operand(a->inputs[0]);
         for (size_t k = 1; k < a->inputs.size(); ++k) {
           const int32_t rhs = operand(a->inputs[k]);
-          program.code.push_back(Instr{op, {acc, rhs, -1}});
+          program.code.push_back(Instr{op, {acc, rhs, -1}, a->def});
           acc = last();
         }
       } else {
-        Instr ins{op, {-1, -1, -1}};
+        Instr ins{op, {-1, -1, -1}, a->def};
         for (size_t k = 0; k < a->inputs.size(); ++k) ins.args[k] = operand(a->inputs[k]);
         program.code.push_back(ins);
       }

@@ -207,9 +207,8 @@ TEST(Fusion, EveryFusableOpFusesExactly) {
   // Each op of the table inside a two-node group: op(...) then neg.
   auto fusion = MakeFusionPass();
   for (const ops::OpDef* def : ops::Registry::Global().All()) {
-    if (def->scalar_opcode < 0) continue;
-    const auto& info =
-        ops::composite::Info(static_cast<ops::composite::ScalarOp>(def->scalar_opcode));
+    if (def->FusionOpcode() < 0) continue;
+    const ops::ScalarForm& info = *def->scalar;
     std::vector<runtime::Tensor> inputs;
     for (int k = 0; k < info.arity; ++k) {
       std::vector<double> values = kValues;

@@ -1,4 +1,5 @@
 // The gemm pass (dot plus scale/add patterns -> gemm) and the gemm kernel, against dot + add.
+#include "engine/backends/cpu/provider.h"
 #include "engine/passes/gemm.h"
 
 #include <gtest/gtest.h>
@@ -205,7 +206,7 @@ TEST(GemmKernel, ZeroBetaAndInPlaceZ) {
   auto* s = g.AddInput(ir::Type::Scalar(t));
   ir::Variable* out = b.Apply("gemm", {z, s, x, y, s});
   ASSERT_TRUE(b.status().ok()) << b.status();
-  auto kernel = out->owner->def->make_cpu_kernel(*out->owner);
+  auto kernel = cpu::MakeNodeKernel(*out->owner);
   ASSERT_TRUE(kernel.ok());
 
   Tensor zv = MakeTensor(t, {2, 2}, {NAN, 1, INFINITY, 2});

@@ -10,10 +10,7 @@
 namespace tensord::passes {
 namespace {
 
-using ops::composite::Info;
-using ops::composite::ScalarOp;
-
-bool IsFusable(const ir::Apply& a) { return a.def != nullptr && a.def->scalar_opcode >= 0; }
+bool IsFusable(const ir::Apply& a) { return a.def != nullptr && a.def->FusionOpcode() >= 0; }
 
 // Inputs `node`'s kernel may overwrite: it reads each of their elements before writing the same
 // position of the output.
@@ -24,12 +21,12 @@ std::vector<int> WritablePositions(const ir::Apply& node) {
   if (node.op == "composite") return all;  // chunk i of every input is read before it is written
   if (node.op == "gemm") return {0};       // z; BLAS accumulates into it
   if (!IsFusable(node)) return {};
-  const auto op = static_cast<ScalarOp>(node.def->scalar_opcode);
-  if (Info(op).predicate) return {};  // bool output, never an input's dtype here
-  // FoldKernel writes ((in0 op in1) into the output before it reads in2.
-  if (op == ScalarOp::kAdd || op == ScalarOp::kMul) return {0, 1};
-  if (op == ScalarOp::kSwitch) return {1, 2};  // the condition is bool
-  if (op == ScalarOp::kFill) return {1};       // the model is another dtype, often
+  const ops::ScalarForm& form = *node.def->scalar;
+  if (form.predicate) return {};  // bool output, never an input's dtype here
+  // A folding kernel (add, mul) writes (in0 op in1) into the output before it reads in2.
+  if (node.def->max_inputs != form.arity) return {0, 1};
+  if (form.bool_condition) return {1, 2};  // the condition is bool
+  if (node.op == "fill") return {1};       // the model is another dtype, often
   return all;
 }
 

@@ -3,77 +3,23 @@
 #include <unordered_set>
 
 #include "engine/backends/cpu/dispatch.h"
+#include "engine/ops/op_def.h"
 
 namespace tensord::passes {
 
 const std::vector<std::string>& ElementwiseOps() {
-  static const std::vector<std::string> kOps = {"abs",
-                                                "add",
-                                                "and",
-                                                "arccos",
-                                                "arcsin",
-                                                "arctan",
-                                                "arctan2",
-                                                "cast",
-                                                "ceil",
-                                                "clip",
-                                                "cos",
-                                                "cosh",
-                                                "eq",
-                                                "erf",
-                                                "erfc",
-                                                "exp",
-                                                "expm1",
-                                                "fill",
-                                                "floor",
-                                                "gamma",
-                                                "gammaln",
-                                                "ge",
-                                                "gt",
-                                                "int_div",
-                                                "invert",
-                                                "isclose",
-                                                "isinf",
-                                                "isnan",
-                                                "le",
-                                                "log",
-                                                "log10",
-                                                "log1p",
-                                                "log2",
-                                                "lt",
-                                                "maximum",
-                                                "minimum",
-                                                "mod",
-                                                "mul",
-                                                "neg",
-                                                "neq",
-                                                "or",
-                                                "pow",
-                                                "psi",
-                                                "round_half_away_from_zero",
-                                                "round_half_to_even",
-                                                "sgn",
-                                                "sigmoid",
-                                                "sin",
-                                                "sinh",
-                                                "softplus",
-                                                "sqr",
-                                                "sqrt",
-                                                "sub",
-                                                "switch",
-                                                "tan",
-                                                "tanh",
-                                                "tri_gamma",
-                                                "true_div",
-                                                "trunc",
-                                                "xor"};
-  return kOps;
+  static const auto* ops = [] {
+    auto* names = new std::vector<std::string>;
+    for (const ops::OpDef* d : ops::Registry::Global().All())
+      if (d->Has(ops::kTagElementwise)) names->push_back(d->name);
+    return names;
+  }();
+  return *ops;
 }
 
 bool IsElementwise(const std::string& op) {
-  static const std::unordered_set<std::string> kSet(ElementwiseOps().begin(),
-                                                    ElementwiseOps().end());
-  return kSet.count(op) > 0;
+  const ops::OpDef* d = ops::Registry::Global().Find(op);
+  return d != nullptr && d->Has(ops::kTagElementwise);
 }
 
 std::optional<double> UniformUnitConstant(const ir::Variable* v) {

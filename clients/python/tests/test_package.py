@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import tensord
-from tensord._proto import compute_pb2, graph_pb2, tensor_pb2
+from tensord._proto import compute_pb2, graph_pb2, op_schema_pb2, tensor_pb2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT = os.path.dirname(HERE)
@@ -30,14 +30,14 @@ def test_stubs_live_under_the_package():
                     reason="grpcio-tools is not installed")
 def test_stubs_are_up_to_date_with_the_protos(tmp_path):
     protos = [os.path.join("tensord", "v1", n)
-              for n in ("tensor.proto", "graph.proto", "compute.proto")]
+              for n in ("tensor.proto", "graph.proto", "op_schema.proto", "compute.proto")]
     subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", PROTO_ROOT,
                     "--descriptor_set_out=%s" % (tmp_path / "set.pb")] + protos, check=True)
     from google.protobuf import descriptor_pb2
     fresh = descriptor_pb2.FileDescriptorSet()
     fresh.ParseFromString((tmp_path / "set.pb").read_bytes())
     by_name = {f.name: f for f in fresh.file}
-    for module in (tensor_pb2, graph_pb2, compute_pb2):
+    for module in (tensor_pb2, graph_pb2, op_schema_pb2, compute_pb2):
         current = descriptor_pb2.FileDescriptorProto()
         module.DESCRIPTOR.CopyToProto(current)
         expected = by_name[module.DESCRIPTOR.name]

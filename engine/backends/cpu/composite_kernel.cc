@@ -6,17 +6,33 @@
 #include <type_traits>
 
 #include "engine/backends/cpu/broadcast.h"
-#include "engine/backends/cpu/composite_eval.h"
 
 namespace tensord::cpu {
 namespace {
 
 using ops::composite::Instr;
+using ops::composite::kConst;
 using ops::composite::Program;
-using ops::composite::ScalarOp;
 using runtime::Tensor;
 
-constexpr int64_t kChunk = composite_eval::kChunk;
+constexpr int64_t kChunk = ops::kCompositeChunk;
+
+template <class T>
+ops::ChunkLoop<T> ChunkOf(const ops::ScalarForm& form) {
+  if constexpr (std::is_same_v<T, float>) {
+    return form.chunk_f32;
+  } else {
+    return form.chunk_f64;
+  }
+}
+template <class T>
+ops::ChunkScalarLoop<T> ChunkScalarOf(const ops::ScalarForm& form) {
+  if constexpr (std::is_same_v<T, float>) {
+    return form.chunk_scalar_f32;
+  } else {
+    return form.chunk_scalar_f64;
+  }
+}
 
 class CompositeKernel final : public ops::Kernel {
  public:
@@ -40,7 +56,7 @@ class CompositeKernel final : public ops::Kernel {
     const int count = static_cast<int>(p_.code.size());
     std::vector<int> last_use(n + count, -1);
     for (int j = 0; j < count; ++j) {
-      if (p_.code[j].op == ScalarOp::kConst) continue;
+      if (p_.code[j].op == kConst) continue;
       for (int32_t a : p_.code[j].args)
         if (a >= 0) last_use[a] = j;
     }
@@ -54,13 +70,13 @@ class CompositeKernel final : public ops::Kernel {
     };
     for (int j = 0; j + 1 < count; ++j) {
       const Instr& ins = p_.code[j];
-      if (ins.op == ScalarOp::kConst) {
+      if (ins.op == kConst) {
         slot_[j] = num_slots_++;
         continue;
       }
       slot_[j] = take();
       for (int32_t a : ins.args) {
-        if (a < n || last_use[a] != j || p_.code[a - n].op == ScalarOp::kConst) continue;
+        if (a < n || last_use[a] != j || p_.code[a - n].op == kConst) continue;
         const int s = slot_[a - n];
         if (std::find(free.begin(), free.end(), s) == free.end()) free.push_back(s);
       }
@@ -140,7 +156,7 @@ class CompositeKernel final : public ops::Kernel {
     auto result_slot = [&](int s) { return scratch + (num_ops + s) * kChunk; };
     const int count = static_cast<int>(p_.code.size());
     for (int j = 0; j + 1 < count; ++j) {
-      if (p_.code[j].op != ScalarOp::kConst) continue;
+      if (p_.code[j].op != kConst) continue;
       std::fill_n(result_slot(slot_[j]), kChunk, static_cast<T>(p_.constants[p_.code[j].args[0]]));
     }
 
@@ -158,22 +174,22 @@ class CompositeKernel final : public ops::Kernel {
     std::vector<char> uniform(n + count, 0);
     std::vector<T> value(n + count, T(0));
     for (int j = 0; j < count; ++j) {
-      if (p_.code[j].op != ScalarOp::kConst) continue;
+      if (p_.code[j].op != kConst) continue;
       uniform[n + j] = 1;
       value[n + j] = static_cast<T>(p_.constants[p_.code[j].args[0]]);
     }
     T* dst = y.data<T>();
+    // Each instruction runs its op's chunk loop (engine/ops/scalar_form.h): the op's own math.
     auto eval = [&](const Instr& ins, T* r, int64_t m) {
+      const ops::ScalarForm& form = *ins.def->scalar;
       const int32_t a = ins.args[0], b = ins.args[1];
-      if (ops::composite::Info(ins.op).arity == 2 && uniform[a] != uniform[b]) {
+      if (form.arity == 2 && uniform[a] != uniform[b]) {
         const bool first = uniform[a];
-        if (composite_eval::EvalWithScalar(ins.op, reg[first ? b : a], value[first ? a : b], first,
-                                           r, m)) {
-          return;
-        }
+        ChunkScalarOf<T>(form)(reg[first ? b : a], value[first ? a : b], first, r, m);
+        return;
       }
       auto arg = [&](int k) { return ins.args[k] < 0 ? nullptr : reg[ins.args[k]]; };
-      composite_eval::Eval(ins.op, arg(0), arg(1), arg(2), r, m);
+      ChunkOf<T>(form)(arg(0), arg(1), arg(2), r, m);
     };
     ForEachRow(rows, strides, [&](int64_t len, int64_t o, const int64_t* off) {
       for (int64_t i0 = 0; i0 < len; i0 += kChunk) {
@@ -196,7 +212,7 @@ class CompositeKernel final : public ops::Kernel {
           const Instr& ins = p_.code[j];
           const bool last = j == count - 1;
           T* r = !last ? result_slot(slot_[j]) : in_place ? result_slot(out_slot_) : dst + o + i0;
-          if (ins.op != ScalarOp::kConst) {
+          if (ins.op != kConst) {
             eval(ins, r, m);
           } else if (last) {
             std::fill_n(r, m, static_cast<T>(p_.constants[ins.args[0]]));

@@ -1,9 +1,9 @@
 // CPU kernel of the composite op (ops/defs/composite.h): the whole fused expression is evaluated
 // blockwise, one pass over memory. Dimensions the operands' strides allow are merged first; each
-// innermost row is cut into chunks (composite_eval.h), and every scalar op runs as a plain loop
-// over a chunk held in small per-thread scratch arrays (contiguous inputs are read in place,
-// broadcast ones and literals as scalars), so the loops vectorize and there is no per-element
-// dispatch.
+// innermost row is cut into chunks, and every scalar op runs its scalar form's chunk loop
+// (engine/ops/scalar_form.h) over a chunk held in small per-thread scratch arrays (contiguous
+// inputs are read in place, broadcast ones and literals as scalars), so the loops vectorize and
+// there is no per-element dispatch.
 //
 // Its output may be the same Tensor object as one of its inputs (the executable donates a dead
 // input's buffer, see engine/passes/inplace.h): chunk i of every input is read before chunk i of

@@ -8,13 +8,14 @@
 #include <cmath>
 
 #include "engine/backends/cpu/cast.h"
+#include "engine/backends/cpu/provider.h"
 #include "engine/passes/pass_testing.h"
 
 namespace tensord::cpu {
 namespace {
 
-using ops::composite::Info;
-using ops::composite::ScalarOp;
+// A fusable op's opcode (its declaration's), as the program attribute holds it.
+int64_t Op(const char* name) { return ops::composite::Opcode(name); }
 using passes::testing::Build;
 using passes::testing::EvaluateUnoptimized;
 using passes::testing::MakeTensor;
@@ -61,9 +62,13 @@ class EveryOpcode : public ::testing::TestWithParam<DType> {};
 TEST_P(EveryOpcode, MatchesTheUnfusedOpBitForBit) {
   const DType t = GetParam();
   const int64_t n = static_cast<int64_t>(kValues.size());
-  for (int code = 1; code < static_cast<int>(ScalarOp::kCount); ++code) {
-    const auto& info = Info(static_cast<ScalarOp>(code));
-    std::vector<int64_t> program = {code, -1, -1, -1};
+  for (const ops::OpDef* def : ops::Registry::Global().All()) {
+    if (def->FusionOpcode() < 0) continue;
+    struct {
+      int arity;
+      std::string wire;
+    } info{def->scalar->arity, def->name};
+    std::vector<int64_t> program = {def->FusionOpcode(), -1, -1, -1};
     for (int k = 0; k < info.arity; ++k) program[1 + k] = k;
     // Two layouts: shapes (n,1,1), (n,1), (n) give every combination of the special values in
     // short rows; flat rows of 1000 (the values cycled, another phase per input) run through
@@ -98,9 +103,8 @@ TEST_P(EveryOpcode, MatchesTheUnfusedOpBitForBit) {
 // both orders (maximum and minimum treat NaN by position), full chunks and tails.
 TEST_P(EveryOpcode, ScalarOperandsMatchBitForBit) {
   const DType t = GetParam();
-  for (ScalarOp op : {ScalarOp::kAdd, ScalarOp::kSub, ScalarOp::kMul, ScalarOp::kTrueDiv,
-                      ScalarOp::kMaximum, ScalarOp::kMinimum}) {
-    const char* wire = Info(op).wire;
+  for (const char* wire : {"add", "sub", "mul", "true_div", "maximum", "minimum"}) {
+    const int64_t op = Op(wire);
     for (double scalar : kValues) {
       for (bool first : {false, true}) {
         std::vector<Tensor> inputs = {MakeTensor(t, {3000}, kValues), MakeTensor(t, {}, {scalar})};
@@ -116,8 +120,14 @@ TEST_P(EveryOpcode, ScalarOperandsMatchBitForBit) {
             });
         ExpectSame(want, got, absl::StrCat(wire, " with scalar ", scalar, first ? " first" : ""));
         // The same with the scalar as a literal of the program.
-        const std::vector<int64_t> literal = {
-            int64_t(ScalarOp::kConst), 0, -1, -1, int64_t(op), first ? 1 : 0, first ? 0 : 1, -1};
+        const std::vector<int64_t> literal = {int64_t{ops::composite::kConst},
+                                              0,
+                                              -1,
+                                              -1,
+                                              int64_t(op),
+                                              first ? 1 : 0,
+                                              first ? 0 : 1,
+                                              -1};
         got = Evaluate({inputs[0]}, [&](ops::NodeBuilder& b, const std::vector<ir::Variable*>& in) {
           return std::vector<ir::Variable*>{b.Apply("composite", in, Attrs(t, literal, {scalar}))};
         });
@@ -133,23 +143,22 @@ INSTANTIATE_TEST_SUITE_P(Composite, EveryOpcode,
 // exp(a * b + 2) - tanh(c) / (a + 1.5), and Switch(GT(a, b), a, c) * 0.5: longer programs with
 // literals, shared subexpressions and reused scratch slots.
 std::vector<int64_t> LongProgram() {
-  using S = ScalarOp;
-  auto op = [](S s) { return static_cast<int64_t>(s); };
+  auto op = [](const char* name) { return name[0] == '#' ? int64_t{0} : Op(name); };
   return {
-      op(S::kMul),     0,  1,  -1,  // r3 = a * b
-      op(S::kConst),   0,  -1, -1,  // r4 = 2
-      op(S::kAdd),     3,  4,  -1,  // r5
-      op(S::kExp),     5,  -1, -1,  // r6
-      op(S::kTanh),    2,  -1, -1,  // r7
-      op(S::kConst),   1,  -1, -1,  // r8 = 1.5
-      op(S::kAdd),     0,  8,  -1,  // r9
-      op(S::kTrueDiv), 7,  9,  -1,  // r10
-      op(S::kSub),     6,  10, -1,  // r11
-      op(S::kGt),      0,  1,  -1,  // r12
-      op(S::kSwitch),  12, 0,  2,   // r13
-      op(S::kConst),   2,  -1, -1,  // r14 = 0.5
-      op(S::kMul),     13, 14, -1,  // r15
-      op(S::kAdd),     11, 15, -1,  // r16: the output
+      op("mul"),      0,  1,  -1,  // r3 = a * b
+      op("#"),        0,  -1, -1,  // r4 = 2
+      op("add"),      3,  4,  -1,  // r5
+      op("exp"),      5,  -1, -1,  // r6
+      op("tanh"),     2,  -1, -1,  // r7
+      op("#"),        1,  -1, -1,  // r8 = 1.5
+      op("add"),      0,  8,  -1,  // r9
+      op("true_div"), 7,  9,  -1,  // r10
+      op("sub"),      6,  10, -1,  // r11
+      op("gt"),       0,  1,  -1,  // r12
+      op("switch"),   12, 0,  2,   // r13
+      op("#"),        2,  -1, -1,  // r14 = 0.5
+      op("mul"),      13, 14, -1,  // r15
+      op("add"),      11, 15, -1,  // r16: the output
   };
 }
 
@@ -212,10 +221,9 @@ TEST(Composite, OutputAliasingAnInput) {
   auto* y = g.AddInput(ir::Type::Of(t, 1), "y");
   // (x + y) * x
   ir::Variable* out =
-      b.Apply("composite", {x, y},
-              Attrs(t, {int64_t(ScalarOp::kAdd), 0, 1, -1, int64_t(ScalarOp::kMul), 2, 0, -1}));
+      b.Apply("composite", {x, y}, Attrs(t, {Op("add"), 0, 1, -1, Op("mul"), 2, 0, -1}));
   ASSERT_TRUE(b.status().ok()) << b.status();
-  auto kernel = out->owner->def->make_cpu_kernel(*out->owner);
+  auto kernel = cpu::MakeNodeKernel(*out->owner);
   ASSERT_TRUE(kernel.ok());
 
   // Same shape: computed in place, in the same buffer.
@@ -250,11 +258,11 @@ TEST(Composite, FillModelIsReadForItsShapeOnly) {
   ops::NodeBuilder b(g);
   auto* m = g.AddInput(ir::Type::Of(DType::kInt32, 2), "m");
   auto* x = g.AddInput(ir::Type::Of(DType::kFloat32, 1), "x");
-  ir::Variable* out = b.Apply("composite", {m, x},
-                              Attrs(DType::kFloat32,
-                                    {int64_t(ScalarOp::kFill), 0, 1, -1, int64_t(ScalarOp::kConst),
-                                     0, -1, -1, int64_t(ScalarOp::kMul), 2, 3, -1},
-                                    {2}));
+  ir::Variable* out = b.Apply(
+      "composite", {m, x},
+      Attrs(DType::kFloat32,
+            {Op("fill"), 0, 1, -1, int64_t{ops::composite::kConst}, 0, -1, -1, Op("mul"), 2, 3, -1},
+            {2}));
   ASSERT_TRUE(b.status().ok()) << b.status();
   auto wanted = out->owner->def->input_dtypes(*out->owner);
   EXPECT_FALSE(wanted[0].has_value());
@@ -271,11 +279,12 @@ TEST(Composite, FillModelIsReadForItsShapeOnly) {
 TEST(Composite, RendersTheanoNames) {
   ops::composite::Program p;
   p.num_inputs = 2;
-  p.code = {{ScalarOp::kAdd, {0, 1, -1}}, {ScalarOp::kMul, {2, 0, -1}}};
+  p.code = {{int(Op("add")), {0, 1, -1}}, {int(Op("mul")), {2, 0, -1}}};
   EXPECT_EQ(ops::composite::RenderExpr(p), "Composite{((i0 + i1) * i0)}");
   p.constants = {2};
-  p.code = {
-      {ScalarOp::kConst, {0, -1, -1}}, {ScalarOp::kGt, {0, 2, -1}}, {ScalarOp::kSwitch, {3, 0, 1}}};
+  p.code = {{ops::composite::kConst, {0, -1, -1}},
+            {int(Op("gt")), {0, 2, -1}},
+            {int(Op("switch")), {3, 0, 1}}};
   EXPECT_EQ(ops::composite::RenderExpr(p), "Composite{Switch(GT(i0, 2), i0, i1)}");
 }
 
@@ -287,7 +296,7 @@ TEST(Composite, RefusesMalformedPrograms) {
     std::vector<ir::Type> types;
     return ops::ResolveAndInfer(probe, &types);
   };
-  const int64_t exp = int64_t(ScalarOp::kExp), add = int64_t(ScalarOp::kAdd);
+  const int64_t exp = Op("exp"), add = Op("add");
   EXPECT_TRUE(infer(Attrs(DType::kFloat32, {exp, 0, -1, -1})).ok());
   const std::vector<std::pair<ir::Attrs, std::string>> bad = {
       {Attrs(DType::kInt32, {exp, 0, -1, -1}), "float32 or float64"},
@@ -299,7 +308,7 @@ TEST(Composite, RefusesMalformedPrograms) {
       {Attrs(DType::kFloat32, {exp, -5, -1, -1}), "before it is defined"},
       {Attrs(DType::kFloat32, {exp, 0, 0, -1}), "must be -1"},
       {Attrs(DType::kFloat32, {add, 0, 2, -1}), "before it is defined"},
-      {Attrs(DType::kFloat32, {int64_t(ScalarOp::kConst), 3, -1, -1}, {1}), "constant 3"},
+      {Attrs(DType::kFloat32, {int64_t{ops::composite::kConst}, 3, -1, -1}, {1}), "constant 3"},
       {{{"dtype", DType::kFloat32}}, "program"},
   };
   for (const auto& [attrs, message] : bad) {

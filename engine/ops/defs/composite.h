@@ -21,81 +21,24 @@
 
 #include "engine/common/dtype.h"
 #include "engine/ir/graph.h"
+#include "engine/ops/op_def.h"
 
 namespace tensord::ops::composite {
 
-// Opcode numbers are part of the wire format (a client may send a composite): new ones go at
-// the end, before kCount.
-enum class ScalarOp : int {
-  kConst = 0,
-  kAdd,
-  kSub,
-  kMul,
-  kTrueDiv,
-  kPow,
-  kNeg,
-  kExp,
-  kLog,
-  kLog1p,
-  kExpm1,
-  kLog2,
-  kLog10,
-  kSqrt,
-  kSqr,
-  kAbs,
-  kSgn,
-  kMaximum,
-  kMinimum,
-  kClip,
-  kTanh,
-  kSigmoid,
-  kSoftplus,
-  kSin,
-  kCos,
-  kTan,
-  kArcsin,
-  kArccos,
-  kArctan,
-  kSinh,
-  kCosh,
-  kErf,
-  kErfc,
-  kFloor,
-  kCeil,
-  kTrunc,
-  kRoundHalfToEven,
-  kRoundHalfAway,
-  kArctan2,
-  kSwitch,
-  kGt,
-  kLt,
-  kGe,
-  kLe,
-  kEq,
-  kNeq,
-  kIsnan,
-  kIsinf,
-  kFill,  // fill(model, value): value; the model only takes part in broadcasting
-  kCount,
-};
+// Opcodes are the `opcode` of each fusable op's declaration (OpDef::scalar), a fixed part of
+// the wire format (a client may send a composite); 0 loads a constant.
+constexpr int kConst = 0;
 
 // Limits of one composite (the fusion pass keeps larger groups unfused): they bound the kernel's
 // scratch space (a few KiB per input and live register) whatever a client sends.
 constexpr int kMaxInputs = 1 << 12;
 constexpr int kMaxInstructions = 1 << 14;
 
-struct ScalarOpInfo {
-  const char* wire;    // the graph op this opcode evaluates ("" for kConst)
-  int arity;           // arguments read from registers (kConst reads a constant index)
-  const char* format;  // expr rendering, $0..$2 standing for the arguments
-  bool predicate;      // gives 0/1: the graph op's output is bool (comparisons, isnan, isinf)
-};
-
-const ScalarOpInfo& Info(ScalarOp op);
-
 struct Instr {
-  ScalarOp op = ScalarOp::kConst;
+  int op = kConst;
   int32_t args[3] = {-1, -1, -1};
+  const OpDef* def =
+      nullptr;  // the op of opcode `op` (null for kConst); its scalar form evaluates it
 };
 
 struct Program {
@@ -111,6 +54,9 @@ struct Program {
 // Validates a composite node's attributes against its inputs (opcodes, arities, registers defined
 // before use, constant indices); every failure is INVALID_ARGUMENT naming the problem.
 absl::StatusOr<Program> ParseProgram(const ir::Apply& node);
+
+// The opcode of fusable op `name`; aborts on an op that has none (a programming error).
+int Opcode(const std::string& name);
 
 // The attribute encoding of `code`.
 std::vector<int64_t> EncodeProgram(const std::vector<Instr>& code);

@@ -1,127 +1,74 @@
 // Elementwise arithmetic: add, sub, mul, true_div, pow, neg, exp, log.
-#include "engine/backends/cpu/elementwise.h"
-
-#include <cmath>
-#include <type_traits>
-
-#include "engine/ops/defs/type_rules.h"
+#include "engine/ops/defs/elementwise_decl.h"
 #include "engine/ops/register_all.h"
+#include "engine/ops/scalar/arithmetic.h"
 
 namespace tensord::ops {
-namespace {
-
-struct AddOp {
-  static constexpr bool kFloatOnly = false;
-  template <class T>
-  static T Apply(T a, T b) {
-    return static_cast<T>(a + b);
-  }
-};
-struct SubOp {
-  static constexpr bool kFloatOnly = false;
-  template <class T>
-  static T Apply(T a, T b) {
-    return static_cast<T>(a - b);
-  }
-};
-struct MulOp {
-  static constexpr bool kFloatOnly = false;
-  template <class T>
-  static T Apply(T a, T b) {
-    return static_cast<T>(a * b);
-  }
-};
-struct TrueDivOp {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a, T b) {
-    return a / b;
-  }
-};
-struct PowOp {
-  static constexpr bool kFloatOnly = false;
-  template <class T>
-  static T Apply(T a, T b) {
-    if constexpr (std::is_floating_point_v<T>) {
-      return std::pow(a, b);
-    } else if constexpr (std::is_same_v<T, bool>) {
-      return a || !b;
-    } else {
-      // Integer power by squaring; negative exponents truncate toward zero like 1/a^|b|.
-      if constexpr (std::is_signed_v<T>) {
-        if (b < 0) return a == 1 ? 1 : a == -1 ? ((b % 2) ? -1 : 1) : 0;
-      }
-      T result = 1;
-      T base = a;
-      for (auto e = b; e > 0; e >>= 1) {
-        if (e & 1) result = static_cast<T>(result * base);
-        base = static_cast<T>(base * base);
-      }
-      return result;
-    }
-  }
-};
-struct NegOp {
-  static constexpr bool kFloatOnly = false;
-  template <class T>
-  static T Apply(T a) {
-    if constexpr (std::is_same_v<T, bool>) {
-      return a;  // unreachable: type inference refuses neg of bool
-    } else {
-      return static_cast<T>(-a);
-    }
-  }
-};
-struct ExpOp {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a) {
-    return std::exp(a);
-  }
-};
-struct LogOp {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a) {
-    return std::log(a);
-  }
-};
-
-OpDef Elementwise(std::string name, int min_in, int max_in, std::string doc, ElemDTypeRule rule,
-                  MakeKernelFn kernel) {
-  OpDef d;
-  d.name = std::move(name);
-  d.min_inputs = min_in;
-  d.max_inputs = max_in;
-  d.doc = std::move(doc);
-  d.infer_types = [rule](const ir::Apply& node) { return InferElementwise(node, rule); };
-  d.input_dtypes = AllInputsAsOutput;
-  d.make_cpu_kernel = std::move(kernel);
-  return d;
-}
-
-}  // namespace
 
 void RegisterElementwise(Registry& r) {
-  using cpu::FoldKernel;
-  using cpu::MakeKernel;
-  using cpu::UnaryKernel;
-  r.Add(Elementwise("add", 2, -1, "add(a, b, ...) -> a + b + ... (numpy.add)",
-                    ElemDTypeRule::kUpcast, MakeKernel<FoldKernel<AddOp>>()));
-  r.Add(Elementwise("mul", 2, -1, "mul(a, b, ...) -> a * b * ... (numpy.multiply)",
-                    ElemDTypeRule::kUpcast, MakeKernel<FoldKernel<MulOp>>()));
-  r.Add(Elementwise("sub", 2, 2, "sub(a, b) -> a - b (numpy.subtract)",
-                    ElemDTypeRule::kUpcastNoBool, MakeKernel<FoldKernel<SubOp>>()));
-  r.Add(Elementwise("true_div", 2, 2, "true_div(a, b) -> a / b (numpy.true_divide)",
-                    ElemDTypeRule::kUpgradeToFloat, MakeKernel<FoldKernel<TrueDivOp>>()));
-  r.Add(Elementwise("pow", 2, 2, "pow(a, b) -> a ** b (numpy.power)", ElemDTypeRule::kUpcast,
-                    MakeKernel<FoldKernel<PowOp>>()));
-  r.Add(Elementwise("neg", 1, 1, "neg(a) -> -a (numpy.negative)", ElemDTypeRule::kUpcastNoBool,
-                    MakeKernel<UnaryKernel<NegOp>>()));
-  r.Add(Elementwise("exp", 1, 1, "exp(a) (numpy.exp)", ElemDTypeRule::kUpgradeToFloat,
-                    MakeKernel<UnaryKernel<ExpOp>>()));
-  r.Add(Elementwise("log", 1, 1, "log(a) (numpy.log)", ElemDTypeRule::kUpgradeToFloat,
-                    MakeKernel<UnaryKernel<LogOp>>()));
+  const ElementwiseTyping upcast{ElemDTypeRule::kUpcast};
+  const ElementwiseTyping no_bool{ElemDTypeRule::kUpcastNoBool};
+  const ElementwiseTyping to_float{ElemDTypeRule::kUpgradeToFloat};
+  r.Add(Elementwise<scalar::Add, 2>({.name = "add",
+                                     .min_inputs = 2,
+                                     .max_inputs = -1,
+                                     .doc = "add(a, b, ...) -> a + b + ... (numpy.add)",
+                                     .typing = upcast,
+                                     .theano = {"add", "Add"},
+                                     .tags = kTagCommutative,
+                                     .opcode = 1,
+                                     .format = "($0 + $1)"}));
+  r.Add(Elementwise<scalar::Mul, 2>({.name = "mul",
+                                     .min_inputs = 2,
+                                     .max_inputs = -1,
+                                     .doc = "mul(a, b, ...) -> a * b * ... (numpy.multiply)",
+                                     .typing = upcast,
+                                     .theano = {"mul", "Mul"},
+                                     .tags = kTagCommutative,
+                                     .opcode = 3,
+                                     .format = "($0 * $1)"}));
+  r.Add(Elementwise<scalar::Sub, 2>({.name = "sub",
+                                     .min_inputs = 2,
+                                     .max_inputs = 2,
+                                     .doc = "sub(a, b) -> a - b (numpy.subtract)",
+                                     .typing = no_bool,
+                                     .theano = {"sub", "Sub"},
+                                     .opcode = 2,
+                                     .format = "($0 - $1)"}));
+  r.Add(Elementwise<scalar::TrueDiv, 2>({.name = "true_div",
+                                         .min_inputs = 2,
+                                         .max_inputs = 2,
+                                         .doc = "true_div(a, b) -> a / b (numpy.true_divide)",
+                                         .typing = to_float,
+                                         .theano = {"true_div", "TrueDiv"},
+                                         .opcode = 4,
+                                         .format = "($0 / $1)"}));
+  r.Add(Elementwise<scalar::Pow, 2>({.name = "pow",
+                                     .min_inputs = 2,
+                                     .max_inputs = 2,
+                                     .doc = "pow(a, b) -> a ** b (numpy.power)",
+                                     .typing = upcast,
+                                     .theano = {"pow", "Pow"},
+                                     .opcode = 5,
+                                     .format = "pow($0, $1)"}));
+  r.Add(Elementwise<scalar::Neg, 1>({.name = "neg",
+                                     .doc = "neg(a) -> -a (numpy.negative)",
+                                     .typing = no_bool,
+                                     .theano = {"neg", "Neg"},
+                                     .opcode = 6,
+                                     .format = "(-$0)"}));
+  r.Add(Elementwise<scalar::Exp, 1>({.name = "exp",
+                                     .doc = "exp(a) (numpy.exp)",
+                                     .typing = to_float,
+                                     .theano = {"exp", "Exp"},
+                                     .opcode = 7,
+                                     .format = "exp($0)"}));
+  r.Add(Elementwise<scalar::Log, 1>({.name = "log",
+                                     .doc = "log(a) (numpy.log)",
+                                     .typing = to_float,
+                                     .theano = {"log", "Log"},
+                                     .opcode = 8,
+                                     .format = "log($0)"}));
 }
 
 }  // namespace tensord::ops

@@ -1,239 +1,50 @@
 // Transcendental elementwise functions. Integer inputs upgrade to float (Theano's
 // upgrade_to_float), so every kernel runs on float32/float64 only.
-#include <math.h>  // lgamma_r: std::lgamma writes the global signgam, a race between runs
-
-#include <cmath>
-#include <type_traits>
-
-#include "engine/backends/cpu/elementwise.h"
-#include "engine/ops/defs/elemwise_kernels.h"
+#include "engine/ops/defs/elementwise_decl.h"
 #include "engine/ops/register_all.h"
+#include "engine/ops/scalar/transcendental.h"
 
 namespace tensord::ops {
-namespace {
-
-#define TENSORD_FLOAT_UNARY(Name, expr)      \
-  struct Name {                              \
-    static constexpr bool kFloatOnly = true; \
-    template <class T>                       \
-    static T Apply(T a) {                    \
-      return expr;                           \
-    }                                        \
-  };
-TENSORD_FLOAT_UNARY(Expm1Op, std::expm1(a))
-TENSORD_FLOAT_UNARY(Log1pOp, std::log1p(a))
-TENSORD_FLOAT_UNARY(Log2Op, std::log2(a))
-TENSORD_FLOAT_UNARY(Log10Op, std::log10(a))
-TENSORD_FLOAT_UNARY(SinOp, std::sin(a))
-TENSORD_FLOAT_UNARY(CosOp, std::cos(a))
-TENSORD_FLOAT_UNARY(TanOp, std::tan(a))
-TENSORD_FLOAT_UNARY(ArcsinOp, std::asin(a))
-TENSORD_FLOAT_UNARY(ArccosOp, std::acos(a))
-TENSORD_FLOAT_UNARY(ArctanOp, std::atan(a))
-TENSORD_FLOAT_UNARY(SinhOp, std::sinh(a))
-TENSORD_FLOAT_UNARY(CoshOp, std::cosh(a))
-TENSORD_FLOAT_UNARY(TanhOp, std::tanh(a))
-TENSORD_FLOAT_UNARY(ErfOp, std::erf(a))
-TENSORD_FLOAT_UNARY(ErfcOp, std::erfc(a))
-TENSORD_FLOAT_UNARY(GammaOp, std::tgamma(a))
-#undef TENSORD_FLOAT_UNARY
-
-struct GammalnOp {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a) {
-    int sign;
-    if constexpr (std::is_same_v<T, float>) {
-      return lgammaf_r(a, &sign);
-    } else {
-      return lgamma_r(a, &sign);
-    }
-  }
-};
-
-// 1 / (1 + exp(-x)) overflows exp for very negative x; the two branches never do.
-struct SigmoidOp {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a) {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (a >= 0) return T(1) / (T(1) + std::exp(-a));
-      const T e = std::exp(a);  // also the NaN path
-      return e / (T(1) + e);
-    } else {
-      return a;  // never runs: ints upgrade to float (UnaryKernel instantiates every dtype)
-    }
-  }
-};
-
-// log(1 + exp(x)) = log1p(exp(-|x|)) + max(x, 0): exp never overflows and small results keep
-// their precision.
-struct SoftplusOp {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a) {
-    return std::log1p(std::exp(-std::fabs(a))) + (a > 0 ? a : T(0));
-  }
-};
-
-// c[0] + c[1] z + c[2] z^2 + ... by Horner's rule.
-template <size_t N>
-double Polynomial(const double (&c)[N], double z) {
-  double s = 0;
-  for (size_t i = N; i-- > 0;) s = s * z + c[i];
-  return s;
-}
-
-constexpr double kPi = 3.14159265358979323846;
-
-// Digamma (scipy.special.psi), in double for both float dtypes. Negative x reflect to 1 - x;
-// positive integers up to 10 take the exact harmonic sum; other x below 10 move into [1, 2]
-// by the recurrence psi(x + 1) = psi(x) + 1/x, where Boost's rational approximation keeps the
-// relative error small around the positive root; from 10 on the asymptotic series. SciPy's
-// special values: psi(+-0) = -+inf, NaN at negative integers and -inf.
-double Digamma(double x) {
-  if (std::isnan(x) || x == INFINITY) return x;
-  if (x == -INFINITY) return NAN;
-  if (x == 0) return std::copysign(INFINITY, -x);
-  double result = 0;
-  if (x < 0) {
-    // psi(x) = psi(1 - x) - pi / tan(pi x). tan has period pi: reduce x to r = x - round(x)
-    // in [-1/2, 1/2] first (exact), so that pi * r keeps its digits near the poles; cot is 0
-    // at r = +-1/2.
-    const double r = x - std::round(x);
-    if (r == 0) return NAN;
-    if (std::abs(r) != 0.5) result = -kPi / std::tan(kPi * r);
-    x = 1 - x;
-  }
-  if (x <= 10 && x == std::floor(x)) {
-    for (int k = 1; k < static_cast<int>(x); ++k) result += 1.0 / k;
-    return result - 0.57721566490153286061;  // Euler's constant
-  }
-  if (x < 10) {
-    for (; x < 1; x += 1) result -= 1 / x;
-    while (x > 2) {
-      x -= 1;
-      result += 1 / x;
-    }
-    // Boost's digamma on [1, 2]: (x - root) * (Y + P(x - 1) / Q(x - 1)), with the root split
-    // in three parts so that x - root keeps its digits near the root.
-    constexpr double kY = 0.99558162689208984;
-    constexpr double kRoot1 = 1569415565.0 / 1073741824.0;
-    constexpr double kRoot2 = (381566830.0 / 1073741824.0) / 1073741824.0;
-    constexpr double kRoot3 = 0.9016312093258695918615325266959189453125e-19;
-    constexpr double kP[] = {0.25479851061131551,  -0.32555031186804491,  -0.65031853770896507,
-                             -0.28919126444774784, -0.045251321448739056, -0.0020713321167745952};
-    constexpr double kQ[] = {1.0,
-                             2.0767117023730469,
-                             1.4606242909763515,
-                             0.43593529692665969,
-                             0.054151797245674225,
-                             0.0021284987017821144,
-                             -0.55789841321675513e-6};
-    const double g = ((x - kRoot1) - kRoot2) - kRoot3;
-    return result + g * kY + g * (Polynomial(kP, x - 1) / Polynomial(kQ, x - 1));
-  }
-  // psi(x) ~ log(x) - 1/(2x) - sum_k B_2k / (2k x^2k); to B_16 the terms left are below
-  // 1e-17 relative from 10 on.
-  constexpr double kB2kOver2k[] = {1.0 / 12,  -1.0 / 120,     1.0 / 252, -1.0 / 240,
-                                   1.0 / 132, -691.0 / 32760, 1.0 / 12,  -3617.0 / 8160};
-  const double z = 1 / (x * x);
-  return result + std::log(x) - 0.5 / x - z * Polynomial(kB2kOver2k, z);
-}
-
-// Trigamma, psi'(x) (scipy.special.polygamma(1, x) = zeta(2, x)): reflection for negative x;
-// the recurrence psi1(x) = psi1(x + 1) + 1/x^2 up to 10 (all terms positive: no
-// cancellation), then the asymptotic series. +inf at the poles (non-positive integers, and
-// -inf), as SciPy's zeta.
-double Trigamma(double x) {
-  if (std::isnan(x)) return x;
-  if (x <= 0 && x == std::floor(x)) return INFINITY;
-  if (x == INFINITY) return 0;
-  if (x < 0) {
-    // psi1(x) + psi1(1 - x) = pi^2 / sin^2(pi x); sin^2 has period 1, so reduce x to
-    // x - round(x) in [-1/2, 1/2] first (exact), keeping pi * x's digits near the poles.
-    const double s = std::sin(kPi * (x - std::round(x)));
-    return kPi * kPi / (s * s) - Trigamma(1 - x);
-  }
-  double result = 0;
-  for (; x < 10; x += 1) result += 1 / (x * x);
-  // psi1(x) ~ 1/x + 1/(2x^2) + sum_k B_2k / x^(2k+1); to B_18 the terms left are below 1e-17
-  // relative from 10 on.
-  constexpr double kB2k[] = {1.0 / 6,       -1.0 / 30, 1.0 / 42,      -1.0 / 30,    5.0 / 66,
-                             -691.0 / 2730, 7.0 / 6,   -3617.0 / 510, 43867.0 / 798};
-  const double r = 1 / x;
-  const double z = r * r;
-  return result + r + 0.5 * z + r * z * Polynomial(kB2k, z);
-}
-
-#define TENSORD_DOUBLE_UNARY(Name, fn)                     \
-  struct Name {                                            \
-    static constexpr bool kFloatOnly = true;               \
-    template <class T>                                     \
-    static T Apply(T a) {                                  \
-      if constexpr (std::is_floating_point_v<T>) {         \
-        return static_cast<T>(fn(static_cast<double>(a))); \
-      } else {                                             \
-        return a; /* never runs: ints upgrade to float */  \
-      }                                                    \
-    }                                                      \
-  };
-TENSORD_DOUBLE_UNARY(PsiOp, Digamma)
-TENSORD_DOUBLE_UNARY(TriGammaOp, Trigamma)
-#undef TENSORD_DOUBLE_UNARY
-
-struct Arctan2Op {
-  static constexpr bool kFloatOnly = true;
-  template <class T>
-  static T Apply(T a, T b) {
-    return std::atan2(a, b);
-  }
-};
-
-}  // namespace
 
 void RegisterTranscendental(Registry& r) {
-  using cpu::MakeKernel;
-  using cpu::UnaryKernel;
-  using elemwise::Elementwise;
-  const auto f = ElemDTypeRule::kUpgradeToFloat;
-  auto unary = [&](const char* name, const char* numpy, MakeKernelFn kernel) {
-    r.Add(Elementwise(name, 1, absl::StrCat(name, "(a), ints become floats (", numpy, ")"), f,
-                      std::move(kernel)));
+  const ElementwiseTyping f{ElemDTypeRule::kUpgradeToFloat};
+  // `numpy` completes the doc: "name(a), ints become floats (numpy)".
+  auto add = [&](OpDef d, const char* numpy) {
+    d.doc = absl::StrCat(d.name, "(a), ints become floats (", numpy, ")");
+    r.Add(std::move(d));
   };
-  unary("expm1", "numpy.expm1", MakeKernel<UnaryKernel<Expm1Op>>());
-  unary("log1p", "numpy.log1p", MakeKernel<UnaryKernel<Log1pOp>>());
-  unary("log2", "numpy.log2", MakeKernel<UnaryKernel<Log2Op>>());
-  unary("log10", "numpy.log10", MakeKernel<UnaryKernel<Log10Op>>());
-  unary("sin", "numpy.sin", MakeKernel<UnaryKernel<SinOp>>());
-  unary("cos", "numpy.cos", MakeKernel<UnaryKernel<CosOp>>());
-  unary("tan", "numpy.tan", MakeKernel<UnaryKernel<TanOp>>());
-  unary("arcsin", "numpy.arcsin", MakeKernel<UnaryKernel<ArcsinOp>>());
-  unary("arccos", "numpy.arccos", MakeKernel<UnaryKernel<ArccosOp>>());
-  unary("arctan", "numpy.arctan", MakeKernel<UnaryKernel<ArctanOp>>());
-  unary("sinh", "numpy.sinh", MakeKernel<UnaryKernel<SinhOp>>());
-  unary("cosh", "numpy.cosh", MakeKernel<UnaryKernel<CoshOp>>());
-  unary("tanh", "numpy.tanh", MakeKernel<UnaryKernel<TanhOp>>());
-  unary("erf", "scipy.special.erf", MakeKernel<UnaryKernel<ErfOp>>());
-  unary("erfc", "scipy.special.erfc", MakeKernel<UnaryKernel<ErfcOp>>());
-  unary("gamma", "scipy.special.gamma", MakeKernel<UnaryKernel<GammaOp>>());
-  unary("gammaln", "scipy.special.gammaln: log|gamma(a)|", MakeKernel<UnaryKernel<GammalnOp>>());
-  unary("psi", "scipy.special.psi: digamma, the derivative of gammaln",
-        MakeKernel<UnaryKernel<PsiOp>>());
-  {
-    OpDef tri_gamma = Elementwise("tri_gamma", 1,
-                                  "tri_gamma(a), ints become floats (scipy.special.polygamma(1, "
-                                  "a): the derivative of psi)",
-                                  f, MakeKernel<UnaryKernel<TriGammaOp>>());
-    tri_gamma.differentiable = false;  // Theano's TriGamma has no gradient either
-    r.Add(std::move(tri_gamma));
-  }
-  unary("sigmoid", "1 / (1 + exp(-a)), computed without overflow; scipy.special.expit",
-        MakeKernel<UnaryKernel<SigmoidOp>>());
-  unary("softplus", "log(1 + exp(a)) = log1p(exp(-|a|)) + max(a, 0); numpy.logaddexp(0, a)",
-        MakeKernel<UnaryKernel<SoftplusOp>>());
-  r.Add(Elementwise("arctan2", 2, "arctan2(a, b), ints become floats (numpy.arctan2)", f,
-                    MakeKernel<cpu::FoldKernel<Arctan2Op>>()));
+  add(UnaryOp<scalar::Expm1>("expm1", "", f, {"expm1", "Expm1"}, 10), "numpy.expm1");
+  add(UnaryOp<scalar::Log1p>("log1p", "", f, {"log1p", "Log1p"}, 9), "numpy.log1p");
+  add(UnaryOp<scalar::Log2>("log2", "", f, {"log2", "Log2"}, 11), "numpy.log2");
+  add(UnaryOp<scalar::Log10>("log10", "", f, {"log10", "Log10"}, 12), "numpy.log10");
+  add(UnaryOp<scalar::Sin>("sin", "", f, {"sin", "Sin"}, 23), "numpy.sin");
+  add(UnaryOp<scalar::Cos>("cos", "", f, {"cos", "Cos"}, 24), "numpy.cos");
+  add(UnaryOp<scalar::Tan>("tan", "", f, {"tan", "Tan"}, 25), "numpy.tan");
+  add(UnaryOp<scalar::Arcsin>("arcsin", "", f, {"arcsin", "ArcSin"}, 26), "numpy.arcsin");
+  add(UnaryOp<scalar::Arccos>("arccos", "", f, {"arccos", "ArcCos"}, 27), "numpy.arccos");
+  add(UnaryOp<scalar::Arctan>("arctan", "", f, {"arctan", "ArcTan"}, 28), "numpy.arctan");
+  add(UnaryOp<scalar::Sinh>("sinh", "", f, {"sinh", "Sinh"}, 29), "numpy.sinh");
+  add(UnaryOp<scalar::Cosh>("cosh", "", f, {"cosh", "Cosh"}, 30), "numpy.cosh");
+  add(UnaryOp<scalar::Tanh>("tanh", "", f, {"tanh", "Tanh"}, 20), "numpy.tanh");
+  add(UnaryOp<scalar::Erf>("erf", "", f, {"erf", "Erf"}, 31), "scipy.special.erf");
+  add(UnaryOp<scalar::Erfc>("erfc", "", f, {"erfc", "Erfc"}, 32), "scipy.special.erfc");
+  add(UnaryOp<scalar::Gamma>("gamma", "", f, {"gamma", "Gamma"}, -1), "scipy.special.gamma");
+  add(UnaryOp<scalar::Gammaln>("gammaln", "", f, {"gammaln", "GammaLn"}, -1),
+      "scipy.special.gammaln: log|gamma(a)|");
+  add(UnaryOp<scalar::Psi>("psi", "", f, {"psi", "Psi"}, -1),
+      "scipy.special.psi: digamma, the derivative of gammaln");
+  OpDef tri_gamma = UnaryOp<scalar::TriGamma>(
+      "tri_gamma",
+      "tri_gamma(a), ints become floats (scipy.special.polygamma(1, a): the derivative of psi)", f,
+      {"tri_gamma", "TriGamma"}, -1);
+  tri_gamma.differentiable = false;  // Theano's TriGamma has no gradient either
+  r.Add(std::move(tri_gamma));
+  add(UnaryOp<scalar::Sigmoid>("sigmoid", "", f, {"sigmoid", "ScalarSigmoid"}, 21),
+      "1 / (1 + exp(-a)), computed without overflow; scipy.special.expit");
+  add(UnaryOp<scalar::Softplus>("softplus", "", f, {"softplus", "ScalarSoftplus"}, 22),
+      "log(1 + exp(a)) = log1p(exp(-|a|)) + max(a, 0); numpy.logaddexp(0, a)");
+  r.Add(BinaryOp<scalar::Arctan2>("arctan2", "arctan2(a, b), ints become floats (numpy.arctan2)", f,
+                                  {"arctan2", "ArcTan2"}, 38));
 }
 
 }  // namespace tensord::ops

@@ -13,6 +13,7 @@
 namespace tensord::ops {
 namespace {
 
+using random::Random;
 using random::SampleAttrs;
 using runtime::Shape;
 using runtime::Tensor;
@@ -173,18 +174,18 @@ absl::StatusOr<std::vector<ir::Type>> InferBinomial(const ir::Apply& node) {
 void RegisterRandomDiscrete(Registry& r);  // random_discrete.cc
 
 void RegisterRandom(Registry& r) {
-  r.Add(MakeOpDef(
+  r.Add(Random(MakeOpDef(
       "mrg_uniform", 2, 2,
       "mrg_uniform(state, size; dtype, ndim) -> (new_state, u): MRG31k3p uniforms in (0, 1), "
       "Theano's rng_mrg layout (draw j from stream j % streams)",
       [](const ir::Apply& node) { return InferSample(node, true); },
-      random::SampleKernel<UniformKernel>(true)));
-  r.Add(MakeOpDef(
+      random::SampleKernel<UniformKernel>(true))));
+  r.Add(Random(MakeOpDef(
       "random_normal", 2, 2,
       "random_normal(state, size; dtype, ndim) -> (new_state, z): standard normals by "
       "Box-Muller over MRG31k3p uniforms (Theano's MRG_RandomStreams.normal layout)",
       [](const ir::Apply& node) { return InferSample(node, true); },
-      random::SampleKernel<NormalKernel>(true)));
+      random::SampleKernel<NormalKernel>(true))));
   OpDef binomial = MakeOpDef(
       "random_binomial", 4, 4,
       "random_binomial(state, size, n, p; dtype, ndim) -> (new_state, k): successes in n trials "
@@ -194,7 +195,7 @@ void RegisterRandom(Registry& r) {
     return std::vector<std::optional<DType>>{std::nullopt, std::nullopt, DType::kInt64,
                                              DType::kFloat64};
   };
-  r.Add(std::move(binomial));
+  r.Add(Random(std::move(binomial)));
   RegisterRandomDiscrete(r);
 }
 

@@ -14,6 +14,7 @@
 namespace tensord::ops {
 namespace {
 
+using random::Random;
 using random::SampleAttrs;
 using runtime::Shape;
 using runtime::Tensor;
@@ -306,7 +307,7 @@ void RegisterRandomDiscrete(Registry& r) {
     return std::vector<std::optional<DType>>{std::nullopt, std::nullopt, DType::kInt64,
                                              DType::kFloat64};
   };
-  r.Add(std::move(multinomial));
+  r.Add(Random(std::move(multinomial)));
 
   OpDef choice =
       MakeOpDef("random_choice", 4, 4,
@@ -326,13 +327,14 @@ void RegisterRandomDiscrete(Registry& r) {
     const DType a = vector && dtype.ok() ? dtype->dtype : DType::kInt64;
     return std::vector<std::optional<DType>>{std::nullopt, std::nullopt, a, DType::kFloat64};
   };
-  r.Add(std::move(choice));
+  r.Add(Random(std::move(choice)));
 
-  r.Add(MakeOpDef("random_permutation", 3, 3,
-                  "random_permutation(state, size, n; dtype, ndim) -> (new_state, perms of shape "
-                  "size + (n,)): a permutation of range(n) per element of size "
-                  "(numpy.random.permutation)",
-                  InferPermutation, random::SampleKernel<PermutationKernel>(false)));
+  r.Add(Random(
+      MakeOpDef("random_permutation", 3, 3,
+                "random_permutation(state, size, n; dtype, ndim) -> (new_state, perms of shape "
+                "size + (n,)): a permutation of range(n) per element of size "
+                "(numpy.random.permutation)",
+                InferPermutation, random::SampleKernel<PermutationKernel>(false))));
 }
 
 }  // namespace tensord::ops

@@ -56,4 +56,10 @@ MakeKernelFn SampleKernel(bool float_only) {
   };
 }
 
+// `d` tagged as a random op (its outputs draw from a stream, so they are never constants).
+inline OpDef Random(OpDef d) {
+  d.tags |= kTagRandom;
+  return d;
+}
+
 }  // namespace tensord::ops::random

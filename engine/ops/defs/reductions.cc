@@ -185,6 +185,7 @@ OpDef Fold(std::string name, OutDType rule, std::string doc) {
   // all/any see booleans.
   d.input_dtypes = AllInputsAsOutput;
   d.differentiable = rule != OutDType::kBool;
+  d.tags = kTagReduction;
   d.make_cpu_kernel = [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));
     return std::unique_ptr<Kernel>(new FoldReduceKernel<Op>(node.op, std::move(axes)));

@@ -108,6 +108,7 @@ OpDef ArgOp(std::string name, bool is_max, bool with_value, std::string doc) {
   };
   // The max output of max_and_argmax has a gradient; a bare index does not.
   d.differentiable = with_value;
+  d.tags = kTagReduction;
   d.make_cpu_kernel =
       [is_max, with_value](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));

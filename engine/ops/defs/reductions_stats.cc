@@ -114,6 +114,7 @@ OpDef MomentOp(std::string name, Moment kind, std::string doc) {
     }
     return std::unique_ptr<Kernel>(new MomentKernel(kind, std::move(axes), ddof, corrected));
   };
+  d.tags = kTagReduction;
   return d;
 }
 

@@ -9,6 +9,7 @@
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/type_rules.h"
 #include "engine/ops/register_all.h"
+#include "engine/ops/scalar/logic.h"
 
 namespace tensord::ops {
 namespace {
@@ -214,14 +215,24 @@ void RegisterShapeOps(Registry& r) {
         TENSORD_ASSIGN_OR_RETURN(auto order, ir::GetIntsAttr(node, "new_order"));
         return std::unique_ptr<Kernel>(new DimshuffleKernel(std::move(order)));
       }));
-  r.Add(MakeOpDef("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast,
-                  [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-                    TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
-                    return std::unique_ptr<Kernel>(new cpu::CastKernel(to));
-                  }));
-  r.Add(MakeOpDef("fill", 2, 2,
-                  "fill(model, value): value broadcast to model's shape (numpy.full_like)",
-                  InferFill, cpu::MakeKernel<FillKernel>()));
+  OpDef cast = MakeOpDef("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast,
+                         [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+                           TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
+                           return std::unique_ptr<Kernel>(new cpu::CastKernel(to));
+                         });
+  cast.tags = kTagElementwise;  // printed Elemwise{Cast{float32}} (the printer reads its dtype)
+  r.Add(std::move(cast));
+  // Theano's fill is the scalar op `second`: in a composite it takes the value and leaves the
+  // model to broadcasting. Its standalone kernel copies (the model may be any dtype).
+  OpDef fill = MakeOpDef("fill", 2, 2,
+                         "fill(model, value): value broadcast to model's shape (numpy.full_like)",
+                         InferFill, cpu::MakeKernel<FillKernel>());
+  fill.scalar = MakeScalarForm<scalar::Second, 2>();
+  fill.scalar->opcode = 48;
+  fill.scalar->format = "second($0, $1)";
+  fill.theano = {"second", "Second"};
+  fill.tags = kTagElementwise;
+  r.Add(std::move(fill));
   r.Add(MakeOpDef("alloc", 1, -1, "alloc(value, *dims): value broadcast to shape dims (numpy.full)",
                   InferAlloc, cpu::MakeKernel<AllocKernel>()));
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace tensord::ops {
 
 absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, ElemDTypeRule rule) {
@@ -20,6 +22,49 @@ absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, El
   if (rule == ElemDTypeRule::kUpgradeToFloat) out.dtype = UpgradeToFloat(out.dtype);
   if (out.dtype == DType::kFloat16) return Unimplemented("float16 is not supported yet");
   return std::vector<ir::Type>{out};
+}
+
+namespace {
+
+bool Accepts(DTypeClass accepts, DType d) {
+  switch (accepts) {
+    case DTypeClass::kAny:
+      return true;
+    case DTypeClass::kNotBool:
+      return d != DType::kBool;
+    case DTypeClass::kIntOrBool:
+      return d == DType::kBool || IsInteger(d);
+  }
+  return false;
+}
+
+const char* AcceptsText(DTypeClass accepts) {
+  return accepts == DTypeClass::kNotBool ? "numeric (not bool)" : "integer or bool";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ir::Type>> InferTyped(const ir::Apply& node,
+                                                 const ElementwiseTyping& typing) {
+  TENSORD_ASSIGN_OR_RETURN(
+      auto types,
+      InferElementwise(node, typing.condition_in ? ElemDTypeRule::kUpcast : typing.rule));
+  if (typing.condition_in) {  // the condition takes part in broadcasting only
+    DType values = node.inputs.size() > 1 ? node.inputs[1]->type.dtype : DType::kBool;
+    for (size_t k = 2; k < node.inputs.size(); ++k)
+      values = Promote(values, node.inputs[k]->type.dtype);
+    if (typing.rule == ElemDTypeRule::kUpgradeToFloat) values = UpgradeToFloat(values);
+    if (values == DType::kFloat16) return Unimplemented("float16 is not supported yet");
+    types[0].dtype = values;
+  }
+  if (!Accepts(typing.accepts, types[0].dtype)) {
+    std::string got;
+    for (const ir::Variable* v : node.inputs)
+      absl::StrAppend(&got, got.empty() ? "" : ", ", DTypeName(v->type.dtype));
+    return InvalidArgument("needs ", AcceptsText(typing.accepts), " inputs, got ", got);
+  }
+  if (typing.bool_out) types[0].dtype = DType::kBool;
+  return types;
 }
 
 absl::StatusOr<std::vector<int64_t>> NormalizeAxes(const ir::Apply& node, std::vector<int64_t> axes,

@@ -11,6 +11,27 @@ enum class ElemDTypeRule {
   kUpgradeToFloat,  // result_type, then ints become floats (true_div, exp, log)
 };
 
+// Which output dtypes an elementwise op is defined for (others are refused, naming the inputs).
+enum class DTypeClass {
+  kAny,
+  kNotBool,    // numeric: int_div, mod, sgn, the roundings
+  kIntOrBool,  // bitwise: and, or, xor, invert
+};
+
+// An elementwise op's type rule, as data: the output dtype is `rule` over the inputs (all of
+// them, or all but a leading bool condition), refused outside `accepts`, and then bool for
+// predicates. Broadcasting is NumPy's.
+struct ElementwiseTyping {
+  ElemDTypeRule rule = ElemDTypeRule::kUpcast;
+  DTypeClass accepts = DTypeClass::kAny;
+  bool bool_out = false;      // comparisons, isnan, isinf
+  bool condition_in = false;  // input 0 is a condition, outside the promotion (switch)
+};
+
+// Output types of an elementwise node by its typing (InferElementwise, then the dtype rules).
+absl::StatusOr<std::vector<ir::Type>> InferTyped(const ir::Apply& node,
+                                                 const ElementwiseTyping& typing);
+
 // Elementwise: inputs of lower rank are aligned on the right (NumPy); an output dimension is
 // broadcastable only where every input is.
 absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, ElemDTypeRule rule);

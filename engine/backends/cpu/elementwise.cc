@@ -1,0 +1,90 @@
+#include "engine/backends/cpu/elementwise.h"
+
+#include "absl/container/inlined_vector.h"
+#include "engine/backends/cpu/broadcast.h"
+
+namespace tensord::cpu {
+namespace {
+
+using runtime::Tensor;
+
+class ElementwiseKernel final : public ops::Kernel {
+ public:
+  ElementwiseKernel(const ops::ScalarForm& form, std::string op)
+      : form_(form), op_(std::move(op)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const size_t arity = static_cast<size_t>(form_.arity);
+    if (in.size() < arity) return Internal(op_, " takes ", arity, " inputs, got ", in.size());
+    // The dtype the op computes in: its last argument's (never the bool condition of switch).
+    const DType dtype = in[arity - 1]->dtype();
+    const ops::ElementLoop loop = form_.Loop(dtype);
+    if (loop == nullptr) {
+      return Unimplemented("op '", op_, "' has no CPU kernel for dtype ",
+                           IsValidDType(static_cast<int>(dtype)) ? DTypeName(dtype) : "?");
+    }
+    const DType out_dtype = form_.predicate ? DType::kBool : dtype;
+    absl::InlinedVector<const Shape*, 4> shapes;
+    for (const Tensor* t : in) shapes.push_back(&t->shape());
+    TENSORD_ASSIGN_OR_RETURN(const Shape shape, BroadcastShapes(shapes));
+    Tensor& y = *out[0];
+    if (in.size() == arity) return Map(loop, in, shape, out_dtype, y);
+    // Left fold: the first pair into y, then y op in[k] into y in place (the loops read element
+    // i of every argument before writing element i of the output).
+    TENSORD_RETURN_IF_ERROR(Map(loop, in.first(2), shape, out_dtype, y));
+    for (size_t k = 2; k < in.size(); ++k) {
+      const Tensor* pair[2] = {&y, in[k]};
+      TENSORD_RETURN_IF_ERROR(Map(loop, pair, shape, out_dtype, y));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // y = loop(args...) over `shape` (the arguments' broadcast), y C-contiguous. y may be one of
+  // the arguments (the fold; an input the inplace plan donated) when it already has `shape` and
+  // `out_dtype`: its Reshape then keeps the buffer, so what is read below stays valid.
+  static absl::Status Map(ops::ElementLoop loop, std::span<const Tensor* const> args,
+                          const Shape& shape, DType out_dtype, Tensor& y) {
+    const size_t k = args.size();
+    absl::InlinedVector<const char*, 4> start(k);
+    for (size_t i = 0; i < k; ++i) start[i] = static_cast<const char*>(args[i]->raw());
+    absl::InlinedVector<const void*, 4> base(start.begin(), start.end());
+    absl::InlinedVector<int64_t, 4> step(k, 1);
+    bool flat = true;  // one loop over everything when no operand broadcasts or strides
+    for (const Tensor* a : args) flat = flat && a->is_contiguous() && a->shape() == shape;
+    if (flat) {
+      TENSORD_RETURN_IF_ERROR(y.Reshape(out_dtype, shape));
+      loop(base.data(), step.data(), y.raw(), y.num_elements());
+      return absl::OkStatus();
+    }
+    std::vector<Strides> strides;
+    absl::InlinedVector<int64_t, 4> size(k);
+    for (size_t i = 0; i < k; ++i) {
+      strides.push_back(BroadcastStrides(*args[i], shape));
+      step[i] = strides[i].empty() ? 0 : strides[i].back();
+      size[i] = static_cast<int64_t>(DTypeSize(args[i]->dtype()));
+    }
+    TENSORD_RETURN_IF_ERROR(y.Reshape(out_dtype, shape));
+    char* dst = static_cast<char*>(y.raw());
+    const int64_t out_size = static_cast<int64_t>(DTypeSize(out_dtype));
+    ForEachRow(shape, strides, [&](int64_t n, int64_t o, const int64_t* off) {
+      for (size_t i = 0; i < k; ++i) base[i] = start[i] + off[i] * size[i];
+      loop(base.data(), step.data(), dst + o * out_size, n);
+    });
+    return absl::OkStatus();
+  }
+
+  const ops::ScalarForm& form_;
+  std::string op_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeElementwiseKernel(const ir::Apply& node) {
+  if (node.def == nullptr || !node.def->scalar) {
+    return Internal("op '", node.op, "' has no scalar form");
+  }
+  return std::unique_ptr<ops::Kernel>(new ElementwiseKernel(*node.def->scalar, node.op));
+}
+
+}  // namespace tensord::cpu
