@@ -7,7 +7,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "engine/ir/proto_convert.h"
+#include "engine/frontend/proto_convert.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/op_schema.h"
 #include "engine/runtime/interrupt.h"
@@ -47,7 +47,7 @@ const google::protobuf::ServiceDescriptor& ComputeDescriptor() {
   return *service;
 }
 
-void FillSharedInfo(const runtime::SharedVariable& var, v1::SharedInfo* info) {
+void FillSharedInfo(const context::SharedVariable& var, v1::SharedInfo* info) {
   info->set_id(var.id());
   info->set_name(var.name());
   ir::TypeToProto(var.type(), info->mutable_type());
@@ -67,7 +67,7 @@ absl::StatusOr<runtime::Tensor> SharedValue(const v1::Tensor& proto, const ir::T
 }  // namespace
 
 ComputeService::ComputeService(ServerConfig config,
-                               std::unique_ptr<runtime::ContextRegistry> contexts, Metrics* metrics,
+                               std::unique_ptr<context::ContextRegistry> contexts, Metrics* metrics,
                                const Authenticator* auth)
     : config_(std::move(config)),
       metrics_(metrics),
@@ -273,7 +273,7 @@ absl::Status ComputeService::CloseSession(const Caller& call, const v1::CloseSes
 absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSharedRequest& req,
                                           v1::SharedInfo* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
-  TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(req.target()));
+  TENSORD_ASSIGN_OR_RETURN(const context::Context* context, contexts_->Find(req.target()));
   runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req.value()));
   ir::Type type = ir::Type::Of(value.dtype(), value.ndim());

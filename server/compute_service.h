@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/compile/executable_cache.h"
-#include "engine/runtime/context.h"
+#include "engine/context/context.h"
 #include "server/auth.h"
 #include "server/functions.h"
 #include "server/metrics.h"
@@ -41,7 +41,7 @@ class ComputeService final : public v1::Compute::Service {
  public:
   // `metrics` and `auth` must outlive the service; the service feeds metrics and detaches from
   // them on destruction.
-  ComputeService(ServerConfig config, std::unique_ptr<runtime::ContextRegistry> contexts,
+  ComputeService(ServerConfig config, std::unique_ptr<context::ContextRegistry> contexts,
                  Metrics* metrics, const Authenticator* auth);
   ~ComputeService() override;
 
@@ -108,7 +108,7 @@ class ComputeService final : public v1::Compute::Service {
   const ServerConfig config_;
   Metrics* const metrics_;
   const Authenticator* const auth_;
-  std::unique_ptr<runtime::ContextRegistry> contexts_;
+  std::unique_ptr<context::ContextRegistry> contexts_;
   SessionManager sessions_;
   compile::ExecutableCache cache_;
   FunctionService functions_;

@@ -5,7 +5,7 @@
 #include <unordered_set>
 
 #include "engine/grad/grad.h"
-#include "engine/ir/proto_convert.h"
+#include "engine/frontend/proto_convert.h"
 #include "server/functions.h"
 
 namespace tensord::server {

@@ -5,8 +5,9 @@
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/compile/compiler.h"
-#include "engine/ir/printer.h"
-#include "engine/ir/proto_convert.h"
+#include "engine/compile/modes.h"
+#include "engine/frontend/printer.h"
+#include "engine/frontend/proto_convert.h"
 #include "engine/passes/pipeline.h"
 #include "engine/runtime/interrupt.h"
 
@@ -53,7 +54,7 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     return InvalidArgument("unknown mode '", mode,
                            "' (expected FAST_RUN, FAST_COMPILE, DebugMode or NanGuardMode)");
   }
-  TENSORD_ASSIGN_OR_RETURN(const runtime::Context* context, contexts_->Find(spec.context()));
+  TENSORD_ASSIGN_OR_RETURN(const context::Context* context, contexts_->Find(spec.context()));
   TENSORD_ASSIGN_OR_RETURN(ir::DecodedGraph decoded, ir::GraphFromProto(spec.graph()));
   TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, session));
   std::vector<compile::Substitution> updates, givens;
@@ -153,7 +154,7 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   }
   // Lock the variables this run updates (in id order, so concurrent runs cannot deadlock),
   // then read every shared value: an update's read-modify-write is atomic.
-  std::vector<runtime::SharedVariable*> targets;
+  std::vector<context::SharedVariable*> targets;
   for (int t : exe.update_targets()) targets.push_back(fn->shared[t].get());
   std::sort(targets.begin(), targets.end(), [](auto* a, auto* b) { return a->id() < b->id(); });
   std::vector<std::unique_lock<std::mutex>> locks;

@@ -3,7 +3,7 @@
 
 #include "engine/compile/compiler.h"
 #include "engine/compile/executable_cache.h"
-#include "engine/runtime/context.h"
+#include "engine/context/context.h"
 #include "server/metrics.h"
 #include "server/session.h"
 #include "tensord/v1/compute.pb.h"
@@ -22,7 +22,7 @@ class FunctionService {
  public:
   // `max_reply_bytes`: a Run whose reply would be larger fails before storing updates (the
   // server's --max_message_bytes; 0: no limit).
-  FunctionService(const runtime::ContextRegistry* contexts, compile::ExecutableCache* cache,
+  FunctionService(const context::ContextRegistry* contexts, compile::ExecutableCache* cache,
                   Metrics* metrics, int64_t max_reply_bytes = 0)
       : contexts_(contexts), cache_(cache), metrics_(metrics), max_reply_bytes_(max_reply_bytes) {}
 
@@ -40,7 +40,7 @@ class FunctionService {
   absl::Status ResetProfile(Session& session, const std::string& function_id);
 
  private:
-  const runtime::ContextRegistry* contexts_;
+  const context::ContextRegistry* contexts_;
   compile::ExecutableCache* cache_;
   Metrics* metrics_;
   const int64_t max_reply_bytes_;

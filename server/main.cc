@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   if (float_x != "float32" && float_x != "float64") {
     return Fail("--floatX must be float32 or float64, got " + float_x);
   }
-  auto contexts = tensord::runtime::ContextRegistry::Create(absl::GetFlag(FLAGS_contexts),
+  auto contexts = tensord::context::ContextRegistry::Create(absl::GetFlag(FLAGS_contexts),
                                                             absl::GetFlag(FLAGS_device));
   if (!contexts.ok()) return Fail(std::string(contexts.status().message()));
   for (const auto& c : (*contexts)->all()) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/node_builder.h"
 #include "engine/passes/pipeline.h"
 #include "server/profile.h"

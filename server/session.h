@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "engine/compile/executable.h"
-#include "engine/runtime/shared_store.h"
+#include "engine/context/shared_store.h"
 #include "server/auth.h"
 #include "server/profile.h"
 #include "tensord/v1/compute.pb.h"
@@ -25,13 +25,13 @@ struct Function {
   std::string name;
   std::shared_ptr<const compile::Executable> executable;
   // In the executable's shared_params() order.
-  std::vector<std::shared_ptr<runtime::SharedVariable>> shared;
+  std::vector<std::shared_ptr<context::SharedVariable>> shared;
   // What the client sent, to describe the function with the session's own names.
   v1::FunctionSpec spec;
   // Accumulated timings when compiled with profile=True; null otherwise.
   std::shared_ptr<FunctionProfile> profile;
   // The context it runs on: buffers its runs allocate are charged to it.
-  const runtime::Context* context = nullptr;
+  const context::Context* context = nullptr;
   // Successful runs (admin ListFunctions); behind a pointer so Function stays movable.
   std::shared_ptr<std::atomic<int64_t>> calls = std::make_shared<std::atomic<int64_t>>(0);
 };
@@ -66,7 +66,7 @@ class Session {
   const std::string& tenant() const { return tenant_; }
   // The principal that opened it (server/auth.h); only that principal finds it.
   const std::string& owner() const { return owner_; }
-  runtime::SharedStore& shared() { return shared_; }
+  context::SharedStore& shared() { return shared_; }
 
   // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
   absl::StatusOr<std::string> AddFunction(Function fn);
@@ -113,7 +113,7 @@ class Session {
   const std::string owner_;
   const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
-  runtime::SharedStore shared_;
+  context::SharedStore shared_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
   const int64_t max_functions_;

@@ -8,11 +8,10 @@
 #include "absl/strings/str_join.h"
 #include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/provider.h"
-#include "engine/compile/debug_mode.h"
 #include "engine/compile/inplace_plan.h"
 #include "engine/compile/scan_kernel.h"
-#include "engine/ir/theano_names.h"
-#include "engine/ir/verifier.h"
+#include "engine/frontend/theano_names.h"
+#include "engine/frontend/verifier.h"
 #include "engine/passes/pipeline.h"
 
 namespace tensord::compile {
@@ -285,7 +284,7 @@ class ExecutableBuilder {
     TENSORD_ASSIGN_OR_RETURN(OptimizeStats stats, OptimizeFunction(p));
     const auto linker_start = std::chrono::steady_clock::now();  // profile's linker time
     auto exe = std::make_shared<Executable>();
-    const runtime::Context* ctx = p.options.context;
+    const context::Context* ctx = p.options.context;
     std::unordered_map<const ir::Variable*, int> slot;
     auto slot_of = [&](const ir::Variable* v) {
       auto [it, inserted] = slot.emplace(v, exe->num_slots_);
@@ -308,7 +307,7 @@ class ExecutableBuilder {
     }
     std::vector<size_t> ifelses;  // instruction indices of ifelse nodes (lazy, below)
     for (const auto& a : p.graph->applies()) {
-      if (ctx != nullptr && ctx->kind != runtime::DeviceKind::kCpu) {
+      if (ctx != nullptr && ctx->kind != context::DeviceKind::kCpu) {
         return Unimplemented("op '", a->op, "' has no kernel on context '", ctx->name, "' (",
                              ctx->device, ") yet; use a context mapped to cpu");
       }
@@ -398,15 +397,8 @@ class ExecutableBuilder {
   }
 };
 
-absl::StatusOr<std::shared_ptr<Executable>> BuildExecutable(PreparedFunction prepared) {
-  // DebugMode builds an optimized and an unoptimized executable and compares every run.
-  if (prepared.options.mode == "DebugMode") return BuildDebugModeExecutable(std::move(prepared));
-  const bool nan_guard = prepared.options.mode == "NanGuardMode";
-  const NanGuardOptions guard = prepared.options.nan_guard;
-  TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<Executable> exe,
-                           ExecutableBuilder::Build(std::move(prepared)));
-  if (nan_guard) exe->EnableNanGuard(guard);
-  return exe;
+absl::StatusOr<std::shared_ptr<Executable>> BuildPlainExecutable(PreparedFunction prepared) {
+  return ExecutableBuilder::Build(std::move(prepared));
 }
 
 }  // namespace tensord::compile

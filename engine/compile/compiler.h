@@ -9,14 +9,14 @@
 #include "engine/compile/executable.h"
 #include "engine/compile/nan_guard.h"
 #include "engine/ir/fingerprint.h"
-#include "engine/runtime/context.h"
+#include "engine/context/context.h"
 
 namespace tensord::compile {
 
 struct CompileOptions {
   bool allow_input_downcast = false;
   std::string mode = "FAST_RUN";
-  const runtime::Context* context = nullptr;
+  const context::Context* context = nullptr;
   // Pass names the optimizer skips (Theano's optimizer_excluding); DebugMode builds its
   // unoptimized reference by excluding every pass.
   std::vector<std::string> optimizer_excluding;
@@ -59,8 +59,8 @@ struct OptimizeStats {
 // BuildExecutable calls it; DescribeFunction too, so it shows the graph that runs.
 absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p);
 
-// Selects kernels and plans slots. NanGuardMode executables check every instruction's float
-// outputs; DebugMode ones (engine/compile/debug_mode.h) also run the unoptimized graph.
-absl::StatusOr<std::shared_ptr<Executable>> BuildExecutable(PreparedFunction prepared);
+// Selects kernels and plans slots: an executable that knows no mode. BuildExecutable
+// (engine/compile/modes.h) is the entry point that also applies the mode.
+absl::StatusOr<std::shared_ptr<Executable>> BuildPlainExecutable(PreparedFunction prepared);
 
 }  // namespace tensord::compile

@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "engine/backends/cpu/broadcast.h"
-#include "engine/ir/verifier.h"
+#include "engine/frontend/verifier.h"
 
 namespace tensord::compile {
 namespace {
@@ -215,7 +215,7 @@ std::string DebugModeCheck::Bisect(const std::vector<runtime::Tensor>& inputs,
     if (!*changed) continue;
     PreparedFunction stage = replay.Snapshot();
     stage.options = Unoptimized(stage.options);
-    absl::StatusOr<std::shared_ptr<Executable>> exe = BuildExecutable(std::move(stage));
+    absl::StatusOr<std::shared_ptr<Executable>> exe = BuildPlainExecutable(std::move(stage));
     std::string diff;
     if (!exe.ok()) {
       diff = absl::StrCat("its graph does not build: ", exe.status().message());
@@ -259,13 +259,13 @@ absl::StatusOr<std::shared_ptr<Executable>> BuildDebugModeExecutable(PreparedFun
 
   PreparedFunction reference_fn = ClonePrepared(prepared);
   TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<Executable> reference,
-                           BuildExecutable(std::move(reference_fn)));
+                           BuildPlainExecutable(std::move(reference_fn)));
 
   Replay replay(ClonePrepared(prepared));
   for (const auto& pass : passes()) TENSORD_RETURN_IF_ERROR(replay.Step(*pass).status());
   TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<Executable> optimized,
-                           BuildExecutable(replay.Snapshot()));
-  optimized->AttachDebugMode(std::make_shared<DebugModeCheck>(
+                           BuildPlainExecutable(replay.Snapshot()));
+  optimized->SetInterceptor(std::make_shared<DebugModeCheck>(
       std::move(prepared), std::move(reference), std::move(passes)));
   return optimized;
 }

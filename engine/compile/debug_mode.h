@@ -35,8 +35,8 @@ PassListFactory PipelinePasses(passes::PipelineOptions options);
 // A deep copy: a new graph, with updates and the canonical shared order pointing into it.
 PreparedFunction ClonePrepared(const PreparedFunction& prepared);
 
-// Held by a DebugMode executable (Executable::AttachDebugMode); Executable::Run calls it.
-class DebugModeCheck {
+// A DebugMode executable's interceptor: Executable::Run calls it instead of running alone.
+class DebugModeCheck final : public RunInterceptor {
  public:
   // `unoptimized`: the function before any pass (kept for replays); `reference`: its
   // executable built without optimization; `passes`: what the optimized executable ran.
@@ -47,10 +47,10 @@ class DebugModeCheck {
   // Runs `optimized` and the reference on the same values. A mismatch (or an optimized run
   // failing where the reference succeeds) is INVALID_ARGUMENT naming the output and the pass.
   absl::StatusOr<RunResult> Run(const Executable& optimized, std::vector<runtime::Tensor> inputs,
-                                const std::vector<runtime::Tensor>& shared_values) const;
+                                const std::vector<runtime::Tensor>& shared_values) const override;
 
   const Executable& reference() const { return *reference_; }
-  size_t ApproximateBytes() const;
+  size_t ApproximateBytes() const override;
 
  private:
   // Empty when `got` matches `want`; else what differs, naming the output or update.

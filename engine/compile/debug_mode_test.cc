@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/ir/verifier.h"
+#include "engine/compile/modes.h"
+#include "engine/frontend/verifier.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord::compile {
@@ -115,7 +116,7 @@ TEST(DebugMode, CleanGraphsRunAndMatch) {
   // The real pipeline (whatever passes it has) through the ordinary entry point.
   auto exe = BuildExecutable(MakeFunction(DType::kFloat64, true));
   ASSERT_TRUE(exe.ok()) << exe.status();
-  ASSERT_NE((*exe)->debug_mode(), nullptr);
+  ASSERT_NE((*exe)->interceptor(), nullptr);
   auto r = (*exe)->Run({Vec(DType::kFloat64, {1, 2, 3}), Vec(DType::kFloat64, {4, 5, 6})},
                        {Vec(DType::kFloat64, {10, 20, 30})});
   ASSERT_TRUE(r.ok()) << r.status();

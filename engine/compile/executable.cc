@@ -3,8 +3,7 @@
 #include <chrono>
 
 #include "engine/backends/cpu/cast.h"
-#include "engine/backends/cpu/dispatch.h"
-#include "engine/compile/debug_mode.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/compile/inplace_plan.h"
 #include "engine/runtime/interrupt.h"
 
@@ -123,7 +122,7 @@ absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
 absl::StatusOr<RunResult> Executable::Run(std::vector<runtime::Tensor> inputs,
                                           const std::vector<runtime::Tensor>& shared_values,
                                           RunTrace* trace) const {
-  if (debug_check_ != nullptr) return debug_check_->Run(*this, std::move(inputs), shared_values);
+  if (interceptor_ != nullptr) return interceptor_->Run(*this, std::move(inputs), shared_values);
   return RunUnchecked(std::move(inputs), shared_values, trace);
 }
 
@@ -186,8 +185,8 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     }
     if (!status.ok()) {
       status = absl::Status(status.code(), absl::StrCat("in ", ins.label, ": ", status.message()));
-    } else if (nan_guard_) {
-      status = CheckNanGuard(*nan_guard_, ins.label, frame.out_ptrs[i]);
+    } else if (output_check_) {
+      status = output_check_(ins.label, frame.out_ptrs[i]);
     }
     // A run whose client gave up stops early. Every 16 instructions keeps the clock read off
     // small kernels' cost; the caller checks again before it stores anything.
@@ -246,7 +245,7 @@ size_t Executable::ApproximateBytes() const {
       }
     }
   }
-  if (debug_check_ != nullptr) bytes += debug_check_->ApproximateBytes();
+  if (interceptor_ != nullptr) bytes += interceptor_->ApproximateBytes();
   return bytes;
 }
 

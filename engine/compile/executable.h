@@ -3,22 +3,22 @@
 // steady-state runs reuse their buffers instead of allocating.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "engine/compile/nan_guard.h"
+#include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::compile {
 
-class DebugModeCheck;  // engine/compile/debug_mode.h
-
 struct Instruction {
-  std::unique_ptr<ops::Kernel> kernel;
+  std::unique_ptr<backends::Kernel> kernel;
   std::vector<int> inputs;   // slot numbers
   std::vector<int> outputs;  // slot numbers
   std::string label;         // "add(x, y)" for error messages
@@ -76,6 +76,24 @@ struct RunResult {
   std::vector<runtime::Tensor> updates;  // new values, in the order of update_targets()
 };
 
+class Executable;
+
+// Something a mode puts in place of Executable::Run (DebugMode runs the unoptimized twin too and
+// compares, engine/compile/debug_mode.h). The executable knows no mode, only this hook.
+class RunInterceptor {
+ public:
+  virtual ~RunInterceptor() = default;
+  virtual absl::StatusOr<RunResult> Run(
+      const Executable& exe, std::vector<runtime::Tensor> inputs,
+      const std::vector<runtime::Tensor>& shared_values) const = 0;
+  virtual size_t ApproximateBytes() const = 0;
+};
+
+// A check of every instruction's outputs after it runs (NanGuardMode's, nan_guard.h); `label`
+// names the instruction for the error.
+using OutputCheck = std::function<absl::Status(const std::string& label,
+                                               std::span<runtime::Tensor* const> outputs)>;
+
 class Executable {
  public:
   Executable();
@@ -83,23 +101,22 @@ class Executable {
 
   // Runs with the caller's inputs (checked against their types, cast where allowed) and the
   // current values of the shared variables, in shared_params() order. With `trace`, times every
-  // instruction (DebugMode runs are not timed: the trace stays empty); without, the only cost is
-  // one branch per run.
+  // instruction (intercepted runs are not timed: the trace stays empty); without, the only cost
+  // is one branch per run.
   absl::StatusOr<RunResult> Run(std::vector<runtime::Tensor> inputs,
                                 const std::vector<runtime::Tensor>& shared_values,
                                 RunTrace* trace = nullptr) const;
-  // Run without DebugMode's comparison against the unoptimized graph (what the check calls).
+  // Run without the interceptor (what the interceptor itself calls).
   absl::StatusOr<RunResult> RunUnchecked(std::vector<runtime::Tensor> inputs,
                                          const std::vector<runtime::Tensor>& shared_values,
                                          RunTrace* trace = nullptr) const;
 
-  // NanGuardMode: every instruction's float outputs are checked after it runs.
-  void EnableNanGuard(NanGuardOptions options) { nan_guard_ = options; }
-  // DebugMode: Run also runs the unoptimized twin and compares (engine/compile/debug_mode.h).
-  void AttachDebugMode(std::shared_ptr<const DebugModeCheck> check) {
-    debug_check_ = std::move(check);
+  // Set by the mode the function was compiled in (engine/compile/modes.h), before any run.
+  void SetOutputCheck(OutputCheck check) { output_check_ = std::move(check); }
+  void SetInterceptor(std::shared_ptr<const RunInterceptor> interceptor) {
+    interceptor_ = std::move(interceptor);
   }
-  const DebugModeCheck* debug_mode() const { return debug_check_.get(); }
+  const RunInterceptor* interceptor() const { return interceptor_.get(); }
 
   const std::vector<SlotBinding>& input_params() const { return inputs_; }
   const std::vector<SlotBinding>& shared_params() const { return shared_; }
@@ -151,8 +168,8 @@ class Executable {
   // keep their value, while a computed slot can hand its buffer to the shared variable.
   std::vector<bool> update_takes_slot_;
   bool allow_input_downcast_ = false;
-  std::optional<NanGuardOptions> nan_guard_;
-  std::shared_ptr<const DebugModeCheck> debug_check_;
+  OutputCheck output_check_;
+  std::shared_ptr<const RunInterceptor> interceptor_;
   std::string fingerprint_;
   int64_t compile_ns_ = 0;
   int64_t optimizer_ns_ = 0;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/node_builder.h"
 #include "engine/runtime/interrupt.h"
 

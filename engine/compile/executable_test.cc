@@ -6,6 +6,7 @@
 
 #include "engine/compile/compiler.h"
 #include "engine/compile/executable_cache.h"
+#include "engine/compile/modes.h"
 #include "engine/compile/testing_util.h"
 #include "engine/ops/op_def.h"
 

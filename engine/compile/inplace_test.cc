@@ -1,14 +1,15 @@
 // Inplace: which nodes the pass marks, which requests the builder keeps, that a donation really
 // reuses the dead input's buffer, and that inputs, shared values and views are never overwritten.
-#include "engine/backends/cpu/provider.h"
 #include "engine/passes/inplace.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "engine/backends/cpu/provider.h"
 #include "engine/compile/compiler.h"
 #include "engine/compile/inplace_plan.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/op_def.h"
 #include "engine/passes/pass_testing.h"
 #include "engine/passes/pipeline.h"

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord::compile {

@@ -4,7 +4,8 @@
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/cast.h"
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/scan_layout.h"
 #include "engine/runtime/interrupt.h"
@@ -36,7 +37,7 @@ void CopyInto(const Tensor& src, Tensor dst) { cpu::StridedCopyAny(src, src.stri
 absl::Status AddInto(const Tensor& src, Tensor dst) {
   if (!dst.is_contiguous()) return Internal("scan gradient: accumulating into a strided row");
   const Tensor s = cpu::Contiguous(src);
-  return cpu::DispatchFloat(dst.dtype(), [&](auto tag) -> absl::Status {
+  return DispatchFloat(dst.dtype(), [&](auto tag) -> absl::Status {
     using T = typename decltype(tag)::type;
     const T* a = s.data<T>();
     T* out = dst.data<T>();
@@ -59,7 +60,7 @@ absl::Status ShapeMismatch(const std::string& label, int64_t t, const std::strin
 }
 
 // What scan and scan_grad share: the compiled body and the checks on their common inputs.
-class BodyKernel : public ops::Kernel {
+class BodyKernel : public backends::Kernel {
  protected:
   BodyKernel(ops::ScanLayout layout, std::shared_ptr<Executable> body)
       : l_(std::move(layout)), label_(l_.Label()), body_(std::move(body)) {}
@@ -198,7 +199,7 @@ class ScanKernel final : public BodyKernel {
   }
 };
 
-// Backpropagation through time (the layout is in engine/ops/grads/scan.cc). For each recurrent
+// Backpropagation through time (the layout is in engine/grad/scan_rule.cc). For each recurrent
 // output, `pending` holds the gradient of every state from t = -L to n - 1; walking back, the
 // state at t has received every contribution (taps only look back) when step t runs, which
 // adds the step's contributions to the states it read.
@@ -258,7 +259,8 @@ class ScanGradKernel final : public BodyKernel {
     }
     for (int j = 0; j < l_.n_mit; ++j) {
       const Tensor& init = *in[l_.InitInput(j)];
-      TENSORD_RETURN_IF_ERROR(Zeros(ops::GradDType(init.dtype()), init.shape(), *out[l_.n_seqs + j]));
+      TENSORD_RETURN_IF_ERROR(
+          Zeros(ops::GradDType(init.dtype()), init.shape(), *out[l_.n_seqs + j]));
     }
     for (int k = 0; k < l_.n_non_seqs; ++k) {
       const Tensor& x = *in[l_.NonSeqInput(k)];
@@ -335,8 +337,8 @@ absl::StatusOr<std::shared_ptr<Executable>> CompileBody(const ir::Graph& body,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeBodyKernel(const ir::Apply& node,
-                                                            const CompileOptions& options) {
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeBodyKernel(const ir::Apply& node,
+                                                                 const CompileOptions& options) {
   if (node.op == "scan") {
     TENSORD_ASSIGN_OR_RETURN(ops::ScanLayout l, ops::ParseScanLayout(node));
     TENSORD_ASSIGN_OR_RETURN(auto body, CompileBody(*node.bodies[0], options, l.mode));

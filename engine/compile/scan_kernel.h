@@ -6,12 +6,13 @@
 
 #include <memory>
 
+#include "engine/backends/kernel.h"
 #include "engine/compile/compiler.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::compile {
 
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeBodyKernel(const ir::Apply& node,
-                                                            const CompileOptions& options);
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeBodyKernel(const ir::Apply& node,
+                                                                 const CompileOptions& options);
 
 }  // namespace tensord::compile

@@ -25,7 +25,7 @@ using testing::Values;
 ir::Attrs SumAttrs() { return ops::ScanAttrs(Layout(1, {{-1}})); }
 
 // The status of the type rule of `op` over `inputs` with `attrs` and `body`, as a request
-// decoded from the wire reaches it (engine/ir/proto_convert.cc).
+// decoded from the wire reaches it (engine/frontend/proto_convert.cc).
 absl::Status TryApply(ir::Graph& g, const std::string& op, std::vector<Variable*> inputs,
                       ir::Attrs attrs, std::shared_ptr<const ir::Graph> body) {
   ir::Apply probe{op, std::move(attrs), std::move(inputs), {}, nullptr, {std::move(body)}};

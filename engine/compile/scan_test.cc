@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "engine/compile/scan_testing.h"
+#include "engine/frontend/proto_convert.h"
 #include "engine/ir/fingerprint.h"
-#include "engine/ir/proto_convert.h"
 #include "engine/runtime/interrupt.h"
 
 namespace tensord::compile {

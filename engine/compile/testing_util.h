@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord::compile::testing {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::ops {
@@ -45,7 +45,7 @@ ir::Variable* NodeBuilder::Apply(const std::string& op, std::vector<ir::Variable
 
 ir::Variable* NodeBuilder::Constant(double value, DType dtype) {
   runtime::Tensor t(dtype, {});
-  absl::Status st = cpu::DispatchAll(dtype, [&](auto tag) {
+  absl::Status st = DispatchAll(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     *t.data<T>() = static_cast<T>(value);
     return absl::OkStatus();

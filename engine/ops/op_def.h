@@ -1,4 +1,5 @@
-// One OpDef row per op: wire name, arity, type inference and kernels per backend.
+// One OpDef row per op: wire name, arity, type inference, grad rule, scalar form and the schema
+// clients read. Kernels are the providers' (engine/backends/kernel.h), not the op's.
 #pragma once
 
 #include <functional>
@@ -19,18 +20,7 @@ namespace tensord::ops {
 
 class NodeBuilder;  // engine/ops/node_builder.h
 
-// A kernel bound to one apply node at compile time: attributes are parsed once, so Run only
-// computes output shapes and data. Outputs arrive as the frame's slots; a kernel sizes them
-// with Tensor::Reshape (which reuses their buffers) or makes them views of an input.
-class Kernel {
- public:
-  virtual ~Kernel() = default;
-  virtual absl::Status Run(std::span<const runtime::Tensor* const> inputs,
-                           std::span<runtime::Tensor* const> outputs) = 0;
-};
-
 using InferTypesFn = std::function<absl::StatusOr<std::vector<ir::Type>>(const ir::Apply&)>;
-using MakeKernelFn = std::function<absl::StatusOr<std::unique_ptr<Kernel>>(const ir::Apply&)>;
 // For each input, the dtype its kernel wants (nullopt: take it as it is). The compiler inserts a
 // cast where an input's dtype differs, so kernels are instantiated per dtype, not per pair.
 using InputDTypesFn = std::function<std::vector<std::optional<DType>>(const ir::Apply&)>;
@@ -71,7 +61,6 @@ struct OpDef {
   InferTypesFn infer_types;
   // Null: kernels take inputs in whatever dtype they come.
   InputDTypesFn input_dtypes;
-  MakeKernelFn make_cpu_kernel;
   // Set by the grad families (engine/ops/grads/) when the registry is built. An op without
   // one must say so with differentiable = false: gradients reaching its outputs stop there
   // (its outputs are discrete: comparisons, argmax, shapes ...). A registry test checks that
@@ -89,7 +78,7 @@ struct OpDef {
   // The op's opcode in composite programs, or -1 when the fusion pass must leave it alone.
   int FusionOpcode() const { return scalar ? scalar->opcode : -1; }
   // Inner graphs the node carries in Apply::bodies (scan: its step function). Ops with bodies
-  // have no make_cpu_kernel: the compiler builds their kernel, since running a body means
+  // have no provider kernel: the compiler builds their kernel, since running a body means
   // compiling it (engine/compile/scan_kernel.h).
   int num_bodies = 0;
   // Which outputs each input reaches, [input][output] (Theano's connection_pattern); null:
@@ -100,7 +89,7 @@ struct OpDef {
 
 // An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come).
 OpDef MakeOpDef(std::string name, int min_inputs, int max_inputs, std::string doc,
-                InferTypesFn infer, MakeKernelFn kernel, bool differentiable = true);
+                InferTypesFn infer, bool differentiable = true);
 
 class Registry {
  public:

@@ -68,14 +68,13 @@ std::vector<const OpDef*> Registry::All() const {
 }
 
 OpDef MakeOpDef(std::string name, int min_inputs, int max_inputs, std::string doc,
-                InferTypesFn infer, MakeKernelFn kernel, bool differentiable) {
+                InferTypesFn infer, bool differentiable) {
   OpDef d;
   d.name = std::move(name);
   d.min_inputs = min_inputs;
   d.max_inputs = max_inputs;
   d.doc = std::move(doc);
   d.infer_types = std::move(infer);
-  d.make_cpu_kernel = std::move(kernel);
   d.differentiable = differentiable;
   return d;
 }

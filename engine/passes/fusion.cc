@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/composite.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/op_def.h"
@@ -54,7 +54,7 @@ std::optional<double> UnitConstant(const ir::Variable* v) {
   for (bool b : v->type.broadcastable)
     if (!b) return std::nullopt;
   double value = 0;
-  absl::Status st = cpu::DispatchAll(v->constant.dtype(), [&](auto tag) {
+  absl::Status st = DispatchAll(v->constant.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     value = static_cast<double>(*v->constant.data<T>());
     return absl::OkStatus();

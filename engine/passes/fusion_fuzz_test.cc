@@ -11,6 +11,7 @@
 
 #include "engine/backends/cpu/cast.h"
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/passes/pass_testing.h"
 #include "engine/passes/pipeline.h"
 

@@ -7,9 +7,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "engine/backends/cpu/cast.h"
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/compile/compiler.h"
-#include "engine/ir/verifier.h"
+#include "engine/compile/modes.h"
+#include "engine/frontend/verifier.h"
 #include "engine/passes/dce.h"
 #include "engine/passes/pipeline.h"
 
@@ -146,7 +147,7 @@ Outcome ExpectRewriteKeepsValues(const std::vector<Pass*>& passes,
 Tensor MakeTensor(DType dtype, runtime::Shape shape, const std::vector<double>& values) {
   Tensor t(dtype, shape);
   const int64_t n = t.num_elements();
-  absl::Status st = cpu::DispatchAll(dtype, [&](auto tag) {
+  absl::Status st = DispatchAll(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     for (int64_t i = 0; i < n; ++i) t.data<T>()[i] = static_cast<T>(values[i % values.size()]);
     return absl::OkStatus();

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "engine/ir/verifier.h"
+#include "engine/frontend/verifier.h"
 #include "engine/passes/canonicalize.h"
 #include "engine/passes/constant_fold.h"
 #include "engine/passes/dce.h"

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/passes/pass_testing.h"
 
 namespace tensord::passes {

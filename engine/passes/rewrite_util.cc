@@ -2,7 +2,7 @@
 
 #include <unordered_set>
 
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::passes {
@@ -29,7 +29,7 @@ std::optional<double> UniformUnitConstant(const ir::Variable* v) {
     if (d != 1) return std::nullopt;
   if (t.raw() == nullptr) return std::nullopt;
   std::optional<double> value;
-  absl::Status st = cpu::DispatchAll(t.dtype(), [&](auto tag) {
+  absl::Status st = DispatchAll(t.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     value = static_cast<double>(*t.data<T>());
     return absl::OkStatus();

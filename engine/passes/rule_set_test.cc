@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/ir/verifier.h"
+#include "engine/frontend/verifier.h"
 #include "engine/passes/pass_testing.h"
 #include "engine/passes/rewrite_util.h"
 

@@ -22,7 +22,8 @@
 #include <vector>
 
 #include "engine/compile/compiler.h"
-#include "engine/ir/printer.h"
+#include "engine/compile/modes.h"
+#include "engine/frontend/printer.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord {

@@ -8,7 +8,8 @@
 #include <memory>
 
 #include "engine/compile/compiler.h"
-#include "engine/ir/proto_convert.h"
+#include "engine/compile/modes.h"
+#include "engine/frontend/proto_convert.h"
 #include "engine/runtime/tensor.h"
 #include "server/rpc_codec.h"
 #include "tensord/v1/compute.pb.h"

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "engine/ir/proto_convert.h"
+#include "engine/frontend/proto_convert.h"
 #include "engine/runtime/tensor.h"
 #include "server/rpc_codec.h"
 #include "tensord/v1/tensor.pb.h"

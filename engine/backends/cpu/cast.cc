@@ -1,7 +1,7 @@
 #include "engine/backends/cpu/cast.h"
 
 #include "engine/backends/cpu/broadcast.h"
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 
 namespace tensord::cpu {
 

@@ -1,6 +1,7 @@
 // dtype conversion with C++ (= NumPy for in-range values) semantics; bool targets test != 0.
 #pragma once
 
+#include "engine/backends/kernel.h"
 #include "engine/ops/op_def.h"
 #include "engine/runtime/tensor.h"
 
@@ -15,7 +16,7 @@ absl::StatusOr<bool> IsTruthy(const runtime::Tensor& t);
 
 // The kernel of the `cast` op, also inserted by the compiler where an elementwise input's dtype
 // differs from the dtype the op computes in.
-class CastKernel final : public ops::Kernel {
+class CastKernel final : public backends::Kernel {
  public:
   explicit CastKernel(DType to) : to_(to) {}
   absl::Status Run(std::span<const runtime::Tensor* const> in,

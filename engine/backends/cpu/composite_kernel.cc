@@ -34,7 +34,7 @@ ops::ChunkScalarLoop<T> ChunkScalarOf(const ops::ScalarForm& form) {
   }
 }
 
-class CompositeKernel final : public ops::Kernel {
+class CompositeKernel final : public backends::Kernel {
  public:
   explicit CompositeKernel(Program p) : p_(std::move(p)) { PlanScratch(); }
 
@@ -233,8 +233,8 @@ class CompositeKernel final : public ops::Kernel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeCompositeKernel(Program program) {
-  return std::unique_ptr<ops::Kernel>(new CompositeKernel(std::move(program)));
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCompositeKernel(Program program) {
+  return std::unique_ptr<backends::Kernel>(new CompositeKernel(std::move(program)));
 }
 
 }  // namespace tensord::cpu

@@ -13,11 +13,13 @@
 
 #include <memory>
 
+#include "engine/backends/kernel.h"
 #include "engine/ops/defs/composite.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::cpu {
 
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeCompositeKernel(ops::composite::Program program);
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCompositeKernel(
+    ops::composite::Program program);
 
 }  // namespace tensord::cpu

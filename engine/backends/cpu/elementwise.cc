@@ -8,7 +8,7 @@ namespace {
 
 using runtime::Tensor;
 
-class ElementwiseKernel final : public ops::Kernel {
+class ElementwiseKernel final : public backends::Kernel {
  public:
   ElementwiseKernel(const ops::ScalarForm& form, std::string op)
       : form_(form), op_(std::move(op)) {}
@@ -80,11 +80,11 @@ class ElementwiseKernel final : public ops::Kernel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeElementwiseKernel(const ir::Apply& node) {
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeElementwiseKernel(const ir::Apply& node) {
   if (node.def == nullptr || !node.def->scalar) {
     return Internal("op '", node.op, "' has no scalar form");
   }
-  return std::unique_ptr<ops::Kernel>(new ElementwiseKernel(*node.def->scalar, node.op));
+  return std::unique_ptr<backends::Kernel>(new ElementwiseKernel(*node.def->scalar, node.op));
 }
 
 }  // namespace tensord::cpu

@@ -5,20 +5,13 @@
 
 #include <memory>
 
+#include "engine/backends/kernel.h"
 #include "engine/ops/op_def.h"
 
 namespace tensord::cpu {
 
 // The kernel of `node`, whose op has a scalar form. Ops taking more inputs than the form's arity
 // (add, mul) fold left: out = ((in0 op in1) op in2) ..., each step written into the output.
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeElementwiseKernel(const ir::Apply& node);
-
-// A kernel factory for a kernel class with a default constructor.
-template <typename K>
-ops::MakeKernelFn MakeKernel() {
-  return [](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<ops::Kernel>> {
-    return std::unique_ptr<ops::Kernel>(new K());
-  };
-}
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeElementwiseKernel(const ir::Apply& node);
 
 }  // namespace tensord::cpu

@@ -1,16 +1,43 @@
 #include "engine/backends/cpu/provider.h"
 
 #include "engine/backends/cpu/elementwise.h"
+#include "engine/backends/cpu/kernels/register.h"
 
 namespace tensord::cpu {
 
-bool Supports(const ops::OpDef& def) {
-  return static_cast<bool>(def.make_cpu_kernel) || def.scalar.has_value();
+const backends::KernelTable& Kernels() {
+  static const backends::KernelTable* table = [] {
+    auto* k = new backends::KernelTable;
+    RegisterAdvancedSubtensorKernels(*k);
+    RegisterArgReductionKernels(*k);
+    RegisterComparisonKernels(*k);
+    RegisterCompositeKernels(*k);
+    RegisterCreationKernels(*k);
+    RegisterGemmKernels(*k);
+    RegisterGradOpKernels(*k);
+    RegisterIfElseKernels(*k);
+    RegisterJoinSortKernels(*k);
+    RegisterLinalgKernels(*k);
+    RegisterRandomDiscreteKernels(*k);
+    RegisterRandomKernels(*k);
+    RegisterReductionKernels(*k);
+    RegisterReductionStatsKernels(*k);
+    RegisterScanOpKernels(*k);
+    RegisterShapeKernels(*k);
+    RegisterSubtensorKernels(*k);
+    RegisterTileRepeatKernels(*k);
+    return k;
+  }();
+  return *table;
 }
 
-absl::StatusOr<std::unique_ptr<ops::Kernel>> MakeNodeKernel(const ir::Apply& node) {
+bool Supports(const ops::OpDef& def) {
+  return Kernels().Find(def.name) != nullptr || def.scalar.has_value();
+}
+
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node) {
   if (node.def == nullptr) return Internal("node '", node.op, "' is not resolved");
-  if (node.def->make_cpu_kernel) return node.def->make_cpu_kernel(node);
+  if (const backends::MakeKernelFn* make = Kernels().Find(node.op)) return (*make)(node);
   if (node.def->scalar) return MakeElementwiseKernel(node);
   return Unimplemented("op '", node.op, "' has no CPU kernel");
 }

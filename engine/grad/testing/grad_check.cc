@@ -7,6 +7,7 @@
 #include <random>
 
 #include "engine/compile/compiler.h"
+#include "engine/compile/modes.h"
 #include "engine/grad/grad.h"
 
 namespace tensord::grad::testing {

@@ -5,7 +5,6 @@
 #include <cstdlib>
 
 #include "absl/strings/str_replace.h"
-#include "engine/backends/cpu/composite_kernel.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -164,10 +163,7 @@ void RegisterComposite(Registry& r) {
       "composite", 1, -1,
       "composite(*inputs; dtype, program, constants, expr): a fused elementwise expression "
       "evaluated in one pass (Theano's Elemwise{Composite{...}}), built by the fusion pass",
-      InferComposite, [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-        TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(node));
-        return cpu::MakeCompositeKernel(std::move(p));
-      });
+      InferComposite);
   d.input_dtypes = CompositeInputDTypes;
   // Fusion runs at compile time, after Differentiate built the gradient graph, so no gradient
   // ever flows through a composite the server made; one a client sends stops gradients with a

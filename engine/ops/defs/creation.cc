@@ -5,9 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/backends/cpu/broadcast.h"
-#include "engine/backends/cpu/dispatch.h"
-#include "engine/backends/cpu/elementwise.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/register_all.h"
 
@@ -30,39 +28,6 @@ namespace {
 
 // ---- shape(x) and shape_i(x; i) ----
 
-class ShapeKernel final : public Kernel {
- public:
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    const Shape& shape = in[0]->shape();
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(DType::kInt64, {static_cast<int64_t>(shape.size())}));
-    std::copy(shape.begin(), shape.end(), out[0]->data<int64_t>());
-    return absl::OkStatus();
-  }
-};
-
-absl::StatusOr<int64_t> ShapeIndex(const ir::Apply& node) {
-  TENSORD_ASSIGN_OR_RETURN(int64_t i, ir::GetAttr<int64_t>(node, "i"));
-  const int ndim = node.inputs[0]->type.ndim();
-  if (i < -ndim || i >= ndim) {
-    return InvalidArgument("shape_i: dimension ", i, " is out of range for an input of rank ",
-                           ndim);
-  }
-  return i < 0 ? i + ndim : i;
-}
-
-class ShapeIKernel final : public Kernel {
- public:
-  explicit ShapeIKernel(int64_t i) : i_(i) {}
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(DType::kInt64, {}));
-    *out[0]->data<int64_t>() = in[0]->shape()[i_];
-    return absl::OkStatus();
-  }
-
- private:
-  int64_t i_;
-};
-
 // ---- make_vector(*scalars; dtype) ----
 
 absl::StatusOr<std::vector<ir::Type>> InferMakeVector(const ir::Apply& node) {
@@ -82,22 +47,6 @@ absl::StatusOr<std::vector<ir::Type>> InferMakeVector(const ir::Apply& node) {
   return std::vector<ir::Type>{ir::Type{dtype, {false}}};
 }
 
-class MakeVectorKernel final : public Kernel {
- public:
-  explicit MakeVectorKernel(DType dtype) : dtype_(dtype) {}
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    const int64_t n = static_cast<int64_t>(in.size());
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(dtype_, {n}));
-    const size_t size = DTypeSize(dtype_);
-    char* dst = static_cast<char*>(out[0]->raw());
-    for (int64_t k = 0; k < n; ++k) std::memcpy(dst + k * size, in[k]->raw(), size);
-    return absl::OkStatus();
-  }
-
- private:
-  DType dtype_;
-};
-
 // ---- arange(start, stop, step; dtype) ----
 
 absl::StatusOr<std::vector<ir::Type>> InferArange(const ir::Apply& node) {
@@ -113,24 +62,52 @@ absl::StatusOr<std::vector<ir::Type>> InferArange(const ir::Apply& node) {
   return std::vector<ir::Type>{ir::Type{dtype, {false}}};
 }
 
-// A scalar input read both ways: integers stay exact, floats keep their fraction.
-struct Number {
-  bool is_int = true;
-  int64_t i = 0;
-  double d = 0;
-};
+// ---- eye(n, m, k; dtype) ----
 
-absl::StatusOr<Number> ReadNumber(const Tensor& t) {
-  Number n;
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    const T v = *t.data<T>();
-    n.is_int = !std::is_floating_point_v<T>;
-    n.d = static_cast<double>(v);
-    if constexpr (!std::is_floating_point_v<T>) n.i = static_cast<int64_t>(v);
-    return absl::OkStatus();
-  }));
-  return n;
+absl::StatusOr<std::vector<ir::Type>> InferEye(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(DType dtype, DTypeAttr(node));
+  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[0], 0, "eye: n"));
+  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[1], 0, "eye: m"));
+  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[2], 0, "eye: k"));
+  return std::vector<ir::Type>{ir::Type{dtype, {false, false}}};
+}
+
+void RegisterCreation(Registry& r) {
+  r.Add(MakeOpDef(
+      "shape", 1, 1, "shape(x) -> int64 vector (numpy.shape)",
+      [](const ir::Apply&) -> absl::StatusOr<std::vector<ir::Type>> {
+        return std::vector<ir::Type>{ir::Type{DType::kInt64, {false}}};
+      },
+      false));
+  r.Add(MakeOpDef(
+      "shape_i", 1, 1, "shape_i(x; i) -> int64 scalar, Theano's Shape_i (numpy.shape(x)[i])",
+      [](const ir::Apply& node) -> absl::StatusOr<std::vector<ir::Type>> {
+        TENSORD_RETURN_IF_ERROR(ShapeIndex(node).status());
+        return std::vector<ir::Type>{ir::Type{DType::kInt64, {}}};
+      },
+      false));
+  OpDef make_vector = MakeOpDef("make_vector", 0, -1,
+                                "make_vector(*scalars; dtype) -> vector, Theano's MakeVector "
+                                "(numpy.array([a, b, ...], dtype))",
+                                InferMakeVector, true);
+  make_vector.input_dtypes = AllInputsAsOutput;
+  r.Add(std::move(make_vector));
+  r.Add(MakeOpDef("arange", 3, 3,
+                  "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
+                  InferArange, true));
+  r.Add(MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye, false));
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ShapeIndex(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(int64_t i, ir::GetAttr<int64_t>(node, "i"));
+  const int ndim = node.inputs[0]->type.ndim();
+  if (i < -ndim || i >= ndim) {
+    return InvalidArgument("shape_i: dimension ", i, " is out of range for an input of rank ",
+                           ndim);
+  }
+  return i < 0 ? i + ndim : i;
 }
 
 // NumPy's arange length: exact for integers, ceil((stop - start) / step) in double otherwise.
@@ -151,119 +128,6 @@ absl::StatusOr<int64_t> ArangeLength(const Number& start, const Number& stop, co
   if (ceil > 9.0e18) return InvalidArgument("arange: the length ", ceil, " is too large");
   return ceil < 0 ? 0 : static_cast<int64_t>(ceil);
 }
-
-class ArangeKernel final : public Kernel {
- public:
-  explicit ArangeKernel(DType dtype) : dtype_(dtype) {}
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    TENSORD_ASSIGN_OR_RETURN(Number start, ReadNumber(*in[0]));
-    TENSORD_ASSIGN_OR_RETURN(Number stop, ReadNumber(*in[1]));
-    TENSORD_ASSIGN_OR_RETURN(Number step, ReadNumber(*in[2]));
-    TENSORD_ASSIGN_OR_RETURN(int64_t n, ArangeLength(start, stop, step));
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(dtype_, {n}));
-    return cpu::DispatchAll(dtype_, [&](auto tag) -> absl::Status {
-      using T = typename decltype(tag)::type;
-      T* dst = out[0]->data<T>();
-      if (n == 0) return absl::OkStatus();
-      // As NumPy's fill: the first two values come from start and start + step, then
-      // value[i] = value[0] + i * (value[1] - value[0]) in the output dtype.
-      const bool ints = start.is_int && step.is_int;
-      const T v0 = ints ? static_cast<T>(start.i) : static_cast<T>(start.d);
-      const T v1 = ints ? static_cast<T>(start.i + step.i) : static_cast<T>(start.d + step.d);
-      if constexpr (std::is_floating_point_v<T>) {
-        const T delta = v1 - v0;
-        for (int64_t i = 0; i < n; ++i) dst[i] = v0 + static_cast<T>(i) * delta;
-      } else {
-        const int64_t delta = static_cast<int64_t>(static_cast<T>(v1 - v0));
-        for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(v0 + i * delta);
-      }
-      if (n > 1) dst[1] = v1;
-      return absl::OkStatus();
-    });
-  }
-
- private:
-  DType dtype_;
-};
-
-// ---- eye(n, m, k; dtype) ----
-
-absl::StatusOr<std::vector<ir::Type>> InferEye(const ir::Apply& node) {
-  TENSORD_ASSIGN_OR_RETURN(DType dtype, DTypeAttr(node));
-  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[0], 0, "eye: n"));
-  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[1], 0, "eye: m"));
-  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[2], 0, "eye: k"));
-  return std::vector<ir::Type>{ir::Type{dtype, {false, false}}};
-}
-
-class EyeKernel final : public Kernel {
- public:
-  explicit EyeKernel(DType dtype) : dtype_(dtype) {}
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    TENSORD_ASSIGN_OR_RETURN(int64_t n, ReadInt(*in[0], "eye: n"));
-    TENSORD_ASSIGN_OR_RETURN(int64_t m, ReadInt(*in[1], "eye: m"));
-    TENSORD_ASSIGN_OR_RETURN(int64_t k, ReadInt(*in[2], "eye: k"));
-    if (n < 0 || m < 0) {
-      return InvalidArgument("eye: negative dimensions are not allowed (n=", n, ", m=", m, ")");
-    }
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(dtype_, {n, m}));
-    return cpu::DispatchAll(dtype_, [&](auto tag) -> absl::Status {
-      using T = typename decltype(tag)::type;
-      T* dst = out[0]->data<T>();
-      std::fill(dst, dst + n * m, T(0));
-      // Only rows whose diagonal element lies in [0, m): n may be huge when m is 0, and i + k
-      // must not overflow for a huge k.
-      if (k >= m || (k < 0 && -(k + 1) >= n - 1)) return absl::OkStatus();
-      const int64_t first = k < 0 ? -k : 0, last = std::min(n, m - k);
-      for (int64_t i = first; i < last; ++i) dst[i * m + i + k] = T(1);
-      return absl::OkStatus();
-    });
-  }
-
- private:
-  DType dtype_;
-};
-
-template <typename K>
-MakeKernelFn WithDType() {
-  return [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    TENSORD_ASSIGN_OR_RETURN(DType dtype, DTypeAttr(node));
-    return std::unique_ptr<Kernel>(new K(dtype));
-  };
-}
-
-void RegisterCreation(Registry& r) {
-  r.Add(MakeOpDef(
-      "shape", 1, 1, "shape(x) -> int64 vector (numpy.shape)",
-      [](const ir::Apply&) -> absl::StatusOr<std::vector<ir::Type>> {
-        return std::vector<ir::Type>{ir::Type{DType::kInt64, {false}}};
-      },
-      cpu::MakeKernel<ShapeKernel>(), false));
-  r.Add(MakeOpDef(
-      "shape_i", 1, 1, "shape_i(x; i) -> int64 scalar, Theano's Shape_i (numpy.shape(x)[i])",
-      [](const ir::Apply& node) -> absl::StatusOr<std::vector<ir::Type>> {
-        TENSORD_RETURN_IF_ERROR(ShapeIndex(node).status());
-        return std::vector<ir::Type>{ir::Type{DType::kInt64, {}}};
-      },
-      [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-        TENSORD_ASSIGN_OR_RETURN(int64_t i, ShapeIndex(node));
-        return std::unique_ptr<Kernel>(new ShapeIKernel(i));
-      },
-      false));
-  OpDef make_vector = MakeOpDef("make_vector", 0, -1,
-                                "make_vector(*scalars; dtype) -> vector, Theano's MakeVector "
-                                "(numpy.array([a, b, ...], dtype))",
-                                InferMakeVector, WithDType<MakeVectorKernel>(), true);
-  make_vector.input_dtypes = AllInputsAsOutput;
-  r.Add(std::move(make_vector));
-  r.Add(MakeOpDef("arange", 3, 3,
-                  "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
-                  InferArange, WithDType<ArangeKernel>(), true));
-  r.Add(MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye,
-                  WithDType<EyeKernel>(), false));
-}
-
-}  // namespace
 }  // namespace creation
 
 void RegisterCreationOps(Registry& r) {

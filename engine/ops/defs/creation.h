@@ -18,4 +18,27 @@ absl::StatusOr<DType> DTypeAttr(const ir::Apply& node);
 void RegisterTileRepeatOps(Registry& r);
 void RegisterJoinSortOps(Registry& r);
 
+absl::StatusOr<int64_t> ShapeIndex(const ir::Apply& node);
+
+// A scalar input read both ways: integers stay exact, floats keep their fraction.
+struct Number {
+  bool is_int = true;
+  int64_t i = 0;
+  double d = 0;
+};
+
+// NumPy's arange length: exact for integers, ceil((stop - start) / step) in double otherwise.
+absl::StatusOr<int64_t> ArangeLength(const Number& start, const Number& stop, const Number& step);
+
+// The axis attr normalized against the input rank; rank 0 has no axis to work along.
+absl::StatusOr<int64_t> Axis(const ir::Apply& node);
+
+// Like numpy.tile, x and reps are both left-padded with 1s to the longer of the two.
+absl::StatusOr<std::vector<int64_t>> PaddedReps(const ir::Apply& node);
+
+// The repeated axis, or nullopt for axis=None (x is flattened first, as numpy.repeat does).
+absl::StatusOr<std::optional<int64_t>> RepeatAxis(const ir::Apply& node);
+
+absl::StatusOr<int64_t> FlattenNdim(const ir::Apply& node);
+
 }  // namespace tensord::ops::creation

@@ -1,7 +1,6 @@
 // Ops that exist for differentiation: sum_to_like (the gradient of a broadcast input) and the
 // identity ops that change only how gradients flow (disconnected_grad, zero_grad, grad_clip),
 // as Theano's theano.gradient helpers.
-#include "engine/backends/cpu/broadcast.h"
 #include "engine/ops/defs/reduce_util.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
@@ -23,50 +22,7 @@ absl::StatusOr<std::vector<ir::Type>> InferSumToLike(const ir::Apply& node) {
   return std::vector<ir::Type>{ir::Type{g.dtype, model.broadcastable}};
 }
 
-class SumToLikeKernel final : public Kernel {
- public:
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    const Tensor& g = *in[0];
-    const runtime::Shape& model = in[1]->shape();
-    const int lead = g.ndim() - static_cast<int>(model.size());
-    axes_.clear();
-    for (int d = 0; d < g.ndim(); ++d) {
-      if (d < lead) {
-        axes_.push_back(d);
-        continue;
-      }
-      int64_t m = model[d - lead];
-      if (m == g.shape()[d]) continue;
-      if (m != 1) {
-        return InvalidArgument("sum_to_like: a gradient of shape ", runtime::ShapeString(g.shape()),
-                               " cannot come from broadcasting shape ",
-                               runtime::ShapeString(model));
-      }
-      axes_.push_back(d);
-    }
-    if (axes_.empty()) {
-      *out[0] = g;  // nothing was broadcast: a view
-      return absl::OkStatus();
-    }
-    TENSORD_RETURN_IF_ERROR(SumOverAxes(g, axes_, *out[0]));
-    // The reduced dims come back as size 1 (and leading dims go): same elements in C order.
-    *out[0] = out[0]->View(model);
-    return absl::OkStatus();
-  }
-
- private:
-  std::vector<int64_t> axes_;  // reused across runs
-};
-
 // ---- identity ops that only steer gradients ----
-
-class IdentityKernel final : public Kernel {
- public:
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    *out[0] = *in[0];
-    return absl::OkStatus();
-  }
-};
 
 absl::StatusOr<std::vector<ir::Type>> InferIdentity(const ir::Apply& node) {
   return std::vector<ir::Type>{node.inputs[0]->type};
@@ -82,12 +38,6 @@ absl::StatusOr<std::vector<ir::Type>> InferGradClip(const ir::Apply& node) {
   return InferIdentity(node);
 }
 
-MakeKernelFn Make(auto factory) {
-  return [factory](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    return std::unique_ptr<Kernel>(factory());
-  };
-}
-
 }  // namespace
 
 void RegisterGradOps(Registry& r) {
@@ -96,19 +46,19 @@ void RegisterGradOps(Registry& r) {
       "sum_to_like(g, model): g summed over the dims NumPy broadcasting added to reach g's "
       "shape from model's (the gradient of a broadcast input); a view of g when the shapes "
       "agree",
-      InferSumToLike, Make([] { return new SumToLikeKernel(); }));
+      InferSumToLike);
   r.Add(std::move(sum_to_like));
   r.Add(MakeOpDef("disconnected_grad", 1, 1,
                   "disconnected_grad(x): x, but gradients do not flow through it and x counts "
                   "as disconnected (theano.gradient.disconnected_grad)",
-                  InferIdentity, Make([] { return new IdentityKernel(); })));
+                  InferIdentity));
   r.Add(MakeOpDef("zero_grad", 1, 1,
                   "zero_grad(x): x, with a zero gradient (theano.gradient.zero_grad)",
-                  InferIdentity, Make([] { return new IdentityKernel(); })));
+                  InferIdentity));
   r.Add(MakeOpDef("grad_clip", 3, 3,
                   "grad_clip(x, lo, hi): x, with its gradient clipped to [lo, hi] "
                   "(theano.gradient.grad_clip)",
-                  InferGradClip, Make([] { return new IdentityKernel(); })));
+                  InferGradClip));
 }
 
 void AttachGradOpsGrads(Registry& r) {

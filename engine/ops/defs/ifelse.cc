@@ -2,7 +2,7 @@
 // the executable skips the instructions only the branch not taken needs (PlanLazyIfElse in
 // engine/compile/compiler.cc), so the kernel must read only the condition and the taken side
 // (the other side's slots may be empty or stale); it shares their buffers instead of copying.
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -36,21 +36,6 @@ absl::StatusOr<std::vector<ir::Type>> InferIfElse(const ir::Apply& node) {
   return out;
 }
 
-class IfElseKernel final : public Kernel {
- public:
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    bool take_then = false;
-    TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(in[0]->dtype(), [&](auto tag) -> absl::Status {
-      using T = typename decltype(tag)::type;
-      take_then = in[0]->data<T>()[0] != T{};  // NaN is true, as bool(nan) in Python
-      return absl::OkStatus();
-    }));
-    const size_t n = out.size();
-    for (size_t i = 0; i < n; ++i) *out[i] = *in[1 + (take_then ? i : n + i)];
-    return absl::OkStatus();
-  }
-};
-
 }  // namespace
 
 void RegisterIfElse(Registry& r) {
@@ -62,9 +47,7 @@ void RegisterIfElse(Registry& r) {
       "ifelse(cond, *then, *else): the then values if the scalar cond is nonzero, else the "
       "else values (Python's `t if cond else e`, per output)";
   d.infer_types = InferIfElse;
-  d.make_cpu_kernel = [](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    return std::unique_ptr<Kernel>(new IfElseKernel());
-  };
+
   r.Add(std::move(d));
 }
 

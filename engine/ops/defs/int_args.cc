@@ -1,19 +1,33 @@
 #include "engine/ops/defs/int_args.h"
 
-#include "engine/backends/cpu/broadcast.h"
-#include "engine/backends/cpu/dispatch.h"
+#include "engine/common/dtype_dispatch.h"
 
 namespace tensord::ops {
 
-absl::StatusOr<std::vector<int64_t>> ReadInts(const runtime::Tensor& strided, const char* what) {
-  const runtime::Tensor t = cpu::Contiguous(strided);
+namespace {
+
+// Where element i (in C order) of `t` sits, whatever its strides.
+int64_t Offset(const runtime::Tensor& t, int64_t i) {
+  int64_t offset = 0;
+  for (int d = t.ndim() - 1; d >= 0; --d) {
+    offset += (i % t.shape()[d]) * t.strides()[d];
+    i /= t.shape()[d];
+  }
+  return offset;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<int64_t>> ReadInts(const runtime::Tensor& t, const char* what) {
   std::vector<int64_t> values(t.num_elements());
-  TENSORD_RETURN_IF_ERROR(cpu::DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
+  TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, bool>) {
       return InvalidArgument(what, " must be an integer tensor, got ", DTypeName(t.dtype()));
     } else {
-      for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(t.data<T>()[i]);
+      for (size_t i = 0; i < values.size(); ++i) {
+        values[i] = static_cast<int64_t>(t.data<T>()[Offset(t, static_cast<int64_t>(i))]);
+      }
       return absl::OkStatus();
     }
   }));

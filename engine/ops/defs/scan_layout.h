@@ -53,7 +53,7 @@ struct ScanLayout {
 // Parses and checks the attributes against the node's input count (not the types).
 absl::StatusOr<ScanLayout> ParseScanLayout(const ir::Apply& node);
 
-// scan_grad (engine/ops/grads/scan.cc): the forward scan's attributes and inputs, then its
+// scan_grad (engine/grad/scan_rule.cc): the forward scan's attributes and inputs, then its
 // recurrent outputs, the gradients flagged in `mit_sot_grads` / `nit_sot_grads`, and the
 // per-step values of the shared states flagged in `shared_histories`.
 struct ScanGradLayout {

@@ -152,7 +152,7 @@ absl::StatusOr<std::vector<Type>> InferScan(const ir::Apply& node) {
   return CheckForward(node, l, *node.bodies[0]);
 }
 
-// scan_grad's layout on top of the forward's: see engine/ops/grads/scan.cc.
+// scan_grad's layout on top of the forward's: see engine/grad/scan_rule.cc.
 absl::StatusOr<std::vector<Type>> InferScanGrad(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(ScanGradLayout gl, ParseScanGradLayout(node));
   const ScanLayout& l = gl.forward;
@@ -338,7 +338,7 @@ void RegisterScan(Registry& r) {
       "scan(n_steps, sequences..., initial states..., shared states..., non_sequences...) with "
       "the step function as body 0: Theano's Scan (see docs/wire-protocol.md, scan); outputs "
       "the stacked recurrent and non-recurrent outputs and the final shared states",
-      InferScan, nullptr);
+      InferScan);
   scan.num_bodies = 1;
   scan.connection_pattern = ScanConnections;
   r.Add(std::move(scan));
@@ -347,7 +347,7 @@ void RegisterScan(Registry& r) {
       "scan_grad(scan inputs..., recurrent outputs..., output gradients...): backpropagation "
       "through time of a scan (built by Differentiate; body 0 is the step's vector-Jacobian "
       "product); outputs the gradients of the sequences, initial states and non-sequences",
-      InferScanGrad, nullptr);
+      InferScanGrad);
   grad.num_bodies = 1;
   r.Add(std::move(grad));
 }

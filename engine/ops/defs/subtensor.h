@@ -48,36 +48,14 @@ bool SliceKeepsBroadcastable(const Entry& e);
 // The output type of basic indexing of x (the dims of integer entries dropped).
 ir::Type BasicIndexType(const ir::Type& x, const std::vector<Entry>& entries);
 
-// An integer scalar tensor's value.
-absl::StatusOr<int64_t> ReadScalarIndex(const runtime::Tensor& t);
-
-// Resolves a field at run time against the node's inputs.
-absl::StatusOr<int64_t> FieldValue(const Field& f, std::span<const runtime::Tensor* const> in);
-
-// One dimension a basic index leaves: (length, stride) in the indexed tensor's elements.
-struct Dim {
-  int64_t size;
-  int64_t stride;
-};
-
-// Applies an integer index to dim `axis` of size `n`: adds to `offset`, or the NumPy error.
-absl::Status ApplyInt(int64_t index, int axis, int64_t n, int64_t stride, int64_t* offset);
-
-// Applies a slice (Python's slice.indices) to dim of size `n`: adds to `offset`, returns the
-// resulting dim.
-absl::StatusOr<Dim> ApplySlice(const Entry& e, std::span<const runtime::Tensor* const> in,
-                               int64_t n, int64_t stride, int64_t* offset);
-
-// Writes (set) or adds (inc) `y`, broadcast to `dst`'s shape, into the view `dst`.
-absl::Status AssignInto(const runtime::Tensor& dst, const runtime::Tensor& y, bool set);
-
-// A contiguous copy of `x` in a frame slot.
-absl::Status CopyInto(const runtime::Tensor& x, runtime::Tensor& out);
-
 // input_dtypes of the inc ops: the value (input 1) in x's dtype, as NumPy's setitem casts it.
 std::vector<std::optional<DType>> ValueAsX(const ir::Apply& node);
 
 // The inc ops' `set_instead_of_inc` attribute (false when absent).
 absl::StatusOr<bool> SetInsteadOfInc(const ir::Apply& node);
+
+bool ArraysAdjacent(const std::vector<Entry>& entries);
+
+absl::StatusOr<std::vector<Entry>> Entries(const ir::Apply& node, int first_index);
 
 }  // namespace tensord::ops::subtensor

@@ -53,6 +53,9 @@ absl::StatusOr<std::vector<ir::Type>> InferTyped(const ir::Apply& node,
     DType values = node.inputs.size() > 1 ? node.inputs[1]->type.dtype : DType::kBool;
     for (size_t k = 2; k < node.inputs.size(); ++k)
       values = Promote(values, node.inputs[k]->type.dtype);
+    if (typing.rule == ElemDTypeRule::kUpcastNoBool && values == DType::kBool) {
+      return InvalidArgument("not defined for bool inputs (use xor / invert)");
+    }
     if (typing.rule == ElemDTypeRule::kUpgradeToFloat) values = UpgradeToFloat(values);
     if (values == DType::kFloat16) return Unimplemented("float16 is not supported yet");
     types[0].dtype = values;

@@ -8,7 +8,9 @@
 #include "engine/common/status.h"
 #include "engine/runtime/memory_stats.h"
 
-namespace tensord::runtime {
+namespace tensord::context {
+
+using runtime::MemoryCounter;
 
 enum class DeviceKind { kCpu, kCuda };
 
@@ -42,4 +44,4 @@ class ContextRegistry {
   size_t default_index_ = 0;
 };
 
-}  // namespace tensord::runtime
+}  // namespace tensord::context

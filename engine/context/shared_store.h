@@ -12,10 +12,13 @@
 
 #include "engine/ir/type.h"
 #include "engine/runtime/byte_budget.h"
-#include "engine/runtime/context.h"
+#include "engine/context/context.h"
 #include "engine/runtime/tensor.h"
 
-namespace tensord::runtime {
+namespace tensord::context {
+
+using runtime::ByteBudget;
+using runtime::Tensor;
 
 class SharedVariable {
  public:
@@ -107,4 +110,4 @@ class SharedStore {
   int64_t next_id_ = 1;
 };
 
-}  // namespace tensord::runtime
+}  // namespace tensord::context

@@ -1,10 +1,10 @@
-#include "engine/ir/printer.h"
+#include "engine/frontend/printer.h"
 
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_split.h"
-#include "engine/ir/theano_names.h"
+#include "engine/frontend/theano_names.h"
 
 namespace tensord::ir {
 namespace {

@@ -1,6 +1,6 @@
-#include "engine/runtime/shared_store.h"
+#include "engine/context/shared_store.h"
 
-namespace tensord::runtime {
+namespace tensord::context {
 
 absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string name, ir::Type type,
                                                                     const Context* context,
@@ -64,4 +64,4 @@ size_t SharedStore::size() const {
   return vars_.size();
 }
 
-}  // namespace tensord::runtime
+}  // namespace tensord::context

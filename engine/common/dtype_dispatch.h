@@ -1,4 +1,4 @@
-// Runtime dtype -> C++ type dispatch for CPU kernels.
+// Runtime dtype -> C++ type dispatch, for code that reads or writes host tensor elements.
 #pragma once
 
 #include <cmath>
@@ -8,7 +8,7 @@
 #include "engine/common/dtype.h"
 #include "engine/common/status.h"
 
-namespace tensord::cpu {
+namespace tensord {
 
 template <typename T>
 struct Tag {
@@ -69,4 +69,4 @@ bool IsNan(T v) {
   }
 }
 
-}  // namespace tensord::cpu
+}  // namespace tensord

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <set>
 
+#include "engine/backends/cpu/provider.h"
 #include "engine/backends/cpu/random_mrg.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/op_def.h"
@@ -55,7 +56,7 @@ absl::StatusOr<std::vector<Tensor>> RunOp(const std::string& op, std::vector<Ten
   std::vector<ir::Variable*> outs = b.ApplyMulti(op, inputs, attrs);
   TENSORD_RETURN_IF_ERROR(b.status());
   const ir::Apply& node = *outs[0]->owner;
-  TENSORD_ASSIGN_OR_RETURN(auto kernel, node.def->make_cpu_kernel(node));
+  TENSORD_ASSIGN_OR_RETURN(auto kernel, cpu::MakeNodeKernel(node));
   // The compiler casts inputs to the dtypes the op asks for; do the same for the tests' doubles.
   std::vector<Tensor> result(2);
   std::vector<const Tensor*> in;

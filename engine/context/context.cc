@@ -1,4 +1,4 @@
-#include "engine/runtime/context.h"
+#include "engine/context/context.h"
 
 #include <thread>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/strip.h"
 #include "engine/backends/cuda/device.h"
 
-namespace tensord::runtime {
+namespace tensord::context {
 
 absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
                                                     const std::string& device) {
@@ -16,7 +16,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
   auto ctx = std::make_unique<Context>();
   ctx->name = name;
   ctx->device = device;
-  ctx->memory = MemoryCounterFor(name);
+  ctx->memory = runtime::MemoryCounterFor(name);
   if (device == "cpu") {
     ctx->kind = DeviceKind::kCpu;
     ctx->description = absl::StrCat("host CPU, ", std::thread::hardware_concurrency(), " threads");
@@ -80,4 +80,4 @@ absl::StatusOr<const Context*> ContextRegistry::Find(const std::string& name) co
   return FailedPrecondition("unknown context '", name, "' (this server has: ", known, ")");
 }
 
-}  // namespace tensord::runtime
+}  // namespace tensord::context

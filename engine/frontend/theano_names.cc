@@ -1,4 +1,4 @@
-#include "engine/ir/theano_names.h"
+#include "engine/frontend/theano_names.h"
 
 #include <algorithm>
 #include <charconv>

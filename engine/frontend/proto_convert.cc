@@ -1,4 +1,4 @@
-#include "engine/ir/proto_convert.h"
+#include "engine/frontend/proto_convert.h"
 
 #include <cstring>
 #include <unordered_set>

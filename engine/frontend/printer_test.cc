@@ -1,8 +1,8 @@
-#include "engine/ir/printer.h"
+#include "engine/frontend/printer.h"
 
 #include <gtest/gtest.h>
 
-#include "engine/ir/theano_names.h"
+#include "engine/frontend/theano_names.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord::ir {

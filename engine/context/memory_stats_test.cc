@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/runtime/context.h"
+#include "engine/context/context.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::runtime {
@@ -69,7 +69,7 @@ TEST(MemoryStatsTest, ConcurrentAllocationsBalance) {
 }
 
 TEST(MemoryStatsTest, ContextsGetTheirNamesCounter) {
-  auto registry = ContextRegistry::Create("dev0->cpu", "cpu");
+  auto registry = context::ContextRegistry::Create("dev0->cpu", "cpu");
   ASSERT_TRUE(registry.ok()) << registry.status();
   auto dev0 = (*registry)->Find("dev0");
   ASSERT_TRUE(dev0.ok());

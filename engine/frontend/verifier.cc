@@ -1,4 +1,4 @@
-#include "engine/ir/verifier.h"
+#include "engine/frontend/verifier.h"
 
 #include <unordered_set>
 

@@ -1,0 +1,109 @@
+// CPU kernels of the ops declared in engine/ops/defs/reductions_stats.cc.
+#include <cmath>
+
+#include "engine/backends/cpu/kernels/reduce_layout.h"
+#include "engine/backends/cpu/kernels/register.h"
+#include "engine/common/dtype_dispatch.h"
+#include "engine/ops/defs/reduce_util.h"
+
+namespace tensord::cpu {
+namespace {
+
+using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
+
+class MomentKernel final : public Kernel {
+ public:
+  MomentKernel(Moment kind, std::vector<int64_t> axes, int64_t ddof, bool corrected)
+      : kind_(kind), axes_(std::move(axes)), ddof_(ddof), corrected_(corrected) {}
+
+  absl::Status Run(std::span<const runtime::Tensor* const> in,
+                   std::span<runtime::Tensor* const> out) override {
+    const runtime::Tensor& x = *in[0];
+    const ReduceLayout l = MakeReduceLayout(x.shape(), axes_);
+    const DType out_dtype = x.dtype() == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(out_dtype, l.out_shape));
+    const int64_t n_out = out[0]->num_elements();
+    // Per-thread scratch: kernels are shared by concurrent runs, and steady-state runs should
+    // not allocate.
+    thread_local std::vector<double> mean, sq, dev;
+    mean.assign(n_out, 0.0);
+    const double n = static_cast<double>(l.reduced_count);
+    TENSORD_RETURN_IF_ERROR(DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      const T* src = x.data<T>();
+      const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
+      const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
+      cpu::ForEachRow(x.shape(), {l.out_strides, x.strides()},
+                      [&](int64_t len, int64_t, const int64_t* o) {
+                        double* acc = mean.data() + o[0];
+                        const T* s = src + o[1];
+                        for (int64_t i = 0; i < len; ++i)
+                          acc[i * inner] += static_cast<double>(s[i * step]);
+                      });
+      for (double& m : mean) m /= n;  // 0 / 0 = NaN for empty reductions, as NumPy
+      if (kind_ == Moment::kMean) return absl::OkStatus();
+      sq.assign(n_out, 0.0);
+      dev.assign(n_out, 0.0);
+      cpu::ForEachRow(x.shape(), {l.out_strides, x.strides()},
+                      [&](int64_t len, int64_t, const int64_t* o) {
+                        const T* s = src + o[1];
+                        for (int64_t i = 0; i < len; ++i) {
+                          const int64_t k = o[0] + i * inner;
+                          const double d = static_cast<double>(s[i * step]) - mean[k];
+                          sq[k] += d * d;
+                          dev[k] += d;
+                        }
+                      });
+      return absl::OkStatus();
+    }));
+    // NumPy divides by max(n - ddof, 0): too few elements give inf (or NaN for 0 / 0).
+    const double divisor = std::max(n - static_cast<double>(ddof_), 0.0);
+    return DispatchFloat(out_dtype, [&](auto tag) -> absl::Status {
+      using R = typename decltype(tag)::type;
+      R* dst = out[0]->data<R>();
+      for (int64_t i = 0; i < n_out; ++i) {
+        if (kind_ == Moment::kMean) {
+          dst[i] = static_cast<R>(mean[i]);
+          continue;
+        }
+        // Theano's corrected two-pass: subtracting (sum of deviations)^2 / n cancels the
+        // rounding error of the mean itself.
+        double num = sq[i];
+        if (corrected_ && n > 0) num -= dev[i] * dev[i] / n;
+        const double var = num / divisor;
+        dst[i] = static_cast<R>(kind_ == Moment::kStd ? std::sqrt(var) : var);
+      }
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  Moment kind_;
+  std::vector<int64_t> axes_;
+  int64_t ddof_;
+  bool corrected_;
+};
+
+}  // namespace
+
+void RegisterReductionStatsKernels(backends::KernelTable& k) {
+  auto moment = [&](const char* op, Moment kind) {
+    k.Add(op, [kind](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+      TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));
+      int64_t ddof = 0;
+      bool corrected = false;
+      if (node.attrs.count("ddof")) {
+        TENSORD_ASSIGN_OR_RETURN(ddof, ir::GetAttr<int64_t>(node, "ddof"));
+      }
+      if (node.attrs.count("corrected")) {
+        TENSORD_ASSIGN_OR_RETURN(corrected, ir::GetAttr<bool>(node, "corrected"));
+      }
+      return std::unique_ptr<Kernel>(new MomentKernel(kind, std::move(axes), ddof, corrected));
+    });
+  };
+  moment("mean", Moment::kMean);
+  moment("var", Moment::kVar);
+  moment("std", Moment::kStd);
+}
+
+}  // namespace tensord::cpu
