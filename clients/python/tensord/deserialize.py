@@ -8,23 +8,16 @@ is all serialization needs.
 
 import numpy as np
 
-from tensord import _dtypes
+from tensord import _dtypes, _op_schema
 from tensord.graph import Apply, Op
 from tensord.tensor import ops
 from tensord.tensor.type import TensorType
 
 __all__ = ["WireOp", "decode_attr", "extend_graph", "decode_body"]
 
-# Elementwise wire names (docs/ops.md) and the name Theano prints for them.
-_ELEMWISE = {
-    "add", "sub", "mul", "true_div", "pow", "neg", "exp", "log", "int_div", "mod", "abs", "sgn",
-    "sqr", "sqrt", "maximum", "minimum", "clip", "round_half_to_even",
-    "round_half_away_from_zero", "floor", "ceil", "trunc", "expm1", "log1p", "log2", "log10",
-    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "erf",
-    "erfc", "gamma", "gammaln", "psi", "tri_gamma", "sigmoid", "softplus", "gt", "lt", "ge",
-    "le", "eq", "neq", "isnan", "isinf", "and", "or", "xor", "invert", "switch", "fill",
-}
-_THEANO_NAMES = {"fill": "second", "and": "and_", "or": "or_", "abs": "abs_"}
+# Elementwise ops decoded as Elemwise: those the schema gives a Theano name (cast has its own
+# class; isclose prints its attributes, as a WireOp).
+_ELEMWISE = frozenset(sig.name for sig in _op_schema.schema().ops if sig.theano_name)
 
 
 def decode_attr(msg):
@@ -82,8 +75,8 @@ class _DecodedElemwise(ops.Elemwise):
     """An elementwise op as the server built it (types come from the server)."""
 
     def __init__(self, wire_name, attrs):
-        super().__init__(wire_name, None, None, theano_name=_THEANO_NAMES.get(wire_name),
-                         min_inputs=1)
+        super().__init__(wire_name, None, None,
+                         theano_name=_op_schema.signature(wire_name).theano_name, min_inputs=1)
         self._attrs = dict(attrs)
 
     def attrs(self):

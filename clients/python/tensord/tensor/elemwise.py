@@ -1,12 +1,13 @@
 """Elementwise math, comparisons and logic under Theano's names (T.int_div, T.sqrt, T.lt,
-T.switch ...). Output types follow Theano's scalar-op rules, which the server re-checks:
-upcast (NumPy promotion), upgrade_to_float (ints -> float32 up to 16 bits, else float64), and
-bool for comparisons."""
+T.switch ...). Their arities, printed names and output types come from the server's op schema
+(tensord._op_schema): upcast (NumPy promotion), upgrade_to_float (ints -> float32 up to 16 bits,
+else float64), bool for comparisons, and the dtypes each op refuses (as Theano, while building)."""
 
 import numpy as np
 
 from tensord import _dtypes
 from tensord.tensor import basic as _basic
+from tensord.tensor import ops as _ops
 from tensord.tensor.ops import Elemwise
 
 __all__ = ["int_div", "intdiv", "floor_div", "mod", "abs_", "sgn", "sqr", "sqrt", "maximum",
@@ -18,35 +19,14 @@ __all__ = ["int_div", "intdiv", "floor_div", "mod", "abs_", "sgn", "sqr", "sqrt"
            "invert", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "switch", "where"]
 
 
-def _upcast(dts):
-    return _dtypes.upcast(*dts)
-
-
-def _to_float(dts):
-    return _dtypes.upgrade_to_float(*dts)
-
-
-def _restricted(name, allowed, what):
-    """upcast, refusing (like Theano, at graph-building time) dtypes the op is not defined for."""
-    def rule(dts):
-        dtype = _dtypes.upcast(*dts)
-        if dtype not in allowed:
-            raise TypeError("%s needs %s inputs, got %s" % (name, what, ", ".join(dts)))
-        return dtype
-    return rule
-
-
 def _bool(dts):
     _dtypes.upcast(*dts)  # refuses what NumPy cannot promote
     return "bool"
 
 
-_NUMERIC = _dtypes.INT_DTYPES + _dtypes.UINT_DTYPES + _dtypes.FLOAT_DTYPES
-_DISCRETE = _dtypes.DISCRETE_DTYPES
-
-
 class IsClose(Elemwise):
-    """numpy.isclose as one op: tolerances are attributes, the output is bool."""
+    """numpy.isclose as one op: tolerances are attributes, the output is bool. Its type rule is
+    code on the server too (no `typing` in the schema)."""
 
     def __init__(self, rtol, atol, equal_nan):
         super().__init__("isclose", 2, _bool)
@@ -59,38 +39,7 @@ class IsClose(Elemwise):
         return "Elemwise{isclose,rtol=%g,atol=%g}" % (self.rtol, self.atol)
 
 
-def _op(wire, nin, rule, theano_name=None):
-    return Elemwise(wire, nin, rule, theano_name=theano_name)
-
-
-_OPS = {
-    "int_div": _op("int_div", 2, _restricted("int_div", _NUMERIC, "numeric (not bool)")),
-    "mod": _op("mod", 2, _restricted("mod", _NUMERIC, "numeric (not bool)")),
-    "abs": _op("abs", 1, _upcast, "abs_"),
-    "sgn": _op("sgn", 1, _restricted("sgn", _NUMERIC, "numeric (not bool)")),
-    "sqr": _op("sqr", 1, _upcast),
-    "sqrt": _op("sqrt", 1, _to_float),
-    "maximum": _op("maximum", 2, _upcast),
-    "minimum": _op("minimum", 2, _upcast),
-    "clip": _op("clip", 3, _upcast),
-    "round_half_to_even": _op("round_half_to_even", 1,
-                              _restricted("round", _NUMERIC, "numeric (not bool)")),
-    "round_half_away_from_zero": _op("round_half_away_from_zero", 1,
-                                     _restricted("round", _NUMERIC, "numeric (not bool)")),
-    "switch": _op("switch", 3, lambda dts: _dtypes.upcast(dts[1], dts[2])),
-    "isnan": _op("isnan", 1, _bool),
-    "isinf": _op("isinf", 1, _bool),
-}
-for _name in ("floor", "ceil", "trunc", "expm1", "log1p", "log2", "log10", "sin", "cos", "tan",
-              "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "erf", "erfc", "gamma",
-              "gammaln", "psi", "tri_gamma", "sigmoid", "softplus"):
-    _OPS[_name] = _op(_name, 1, _to_float)
-_OPS["arctan2"] = _op("arctan2", 2, _to_float)
-for _name in ("gt", "lt", "ge", "le", "eq", "neq"):
-    _OPS[_name] = _op(_name, 2, _bool)
-for _name, _nin in (("and", 2), ("or", 2), ("xor", 2), ("invert", 1)):
-    _OPS[_name] = _op(_name, _nin, _restricted(_name, _DISCRETE, "integer or bool"),
-                      theano_name=_name + "_" if _name in ("and", "or") else _name)
+_OPS = _ops.TYPED_ELEMWISE  # by wire name
 
 
 def _apply(wire, *xs):

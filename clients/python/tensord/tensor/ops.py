@@ -1,12 +1,13 @@
 """The ops the client can build, with Theano's client-side type inference.
 
 Output types are computed here exactly as Theano would (dtype and broadcastable pattern) because
-the server re-infers them and rejects a graph whose declared types disagree.
+the server re-infers them and rejects a graph whose declared types disagree; elementwise ops take
+their arity, printed name and type rule from the server's op schema (tensord._op_schema).
 """
 
 import numpy as np
 
-from tensord import _dtypes
+from tensord import _dtypes, _op_schema
 from tensord.graph import Apply, Op
 from tensord.tensor.type import TensorType
 
@@ -23,10 +24,6 @@ def constant_value(var):
 
 def _out(dtype, broadcastable):
     return TensorType(dtype, broadcastable)()
-
-
-def _same_dtype(dtypes):
-    return dtypes[0]
 
 
 class Elemwise(Op):
@@ -47,15 +44,19 @@ class Elemwise(Op):
         if len(inputs) < self.min_inputs:
             raise TypeError("%s needs at least %d inputs, got %d"
                             % (self.wire_name, self.min_inputs, len(inputs)))
-        ndim = max(v.ndim for v in inputs)
+        dtype, bcast = self.output_type([v.dtype for v in inputs],
+                                        [v.broadcastable for v in inputs])
         padded = []
         for v in inputs:
-            if v.ndim < ndim:
-                v = DimShuffle(v.broadcastable, ["x"] * (ndim - v.ndim) + list(range(v.ndim)))(v)
+            if v.ndim < len(bcast):
+                lead = len(bcast) - v.ndim
+                v = DimShuffle(v.broadcastable, ["x"] * lead + list(range(v.ndim)))(v)
             padded.append(v)
-        bcast = tuple(all(v.broadcastable[i] for v in padded) for i in range(ndim))
-        dtype = self.dtype_rule([v.dtype for v in padded])
         return Apply(self, padded, [_out(dtype, bcast)])
+
+    def output_type(self, dtypes, broadcastables):
+        """(dtype, broadcastable) of the output: NumPy broadcasting, the dtype by dtype_rule."""
+        return self.dtype_rule(list(dtypes)), _op_schema.broadcast(broadcastables)
 
     def __str__(self):
         return "Elemwise{%s,no_inplace}" % self.theano_name
@@ -73,26 +74,29 @@ class Cast(Elemwise):
         return "Elemwise{Cast{%s}}" % self.dtype
 
 
-add = Elemwise("add", None, lambda dts: _dtypes.upcast(*dts))
-mul = Elemwise("mul", None, lambda dts: _dtypes.upcast(*dts))
-def _refuse_bool(name, rule):
-    """NumPy (and the server) refuse `-` and unary `-` on booleans; say so while building."""
-    def checked(dts):
-        out = rule(dts)
-        if out == "bool":
-            raise TypeError("%s is not defined for bool inputs; use xor / invert instead" % name)
-        return out
-    return checked
+class SchemaElemwise(Elemwise):
+    """An elementwise op as the server's op schema declares it: arity, printed name and, where
+    the schema gives one (`typing`), the type rule; `dtype_rule` only for ops whose rule is code."""
+
+    def __init__(self, wire_name, dtype_rule=None):
+        sig = self.signature = _op_schema.signature(wire_name)
+        super().__init__(wire_name, None if sig.max_inputs < 0 else sig.max_inputs, dtype_rule,
+                         theano_name=sig.theano_name or None, min_inputs=sig.min_inputs)
+
+    def output_type(self, dtypes, broadcastables):
+        if self.signature.HasField("typing"):
+            return _op_schema.infer_elementwise(self.signature, dtypes, broadcastables)
+        return super().output_type(dtypes, broadcastables)
 
 
-sub = Elemwise("sub", 2, _refuse_bool("sub", lambda dts: _dtypes.upcast(*dts)))
-true_div = Elemwise("true_div", 2, lambda dts: _dtypes.upgrade_to_float(*dts))
-pow_ = Elemwise("pow", 2, lambda dts: _dtypes.upcast(*dts))
-neg = Elemwise("neg", 1, _refuse_bool("neg", _same_dtype))
-exp = Elemwise("exp", 1, lambda dts: _dtypes.upgrade_to_float(*dts))
-log = Elemwise("log", 1, lambda dts: _dtypes.upgrade_to_float(*dts))
+# Every elementwise op whose type rule the schema gives, by wire name; tensor/elemwise.py
+# exposes them under Theano's names.
+TYPED_ELEMWISE = {sig.name: SchemaElemwise(sig.name) for sig in _op_schema.schema().ops
+                  if sig.HasField("typing")}
+add, mul, sub, pow_ = (TYPED_ELEMWISE[name] for name in ("add", "mul", "sub", "pow"))
+true_div, neg, exp, log = (TYPED_ELEMWISE[name] for name in ("true_div", "neg", "exp", "log"))
 # Theano's fill is the elementwise `second`: the value broadcast to the model, value's dtype.
-fill = Elemwise("fill", 2, lambda dts: dts[1], theano_name="second")
+fill = SchemaElemwise("fill", lambda dts: dts[1])
 
 
 class DimShuffle(Op):
