@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "tensord/ops.h"
 
 namespace tensord::client::internal {
@@ -62,28 +61,15 @@ Var Elemwise(std::string op, std::vector<Var> inputs, const DTypeRule& dtype_rul
     for (int i = 0; i < rank; ++i) broadcastable[i] = broadcastable[i] && bc[i];
     dtypes.push_back(v.dtype());
   }
-  const DType dtype = dtype_rule(dtypes);
-  if (DTypeSize(dtype) == 0) {
-    std::vector<std::string> names;
-    for (DType d : dtypes) names.push_back(DTypeName(d));
-    return Fail(b, op,
-                absl::StrCat("not defined for inputs of dtype ", absl::StrJoin(names, ", ")));
-  }
-  return Single(b, std::move(op), inputs, std::move(attrs), dtype, broadcastable);
+  absl::StatusOr<DType> dtype = dtype_rule(dtypes);
+  if (!dtype.ok()) return Fail(b, op, dtype.status().message());
+  return Single(b, std::move(op), inputs, std::move(attrs), *dtype, broadcastable);
 }
 
 DType Promote(const std::vector<DType>& dtypes) {
   DType out = dtypes.front();
   for (DType d : dtypes) out = ResultType(out, d);
   return out;
-}
-
-DType PromoteToFloat(const std::vector<DType>& dtypes) { return UpgradeToFloat(Promote(dtypes)); }
-
-// NumPy refuses bool - bool and -bool; reporting it here names the op before the server does.
-DType PromoteNoBool(const std::vector<DType>& dtypes) {
-  const DType out = Promote(dtypes);
-  return out == kBool ? ::tensord::v1::DT_INVALID : out;
 }
 
 absl::StatusOr<std::vector<int64_t>> NormalizeAxes(absl::string_view op, std::vector<int64_t> axes,

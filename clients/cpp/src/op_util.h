@@ -1,5 +1,5 @@
 // Internal helpers shared by the op families (ops*.cc): input checks, the elementwise rule
-// (rank padding + dtype rule), axis normalization and single-output applies.
+// (rank padding + broadcasting), axis normalization and single-output applies.
 #ifndef TENSORD_CLIENT_SRC_OP_UTIL_H_
 #define TENSORD_CLIENT_SRC_OP_UTIL_H_
 
@@ -28,17 +28,17 @@ Var Fail(GraphBuilder* b, absl::string_view op, absl::string_view message);
 Var Single(GraphBuilder* b, std::string op, const std::vector<Var>& inputs, AttrMap attrs,
            DType dtype, const std::vector<bool>& broadcastable);
 
-using DTypeRule = std::function<DType(const std::vector<DType>&)>;
+// The output dtype for the input dtypes, or an error saying why the op is not defined for them.
+using DTypeRule = std::function<absl::StatusOr<DType>(const std::vector<DType>&)>;
 
 // An elementwise apply: lower-rank inputs are padded on the left with broadcastable dims (a
-// dimshuffle), the output is broadcastable where every input is. A rule returning DT_INVALID
-// refuses the input dtypes.
+// dimshuffle), the output is broadcastable where every input is, and `dtype_rule` types it
+// (Elementwise() passes the schema's rule; fill and isclose, whose rules are code, their own).
 Var Elemwise(std::string op, std::vector<Var> inputs, const DTypeRule& dtype_rule,
              AttrMap attrs = {});
 
+// NumPy's result_type of all `dtypes` (arange's bounds, a stack's elements).
 DType Promote(const std::vector<DType>& dtypes);
-DType PromoteToFloat(const std::vector<DType>& dtypes);
-DType PromoteNoBool(const std::vector<DType>& dtypes);
 
 // Validates `axes` against rank `ndim` and returns them non-negative and sorted.
 absl::StatusOr<std::vector<int64_t>> NormalizeAxes(absl::string_view op, std::vector<int64_t> axes,

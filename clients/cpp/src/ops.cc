@@ -10,19 +10,7 @@ namespace tensord::client {
 namespace {
 
 using internal::Check;
-using internal::Elemwise;
-using internal::Promote;
-using internal::PromoteNoBool;
-using internal::PromoteToFloat;
 using internal::Single;
-
-Var Variadic(std::string op, const std::vector<Var>& inputs) {
-  if (inputs.size() == 1) return inputs[0];
-  if (inputs.empty()) {
-    return internal::Fail(internal::BuilderOf(inputs), op, "needs at least one input");
-  }
-  return Elemwise(std::move(op), inputs, Promote);
-}
 
 Var Reduce(std::string op, Var x, const std::vector<int64_t>& axes, DType dtype, AttrMap attrs) {
   GraphBuilder* b = Check(op, {x});
@@ -42,17 +30,11 @@ Var Reduce(std::string op, Var x, const std::vector<int64_t>& axes, DType dtype,
 
 }  // namespace
 
-Var Add(const std::vector<Var>& terms) { return Variadic("add", terms); }
-Var Mul(const std::vector<Var>& factors) { return Variadic("mul", factors); }
-Var Sub(Var a, Var b) { return Elemwise("sub", {a, b}, PromoteNoBool); }
-Var TrueDiv(Var a, Var b) { return Elemwise("true_div", {a, b}, PromoteToFloat); }
-Var Pow(Var a, Var b) { return Elemwise("pow", {a, b}, Promote); }
-Var Neg(Var x) { return Elemwise("neg", {x}, PromoteNoBool); }
-Var Exp(Var x) { return Elemwise("exp", {x}, PromoteToFloat); }
-Var Log(Var x) { return Elemwise("log", {x}, PromoteToFloat); }
-
 Var Fill(Var model, Var value) {
-  return Elemwise("fill", {model, value}, [](const std::vector<DType>& d) { return d[1]; });
+  // Its rule is code, not schema data: the value's dtype, whatever the model's.
+  return internal::Elemwise(
+      "fill", {model, value},
+      [](const std::vector<DType>& d) -> absl::StatusOr<DType> { return d[1]; });
 }
 
 Var Dot(Var a, Var b) {

@@ -2,6 +2,12 @@
 // type as Theano does; elementwise ops first pad lower-rank inputs with a `dimshuffle` that adds
 // leading broadcastable dimensions, so every elementwise apply has inputs of equal rank.
 //
+// The simple elementwise helpers are generated at build time from the server's op schema
+// (proto/tensord/v1/op_schema.json) into tensord/elementwise_ops.h, included here, and type their
+// outputs by the schema's rules, so they cannot drift from the server's. Hand-written: the ops
+// whose typing is code (fill, cast, isclose, dot, reductions, shape, indexing, scan ...) and
+// conveniences over the generated ones (operators, number operands, Round).
+//
 // The op library is split by family; including this header gives all of them:
 //   ops_math.h    elementwise math, comparisons (Gt, Lt, Eq ... as functions), logic, Switch,
 //                 IfElse, and the operators % & | ^ ~
@@ -17,22 +23,22 @@
 #define TENSORD_CLIENT_OPS_H_
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 #include <vector>
 
+#include "tensord/elementwise_ops.h"  // generated: Add, Mul, Sub, TrueDiv, Neg, Exp, Sin, Gt ...
 #include "tensord/graph.h"
 
 namespace tensord::client {
 
-// Elementwise; dtype = NumPy result_type of the inputs, broadcastable = AND over the inputs.
-Var Add(const std::vector<Var>& terms);    // add (2+ inputs; one input is returned as is)
-Var Mul(const std::vector<Var>& factors);  // mul
-Var Sub(Var a, Var b);                     // sub
-Var TrueDiv(Var a, Var b);                 // true_div: integers give float32/float64
-Var Pow(Var a, Var b);                     // pow
-Var Neg(Var x);                            // neg
-Var Exp(Var x);                            // exp: integers give float32/float64
-Var Log(Var x);                            // log
+// Any elementwise op the server's op schema types (OpSignature.typing) by its wire name: lower
+// ranks are padded with leading broadcastable dims, the output is broadcastable where every
+// input is, and its dtype follows the schema's rule for the op. The generated helpers of
+// elementwise_ops.h (Add, Sub, Sin, Gt, IntDiv, Switch ...) are this with a fixed name; a
+// variadic op given one input returns it (Add({x}) is x).
+Var Elementwise(const std::string& op, std::vector<Var> inputs);
+
 // Theano's fill/second: `value` (its dtype) broadcast to `model`'s shape.
 Var Fill(Var model, Var value);  // fill
 
