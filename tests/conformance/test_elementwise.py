@@ -12,7 +12,7 @@ from harness import FLOATS, INTS, SHAPES, check, sample
 from tensord.errors import InvalidArgument
 
 OPS = {"int_div", "mod", "abs", "sgn", "sqr", "sqrt", "maximum", "minimum", "clip",
-       "round_half_to_even", "round_half_away_from_zero", "floor", "ceil", "trunc", "expm1",
+       "round_half_to_even", "round_half_away_from_zero", "floor", "ceil", "trunc", "expm1", "exp2",
        "log1p", "log2", "log10", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
        "sinh", "cosh", "tanh", "erf", "erfc", "gamma", "gammaln", "psi", "tri_gamma", "sigmoid",
        "softplus", "gt", "lt", "ge", "le", "eq", "neq", "isnan", "isinf", "isclose", "and", "or",
@@ -103,7 +103,7 @@ def _softplus(a):
 
 TO_FLOAT = {
     "sqrt": (T.sqrt, np.sqrt), "floor": (T.floor, np.floor), "ceil": (T.ceil, np.ceil),
-    "trunc": (T.trunc, np.trunc), "expm1": (T.expm1, np.expm1), "log1p": (T.log1p, np.log1p),
+    "trunc": (T.trunc, np.trunc), "expm1": (T.expm1, np.expm1), "exp2": (T.exp2, np.exp2), "log1p": (T.log1p, np.log1p),
     "log2": (T.log2, np.log2), "log10": (T.log10, np.log10), "sin": (T.sin, np.sin),
     "cos": (T.cos, np.cos), "tan": (T.tan, np.tan), "arcsin": (T.arcsin, np.arcsin),
     "arccos": (T.arccos, np.arccos), "arctan": (T.arctan, np.arctan),

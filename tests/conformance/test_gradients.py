@@ -34,6 +34,7 @@ UNARY = {
     "sqr": (T.sqr, REAL),
     "sqrt": (T.sqrt, POSITIVE),
     "expm1": (T.expm1, REAL),
+    "exp2": (T.exp2, REAL),
     "log1p": (T.log1p, _uniform(-0.5, 2)),
     "log2": (T.log2, POSITIVE),
     "log10": (T.log10, POSITIVE),

@@ -14,6 +14,7 @@ void RegisterTranscendental(Registry& r) {
     r.Add(std::move(d));
   };
   add(UnaryOp<scalar::Expm1>("expm1", "", f, {"expm1", "Expm1"}, 10), "numpy.expm1");
+  add(UnaryOp<scalar::Exp2>("exp2", "", f, {"exp2", "Exp2"}, 49), "numpy.exp2");
   add(UnaryOp<scalar::Log1p>("log1p", "", f, {"log1p", "Log1p"}, 9), "numpy.log1p");
   add(UnaryOp<scalar::Log2>("log2", "", f, {"log2", "Log2"}, 11), "numpy.log2");
   add(UnaryOp<scalar::Log10>("log10", "", f, {"log10", "Log10"}, 12), "numpy.log10");

@@ -52,6 +52,9 @@ void AttachTranscendentalGrads(Registry& r) {
   using V = Variable*;
   r.SetGrad("expm1",
             Unary([](NodeBuilder& b, V x, V, V gz) { return b.Mul(gz, Call(b, "exp", x)); }));
+  r.SetGrad("exp2", Unary([](NodeBuilder& b, V x, V, V gz) {
+              return b.Mul(gz, b.Mul(Call(b, "exp2", x), b.ConstantLike(std::log(2.0), x)));
+            }));
   r.SetGrad("log1p", Unary([](NodeBuilder& b, V x, V, V gz) {
               return b.Div(gz, b.Add(b.ConstantLike(1, x), x));
             }));

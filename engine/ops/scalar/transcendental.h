@@ -14,6 +14,7 @@
 namespace tensord::scalar {
 
 TENSORD_SCALAR_FLOAT_UNARY(Expm1, std::expm1)
+TENSORD_SCALAR_FLOAT_UNARY(Exp2, std::exp2)
 TENSORD_SCALAR_FLOAT_UNARY(Log1p, std::log1p)
 TENSORD_SCALAR_FLOAT_UNARY(Log2, std::log2)
 TENSORD_SCALAR_FLOAT_UNARY(Log10, std::log10)

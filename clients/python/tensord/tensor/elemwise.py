@@ -5,7 +5,7 @@ else float64), bool for comparisons, and the dtypes each op refuses (as Theano, 
 
 import numpy as np
 
-from tensord import _dtypes
+from tensord import _dtypes, _op_schema
 from tensord.tensor import basic as _basic
 from tensord.tensor import ops as _ops
 from tensord.tensor.ops import Elemwise
@@ -189,3 +189,26 @@ def switch(cond, ift, iff):
 
 
 where = switch
+
+
+def _schema_function(sig):
+    arity = sig.min_inputs
+
+    def fn(*xs):
+        if len(xs) != arity:
+            raise TypeError("%s takes %d inputs, got %d" % (sig.name, arity, len(xs)))
+        return _apply(sig.name, *xs)
+    fn.__name__ = sig.name
+    fn.__doc__ = sig.doc
+    return fn
+
+
+# An elementwise op the schema declares and nothing above (or tensor/basic.py) defines reaches
+# T.<name> as a plain function of its wire name: a new op needs no client change. Ops whose
+# Theano name differs from the wire name (abs_, and_) are written by hand above.
+for _sig in _op_schema.schema().ops:
+    if (_sig.name in _ops.TYPED_ELEMWISE and _sig.theano_name == _sig.name
+            and _sig.min_inputs == _sig.max_inputs and _sig.name not in globals()
+            and not hasattr(_basic, _sig.name)):
+        globals()[_sig.name] = _schema_function(_sig)
+        __all__.append(_sig.name)
