@@ -1,8 +1,11 @@
 #include "engine/passes/rule_set.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <unordered_set>
 
+#include "engine/ops/op_def.h"
 #include "engine/runtime/interrupt.h"
 
 namespace tensord::passes {
@@ -22,7 +25,16 @@ ir::Variable* FitType(ops::NodeBuilder& b, ir::Variable* v, const ir::Type& type
 }
 
 RuleSet::RuleSet(std::string name, std::vector<Rule> rules) : name_(std::move(name)) {
-  for (Rule& r : rules) by_op_[r.op].push_back(std::move(r));
+  for (Rule& r : rules) {
+    // A rule keyed by an op the registry does not know would never fire: a programming error
+    // that every test building the pipeline catches.
+    if (ops::Registry::Global().Find(r.op) == nullptr) {
+      std::fprintf(stderr, "pass '%s': rule '%s' matches unknown op '%s'\n", name_.c_str(),
+                   r.name.c_str(), r.op.c_str());
+      std::abort();
+    }
+    by_op_[r.op].push_back(std::move(r));
+  }
 }
 
 namespace {

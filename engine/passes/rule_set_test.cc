@@ -153,5 +153,14 @@ TEST(RuleSetTest, AFailingBuilderIsAnErrorNamingTheRule) {
   EXPECT_NE(changed.status().message().find("bad rule"), std::string::npos);
 }
 
+// A rule keyed by a misspelt op would never fire; building the rule set refuses it.
+TEST(RuleSetDeathTest, ARuleForAnUnknownOpAborts) {
+  EXPECT_DEATH(RuleSet("test", {{"tri_gama", "typo",
+                                 [](RuleContext&, const ir::Apply&) {
+                                   return static_cast<ir::Variable*>(nullptr);
+                                 }}}),
+               "rule 'typo' matches unknown op 'tri_gama'");
+}
+
 }  // namespace
 }  // namespace tensord::passes
