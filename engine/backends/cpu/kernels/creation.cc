@@ -16,9 +16,6 @@ namespace {
 using namespace ::tensord::ops;            // NOLINT: the ops these kernels run
 using namespace ::tensord::ops::creation;  // NOLINT
 
-using runtime::Shape;
-using runtime::Tensor;
-
 class ShapeKernel final : public Kernel {
  public:
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {

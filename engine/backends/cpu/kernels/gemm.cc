@@ -17,9 +17,6 @@ using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
 using cpu::AsBlas;
 using cpu::BlasMatrix;
-using runtime::Shape;
-using runtime::Strides;
-using runtime::Tensor;
 
 // c (m x n, contiguous) = alpha * x y + beta * c.
 template <typename T>

@@ -11,8 +11,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-using runtime::Tensor;
-
 class SumToLikeKernel final : public Kernel {
  public:
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {

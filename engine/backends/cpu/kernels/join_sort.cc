@@ -16,9 +16,6 @@ namespace {
 using namespace ::tensord::ops;            // NOLINT: the ops these kernels run
 using namespace ::tensord::ops::creation;  // NOLINT
 
-using runtime::Shape;
-using runtime::Tensor;
-
 class JoinKernel final : public Kernel {
  public:
   explicit JoinKernel(int64_t axis) : axis_(axis) {}

@@ -19,9 +19,6 @@ using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
 using cpu::AsBlas;
 using cpu::BlasMatrix;
-using runtime::Shape;
-using runtime::Strides;
-using runtime::Tensor;
 
 // Merges dims [begin, end) of a view into one (size, stride) when their strides allow it.
 bool MergeDims(const Shape& shape, const Strides& strides, int begin, int end, int64_t* size,

@@ -12,8 +12,6 @@ namespace {
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
 using random::SampleAttrs;
-using runtime::Shape;
-using runtime::Tensor;
 
 // One draw in the sample's precision, converted as Theano's mrg_uniform converts it.
 template <typename T>

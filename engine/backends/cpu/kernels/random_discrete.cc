@@ -15,8 +15,6 @@ namespace {
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
 using random::SampleAttrs;
-using runtime::Shape;
-using runtime::Tensor;
 
 // Checks one row of probabilities (>= 0, summing to 1 within `tol`) and returns its sum.
 absl::StatusOr<double> CheckProbabilities(const double* p, int64_t len, double tol, const char* op,

@@ -10,6 +10,7 @@
 namespace tensord::cpu {
 
 using backends::Kernel;
+using runtime::Tensor;
 using backends::MakeKernelFn;
 
 // A factory for a kernel class with a default constructor.

@@ -15,9 +15,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-using runtime::Shape;
-using runtime::Tensor;
-
 class ReshapeKernel final : public Kernel {
  public:
   explicit ReshapeKernel(int64_t ndim) : ndim_(ndim) {}

@@ -11,7 +11,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-using runtime::Tensor;
 using subtensor::Entry;
 using subtensor::Kind;
 

@@ -13,9 +13,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-using runtime::Shape;
-using runtime::Strides;
-using runtime::Tensor;
 using subtensor::Entry;
 using subtensor::Kind;
 

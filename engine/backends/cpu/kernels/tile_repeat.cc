@@ -13,9 +13,6 @@ namespace {
 using namespace ::tensord::ops;            // NOLINT: the ops these kernels run
 using namespace ::tensord::ops::creation;  // NOLINT
 
-using runtime::Shape;
-using runtime::Tensor;
-
 class TileKernel final : public Kernel {
  public:
   explicit TileKernel(std::vector<int64_t> reps) : reps_(std::move(reps)) {}
