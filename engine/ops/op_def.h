@@ -71,6 +71,8 @@ struct OpDef {
   // types exactly as the server does), the math as a scalar form (evaluated by the standalone
   // kernel and, where it has an opcode, by fused composites), and Theano's print names.
   std::optional<ElementwiseTyping> typing;
+  // Reductions: their type rule as data (exported in the op schema too).
+  std::optional<ReductionTyping> reduction;
   std::optional<ScalarForm> scalar;
   TheanoNames theano;
   uint32_t tags = 0;  // OpTag bits

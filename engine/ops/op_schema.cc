@@ -7,6 +7,13 @@
 namespace tensord::ops {
 namespace {
 
+// ReducedDType converts to the wire enum by value.
+static_assert(static_cast<int>(ReducedDType::kSame) == v1::REDUCED_DTYPE_SAME);
+static_assert(static_cast<int>(ReducedDType::kAccumulate) == v1::REDUCED_DTYPE_ACCUMULATE);
+static_assert(static_cast<int>(ReducedDType::kBool) == v1::REDUCED_DTYPE_BOOL);
+static_assert(static_cast<int>(ReducedDType::kIndex) == v1::REDUCED_DTYPE_INDEX);
+static_assert(static_cast<int>(ReducedDType::kFloat) == v1::REDUCED_DTYPE_FLOAT);
+
 v1::DTypeRule RuleToProto(ElemDTypeRule rule) {
   switch (rule) {
     case ElemDTypeRule::kUpcast:
@@ -57,6 +64,11 @@ v1::OpSchema ExportOpSchema() {
       t.set_accepts(ClassToProto(d->typing->accepts));
       t.set_bool_out(d->typing->bool_out);
       t.set_condition_in(d->typing->condition_in);
+    }
+    if (d->reduction) {
+      for (ReducedDType out : d->reduction->outputs) {
+        sig.mutable_reduction()->add_outputs(static_cast<v1::ReducedDType>(out));
+      }
     }
     sig.set_theano_name(d->theano.name);
     sig.set_theano_scalar(d->theano.scalar);

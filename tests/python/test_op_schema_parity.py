@@ -134,3 +134,54 @@ def test_the_sample_exercises_refusals_of_every_kind():
                 refusals.add(str(exc).split(": ", 1)[1].split(" inputs")[0])
     assert refusals == {"not defined for bool", "needs numeric (not bool)",
                         "needs integer or bool"}
+
+
+REDUCTION_OPS = sorted(sig.name for sig in _op_schema.schema().ops if sig.HasField("reduction"))
+
+
+def _reduction_cases(sig):
+    """(input dtype, broadcastable, axis or None, dtype attribute or None) per case, seeded."""
+    rng = random.Random(zlib.crc32(sig.name.encode()))
+    accumulates = _op_schema.op_schema_pb2.REDUCED_DTYPE_ACCUMULATE in sig.reduction.outputs
+    cases = []
+    for dtype in DTYPES:
+        for ndim in range(4):
+            bcast = tuple(rng.random() < 0.3 for _ in range(ndim))
+            axis = None
+            if ndim and rng.random() < 0.7:
+                axis = tuple(sorted(rng.sample(range(ndim), rng.randint(1, ndim))))
+            attr = rng.choice(DTYPES) if accumulates and rng.random() < 0.3 else None
+            cases.append((dtype, bcast, axis, attr))
+    return cases
+
+
+@pytest.mark.usefixtures("server")
+@pytest.mark.parametrize("name", REDUCTION_OPS)
+def test_client_and_server_type_reductions_alike(name):
+    """Every reduction's output types, as the client infers them from the schema's reduction
+    typing, against the server's, over dtypes, ranks, broadcastable patterns, axes and (for
+    sum and prod) the dtype attribute."""
+    import numpy as np
+    from tensord.tensor.reductions import Reduction
+
+    sig = _op_schema.signature(name)
+    inputs, outputs, cases = [], [], []
+    for dtype, bcast, axis, attr in _reduction_cases(sig):
+        x = T.tensor(dtype, bcast)
+        extra = {"dtype": np.dtype(attr)} if attr else None
+        outs = Reduction(name, axis, extra=extra)(x)
+        outs = outs if isinstance(outs, list) else [outs]
+        inputs.append(x)
+        outputs.extend(outs)
+        cases.append(((dtype, bcast, axis, attr), outs))
+    server = _server_types(inputs, outputs)
+    assert not isinstance(server, Exception), "%s: the server refuses the batch: %s" % (name,
+                                                                                       server)
+    problems, k = [], 0
+    for case, outs in cases:
+        for out in outs:
+            if server[k] != out.type:
+                problems.append("%s%s: client %s, server %s" % (name, case, _answer(out.type),
+                                                               _answer(server[k])))
+            k += 1
+    assert not problems, "\n".join(problems)

@@ -16,7 +16,7 @@ from google.protobuf import json_format
 from tensord import _dtypes
 from tensord._proto import op_schema_pb2
 
-__all__ = ["schema", "signature", "broadcast", "infer_elementwise"]
+__all__ = ["schema", "signature", "broadcast", "infer_elementwise", "reduced_dtypes"]
 
 # generate_protos.sh copies proto/tensord/v1/op_schema.json here; it ships as package data.
 _PACKAGE, _FILE = "tensord._proto.v1", "op_schema.json"
@@ -70,6 +70,28 @@ _ACCEPTS = {  # DTypeClass -> (what the server's message calls it, the test)
     op_schema_pb2.DTYPE_CLASS_INT_OR_BOOL: ("integer or bool",
                                             lambda dtype: dtype in _dtypes.DISCRETE_DTYPES),
 }
+
+
+def reduced_dtypes(name, dtype, dtype_attr=None):
+    """The output dtypes of reduction `name` (its schema `reduction` typing) on an input of
+    `dtype`; `dtype_attr` is the node's `dtype` attribute, which accumulating reductions obey.
+    Raises TypeError where the server refuses the input (float16)."""
+    sig = signature(name)
+    if dtype == "float16":
+        raise TypeError("%s: float16 is not supported yet" % name)
+    out = []
+    for rule in sig.reduction.outputs:
+        if rule == op_schema_pb2.REDUCED_DTYPE_ACCUMULATE:
+            out.append(dtype_attr if dtype_attr is not None else _dtypes.sum_dtype(dtype))
+        elif rule == op_schema_pb2.REDUCED_DTYPE_BOOL:
+            out.append("bool")
+        elif rule == op_schema_pb2.REDUCED_DTYPE_INDEX:
+            out.append("int64")
+        elif rule == op_schema_pb2.REDUCED_DTYPE_FLOAT:
+            out.append("float32" if dtype == "float32" else "float64")
+        else:
+            out.append(dtype)
+    return out
 
 
 def infer_elementwise(sig, dtypes, broadcastables):

@@ -169,6 +169,11 @@ class CompositeKernel final : public backends::Kernel {
       step[k] = strides[k].empty() ? 0 : strides[k].back();
     }
     std::vector<const T*> reg(n + count, nullptr);
+    // An input read for its shape only (a fill's model) is never gathered; its register points
+    // at zeros, so that a chunk loop, which loads every argument, reads valid memory.
+    static constexpr T kZeros[kChunk] = {};
+    for (int k = 0; k < n; ++k)
+      if (!p_.input_read[k]) reg[k] = kZeros;
     // Registers holding one value for the whole chunk (a broadcast operand, a literal), and it:
     // binary arithmetic then reads it as a scalar instead of a spread array.
     std::vector<char> uniform(n + count, 0);

@@ -35,4 +35,39 @@ absl::Status CheckReducibleDType(const ir::Apply& node) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<ir::Type>> InferReduction(const ir::Apply& node,
+                                                     const ReductionTyping& typing) {
+  TENSORD_RETURN_IF_ERROR(CheckReducibleDType(node));
+  const DType in = node.inputs[0]->type.dtype;
+  std::vector<ir::Type> types;
+  for (ReducedDType rule : typing.outputs) {
+    DType dtype = in;
+    switch (rule) {
+      case ReducedDType::kSame:
+        break;
+      case ReducedDType::kAccumulate:
+        dtype = SumResultType(in);
+        if (node.attrs.count("dtype")) {
+          TENSORD_ASSIGN_OR_RETURN(dtype, ir::GetAttr<DType>(node, "dtype"));
+          if (dtype == DType::kFloat16) {
+            return Unimplemented(node.op, ": float16 is not supported yet");
+          }
+        }
+        break;
+      case ReducedDType::kBool:
+        dtype = DType::kBool;
+        break;
+      case ReducedDType::kIndex:
+        dtype = DType::kInt64;
+        break;
+      case ReducedDType::kFloat:
+        dtype = in == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
+        break;
+    }
+    TENSORD_ASSIGN_OR_RETURN(ir::Type out, ReducedType(node, dtype));
+    types.push_back(std::move(out));
+  }
+  return types;
+}
+
 }  // namespace tensord::ops

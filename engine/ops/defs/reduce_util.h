@@ -18,6 +18,11 @@ absl::StatusOr<ir::Type> ReducedType(const ir::Apply& node, DType dtype);
 // Refuses dtypes no CPU kernel handles (float16), naming the op.
 absl::Status CheckReducibleDType(const ir::Apply& node);
 
+// Output types of a reduction node by its typing (CheckReducibleDType, then ReducedType per
+// output).
+absl::StatusOr<std::vector<ir::Type>> InferReduction(const ir::Apply& node,
+                                                     const ReductionTyping& typing);
+
 // Families registered from RegisterReductions, so register_all.h lists the family once.
 void RegisterReductionStats(Registry& r);
 void RegisterArgReductions(Registry& r);

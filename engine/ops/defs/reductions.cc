@@ -11,32 +11,19 @@
 namespace tensord::ops {
 namespace {
 
-enum class OutDType { kSame, kSum, kBool };
-
-absl::StatusOr<std::vector<ir::Type>> InferFold(const ir::Apply& node, OutDType rule) {
-  TENSORD_RETURN_IF_ERROR(CheckReducibleDType(node));
-  DType dtype = node.inputs[0]->type.dtype;
-  if (rule == OutDType::kBool) dtype = DType::kBool;
-  if (rule == OutDType::kSum) {
-    dtype = SumResultType(dtype);
-    if (node.attrs.count("dtype")) {
-      TENSORD_ASSIGN_OR_RETURN(dtype, ir::GetAttr<DType>(node, "dtype"));
-      if (dtype == DType::kFloat16) return Unimplemented(node.op, ": float16 is not supported yet");
-    }
-  }
-  TENSORD_ASSIGN_OR_RETURN(ir::Type out, ReducedType(node, dtype));
-  return std::vector<ir::Type>{out};
-}
-
-OpDef Fold(std::string name, OutDType rule, std::string doc) {
+// sum/prod accumulate (small ints in 64 bits), max/min keep the dtype, all/any give bool.
+OpDef Fold(std::string name, ReducedDType rule, std::string doc) {
   OpDef d;
   d.name = std::move(name);
   d.doc = std::move(doc);
-  d.infer_types = [rule](const ir::Apply& node) { return InferFold(node, rule); };
+  d.reduction = ReductionTyping{{rule}};
+  d.infer_types = [typing = *d.reduction](const ir::Apply& node) {
+    return InferReduction(node, typing);
+  };
   // The kernel folds in the output dtype: sum/prod accumulate small ints in 64 bits and
   // all/any see booleans.
   d.input_dtypes = AllInputsAsOutput;
-  d.differentiable = rule != OutDType::kBool;
+  d.differentiable = rule != ReducedDType::kBool;
   d.tags = kTagReduction;
   return d;
 }
@@ -44,16 +31,16 @@ OpDef Fold(std::string name, OutDType rule, std::string doc) {
 }  // namespace
 
 void RegisterReductions(Registry& r) {
-  r.Add(Fold("sum", OutDType::kSum,
+  r.Add(Fold("sum", ReducedDType::kAccumulate,
              "sum(x; axis=None|ints, dtype) (numpy.sum; small ints accumulate in 64 bits)"));
-  r.Add(Fold("prod", OutDType::kSum,
+  r.Add(Fold("prod", ReducedDType::kAccumulate,
              "prod(x; axis=None|ints, dtype) (numpy.prod; small ints accumulate in 64 bits)"));
-  r.Add(Fold("max", OutDType::kSame,
+  r.Add(Fold("max", ReducedDType::kSame,
              "max(x; axis=None|ints) (numpy.max; NaN propagates; empty -> error)"));
-  r.Add(Fold("min", OutDType::kSame,
+  r.Add(Fold("min", ReducedDType::kSame,
              "min(x; axis=None|ints) (numpy.min; NaN propagates; empty -> error)"));
-  r.Add(Fold("all", OutDType::kBool, "all(x; axis=None|ints) -> bool (numpy.all)"));
-  r.Add(Fold("any", OutDType::kBool, "any(x; axis=None|ints) -> bool (numpy.any)"));
+  r.Add(Fold("all", ReducedDType::kBool, "all(x; axis=None|ints) -> bool (numpy.all)"));
+  r.Add(Fold("any", ReducedDType::kBool, "any(x; axis=None|ints) -> bool (numpy.any)"));
   RegisterReductionStats(r);
   RegisterArgReductions(r);
   RegisterScans(r);

@@ -15,16 +15,10 @@ OpDef ArgOp(std::string name, bool with_value, std::string doc) {
   OpDef d;
   d.name = std::move(name);
   d.doc = std::move(doc);
-  d.infer_types = [with_value](const ir::Apply& node) -> absl::StatusOr<std::vector<ir::Type>> {
-    TENSORD_RETURN_IF_ERROR(CheckReducibleDType(node));
-    std::vector<ir::Type> types;
-    if (with_value) {
-      TENSORD_ASSIGN_OR_RETURN(ir::Type value, ReducedType(node, node.inputs[0]->type.dtype));
-      types.push_back(value);
-    }
-    TENSORD_ASSIGN_OR_RETURN(ir::Type index, ReducedType(node, DType::kInt64));
-    types.push_back(index);
-    return types;
+  d.reduction = with_value ? ReductionTyping{{ReducedDType::kSame, ReducedDType::kIndex}}
+                           : ReductionTyping{{ReducedDType::kIndex}};
+  d.infer_types = [typing = *d.reduction](const ir::Apply& node) {
+    return InferReduction(node, typing);
   };
   // The max output of max_and_argmax has a gradient; a bare index does not.
   d.differentiable = with_value;

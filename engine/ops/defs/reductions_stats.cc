@@ -10,24 +10,23 @@ namespace tensord::ops {
 namespace {
 
 // Theano's and NumPy's rule: float32 stays float32, everything else (ints, bool) is float64.
+const ReductionTyping kMomentTyping{{ReducedDType::kFloat}};
+
 absl::StatusOr<std::vector<ir::Type>> InferMoment(const ir::Apply& node) {
   TENSORD_RETURN_IF_ERROR(CheckReducibleDType(node));
-  DType in = node.inputs[0]->type.dtype;
-  DType dtype = in == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
   if (node.attrs.count("ddof")) {
     TENSORD_ASSIGN_OR_RETURN(int64_t ddof, ir::GetAttr<int64_t>(node, "ddof"));
     if (ddof < 0) return InvalidArgument(node.op, ": ddof must be >= 0, got ", ddof);
   }
-  TENSORD_ASSIGN_OR_RETURN(ir::Type out, ReducedType(node, dtype));
-  return std::vector<ir::Type>{out};
+  return InferReduction(node, kMomentTyping);
 }
 
 OpDef MomentOp(std::string name, Moment kind, std::string doc) {
   OpDef d;
   d.name = std::move(name);
   d.doc = std::move(doc);
+  d.reduction = kMomentTyping;
   d.infer_types = InferMoment;
-
   d.tags = kTagReduction;
   return d;
 }

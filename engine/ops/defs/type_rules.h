@@ -1,6 +1,8 @@
 // Type inference rules shared by several op families.
 #pragma once
 
+#include <vector>
+
 #include "engine/ir/graph.h"
 
 namespace tensord::ops {
@@ -26,6 +28,21 @@ struct ElementwiseTyping {
   DTypeClass accepts = DTypeClass::kAny;
   bool bool_out = false;      // comparisons, isnan, isinf
   bool condition_in = false;  // input 0 is a condition, outside the promotion (switch)
+};
+
+// The dtype of one output of a reduction (op schema: ReductionTyping).
+enum class ReducedDType {
+  kSame,        // the input's (max, min)
+  kAccumulate,  // NumPy's sum dtype (small ints widen to 64 bits) unless attr `dtype` names one
+  kBool,        // all, any
+  kIndex,       // int64 (argmax, argmin)
+  kFloat,       // float32 stays float32, everything else float64 (mean, var, std)
+};
+
+// A reduction's type rule, as data: one dtype rule per output, each output the input's type
+// with the dims of attr `axis` (all when absent) removed.
+struct ReductionTyping {
+  std::vector<ReducedDType> outputs;
 };
 
 // Output types of an elementwise node by its typing (InferElementwise, then the dtype rules).

@@ -180,10 +180,7 @@ class Reduce(Op):
     def make_node(self, x):
         axes = range(x.ndim) if self.axis is None else self.axis
         bcast = tuple(b for i, b in enumerate(x.broadcastable) if i not in axes)
-        if self.wire_name == "sum":
-            dtype = self.dtype or _dtypes.sum_dtype(x.dtype)
-        else:
-            dtype = x.dtype
+        dtype, = _op_schema.reduced_dtypes(self.wire_name, x.dtype, self.dtype)
         self._input_dtype = x.dtype
         return Apply(self, [x], [_out(dtype, bcast)])
 

@@ -8,7 +8,7 @@ back client-side with a DimShuffle, as Theano does. The scans are Theano's CumOp
 
 import numpy as np
 
-from tensord import _dtypes
+from tensord import _dtypes, _op_schema
 from tensord.graph import Apply, Op
 from tensord.tensor import basic
 from tensord.tensor.ops import normalize_axis
@@ -18,16 +18,13 @@ __all__ = ["prod", "min", "all", "any", "argmax", "argmin", "max_and_argmax", "m
            "std", "ptp", "cumsum", "cumprod"]
 
 
-def _float_result(dtype):
-    """mean/var/std: float32 stays float32 (Theano), everything else becomes float64 (NumPy)."""
-    return "float32" if dtype == "float32" else "float64"
-
-
 class Reduction(Op):
-    """A reduction over `axis` (a sorted tuple, or None for all axes) with one output whose dtype
-    `dtype_rule(input dtype)` gives; `extra` holds further wire attributes (dtype, ddof ...)."""
+    """A reduction over `axis` (a sorted tuple, or None for all axes) whose output dtypes the
+    op schema's typing gives; `extra` holds further wire attributes (dtype, ddof ...).
+    `dtype_rule` (input dtype -> output dtype) replaces the schema's rule: for building nodes the
+    server is meant to refuse, in tests."""
 
-    def __init__(self, wire_name, axis, dtype_rule, extra=None, theano_name=None):
+    def __init__(self, wire_name, axis, dtype_rule=None, extra=None, theano_name=None):
         self.wire_name = wire_name
         self.axis = axis
         self.dtype_rule = dtype_rule
@@ -45,8 +42,15 @@ class Reduction(Op):
         return tuple(b for i, b in enumerate(x.broadcastable) if i not in axes)
 
     def make_node(self, x):
-        out = TensorType(self.dtype_rule(x.dtype), self._reduced_bcast(x))()
-        return Apply(self, [x], [out])
+        dtype_attr = self.extra.get("dtype")
+        if self.dtype_rule is not None:
+            dtypes = [self.dtype_rule(x.dtype)]
+        else:
+            dtypes = _op_schema.reduced_dtypes(
+                self.wire_name, x.dtype,
+                None if dtype_attr is None else np.dtype(dtype_attr).name)
+        bcast = self._reduced_bcast(x)
+        return Apply(self, [x], [TensorType(d, bcast)() for d in dtypes])
 
     def __str__(self):
         if self.axis is None:
@@ -58,11 +62,7 @@ class MaxAndArgmax(Reduction):
     """Theano's MaxAndArgmax: [max (input dtype), argmax (int64)] from one pass."""
 
     def __init__(self, axis):
-        super().__init__("max_and_argmax", axis, None, theano_name="MaxAndArgmax")
-
-    def make_node(self, x):
-        bcast = self._reduced_bcast(x)
-        return Apply(self, [x], [TensorType(x.dtype, bcast)(), TensorType("int64", bcast)()])
+        super().__init__("max_and_argmax", axis, theano_name="MaxAndArgmax")
 
 
 class CumOp(Op):
@@ -91,10 +91,10 @@ class CumOp(Op):
         return "CumOp{%s, %s}" % (self.axis, self.mode)
 
 
-def _reduce(wire_name, x, axis, keepdims, dtype_rule, extra=None, theano_name=None):
+def _reduce(wire_name, x, axis, keepdims, extra=None, theano_name=None):
     x = basic.as_tensor_variable(x)
     axis = normalize_axis(axis, x.ndim)
-    out = Reduction(wire_name, axis, dtype_rule, extra, theano_name)(x)
+    out = Reduction(wire_name, axis, extra=extra, theano_name=theano_name)(x)
     return basic._keepdims(out, x, axis) if keepdims else out
 
 
@@ -102,35 +102,33 @@ def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None,
          no_zeros_in_input=False):
     """Product over `axis` (None: all). Small ints widen to int64/uint64 unless `dtype` is given."""
     extra = {"dtype": np.dtype(_dtypes.normalize(dtype))} if dtype is not None else None
-    return _reduce("prod", input, axis, keepdims,
-                   lambda d: _dtypes.normalize(dtype) if dtype is not None
-                   else _dtypes.sum_dtype(d), extra)
+    return _reduce("prod", input, axis, keepdims, extra)
 
 
 def min(x, axis=None, keepdims=False):  # noqa: A001 - Theano's name
     """Minimum over `axis` (None: all); keeps the dtype; NaN propagates; empty -> error."""
-    return _reduce("min", x, axis, keepdims, lambda d: d)
+    return _reduce("min", x, axis, keepdims)
 
 
 def all(x, axis=None, keepdims=False):  # noqa: A001
     """True where every element along `axis` is nonzero (bool output)."""
-    return _reduce("all", x, axis, keepdims, lambda d: "bool")
+    return _reduce("all", x, axis, keepdims)
 
 
 def any(x, axis=None, keepdims=False):  # noqa: A001
     """True where some element along `axis` is nonzero (bool output)."""
-    return _reduce("any", x, axis, keepdims, lambda d: "bool")
+    return _reduce("any", x, axis, keepdims)
 
 
 def argmax(x, axis=None, keepdims=False):
     """int64 index of the maximum along `axis`; None (or several axes): index into those axes
     flattened in C order. Ties give the first index, NaN the first NaN, as NumPy."""
-    return _reduce("argmax", x, axis, keepdims, lambda d: "int64", theano_name="Argmax")
+    return _reduce("argmax", x, axis, keepdims, theano_name="Argmax")
 
 
 def argmin(x, axis=None, keepdims=False):
     """int64 index of the minimum along `axis` (see argmax)."""
-    return _reduce("argmin", x, axis, keepdims, lambda d: "int64", theano_name="Argmin")
+    return _reduce("argmin", x, axis, keepdims, theano_name="Argmin")
 
 
 def max_and_argmax(a, axis=None, keepdims=False):
@@ -152,7 +150,7 @@ def mean(input, axis=None, dtype=None, op=False, keepdims=False, acc_dtype=None)
         if dtype not in ("float32", "float64"):
             raise NotImplementedError("mean(dtype=%s): only float32/float64 are supported" % dtype)
         x = basic.cast(x, dtype)
-    return _reduce("mean", x, axis, keepdims, _float_result)
+    return _reduce("mean", x, axis, keepdims)
 
 
 def _moment(wire_name, input, axis, ddof, keepdims, corrected):
@@ -162,8 +160,7 @@ def _moment(wire_name, input, axis, ddof, keepdims, corrected):
     extra = {"ddof": ddof}
     if corrected:
         extra["corrected"] = True
-    return _reduce(wire_name, input, axis, keepdims, _float_result, extra,
-                   theano_name=wire_name.capitalize())
+    return _reduce(wire_name, input, axis, keepdims, extra, theano_name=wire_name.capitalize())
 
 
 def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
