@@ -1,6 +1,5 @@
 #include "engine/backends/kernel.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -22,13 +21,6 @@ void KernelTable::Add(const std::string& op, MakeKernelFn make) {
 const MakeKernelFn* KernelTable::Find(const std::string& op) const {
   auto it = by_op_.find(op);
   return it == by_op_.end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> KernelTable::Ops() const {
-  std::vector<std::string> ops;
-  for (const auto& [op, make] : by_op_) ops.push_back(op);
-  std::sort(ops.begin(), ops.end());
-  return ops;
 }
 
 }  // namespace tensord::backends

@@ -33,7 +33,6 @@ class KernelTable {
  public:
   void Add(const std::string& op, MakeKernelFn make);
   const MakeKernelFn* Find(const std::string& op) const;
-  std::vector<std::string> Ops() const;
 
  private:
   std::unordered_map<std::string, MakeKernelFn> by_op_;

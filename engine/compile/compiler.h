@@ -8,8 +8,8 @@
 
 #include "engine/compile/executable.h"
 #include "engine/compile/nan_guard.h"
-#include "engine/ir/fingerprint.h"
 #include "engine/context/context.h"
+#include "engine/ir/fingerprint.h"
 
 namespace tensord::compile {
 

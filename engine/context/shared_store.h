@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/context/context.h"
 #include "engine/ir/type.h"
 #include "engine/runtime/byte_budget.h"
-#include "engine/context/context.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::context {

@@ -79,6 +79,8 @@ struct OpDef {
   bool Has(OpTag tag) const { return (tags & tag) != 0; }
   // The op's opcode in composite programs, or -1 when the fusion pass must leave it alone.
   int FusionOpcode() const { return scalar ? scalar->opcode : -1; }
+  // Takes more inputs than its scalar form (add, mul): folded left, ((in0 op in1) op in2) ...
+  bool FoldsLeft() const { return scalar && max_inputs != scalar->arity; }
   // Inner graphs the node carries in Apply::bodies (scan: its step function). Ops with bodies
   // have no provider kernel: the compiler builds their kernel, since running a body means
   // compiling it (engine/compile/scan_kernel.h).

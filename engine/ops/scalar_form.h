@@ -38,7 +38,6 @@ struct ScalarForm {
   int arity = 0;
   bool predicate = false;       // the output is bool
   bool bool_condition = false;  // the first argument is bool (switch)
-  bool float_only = false;      // loops exist for float32/float64 only
   // By the dtype the op computes in (DType's value); null where the op is not defined.
   std::array<ElementLoop, kNumDTypes> loops{};
   ChunkLoop<float> chunk_f32 = nullptr;
@@ -59,11 +58,14 @@ struct ScalarForm {
 
 namespace scalar_loops {
 
-template <class F, class T, size_t I>
-using Arg = std::conditional_t < I == 0 && requires {
+// Functors whose first argument is a condition declare kBoolCondition (switch).
+template <class F>
+constexpr bool kHasBoolCondition = requires {
   F::kBoolCondition;
-}
-, bool, T > ;
+};
+
+template <class F, class T, size_t I>
+using Arg = std::conditional_t<I == 0 && kHasBoolCondition<F>, bool, T>;
 
 template <class F, class T, size_t... I>
 using Result = decltype(F::template Apply<T>(std::declval<Arg<F, T, I>>()...));
@@ -167,8 +169,7 @@ ScalarForm MakeScalarForm() {
   using namespace scalar_loops;
   ScalarForm form;
   form.arity = Arity;
-  form.float_only = F::kFloatOnly;
-  form.bool_condition = requires { F::kBoolCondition; };
+  form.bool_condition = kHasBoolCondition<F>;
   form.predicate =
       std::is_same_v<typename ResultOf<F, double, std::make_index_sequence<Arity>>::type, bool>;
   SetLoop<F, Arity, float>(form);

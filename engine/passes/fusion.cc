@@ -16,16 +16,13 @@ namespace {
 
 using ops::composite::Instr;
 
-// Ops taking more inputs than their scalar form (add, mul) fold left, as their kernel does.
-bool Folds(const ir::Apply& a) { return a.def->max_inputs != a.def->scalar->arity; }
-
 // The dtype a node computes in when it can join a composite, else kInvalid.
 DType ComputeDType(const ir::Apply& a) {
   if (a.def == nullptr || a.def->FusionOpcode() < 0 || a.outputs.size() != 1) {
     return DType::kInvalid;
   }
   const ops::ScalarForm& form = *a.def->scalar;
-  if (Folds(a) ? a.inputs.size() < 2 : static_cast<int>(a.inputs.size()) != form.arity) {
+  if (a.def->FoldsLeft() ? a.inputs.size() < 2 : static_cast<int>(a.inputs.size()) != form.arity) {
     return DType::kInvalid;
   }
   DType t = a.outputs[0]->type.dtype;
@@ -171,16 +168,16 @@ class FusionPass final : public Pass {
     };
     for (const ir::Apply* a : group) {
       const int op = a->def->FusionOpcode();
-      if (a->inputs.size() > 2 && Folds(*a)) {
+      if (a->inputs.size() > 2 && a->def->FoldsLeft()) {
         // ((in0 op in1) op in2) ...: the unfused kernel's order, so sums round the same way.
         int32_t acc = operand(a->inputs[0]);
         for (size_t k = 1; k < a->inputs.size(); ++k) {
           const int32_t rhs = operand(a->inputs[k]);
-          program.code.push_back(Instr{op, {acc, rhs, -1}, a->def});
+          program.code.push_back(Instr{op, {acc, rhs, -1}});
           acc = last();
         }
       } else {
-        Instr ins{op, {-1, -1, -1}, a->def};
+        Instr ins{op, {-1, -1, -1}};
         for (size_t k = 0; k < a->inputs.size(); ++k) ins.args[k] = operand(a->inputs[k]);
         program.code.push_back(ins);
       }

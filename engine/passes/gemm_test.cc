@@ -1,11 +1,11 @@
 // The gemm pass (dot plus scale/add patterns -> gemm) and the gemm kernel, against dot + add.
-#include "engine/backends/cpu/provider.h"
 #include "engine/passes/gemm.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "engine/backends/cpu/provider.h"
 #include "engine/ops/op_def.h"
 #include "engine/passes/pass_testing.h"
 

@@ -24,7 +24,7 @@ std::vector<int> WritablePositions(const ir::Apply& node) {
   const ops::ScalarForm& form = *node.def->scalar;
   if (form.predicate) return {};  // bool output, never an input's dtype here
   // A folding kernel (add, mul) writes (in0 op in1) into the output before it reads in2.
-  if (node.def->max_inputs != form.arity) return {0, 1};
+  if (node.def->FoldsLeft()) return {0, 1};
   if (form.bool_condition) return {1, 2};  // the condition is bool
   if (node.op == "fill") return {1};       // the model is another dtype, often
   return all;

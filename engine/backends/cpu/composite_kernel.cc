@@ -36,7 +36,14 @@ ops::ChunkScalarLoop<T> ChunkScalarOf(const ops::ScalarForm& form) {
 
 class CompositeKernel final : public backends::Kernel {
  public:
-  explicit CompositeKernel(Program p) : p_(std::move(p)) { PlanScratch(); }
+  explicit CompositeKernel(Program p) : p_(std::move(p)) {
+    // Each instruction's scalar form, looked up once (ParseProgram checked the opcodes).
+    for (const Instr& ins : p_.code) {
+      forms_.push_back(ins.op == kConst ? nullptr
+                                        : &*ops::Registry::Global().FindByOpcode(ins.op)->scalar);
+    }
+    PlanScratch();
+  }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     if (static_cast<int>(in.size()) != p_.num_inputs) {
@@ -185,8 +192,9 @@ class CompositeKernel final : public backends::Kernel {
     }
     T* dst = y.data<T>();
     // Each instruction runs its op's chunk loop (engine/ops/scalar_form.h): the op's own math.
-    auto eval = [&](const Instr& ins, T* r, int64_t m) {
-      const ops::ScalarForm& form = *ins.def->scalar;
+    auto eval = [&](int j, T* r, int64_t m) {
+      const Instr& ins = p_.code[j];
+      const ops::ScalarForm& form = *forms_[j];
       const int32_t a = ins.args[0], b = ins.args[1];
       if (form.arity == 2 && uniform[a] != uniform[b]) {
         const bool first = uniform[a];
@@ -218,7 +226,7 @@ class CompositeKernel final : public backends::Kernel {
           const bool last = j == count - 1;
           T* r = !last ? result_slot(slot_[j]) : in_place ? result_slot(out_slot_) : dst + o + i0;
           if (ins.op != kConst) {
-            eval(ins, r, m);
+            eval(j, r, m);
           } else if (last) {
             std::fill_n(r, m, static_cast<T>(p_.constants[ins.args[0]]));
           }
@@ -231,8 +239,9 @@ class CompositeKernel final : public backends::Kernel {
   }
 
   Program p_;
-  std::vector<int> slot_;  // per instruction: its scratch slot; -1 for the last
-  int out_slot_ = 0;       // the last instruction's result when the output aliases an input
+  std::vector<const ops::ScalarForm*> forms_;  // per instruction; null for kConst
+  std::vector<int> slot_;                      // per instruction: its scratch slot; -1 for the last
+  int out_slot_ = 0;  // the last instruction's result when the output aliases an input
   int num_slots_ = 0;
 };
 

@@ -59,16 +59,16 @@ absl::StatusOr<Program> ParseProgram(const ir::Apply& node) {
   for (size_t j = 0; j < ints.size() / 4; ++j) {
     const int64_t* w = &ints[4 * j];
     Instr ins;
+    const OpDef* def = nullptr;
     if (w[0] != kConst) {
-      ins.def = w[0] > 0 && w[0] <= INT32_MAX
-                    ? Registry::Global().FindByOpcode(static_cast<int>(w[0]))
-                    : nullptr;
-      if (ins.def == nullptr) {
+      def = w[0] > 0 && w[0] <= INT32_MAX ? Registry::Global().FindByOpcode(static_cast<int>(w[0]))
+                                          : nullptr;
+      if (def == nullptr) {
         return InvalidArgument("composite: instruction ", j, " has unknown opcode ", w[0]);
       }
     }
     ins.op = static_cast<int>(w[0]);
-    const int arity = ins.def != nullptr ? ins.def->scalar->arity : 1;
+    const int arity = def != nullptr ? def->scalar->arity : 1;
     const int64_t defined = p.num_inputs + static_cast<int64_t>(j);  // registers so far
     for (int k = 0; k < 3; ++k) {
       const int64_t a = w[1 + k];
@@ -84,12 +84,12 @@ absl::StatusOr<Program> ParseProgram(const ir::Apply& node) {
                                  p.constants.size());
         }
       } else if (a < 0 || a >= defined) {
-        return InvalidArgument("composite: instruction ", j, " (", ins.def->name,
-                               ") reads register ", a, " before it is defined");
+        return InvalidArgument("composite: instruction ", j, " (", def->name, ") reads register ",
+                               a, " before it is defined");
       }
       ins.args[k] = static_cast<int32_t>(a);
       // A fill model is read for its shape only.
-      bool shape_only = ins.def != nullptr && ins.def->name == "fill" && k == 0;
+      bool shape_only = def != nullptr && def->name == "fill" && k == 0;
       if (ins.op != kConst && !shape_only && a < p.num_inputs) p.input_read[a] = true;
     }
     p.code.push_back(ins);
@@ -115,9 +115,7 @@ std::string RenderExpr(const Program& p) {
       reg.push_back(absl::StrCat(p.constants[ins.args[0]]));
       continue;
     }
-    const OpDef* def = ins.def != nullptr ? ins.def : Registry::Global().FindByOpcode(ins.op);
-    if (def == nullptr) return absl::StrCat("Composite{?", ins.op, "}");
-    const ScalarForm& form = *def->scalar;
+    const ScalarForm& form = *Registry::Global().FindByOpcode(ins.op)->scalar;
     std::string s =
         absl::StrReplaceAll(form.format, {{"$0", form.arity > 0 ? reg[ins.args[0]] : ""},
                                           {"$1", form.arity > 1 ? reg[ins.args[1]] : ""},

@@ -35,10 +35,8 @@ constexpr int kMaxInputs = 1 << 12;
 constexpr int kMaxInstructions = 1 << 14;
 
 struct Instr {
-  int op = kConst;
+  int op = kConst;  // Registry::FindByOpcode gives the op, whose scalar form evaluates it
   int32_t args[3] = {-1, -1, -1};
-  const OpDef* def =
-      nullptr;  // the op of opcode `op` (null for kConst); its scalar form evaluates it
 };
 
 struct Program {

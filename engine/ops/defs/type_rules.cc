@@ -5,26 +5,17 @@
 #include "absl/strings/str_cat.h"
 
 namespace tensord::ops {
+namespace {
 
-absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, ElemDTypeRule rule) {
-  int nd = 0;
-  for (const ir::Variable* in : node.inputs) nd = std::max(nd, in->type.ndim());
-  ir::Type out{node.inputs[0]->type.dtype, std::vector<bool>(nd, true)};
-  for (const ir::Variable* in : node.inputs) {
-    out.dtype = Promote(out.dtype, in->type.dtype);
-    int lead = nd - in->type.ndim();
-    for (int d = 0; d < in->type.ndim(); ++d)
-      if (!in->type.broadcastable[d]) out.broadcastable[lead + d] = false;
-  }
-  if (rule == ElemDTypeRule::kUpcastNoBool && out.dtype == DType::kBool) {
+// The output dtype `rule` gives for inputs whose promotion is `promoted`.
+absl::StatusOr<DType> ApplyRule(ElemDTypeRule rule, DType promoted) {
+  if (rule == ElemDTypeRule::kUpcastNoBool && promoted == DType::kBool) {
     return InvalidArgument("not defined for bool inputs (use xor / invert)");
   }
-  if (rule == ElemDTypeRule::kUpgradeToFloat) out.dtype = UpgradeToFloat(out.dtype);
-  if (out.dtype == DType::kFloat16) return Unimplemented("float16 is not supported yet");
-  return std::vector<ir::Type>{out};
+  const DType out = rule == ElemDTypeRule::kUpgradeToFloat ? UpgradeToFloat(promoted) : promoted;
+  if (out == DType::kFloat16) return Unimplemented("float16 is not supported yet");
+  return out;
 }
-
-namespace {
 
 bool Accepts(DTypeClass accepts, DType d) {
   switch (accepts) {
@@ -44,6 +35,20 @@ const char* AcceptsText(DTypeClass accepts) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<ir::Type>> InferElementwise(const ir::Apply& node, ElemDTypeRule rule) {
+  int nd = 0;
+  for (const ir::Variable* in : node.inputs) nd = std::max(nd, in->type.ndim());
+  ir::Type out{node.inputs[0]->type.dtype, std::vector<bool>(nd, true)};
+  for (const ir::Variable* in : node.inputs) {
+    out.dtype = Promote(out.dtype, in->type.dtype);
+    int lead = nd - in->type.ndim();
+    for (int d = 0; d < in->type.ndim(); ++d)
+      if (!in->type.broadcastable[d]) out.broadcastable[lead + d] = false;
+  }
+  TENSORD_ASSIGN_OR_RETURN(out.dtype, ApplyRule(rule, out.dtype));
+  return std::vector<ir::Type>{out};
+}
+
 absl::StatusOr<std::vector<ir::Type>> InferTyped(const ir::Apply& node,
                                                  const ElementwiseTyping& typing) {
   TENSORD_ASSIGN_OR_RETURN(
@@ -53,12 +58,7 @@ absl::StatusOr<std::vector<ir::Type>> InferTyped(const ir::Apply& node,
     DType values = node.inputs.size() > 1 ? node.inputs[1]->type.dtype : DType::kBool;
     for (size_t k = 2; k < node.inputs.size(); ++k)
       values = Promote(values, node.inputs[k]->type.dtype);
-    if (typing.rule == ElemDTypeRule::kUpcastNoBool && values == DType::kBool) {
-      return InvalidArgument("not defined for bool inputs (use xor / invert)");
-    }
-    if (typing.rule == ElemDTypeRule::kUpgradeToFloat) values = UpgradeToFloat(values);
-    if (values == DType::kFloat16) return Unimplemented("float16 is not supported yet");
-    types[0].dtype = values;
+    TENSORD_ASSIGN_OR_RETURN(types[0].dtype, ApplyRule(typing.rule, values));
   }
   if (!Accepts(typing.accepts, types[0].dtype)) {
     std::string got;

@@ -22,7 +22,7 @@ class IscloseKernel final : public Kernel {
       const T rtol = static_cast<T>(rtol_), atol = static_cast<T>(atol_);
       const bool equal_nan = equal_nan_;
       // NumPy's formula: infinities are close only to themselves (via x == y).
-      return cpu::BroadcastMap<bool, T, T>(in, DType::kBool, *out[0], [=](T x, T y) {
+      return BroadcastMap<bool, T, T>(in, DType::kBool, *out[0], [=](T x, T y) {
         bool close = (std::fabs(x - y) <= atol + rtol * std::fabs(y) && std::isfinite(y)) || x == y;
         return close || (equal_nan && std::isnan(x) && std::isnan(y));
       });

@@ -18,7 +18,7 @@ using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 void RegisterCompositeKernels(backends::KernelTable& k) {
   k.Add("composite", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(node));
-    return cpu::MakeCompositeKernel(std::move(p));
+    return MakeCompositeKernel(std::move(p));
   });
 }
 

@@ -141,7 +141,7 @@ MakeKernelFn WithDType() {
 }  // namespace
 
 void RegisterCreationKernels(backends::KernelTable& k) {
-  k.Add("shape", cpu::MakeKernel<ShapeKernel>());
+  k.Add("shape", backends::Make<ShapeKernel>());
   k.Add("shape_i", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(int64_t i, ShapeIndex(node));
     return std::unique_ptr<Kernel>(new ShapeIKernel(i));

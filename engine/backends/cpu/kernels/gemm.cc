@@ -15,9 +15,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-using cpu::AsBlas;
-using cpu::BlasMatrix;
-
 // c (m x n, contiguous) = alpha * x y + beta * c.
 template <typename T>
 void Blas(const Tensor& x, const Tensor& y, T alpha, T beta, T* c) {
@@ -59,7 +56,7 @@ class GemmKernel final : public Kernel {
     const T beta = *in[4]->data<T>();
     const Shape product{m, n};
     const Shape* shapes[] = {&z->shape(), &product};
-    TENSORD_ASSIGN_OR_RETURN(Shape shape, cpu::BroadcastShapes(shapes));
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, BroadcastShapes(shapes));
     // z may be the output's own Tensor (the executable donated its buffer): it is then updated
     // in place when it has the product's exact layout; otherwise `keep` holds it while the
     // output gets a new buffer.
@@ -73,7 +70,7 @@ class GemmKernel final : public Kernel {
     if (shape != product) return Broadcasting<T>(*z, x, y, alpha, beta, shape, c);
     if (!in_place) {
       TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), product));
-      cpu::StridedCopy(z->data<T>(), cpu::BroadcastStrides(*z, product), product, c.data<T>());
+      StridedCopy(z->data<T>(), BroadcastStrides(*z, product), product, c.data<T>());
     }
     T* pc = c.data<T>();
     const int64_t size = m * n;
@@ -105,12 +102,12 @@ class GemmKernel final : public Kernel {
       Blas<T>(x, y, T(1), T(0), d.data<T>());
     }
     TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), shape));
-    const Strides sz = cpu::BroadcastStrides(z, shape), sd = cpu::BroadcastStrides(d, shape);
+    const Strides sz = BroadcastStrides(z, shape), sd = BroadcastStrides(d, shape);
     const T* pz = z.data<T>();
     const T* pd = d.data<T>();
     T* pc = c.data<T>();
     const int64_t iz = sz.back(), id = sd.back();
-    cpu::ForEachRow(shape, {sz, sd}, [&](int64_t len, int64_t o, const int64_t* off) {
+    ForEachRow(shape, {sz, sd}, [&](int64_t len, int64_t o, const int64_t* off) {
       for (int64_t i = 0; i < len; ++i)
         pc[o + i] = beta * pz[off[0] + i * iz] + alpha * pd[off[1] + i * id];
     });
@@ -120,6 +117,6 @@ class GemmKernel final : public Kernel {
 
 }  // namespace
 
-void RegisterGemmKernels(backends::KernelTable& k) { k.Add("gemm", cpu::MakeKernel<GemmKernel>()); }
+void RegisterGemmKernels(backends::KernelTable& k) { k.Add("gemm", backends::Make<GemmKernel>()); }
 
 }  // namespace tensord::cpu

@@ -47,7 +47,7 @@ class JoinKernel final : public Kernel {
     char* dst = static_cast<char*>(out[0]->raw());
     // Each input fills a column block of every outer row of the output.
     for (const Tensor* t : in) {
-      const Tensor x = cpu::Contiguous(*t);
+      const Tensor x = Contiguous(*t);
       const size_t row = x.shape()[axis_] * inner * elem;
       const char* src = static_cast<const char*>(x.raw());
       for (int64_t o = 0; o < outer && row > 0; ++o) {
@@ -86,7 +86,7 @@ class SortKernel final : public Kernel {
     Shape lanes = x.shape();
     const int64_t n = lanes[axis_];
     lanes[axis_] = 1;
-    const cpu::Strides out_strides = runtime::ContiguousStrides(x.shape());
+    const Strides out_strides = runtime::ContiguousStrides(x.shape());
     const int64_t x_step = x.strides()[axis_];
     const int64_t out_step = out_strides[axis_];
     return DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
@@ -95,17 +95,16 @@ class SortKernel final : public Kernel {
       std::vector<int64_t> order(n);
       const int64_t x_inner = x.strides().back();
       const int64_t out_inner = out_strides.back();
-      cpu::ForEachRow(lanes, {x.strides(), out_strides},
-                      [&](int64_t len, int64_t, const int64_t* off) {
-                        for (int64_t r = 0; r < len; ++r) {
-                          const T* lane = src + off[0] + r * x_inner;
-                          std::iota(order.begin(), order.end(), int64_t{0});
-                          std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-                            return Less(lane[a * x_step], lane[b * x_step]);
-                          });
-                          Write<T>(lane, x_step, order, off[1] + r * out_inner, out_step, *out[0]);
-                        }
-                      });
+      ForEachRow(lanes, {x.strides(), out_strides}, [&](int64_t len, int64_t, const int64_t* off) {
+        for (int64_t r = 0; r < len; ++r) {
+          const T* lane = src + off[0] + r * x_inner;
+          std::iota(order.begin(), order.end(), int64_t{0});
+          std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+            return Less(lane[a * x_step], lane[b * x_step]);
+          });
+          Write<T>(lane, x_step, order, off[1] + r * out_inner, out_step, *out[0]);
+        }
+      });
       return absl::OkStatus();
     });
   }

@@ -17,9 +17,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-using cpu::AsBlas;
-using cpu::BlasMatrix;
-
 // Merges dims [begin, end) of a view into one (size, stride) when their strides allow it.
 bool MergeDims(const Shape& shape, const Strides& strides, int begin, int end, int64_t* size,
                int64_t* stride) {
@@ -58,7 +55,7 @@ Tensor As3D(const Tensor& x, const std::vector<int>& perm, int n0, int n1) {
            MergeDims(t.shape(), t.strides(), n0 + n1, n, &sz[2], &st[2]);
   };
   if (!merge(view)) {
-    view = cpu::Contiguous(view);
+    view = Contiguous(view);
     merge(view);
   }
   return view.StridedView({sz[0], sz[1], sz[2]}, {st[0], st[1], st[2]}, 0);

@@ -15,7 +15,7 @@ using random::SampleAttrs;
 
 // One draw in the sample's precision, converted as Theano's mrg_uniform converts it.
 template <typename T>
-T NextUniform(cpu::MrgStreams& streams) {
+T NextUniform(MrgStreams& streams) {
   if constexpr (std::is_same_v<T, float>) {
     return streams.NextFloat();
   } else {
@@ -28,7 +28,7 @@ class UniformKernel final : public Kernel {
   explicit UniformKernel(SampleAttrs attrs) : attrs_(attrs) {}
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(Shape shape, sampling::ReadSize(*in[1], attrs_.ndim, "mrg_uniform"));
-    TENSORD_ASSIGN_OR_RETURN(cpu::MrgStreams streams,
+    TENSORD_ASSIGN_OR_RETURN(MrgStreams streams,
                              sampling::StartDrawing(*in[0], *out[0], "mrg_uniform"));
     TENSORD_RETURN_IF_ERROR(out[1]->Reshape(attrs_.dtype, shape));
     return DispatchFloat(attrs_.dtype, [&](auto tag) -> absl::Status {
@@ -52,7 +52,7 @@ class NormalKernel final : public Kernel {
   explicit NormalKernel(SampleAttrs attrs) : attrs_(attrs) {}
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(Shape shape, sampling::ReadSize(*in[1], attrs_.ndim, "random_normal"));
-    TENSORD_ASSIGN_OR_RETURN(cpu::MrgStreams streams,
+    TENSORD_ASSIGN_OR_RETURN(MrgStreams streams,
                              sampling::StartDrawing(*in[0], *out[0], "random_normal"));
     TENSORD_RETURN_IF_ERROR(out[1]->Reshape(attrs_.dtype, shape));
     return DispatchFloat(attrs_.dtype, [&](auto tag) -> absl::Status {
@@ -81,7 +81,7 @@ class NormalKernel final : public Kernel {
 // (1 - q)^n stays far from underflow; else a sum of n Bernoulli draws (exact, O(n)).
 constexpr double kInversionLimit = 30.0;
 
-int64_t DrawBinomial(cpu::MrgStreams& streams, int64_t n, double p) {
+int64_t DrawBinomial(MrgStreams& streams, int64_t n, double p) {
   if (n == 0 || p == 0.0) return 0;
   if (p == 1.0) return n;
   const double q = std::min(p, 1.0 - p);
@@ -121,7 +121,7 @@ class BinomialKernel final : public Kernel {
       if (n * std::min(probs[i], 1.0 - probs[i]) >= kInversionLimit) steps += n;
     }
     TENSORD_RETURN_IF_ERROR(sampling::CheckDrawSteps(steps, op, "this n"));
-    TENSORD_ASSIGN_OR_RETURN(cpu::MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
+    TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
     TENSORD_RETURN_IF_ERROR(out[1]->Reshape(attrs_.dtype, shape));
     return DispatchAll(attrs_.dtype, [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;

@@ -81,7 +81,7 @@ class MultinomialKernel final : public Kernel {
     if (len == 0 && max_trials > 0) {
       return InvalidArgument(op, ": pvals has no categories to draw ", max_trials, " trials from");
     }
-    TENSORD_ASSIGN_OR_RETURN(cpu::MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
+    TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
     std::vector<int64_t> counts(rows * len, 0);
     // Theano's MultinomialFromUniform order: trial c of row r takes uniform c * rows + r.
     for (int64_t c = 0; c < max_trials; ++c) {
@@ -106,7 +106,7 @@ class MultinomialKernel final : public Kernel {
 };
 
 // Draws `k` indices of [0, pop) into `dst`; `p` (length pop) may be null for equal weights.
-absl::Status ChooseIndices(cpu::MrgStreams& streams, int64_t pop, const double* p, bool replace,
+absl::Status ChooseIndices(MrgStreams& streams, int64_t pop, const double* p, bool replace,
                            int64_t k, int64_t* dst) {
   const char* op = "random_choice";
   if (k == 0) return absl::OkStatus();
@@ -155,8 +155,8 @@ class ChoiceKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const char* op = "random_choice";
     TENSORD_ASSIGN_OR_RETURN(Shape shape, sampling::ReadSize(*in[1], attrs_.ndim, op));
-    const Tensor a = cpu::Contiguous(*in[2]);
-    const Tensor p = cpu::Contiguous(*in[3]);
+    const Tensor a = Contiguous(*in[2]);
+    const Tensor p = Contiguous(*in[3]);
     int64_t pop = a.num_elements();
     if (a.ndim() == 0) {
       TENSORD_ASSIGN_OR_RETURN(pop, ReadInt(a, "a"));
@@ -176,7 +176,7 @@ class ChoiceKernel final : public Kernel {
     if (per_row) out_shape.insert(out_shape.begin(), rows);
     TENSORD_ASSIGN_OR_RETURN(int64_t total, runtime::CheckedNumElements(out_shape, 8));
     const int64_t k = rows == 0 ? 0 : total / rows;
-    TENSORD_ASSIGN_OR_RETURN(cpu::MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
+    TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
     std::vector<int64_t> indices(total);
     for (int64_t r = 0; r < rows; ++r) {
       const double* pr = weighted ? p.data<double>() + r * pop : nullptr;
@@ -209,7 +209,7 @@ class PermutationKernel final : public Kernel {
     if (n < 0) return InvalidArgument(op, ": n must be >= 0, got ", n);
     shape.push_back(n);
     TENSORD_ASSIGN_OR_RETURN(int64_t total, runtime::CheckedNumElements(shape, 8));
-    TENSORD_ASSIGN_OR_RETURN(cpu::MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
+    TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
     std::vector<int64_t> perm(total);
     for (int64_t start = 0; start < total; start += n) {
       int64_t* row = perm.data() + start;

@@ -136,22 +136,22 @@ class FoldReduceKernel final : public Kernel {
       const T* src = x.data<T>();
       const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
       const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
-      cpu::ForEachRow(
-          x.shape(), {l.out_strides, x.strides()}, [&](int64_t len, int64_t, const int64_t* o) {
-            Acc* acc = acc_base + o[0];
-            const T* s = src + o[1];
-            if (inner == 0) {  // reducing the innermost axis: one accumulator
-              Acc a = *acc;
-              for (int64_t i = 0; i < len; ++i) {
-                a = Op::Fold(a, static_cast<Acc>(s[i * step]));
-              }
-              *acc = a;
-            } else {
-              for (int64_t i = 0; i < len; ++i) {
-                acc[i * inner] = Op::Fold(acc[i * inner], static_cast<Acc>(s[i * step]));
-              }
-            }
-          });
+      ForEachRow(x.shape(), {l.out_strides, x.strides()},
+                 [&](int64_t len, int64_t, const int64_t* o) {
+                   Acc* acc = acc_base + o[0];
+                   const T* s = src + o[1];
+                   if (inner == 0) {  // reducing the innermost axis: one accumulator
+                     Acc a = *acc;
+                     for (int64_t i = 0; i < len; ++i) {
+                       a = Op::Fold(a, static_cast<Acc>(s[i * step]));
+                     }
+                     *acc = a;
+                   } else {
+                     for (int64_t i = 0; i < len; ++i) {
+                       acc[i * inner] = Op::Fold(acc[i * inner], static_cast<Acc>(s[i * step]));
+                     }
+                   }
+                 });
       if constexpr (!std::is_same_v<Acc, T>) {
         for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(acc_base[i]);
       }

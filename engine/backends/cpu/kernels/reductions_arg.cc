@@ -66,22 +66,22 @@ class ArgReduceKernel final : public Kernel {
       const int64_t index_step =
           l.reduced_index_strides.empty() ? 0 : l.reduced_index_strides.back();
       const bool is_max = is_max_;
-      cpu::ForEachRow(x.shape(), {l.out_strides, x.strides(), l.reduced_index_strides},
-                      [&](int64_t len, int64_t, const int64_t* o) {
-                        const T* s = src + o[1];
-                        for (int64_t i = 0; i < len; ++i) {
-                          const int64_t k = o[0] + i * inner;
-                          const T v = s[i * step];
-                          const T b = best[k];
-                          // Strict comparison keeps the first of equal values; the first NaN
-                          // wins and is never replaced.
-                          const bool better = is_max ? v > b : v < b;
-                          if ((better || IsNan(v)) && !IsNan(b)) {
-                            best[k] = v;
-                            best_index[k] = o[2] + i * index_step;
-                          }
-                        }
-                      });
+      ForEachRow(x.shape(), {l.out_strides, x.strides(), l.reduced_index_strides},
+                 [&](int64_t len, int64_t, const int64_t* o) {
+                   const T* s = src + o[1];
+                   for (int64_t i = 0; i < len; ++i) {
+                     const int64_t k = o[0] + i * inner;
+                     const T v = s[i * step];
+                     const T b = best[k];
+                     // Strict comparison keeps the first of equal values; the first NaN
+                     // wins and is never replaced.
+                     const bool better = is_max ? v > b : v < b;
+                     if ((better || IsNan(v)) && !IsNan(b)) {
+                       best[k] = v;
+                       best_index[k] = o[2] + i * index_step;
+                     }
+                   }
+                 });
       return absl::OkStatus();
     });
   }

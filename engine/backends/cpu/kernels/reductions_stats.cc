@@ -33,27 +33,27 @@ class MomentKernel final : public Kernel {
       const T* src = x.data<T>();
       const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
       const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
-      cpu::ForEachRow(x.shape(), {l.out_strides, x.strides()},
-                      [&](int64_t len, int64_t, const int64_t* o) {
-                        double* acc = mean.data() + o[0];
-                        const T* s = src + o[1];
-                        for (int64_t i = 0; i < len; ++i)
-                          acc[i * inner] += static_cast<double>(s[i * step]);
-                      });
+      ForEachRow(x.shape(), {l.out_strides, x.strides()},
+                 [&](int64_t len, int64_t, const int64_t* o) {
+                   double* acc = mean.data() + o[0];
+                   const T* s = src + o[1];
+                   for (int64_t i = 0; i < len; ++i)
+                     acc[i * inner] += static_cast<double>(s[i * step]);
+                 });
       for (double& m : mean) m /= n;  // 0 / 0 = NaN for empty reductions, as NumPy
       if (kind_ == Moment::kMean) return absl::OkStatus();
       sq.assign(n_out, 0.0);
       dev.assign(n_out, 0.0);
-      cpu::ForEachRow(x.shape(), {l.out_strides, x.strides()},
-                      [&](int64_t len, int64_t, const int64_t* o) {
-                        const T* s = src + o[1];
-                        for (int64_t i = 0; i < len; ++i) {
-                          const int64_t k = o[0] + i * inner;
-                          const double d = static_cast<double>(s[i * step]) - mean[k];
-                          sq[k] += d * d;
-                          dev[k] += d;
-                        }
-                      });
+      ForEachRow(x.shape(), {l.out_strides, x.strides()},
+                 [&](int64_t len, int64_t, const int64_t* o) {
+                   const T* s = src + o[1];
+                   for (int64_t i = 0; i < len; ++i) {
+                     const int64_t k = o[0] + i * inner;
+                     const double d = static_cast<double>(s[i * step]) - mean[k];
+                     sq[k] += d * d;
+                     dev[k] += d;
+                   }
+                 });
       return absl::OkStatus();
     }));
     // NumPy divides by max(n - ddof, 0): too few elements give inf (or NaN for 0 / 0).

@@ -10,14 +10,8 @@
 namespace tensord::cpu {
 
 using backends::Kernel;
-using runtime::Tensor;
 using backends::MakeKernelFn;
-
-// A factory for a kernel class with a default constructor.
-template <typename K>
-MakeKernelFn MakeKernel() {
-  return backends::Make<K>();
-}
+using runtime::Tensor;
 
 void RegisterComparisonKernels(backends::KernelTable& k);
 void RegisterCompositeKernels(backends::KernelTable& k);

@@ -37,7 +37,7 @@ class ScanKernel final : public Kernel {
       using T = typename decltype(tag)::type;
       T* dst = out[0]->data<T>();
       // Copy into C order, then scan in place: contiguous rows stay cache-friendly for any axis.
-      cpu::StridedCopy(x.data<T>(), x.strides(), x.shape(), dst);
+      StridedCopy(x.data<T>(), x.strides(), x.shape(), dst);
       if constexpr (std::is_same_v<T, bool>) {
         return Internal("cumop: bool input reached the kernel uncast");
       } else {

@@ -4,9 +4,9 @@
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/cast.h"
-#include "engine/common/dtype_dispatch.h"
 #include "engine/backends/cpu/elementwise.h"
 #include "engine/backends/cpu/kernels/register.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/type_rules.h"
 
@@ -45,7 +45,7 @@ class ReshapeKernel final : public Kernel {
                              runtime::ShapeString(shape));
     }
     if (unknown >= 0) shape[unknown] = x.num_elements() / known;
-    return cpu::ViewAsShape(x, std::move(shape), *out[0]);
+    return ViewAsShape(x, std::move(shape), *out[0]);
   }
 
  private:
@@ -60,7 +60,7 @@ class DimshuffleKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
     Shape shape;
-    cpu::Strides strides;
+    Strides strides;
     for (int64_t o : order_) {
       shape.push_back(o < 0 ? 1 : x.shape()[o]);
       strides.push_back(o < 0 ? 0 : x.strides()[o]);
@@ -75,13 +75,13 @@ class DimshuffleKernel final : public Kernel {
 
 absl::Status BroadcastInto(const Tensor& value, Shape shape, Tensor& out) {
   const Shape* shapes[] = {&value.shape(), &shape};
-  TENSORD_ASSIGN_OR_RETURN(Shape joint, cpu::BroadcastShapes(shapes));
+  TENSORD_ASSIGN_OR_RETURN(Shape joint, BroadcastShapes(shapes));
   if (joint != shape) {
     return InvalidArgument("value of shape ", runtime::ShapeString(value.shape()),
                            " cannot be broadcast to shape ", runtime::ShapeString(shape));
   }
   TENSORD_RETURN_IF_ERROR(out.Reshape(value.dtype(), shape));
-  cpu::StridedCopyAny(value, cpu::BroadcastStrides(value, shape), out);
+  StridedCopyAny(value, BroadcastStrides(value, shape), out);
   return absl::OkStatus();
 }
 
@@ -89,7 +89,7 @@ class FillKernel final : public Kernel {
  public:
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Shape* shapes[] = {&in[0]->shape(), &in[1]->shape()};
-    TENSORD_ASSIGN_OR_RETURN(Shape shape, cpu::BroadcastShapes(shapes));
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, BroadcastShapes(shapes));
     return BroadcastInto(*in[1], std::move(shape), *out[0]);
   }
 };
@@ -120,10 +120,10 @@ void RegisterShapeKernels(backends::KernelTable& k) {
   });
   k.Add("cast", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(DType to, ir::GetAttr<DType>(node, "dtype"));
-    return std::unique_ptr<Kernel>(new cpu::CastKernel(to));
+    return std::unique_ptr<Kernel>(new CastKernel(to));
   });
-  k.Add("fill", cpu::MakeKernel<FillKernel>());
-  k.Add("alloc", cpu::MakeKernel<AllocKernel>());
+  k.Add("fill", backends::Make<FillKernel>());
+  k.Add("alloc", backends::Make<AllocKernel>());
 }
 
 }  // namespace tensord::cpu

@@ -26,11 +26,10 @@ absl::StatusOr<Tensor> BasicView(const Tensor& x, const std::vector<Entry>& entr
       shape.push_back(n);
       strides.push_back(stride);
     } else if (entries[d].kind == Kind::kInt) {
-      TENSORD_ASSIGN_OR_RETURN(int64_t i, cpu::indexing::FieldValue(entries[d].f[0], in));
-      TENSORD_RETURN_IF_ERROR(cpu::indexing::ApplyInt(i, d, n, stride, &offset));
+      TENSORD_ASSIGN_OR_RETURN(int64_t i, indexing::FieldValue(entries[d].f[0], in));
+      TENSORD_RETURN_IF_ERROR(indexing::ApplyInt(i, d, n, stride, &offset));
     } else {
-      TENSORD_ASSIGN_OR_RETURN(auto dim,
-                               cpu::indexing::ApplySlice(entries[d], in, n, stride, &offset));
+      TENSORD_ASSIGN_OR_RETURN(auto dim, indexing::ApplySlice(entries[d], in, n, stride, &offset));
       shape.push_back(dim.size);
       strides.push_back(dim.stride);
     }
@@ -58,9 +57,9 @@ class IncSubtensorKernel final : public Kernel {
     // Index errors must come before the copy is written, but the view has to be of the copy:
     // resolving twice is cheap (a few integers per dim).
     TENSORD_RETURN_IF_ERROR(BasicView(*in[0], entries_, in).status());
-    TENSORD_RETURN_IF_ERROR(cpu::indexing::CopyInto(*in[0], *out[0]));
+    TENSORD_RETURN_IF_ERROR(indexing::CopyInto(*in[0], *out[0]));
     TENSORD_ASSIGN_OR_RETURN(Tensor view, BasicView(*out[0], entries_, in));
-    return cpu::indexing::AssignInto(view, *in[1], set_);
+    return indexing::AssignInto(view, *in[1], set_);
   }
 
  private:

@@ -50,7 +50,7 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
   for (const Entry& e : entries) {
     if (e.kind == Kind::kSlice) {
       const int64_t n = x.shape()[d], stride = x.strides()[d];
-      TENSORD_ASSIGN_OR_RETURN(auto dim, cpu::indexing::ApplySlice(e, in, n, stride, &r.base));
+      TENSORD_ASSIGN_OR_RETURN(auto dim, indexing::ApplySlice(e, in, n, stride, &r.base));
       r.slice_shape.push_back(dim.size);
       r.slice_strides.push_back(dim.stride);
       if (!seen_array && adjacent) ++r.nbefore;
@@ -70,7 +70,7 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
     }
     if (t.dtype() != DType::kBool) {
       Tensor as64;
-      TENSORD_RETURN_IF_ERROR(cpu::CastInto(t, DType::kInt64, as64));
+      TENSORD_RETURN_IF_ERROR(CastInto(t, DType::kInt64, as64));
       arrays.push_back(as64);
       axes.push_back(d++);
       continue;
@@ -83,7 +83,7 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
       }
     }
     // mask -> mask.nonzero(): one int64 vector per mask dim.
-    const Tensor mask = cpu::Contiguous(t);
+    const Tensor mask = Contiguous(t);
     std::vector<std::vector<int64_t>> nz(t.ndim());
     const Strides cs = runtime::ContiguousStrides(t.shape());
     for (int64_t i = 0; i < mask.num_elements(); ++i) {
@@ -109,7 +109,7 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
   }
   std::vector<const Shape*> shapes;
   for (const Tensor& a : arrays) shapes.push_back(&a.shape());
-  auto joint = cpu::BroadcastShapes(shapes);
+  auto joint = BroadcastShapes(shapes);
   if (!joint.ok()) {
     return InvalidArgument("shape mismatch: indexing arrays could not be broadcast together: ",
                            joint.status().message());
@@ -120,15 +120,15 @@ absl::StatusOr<Resolved> Resolve(const Tensor& x, const std::vector<Entry>& entr
   TENSORD_ASSIGN_OR_RETURN(r.count, runtime::CheckedNumElements(r.index_shape, sizeof(int64_t)));
   for (size_t k = 0; k < arrays.size(); ++k) {
     std::vector<int64_t> idx(r.count);
-    cpu::StridedCopy(arrays[k].data<int64_t>(), cpu::BroadcastStrides(arrays[k], r.index_shape),
-                     r.index_shape, idx.data());
+    StridedCopy(arrays[k].data<int64_t>(), BroadcastStrides(arrays[k], r.index_shape),
+                r.index_shape, idx.data());
     if (axes[k] < 0) {  // 0-d mask: a new length-1 axis, nothing to offset
       for (int64_t& i : idx) i = 0;
     } else {
       const int64_t n = x.shape()[axes[k]], stride = x.strides()[axes[k]];
       for (int64_t& i : idx) {
         int64_t off = 0;
-        TENSORD_RETURN_IF_ERROR(cpu::indexing::ApplyInt(i, axes[k], n, stride, &off));
+        TENSORD_RETURN_IF_ERROR(indexing::ApplyInt(i, axes[k], n, stride, &off));
         i = off;
       }
     }
@@ -152,7 +152,7 @@ class AdvancedKernel final : public Kernel {
       return Gather(x, r, *out[0]);
     }
     TENSORD_RETURN_IF_ERROR(Resolve(x, entries_, adjacent_, in).status());  // errors first
-    TENSORD_RETURN_IF_ERROR(cpu::indexing::CopyInto(x, *out[0]));
+    TENSORD_RETURN_IF_ERROR(indexing::CopyInto(x, *out[0]));
     TENSORD_ASSIGN_OR_RETURN(Resolved r, Resolve(*out[0], entries_, adjacent_, in));
     return Scatter(r, *in[1], *out[0]);
   }
@@ -172,8 +172,8 @@ class AdvancedKernel final : public Kernel {
     TENSORD_RETURN_IF_ERROR(DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       for (int64_t p = 0; p < r.count; ++p) {
-        cpu::StridedCopy(x.data<T>() + Offset(r, p), r.slice_strides, r.slice_shape,
-                         out.data<T>() + p * block);
+        StridedCopy(x.data<T>() + Offset(r, p), r.slice_strides, r.slice_shape,
+                    out.data<T>() + p * block);
       }
       return absl::OkStatus();
     }));
@@ -198,13 +198,13 @@ class AdvancedKernel final : public Kernel {
                              "-d subtensor with a ", y.ndim(), "-d value");
     }
     const Shape* shapes[] = {&y.shape(), &result};
-    auto joint = cpu::BroadcastShapes(shapes);
+    auto joint = BroadcastShapes(shapes);
     if (!joint.ok() || *joint != result) {
       return InvalidArgument("value of shape ", runtime::ShapeString(y.shape()),
                              " cannot be broadcast to the indexed shape ",
                              runtime::ShapeString(result));
     }
-    const Strides yr = cpu::BroadcastStrides(y, result);
+    const Strides yr = BroadcastStrides(y, result);
     Strides ylayout(layout.size());
     for (size_t i = 0; i < order.size(); ++i) ylayout[order[i]] = yr[i];
     const size_t ni = r.index_shape.size();
@@ -223,14 +223,14 @@ class AdvancedKernel final : public Kernel {
         }
         T* d = dst + Offset(r, p);
         const T* s = src + yoff;
-        cpu::ForEachRow(r.slice_shape, {r.slice_strides, yslice},
-                        [&](int64_t n, int64_t, const int64_t* off) {
-                          for (int64_t i = 0; i < n; ++i) {
-                            T& t = d[off[0] + i * dstep];
-                            const T v = s[off[1] + i * sstep];
-                            t = set_ ? v : static_cast<T>(t + v);
-                          }
-                        });
+        ForEachRow(r.slice_shape, {r.slice_strides, yslice},
+                   [&](int64_t n, int64_t, const int64_t* off) {
+                     for (int64_t i = 0; i < n; ++i) {
+                       T& t = d[off[0] + i * dstep];
+                       const T v = s[off[1] + i * sstep];
+                       t = set_ ? v : static_cast<T>(t + v);
+                     }
+                   });
       }
       return absl::OkStatus();
     });

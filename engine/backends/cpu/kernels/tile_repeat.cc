@@ -23,7 +23,7 @@ class TileKernel final : public Kernel {
     const int lead = nd - x.ndim();
     // The output seen as (r0, s0, r1, s1, ...): the rep axes read x with stride 0.
     Shape out_shape, grouped;
-    cpu::Strides read;
+    Strides read;
     for (int d = 0; d < nd; ++d) {
       const int64_t size = d < lead ? 1 : x.shape()[d - lead];
       int64_t tiled;
@@ -36,7 +36,7 @@ class TileKernel final : public Kernel {
     }
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), out_shape));
     Tensor view = out[0]->View(grouped);
-    cpu::StridedCopyAny(x, read, view);
+    StridedCopyAny(x, read, view);
     return absl::OkStatus();
   }
 
@@ -49,7 +49,7 @@ class RepeatKernel final : public Kernel {
   explicit RepeatKernel(std::optional<int64_t> axis) : axis_(axis) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    const Tensor x = cpu::Contiguous(*in[0]);
+    const Tensor x = Contiguous(*in[0]);
     TENSORD_ASSIGN_OR_RETURN(auto counts, ReadInts(*in[1], "repeat: repeats"));
     // Regroup x as (outer, n, inner) around the repeated axis.
     int64_t outer = 1, n = x.num_elements(), inner = 1;
@@ -107,7 +107,7 @@ class FlattenKernel final : public Kernel {
     int64_t rest = 1;
     for (int d = static_cast<int>(ndim_) - 1; d < x.ndim(); ++d) rest *= x.shape()[d];
     shape.push_back(rest);
-    return cpu::ViewAsShape(x, std::move(shape), *out[0]);
+    return ViewAsShape(x, std::move(shape), *out[0]);
   }
 
  private:
