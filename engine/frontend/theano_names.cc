@@ -24,11 +24,6 @@ std::string InplacePattern(const std::vector<std::pair<int, int>>& pairs) {
   return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
 }
 
-std::string Axes(const Apply& node) {
-  const auto* axis = Attr<std::vector<int64_t>>(node, "axis");
-  return axis == nullptr ? "" : absl::StrCat("axis=[", absl::StrJoin(*axis, ", "), "]");
-}
-
 std::string AttrText(const AttrValue& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return absl::StrCat(*i);
   if (const auto* d = std::get_if<double>(&v)) return absl::StrCat(*d);
@@ -133,67 +128,22 @@ std::vector<std::pair<int, int>> DestroyMap(const Apply& node) {
 }
 
 std::string TheanoOpName(const Apply& node) {
-  const std::string& op = node.op;
   const std::vector<std::pair<int, int>> destroyed = DestroyMap(node);
   const std::string inplace = destroyed.empty() ? "" : InplacePattern(destroyed);
-  if (op == "composite") {
-    const auto* expr = Attr<std::string>(node, "expr");
-    return absl::StrCat("Elemwise{", expr != nullptr ? *expr : "Composite", "}", inplace);
-  }
-  if (op == "cast") {
-    const auto* dtype = Attr<DType>(node, "dtype");
-    std::string to =
-        dtype != nullptr
-            ? DTypeName(*dtype)
-            : DTypeName(node.outputs.empty() ? DType::kInvalid : node.outputs[0]->type.dtype);
-    return absl::StrCat("Elemwise{Cast{", to, "}}", inplace);
-  }
-  const ops::OpDef* def = node.def != nullptr ? node.def : ops::Registry::Global().Find(op);
-  if (def != nullptr && !def->theano.name.empty()) {  // elementwise ops (their declarations)
-    if (!inplace.empty()) return absl::StrCat("Elemwise{", def->theano.scalar, "}", inplace);
-    return absl::StrCat("Elemwise{", def->theano.name, ",no_inplace}");
-  }
-  if (op == "dimshuffle") {
-    std::vector<std::string> order;
-    if (const auto* o = Attr<std::vector<int64_t>>(node, "new_order")) {
-      for (int64_t e : *o) order.push_back(e < 0 ? "x" : absl::StrCat(e));
+  const ops::OpDef* def = node.def != nullptr ? node.def : ops::Registry::Global().Find(node.op);
+  if (def != nullptr) {
+    const ops::TheanoNames& theano = def->theano;
+    if (def->theano_render) return def->theano_render(node, inplace);
+    if (def->Has(ops::kTagElementwise) && !theano.name.empty()) {
+      if (!inplace.empty()) return absl::StrCat("Elemwise{", theano.scalar, "}", inplace);
+      return absl::StrCat("Elemwise{", theano.name, ",no_inplace}");
     }
-    return absl::StrCat("InplaceDimShuffle{", absl::StrJoin(order, ","), "}");
-  }
-  if (op == "sum") {
-    DType in = node.inputs.empty() ? DType::kFloat64 : node.inputs[0]->type.dtype;
-    const char* acc = IsFloat(in) ? "float64" : IsUnsignedInt(in) ? "uint64" : "int64";
-    std::string axes = Axes(node);
-    return absl::StrCat("Sum{", axes, axes.empty() ? "" : ", ", "acc_dtype=", acc, "}");
-  }
-  if (op == "max" || op == "min") {
-    std::string axes = Axes(node);
-    std::string name = op == "max" ? "Max" : "Min";
-    return axes.empty() ? name : absl::StrCat(name, "{", axes, "}");
-  }
-  if (op == "dot") return "dot";
-  if (op == "gemm") return destroyed.empty() ? "Gemm{no_inplace}" : "Gemm{inplace}";
-  if (op == "alloc") return "Alloc";
-  if (op == "shape") return "Shape";
-  if (op == "join") return "Join";
-  if (op == "ifelse") return "if{}";
-  if (op == "scan" || op == "scan_grad") {
-    // Theano's Scan prints as for{cpu,<name>}; its gradient's scan is named grad_of_<name>.
-    const auto* name = Attr<std::string>(node, "name");
-    std::string fn = name != nullptr && !name->empty() ? *name : "scan_fn";
-    return absl::StrCat("for{cpu,", op == "scan" ? "" : "grad_of_", fn, "}");
-  }
-  if (op == "reshape" || op == "flatten") {
-    int64_t nd = node.outputs.empty() ? 0 : node.outputs[0]->type.ndim();
-    return absl::StrCat(op == "reshape" ? "Reshape{" : "Flatten{", nd, "}");
-  }
-  if (op == "shape_i") {
-    const auto* i = Attr<int64_t>(node, "i");
-    return absl::StrCat("Shape_i{", i != nullptr ? *i : 0, "}");
+    if (!theano.name.empty()) return theano.name + inplace;
   }
   std::vector<std::string> attrs;
   for (const auto& [key, value] : node.attrs) attrs.push_back(key + "=" + AttrText(value));
-  std::string name = attrs.empty() ? op : absl::StrCat(op, "{", absl::StrJoin(attrs, ", "), "}");
+  std::string name =
+      attrs.empty() ? node.op : absl::StrCat(node.op, "{", absl::StrJoin(attrs, ", "), "}");
   return name + inplace;
 }
 

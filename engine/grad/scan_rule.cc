@@ -17,8 +17,8 @@
 
 #include "engine/grad/grad.h"
 #include "engine/ops/defs/scan_layout.h"
+#include "engine/ops/grads/scan.h"
 #include "engine/ops/node_builder.h"
-#include "engine/ops/register_all.h"
 
 namespace tensord::ops {
 namespace {
@@ -123,6 +123,8 @@ std::vector<Variable*> ReplayWithHistories(NodeBuilder& b, const ir::Apply& node
   return std::vector<Variable*>(first, first + static_cast<int64_t>(extra.size()));
 }
 
+}  // namespace
+
 std::vector<Variable*> ScanGrad(NodeBuilder& b, const ir::Apply& node,
                                 std::span<Variable* const> out_grads) {
   std::vector<Variable*> none(node.inputs.size(), nullptr);
@@ -199,13 +201,6 @@ std::vector<Variable*> ScanGradGrad(NodeBuilder& b, const ir::Apply& node,
       Unimplemented("second derivatives through scan (the gradient of scan_grad) are not "
                     "supported"));
   return std::vector<Variable*>(node.inputs.size(), nullptr);
-}
-
-}  // namespace
-
-void AttachScanGrads(Registry& r) {
-  r.SetGrad("scan", ScanGrad);
-  r.SetGrad("scan_grad", ScanGradGrad);
 }
 
 }  // namespace tensord::ops

@@ -36,8 +36,24 @@ std::vector<std::optional<DType>> AllInputsAsCommon(const ir::Apply& node);
 // (the driver casts it to the input's dtype and reduces it to its broadcastable pattern), or
 // null where no gradient flows (integer inputs, indices, shapes). Nodes are built with `b`,
 // which records the first failure; the driver checks b.status() after the rule returns.
-using GradFn = std::function<std::vector<ir::Variable*>(
-    NodeBuilder& b, const ir::Apply& node, std::span<ir::Variable* const> output_grads)>;
+using Grads = std::vector<ir::Variable*>;
+using OutGrads = std::span<ir::Variable* const>;
+using GradFn = std::function<Grads(NodeBuilder& b, const ir::Apply& node, OutGrads output_grads)>;
+// A tensor's shape as int64 scalar variables, one per dim: shape_i nodes, constants, or
+// expressions of them.
+using SymbolicShape = std::vector<ir::Variable*>;
+// Theano's infer_shape: every output's shape from the inputs' shapes (broadcastable dims are
+// the constant 1), built with `b` without running the op. The shape_of pass answers shape(out)
+// and shape_i(out) with it, so a graph that needs only a value's shape (zeros_like(f(x)), a
+// gradient's reshape back) stops computing the value. An empty result: not known for this node
+// (a target shape computed at run time); the declarations' shared rules are in
+// defs/shape_rules.h.
+using InferShapeFn = std::function<std::vector<SymbolicShape>(
+    NodeBuilder& b, const ir::Apply& node, std::span<const SymbolicShape> input_shapes)>;
+
+// What a declaration passes for an op whose outputs are discrete (comparisons, argmax, shapes):
+// gradients reaching them stop there.
+inline constexpr std::nullptr_t kNotDifferentiable = nullptr;
 
 // What an op is, for passes and clients that ask by kind rather than by name.
 enum OpTag : uint32_t {
@@ -47,11 +63,19 @@ enum OpTag : uint32_t {
   kTagRandom = 1 << 3,       // draws from a random stream (its outputs are not constants)
 };
 
-// How Theano prints an elementwise op: "Elemwise{add,no_inplace}", "Elemwise{Add}[(0, 0)]".
+// How Theano prints the op (debugprint, profiles). Elementwise ops: `name` while the node is not
+// inplace ("Elemwise{add,no_inplace}"), `scalar` (Theano's scalar op class) once it is
+// ("Elemwise{Add}[(0, 0)]"). Other ops: `name` as it is ("Alloc", "dot"), or
+// OpDef::theano_render where the name shows the node's attributes. Neither: the wire name with
+// the node's attributes.
 struct TheanoNames {
-  std::string name;    // printed while the node is not inplace
-  std::string scalar;  // Theano's scalar op class, printed once inplace
+  std::string name;
+  std::string scalar;
 };
+// A print name from the node ("Sum{axis=[0], acc_dtype=float64}", "Reshape{2}"); `inplace` is
+// Theano's rendering of the node's destroy map ("" or "[(0, 0)]").
+using TheanoRenderFn =
+    std::function<std::string(const ir::Apply& node, const std::string& inplace)>;
 
 struct OpDef {
   std::string name;
@@ -61,10 +85,9 @@ struct OpDef {
   InferTypesFn infer_types;
   // Null: kernels take inputs in whatever dtype they come.
   InputDTypesFn input_dtypes;
-  // Set by the grad families (engine/ops/grads/) when the registry is built. An op without
-  // one must say so with differentiable = false: gradients reaching its outputs stop there
-  // (its outputs are discrete: comparisons, argmax, shapes ...). A registry test checks that
-  // every op has exactly one of the two.
+  // Named by the declaration; the rules live in engine/ops/grads/ (scan's in engine/grad/). An
+  // op without one must say so with differentiable = false (kNotDifferentiable): gradients
+  // reaching its outputs stop there. Registry::Add refuses an op with neither or both.
   GradFn grad;
   bool differentiable = true;
   // Elementwise ops: the type rule as data (exported in the op schema, so that clients infer
@@ -74,7 +97,11 @@ struct OpDef {
   // Reductions: their type rule as data (exported in the op schema too).
   std::optional<ReductionTyping> reduction;
   std::optional<ScalarForm> scalar;
+  // Null: output shapes are known only by running the op (data-dependent sizes, scan, ...);
+  // Registry.OpsWithoutShapeRule lists them.
+  InferShapeFn infer_shape;
   TheanoNames theano;
+  TheanoRenderFn theano_render;
   uint32_t tags = 0;  // OpTag bits
   bool Has(OpTag tag) const { return (tags & tag) != 0; }
   // The op's opcode in composite programs, or -1 when the fusion pass must leave it alone.
@@ -91,19 +118,20 @@ struct OpDef {
   std::function<std::vector<std::vector<bool>>(const ir::Apply&)> connection_pattern;
 };
 
-// An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come).
+// An OpDef row from its usual fields (input_dtypes left unset: inputs taken as they come);
+// `grad` kNotDifferentiable makes it non-differentiable.
 OpDef MakeOpDef(std::string name, int min_inputs, int max_inputs, std::string doc,
-                InferTypesFn infer, bool differentiable = true);
+                InferTypesFn infer, GradFn grad);
 
 class Registry {
  public:
   // The process-wide registry, filled by RegisterAll() on first use.
   static const Registry& Global();
 
+  // Aborts on a second op of the same name, a taken composite opcode, or an op that has both
+  // or neither of a grad rule and differentiable = false (programming errors caught by every
+  // test that touches the registry).
   void Add(OpDef def);
-  // Attaches an op's grad rule; aborts on an unknown op or a second rule (a programming error
-  // caught by every test that touches the registry).
-  void SetGrad(const std::string& name, GradFn grad);
   const OpDef* Find(const std::string& name) const;
   // The op whose scalar form has composite opcode `opcode`, or null.
   const OpDef* FindByOpcode(int opcode) const;

@@ -22,6 +22,11 @@ void Registry::Add(OpDef def) {
     std::fprintf(stderr, "op '%s' is declared twice\n", def.name.c_str());
     std::abort();
   }
+  if (static_cast<bool>(def.grad) != def.differentiable) {
+    std::fprintf(stderr, "op '%s' must have either a grad rule or differentiable = false\n",
+                 def.name.c_str());
+    std::abort();
+  }
   defs_.push_back(std::make_unique<OpDef>(std::move(def)));
   const OpDef* d = defs_.back().get();
   by_name_[d->name] = d;
@@ -34,21 +39,6 @@ void Registry::Add(OpDef def) {
     if (opcode >= static_cast<int>(by_opcode_.size())) by_opcode_.resize(opcode + 1, nullptr);
     by_opcode_[opcode] = d;
   }
-}
-
-void Registry::SetGrad(const std::string& name, GradFn grad) {
-  for (auto& d : defs_) {
-    if (d->name != name) continue;
-    if (d->grad || !d->differentiable) {
-      std::fprintf(stderr, "op '%s' already has a grad rule or is non-differentiable\n",
-                   name.c_str());
-      std::abort();
-    }
-    d->grad = std::move(grad);
-    return;
-  }
-  std::fprintf(stderr, "grad rule for unknown op '%s'\n", name.c_str());
-  std::abort();
 }
 
 const OpDef* Registry::Find(const std::string& name) const {
@@ -68,14 +58,15 @@ std::vector<const OpDef*> Registry::All() const {
 }
 
 OpDef MakeOpDef(std::string name, int min_inputs, int max_inputs, std::string doc,
-                InferTypesFn infer, bool differentiable) {
+                InferTypesFn infer, GradFn grad) {
   OpDef d;
   d.name = std::move(name);
   d.min_inputs = min_inputs;
   d.max_inputs = max_inputs;
   d.doc = std::move(doc);
   d.infer_types = std::move(infer);
-  d.differentiable = differentiable;
+  d.differentiable = static_cast<bool>(grad);
+  d.grad = std::move(grad);
   return d;
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_join.h"
 #include "engine/backends/cpu/provider.h"
 #include "engine/ops/op_def.h"
 
@@ -122,6 +123,25 @@ TEST(Registry, EveryOpHasAGradRuleOrIsDeclaredNonDifferentiable) {
         << d->name
         << (d->differentiable ? " has no grad rule" : " is non-differentiable but has one");
   }
+}
+
+// Registry::Add enforces the same when the registry is built: an op declaring neither aborts.
+TEST(RegistryDeathTest, AnOpWithoutGradRuleOrNonDifferentiableIsRefused) {
+  OpDef d = MakeOpDef("no_grad_said", 1, 1, "", nullptr, kNotDifferentiable);
+  d.differentiable = true;  // as if the declaration forgot its rule
+  Registry r;
+  EXPECT_DEATH(r.Add(std::move(d)), "op 'no_grad_said' must have either a grad rule");
+}
+
+// The ops whose output shapes only running them tells (data-dependent sizes, control flow);
+// every other op declares a shape rule. A new op joins this list only by a decision.
+TEST(Registry, OpsWithoutShapeRule) {
+  std::vector<std::string> without;
+  for (const OpDef* d : Registry::Global().All())
+    if (!d->infer_shape) without.push_back(d->name);
+  EXPECT_EQ(absl::StrJoin(without, " "),
+            "advanced_subtensor arange ifelse mrg_uniform random_binomial random_choice "
+            "random_multinomial random_normal random_permutation scan scan_grad subtensor");
 }
 
 TEST(Registry, HasTheSkeletonOps) {

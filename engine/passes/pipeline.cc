@@ -11,6 +11,7 @@
 #include "engine/passes/gemm.h"
 #include "engine/passes/inplace.h"
 #include "engine/passes/merge.h"
+#include "engine/passes/shape_of.h"
 #include "engine/passes/simplify.h"
 #include "engine/passes/specialize.h"
 #include "engine/passes/stabilize.h"
@@ -32,6 +33,9 @@ std::vector<Step> Steps() {
       // Before the algebra: shapes and dimshuffles of constants become constants, so rules
       // recognise the 0 of x + dimshuffle(0) and the 2 of x ** 2 as constants.
       {[] { return MakeConstantFoldPass(); }, false},
+      // Shapes from the ops' shape rules, so that what is computed only for its shape is not
+      // computed; before the algebra, which then simplifies the shape arithmetic too.
+      {MakeShapeOfPass, false},
       // One normal form (flat sorted add/mul, negation pushed into sub) for the rules below.
       {MakeCanonicalizePass, false},
       // Identities on the canonical form (x * 1, exp(log x), dimshuffle chains ...).

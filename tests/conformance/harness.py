@@ -47,10 +47,28 @@ def run(build, *values):
     return theano.function(inputs, out)(*values)
 
 
+def run_with_shapes(build, *values):
+    """Like run, but the same function also returns each output's `.shape`, which the server
+    answers from the op's shape rule where it declares one (the shape_of pass): each must be the
+    shape the kernel produced. Returns the outputs."""
+    inputs = [symbolic(v, "x%d" % i) for i, v in enumerate(values)]
+    out = build(*inputs)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    results = theano.function(inputs, outs + [o.shape for o in outs])(*values)
+    got, shapes = results[: len(outs)], results[len(outs) :]
+    for k, (g, shape) in enumerate(zip(got, shapes)):
+        assert tuple(shape) == np.shape(g), "output %d: its shape rule says %s, the kernel made %s" % (
+            k,
+            tuple(shape),
+            np.shape(g),
+        )
+    return got if isinstance(out, (list, tuple)) else got[0]
+
+
 def check(build, reference, *values, rtol=1e-6, atol=1e-6):
     """Runs `build` on the server and `reference` in NumPy on the same values; compares dtype,
-    shape and values (NaNs must match)."""
-    got = run(build, *values)
+    shape and values (NaNs must match), and the shapes the op's shape rule gives."""
+    got = run_with_shapes(build, *values)
     with np.errstate(all="ignore"):  # NumPy warns where it returns nan/inf; so do we
         want = reference(*values)
     if isinstance(want, (list, tuple)):

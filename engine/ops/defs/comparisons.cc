@@ -2,6 +2,8 @@
 // and switch. Comparisons compare in the inputs' NumPy promotion and give bool.
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/elementwise_decl.h"
+#include "engine/ops/defs/shape_rules.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 #include "engine/ops/scalar/logic.h"
 
@@ -14,6 +16,14 @@ DType IscloseDType(const ir::Apply& node) {
   return Promote(node.inputs[0]->type.dtype, IsFloat(b) ? b : DType::kFloat64);
 }
 
+// Each branch gets gz where it was taken. The condition gets none: Theano assumes a small
+// change of it never flips a branch (its gradient is zero).
+Grads SwitchGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
+  ir::Variable* c = node.inputs[0];
+  ir::Variable* zero = b.ConstantLike(0, gz[0]);
+  return b.SumToInputs(node, {nullptr, b.Switch(c, gz[0], zero), b.Switch(c, zero, gz[0])});
+}
+
 }  // namespace
 
 void RegisterComparisons(Registry& r) {
@@ -21,7 +31,7 @@ void RegisterComparisons(Registry& r) {
   auto comparison = [&]<class F>(F, const char* name, const char* sym, const char* numpy,
                                  const char* theano, int opcode, uint32_t tags) {
     OpDef d = BinaryOp<F>(name, absl::StrCat(name, "(a, b) -> a ", sym, " b as bool (", numpy, ")"),
-                          compare, {name, theano}, opcode, tags);
+                          compare, {name, theano}, opcode, kNotDifferentiable, tags);
     d.scalar->format = absl::StrCat(theano, "($0, $1)");
     r.Add(std::move(d));
   };
@@ -32,9 +42,9 @@ void RegisterComparisons(Registry& r) {
   comparison(scalar::Eq{}, "eq", "==", "numpy.equal", "EQ", 44, kTagCommutative);
   comparison(scalar::Neq{}, "neq", "!=", "numpy.not_equal", "NEQ", 45, kTagCommutative);
   r.Add(UnaryOp<scalar::IsNan>("isnan", "isnan(a) as bool; false for ints (numpy.isnan)", compare,
-                               {"isnan", "IsNan"}, 46));
+                               {"isnan", "IsNan"}, 46, kNotDifferentiable));
   r.Add(UnaryOp<scalar::IsInf>("isinf", "isinf(a) as bool; false for ints (numpy.isinf)", compare,
-                               {"isinf", "IsInf"}, 47));
+                               {"isinf", "IsInf"}, 47, kNotDifferentiable));
 
   OpDef isclose;
   isclose.name = "isclose";
@@ -49,22 +59,19 @@ void RegisterComparisons(Registry& r) {
   };
 
   isclose.differentiable = false;
+  isclose.infer_shape = BroadcastShape;
   isclose.tags = kTagElementwise;
   r.Add(std::move(isclose));
 
   const ElementwiseTyping bitwise{ElemDTypeRule::kUpcast, DTypeClass::kIntOrBool};
-  auto logic = [&](OpDef d) {
-    d.differentiable = false;
-    r.Add(std::move(d));
-  };
-  logic(BinaryOp<scalar::And>("and", "and(a, b) -> a & b, logical on bool (numpy.bitwise_and)",
-                              bitwise, {"and_", "AND"}, -1, kTagCommutative));
-  logic(BinaryOp<scalar::Or>("or", "or(a, b) -> a | b, logical on bool (numpy.bitwise_or)", bitwise,
-                             {"or_", "OR"}, -1, kTagCommutative));
-  logic(BinaryOp<scalar::Xor>("xor", "xor(a, b) -> a ^ b, logical on bool (numpy.bitwise_xor)",
-                              bitwise, {"xor", "XOR"}, -1, kTagCommutative));
-  logic(UnaryOp<scalar::Invert>("invert", "invert(a) -> ~a, logical not on bool (numpy.invert)",
-                                bitwise, {"invert", "Invert"}, -1));
+  r.Add(BinaryOp<scalar::And>("and", "and(a, b) -> a & b, logical on bool (numpy.bitwise_and)",
+                              bitwise, {"and_", "AND"}, -1, kNotDifferentiable, kTagCommutative));
+  r.Add(BinaryOp<scalar::Or>("or", "or(a, b) -> a | b, logical on bool (numpy.bitwise_or)", bitwise,
+                             {"or_", "OR"}, -1, kNotDifferentiable, kTagCommutative));
+  r.Add(BinaryOp<scalar::Xor>("xor", "xor(a, b) -> a ^ b, logical on bool (numpy.bitwise_xor)",
+                              bitwise, {"xor", "XOR"}, -1, kNotDifferentiable, kTagCommutative));
+  r.Add(UnaryOp<scalar::Invert>("invert", "invert(a) -> ~a, logical not on bool (numpy.invert)",
+                                bitwise, {"invert", "Invert"}, -1, kNotDifferentiable));
 
   r.Add(Elementwise<scalar::Switch, 3>(
       {.name = "switch",
@@ -74,7 +81,8 @@ void RegisterComparisons(Registry& r) {
        .typing = {ElemDTypeRule::kUpcast, DTypeClass::kAny, false, /*condition_in=*/true},
        .theano = {"switch", "Switch"},
        .opcode = 39,
-       .format = "Switch($0, $1, $2)"}));
+       .format = "Switch($0, $1, $2)",
+       .grad = SwitchGrad}));
 }
 
 }  // namespace tensord::ops

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_replace.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -161,12 +162,16 @@ void RegisterComposite(Registry& r) {
       "composite", 1, -1,
       "composite(*inputs; dtype, program, constants, expr): a fused elementwise expression "
       "evaluated in one pass (Theano's Elemwise{Composite{...}}), built by the fusion pass",
-      InferComposite);
+      // Fusion runs at compile time, after Differentiate built the gradient graph, so no
+      // gradient ever flows through a composite the server made; one a client sends stops
+      // gradients with a clear error, as any op without a rule.
+      InferComposite, kNotDifferentiable);
   d.input_dtypes = CompositeInputDTypes;
-  // Fusion runs at compile time, after Differentiate built the gradient graph, so no gradient
-  // ever flows through a composite the server made; one a client sends stops gradients with a
-  // clear error, as any op without a rule.
-  d.differentiable = false;
+  d.infer_shape = BroadcastShape;
+  d.theano_render = [](const ir::Apply& node, const std::string& inplace) {
+    auto expr = ir::GetAttr<std::string>(node, "expr");
+    return absl::StrCat("Elemwise{", expr.ok() ? *expr : "Composite", "}", inplace);
+  };
   r.Add(std::move(d));
 }
 

@@ -7,6 +7,9 @@
 
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/int_args.h"
+#include "engine/ops/defs/shape_rules.h"
+#include "engine/ops/grads/shape.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -73,29 +76,52 @@ absl::StatusOr<std::vector<ir::Type>> InferEye(const ir::Apply& node) {
 }
 
 void RegisterCreation(Registry& r) {
-  r.Add(MakeOpDef(
+  OpDef shape = MakeOpDef(
       "shape", 1, 1, "shape(x) -> int64 vector (numpy.shape)",
       [](const ir::Apply&) -> absl::StatusOr<std::vector<ir::Type>> {
         return std::vector<ir::Type>{ir::Type{DType::kInt64, {false}}};
       },
-      false));
-  r.Add(MakeOpDef(
+      kNotDifferentiable);
+  shape.theano.name = "Shape";
+  shape.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
+    const int ndim = node.inputs[0]->type.ndim();
+    return std::vector<SymbolicShape>{{b.Constant(ndim, DType::kInt64)}};
+  };
+  r.Add(std::move(shape));
+  OpDef shape_i = MakeOpDef(
       "shape_i", 1, 1, "shape_i(x; i) -> int64 scalar, Theano's Shape_i (numpy.shape(x)[i])",
       [](const ir::Apply& node) -> absl::StatusOr<std::vector<ir::Type>> {
         TENSORD_RETURN_IF_ERROR(ShapeIndex(node).status());
         return std::vector<ir::Type>{ir::Type{DType::kInt64, {}}};
       },
-      false));
+      kNotDifferentiable);
+  shape_i.infer_shape = [](NodeBuilder&, const ir::Apply&, auto) {
+    return std::vector<SymbolicShape>{{}};
+  };
+  shape_i.theano_render = [](const ir::Apply& node, const std::string&) {
+    return absl::StrCat("Shape_i{", ir::GetAttr<int64_t>(node, "i").value_or(0), "}");
+  };
+  r.Add(std::move(shape_i));
   OpDef make_vector = MakeOpDef("make_vector", 0, -1,
                                 "make_vector(*scalars; dtype) -> vector, Theano's MakeVector "
                                 "(numpy.array([a, b, ...], dtype))",
-                                InferMakeVector, true);
+                                InferMakeVector, MakeVectorGrad);
   make_vector.input_dtypes = AllInputsAsOutput;
+  make_vector.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
+    const auto n = static_cast<double>(node.inputs.size());
+    return std::vector<SymbolicShape>{{b.Constant(n, DType::kInt64)}};
+  };
   r.Add(std::move(make_vector));
   r.Add(MakeOpDef("arange", 3, 3,
                   "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
-                  InferArange, true));
-  r.Add(MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye, false));
+                  InferArange, ArangeGrad));
+  OpDef eye = MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye,
+                        kNotDifferentiable);
+  eye.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
+    return std::vector<SymbolicShape>{
+        {b.Cast(node.inputs[0], DType::kInt64), b.Cast(node.inputs[1], DType::kInt64)}};
+  };
+  r.Add(std::move(eye));
 }
 
 }  // namespace

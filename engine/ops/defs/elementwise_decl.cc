@@ -1,5 +1,7 @@
 #include "engine/ops/defs/elementwise_decl.h"
 
+#include "engine/ops/defs/shape_rules.h"
+
 namespace tensord::ops {
 
 OpDef ElementwiseOp(ElementwiseSpec spec, ScalarForm form) {
@@ -25,9 +27,11 @@ OpDef ElementwiseOp(ElementwiseSpec spec, ScalarForm form) {
   form.opcode = spec.opcode;
   form.format = std::move(spec.format);
   d.scalar = std::move(form);
+  d.infer_shape = BroadcastShape;
   d.theano = std::move(spec.theano);
   d.tags = spec.tags | kTagElementwise;
-  d.differentiable = spec.differentiable && !typing.bool_out;
+  d.differentiable = static_cast<bool>(spec.grad);
+  d.grad = std::move(spec.grad);
   return d;
 }
 

@@ -1,5 +1,5 @@
 // Declaring an elementwise op: one ElementwiseSpec row names everything about it (wire name,
-// arity, type rule, Theano's print names, tags, fusion opcode) and its scalar functor
+// arity, type rule, grad rule, Theano's print names, tags, fusion opcode) and its scalar functor
 // (engine/ops/scalar/) gives its math. Every evaluator is derived from these two: the providers'
 // broadcasting kernels and the composite interpreter run the functor's loops, the op schema
 // exports the typing to clients, the printer and the passes read the names and tags.
@@ -22,7 +22,7 @@ struct ElementwiseSpec {
   uint32_t tags = 0;   // OpTag bits beyond kTagElementwise
   int opcode = -1;     // composite opcode (a fixed wire number), -1 if not fusable
   std::string format;  // composite rendering, "($0 + $1)"
-  bool differentiable = true;
+  GradFn grad;         // engine/ops/grads/; kNotDifferentiable for discrete outputs
 };
 
 // The OpDef of an elementwise op whose math is `form`.
@@ -38,18 +38,19 @@ OpDef Elementwise(ElementwiseSpec spec) {
 // binary one, "name($0, $1)" (opcode -1: not fusable).
 template <class F>
 OpDef UnaryOp(std::string name, std::string doc, ElementwiseTyping typing, TheanoNames theano,
-              int opcode) {
+              int opcode, GradFn grad) {
   std::string format = opcode < 0 ? "" : name + "($0)";
   return Elementwise<F, 1>({.name = std::move(name),
                             .doc = std::move(doc),
                             .typing = typing,
                             .theano = std::move(theano),
                             .opcode = opcode,
-                            .format = std::move(format)});
+                            .format = std::move(format),
+                            .grad = std::move(grad)});
 }
 template <class F>
 OpDef BinaryOp(std::string name, std::string doc, ElementwiseTyping typing, TheanoNames theano,
-               int opcode, uint32_t tags = 0) {
+               int opcode, GradFn grad, uint32_t tags = 0) {
   std::string format = opcode < 0 ? "" : name + "($0, $1)";
   return Elementwise<F, 2>({.name = std::move(name),
                             .min_inputs = 2,
@@ -59,7 +60,8 @@ OpDef BinaryOp(std::string name, std::string doc, ElementwiseTyping typing, Thea
                             .theano = std::move(theano),
                             .tags = tags,
                             .opcode = opcode,
-                            .format = std::move(format)});
+                            .format = std::move(format),
+                            .grad = std::move(grad)});
 }
 
 }  // namespace tensord::ops

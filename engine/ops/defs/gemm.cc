@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine/common/dtype_dispatch.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -50,12 +51,21 @@ void RegisterGemm(Registry& r) {
   OpDef d = MakeOpDef("gemm", 5, 5,
                       "gemm(z, alpha, x, y, beta) -> beta * z + alpha * dot(x, y) for matrices x, "
                       "y and 0-d alpha, beta; z broadcasts (Theano's Gemm, BLAS ?gemm)",
-                      InferGemm);
+                      // The gemm pass runs at compile time, after Differentiate built the
+                      // gradient graph, so no gradient flows through a gemm the server made;
+                      // one a client sends stops gradients with a clear error.
+                      InferGemm, kNotDifferentiable);
   d.input_dtypes = AllInputsAsOutput;
-  // The gemm pass runs at compile time, after Differentiate built the gradient graph, so no
-  // gradient flows through a gemm the server made; one a client sends stops gradients with a
-  // clear error, as any op without a rule.
-  d.differentiable = false;
+  // dot(x, y)'s (rows, cols), which z broadcasts into; unknown where x or y is the broadcast
+  // side (a row x against a matrix z).
+  d.infer_shape = [](NodeBuilder&, const ir::Apply& node, std::span<const SymbolicShape> in) {
+    if (node.inputs[2]->type.broadcastable[0] || node.inputs[3]->type.broadcastable[1])
+      return std::vector<SymbolicShape>{};
+    return std::vector<SymbolicShape>{{in[2][0], in[3][1]}};
+  };
+  d.theano_render = [](const ir::Apply&, const std::string& inplace) -> std::string {
+    return inplace.empty() ? "Gemm{no_inplace}" : "Gemm{inplace}";
+  };
   r.Add(std::move(d));
 }
 

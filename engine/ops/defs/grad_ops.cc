@@ -2,6 +2,7 @@
 // identity ops that change only how gradients flow (disconnected_grad, zero_grad, grad_clip),
 // as Theano's theano.gradient helpers.
 #include "engine/ops/defs/reduce_util.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
@@ -38,6 +39,23 @@ absl::StatusOr<std::vector<ir::Type>> InferGradClip(const ir::Apply& node) {
   return InferIdentity(node);
 }
 
+// sum_to_like's gradient broadcasts back: fill(g, gz) has g's shape.
+Grads SumToLikeGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
+  return {b.Fill(node.inputs[0], gz[0]), nullptr};
+}
+
+// The driver treats disconnected_grad specially (it cuts connectivity); as a rule it simply
+// passes nothing back.
+Grads DisconnectedGrad(NodeBuilder&, const ir::Apply&, OutGrads) { return {nullptr}; }
+
+Grads ZeroGrad(NodeBuilder& b, const ir::Apply& node, OutGrads) {
+  return {b.ZerosLike(node.inputs[0])};
+}
+
+Grads GradClipGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
+  return {b.Apply("clip", {gz[0], node.inputs[1], node.inputs[2]}), nullptr, nullptr};
+}
+
 }  // namespace
 
 void RegisterGradOps(Registry& r) {
@@ -46,38 +64,25 @@ void RegisterGradOps(Registry& r) {
       "sum_to_like(g, model): g summed over the dims NumPy broadcasting added to reach g's "
       "shape from model's (the gradient of a broadcast input); a view of g when the shapes "
       "agree",
-      InferSumToLike);
+      InferSumToLike, SumToLikeGrad);
+  sum_to_like.infer_shape = ShapeOfInput(1);
   r.Add(std::move(sum_to_like));
-  r.Add(MakeOpDef("disconnected_grad", 1, 1,
-                  "disconnected_grad(x): x, but gradients do not flow through it and x counts "
-                  "as disconnected (theano.gradient.disconnected_grad)",
-                  InferIdentity));
-  r.Add(MakeOpDef("zero_grad", 1, 1,
-                  "zero_grad(x): x, with a zero gradient (theano.gradient.zero_grad)",
-                  InferIdentity));
-  r.Add(MakeOpDef("grad_clip", 3, 3,
-                  "grad_clip(x, lo, hi): x, with its gradient clipped to [lo, hi] "
-                  "(theano.gradient.grad_clip)",
-                  InferGradClip));
-}
-
-void AttachGradOpsGrads(Registry& r) {
-  // sum_to_like's gradient broadcasts back: fill(g, gz) has g's shape.
-  r.SetGrad("sum_to_like", [](NodeBuilder& b, const ir::Apply& node, auto gz) {
-    return std::vector<ir::Variable*>{b.Fill(node.inputs[0], gz[0]), nullptr};
-  });
-  // The driver treats disconnected_grad specially (it cuts connectivity); as a rule it simply
-  // passes nothing back.
-  r.SetGrad("disconnected_grad", [](NodeBuilder&, const ir::Apply&, auto) {
-    return std::vector<ir::Variable*>{nullptr};
-  });
-  r.SetGrad("zero_grad", [](NodeBuilder& b, const ir::Apply& node, auto) {
-    return std::vector<ir::Variable*>{b.ZerosLike(node.inputs[0])};
-  });
-  r.SetGrad("grad_clip", [](NodeBuilder& b, const ir::Apply& node, auto gz) {
-    return std::vector<ir::Variable*>{b.Apply("clip", {gz[0], node.inputs[1], node.inputs[2]}),
-                                      nullptr, nullptr};
-  });
+  // The gradient-steering identities: x's shape.
+  auto identity = [&](OpDef d) {
+    d.infer_shape = ShapeOfInput(0);
+    r.Add(std::move(d));
+  };
+  identity(MakeOpDef("disconnected_grad", 1, 1,
+                     "disconnected_grad(x): x, but gradients do not flow through it and x counts "
+                     "as disconnected (theano.gradient.disconnected_grad)",
+                     InferIdentity, DisconnectedGrad));
+  identity(MakeOpDef("zero_grad", 1, 1,
+                     "zero_grad(x): x, with a zero gradient (theano.gradient.zero_grad)",
+                     InferIdentity, ZeroGrad));
+  identity(MakeOpDef("grad_clip", 3, 3,
+                     "grad_clip(x, lo, hi): x, with its gradient clipped to [lo, hi] "
+                     "(theano.gradient.grad_clip)",
+                     InferGradClip, GradClipGrad));
 }
 
 }  // namespace tensord::ops

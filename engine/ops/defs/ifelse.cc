@@ -3,6 +3,7 @@
 // engine/compile/compiler.cc), so the kernel must read only the condition and the taken side
 // (the other side's slots may be empty or stale); it shares their buffers instead of copying.
 #include "engine/common/dtype_dispatch.h"
+#include "engine/ops/grads/shape.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -47,7 +48,8 @@ void RegisterIfElse(Registry& r) {
       "ifelse(cond, *then, *else): the then values if the scalar cond is nonzero, else the "
       "else values (Python's `t if cond else e`, per output)";
   d.infer_types = InferIfElse;
-
+  d.grad = IfElseGrad;
+  d.theano.name = "if{}";
   r.Add(std::move(d));
 }
 

@@ -6,7 +6,11 @@
 
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/creation.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/defs/type_rules.h"
+#include "engine/ops/grads/reductions.h"
+#include "engine/ops/grads/shape.h"
+#include "engine/ops/node_builder.h"
 
 namespace tensord::ops::creation {
 namespace {
@@ -61,17 +65,40 @@ absl::StatusOr<int64_t> Axis(const ir::Apply& node) {
   return axes[0];
 }
 
+namespace {
+
+// The joined axis is the sum of the inputs' dims along it; the others are the first input's.
+std::vector<SymbolicShape> JoinShape(NodeBuilder& b, const ir::Apply& node,
+                                     std::span<const SymbolicShape> in) {
+  absl::StatusOr<int64_t> axis = Axis(node);
+  if (!axis.ok()) return {};
+  const int64_t a = *axis;
+  SymbolicShape out = in[0];
+  std::vector<ir::Variable*> along;
+  for (const SymbolicShape& s : in) along.push_back(s[a]);
+  out[a] = along.size() == 1 ? along[0] : b.Apply("add", along);
+  return {out};
+}
+
+}  // namespace
+
 void RegisterJoinSortOps(Registry& r) {
   OpDef join = MakeOpDef("join", 1, -1, "join(*tensors; axis) (numpy.concatenate; dtypes promote)",
-                         InferJoin, true);
+                         InferJoin, JoinGrad);
   join.input_dtypes = AllInputsAsOutput;
+  join.theano.name = "Join";
+  join.infer_shape = JoinShape;
   r.Add(std::move(join));
-  r.Add(MakeOpDef(
+  OpDef sort = MakeOpDef(
       "sort", 1, 1, "sort(x; axis) (numpy.sort(kind='stable'); NaN last)",
-      [](const ir::Apply& node) { return InferSort(node, false); }, true));
-  r.Add(MakeOpDef(
+      [](const ir::Apply& node) { return InferSort(node, false); }, SortGrad);
+  sort.infer_shape = ShapeOfInput(0);
+  r.Add(std::move(sort));
+  OpDef argsort = MakeOpDef(
       "argsort", 1, 1, "argsort(x; axis) -> int64 (numpy.argsort(kind='stable'); NaN last)",
-      [](const ir::Apply& node) { return InferSort(node, true); }, false));
+      [](const ir::Apply& node) { return InferSort(node, true); }, kNotDifferentiable);
+  argsort.infer_shape = ShapeOfInput(0);
+  r.Add(std::move(argsort));
 }
 
 }  // namespace tensord::ops::creation

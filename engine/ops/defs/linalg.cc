@@ -11,7 +11,9 @@
 #include <numeric>
 
 #include "engine/common/dtype_dispatch.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/defs/type_rules.h"
+#include "engine/ops/grads/linalg.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -36,6 +38,19 @@ absl::StatusOr<std::vector<ir::Type>> InferContraction(const ir::Apply& node) {
   return std::vector<ir::Type>{out};
 }
 
+// [batch], a's free dims, b's free dims; the batch dim is the operand's that is not broadcastable.
+std::vector<SymbolicShape> ContractionShape(NodeBuilder&, const ir::Apply& node,
+                                            std::span<const SymbolicShape> in) {
+  absl::StatusOr<Contraction> c = GetContraction(node);
+  if (!c.ok()) return {};
+  SymbolicShape out;
+  if (c->batched) out.push_back(node.inputs[0]->type.broadcastable[0] ? in[1][0] : in[0][0]);
+  const int na = static_cast<int>(in[0].size()), nb = static_cast<int>(in[1].size());
+  for (int d : FreeAxes(na, c->batched, c->axes_a)) out.push_back(in[0][d]);
+  for (int d : FreeAxes(nb, c->batched, c->axes_b)) out.push_back(in[1][d]);
+  return {out};
+}
+
 OpDef ContractionDef(std::string name, std::string doc) {
   OpDef d;
   d.name = std::move(name);
@@ -43,7 +58,8 @@ OpDef ContractionDef(std::string name, std::string doc) {
   d.doc = std::move(doc);
   d.infer_types = InferContraction;
   d.input_dtypes = AllInputsAsOutput;
-
+  d.grad = ContractionGrad;
+  d.infer_shape = ContractionShape;
   return d;
 }
 
@@ -102,9 +118,11 @@ absl::StatusOr<Contraction> GetContraction(const ir::Apply& node) {
 }
 
 void RegisterLinalg(Registry& r) {
-  r.Add(ContractionDef("dot",
-                       "dot(a, b): sum over a's last axis and b's second-to-last; a 0-d operand "
-                       "multiplies (numpy.dot)"));
+  OpDef dot = ContractionDef("dot",
+                             "dot(a, b): sum over a's last axis and b's second-to-last; a 0-d "
+                             "operand multiplies (numpy.dot)");
+  dot.theano.name = "dot";
+  r.Add(std::move(dot));
   r.Add(ContractionDef("tensordot",
                        "tensordot(a, b; axes_a, axes_b): sum over the paired axes "
                        "(numpy.tensordot(a, b, (axes_a, axes_b)))"));

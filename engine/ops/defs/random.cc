@@ -3,6 +3,8 @@
 // random_binomial. The categorical ones (multinomial, choice, permutation) are in
 // random_discrete.cc. All return (new state, sample); clients make the state a shared variable
 // whose default_update is the new state, so a function call advances it.
+#include "engine/ops/grads/random.h"
+
 #include <cmath>
 #include <numbers>
 
@@ -55,17 +57,17 @@ void RegisterRandom(Registry& r) {
       "mrg_uniform", 2, 2,
       "mrg_uniform(state, size; dtype, ndim) -> (new_state, u): MRG31k3p uniforms in (0, 1), "
       "Theano's rng_mrg layout (draw j from stream j % streams)",
-      [](const ir::Apply& node) { return InferSample(node, true); })));
-  r.Add(Random(
-      MakeOpDef("random_normal", 2, 2,
-                "random_normal(state, size; dtype, ndim) -> (new_state, z): standard normals by "
-                "Box-Muller over MRG31k3p uniforms (Theano's MRG_RandomStreams.normal layout)",
-                [](const ir::Apply& node) { return InferSample(node, true); })));
+      [](const ir::Apply& node) { return InferSample(node, true); }, NoGradientThroughSampling)));
+  r.Add(Random(MakeOpDef(
+      "random_normal", 2, 2,
+      "random_normal(state, size; dtype, ndim) -> (new_state, z): standard normals by "
+      "Box-Muller over MRG31k3p uniforms (Theano's MRG_RandomStreams.normal layout)",
+      [](const ir::Apply& node) { return InferSample(node, true); }, NoGradientThroughSampling)));
   OpDef binomial = MakeOpDef(
       "random_binomial", 4, 4,
       "random_binomial(state, size, n, p; dtype, ndim) -> (new_state, k): successes in n trials "
       "of probability p, n and p broadcast to size (numpy.random.binomial)",
-      InferBinomial);
+      InferBinomial, NoGradientThroughSampling);
   binomial.input_dtypes = [](const ir::Apply&) {
     return std::vector<std::optional<DType>>{std::nullopt, std::nullopt, DType::kInt64,
                                              DType::kFloat64};

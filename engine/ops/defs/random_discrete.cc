@@ -8,6 +8,7 @@
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/random_util.h"
+#include "engine/ops/grads/random.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -89,7 +90,7 @@ void RegisterRandomDiscrete(Registry& r) {
       "random_multinomial(state, size, n, pvals; dtype, ndim) -> (new_state, counts of shape "
       "size + (L,)): n draws per row of pvals (..., L) broadcast to size "
       "(numpy.random.multinomial)",
-      InferMultinomial);
+      InferMultinomial, NoGradientThroughSampling);
   multinomial.input_dtypes = [](const ir::Apply&) {
     return std::vector<std::optional<DType>>{std::nullopt, std::nullopt, DType::kInt64,
                                              DType::kFloat64};
@@ -101,7 +102,7 @@ void RegisterRandomDiscrete(Registry& r) {
                 "random_choice(state, size, a, p; replace, dtype, ndim) -> (new_state, values): "
                 "numpy.random.choice(a, size, replace, p or None); p empty for equal weights, or a "
                 "matrix for one draw set per row (shape (rows,) + size, Theano MRG's choice)",
-                InferChoice);
+                InferChoice, NoGradientThroughSampling);
   // A population vector is read in the sample's dtype, a population size as int64.
   choice.input_dtypes = [](const ir::Apply& node) {
     const bool vector = node.inputs[2]->type.ndim() == 1;
@@ -116,7 +117,7 @@ void RegisterRandomDiscrete(Registry& r) {
                 "random_permutation(state, size, n; dtype, ndim) -> (new_state, perms of shape "
                 "size + (n,)): a permutation of range(n) per element of size "
                 "(numpy.random.permutation)",
-                InferPermutation)));
+                InferPermutation, NoGradientThroughSampling)));
 }
 
 }  // namespace tensord::ops

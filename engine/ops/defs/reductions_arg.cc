@@ -7,6 +7,8 @@
 
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/reduce_util.h"
+#include "engine/ops/defs/shape_rules.h"
+#include "engine/ops/grads/reductions.h"
 
 namespace tensord::ops {
 namespace {
@@ -22,6 +24,8 @@ OpDef ArgOp(std::string name, bool with_value, std::string doc) {
   };
   // The max output of max_and_argmax has a gradient; a bare index does not.
   d.differentiable = with_value;
+  if (with_value) d.grad = MaxGrad;
+  d.infer_shape = ReducedShape;
   d.tags = kTagReduction;
   return d;
 }

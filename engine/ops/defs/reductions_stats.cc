@@ -5,6 +5,8 @@
 
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/reduce_util.h"
+#include "engine/ops/defs/shape_rules.h"
+#include "engine/ops/grads/reductions.h"
 
 namespace tensord::ops {
 namespace {
@@ -27,6 +29,8 @@ OpDef MomentOp(std::string name, Moment kind, std::string doc) {
   d.doc = std::move(doc);
   d.reduction = kMomentTyping;
   d.infer_types = InferMoment;
+  d.grad = kind == Moment::kMean ? GradFn(MeanGrad) : GradFn(MomentGrad);
+  d.infer_shape = ReducedShape;
   d.tags = kTagReduction;
   return d;
 }

@@ -5,6 +5,7 @@
 
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/scan_layout.h"
+#include "engine/ops/grads/scan.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -330,6 +331,13 @@ std::vector<std::vector<bool>> ScanConnections(const ir::Apply& node) {
   return pattern;
 }
 
+// Theano's Scan prints as for{cpu,<name>}; its gradient's scan is named grad_of_<name>.
+std::string ScanTheanoName(const ir::Apply& node, const std::string&) {
+  auto name = ir::GetAttr<std::string>(node, "name");
+  const std::string fn = name.ok() && !name->empty() ? *name : "scan_fn";
+  return absl::StrCat("for{cpu,", node.op == "scan" ? "" : "grad_of_", fn, "}");
+}
+
 }  // namespace
 
 void RegisterScan(Registry& r) {
@@ -338,8 +346,9 @@ void RegisterScan(Registry& r) {
       "scan(n_steps, sequences..., initial states..., shared states..., non_sequences...) with "
       "the step function as body 0: Theano's Scan (see docs/wire-protocol.md, scan); outputs "
       "the stacked recurrent and non-recurrent outputs and the final shared states",
-      InferScan);
+      InferScan, ScanGrad);
   scan.num_bodies = 1;
+  scan.theano_render = ScanTheanoName;
   scan.connection_pattern = ScanConnections;
   r.Add(std::move(scan));
   OpDef grad = MakeOpDef(
@@ -347,8 +356,9 @@ void RegisterScan(Registry& r) {
       "scan_grad(scan inputs..., recurrent outputs..., output gradients...): backpropagation "
       "through time of a scan (built by Differentiate; body 0 is the step's vector-Jacobian "
       "product); outputs the gradients of the sequences, initial states and non-sequences",
-      InferScanGrad);
+      InferScanGrad, ScanGradGrad);
   grad.num_bodies = 1;
+  grad.theano_render = ScanTheanoName;
   r.Add(std::move(grad));
 }
 

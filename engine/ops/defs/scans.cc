@@ -5,7 +5,10 @@
 
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/reduce_util.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/defs/type_rules.h"
+#include "engine/ops/grads/reductions.h"
+#include "engine/ops/node_builder.h"
 
 namespace tensord::ops {
 namespace {
@@ -48,7 +51,13 @@ void RegisterScans(Registry& r) {
       "axis=None scans the flattened input; small ints accumulate in 64 bits)";
   d.infer_types = InferScan;
   d.input_dtypes = AllInputsAsOutput;  // the scan runs in the output dtype (int8 -> int64)
-
+  d.grad = CumopGrad;
+  // The input's shape, or its size for axis=None (the flattened scan).
+  d.infer_shape = [](NodeBuilder& b, const ir::Apply& node, std::span<const SymbolicShape> in) {
+    absl::StatusOr<ScanAttrs> a = ParseScanAttrs(node);
+    if (!a.ok()) return std::vector<SymbolicShape>{};
+    return std::vector<SymbolicShape>{a->axis ? in[0] : SymbolicShape{DimsProduct(b, in[0])}};
+  };
   r.Add(std::move(d));
 }
 

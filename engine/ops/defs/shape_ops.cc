@@ -2,8 +2,12 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/str_join.h"
 #include "engine/ops/defs/int_args.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/defs/type_rules.h"
+#include "engine/ops/grads/shape.h"
+#include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 #include "engine/ops/scalar/logic.h"
 
@@ -103,31 +107,114 @@ absl::StatusOr<std::vector<ir::Type>> InferAlloc(const ir::Apply& node) {
   return std::vector<ir::Type>{out};
 }
 
+// ---- shape rules ----
+
+// The target shape's entries where each is known to be a size or the -1 (a constant's, or a
+// make_vector of constants and shape_i's); the -1 entry is the input's size over the product of
+// the others. Unknown when the target is computed otherwise (a computed entry could be -1).
+std::vector<SymbolicShape> ReshapeShape(NodeBuilder& b, const ir::Apply& node,
+                                        std::span<const SymbolicShape> in) {
+  const ir::Variable* target = node.inputs[1];
+  SymbolicShape out;
+  int inferred = -1;  // the -1 entry
+  auto add_constant = [&](const runtime::Tensor& t) {
+    absl::StatusOr<std::vector<int64_t>> dims = ReadInts(t, "the shape");
+    if (!dims.ok()) return false;
+    for (int64_t d : *dims) {
+      if (d == -1) inferred = static_cast<int>(out.size());
+      out.push_back(b.Constant(static_cast<double>(d), DType::kInt64));
+    }
+    return true;
+  };
+  if (target->source == ir::Source::kConstant) {
+    if (!add_constant(target->constant)) return {};
+  } else if (target->owner != nullptr && target->owner->op == "make_vector") {
+    for (ir::Variable* d : target->owner->inputs) {
+      if (d->source == ir::Source::kConstant) {
+        if (!add_constant(d->constant)) return {};
+      } else if (d->owner != nullptr && d->owner->op == "shape_i") {
+        out.push_back(b.Cast(d, DType::kInt64));
+      } else {
+        return {};
+      }
+    }
+  } else {
+    return {};
+  }
+  if (inferred >= 0) {
+    SymbolicShape known = out;
+    known.erase(known.begin() + inferred);
+    out[inferred] = b.Apply("int_div", {DimsProduct(b, in[0]), DimsProduct(b, known)});
+  }
+  return {out};
+}
+
+std::vector<SymbolicShape> DimshuffleShape(NodeBuilder& b, const ir::Apply& node,
+                                           std::span<const SymbolicShape> in) {
+  SymbolicShape out;
+  for (int64_t o : ir::GetIntsAttr(node, "new_order").value_or(std::vector<int64_t>{}))
+    out.push_back(o < 0 ? b.Constant(1, DType::kInt64) : in[0][o]);
+  return {out};
+}
+
+// alloc(value, *dims): the dims inputs.
+std::vector<SymbolicShape> AllocShape(NodeBuilder& b, const ir::Apply& node,
+                                      std::span<const SymbolicShape>) {
+  SymbolicShape out;
+  for (size_t k = 1; k < node.inputs.size(); ++k)
+    out.push_back(b.Cast(node.inputs[k], DType::kInt64));
+  return {out};
+}
+
 }  // namespace
 
 void RegisterShapeOps(Registry& r) {
-  r.Add(MakeOpDef("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
-                  InferReshape));
-  r.Add(MakeOpDef(
+  OpDef reshape =
+      MakeOpDef("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
+                InferReshape, ReshapeGrad);
+  reshape.infer_shape = ReshapeShape;
+  reshape.theano_render = [](const ir::Apply& node, const std::string&) {
+    return absl::StrCat("Reshape{", node.outputs[0]->type.ndim(), "}");
+  };
+  r.Add(std::move(reshape));
+  OpDef dimshuffle = MakeOpDef(
       "dimshuffle", 1, 1,
       "dimshuffle(x; new_order, -1 = new broadcastable dim) (numpy.transpose + expand_dims)",
-      InferDimshuffle));
-  OpDef cast = MakeOpDef("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast);
-  cast.tags = kTagElementwise;  // printed Elemwise{Cast{float32}} (the printer reads its dtype)
+      InferDimshuffle, DimshuffleGrad);
+  dimshuffle.infer_shape = DimshuffleShape;
+  dimshuffle.theano_render = [](const ir::Apply& node, const std::string&) {
+    std::vector<std::string> order;
+    for (int64_t e : ir::GetIntsAttr(node, "new_order").value_or(std::vector<int64_t>{}))
+      order.push_back(e < 0 ? "x" : absl::StrCat(e));
+    return absl::StrCat("InplaceDimShuffle{", absl::StrJoin(order, ","), "}");
+  };
+  r.Add(std::move(dimshuffle));
+  OpDef cast =
+      MakeOpDef("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast, CastGrad);
+  cast.tags = kTagElementwise;
+  cast.infer_shape = BroadcastShape;
+  cast.theano_render = [](const ir::Apply& node, const std::string& inplace) {
+    return absl::StrCat("Elemwise{Cast{", DTypeName(node.outputs[0]->type.dtype), "}}", inplace);
+  };
   r.Add(std::move(cast));
   // Theano's fill is the scalar op `second`: in a composite it takes the value and leaves the
   // model to broadcasting. Its standalone kernel copies (the model may be any dtype).
   OpDef fill = MakeOpDef("fill", 2, 2,
                          "fill(model, value): value broadcast to model's shape (numpy.full_like)",
-                         InferFill);
+                         InferFill, FillGrad);
   fill.scalar = MakeScalarForm<scalar::Second, 2>();
   fill.scalar->opcode = 48;
   fill.scalar->format = "second($0, $1)";
   fill.theano = {"second", "Second"};
   fill.tags = kTagElementwise;
+  fill.infer_shape = BroadcastShape;
   r.Add(std::move(fill));
-  r.Add(MakeOpDef("alloc", 1, -1, "alloc(value, *dims): value broadcast to shape dims (numpy.full)",
-                  InferAlloc));
+  OpDef alloc =
+      MakeOpDef("alloc", 1, -1, "alloc(value, *dims): value broadcast to shape dims (numpy.full)",
+                InferAlloc, AllocGrad);
+  alloc.theano.name = "Alloc";
+  alloc.infer_shape = AllocShape;
+  r.Add(std::move(alloc));
 }
 
 }  // namespace tensord::ops

@@ -2,6 +2,8 @@
 // (a new tensor with that view incremented or, with set_instead_of_inc, overwritten).
 #include "engine/ops/defs/subtensor.h"
 
+#include "engine/ops/defs/shape_rules.h"
+#include "engine/ops/grads/subtensor.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -45,7 +47,7 @@ void RegisterSubtensor(Registry& r) {
   d.max_inputs = -1;
   d.doc = "subtensor(x, *scalars; idx_list): x[i, a:b:c, ...] as a view (numpy basic indexing)";
   d.infer_types = InferSubtensor;
-
+  d.grad = IndexReadGrad("inc_subtensor");
   r.Add(std::move(d));
 
   OpDef inc;
@@ -57,7 +59,8 @@ void RegisterSubtensor(Registry& r) {
       "x[idx] += y, or = y (numpy: z = x.copy(); z[idx] += y)";
   inc.infer_types = InferIncSubtensor;
   inc.input_dtypes = subtensor::ValueAsX;
-
+  inc.grad = IndexIncGrad("subtensor");
+  inc.infer_shape = ShapeOfInput(0);
   r.Add(std::move(inc));
 }
 

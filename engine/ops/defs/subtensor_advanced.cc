@@ -5,7 +5,9 @@
 // index accumulates (numpy.add.at) and, with set_instead_of_inc, the last write wins.
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/int_args.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/defs/subtensor.h"
+#include "engine/ops/grads/subtensor.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
@@ -89,7 +91,8 @@ absl::StatusOr<std::vector<ir::Type>> InferAdvancedInc(const ir::Apply& node) {
   return std::vector<ir::Type>{node.inputs[0]->type};
 }
 
-OpDef AdvancedDef(std::string name, bool inc, std::string doc) {
+// `counterpart`: the read an inc's gradient uses, or the inc a read's gradient scatters with.
+OpDef AdvancedDef(std::string name, bool inc, std::string counterpart, std::string doc) {
   OpDef d;
   d.name = std::move(name);
   d.min_inputs = inc ? 3 : 2;
@@ -97,7 +100,18 @@ OpDef AdvancedDef(std::string name, bool inc, std::string doc) {
   d.doc = std::move(doc);
   d.infer_types = inc ? InferAdvancedInc : InferAdvanced;
   if (inc) d.input_dtypes = subtensor::ValueAsX;
-
+  d.grad = inc ? IndexIncGrad(std::move(counterpart)) : IndexReadGrad(std::move(counterpart));
+  // An inc gives x's shape; x[ilist] on axis 0 has ilist's length there. The general advanced
+  // read's shape depends on how its index arrays broadcast and where they sit: no rule.
+  if (inc) {
+    d.infer_shape = ShapeOfInput(0);
+  } else if (d.name == "advanced_subtensor1") {
+    d.infer_shape = [](NodeBuilder&, const ir::Apply&, std::span<const SymbolicShape> in) {
+      SymbolicShape out = in[0];
+      out[0] = in[1][0];
+      return std::vector<SymbolicShape>{out};
+    };
+  }
   return d;
 }
 
@@ -142,15 +156,15 @@ absl::StatusOr<std::vector<Entry>> Entries(const ir::Apply& node, int first_inde
 }  // namespace subtensor
 
 void RegisterAdvancedSubtensor(Registry& r) {
-  r.Add(AdvancedDef("advanced_subtensor1", false,
+  r.Add(AdvancedDef("advanced_subtensor1", false, "advanced_inc_subtensor1",
                     "advanced_subtensor1(x, ilist): x[ilist] on axis 0 (numpy.take(x, ilist, 0))"));
-  r.Add(AdvancedDef("advanced_subtensor", false,
+  r.Add(AdvancedDef("advanced_subtensor", false, "advanced_inc_subtensor",
                     "advanced_subtensor(x, *arrays; idx_list): integer-array / boolean-mask "
                     "indexing mixed with slices (numpy advanced indexing)"));
-  r.Add(AdvancedDef("advanced_inc_subtensor1", true,
+  r.Add(AdvancedDef("advanced_inc_subtensor1", true, "advanced_subtensor1",
                     "advanced_inc_subtensor1(x, y, ilist; set_instead_of_inc): a copy of x with "
                     "x[ilist] += y (repeats accumulate, numpy.add.at) or = y (last write wins)"));
-  r.Add(AdvancedDef("advanced_inc_subtensor", true,
+  r.Add(AdvancedDef("advanced_inc_subtensor", true, "advanced_subtensor",
                     "advanced_inc_subtensor(x, y, *arrays; idx_list, set_instead_of_inc): "
                     "advanced_subtensor's selection incremented (numpy.add.at) or set"));
 }

@@ -3,7 +3,10 @@
 
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/creation.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/defs/type_rules.h"
+#include "engine/ops/grads/shape.h"
+#include "engine/ops/node_builder.h"
 
 namespace tensord::ops::creation {
 namespace {
@@ -86,15 +89,73 @@ absl::StatusOr<int64_t> FlattenNdim(const ir::Apply& node) {
   return ndim;
 }
 
+namespace {
+
+// x's dims (left-padded with 1s) times the reps.
+std::vector<SymbolicShape> TileShape(NodeBuilder& b, const ir::Apply& node,
+                                     std::span<const SymbolicShape> in) {
+  absl::StatusOr<std::vector<int64_t>> reps = PaddedReps(node);
+  if (!reps.ok()) return {};
+  const size_t lead = reps->size() - in[0].size();
+  SymbolicShape out;
+  for (size_t d = 0; d < reps->size(); ++d) {
+    ir::Variable* rep = b.Constant(static_cast<double>((*reps)[d]), DType::kInt64);
+    out.push_back(d < lead ? rep : b.Mul(in[0][d - lead], rep));
+  }
+  return {out};
+}
+
+// The repeated axis (x's size for axis=None) times a scalar repeats, or the sum of a vector of
+// them (a vector of one broadcasts, as a scalar).
+std::vector<SymbolicShape> RepeatShape(NodeBuilder& b, const ir::Apply& node,
+                                       std::span<const SymbolicShape> in) {
+  absl::StatusOr<std::optional<int64_t>> axis = RepeatAxis(node);
+  if (!axis.ok()) return {};
+  ir::Variable* reps = node.inputs[1];
+  SymbolicShape out = *axis ? in[0] : SymbolicShape{DimsProduct(b, in[0])};
+  const size_t a = axis->value_or(0);
+  if (reps->type.ndim() == 0) {
+    out[a] = b.Mul(out[a], b.Cast(reps, DType::kInt64));
+  } else {
+    ir::Variable* total = b.Cast(b.Apply("sum", {reps}), DType::kInt64);
+    ir::Variable* broadcast = b.Apply("eq", {in[1][0], b.Constant(1, DType::kInt64)});
+    out[a] = b.Switch(broadcast, b.Mul(out[a], total), total);
+  }
+  return {out};
+}
+
+// The first ndim-1 dims, then the product of the rest.
+std::vector<SymbolicShape> FlattenShape(NodeBuilder& b, const ir::Apply& node,
+                                        std::span<const SymbolicShape> in) {
+  absl::StatusOr<int64_t> ndim = FlattenNdim(node);
+  if (!ndim.ok()) return {};
+  SymbolicShape out(in[0].begin(), in[0].begin() + (*ndim - 1));
+  out.push_back(DimsProduct(b, std::span(in[0]).subspan(*ndim - 1)));
+  return {out};
+}
+
+}  // namespace
+
 void RegisterTileRepeatOps(Registry& r) {
-  r.Add(MakeOpDef("tile", 1, 1, "tile(x; reps) (numpy.tile with constant reps)", InferTile, true));
-  r.Add(MakeOpDef("repeat", 2, 2,
-                  "repeat(x, repeats; axis=None) (numpy.repeat; repeats is a scalar or a vector)",
-                  InferRepeat, true));
-  r.Add(MakeOpDef(
+  OpDef tile =
+      MakeOpDef("tile", 1, 1, "tile(x; reps) (numpy.tile with constant reps)", InferTile, TileGrad);
+  tile.infer_shape = TileShape;
+  r.Add(std::move(tile));
+  OpDef repeat =
+      MakeOpDef("repeat", 2, 2,
+                "repeat(x, repeats; axis=None) (numpy.repeat; repeats is a scalar or a vector)",
+                InferRepeat, RepeatGrad);
+  repeat.infer_shape = RepeatShape;
+  r.Add(std::move(repeat));
+  OpDef flatten = MakeOpDef(
       "flatten", 1, 1,
       "flatten(x; ndim=1): keeps the first ndim-1 dims, flattens the rest (numpy.reshape)",
-      InferFlatten, true));
+      InferFlatten, ReshapeGrad);
+  flatten.infer_shape = FlattenShape;
+  flatten.theano_render = [](const ir::Apply& node, const std::string&) {
+    return absl::StrCat("Flatten{", node.outputs[0]->type.ndim(), "}");
+  };
+  r.Add(std::move(flatten));
 }
 
 }  // namespace tensord::ops::creation

@@ -3,18 +3,17 @@
 // them: each operand's gradient contracts gz with the other operand over that operand's free
 // axes (tensordot, or batched_tensordot keeping the batch axis), then a dimshuffle puts the
 // result's dims back in the operand's order.
+#include "engine/ops/grads/linalg.h"
+
 #include <algorithm>
 #include <numeric>
 
 #include "engine/ops/node_builder.h"
-#include "engine/ops/register_all.h"
 
 namespace tensord::ops {
 namespace {
 
 using ir::Variable;
-using Grads = std::vector<Variable*>;
-using OutGrads = std::span<Variable* const>;
 using Axes = std::vector<int64_t>;
 
 // The summed axes of a node (normalized, paired in order), as engine/ops/defs/linalg.cc reads
@@ -88,6 +87,8 @@ Variable* InOperandOrder(NodeBuilder& b, Variable* raw, const Axes& dims) {
   return identity ? raw : b.Dimshuffle(raw, order);
 }
 
+}  // namespace
+
 Grads ContractionGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   Variable* a = node.inputs[0];
   Variable* y = node.inputs[1];
@@ -118,13 +119,6 @@ Grads ContractionGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     out[1] = InOperandOrder(b, Contract(b, c.batched, a, gz[0], free_a, in_gz_a), dims);
   }
   return out;
-}
-
-}  // namespace
-
-void AttachLinalgGrads(Registry& r) {
-  for (const char* op : {"dot", "tensordot", "batched_dot", "batched_tensordot"})
-    r.SetGrad(op, ContractionGrad);
 }
 
 }  // namespace tensord::ops

@@ -4,20 +4,12 @@
 // because samples are float: a cost that uses a dropout mask sized by h.shape must still
 // differentiate wrt the weights behind h. Where a parameter should get a gradient (normal's avg
 // and std), the clients build it outside the op: avg + std * random_normal(...).
-#include "engine/ops/node_builder.h"
-#include "engine/ops/register_all.h"
+#include "engine/ops/grads/random.h"
 
 namespace tensord::ops {
 
-void AttachRandomGrads(Registry& r) {
-  const GradFn no_gradient = [](NodeBuilder&, const ir::Apply& node,
-                                std::span<ir::Variable* const>) {
-    return std::vector<ir::Variable*>(node.inputs.size(), nullptr);
-  };
-  for (const char* op : {"mrg_uniform", "random_normal", "random_binomial", "random_multinomial",
-                         "random_choice", "random_permutation"}) {
-    r.SetGrad(op, no_gradient);
-  }
+Grads NoGradientThroughSampling(NodeBuilder&, const ir::Apply& node, OutGrads) {
+  return Grads(node.inputs.size(), nullptr);
 }
 
 }  // namespace tensord::ops

@@ -1,17 +1,16 @@
 // Grad rules of the reductions (sum, prod, max, min, max_and_argmax, mean, var, std), the scans
 // (cumop) and sort, in Theano's forms. Every gradient is built from differentiable ops, so
 // second derivatives work.
+#include "engine/ops/grads/reductions.h"
+
 #include "engine/ops/defs/reduce_util.h"
 #include "engine/ops/defs/subtensor.h"
 #include "engine/ops/node_builder.h"
-#include "engine/ops/register_all.h"
 
 namespace tensord::ops {
 namespace {
 
 using ir::Variable;
-using Grads = std::vector<Variable*>;
-using OutGrads = std::span<Variable* const>;
 
 // gz (the reduced shape) with the reduced axes put back as broadcastable dims.
 Variable* ExpandReduced(NodeBuilder& b, const ir::Apply& node, Variable* gz) {
@@ -35,6 +34,8 @@ Variable* ReducedCount(NodeBuilder& b, const ir::Apply& node) {
     n = b.Mul(n, b.ShapeI(node.inputs[0], a));
   return n;
 }
+
+}  // namespace
 
 // Theano's Sum.grad: gz broadcast back over the summed axes (fill(x, gz.dimshuffle(...))).
 Grads SumGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
@@ -97,6 +98,8 @@ Grads MomentGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Mul(b.Mul(ExpandReduced(b, node, gz[0]), dev), scale)};
 }
 
+namespace {
+
 // v[..., ::-1, ...] along `axis` (a subtensor view with a step -1 slice).
 Variable* Reverse(NodeBuilder& b, Variable* v, int64_t axis) {
   using subtensor::kIndexNone;
@@ -105,6 +108,8 @@ Variable* Reverse(NodeBuilder& b, Variable* v, int64_t axis) {
     idx.insert(idx.end(), {1, kIndexNone, kIndexNone, d == axis ? -1 : kIndexNone});
   return b.Apply("subtensor", {v}, {{"idx_list", idx}});
 }
+
+}  // namespace
 
 // Theano's CumOp.grad: add: the reversed cumulative sum of gz; mul: cumsum((gz * out)
 // reversed) reversed / x. axis None scanned the flattened x: reshape back to x's shape.
@@ -146,21 +151,6 @@ Grads SortGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     inputs.push_back(b.Dimshuffle(range, order));
   }
   return {b.Apply("advanced_subtensor", inputs, {{"idx_list", idx}})};
-}
-
-}  // namespace
-
-void AttachReductionGrads(Registry& r) {
-  r.SetGrad("sum", SumGrad);
-  r.SetGrad("prod", ProdGrad);
-  r.SetGrad("max", MaxGrad);
-  r.SetGrad("min", MaxGrad);
-  r.SetGrad("max_and_argmax", MaxGrad);
-  r.SetGrad("mean", MeanGrad);
-  r.SetGrad("var", MomentGrad);
-  r.SetGrad("std", MomentGrad);
-  r.SetGrad("cumop", CumopGrad);
-  r.SetGrad("sort", SortGrad);
 }
 
 }  // namespace tensord::ops

@@ -1,19 +1,18 @@
 // Grad rules of the shape, creation and control ops: cast, dimshuffle, reshape, flatten, fill,
 // alloc, join, make_vector, tile, repeat, arange and ifelse, in Theano's forms.
+#include "engine/ops/grads/shape.h"
+
 #include <algorithm>
 #include <numeric>
 #include <optional>
 
 #include "engine/ops/defs/subtensor.h"
 #include "engine/ops/node_builder.h"
-#include "engine/ops/register_all.h"
 
 namespace tensord::ops {
 namespace {
 
 using ir::Variable;
-using Grads = std::vector<Variable*>;
-using OutGrads = std::span<Variable* const>;
 using subtensor::kIndexNone;
 using subtensor::kIndexSymbolic;
 
@@ -33,6 +32,8 @@ Variable* MakeShape(NodeBuilder& b, std::vector<Variable*> dims) {
 Variable* Reshape(NodeBuilder& b, Variable* x, Variable* shape, int ndim) {
   return b.Apply("reshape", {x, shape}, {{"ndim", static_cast<int64_t>(ndim)}});
 }
+
+}  // namespace
 
 // Theano's Reshape/Flatten.grad: gz back in x's runtime shape.
 Grads ReshapeGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
@@ -128,11 +129,15 @@ Grads MakeVectorGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return out;
 }
 
+namespace {
+
 // The product of scalars (1 for none): a runtime size.
 Variable* Product(NodeBuilder& b, const std::vector<Variable*>& v) {
   if (v.empty()) return Int64(b, 1);
   return v.size() == 1 ? v[0] : b.Apply("mul", v);
 }
+
+}  // namespace
 
 // tile(x; reps): output dim d holds reps[d] copies of x's dim (size s): gz regrouped as
 // (reps[d], s) per repeated dim and summed over the copies.
@@ -184,12 +189,16 @@ Grads TileGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Sum(g, leading)};
 }
 
+namespace {
+
 // The repeat axis attr, normalized; nullopt for axis=None (x flattened).
 std::optional<int64_t> RepeatAxis(const ir::Apply& node) {
   if (!node.attrs.count("axis")) return std::nullopt;
   int64_t axis = IntAttr(node, "axis");
   return axis < 0 ? axis + node.inputs[0]->type.ndim() : axis;
 }
+
+}  // namespace
 
 // repeat(x, repeats; axis). A scalar count: Theano's RepeatOp.grad, gz regrouped as
 // (..., n, repeats, ...) and summed over the copies. A vector of counts: the copies of
@@ -272,23 +281,6 @@ Grads IfElseGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     out[1 + n + live[k]] = g[live.size() + k];
   }
   return out;
-}
-
-}  // namespace
-
-void AttachShapeGrads(Registry& r) {
-  r.SetGrad("cast", CastGrad);
-  r.SetGrad("dimshuffle", DimshuffleGrad);
-  r.SetGrad("reshape", ReshapeGrad);
-  r.SetGrad("flatten", ReshapeGrad);
-  r.SetGrad("fill", FillGrad);
-  r.SetGrad("alloc", AllocGrad);
-  r.SetGrad("join", JoinGrad);
-  r.SetGrad("make_vector", MakeVectorGrad);
-  r.SetGrad("tile", TileGrad);
-  r.SetGrad("repeat", RepeatGrad);
-  r.SetGrad("arange", ArangeGrad);
-  r.SetGrad("ifelse", IfElseGrad);
 }
 
 }  // namespace tensord::ops

@@ -1,15 +1,14 @@
 // Grad rules of the indexing ops (basic and advanced, read and inc/set), in Theano's forms: a
 // read scatters gz into zeros shaped like x with the matching inc op (repeated indices
 // accumulate); an inc passes gz to x and gives y the selected part of gz.
+#include "engine/ops/grads/subtensor.h"
+
 #include "engine/ops/node_builder.h"
-#include "engine/ops/register_all.h"
 
 namespace tensord::ops {
 namespace {
 
 using ir::Variable;
-using Grads = std::vector<Variable*>;
-using OutGrads = std::span<Variable* const>;
 
 // Index inputs start at `first` (after x, or after x and y).
 std::vector<Variable*> IndexInputs(const ir::Apply& node, size_t first) {
@@ -27,9 +26,11 @@ Variable* Reapply(NodeBuilder& b, const ir::Apply& node, const std::string& op, 
   return b.Apply(op, std::move(inputs), std::move(attrs));
 }
 
+}  // namespace
+
 // x[idx] read by `inc_op`'s counterpart: gx = inc(zeros_like(x), gz, idx) (Theano's
 // Subtensor / AdvancedSubtensor(1).grad). The indices get nothing.
-GradFn ReadGrad(std::string inc_op) {
+GradFn IndexReadGrad(std::string inc_op) {
   return [inc_op](NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     Grads out(node.inputs.size(), nullptr);
     if (gz[0] == nullptr) return out;
@@ -44,7 +45,7 @@ GradFn ReadGrad(std::string inc_op) {
 // elements of x were overwritten); gy = gz[idx] summed over the dims y was broadcast along
 // (Theano's IncSubtensor / AdvancedIncSubtensor(1).grad). In set mode a repeated index gives
 // every copy of y gz at that place, as Theano does, though only the last write reaches z.
-GradFn IncGrad(std::string read_op) {
+GradFn IndexIncGrad(std::string read_op) {
   return [read_op](NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     Grads out(node.inputs.size(), nullptr);
     if (gz[0] == nullptr) return out;
@@ -58,17 +59,6 @@ GradFn IncGrad(std::string read_op) {
     out[1] = b.SumToLike(Reapply(b, node, read_op, 2, {gz[0]}), y);
     return out;
   };
-}
-
-}  // namespace
-
-void AttachSubtensorGrads(Registry& r) {
-  r.SetGrad("subtensor", ReadGrad("inc_subtensor"));
-  r.SetGrad("advanced_subtensor1", ReadGrad("advanced_inc_subtensor1"));
-  r.SetGrad("advanced_subtensor", ReadGrad("advanced_inc_subtensor"));
-  r.SetGrad("inc_subtensor", IncGrad("subtensor"));
-  r.SetGrad("advanced_inc_subtensor1", IncGrad("advanced_subtensor1"));
-  r.SetGrad("advanced_inc_subtensor", IncGrad("advanced_subtensor"));
 }
 
 }  // namespace tensord::ops
