@@ -12,18 +12,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
-#include <map>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tensord/client.h"
 #include "tensord/ops.h"
-#include "tests/integration/live_server_test.h"
+#include "tests/integration/parity_test_util.h"
 
 namespace tensord::client {
 namespace {
@@ -34,23 +32,11 @@ constexpr uint32_t kSeed = 12;
 // Cases over all ops: enough for every op to meet most dtype classes, few enough to run in a
 // few seconds (the refused ones cost one Compile each).
 constexpr int kCases = 3000;
-// At most this many disagreements are reported; one is already a failure.
-constexpr int kMaxReported = 20;
-
-const DType kDTypes[] = {kBool,   kInt8,   kInt16,  kInt32,   kInt64,  kUInt8,
-                         kUInt16, kUInt32, kUInt64, kFloat32, kFloat64};
 
 struct Case {
   std::string op;
   std::vector<v1::TensorType> inputs;
 };
-
-std::string TypeText(const v1::TensorType& t) {
-  return absl::StrCat(DTypeName(t.dtype()), "(",
-                      absl::StrJoin(t.broadcastable(), ",",
-                                    [](std::string* out, bool b) { out->append(b ? "T" : "F"); }),
-                      ")");
-}
 
 std::string CaseText(const Case& c) {
   return absl::StrCat(
@@ -64,7 +50,7 @@ std::string CaseText(const Case& c) {
 v1::TensorType RandomType(std::mt19937& rng, DType dtype) {
   v1::TensorType t;
   if (dtype == v1::DT_INVALID) {
-    dtype = kDTypes[std::uniform_int_distribution<size_t>(0, std::size(kDTypes) - 1)(rng)];
+    dtype = RandomParityDType(rng);
   }
   t.set_dtype(dtype);
   const int rank = std::uniform_int_distribution<int>(0, 3)(rng);
@@ -84,7 +70,7 @@ std::vector<Case> SampleCases(const v1::OpSchema& schema, std::mt19937& rng) {
   if (typed.empty()) return cases;
   for (const v1::OpSignature* op : typed) {
     for (size_t k = 0; k < kCases / typed.size(); ++k) {
-      const DType all = k < std::size(kDTypes) ? kDTypes[k] : v1::DT_INVALID;
+      const DType all = k < std::size(kParityDTypes) ? kParityDTypes[k] : v1::DT_INVALID;
       const int n = op->max_inputs() < 0 ? 3
                                          : std::uniform_int_distribution<int>(
                                                op->min_inputs(), op->max_inputs())(rng);
@@ -98,9 +84,7 @@ std::vector<Case> SampleCases(const v1::OpSchema& schema, std::mt19937& rng) {
 
 std::vector<Var> InputsOf(GraphBuilder& g, const Case& c) {
   std::vector<Var> inputs;
-  for (const v1::TensorType& t : c.inputs) {
-    inputs.push_back(g.Input("", t.dtype(), {t.broadcastable().begin(), t.broadcastable().end()}));
-  }
+  for (const v1::TensorType& t : c.inputs) inputs.push_back(InputOf(g, t));
   return inputs;
 }
 
@@ -112,45 +96,25 @@ absl::StatusOr<v1::TensorType> ClientAnswer(const Case& c) {
   return g.status().ok() ? absl::InternalError("an invalid Var and no error") : g.status();
 }
 
-class ElementwiseParityTest : public LiveServerTest {
+class ElementwiseParityTest : public ParityTest {
  protected:
-  // FAST_COMPILE: the types are settled at decode, before any pass runs.
-  absl::StatusOr<Function> Compile(const GraphBuilder& g, std::vector<Var> inputs,
-                                   std::vector<Var> outputs) {
-    FunctionOptions options;
-    options.mode = "FAST_COMPILE";
-    return session_->Compile(g, std::move(inputs), std::move(outputs), {}, {}, options);
-  }
-
-  // Compiles the client's graphs of `cases` as one function, inputs shared by type so that
-  // thousands of outputs need at most 11 dtypes x 15 patterns of inputs. Returns the server's
-  // output types, or its error (the first node it disagrees on).
+  // Compiles the client's graphs of `cases` as one function. Returns the server's output types,
+  // or its error (the first node it disagrees on).
   absl::StatusOr<std::vector<v1::TensorType>> ServerTypes(const std::vector<Case>& cases) {
     GraphBuilder g;
-    std::map<std::string, Var> pool;
-    std::vector<Var> inputs, outputs;
+    InputPool pool(g);
+    std::vector<Var> outputs;
     for (const Case& c : cases) {
       std::vector<Var> ins;
-      for (const v1::TensorType& t : c.inputs) {
-        Var& v = pool[t.SerializeAsString()];
-        if (!v.valid()) {
-          v = g.Input("", t.dtype(), {t.broadcastable().begin(), t.broadcastable().end()});
-          inputs.push_back(v);
-        }
-        ins.push_back(v);
-      }
+      for (const v1::TensorType& t : c.inputs) ins.push_back(pool.Get(t));
       outputs.push_back(Elementwise(c.op, ins));
     }
-    absl::StatusOr<Function> f = Compile(g, inputs, outputs);
-    if (!f.ok()) return f.status();
-    const auto& types = f->compile_response().output_types();
-    return std::vector<v1::TensorType>(types.begin(), types.end());
+    return CompiledTypes(g, pool.inputs(), outputs);
   }
 
   // The server's answer to a node the client refuses, sent as is (no rank padding). Its declared
   // output has one rank more than any input, a type the server never infers for an elementwise
-  // node, so a server that accepts the node answers with its own type ("declared as ... but the
-  // op produces T") rather than agreeing by chance.
+  // node (see ServerRefusesOnItsOwn).
   absl::Status ServerAnswerToRaw(const Case& c) {
     GraphBuilder g;
     std::vector<Var> inputs = InputsOf(g, c);
@@ -214,9 +178,7 @@ TEST_F(ElementwiseParityTest, ClientTypesEveryCaseAsTheServerDoes) {
 
   for (size_t i = 0; i < refused.size() && reported < kMaxReported; ++i) {
     const absl::Status server = ServerAnswerToRaw(refused[i]);
-    const bool refuses = server.code() == absl::StatusCode::kInvalidArgument ||
-                         server.code() == absl::StatusCode::kUnimplemented;
-    if (!refuses || absl::StrContains(server.message(), "but the op produces")) {
+    if (!ServerRefusesOnItsOwn(server)) {
       ++reported;
       ADD_FAILURE() << CaseText(refused[i]) << ": client " << ClientAnswer(refused[i]).status()
                     << ", server " << server;

@@ -1,6 +1,5 @@
 #include "src/elementwise.h"
 
-#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -47,11 +46,7 @@ std::string ArityText(const ElementwiseOp& op) {
 }  // namespace
 
 const ElementwiseOp* FindElementwiseOp(absl::string_view name) {
-  const std::span<const ElementwiseOp> ops = ElementwiseOps();
-  auto it = std::lower_bound(
-      ops.begin(), ops.end(), name,
-      [](const ElementwiseOp& op, absl::string_view n) { return absl::string_view(op.name) < n; });
-  return it != ops.end() && absl::string_view(it->name) == name ? &*it : nullptr;
+  return FindByName(ElementwiseOps(), name);
 }
 
 absl::StatusOr<DType> ElementwiseDType(const ElementwiseOp& op, const std::vector<DType>& dtypes) {

@@ -1,6 +1,6 @@
 // The elementwise ops whose type rule is data in the server's op schema: the table generated
-// from proto/tensord/v1/op_schema.json at build time (elementwise_ops.cc, written by
-// tools/gen_elementwise_ops.cc) and the one interpreter of its rules. Every generated helper
+// from proto/tensord/v1/op_schema.json at build time (schema_ops.cc, written by
+// tools/gen_schema_ops.cc) and the one interpreter of its rules. Every generated helper
 // (Sin, Add, Gt ...) and the public Elementwise() type their output here, so the client states
 // no elementwise dtype rule of its own.
 #ifndef TENSORD_CLIENT_SRC_ELEMENTWISE_H_

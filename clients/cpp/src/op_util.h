@@ -3,8 +3,10 @@
 #ifndef TENSORD_CLIENT_SRC_OP_UTIL_H_
 #define TENSORD_CLIENT_SRC_OP_UTIL_H_
 
+#include <algorithm>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,16 @@ Var Elemwise(std::string op, std::vector<Var> inputs, const DTypeRule& dtype_rul
 
 // NumPy's result_type of all `dtypes` (arange's bounds, a stack's elements).
 DType Promote(const std::vector<DType>& dtypes);
+
+// The row named `name` of a generated op-schema table sorted by name (ElementwiseOps(),
+// ReductionOps()); nullptr when the table has none.
+template <typename Row>
+const Row* FindByName(std::span<const Row> rows, absl::string_view name) {
+  auto it = std::lower_bound(
+      rows.begin(), rows.end(), name,
+      [](const Row& row, absl::string_view n) { return absl::string_view(row.name) < n; });
+  return it != rows.end() && absl::string_view(it->name) == name ? &*it : nullptr;
+}
 
 // Validates `axes` against rank `ndim` and returns them non-negative and sorted.
 absl::StatusOr<std::vector<int64_t>> NormalizeAxes(absl::string_view op, std::vector<int64_t> axes,

@@ -7,28 +7,9 @@
 #include "src/op_util.h"
 
 namespace tensord::client {
-namespace {
 
 using internal::Check;
 using internal::Single;
-
-Var Reduce(std::string op, Var x, const std::vector<int64_t>& axes, DType dtype, AttrMap attrs) {
-  GraphBuilder* b = Check(op, {x});
-  if (!b) return Var();
-  std::vector<int64_t> reduced;
-  if (!axes.empty()) {
-    absl::StatusOr<std::vector<int64_t>> normalized = internal::NormalizeAxes(op, axes, x.ndim());
-    if (!normalized.ok()) return b->Fail(normalized.status());
-    reduced = *std::move(normalized);
-    attrs["axis"] = IntsAttr(reduced);
-  } else {
-    for (int i = 0; i < x.ndim(); ++i) reduced.push_back(i);
-  }
-  return Single(b, std::move(op), {x}, std::move(attrs), dtype,
-                internal::KeptBroadcastable(x, reduced));
-}
-
-}  // namespace
 
 Var Fill(Var model, Var value) {
   // Its rule is code, not schema data: the value's dtype, whatever the model's.
@@ -54,18 +35,6 @@ Var Dot(Var a, Var b) {
   }
   return Single(g, "dot", {a, b}, {}, ResultType(a.dtype(), b.dtype()), broadcastable);
 }
-
-Var Sum(Var x, const std::vector<int64_t>& axes, DType dtype) {
-  AttrMap attrs;
-  if (dtype != ::tensord::v1::DT_INVALID) {
-    attrs["dtype"] = DTypeAttr(dtype);
-  } else {
-    dtype = SumDType(x.dtype());
-  }
-  return Reduce("sum", x, axes, dtype, std::move(attrs));
-}
-
-Var Max(Var x, const std::vector<int64_t>& axes) { return Reduce("max", x, axes, x.dtype(), {}); }
 
 Var Reshape(Var x, const std::vector<int64_t>& shape) {
   GraphBuilder* b = Check("reshape", {x});

@@ -4,9 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/op_util.h"
+#include "src/reduction_typing.h"
 
 namespace tensord::client {
 namespace {
+
+namespace v1 = ::tensord::v1;
 
 using internal::Check;
 using internal::Single;
@@ -27,26 +30,45 @@ std::optional<std::vector<int64_t>> ReducedAxes(GraphBuilder* b, absl::string_vi
   return *std::move(normalized);
 }
 
+// A reduction the op schema types, of x over `axes` (empty: all of them). The structure is
+// inferred here: the reduced dims disappear, the others keep their broadcastable flags. The
+// output dtypes are the schema's rules for `op` (ReducedDTypes), applied to x's dtype and the
+// attribute `dtype` where `attrs` has one, as the server reads the node.
 std::vector<Var> Reduction(std::string op, Var x, const std::vector<int64_t>& axes,
-                           const std::vector<DType>& dtypes, AttrMap attrs = {}) {
+                           AttrMap attrs = {}) {
   GraphBuilder* b = Check(op, {x});
   if (!b) return {};
   std::optional<std::vector<int64_t>> reduced = ReducedAxes(b, op, x, axes);
   if (!reduced) return {};
+  const internal::ReductionOp* row = internal::FindReductionOp(op);
+  if (!row) {
+    internal::Fail(b, op, "has no reduction typing in the op schema this client was built from");
+    return {};
+  }
+  const auto dtype_attr = attrs.find("dtype");
+  absl::StatusOr<std::vector<DType>> dtypes = internal::ReducedDTypes(
+      *row, x.dtype(), dtype_attr != attrs.end() ? dtype_attr->second.dtype() : v1::DT_INVALID);
+  if (!dtypes.ok()) {
+    internal::Fail(b, op, dtypes.status().message());
+    return {};
+  }
   if (!axes.empty()) attrs["axis"] = IntsAttr(*reduced);
   const std::vector<bool> broadcastable = internal::KeptBroadcastable(x, *reduced);
-  std::vector<::tensord::v1::TensorType> types;
-  for (DType d : dtypes) types.push_back(internal::MakeType(d, broadcastable));
+  std::vector<v1::TensorType> types;
+  for (DType d : *dtypes) types.push_back(internal::MakeType(d, broadcastable));
   return b->Apply(std::move(op), {x}, std::move(attrs), types);
 }
 
-Var Reduce1(std::string op, Var x, const std::vector<int64_t>& axes, DType dtype,
-            AttrMap attrs = {}) {
-  std::vector<Var> out = Reduction(std::move(op), x, axes, {dtype}, std::move(attrs));
+Var Reduce1(std::string op, Var x, const std::vector<int64_t>& axes, AttrMap attrs = {}) {
+  std::vector<Var> out = Reduction(std::move(op), x, axes, std::move(attrs));
   return out.empty() ? Var() : out[0];
 }
 
-DType MomentDType(Var x) { return x.dtype() == kFloat32 ? kFloat32 : kFloat64; }
+// Sum's and prod's attribute `dtype`, the accumulator, when the caller names one.
+AttrMap AccumulatorAttrs(DType dtype) {
+  if (dtype == v1::DT_INVALID) return {};
+  return {{"dtype", DTypeAttr(dtype)}};
+}
 
 Var Moment(std::string op, Var x, const std::vector<int64_t>& axes, int64_t ddof, bool corrected) {
   if (ddof < 0) {
@@ -54,7 +76,7 @@ Var Moment(std::string op, Var x, const std::vector<int64_t>& axes, int64_t ddof
   }
   AttrMap attrs = {{"ddof", IntAttr(ddof)}};
   if (corrected) attrs["corrected"] = BoolAttr(true);
-  return Reduce1(std::move(op), x, axes, MomentDType(x), std::move(attrs));
+  return Reduce1(std::move(op), x, axes, std::move(attrs));
 }
 
 Var Cum(Var x, std::optional<int64_t> axis, const char* mode) {
@@ -68,36 +90,33 @@ Var Cum(Var x, std::optional<int64_t> axis, const char* mode) {
     attrs["axis"] = IntsAttr({*a});
     broadcastable = x.broadcastable();
   }
+  // cumop is no schema reduction (its typing is code on the server): it accumulates as sum.
   return Single(b, "cumop", {x}, std::move(attrs), SumDType(x.dtype()), broadcastable);
 }
 
 }  // namespace
 
+Var Sum(Var x, const std::vector<int64_t>& axes, DType dtype) {
+  return Reduce1("sum", x, axes, AccumulatorAttrs(dtype));
+}
 Var Prod(Var x, const std::vector<int64_t>& axes, DType dtype) {
-  AttrMap attrs;
-  if (dtype != ::tensord::v1::DT_INVALID) {
-    attrs["dtype"] = DTypeAttr(dtype);
-  } else {
-    dtype = SumDType(x.dtype());
-  }
-  return Reduce1("prod", x, axes, dtype, std::move(attrs));
+  return Reduce1("prod", x, axes, AccumulatorAttrs(dtype));
 }
 
-Var Min(Var x, const std::vector<int64_t>& axes) { return Reduce1("min", x, axes, x.dtype()); }
-Var All(Var x, const std::vector<int64_t>& axes) { return Reduce1("all", x, axes, kBool); }
-Var Any(Var x, const std::vector<int64_t>& axes) { return Reduce1("any", x, axes, kBool); }
-Var Argmax(Var x, const std::vector<int64_t>& axes) { return Reduce1("argmax", x, axes, kInt64); }
-Var Argmin(Var x, const std::vector<int64_t>& axes) { return Reduce1("argmin", x, axes, kInt64); }
+Var Max(Var x, const std::vector<int64_t>& axes) { return Reduce1("max", x, axes); }
+Var Min(Var x, const std::vector<int64_t>& axes) { return Reduce1("min", x, axes); }
+Var All(Var x, const std::vector<int64_t>& axes) { return Reduce1("all", x, axes); }
+Var Any(Var x, const std::vector<int64_t>& axes) { return Reduce1("any", x, axes); }
+Var Argmax(Var x, const std::vector<int64_t>& axes) { return Reduce1("argmax", x, axes); }
+Var Argmin(Var x, const std::vector<int64_t>& axes) { return Reduce1("argmin", x, axes); }
 
 std::pair<Var, Var> MaxAndArgmax(Var x, const std::vector<int64_t>& axes) {
-  std::vector<Var> out = Reduction("max_and_argmax", x, axes, {x.dtype(), kInt64});
+  std::vector<Var> out = Reduction("max_and_argmax", x, axes);
   if (out.size() != 2) return {};
   return {out[0], out[1]};
 }
 
-Var Mean(Var x, const std::vector<int64_t>& axes) {
-  return Reduce1("mean", x, axes, MomentDType(x));
-}
+Var Mean(Var x, const std::vector<int64_t>& axes) { return Reduce1("mean", x, axes); }
 
 Var Variance(Var x, const std::vector<int64_t>& axes, int64_t ddof, bool corrected) {
   return Moment("var", x, axes, ddof, corrected);

@@ -1,8 +1,8 @@
 // The dtype lattice the helpers type with: NumPy's result_type (which the server uses too), not
 // Theano's floatX-preserving upcast, so that int32 + float32 is float64 on both ends of the wire;
-// Theano's upgrade_to_float; sum's accumulator. The elementwise ops' rules are the op schema's
-// (src/elementwise.cc applies them in these terms); reductions, dot and shape ops use these
-// directly.
+// Theano's upgrade_to_float; sum's accumulator. The rules of the elementwise ops and of the
+// reductions are the op schema's (src/elementwise.cc and src/reduction_typing.cc apply them in
+// these terms); dot, cumop and the shape ops use these directly.
 #include "tensord/graph.h"
 
 namespace tensord::client {
