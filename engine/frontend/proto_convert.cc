@@ -90,6 +90,17 @@ absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
                            runtime::ShapeString(shape), " needs ", bytes, " bytes of data, got ",
                            proto.data().size());
   }
+  if (dtype == DType::kBool) {
+    // A bool is the byte 0 or 1 (NumPy's); any other byte would compare unequal to True yet
+    // count as true, so kernels and equality would disagree about it.
+    const auto* data = reinterpret_cast<const unsigned char*>(proto.data().data());
+    for (size_t i = 0; i < bytes; ++i) {
+      if (data[i] > 1) {
+        return InvalidArgument("bool tensor element ", i, " is the byte ", int{data[i]},
+                               "; a bool must be 0 or 1");
+      }
+    }
+  }
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
   if (bytes > 0) std::memcpy(t.raw(), proto.data().data(), bytes);
   return t;

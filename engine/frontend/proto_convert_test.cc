@@ -72,6 +72,28 @@ TEST(GraphFromProto, RefusesShortConstantData) {
                 "needs 12 bytes");
 }
 
+TEST(TensorFromProto, RefusesBoolBytesOtherThanZeroAndOne) {
+  v1::Tensor t;
+  t.set_dtype(v1::DT_BOOL);
+  t.add_shape(3);
+  t.set_data(std::string("\x01\x00\x01", 3));
+  EXPECT_TRUE(TensorFromProto(t).ok());
+  t.set_data(std::string("\x01\x00\x02", 3));
+  absl::StatusOr<runtime::Tensor> bad = TensorFromProto(t);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("element 2 is the byte 2; a bool must be 0 or 1"),
+            std::string::npos)
+      << bad.status();
+}
+
+TEST(GraphFromProto, RefusesOutOfRangeBoolConstants) {
+  ExpectInvalid(R"txt(
+    variables { id: 1 type { dtype: DT_BOOL broadcastable: [false] }
+                constant { dtype: DT_BOOL shape: [2] data: "\001\377" } }
+  )txt",
+                "a bool must be 0 or 1");
+}
+
 TEST(GraphFromProto, RefusesDroppingNonBroadcastableDim) {
   ExpectInvalid(R"txt(
     variables { id: 1 type { dtype: DT_FLOAT32 broadcastable: [false, false] } input {} }

@@ -83,6 +83,11 @@ struct OpDef {
   int max_inputs = 1;  // -1: any number
   std::string doc;     // signature and NumPy equivalent, for docs/ops.md
   InferTypesFn infer_types;
+  // The attributes the op takes (by name; each infer function checks its values). A node
+  // carrying another is refused, naming it, so a misspelt or unsupported option ("axes" for
+  // "axis") never passes silently. Any op may carry the inplace pass's `inplace` and
+  // `destroy_map`.
+  std::vector<std::string> attrs;
   // Null: kernels take inputs in whatever dtype they come.
   InputDTypesFn input_dtypes;
   // Named by the declaration; the rules live in engine/ops/grads/ (scan's in engine/grad/). An

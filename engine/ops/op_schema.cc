@@ -70,6 +70,7 @@ v1::OpSchema ExportOpSchema() {
         sig.mutable_reduction()->add_outputs(static_cast<v1::ReducedDType>(out));
       }
     }
+    for (const std::string& attr : d->attrs) sig.add_attrs(attr);
     sig.set_theano_name(d->theano.name);
     sig.set_theano_scalar(d->theano.scalar);
     if (d->FusionOpcode() > 0) {

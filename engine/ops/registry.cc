@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/register_all.h"
@@ -116,6 +118,16 @@ absl::Status ResolveAndInfer(ir::Apply& node, std::vector<ir::Type>* out_types) 
   if (static_cast<int>(node.bodies.size()) != def->num_bodies) {
     return InvalidArgument("op '", node.op, "' takes ", def->num_bodies,
                            " bodies (inner graphs), got ", node.bodies.size());
+  }
+  for (const auto& [key, value] : node.attrs) {
+    if (key == "inplace" || key == "destroy_map") continue;
+    if (std::find(def->attrs.begin(), def->attrs.end(), key) != def->attrs.end()) continue;
+    // The key is the client's: echo at most 64 bytes of it.
+    return InvalidArgument("op '", node.op, "' has no attribute '",
+                           absl::CEscape(key.substr(0, 64)), key.size() > 64 ? "...'" : "'",
+                           def->attrs.empty()
+                               ? " (it takes none)"
+                               : absl::StrCat(" (it takes ", absl::StrJoin(def->attrs, ", "), ")"));
   }
   node.def = def;
   auto types = def->infer_types(node);

@@ -125,6 +125,23 @@ TEST(Registry, EveryOpHasAGradRuleOrIsDeclaredNonDifferentiable) {
   }
 }
 
+// A node carrying an attribute its op does not declare is refused, naming both; the inplace
+// pass's markers are accepted on any op.
+TEST(Registry, RefusesAttributesTheOpDoesNotTake) {
+  ir::Graph g;
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat64, 2), "x");
+  std::vector<ir::Type> types;
+  ir::Apply sum{"sum", {{"axes", std::vector<int64_t>{0}}}, {x}, {}, nullptr};
+  absl::Status st = ResolveAndInfer(sum, &types);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "op 'sum' has no attribute 'axes' (it takes axis, dtype)");
+  ir::Apply add{"add", {{"axis", int64_t{0}}}, {x, x}, {}, nullptr};
+  EXPECT_EQ(ResolveAndInfer(add, &types).message(),
+            "op 'add' has no attribute 'axis' (it takes none)");
+  ir::Apply inplace{"add", {{"inplace", int64_t{0}}}, {x, x}, {}, nullptr};
+  EXPECT_TRUE(ResolveAndInfer(inplace, &types).ok());
+}
+
 // Registry::Add enforces the same when the registry is built: an op declaring neither aborts.
 TEST(RegistryDeathTest, AnOpWithoutGradRuleOrNonDifferentiableIsRefused) {
   OpDef d = MakeOpDef("no_grad_said", 1, 1, "", nullptr, kNotDifferentiable);

@@ -227,3 +227,28 @@ def test_eye_with_extreme_diagonal_offsets():
 def test_join_axis_length_overflow():
     a = Arg("float32", shape=(5 * 10**18, 0))
     _refused(BAD, "overflows", "join", [a, a], [("float32", [False, False])], {"axis": 0})
+
+
+# ---- attributes and values the op does not take ----
+
+
+def test_unknown_attributes_are_refused_by_name():
+    x = Arg("float32", value=np.ones((2, 3)))
+    # A misspelt option would otherwise be ignored: sum over every axis instead of axis 0.
+    _refused(BAD, "op 'sum' has no attribute 'axes' (it takes axis, dtype)", "sum", [x],
+             [("float32", [False])], {"axes": [0]})
+    _refused(BAD, "op 'add' has no attribute 'axis' (it takes none)", "add", [x, x],
+             [("float32", [False, False])], {"axis": 1})
+    # The echo of a client's key is bounded.
+    _refused(BAD, "'" + "k" * 64 + "...'", "exp", [x], [("float32", [False, False])],
+             {"k" * 100000: 1})
+
+
+def test_bool_bytes_other_than_zero_and_one_are_refused():
+    class RawBool(Arg):
+        def tensor(self):
+            return tensor_pb2.Tensor(dtype=tensor_pb2.DT_BOOL, shape=(3,), data=b"\x01\x00\x07")
+
+    b = RawBool("bool", value=np.ones(3, bool))
+    _refused(BAD, "element 2 is the byte 7; a bool must be 0 or 1", "invert", [b],
+             [("bool", [False])])

@@ -60,6 +60,7 @@ void RegisterComparisons(Registry& r) {
 
   isclose.differentiable = false;
   isclose.infer_shape = BroadcastShape;
+  isclose.attrs = {"rtol", "atol", "equal_nan"};
   isclose.tags = kTagElementwise;
   r.Add(std::move(isclose));
 

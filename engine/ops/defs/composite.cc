@@ -168,6 +168,7 @@ void RegisterComposite(Registry& r) {
       InferComposite, kNotDifferentiable);
   d.input_dtypes = CompositeInputDTypes;
   d.infer_shape = BroadcastShape;
+  d.attrs = {"dtype", "program", "constants", "expr"};
   d.theano_render = [](const ir::Apply& node, const std::string& inplace) {
     auto expr = ir::GetAttr<std::string>(node, "expr");
     return absl::StrCat("Elemwise{", expr.ok() ? *expr : "Composite", "}", inplace);

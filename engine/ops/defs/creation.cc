@@ -95,6 +95,7 @@ void RegisterCreation(Registry& r) {
         return std::vector<ir::Type>{ir::Type{DType::kInt64, {}}};
       },
       kNotDifferentiable);
+  shape_i.attrs = {"i"};
   shape_i.infer_shape = [](NodeBuilder&, const ir::Apply&, auto) {
     return std::vector<SymbolicShape>{{}};
   };
@@ -107,16 +108,20 @@ void RegisterCreation(Registry& r) {
                                 "(numpy.array([a, b, ...], dtype))",
                                 InferMakeVector, MakeVectorGrad);
   make_vector.input_dtypes = AllInputsAsOutput;
+  make_vector.attrs = {"dtype"};
   make_vector.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
     const auto n = static_cast<double>(node.inputs.size());
     return std::vector<SymbolicShape>{{b.Constant(n, DType::kInt64)}};
   };
   r.Add(std::move(make_vector));
-  r.Add(MakeOpDef("arange", 3, 3,
-                  "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
-                  InferArange, ArangeGrad));
+  OpDef arange = MakeOpDef(
+      "arange", 3, 3, "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",
+      InferArange, ArangeGrad);
+  arange.attrs = {"dtype"};
+  r.Add(std::move(arange));
   OpDef eye = MakeOpDef("eye", 3, 3, "eye(n, m, k; dtype) (numpy.eye(n, m, k, dtype))", InferEye,
                         kNotDifferentiable);
+  eye.attrs = {"dtype"};
   eye.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
     return std::vector<SymbolicShape>{
         {b.Cast(node.inputs[0], DType::kInt64), b.Cast(node.inputs[1], DType::kInt64)}};

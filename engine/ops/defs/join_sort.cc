@@ -88,16 +88,19 @@ void RegisterJoinSortOps(Registry& r) {
   join.input_dtypes = AllInputsAsOutput;
   join.theano.name = "Join";
   join.infer_shape = JoinShape;
+  join.attrs = {"axis"};
   r.Add(std::move(join));
   OpDef sort = MakeOpDef(
       "sort", 1, 1, "sort(x; axis) (numpy.sort(kind='stable'); NaN last)",
       [](const ir::Apply& node) { return InferSort(node, false); }, SortGrad);
   sort.infer_shape = ShapeOfInput(0);
+  sort.attrs = {"axis"};
   r.Add(std::move(sort));
   OpDef argsort = MakeOpDef(
       "argsort", 1, 1, "argsort(x; axis) -> int64 (numpy.argsort(kind='stable'); NaN last)",
       [](const ir::Apply& node) { return InferSort(node, true); }, kNotDifferentiable);
   argsort.infer_shape = ShapeOfInput(0);
+  argsort.attrs = {"axis"};
   r.Add(std::move(argsort));
 }
 

@@ -60,6 +60,7 @@ OpDef ContractionDef(std::string name, std::string doc) {
   d.input_dtypes = AllInputsAsOutput;
   d.grad = ContractionGrad;
   d.infer_shape = ContractionShape;
+  if (d.name == "tensordot" || d.name == "batched_tensordot") d.attrs = {"axes_a", "axes_b"};
   return d;
 }
 

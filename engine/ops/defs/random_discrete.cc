@@ -110,6 +110,7 @@ void RegisterRandomDiscrete(Registry& r) {
     const DType a = vector && dtype.ok() ? dtype->dtype : DType::kInt64;
     return std::vector<std::optional<DType>>{std::nullopt, std::nullopt, a, DType::kFloat64};
   };
+  choice.attrs = {"replace"};
   r.Add(Random(std::move(choice)));
 
   r.Add(Random(

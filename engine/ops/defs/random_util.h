@@ -26,8 +26,10 @@ absl::StatusOr<std::vector<ir::Type>> StateAndSampleTypes(const ir::Apply& node,
                                                           int64_t sample_ndim);
 
 // `d` tagged as a random op (its outputs draw from a stream, so they are never constants).
+// A sample's dtype and rank are attributes of every random op (random_choice adds `replace`).
 inline OpDef Random(OpDef d) {
   d.tags |= kTagRandom;
+  d.attrs.insert(d.attrs.begin(), {"dtype", "ndim"});
   return d;
 }
 

@@ -30,6 +30,9 @@ OpDef Fold(std::string name, ReducedDType rule, std::string doc, GradFn grad) {
   d.differentiable = static_cast<bool>(grad);
   d.grad = std::move(grad);
   d.infer_shape = ReducedShape;
+  // Accumulating folds take the accumulator's dtype too.
+  d.attrs = rule == ReducedDType::kAccumulate ? std::vector<std::string>{"axis", "dtype"}
+                                              : std::vector<std::string>{"axis"};
   d.tags = kTagReduction;
   return d;
 }

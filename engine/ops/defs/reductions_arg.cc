@@ -26,6 +26,7 @@ OpDef ArgOp(std::string name, bool with_value, std::string doc) {
   d.differentiable = with_value;
   if (with_value) d.grad = MaxGrad;
   d.infer_shape = ReducedShape;
+  d.attrs = {"axis"};
   d.tags = kTagReduction;
   return d;
 }

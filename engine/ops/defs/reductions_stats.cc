@@ -31,6 +31,7 @@ OpDef MomentOp(std::string name, Moment kind, std::string doc) {
   d.infer_types = InferMoment;
   d.grad = kind == Moment::kMean ? GradFn(MeanGrad) : GradFn(MomentGrad);
   d.infer_shape = ReducedShape;
+  d.attrs = {"axis", "ddof", "corrected"};
   d.tags = kTagReduction;
   return d;
 }

@@ -348,6 +348,11 @@ void RegisterScan(Registry& r) {
       "the stacked recurrent and non-recurrent outputs and the final shared states",
       InferScan, ScanGrad);
   scan.num_bodies = 1;
+  // The layout (ScanLayout::Attrs) and the step's options.
+  const std::vector<std::string> layout = {"n_seqs",    "mit_sot_taps",  "mit_sot_tap_counts",
+                                           "n_nit_sot", "n_shared_outs", "truncate_gradient",
+                                           "until",     "name",          "mode"};
+  scan.attrs = layout;
   scan.theano_render = ScanTheanoName;
   scan.connection_pattern = ScanConnections;
   r.Add(std::move(scan));
@@ -358,6 +363,8 @@ void RegisterScan(Registry& r) {
       "product); outputs the gradients of the sequences, initial states and non-sequences",
       InferScanGrad, ScanGradGrad);
   grad.num_bodies = 1;
+  grad.attrs = layout;
+  grad.attrs.insert(grad.attrs.end(), {"mit_sot_grads", "nit_sot_grads", "shared_histories"});
   grad.theano_render = ScanTheanoName;
   r.Add(std::move(grad));
 }

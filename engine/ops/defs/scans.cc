@@ -52,6 +52,7 @@ void RegisterScans(Registry& r) {
   d.infer_types = InferScan;
   d.input_dtypes = AllInputsAsOutput;  // the scan runs in the output dtype (int8 -> int64)
   d.grad = CumopGrad;
+  d.attrs = {"axis", "mode"};
   // The input's shape, or its size for axis=None (the flattened scan).
   d.infer_shape = [](NodeBuilder& b, const ir::Apply& node, std::span<const SymbolicShape> in) {
     absl::StatusOr<ScanAttrs> a = ParseScanAttrs(node);

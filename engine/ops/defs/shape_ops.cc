@@ -173,6 +173,7 @@ void RegisterShapeOps(Registry& r) {
       MakeOpDef("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
                 InferReshape, ReshapeGrad);
   reshape.infer_shape = ReshapeShape;
+  reshape.attrs = {"ndim"};
   reshape.theano_render = [](const ir::Apply& node, const std::string&) {
     return absl::StrCat("Reshape{", node.outputs[0]->type.ndim(), "}");
   };
@@ -182,6 +183,7 @@ void RegisterShapeOps(Registry& r) {
       "dimshuffle(x; new_order, -1 = new broadcastable dim) (numpy.transpose + expand_dims)",
       InferDimshuffle, DimshuffleGrad);
   dimshuffle.infer_shape = DimshuffleShape;
+  dimshuffle.attrs = {"new_order"};
   dimshuffle.theano_render = [](const ir::Apply& node, const std::string&) {
     std::vector<std::string> order;
     for (int64_t e : ir::GetIntsAttr(node, "new_order").value_or(std::vector<int64_t>{}))
@@ -193,6 +195,7 @@ void RegisterShapeOps(Registry& r) {
       MakeOpDef("cast", 1, 1, "cast(x; dtype) (numpy.ndarray.astype)", InferCast, CastGrad);
   cast.tags = kTagElementwise;
   cast.infer_shape = BroadcastShape;
+  cast.attrs = {"dtype"};
   cast.theano_render = [](const ir::Apply& node, const std::string& inplace) {
     return absl::StrCat("Elemwise{Cast{", DTypeName(node.outputs[0]->type.dtype), "}}", inplace);
   };

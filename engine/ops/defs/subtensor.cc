@@ -48,6 +48,7 @@ void RegisterSubtensor(Registry& r) {
   d.doc = "subtensor(x, *scalars; idx_list): x[i, a:b:c, ...] as a view (numpy basic indexing)";
   d.infer_types = InferSubtensor;
   d.grad = IndexReadGrad("inc_subtensor");
+  d.attrs = {"idx_list"};
   r.Add(std::move(d));
 
   OpDef inc;
@@ -61,6 +62,7 @@ void RegisterSubtensor(Registry& r) {
   inc.input_dtypes = subtensor::ValueAsX;
   inc.grad = IndexIncGrad("subtensor");
   inc.infer_shape = ShapeOfInput(0);
+  inc.attrs = {"idx_list", "set_instead_of_inc"};
   r.Add(std::move(inc));
 }
 

@@ -103,6 +103,8 @@ OpDef AdvancedDef(std::string name, bool inc, std::string counterpart, std::stri
   d.grad = inc ? IndexIncGrad(std::move(counterpart)) : IndexReadGrad(std::move(counterpart));
   // An inc gives x's shape; x[ilist] on axis 0 has ilist's length there. The general advanced
   // read's shape depends on how its index arrays broadcast and where they sit: no rule.
+  d.attrs = inc ? std::vector<std::string>{"idx_list", "set_instead_of_inc"}
+                : std::vector<std::string>{"idx_list"};
   if (inc) {
     d.infer_shape = ShapeOfInput(0);
   } else if (d.name == "advanced_subtensor1") {

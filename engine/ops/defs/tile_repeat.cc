@@ -140,18 +140,21 @@ void RegisterTileRepeatOps(Registry& r) {
   OpDef tile =
       MakeOpDef("tile", 1, 1, "tile(x; reps) (numpy.tile with constant reps)", InferTile, TileGrad);
   tile.infer_shape = TileShape;
+  tile.attrs = {"reps"};
   r.Add(std::move(tile));
   OpDef repeat =
       MakeOpDef("repeat", 2, 2,
                 "repeat(x, repeats; axis=None) (numpy.repeat; repeats is a scalar or a vector)",
                 InferRepeat, RepeatGrad);
   repeat.infer_shape = RepeatShape;
+  repeat.attrs = {"axis"};
   r.Add(std::move(repeat));
   OpDef flatten = MakeOpDef(
       "flatten", 1, 1,
       "flatten(x; ndim=1): keeps the first ndim-1 dims, flattens the rest (numpy.reshape)",
       InferFlatten, ReshapeGrad);
   flatten.infer_shape = FlattenShape;
+  flatten.attrs = {"ndim"};
   flatten.theano_render = [](const ir::Apply& node, const std::string&) {
     return absl::StrCat("Flatten{", node.outputs[0]->type.ndim(), "}");
   };
