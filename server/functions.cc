@@ -69,6 +69,12 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     givens.push_back({var, value});
   }
   compile::CompileOptions options{spec.allow_input_downcast(), mode, context};
+  options.contexts = contexts_;
+  for (const auto& v : decoded.graph.variables()) {
+    if (v->source != ir::Source::kShared) continue;
+    TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(v->shared_id));
+    options.shared_context[v->shared_id] = var->context()->name;
+  }
   // optimizer=None excludes every pass; unknown names are refused by PrepareFunction.
   if (spec.no_optimizer()) {
     options.optimizer_excluding = passes::Pipeline::AllPassNames();

@@ -217,6 +217,17 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
                              "inputs (pass it as an input or replace it with givens)");
     }
   }
+  // Refused before any compile work (placement checks again, for graphs built in the engine).
+  if (options.contexts != nullptr) {
+    for (const auto& a : graph->applies()) {
+      if (a->op != "transfer") continue;
+      const std::string target = ir::GetAttr<std::string>(*a, "target").value_or("");
+      if (!options.contexts->Find(target).ok()) {
+        return FailedPrecondition("transfer to unknown context '", target,
+                                  "' (this server has: ", options.contexts->Names(), ")");
+      }
+    }
+  }
   if (!options.optimizer_excluding.empty()) {
     const std::vector<std::string> known = passes::Pipeline::AllPassNames();
     for (const std::string& name : options.optimizer_excluding) {
@@ -237,9 +248,38 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
     absl::StrAppend(&extra, "nan_guard ", g.nan_is_error, g.inf_is_error, g.big_is_error, "\n");
   }
   out.canonical = ir::Canonicalize(*graph, out.updates, extra);
+  // Placement depends on where the shared variables live: part of the key, in canonical order.
+  if (options.contexts != nullptr) {
+    for (const ir::Variable* s : out.canonical.shared) {
+      auto it = options.shared_context.find(s->shared_id);
+      const std::string& c = it == options.shared_context.end() ? "" : it->second;
+      absl::StrAppend(&out.canonical.key, "shared_context ", c.size(), ":", c, "\n");
+    }
+  }
   out.graph = std::move(graph);
   out.options = options;
   return out;
+}
+
+// Where the function's nodes may run: its context by default, shared variables where they live,
+// update values back there; nullopt without a context registry.
+std::optional<passes::Placement> PlacementOf(const PreparedFunction& p) {
+  const context::ContextRegistry* contexts = p.options.contexts;
+  if (contexts == nullptr) return std::nullopt;
+  passes::Placement placement;
+  placement.default_context =
+      p.options.context != nullptr ? p.options.context->name : contexts->default_context().name;
+  for (const auto& c : contexts->all()) {
+    placement.contexts.push_back(c->name);
+    if (c->is_device()) placement.devices.push_back(c->name);
+  }
+  placement.shared_context = p.options.shared_context;
+  placement.num_outputs = p.graph->outputs().size();
+  for (const auto& [target, value] : p.updates) {
+    auto it = placement.shared_context.find(target->shared_id);
+    placement.update_contexts.push_back(it == placement.shared_context.end() ? "cpu" : it->second);
+  }
+  return placement;
 }
 
 absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
@@ -247,8 +287,10 @@ absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
   ir::Graph& graph = *p.graph;
   OptimizeStats stats;
   stats.nodes_before = static_cast<int>(graph.applies().size());
-  passes::Pipeline pipeline(
-      {.mode = p.options.mode, .excluding = p.options.optimizer_excluding, .verify_each = false});
+  passes::Pipeline pipeline({.mode = p.options.mode,
+                             .excluding = p.options.optimizer_excluding,
+                             .verify_each = false,
+                             .placement = PlacementOf(p)});
   if (!pipeline.passes().empty()) {
     // Passes replace variables in graph outputs, not in the (target, value) pairs of updates,
     // and the dead-code pass keeps only what outputs reach: update values and shared variables
@@ -307,13 +349,23 @@ class ExecutableBuilder {
     }
     std::vector<size_t> ifelses;  // instruction indices of ifelse nodes (lazy, below)
     for (const auto& a : p.graph->applies()) {
-      if (ctx != nullptr && ctx->kind != context::DeviceKind::kCpu) {
-        return Unimplemented("op '", a->op, "' has no kernel on context '", ctx->name, "' (",
-                             ctx->device, ") yet; use a context mapped to cpu");
+      // The node's context: placement's `context` attribute (devices only), else the host;
+      // without placement (engine tests) the function's.
+      const context::Context* node_ctx = ctx;
+      if (p.options.contexts != nullptr) {
+        node_ctx = nullptr;
+        if (auto name = ir::GetAttr<std::string>(*a, "context"); name.ok()) {
+          TENSORD_ASSIGN_OR_RETURN(node_ctx, p.options.contexts->Find(*name));
+        }
+      }
+      if (node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda) {
+        return Unimplemented("op '", a->op, "' has no kernel on context '", node_ctx->name, "' (",
+                             node_ctx->device, ") yet; use a context mapped to cpu or simN");
       }
       if (!cpu::Supports(*a->def) && a->def->num_bodies == 0)
         return Unimplemented("op '", a->op, "' has no CPU kernel");
       Instruction ins;
+      if (node_ctx != nullptr && node_ctx->is_device()) ins.memory = node_ctx->memory;
       ins.label = NodeLabel(*a);
       ins.op_name = ir::TheanoOpName(*a);
       ins.theano_label = ins.op_name + NodeArgs(*a, /*theano=*/true);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/compile/executable.h"
@@ -17,6 +18,10 @@ struct CompileOptions {
   bool allow_input_downcast = false;
   std::string mode = "FAST_RUN";
   const context::Context* context = nullptr;
+  // Every context of the server and the context of each shared variable the function reads
+  // (by shared id), for placement. Null registry: nothing is placed (engine tests).
+  const context::ContextRegistry* contexts = nullptr;
+  std::unordered_map<std::string, std::string> shared_context;
   // Pass names the optimizer skips (Theano's optimizer_excluding); DebugMode builds its
   // unoptimized reference by excluding every pass.
   std::vector<std::string> optimizer_excluding;

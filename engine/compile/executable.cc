@@ -1,6 +1,7 @@
 #include "engine/compile/executable.h"
 
 #include <chrono>
+#include <optional>
 
 #include "engine/backends/cpu/cast.h"
 #include "engine/common/dtype_dispatch.h"
@@ -174,7 +175,11 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     if constexpr (kTimed) start = Clock::now();
     const bool donated = ins.donate >= 0 && TryDonate(ins, frame.slots);
     const auto& in_ptrs = donated ? frame.donated_in_ptrs[i] : frame.in_ptrs[i];
-    status = ins.kernel->Run(in_ptrs, frame.out_ptrs[i]);
+    {
+      std::optional<runtime::ScopedMemoryContext> on_device;
+      if (ins.memory != nullptr) on_device.emplace(ins.memory);
+      status = ins.kernel->Run(in_ptrs, frame.out_ptrs[i]);
+    }
     if constexpr (kTimed) {
       auto end = Clock::now();
       trace->start_ns[i] = std::chrono::nanoseconds(start - run_start).count();

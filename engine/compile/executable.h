@@ -14,6 +14,7 @@
 #include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
 #include "engine/ops/op_def.h"
+#include "engine/runtime/memory_stats.h"
 
 namespace tensord::compile {
 
@@ -33,6 +34,9 @@ struct Instruction {
   // being the then side and 1 the else side. Outer ifelses come first, so checking them in order
   // never reads the condition of an ifelse whose own condition was skipped.
   std::vector<std::pair<int, int>> guards;
+  // The device context the node runs on (placement), whose memory its output buffers are
+  // charged to; null: the run's context.
+  runtime::MemoryCounter* memory = nullptr;
 };
 
 struct SlotBinding {

@@ -169,3 +169,30 @@ TEST(ExecutableCache, WaitersHonourTheirOwnDeadlineAndOutliveAnInterruptedBuilde
 
 }  // namespace
 }  // namespace tensord::compile
+
+namespace tensord::compile {
+namespace {
+
+// Placement depends on where the shared variables live, so the same graph reading a variable
+// on another context is another cache entry (and placing it there charges that context).
+TEST(ExecutableCache, SharedVariablesContextsArePartOfTheKey) {
+  auto registry = context::ContextRegistry::Create("dev0->sim0", "cpu");
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  auto key_with_w_on = [&](const std::string& context) {
+    auto g = std::make_unique<ir::Graph>();
+    ir::Variable* w = g->AddShared(ir::Type::Of(DType::kFloat32, 1), "w", "w");
+    ops::NodeBuilder b(*g);
+    g->outputs() = {b.Apply("exp", {w})};
+    CompileOptions options;
+    options.contexts = registry->get();
+    options.shared_context = {{"w", context}};
+    auto prepared = PrepareFunction(std::move(g), {}, {}, options);
+    EXPECT_TRUE(prepared.ok()) << prepared.status();
+    return prepared->canonical.key;
+  };
+  EXPECT_EQ(key_with_w_on("cpu"), key_with_w_on("cpu"));
+  EXPECT_NE(key_with_w_on("cpu"), key_with_w_on("dev0"));
+}
+
+}  // namespace
+}  // namespace tensord::compile

@@ -36,9 +36,20 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
     ctx->ordinal = ordinal;
     ctx->device = absl::StrCat("cuda", ordinal);
     ctx->description = cuda::DeviceName(ordinal);
+  } else if (absl::StartsWith(device, "sim")) {
+    absl::string_view digits = absl::StripPrefix(device, "sim");
+    int ordinal = 0;
+    if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
+      return InvalidArgument("bad device '", device, "' (expected sim or simN)");
+    }
+    ctx->kind = DeviceKind::kSim;
+    ctx->ordinal = ordinal;
+    ctx->device = absl::StrCat("sim", ordinal);
+    ctx->description = absl::StrCat("simulated device ", ordinal,
+                                    " (host memory and CPU kernels, reached through transfers)");
   } else {
     return InvalidArgument("bad device '", device, "' for context '", name,
-                           "' (expected cpu, cuda or cudaN)");
+                           "' (expected cpu, cuda, cudaN, sim or simN)");
   }
   contexts_.push_back(std::move(ctx));
   return contexts_.back().get();
@@ -75,9 +86,13 @@ absl::StatusOr<const Context*> ContextRegistry::Find(const std::string& name) co
   if (name.empty()) return &default_context();
   for (const auto& c : contexts_)
     if (c->name == name) return c.get();
+  return FailedPrecondition("unknown context '", name, "' (this server has: ", Names(), ")");
+}
+
+std::string ContextRegistry::Names() const {
   std::string known;
   for (const auto& c : contexts_) absl::StrAppend(&known, known.empty() ? "" : ", ", c->name);
-  return FailedPrecondition("unknown context '", name, "' (this server has: ", known, ")");
+  return known;
 }
 
 }  // namespace tensord::context

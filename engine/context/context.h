@@ -12,7 +12,10 @@ namespace tensord::context {
 
 using runtime::MemoryCounter;
 
-enum class DeviceKind { kCpu, kCuda };
+// kSim: a simulated device for tests of placement and transfers without a GPU: host memory
+// and CPU kernels, but the server treats its buffers as device memory (accounted to it, reached
+// only through transfer nodes).
+enum class DeviceKind { kCpu, kCuda, kSim };
 
 struct Context {
   std::string name;    // what users write: cpu, dev0, ...
@@ -22,6 +25,8 @@ struct Context {
   std::string description;
   // Bytes of the buffers charged to this context (never null once registered).
   MemoryCounter* memory = nullptr;
+  // Not host memory: values reach it and leave it through transfer nodes.
+  bool is_device() const { return kind != DeviceKind::kCpu; }
 };
 
 class ContextRegistry {
@@ -36,6 +41,8 @@ class ContextRegistry {
   absl::StatusOr<const Context*> Find(const std::string& name) const;
   const Context& default_context() const { return *contexts_[default_index_]; }
   const std::vector<std::unique_ptr<Context>>& all() const { return contexts_; }
+  // "cpu, dev0, dev1": the names, for error messages.
+  std::string Names() const;
 
  private:
   absl::StatusOr<Context*> AddDevice(const std::string& name, const std::string& device);

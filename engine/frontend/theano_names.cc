@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "engine/ops/op_def.h"
 
@@ -127,7 +128,10 @@ std::vector<std::pair<int, int>> DestroyMap(const Apply& node) {
   return pairs;
 }
 
-std::string TheanoOpName(const Apply& node) {
+namespace {
+
+// The op's own name, wherever it runs.
+std::string HostOpName(const Apply& node) {
   const std::vector<std::pair<int, int>> destroyed = DestroyMap(node);
   const std::string inplace = destroyed.empty() ? "" : InplacePattern(destroyed);
   const ops::OpDef* def = node.def != nullptr ? node.def : ops::Registry::Global().Find(node.op);
@@ -141,10 +145,22 @@ std::string TheanoOpName(const Apply& node) {
     if (!theano.name.empty()) return theano.name + inplace;
   }
   std::vector<std::string> attrs;
-  for (const auto& [key, value] : node.attrs) attrs.push_back(key + "=" + AttrText(value));
+  for (const auto& [key, value] : node.attrs) {
+    if (key != "context") attrs.push_back(key + "=" + AttrText(value));  // printed as <gpuarray>
+  }
   std::string name =
       attrs.empty() ? node.op : absl::StrCat(node.op, "{", absl::StrJoin(attrs, ", "), "}");
   return name + inplace;
+}
+
+}  // namespace
+
+std::string TheanoOpName(const Apply& node) {
+  std::string name = HostOpName(node);
+  // A node placed on a device prints as Theano's gpuarray ops did: GpuElemwise{Sqr}<gpuarray>.
+  if (node.op == "transfer" || !node.attrs.count("context")) return name;
+  if (absl::StartsWith(name, "Elemwise")) name = "Gpu" + name;
+  return name + "<gpuarray>";
 }
 
 std::string ConstantText(const Variable& v) {

@@ -86,7 +86,7 @@ struct OpDef {
   // The attributes the op takes (by name; each infer function checks its values). A node
   // carrying another is refused, naming it, so a misspelt or unsupported option ("axes" for
   // "axis") never passes silently. Any op may carry the inplace pass's `inplace` and
-  // `destroy_map`.
+  // `destroy_map` and the placement pass's `context`.
   std::vector<std::string> attrs;
   // Null: kernels take inputs in whatever dtype they come.
   InputDTypesFn input_dtypes;

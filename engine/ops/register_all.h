@@ -21,6 +21,7 @@ void RegisterComposite(Registry& r);  // the fused elementwise op (defs/composit
 void RegisterGemm(Registry& r);       // Theano's Gemm, made by the gemm pass (defs/gemm.cc)
 void RegisterRandom(Registry& r);     // MRG31k3p random ops (defs/random.cc, random_discrete.cc)
 void RegisterScan(Registry& r);       // scan and scan_grad (defs/scan_op.cc)
+void RegisterTransfer(Registry& r);   // moving values between contexts (defs/transfer.cc)
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -39,6 +40,7 @@ inline void RegisterAll(Registry& r) {
   RegisterGemm(r);
   RegisterRandom(r);
   RegisterScan(r);
+  RegisterTransfer(r);
 }
 
 }  // namespace tensord::ops

@@ -120,7 +120,7 @@ absl::Status ResolveAndInfer(ir::Apply& node, std::vector<ir::Type>* out_types) 
                            " bodies (inner graphs), got ", node.bodies.size());
   }
   for (const auto& [key, value] : node.attrs) {
-    if (key == "inplace" || key == "destroy_map") continue;
+    if (key == "inplace" || key == "destroy_map" || key == "context") continue;
     if (std::find(def->attrs.begin(), def->attrs.end(), key) != def->attrs.end()) continue;
     // The key is the client's: echo at most 64 bytes of it.
     return InvalidArgument("op '", node.op, "' has no attribute '",

@@ -69,6 +69,13 @@ Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
     if (std::find(ex.begin(), ex.end(), pass->name()) != ex.end()) continue;
     passes_.push_back(std::move(pass));
   }
+  // Placement is not an optimization: every mode runs it, and it goes before inplace, which
+  // must see every reader of a value it lets a node overwrite (placement adds transfers).
+  if (options_.placement) {
+    auto inplace = std::find_if(passes_.begin(), passes_.end(),
+                                [](const auto& p) { return p->name() == "inplace"; });
+    passes_.insert(inplace, MakePlacementPass(*options_.placement));
+  }
 }
 
 std::vector<std::string> Pipeline::AllPassNames() {

@@ -3,10 +3,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/passes/pass.h"
+#include "engine/passes/placement.h"
 
 namespace tensord::passes {
 
@@ -17,6 +19,10 @@ struct PipelineOptions {
   std::vector<std::string> excluding;
   // Verify the graph after every pass, naming the pass that broke it (tests, DebugMode).
   bool verify_each = false;
+  // Where nodes run (placement.h): a compiled function's pipeline always places its graph,
+  // whatever the mode or exclusions, before the inplace pass. Unset: nothing is placed (graphs
+  // of pass tests).
+  std::optional<Placement> placement;
 };
 
 // What one pipeline run did, pass by pass.

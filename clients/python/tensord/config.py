@@ -54,15 +54,16 @@ class EnumStr(ConfigParam):
 
 
 class DeviceParam(ConfigParam):
-    """cpu, cuda, cudaN, or a server-side context name (dev0 ...)."""
+    """cpu, cuda, cudaN, sim/simN (a simulated device, for tests without a GPU), or a
+    server-side context name (dev0 ...)."""
 
     def __init__(self, default, doc=""):
         def check(v):
             v = str(v)
-            if v in ("cpu", "cuda", "gpu") or v.startswith(("cuda", "gpu", "dev", "opencl")):
+            if v in ("cpu", "cuda", "gpu") or v.startswith(("cuda", "gpu", "dev", "opencl", "sim")):
                 return v
             raise ValueError("Invalid value (%r) for configuration variable 'device'; expected "
-                             "cpu, cuda, cudaN or devN" % (v,))
+                             "cpu, cuda, cudaN, simN or devN" % (v,))
         super().__init__(default, check, doc)
 
     def describe(self):

@@ -77,6 +77,16 @@ def _as_array(value):
                     % (type(value).__name__,))
 
 
+def _on_device(client, context):
+    """Whether the server's context `context` is a device (its memory is not host memory)."""
+    devices = client.__dict__.get("_device_contexts")
+    if devices is None:
+        info = client.call("GetServerInfo", compute_pb2.GetServerInfoRequest())
+        devices = {c.name for c in info.contexts if c.device != "cpu"}
+        client.__dict__["_device_contexts"] = devices
+    return context in devices
+
+
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, target=None,
            broadcastable=None):
     """Creates a shared variable on the server, initialized with a copy of `value`."""
@@ -100,5 +110,7 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, ta
         request.broadcastable.extend(bool(b) for b in broadcastable)
     _dtypes.array_to_tensor(data, request.value)
     info = client.call("CreateShared", request)
+    if _on_device(client, info.context):
+        ttype = ttype.on(target or "None")  # Theano names the default context None
     return SharedVariable(ttype, info.id, name=name, strict=strict,
                           allow_downcast=allow_downcast, context=info.context)

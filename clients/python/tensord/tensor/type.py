@@ -29,10 +29,14 @@ def _values_eq(a, b):
 class TensorType:
     """Theano's TensorType. Calling it makes a new symbolic variable of this type."""
 
-    def __init__(self, dtype, broadcastable, name=None):
+    def __init__(self, dtype, broadcastable, name=None, context=None):
         self.dtype = _dtypes.normalize(dtype)
         self.broadcastable = tuple(bool(b) for b in broadcastable)
         self.name = name
+        # The device context a value of this type lives on (its name; "None" for the default
+        # one, as Theano printed it), or None for host memory. Printing only: the server
+        # places every node itself (docs/architecture.md, "Device contexts").
+        self.context = context
 
     @property
     def ndim(self):
@@ -50,7 +54,12 @@ class TensorType:
 
     def clone(self, dtype=None, broadcastable=None):
         return TensorType(dtype or self.dtype,
-                          self.broadcastable if broadcastable is None else broadcastable)
+                          self.broadcastable if broadcastable is None else broadcastable,
+                          context=self.context)
+
+    def on(self, context):
+        """This type on a device context (None: host memory)."""
+        return TensorType(self.dtype, self.broadcastable, context=context)
 
     def __eq__(self, other):
         return (type(self) is type(other) and self.dtype == other.dtype
@@ -66,6 +75,8 @@ class TensorType:
         if self.name:
             return self.name
         b = self.broadcastable
+        if self.context is not None:
+            return "GpuArrayType<%s>(%s, %s)" % (self.context, self.dtype, b)
         if b in _NAMED_PATTERNS:
             pattern = _NAMED_PATTERNS[b]
         elif any(b):

@@ -225,6 +225,11 @@ class TensorVariable(Variable):
     def fill(self, value):
         return _basic.fill(self, value)
 
+    def transfer(self, target):
+        """This value on context `target` ('cpu', 'dev0', ..., None: the default context)."""
+        from tensord.tensor.transfer import transfer
+        return transfer(self, target)
+
     def eval(self, inputs_to_values=None):
         """Compiles (once per set of inputs) a function computing this variable, and runs it."""
         from tensord.compile.function import function

@@ -54,6 +54,14 @@ class IdentityKernel final : public Kernel {
   }
 };
 
+class CopyKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    *out[0] = Copy(*in[0]);
+    return absl::OkStatus();
+  }
+};
+
 MakeKernelFn Make(auto factory) {
   return [factory](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     return std::unique_ptr<Kernel>(factory());
@@ -67,6 +75,8 @@ void RegisterGradOpKernels(backends::KernelTable& k) {
   k.Add("disconnected_grad", Make([] { return new IdentityKernel(); }));
   k.Add("zero_grad", Make([] { return new IdentityKernel(); }));
   k.Add("grad_clip", Make([] { return new IdentityKernel(); }));
+  // A transfer's output is a buffer of its own, allocated (and accounted) on the node's context.
+  k.Add("transfer", Make([] { return new CopyKernel(); }));
 }
 
 }  // namespace tensord::cpu

@@ -1,0 +1,34 @@
+#include "engine/context/context.h"
+
+#include <gtest/gtest.h>
+
+namespace tensord::context {
+namespace {
+
+TEST(ContextRegistry, SimulatedDevicesAreDevicesWithTheirOwnMemory) {
+  auto registry = ContextRegistry::Create("dev0->sim0;dev1->sim1", "sim0");
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const ContextRegistry& r = **registry;
+  EXPECT_EQ(r.Names(), "cpu, dev0, dev1, sim0");
+  EXPECT_EQ(r.default_context().name, "sim0");
+  const Context* dev1 = *r.Find("dev1");
+  EXPECT_EQ(dev1->kind, DeviceKind::kSim);
+  EXPECT_EQ(dev1->device, "sim1");
+  EXPECT_TRUE(dev1->is_device());
+  EXPECT_FALSE((*r.Find("cpu"))->is_device());
+  EXPECT_NE(dev1->memory, (*r.Find("dev0"))->memory);
+}
+
+TEST(ContextRegistry, RefusesBadDevicesAndUnknownNames) {
+  auto bad = ContextRegistry::Create("dev0->simX", "cpu");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "bad device 'simX' (expected sim or simN)");
+  auto registry = ContextRegistry::Create("dev0->sim0", "cpu");
+  ASSERT_TRUE(registry.ok());
+  auto unknown = (*registry)->Find("dev3");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(unknown.status().message(), "unknown context 'dev3' (this server has: cpu, dev0)");
+}
+
+}  // namespace
+}  // namespace tensord::context

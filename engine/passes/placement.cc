@@ -1,0 +1,169 @@
+#include "engine/passes/placement.h"
+
+#include <algorithm>
+#include <map>
+
+#include "engine/ops/node_builder.h"
+
+namespace tensord::passes {
+namespace {
+
+class PlacementPass final : public Pass {
+ public:
+  explicit PlacementPass(Placement p) : p_(std::move(p)) {}
+  std::string name() const override { return "placement"; }
+
+  absl::StatusOr<bool> Run(ir::Graph& graph) override {
+    where_.clear();
+    transfers_.clear();
+    user_transfers_.clear();
+    changed_ = false;
+    for (ir::Variable* in : graph.inputs()) where_[in] = {"cpu", false};
+    const std::vector<ir::Apply*> nodes = Snapshot(graph);
+    ops::NodeBuilder b(graph);
+    graph_ = &graph;
+    for (ir::Apply* a : nodes) TENSORD_RETURN_IF_ERROR(PlaceNode(b, *a));
+    TENSORD_RETURN_IF_ERROR(PlaceOutputs(b, graph));
+    TENSORD_RETURN_IF_ERROR(b.status());
+    if (changed_) TENSORD_RETURN_IF_ERROR(graph.SortTopologically());
+    return changed_;
+  }
+
+ private:
+  struct Location {
+    std::string context;
+    bool pinned = true;  // false: host memory that does not draw its readers there
+  };
+
+  static std::vector<ir::Apply*> Snapshot(ir::Graph& graph) {
+    std::vector<ir::Apply*> nodes;
+    for (const auto& a : graph.applies()) nodes.push_back(a.get());
+    return nodes;
+  }
+
+  bool IsDevice(const std::string& context) const {
+    return std::find(p_.devices.begin(), p_.devices.end(), context) != p_.devices.end();
+  }
+
+  absl::StatusOr<std::string> Resolve(const std::string& context) const {
+    const std::string name = context.empty() ? p_.default_context : context;
+    if (std::find(p_.contexts.begin(), p_.contexts.end(), name) == p_.contexts.end()) {
+      std::string known;
+      for (const std::string& c : p_.contexts)
+        absl::StrAppend(&known, known.empty() ? "" : ", ", c);
+      return FailedPrecondition("unknown context '", name, "' (this server has: ", known, ")");
+    }
+    return name;
+  }
+
+  // Where `v` lives; constants live nowhere in particular (nullopt).
+  std::optional<Location> LocationOf(const ir::Variable* v) const {
+    if (v->source == ir::Source::kConstant) return std::nullopt;
+    if (v->source == ir::Source::kShared) {
+      auto it = p_.shared_context.find(v->shared_id);
+      return Location{it == p_.shared_context.end() ? "cpu" : it->second};
+    }
+    auto it = where_.find(v);
+    return it == where_.end() ? Location{"cpu", false} : it->second;
+  }
+
+  // Marks a node as running on `context` (the attribute only where that is a device).
+  void Mark(ir::Apply& a, const std::string& context) {
+    if (IsDevice(context)) {
+      a.attrs["context"] = context;
+    } else {
+      a.attrs.erase("context");
+    }
+    for (ir::Variable* out : a.outputs) where_[out] = {context};
+  }
+
+  // `v` moved to `context`: itself when it is there (or is a constant), else a transfer made
+  // once per value and context, reusing the input of a transfer that came from there.
+  ir::Variable* On(ops::NodeBuilder& b, ir::Variable* v, const std::string& context) {
+    std::optional<Location> from = LocationOf(v);
+    if (!from || from->context == context) return v;
+    if (const ir::Apply* owner = v->owner; owner != nullptr && owner->op == "transfer") {
+      std::optional<Location> origin = LocationOf(owner->inputs[0]);
+      if (origin && origin->context == context) return owner->inputs[0];
+    }
+    auto key = std::make_pair(v, context);
+    if (auto it = transfers_.find(key); it != transfers_.end()) return it->second;
+    ir::Attrs attrs{{"target", context}};
+    if (IsDevice(from->context)) attrs["source"] = from->context;
+    ir::Variable* moved = b.Apply("transfer", {v}, std::move(attrs));
+    if (moved == nullptr) return v;
+    Mark(*moved->owner, context);
+    changed_ = true;
+    return transfers_[key] = moved;
+  }
+
+  absl::Status PlaceNode(ops::NodeBuilder& b, ir::Apply& a) {
+    if (a.op == "transfer") {
+      TENSORD_ASSIGN_OR_RETURN(std::string target,
+                               Resolve(ir::GetAttr<std::string>(a, "target").value_or("")));
+      std::optional<Location> from = LocationOf(a.inputs[0]);
+      if (!from || from->context == target || (!IsDevice(target) && !IsDevice(from->context))) {
+        // Already there (a constant is wherever it is read): the transfer is the identity.
+        where_[a.outputs[0]] = from.value_or(Location{target, false});
+        graph_->ReplaceAllUses(a.outputs[0], a.inputs[0]);
+        // Still the client's word: as an output, the value stays on that device.
+        if (IsDevice(target)) user_transfers_.push_back(a.inputs[0]);
+        changed_ = true;
+        return absl::OkStatus();
+      }
+      if (IsDevice(from->context)) {
+        a.attrs["source"] = from->context;
+      } else {
+        a.attrs.erase("source");
+      }
+      Mark(a, target);
+      user_transfers_.push_back(a.outputs[0]);
+      return absl::OkStatus();
+    }
+    // Where the pinned inputs live: one context, or several (then the default one).
+    std::vector<std::string> pinned;
+    for (const ir::Variable* in : a.inputs) {
+      std::optional<Location> l = LocationOf(in);
+      if (l && l->pinned && std::find(pinned.begin(), pinned.end(), l->context) == pinned.end())
+        pinned.push_back(l->context);
+    }
+    TENSORD_ASSIGN_OR_RETURN(const std::string fallback, Resolve(""));
+    const std::string context = pinned.size() == 1 ? pinned[0] : fallback;
+    for (ir::Variable*& in : a.inputs) {
+      ir::Variable* moved = On(b, in, context);
+      if (moved != in) in = moved;
+    }
+    Mark(a, context);
+    return absl::OkStatus();
+  }
+
+  absl::Status PlaceOutputs(ops::NodeBuilder& b, ir::Graph& graph) {
+    std::vector<ir::Variable*>& outs = graph.outputs();
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (i < p_.num_outputs) {
+        // What the client transferred to a device stays there; the rest returns to the host.
+        const bool kept = std::find(user_transfers_.begin(), user_transfers_.end(), outs[i]) !=
+                          user_transfers_.end();
+        if (!kept) outs[i] = On(b, outs[i], "cpu");
+      } else if (i - p_.num_outputs < p_.update_contexts.size()) {
+        outs[i] = On(b, outs[i], p_.update_contexts[i - p_.num_outputs]);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  Placement p_;
+  ir::Graph* graph_ = nullptr;
+  std::unordered_map<const ir::Variable*, Location> where_;
+  std::map<std::pair<ir::Variable*, std::string>, ir::Variable*> transfers_;
+  std::vector<ir::Variable*> user_transfers_;
+  bool changed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> MakePlacementPass(Placement placement) {
+  return std::make_unique<PlacementPass>(std::move(placement));
+}
+
+}  // namespace tensord::passes

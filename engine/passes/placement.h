@@ -1,0 +1,39 @@
+// Placement: which context each node runs on, and the transfers between them (DESIGN: device
+// contexts). A transfer node runs on its target; any other node runs where its pinned inputs
+// live (outputs of placed nodes and shared variables, which live on their context) or, with
+// none or with inputs on several contexts, on the function's default context. Graph inputs live
+// in host memory but pin nothing; constants go wherever they are read. Where an input lives
+// elsewhere than its reader runs, a transfer is inserted (one per value and context), a transfer
+// to where its input already lives is dropped, outputs return to host memory unless the client
+// transferred them to a device itself, and updates end on their shared variable's context.
+//
+// A node on a device context carries attribute `context` (host nodes carry none); a transfer
+// whose input lives on a device carries `source`. The printer names them as Theano did
+// (GpuElemwise{...}<gpuarray>, GpuFromHost<dev0>, HostFromGpu(gpuarray), GpuToGpu<dev1>) and
+// the executable charges each node's buffers to its context.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/passes/pass.h"
+
+namespace tensord::passes {
+
+struct Placement {
+  std::string default_context = "cpu";  // where unpinned nodes run; "" = the default
+  std::vector<std::string> contexts;    // every context name (the unknown ones are refused)
+  std::vector<std::string> devices;     // those whose memory is not host memory
+  std::unordered_map<std::string, std::string> shared_context;  // shared id -> its context
+  // The graph's outputs while the pipeline runs: the function's first `num_outputs`, then one
+  // per update (its value must end on update_contexts[i]), then the shared variables kept
+  // alive (left where they are).
+  size_t num_outputs = 0;
+  std::vector<std::string> update_contexts;
+};
+
+std::unique_ptr<Pass> MakePlacementPass(Placement placement);
+
+}  // namespace tensord::passes

@@ -1,0 +1,97 @@
+#include "engine/passes/placement.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/frontend/theano_names.h"
+#include "engine/passes/pass_testing.h"
+
+namespace tensord::passes {
+namespace {
+
+using testing::Build;
+using testing::Rewrite;
+
+const ir::Type kMatrix = ir::Type::Of(DType::kFloat32, 2);
+
+Placement OnDevices(std::string default_context) {
+  Placement p;
+  p.default_context = std::move(default_context);
+  p.contexts = {"cpu", "dev0", "dev1"};
+  p.devices = {"dev0", "dev1"};
+  p.shared_context = {{"w", "dev1"}};
+  return p;
+}
+
+// The Theano names of the graph's nodes, outputs first (as debugprint lists them).
+std::string Names(const ir::Graph& g) {
+  std::string names;
+  for (auto it = g.applies().rbegin(); it != g.applies().rend(); ++it)
+    absl::StrAppend(&names, names.empty() ? "" : " | ", ir::TheanoOpName(**it));
+  return names;
+}
+
+std::string Place(ir::Graph& g, Placement p) {
+  p.num_outputs = g.outputs().size();
+  auto pass = MakePlacementPass(std::move(p));
+  absl::StatusOr<bool> changed = Rewrite(g, {pass.get()});
+  EXPECT_TRUE(changed.ok()) << changed.status();
+  return Names(g);
+}
+
+// The seed's `sq = theano.function([a], a ** 2)` with device=cuda: the input goes up, the
+// square runs on the device, the result comes back.
+TEST(PlacementTest, ADeviceDefaultMovesInputsUpAndOutputsBack) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    return std::vector<ir::Variable*>{b.Apply("sqr", {in[0]})};
+  });
+  EXPECT_EQ(Place(*built.graph, OnDevices("dev0")),
+            "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0>");
+}
+
+// b = (a ** 2).transfer(None): the output the client put on the device stays there.
+TEST(PlacementTest, AnOutputTransferredToADeviceStaysThere) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    return std::vector<ir::Variable*>{b.Apply("transfer", {b.Apply("sqr", {in[0]})})};
+  });
+  EXPECT_EQ(Place(*built.graph, OnDevices("dev0")),
+            "GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0>");
+}
+
+TEST(PlacementTest, OnTheHostNothingMoves) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* back = b.Apply("transfer", {in[0]}, {{"target", std::string("cpu")}});
+    return std::vector<ir::Variable*>{b.Apply("exp", {back})};
+  });
+  EXPECT_EQ(Place(*built.graph, OnDevices("cpu")), "Elemwise{exp,no_inplace}");
+}
+
+// Shared variables pin their readers; values on two devices meet on the default context.
+TEST(PlacementTest, SharedVariablesPinTheirReadersAndDevicesExchangeDirectly) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* w = b.graph().AddShared(kMatrix, "w", "w");
+    ir::Variable* on_w = b.Apply("exp", {w});  // runs on dev1, where w lives
+    ir::Variable* x0 = b.Apply("transfer", {in[0]}, {{"target", std::string("dev0")}});
+    return std::vector<ir::Variable*>{b.Apply("mul", {on_w, x0})};  // dev1 and dev0 meet on dev0
+  });
+  const std::string names = Place(*built.graph, OnDevices("dev0"));
+  EXPECT_NE(names.find("GpuToGpu<dev0>"), std::string::npos) << names;
+  EXPECT_NE(names.find("GpuElemwise{exp,no_inplace}<gpuarray>"), std::string::npos) << names;
+  EXPECT_EQ(names.find("GpuFromHost<dev1>"), std::string::npos) << names;
+}
+
+TEST(PlacementTest, AnUnknownContextIsRefusedByName) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    return std::vector<ir::Variable*>{
+        b.Apply("transfer", {in[0]}, {{"target", std::string("dev7")}})};
+  });
+  Placement p = OnDevices("dev0");
+  p.num_outputs = 1;
+  auto pass = MakePlacementPass(std::move(p));
+  absl::StatusOr<bool> changed = pass->Run(*built.graph);
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(changed.status().message(),
+            "unknown context 'dev7' (this server has: cpu, dev0, dev1)");
+}
+
+}  // namespace
+}  // namespace tensord::passes
