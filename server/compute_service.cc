@@ -214,7 +214,12 @@ MetricsSnapshot ComputeService::Snapshot() const {
   // Every context gets a series, so a dashboard sees 0 rather than a gap.
   for (const auto& c : contexts_->all()) {
     s.shared_by_context[c->name];
-    s.memory_by_context[c->name] = {c->memory->in_use(), c->memory->peak()};
+    auto& memory = s.memory_by_context[c->name];
+    memory.in_use_bytes = c->memory->in_use();
+    memory.peak_bytes = c->memory->peak();
+    for (int d = 0; d < runtime::kTransferDirections; ++d)
+      memory.transferred_bytes[d] =
+          c->memory->transferred(static_cast<runtime::TransferDirection>(d));
   }
   auto sessions = sessions_.List();
   s.sessions = static_cast<int64_t>(sessions.size());
@@ -238,6 +243,13 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
     info->set_description(c->description);
     info->set_memory_in_use_bytes(c->memory->in_use());
     info->set_memory_peak_bytes(c->memory->peak());
+    using runtime::TransferDirection;
+    info->set_transferred_host_to_device_bytes(
+        c->memory->transferred(TransferDirection::kHostToDevice));
+    info->set_transferred_device_to_host_bytes(
+        c->memory->transferred(TransferDirection::kDeviceToHost));
+    info->set_transferred_device_to_device_bytes(
+        c->memory->transferred(TransferDirection::kDeviceToDevice));
   }
   out->set_default_context(contexts_->default_context().name);
   out->set_float_x(config_.float_x);

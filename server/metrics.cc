@@ -122,6 +122,21 @@ class Metrics::StateCollector : public prometheus::Collectable {
     }
     out.push_back(std::move(in_use));
     out.push_back(std::move(peak));
+    MetricFamily transferred =
+        Family("tensord_transfer_bytes_total",
+               "Bytes transfer nodes moved, by device context and direction (host_to_device, "
+               "device_to_host, device_to_device; counted on the device side).",
+               MetricType::Counter);
+    for (const auto& [context, usage] : s.memory_by_context) {
+      for (int d = 0; d < runtime::kTransferDirections; ++d) {
+        transferred.metric.push_back(
+            Value(MetricType::Counter, static_cast<double>(usage.transferred_bytes[d]),
+                  {{"context", context},
+                   {"direction",
+                    runtime::TransferDirectionName(static_cast<runtime::TransferDirection>(d))}}));
+      }
+    }
+    out.push_back(std::move(transferred));
     return out;
   }
 

@@ -4,6 +4,7 @@
 // snapshot source at scrape time, so idle servers cost nothing and values are never stale.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/runtime/memory_stats.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -40,6 +42,8 @@ struct MetricsSnapshot {
   struct MemoryUsage {
     int64_t in_use_bytes = 0;
     int64_t peak_bytes = 0;
+    // Bytes transfer nodes moved, by runtime::TransferDirection.
+    std::array<int64_t, runtime::kTransferDirections> transferred_bytes = {};
   };
   std::map<std::string, MemoryUsage> memory_by_context;
 };

@@ -68,15 +68,18 @@ absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
     TENSORD_RETURN_IF_ERROR(reg->AddDevice(parts[0], parts[1]).status());
   }
   std::string dev = default_device.empty() ? "cpu" : default_device;
+  // A context name, or a device a context already maps to (device=cuda0 with dev0->cuda0: one
+  // device, so one context and one memory).
+  const std::string numbered = dev == "cuda" ? "cuda0" : dev == "sim" ? "sim0" : dev;
   for (size_t i = 0; i < reg->contexts_.size(); ++i) {
-    if (reg->contexts_[i]->name == dev) {
+    if (reg->contexts_[i]->name == dev || reg->contexts_[i]->device == numbered) {
       reg->default_index_ = i;
       return reg;
     }
   }
   // `device=cuda0` without a contexts entry: Theano names that default context None; we call
   // it by its device name.
-  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, dev == "cuda" ? "cuda0" : dev));
+  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, numbered));
   (void)ctx;
   reg->default_index_ = reg->contexts_.size() - 1;
   return reg;

@@ -9,8 +9,8 @@ TEST(ContextRegistry, SimulatedDevicesAreDevicesWithTheirOwnMemory) {
   auto registry = ContextRegistry::Create("dev0->sim0;dev1->sim1", "sim0");
   ASSERT_TRUE(registry.ok()) << registry.status();
   const ContextRegistry& r = **registry;
-  EXPECT_EQ(r.Names(), "cpu, dev0, dev1, sim0");
-  EXPECT_EQ(r.default_context().name, "sim0");
+  EXPECT_EQ(r.Names(), "cpu, dev0, dev1");
+  EXPECT_EQ(r.default_context().name, "dev0");  // device=sim0 is dev0's device
   const Context* dev1 = *r.Find("dev1");
   EXPECT_EQ(dev1->kind, DeviceKind::kSim);
   EXPECT_EQ(dev1->device, "sim1");

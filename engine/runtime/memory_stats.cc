@@ -28,6 +28,18 @@ MemoryCounter* MemoryCounterFor(const std::string& context_name) {
   return counter.get();
 }
 
+const char* TransferDirectionName(TransferDirection d) {
+  switch (d) {
+    case TransferDirection::kHostToDevice:
+      return "host_to_device";
+    case TransferDirection::kDeviceToHost:
+      return "device_to_host";
+    case TransferDirection::kDeviceToDevice:
+      return "device_to_device";
+  }
+  return "?";
+}
+
 MemoryCounter* CurrentMemoryCounter() {
   if (current_counter != nullptr) return current_counter;
   static MemoryCounter* const host = MemoryCounterFor("cpu");

@@ -9,6 +9,12 @@
 
 namespace tensord::runtime {
 
+// Which way a transfer node moved bytes, as counted on one context: into it from the host,
+// out of it to the host, or into it from another device.
+enum class TransferDirection { kHostToDevice = 0, kDeviceToHost = 1, kDeviceToDevice = 2 };
+inline constexpr int kTransferDirections = 3;
+const char* TransferDirectionName(TransferDirection d);  // "host_to_device", ...
+
 // Lock-free: allocations on many threads only touch two atomics.
 class MemoryCounter {
  public:
@@ -17,9 +23,17 @@ class MemoryCounter {
   int64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
   int64_t peak() const { return peak_.load(std::memory_order_relaxed); }
 
+  void Transferred(TransferDirection d, int64_t bytes) {
+    transferred_[static_cast<int>(d)].fetch_add(bytes, std::memory_order_relaxed);
+  }
+  int64_t transferred(TransferDirection d) const {
+    return transferred_[static_cast<int>(d)].load(std::memory_order_relaxed);
+  }
+
  private:
   std::atomic<int64_t> in_use_{0};
   std::atomic<int64_t> peak_{0};
+  std::atomic<int64_t> transferred_[kTransferDirections] = {};
 };
 
 // The counter of a context name, created on first use and never destroyed (a buffer may be

@@ -12,6 +12,25 @@
 namespace tensord::client {
 namespace {
 
+// The live server has host contexts only: transfers are the identity there; an unknown context
+// is refused by name before compiling.
+TEST_F(ClientOpsTest, TransferPinsValuesToContexts) {
+  GraphBuilder g;
+  Var x = g.Vector("x", kFloat32);
+  auto out = Eval(g, {x}, {Transfer(Exp(Transfer(x, "cpu"))), Transfer(x * 2.0f)},
+                  {HostTensor::Vector<float>({0.0f, 1.0f})});
+  ASSERT_EQ(out.size(), 2u);
+  ExpectNear(out[0], {1.0, std::exp(1.0)}, {2}, 1e-6);  // float32
+  ExpectNear(out[1], {0.0, 2.0});
+  GraphBuilder bad;
+  Var y = bad.Vector("y", kFloat32);
+  auto f = session_->Compile(bad, {y}, {Transfer(y, "dev9")});
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(f.status().message().find("transfer to unknown context 'dev9' (this server has: cpu"),
+            std::string::npos)
+      << f.status();
+}
+
 TEST_F(ClientOpsTest, ElementwiseMath) {
   GraphBuilder g;
   Var x = g.Vector("x", kFloat64), a = g.Vector("a", kInt32), b = g.Vector("b", kInt32);

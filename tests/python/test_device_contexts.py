@@ -63,7 +63,7 @@ def test_the_seeds_memory_examples_on_simulated_devices():
     # theano.function([a], a ** 2): up, square on the device, back.
     i = lines.index(next(l for l in lines if l.startswith("HostFromGpu(gpuarray)")))
     assert lines[i + 1].strip().startswith("|GpuElemwise{sqr,no_inplace}<gpuarray>")
-    assert lines[i + 2].strip().startswith("|GpuFromHost<sim0>")
+    assert lines[i + 2].strip().startswith("|GpuFromHost<dev0>")  # device=sim0 is dev0
     # ... and with the output transferred by the client, no way back.
     assert any(l.startswith("GpuElemwise{sqr,no_inplace}<gpuarray>") for l in lines), out
     # a.transfer('cpu') of a host value is a itself.
@@ -75,3 +75,40 @@ def test_the_seeds_memory_examples_on_simulated_devices():
     # A function reading w runs where w lives; only the scalar result comes back.
     assert any(l.startswith("HostFromGpu(gpuarray)") for l in lines[-6:]), out
     assert lines[-1] == "True"
+
+
+TRAINING = textwrap.dedent("""
+    import numpy
+    import tensord as theano
+    import tensord.tensor as T
+    from tensord.connection import server_info
+
+    def moved():
+        c = next(c for c in server_info().contexts if c.name == 'dev0')
+        return c.transferred_host_to_device_bytes, c.transferred_device_to_host_bytes
+
+    rng = numpy.random.default_rng(0)
+    w = theano.shared(rng.normal(size=(32, 10)).astype('float32'), name='w', target='dev0')
+    x = T.matrix('x')
+    y = T.ivector('y')
+    p = T.nnet.softmax(T.dot(x, w))
+    cost = T.nnet.categorical_crossentropy(p, y).mean()
+    step = theano.function([x, y], cost, updates=[(w, w - 0.1 * T.grad(cost, w))])
+    xb = rng.normal(size=(64, 32)).astype('float32')
+    yb = rng.integers(0, 10, size=64).astype('int32')
+    step(xb, yb)  # the first call may move constants; count from the second
+    up0, down0 = moved()
+    costs = [float(step(xb, yb)) for _ in range(5)]
+    up1, down1 = moved()
+    print((up1 - up0) // 5, (down1 - down0) // 5, costs[-1] < costs[0])
+""")
+
+
+def test_a_training_step_with_weights_on_a_device_moves_only_the_minibatch():
+    out = _run(TRAINING, "device=sim0,contexts=dev0->sim0,floatX=float32")
+    up, down, learned = out.split()
+    # Per step: x (64 x 32 float32) and y (64 int32) go up, the float32 cost comes down; the
+    # weights and their update stay on dev0.
+    assert int(up) == 64 * 32 * 4 + 64 * 4, out
+    assert int(down) == 4, out
+    assert learned == "True", out

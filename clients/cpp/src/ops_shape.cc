@@ -36,6 +36,13 @@ Var Shape(Var x) {
   return Single(b, "shape", {x}, {}, kInt64, {false});
 }
 
+Var Transfer(Var x, std::string target) {
+  GraphBuilder* b = Check("transfer", {x});
+  if (!b) return Var();
+  return Single(b, "transfer", {x}, {{"target", StringAttr(std::move(target))}}, x.dtype(),
+                x.broadcastable());
+}
+
 Var ShapeI(Var x, int64_t i) {
   GraphBuilder* b = Check("shape_i", {x});
   if (!b) return Var();

@@ -4,12 +4,18 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "tensord/graph.h"
 #include "tensord/ops.h"
 
 namespace tensord::client {
+
+// transfer: x on context `target` ("cpu", "dev0", ...; "" = the server's default context,
+// Theano's None). The server places every node itself; a transfer pins a value to a context
+// (docs/architecture.md, "Device contexts").
+Var Transfer(Var x, std::string target = "");
 
 Var Shape(Var x);              // shape: x's shape as an int64 vector
 Var ShapeI(Var x, int64_t i);  // shape_i: x.shape[i] as an int64 scalar (0 <= i < ndim)
