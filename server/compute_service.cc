@@ -241,6 +241,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
     info->set_name(c->name);
     info->set_device(c->device);
     info->set_description(c->description);
+    info->set_available(c->unavailable.empty());
     info->set_memory_in_use_bytes(c->memory->in_use());
     info->set_memory_peak_bytes(c->memory->peak());
     using runtime::TransferDirection;

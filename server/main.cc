@@ -31,8 +31,11 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address to serve on (host:port; port 0 picks one)");
 ABSL_FLAG(std::string, device, "cpu",
-          "default context: cpu, cuda, cudaN or a name from --contexts");
+          "default context: cpu, cuda, cudaN, sim, simN or a name from --contexts");
 ABSL_FLAG(std::string, contexts, "", "named contexts in Theano syntax, e.g. dev0->cuda0;dev1->cpu");
+ABSL_FLAG(bool, contexts_optional, false,
+          "list contexts on GPUs this server does not see as unavailable (their use is "
+          "FAILED_PRECONDITION) instead of refusing to start");
 ABSL_FLAG(std::string, floatX, "float32",
           "default float type reported to clients (float32|float64)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
@@ -155,10 +158,15 @@ int main(int argc, char** argv) {
     return Fail("--floatX must be float32 or float64, got " + float_x);
   }
   auto contexts = tensord::context::ContextRegistry::Create(absl::GetFlag(FLAGS_contexts),
-                                                            absl::GetFlag(FLAGS_device));
+                                                            absl::GetFlag(FLAGS_device),
+                                                            absl::GetFlag(FLAGS_contexts_optional));
   if (!contexts.ok()) return Fail(std::string(contexts.status().message()));
   for (const auto& c : (*contexts)->all()) {
-    spdlog::info("mapped name {} to device {}: {}", c->name, c->device, c->description);
+    if (c->unavailable.empty()) {
+      spdlog::info("mapped name {} to device {}: {}", c->name, c->device, c->description);
+    } else {
+      spdlog::warn("context {} ({}) is unavailable: {}", c->name, c->device, c->unavailable);
+    }
   }
 
   // Block the shutdown signals in every thread; the main thread waits for them below.

@@ -10,7 +10,7 @@
 namespace tensord::context {
 
 absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
-                                                    const std::string& device) {
+                                                    const std::string& device, bool optional) {
   for (const auto& c : contexts_)
     if (c->name == name) return InvalidArgument("context '", name, "' is defined twice");
   auto ctx = std::make_unique<Context>();
@@ -27,15 +27,21 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
       return InvalidArgument("bad device '", device, "' (expected cpu, cuda or cudaN)");
     }
     int count = cuda::DeviceCount();
-    if (ordinal >= count) {
-      return FailedPrecondition("context '", name, "' maps to ", device, " but this server sees ",
-                                count, " CUDA device(s)",
-                                cuda::Available() ? "" : " (built without CUDA)");
-    }
     ctx->kind = DeviceKind::kCuda;
     ctx->ordinal = ordinal;
     ctx->device = absl::StrCat("cuda", ordinal);
-    ctx->description = cuda::DeviceName(ordinal);
+    if (ordinal >= count) {
+      std::string why = absl::StrCat("this server sees ", count, " CUDA device(s)",
+                                     cuda::Available() ? "" : " (built without CUDA)");
+      if (!optional) {
+        return FailedPrecondition("context '", name, "' maps to ", device, " but ", why,
+                                  " (--contexts_optional lists it as unavailable instead)");
+      }
+      ctx->unavailable = std::move(why);
+      ctx->description = absl::StrCat("unavailable: ", ctx->unavailable);
+    } else {
+      ctx->description = cuda::DeviceName(ordinal);
+    }
   } else if (absl::StartsWith(device, "sim")) {
     absl::string_view digits = absl::StripPrefix(device, "sim");
     int ordinal = 0;
@@ -56,16 +62,16 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
 }
 
 absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
-    const std::string& contexts, const std::string& default_device) {
+    const std::string& contexts, const std::string& default_device, bool optional) {
   auto reg = std::unique_ptr<ContextRegistry>(new ContextRegistry());
-  TENSORD_RETURN_IF_ERROR(reg->AddDevice("cpu", "cpu").status());
+  TENSORD_RETURN_IF_ERROR(reg->AddDevice("cpu", "cpu", optional).status());
   for (absl::string_view entry : absl::StrSplit(contexts, ';', absl::SkipWhitespace())) {
     std::vector<std::string> parts = absl::StrSplit(entry, "->");
     if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
       return InvalidArgument("bad contexts entry '", entry, "' (expected name->device)");
     }
     if (parts[0] == "cpu") return InvalidArgument("the context name 'cpu' is reserved");
-    TENSORD_RETURN_IF_ERROR(reg->AddDevice(parts[0], parts[1]).status());
+    TENSORD_RETURN_IF_ERROR(reg->AddDevice(parts[0], parts[1], optional).status());
   }
   std::string dev = default_device.empty() ? "cpu" : default_device;
   // A context name, or a device a context already maps to (device=cuda0 with dev0->cuda0: one
@@ -79,16 +85,21 @@ absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
   }
   // `device=cuda0` without a contexts entry: Theano names that default context None; we call
   // it by its device name.
-  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, numbered));
+  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, numbered, optional));
   (void)ctx;
   reg->default_index_ = reg->contexts_.size() - 1;
   return reg;
 }
 
 absl::StatusOr<const Context*> ContextRegistry::Find(const std::string& name) const {
-  if (name.empty()) return &default_context();
+  const Context* found = name.empty() ? &default_context() : nullptr;
   for (const auto& c : contexts_)
-    if (c->name == name) return c.get();
+    if (c->name == name) found = c.get();
+  if (found != nullptr) {
+    if (found->unavailable.empty()) return found;
+    return FailedPrecondition("context '", found->name, "' (", found->device,
+                              ") is unavailable: ", found->unavailable);
+  }
   return FailedPrecondition("unknown context '", name, "' (this server has: ", Names(), ")");
 }
 

@@ -25,6 +25,9 @@ struct Context {
   std::string description;
   // Bytes of the buffers charged to this context (never null once registered).
   MemoryCounter* memory = nullptr;
+  // Why nothing can run here (a GPU this server does not see, listed because the contexts were
+  // declared optional); empty when the context is usable.
+  std::string unavailable;
   // Not host memory: values reach it and leave it through transfer nodes.
   bool is_device() const { return kind != DeviceKind::kCpu; }
 };
@@ -33,11 +36,14 @@ class ContextRegistry {
  public:
   // `cpu` always exists. `contexts` is Theano's "name->device;..." list; `default_device`
   // (Theano's `device` flag: cpu, cuda, cuda0, or a context name) picks the default context.
-  // CUDA devices must exist (the error says which is missing).
+  // CUDA devices must exist (the error says which is missing), unless `optional`: then a
+  // context on a missing one is listed as unavailable, and Find refuses it by name.
   static absl::StatusOr<std::unique_ptr<ContextRegistry>> Create(const std::string& contexts,
-                                                                 const std::string& default_device);
+                                                                 const std::string& default_device,
+                                                                 bool optional = false);
 
-  // Empty name means the default context.
+  // Empty name means the default context. Unknown and unavailable contexts are
+  // FAILED_PRECONDITION naming them.
   absl::StatusOr<const Context*> Find(const std::string& name) const;
   const Context& default_context() const { return *contexts_[default_index_]; }
   const std::vector<std::unique_ptr<Context>>& all() const { return contexts_; }
@@ -45,7 +51,8 @@ class ContextRegistry {
   std::string Names() const;
 
  private:
-  absl::StatusOr<Context*> AddDevice(const std::string& name, const std::string& device);
+  absl::StatusOr<Context*> AddDevice(const std::string& name, const std::string& device,
+                                     bool optional);
 
   std::vector<std::unique_ptr<Context>> contexts_;
   size_t default_index_ = 0;

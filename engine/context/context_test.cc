@@ -30,5 +30,23 @@ TEST(ContextRegistry, RefusesBadDevicesAndUnknownNames) {
   EXPECT_EQ(unknown.status().message(), "unknown context 'dev3' (this server has: cpu, dev0)");
 }
 
+TEST(ContextRegistry, AMissingGpuFailsAtStartUnlessContextsAreOptional) {
+  auto strict = ContextRegistry::Create("dev0->sim0;dev1->cuda99", "cpu");
+  EXPECT_EQ(strict.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(strict.status().message().find("context 'dev1' maps to cuda99 but this server sees"),
+            std::string::npos)
+      << strict.status();
+  auto optional = ContextRegistry::Create("dev0->sim0;dev1->cuda99", "cpu", /*optional=*/true);
+  ASSERT_TRUE(optional.ok()) << optional.status();
+  EXPECT_EQ((*optional)->Names(), "cpu, dev0, dev1");
+  auto dev1 = (*optional)->Find("dev1");
+  EXPECT_EQ(dev1.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(dev1.status().message().find("context 'dev1' (cuda99) is unavailable: this server "
+                                         "sees"),
+            std::string::npos)
+      << dev1.status();
+  EXPECT_TRUE((*optional)->Find("dev0").ok());
+}
+
 }  // namespace
 }  // namespace tensord::context

@@ -174,5 +174,60 @@ TEST(MetricsTest, ATakenMetricsPortStopsTheServerAtStartup) {
   EXPECT_FALSE(second.running());
 }
 
+// Transfers count their bytes on the device side, per direction: a run of exp(x) on dev0 (a
+// simulated device) moves x up and the result down.
+TEST(MetricsTest, TransferBytesPerContextAndDirection) {
+  testing::ServerProcess server({"--contexts=dev0->sim0", "--device=dev0"});
+  ASSERT_TRUE(server.running()) << "server did not start";
+  auto client = Client::Connect(server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto session = (*client)->OpenSession();
+  ASSERT_TRUE(session.ok()) << session.status();
+  GraphBuilder g;
+  Var x = g.Vector("x", kFloat32);
+  auto f = session->Compile(g, {x}, {Exp(x)});
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(f->Run({HostTensor::Vector<float>(std::vector<float>(1000, 0.5f))}).ok());
+  const std::string text = HttpGet(server.metrics_port(), "/metrics");
+  EXPECT_NE(text.find("# TYPE tensord_transfer_bytes_total counter"), std::string::npos);
+  auto moved = [&](const char* context, const char* direction) {
+    return Sample(text, std::string("tensord_transfer_bytes_total{context=\"") + context +
+                            "\",direction=\"" + direction + "\"}");
+  };
+  EXPECT_EQ(moved("dev0", "host_to_device"), 4000);
+  EXPECT_EQ(moved("dev0", "device_to_host"), 4000);
+  EXPECT_EQ(moved("dev0", "device_to_device"), 0);
+  EXPECT_EQ(moved("cpu", "host_to_device"), 0);
+}
+
+// A context on a GPU the server does not see stops it at start, unless the contexts are
+// optional: then it is listed as unavailable and using it is refused by name.
+TEST(MetricsTest, ContextsOnMissingGpusAreUnavailableWhenOptional) {
+  {
+    testing::ServerProcess strict({"--contexts=dev1->cuda99"});
+    EXPECT_FALSE(strict.running());
+  }
+  testing::ServerProcess server({"--contexts=dev1->cuda99", "--contexts_optional"});
+  ASSERT_TRUE(server.running()) << "server did not start";
+  auto client = Client::Connect(server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto info = (*client)->GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  bool listed = false;
+  for (const auto& c : info->contexts()) {
+    if (c.name() != "dev1") continue;
+    listed = true;
+    EXPECT_FALSE(c.available());
+    EXPECT_NE(c.description().find("unavailable"), std::string::npos) << c.description();
+  }
+  EXPECT_TRUE(listed);
+  auto session = (*client)->OpenSession();
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto w = session->CreateShared("w", HostTensor::Vector<float>({1.0f}), "dev1");
+  EXPECT_EQ(w.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(w.status().message().find("context 'dev1' (cuda99) is unavailable"), std::string::npos)
+      << w.status();
+}
+
 }  // namespace
 }  // namespace tensord::client
