@@ -148,8 +148,10 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   });
   TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(request.function_id()));
   const compile::Executable& exe = *fn->executable;
-  // Inputs, intermediates, outputs and new shared values are this context's memory.
-  runtime::ScopedMemoryContext memory_scope(fn->context->memory);
+  // Inputs, host intermediates and outputs are host memory: the function's context's when that
+  // is a host context, else cpu's (nodes placed on a device charge their own context).
+  runtime::ScopedMemoryContext memory_scope(
+      fn->context->is_device() ? runtime::MemoryCounterFor("cpu") : fn->context->memory);
   std::vector<runtime::Tensor> inputs;
   for (int i = 0; i < request.inputs_size(); ++i) {
     auto t = ir::TensorFromProto(request.inputs(i));

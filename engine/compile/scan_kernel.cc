@@ -330,6 +330,10 @@ absl::StatusOr<std::shared_ptr<Executable>> CompileBody(const ir::Graph& body,
                                                         CompileOptions options,
                                                         const std::string& mode) {
   if (!mode.empty()) options.mode = mode;
+  // The body runs where its scan node runs (under the scan instruction's memory scope): its
+  // inputs and outputs are that node's values, not host values to move.
+  options.contexts = nullptr;
+  options.shared_context.clear();
   TENSORD_ASSIGN_OR_RETURN(PreparedFunction p,
                            PrepareFunction(body.Clone(), {}, {}, std::move(options)));
   return BuildExecutable(std::move(p));

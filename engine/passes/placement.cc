@@ -16,8 +16,17 @@ class PlacementPass final : public Pass {
   absl::StatusOr<bool> Run(ir::Graph& graph) override {
     where_.clear();
     transfers_.clear();
-    user_transfers_.clear();
     changed_ = false;
+    // The outputs the client itself transferred to a device stay there (recorded before any
+    // transfer is found to be the identity and replaced by its input).
+    kept_outputs_.assign(graph.outputs().size(), false);
+    for (size_t i = 0; i < p_.num_outputs && i < graph.outputs().size(); ++i) {
+      const ir::Apply* owner = graph.outputs()[i]->owner;
+      if (owner == nullptr || owner->op != "transfer") continue;
+      absl::StatusOr<std::string> target =
+          Resolve(ir::GetAttr<std::string>(*owner, "target").value_or(""));
+      kept_outputs_[i] = target.ok() && IsDevice(*target);
+    }
     for (ir::Variable* in : graph.inputs()) where_[in] = {"cpu", false};
     const std::vector<ir::Apply*> nodes = Snapshot(graph);
     ops::NodeBuilder b(graph);
@@ -67,14 +76,16 @@ class PlacementPass final : public Pass {
     return it == where_.end() ? Location{"cpu", false} : it->second;
   }
 
-  // Marks a node as running on `context` (the attribute only where that is a device).
-  void Mark(ir::Apply& a, const std::string& context) {
+  // Marks a node as running on `context` (the attribute only where that is a device). Its
+  // outputs pin their readers when something pinned the node (a transfer, a pinned input): work
+  // on graph inputs alone (x / 255) follows whoever reads it instead of drawing it along.
+  void Mark(ir::Apply& a, const std::string& context, bool pinned) {
     if (IsDevice(context)) {
       a.attrs["context"] = context;
     } else {
       a.attrs.erase("context");
     }
-    for (ir::Variable* out : a.outputs) where_[out] = {context};
+    for (ir::Variable* out : a.outputs) where_[out] = {context, pinned};
   }
 
   // `v` moved to `context`: itself when it is there (or is a constant), else a transfer made
@@ -82,6 +93,7 @@ class PlacementPass final : public Pass {
   ir::Variable* On(ops::NodeBuilder& b, ir::Variable* v, const std::string& context) {
     std::optional<Location> from = LocationOf(v);
     if (!from || from->context == context) return v;
+    if (!IsDevice(from->context) && !IsDevice(context)) return v;  // host memory either way
     if (const ir::Apply* owner = v->owner; owner != nullptr && owner->op == "transfer") {
       std::optional<Location> origin = LocationOf(owner->inputs[0]);
       if (origin && origin->context == context) return owner->inputs[0];
@@ -92,7 +104,7 @@ class PlacementPass final : public Pass {
     if (IsDevice(from->context)) attrs["source"] = from->context;
     ir::Variable* moved = b.Apply("transfer", {v}, std::move(attrs));
     if (moved == nullptr) return v;
-    Mark(*moved->owner, context);
+    Mark(*moved->owner, context, /*pinned=*/true);
     changed_ = true;
     return transfers_[key] = moved;
   }
@@ -106,8 +118,6 @@ class PlacementPass final : public Pass {
         // Already there (a constant is wherever it is read): the transfer is the identity.
         where_[a.outputs[0]] = from.value_or(Location{target, false});
         graph_->ReplaceAllUses(a.outputs[0], a.inputs[0]);
-        // Still the client's word: as an output, the value stays on that device.
-        if (IsDevice(target)) user_transfers_.push_back(a.inputs[0]);
         changed_ = true;
         return absl::OkStatus();
       }
@@ -116,24 +126,31 @@ class PlacementPass final : public Pass {
       } else {
         a.attrs.erase("source");
       }
-      Mark(a, target);
-      user_transfers_.push_back(a.outputs[0]);
+      Mark(a, target, /*pinned=*/true);
+      transfers_[{a.inputs[0], target}] = a.outputs[0];  // later readers there reuse it
       return absl::OkStatus();
     }
-    // Where the pinned inputs live: one context, or several (then the default one).
+    // A shape is read where its input lives: nothing moves for it.
+    if (a.op == "shape" || a.op == "shape_i") {
+      std::optional<Location> l = LocationOf(a.inputs[0]);
+      Mark(a, l ? l->context : "cpu", /*pinned=*/false);
+      return absl::OkStatus();
+    }
+    // Where the pinned inputs live: one context; or several, then a shared variable's (weights
+    // stay put, activations move), else the default one.
     std::vector<std::string> pinned;
+    std::optional<std::string> shared;
     for (const ir::Variable* in : a.inputs) {
       std::optional<Location> l = LocationOf(in);
-      if (l && l->pinned && std::find(pinned.begin(), pinned.end(), l->context) == pinned.end())
+      if (!l || !l->pinned) continue;
+      if (std::find(pinned.begin(), pinned.end(), l->context) == pinned.end())
         pinned.push_back(l->context);
+      if (in->source == ir::Source::kShared && !shared) shared = l->context;
     }
     TENSORD_ASSIGN_OR_RETURN(const std::string fallback, Resolve(""));
-    const std::string context = pinned.size() == 1 ? pinned[0] : fallback;
-    for (ir::Variable*& in : a.inputs) {
-      ir::Variable* moved = On(b, in, context);
-      if (moved != in) in = moved;
-    }
-    Mark(a, context);
+    const std::string context = pinned.size() == 1 ? pinned[0] : shared.value_or(fallback);
+    for (ir::Variable*& in : a.inputs) in = On(b, in, context);
+    Mark(a, context, /*pinned=*/!pinned.empty());
     return absl::OkStatus();
   }
 
@@ -142,9 +159,7 @@ class PlacementPass final : public Pass {
     for (size_t i = 0; i < outs.size(); ++i) {
       if (i < p_.num_outputs) {
         // What the client transferred to a device stays there; the rest returns to the host.
-        const bool kept = std::find(user_transfers_.begin(), user_transfers_.end(), outs[i]) !=
-                          user_transfers_.end();
-        if (!kept) outs[i] = On(b, outs[i], "cpu");
+        if (!kept_outputs_[i]) outs[i] = On(b, outs[i], "cpu");
       } else if (i - p_.num_outputs < p_.update_contexts.size()) {
         outs[i] = On(b, outs[i], p_.update_contexts[i - p_.num_outputs]);
       }
@@ -156,7 +171,7 @@ class PlacementPass final : public Pass {
   ir::Graph* graph_ = nullptr;
   std::unordered_map<const ir::Variable*, Location> where_;
   std::map<std::pair<ir::Variable*, std::string>, ir::Variable*> transfers_;
-  std::vector<ir::Variable*> user_transfers_;
+  std::vector<bool> kept_outputs_;
   bool changed_ = false;
 };
 

@@ -79,6 +79,39 @@ TEST(PlacementTest, SharedVariablesPinTheirReadersAndDevicesExchangeDirectly) {
   EXPECT_EQ(names.find("GpuFromHost<dev1>"), std::string::npos) << names;
 }
 
+// Work on graph inputs alone (x / 255) follows its reader to the weights' device instead of
+// pulling the weights to the default context; a shape is read where its input lives.
+TEST(PlacementTest, InputPreparationFollowsTheWeightsAndShapesMoveNothing) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* w = b.graph().AddShared(kMatrix, "w", "w");  // on dev1
+    ir::Variable* scaled = b.Div(in[0], b.Constant(255, DType::kFloat32));
+    return std::vector<ir::Variable*>{b.Apply("dot", {scaled, w}), b.Shape(in[0])};
+  });
+  const std::string names = Place(*built.graph, OnDevices("cpu"));
+  EXPECT_EQ(names,
+            "HostFromGpu(gpuarray) | Shape | dot<gpuarray> | GpuFromHost<dev1> | "
+            "Elemwise{true_div,no_inplace}");
+}
+
+// One upload per value and context, whether the client wrote it or placement did; an output
+// the client transferred stays, the same value as a plain output comes back.
+TEST(PlacementTest, OneTransferPerValueAndContext) {
+  auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* up = b.Apply("transfer", {in[0]}, {{"target", std::string("dev0")}});
+    ir::Variable* y = b.Apply("exp", {up});
+    ir::Variable* z = b.Apply("log", {in[0]});  // runs on dev0 (the default), reads in[0] there
+    return std::vector<ir::Variable*>{y, b.Apply("transfer", {y}), b.Mul(y, z)};
+  });
+  const std::string names = Place(*built.graph, OnDevices("dev0"));
+  size_t uploads = 0;
+  for (size_t at = names.find("GpuFromHost"); at != std::string::npos;
+       at = names.find("GpuFromHost", at + 1))
+    ++uploads;
+  EXPECT_EQ(uploads, 1u) << names;
+  EXPECT_EQ(built.graph->outputs()[1]->owner->op, "exp") << names;       // kept on dev0
+  EXPECT_EQ(built.graph->outputs()[0]->owner->op, "transfer") << names;  // came back
+}
+
 TEST(PlacementTest, AnUnknownContextIsRefusedByName) {
   auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
     return std::vector<ir::Variable*>{

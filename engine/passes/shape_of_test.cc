@@ -66,6 +66,18 @@ TEST(ShapeOfTest, ReshapeWithMinusOneDividesTheSize) {
   EXPECT_NE(out.expr.find("int_div"), std::string::npos) << out.expr;
 }
 
+// Each value's shape is computed once: a residual chain h = h + tanh(h) has h's shape at every
+// level (no growing switch expressions), and none of the chain is computed.
+TEST(ShapeOfTest, ShapesAreSharedAlongAChain) {
+  std::unique_ptr<Pass> pass;
+  auto out = ExpectRewriteKeepsValues(Passes(pass), {kX}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* h = in[0];
+    for (int i = 0; i < 12; ++i) h = b.Add(h, b.Apply("tanh", {h}));
+    return std::vector<ir::Variable*>{b.Shape(h)};
+  });
+  EXPECT_EQ(out.expr, "make_vector(shape_i(x0), shape_i(x0))");
+}
+
 TEST(ShapeOfTest, OpsWithoutARuleKeepTheirShapeNode) {
   std::unique_ptr<Pass> pass;
   const runtime::Tensor n = MakeTensor(DType::kInt64, {}, {5});

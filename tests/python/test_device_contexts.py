@@ -107,8 +107,9 @@ TRAINING = textwrap.dedent("""
 def test_a_training_step_with_weights_on_a_device_moves_only_the_minibatch():
     out = _run(TRAINING, "device=sim0,contexts=dev0->sim0,floatX=float32")
     up, down, learned = out.split()
-    # Per step: x (64 x 32 float32) and y (64 int32) go up, the float32 cost comes down; the
-    # weights and their update stay on dev0.
-    assert int(up) == 64 * 32 * 4 + 64 * 4, out
+    # Per step: x (64 x 32 float32) and y (64 int32) go up, with the batch size the mean divides
+    # by (an int64 read from x's shape on the host); the float32 cost comes down; the weights
+    # and their update stay on dev0.
+    assert int(up) == 64 * 32 * 4 + 64 * 4 + 8, out
     assert int(down) == 4, out
     assert learned == "True", out

@@ -56,15 +56,14 @@ void RegisterGemm(Registry& r) {
                       // one a client sends stops gradients with a clear error.
                       InferGemm, kNotDifferentiable);
   d.input_dtypes = AllInputsAsOutput;
-  // dot(x, y)'s (rows, cols), which z broadcasts into; unknown where x or y is the broadcast
-  // side (a row x against a matrix z).
-  d.infer_shape = [](NodeBuilder&, const ir::Apply& node, std::span<const SymbolicShape> in) {
-    if (node.inputs[2]->type.broadcastable[0] || node.inputs[3]->type.broadcastable[1])
-      return std::vector<SymbolicShape>{};
-    return std::vector<SymbolicShape>{{in[2][0], in[3][1]}};
-  };
-  d.theano_render = [](const ir::Apply&, const std::string& inplace) -> std::string {
-    return inplace.empty() ? "Gemm{no_inplace}" : "Gemm{inplace}";
+  // z broadcast with dot(x, y)'s (rows, cols), as the kernel computes beta * z + alpha * dot.
+  d.infer_shape = [](NodeBuilder& b, const ir::Apply& node, std::span<const SymbolicShape> in) {
+    const ir::Type& x = node.inputs[2]->type;
+    const ir::Type& y = node.inputs[3]->type;
+    const SymbolicShape shapes[] = {in[0], {in[2][0], in[3][1]}};
+    const std::vector<bool> broadcastable[] = {node.inputs[0]->type.broadcastable,
+                                               {x.broadcastable[0], y.broadcastable[1]}};
+    return std::vector<SymbolicShape>{BroadcastDims(b, shapes, broadcastable, 2)};
   };
   r.Add(std::move(d));
 }

@@ -7,16 +7,15 @@
 
 namespace tensord::ops {
 
-std::vector<SymbolicShape> BroadcastShape(NodeBuilder& b, const ir::Apply& node,
-                                          std::span<const SymbolicShape> in) {
-  const int ndim = node.outputs[0]->type.ndim();
+SymbolicShape BroadcastDims(NodeBuilder& b, std::span<const SymbolicShape> shapes,
+                            std::span<const std::vector<bool>> broadcastable, int ndim) {
   SymbolicShape out;
   for (int d = 0; d < ndim; ++d) {
     std::vector<ir::Variable*> candidates;  // distinct non-broadcastable dims
-    for (size_t k = 0; k < in.size(); ++k) {
-      const int pos = d - (ndim - static_cast<int>(in[k].size()));
-      if (pos < 0 || node.inputs[k]->type.broadcastable[pos]) continue;
-      ir::Variable* dim = in[k][pos];
+    for (size_t k = 0; k < shapes.size(); ++k) {
+      const int pos = d - (ndim - static_cast<int>(shapes[k].size()));
+      if (pos < 0 || broadcastable[k][pos]) continue;
+      ir::Variable* dim = shapes[k][pos];
       if (std::find(candidates.begin(), candidates.end(), dim) == candidates.end())
         candidates.push_back(dim);
     }
@@ -33,6 +32,14 @@ std::vector<SymbolicShape> BroadcastShape(NodeBuilder& b, const ir::Apply& node,
     }
     out.push_back(dim);
   }
+  return out;
+}
+
+std::vector<SymbolicShape> BroadcastShape(NodeBuilder& b, const ir::Apply& node,
+                                          std::span<const SymbolicShape> in) {
+  std::vector<std::vector<bool>> broadcastable;
+  for (const ir::Variable* v : node.inputs) broadcastable.push_back(v->type.broadcastable);
+  SymbolicShape out = BroadcastDims(b, in, broadcastable, node.outputs[0]->type.ndim());
   return std::vector<SymbolicShape>(node.outputs.size(), out);
 }
 

@@ -5,6 +5,12 @@
 
 namespace tensord::ops {
 
+// NumPy broadcasting of `shapes` (with their broadcastable patterns) to rank `ndim`,
+// right-aligned: each dim is the one that is not broadcastable, or, where several are, the first
+// that is not 1 at run time.
+SymbolicShape BroadcastDims(NodeBuilder& b, std::span<const SymbolicShape> shapes,
+                            std::span<const std::vector<bool>> broadcastable, int ndim);
+
 // NumPy broadcasting of the inputs' shapes, right-aligned: each output dim is the one input
 // dim that is not broadcastable, or, where several are, the first one that is not 1 at run
 // time (elementwise ops, fill, cast, composite).
