@@ -41,7 +41,8 @@ class PlacementPass final : public Pass {
  private:
   struct Location {
     std::string context;
-    bool pinned = true;  // false: host memory that does not draw its readers there
+    // false: does not draw its readers to `context` (graph inputs, and work on them alone)
+    bool pinned = true;
   };
 
   static std::vector<ir::Apply*> Snapshot(ir::Graph& graph) {
