@@ -68,7 +68,10 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     TENSORD_ASSIGN_OR_RETURN(auto* value, decoded.Lookup(g.value(), "given value"));
     givens.push_back({var, value});
   }
-  compile::CompileOptions options{spec.allow_input_downcast(), mode, context};
+  compile::CompileOptions options;
+  options.allow_input_downcast = spec.allow_input_downcast();
+  options.mode = mode;
+  options.context = context;
   options.contexts = contexts_;
   for (const auto& v : decoded.graph.variables()) {
     if (v->source != ir::Source::kShared) continue;

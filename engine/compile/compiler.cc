@@ -287,10 +287,9 @@ absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
   ir::Graph& graph = *p.graph;
   OptimizeStats stats;
   stats.nodes_before = static_cast<int>(graph.applies().size());
-  passes::Pipeline pipeline({.mode = p.options.mode,
-                             .excluding = p.options.optimizer_excluding,
-                             .verify_each = false,
-                             .placement = PlacementOf(p)});
+  passes::Pipeline pipeline(
+      {.mode = p.options.mode, .excluding = p.options.optimizer_excluding, .verify_each = false},
+      PlacementOf(p));
   if (!pipeline.passes().empty()) {
     // Passes replace variables in graph outputs, not in the (target, value) pairs of updates,
     // and the dead-code pass keeps only what outputs reach: update values and shared variables

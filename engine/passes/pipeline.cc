@@ -61,7 +61,8 @@ std::vector<Step> Steps() {
 
 }  // namespace
 
-Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
+Pipeline::Pipeline(PipelineOptions options, std::optional<Placement> placement)
+    : options_(std::move(options)) {
   for (const Step& step : Steps()) {
     if (options_.mode == "FAST_COMPILE" && !step.fast_compile) continue;
     std::unique_ptr<Pass> pass = step.make();
@@ -71,10 +72,10 @@ Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
   }
   // Placement is not an optimization: every mode runs it, and it goes before inplace, which
   // must see every reader of a value it lets a node overwrite (placement adds transfers).
-  if (options_.placement) {
+  if (placement) {
     auto inplace = std::find_if(passes_.begin(), passes_.end(),
                                 [](const auto& p) { return p->name() == "inplace"; });
-    passes_.insert(inplace, MakePlacementPass(*options_.placement));
+    passes_.insert(inplace, MakePlacementPass(*std::move(placement)));
   }
 }
 

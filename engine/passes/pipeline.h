@@ -19,10 +19,6 @@ struct PipelineOptions {
   std::vector<std::string> excluding;
   // Verify the graph after every pass, naming the pass that broke it (tests, DebugMode).
   bool verify_each = false;
-  // Where nodes run (placement.h): a compiled function's pipeline always places its graph,
-  // whatever the mode or exclusions, before the inplace pass. Unset: nothing is placed (graphs
-  // of pass tests).
-  std::optional<Placement> placement;
 };
 
 // What one pipeline run did, pass by pass.
@@ -34,7 +30,10 @@ struct PassRecord {
 
 class Pipeline {
  public:
-  explicit Pipeline(PipelineOptions options);
+  // With `placement`, the pipeline also places the graph (placement.h) before the inplace pass,
+  // whatever the mode or exclusions: a compiled function's nodes always run somewhere. Without
+  // it (graphs of pass tests), nothing is placed.
+  explicit Pipeline(PipelineOptions options, std::optional<Placement> placement = std::nullopt);
 
   // Runs every pass in order; `trace`, when set, receives one record per pass run.
   absl::Status Run(ir::Graph& graph, std::vector<PassRecord>* trace = nullptr) const;
