@@ -4,8 +4,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "engine/grad/grad.h"
 #include "engine/frontend/proto_convert.h"
+#include "engine/grad/grad.h"
 #include "server/functions.h"
 
 namespace tensord::server {
