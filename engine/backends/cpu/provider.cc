@@ -26,6 +26,7 @@ const backends::KernelTable& Kernels() {
     RegisterShapeKernels(*k);
     RegisterSubtensorKernels(*k);
     RegisterTileRepeatKernels(*k);
+    RegisterTransferKernels(*k);
     return k;
   }();
   return *table;

@@ -54,52 +54,13 @@ class IdentityKernel final : public Kernel {
   }
 };
 
-// A transfer (placement's attributes say between which contexts): the value copied into a
-// buffer of the node's context, the bytes counted on the device side of the move.
-class TransferKernel final : public Kernel {
- public:
-  explicit TransferKernel(const ir::Apply& node) {
-    auto to = ir::GetAttr<std::string>(node, "context");
-    auto from = ir::GetAttr<std::string>(node, "source");
-    using runtime::TransferDirection;
-    if (to.ok()) {
-      counter_ = runtime::MemoryCounterFor(*to);
-      direction_ =
-          from.ok() ? TransferDirection::kDeviceToDevice : TransferDirection::kHostToDevice;
-    } else if (from.ok()) {
-      counter_ = runtime::MemoryCounterFor(*from);
-      direction_ = TransferDirection::kDeviceToHost;
-    }
-  }
-
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    *out[0] = Copy(*in[0]);
-    if (counter_ != nullptr) counter_->Transferred(direction_, out[0]->num_bytes());
-    return absl::OkStatus();
-  }
-
- private:
-  runtime::MemoryCounter* counter_ = nullptr;  // null: between host contexts
-  runtime::TransferDirection direction_ = runtime::TransferDirection::kHostToDevice;
-};
-
-MakeKernelFn Make(auto factory) {
-  return [factory](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    return std::unique_ptr<Kernel>(factory());
-  };
-}
-
 }  // namespace
 
 void RegisterGradOpKernels(backends::KernelTable& k) {
-  k.Add("sum_to_like", Make([] { return new SumToLikeKernel(); }));
-  k.Add("disconnected_grad", Make([] { return new IdentityKernel(); }));
-  k.Add("zero_grad", Make([] { return new IdentityKernel(); }));
-  k.Add("grad_clip", Make([] { return new IdentityKernel(); }));
-  // A transfer's output is a buffer of its own, allocated (and accounted) on the node's context.
-  k.Add("transfer", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    return std::make_unique<TransferKernel>(node);
-  });
+  k.Add("sum_to_like", backends::Make<SumToLikeKernel>());
+  k.Add("disconnected_grad", backends::Make<IdentityKernel>());
+  k.Add("zero_grad", backends::Make<IdentityKernel>());
+  k.Add("grad_clip", backends::Make<IdentityKernel>());
 }
 
 }  // namespace tensord::cpu

@@ -31,5 +31,6 @@ void RegisterShapeKernels(backends::KernelTable& k);
 void RegisterSubtensorKernels(backends::KernelTable& k);
 void RegisterAdvancedSubtensorKernels(backends::KernelTable& k);
 void RegisterTileRepeatKernels(backends::KernelTable& k);
+void RegisterTransferKernels(backends::KernelTable& k);
 
 }  // namespace tensord::cpu

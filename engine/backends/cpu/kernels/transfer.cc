@@ -1,0 +1,48 @@
+// CPU kernel of the op declared in engine/ops/defs/transfer.cc: host contexts and simulated
+// devices share it (their memories are host memory, accounted apart).
+
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/kernels/register.h"
+
+namespace tensord::cpu {
+namespace {
+
+// A transfer (placement's attributes say between which contexts): the value copied into a
+// buffer of the node's context, the bytes counted on the device side of the move.
+class TransferKernel final : public Kernel {
+ public:
+  explicit TransferKernel(const ir::Apply& node) {
+    auto to = ir::GetAttr<std::string>(node, "context");
+    auto from = ir::GetAttr<std::string>(node, "source");
+    using runtime::TransferDirection;
+    if (to.ok()) {
+      counter_ = runtime::MemoryCounterFor(*to);
+      direction_ =
+          from.ok() ? TransferDirection::kDeviceToDevice : TransferDirection::kHostToDevice;
+    } else if (from.ok()) {
+      counter_ = runtime::MemoryCounterFor(*from);
+      direction_ = TransferDirection::kDeviceToHost;
+    }
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    *out[0] = Copy(*in[0]);
+    if (counter_ != nullptr) counter_->Transferred(direction_, out[0]->num_bytes());
+    return absl::OkStatus();
+  }
+
+ private:
+  runtime::MemoryCounter* counter_ = nullptr;  // null: between host contexts
+  runtime::TransferDirection direction_ = runtime::TransferDirection::kHostToDevice;
+};
+
+}  // namespace
+
+void RegisterTransferKernels(backends::KernelTable& k) {
+  // A transfer's output is a buffer of its own, allocated (and accounted) on the node's context.
+  k.Add("transfer", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    return std::make_unique<TransferKernel>(node);
+  });
+}
+
+}  // namespace tensord::cpu
