@@ -267,12 +267,9 @@ std::optional<passes::Placement> PlacementOf(const PreparedFunction& p) {
   const context::ContextRegistry* contexts = p.options.contexts;
   if (contexts == nullptr) return std::nullopt;
   passes::Placement placement;
+  placement.contexts = contexts;
   placement.default_context =
       p.options.context != nullptr ? p.options.context->name : contexts->default_context().name;
-  for (const auto& c : contexts->all()) {
-    placement.contexts.push_back(c->name);
-    if (c->is_device()) placement.devices.push_back(c->name);
-  }
   placement.shared_context = p.options.shared_context;
   placement.num_outputs = p.graph->outputs().size();
   for (const auto& [target, value] : p.updates) {

@@ -52,17 +52,14 @@ class PlacementPass final : public Pass {
   }
 
   bool IsDevice(const std::string& context) const {
-    return std::find(p_.devices.begin(), p_.devices.end(), context) != p_.devices.end();
+    absl::StatusOr<const context::Context*> c = p_.contexts->Find(context);
+    return c.ok() && (*c)->is_device();
   }
 
+  // A context name as written ("" = the function's default), checked against the registry.
   absl::StatusOr<std::string> Resolve(const std::string& context) const {
     const std::string name = context.empty() ? p_.default_context : context;
-    if (std::find(p_.contexts.begin(), p_.contexts.end(), name) == p_.contexts.end()) {
-      std::string known;
-      for (const std::string& c : p_.contexts)
-        absl::StrAppend(&known, known.empty() ? "" : ", ", c);
-      return FailedPrecondition("unknown context '", name, "' (this server has: ", known, ")");
-    }
+    TENSORD_RETURN_IF_ERROR(p_.contexts->Find(name).status());
     return name;
   }
 

@@ -18,14 +18,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/context/context.h"
 #include "engine/passes/pass.h"
 
 namespace tensord::passes {
 
 struct Placement {
-  std::string default_context = "cpu";  // where unpinned nodes run; "" = the default
-  std::vector<std::string> contexts;    // every context name (the unknown ones are refused)
-  std::vector<std::string> devices;     // those whose memory is not host memory
+  // The server's contexts (unknown and unavailable ones are refused as Find refuses them).
+  const context::ContextRegistry* contexts = nullptr;
+  std::string default_context = "cpu";                          // where unpinned nodes run
   std::unordered_map<std::string, std::string> shared_context;  // shared id -> its context
   // The graph's outputs while the pipeline runs: the function's first `num_outputs`, then one
   // per update (its value must end on update_contexts[i]), then the shared variables kept

@@ -13,11 +13,17 @@ using testing::Rewrite;
 
 const ir::Type kMatrix = ir::Type::Of(DType::kFloat32, 2);
 
+// cpu, and dev0 and dev1 on simulated devices.
+const context::ContextRegistry& TwoDevices() {
+  static const context::ContextRegistry* registry =
+      context::ContextRegistry::Create("dev0->sim0;dev1->sim1", "cpu")->release();
+  return *registry;
+}
+
 Placement OnDevices(std::string default_context) {
   Placement p;
+  p.contexts = &TwoDevices();
   p.default_context = std::move(default_context);
-  p.contexts = {"cpu", "dev0", "dev1"};
-  p.devices = {"dev0", "dev1"};
   p.shared_context = {{"w", "dev1"}};
   return p;
 }
