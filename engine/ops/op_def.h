@@ -90,9 +90,10 @@ struct OpDef {
   std::vector<std::string> attrs;
   // Null: kernels take inputs in whatever dtype they come.
   InputDTypesFn input_dtypes;
-  // Named by the declaration; the rules live in engine/ops/grads/ (scan's in engine/grad/). An
-  // op without one must say so with differentiable = false (kNotDifferentiable): gradients
-  // reaching its outputs stop there. Registry::Add refuses an op with neither or both.
+  // Named by the declaration (elementwise rules sit beside it in defs/, the structural
+  // families' in grads/, scan's in engine/grad/). An op without one must say so with
+  // differentiable = false (kNotDifferentiable): gradients reaching its outputs stop there.
+  // The flag is what lets Registry::Add refuse a declaration that forgot both.
   GradFn grad;
   bool differentiable = true;
   // Elementwise ops: the type rule as data (exported in the op schema, so that clients infer
