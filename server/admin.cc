@@ -31,6 +31,7 @@ void ListSessions(const SessionManager& sessions, v1::ListSessionsResponse* out)
     for (const auto& var : vars) bytes += static_cast<int64_t>(var->Get().num_bytes());
     s->set_shared_variables(static_cast<int64_t>(vars.size()));
     s->set_shared_bytes(bytes);
+    s->set_device_arrays(static_cast<int64_t>(session->arrays().size()));
   }
 }
 

@@ -96,6 +96,8 @@ ComputeService::ComputeService(ServerConfig config,
   Serve("GetProfile", &ComputeService::GetProfile, Threads::kInline);
   Serve("ResetProfile", &ComputeService::ResetProfile, Threads::kInline);
   Serve("ReleaseFunction", &ComputeService::ReleaseFunction, Threads::kInline);
+  Serve("FetchRef", &ComputeService::FetchRef, Threads::kInline);
+  Serve("ReleaseRefs", &ComputeService::ReleaseRefs, Threads::kInline);
   Serve("ListSessions", &ComputeService::ListSessions, Threads::kInline);
   Serve("ListFunctions", &ComputeService::ListFunctions, Threads::kInline);
   // A method left out would fall back to gRPC's synchronous default (UNIMPLEMENTED).
@@ -118,6 +120,8 @@ absl::Status ComputeService::Execute(Ctx* ctx, const char* method,
   absl::Status status;
   try {
     status = body();
+  } catch (const runtime::OutOfDeviceMemory& e) {
+    status = absl::ResourceExhaustedError(absl::StrCat(method, ": ", e.what()));
   } catch (const std::bad_alloc&) {
     status = absl::ResourceExhaustedError(absl::StrCat(method, ": out of memory"));
   } catch (const std::exception& e) {
@@ -244,6 +248,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
     info->set_available(c->unavailable.empty());
     info->set_memory_in_use_bytes(c->memory->in_use());
     info->set_memory_peak_bytes(c->memory->peak());
+    info->set_memory_limit_bytes(c->memory->limit());
     using runtime::TransferDirection;
     info->set_transferred_host_to_device_bytes(
         c->memory->transferred(TransferDirection::kHostToDevice));
@@ -286,7 +291,8 @@ absl::Status ComputeService::CloseSession(const Caller& call, const v1::CloseSes
 absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSharedRequest& req,
                                           v1::SharedInfo* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
-  TENSORD_ASSIGN_OR_RETURN(const context::Context* context, contexts_->Find(req.target()));
+  TENSORD_ASSIGN_OR_RETURN(const context::Context* context,
+                           contexts_->FindNameOrDevice(req.target()));
   runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req.value()));
   ir::Type type = ir::Type::Of(value.dtype(), value.ndim());
@@ -384,6 +390,18 @@ absl::Status ComputeService::ReleaseFunction(const Caller& call,
                                              v1::ReleaseFunctionResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return session->ReleaseFunction(req.function_id());
+}
+
+absl::Status ComputeService::FetchRef(const Caller& call, const v1::FetchRefRequest& req,
+                                      v1::FetchRefResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
+  return functions_.FetchRef(*session, req.id(), out);
+}
+
+absl::Status ComputeService::ReleaseRefs(const Caller& call, const v1::ReleaseRefsRequest& req,
+                                         v1::ReleaseRefsResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
+  return session->arrays().Release({req.ids().begin(), req.ids().end()});
 }
 
 absl::Status ComputeService::ListSessions(const Caller& call, const v1::ListSessionsRequest& req,

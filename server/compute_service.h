@@ -74,6 +74,8 @@ class ComputeService final : public v1::Compute::Service {
                             v1::ResetProfileResponse*);
   absl::Status ReleaseFunction(const Caller&, const v1::ReleaseFunctionRequest&,
                                v1::ReleaseFunctionResponse*);
+  absl::Status FetchRef(const Caller&, const v1::FetchRefRequest&, v1::FetchRefResponse*);
+  absl::Status ReleaseRefs(const Caller&, const v1::ReleaseRefsRequest&, v1::ReleaseRefsResponse*);
   absl::Status ListSessions(const Caller&, const v1::ListSessionsRequest&,
                             v1::ListSessionsResponse*);
   absl::Status ListFunctions(const Caller&, const v1::ListFunctionsRequest&,

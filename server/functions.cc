@@ -54,7 +54,8 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
     return InvalidArgument("unknown mode '", mode,
                            "' (expected FAST_RUN, FAST_COMPILE, DebugMode or NanGuardMode)");
   }
-  TENSORD_ASSIGN_OR_RETURN(const context::Context* context, contexts_->Find(spec.context()));
+  TENSORD_ASSIGN_OR_RETURN(const context::Context* context,
+                           contexts_->FindNameOrDevice(spec.context()));
   TENSORD_ASSIGN_OR_RETURN(ir::DecodedGraph decoded, ir::GraphFromProto(spec.graph()));
   TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, session));
   std::vector<compile::Substitution> updates, givens;
@@ -104,7 +105,7 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   Function fn;
   fn.name = spec.name();
   fn.spec = spec;
-  TENSORD_ASSIGN_OR_RETURN(fn.context, contexts_->Find(spec.context()));
+  TENSORD_ASSIGN_OR_RETURN(fn.context, contexts_->FindNameOrDevice(spec.context()));
   for (const ir::Variable* s : prepared.canonical.shared) {
     TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(s->shared_id));
     fn.shared.push_back(std::move(var));
@@ -141,6 +142,59 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<runtime::Tensor>> FunctionService::RunInputs(
+    Session& session, const compile::Executable& exe, const v1::RunRequest& request) const {
+  std::vector<runtime::Tensor> inputs;
+  auto with_index = [](int i, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("input ", i, ": ", s.message()));
+  };
+  auto decode = [&](int i, const v1::Tensor& proto) {
+    auto t = ir::TensorFromProto(proto);
+    if (!t.ok()) return with_index(i, t.status());
+    inputs.push_back(*std::move(t));
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < request.inputs_size(); ++i)
+    TENSORD_RETURN_IF_ERROR(decode(i, request.inputs(i)));
+  if (request.args_size() == 0) return inputs;
+  if (!inputs.empty()) return InvalidArgument("a run takes `inputs` or `args`, not both");
+  for (int i = 0; i < request.args_size(); ++i) {
+    const v1::Value& arg = request.args(i);
+    if (arg.has_tensor()) {
+      TENSORD_RETURN_IF_ERROR(decode(i, arg.tensor()));
+      continue;
+    }
+    if (!arg.has_ref()) return InvalidArgument("input ", i, ": an empty value");
+    auto array = session.arrays().Find(arg.ref().id());
+    if (!array.ok()) return with_index(i, array.status());
+    const bool read_there = i < static_cast<int>(exe.input_contexts().size()) &&
+                            exe.input_contexts()[i] == array->context->name;
+    if (read_there) {
+      inputs.push_back(std::move(array->value));
+      continue;
+    }
+    // Read on the host (or elsewhere, through the host): a device-to-host copy on the server.
+    inputs.push_back(cpu::Copy(array->value));
+    array->context->memory->Transferred(runtime::TransferDirection::kDeviceToHost,
+                                        static_cast<int64_t>(inputs.back().num_bytes()));
+  }
+  return inputs;
+}
+
+absl::Status FunctionService::FetchRef(Session& session, const std::string& id,
+                                       v1::FetchRefResponse* out) const {
+  TENSORD_ASSIGN_OR_RETURN(DeviceArray array, session.arrays().Find(id));
+  ir::TensorToProto(array.value, out->mutable_value());
+  if (max_reply_bytes_ > 0 && static_cast<int64_t>(out->ByteSizeLong()) > max_reply_bytes_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("device array '", id, "' takes ", out->ByteSizeLong(),
+                     " bytes; a reply may take ", max_reply_bytes_, " (--max_message_bytes)"));
+  }
+  array.context->memory->Transferred(runtime::TransferDirection::kDeviceToHost,
+                                     static_cast<int64_t>(array.value.num_bytes()));
+  return absl::OkStatus();
+}
+
 absl::Status FunctionService::Run(Session& session, const v1::RunRequest& request,
                                   v1::RunResponse* out) {
   auto start = std::chrono::steady_clock::now();
@@ -149,20 +203,17 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     metrics_->runs_in_flight().Decrement();
     metrics_->RecordRun(seconds);
   });
+  // First, so the run can use the memory they held.
+  session.arrays()
+      .Release({request.release().begin(), request.release().end()}, /*ignore_unknown=*/true)
+      .IgnoreError();
   TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(request.function_id()));
   const compile::Executable& exe = *fn->executable;
   // Inputs, host intermediates and outputs are host memory: the function's context's when that
   // is a host context, else cpu's (nodes placed on a device charge their own context).
   runtime::ScopedMemoryContext memory_scope(
       fn->context->is_device() ? runtime::MemoryCounterFor("cpu") : fn->context->memory);
-  std::vector<runtime::Tensor> inputs;
-  for (int i = 0; i < request.inputs_size(); ++i) {
-    auto t = ir::TensorFromProto(request.inputs(i));
-    if (!t.ok()) {
-      return absl::Status(t.status().code(), absl::StrCat("input ", i, ": ", t.status().message()));
-    }
-    inputs.push_back(*std::move(t));
-  }
+  TENSORD_ASSIGN_OR_RETURN(std::vector<runtime::Tensor> inputs, RunInputs(session, exe, request));
   // Lock the variables this run updates (in id order, so concurrent runs cannot deadlock),
   // then read every shared value: an update's read-modify-write is atomic.
   std::vector<context::SharedVariable*> targets;
@@ -190,9 +241,21 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
                                                               fn->profile ? &trace : nullptr));
   // Everything that can still fail happens before the commit: once updates are stored the call
   // must succeed, or a client told of an error would apply them again on retry.
-  for (const runtime::Tensor& t : result.outputs) {
-    ir::TensorToProto(t, out->add_outputs()->mutable_tensor());
+  std::vector<const context::Context*> on_device(result.outputs.size(), nullptr);
+  std::vector<std::string> array_ids(result.outputs.size());
+  int64_t resident_bytes = 0;
+  for (size_t i = 0; i < result.outputs.size(); ++i) {
+    v1::Value* value = out->add_outputs();
+    const std::string& where = exe.output_contexts()[i];
+    if (where.empty()) {
+      ir::TensorToProto(result.outputs[i], value->mutable_tensor());
+      continue;
+    }
+    TENSORD_ASSIGN_OR_RETURN(on_device[i], contexts_->Find(where));
+    array_ids[i] = DeviceArrayStore::NewId();
+    resident_bytes += static_cast<int64_t>(result.outputs[i].num_bytes());
   }
+  TENSORD_RETURN_IF_ERROR(session.arrays().CheckRoom(resident_bytes));
   if (max_reply_bytes_ > 0 && static_cast<int64_t>(out->ByteSizeLong()) > max_reply_bytes_) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the outputs take ", out->ByteSizeLong(), " bytes; a reply may take ",
@@ -219,6 +282,12 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     }
   }
   locks.clear();
+  // Outputs left on a device stay there as device arrays; the reply carries references.
+  for (size_t i = 0; i < on_device.size(); ++i) {
+    if (on_device[i] == nullptr) continue;
+    session.arrays().Add(std::move(array_ids[i]), {std::move(result.outputs[i]), on_device[i]},
+                         out->mutable_outputs(static_cast<int>(i))->mutable_ref());
+  }
   int64_t run_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();

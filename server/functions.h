@@ -27,7 +27,10 @@ class FunctionService {
       : contexts_(contexts), cache_(cache), metrics_(metrics), max_reply_bytes_(max_reply_bytes) {}
 
   absl::Status Compile(Session& session, const v1::FunctionSpec& spec, v1::CompileResponse* out);
+  // Outputs the function leaves on a device stay in the session as device arrays (Value.ref).
   absl::Status Run(Session& session, const v1::RunRequest& request, v1::RunResponse* out);
+  // A device array's value, copied to the client (a device-to-host transfer).
+  absl::Status FetchRef(Session& session, const std::string& id, v1::FetchRefResponse* out) const;
   // Decodes and checks a spec against the session (shared variables, context, mode) and
   // applies givens and updates; the cache key comes with the result.
   absl::StatusOr<compile::PreparedFunction> Prepare(Session& session,
@@ -40,6 +43,11 @@ class FunctionService {
   absl::Status ResetProfile(Session& session, const std::string& function_id);
 
  private:
+  // The run's inputs from `inputs` (host bytes) or `args` (bytes or device arrays).
+  absl::StatusOr<std::vector<runtime::Tensor>> RunInputs(Session& session,
+                                                         const compile::Executable& exe,
+                                                         const v1::RunRequest& request) const;
+
   const context::ContextRegistry* contexts_;
   compile::ExecutableCache* cache_;
   Metrics* metrics_;

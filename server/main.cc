@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, contexts, "", "named contexts in Theano syntax, e.g. dev0
 ABSL_FLAG(bool, contexts_optional, false,
           "list contexts on GPUs this server does not see as unavailable (their use is "
           "FAILED_PRECONDITION) instead of refusing to start");
+ABSL_FLAG(int64_t, device_memory_limit, 0,
+          "most bytes of tensor buffers each device context may hold at once (0: no limit); an "
+          "allocation past it fails the call with RESOURCE_EXHAUSTED naming the context");
 ABSL_FLAG(std::string, floatX, "float32",
           "default float type reported to clients (float32|float64)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
@@ -162,6 +165,7 @@ int main(int argc, char** argv) {
                                                             absl::GetFlag(FLAGS_contexts_optional));
   if (!contexts.ok()) return Fail(std::string(contexts.status().message()));
   for (const auto& c : (*contexts)->all()) {
+    if (c->is_device()) c->memory->SetLimit(absl::GetFlag(FLAGS_device_memory_limit));
     if (c->unavailable.empty()) {
       spdlog::info("mapped name {} to device {}: {}", c->name, c->device, c->description);
     } else {

@@ -1,36 +1,12 @@
 #include "server/session.h"
 
-#include <sys/random.h>
-
-#include <cerrno>
 #include <cstdint>
-#include <stdexcept>
 
-#include "absl/strings/escaping.h"
+#include "server/random_id.h"
 #include "server/rpc_codec.h"
 #include "spdlog/spdlog.h"
 
 namespace tensord::server {
-namespace {
-
-// The session id is the credential that reaches a session's variables, so it comes from the
-// kernel's CSPRNG (getrandom), 128 bits, never from a seeded generator whose state a client
-// could reconstruct from ids it was given.
-std::string RandomId() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    // No fallback to anything weaker: failing the OpenSession call is the safe answer.
-    if (n < 0) throw std::runtime_error("getrandom failed: cannot make a session id");
-    got += static_cast<size_t>(n);
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
-}
-
-}  // namespace
 
 SessionLease::SessionLease(std::shared_ptr<Session> session) : session_(std::move(session)) {
   session_->calls_in_flight_.fetch_add(1);
@@ -47,7 +23,7 @@ std::vector<std::shared_ptr<runtime::ByteBudget>> Session::Budgets(
     const SessionLimits& limits, std::shared_ptr<runtime::ByteBudget> tenant_memory) {
   std::vector<std::shared_ptr<runtime::ByteBudget>> budgets = {
       std::make_shared<runtime::ByteBudget>(limits.max_shared_bytes,
-                                            "the session's shared variables",
+                                            "the session's shared variables and device arrays",
                                             "--max_shared_bytes_per_session")};
   if (tenant_memory != nullptr) budgets.push_back(std::move(tenant_memory));
   return budgets;

@@ -14,6 +14,7 @@
 #include "engine/compile/executable.h"
 #include "engine/context/shared_store.h"
 #include "server/auth.h"
+#include "server/device_arrays.h"
 #include "server/profile.h"
 #include "tensord/v1/compute.pb.h"
 
@@ -56,7 +57,9 @@ class Session {
         client_(std::move(client)),
         owner_(opener.owner),
         tenant_(opener.tenant),
-        shared_(Budgets(limits, std::move(tenant_memory))),
+        budgets_(Budgets(limits, std::move(tenant_memory))),
+        shared_(budgets_),
+        arrays_(budgets_),
         max_functions_(limits.max_functions) {}
 
   const std::string& id() const { return id_; }
@@ -67,6 +70,8 @@ class Session {
   // The principal that opened it (server/auth.h); only that principal finds it.
   const std::string& owner() const { return owner_; }
   context::SharedStore& shared() { return shared_; }
+  // Run outputs left on a device; charged to the same budgets as the shared variables.
+  DeviceArrayStore& arrays() { return arrays_; }
 
   // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
   absl::StatusOr<std::string> AddFunction(Function fn);
@@ -113,7 +118,9 @@ class Session {
   const std::string owner_;
   const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
+  const std::vector<std::shared_ptr<runtime::ByteBudget>> budgets_;
   context::SharedStore shared_;
+  DeviceArrayStore arrays_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
   const int64_t max_functions_;

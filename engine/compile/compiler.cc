@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -141,6 +142,35 @@ void MergeSharedDuplicates(ir::Graph& g) {
     auto [it, inserted] = first.emplace(v->shared_id, v.get());
     if (!inserted) g.ReplaceAllUses(v.get(), it->second);
   }
+}
+
+// The device context placement put a node on ("" for the host, and for no node).
+std::string DeviceContextOf(const ir::Apply* node) {
+  if (node == nullptr) return "";
+  auto name = ir::GetAttr<std::string>(*node, "context");
+  return name.ok() ? *name : "";
+}
+
+// For each graph input, the device context every reader of it moves it to, when all its readers
+// are transfers to one device; "" otherwise (read on the host, or on several contexts).
+std::vector<std::string> InputReadContexts(const ir::Graph& g) {
+  std::unordered_map<const ir::Variable*, std::optional<std::string>> read_on;
+  for (const ir::Variable* in : g.inputs()) read_on[in];
+  for (const auto& a : g.applies()) {
+    const std::string where = a->op == "transfer" ? DeviceContextOf(a.get()) : "";
+    for (const ir::Variable* in : a->inputs) {
+      auto it = read_on.find(in);
+      if (it == read_on.end()) continue;
+      if (!it->second.has_value()) {
+        it->second = where;
+      } else if (*it->second != where) {
+        it->second = "";
+      }
+    }
+  }
+  std::vector<std::string> contexts;
+  for (const ir::Variable* in : g.inputs()) contexts.push_back(read_on[in].value_or(""));
+  return contexts;
 }
 
 }  // namespace
@@ -403,7 +433,9 @@ class ExecutableBuilder {
     for (const ir::Variable* o : p.graph->outputs()) {
       exe->output_slots_.push_back(slot_of(o));
       exe->output_types_.push_back(o->type);
+      exe->output_contexts_.push_back(DeviceContextOf(o->owner));
     }
+    exe->input_contexts_ = InputReadContexts(*p.graph);
     for (const auto& [target, value] : p.updates) {
       int index = 0;
       while (p.canonical.shared[index] != target) ++index;

@@ -125,6 +125,12 @@ class Executable {
   const std::vector<SlotBinding>& input_params() const { return inputs_; }
   const std::vector<SlotBinding>& shared_params() const { return shared_; }
   const std::vector<ir::Type>& output_types() const { return output_types_; }
+  // Where values live (placement's contexts; "" is host memory). An output on a device stays
+  // there after the run (the server hands the client a reference). An input whose every reader
+  // is a transfer to one device context names it: a value already on that device binds as it
+  // is, and the transfers move nothing.
+  const std::vector<std::string>& output_contexts() const { return output_contexts_; }
+  const std::vector<std::string>& input_contexts() const { return input_contexts_; }
   // For each update, the index into shared_params() it writes.
   const std::vector<int>& update_targets() const { return update_targets_; }
   // The slots holding outputs and update values (they live past the run).
@@ -166,6 +172,8 @@ class Executable {
   std::vector<std::pair<int, runtime::Tensor>> constants_;
   std::vector<int> output_slots_;
   std::vector<ir::Type> output_types_;
+  std::vector<std::string> output_contexts_;
+  std::vector<std::string> input_contexts_;
   std::vector<int> update_targets_;
   std::vector<int> update_slots_;
   // False for updates read straight from a constant, input or shared slot: those slots must

@@ -8,6 +8,14 @@
 #include "engine/backends/cuda/device.h"
 
 namespace tensord::context {
+namespace {
+
+// Theano's device flag names the first device of a kind without a number.
+std::string NumberedDevice(const std::string& device) {
+  return device == "cuda" ? "cuda0" : device == "sim" ? "sim0" : device;
+}
+
+}  // namespace
 
 absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
                                                     const std::string& device, bool optional) {
@@ -76,19 +84,31 @@ absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
   std::string dev = default_device.empty() ? "cpu" : default_device;
   // A context name, or a device a context already maps to (device=cuda0 with dev0->cuda0: one
   // device, so one context and one memory).
-  const std::string numbered = dev == "cuda" ? "cuda0" : dev == "sim" ? "sim0" : dev;
-  for (size_t i = 0; i < reg->contexts_.size(); ++i) {
-    if (reg->contexts_[i]->name == dev || reg->contexts_[i]->device == numbered) {
-      reg->default_index_ = i;
-      return reg;
-    }
+  if (int i = reg->IndexOf(dev); i >= 0) {
+    reg->default_index_ = i;
+    return reg;
   }
   // `device=cuda0` without a contexts entry: Theano names that default context None; we call
   // it by its device name.
-  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, numbered, optional));
+  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, NumberedDevice(dev), optional));
   (void)ctx;
   reg->default_index_ = reg->contexts_.size() - 1;
   return reg;
+}
+
+int ContextRegistry::IndexOf(const std::string& name_or_device) const {
+  for (size_t i = 0; i < contexts_.size(); ++i)
+    if (contexts_[i]->name == name_or_device) return static_cast<int>(i);
+  const std::string device = NumberedDevice(name_or_device);
+  for (size_t i = 0; i < contexts_.size(); ++i)
+    if (contexts_[i]->device == device) return static_cast<int>(i);
+  return -1;
+}
+
+absl::StatusOr<const Context*> ContextRegistry::FindNameOrDevice(
+    const std::string& name_or_device) const {
+  const int i = name_or_device.empty() ? -1 : IndexOf(name_or_device);
+  return Find(i < 0 ? name_or_device : contexts_[i]->name);
 }
 
 absl::StatusOr<const Context*> ContextRegistry::Find(const std::string& name) const {

@@ -45,6 +45,9 @@ class ContextRegistry {
   // Empty name means the default context. Unknown and unavailable contexts are
   // FAILED_PRECONDITION naming them.
   absl::StatusOr<const Context*> Find(const std::string& name) const;
+  // Find, also accepting Theano's `device` value (cpu, cuda, cudaN, sim, simN) for the context
+  // mapped to that device: what a client's config.device selects.
+  absl::StatusOr<const Context*> FindNameOrDevice(const std::string& name_or_device) const;
   const Context& default_context() const { return *contexts_[default_index_]; }
   const std::vector<std::unique_ptr<Context>>& all() const { return contexts_; }
   // "cpu, dev0, dev1": the names, for error messages.
@@ -53,6 +56,8 @@ class ContextRegistry {
  private:
   absl::StatusOr<Context*> AddDevice(const std::string& name, const std::string& device,
                                      bool optional);
+  // The index of the context named `name_or_device`, or mapped to that device; -1 for none.
+  int IndexOf(const std::string& name_or_device) const;
 
   std::vector<std::unique_ptr<Context>> contexts_;
   size_t default_index_ = 0;

@@ -30,6 +30,21 @@ TEST(ContextRegistry, RefusesBadDevicesAndUnknownNames) {
   EXPECT_EQ(unknown.status().message(), "unknown context 'dev3' (this server has: cpu, dev0)");
 }
 
+// A client's config.device names a device where a context name is expected.
+TEST(ContextRegistry, ADeviceValueFindsTheContextMappedToIt) {
+  auto registry = ContextRegistry::Create("dev0->sim0;dev1->sim1", "cpu");
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const ContextRegistry& r = **registry;
+  EXPECT_EQ((*r.FindNameOrDevice("sim1"))->name, "dev1");
+  EXPECT_EQ((*r.FindNameOrDevice("sim"))->name, "dev0");  // Theano's device=cuda: the first
+  EXPECT_EQ((*r.FindNameOrDevice("dev1"))->name, "dev1");
+  EXPECT_EQ((*r.FindNameOrDevice("cpu"))->name, "cpu");
+  EXPECT_EQ((*r.FindNameOrDevice(""))->name, "cpu");  // the default
+  auto absent = r.FindNameOrDevice("sim7");
+  EXPECT_EQ(absent.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(absent.status().message(), "unknown context 'sim7' (this server has: cpu, dev0, dev1)");
+}
+
 TEST(ContextRegistry, AMissingGpuFailsAtStartUnlessContextsAreOptional) {
   auto strict = ContextRegistry::Create("dev0->sim0;dev1->cuda99", "cpu");
   EXPECT_EQ(strict.status().code(), absl::StatusCode::kFailedPrecondition);

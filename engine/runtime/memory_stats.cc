@@ -1,8 +1,11 @@
 #include "engine/runtime/memory_stats.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
+
+#include "absl/strings/str_cat.h"
 
 namespace tensord::runtime {
 namespace {
@@ -13,6 +16,13 @@ thread_local MemoryCounter* current_counter = nullptr;
 
 void MemoryCounter::Allocated(int64_t bytes) {
   const int64_t now = in_use_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  const int64_t limit = this->limit();
+  if (limit > 0 && now > limit) {
+    in_use_.fetch_sub(bytes, std::memory_order_relaxed);
+    throw OutOfDeviceMemory(absl::StrCat(
+        "context '", name_, "' is out of memory: ", bytes, " bytes asked, ",
+        std::max<int64_t>(0, limit - now + bytes), " of ", limit, " free (--device_memory_limit)"));
+  }
   int64_t peak = peak_.load(std::memory_order_relaxed);
   while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
@@ -24,7 +34,7 @@ MemoryCounter* MemoryCounterFor(const std::string& context_name) {
   static auto* counters = new std::map<std::string, std::unique_ptr<MemoryCounter>>;
   std::lock_guard<std::mutex> lock(*mu);
   auto& counter = (*counters)[context_name];
-  if (counter == nullptr) counter = std::make_unique<MemoryCounter>();
+  if (counter == nullptr) counter = std::make_unique<MemoryCounter>(context_name);
   return counter.get();
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <new>
 #include <string>
 
 namespace tensord::runtime {
@@ -15,13 +16,31 @@ enum class TransferDirection { kHostToDevice = 0, kDeviceToHost = 1, kDeviceToDe
 inline constexpr int kTransferDirections = 3;
 const char* TransferDirectionName(TransferDirection d);  // "host_to_device", ...
 
-// Lock-free: allocations on many threads only touch two atomics.
+// An allocation that would take a context past its memory limit. A std::bad_alloc, so whatever
+// handles running out of host memory handles it; what() names the context, the bytes asked and
+// those free (the server answers RESOURCE_EXHAUSTED with it).
+class OutOfDeviceMemory : public std::bad_alloc {
+ public:
+  explicit OutOfDeviceMemory(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+// Lock-free: allocations on many threads only touch a few atomics.
 class MemoryCounter {
  public:
+  explicit MemoryCounter(std::string name) : name_(std::move(name)) {}
+  // Throws OutOfDeviceMemory, charging nothing, when a limit is set and `bytes` more would
+  // pass it.
   void Allocated(int64_t bytes);
   void Freed(int64_t bytes) { in_use_.fetch_sub(bytes, std::memory_order_relaxed); }
   int64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
   int64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+  // The most bytes the context may hold at once (0: no limit; --device_memory_limit).
+  void SetLimit(int64_t bytes) { limit_.store(bytes, std::memory_order_relaxed); }
+  int64_t limit() const { return limit_.load(std::memory_order_relaxed); }
 
   void Transferred(TransferDirection d, int64_t bytes) {
     transferred_[static_cast<int>(d)].fetch_add(bytes, std::memory_order_relaxed);
@@ -31,8 +50,10 @@ class MemoryCounter {
   }
 
  private:
+  const std::string name_;
   std::atomic<int64_t> in_use_{0};
   std::atomic<int64_t> peak_{0};
+  std::atomic<int64_t> limit_{0};
   std::atomic<int64_t> transferred_[kTransferDirections] = {};
 };
 

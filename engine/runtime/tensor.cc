@@ -51,11 +51,15 @@ Strides ContiguousStrides(const Shape& shape) {
 }
 
 Buffer::Buffer(size_t bytes) : bytes_(bytes) {
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (data_ == nullptr) throw std::bad_alloc();
+  // Charged first: a context at its memory limit refuses before anything is allocated.
   counter_ = CurrentMemoryCounter();
   counter_->Allocated(static_cast<int64_t>(bytes_));
+  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (data_ == nullptr) {
+    counter_->Freed(static_cast<int64_t>(bytes_));
+    throw std::bad_alloc();
+  }
 }
 
 Buffer::~Buffer() {
@@ -73,6 +77,8 @@ absl::StatusOr<Tensor> Tensor::Allocate(DType dtype, Shape shape) {
   const int64_t bytes = elements * static_cast<int64_t>(DTypeSize(dtype));
   try {
     return Tensor(dtype, std::move(shape));
+  } catch (const OutOfDeviceMemory& e) {
+    return absl::ResourceExhaustedError(e.what());
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat("out of memory allocating ", bytes, " bytes"));
   }

@@ -39,6 +39,8 @@ class Buffer {
 
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  // The context whose memory holds it (the one current when it was allocated).
+  const MemoryCounter* counter() const { return counter_; }
 
  private:
   void* data_ = nullptr;

@@ -20,7 +20,7 @@ SEED = textwrap.dedent("""
     a = T.matrix()
     b = a.transfer(None)
     theano.printing.debugprint(b)
-    print(b.eval({a: numpy.ones((2, 2)).astype(theano.config.floatX)}).tolist())
+    print(repr(b.eval({a: numpy.ones((2, 2)).astype(theano.config.floatX)})))
 
     a = T.matrix('a')
     sq = theano.function([a], a ** 2)
@@ -59,7 +59,9 @@ def test_the_seeds_memory_examples_on_simulated_devices():
     # b = a.transfer(None): printed as the seed shows.
     assert lines[0].startswith("GpuFromHost<None> [id A]")
     assert lines[1].strip().startswith("|<TensorType(float32, matrix)> [id B]")
-    assert "[[1.0, 1.0], [1.0, 1.0]]" in out
+    # b.eval(...) is a device array, printed as the seed prints pygpu's.
+    assert lines[2] == "gpuarray.array([[1., 1.],", out
+    assert lines[3].strip() == "[1., 1.]], dtype=float32)", out
     # theano.function([a], a ** 2): up, square on the device, back.
     i = lines.index(next(l for l in lines if l.startswith("HostFromGpu(gpuarray)")))
     assert lines[i + 1].strip().startswith("|GpuElemwise{sqr,no_inplace}<gpuarray>")
@@ -113,3 +115,98 @@ def test_a_training_step_with_weights_on_a_device_moves_only_the_minibatch():
     assert int(up) == 64 * 32 * 4 + 64 * 4 + 8, out
     assert int(down) == 4, out
     assert learned == "True", out
+
+
+CHAIN = textwrap.dedent("""
+    import gc
+    import numpy
+    import tensord as theano
+    import tensord.tensor as T
+    from tensord.connection import server_info
+
+    def dev0():
+        return next(c for c in server_info().contexts if c.name == 'dev0')
+
+    x = T.matrix('x')
+    layer1 = theano.function([x], T.tanh(x * 2).transfer('dev0'))
+    h = T.matrix('h')
+    layer2 = theano.function([h], (h.transfer('dev0') ** 2).sum())
+    data = numpy.random.default_rng(0).normal(size=(256, 256)).astype('float32')
+    hidden = layer1(data)
+    print(type(hidden).__name__, hidden.context, hidden.shape, hidden.dtype)
+    before = dev0()
+    total = layer2(hidden)
+    after = dev0()
+    print(after.transferred_host_to_device_bytes - before.transferred_host_to_device_bytes,
+          after.transferred_device_to_host_bytes - before.transferred_device_to_host_bytes)
+    expected = (numpy.tanh(data.astype('float64') * 2) ** 2).sum()
+    print(numpy.isclose(float(total), expected, rtol=1e-4),
+          numpy.allclose(numpy.asarray(hidden), numpy.tanh(data * 2), atol=1e-6),
+          numpy.allclose(hidden.get(), numpy.tanh(data * 2), atol=1e-6))
+
+    # Thousands dropped: memory in use on dev0 returns to where it started.
+    del hidden
+    small = numpy.ones((4, 4), 'float32')
+    layer1(small)  # the buffers a function keeps between runs now hold the small shape
+    gc.collect()
+    start = dev0().memory_in_use_bytes
+    for i in range(3000):
+        layer1(small)
+    kept = [layer1(small) for _ in range(10)]
+    gc.collect()
+    held = dev0().memory_in_use_bytes - start
+    del kept
+    gc.collect()
+    print(held, dev0().memory_in_use_bytes - start)
+
+    # A released array is gone, for fetching and as an input.
+    gone = layer1(small)
+    gone.release()
+    for use in (gone.get, lambda: layer2(gone)):
+        try:
+            use()
+            print('no error')
+        except theano.NotFound as e:
+            print('NotFound', 'not held by this session' in str(e))
+""")
+
+
+def test_device_arrays_chain_functions_without_crossing_to_the_client():
+    out = _run(CHAIN, "device=sim0,contexts=dev0->sim0,floatX=float32")
+    lines = out.splitlines()
+    assert lines[0] == "DeviceArray dev0 (256, 256) float32", out
+    # layer2 used the array where it lives: nothing went up, only the float32 sum came down.
+    assert lines[1] == "0 4", out
+    assert lines[2] == "True True True", out
+    # Ten 4x4 float32 arrays held (64 bytes each), then nothing: the 3,010 dropped were freed.
+    assert lines[3] == "640 0", out
+    assert lines[4:] == ["NotFound True", "NotFound True"], out
+
+
+CHOSEN_DEVICE = textwrap.dedent("""
+    import numpy
+    import tensord as theano
+    import tensord.tensor as T
+    from tensord.connection import server_info
+
+    print(server_info().default_context)  # the server runs with its own default, cpu
+    a = T.vector('a')
+    on_server_default = theano.function([a], a * 2)
+    theano.config.device = 'sim1'   # this program's choice: the device dev1 maps to
+    on_dev1 = theano.function([a], a * 2)
+    w = theano.shared(numpy.ones(3, 'float32'))
+    print(w.get_value().tolist(), [v.context for v in [w]])
+    for f in (on_server_default, on_dev1):
+        print(f.describe().debugprint.splitlines()[0].split(' [id')[0])
+    print(on_dev1(numpy.arange(3, dtype='float32')).tolist())
+""")
+
+
+def test_config_device_chooses_where_functions_and_shared_variables_live():
+    out = _run(CHOSEN_DEVICE, "contexts=dev0->sim0;dev1->sim1,floatX=float32")
+    lines = out.splitlines()
+    assert lines[0] == "cpu", out
+    assert lines[1] == "[1.0, 1.0, 1.0] ['dev1']", out
+    assert lines[2].startswith("Elemwise{mul"), out
+    assert lines[3] == "HostFromGpu(gpuarray)", out
+    assert lines[4] == "[0.0, 2.0, 4.0]", out

@@ -1,4 +1,7 @@
 // Shared and Function: the handles a Session hands out.
+#include <algorithm>
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "src/rpc.h"
 #include "tensord/client.h"
@@ -36,8 +39,8 @@ absl::Status Shared::Delete() {
   return internal::SessionCall(*core_, &v1::Compute::Stub::DeleteShared, request, &response);
 }
 
-absl::StatusOr<std::vector<HostTensor>> Function::Run(std::vector<HostTensor> inputs,
-                                                      int64_t* run_ns) const {
+absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs,
+                                                  int64_t* run_ns) const {
   // Checked here so a wrong count is reported before megabytes go over the wire.
   if (static_cast<int>(inputs.size()) != response_.input_types_size()) {
     return absl::InvalidArgumentError(absl::StrCat("function ", response_.function_id(), " takes ",
@@ -46,27 +49,56 @@ absl::StatusOr<std::vector<HostTensor>> Function::Run(std::vector<HostTensor> in
   }
   v1::RunRequest request;
   request.set_function_id(response_.function_id());
-  for (HostTensor& in : inputs) {
-    if (!in.valid()) return absl::InvalidArgumentError("Run: invalid HostTensor input");
-    *request.add_inputs() = std::move(in).ToProto();
+  const bool any_device = std::any_of(inputs.begin(), inputs.end(), [](const Value& v) {
+    return std::holds_alternative<DeviceArray>(v);
+  });
+  for (Value& in : inputs) {
+    if (auto* array = std::get_if<DeviceArray>(&in)) {
+      request.add_args()->mutable_ref()->set_id(array->id());
+      continue;
+    }
+    HostTensor& host = std::get<HostTensor>(in);
+    if (!host.valid()) return absl::InvalidArgumentError("Run: invalid HostTensor input");
+    // Plain `inputs` unless a device array needs `args`, so older servers still understand.
+    *(any_device ? request.add_args()->mutable_tensor() : request.add_inputs()) =
+        std::move(host).ToProto();
   }
   v1::RunResponse response;
   absl::Status s = internal::SessionCall(*core_, &v1::Compute::Stub::Run, request, &response);
   if (!s.ok()) return s;
-  std::vector<HostTensor> outputs;
+  std::vector<Value> outputs;
   outputs.reserve(response.outputs_size());
-  for (int i = 0; i < response.outputs_size(); ++i) {
-    v1::Value& value = *response.mutable_outputs(i);
-    if (!value.has_tensor()) {
-      return absl::UnimplementedError(
-          absl::StrCat("output ", i, " stayed on context '", value.ref().context(), "' as ref ",
-                       value.ref().id(), "; the C++ client reads host values only"));
+  for (v1::Value& value : *response.mutable_outputs()) {
+    if (value.has_ref()) {
+      outputs.push_back(DeviceArray(core_, std::move(*value.mutable_ref())));
+      continue;
     }
     absl::StatusOr<HostTensor> t = HostTensor::FromProto(std::move(*value.mutable_tensor()));
     if (!t.ok()) return t.status();
     outputs.push_back(*std::move(t));
   }
   if (run_ns) *run_ns = response.profile().run_ns();
+  return outputs;
+}
+
+absl::StatusOr<std::vector<HostTensor>> Function::Run(std::vector<HostTensor> inputs,
+                                                      int64_t* run_ns) const {
+  absl::StatusOr<std::vector<Value>> values =
+      Call(std::vector<Value>(std::make_move_iterator(inputs.begin()),
+                              std::make_move_iterator(inputs.end())),
+           run_ns);
+  if (!values.ok()) return values.status();
+  std::vector<HostTensor> outputs;
+  outputs.reserve(values->size());
+  for (Value& value : *values) {
+    if (auto* array = std::get_if<DeviceArray>(&value)) {
+      absl::StatusOr<HostTensor> host = array->Fetch();  // the handle frees it when dropped
+      if (!host.ok()) return host.status();
+      outputs.push_back(*std::move(host));
+    } else {
+      outputs.push_back(std::get<HostTensor>(std::move(value)));
+    }
+  }
   return outputs;
 }
 

@@ -120,10 +120,14 @@ int Info(Client& client) {
   std::printf("default context:  %s\n", info->default_context().c_str());
   std::printf("contexts:\n");
   for (const auto& c : info->contexts()) {
-    std::printf("  %s -> %s  %s  (memory in use %lld B, peak %lld B)\n", c.name().c_str(),
+    std::printf("  %s -> %s  %s  (memory in use %lld B, peak %lld B", c.name().c_str(),
                 c.device().c_str(), c.description().c_str(),
                 static_cast<long long>(c.memory_in_use_bytes()),
                 static_cast<long long>(c.memory_peak_bytes()));
+    if (c.memory_limit_bytes() > 0) {
+      std::printf(", limit %lld B", static_cast<long long>(c.memory_limit_bytes()));
+    }
+    std::printf(")\n");
   }
   std::printf("sessions:         %lld\n", static_cast<long long>(info->sessions()));
   std::printf("cache entries:    %lld\n", static_cast<long long>(info->cache_entries()));
@@ -227,14 +231,16 @@ int Sessions(Client& client) {
   absl::Status s =
       Call(client, &v1::Compute::Stub::ListSessions, v1::ListSessionsRequest(), &response);
   if (!s.ok()) return Error(s);
-  std::printf("%-32s  %-16s  %-19s  %-19s  %9s  %6s  %12s\n", "SESSION", "CLIENT", "CREATED (UTC)",
-              "LAST USED (UTC)", "FUNCTIONS", "SHARED", "SHARED BYTES");
+  std::printf("%-32s  %-16s  %-19s  %-19s  %9s  %6s  %12s  %13s\n", "SESSION", "CLIENT",
+              "CREATED (UTC)", "LAST USED (UTC)", "FUNCTIONS", "SHARED", "SHARED BYTES",
+              "DEVICE ARRAYS");
   for (const auto& x : response.sessions()) {
-    std::printf("%-32s  %-16s  %-19s  %-19s  %9lld  %6lld  %12lld\n", x.session_id().c_str(),
-                x.client().c_str(), UtcTime(x.created_unix_s()).c_str(),
+    std::printf("%-32s  %-16s  %-19s  %-19s  %9lld  %6lld  %12lld  %13lld\n",
+                x.session_id().c_str(), x.client().c_str(), UtcTime(x.created_unix_s()).c_str(),
                 UtcTime(x.last_used_unix_s()).c_str(), static_cast<long long>(x.functions()),
                 static_cast<long long>(x.shared_variables()),
-                static_cast<long long>(x.shared_bytes()));
+                static_cast<long long>(x.shared_bytes()),
+                static_cast<long long>(x.device_arrays()));
   }
   return 0;
 }

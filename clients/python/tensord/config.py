@@ -304,6 +304,12 @@ class Config(_Section):
             raise AttributeError("tensord.config has no option %r" % name)
         return self._sources[name]
 
+    def chosen_device(self):
+        """config.device when the user chose it (flags, config file or code), else '': what
+        functions and shared variables ask the server for, which otherwise uses its own
+        --device (a remote server's default stays in force unless the program says)."""
+        return "" if self.source("device") == SOURCE_DEFAULT else self.device
+
     def reset(self, name=None):
         """Back to default (and config file / TENSORD_FLAGS) values; used by tests."""
         names = [name] if name else list(self._params)

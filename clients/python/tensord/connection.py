@@ -228,6 +228,7 @@ class Client:
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
         self._session_id = None
         self._to_release = collections.deque()
+        self._arrays_to_release = collections.deque()  # (session id, device array id)
         self._session_lock = threading.Lock()
         self._closed = threading.Event()
         self._keepalive = None
@@ -261,10 +262,40 @@ class Client:
             except grpc.RpcError:
                 pass  # the session is gone, or the server: nothing left to release
 
+    def release_array_later(self, session_id, array_id):
+        """Queues a garbage DeviceArray for release before this client's next call."""
+        self._arrays_to_release.append((session_id, array_id))
+
+    def take_arrays_to_release(self, most=4096):
+        """Garbage device arrays of the current session, for a Run to release (its
+        RunRequest.release) or a ReleaseRefs call."""
+        ids = []
+        while len(ids) < most:
+            try:
+                session_id, array_id = self._arrays_to_release.popleft()
+            except IndexError:
+                break
+            if session_id == self._session_id:  # another session's died with it
+                ids.append(array_id)
+        return ids
+
+    def _release_arrays(self):
+        ids = self.take_arrays_to_release()
+        if not ids:
+            return
+        try:
+            self.stub.ReleaseRefs(compute_pb2.ReleaseRefsRequest(
+                session_id=self._session_id, ids=ids), timeout=10)
+        except grpc.RpcError:
+            pass  # the session is gone, or the server: nothing left to release
+
     def call(self, rpc, request, timeout=None):
         """Calls one RPC; gRPC errors become tensord exceptions carrying the server's text."""
         if rpc == "Compile" and self._to_release:
             self._release_garbage()
+        # A Run carries them itself (Function._call): no extra round trip in a loop.
+        if self._arrays_to_release and self._session_id is not None and rpc != "Run":
+            self._release_arrays()
         try:
             return getattr(self.stub, rpc)(request, timeout=timeout)
         except grpc.RpcError as err:

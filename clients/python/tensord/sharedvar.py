@@ -4,6 +4,7 @@ import numpy as np
 
 from tensord import _dtypes
 from tensord._proto import compute_pb2
+from tensord.config import config
 from tensord.graph import Variable
 from tensord.tensor.type import TensorType
 from tensord.tensor.var import TensorVariable
@@ -105,7 +106,7 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, ta
 
     client = get_client()
     request = compute_pb2.CreateSharedRequest(session_id=client.session_id, name=name or "",
-                                              target=target or "")
+                                              target=target or config.chosen_device())
     if any(broadcastable):
         request.broadcastable.extend(bool(b) for b in broadcastable)
     _dtypes.array_to_tensor(data, request.value)

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -93,6 +94,32 @@ class Shared {
   ::tensord::v1::SharedInfo info_;
 };
 
+// An output a function left on a device context (Theano's GpuArray; TensorRef on the wire),
+// resident in the session until the last copy of this handle is destroyed, Release() is called
+// or the session closes. Passing it to another function of the same session uses it where it
+// lives: the data never crosses to the client unless Fetch()ed.
+class DeviceArray {
+ public:
+  const std::string& id() const;
+  const std::string& context() const;  // dev0, ...
+  DType dtype() const;
+  std::vector<int64_t> shape() const;
+
+  // Copies the value to the client (numpy.asarray of a GpuArray).
+  absl::StatusOr<HostTensor> Fetch() const;
+  // Frees it on the server now; every copy of the handle then answers NOT_FOUND.
+  absl::Status Release();
+
+ private:
+  friend class Function;
+  struct State;
+  DeviceArray(std::shared_ptr<internal::SessionCore> core, ::tensord::v1::TensorRef ref);
+  std::shared_ptr<State> state_;
+};
+
+// A function input or output: host bytes or a device array.
+using Value = std::variant<HostTensor, DeviceArray>;
+
 // A handle to a compiled function; copies share it. Not released on destruction (a copy may
 // still be in use); handles die with their session, or call Release() to drop one early.
 class Function {
@@ -104,11 +131,15 @@ class Function {
   int64_t node_count() const { return response_.node_count(); }
   const ::tensord::v1::CompileResponse& compile_response() const { return response_; }
 
-  // One tensor per function input, in order; returns one per output. Outputs the server leaves
-  // on a device (TensorRef) are an UNIMPLEMENTED error: this client only handles host values.
-  // `run_ns`, when given, receives the server-side run time. Safe to call from many threads.
+  // One tensor per function input, in order; returns one per output, in host memory (outputs
+  // the function leaves on a device are fetched). `run_ns`, when given, receives the
+  // server-side run time. Safe to call from many threads.
   absl::StatusOr<std::vector<HostTensor>> Run(std::vector<HostTensor> inputs,
                                               int64_t* run_ns = nullptr) const;
+  // Run with device arrays: inputs may be DeviceArrays of this session, and outputs the
+  // function leaves on a device (transferred there by the graph) come back as DeviceArrays.
+  absl::StatusOr<std::vector<Value>> Call(std::vector<Value> inputs,
+                                          int64_t* run_ns = nullptr) const;
 
   absl::StatusOr<::tensord::v1::DescribeFunctionResponse> Describe() const;
   absl::StatusOr<std::string> Profile() const;

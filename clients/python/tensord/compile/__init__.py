@@ -3,7 +3,7 @@
 from tensord.compile.function import function
 from tensord.compile.mode import (DebugMode, Mode, NanGuardMode, get_default_mode, get_mode)
 from tensord.compile import mode
-from tensord.compile.runtime import DeviceRef, Function, FunctionProfile
+from tensord.compile.runtime import Function, FunctionProfile
 
-__all__ = ["function", "Function", "FunctionProfile", "DeviceRef", "Mode", "DebugMode",
+__all__ = ["function", "Function", "FunctionProfile", "Mode", "DebugMode",
            "NanGuardMode", "get_mode", "get_default_mode", "mode"]

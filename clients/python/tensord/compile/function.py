@@ -230,7 +230,8 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
     builder = GraphBuilder(inputs, roots, given_pairs)
     spec = compute_pb2.FunctionSpec(
         allow_input_downcast=bool(allow_input_downcast), mode=_resolve_mode(mode), name=name,
-        profile=bool(config.profile if profile is None else profile))
+        profile=bool(config.profile if profile is None else profile),
+        context=config.chosen_device())
     # Theano's profile_memory: the server also records each profiled run's buffers.
     spec.profile_memory = spec.profile and bool(config.profile_memory)
     # A Mode object (NanGuardMode(...), Mode(optimizer=None), mode.excluding(...)) says more

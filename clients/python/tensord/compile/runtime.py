@@ -6,24 +6,11 @@ import weakref
 from tensord import _dtypes
 from tensord._proto import compute_pb2
 from tensord.compile.run_errors import augment_run_error
+from tensord.device_array import DeviceArray
 from tensord.errors import TensordError
 from tensord.tensor.type import TensorType
 
-__all__ = ["Function", "FunctionProfile", "DeviceRef"]
-
-
-class DeviceRef:
-    """An output the server kept on a device (a TensorRef); there is no fetch RPC for it yet."""
-
-    def __init__(self, msg):
-        self.id = msg.id
-        self.context = msg.context
-        self.dtype = _dtypes.from_proto(msg.dtype)
-        self.shape = tuple(msg.shape)
-
-    def __repr__(self):
-        return "DeviceRef(id=%r, context=%r, dtype=%s, shape=%s)" % (
-            self.id, self.context, self.dtype, self.shape)
+__all__ = ["Function", "FunctionProfile"]
 
 
 class FunctionProfile:
@@ -135,7 +122,13 @@ class Function:
         values = self._arguments(args, kwargs)
         request = compute_pb2.RunRequest(session_id=self._client.session_id,
                                          function_id=self.function_id)
+        request.release.extend(self._client.take_arrays_to_release())
+        # Device arrays go as references (Value.ref), which only `args` carries.
+        on_device = any(isinstance(v, DeviceArray) for v in values)
         for i, (var, value) in enumerate(zip(self.inputs, values)):
+            if isinstance(value, DeviceArray):
+                request.args.add().ref.id = value.id
+                continue
             try:
                 data = var.type.filter(value, strict=False,
                                        allow_downcast=self.allow_input_downcast)
@@ -145,14 +138,15 @@ class Function:
                 exc.args = ('Bad input argument to theano function with name "%s"  at index '
                             '%d(0-based)' % (self.name, i),) + exc.args
                 raise
-            _dtypes.array_to_tensor(data, request.inputs.add())
+            _dtypes.array_to_tensor(
+                data, request.args.add().tensor if on_device else request.inputs.add())
         try:
             resp = self._client.call("Run", request)
         except TensordError as exc:
             augment_run_error(self, exc)
             raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
-        outs = [_decode(v) for v in resp.outputs]
+        outs = [_decode(self._client, v) for v in resp.outputs]
         if self._return_list:
             return outs
         return outs[0]
@@ -174,10 +168,10 @@ class Function:
 _MISSING = object()
 
 
-def _decode(value):
+def _decode(client, value):
     kind = value.WhichOneof("kind")
     if kind == "tensor":
         return _dtypes.tensor_to_array(value.tensor)
     if kind == "ref":
-        return DeviceRef(value.ref)
+        return DeviceArray(client, value.ref)
     raise ValueError("server returned an empty output value")
