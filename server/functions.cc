@@ -74,6 +74,7 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
   options.mode = mode;
   options.context = context;
   options.contexts = contexts_;
+  options.cpu_fallback = spec.cpu_fallback();
   for (const auto& v : decoded.graph.variables()) {
     if (v->source != ir::Source::kShared) continue;
     TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(v->shared_id));

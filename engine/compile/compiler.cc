@@ -144,6 +144,15 @@ void MergeSharedDuplicates(ir::Graph& g) {
   }
 }
 
+// Whether the provider of `ctx` has a kernel for node `a`: the CPU provider's (which simulated
+// devices share) for every op but a few; the CUDA provider none yet. Transfers and shapes run
+// anywhere (they copy between contexts or read metadata).
+bool HasCpuKernel(const ir::Apply& a) { return cpu::Supports(*a.def) || a.def->num_bodies > 0; }
+bool RunsOn(const context::Context& ctx, const ir::Apply& a) {
+  if (a.op == "transfer" || a.op == "shape" || a.op == "shape_i") return true;
+  return ctx.kind != context::DeviceKind::kCuda && HasCpuKernel(a);
+}
+
 // The device context placement put a node on ("" for the host, and for no node).
 std::string DeviceContextOf(const ir::Apply* node) {
   if (node == nullptr) return "";
@@ -267,9 +276,9 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
       }
     }
   }
-  std::string extra =
-      absl::StrCat("mode ", options.mode, "\ndowncast ", options.allow_input_downcast, "\ncontext ",
-                   options.context ? options.context->name : "", "\n");
+  std::string extra = absl::StrCat(
+      "mode ", options.mode, "\ndowncast ", options.allow_input_downcast, "\ncontext ",
+      options.context ? options.context->name : "", "\ncpu_fallback ", options.cpu_fallback, "\n");
   // Length-prefixed, like every free-form string in a key.
   for (const std::string& name : options.optimizer_excluding)
     absl::StrAppend(&extra, "exclude ", name.size(), ":", name, "\n");
@@ -302,6 +311,8 @@ std::optional<passes::Placement> PlacementOf(const PreparedFunction& p) {
       p.options.context != nullptr ? p.options.context->name : contexts->default_context().name;
   placement.shared_context = p.options.shared_context;
   placement.num_outputs = p.graph->outputs().size();
+  placement.runs_on = RunsOn;
+  placement.cpu_fallback = p.options.cpu_fallback;
   for (const auto& [target, value] : p.updates) {
     auto it = placement.shared_context.find(target->shared_id);
     placement.update_contexts.push_back(it == placement.shared_context.end() ? "cpu" : it->second);
@@ -384,12 +395,12 @@ class ExecutableBuilder {
           TENSORD_ASSIGN_OR_RETURN(node_ctx, p.options.contexts->Find(*name));
         }
       }
-      if (node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda) {
-        return Unimplemented("op '", a->op, "' has no kernel on context '", node_ctx->name, "' (",
-                             node_ctx->device, ") yet; use a context mapped to cpu or simN");
+      // Placement refused (or moved to cpu) what a device cannot run; this catches graphs
+      // built without it.
+      if (node_ctx != nullptr ? !RunsOn(*node_ctx, *a) : !HasCpuKernel(*a)) {
+        return Unimplemented("op '", a->op, "' has no kernel on context '",
+                             node_ctx ? node_ctx->name : "cpu", "'");
       }
-      if (!cpu::Supports(*a->def) && a->def->num_bodies == 0)
-        return Unimplemented("op '", a->op, "' has no CPU kernel");
       Instruction ins;
       if (node_ctx != nullptr && node_ctx->is_device()) ins.memory = node_ctx->memory;
       ins.label = NodeLabel(*a);

@@ -22,6 +22,9 @@ struct CompileOptions {
   // (by shared id), for placement. Null registry: nothing is placed (engine tests).
   const context::ContextRegistry* contexts = nullptr;
   std::unordered_map<std::string, std::string> shared_context;
+  // An op a device context has no kernel for runs on cpu with transfers instead of being
+  // refused (FunctionSpec.cpu_fallback).
+  bool cpu_fallback = false;
   // Pass names the optimizer skips (Theano's optimizer_excluding); DebugMode builds its
   // unoptimized reference by excluding every pass.
   std::vector<std::string> optimizer_excluding;

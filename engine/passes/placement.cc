@@ -45,6 +45,14 @@ class PlacementPass final : public Pass {
     bool pinned = true;
   };
 
+  // "exp(x)": a node as errors name it.
+  static std::string NodeText(const ir::Apply& a) {
+    std::string text = a.op + "(";
+    for (size_t i = 0; i < a.inputs.size(); ++i)
+      absl::StrAppend(&text, i ? ", " : "", a.inputs[i]->DisplayName());
+    return text + ")";
+  }
+
   static std::vector<ir::Apply*> Snapshot(ir::Graph& graph) {
     std::vector<ir::Apply*> nodes;
     for (const auto& a : graph.applies()) nodes.push_back(a.get());
@@ -145,8 +153,17 @@ class PlacementPass final : public Pass {
         pinned.push_back(l->context);
       if (in->source == ir::Source::kShared && !shared) shared = l->context;
     }
-    TENSORD_ASSIGN_OR_RETURN(const std::string fallback, Resolve(""));
-    const std::string context = pinned.size() == 1 ? pinned[0] : shared.value_or(fallback);
+    TENSORD_ASSIGN_OR_RETURN(const std::string by_default, Resolve(""));
+    std::string context = pinned.size() == 1 ? pinned[0] : shared.value_or(by_default);
+    if (const context::Context* c = *p_.contexts->Find(context);
+        c->is_device() && p_.runs_on && !p_.runs_on(*c, a)) {
+      if (!p_.cpu_fallback) {
+        return InvalidArgument("op '", a.op, "' in ", NodeText(a), " has no kernel on context '",
+                               c->name, "' (", c->device,
+                               "); compile with cpu_fallback to run it on cpu with transfers");
+      }
+      context = "cpu";
+    }
     for (ir::Variable*& in : a.inputs) in = On(b, in, context);
     Mark(a, context, /*pinned=*/!pinned.empty());
     return absl::OkStatus();

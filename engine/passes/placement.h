@@ -13,6 +13,7 @@
 // the executable charges each node's buffers to its context.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -33,6 +34,11 @@ struct Placement {
   // alive (left where they are).
   size_t num_outputs = 0;
   std::vector<std::string> update_contexts;
+  // Whether a device context's provider has a kernel for a node (null: every node runs
+  // everywhere). A node placed on a device that cannot run it is refused (INVALID_ARGUMENT naming
+  // it), or with `cpu_fallback` runs on cpu, the transfers around it inserted as for any move.
+  std::function<bool(const context::Context&, const ir::Apply&)> runs_on;
+  bool cpu_fallback = false;
 };
 
 std::unique_ptr<Pass> MakePlacementPass(Placement placement);

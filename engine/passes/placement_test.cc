@@ -132,5 +132,29 @@ TEST(PlacementTest, AnUnknownContextIsRefusedByName) {
             "unknown context 'dev7' (this server has: cpu, dev0, dev1)");
 }
 
+// A device whose provider has no kernel for an op: the compile is refused naming the node, or
+// with cpu_fallback the op runs on the host between transfers (as the debugprint shows).
+TEST(PlacementTest, AnOpTheDeviceCannotRunIsRefusedOrFallsBackToCpu) {
+  auto build = [] {
+    return Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+      return std::vector<ir::Variable*>{b.Apply("sqr", {b.Apply("erf", {in[0]})})};
+    });
+  };
+  Placement p = OnDevices("dev0");
+  p.runs_on = [](const context::Context&, const ir::Apply& a) { return a.op != "erf"; };
+  auto refused = build();
+  p.num_outputs = 1;
+  absl::StatusOr<bool> changed = MakePlacementPass(p)->Run(*refused.graph);
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(changed.status().message(),
+            "op 'erf' in erf(x0) has no kernel on context 'dev0' "
+            "(sim0); compile with cpu_fallback to run it on cpu with transfers");
+  p.cpu_fallback = true;
+  auto fallen_back = build();
+  EXPECT_EQ(Place(*fallen_back.graph, p),
+            "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0> | "
+            "Elemwise{erf,no_inplace}");
+}
+
 }  // namespace
 }  // namespace tensord::passes

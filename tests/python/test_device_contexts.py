@@ -29,6 +29,9 @@ SEED = textwrap.dedent("""
     theano.printing.debugprint(sq)
     theano.printing.debugprint(a.transfer('cpu'))
 
+    state = theano.shared(0)  # a scalar stays on the host, as the seed says
+    print(state, state.get_value())
+
     def in_use(name):
         return next(c.memory_in_use_bytes for c in server_info().contexts if c.name == name)
     before = in_use('dev1')
@@ -70,6 +73,7 @@ def test_the_seeds_memory_examples_on_simulated_devices():
     assert any(l.startswith("GpuElemwise{sqr,no_inplace}<gpuarray>") for l in lines), out
     # a.transfer('cpu') of a host value is a itself.
     assert "a [id A]" in out
+    assert "<TensorType(int64, scalar)> 0" in lines, out
     # shared(..., target='dev1') lives on dev1, accounted there.
     assert "<GpuArrayType<dev1>(float32, (False, False))>" in out
     grew = int(next(l for l in lines if l.startswith("dev1 grew by")).split()[-1])
@@ -210,3 +214,16 @@ def test_config_device_chooses_where_functions_and_shared_variables_live():
     assert lines[2].startswith("Elemwise{mul"), out
     assert lines[3] == "HostFromGpu(gpuarray)", out
     assert lines[4] == "[0.0, 2.0, 4.0]", out
+
+
+def test_the_programs_device_choices_go_into_the_function_spec(monkeypatch):
+    from tensord.compile.function import build_spec
+    from tensord.config import config
+    import tensord.tensor as T
+    a = T.vector("a")
+    spec = build_spec([a], a * 2)[0]
+    assert spec.context == "" and not spec.cpu_fallback  # the server's defaults
+    monkeypatch.setattr(config, "device", "cuda1")
+    monkeypatch.setattr(config, "cpu_fallback", True)
+    spec = build_spec([a], a * 2)[0]
+    assert spec.context == "cuda1" and spec.cpu_fallback

@@ -381,6 +381,8 @@ AddConfigVar("optimizer_excluding", "Optimizer passes to skip, colon-separated (
              StrParam(""))
 AddConfigVar("profile", "Collect per-function run profiles.", BoolParam(False))
 AddConfigVar("profile_memory", "Collect memory profiles (server side).", BoolParam(False))
+AddConfigVar("cpu_fallback", "Run ops a device context has no kernel for on cpu, with transfers "
+             "(otherwise compiling them there fails).", BoolParam(False))
 AddConfigVar("profile_optimizer", "Profile the optimizer (server side).", BoolParam(False))
 AddConfigVar("exception_verbosity", "How much detail errors carry.", EnumStr("low", "high"))
 AddConfigVar("on_unused_input", "What function() does about inputs not used by the outputs.",

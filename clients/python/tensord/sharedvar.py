@@ -95,6 +95,10 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, ta
     if isinstance(value, Variable):
         raise TypeError("Shared variable constructor needs numeric values and not symbolic "
                         "variables.")
+    # Theano's rule (its GPU constructor takes arrays only): a Python or NumPy scalar, such as a
+    # step counter, stays in host memory unless a target is named.
+    if target is None and not isinstance(value, np.ndarray):
+        target = "cpu"
     data = _as_array(value)
     if data.dtype.kind == "c":
         raise TypeError("complex shared variables are not supported by tensord")

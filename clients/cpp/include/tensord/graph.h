@@ -174,7 +174,10 @@ struct FunctionOptions {
   // With profile: record each run's buffers (Theano's profile_memory; the profile's Memory
   // Profile section).
   bool profile_memory = false;
-  std::string context;  // server default device when empty
+  // A context name or a device value (cuda1); the server's default device when empty.
+  std::string context;
+  // Ops the context cannot run go to cpu with transfers instead of failing the compile.
+  bool cpu_fallback = false;
 };
 
 // Assembles a FunctionSpec (Theano's theano.function arguments) from a builder.
