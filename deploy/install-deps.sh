@@ -9,6 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libopenblas-dev
+  libsleef-dev  # vectorized transcendental functions (engine/ops/scalar/vector_math.h)
   python3 python3-venv python3-dev
   graphviz
   openssl  # the TLS tests make their certificates with it

@@ -19,6 +19,7 @@
 #include "absl/flags/usage.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/op_schema.h"
+#include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
 #include "server/compute_service.h"
 #include "server/config_file.h"
@@ -62,6 +63,9 @@ ABSL_FLAG(std::string, config, "",
 ABSL_FLAG(int32_t, compute_threads, 0,
           "threads for Run, Compile and Differentiate calls beyond the cores - 1 that run on "
           "gRPC's threads (0: one per core), so other RPCs stay answerable while they compute");
+ABSL_FLAG(int32_t, intra_op_threads, 0,
+          "threads one big kernel (a fused elementwise loop, a large elementwise op) splits its "
+          "work over, the calling one included (0: one per core; 1: no splitting)");
 ABSL_FLAG(bool, enable_admin_rpcs, false,
           "serve the admin RPCs ListSessions and ListFunctions (tensordctl sessions / functions); "
           "off by default because they reveal other clients' session ids");
@@ -201,6 +205,11 @@ int main(int argc, char** argv) {
     spdlog::error("--compute_threads must be >= 0, got {}", config.compute_threads);
     return 2;
   }
+  if (absl::GetFlag(FLAGS_intra_op_threads) < 0) {
+    spdlog::error("--intra_op_threads must be >= 0, got {}", absl::GetFlag(FLAGS_intra_op_threads));
+    return 2;
+  }
+  tensord::runtime::SetIntraOpThreads(absl::GetFlag(FLAGS_intra_op_threads));
   if (config.enable_admin_rpcs) spdlog::warn("admin RPCs enabled: any client can list sessions");
   // Declared before the service so it outlives it: scrapes read the service's state.
   tensord::server::Metrics metrics;

@@ -4,6 +4,7 @@
 // provider's broadcasting kernel, the composite interpreter) walks the rows.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "engine/common/dtype.h"
+#include "engine/ops/scalar/vector_math.h"
 
 namespace tensord::ops {
 
@@ -77,9 +79,57 @@ struct ResultOf<F, T, std::index_sequence<I...>> {
   using type = Result<F, T, I...>;
 };
 
+// Functors the vector math library computes (engine/ops/scalar/vector_math.h) take it for
+// float32/float64 everywhere: contiguous rows, gathered strided rows and composite chunks, so
+// a result never depends on the loop that computed it.
+template <class F, class T, int Arity>
+constexpr bool kVectorized = std::is_floating_point_v<T> &&
+                             ((Arity == 1 && requires { F::kVector; }) ||
+                              (Arity == 2 && requires { F::kVector2; }));
+
+template <class F, int Arity, class T>
+void VectorRow(const T* a, const T* b, T* r, int64_t n) {
+  if constexpr (Arity == 1) {
+    vmath::Apply(F::kVector, a, r, n);
+  } else {
+    vmath::Apply(F::kVector2, a, b, r, n);
+  }
+}
+
+// A strided row in blocks gathered into contiguous scratch.
+template <class F, class T, size_t... I>
+void GatheredVectorRow(const void* const* args, const int64_t* steps, T* r, int64_t n) {
+  constexpr int kArity = sizeof...(I);
+  T scratch[kArity][kCompositeChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kCompositeChunk) {
+    const int64_t m = std::min(kCompositeChunk, n - i0);
+    const T* block[2] = {nullptr, nullptr};
+    for (int k = 0; k < kArity; ++k) {
+      const T* a = static_cast<const T*>(args[k]) + i0 * steps[k];
+      if (steps[k] == 1) {
+        block[k] = a;
+        continue;
+      }
+      for (int64_t i = 0; i < m; ++i) scratch[k][i] = a[i * steps[k]];
+      block[k] = scratch[k];
+    }
+    VectorRow<F, kArity>(block[0], block[1], r + i0, m);
+  }
+}
+
 template <class F, class T, size_t... I>
 void Strided(std::index_sequence<I...>, const void* const* args, const int64_t* steps, void* out,
              int64_t n) {
+  if constexpr (kVectorized<F, T, sizeof...(I)>) {
+    T* r = static_cast<T*>(out);
+    if (((steps[I] == 1) && ...)) {
+      VectorRow<F, sizeof...(I)>(static_cast<const T*>(args[0]),
+                                 sizeof...(I) > 1 ? static_cast<const T*>(args[1]) : nullptr, r, n);
+    } else {
+      GatheredVectorRow<F, T, I...>(args, steps, r, n);
+    }
+    return;
+  }
   using R = Result<F, T, I...>;
   const std::tuple<const Arg<F, T, I>*...> a{static_cast<const Arg<F, T, I>*>(args[I])...};
   R* r = static_cast<R*>(out);
@@ -128,6 +178,7 @@ TENSORD_CHUNK_CLONES void FullChunk(const T* a, const T* b, const T* c, T* r) {
 
 template <class F, class T, int Arity>
 void AnyChunk(const T* a, const T* b, const T* c, T* r, int64_t n) {
+  if constexpr (kVectorized<F, T, Arity>) return VectorRow<F, Arity>(a, b, r, n);
   if (n == kCompositeChunk) return FullChunk<F, T, Arity>(a, b, c, r);
   Chunk<F, T, Arity>(a, b, c, r, n);
 }
@@ -149,6 +200,11 @@ TENSORD_CHUNK_CLONES void FullChunkWithScalar(const T* a, T s, bool scalar_first
 
 template <class F, class T>
 void AnyChunkWithScalar(const T* a, T s, bool scalar_first, T* r, int64_t n) {
+  if constexpr (kVectorized<F, T, 2>) {
+    T spread[kCompositeChunk];
+    std::fill_n(spread, n, s);
+    return scalar_first ? VectorRow<F, 2>(spread, a, r, n) : VectorRow<F, 2>(a, spread, r, n);
+  }
   if (n == kCompositeChunk) return FullChunkWithScalar<F, T>(a, s, scalar_first, r);
   WithScalar<F, T>(a, s, scalar_first, r, n);
 }

@@ -25,6 +25,7 @@
 #include "engine/compile/modes.h"
 #include "engine/frontend/printer.h"
 #include "engine/ops/node_builder.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord {
 namespace {
@@ -101,6 +102,9 @@ int main(int argc, char** argv) {
   int64_t n = int64_t{4} << 20;
   std::vector<std::string> ops = {"maximum", "sqr", "exp", "tanh"};
   bool print = false;  // --print: the optimized graphs too
+  // Thread CPU time measures one thread: keep each kernel on it (what fusion saves is the same
+  // per thread; peers.py measures the server's wall time with every core).
+  runtime::SetIntraOpThreads(1);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--repeats=", 0) == 0) repeats = std::max(1, std::atoi(arg.c_str() + 10));

@@ -248,3 +248,25 @@ def test_bad_axes_and_attrs_are_invalid_argument_at_compile_time():
     with pytest.raises(TypeError, match="not defined for bool"):  # client or server
         b = T.tensor("bool", (False,), name="b")
         theano.function([b], T.ptp(b))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "bool"])
+def test_long_rows_split_over_threads(rng, dtype):
+    """Rows long enough to be folded in lanes and split over the intra-op threads: the same
+    answers as NumPy, NaN included wherever it sits."""
+    n = 300_001  # odd: a tail after the lanes and after the ranges
+    x = sample(rng, (n,), dtype) if dtype != "float32" else rng.uniform(-1, 1, n).astype(dtype)
+    v = T.vector(dtype=dtype)
+    outs = [v.sum(), v.max(), v.min(), v.prod(), v.all(), v.any()]
+    got = theano.function([v], outs)(x)
+    # float32 sums accumulate in double here: compare with NumPy's double sum.
+    total = x.sum(dtype="float64").astype(x.dtype) if dtype == "float32" else x.sum()
+    want = [total, x.max(), x.min(), x.prod(), x.all(), x.any()]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6 if dtype == "float32" else 1e-12)
+    if dtype.startswith("float"):
+        for at in (0, n // 2, n - 1):  # in the first range, a middle one, the tail
+            y = x.copy()
+            y[at] = np.nan
+            s, mx, mn = theano.function([v], [v.sum(), v.max(), v.min()])(y)
+            assert np.isnan(s) and np.isnan(mx) and np.isnan(mn), at

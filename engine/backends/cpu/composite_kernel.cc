@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "engine/backends/cpu/broadcast.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
 namespace {
@@ -16,6 +17,9 @@ using ops::composite::Program;
 using runtime::Tensor;
 
 constexpr int64_t kChunk = ops::kCompositeChunk;
+// Elements per intra-op range: enough work to pay for waking a thread even when the program is
+// all cheap arithmetic.
+constexpr int64_t kParallelGrain = 32 * kChunk;
 
 template <class T>
 ops::ChunkLoop<T> ChunkOf(const ops::ScalarForm& form) {
@@ -149,62 +153,71 @@ class CompositeKernel final : public backends::Kernel {
       }
     }
 
-    // Scratch: one gather chunk per operand, then the result slots.
-    // Kept per thread up to kKeptScratch, so steady-state runs do not allocate; a rare larger
-    // program gets its own for the run.
+    // Per thread: one gather chunk per operand, then the result slots, kept up to kKeptScratch
+    // so steady-state runs do not allocate (a rare larger program gets its own for the run);
+    // the registers; and which of them hold one value for the whole chunk (a broadcast
+    // operand, a literal), which binary arithmetic then reads as a scalar.
     constexpr size_t kKeptScratch = size_t{1} << 20;
-    thread_local std::vector<std::byte> kept;
-    std::vector<std::byte> own;
     const size_t need = (num_ops + num_slots_) * kChunk * sizeof(T);
-    std::vector<std::byte>& scratch_bytes = need <= kKeptScratch ? kept : own;
-    if (scratch_bytes.size() < need) scratch_bytes.resize(need);
-    T* scratch = reinterpret_cast<T*>(scratch_bytes.data());
-    auto gather_slot = [&](size_t k) { return scratch + k * kChunk; };
-    auto result_slot = [&](int s) { return scratch + (num_ops + s) * kChunk; };
     const int count = static_cast<int>(p_.code.size());
-    for (int j = 0; j + 1 < count; ++j) {
-      if (p_.code[j].op != kConst) continue;
-      std::fill_n(result_slot(slot_[j]), kChunk, static_cast<T>(p_.constants[p_.code[j].args[0]]));
-    }
+    // An input read for its shape only (a fill's model) is never gathered; its register points
+    // at zeros, so that a chunk loop, which loads every argument, reads valid memory.
+    static constexpr T kZeros[kChunk] = {};
+    struct State {
+      std::vector<std::byte> own;
+      T* scratch = nullptr;
+      std::vector<const T*> reg;
+      std::vector<const T*> spread;  // a broadcast operand is spread over its slot once
+      std::vector<char> uniform;
+      std::vector<T> value;
+    };
+    auto start_state = [&](State& st) {
+      thread_local std::vector<std::byte> kept;
+      std::vector<std::byte>& bytes = need <= kKeptScratch ? kept : st.own;
+      if (bytes.size() < need) bytes.resize(need);
+      st.scratch = reinterpret_cast<T*>(bytes.data());
+      st.reg.assign(n + count, nullptr);
+      st.spread.assign(num_ops, nullptr);
+      st.uniform.assign(n + count, 0);
+      st.value.assign(n + count, T(0));
+      for (int k = 0; k < n; ++k)
+        if (!p_.input_read[k]) st.reg[k] = kZeros;
+      for (int j = 0; j + 1 < count; ++j) {
+        if (p_.code[j].op != kConst) continue;
+        const T c = static_cast<T>(p_.constants[p_.code[j].args[0]]);
+        std::fill_n(st.scratch + (num_ops + slot_[j]) * kChunk, kChunk, c);
+      }
+      for (int j = 0; j < count; ++j) {
+        if (p_.code[j].op != kConst) continue;
+        st.uniform[n + j] = 1;
+        st.value[n + j] = static_cast<T>(p_.constants[p_.code[j].args[0]]);
+      }
+    };
 
     std::vector<const T*> base(num_ops);
     std::vector<int64_t> step(num_ops);
-    // A broadcast (stride 0) operand is spread over its gather slot once, not per chunk.
-    std::vector<const T*> spread(num_ops, nullptr);
     for (size_t k = 0; k < num_ops; ++k) {
       base[k] = ins[operand_input[k]]->template data<T>();
       step[k] = strides[k].empty() ? 0 : strides[k].back();
     }
-    std::vector<const T*> reg(n + count, nullptr);
-    // An input read for its shape only (a fill's model) is never gathered; its register points
-    // at zeros, so that a chunk loop, which loads every argument, reads valid memory.
-    static constexpr T kZeros[kChunk] = {};
-    for (int k = 0; k < n; ++k)
-      if (!p_.input_read[k]) reg[k] = kZeros;
-    // Registers holding one value for the whole chunk (a broadcast operand, a literal), and it:
-    // binary arithmetic then reads it as a scalar instead of a spread array.
-    std::vector<char> uniform(n + count, 0);
-    std::vector<T> value(n + count, T(0));
-    for (int j = 0; j < count; ++j) {
-      if (p_.code[j].op != kConst) continue;
-      uniform[n + j] = 1;
-      value[n + j] = static_cast<T>(p_.constants[p_.code[j].args[0]]);
-    }
     T* dst = y.data<T>();
     // Each instruction runs its op's chunk loop (engine/ops/scalar_form.h): the op's own math.
-    auto eval = [&](int j, T* r, int64_t m) {
+    auto eval = [&](State& st, int j, T* r, int64_t m) {
       const Instr& ins = p_.code[j];
       const ops::ScalarForm& form = *forms_[j];
       const int32_t a = ins.args[0], b = ins.args[1];
-      if (form.arity == 2 && uniform[a] != uniform[b]) {
-        const bool first = uniform[a];
-        ChunkScalarOf<T>(form)(reg[first ? b : a], value[first ? a : b], first, r, m);
+      if (form.arity == 2 && st.uniform[a] != st.uniform[b]) {
+        const bool first = st.uniform[a];
+        ChunkScalarOf<T>(form)(st.reg[first ? b : a], st.value[first ? a : b], first, r, m);
         return;
       }
-      auto arg = [&](int k) { return ins.args[k] < 0 ? nullptr : reg[ins.args[k]]; };
+      auto arg = [&](int k) { return ins.args[k] < 0 ? nullptr : st.reg[ins.args[k]]; };
       ChunkOf<T>(form)(arg(0), arg(1), arg(2), r, m);
     };
-    ForEachRow(rows, strides, [&](int64_t len, int64_t o, const int64_t* off) {
+    // One row of `len` elements: output from dst + o, operand k from base[k] + off[k].
+    auto row = [&](State& st, int64_t len, int64_t o, const int64_t* off) {
+      auto gather_slot = [&](size_t k) { return st.scratch + k * kChunk; };
+      auto result_slot = [&](int s) { return st.scratch + (num_ops + s) * kChunk; };
       for (int64_t i0 = 0; i0 < len; i0 += kChunk) {
         const int64_t m = std::min(kChunk, len - i0);
         for (size_t k = 0; k < num_ops; ++k) {
@@ -213,28 +226,51 @@ class CompositeKernel final : public backends::Kernel {
           if (step[k] == 1) {
             g = const_cast<T*>(src);  // read in place
           } else if (step[k] == 0) {
-            if (spread[k] != src) std::fill_n(g, kChunk, *src), spread[k] = src;
-            uniform[operand_input[k]] = 1;
-            value[operand_input[k]] = *src;
+            if (st.spread[k] != src) std::fill_n(g, kChunk, *src), st.spread[k] = src;
+            st.uniform[operand_input[k]] = 1;
+            st.value[operand_input[k]] = *src;
           } else {
             for (int64_t i = 0; i < m; ++i) g[i] = src[i * step[k]];
           }
-          reg[operand_input[k]] = g;
+          st.reg[operand_input[k]] = g;
         }
         for (int j = 0; j < count; ++j) {
           const Instr& ins = p_.code[j];
           const bool last = j == count - 1;
           T* r = !last ? result_slot(slot_[j]) : in_place ? result_slot(out_slot_) : dst + o + i0;
           if (ins.op != kConst) {
-            eval(j, r, m);
+            eval(st, j, r, m);
           } else if (last) {
             std::fill_n(r, m, static_cast<T>(p_.constants[ins.args[0]]));
           }
-          reg[n + j] = r;
+          st.reg[n + j] = r;
         }
         if (in_place) std::copy_n(result_slot(out_slot_), m, dst + o + i0);
       }
-    });
+    };
+    if (rows.empty()) {  // one element
+      State st;
+      start_state(st);
+      const std::vector<int64_t> off(num_ops, 0);
+      row(st, 1, 0, off.data());
+      return absl::OkStatus();
+    }
+    // Big outputs are split along the outermost row dimension over the intra-op threads; each
+    // range walks its part of the rows with a state of its own.
+    int64_t inner = 1;
+    for (size_t d = 1; d < rows.size(); ++d) inner *= rows[d];
+    runtime::ParallelFor(
+        rows[0], std::max<int64_t>(1, kParallelGrain / inner), [&](int64_t begin, int64_t end) {
+          State st;
+          start_state(st);
+          Shape part = rows;
+          part[0] = end - begin;
+          std::vector<int64_t> shifted(num_ops);
+          ForEachRow(part, strides, [&](int64_t len, int64_t o, const int64_t* off) {
+            for (size_t k = 0; k < num_ops; ++k) shifted[k] = off[k] + begin * strides[k][0];
+            row(st, len, o + begin * inner, shifted.data());
+          });
+        });
     return absl::OkStatus();
   }
 

@@ -2,11 +2,15 @@
 
 #include "absl/container/inlined_vector.h"
 #include "engine/backends/cpu/broadcast.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
 namespace {
 
 using runtime::Tensor;
+
+// Elements per intra-op range of a standalone elementwise op.
+constexpr int64_t kParallelGrain = 32 * 1024;
 
 class ElementwiseKernel final : public backends::Kernel {
  public:
@@ -47,26 +51,35 @@ class ElementwiseKernel final : public backends::Kernel {
                           const Shape& shape, DType out_dtype, Tensor& y) {
     const size_t k = args.size();
     absl::InlinedVector<const char*, 4> start(k);
-    for (size_t i = 0; i < k; ++i) start[i] = static_cast<const char*>(args[i]->raw());
+    absl::InlinedVector<int64_t, 4> size(k);
+    for (size_t i = 0; i < k; ++i) {
+      start[i] = static_cast<const char*>(args[i]->raw());
+      size[i] = static_cast<int64_t>(DTypeSize(args[i]->dtype()));
+    }
     absl::InlinedVector<const void*, 4> base(start.begin(), start.end());
     absl::InlinedVector<int64_t, 4> step(k, 1);
+    const int64_t out_size = static_cast<int64_t>(DTypeSize(out_dtype));
     bool flat = true;  // one loop over everything when no operand broadcasts or strides
     for (const Tensor* a : args) flat = flat && a->is_contiguous() && a->shape() == shape;
     if (flat) {
       TENSORD_RETURN_IF_ERROR(y.Reshape(out_dtype, shape));
-      loop(base.data(), step.data(), y.raw(), y.num_elements());
+      char* dst = static_cast<char*>(y.raw());
+      // Split over the intra-op threads when big (element i reads only element i, so ranges
+      // are independent even when y is an argument).
+      runtime::ParallelFor(y.num_elements(), kParallelGrain, [&](int64_t begin, int64_t end) {
+        absl::InlinedVector<const void*, 4> at(k);
+        for (size_t i = 0; i < k; ++i) at[i] = start[i] + begin * size[i];
+        loop(at.data(), step.data(), dst + begin * out_size, end - begin);
+      });
       return absl::OkStatus();
     }
     std::vector<Strides> strides;
-    absl::InlinedVector<int64_t, 4> size(k);
     for (size_t i = 0; i < k; ++i) {
       strides.push_back(BroadcastStrides(*args[i], shape));
       step[i] = strides[i].empty() ? 0 : strides[i].back();
-      size[i] = static_cast<int64_t>(DTypeSize(args[i]->dtype()));
     }
     TENSORD_RETURN_IF_ERROR(y.Reshape(out_dtype, shape));
     char* dst = static_cast<char*>(y.raw());
-    const int64_t out_size = static_cast<int64_t>(DTypeSize(out_dtype));
     ForEachRow(shape, strides, [&](int64_t n, int64_t o, const int64_t* off) {
       for (size_t i = 0; i < k; ++i) base[i] = start[i] + off[i] * size[i];
       loop(base.data(), step.data(), dst + o * out_size, n);

@@ -4,12 +4,17 @@
 //
 // A functor has `template <class T> static R Apply(T...)`, where T is the dtype the op computes
 // in (inputs arrive cast to it) and R is T, or bool for predicates; and `kFloatOnly` when the op
-// is only defined on float32/float64 (its type rule upgrades integers to floats). Headers here
-// include only the C++ standard library, so that any provider can compile them.
+// is only defined on float32/float64 (its type rule upgrades integers to floats). A functor the
+// vector math library computes on floats also names its function there (`kVector`, `kVector2`
+// for binary ones); the loops use it for float32/float64 and Apply stays the definition. Headers
+// here include only the C++ standard library and vector_math.h (declarations), so that any
+// provider can compile them.
 #pragma once
 
 #include <cmath>
 #include <type_traits>
+
+#include "engine/ops/scalar/vector_math.h"
 
 namespace tensord::scalar {
 
@@ -43,6 +48,7 @@ struct TrueDiv {
 };
 struct Pow {
   static constexpr bool kFloatOnly = false;
+  static constexpr vmath::Fn2 kVector2 = vmath::Fn2::kPow;
   template <class T>
   static T Apply(T a, T b) {
     if constexpr (std::is_floating_point_v<T>) {
@@ -250,8 +256,18 @@ struct RoundHalfAway {
       return fn(a);                          \
     }                                        \
   };
-TENSORD_SCALAR_FLOAT_UNARY(Exp, std::exp)
-TENSORD_SCALAR_FLOAT_UNARY(Log, std::log)
+// ... and those the vector math library computes too.
+#define TENSORD_SCALAR_VECTOR_UNARY(Name, fn, vector_fn)       \
+  struct Name {                                                \
+    static constexpr bool kFloatOnly = true;                   \
+    static constexpr vmath::Fn kVector = vmath::Fn::vector_fn; \
+    template <class T>                                         \
+    static T Apply(T a) {                                      \
+      return fn(a);                                            \
+    }                                                          \
+  };
+TENSORD_SCALAR_VECTOR_UNARY(Exp, std::exp, kExp)
+TENSORD_SCALAR_VECTOR_UNARY(Log, std::log, kLog)
 TENSORD_SCALAR_FLOAT_UNARY(Sqrt, std::sqrt)
 TENSORD_SCALAR_FLOAT_UNARY(Floor, std::floor)
 TENSORD_SCALAR_FLOAT_UNARY(Ceil, std::ceil)

@@ -13,22 +13,22 @@
 
 namespace tensord::scalar {
 
-TENSORD_SCALAR_FLOAT_UNARY(Expm1, std::expm1)
-TENSORD_SCALAR_FLOAT_UNARY(Exp2, std::exp2)
-TENSORD_SCALAR_FLOAT_UNARY(Log1p, std::log1p)
-TENSORD_SCALAR_FLOAT_UNARY(Log2, std::log2)
-TENSORD_SCALAR_FLOAT_UNARY(Log10, std::log10)
-TENSORD_SCALAR_FLOAT_UNARY(Sin, std::sin)
-TENSORD_SCALAR_FLOAT_UNARY(Cos, std::cos)
-TENSORD_SCALAR_FLOAT_UNARY(Tan, std::tan)
-TENSORD_SCALAR_FLOAT_UNARY(Arcsin, std::asin)
-TENSORD_SCALAR_FLOAT_UNARY(Arccos, std::acos)
-TENSORD_SCALAR_FLOAT_UNARY(Arctan, std::atan)
-TENSORD_SCALAR_FLOAT_UNARY(Sinh, std::sinh)
-TENSORD_SCALAR_FLOAT_UNARY(Cosh, std::cosh)
-TENSORD_SCALAR_FLOAT_UNARY(Tanh, std::tanh)
-TENSORD_SCALAR_FLOAT_UNARY(Erf, std::erf)
-TENSORD_SCALAR_FLOAT_UNARY(Erfc, std::erfc)
+TENSORD_SCALAR_VECTOR_UNARY(Expm1, std::expm1, kExpm1)
+TENSORD_SCALAR_VECTOR_UNARY(Exp2, std::exp2, kExp2)
+TENSORD_SCALAR_VECTOR_UNARY(Log1p, std::log1p, kLog1p)
+TENSORD_SCALAR_VECTOR_UNARY(Log2, std::log2, kLog2)
+TENSORD_SCALAR_VECTOR_UNARY(Log10, std::log10, kLog10)
+TENSORD_SCALAR_VECTOR_UNARY(Sin, std::sin, kSin)
+TENSORD_SCALAR_VECTOR_UNARY(Cos, std::cos, kCos)
+TENSORD_SCALAR_VECTOR_UNARY(Tan, std::tan, kTan)
+TENSORD_SCALAR_VECTOR_UNARY(Arcsin, std::asin, kArcsin)
+TENSORD_SCALAR_VECTOR_UNARY(Arccos, std::acos, kArccos)
+TENSORD_SCALAR_VECTOR_UNARY(Arctan, std::atan, kArctan)
+TENSORD_SCALAR_VECTOR_UNARY(Sinh, std::sinh, kSinh)
+TENSORD_SCALAR_VECTOR_UNARY(Cosh, std::cosh, kCosh)
+TENSORD_SCALAR_VECTOR_UNARY(Tanh, std::tanh, kTanh)
+TENSORD_SCALAR_VECTOR_UNARY(Erf, std::erf, kErf)
+TENSORD_SCALAR_VECTOR_UNARY(Erfc, std::erfc, kErfc)
 TENSORD_SCALAR_FLOAT_UNARY(Gamma, std::tgamma)
 
 struct Gammaln {
@@ -47,6 +47,7 @@ struct Gammaln {
 // 1 / (1 + exp(-x)) overflows exp for very negative x; the two branches never do.
 struct Sigmoid {
   static constexpr bool kFloatOnly = true;
+  static constexpr vmath::Fn kVector = vmath::Fn::kSigmoid;
   template <class T>
   static T Apply(T a) {
     if (a >= 0) return T(1) / (T(1) + std::exp(-a));
@@ -59,6 +60,7 @@ struct Sigmoid {
 // their precision.
 struct Softplus {
   static constexpr bool kFloatOnly = true;
+  static constexpr vmath::Fn kVector = vmath::Fn::kSoftplus;
   template <class T>
   static T Apply(T a) {
     return std::log1p(std::exp(-std::fabs(a))) + (a > 0 ? a : T(0));
@@ -67,6 +69,7 @@ struct Softplus {
 
 struct Arctan2 {
   static constexpr bool kFloatOnly = true;
+  static constexpr vmath::Fn2 kVector2 = vmath::Fn2::kArctan2;
   template <class T>
   static T Apply(T a, T b) {
     return std::atan2(a, b);

@@ -1,0 +1,79 @@
+// Vectorized float math for the transcendental elementwise ops: SLEEF's functions (libsleef-dev)
+// over contiguous arrays. SLEEF was chosen over Highway's contrib/math by measurement
+// (docs/performance.md, "Vector math"): both are 4-20x faster than glibc's scalar functions
+// here, but only SLEEF has erf, erfc and pow, and Highway's exp, log and sin are wrong outside
+// their documented ranges. The u10 variants (at most 1 ULP; erfc 1.5) are used throughout, so
+// results are as accurate as glibc's and stated per function in the tests.
+//
+// Loops are picked once, at load: AVX2+FMA (8 floats or 4 doubles per step) where the CPU has
+// it, SSE2 (4 or 2) otherwise. Every element of an array goes through the same vector code (a
+// tail is padded to a full vector), so a result never depends on its position in the array.
+#pragma once
+
+#include <cstdint>
+
+namespace tensord::vmath {
+
+enum class Fn : int {
+  kExp,
+  kExp2,
+  kExpm1,
+  kLog,
+  kLog2,
+  kLog10,
+  kLog1p,
+  kSin,
+  kCos,
+  kTan,
+  kArcsin,
+  kArccos,
+  kArctan,
+  kSinh,
+  kCosh,
+  kTanh,
+  kErf,
+  kErfc,
+  kSigmoid,
+  kSoftplus,
+  kCount
+};
+enum class Fn2 : int { kPow, kArctan2, kCount };
+
+template <class T>
+using Unary = void (*)(const T* a, T* r, int64_t n);
+template <class T>
+using Binary = void (*)(const T* a, const T* b, T* r, int64_t n);
+
+struct Table {
+  const char* isa;  // "avx2" or "sse2"
+  Unary<float> f32[static_cast<int>(Fn::kCount)];
+  Unary<double> f64[static_cast<int>(Fn::kCount)];
+  Binary<float> f32_binary[static_cast<int>(Fn2::kCount)];
+  Binary<double> f64_binary[static_cast<int>(Fn2::kCount)];
+};
+
+// The loops for this CPU.
+const Table& Loops();
+
+// r[i] = f(a[i]) for i < n; r may be a.
+template <class T>
+inline void Apply(Fn f, const T* a, T* r, int64_t n) {
+  const Table& t = Loops();
+  if constexpr (sizeof(T) == 4) {
+    t.f32[static_cast<int>(f)](a, r, n);
+  } else {
+    t.f64[static_cast<int>(f)](a, r, n);
+  }
+}
+// r[i] = f(a[i], b[i]); r may be a or b.
+template <class T>
+inline void Apply(Fn2 f, const T* a, const T* b, T* r, int64_t n) {
+  const Table& t = Loops();
+  if constexpr (sizeof(T) == 4) {
+    t.f32_binary[static_cast<int>(f)](a, b, r, n);
+  } else {
+    t.f64_binary[static_cast<int>(f)](a, b, r, n);
+  }
+}
+
+}  // namespace tensord::vmath

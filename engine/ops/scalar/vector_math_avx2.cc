@@ -1,0 +1,52 @@
+// The AVX2+FMA loops of vector_math.h. Built with -mavx2 -mfma (engine/CMakeLists.txt) and
+// called only on CPUs that have both (vector_math.cc checks): so this file includes nothing
+// but intrinsics, SLEEF and its own internal-linkage templates.
+#include <immintrin.h>
+#include <sleef.h>
+
+#include "engine/ops/scalar/vector_math_kernels.h"
+
+namespace tensord::vmath {
+namespace {
+
+struct F8 {
+  using T = float;
+  using Vec = __m256;
+  static constexpr int N = 8;
+  static Vec Load(const T* p) { return _mm256_loadu_ps(p); }
+  static void Store(T* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static Vec Set1(T a) { return _mm256_set1_ps(a); }
+  static Vec Add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  static Vec Div(Vec a, Vec b) { return _mm256_div_ps(a, b); }
+  static Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  static Vec Neg(Vec a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+  static Vec Abs(Vec a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
+    return _mm256_blendv_ps(if_not, if_so, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
+  }
+};
+
+struct D4 {
+  using T = double;
+  using Vec = __m256d;
+  static constexpr int N = 4;
+  static Vec Load(const T* p) { return _mm256_loadu_pd(p); }
+  static void Store(T* p, Vec v) { _mm256_storeu_pd(p, v); }
+  static Vec Set1(T a) { return _mm256_set1_pd(a); }
+  static Vec Add(Vec a, Vec b) { return _mm256_add_pd(a, b); }
+  static Vec Div(Vec a, Vec b) { return _mm256_div_pd(a, b); }
+  static Vec Max(Vec a, Vec b) { return _mm256_max_pd(a, b); }
+  static Vec Neg(Vec a) { return _mm256_xor_pd(a, _mm256_set1_pd(-0.0)); }
+  static Vec Abs(Vec a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
+    return _mm256_blendv_pd(if_not, if_so, _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GE_OQ));
+  }
+};
+
+const Table kAvx2 = TENSORD_VMATH_TABLE(F8, D4, f8, d4, avx2);
+
+}  // namespace
+
+const Table& Avx2Loops() { return kAvx2; }
+
+}  // namespace tensord::vmath

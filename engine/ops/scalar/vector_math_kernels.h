@@ -1,0 +1,119 @@
+// Internal to vector_math*.cc: the loops of engine/ops/scalar/vector_math.h, written once over a
+// vector traits type V (V::T the element, V::Vec a register of V::N of them) and instantiated by
+// each instruction set's file. Everything here has internal linkage, so the AVX2 file's copies
+// can never be picked by the linker for the baseline file's callers.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/ops/scalar/vector_math.h"
+
+namespace tensord::vmath {
+namespace {
+
+// r = f(a) over whole vectors; a tail is padded to one more full vector, so every element goes
+// through the same code.
+template <class V, auto F>
+void Map(const typename V::T* a, typename V::T* r, int64_t n) {
+  using T = typename V::T;
+  int64_t i = 0;
+  for (; i + V::N <= n; i += V::N) V::Store(r + i, F(V::Load(a + i)));
+  if (i == n) return;
+  T in[V::N] = {}, out[V::N];
+  for (int64_t k = 0; i + k < n; ++k) in[k] = a[i + k];
+  V::Store(out, F(V::Load(in)));
+  for (int64_t k = 0; i + k < n; ++k) r[i + k] = out[k];
+}
+
+template <class V, auto F>
+void Map2(const typename V::T* a, const typename V::T* b, typename V::T* r, int64_t n) {
+  using T = typename V::T;
+  int64_t i = 0;
+  for (; i + V::N <= n; i += V::N) V::Store(r + i, F(V::Load(a + i), V::Load(b + i)));
+  if (i == n) return;
+  T in_a[V::N] = {}, in_b[V::N] = {}, out[V::N];
+  for (int64_t k = 0; i + k < n; ++k) in_a[k] = a[i + k], in_b[k] = b[i + k];
+  V::Store(out, F(V::Load(in_a), V::Load(in_b)));
+  for (int64_t k = 0; i + k < n; ++k) r[i + k] = out[k];
+}
+
+// SLEEF's double sinh and cosh overflow to inf from |x| > 709, short of where the results do
+// (710.48): beyond that the scalar libm function answers (a rare, slow edge).
+template <class V, auto F, double (*Scalar)(double)>
+void MapPatchingBeyond709(const double* a, double* r, int64_t n) {
+  for (int64_t i = 0; i < n; i += V::N) {
+    double in[V::N] = {}, out[V::N];
+    const int64_t m = n - i < V::N ? n - i : V::N;
+    for (int64_t k = 0; k < m; ++k) in[k] = a[i + k];
+    V::Store(out, F(V::Load(in)));
+    for (int64_t k = 0; k < m; ++k) r[i + k] = __builtin_fabs(in[k]) > 709 ? Scalar(in[k]) : out[k];
+  }
+}
+inline double LibmSinh(double x) { return __builtin_sinh(x); }
+inline double LibmCosh(double x) { return __builtin_cosh(x); }
+
+// 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) below: exp never overflows.
+template <class V, auto Exp>
+typename V::Vec Sigmoid(typename V::Vec x) {
+  const auto e = Exp(V::Neg(V::Abs(x)));
+  const auto one_plus = V::Add(V::Set1(1), e);
+  return V::SelectNonNegative(x, V::Div(V::Set1(1), one_plus), V::Div(e, one_plus));
+}
+
+// log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): exp never overflows, small results keep
+// their precision.
+template <class V, auto Exp, auto Log1p>
+typename V::Vec Softplus(typename V::Vec x) {
+  return V::Add(V::Max(x, V::Set1(0)), Log1p(Exp(V::Neg(V::Abs(x)))));
+}
+
+// float32 functions built from several rounded steps (sigmoid, softplus) are computed in
+// double and rounded once: within 1 ULP instead of about 2.5.
+template <Unary<double> F64>
+void ViaDouble(const float* a, float* r, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  double buffer[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t m = n - i0 < kBlock ? n - i0 : kBlock;
+    for (int64_t k = 0; k < m; ++k) buffer[k] = a[i0 + k];
+    F64(buffer, buffer, m);
+    for (int64_t k = 0; k < m; ++k) r[i0 + k] = static_cast<float>(buffer[k]);
+  }
+}
+
+}  // namespace
+}  // namespace tensord::vmath
+
+// A table of one instruction set's loops. VF/VD: float and double traits; F/D: SLEEF's width
+// tags (f8/d4, f4/d2); ISA: its suffix (avx2, sse2).
+#define TENSORD_VMATH_MAP(V, NAME, W, U, ISA) Map<V, Sleef_##NAME##W##_##U##ISA>
+#define TENSORD_VMATH_UNARY(V, W, ISA)                                                   \
+  TENSORD_VMATH_MAP(V, exp, W, u10, ISA), TENSORD_VMATH_MAP(V, exp2, W, u10, ISA),       \
+      TENSORD_VMATH_MAP(V, expm1, W, u10, ISA), TENSORD_VMATH_MAP(V, log, W, u10, ISA),  \
+      TENSORD_VMATH_MAP(V, log2, W, u10, ISA), TENSORD_VMATH_MAP(V, log10, W, u10, ISA), \
+      TENSORD_VMATH_MAP(V, log1p, W, u10, ISA), TENSORD_VMATH_MAP(V, sin, W, u10, ISA),  \
+      TENSORD_VMATH_MAP(V, cos, W, u10, ISA), TENSORD_VMATH_MAP(V, tan, W, u10, ISA),    \
+      TENSORD_VMATH_MAP(V, asin, W, u10, ISA), TENSORD_VMATH_MAP(V, acos, W, u10, ISA),  \
+      TENSORD_VMATH_MAP(V, atan, W, u10, ISA)
+#define TENSORD_VMATH_SINH(VD, D, ISA) MapPatchingBeyond709<VD, Sleef_sinh##D##_u10##ISA, LibmSinh>
+#define TENSORD_VMATH_COSH(VD, D, ISA) MapPatchingBeyond709<VD, Sleef_cosh##D##_u10##ISA, LibmCosh>
+#define TENSORD_VMATH_TAIL(V, W, ISA)                                              \
+  TENSORD_VMATH_MAP(V, tanh, W, u10, ISA), TENSORD_VMATH_MAP(V, erf, W, u10, ISA), \
+      TENSORD_VMATH_MAP(V, erfc, W, u15, ISA)
+#define TENSORD_VMATH_SIGMOID(VD, D, ISA) Map<VD, Sigmoid<VD, Sleef_exp##D##_u10##ISA>>
+#define TENSORD_VMATH_SOFTPLUS(VD, D, ISA) \
+  Map<VD, Softplus<VD, Sleef_exp##D##_u10##ISA, Sleef_log1p##D##_u10##ISA>>
+// float32 sinh and cosh go through double too: SLEEF's float versions overflow from |x| > 88.5,
+// short of float's 89.4.
+#define TENSORD_VMATH_TABLE(VF, VD, F, D, ISA)                                              \
+  Table {                                                                                   \
+#ISA, {TENSORD_VMATH_UNARY(VF, F, ISA), ViaDouble < TENSORD_VMATH_SINH(VD, D, ISA)>,    \
+           ViaDouble < TENSORD_VMATH_COSH(VD, D, ISA)>, TENSORD_VMATH_TAIL(VF, F, ISA),     \
+           ViaDouble < TENSORD_VMATH_SIGMOID(VD, D, ISA)>,                                  \
+           ViaDouble < TENSORD_VMATH_SOFTPLUS(VD, D, ISA)> },                               \
+           {TENSORD_VMATH_UNARY(VD, D, ISA), TENSORD_VMATH_SINH(VD, D, ISA),                \
+            TENSORD_VMATH_COSH(VD, D, ISA), TENSORD_VMATH_TAIL(VD, D, ISA),                 \
+            TENSORD_VMATH_SIGMOID(VD, D, ISA), TENSORD_VMATH_SOFTPLUS(VD, D, ISA) },        \
+            {Map2 < VF, Sleef_pow##F##_u10##ISA>, Map2 < VF, Sleef_atan2##F##_u10##ISA> },  \
+             {Map2 < VD, Sleef_pow##D##_u10##ISA>, Map2 < VD, Sleef_atan2##D##_u10##ISA> }, \
+  }

@@ -1,0 +1,171 @@
+"""tensord side by side with NumPy, JAX, PyTorch and PyTensor on the same machine, in one run
+(issue 14; docs/performance.md). Each case runs every available implementation interleaved,
+15 times by default, and prints one JSON line: the median milliseconds per implementation and
+tensord's ratio to each peer. Not a test: CI runs `--smoke` (tiny sizes, tensord and NumPy
+only) to check that it works.
+
+    TENSORD_SERVER_BIN=build/default/server/tensord \\
+        clients/python/.venv/bin/python tests/bench/peers.py [--install] [--repeats 15]
+
+`--install` creates build/peers-venv with the peers from PyPI (numpy, jax[cpu], pytensor; torch
+with --torch: PyPI's wheel is large) and reruns this script in it, with the tensord client on
+its path. Peers not installed are skipped. tensord's operands are shared variables, so no
+tensor crosses the wire (the server-side time plus one small round trip is what is measured).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VENV = os.path.join(ROOT, "build", "peers-venv")
+COEFFS = [np.float32(c) for c in (1.01, 0.02, 0.99, 0.03, 1.02, -0.01, 0.5)]
+
+
+def install(with_torch):
+    if not os.path.exists(os.path.join(VENV, "bin", "python")):
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+    pkgs = ["numpy", "jax[cpu]", "pytensor", "grpcio", "protobuf"] + (["torch"] if with_torch else [])
+    subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", "--upgrade"] + pkgs,
+                   check=True)
+
+
+def chain_numpy(x):
+    a, b, c, d, e, f, g = COEFFS
+    return float(np.tanh((((x * a + b) * c - d) * e + f) * g).sum())
+
+
+def transcendental(name):
+    """(tensord builder, NumPy function) of one vectorized function."""
+    import tensord.tensor as T
+    sigmoid_np = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    return {"exp": (T.exp, np.exp), "log": (T.log, np.log), "tanh": (T.tanh, np.tanh),
+            "sigmoid": (T.nnet.sigmoid, sigmoid_np)}[name]
+
+
+def cases(n):
+    """name -> {implementation: zero-argument callable returning a float}."""
+    import tensord as theano
+    import tensord.tensor as T
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, n).astype("float32")
+    xs = theano.shared(x, name="x")
+    a, b, c, d, e, f, g = COEFFS
+    out = {}
+    chain = theano.function([], T.tanh((((xs * a + b) * c - d) * e + f) * g).sum())
+    impls = {"tensord": lambda: float(chain()), "numpy": lambda: chain_numpy(x)}
+    peers_for_chain(impls, x)
+    out["chain8_tanh_sum_%d_f32" % n] = impls
+    positive = np.abs(x) + 0.1
+    ps = theano.shared(positive, name="p")
+    for name in ("exp", "log", "tanh", "sigmoid"):
+        build, ref = transcendental(name)
+        operand, shared = (positive, ps) if name == "log" else (x, xs)
+        fn = theano.function([], build(shared).sum())
+        out["%s_sum_%d_f32" % (name, n)] = {
+            "tensord": (lambda fn=fn: float(fn())),
+            "numpy": (lambda ref=ref, operand=operand: float(ref(operand).sum()))}
+        peers_for_unary(out["%s_sum_%d_f32" % (name, n)], name, operand)
+    return out
+
+
+def peers_for_chain(impls, x):
+    a, b, c, d, e, f, g = COEFFS
+    try:
+        import jax
+        import jax.numpy as jnp
+        xj = jnp.asarray(x)
+        fj = jax.jit(lambda v: jnp.tanh((((v * a + b) * c - d) * e + f) * g).sum())
+        impls["jax"] = lambda: float(fj(xj).block_until_ready())
+    except ImportError:
+        pass
+    try:
+        import torch
+        xt = torch.from_numpy(x)
+        impls["torch"] = lambda: float(torch.tanh((((xt * a + b) * c - d) * e + f) * g).sum())
+    except ImportError:
+        pass
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+        v = pytensor.shared(x)
+        fp = pytensor.function([], pt.tanh((((v * a + b) * c - d) * e + f) * g).sum())
+        impls["pytensor"] = lambda: float(fp())
+    except ImportError:
+        pass
+
+
+def peers_for_unary(impls, name, operand):
+    try:
+        import jax
+        import jax.numpy as jnp
+        fn = {"exp": jnp.exp, "log": jnp.log, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}[name]
+        xj = jnp.asarray(operand)
+        fj = jax.jit(lambda v: fn(v).sum())
+        impls["jax"] = lambda: float(fj(xj).block_until_ready())
+    except ImportError:
+        pass
+    try:
+        import torch
+        fn = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
+              "sigmoid": torch.sigmoid}[name]
+        xt = torch.from_numpy(operand)
+        impls["torch"] = lambda: float(fn(xt).sum())
+    except ImportError:
+        pass
+
+
+def measure(impls, repeats):
+    """Median ms per implementation, calls interleaved so load changes hit all alike."""
+    times = {k: [] for k in impls}
+    results = {k: f() for k, f in impls.items()}  # warm up (jit, compile), and check agreement
+    for _ in range(repeats):
+        for k, f in impls.items():
+            start = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - start)
+    ref = results["numpy"]
+    for k, v in results.items():
+        assert abs(v - ref) <= 1e-3 * max(1.0, abs(ref)), (k, v, ref)
+    return {k: statistics.median(v) * 1e3 for k, v in times.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--install", action="store_true")
+    parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--elements", type=int, default=4 * 1024 * 1024)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    if args.install:
+        install(args.torch)
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "clients", "python"))
+        rest = [a for a in sys.argv[1:] if a not in ("--install", "--torch")]
+        sys.exit(subprocess.run([os.path.join(VENV, "bin", "python"), __file__] + rest,
+                                env=env).returncode)
+    if args.smoke:
+        args.repeats, args.elements = 1, 4096
+    from tensord.connection import server_info
+    threads = os.cpu_count()
+    for name, impls in cases(args.elements).items():
+        if args.smoke:
+            impls = {k: v for k, v in impls.items() if k in ("tensord", "numpy")}
+        ms = measure(impls, args.repeats)
+        line = {"case": name, "median_ms": {k: round(v, 3) for k, v in ms.items()},
+                "tensord_speedup": {k: round(v / ms["tensord"], 2) for k, v in ms.items()
+                                    if k != "tensord"},
+                "repeats": args.repeats, "cpus": threads,
+                "server": server_info().version}
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
