@@ -401,7 +401,7 @@ absl::Status ComputeService::FetchRef(const Caller& call, const v1::FetchRefRequ
 absl::Status ComputeService::ReleaseRefs(const Caller& call, const v1::ReleaseRefsRequest& req,
                                          v1::ReleaseRefsResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
-  return session->arrays().Release({req.ids().begin(), req.ids().end()});
+  return session->arrays().Release({req.ids().begin(), req.ids().end()}, req.ignore_unknown());
 }
 
 absl::Status ComputeService::ListSessions(const Caller& call, const v1::ListSessionsRequest& req,

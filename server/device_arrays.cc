@@ -25,16 +25,20 @@ absl::Status DeviceArrayStore::CheckRoom(int64_t bytes) const {
   return absl::OkStatus();
 }
 
-std::string DeviceArrayStore::NewId() { return absl::StrCat("da-", RandomId()); }
-
-void DeviceArrayStore::Add(std::string id, DeviceArray array, v1::TensorRef* ref) {
-  ref->set_id(std::move(id));
+void DeviceArrayStore::Describe(const DeviceArray& array, v1::TensorRef* ref) {
+  ref->set_id(absl::StrCat("da-", RandomId()));
   ref->set_context(array.context->name);
   ref->set_dtype(static_cast<v1::DType>(array.value.dtype()));
   for (int64_t d : array.value.shape()) ref->add_shape(d);
-  for (const auto& budget : budgets_) budget->Charge(Bytes(array));
-  std::lock_guard<std::mutex> lock(mu_);
-  arrays_.emplace(ref->id(), std::move(array));
+}
+
+void DeviceArrayStore::Hold(const v1::TensorRef& ref, DeviceArray array) {
+  const int64_t bytes = Bytes(array);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    arrays_.emplace(ref.id(), std::move(array));
+  }
+  for (const auto& budget : budgets_) budget->Charge(bytes);  // once held, never before
 }
 
 absl::StatusOr<DeviceArray> DeviceArrayStore::Find(const std::string& id) const {

@@ -32,12 +32,12 @@ class DeviceArrayStore {
 
   // RESOURCE_EXHAUSTED, naming the limit, when holding `bytes` more would pass a budget.
   absl::Status CheckRoom(int64_t bytes) const;
-  // A new unguessable id ("da-" and 128 random bits); may throw, so a run takes its ids before
-  // it stores its updates.
-  static std::string NewId();
-  // Holds `array` under `id` (from NewId) and describes it as the wire's TensorRef. Cannot fail
-  // (a run calls it after its updates are stored); CheckRoom first.
-  void Add(std::string id, DeviceArray array, v1::TensorRef* ref);
+  // Describes `array` as the wire's TensorRef under a new unguessable id ("da-" and 128 random
+  // bits). May throw, so a run does it before it stores its updates.
+  static void Describe(const DeviceArray& array, v1::TensorRef* ref);
+  // Holds `array` under ref.id() (from Describe); CheckRoom first. What a run does after its
+  // updates are stored: nothing but the map insertion can fail (out of memory).
+  void Hold(const v1::TensorRef& ref, DeviceArray array);
   // NOT_FOUND for an id this session does not hold (released, or another session's).
   absl::StatusOr<DeviceArray> Find(const std::string& id) const;
   // All or nothing: NOT_FOUND naming the first unknown id, and then none is released; or, with

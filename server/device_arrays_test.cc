@@ -14,8 +14,10 @@ TEST(DeviceArrayStore, HoldsArraysUnderUnguessableIdsChargedToTheBudgets) {
   {
     DeviceArrayStore store({budget});
     v1::TensorRef a, b;
-    store.Add(DeviceArrayStore::NewId(), Floats(4), &a);
-    store.Add(DeviceArrayStore::NewId(), Floats(8), &b);
+    DeviceArrayStore::Describe(Floats(4), &a);
+    DeviceArrayStore::Describe(Floats(8), &b);
+    store.Hold(a, Floats(4));
+    store.Hold(b, Floats(8));
     EXPECT_NE(a.id(), b.id());
     EXPECT_EQ(a.id().substr(0, 3), "da-");
     EXPECT_EQ(a.id().size(), 35u);
@@ -43,7 +45,8 @@ TEST(DeviceArrayStore, HoldsArraysUnderUnguessableIdsChargedToTheBudgets) {
 TEST(DeviceArrayStore, ReleaseIsAllOrNothingUnlessUnknownIdsAreIgnored) {
   DeviceArrayStore store({});
   v1::TensorRef a;
-  store.Add(DeviceArrayStore::NewId(), Floats(1), &a);
+  DeviceArrayStore::Describe(Floats(1), &a);
+  store.Hold(a, Floats(1));
   absl::Status s = store.Release({a.id(), "da-nope"});
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(s.message().find("da-nope"), std::string::npos) << s;

@@ -143,6 +143,14 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
   return absl::OkStatus();
 }
 
+namespace {
+// A device array's bytes read on the host, counted as a transfer of its context.
+void CountDeviceToHost(const DeviceArray& array) {
+  array.context->memory->Transferred(runtime::TransferDirection::kDeviceToHost,
+                                     static_cast<int64_t>(array.value.num_bytes()));
+}
+}  // namespace
+
 absl::StatusOr<std::vector<runtime::Tensor>> FunctionService::RunInputs(
     Session& session, const compile::Executable& exe, const v1::RunRequest& request) const {
   std::vector<runtime::Tensor> inputs;
@@ -176,8 +184,7 @@ absl::StatusOr<std::vector<runtime::Tensor>> FunctionService::RunInputs(
     }
     // Read on the host (or elsewhere, through the host): a device-to-host copy on the server.
     inputs.push_back(cpu::Copy(array->value));
-    array->context->memory->Transferred(runtime::TransferDirection::kDeviceToHost,
-                                        static_cast<int64_t>(inputs.back().num_bytes()));
+    CountDeviceToHost(*array);
   }
   return inputs;
 }
@@ -185,14 +192,17 @@ absl::StatusOr<std::vector<runtime::Tensor>> FunctionService::RunInputs(
 absl::Status FunctionService::FetchRef(Session& session, const std::string& id,
                                        v1::FetchRefResponse* out) const {
   TENSORD_ASSIGN_OR_RETURN(DeviceArray array, session.arrays().Find(id));
+  auto too_big = [&](int64_t bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("device array '", id, "' takes ", bytes,
+                                                     " bytes; a reply may take ", max_reply_bytes_,
+                                                     " (--max_message_bytes)"));
+  };
+  const int64_t elements = static_cast<int64_t>(array.value.num_bytes());
+  if (max_reply_bytes_ > 0 && elements > max_reply_bytes_) return too_big(elements);  // no copy
   ir::TensorToProto(array.value, out->mutable_value());
-  if (max_reply_bytes_ > 0 && static_cast<int64_t>(out->ByteSizeLong()) > max_reply_bytes_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("device array '", id, "' takes ", out->ByteSizeLong(),
-                     " bytes; a reply may take ", max_reply_bytes_, " (--max_message_bytes)"));
-  }
-  array.context->memory->Transferred(runtime::TransferDirection::kDeviceToHost,
-                                     static_cast<int64_t>(array.value.num_bytes()));
+  const int64_t reply = static_cast<int64_t>(out->ByteSizeLong());
+  if (max_reply_bytes_ > 0 && reply > max_reply_bytes_) return too_big(reply);
+  CountDeviceToHost(array);
   return absl::OkStatus();
 }
 
@@ -243,20 +253,27 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   // Everything that can still fail happens before the commit: once updates are stored the call
   // must succeed, or a client told of an error would apply them again on retry.
   std::vector<const context::Context*> on_device(result.outputs.size(), nullptr);
-  std::vector<std::string> array_ids(result.outputs.size());
   int64_t resident_bytes = 0;
   for (size_t i = 0; i < result.outputs.size(); ++i) {
     v1::Value* value = out->add_outputs();
+    runtime::Tensor& t = result.outputs[i];
     const std::string& where = exe.output_contexts()[i];
     if (where.empty()) {
-      ir::TensorToProto(result.outputs[i], value->mutable_tensor());
+      ir::TensorToProto(t, value->mutable_tensor());
       continue;
     }
     TENSORD_ASSIGN_OR_RETURN(on_device[i], contexts_->Find(where));
-    array_ids[i] = DeviceArrayStore::NewId();
-    resident_bytes += static_cast<int64_t>(result.outputs[i].num_bytes());
+    if (t.buffer() != nullptr && t.buffer()->bytes() > t.num_bytes()) {
+      // A view would keep its whole buffer resident while the budgets charge only its
+      // elements (as for updates below): the elements alone, on the device.
+      runtime::ScopedMemoryContext on(on_device[i]->memory);
+      t = cpu::Copy(t);
+    }
+    DeviceArrayStore::Describe({t, on_device[i]}, value->mutable_ref());
+    resident_bytes += static_cast<int64_t>(t.num_bytes());
   }
-  TENSORD_RETURN_IF_ERROR(session.arrays().CheckRoom(resident_bytes));
+  // Device arrays and update growth are checked together (at commit when there are updates).
+  if (result.updates.empty()) TENSORD_RETURN_IF_ERROR(session.arrays().CheckRoom(resident_bytes));
   if (max_reply_bytes_ > 0 && static_cast<int64_t>(out->ByteSizeLong()) > max_reply_bytes_) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the outputs take ", out->ByteSizeLong(), " bytes; a reply may take ",
@@ -272,7 +289,7 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     // The last moment to honour the deadline: a client told DEADLINE_EXCEEDED must find no
     // update stored, or its retry applies it twice. Past this check all updates land together.
     TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
-    int64_t growth = 0;
+    int64_t growth = resident_bytes;
     for (size_t i = 0; i < result.updates.size(); ++i) {
       growth += static_cast<int64_t>(result.updates[i].num_bytes()) -
                 static_cast<int64_t>(shared_values[exe.update_targets()[i]].num_bytes());
@@ -286,8 +303,8 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   // Outputs left on a device stay there as device arrays; the reply carries references.
   for (size_t i = 0; i < on_device.size(); ++i) {
     if (on_device[i] == nullptr) continue;
-    session.arrays().Add(std::move(array_ids[i]), {std::move(result.outputs[i]), on_device[i]},
-                         out->mutable_outputs(static_cast<int>(i))->mutable_ref());
+    session.arrays().Hold(out->outputs(static_cast<int>(i)).ref(),
+                          {std::move(result.outputs[i]), on_device[i]});
   }
   int64_t run_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)

@@ -145,11 +145,10 @@ void MergeSharedDuplicates(ir::Graph& g) {
 }
 
 // Whether the provider of `ctx` has a kernel for node `a`: the CPU provider's (which simulated
-// devices share) for every op but a few; the CUDA provider none yet. Transfers and shapes run
-// anywhere (they copy between contexts or read metadata).
+// devices share) for every op but a few; the CUDA provider none yet, not even a transfer (the
+// CPU one would copy host memory and call it the device's).
 bool HasCpuKernel(const ir::Apply& a) { return cpu::Supports(*a.def) || a.def->num_bodies > 0; }
 bool RunsOn(const context::Context& ctx, const ir::Apply& a) {
-  if (a.op == "transfer" || a.op == "shape" || a.op == "shape_i") return true;
   return ctx.kind != context::DeviceKind::kCuda && HasCpuKernel(a);
 }
 
@@ -162,7 +161,8 @@ std::string DeviceContextOf(const ir::Apply* node) {
 
 // For each graph input, the device context every reader of it moves it to, when all its readers
 // are transfers to one device; "" otherwise (read on the host, or on several contexts).
-std::vector<std::string> InputReadContexts(const ir::Graph& g) {
+std::vector<std::string> InputReadContexts(
+    const ir::Graph& g, const std::vector<std::pair<ir::Variable*, ir::Variable*>>& updates) {
   std::unordered_map<const ir::Variable*, std::optional<std::string>> read_on;
   for (const ir::Variable* in : g.inputs()) read_on[in];
   for (const auto& a : g.applies()) {
@@ -177,6 +177,11 @@ std::vector<std::string> InputReadContexts(const ir::Graph& g) {
       }
     }
   }
+  // An input returned as an output or stored as an update is serialized or kept on the host.
+  for (const ir::Variable* out : g.outputs())
+    if (auto it = read_on.find(out); it != read_on.end()) it->second = "";
+  for (const auto& [target, value] : updates)
+    if (auto it = read_on.find(value); it != read_on.end()) it->second = "";
   std::vector<std::string> contexts;
   for (const ir::Variable* in : g.inputs()) contexts.push_back(read_on[in].value_or(""));
   return contexts;
@@ -446,7 +451,7 @@ class ExecutableBuilder {
       exe->output_types_.push_back(o->type);
       exe->output_contexts_.push_back(DeviceContextOf(o->owner));
     }
-    exe->input_contexts_ = InputReadContexts(*p.graph);
+    exe->input_contexts_ = InputReadContexts(*p.graph, p.updates);
     for (const auto& [target, value] : p.updates) {
       int index = 0;
       while (p.canonical.shared[index] != target) ++index;

@@ -87,9 +87,13 @@ std::unique_ptr<Executable::Frame> Executable::AcquireFrame() const {
 
 void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
   // Keep only buffers the frame owns alone (reused next run); drop inputs, shared values and
-  // views of them, so an idle frame does not pin a caller's or a variable's memory.
+  // views of them, so an idle frame does not pin a caller's or a variable's memory; and drop
+  // buffers of a context with a memory limit, whose room live values need more.
   for (auto& slot : frame->slots) {
-    if (slot.buffer() && slot.buffer().use_count() > 1) slot = runtime::Tensor();
+    const auto& buffer = slot.buffer();
+    if (buffer && (buffer.use_count() > 1 || buffer->counter()->limit() > 0)) {
+      slot = runtime::Tensor();
+    }
   }
   for (const auto& [slot, value] : constants_) frame->slots[slot] = value;
   std::lock_guard<std::mutex> lock(frames_mu_);

@@ -155,17 +155,20 @@ class PlacementPass final : public Pass {
     }
     TENSORD_ASSIGN_OR_RETURN(const std::string by_default, Resolve(""));
     std::string context = pinned.size() == 1 ? pinned[0] : shared.value_or(by_default);
-    if (const context::Context* c = *p_.contexts->Find(context);
-        c->is_device() && p_.runs_on && !p_.runs_on(*c, a)) {
+    TENSORD_ASSIGN_OR_RETURN(const context::Context* c, p_.contexts->Find(context));
+    bool fell_back = false;
+    if (c->is_device() && p_.runs_on && !p_.runs_on(*c, a)) {
       if (!p_.cpu_fallback) {
         return InvalidArgument("op '", a.op, "' in ", NodeText(a), " has no kernel on context '",
                                c->name, "' (", c->device,
                                "); compile with cpu_fallback to run it on cpu with transfers");
       }
       context = "cpu";
+      fell_back = true;
     }
     for (ir::Variable*& in : a.inputs) in = On(b, in, context);
-    Mark(a, context, /*pinned=*/!pinned.empty());
+    // A node moved to cpu for want of a kernel does not draw its readers there.
+    Mark(a, context, /*pinned=*/!pinned.empty() && !fell_back);
     return absl::OkStatus();
   }
 

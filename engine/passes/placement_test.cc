@@ -154,6 +154,15 @@ TEST(PlacementTest, AnOpTheDeviceCannotRunIsRefusedOrFallsBackToCpu) {
   EXPECT_EQ(Place(*fallen_back.graph, p),
             "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0> | "
             "Elemwise{erf,no_inplace}");
+  // Reading a weight on dev1: erf comes down to cpu, and what reads it is placed as if erf
+  // had pinned nothing (the default context, dev0), not kept on the host.
+  auto pinned = Build({}, [](ops::NodeBuilder& b, const auto&) {
+    ir::Variable* w = b.graph().AddShared(kMatrix, "w", "w");
+    return std::vector<ir::Variable*>{b.Apply("sqr", {b.Apply("erf", {w})})};
+  });
+  EXPECT_EQ(Place(*pinned.graph, p),
+            "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0> | "
+            "Elemwise{erf,no_inplace} | HostFromGpu(gpuarray)");
 }
 
 }  // namespace

@@ -4,10 +4,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "engine/runtime/memory_stats.h"
 
 namespace tensord::runtime {
 namespace {
@@ -15,19 +18,40 @@ namespace {
 std::atomic<int> configured_threads{0};
 thread_local bool inside_parallel_for = false;
 
+// Marks the thread as running ranges while it lives.
+class InsideParallelFor {
+ public:
+  InsideParallelFor() : previous_(inside_parallel_for) { inside_parallel_for = true; }
+  ~InsideParallelFor() { inside_parallel_for = previous_; }
+
+ private:
+  const bool previous_;
+};
+
 // One ParallelFor: ranges claimed by index until none is left.
 struct Job {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0, range = 0, ranges = 0;
+  // The caller's: a range that allocates charges the same context wherever it runs.
+  MemoryCounter* memory = nullptr;
   std::atomic<int64_t> next{0};
   std::atomic<int64_t> finished{0};
   std::mutex mu;
   std::condition_variable all_finished;
+  std::exception_ptr error;  // the first range's exception (mu), rethrown to the caller
 
-  // Runs ranges until none is left unclaimed.
+  // Runs ranges until none is left unclaimed. A range that throws is counted as finished (the
+  // caller must not return while others still run on its stack) and its exception kept.
   void Work() {
+    ScopedMemoryContext scope(memory);
+    InsideParallelFor inside;
     for (int64_t i; (i = next.fetch_add(1)) < ranges;) {
-      (*fn)(i * range, std::min(n, (i + 1) * range));
+      try {
+        (*fn)(i * range, std::min(n, (i + 1) * range));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+      }
       if (finished.fetch_add(1) + 1 == ranges) {
         std::lock_guard<std::mutex> lock(mu);
         all_finished.notify_all();
@@ -54,7 +78,6 @@ class Pool {
 
  private:
   void Loop() {
-    inside_parallel_for = true;  // a kernel a worker runs never fans out again
     for (;;) {
       std::shared_ptr<Job> job;
       {
@@ -106,12 +129,12 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
   job->n = n;
   job->range = per_range * grain;
   job->ranges = (n + job->range - 1) / job->range;
+  job->memory = CurrentMemoryCounter();
   Workers().Submit(job, static_cast<int>(std::min<int64_t>(threads - 1, job->ranges - 1)));
-  inside_parallel_for = true;
   job->Work();
-  inside_parallel_for = false;
   std::unique_lock<std::mutex> lock(job->mu);
   job->all_finished.wait(lock, [&] { return job->finished.load() == job->ranges; });
+  if (job->error) std::rethrow_exception(job->error);
 }
 
 }  // namespace tensord::runtime

@@ -16,7 +16,9 @@ int IntraOpThreads();
 // Calls fn(begin, end) over [0, n) split into ranges whose sizes are multiples of `grain` (the
 // last excepted), on up to IntraOpThreads() threads, and returns when all are done. With fewer
 // than two grains of work, or when called from inside another ParallelFor, it is simply
-// fn(0, n) on this thread. `fn` must not throw; ranges run in no particular order.
+// fn(0, n) on this thread. Ranges run in no particular order, charging what they allocate to
+// the caller's memory context; if one throws, the others still finish and the first
+// exception is rethrown here.
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace tensord::runtime

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 #include <utility>
@@ -72,6 +73,26 @@ TEST(ParallelForTest, ConcurrentCallersAllComplete) {
   }
   for (auto& c : callers) c.join();
   EXPECT_EQ(total.load(), 6 * 50 * 20'000);
+}
+
+// An exception in any range reaches the caller once every range is done; the thread can
+// fan out again afterwards.
+TEST(ParallelForTest, ARangesExceptionReachesTheCallerAfterTheOthersFinish) {
+  SetIntraOpThreads(4);
+  std::atomic<int64_t> done{0}, failed{0};
+  EXPECT_THROW(ParallelFor(100'000, 1000,
+                           [&](int64_t begin, int64_t end) {
+                             if (begin <= 50'000 && 50'000 < end) {
+                               failed = end - begin;
+                               throw std::bad_alloc();
+                             }
+                             done += end - begin;
+                           }),
+               std::bad_alloc);
+  EXPECT_EQ(done.load() + failed.load(), 100'000);  // every other range ran to its end
+  std::atomic<int> ranges{0};
+  ParallelFor(100'000, 1000, [&](int64_t, int64_t) { ranges++; });
+  EXPECT_GT(ranges.load(), 1);
 }
 
 }  // namespace

@@ -145,6 +145,27 @@ TEST_F(DeviceArrayTest, AnotherSessionsArrayIsNotFound) {
   grpc::ClientContext ctx2;
   EXPECT_EQ(client_->stub().ReleaseRefs(&ctx2, release, &released).error_code(), grpc::NOT_FOUND);
   EXPECT_TRUE(array.Fetch().ok());
+  // With ignore_unknown, the ids it holds go and the others are passed over.
+  release.set_ignore_unknown(true);
+  grpc::ClientContext ctx3;
+  EXPECT_TRUE(client_->stub().ReleaseRefs(&ctx3, release, &released).ok());
+  EXPECT_EQ(array.Fetch().status().code(), absl::StatusCode::kNotFound);
+}
+
+// A view left on a device keeps only its elements: the rest of the buffer is not pinned.
+TEST_F(DeviceArrayTest, AViewOutputKeepsOnlyItsElements) {
+  GraphBuilder g;
+  Var x = g.Vector("x", kFloat32);
+  Var head = GetItem(Transfer(x * 2.0f, "dev0"), {Slice(Var(), 2)});  // a view, on dev0
+  auto f = session_->Compile(g, {x}, {Transfer(head, "dev0")});
+  ASSERT_TRUE(f.ok()) << f.status();
+  const HostTensor input = HostTensor::Vector<float>(std::vector<float>(1000, 1.0f));
+  ASSERT_TRUE(f->Call({input}).ok());  // the buffers a function keeps between runs now exist
+  const int64_t before = Dev("dev0").memory_in_use_bytes();
+  auto out = f->Call({input});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(std::get<DeviceArray>((*out)[0]).shape(), std::vector<int64_t>{2});
+  EXPECT_EQ(Dev("dev0").memory_in_use_bytes() - before, 8);
 }
 
 TEST_F(DeviceArrayTest, ADeviceArrayOfTheWrongTypeIsRefusedByInput) {

@@ -1,4 +1,6 @@
 // DeviceArray: a handle on a Run output the server keeps on a device, freed with its last copy.
+#include <atomic>
+
 #include "src/rpc.h"
 #include "tensord/client.h"
 
@@ -9,29 +11,26 @@ namespace v1 = ::tensord::v1;
 struct DeviceArray::State {
   std::shared_ptr<internal::SessionCore> core;
   v1::TensorRef ref;
-  bool released = false;
+  std::atomic<bool> released{false};
 
-  absl::Status Release() {
-    if (released) return absl::OkStatus();
+  absl::Status Release(std::chrono::milliseconds timeout) {
+    if (released.exchange(true)) return absl::OkStatus();
+    if (absl::Status s = core->CheckOpen(); !s.ok()) return s;
     v1::ReleaseRefsRequest request;
+    request.set_session_id(core->session_id);
     request.add_ids(ref.id());
     v1::ReleaseRefsResponse response;
-    absl::Status s =
-        internal::SessionCall(*core, &v1::Compute::Stub::ReleaseRefs, request, &response);
-    released = s.ok();
+    absl::Status s = internal::Call(*core->stub, &v1::Compute::Stub::ReleaseRefs, request,
+                                    &response, timeout, core->options.token);
+    if (!s.ok()) released = false;  // still held: a later Release may retry
     return s;
   }
 
   // Best effort, bounded by cleanup_timeout: a closed session has freed it already.
   ~State() {
-    if (released || core == nullptr || !core->CheckOpen().ok()) return;
-    v1::ReleaseRefsRequest request;
-    request.set_session_id(core->session_id);
-    request.add_ids(ref.id());
-    v1::ReleaseRefsResponse response;
-    internal::Call(*core->stub, &v1::Compute::Stub::ReleaseRefs, request, &response,
-                   core->options.cleanup_timeout, core->options.token)
-        .IgnoreError();
+    if (core != nullptr && core->CheckOpen().ok()) {
+      Release(core->options.cleanup_timeout).IgnoreError();
+    }
   }
 };
 
@@ -58,6 +57,6 @@ absl::StatusOr<HostTensor> DeviceArray::Fetch() const {
   return HostTensor::FromProto(std::move(*response.mutable_value()));
 }
 
-absl::Status DeviceArray::Release() { return state_->Release(); }
+absl::Status DeviceArray::Release() { return state_->Release(state_->core->options.call_timeout); }
 
 }  // namespace tensord::client

@@ -66,16 +66,19 @@ absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs,
   v1::RunResponse response;
   absl::Status s = internal::SessionCall(*core_, &v1::Compute::Stub::Run, request, &response);
   if (!s.ok()) return s;
-  std::vector<Value> outputs;
-  outputs.reserve(response.outputs_size());
-  for (v1::Value& value : *response.mutable_outputs()) {
-    if (value.has_ref()) {
-      outputs.push_back(DeviceArray(core_, std::move(*value.mutable_ref())));
-      continue;
-    }
+  // Every ref gets its handle first, so that an output failing to decode below cannot leave a
+  // device array that nothing will release.
+  std::vector<Value> outputs(response.outputs_size());
+  for (int i = 0; i < response.outputs_size(); ++i) {
+    v1::Value& value = *response.mutable_outputs(i);
+    if (value.has_ref()) outputs[i] = DeviceArray(core_, std::move(*value.mutable_ref()));
+  }
+  for (int i = 0; i < response.outputs_size(); ++i) {
+    v1::Value& value = *response.mutable_outputs(i);
+    if (!value.has_tensor()) continue;
     absl::StatusOr<HostTensor> t = HostTensor::FromProto(std::move(*value.mutable_tensor()));
     if (!t.ok()) return t.status();
-    outputs.push_back(*std::move(t));
+    outputs[i] = *std::move(t);
   }
   if (run_ns) *run_ns = response.profile().run_ns();
   return outputs;

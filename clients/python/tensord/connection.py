@@ -266,6 +266,11 @@ class Client:
         """Queues a garbage DeviceArray for release before this client's next call."""
         self._arrays_to_release.append((session_id, array_id))
 
+    def release_arrays_again(self, ids):
+        """Requeues ids a Run carried without an answer (the server may not have seen them;
+        releasing them twice is harmless: releases ignore ids already gone)."""
+        self._arrays_to_release.extend((self._session_id, i) for i in ids)
+
     def take_arrays_to_release(self, most=4096):
         """Garbage device arrays of the current session, for a Run to release (its
         RunRequest.release) or a ReleaseRefs call."""
@@ -285,7 +290,7 @@ class Client:
             return
         try:
             self.stub.ReleaseRefs(compute_pb2.ReleaseRefsRequest(
-                session_id=self._session_id, ids=ids), timeout=10)
+                session_id=self._session_id, ids=ids, ignore_unknown=True), timeout=10)
         except grpc.RpcError:
             pass  # the session is gone, or the server: nothing left to release
 

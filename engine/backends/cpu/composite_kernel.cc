@@ -182,15 +182,13 @@ class CompositeKernel final : public backends::Kernel {
       st.value.assign(n + count, T(0));
       for (int k = 0; k < n; ++k)
         if (!p_.input_read[k]) st.reg[k] = kZeros;
-      for (int j = 0; j + 1 < count; ++j) {
-        if (p_.code[j].op != kConst) continue;
-        const T c = static_cast<T>(p_.constants[p_.code[j].args[0]]);
-        std::fill_n(st.scratch + (num_ops + slot_[j]) * kChunk, kChunk, c);
-      }
       for (int j = 0; j < count; ++j) {
         if (p_.code[j].op != kConst) continue;
+        const T c = static_cast<T>(p_.constants[p_.code[j].args[0]]);
         st.uniform[n + j] = 1;
-        st.value[n + j] = static_cast<T>(p_.constants[p_.code[j].args[0]]);
+        st.value[n + j] = c;
+        // The last instruction writes the output itself; the others get a filled slot.
+        if (j + 1 < count) std::fill_n(st.scratch + (num_ops + slot_[j]) * kChunk, kChunk, c);
       }
     };
 

@@ -2,6 +2,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstdio>
+
 namespace tensord::cuda {
 
 bool Available() { return true; }
@@ -13,11 +15,16 @@ int DeviceCount() {
   return count;
 }
 
+// "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)": name, compute capability and total memory, as
+// GetServerInfo and `tensordctl info` list a context's device.
 std::string DeviceName(int ordinal) {
   cudaDeviceProp prop;
   if (cudaGetDeviceProperties(&prop, ordinal) != cudaSuccess) return "unknown CUDA device";
+  char memory[32];
+  std::snprintf(memory, sizeof(memory), "%.1f GiB",
+                static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0));
   return std::string(prop.name) + " (sm_" + std::to_string(prop.major) +
-         std::to_string(prop.minor) + ")";
+         std::to_string(prop.minor) + ", " + memory + ")";
 }
 
 }  // namespace tensord::cuda

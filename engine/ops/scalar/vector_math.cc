@@ -49,7 +49,7 @@ struct D2 {
   }
 };
 
-const Table kSse2 = TENSORD_VMATH_TABLE(F4, D2, f4, d2, sse2);
+constinit const Table kSse2 = TENSORD_VMATH_TABLE(F4, D2, f4, d2, sse2);
 
 }  // namespace
 

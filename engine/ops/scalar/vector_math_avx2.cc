@@ -43,7 +43,7 @@ struct D4 {
   }
 };
 
-const Table kAvx2 = TENSORD_VMATH_TABLE(F8, D4, f8, d4, avx2);
+constinit const Table kAvx2 = TENSORD_VMATH_TABLE(F8, D4, f8, d4, avx2);
 
 }  // namespace
 

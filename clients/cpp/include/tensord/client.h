@@ -97,7 +97,8 @@ class Shared {
 // An output a function left on a device context (Theano's GpuArray; TensorRef on the wire),
 // resident in the session until the last copy of this handle is destroyed, Release() is called
 // or the session closes. Passing it to another function of the same session uses it where it
-// lives: the data never crosses to the client unless Fetch()ed.
+// lives: the data never crosses to the client unless Fetch()ed. A moved-from handle is empty
+// and may only be destroyed or assigned to.
 class DeviceArray {
  public:
   const std::string& id() const;

@@ -122,7 +122,6 @@ class Function:
         values = self._arguments(args, kwargs)
         request = compute_pb2.RunRequest(session_id=self._client.session_id,
                                          function_id=self.function_id)
-        request.release.extend(self._client.take_arrays_to_release())
         # Device arrays go as references (Value.ref), which only `args` carries.
         on_device = any(isinstance(v, DeviceArray) for v in values)
         for i, (var, value) in enumerate(zip(self.inputs, values)):
@@ -140,9 +139,16 @@ class Function:
                 raise
             _dtypes.array_to_tensor(
                 data, request.args.add().tensor if on_device else request.inputs.add())
+        # Garbage device arrays ride along (the server frees them before running), taken last
+        # so that nothing can fail between taking them and sending them.
+        released = self._client.take_arrays_to_release()
+        request.release.extend(released)
         try:
             resp = self._client.call("Run", request)
         except TensordError as exc:
+            if released and getattr(exc.code, "name", None) in (
+                    "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"):
+                self._client.release_arrays_again(released)  # the server may never have seen them
             augment_run_error(self, exc)
             raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None

@@ -134,7 +134,8 @@ TENSORD_FOLD_CLONES Acc FoldRow(const T* s, int64_t n) {
 }
 
 // The same over a long row, split over the intra-op threads; the partial results are folded in
-// order, so a given thread count always gives the same bits.
+// order, so the same split (thread count, and whether the caller is itself a range of another
+// ParallelFor, which runs it whole) always gives the same bits.
 template <class Op, class Acc, class T>
 Acc FoldLongRow(Acc a, const T* s, int64_t n) {
   constexpr int64_t kGrain = 64 * 1024;
