@@ -270,3 +270,17 @@ def test_long_rows_split_over_threads(rng, dtype):
             y[at] = np.nan
             s, mx, mn = theano.function([v], [v.sum(), v.max(), v.min()])(y)
             assert np.isnan(s) and np.isnan(mx) and np.isnan(mn), at
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, 2, -1, (0, 2), (1, 2)])
+def test_large_3d_reductions_split_over_threads(rng, axis):
+    """Big enough to split: whole contiguous arrays as one row, kept outer dimensions over the
+    threads; strided and size-1 cases alike."""
+    x = rng.uniform(-1, 1, (64, 65, 67))
+    v = T.tensor3(dtype="float64")
+    sums = theano.function([v], [v.sum(axis=axis), v.max(axis=axis), v[:, ::2].min(axis=axis),
+                                 v[:1].sum(axis=axis)])
+    got = sums(x)
+    want = [x.sum(axis=axis), x.max(axis=axis), x[:, ::2].min(axis=axis), x[:1].sum(axis=axis)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)

@@ -1,4 +1,5 @@
 // CPU kernels of the ops declared in engine/ops/defs/reductions.cc.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -108,6 +109,9 @@ struct AnyFold {
   }
 };
 
+// Input elements per intra-op range of a reduction.
+constexpr int64_t kReduceGrain = 64 * 1024;
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TENSORD_FOLD_CLONES [[gnu::target_clones("avx2", "default")]]
 #else
@@ -138,11 +142,10 @@ TENSORD_FOLD_CLONES Acc FoldRow(const T* s, int64_t n) {
 // ParallelFor, which runs it whole) always gives the same bits.
 template <class Op, class Acc, class T>
 Acc FoldLongRow(Acc a, const T* s, int64_t n) {
-  constexpr int64_t kGrain = 64 * 1024;
-  if (n < 2 * kGrain) return Op::Fold(a, FoldRow<Op, Acc>(s, n));
-  std::vector<Acc> partial((n + kGrain - 1) / kGrain, Op::template Init<Acc>());
-  runtime::ParallelFor(n, kGrain, [&](int64_t begin, int64_t end) {
-    partial[begin / kGrain] = FoldRow<Op, Acc>(s + begin, end - begin);
+  if (n < 2 * kReduceGrain) return Op::Fold(a, FoldRow<Op, Acc>(s, n));
+  std::vector<Acc> partial((n + kReduceGrain - 1) / kReduceGrain, Op::template Init<Acc>());
+  runtime::ParallelFor(n, kReduceGrain, [&](int64_t begin, int64_t end) {
+    partial[begin / kReduceGrain] = FoldRow<Op, Acc>(s + begin, end - begin);
   });
   for (const Acc& p : partial) a = Op::Fold(a, p);
   return a;
@@ -178,24 +181,45 @@ class FoldReduceKernel final : public Kernel {
       const T* src = x.data<T>();
       const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
       const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
-      ForEachRow(x.shape(), {l.out_strides, x.strides()},
-                 [&](int64_t len, int64_t, const int64_t* o) {
-                   Acc* acc = acc_base + o[0];
-                   const T* s = src + o[1];
-                   if (inner == 0 && step == 1) {  // a contiguous row into one output
-                     *acc = FoldLongRow<Op>(*acc, s, len);
-                   } else if (inner == 0) {
-                     Acc a = *acc;
-                     for (int64_t i = 0; i < len; ++i) {
-                       a = Op::Fold(a, static_cast<Acc>(s[i * step]));
-                     }
-                     *acc = a;
-                   } else {
-                     for (int64_t i = 0; i < len; ++i) {
-                       acc[i * inner] = Op::Fold(acc[i * inner], static_cast<Acc>(s[i * step]));
-                     }
-                   }
-                 });
+      // One innermost row of `len` input elements from src + from, folding into acc_base + to.
+      auto fold_row = [&](int64_t len, int64_t to, int64_t from) {
+        Acc* acc = acc_base + to;
+        const T* s = src + from;
+        if (inner == 0 && step == 1) {  // a contiguous row into one output
+          *acc = FoldLongRow<Op>(*acc, s, len);
+        } else if (inner == 0) {
+          Acc a = *acc;
+          for (int64_t i = 0; i < len; ++i) a = Op::Fold(a, static_cast<Acc>(s[i * step]));
+          *acc = a;
+        } else {
+          for (int64_t i = 0; i < len; ++i) {
+            acc[i * inner] = Op::Fold(acc[i * inner], static_cast<Acc>(s[i * step]));
+          }
+        }
+      };
+      const int64_t total = x.num_elements();
+      if (n == 1 && x.is_contiguous()) {
+        // Everything into one output (a full reduction of contiguous data): one long row.
+        acc_base[0] = FoldLongRow<Op>(acc_base[0], src, total);
+      } else if (x.ndim() >= 2 && l.out_strides[0] != 0 && total >= 2 * kReduceGrain) {
+        // The outermost dimension is kept: its slices fold into disjoint outputs, so they are
+        // split over the intra-op threads.
+        const int64_t slice = total / x.shape()[0];
+        runtime::ParallelFor(x.shape()[0], std::max<int64_t>(1, kReduceGrain / slice),
+                             [&](int64_t begin, int64_t end) {
+                               runtime::Shape part = x.shape();
+                               part[0] = end - begin;
+                               const int64_t to = begin * l.out_strides[0];
+                               const int64_t from = begin * x.strides()[0];
+                               ForEachRow(part, {l.out_strides, x.strides()},
+                                          [&](int64_t len, int64_t, const int64_t* o) {
+                                            fold_row(len, to + o[0], from + o[1]);
+                                          });
+                             });
+      } else {
+        ForEachRow(x.shape(), {l.out_strides, x.strides()},
+                   [&](int64_t len, int64_t, const int64_t* o) { fold_row(len, o[0], o[1]); });
+      }
       if constexpr (!std::is_same_v<Acc, T>) {
         for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(acc_base[i]);
       }
