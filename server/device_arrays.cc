@@ -16,13 +16,11 @@ absl::Status Unknown(const std::string& id) {
 }  // namespace
 
 DeviceArrayStore::~DeviceArrayStore() {
-  for (const auto& [id, array] : arrays_)
-    for (const auto& budget : budgets_) budget->Charge(-Bytes(array));
+  for (const auto& [id, array] : arrays_) runtime::Charge(budgets_, -Bytes(array));
 }
 
 absl::Status DeviceArrayStore::CheckRoom(int64_t bytes) const {
-  for (const auto& budget : budgets_) TENSORD_RETURN_IF_ERROR(budget->CheckGrowth(bytes));
-  return absl::OkStatus();
+  return runtime::CheckGrowth(budgets_, bytes);
 }
 
 void DeviceArrayStore::Describe(const DeviceArray& array, v1::TensorRef* ref) {
@@ -38,7 +36,7 @@ void DeviceArrayStore::Hold(const v1::TensorRef& ref, DeviceArray array) {
     std::lock_guard<std::mutex> lock(mu_);
     arrays_.emplace(ref.id(), std::move(array));
   }
-  for (const auto& budget : budgets_) budget->Charge(bytes);  // once held, never before
+  runtime::Charge(budgets_, bytes);  // once held, never before
 }
 
 absl::StatusOr<DeviceArray> DeviceArrayStore::Find(const std::string& id) const {
@@ -61,8 +59,7 @@ absl::Status DeviceArrayStore::Release(const std::vector<std::string>& ids, bool
       arrays_.erase(it);
     }
   }
-  for (const DeviceArray& array : released)
-    for (const auto& budget : budgets_) budget->Charge(-Bytes(array));
+  for (const DeviceArray& array : released) runtime::Charge(budgets_, -Bytes(array));
   return absl::OkStatus();
 }
 

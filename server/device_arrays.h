@@ -23,8 +23,7 @@ struct DeviceArray {
 
 class DeviceArrayStore {
  public:
-  explicit DeviceArrayStore(std::vector<std::shared_ptr<runtime::ByteBudget>> budgets)
-      : budgets_(std::move(budgets)) {}
+  explicit DeviceArrayStore(runtime::ByteBudgets budgets) : budgets_(std::move(budgets)) {}
   // Credits the budgets with the arrays still held (a closed or expired session's).
   ~DeviceArrayStore();
   DeviceArrayStore(const DeviceArrayStore&) = delete;
@@ -46,7 +45,7 @@ class DeviceArrayStore {
   size_t size() const;
 
  private:
-  const std::vector<std::shared_ptr<runtime::ByteBudget>> budgets_;
+  const runtime::ByteBudgets budgets_;
   mutable std::mutex mu_;
   std::map<std::string, DeviceArray> arrays_;
 };

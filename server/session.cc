@@ -19,12 +19,11 @@ SessionLease::~SessionLease() {
   session_->calls_in_flight_.fetch_sub(1);
 }
 
-std::vector<std::shared_ptr<runtime::ByteBudget>> Session::Budgets(
-    const SessionLimits& limits, std::shared_ptr<runtime::ByteBudget> tenant_memory) {
-  std::vector<std::shared_ptr<runtime::ByteBudget>> budgets = {
-      std::make_shared<runtime::ByteBudget>(limits.max_shared_bytes,
-                                            "the session's shared variables and device arrays",
-                                            "--max_shared_bytes_per_session")};
+runtime::ByteBudgets Session::Budgets(const SessionLimits& limits,
+                                      std::shared_ptr<runtime::ByteBudget> tenant_memory) {
+  runtime::ByteBudgets budgets = {std::make_shared<runtime::ByteBudget>(
+      limits.max_shared_bytes, "the session's shared variables and device arrays",
+      "--max_shared_bytes_per_session")};
   if (tenant_memory != nullptr) budgets.push_back(std::move(tenant_memory));
   return budgets;
 }

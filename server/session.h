@@ -108,8 +108,8 @@ class Session {
 
   friend class SessionLease;
   absl::Status CheckRoomLocked() const;  // mu_ held
-  static std::vector<std::shared_ptr<runtime::ByteBudget>> Budgets(
-      const SessionLimits& limits, std::shared_ptr<runtime::ByteBudget> tenant_memory);
+  static runtime::ByteBudgets Budgets(const SessionLimits& limits,
+                                      std::shared_ptr<runtime::ByteBudget> tenant_memory);
 
   inline static std::atomic<int64_t> next_serial_{1};
   const std::string id_;
@@ -118,7 +118,7 @@ class Session {
   const std::string owner_;
   const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
-  const std::vector<std::shared_ptr<runtime::ByteBudget>> budgets_;
+  const runtime::ByteBudgets budgets_;
   context::SharedStore shared_;
   DeviceArrayStore arrays_;
   mutable std::mutex mu_;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -38,11 +39,15 @@ class KernelTable {
   std::unordered_map<std::string, MakeKernelFn> by_op_;
 };
 
-// A factory for a kernel class with a default constructor.
+// A factory for a kernel class constructed from its node, or by default.
 template <typename K>
 MakeKernelFn Make() {
-  return [](const ir::Apply&) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    return std::unique_ptr<Kernel>(new K());
+  return [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    if constexpr (std::is_constructible_v<K, const ir::Apply&>) {
+      return std::unique_ptr<Kernel>(new K(node));
+    } else {
+      return std::unique_ptr<Kernel>(new K());
+    }
   };
 }
 

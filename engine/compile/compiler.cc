@@ -22,35 +22,6 @@ std::string Label(const ir::Variable* v) {
   return v->name.empty() ? absl::StrCat("variable ", v->id) : absl::StrCat("'", v->name, "'");
 }
 
-// "(x, 2)": a node's arguments as labels print them, constants by value. `theano`: unnamed
-// intermediates as Theano's str() prints them, "Elemwise{exp,no_inplace}.0" (profiles).
-std::string NodeArgs(const ir::Apply& a, bool theano = false) {
-  std::string s = "(";
-  for (size_t i = 0; i < a.inputs.size(); ++i) {
-    const ir::Variable* in = a.inputs[i];
-    std::string text;
-    if (in->source == ir::Source::kConstant && in->name.empty()) {
-      text = ir::ConstantText(*in);
-    } else if (theano && in->name.empty() && in->owner != nullptr) {
-      text = absl::StrCat(ir::TheanoOpName(*in->owner), ".", in->output_index);
-    } else {
-      text = in->DisplayName();
-    }
-    absl::StrAppend(&s, i ? ", " : "", text);
-  }
-  return s + ")";
-}
-
-// "add(x, 2)" in errors (kernels', NanGuardMode's): a fused node by its expression,
-// "Composite{(i0 * log(i1))}(x, y)", which says more than "composite".
-std::string NodeLabel(const ir::Apply& a) {
-  std::string s = a.op;
-  if (auto it = a.attrs.find("expr"); a.op == "composite" && it != a.attrs.end()) {
-    if (const auto* expr = std::get_if<std::string>(&it->second)) s = *expr;
-  }
-  return s + NodeArgs(a);
-}
-
 // Lazy ifelse. For each ifelse instruction, the instructions whose outputs only its then inputs
 // need (transitively, and no output, update or other consumer needs them) get a guard
 // (ifelse, 0), those only its else inputs need (ifelse, 1). The instructions before each ifelse
@@ -396,8 +367,8 @@ class ExecutableBuilder {
       const context::Context* node_ctx = ctx;
       if (p.options.contexts != nullptr) {
         node_ctx = nullptr;
-        if (auto name = ir::GetAttr<std::string>(*a, "context"); name.ok()) {
-          TENSORD_ASSIGN_OR_RETURN(node_ctx, p.options.contexts->Find(*name));
+        if (const std::string name = DeviceContextOf(a.get()); !name.empty()) {
+          TENSORD_ASSIGN_OR_RETURN(node_ctx, p.options.contexts->Find(name));
         }
       }
       // Placement refused (or moved to cpu) what a device cannot run; this catches graphs
@@ -408,9 +379,9 @@ class ExecutableBuilder {
       }
       Instruction ins;
       if (node_ctx != nullptr && node_ctx->is_device()) ins.memory = node_ctx->memory;
-      ins.label = NodeLabel(*a);
+      ins.label = ir::NodeLabel(*a);
       ins.op_name = ir::TheanoOpName(*a);
-      ins.theano_label = ins.op_name + NodeArgs(*a, /*theano=*/true);
+      ins.theano_label = ins.op_name + ir::NodeArgs(*a, /*theano=*/true);
       std::vector<std::optional<DType>> wanted(a->inputs.size());
       if (a->def->input_dtypes) wanted = a->def->input_dtypes(*a);
       for (size_t i = 0; i < a->inputs.size(); ++i) {

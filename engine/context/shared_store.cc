@@ -12,7 +12,7 @@ absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string 
   auto var = std::make_shared<SharedVariable>(id, std::move(name), std::move(type), context,
                                               std::move(value));
   var->budgets_ = budgets_;
-  for (const auto& budget : budgets_) budget->Charge(size);
+  runtime::Charge(budgets_, size);
   vars_[id] = var;
   return var;
 }
@@ -24,15 +24,12 @@ SharedStore::~SharedStore() {
 void SharedStore::Detach(SharedVariable& var) {
   // Under the value's lock, so a Set racing with the detach charges nothing afterwards.
   std::lock_guard<std::mutex> value_lock(var.mu_);
-  for (const auto& budget : var.budgets_) {
-    budget->Charge(-static_cast<int64_t>(var.value_.num_bytes()));
-  }
+  runtime::Charge(var.budgets_, -static_cast<int64_t>(var.value_.num_bytes()));
   var.budgets_.clear();
 }
 
 absl::Status SharedStore::CheckGrowth(int64_t delta) const {
-  for (const auto& budget : budgets_) TENSORD_RETURN_IF_ERROR(budget->CheckGrowth(delta));
-  return absl::OkStatus();
+  return runtime::CheckGrowth(budgets_, delta);
 }
 
 absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Find(const std::string& id) const {

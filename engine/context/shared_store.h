@@ -43,7 +43,7 @@ class SharedVariable {
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t delta =
         static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(value_.num_bytes());
-    for (const auto& budget : budgets_) budget->Charge(delta);
+    runtime::Charge(budgets_, delta);
     value_ = std::move(value);
   }
 
@@ -63,7 +63,7 @@ class SharedVariable {
   Tensor value_;
   // What the value is charged to (its store's budgets), kept current by Set; empty once the
   // variable leaves its store.
-  std::vector<std::shared_ptr<ByteBudget>> budgets_;
+  runtime::ByteBudgets budgets_;
   std::mutex update_mu_;
   std::atomic<bool> deleted_{false};
 };
@@ -71,8 +71,7 @@ class SharedVariable {
 class SharedStore {
  public:
   // Every value the store holds is charged to each of `budgets` (none: no accounting).
-  explicit SharedStore(std::vector<std::shared_ptr<ByteBudget>> budgets = {})
-      : budgets_(std::move(budgets)) {}
+  explicit SharedStore(runtime::ByteBudgets budgets = {}) : budgets_(std::move(budgets)) {}
   // Credits the budgets with the values still held (a closed or expired session's).
   ~SharedStore();
   SharedStore(const SharedStore&) = delete;
@@ -104,7 +103,7 @@ class SharedStore {
   static void Detach(SharedVariable& var);
 
   mutable std::shared_mutex commit_mu_;
-  const std::vector<std::shared_ptr<ByteBudget>> budgets_;
+  const runtime::ByteBudgets budgets_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SharedVariable>> vars_;
   int64_t next_id_ = 1;

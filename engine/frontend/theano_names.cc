@@ -163,6 +163,31 @@ std::string TheanoOpName(const Apply& node) {
   return name + "<gpuarray>";
 }
 
+std::string NodeArgs(const Apply& node, bool theano) {
+  std::string s = "(";
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const Variable* in = node.inputs[i];
+    std::string text;
+    if (in->source == Source::kConstant && in->name.empty()) {
+      text = ConstantText(*in);
+    } else if (theano && in->name.empty() && in->owner != nullptr) {
+      text = absl::StrCat(TheanoOpName(*in->owner), ".", in->output_index);
+    } else {
+      text = in->DisplayName();
+    }
+    absl::StrAppend(&s, i ? ", " : "", text);
+  }
+  return s + ")";
+}
+
+std::string NodeLabel(const Apply& node) {
+  std::string s = node.op;
+  if (auto it = node.attrs.find("expr"); node.op == "composite" && it != node.attrs.end()) {
+    if (const auto* expr = std::get_if<std::string>(&it->second)) s = *expr;
+  }
+  return s + NodeArgs(node);
+}
+
 std::string ConstantText(const Variable& v) {
   const runtime::Tensor& t = v.constant;
   if (!t.buffer()) return v.DisplayName();

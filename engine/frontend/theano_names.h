@@ -20,6 +20,14 @@ std::vector<std::pair<int, int>> DestroyMap(const Apply& node);
 // with their scalar attributes.
 std::string TheanoOpName(const Apply& node);
 
+// "(x, 2)": a node's arguments as labels print them, constants by value. `theano`: unnamed
+// intermediates as Theano's str() prints them, "Elemwise{exp,no_inplace}.0" (profiles).
+std::string NodeArgs(const Apply& node, bool theano = false);
+
+// "add(x, 2)", how errors name a node (kernels', NanGuardMode's, placement's): a fused node by
+// its expression, "Composite{(i0 * log(i1))}(x, y)", which says more than "composite".
+std::string NodeLabel(const Apply& node);
+
 // A constant as Theano's TensorConstant prints it: "2", "0.5", "(3,) of 0.0", "[1. 2. 3.]"
 // (long texts cut in the middle to 20 characters, as Theano does).
 std::string ConstantText(const Variable& constant);

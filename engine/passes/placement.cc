@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/frontend/theano_names.h"
 #include "engine/ops/node_builder.h"
 
 namespace tensord::passes {
@@ -44,14 +45,6 @@ class PlacementPass final : public Pass {
     // false: does not draw its readers to `context` (graph inputs, and work on them alone)
     bool pinned = true;
   };
-
-  // "exp(x)": a node as errors name it.
-  static std::string NodeText(const ir::Apply& a) {
-    std::string text = a.op + "(";
-    for (size_t i = 0; i < a.inputs.size(); ++i)
-      absl::StrAppend(&text, i ? ", " : "", a.inputs[i]->DisplayName());
-    return text + ")";
-  }
 
   static std::vector<ir::Apply*> Snapshot(ir::Graph& graph) {
     std::vector<ir::Apply*> nodes;
@@ -159,8 +152,8 @@ class PlacementPass final : public Pass {
     bool fell_back = false;
     if (c->is_device() && p_.runs_on && !p_.runs_on(*c, a)) {
       if (!p_.cpu_fallback) {
-        return InvalidArgument("op '", a.op, "' in ", NodeText(a), " has no kernel on context '",
-                               c->name, "' (", c->device,
+        return InvalidArgument("op '", a.op, "' in ", ir::NodeLabel(a),
+                               " has no kernel on context '", c->name, "' (", c->device,
                                "); compile with cpu_fallback to run it on cpu with transfers");
       }
       context = "cpu";

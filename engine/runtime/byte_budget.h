@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/common/status.h"
 
@@ -36,5 +38,19 @@ class ByteBudget {
   const std::string holder_;
   const std::string flag_;
 };
+
+// The budgets one resident value is charged to (its session's, its tenant's), each charged or
+// checked alike.
+using ByteBudgets = std::vector<std::shared_ptr<ByteBudget>>;
+
+inline void Charge(const ByteBudgets& budgets, int64_t delta) {
+  for (const auto& budget : budgets) budget->Charge(delta);
+}
+
+// The first budget's refusal when growing by `delta` would pass one of them.
+inline absl::Status CheckGrowth(const ByteBudgets& budgets, int64_t delta) {
+  for (const auto& budget : budgets) TENSORD_RETURN_IF_ERROR(budget->CheckGrowth(delta));
+  return absl::OkStatus();
+}
 
 }  // namespace tensord::runtime

@@ -49,10 +49,7 @@ class TransferKernel final : public Kernel {
 }  // namespace
 
 void RegisterTransferKernels(backends::KernelTable& k) {
-  // A transfer's output is a buffer of its own, allocated (and accounted) on the node's context.
-  k.Add("transfer", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    return std::make_unique<TransferKernel>(node);
-  });
+  k.Add("transfer", backends::Make<TransferKernel>());
 }
 
 }  // namespace tensord::cpu
