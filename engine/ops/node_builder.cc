@@ -62,6 +62,14 @@ ir::Variable* NodeBuilder::ConstantLike(double value, const ir::Variable* x) {
   return Constant(value, IsFloat(x->type.dtype) ? x->type.dtype : DType::kFloat64);
 }
 
+ir::Attrs NodeBuilder::DeclaredAttrs(const ir::Apply& node) {
+  ir::Attrs attrs;
+  if (node.def == nullptr) return attrs;
+  for (const std::string& key : node.def->attrs)
+    if (auto it = node.attrs.find(key); it != node.attrs.end()) attrs.insert(*it);
+  return attrs;
+}
+
 ir::Variable* NodeBuilder::IntVector(const std::vector<int64_t>& values) {
   runtime::Tensor t(DType::kInt64, {static_cast<int64_t>(values.size())});
   std::copy(values.begin(), values.end(), t.data<int64_t>());

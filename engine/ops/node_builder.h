@@ -66,6 +66,9 @@ class NodeBuilder {
   // x with size-1 dims inserted at `axes` of the result (positions in the output), the
   // inverse of reducing over them: the broadcastable input of a reduction's gradient.
   ir::Variable* ExpandDims(ir::Variable* x, const std::vector<int64_t>& axes, int out_ndim);
+  // The attributes `node`'s op declares (OpDef::attrs), without the passes' marks (inplace,
+  // context): what a grad rule copies onto a sibling op that takes the same attributes.
+  static ir::Attrs DeclaredAttrs(const ir::Apply& node);
   ir::Variable* Switch(ir::Variable* c, ir::Variable* a, ir::Variable* b) {
     return Apply("switch", {c, a, b});
   }

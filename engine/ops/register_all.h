@@ -22,6 +22,8 @@ void RegisterGemm(Registry& r);       // Theano's Gemm, made by the gemm pass (d
 void RegisterRandom(Registry& r);     // MRG31k3p random ops (defs/random.cc, random_discrete.cc)
 void RegisterScan(Registry& r);       // scan and scan_grad (defs/scan_op.cc)
 void RegisterTransfer(Registry& r);   // moving values between contexts (defs/transfer.cc)
+void RegisterConv(Registry& r);       // convolution and its gradients (defs/conv.cc)
+void RegisterPool(Registry& r);       // pooling and its gradients (defs/pool.cc)
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -41,6 +43,8 @@ inline void RegisterAll(Registry& r) {
   RegisterRandom(r);
   RegisterScan(r);
   RegisterTransfer(r);
+  RegisterConv(r);
+  RegisterPool(r);
 }
 
 }  // namespace tensord::ops

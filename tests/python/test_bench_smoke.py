@@ -1,5 +1,6 @@
-"""The benchmarks of docs/performance.md still run: tests/bench/peers.py in its smoke mode
-(tiny sizes, one repeat, tensord against NumPy only; its figures mean nothing here)."""
+"""The benchmarks of docs/performance.md still run: tests/bench/peers.py and dl_layers.py in
+their smoke modes (tiny sizes, one repeat, tensord against NumPy or whatever peer the client's
+virtualenv has; their figures mean nothing here)."""
 
 import json
 import os
@@ -11,18 +12,31 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_peers_benchmark_runs_in_smoke_mode():
+def run_smoke(script):
+    """The JSON lines `script` prints in smoke mode against a server it starts."""
     binary = os.environ.get("TENSORD_SERVER_BIN")
     if not binary or not os.path.exists(binary):
         pytest.skip("TENSORD_SERVER_BIN names no server binary")
     env = dict(os.environ)
     env.pop("TENSORD_ADDRESS", None)
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "peers.py"),
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", script),
                           "--smoke"], env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
-    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_peers_benchmark_runs_in_smoke_mode():
+    lines = run_smoke("peers.py")
     assert [line["case"] for line in lines] == [
         "chain8_tanh_sum_4096_f32", "exp_sum_4096_f32", "log_sum_4096_f32",
         "tanh_sum_4096_f32", "sigmoid_sum_4096_f32"]
     for line in lines:
         assert set(line["median_ms"]) == {"tensord", "numpy"}, line
+
+
+def test_dl_layers_benchmark_runs_in_smoke_mode():
+    lines = run_smoke("dl_layers.py")
+    assert [line["case"] for line in lines] == ["resnet_block_train_step_2x4x8x8",
+                                                "lenet_train_step_batch8"]
+    for line in lines:
+        assert "tensord" in line["median_ms"], line

@@ -12,12 +12,14 @@ const backends::KernelTable& Kernels() {
     RegisterArgReductionKernels(*k);
     RegisterComparisonKernels(*k);
     RegisterCompositeKernels(*k);
+    RegisterConvKernels(*k);
     RegisterCreationKernels(*k);
     RegisterGemmKernels(*k);
     RegisterGradOpKernels(*k);
     RegisterIfElseKernels(*k);
     RegisterJoinSortKernels(*k);
     RegisterLinalgKernels(*k);
+    RegisterPoolKernels(*k);
     RegisterRandomDiscreteKernels(*k);
     RegisterRandomKernels(*k);
     RegisterReductionKernels(*k);

@@ -12,6 +12,8 @@ from tensord.tensor.reductions import __all__ as _reduction_names
 from tensord.tensor.elemwise import *  # noqa: F401,F403 - int_div, sqrt, lt, switch ...
 from tensord.tensor.elemwise import __all__ as _elemwise_names
 from tensord.tensor import nnet  # noqa: F401 - T.nnet.sigmoid as in Theano
+from tensord.tensor import signal  # noqa: F401 - theano.tensor.signal.pool as in Theano
+from tensord.tensor import extra_ops  # noqa: F401 - T.extra_ops.to_one_hot as in Theano
 from tensord.tensor import raw_random, shared_randomstreams  # noqa: F401 - T.shared_randomstreams
 from tensord.tensor.shape_ops import *  # noqa: F401,F403 - arange, join, sort ...
 from tensord.tensor.shape_ops import __all__ as _shape_names

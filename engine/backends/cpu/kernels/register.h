@@ -15,12 +15,14 @@ using runtime::Tensor;
 
 void RegisterComparisonKernels(backends::KernelTable& k);
 void RegisterCompositeKernels(backends::KernelTable& k);
+void RegisterConvKernels(backends::KernelTable& k);
 void RegisterCreationKernels(backends::KernelTable& k);
 void RegisterGemmKernels(backends::KernelTable& k);
 void RegisterGradOpKernels(backends::KernelTable& k);
 void RegisterIfElseKernels(backends::KernelTable& k);
 void RegisterJoinSortKernels(backends::KernelTable& k);
 void RegisterLinalgKernels(backends::KernelTable& k);
+void RegisterPoolKernels(backends::KernelTable& k);
 void RegisterRandomKernels(backends::KernelTable& k);
 void RegisterRandomDiscreteKernels(backends::KernelTable& k);
 void RegisterReductionKernels(backends::KernelTable& k);

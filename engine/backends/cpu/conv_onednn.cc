@@ -1,0 +1,189 @@
+#include "engine/backends/cpu/conv_onednn.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
+#include <unordered_map>
+
+#include "engine/runtime/tensor.h"
+
+namespace tensord::cpu {
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+// Geometries one kernel keeps; a node fed ever-new shapes starts over past this.
+constexpr size_t kMaxCachedGeometries = 16;
+
+const dnnl::engine& CpuEngine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+memory::dims Dims(std::initializer_list<int64_t> front, const std::vector<int64_t>& spatial) {
+  memory::dims d(front);
+  d.insert(d.end(), spatial.begin(), spatial.end());
+  return d;
+}
+
+memory::desc Plain(const memory::dims& dims, Tag tag) {
+  return memory::desc(dims, memory::data_type::f32, tag);
+}
+
+// Our layouts as oneDNN descriptors: (N, C, *spatial) and (OC, C/G, *taps), grouped filters as
+// (G, OC/G, C/G, *taps), which is the same memory.
+memory::desc ActivationDesc(const std::vector<int64_t>& front, const std::vector<int64_t>& sp) {
+  static constexpr Tag kTags[] = {Tag::ncw, Tag::nchw, Tag::ncdhw};
+  return Plain(Dims({front[0], front[1]}, sp), kTags[sp.size() - 1]);
+}
+
+memory::desc FilterDesc(const ops::ConvGeometry& g) {
+  const int nd = static_cast<int>(g.kernel.size());
+  if (g.groups == 1) {
+    static constexpr Tag kTags[] = {Tag::oiw, Tag::oihw, Tag::oidhw};
+    return Plain(Dims({g.out_channels, g.channels}, g.kernel), kTags[nd - 1]);
+  }
+  static constexpr Tag kTags[] = {Tag::goiw, Tag::goihw, Tag::goidhw};
+  return Plain(Dims({g.groups, g.out_channels / g.groups, g.channels / g.groups}, g.kernel),
+               kTags[nd - 1]);
+}
+
+memory::desc Any(const memory::desc& plain) {
+  return memory::desc(plain.dims(), memory::data_type::f32, Tag::any);
+}
+
+std::vector<int64_t> Key(const ops::ConvGeometry& g) {
+  std::vector<int64_t> k{g.batch, g.channels, g.out_channels, g.groups};
+  for (const auto* v : {&g.in, &g.kernel, &g.stride, &g.pad, &g.dilation})
+    k.insert(k.end(), v->begin(), v->end());
+  return k;
+}
+
+// A scratch tensor of `md`'s size, so oneDNN's temporaries count in the run's memory.
+runtime::Tensor Scratch(const memory::desc& md) {
+  return runtime::Tensor(DType::kUInt8, {static_cast<int64_t>(std::max<size_t>(md.get_size(), 1))});
+}
+
+}  // namespace
+
+// One operand or result of the primitive: its argument id, our plain layout, the layout the
+// primitive chose, and the reorder between them when they differ.
+struct OneDnnConv::Prepared {
+  struct Arg {
+    int id;
+    memory::desc user, chosen;
+    std::optional<dnnl::reorder> reorder;  // user -> chosen for inputs, chosen -> user for out
+  };
+  dnnl::primitive primitive;
+  memory::desc scratchpad;
+  Arg in[2], out;
+};
+
+OneDnnConv::~OneDnnConv() = default;
+
+absl::StatusOr<std::shared_ptr<const OneDnnConv::Prepared>> OneDnnConv::Find(
+    const ops::ConvGeometry& g) {
+  std::vector<int64_t> key = Key(g);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+
+  const memory::desc src = ActivationDesc({g.batch, g.channels}, g.in);
+  const memory::desc dst = ActivationDesc({g.batch, g.out_channels}, g.out);
+  const memory::desc filters = FilterDesc(g);
+  memory::dims dilates, pads(g.pad.begin(), g.pad.end());
+  for (int64_t d : g.dilation) dilates.push_back(d - 1);  // oneDNN counts the gaps
+  const memory::dims strides(g.stride.begin(), g.stride.end());
+  const auto algo = dnnl::algorithm::convolution_direct;
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-call scratch: thread-safe
+  const dnnl::engine& engine = CpuEngine();
+
+  // The forward primitive is the backward ones' hint, as oneDNN requires.
+  const dnnl::convolution_forward::primitive_desc forward(
+      {dnnl::prop_kind::forward_training, algo, Any(src), Any(filters), Any(dst), strides, dilates,
+       pads, pads},
+      attr, engine);
+  auto prepared = std::make_shared<Prepared>();
+  auto arg = [](int id, const memory::desc& user, const memory::desc& chosen, bool input) {
+    Prepared::Arg a{id, user, chosen, std::nullopt};
+    if (user != chosen) {
+      const memory::desc& from = input ? user : chosen;
+      const memory::desc& to = input ? chosen : user;
+      a.reorder = dnnl::reorder(dnnl::reorder::primitive_desc(CpuEngine(), from, CpuEngine(), to));
+    }
+    return a;
+  };
+  switch (kind_) {
+    case Kind::kForward:
+      prepared->primitive = dnnl::convolution_forward(forward);
+      prepared->scratchpad = forward.scratchpad_desc();
+      prepared->in[0] = arg(DNNL_ARG_SRC, src, forward.src_desc(), true);
+      prepared->in[1] = arg(DNNL_ARG_WEIGHTS, filters, forward.weights_desc(), true);
+      prepared->out = arg(DNNL_ARG_DST, dst, forward.dst_desc(), false);
+      break;
+    case Kind::kBackwardData: {
+      const dnnl::convolution_backward_data::primitive_desc pd(
+          {algo, Any(src), Any(filters), Any(dst), strides, dilates, pads, pads}, attr, engine,
+          forward);
+      prepared->primitive = dnnl::convolution_backward_data(pd);
+      prepared->scratchpad = pd.scratchpad_desc();
+      prepared->in[0] = arg(DNNL_ARG_WEIGHTS, filters, pd.weights_desc(), true);
+      prepared->in[1] = arg(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), true);
+      prepared->out = arg(DNNL_ARG_DIFF_SRC, src, pd.diff_src_desc(), false);
+      break;
+    }
+    case Kind::kBackwardWeights: {
+      const dnnl::convolution_backward_weights::primitive_desc pd(
+          {algo, Any(src), Any(filters), Any(dst), strides, dilates, pads, pads}, attr, engine,
+          forward);
+      prepared->primitive = dnnl::convolution_backward_weights(pd);
+      prepared->scratchpad = pd.scratchpad_desc();
+      prepared->in[0] = arg(DNNL_ARG_SRC, src, pd.src_desc(), true);
+      prepared->in[1] = arg(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), true);
+      prepared->out = arg(DNNL_ARG_DIFF_WEIGHTS, filters, pd.diff_weights_desc(), false);
+      break;
+    }
+  }
+  if (cache_.size() >= kMaxCachedGeometries) cache_.clear();
+  cache_.emplace(std::move(key), prepared);
+  return prepared;
+}
+
+absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const float* b,
+                             float* out) {
+  try {
+    TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<const Prepared> p, Find(g));
+    const dnnl::engine& engine = CpuEngine();
+    dnnl::stream stream(engine);
+    std::vector<runtime::Tensor> scratch;  // blocked copies and the scratchpad, freed on return
+    auto blocked = [&](const memory::desc& md) {
+      scratch.push_back(Scratch(md));
+      return memory(md, engine, scratch.back().raw());
+    };
+    std::unordered_map<int, memory> args;
+    const float* inputs[2] = {a, b};
+    for (int i = 0; i < 2; ++i) {
+      const Prepared::Arg& arg = p->in[i];
+      memory user(arg.user, engine, const_cast<float*>(inputs[i]));
+      if (!arg.reorder) {
+        args.emplace(arg.id, user);
+        continue;
+      }
+      memory chosen = blocked(arg.chosen);
+      arg.reorder->execute(stream, user, chosen);
+      args.emplace(arg.id, chosen);
+    }
+    memory user_out(p->out.user, engine, out);
+    memory result = p->out.reorder ? blocked(p->out.chosen) : user_out;
+    args.emplace(p->out.id, result);
+    args.emplace(DNNL_ARG_SCRATCHPAD, blocked(p->scratchpad));
+    p->primitive.execute(stream, args);
+    if (p->out.reorder) p->out.reorder->execute(stream, result, user_out);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    return Internal("oneDNN convolution failed: ", e.what());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tensord::cpu

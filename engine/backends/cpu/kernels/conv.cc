@@ -1,0 +1,138 @@
+// CPU kernels of the ops declared in engine/ops/defs/conv.cc: float32 on oneDNN, float64 as
+// im2col + OpenBLAS GEMM (oneDNN has no float64 convolution).
+#include "engine/backends/cpu/conv_gemm.h"
+#include "engine/backends/cpu/conv_onednn.h"
+#include "engine/backends/cpu/kernels/register.h"
+#include "engine/ops/defs/int_args.h"
+
+namespace tensord::cpu {
+namespace {
+
+using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
+using Kind = OneDnnConv::Kind;
+
+// `w` read with its spatial dims reversed: what turns a convolution into the cross-correlation
+// the libraries compute.
+Tensor FlippedView(const Tensor& w) {
+  Strides strides = w.strides();
+  int64_t offset = 0;
+  for (int d = 2; d < w.ndim(); ++d) {
+    offset += (w.shape()[d] - 1) * strides[d];
+    strides[d] = -strides[d];
+  }
+  return w.StridedView(w.shape(), strides, offset);
+}
+
+Kind KindOf(const std::string& op) {
+  if (op == "conv") return Kind::kForward;
+  return op == "conv_grad_inputs" ? Kind::kBackwardData : Kind::kBackwardWeights;
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  explicit ConvKernel(const ir::Apply& node)
+      : op_(node.op), kind_(KindOf(node.op)), attrs_(GetConvAttrs(node)), onednn_(kind_) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    TENSORD_RETURN_IF_ERROR(attrs_.status());
+    const Tensor& a = *in[0];
+    const Tensor& b = *in[1];
+    TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, Geometry(in));
+    const Shape shape = kind_ == Kind::kForward        ? g.OutputShape()
+                        : kind_ == Kind::kBackwardData ? g.InputShape()
+                                                       : g.FilterShape();
+    Tensor& result = *out[0];
+    TENSORD_RETURN_IF_ERROR(result.Reshape(a.dtype(), shape));
+    if (result.num_elements() == 0) return absl::OkStatus();
+    if (a.num_elements() == 0 || b.num_elements() == 0) {  // an empty sum
+      std::memset(result.raw(), 0, result.num_bytes());
+      return absl::OkStatus();
+    }
+    // The filters operand (forward and backward-data) is flipped going in; the filter
+    // gradient is flipped coming out.
+    const bool flip_in = attrs_->flip && kind_ != Kind::kBackwardWeights;
+    const bool flip_out = attrs_->flip && kind_ == Kind::kBackwardWeights;
+    const Tensor x = Contiguous(kind_ == Kind::kBackwardData && flip_in ? FlippedView(a) : a);
+    const Tensor y = Contiguous(kind_ == Kind::kForward && flip_in ? FlippedView(b) : b);
+    Tensor computed = flip_out ? Tensor(result.dtype(), shape) : result;
+    TENSORD_RETURN_IF_ERROR(DispatchFloat(a.dtype(), [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      return Compute<T>(g, x.data<T>(), y.data<T>(), computed.data<T>());
+    }));
+    if (flip_out) {
+      const Tensor flipped = FlippedView(computed);
+      StridedCopyAny(flipped, flipped.strides(), result);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // The geometry the operands describe, checked.
+  absl::StatusOr<ConvGeometry> Geometry(std::span<const Tensor* const> in) const {
+    const char* op = op_.c_str();
+    const Shape& a = in[0]->shape();
+    const Shape& b = in[1]->shape();
+    if (kind_ == Kind::kForward) return MakeConvGeometry(*attrs_, a, b, op);
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> spatial, ReadInts(*in[2], "the spatial shape"));
+    if (static_cast<int>(spatial.size()) != attrs_->nd) {
+      return InvalidArgument(op, ": the spatial shape needs ", attrs_->nd, " values, got ",
+                             spatial.size());
+    }
+    for (int64_t s : spatial) {
+      if (s < 1 || s > (int64_t{1} << 31)) {
+        return InvalidArgument(op, ": spatial sizes must be in [1, 2^31], got ", s);
+      }
+    }
+    Shape input, filters;
+    if (kind_ == Kind::kBackwardData) {
+      input = {b[0], a[1] * attrs_->groups};
+      input.insert(input.end(), spatial.begin(), spatial.end());
+      filters = a;
+    } else {
+      if (a[1] % attrs_->groups != 0) {
+        return InvalidArgument(op, ": ", a[1], " input channels do not split into ", attrs_->groups,
+                               " groups");
+      }
+      input = a;
+      filters = {b[1], a[1] / attrs_->groups};
+      filters.insert(filters.end(), spatial.begin(), spatial.end());
+    }
+    TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, MakeConvGeometry(*attrs_, input, filters, op));
+    TENSORD_RETURN_IF_ERROR(CheckTopGrad(g, b, op));
+    return g;
+  }
+
+  template <typename T>
+  absl::Status Compute(const ConvGeometry& g, const T* a, const T* b, T* out) {
+    if constexpr (std::is_same_v<T, float>) {
+      return onednn_.Run(g, a, b, out);
+    } else {
+      switch (kind_) {
+        case Kind::kForward:
+          ConvForwardGemm(g, a, b, out);
+          break;
+        case Kind::kBackwardData:
+          ConvBackwardDataGemm(g, a, b, out);
+          break;
+        case Kind::kBackwardWeights:
+          ConvBackwardWeightsGemm(g, a, b, out);
+          break;
+      }
+      return absl::OkStatus();
+    }
+  }
+
+  const std::string op_;
+  const Kind kind_;
+  const absl::StatusOr<ConvAttrs> attrs_;
+  OneDnnConv onednn_;
+};
+
+}  // namespace
+
+void RegisterConvKernels(backends::KernelTable& k) {
+  for (const char* op : {"conv", "conv_grad_inputs", "conv_grad_weights"})
+    k.Add(op, backends::Make<ConvKernel>());
+}
+
+}  // namespace tensord::cpu

@@ -1,0 +1,60 @@
+// Convolution (Theano's AbstractConv2d/3d and their gradients): how conv, conv_grad_inputs and
+// conv_grad_weights read their attributes and size their operands, shared by type inference,
+// the shape rules and every provider's kernels.
+//
+// The three ops take the same attributes, so a gradient node is always the exact adjoint of the
+// forward node it came from:
+//   conv(input, filters)                         input (N, C, *in), filters (OC, C/groups, *k)
+//   conv_grad_inputs(filters, topgrad, in_shape)  -> input's gradient, in_shape = input.shape[2:]
+//   conv_grad_weights(input, topgrad, k_shape)    -> filters' gradient, k_shape = filters.shape[2:]
+// The spatial rank is input.ndim - 2 (1, 2 or 3).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/ops/op_def.h"
+
+namespace tensord::ops {
+
+enum class BorderMode { kValid, kFull, kHalf, kExplicit };
+
+struct ConvAttrs {
+  int nd = 2;  // spatial dims
+  BorderMode border = BorderMode::kValid;
+  std::vector<int64_t> pad;        // kExplicit only: zeros added on both sides of each dim
+  std::vector<int64_t> subsample;  // strides
+  std::vector<int64_t> dilation;   // 1: dense filter
+  int64_t groups = 1;
+  // True: a true convolution (the filter is flipped spatially, Theano's default); false: a
+  // cross-correlation, what oneDNN and cuDNN compute natively.
+  bool flip = true;
+
+  // The zeros added on each side of spatial dim `d` for a filter of `k` taps there.
+  int64_t Pad(int d, int64_t k) const;
+  // The filter's extent with dilation: (k - 1) * dilation + 1.
+  int64_t Dilated(int d, int64_t k) const { return (k - 1) * dilation[d] + 1; }
+};
+
+// The node's attributes, checked (lengths equal to the spatial rank, positive strides,
+// dilations and groups, non-negative pads).
+absl::StatusOr<ConvAttrs> GetConvAttrs(const ir::Apply& node);
+
+// Every size of one convolution, resolved at run time from the operands' shapes.
+struct ConvGeometry {
+  int64_t batch = 0, channels = 0, out_channels = 0, groups = 1;
+  std::vector<int64_t> in, kernel, out, stride, pad, dilation;
+  runtime::Shape InputShape() const;
+  runtime::Shape FilterShape() const;
+  runtime::Shape OutputShape() const;
+};
+
+// The geometry of conv(input, filters) for an input of `input` shape and filters of `filters`
+// shape; errors name `op` and what does not fit (channels, groups, a filter larger than the
+// padded input).
+absl::StatusOr<ConvGeometry> MakeConvGeometry(const ConvAttrs& a, const runtime::Shape& input,
+                                              const runtime::Shape& filters, const char* op);
+// The same, checked against the gradient `topgrad` the node was given.
+absl::Status CheckTopGrad(const ConvGeometry& g, const runtime::Shape& topgrad, const char* op);
+
+}  // namespace tensord::ops
