@@ -14,6 +14,7 @@
 //   ops_reduce.h  Prod, Min, All, Any, Argmax, MaxAndArgmax, Mean, Variance, Std, CumSum ...
 //   ops_shape.h   Shape, Arange, Eye, Tile, Repeat, Flatten, Join/Concatenate, Stack, Sort ...
 //   ops_linalg.h  TensorDot, BatchedDot, BatchedTensorDot, Outer
+//   ops_nnet.h    Conv2d, Conv3d, ConvGradInputs, ConvGradWeights, Pool
 //   ops_index.h   indexing: GetItem with an index spec, Subtensor, AdvancedSubtensor(1),
 //                 SetSubtensor, IncSubtensor, Take
 //
@@ -118,6 +119,7 @@ Var Pow(Var a, T b) {
 
 #include "tensord/ops_index.h"
 #include "tensord/ops_linalg.h"
+#include "tensord/ops_nnet.h"
 #include "tensord/ops_math.h"
 #include "tensord/ops_reduce.h"
 #include "tensord/ops_scan.h"
