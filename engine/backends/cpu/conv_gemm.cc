@@ -92,18 +92,19 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t
   }
 }
 
-// The columns of one image and group, allocated as a tensor so the run's memory counts it.
+// The columns of one image and group, allocated as a tensor so the run's memory counts it
+// (taps times the output's size: RESOURCE_EXHAUSTED where that does not fit).
 template <typename T>
-runtime::Tensor ColumnBuffer(const Geometry3& q) {
-  return runtime::Tensor(DTypeOf<T>(), {q.col_rows * q.out_size});
+absl::StatusOr<runtime::Tensor> ColumnBuffer(const Geometry3& q) {
+  return runtime::Tensor::Allocate(DTypeOf<T>(), {q.col_rows, q.out_size});
 }
 
 }  // namespace
 
 template <typename T>
-void ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y) {
+absl::Status ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y) {
   const Geometry3 q = To3(g);
-  runtime::Tensor col_buffer = ColumnBuffer<T>(q);
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor col_buffer, ColumnBuffer<T>(q));
   T* col = col_buffer.data<T>();
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -113,12 +114,13 @@ void ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y) {
               y + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size);
     }
   }
+  return absl::OkStatus();
 }
 
 template <typename T>
-void ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T* dx) {
+absl::Status ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T* dx) {
   const Geometry3 q = To3(g);
-  runtime::Tensor col_buffer = ColumnBuffer<T>(q);
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor col_buffer, ColumnBuffer<T>(q));
   T* col = col_buffer.data<T>();
   std::fill(dx, dx + g.batch * g.channels * q.in_size, T(0));
   for (int64_t n = 0; n < g.batch; ++n) {
@@ -129,12 +131,13 @@ void ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T
       Col2ImAdd(q, col, dx + (n * g.channels + grp * q.group_in) * q.in_size);
     }
   }
+  return absl::OkStatus();
 }
 
 template <typename T>
-void ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy, T* dw) {
+absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy, T* dw) {
   const Geometry3 q = To3(g);
-  runtime::Tensor col_buffer = ColumnBuffer<T>(q);
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor col_buffer, ColumnBuffer<T>(q));
   T* col = col_buffer.data<T>();
   std::fill(dw, dw + g.out_channels * q.col_rows, T(0));
   for (int64_t n = 0; n < g.batch; ++n) {
@@ -145,14 +148,19 @@ void ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy
               q.out_size, T(1), dw + grp * q.group_out * q.col_rows, q.col_rows);
     }
   }
+  return absl::OkStatus();
 }
 
-template void ConvForwardGemm(const ops::ConvGeometry&, const float*, const float*, float*);
-template void ConvForwardGemm(const ops::ConvGeometry&, const double*, const double*, double*);
-template void ConvBackwardDataGemm(const ops::ConvGeometry&, const float*, const float*, float*);
-template void ConvBackwardDataGemm(const ops::ConvGeometry&, const double*, const double*, double*);
-template void ConvBackwardWeightsGemm(const ops::ConvGeometry&, const float*, const float*, float*);
-template void ConvBackwardWeightsGemm(const ops::ConvGeometry&, const double*, const double*,
+template absl::Status ConvForwardGemm(const ops::ConvGeometry&, const float*, const float*, float*);
+template absl::Status ConvForwardGemm(const ops::ConvGeometry&, const double*, const double*,
                                       double*);
+template absl::Status ConvBackwardDataGemm(const ops::ConvGeometry&, const float*, const float*,
+                                           float*);
+template absl::Status ConvBackwardDataGemm(const ops::ConvGeometry&, const double*, const double*,
+                                           double*);
+template absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry&, const float*, const float*,
+                                              float*);
+template absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry&, const double*,
+                                              const double*, double*);
 
 }  // namespace tensord::cpu

@@ -10,12 +10,12 @@ namespace tensord::cpu {
 
 // y = conv(x, w), cross-correlation.
 template <typename T>
-void ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y);
+absl::Status ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y);
 // dx = the gradient of x given dy (the transposed convolution).
 template <typename T>
-void ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T* dx);
+absl::Status ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T* dx);
 // dw = the gradient of w given x and dy.
 template <typename T>
-void ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy, T* dw);
+absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy, T* dw);
 
 }  // namespace tensord::cpu

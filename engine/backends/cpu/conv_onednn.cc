@@ -1,9 +1,13 @@
 #include "engine/backends/cpu/conv_onednn.h"
 
+#include <omp.h>
+
+#include <array>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <unordered_map>
 
+#include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::cpu {
@@ -59,9 +63,14 @@ std::vector<int64_t> Key(const ops::ConvGeometry& g) {
   return k;
 }
 
-// A scratch tensor of `md`'s size, so oneDNN's temporaries count in the run's memory.
-runtime::Tensor Scratch(const memory::desc& md) {
-  return runtime::Tensor(DType::kUInt8, {static_cast<int64_t>(std::max<size_t>(md.get_size(), 1))});
+// Blocked copies of the operands and result and the primitive's scratchpad: buffers kept per
+// thread and reused (Reshape keeps a buffer that is large enough), so a steady run neither
+// allocates nor faults in fresh pages (a fresh 23 MB buffer costs more to touch than its
+// reorder); they count in the memory of the context that grew them.
+constexpr int kScratchSlots = 4;
+std::array<runtime::Tensor, kScratchSlots>& ThreadScratch() {
+  thread_local std::array<runtime::Tensor, kScratchSlots> scratch;
+  return scratch;
 }
 
 }  // namespace
@@ -151,14 +160,20 @@ absl::StatusOr<std::shared_ptr<const OneDnnConv::Prepared>> OneDnnConv::Find(
 
 absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const float* b,
                              float* out) {
+  // oneDNN runs on this thread's OpenMP team, bounded as every other kernel is; its primitives
+  // plan for the team size they are created with, so this comes first.
+  omp_set_num_threads(runtime::IntraOpThreads());
   try {
     TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<const Prepared> p, Find(g));
     const dnnl::engine& engine = CpuEngine();
     dnnl::stream stream(engine);
-    std::vector<runtime::Tensor> scratch;  // blocked copies and the scratchpad, freed on return
-    auto blocked = [&](const memory::desc& md) {
-      scratch.push_back(Scratch(md));
-      return memory(md, engine, scratch.back().raw());
+    std::array<runtime::Tensor, kScratchSlots>& scratch = ThreadScratch();
+    int used = 0;
+    auto blocked = [&](const memory::desc& md) -> absl::StatusOr<memory> {
+      runtime::Tensor& t = scratch[used++];
+      const auto bytes = static_cast<int64_t>(std::max<size_t>(md.get_size(), 1));
+      if (t.num_elements() < bytes) TENSORD_RETURN_IF_ERROR(t.Reshape(DType::kUInt8, {bytes}));
+      return memory(md, engine, t.raw());
     };
     std::unordered_map<int, memory> args;
     const float* inputs[2] = {a, b};
@@ -169,14 +184,18 @@ absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const f
         args.emplace(arg.id, user);
         continue;
       }
-      memory chosen = blocked(arg.chosen);
+      TENSORD_ASSIGN_OR_RETURN(memory chosen, blocked(arg.chosen));
       arg.reorder->execute(stream, user, chosen);
       args.emplace(arg.id, chosen);
     }
     memory user_out(p->out.user, engine, out);
-    memory result = p->out.reorder ? blocked(p->out.chosen) : user_out;
+    memory result = user_out;
+    if (p->out.reorder) {
+      TENSORD_ASSIGN_OR_RETURN(result, blocked(p->out.chosen));
+    }
     args.emplace(p->out.id, result);
-    args.emplace(DNNL_ARG_SCRATCHPAD, blocked(p->scratchpad));
+    TENSORD_ASSIGN_OR_RETURN(memory scratchpad, blocked(p->scratchpad));
+    args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad);
     p->primitive.execute(stream, args);
     if (p->out.reorder) p->out.reorder->execute(stream, result, user_out);
     stream.wait();

@@ -3,6 +3,7 @@
 // The conformance suite checks both against NumPy loops through the server; this covers the
 // geometries the clients do not expose (1-d) and many more of them.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <atomic>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "engine/backends/cpu/conv_gemm.h"
 #include "engine/backends/cpu/conv_onednn.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
 namespace {
@@ -57,15 +59,15 @@ TEST(Conv, OneDnnMatchesIm2ColGemm) {
       OneDnnConv onednn(kind);
       switch (kind) {
         case Kind::kForward:
-          ConvForwardGemm(g, x.data(), w.data(), want.data());
+          ASSERT_TRUE(ConvForwardGemm(g, x.data(), w.data(), want.data()).ok());
           ASSERT_TRUE(onednn.Run(g, x.data(), w.data(), got.data()).ok());
           break;
         case Kind::kBackwardData:
-          ConvBackwardDataGemm(g, w.data(), dy.data(), want.data());
+          ASSERT_TRUE(ConvBackwardDataGemm(g, w.data(), dy.data(), want.data()).ok());
           ASSERT_TRUE(onednn.Run(g, w.data(), dy.data(), got.data()).ok());
           break;
         case Kind::kBackwardWeights:
-          ConvBackwardWeightsGemm(g, x.data(), dy.data(), want.data());
+          ASSERT_TRUE(ConvBackwardWeightsGemm(g, x.data(), dy.data(), want.data()).ok());
           ASSERT_TRUE(onednn.Run(g, x.data(), dy.data(), got.data()).ok());
           break;
       }
@@ -92,7 +94,7 @@ TEST(Conv, OneDnnKernelServesNewShapesAndConcurrentCalls) {
     c.x = Random(rng, c.g.InputShape());
     c.w = Random(rng, c.g.FilterShape());
     c.want.resize(runtime::NumElements(c.g.OutputShape()));
-    ConvForwardGemm(c.g, c.x.data(), c.w.data(), c.want.data());
+    ASSERT_TRUE(ConvForwardGemm(c.g, c.x.data(), c.w.data(), c.want.data()).ok());
     cases.push_back(std::move(c));
   }
   std::atomic<int> mismatches{0};
@@ -112,6 +114,21 @@ TEST(Conv, OneDnnKernelServesNewShapesAndConcurrentCalls) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// oneDNN's OpenMP team follows --intra_op_threads (runtime::SetIntraOpThreads), not the
+// OpenMP default of one thread per core.
+TEST(Conv, OneDnnTeamFollowsIntraOpThreads) {
+  std::mt19937 rng(3);
+  for (int threads : {1, 3}) {
+    runtime::SetIntraOpThreads(threads);
+    const ops::ConvGeometry g = RandomGeometry(rng);
+    const std::vector<float> x = Random(rng, g.InputShape()), w = Random(rng, g.FilterShape());
+    std::vector<float> y(runtime::NumElements(g.OutputShape()));
+    ASSERT_TRUE(OneDnnConv(Kind::kForward).Run(g, x.data(), w.data(), y.data()).ok());
+    EXPECT_EQ(omp_get_max_threads(), threads);
+  }
+  runtime::SetIntraOpThreads(0);  // back to the default, one per core
 }
 
 }  // namespace

@@ -197,7 +197,9 @@ struct Maximum {
   template <class T>
   static T Apply(T a, T b) {
     if constexpr (std::is_floating_point_v<T>) {
-      return (a >= b || std::isnan(a)) ? a : b;
+      // Bitwise | evaluates both compares, so the loop vectorizes to compares and a blend (a
+      // short-circuit || is a branch per element, 10x slower); a != a is isnan(a).
+      return ((a >= b) | (a != a)) ? a : b;
     } else {
       return a >= b ? a : b;
     }
@@ -208,7 +210,7 @@ struct Minimum {
   template <class T>
   static T Apply(T a, T b) {
     if constexpr (std::is_floating_point_v<T>) {
-      return (a <= b || std::isnan(a)) ? a : b;
+      return ((a <= b) | (a != a)) ? a : b;  // branch-free, as Maximum
     } else {
       return a <= b ? a : b;
     }

@@ -109,14 +109,11 @@ class ConvKernel final : public Kernel {
     } else {
       switch (kind_) {
         case Kind::kForward:
-          ConvForwardGemm(g, a, b, out);
-          break;
+          return ConvForwardGemm(g, a, b, out);
         case Kind::kBackwardData:
-          ConvBackwardDataGemm(g, a, b, out);
-          break;
+          return ConvBackwardDataGemm(g, a, b, out);
         case Kind::kBackwardWeights:
-          ConvBackwardWeightsGemm(g, a, b, out);
-          break;
+          return ConvBackwardWeightsGemm(g, a, b, out);
       }
       return absl::OkStatus();
     }

@@ -1,9 +1,15 @@
-// CPU kernels of the ops declared in engine/ops/defs/pool.cc: direct loops over each window,
-// split over the intra-op threads by planes (the leading dims).
+// CPU kernels of the ops declared in engine/ops/defs/pool.cc: loops over output rows, planes
+// (the leading dims) split over the intra-op threads.
+//
+// One output row is the x-windows of the input rows its (z, y) window covers. For each input
+// row the loops run over a tap kx outside and the windows j inside, reading element
+// j * stride - pad + kx: no short per-window loop and no data-dependent branch, so the inner loop
+// pipelines (and vectorizes where it can). A tap outside window j (clipped by the border) reads
+// the window's first element instead, which max ignores and sums weigh by 0.
 #include "engine/ops/defs/pool.h"
 
-#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/runtime/parallel.h"
@@ -18,10 +24,13 @@ struct Windows {
   int64_t planes = 1;
   int64_t in[3] = {1, 1, 1};
   std::vector<PoolWindow> dim[3];
-  Shape pooled;  // the output shape of pool
+  std::vector<int64_t> x_start;  // j * stride - pad along the last dim
+  int64_t x_taps = 1;            // the window size along the last dim
+  Shape pooled;                  // the output shape of pool
   int64_t in_size() const { return in[0] * in[1] * in[2]; }
+  int64_t row_size() const { return static_cast<int64_t>(dim[2].size()); }
   int64_t out_size() const {
-    return static_cast<int64_t>(dim[0].size() * dim[1].size() * dim[2].size());
+    return static_cast<int64_t>(dim[0].size() * dim[1].size()) * row_size();
   }
 };
 
@@ -36,47 +45,66 @@ Windows MakeWindows(const PoolAttrs& a, const Shape& x) {
     w.dim[slot] = PoolWindows(a, d, x[lead + d]);
     w.pooled.push_back(static_cast<int64_t>(w.dim[slot].size()));
   }
+  const int last = a.nd - 1;
+  w.x_taps = a.ws[last];
+  for (int64_t j = 0; j < w.row_size(); ++j) w.x_start.push_back(j * a.stride[last] - a.pad[last]);
   return w;
 }
 
-// Calls fn(plane, output index, window z, y, x) for every window of every plane, planes split
-// over the intra-op threads.
+// Calls fn(plane, first output of the row, window z, window y) for every output row, planes
+// split over the intra-op threads.
 template <typename Fn>
-void ForEachWindow(const Windows& w, Fn&& fn) {
+void ForEachOutputRow(const Windows& w, Fn&& fn) {
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, w.in_size()));
   runtime::ParallelFor(w.planes, grain, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       int64_t o = p * w.out_size();
-      for (const PoolWindow& z : w.dim[0])
-        for (const PoolWindow& y : w.dim[1])
-          for (const PoolWindow& x : w.dim[2]) fn(p, o++, z, y, x);
+      for (const PoolWindow& z : w.dim[0]) {
+        for (const PoolWindow& y : w.dim[1]) {
+          fn(p, o, z, y);
+          o += w.row_size();
+        }
+      }
     }
   });
 }
 
-// Calls visit(offset within the plane) for each input element of a window.
+// Calls visit(row offset in the plane, kx, j, element offset in the row, inside) for every tap
+// of every window of an output row; `inside` is false where the tap falls outside window j
+// (the offset is then the window's first element).
 template <typename Visit>
-void ForEachElement(const Windows& w, const PoolWindow& z, const PoolWindow& y, const PoolWindow& x,
-                    Visit&& visit) {
-  for (int64_t iz = z.lo; iz < z.hi; ++iz)
-    for (int64_t iy = y.lo; iy < y.hi; ++iy)
-      for (int64_t ix = x.lo; ix < x.hi; ++ix) visit((iz * w.in[1] + iy) * w.in[2] + ix);
+inline void ForEachTap(const Windows& w, const PoolWindow& z, const PoolWindow& y, Visit&& visit) {
+  const std::vector<PoolWindow>& xs = w.dim[2];
+  const int64_t n = w.row_size();
+  for (int64_t iz = z.lo; iz < z.hi; ++iz) {
+    for (int64_t iy = y.lo; iy < y.hi; ++iy) {
+      const int64_t row = (iz * w.in[1] + iy) * w.in[2];
+      for (int64_t kx = 0; kx < w.x_taps; ++kx) {
+        for (int64_t j = 0; j < n; ++j) {
+          const int64_t ix = w.x_start[j] + kx;
+          const bool inside = (ix >= xs[j].lo) & (ix < xs[j].hi);
+          visit(row, j, inside ? ix : xs[j].lo, inside);
+        }
+      }
+    }
+  }
 }
 
-// The offset of a window's first maximum (NaN counts as the maximum, as numpy.max), or -1
-// for a window with no elements.
+// Each window's first maximum of an output row (NaN counts as the maximum, as numpy.max):
+// values into m, offsets in the plane into at.
 template <typename T>
-int64_t ArgMax(const Windows& w, const T* plane, const PoolWindow& z, const PoolWindow& y,
-               const PoolWindow& x) {
-  int64_t best = -1;
-  ForEachElement(w, z, y, x, [&](int64_t i) {
-    if (best < 0 || std::isnan(plane[best])) {
-      if (best < 0) best = i;
-      return;
-    }
-    if (plane[i] > plane[best] || std::isnan(plane[i])) best = i;
+void RowMax(const Windows& w, const T* plane, const PoolWindow& z, const PoolWindow& y, T* m,
+            int64_t* at) {
+  for (int64_t j = 0; j < w.row_size(); ++j) {
+    at[j] = (z.lo * w.in[1] + y.lo) * w.in[2] + w.dim[2][j].lo;
+    m[j] = plane[at[j]];
+  }
+  ForEachTap(w, z, y, [&](int64_t row, int64_t j, int64_t ix, bool) {
+    const T v = plane[row + ix];
+    const bool take = (v > m[j]) | ((v != v) & (m[j] == m[j]));
+    m[j] = take ? v : m[j];
+    at[j] = take ? row + ix : at[j];
   });
-  return best;
 }
 
 class PoolKernel final : public Kernel {
@@ -102,6 +130,10 @@ class PoolKernel final : public Kernel {
     Tensor& result = *out[0];
     TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), grad ? x.shape() : w.pooled));
     if (result.num_elements() == 0) return absl::OkStatus();
+    if (w.in_size() == 0) {  // windows over no elements (an empty pooled dim): all zeros
+      std::memset(result.raw(), 0, result.num_bytes());
+      return absl::OkStatus();
+    }
     return DispatchFloat(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       if (op_ == "pool") {
@@ -116,7 +148,7 @@ class PoolKernel final : public Kernel {
   }
 
  private:
-  // What a window's sum is divided by: 1 (sum), its real elements or its padded length.
+  // What window j's sum is divided by: 1 (sum), its elements or its length with the padding.
   double Divisor(const PoolWindow& z, const PoolWindow& y, const PoolWindow& x) const {
     switch (attrs_->mode) {
       case PoolMode::kSum:
@@ -130,47 +162,62 @@ class PoolKernel final : public Kernel {
     return 1;
   }
 
+  // Per-thread row scratch (ranges run on several threads; steady runs do not allocate).
+  template <typename T>
+  static std::pair<T*, int64_t*> RowScratch(int64_t n) {
+    thread_local std::vector<T> values;
+    thread_local std::vector<int64_t> offsets;
+    values.resize(n);
+    offsets.resize(n);
+    return {values.data(), offsets.data()};
+  }
+
   template <typename T>
   void Pool(const Windows& w, const T* x, T* y) const {
-    ForEachWindow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy,
-                         const PoolWindow& wx) {
+    ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
       const T* plane = x + p * w.in_size();
+      T* row = y + o;
       if (attrs_->mode == PoolMode::kMax) {
-        const int64_t best = ArgMax(w, plane, wz, wy, wx);
-        y[o] = best < 0 ? T(0) : plane[best];
+        RowMax(w, plane, wz, wy, row, RowScratch<T>(w.row_size()).second);
         return;
       }
-      T sum = 0;
-      ForEachElement(w, wz, wy, wx, [&](int64_t i) { sum += plane[i]; });
-      const double divisor = Divisor(wz, wy, wx);
-      y[o] = divisor > 0 ? static_cast<T>(sum / divisor) : T(0);
+      T* sum = RowScratch<T>(w.row_size()).first;
+      std::fill(sum, sum + w.row_size(), T(0));
+      ForEachTap(w, wz, wy, [&](int64_t r, int64_t j, int64_t ix, bool inside) {
+        sum[j] += inside ? plane[r + ix] : T(0);
+      });
+      for (int64_t j = 0; j < w.row_size(); ++j)
+        row[j] = static_cast<T>(sum[j] / Divisor(wz, wy, w.dim[2][j]));
     });
   }
 
-  // Windows overlap when stride < ws, so planes (not windows) are the unit of parallel work.
+  // Planes (not windows) are the unit of parallel work: windows overlap when stride < ws.
   template <typename T>
   void PoolGrad(const Windows& w, const T* x, const T* gz, T* gx) const {
     std::memset(gx, 0, sizeof(T) * w.planes * w.in_size());
-    ForEachWindow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy,
-                         const PoolWindow& wx) {
+    ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
       T* plane = gx + p * w.in_size();
+      auto [scratch, at] = RowScratch<T>(w.row_size());
       if (attrs_->mode == PoolMode::kMax) {
-        const int64_t best = ArgMax(w, x + p * w.in_size(), wz, wy, wx);
-        if (best >= 0) plane[best] += gz[o];
+        RowMax(w, x + p * w.in_size(), wz, wy, scratch, at);
+        for (int64_t j = 0; j < w.row_size(); ++j) plane[at[j]] += gz[o + j];
         return;
       }
-      const double divisor = Divisor(wz, wy, wx);
-      const T share = divisor > 0 ? static_cast<T>(gz[o] / divisor) : T(0);
-      ForEachElement(w, wz, wy, wx, [&](int64_t i) { plane[i] += share; });
+      T* share = scratch;
+      for (int64_t j = 0; j < w.row_size(); ++j)
+        share[j] = static_cast<T>(gz[o + j] / Divisor(wz, wy, w.dim[2][j]));
+      ForEachTap(w, wz, wy, [&](int64_t r, int64_t j, int64_t ix, bool inside) {
+        plane[r + ix] += inside ? share[j] : T(0);
+      });
     });
   }
 
   template <typename T>
   void ReadAtMax(const Windows& w, const T* x, const T* gg, T* out) const {
-    ForEachWindow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy,
-                         const PoolWindow& wx) {
-      const int64_t best = ArgMax(w, x + p * w.in_size(), wz, wy, wx);
-      out[o] = best < 0 ? T(0) : gg[p * w.in_size() + best];
+    ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
+      auto [scratch, at] = RowScratch<T>(w.row_size());
+      RowMax(w, x + p * w.in_size(), wz, wy, scratch, at);
+      for (int64_t j = 0; j < w.row_size(); ++j) out[o + j] = gg[p * w.in_size() + at[j]];
     });
   }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/kernels/fold_row.h"
 #include "engine/backends/cpu/kernels/reduce_layout.h"
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/common/dtype_dispatch.h"
@@ -16,21 +17,7 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-// Each fold: Init<T>() is the identity, Fold(acc, v) the new accumulator; kHasIdentity false
-// makes folding zero elements an error, as in NumPy.
-struct SumFold {
-  static constexpr bool kHasIdentity = true;
-  static constexpr bool kWidenFloat32 = true;
-  template <class T>
-  static T Init() {
-    return T{};
-  }
-  template <class T>
-  static T Fold(T a, T v) {
-    return static_cast<T>(a + v);
-  }
-};
-
+// The other folds, as SumFold (fold_row.h).
 struct ProdFold {
   static constexpr bool kHasIdentity = true;
   static constexpr bool kWidenFloat32 = true;
@@ -111,31 +98,6 @@ struct AnyFold {
 
 // Input elements per intra-op range of a reduction.
 constexpr int64_t kReduceGrain = 64 * 1024;
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define TENSORD_FOLD_CLONES [[gnu::target_clones("avx2", "default")]]
-#else
-#define TENSORD_FOLD_CLONES
-#endif
-
-// Folds n contiguous values into kLanes independent accumulators, combined at the end: no fold
-// waits for the one before it, so the loop vectorizes (one add per element in order would be
-// bound by the add's latency, about 4x slower). Sums round in another order than a serial loop;
-// float32 ones still accumulate in double.
-template <class Op, class Acc, class T>
-TENSORD_FOLD_CLONES Acc FoldRow(const T* s, int64_t n) {
-  constexpr int kLanes = 16;
-  Acc lanes[kLanes];
-  for (Acc& lane : lanes) lane = Op::template Init<Acc>();
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int k = 0; k < kLanes; ++k) lanes[k] = Op::Fold(lanes[k], static_cast<Acc>(s[i + k]));
-  }
-  for (; i < n; ++i) lanes[0] = Op::Fold(lanes[0], static_cast<Acc>(s[i]));
-  Acc a = lanes[0];
-  for (int k = 1; k < kLanes; ++k) a = Op::Fold(a, lanes[k]);
-  return a;
-}
 
 // The same over a long row, split over the intra-op threads; the partial results are folded in
 // order, so the same split (thread count, and whether the caller is itself a range of another
