@@ -17,13 +17,14 @@ void RegisterIfElse(Registry& r);
 void RegisterShapeOps(Registry& r);
 void RegisterCreationOps(Registry& r);
 void RegisterGradOps(Registry& r);
-void RegisterComposite(Registry& r);  // the fused elementwise op (defs/composite.cc)
-void RegisterGemm(Registry& r);       // Theano's Gemm, made by the gemm pass (defs/gemm.cc)
-void RegisterRandom(Registry& r);     // MRG31k3p random ops (defs/random.cc, random_discrete.cc)
-void RegisterScan(Registry& r);       // scan and scan_grad (defs/scan_op.cc)
-void RegisterTransfer(Registry& r);   // moving values between contexts (defs/transfer.cc)
-void RegisterConv(Registry& r);       // convolution and its gradients (defs/conv.cc)
-void RegisterPool(Registry& r);       // pooling and its gradients (defs/pool.cc)
+void RegisterComposite(Registry& r);   // the fused elementwise op (defs/composite.cc)
+void RegisterGemm(Registry& r);        // Theano's Gemm, made by the gemm pass (defs/gemm.cc)
+void RegisterRandom(Registry& r);      // MRG31k3p random ops (defs/random.cc, random_discrete.cc)
+void RegisterScan(Registry& r);        // scan and scan_grad (defs/scan_op.cc)
+void RegisterTransfer(Registry& r);    // moving values between contexts (defs/transfer.cc)
+void RegisterConv(Registry& r);        // convolution and its gradients (defs/conv.cc)
+void RegisterPool(Registry& r);        // pooling and its gradients (defs/pool.cc)
+void RegisterNeighbours(Registry& r);  // images2neibs, neibs2images (defs/neighbours.cc)
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -45,6 +46,7 @@ inline void RegisterAll(Registry& r) {
   RegisterTransfer(r);
   RegisterConv(r);
   RegisterPool(r);
+  RegisterNeighbours(r);
 }
 
 }  // namespace tensord::ops

@@ -100,6 +100,9 @@ CASES_2D = [
     ((5, 4), (2, 3), False, (1, 2), None),  # no leading dims
     ((2, 2, 3, 4, 5), (2, 2), True, None, None),  # three leading dims
     ((1, 1, 1, 1), (2, 2), False, None, None),  # window larger than the input
+    ((1, 1, 1, 1), (2, 2), True, None, None),  # ... no window at all
+    ((1, 2, 3), (3, 3), True, (2, 2), None),  # rows shorter than the window by less than a stride
+    ((1, 1, 3, 4), (1, 9), False, (1, 2), None),  # a window far wider than the input
 ]
 
 
@@ -161,7 +164,9 @@ def test_debugprint_and_shape_rule():
     y = pool.pool_2d(x, (3, 2), ignore_border=False, stride=(2, 2), mode="average_exc_pad")
     f = theano.function([x], T.grad(y.sum(), x))
     text = theano.printing.debugprint(f, file="str")
-    assert "PoolGrad{ignore_border=False, mode='average_exc_pad', ndim=2}" in text
+    assert "AveragePoolGrad{ignore_border=False, mode='average_exc_pad', ndim=2}" in text
+    assert "MaxPoolGrad{ignore_border=True, mode='max', ndim=2}" in theano.printing.debugprint(
+        theano.function([x], T.grad(pool.pool_2d(x, (2, 2), True).sum(), x)), file="str")
     g = theano.function([x], y.shape)
     assert "Pool{" not in theano.printing.debugprint(g, file="str")
     assert tuple(g(np.zeros((2, 3, 7, 8)))) == (2, 3, 3, 4)

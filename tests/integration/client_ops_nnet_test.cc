@@ -82,8 +82,14 @@ TEST_F(ClientOpsTest, NnetHelpersRefuseBadArguments) {
   GraphBuilder g(kFloat64);
   Var x = g.Matrix("x"), k = g.Matrix("k");
   EXPECT_FALSE(Conv2d(x, k).valid());
-  EXPECT_NE(g.status().message().find("conv: needs operands of rank 4"), std::string::npos)
+  EXPECT_NE(g.status().message().find("conv: needs operands of rank 4, got 2 and 2"),
+            std::string::npos)
       << g.status();
+  GraphBuilder v(kFloat64);
+  Var dy = v.Vector("dy"), w = v.Vector("w");
+  EXPECT_FALSE(ConvGradInputs(w, dy, MakeVector({ShapeI(dy, 0)})).valid());
+  EXPECT_NE(v.status().message().find("needs operands of rank 3 to 5"), std::string::npos)
+      << v.status();
   GraphBuilder h(kFloat64);
   Var m = h.Matrix("m");
   PoolOptions bad;

@@ -26,14 +26,26 @@ bool PerDim(GraphBuilder* g, const char* op, const char* what, std::vector<int64
   return true;
 }
 
+enum class ConvKind { kForward, kGradInputs, kGradWeights };
+
 // The three conv ops: operands a, b (float, rank nd + 2) and, for the gradients, a spatial
-// shape; output broadcastable in dims 0 and 1 as `b0`, `b1`.
-Var ConvOp(const char* op, int nd, Var a, Var b, Var shape, const ConvOptions& o, bool b0,
-           bool b1) {
+// shape. Output dims 0 and 1 are broadcastable as the server types them: the forward pass's as
+// the input's batch and the filters' out channels, the input gradient's batch as the output
+// gradient's, the filter gradient's out channels as the output gradient's channels.
+Var ConvOp(ConvKind kind, int nd, Var a, Var b, Var shape, const ConvOptions& o) {
+  const char* op = kind == ConvKind::kForward      ? "conv"
+                   : kind == ConvKind::kGradInputs ? "conv_grad_inputs"
+                                                   : "conv_grad_weights";
   std::vector<Var> inputs = {a, b};
   if (shape.valid()) inputs.push_back(shape);
   GraphBuilder* g = internal::Check(op, inputs);
   if (!g) return Var();
+  if (nd < 1 || nd > 3) {
+    return Fail(g, op,
+                absl::StrCat("needs operands of rank 3 to 5 (batch, channels and 1 to 3 "
+                             "spatial dims), got ",
+                             a.ndim()));
+  }
   if (a.ndim() != nd + 2 || b.ndim() != nd + 2) {
     return Fail(
         g, op,
@@ -58,38 +70,41 @@ Var ConvOp(const char* op, int nd, Var a, Var b, Var shape, const ConvOptions& o
                    {"subsample", IntsAttr(subsample)},    {"filter_dilation", IntsAttr(dilation)},
                    {"num_groups", IntAttr(o.num_groups)}, {"filter_flip", BoolAttr(o.filter_flip)}};
   std::vector<bool> broadcastable(nd + 2, false);
-  broadcastable[0] = b0;
-  broadcastable[1] = b1;
+  switch (kind) {
+    case ConvKind::kForward:
+      broadcastable[0] = a.broadcastable()[0];
+      broadcastable[1] = b.broadcastable()[0];
+      break;
+    case ConvKind::kGradInputs:
+      broadcastable[0] = b.broadcastable()[0];
+      break;
+    case ConvKind::kGradWeights:
+      broadcastable[0] = b.broadcastable()[1];
+      break;
+  }
   return internal::Single(g, op, inputs, std::move(attrs), dtype, broadcastable);
 }
 
 }  // namespace
 
 Var Conv2d(Var input, Var filters, const ConvOptions& options) {
-  return ConvOp("conv", 2, input, filters, Var(), options,
-                input.valid() && input.broadcastable()[0],
-                filters.valid() && filters.broadcastable()[0]);
+  return ConvOp(ConvKind::kForward, 2, input, filters, Var(), options);
 }
 
 Var Conv3d(Var input, Var filters, const ConvOptions& options) {
-  return ConvOp("conv", 3, input, filters, Var(), options,
-                input.valid() && input.broadcastable()[0],
-                filters.valid() && filters.broadcastable()[0]);
+  return ConvOp(ConvKind::kForward, 3, input, filters, Var(), options);
 }
 
 Var ConvGradInputs(Var filters, Var output_grad, Var input_spatial_shape,
                    const ConvOptions& options) {
-  const int nd = filters.valid() ? filters.ndim() - 2 : 2;
-  return ConvOp("conv_grad_inputs", nd, filters, output_grad, input_spatial_shape, options,
-                output_grad.valid() && output_grad.broadcastable()[0], false);
+  return ConvOp(ConvKind::kGradInputs, filters.valid() ? filters.ndim() - 2 : 0, filters,
+                output_grad, input_spatial_shape, options);
 }
 
 Var ConvGradWeights(Var input, Var output_grad, Var filter_spatial_shape,
                     const ConvOptions& options) {
-  const int nd = input.valid() ? input.ndim() - 2 : 2;
-  return ConvOp("conv_grad_weights", nd, input, output_grad, filter_spatial_shape, options,
-                output_grad.valid() && output_grad.ndim() > 1 && output_grad.broadcastable()[1],
-                false);
+  return ConvOp(ConvKind::kGradWeights, input.valid() ? input.ndim() - 2 : 0, input, output_grad,
+                filter_spatial_shape, options);
 }
 
 Var Pool(Var x, const std::vector<int64_t>& ws, const PoolOptions& o) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "engine/runtime/memory_stats.h"
 #include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
 
@@ -66,7 +67,8 @@ std::vector<int64_t> Key(const ops::ConvGeometry& g) {
 // Blocked copies of the operands and result and the primitive's scratchpad: buffers kept per
 // thread and reused (Reshape keeps a buffer that is large enough), so a steady run neither
 // allocates nor faults in fresh pages (a fresh 23 MB buffer costs more to touch than its
-// reorder); they count in the memory of the context that grew them.
+// reorder). They outlive the run, so they count as the host's ("cpu") memory, never against a
+// device context's limit.
 constexpr int kScratchSlots = 4;
 std::array<runtime::Tensor, kScratchSlots>& ThreadScratch() {
   thread_local std::array<runtime::Tensor, kScratchSlots> scratch;
@@ -172,7 +174,10 @@ absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const f
     auto blocked = [&](const memory::desc& md) -> absl::StatusOr<memory> {
       runtime::Tensor& t = scratch[used++];
       const auto bytes = static_cast<int64_t>(std::max<size_t>(md.get_size(), 1));
-      if (t.num_elements() < bytes) TENSORD_RETURN_IF_ERROR(t.Reshape(DType::kUInt8, {bytes}));
+      if (t.num_elements() < bytes) {
+        runtime::ScopedMemoryContext host(runtime::MemoryCounterFor("cpu"));
+        TENSORD_RETURN_IF_ERROR(t.Reshape(DType::kUInt8, {bytes}));
+      }
       return memory(md, engine, t.raw());
     };
     std::unordered_map<int, memory> args;

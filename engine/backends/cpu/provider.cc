@@ -20,6 +20,7 @@ const backends::KernelTable& Kernels() {
     RegisterJoinSortKernels(*k);
     RegisterLinalgKernels(*k);
     RegisterPoolKernels(*k);
+    RegisterNeighboursKernels(*k);
     RegisterRandomDiscreteKernels(*k);
     RegisterRandomKernels(*k);
     RegisterReductionKernels(*k);

@@ -28,7 +28,7 @@ const char* ModeName(PoolMode m) {
 
 int64_t PoolAttrs::OutSize(int d, int64_t size) const {
   const int64_t padded = size + 2 * pad[d];
-  if (ignore_border) return std::max<int64_t>(0, (padded - ws[d]) / stride[d] + 1);
+  if (ignore_border) return padded < ws[d] ? 0 : (padded - ws[d]) / stride[d] + 1;
   if (stride[d] >= ws[d]) return (padded + stride[d] - 1) / stride[d];
   return std::max<int64_t>(0, (padded - 1 - ws[d] + stride[d]) / stride[d]) + 1;
 }
@@ -145,12 +145,17 @@ std::vector<SymbolicShape> PooledShape(NodeBuilder& b, const ir::Apply& node,
   return {out};
 }
 
+// Theano's names; its gradient op is MaxPoolGrad or AveragePoolGrad by mode (`theano_name`
+// null).
 TheanoRenderFn PoolName(const char* theano_name) {
   return [theano_name](const ir::Apply& node, const std::string&) -> std::string {
     absl::StatusOr<PoolAttrs> a = GetPoolAttrs(node);
-    if (!a.ok()) return theano_name;
-    return absl::StrCat(theano_name, "{ignore_border=", a->ignore_border ? "True" : "False",
-                        ", mode='", ModeName(a->mode), "', ndim=", a->nd, "}");
+    const char* name = theano_name != nullptr                ? theano_name
+                       : a.ok() && a->mode == PoolMode::kMax ? "MaxPoolGrad"
+                                                             : "AveragePoolGrad";
+    if (!a.ok()) return name;
+    return absl::StrCat(name, "{ignore_border=", a->ignore_border ? "True" : "False", ", mode='",
+                        ModeName(a->mode), "', ndim=", a->nd, "}");
   };
 }
 
@@ -173,8 +178,9 @@ void RegisterPool(Registry& r) {
                 PoolGrad, PooledShape, "Pool"));
   r.Add(PoolDef("pool_grad", 2,
                 "pool_grad(x, gz; same attributes as pool): x's gradient; max mode routes each "
-                "window's gradient to its first maximum (Theano's MaxPoolGrad / AveragePoolGrad)",
-                PoolGradGrad, ShapeOfInput(0), "PoolGrad"));
+                "window's gradient to its first maximum, as cuDNN and oneDNN do (Theano's "
+                "MaxPoolGrad gives it to every element equal to the maximum)",
+                PoolGradGrad, ShapeOfInput(0), nullptr));
   r.Add(PoolDef("pool_grad_grad", 2,
                 "pool_grad_grad(x, ggx; same attributes as pool, mode max): ggx read at each "
                 "window's first maximum, pool_grad's adjoint (Theano's "

@@ -79,8 +79,8 @@ class ConvKernel final : public Kernel {
                              spatial.size());
     }
     for (int64_t s : spatial) {
-      if (s < 1 || s > (int64_t{1} << 31)) {
-        return InvalidArgument(op, ": spatial sizes must be in [1, 2^31], got ", s);
+      if (s < 0 || s > (int64_t{1} << 31)) {
+        return InvalidArgument(op, ": spatial sizes must be in [0, 2^31], got ", s);
       }
     }
     Shape input, filters;

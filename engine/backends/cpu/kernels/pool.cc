@@ -46,7 +46,8 @@ Windows MakeWindows(const PoolAttrs& a, const Shape& x) {
     w.pooled.push_back(static_cast<int64_t>(w.dim[slot].size()));
   }
   const int last = a.nd - 1;
-  w.x_taps = a.ws[last];
+  // Taps past the input's end (+ pad) fall outside every window: a huge ws costs nothing.
+  w.x_taps = std::min(a.ws[last], x[lead + last] + a.pad[last]);
   for (int64_t j = 0; j < w.row_size(); ++j) w.x_start.push_back(j * a.stride[last] - a.pad[last]);
   return w;
 }

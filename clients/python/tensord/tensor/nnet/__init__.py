@@ -1,6 +1,6 @@
 """tensord.tensor.nnet — Theano's `T.nnet` namespace: activations (`activations`), the usual
-losses, convolution (`abstract_conv`: conv2d, conv3d and their gradients, each a server op) and
-batch normalization (`bn`).
+losses, convolution (`abstract_conv`: conv2d, conv3d and their gradients, each a server op),
+batch normalization (`bn`) and image patches (`neighbours`).
 
 softmax and the cross-entropies are composed from elementwise ops and reductions, so the
 server differentiates them like any graph (the optimizer is where fused, stabilized forms
@@ -9,14 +9,15 @@ belong).
 
 from tensord.tensor import basic
 from tensord.tensor.elemwise import sigmoid, softplus
-from tensord.tensor.nnet import abstract_conv, bn  # noqa: F401 - T.nnet.bn as in Theano
+from tensord.tensor.nnet import abstract_conv, bn, neighbours  # noqa: F401 - as in Theano
 from tensord.tensor.nnet.abstract_conv import conv2d, conv3d
 from tensord.tensor.nnet.activations import (elu, hard_sigmoid, selu, softsign,
                                              ultra_fast_sigmoid)
+from tensord.tensor.nnet.neighbours import images2neibs, neibs2images
 
 __all__ = ["sigmoid", "softplus", "softmax", "log_softmax", "relu", "binary_crossentropy",
            "categorical_crossentropy", "conv2d", "conv3d", "ultra_fast_sigmoid", "hard_sigmoid",
-           "softsign", "elu", "selu"]
+           "softsign", "elu", "selu", "images2neibs", "neibs2images"]
 
 
 def _rows(x, what):

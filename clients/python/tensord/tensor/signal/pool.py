@@ -1,8 +1,10 @@
 """Pooling as Theano's `theano.tensor.signal.pool`: pool_2d, pool_3d, max_pool_2d_same_size.
 
 Each is the server op `pool` over the last 2 (or 3) dims of its input, whatever the leading
-dims; its gradient (`pool_grad`: max mode routes each window's gradient to the window's first
-maximum) and second gradient are the server's. Window sizes, strides and pads are constants.
+dims; its gradient (`pool_grad`) and second gradient are the server's. Max mode routes each
+window's gradient to the window's first maximum, as cuDNN and oneDNN do; Theano's CPU
+MaxPoolGrad gave it to every element equal to the maximum, which differs only where a window
+holds ties (all-zero windows after a relu). Window sizes, strides and pads are constants.
 """
 
 import warnings
@@ -86,7 +88,10 @@ class PoolGrad(_PoolOp):
     """The input's gradient of Pool from (x, gz) (Theano's MaxPoolGrad / AveragePoolGrad)."""
 
     wire_name = "pool_grad"
-    _theano_name = "PoolGrad"
+
+    @property
+    def _theano_name(self):
+        return "MaxPoolGrad" if self.mode == "max" else "AveragePoolGrad"
 
     def make_node(self, x, gz):
         x = self._input(x)

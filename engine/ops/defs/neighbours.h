@@ -1,0 +1,34 @@
+// Patches of images as rows (Theano's T.nnet.neighbours): images2neibs(x) and its adjoint
+// neibs2images(neibs, image_shape), shared by type inference, shape rules and the kernels.
+//
+//   images2neibs(x; neib_shape, neib_step, mode)   x (N, C, H, W) -> (N*C*ph*pw, nh*nw): each
+//       row one patch in row-major order, rows ordered by (n, c, patch row, patch column)
+//   neibs2images(neibs, image_shape; same)          sums every row back where its patch came
+//       from (the inverse for non-overlapping patches, Theano's neibs2images)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/ops/op_def.h"
+
+namespace tensord::ops {
+
+enum class NeibsMode { kValid, kIgnoreBorders, kHalf, kFull };
+
+struct NeibsAttrs {
+  int64_t shape[2] = {1, 1};
+  int64_t step[2] = {1, 1};
+  NeibsMode mode = NeibsMode::kValid;
+  int64_t Pad(int d) const {
+    return mode == NeibsMode::kHalf ? shape[d] / 2 : mode == NeibsMode::kFull ? shape[d] - 1 : 0;
+  }
+};
+
+absl::StatusOr<NeibsAttrs> GetNeibsAttrs(const ir::Apply& node);
+
+// Patches along image dim d (0: rows, 1: columns) of size `size`; an error names what does not
+// fit ('valid' needs the patches to tile the image exactly).
+absl::StatusOr<int64_t> NeibsCount(const NeibsAttrs& a, int d, int64_t size, const char* op);
+
+}  // namespace tensord::ops
