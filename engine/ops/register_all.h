@@ -25,6 +25,7 @@ void RegisterTransfer(Registry& r);    // moving values between contexts (defs/t
 void RegisterConv(Registry& r);        // convolution and its gradients (defs/conv.cc)
 void RegisterPool(Registry& r);        // pooling and its gradients (defs/pool.cc)
 void RegisterNeighbours(Registry& r);  // images2neibs, neibs2images (defs/neighbours.cc)
+void RegisterBatchNorm(Registry& r);   // batch_norm_train and its gradient (defs/batch_norm.cc)
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -47,6 +48,7 @@ inline void RegisterAll(Registry& r) {
   RegisterConv(r);
   RegisterPool(r);
   RegisterNeighbours(r);
+  RegisterBatchNorm(r);
 }
 
 }  // namespace tensord::ops

@@ -1,17 +1,20 @@
-"""T.nnet's composed layers against NumPy: the activations (ultra_fast_sigmoid, hard_sigmoid,
-softsign, elu, selu), batch normalization (train with running averages, test, the original
-form; both parameter forms) and extra_ops.to_one_hot; their gradients by finite differences;
-bad arguments refused."""
+"""T.nnet's layers beyond convolution and pooling against NumPy: the activations
+(ultra_fast_sigmoid, hard_sigmoid, softsign, elu, selu), batch normalization (the
+batch_norm_train op with running averages, the test-time and original forms; both parameter
+forms) and extra_ops.to_one_hot; their gradients by finite differences; bad arguments
+refused."""
 
 import numpy as np
 import pytest
 
 import tensord as theano
 import tensord.tensor as T
+from tensord import errors
 from tensord.tensor.nnet import bn
 from harness import check, grad_check, smooth
 
-OPS = set()  # compositions of other ops: no op of their own
+OPS = {"batch_norm_train", "batch_norm_train_grad"}  # the rest compose other ops
+GRAD_OPS = {"batch_norm_train"}
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -113,6 +116,43 @@ def test_batch_normalization_gradients(rng):
     x4 = smooth(rng, (3, 2, 3, 2))
     grad_check(lambda a, g, b: bn.batch_normalization_train(a, g, b, "spatial")[0] ** 2,
                x4, smooth(rng, (2,), 0.5, 2), smooth(rng, (2,)))
+
+
+def test_gradient_through_the_returned_statistics(rng):
+    # A cost that also uses the batch mean and invstd: their gradients add to x's.
+    x, gamma, beta = smooth(rng, (6, 3)), smooth(rng, (3,), 0.5, 2), smooth(rng, (3,))
+
+    def cost(a):
+        out, mean, invstd = bn.batch_normalization_train(a, gamma, beta)
+        return (out * x).sum() + (mean ** 2).sum() + (invstd * gamma).sum()
+    grad_check(cost, x)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norm_over_strided_views_and_inner_kept_axes(rng, dtype):
+    # Axes (0, 1) of a transposed view: the kept axis is the innermost one.
+    x = (rng.standard_normal((5, 4, 6)) * 2 + 1).astype(dtype)
+    gamma, beta = (rng.uniform(0.5, 2, (1, 1, 4)).astype(dtype) for _ in range(2))
+    xs = T.tensor(dtype, (False,) * 3)
+    gs, bs = T.tensor(dtype, (True, True, False)), T.tensor(dtype, (True, True, False))
+    out, mean, invstd = bn.batch_normalization_train(xs.dimshuffle(0, 2, 1)[:, ::-1], gs, bs,
+                                                     (0, 1), 1e-3)
+    got = theano.function([xs, gs, bs], [out, mean, invstd])(x, gamma, beta)
+    view = x.transpose(0, 2, 1)[:, ::-1].astype("float64")
+    want = np_bn_train(view, gamma, beta, (0, 1), 1e-3, 0, 0, 0)
+    tol = 1e-5 if dtype == "float32" else 1e-10
+    for g, w in zip(got, want[:3]):
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+
+
+def test_batch_norm_grad_op_refuses_mismatched_operands():
+    from tensord.tensor.nnet.bn import BatchNormTrain
+    x, g = T.dmatrix(), T.dmatrix()
+    gamma = T.tensor("float64", (True, False))
+    f = theano.function([x, g, gamma], T.grad((BatchNormTrain((0,), 1e-4)(x, gamma, gamma)[0]
+                                               * g).sum(), x))
+    with pytest.raises(errors.InvalidArgument, match="does not broadcast"):
+        f(np.ones((4, 3)), np.ones((4, 3)), np.ones((1, 2)))
 
 
 def test_to_one_hot():

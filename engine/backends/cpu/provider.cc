@@ -21,6 +21,7 @@ const backends::KernelTable& Kernels() {
     RegisterLinalgKernels(*k);
     RegisterPoolKernels(*k);
     RegisterNeighboursKernels(*k);
+    RegisterBatchNormKernels(*k);
     RegisterRandomDiscreteKernels(*k);
     RegisterRandomKernels(*k);
     RegisterReductionKernels(*k);

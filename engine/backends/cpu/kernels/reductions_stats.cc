@@ -12,29 +12,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-// Adds the squared deviations of a contiguous row from `mean` to *sq and the deviations to
-// *dev, in independent lanes (as FoldRow) so the loop vectorizes.
-template <class T>
-TENSORD_FOLD_CLONES void AddDeviations(const T* s, int64_t n, double mean, double* sq,
-                                       double* dev) {
-  constexpr int kLanes = 8;
-  double sq_lanes[kLanes] = {}, dev_lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int k = 0; k < kLanes; ++k) {
-      const double d = static_cast<double>(s[i + k]) - mean;
-      sq_lanes[k] += d * d;
-      dev_lanes[k] += d;
-    }
-  }
-  for (; i < n; ++i) {
-    const double d = static_cast<double>(s[i]) - mean;
-    sq_lanes[0] += d * d;
-    dev_lanes[0] += d;
-  }
-  for (int k = 0; k < kLanes; ++k) *sq += sq_lanes[k], *dev += dev_lanes[k];
-}
-
 class MomentKernel final : public Kernel {
  public:
   MomentKernel(Moment kind, std::vector<int64_t> axes, int64_t ddof, bool corrected)

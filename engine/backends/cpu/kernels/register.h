@@ -24,6 +24,7 @@ void RegisterJoinSortKernels(backends::KernelTable& k);
 void RegisterLinalgKernels(backends::KernelTable& k);
 void RegisterPoolKernels(backends::KernelTable& k);
 void RegisterNeighboursKernels(backends::KernelTable& k);
+void RegisterBatchNormKernels(backends::KernelTable& k);
 void RegisterRandomKernels(backends::KernelTable& k);
 void RegisterRandomDiscreteKernels(backends::KernelTable& k);
 void RegisterReductionKernels(backends::KernelTable& k);

@@ -1,8 +1,9 @@
 """Batch normalization as Theano's `theano.tensor.nnet.bn`: batch_normalization_train,
 batch_normalization_test and batch_normalization.
 
-Each is composed of reductions and elementwise ops, so the server differentiates it exactly
-(the gradient through the batch statistics included) and fuses its elementwise parts.
+Training is the server op batch_norm_train (statistics and output in three passes; its
+gradient, through the batch statistics, one op more); the test-time forms are elementwise
+expressions the server fuses.
 Parameters (gamma, beta, means, variances) come either with the input's rank, size 1 on the
 normalized axes, or with only the other axes; results come back in the parameters' form.
 """
@@ -10,10 +11,40 @@ normalized axes, or with only the other axes; results come back in the parameter
 import functools
 import operator
 
+from tensord.graph import Apply, Op
 from tensord.tensor import basic
 from tensord.tensor.elemwise import sqrt
+from tensord.tensor.type import TensorType
 
 __all__ = ["batch_normalization_train", "batch_normalization_test", "batch_normalization"]
+
+
+class BatchNormTrain(Op):
+    """(x, gamma, beta) -> (out, mean, invstd), the statistics over `axes` kept as size-1 dims
+    and the parameters given so (Theano's AbstractBatchNormTrain)."""
+
+    wire_name = "batch_norm_train"
+
+    def __init__(self, axes, epsilon):
+        self.axes, self.epsilon = tuple(axes), float(epsilon)
+
+    def attrs(self):
+        return {"axis": list(self.axes), "epsilon": self.epsilon}
+
+    def make_node(self, x, gamma, beta):
+        from tensord import _dtypes
+        x, gamma, beta = (basic.as_tensor_variable(v) for v in (x, gamma, beta))
+        dtype = _dtypes.upcast(x.dtype, gamma.dtype, beta.dtype)
+        if dtype not in ("float32", "float64"):
+            raise TypeError("batch normalization needs float32 or float64 operands, got %s"
+                            % x.type)
+        stats = tuple(True if d in self.axes else b for d, b in enumerate(x.broadcastable))
+        return Apply(self, [x, gamma, beta], [TensorType(dtype, x.broadcastable)(),
+                                              TensorType(dtype, stats)(),
+                                              TensorType(dtype, stats)()])
+
+    def __str__(self):
+        return "AbstractBatchNormTrain{axes=%s}" % (self.axes,)
 
 
 def _axes(axes, ndim):
@@ -77,15 +108,13 @@ def batch_normalization_train(inputs, gamma, beta, axes="per-activation", epsilo
         raise ValueError("running_mean and running_var must be given together")
     params = _Params(inputs, axes, gamma)
     gamma, beta = params.read(gamma, "gamma"), params.read(beta, "beta")
-    mean = inputs.mean(axes, keepdims=True)
-    var = inputs.var(axes, keepdims=True)
-    invstd = 1.0 / sqrt(var + epsilon)
-    out = (inputs - mean) * (gamma * invstd) + beta
+    out, mean, invstd = BatchNormTrain(axes, epsilon)(inputs, gamma, beta)
     results = [out, params.write(mean), params.write(invstd)]
     if running_mean is not None:
         factor = running_average_factor
         count = basic.cast(functools.reduce(operator.mul, [inputs.shape[a] for a in axes]),
-                           var.dtype)
+                           invstd.dtype)
+        var = 1.0 / (invstd * invstd) - epsilon
         unbiased = var * (count / (count - 1))
         running_mean = params.read(running_mean, "running_mean")
         running_var = params.read(running_var, "running_var")

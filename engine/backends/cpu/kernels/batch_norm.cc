@@ -1,0 +1,273 @@
+// CPU kernels of the ops declared in engine/ops/defs/batch_norm.cc. Each pass walks the input's
+// rows once, its outermost dimension split over the intra-op threads: statistics passes sum
+// into per-range partial rows (combined in range order, so a given split always gives the same
+// bits), elementwise passes write disjoint slices.
+#include <cmath>
+
+#include "engine/backends/cpu/kernels/fold_row.h"
+#include "engine/backends/cpu/kernels/reduce_layout.h"
+#include "engine/backends/cpu/kernels/register.h"
+#include "engine/ops/defs/reduce_util.h"
+#include "engine/runtime/parallel.h"
+
+namespace tensord::cpu {
+namespace {
+
+using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
+
+// Splits x's outermost dimension into at most 4 ranges per thread and calls
+// fn(range index, part shape, offset of each operand) per range; returns the range count.
+// `strides` are the operands' strides over x's shape (x's own, an output's ...).
+template <typename Fn>
+int64_t ForEachOuterRange(const Shape& shape, const std::vector<Strides>& strides, Fn&& fn) {
+  if (shape.empty() || shape[0] == 0) {
+    if (runtime::NumElements(shape) > 0) fn(0, shape, std::vector<int64_t>(strides.size(), 0));
+    return 1;
+  }
+  const int64_t rows = shape[0];
+  const int64_t slice = runtime::NumElements(shape) / rows;
+  const int64_t by_size = std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(1, slice));
+  const int64_t grain = std::max(
+      by_size, (rows + 4 * runtime::IntraOpThreads() - 1) / (4 * runtime::IntraOpThreads()));
+  runtime::ParallelFor(rows, grain, [&](int64_t begin, int64_t end) {
+    Shape part = shape;
+    part[0] = end - begin;
+    std::vector<int64_t> offsets;
+    for (const Strides& s : strides) offsets.push_back(begin * s[0]);
+    fn(begin / grain, part, offsets);
+  });
+  return (rows + grain - 1) / grain;
+}
+
+// Per-range partial sums of `width` values each, combined in range order.
+class Partials {
+ public:
+  Partials(int64_t ranges, int64_t width) : width_(width), sums_(ranges * width, 0.0) {}
+  double* Range(int64_t r) { return sums_.data() + r * width_; }
+  std::vector<double> Total() const {
+    std::vector<double> total(width_, 0.0);
+    for (size_t i = 0; i < sums_.size(); ++i) total[i % width_] += sums_[i];
+    return total;
+  }
+
+ private:
+  int64_t width_;
+  std::vector<double> sums_;
+};
+
+// The upper bound of ranges ForEachOuterRange makes for `shape`.
+int64_t MaxRanges(const Shape& shape) {
+  return shape.empty() ? 1
+                       : std::max<int64_t>(
+                             1, std::min<int64_t>(shape[0], 4 * runtime::IntraOpThreads() + 1)) +
+                             1;
+}
+
+// The K values of a parameter broadcast to the statistics' shape, in its C order.
+template <typename T>
+absl::StatusOr<std::vector<double>> ParamValues(const Tensor& p, const Shape& stats, const char* op,
+                                                const char* what) {
+  const Shape* shapes[] = {&p.shape(), &stats};
+  absl::StatusOr<Shape> joint = BroadcastShapes(shapes);
+  if (!joint.ok() || *joint != stats) {
+    return InvalidArgument(op, ": ", what, " has shape ", runtime::ShapeString(p.shape()),
+                           ", which does not broadcast to the statistics' ",
+                           runtime::ShapeString(stats));
+  }
+  std::vector<double> out;
+  out.reserve(runtime::NumElements(stats));
+  const T* base = p.data<T>();
+  const Strides strides = BroadcastStrides(p, stats);
+  const int64_t step = strides.empty() ? 0 : strides.back();
+  ForEachRow(stats, {strides}, [&](int64_t n, int64_t, const int64_t* o) {
+    for (int64_t i = 0; i < n; ++i) out.push_back(static_cast<double>(base[o[0] + i * step]));
+  });
+  return out;
+}
+
+class BatchNormKernel final : public Kernel {
+ public:
+  explicit BatchNormKernel(const ir::Apply& node)
+      : train_(node.op == "batch_norm_train"),
+        axes_(ReducedAxes(node)),
+        epsilon_(ir::GetAttr<double>(node, "epsilon").value_or(0)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    TENSORD_RETURN_IF_ERROR(axes_.status());
+    const Tensor& x = *in[0];
+    const ReduceLayout l = MakeReduceLayout(x.shape(), *axes_);
+    Shape stats = x.shape();
+    for (int64_t a : *axes_) stats[a] = 1;
+    for (int k = 0; k < 3; ++k)
+      TENSORD_RETURN_IF_ERROR(out[k]->Reshape(x.dtype(), k == 0 ? x.shape() : stats));
+    if (x.num_elements() == 0) {  // NumPy's mean of nothing is NaN; the gradients are zeros
+      for (int k = 1; k < 3; ++k) {
+        std::fill_n(static_cast<char*>(out[k]->raw()), out[k]->num_bytes(), 0);
+      }
+      return absl::OkStatus();
+    }
+    return DispatchFloat(x.dtype(), [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      return train_ ? Train<T>(in, out, l, stats) : Grad<T>(in, out, l, stats);
+    });
+  }
+
+ private:
+  // Sums f(value, k) per statistic k over x's elements, in lanes along contiguous rows.
+  template <typename T, typename RowSum>
+  std::vector<double> SumPerStat(const Tensor& x, const ReduceLayout& l, int64_t width,
+                                 RowSum&& row_sum) const {
+    Partials partial(MaxRanges(x.shape()), width);
+    ForEachOuterRange(x.shape(), {l.out_strides, x.strides()},
+                      [&](int64_t r, const Shape& part, const std::vector<int64_t>& base) {
+                        double* acc = partial.Range(r);
+                        ForEachRow(part, {l.out_strides, x.strides()},
+                                   [&](int64_t n, int64_t, const int64_t* o) {
+                                     row_sum(acc, n, base[0] + o[0], base[1] + o[1]);
+                                   });
+                      });
+    return partial.Total();
+  }
+
+  template <typename T>
+  absl::Status Train(std::span<const Tensor* const> in, std::span<Tensor* const> out,
+                     const ReduceLayout& l, const Shape& stats) const {
+    const Tensor& x = *in[0];
+    const T* src = x.data<T>();
+    const int64_t k_count = runtime::NumElements(stats), step = x.strides().back();
+    const int64_t inner = l.out_strides.back();
+    TENSORD_ASSIGN_OR_RETURN(auto gamma,
+                             ParamValues<T>(*in[1], stats, "batch_norm_train", "gamma"));
+    TENSORD_ASSIGN_OR_RETURN(auto beta, ParamValues<T>(*in[2], stats, "batch_norm_train", "beta"));
+    const double m = static_cast<double>(l.reduced_count);
+    std::vector<double> mean =
+        SumPerStat<T>(x, l, k_count, [&](double* acc, int64_t n, int64_t k, int64_t at) {
+          if (inner == 0 && step == 1) {
+            acc[k] += FoldRow<SumFold, double>(src + at, n);
+          } else {
+            for (int64_t i = 0; i < n; ++i)
+              acc[k + i * inner] += static_cast<double>(src[at + i * step]);
+          }
+        });
+    for (double& v : mean) v /= m;
+    std::vector<double> sq =
+        SumPerStat<T>(x, l, k_count, [&](double* acc, int64_t n, int64_t k, int64_t at) {
+          if (inner == 0 && step == 1) {
+            double deviations = 0;  // not needed: the mean is exact enough in double
+            AddDeviations(src + at, n, mean[k], &acc[k], &deviations);
+            return;
+          }
+          for (int64_t i = 0; i < n; ++i) {
+            const double d = static_cast<double>(src[at + i * step]) - mean[k + i * inner];
+            acc[k + i * inner] += d * d;
+          }
+        });
+    std::vector<double> scale(k_count), shift(k_count);
+    T* mean_out = out[1]->data<T>();
+    T* invstd_out = out[2]->data<T>();
+    for (int64_t k = 0; k < k_count; ++k) {
+      const double invstd = 1.0 / std::sqrt(sq[k] / m + epsilon_);
+      mean_out[k] = static_cast<T>(mean[k]);
+      invstd_out[k] = static_cast<T>(invstd);
+      scale[k] = gamma[k] * invstd;
+      shift[k] = beta[k] - mean[k] * scale[k];
+    }
+    T* dst = out[0]->data<T>();
+    const Strides dst_strides = runtime::ContiguousStrides(x.shape());
+    ForEachOuterRange(x.shape(), {l.out_strides, x.strides(), dst_strides},
+                      [&](int64_t, const Shape& part, const std::vector<int64_t>& base) {
+                        ForEachRow(part, {l.out_strides, x.strides(), dst_strides},
+                                   [&](int64_t n, int64_t, const int64_t* o) {
+                                     const int64_t k = base[0] + o[0];
+                                     const T* s = src + base[1] + o[1];
+                                     T* d = dst + base[2] + o[2];
+                                     for (int64_t i = 0; i < n; ++i) {
+                                       d[i] = static_cast<T>(s[i * step] * scale[k + i * inner] +
+                                                             shift[k + i * inner]);
+                                     }
+                                   });
+                      });
+    return absl::OkStatus();
+  }
+
+  // dbeta = sum dy, dgamma = sum dy (x - mean) invstd, and
+  // dx = gamma invstd (dy - dbeta / m - (x - mean) invstd dgamma / m).
+  template <typename T>
+  absl::Status Grad(std::span<const Tensor* const> in, std::span<Tensor* const> out,
+                    const ReduceLayout& l, const Shape& stats) const {
+    const Tensor& x = *in[0];
+    const Tensor& dy = *in[1];
+    if (dy.shape() != x.shape()) {
+      return InvalidArgument("batch_norm_train_grad: the output gradient has shape ",
+                             runtime::ShapeString(dy.shape()), ", x ",
+                             runtime::ShapeString(x.shape()));
+    }
+    const char* op = "batch_norm_train_grad";
+    TENSORD_ASSIGN_OR_RETURN(auto gamma, ParamValues<T>(*in[2], stats, op, "gamma"));
+    TENSORD_ASSIGN_OR_RETURN(auto mean, ParamValues<T>(*in[3], stats, op, "mean"));
+    TENSORD_ASSIGN_OR_RETURN(auto invstd, ParamValues<T>(*in[4], stats, op, "invstd"));
+    const int64_t k_count = runtime::NumElements(stats), inner = l.out_strides.back();
+    const int64_t xs = x.strides().back(), ys = dy.strides().back();
+    const T* px = x.data<T>();
+    const T* py = dy.data<T>();
+    const std::vector<Strides> walk = {l.out_strides, x.strides(), dy.strides()};
+    Partials partial(MaxRanges(x.shape()), 2 * k_count);  // [dbeta..., sum dy (x - mean)...]
+    ForEachOuterRange(x.shape(), walk,
+                      [&](int64_t r, const Shape& part, const std::vector<int64_t>& base) {
+                        double* acc = partial.Range(r);
+                        ForEachRow(part, walk, [&](int64_t n, int64_t, const int64_t* o) {
+                          if (inner == 0 && xs == 1 && ys == 1) {
+                            const int64_t k = base[0] + o[0];
+                            AddGradientSums(py + base[2] + o[2], px + base[1] + o[1], n, mean[k],
+                                            &acc[k], &acc[k_count + k]);
+                            return;
+                          }
+                          for (int64_t i = 0; i < n; ++i) {
+                            const int64_t k = base[0] + o[0] + i * inner;
+                            const double g = py[base[2] + o[2] + i * ys];
+                            acc[k] += g;
+                            acc[k_count + k] += g * (px[base[1] + o[1] + i * xs] - mean[k]);
+                          }
+                        });
+                      });
+    const std::vector<double> sums = partial.Total();
+    const double m = static_cast<double>(l.reduced_count);
+    std::vector<double> a(k_count), b(k_count), c(k_count);  // dx = a dy + b (x - mean) + c
+    for (int64_t k = 0; k < k_count; ++k) {
+      const double dbeta = sums[k], dgamma = sums[k_count + k] * invstd[k];
+      out[1]->data<T>()[k] = static_cast<T>(dgamma);
+      out[2]->data<T>()[k] = static_cast<T>(dbeta);
+      a[k] = gamma[k] * invstd[k];
+      b[k] = -a[k] * invstd[k] * dgamma / m;
+      c[k] = -a[k] * dbeta / m;
+    }
+    T* dst = out[0]->data<T>();
+    const Strides dst_strides = runtime::ContiguousStrides(x.shape());
+    const std::vector<Strides> write = {l.out_strides, x.strides(), dy.strides(), dst_strides};
+    ForEachOuterRange(
+        x.shape(), write, [&](int64_t, const Shape& part, const std::vector<int64_t>& base) {
+          ForEachRow(part, write, [&](int64_t n, int64_t, const int64_t* o) {
+            for (int64_t i = 0; i < n; ++i) {
+              const int64_t k = base[0] + o[0] + i * inner;
+              const double xm = px[base[1] + o[1] + i * xs] - mean[k];
+              dst[base[3] + o[3] + i] =
+                  static_cast<T>(a[k] * py[base[2] + o[2] + i * ys] + b[k] * xm + c[k]);
+            }
+          });
+        });
+    return absl::OkStatus();
+  }
+
+  const bool train_;
+  const absl::StatusOr<std::vector<int64_t>> axes_;
+  const double epsilon_;
+};
+
+}  // namespace
+
+void RegisterBatchNormKernels(backends::KernelTable& k) {
+  for (const char* op : {"batch_norm_train", "batch_norm_train_grad"})
+    k.Add(op, backends::Make<BatchNormKernel>());
+}
+
+}  // namespace tensord::cpu
