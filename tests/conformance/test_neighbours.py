@@ -51,13 +51,21 @@ def test_images2neibs_matches_loops(rng, case, dtype):
           lambda v: ref_images2neibs(v, neib_shape, neib_step, mode), x)
 
 
-@pytest.mark.parametrize("mode", ["valid", "ignore_borders"])
-def test_neibs2images_inverts_non_overlapping_patches(rng, mode):
-    x = rng.standard_normal((2, 3, 4, 6))
+@pytest.mark.parametrize("shape, mode", [((2, 3, 4, 6), "valid"), ((2, 3, 5, 7),
+                                                                     "ignore_borders")])
+def test_neibs2images_inverts_non_overlapping_patches(rng, shape, mode):
+    x = rng.standard_normal(shape)
     xs = T.dtensor4()
     back = neighbours.neibs2images(neighbours.images2neibs(xs, (2, 3), mode=mode), (2, 3),
                                    xs.shape, mode)
-    np.testing.assert_array_equal(theano.function([xs], back)(x), x)
+    want = x.copy()
+    want[:, :, 4:, :] = want[:, :, :, 6:] = 0  # the border ignore_borders drops
+    np.testing.assert_array_equal(theano.function([xs], back)(x), want)
+
+
+def test_integer_images():
+    x = np.arange(2 * 1 * 4 * 4, dtype="int64").reshape(2, 1, 4, 4)
+    check(lambda v: neighbours.images2neibs(v, (2, 2)), lambda v: ref_images2neibs(v, (2, 2)), x)
 
 
 def test_neibs2images_sums_overlapping_patches(rng):
@@ -99,8 +107,14 @@ def test_bad_arguments_and_shapes_are_refused():
     with pytest.raises(TypeError, match="4-d"):
         neighbours.images2neibs(T.dmatrix(), (2, 2))
     f = theano.function([x], neighbours.images2neibs(x, (2, 2)))
-    with pytest.raises(errors.InvalidArgument, match="'valid' needs patches that tile"):
+    with pytest.raises(errors.InvalidArgument, match="'valid', 'half' and 'full' need patches"):
         f(np.zeros((1, 1, 5, 4)))
+    half = theano.function([x], neighbours.images2neibs(x, (3, 3), (2, 2), "half"))
+    with pytest.raises(errors.InvalidArgument, match="need patches that tile"):
+        half(np.zeros((1, 1, 4, 5)))  # (4 + 2 - 3) % 2 != 0
+    huge = theano.function([x], neighbours.images2neibs(x, (1 << 20, 1 << 20), (1, 1), "full"))
+    with pytest.raises(errors.ResourceExhausted):
+        huge(np.zeros((1 << 12, 1, 1, 1)))
     with pytest.raises(errors.InvalidArgument, match="does not fit"):
         f(np.zeros((1, 1, 1, 4)))
     n = T.dmatrix()

@@ -14,7 +14,7 @@ from tensord.tensor.nnet import bn
 from harness import check, grad_check, smooth
 
 OPS = {"batch_norm_train", "batch_norm_train_grad"}  # the rest compose other ops
-GRAD_OPS = {"batch_norm_train"}
+GRAD_OPS = {"batch_norm_train", "batch_norm_train_grad"}
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -145,14 +145,30 @@ def test_batch_norm_over_strided_views_and_inner_kept_axes(rng, dtype):
         np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
 
 
-def test_batch_norm_grad_op_refuses_mismatched_operands():
-    from tensord.tensor.nnet.bn import BatchNormTrain
-    x, g = T.dmatrix(), T.dmatrix()
+def test_second_derivatives_through_batch_norm(rng):
+    # A gradient penalty: d/dx of |d cost/dx|^2 reaches batch_norm_train_grad's own rule.
+    gamma, beta, w = smooth(rng, (3,), 0.5, 2), smooth(rng, (3,)), smooth(rng, (5, 3))
+
+    def penalty(x):
+        g = T.grad((bn.batch_normalization_train(x, gamma, beta)[0] * w).sum(), x)
+        return (g ** 2).sum()
+    grad_check(penalty, smooth(rng, (5, 3)))
+    # ... and through gamma as well.
+    x0 = smooth(rng, (4, 2, 3))
+
+    def through_gamma(g):
+        x = theano.shared(x0)
+        out = bn.batch_normalization_train(x, g, beta[:2], "spatial")[0]
+        return (T.grad((out ** 3).sum(), x) ** 2).sum()
+    grad_check(through_gamma, smooth(rng, (2,), 0.5, 2))
+
+
+def test_batch_norm_refuses_parameters_that_do_not_fit():
+    x = T.dmatrix()
     gamma = T.tensor("float64", (True, False))
-    f = theano.function([x, g, gamma], T.grad((BatchNormTrain((0,), 1e-4)(x, gamma, gamma)[0]
-                                               * g).sum(), x))
-    with pytest.raises(errors.InvalidArgument, match="does not broadcast"):
-        f(np.ones((4, 3)), np.ones((4, 3)), np.ones((1, 2)))
+    f = theano.function([x, gamma], bn.batch_normalization_train(x, gamma, gamma)[0])
+    with pytest.raises(errors.InvalidArgument, match="gamma has shape .* does not broadcast"):
+        f(np.ones((4, 3)), np.ones((1, 2)))
 
 
 def test_to_one_hot():

@@ -92,7 +92,7 @@ void RegisterBatchNorm(Registry& r) {
       "batch_norm_train_grad", 5, 5,
       "batch_norm_train_grad(x, dy, gamma, mean, invstd; axis) -> (dx, dgamma, dbeta): "
       "batch_norm_train's gradients given its output's (Theano's AbstractBatchNormTrainGrad)",
-      InferTrainGrad, kNotDifferentiable);
+      InferTrainGrad, BatchNormTrainGradGrad);
   grad.attrs = {"axis"};
   grad.input_dtypes = AllAsOutput0;
   grad.infer_shape = BatchNormShape;

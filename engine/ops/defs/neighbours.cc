@@ -49,10 +49,11 @@ absl::StatusOr<int64_t> NeibsCount(const NeibsAttrs& a, int d, int64_t size, con
     return InvalidArgument(op, ": a patch of ", a.shape[d], " does not fit in image dim ", 2 + d,
                            " of size ", size, a.Pad(d) ? " (padded)" : "");
   }
-  if (a.mode == NeibsMode::kValid && span % a.step[d] != 0) {
-    return InvalidArgument(op, ": mode 'valid' needs patches that tile the image: neib_shape[", d,
-                           "]=", a.shape[d], ", neib_step[", d, "]=", a.step[d], " and image size ",
-                           size, " leave a border (use 'ignore_borders')");
+  if (a.mode != NeibsMode::kIgnoreBorders && span % a.step[d] != 0) {
+    return InvalidArgument(op, ": modes 'valid', 'half' and 'full' need patches that tile the ",
+                           "(padded) image: neib_shape[", d, "]=", a.shape[d], ", neib_step[", d,
+                           "]=", a.step[d], " and image size ", size,
+                           " leave a border (use 'ignore_borders')");
   }
   return span / a.step[d] + 1;
 }
@@ -130,7 +131,7 @@ void RegisterNeighbours(Registry& r) {
   neibs2images.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
     SymbolicShape out;
     const ir::Variable* v = node.inputs[1];
-    if (v->owner != nullptr && v->owner->op == "shape") {
+    if (v->owner != nullptr && v->owner->op == "shape" && v->owner->inputs[0]->type.ndim() == 4) {
       for (int d = 0; d < 4; ++d) out.push_back(b.ShapeI(v->owner->inputs[0], d));
     } else if (v->owner != nullptr && v->owner->op == "make_vector" &&
                v->owner->inputs.size() == 4) {

@@ -20,7 +20,9 @@ Grads BatchNormTrainGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
     attrs.erase("epsilon");
     std::vector<ir::Variable*> g =
         b.ApplyMulti("batch_norm_train_grad", {x, gz[0], gamma, mean, invstd}, attrs);
-    if (g.size() == 3) dx = g[0], dgamma = g[1], dbeta = g[2];
+    // The statistics' shape; gamma and beta may have broadcast to it.
+    if (g.size() == 3)
+      dx = g[0], dgamma = b.SumToLike(g[1], gamma), dbeta = b.SumToLike(g[2], node.inputs[2]);
   }
   if (gz[1] == nullptr && gz[2] == nullptr) return {dx, dgamma, dbeta};
   absl::StatusOr<std::vector<int64_t>> axes = ReducedAxes(node);

@@ -1,4 +1,6 @@
-// Grad rule of batch_norm_train (grads/batch_norm.cc), named by its declaration in
+// Grad rules of batch_norm_train (grads/batch_norm.cc) and batch_norm_train_grad (defined with
+// the grad driver, engine/grad/batch_norm_rule.cc, which differentiates the gradient's formula;
+// ops/ only declares it, so the layering stays downward), named by their declarations in
 // defs/batch_norm.cc.
 #pragma once
 
@@ -7,5 +9,8 @@
 namespace tensord::ops {
 
 Grads BatchNormTrainGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz);
+// Second derivatives: the three gradients written as reductions and elementwise ops, whose
+// gradients the driver builds.
+Grads BatchNormTrainGradGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz);
 
 }  // namespace tensord::ops

@@ -3,6 +3,7 @@
 // into per-range partial rows (combined in range order, so a given split always gives the same
 // bits), elementwise passes write disjoint slices.
 #include <cmath>
+#include <limits>
 
 #include "engine/backends/cpu/kernels/fold_row.h"
 #include "engine/backends/cpu/kernels/reduce_layout.h"
@@ -15,35 +16,45 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-// Splits x's outermost dimension into at most 4 ranges per thread and calls
-// fn(range index, part shape, offset of each operand) per range; returns the range count.
+// How a pass splits x's outermost dimension over the intra-op threads: at most 4 ranges per
+// thread, each of at least 64K elements where there are that many.
+struct OuterSplit {
+  explicit OuterSplit(const Shape& shape) {
+    if (shape.empty() || shape[0] == 0) return;
+    const int64_t rows = shape[0], parts = 4 * runtime::IntraOpThreads();
+    const int64_t slice = std::max<int64_t>(1, runtime::NumElements(shape) / rows);
+    grain = std::max(std::max<int64_t>(1, (int64_t{64} << 10) / slice), (rows + parts - 1) / parts);
+    ranges = (rows + grain - 1) / grain;
+  }
+  int64_t grain = 1, ranges = 1;
+};
+
+// Calls fn(range index, part shape, offset of each operand) for each range of `split`;
 // `strides` are the operands' strides over x's shape (x's own, an output's ...).
 template <typename Fn>
-int64_t ForEachOuterRange(const Shape& shape, const std::vector<Strides>& strides, Fn&& fn) {
-  if (shape.empty() || shape[0] == 0) {
-    if (runtime::NumElements(shape) > 0) fn(0, shape, std::vector<int64_t>(strides.size(), 0));
-    return 1;
+void ForEachOuterRange(const Shape& shape, const OuterSplit& split,
+                       const std::vector<Strides>& strides, Fn&& fn) {
+  if (shape.empty()) {
+    fn(0, shape, std::vector<int64_t>(strides.size(), 0));
+    return;
   }
-  const int64_t rows = shape[0];
-  const int64_t slice = runtime::NumElements(shape) / rows;
-  const int64_t by_size = std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(1, slice));
-  const int64_t grain = std::max(
-      by_size, (rows + 4 * runtime::IntraOpThreads() - 1) / (4 * runtime::IntraOpThreads()));
-  runtime::ParallelFor(rows, grain, [&](int64_t begin, int64_t end) {
+  runtime::ParallelFor(shape[0], split.grain, [&](int64_t begin, int64_t end) {
     Shape part = shape;
     part[0] = end - begin;
     std::vector<int64_t> offsets;
     for (const Strides& s : strides) offsets.push_back(begin * s[0]);
-    fn(begin / grain, part, offsets);
+    fn(begin / split.grain, part, offsets);  // ranges start at multiples of the grain
   });
-  return (rows + grain - 1) / grain;
 }
 
-// Per-range partial sums of `width` values each, combined in range order.
+// Partial sums of `width` statistics: a row per range, combined in range order (so a split
+// always gives the same bits); one shared row when x's outermost dimension is kept, since the
+// ranges then sum into disjoint statistics.
 class Partials {
  public:
-  Partials(int64_t ranges, int64_t width) : width_(width), sums_(ranges * width, 0.0) {}
-  double* Range(int64_t r) { return sums_.data() + r * width_; }
+  Partials(const OuterSplit& split, bool outer_kept, int64_t width)
+      : shared_(outer_kept), width_(width), sums_((outer_kept ? 1 : split.ranges) * width, 0.0) {}
+  double* Range(int64_t r) { return sums_.data() + (shared_ ? 0 : r * width_); }
   std::vector<double> Total() const {
     std::vector<double> total(width_, 0.0);
     for (size_t i = 0; i < sums_.size(); ++i) total[i % width_] += sums_[i];
@@ -51,17 +62,10 @@ class Partials {
   }
 
  private:
+  bool shared_;
   int64_t width_;
   std::vector<double> sums_;
 };
-
-// The upper bound of ranges ForEachOuterRange makes for `shape`.
-int64_t MaxRanges(const Shape& shape) {
-  return shape.empty() ? 1
-                       : std::max<int64_t>(
-                             1, std::min<int64_t>(shape[0], 4 * runtime::IntraOpThreads() + 1)) +
-                             1;
-}
 
 // The K values of a parameter broadcast to the statistics' shape, in its C order.
 template <typename T>
@@ -100,14 +104,13 @@ class BatchNormKernel final : public Kernel {
     for (int64_t a : *axes_) stats[a] = 1;
     for (int k = 0; k < 3; ++k)
       TENSORD_RETURN_IF_ERROR(out[k]->Reshape(x.dtype(), k == 0 ? x.shape() : stats));
-    if (x.num_elements() == 0) {  // NumPy's mean of nothing is NaN; the gradients are zeros
-      for (int k = 1; k < 3; ++k) {
-        std::fill_n(static_cast<char*>(out[k]->raw()), out[k]->num_bytes(), 0);
-      }
-      return absl::OkStatus();
-    }
     return DispatchFloat(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
+      if (x.num_elements() == 0) {  // statistics of nothing are NaN (NumPy's mean); gradients 0
+        const T fill = train_ ? std::numeric_limits<T>::quiet_NaN() : T(0);
+        for (int k = 1; k < 3; ++k) std::fill_n(out[k]->data<T>(), out[k]->num_elements(), fill);
+        return absl::OkStatus();
+      }
       return train_ ? Train<T>(in, out, l, stats) : Grad<T>(in, out, l, stats);
     });
   }
@@ -117,8 +120,9 @@ class BatchNormKernel final : public Kernel {
   template <typename T, typename RowSum>
   std::vector<double> SumPerStat(const Tensor& x, const ReduceLayout& l, int64_t width,
                                  RowSum&& row_sum) const {
-    Partials partial(MaxRanges(x.shape()), width);
-    ForEachOuterRange(x.shape(), {l.out_strides, x.strides()},
+    const OuterSplit split(x.shape());
+    Partials partial(split, l.out_strides[0] != 0, width);
+    ForEachOuterRange(x.shape(), split, {l.out_strides, x.strides()},
                       [&](int64_t r, const Shape& part, const std::vector<int64_t>& base) {
                         double* acc = partial.Range(r);
                         ForEachRow(part, {l.out_strides, x.strides()},
@@ -174,7 +178,7 @@ class BatchNormKernel final : public Kernel {
     }
     T* dst = out[0]->data<T>();
     const Strides dst_strides = runtime::ContiguousStrides(x.shape());
-    ForEachOuterRange(x.shape(), {l.out_strides, x.strides(), dst_strides},
+    ForEachOuterRange(x.shape(), OuterSplit(x.shape()), {l.out_strides, x.strides(), dst_strides},
                       [&](int64_t, const Shape& part, const std::vector<int64_t>& base) {
                         ForEachRow(part, {l.out_strides, x.strides(), dst_strides},
                                    [&](int64_t n, int64_t, const int64_t* o) {
@@ -211,8 +215,10 @@ class BatchNormKernel final : public Kernel {
     const T* px = x.data<T>();
     const T* py = dy.data<T>();
     const std::vector<Strides> walk = {l.out_strides, x.strides(), dy.strides()};
-    Partials partial(MaxRanges(x.shape()), 2 * k_count);  // [dbeta..., sum dy (x - mean)...]
-    ForEachOuterRange(x.shape(), walk,
+    const OuterSplit split(x.shape());
+    // [dbeta..., sum dy (x - mean)...]
+    Partials partial(split, l.out_strides[0] != 0, 2 * k_count);
+    ForEachOuterRange(x.shape(), split, walk,
                       [&](int64_t r, const Shape& part, const std::vector<int64_t>& base) {
                         double* acc = partial.Range(r);
                         ForEachRow(part, walk, [&](int64_t n, int64_t, const int64_t* o) {
@@ -245,7 +251,7 @@ class BatchNormKernel final : public Kernel {
     const Strides dst_strides = runtime::ContiguousStrides(x.shape());
     const std::vector<Strides> write = {l.out_strides, x.strides(), dy.strides(), dst_strides};
     ForEachOuterRange(
-        x.shape(), write, [&](int64_t, const Shape& part, const std::vector<int64_t>& base) {
+        x.shape(), split, write, [&](int64_t, const Shape& part, const std::vector<int64_t>& base) {
           ForEachRow(part, write, [&](int64_t n, int64_t, const int64_t* o) {
             for (int64_t i = 0; i < n; ++i) {
               const int64_t k = base[0] + o[0] + i * inner;

@@ -1,5 +1,5 @@
-// Folding contiguous rows in independent lanes, shared by the reduction kernels
-// (kernels/reductions*.cc).
+// Folding contiguous rows in independent lanes, shared by the reduction and batch-norm kernels
+// (kernels/reductions*.cc, kernels/batch_norm.cc).
 #pragma once
 
 #include <cstdint>

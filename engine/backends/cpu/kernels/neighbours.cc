@@ -71,12 +71,24 @@ class NeibsKernel final : public Kernel {
         }
       }
     }
-    Patches p{image[0] * image[1], image[2], image[3], {0, 0}};
+    Patches p{0, image[2], image[3], {0, 0}};
+    if (__builtin_mul_overflow(image[0], image[1], &p.planes)) {
+      return InvalidArgument(op, ": image shape ", runtime::ShapeString(image), " is too large");
+    }
     for (int d = 0; d < 2; ++d) {
       TENSORD_ASSIGN_OR_RETURN(p.count[d], NeibsCount(*attrs_, d, image[2 + d], op));
     }
-    const int64_t width = attrs_->shape[0] * attrs_->shape[1];
-    const Shape neibs{p.planes * p.size(), width};
+    // Checked: hostile sizes must not wrap into a small, wrong shape.
+    int64_t width = 0, patches = 0, rows = 0, elements = 0;
+    if (__builtin_mul_overflow(attrs_->shape[0], attrs_->shape[1], &width) ||
+        __builtin_mul_overflow(p.count[0], p.count[1], &patches) ||
+        __builtin_mul_overflow(p.planes, patches, &rows) ||
+        __builtin_mul_overflow(rows, width, &elements)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(op, ": the patches of ", runtime::ShapeString(image), " (", attrs_->shape[0],
+                       "x", attrs_->shape[1], ") are too many elements"));
+    }
+    const Shape neibs{rows, width};
     Tensor& result = *out[0];
     if (op_ == "images2neibs") {
       TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), neibs));
@@ -91,7 +103,7 @@ class NeibsKernel final : public Kernel {
     }
     if (x.num_elements() == 0 || result.num_elements() == 0) return absl::OkStatus();
     const int64_t plane_size = p.rows * p.cols, plane_rows = p.size() * width;
-    return DispatchFloat(x.dtype(), [&](auto tag) -> absl::Status {
+    return DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       const T* src = x.data<T>();
       T* dst = result.data<T>();
@@ -106,7 +118,7 @@ class NeibsKernel final : public Kernel {
           const T* rows = src + plane * plane_rows;
           T* image_plane = dst + plane * plane_size;
           ForEachPatchElement(p, *attrs_, [&](int64_t k, int64_t at) {
-            if (at >= 0) image_plane[at] += rows[k];
+            if (at >= 0) image_plane[at] = static_cast<T>(image_plane[at] + rows[k]);
           });
         }
       });
