@@ -26,7 +26,9 @@ struct Windows {
   std::vector<PoolWindow> dim[3];
   std::vector<int64_t> x_start;  // j * stride - pad along the last dim
   int64_t x_taps = 1;            // the window size along the last dim
-  Shape pooled;                  // the output shape of pool
+  int64_t x_stride = 1;
+  bool x_unclipped = false;  // every window along the last dim whole: no tap to check
+  Shape pooled;              // the output shape of pool
   int64_t in_size() const { return in[0] * in[1] * in[2]; }
   int64_t row_size() const { return static_cast<int64_t>(dim[2].size()); }
   int64_t out_size() const {
@@ -49,6 +51,9 @@ Windows MakeWindows(const PoolAttrs& a, const Shape& x) {
   // Taps past the input's end (+ pad) fall outside every window: a huge ws costs nothing.
   w.x_taps = std::min(a.ws[last], x[lead + last] + a.pad[last]);
   for (int64_t j = 0; j < w.row_size(); ++j) w.x_start.push_back(j * a.stride[last] - a.pad[last]);
+  w.x_stride = a.stride[last];
+  w.x_unclipped = a.pad[last] == 0 && a.ws[last] <= x[lead + last] &&
+                  (w.row_size() == 0 || w.x_start.back() + a.ws[last] <= x[lead + last]);
   return w;
 }
 
@@ -80,6 +85,11 @@ inline void ForEachTap(const Windows& w, const PoolWindow& z, const PoolWindow& 
   for (int64_t iz = z.lo; iz < z.hi; ++iz) {
     for (int64_t iy = y.lo; iy < y.hi; ++iy) {
       const int64_t row = (iz * w.in[1] + iy) * w.in[2];
+      if (w.x_unclipped) {  // the common case (no padding, no partial window): a plain index
+        for (int64_t kx = 0; kx < w.x_taps; ++kx)
+          for (int64_t j = 0; j < n; ++j) visit(row, j, j * w.x_stride + kx, true);
+        continue;
+      }
       for (int64_t kx = 0; kx < w.x_taps; ++kx) {
         for (int64_t j = 0; j < n; ++j) {
           const int64_t ix = w.x_start[j] + kx;
