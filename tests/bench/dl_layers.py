@@ -75,44 +75,45 @@ def tensord_lenet(x, y, params):
 
 # ---- PyTorch eager ----
 
-def torch_resnet(x, params):
+def _torch_step(loss_fn, params):
+    """A training step: loss_fn(*params) on tensors that require gradients, then SGD."""
     import torch
-    import torch.nn.functional as F
-    xt = torch.from_numpy(x)
     ps = [torch.tensor(p, requires_grad=True) for p in params]
 
     def step():
-        w1, g1, b1, w2, g2, b2 = ps
-        h = F.relu(F.batch_norm(F.conv2d(xt, w1, padding=1), None, None, g1, b1, True, 0.1, 1e-5))
-        h = F.batch_norm(F.conv2d(h, w2, padding=1), None, None, g2, b2, True, 0.1, 1e-5)
-        loss = (F.relu(h + xt) ** 2).mean()
+        loss = loss_fn(*ps)
         grads = torch.autograd.grad(loss, ps)
         with torch.no_grad():
             for p, g in zip(ps, grads):
                 p -= LR * g
-        return float(loss)
+        return float(loss.detach())
     return step
+
+
+def torch_resnet(x, params):
+    import torch
+    import torch.nn.functional as F
+    xt = torch.from_numpy(x)
+
+    def loss(w1, g1, b1, w2, g2, b2):
+        h = F.relu(F.batch_norm(F.conv2d(xt, w1, padding=1), None, None, g1, b1, True, 0.1, 1e-5))
+        h = F.batch_norm(F.conv2d(h, w2, padding=1), None, None, g2, b2, True, 0.1, 1e-5)
+        return (F.relu(h + xt) ** 2).mean()
+    return _torch_step(loss, params)
 
 
 def torch_lenet(x, y, params):
     import torch
     import torch.nn.functional as F
     xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype("int64"))
-    ps = [torch.tensor(p, requires_grad=True) for p in params]
 
-    def step():
-        w1, b1, w2, b2, w3, b3, w4, b4 = ps
+    def loss(w1, b1, w2, b2, w3, b3, w4, b4):
         h = xt
         for w, b in ((w1, b1), (w2, b2)):
             h = torch.tanh(F.max_pool2d(F.conv2d(h, w), 2) + b[None, :, None, None])
         h = torch.tanh(h.flatten(1) @ w3 + b3)
-        loss = F.cross_entropy(h @ w4 + b4, yt)
-        grads = torch.autograd.grad(loss, ps)
-        with torch.no_grad():
-            for p, g in zip(ps, grads):
-                p -= LR * g
-        return float(loss)
-    return step
+        return F.cross_entropy(h @ w4 + b4, yt)
+    return _torch_step(loss, params)
 
 
 # ---- JAX jit ----

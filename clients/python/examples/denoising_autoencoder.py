@@ -6,8 +6,6 @@ input under the cross-entropy loss. Data: synthetic MNIST-shaped images (synthet
     python clients/python/examples/denoising_autoencoder.py [--short]
 """
 
-import argparse
-
 import numpy as np
 
 import synthetic_digits
@@ -64,8 +62,4 @@ def main(short=False, epochs=None, log=print):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--short", action="store_true", help="smaller model and data (CI)")
-    parser.add_argument("--epochs", type=int)
-    args = parser.parse_args()
-    main(args.short, args.epochs)
+    synthetic_digits.command_line(main, __doc__)

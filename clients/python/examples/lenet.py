@@ -8,8 +8,6 @@ deep learning tutorial builds it: T.nnet.conv2d and signal.pool.pool_2d run on t
     python clients/python/examples/lenet.py --short   # a smaller run (CI)
 """
 
-import argparse
-
 import numpy as np
 
 import synthetic_digits
@@ -90,8 +88,4 @@ def main(short=False, epochs=None, log=print):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--short", action="store_true", help="smaller model and data (CI)")
-    parser.add_argument("--epochs", type=int)
-    args = parser.parse_args()
-    main(args.short, args.epochs)
+    synthetic_digits.command_line(main, __doc__)

@@ -10,8 +10,6 @@ dropout, as in Theano programs of the time.
     python clients/python/examples/mlp_dropout_bn.py [--short]
 """
 
-import argparse
-
 import numpy as np
 
 import synthetic_digits
@@ -89,8 +87,4 @@ def main(short=False, epochs=None, log=print):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--short", action="store_true", help="smaller model and data (CI)")
-    parser.add_argument("--epochs", type=int)
-    args = parser.parse_args()
-    main(args.short, args.epochs)
+    synthetic_digits.command_line(main, __doc__)

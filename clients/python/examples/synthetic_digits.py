@@ -1,7 +1,9 @@
-"""MNIST-shaped data made on the spot, so the examples need no download: 28x28 images in
-[0, 1], flattened to 784 floats, 10 classes. Each class is a fixed pattern of a few Gaussian
+"""MNIST-shaped data made on the spot, so the examples need no download (and the examples'
+command line): 28x28 images in [0, 1], flattened to 784 floats, 10 classes. Each class is a fixed pattern of a few Gaussian
 strokes (the same for every call); an example is its class's pattern shifted by up to 3 pixels,
 rescaled and noised, so a model must learn shapes that move (what convolutions are for)."""
+
+import argparse
 
 import numpy as np
 
@@ -33,3 +35,12 @@ def make(n, seed, dtype="float32"):
     images *= rng.uniform(0.7, 1.3, size=(n, 1, 1))
     images += rng.normal(0, 0.25, size=images.shape)
     return np.clip(images, 0, 1).reshape(n, SIZE * SIZE).astype(dtype), labels
+
+
+def command_line(main, doc):
+    """The examples' command line: --short (the sizes CI runs) and --epochs."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--short", action="store_true", help="smaller model and data (CI)")
+    parser.add_argument("--epochs", type=int)
+    args = parser.parse_args()
+    main(args.short, args.epochs)

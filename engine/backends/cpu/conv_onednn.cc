@@ -57,8 +57,20 @@ memory::desc Any(const memory::desc& plain) {
   return memory::desc(plain.dims(), memory::data_type::f32, Tag::any);
 }
 
-std::vector<int64_t> Key(const ops::ConvGeometry& g) {
-  std::vector<int64_t> k{g.batch, g.channels, g.out_channels, g.groups};
+// Multiply-adds below which a convolution runs on one thread: waking the OpenMP team and
+// meeting at its barriers costs more than it saves (a 2x4x8x8 backward-weights took 2-6 ms on
+// two threads, 0.1 ms on one).
+constexpr int64_t kParallelMultiplyAdds = int64_t{1} << 22;
+
+int Threads(const ops::ConvGeometry& g) {
+  double work = static_cast<double>(g.batch) * g.out_channels * (g.channels / g.groups);
+  for (size_t d = 0; d < g.kernel.size(); ++d) work *= static_cast<double>(g.kernel[d]) * g.out[d];
+  return work < kParallelMultiplyAdds ? 1 : runtime::IntraOpThreads();
+}
+
+// The geometry and the team size, which primitives are planned for.
+std::vector<int64_t> Key(const ops::ConvGeometry& g, int threads) {
+  std::vector<int64_t> k{threads, g.batch, g.channels, g.out_channels, g.groups};
   for (const auto* v : {&g.in, &g.kernel, &g.stride, &g.pad, &g.dilation})
     k.insert(k.end(), v->begin(), v->end());
   return k;
@@ -94,7 +106,7 @@ OneDnnConv::~OneDnnConv() = default;
 
 absl::StatusOr<std::shared_ptr<const OneDnnConv::Prepared>> OneDnnConv::Find(
     const ops::ConvGeometry& g) {
-  std::vector<int64_t> key = Key(g);
+  std::vector<int64_t> key = Key(g, omp_get_max_threads());
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
 
@@ -164,7 +176,7 @@ absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const f
                              float* out) {
   // oneDNN runs on this thread's OpenMP team, bounded as every other kernel is; its primitives
   // plan for the team size they are created with, so this comes first.
-  omp_set_num_threads(runtime::IntraOpThreads());
+  omp_set_num_threads(Threads(g));
   try {
     TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<const Prepared> p, Find(g));
     const dnnl::engine& engine = CpuEngine();

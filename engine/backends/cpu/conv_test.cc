@@ -117,16 +117,23 @@ TEST(Conv, OneDnnKernelServesNewShapesAndConcurrentCalls) {
 }
 
 // oneDNN's OpenMP team follows --intra_op_threads (runtime::SetIntraOpThreads), not the
-// OpenMP default of one thread per core.
-TEST(Conv, OneDnnTeamFollowsIntraOpThreads) {
+// OpenMP default of one thread per core; a small convolution runs on one thread.
+TEST(Conv, OneDnnTeamFollowsIntraOpThreadsAndSize) {
   std::mt19937 rng(3);
+  ops::ConvGeometry big;
+  big.batch = 4, big.channels = 16, big.out_channels = 16;
+  big.in = {32, 32}, big.kernel = {3, 3}, big.out = {30, 30};
+  big.stride = {1, 1}, big.pad = {0, 0}, big.dilation = {1, 1};
+  ops::ConvGeometry small = big;
+  small.batch = 1, small.channels = small.out_channels = 2;
   for (int threads : {1, 3}) {
     runtime::SetIntraOpThreads(threads);
-    const ops::ConvGeometry g = RandomGeometry(rng);
-    const std::vector<float> x = Random(rng, g.InputShape()), w = Random(rng, g.FilterShape());
-    std::vector<float> y(runtime::NumElements(g.OutputShape()));
-    ASSERT_TRUE(OneDnnConv(Kind::kForward).Run(g, x.data(), w.data(), y.data()).ok());
-    EXPECT_EQ(omp_get_max_threads(), threads);
+    for (const ops::ConvGeometry* g : {&big, &small}) {
+      const std::vector<float> x = Random(rng, g->InputShape()), w = Random(rng, g->FilterShape());
+      std::vector<float> y(runtime::NumElements(g->OutputShape()));
+      ASSERT_TRUE(OneDnnConv(Kind::kForward).Run(*g, x.data(), w.data(), y.data()).ok());
+      EXPECT_EQ(omp_get_max_threads(), g == &big ? threads : 1) << threads;
+    }
   }
   runtime::SetIntraOpThreads(0);  // back to the default, one per core
 }
