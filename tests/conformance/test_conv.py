@@ -213,6 +213,16 @@ def test_output_shape_helper_and_shape_rule(rng):
     assert tuple(f(np.zeros((2, 3, 7, 6)), np.zeros((4, 3, 3, 2)))) == (2, 4, 5, 7)
 
 
+def test_older_conv_module_as_the_early_tutorials_call_it(rng):
+    from tensord.tensor.nnet import conv
+    x, w = rng.standard_normal((2, 1, 6, 5)), rng.standard_normal((3, 1, 3, 2))
+    check(lambda a, b: conv.conv2d(a, b, image_shape=(2, 1, 6, 5), filter_shape=(3, 1, 3, 2),
+                                   border_mode="full"),
+          lambda a, b: ref_conv(a, b, "full"), x, w, rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="'valid' or 'full'"):
+        conv.conv2d(T.dtensor4(), T.dtensor4(), border_mode="half")
+
+
 def test_debugprint_names_the_ops_as_theano():
     x, w = T.dtensor4("x"), T.dtensor4("w")
     cost = T.nnet.conv2d(x, w, border_mode=(1, 2), subsample=(2, 2)).sum()

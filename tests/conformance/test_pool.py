@@ -151,6 +151,23 @@ def test_strided_input_and_old_argument_names(rng):
           lambda a: ref_pool(a[:, ::-1, 1::2], (2, 2), True, (1, 2)), x)
 
 
+def test_max_pool_propagates_nan_and_routes_to_the_first_maximum(rng):
+    x = np.array([[1.0, 5.0, 2.0, 2.0], [5.0, 0.0, np.nan, 1.0]])
+    check(lambda a: pool.pool_2d(a, (2, 2), True), lambda a: ref_pool(a, (2, 2)), x)
+    xs, gz = T.dmatrix(), T.dmatrix()
+    f = theano.function([xs, gz], pool.PoolGrad((2, 2), None, None, True, "max")(xs, gz))
+    got = f(x, np.array([[10.0, 20.0]]))
+    # Ties (5 and 5) route to the first in C order; a NaN is the maximum.
+    np.testing.assert_array_equal(got, [[0, 10, 0, 0], [0, 0, 20, 0]])
+
+
+def test_older_downsample_module(rng):
+    from tensord.tensor.signal import downsample
+    x = distinct(rng, (2, 3, 7, 6))
+    check(lambda a: downsample.max_pool_2d(a, (2, 3), ignore_border=True, st=(1, 2)),
+          lambda a: ref_pool(a, (2, 3), True, (1, 2)), x)
+
+
 def test_ignore_border_default_warns_and_keeps_partial_windows(rng):
     x = T.dtensor4()
     with pytest.warns(UserWarning, match="ignore_border"):

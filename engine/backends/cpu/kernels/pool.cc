@@ -101,20 +101,34 @@ inline void ForEachTap(const Windows& w, const PoolWindow& z, const PoolWindow& 
   }
 }
 
-// Each window's first maximum of an output row (NaN counts as the maximum, as numpy.max):
-// values into m, offsets in the plane into at.
+// Each window's maximum of an output row (NaN counts as the maximum, as numpy.max) into m: a
+// plain max per tap (one maxss, no branch), NaNs noted apart and put in at the end.
 template <typename T>
-void RowMax(const Windows& w, const T* plane, const PoolWindow& z, const PoolWindow& y, T* m,
-            int64_t* at) {
-  for (int64_t j = 0; j < w.row_size(); ++j) {
-    at[j] = (z.lo * w.in[1] + y.lo) * w.in[2] + w.dim[2][j].lo;
-    m[j] = plane[at[j]];
-  }
+void RowMax(const Windows& w, const T* plane, const PoolWindow& z, const PoolWindow& y, T* m) {
+  thread_local std::vector<unsigned char> nan;
+  nan.assign(w.row_size(), 0);
+  for (int64_t j = 0; j < w.row_size(); ++j)
+    m[j] = plane[(z.lo * w.in[1] + y.lo) * w.in[2] + w.dim[2][j].lo];
   ForEachTap(w, z, y, [&](int64_t row, int64_t j, int64_t ix, bool) {
     const T v = plane[row + ix];
-    const bool take = (v > m[j]) | ((v != v) & (m[j] == m[j]));
-    m[j] = take ? v : m[j];
-    at[j] = take ? row + ix : at[j];
+    m[j] = m[j] < v ? v : m[j];
+    nan[j] |= static_cast<unsigned char>(v != v);
+  });
+  for (int64_t j = 0; j < w.row_size(); ++j)
+    if (nan[j]) m[j] = std::numeric_limits<T>::quiet_NaN();
+}
+
+// Where each window's first maximum is (offsets in the plane into at): RowMax, then a second
+// walk for the first element equal to it; taps run in the window's C order.
+template <typename T>
+void RowArgMax(const Windows& w, const T* plane, const PoolWindow& z, const PoolWindow& y, T* m,
+               int64_t* at) {
+  RowMax(w, plane, z, y, m);
+  std::fill(at, at + w.row_size(), int64_t{-1});
+  ForEachTap(w, z, y, [&](int64_t row, int64_t j, int64_t ix, bool) {
+    const T v = plane[row + ix];
+    const bool hit = (at[j] < 0) & ((v == m[j]) | ((v != v) & (m[j] != m[j])));
+    at[j] = hit ? row + ix : at[j];
   });
 }
 
@@ -189,7 +203,7 @@ class PoolKernel final : public Kernel {
       const T* plane = x + p * w.in_size();
       T* row = y + o;
       if (attrs_->mode == PoolMode::kMax) {
-        RowMax(w, plane, wz, wy, row, RowScratch<T>(w.row_size()).second);
+        RowMax(w, plane, wz, wy, row);
         return;
       }
       T* sum = RowScratch<T>(w.row_size()).first;
@@ -210,7 +224,7 @@ class PoolKernel final : public Kernel {
       T* plane = gx + p * w.in_size();
       auto [scratch, at] = RowScratch<T>(w.row_size());
       if (attrs_->mode == PoolMode::kMax) {
-        RowMax(w, x + p * w.in_size(), wz, wy, scratch, at);
+        RowArgMax(w, x + p * w.in_size(), wz, wy, scratch, at);
         for (int64_t j = 0; j < w.row_size(); ++j) plane[at[j]] += gz[o + j];
         return;
       }
@@ -227,7 +241,7 @@ class PoolKernel final : public Kernel {
   void ReadAtMax(const Windows& w, const T* x, const T* gg, T* out) const {
     ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
       auto [scratch, at] = RowScratch<T>(w.row_size());
-      RowMax(w, x + p * w.in_size(), wz, wy, scratch, at);
+      RowArgMax(w, x + p * w.in_size(), wz, wy, scratch, at);
       for (int64_t j = 0; j < w.row_size(); ++j) out[o + j] = gg[p * w.in_size() + at[j]];
     });
   }

@@ -9,7 +9,7 @@ belong).
 
 from tensord.tensor import basic
 from tensord.tensor.elemwise import sigmoid, softplus
-from tensord.tensor.nnet import abstract_conv, bn, neighbours  # noqa: F401 - as in Theano
+from tensord.tensor.nnet import abstract_conv, bn, conv, neighbours  # noqa: F401 - as in Theano
 from tensord.tensor.nnet.abstract_conv import conv2d, conv3d
 from tensord.tensor.nnet.activations import (elu, hard_sigmoid, selu, softsign,
                                              ultra_fast_sigmoid)

@@ -1,5 +1,6 @@
-"""tensord.tensor.signal — Theano's `theano.tensor.signal` namespace (pooling)."""
+"""tensord.tensor.signal — Theano's `theano.tensor.signal` namespace: pooling (`pool`, and the
+older `downsample.max_pool_2d`)."""
 
-from tensord.tensor.signal import pool  # noqa: F401
+from tensord.tensor.signal import downsample, pool  # noqa: F401
 
-__all__ = ["pool"]
+__all__ = ["pool", "downsample"]
