@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_join.h"
 #include "engine/ops/defs/int_args.h"
+#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/grads/conv.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
@@ -13,6 +14,15 @@
 namespace tensord::ops {
 
 using runtime::Shape;
+
+namespace {
+
+constexpr std::pair<const char*, BorderMode> kBorderModes[] = {{"valid", BorderMode::kValid},
+                                                               {"full", BorderMode::kFull},
+                                                               {"half", BorderMode::kHalf},
+                                                               {"pad", BorderMode::kExplicit}};
+
+}  // namespace
 
 int64_t ConvAttrs::Pad(int d, int64_t k) const {
   switch (border) {
@@ -37,13 +47,9 @@ absl::StatusOr<ConvAttrs> GetConvAttrs(const ir::Apply& node) {
                            ir::TypeString(node.inputs[0]->type));
   }
   TENSORD_ASSIGN_OR_RETURN(std::string border, ir::GetAttr<std::string>(node, "border_mode"));
-  static const std::pair<const char*, BorderMode> kModes[] = {{"valid", BorderMode::kValid},
-                                                              {"full", BorderMode::kFull},
-                                                              {"half", BorderMode::kHalf},
-                                                              {"pad", BorderMode::kExplicit}};
-  auto mode = std::find_if(std::begin(kModes), std::end(kModes),
+  auto mode = std::find_if(std::begin(kBorderModes), std::end(kBorderModes),
                            [&](const auto& m) { return border == m.first; });
-  if (mode == std::end(kModes)) {
+  if (mode == std::end(kBorderModes)) {
     return InvalidArgument(node.op, ": border_mode must be 'valid', 'full', 'half' or 'pad', got '",
                            border.substr(0, 64), "'");
   }
@@ -160,8 +166,8 @@ absl::StatusOr<DType> ConvDType(const ir::Apply& node) {
   return dtype;
 }
 
-// Output type: dims `d0` and `d1` broadcastable as those operand dims; spatial dims never are
-// (a size-1 result is a run-time fact).
+// Output type: dims 0 and 1 broadcastable as `b0` and `b1` say (each an operand dim's); spatial
+// dims never are (a size-1 result is a run-time fact).
 absl::StatusOr<std::vector<ir::Type>> ConvType(const ir::Apply& node, bool b0, bool b1) {
   TENSORD_ASSIGN_OR_RETURN(DType dtype, ConvDType(node));
   ir::Type out{dtype, std::vector<bool>(node.inputs[0]->type.ndim(), false)};
@@ -199,20 +205,6 @@ ir::Variable* OutDim(NodeBuilder& b, const ConvAttrs& a, int d, ir::Variable* i,
   return b.Add(div(b.Sub(b.Add(i, twice_pad), dilated), a.subsample[d]), c(1));
 }
 
-// The gradient ops' third input as int64 scalars, when the graph says them (a constant or a
-// make_vector); empty otherwise.
-SymbolicShape SpatialShapeInput(NodeBuilder& b, const ir::Variable* v) {
-  SymbolicShape out;
-  if (v->source == ir::Source::kConstant) {
-    absl::StatusOr<std::vector<int64_t>> dims = ReadInts(v->constant, "the spatial shape");
-    if (!dims.ok()) return {};
-    for (int64_t d : *dims) out.push_back(b.Constant(static_cast<double>(d), DType::kInt64));
-  } else if (v->owner != nullptr && v->owner->op == "make_vector") {
-    for (ir::Variable* d : v->owner->inputs) out.push_back(b.Cast(d, DType::kInt64));
-  }
-  return out;
-}
-
 std::vector<SymbolicShape> ConvShape(NodeBuilder& b, const ir::Apply& node,
                                      std::span<const SymbolicShape> in) {
   absl::StatusOr<ConvAttrs> a = GetConvAttrs(node);
@@ -225,7 +217,7 @@ std::vector<SymbolicShape> ConvShape(NodeBuilder& b, const ir::Apply& node,
 std::vector<SymbolicShape> GradInputsShape(NodeBuilder& b, const ir::Apply& node,
                                            std::span<const SymbolicShape> in) {
   absl::StatusOr<ConvAttrs> a = GetConvAttrs(node);
-  SymbolicShape spatial = SpatialShapeInput(b, node.inputs[2]);
+  SymbolicShape spatial = VectorEntries(b, node.inputs[2]);
   if (!a.ok() || static_cast<int>(spatial.size()) != a->nd) return {};
   SymbolicShape out{in[1][0],
                     b.Mul(in[0][1], b.Constant(static_cast<double>(a->groups), DType::kInt64))};
@@ -236,7 +228,7 @@ std::vector<SymbolicShape> GradInputsShape(NodeBuilder& b, const ir::Apply& node
 std::vector<SymbolicShape> GradWeightsShape(NodeBuilder& b, const ir::Apply& node,
                                             std::span<const SymbolicShape> in) {
   absl::StatusOr<ConvAttrs> a = GetConvAttrs(node);
-  SymbolicShape spatial = SpatialShapeInput(b, node.inputs[2]);
+  SymbolicShape spatial = VectorEntries(b, node.inputs[2]);
   if (!a.ok() || static_cast<int>(spatial.size()) != a->nd) return {};
   SymbolicShape out{
       in[1][1],
@@ -253,21 +245,10 @@ TheanoRenderFn ConvName(const char* suffix) {
     auto tuple = [](const std::vector<int64_t>& v) {
       return absl::StrCat("(", absl::StrJoin(v, ", "), v.size() == 1 ? ",)" : ")");
     };
-    std::string border;
-    switch (a->border) {
-      case BorderMode::kValid:
-        border = "'valid'";
-        break;
-      case BorderMode::kFull:
-        border = "'full'";
-        break;
-      case BorderMode::kHalf:
-        border = "'half'";
-        break;
-      case BorderMode::kExplicit:
-        border = tuple(a->pad);
-        break;
-    }
+    // Theano prints explicit pads as a tuple, the named modes quoted.
+    std::string border = tuple(a->pad);
+    for (const auto& [name, mode] : kBorderModes)
+      if (mode == a->border && mode != BorderMode::kExplicit) border = absl::StrCat("'", name, "'");
     return absl::StrCat("AbstractConv", a->nd, "d", suffix, "{border_mode=", border,
                         ", subsample=", tuple(a->subsample),
                         ", filter_flip=", a->flip ? "True" : "False",

@@ -129,17 +129,9 @@ void RegisterNeighbours(Registry& r) {
       "patches, Theano's neibs2images)",
       Neibs2ImagesGrad, "Neibs2Images");
   neibs2images.infer_shape = [](NodeBuilder& b, const ir::Apply& node, auto) {
-    SymbolicShape out;
-    const ir::Variable* v = node.inputs[1];
-    if (v->owner != nullptr && v->owner->op == "shape" && v->owner->inputs[0]->type.ndim() == 4) {
-      for (int d = 0; d < 4; ++d) out.push_back(b.ShapeI(v->owner->inputs[0], d));
-    } else if (v->owner != nullptr && v->owner->op == "make_vector" &&
-               v->owner->inputs.size() == 4) {
-      for (ir::Variable* d : v->owner->inputs) out.push_back(b.Cast(d, DType::kInt64));
-    } else {
-      return std::vector<SymbolicShape>{};
-    }
-    return std::vector<SymbolicShape>{out};
+    SymbolicShape image = VectorEntries(b, node.inputs[1]);
+    if (image.size() != 4) return std::vector<SymbolicShape>{};
+    return std::vector<SymbolicShape>{image};
   };
   r.Add(std::move(neibs2images));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/reduce_util.h"
 #include "engine/ops/node_builder.h"
 
@@ -65,6 +66,21 @@ ir::Variable* DimsProduct(NodeBuilder& b, std::span<ir::Variable* const> dims) {
   if (dims.empty()) return b.Constant(1, DType::kInt64);
   if (dims.size() == 1) return dims[0];
   return b.Apply("mul", {dims.begin(), dims.end()});
+}
+
+SymbolicShape VectorEntries(NodeBuilder& b, const ir::Variable* v) {
+  SymbolicShape out;
+  if (v->source == ir::Source::kConstant) {
+    absl::StatusOr<std::vector<int64_t>> values = ReadInts(v->constant, "a shape");
+    if (!values.ok()) return {};
+    for (int64_t d : *values) out.push_back(b.Constant(static_cast<double>(d), DType::kInt64));
+  } else if (v->owner != nullptr && v->owner->op == "make_vector") {
+    for (ir::Variable* d : v->owner->inputs) out.push_back(b.Cast(d, DType::kInt64));
+  } else if (v->owner != nullptr && v->owner->op == "shape") {
+    for (int d = 0; d < v->owner->inputs[0]->type.ndim(); ++d)
+      out.push_back(b.ShapeI(v->owner->inputs[0], d));
+  }
+  return out;
 }
 
 }  // namespace tensord::ops

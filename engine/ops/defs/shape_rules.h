@@ -24,6 +24,11 @@ InferShapeFn ShapeOfInput(int k);
 std::vector<SymbolicShape> ReducedShape(NodeBuilder& b, const ir::Apply& node,
                                         std::span<const SymbolicShape> in);
 
+// The entries of an integer vector input as int64 scalars, where the graph says them: a
+// constant, a make_vector, or shape(x); empty otherwise (the gradient ops of conv and
+// neibs2images take shapes so).
+SymbolicShape VectorEntries(NodeBuilder& b, const ir::Variable* v);
+
 // The product of `dims` (1 for none), as an int64 scalar.
 ir::Variable* DimsProduct(NodeBuilder& b, std::span<ir::Variable* const> dims);
 

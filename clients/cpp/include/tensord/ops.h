@@ -119,8 +119,8 @@ Var Pow(Var a, T b) {
 
 #include "tensord/ops_index.h"
 #include "tensord/ops_linalg.h"
-#include "tensord/ops_nnet.h"
 #include "tensord/ops_math.h"
+#include "tensord/ops_nnet.h"
 #include "tensord/ops_reduce.h"
 #include "tensord/ops_scan.h"
 #include "tensord/ops_shape.h"

@@ -47,30 +47,42 @@ void ForEachOuterRange(const Shape& shape, const OuterSplit& split,
   });
 }
 
+// Per-thread rows of per-statistic doubles, zeroed: kernels are shared by concurrent runs, and
+// a warm run allocates none. Slot 0 holds a run's statistics and coefficients, slot 1 the
+// partial sums of one pass.
+double* ScratchRows(int slot, int64_t rows, int64_t width) {
+  thread_local std::vector<double> scratch[2];
+  scratch[slot].assign(rows * width, 0.0);
+  return scratch[slot].data();
+}
+
 // Partial sums of `width` statistics: a row per range, combined in range order (so a split
 // always gives the same bits); one shared row when x's outermost dimension is kept, since the
 // ranges then sum into disjoint statistics.
 class Partials {
  public:
   Partials(const OuterSplit& split, bool outer_kept, int64_t width)
-      : shared_(outer_kept), width_(width), sums_((outer_kept ? 1 : split.ranges) * width, 0.0) {}
-  double* Range(int64_t r) { return sums_.data() + (shared_ ? 0 : r * width_); }
-  std::vector<double> Total() const {
-    std::vector<double> total(width_, 0.0);
-    for (size_t i = 0; i < sums_.size(); ++i) total[i % width_] += sums_[i];
-    return total;
+      : shared_(outer_kept),
+        rows_(outer_kept ? 1 : split.ranges),
+        width_(width),
+        sums_(ScratchRows(1, rows_, width)) {}
+  double* Range(int64_t r) { return sums_ + (shared_ ? 0 : r * width_); }
+  // Adds the rows, in order, into `total` (width values).
+  void AddTo(double* total) const {
+    for (int64_t r = 0; r < rows_; ++r)
+      for (int64_t k = 0; k < width_; ++k) total[k] += sums_[r * width_ + k];
   }
 
  private:
   bool shared_;
-  int64_t width_;
-  std::vector<double> sums_;
+  int64_t rows_, width_;
+  double* sums_;
 };
 
-// The K values of a parameter broadcast to the statistics' shape, in its C order.
+// The K values of a parameter broadcast to the statistics' shape, in its C order, into `out`.
 template <typename T>
-absl::StatusOr<std::vector<double>> ParamValues(const Tensor& p, const Shape& stats, const char* op,
-                                                const char* what) {
+absl::Status ParamValues(const Tensor& p, const Shape& stats, const char* op, const char* what,
+                         double* out) {
   const Shape* shapes[] = {&p.shape(), &stats};
   absl::StatusOr<Shape> joint = BroadcastShapes(shapes);
   if (!joint.ok() || *joint != stats) {
@@ -78,15 +90,13 @@ absl::StatusOr<std::vector<double>> ParamValues(const Tensor& p, const Shape& st
                            ", which does not broadcast to the statistics' ",
                            runtime::ShapeString(stats));
   }
-  std::vector<double> out;
-  out.reserve(runtime::NumElements(stats));
   const T* base = p.data<T>();
   const Strides strides = BroadcastStrides(p, stats);
   const int64_t step = strides.empty() ? 0 : strides.back();
   ForEachRow(stats, {strides}, [&](int64_t n, int64_t, const int64_t* o) {
-    for (int64_t i = 0; i < n; ++i) out.push_back(static_cast<double>(base[o[0] + i * step]));
+    for (int64_t i = 0; i < n; ++i) *out++ = static_cast<double>(base[o[0] + i * step]);
   });
-  return out;
+  return absl::OkStatus();
 }
 
 class BatchNormKernel final : public Kernel {
@@ -116,10 +126,11 @@ class BatchNormKernel final : public Kernel {
   }
 
  private:
-  // Sums f(value, k) per statistic k over x's elements, in lanes along contiguous rows.
-  template <typename T, typename RowSum>
-  std::vector<double> SumPerStat(const Tensor& x, const ReduceLayout& l, int64_t width,
-                                 RowSum&& row_sum) const {
+  // Adds into total[k] what row_sum(acc, n, k, offset) sums over each row of x (statistic k
+  // at its start, `inner` apart along it).
+  template <typename RowSum>
+  static void SumPerStat(const Tensor& x, const ReduceLayout& l, int64_t width, RowSum&& row_sum,
+                         double* total) {
     const OuterSplit split(x.shape());
     Partials partial(split, l.out_strides[0] != 0, width);
     ForEachOuterRange(x.shape(), split, {l.out_strides, x.strides()},
@@ -130,7 +141,7 @@ class BatchNormKernel final : public Kernel {
                                      row_sum(acc, n, base[0] + o[0], base[1] + o[1]);
                                    });
                       });
-    return partial.Total();
+    partial.AddTo(total);
   }
 
   template <typename T>
@@ -140,22 +151,27 @@ class BatchNormKernel final : public Kernel {
     const T* src = x.data<T>();
     const int64_t k_count = runtime::NumElements(stats), step = x.strides().back();
     const int64_t inner = l.out_strides.back();
-    TENSORD_ASSIGN_OR_RETURN(auto gamma,
-                             ParamValues<T>(*in[1], stats, "batch_norm_train", "gamma"));
-    TENSORD_ASSIGN_OR_RETURN(auto beta, ParamValues<T>(*in[2], stats, "batch_norm_train", "beta"));
+    double* rows = ScratchRows(0, 6, k_count);
+    double *gamma = rows, *beta = rows + k_count, *mean = rows + 2 * k_count,
+           *sq = rows + 3 * k_count, *scale = rows + 4 * k_count, *shift = rows + 5 * k_count;
+    TENSORD_RETURN_IF_ERROR(ParamValues<T>(*in[1], stats, "batch_norm_train", "gamma", gamma));
+    TENSORD_RETURN_IF_ERROR(ParamValues<T>(*in[2], stats, "batch_norm_train", "beta", beta));
     const double m = static_cast<double>(l.reduced_count);
-    std::vector<double> mean =
-        SumPerStat<T>(x, l, k_count, [&](double* acc, int64_t n, int64_t k, int64_t at) {
+    SumPerStat(
+        x, l, k_count,
+        [&](double* acc, int64_t n, int64_t k, int64_t at) {
           if (inner == 0 && step == 1) {
             acc[k] += FoldRow<SumFold, double>(src + at, n);
           } else {
             for (int64_t i = 0; i < n; ++i)
               acc[k + i * inner] += static_cast<double>(src[at + i * step]);
           }
-        });
-    for (double& v : mean) v /= m;
-    std::vector<double> sq =
-        SumPerStat<T>(x, l, k_count, [&](double* acc, int64_t n, int64_t k, int64_t at) {
+        },
+        mean);
+    for (int64_t k = 0; k < k_count; ++k) mean[k] /= m;
+    SumPerStat(
+        x, l, k_count,
+        [&](double* acc, int64_t n, int64_t k, int64_t at) {
           if (inner == 0 && step == 1) {
             double deviations = 0;  // not needed: the mean is exact enough in double
             AddDeviations(src + at, n, mean[k], &acc[k], &deviations);
@@ -165,8 +181,8 @@ class BatchNormKernel final : public Kernel {
             const double d = static_cast<double>(src[at + i * step]) - mean[k + i * inner];
             acc[k + i * inner] += d * d;
           }
-        });
-    std::vector<double> scale(k_count), shift(k_count);
+        },
+        sq);
     T* mean_out = out[1]->data<T>();
     T* invstd_out = out[2]->data<T>();
     for (int64_t k = 0; k < k_count; ++k) {
@@ -207,16 +223,21 @@ class BatchNormKernel final : public Kernel {
                              runtime::ShapeString(x.shape()));
     }
     const char* op = "batch_norm_train_grad";
-    TENSORD_ASSIGN_OR_RETURN(auto gamma, ParamValues<T>(*in[2], stats, op, "gamma"));
-    TENSORD_ASSIGN_OR_RETURN(auto mean, ParamValues<T>(*in[3], stats, op, "mean"));
-    TENSORD_ASSIGN_OR_RETURN(auto invstd, ParamValues<T>(*in[4], stats, op, "invstd"));
     const int64_t k_count = runtime::NumElements(stats), inner = l.out_strides.back();
+    // gamma, mean, invstd, the two sums (dbeta..., sum dy (x - mean)...), then
+    // dx = a dy + b (x - mean) + c.
+    double* rows = ScratchRows(0, 8, k_count);
+    double *gamma = rows, *mean = rows + k_count, *invstd = rows + 2 * k_count,
+           *sums = rows + 3 * k_count, *a = rows + 5 * k_count, *b = rows + 6 * k_count,
+           *c = rows + 7 * k_count;
+    TENSORD_RETURN_IF_ERROR(ParamValues<T>(*in[2], stats, op, "gamma", gamma));
+    TENSORD_RETURN_IF_ERROR(ParamValues<T>(*in[3], stats, op, "mean", mean));
+    TENSORD_RETURN_IF_ERROR(ParamValues<T>(*in[4], stats, op, "invstd", invstd));
     const int64_t xs = x.strides().back(), ys = dy.strides().back();
     const T* px = x.data<T>();
     const T* py = dy.data<T>();
     const std::vector<Strides> walk = {l.out_strides, x.strides(), dy.strides()};
     const OuterSplit split(x.shape());
-    // [dbeta..., sum dy (x - mean)...]
     Partials partial(split, l.out_strides[0] != 0, 2 * k_count);
     ForEachOuterRange(x.shape(), split, walk,
                       [&](int64_t r, const Shape& part, const std::vector<int64_t>& base) {
@@ -236,9 +257,8 @@ class BatchNormKernel final : public Kernel {
                           }
                         });
                       });
-    const std::vector<double> sums = partial.Total();
+    partial.AddTo(sums);
     const double m = static_cast<double>(l.reduced_count);
-    std::vector<double> a(k_count), b(k_count), c(k_count);  // dx = a dy + b (x - mean) + c
     for (int64_t k = 0; k < k_count; ++k) {
       const double dbeta = sums[k], dgamma = sums[k_count + k] * invstd[k];
       out[1]->data<T>()[k] = static_cast<T>(dgamma);

@@ -1,5 +1,7 @@
 // CPU kernels of the ops declared in engine/ops/defs/conv.cc: float32 on oneDNN, float64 as
 // im2col + OpenBLAS GEMM (oneDNN has no float64 convolution).
+#include <algorithm>
+
 #include "engine/backends/cpu/conv_gemm.h"
 #include "engine/backends/cpu/conv_onednn.h"
 #include "engine/backends/cpu/kernels/register.h"
@@ -21,6 +23,23 @@ Tensor FlippedView(const Tensor& w) {
     strides[d] = -strides[d];
   }
   return w.StridedView(w.shape(), strides, offset);
+}
+
+// `w` flipped into a copy kept per thread (a warm run allocates nothing); one per run at most.
+template <typename T>
+const T* FlippedCopy(const Tensor& w) {
+  thread_local std::vector<T> copy;
+  copy.resize(w.num_elements());
+  const Tensor view = FlippedView(w);
+  StridedCopy(view.data<T>(), view.strides(), view.shape(), copy.data());
+  return copy.data();
+}
+
+// Flips filters (out_channels, channels/groups, *taps) in place: reversing every dim of a
+// C-order block of taps is reversing the block.
+template <typename T>
+void FlipInPlace(T* w, int64_t size, int64_t taps) {
+  for (int64_t i = 0; i < size; i += taps) std::reverse(w + i, w + i + taps);
 }
 
 Kind KindOf(const std::string& op) {
@@ -48,22 +67,23 @@ class ConvKernel final : public Kernel {
       std::memset(result.raw(), 0, result.num_bytes());
       return absl::OkStatus();
     }
-    // The filters operand (forward and backward-data) is flipped going in; the filter
+    // The filters operand (forward: b, backward-data: a) is flipped going in; the filter
     // gradient is flipped coming out.
-    const bool flip_in = attrs_->flip && kind_ != Kind::kBackwardWeights;
-    const bool flip_out = attrs_->flip && kind_ == Kind::kBackwardWeights;
-    const Tensor x = Contiguous(kind_ == Kind::kBackwardData && flip_in ? FlippedView(a) : a);
-    const Tensor y = Contiguous(kind_ == Kind::kForward && flip_in ? FlippedView(b) : b);
-    Tensor computed = flip_out ? Tensor(result.dtype(), shape) : result;
-    TENSORD_RETURN_IF_ERROR(DispatchFloat(a.dtype(), [&](auto tag) -> absl::Status {
+    const bool flip = attrs_->flip;
+    return DispatchFloat(a.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
-      return Compute<T>(g, x.data<T>(), y.data<T>(), computed.data<T>());
-    }));
-    if (flip_out) {
-      const Tensor flipped = FlippedView(computed);
-      StridedCopyAny(flipped, flipped.strides(), result);
-    }
-    return absl::OkStatus();
+      Tensor ca, cb;  // contiguous operands (the inputs themselves when they already are)
+      const T* pa = flip && kind_ == Kind::kBackwardData ? FlippedCopy<T>(a)
+                                                         : (ca = Contiguous(a)).template data<T>();
+      const T* pb = flip && kind_ == Kind::kForward ? FlippedCopy<T>(b)
+                                                    : (cb = Contiguous(b)).template data<T>();
+      TENSORD_RETURN_IF_ERROR(Compute<T>(g, pa, pb, result.data<T>()));
+      if (flip && kind_ == Kind::kBackwardWeights) {
+        FlipInPlace(result.data<T>(), result.num_elements(),
+                    runtime::NumElements(Shape(shape.begin() + 2, shape.end())));
+      }
+      return absl::OkStatus();
+    });
   }
 
  private:
