@@ -208,7 +208,7 @@ def main():
     }
     from tensord.connection import server_info
     for name, impls in cases.items():
-        ms = measure(impls, repeats, reference="tensord", rtol=1e-3)
+        ms = measure(impls, repeats, reference="tensord", rtol=1e-3, settle=0 if args.smoke else 0.2)
         print(json.dumps({"case": name, "median_ms": {k: round(v, 2) for k, v in ms.items()},
                           "tensord_speedup": {k: round(v / ms["tensord"], 2)
                                               for k, v in ms.items() if k != "tensord"},

@@ -76,6 +76,50 @@ def cases(n):
     return out
 
 
+# (name, m, k, n, transpose a): square, the MLP step's forward and weight-gradient products.
+GEMM_SHAPES = [("square", 1024, 1024, 1024, False), ("mlp_fwd", 256, 784, 512, False),
+               ("mlp_hidden", 256, 512, 512, False), ("mlp_wgrad_aT", 784, 256, 512, True)]
+
+
+def gemm_cases(scale=1):
+    """dot(a, b).sum() per shape and dtype (operands uniform in [0, 1): a sum far from zero, so
+    every implementation's rounding stays within the check's rtol)."""
+    import tensord as theano
+    import tensord.tensor as T
+    rng = np.random.default_rng(1)
+    out = {}
+    for name, m, k, n, transposed in GEMM_SHAPES:
+        m, k, n = max(1, m // scale), max(1, k // scale), max(1, n // scale)
+        for dtype in ("float32", "float64"):
+            a = rng.uniform(0, 1, (k, m) if transposed else (m, k)).astype(dtype)
+            b = rng.uniform(0, 1, (k, n)).astype(dtype)
+            sa, sb = theano.shared(a), theano.shared(b)
+            fn = theano.function([], T.dot(sa.T if transposed else sa, sb).sum())
+            op = (lambda x: x.T) if transposed else (lambda x: x)
+            impls = {"tensord": lambda fn=fn: float(fn()),
+                     "numpy": lambda a=a, b=b, op=op: float((op(a) @ b).sum())}
+            peers_for_dot(impls, a, b, op)
+            out["dot_%s_%dx%dx%d_%s" % (name, m, k, n, dtype[0] + dtype[-2:])] = impls
+    return out
+
+
+def peers_for_dot(impls, a, b, op):
+    try:
+        import jax
+        import jax.numpy as jnp
+        aj, bj = jnp.asarray(a), jnp.asarray(b)
+        fj = jax.jit(lambda x, y: (op(x) @ y).sum())
+        impls["jax"] = lambda: float(fj(aj, bj).block_until_ready())
+    except ImportError:
+        pass
+    try:
+        import torch
+        at, bt = torch.from_numpy(a), torch.from_numpy(b)
+        impls["torch"] = lambda: float((op(at) @ bt).sum())
+    except ImportError:
+        pass
+
+
 def peers_for_chain(impls, x):
     a, b, c, d, e, f, g = COEFFS
     try:
@@ -122,13 +166,24 @@ def peers_for_unary(impls, name, operand):
         pass
 
 
-def measure(impls, repeats, reference="numpy", rtol=1e-3):
-    """Median ms per implementation, calls interleaved so load changes hit all alike; the first
-    calls' results must agree with `reference`'s within rtol."""
+# Before each timed call: a pause longer than the busy-wait of the thread pools that ran the
+# previous implementation (OpenBLAS's pthreads workers spin 2^28 cycles, about 0.1 s, after each
+# product; OpenMP teams spin too), which would otherwise take a core from whichever
+# implementation comes next, then one untimed call so that the timed one finds its own threads
+# awake, as in a loop of steps.
+SETTLE_S = 0.2
+
+
+def measure(impls, repeats, reference="numpy", rtol=1e-3, settle=SETTLE_S):
+    """Median ms per implementation, implementations interleaved so load changes hit all alike;
+    the first calls' results must agree with `reference`'s within rtol."""
     times = {k: [] for k in impls}
     results = {k: f() for k, f in impls.items()}  # warm up (jit, compile), and check agreement
     for _ in range(repeats):
         for k, f in impls.items():
+            if settle:
+                time.sleep(settle)
+                f()
             start = time.perf_counter()
             f()
             times[k].append(time.perf_counter() - start)
@@ -145,6 +200,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--elements", type=int, default=4 * 1024 * 1024)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--only", default="", help="run the cases whose name contains this")
     args = parser.parse_args()
     if args.install:
         install(args.torch)
@@ -156,10 +212,13 @@ def main():
         args.repeats, args.elements = 1, 4096
     from tensord.connection import server_info
     threads = os.cpu_count()
-    for name, impls in cases(args.elements).items():
+    all_cases = dict(cases(args.elements), **gemm_cases(64 if args.smoke else 1))
+    for name, impls in all_cases.items():
+        if args.only not in name:
+            continue
         if args.smoke:
             impls = {k: v for k, v in impls.items() if k in ("tensord", "numpy")}
-        ms = measure(impls, args.repeats)
+        ms = measure(impls, args.repeats, settle=0 if args.smoke else SETTLE_S)
         line = {"case": name, "median_ms": {k: round(v, 3) for k, v in ms.items()},
                 "tensord_speedup": {k: round(v / ms["tensord"], 2) for k, v in ms.items()
                                     if k != "tensord"},

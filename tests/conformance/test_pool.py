@@ -161,6 +161,46 @@ def test_max_pool_propagates_nan_and_routes_to_the_first_maximum(rng):
     np.testing.assert_array_equal(got, [[0, 10, 0, 0], [0, 0, 20, 0]])
 
 
+def first_maxima(x, ws):
+    """Index into x of each disjoint (stride == ws) window's first maximum in C order, a NaN
+    counting as the maximum; windows over the trailing dims, as [(window index, x index)]."""
+    lead, (h, w) = x.shape[:-2], x.shape[-2:]
+    routes = []
+    for index in np.ndindex(*lead, h // ws[0], w // ws[1]):
+        i, j = index[-2:]
+        rows, cols = slice(i * ws[0], (i + 1) * ws[0]), slice(j * ws[1], (j + 1) * ws[1])
+        window = x[index[:-2] + (rows, cols)].ravel()
+        top = np.max(window)
+        hits = np.isnan(window) if np.isnan(top) else window == top
+        r, c = divmod(int(np.argmax(hits)), ws[1])
+        routes.append((index, index[:-2] + (i * ws[0] + r, j * ws[1] + c)))
+    return routes
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ws", [(2, 2), (3, 3), (2, 4)], ids=str)
+def test_disjoint_max_windows_with_ties_and_nans(rng, dtype, ws):
+    # stride == ws and no padding: the kernels' tiled path (widths 2 and 3 compiled apart, 4
+    # not), with one row and three columns outside every window, many ties and some NaNs.
+    shape = (2, 3, 3 * ws[0] + 1, 5 * ws[1] + 3)
+    x = rng.integers(0, 3, shape).astype(dtype)
+    x[rng.random(shape) < 0.05] = np.nan
+    gz = rng.standard_normal(ref_pool(np.nan_to_num(x), ws).shape).astype(dtype)
+    v = rng.standard_normal(shape).astype(dtype)
+    xs, gs, vs = (T.TensorType(dtype, (False,) * 4)() for _ in range(3))
+    grad = pool.PoolGrad(ws, None, None, True, "max")(xs, gs)
+    f = theano.function([xs, gs, vs], [pool.pool_2d(xs, ws, True), grad,
+                                       T.grad((grad * vs).sum(), gs)])
+    pooled, gx, ggx = f(x, gz, v)
+    np.testing.assert_array_equal(pooled, ref_pool(x, ws))
+    want_gx, want_ggx = np.zeros_like(x), np.zeros_like(gz)
+    for window, at in first_maxima(x, ws):
+        want_gx[at] = gz[window]
+        want_ggx[window] = v[at]
+    np.testing.assert_array_equal(gx, want_gx)
+    np.testing.assert_array_equal(ggx, want_ggx)
+
+
 def test_older_downsample_module(rng):
     from tensord.tensor.signal import downsample
     x = distinct(rng, (2, 3, 7, 6))

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/backends/cpu/blas.h"
 #include "engine/backends/cpu/broadcast.h"
 
 namespace tensord::cpu {
@@ -34,6 +35,14 @@ inline BlasMatrix AsBlas(const runtime::Tensor& t) {
   m.storage = Contiguous(t);
   m.ld = std::max<int64_t>(cols, 1);
   return m;
+}
+
+// C (m x n, contiguous) = alpha op(a) op(b) + beta C, for operands prepared by AsBlas.
+template <typename T>
+void Gemm(const BlasMatrix& a, const BlasMatrix& b, int64_t m, int64_t n, int64_t k, T alpha,
+          T beta, T* c) {
+  Gemm<T>(a.transposed, b.transposed, m, n, k, alpha, a.storage.data<T>(), a.ld,
+          b.storage.data<T>(), b.ld, beta, c, std::max<int64_t>(n, 1));
 }
 
 }  // namespace tensord::cpu

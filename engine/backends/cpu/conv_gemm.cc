@@ -1,11 +1,10 @@
 #include "engine/backends/cpu/conv_gemm.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "engine/backends/cpu/blas.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::cpu {
@@ -80,18 +79,6 @@ void Col2ImAdd(const Geometry3& q, const T* col, T* x) {
   });
 }
 
-// Row-major C = alpha op(A) op(B) + beta C.
-template <typename T>
-void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
-          int64_t ldb, T beta, T* c, int64_t ldc) {
-  const CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, cta, ctb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-  } else {
-    cblas_dgemm(CblasRowMajor, cta, ctb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
-  }
-}
-
 // The columns of one image and group, allocated as a tensor so the run's memory counts it
 // (taps times the output's size: RESOURCE_EXHAUSTED where that does not fit).
 template <typename T>
@@ -109,8 +96,8 @@ absl::Status ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w,
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       Im2Col(q, x + (n * g.channels + grp * q.group_in) * q.in_size, col);
-      Gemm<T>(false, false, q.group_out, q.out_size, q.col_rows, w + grp * q.group_out * q.col_rows,
-              q.col_rows, col, q.out_size, T(0),
+      Gemm<T>(false, false, q.group_out, q.out_size, q.col_rows, T(1),
+              w + grp * q.group_out * q.col_rows, q.col_rows, col, q.out_size, T(0),
               y + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size);
     }
   }
@@ -125,9 +112,10 @@ absl::Status ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const 
   std::fill(dx, dx + g.batch * g.channels * q.in_size, T(0));
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      Gemm<T>(true, false, q.col_rows, q.out_size, q.group_out, w + grp * q.group_out * q.col_rows,
-              q.col_rows, dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size,
-              T(0), col, q.out_size);
+      Gemm<T>(true, false, q.col_rows, q.out_size, q.group_out, T(1),
+              w + grp * q.group_out * q.col_rows, q.col_rows,
+              dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size, T(0), col,
+              q.out_size);
       Col2ImAdd(q, col, dx + (n * g.channels + grp * q.group_in) * q.in_size);
     }
   }
@@ -143,7 +131,7 @@ absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, con
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       Im2Col(q, x + (n * g.channels + grp * q.group_in) * q.in_size, col);
-      Gemm<T>(false, true, q.group_out, q.col_rows, q.out_size,
+      Gemm<T>(false, true, q.group_out, q.col_rows, q.out_size, T(1),
               dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size, col,
               q.out_size, T(1), dw + grp * q.group_out * q.col_rows, q.col_rows);
     }

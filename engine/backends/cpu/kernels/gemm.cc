@@ -1,6 +1,4 @@
 // CPU kernels of the ops declared in engine/ops/defs/gemm.cc.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -18,17 +16,7 @@ using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 // c (m x n, contiguous) = alpha * x y + beta * c.
 template <typename T>
 void Blas(const Tensor& x, const Tensor& y, T alpha, T beta, T* c) {
-  const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
-  const BlasMatrix a = AsBlas(x), b = AsBlas(y);
-  const CBLAS_TRANSPOSE ta = a.transposed ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb = b.transposed ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a.storage.data<float>(), a.ld,
-                b.storage.data<float>(), b.ld, beta, c, std::max<int64_t>(n, 1));
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a.storage.data<double>(), a.ld,
-                b.storage.data<double>(), b.ld, beta, c, std::max<int64_t>(n, 1));
-  }
+  Gemm<T>(AsBlas(x), AsBlas(y), x.shape()[0], y.shape()[1], x.shape()[1], alpha, beta, c);
 }
 
 class GemmKernel final : public Kernel {

@@ -1,8 +1,6 @@
 // CPU kernels of the ops declared in engine/ops/defs/linalg.cc.
 #include "engine/ops/defs/linalg.h"
 
-#include <cblas.h>
-
 #include <cstring>
 #include <numeric>
 
@@ -59,20 +57,6 @@ Tensor As3D(const Tensor& x, const std::vector<int>& perm, int n0, int n1) {
     merge(view);
   }
   return view.StridedView({sz[0], sz[1], sz[2]}, {st[0], st[1], st[2]}, 0);
-}
-
-template <typename T>
-void Gemm(int64_t m, int64_t n, int64_t k, const BlasMatrix& a, const BlasMatrix& b, T* c) {
-  const CBLAS_TRANSPOSE ta = a.transposed ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb = b.transposed ? CblasTrans : CblasNoTrans;
-  const int64_t ldc = std::max<int64_t>(n, 1);
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.f, a.storage.data<float>(), a.ld,
-                b.storage.data<float>(), b.ld, 0.f, c, ldc);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1., a.storage.data<double>(), a.ld,
-                b.storage.data<double>(), b.ld, 0., c, ldc);
-  }
 }
 
 // Integer dtypes have no BLAS: an i-k-j loop reading the operands through their strides.
@@ -139,7 +123,7 @@ class ContractKernel final : public Kernel {
         Tensor ai = a3.StridedView({m, k}, {a3.strides()[1], a3.strides()[2]}, i * a3.strides()[0]);
         Tensor bi = b3.StridedView({k, n}, {b3.strides()[1], b3.strides()[2]}, i * b3.strides()[0]);
         if constexpr (std::is_floating_point_v<T>) {
-          Gemm<T>(m, n, k, AsBlas(ai), AsBlas(bi), c + i * m * n);
+          Gemm<T>(AsBlas(ai), AsBlas(bi), m, n, k, T(1), T(0), c + i * m * n);
         } else {
           IntegerGemm<T>(ai, bi, c + i * m * n);
         }

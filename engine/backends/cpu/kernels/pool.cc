@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/runtime/parallel.h"
@@ -28,6 +29,8 @@ struct Windows {
   int64_t x_taps = 1;            // the window size along the last dim
   int64_t x_stride = 1;
   bool x_unclipped = false;  // every window along the last dim whole: no tap to check
+  bool tiled = false;        // stride == ws, no padding, every window whole: windows are disjoint
+  bool covers_all = false;   // tiled, and every input element lies in a window
   Shape pooled;              // the output shape of pool
   int64_t in_size() const { return in[0] * in[1] * in[2]; }
   int64_t row_size() const { return static_cast<int64_t>(dim[2].size()); }
@@ -54,6 +57,13 @@ Windows MakeWindows(const PoolAttrs& a, const Shape& x) {
   w.x_stride = a.stride[last];
   w.x_unclipped = a.pad[last] == 0 && a.ws[last] <= x[lead + last] &&
                   (w.row_size() == 0 || w.x_start.back() + a.ws[last] <= x[lead + last]);
+  w.tiled = w.covers_all = true;
+  for (int d = 0; d < a.nd; ++d) {
+    const int64_t whole = static_cast<int64_t>(w.dim[3 - a.nd + d].size()) * a.ws[d];
+    w.tiled &= a.stride[d] == a.ws[d] && a.pad[d] == 0 && whole <= x[lead + d];
+    w.covers_all &= whole == x[lead + d];
+  }
+  w.covers_all &= w.tiled;
   return w;
 }
 
@@ -132,6 +142,88 @@ void RowArgMax(const Windows& w, const T* plane, const PoolWindow& z, const Pool
   });
 }
 
+// Tiled windows (Windows::tiled, e.g. the usual 2x2 with stride 2): window j's taps along the
+// last dim are the k contiguous elements from j * k. With k a template constant for the usual
+// widths the interleaved loads vectorize, and a tap needs no bounds check.
+template <typename Fn>
+void WithWidth(int64_t k, Fn&& fn) {
+  switch (k) {
+    case 2:
+      return fn(std::integral_constant<int64_t, 2>{});
+    case 3:
+      return fn(std::integral_constant<int64_t, 3>{});
+    default:
+      return fn(k);
+  }
+}
+
+// Calls fn(offset in the plane of the row's first element) for each input row of the (z, y)
+// windows, in C order.
+template <typename Fn>
+inline void ForEachInputRow(const Windows& w, const PoolWindow& z, const PoolWindow& y, Fn&& fn) {
+  for (int64_t iz = z.lo; iz < z.hi; ++iz)
+    for (int64_t iy = y.lo; iy < y.hi; ++iy) fn((iz * w.in[1] + iy) * w.in[2]);
+}
+
+// Each tiled window's maximum as RowMax computes it: a plain max (maxss / maxps; no branch, in
+// the vectorized loop and its scalar remainder alike) with NaNs noted in `nan` and put in at
+// the end.
+template <typename T, typename Width>
+void TiledRowMax(const Windows& w, const T* plane, const PoolWindow& z, const PoolWindow& y,
+                 Width k, T* m, T* nan) {
+  const int64_t n = w.row_size();
+  bool first = true;
+  ForEachInputRow(w, z, y, [&](int64_t row) {
+    const T* r = plane + row;
+    for (int64_t j = 0; j < n; ++j) {
+      T v = first ? r[j * k] : m[j];
+      bool bad = first ? false : nan[j] != T(0);
+      for (int64_t t = 0; t < k; ++t) {
+        const T e = r[j * k + t];
+        v = v < e ? e : v;
+        bad |= e != e;
+      }
+      m[j] = v;
+      nan[j] = bad ? T(1) : T(0);
+    }
+    first = false;
+  });
+  for (int64_t j = 0; j < n; ++j)
+    m[j] = nan[j] != T(0) ? std::numeric_limits<T>::quiet_NaN() : m[j];
+}
+
+// Routes values through each tiled window's first maximum (or first NaN), in C order: rows
+// outside, then the tap t, then the windows j inside (each window still sees its taps in
+// order). kToInput (pool_grad): the tap at the maximum gets window j's value from[j], every
+// other tap of the row 0. Otherwise (pool_grad_grad): to[j] gets from[] at the maximum. `found`
+// is T, not bool, and every load comes before the compares: GCC then if-converts the body to
+// compares and blends and vectorizes it.
+template <bool kToInput, typename T, typename Width>
+void TiledRouteAtMax(const Windows& w, const T* x, const PoolWindow& z, const PoolWindow& y,
+                     Width k, const T* from, T* to, T* m, T* found) {
+  const int64_t n = w.row_size();
+  TiledRowMax(w, x, z, y, k, m, found);
+  std::fill(found, found + n, T(0));
+  if (!kToInput) std::fill(to, to + n, T(0));
+  ForEachInputRow(w, z, y, [&](int64_t row) {
+    const T* r = x + row;
+    for (int64_t t = 0; t < k; ++t) {
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t e = row + j * k + t;
+        const T v = r[j * k + t], max = m[j], seen = found[j];
+        const T value = kToInput ? from[j] : from[e];
+        const bool hit = (seen == T(0)) & ((v == max) | (v != v));
+        found[j] = hit ? T(1) : seen;
+        if constexpr (kToInput) {
+          to[e] = hit ? value : T(0);
+        } else {
+          to[j] += hit ? value : T(0);
+        }
+      }
+    }
+  });
+}
+
 class PoolKernel final : public Kernel {
  public:
   explicit PoolKernel(const ir::Apply& node) : op_(node.op), attrs_(GetPoolAttrs(node)) {}
@@ -189,12 +281,20 @@ class PoolKernel final : public Kernel {
 
   // Per-thread row scratch (ranges run on several threads; steady runs do not allocate).
   template <typename T>
-  static std::pair<T*, int64_t*> RowScratch(int64_t n) {
+  struct Scratch {
+    T* values;
+    int64_t* offsets;
+    T* flags;
+  };
+  template <typename T>
+  static Scratch<T> RowScratch(int64_t n) {
     thread_local std::vector<T> values;
     thread_local std::vector<int64_t> offsets;
+    thread_local std::vector<T> flags;
     values.resize(n);
     offsets.resize(n);
-    return {values.data(), offsets.data()};
+    flags.resize(n);
+    return {values.data(), offsets.data(), flags.data()};
   }
 
   template <typename T>
@@ -202,11 +302,16 @@ class PoolKernel final : public Kernel {
     ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
       const T* plane = x + p * w.in_size();
       T* row = y + o;
+      if (attrs_->mode == PoolMode::kMax && w.tiled) {
+        T* nan = RowScratch<T>(w.row_size()).flags;
+        WithWidth(w.x_stride, [&](auto k) { TiledRowMax(w, plane, wz, wy, k, row, nan); });
+        return;
+      }
       if (attrs_->mode == PoolMode::kMax) {
         RowMax(w, plane, wz, wy, row);
         return;
       }
-      T* sum = RowScratch<T>(w.row_size()).first;
+      T* sum = RowScratch<T>(w.row_size()).values;
       std::fill(sum, sum + w.row_size(), T(0));
       ForEachTap(w, wz, wy, [&](int64_t r, int64_t j, int64_t ix, bool inside) {
         sum[j] += inside ? plane[r + ix] : T(0);
@@ -216,13 +321,21 @@ class PoolKernel final : public Kernel {
     });
   }
 
-  // Planes (not windows) are the unit of parallel work: windows overlap when stride < ws.
+  // Planes (not windows) are the unit of parallel work: windows overlap when stride < ws. Tiled
+  // max windows write every element they cover (the rest is zeroed first unless there is none).
   template <typename T>
   void PoolGrad(const Windows& w, const T* x, const T* gz, T* gx) const {
-    std::memset(gx, 0, sizeof(T) * w.planes * w.in_size());
+    const bool tiled_max = attrs_->mode == PoolMode::kMax && w.tiled;
+    if (!(tiled_max && w.covers_all)) std::memset(gx, 0, sizeof(T) * w.planes * w.in_size());
     ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
       T* plane = gx + p * w.in_size();
-      auto [scratch, at] = RowScratch<T>(w.row_size());
+      auto [scratch, at, found] = RowScratch<T>(w.row_size());
+      if (tiled_max) {
+        WithWidth(w.x_stride, [&](auto k) {
+          TiledRouteAtMax<true>(w, x + p * w.in_size(), wz, wy, k, gz + o, plane, scratch, found);
+        });
+        return;
+      }
       if (attrs_->mode == PoolMode::kMax) {
         RowArgMax(w, x + p * w.in_size(), wz, wy, scratch, at);
         for (int64_t j = 0; j < w.row_size(); ++j) plane[at[j]] += gz[o + j];
@@ -240,9 +353,16 @@ class PoolKernel final : public Kernel {
   template <typename T>
   void ReadAtMax(const Windows& w, const T* x, const T* gg, T* out) const {
     ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
-      auto [scratch, at] = RowScratch<T>(w.row_size());
+      auto [scratch, at, found] = RowScratch<T>(w.row_size());
+      const T* g = gg + p * w.in_size();
+      if (w.tiled) {
+        WithWidth(w.x_stride, [&](auto k) {
+          TiledRouteAtMax<false>(w, x + p * w.in_size(), wz, wy, k, g, out + o, scratch, found);
+        });
+        return;
+      }
       RowArgMax(w, x + p * w.in_size(), wz, wy, scratch, at);
-      for (int64_t j = 0; j < w.row_size(); ++j) out[o + j] = gg[p * w.in_size() + at[j]];
+      for (int64_t j = 0; j < w.row_size(); ++j) out[o + j] = g[at[j]];
     });
   }
 

@@ -1,0 +1,62 @@
+// Gemm's split over the intra-op threads gives the product a single call gives: blocks of rows
+// and of columns, every transpose, alpha and beta, a leading dimension wider than the matrix,
+// sizes that are no multiple of the block alignment, against a plain triple loop in double.
+#include "engine/backends/cpu/blas.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "engine/runtime/parallel.h"
+
+namespace tensord::cpu {
+namespace {
+
+template <typename T>
+void ExpectProduct(int64_t m, int64_t n, int64_t k, bool ta, bool tb, int threads) {
+  std::mt19937 rng(static_cast<unsigned>(m * 131 + n * 7 + k + ta * 2 + tb));
+  std::uniform_real_distribution<double> value(-1, 1);
+  const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 5;
+  std::vector<T> a((ta ? k : m) * lda), b((tb ? n : k) * ldb), c(m * ldc);
+  for (auto* v : {&a, &b, &c})
+    for (T& e : *v) e = static_cast<T>(value(rng));
+  const T alpha = T(0.5), beta = T(-2);
+  std::vector<double> want(m * ldc);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      if (j >= n) {  // past the matrix: untouched
+        want[i * ldc + j] = c[i * ldc + j];
+        continue;
+      }
+      double sum = 0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += static_cast<double>(ta ? a[p * lda + i] : a[i * lda + p]) *
+               static_cast<double>(tb ? b[j * ldb + p] : b[p * ldb + j]);
+      want[i * ldc + j] = alpha * sum + beta * static_cast<double>(c[i * ldc + j]);
+    }
+  }
+  runtime::SetIntraOpThreads(threads);
+  Gemm<T>(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+  runtime::SetIntraOpThreads(0);
+  const double tolerance = sizeof(T) == 4 ? 1e-4 * k : 1e-12 * k;
+  for (int64_t i = 0; i < m * ldc; ++i)
+    ASSERT_NEAR(c[i], want[i], tolerance) << "element " << i << " of " << m << "x" << n << "x"
+                                          << k << " ta=" << ta << " tb=" << tb;
+}
+
+TEST(Gemm, BlocksOfRowsAndColumnsMatchALoop) {
+  // (m, n, k): taller than wide (blocks of rows), wider than tall (of columns), a product too
+  // small to split, one just past the alignment; 1 to 3 threads.
+  const int64_t shapes[][3] = {{301, 77, 45}, {37, 290, 50}, {20, 20, 20}, {33, 40, 300}};
+  for (const auto& s : shapes)
+    for (int threads : {1, 2, 3})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          ExpectProduct<float>(s[0], s[1], s[2], ta, tb, threads);
+          ExpectProduct<double>(s[0], s[1], s[2], ta, tb, threads);
+        }
+}
+
+}  // namespace
+}  // namespace tensord::cpu
