@@ -6,6 +6,7 @@
 #include "engine/frontend/verifier.h"
 #include "engine/passes/canonicalize.h"
 #include "engine/passes/constant_fold.h"
+#include "engine/passes/conv_epilogue.h"
 #include "engine/passes/dce.h"
 #include "engine/passes/fusion.h"
 #include "engine/passes/gemm.h"
@@ -50,8 +51,10 @@ std::vector<Step> Steps() {
       {[] { return MakeConstantFoldPass(); }, false},
       {MakeDcePass, true},
       // -- fusion, gemm and inplace go here (last: they need the final algebra)
-      // dot -> gemm before fusion, which would otherwise swallow the add into a composite.
+      // dot -> gemm and conv + bias (+ relu) -> conv_fused before fusion, which would otherwise
+      // swallow the add into a composite.
       {MakeGemmPass, false},
+      {MakeConvEpiloguePass, false},
       // Fusion sees the final elementwise graph (and the gemms), and drops what it replaced.
       {MakeFusionPass, false},
       // Last: a rewrite after it could add a reader of a value it lets a node overwrite.

@@ -122,9 +122,13 @@ absl::StatusOr<std::shared_ptr<const OneDnnConv::Prepared>> OneDnnConv::Find(
   const dnnl::engine& engine = CpuEngine();
 
   // The forward primitive is the backward ones' hint, as oneDNN requires.
+  const memory::desc bias = Plain({g.out_channels}, Tag::x);
   const dnnl::convolution_forward::primitive_desc forward(
-      {dnnl::prop_kind::forward_training, algo, Any(src), Any(filters), Any(dst), strides, dilates,
-       pads, pads},
+      bias_ ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, Any(src),
+                                              Any(filters), bias, Any(dst), strides, dilates, pads,
+                                              pads)
+            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, Any(src),
+                                              Any(filters), Any(dst), strides, dilates, pads, pads),
       attr, engine);
   auto prepared = std::make_shared<Prepared>();
   auto arg = [](int id, const memory::desc& user, const memory::desc& chosen, bool input) {
@@ -172,8 +176,8 @@ absl::StatusOr<std::shared_ptr<const OneDnnConv::Prepared>> OneDnnConv::Find(
   return prepared;
 }
 
-absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const float* b,
-                             float* out) {
+absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const float* b, float* out,
+                             const float* bias) {
   // oneDNN runs on this thread's OpenMP team, bounded as every other kernel is; its primitives
   // plan for the team size they are created with, so this comes first.
   omp_set_num_threads(Threads(g));
@@ -204,6 +208,10 @@ absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const f
       TENSORD_ASSIGN_OR_RETURN(memory chosen, blocked(arg.chosen));
       arg.reorder->execute(stream, user, chosen);
       args.emplace(arg.id, chosen);
+    }
+    if (bias_) {
+      args.emplace(DNNL_ARG_BIAS,
+                   memory(Plain({g.out_channels}, Tag::x), engine, const_cast<float*>(bias)));
     }
     memory user_out(p->out.user, engine, out);
     memory result = user_out;

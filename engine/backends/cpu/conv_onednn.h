@@ -21,18 +21,24 @@ class OneDnnConv {
     kBackwardData,     // out = input gradient from (a = filters, b = output gradient)
     kBackwardWeights,  // out = filter gradient from (a = input, b = output gradient)
   };
-  explicit OneDnnConv(Kind kind) : kind_(kind) {}
+  // `bias`: the forward convolution adds a bias per output channel as it writes its result
+  // (conv_fused). Its relu is not oneDNN's post-op, which differs from maximum(x, 0): NaN
+  // becomes 0 in the direct kernels, -inf becomes NaN in the GEMM one, negatives become -0.
+  explicit OneDnnConv(Kind kind, bool bias = false) : kind_(kind), bias_(bias) {}
   ~OneDnnConv();
 
   // Contiguous float32 operands and result in plain layouts; cross-correlation (the caller
-  // flips filters). Safe to call from several threads at once.
-  absl::Status Run(const ops::ConvGeometry& g, const float* a, const float* b, float* out);
+  // flips filters); `bias`: out_channels values when constructed with one. Safe to call from
+  // several threads at once.
+  absl::Status Run(const ops::ConvGeometry& g, const float* a, const float* b, float* out,
+                   const float* bias = nullptr);
 
  private:
   struct Prepared;
   absl::StatusOr<std::shared_ptr<const Prepared>> Find(const ops::ConvGeometry& g);
 
   const Kind kind_;
+  const bool bias_;
   std::mutex mu_;
   std::map<std::vector<int64_t>, std::shared_ptr<const Prepared>> cache_;  // by geometry
 };

@@ -77,6 +77,14 @@ absl::StatusOr<ConvAttrs> GetConvAttrs(const ir::Apply& node) {
   if (a.groups < 1 || a.groups > (int64_t{1} << 20)) {
     return InvalidArgument(node.op, ": num_groups must be >= 1, got ", a.groups);
   }
+  if (node.op == "conv_fused") {
+    TENSORD_ASSIGN_OR_RETURN(std::string activation, ir::GetAttr<std::string>(node, "activation"));
+    if (activation != "identity" && activation != "relu") {
+      return InvalidArgument(node.op, ": activation must be 'identity' or 'relu', got '",
+                             activation.substr(0, 64), "'");
+    }
+    a.relu = activation == "relu";
+  }
   return a;
 }
 
@@ -160,7 +168,17 @@ absl::StatusOr<DType> ConvDType(const ir::Apply& node) {
     return InvalidArgument(node.op, " needs float32 or float64 operands, got ", ir::TypeString(a),
                            " and ", ir::TypeString(b));
   }
-  if (node.inputs.size() == 3) {
+  if (node.op == "conv_fused") {  // a bias broadcasting over all but the channel dim
+    const ir::Type& bias = node.inputs[2]->type;
+    bool per_channel = bias.ndim() == a.ndim() && bias.dtype == dtype;
+    for (int d = 0; per_channel && d < bias.ndim(); ++d)
+      per_channel = d == 1 || bias.broadcastable[d];
+    if (!per_channel) {
+      return InvalidArgument(node.op, ": the bias must be a ", DTypeName(dtype), " tensor of rank ",
+                             a.ndim(), " broadcastable but along dim 1 (channels), got ",
+                             ir::TypeString(bias));
+    }
+  } else if (node.inputs.size() == 3) {
     TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[2], 1, "conv gradient: the spatial shape"));
   }
   return dtype;
@@ -179,6 +197,7 @@ absl::StatusOr<std::vector<ir::Type>> ConvType(const ir::Apply& node, bool b0, b
 std::vector<std::optional<DType>> OperandsAsOutput(const ir::Apply& node) {
   std::vector<std::optional<DType>> d(node.inputs.size());
   d[0] = d[1] = node.outputs[0]->type.dtype;
+  if (node.op == "conv_fused") d[2] = d[0];  // the bias (the others' third input is int)
   return d;
 }
 
@@ -252,7 +271,8 @@ TheanoRenderFn ConvName(const char* suffix) {
     return absl::StrCat("AbstractConv", a->nd, "d", suffix, "{border_mode=", border,
                         ", subsample=", tuple(a->subsample),
                         ", filter_flip=", a->flip ? "True" : "False",
-                        ", filter_dilation=", tuple(a->dilation), ", num_groups=", a->groups, "}");
+                        ", filter_dilation=", tuple(a->dilation), ", num_groups=", a->groups,
+                        node.op == "conv_fused" && a->relu ? ", activation='relu'" : "", "}");
   };
 }
 
@@ -279,6 +299,22 @@ void RegisterConv(Registry& r) {
         return ConvType(n, n.inputs[0]->type.broadcastable[0], n.inputs[1]->type.broadcastable[0]);
       },
       ConvGrad, ConvShape, ""));
+  OpDef fused = ConvDef(
+      "conv_fused", 3,
+      "conv_fused(input, filters, bias; conv's attributes, activation): activation(conv(input, "
+      "filters) + bias), bias broadcasting over all but dim 1, activation 'identity' or 'relu'; "
+      "made by the optimizer from conv + bias (+ max(., 0)): oneDNN adds the bias as the "
+      "convolution writes its output, relu follows in the same kernel (exactly maximum(x, 0): "
+      "oneDNN's relu post-op turns NaN into 0)",
+      [](const ir::Apply& n) {
+        return ConvType(n, n.inputs[0]->type.broadcastable[0], n.inputs[1]->type.broadcastable[0]);
+      },
+      // The conv_epilogue pass runs at compile time, after Differentiate built the gradient
+      // graph: no gradient flows through a conv_fused the server made, and one a client sends
+      // stops gradients with a clear error (as gemm).
+      kNotDifferentiable, ConvShape, "_bias");
+  fused.attrs.push_back("activation");
+  r.Add(std::move(fused));
   r.Add(ConvDef(
       "conv_grad_inputs", 3,
       "conv_grad_inputs(filters, topgrad, input_spatial_shape; same attributes as conv): the "

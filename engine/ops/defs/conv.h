@@ -7,7 +7,9 @@
 //   conv(input, filters)                         input (N, C, *in), filters (OC, C/groups, *k)
 //   conv_grad_inputs(filters, topgrad, in_shape)  -> input's gradient, in_shape = input.shape[2:]
 //   conv_grad_weights(input, topgrad, k_shape)    -> filters' gradient, k_shape = filters.shape[2:]
-// The spatial rank is input.ndim - 2 (1, 2 or 3).
+// The spatial rank is input.ndim - 2 (1, 2 or 3). The optimizer's conv_epilogue pass makes a
+// fourth, which no gradient reaches (it runs after differentiation):
+//   conv_fused(input, filters, bias; activation)  activation(conv + bias), bias per out channel
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,8 @@ struct ConvAttrs {
   // True: a true convolution (the filter is flipped spatially, Theano's default); false: a
   // cross-correlation, what oneDNN and cuDNN compute natively.
   bool flip = true;
+  // conv_fused only: relu(x) = max(x, 0) applied after the bias (else the identity).
+  bool relu = false;
 
   // The zeros added on each side of spatial dim `d` for a filter of `k` taps there.
   int64_t Pad(int d, int64_t k) const;

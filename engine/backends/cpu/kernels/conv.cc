@@ -1,11 +1,14 @@
 // CPU kernels of the ops declared in engine/ops/defs/conv.cc: float32 on oneDNN, float64 as
-// im2col + OpenBLAS GEMM (oneDNN has no float64 convolution).
+// im2col + OpenBLAS GEMM (oneDNN has no float64 convolution). conv_fused is the forward
+// convolution with its epilogue: the bias added by oneDNN (float32) or a loop after the GEMM,
+// then relu in our loop (conv_onednn.h says why not oneDNN's).
 #include <algorithm>
 
 #include "engine/backends/cpu/conv_gemm.h"
 #include "engine/backends/cpu/conv_onednn.h"
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/ops/defs/int_args.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
 namespace {
@@ -43,14 +46,64 @@ void FlipInPlace(T* w, int64_t size, int64_t taps) {
 }
 
 Kind KindOf(const std::string& op) {
-  if (op == "conv") return Kind::kForward;
+  if (op == "conv" || op == "conv_fused") return Kind::kForward;
   return op == "conv_grad_inputs" ? Kind::kBackwardData : Kind::kBackwardWeights;
+}
+
+// conv_fused's bias as out_channels contiguous values: the tensor itself, or its one value
+// repeated (a bias whose channel dim has length 1 broadcasts), kept per thread.
+template <typename T>
+absl::StatusOr<const T*> BiasValues(const Tensor& bias, DType dtype, int64_t channels,
+                                    Tensor& contiguous) {
+  if (bias.dtype() != dtype) {
+    return InvalidArgument("conv_fused: the bias is ", DTypeName(bias.dtype()), ", the result ",
+                           DTypeName(dtype));
+  }
+  if (bias.num_elements() != channels && bias.num_elements() != 1) {
+    return InvalidArgument("conv_fused: a bias of shape ", runtime::ShapeString(bias.shape()),
+                           " does not broadcast over ", channels, " output channels");
+  }
+  contiguous = Contiguous(bias);
+  if (bias.num_elements() == channels) return contiguous.data<T>();
+  thread_local std::vector<T> repeated;
+  repeated.assign(channels, *contiguous.data<T>());
+  return repeated.data();
+}
+
+// out (batch, channels, plane) += bias per channel: the float64 path's bias (oneDNN adds it for
+// float32).
+template <typename T>
+void AddBias(T* out, const T* bias, int64_t batch, int64_t channels, int64_t plane) {
+  runtime::ParallelFor(batch * channels, std::max<int64_t>(1, 32768 / std::max<int64_t>(plane, 1)),
+                       [&](int64_t first, int64_t last) {
+                         for (int64_t p = first; p < last; ++p) {
+                           T* row = out + p * plane;
+                           const T b = bias[p % channels];
+                           for (int64_t i = 0; i < plane; ++i) row[i] += b;
+                         }
+                       });
+}
+
+// conv_fused's relu, exactly as maximum(x, 0) (NaN kept, -0 kept, +0 for negatives).
+template <typename T>
+void Relu(T* out, int64_t n) {
+  runtime::ParallelFor(n, 32768, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      const T v = out[i];
+      out[i] = (v >= T(0)) | (v != v) ? v : T(0);
+    }
+  });
 }
 
 class ConvKernel final : public Kernel {
  public:
   explicit ConvKernel(const ir::Apply& node)
-      : op_(node.op), kind_(KindOf(node.op)), attrs_(GetConvAttrs(node)), onednn_(kind_) {}
+      : op_(node.op),
+        kind_(KindOf(node.op)),
+        attrs_(GetConvAttrs(node)),
+        bias_(node.op == "conv_fused"),
+        relu_(bias_ && attrs_.ok() && attrs_->relu),
+        onednn_(kind_, bias_) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_RETURN_IF_ERROR(attrs_.status());
@@ -63,21 +116,36 @@ class ConvKernel final : public Kernel {
     Tensor& result = *out[0];
     TENSORD_RETURN_IF_ERROR(result.Reshape(a.dtype(), shape));
     if (result.num_elements() == 0) return absl::OkStatus();
-    if (a.num_elements() == 0 || b.num_elements() == 0) {  // an empty sum
-      std::memset(result.raw(), 0, result.num_bytes());
-      return absl::OkStatus();
-    }
+    const bool empty_sum = a.num_elements() == 0 || b.num_elements() == 0;
+    if (empty_sum) std::memset(result.raw(), 0, result.num_bytes());
+    if (empty_sum && !bias_) return absl::OkStatus();
     // The filters operand (forward: b, backward-data: a) is flipped going in; the filter
     // gradient is flipped coming out.
     const bool flip = attrs_->flip;
     return DispatchFloat(a.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
+      T* o = result.data<T>();
+      const int64_t plane = runtime::NumElements(Shape(g.out.begin(), g.out.end()));
+      if (empty_sum) {  // no product: the bias (and relu) over zeros
+        Tensor cbias;
+        TENSORD_ASSIGN_OR_RETURN(const T* bias,
+                                 BiasValues<T>(*in[2], a.dtype(), g.out_channels, cbias));
+        AddBias(o, bias, g.batch, g.out_channels, plane);
+        if (relu_) Relu(o, result.num_elements());
+        return absl::OkStatus();
+      }
       Tensor ca, cb;  // contiguous operands (the inputs themselves when they already are)
       const T* pa = flip && kind_ == Kind::kBackwardData ? FlippedCopy<T>(a)
                                                          : (ca = Contiguous(a)).template data<T>();
       const T* pb = flip && kind_ == Kind::kForward ? FlippedCopy<T>(b)
                                                     : (cb = Contiguous(b)).template data<T>();
-      TENSORD_RETURN_IF_ERROR(Compute<T>(g, pa, pb, result.data<T>()));
+      Tensor cbias;
+      const T* bias = nullptr;
+      if (bias_) {
+        TENSORD_ASSIGN_OR_RETURN(bias, BiasValues<T>(*in[2], a.dtype(), g.out_channels, cbias));
+      }
+      TENSORD_RETURN_IF_ERROR(Compute<T>(g, pa, pb, o, bias));
+      if (relu_) Relu(o, result.num_elements());
       if (flip && kind_ == Kind::kBackwardWeights) {
         FlipInPlace(result.data<T>(), result.num_elements(),
                     runtime::NumElements(Shape(shape.begin() + 2, shape.end())));
@@ -123,13 +191,18 @@ class ConvKernel final : public Kernel {
   }
 
   template <typename T>
-  absl::Status Compute(const ConvGeometry& g, const T* a, const T* b, T* out) {
+  absl::Status Compute(const ConvGeometry& g, const T* a, const T* b, T* out, const T* bias) {
     if constexpr (std::is_same_v<T, float>) {
-      return onednn_.Run(g, a, b, out);
+      return onednn_.Run(g, a, b, out, bias);
     } else {
       switch (kind_) {
         case Kind::kForward:
-          return ConvForwardGemm(g, a, b, out);
+          TENSORD_RETURN_IF_ERROR(ConvForwardGemm(g, a, b, out));
+          if (bias_) {
+            AddBias(out, bias, g.batch, g.out_channels,
+                    runtime::NumElements(Shape(g.out.begin(), g.out.end())));
+          }
+          return absl::OkStatus();
         case Kind::kBackwardData:
           return ConvBackwardDataGemm(g, a, b, out);
         case Kind::kBackwardWeights:
@@ -142,13 +215,14 @@ class ConvKernel final : public Kernel {
   const std::string op_;
   const Kind kind_;
   const absl::StatusOr<ConvAttrs> attrs_;
+  const bool bias_, relu_;  // conv_fused's epilogue
   OneDnnConv onednn_;
 };
 
 }  // namespace
 
 void RegisterConvKernels(backends::KernelTable& k) {
-  for (const char* op : {"conv", "conv_grad_inputs", "conv_grad_weights"})
+  for (const char* op : {"conv", "conv_fused", "conv_grad_inputs", "conv_grad_weights"})
     k.Add(op, backends::Make<ConvKernel>());
 }
 

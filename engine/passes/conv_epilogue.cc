@@ -1,0 +1,136 @@
+#include "engine/passes/conv_epilogue.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/ops/node_builder.h"
+#include "engine/passes/rewrite_util.h"
+
+namespace tensord::passes {
+namespace {
+
+// Inputs whose shape is all their reader takes from them: sum_to_like's model (as gradients
+// of broadcasting ops read a convolution's result), shape and shape_i. A fused node has the
+// same shape as the result it replaces, so these readers may read it instead.
+bool ReadsOnlyTheShape(const ir::Apply& reader, size_t input) {
+  return (reader.op == "sum_to_like" && input == 1) || reader.op == "shape" ||
+         reader.op == "shape_i";
+}
+
+// How many nodes read each variable's values (not only its shape), the `replaced` ones (dead,
+// removed at the end) aside; graph outputs count too.
+std::unordered_map<const ir::Variable*, int> CountValueUses(
+    const ir::Graph& graph, const std::unordered_set<const ir::Apply*>& replaced) {
+  std::unordered_map<const ir::Variable*, int> uses;
+  for (const auto& a : graph.applies()) {
+    if (replaced.count(a.get())) continue;
+    for (size_t i = 0; i < a->inputs.size(); ++i)
+      if (!ReadsOnlyTheShape(*a, i)) ++uses[a->inputs[i]];
+  }
+  for (const ir::Variable* out : graph.outputs()) ++uses[out];
+  return uses;
+}
+
+// b broadcasts like a per-channel bias of a convolution of type `conv`.
+bool IsChannelBias(const ir::Variable* b, const ir::Type& conv) {
+  if (b->type.ndim() != conv.ndim() || b->type.dtype != conv.dtype) return false;
+  for (int d = 0; d < conv.ndim(); ++d)
+    if (d != 1 && !b->type.broadcastable[d]) return false;
+  return true;
+}
+
+class ConvEpiloguePass final : public Pass {
+ public:
+  std::string name() const override { return "conv_epilogue"; }
+
+  absl::StatusOr<bool> Run(ir::Graph& graph) override {
+    std::unordered_set<const ir::Apply*> replaced;
+    // Biases first, then relus over the fused nodes the first walk made.
+    for (bool relu : {false, true}) {
+      const std::unordered_map<const ir::Variable*, int> uses = CountValueUses(graph, replaced);
+      auto single = [&](const ir::Variable* v) {
+        auto it = uses.find(v);
+        return it != uses.end() && it->second == 1;
+      };
+      std::vector<ir::Apply*> nodes;
+      for (const auto& a : graph.applies()) nodes.push_back(a.get());
+      for (ir::Apply* n : nodes) {
+        TENSORD_ASSIGN_OR_RETURN(bool done, relu ? FuseRelu(graph, *n, single, replaced)
+                                                 : FuseBias(graph, *n, single, replaced));
+        if (done) replaced.insert(n);
+      }
+    }
+    if (replaced.empty()) return false;
+    std::vector<ir::Variable*> keep;
+    for (const auto& a : graph.applies())
+      if (!replaced.count(a.get())) keep.insert(keep.end(), a->outputs.begin(), a->outputs.end());
+    TENSORD_RETURN_IF_ERROR(graph.SortTopologically());
+    graph.RemoveDeadNodes(keep);
+    return true;
+  }
+
+ private:
+  template <typename Single>
+  static absl::StatusOr<bool> FuseBias(ir::Graph& graph, const ir::Apply& n, Single&& single,
+                                       std::unordered_set<const ir::Apply*>& replaced) {
+    if (n.op != "add") return false;
+    const ir::Type& type = n.outputs[0]->type;
+    for (size_t ci = 0; ci < n.inputs.size(); ++ci) {
+      const ir::Apply* conv = ProducedBy(n.inputs[ci], "conv");
+      if (conv == nullptr || !single(n.inputs[ci]) || !(n.inputs[ci]->type == type)) continue;
+      for (size_t bi = 0; bi < n.inputs.size(); ++bi) {
+        if (bi == ci || !IsChannelBias(n.inputs[bi], type)) continue;
+        ops::NodeBuilder b(graph);
+        ir::Attrs attrs = ops::NodeBuilder::DeclaredAttrs(*conv);
+        attrs["activation"] = std::string("identity");
+        ir::Variable* fused =
+            b.Apply("conv_fused", {conv->inputs[0], conv->inputs[1], n.inputs[bi]}, attrs);
+        ir::Variable* out = fused;
+        std::vector<ir::Variable*> rest = {out};
+        for (size_t i = 0; i < n.inputs.size(); ++i)
+          if (i != ci && i != bi) rest.push_back(n.inputs[i]);
+        if (rest.size() > 1) out = b.Apply("add", rest);
+        TENSORD_RETURN_IF_ERROR(b.status());
+        if (!(out->type == type)) continue;  // e.g. a bias that widens a broadcastable dim
+        graph.ReplaceAllUses(n.outputs[0], out);
+        graph.ReplaceAllUses(conv->outputs[0], fused);  // readers of its shape only
+        replaced.insert(conv);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  template <typename Single>
+  static absl::StatusOr<bool> FuseRelu(ir::Graph& graph, const ir::Apply& n, Single&& single,
+                                       std::unordered_set<const ir::Apply*>& replaced) {
+    if (n.op != "maximum" || n.inputs.size() != 2) return false;
+    const ir::Type& type = n.outputs[0]->type;
+    for (int k = 0; k < 2; ++k) {
+      const ir::Apply* fused = ProducedBy(n.inputs[k], "conv_fused");
+      if (fused == nullptr || !single(n.inputs[k]) || !(n.inputs[k]->type == type) ||
+          !IsUnitConstant(n.inputs[1 - k], 0.0)) {
+        continue;
+      }
+      auto activation = ir::GetAttr<std::string>(*fused, "activation");
+      if (!activation.ok() || *activation != "identity") continue;
+      ops::NodeBuilder b(graph);
+      ir::Attrs attrs = ops::NodeBuilder::DeclaredAttrs(*fused);
+      attrs["activation"] = std::string("relu");
+      ir::Variable* out = b.Apply("conv_fused", fused->inputs, attrs);
+      TENSORD_RETURN_IF_ERROR(b.status());
+      if (!(out->type == type)) continue;
+      graph.ReplaceAllUses(n.outputs[0], out);
+      graph.ReplaceAllUses(fused->outputs[0], out);  // readers of its shape only
+      replaced.insert(fused);
+      return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> MakeConvEpiloguePass() { return std::make_unique<ConvEpiloguePass>(); }
+
+}  // namespace tensord::passes
