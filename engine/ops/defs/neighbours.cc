@@ -23,9 +23,11 @@ absl::StatusOr<NeibsAttrs> GetNeibsAttrs(const ir::Apply& node) {
     a.mode = NeibsMode::kHalf;
   } else if (mode == "full") {
     a.mode = NeibsMode::kFull;
+  } else if (mode == "wrap_centered") {
+    a.mode = NeibsMode::kWrapCentered;
   } else {
-    return InvalidArgument(node.op, ": mode must be 'valid', 'ignore_borders', 'half' or 'full', ",
-                           "got '", mode.substr(0, 64), "'");
+    return InvalidArgument(node.op, ": mode must be 'valid', 'ignore_borders', 'half', 'full' or ",
+                           "'wrap_centered', got '", mode.substr(0, 64), "'");
   }
   for (auto [name, values, out] :
        {std::tuple{"neib_shape", &shape, a.shape}, std::tuple{"neib_step", &step, a.step}}) {
@@ -40,10 +42,21 @@ absl::StatusOr<NeibsAttrs> GetNeibsAttrs(const ir::Apply& node) {
       out[d] = (*values)[d];
     }
   }
+  if (a.mode == NeibsMode::kWrapCentered && (a.shape[0] % 2 == 0 || a.shape[1] % 2 == 0)) {
+    return InvalidArgument(node.op, ": mode 'wrap_centered' needs a patch of odd sizes (it has a ",
+                           "centre), got neib_shape=(", a.shape[0], ", ", a.shape[1], ")");
+  }
   return a;
 }
 
 absl::StatusOr<int64_t> NeibsCount(const NeibsAttrs& a, int d, int64_t size, const char* op) {
+  if (a.mode == NeibsMode::kWrapCentered) {  // a patch wraps around the image at most once
+    if (size < a.shape[d]) {
+      return InvalidArgument(op, ": mode 'wrap_centered' needs image dim ", 2 + d, " (size ", size,
+                             ") at least as large as the patch (", a.shape[d], ")");
+    }
+    return (size + a.step[d] - 1) / a.step[d];
+  }
   const int64_t span = size + 2 * a.Pad(d) - a.shape[d];
   if (span < 0) {
     return InvalidArgument(op, ": a patch of ", a.shape[d], " does not fit in image dim ", 2 + d,
@@ -98,6 +111,11 @@ std::vector<SymbolicShape> Images2NeibsShape(NodeBuilder& b, const ir::Apply& no
   auto c = [&](int64_t v) { return b.Constant(static_cast<double>(v), DType::kInt64); };
   ir::Variable* rows = b.Mul(in[0][0], in[0][1]);
   for (int d = 0; d < 2; ++d) {
+    if (a->mode == NeibsMode::kWrapCentered) {  // ceil(size / step)
+      ir::Variable* size = b.Add(in[0][2 + d], c(a->step[d] - 1));
+      rows = b.Mul(rows, b.Apply("int_div", {size, c(a->step[d])}));
+      continue;
+    }
     ir::Variable* span = b.Sub(b.Add(in[0][2 + d], c(2 * a->Pad(d))), c(a->shape[d]));
     rows = b.Mul(rows, b.Add(b.Apply("int_div", {span, c(a->step[d])}), c(1)));
   }
@@ -118,7 +136,8 @@ void RegisterNeighbours(Registry& r) {
       "images2neibs", 1,
       "images2neibs(x; neib_shape, neib_step, mode): the (rows, cols) patches of a (N, C, H, W) "
       "input, one per row of an (N*C*patches, rows*cols) matrix (Theano's "
-      "T.nnet.neighbours.images2neibs; mode 'valid' | 'ignore_borders' | 'half' | 'full')",
+      "T.nnet.neighbours.images2neibs; mode 'valid' | 'ignore_borders' | 'half' | 'full' | "
+      "'wrap_centered')",
       Images2NeibsGrad, "Images2Neibs");
   images2neibs.infer_shape = Images2NeibsShape;
   r.Add(std::move(images2neibs));

@@ -5,6 +5,8 @@
 //       row one patch in row-major order, rows ordered by (n, c, patch row, patch column)
 //   neibs2images(neibs, image_shape; same)          sums every row back where its patch came
 //       from (the inverse for non-overlapping patches, Theano's neibs2images)
+// Mode 'wrap_centered' (Theano's): odd patches centred on every neib_step-th pixel, reading
+// across the image's edges from the opposite side (a torus); ceil(size / step) patches per dim.
 #pragma once
 
 #include <cstdint>
@@ -14,14 +16,18 @@
 
 namespace tensord::ops {
 
-enum class NeibsMode { kValid, kIgnoreBorders, kHalf, kFull };
+enum class NeibsMode { kValid, kIgnoreBorders, kHalf, kFull, kWrapCentered };
 
 struct NeibsAttrs {
   int64_t shape[2] = {1, 1};
   int64_t step[2] = {1, 1};
   NeibsMode mode = NeibsMode::kValid;
+  // Where a patch starts before its step's pixel: the zero padding of 'half' and 'full', the
+  // centring of 'wrap_centered'.
   int64_t Pad(int d) const {
-    return mode == NeibsMode::kHalf ? shape[d] / 2 : mode == NeibsMode::kFull ? shape[d] - 1 : 0;
+    return mode == NeibsMode::kHalf || mode == NeibsMode::kWrapCentered ? shape[d] / 2
+           : mode == NeibsMode::kFull                                   ? shape[d] - 1
+                                                                        : 0;
   }
 };
 

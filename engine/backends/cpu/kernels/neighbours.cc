@@ -30,17 +30,25 @@ void ForEachPlane(const Patches& p, const NeibsAttrs& a, Fn&& fn) {
                        });
 }
 
+// `at` of a coordinate within one patch of size <= `size` of its start: wrapped once onto the
+// image in mode wrap_centered, else left as it is (outside the image: padding).
+inline int64_t Wrap(int64_t at, int64_t size, bool wrap) {
+  if (!wrap) return at;
+  return at < 0 ? at + size : at >= size ? at - size : at;
+}
+
 // Calls visit(element of the patch row, offset in the plane or -1 in the padding) for every
 // element of every patch of one plane, rows in order.
 template <typename Visit>
 void ForEachPatchElement(const Patches& p, const NeibsAttrs& a, Visit&& visit) {
+  const bool wrap = a.mode == NeibsMode::kWrapCentered;
   int64_t k = 0;
   for (int64_t pr = 0; pr < p.count[0]; ++pr) {
     for (int64_t pc = 0; pc < p.count[1]; ++pc) {
       for (int64_t i = 0; i < a.shape[0]; ++i) {
-        const int64_t y = pr * a.step[0] - a.Pad(0) + i;
+        const int64_t y = Wrap(pr * a.step[0] - a.Pad(0) + i, p.rows, wrap);
         for (int64_t j = 0; j < a.shape[1]; ++j, ++k) {
-          const int64_t x = pc * a.step[1] - a.Pad(1) + j;
+          const int64_t x = Wrap(pc * a.step[1] - a.Pad(1) + j, p.cols, wrap);
           const bool inside = y >= 0 && y < p.rows && x >= 0 && x < p.cols;
           visit(k, inside ? y * p.cols + x : -1);
         }

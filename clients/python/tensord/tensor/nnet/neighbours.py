@@ -8,7 +8,7 @@ from tensord.tensor.type import TensorType
 
 __all__ = ["images2neibs", "neibs2images", "Images2Neibs"]
 
-MODES = ("valid", "ignore_borders", "half", "full")
+MODES = ("valid", "ignore_borders", "half", "full", "wrap_centered")
 
 
 def _basic():
@@ -26,14 +26,14 @@ def _pair(value, what):
 
 class _NeibsOp(Op):
     def __init__(self, neib_shape, neib_step=None, mode="valid"):
-        if mode == "wrap_centered":
-            raise NotImplementedError("images2neibs: mode 'wrap_centered' is not supported; use "
-                                      "'valid', 'ignore_borders', 'half' or 'full'")
         if mode not in MODES:
             raise ValueError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
         self.neib_shape = _pair(neib_shape, "neib_shape")
         self.neib_step = _pair(self.neib_shape if neib_step is None else neib_step, "neib_step")
         self.mode = mode
+        if mode == "wrap_centered" and not all(s % 2 for s in self.neib_shape):
+            raise TypeError("images2neibs: mode 'wrap_centered' needs a patch of odd sizes, got %r"
+                            % (self.neib_shape,))
 
     def attrs(self):
         return {"neib_shape": list(self.neib_shape), "neib_step": list(self.neib_step),
@@ -79,7 +79,8 @@ def images2neibs(ten4, neib_shape, neib_step=None, mode="valid"):
     """The (rows, cols) = neib_shape patches of a 4-d input taken every neib_step (default
     neib_shape), as rows of a matrix. mode 'valid' needs the patches to tile each image exactly,
     'ignore_borders' drops what is left over, 'half' and 'full' pad with zeros first (by
-    neib_shape // 2 and neib_shape - 1)."""
+    neib_shape // 2 and neib_shape - 1), 'wrap_centered' centres odd patches on every step-th
+    pixel and reads across each edge from the opposite one (ceil(size / step) patches a dim)."""
     return Images2Neibs(neib_shape, neib_step, mode)(ten4)
 
 
