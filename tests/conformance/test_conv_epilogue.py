@@ -68,6 +68,22 @@ def test_relu_keeps_nan_and_zeroes_minus_infinity(rng, dtype):
     np.testing.assert_allclose(got, ref_layer(x, w, b, True), rtol=1e-5)
 
 
+def test_relu_applied_leaving_onednns_blocked_layout(rng):
+    # 16 channels in, 12 out (one and a half blocks of 8): oneDNN writes a blocked result that
+    # conv_fused copies out with relu applied, the last block partly padding.
+    x = rng.standard_normal((2, 16, 10, 9)).astype("float32")
+    x[0, :, 4, 4] = np.nan  # every output channel's window over (4, 4) sees it
+    x[1, 3, 0, 0] = np.inf
+    w = rng.standard_normal((12, 16, 3, 3)).astype("float32")
+    b = rng.standard_normal(12).astype("float32")
+    xs, ws, bs = T.ftensor4(), T.ftensor4(), T.fvector()
+    got = theano.function([xs, ws, bs], layer(xs, ws, bs, True, border_mode="half"))(x, w, b)
+    want = ref_layer(x, w, b, True, border_mode="half")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[0, :, 3:6, 3:6]).all()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 def test_a_bias_of_one_value_broadcasts_over_the_channels(rng):
     x = rng.standard_normal((2, 2, 5, 5))
     w = rng.standard_normal((3, 2, 2, 2))

@@ -7,6 +7,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include "engine/backends/cpu/relu_in_place.h"
+#include "engine/ops/scalar/arithmetic.h"
 #include "engine/runtime/memory_stats.h"
 #include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
@@ -85,6 +87,38 @@ constexpr int kScratchSlots = 4;
 std::array<runtime::Tensor, kScratchSlots>& ThreadScratch() {
   thread_local std::array<runtime::Tensor, kScratchSlots> scratch;
   return scratch;
+}
+
+// `out` (N, C, *spatial, plain) = max(`blocked`, 0) exactly as the maximum op computes it (NaN
+// kept), from a result in a layout that blocks only the channels (oneDNN's aBcd8b and the
+// like, spatial dims dense within a block of channels): the copy oneDNN's reorder would make,
+// with relu applied on the way. False (and nothing written) for any other layout.
+bool UnblockWithRelu(const memory::desc& md, const float* blocked, float* out) {
+  const dnnl_memory_desc_t& d = md.data;
+  const dnnl_blocking_desc_t& b = d.format_desc.blocking;
+  if (d.format_kind != dnnl_blocked || b.inner_nblks != 1 || b.inner_idxs[0] != 1 ||
+      d.offset0 != 0) {
+    return false;
+  }
+  const int64_t block = b.inner_blks[0], batch = d.dims[0], channels = d.dims[1];
+  int64_t plane = 1;
+  for (int k = d.ndims - 1; k >= 2; --k) {  // spatial dims dense, innermost last
+    if (b.strides[k] != block * plane) return false;
+    plane *= d.dims[k];
+  }
+  const int64_t blocks = (channels + block - 1) / block;
+  runtime::ParallelFor(batch * blocks, 1, [&](int64_t first, int64_t last) {
+    for (int64_t nb = first; nb < last; ++nb) {
+      const int64_t n = nb / blocks, cb = nb % blocks;
+      const float* src = blocked + n * b.strides[0] + cb * b.strides[1];
+      for (int64_t k = 0; k < block && cb * block + k < channels; ++k) {
+        float* dst = out + (n * channels + cb * block + k) * plane;
+        for (int64_t s = 0; s < plane; ++s)
+          dst[s] = scalar::Maximum::Apply(src[s * block + k], 0.f);
+      }
+    }
+  });
+  return true;
 }
 
 }  // namespace
@@ -222,8 +256,17 @@ absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const f
     TENSORD_ASSIGN_OR_RETURN(memory scratchpad, blocked(p->scratchpad));
     args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad);
     p->primitive.execute(stream, args);
-    if (p->out.reorder) p->out.reorder->execute(stream, result, user_out);
     stream.wait();
+    const bool unblocked =
+        relu_ && p->out.reorder &&
+        UnblockWithRelu(p->out.chosen, static_cast<float*>(result.get_data_handle()), out);
+    if (p->out.reorder && !unblocked) {
+      p->out.reorder->execute(stream, result, user_out);
+      stream.wait();
+    }
+    if (relu_ && !unblocked) {
+      ReluInPlace(out, static_cast<int64_t>(p->out.user.get_size() / sizeof(float)));
+    }
   } catch (const dnnl::error& e) {
     return Internal("oneDNN convolution failed: ", e.what());
   }

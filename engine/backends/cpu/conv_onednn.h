@@ -21,10 +21,13 @@ class OneDnnConv {
     kBackwardData,     // out = input gradient from (a = filters, b = output gradient)
     kBackwardWeights,  // out = filter gradient from (a = input, b = output gradient)
   };
-  // `bias`: the forward convolution adds a bias per output channel as it writes its result
-  // (conv_fused). Its relu is not oneDNN's post-op, which differs from maximum(x, 0): NaN
-  // becomes 0 in the direct kernels, -inf becomes NaN in the GEMM one, negatives become -0.
-  explicit OneDnnConv(Kind kind, bool bias = false) : kind_(kind), bias_(bias) {}
+  // conv_fused's epilogue. `bias`: oneDNN adds a bias per output channel as it writes the
+  // result. `relu`: max(x, 0) applied while the result is copied out of oneDNN's blocked layout
+  // (or in a pass over it where there is no such copy); not oneDNN's relu post-op, which
+  // differs from maximum(x, 0): NaN becomes 0 in the direct kernels, -inf becomes NaN in the
+  // GEMM one, negatives become -0.
+  explicit OneDnnConv(Kind kind, bool bias = false, bool relu = false)
+      : kind_(kind), bias_(bias), relu_(relu) {}
   ~OneDnnConv();
 
   // Contiguous float32 operands and result in plain layouts; cross-correlation (the caller
@@ -38,7 +41,7 @@ class OneDnnConv {
   absl::StatusOr<std::shared_ptr<const Prepared>> Find(const ops::ConvGeometry& g);
 
   const Kind kind_;
-  const bool bias_;
+  const bool bias_, relu_;
   std::mutex mu_;
   std::map<std::vector<int64_t>, std::shared_ptr<const Prepared>> cache_;  // by geometry
 };

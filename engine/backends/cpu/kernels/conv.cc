@@ -1,12 +1,13 @@
 // CPU kernels of the ops declared in engine/ops/defs/conv.cc: float32 on oneDNN, float64 as
 // im2col + OpenBLAS GEMM (oneDNN has no float64 convolution). conv_fused is the forward
-// convolution with its epilogue: the bias added by oneDNN (float32) or a loop after the GEMM,
-// then relu in our loop (conv_onednn.h says why not oneDNN's).
+// convolution with its epilogue: for float32 OneDnnConv adds the bias and applies relu (as it
+// copies the result out of oneDNN's layout), for float64 loops after the GEMM.
 #include <algorithm>
 
 #include "engine/backends/cpu/conv_gemm.h"
 #include "engine/backends/cpu/conv_onednn.h"
 #include "engine/backends/cpu/kernels/register.h"
+#include "engine/backends/cpu/relu_in_place.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/runtime/parallel.h"
 
@@ -84,17 +85,6 @@ void AddBias(T* out, const T* bias, int64_t batch, int64_t channels, int64_t pla
                        });
 }
 
-// conv_fused's relu, exactly as maximum(x, 0) (NaN kept, -0 kept, +0 for negatives).
-template <typename T>
-void Relu(T* out, int64_t n) {
-  runtime::ParallelFor(n, 32768, [&](int64_t first, int64_t last) {
-    for (int64_t i = first; i < last; ++i) {
-      const T v = out[i];
-      out[i] = (v >= T(0)) | (v != v) ? v : T(0);
-    }
-  });
-}
-
 class ConvKernel final : public Kernel {
  public:
   explicit ConvKernel(const ir::Apply& node)
@@ -103,7 +93,7 @@ class ConvKernel final : public Kernel {
         attrs_(GetConvAttrs(node)),
         bias_(node.op == "conv_fused"),
         relu_(bias_ && attrs_.ok() && attrs_->relu),
-        onednn_(kind_, bias_) {}
+        onednn_(kind_, bias_, relu_) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_RETURN_IF_ERROR(attrs_.status());
@@ -131,7 +121,7 @@ class ConvKernel final : public Kernel {
         TENSORD_ASSIGN_OR_RETURN(const T* bias,
                                  BiasValues<T>(*in[2], a.dtype(), g.out_channels, cbias));
         AddBias(o, bias, g.batch, g.out_channels, plane);
-        if (relu_) Relu(o, result.num_elements());
+        if (relu_) ReluInPlace(o, result.num_elements());
         return absl::OkStatus();
       }
       Tensor ca, cb;  // contiguous operands (the inputs themselves when they already are)
@@ -145,7 +135,8 @@ class ConvKernel final : public Kernel {
         TENSORD_ASSIGN_OR_RETURN(bias, BiasValues<T>(*in[2], a.dtype(), g.out_channels, cbias));
       }
       TENSORD_RETURN_IF_ERROR(Compute<T>(g, pa, pb, o, bias));
-      if (relu_) Relu(o, result.num_elements());
+      if (relu_ && !std::is_same_v<T, float>)
+        ReluInPlace(o, result.num_elements());  // float32: OneDnnConv applied it
       if (flip && kind_ == Kind::kBackwardWeights) {
         FlipInPlace(result.data<T>(), result.num_elements(),
                     runtime::NumElements(Shape(shape.begin() + 2, shape.end())));
