@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "engine/backends/cpu/blas.h"
+#include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::cpu {
@@ -86,55 +88,98 @@ absl::StatusOr<runtime::Tensor> ColumnBuffer(const Geometry3& q) {
   return runtime::Tensor::Allocate(DTypeOf<T>(), {q.col_rows, q.out_size});
 }
 
+// Runs fn(first image, end image, column buffer, block) over the batch cut into one block per
+// intra-op thread (one block below kParallelMultiplyAdds of work), blocks in parallel, each
+// range of blocks with its own column buffer. The first error stops nothing but is returned.
+constexpr double kParallelMultiplyAdds = 1 << 22;
+
+int64_t ImageBlocks(const ops::ConvGeometry& g, const Geometry3& q) {
+  const double work = static_cast<double>(g.batch) * static_cast<double>(g.out_channels) *
+                      static_cast<double>(q.col_rows) * static_cast<double>(q.out_size);
+  if (work < kParallelMultiplyAdds) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(g.batch, runtime::IntraOpThreads()));
+}
+
+template <typename T, typename Fn>
+absl::Status ForEachImageBlock(const ops::ConvGeometry& g, const Geometry3& q, int64_t blocks,
+                               Fn&& fn) {
+  std::mutex mu;
+  absl::Status status;
+  runtime::ParallelFor(blocks, 1, [&](int64_t first, int64_t last) {
+    absl::StatusOr<runtime::Tensor> col = ColumnBuffer<T>(q);
+    if (!col.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      status.Update(col.status());
+      return;
+    }
+    for (int64_t block = first; block < last; ++block)
+      fn(block * g.batch / blocks, (block + 1) * g.batch / blocks, col->template data<T>(), block);
+  });
+  return status;
+}
+
 }  // namespace
 
 template <typename T>
 absl::Status ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y) {
   const Geometry3 q = To3(g);
-  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor col_buffer, ColumnBuffer<T>(q));
-  T* col = col_buffer.data<T>();
-  for (int64_t n = 0; n < g.batch; ++n) {
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      Im2Col(q, x + (n * g.channels + grp * q.group_in) * q.in_size, col);
-      Gemm<T>(false, false, q.group_out, q.out_size, q.col_rows, T(1),
-              w + grp * q.group_out * q.col_rows, q.col_rows, col, q.out_size, T(0),
-              y + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size);
-    }
-  }
-  return absl::OkStatus();
+  return ForEachImageBlock<T>(
+      g, q, ImageBlocks(g, q), [&](int64_t first, int64_t end, T* col, int64_t) {
+        for (int64_t n = first; n < end; ++n) {
+          for (int64_t grp = 0; grp < g.groups; ++grp) {
+            Im2Col(q, x + (n * g.channels + grp * q.group_in) * q.in_size, col);
+            Gemm<T>(false, false, q.group_out, q.out_size, q.col_rows, T(1),
+                    w + grp * q.group_out * q.col_rows, q.col_rows, col, q.out_size, T(0),
+                    y + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size);
+          }
+        }
+      });
 }
 
 template <typename T>
 absl::Status ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T* dx) {
   const Geometry3 q = To3(g);
-  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor col_buffer, ColumnBuffer<T>(q));
-  T* col = col_buffer.data<T>();
   std::fill(dx, dx + g.batch * g.channels * q.in_size, T(0));
-  for (int64_t n = 0; n < g.batch; ++n) {
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      Gemm<T>(true, false, q.col_rows, q.out_size, q.group_out, T(1),
-              w + grp * q.group_out * q.col_rows, q.col_rows,
-              dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size, T(0), col,
-              q.out_size);
-      Col2ImAdd(q, col, dx + (n * g.channels + grp * q.group_in) * q.in_size);
-    }
-  }
-  return absl::OkStatus();
+  return ForEachImageBlock<T>(
+      g, q, ImageBlocks(g, q), [&](int64_t first, int64_t end, T* col, int64_t) {
+        for (int64_t n = first; n < end; ++n) {
+          for (int64_t grp = 0; grp < g.groups; ++grp) {
+            Gemm<T>(true, false, q.col_rows, q.out_size, q.group_out, T(1),
+                    w + grp * q.group_out * q.col_rows, q.col_rows,
+                    dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size, T(0),
+                    col, q.out_size);
+            Col2ImAdd(q, col, dx + (n * g.channels + grp * q.group_in) * q.in_size);
+          }
+        }
+      });
 }
 
+// Each block of images sums its filter gradient apart (block 0 into dw itself), then the
+// blocks' sums are added: no two threads write the same element.
 template <typename T>
 absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy, T* dw) {
   const Geometry3 q = To3(g);
-  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor col_buffer, ColumnBuffer<T>(q));
-  T* col = col_buffer.data<T>();
-  std::fill(dw, dw + g.out_channels * q.col_rows, T(0));
-  for (int64_t n = 0; n < g.batch; ++n) {
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      Im2Col(q, x + (n * g.channels + grp * q.group_in) * q.in_size, col);
-      Gemm<T>(false, true, q.group_out, q.col_rows, q.out_size, T(1),
-              dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size, col,
-              q.out_size, T(1), dw + grp * q.group_out * q.col_rows, q.col_rows);
-    }
+  const int64_t size = g.out_channels * q.col_rows, blocks = ImageBlocks(g, q);
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor partial_buffer,
+                           runtime::Tensor::Allocate(DTypeOf<T>(), {blocks - 1, size}));
+  T* partials = partial_buffer.data<T>();
+  auto sum_of = [&](int64_t block) { return block == 0 ? dw : partials + (block - 1) * size; };
+  TENSORD_RETURN_IF_ERROR(
+      ForEachImageBlock<T>(g, q, blocks, [&](int64_t first, int64_t end, T* col, int64_t block) {
+        T* sum = sum_of(block);
+        std::fill(sum, sum + size, T(0));
+        for (int64_t n = first; n < end; ++n) {
+          for (int64_t grp = 0; grp < g.groups; ++grp) {
+            Im2Col(q, x + (n * g.channels + grp * q.group_in) * q.in_size, col);
+            Gemm<T>(false, true, q.group_out, q.col_rows, q.out_size, T(1),
+                    dy + (n * g.out_channels + grp * q.group_out) * q.out_size, q.out_size, col,
+                    q.out_size, T(1), sum + grp * q.group_out * q.col_rows, q.col_rows);
+          }
+        }
+      }));
+  for (int64_t block = 1; block < blocks; ++block) {
+    const T* sum = sum_of(block);
+    for (int64_t i = 0; i < size; ++i) dw[i] += sum[i];
   }
   return absl::OkStatus();
 }
