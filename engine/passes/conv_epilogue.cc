@@ -1,5 +1,7 @@
 #include "engine/passes/conv_epilogue.h"
 
+#include <cmath>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -29,6 +31,20 @@ std::unordered_map<const ir::Variable*, int> CountValueUses(
   }
   for (const ir::Variable* out : graph.outputs()) ++uses[out];
   return uses;
+}
+
+// v is computed from `target` (a path of inputs leads from v back to it).
+bool DependsOn(const ir::Variable* v, const ir::Variable* target) {
+  std::vector<const ir::Variable*> stack = {v};
+  std::unordered_set<const ir::Variable*> seen;
+  while (!stack.empty()) {
+    const ir::Variable* u = stack.back();
+    stack.pop_back();
+    if (u == target) return true;
+    if (u->owner == nullptr || !seen.insert(u).second) continue;
+    for (const ir::Variable* in : u->owner->inputs) stack.push_back(in);
+  }
+  return false;
 }
 
 // b broadcasts like a per-channel bias of a convolution of type `conv`.
@@ -79,7 +95,12 @@ class ConvEpiloguePass final : public Pass {
       const ir::Apply* conv = ProducedBy(n.inputs[ci], "conv");
       if (conv == nullptr || !single(n.inputs[ci]) || !(n.inputs[ci]->type == type)) continue;
       for (size_t bi = 0; bi < n.inputs.size(); ++bi) {
-        if (bi == ci || !IsChannelBias(n.inputs[bi], type)) continue;
+        // A bias computed from the convolution (through a reader of its shape, which would
+        // move to the fused node) would make a cycle.
+        if (bi == ci || !IsChannelBias(n.inputs[bi], type) ||
+            DependsOn(n.inputs[bi], n.inputs[ci])) {
+          continue;
+        }
         ops::NodeBuilder b(graph);
         ir::Attrs attrs = ops::NodeBuilder::DeclaredAttrs(*conv);
         attrs["activation"] = std::string("identity");
@@ -104,28 +125,28 @@ class ConvEpiloguePass final : public Pass {
   template <typename Single>
   static absl::StatusOr<bool> FuseRelu(ir::Graph& graph, const ir::Apply& n, Single&& single,
                                        std::unordered_set<const ir::Apply*>& replaced) {
+    // maximum(x, +0) exactly: maximum(+0, x) differs from it on x = -0 (it gives +0), and
+    // maximum(x, -0) on negative x (it gives -0).
     if (n.op != "maximum" || n.inputs.size() != 2) return false;
     const ir::Type& type = n.outputs[0]->type;
-    for (int k = 0; k < 2; ++k) {
-      const ir::Apply* fused = ProducedBy(n.inputs[k], "conv_fused");
-      if (fused == nullptr || !single(n.inputs[k]) || !(n.inputs[k]->type == type) ||
-          !IsUnitConstant(n.inputs[1 - k], 0.0)) {
-        continue;
-      }
-      auto activation = ir::GetAttr<std::string>(*fused, "activation");
-      if (!activation.ok() || *activation != "identity") continue;
-      ops::NodeBuilder b(graph);
-      ir::Attrs attrs = ops::NodeBuilder::DeclaredAttrs(*fused);
-      attrs["activation"] = std::string("relu");
-      ir::Variable* out = b.Apply("conv_fused", fused->inputs, attrs);
-      TENSORD_RETURN_IF_ERROR(b.status());
-      if (!(out->type == type)) continue;
-      graph.ReplaceAllUses(n.outputs[0], out);
-      graph.ReplaceAllUses(fused->outputs[0], out);  // readers of its shape only
-      replaced.insert(fused);
-      return true;
+    const ir::Apply* fused = ProducedBy(n.inputs[0], "conv_fused");
+    const std::optional<double> zero = UniformUnitConstant(n.inputs[1]);
+    if (fused == nullptr || !single(n.inputs[0]) || !(n.inputs[0]->type == type) ||
+        !zero.has_value() || *zero != 0.0 || std::signbit(*zero)) {
+      return false;
     }
-    return false;
+    auto activation = ir::GetAttr<std::string>(*fused, "activation");
+    if (!activation.ok() || *activation != "identity") return false;
+    ops::NodeBuilder b(graph);
+    ir::Attrs attrs = ops::NodeBuilder::DeclaredAttrs(*fused);
+    attrs["activation"] = std::string("relu");
+    ir::Variable* out = b.Apply("conv_fused", fused->inputs, attrs);
+    TENSORD_RETURN_IF_ERROR(b.status());
+    if (!(out->type == type)) return false;
+    graph.ReplaceAllUses(n.outputs[0], out);
+    graph.ReplaceAllUses(fused->outputs[0], out);  // readers of its shape only
+    replaced.insert(fused);
+    return true;
   }
 };
 

@@ -4,7 +4,7 @@
 // output, instead of two more passes over it:
 //   add(conv(x, w), b)                 -> conv_fused(x, w, b; activation='identity')
 //   add(conv(x, w), b, c)              -> add(conv_fused(x, w, b), c)
-//   maximum(conv_fused(x, w, b), 0)    -> conv_fused(x, w, b; activation='relu')
+//   maximum(conv_fused(x, w, b), +0)   -> conv_fused(x, w, b; activation='relu')
 // b broadcasts along every dim but the channels (Theano's b.dimshuffle('x', 0, 'x', 'x')).
 // The convolution (and, for relu, the biased sum) must have no other reader of its values
 // (readers of its shape only, as the gradients' sum_to_like, move to the fused node): a

@@ -84,14 +84,53 @@ def test_relu_applied_leaving_onednns_blocked_layout(rng):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-def test_a_bias_of_one_value_broadcasts_over_the_channels(rng):
-    x = rng.standard_normal((2, 2, 5, 5))
-    w = rng.standard_normal((3, 2, 2, 2))
-    b = np.array([0.5])
-    xs, ws, bs = T.dtensor4(), T.dtensor4(), T.dvector()
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_bias_of_one_value_broadcasts_over_the_channels(rng, dtype):
+    x = rng.standard_normal((2, 2, 5, 5)).astype(dtype)
+    w = rng.standard_normal((3, 2, 2, 2)).astype(dtype)
+    b = np.array([0.5], dtype)
+    xs, ws, bs = T.tensor4(dtype=dtype), T.tensor4(dtype=dtype), T.vector(dtype=dtype)
     f = theano.function([xs, ws, bs], layer(xs, ws, bs, True))
     assert "AbstractConv2d_bias" in printed(f)
-    np.testing.assert_allclose(f(x, w, b), np.maximum(ref_conv(x, w) + 0.5, 0), rtol=1e-10)
+    tol = 1e-5 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(f(x, w, b), np.maximum(ref_conv(x, w) + 0.5, 0), rtol=tol,
+                               atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_filter_broadcasts_over_a_bias_of_several_channels(rng, dtype):
+    # As NumPy (and the add the node replaced): (N, 1, H, W) + (1, 3, 1, 1) is (N, 3, H, W).
+    x = rng.standard_normal((2, 2, 5, 5)).astype(dtype)
+    w = rng.standard_normal((1, 2, 2, 2)).astype(dtype)
+    b = np.array([-0.5, 0.0, 0.5], dtype)
+    xs, ws, bs = T.tensor4(dtype=dtype), T.tensor4(dtype=dtype), T.vector(dtype=dtype)
+    f = theano.function([xs, ws, bs], layer(xs, ws, bs, True))
+    assert "AbstractConv2d_bias" in printed(f)
+    got = f(x, w, b)
+    assert got.shape == (2, 3, 4, 4)
+    tol = 1e-5 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(got, np.maximum(ref_conv(x, w) + b[None, :, None, None], 0),
+                               rtol=tol, atol=tol)
+
+
+def test_signed_zeros_as_the_maximum_written(rng):
+    # maximum(x, +0) keeps x = -0, maximum(+0, x) gives +0 and maximum(x, -0) gives -0 for
+    # negative x: only the first is conv_fused's relu, and each result, signs of zeros
+    # included, is what the unfused graph computes. The bias -0 and 1x1 filters of 1 make
+    # results of either sign of zero.
+    x = rng.standard_normal((1, 2, 3, 3))
+    x[0, :, 0, :] = 0.0
+    x[0, :, 1, :] = -0.0
+    w, b = np.ones((2, 2, 1, 1)), np.array([-0.0, -0.0])
+    xs, ws, bs = T.dtensor4(), T.dtensor4(), T.dvector()
+    y = conv2d(xs, ws) + bs.dimshuffle("x", 0, "x", "x")
+    for out, fused in [(T.maximum(y, 0), True), (T.maximum(0, y), False),
+                       (T.maximum(y, -0.0), False)]:
+        f = theano.function([xs, ws, bs], out)
+        assert ("activation='relu'" in printed(f)) == fused, printed(f)
+        got, want = f(x, w, b), theano.function([xs, ws, bs], out, mode=UNFUSED)(x, w, b)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
 def test_training_graph_fuses_the_bias_not_the_relu_and_gradients_agree(rng):

@@ -95,6 +95,29 @@ def test_batch_normalization_reduced_parameters_come_back_reduced(rng):
     assert o.dtype == np.float32
 
 
+def test_float32_batch_norm_keeps_its_digits_when_the_mean_dwarfs_the_spread(rng):
+    # Activations around 1e4 with a spread of 1: computed in float32 the normalized values
+    # would be off by about 1e-3 (the mean's rounding, times the inverse spread); the kernels
+    # keep the arithmetic in double and round once.
+    x = (1e4 + rng.standard_normal((8, 3, 6, 6))).astype("float32")
+    dy = rng.standard_normal(x.shape).astype("float32")
+    gamma, beta = np.ones(3, "float32"), np.zeros(3, "float32")
+    xs, gs, bs, dys = T.ftensor4(), T.fvector(), T.fvector(), T.ftensor4()
+    out = bn.batch_normalization_train(xs, gs, bs, "spatial")[0]
+    o, dx = theano.function([xs, gs, bs, dys], [out, T.grad((out * dys).sum(), xs)])(
+        x, gamma, beta, dy)
+    x64, dy64 = x.astype("float64"), dy.astype("float64")
+    mu = x64.mean(axis=(0, 2, 3), keepdims=True)
+    invstd = 1 / np.sqrt(x64.var(axis=(0, 2, 3), keepdims=True) + 1e-4)
+    xhat = (x64 - mu) * invstd
+    np.testing.assert_allclose(o, xhat, atol=2e-6)
+    # The gradient op reads the mean as the forward op returned it, in float32 (as Theano's and
+    # cuDNN's do): its rounding (5e-4 here) bounds the gradient's accuracy.
+    mean_dy = dy64.mean(axis=(0, 2, 3), keepdims=True)
+    mean_dy_xhat = (dy64 * xhat).mean(axis=(0, 2, 3), keepdims=True)
+    np.testing.assert_allclose(dx, invstd * (dy64 - mean_dy - xhat * mean_dy_xhat), atol=1e-3)
+
+
 def test_batch_normalization_test_and_original_form(rng):
     x = rng.standard_normal((5, 4))
     gamma, beta, mean, var = (rng.uniform(0.5, 2, 4) for _ in range(4))

@@ -179,10 +179,12 @@ def first_maxima(x, ws):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("ws", [(2, 2), (3, 3), (2, 4)], ids=str)
-def test_disjoint_max_windows_with_ties_and_nans(rng, dtype, ws):
+@pytest.mark.parametrize("left_over", [(1, 3), (0, 0)], ids=["left_over", "tiling"])
+def test_disjoint_max_windows_with_ties_and_nans(rng, dtype, ws, left_over):
     # stride == ws and no padding: the kernels' tiled path (widths 2 and 3 compiled apart, 4
-    # not), with one row and three columns outside every window, many ties and some NaNs.
-    shape = (2, 3, 3 * ws[0] + 1, 5 * ws[1] + 3)
+    # not), with many ties and some NaNs; rows and columns outside every window (zeroed first)
+    # or none (every element of the gradient written once, nothing zeroed).
+    shape = (2, 3, 3 * ws[0] + left_over[0], 5 * ws[1] + left_over[1])
     x = rng.integers(0, 3, shape).astype(dtype)
     x[rng.random(shape) < 0.05] = np.nan
     gz = rng.standard_normal(ref_pool(np.nan_to_num(x), ws).shape).astype(dtype)

@@ -52,8 +52,11 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
     Blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
+  // One block per thread, whole multiples of kBlockAlign (so at least one of them; with more
+  // threads than that allows, fewer blocks).
+  const int64_t share = (extent + threads - 1) / threads;
   const int64_t per_block =
-      (extent / threads + kBlockAlign - 1) / kBlockAlign * kBlockAlign;  // >= kBlockAlign
+      std::max(kBlockAlign, (share + kBlockAlign - 1) / kBlockAlign * kBlockAlign);
   const int64_t blocks = (extent + per_block - 1) / per_block;
   runtime::ParallelFor(blocks, 1, [&](int64_t first, int64_t last) {
     for (int64_t block = first; block < last; ++block) {

@@ -47,10 +47,11 @@ void ExpectProduct(int64_t m, int64_t n, int64_t k, bool ta, bool tb, int thread
 
 TEST(Gemm, BlocksOfRowsAndColumnsMatchALoop) {
   // (m, n, k): taller than wide (blocks of rows), wider than tall (of columns), a product too
-  // small to split, one just past the alignment; 1 to 3 threads.
+  // small to split, one just past the alignment; 1 to 3 threads, and more threads than rows
+  // and columns (fewer blocks than threads).
   const int64_t shapes[][3] = {{301, 77, 45}, {37, 290, 50}, {20, 20, 20}, {33, 40, 300}};
   for (const auto& s : shapes)
-    for (int threads : {1, 2, 3})
+    for (int threads : {1, 2, 3, 64})
       for (bool ta : {false, true})
         for (bool tb : {false, true}) {
           ExpectProduct<float>(s[0], s[1], s[2], ta, tb, threads);

@@ -201,10 +201,13 @@ class BatchNormKernel final : public Kernel {
                                      const int64_t k = base[0] + o[0];
                                      const T* s = src + base[1] + o[1];
                                      T* d = dst + base[2] + o[2];
-                                     if (inner == 0 && step == 1) {  // one statistic: vectorizes
-                                       const T sk = static_cast<T>(scale[k]);
-                                       const T hk = static_cast<T>(shift[k]);
-                                       for (int64_t i = 0; i < n; ++i) d[i] = s[i] * sk + hk;
+                                     // One statistic per row: the same double arithmetic
+                                     // as below (float32 would lose digits where the mean
+                                     // is large against the spread), vectorized.
+                                     if (inner == 0 && step == 1) {
+                                       const double sk = scale[k], hk = shift[k];
+                                       for (int64_t i = 0; i < n; ++i)
+                                         d[i] = static_cast<T>(s[i] * sk + hk);
                                        return;
                                      }
                                      for (int64_t i = 0; i < n; ++i) {
@@ -281,12 +284,12 @@ class BatchNormKernel final : public Kernel {
           ForEachRow(part, write, [&](int64_t n, int64_t, const int64_t* o) {
             if (inner == 0 && xs == 1 && ys == 1) {  // one statistic per row: vectorizes
               const int64_t k = base[0] + o[0];
-              const T ak = static_cast<T>(a[k]), bk = static_cast<T>(b[k]);
-              const T ck = static_cast<T>(c[k]), mk = static_cast<T>(mean[k]);
+              const double ak = a[k], bk = b[k], ck = c[k], mk = mean[k];
               const T* rx = px + base[1] + o[1];
               const T* ry = py + base[2] + o[2];
               T* d = dst + base[3] + o[3];
-              for (int64_t i = 0; i < n; ++i) d[i] = ak * ry[i] + bk * (rx[i] - mk) + ck;
+              for (int64_t i = 0; i < n; ++i)
+                d[i] = static_cast<T>(ak * ry[i] + bk * (rx[i] - mk) + ck);
               return;
             }
             for (int64_t i = 0; i < n; ++i) {

@@ -98,8 +98,22 @@ class ConvKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_RETURN_IF_ERROR(attrs_.status());
     const Tensor& a = *in[0];
-    const Tensor& b = *in[1];
     TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, Geometry(in));
+    // One filter and a bias of several channels: NumPy broadcasts the one output channel over
+    // the bias's, as the add this node replaced did, which is the filter repeated once per
+    // bias channel.
+    Tensor repeated;
+    if (bias_ && g.out_channels == 1 && in[2]->num_elements() > 1) {
+      Shape filters = in[1]->shape();
+      filters[0] = in[2]->num_elements();
+      TENSORD_ASSIGN_OR_RETURN(repeated, Tensor::Allocate(in[1]->dtype(), filters));
+      const Tensor one = Contiguous(*in[1]);
+      for (int64_t c = 0; c < filters[0]; ++c)
+        std::memcpy(static_cast<char*>(repeated.raw()) + c * one.num_bytes(), one.raw(),
+                    one.num_bytes());
+      g.out_channels = filters[0];
+    }
+    const Tensor& b = repeated.buffer() ? repeated : *in[1];
     const Shape shape = kind_ == Kind::kForward        ? g.OutputShape()
                         : kind_ == Kind::kBackwardData ? g.InputShape()
                                                        : g.FilterShape();
