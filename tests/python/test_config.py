@@ -163,3 +163,75 @@ def test_import_reads_tensordrc(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["float16", "float16", "TENSORD_FLAGS"]
+
+
+# ---- a Theano user's settings: ~/.theanorc / THEANORC and THEANO_FLAGS (issue 17) ----
+
+def test_theanorc_is_read_and_tensordrc_wins_where_both_set(tmp_path):
+    theanorc = _write(tmp_path / ".theanorc", "[global]\nfloatX = float64\nmode = FAST_COMPILE\n")
+    cfg = _fresh({"HOME": str(tmp_path)})
+    assert cfg.floatX == "float64" and cfg.source("floatX") == "config file %s" % theanorc
+    tensordrc = _write(tmp_path / ".tensordrc", "[global]\nfloatX = float16\n")
+    cfg = _fresh({"HOME": str(tmp_path)})
+    assert cfg.floatX == "float16" and cfg.source("floatX") == "config file %s" % tensordrc
+    assert cfg.mode == "FAST_COMPILE" and cfg.source("mode") == "config file %s" % theanorc
+
+
+def test_theanorc_env_replaces_the_home_file(tmp_path):
+    _write(tmp_path / ".theanorc", "[global]\nmode = FAST_COMPILE\n")
+    listed = _write(tmp_path / "listed.rc", "[global]\nfloatX = float64\n")
+    cfg = _fresh({"HOME": str(tmp_path), "THEANORC": listed})
+    assert cfg.floatX == "float64" and cfg.mode == "Mode"
+
+
+def test_theano_flags_beat_files_and_lose_to_tensord_flags(tmp_path):
+    _write(tmp_path / ".tensordrc", "[global]\nfloatX = float16\ndevice = cpu\n")
+    environ = {"HOME": str(tmp_path), "THEANO_FLAGS": "floatX=float64,device=cuda0,profile=True",
+               "TENSORD_FLAGS": "device=cuda1"}
+    cfg = _fresh(environ)
+    assert cfg.floatX == "float64" and cfg.source("floatX") == "THEANO_FLAGS"
+    assert cfg.profile is True
+    assert cfg.device == "cuda1" and cfg.source("device") == "TENSORD_FLAGS"
+    cfg.floatX = "float32"
+    cfg.reset("floatX")
+    assert cfg.floatX == "float64" and cfg.source("floatX") == "THEANO_FLAGS"
+
+
+def test_theano_settings_tensord_cannot_take_warn_instead_of_failing(tmp_path):
+    rc = _write(tmp_path / ".theanorc", "[global]\nfloatX = float128\n[lib]\ncnmem = 0.8\n")
+    _write(tmp_path / ".tensordrc", "[global]\nmode = FAST_COMPILE\n")
+    environ = {"HOME": str(tmp_path), "THEANO_FLAGS": "mode=NOSUCHMODE,blas.ldflags=-lblas"}
+    with pytest.warns(TensordConfigWarning) as record:
+        cfg = _fresh(environ)
+    messages = [str(w.message) for w in record]
+    assert any("float128" in m and rc in m for m in messages), messages
+    assert any("lib.cnmem" in m for m in messages), messages
+    assert any("NOSUCHMODE" in m and "THEANO_FLAGS" in m for m in messages), messages
+    assert any("blas.ldflags" in m and "THEANO_FLAGS" in m for m in messages), messages
+    # Refused values leave what was there: the default, or the earlier file's value.
+    assert cfg.floatX == "float32" and cfg.source("floatX") == "default"
+    assert cfg.mode == "FAST_COMPILE"
+    cfg.reset("mode")
+    assert cfg.mode == "FAST_COMPILE"
+    # tensord's own settings stay strict.
+    with pytest.raises(ValueError, match="float128"), pytest.warns(TensordConfigWarning):
+        _fresh({"HOME": str(tmp_path), "TENSORD_FLAGS": "floatX=float128"})
+
+
+def test_import_reads_theano_flags(tmp_path):
+    code = "import tensord; print(tensord.config.floatX, tensord.config.source('floatX'))"
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "THEANO_FLAGS": "floatX=float64"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["float64", "THEANO_FLAGS"]
+
+
+def test_theanos_warn_options_are_accepted(tmp_path, recwarn):
+    cfg = _fresh({"HOME": str(tmp_path),
+                  "THEANO_FLAGS": "warn.ignore_bug_before=all,warn.round=False,warn.sum_sum_bug=0"})
+    assert not [w for w in recwarn if issubclass(w.category, TensordConfigWarning)]
+    assert cfg.warn.ignore_bug_before == "all"
+    assert cfg.warn.round is False and cfg.warn.sum_sum_bug is False
+    assert cfg.warn.argmax_pushdown_bug is True
+    cfg.warn.identify_1pexp_bug = False
+    assert cfg.source("warn.identify_1pexp_bug") == "set in code"

@@ -89,10 +89,18 @@ def test_variable_repr():
     assert str(T.constant(np.ones((2, 2)))) == "TensorConstant{(2, 2) of 1.0}"
 
 
-def test_variables_refuse_truth_and_iteration():
-    x = T.vector()
-    with pytest.raises(TypeError):
-        bool(x)
+def test_truth_as_theano_and_no_iteration():
+    # Every variable is true but the result of a comparison operator, which raises.
+    x, y, z = T.vector(), T.vector(), T.vector()
+    assert bool(x) and bool(x + 1) and bool(T.constant(0))
+    assert (x or None) is x and (None or x) is x
+    assert not (not x)
+    assert bool(T.lt(x, y))  # the function, as in Theano; only the operators refuse
+    for compare in (x < y, x <= y, x > y, x >= y, 2 < x):
+        with pytest.raises(TypeError, match="boolean operations"):
+            bool(compare)
+    with pytest.raises(TypeError, match="T.and_"):
+        x < y < z  # noqa: B015 (Python's (x < y) and (y < z))
     with pytest.raises(TypeError):
         list(x)
 

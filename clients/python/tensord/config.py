@@ -1,10 +1,13 @@
 """Configuration options, in the style of theano.config.
 
 Options live in a registry (name -> ConfigParam). Values come from, in rising precedence: the
-option's default, the config file(s) (~/.tensordrc, or the os.pathsep-separated list in TENSORDRC,
-in .theanorc's INI format), the TENSORD_FLAGS environment variable (THEANO_FLAGS syntax:
+option's default, Theano's config file(s) (~/.theanorc, or the list in THEANORC), tensord's
+(~/.tensordrc, or the os.pathsep-separated list in TENSORDRC, in .theanorc's INI format), the
+THEANO_FLAGS environment variable, the TENSORD_FLAGS one (THEANO_FLAGS syntax:
 `floatX=float64,device=cpu,contexts=dev0->cuda0;dev1->cuda1`), and assignments in code
-(`tensord.config.floatX = 'float64'`). Dotted names (`gpuarray.preallocate`) are reached as
+(`tensord.config.floatX = 'float64'`). So a Theano user's settings carry over, and tensord's win
+where both set an option; what tensord does not know or cannot take from Theano's settings
+warns instead of failing (they may be meant for Theano itself). Dotted names (`gpuarray.preallocate`) are reached as
 attributes of sections (`config.gpuarray.preallocate`).
 """
 
@@ -15,6 +18,7 @@ import warnings
 
 __all__ = ["config", "AddConfigVar", "ConfigParam", "EnumStr", "BoolParam", "FloatParam",
            "IntParam", "StrParam", "SecretStrParam", "parse_config_string", "parse_config_file", "config_files",
+           "theano_config_files",
            "TensordConfigWarning"]
 
 
@@ -177,18 +181,25 @@ class _Section:
 
 SOURCE_DEFAULT = "default"
 SOURCE_FLAGS = "TENSORD_FLAGS"
+SOURCE_THEANO_FLAGS = "THEANO_FLAGS"
 SOURCE_CODE = "set in code"
 
 
-def config_files(environ=None):
+def config_files(environ=None, variable="TENSORDRC", default=".tensordrc"):
     """The config files read at import: TENSORDRC (os.pathsep-separated, like THEANORC) or
-    ~/.tensordrc. Later files override earlier ones; missing files are skipped."""
+    ~/.tensordrc (Theano's: THEANORC or ~/.theanorc, with `variable` and `default`). Later
+    files override earlier ones; missing files are skipped."""
     environ = os.environ if environ is None else environ
-    rc = environ.get("TENSORDRC")
+    rc = environ.get(variable)
     if rc is None:
         home = environ.get("HOME") or os.path.expanduser("~")
-        return [os.path.join(home, ".tensordrc")]
+        return [os.path.join(home, default)]
     return [os.path.expanduser(p) for p in rc.split(os.pathsep) if p]
+
+
+def theano_config_files(environ=None):
+    """Theano's config files, read before tensord's: THEANORC or ~/.theanorc."""
+    return config_files(environ, "THEANORC", ".theanorc")
 
 
 def parse_config_file(path):
@@ -225,7 +236,8 @@ class Config(_Section):
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_sources", {})
-        # name -> (value, source) from config files and TENSORD_FLAGS, highest precedence last
+        # name -> (value, source, lenient) from config files and flags, highest precedence
+        # last; lenient: from Theano's settings, where a value tensord refuses only warns
         object.__setattr__(self, "_loaded", {})
         super().__init__(self, "")
 
@@ -246,10 +258,9 @@ class Config(_Section):
         param.fullname = name
         param.doc = doc
         self._params[name] = param
+        self._assign(name, param.default, SOURCE_DEFAULT)
         if name in self._loaded:
-            self._assign(name, *self._loaded[name])
-        else:
-            self._assign(name, param.default, SOURCE_DEFAULT)
+            self._assign_loaded(name)
 
     def _warn_unknown(self, key, source):
         hint = [n for n in self._params if n.endswith("." + key)]
@@ -258,30 +269,52 @@ class Config(_Section):
             msg += "; did you mean %s?" % " or ".join(hint)
         warnings.warn(msg, TensordConfigWarning, stacklevel=3)
 
-    def _load_values(self, values, source):
+    def _assign_loaded(self, name):
+        """Takes the loaded value of `name`; one from Theano's settings that tensord refuses
+        warns and leaves the option as it was."""
+        value, source, lenient = self._loaded[name]
+        try:
+            self._assign(name, value, source)
+            return True
+        except ValueError as e:
+            if not lenient:
+                raise
+            del self._loaded[name]
+            warnings.warn("tensord ignores a Theano setting it cannot take: %s" % e,
+                          TensordConfigWarning, stacklevel=4)
+            return False
+
+    def _load_values(self, values, source, lenient=False):
         for key, value in values.items():
-            self._loaded[key] = (value, source)
-            if key in self._params:
-                self._assign(key, value, source)
-            else:
+            previous = self._loaded.get(key)
+            self._loaded[key] = (value, source, lenient)
+            if key not in self._params:
                 self._warn_unknown(key, source)
+            elif not self._assign_loaded(key) and previous is not None:
+                self._loaded[key] = previous  # the refused value leaves the earlier one
 
-    def load_flags(self, text):
-        """Apply a THEANO_FLAGS-style string; unknown keys warn (they may be meant for Theano)."""
-        self._load_values(parse_config_string(text), SOURCE_FLAGS)
+    def load_flags(self, text, source=SOURCE_FLAGS):
+        """Apply a THEANO_FLAGS-style string; unknown keys warn (they may be meant for Theano),
+        and so do bad values when the string is THEANO_FLAGS."""
+        self._load_values(parse_config_string(text), source, source == SOURCE_THEANO_FLAGS)
 
-    def load_file(self, path):
-        """Apply one .theanorc-style INI file (see parse_config_file); missing files are skipped."""
+    def load_file(self, path, theano=False):
+        """Apply one .theanorc-style INI file (see parse_config_file); missing files are skipped.
+        `theano`: one of Theano's own, whose values tensord refuses only warn."""
         if not os.path.isfile(path):
             return False
-        self._load_values(parse_config_file(path), "config file %s" % path)
+        self._load_values(parse_config_file(path), "config file %s" % path, theano)
         return True
 
     def load_environment(self, environ=None):
-        """What import does: config files (TENSORDRC or ~/.tensordrc), then TENSORD_FLAGS."""
+        """What import does: Theano's config files, then tensord's (TENSORDRC or ~/.tensordrc),
+        then THEANO_FLAGS, then TENSORD_FLAGS; each later one wins."""
         environ = os.environ if environ is None else environ
+        for path in theano_config_files(environ):
+            self.load_file(path, theano=True)
         for path in config_files(environ):
             self.load_file(path)
+        self.load_flags(environ.get("THEANO_FLAGS", ""), SOURCE_THEANO_FLAGS)
         self.load_flags(environ.get("TENSORD_FLAGS", ""))
 
     def fresh(self):
@@ -298,8 +331,8 @@ class Config(_Section):
         self._assign(name, value, SOURCE_CODE)
 
     def source(self, name):
-        """Where an option's value came from: 'default', 'config file PATH', 'TENSORD_FLAGS'
-        or 'set in code'."""
+        """Where an option's value came from: 'default', 'config file PATH', 'THEANO_FLAGS',
+        'TENSORD_FLAGS' or 'set in code'."""
         if name not in self._params:
             raise AttributeError("tensord.config has no option %r" % name)
         return self._sources[name]
@@ -314,10 +347,9 @@ class Config(_Section):
         """Back to default (and config file / TENSORD_FLAGS) values; used by tests."""
         names = [name] if name else list(self._params)
         for n in names:
+            self._assign(n, self._params[n].default, SOURCE_DEFAULT)
             if n in self._loaded:
-                self._assign(n, *self._loaded[n])
-            else:
-                self._assign(n, self._params[n].default, SOURCE_DEFAULT)
+                self._assign_loaded(n)
 
     def options(self):
         return dict(self._values)
@@ -401,5 +433,19 @@ AddConfigVar("token", "Bearer token for a server with --auth_tokens_file (defaul
              "TENSORD_TOKEN environment variable). Printed as <set>.", SecretStrParam(""))
 AddConfigVar("gpuarray.preallocate", "Fraction of device memory to preallocate (server side).",
              FloatParam(0.0))
+# Theano's warn.* options warned about results that older Theano versions computed wrongly.
+# tensord never had those bugs: the options are accepted (so Theano settings and code that set
+# them keep working) and change nothing.
+AddConfigVar("warn.ignore_bug_before", "Theano's: warn about bugs fixed after this version. "
+             "Accepted; tensord has none of those bugs.",
+             EnumStr("0.9", "None", "all", "0.3", "0.4", "0.4.1", "0.5", "0.6", "0.7", "0.8",
+                     "0.8.1", "0.8.2", "0.10", "1.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4",
+                     "1.0.5"))
+for _bug in ("argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_bug",
+             "sum_div_dimshuffle_bug", "subtensor_merge_bug", "gpu_set_subtensor1", "vm_gc_bug",
+             "signal_conv2d_interface", "reduce_join", "inc_set_subtensor1", "round",
+             "identify_1pexp_bug"):
+    AddConfigVar("warn." + _bug, "Theano's warning about an old bug. Accepted; tensord never "
+                 "had it.", BoolParam(True))
 
 config.load_environment()

@@ -113,6 +113,9 @@ void RegisterCreation(Registry& r) {
     const auto n = static_cast<double>(node.inputs.size());
     return std::vector<SymbolicShape>{{b.Constant(n, DType::kInt64)}};
   };
+  make_vector.theano_render = [](const ir::Apply& node, const std::string&) {
+    return absl::StrCat("MakeVector{dtype='", DTypeName(node.outputs[0]->type.dtype), "'}");
+  };
   r.Add(std::move(make_vector));
   OpDef arange = MakeOpDef(
       "arange", 3, 3, "arange(start, stop, step; dtype) (numpy.arange; step 0 is INVALID_ARGUMENT)",

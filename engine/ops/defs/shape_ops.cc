@@ -166,9 +166,36 @@ std::vector<SymbolicShape> AllocShape(NodeBuilder& b, const ir::Apply& node,
   return {out};
 }
 
+// ---- specify_shape(x, shape): x, checked at run time to have `shape` ----
+
+absl::StatusOr<std::vector<ir::Type>> InferSpecifyShape(const ir::Apply& node) {
+  TENSORD_RETURN_IF_ERROR(RequireInt(node.inputs[1], 1, "specify_shape: the shape"));
+  return std::vector<ir::Type>{node.inputs[0]->type};
+}
+
+// The shape the node states, where the graph says it (a constant or make_vector of the right
+// length); x's otherwise. Shape inference then answers x.shape without looking at x.
+std::vector<SymbolicShape> SpecifiedShape(NodeBuilder& b, const ir::Apply& node,
+                                          std::span<const SymbolicShape> in) {
+  SymbolicShape stated = VectorEntries(b, node.inputs[1]);
+  if (static_cast<int>(stated.size()) != node.inputs[0]->type.ndim()) return {in[0]};
+  return {stated};
+}
+
+Grads SpecifyShapeGrad(NodeBuilder&, const ir::Apply&, OutGrads gz) { return {gz[0], nullptr}; }
+
 }  // namespace
 
 void RegisterShapeOps(Registry& r) {
+  OpDef specify_shape =
+      MakeOpDef("specify_shape", 2, 2,
+                "specify_shape(x, shape): x itself (a view), after checking that its shape is "
+                "`shape` (an error naming both otherwise); shape inference takes the stated "
+                "shape (Theano's T.specify_shape / SpecifyShape)",
+                InferSpecifyShape, SpecifyShapeGrad);
+  specify_shape.infer_shape = SpecifiedShape;
+  specify_shape.theano.name = "SpecifyShape";
+  r.Add(std::move(specify_shape));
   OpDef reshape =
       MakeOpDef("reshape", 2, 2, "reshape(x, shape; ndim) (numpy.reshape; one -1 allowed)",
                 InferReshape, ReshapeGrad);

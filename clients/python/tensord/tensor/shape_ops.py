@@ -1,6 +1,7 @@
 """Creation, symbolic shape, joining and sorting ops (Theano's names and type rules).
 
-Server ops: shape, shape_i, make_vector, arange, eye, tile, repeat, flatten, join, sort, argsort.
+Server ops: shape, shape_i, make_vector, specify_shape, arange, eye, tile, repeat, flatten, join,
+sort, argsort.
 squeeze, shape_pad*, swapaxes, stack, stacklists, mgrid and ogrid are built here from them and
 dimshuffle, as Theano builds them.
 """
@@ -14,7 +15,7 @@ from tensord.tensor.ops import DimShuffle
 from tensord.tensor.type import TensorType
 from tensord.tensor.var import TensorConstant, TensorVariable
 
-__all__ = ["shape", "arange", "eye", "identity_like", "mgrid", "ogrid", "tile", "repeat",
+__all__ = ["shape", "specify_shape", "arange", "eye", "identity_like", "mgrid", "ogrid", "tile", "repeat",
            "flatten", "squeeze", "shape_padleft", "shape_padright", "shape_padaxis", "swapaxes",
            "join", "concatenate", "stack", "stacklists", "sort", "argsort"]
 
@@ -154,6 +155,38 @@ def vector_entries(vec):
     if vec.owner is not None and isinstance(vec.owner.op, MakeVector):
         return list(vec.owner.inputs)
     return None
+
+
+class SpecifyShape(Op):
+    """Theano's SpecifyShape: x itself, checked when the function runs to have the stated shape;
+    shape inference answers with the stated shape."""
+
+    wire_name = "specify_shape"
+
+    def make_node(self, x, shape):
+        x = basic.as_tensor_variable(x)
+        if isinstance(shape, Variable):
+            shape = basic.as_tensor_variable(shape)
+            if shape.ndim != 1 or shape.dtype not in _INTS:
+                raise TypeError("specify_shape: the shape must be an integer vector, got %s"
+                                % shape.type)
+        else:
+            shape = shape_vector(tuple(shape))
+        entries = vector_entries(shape)
+        if entries is not None and len(entries) != x.ndim:
+            raise ValueError("specify_shape: %d dims stated for a %d-d %s"
+                             % (len(entries), x.ndim, x.type))
+        return Apply(self, [x, shape], [x.type()])
+
+    def __str__(self):
+        return "SpecifyShape"
+
+
+def specify_shape(x, shape):
+    """x, with its shape stated: a tuple of ints or integer scalars (or an integer vector). The
+    function raises when x has another shape, and `.shape` of the result (and of what is
+    computed from it) is answered from the stated shape (Theano's T.specify_shape)."""
+    return SpecifyShape()(x, shape)
 
 
 class ARange(_SimpleOp):

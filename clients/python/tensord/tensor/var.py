@@ -34,6 +34,19 @@ def _ew_binary(fn_name, reflected=False):
     return _operator(lambda: _elemwise, fn_name, reflected)
 
 
+def _comparison(fn_name):
+    """A comparison operator: its result refuses truth (see TensorVariable.__bool__)."""
+    compare = _ew_binary(fn_name)
+
+    def method(self, other):
+        result = compare(self, other)
+        if result is not NotImplemented:
+            result._is_nonzero = False
+        return result
+    method.__name__ = fn_name
+    return method
+
+
 class TensorVariable(Variable):
     """A symbolic tensor: a TensorType plus the Apply that computes it (if any)."""
 
@@ -70,10 +83,10 @@ class TensorVariable(Variable):
     __rmod__ = _ew_binary("mod", reflected=True)
     # Comparisons build graphs; `==` stays identity as in Theano (variables are dict keys), so
     # use T.eq / T.neq. Python turns `2 < x` into x.__gt__(2).
-    __lt__ = _ew_binary("lt")
-    __le__ = _ew_binary("le")
-    __gt__ = _ew_binary("gt")
-    __ge__ = _ew_binary("ge")
+    __lt__ = _comparison("lt")
+    __le__ = _comparison("le")
+    __gt__ = _comparison("gt")
+    __ge__ = _comparison("ge")
     __and__ = _ew_binary("and_")
     __rand__ = _ew_binary("and_", reflected=True)
     __or__ = _ew_binary("or_")
@@ -102,9 +115,17 @@ class TensorVariable(Variable):
     def __neg__(self):
         return _basic.neg(self)
 
+    # Theano's rule: every variable is true, so that `if not x:` and `x or default` work, but
+    # the result of a comparison operator raises, so that `a < b < c` (Python's
+    # `(a < b) and (b < c)`) fails instead of silently building only `b < c`.
+    _is_nonzero = True
+
     def __bool__(self):
-        raise TypeError("Variables do not support boolean operations; compile a function and "
-                        "look at its result instead.")
+        if self._is_nonzero:
+            return True
+        raise TypeError("Variables do not support boolean operations: the truth of a symbolic "
+                        "comparison is only known when a function runs (for a < b < c, write "
+                        "T.and_(a < b, b < c)).")
 
     def __iter__(self):
         raise TypeError("TensorVariable objects are not iterable (their length is not known "

@@ -107,9 +107,26 @@ class AllocKernel final : public Kernel {
   }
 };
 
+// x itself once its shape is the one stated.
+class SpecifyShapeKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> values, ReadInts(*in[1], "the shape"));
+    const Tensor& x = *in[0];
+    const Shape stated(values.begin(), values.end());
+    if (stated != x.shape()) {
+      return InvalidArgument("specify_shape: the value has shape ", runtime::ShapeString(x.shape()),
+                             " but the graph states ", runtime::ShapeString(stated));
+    }
+    *out[0] = x;
+    return absl::OkStatus();
+  }
+};
+
 }  // namespace
 
 void RegisterShapeKernels(backends::KernelTable& k) {
+  k.Add("specify_shape", backends::Make<SpecifyShapeKernel>());
   k.Add("reshape", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
     return std::unique_ptr<Kernel>(new ReshapeKernel(ndim));
