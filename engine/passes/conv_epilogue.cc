@@ -77,11 +77,7 @@ class ConvEpiloguePass final : public Pass {
       }
     }
     if (replaced.empty()) return false;
-    std::vector<ir::Variable*> keep;
-    for (const auto& a : graph.applies())
-      if (!replaced.count(a.get())) keep.insert(keep.end(), a->outputs.begin(), a->outputs.end());
-    TENSORD_RETURN_IF_ERROR(graph.SortTopologically());
-    graph.RemoveDeadNodes(keep);
+    TENSORD_RETURN_IF_ERROR(RemoveReplacedNodes(graph, replaced));
     return true;
   }
 

@@ -10,6 +10,7 @@
 #include "engine/ops/defs/composite.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/op_def.h"
+#include "engine/passes/rewrite_util.h"
 
 namespace tensord::passes {
 namespace {
@@ -117,11 +118,7 @@ class FusionPass final : public Pass {
     }
     if (!changed) return false;
     // The fused nodes are dead now; drop exactly them (and the constants only they used).
-    std::vector<ir::Variable*> keep;
-    for (const auto& a : graph.applies())
-      if (!fused.count(a.get())) keep.insert(keep.end(), a->outputs.begin(), a->outputs.end());
-    TENSORD_RETURN_IF_ERROR(graph.SortTopologically());
-    graph.RemoveDeadNodes(keep);
+    TENSORD_RETURN_IF_ERROR(RemoveReplacedNodes(graph, fused));
     return true;
   }
 

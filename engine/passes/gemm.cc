@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "engine/ops/node_builder.h"
+#include "engine/passes/rewrite_util.h"
 
 namespace tensord::passes {
 namespace {
@@ -132,11 +133,7 @@ class GemmPass final : public Pass {
     }
     if (replaced.empty()) return false;
     // Drop exactly the replaced nodes (the sums, their products and scalings).
-    std::vector<ir::Variable*> keep;
-    for (const auto& a : graph.applies())
-      if (!replaced.count(a.get())) keep.insert(keep.end(), a->outputs.begin(), a->outputs.end());
-    TENSORD_RETURN_IF_ERROR(graph.SortTopologically());
-    graph.RemoveDeadNodes(keep);
+    TENSORD_RETURN_IF_ERROR(RemoveReplacedNodes(graph, replaced));
     return true;
   }
 

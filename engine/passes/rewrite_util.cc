@@ -54,4 +54,14 @@ ir::Variable* ApplyWithout(RuleContext& b, const ir::Apply& node, size_t drop) {
   return FitType(b, b.Apply(node.op, rest, node.attrs), type);
 }
 
+absl::Status RemoveReplacedNodes(ir::Graph& graph,
+                                 const std::unordered_set<const ir::Apply*>& replaced) {
+  std::vector<ir::Variable*> keep;
+  for (const auto& a : graph.applies())
+    if (!replaced.count(a.get())) keep.insert(keep.end(), a->outputs.begin(), a->outputs.end());
+  TENSORD_RETURN_IF_ERROR(graph.SortTopologically());
+  graph.RemoveDeadNodes(keep);
+  return absl::OkStatus();
+}
+
 }  // namespace tensord::passes

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/passes/rule_set.h"
@@ -36,5 +37,10 @@ ir::Variable* ApplyWithout(RuleContext& b, const ir::Apply& node, size_t drop);
 inline ir::Variable* As(ops::NodeBuilder& b, ir::Variable* x, DType dtype) {
   return b.Cast(x, dtype);
 }
+
+// After a pass replaced whole nodes (gemm, conv_epilogue, fusion): drops exactly those (and
+// what only they read, constants included), keeping every other node even if unused.
+absl::Status RemoveReplacedNodes(ir::Graph& graph,
+                                 const std::unordered_set<const ir::Apply*>& replaced);
 
 }  // namespace tensord::passes
