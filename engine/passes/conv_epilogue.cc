@@ -108,7 +108,11 @@ class ConvEpiloguePass final : public Pass {
           if (i != ci && i != bi) rest.push_back(n.inputs[i]);
         if (rest.size() > 1) out = b.Apply("add", rest);
         TENSORD_RETURN_IF_ERROR(b.status());
-        if (!(out->type == type)) continue;  // e.g. a bias that widens a broadcastable dim
+        if (!(out->type == type)) {  // not expected (the types were checked): drop the try
+          replaced.insert(fused->owner);
+          if (out != fused) replaced.insert(out->owner);
+          continue;
+        }
         graph.ReplaceAllUses(n.outputs[0], out);
         graph.ReplaceAllUses(conv->outputs[0], fused);  // readers of its shape only
         replaced.insert(conv);
@@ -138,7 +142,10 @@ class ConvEpiloguePass final : public Pass {
     attrs["activation"] = std::string("relu");
     ir::Variable* out = b.Apply("conv_fused", fused->inputs, attrs);
     TENSORD_RETURN_IF_ERROR(b.status());
-    if (!(out->type == type)) return false;
+    if (!(out->type == type)) {  // not expected (the types were checked): drop the try
+      replaced.insert(out->owner);
+      return false;
+    }
     graph.ReplaceAllUses(n.outputs[0], out);
     graph.ReplaceAllUses(fused->outputs[0], out);  // readers of its shape only
     replaced.insert(fused);
