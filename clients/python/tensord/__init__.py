@@ -16,7 +16,7 @@ from tensord.errors import (FailedPrecondition, InvalidArgument, MissingInputErr
                             ResourceExhausted, TensordError, Unavailable, Unimplemented,
                             UnusedInputError)
 from tensord import tensor
-from tensord.compile import Function, Mode, function
+from tensord.compile import Function, In, Mode, Out, function
 from tensord.device_array import DeviceArray
 from tensord.sharedvar import SharedVariable, shared
 from tensord import printing
@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 # `from theano import theano` appears in Theano tutorials; keep it working as `tensord.theano`.
 theano = __import__(__name__)
 
-__all__ = ["config", "errors", "tensor", "function", "Function", "Mode", "DeviceArray", "shared", "SharedVariable",
+__all__ = ["config", "errors", "tensor", "function", "Function", "In", "Out", "Mode", "DeviceArray", "shared", "SharedVariable",
            "printing", "pp", "server_info", "gradient", "grad", "Lop", "Rop", "TensordError", "InvalidArgument", "NotFound",
            "FailedPrecondition", "Unimplemented", "ResourceExhausted", "Unavailable",
            "UnusedInputError", "MissingInputError", "scan_module", "scan", "map", "reduce",

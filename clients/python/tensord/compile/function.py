@@ -11,6 +11,7 @@ from tensord.graph import Variable, io_toposort
 from tensord.serialize import GraphBuilder
 from tensord.sharedvar import SharedVariable
 from tensord.tensor.var import TensorConstant, TensorVariable
+from tensord.compile.io import unwrap_inputs, unwrap_outputs
 from tensord.compile.mode import apply_mode
 from tensord.compile.runtime import Function
 
@@ -190,6 +191,7 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     `outputs` may be a variable (the call returns an array), a list (returns a list) or None
     (returns []). `updates` are (shared variable, new value) pairs applied after each call;
     `givens` are (variable, replacement) pairs substituted in the graph before compiling.
+    Inputs may be tensord.In (defaults, keyword names, strict typing) and outputs tensord.Out.
     """
     no_default_updates = unsupported.pop("no_default_updates", False)
     for ignored in ("rebuild_strict", "accept_inplace"):
@@ -198,11 +200,13 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
         raise TypeError("function() got unsupported arguments: %s" % ", ".join(unsupported))
     if name is None:
         name = _caller_name()
+    inputs, ins = unwrap_inputs(inputs)
+    outputs = unwrap_outputs(outputs)
     spec, inputs, outs, return_list = build_spec(
         inputs, outputs, updates=updates, givens=givens,
         allow_input_downcast=allow_input_downcast, mode=mode, profile=profile, name=name,
         on_unused_input=on_unused_input, no_default_updates=no_default_updates)
-    return Function(spec, inputs, outs, return_list, allow_input_downcast)
+    return Function(spec, inputs, outs, return_list, allow_input_downcast, ins)
 
 
 def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,

@@ -63,7 +63,8 @@ class FunctionProfile:
 class Function:
     """Calls Run on the server with inputs filtered as Theano's TensorType.filter does."""
 
-    def __init__(self, spec, inputs, outputs, return_list, allow_input_downcast):
+    def __init__(self, spec, inputs, outputs, return_list, allow_input_downcast, ins=None):
+        from tensord.compile.io import In
         from tensord.connection import get_client
         self._client = get_client()
         self.name = spec.name
@@ -72,7 +73,9 @@ class Function:
         self.spec = spec
         self._return_list = return_list
         self.allow_input_downcast = allow_input_downcast
-        self._input_index = {v.name: i for i, v in enumerate(self.inputs) if v.name}
+        # How each input is taken (theano.In: keyword name, default, strict, allow_downcast).
+        self._ins = list(ins) if ins is not None else [In(v) for v in self.inputs]
+        self._input_index = {d.name: i for i, d in enumerate(self._ins) if d.name}
         resp = self._client.call("Compile", compute_pb2.CompileRequest(
             session_id=self._client.session_id, spec=spec))
         self.function_id = resp.function_id
@@ -96,11 +99,14 @@ class Function:
             raise TypeError("Function %s takes %d argument%s but %d were given"
                             % (self.name, n, "" if n == 1 else "s", len(args)))
         values = list(args) + [_MISSING] * (n - len(args))
+        for i in range(len(args), n):
+            if self._ins[i].has_default:
+                values[i] = self._ins[i].value
         for key, value in kwargs.items():
             if key not in self._input_index:
                 raise TypeError("Function %s has no input named %r" % (self.name, key))
             i = self._input_index[key]
-            if values[i] is not _MISSING:
+            if i < len(args):
                 raise TypeError("Function %s got multiple values for input %r" % (self.name, key))
             values[i] = value
         missing = [str(self.inputs[i]) for i, v in enumerate(values) if v is _MISSING]
@@ -128,9 +134,11 @@ class Function:
             if isinstance(value, DeviceArray):
                 request.args.add().ref.id = value.id
                 continue
+            taken = self._ins[i]
+            allow_downcast = (taken.allow_downcast if taken.allow_downcast is not None
+                              else self.allow_input_downcast)
             try:
-                data = var.type.filter(value, strict=False,
-                                       allow_downcast=self.allow_input_downcast)
+                data = var.type.filter(value, strict=taken.strict, allow_downcast=allow_downcast)
             except TypeError as exc:
                 # Theano's wording (seed text, double space included), so callers that match
                 # on it keep working.
@@ -157,6 +165,23 @@ class Function:
             return outs
         return outs[0]
 
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
+        """Theano's Function.copy: the same function compiled again (a compile-cache hit when
+        nothing changes). swap={old_shared: new_shared} makes the copy read and update
+        new_shared instead (same type required); delete_updates drops the updates; name names
+        the copy. share_memory is accepted: intermediate values live on the server, never
+        shared between functions."""
+        spec = compute_pb2.FunctionSpec()
+        spec.CopyFrom(self.spec)
+        if swap:
+            _swap_shared(spec, swap)
+        if delete_updates:
+            del spec.updates[:]
+        if name is not None:
+            spec.name = name
+        return Function(spec, self.inputs, self.outputs, self._return_list,
+                        self.allow_input_downcast, self._ins)
+
     def describe(self):
         """The server's view of the compiled function (optimized graph, debugprint, DOT)."""
         return self._client.call("DescribeFunction", compute_pb2.DescribeFunctionRequest(
@@ -172,6 +197,36 @@ class Function:
 
 
 _MISSING = object()
+
+
+def _swap_shared(spec, swap):
+    """Points every reference to each old shared variable in `spec` (inner graphs included) at
+    its replacement."""
+    from tensord.sharedvar import SharedVariable
+    ids = {}
+    for old, new in swap.items():
+        if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+            raise TypeError("Function.copy(swap=...) maps shared variables to shared variables, "
+                            "got %r: %r" % (old, new))
+        if old.type != new.type:
+            raise TypeError("Function.copy(swap=...): %s has type %s, its replacement %s has %s"
+                            % (old, old.type, new, new.type))
+        ids[old.shared_id] = new.shared_id
+    found = set()
+
+    def rewrite(graph):
+        for var in graph.variables:
+            if var.WhichOneof("source") == "shared" and var.shared.id in ids:
+                found.add(var.shared.id)
+                var.shared.id = ids[var.shared.id]
+        for apply in graph.applies:
+            for body in apply.bodies:
+                rewrite(body)
+    rewrite(spec.graph)
+    missing = [str(old) for old in swap if old.shared_id not in found]
+    if missing:
+        raise ValueError("Function.copy(swap=...): the function does not use %s"
+                         % ", ".join(missing))
 
 
 def _decode(client, value):
