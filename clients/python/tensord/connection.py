@@ -376,7 +376,9 @@ def _connect():
             raise
     client = Client(address, server)
     try:
-        client.wait_ready(START_TIMEOUT_S)
+        # TENSORD_CONNECT_TIMEOUT_S: how long to wait for TENSORD_ADDRESS to answer (a script
+        # may rather fail fast than wait the default).
+        client.wait_ready(float(os.environ.get("TENSORD_CONNECT_TIMEOUT_S", START_TIMEOUT_S)))
     except BaseException:
         client.close()
         raise

@@ -65,6 +65,28 @@ class SharedVariable(TensorVariable):
             return self.get_value()
         return super().eval(inputs_to_values)
 
+    # Pickling, as Theano's: the value travels in the pickle, and unpickling (in this process
+    # or another, connected to this server or another) makes a new, independent shared
+    # variable holding it. Within one pickle every reference is the same object (pickle's
+    # memo), so a graph or a function and its shared variables come back consistent.
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["shared_id"]
+        state["_value"] = self.get_value()
+        return state
+
+    def __setstate__(self, state):
+        from tensord.errors import FailedPrecondition, InvalidArgument, NotFound
+        value = state.pop("_value")
+        self.__dict__.update(state)
+        kwargs = dict(name=self.name, strict=self.strict, allow_downcast=True,
+                      broadcastable=self.type.broadcastable)
+        try:  # where it was, when this server has that context; else the default placement
+            made = shared(value, target=self.context or None, **kwargs)
+        except (FailedPrecondition, InvalidArgument, NotFound):  # no such context there
+            made = shared(value, **kwargs)
+        self.shared_id, self.type, self.context = made.shared_id, made.type, made.context
+
 
 def _as_array(value):
     if isinstance(value, np.ndarray):

@@ -200,13 +200,22 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
         raise TypeError("function() got unsupported arguments: %s" % ", ".join(unsupported))
     if name is None:
         name = _caller_name()
+    # Once as pairs: a generator would be spent before the recipe could be pickled.
+    updates = None if updates is None else _pairs(updates, "updates")
+    givens = None if givens is None else _pairs(givens, "givens")
+    recipe = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens,
+                  allow_input_downcast=allow_input_downcast, mode=mode, profile=profile,
+                  name=name, on_unused_input=on_unused_input,
+                  no_default_updates=no_default_updates)
     inputs, ins = unwrap_inputs(inputs)
     outputs = unwrap_outputs(outputs)
     spec, inputs, outs, return_list = build_spec(
         inputs, outputs, updates=updates, givens=givens,
         allow_input_downcast=allow_input_downcast, mode=mode, profile=profile, name=name,
         on_unused_input=on_unused_input, no_default_updates=no_default_updates)
-    return Function(spec, inputs, outs, return_list, allow_input_downcast, ins)
+    fn = Function(spec, inputs, outs, return_list, allow_input_downcast, ins)
+    fn._recipe = recipe
+    return fn
 
 
 def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,

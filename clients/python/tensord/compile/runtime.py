@@ -1,5 +1,6 @@
 """Function: the callable handle of a compiled function, and its profile."""
 
+import pickle
 import time
 import weakref
 
@@ -92,6 +93,9 @@ class Function:
         self.output_types = [TensorType.from_proto(t) for t in resp.output_types]
         self.profile = FunctionProfile(self) if spec.profile else None
         self.last_run_ns = None
+        # How to make this function again (function()'s arguments, then copies): what a pickle
+        # holds, since a compiled function lives on the server.
+        self._recipe = None
 
     def _arguments(self, args, kwargs):
         n = len(self.inputs)
@@ -179,8 +183,22 @@ class Function:
             del spec.updates[:]
         if name is not None:
             spec.name = name
-        return Function(spec, self.inputs, self.outputs, self._return_list,
+        copy = Function(spec, self.inputs, self.outputs, self._return_list,
                         self.allow_input_downcast, self._ins)
+        if self._recipe is not None:
+            copy._recipe = dict(self._recipe, copies=self._recipe.get("copies", []) + [
+                dict(share_memory=share_memory, swap=swap, delete_updates=delete_updates,
+                     name=name)])
+        return copy
+
+    def __reduce__(self):
+        """Pickles the function as the arguments that made it (its graph, shared variables with
+        their values, mode ...): unpickling compiles it again on the server this process is
+        connected to, where it updates the unpickled shared variables."""
+        if self._recipe is None:
+            raise pickle.PicklingError("this tensord.Function was not made by tensord.function "
+                                       "and cannot be pickled")
+        return (_rebuild_function, (self._recipe,))
 
     def describe(self):
         """The server's view of the compiled function (optimized graph, debugprint, DOT)."""
@@ -197,6 +215,16 @@ class Function:
 
 
 _MISSING = object()
+
+
+def _rebuild_function(recipe):
+    from tensord.compile.function import function
+    recipe = dict(recipe)
+    copies = recipe.pop("copies", [])
+    fn = function(**recipe)
+    for args in copies:
+        fn = fn.copy(**args)
+    return fn
 
 
 def _swap_shared(spec, swap):

@@ -62,10 +62,18 @@ class Elemwise(Op):
         return "Elemwise{%s,no_inplace}" % self.theano_name
 
 
+def _second_dtype(dtypes):
+    """fill's dtype rule: the value's (a module-level function, so that graphs pickle)."""
+    return dtypes[1]
+
+
 class Cast(Elemwise):
     def __init__(self, dtype):
         self.dtype = _dtypes.normalize(dtype)
-        super().__init__("cast", 1, lambda dts: self.dtype)
+        super().__init__("cast", 1, None)
+
+    def output_type(self, dtypes, broadcastables):
+        return self.dtype, _op_schema.broadcast(broadcastables)
 
     def attrs(self):
         return {"dtype": np.dtype(self.dtype)}
@@ -79,9 +87,14 @@ class SchemaElemwise(Elemwise):
     the schema gives one (`typing`), the type rule; `dtype_rule` only for ops whose rule is code."""
 
     def __init__(self, wire_name, dtype_rule=None):
-        sig = self.signature = _op_schema.signature(wire_name)
+        sig = _op_schema.signature(wire_name)
         super().__init__(wire_name, None if sig.max_inputs < 0 else sig.max_inputs, dtype_rule,
                          theano_name=sig.theano_name or None, min_inputs=sig.min_inputs)
+
+    @property
+    def signature(self):
+        # Looked up, not stored: a protobuf message does not pickle, and graphs must.
+        return _op_schema.signature(self.wire_name)
 
     def output_type(self, dtypes, broadcastables):
         if self.signature.HasField("typing"):
@@ -96,7 +109,7 @@ TYPED_ELEMWISE = {sig.name: SchemaElemwise(sig.name) for sig in _op_schema.schem
 add, mul, sub, pow_ = (TYPED_ELEMWISE[name] for name in ("add", "mul", "sub", "pow"))
 true_div, neg, exp, log = (TYPED_ELEMWISE[name] for name in ("true_div", "neg", "exp", "log"))
 # Theano's fill is the elementwise `second`: the value broadcast to the model, value's dtype.
-fill = SchemaElemwise("fill", lambda dts: dts[1])
+fill = SchemaElemwise("fill", _second_dtype)
 
 
 class DimShuffle(Op):
