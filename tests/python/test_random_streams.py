@@ -245,3 +245,50 @@ def test_run_time_errors_are_invalid_argument():
     with pytest.raises(InvalidArgument):
         theano.function([p], [u, srng.binomial(size=(1,), p=p)])(2.0)
     np.testing.assert_array_equal(u.rng.get_value(), state)
+
+
+# ---- the state's value as Theano's RandomState (issue 17, item 9) ----
+
+def test_seeding_a_stream_through_its_rng_value_as_the_tutorial():
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u)
+    rng_val = rv_u.rng.get_value(borrow=True)
+    rng_val.seed(89234)
+    rv_u.rng.set_value(rng_val, borrow=True)
+    first = f()
+    rng_val.seed(89234)
+    rv_u.rng.set_value(rng_val, borrow=True)
+    np.testing.assert_array_equal(f(), first)
+    rng_val.seed(1)
+    rv_u.rng.set_value(rng_val, borrow=True)
+    assert not np.array_equal(f(), first)
+
+
+def test_sharing_streams_between_functions_as_the_tutorial():
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u)
+    nearly_zeros = theano.function([], rv_u + rv_u - 2 * rv_u)
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    nearly_zeros()  # advances rv_u's generator
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
+    v2, v3 = f(), f()
+    assert not np.array_equal(v1, v2)
+    np.testing.assert_array_equal(v1, v3)
+    with pytest.raises(ValueError, match="set_state"):
+        rng.set_state(np.zeros(3))
+
+
+def test_srng_seed_reseeds_every_stream():
+    srng = RandomStreams(seed=5)
+    u, n = srng.uniform((3,)), srng.normal((3,))
+    f = theano.function([], [u, n])
+    first = f()
+    f()
+    srng.seed(5)
+    for got, want in zip(f(), first):
+        np.testing.assert_array_equal(got, want)

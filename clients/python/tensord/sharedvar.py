@@ -111,7 +111,7 @@ def _on_device(client, context):
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, target=None,
-           broadcastable=None):
+           broadcastable=None, _variable_class=None):
     """Creates a shared variable on the server, initialized with a copy of `value`."""
     from tensord.connection import get_client
     if isinstance(value, Variable):
@@ -139,5 +139,6 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, ta
     info = client.call("CreateShared", request)
     if _on_device(client, info.context):
         ttype = ttype.on(target or "None")  # Theano names the default context None
-    return SharedVariable(ttype, info.id, name=name, strict=strict,
-                          allow_downcast=allow_downcast, context=info.context)
+    return (_variable_class or SharedVariable)(ttype, info.id, name=name, strict=strict,
+                                               allow_downcast=allow_downcast,
+                                               context=info.context)

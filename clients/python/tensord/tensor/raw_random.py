@@ -107,6 +107,9 @@ class RandomStreamsBase:
     in creation order; subclasses define `_initial_states(n_streams)` (the next state) and
     `_restart(seed)` (reset whatever `_initial_states` draws from)."""
 
+    # The class of the shared variables holding the states (None: SharedVariable).
+    _state_class = None
+
     def __init__(self):
         self.state_updates = []
         self._stream_counts = []
@@ -125,7 +128,7 @@ class RandomStreamsBase:
               ndim=None, allow_zero=True):
         from tensord.sharedvar import shared
         size_var, ndim, _ = size_vector(size, ndim, allow_zero)
-        state = shared(self._initial_states(n_streams))
+        state = shared(self._initial_states(n_streams), _variable_class=self._state_class)
         op = RandomFunction(wire_name, dtype, ndim, extra_dims, replace)
         new_state, sample = op(state, size_var, *params)
         state.default_update = new_state

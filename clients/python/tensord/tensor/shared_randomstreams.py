@@ -5,7 +5,9 @@ stream, an int32 (1, 6) matrix) in a shared variable instead, so the numbers are
 (bit-compatibility with numpy is not a goal). What is kept: the signatures and dtype defaults,
 per-variable seeds drawn from numpy.random.RandomState(seed).randint(2**30) in creation order
 (so two streams with the same seed give the same numbers, and seed(n) replays them), `rv.rng`
-as the state's shared variable, and its default_update advancing it on every call.
+as the state's shared variable, whose value has Theano's RandomState methods (seed, get_state,
+set_state: the tutorial's "Seeding Streams" and "Sharing Streams Between Functions"), and its
+default_update advancing it on every call.
 """
 
 import numpy as np
@@ -13,11 +15,44 @@ import numpy as np
 from tensord import _dtypes
 from tensord.config import config
 from tensord.sandbox.rng_mrg import ff_2p134
+from tensord.sharedvar import SharedVariable
 from tensord.tensor import basic
 from tensord.tensor.raw_random import RandomStreamsBase
 from tensord.tensor.var import TensorConstant
 
-__all__ = ["RandomStreams"]
+__all__ = ["RandomStreams", "RandomStateValue"]
+
+
+class RandomStateValue(np.ndarray):
+    """The value of a RandomStreams variable's `rng`: the MRG31k3p state array, with the
+    methods of the numpy RandomState Theano kept there, so that Theano's idioms work:
+
+        rng_val = rv.rng.get_value(borrow=True); rng_val.seed(89234)
+        rv.rng.set_value(rng_val, borrow=True)
+    """
+
+    def seed(self, seed):
+        """Resets the state in place to the one `seed` gives (as RandomStreams seeds it)."""
+        self[...] = _state_from_seed(seed)
+
+    def get_state(self):
+        """A copy of the state, for set_state."""
+        return np.array(self)
+
+    def set_state(self, state):
+        """Puts back a state from get_state (in place)."""
+        state = np.asarray(state)
+        if state.shape != self.shape:
+            raise ValueError("set_state: a state of shape %s for a generator of shape %s"
+                             % (state.shape, self.shape))
+        self[...] = state
+
+
+class _RandomStateVariable(SharedVariable):
+    """A RandomStreams state: get_value gives a RandomStateValue."""
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        return super().get_value(borrow, return_internal_type).view(RandomStateValue)
 
 
 def _state_from_seed(seed):
@@ -43,6 +78,8 @@ def _broadcast_size(size, ndim, *params):
 class RandomStreams(RandomStreamsBase):
     """Theano's RandomStreams(seed=None): uniform, normal, binomial, random_integers,
     multinomial, choice, permutation with Theano's signatures (dtype floatX for uniform/normal, int64 otherwise)."""
+
+    _state_class = _RandomStateVariable
 
     def __init__(self, seed=None):
         super().__init__()
