@@ -433,6 +433,9 @@ AddConfigVar("token", "Bearer token for a server with --auth_tokens_file (defaul
              "TENSORD_TOKEN environment variable). Printed as <set>.", SecretStrParam(""))
 AddConfigVar("gpuarray.preallocate", "Fraction of device memory to preallocate (server side).",
              FloatParam(0.0))
+AddConfigVar("compute_test_value", "Compute each node's tag.test_value as the graph is built "
+             "(tensord.test_value): 'off', 'ignore', 'warn', 'raise' or 'pdb' (as 'raise').",
+             EnumStr("off", "ignore", "warn", "raise", "pdb"))
 # Theano's warn.* options warned about results that older Theano versions computed wrongly.
 # tensord never had those bugs: the options are accepted (so Theano settings and code that set
 # them keep working) and change nothing.

@@ -55,6 +55,13 @@ class Apply:
     __repr__ = __str__
 
 
+class Scratchpad:
+    """Theano's `var.tag`: an attribute bag (test_value, trace, anything a program stores)."""
+
+    def __repr__(self):
+        return "scratchpad{%s}" % ", ".join("%s=%r" % kv for kv in sorted(vars(self).items()))
+
+
 class Variable:
     """A typed symbolic value; `owner` is the Apply that computes it (None for leaves)."""
 
@@ -63,6 +70,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
+        self.tag = Scratchpad()
 
     def __str__(self):
         if self.name is not None:
@@ -94,6 +102,8 @@ class Op:
 
     def __call__(self, *inputs):
         node = self.make_node(*inputs)
+        from tensord import test_value
+        test_value.compute(node)  # config.compute_test_value
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def __str__(self):
