@@ -7,10 +7,42 @@ debugprint(function) shows the server's optimized graph instead.
 import io
 import sys
 
-from tensord.graph import Variable
+from tensord.graph import Apply, Op, Variable
 from tensord.tensor import ops
 
-__all__ = ["pp", "pprint", "debugprint", "PPrinter", "pydotprint", "pydotgraph"]
+__all__ = ["pp", "pprint", "debugprint", "PPrinter", "pydotprint", "pydotgraph", "Print"]
+
+
+def _print_fn(op, value):
+    for attr in op.print_attrs:
+        shown = getattr(value, attr)
+        print(op.message, attr, "=", shown() if callable(shown) else shown)
+
+
+class Print(Op):
+    """Theano's theano.printing.Print: Print(message)(x) is x, and each call of a function
+    that computes it prints `message attr = value` for each of `attrs` (default __str__; e.g.
+    ('shape',)), or calls global_fn(op, value) instead. The value comes back alongside the
+    function's outputs and is printed here, after the call (the server has no console of the
+    caller's). Theano's `attrs` tuple is `print_attrs` here (`attrs()` names wire attributes)."""
+
+    wire_name = "print"
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=_print_fn):
+        self.message = str(message)
+        self.print_attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def attrs(self):
+        return {"message": self.message}
+
+    def make_node(self, x):
+        from tensord.tensor import basic
+        x = basic.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def __str__(self):
+        return "Print{%s}" % self.message
 
 MIDDLE_DOT = "\u00b7"  # Theano prints dot as (x · y)
 _OPERATORS = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "pow": "**"}
@@ -154,8 +186,8 @@ def _print_inner_graphs(scan_ops, depth, done, ids, print_type, stop_on_name, ou
 
 
 def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False):
-    """Prints the graph of a variable (or list of variables) as Theano's debugprint does;
-    for a compiled function, the server's optimized graph. file='str' returns the text."""
+    """Prints the graph of a variable, an Apply node or a list of them as Theano's debugprint
+    does; for a compiled function, the server's optimized graph. file='str' returns the text."""
     from tensord.compile.runtime import Function
     out = io.StringIO()
     if isinstance(obj, Function):
@@ -164,6 +196,8 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
             out.write("\n")
     else:
         roots = obj if isinstance(obj, (list, tuple)) else [obj]
+        # An Apply node prints as its outputs (Theano's debugprint(node)).
+        roots = [o for r in roots for o in (r.outputs if isinstance(r, Apply) else [r])]
         done, id_maker, scan_ops = set(), _Ids(ids), []
         for root in roots:
             if not isinstance(root, Variable):

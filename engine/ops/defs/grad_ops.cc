@@ -52,6 +52,8 @@ Grads ZeroGrad(NodeBuilder& b, const ir::Apply& node, OutGrads) {
   return {b.ZerosLike(node.inputs[0])};
 }
 
+Grads PassGradient(NodeBuilder&, const ir::Apply&, OutGrads gz) { return {gz[0]}; }
+
 Grads GradClipGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   return {b.Apply("clip", {gz[0], node.inputs[1], node.inputs[2]}), nullptr, nullptr};
 }
@@ -79,6 +81,17 @@ void RegisterGradOps(Registry& r) {
   identity(MakeOpDef("zero_grad", 1, 1,
                      "zero_grad(x): x, with a zero gradient (theano.gradient.zero_grad)",
                      InferIdentity, ZeroGrad));
+  // theano.printing.Print: the value reaches the client as an extra output of the function,
+  // which prints it there (a server has no console of the caller's).
+  OpDef print = MakeOpDef("print", 1, 1,
+                          "print(x; message): x itself; clients return the value alongside the "
+                          "function's outputs and print it (theano.printing.Print)",
+                          InferIdentity, PassGradient);
+  print.attrs = {"message"};
+  print.theano_render = [](const ir::Apply& node, const std::string&) {
+    return absl::StrCat("Print{", ir::GetAttr<std::string>(node, "message").value_or(""), "}");
+  };
+  identity(std::move(print));
   identity(MakeOpDef("grad_clip", 3, 3,
                      "grad_clip(x, lo, hi): x, with its gradient clipped to [lo, hi] "
                      "(theano.gradient.grad_clip)",

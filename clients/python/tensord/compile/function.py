@@ -209,13 +209,44 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
                   no_default_updates=no_default_updates)
     inputs, ins = unwrap_inputs(inputs)
     outputs = unwrap_outputs(outputs)
+    # Values of theano.printing.Print nodes come back as extra outputs, printed after a call.
+    prints = _print_nodes(outputs, updates)
+    if prints:
+        shown = [] if outputs is None else outputs if isinstance(outputs, (list, tuple)) else [
+            outputs]
+        return_single = outputs is not None and not isinstance(outputs, (list, tuple))
+        outputs = list(shown) + [node.outputs[0] for node in prints]
     spec, inputs, outs, return_list = build_spec(
         inputs, outputs, updates=updates, givens=givens,
         allow_input_downcast=allow_input_downcast, mode=mode, profile=profile, name=name,
         on_unused_input=on_unused_input, no_default_updates=no_default_updates)
     fn = Function(spec, inputs, outs, return_list, allow_input_downcast, ins)
+    from tensord.compile.mode import MonitorMode
+    if isinstance(mode, MonitorMode):
+        from tensord.compile.monitor import Monitor
+        fn._monitor = Monitor(mode, inputs, list(outs) + [v for _, v in (updates or [])],
+                              givens)
+    if prints:
+        fn._prints = [node.op for node in prints]
+        fn._return_list = not return_single
     fn._recipe = recipe
     return fn
+
+
+def _print_nodes(outputs, updates):
+    """The theano.printing.Print nodes the outputs and update values depend on, in order."""
+    from tensord.printing import Print
+    roots = [] if outputs is None else list(outputs) if isinstance(outputs, (list, tuple)) else [
+        outputs]
+    roots += [value for _, value in (updates or []) if isinstance(value, Variable)]
+    roots = [r for r in roots if isinstance(r, Variable)]
+    seen, nodes = set(), []
+    for var in io_toposort(roots):
+        node = var.owner
+        if node is not None and isinstance(node.op, Print) and id(node) not in seen:
+            seen.add(id(node))
+            nodes.append(node)
+    return nodes
 
 
 def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,

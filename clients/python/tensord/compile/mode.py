@@ -8,8 +8,8 @@ accepted.
 
 from tensord.config import config
 
-__all__ = ["Mode", "DebugMode", "NanGuardMode", "FAST_RUN", "FAST_COMPILE", "get_mode",
-           "get_default_mode", "apply_mode"]
+__all__ = ["Mode", "DebugMode", "NanGuardMode", "MonitorMode", "FAST_RUN", "FAST_COMPILE",
+           "get_mode", "get_default_mode", "apply_mode"]
 
 # Theano's optimizer names -> the server mode that runs them.
 _OPTIMIZERS = {"fast_run": "FAST_RUN", "o2": "FAST_RUN", "o3": "FAST_RUN", "o4": "FAST_RUN",
@@ -109,6 +109,24 @@ class NanGuardMode(Mode):
         self.nan_is_error = _flag(nan_is_error, "nan_is_error")
         self.inf_is_error = _flag(inf_is_error, "inf_is_error")
         self.big_is_error = _flag(big_is_error, "big_is_error")
+
+
+class MonitorMode(Mode):
+    """Theano's MonitorMode(pre_func=None, post_func=None): pre_func(i, node, fn) and
+    post_func(i, node, fn) are called for every node of the graph as the program built it, in
+    topological order, with fn.inputs and fn.outputs holding each value in a one-element list
+    (pre_func sees None for the outputs), as in Theano's detect_nan recipe.
+
+    The server runs a graph without stopping between nodes, so each call of such a function
+    first computes every intermediate value with a companion function (no optimization, no
+    updates, default updates off), runs the callbacks over them, then runs the function itself:
+    a callback that raises stops the call before any update is stored.
+    """
+
+    def __init__(self, pre_func=None, post_func=None, optimizer="default", linker=None):
+        super().__init__(linker, optimizer)
+        self.pre_func = pre_func
+        self.post_func = post_func
 
 
 def _flag(value, name):

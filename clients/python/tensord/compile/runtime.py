@@ -96,6 +96,10 @@ class Function:
         # How to make this function again (function()'s arguments, then copies): what a pickle
         # holds, since a compiled function lives on the server.
         self._recipe = None
+        # theano.printing.Print ops whose values are the last outputs (printed, not returned).
+        self._prints = []
+        # MonitorMode's callbacks (compile/monitor.py), run before each call.
+        self._monitor = None
 
     def _arguments(self, args, kwargs):
         n = len(self.inputs)
@@ -130,6 +134,8 @@ class Function:
 
     def _call(self, args, kwargs):
         values = self._arguments(args, kwargs)
+        if self._monitor is not None:
+            self._monitor.run(values)
         request = compute_pb2.RunRequest(session_id=self._client.session_id,
                                          function_id=self.function_id)
         # Device arrays go as references (Value.ref), which only `args` carries.
@@ -165,6 +171,11 @@ class Function:
             raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
         outs = [_decode(self._client, v) for v in resp.outputs]
+        if self._prints:
+            shown = outs[:len(outs) - len(self._prints)]
+            for op, value in zip(self._prints, outs[len(shown):]):
+                op.global_fn(op, value)
+            outs = shown
         if self._return_list:
             return outs
         return outs[0]
@@ -185,6 +196,7 @@ class Function:
             spec.name = name
         copy = Function(spec, self.inputs, self.outputs, self._return_list,
                         self.allow_input_downcast, self._ins)
+        copy._prints = self._prints
         if self._recipe is not None:
             copy._recipe = dict(self._recipe, copies=self._recipe.get("copies", []) + [
                 dict(share_memory=share_memory, swap=swap, delete_updates=delete_updates,
