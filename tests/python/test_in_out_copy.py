@@ -36,8 +36,16 @@ def test_keyword_errors_name_the_input():
 
 def test_in_arguments_that_are_refused():
     x, y = T.dscalars("x", "y")
-    with pytest.raises(ValueError, match="named 'a'"):
-        theano.function([theano.In(x, name="a"), theano.In(y, name="a")], x + y)
+    # A name two inputs share compiles (as in Theano) and is an error only when used.
+    f = theano.function([theano.In(x, name="a"), theano.In(y, name="a", value=1.0)], x + y)
+    assert f(2.0) == 3.0 and f(2.0, 5.0) == 7.0
+    with pytest.raises(TypeError, match="ambiguous name 'a'"):
+        f(a=1.0)
+    a1, a2 = T.dscalar("a"), T.dscalar("a")
+    g = theano.function([a1, theano.In(a2, value=1.0)], a1 - a2)
+    assert g(5.0) == 4.0
+    with pytest.raises(TypeError, match="ambiguous name 'a'"):
+        g(1.0, a=5.0)
     with pytest.raises(NotImplementedError, match="shared variable"):
         theano.In(x, value=0, update=x + 1)
     with pytest.raises(TypeError, match="symbolic tensor variable"):
@@ -81,6 +89,7 @@ def test_copy_swaps_shared_variables_and_drops_updates_as_the_tutorial():
     assert new_state.get_value() == 100 and state.get_value() == 10
     assert new_accumulator.name == "new"
     null_accumulator = accumulator.copy(delete_updates=True)
+    assert null_accumulator.name == accumulator.name + " copy"
     assert null_accumulator(9000) == 10
     assert state.get_value() == 10
     accumulator(1)  # the original still updates

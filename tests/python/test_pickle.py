@@ -58,6 +58,19 @@ def test_graphs_of_every_kind_pickle_and_compute_the_same():
                                theano.function([im], exprs[3])(iv))
 
 
+def test_a_step_through_the_gradient_of_a_scan_pickles():
+    # The gradient of a scan comes back from the server with its bodies (wire graphs).
+    x = T.dvector("x")
+    w = theano.shared(np.float64(0.5), name="w")
+    h, _ = theano.scan(lambda v, acc: T.tanh(acc * w + v), sequences=x,
+                       outputs_info=T.constant(np.float64(0)))
+    step = theano.function([x], h[-1], updates=[(w, w - 0.1 * T.grad(h[-1], w))])
+    again, w2 = pickle.loads(pickle.dumps((step, w)))
+    xv = np.array([0.1, -0.2, 0.3])
+    assert again(xv) == step(xv)
+    np.testing.assert_allclose(w2.get_value(), w.get_value())
+
+
 def test_shared_variables_come_back_independent_with_their_value():
     s = theano.shared(np.arange(3.0), name="s")
     t = pickle.loads(pickle.dumps(s))

@@ -59,6 +59,33 @@ def test_detect_nan_as_the_faq(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_print_under_monitor_mode_prints_once_and_inputs_cut_the_graph(capsys):
+    x = T.dvector("x")
+    seen = []
+    f = theano.function([x], Print("px")(x) * 2,
+                        mode=MonitorMode(post_func=lambda i, node, fn: seen.append(i)))
+    f([1.0])
+    assert capsys.readouterr().out == "px __str__ = [1.]\n"
+    assert seen == list(range(len(seen))) and len(seen) >= 2  # Print, mul (and the 2's pad)
+    a = T.dvector("a")
+    mid = Print("p")(a) * 2  # a function of mid alone never computes the Print
+    g = theano.function([mid], mid + 1)
+    assert list(g([1.0])) == [2.0] and capsys.readouterr().out == ""
+
+
+def test_monitor_mode_takes_inputs_as_the_function_does_and_survives_copy():
+    x = T.fvector("x")
+    s = theano.shared(np.float32(1.0))
+    values = []
+    mode = MonitorMode(post_func=lambda i, node, fn: values.append(float(fn.outputs[0][0][0]))
+                       if str(node.op).startswith("Elemwise{mul") else None)
+    f = theano.function([x], x * s, allow_input_downcast=True, mode=mode)
+    f(np.ones(1))  # float64 data, downcast as the function allows
+    t = theano.shared(np.float32(3.0))
+    f.copy(swap={s: t})(np.ones(1))
+    assert values == [1.0, 3.0]
+
+
 def test_pre_and_post_funcs_walk_the_nodes_in_order():
     calls = []
     mode = MonitorMode(pre_func=lambda i, node, fn: calls.append(("pre", i, fn.outputs[0][0])),

@@ -11,6 +11,7 @@ import pytest
 import tensord as theano
 import tensord.tensor as T
 from tensord import errors
+from tensord.ifelse import ifelse
 from tensord.test_value import get_test_value
 
 pytestmark = pytest.mark.usefixtures("server")
@@ -43,6 +44,30 @@ def test_values_propagate_through_constants_shared_and_nodes(mode):
     np.testing.assert_allclose(z.tag.test_value, np.tanh(np.array([1.0, 2, 3]) * 2 + 1).sum())
     np.testing.assert_allclose(get_test_value(x * w), [2, 4, 6])
     assert get_test_value(T.constant(5.0)) == 5.0
+
+
+def test_gradients_get_test_values_and_scan_and_ifelse_do_not_stop_the_program(mode):
+    mode("raise")
+    x = T.dvector("x")
+    x.tag.test_value = np.array([0.5, -1.0])
+    w = theano.shared(np.array([2.0, 3.0]))
+    cost = (T.tanh(x * w) ** 2).sum()
+    step = w - 0.1 * T.grad(cost, w)
+    want = 2 * np.tanh(np.array([1.0, -3.0])) * (1 - np.tanh(np.array([1.0, -3.0])) ** 2)
+    np.testing.assert_allclose(step.tag.test_value, [2, 3] - 0.1 * want * [0.5, -1.0])
+    doubled, _ = theano.scan(lambda v: v * 2, sequences=x)  # no value inside the step
+    chosen = ifelse(T.lt(x.sum(), 0), x, x * 2) * 2
+    assert not hasattr(chosen.tag, "test_value") and doubled is not None
+
+
+def test_computing_test_values_applies_no_default_update(mode):
+    mode("raise")
+    s = theano.shared(np.float64(0.0))
+    s.default_update = s + 1
+    x = T.dscalar("x")
+    x.tag.test_value = 1.0
+    assert (s * 2 + x).tag.test_value == 1.0
+    assert s.get_value() == 0.0
 
 
 def test_inputs_without_a_test_value_in_each_mode(mode):

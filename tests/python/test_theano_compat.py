@@ -65,6 +65,15 @@ def test_an_unmodified_theano_program_runs():
         "[0, 2, 4]", "True True", "True"]
 
 
+def test_submodules_are_attributes_as_theano_code_reads_them():
+    out = _run("import theano\n"
+               "from theano.compile.monitormode import MonitorMode\n"
+               "print(theano.compile.MonitorMode is MonitorMode, theano.ifelse.ifelse.__name__)",
+               [COMPAT])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "ifelse"]
+
+
 def test_a_theano_module_tensord_lacks_is_a_clear_import_error():
     out = _run("import theano.gof", [COMPAT])
     assert out.returncode != 0

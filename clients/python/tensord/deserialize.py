@@ -50,6 +50,22 @@ class WireOp(Op):
     def bodies(self):
         return list(self._bodies)
 
+    # Pickled with the bodies as bytes: the protobuf classes are not importable by their
+    # descriptor's module name (a scan gradient's graph must pickle, as any other).
+    def __getstate__(self):
+        state = dict(self.__dict__, _inner=None)
+        state["_bodies"] = [b.SerializeToString() for b in self._bodies]
+        return state
+
+    def __setstate__(self, state):
+        from tensord._proto import graph_pb2
+        bodies = []
+        for data in state.pop("_bodies"):
+            body = graph_pb2.Graph()
+            body.ParseFromString(data)
+            bodies.append(body)
+        self.__dict__.update(state, _bodies=bodies)
+
     def inner_graph(self):
         """(inputs, outputs) of body 0 as client variables, for printing; None without one."""
         if not self._bodies:
@@ -125,7 +141,9 @@ def extend_graph(graph_msg, known):
         for out_id in a.outputs:
             vtype, name = declared[out_id]
             outputs.append(vtype(name=name))
-        Apply(_make_op(a.op, attrs, inputs, a.bodies), inputs, outputs)
+        node = Apply(_make_op(a.op, attrs, inputs, a.bodies), inputs, outputs)
+        from tensord import test_value
+        test_value.compute(node)  # config.compute_test_value, as for nodes the program builds
         for out_id, out in zip(a.outputs, outputs):
             known[out_id] = out
     return known

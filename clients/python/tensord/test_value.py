@@ -7,8 +7,11 @@ Modes: 'off' (default) computes nothing; 'ignore' skips nodes with an input lack
 value; 'warn' skips them with a warning; 'raise' raises ValueError naming the input; 'pdb' is
 accepted and acts as 'raise' (a server cannot stop in the client's debugger). Each node costs a
 compile (a cache hit for repeated shapes of graph) and a run: a debugging aid, as in Theano.
+Gradients get test values too; the results of ifelse and scan (and their step functions'
+variables) do not, and nodes built on them are skipped.
 """
 
+import contextlib
 import threading
 import warnings
 
@@ -28,6 +31,18 @@ def _value_of(var):
     if isinstance(var, SharedVariable):
         return var.get_value()
     return getattr(var.tag, "test_value", _MISSING)
+
+
+@contextlib.contextmanager
+def suspended():
+    """No test values are computed inside (scan traces its step function so: its variables have
+    none)."""
+    previous = getattr(_busy, "on", False)
+    _busy.on = True
+    try:
+        yield
+    finally:
+        _busy.on = previous
 
 
 def get_test_value(var):
@@ -51,7 +66,9 @@ def compute(node):
     for i, var in enumerate(node.inputs):
         value = _value_of(var)
         if value is _MISSING:
-            if mode == "ignore":
+            # A result tensord computes no test value for (an ifelse's, a scan's): skipped, as
+            # are the nodes after it; only the program's own leaves must have one.
+            if mode == "ignore" or var.owner is not None:
                 return
             message = ("Cannot compute test value: input %d (%s) of Op %s missing default value"
                        % (i, var, node.op))
@@ -64,12 +81,10 @@ def compute(node):
         inputs.append(var)
         values.append(np.asarray(value))
     from tensord.compile.function import function
-    _busy.on = True
-    try:
+    with suspended():
         fn = function(inputs, list(node.outputs), on_unused_input="ignore",
-                      allow_input_downcast=True, name="test value of %s" % (node.op,))
+                      allow_input_downcast=True, no_default_updates=True,
+                      name="test value of %s" % (node.op,))
         results = fn(*values)
-    finally:
-        _busy.on = False
     for out, result in zip(node.outputs, results):
         out.tag.test_value = result

@@ -203,14 +203,21 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     # Once as pairs: a generator would be spent before the recipe could be pickled.
     updates = None if updates is None else _pairs(updates, "updates")
     givens = None if givens is None else _pairs(givens, "givens")
-    recipe = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens,
-                  allow_input_downcast=allow_input_downcast, mode=mode, profile=profile,
-                  name=name, on_unused_input=on_unused_input,
+    # What a pickle rebuilds the function from: the arguments, copied (the caller may change
+    # its lists later), with the settings config gave them resolved now (the unpickling
+    # process may be configured otherwise).
+    recipe = dict(inputs=list(inputs) if isinstance(inputs, (list, tuple)) else inputs,
+                  outputs=list(outputs) if isinstance(outputs, (list, tuple)) else outputs,
+                  updates=updates, givens=givens, allow_input_downcast=allow_input_downcast,
+                  mode=mode if mode is not None else config.mode,
+                  profile=bool(config.profile if profile is None else profile), name=name,
+                  on_unused_input=(on_unused_input if on_unused_input is not None
+                                   else config.on_unused_input),
                   no_default_updates=no_default_updates)
     inputs, ins = unwrap_inputs(inputs)
     outputs = unwrap_outputs(outputs)
     # Values of theano.printing.Print nodes come back as extra outputs, printed after a call.
-    prints = _print_nodes(outputs, updates)
+    prints = _print_nodes(inputs, outputs, updates, givens)
     if prints:
         shown = [] if outputs is None else outputs if isinstance(outputs, (list, tuple)) else [
             outputs]
@@ -233,15 +240,16 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     return fn
 
 
-def _print_nodes(outputs, updates):
-    """The theano.printing.Print nodes the outputs and update values depend on, in order."""
+def _print_nodes(inputs, outputs, updates, givens):
+    """The theano.printing.Print nodes the outputs, update values and givens' values depend on,
+    in order, up to the function's inputs."""
     from tensord.printing import Print
     roots = [] if outputs is None else list(outputs) if isinstance(outputs, (list, tuple)) else [
         outputs]
-    roots += [value for _, value in (updates or []) if isinstance(value, Variable)]
+    roots += [value for _, value in (updates or []) + (givens or [])]
     roots = [r for r in roots if isinstance(r, Variable)]
     seen, nodes = set(), []
-    for var in io_toposort(roots):
+    for var in io_toposort(roots, stop=[i for i in inputs if isinstance(i, Variable)]):
         node = var.owner
         if node is not None and isinstance(node.op, Print) and id(node) not in seen:
             seen.add(id(node))

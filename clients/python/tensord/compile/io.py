@@ -64,11 +64,6 @@ def unwrap_inputs(inputs):
     ins = [i if isinstance(i, In) else In(i) if isinstance(i, TensorVariable) else None
            for i in inputs]
     variables = [i.variable if isinstance(i, In) else i for i in inputs]
-    names = [i.name for i in ins if i is not None and i.name is not None]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated and any(isinstance(i, In) and i.name in duplicated for i in inputs):
-        raise ValueError("two inputs of the function are named %s: In(name=...) names must be "
-                         "unique" % ", ".join(repr(n) for n in duplicated))
     return variables, ins
 
 

@@ -34,14 +34,29 @@ class Monitor:
         self.values_of = [out for node in self.nodes for out in node.outputs]
         self.fn = function(self.inputs, self.values_of, givens=givens,
                            mode=Mode(optimizer=None), no_default_updates=True,
-                           on_unused_input="ignore", name="MonitorMode values")
+                           allow_input_downcast=True, on_unused_input="ignore",
+                           name="MonitorMode values")
+        self.fn._prints = []  # the function itself prints its Print nodes, once
+        self.swap = {}  # id(shared variable) -> its replacement in a copy
+
+    def copied(self, swap):
+        """This monitor for a copy of the function with `swap` (Function.copy)."""
+        copy = object.__new__(Monitor)
+        copy.__dict__.update(self.__dict__)
+        if swap:
+            copy.fn = self.fn.copy(swap=swap)
+            copy.fn._prints = []
+            copy.swap = dict(self.swap)
+            copy.swap.update({id(old): new for old, new in swap.items()})
+        return copy
 
     def run(self, args):
-        """Calls the mode's callbacks for one call of the function with arguments `args`."""
+        """Calls the mode's callbacks for one call of the function with arguments `args` (as
+        the function took them: converted, or device arrays)."""
         computed = self.fn(*args) if self.values_of else []
         known = {id(v): x for v, x in zip(self.values_of, computed)}
         for var, value in zip(self.inputs, args):
-            known[id(var)] = var.type.filter(value, allow_downcast=True)
+            known[id(var)] = value
 
         def value_of(var):
             if id(var) in known:
@@ -49,7 +64,7 @@ class Monitor:
             if isinstance(var, TensorConstant):
                 return var.data
             if isinstance(var, SharedVariable):
-                known[id(var)] = var.get_value()
+                known[id(var)] = self.swap.get(id(var), var).get_value()
                 return known[id(var)]
             return None
 

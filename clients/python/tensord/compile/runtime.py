@@ -76,7 +76,11 @@ class Function:
         self.allow_input_downcast = allow_input_downcast
         # How each input is taken (theano.In: keyword name, default, strict, allow_downcast).
         self._ins = list(ins) if ins is not None else [In(v) for v in self.inputs]
-        self._input_index = {d.name: i for i, d in enumerate(self._ins) if d.name}
+        # Keyword names; a name two inputs share is ambiguous (None), an error only when used.
+        self._input_index = {}
+        for i, d in enumerate(self._ins):
+            if d.name:
+                self._input_index[d.name] = None if d.name in self._input_index else i
         resp = self._client.call("Compile", compute_pb2.CompileRequest(
             session_id=self._client.session_id, spec=spec))
         self.function_id = resp.function_id
@@ -114,6 +118,9 @@ class Function:
             if key not in self._input_index:
                 raise TypeError("Function %s has no input named %r" % (self.name, key))
             i = self._input_index[key]
+            if i is None:
+                raise TypeError("Function %s: ambiguous name %r (several inputs have it); pass "
+                                "it by position" % (self.name, key))
             if i < len(args):
                 raise TypeError("Function %s got multiple values for input %r" % (self.name, key))
             values[i] = value
@@ -134,8 +141,6 @@ class Function:
 
     def _call(self, args, kwargs):
         values = self._arguments(args, kwargs)
-        if self._monitor is not None:
-            self._monitor.run(values)
         request = compute_pb2.RunRequest(session_id=self._client.session_id,
                                          function_id=self.function_id)
         # Device arrays go as references (Value.ref), which only `args` carries.
@@ -155,8 +160,11 @@ class Function:
                 exc.args = ('Bad input argument to theano function with name "%s"  at index '
                             '%d(0-based)' % (self.name, i),) + exc.args
                 raise
+            values[i] = data
             _dtypes.array_to_tensor(
                 data, request.args.add().tensor if on_device else request.inputs.add())
+        if self._monitor is not None:  # MonitorMode: its callbacks before the call itself
+            self._monitor.run(values)
         # Garbage device arrays ride along (the server frees them before running), taken last
         # so that nothing can fail between taking them and sending them.
         released = self._client.take_arrays_to_release()
@@ -180,11 +188,13 @@ class Function:
             return outs
         return outs[0]
 
-    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None,
+             profile=None):
         """Theano's Function.copy: the same function compiled again (a compile-cache hit when
         nothing changes). swap={old_shared: new_shared} makes the copy read and update
         new_shared instead (same type required); delete_updates drops the updates; name names
-        the copy. share_memory is accepted: intermediate values live on the server, never
+        the copy (default: this one's name + " copy"); profile: whether it is profiled (default:
+        as this one). share_memory is accepted: intermediate values live on the server, never
         shared between functions."""
         spec = compute_pb2.FunctionSpec()
         spec.CopyFrom(self.spec)
@@ -192,15 +202,18 @@ class Function:
             _swap_shared(spec, swap)
         if delete_updates:
             del spec.updates[:]
-        if name is not None:
-            spec.name = name
+        spec.name = name if name is not None else (spec.name + " copy" if spec.name else "")
+        if profile is not None:
+            spec.profile = bool(profile)
         copy = Function(spec, self.inputs, self.outputs, self._return_list,
                         self.allow_input_downcast, self._ins)
         copy._prints = self._prints
+        if self._monitor is not None:
+            copy._monitor = self._monitor.copied(swap)
         if self._recipe is not None:
             copy._recipe = dict(self._recipe, copies=self._recipe.get("copies", []) + [
                 dict(share_memory=share_memory, swap=swap, delete_updates=delete_updates,
-                     name=name)])
+                     name=name, profile=profile)])
         return copy
 
     def __reduce__(self):

@@ -263,7 +263,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 
     rec_positions, inits, taps, inner_taps = _recurrent_states(outs_info)
 
-    condition, outputs, updates = get_updates_and_outputs(fn(*(inner_seqs + inner_taps + non_seqs)))
+    from tensord import test_value
+    with test_value.suspended():  # the step's variables have no test values
+        condition, outputs, updates = get_updates_and_outputs(
+            fn(*(inner_seqs + inner_taps + non_seqs)))
     outputs = [o if isinstance(o, TensorVariable) else _tensor(o) for o in outputs]
     if outs_info and len(outputs) != len(outs_info):
         raise ValueError("Please provide None as outputs_info for any output that does not feed "

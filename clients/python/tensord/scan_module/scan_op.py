@@ -62,6 +62,9 @@ class Scan(Op):
             self._body = builder.graph
         return [self._body]
 
+    def __getstate__(self):
+        return dict(self.__dict__, _body=None)  # rebuilt from the step's variables when needed
+
     def inner_graph(self):
         return self.inner_inputs, self.inner_outputs
 

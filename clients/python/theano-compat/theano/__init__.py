@@ -15,6 +15,14 @@ import tensord
 from tensord import *  # noqa: F401,F403 - theano.function, theano.shared, theano.config ...
 from tensord import __all__  # noqa: F401
 
+# Every public name of tensord, its submodules too (theano.compile, theano.ifelse, ...: Theano
+# code reaches them as attributes without importing them).
+for _name, _value in vars(tensord).items():
+    if not _name.startswith("_"):
+        globals().setdefault(_name, _value)
+for _sub in ("compile", "ifelse", "sandbox", "scan_module", "printing", "gradient", "tensor"):
+    globals()[_sub] = importlib.import_module("tensord." + _sub)
+
 __version__ = "1.0.5+tensord." + getattr(tensord, "__version__", "0")
 
 _PREFIX = __name__ + "."
