@@ -41,8 +41,8 @@ void ExpectProduct(int64_t m, int64_t n, int64_t k, bool ta, bool tb, int thread
   runtime::SetIntraOpThreads(0);
   const double tolerance = sizeof(T) == 4 ? 1e-4 * k : 1e-12 * k;
   for (int64_t i = 0; i < m * ldc; ++i)
-    ASSERT_NEAR(c[i], want[i], tolerance) << "element " << i << " of " << m << "x" << n << "x"
-                                          << k << " ta=" << ta << " tb=" << tb;
+    ASSERT_NEAR(c[i], want[i], tolerance)
+        << "element " << i << " of " << m << "x" << n << "x" << k << " ta=" << ta << " tb=" << tb;
 }
 
 TEST(Gemm, BlocksOfRowsAndColumnsMatchALoop) {
