@@ -6,7 +6,6 @@
 // that take second derivatives through batch normalization pay for the rebuilt forward.
 #include "engine/grad/grad.h"
 #include "engine/ops/defs/reduce_util.h"
-#include "engine/ops/defs/shape_rules.h"
 #include "engine/ops/grads/batch_norm.h"
 #include "engine/ops/node_builder.h"
 
@@ -22,9 +21,7 @@ Grads BatchNormTrainGradGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz)
   if (!axes.ok()) return {b.Fail(axes.status()), nullptr, nullptr, nullptr, nullptr};
   const int ndim = x->type.ndim();
   auto sum_keep = [&](ir::Variable* v) { return b.ExpandDims(b.Sum(v, *axes), *axes, ndim); };
-  std::vector<ir::Variable*> dims;
-  for (int64_t a : *axes) dims.push_back(b.ShapeI(x, a));
-  ir::Variable* m = b.Cast(DimsProduct(b, dims), x->type.dtype);
+  ir::Variable* m = ReducedCount(b, x, *axes);
   ir::Variable* xm = b.Sub(x, mean);
   ir::Variable* dbeta = sum_keep(dy);
   ir::Variable* dgamma = b.Mul(sum_keep(b.Mul(dy, xm)), invstd);

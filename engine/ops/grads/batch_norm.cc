@@ -9,6 +9,12 @@
 
 namespace tensord::ops {
 
+ir::Variable* ReducedCount(NodeBuilder& b, ir::Variable* x, const std::vector<int64_t>& axes) {
+  std::vector<ir::Variable*> dims;
+  for (int64_t a : axes) dims.push_back(b.ShapeI(x, a));
+  return b.Cast(DimsProduct(b, dims), x->type.dtype);
+}
+
 Grads BatchNormTrainGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   ir::Variable* x = node.inputs[0];
   ir::Variable* gamma = node.inputs[1];
@@ -27,9 +33,7 @@ Grads BatchNormTrainGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
   if (gz[1] == nullptr && gz[2] == nullptr) return {dx, dgamma, dbeta};
   absl::StatusOr<std::vector<int64_t>> axes = ReducedAxes(node);
   if (!axes.ok()) return {b.Fail(axes.status()), nullptr, nullptr};
-  std::vector<ir::Variable*> dims;
-  for (int64_t a : *axes) dims.push_back(b.ShapeI(x, a));
-  ir::Variable* inv_m = b.Div(b.ConstantLike(1, x), b.Cast(DimsProduct(b, dims), x->type.dtype));
+  ir::Variable* inv_m = b.Div(b.ConstantLike(1, x), ReducedCount(b, x, *axes));
   auto add = [&](ir::Variable* term) { dx = dx == nullptr ? term : b.Add(dx, term); };
   if (gz[1] != nullptr) add(b.Mul(gz[1], inv_m));
   if (gz[2] != nullptr) {

@@ -4,9 +4,15 @@
 // defs/batch_norm.cc.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "engine/ops/op_def.h"
 
 namespace tensord::ops {
+
+// The elements each statistic reduces over (the product of x's dims at `axes`), in x's dtype.
+ir::Variable* ReducedCount(NodeBuilder& b, ir::Variable* x, const std::vector<int64_t>& axes);
 
 Grads BatchNormTrainGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz);
 // Second derivatives: the three gradients written as reductions and elementwise ops, whose

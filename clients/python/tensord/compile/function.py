@@ -217,12 +217,11 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     inputs, ins = unwrap_inputs(inputs)
     outputs = unwrap_outputs(outputs)
     # Values of theano.printing.Print nodes come back as extra outputs, printed after a call.
-    prints = _print_nodes(inputs, outputs, updates, givens)
+    return_single = outputs is not None and not isinstance(outputs, (list, tuple))
+    shown = [outputs] if return_single else list(outputs or [])
+    prints = _print_nodes(inputs, shown, updates, givens)
     if prints:
-        shown = [] if outputs is None else outputs if isinstance(outputs, (list, tuple)) else [
-            outputs]
-        return_single = outputs is not None and not isinstance(outputs, (list, tuple))
-        outputs = list(shown) + [node.outputs[0] for node in prints]
+        outputs = shown + [node.outputs[0] for node in prints]
     spec, inputs, outs, return_list = build_spec(
         inputs, outputs, updates=updates, givens=givens,
         allow_input_downcast=allow_input_downcast, mode=mode, profile=profile, name=name,
@@ -241,12 +240,10 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
 
 def _print_nodes(inputs, outputs, updates, givens):
-    """The theano.printing.Print nodes the outputs, update values and givens' values depend on,
-    in order, up to the function's inputs."""
+    """The theano.printing.Print nodes the outputs (a list), update values and givens' values
+    depend on, in order, up to the function's inputs."""
     from tensord.printing import Print
-    roots = [] if outputs is None else list(outputs) if isinstance(outputs, (list, tuple)) else [
-        outputs]
-    roots += [value for _, value in (updates or []) + (givens or [])]
+    roots = outputs + [value for _, value in (updates or []) + (givens or [])]
     roots = [r for r in roots if isinstance(r, Variable)]
     seen, nodes = set(), []
     for var in io_toposort(roots, stop=[i for i in inputs if isinstance(i, Variable)]):

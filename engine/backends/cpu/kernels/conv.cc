@@ -92,7 +92,7 @@ class ConvKernel final : public Kernel {
         kind_(KindOf(node.op)),
         attrs_(GetConvAttrs(node)),
         bias_(node.op == "conv_fused"),
-        relu_(bias_ && attrs_.ok() && attrs_->relu),
+        relu_(attrs_.ok() && attrs_->relu),  // conv_fused's attribute
         onednn_(kind_, bias_, relu_) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
