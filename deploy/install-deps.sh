@@ -13,6 +13,7 @@ PACKAGES=(
   python3 python3-venv python3-dev
   graphviz
   openssl  # the TLS tests make their certificates with it
+  libssl-dev  # libcrypto's SHA-256 (server/digest.h)
 )
 
 missing=()

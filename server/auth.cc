@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "server/digest.h"
 
 namespace tensord::server {
 
@@ -25,7 +26,7 @@ absl::StatusOr<TokenTable> TokenTable::Parse(const std::string& text, const std:
     }
     std::string token(fields[0]);
     if (token.size() < 16) return InvalidArgument(where, "a token needs at least 16 characters");
-    Principal p{.owner = token,
+    Principal p{.owner = Sha256Hex(token),
                 .tenant = fields.size() > 1 ? std::string(fields[1]) : "default",
                 .admin = fields.size() == 3};
     if (!table.by_token_.emplace(token, std::move(p)).second) {

@@ -14,8 +14,8 @@
 namespace tensord::server {
 
 struct Principal {
-  // What owns the sessions it opens: the token itself (held in memory only, never logged);
-  // empty for the anonymous principal.
+  // What owns the sessions it opens: the token's SHA-256 (hex), so sessions saved to
+  // --state_dir name their owner without holding the token; empty for the anonymous principal.
   std::string owner;
   std::string tenant = "default";  // for quotas and logs; "default" when the file names none
   bool admin = false;

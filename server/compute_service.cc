@@ -14,6 +14,7 @@
 #include "google/protobuf/descriptor.h"
 #include "server/admin.h"
 #include "server/differentiate.h"
+#include "server/persistence.h"
 #include "server/rpc_codec.h"
 #include "spdlog/spdlog.h"
 
@@ -84,6 +85,8 @@ ComputeService::ComputeService(ServerConfig config,
   Serve("GetServerInfo", &ComputeService::GetServerInfo, Threads::kInline);
   Serve("OpenSession", &ComputeService::OpenSession, Threads::kInline);
   Serve("CloseSession", &ComputeService::CloseSession, Threads::kInline);
+  // Writes (and fsyncs) a snapshot: on the compute pool, not on one of gRPC's threads.
+  Serve("SaveSession", &ComputeService::SaveSession, Threads::kCompute);
   Serve("CreateShared", &ComputeService::CreateShared, Threads::kInline);
   Serve("GetShared", &ComputeService::GetShared, Threads::kInline);
   Serve("SetShared", &ComputeService::SetShared, Threads::kInline);
@@ -111,6 +114,23 @@ ComputeService::ComputeService(ServerConfig config,
 // The metrics listener may outlive this service (it is torn down last), so stop it reading
 // our state first.
 ComputeService::~ComputeService() { metrics_->SetSnapshotSource(nullptr); }
+
+void ComputeService::EnableStateDir(std::unique_ptr<StateDir> dir,
+                                    std::chrono::seconds snapshot_interval) {
+  persistence_ =
+      std::make_unique<Persistence>(std::move(dir), &sessions_, &functions_, contexts_.get());
+  persistence_->RestoreSessions();
+  functions_.set_on_compiled([this](const std::string& key, const v1::FunctionSpec& spec,
+                                    const std::map<std::string, SharedDecl>& shared) {
+    persistence_->RememberCompiled(key, spec, shared);
+  });
+  persistence_->WarmCache(config_.cache_max_entries);
+  persistence_->Start(snapshot_interval);
+}
+
+void ComputeService::SaveState() {
+  if (persistence_ != nullptr) persistence_->SaveChanged();
+}
 
 // Runs a handler, turning any escaped exception into a status: nothing a client sends may
 // take the server down.
@@ -258,6 +278,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
         c->memory->transferred(TransferDirection::kDeviceToDevice));
   }
   out->set_default_context(contexts_->default_context().name);
+  out->set_durable_sessions(persistence_ != nullptr);
   out->set_float_x(config_.float_x);
   out->set_sessions(sessions_.size());
   out->set_cache_entries(cache_.size());
@@ -285,7 +306,22 @@ absl::Status ComputeService::OpenSession(const Caller& call, const v1::OpenSessi
 
 absl::Status ComputeService::CloseSession(const Caller& call, const v1::CloseSessionRequest& req,
                                           v1::CloseSessionResponse*) {
-  return sessions_.Close(req.session_id(), call.principal.owner);
+  TENSORD_RETURN_IF_ERROR(sessions_.Close(req.session_id(), call.principal.owner));
+  if (persistence_ != nullptr) persistence_->Forget(req.session_id());
+  return absl::OkStatus();
+}
+
+absl::Status ComputeService::SaveSession(const Caller& call, const v1::SaveSessionRequest& req,
+                                         v1::SaveSessionResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
+  if (persistence_ == nullptr) {
+    return FailedPrecondition("this server keeps no snapshots: start it with --state_dir");
+  }
+  TENSORD_ASSIGN_OR_RETURN(SavedSession saved, persistence_->Save(*session));
+  out->set_bytes(saved.bytes);
+  out->set_shared_variables(saved.shared_variables);
+  out->set_functions(saved.functions);
+  return absl::OkStatus();
 }
 
 absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSharedRequest& req,
@@ -302,6 +338,7 @@ absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSh
   TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
   TENSORD_ASSIGN_OR_RETURN(auto var,
                            session->shared().Create(req.name(), type, context, std::move(value)));
+  session->MarkChanged();
   FillSharedInfo(*var, out);
   return absl::OkStatus();
 }
@@ -329,6 +366,7 @@ absl::Status ComputeService::SetShared(const Caller& call, const v1::SetSharedRe
   TENSORD_RETURN_IF_ERROR(session->shared().CheckGrowth(
       static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(var->Get().num_bytes())));
   var->Set(std::move(value));
+  session->MarkChanged();
   FillSharedInfo(*var, out);
   return absl::OkStatus();
 }
@@ -336,7 +374,9 @@ absl::Status ComputeService::SetShared(const Caller& call, const v1::SetSharedRe
 absl::Status ComputeService::DeleteShared(const Caller& call, const v1::DeleteSharedRequest& req,
                                           v1::DeleteSharedResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
-  return session->shared().Delete(req.id());
+  TENSORD_RETURN_IF_ERROR(session->shared().Delete(req.id()));
+  session->MarkChanged();
+  return absl::OkStatus();
 }
 
 absl::Status ComputeService::ListShared(const Caller& call, const v1::ListSharedRequest& req,

@@ -35,6 +35,9 @@ struct ServerConfig {
   int64_t max_message_bytes = 0;
 };
 
+class Persistence;
+class StateDir;
+
 // Every method is served over raw bytes (server/rpc_codec.h decodes and checks the request), so
 // a request gRPC could not decode still gets a status that says what was wrong.
 class ComputeService final : public v1::Compute::Service {
@@ -44,6 +47,13 @@ class ComputeService final : public v1::Compute::Service {
   ComputeService(ServerConfig config, std::unique_ptr<context::ContextRegistry> contexts,
                  Metrics* metrics, const Authenticator* auth);
   ~ComputeService() override;
+
+  // --state_dir: restores the sessions saved there, warms the compile cache from its specs (in
+  // the background) and snapshots changed sessions every `snapshot_interval` (0: only on
+  // SaveSession and at SaveState). Call before serving.
+  void EnableStateDir(std::unique_ptr<StateDir> dir, std::chrono::seconds snapshot_interval);
+  // Snapshots the sessions changed since their last snapshot (at shutdown, when no call runs).
+  void SaveState();
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -57,6 +67,7 @@ class ComputeService final : public v1::Compute::Service {
   absl::Status OpenSession(const Caller&, const v1::OpenSessionRequest&, v1::OpenSessionResponse*);
   absl::Status CloseSession(const Caller&, const v1::CloseSessionRequest&,
                             v1::CloseSessionResponse*);
+  absl::Status SaveSession(const Caller&, const v1::SaveSessionRequest&, v1::SaveSessionResponse*);
   absl::Status CreateShared(const Caller&, const v1::CreateSharedRequest&, v1::SharedInfo*);
   absl::Status GetShared(const Caller&, const v1::GetSharedRequest&, v1::GetSharedResponse*);
   absl::Status SetShared(const Caller&, const v1::SetSharedRequest&, v1::SharedInfo*);
@@ -114,6 +125,8 @@ class ComputeService final : public v1::Compute::Service {
   SessionManager sessions_;
   compile::ExecutableCache cache_;
   FunctionService functions_;
+  // Set by EnableStateDir; after sessions_ and functions_, which it uses.
+  std::unique_ptr<Persistence> persistence_;
   int served_methods_ = 0;
   const int max_inline_;
   std::atomic<int> inline_in_flight_{0};

@@ -118,7 +118,7 @@ absl::Status Differentiate(Session& session, const v1::DifferentiateRequest& req
   TENSORD_ASSIGN_OR_RETURN(ir::DecodedGraph decoded, ir::GraphFromProto(req.graph()));
   // Checked as Compile checks them, so a gradient is never built over a graph that the
   // function made from it would refuse.
-  TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, session));
+  TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, SharedIn(session)));
   grad::GradRequest g;
   if (req.has_cost()) {
     TENSORD_ASSIGN_OR_RETURN(g.cost, decoded.Lookup(req.cost(), "cost"));

@@ -18,13 +18,20 @@ const char* const kModes[] = {"FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuard
 
 }  // namespace
 
-absl::Status CheckSharedReferences(const ir::Graph& graph, Session& session) {
+SharedLookup SharedIn(Session& session) {
+  return [&session](const std::string& id) -> absl::StatusOr<SharedDecl> {
+    TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(id));
+    return SharedDecl{var->type(), var->context()->name};
+  };
+}
+
+absl::Status CheckSharedReferences(const ir::Graph& graph, const SharedLookup& shared) {
   for (const auto& v : graph.variables()) {
     if (v->source != ir::Source::kShared) continue;
-    TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(v->shared_id));
-    if (!(var->type() == v->type)) {
+    TENSORD_ASSIGN_OR_RETURN(SharedDecl var, shared(v->shared_id));
+    if (!(var.type == v->type)) {
       return InvalidArgument("shared variable '", v->shared_id, "' has type ",
-                             ir::TypeString(var->type()), " but the graph uses it as ",
+                             ir::TypeString(var.type), " but the graph uses it as ",
                              ir::TypeString(v->type));
     }
   }
@@ -48,7 +55,7 @@ absl::Status CheckGraphSize(const v1::Graph& graph, int64_t limit) {
 }
 
 absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
-    Session& session, const v1::FunctionSpec& spec) const {
+    const SharedLookup& shared, const v1::FunctionSpec& spec) const {
   std::string mode = spec.mode().empty() ? "FAST_RUN" : spec.mode();
   if (std::find(std::begin(kModes), std::end(kModes), mode) == std::end(kModes)) {
     return InvalidArgument("unknown mode '", mode,
@@ -57,7 +64,7 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
   TENSORD_ASSIGN_OR_RETURN(const context::Context* context,
                            contexts_->FindNameOrDevice(spec.context()));
   TENSORD_ASSIGN_OR_RETURN(ir::DecodedGraph decoded, ir::GraphFromProto(spec.graph()));
-  TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, session));
+  TENSORD_RETURN_IF_ERROR(CheckSharedReferences(decoded.graph, shared));
   std::vector<compile::Substitution> updates, givens;
   for (const v1::Update& u : spec.updates()) {
     TENSORD_ASSIGN_OR_RETURN(auto* var, decoded.Lookup(u.variable(), "update"));
@@ -77,8 +84,8 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
   options.cpu_fallback = spec.cpu_fallback();
   for (const auto& v : decoded.graph.variables()) {
     if (v->source != ir::Source::kShared) continue;
-    TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(v->shared_id));
-    options.shared_context[v->shared_id] = var->context()->name;
+    TENSORD_ASSIGN_OR_RETURN(SharedDecl var, shared(v->shared_id));
+    options.shared_context[v->shared_id] = var.context;
   }
   // optimizer=None excludes every pass; unknown names are refused by PrepareFunction.
   if (spec.no_optimizer()) {
@@ -96,13 +103,17 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
   return compile::PrepareFunction(std::move(graph), std::move(updates), givens, options);
 }
 
-absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& spec,
-                                      v1::CompileResponse* out) {
-  auto start = std::chrono::steady_clock::now();
-  // Refused before compiling: a session at its function limit gets no compile work done.
-  TENSORD_RETURN_IF_ERROR(session.CheckRoomForFunction());
-  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(session, spec));
-
+absl::StatusOr<Function> FunctionService::Bind(Session& session, const v1::FunctionSpec& spec,
+                                               bool* hit) {
+  // The shared variables the spec reads, as compiled: what a saved spec needs to compile again.
+  std::map<std::string, SharedDecl> read;
+  SharedLookup in_session = SharedIn(session);
+  SharedLookup recording = [&](const std::string& id) -> absl::StatusOr<SharedDecl> {
+    TENSORD_ASSIGN_OR_RETURN(SharedDecl decl, in_session(id));
+    read[id] = decl;
+    return decl;
+  };
+  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(recording, spec));
   Function fn;
   fn.name = spec.name();
   fn.spec = spec;
@@ -111,8 +122,7 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
     TENSORD_ASSIGN_OR_RETURN(auto var, session.shared().Find(s->shared_id));
     fn.shared.push_back(std::move(var));
   }
-  std::string key = prepared.canonical.key;
-  bool hit = false;
+  const std::string key = prepared.canonical.key;
   TENSORD_ASSIGN_OR_RETURN(
       fn.executable, cache_->GetOrBuild(
                          key,
@@ -121,12 +131,23 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
                            ScopedTimer timer([&](double s) { metrics_->RecordCompileMiss(s); });
                            return compile::BuildExecutable(std::move(prepared));
                          },
-                         &hit));
+                         hit));
+  if (!*hit && on_compiled_) on_compiled_(key, spec, read);
   if (spec.profile()) {
     fn.profile = std::make_shared<FunctionProfile>(
         fn.executable->instructions().size(),
         MemoryProfileOptions{spec.profile_memory(), fn.context->name, fn.context->device});
   }
+  return fn;
+}
+
+absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& spec,
+                                      v1::CompileResponse* out) {
+  auto start = std::chrono::steady_clock::now();
+  // Refused before compiling: a session at its function limit gets no compile work done.
+  TENSORD_RETURN_IF_ERROR(session.CheckRoomForFunction());
+  bool hit = false;
+  TENSORD_ASSIGN_OR_RETURN(Function fn, Bind(session, spec, &hit));
   out->set_fingerprint(fn.executable->fingerprint());
   out->set_cache_hit(hit);
   out->set_node_count(fn.executable->node_count());
@@ -141,6 +162,41 @@ absl::Status FunctionService::Compile(Session& session, const v1::FunctionSpec& 
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const Function>> FunctionService::Find(Session& session,
+                                                                      const std::string& id) {
+  auto found = session.FindFunction(id);
+  if (found.ok() || !absl::IsNotFound(found.status())) return found;
+  std::optional<v1::FunctionSpec> spec = session.RestoredSpec(id);
+  if (!spec.has_value()) return found.status();
+  bool hit = false;
+  auto fn = Bind(session, *spec, &hit);
+  if (!fn.ok()) {
+    return absl::Status(fn.status().code(),
+                        absl::StrCat("function '", id, "', restored from --state_dir, does not ",
+                                     "compile any more: ", fn.status().message()));
+  }
+  fn->id = id;
+  return session.InstallRestored(*std::move(fn));
+}
+
+absl::Status FunctionService::Warm(const std::string& key, const v1::FunctionSpec& spec,
+                                   const SharedLookup& shared) {
+  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(shared, spec));
+  if (prepared.canonical.key != key) {
+    return FailedPrecondition("the spec compiles to another key now (saved by another version)");
+  }
+  bool hit = false;
+  return cache_
+      ->GetOrBuild(
+          key,
+          [&] {
+            ScopedTimer timer([&](double s) { metrics_->RecordCompileMiss(s); });
+            return compile::BuildExecutable(std::move(prepared));
+          },
+          &hit)
+      .status();
 }
 
 namespace {
@@ -218,7 +274,7 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   session.arrays()
       .Release({request.release().begin(), request.release().end()}, /*ignore_unknown=*/true)
       .IgnoreError();
-  TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(request.function_id()));
+  TENSORD_ASSIGN_OR_RETURN(auto fn, Find(session, request.function_id()));
   const compile::Executable& exe = *fn->executable;
   // Inputs, host intermediates and outputs are host memory: the function's context's when that
   // is a host context, else cpu's (nodes placed on a device charge their own context).
@@ -298,6 +354,7 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     for (size_t i = 0; i < result.updates.size(); ++i) {
       fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
     }
+    session.MarkChanged();
   }
   locks.clear();
   // Outputs left on a device stay there as device arrays; the reply carries references.
@@ -315,17 +372,15 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   return absl::OkStatus();
 }
 
-namespace {
-absl::StatusOr<std::shared_ptr<const Function>> FindProfiled(Session& session,
-                                                             const std::string& function_id) {
-  TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(function_id));
+absl::StatusOr<std::shared_ptr<const Function>> FunctionService::FindProfiled(
+    Session& session, const std::string& function_id) {
+  TENSORD_ASSIGN_OR_RETURN(auto fn, Find(session, function_id));
   if (fn->profile == nullptr) {
     return FailedPrecondition("function ", fn->name.empty() ? function_id : fn->name,
                               " was compiled without profile=True");
   }
   return fn;
 }
-}  // namespace
 
 absl::Status FunctionService::GetProfile(Session& session, const v1::GetProfileRequest& request,
                                          v1::GetProfileResponse* out) {
@@ -343,11 +398,12 @@ absl::Status FunctionService::ResetProfile(Session& session, const std::string& 
 
 absl::Status FunctionService::Describe(Session& session, const std::string& function_id,
                                        v1::DescribeFunctionResponse* out) {
-  TENSORD_ASSIGN_OR_RETURN(auto fn, session.FindFunction(function_id));
+  TENSORD_ASSIGN_OR_RETURN(auto fn, Find(session, function_id));
   // The cached executable may have been built from another session's identical graph, with
   // that session's names and shared-variable ids: describe this function's own graph instead,
   // optimized by the same (deterministic) pipeline, so it shows what runs.
-  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared, Prepare(session, fn->spec));
+  TENSORD_ASSIGN_OR_RETURN(compile::PreparedFunction prepared,
+                           Prepare(SharedIn(session), fn->spec));
   TENSORD_RETURN_IF_ERROR(compile::OptimizeFunction(prepared).status());
   ir::GraphToProto(*prepared.graph, out->mutable_graph());
   // Printed as Theano prints a compiled function: schedule positions, update values as roots.

@@ -25,6 +25,7 @@
 #include "server/config_file.h"
 #include "server/metrics.h"
 #include "server/rpc_codec.h"
+#include "server/state_dir.h"
 #include "server/transport_security.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -93,6 +94,12 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
 ABSL_FLAG(bool, insecure, false,
           "allow a non-loopback --listen without TLS and tokens (anyone who can reach the port "
           "can use the server)");
+ABSL_FLAG(std::string, state_dir, "",
+          "directory for session snapshots and compile-cache specs: sessions survive restarts "
+          "(empty: sessions live in memory only)");
+ABSL_FLAG(int64_t, snapshot_interval_s, 30,
+          "with --state_dir, snapshot the sessions that changed this often (0: only on "
+          "SaveSession and at shutdown)");
 ABSL_FLAG(bool, print_ops_markdown, false, "print the op table (docs/ops.md) and exit");
 ABSL_FLAG(bool, print_op_schema, false,
           "print the op schema as JSON (proto/tensord/v1/op_schema.json) and exit");
@@ -211,13 +218,6 @@ int main(int argc, char** argv) {
   }
   tensord::runtime::SetIntraOpThreads(absl::GetFlag(FLAGS_intra_op_threads));
   if (config.enable_admin_rpcs) spdlog::warn("admin RPCs enabled: any client can list sessions");
-  // Declared before the service so it outlives it: scrapes read the service's state.
-  tensord::server::Metrics metrics;
-  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
-    if (absl::Status s = metrics.Listen(address); !s.ok()) return Fail(std::string(s.message()));
-    spdlog::info("metrics on http://{}/metrics (port {})", address, metrics.port());
-  }
-  // Its constructor throws only for a programming error (a method of the proto left unserved).
   const tensord::server::TlsFiles tls{absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                                       absl::GetFlag(FLAGS_tls_client_ca)};
   auto credentials = tensord::server::ServerCredentials(tls);
@@ -234,7 +234,30 @@ int main(int argc, char** argv) {
       !tensord::server::IsLoopbackAddress(absl::GetFlag(FLAGS_listen))) {
     spdlog::warn("--insecure: {} is reachable without TLS or tokens", absl::GetFlag(FLAGS_listen));
   }
+  // Declared before the service so it outlives it: scrapes read the service's state.
+  tensord::server::Metrics metrics;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
+    // Metrics name no session and take no token, but other machines read them over TLS only.
+    if (!tensord::server::IsLoopbackAddress(address) && !tls.enabled() &&
+        !absl::GetFlag(FLAGS_insecure)) {
+      return Fail("refusing to serve metrics on " + address +
+                  " without TLS: give --tls_cert/--tls_key, keep --metrics_listen on 127.0.0.1, "
+                  "or pass --insecure");
+    }
+    if (absl::Status s = metrics.Listen(address, tls); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+    spdlog::info("metrics on {}://{}/metrics (port {})", tls.enabled() ? "https" : "http", address,
+                 metrics.port());
+  }
+  // Its constructor throws only for a programming error (a method of the proto left unserved).
   tensord::server::ComputeService service(config, *std::move(contexts), &metrics, auth->get());
+  if (const std::string dir = absl::GetFlag(FLAGS_state_dir); !dir.empty()) {
+    auto state = tensord::server::StateDir::Open(dir);
+    if (!state.ok()) return Fail(std::string(state.status().message()));
+    service.EnableStateDir(*std::move(state),
+                           std::chrono::seconds(absl::GetFlag(FLAGS_snapshot_interval_s)));
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -268,6 +291,8 @@ int main(int argc, char** argv) {
   // In-flight calls get a few seconds to finish; then they are cancelled.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
+  // No call runs now: the last snapshot holds every update a client was told of.
+  service.SaveState();
   spdlog::info("stopped");
   return 0;
 }

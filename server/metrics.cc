@@ -176,8 +176,9 @@ Metrics::Metrics()
 // Stops the listener before the families it renders go away.
 Metrics::~Metrics() { listener_.reset(); }
 
-absl::Status Metrics::Listen(const std::string& address) {
-  auto listener = MetricsHttpListener::Start(address, "/metrics", [this] { return Render(); });
+absl::Status Metrics::Listen(const std::string& address, const TlsFiles& tls) {
+  auto listener = MetricsHttpListener::Start(
+      address, "/metrics", [this] { return Render(); }, tls);
   if (!listener.ok()) {
     return absl::Status(listener.status().code(),
                         absl::StrCat("could not serve metrics: ", listener.status().message(),

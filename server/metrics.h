@@ -20,6 +20,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/transport_security.h"
 
 namespace tensord::server {
 
@@ -53,8 +54,9 @@ class Metrics {
   Metrics();
   ~Metrics();
 
-  // Serves /metrics on `address` (host:port; port 0 picks one). Call at most once.
-  absl::Status Listen(const std::string& address);
+  // Serves /metrics on `address` (host:port; port 0 picks one), over TLS when `tls` is enabled.
+  // Call at most once.
+  absl::Status Listen(const std::string& address, const TlsFiles& tls = {});
   // The bound port, or 0 when not listening.
   int port() const;
 

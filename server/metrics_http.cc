@@ -2,6 +2,8 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -21,13 +23,81 @@ constexpr size_t kMaxRequestBytes = 8192;
 // A client that stalls mid-request must not hold the only serving thread for long.
 constexpr int kIoTimeoutSeconds = 5;
 
-void SendAll(int fd, const std::string& data) {
-  for (size_t sent = 0; sent < data.size();) {
-    ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += static_cast<size_t>(n);
-  }
+std::string OpenSslError() {
+  char text[256] = "unknown error";
+  if (unsigned long e = ERR_get_error(); e != 0) ERR_error_string_n(e, text, sizeof(text));
+  ERR_clear_error();
+  return text;
 }
+
+// The server side of TLS for the metrics listener, from the same files as the gRPC listener's.
+absl::StatusOr<SSL_CTX*> MakeTlsContext(const TlsFiles& tls) {
+  if (tls.cert.empty() || tls.key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return absl::InternalError("SSL_CTX_new: " + OpenSslError());
+  auto fail = [&](const std::string& what) {
+    SSL_CTX_free(ctx);
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics listener: ", what, ": ", OpenSslError()));
+  };
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert.c_str()) != 1) {
+    return fail("cannot load --tls_cert " + tls.cert);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    return fail("cannot load --tls_key " + tls.key + " (or it does not match --tls_cert)");
+  }
+  if (!tls.client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca.c_str(), nullptr) != 1) {
+      return fail("cannot load --tls_client_ca " + tls.client_ca);
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
+}
+
+}  // namespace
+
+// One accepted connection, plain or TLS: bytes in and out, and the cleanup.
+struct MetricsHttpListener::Connection {
+  int fd;
+  SSL* ssl = nullptr;
+
+  ~Connection() {
+    if (ssl != nullptr) {
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    }
+    close(fd);
+  }
+  // False when the TLS handshake fails (a plaintext client, no or a bad client certificate).
+  bool Accept(SSL_CTX* tls) {
+    if (tls == nullptr) return true;
+    ssl = SSL_new(tls);
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) return false;
+    if (SSL_accept(ssl) == 1) return true;
+    spdlog::debug("metrics: TLS handshake failed: {}", OpenSslError());
+    return false;
+  }
+  ssize_t Receive(char* buf, size_t size) {
+    if (ssl == nullptr) return recv(fd, buf, size, 0);
+    return SSL_read(ssl, buf, static_cast<int>(size));
+  }
+  void SendAll(const std::string& data) {
+    for (size_t sent = 0; sent < data.size();) {
+      const size_t left = data.size() - sent;
+      ssize_t n = ssl != nullptr ? SSL_write(ssl, data.data() + sent, static_cast<int>(left))
+                                 : send(fd, data.data() + sent, left, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<size_t>(n);
+    }
+  }
+};
+
+namespace {
 
 std::string Response(const std::string& status, const std::string& content_type,
                      const std::string& body, bool head) {
@@ -39,7 +109,12 @@ std::string Response(const std::string& status, const std::string& content_type,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsHttpListener>> MetricsHttpListener::Start(
-    const std::string& address, std::string path, std::function<std::string()> render) {
+    const std::string& address, std::string path, std::function<std::string()> render,
+    const TlsFiles& tls) {
+  SSL_CTX* tls_context = nullptr;
+  if (tls.enabled()) {
+    TENSORD_ASSIGN_OR_RETURN(tls_context, MakeTlsContext(tls));
+  }
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("'", address, "' is not host:port"));
@@ -72,7 +147,10 @@ absl::StatusOr<std::unique_ptr<MetricsHttpListener>> MetricsHttpListener::Start(
     }
   }
   freeaddrinfo(found);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("bind ", address, ": ", error));
+  if (fd < 0) {
+    SSL_CTX_free(tls_context);
+    return absl::UnavailableError(absl::StrCat("bind ", address, ": ", error));
+  }
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
@@ -80,12 +158,12 @@ absl::StatusOr<std::unique_ptr<MetricsHttpListener>> MetricsHttpListener::Start(
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   return std::unique_ptr<MetricsHttpListener>(
-      new MetricsHttpListener(fd, bound_port, std::move(path), std::move(render)));
+      new MetricsHttpListener(fd, bound_port, std::move(path), std::move(render), tls_context));
 }
 
 MetricsHttpListener::MetricsHttpListener(int fd, int port, std::string path,
-                                         std::function<std::string()> render)
-    : listen_fd_(fd), port_(port), path_(std::move(path)), render_(std::move(render)) {
+                                         std::function<std::string()> render, SSL_CTX* tls)
+    : listen_fd_(fd), tls_(tls), port_(port), path_(std::move(path)), render_(std::move(render)) {
   thread_ = std::thread([this] { Serve(); });
 }
 
@@ -93,6 +171,7 @@ MetricsHttpListener::~MetricsHttpListener() {
   stopping_ = true;
   thread_.join();
   close(listen_fd_);
+  SSL_CTX_free(tls_);
 }
 
 void MetricsHttpListener::Serve() {
@@ -102,25 +181,28 @@ void MetricsHttpListener::Serve() {
     if (poll(&p, 1, 200) <= 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    // The timeouts bound the TLS handshake too.
     timeval timeout{kIoTimeoutSeconds, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    Connection connection{fd};
+    if (!connection.Accept(tls_)) continue;
     try {
-      HandleConnection(fd);
+      HandleConnection(connection);
     } catch (const std::exception& e) {
       // A failed scrape must not take the server down with it.
       spdlog::warn("metrics request failed: {}", e.what());
-      SendAll(fd, Response("500 Internal Server Error", "text/plain", "internal error\n", false));
+      connection.SendAll(
+          Response("500 Internal Server Error", "text/plain", "internal error\n", false));
     }
-    close(fd);
   }
 }
 
-void MetricsHttpListener::HandleConnection(int fd) {
+void MetricsHttpListener::HandleConnection(Connection& connection) {
   std::string request;
   char buf[1024];
   while (request.find("\r\n\r\n") == std::string::npos && request.size() < kMaxRequestBytes) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    ssize_t n = connection.Receive(buf, sizeof(buf));
     if (n <= 0) return;
     request.append(buf, static_cast<size_t>(n));
   }
@@ -128,7 +210,7 @@ void MetricsHttpListener::HandleConnection(int fd) {
   std::string line = request.substr(0, request.find("\r\n"));
   size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 + 1);
   if (sp1 == std::string::npos || sp2 == std::string::npos) {
-    SendAll(fd, Response("400 Bad Request", "text/plain", "bad request\n", false));
+    connection.SendAll(Response("400 Bad Request", "text/plain", "bad request\n", false));
     return;
   }
   std::string method = line.substr(0, sp1);
@@ -136,11 +218,13 @@ void MetricsHttpListener::HandleConnection(int fd) {
   target = target.substr(0, target.find('?'));
   bool head = method == "HEAD";
   if (target != path_) {
-    SendAll(fd, Response("404 Not Found", "text/plain", "metrics are at " + path_ + "\n", head));
+    connection.SendAll(
+        Response("404 Not Found", "text/plain", "metrics are at " + path_ + "\n", head));
   } else if (method != "GET" && !head) {
-    SendAll(fd, Response("405 Method Not Allowed", "text/plain", "use GET\n", false));
+    connection.SendAll(Response("405 Method Not Allowed", "text/plain", "use GET\n", false));
   } else {
-    SendAll(fd, Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_(), head));
+    connection.SendAll(
+        Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_(), head));
   }
 }
 

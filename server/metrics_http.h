@@ -5,6 +5,9 @@
 // 60 KiB of TLS), so the first scrape overflowed the worker stack and killed the server. A
 // scrape is one small request every few seconds, so one thread serving connections in turn
 // is enough.
+//
+// With TLS files (the server's --tls_cert/--tls_key, and --tls_client_ca for mutual TLS) it
+// speaks HTTPS through OpenSSL: scrapes are as private as the gRPC calls.
 #pragma once
 
 #include <atomic>
@@ -14,25 +17,33 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "server/transport_security.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace tensord::server {
 
 class MetricsHttpListener {
  public:
   // Binds `address` (host:port, [v6]:port or :port for all interfaces; port 0 picks one) and
-  // serves `render()` at `path` until destroyed.
+  // serves `render()` at `path` until destroyed, over TLS when `tls` is enabled
+  // (INVALID_ARGUMENT naming the flag for a certificate or key that does not load).
   static absl::StatusOr<std::unique_ptr<MetricsHttpListener>> Start(
-      const std::string& address, std::string path, std::function<std::string()> render);
+      const std::string& address, std::string path, std::function<std::string()> render,
+      const TlsFiles& tls = {});
   ~MetricsHttpListener();
 
   int port() const { return port_; }
 
  private:
-  MetricsHttpListener(int fd, int port, std::string path, std::function<std::string()> render);
+  struct Connection;
+  MetricsHttpListener(int fd, int port, std::string path, std::function<std::string()> render,
+                      SSL_CTX* tls);
   void Serve();
-  void HandleConnection(int fd);
+  void HandleConnection(Connection& connection);
 
   const int listen_fd_;
+  SSL_CTX* const tls_;  // null: plain HTTP
   const int port_;
   const std::string path_;
   const std::function<std::string()> render_;

@@ -1,5 +1,6 @@
 #include "server/session.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "server/random_id.h"
@@ -34,12 +35,11 @@ absl::Status Session::CheckRoomForFunction() const {
 }
 
 absl::Status Session::CheckRoomLocked() const {
-  if (max_functions_ <= 0 || static_cast<int64_t>(functions_.size()) < max_functions_) {
-    return absl::OkStatus();
-  }
+  const size_t held = functions_.size() + restored_.size();
+  if (max_functions_ <= 0 || static_cast<int64_t>(held) < max_functions_) return absl::OkStatus();
   return absl::ResourceExhaustedError(
-      absl::StrCat("the session holds ", functions_.size(), " functions; the limit is ",
-                   max_functions_, " (--max_functions_per_session): release some first"));
+      absl::StrCat("the session holds ", held, " functions; the limit is ", max_functions_,
+                   " (--max_functions_per_session): release some first"));
 }
 
 absl::StatusOr<std::string> Session::AddFunction(Function fn) {
@@ -48,6 +48,7 @@ absl::StatusOr<std::string> Session::AddFunction(Function fn) {
   fn.id = absl::StrCat("fn-", next_function_++);
   std::string id = fn.id;
   functions_[id] = std::make_shared<const Function>(std::move(fn));
+  MarkChanged();
   return id;
 }
 
@@ -60,8 +61,52 @@ absl::StatusOr<std::shared_ptr<const Function>> Session::FindFunction(const std:
 
 absl::Status Session::ReleaseFunction(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (functions_.erase(id) == 0) return NotFound("unknown function '", id, "' in this session");
+  if (functions_.erase(id) + restored_.erase(id) == 0) {
+    return NotFound("unknown function '", id, "' in this session");
+  }
+  MarkChanged();
   return absl::OkStatus();
+}
+
+void Session::AddRestoredFunction(std::string id, v1::FunctionSpec spec) {
+  std::lock_guard<std::mutex> lock(mu_);
+  restored_[std::move(id)] = std::move(spec);
+}
+
+std::optional<v1::FunctionSpec> Session::RestoredSpec(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = restored_.find(id);
+  if (it == restored_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::shared_ptr<const Function>> Session::InstallRestored(Function fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = functions_.find(fn.id); it != functions_.end()) return it->second;
+  if (restored_.erase(fn.id) == 0) {
+    return NotFound("unknown function '", fn.id, "' in this session");
+  }
+  auto installed = std::make_shared<const Function>(std::move(fn));
+  functions_[installed->id] = installed;
+  return installed;
+}
+
+std::vector<std::pair<std::string, v1::FunctionSpec>> Session::FunctionSpecs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, v1::FunctionSpec>> out;
+  for (const auto& [id, fn] : functions_) out.emplace_back(id, fn->spec);
+  for (const auto& [id, spec] : restored_) out.emplace_back(id, spec);
+  return out;
+}
+
+int64_t Session::next_function_number() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_function_;
+}
+
+void Session::set_next_function_number(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_function_ = std::max(next_function_, n);
 }
 
 std::vector<std::shared_ptr<const Function>> Session::ListFunctions() const {
@@ -74,7 +119,7 @@ std::vector<std::shared_ptr<const Function>> Session::ListFunctions() const {
 
 size_t Session::function_count() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return functions_.size();
+  return functions_.size() + restored_.size();
 }
 
 SessionManager::SessionManager(std::chrono::seconds idle_timeout, SessionLimits limits)
@@ -106,21 +151,38 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string&
                        limits_.tenant_sessions, " (--tenant_max_sessions)"));
     }
   }
-  auto& tenant_memory = tenant_memory_[opener.tenant];
-  if (tenant_memory == nullptr) {
-    tenant_memory = std::make_shared<runtime::ByteBudget>(
-        limits_.tenant_memory_quota,
-        absl::StrCat("tenant '", opener.tenant, "''s shared variables (all its sessions)"),
-        "--tenant_memory_quota");
-  }
   // The client's self-description is shown in logs and admin listings: keep it short.
-  auto session =
-      std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, opener, tenant_memory);
+  auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, opener,
+                                           TenantMemoryLocked(opener.tenant));
   sessions_[session->id()] = session;
   return session;
 }
 
+absl::StatusOr<std::shared_ptr<Session>> SessionManager::Adopt(const std::string& id,
+                                                               const std::string& client,
+                                                               const Principal& owner,
+                                                               int64_t created_unix_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sessions_.count(id) != 0) return absl::AlreadyExistsError("the session is open already");
+  auto session = std::make_shared<Session>(id, client.substr(0, 256), limits_, owner,
+                                           TenantMemoryLocked(owner.tenant), created_unix_s);
+  sessions_[id] = session;
+  return session;
+}
+
+std::shared_ptr<runtime::ByteBudget> SessionManager::TenantMemoryLocked(const std::string& tenant) {
+  auto& budget = tenant_memory_[tenant];
+  if (budget == nullptr) {
+    budget = std::make_shared<runtime::ByteBudget>(
+        limits_.tenant_memory_quota,
+        absl::StrCat("tenant '", tenant, "''s shared variables (all its sessions)"),
+        "--tenant_memory_quota");
+  }
+  return budget;
+}
+
 absl::Status SessionManager::Close(const std::string& id, const std::string& owner) {
+  if (id.empty()) return InvalidArgument("session_id is empty (call OpenSession first)");
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end() || it->second->owner() != owner) {

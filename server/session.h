@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,10 +50,10 @@ struct SessionLimits {
 class Session {
  public:
   // `tenant_memory` is the budget shared by the sessions of the tenant that opens this one
-  // (null: none).
+  // (null: none). `created_unix_s`: when it was opened (0: now; a restored session's is older).
   Session(std::string id, std::string client, const SessionLimits& limits = {},
           const Principal& opener = {},
-          std::shared_ptr<runtime::ByteBudget> tenant_memory = nullptr)
+          std::shared_ptr<runtime::ByteBudget> tenant_memory = nullptr, int64_t created_unix_s = 0)
       : id_(std::move(id)),
         client_(std::move(client)),
         owner_(opener.owner),
@@ -60,7 +61,8 @@ class Session {
         budgets_(Budgets(limits, std::move(tenant_memory))),
         shared_(budgets_),
         arrays_(budgets_),
-        max_functions_(limits.max_functions) {}
+        max_functions_(limits.max_functions),
+        created_unix_(created_unix_s > 0 ? created_unix_s : UnixNow()) {}
 
   const std::string& id() const { return id_; }
   // How logs name the session: the id is its credential and never goes to a log at info level.
@@ -82,6 +84,24 @@ class Session {
   size_t function_count() const;
   // A snapshot of the functions, by id (admin ListFunctions).
   std::vector<std::shared_ptr<const Function>> ListFunctions() const;
+
+  // Functions of a restored session (server/persistence.h) are kept as their specs until first
+  // used; FunctionService compiles one then and installs it under its old id.
+  void AddRestoredFunction(std::string id, v1::FunctionSpec spec);
+  std::optional<v1::FunctionSpec> RestoredSpec(const std::string& id) const;
+  // Installs `fn` (its id set) in place of its spec and returns it; when another call installed
+  // it first, that one. NOT_FOUND when the function was released meanwhile.
+  absl::StatusOr<std::shared_ptr<const Function>> InstallRestored(Function fn);
+  // Every function's id and spec, compiled or not, for a snapshot.
+  std::vector<std::pair<std::string, v1::FunctionSpec>> FunctionSpecs() const;
+  // N of the id the next AddFunction hands out ("fn-N"); restoring sets it again.
+  int64_t next_function_number() const;
+  void set_next_function_number(int64_t n);
+
+  // Counts changes a snapshot would record (shared variables created, set, updated or deleted;
+  // functions added or released), so unchanged sessions are not written again.
+  void MarkChanged() { changes_.fetch_add(1); }
+  uint64_t changes() const { return changes_.load(); }
 
   void Touch() {
     last_used_ = Now();
@@ -123,10 +143,12 @@ class Session {
   DeviceArrayStore arrays_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
+  std::map<std::string, v1::FunctionSpec> restored_;  // not compiled since the restore
   const int64_t max_functions_;
   int64_t next_function_ = 1;
+  std::atomic<uint64_t> changes_{0};
   std::atomic<int64_t> last_used_{Now()};
-  const int64_t created_unix_ = UnixNow();
+  const int64_t created_unix_;
   std::atomic<int64_t> last_used_unix_{UnixNow()};
 };
 
@@ -158,6 +180,10 @@ class SessionManager {
   // --tenant_max_sessions of the opener's tenant.
   absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& client,
                                                 const Principal& opener = {});
+  // Registers a session restored from a snapshot under its saved id, owner and tenant; no limit
+  // is checked (it was admitted once). ALREADY_EXISTS when the id is taken.
+  absl::StatusOr<std::shared_ptr<Session>> Adopt(const std::string& id, const std::string& client,
+                                                 const Principal& owner, int64_t created_unix_s);
   // Finds a session and holds it for the caller's call (see SessionLease). Another owner's
   // session is NOT_FOUND, exactly as a missing one: the answer does not confirm it exists.
   absl::StatusOr<SessionLease> Find(const std::string& id, const std::string& owner = "");
@@ -169,6 +195,7 @@ class SessionManager {
 
  private:
   void ReapLoop();
+  std::shared_ptr<runtime::ByteBudget> TenantMemoryLocked(const std::string& tenant);
 
   const std::chrono::seconds idle_timeout_;
   const SessionLimits limits_;

@@ -22,6 +22,7 @@ TEST(SessionManager, OpenFindClose) {
   EXPECT_EQ(sessions.Find(s->id()).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(sessions.Close(s->id()).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(sessions.Find("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sessions.Close("").code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SessionManager, IdleSessionsExpire) {

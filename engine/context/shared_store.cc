@@ -1,20 +1,46 @@
 #include "engine/context/shared_store.h"
 
+#include <algorithm>
+
 namespace tensord::context {
 
 absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string name, ir::Type type,
                                                                     const Context* context,
                                                                     Tensor value) {
   std::lock_guard<std::mutex> lock(mu_);
+  TENSORD_RETURN_IF_ERROR(CheckGrowth(static_cast<int64_t>(value.num_bytes())));
+  return InsertLocked(absl::StrCat("shared-", next_id_++), std::move(name), std::move(type),
+                      context, std::move(value));
+}
+
+std::shared_ptr<SharedVariable> SharedStore::Restore(std::string id, std::string name,
+                                                     ir::Type type, const Context* context,
+                                                     Tensor value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InsertLocked(std::move(id), std::move(name), std::move(type), context, std::move(value));
+}
+
+std::shared_ptr<SharedVariable> SharedStore::InsertLocked(std::string id, std::string name,
+                                                          ir::Type type, const Context* context,
+                                                          Tensor value) {
   const auto size = static_cast<int64_t>(value.num_bytes());
-  TENSORD_RETURN_IF_ERROR(CheckGrowth(size));
-  std::string id = absl::StrCat("shared-", next_id_++);
   auto var = std::make_shared<SharedVariable>(id, std::move(name), std::move(type), context,
                                               std::move(value));
   var->budgets_ = budgets_;
   runtime::Charge(budgets_, size);
+  if (auto old = vars_.find(id); old != vars_.end()) Detach(*old->second);
   vars_[id] = var;
   return var;
+}
+
+int64_t SharedStore::next_number() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_id_;
+}
+
+void SharedStore::set_next_number(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_id_ = std::max(next_id_, n);
 }
 
 SharedStore::~SharedStore() {

@@ -80,6 +80,14 @@ class SharedStore {
   // RESOURCE_EXHAUSTED when the value would take one of the budgets past its limit.
   absl::StatusOr<std::shared_ptr<SharedVariable>> Create(std::string name, ir::Type type,
                                                          const Context* context, Tensor value);
+  // A variable of a saved session (server/persistence.h) under its saved id, charged to the
+  // budgets without checking them: a restored session keeps all it had.
+  std::shared_ptr<SharedVariable> Restore(std::string id, std::string name, ir::Type type,
+                                          const Context* context, Tensor value);
+  // N of the id the next Create hands out ("shared-N"): saved with a session and set again on
+  // restoring it, so ids of variables deleted before the save are not handed out again.
+  int64_t next_number() const;
+  void set_next_number(int64_t n);
   absl::StatusOr<std::shared_ptr<SharedVariable>> Find(const std::string& id) const;
   absl::Status Delete(const std::string& id);
   std::vector<std::shared_ptr<SharedVariable>> List() const;
@@ -101,6 +109,8 @@ class SharedStore {
  private:
   // Takes `var` out of accounting: its value is credited back to every budget.
   static void Detach(SharedVariable& var);
+  std::shared_ptr<SharedVariable> InsertLocked(std::string id, std::string name, ir::Type type,
+                                               const Context* context, Tensor value);
 
   mutable std::shared_mutex commit_mu_;
   const runtime::ByteBudgets budgets_;

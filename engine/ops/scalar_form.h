@@ -177,10 +177,10 @@ template <class F, class T, int Arity, class N>
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TENSORD_CHUNK_CLONES [[gnu::target_clones("avx2", "default")]]
 #else
-#define TENSORD_CHUNK_CLONES  // other targets: one build for the baseline
+#define TENSORD_CHUNK_CLONES  // other targets, and clang (no clones of templates): one build
 #endif
 
 // Full chunks, the hot path, are compiled for AVX2 as well as for the baseline and picked at

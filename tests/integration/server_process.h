@@ -67,6 +67,7 @@ class ServerProcess {
   }
 
   bool running() const { return pid_ > 0 && port_ > 0; }
+  pid_t pid() const { return pid_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // The Prometheus listener's port; 0 when metrics are disabled.
   int metrics_port() const { return metrics_port_; }

@@ -5,8 +5,12 @@ config.tls_ca / tls_cert / tls_key, tokens)."""
 import os
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import grpc
 import numpy as np
@@ -162,6 +166,7 @@ def test_mutual_tls_requires_a_client_certificate(certs, private_server):
     (["--listen=0.0.0.0:0"], "refusing to listen on 0.0.0.0:0 without TLS and bearer tokens"),
     (["--auth_tokens_file=/nonexistent/tokens"], "cannot read --auth_tokens_file"),
     (["--tls_cert=/nonexistent/cert.pem"], "TLS needs both --tls_cert and --tls_key"),
+    (["--metrics_listen=0.0.0.0:0"], "refusing to serve metrics on 0.0.0.0:0 without TLS"),
 ])
 def test_unsafe_or_broken_security_settings_stop_the_server(args, message):
     try:
@@ -172,6 +177,50 @@ def test_unsafe_or_broken_security_settings_stop_the_server(args, message):
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0
     assert message in proc.stderr
+
+
+def _scrape(port, context):
+    url = "https://127.0.0.1:%d/metrics" % port
+    with urllib.request.urlopen(url, context=context, timeout=10) as reply:
+        return reply.status, reply.read().decode()
+
+
+def _metrics_server(private_server, tmp_path, flags):
+    port_file = tmp_path / "metrics_port"
+    server = private_server(flags + ["--metrics_listen=127.0.0.1:0",
+                                     "--metrics_port_file=%s" % port_file])
+    return server, int(port_file.read_text())
+
+
+def test_metrics_are_served_over_tls(certs, private_server, tmp_path):
+    cert, key = certs["server"]
+    _, port = _metrics_server(private_server, tmp_path,
+                              ["--tls_cert=" + cert, "--tls_key=" + key])
+    status, body = _scrape(port, ssl.create_default_context(cafile=cert))
+    assert status == 200 and "tensord_sessions" in body
+    # Plain HTTP gets no metrics, and a client that does not trust the certificate refuses it.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+        plain.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            answer = plain.recv(65536)  # a TLS alert, or nothing
+        except ConnectionResetError:
+            answer = b""
+        assert b"tensord_" not in answer and b"HTTP/1.1 200" not in answer
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        _scrape(port, ssl.create_default_context())
+
+
+def test_metrics_with_mutual_tls_need_a_client_certificate(certs, private_server, tmp_path):
+    cert, key = certs["server"]
+    client_cert, client_key = certs["client"]
+    _, port = _metrics_server(private_server, tmp_path, [
+        "--tls_cert=" + cert, "--tls_key=" + key, "--tls_client_ca=" + client_cert])
+    without = ssl.create_default_context(cafile=cert)
+    with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
+        _scrape(port, without)
+    with_cert = ssl.create_default_context(cafile=cert)
+    with_cert.load_cert_chain(client_cert, client_key)
+    assert _scrape(port, with_cert)[0] == 200
 
 
 def test_the_token_setting_is_never_printed():

@@ -150,6 +150,16 @@ absl::StatusOr<Shared> Session::CreateShared(std::string name, HostTensor value,
   return Shared(core_, std::move(info));
 }
 
+absl::StatusOr<v1::SaveSessionResponse> Session::Save() {
+  if (!core_) return absl::FailedPreconditionError("Save on a moved-from Session");
+  v1::SaveSessionRequest request;
+  v1::SaveSessionResponse response;
+  absl::Status s =
+      internal::SessionCall(*core_, &v1::Compute::Stub::SaveSession, request, &response);
+  if (!s.ok()) return s;
+  return response;
+}
+
 absl::StatusOr<std::vector<Shared>> Session::ListShared() {
   if (!core_) return absl::FailedPreconditionError("ListShared on a moved-from Session");
   v1::ListSharedRequest request;

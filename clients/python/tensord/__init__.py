@@ -23,7 +23,7 @@ from tensord import printing
 from tensord.printing import pp
 from tensord import gradient
 from tensord.gradient import Lop, Rop, grad
-from tensord.connection import server_info
+from tensord.connection import save_session, server_info
 from tensord import sandbox  # noqa: F401 - tensord.sandbox.rng_mrg.MRG_RandomStreams
 from tensord import scan_module
 from tensord.scan_module import foldl, foldr, map, reduce, scan  # noqa: A004 - Theano's names
@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 theano = __import__(__name__)
 
 __all__ = ["config", "errors", "tensor", "function", "Function", "In", "Out", "Mode", "DeviceArray", "shared", "SharedVariable",
-           "printing", "pp", "server_info", "gradient", "grad", "Lop", "Rop", "TensordError", "InvalidArgument", "NotFound",
+           "printing", "pp", "server_info", "save_session", "gradient", "grad", "Lop", "Rop", "TensordError", "InvalidArgument", "NotFound",
            "FailedPrecondition", "Unimplemented", "ResourceExhausted", "Unavailable",
            "UnusedInputError", "MissingInputError", "scan_module", "scan", "map", "reduce",
            "foldl", "foldr"]

@@ -402,3 +402,14 @@ if hasattr(os, "register_at_fork"):
 def server_info():
     """The server's GetServerInfo answer (version, contexts, floatX, cache statistics ...)."""
     return get_client().call("GetServerInfo", compute_pb2.GetServerInfoRequest())
+
+
+def save_session():
+    """Writes this process's session (shared variables and functions) to the server's
+    --state_dir now, and returns the SaveSessionResponse (bytes, shared_variables, functions).
+
+    A server with --state_dir also saves changed sessions every --snapshot_interval_s and when it
+    stops, and restores them when it starts again: calls made after a restart reach the same
+    shared variables and functions. FailedPrecondition without --state_dir."""
+    client = get_client()
+    return client.call("SaveSession", compute_pb2.SaveSessionRequest(session_id=client.session_id))

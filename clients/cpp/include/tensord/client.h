@@ -156,7 +156,6 @@ class Function {
   ::tensord::v1::CompileResponse response_;
 };
 
-// A server session; closed when this object is destroyed (or by Close()).
 // theano.grad's keyword arguments.
 struct GradOptions {
   std::vector<Var> consider_constant;
@@ -167,6 +166,7 @@ struct GradOptions {
   std::vector<std::string>* warnings = nullptr;
 };
 
+// A server session; closed when this object is destroyed (or by Close()).
 class Session {
  public:
   Session(Session&&) = default;
@@ -198,6 +198,11 @@ class Session {
   // options.known_grads seeds the backward pass.
   absl::StatusOr<std::vector<Var>> Grad(Var cost, const std::vector<Var>& wrt,
                                         const GradOptions& options = {});
+
+  // Writes the session's snapshot to the server's --state_dir now (a restarted server restores
+  // it: same session, shared variable and function ids). FAILED_PRECONDITION when the server
+  // runs without --state_dir.
+  absl::StatusOr<::tensord::v1::SaveSessionResponse> Save();
 
   absl::Status Close();
 

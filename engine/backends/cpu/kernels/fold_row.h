@@ -22,7 +22,7 @@ struct SumFold {
   }
 };
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TENSORD_FOLD_CLONES [[gnu::target_clones("avx2", "default")]]
 #else
 #define TENSORD_FOLD_CLONES

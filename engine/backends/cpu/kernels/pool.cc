@@ -329,7 +329,10 @@ class PoolKernel final : public Kernel {
     if (!(tiled_max && w.covers_all)) std::memset(gx, 0, sizeof(T) * w.planes * w.in_size());
     ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
       T* plane = gx + p * w.in_size();
-      auto [scratch, at, found] = RowScratch<T>(w.row_size());
+      const Scratch<T> rs = RowScratch<T>(w.row_size());
+      T* scratch = rs.values;
+      int64_t* at = rs.offsets;
+      T* found = rs.flags;
       if (tiled_max) {
         WithWidth(w.x_stride, [&](auto k) {
           TiledRouteAtMax<true>(w, x + p * w.in_size(), wz, wy, k, gz + o, plane, scratch, found);
@@ -353,7 +356,10 @@ class PoolKernel final : public Kernel {
   template <typename T>
   void ReadAtMax(const Windows& w, const T* x, const T* gg, T* out) const {
     ForEachOutputRow(w, [&](int64_t p, int64_t o, const PoolWindow& wz, const PoolWindow& wy) {
-      auto [scratch, at, found] = RowScratch<T>(w.row_size());
+      const Scratch<T> rs = RowScratch<T>(w.row_size());
+      T* scratch = rs.values;
+      int64_t* at = rs.offsets;
+      T* found = rs.flags;
       const T* g = gg + p * w.in_size();
       if (w.tiled) {
         WithWidth(w.x_stride, [&](auto k) {
