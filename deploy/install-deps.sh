@@ -14,6 +14,7 @@ PACKAGES=(
   graphviz
   openssl  # the TLS tests make their certificates with it
   libssl-dev  # libcrypto's SHA-256 (server/digest.h)
+  haproxy  # session-affine routing in front of replicas (deploy/haproxy; the scale-out tests)
 )
 
 missing=()
@@ -28,4 +29,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-clients/python/setup-venv.sh
+# Container builds need no Python client: TENSORD_SKIP_VENV=1 (deploy/docker).
+[ "${TENSORD_SKIP_VENV:-0}" = 1 ] || clients/python/setup-venv.sh

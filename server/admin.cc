@@ -50,6 +50,15 @@ absl::Status ListFunctions(const SessionManager& sessions, const std::string& se
       f->set_context(fn->context != nullptr ? fn->context->name : "");
       f->set_profiled(fn->profile != nullptr);
     }
+    // Functions restored from --state_dir and not used since: their specs, no executable yet.
+    for (const auto& [id, spec] : session->FunctionSpecs()) {
+      if (session->FindFunction(id).ok()) continue;
+      auto* f = out->add_functions();
+      f->set_function_id(id);
+      f->set_name(spec.name());
+      f->set_context(spec.context());
+      f->set_profiled(spec.profile());
+    }
     return absl::OkStatus();
   }
   return absl::NotFoundError(

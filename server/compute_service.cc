@@ -85,7 +85,7 @@ ComputeService::ComputeService(ServerConfig config,
   Serve("GetServerInfo", &ComputeService::GetServerInfo, Threads::kInline);
   Serve("OpenSession", &ComputeService::OpenSession, Threads::kInline);
   Serve("CloseSession", &ComputeService::CloseSession, Threads::kInline);
-  // Writes (and fsyncs) a snapshot: on the compute pool, not on one of gRPC's threads.
+  // Writes and fsyncs a snapshot: counted with the compute calls (see HandleCompute).
   Serve("SaveSession", &ComputeService::SaveSession, Threads::kCompute);
   Serve("CreateShared", &ComputeService::CreateShared, Threads::kInline);
   Serve("GetShared", &ComputeService::GetShared, Threads::kInline);
@@ -96,8 +96,9 @@ ComputeService::ComputeService(ServerConfig config,
   Serve("Compile", &ComputeService::Compile, Threads::kCompute);
   Serve("Run", &ComputeService::Run, Threads::kCompute);
   Serve("DescribeFunction", &ComputeService::DescribeFunction, Threads::kCompute);
-  Serve("GetProfile", &ComputeService::GetProfile, Threads::kInline);
-  Serve("ResetProfile", &ComputeService::ResetProfile, Threads::kInline);
+  // Compute calls: a function restored from --state_dir compiles on first use, even here.
+  Serve("GetProfile", &ComputeService::GetProfile, Threads::kCompute);
+  Serve("ResetProfile", &ComputeService::ResetProfile, Threads::kCompute);
   Serve("ReleaseFunction", &ComputeService::ReleaseFunction, Threads::kInline);
   Serve("FetchRef", &ComputeService::FetchRef, Threads::kInline);
   Serve("ReleaseRefs", &ComputeService::ReleaseRefs, Threads::kInline);
@@ -112,18 +113,23 @@ ComputeService::ComputeService(ServerConfig config,
 }
 
 // The metrics listener may outlive this service (it is torn down last), so stop it reading
-// our state first.
-ComputeService::~ComputeService() { metrics_->SetSnapshotSource(nullptr); }
+// our state first; the session reaper outlives persistence_, so stop it calling into it.
+ComputeService::~ComputeService() {
+  metrics_->SetSnapshotSource(nullptr);
+  sessions_.SetOnClosed(nullptr);
+}
 
 void ComputeService::EnableStateDir(std::unique_ptr<StateDir> dir,
                                     std::chrono::seconds snapshot_interval) {
   persistence_ =
       std::make_unique<Persistence>(std::move(dir), &sessions_, &functions_, contexts_.get());
+  sessions_.SetOnClosed([this](std::shared_ptr<Session> gone) { persistence_->Forget(*gone); });
   persistence_->RestoreSessions();
   functions_.set_on_compiled([this](const std::string& key, const v1::FunctionSpec& spec,
                                     const std::map<std::string, SharedDecl>& shared) {
     persistence_->RememberCompiled(key, spec, shared);
   });
+  cache_.set_on_evict([this](const std::string& key) { persistence_->ForgetCompiled(key); });
   persistence_->WarmCache(config_.cache_max_entries);
   persistence_->Start(snapshot_interval);
 }
@@ -306,9 +312,8 @@ absl::Status ComputeService::OpenSession(const Caller& call, const v1::OpenSessi
 
 absl::Status ComputeService::CloseSession(const Caller& call, const v1::CloseSessionRequest& req,
                                           v1::CloseSessionResponse*) {
-  TENSORD_RETURN_IF_ERROR(sessions_.Close(req.session_id(), call.principal.owner));
-  if (persistence_ != nullptr) persistence_->Forget(req.session_id());
-  return absl::OkStatus();
+  // With --state_dir the session's snapshots go too (SessionManager::SetOnClosed).
+  return sessions_.Close(req.session_id(), call.principal.owner);
 }
 
 absl::Status ComputeService::SaveSession(const Caller& call, const v1::SaveSessionRequest& req,

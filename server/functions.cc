@@ -123,15 +123,7 @@ absl::StatusOr<Function> FunctionService::Bind(Session& session, const v1::Funct
     fn.shared.push_back(std::move(var));
   }
   const std::string key = prepared.canonical.key;
-  TENSORD_ASSIGN_OR_RETURN(
-      fn.executable, cache_->GetOrBuild(
-                         key,
-                         [&] {
-                           // Only misses build, so this times exactly what the cache saves.
-                           ScopedTimer timer([&](double s) { metrics_->RecordCompileMiss(s); });
-                           return compile::BuildExecutable(std::move(prepared));
-                         },
-                         hit));
+  TENSORD_ASSIGN_OR_RETURN(fn.executable, GetOrBuild(std::move(prepared), hit));
   if (!*hit && on_compiled_) on_compiled_(key, spec, read);
   if (spec.profile()) {
     fn.profile = std::make_shared<FunctionProfile>(
@@ -173,9 +165,12 @@ absl::StatusOr<std::shared_ptr<const Function>> FunctionService::Find(Session& s
   bool hit = false;
   auto fn = Bind(session, *spec, &hit);
   if (!fn.ok()) {
-    return absl::Status(fn.status().code(),
-                        absl::StrCat("function '", id, "', restored from --state_dir, does not ",
-                                     "compile any more: ", fn.status().message()));
+    // NOT_FOUND would read as "no such function": it is the function's shared variable that is
+    // gone, as FAILED_PRECONDITION says for a compiled function.
+    const auto code =
+        absl::IsNotFound(fn.status()) ? absl::StatusCode::kFailedPrecondition : fn.status().code();
+    return absl::Status(code, absl::StrCat("function '", id, "', restored from --state_dir, ",
+                                           "does not compile any more: ", fn.status().message()));
   }
   fn->id = id;
   return session.InstallRestored(*std::move(fn));
@@ -188,15 +183,20 @@ absl::Status FunctionService::Warm(const std::string& key, const v1::FunctionSpe
     return FailedPrecondition("the spec compiles to another key now (saved by another version)");
   }
   bool hit = false;
-  return cache_
-      ->GetOrBuild(
-          key,
-          [&] {
-            ScopedTimer timer([&](double s) { metrics_->RecordCompileMiss(s); });
-            return compile::BuildExecutable(std::move(prepared));
-          },
-          &hit)
-      .status();
+  return GetOrBuild(std::move(prepared), &hit).status();
+}
+
+absl::StatusOr<std::shared_ptr<compile::Executable>> FunctionService::GetOrBuild(
+    compile::PreparedFunction prepared, bool* hit) {
+  const std::string key = prepared.canonical.key;
+  return cache_->GetOrBuild(
+      key,
+      [&] {
+        // Only misses build, so this times exactly what the cache saves.
+        ScopedTimer timer([&](double s) { metrics_->RecordCompileMiss(s); });
+        return compile::BuildExecutable(std::move(prepared));
+      },
+      hit);
 }
 
 namespace {

@@ -68,6 +68,9 @@ class FunctionService {
   absl::Status ResetProfile(Session& session, const std::string& function_id);
 
  private:
+  // `prepared`'s executable from the cache, or built into it; *hit says which.
+  absl::StatusOr<std::shared_ptr<compile::Executable>> GetOrBuild(
+      compile::PreparedFunction prepared, bool* hit);
   // The session's function for `spec`, from the cache or built into it; *hit says which.
   absl::StatusOr<Function> Bind(Session& session, const v1::FunctionSpec& spec, bool* hit);
   // FAILED_PRECONDITION for a function compiled without profile=True.

@@ -184,6 +184,9 @@ int main(int argc, char** argv) {
     }
   }
 
+  // A peer that resets a connection must not kill the server: OpenSSL (the metrics listener's
+  // TLS) writes with write(), which raises SIGPIPE there. Write errors are handled where seen.
+  signal(SIGPIPE, SIG_IGN);
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);

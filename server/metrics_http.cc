@@ -20,8 +20,10 @@ namespace tensord::server {
 namespace {
 
 constexpr size_t kMaxRequestBytes = 8192;
-// A client that stalls mid-request must not hold the only serving thread for long.
+// A client that stalls mid-request must not hold the only serving thread for long: each read
+// and write waits at most this long, and a whole connection at most kConnectionDeadline.
 constexpr int kIoTimeoutSeconds = 5;
+constexpr auto kConnectionDeadline = std::chrono::seconds(10);
 
 std::string OpenSslError() {
   char text[256] = "unknown error";
@@ -97,6 +99,22 @@ struct MetricsHttpListener::Connection {
   }
 };
 
+// Puts one connection under the watchdog while it lives (declared after the Connection, so it
+// lets go of the descriptor before the Connection closes it).
+struct MetricsHttpListener::Watch {
+  MetricsHttpListener& listener;
+  Watch(MetricsHttpListener& l, int fd) : listener(l) {
+    std::lock_guard<std::mutex> lock(listener.watch_mu_);
+    listener.watched_fd_ = fd;
+    listener.watch_deadline_ = std::chrono::steady_clock::now() + kConnectionDeadline;
+    listener.watch_cv_.notify_all();
+  }
+  ~Watch() {
+    std::lock_guard<std::mutex> lock(listener.watch_mu_);
+    listener.watched_fd_ = -1;
+  }
+};
+
 namespace {
 
 std::string Response(const std::string& status, const std::string& content_type,
@@ -165,10 +183,16 @@ MetricsHttpListener::MetricsHttpListener(int fd, int port, std::string path,
                                          std::function<std::string()> render, SSL_CTX* tls)
     : listen_fd_(fd), tls_(tls), port_(port), path_(std::move(path)), render_(std::move(render)) {
   thread_ = std::thread([this] { Serve(); });
+  watchdog_ = std::thread([this] { Watchdog(); });
 }
 
 MetricsHttpListener::~MetricsHttpListener() {
-  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  watchdog_.join();
   thread_.join();
   close(listen_fd_);
   SSL_CTX_free(tls_);
@@ -181,11 +205,11 @@ void MetricsHttpListener::Serve() {
     if (poll(&p, 1, 200) <= 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    // The timeouts bound the TLS handshake too.
     timeval timeout{kIoTimeoutSeconds, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     Connection connection{fd};
+    Watch watch(*this, fd);
     if (!connection.Accept(tls_)) continue;
     try {
       HandleConnection(connection);
@@ -194,6 +218,20 @@ void MetricsHttpListener::Serve() {
       spdlog::warn("metrics request failed: {}", e.what());
       connection.SendAll(
           Response("500 Internal Server Error", "text/plain", "internal error\n", false));
+    }
+  }
+}
+
+void MetricsHttpListener::Watchdog() {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  while (!stopping_) {
+    if (watched_fd_ < 0) {
+      watch_cv_.wait(lock);
+    } else if (watch_cv_.wait_until(lock, watch_deadline_) == std::cv_status::timeout &&
+               watched_fd_ >= 0 && std::chrono::steady_clock::now() >= watch_deadline_) {
+      // Its reads and writes fail now; the serving thread closes it and moves on.
+      ::shutdown(watched_fd_, SHUT_RDWR);
+      watched_fd_ = -1;
     }
   }
 }

@@ -11,8 +11,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -39,8 +42,12 @@ class MetricsHttpListener {
   struct Connection;
   MetricsHttpListener(int fd, int port, std::string path, std::function<std::string()> render,
                       SSL_CTX* tls);
+  struct Watch;
   void Serve();
   void HandleConnection(Connection& connection);
+  // Shuts down the connection being served once it has taken kConnectionDeadline: per-read
+  // timeouts alone let a client that sends a byte now and then hold the only serving thread.
+  void Watchdog();
 
   const int listen_fd_;
   SSL_CTX* const tls_;  // null: plain HTTP
@@ -48,7 +55,12 @@ class MetricsHttpListener {
   const std::string path_;
   const std::function<std::string()> render_;
   std::atomic<bool> stopping_{false};
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  int watched_fd_ = -1;  // under watch_mu_; -1: none
+  std::chrono::steady_clock::time_point watch_deadline_;
   std::thread thread_;
+  std::thread watchdog_;
 };
 
 }  // namespace tensord::server

@@ -1,10 +1,15 @@
 #include "server/persistence.h"
 
+#include <algorithm>
 #include <chrono>
-#include <set>
+#include <cstdio>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "engine/backends/cpu/broadcast.h"
 #include "engine/frontend/proto_convert.h"
 #include "engine/runtime/memory_stats.h"
+#include "server/random_id.h"
 #include "server/state.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -22,6 +27,16 @@ double MillisecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// N of an id "<prefix>N" (0 for any other id): restored sessions hand out ids past it.
+int64_t NumberAfter(const std::string& id, absl::string_view prefix) {
+  int64_t n = 0;
+  if (!absl::StartsWith(id, prefix) || !absl::SimpleAtoi(id.substr(prefix.size()), &n)) return 0;
+  return std::max<int64_t>(n, 0);
+}
+
+// What logs say of a saved session: a prefix of its key, never its id.
+std::string KeyLabel(const std::string& key) { return "saved session " + key.substr(0, 12); }
+
 }  // namespace
 
 Persistence::Persistence(std::unique_ptr<StateDir> dir, SessionManager* sessions,
@@ -33,15 +48,20 @@ Persistence::~Persistence() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  stop_warming_ = true;
   stop_cv_.notify_all();
   if (snapshots_.joinable()) snapshots_.join();
   if (warming_.joinable()) warming_.join();
 }
 
 absl::StatusOr<SavedSession> Persistence::Save(Session& session) {
-  // One save at a time: two saves of a session must not write their snapshots out of order.
-  std::lock_guard<std::mutex> save_lock(save_mu_);
+  std::lock_guard<std::mutex> lock(session.snapshot_mutex());
+  return SaveLocked(session);
+}
+
+absl::StatusOr<SavedSession> Persistence::SaveLocked(Session& session) {
+  // Checked under the snapshot lock, which Forget takes too: a closed session's snapshot is
+  // never written after its files were removed.
+  if (session.closed()) return FailedPrecondition("the session is closed");
   // Read first: a change made while the snapshot is taken counts as unsaved.
   const uint64_t changes = session.changes();
   state::SessionSnapshot snapshot;
@@ -50,6 +70,7 @@ absl::StatusOr<SavedSession> Persistence::Save(Session& session) {
   snapshot.set_owner(session.owner());
   snapshot.set_tenant(session.tenant());
   snapshot.set_created_unix_s(session.created_unix_s());
+  snapshot.set_last_used_unix_s(session.last_used_unix_s());
   snapshot.set_saved_unix_s(UnixSeconds());
   std::vector<std::shared_ptr<context::SharedVariable>> vars;
   std::vector<runtime::Tensor> values;
@@ -61,18 +82,18 @@ absl::StatusOr<SavedSession> Persistence::Save(Session& session) {
     snapshot.set_next_shared(session.shared().next_number());
   }
   SavedSession saved;
-  std::vector<std::string> blobs;
-  blobs.reserve(vars.size());
+  // The values' own bytes go to the file: no copy unless one is a strided view.
+  std::vector<absl::string_view> blobs;
   for (size_t i = 0; i < vars.size(); ++i) {
-    v1::Tensor value;
-    ir::TensorToProto(values[i], &value);
-    blobs.push_back(value.SerializeAsString());
+    if (!values[i].is_contiguous()) values[i] = cpu::Copy(values[i]);
+    blobs.emplace_back(static_cast<const char*>(values[i].raw()), values[i].num_bytes());
     state::SharedSnapshot* s = snapshot.add_shared();
     s->set_id(vars[i]->id());
     s->set_name(vars[i]->name());
     ir::TypeToProto(vars[i]->type(), s->mutable_type());
     s->set_context(vars[i]->context()->name);
-    s->set_value_bytes(static_cast<int64_t>(blobs.back().size()));
+    for (int64_t d : values[i].shape()) s->add_shape(d);
+    s->set_value_bytes(static_cast<int64_t>(values[i].num_bytes()));
     saved.bytes += s->value_bytes();
   }
   for (auto& [id, spec] : session.FunctionSpecs()) {
@@ -81,11 +102,13 @@ absl::StatusOr<SavedSession> Persistence::Save(Session& session) {
     *f->mutable_spec() = std::move(spec);
   }
   snapshot.set_next_function(session.next_function_number());
-  TENSORD_RETURN_IF_ERROR(dir_->WriteSession(session.id(), snapshot, blobs));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    saved_changes_[session.id()] = changes;
+  if (absl::Status s = dir_->WriteSession(StateDir::KeyOf(session.id()), snapshot, blobs);
+      !s.ok()) {
+    spdlog::error("--state_dir: {} was not saved: {}", session.log_name(),
+                  std::string(s.message()));
+    return absl::UnavailableError("the snapshot was not written (the server's log says why)");
   }
+  session.saved_changes = changes;
   saved.bytes += static_cast<int64_t>(snapshot.ByteSizeLong());
   saved.shared_variables = snapshot.shared_size();
   saved.functions = snapshot.functions_size();
@@ -94,115 +117,134 @@ absl::StatusOr<SavedSession> Persistence::Save(Session& session) {
 
 void Persistence::SaveChanged() {
   for (const auto& session : sessions_->List()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = saved_changes_.find(session->id());
-      if (it != saved_changes_.end() && it->second == session->changes()) continue;
-    }
-    if (absl::Status s = Save(*session).status(); !s.ok()) {
-      spdlog::error("--state_dir: {} was not saved: {}", session->log_name(),
-                    std::string(s.message()));
-    }
+    std::lock_guard<std::mutex> lock(session->snapshot_mutex());
+    if (session->closed() || session->saved_changes == session->changes()) continue;
+    SaveLocked(*session).IgnoreError();  // logged
   }
   dir_->RemoveStaleSessions([this] {
-    std::set<std::string> live;
-    for (const auto& session : sessions_->List()) live.insert(session->id());
+    std::set<std::string> keep;
+    for (const auto& session : sessions_->List()) keep.insert(StateDir::KeyOf(session->id()));
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = saved_changes_.begin(); it != saved_changes_.end();) {
-      it = live.count(it->first) ? std::next(it) : saved_changes_.erase(it);
-    }
-    return live;
+    keep.insert(unrestored_.begin(), unrestored_.end());
+    return keep;
   });
 }
 
-void Persistence::Forget(const std::string& session_id) {
-  dir_->RemoveSession(session_id);
-  std::lock_guard<std::mutex> lock(mu_);
-  saved_changes_.erase(session_id);
+void Persistence::Forget(Session& session) {
+  std::lock_guard<std::mutex> lock(session.snapshot_mutex());
+  dir_->RemoveSession(StateDir::KeyOf(session.id()));
 }
 
-absl::Status Persistence::Restore(const Record& record, SavedSession* restored) {
+absl::StatusOr<bool> Persistence::Restore(const Record& record, const std::string& key,
+                                          SavedSession* restored) {
   state::SessionSnapshot snapshot;
-  std::shared_ptr<Session> session;
-  absl::Status s = RestoreInto(record, snapshot, session);
-  if (!s.ok()) {
-    // Not half a session: what was restored of it goes again.
-    if (session != nullptr) sessions_->Close(session->id(), session->owner()).IgnoreError();
-    return s;
+  TENSORD_RETURN_IF_ERROR(record.ParseHeader(snapshot));
+  // The checksum says the file is whole, not that it is ours: check what it claims.
+  if (!IsRandomId(snapshot.session_id()) || StateDir::KeyOf(snapshot.session_id()) != key) {
+    return absl::DataLossError("the snapshot names another session than its file");
   }
-  restored->bytes += static_cast<int64_t>(record.bytes.size());
-  restored->shared_variables += snapshot.shared_size();
-  restored->functions += snapshot.functions_size();
-  return absl::OkStatus();
-}
-
-absl::Status Persistence::RestoreInto(const Record& record, state::SessionSnapshot& snapshot,
-                                      std::shared_ptr<Session>& session) {
-  if (!snapshot.ParseFromArray(record.header().data(), static_cast<int>(record.header().size()))) {
-    return absl::DataLossError("the snapshot's header does not parse");
-  }
-  TENSORD_ASSIGN_OR_RETURN(
-      session, sessions_->Adopt(snapshot.session_id(), snapshot.client(),
-                                Principal{.owner = snapshot.owner(), .tenant = snapshot.tenant()},
-                                snapshot.created_unix_s()));
+  const int64_t idle = std::max<int64_t>(0, UnixSeconds() - snapshot.last_used_unix_s());
+  if (idle > sessions_->idle_timeout().count()) return false;
+  auto session = sessions_->NewRestored(
+      snapshot.session_id(), snapshot.client(),
+      Principal{.owner = snapshot.owner(), .tenant = snapshot.tenant()}, snapshot.created_unix_s());
+  session->set_idle_seconds(idle);
   absl::string_view blobs = record.blobs();
+  int64_t next_shared = snapshot.next_shared();
   for (const state::SharedSnapshot& s : snapshot.shared()) {
+    const std::string what = absl::StrCat("shared variable ", s.id());
     if (s.value_bytes() < 0 || static_cast<uint64_t>(s.value_bytes()) > blobs.size()) {
-      return absl::DataLossError(absl::StrCat("shared variable ", s.id(), " is cut short"));
+      return absl::DataLossError(absl::StrCat(what, " is cut short"));
     }
-    v1::Tensor proto;
-    if (!proto.ParseFromArray(blobs.data(), static_cast<int>(s.value_bytes()))) {
-      return absl::DataLossError(absl::StrCat("shared variable ", s.id(), " does not parse"));
-    }
-    blobs.remove_prefix(static_cast<size_t>(s.value_bytes()));
+    const absl::string_view bytes = blobs.substr(0, static_cast<size_t>(s.value_bytes()));
+    blobs.remove_prefix(bytes.size());
     auto context = contexts_->Find(s.context());
     if (!context.ok()) {
       spdlog::warn(
-          "--state_dir: {}'s {} lived on context {}, which this server lacks: it is "
+          "--state_dir: {} of {} lived on context {}, which this server lacks: it is "
           "restored on {}",
-          session->log_name(), s.id(), s.context(), contexts_->default_context().name);
+          s.id(), session->log_name(), s.context(), contexts_->default_context().name);
       context = &contexts_->default_context();
     }
-    runtime::ScopedMemoryContext memory_scope((*context)->memory);  // the value is its memory
-    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(proto));
     TENSORD_ASSIGN_OR_RETURN(ir::Type type, ir::TypeFromProto(s.type()));
-    session->shared().Restore(s.id(), s.name(), std::move(type), *context, std::move(value));
+    runtime::ScopedMemoryContext memory_scope((*context)->memory);  // the value is its memory
+    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value,
+                             ir::TensorFromBytes(s.type().dtype(), s.shape(), bytes));
+    TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, what));
+    TENSORD_RETURN_IF_ERROR(
+        session->shared().Restore(s.id(), s.name(), std::move(type), *context, std::move(value)));
+    next_shared = std::max(next_shared, NumberAfter(s.id(), "shared-") + 1);
   }
-  session->shared().set_next_number(snapshot.next_shared());
+  if (!blobs.empty()) return absl::DataLossError("bytes follow the last shared variable");
+  session->shared().set_next_number(next_shared);
+  int64_t next_function = snapshot.next_function();
   for (const state::FunctionSnapshot& f : snapshot.functions()) {
     session->AddRestoredFunction(f.id(), f.spec());
+    next_function = std::max(next_function, NumberAfter(f.id(), "fn-") + 1);
   }
-  session->set_next_function_number(snapshot.next_function());
-  std::lock_guard<std::mutex> lock(mu_);
-  saved_changes_[session->id()] = session->changes();
-  return absl::OkStatus();
+  session->set_next_function_number(next_function);
+  session->saved_changes = session->changes();  // as on disk
+  TENSORD_RETURN_IF_ERROR(sessions_->Adopt(session));
+  restored->bytes += static_cast<int64_t>(record.bytes.size());
+  restored->shared_variables += snapshot.shared_size();
+  restored->functions += snapshot.functions_size();
+  return true;
 }
 
 void Persistence::RestoreSessions() {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> problems;
-  std::vector<Record> records = dir_->ReadSessions(&problems);
-  for (const std::string& problem : problems) spdlog::warn("--state_dir: {}", problem);
   SavedSession total;
-  int sessions = 0;
-  for (const Record& record : records) {
-    if (absl::Status s = Restore(record, &total); s.ok()) {
-      ++sessions;
-    } else {
-      spdlog::error("--state_dir: a saved session was not restored: {}", s.ToString());
+  int sessions = 0, expired = 0, failed = 0;
+  for (const std::string& key : dir_->SessionKeys()) {
+    bool done = false;
+    for (auto generation : {StateDir::Generation::kCurrent, StateDir::Generation::kPrevious}) {
+      const bool current = generation == StateDir::Generation::kCurrent;
+      absl::StatusOr<bool> outcome = absl::UnknownError("unread");
+      auto record = dir_->ReadSession(key, generation);
+      if (!record.ok()) {
+        outcome = record.status();
+      } else {
+        try {
+          outcome = Restore(*record, key, &total);
+        } catch (const std::exception& e) {  // out of memory, say: not the server's end
+          outcome = absl::ResourceExhaustedError(e.what());
+        }
+      }
+      if (outcome.ok()) {
+        done = true;
+        if (*outcome) {
+          ++sessions;
+        } else {
+          ++expired;
+          dir_->RemoveSession(key);
+        }
+        break;
+      }
+      if (current && absl::IsNotFound(outcome.status())) continue;  // rotation cut short
+      spdlog::warn("--state_dir: the {} snapshot of {} was not restored: {}",
+                   current ? "newest" : "previous", KeyLabel(key), outcome.status().ToString());
+      // A corrupt newest snapshot is set aside, so the next one does not push the good previous
+      // one out; one refused for another reason (a lower limit now) stays for a later start.
+      if (current && absl::IsDataLoss(outcome.status())) dir_->SetAsideCurrent(key);
+    }
+    if (!done) {
+      ++failed;
+      spdlog::error("--state_dir: {} was not restored; its files are kept", KeyLabel(key));
+      std::lock_guard<std::mutex> lock(mu_);
+      unrestored_.insert(key);
     }
   }
   spdlog::info(
       "--state_dir {}: restored {} sessions ({} shared variables, {} functions, {} "
-      "bytes) in {:.1f} ms",
+      "bytes) in {:.1f} ms; {} expired while the server was down, {} not restored",
       dir_->dir(), sessions, total.shared_variables, total.functions, total.bytes,
-      MillisecondsSince(start));
+      MillisecondsSince(start), expired, failed);
 }
 
-void Persistence::RememberCompiled(const std::string& key, const v1::FunctionSpec& spec,
+void Persistence::RememberCompiled(const std::string& cache_key, const v1::FunctionSpec& spec,
                                    const std::map<std::string, SharedDecl>& shared) {
   state::CompiledSpec saved;
-  saved.set_key(key);
+  saved.set_key(cache_key);
   *saved.mutable_spec() = spec;
   for (const auto& [id, decl] : shared) {
     state::SharedDecl* d = saved.add_shared();
@@ -210,10 +252,12 @@ void Persistence::RememberCompiled(const std::string& key, const v1::FunctionSpe
     ir::TypeToProto(decl.type, d->mutable_type());
     d->set_context(decl.context);
   }
-  if (absl::Status s = dir_->WriteCompiled(key, saved); !s.ok()) {
+  if (absl::Status s = dir_->WriteCompiled(cache_key, saved); !s.ok()) {
     spdlog::warn("--state_dir: a compiled spec was not saved: {}", std::string(s.message()));
   }
 }
+
+void Persistence::ForgetCompiled(const std::string& cache_key) { dir_->RemoveCompiled(cache_key); }
 
 void Persistence::WarmCache(size_t max_entries) {
   warming_ = std::thread([this, max_entries] { WarmLoop(max_entries); });
@@ -221,37 +265,43 @@ void Persistence::WarmCache(size_t max_entries) {
 
 void Persistence::WarmLoop(size_t max_entries) {
   const auto start = std::chrono::steady_clock::now();
-  int built = 0, stale = 0;
+  int built = 0, dropped = 0;
   std::string why;  // the first drop's reason
   for (const Record& record : dir_->ReadCompiled(max_entries)) {
-    if (stop_warming_) return;
+    if (stopping_) return;
     state::CompiledSpec saved;
-    absl::Status s;
-    if (!saved.ParseFromArray(record.header().data(), static_cast<int>(record.header().size()))) {
-      s = absl::DataLossError("the spec does not parse");
-    } else {
+    absl::Status s = record.ParseHeader(saved);
+    if (s.ok()) {
       std::map<std::string, SharedDecl> decls;
       for (const state::SharedDecl& d : saved.shared()) {
         auto type = ir::TypeFromProto(d.type());
         if (type.ok()) decls[d.id()] = SharedDecl{*std::move(type), d.context()};
       }
-      s = functions_->Warm(saved.key(), saved.spec(),
-                           [&decls](const std::string& id) -> absl::StatusOr<SharedDecl> {
-                             auto it = decls.find(id);
-                             if (it == decls.end()) return NotFound("no saved shared ", id);
-                             return it->second;
-                           });
+      try {
+        s = functions_->Warm(saved.key(), saved.spec(),
+                             [&decls](const std::string& id) -> absl::StatusOr<SharedDecl> {
+                               auto it = decls.find(id);
+                               if (it == decls.end()) return NotFound("no saved shared ", id);
+                               return it->second;
+                             });
+      } catch (const std::exception& e) {
+        s = absl::ResourceExhaustedError(e.what());
+      }
     }
     if (s.ok()) {
       ++built;
-    } else {
-      // Saved by another version, or for a context this server lacks: of no use any more.
-      if (stale++ == 0) why = absl::StrCat(" (", s.ToString(), ")");
-      dir_->RemoveCompiled(saved.key());
+      continue;
+    }
+    // Unparsable, or saved by another version or for a context this server lacks: of no use
+    // any more. Anything else (out of memory now) may pass at the next start.
+    if (absl::IsDataLoss(s) || absl::IsFailedPrecondition(s) || absl::IsInvalidArgument(s) ||
+        absl::IsNotFound(s)) {
+      if (dropped++ == 0) why = absl::StrCat(" (", s.ToString(), ")");
+      std::remove(record.path.c_str());
     }
   }
   spdlog::info("--state_dir: warmed the compile cache with {} functions in {:.1f} ms; {} dropped{}",
-               built, MillisecondsSince(start), stale, why);
+               built, MillisecondsSince(start), dropped, why);
 }
 
 void Persistence::Start(std::chrono::seconds interval) {
@@ -261,7 +311,7 @@ void Persistence::Start(std::chrono::seconds interval) {
 
 void Persistence::SnapshotLoop(std::chrono::seconds interval) {
   std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+  while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_.load(); })) {
     lock.unlock();
     SaveChanged();
     lock.lock();

@@ -1,9 +1,9 @@
 // --state_dir at work. Sessions are snapshotted (their shared variables and function specs;
 // device arrays are not kept) every --snapshot_interval_s when they changed, on SaveSession and
-// at shutdown, and restored with the same ids and owners when the server starts; their
-// functions compile again when first used. The compile cache's specs are saved as each is
-// first compiled and built into the cache again at start, so a restarted server's first calls
-// find their executables compiled.
+// at shutdown, and restored with the same ids, owners and idle clocks when the server starts;
+// their functions compile again when first used. The compile cache's specs are saved as each
+// is first compiled (and dropped when it is evicted) and built into the cache again at start,
+// so a restarted server's first calls find their executables compiled.
 #pragma once
 
 #include <atomic>
@@ -12,16 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "engine/context/context.h"
 #include "server/functions.h"
 #include "server/session.h"
 #include "server/state_dir.h"
-
-namespace tensord::state {
-class SessionSnapshot;
-}
 
 namespace tensord::server {
 
@@ -40,7 +37,9 @@ class Persistence {
   // Stops the snapshot and warming threads (a build in progress finishes first).
   ~Persistence();
 
-  // Brings back every saved session; what cannot be restored is logged and skipped.
+  // Brings back every saved session from its newest snapshot that restores (the one before
+  // when the newest is corrupt or refused); what cannot be restored is logged and its files
+  // are left alone. Sessions idle past the timeout while the server was down are dropped.
   void RestoreSessions();
   // Builds up to `max_entries` saved specs into the compile cache, newest first, on a thread of
   // its own. A client compiling one of them meanwhile waits for that build instead of its own.
@@ -48,21 +47,26 @@ class Persistence {
   // Snapshots changed sessions every `interval` from now on (0: only on request and at stop).
   void Start(std::chrono::seconds interval);
 
+  // FAILED_PRECONDITION for a closed session; UNAVAILABLE when the file could not be written
+  // (the log says why: the message names server paths).
   absl::StatusOr<SavedSession> Save(Session& session);
   // Saves every session that changed since its last snapshot, and removes the snapshots of
-  // sessions closed or expired since.
+  // sessions gone since.
   void SaveChanged();
-  // A closed session: its snapshots go now.
-  void Forget(const std::string& session_id);
-  // Saves `spec`, which compiled to `key` reading `shared`, for WarmCache after a restart.
-  void RememberCompiled(const std::string& key, const v1::FunctionSpec& spec,
+  // A closed or expired session: its snapshots go now.
+  void Forget(Session& session);
+  // Saves `spec`, which compiled to `cache_key` reading `shared`, for WarmCache after a restart;
+  // ForgetCompiled drops it when the cache evicts the key.
+  void RememberCompiled(const std::string& cache_key, const v1::FunctionSpec& spec,
                         const std::map<std::string, SharedDecl>& shared);
+  void ForgetCompiled(const std::string& cache_key);
 
  private:
-  absl::Status Restore(const Record& record, SavedSession* restored);
-  // Restore's work; `session` is set once registered, so a failure can close it again.
-  absl::Status RestoreInto(const Record& record, state::SessionSnapshot& snapshot,
-                           std::shared_ptr<Session>& session);
+  absl::StatusOr<SavedSession> SaveLocked(Session& session);  // snapshot_mutex() held
+  // Restores one snapshot of the session whose files are `key`; false when it expired while
+  // the server was down (nothing restored).
+  absl::StatusOr<bool> Restore(const Record& record, const std::string& key,
+                               SavedSession* restored);
   void SnapshotLoop(std::chrono::seconds interval);
   void WarmLoop(size_t max_entries);
 
@@ -70,13 +74,11 @@ class Persistence {
   SessionManager* const sessions_;
   FunctionService* const functions_;
   const context::ContextRegistry* const contexts_;
-  std::mutex save_mu_;  // held by a whole Save
   std::mutex mu_;
-  // Each session's change count when it was last saved (Session::changes).
-  std::map<std::string, uint64_t> saved_changes_;
+  // Keys of saved sessions that did not restore: their files are kept for the operator.
+  std::set<std::string> unrestored_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::atomic<bool> stop_warming_{false};
+  std::atomic<bool> stopping_{false};
   std::thread snapshots_;
   std::thread warming_;
 };

@@ -9,5 +9,7 @@ namespace tensord::server {
 // generator, whose state a client could reconstruct from ids it was given. Throws when the
 // kernel gives no randomness: failing the call is the safe answer.
 std::string RandomId();
+// True for what RandomId makes: 32 lowercase hex digits.
+bool IsRandomId(const std::string& id);
 
 }  // namespace tensord::server

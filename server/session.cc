@@ -158,16 +158,36 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string&
   return session;
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionManager::Adopt(const std::string& id,
-                                                               const std::string& client,
-                                                               const Principal& owner,
-                                                               int64_t created_unix_s) {
+std::shared_ptr<Session> SessionManager::NewRestored(const std::string& id,
+                                                     const std::string& client,
+                                                     const Principal& owner,
+                                                     int64_t created_unix_s) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (sessions_.count(id) != 0) return absl::AlreadyExistsError("the session is open already");
-  auto session = std::make_shared<Session>(id, client.substr(0, 256), limits_, owner,
-                                           TenantMemoryLocked(owner.tenant), created_unix_s);
-  sessions_[id] = session;
-  return session;
+  return std::make_shared<Session>(id, client.substr(0, 256), limits_, owner,
+                                   TenantMemoryLocked(owner.tenant), created_unix_s);
+}
+
+absl::Status SessionManager::Adopt(std::shared_ptr<Session> session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!sessions_.emplace(session->id(), session).second) {
+    return absl::AlreadyExistsError("a session with this id is open already");
+  }
+  return absl::OkStatus();
+}
+
+void SessionManager::SetOnClosed(std::function<void(std::shared_ptr<Session>)> on_closed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_closed_ = std::move(on_closed);
+}
+
+void SessionManager::Closed(std::vector<std::shared_ptr<Session>> gone) {
+  std::function<void(std::shared_ptr<Session>)> on_closed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_closed = on_closed_;
+  }
+  if (!on_closed) return;
+  for (auto& session : gone) on_closed(std::move(session));
 }
 
 std::shared_ptr<runtime::ByteBudget> SessionManager::TenantMemoryLocked(const std::string& tenant) {
@@ -183,12 +203,18 @@ std::shared_ptr<runtime::ByteBudget> SessionManager::TenantMemoryLocked(const st
 
 absl::Status SessionManager::Close(const std::string& id, const std::string& owner) {
   if (id.empty()) return InvalidArgument("session_id is empty (call OpenSession first)");
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = sessions_.find(id);
-  if (it == sessions_.end() || it->second->owner() != owner) {
-    return NotFound("unknown session '", Echo(id), "'");
+  std::shared_ptr<Session> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second->owner() != owner) {
+      return NotFound("unknown session '", Echo(id), "'");
+    }
+    gone = std::move(it->second);
+    gone->closed_ = true;
+    sessions_.erase(it);
   }
-  sessions_.erase(it);
+  Closed({std::move(gone)});
   return absl::OkStatus();
 }
 
@@ -223,16 +249,23 @@ void SessionManager::ReapLoop() {
   const auto period = std::min<std::chrono::seconds>(idle_timeout_, std::chrono::seconds(10));
   while (!stop_cv_.wait_for(lock, std::max(period, std::chrono::seconds(1)),
                             [this] { return stopping_; })) {
+    std::vector<std::shared_ptr<Session>> expired;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       if (it->second->calls_in_flight() == 0 &&
           it->second->idle_seconds() > idle_timeout_.count()) {
         spdlog::info("{} ({}) expired after {} s idle", it->second->log_name(),
                      it->second->client(), it->second->idle_seconds());
+        it->second->closed_ = true;
+        expired.push_back(std::move(it->second));
         it = sessions_.erase(it);
       } else {
         ++it;
       }
     }
+    if (expired.empty()) continue;
+    lock.unlock();
+    Closed(std::move(expired));
+    lock.lock();
   }
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,18 @@ class Session {
   // functions added or released), so unchanged sessions are not written again.
   void MarkChanged() { changes_.fetch_add(1); }
   uint64_t changes() const { return changes_.load(); }
+  // Held while the session's snapshot is written or removed (server/persistence.h), with the
+  // change count the last snapshot recorded.
+  std::mutex& snapshot_mutex() { return snapshot_mu_; }
+  uint64_t saved_changes = 0;  // under snapshot_mutex()
+  // Closed or expired: set by the SessionManager before it lets go, so no snapshot is written
+  // for the session afterwards.
+  bool closed() const { return closed_.load(); }
+  // A restored session is as idle as it was when saved.
+  void set_idle_seconds(int64_t seconds) {
+    last_used_ = Now() - seconds;
+    last_used_unix_ = UnixNow() - seconds;
+  }
 
   void Touch() {
     last_used_ = Now();
@@ -127,6 +140,7 @@ class Session {
   }
 
   friend class SessionLease;
+  friend class SessionManager;
   absl::Status CheckRoomLocked() const;  // mu_ held
   static runtime::ByteBudgets Budgets(const SessionLimits& limits,
                                       std::shared_ptr<runtime::ByteBudget> tenant_memory);
@@ -147,6 +161,8 @@ class Session {
   const int64_t max_functions_;
   int64_t next_function_ = 1;
   std::atomic<uint64_t> changes_{0};
+  std::mutex snapshot_mu_;
+  std::atomic<bool> closed_{false};
   std::atomic<int64_t> last_used_{Now()};
   const int64_t created_unix_;
   std::atomic<int64_t> last_used_unix_{UnixNow()};
@@ -180,10 +196,14 @@ class SessionManager {
   // --tenant_max_sessions of the opener's tenant.
   absl::StatusOr<std::shared_ptr<Session>> Open(const std::string& client,
                                                 const Principal& opener = {});
-  // Registers a session restored from a snapshot under its saved id, owner and tenant; no limit
-  // is checked (it was admitted once). ALREADY_EXISTS when the id is taken.
-  absl::StatusOr<std::shared_ptr<Session>> Adopt(const std::string& id, const std::string& client,
-                                                 const Principal& owner, int64_t created_unix_s);
+  // A session to restore from a snapshot, under its saved id, owner and tenant, not registered
+  // yet: Adopt registers it once filled. No limit is checked (it was admitted once).
+  std::shared_ptr<Session> NewRestored(const std::string& id, const std::string& client,
+                                       const Principal& owner, int64_t created_unix_s);
+  // ALREADY_EXISTS when the id is taken.
+  absl::Status Adopt(std::shared_ptr<Session> session);
+  // Called with each session closed or expired, after it left the manager (not under its lock).
+  void SetOnClosed(std::function<void(std::shared_ptr<Session>)> on_closed);
   // Finds a session and holds it for the caller's call (see SessionLease). Another owner's
   // session is NOT_FOUND, exactly as a missing one: the answer does not confirm it exists.
   absl::StatusOr<SessionLease> Find(const std::string& id, const std::string& owner = "");
@@ -196,6 +216,7 @@ class SessionManager {
  private:
   void ReapLoop();
   std::shared_ptr<runtime::ByteBudget> TenantMemoryLocked(const std::string& tenant);
+  void Closed(std::vector<std::shared_ptr<Session>> gone);
 
   const std::chrono::seconds idle_timeout_;
   const SessionLimits limits_;
@@ -203,6 +224,7 @@ class SessionManager {
   // Each tenant's --tenant_memory_quota budget, shared by its sessions' stores.
   std::map<std::string, std::shared_ptr<runtime::ByteBudget>> tenant_memory_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::function<void(std::shared_ptr<Session>)> on_closed_;  // under mu_
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread reaper_;

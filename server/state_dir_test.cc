@@ -1,19 +1,22 @@
 #include "server/state_dir.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "server/digest.h"
 #include "server/state.pb.h"
 
 namespace tensord::server {
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kId = "0123456789abcdef0123456789abcdef";
+const std::string kKey = StateDir::KeyOf("0123456789abcdef0123456789abcdef");
+using Generation = StateDir::Generation;
 
 class StateDirTest : public ::testing::Test {
  protected:
@@ -22,22 +25,29 @@ class StateDirTest : public ::testing::Test {
             ("state_dir_test_" + std::to_string(::getpid()) + "_" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
-    dir_ = *StateDir::Open(root_.string());
+    auto dir = StateDir::Open(root_.string());
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *std::move(dir);
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override {
+    dir_.reset();
+    fs::remove_all(root_);
+  }
 
   static state::SessionSnapshot Header(const std::string& client) {
     state::SessionSnapshot h;
-    h.set_session_id(kId);
     h.set_client(client);
     return h;
   }
   static std::string Client(const Record& r) {
     state::SessionSnapshot h;
-    EXPECT_TRUE(h.ParseFromArray(r.header().data(), static_cast<int>(r.header().size())));
+    EXPECT_TRUE(r.ParseHeader(h).ok());
     return h.client();
   }
-  fs::path SessionFile(const char* suffix) const { return root_ / "sessions" / (kId + suffix); }
+  absl::Status Write(const std::string& client, std::vector<absl::string_view> blobs = {}) {
+    return dir_->WriteSession(kKey, Header(client), blobs);
+  }
+  fs::path SessionFile(const char* suffix) const { return root_ / "sessions" / (kKey + suffix); }
   static void Overwrite(const fs::path& p, const std::string& bytes) {
     std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
   }
@@ -53,18 +63,21 @@ class StateDirTest : public ::testing::Test {
 };
 
 TEST_F(StateDirTest, RecordRoundTripsHeaderAndBlobs) {
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("a"), {"12", "345"}).ok());
-  std::vector<std::string> problems;
-  auto records = dir_->ReadSessions(&problems);
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_TRUE(problems.empty());
-  EXPECT_EQ(Client(records[0]), "a");
-  EXPECT_EQ(records[0].blobs(), "12345");
-  EXPECT_EQ(fs::status(root_ / "sessions").permissions() & fs::perms::all, fs::perms::owner_all);
+  ASSERT_TRUE(Write("a", {"12", "345"}).ok());
+  EXPECT_EQ(dir_->SessionKeys(), std::vector<std::string>{kKey});
+  auto record = dir_->ReadSession(kKey, Generation::kCurrent);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(Client(*record), "a");
+  EXPECT_EQ(record->blobs(), "12345");
+  for (const char* sub : {"", "sessions", "compiled"}) {
+    EXPECT_EQ(fs::status(root_ / sub).permissions() & fs::perms::all, fs::perms::owner_all) << sub;
+  }
+  // The file is named by the id's digest: the id (a credential) names no file.
+  EXPECT_TRUE(fs::exists(SessionFile(".snap")));
 }
 
 TEST_F(StateDirTest, EveryCorruptionIsDetected) {
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("a"), {"payload"}).ok());
+  ASSERT_TRUE(Write("a", {"payload"}).ok());
   const std::string good = Contents(SessionFile(".snap"));
   const std::string path = SessionFile(".snap").string();
   // Every single flipped byte and every truncation fails the check.
@@ -80,57 +93,68 @@ TEST_F(StateDirTest, EveryCorruptionIsDetected) {
   EXPECT_TRUE(ReadRecord(path).ok());
 }
 
-TEST_F(StateDirTest, ATornSnapshotFallsBackToThePreviousOne) {
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("first"), {}).ok());
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("second"), {std::string(1000, 'x')}).ok());
-  ASSERT_TRUE(fs::exists(SessionFile(".snap.prev")));
-  std::string torn = Contents(SessionFile(".snap"));
-  Overwrite(SessionFile(".snap"), torn.substr(0, torn.size() / 2));
-  std::vector<std::string> problems;
-  auto records = dir_->ReadSessions(&problems);
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(Client(records[0]), "first");
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_NE(problems[0].find("checksum"), std::string::npos) << problems[0];
-  EXPECT_NE(problems[0].find("using the snapshot before it"), std::string::npos) << problems[0];
-
-  // Both corrupt: the session is reported and left out, the server still starts.
-  Overwrite(SessionFile(".snap.prev"), "garbage");
-  problems.clear();
-  EXPECT_TRUE(dir_->ReadSessions(&problems).empty());
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_NE(problems[0].find("no earlier snapshot"), std::string::npos) << problems[0];
+TEST_F(StateDirTest, AWholeRecordWithALyingHeaderLengthIsRefused) {
+  // A valid checksum says the file is whole, not that its fields make sense.
+  std::string bytes("TENSORD\1", 8);
+  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(0xff));  // 2^64 - 1
+  bytes += "tiny";
+  Sha256 sha;
+  sha.Update(bytes);
+  const Sha256Digest digest = sha.Finish();
+  bytes.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  Overwrite(SessionFile(".snap"), bytes);
+  auto record = ReadRecord(SessionFile(".snap").string());
+  EXPECT_EQ(record.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(record.status().message().find("header longer than the file"), std::string::npos);
 }
 
-TEST_F(StateDirTest, ACrashBetweenRotationAndRenameLeavesThePreviousSnapshot) {
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("first"), {}).ok());
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("second"), {}).ok());
-  // As if killed after .snap became .snap.prev and before the new file was renamed in.
-  fs::rename(SessionFile(".snap"), SessionFile(".snap.tmp"));
-  std::vector<std::string> problems;
-  auto records = dir_->ReadSessions(&problems);
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(Client(records[0]), "first");
-  EXPECT_TRUE(problems.empty());
-  EXPECT_FALSE(fs::exists(SessionFile(".snap.tmp")));  // leftovers are cleaned up
+TEST_F(StateDirTest, EachWriteKeepsTheOneBefore) {
+  ASSERT_TRUE(Write("first").ok());
+  ASSERT_TRUE(Write("second", {std::string(1000, 'x')}).ok());
+  EXPECT_EQ(Client(*dir_->ReadSession(kKey, Generation::kCurrent)), "second");
+  EXPECT_EQ(Client(*dir_->ReadSession(kKey, Generation::kPrevious)), "first");
+  // A current snapshot set aside (found corrupt at a restore) is not rotated over the good one.
+  dir_->SetAsideCurrent(kKey);
+  ASSERT_TRUE(Write("third").ok());
+  EXPECT_EQ(Client(*dir_->ReadSession(kKey, Generation::kPrevious)), "first");
+  EXPECT_EQ(Client(*dir_->ReadSession(kKey, Generation::kCurrent)), "third");
 }
 
-TEST_F(StateDirTest, StaleSessionsAreRemovedAndLiveOnesKept) {
-  const std::string other = "ffffffffffffffffffffffffffffffff";
-  ASSERT_TRUE(dir_->WriteSession(kId, Header("a"), {}).ok());
+TEST_F(StateDirTest, ACrashMidWriteLeavesAWholeSnapshot) {
+  ASSERT_TRUE(Write("first").ok());
+  ASSERT_TRUE(Write("second").ok());
+  // As if killed after the fresh file was written and before it was renamed in: a temporary
+  // beside the two whole snapshots, removed when the directory is opened again.
+  Overwrite(SessionFile(".snap.tmp"), "half a snapshot");
+  dir_.reset();
+  dir_ = *StateDir::Open(root_.string());
+  EXPECT_FALSE(fs::exists(SessionFile(".snap.tmp")));
+  EXPECT_EQ(Client(*dir_->ReadSession(kKey, Generation::kCurrent)), "second");
+  // As if the filesystem had no hard links and the crash came between its two renames.
+  fs::remove(SessionFile(".snap"));
+  EXPECT_EQ(dir_->ReadSession(kKey, Generation::kCurrent).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Client(*dir_->ReadSession(kKey, Generation::kPrevious)), "first");
+  EXPECT_EQ(dir_->SessionKeys(), std::vector<std::string>{kKey});
+}
+
+TEST_F(StateDirTest, StaleSessionsAreRemovedAndKeptOnesStay) {
+  const std::string other = StateDir::KeyOf("ffffffffffffffffffffffffffffffff");
+  ASSERT_TRUE(Write("a").ok());
+  ASSERT_TRUE(Write("a again").ok());
   ASSERT_TRUE(dir_->WriteSession(other, Header("b"), {}).ok());
   dir_->RemoveStaleSessions([&] { return std::set<std::string>{other}; });
   EXPECT_FALSE(fs::exists(SessionFile(".snap")));
+  EXPECT_FALSE(fs::exists(SessionFile(".snap.prev")));
   EXPECT_TRUE(fs::exists(root_ / "sessions" / (other + ".snap")));
   dir_->RemoveSession(other);
-  std::vector<std::string> problems;
-  EXPECT_TRUE(dir_->ReadSessions(&problems).empty());
+  EXPECT_TRUE(dir_->SessionKeys().empty());
 }
 
-TEST_F(StateDirTest, OnlySessionIdsNameFiles) {
+TEST_F(StateDirTest, OnlyKeysNameFiles) {
   EXPECT_EQ(dir_->WriteSession("../escape", Header("a"), {}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(dir_->WriteSession("ABCDEF0123456789ABCDEF0123456789", Header("a"), {}).code(),
+  EXPECT_EQ(dir_->WriteSession(std::string(64, 'A'), Header("a"), {}).code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -146,21 +170,40 @@ TEST_F(StateDirTest, CompiledSpecsKeepTheNewestAndDropCorruptOnes) {
   auto newest = dir_->ReadCompiled(3);
   ASSERT_EQ(newest.size(), 3u);
   state::CompiledSpec first;
-  ASSERT_TRUE(
-      first.ParseFromArray(newest[0].header().data(), static_cast<int>(newest[0].header().size())));
+  ASSERT_TRUE(newest[0].ParseHeader(first).ok());
   EXPECT_EQ(first.key(), "key4");
-  // The two beyond the limit were removed.
+  // The two beyond the limit were removed; so is an evicted key's.
   EXPECT_EQ(std::distance(fs::directory_iterator(root_ / "compiled"), fs::directory_iterator()), 3);
+  dir_->RemoveCompiled("key4");
+  EXPECT_EQ(dir_->ReadCompiled(3).size(), 2u);
   for (const auto& e : fs::directory_iterator(root_ / "compiled")) Overwrite(e.path(), "junk");
   EXPECT_TRUE(dir_->ReadCompiled(3).empty());
   EXPECT_TRUE(fs::is_empty(root_ / "compiled"));
 }
 
-TEST(StateDirOpen, AnUnwritableDirectoryIsRefusedAtStart) {
-  auto dir = StateDir::Open("/proc/tensord-state");
-  ASSERT_FALSE(dir.ok());
-  EXPECT_EQ(dir.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(dir.status().message().find("--state_dir"), std::string::npos);
+TEST_F(StateDirTest, ASecondServerCannotUseTheSameDirectory) {
+  auto second = StateDir::Open(root_.string());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use by another tensord"), std::string::npos);
+  dir_.reset();  // the first one let go
+  EXPECT_TRUE(StateDir::Open(root_.string()).ok());
+}
+
+TEST(StateDirOpen, UnusableDirectoriesAreRefusedAtStart) {
+  auto in_proc = StateDir::Open("/proc/tensord-state");
+  ASSERT_FALSE(in_proc.ok());
+  EXPECT_EQ(in_proc.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(in_proc.status().message().find("--state_dir"), std::string::npos);
+  // One that other users may write to could be given a snapshot to restore.
+  const fs::path shared =
+      fs::temp_directory_path() / ("state_dir_open_" + std::to_string(getpid()));
+  fs::create_directories(shared);
+  ::chmod(shared.c_str(), 0777);
+  auto open = StateDir::Open(shared.string());
+  EXPECT_EQ(open.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(open.status().message().find("writable by other users"), std::string::npos);
+  fs::remove_all(shared);
 }
 
 }  // namespace

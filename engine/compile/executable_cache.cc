@@ -63,25 +63,32 @@ absl::StatusOr<std::shared_ptr<Executable>> ExecutableCache::Build(const std::st
   } catch (const std::exception& e) {
     result = absl::InternalError(absl::StrCat("compile failed: ", e.what()));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(key);
-  if (result.ok() && it != entries_.end()) {
-    it->second.bytes = (*result)->ApproximateBytes();
-    bytes_ += it->second.bytes;
+  std::vector<std::string> evicted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (result.ok() && it != entries_.end()) {
+      it->second.bytes = (*result)->ApproximateBytes();
+      bytes_ += it->second.bytes;
+    }
+    if (!result.ok() && it != entries_.end()) {
+      // Failed compiles are not cached: the same spec may succeed later (e.g. a shared
+      // variable created meanwhile). Erased before waiters wake, so one that retries builds.
+      lru_.erase(it->second.lru);
+      entries_.erase(it);
+    }
+    // Always fulfil the promise: callers waiting on this key must never hang.
+    promise.set_value(result);
+    evicted = EvictLocked();
   }
-  if (!result.ok() && it != entries_.end()) {
-    // Failed compiles are not cached: the same spec may succeed later (e.g. a shared
-    // variable created meanwhile). Erased before waiters wake, so one that retries builds.
-    lru_.erase(it->second.lru);
-    entries_.erase(it);
+  if (on_evict_) {
+    for (const std::string& k : evicted) on_evict_(k);
   }
-  // Always fulfil the promise: callers waiting on this key must never hang.
-  promise.set_value(result);
-  EvictLocked();
   return result;
 }
 
-void ExecutableCache::EvictLocked() {
+std::vector<std::string> ExecutableCache::EvictLocked() {
+  std::vector<std::string> evicted;
   auto over = [&] { return entries_.size() > max_entries_ || bytes_ > max_bytes_; };
   for (auto it = lru_.end(); over() && it != lru_.begin();) {
     --it;
@@ -91,9 +98,11 @@ void ExecutableCache::EvictLocked() {
     if (r.ok() && r->use_count() > 1) continue;  // still bound to a function
     bytes_ -= e.bytes;
     entries_.erase(*it);
+    evicted.push_back(std::move(*it));
     it = lru_.erase(it);
     ++evictions_;
   }
+  return evicted;
 }
 
 size_t ExecutableCache::size() const {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/compile/executable.h"
 
@@ -33,6 +34,12 @@ class ExecutableCache {
   absl::StatusOr<std::shared_ptr<Executable>> GetOrBuild(const std::string& key,
                                                          const Builder& build, bool* hit);
 
+  // Called with each key the cache evicts, after it let go of its lock (server/persistence.h
+  // drops the key's saved spec). Set before the cache is used.
+  void set_on_evict(std::function<void(const std::string& key)> on_evict) {
+    on_evict_ = std::move(on_evict);
+  }
+
   size_t size() const;
   // Approximate bytes of the cached executables (built ones; in-flight builds count 0).
   size_t bytes() const;
@@ -48,7 +55,8 @@ class ExecutableCache {
     size_t bytes = 0;
   };
   Result Build(const std::string& key, const Builder& build, std::promise<Result>& promise);
-  void EvictLocked();
+  // Returns the keys evicted.
+  std::vector<std::string> EvictLocked();
 
   size_t max_entries_;
   size_t max_bytes_;
@@ -59,6 +67,7 @@ class ExecutableCache {
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
   std::atomic<int64_t> evictions_{0};
+  std::function<void(const std::string& key)> on_evict_;
 };
 
 }  // namespace tensord::compile

@@ -13,11 +13,14 @@ absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string 
                       context, std::move(value));
 }
 
-std::shared_ptr<SharedVariable> SharedStore::Restore(std::string id, std::string name,
-                                                     ir::Type type, const Context* context,
-                                                     Tensor value) {
+absl::Status SharedStore::Restore(std::string id, std::string name, ir::Type type,
+                                  const Context* context, Tensor value) {
   std::lock_guard<std::mutex> lock(mu_);
-  return InsertLocked(std::move(id), std::move(name), std::move(type), context, std::move(value));
+  if (vars_.count(id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("shared variable '", id, "' twice"));
+  }
+  InsertLocked(std::move(id), std::move(name), std::move(type), context, std::move(value));
+  return absl::OkStatus();
 }
 
 std::shared_ptr<SharedVariable> SharedStore::InsertLocked(std::string id, std::string name,
@@ -28,7 +31,6 @@ std::shared_ptr<SharedVariable> SharedStore::InsertLocked(std::string id, std::s
                                               std::move(value));
   var->budgets_ = budgets_;
   runtime::Charge(budgets_, size);
-  if (auto old = vars_.find(id); old != vars_.end()) Detach(*old->second);
   vars_[id] = var;
   return var;
 }

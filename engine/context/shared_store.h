@@ -81,9 +81,10 @@ class SharedStore {
   absl::StatusOr<std::shared_ptr<SharedVariable>> Create(std::string name, ir::Type type,
                                                          const Context* context, Tensor value);
   // A variable of a saved session (server/persistence.h) under its saved id, charged to the
-  // budgets without checking them: a restored session keeps all it had.
-  std::shared_ptr<SharedVariable> Restore(std::string id, std::string name, ir::Type type,
-                                          const Context* context, Tensor value);
+  // budgets without checking them: a restored session keeps all it had. ALREADY_EXISTS when
+  // the id is taken.
+  absl::Status Restore(std::string id, std::string name, ir::Type type, const Context* context,
+                       Tensor value);
   // N of the id the next Create hands out ("shared-N"): saved with a session and set again on
   // restoring it, so ids of variables deleted before the save are not handed out again.
   int64_t next_number() const;

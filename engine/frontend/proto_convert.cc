@@ -77,32 +77,37 @@ void AttrToProto(const AttrValue& value, v1::AttrValue* a) {
 }
 
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
-  TENSORD_ASSIGN_OR_RETURN(DType dtype, DTypeFromProto(proto.dtype(), "tensor"));
-  if (proto.shape_size() > kMaxRank) {
-    return InvalidArgument("tensor has rank ", proto.shape_size(), "; the limit is ", kMaxRank);
+  return TensorFromBytes(proto.dtype(), proto.shape(), proto.data());
+}
+
+absl::StatusOr<runtime::Tensor> TensorFromBytes(int dtype_number, absl::Span<const int64_t> dims,
+                                                absl::string_view data) {
+  TENSORD_ASSIGN_OR_RETURN(DType dtype, DTypeFromProto(dtype_number, "tensor"));
+  if (dims.size() > static_cast<size_t>(kMaxRank)) {
+    return InvalidArgument("tensor has rank ", dims.size(), "; the limit is ", kMaxRank);
   }
-  runtime::Shape shape(proto.shape().begin(), proto.shape().end());
+  runtime::Shape shape(dims.begin(), dims.end());
   // Check the byte count before allocating, so a tiny message cannot ask for a huge buffer.
   TENSORD_ASSIGN_OR_RETURN(int64_t elements, runtime::CheckedNumElements(shape, DTypeSize(dtype)));
   const size_t bytes = elements * DTypeSize(dtype);
-  if (proto.data().size() != bytes) {
+  if (data.size() != bytes) {
     return InvalidArgument("tensor of dtype ", DTypeName(dtype), " and shape ",
                            runtime::ShapeString(shape), " needs ", bytes, " bytes of data, got ",
-                           proto.data().size());
+                           data.size());
   }
   if (dtype == DType::kBool) {
     // A bool is the byte 0 or 1 (NumPy's); any other byte would compare unequal to True yet
     // count as true, so kernels and equality would disagree about it.
-    const auto* data = reinterpret_cast<const unsigned char*>(proto.data().data());
+    const auto* bytes_in = reinterpret_cast<const unsigned char*>(data.data());
     for (size_t i = 0; i < bytes; ++i) {
-      if (data[i] > 1) {
-        return InvalidArgument("bool tensor element ", i, " is the byte ", int{data[i]},
+      if (bytes_in[i] > 1) {
+        return InvalidArgument("bool tensor element ", i, " is the byte ", int{bytes_in[i]},
                                "; a bool must be 0 or 1");
       }
     }
   }
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
-  if (bytes > 0) std::memcpy(t.raw(), proto.data().data(), bytes);
+  if (bytes > 0) std::memcpy(t.raw(), data.data(), bytes);
   return t;
 }
 

@@ -3,6 +3,7 @@
 
 #include <unordered_map>
 
+#include "absl/types/span.h"
 #include "engine/ir/graph.h"
 #include "tensord/v1/graph.pb.h"
 #include "tensord/v1/tensor.pb.h"
@@ -14,6 +15,10 @@ namespace tensord::ir {
 absl::StatusOr<DType> DTypeFromProto(int value, absl::string_view what);
 
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto);
+// The same checks and copy from elements held elsewhere (`dtype` a v1::DType number): a tensor
+// of `shape` whose C-order elements are `data`.
+absl::StatusOr<runtime::Tensor> TensorFromBytes(int dtype, absl::Span<const int64_t> shape,
+                                                absl::string_view data);
 void TensorToProto(const runtime::Tensor& tensor, v1::Tensor* proto);
 
 void AttrToProto(const AttrValue& value, v1::AttrValue* proto);

@@ -7,7 +7,9 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -208,6 +210,59 @@ def test_metrics_are_served_over_tls(certs, private_server, tmp_path):
         assert b"tensord_" not in answer and b"HTTP/1.1 200" not in answer
     with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
         _scrape(port, ssl.create_default_context())
+
+
+def test_metrics_clients_that_reset_or_trickle_do_not_stop_the_server(certs, private_server,
+                                                                     tmp_path):
+    cert, key = certs["server"]
+    server, port = _metrics_server(private_server, tmp_path,
+                                   ["--tls_cert=" + cert, "--tls_key=" + key])
+    context = ssl.create_default_context(cafile=cert)
+    # Resets mid-handshake and mid-reply: OpenSSL writing to a reset socket must not raise a
+    # SIGPIPE that kills the server.
+    for send_request in (False, True):
+        for _ in range(5):
+            raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if send_request:
+                tls = context.wrap_socket(raw, server_hostname="localhost")
+                tls.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                raw = tls
+            else:
+                raw.sendall(b"\x16\x03\x01")  # the start of a ClientHello
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            raw.close()
+    assert server.process.poll() is None, server.log_tail()
+    assert _scrape(port, context)[0] == 200
+    # A client sending a byte every 2 s holds the one serving thread for 10 s at most.
+    trickle = socket.create_connection(("127.0.0.1", port), timeout=30)
+    stop = threading.Event()
+
+    def drip():
+        for b in b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03":
+            if stop.wait(2):
+                return
+            try:
+                trickle.sendall(bytes([b]))
+            except OSError:
+                return
+
+    dripper = threading.Thread(target=drip)
+    dripper.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    try:
+        assert _scrape_within(port, context, 20)[0] == 200
+        assert time.monotonic() - start < 15
+    finally:
+        stop.set()
+        dripper.join()
+        trickle.close()
+
+
+def _scrape_within(port, context, seconds):
+    url = "https://127.0.0.1:%d/metrics" % port
+    with urllib.request.urlopen(url, context=context, timeout=seconds) as reply:
+        return reply.status, reply.read().decode()
 
 
 def test_metrics_with_mutual_tls_need_a_client_certificate(certs, private_server, tmp_path):

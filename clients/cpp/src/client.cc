@@ -1,8 +1,10 @@
 #include "tensord/client.h"
 
 #include <algorithm>
+#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "src/rpc.h"
 
 namespace tensord::client {
@@ -21,24 +23,29 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 
 namespace internal {
 
+std::string NewRoutingKey() {
+  std::random_device random;
+  return absl::StrFormat("%08x%08x%08x%08x", random(), random(), random(), random());
+}
+
 Keepalive::Keepalive(std::shared_ptr<v1::Compute::Stub> stub, std::string session_id,
-                     std::string token, std::chrono::milliseconds period) {
-  thread_ = std::thread(
-      [this, stub = std::move(stub), id = std::move(session_id), token = std::move(token), period] {
-        std::unique_lock<std::mutex> lock(mu_);
-        while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
-          lock.unlock();
-          v1::ListSharedRequest request;
-          request.set_session_id(id);
-          v1::ListSharedResponse response;
-          // A failure (server restarting, network) is retried next period; the session's own calls
-          // report errors to their callers.
-          Call(*stub, &v1::Compute::Stub::ListShared, request, &response, std::chrono::seconds(5),
-               token)
-              .IgnoreError();
-          lock.lock();
-        }
-      });
+                     std::string token, std::string routing_key, std::chrono::milliseconds period) {
+  thread_ = std::thread([this, stub = std::move(stub), id = std::move(session_id),
+                         token = std::move(token), routing_key = std::move(routing_key), period] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      v1::ListSharedRequest request;
+      request.set_session_id(id);
+      v1::ListSharedResponse response;
+      // A failure (server restarting, network) is retried next period; the session's own calls
+      // report errors to their callers.
+      Call(*stub, &v1::Compute::Stub::ListShared, request, &response, std::chrono::seconds(5),
+           token, routing_key)
+          .IgnoreError();
+      lock.lock();
+    }
+  });
 }
 
 Keepalive::~Keepalive() {
@@ -89,18 +96,21 @@ absl::StatusOr<Session> Client::OpenSession() {
   v1::OpenSessionRequest request;
   request.set_client(options_.client_name);
   v1::OpenSessionResponse response;
+  // Chosen before the session exists, so a proxy routes OpenSession where its calls will go.
+  std::string routing_key = internal::NewRoutingKey();
   absl::Status s = internal::Call(*stub_, &v1::Compute::Stub::OpenSession, request, &response,
-                                  options_.call_timeout, options_.token);
+                                  options_.call_timeout, options_.token, routing_key);
   if (!s.ok()) return s;
   auto core = std::make_shared<SessionCore>();
   core->stub = stub_;
   core->options = options_;
   core->session_id = response.session_id();
+  core->routing_key = std::move(routing_key);
   core->idle_timeout_seconds = response.idle_timeout_seconds();
   if (options_.keepalive && core->idle_timeout_seconds > 0) {
     // A third of the timeout: two touches can fail before the server gives up on the session.
     core->keepalive = std::make_unique<internal::Keepalive>(
-        stub_, core->session_id, options_.token,
+        stub_, core->session_id, options_.token, core->routing_key,
         std::max<std::chrono::milliseconds>(std::chrono::seconds(core->idle_timeout_seconds) / 3,
                                             std::chrono::milliseconds(500)));
   }
@@ -132,7 +142,7 @@ absl::Status Session::Close() {
   request.set_session_id(core_->session_id);
   v1::CloseSessionResponse response;
   return internal::Call(*core_->stub, &v1::Compute::Stub::CloseSession, request, &response,
-                        core_->options.cleanup_timeout, core_->options.token);
+                        core_->options.cleanup_timeout, core_->options.token, core_->routing_key);
 }
 
 absl::StatusOr<Shared> Session::CreateShared(std::string name, HostTensor value, std::string target,

@@ -21,7 +21,7 @@ struct DeviceArray::State {
     request.add_ids(ref.id());
     v1::ReleaseRefsResponse response;
     absl::Status s = internal::Call(*core->stub, &v1::Compute::Stub::ReleaseRefs, request,
-                                    &response, timeout, core->options.token);
+                                    &response, timeout, core->options.token, core->routing_key);
     if (!s.ok()) released = false;  // still held: a later Release may retry
     return s;
   }

@@ -19,7 +19,7 @@ namespace tensord::client::internal {
 class Keepalive {
  public:
   Keepalive(std::shared_ptr<::tensord::v1::Compute::Stub> stub, std::string session_id,
-            std::string token, std::chrono::milliseconds period);
+            std::string token, std::string routing_key, std::chrono::milliseconds period);
   ~Keepalive();
   Keepalive(const Keepalive&) = delete;
   Keepalive& operator=(const Keepalive&) = delete;
@@ -36,6 +36,7 @@ struct SessionCore {
   std::unique_ptr<Keepalive> keepalive;  // null when the options turn it off
   ClientOptions options;
   std::string session_id;
+  std::string routing_key;  // sent as kSessionRoutingHeader with each of the session's calls
   int64_t idle_timeout_seconds = 0;
   std::atomic<bool> closed{false};
 
@@ -47,14 +48,19 @@ struct SessionCore {
   }
 };
 
+// A session's routing key: 128 random bits in hex.
+std::string NewRoutingKey();
+
 // Issues one unary RPC with the given deadline (zero means none), carrying `token` as a bearer
-// token when it is not empty.
+// token and `routing_key` as kSessionRoutingHeader when they are not empty.
 template <typename Request, typename Response, typename Method>
 absl::Status Call(::tensord::v1::Compute::Stub& stub, Method method, const Request& request,
-                  Response* response, std::chrono::milliseconds timeout, const std::string& token) {
+                  Response* response, std::chrono::milliseconds timeout, const std::string& token,
+                  const std::string& routing_key = "") {
   grpc::ClientContext context;
   if (timeout.count() > 0) context.set_deadline(std::chrono::system_clock::now() + timeout);
   Authorize(token, &context);
+  if (!routing_key.empty()) context.AddMetadata(kSessionRoutingHeader, routing_key);
   return FromGrpcStatus((stub.*method)(&context, request, response));
 }
 
@@ -64,7 +70,8 @@ absl::Status SessionCall(const SessionCore& core, Method method, Request& reques
                          Response* response) {
   if (absl::Status s = core.CheckOpen(); !s.ok()) return s;
   request.set_session_id(core.session_id);
-  return Call(*core.stub, method, request, response, core.options.call_timeout, core.options.token);
+  return Call(*core.stub, method, request, response, core.options.call_timeout, core.options.token,
+              core.routing_key);
 }
 
 }  // namespace tensord::client::internal

@@ -8,6 +8,7 @@ import atexit
 import collections
 import ipaddress
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from tensord._proto import compute_pb2, compute_pb2_grpc
 
 __all__ = ["Client", "get_client", "find_server_binary", "LocalServer", "server_info"]
 
+# The metadata key carrying a session's routing key (the C++ client's kSessionRoutingHeader).
+ROUTING_HEADER = "x-tensord-session"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 _BINARY_RELPATH = os.path.join("build", "default", "server", "tensord")
@@ -226,6 +229,9 @@ class Client:
             channel = grpc.intercept_channel(channel, _BearerToken(token))
         self.channel = channel
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
+        # Sent with every call, OpenSession included: a proxy hashing on it (HAProxy, Envoy)
+        # sends all of this session's calls to the replica that holds it. Not a credential.
+        self.routing_metadata = ((ROUTING_HEADER, secrets.token_hex(16)),)
         self._session_id = None
         self._to_release = collections.deque()
         self._arrays_to_release = collections.deque()  # (session id, device array id)
@@ -258,7 +264,8 @@ class Client:
                 return
             try:
                 self.stub.ReleaseFunction(compute_pb2.ReleaseFunctionRequest(
-                    session_id=self._session_id, function_id=function_id), timeout=2)
+                    session_id=self._session_id, function_id=function_id), timeout=2,
+                    metadata=self.routing_metadata)
             except grpc.RpcError:
                 pass  # the session is gone, or the server: nothing left to release
 
@@ -290,7 +297,8 @@ class Client:
             return
         try:
             self.stub.ReleaseRefs(compute_pb2.ReleaseRefsRequest(
-                session_id=self._session_id, ids=ids, ignore_unknown=True), timeout=10)
+                session_id=self._session_id, ids=ids, ignore_unknown=True), timeout=10,
+                metadata=self.routing_metadata)
         except grpc.RpcError:
             pass  # the session is gone, or the server: nothing left to release
 
@@ -302,7 +310,8 @@ class Client:
         if self._arrays_to_release and self._session_id is not None and rpc != "Run":
             self._release_arrays()
         try:
-            return getattr(self.stub, rpc)(request, timeout=timeout)
+            return getattr(self.stub, rpc)(request, timeout=timeout,
+                                           metadata=self.routing_metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err, rpc) from None
 

@@ -36,6 +36,12 @@ namespace tensord::client {
 // gRPC and absl share code numbers; the message is kept as the server wrote it.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// The metadata key both clients send with every call of a session, OpenSession included: a
+// random key the client picks before opening the session (not a credential), so that a proxy
+// hashing on it (HAProxy `balance hdr(x-tensord-session)`, Envoy's RING_HASH) sends all of one
+// session's calls to the replica that holds the session (deploy/, docs/operations.md).
+inline constexpr char kSessionRoutingHeader[] = "x-tensord-session";
+
 // Adds `authorization: Bearer <token>` to a call's metadata (nothing for an empty token): for
 // RPCs made on Client::stub() directly against a server with --auth_tokens_file.
 void Authorize(const std::string& token, grpc::ClientContext* context);
