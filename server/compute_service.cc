@@ -129,7 +129,11 @@ void ComputeService::EnableStateDir(std::unique_ptr<StateDir> dir,
                                     const std::map<std::string, SharedDecl>& shared) {
     persistence_->RememberCompiled(key, spec, shared);
   });
-  cache_.set_on_evict([this](const std::string& key) { persistence_->ForgetCompiled(key); });
+  cache_.set_on_evict([this](const std::string& key) {
+    // Built again since it was evicted (the hook runs after the cache let go of its lock)?
+    // Then its spec is current again.
+    if (!cache_.contains(key)) persistence_->ForgetCompiled(key);
+  });
   persistence_->WarmCache(config_.cache_max_entries);
   persistence_->Start(snapshot_interval);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/compile/compiler.h"
@@ -301,6 +302,14 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
       }
       shared_values.push_back(var->Get());
     }
+  }
+  // The device buffers this run allocates count against its tenant's quota with what the
+  // tenant holds already: a run cannot take a device's memory past it.
+  std::optional<runtime::ScopedDeviceQuota> quota;
+  if (const auto& tenant = session.tenant_memory(); tenant != nullptr && tenant->limit() > 0) {
+    quota.emplace(std::make_shared<runtime::DeviceQuota>(
+        tenant->limit(), [tenant] { return tenant->bytes(); },
+        absl::StrCat("tenant '", session.tenant(), "'")));
   }
   compile::RunTrace trace;
   trace.record_memory = fn->profile && fn->profile->records_memory();

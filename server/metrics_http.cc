@@ -129,9 +129,11 @@ std::string Response(const std::string& status, const std::string& content_type,
 absl::StatusOr<std::unique_ptr<MetricsHttpListener>> MetricsHttpListener::Start(
     const std::string& address, std::string path, std::function<std::string()> render,
     const TlsFiles& tls) {
-  SSL_CTX* tls_context = nullptr;
+  // Owned here until the listener takes it, so every failure below frees it.
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> tls_context(nullptr, SSL_CTX_free);
   if (tls.enabled()) {
-    TENSORD_ASSIGN_OR_RETURN(tls_context, MakeTlsContext(tls));
+    TENSORD_ASSIGN_OR_RETURN(SSL_CTX * ctx, MakeTlsContext(tls));
+    tls_context.reset(ctx);
   }
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
@@ -165,18 +167,15 @@ absl::StatusOr<std::unique_ptr<MetricsHttpListener>> MetricsHttpListener::Start(
     }
   }
   freeaddrinfo(found);
-  if (fd < 0) {
-    SSL_CTX_free(tls_context);
-    return absl::UnavailableError(absl::StrCat("bind ", address, ": ", error));
-  }
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("bind ", address, ": ", error));
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   int bound_port =
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  return std::unique_ptr<MetricsHttpListener>(
-      new MetricsHttpListener(fd, bound_port, std::move(path), std::move(render), tls_context));
+  return std::unique_ptr<MetricsHttpListener>(new MetricsHttpListener(
+      fd, bound_port, std::move(path), std::move(render), tls_context.release()));
 }
 
 MetricsHttpListener::MetricsHttpListener(int fd, int port, std::string path,
@@ -190,10 +189,12 @@ MetricsHttpListener::~MetricsHttpListener() {
   {
     std::lock_guard<std::mutex> lock(watch_mu_);
     stopping_ = true;
+    // A connection being served now is cut: stopping waits for no client.
+    if (watched_fd_ >= 0) ::shutdown(watched_fd_, SHUT_RDWR);
   }
   watch_cv_.notify_all();
-  watchdog_.join();
   thread_.join();
+  watchdog_.join();
   close(listen_fd_);
   SSL_CTX_free(tls_);
 }

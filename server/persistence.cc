@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -27,11 +28,21 @@ double MillisecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// Far beyond any count a server reaches, and far from overflowing when counted on from.
+constexpr int64_t kMaxIdNumber = int64_t{1} << 48;
+
 // N of an id "<prefix>N" (0 for any other id): restored sessions hand out ids past it.
 int64_t NumberAfter(const std::string& id, absl::string_view prefix) {
   int64_t n = 0;
   if (!absl::StartsWith(id, prefix) || !absl::SimpleAtoi(id.substr(prefix.size()), &n)) return 0;
-  return std::max<int64_t>(n, 0);
+  return std::clamp<int64_t>(n, 0, kMaxIdNumber);
+}
+
+// A failure to decode what a whole file claims: the file is not what it says (DATA_LOSS), as
+// against a limit of this server refusing it (RESOURCE_EXHAUSTED), which a later one may not.
+absl::Status Claimed(absl::Status s) {
+  if (s.ok() || absl::IsResourceExhausted(s)) return s;
+  return absl::DataLossError(s.message());
 }
 
 // What logs say of a saved session: a prefix of its key, never its id.
@@ -116,10 +127,17 @@ absl::StatusOr<SavedSession> Persistence::SaveLocked(Session& session) {
 }
 
 void Persistence::SaveChanged() {
+  state::SessionClocks clocks;
   for (const auto& session : sessions_->List()) {
+    (*clocks.mutable_last_used_unix_s())[StateDir::KeyOf(session->id())] =
+        session->last_used_unix_s();
     std::lock_guard<std::mutex> lock(session->snapshot_mutex());
     if (session->closed() || session->saved_changes == session->changes()) continue;
     SaveLocked(*session).IgnoreError();  // logged
+  }
+  // Sessions only read since their snapshot are in use all the same: their clocks say so.
+  if (absl::Status s = dir_->WriteClocks(clocks); !s.ok()) {
+    spdlog::warn("--state_dir: the sessions' clocks were not saved: {}", std::string(s.message()));
   }
   dir_->RemoveStaleSessions([this] {
     std::set<std::string> keep;
@@ -136,14 +154,21 @@ void Persistence::Forget(Session& session) {
 }
 
 absl::StatusOr<bool> Persistence::Restore(const Record& record, const std::string& key,
-                                          SavedSession* restored) {
+                                          int64_t clock, SavedSession* restored) {
   state::SessionSnapshot snapshot;
   TENSORD_RETURN_IF_ERROR(record.ParseHeader(snapshot));
   // The checksum says the file is whole, not that it is ours: check what it claims.
   if (!IsRandomId(snapshot.session_id()) || StateDir::KeyOf(snapshot.session_id()) != key) {
     return absl::DataLossError("the snapshot names another session than its file");
   }
-  const int64_t idle = std::max<int64_t>(0, UnixSeconds() - snapshot.last_used_unix_s());
+  if (snapshot.next_shared() < 0 || snapshot.next_shared() > kMaxIdNumber ||
+      snapshot.next_function() < 0 || snapshot.next_function() > kMaxIdNumber) {
+    return absl::DataLossError("the snapshot's id counters are out of range");
+  }
+  const int64_t now = UnixSeconds();
+  const int64_t last_used =
+      std::clamp<int64_t>(std::max(snapshot.last_used_unix_s(), clock), 0, now);
+  const int64_t idle = now - last_used;
   if (idle > sessions_->idle_timeout().count()) return false;
   auto session = sessions_->NewRestored(
       snapshot.session_id(), snapshot.client(),
@@ -166,19 +191,24 @@ absl::StatusOr<bool> Persistence::Restore(const Record& record, const std::strin
           s.id(), session->log_name(), s.context(), contexts_->default_context().name);
       context = &contexts_->default_context();
     }
-    TENSORD_ASSIGN_OR_RETURN(ir::Type type, ir::TypeFromProto(s.type()));
+    auto type = ir::TypeFromProto(s.type());
+    TENSORD_RETURN_IF_ERROR(Claimed(type.status()));
     runtime::ScopedMemoryContext memory_scope((*context)->memory);  // the value is its memory
-    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value,
-                             ir::TensorFromBytes(s.type().dtype(), s.shape(), bytes));
-    TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, what));
-    TENSORD_RETURN_IF_ERROR(
-        session->shared().Restore(s.id(), s.name(), std::move(type), *context, std::move(value)));
+    auto value = ir::TensorFromBytes(s.type().dtype(), s.shape(), bytes);
+    TENSORD_RETURN_IF_ERROR(Claimed(value.status()));
+    TENSORD_RETURN_IF_ERROR(Claimed(ir::CheckValueFitsType(*value, *type, what)));
+    TENSORD_RETURN_IF_ERROR(Claimed(session->shared().Restore(s.id(), s.name(), *std::move(type),
+                                                              *context, *std::move(value))));
     next_shared = std::max(next_shared, NumberAfter(s.id(), "shared-") + 1);
   }
   if (!blobs.empty()) return absl::DataLossError("bytes follow the last shared variable");
   session->shared().set_next_number(next_shared);
   int64_t next_function = snapshot.next_function();
+  std::set<std::string> function_ids;
   for (const state::FunctionSnapshot& f : snapshot.functions()) {
+    if (!function_ids.insert(f.id()).second) {
+      return absl::DataLossError(absl::StrCat("function '", f.id(), "' twice"));
+    }
     session->AddRestoredFunction(f.id(), f.spec());
     next_function = std::max(next_function, NumberAfter(f.id(), "fn-") + 1);
   }
@@ -193,22 +223,25 @@ absl::StatusOr<bool> Persistence::Restore(const Record& record, const std::strin
 
 void Persistence::RestoreSessions() {
   const auto start = std::chrono::steady_clock::now();
+  state::SessionClocks clocks;
+  if (auto record = dir_->ReadClocks(); record.ok()) record->ParseHeader(clocks).IgnoreError();
   SavedSession total;
   int sessions = 0, expired = 0, failed = 0;
   for (const std::string& key : dir_->SessionKeys()) {
+    const auto clock = clocks.last_used_unix_s().find(key);
     bool done = false;
     for (auto generation : {StateDir::Generation::kCurrent, StateDir::Generation::kPrevious}) {
       const bool current = generation == StateDir::Generation::kCurrent;
-      absl::StatusOr<bool> outcome = absl::UnknownError("unread");
-      auto record = dir_->ReadSession(key, generation);
-      if (!record.ok()) {
-        outcome = record.status();
-      } else {
-        try {
-          outcome = Restore(*record, key, &total);
-        } catch (const std::exception& e) {  // out of memory, say: not the server's end
-          outcome = absl::ResourceExhaustedError(e.what());
-        }
+      absl::StatusOr<bool> outcome = absl::UnknownError("not read");
+      try {
+        auto record = dir_->ReadSession(key, generation);
+        outcome =
+            record.ok()
+                ? Restore(*record, key,
+                          clock == clocks.last_used_unix_s().end() ? 0 : clock->second, &total)
+                : record.status();
+      } catch (const std::exception& e) {  // out of memory, say: not the snapshot's fault
+        outcome = absl::ResourceExhaustedError(e.what());
       }
       if (outcome.ok()) {
         done = true;
@@ -223,9 +256,12 @@ void Persistence::RestoreSessions() {
       if (current && absl::IsNotFound(outcome.status())) continue;  // rotation cut short
       spdlog::warn("--state_dir: the {} snapshot of {} was not restored: {}",
                    current ? "newest" : "previous", KeyLabel(key), outcome.status().ToString());
-      // A corrupt newest snapshot is set aside, so the next one does not push the good previous
-      // one out; one refused for another reason (a lower limit now) stays for a later start.
-      if (current && absl::IsDataLoss(outcome.status())) dir_->SetAsideCurrent(key);
+      // A corrupt newest snapshot is set aside (so the next one does not push the good previous
+      // one out) and the previous one restored. One refused by this server (a lower limit, too
+      // little memory) is not corrupt: restoring the older one instead would lose updates
+      // silently, so both stay for a later start.
+      if (!current || !absl::IsDataLoss(outcome.status())) break;
+      dir_->SetAsideCurrent(key);
     }
     if (!done) {
       ++failed;
@@ -267,7 +303,13 @@ void Persistence::WarmLoop(size_t max_entries) {
   const auto start = std::chrono::steady_clock::now();
   int built = 0, dropped = 0;
   std::string why;  // the first drop's reason
-  for (const Record& record : dir_->ReadCompiled(max_entries)) {
+  std::vector<Record> records;
+  try {
+    records = dir_->ReadCompiled(max_entries);
+  } catch (const std::exception& e) {
+    spdlog::warn("--state_dir: the compiled specs were not read: {}", e.what());
+  }
+  for (const Record& record : records) {
     if (stopping_) return;
     state::CompiledSpec saved;
     absl::Status s = record.ParseHeader(saved);

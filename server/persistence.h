@@ -37,9 +37,9 @@ class Persistence {
   // Stops the snapshot and warming threads (a build in progress finishes first).
   ~Persistence();
 
-  // Brings back every saved session from its newest snapshot that restores (the one before
-  // when the newest is corrupt or refused); what cannot be restored is logged and its files
-  // are left alone. Sessions idle past the timeout while the server was down are dropped.
+  // Brings back every saved session from its newest snapshot (the one before when the newest
+  // is corrupt); what cannot be restored is logged and its files are left alone. Sessions idle
+  // past the timeout while the server was down are dropped.
   void RestoreSessions();
   // Builds up to `max_entries` saved specs into the compile cache, newest first, on a thread of
   // its own. A client compiling one of them meanwhile waits for that build instead of its own.
@@ -63,9 +63,10 @@ class Persistence {
 
  private:
   absl::StatusOr<SavedSession> SaveLocked(Session& session);  // snapshot_mutex() held
-  // Restores one snapshot of the session whose files are `key`; false when it expired while
-  // the server was down (nothing restored).
-  absl::StatusOr<bool> Restore(const Record& record, const std::string& key,
+  // Restores one snapshot of the session whose files are `key`, last used at `clock` or when
+  // the snapshot says, whichever is later; false when it expired while the server was down
+  // (nothing restored). DATA_LOSS when the file is not what it claims.
+  absl::StatusOr<bool> Restore(const Record& record, const std::string& key, int64_t clock,
                                SavedSession* restored);
   void SnapshotLoop(std::chrono::seconds interval);
   void WarmLoop(size_t max_entries);

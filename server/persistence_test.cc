@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "engine/frontend/proto_convert.h"
+#include "engine/runtime/tensor.h"
 #include "server/random_id.h"
 #include "server/state.pb.h"
 
@@ -75,8 +76,12 @@ class PersistenceTest : public ::testing::Test {
     s->set_value_bytes(value_bytes);
     return h;
   }
+  // Snapshot files (not the clocks record).
   size_t SavedFiles() const {
-    return std::distance(fs::directory_iterator(root_ / "sessions"), fs::directory_iterator());
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(root_ / "sessions"))
+      n += e.path().filename().string().find(".snap") != std::string::npos;
+    return n;
   }
 
   fs::path root_;
@@ -143,10 +148,57 @@ TEST_F(PersistenceTest, WholeFilesThatLieAreNotRestoredAndAreKept) {
   EXPECT_EQ(sessions_->size(), 0u);
 }
 
-TEST_F(PersistenceTest, ARefusedNewestSnapshotFallsBackToThePreviousOne) {
+TEST_F(PersistenceTest, ANewestSnapshotThatLiesFallsBackToThePreviousOne) {
   const std::string id = RandomId();
-  WriteSnapshot(OneVector(id, 1, 4), {std::string(4, '\0')}, id);    // good
+  WriteSnapshot(OneVector(id, 1, 4), {std::string(4, '\1')}, id);    // good
   WriteSnapshot(OneVector(id, 4, 12), {std::string(12, '\0')}, id);  // whole but wrong
+  Start();
+  auto lease = sessions_->Find(id);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*(*lease)->shared().Find("shared-1"))->Get().shape(), runtime::Shape{1});
+  EXPECT_TRUE(fs::exists(root_ / "sessions" / (StateDir::KeyOf(id) + ".snap.bad")));
+}
+
+TEST_F(PersistenceTest, ANewestSnapshotThisServerRefusesIsKeptNotRolledBack) {
+  const std::string id = RandomId();
+  WriteSnapshot(OneVector(id, 1, 4), {std::string(4, '\1')}, id);
+  WriteSnapshot(OneVector(id, 1 << 12, 1 << 14), {std::string(1 << 14, '\0')}, id);
+  runtime::SetMaxTensorBytes(1000);  // a server with a lower limit than the one that saved it
+  Start();
+  runtime::SetMaxTensorBytes(int64_t{8} << 30);
+  // Restoring the older snapshot would lose the newer values silently: neither is used.
+  EXPECT_EQ(sessions_->size(), 0u);
+  EXPECT_EQ(SavedFiles(), 2u);
+  Restart();
+  auto lease = sessions_->Find(id);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*(*lease)->shared().Find("shared-1"))->Get().shape(), runtime::Shape{1 << 12});
+}
+
+TEST_F(PersistenceTest, CountersAndClocksOutOfRangeAreRefused) {
+  const std::string id = RandomId();
+  auto huge = OneVector(id, 1, 4);
+  huge.set_next_shared(INT64_MAX);
+  WriteSnapshot(huge, {std::string(4, '\0')}, id);
+  Start();
+  EXPECT_EQ(sessions_->size(), 0u);
+  Stop();
+  fs::remove_all(root_ / "sessions");
+  auto old = OneVector(id, 1, 4);
+  old.set_last_used_unix_s(INT64_MIN);  // would wrap into "just used"
+  WriteSnapshot(old, {std::string(4, '\0')}, id);
+  Start();
+  EXPECT_EQ(sessions_->size(), 0u);  // as idle as can be: expired
+}
+
+TEST_F(PersistenceTest, ASessionOnlyReadSinceItsSnapshotIsNotExpiredAtRestore) {
+  const std::string id = RandomId();
+  auto header = OneVector(id, 1, 4);
+  header.set_last_used_unix_s(time(nullptr) - 7200);  // saved long ago...
+  WriteSnapshot(header, {std::string(4, '\0')}, id);
+  state::SessionClocks clocks;  // ...and used a minute ago, as the clocks record says
+  (*clocks.mutable_last_used_unix_s())[StateDir::KeyOf(id)] = time(nullptr) - 60;
+  ASSERT_TRUE((*StateDir::Open(root_.string()))->WriteClocks(clocks).ok());
   Start();
   EXPECT_TRUE(sessions_->Find(id).ok());
 }

@@ -176,18 +176,14 @@ absl::Status SessionManager::Adopt(std::shared_ptr<Session> session) {
 }
 
 void SessionManager::SetOnClosed(std::function<void(std::shared_ptr<Session>)> on_closed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock(callback_mu_);
   on_closed_ = std::move(on_closed);
 }
 
 void SessionManager::Closed(std::vector<std::shared_ptr<Session>> gone) {
-  std::function<void(std::shared_ptr<Session>)> on_closed;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    on_closed = on_closed_;
-  }
-  if (!on_closed) return;
-  for (auto& session : gone) on_closed(std::move(session));
+  std::shared_lock<std::shared_mutex> lock(callback_mu_);
+  if (!on_closed_) return;
+  for (auto& session : gone) on_closed_(std::move(session));
 }
 
 std::shared_ptr<runtime::ByteBudget> SessionManager::TenantMemoryLocked(const std::string& tenant) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,7 +60,8 @@ class Session {
         client_(std::move(client)),
         owner_(opener.owner),
         tenant_(opener.tenant),
-        budgets_(Budgets(limits, std::move(tenant_memory))),
+        tenant_memory_(std::move(tenant_memory)),
+        budgets_(Budgets(limits, tenant_memory_)),
         shared_(budgets_),
         arrays_(budgets_),
         max_functions_(limits.max_functions),
@@ -75,6 +77,8 @@ class Session {
   context::SharedStore& shared() { return shared_; }
   // Run outputs left on a device; charged to the same budgets as the shared variables.
   DeviceArrayStore& arrays() { return arrays_; }
+  // The budget the tenant's sessions share (--tenant_memory_quota); null when none.
+  const std::shared_ptr<runtime::ByteBudget>& tenant_memory() const { return tenant_memory_; }
 
   // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
   absl::StatusOr<std::string> AddFunction(Function fn);
@@ -152,6 +156,7 @@ class Session {
   const std::string owner_;
   const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
+  const std::shared_ptr<runtime::ByteBudget> tenant_memory_;
   const runtime::ByteBudgets budgets_;
   context::SharedStore shared_;
   DeviceArrayStore arrays_;
@@ -203,6 +208,8 @@ class SessionManager {
   // ALREADY_EXISTS when the id is taken.
   absl::Status Adopt(std::shared_ptr<Session> session);
   // Called with each session closed or expired, after it left the manager (not under its lock).
+  // Returns once no call of the previous callback is in progress, so clearing it (nullptr)
+  // before what it uses goes away is safe.
   void SetOnClosed(std::function<void(std::shared_ptr<Session>)> on_closed);
   // Finds a session and holds it for the caller's call (see SessionLease). Another owner's
   // session is NOT_FOUND, exactly as a missing one: the answer does not confirm it exists.
@@ -224,7 +231,9 @@ class SessionManager {
   // Each tenant's --tenant_memory_quota budget, shared by its sessions' stores.
   std::map<std::string, std::shared_ptr<runtime::ByteBudget>> tenant_memory_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
-  std::function<void(std::shared_ptr<Session>)> on_closed_;  // under mu_
+  // Calls hold callback_mu_ shared, SetOnClosed exclusive.
+  std::shared_mutex callback_mu_;
+  std::function<void(std::shared_ptr<Session>)> on_closed_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread reaper_;

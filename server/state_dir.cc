@@ -201,7 +201,8 @@ absl::StatusOr<Record> ReadRecord(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& dir) {
-  const std::string root = fs::path(dir).lexically_normal().string();
+  std::string root = fs::path(dir).lexically_normal().string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();  // "x/state/" is "x/state"
   std::error_code ec;
   // Parents as the operator's umask has it; the directory itself and ours below mode 0700.
   if (const fs::path parent = fs::path(root).parent_path(); !parent.empty()) {
@@ -301,6 +302,15 @@ void StateDir::RemoveStaleSessions(const std::function<std::set<std::string>()>&
   for (const std::string& key : saved) {
     if (kept.count(key) == 0) RemoveSession(key);
   }
+}
+
+absl::Status StateDir::WriteClocks(const google::protobuf::MessageLite& clocks) {
+  return WriteRecord((fs::path(dir_) / "sessions" / "clocks").string(), clocks, {},
+                     /*durable=*/false);
+}
+
+absl::StatusOr<Record> StateDir::ReadClocks() const {
+  return ReadRecord((fs::path(dir_) / "sessions" / "clocks").string());
 }
 
 std::string StateDir::CompiledPath(const std::string& cache_key) const {

@@ -75,6 +75,10 @@ class StateDir {
   // that a session opened and saved meanwhile keeps its snapshot.
   void RemoveStaleSessions(const std::function<std::set<std::string>()>& keep);
 
+  // The sessions' clocks (state.proto's SessionClocks), beside their snapshots.
+  absl::Status WriteClocks(const google::protobuf::MessageLite& clocks);
+  absl::StatusOr<Record> ReadClocks() const;
+
   // Compile-cache specs, by the cache key; written without fsync.
   absl::Status WriteCompiled(const std::string& cache_key,
                              const google::protobuf::MessageLite& header);

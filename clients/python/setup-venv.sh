@@ -12,8 +12,10 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
+# kubernetes-validate: the Kubernetes schemas deploy/k8s is checked against in the tests
+# (kubectl is not available here).
 "${pip[@]}" install "grpcio>=1.60" "grpcio-tools>=1.60" "protobuf>=4.25" "numpy>=1.24" \
-  "pytest>=7" "setuptools>=64"
+  "pytest>=7" "setuptools>=64" "kubernetes-validate>=1.30" "pyyaml>=6"
 "$here/generate_protos.sh" "$venv/bin/python"
 # Skip the (slow-ish) editable install when this checkout is already the installed one.
 if ! "$venv/bin/python" -I - "$here" <<'PY' 2>/dev/null

@@ -13,9 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
-for tool in podman debootstrap runc; do
+for tool in podman debootstrap runc catatonit; do
   command -v "$tool" >/dev/null || apt-get install -y -qq --no-install-recommends \
-    podman debootstrap runc uidmap slirp4netns fuse-overlayfs >/dev/null
+    podman debootstrap runc catatonit uidmap slirp4netns fuse-overlayfs >/dev/null
 done
 base=localhost/debian-bookworm-slim
 if ! podman image exists "$base"; then
@@ -25,7 +25,7 @@ if ! podman image exists "$base"; then
   rm -rf "$rootfs"
 fi
 start=$(date +%s)
-podman build --isolation=chroot --network=host --build-arg BASE="$base" \
+podman build --isolation=chroot --format docker --network=host --build-arg BASE="$base" \
   -f deploy/docker/Dockerfile.cpu -t localhost/tensord:cpu .
 echo "image built in $(( $(date +%s) - start )) s;" \
   "size $(podman image inspect --format '{{.Size}}' localhost/tensord:cpu) bytes"
@@ -33,10 +33,12 @@ echo "image built in $(( $(date +%s) - start )) s;" \
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 metrics=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 name="tensord-image-test-$$"
-trap 'podman rm -f "$name" >/dev/null 2>&1 || true' EXIT
+volume="tensord-image-test-state-$$"
+trap 'podman rm -f "$name" >/dev/null 2>&1 || true; podman volume rm -f "$volume" >/dev/null 2>&1 || true' EXIT
 t0=$(date +%s.%N)
 podman run -d --name "$name" --network=host --init --runtime runc \
-  --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 localhost/tensord:cpu \
+  --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 -v "$volume":/var/lib/tensord/state \
+  localhost/tensord:cpu \
   --listen=127.0.0.1:"$port" --metrics_listen=127.0.0.1:"$metrics" >/dev/null
 for _ in $(seq 300); do
   podman exec "$name" tensordctl --address=127.0.0.1:"$port" --timeout_ms=500 health \

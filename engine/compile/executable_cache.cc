@@ -105,6 +105,11 @@ std::vector<std::string> ExecutableCache::EvictLocked() {
   return evicted;
 }
 
+bool ExecutableCache::contains(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.count(key) != 0;
+}
+
 size_t ExecutableCache::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return entries_.size();

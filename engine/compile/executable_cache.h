@@ -41,6 +41,8 @@ class ExecutableCache {
   }
 
   size_t size() const;
+  // Whether `key` is cached or being built now.
+  bool contains(const std::string& key) const;
   // Approximate bytes of the cached executables (built ones; in-flight builds count 0).
   size_t bytes() const;
   int64_t hits() const { return hits_; }

@@ -65,6 +65,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
     return InvalidArgument("bad device '", device, "' for context '", name,
                            "' (expected cpu, cuda, cudaN, sim or simN)");
   }
+  ctx->memory->SetDevice(ctx->is_device());
   contexts_.push_back(std::move(ctx));
   return contexts_.back().get();
 }

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
 #include "engine/context/context.h"
+#include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::runtime {
@@ -75,6 +77,50 @@ TEST(MemoryStatsTest, ContextsGetTheirNamesCounter) {
   ASSERT_TRUE(dev0.ok());
   EXPECT_EQ((*dev0)->memory, MemoryCounterFor("dev0"));
   EXPECT_EQ((*registry)->default_context().memory, MemoryCounterFor("cpu"));
+}
+
+TEST(MemoryStatsTest, DeviceQuotaBoundsARunsDeviceBuffersWithWhatIsResident) {
+  MemoryCounter* device = MemoryCounterFor("memory_stats_test_quota_device");
+  device->SetDevice(true);
+  MemoryCounter* host = MemoryCounterFor("memory_stats_test_quota_host");
+  int64_t resident = 600;
+  auto quota = std::make_shared<DeviceQuota>(
+      1000, [&] { return resident; }, "tenant 't'");
+  ScopedDeviceQuota in_run(quota);
+  std::vector<Tensor> kept;
+  {
+    ScopedMemoryContext on_device(device);
+    kept.emplace_back(DType::kInt8, Shape{300});  // 600 + 300
+    try {
+      Tensor over(DType::kInt8, {200});  // 600 + 500 > 1000
+      ADD_FAILURE() << "allocated past the quota";
+    } catch (const OutOfDeviceMemory& e) {
+      EXPECT_NE(std::string(e.what()).find("tenant 't' would hold 1100 bytes of device memory"),
+                std::string::npos)
+          << e.what();
+    }
+    // The refused buffer charged nothing, on the context either.
+    EXPECT_EQ(device->in_use(), 300);
+    // ParallelFor's workers charge the caller's quota too.
+    std::atomic<int> refused{0};
+    ParallelFor(4, 1, [&](int64_t lo, int64_t hi) {
+      try {
+        Tensor t(DType::kInt8, {150});
+      } catch (const OutOfDeviceMemory&) {
+        ++refused;
+      }
+    });
+    EXPECT_EQ(refused.load(), 4);  // each, on whichever thread ran it
+  }
+  {
+    ScopedMemoryContext on_host(host);  // host memory is not device memory
+    kept.emplace_back(DType::kInt8, Shape{5000});
+  }
+  kept.clear();  // freed buffers give their bytes back
+  resident = 0;
+  ScopedMemoryContext on_device(device);
+  Tensor fits(DType::kInt8, {1000});
+  EXPECT_EQ(device->in_use(), 1000);
 }
 
 }  // namespace

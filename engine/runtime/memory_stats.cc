@@ -11,6 +11,7 @@ namespace tensord::runtime {
 namespace {
 
 thread_local MemoryCounter* current_counter = nullptr;
+thread_local std::shared_ptr<DeviceQuota> current_quota;
 
 }  // namespace
 
@@ -27,6 +28,26 @@ void MemoryCounter::Allocated(int64_t bytes) {
   while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
 }
+
+void DeviceQuota::Allocated(int64_t bytes) {
+  const int64_t held = held_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  const int64_t resident = resident_ ? resident_() : 0;
+  if (limit_ > 0 && held + resident > limit_) {
+    held_.fetch_sub(bytes, std::memory_order_relaxed);
+    throw OutOfDeviceMemory(absl::StrCat(
+        holder_, " would hold ", held + resident, " bytes of device memory (", resident,
+        " resident, the rest this run's); the limit is ", limit_, " (--tenant_memory_quota)"));
+  }
+}
+
+const std::shared_ptr<DeviceQuota>& CurrentDeviceQuota() { return current_quota; }
+
+ScopedDeviceQuota::ScopedDeviceQuota(std::shared_ptr<DeviceQuota> quota)
+    : previous_(std::move(current_quota)) {
+  current_quota = std::move(quota);
+}
+
+ScopedDeviceQuota::~ScopedDeviceQuota() { current_quota = std::move(previous_); }
 
 MemoryCounter* MemoryCounterFor(const std::string& context_name) {
   // Leaked on purpose: buffers held by static objects may be freed during exit.

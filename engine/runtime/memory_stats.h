@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -40,6 +42,9 @@ class MemoryCounter {
   int64_t peak() const { return peak_.load(std::memory_order_relaxed); }
   // The most bytes the context may hold at once (0: no limit; --device_memory_limit).
   void SetLimit(int64_t bytes) { limit_.store(bytes, std::memory_order_relaxed); }
+  // A device context's (not host memory): what a DeviceQuota counts.
+  void SetDevice(bool device) { device_.store(device, std::memory_order_relaxed); }
+  bool is_device() const { return device_.load(std::memory_order_relaxed); }
   int64_t limit() const { return limit_.load(std::memory_order_relaxed); }
 
   void Transferred(TransferDirection d, int64_t bytes) {
@@ -54,7 +59,42 @@ class MemoryCounter {
   std::atomic<int64_t> in_use_{0};
   std::atomic<int64_t> peak_{0};
   std::atomic<int64_t> limit_{0};
+  std::atomic<bool> device_{false};
   std::atomic<int64_t> transferred_[kTransferDirections] = {};
+};
+
+// One run's device memory against its tenant's quota (--tenant_memory_quota): the device
+// buffers the run allocated and still holds, plus `resident()` (the tenant's shared values and
+// device arrays, charged by their stores), stay within `limit`. Buffers keep it alive and credit
+// it when freed, however long they outlive the run.
+class DeviceQuota {
+ public:
+  DeviceQuota(int64_t limit, std::function<int64_t()> resident, std::string holder)
+      : limit_(limit), resident_(std::move(resident)), holder_(std::move(holder)) {}
+  // Throws OutOfDeviceMemory, charging nothing, when `bytes` more would pass the limit.
+  void Allocated(int64_t bytes);
+  void Freed(int64_t bytes) { held_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+ private:
+  const int64_t limit_;
+  const std::function<int64_t()> resident_;
+  const std::string holder_;
+  std::atomic<int64_t> held_{0};
+};
+
+// The DeviceQuota device buffers allocated on this thread are charged to (null: none).
+const std::shared_ptr<DeviceQuota>& CurrentDeviceQuota();
+
+// Charges the device buffers this thread allocates while it lives to `quota` as well.
+class ScopedDeviceQuota {
+ public:
+  explicit ScopedDeviceQuota(std::shared_ptr<DeviceQuota> quota);
+  ~ScopedDeviceQuota();
+  ScopedDeviceQuota(const ScopedDeviceQuota&) = delete;
+  ScopedDeviceQuota& operator=(const ScopedDeviceQuota&) = delete;
+
+ private:
+  std::shared_ptr<DeviceQuota> previous_;
 };
 
 // The counter of a context name, created on first use and never destroyed (a buffer may be

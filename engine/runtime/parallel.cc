@@ -32,8 +32,9 @@ class InsideParallelFor {
 struct Job {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0, range = 0, ranges = 0;
-  // The caller's: a range that allocates charges the same context wherever it runs.
+  // The caller's: a range that allocates charges the same context (and quota) wherever it runs.
   MemoryCounter* memory = nullptr;
+  std::shared_ptr<DeviceQuota> quota;
   std::atomic<int64_t> next{0};
   std::atomic<int64_t> finished{0};
   std::mutex mu;
@@ -44,6 +45,7 @@ struct Job {
   // caller must not return while others still run on its stack) and its exception kept.
   void Work() {
     ScopedMemoryContext scope(memory);
+    ScopedDeviceQuota quota_scope(quota);
     InsideParallelFor inside;
     for (int64_t i; (i = next.fetch_add(1)) < ranges;) {
       try {
@@ -130,6 +132,7 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
   job->range = per_range * grain;
   job->ranges = (n + job->range - 1) / job->range;
   job->memory = CurrentMemoryCounter();
+  job->quota = CurrentDeviceQuota();
   Workers().Submit(job, static_cast<int>(std::min<int64_t>(threads - 1, job->ranges - 1)));
   job->Work();
   std::unique_lock<std::mutex> lock(job->mu);

@@ -51,13 +51,24 @@ Strides ContiguousStrides(const Shape& shape) {
 }
 
 Buffer::Buffer(size_t bytes) : bytes_(bytes) {
-  // Charged first: a context at its memory limit refuses before anything is allocated.
+  // Charged first: a context at its memory limit, or a tenant at its quota, refuses before
+  // anything is allocated.
   counter_ = CurrentMemoryCounter();
   counter_->Allocated(static_cast<int64_t>(bytes_));
+  if (counter_->is_device() && CurrentDeviceQuota() != nullptr) {
+    try {
+      CurrentDeviceQuota()->Allocated(static_cast<int64_t>(bytes_));
+    } catch (...) {
+      counter_->Freed(static_cast<int64_t>(bytes_));
+      throw;
+    }
+    quota_ = CurrentDeviceQuota();
+  }
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (data_ == nullptr) {
     counter_->Freed(static_cast<int64_t>(bytes_));
+    if (quota_) quota_->Freed(static_cast<int64_t>(bytes_));
     throw std::bad_alloc();
   }
 }
@@ -65,6 +76,7 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
 Buffer::~Buffer() {
   std::free(data_);
   counter_->Freed(static_cast<int64_t>(bytes_));
+  if (quota_) quota_->Freed(static_cast<int64_t>(bytes_));
 }
 
 Tensor::Tensor(DType dtype, Shape shape)

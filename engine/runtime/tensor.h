@@ -46,6 +46,7 @@ class Buffer {
   void* data_ = nullptr;
   size_t bytes_ = 0;
   MemoryCounter* counter_ = nullptr;
+  std::shared_ptr<DeviceQuota> quota_;  // a device buffer's run's, when its tenant has a quota
 };
 
 class Tensor {

@@ -96,10 +96,17 @@ absl::StatusOr<Session> Client::OpenSession() {
   v1::OpenSessionRequest request;
   request.set_client(options_.client_name);
   v1::OpenSessionResponse response;
-  // Chosen before the session exists, so a proxy routes OpenSession where its calls will go.
-  std::string routing_key = internal::NewRoutingKey();
-  absl::Status s = internal::Call(*stub_, &v1::Compute::Stub::OpenSession, request, &response,
-                                  options_.call_timeout, options_.token, routing_key);
+  // Chosen before the session exists, so a proxy routes OpenSession where its calls will go; a
+  // key that lands on a replica that is down (UNAVAILABLE) is replaced by one that lands
+  // elsewhere (docs/operations.md, "Scale-out").
+  std::string routing_key;
+  absl::Status s;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    routing_key = internal::NewRoutingKey();
+    s = internal::Call(*stub_, &v1::Compute::Stub::OpenSession, request, &response,
+                       options_.call_timeout, options_.token, routing_key);
+    if (s.code() != absl::StatusCode::kUnavailable) break;
+  }
   if (!s.ok()) return s;
   auto core = std::make_shared<SessionCore>();
   core->stub = stub_;

@@ -310,8 +310,9 @@ class Client:
         if self._arrays_to_release and self._session_id is not None and rpc != "Run":
             self._release_arrays()
         try:
-            return getattr(self.stub, rpc)(request, timeout=timeout,
-                                           metadata=self.routing_metadata)
+            # GetServerInfo belongs to no session: a proxy may send it to any replica.
+            metadata = None if rpc == "GetServerInfo" else self.routing_metadata
+            return getattr(self.stub, rpc)(request, timeout=timeout, metadata=metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err, rpc) from None
 
@@ -322,11 +323,22 @@ class Client:
                 if self._session_id is None:
                     name = "python:%s[%d]" % (os.path.basename(sys.argv[0] or "python"),
                                               os.getpid())
-                    resp = self.call("OpenSession", compute_pb2.OpenSessionRequest(client=name))
+                    resp = self._open_session(compute_pb2.OpenSessionRequest(client=name))
                     self._session_id = resp.session_id
                     if resp.idle_timeout_seconds > 0:
                         self._start_keepalive(resp.idle_timeout_seconds)
         return self._session_id
+
+    def _open_session(self, request, attempts=10):
+        # Behind a proxy that hashes routing keys (docs/operations.md, "Scale-out"), a key that
+        # lands on a replica that is down gets UNAVAILABLE: another key lands elsewhere.
+        for attempt in range(attempts):
+            try:
+                return self.call("OpenSession", request)
+            except Unavailable:
+                if attempt == attempts - 1:
+                    raise
+                self.routing_metadata = ((ROUTING_HEADER, secrets.token_hex(16)),)
 
     def _start_keepalive(self, idle_timeout):
         # A session idle past the server's timeout is closed with its shared variables; a quiet
@@ -341,6 +353,8 @@ class Client:
                               timeout=10)
                 except TensordError:
                     pass
+                except ValueError:  # the channel was closed under it: nothing left to keep
+                    return
         self._keepalive = threading.Thread(target=loop, name="tensord-keepalive", daemon=True)
         self._keepalive.start()
 
@@ -352,7 +366,7 @@ class Client:
             try:
                 self.call("CloseSession",
                           compute_pb2.CloseSessionRequest(session_id=self._session_id), timeout=2)
-            except TensordError:
+            except (TensordError, ValueError):  # ValueError: its channel was closed already
                 pass
         self.channel.close()
         if self.server is not None:
