@@ -14,7 +14,9 @@ class StateDir {
  public:
   StateDir() {
     char path[] = "/tmp/tensord-state-XXXXXX";
-    path_ = mkdtemp(path);
+    const char* made = mkdtemp(path);
+    EXPECT_NE(made, nullptr) << "mkdtemp failed";
+    path_ = made != nullptr ? made : "/nonexistent/tensord-state";
   }
   ~StateDir() { std::filesystem::remove_all(path_); }
   std::string flag() const { return "--state_dir=" + path_; }
