@@ -304,13 +304,9 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     }
   }
   // The device buffers this run allocates count against its tenant's quota with what the
-  // tenant holds already: a run cannot take a device's memory past it.
+  // tenant holds and its other runs hold: no run takes a device's memory past it.
   std::optional<runtime::ScopedDeviceQuota> quota;
-  if (const auto& tenant = session.tenant_memory(); tenant != nullptr && tenant->limit() > 0) {
-    quota.emplace(std::make_shared<runtime::DeviceQuota>(
-        tenant->limit(), [tenant] { return tenant->bytes(); },
-        absl::StrCat("tenant '", session.tenant(), "'")));
-  }
+  if (session.tenant_device() != nullptr) quota.emplace(session.tenant_device());
   compile::RunTrace trace;
   trace.record_memory = fn->profile && fn->profile->records_memory();
   TENSORD_ASSIGN_OR_RETURN(compile::RunResult result, exe.Run(std::move(inputs), shared_values,
@@ -361,6 +357,8 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     }
     TENSORD_RETURN_IF_ERROR(session.shared().CheckGrowth(growth));
     for (size_t i = 0; i < result.updates.size(); ++i) {
+      // Resident from now on: the tenant's byte budget counts it, not its device quota.
+      if (result.updates[i].buffer()) result.updates[i].buffer()->ReleaseQuota();
       fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
     }
     session.MarkChanged();
@@ -369,6 +367,7 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   // Outputs left on a device stay there as device arrays; the reply carries references.
   for (size_t i = 0; i < on_device.size(); ++i) {
     if (on_device[i] == nullptr) continue;
+    if (result.outputs[i].buffer()) result.outputs[i].buffer()->ReleaseQuota();  // as updates
     session.arrays().Hold(out->outputs(static_cast<int>(i)).ref(),
                           {std::move(result.outputs[i]), on_device[i]});
   }

@@ -128,6 +128,13 @@ absl::StatusOr<SavedSession> Persistence::SaveLocked(Session& session) {
 
 void Persistence::SaveChanged() {
   state::SessionClocks clocks;
+  {
+    // Sessions kept but not restored keep the clocks they were read with.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, clock] : unrestored_clocks_) {
+      (*clocks.mutable_last_used_unix_s())[key] = clock;
+    }
+  }
   for (const auto& session : sessions_->List()) {
     (*clocks.mutable_last_used_unix_s())[StateDir::KeyOf(session->id())] =
         session->last_used_unix_s();
@@ -183,6 +190,21 @@ absl::StatusOr<bool> Persistence::Restore(const Record& record, const std::strin
     }
     const absl::string_view bytes = blobs.substr(0, static_cast<size_t>(s.value_bytes()));
     blobs.remove_prefix(bytes.size());
+    // Its shape must account for its bytes before any limit is asked: a shape that lies (or
+    // overflows) is a corrupt file, not a value too big for this server.
+    int64_t elements = 1;
+    for (int64_t d : s.shape()) {
+      if (d < 0 || (d > 0 && elements > (int64_t{1} << 62) / d)) {
+        return absl::DataLossError(absl::StrCat(what, " has a bad shape"));
+      }
+      elements *= d;
+    }
+    auto dtype = ir::DTypeFromProto(s.type().dtype(), what);
+    TENSORD_RETURN_IF_ERROR(Claimed(dtype.status()));
+    const auto item = static_cast<int64_t>(DTypeSize(*dtype));
+    if (elements > s.value_bytes() || elements * item != s.value_bytes()) {
+      return absl::DataLossError(absl::StrCat(what, "'s shape does not match its bytes"));
+    }
     auto context = contexts_->Find(s.context());
     if (!context.ok()) {
       spdlog::warn(
@@ -268,6 +290,7 @@ void Persistence::RestoreSessions() {
       spdlog::error("--state_dir: {} was not restored; its files are kept", KeyLabel(key));
       std::lock_guard<std::mutex> lock(mu_);
       unrestored_.insert(key);
+      if (clock != clocks.last_used_unix_s().end()) unrestored_clocks_[key] = clock->second;
     }
   }
   spdlog::info(

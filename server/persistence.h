@@ -78,6 +78,7 @@ class Persistence {
   std::mutex mu_;
   // Keys of saved sessions that did not restore: their files are kept for the operator.
   std::set<std::string> unrestored_;
+  std::map<std::string, int64_t> unrestored_clocks_;  // their last-used times, as read
   std::condition_variable stop_cv_;
   std::atomic<bool> stopping_{false};
   std::thread snapshots_;

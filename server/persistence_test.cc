@@ -163,9 +163,14 @@ TEST_F(PersistenceTest, ANewestSnapshotThisServerRefusesIsKeptNotRolledBack) {
   const std::string id = RandomId();
   WriteSnapshot(OneVector(id, 1, 4), {std::string(4, '\1')}, id);
   WriteSnapshot(OneVector(id, 1 << 12, 1 << 14), {std::string(1 << 14, '\0')}, id);
-  runtime::SetMaxTensorBytes(1000);  // a server with a lower limit than the one that saved it
-  Start();
-  runtime::SetMaxTensorBytes(int64_t{8} << 30);
+  {
+    // A server with a lower limit than the one that saved it (put back however this ends).
+    struct Limit {
+      Limit() { runtime::SetMaxTensorBytes(1000); }
+      ~Limit() { runtime::SetMaxTensorBytes(int64_t{8} << 30); }
+    } lower;
+    Start();
+  }
   // Restoring the older snapshot would lose the newer values silently: neither is used.
   EXPECT_EQ(sessions_->size(), 0u);
   EXPECT_EQ(SavedFiles(), 2u);

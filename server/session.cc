@@ -153,7 +153,8 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Open(const std::string&
   }
   // The client's self-description is shown in logs and admin listings: keep it short.
   auto session = std::make_shared<Session>(RandomId(), client.substr(0, 256), limits_, opener,
-                                           TenantMemoryLocked(opener.tenant));
+                                           TenantMemoryLocked(opener.tenant), 0,
+                                           TenantDeviceLocked(opener.tenant));
   sessions_[session->id()] = session;
   return session;
 }
@@ -164,7 +165,8 @@ std::shared_ptr<Session> SessionManager::NewRestored(const std::string& id,
                                                      int64_t created_unix_s) {
   std::lock_guard<std::mutex> lock(mu_);
   return std::make_shared<Session>(id, client.substr(0, 256), limits_, owner,
-                                   TenantMemoryLocked(owner.tenant), created_unix_s);
+                                   TenantMemoryLocked(owner.tenant), created_unix_s,
+                                   TenantDeviceLocked(owner.tenant));
 }
 
 absl::Status SessionManager::Adopt(std::shared_ptr<Session> session) {
@@ -195,6 +197,19 @@ std::shared_ptr<runtime::ByteBudget> SessionManager::TenantMemoryLocked(const st
         "--tenant_memory_quota");
   }
   return budget;
+}
+
+std::shared_ptr<runtime::DeviceQuota> SessionManager::TenantDeviceLocked(
+    const std::string& tenant) {
+  if (limits_.tenant_memory_quota <= 0) return nullptr;
+  auto& quota = tenant_device_[tenant];
+  if (quota == nullptr) {
+    std::shared_ptr<runtime::ByteBudget> resident = TenantMemoryLocked(tenant);
+    quota = std::make_shared<runtime::DeviceQuota>(
+        limits_.tenant_memory_quota, [resident] { return resident->bytes(); },
+        absl::StrCat("tenant '", tenant, "'"));
+  }
+  return quota;
 }
 
 absl::Status SessionManager::Close(const std::string& id, const std::string& owner) {

@@ -16,6 +16,7 @@
 
 #include "engine/compile/executable.h"
 #include "engine/context/shared_store.h"
+#include "engine/runtime/memory_stats.h"
 #include "server/auth.h"
 #include "server/device_arrays.h"
 #include "server/profile.h"
@@ -55,12 +56,14 @@ class Session {
   // (null: none). `created_unix_s`: when it was opened (0: now; a restored session's is older).
   Session(std::string id, std::string client, const SessionLimits& limits = {},
           const Principal& opener = {},
-          std::shared_ptr<runtime::ByteBudget> tenant_memory = nullptr, int64_t created_unix_s = 0)
+          std::shared_ptr<runtime::ByteBudget> tenant_memory = nullptr, int64_t created_unix_s = 0,
+          std::shared_ptr<runtime::DeviceQuota> tenant_device = nullptr)
       : id_(std::move(id)),
         client_(std::move(client)),
         owner_(opener.owner),
         tenant_(opener.tenant),
         tenant_memory_(std::move(tenant_memory)),
+        tenant_device_(std::move(tenant_device)),
         budgets_(Budgets(limits, tenant_memory_)),
         shared_(budgets_),
         arrays_(budgets_),
@@ -79,6 +82,9 @@ class Session {
   DeviceArrayStore& arrays() { return arrays_; }
   // The budget the tenant's sessions share (--tenant_memory_quota); null when none.
   const std::shared_ptr<runtime::ByteBudget>& tenant_memory() const { return tenant_memory_; }
+  // The same quota over the device buffers the tenant's runs hold (null when none): shared by
+  // its sessions, so concurrent runs count together.
+  const std::shared_ptr<runtime::DeviceQuota>& tenant_device() const { return tenant_device_; }
 
   // Returns the new function's id; RESOURCE_EXHAUSTED at --max_functions_per_session.
   absl::StatusOr<std::string> AddFunction(Function fn);
@@ -157,6 +163,7 @@ class Session {
   const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
   const std::shared_ptr<runtime::ByteBudget> tenant_memory_;
+  const std::shared_ptr<runtime::DeviceQuota> tenant_device_;
   const runtime::ByteBudgets budgets_;
   context::SharedStore shared_;
   DeviceArrayStore arrays_;
@@ -223,6 +230,7 @@ class SessionManager {
  private:
   void ReapLoop();
   std::shared_ptr<runtime::ByteBudget> TenantMemoryLocked(const std::string& tenant);
+  std::shared_ptr<runtime::DeviceQuota> TenantDeviceLocked(const std::string& tenant);
   void Closed(std::vector<std::shared_ptr<Session>> gone);
 
   const std::chrono::seconds idle_timeout_;
@@ -230,6 +238,7 @@ class SessionManager {
   mutable std::mutex mu_;
   // Each tenant's --tenant_memory_quota budget, shared by its sessions' stores.
   std::map<std::string, std::shared_ptr<runtime::ByteBudget>> tenant_memory_;
+  std::map<std::string, std::shared_ptr<runtime::DeviceQuota>> tenant_device_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   // Calls hold callback_mu_ shared, SetOnClosed exclusive.
   std::shared_mutex callback_mu_;

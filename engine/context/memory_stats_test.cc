@@ -101,16 +101,26 @@ TEST(MemoryStatsTest, DeviceQuotaBoundsARunsDeviceBuffersWithWhatIsResident) {
     }
     // The refused buffer charged nothing, on the context either.
     EXPECT_EQ(device->in_use(), 300);
-    // ParallelFor's workers charge the caller's quota too.
-    std::atomic<int> refused{0};
-    ParallelFor(4, 1, [&](int64_t lo, int64_t hi) {
-      try {
-        Tensor t(DType::kInt8, {150});
-      } catch (const OutOfDeviceMemory&) {
-        ++refused;
+    // ParallelFor's workers charge the caller's quota too: every range is refused, including
+    // those another thread ran.
+    const int threads_before = IntraOpThreads();
+    SetIntraOpThreads(4);
+    std::atomic<int> refused{0}, elsewhere{0};
+    const auto caller = std::this_thread::get_id();
+    ParallelFor(64, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        if (std::this_thread::get_id() != caller) ++elsewhere;
+        try {
+          Tensor t(DType::kInt8, {150});
+        } catch (const OutOfDeviceMemory&) {
+          ++refused;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));  // let workers join in
       }
     });
-    EXPECT_EQ(refused.load(), 4);  // each, on whichever thread ran it
+    SetIntraOpThreads(threads_before);
+    EXPECT_EQ(refused.load(), 64);
+    EXPECT_GT(elsewhere.load(), 0);
   }
   {
     ScopedMemoryContext on_host(host);  // host memory is not device memory

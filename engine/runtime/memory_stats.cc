@@ -30,14 +30,17 @@ void MemoryCounter::Allocated(int64_t bytes) {
 }
 
 void DeviceQuota::Allocated(int64_t bytes) {
-  const int64_t held = held_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   const int64_t resident = resident_ ? resident_() : 0;
-  if (limit_ > 0 && held + resident > limit_) {
-    held_.fetch_sub(bytes, std::memory_order_relaxed);
-    throw OutOfDeviceMemory(absl::StrCat(
-        holder_, " would hold ", held + resident, " bytes of device memory (", resident,
-        " resident, the rest this run's); the limit is ", limit_, " (--tenant_memory_quota)"));
-  }
+  // Reserved only when it fits: two allocations racing never refuse each other for bytes
+  // neither got.
+  int64_t held = held_.load(std::memory_order_relaxed);
+  do {
+    if (limit_ > 0 && held + bytes + resident > limit_) {
+      throw OutOfDeviceMemory(absl::StrCat(
+          holder_, " would hold ", held + bytes + resident, " bytes of device memory (", resident,
+          " resident, the rest its runs'); the limit is ", limit_, " (--tenant_memory_quota)"));
+    }
+  } while (!held_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
 }
 
 const std::shared_ptr<DeviceQuota>& CurrentDeviceQuota() { return current_quota; }

@@ -63,10 +63,10 @@ class MemoryCounter {
   std::atomic<int64_t> transferred_[kTransferDirections] = {};
 };
 
-// One run's device memory against its tenant's quota (--tenant_memory_quota): the device
-// buffers the run allocated and still holds, plus `resident()` (the tenant's shared values and
-// device arrays, charged by their stores), stay within `limit`. Buffers keep it alive and credit
-// it when freed, however long they outlive the run.
+// A tenant's device memory against its quota (--tenant_memory_quota): the device buffers its
+// runs allocated and still hold, plus `resident()` (its shared values and device arrays, which
+// their stores charge; a buffer that becomes one gives its quota charge back), stay within
+// `limit`. Buffers keep it alive and credit it when freed, however long they outlive the run.
 class DeviceQuota {
  public:
   DeviceQuota(int64_t limit, std::function<int64_t()> resident, std::string holder)

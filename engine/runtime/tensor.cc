@@ -51,24 +51,24 @@ Strides ContiguousStrides(const Shape& shape) {
 }
 
 Buffer::Buffer(size_t bytes) : bytes_(bytes) {
-  // Charged first: a context at its memory limit, or a tenant at its quota, refuses before
-  // anything is allocated.
+  // Charged first: a tenant at its quota, or a context at its memory limit, refuses before
+  // anything is allocated (the quota first, so a refusal leaves the context's peak alone).
   counter_ = CurrentMemoryCounter();
-  counter_->Allocated(static_cast<int64_t>(bytes_));
   if (counter_->is_device() && CurrentDeviceQuota() != nullptr) {
-    try {
-      CurrentDeviceQuota()->Allocated(static_cast<int64_t>(bytes_));
-    } catch (...) {
-      counter_->Freed(static_cast<int64_t>(bytes_));
-      throw;
-    }
+    CurrentDeviceQuota()->Allocated(static_cast<int64_t>(bytes_));
     quota_ = CurrentDeviceQuota();
+  }
+  try {
+    counter_->Allocated(static_cast<int64_t>(bytes_));
+  } catch (...) {
+    ReleaseQuota();
+    throw;
   }
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (data_ == nullptr) {
     counter_->Freed(static_cast<int64_t>(bytes_));
-    if (quota_) quota_->Freed(static_cast<int64_t>(bytes_));
+    ReleaseQuota();
     throw std::bad_alloc();
   }
 }
@@ -76,7 +76,13 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
 Buffer::~Buffer() {
   std::free(data_);
   counter_->Freed(static_cast<int64_t>(bytes_));
-  if (quota_) quota_->Freed(static_cast<int64_t>(bytes_));
+  ReleaseQuota();
+}
+
+void Buffer::ReleaseQuota() {
+  if (quota_ == nullptr) return;
+  quota_->Freed(static_cast<int64_t>(bytes_));
+  quota_.reset();
 }
 
 Tensor::Tensor(DType dtype, Shape shape)

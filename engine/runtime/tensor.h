@@ -41,6 +41,11 @@ class Buffer {
   size_t bytes() const { return bytes_; }
   // The context whose memory holds it (the one current when it was allocated).
   const MemoryCounter* counter() const { return counter_; }
+  // Charged to a tenant's DeviceQuota (allocated on a device by one of its runs).
+  bool has_quota() const { return quota_ != nullptr; }
+  // Credits the quota back: the buffer became a resident value (a shared variable's, a device
+  // array's), which the tenant's byte budget counts from now on.
+  void ReleaseQuota();
 
  private:
   void* data_ = nullptr;

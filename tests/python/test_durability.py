@@ -294,7 +294,7 @@ def test_two_servers_cannot_share_a_state_dir(private_server, tmp_path):
 
 def test_a_session_idle_past_its_timeout_while_down_expires(private_server, tmp_path):
     served = _Restartable(private_server, tmp_path / "state",
-                          ["--snapshot_interval_s=0", "--session_idle_timeout_s=4"])
+                          ["--snapshot_interval_s=0", "--session_idle_timeout_s=3"])
     with _using(served.address) as client:
         theano.shared(np.zeros(2), name="w")
         client._closed.set()  # no keepalive
@@ -308,11 +308,11 @@ def test_a_session_idle_past_its_timeout_while_down_expires(private_server, tmp_
 
 def test_a_session_only_read_stays_in_use_across_a_restart(private_server, tmp_path):
     served = _Restartable(private_server, tmp_path / "state",
-                          ["--snapshot_interval_s=1", "--session_idle_timeout_s=4"])
+                          ["--snapshot_interval_s=1", "--session_idle_timeout_s=9"])
     with _using(served.address):
         w = theano.shared(np.arange(3.0), name="w")
         theano.save_session()
-        for _ in range(6):  # 6 s of reads: its snapshot ages, its clock does not
+        for _ in range(11):  # 11 s of reads: its snapshot ages past the timeout, its clock not
             w.get_value()
             time.sleep(1)
         served.restart(signal.SIGTERM)

@@ -161,6 +161,7 @@ def _train_all(trainers, steps):
         t.start()
     for t in threads:
         t.join(300)
+        assert not t.is_alive(), "a trainer hung"
     assert not errors, errors[:3]
 
 

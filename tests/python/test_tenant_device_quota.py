@@ -54,6 +54,43 @@ def test_a_run_past_the_tenants_device_quota_is_refused(client):
         assert int(small_runs.get_value()) == 2
 
 
+def test_concurrent_runs_of_a_tenant_count_together(client):
+    import threading
+    with using(client):
+        # 3 MB each: one fits the 4 MB quota, two at once do not (whichever comes second).
+        # Two functions, so their updates do not serialize the runs.
+        functions = [_outer_sum(860, "dev0")[0] for _ in range(2)]
+        outcomes = []
+        barrier = threading.Barrier(2)
+
+        def run(f):
+            barrier.wait()
+            try:
+                for _ in range(20):
+                    f(np.ones(860, "float32"))
+                outcomes.append("ok")
+            except ResourceExhausted:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert "refused" in outcomes, outcomes
+
+
+def test_buffers_a_function_keeps_between_runs_are_not_a_way_around_it(client):
+    with using(client):
+        small, _ = _outer_sum(500, "dev0")  # 1 MB
+        assert small(np.ones(500, "float32")) == 250_000
+        theano.config.device = "dev0"
+        held = theano.shared(np.zeros(750_000, "float32"), target="dev0")  # 3 MB
+        with pytest.raises(ResourceExhausted, match="--tenant_memory_quota"):
+            small(np.ones(500, "float32"))  # the same length: nothing kept from the last run
+        del held
+
+
 def test_host_memory_is_not_held_against_the_device_quota(client):
     with using(client):
         big, runs = _outer_sum(1500, "cpu")

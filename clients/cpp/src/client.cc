@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -105,7 +106,13 @@ absl::StatusOr<Session> Client::OpenSession() {
     routing_key = internal::NewRoutingKey();
     s = internal::Call(*stub_, &v1::Compute::Stub::OpenSession, request, &response,
                        options_.call_timeout, options_.token, routing_key);
-    if (s.code() != absl::StatusCode::kUnavailable) break;
+    // Only the proxy's 503 (no server saw the call); another UNAVAILABLE may come after the
+    // server opened the session.
+    if (s.code() != absl::StatusCode::kUnavailable ||
+        s.message().find("status: 503") == absl::string_view::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
   }
   if (!s.ok()) return s;
   auto core = std::make_shared<SessionCore>();

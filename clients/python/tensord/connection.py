@@ -331,14 +331,17 @@ class Client:
 
     def _open_session(self, request, attempts=10):
         # Behind a proxy that hashes routing keys (docs/operations.md, "Scale-out"), a key that
-        # lands on a replica that is down gets UNAVAILABLE: another key lands elsewhere.
+        # lands on a replica that is down gets the proxy's 503 (UNAVAILABLE, before any server
+        # saw the call): another key lands elsewhere. Any other UNAVAILABLE may come after the
+        # server opened the session, so it is not retried here.
         for attempt in range(attempts):
             try:
                 return self.call("OpenSession", request)
-            except Unavailable:
-                if attempt == attempts - 1:
+            except Unavailable as exc:
+                if attempt == attempts - 1 or "status: 503" not in str(exc):
                     raise
                 self.routing_metadata = ((ROUTING_HEADER, secrets.token_hex(16)),)
+                time.sleep(0.02 * (attempt + 1))
 
     def _start_keepalive(self, idle_timeout):
         # A session idle past the server's timeout is closed with its shared variables; a quiet
