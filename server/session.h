@@ -62,9 +62,8 @@ class Session {
         client_(std::move(client)),
         owner_(opener.owner),
         tenant_(opener.tenant),
-        tenant_memory_(std::move(tenant_memory)),
         tenant_device_(std::move(tenant_device)),
-        budgets_(Budgets(limits, tenant_memory_)),
+        budgets_(Budgets(limits, std::move(tenant_memory))),
         shared_(budgets_),
         arrays_(budgets_),
         max_functions_(limits.max_functions),
@@ -80,8 +79,6 @@ class Session {
   context::SharedStore& shared() { return shared_; }
   // Run outputs left on a device; charged to the same budgets as the shared variables.
   DeviceArrayStore& arrays() { return arrays_; }
-  // The budget the tenant's sessions share (--tenant_memory_quota); null when none.
-  const std::shared_ptr<runtime::ByteBudget>& tenant_memory() const { return tenant_memory_; }
   // The same quota over the device buffers the tenant's runs hold (null when none): shared by
   // its sessions, so concurrent runs count together.
   const std::shared_ptr<runtime::DeviceQuota>& tenant_device() const { return tenant_device_; }
@@ -162,7 +159,6 @@ class Session {
   const std::string owner_;
   const std::string tenant_;
   std::atomic<int> calls_in_flight_{0};
-  const std::shared_ptr<runtime::ByteBudget> tenant_memory_;
   const std::shared_ptr<runtime::DeviceQuota> tenant_device_;
   const runtime::ByteBudgets budgets_;
   context::SharedStore shared_;

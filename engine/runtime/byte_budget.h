@@ -21,7 +21,6 @@ class ByteBudget {
       : limit_(limit), holder_(std::move(holder)), flag_(std::move(flag)) {}
 
   int64_t bytes() const { return bytes_.load(); }
-  int64_t limit() const { return limit_; }
   void Charge(int64_t delta) { bytes_ += delta; }
   // RESOURCE_EXHAUSTED naming the holder, the total and the flag when growing by `delta` would
   // pass the limit (a check, not a reservation: concurrent writers may each overshoot by one
