@@ -347,7 +347,6 @@ absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSh
   TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
   TENSORD_ASSIGN_OR_RETURN(auto var,
                            session->shared().Create(req.name(), type, context, std::move(value)));
-  session->MarkChanged();
   FillSharedInfo(*var, out);
   return absl::OkStatus();
 }
@@ -375,7 +374,6 @@ absl::Status ComputeService::SetShared(const Caller& call, const v1::SetSharedRe
   TENSORD_RETURN_IF_ERROR(session->shared().CheckGrowth(
       static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(var->Get().num_bytes())));
   var->Set(std::move(value));
-  session->MarkChanged();
   FillSharedInfo(*var, out);
   return absl::OkStatus();
 }
@@ -384,7 +382,6 @@ absl::Status ComputeService::DeleteShared(const Caller& call, const v1::DeleteSh
                                           v1::DeleteSharedResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_RETURN_IF_ERROR(session->shared().Delete(req.id()));
-  session->MarkChanged();
   return absl::OkStatus();
 }
 

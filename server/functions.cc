@@ -361,7 +361,6 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
       if (result.updates[i].buffer()) result.updates[i].buffer()->ReleaseQuota();
       fn->shared[exe.update_targets()[i]]->Set(std::move(result.updates[i]));
     }
-    session.MarkChanged();
   }
   locks.clear();
   // Outputs left on a device stay there as device arrays; the reply carries references.

@@ -106,10 +106,10 @@ class Session {
   int64_t next_function_number() const;
   void set_next_function_number(int64_t n);
 
-  // Counts changes a snapshot would record (shared variables created, set, updated or deleted;
-  // functions added or released), so unchanged sessions are not written again.
+  // Counts changes a snapshot would record (functions added or released here, shared variables
+  // created, set, updated or deleted by the store), so unchanged sessions are not written again.
   void MarkChanged() { changes_.fetch_add(1); }
-  uint64_t changes() const { return changes_.load(); }
+  uint64_t changes() const { return changes_.load() + shared_.changes(); }
   // Held while the session's snapshot is written or removed (server/persistence.h), with the
   // change count the last snapshot recorded.
   std::mutex& snapshot_mutex() { return snapshot_mu_; }

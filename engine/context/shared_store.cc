@@ -9,6 +9,7 @@ absl::StatusOr<std::shared_ptr<SharedVariable>> SharedStore::Create(std::string 
                                                                     Tensor value) {
   std::lock_guard<std::mutex> lock(mu_);
   TENSORD_RETURN_IF_ERROR(CheckGrowth(static_cast<int64_t>(value.num_bytes())));
+  changes_.fetch_add(1);
   return InsertLocked(absl::StrCat("shared-", next_id_++), std::move(name), std::move(type),
                       context, std::move(value));
 }
@@ -30,6 +31,7 @@ std::shared_ptr<SharedVariable> SharedStore::InsertLocked(std::string id, std::s
   auto var = std::make_shared<SharedVariable>(id, std::move(name), std::move(type), context,
                                               std::move(value));
   var->budgets_ = budgets_;
+  var->store_changes_ = &changes_;
   runtime::Charge(budgets_, size);
   vars_[id] = var;
   return var;
@@ -54,6 +56,7 @@ void SharedStore::Detach(SharedVariable& var) {
   std::lock_guard<std::mutex> value_lock(var.mu_);
   runtime::Charge(var.budgets_, -static_cast<int64_t>(var.value_.num_bytes()));
   var.budgets_.clear();
+  var.store_changes_ = nullptr;  // the store may go before the variable
 }
 
 absl::Status SharedStore::CheckGrowth(int64_t delta) const {
@@ -73,6 +76,7 @@ absl::Status SharedStore::Delete(const std::string& id) {
   if (it == vars_.end()) return NotFound("unknown shared variable '", id, "'");
   it->second->MarkDeleted();
   Detach(*it->second);
+  changes_.fetch_add(1);
   vars_.erase(it);
   return absl::OkStatus();
 }

@@ -45,6 +45,7 @@ class SharedVariable {
         static_cast<int64_t>(value.num_bytes()) - static_cast<int64_t>(value_.num_bytes());
     runtime::Charge(budgets_, delta);
     value_ = std::move(value);
+    if (store_changes_ != nullptr) store_changes_->fetch_add(1);
   }
 
   // Held for a whole run by functions that update this variable, so their read-compute-write
@@ -64,6 +65,8 @@ class SharedVariable {
   // What the value is charged to (its store's budgets), kept current by Set; empty once the
   // variable leaves its store.
   runtime::ByteBudgets budgets_;
+  // Its store's change count, which Set advances (null once the variable leaves its store).
+  std::atomic<uint64_t>* store_changes_ = nullptr;
   std::mutex update_mu_;
   std::atomic<bool> deleted_{false};
 };
@@ -94,6 +97,11 @@ class SharedStore {
   std::vector<std::shared_ptr<SharedVariable>> List() const;
   size_t size() const;
 
+  // Counts what a snapshot of the store would record differently: variables created (not
+  // restored), deleted, or given a new value by anyone (SetShared, a run's updates). Kept here,
+  // not by the callers, so that no future way of changing a value can forget it.
+  uint64_t changes() const { return changes_.load(); }
+
   // RESOURCE_EXHAUSTED, naming the limit, when growing by `delta` bytes would pass a budget.
   absl::Status CheckGrowth(int64_t delta) const;
 
@@ -118,6 +126,7 @@ class SharedStore {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SharedVariable>> vars_;
   int64_t next_id_ = 1;
+  std::atomic<uint64_t> changes_{0};
 };
 
 }  // namespace tensord::context
