@@ -26,6 +26,7 @@ void RegisterConv(Registry& r);        // convolution and its gradients (defs/co
 void RegisterPool(Registry& r);        // pooling and its gradients (defs/pool.cc)
 void RegisterNeighbours(Registry& r);  // images2neibs, neibs2images (defs/neighbours.cc)
 void RegisterBatchNorm(Registry& r);   // batch_norm_train and its gradient (defs/batch_norm.cc)
+void RegisterSparse(Registry& r);      // sparse-matrix components' ops (defs/sparse.cc)
 
 inline void RegisterAll(Registry& r) {
   RegisterElementwise(r);
@@ -49,6 +50,7 @@ inline void RegisterAll(Registry& r) {
   RegisterPool(r);
   RegisterNeighbours(r);
   RegisterBatchNorm(r);
+  RegisterSparse(r);
 }
 
 }  // namespace tensord::ops

@@ -158,7 +158,8 @@ TEST(Registry, OpsWithoutShapeRule) {
     if (!d->infer_shape) without.push_back(d->name);
   EXPECT_EQ(absl::StrJoin(without, " "),
             "advanced_subtensor arange ifelse mrg_uniform random_binomial random_choice "
-            "random_multinomial random_normal random_permutation scan scan_grad subtensor");
+            "random_multinomial random_normal random_permutation scan scan_grad "
+            "sparse_eliminate_zeros sparse_from_dense sparse_union subtensor");
 }
 
 TEST(Registry, HasTheSkeletonOps) {

@@ -28,6 +28,8 @@ const backends::KernelTable& Kernels() {
     RegisterReductionStatsKernels(*k);
     RegisterScanOpKernels(*k);
     RegisterShapeKernels(*k);
+    RegisterSparseKernels(*k);
+    RegisterSparseStructureKernels(*k);
     RegisterSubtensorKernels(*k);
     RegisterTileRepeatKernels(*k);
     RegisterTransferKernels(*k);

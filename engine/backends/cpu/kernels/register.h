@@ -32,6 +32,8 @@ void RegisterArgReductionKernels(backends::KernelTable& k);
 void RegisterReductionStatsKernels(backends::KernelTable& k);
 void RegisterScanOpKernels(backends::KernelTable& k);  // cumsum / cumprod (defs/scans.cc)
 void RegisterShapeKernels(backends::KernelTable& k);
+void RegisterSparseKernels(backends::KernelTable& k);           // products, dense maps
+void RegisterSparseStructureKernels(backends::KernelTable& k);  // patterns (sparse_structure.cc)
 void RegisterSubtensorKernels(backends::KernelTable& k);
 void RegisterAdvancedSubtensorKernels(backends::KernelTable& k);
 void RegisterTileRepeatKernels(backends::KernelTable& k);
