@@ -395,3 +395,67 @@ def test_bad_format_and_operands_are_refused():
                                      outputs=[("float64", 1)]))
     with pytest.raises(errors.InvalidArgument, match="must be \\(rows, k\\) and \\(cols, k\\)"):
         h(np.ones((5, 2)), np.ones((7, 3)))
+
+
+def test_random_components_are_computed_or_refused_never_misread():
+    """Random (often malformed) components through every op that reads a pattern: each call
+    either matches the NumPy reading of the components or is INVALID_ARGUMENT, and the server
+    keeps answering. Bounded: 150 draws over small sizes."""
+    rng = np.random.default_rng(16)
+    d, i, p, s = T.dvector(), T.ivector(), T.ivector(), T.lvector()
+    ai, ap = T.ivector(), T.ivector()
+    y = T.dmatrix()
+    fns = {
+        "dense": theano.function([d, i, p, s], wire("dense_from_sparse", "csr", d, i, p, s,
+                                                    outputs=[("in0", 2)])),
+        "values_at": theano.function([d, i, p, ai, ap, s],
+                                     wire("sparse_values_at", "csr", d, i, p, ai, ap, s)),
+        "union": theano.function([i, p, ai, ap, s], wire("sparse_union", "csc", i, p, ai, ap, s,
+                                                          outputs=[("int32", 1), ("int32", 1)])),
+        "transpose": theano.function([i, p, s], wire(
+            "sparse_transpose_structure", "csr", i, p, s,
+            outputs=[("int32", 1), ("int32", 1), ("int64", 1)])),
+        "dot": theano.function([d, i, p, s, y], dot("csc", d, i, p, s, y, True)),
+    }
+    valid_seen = refused_seen = 0
+    for _ in range(150):
+        rows, cols = (int(v) for v in rng.integers(0, 4, size=2))
+        m = sp.random(rows, cols, density=0.5, format="csr", random_state=rng)
+        data, indices, indptr = m.data.copy(), m.indices.copy(), m.indptr.copy()
+        shape = np.array([rows, cols], np.int64)
+        damage = int(rng.integers(0, 10))  # 0-4: one component damaged; else well formed
+        if damage == 0 and len(indices):
+            indices[rng.integers(len(indices))] = rng.choice([-1, cols, cols + 3])
+        elif damage == 1:
+            indptr[rng.integers(len(indptr))] += rng.choice([-2, -1, 1, 2])
+        elif damage == 2:
+            indptr = indptr[:-1] if rng.uniform() < 0.5 else np.append(indptr, indptr[-1])
+        elif damage == 3:
+            data = np.append(data, 1.0) if rng.uniform() < 0.5 else data[1:]
+        elif damage == 4:
+            shape[rng.integers(2)] = rng.choice([-1, -(2 ** 40), 2 ** 63 - 1])
+        rows, cols = (int(v) for v in shape)
+        for name, args in [("union", (indices, indptr, indices, indptr, shape)),
+                           ("transpose", (indices, indptr, shape))]:
+            try:  # other readings (csc, no data): computed or refused, never a crash
+                fns[name](*args)
+            except errors.InvalidArgument:
+                pass
+        try:
+            got = fns["dense"](data, indices, indptr, shape)
+        except errors.InvalidArgument:
+            refused_seen += 1
+            with pytest.raises(errors.InvalidArgument):  # the same reading, the same verdict
+                fns["values_at"](data, indices, indptr, indices, indptr, shape)
+            continue
+        valid_seen += 1
+        m = sp.csr_matrix((data, indices, indptr), shape=(rows, cols))
+        np.testing.assert_array_equal(got, m.toarray())
+        np.testing.assert_array_equal(fns["values_at"](data, indices, indptr, indices, indptr,
+                                                       shape),
+                                      m.toarray()[rows_cols(m, "csr")])
+        # The same arrays read as a csc matrix of the transposed shape: A.T @ y with A = m.T.
+        yv = rng.uniform(-1, 1, (cols, 2))
+        np.testing.assert_allclose(fns["dot"](data, indices, indptr, shape[::-1].copy(), yv),
+                                   m.toarray() @ yv)
+    assert valid_seen > 10 and refused_seen > 10, (valid_seen, refused_seen)
