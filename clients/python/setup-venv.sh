@@ -13,9 +13,10 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 # kubernetes-validate: the Kubernetes schemas deploy/k8s is checked against in the tests
-# (kubectl is not available here).
+# (kubectl is not available here). scipy: optional for the client (tensord[sparse]), but the
+# sparse tests compare tensord.sparse against it.
 "${pip[@]}" install "grpcio>=1.60" "grpcio-tools>=1.60" "protobuf>=4.25" "numpy>=1.24" \
-  "pytest>=7" "setuptools>=64" "kubernetes-validate>=1.30" "pyyaml>=6"
+  "pytest>=7" "setuptools>=64" "kubernetes-validate>=1.30" "pyyaml>=6" "scipy>=1.10"
 "$here/generate_protos.sh" "$venv/bin/python"
 # Skip the (slow-ish) editable install when this checkout is already the installed one.
 if ! "$venv/bin/python" -I - "$here" <<'PY' 2>/dev/null

@@ -17,7 +17,7 @@ sp = pytest.importorskip("scipy.sparse")
 
 OPS = {"sparse_dense_dot", "sparse_sampled_dot", "dense_from_sparse", "sparse_gather",
        "sparse_from_dense", "sparse_values_at", "sparse_union", "sparse_eliminate_zeros",
-       "sparse_transpose_structure"}
+       "sparse_transpose_structure", "sparse_same_shape"}
 GRAD_OPS = {"sparse_dense_dot", "sparse_sampled_dot", "dense_from_sparse", "sparse_gather",
             "sparse_from_dense", "sparse_values_at", "sparse_eliminate_zeros"}
 
@@ -459,3 +459,13 @@ def test_random_components_are_computed_or_refused_never_misread():
         np.testing.assert_allclose(fns["dot"](data, indices, indptr, shape[::-1].copy(), yv),
                                    m.toarray() @ yv)
     assert valid_seen > 10 and refused_seen > 10, (valid_seen, refused_seen)
+
+
+def test_sparse_same_shape():
+    a, b = T.lvector(), T.ivector()
+    f = theano.function([a, b], Wire("sparse_same_shape", [("int64", 1)])(a, b))
+    np.testing.assert_array_equal(f(np.array([3, 4]), np.array([3, 4], np.int32)), [3, 4])
+    with pytest.raises(errors.InvalidArgument, match=r"shapes \(3, 4\) and \(4, 3\) differ"):
+        f(np.array([3, 4]), np.array([4, 3], np.int32))
+    with pytest.raises(errors.InvalidArgument, match="must hold 2 values"):
+        f(np.array([3, 4, 5]), np.array([3, 4], np.int32))

@@ -27,6 +27,9 @@ from tensord.connection import save_session, server_info
 from tensord import sandbox  # noqa: F401 - tensord.sandbox.rng_mrg.MRG_RandomStreams
 from tensord import scan_module
 from tensord.scan_module import foldl, foldr, map, reduce, scan  # noqa: A004 - Theano's names
+from tensord import sparse
+# theano.dot: T.dot, which hands a sparse operand to tensord.sparse.dot.
+from tensord.tensor.basic import dot
 
 __version__ = "0.1.0"
 
@@ -37,4 +40,4 @@ __all__ = ["config", "errors", "tensor", "function", "Function", "In", "Out", "M
            "printing", "pp", "server_info", "save_session", "gradient", "grad", "Lop", "Rop", "TensordError", "InvalidArgument", "NotFound",
            "FailedPrecondition", "Unimplemented", "ResourceExhausted", "Unavailable",
            "UnusedInputError", "MissingInputError", "scan_module", "scan", "map", "reduce",
-           "foldl", "foldr"]
+           "foldl", "foldr", "sparse", "dot"]

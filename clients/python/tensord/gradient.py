@@ -63,6 +63,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     if cost is None and not known_grads:
         raise AssertionError("cost and known_grads can't both be None.")
     if cost is not None:
+        if _is_sparse(cost):
+            raise TypeError("cost must be a scalar (0-d), got the sparse matrix %s; reduce it "
+                            "first (tensord.sparse.sp_sum)" % (cost,))
         _check_variables([cost], "cost")
         if getattr(cost, "ndim", None) != 0:
             raise TypeError("cost must be a scalar (0-d), got %s; take sum() or mean() first"
@@ -74,11 +77,18 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         raise ValueError("return_disconnected must be one of %s, got %r"
                          % (_RETURN_DISCONNECTED, return_disconnected))
     wrt_list, was_list = _as_list(wrt)
+    # A sparse matrix's gradient is structured: the gradient of its data, on its pattern.
+    sparse_wrt = {i: w for i, w in enumerate(wrt_list) if _is_sparse(w)}
+    wrt_list = [w.components[0] if i in sparse_wrt else w for i, w in enumerate(wrt_list)]
     _check_variables(wrt_list, "the wrt arguments of grad")
-    constants = list(consider_constant or ())
+    constants = [part for c in (consider_constant or ())
+                 for part in (c.components if _is_sparse(c) else [c])]
     _check_variables(constants, "consider_constant entries")
     known = []
     for var, g in (known_grads or {}).items():
+        if _is_sparse(var) or _is_sparse(g):
+            raise NotImplementedError("known_grads with sparse matrices is not supported; give "
+                                      "the gradient of the data component (csm_data) instead")
         _check_variables([var], "known_grads keys")
         known.append((var, as_tensor_variable(g)))
 
@@ -117,7 +127,16 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         if add_names and cost is not None and cost.name and w.name and g.owner is not None:
             g.name = "(d%s/d%s)" % (cost.name, w.name)
         result.append(g)
+    for i, w in sparse_wrt.items():
+        if result[i] is not None and not isinstance(result[i].type, DisconnectedType):
+            from tensord.sparse.construct import _make
+            result[i] = _make(w.format, result[i], *w.components[1:])
     return result if was_list else result[0]
+
+
+def _is_sparse(x):
+    from tensord.sparse.variable import SparseVariable
+    return isinstance(x, SparseVariable)
 
 
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):

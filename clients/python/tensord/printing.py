@@ -102,7 +102,11 @@ pprint = PPrinter()
 
 
 def pp(var):
-    """One-line rendering of a symbolic expression: pp(x + y) == '(x + y)'."""
+    """One-line rendering of a symbolic expression: pp(x + y) == '(x + y)'. A sparse matrix
+    renders as its components: CSM{csr}(data, indices, indptr, shape)."""
+    from tensord.sparse.variable import SparseVariable
+    if isinstance(var, SparseVariable):
+        return "CSM{%s}(%s)" % (var.format, ", ".join(pprint(c) for c in var.components))
     return pprint(var)
 
 
@@ -196,8 +200,12 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
             out.write("\n")
     else:
         roots = obj if isinstance(obj, (list, tuple)) else [obj]
-        # An Apply node prints as its outputs (Theano's debugprint(node)).
-        roots = [o for r in roots for o in (r.outputs if isinstance(r, Apply) else [r])]
+        # An Apply node prints as its outputs (Theano's debugprint(node)), a sparse matrix as
+        # its components.
+        from tensord.sparse.variable import SparseVariable
+        roots = [o for r in roots for o in (r.outputs if isinstance(r, Apply) else
+                                            r.components if isinstance(r, SparseVariable)
+                                            else [r])]
         done, id_maker, scan_ops = set(), _Ids(ids), []
         for root in roots:
             if not isinstance(root, Variable):

@@ -112,11 +112,16 @@ def _on_device(client, context):
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, target=None,
            broadcastable=None, _variable_class=None):
-    """Creates a shared variable on the server, initialized with a copy of `value`."""
+    """Creates a shared variable on the server, initialized with a copy of `value` (a scipy
+    sparse matrix makes a tensord.sparse SparseSharedVariable)."""
     from tensord.connection import get_client
+    from tensord.sparse.sharedvar import is_sparse_value, sparse_constructor
     if isinstance(value, Variable):
         raise TypeError("Shared variable constructor needs numeric values and not symbolic "
                         "variables.")
+    if is_sparse_value(value):  # a scipy sparse matrix: four shared components
+        return sparse_constructor(value, name=name, strict=strict,
+                                  allow_downcast=allow_downcast, target=target)
     # Theano's rule (its GPU constructor takes arrays only): a Python or NumPy scalar, such as a
     # step counter, stays in host memory unless a target is named.
     if target is None and not isinstance(value, np.ndarray):

@@ -231,6 +231,13 @@ Grads EliminateZerosGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
           nullptr, nullptr, nullptr};
 }
 
+// ---- sparse_same_shape(shape_a, shape_b)
+
+Types InferSameShape(const ir::Apply& node) {
+  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {0, 1}, {"shape_a", "shape_b"}));
+  return std::vector<ir::Type>{Vector(kI64)};
+}
+
 // ---- sparse_transpose_structure(indices, indptr, shape)
 
 Types InferTransposeStructure(const ir::Apply& node) {
@@ -345,6 +352,18 @@ void RegisterSparse(Registry& r) {
                   "eliminate_zeros)",
                   InferEliminateZeros, EliminateZerosGrad, "EliminateZeros",
                   IndexInputsAsInt64({0}, false)));
+
+  OpDef same_shape = MakeOpDef(
+      "sparse_same_shape", 2, 2,
+      "sparse_same_shape(shape_a, shape_b): shape_a, once checked equal to shape_b (two sparse "
+      "operands of one elementwise op, as scipy refuses inconsistent shapes)",
+      InferSameShape, kNotDifferentiable);
+  same_shape.input_dtypes = IndexInputsAsInt64({}, false);
+  same_shape.theano.name = "SparseSameShape";
+  same_shape.infer_shape = [](NodeBuilder&, const ir::Apply&, std::span<const SymbolicShape> in) {
+    return std::vector<SymbolicShape>{in[0]};
+  };
+  r.Add(std::move(same_shape));
 
   OpDef transpose = SparseDef(
       "sparse_transpose_structure", 3,

@@ -19,6 +19,7 @@
 //   sparse_eliminate_zeros(data, indices, indptr, shape; format) -> data, indices, indptr
 //   sparse_transpose_structure(indices, indptr, shape; format) -> indices, indptr, perm of the
 //       same matrix in the other format (its data is data[perm])
+//   sparse_same_shape(shape_a, shape_b)   shape_a, checked equal to shape_b (no format)
 //
 // Gradients with respect to data are structured (one value per stored entry), as Theano's
 // structured ops give them; index outputs are int32, as scipy's.

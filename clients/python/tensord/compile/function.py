@@ -10,6 +10,9 @@ from tensord.errors import MissingInputError, UnusedInputError
 from tensord.graph import Variable, io_toposort
 from tensord.serialize import GraphBuilder
 from tensord.sharedvar import SharedVariable
+from tensord.sparse.function_io import expand_pairs, flatten
+from tensord.sparse.sharedvar import SparseSharedVariable
+from tensord.sparse.variable import SparseConstant, SparseVariable
 from tensord.tensor.var import TensorConstant, TensorVariable
 from tensord.compile.io import unwrap_inputs, unwrap_outputs
 from tensord.compile.mode import apply_mode
@@ -67,8 +70,9 @@ def _as_value_of(target, value):
 
 
 def _collect_updates(updates):
+    """Update pairs checked, a sparse shared variable's as its four components'."""
     result, seen = [], set()
-    for target, value in _pairs(updates, "updates"):
+    for target, value in expand_pairs(_pairs(updates, "updates"), "updates"):
         if not isinstance(target, SharedVariable):
             raise TypeError("update target must be a SharedVariable", target)
         if id(target) in seen:
@@ -110,7 +114,7 @@ def _default_updates(inputs, outs, update_pairs, no_default_updates):
 
 def _collect_givens(givens):
     result = []
-    for var, value in _pairs(givens, "givens"):
+    for var, value in expand_pairs(_pairs(givens, "givens"), "givens"):
         if not isinstance(var, TensorVariable):
             raise TypeError("given keys must be Variable", var)
         value = _as_value_of(var, value)
@@ -124,8 +128,12 @@ def _collect_givens(givens):
 
 def _check_inputs_used(inputs, roots, givens, on_unused_input):
     """Walks the graph as the server will see it (givens applied) to find unused inputs and free
-    variables that nobody provides, and reports them the way Theano does."""
-    input_ids = {id(v): i for i, v in enumerate(inputs)}
+    variables that nobody provides, and reports them the way Theano does. A sparse input counts
+    as used when any of its components is."""
+    input_ids = {}
+    for i, v in enumerate(inputs):
+        for part in (v.components if isinstance(v, SparseVariable) else [v]):
+            input_ids[id(part)] = i
     replace = {id(var): value for var, value in givens}
     used, seen, stack = set(), set(), list(roots)
     while stack:
@@ -134,7 +142,7 @@ def _check_inputs_used(inputs, roots, givens, on_unused_input):
             continue
         seen.add(id(var))
         if id(var) in input_ids:
-            used.add(id(var))
+            used.add(input_ids[id(var)])
         elif id(var) in replace:
             stack.append(replace[id(var)])
         elif var.owner is not None:
@@ -145,7 +153,7 @@ def _check_inputs_used(inputs, roots, givens, on_unused_input):
                 "given a value: %s (of type %s). Add it to the function's inputs or replace it "
                 "with `givens`." % (var, var.type))
     for i, var in enumerate(inputs):
-        if id(var) in used:
+        if i in used:
             continue
         msg = ("tensord.function was asked to create a function computing outputs given certain "
                "inputs, but the provided input variable at index %i is not part of the "
@@ -170,17 +178,26 @@ def _check_function_inputs(inputs):
     inputs = list(inputs)
     seen = set()
     for i, var in enumerate(inputs):
-        if isinstance(var, SharedVariable):
+        if isinstance(var, (SharedVariable, SparseSharedVariable)):
             raise TypeError("Cannot use a shared variable (%s) as explicit input. Consider "
                             "substituting a non-shared variable via the `givens` parameter" % var)
-        if isinstance(var, TensorConstant):
+        if isinstance(var, (TensorConstant, SparseConstant)):
             raise TypeError("Cannot use a constant (%s) as input %d of a function" % (var, i))
-        if not isinstance(var, TensorVariable):
-            raise TypeError("function inputs must be symbolic tensor variables; input %d is %r"
-                            % (i, var))
+        if not isinstance(var, (TensorVariable, SparseVariable)):
+            raise TypeError("function inputs must be symbolic tensor variables (or sparse "
+                            "matrices); input %d is %r" % (i, var))
         if id(var) in seen:
             raise ValueError("Variable %s is used twice in inputs to tensord.function" % var)
         seen.add(id(var))
+    # A sparse input is its components: two inputs must not share one (x and x.T do).
+    parts = set()
+    for var in inputs:
+        for part in (var.components if isinstance(var, SparseVariable) else [var]):
+            if id(part) in parts:
+                raise ValueError("inputs of tensord.function share the variable %s (a sparse "
+                                 "matrix and its transpose, or a sparse matrix and one of its "
+                                 "components?); pass only one of them" % part)
+            parts.add(id(part))
     return inputs
 
 
@@ -230,8 +247,9 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     from tensord.compile.mode import MonitorMode
     if isinstance(mode, MonitorMode):
         from tensord.compile.monitor import Monitor
-        fn._monitor = Monitor(mode, inputs, list(outs) + [v for _, v in (updates or [])],
-                              givens)
+        # The monitor sees the graph as the server does: sparse matrices as their components.
+        fn._monitor = Monitor(mode, flatten(inputs),
+                              flatten(list(outs) + [v for _, v in (updates or [])]), givens)
     if prints:
         fn._prints = [node.op for node in prints]
         fn._return_list = not return_single
@@ -243,8 +261,9 @@ def _print_nodes(inputs, outputs, updates, givens):
     """The theano.printing.Print nodes the outputs (a list), update values and givens' values
     depend on, in order, up to the function's inputs."""
     from tensord.printing import Print
-    roots = outputs + [value for _, value in (updates or []) + (givens or [])]
+    roots = flatten(outputs + [value for _, value in (updates or []) + (givens or [])])
     roots = [r for r in roots if isinstance(r, Variable)]
+    inputs = flatten(inputs) if isinstance(inputs, (list, tuple)) else []
     seen, nodes = set(), []
     for var in io_toposort(roots, stop=[i for i in inputs if isinstance(i, Variable)]):
         node = var.owner
@@ -258,25 +277,27 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
                mode=None, profile=None, name="", on_unused_input=None, no_default_updates=False):
     """Checks the arguments of function() and builds the FunctionSpec sent to Compile.
 
-    Returns (spec, inputs, outputs, return_list); needs no server.
+    Returns (spec, inputs, outputs, return_list); needs no server. Sparse inputs and outputs
+    stay sparse in the returned lists and go into the spec as their four components each.
     """
     inputs = _check_function_inputs(inputs)
     return_list = outputs is None or isinstance(outputs, (list, tuple))
     outs = [] if outputs is None else list(outputs) if return_list else [outputs]
     for i, out in enumerate(outs):
-        if not isinstance(out, TensorVariable):
-            raise TypeError("function outputs must be symbolic tensor variables; output %d is %r"
-                            % (i, out))
+        if not isinstance(out, (TensorVariable, SparseVariable)):
+            raise TypeError("function outputs must be symbolic tensor variables (or sparse "
+                            "matrices); output %d is %r" % (i, out))
+    wire_inputs, wire_outs = flatten(inputs), flatten(outs)
     update_pairs = _collect_updates(updates)
     given_pairs = _collect_givens(givens)
-    update_pairs += _default_updates(inputs, outs, update_pairs, no_default_updates)
+    update_pairs += _default_updates(wire_inputs, wire_outs, update_pairs, no_default_updates)
     on_unused = on_unused_input if on_unused_input is not None else config.on_unused_input
-    _check_inputs_used(inputs, outs + [v for _, v in update_pairs], given_pairs, on_unused)
+    _check_inputs_used(inputs, wire_outs + [v for _, v in update_pairs], given_pairs, on_unused)
 
-    roots = list(outs)
+    roots = list(wire_outs)
     for target, value in update_pairs + given_pairs:
         roots.extend((target, value))
-    builder = GraphBuilder(inputs, roots, given_pairs)
+    builder = GraphBuilder(wire_inputs, roots, given_pairs)
     spec = compute_pb2.FunctionSpec(
         allow_input_downcast=bool(allow_input_downcast), mode=_resolve_mode(mode), name=name,
         profile=bool(config.profile if profile is None else profile),
@@ -294,7 +315,7 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
     if (mode if mode is not None else config.mode) == "Mode" and config.optimizer == "None":
         spec.no_optimizer = True
     spec.graph.CopyFrom(builder.graph)
-    spec.graph.outputs.extend(builder.id_of(o) for o in outs)
+    spec.graph.outputs.extend(builder.id_of(o) for o in wire_outs)
     for target, value in update_pairs:
         spec.updates.add(variable=builder.id_of(target), value=builder.id_of(value))
     for var, value in given_pairs:

@@ -1,9 +1,15 @@
 """Theano's theano.In and theano.Out: how a function takes an input (a default value, a keyword
 name, strict typing, downcasting) and gives an output."""
 
+from tensord.sparse.variable import SparseVariable
 from tensord.tensor.var import TensorVariable
 
 __all__ = ["In", "Out"]
+
+
+def _symbolic(x):
+    """What function() takes as an input or output: a tensor or a sparse matrix."""
+    return isinstance(x, (TensorVariable, SparseVariable))
 
 
 class In:
@@ -19,8 +25,9 @@ class In:
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=None, strict=False,
                  allow_downcast=None, autoname=True, implicit=None, borrow=None, shared=False):
-        if not isinstance(variable, TensorVariable):
-            raise TypeError("In() wraps a symbolic tensor variable, got %r" % (variable,))
+        if not _symbolic(variable):
+            raise TypeError("In() wraps a symbolic tensor variable (or sparse matrix), "
+                            "got %r" % (variable,))
         if update is not None or implicit or shared:
             raise NotImplementedError(
                 "In(update=..., implicit=..., shared=...): an input whose state the function "
@@ -48,8 +55,9 @@ class Out:
     arrives as a new array, which the caller owns either way."""
 
     def __init__(self, variable, borrow=False):
-        if not isinstance(variable, TensorVariable):
-            raise TypeError("Out() wraps a symbolic tensor variable, got %r" % (variable,))
+        if not _symbolic(variable):
+            raise TypeError("Out() wraps a symbolic tensor variable (or sparse matrix), "
+                            "got %r" % (variable,))
         self.variable = variable
         self.borrow = bool(borrow)
 
@@ -61,7 +69,7 @@ def unwrap_inputs(inputs):
     """inputs as (variables, one In per input); plain variables get In's defaults."""
     if not isinstance(inputs, (list, tuple)):
         return inputs, None  # function() explains the error
-    ins = [i if isinstance(i, In) else In(i) if isinstance(i, TensorVariable) else None
+    ins = [i if isinstance(i, In) else In(i) if _symbolic(i) else None
            for i in inputs]
     variables = [i.variable if isinstance(i, In) else i for i in inputs]
     return variables, ins

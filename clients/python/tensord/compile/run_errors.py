@@ -27,7 +27,10 @@ def _where(trace):
 
 def _client_applies(fn):
     applies, seen = [], set()
-    for var in io_toposort(fn.outputs, stop=fn.inputs):
+    # The graph's own inputs and outputs (a sparse matrix's components).
+    outputs = getattr(fn, "_wire_outputs", fn.outputs)
+    inputs = getattr(fn, "_wire_inputs", fn.inputs)
+    for var in io_toposort(outputs, stop=inputs):
         owner = var.owner
         if owner is not None and id(owner) not in seen:
             seen.add(id(owner))
@@ -60,7 +63,7 @@ def _details(fn, label):
     else:
         lines.append("This node is not in the graph as written (the optimizer created or "
                      "rewrote it); the function's outputs were created at:")
-        for out in fn.outputs:
+        for out in getattr(fn, "_wire_outputs", fn.outputs):
             trace = out.owner.trace if out.owner is not None else None
             lines.append("  %s: %s" % (out, _where(trace)))
     try:

@@ -9,6 +9,7 @@ from tensord._proto import compute_pb2
 from tensord.compile.run_errors import augment_run_error
 from tensord.device_array import DeviceArray
 from tensord.errors import TensordError
+from tensord.sparse import function_io as sparse_io
 from tensord.tensor.type import TensorType
 
 __all__ = ["Function", "FunctionProfile"]
@@ -71,6 +72,9 @@ class Function:
         self.name = spec.name
         self.inputs = list(inputs)
         self.outputs = list(outputs)
+        # The graph's own inputs and outputs: a sparse matrix is four of them (its components).
+        self._wire_inputs = sparse_io.flatten(self.inputs)
+        self._wire_outputs = sparse_io.flatten(self.outputs)
         self.spec = spec
         self._return_list = return_list
         self.allow_input_downcast = allow_input_downcast
@@ -145,26 +149,37 @@ class Function:
                                          function_id=self.function_id)
         # Device arrays go as references (Value.ref), which only `args` carries.
         on_device = any(isinstance(v, DeviceArray) for v in values)
+        wire_values = []  # one per graph input: a sparse argument gives four arrays
         for i, (var, value) in enumerate(zip(self.inputs, values)):
-            if isinstance(value, DeviceArray):
+            sparse = sparse_io.is_sparse(var)
+            if isinstance(value, DeviceArray) and not sparse:
                 request.args.add().ref.id = value.id
+                wire_values.append(value)
                 continue
             taken = self._ins[i]
             allow_downcast = (taken.allow_downcast if taken.allow_downcast is not None
                               else self.allow_input_downcast)
             try:
-                data = var.type.filter(value, strict=taken.strict, allow_downcast=allow_downcast)
-            except TypeError as exc:
+                if sparse:
+                    arrays = sparse_io.input_arrays(var, value, taken.strict, allow_downcast)
+                else:
+                    arrays = [var.type.filter(value, strict=taken.strict,
+                                              allow_downcast=allow_downcast)]
+            except (TypeError, ValueError) as exc:
+                if not sparse and not isinstance(exc, TypeError):
+                    raise
                 # Theano's wording (seed text, double space included), so callers that match
                 # on it keep working.
                 exc.args = ('Bad input argument to theano function with name "%s"  at index '
-                            '%d(0-based)' % (self.name, i),) + exc.args
+                            '%d(0-based)%s' % (self.name, i, " (%s)" % var if sparse else ""),
+                            ) + exc.args
                 raise
-            values[i] = data
-            _dtypes.array_to_tensor(
-                data, request.args.add().tensor if on_device else request.inputs.add())
+            for data in arrays:
+                wire_values.append(data)
+                _dtypes.array_to_tensor(
+                    data, request.args.add().tensor if on_device else request.inputs.add())
         if self._monitor is not None:  # MonitorMode: its callbacks before the call itself
-            self._monitor.run(values)
+            self._monitor.run(wire_values)
         # Garbage device arrays ride along (the server frees them before running), taken last
         # so that nothing can fail between taking them and sending them.
         released = self._client.take_arrays_to_release()
@@ -178,7 +193,8 @@ class Function:
             augment_run_error(self, exc)
             raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
-        outs = [_decode(self._client, v) for v in resp.outputs]
+        outs = sparse_io.regroup_outputs(self.outputs,
+                                         [_decode(self._client, v) for v in resp.outputs])
         if self._prints:
             shown = outs[:len(outs) - len(self._prints)]
             for op, value in zip(self._prints, outs[len(shown):]):
@@ -198,8 +214,9 @@ class Function:
         shared between functions."""
         spec = compute_pb2.FunctionSpec()
         spec.CopyFrom(self.spec)
-        if swap:
-            _swap_shared(spec, swap)
+        flat_swap = _flat_swap(swap) if swap else None
+        if flat_swap:
+            _swap_shared(spec, *flat_swap)
         if delete_updates:
             del spec.updates[:]
         spec.name = name if name is not None else (spec.name + " copy" if spec.name else "")
@@ -209,7 +226,7 @@ class Function:
                         self.allow_input_downcast, self._ins)
         copy._prints = self._prints
         if self._monitor is not None:
-            copy._monitor = self._monitor.copied(swap)
+            copy._monitor = self._monitor.copied(flat_swap[0] if flat_swap else None)
         if self._recipe is not None:
             copy._recipe = dict(self._recipe, copies=self._recipe.get("copies", []) + [
                 dict(share_memory=share_memory, swap=swap, delete_updates=delete_updates,
@@ -252,9 +269,31 @@ def _rebuild_function(recipe):
     return fn
 
 
-def _swap_shared(spec, swap):
+def _flat_swap(swap):
+    """(swap with each sparse shared variable's pair replaced by its four components' pairs,
+    [(old variable as given, the shared variables it stands for)])."""
+    from tensord.sparse.sharedvar import SparseSharedVariable
+    flat, groups = {}, []
+    for old, new in swap.items():
+        if sparse_io.is_sparse(old) or sparse_io.is_sparse(new):
+            if not all(isinstance(v, SparseSharedVariable) for v in (old, new)):
+                raise TypeError("Function.copy(swap=...) maps shared variables to shared "
+                                "variables, got %r: %r" % (old, new))
+            if old.type != new.type:
+                raise TypeError("Function.copy(swap=...): %s has type %s, its replacement %s "
+                                "has %s" % (old, old.type, new, new.type))
+            flat.update(zip(old.components, new.components))
+            groups.append((old, list(old.components)))
+        else:
+            flat[old] = new
+            groups.append((old, [old]))
+    return flat, groups
+
+
+def _swap_shared(spec, swap, groups=None):
     """Points every reference to each old shared variable in `spec` (inner graphs included) at
-    its replacement."""
+    its replacement. `groups` (from _flat_swap) says which variables were asked for: a sparse
+    one is used when any of its components is."""
     from tensord.sharedvar import SharedVariable
     ids = {}
     for old, new in swap.items():
@@ -276,7 +315,9 @@ def _swap_shared(spec, swap):
             for body in apply.bodies:
                 rewrite(body)
     rewrite(spec.graph)
-    missing = [str(old) for old in swap if old.shared_id not in found]
+    groups = groups if groups is not None else [(old, [old]) for old in swap]
+    missing = [str(old) for old, parts in groups
+               if not any(p.shared_id in found for p in parts)]
     if missing:
         raise ValueError("Function.copy(swap=...): the function does not use %s"
                          % ", ".join(missing))

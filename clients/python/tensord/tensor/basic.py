@@ -1,6 +1,7 @@
 """User-facing tensor functions (T.add, T.sum, T.reshape ...), with Theano's signatures."""
 
 import builtins
+import sys
 
 import numpy as np
 
@@ -54,6 +55,9 @@ def as_tensor_variable(x, name=None, ndim=None):
         return x
     if isinstance(x, Variable):
         raise AsTensorError("Cannot convert %s (of type %s) to a tensor variable" % (x, x.type))
+    if _is_sparse(x):
+        raise AsTensorError("%s is a sparse matrix, not a tensor: use tensord.sparse's "
+                            "functions, or a dense copy (tensord.sparse.dense_from_sparse)" % (x,))
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in _flatten(x)):
         from tensord.tensor.shape_ops import stack  # as Theano: such a list is stacked
         try:
@@ -136,8 +140,22 @@ def cast(x, dtype):
     return ops.Cast(dtype)(x)
 
 
+def _is_sparse(x):
+    """A symbolic sparse matrix (tensord.sparse), or a scipy sparse matrix: checked without
+    importing either."""
+    sparse_variable = sys.modules.get("tensord.sparse.variable")
+    if sparse_variable is not None and isinstance(x, sparse_variable.SparseVariable):
+        return True
+    scipy_sparse = sys.modules.get("scipy.sparse")
+    return scipy_sparse is not None and bool(scipy_sparse.issparse(x))
+
+
 def dot(a, b):
-    """Theano's dot: a scalar operand makes it an elementwise product; ranks 1 and 2 otherwise."""
+    """Theano's dot: a scalar operand makes it an elementwise product; ranks 1 and 2 otherwise.
+    With a sparse operand it is tensord.sparse.dot (a dense result)."""
+    if _is_sparse(a) or _is_sparse(b):
+        from tensord.sparse import dot as sparse_dot
+        return sparse_dot(a, b)
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)

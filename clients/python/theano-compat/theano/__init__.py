@@ -20,7 +20,8 @@ from tensord import __all__  # noqa: F401
 for _name, _value in vars(tensord).items():
     if not _name.startswith("_"):
         globals().setdefault(_name, _value)
-for _sub in ("compile", "ifelse", "sandbox", "scan_module", "printing", "gradient", "tensor"):
+for _sub in ("compile", "ifelse", "sandbox", "scan_module", "printing", "gradient", "tensor",
+             "sparse"):
     globals()[_sub] = importlib.import_module("tensord." + _sub)
 
 __version__ = "1.0.5+tensord." + getattr(tensord, "__version__", "0")

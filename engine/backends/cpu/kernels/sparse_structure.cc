@@ -246,6 +246,22 @@ class TransposeStructureKernel final : public StructureKernel {
   }
 };
 
+class SameShapeKernel final : public Kernel {
+ public:
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    int64_t a[2], b[2];
+    TENSORD_RETURN_IF_ERROR(ReadSparseShape(*in[0], "sparse_same_shape", &a[0], &a[1]));
+    TENSORD_RETURN_IF_ERROR(ReadSparseShape(*in[1], "sparse_same_shape", &b[0], &b[1]));
+    if (a[0] != b[0] || a[1] != b[1]) {
+      return InvalidArgument("sparse_same_shape: the sparse operands' shapes (", a[0], ", ", a[1],
+                             ") and (", b[0], ", ", b[1], ") differ");
+    }
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(DType::kInt64, {2}));
+    std::copy(a, a + 2, out[0]->data<int64_t>());
+    return absl::OkStatus();
+  }
+};
+
 }  // namespace
 
 void RegisterSparseStructureKernels(backends::KernelTable& k) {
@@ -254,6 +270,7 @@ void RegisterSparseStructureKernels(backends::KernelTable& k) {
   k.Add("sparse_union", backends::Make<UnionKernel>());
   k.Add("sparse_eliminate_zeros", backends::Make<EliminateZerosKernel>());
   k.Add("sparse_transpose_structure", backends::Make<TransposeStructureKernel>());
+  k.Add("sparse_same_shape", backends::Make<SameShapeKernel>());
 }
 
 }  // namespace tensord::cpu
