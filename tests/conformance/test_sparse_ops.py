@@ -397,68 +397,121 @@ def test_bad_format_and_operands_are_refused():
         h(np.ones((5, 2)), np.ones((7, 3)))
 
 
+def well_formed(indices, indptr, shape, data_size=None):
+    """The components' contract (sparse.h), restated in NumPy for a csr reading."""
+    rows, cols = (int(v) for v in shape)
+    if not (0 <= rows <= 2 ** 62 and 0 <= cols <= 2 ** 62) or len(indptr) != rows + 1:
+        return False
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != len(indices):
+        return False
+    if data_size is not None and data_size != len(indices):
+        return False
+    return bool(np.all((indices >= 0) & (indices < cols)))
+
+
+def damaged(rng, rows, cols):
+    """A random csr matrix's (data, indices, indptr), one component damaged half of the time."""
+    m = sp.random(rows, cols, density=0.5, format="csr", random_state=rng)
+    data, indices, indptr = m.data.copy(), m.indices.copy(), m.indptr.copy()
+    damage = int(rng.integers(0, 8))  # 0-3: one component damaged; else well formed
+    if damage == 0 and len(indices):
+        indices[rng.integers(len(indices))] = rng.choice([-1, cols, cols + 3])
+    elif damage == 1:
+        indptr[rng.integers(len(indptr))] += rng.choice([-2, -1, 1, 2])
+    elif damage == 2:
+        indptr = indptr[:-1] if rng.uniform() < 0.5 else np.append(indptr, indptr[-1])
+    elif damage == 3:
+        data = np.append(data, 1.0) if rng.uniform() < 0.5 else data[1:]
+    return data, indices, indptr
+
+
 def test_random_components_are_computed_or_refused_never_misread():
-    """Random (often malformed) components through every op that reads a pattern: each call
-    either matches the NumPy reading of the components or is INVALID_ARGUMENT, and the server
+    """Random, often damaged components (two patterns each time, damaged independently, and
+    sometimes the shape) through every op that reads a pattern: each call matches scipy's
+    reading of well-formed components and is INVALID_ARGUMENT for any other, and the server
     keeps answering. Bounded: 150 draws over small sizes."""
     rng = np.random.default_rng(16)
     d, i, p, s = T.dvector(), T.ivector(), T.ivector(), T.lvector()
-    ai, ap = T.ivector(), T.ivector()
+    bi, bp = T.ivector(), T.ivector()
     y = T.dmatrix()
     fns = {
         "dense": theano.function([d, i, p, s], wire("dense_from_sparse", "csr", d, i, p, s,
                                                     outputs=[("in0", 2)])),
-        "values_at": theano.function([d, i, p, ai, ap, s],
-                                     wire("sparse_values_at", "csr", d, i, p, ai, ap, s)),
-        "union": theano.function([i, p, ai, ap, s], wire("sparse_union", "csc", i, p, ai, ap, s,
+        "values_at": theano.function([d, i, p, bi, bp, s],
+                                     wire("sparse_values_at", "csr", d, i, p, bi, bp, s)),
+        "union": theano.function([i, p, bi, bp, s], wire("sparse_union", "csr", i, p, bi, bp, s,
                                                           outputs=[("int32", 1), ("int32", 1)])),
         "transpose": theano.function([i, p, s], wire(
             "sparse_transpose_structure", "csr", i, p, s,
             outputs=[("int32", 1), ("int32", 1), ("int64", 1)])),
         "dot": theano.function([d, i, p, s, y], dot("csc", d, i, p, s, y, True)),
     }
-    valid_seen = refused_seen = 0
+    counts = {"computed": 0, "refused": 0}
+
+    def expect(ok, name, *args):
+        """fns[name](*args) if the components are well formed, else its INVALID_ARGUMENT."""
+        counts["computed" if ok else "refused"] += 1
+        if ok:
+            return fns[name](*args)
+        with pytest.raises(errors.InvalidArgument):
+            fns[name](*args)
+        return None
+
     for _ in range(150):
         rows, cols = (int(v) for v in rng.integers(0, 4, size=2))
-        m = sp.random(rows, cols, density=0.5, format="csr", random_state=rng)
-        data, indices, indptr = m.data.copy(), m.indices.copy(), m.indptr.copy()
+        data, indices, indptr = damaged(rng, rows, cols)
+        _, b_indices, b_indptr = damaged(rng, rows, cols)
         shape = np.array([rows, cols], np.int64)
-        damage = int(rng.integers(0, 10))  # 0-4: one component damaged; else well formed
-        if damage == 0 and len(indices):
-            indices[rng.integers(len(indices))] = rng.choice([-1, cols, cols + 3])
-        elif damage == 1:
-            indptr[rng.integers(len(indptr))] += rng.choice([-2, -1, 1, 2])
-        elif damage == 2:
-            indptr = indptr[:-1] if rng.uniform() < 0.5 else np.append(indptr, indptr[-1])
-        elif damage == 3:
-            data = np.append(data, 1.0) if rng.uniform() < 0.5 else data[1:]
-        elif damage == 4:
+        if rng.uniform() < 0.1:
             shape[rng.integers(2)] = rng.choice([-1, -(2 ** 40), 2 ** 63 - 1])
-        rows, cols = (int(v) for v in shape)
-        for name, args in [("union", (indices, indptr, indices, indptr, shape)),
-                           ("transpose", (indices, indptr, shape))]:
-            try:  # other readings (csc, no data): computed or refused, never a crash
-                fns[name](*args)
-            except errors.InvalidArgument:
-                pass
-        try:
-            got = fns["dense"](data, indices, indptr, shape)
-        except errors.InvalidArgument:
-            refused_seen += 1
-            with pytest.raises(errors.InvalidArgument):  # the same reading, the same verdict
-                fns["values_at"](data, indices, indptr, indices, indptr, shape)
-            continue
-        valid_seen += 1
-        m = sp.csr_matrix((data, indices, indptr), shape=(rows, cols))
-        np.testing.assert_array_equal(got, m.toarray())
-        np.testing.assert_array_equal(fns["values_at"](data, indices, indptr, indices, indptr,
-                                                       shape),
-                                      m.toarray()[rows_cols(m, "csr")])
-        # The same arrays read as a csc matrix of the transposed shape: A.T @ y with A = m.T.
-        yv = rng.uniform(-1, 1, (cols, 2))
-        np.testing.assert_allclose(fns["dot"](data, indices, indptr, shape[::-1].copy(), yv),
-                                   m.toarray() @ yv)
-    assert valid_seen > 10 and refused_seen > 10, (valid_seen, refused_seen)
+        a_ok = well_formed(indices, indptr, shape)
+        b_ok = well_formed(b_indices, b_indptr, shape)
+        data_ok = a_ok and len(data) == len(indices)
+        a = sp.csr_matrix((data, indices, indptr), shape=shape) if data_ok else None
+        ones = lambda ix, ip: sp.csr_matrix((np.ones(len(ix)), ix, ip), shape=shape)
+        got = expect(data_ok, "dense", data, indices, indptr, shape)
+        if got is not None:
+            np.testing.assert_array_equal(got, a.toarray())
+        got = expect(data_ok and b_ok, "values_at", data, indices, indptr, b_indices, b_indptr,
+                     shape)
+        if got is not None:
+            b = ones(b_indices, b_indptr)
+            np.testing.assert_array_equal(got, a.toarray()[rows_cols(b, "csr")])
+        got = expect(a_ok and b_ok, "union", indices, indptr, b_indices, b_indptr, shape)
+        if got is not None:
+            want = ones(indices, indptr) + ones(b_indices, b_indptr)
+            want.sort_indices()
+            np.testing.assert_array_equal(got[0], want.indices)
+            np.testing.assert_array_equal(got[1], want.indptr)
+        got = expect(a_ok, "transpose", indices, indptr, shape)
+        if got is not None:
+            ranked = sp.csr_matrix((np.arange(1.0, len(indices) + 1), indices, indptr),
+                                   shape=shape).tocsc()  # entry p holds p + 1
+            np.testing.assert_array_equal(got[0], ranked.indices)
+            np.testing.assert_array_equal(got[1], ranked.indptr)
+            np.testing.assert_array_equal(got[2], ranked.data.astype(np.int64) - 1)
+        # The same arrays read as a csc matrix of the transposed shape: A.T @ y with A = a.T.
+        yv = rng.uniform(-1, 1, (max(cols, 0), 2))
+        got = expect(data_ok, "dot", data, indices, indptr, shape[::-1].copy(), yv)
+        if got is not None:
+            np.testing.assert_allclose(got, a.toarray() @ yv)
+    assert counts["computed"] > 150 and counts["refused"] > 150, counts
+
+
+def test_zero_element_matrices_with_huge_dims_are_refused_before_any_work():
+    # No elements, so no bytes: only the slice count (an indptr of 2**33 + 1 entries, or of
+    # 2**40 + 1) says how big the work would be, and --max_tensor_bytes refuses it.
+    x = T.dmatrix()
+    f = theano.function([x], wire("sparse_from_dense", "csr", x,
+                                  outputs=[("in0", 1), ("int32", 1), ("int32", 1)]))
+    with pytest.raises(errors.ResourceExhausted):
+        f(np.zeros((2 ** 33, 0)))
+    i, p, s = T.ivector(), T.ivector(), T.lvector()
+    g = theano.function([i, p, s], wire("sparse_transpose_structure", "csr", i, p, s,
+                                        outputs=[("int32", 1), ("int32", 1), ("int64", 1)]))
+    with pytest.raises(errors.ResourceExhausted):
+        g(np.zeros(0, np.int32), np.zeros(2, np.int32), np.array([1, 2 ** 40]))
+    np.testing.assert_array_equal(f(np.zeros((3, 0)))[2], [0, 0, 0, 0])  # still answering
 
 
 def test_sparse_same_shape():

@@ -105,6 +105,9 @@ def test_in_wrapped_sparse_input_takes_name_default_and_strict():
     g = theano.function([theano.In(x, strict=True)], sparse.sp_sum(x))
     with pytest.raises(TypeError, match="dtype"):
         g(a.astype("float32"))
+    with pytest.raises(TypeError, match=r"expected a csr matrix \(strict\), got a csc matrix"):
+        g(a.tocsc())  # strict converts nothing, the format included
+    np.testing.assert_allclose(g(a), a.sum())
 
 
 def test_a_sparse_input_used_only_through_its_shape_is_used():
@@ -140,6 +143,9 @@ def test_sparse_shared_variable_values_updates_and_copies():
     assert_sparse_equal(w.get_value(), 4 * a + (a != 0), "csr")
     w.set_value(a.tocsc())  # converted to the variable's format
     assert_sparse_equal(w.get_value(), a, "csr")
+    w.set_value(sp.csr_matrix(np.ones((2, 5))))  # another pattern and shape, in one write
+    assert_sparse_equal(w.get_value(), sp.csr_matrix(np.ones((2, 5))), "csr")
+    w.set_value(a)
     other = theano.shared(2 * a, name="other")
     copy = step.copy(swap={w: other})
     assert copy() == pytest.approx(2 * a.sum())
@@ -249,6 +255,23 @@ def test_the_server_refuses_malformed_structure_naming_it():
         f((data, np.array([0, 5], "int32"), np.array([0, 1, 2]), (2, 2)))  # column 5 of 2
     with pytest.raises(InvalidArgument, match="nnz|data"):
         f((np.ones(3), indices, np.array([0, 1, 2]), (2, 2)))  # 3 data for 2 entries
+
+
+def test_symbolic_indices_that_could_wrap_are_refused():
+    d, i64, p32, i32 = T.dvector(), T.lvector(), T.ivector(), T.ivector()
+    with pytest.raises(TypeError, match="indices must be a vector of integers that fit int32"):
+        sparse.CSR(d, i64, p32, (2, 3))  # a cast would wrap an index of 2**32 + 5 to 5
+    with pytest.raises(TypeError, match="indptr must be a vector of integers that fit int32"):
+        sparse.CSC(d, i32, T.lvector(), (2, 3))
+    x = sparse.CSR(d, i32, p32, (2, 3))  # int32 and narrower are taken as they are
+    assert x.format == "csr" and x.dtype == "float64"
+
+
+def test_huge_shapes_in_python_values_name_the_problem():
+    x = sparse.csr_matrix("x", "float64")
+    f = theano.function([x], sparse.sp_sum(x))
+    with pytest.raises(TypeError, match="int64"):
+        f((np.ones(1), np.array([0], "int32"), np.array([0, 1], "int32"), (1, 2 ** 70)))
 
 
 def test_sparse_operands_of_different_shapes_are_refused_as_scipy_does():

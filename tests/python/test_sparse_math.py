@@ -114,11 +114,21 @@ def test_structured_functions_apply_to_the_stored_entries():
         np.testing.assert_allclose(got.data, want, rtol=1e-7)  # 0.1 is a floatX constant
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_arcsinh_is_accurate_from_tiny_to_huge(dtype):
+    big = 1e30 if dtype == "float32" else 1e300  # x**2 overflows: must not reach it
+    values = np.array([[1e-10, -3.0, big, -1e9, 0.5, 1e8, -2e8, -1e-30]], dtype)
+    x = sparse.csr_matrix("x", dtype)
+    got = theano.function([x], sparse.arcsinh(x))(sp.csr_matrix(values)).toarray()
+    np.testing.assert_allclose(got, np.arcsinh(values), rtol=2e-7 if dtype == "float32" else 1e-15)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_transpose_formats_casts_and_cleaning(fmt):
     a = rand_sparse(3, 5, fmt, seed=8)
-    messy = sp.csr_matrix((np.array([1.0, 0.0, 2.0, 3.0]), np.array([2, 0, 1, 2]),
-                           np.array([0, 3, 4])), shape=(2, 3))  # unsorted, a zero, a duplicate
+    # Row 0 unsorted, with a stored zero and column 2 stored twice.
+    messy = sp.csr_matrix((np.array([1.0, 0.0, 2.0, 3.0]), np.array([2, 0, 2, 1]),
+                           np.array([0, 3, 4])), shape=(2, 3))
     x = sparse.matrix(fmt, "x", "float64")
     m = sparse.csr_matrix("m", "float64")
     f = theano.function([x, m], [x.T, sparse.transpose(x), sparse.csr_from_csc(x.T),
@@ -134,10 +144,13 @@ def test_transpose_formats_casts_and_cleaning(fmt):
     assert out[4].dtype == np.float32 and out[5].dtype == np.int32
     np.testing.assert_array_equal(out[6], [3, 5])
     assert out[7].nnz == 3 and not np.any(out[7].data == 0)
+    # clean: the zero gone, sorted; duplicates stay (Theano's, scipy's sorted_indices).
     assert_sparse_equal(out[8], messy, "csr")
-    np.testing.assert_array_equal(out[8].indices, [1, 2, 2])  # zero gone, sorted
+    np.testing.assert_array_equal(out[8].indices, [2, 2, 1])
+    np.testing.assert_array_equal(out[8].data, [1.0, 2.0, 3.0])
     assert_sparse_equal(out[9], messy, "csr")
-    np.testing.assert_array_equal(out[9].indices, [0, 1, 2, 2])  # sorted, duplicate summed
+    np.testing.assert_array_equal(out[9].indices, [0, 2, 2, 1])  # stable: 1.0 before 2.0
+    np.testing.assert_array_equal(out[9].data, [0.0, 1.0, 2.0, 3.0])
     np.testing.assert_array_equal(out[10], a.toarray())
 
 

@@ -9,7 +9,7 @@ from tensord.graph import Variable
 from tensord.sparse.type import INDEX_DTYPE, SHAPE_DTYPE, SparseType, _index_array
 from tensord.sparse.variable import SparseVariable, as_sparse_variable
 from tensord.sparse.wire_ops import (DenseFromSparse, SparseEliminateZeros, SparseFromDense,
-                                     SparseTransposeStructure, SparseUnion, SparseValuesAt)
+                                     SparseTransposeStructure)
 from tensord.tensor import basic
 from tensord.tensor.type import TensorType
 from tensord.tensor.var import TensorConstant
@@ -22,7 +22,10 @@ __all__ = ["CSM", "CSR", "CSC", "csm_properties", "csm_data", "csm_indices", "cs
            "csc_fmatrix", "sparse_formats"]
 
 sparse_formats = ["csc", "csr"]
-_INTS = _dtypes.INT_DTYPES + _dtypes.UINT_DTYPES
+# The symbolic integer vectors a component takes: every value must fit its dtype (int32
+# indices and indptr, int64 shape), since a cast would wrap a wider one silently.
+_FITS = {INDEX_DTYPE: ("int8", "int16", "int32", "uint8", "uint16"),
+         SHAPE_DTYPE: tuple(d for d in _dtypes.INT_DTYPES + _dtypes.UINT_DTYPES if d != "uint64")}
 
 
 def _other(fmt):
@@ -62,8 +65,10 @@ def _index(values, what, dtype):
             raise TypeError("%s must be a vector of integers, got %r" % (what, values))
         return _vector_constant(arr, dtype)
     var = basic.as_tensor_variable(values)
-    if var.ndim != 1 or var.dtype not in _INTS:
-        raise TypeError("%s must be a vector of integers, got %s" % (what, var.type))
+    if var.ndim != 1 or var.dtype not in _FITS[dtype]:
+        raise TypeError("%s must be a vector of integers that fit %s (%s), got %s; cast it "
+                        "explicitly if its values do" % (what, dtype, ", ".join(_FITS[dtype]),
+                                                         var.type))
     var = basic.cast(var, dtype)
     if var.broadcastable[0]:
         var = var.reshape((-1,))
@@ -224,13 +229,11 @@ def remove0(x):
 
 
 def ensure_sorted_indices(x):
-    """x with sorted indices within each row (csr) or column (csc); entries stored twice at
-    one position are summed into one (scipy's sum_duplicates)."""
+    """x with sorted indices within each row (csr) or column (csc), entries stored twice kept
+    (Theano's, scipy's sorted_indices): to the other format and back, whose stable reorder
+    sorts each slice."""
     x = as_sparse_variable(x)
-    data, indices, indptr, shape = x.components
-    new_indices, new_indptr = SparseUnion(x.format)(indices, indptr, indices, indptr, shape)
-    values = SparseValuesAt(x.format)(data, indices, indptr, new_indices, new_indptr, shape)
-    return _make(x.format, values, new_indices, new_indptr, shape)
+    return as_format(as_format(x, _other(x.format)), x.format)
 
 
 def clean(x):

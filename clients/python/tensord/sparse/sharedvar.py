@@ -58,12 +58,16 @@ class SparseSharedVariable(SparseVariable):
 
     def set_value(self, value, borrow=False):
         """Replaces the value (converted to this variable's format; data as shared() converts
-        arrays). Everything is checked before the first component is written."""
+        arrays). The four components are written by one function's updates, which the server
+        stores together or not at all: a refused write (a memory quota) or a run of another
+        thread never sees a torn matrix."""
+        from tensord.compile.function import function
         value = self._filtered(value)
         arrays = (value.data, value.indices, value.indptr,
                   np.asarray(value.shape, dtype="int64"))
-        for component, array in zip(self.components, arrays):
-            component.set_value(array)
+        new = [component.type() for component in self.components]
+        function(new, [], updates=list(zip(self.components, new)),
+                 name="set_value of %s" % (self.name or "a sparse shared variable"))(*arrays)
 
     def delete(self):
         for component in self.components:

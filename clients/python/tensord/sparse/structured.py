@@ -25,8 +25,13 @@ def _float_constant(value, dtype):
 
 
 def _arcsinh(x):
-    # sgn(x) log(|x| + sqrt(x^2 + 1)): odd, and accurate for large negative x.
-    return T.sgn(x) * basic.log(T.abs_(x) + T.sqrt(T.sqr(x) + 1))
+    # Odd: sgn(x) asinh(|x|). For a = |x|, asinh(a) = log1p(a + a^2 / (1 + sqrt(1 + a^2))),
+    # exact near 0; past 1e8 (where a^2 would overflow float32 before float64) it is
+    # log(2a) to the last bit.
+    a = T.abs_(x)
+    near = T.log1p(a + T.sqr(a) / (1 + T.sqrt(1 + T.sqr(a))))
+    far = basic.log(a) + _float_constant(np.log(2.0), x.dtype)
+    return T.sgn(x) * T.switch(T.gt(a, 1e8), far, near)
 
 
 def _arctanh(x):

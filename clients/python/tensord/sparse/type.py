@@ -89,7 +89,12 @@ class SparseType:
     def filter(self, value, strict=False, allow_downcast=None):
         """`value` (a scipy sparse matrix, a SparseValue or a (data, indices, indptr, shape)
         tuple) as a SparseValue of this format and dtype, or TypeError; the data is converted
-        as TensorType.filter converts arrays."""
+        as TensorType.filter converts arrays. strict: nothing is converted, the format
+        included (Theano's strict)."""
+        if strict and getattr(value, "format", None) != self.format:
+            raise TypeError("expected a %s matrix (strict), got %s" % (
+                self.format, "a %s matrix" % value.format if hasattr(value, "format")
+                else type(value).__name__))
         value = to_value(value, self.format)
         data = TensorType(self.dtype, (False,)).filter(value.data, strict=strict,
                                                        allow_downcast=allow_downcast)
@@ -135,9 +140,9 @@ class SparseValue:
         self.indices = _index_array(indices, "indices")
         self.indptr = _index_array(indptr, "indptr")
         shape = tuple(shape)
-        if len(shape) != 2 or not all(isinstance(d, (int, np.integer)) and d >= 0
+        if len(shape) != 2 or not all(isinstance(d, (int, np.integer)) and 0 <= d < 2 ** 63
                                       for d in shape):
-            raise TypeError("shape must be two non-negative integers, got %r" % (shape,))
+            raise TypeError("shape must be two non-negative int64 integers, got %r" % (shape,))
         self.shape = tuple(int(d) for d in shape)
 
     @property

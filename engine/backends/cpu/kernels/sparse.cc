@@ -13,23 +13,6 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
-// A kernel that knows its node's format (and transpose) from the attributes.
-class SparseKernel : public Kernel {
- public:
-  explicit SparseKernel(const ir::Apply& node) : op_(node.op), attrs_(GetSparseAttrs(node)) {}
-
- protected:
-  absl::StatusOr<CompressedLayout> Layout(std::span<const Tensor* const> in, int indices,
-                                          int64_t data_size) const {
-    TENSORD_RETURN_IF_ERROR(attrs_.status());
-    return ReadLayout(*in[indices], *in[indices + 1], *in[indices + 2], attrs_->format, data_size,
-                      op_.c_str());
-  }
-
-  std::string op_;
-  absl::StatusOr<SparseAttrs> attrs_;
-};
-
 // out = A @ y or A.T @ y. Where the output's rows are A's major slices (csr A, or csc A
 // transposed) each row gathers its entries' rows of y; otherwise each entry scatters a row of
 // y into the output, and the threads split the columns instead.
@@ -39,7 +22,8 @@ class DenseDotKernel final : public SparseKernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor data = Contiguous(*in[0]), y = Contiguous(*in[4]);
-    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(in, 1, data.num_elements()));
+    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m,
+                             Layout(*in[1], *in[2], *in[3], data.num_elements()));
     const bool gather = m.csr != attrs_->transpose;
     // y's rows are indexed by the entries' minor index (gather) or by their slice (scatter).
     const int64_t y_rows = gather ? m.minor : m.major, out_rows = gather ? m.major : m.minor;
@@ -92,7 +76,7 @@ class SampledDotKernel final : public SparseKernel {
   using SparseKernel::SparseKernel;
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(in, 0, -1));
+    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(*in[0], *in[1], *in[2], -1));
     const Tensor a = Contiguous(*in[3]), b = Contiguous(*in[4]);
     if (a.shape()[0] != m.rows || b.shape()[0] != m.cols || a.shape()[1] != b.shape()[1]) {
       return InvalidArgument(op_, ": a ", runtime::ShapeString(a.shape()), " and b ",
@@ -129,7 +113,8 @@ class DenseFromSparseKernel final : public SparseKernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor data = Contiguous(*in[0]);
-    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(in, 1, data.num_elements()));
+    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m,
+                             Layout(*in[1], *in[2], *in[3], data.num_elements()));
     Tensor& result = *out[0];
     TENSORD_RETURN_IF_ERROR(result.Reshape(data.dtype(), {m.rows, m.cols}));
     std::memset(result.raw(), 0, result.num_bytes());
@@ -157,7 +142,7 @@ class GatherKernel final : public SparseKernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& y = *in[0];
-    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(in, 1, -1));
+    TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(*in[1], *in[2], *in[3], -1));
     const int64_t want[2] = {m.rows, m.cols};
     int64_t stride[2];
     for (int d = 0; d < 2; ++d) {

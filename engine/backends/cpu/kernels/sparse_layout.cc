@@ -1,6 +1,7 @@
 #include "engine/backends/cpu/kernels/sparse_layout.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "engine/backends/cpu/broadcast.h"
@@ -86,6 +87,22 @@ absl::Status CheckFitsInt32(int64_t count, const char* op, const char* what) {
                                                      "compressed layout"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int32_t*> StartIndptr(runtime::Tensor& indptr, int64_t slices) {
+  TENSORD_RETURN_IF_ERROR(indptr.Reshape(DType::kInt32, {slices + 1}));
+  std::memset(indptr.raw(), 0, indptr.num_bytes());
+  return indptr.data<int32_t>();
+}
+
+absl::StatusOr<int64_t> FinishIndptr(int32_t* indptr, int64_t slices, const char* op) {
+  int64_t total = 0;
+  for (int64_t s = 1; s <= slices; ++s) {
+    total += indptr[s];
+    TENSORD_RETURN_IF_ERROR(CheckFitsInt32(total, op, "stored entries"));
+    indptr[s] = static_cast<int32_t>(total);
+  }
+  return total;
 }
 
 }  // namespace tensord::cpu

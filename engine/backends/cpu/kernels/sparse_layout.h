@@ -6,6 +6,7 @@
 #include <functional>
 #include <type_traits>
 
+#include "engine/backends/kernel.h"
 #include "engine/common/dtype_dispatch.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/sparse.h"
@@ -60,5 +61,31 @@ absl::Status DispatchNumeric(DType d, F&& f) {
 
 // int32 index outputs (scipy's): RESOURCE_EXHAUSTED when `count` does not fit.
 absl::Status CheckFitsInt32(int64_t count, const char* op, const char* what);
+
+// An int32 indptr output of `slices` + 1 entries, zeroed, for kernels that count slice s's
+// entries into indptr[s + 1] (each count must fit int32) and then call FinishIndptr. Sized
+// through Reshape first, so a hostile slice count is held to --max_tensor_bytes and counted
+// like every output before any work.
+absl::StatusOr<int32_t*> StartIndptr(runtime::Tensor& indptr, int64_t slices);
+// Turns the counts into offsets; returns the total (nnz), checked to fit int32.
+absl::StatusOr<int64_t> FinishIndptr(int32_t* indptr, int64_t slices, const char* op);
+
+// The sparse kernels' base: the node's format (and transpose) parsed once, and the checked
+// layout of a run's components.
+class SparseKernel : public backends::Kernel {
+ public:
+  explicit SparseKernel(const ir::Apply& node) : op_(node.op), attrs_(ops::GetSparseAttrs(node)) {}
+
+ protected:
+  absl::StatusOr<CompressedLayout> Layout(const runtime::Tensor& indices,
+                                          const runtime::Tensor& indptr,
+                                          const runtime::Tensor& shape, int64_t data_size) const {
+    TENSORD_RETURN_IF_ERROR(attrs_.status());
+    return ReadLayout(indices, indptr, shape, attrs_->format, data_size, op_.c_str());
+  }
+
+  std::string op_;
+  absl::StatusOr<ops::SparseAttrs> attrs_;
+};
 
 }  // namespace tensord::cpu

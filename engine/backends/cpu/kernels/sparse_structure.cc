@@ -21,40 +21,9 @@ bool IsStored(T v) {
   return !(v == T(0));
 }
 
-// Sizes an int32 indptr of `slices` + 1 entries from per-slice counts (slice s's count in
-// counts[s]); returns the total after checking it fits.
-absl::StatusOr<int64_t> WriteIndptr(const std::vector<int64_t>& counts, Tensor& indptr,
-                                    const char* op) {
-  TENSORD_RETURN_IF_ERROR(indptr.Reshape(DType::kInt32, {static_cast<int64_t>(counts.size()) + 1}));
-  int64_t total = 0;
-  int32_t* out = indptr.data<int32_t>();
-  out[0] = 0;
-  for (size_t s = 0; s < counts.size(); ++s) {
-    total += counts[s];
-    TENSORD_RETURN_IF_ERROR(CheckFitsInt32(total, op, "stored entries"));
-    out[s + 1] = static_cast<int32_t>(total);
-  }
-  return total;
-}
-
-class StructureKernel : public Kernel {
+class FromDenseKernel final : public SparseKernel {
  public:
-  explicit StructureKernel(const ir::Apply& node) : op_(node.op), attrs_(GetSparseAttrs(node)) {}
-
- protected:
-  absl::StatusOr<CompressedLayout> Layout(const Tensor& indices, const Tensor& indptr,
-                                          const Tensor& shape, int64_t data_size) const {
-    TENSORD_RETURN_IF_ERROR(attrs_.status());
-    return ReadLayout(indices, indptr, shape, attrs_->format, data_size, op_.c_str());
-  }
-
-  std::string op_;
-  absl::StatusOr<SparseAttrs> attrs_;
-};
-
-class FromDenseKernel final : public StructureKernel {
- public:
-  using StructureKernel::StructureKernel;
+  using SparseKernel::SparseKernel;
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_RETURN_IF_ERROR(attrs_.status());
@@ -68,18 +37,20 @@ class FromDenseKernel final : public StructureKernel {
       const T* xv = x.data<T>();
       // Element (slice s, position i) of the dense matrix.
       auto at = [&](int64_t s, int64_t i) { return csr ? xv[s * cols + i] : xv[i * cols + s]; };
-      std::vector<int64_t> counts(major, 0);
+      TENSORD_ASSIGN_OR_RETURN(int32_t * indptr, StartIndptr(*out[2], major));
       const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, minor));
       runtime::ParallelFor(major, grain, [&](int64_t first, int64_t last) {
-        for (int64_t s = first; s < last; ++s)
-          for (int64_t i = 0; i < minor; ++i) counts[s] += IsStored(at(s, i));
+        for (int64_t s = first; s < last; ++s) {
+          int64_t count = 0;  // at most minor, which fits int32
+          for (int64_t i = 0; i < minor; ++i) count += IsStored(at(s, i));
+          indptr[s + 1] = static_cast<int32_t>(count);
+        }
       });
-      TENSORD_ASSIGN_OR_RETURN(int64_t nnz, WriteIndptr(counts, *out[2], op_.c_str()));
+      TENSORD_ASSIGN_OR_RETURN(int64_t nnz, FinishIndptr(indptr, major, op_.c_str()));
       TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), {nnz}));
       TENSORD_RETURN_IF_ERROR(out[1]->Reshape(DType::kInt32, {nnz}));
       T* data = out[0]->data<T>();
       int32_t* indices = out[1]->data<int32_t>();
-      const int32_t* indptr = out[2]->data<int32_t>();
       runtime::ParallelFor(major, grain, [&](int64_t first, int64_t last) {
         for (int64_t s = first; s < last; ++s) {
           int64_t p = indptr[s];
@@ -99,9 +70,9 @@ class FromDenseKernel final : public StructureKernel {
 // out[q] = the sum of the source entries at q's position. Each source slice is sorted (a copy)
 // and every `at` entry binary-searches it: no buffer of the minor size, so a matrix with
 // billions of columns costs only its entries.
-class ValuesAtKernel final : public StructureKernel {
+class ValuesAtKernel final : public SparseKernel {
  public:
-  using StructureKernel::StructureKernel;
+  using SparseKernel::SparseKernel;
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor data = Contiguous(*in[0]);
@@ -142,9 +113,9 @@ class ValuesAtKernel final : public StructureKernel {
   }
 };
 
-class UnionKernel final : public StructureKernel {
+class UnionKernel final : public SparseKernel {
  public:
-  using StructureKernel::StructureKernel;
+  using SparseKernel::SparseKernel;
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(CompressedLayout a, Layout(*in[0], *in[1], *in[4], -1));
@@ -157,18 +128,17 @@ class UnionKernel final : public StructureKernel {
       std::sort(merged.begin(), merged.end());
       merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
     };
-    std::vector<int64_t> counts(a.major, 0);
+    TENSORD_ASSIGN_OR_RETURN(int32_t * indptr, StartIndptr(*out[1], a.major));
     ForEachSliceRange(a, 8, [&](int64_t first, int64_t last) {
       std::vector<int64_t> merged;
       for (int64_t s = first; s < last; ++s) {
         slice_union(s, merged);
-        counts[s] = static_cast<int64_t>(merged.size());
+        indptr[s + 1] = static_cast<int32_t>(merged.size());  // distinct, so at most minor
       }
     });
-    TENSORD_ASSIGN_OR_RETURN(int64_t nnz, WriteIndptr(counts, *out[1], op_.c_str()));
+    TENSORD_ASSIGN_OR_RETURN(int64_t nnz, FinishIndptr(indptr, a.major, op_.c_str()));
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(DType::kInt32, {nnz}));
     int32_t* indices = out[0]->data<int32_t>();
-    const int32_t* indptr = out[1]->data<int32_t>();
     ForEachSliceRange(a, 8, [&](int64_t first, int64_t last) {
       std::vector<int64_t> merged;
       for (int64_t s = first; s < last; ++s) {
@@ -180,22 +150,23 @@ class UnionKernel final : public StructureKernel {
   }
 };
 
-class EliminateZerosKernel final : public StructureKernel {
+class EliminateZerosKernel final : public SparseKernel {
  public:
-  using StructureKernel::StructureKernel;
+  using SparseKernel::SparseKernel;
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor data = Contiguous(*in[0]);
     TENSORD_ASSIGN_OR_RETURN(CompressedLayout m,
                              Layout(*in[1], *in[2], *in[3], data.num_elements()));
     TENSORD_RETURN_IF_ERROR(CheckFitsInt32(m.minor, op_.c_str(), m.csr ? "columns" : "rows"));
+    TENSORD_RETURN_IF_ERROR(CheckFitsInt32(m.nnz, op_.c_str(), "stored entries"));
     return DispatchNumeric(data.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       const T* v = data.data<T>();
-      std::vector<int64_t> counts(m.major, 0);
+      TENSORD_ASSIGN_OR_RETURN(int32_t * indptr, StartIndptr(*out[2], m.major));
       for (int64_t s = 0; s < m.major; ++s)
-        for (int64_t p = m.begin(s); p < m.end(s); ++p) counts[s] += IsStored(v[p]);
-      TENSORD_ASSIGN_OR_RETURN(int64_t nnz, WriteIndptr(counts, *out[2], op_.c_str()));
+        for (int64_t p = m.begin(s); p < m.end(s); ++p) indptr[s + 1] += IsStored(v[p]);
+      TENSORD_ASSIGN_OR_RETURN(int64_t nnz, FinishIndptr(indptr, m.major, op_.c_str()));
       TENSORD_RETURN_IF_ERROR(out[0]->Reshape(data.dtype(), {nnz}));
       TENSORD_RETURN_IF_ERROR(out[1]->Reshape(DType::kInt32, {nnz}));
       T* kept = out[0]->data<T>();
@@ -213,35 +184,33 @@ class EliminateZerosKernel final : public StructureKernel {
 
 // A counting sort by minor index: stable, so each new slice lists its entries in the order of
 // their old slices (sorted indices when read back).
-class TransposeStructureKernel final : public StructureKernel {
+class TransposeStructureKernel final : public SparseKernel {
  public:
-  using StructureKernel::StructureKernel;
+  using SparseKernel::SparseKernel;
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(CompressedLayout m, Layout(*in[0], *in[1], *in[2], -1));
     TENSORD_RETURN_IF_ERROR(CheckFitsInt32(m.major, op_.c_str(), m.csr ? "rows" : "columns"));
-    std::vector<int64_t> counts;
-    if (m.minor > runtime::MaxTensorBytes() / static_cast<int64_t>(sizeof(int64_t))) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(op_, ": the other format needs ", m.minor,
-                       " + 1 slices, more than --max_tensor_bytes allows"));
-    }
-    counts.assign(m.minor, 0);
-    for (int64_t p = 0; p < m.nnz; ++p) ++counts[m.indices[p]];
-    TENSORD_ASSIGN_OR_RETURN(int64_t nnz, WriteIndptr(counts, *out[1], op_.c_str()));
+    TENSORD_RETURN_IF_ERROR(CheckFitsInt32(m.nnz, op_.c_str(), "stored entries"));
+    TENSORD_ASSIGN_OR_RETURN(int32_t * indptr, StartIndptr(*out[1], m.minor));
+    for (int64_t p = 0; p < m.nnz; ++p) ++indptr[m.indices[p] + 1];
+    TENSORD_ASSIGN_OR_RETURN(int64_t nnz, FinishIndptr(indptr, m.minor, op_.c_str()));
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(DType::kInt32, {nnz}));
     TENSORD_RETURN_IF_ERROR(out[2]->Reshape(DType::kInt64, {nnz}));
     int32_t* indices = out[0]->data<int32_t>();
     int64_t* perm = out[2]->data<int64_t>();
-    const int32_t* indptr = out[1]->data<int32_t>();
-    for (int64_t i = 0; i < m.minor; ++i) counts[i] = indptr[i];  // next free slot per slice
-    for (int64_t s = 0; s < m.major; ++s) {
-      for (int64_t p = m.begin(s); p < m.end(s); ++p) {
-        const int64_t slot = counts[m.indices[p]]++;
+    // indptr[i + 1] is where new slice i ends: fill each slice from its end, walking the entries
+    // backwards (so each slice keeps the old slices' order), which leaves indptr[i + 1] at the
+    // slice's start; shifting down by one entry restores the offsets. No scratch array.
+    for (int64_t s = m.major - 1; s >= 0; --s) {
+      for (int64_t p = m.end(s) - 1; p >= m.begin(s); --p) {
+        const int64_t slot = --indptr[m.indices[p] + 1];
         indices[slot] = static_cast<int32_t>(s);
         perm[slot] = p;
       }
     }
+    for (int64_t i = 0; i < m.minor; ++i) indptr[i] = indptr[i + 1];
+    indptr[m.minor] = static_cast<int32_t>(nnz);
     return absl::OkStatus();
   }
 };
