@@ -103,6 +103,24 @@ def gemm_cases(scale=1):
     return out
 
 
+def reduce_cases(scale=1):
+    """sum / max / mean of a 256x128x128 float32 array over all axes, axis 0 and axis -1 (the
+    sum of the result, so every implementation returns one float)."""
+    import tensord as theano
+    import tensord.tensor as T
+    shape = tuple(max(1, s // scale) for s in (256, 128, 128))
+    x = np.random.default_rng(2).uniform(0, 1, shape).astype("float32")
+    xs = theano.shared(x, name="x")
+    out = {}
+    for op in ("sum", "max", "mean"):
+        for axis, label in ((None, "all"), (0, "axis0"), (-1, "axis-1")):
+            fn = theano.function([], getattr(T, op)(xs, axis=axis).sum())
+            out["%s_%s_%s_f32" % (op, label, "x".join(map(str, shape)))] = {
+                "tensord": lambda fn=fn: float(fn()),
+                "numpy": lambda op=op, axis=axis: float(getattr(np, op)(x, axis=axis).sum())}
+    return out
+
+
 def peers_for_dot(impls, a, b, op):
     try:
         import jax
@@ -212,7 +230,8 @@ def main():
         args.repeats, args.elements = 1, 4096
     from tensord.connection import server_info
     threads = os.cpu_count()
-    all_cases = dict(cases(args.elements), **gemm_cases(64 if args.smoke else 1))
+    all_cases = dict(cases(args.elements), **gemm_cases(64 if args.smoke else 1),
+                     **reduce_cases(16 if args.smoke else 1))
     for name, impls in all_cases.items():
         if args.only not in name:
             continue

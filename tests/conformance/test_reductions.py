@@ -272,15 +272,25 @@ def test_long_rows_split_over_threads(rng, dtype):
             assert np.isnan(s) and np.isnan(mx) and np.isnan(mn), at
 
 
-@pytest.mark.parametrize("axis", [None, 0, 1, 2, -1, (0, 2), (1, 2)])
+@pytest.mark.parametrize("axis", [None, 0, 1, 2, -1, (0, 1), (0, 2), (1, 2)])
 def test_large_3d_reductions_split_over_threads(rng, axis):
     """Big enough to split: whole contiguous arrays as one row, kept outer dimensions over the
     threads; strided and size-1 cases alike."""
-    x = rng.uniform(-1, 1, (64, 65, 67))
+    x = rng.uniform(-1, 1, (63, 65, 67))  # rows past a multiple of 4, blocks past 2048
     v = T.tensor3(dtype="float64")
     sums = theano.function([v], [v.sum(axis=axis), v.max(axis=axis), v[:, ::2].min(axis=axis),
-                                 v[:1].sum(axis=axis)])
+                                 v[:1].sum(axis=axis), v.mean(axis=axis), v.var(axis=axis),
+                                 v[:, :, ::3].std(axis=axis)])
     got = sums(x)
-    want = [x.sum(axis=axis), x.max(axis=axis), x[:, ::2].min(axis=axis), x[:1].sum(axis=axis)]
+    want = [x.sum(axis=axis), x.max(axis=axis), x[:, ::2].min(axis=axis), x[:1].sum(axis=axis),
+            x.mean(axis=axis), x.var(axis=axis), x[:, :, ::3].std(axis=axis)]
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    # float32 sums and means accumulate in double, split or not.
+    f = T.tensor3(dtype="float32")
+    x32 = x.astype("float32")
+    got = theano.function([f], [f.sum(axis=axis), f.mean(axis=axis)])(x32)
+    for g, w in zip(got, [x32.sum(axis=axis, dtype="float64"),
+                          x32.mean(axis=axis, dtype="float64")]):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w.astype("float32"), rtol=1e-6)

@@ -47,6 +47,35 @@ TENSORD_FOLD_CLONES Acc FoldRow(const T* s, int64_t n) {
   return a;
 }
 
+// acc[i] = Fold(acc[i], s[i]) over a contiguous row of inputs and one of accumulators: a
+// reduction over outer axes (a sum over axis 0) folds whole rows into rows. Written apart, with
+// unit strides the compiler can see, so the loop vectorizes.
+template <class Op, class Acc, class T>
+TENSORD_FOLD_CLONES void FoldInto(Acc* acc, const T* s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] = Op::Fold(acc[i], static_cast<Acc>(s[i]));
+}
+
+// FoldInto over `rows` (1 to 4) rows at once, `stride` apart: acc[i] = Fold(acc[i], the rows'
+// values at i folded pairwise). Four rows read as four streams keep more loads in flight, and
+// the accumulators are read and written once per four rows.
+template <class Op, class Acc, class T>
+TENSORD_FOLD_CLONES void FoldRowsInto(Acc* acc, const T* s, int64_t stride, int rows, int64_t n) {
+  const T *s0 = s, *s1 = s + stride, *s2 = s + 2 * stride, *s3 = s + 3 * stride;
+  auto v = [](const T* p, int64_t i) { return static_cast<Acc>(p[i]); };
+  if (rows == 4) {
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] =
+          Op::Fold(acc[i], Op::Fold(Op::Fold(v(s0, i), v(s1, i)), Op::Fold(v(s2, i), v(s3, i))));
+  } else if (rows == 3) {
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = Op::Fold(acc[i], Op::Fold(Op::Fold(v(s0, i), v(s1, i)), v(s2, i)));
+  } else if (rows == 2) {
+    for (int64_t i = 0; i < n; ++i) acc[i] = Op::Fold(acc[i], Op::Fold(v(s0, i), v(s1, i)));
+  } else {
+    for (int64_t i = 0; i < n; ++i) acc[i] = Op::Fold(acc[i], v(s0, i));
+  }
+}
+
 // Adds the squared deviations of a contiguous row from `mean` to *sq and the deviations to
 // *dev, in independent lanes (as FoldRow) so the loop vectorizes.
 template <class T>

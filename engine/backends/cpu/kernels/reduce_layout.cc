@@ -30,6 +30,13 @@ ReduceLayout MakeReduceLayout(const runtime::Shape& in_shape, const std::vector<
   return l;
 }
 
+int SplitDim(const runtime::Shape& shape, const ReduceLayout& l) {
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (l.out_strides[d] != 0 && shape[d] >= 2) return static_cast<int>(d);
+  }
+  return -1;
+}
+
 absl::Status CheckNonEmptyReduction(const std::string& op, const runtime::Shape& in_shape,
                                     const ReduceLayout& layout) {
   if (layout.reduced_count == 0) {

@@ -26,7 +26,10 @@ class MomentKernel final : public Kernel {
     const int64_t n_out = out[0]->num_elements();
     // Per-thread scratch: kernels are shared by concurrent runs, and steady-state runs should
     // not allocate.
-    thread_local std::vector<double> mean, sq, dev;
+    thread_local std::vector<double> mean_scratch, sq_scratch, dev_scratch;
+    // Named by reference: the lambdas below also run on pool threads, where the thread_local
+    // names would mean those threads' own (empty) vectors.
+    std::vector<double>&mean = mean_scratch, &sq = sq_scratch, &dev = dev_scratch;
     mean.assign(n_out, 0.0);
     const double n = static_cast<double>(l.reduced_count);
     TENSORD_RETURN_IF_ERROR(DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
@@ -34,35 +37,62 @@ class MomentKernel final : public Kernel {
       const T* src = x.data<T>();
       const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
       const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
-      ForEachRow(x.shape(), {l.out_strides, x.strides()},
-                 [&](int64_t len, int64_t, const int64_t* o) {
-                   double* acc = mean.data() + o[0];
-                   const T* s = src + o[1];
-                   if (inner == 0 && step == 1) {  // a contiguous row into one output
-                     *acc += FoldRow<SumFold, double>(s, len);
-                     return;
-                   }
-                   for (int64_t i = 0; i < len; ++i)
-                     acc[i * inner] += static_cast<double>(s[i * step]);
-                 });
+      // Everything into one output from contiguous data: one long row, whatever the shape.
+      const bool one_row = n_out == 1 && x.is_contiguous();
+      double* sums = mean.data();
+      // Leading axes of contiguous data: rows folded into rows (reduce_layout.h).
+      const bool leading =
+          !one_row &&
+          FoldLeadingAxes(x, l,
+                          [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
+                            FoldRowsInto<SumFold>(sums + to, src + from, stride, rows, len);
+                          });
+      if (one_row) mean[0] = FoldLongRow<SumFold>(0.0, src, x.num_elements());
+      if (!one_row && !leading)
+        ForEachReducedRow(x, l, [&](int64_t len, int64_t to, int64_t from) {
+          double* acc = mean.data() + to;
+          const T* s = src + from;
+          if (inner == 0 && step == 1) {  // a contiguous row into one output
+            *acc = FoldLongRow<SumFold>(*acc, s, len);
+            return;
+          }
+          if (inner == 1 && step == 1) {  // a contiguous row into a row of outputs
+            FoldInto<SumFold>(acc, s, len);
+            return;
+          }
+          for (int64_t i = 0; i < len; ++i) acc[i * inner] += static_cast<double>(s[i * step]);
+        });
       for (double& m : mean) m /= n;  // 0 / 0 = NaN for empty reductions, as NumPy
       if (kind_ == Moment::kMean) return absl::OkStatus();
       sq.assign(n_out, 0.0);
       dev.assign(n_out, 0.0);
-      ForEachRow(x.shape(), {l.out_strides, x.strides()},
-                 [&](int64_t len, int64_t, const int64_t* o) {
-                   const T* s = src + o[1];
-                   if (inner == 0 && step == 1) {
-                     AddDeviations(s, len, mean[o[0]], &sq[o[0]], &dev[o[0]]);
-                     return;
-                   }
-                   for (int64_t i = 0; i < len; ++i) {
-                     const int64_t k = o[0] + i * inner;
-                     const double d = static_cast<double>(s[i * step]) - mean[k];
-                     sq[k] += d * d;
-                     dev[k] += d;
-                   }
-                 });
+      if (one_row) {
+        AddDeviations(src, x.num_elements(), mean[0], &sq[0], &dev[0]);
+        return absl::OkStatus();
+      }
+      // Deviations of `len` values s[i * step] from means, squares, sums at stride `inner`.
+      auto deviations = [&](int64_t len, int64_t to, const T* s, int64_t step, int64_t inner) {
+        for (int64_t i = 0; i < len; ++i) {
+          const int64_t k = to + i * inner;
+          const double d = static_cast<double>(s[i * step]) - mean[k];
+          sq[k] += d * d;
+          dev[k] += d;
+        }
+      };
+      if (leading) {
+        FoldLeadingAxes(x, l, [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
+          for (int k = 0; k < rows; ++k) deviations(len, to, src + from + k * stride, 1, 1);
+        });
+        return absl::OkStatus();
+      }
+      ForEachReducedRow(x, l, [&](int64_t len, int64_t to, int64_t from) {
+        const T* s = src + from;
+        if (inner == 0 && step == 1) {
+          AddDeviations(s, len, mean[to], &sq[to], &dev[to]);
+          return;
+        }
+        deviations(len, to, s, step, inner);
+      });
       return absl::OkStatus();
     }));
     // NumPy divides by max(n - ddof, 0): too few elements give inf (or NaN for 0 / 0).
