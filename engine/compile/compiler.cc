@@ -301,9 +301,12 @@ absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
   ir::Graph& graph = *p.graph;
   OptimizeStats stats;
   stats.nodes_before = static_cast<int>(graph.applies().size());
-  passes::Pipeline pipeline(
-      {.mode = p.options.mode, .excluding = p.options.optimizer_excluding, .verify_each = false},
-      PlacementOf(p));
+  std::vector<std::string> excluding = p.options.optimizer_excluding;
+  // NanGuardMode names the first node that produces a bad value: a reduction folded into the
+  // expression it reduces would hide which one (the sum of a NaN is NaN).
+  if (p.options.mode == "NanGuardMode") excluding.push_back("reduction_fusion");
+  passes::Pipeline pipeline({.mode = p.options.mode, .excluding = excluding, .verify_each = false},
+                            PlacementOf(p));
   if (!pipeline.passes().empty()) {
     // Passes replace variables in graph outputs, not in the (target, value) pairs of updates,
     // and the dead-code pass keeps only what outputs reach: update values and shared variables

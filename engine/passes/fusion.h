@@ -11,6 +11,12 @@
 // compare in that dtype. One-element constants (0-d, or (1, 1) as clients pad them) become
 // literals of the program. Groups of a single node are left alone (no pass over memory to save).
 //
+// Reduction fusion, right after: a full reduction (sum, max or min over every axis, in the
+// expression's dtype) of a composite, or of a single fusable node, that nothing else reads
+// becomes the composite with `reduce`: the expression's value is folded as it is computed and
+// never stored ((x * y).sum() writes no x * y). NanGuardMode leaves it out, since a folded
+// reduction would hide which node first produced a NaN.
+//
 // Broadcasting stays exact: every group input reaches the root through elementwise nodes, each
 // of whose output shape is the broadcast of its inputs', so the root's shape is the broadcast of
 // all group inputs, which is the composite's shape.
@@ -23,5 +29,6 @@
 namespace tensord::passes {
 
 std::unique_ptr<Pass> MakeFusionPass();
+std::unique_ptr<Pass> MakeReductionFusionPass();
 
 }  // namespace tensord::passes

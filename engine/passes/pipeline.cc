@@ -57,6 +57,7 @@ std::vector<Step> Steps() {
       {MakeConvEpiloguePass, false},
       // Fusion sees the final elementwise graph (and the gemms), and drops what it replaced.
       {MakeFusionPass, false},
+      {MakeReductionFusionPass, false},
       // Last: a rewrite after it could add a reader of a value it lets a node overwrite.
       {MakeInplacePass, false},
   };

@@ -168,18 +168,19 @@ def peers_for_unary(impls, name, operand):
     try:
         import jax
         import jax.numpy as jnp
-        fn = {"exp": jnp.exp, "log": jnp.log, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}[name]
+        # Each peer's function has a name of its own: the lambdas read them when called.
+        jfn = {"exp": jnp.exp, "log": jnp.log, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}[name]
         xj = jnp.asarray(operand)
-        fj = jax.jit(lambda v: fn(v).sum())
+        fj = jax.jit(lambda v: jfn(v).sum())
         impls["jax"] = lambda: float(fj(xj).block_until_ready())
     except ImportError:
         pass
     try:
         import torch
-        fn = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
-              "sigmoid": torch.sigmoid}[name]
+        tfn = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh,
+               "sigmoid": torch.sigmoid}[name]
         xt = torch.from_numpy(operand)
-        impls["torch"] = lambda: float(fn(xt).sum())
+        impls["torch"] = lambda: float(tfn(xt).sum())
     except ImportError:
         pass
 

@@ -30,16 +30,21 @@ def _broadcast_type(dtype, inputs):
 class Composite(Op):
     wire_name = "composite"
 
-    def __init__(self, dtype, program, constants=()):
+    def __init__(self, dtype, program, constants=(), reduce=None):
         self.dtype, self.program, self.constants = dtype, program, constants
+        self.reduce = reduce
 
     def attrs(self):
         attrs = {"dtype": np.dtype(self.dtype), "program": [int(v) for v in self.program]}
         if self.constants:
             attrs["constants"] = [float(c) for c in self.constants]
+        if self.reduce:
+            attrs["reduce"] = self.reduce
         return attrs
 
     def make_node(self, *inputs):
+        if self.reduce:
+            return Apply(self, inputs, [TensorType(self.dtype, ())()])
         return Apply(self, inputs, [_broadcast_type(self.dtype, inputs)])
 
 
@@ -86,6 +91,27 @@ def test_composite_casts_its_inputs_and_fill_reads_only_shapes(rng):
           lambda x, y: (x + y).astype("float32"), a, b)
     check(lambda x, y: Composite("float64", [CONST, 0, -1, -1, FILL, 0, 2, -1], (1.5,))(x, y),
           lambda x, y: np.full(np.broadcast_shapes(x.shape, y.shape), 1.5), a, b)
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_composite_reductions(rng, dtype, shapes):
+    a, b = sample(rng, shapes[0], dtype), sample(rng, shapes[1], dtype)
+    value = ((a + b) * np.exp(a)).astype("float64")  # float32 sums accumulate in double
+    empty = value.size == 0
+    for reduce, ref in [("sum", np.sum), ("max", np.max), ("min", np.min)]:
+        if empty and reduce != "sum":
+            with pytest.raises(errors.InvalidArgument, match="has no identity"):
+                run(lambda x, y: Composite(dtype, PROGRAM_A, reduce=reduce)(x, y), a, b)
+            continue
+        check(lambda x, y: Composite(dtype, PROGRAM_A, reduce=reduce)(x, y),
+              lambda x, y: np.asarray(ref(value)).astype(dtype), a, b, rtol=1e-6)
+
+
+def test_composite_reduce_must_name_a_known_reduction(rng):
+    a = sample(rng, (3,), "float32")
+    with pytest.raises(errors.InvalidArgument, match="'reduce' must be 'sum', 'max' or 'min'"):
+        run(lambda x: Composite("float32", [EXP, 0, -1, -1], reduce="mean")(x), a)
 
 
 @pytest.mark.parametrize("program,message", [

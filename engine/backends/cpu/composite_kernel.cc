@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/kernels/fold_row.h"
 #include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
@@ -40,7 +41,12 @@ ops::ChunkScalarLoop<T> ChunkScalarOf(const ops::ScalarForm& form) {
 
 class CompositeKernel final : public backends::Kernel {
  public:
-  explicit CompositeKernel(Program p) : p_(std::move(p)) {
+  explicit CompositeKernel(Program p)
+      : p_(std::move(p)),
+        reduce_(p_.reduce == "sum"   ? Reduce::kSum
+                : p_.reduce == "max" ? Reduce::kMax
+                : p_.reduce == "min" ? Reduce::kMin
+                                     : Reduce::kNone) {
     // Each instruction's scalar form, looked up once (ParseProgram checked the opcodes).
     for (const Instr& ins : p_.code) {
       forms_.push_back(ins.op == kConst ? nullptr
@@ -96,6 +102,35 @@ class CompositeKernel final : public backends::Kernel {
     out_slot_ = num_slots_++;
   }
 
+  enum class Reduce { kNone, kSum, kMax, kMin };
+
+  // acc folded with a chunk of m results (in double: sums accumulate as sum's do, and max and
+  // min are exact in it).
+  template <typename T>
+  double FoldChunk(double acc, const T* r, int64_t m) const {
+    switch (reduce_) {
+      case Reduce::kSum:
+        return SumFold::Fold(acc, FoldRow<SumFold, double>(r, m));
+      case Reduce::kMax:
+        return MaxFold::Fold(acc, FoldRow<MaxFold, double>(r, m));
+      case Reduce::kMin:
+        return MinFold::Fold(acc, FoldRow<MinFold, double>(r, m));
+      case Reduce::kNone:
+        break;
+    }
+    return acc;
+  }
+  double ReduceInit() const {
+    return reduce_ == Reduce::kMax   ? MaxFold::Init<double>()
+           : reduce_ == Reduce::kMin ? MinFold::Init<double>()
+                                     : 0.0;
+  }
+  double Combine(double a, double b) const {
+    return reduce_ == Reduce::kMax   ? MaxFold::Fold(a, b)
+           : reduce_ == Reduce::kMin ? MinFold::Fold(a, b)
+                                     : a + b;
+  }
+
   template <typename T>
   absl::Status RunTyped(std::span<const Tensor* const> in, Tensor& y) {
     const int n = p_.num_inputs;
@@ -107,10 +142,12 @@ class CompositeKernel final : public backends::Kernel {
     // The output may be one of the inputs' Tensor objects (a donated buffer). It is overwritten
     // in place only when it already is the output's exact contiguous layout and nobody else
     // holds its buffer; otherwise `keep` holds the input while the output gets a new buffer.
+    // A reduction writes its one value after every read: it never needs the output in place.
+    const bool reducing = reduce_ != Reduce::kNone;
     Tensor keep;
     bool in_place = false;
     if (std::find(ins.begin(), ins.end(), &y) != ins.end()) {
-      in_place = y.buffer() && y.buffer().use_count() == 1 && y.dtype() == dtype &&
+      in_place = !reducing && y.buffer() && y.buffer().use_count() == 1 && y.dtype() == dtype &&
                  y.shape() == shape && y.is_contiguous() && y.raw() == y.buffer()->data();
       if (!in_place) {
         keep = y;
@@ -124,8 +161,21 @@ class CompositeKernel final : public backends::Kernel {
                         ", expected ", DTypeName(dtype));
       }
     }
-    if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(dtype, shape));
-    if (y.num_elements() == 0) return absl::OkStatus();
+    if (reducing) {
+      TENSORD_RETURN_IF_ERROR(y.Reshape(dtype, {}));
+      if (runtime::NumElements(shape) == 0) {
+        if (reduce_ != Reduce::kSum) {
+          return InvalidArgument(p_.reduce, " of an empty array (shape ",
+                                 runtime::ShapeString(shape),
+                                 ", reducing zero elements) has no identity");
+        }
+        *y.data<T>() = T(0);
+        return absl::OkStatus();
+      }
+    } else if (!in_place) {
+      TENSORD_RETURN_IF_ERROR(y.Reshape(dtype, shape));
+    }
+    if (runtime::NumElements(shape) == 0) return absl::OkStatus();
 
     // Operands are the inputs read for their values; merge dims every operand walks uniformly
     // (the output is contiguous), so contiguous data becomes one long row.
@@ -170,6 +220,7 @@ class CompositeKernel final : public backends::Kernel {
       std::vector<const T*> spread;  // a broadcast operand is spread over its slot once
       std::vector<char> uniform;
       std::vector<T> value;
+      double acc = 0;  // a reduction's partial result over this state's rows
     };
     auto start_state = [&](State& st) {
       thread_local std::vector<std::byte> kept;
@@ -180,6 +231,7 @@ class CompositeKernel final : public backends::Kernel {
       st.spread.assign(num_ops, nullptr);
       st.uniform.assign(n + count, 0);
       st.value.assign(n + count, T(0));
+      st.acc = ReduceInit();
       for (int k = 0; k < n; ++k)
         if (!p_.input_read[k]) st.reg[k] = kZeros;
       for (int j = 0; j < count; ++j) {
@@ -198,7 +250,7 @@ class CompositeKernel final : public backends::Kernel {
       base[k] = ins[operand_input[k]]->template data<T>();
       step[k] = strides[k].empty() ? 0 : strides[k].back();
     }
-    T* dst = y.data<T>();
+    T* dst = reducing ? nullptr : y.data<T>();
     // Each instruction runs its op's chunk loop (engine/ops/scalar_form.h): the op's own math.
     auto eval = [&](State& st, int j, T* r, int64_t m) {
       const Instr& ins = p_.code[j];
@@ -235,7 +287,9 @@ class CompositeKernel final : public backends::Kernel {
         for (int j = 0; j < count; ++j) {
           const Instr& ins = p_.code[j];
           const bool last = j == count - 1;
-          T* r = !last ? result_slot(slot_[j]) : in_place ? result_slot(out_slot_) : dst + o + i0;
+          T* r = !last                  ? result_slot(slot_[j])
+                 : in_place || reducing ? result_slot(out_slot_)
+                                        : dst + o + i0;
           if (ins.op != kConst) {
             eval(st, j, r, m);
           } else if (last) {
@@ -244,6 +298,7 @@ class CompositeKernel final : public backends::Kernel {
           st.reg[n + j] = r;
         }
         if (in_place) std::copy_n(result_slot(out_slot_), m, dst + o + i0);
+        if (reducing) st.acc = FoldChunk(st.acc, result_slot(out_slot_), m);
       }
     };
     if (rows.empty()) {  // one element
@@ -251,28 +306,39 @@ class CompositeKernel final : public backends::Kernel {
       start_state(st);
       const std::vector<int64_t> off(num_ops, 0);
       row(st, 1, 0, off.data());
+      if (reducing) *y.data<T>() = static_cast<T>(st.acc);
       return absl::OkStatus();
     }
     // Big outputs are split along the outermost row dimension over the intra-op threads; each
     // range walks its part of the rows with a state of its own.
     int64_t inner = 1;
     for (size_t d = 1; d < rows.size(); ++d) inner *= rows[d];
-    runtime::ParallelFor(
-        rows[0], std::max<int64_t>(1, kParallelGrain / inner), [&](int64_t begin, int64_t end) {
-          State st;
-          start_state(st);
-          Shape part = rows;
-          part[0] = end - begin;
-          std::vector<int64_t> shifted(num_ops);
-          ForEachRow(part, strides, [&](int64_t len, int64_t o, const int64_t* off) {
-            for (size_t k = 0; k < num_ops; ++k) shifted[k] = off[k] + begin * strides[k][0];
-            row(st, len, o + begin * inner, shifted.data());
-          });
-        });
+    // A reduction's ranges each fold a partial result, combined in range order: the same
+    // split (thread count) gives the same bits.
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / inner);
+    std::vector<double> partial(reducing ? (rows[0] + grain - 1) / grain : 0, ReduceInit());
+    runtime::ParallelFor(rows[0], grain, [&](int64_t begin, int64_t end) {
+      State st;
+      start_state(st);
+      Shape part = rows;
+      part[0] = end - begin;
+      std::vector<int64_t> shifted(num_ops);
+      ForEachRow(part, strides, [&](int64_t len, int64_t o, const int64_t* off) {
+        for (size_t k = 0; k < num_ops; ++k) shifted[k] = off[k] + begin * strides[k][0];
+        row(st, len, o + begin * inner, shifted.data());
+      });
+      if (reducing) partial[begin / grain] = st.acc;
+    });
+    if (reducing) {
+      double total = ReduceInit();
+      for (double p : partial) total = Combine(total, p);
+      *y.data<T>() = static_cast<T>(total);
+    }
     return absl::OkStatus();
   }
 
   Program p_;
+  Reduce reduce_;
   std::vector<const ops::ScalarForm*> forms_;  // per instruction; null for kConst
   std::vector<int> slot_;                      // per instruction: its scratch slot; -1 for the last
   int out_slot_ = 0;  // the last instruction's result when the output aliases an input

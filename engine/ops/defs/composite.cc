@@ -52,6 +52,13 @@ absl::StatusOr<Program> ParseProgram(const ir::Apply& node) {
       return InvalidArgument("composite: 'constants' must be a list of floats");
     }
   }
+  if (node.attrs.count("reduce")) {
+    TENSORD_ASSIGN_OR_RETURN(p.reduce, ir::GetAttr<std::string>(node, "reduce"));
+    if (p.reduce != "sum" && p.reduce != "max" && p.reduce != "min") {
+      return InvalidArgument("composite: 'reduce' must be 'sum', 'max' or 'min', got '",
+                             p.reduce.substr(0, 64), "'");
+    }
+  }
   if (node.inputs.size() > static_cast<size_t>(kMaxInputs)) {
     return InvalidArgument("composite: more than ", kMaxInputs, " inputs");
   }
@@ -132,9 +139,10 @@ std::string RenderExpr(const Program& p) {
 namespace {
 
 // Output: the program's dtype; NumPy broadcasting of every input (an output dim is broadcastable
-// only where every input is), as InferElementwise.
+// only where every input is), as InferElementwise; 0-d when the expression is reduced.
 absl::StatusOr<std::vector<ir::Type>> InferComposite(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(node));
+  if (!p.reduce.empty()) return std::vector<ir::Type>{ir::Type{p.dtype, {}}};
   int nd = 0;
   for (const ir::Variable* in : node.inputs) nd = std::max(nd, in->type.ndim());
   ir::Type out{p.dtype, std::vector<bool>(nd, true)};
@@ -160,18 +168,26 @@ std::vector<std::optional<DType>> CompositeInputDTypes(const ir::Apply& node) {
 void RegisterComposite(Registry& r) {
   OpDef d = MakeOpDef(
       "composite", 1, -1,
-      "composite(*inputs; dtype, program, constants, expr): a fused elementwise expression "
-      "evaluated in one pass (Theano's Elemwise{Composite{...}}), built by the fusion pass",
+      "composite(*inputs; dtype, program, constants, expr, reduce): a fused elementwise "
+      "expression evaluated in one pass (Theano's Elemwise{Composite{...}}), built by the "
+      "fusion pass; with reduce ('sum', 'max', 'min') its full reduction, never stored",
       // Fusion runs at compile time, after Differentiate built the gradient graph, so no
       // gradient ever flows through a composite the server made; one a client sends stops
       // gradients with a clear error, as any op without a rule.
       InferComposite, kNotDifferentiable);
   d.input_dtypes = CompositeInputDTypes;
-  d.infer_shape = BroadcastShape;
-  d.attrs = {"dtype", "program", "constants", "expr"};
+  d.infer_shape = [](NodeBuilder& b, const ir::Apply& node, std::span<const SymbolicShape> in) {
+    if (node.attrs.count("reduce")) return std::vector<SymbolicShape>{SymbolicShape{}};
+    return BroadcastShape(b, node, in);
+  };
+  d.attrs = {"dtype", "program", "constants", "expr", "reduce"};
   d.theano_render = [](const ir::Apply& node, const std::string& inplace) {
     auto expr = ir::GetAttr<std::string>(node, "expr");
-    return absl::StrCat("Elemwise{", expr.ok() ? *expr : "Composite", "}", inplace);
+    const std::string shown = expr.ok() ? *expr : "Composite";
+    if (auto reduce = ir::GetAttr<std::string>(node, "reduce"); reduce.ok()) {
+      return absl::StrCat("CAReduce{", *reduce, ", ", shown, "}", inplace);  // PyTensor's name
+    }
+    return absl::StrCat("Elemwise{", shown, "}", inplace);
   };
   r.Add(std::move(d));
 }
