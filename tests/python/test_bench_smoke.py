@@ -32,7 +32,9 @@ def test_peers_benchmark_runs_in_smoke_mode():
         "tanh_sum_4096_f32", "sigmoid_sum_4096_f32"] + [
         "dot_%s_%s" % (shape, dtype) for shape in (
             "square_16x16x16", "mlp_fwd_4x12x8", "mlp_hidden_4x8x8", "mlp_wgrad_aT_12x4x8")
-        for dtype in ("f32", "f64")]
+        for dtype in ("f32", "f64")] + [
+        "%s_%s_16x8x8_f32" % (op, axis) for op in ("sum", "max", "mean")
+        for axis in ("all", "axis0", "axis-1")]
     for line in lines:
         assert set(line["median_ms"]) == {"tensord", "numpy"}, line
 
