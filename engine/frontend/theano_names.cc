@@ -184,6 +184,10 @@ std::string NodeLabel(const Apply& node) {
   std::string s = node.op;
   if (auto it = node.attrs.find("expr"); node.op == "composite" && it != node.attrs.end()) {
     if (const auto* expr = std::get_if<std::string>(&it->second)) s = *expr;
+    // A reducing composite: "sum of Composite{...}", so an error names what failed.
+    if (auto r = node.attrs.find("reduce"); r != node.attrs.end()) {
+      if (const auto* reduce = std::get_if<std::string>(&r->second)) s = *reduce + " of " + s;
+    }
   }
   return s + NodeArgs(node);
 }

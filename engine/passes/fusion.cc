@@ -63,10 +63,11 @@ std::optional<double> UnitConstant(const ir::Variable* v) {
   return value;
 }
 
-// Whether `user` is a reduction a composite can do itself (reduce attribute): sum, max or min
-// over every axis, giving `dtype`.
+// Whether `user` is a reduction a composite can do itself (reduce attribute): sum, mean, max or
+// min over every axis, giving `dtype`.
 bool IsFullReductionIn(const ir::Apply* user, DType dtype) {
-  if (user == nullptr || (user->op != "sum" && user->op != "max" && user->op != "min") ||
+  if (user == nullptr ||
+      (user->op != "sum" && user->op != "mean" && user->op != "max" && user->op != "min") ||
       user->outputs.size() != 1 || user->outputs[0]->type.dtype != dtype ||
       user->outputs[0]->type.ndim() != 0) {
     return false;

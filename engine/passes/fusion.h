@@ -11,7 +11,7 @@
 // compare in that dtype. One-element constants (0-d, or (1, 1) as clients pad them) become
 // literals of the program. Groups of a single node are left alone (no pass over memory to save).
 //
-// Reduction fusion, right after: a full reduction (sum, max or min over every axis, in the
+// Reduction fusion, right after: a full reduction (sum, mean, max or min over every axis, in the
 // expression's dtype) of a composite, or of a single fusable node, that nothing else reads
 // becomes the composite with `reduce`: the expression's value is folded as it is computed and
 // never stored ((x * y).sum() writes no x * y). NanGuardMode leaves it out, since a folded

@@ -71,7 +71,13 @@ Pipeline::Pipeline(PipelineOptions options, std::optional<Placement> placement)
     if (options_.mode == "FAST_COMPILE" && !step.fast_compile) continue;
     std::unique_ptr<Pass> pass = step.make();
     const auto& ex = options_.excluding;
-    if (std::find(ex.begin(), ex.end(), pass->name()) != ex.end()) continue;
+    auto excluded = [&](const std::string& name) {
+      return std::find(ex.begin(), ex.end(), name) != ex.end();
+    };
+    if (excluded(pass->name())) continue;
+    // Excluding fusion means no composites at all (PyTensor files its reduction fusion under
+    // the same tag): reduction fusion would still make one of a lone op and its sum.
+    if (pass->name() == "reduction_fusion" && excluded("fusion")) continue;
     passes_.push_back(std::move(pass));
   }
   // Placement is not an optimization: every mode runs it, and it goes before inplace, which

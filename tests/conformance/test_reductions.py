@@ -294,3 +294,38 @@ def test_large_3d_reductions_split_over_threads(rng, axis):
                           x32.mean(axis=axis, dtype="float64")]):
         assert g.dtype == np.float32
         np.testing.assert_allclose(g, w.astype("float32"), rtol=1e-6)
+
+
+def test_leading_axes_fold_groups_of_rows_and_narrow_tall_arrays():
+    """Reductions over leading axes fold four rows at a time into column blocks: NaN anywhere
+    in a group (or in the last, shorter one) still wins; a tall array too narrow for a block
+    per thread takes the kept dimension's split instead; both as NumPy."""
+    rng = np.random.default_rng(3)
+    m = T.dmatrix()
+    outs = [m.sum(axis=0), m.max(axis=0), m.min(axis=0), m.mean(axis=0), m.var(axis=0),
+            m.std(axis=0), m.prod(axis=0)]
+    refs = [np.sum, np.max, np.min, np.mean, np.var, np.std, np.prod]
+    f = theano.function([m], outs)
+    for shape in [(9, 3000), (300_001, 4), (5, 70_001)]:
+        x = rng.uniform(0.5, 1.5, shape)
+        for g, ref in zip(f(x), refs):
+            np.testing.assert_allclose(g, ref(x, axis=0), rtol=1e-9)
+    x = rng.uniform(-1, 1, (9, 3000))
+    x[5, 7] = x[8, 2999] = np.nan  # inside a group of four rows; in the last group of one
+    got = f(x)
+    for g, ref in zip(got[:3], refs[:3]):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(ref(x, axis=0)))
+    # Integer and bool folds on the same path.
+    i = T.imatrix()
+    xi = rng.integers(-3, 4, (9, 3000)).astype("int32")
+    gi = theano.function([i], [i.sum(axis=0), i.prod(axis=0), T.all(i, axis=0),
+                               T.any(i, axis=0)])(xi)
+    for g, w in zip(gi, [xi.sum(axis=0), xi.prod(axis=0), xi.all(axis=0), xi.any(axis=0)]):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_var_and_std_of_large_arrays_over_all_axes():
+    x = np.random.default_rng(4).uniform(-1, 1, (257, 1031)) + 1e3
+    v = T.dmatrix()
+    got = theano.function([v], [v.var(), v.std(), v[:, ::2].var()])(x)
+    np.testing.assert_allclose(got, [x.var(), x.std(), x[:, ::2].var()], rtol=1e-9)

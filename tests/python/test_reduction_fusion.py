@@ -23,10 +23,10 @@ def compiled(inputs, output, mode=None):
 
 
 def reduce_of(name, expr):
-    return {"sum": T.sum, "max": T.max, "min": T.min}[name](expr)
+    return {"sum": T.sum, "mean": T.mean, "max": T.max, "min": T.min}[name](expr)
 
 
-@pytest.mark.parametrize("name", ["sum", "max", "min"])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shape", [(7, 5), (300, 1001), (1,), ()])
 def test_chains_and_single_ops_are_reduced_as_numpy_does(name, dtype, shape):
@@ -35,7 +35,7 @@ def test_chains_and_single_ops_are_reduced_as_numpy_does(name, dtype, shape):
     b = T.scalar(dtype=dtype)
     xv = rng.uniform(-2, 2, shape).astype(dtype)
     bv = np.asarray(0.25, dtype)
-    ref = {"sum": np.sum, "max": np.max, "min": np.min}[name]
+    ref = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}[name]
     for expr, want in [(T.tanh(x * 2 + b) * x, np.tanh(xv * 2 + bv) * xv), (T.exp(x), np.exp(xv))]:
         fn, graph = compiled([x, b], reduce_of(name, expr))
         # (Reducing a 0-d value is the value itself: the optimizer drops the reduction.)
@@ -82,6 +82,9 @@ def test_empty_arrays_sum_to_zero_and_max_has_no_identity():
     x = T.dmatrix()
     total, _ = compiled([x], (x * 2).sum())
     assert total(np.zeros((0, 3))) == 0
+    average, graph = compiled([x], (x * 2).mean())
+    assert "CAReduce{mean" in graph
+    assert np.isnan(average(np.zeros((0, 3))))  # 0 / 0, as NumPy (and the unfused mean)
     top, graph = compiled([x], (x * 2).max())
     assert "CAReduce{max" in graph
     with pytest.raises(errors.InvalidArgument, match="max of an empty array .* has no identity"):
@@ -95,22 +98,35 @@ def test_what_is_left_alone():
     _, graph = compiled([x, y], [e.sum(), e])
     assert "CAReduce" not in graph
     _, graph = compiled([x, y], [e.sum(), (e + 1).mean()])
-    assert "CAReduce" not in graph
+    assert "CAReduce{sum" not in graph  # (e + 1).mean() alone may fold
     # Reductions over some axes, or to another dtype, or of a comparison, stay as they are.
     for out in [e.sum(axis=0), e.max(axis=1), e.sum(dtype="float32"), (x > y).sum()]:
         _, graph = compiled([x, y], out)
         assert "CAReduce" not in graph, out
+    # An update value is stored anyway, so the sum that reads it stays a sum.
+    w = theano.shared(np.zeros((2, 2)))
+    f = theano.function([x, y], e.sum(), updates=[(w, e)])
+    assert "CAReduce" not in f.describe().debugprint
+    np.testing.assert_allclose(f(np.zeros((2, 2)), np.ones((2, 2))), 4.0)
+    np.testing.assert_allclose(w.get_value(), np.ones((2, 2)))
+    # Excluding fusion means no composite at all, the reducing kind included.
+    _, graph = compiled([x], T.exp(x).sum(), mode=get_mode("FAST_RUN").excluding("fusion"))
+    assert "Composite" not in graph and "CAReduce" not in graph
     # NanGuardMode must name the node that first produces a NaN.
     f = theano.function([x], T.log(x).sum(), mode="NanGuardMode")
     with pytest.raises(errors.InvalidArgument, match=r"NanGuardMode: log\(.*\) produced nan at index \(0, 0\)"):
         f(-np.ones((1, 1)))
 
 
-def test_gradients_through_fused_reductions_are_unchanged():
+def test_gradients_next_to_fused_reductions_are_unchanged():
     x = T.dvector()
-    cost = (T.tanh(x) ** 2).sum()
-    fn = theano.function([x], [cost, T.grad(cost, x)])
+    cost = (T.tanh(x) * 3).sum()
+    # The gradient of a sum fills the summed value's shape, so it reads that value too and the
+    # forward sum stays unfused here; a cost the gradient does not read folds.
+    fn = theano.function([x], [cost, T.grad(cost, x), (T.tanh(x) * 2).sum()])
+    assert "CAReduce{sum" in fn.describe().debugprint
     xv = np.linspace(-1, 1, 11)
-    c, g = fn(xv)
-    np.testing.assert_allclose(c, (np.tanh(xv) ** 2).sum())
-    np.testing.assert_allclose(g, 2 * np.tanh(xv) * (1 - np.tanh(xv) ** 2))
+    c, g, other = fn(xv)
+    np.testing.assert_allclose(other, (np.tanh(xv) * 2).sum(), atol=1e-12)  # about 0
+    np.testing.assert_allclose(c, (np.tanh(xv) * 3).sum(), atol=1e-12)
+    np.testing.assert_allclose(g, 3 * (1 - np.tanh(xv) ** 2))

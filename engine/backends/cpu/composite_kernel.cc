@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include "engine/backends/cpu/broadcast.h"
@@ -43,10 +44,11 @@ class CompositeKernel final : public backends::Kernel {
  public:
   explicit CompositeKernel(Program p)
       : p_(std::move(p)),
-        reduce_(p_.reduce == "sum"   ? Reduce::kSum
-                : p_.reduce == "max" ? Reduce::kMax
-                : p_.reduce == "min" ? Reduce::kMin
-                                     : Reduce::kNone) {
+        reduce_(p_.reduce == "sum"    ? Reduce::kSum
+                : p_.reduce == "mean" ? Reduce::kMean
+                : p_.reduce == "max"  ? Reduce::kMax
+                : p_.reduce == "min"  ? Reduce::kMin
+                                      : Reduce::kNone) {
     // Each instruction's scalar form, looked up once (ParseProgram checked the opcodes).
     for (const Instr& ins : p_.code) {
       forms_.push_back(ins.op == kConst ? nullptr
@@ -102,7 +104,7 @@ class CompositeKernel final : public backends::Kernel {
     out_slot_ = num_slots_++;
   }
 
-  enum class Reduce { kNone, kSum, kMax, kMin };
+  enum class Reduce { kNone, kSum, kMean, kMax, kMin };  // a mean is a sum divided at the end
 
   // acc folded with a chunk of m results (in double: sums accumulate as sum's do, and max and
   // min are exact in it).
@@ -110,6 +112,7 @@ class CompositeKernel final : public backends::Kernel {
   double FoldChunk(double acc, const T* r, int64_t m) const {
     switch (reduce_) {
       case Reduce::kSum:
+      case Reduce::kMean:
         return SumFold::Fold(acc, FoldRow<SumFold, double>(r, m));
       case Reduce::kMax:
         return MaxFold::Fold(acc, FoldRow<MaxFold, double>(r, m));
@@ -164,12 +167,13 @@ class CompositeKernel final : public backends::Kernel {
     if (reducing) {
       TENSORD_RETURN_IF_ERROR(y.Reshape(dtype, {}));
       if (runtime::NumElements(shape) == 0) {
-        if (reduce_ != Reduce::kSum) {
+        if (reduce_ == Reduce::kMax || reduce_ == Reduce::kMin) {
           return InvalidArgument(p_.reduce, " of an empty array (shape ",
                                  runtime::ShapeString(shape),
                                  ", reducing zero elements) has no identity");
         }
-        *y.data<T>() = T(0);
+        // NumPy: the sum of nothing is 0, its mean 0 / 0.
+        *y.data<T>() = reduce_ == Reduce::kMean ? std::numeric_limits<T>::quiet_NaN() : T(0);
         return absl::OkStatus();
       }
     } else if (!in_place) {
@@ -306,7 +310,7 @@ class CompositeKernel final : public backends::Kernel {
       start_state(st);
       const std::vector<int64_t> off(num_ops, 0);
       row(st, 1, 0, off.data());
-      if (reducing) *y.data<T>() = static_cast<T>(st.acc);
+      if (reducing) *y.data<T>() = static_cast<T>(st.acc);  // a mean of one value is the value
       return absl::OkStatus();
     }
     // Big outputs are split along the outermost row dimension over the intra-op threads; each
@@ -332,6 +336,7 @@ class CompositeKernel final : public backends::Kernel {
     if (reducing) {
       double total = ReduceInit();
       for (double p : partial) total = Combine(total, p);
+      if (reduce_ == Reduce::kMean) total /= static_cast<double>(runtime::NumElements(shape));
       *y.data<T>() = static_cast<T>(total);
     }
     return absl::OkStatus();

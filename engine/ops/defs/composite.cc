@@ -54,8 +54,8 @@ absl::StatusOr<Program> ParseProgram(const ir::Apply& node) {
   }
   if (node.attrs.count("reduce")) {
     TENSORD_ASSIGN_OR_RETURN(p.reduce, ir::GetAttr<std::string>(node, "reduce"));
-    if (p.reduce != "sum" && p.reduce != "max" && p.reduce != "min") {
-      return InvalidArgument("composite: 'reduce' must be 'sum', 'max' or 'min', got '",
+    if (p.reduce != "sum" && p.reduce != "mean" && p.reduce != "max" && p.reduce != "min") {
+      return InvalidArgument("composite: 'reduce' must be 'sum', 'mean', 'max' or 'min', got '",
                              p.reduce.substr(0, 64), "'");
     }
   }
@@ -170,7 +170,7 @@ void RegisterComposite(Registry& r) {
       "composite", 1, -1,
       "composite(*inputs; dtype, program, constants, expr, reduce): a fused elementwise "
       "expression evaluated in one pass (Theano's Elemwise{Composite{...}}), built by the "
-      "fusion pass; with reduce ('sum', 'max', 'min') its full reduction, never stored",
+      "fusion pass; with reduce ('sum', 'mean', 'max', 'min') its full reduction, never stored",
       // Fusion runs at compile time, after Differentiate built the gradient graph, so no
       // gradient ever flows through a composite the server made; one a client sends stops
       // gradients with a clear error, as any op without a rule.

@@ -10,7 +10,8 @@
 //              instruction's register is the output.
 //   constants  floats (optional): kConst's argument indexes it; the value is taken in `dtype`.
 //   expr       string (optional, for printing): "Composite{((i0 + i1) * i0)}".
-//   reduce     string (optional): "sum", "max" or "min" of every element of the expression,
+//   reduce     string (optional): "sum", "mean", "max" or "min" of every element of the
+//              expression,
 //              which is then never stored: the output is 0-d (the fusion pass folds a full
 //              reduction of a fused expression in; sums accumulate in float64, as sum's).
 // Comparisons and predicates give 1 or 0 in `dtype`; switch's condition is true when nonzero
@@ -47,7 +48,7 @@ struct Program {
   int num_inputs = 0;
   std::vector<Instr> code;
   std::vector<double> constants;
-  std::string reduce;  // "" (elementwise), "sum", "max" or "min"
+  std::string reduce;  // "" (elementwise), "sum", "mean", "max" or "min"
   // Per input: whether any instruction reads its values. An input only a fill model reads is
   // used for its shape alone, so the compiler need not cast it.
   std::vector<bool> input_read;

@@ -103,7 +103,11 @@ TENSORD_FOLD_CLONES void FoldInto(Acc* acc, const T* s, int64_t n) {
 // the accumulators are read and written once per four rows.
 template <class Op, class Acc, class T>
 TENSORD_FOLD_CLONES void FoldRowsInto(Acc* acc, const T* s, int64_t stride, int rows, int64_t n) {
-  const T *s0 = s, *s1 = s + stride, *s2 = s + 2 * stride, *s3 = s + 3 * stride;
+  // Only the rows there are: a pointer past the array is undefined even unread.
+  const T* s0 = s;
+  const T* s1 = rows > 1 ? s + stride : s;
+  const T* s2 = rows > 2 ? s + 2 * stride : s;
+  const T* s3 = rows > 3 ? s + 3 * stride : s;
   auto v = [](const T* p, int64_t i) { return static_cast<Acc>(p[i]); };
   if (rows == 4) {
     for (int64_t i = 0; i < n; ++i)

@@ -81,12 +81,18 @@ bool FoldLeadingAxes(const runtime::Tensor& x, const ReduceLayout& l, Fold&& fol
     (d < r ? rows : cols) *= x.shape()[d];
   }
   if (r == 0 || rows < 2 || cols < 2 || !x.is_contiguous()) return false;
-  constexpr int64_t kBlock = 2048;  // 16 KiB of double accumulators: L1
-  const int64_t blocks = (cols + kBlock - 1) / kBlock;
-  runtime::ParallelFor(blocks, std::max<int64_t>(1, kReduceGrain / (rows * kBlock)),
+  // Up to 2048 columns a block (16 KiB of double accumulators: L1), narrower where that leaves
+  // a thread without one; rows too narrow for a block each (a tall (10^6, 64) array) take
+  // ForEachReducedRow's split of the kept dimension instead.
+  const int64_t threads = runtime::IntraOpThreads();
+  const int64_t block =
+      std::min<int64_t>(2048, std::max<int64_t>(64, (cols + threads - 1) / threads));
+  const int64_t blocks = (cols + block - 1) / block;
+  if (blocks < std::min<int64_t>(threads, 2) && rows * cols >= 2 * kReduceGrain) return false;
+  runtime::ParallelFor(blocks, std::max<int64_t>(1, kReduceGrain / (rows * block)),
                        [&](int64_t first, int64_t last) {
                          for (int64_t b = first; b < last; ++b) {
-                           const int64_t c = b * kBlock, n = std::min(kBlock, cols - c);
+                           const int64_t c = b * block, n = std::min(block, cols - c);
                            for (int64_t row = 0; row < rows; row += 4) {
                              const int group = static_cast<int>(std::min<int64_t>(4, rows - row));
                              fold(n, c, row * cols + c, group, cols);
