@@ -156,6 +156,19 @@ absl::StatusOr<bool> Fuse(ir::Graph& graph, const std::vector<const ir::Apply*>&
   return true;
 }
 
+// How many nodes read each variable, and which variables are graph outputs (update values ride
+// along as outputs): an intermediate folds into its reader only when that reader is its one use
+// and it escapes nowhere.
+struct Readers {
+  explicit Readers(const ir::Graph& graph)
+      : escapes(graph.outputs().begin(), graph.outputs().end()) {
+    for (const auto& a : graph.applies())
+      for (const ir::Variable* in : a->inputs) ++uses[in];
+  }
+  std::unordered_map<const ir::Variable*, int> uses;
+  const std::unordered_set<const ir::Variable*> escapes;
+};
+
 class FusionPass final : public Pass {
  public:
   std::string name() const override { return "fusion"; }
@@ -163,11 +176,9 @@ class FusionPass final : public Pass {
   absl::StatusOr<bool> Run(ir::Graph& graph) override {
     std::vector<ir::Apply*> nodes;
     for (const auto& a : graph.applies()) nodes.push_back(a.get());
-    std::unordered_map<const ir::Variable*, int> uses;
-    for (const ir::Apply* a : nodes)
-      for (const ir::Variable* in : a->inputs) ++uses[in];
-    const std::unordered_set<const ir::Variable*> escapes(graph.outputs().begin(),
-                                                          graph.outputs().end());
+    Readers readers(graph);
+    auto& uses = readers.uses;
+    const auto& escapes = readers.escapes;
     std::unordered_map<const ir::Apply*, int> position;
     std::vector<DType> dtype(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -217,8 +228,8 @@ class FusionPass final : public Pass {
   }
 };
 
-// Folds full reductions into the expressions they reduce (fusion.h): a sum, max or min over
-// every axis whose input only it reads, made by a composite or a single fusable node of its
+// Folds full reductions into the expressions they reduce (fusion.h): a sum, mean, max or min
+// over every axis whose input only it reads, made by a composite or a single fusable node of its
 // dtype, becomes that composite with `reduce`.
 class ReductionFusionPass final : public Pass {
  public:
@@ -227,17 +238,15 @@ class ReductionFusionPass final : public Pass {
   absl::StatusOr<bool> Run(ir::Graph& graph) override {
     std::vector<const ir::Apply*> nodes;
     for (const auto& a : graph.applies()) nodes.push_back(a.get());
-    std::unordered_map<const ir::Variable*, int> uses;
-    for (const ir::Apply* a : nodes)
-      for (const ir::Variable* in : a->inputs) ++uses[in];
-    const std::unordered_set<const ir::Variable*> escapes(graph.outputs().begin(),
-                                                          graph.outputs().end());
+    Readers readers(graph);
     std::unordered_set<const ir::Apply*> fused;
     for (const ir::Apply* r : nodes) {
       if (r->inputs.empty()) continue;
       const ir::Variable* v = r->inputs[0];
       const ir::Apply* p = v->owner;
-      if (p == nullptr || uses[v] != 1 || escapes.count(v) || fused.count(p)) continue;
+      if (p == nullptr || readers.uses[v] != 1 || readers.escapes.count(v) || fused.count(p)) {
+        continue;
+      }
       const DType dtype = r->outputs.empty() ? DType::kInvalid : r->outputs[0]->type.dtype;
       if (!IsFullReductionIn(r, dtype)) continue;
       bool built = false;

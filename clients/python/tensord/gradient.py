@@ -135,8 +135,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
 
 
 def _is_sparse(x):
-    from tensord.sparse.variable import SparseVariable
-    return isinstance(x, SparseVariable)
+    from tensord.sparse.variable import is_sparse_variable
+    return is_sparse_variable(x)
 
 
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):

@@ -115,7 +115,8 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, ta
     """Creates a shared variable on the server, initialized with a copy of `value` (a scipy
     sparse matrix makes a tensord.sparse SparseSharedVariable)."""
     from tensord.connection import get_client
-    from tensord.sparse.sharedvar import is_sparse_value, sparse_constructor
+    from tensord.sparse.sharedvar import sparse_constructor
+    from tensord.sparse.type import is_sparse_value
     if isinstance(value, Variable):
         raise TypeError("Shared variable constructor needs numeric values and not symbolic "
                         "variables.")

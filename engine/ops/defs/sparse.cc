@@ -45,6 +45,12 @@ absl::Status RequireIndexVectors(const ir::Apply& node, std::initializer_list<in
   return absl::OkStatus();
 }
 
+// The format attribute and a pattern's (indices, indptr, shape) at inputs first .. first + 2.
+absl::Status RequirePattern(const ir::Apply& node, int first) {
+  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
+  return RequireIndexVectors(node, {first, first + 1, first + 2}, {"indices", "indptr", "shape"});
+}
+
 // Values (data, dense operands) of rank `ndim`, numeric: a sparse boolean matrix has no use
 // that a dense one would not serve, and sums of bools would need their own rules.
 absl::Status RequireValues(const ir::Apply& node, int i, int ndim, const char* what) {
@@ -72,9 +78,8 @@ ir::Variable* ShapeEntry(NodeBuilder& b, ir::Variable* shape, int64_t i) {
 // ---- sparse_dense_dot(data, indices, indptr, shape, y)
 
 Types InferDenseDot(const ir::Apply& node) {
-  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
+  TENSORD_RETURN_IF_ERROR(RequirePattern(node, 1));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 0, 1, "data"));
-  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {1, 2, 3}, {"indices", "indptr", "shape"}));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 4, 2, "the dense operand"));
   return std::vector<ir::Type>{
       Matrix(Promote(node.inputs[0]->type.dtype, node.inputs[4]->type.dtype))};
@@ -105,8 +110,7 @@ std::vector<SymbolicShape> DenseDotShape(NodeBuilder& b, const ir::Apply& node,
 // ---- sparse_sampled_dot(indices, indptr, shape, a, b)
 
 Types InferSampledDot(const ir::Apply& node) {
-  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
-  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {0, 1, 2}, {"indices", "indptr", "shape"}));
+  TENSORD_RETURN_IF_ERROR(RequirePattern(node, 0));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 3, 2, "a"));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 4, 2, "b"));
   return std::vector<ir::Type>{
@@ -127,9 +131,8 @@ Grads SampledDotGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
 // ---- dense_from_sparse(data, indices, indptr, shape)
 
 Types InferDenseFromSparse(const ir::Apply& node) {
-  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
+  TENSORD_RETURN_IF_ERROR(RequirePattern(node, 1));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 0, 1, "data"));
-  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {1, 2, 3}, {"indices", "indptr", "shape"}));
   return std::vector<ir::Type>{Matrix(node.inputs[0]->type.dtype)};
 }
 
@@ -143,9 +146,8 @@ Grads DenseFromSparseGrad(NodeBuilder& b, const ir::Apply& node, OutGrads gz) {
 // ---- sparse_gather(y, indices, indptr, shape)
 
 Types InferGather(const ir::Apply& node) {
-  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
+  TENSORD_RETURN_IF_ERROR(RequirePattern(node, 1));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 0, 2, "the dense operand"));
-  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {1, 2, 3}, {"indices", "indptr", "shape"}));
   return std::vector<ir::Type>{Vector(node.inputs[0]->type.dtype)};
 }
 
@@ -211,9 +213,8 @@ Types InferUnion(const ir::Apply& node) {
 // ---- sparse_eliminate_zeros(data, indices, indptr, shape)
 
 Types InferEliminateZeros(const ir::Apply& node) {
-  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
+  TENSORD_RETURN_IF_ERROR(RequirePattern(node, 1));
   TENSORD_RETURN_IF_ERROR(RequireValues(node, 0, 1, "data"));
-  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {1, 2, 3}, {"indices", "indptr", "shape"}));
   return std::vector<ir::Type>{Vector(node.inputs[0]->type.dtype), Vector(DType::kInt32),
                                Vector(DType::kInt32)};
 }
@@ -241,8 +242,7 @@ Types InferSameShape(const ir::Apply& node) {
 // ---- sparse_transpose_structure(indices, indptr, shape)
 
 Types InferTransposeStructure(const ir::Apply& node) {
-  TENSORD_RETURN_IF_ERROR(GetSparseAttrs(node).status());
-  TENSORD_RETURN_IF_ERROR(RequireIndexVectors(node, {0, 1, 2}, {"indices", "indptr", "shape"}));
+  TENSORD_RETURN_IF_ERROR(RequirePattern(node, 0));
   return std::vector<ir::Type>{Vector(DType::kInt32), Vector(DType::kInt32), Vector(kI64)};
 }
 

@@ -321,3 +321,14 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
     for var, value in given_pairs:
         spec.givens.add(variable=builder.id_of(var), value=builder.id_of(value))
     return spec, inputs, outs, return_list
+
+
+def evaluate(variable, inputs_to_values=None):
+    """Theano's Variable.eval for tensors and sparse matrices alike: compiles (once per set of
+    inputs, cached on the variable) a function computing `variable`, and runs it."""
+    inputs_to_values = inputs_to_values or {}
+    cache = variable.__dict__.setdefault("_fn_cache", {})
+    inputs = tuple(sorted(inputs_to_values, key=id))
+    if inputs not in cache:
+        cache[inputs] = function(list(inputs), variable)
+    return cache[inputs](*[inputs_to_values[v] for v in inputs])

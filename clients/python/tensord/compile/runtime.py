@@ -10,6 +10,7 @@ from tensord.compile.run_errors import augment_run_error
 from tensord.device_array import DeviceArray
 from tensord.errors import TensordError
 from tensord.sparse import function_io as sparse_io
+from tensord.sparse.variable import is_sparse_variable
 from tensord.tensor.type import TensorType
 
 __all__ = ["Function", "FunctionProfile"]
@@ -151,7 +152,7 @@ class Function:
         on_device = any(isinstance(v, DeviceArray) for v in values)
         wire_values = []  # one per graph input: a sparse argument gives four arrays
         for i, (var, value) in enumerate(zip(self.inputs, values)):
-            sparse = sparse_io.is_sparse(var)
+            sparse = is_sparse_variable(var)
             if isinstance(value, DeviceArray) and not sparse:
                 request.args.add().ref.id = value.id
                 wire_values.append(value)
@@ -275,7 +276,7 @@ def _flat_swap(swap):
     from tensord.sparse.sharedvar import SparseSharedVariable
     flat, groups = {}, []
     for old, new in swap.items():
-        if sparse_io.is_sparse(old) or sparse_io.is_sparse(new):
+        if is_sparse_variable(old) or is_sparse_variable(new):
             if not all(isinstance(v, SparseSharedVariable) for v in (old, new)):
                 raise TypeError("Function.copy(swap=...) maps shared variables to shared "
                                 "variables, got %r: %r" % (old, new))

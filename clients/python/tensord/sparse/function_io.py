@@ -8,11 +8,7 @@ import numpy as np
 from tensord.sparse.type import from_components, is_scipy_sparse, SparseValue
 from tensord.sparse.variable import SparseConstant, SparseVariable
 
-__all__ = ["is_sparse", "flatten", "expand_pairs", "input_arrays", "regroup_outputs"]
-
-
-def is_sparse(x):
-    return isinstance(x, SparseVariable)
+__all__ = ["flatten", "expand_pairs", "input_arrays", "regroup_outputs"]
 
 
 def flatten(variables):

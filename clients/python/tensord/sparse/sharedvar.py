@@ -3,17 +3,10 @@ makes four shared components on the server, one per array of the matrix."""
 
 import numpy as np
 
-from tensord.sparse.type import (COMPONENTS, SparseType, SparseValue, from_components,
-                                 is_scipy_sparse, to_value)
+from tensord.sparse.type import COMPONENTS, SparseType, from_components, to_value
 from tensord.sparse.variable import SparseVariable
 
-__all__ = ["SparseSharedVariable", "SparseTensorSharedVariable", "sparse_constructor",
-           "is_sparse_value"]
-
-
-def is_sparse_value(value):
-    """Whether shared() should make a sparse shared variable of `value`."""
-    return isinstance(value, SparseValue) or is_scipy_sparse(value)
+__all__ = ["SparseSharedVariable", "SparseTensorSharedVariable", "sparse_constructor"]
 
 
 def check_structure(value, what="sparse value"):

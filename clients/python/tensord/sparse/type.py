@@ -180,6 +180,11 @@ class SparseValue:
                 % (self.format, self.shape, self.nnz, self.data.dtype))
 
 
+def is_sparse_value(value):
+    """A sparse matrix's value (scipy's or a SparseValue), as shared() and constant() take."""
+    return isinstance(value, SparseValue) or is_scipy_sparse(value)
+
+
 def to_value(value, format):  # noqa: A002
     """A scipy sparse matrix, SparseValue or (data, indices, indptr, shape) tuple as a
     SparseValue in `format` (data unconverted); TypeError for anything else."""

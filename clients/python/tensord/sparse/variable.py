@@ -4,7 +4,7 @@ with Theano's sparse operators (+, -, *, .T, dot, sum ...)."""
 import numpy as np
 
 from tensord.graph import Variable
-from tensord.sparse.type import COMPONENTS, SparseType, SparseValue, is_scipy_sparse, to_value
+from tensord.sparse.type import COMPONENTS, SparseType, is_scipy_sparse, is_sparse_value, to_value
 from tensord.tensor.var import AsTensorError, TensorConstant
 
 __all__ = ["SparseVariable", "SparseConstant", "as_sparse_variable", "as_sparse",
@@ -159,13 +159,8 @@ class SparseVariable:
 
     def eval(self, inputs_to_values=None):
         """Compiles (once per set of inputs) a function computing this matrix, and runs it."""
-        from tensord.compile.function import function
-        inputs_to_values = inputs_to_values or {}
-        cache = self.__dict__.setdefault("_fn_cache", {})
-        inputs = tuple(sorted(inputs_to_values, key=id))
-        if inputs not in cache:
-            cache[inputs] = function(list(inputs), self)
-        return cache[inputs](*[inputs_to_values[v] for v in inputs])
+        from tensord.compile.function import evaluate
+        return evaluate(self, inputs_to_values)
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -203,10 +198,6 @@ class SparseConstant(SparseVariable):
         return from_components(self.format, *[c.data for c in self.components])
 
 
-def _is_sparse_value(x):
-    return is_scipy_sparse(x) or isinstance(x, SparseValue)
-
-
 def constant(x, name=None, format=None):  # noqa: A002
     """A SparseConstant of a scipy sparse matrix or SparseValue (csr/csc kept; any other
     scipy format becomes `format`, default csr)."""
@@ -224,7 +215,7 @@ def as_sparse_variable(x, name=None):
     SparseValue becomes a SparseConstant; anything else is a TypeError."""
     if isinstance(x, SparseVariable):
         return x
-    if _is_sparse_value(x):
+    if is_sparse_value(x):
         return constant(x, name=name)
     if isinstance(x, Variable):
         raise TypeError("%s (of type %s) is a dense variable, not a sparse one; convert it with "
@@ -238,7 +229,7 @@ as_sparse = as_sparse_variable
 def as_sparse_or_tensor_variable(x, name=None):
     """Theano's as_sparse_or_tensor_variable: sparse stays (or becomes) sparse, anything else
     becomes a tensor."""
-    if isinstance(x, SparseVariable) or _is_sparse_value(x):
+    if isinstance(x, SparseVariable) or is_sparse_value(x):
         return as_sparse_variable(x, name)
     from tensord.tensor.basic import as_tensor_variable
     return as_tensor_variable(x, name)

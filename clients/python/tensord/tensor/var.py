@@ -253,13 +253,8 @@ class TensorVariable(Variable):
 
     def eval(self, inputs_to_values=None):
         """Compiles (once per set of inputs) a function computing this variable, and runs it."""
-        from tensord.compile.function import function
-        inputs_to_values = inputs_to_values or {}
-        cache = self.__dict__.setdefault("_fn_cache", {})
-        inputs = tuple(sorted(inputs_to_values, key=id))
-        if inputs not in cache:
-            cache[inputs] = function(list(inputs), self)
-        return cache[inputs](*[inputs_to_values[v] for v in inputs])
+        from tensord.compile.function import evaluate
+        return evaluate(self, inputs_to_values)
 
     def clone(self):
         cp = self.__class__.__new__(self.__class__)

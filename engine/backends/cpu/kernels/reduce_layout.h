@@ -116,6 +116,41 @@ Acc FoldLongRow(Acc a, const T* s, int64_t n) {
   return a;
 }
 
+// Folds x over the layout's reduced axes into acc (one accumulator per output, set to Op's
+// identity by the caller), by the fastest walk that fits: one long row when everything folds
+// into one output of contiguous data, rows into rows over leading axes (FoldLeadingAxes), else
+// row by row (ForEachReducedRow). The one fold loop of sum, prod, max, min, all, any and mean.
+template <class Op, class Acc, class T>
+void FoldOver(const runtime::Tensor& x, const ReduceLayout& l, Acc* acc) {
+  const T* src = x.data<T>();
+  if (runtime::NumElements(l.out_shape) == 1 && x.is_contiguous()) {
+    acc[0] = FoldLongRow<Op>(acc[0], src, x.num_elements());
+    return;
+  }
+  auto rows_into_rows = [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
+    FoldRowsInto<Op>(acc + to, src + from, stride, rows, len);
+  };
+  if (FoldLeadingAxes(x, l, rows_into_rows)) return;
+  const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
+  const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
+  ForEachReducedRow(x, l, [&](int64_t len, int64_t to, int64_t from) {
+    Acc* a = acc + to;
+    const T* s = src + from;
+    if (inner == 0 && step == 1) {  // a contiguous row into one output
+      *a = FoldLongRow<Op>(*a, s, len);
+    } else if (inner == 1 && step == 1) {  // a contiguous row into a row of outputs
+      FoldInto<Op>(a, s, len);
+    } else if (inner == 0) {
+      Acc folded = *a;
+      for (int64_t i = 0; i < len; ++i) folded = Op::Fold(folded, static_cast<Acc>(s[i * step]));
+      *a = folded;
+    } else {
+      for (int64_t i = 0; i < len; ++i)
+        a[i * inner] = Op::Fold(a[i * inner], static_cast<Acc>(s[i * step]));
+    }
+  });
+}
+
 // out = sum of x over `axes` (in x's dtype; float32 accumulates in float64, as sum does).
 absl::Status SumOverAxes(const runtime::Tensor& x, std::vector<int64_t> axes, runtime::Tensor& out);
 

@@ -89,36 +89,7 @@ class FoldReduceKernel final : public Kernel {
         acc_base = wide.data();
       }
       for (int64_t i = 0; i < n; ++i) acc_base[i] = Op::template Init<Acc>();
-      const T* src = x.data<T>();
-      const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
-      const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
-      // One innermost row of `len` input elements from src + from, folding into acc_base + to.
-      auto fold_row = [&](int64_t len, int64_t to, int64_t from) {
-        Acc* acc = acc_base + to;
-        const T* s = src + from;
-        if (inner == 0 && step == 1) {  // a contiguous row into one output
-          *acc = FoldLongRow<Op>(*acc, s, len);
-        } else if (inner == 1 && step == 1) {  // a contiguous row into a row of outputs
-          FoldInto<Op>(acc, s, len);
-        } else if (inner == 0) {
-          Acc a = *acc;
-          for (int64_t i = 0; i < len; ++i) a = Op::Fold(a, static_cast<Acc>(s[i * step]));
-          *acc = a;
-        } else {
-          for (int64_t i = 0; i < len; ++i) {
-            acc[i * inner] = Op::Fold(acc[i * inner], static_cast<Acc>(s[i * step]));
-          }
-        }
-      };
-      if (n == 1 && x.is_contiguous()) {
-        // Everything into one output (a full reduction of contiguous data): one long row.
-        acc_base[0] = FoldLongRow<Op>(acc_base[0], src, x.num_elements());
-      } else if (!FoldLeadingAxes(
-                     x, l, [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
-                       FoldRowsInto<Op>(acc_base + to, src + from, stride, rows, len);
-                     })) {
-        ForEachReducedRow(x, l, fold_row);
-      }
+      FoldOver<Op, Acc, T>(x, l, acc_base);
       if constexpr (!std::is_same_v<Acc, T>) {
         for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(acc_base[i]);
       }

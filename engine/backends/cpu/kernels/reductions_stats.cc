@@ -35,38 +35,15 @@ class MomentKernel final : public Kernel {
     TENSORD_RETURN_IF_ERROR(DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       const T* src = x.data<T>();
-      const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
-      const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
-      // Everything into one output from contiguous data: one long row, whatever the shape.
-      const bool one_row = n_out == 1 && x.is_contiguous();
-      double* sums = mean.data();
-      // Leading axes of contiguous data: rows folded into rows (reduce_layout.h).
-      const bool leading =
-          !one_row &&
-          FoldLeadingAxes(x, l,
-                          [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
-                            FoldRowsInto<SumFold>(sums + to, src + from, stride, rows, len);
-                          });
-      if (one_row) mean[0] = FoldLongRow<SumFold>(0.0, src, x.num_elements());
-      if (!one_row && !leading)
-        ForEachReducedRow(x, l, [&](int64_t len, int64_t to, int64_t from) {
-          double* acc = mean.data() + to;
-          const T* s = src + from;
-          if (inner == 0 && step == 1) {  // a contiguous row into one output
-            *acc = FoldLongRow<SumFold>(*acc, s, len);
-            return;
-          }
-          if (inner == 1 && step == 1) {  // a contiguous row into a row of outputs
-            FoldInto<SumFold>(acc, s, len);
-            return;
-          }
-          for (int64_t i = 0; i < len; ++i) acc[i * inner] += static_cast<double>(s[i * step]);
-        });
+      FoldOver<SumFold, double, T>(x, l, mean.data());
       for (double& m : mean) m /= n;  // 0 / 0 = NaN for empty reductions, as NumPy
       if (kind_ == Moment::kMean) return absl::OkStatus();
       sq.assign(n_out, 0.0);
       dev.assign(n_out, 0.0);
-      if (one_row) {
+      const int64_t step = x.ndim() == 0 ? 0 : x.strides().back();
+      const int64_t inner = l.out_strides.empty() ? 0 : l.out_strides.back();
+      // The second pass walks x as FoldOver's first did.
+      if (n_out == 1 && x.is_contiguous()) {
         AddDeviations(src, x.num_elements(), mean[0], &sq[0], &dev[0]);
         return absl::OkStatus();
       }
@@ -79,10 +56,11 @@ class MomentKernel final : public Kernel {
           dev[k] += d;
         }
       };
-      if (leading) {
-        FoldLeadingAxes(x, l, [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
-          for (int k = 0; k < rows; ++k) deviations(len, to, src + from + k * stride, 1, 1);
-        });
+      if (FoldLeadingAxes(x, l,
+                          [&](int64_t len, int64_t to, int64_t from, int rows, int64_t stride) {
+                            for (int k = 0; k < rows; ++k)
+                              deviations(len, to, src + from + k * stride, 1, 1);
+                          })) {
         return absl::OkStatus();
       }
       ForEachReducedRow(x, l, [&](int64_t len, int64_t to, int64_t from) {

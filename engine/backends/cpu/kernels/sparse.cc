@@ -90,16 +90,12 @@ class SampledDotKernel final : public SparseKernel {
       using T = typename decltype(tag)::type;
       const T *av = a.data<T>(), *bv = b.data<T>();
       T* o = result.data<T>();
-      ForEachSliceRange(m, k, [&](int64_t first, int64_t last) {
-        for (int64_t s = first; s < last; ++s) {
-          for (int64_t p = m.begin(s); p < m.end(s); ++p) {
-            const T* ar = av + m.Row(s, p) * k;
-            const T* br = bv + m.Col(s, p) * k;
-            T acc = 0;
-            for (int64_t j = 0; j < k; ++j) acc += ar[j] * br[j];
-            o[p] = acc;
-          }
-        }
+      ForEachEntry(m, k, [&](int64_t s, int64_t p) {
+        const T* ar = av + m.Row(s, p) * k;
+        const T* br = bv + m.Col(s, p) * k;
+        T acc = 0;
+        for (int64_t j = 0; j < k; ++j) acc += ar[j] * br[j];
+        o[p] = acc;
       });
       return absl::OkStatus();
     });
@@ -122,13 +118,8 @@ class DenseFromSparseKernel final : public SparseKernel {
       using T = typename decltype(tag)::type;
       const T* v = data.data<T>();
       T* o = result.data<T>();
-      ForEachSliceRange(m, 1, [&](int64_t first, int64_t last) {
-        for (int64_t s = first; s < last; ++s) {
-          for (int64_t p = m.begin(s); p < m.end(s); ++p) {
-            o[m.Row(s, p) * m.cols + m.Col(s, p)] += v[p];
-          }
-        }
-      });
+      ForEachEntry(m, 1,
+                   [&](int64_t s, int64_t p) { o[m.Row(s, p) * m.cols + m.Col(s, p)] += v[p]; });
       return absl::OkStatus();
     });
   }
@@ -159,12 +150,8 @@ class GatherKernel final : public SparseKernel {
       using T = typename decltype(tag)::type;
       const T* yv = y.data<T>();
       T* o = result.data<T>();
-      ForEachSliceRange(m, 1, [&](int64_t first, int64_t last) {
-        for (int64_t s = first; s < last; ++s) {
-          for (int64_t p = m.begin(s); p < m.end(s); ++p) {
-            o[p] = yv[m.Row(s, p) * stride[0] + m.Col(s, p) * stride[1]];
-          }
-        }
+      ForEachEntry(m, 1, [&](int64_t s, int64_t p) {
+        o[p] = yv[m.Row(s, p) * stride[0] + m.Col(s, p) * stride[1]];
       });
       return absl::OkStatus();
     });

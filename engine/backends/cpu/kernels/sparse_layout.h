@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <type_traits>
 
 #include "engine/backends/kernel.h"
@@ -46,6 +47,16 @@ absl::StatusOr<CompressedLayout> ReadLayout(const runtime::Tensor& indices,
 // equal stored entries times `cost_per_entry`.
 void ForEachSliceRange(const CompressedLayout& m, int64_t cost_per_entry,
                        const std::function<void(int64_t, int64_t)>& fn);
+
+// Calls fn(s, p) for every stored entry p of every major slice s, the slices split over the
+// threads as ForEachSliceRange splits them (for kernels whose slices write disjoint outputs).
+template <typename Fn>
+void ForEachEntry(const CompressedLayout& m, int64_t cost_per_entry, Fn&& fn) {
+  ForEachSliceRange(m, cost_per_entry, [&](int64_t first, int64_t last) {
+    for (int64_t s = first; s < last; ++s)
+      for (int64_t p = m.begin(s); p < m.end(s); ++p) fn(s, p);
+  });
+}
 
 // Runs f with the C++ type of a numeric dtype (the sparse ops' type rules refuse bool).
 template <typename F>

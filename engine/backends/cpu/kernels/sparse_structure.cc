@@ -100,11 +100,12 @@ class ValuesAtKernel final : public SparseKernel {
               entries[merged++] = entries[e];
             }
           }
+          entries.resize(merged);
           for (int64_t q = at.begin(s); q < at.end(s); ++q) {
             auto it =
-                std::lower_bound(entries.begin(), entries.begin() + merged, at.indices[q],
+                std::lower_bound(entries.begin(), entries.end(), at.indices[q],
                                  [](const auto& entry, int64_t i) { return entry.first < i; });
-            o[q] = it != entries.begin() + merged && it->first == at.indices[q] ? it->second : T(0);
+            o[q] = it != entries.end() && it->first == at.indices[q] ? it->second : T(0);
           }
         }
       });
