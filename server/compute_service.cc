@@ -158,9 +158,11 @@ absl::Status ComputeService::Execute(Ctx* ctx, const char* method,
     status = absl::InternalError(absl::StrCat(method, ": ", e.what()));
   }
   // One line per RPC at debug level; never tensor data.
-  spdlog::debug("{} from {} -> {}", method, ctx->peer(), status.ok() ? "OK" : status.ToString());
+  if (spdlog::should_log(spdlog::level::debug)) {  // peer() allocates: only when logged
+    spdlog::debug("{} from {} -> {}", method, ctx->peer(), status.ok() ? "OK" : status.ToString());
+  }
   metrics_->RecordRpc(
-      method, absl::StatusCodeToString(status.code()),
+      method, status.code(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return status;
 }

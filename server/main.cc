@@ -17,8 +17,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/op_schema.h"
+#include "engine/runtime/host_allocator.h"
 #include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
 #include "server/compute_service.h"
@@ -58,6 +60,9 @@ ABSL_FLAG(int64_t, cache_max_bytes, int64_t{1} << 30,
           "least recently used ones no function holds are evicted beyond it");
 ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
           "largest single tensor a request may create; larger ones fail with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, host_cache_bytes, tensord::runtime::HostAllocator::kDefaultCacheBytes,
+          "bytes of freed host tensor buffers kept for reuse, so that a loop of runs takes its "
+          "buffers from them instead of the system (0: keep none)");
 ABSL_FLAG(std::string, config, "",
           "file of flag settings, one 'name = value' (or '--name=value') per line, '#' "
           "comments; flags given on the command line override it");
@@ -136,6 +141,10 @@ void DieWithParent() {
 
 int main(int argc, char** argv) {
   DieWithParent();
+  // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock detector on: every
+  // lock gRPC takes (several per call) would update a global lock graph. A release server does
+  // not pay for a debugging aid; the sanitizer builds still find real deadlocks.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage("tensord --listen=127.0.0.1:50051 [--device=cpu] [--contexts=...]");
   // --config=FILE: the file's settings go before the command line, so explicit flags win.
   std::vector<std::string> args(argv, argv + argc);
@@ -196,6 +205,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   tensord::runtime::SetMaxTensorBytes(absl::GetFlag(FLAGS_max_tensor_bytes));
+  if (absl::GetFlag(FLAGS_host_cache_bytes) < 0) {
+    spdlog::error("--host_cache_bytes must be >= 0, got {}", absl::GetFlag(FLAGS_host_cache_bytes));
+    return 2;
+  }
+  tensord::runtime::HostAllocator::Global().SetCacheLimit(absl::GetFlag(FLAGS_host_cache_bytes));
   tensord::server::ServerConfig config;
   config.float_x = float_x;
   config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));

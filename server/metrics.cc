@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "engine/runtime/host_allocator.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
@@ -74,6 +75,21 @@ class Metrics::StateCollector : public prometheus::Collectable {
     out.push_back(Scalar("tensord_process_resident_memory_bytes",
                          "Resident set size of the tensord process.", MetricType::Gauge,
                          static_cast<double>(ResidentMemoryBytes())));
+    const runtime::HostAllocator::Stats host = runtime::HostAllocator::Global().stats();
+    MetricFamily allocations = Family(
+        "tensord_host_buffer_allocations_total",
+        "Tensor buffers allocated in host memory, by source: reused from the cache of freed "
+        "buffers, or new from the system (a steady loop of runs takes all of them from the cache).",
+        MetricType::Counter);
+    allocations.metric.push_back(
+        Value(MetricType::Counter, static_cast<double>(host.allocations - host.system_allocations),
+              {{"source", "cache"}}));
+    allocations.metric.push_back(Value(
+        MetricType::Counter, static_cast<double>(host.system_allocations), {{"source", "system"}}));
+    out.push_back(std::move(allocations));
+    out.push_back(Scalar("tensord_host_buffer_cache_bytes",
+                         "Bytes of freed host tensor buffers kept for reuse (--host_cache_bytes).",
+                         MetricType::Gauge, static_cast<double>(host.cached_bytes)));
     std::lock_guard<std::mutex> lock(mu_);
     if (!source_) return out;
     MetricsSnapshot s = source_();
@@ -195,11 +211,22 @@ void Metrics::SetSnapshotSource(std::function<MetricsSnapshot()> source) {
   state_->SetSource(std::move(source));
 }
 
-void Metrics::RecordRpc(const char* method, const std::string& code, double seconds) {
-  // Family::Add returns the existing child for labels it has seen, so each (method, code)
-  // pair gets one time series however often it is recorded.
-  rpc_requests_->Add({{"method", method}, {"code", code}}).Increment();
-  rpc_duration_->Add({{"method", method}}, kRpcBuckets).Observe(seconds);
+void Metrics::RecordRpc(const char* method, absl::StatusCode code, double seconds) {
+  RpcSeries series;
+  {
+    std::lock_guard<std::mutex> lock(rpc_series_mu_);
+    auto [it, added] = rpc_series_.try_emplace({method, code});
+    if (added) {
+      // Family::Add returns the existing child for labels it has seen, so each (method,
+      // code) pair gets one time series however many keys lead to it.
+      it->second.requests =
+          &rpc_requests_->Add({{"method", method}, {"code", absl::StatusCodeToString(code)}});
+      it->second.duration = &rpc_duration_->Add({{"method", method}}, kRpcBuckets);
+    }
+    series = it->second;
+  }
+  series.requests->Increment();
+  series.duration->Observe(seconds);
 }
 
 std::string Metrics::Render() const {

@@ -64,7 +64,9 @@ class Metrics {
   // it dies, since a scrape may run on the listener's thread at any time).
   void SetSnapshotSource(std::function<MetricsSnapshot()> source);
 
-  void RecordRpc(const char* method, const std::string& code, double seconds);
+  // `method` must outlive the server (the service's method names are literals): its address
+  // keys the cache of the call's series.
+  void RecordRpc(const char* method, absl::StatusCode code, double seconds);
   void RecordCompileMiss(double seconds) { compile_duration_->Observe(seconds); }
   void RecordRun(double seconds) { run_duration_->Observe(seconds); }
   prometheus::Gauge& runs_in_flight() { return *runs_in_flight_; }
@@ -77,8 +79,17 @@ class Metrics {
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<StateCollector> state_;
+  struct RpcSeries {
+    prometheus::Counter* requests;
+    prometheus::Histogram* duration;
+  };
+
   prometheus::Family<prometheus::Counter>* rpc_requests_;
   prometheus::Family<prometheus::Histogram>* rpc_duration_;
+  // Family::Add builds a label map and hashes it under the family's lock: every RPC would pay
+  // for that, so each (method, code) pair's series is looked up once and kept here.
+  std::mutex rpc_series_mu_;
+  std::map<std::pair<const char*, absl::StatusCode>, RpcSeries> rpc_series_;
   prometheus::Histogram* compile_duration_;
   prometheus::Histogram* run_duration_;
   prometheus::Gauge* runs_in_flight_;

@@ -11,9 +11,9 @@ using ::testing::Not;
 
 TEST(MetricsTest, RendersEventMetricsWithUnitsAndLabels) {
   Metrics metrics;
-  metrics.RecordRpc("Compile", "OK", 0.002);
-  metrics.RecordRpc("Compile", "OK", 0.003);
-  metrics.RecordRpc("Run", "INVALID_ARGUMENT", 0.001);
+  metrics.RecordRpc("Compile", absl::StatusCode::kOk, 0.002);
+  metrics.RecordRpc("Compile", absl::StatusCode::kOk, 0.003);
+  metrics.RecordRpc("Run", absl::StatusCode::kInvalidArgument, 0.001);
   metrics.RecordCompileMiss(0.5);
   metrics.RecordRun(0.01);
   metrics.runs_in_flight().Increment();

@@ -9,6 +9,7 @@
 #include "engine/compile/modes.h"
 #include "engine/compile/testing_util.h"
 #include "engine/ops/op_def.h"
+#include "engine/runtime/host_allocator.h"
 
 namespace tensord::compile {
 namespace {
@@ -155,6 +156,34 @@ TEST(Executable, UpdatesAndRepeatedRunsReuseFrames) {
     value = r->updates[0];
   }
   EXPECT_DOUBLE_EQ(value.data<double>()[0], 64.0);
+}
+
+// A training loop's steady state: each step's input is a new tensor (as decoded from a request),
+// its output is dropped once read (as once sent) and the variable's old value once replaced.
+// After the first steps every buffer comes from the host allocator's cache.
+TEST(Executable, SteadyStateRunsAllocateNothingFromTheSystem) {
+  auto& allocator = runtime::HostAllocator::Global();
+  allocator.SetCacheLimit(int64_t{64} << 20);  // also under AddressSanitizer, which caches none
+  auto g = std::make_unique<ir::Graph>();
+  const auto matrix = ir::Type::Of(DType::kFloat32, 2);
+  auto* w = g->AddShared(matrix, "shared-1", "w");
+  auto* x = g->AddInput(matrix, "x");
+  g->inputs() = {x};
+  g->outputs() = {Node(*g, "exp", {Node(*g, "mul", {w, x})})};
+  auto* next = Node(*g, "add", {w, x});
+  auto exe = Build(std::move(g), {{w, next}});
+  Tensor value = Make<float>(DType::kFloat32, {300, 300}, std::vector<float>(90000, 0.0f));
+  int64_t system_allocations = 0;
+  for (int step = 0; step < 20; ++step) {
+    if (step == 3) system_allocations = allocator.stats().system_allocations;
+    auto r = exe->Run({Make<float>(DType::kFloat32, {300, 300}, std::vector<float>(90000, 1.0f))},
+                      {value});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FLOAT_EQ(r->outputs[0].data<float>()[0], std::exp(static_cast<float>(step)));
+    value = r->updates[0];
+  }
+  EXPECT_EQ(allocator.stats().system_allocations, system_allocations);
+  EXPECT_FLOAT_EQ(value.data<float>()[89999], 20.0f);
 }
 
 TEST(PrepareFunction, GivensAreReorderedAndCyclesRefused) {

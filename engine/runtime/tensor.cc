@@ -5,10 +5,10 @@
 #include <new>
 
 #include "absl/strings/str_join.h"
+#include "engine/runtime/host_allocator.h"
 
 namespace tensord::runtime {
 namespace {
-constexpr size_t kAlignment = 64;
 // A request asking for more than this in one tensor is refused rather than left to the OOM killer.
 std::atomic<int64_t> max_tensor_bytes{int64_t{8} << 30};
 }  // namespace
@@ -64,17 +64,19 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
     ReleaseQuota();
     throw;
   }
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (data_ == nullptr) {
+  try {
+    const HostAllocator::Block block = HostAllocator::Global().Allocate(bytes);
+    data_ = block.data;
+    capacity_ = block.capacity;
+  } catch (...) {
     counter_->Freed(static_cast<int64_t>(bytes_));
     ReleaseQuota();
-    throw std::bad_alloc();
+    throw;
   }
 }
 
 Buffer::~Buffer() {
-  std::free(data_);
+  HostAllocator::Global().Free({data_, capacity_});
   counter_->Freed(static_cast<int64_t>(bytes_));
   ReleaseQuota();
 }

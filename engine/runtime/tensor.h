@@ -28,8 +28,9 @@ void SetMaxTensorBytes(int64_t bytes);
 std::string ShapeString(const Shape& shape);  // "(2, 3)", "(3,)"
 Strides ContiguousStrides(const Shape& shape);
 
-// 64-byte aligned host memory, so vectorized kernels and BLAS get aligned rows. Charged to the
-// thread's current context (engine/runtime/memory_stats.h) while it lives.
+// 64-byte aligned host memory, so vectorized kernels and BLAS get aligned rows, from the host
+// allocator's cache of freed blocks (engine/runtime/host_allocator.h). Charged to the thread's
+// current context (engine/runtime/memory_stats.h) while it lives, for the bytes asked for.
 class Buffer {
  public:
   explicit Buffer(size_t bytes);
@@ -50,6 +51,7 @@ class Buffer {
  private:
   void* data_ = nullptr;
   size_t bytes_ = 0;
+  size_t capacity_ = 0;  // of the block holding it (bytes_ rounded up, or a reused block's)
   MemoryCounter* counter_ = nullptr;
   std::shared_ptr<DeviceQuota> quota_;  // a device buffer's run's, when its tenant has a quota
 };

@@ -11,6 +11,8 @@ only) to check that it works.
 with --torch: PyPI's wheel is large) and reruns this script in it, with the tensord client on
 its path. Peers not installed are skipped. tensord's operands are shared variables, so no
 tensor crosses the wire (the server-side time plus one small round trip is what is measured).
+The small-call case (small_call.py) is the exception: its input and result cross the wire, and
+it is measured in microseconds against a bare gRPC call to the same server.
 """
 
 import argparse
@@ -22,6 +24,10 @@ import sys
 import time
 
 import numpy as np
+
+import small_call  # this directory's; the script's own directory is on sys.path
+
+SMALL_CALL = "small_call_x_plus_1_10_f32"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -74,6 +80,39 @@ def cases(n):
             "numpy": (lambda ref=ref, operand=operand: float(ref(operand).sum()))}
         peers_for_unary(out["%s_sum_%d_f32" % (name, n)], name, operand)
     return out
+
+
+def update_cases(n):
+    """An SGD step on a parameter of n float32, p <- p - 0.1 * g, as a training loop stores it:
+    tensord's update of a shared variable against each peer's in-place (or, for JAX, donated)
+    update. Each returns 0.0: the check compares nothing, the parameters drift the same way."""
+    import tensord as theano
+    rng = np.random.default_rng(3)
+    p0, g = rng.uniform(-1, 1, n).astype("float32"), np.full(n, 1e-6, dtype="float32")
+    ps, gs = theano.shared(p0.copy()), theano.shared(g)
+    step = theano.function([], [], updates=[(ps, ps - 0.1 * gs)])
+    pn = p0.copy()
+    impls = {"tensord": lambda: step() or 0.0,
+             "numpy": lambda: np.subtract(pn, 0.1 * g, out=pn) is pn and 0.0}
+    try:
+        import jax
+        state = [jax.numpy.asarray(p0)]
+        gj = jax.numpy.asarray(g)
+        fj = jax.jit(lambda p, g: p - 0.1 * g, donate_argnums=0)
+
+        def jax_step():
+            state[0] = fj(state[0], gj).block_until_ready()
+            return 0.0
+        impls["jax"] = jax_step
+    except ImportError:
+        pass
+    try:
+        import torch
+        pt, gt = torch.from_numpy(p0.copy()), torch.from_numpy(g)
+        impls["torch"] = lambda: pt.sub_(gt, alpha=0.1) is pt and 0.0
+    except ImportError:
+        pass
+    return {"sgd_update_%d_f32" % n: impls}
 
 
 # (name, m, k, n, transpose a): square, the MLP step's forward and weight-gradient products.
@@ -220,6 +259,8 @@ def main():
     parser.add_argument("--elements", type=int, default=4 * 1024 * 1024)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
+    parser.add_argument("--small_calls", type=int, default=5000,
+                        help="rounds of the small-call case (one call of each implementation)")
     args = parser.parse_args()
     if args.install:
         install(args.torch)
@@ -231,7 +272,13 @@ def main():
         args.repeats, args.elements = 1, 4096
     from tensord.connection import server_info
     threads = os.cpu_count()
-    all_cases = dict(cases(args.elements), **gemm_cases(64 if args.smoke else 1),
+    # First, before the other cases hold their operands (hundreds of MB in both processes).
+    if args.only in SMALL_CALL:  # its own protocol: thousands of calls, microseconds
+        line = (small_call.case_line(50, keep=("tensord", "grpc_health", "numpy"))
+                if args.smoke else small_call.case_line(args.small_calls))
+        print(json.dumps(dict(line, cpus=threads, server=server_info().version)), flush=True)
+    all_cases = dict(cases(args.elements), **update_cases(args.elements * 4),
+                     **gemm_cases(64 if args.smoke else 1),
                      **reduce_cases(16 if args.smoke else 1))
     for name, impls in all_cases.items():
         if args.only not in name:

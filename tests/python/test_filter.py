@@ -42,6 +42,10 @@ class FakeClient:
             return resp
         raise AssertionError(rpc)
 
+    def run(self, request_bytes):
+        from tensord._proto import compute_pb2
+        return self.call("Run", compute_pb2.RunRequest.FromString(request_bytes))
+
 
 @pytest.fixture
 def fake_client(monkeypatch):

@@ -1,5 +1,7 @@
 """Dtype tables and rules (Theano's, on NumPy's promotion) and numpy <-> wire Tensor conversion."""
 
+import math
+
 import numpy as np
 
 from tensord._proto import tensor_pb2
@@ -13,6 +15,12 @@ FLOAT_DTYPES = ("float16", "float32", "float64")
 
 _TO_PROTO = {name: getattr(tensor_pb2, "DT_" + name.upper()) for name in ALL_DTYPES}
 _FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
+# The wire's (little-endian) numpy dtypes, both ways: on a little-endian host these are the
+# native ones, so a plain array needs no conversion and its dtype is one dict lookup away.
+WIRE_ENUM = {np.dtype(name).newbyteorder("<"): enum for name, enum in _TO_PROTO.items()}
+_WIRE_NUMPY = {enum: dtype for dtype, enum in WIRE_ENUM.items()}
+NUMPY = {name: np.dtype(name) for name in ALL_DTYPES}  # canonical name -> native dtype
+_NATIVE_NUMPY = {enum: NUMPY[name] for name, enum in _TO_PROTO.items()}
 
 
 def normalize(dtype):
@@ -128,10 +136,13 @@ def convert(x, dtype=None):
 def array_to_tensor(arr, out=None):
     """numpy array -> tensord.v1.Tensor (C order, little-endian)."""
     arr = np.asarray(arr)
-    name = normalize(arr.dtype)
-    le = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<"))
+    enum = WIRE_ENUM.get(arr.dtype)
+    if enum is None:  # another byte order, or a dtype the wire lacks (normalize says so)
+        name = normalize(arr.dtype)
+        arr, enum = arr.astype(np.dtype(name).newbyteorder("<")), _TO_PROTO[name]
+    le = np.ascontiguousarray(arr)
     msg = out if out is not None else tensor_pb2.Tensor()
-    msg.dtype = _TO_PROTO[name]
+    msg.dtype = enum
     del msg.shape[:]
     msg.shape.extend(int(d) for d in arr.shape)
     msg.data = le.tobytes()
@@ -140,12 +151,15 @@ def array_to_tensor(arr, out=None):
 
 def tensor_to_array(msg):
     """tensord.v1.Tensor -> a fresh, writable, native-order numpy array."""
-    name = from_proto(msg.dtype)
+    wire = _WIRE_NUMPY.get(msg.dtype)
+    if wire is None:
+        from_proto(msg.dtype)  # raises, naming the enum
     shape = tuple(msg.shape)
-    dt = np.dtype(name).newbyteorder("<")
-    expected = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
-    if len(msg.data) != expected:
+    data = msg.data
+    expected = math.prod(shape) * wire.itemsize
+    if len(data) != expected:
         raise ValueError("server sent %d bytes for a %s tensor of shape %s (expected %d)"
-                         % (len(msg.data), name, shape, expected))
-    arr = np.frombuffer(msg.data, dtype=dt).reshape(shape)
-    return arr.astype(np.dtype(name), copy=True)
+                         % (len(data), from_proto(msg.dtype), shape, expected))
+    # One copy, from the reply's bytes into an array the caller owns (and may write).
+    return np.frombuffer(data, dtype=wire).reshape(shape).astype(_NATIVE_NUMPY[msg.dtype],
+                                                                 copy=True)

@@ -229,9 +229,16 @@ class Client:
             channel = grpc.intercept_channel(channel, _BearerToken(token))
         self.channel = channel
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
+        # Run with the request as bytes (tensord/_run_wire.py writes them): no message to build.
+        self._run_bytes = self.channel.unary_unary(
+            "/tensord.v1.Compute/Run", request_serializer=None,
+            response_deserializer=compute_pb2.RunResponse.FromString)
         # Sent with every call, OpenSession included: a proxy hashing on it (HAProxy, Envoy)
-        # sends all of this session's calls to the replica that holds it. Not a credential.
-        self.routing_metadata = ((ROUTING_HEADER, secrets.token_hex(16)),)
+        # sends all of this session's calls to the replica that holds it. Not a credential. A
+        # server this client started is reached directly, with no proxy to read the header,
+        # and leaving it out saves a small call about a tenth of its time.
+        self.routing_metadata = (None if server is not None
+                                 else ((ROUTING_HEADER, secrets.token_hex(16)),))
         self._session_id = None
         self._to_release = collections.deque()
         self._arrays_to_release = collections.deque()  # (session id, device array id)
@@ -282,6 +289,8 @@ class Client:
         """Garbage device arrays of the current session, for a Run to release (its
         RunRequest.release) or a ReleaseRefs call."""
         ids = []
+        if not self._arrays_to_release:  # the common call: nothing queued
+            return ids
         while len(ids) < most:
             try:
                 session_id, array_id = self._arrays_to_release.popleft()
@@ -316,6 +325,14 @@ class Client:
         except grpc.RpcError as err:
             raise from_rpc_error(err, rpc) from None
 
+    def run(self, request_bytes):
+        """Calls Run with a serialized RunRequest; returns the RunResponse. The Function's own
+        path: it carries its garbage device arrays in the request, so nothing else to send."""
+        try:
+            return self._run_bytes(request_bytes, metadata=self.routing_metadata)
+        except grpc.RpcError as err:
+            raise from_rpc_error(err, "Run") from None
+
     @property
     def session_id(self):
         if self._session_id is None:
@@ -338,7 +355,8 @@ class Client:
             try:
                 return self.call("OpenSession", request)
             except Unavailable as exc:
-                if attempt == attempts - 1 or "status: 503" not in str(exc):
+                if (attempt == attempts - 1 or "status: 503" not in str(exc)
+                        or self.routing_metadata is None):
                     raise
                 self.routing_metadata = ((ROUTING_HEADER, secrets.token_hex(16)),)
                 time.sleep(0.02 * (attempt + 1))

@@ -4,7 +4,7 @@ import pickle
 import time
 import weakref
 
-from tensord import _dtypes
+from tensord import _dtypes, _run_wire
 from tensord._proto import compute_pb2
 from tensord.compile.run_errors import augment_run_error
 from tensord.device_array import DeviceArray
@@ -76,6 +76,7 @@ class Function:
         # The graph's own inputs and outputs: a sparse matrix is four of them (its components).
         self._wire_inputs = sparse_io.flatten(self.inputs)
         self._wire_outputs = sparse_io.flatten(self.outputs)
+        self._sparse_outputs = any(is_sparse_variable(v) for v in self.outputs)
         self.spec = spec
         self._return_list = return_list
         self.allow_input_downcast = allow_input_downcast
@@ -109,6 +110,8 @@ class Function:
         self._prints = []
         # MonitorMode's callbacks (compile/monitor.py), run before each call.
         self._monitor = None
+        # The bytes each RunRequest of this function starts with (made on the first call).
+        self._run_prefix = None
 
     def _arguments(self, args, kwargs):
         n = len(self.inputs)
@@ -145,11 +148,18 @@ class Function:
         return out
 
     def _call(self, args, kwargs):
-        values = self._arguments(args, kwargs)
-        request = compute_pb2.RunRequest(session_id=self._client.session_id,
-                                         function_id=self.function_id)
-        # Device arrays go as references (Value.ref), which only `args` carries.
+        # Every argument given by position: nothing to match (the loop's common call).
+        if kwargs or len(args) != len(self.inputs):
+            values = self._arguments(args, kwargs)
+        else:
+            values = args
+        # Device arrays go as references (Value.ref), which only a RunRequest message's `args`
+        # carries; otherwise the request is written as bytes (tensord/_run_wire.py).
         on_device = any(isinstance(v, DeviceArray) for v in values)
+        request = None
+        if on_device:
+            request = compute_pb2.RunRequest(session_id=self._client.session_id,
+                                             function_id=self.function_id)
         wire_values = []  # one per graph input: a sparse argument gives four arrays
         for i, (var, value) in enumerate(zip(self.inputs, values)):
             sparse = is_sparse_variable(var)
@@ -175,18 +185,28 @@ class Function:
                             '%d(0-based)%s' % (self.name, i, " (%s)" % var if sparse else ""),
                             ) + exc.args
                 raise
-            for data in arrays:
-                wire_values.append(data)
-                _dtypes.array_to_tensor(
-                    data, request.args.add().tensor if on_device else request.inputs.add())
+            wire_values.extend(arrays)
+            if on_device:
+                for data in arrays:
+                    _dtypes.array_to_tensor(data, request.args.add().tensor)
         if self._monitor is not None:  # MonitorMode: its callbacks before the call itself
             self._monitor.run(wire_values)
+        if not on_device:
+            if self._run_prefix is None:
+                self._run_prefix = _run_wire.request_prefix(self._client.session_id,
+                                                            self.function_id)
+            parts = _run_wire.request_parts(self._run_prefix, wire_values)
         # Garbage device arrays ride along (the server frees them before running), taken last
         # so that nothing can fail between taking them and sending them.
         released = self._client.take_arrays_to_release()
-        request.release.extend(released)
         try:
-            resp = self._client.call("Run", request)
+            if on_device:
+                request.release.extend(released)
+                resp = self._client.call("Run", request)
+            else:
+                if released:
+                    parts += _run_wire.release_parts(released)
+                resp = self._client.run(b"".join(parts))
         except TensordError as exc:
             if released and getattr(exc.code, "name", None) in (
                     "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"):
@@ -194,8 +214,9 @@ class Function:
             augment_run_error(self, exc)
             raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
-        outs = sparse_io.regroup_outputs(self.outputs,
-                                         [_decode(self._client, v) for v in resp.outputs])
+        outs = [_decode(self._client, v) for v in resp.outputs]
+        if self._sparse_outputs:
+            outs = sparse_io.regroup_outputs(self.outputs, outs)
         if self._prints:
             shown = outs[:len(outs) - len(self._prints)]
             for op, value in zip(self._prints, outs[len(shown):]):

@@ -44,7 +44,7 @@ class TensorType:
 
     @property
     def numpy_dtype(self):
-        return np.dtype(self.dtype)
+        return _dtypes.NUMPY[self.dtype]
 
     def __call__(self, name=None):
         from tensord.tensor.var import TensorVariable
@@ -104,15 +104,26 @@ class TensorType:
         Lossy conversions are refused unless allow_downcast is true; a Python float is the one
         exception (allow_downcast=None and dtype == floatX), as in Theano.
         """
+        if type(data) is not np.ndarray or data.dtype != _dtypes.NUMPY[self.dtype]:
+            data = self._convert(data, strict, allow_downcast)
+        if self.ndim != data.ndim:
+            raise TypeError("Wrong number of dimensions: expected %s, got %s with shape %s."
+                            % (self.ndim, data.ndim, data.shape))
+        for axis, b in enumerate(self.broadcastable):
+            if b and data.shape[axis] != 1:
+                raise TypeError("Non-unit value on shape on a broadcastable dimension.",
+                                data.shape, self.broadcastable)
+        return data
+
+    def _convert(self, data, strict, allow_downcast):
+        """filter's conversion of anything but an ndarray of this dtype (the common call)."""
         from tensord.config import config
         from tensord.graph import Variable
         if isinstance(data, Variable):
             raise TypeError("Expected an array-like object, but found a Variable: maybe you are "
                             "trying to call a function on a (possibly shared) variable instead "
                             "of a numeric array?")
-        if type(data) is np.ndarray and data.dtype == self.numpy_dtype:
-            pass
-        elif strict:
+        if strict:
             if not isinstance(data, np.ndarray):
                 raise TypeError("%s expected a ndarray object." % self, data, type(data))
             raise TypeError("%s expected a ndarray object with dtype = %s (got %s)."
@@ -145,14 +156,6 @@ class TensorType:
                     'to a numpy array of dtype %s, or 2) set "allow_input_downcast=True" when '
                     'calling "function".' % (self, shown, converted, self.dtype), data)
             data = converted
-
-        if self.ndim != data.ndim:
-            raise TypeError("Wrong number of dimensions: expected %s, got %s with shape %s."
-                            % (self.ndim, data.ndim, data.shape))
-        for axis, b in enumerate(self.broadcastable):
-            if b and data.shape[axis] != 1:
-                raise TypeError("Non-unit value on shape on a broadcastable dimension.",
-                                data.shape, self.broadcastable)
         return data
 
     def is_valid_value(self, data):

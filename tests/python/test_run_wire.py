@@ -1,0 +1,103 @@
+"""The Run request written as bytes (tensord/_run_wire.py) against protobuf's own encoding, the
+reply's decoding, and the calls that take that path end to end."""
+
+import numpy as np
+import pytest
+
+import tensord as theano
+import tensord.tensor as T
+from tensord import _dtypes, _run_wire
+from tensord._proto import compute_pb2
+from tensord.connection import ROUTING_HEADER, Client
+
+
+def written(arrays, release=()):
+    prefix = _run_wire.request_prefix("session-1", "fn-42")
+    parts = _run_wire.request_parts(prefix, arrays) + _run_wire.release_parts(release)
+    return compute_pb2.RunRequest.FromString(b"".join(parts))
+
+
+def built(arrays, release=()):
+    msg = compute_pb2.RunRequest(session_id="session-1", function_id="fn-42")
+    for arr in arrays:
+        _dtypes.array_to_tensor(arr, msg.inputs.add())
+    msg.release.extend(release)
+    return msg
+
+
+SHAPES = [(), (0,), (1,), (3,), (2, 3), (0, 5), (300, 200), (1, 1, 129)]
+
+
+@pytest.mark.parametrize("dtype", _dtypes.ALL_DTYPES)
+def test_every_dtype_and_shape_parses_as_protobuf_encodes_it(dtype):
+    rng = np.random.default_rng(0)
+    arrays = [(rng.uniform(-100, 100, shape) if dtype != "bool"
+               else rng.uniform(0, 1, shape) > 0.5).astype(dtype) for shape in SHAPES]
+    assert written(arrays) == built(arrays)
+
+
+def test_converted_layouts_and_byte_orders():
+    base = np.arange(24, dtype="float64").reshape(4, 6)
+    arrays = [base.T, base[:, ::2], np.asfortranarray(base), base.astype(">f8"),
+              np.arange(5, dtype=">i4")]
+    assert written(arrays) == built(arrays)
+    parsed = written(arrays)
+    np.testing.assert_array_equal(_dtypes.tensor_to_array(parsed.inputs[0]), base.T)
+    np.testing.assert_array_equal(_dtypes.tensor_to_array(parsed.inputs[3]), base)
+
+
+def test_release_ids_and_no_inputs():
+    assert written([], ["a" * 200, "b"]) == built([], ["a" * 200, "b"])
+    assert written([]) == built([])
+
+
+def test_a_dtype_the_wire_lacks_is_refused():
+    with pytest.raises(TypeError, match="Unsupported dtype"):
+        written([np.zeros(2, dtype="complex64")])
+
+
+def test_decoded_outputs_are_writable_native_copies():
+    msg = _dtypes.array_to_tensor(np.arange(6, dtype=">f4").reshape(2, 3))
+    out = _dtypes.tensor_to_array(msg)
+    assert out.dtype == np.dtype("float32") and out.flags.writeable and out.shape == (2, 3)
+    out += 1  # the caller owns it
+    np.testing.assert_array_equal(out, np.arange(1, 7).reshape(2, 3))
+
+
+def test_a_reply_with_the_wrong_byte_count_or_dtype_is_named():
+    msg = _dtypes.array_to_tensor(np.zeros((2, 3), dtype="float32"))
+    msg.data = msg.data[:-4]
+    with pytest.raises(ValueError, match="20 bytes for a float32 tensor of shape \\(2, 3\\)"):
+        _dtypes.tensor_to_array(msg)
+    msg.dtype = 99
+    with pytest.raises(TypeError, match="unknown dtype enum 99"):
+        _dtypes.tensor_to_array(msg)
+
+
+def test_calls_through_the_written_request():
+    x, m = T.vector("x", dtype="float64"), T.imatrix("m")
+    s = theano.shared(np.float64(2.0))
+    f = theano.function([x, m], [x * s + 1, m.T.sum(axis=1)], updates=[(s, s + 1)])
+    rng = np.random.default_rng(1)
+    for step in range(3):
+        xv = rng.uniform(size=1000)
+        mv = rng.integers(-5, 5, (7, 3)).astype("int32")
+        a, b = f(xv, mv[:, ::-1].T.T)  # a view, converted on the way out
+        np.testing.assert_allclose(a, xv * (2.0 + step) + 1)
+        np.testing.assert_array_equal(b, mv[:, ::-1].T.sum(axis=1))
+    # Converted arguments and keyword arguments take the same path.
+    np.testing.assert_allclose(f(m=[[1, 2]], x=[1.0])[0], [6.0])
+    with pytest.raises(TypeError, match="Wrong number of dimensions"):
+        f(np.zeros((2, 2)), np.zeros((1, 1), dtype="int32"))
+
+
+def test_only_a_server_reached_through_an_address_gets_the_routing_header():
+    started_here = Client("127.0.0.1:1", server=object())
+    named = Client("127.0.0.1:1")
+    try:
+        assert started_here.routing_metadata is None
+        (key, value), = named.routing_metadata
+        assert key == ROUTING_HEADER and len(value) == 32
+    finally:
+        started_here.channel.close()
+        named.channel.close()
