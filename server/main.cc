@@ -142,8 +142,8 @@ void DieWithParent() {
 int main(int argc, char** argv) {
   DieWithParent();
   // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock detector on: every
-  // lock gRPC takes (several per call) would update a global lock graph. A release server does
-  // not pay for a debugging aid; the sanitizer builds still find real deadlocks.
+  // lock gRPC takes (several per call) would update a global lock graph. A server does not
+  // pay for a debugging aid on every call.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage("tensord --listen=127.0.0.1:50051 [--device=cpu] [--contexts=...]");
   // --config=FILE: the file's settings go before the command line, so explicit flags win.

@@ -163,7 +163,12 @@ TEST(Executable, UpdatesAndRepeatedRunsReuseFrames) {
 // After the first steps every buffer comes from the host allocator's cache.
 TEST(Executable, SteadyStateRunsAllocateNothingFromTheSystem) {
   auto& allocator = runtime::HostAllocator::Global();
-  allocator.SetCacheLimit(int64_t{64} << 20);  // also under AddressSanitizer, which caches none
+  // Also under AddressSanitizer, which caches none; as it was for the tests after this one.
+  struct RestoreLimit {
+    int64_t limit = runtime::HostAllocator::Global().cache_limit();
+    ~RestoreLimit() { runtime::HostAllocator::Global().SetCacheLimit(limit); }
+  } restore;
+  allocator.SetCacheLimit(int64_t{64} << 20);
   auto g = std::make_unique<ir::Graph>();
   const auto matrix = ir::Type::Of(DType::kFloat32, 2);
   auto* w = g->AddShared(matrix, "shared-1", "w");

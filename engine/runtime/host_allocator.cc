@@ -1,7 +1,6 @@
 #include "engine/runtime/host_allocator.h"
 
 #include <cstdlib>
-#include <limits>
 #include <new>
 
 namespace tensord::runtime {
@@ -37,65 +36,78 @@ HostAllocator::Block HostAllocator::Allocate(size_t bytes) {
       bytes == 0 ? kAlignment : (bytes + kAlignment - 1) / kAlignment * kAlignment;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.allocations;
     // The smallest cached block that fits, unless it would waste more than a quarter: a loop
     // asks for the sizes it freed, and a much larger block is better kept for a larger tensor.
     auto it = by_capacity_.lower_bound({capacity, 0});
     if (it != by_capacity_.end() && it->first.first <= capacity + capacity / 4 + kPage) {
+      ++stats_.allocations;
       return Take(it);
     }
-    ++stats_.system_allocations;
   }
   void* data = std::aligned_alloc(kAlignment, capacity);
   if (data == nullptr) {
-    // What the cache holds may be what the system lacks: give it all back and try once more.
-    std::vector<Block> freed;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      EvictFor(std::numeric_limits<int64_t>::max() / 2, &freed);
-    }
-    for (const Block& b : freed) std::free(b.data);
+    FreeCachedBeyond(0);  // what the cache holds may be what the system lacks
     data = std::aligned_alloc(kAlignment, capacity);
     if (data == nullptr) throw std::bad_alloc();
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.allocations;
+  ++stats_.system_allocations;
   return {data, capacity};
 }
 
-void HostAllocator::EvictFor(int64_t incoming, std::vector<Block>* freed) {
-  while (!by_age_.empty() && stats_.cached_bytes + incoming > limit_) {
-    const auto [sequence, capacity] = *by_age_.begin();
-    freed->push_back(Take(by_capacity_.find({capacity, sequence})));
-  }
+bool HostAllocator::TakeOldestBeyond(int64_t keep, Block* block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (by_age_.empty() || stats_.cached_bytes <= keep) return false;
+  const auto [sequence, capacity] = *by_age_.begin();
+  *block = Take(by_capacity_.find({capacity, sequence}));
+  return true;
 }
 
-void HostAllocator::Free(Block block) {
+void HostAllocator::FreeCachedBeyond(int64_t keep) noexcept {
+  for (Block block; TakeOldestBeyond(keep, &block);) std::free(block.data);
+}
+
+void HostAllocator::Free(Block block) noexcept {
   if (block.data == nullptr) return;
-  std::vector<Block> freed;
+  const auto bytes = static_cast<int64_t>(block.capacity);
+  int64_t limit;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto bytes = static_cast<int64_t>(block.capacity);
-    if (bytes > limit_) {
-      freed.push_back(block);
-    } else {
-      EvictFor(bytes, &freed);
+    limit = limit_;
+    if (bytes <= limit) {
       const uint64_t sequence = next_sequence_++;
-      by_capacity_.emplace(Key{block.capacity, sequence}, block.data);
-      by_age_.emplace(sequence, block.capacity);
-      stats_.cached_bytes += bytes;
-      ++stats_.cached_blocks;
+      try {
+        auto [it, added] = by_capacity_.emplace(Key{block.capacity, sequence}, block.data);
+        try {
+          by_age_.emplace(sequence, block.capacity);
+        } catch (...) {
+          by_capacity_.erase(it);
+          throw;
+        }
+        stats_.cached_bytes += bytes;
+        ++stats_.cached_blocks;
+        block.data = nullptr;  // the cache has it
+      } catch (const std::bad_alloc&) {
+        // No memory for the cache's own records: the block goes back to the system below.
+      }
     }
   }
-  for (const Block& b : freed) std::free(b.data);  // outside the lock: munmap can take a while
+  std::free(block.data);
+  FreeCachedBeyond(limit);  // this block may have taken the cache past its limit
 }
 
 void HostAllocator::SetCacheLimit(int64_t bytes) {
-  std::vector<Block> freed;
   {
     std::lock_guard<std::mutex> lock(mu_);
     limit_ = bytes;
-    EvictFor(0, &freed);
   }
-  for (const Block& b : freed) std::free(b.data);
+  FreeCachedBeyond(bytes);
+}
+
+int64_t HostAllocator::cache_limit() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return limit_;
 }
 
 HostAllocator::Stats HostAllocator::stats() const {

@@ -10,9 +10,17 @@
 #include <map>
 #include <mutex>
 #include <utility>
-#include <vector>
 
 namespace tensord::runtime {
+
+// GCC says so with __SANITIZE_ADDRESS__, clang (the fuzz preset) with __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAddressSanitizer = true;
+#elif defined(__has_feature)
+inline constexpr bool kUnderAddressSanitizer = __has_feature(address_sanitizer);
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
 
 class HostAllocator {
  public:
@@ -29,11 +37,7 @@ class HostAllocator {
 
   // What the process's allocator caches unless told otherwise (--host_cache_bytes). Under
   // AddressSanitizer nothing: a reused block would hide a use after free.
-#if defined(__SANITIZE_ADDRESS__)
-  static constexpr int64_t kDefaultCacheBytes = 0;
-#else
-  static constexpr int64_t kDefaultCacheBytes = int64_t{512} << 20;
-#endif
+  static constexpr int64_t kDefaultCacheBytes = kUnderAddressSanitizer ? 0 : int64_t{512} << 20;
 
   // The process's allocator (every Buffer's).
   static HostAllocator& Global();
@@ -49,11 +53,13 @@ class HostAllocator {
   // system has none.
   Block Allocate(size_t bytes);
   // Takes a block back: cached while the cache stays within its limit (the least recently
-  // cached blocks are freed to make room), else freed.
-  void Free(Block block);
+  // cached blocks are freed to make room), else freed. Never throws (buffers' destructors call
+  // it): a block the cache cannot record for want of memory is freed.
+  void Free(Block block) noexcept;
 
   // Sets the limit, freeing cached blocks past it (--host_cache_bytes).
   void SetCacheLimit(int64_t bytes);
+  int64_t cache_limit() const;
   Stats stats() const;
 
  private:
@@ -62,8 +68,11 @@ class HostAllocator {
   using Key = std::pair<size_t, uint64_t>;
   // Unlinks a cached block; the caller frees or hands it out.
   Block Take(std::map<Key, void*>::iterator it);
-  // Cached blocks to free so that `incoming` more bytes fit under the limit.
-  void EvictFor(int64_t incoming, std::vector<Block>* freed);
+  // Unlinks the least recently cached block while the cache holds more than `keep` bytes.
+  bool TakeOldestBeyond(int64_t keep, Block* block);
+  // Frees the least recently cached blocks until the cache holds at most `keep` bytes, one at a
+  // time outside the lock (freeing a large block unmaps it, which can take a while).
+  void FreeCachedBeyond(int64_t keep) noexcept;
 
   mutable std::mutex mu_;
   int64_t limit_;

@@ -25,7 +25,8 @@ import time
 
 import numpy as np
 
-import small_call  # this directory's; the script's own directory is on sys.path
+import mlp_step  # these two are this directory's: the script's own directory is on sys.path
+import small_call
 
 SMALL_CALL = "small_call_x_plus_1_10_f32"
 
@@ -278,6 +279,7 @@ def main():
                 if args.smoke else small_call.case_line(args.small_calls))
         print(json.dumps(dict(line, cpus=threads, server=server_info().version)), flush=True)
     all_cases = dict(cases(args.elements), **update_cases(args.elements * 4),
+                     **mlp_step.cases(64 if args.smoke else 1),
                      **gemm_cases(64 if args.smoke else 1),
                      **reduce_cases(16 if args.smoke else 1))
     for name, impls in all_cases.items():

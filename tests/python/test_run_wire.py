@@ -39,11 +39,12 @@ def test_every_dtype_and_shape_parses_as_protobuf_encodes_it(dtype):
 def test_converted_layouts_and_byte_orders():
     base = np.arange(24, dtype="float64").reshape(4, 6)
     arrays = [base.T, base[:, ::2], np.asfortranarray(base), base.astype(">f8"),
-              np.arange(5, dtype=">i4")]
+              np.arange(5, dtype=">i4"), np.array(2.5, dtype=">f8"), base[::2, ::-3]]
     assert written(arrays) == built(arrays)
     parsed = written(arrays)
     np.testing.assert_array_equal(_dtypes.tensor_to_array(parsed.inputs[0]), base.T)
     np.testing.assert_array_equal(_dtypes.tensor_to_array(parsed.inputs[3]), base)
+    assert _dtypes.tensor_to_array(parsed.inputs[5]).shape == ()
 
 
 def test_release_ids_and_no_inputs():

@@ -61,7 +61,9 @@ def request_parts(prefix, arrays):
         enum = _dtypes.WIRE_ENUM.get(arr.dtype)
         if enum is None or not arr.flags.c_contiguous:  # a byte order or layout to convert
             name = _dtypes.normalize(arr.dtype)
-            arr = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<"))
+            # ascontiguousarray makes a 0-d array 1-d: the shape is the original's.
+            arr = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<")).reshape(
+                arr.shape)
             enum = _dtypes.to_proto(name)
         parts.append(_tensor_head(enum, arr.shape, arr.nbytes))
         parts.append(arr)

@@ -213,6 +213,10 @@ class Function:
                 self._client.release_arrays_again(released)  # the server may never have seen them
             augment_run_error(self, exc)
             raise
+        except BaseException:  # MemoryError joining the request, KeyboardInterrupt while waiting
+            if released:
+                self._client.release_arrays_again(released)  # harmless if the server had them
+            raise
         self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
         outs = [_decode(self._client, v) for v in resp.outputs]
         if self._sparse_outputs:
