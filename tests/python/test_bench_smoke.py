@@ -33,7 +33,8 @@ def test_peers_benchmark_runs_in_smoke_mode():
         small_call["median_us"]["tensord"] - small_call["median_us"]["grpc_health"], abs=0.2)
     assert [line["case"] for line in lines] == [
         "chain8_tanh_sum_4096_f32", "exp_sum_4096_f32", "log_sum_4096_f32",
-        "tanh_sum_4096_f32", "sigmoid_sum_4096_f32", "sgd_update_16384_f32"] + [
+        "tanh_sum_4096_f32", "sigmoid_sum_4096_f32", "sgd_update_16384_f32",
+        "mlp_step_12x8x8x10_b4_f32"] + [
         "dot_%s_%s" % (shape, dtype) for shape in (
             "square_16x16x16", "mlp_fwd_4x12x8", "mlp_hidden_4x8x8", "mlp_wgrad_aT_12x4x8")
         for dtype in ("f32", "f64")] + [
