@@ -107,7 +107,7 @@ def peers(impls, x, labels, params):
             with torch.no_grad():
                 for p, g in zip(tp, grads):
                     p.sub_(g, alpha=float(LEARNING_RATE))
-            return float(loss)
+            return float(loss.detach())
         impls["torch"] = torch_step
     except ImportError:
         pass
