@@ -18,6 +18,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/backends/cpu/blas.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/op_schema.h"
 #include "engine/runtime/host_allocator.h"
@@ -63,6 +64,9 @@ ABSL_FLAG(int64_t, max_tensor_bytes, int64_t{8} << 30,
 ABSL_FLAG(int64_t, host_cache_bytes, tensord::runtime::HostAllocator::kDefaultCacheBytes,
           "bytes of freed host tensor buffers kept for reuse, so that a loop of runs takes its "
           "buffers from them instead of the system (0: keep none)");
+ABSL_FLAG(std::string, gemm_library, "auto",
+          "library for float32 matrix products: auto (time OpenBLAS and oneDNN on the first "
+          "product of each shape and keep the faster), openblas or onednn");
 ABSL_FLAG(std::string, config, "",
           "file of flag settings, one 'name = value' (or '--name=value') per line, '#' "
           "comments; flags given on the command line override it");
@@ -210,6 +214,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   tensord::runtime::HostAllocator::Global().SetCacheLimit(absl::GetFlag(FLAGS_host_cache_bytes));
+  const std::string gemm_library = absl::GetFlag(FLAGS_gemm_library);
+  if (gemm_library == "auto") {
+    tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kAuto);
+  } else if (gemm_library == "openblas") {
+    tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kOpenBlas);
+  } else if (gemm_library == "onednn") {
+    tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kOneDnn);
+  } else {
+    spdlog::error("--gemm_library must be auto, openblas or onednn, got '{}'", gemm_library);
+    return 2;
+  }
+  spdlog::info("matrix products: {}", tensord::cpu::GemmLibrariesDescription());
   tensord::server::ServerConfig config;
   config.float_x = float_x;
   config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));

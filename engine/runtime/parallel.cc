@@ -140,4 +140,6 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
   if (job->error) std::rethrow_exception(job->error);
 }
 
+bool InParallelFor() { return inside_parallel_for; }
+
 }  // namespace tensord::runtime

@@ -21,4 +21,8 @@ int IntraOpThreads();
 // exception is rethrown here.
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+// Whether this thread is running ranges of a ParallelFor (where a kernel should not start
+// threads of its own).
+bool InParallelFor();
+
 }  // namespace tensord::runtime

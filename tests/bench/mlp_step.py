@@ -26,6 +26,7 @@ def initial(batch, scale=1):
 
 
 def tensord_step(x, labels, params):
+    """The compiled step (a tensord Function returning the loss)."""
     import tensord as theano
     import tensord.tensor as T
     xs, ys = theano.shared(x, name="x"), theano.shared(labels, name="y")
@@ -36,9 +37,8 @@ def tensord_step(x, labels, params):
     probs = T.nnet.softmax(T.dot(h, ps[4]) + ps[5])
     loss = T.nnet.categorical_crossentropy(probs, ys).mean()
     grads = T.grad(loss, ps)
-    step = theano.function([], loss, updates=[(p, p - LEARNING_RATE * g)
+    return theano.function([], loss, updates=[(p, p - LEARNING_RATE * g)
                                                for p, g in zip(ps, grads)])
-    return lambda: float(step())
 
 
 def numpy_step(x, labels, params):
@@ -129,11 +129,13 @@ def peers(impls, x, labels, params):
         pass
 
 
-def cases(scale=1):
-    """name -> {implementation: zero-argument callable returning the step's loss}."""
+def cases(scale, timed):
+    """name -> {implementation: zero-argument callable returning the step's loss}; `timed` wraps
+    tensord's Function (peers.py's ServerTimed)."""
     batch = max(1, 256 // scale)
     x, labels, params = initial(batch, scale)
-    impls = {"tensord": tensord_step(x, labels, params), "numpy": numpy_step(x, labels, params)}
+    impls = {"tensord": timed(tensord_step(x, labels, params)),
+             "numpy": numpy_step(x, labels, params)}
     peers(impls, x, labels, params)
     name = "mlp_step_%s_b%d_f32" % ("x".join(str(p.shape[0]) for p in params[::2])
                                      + "x%d" % params[-1].shape[0], batch)

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <sstream>
 #include <vector>
 
@@ -227,6 +228,63 @@ TEST(MetricsTest, ContextsOnMissingGpusAreUnavailableWhenOptional) {
   EXPECT_EQ(w.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(w.status().message().find("context 'dev1' (cuda99) is unavailable"), std::string::npos)
       << w.status();
+}
+
+// A loop of runs takes its tensor buffers from the cache of freed ones: past the first calls
+// the allocations counted from the system stop growing while those from the cache grow. The
+// product runs on oneDNN (--gemm_library=onednn) and gives the same numbers as a loop.
+TEST(MetricsTest, SteadyRunsTakeBuffersFromTheCacheAndOneDnnMultiplies) {
+  testing::ServerProcess server({"--gemm_library=onednn"});
+  ASSERT_TRUE(server.running()) << "server did not start";
+  auto client = Client::Connect(server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto session = (*client)->OpenSession();
+  ASSERT_TRUE(session.ok()) << session.status();
+  GraphBuilder g;
+  Var x = g.Matrix("x", kFloat32), w = g.Matrix("w", kFloat32);
+  auto f = session->Compile(g, {x, w}, {Exp(Dot(x, w) * 0.01f)});
+  ASSERT_TRUE(f.ok()) << f.status();
+  const int n = 160;  // 160^3 products: big enough to be worth oneDNN's team
+  std::vector<float> xs(n * n), ws(n * n);
+  for (int i = 0; i < n * n; ++i) xs[i] = (i % 7) * 0.1f, ws[i] = (i % 5) * 0.1f;
+  std::vector<float> want(n * n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int p = 0; p < n; ++p) sum += double{xs[i * n + p]} * ws[p * n + j];
+      want[i * n + j] = static_cast<float>(std::exp(sum * 0.01));
+    }
+  auto system_allocations = [&] {
+    return Sample(HttpGet(server.metrics_port(), "/metrics"),
+                  "tensord_host_buffer_allocations_total{source=\"system\"}");
+  };
+  auto cache_allocations = [&] {
+    return Sample(HttpGet(server.metrics_port(), "/metrics"),
+                  "tensord_host_buffer_allocations_total{source=\"cache\"}");
+  };
+  double system_after_warmup = 0, cache_after_warmup = 0;
+  for (int call = 0; call < 30; ++call) {
+    if (call == 5)
+      system_after_warmup = system_allocations(), cache_after_warmup = cache_allocations();
+    auto out = f->Run(
+        {*HostTensor::FromVector<float>(xs, {n, n}), *HostTensor::FromVector<float>(ws, {n, n})});
+    ASSERT_TRUE(out.ok()) << out.status();
+    auto got = (*out)[0].ToVector<float>();
+    ASSERT_TRUE(got.ok());
+    for (int i = 0; i < n * n; i += 97) ASSERT_NEAR((*got)[i], want[i], 1e-4f * want[i]) << i;
+  }
+  EXPECT_GT(system_after_warmup, 0);
+  EXPECT_EQ(system_allocations(), system_after_warmup);
+  EXPECT_GE(cache_allocations(), cache_after_warmup + 25 * 3);  // two inputs and an output a call
+  EXPECT_GE(Sample(HttpGet(server.metrics_port(), "/metrics"), "tensord_host_buffer_cache_bytes"),
+            0);
+}
+
+TEST(MetricsTest, BadAllocatorAndGemmFlagsStopTheServerAtStartup) {
+  for (const char* flag : {"--gemm_library=mkl", "--host_cache_bytes=-1"}) {
+    testing::ServerProcess server({flag});
+    EXPECT_FALSE(server.running()) << flag;  // it exits at once, naming the flag
+  }
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ def test_peers_benchmark_runs_in_smoke_mode():
         for axis in ("all", "axis0", "axis-1")]
     for line in lines:
         assert set(line["median_ms"]) == {"tensord", "numpy"}, line
+        assert ("tensord_server_ms" in line) == line["case"].startswith(("dot_", "mlp_")), line
 
 
 def test_dl_layers_benchmark_runs_in_smoke_mode():

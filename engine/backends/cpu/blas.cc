@@ -1,11 +1,21 @@
 #include "engine/backends/cpu/blas.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <mutex>
 #include <type_traits>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/runtime/parallel.h"
+#include "oneapi/dnnl/dnnl.h"
 
 namespace tensord::cpu {
 namespace {
@@ -27,9 +37,11 @@ void SingleThreadedOpenBlas() {
   (void)once;
 }
 
+// One library's product on the calling thread alone.
 template <typename T>
-void Blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void OpenBlas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+              const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  SingleThreadedOpenBlas();
   const CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, cta, ctb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -38,18 +50,28 @@ void Blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   }
 }
 
-}  // namespace
+// oneDNN's sgemm with a team of one: our threads split the product as for OpenBLAS (as fast as
+// oneDNN's own OpenMP team here, whose workers would spin after each product while our pool
+// runs the next node). OpenBLAS computes a block oneDNN refuses.
+void OneDnn(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  omp_set_num_threads(1);  // this thread's setting; the convolutions set their own each call
+  if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) !=
+      dnnl_success) {
+    OpenBlas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
 
-template <typename T>
-void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  SingleThreadedOpenBlas();
-  const int threads = runtime::IntraOpThreads();
+// `gemm` (one of the above) on one block of C per thread: rows of C, or columns when it is wider
+// than tall.
+template <typename T, typename Kernel>
+void InBlocks(Kernel gemm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+              int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const bool by_rows = m >= n;
   const int64_t extent = by_rows ? m : n;
   if (threads <= 1 || work < kParallelMultiplyAdds || extent < 2 * kBlockAlign) {
-    Blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   // One block per thread, whole multiples of kBlockAlign (so at least one of them; with more
@@ -62,13 +84,123 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
     for (int64_t block = first; block < last; ++block) {
       const int64_t lo = block * per_block, len = std::min(per_block, extent - lo);
       if (by_rows) {  // rows lo.. of op(A) and of C
-        Blas(ta, tb, len, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc,
+        gemm(ta, tb, len, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc,
              ldc);
       } else {  // columns lo.. of op(B) and of C
-        Blas(ta, tb, m, len, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+        gemm(ta, tb, m, len, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
       }
     }
   });
+}
+
+std::atomic<GemmLibrary> configured_library{GemmLibrary::kAuto};
+
+// kAuto's choices, per shape and thread count.
+struct ShapeKey {
+  bool ta, tb;
+  int64_t m, n, k;
+  int threads;
+  auto operator<=>(const ShapeKey&) const = default;
+};
+std::mutex choices_mu;
+std::map<ShapeKey, GemmLibrary>& Choices() {
+  static auto* choices = new std::map<ShapeKey, GemmLibrary>();
+  return *choices;
+}
+// Past this many shapes, new ones are not timed (a server fed ever new shapes would otherwise
+// time forever): they take OpenBLAS.
+constexpr size_t kMaxTimedShapes = 4096;
+// Products below this (about 128^3) are not timed: OpenBLAS, which starts no threads.
+constexpr double kTimedMultiplyAdds = 1 << 21;
+
+// Times both libraries on scratch output (C may be an input, beta != 0): one warm-up call and
+// the better of two timed calls each, alternating, so a burst of load hits both alike.
+GemmLibrary TimeBoth(const ShapeKey& s, const float* a, int64_t lda, const float* b, int64_t ldb) {
+  std::vector<float> scratch(static_cast<size_t>(s.m * s.n), 0.0f);
+  auto time_one = [&](GemmLibrary library) {
+    const auto start = std::chrono::steady_clock::now();
+    if (library == GemmLibrary::kOneDnn) {
+      InBlocks(OneDnn, s.ta, s.tb, s.m, s.n, s.k, 1.0f, a, lda, b, ldb, 0.0f, scratch.data(), s.n,
+               s.threads);
+    } else {
+      InBlocks(OpenBlas<float>, s.ta, s.tb, s.m, s.n, s.k, 1.0f, a, lda, b, ldb, 0.0f,
+               scratch.data(), s.n, s.threads);
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  double best[2] = {std::numeric_limits<double>::infinity(),
+                    std::numeric_limits<double>::infinity()};
+  const GemmLibrary libraries[2] = {GemmLibrary::kOpenBlas, GemmLibrary::kOneDnn};
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 2; ++i) {
+      const double seconds = time_one(libraries[i]);
+      if (round > 0) best[i] = std::min(best[i], seconds);
+    }
+  }
+  return best[1] < best[0] ? GemmLibrary::kOneDnn : GemmLibrary::kOpenBlas;
+}
+
+GemmLibrary ChooseFloatLibrary(const ShapeKey& s, const float* a, int64_t lda, const float* b,
+                               int64_t ldb) {
+  const GemmLibrary configured = configured_library.load(std::memory_order_relaxed);
+  if (configured != GemmLibrary::kAuto) return configured;
+  if (static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) <
+      kTimedMultiplyAdds) {
+    return GemmLibrary::kOpenBlas;
+  }
+  {
+    std::lock_guard<std::mutex> lock(choices_mu);
+    auto it = Choices().find(s);
+    if (it != Choices().end()) return it->second;
+    if (Choices().size() >= kMaxTimedShapes) return GemmLibrary::kOpenBlas;
+  }
+  // Timed outside the lock: two threads meeting a new shape at once both time it, and either
+  // answer is a fair one.
+  const GemmLibrary chosen = TimeBoth(s, a, lda, b, ldb);
+  std::lock_guard<std::mutex> lock(choices_mu);
+  Choices().emplace(s, chosen);
+  return chosen;
+}
+
+}  // namespace
+
+void SetGemmLibrary(GemmLibrary library) {
+  configured_library.store(library, std::memory_order_relaxed);
+}
+
+GemmLibrary AutoGemmChoice(bool ta, bool tb, int64_t m, int64_t n, int64_t k) {
+  std::lock_guard<std::mutex> lock(choices_mu);
+  auto it = Choices().find({ta, tb, m, n, k, runtime::IntraOpThreads()});
+  return it == Choices().end() ? GemmLibrary::kAuto : it->second;
+}
+
+std::string GemmLibrariesDescription() {
+  const char* core_type = std::getenv("OPENBLAS_CORETYPE");
+  const dnnl_version_t* onednn = dnnl_version();
+  const char* setting[] = {"auto", "openblas", "onednn"};
+  return absl::StrCat(
+      "OpenBLAS ", openblas_get_corename(), " kernels",
+      core_type != nullptr ? absl::StrCat(" (OPENBLAS_CORETYPE=", core_type, ")") : "", ", oneDNN ",
+      onednn->major, ".", onednn->minor, ".", onednn->patch, " (",
+      (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core
+          ? "AVX-512"
+          : "no AVX-512",
+      ") for float32; --gemm_library=",
+      setting[static_cast<int>(configured_library.load(std::memory_order_relaxed))]);
+}
+
+template <typename T>
+void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  // Inside another kernel's ranges: this thread alone.
+  const int threads = runtime::InParallelFor() ? 1 : runtime::IntraOpThreads();
+  if constexpr (std::is_same_v<T, float>) {
+    if (ChooseFloatLibrary({ta, tb, m, n, k, threads}, a, lda, b, ldb) == GemmLibrary::kOneDnn) {
+      InBlocks(OneDnn, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+      return;
+    }
+  }
+  InBlocks(OpenBlas<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 }
 
 template void Gemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,

@@ -1,6 +1,13 @@
 // Row-major GEMM for every CPU kernel that multiplies matrices (dot, tensordot, batched dot,
-// gemm, the float64 convolution): OpenBLAS run single-threaded on blocks of C that the
-// intra-op threads share.
+// gemm, the float64 convolution): blocks of C that the intra-op threads share, each computed
+// single-threaded by OpenBLAS or, for float32, by oneDNN's sgemm, whichever a first product of
+// the shape measured faster.
+//
+// Why measure: neither wins everywhere. OpenBLAS runs the kernels it picks by CPU model, or
+// those OPENBLAS_CORETYPE names (the development machines set Haswell: AVX2 on a CPU with
+// AVX-512); oneDNN picks by instruction set. With oneDNN on AVX2 too, OpenBLAS is as fast or
+// faster (1.7x on a transposed A); with oneDNN on AVX-512 and OpenBLAS on AVX2, oneDNN is about
+// twice as fast.
 //
 // Why not OpenBLAS's own threads: its (pthreads) workers busy-wait in sched_yield for 2^28
 // cycles (~0.1 s) after every call, so in a training step they held a core while oneDNN's
@@ -9,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tensord::cpu {
 
@@ -18,5 +26,17 @@ namespace tensord::cpu {
 template <typename T>
 void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
+// Which library multiplies float32 products (--gemm_library): kAuto times both on the first
+// product of each shape (transposes, m, n, k, threads) big enough to matter and keeps the
+// faster for that shape; float64 is always OpenBLAS (oneDNN has no double GEMM). Products run
+// inside another kernel's ParallelFor stay on their thread.
+enum class GemmLibrary { kAuto, kOpenBlas, kOneDnn };
+void SetGemmLibrary(GemmLibrary library);
+// What kAuto chose for a float32 shape: kAuto while it has not chosen (small products never).
+GemmLibrary AutoGemmChoice(bool ta, bool tb, int64_t m, int64_t n, int64_t k);
+// For the startup log: OpenBLAS's kernels (and OPENBLAS_CORETYPE when set), oneDNN's
+// version and instruction set, and the library setting.
+std::string GemmLibrariesDescription();
 
 }  // namespace tensord::cpu

@@ -59,5 +59,27 @@ TEST(Gemm, BlocksOfRowsAndColumnsMatchALoop) {
         }
 }
 
+// Every library the float32 products may take, and kAuto's timing (which writes scratch, never
+// C) on a shape big enough to be timed; with 1 thread too (oneDNN on a team of one).
+TEST(Gemm, EveryLibraryGivesTheProductAndAutoRemembersItsChoice) {
+  for (GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kOpenBlas, GemmLibrary::kAuto}) {
+    SetGemmLibrary(library);
+    for (int threads : {1, 2})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          ExpectProduct<float>(130, 140, 150, ta, tb, threads);
+          ExpectProduct<float>(37, 290, 50, ta, tb, threads);
+          ExpectProduct<double>(130, 140, 150, ta, tb, threads);
+        }
+  }
+  runtime::SetIntraOpThreads(2);
+  const GemmLibrary chosen = AutoGemmChoice(false, false, 130, 140, 150);
+  runtime::SetIntraOpThreads(0);
+  EXPECT_TRUE(chosen == GemmLibrary::kOneDnn || chosen == GemmLibrary::kOpenBlas);
+  // Too small to time: never chosen.
+  EXPECT_EQ(AutoGemmChoice(false, false, 37, 290, 50), GemmLibrary::kAuto);
+  SetGemmLibrary(GemmLibrary::kAuto);
+}
+
 }  // namespace
 }  // namespace tensord::cpu
