@@ -53,11 +53,14 @@ void OpenBlas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const 
 // oneDNN's sgemm with a team of one: our threads split the product as for OpenBLAS (as fast as
 // oneDNN's own OpenMP team here, whose workers would spin after each product while our pool
 // runs the next node). OpenBLAS computes a block oneDNN refuses.
+std::atomic<int64_t> onednn_refusals{0};
+
 void OneDnn(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
             int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   omp_set_num_threads(1);  // this thread's setting; the convolutions set their own each call
   if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) !=
       dnnl_success) {
+    onednn_refusals.fetch_add(1, std::memory_order_relaxed);
     OpenBlas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }
@@ -113,18 +116,25 @@ constexpr size_t kMaxTimedShapes = 4096;
 // Products below this (about 128^3) are not timed: OpenBLAS, which starts no threads.
 constexpr double kTimedMultiplyAdds = 1 << 21;
 
-// Times both libraries on scratch output (C may be an input, beta != 0): one warm-up call and
-// the better of two timed calls each, alternating, so a burst of load hits both alike.
-GemmLibrary TimeBoth(const ShapeKey& s, const float* a, int64_t lda, const float* b, int64_t ldb) {
-  std::vector<float> scratch(static_cast<size_t>(s.m * s.n), 0.0f);
+// The most rows and columns of C a timing computes: a huge product is timed on its corner (the
+// same k, the same kernels), so that meeting a new shape costs milliseconds, not seconds.
+constexpr int64_t kTimedExtent = 512;
+
+// Times both libraries on scratch output (C may be an input) with the call's alpha and beta:
+// one warm-up call and the better of two timed calls each, alternating, so that a burst of load
+// hits both alike.
+GemmLibrary TimeBoth(const ShapeKey& s, float alpha, const float* a, int64_t lda, float beta,
+                     const float* b, int64_t ldb) {
+  const int64_t m = std::min(s.m, kTimedExtent), n = std::min(s.n, kTimedExtent);
+  std::vector<float> scratch(static_cast<size_t>(m * n), 0.0f);  // at most 1 MiB
   auto time_one = [&](GemmLibrary library) {
     const auto start = std::chrono::steady_clock::now();
     if (library == GemmLibrary::kOneDnn) {
-      InBlocks(OneDnn, s.ta, s.tb, s.m, s.n, s.k, 1.0f, a, lda, b, ldb, 0.0f, scratch.data(), s.n,
+      InBlocks(OneDnn, s.ta, s.tb, m, n, s.k, alpha, a, lda, b, ldb, beta, scratch.data(), n,
                s.threads);
     } else {
-      InBlocks(OpenBlas<float>, s.ta, s.tb, s.m, s.n, s.k, 1.0f, a, lda, b, ldb, 0.0f,
-               scratch.data(), s.n, s.threads);
+      InBlocks(OpenBlas<float>, s.ta, s.tb, m, n, s.k, alpha, a, lda, b, ldb, beta, scratch.data(),
+               n, s.threads);
     }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
@@ -140,8 +150,11 @@ GemmLibrary TimeBoth(const ShapeKey& s, const float* a, int64_t lda, const float
   return best[1] < best[0] ? GemmLibrary::kOneDnn : GemmLibrary::kOpenBlas;
 }
 
-GemmLibrary ChooseFloatLibrary(const ShapeKey& s, const float* a, int64_t lda, const float* b,
-                               int64_t ldb) {
+GemmLibrary ChooseFloatLibrary(const ShapeKey& s, float alpha, const float* a, int64_t lda,
+                               float beta, const float* b, int64_t ldb) {
+  // alpha == 0: OpenBLAS reads neither operand (a NaN in them does not reach C); so whatever
+  // the setting, those products keep that meaning.
+  if (alpha == 0.0f) return GemmLibrary::kOpenBlas;
   const GemmLibrary configured = configured_library.load(std::memory_order_relaxed);
   if (configured != GemmLibrary::kAuto) return configured;
   if (static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) <
@@ -156,13 +169,14 @@ GemmLibrary ChooseFloatLibrary(const ShapeKey& s, const float* a, int64_t lda, c
   }
   // Timed outside the lock: two threads meeting a new shape at once both time it, and either
   // answer is a fair one.
-  const GemmLibrary chosen = TimeBoth(s, a, lda, b, ldb);
+  const GemmLibrary timed = TimeBoth(s, alpha, a, lda, beta, b, ldb);
   std::lock_guard<std::mutex> lock(choices_mu);
-  Choices().emplace(s, chosen);
-  return chosen;
+  return Choices().emplace(s, timed).first->second;  // the first answer stored, for every call
 }
 
 }  // namespace
+
+int64_t OneDnnRefusals() { return onednn_refusals.load(std::memory_order_relaxed); }
 
 void SetGemmLibrary(GemmLibrary library) {
   configured_library.store(library, std::memory_order_relaxed);
@@ -195,7 +209,8 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   // Inside another kernel's ranges: this thread alone.
   const int threads = runtime::InParallelFor() ? 1 : runtime::IntraOpThreads();
   if constexpr (std::is_same_v<T, float>) {
-    if (ChooseFloatLibrary({ta, tb, m, n, k, threads}, a, lda, b, ldb) == GemmLibrary::kOneDnn) {
+    if (ChooseFloatLibrary({ta, tb, m, n, k, threads}, alpha, a, lda, beta, b, ldb) ==
+        GemmLibrary::kOneDnn) {
       InBlocks(OneDnn, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
       return;
     }

@@ -28,13 +28,17 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
 // Which library multiplies float32 products (--gemm_library): kAuto times both on the first
-// product of each shape (transposes, m, n, k, threads) big enough to matter and keeps the
-// faster for that shape; float64 is always OpenBLAS (oneDNN has no double GEMM). Products run
-// inside another kernel's ParallelFor stay on their thread.
+// product of each shape (transposes, m, n, k, threads; on at most 512 rows and columns of it)
+// and keeps the faster for that shape. Products under 2^21 multiply-adds, new shapes past the
+// first 4096, products with alpha == 0 and all float64 ones (oneDNN has no double GEMM) run on
+// OpenBLAS. The two round differently: pin one for bit-identical float32 results across
+// restarts. Products run inside another kernel's ParallelFor stay on their thread.
 enum class GemmLibrary { kAuto, kOpenBlas, kOneDnn };
 void SetGemmLibrary(GemmLibrary library);
 // What kAuto chose for a float32 shape: kAuto while it has not chosen (small products never).
 GemmLibrary AutoGemmChoice(bool ta, bool tb, int64_t m, int64_t n, int64_t k);
+// Blocks oneDNN refused (computed by OpenBLAS instead) since the process started.
+int64_t OneDnnRefusals();
 // For the startup log: OpenBLAS's kernels (and OPENBLAS_CORETYPE when set), oneDNN's
 // version and instruction set, and the library setting.
 std::string GemmLibrariesDescription();

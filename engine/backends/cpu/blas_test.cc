@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -78,6 +79,20 @@ TEST(Gemm, EveryLibraryGivesTheProductAndAutoRemembersItsChoice) {
   EXPECT_TRUE(chosen == GemmLibrary::kOneDnn || chosen == GemmLibrary::kOpenBlas);
   // Too small to time: never chosen.
   EXPECT_EQ(AutoGemmChoice(false, false, 37, 290, 50), GemmLibrary::kAuto);
+  EXPECT_EQ(OneDnnRefusals(), 0);  // oneDNN computed its products (no silent OpenBLAS)
+  SetGemmLibrary(GemmLibrary::kAuto);
+}
+
+// alpha == 0 reads neither operand, whatever the library: a NaN there leaves beta * C.
+TEST(Gemm, ZeroAlphaIgnoresTheOperandsUnderEveryLibrary) {
+  for (GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kAuto}) {
+    SetGemmLibrary(library);
+    const int64_t n = 160;
+    std::vector<float> a(n * n, std::numeric_limits<float>::quiet_NaN()), b(n * n, 1.0f),
+        c(n * n, 2.0f);
+    Gemm<float>(false, false, n, n, n, 0.0f, a.data(), n, b.data(), n, 1.5f, c.data(), n);
+    for (float v : c) ASSERT_EQ(v, 3.0f);
+  }
   SetGemmLibrary(GemmLibrary::kAuto);
 }
 
