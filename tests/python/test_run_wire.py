@@ -11,16 +11,26 @@ from tensord._proto import compute_pb2
 from tensord.connection import ROUTING_HEADER, Client
 
 
-def written(arrays, release=()):
+class Ref:
+    """Stands for a DeviceArray: request_parts reads only its id."""
+
+    def __init__(self, array_id):
+        self.id = array_id
+
+
+def written(values, release=(), as_args=False):
     prefix = _run_wire.request_prefix("session-1", "fn-42")
-    parts = _run_wire.request_parts(prefix, arrays) + _run_wire.release_parts(release)
+    parts = _run_wire.request_parts(prefix, values, as_args) + _run_wire.release_parts(release)
     return compute_pb2.RunRequest.FromString(b"".join(parts))
 
 
-def built(arrays, release=()):
+def built(values, release=(), as_args=False):
     msg = compute_pb2.RunRequest(session_id="session-1", function_id="fn-42")
-    for arr in arrays:
-        _dtypes.array_to_tensor(arr, msg.inputs.add())
+    for value in values:
+        if isinstance(value, Ref):
+            msg.args.add().ref.id = value.id
+        else:
+            _dtypes.array_to_tensor(value, msg.args.add().tensor if as_args else msg.inputs.add())
     msg.release.extend(release)
     return msg
 
@@ -45,6 +55,13 @@ def test_converted_layouts_and_byte_orders():
     np.testing.assert_array_equal(_dtypes.tensor_to_array(parsed.inputs[0]), base.T)
     np.testing.assert_array_equal(_dtypes.tensor_to_array(parsed.inputs[3]), base)
     assert _dtypes.tensor_to_array(parsed.inputs[5]).shape == ()
+
+
+def test_device_array_references_send_every_value_as_an_arg():
+    values = [np.arange(6, dtype="float32").reshape(2, 3), Ref("a" * 40), np.array(True),
+              np.zeros((300, 200), dtype="int16"), Ref("b")]
+    assert written(values, ["c"], as_args=True) == built(values, ["c"], as_args=True)
+    assert len(written(values, as_args=True).inputs) == 0
 
 
 def test_release_ids_and_no_inputs():

@@ -13,8 +13,10 @@ import numpy as np
 
 from tensord import _dtypes
 
-# Field numbers: RunRequest.session_id, function_id, inputs, release; Tensor.dtype, shape, data.
-_SESSION_ID, _FUNCTION_ID, _INPUTS, _RELEASE = 1, 2, 3, 5
+# Field numbers: RunRequest.session_id, function_id, inputs, args, release; Value.tensor, ref;
+# TensorRef.id; Tensor.dtype, shape, data.
+_SESSION_ID, _FUNCTION_ID, _INPUTS, _ARGS, _RELEASE = 1, 2, 3, 4, 5
+_VALUE_TENSOR, _VALUE_REF, _REF_ID = 1, 2, 1
 _DTYPE, _SHAPE, _DATA = 1, 2, 3
 _VARINT, _LEN = 0, 2
 
@@ -43,21 +45,31 @@ def request_prefix(session_id, function_id):
 
 
 @functools.lru_cache(maxsize=1024)
-def _tensor_head(dtype_enum, shape, nbytes):
-    """An `inputs` entry up to its data: the entry's key and length, dtype, shape, data key and
-    length. A loop calls with the same shapes, so this is computed once per shape."""
+def _tensor_head(dtype_enum, shape, nbytes, as_arg):
+    """A Tensor entry up to its data: an `inputs` entry, or with `as_arg` an `args` entry (a
+    Value holding the Tensor); keys and lengths, dtype, shape, the data's key and length. A loop
+    calls with the same shapes, so this is computed once per shape."""
     body = _key(_DTYPE, _VARINT) + _varint(dtype_enum)
     if shape:
         body += _len_field(_SHAPE, b"".join(_varint(d) for d in shape))
     body += _key(_DATA, _LEN) + _varint(nbytes)
-    return _key(_INPUTS, _LEN) + _varint(len(body) + nbytes) + body
+    tensor = _varint(len(body) + nbytes) + body  # the Tensor's length, then its fields
+    if not as_arg:
+        return _key(_INPUTS, _LEN) + tensor
+    value = _key(_VALUE_TENSOR, _LEN) + tensor
+    return _key(_ARGS, _LEN) + _varint(len(value) + nbytes) + value
 
 
-def request_parts(prefix, arrays):
-    """A RunRequest's parts, for b"".join: `prefix` (request_prefix), then each array as an
-    input Tensor (its buffer itself: join copies it once)."""
+def request_parts(prefix, values, as_args=False):
+    """A RunRequest's parts, for b"".join: `prefix` (request_prefix), then each value: an array
+    as an input Tensor (its buffer itself: join copies it once), or with `as_args` every value
+    as an `args` entry, device arrays (anything else, with an `id`) as references."""
     parts = [prefix]
-    for arr in arrays:
+    for arr in values:
+        if not isinstance(arr, (np.ndarray, np.generic)):
+            ref = _len_field(_VALUE_REF, _len_field(_REF_ID, arr.id.encode()))
+            parts.append(_len_field(_ARGS, ref))
+            continue
         enum = _dtypes.WIRE_ENUM.get(arr.dtype)
         if enum is None or not arr.flags.c_contiguous:  # a byte order or layout to convert
             name = _dtypes.normalize(arr.dtype)
@@ -65,7 +77,7 @@ def request_parts(prefix, arrays):
             arr = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<")).reshape(
                 arr.shape)
             enum = _dtypes.to_proto(name)
-        parts.append(_tensor_head(enum, arr.shape, arr.nbytes))
+        parts.append(_tensor_head(enum, arr.shape, arr.nbytes, as_args))
         parts.append(arr)
     return parts
 

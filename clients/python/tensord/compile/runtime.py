@@ -153,18 +153,10 @@ class Function:
             values = self._arguments(args, kwargs)
         else:
             values = args
-        # Device arrays go as references (Value.ref), which only a RunRequest message's `args`
-        # carries; otherwise the request is written as bytes (tensord/_run_wire.py).
-        on_device = any(isinstance(v, DeviceArray) for v in values)
-        request = None
-        if on_device:
-            request = compute_pb2.RunRequest(session_id=self._client.session_id,
-                                             function_id=self.function_id)
         wire_values = []  # one per graph input: a sparse argument gives four arrays
         for i, (var, value) in enumerate(zip(self.inputs, values)):
             sparse = is_sparse_variable(var)
             if isinstance(value, DeviceArray) and not sparse:
-                request.args.add().ref.id = value.id
                 wire_values.append(value)
                 continue
             taken = self._ins[i]
@@ -186,27 +178,22 @@ class Function:
                             ) + exc.args
                 raise
             wire_values.extend(arrays)
-            if on_device:
-                for data in arrays:
-                    _dtypes.array_to_tensor(data, request.args.add().tensor)
         if self._monitor is not None:  # MonitorMode: its callbacks before the call itself
             self._monitor.run(wire_values)
-        if not on_device:
-            if self._run_prefix is None:
-                self._run_prefix = _run_wire.request_prefix(self._client.session_id,
-                                                            self.function_id)
-            parts = _run_wire.request_parts(self._run_prefix, wire_values)
+        if self._run_prefix is None:
+            self._run_prefix = _run_wire.request_prefix(self._client.session_id,
+                                                        self.function_id)
+        # The request written as bytes (tensord/_run_wire.py). Device arrays go as references,
+        # which only `args` carries: a call passing one sends every value there.
+        on_device = any(isinstance(v, DeviceArray) for v in wire_values)
+        parts = _run_wire.request_parts(self._run_prefix, wire_values, as_args=on_device)
         # Garbage device arrays ride along (the server frees them before running), taken last
-        # so that nothing can fail between taking them and sending them.
+        # so that nothing but joining the bytes comes between taking them and sending them.
         released = self._client.take_arrays_to_release()
         try:
-            if on_device:
-                request.release.extend(released)
-                resp = self._client.call("Run", request)
-            else:
-                if released:
-                    parts += _run_wire.release_parts(released)
-                resp = self._client.run(b"".join(parts))
+            if released:
+                parts += _run_wire.release_parts(released)
+            resp = self._client.run(b"".join(parts))
         except TensordError as exc:
             if released and getattr(exc.code, "name", None) in (
                     "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"):
