@@ -315,8 +315,8 @@ class Client:
         """Calls one RPC; gRPC errors become tensord exceptions carrying the server's text."""
         if rpc == "Compile" and self._to_release:
             self._release_garbage()
-        # A Run carries them itself (Function._call): no extra round trip in a loop.
-        if self._arrays_to_release and self._session_id is not None and rpc != "Run":
+        # (Function's Runs go through run() and carry them in the request instead.)
+        if self._arrays_to_release and self._session_id is not None:
             self._release_arrays()
         try:
             # GetServerInfo belongs to no session: a proxy may send it to any replica.
