@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace tensord::runtime {
@@ -78,6 +80,40 @@ TEST(HostAllocator, ZeroBytesIsAValidBlock) {
   allocator.Free(a);
   allocator.Free({});  // nothing to take back
   EXPECT_EQ(allocator.stats().cached_blocks, 1);
+}
+
+// Runs of many sessions allocate and free at once: the cache stays within its limit, every
+// block handed out is distinct while held, and the counts add up.
+TEST(HostAllocator, ConcurrentAllocationsAndFreesKeepTheBooks) {
+  HostAllocator allocator(1 << 20);
+  constexpr int kThreads = 4, kRounds = 2000;
+  std::vector<std::thread> threads;
+  std::atomic<bool> overlap{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<HostAllocator::Block> held;
+      for (int i = 0; i < kRounds; ++i) {
+        auto block = allocator.Allocate(64 * (1 + (i + t) % 97));
+        // A block another thread also holds would show the other thread's mark.
+        std::memset(block.data, t + 1, 64);
+        if (static_cast<unsigned char*>(block.data)[63] != t + 1) overlap = true;
+        held.push_back(block);
+        if (held.size() > 8) {
+          const auto* mark = static_cast<unsigned char*>(held.front().data);
+          if (mark[0] != t + 1) overlap = true;
+          allocator.Free(held.front());
+          held.erase(held.begin());
+        }
+      }
+      for (auto block : held) allocator.Free(block);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_FALSE(overlap);
+  const auto stats = allocator.stats();
+  EXPECT_EQ(stats.allocations, kThreads * kRounds);
+  EXPECT_LE(stats.cached_bytes, 1 << 20);
+  EXPECT_LT(stats.system_allocations, stats.allocations);  // blocks were reused
 }
 
 }  // namespace
