@@ -234,7 +234,8 @@ TEST(MetricsTest, ContextsOnMissingGpusAreUnavailableWhenOptional) {
 // the allocations counted from the system stop growing while those from the cache grow. The
 // product runs on oneDNN (--gemm_library=onednn) and gives the same numbers as a loop.
 TEST(MetricsTest, SteadyRunsTakeBuffersFromTheCacheAndOneDnnMultiplies) {
-  testing::ServerProcess server({"--gemm_library=onednn"});
+  // The cache named explicitly: AddressSanitizer builds keep none by default.
+  testing::ServerProcess server({"--gemm_library=onednn", "--host_cache_bytes=67108864"});
   ASSERT_TRUE(server.running()) << "server did not start";
   auto client = Client::Connect(server.address());
   ASSERT_TRUE(client.ok()) << client.status();
