@@ -100,7 +100,7 @@ def test_a_restarted_server_carries_on_the_same_session(private_server, tmp_path
 
 def test_kill_9_loses_at_most_the_last_interval(private_server, tmp_path):
     served = _Restartable(private_server, tmp_path / "state", ["--snapshot_interval_s=1"])
-    with _using(served.address):
+    with _using(served.address) as client:
         counter, bump = _counter_function()
         acknowledged = []
         stop = threading.Event()
@@ -119,6 +119,9 @@ def test_kill_9_loses_at_most_the_last_interval(private_server, tmp_path):
         served.restart(signal.SIGKILL)
         stop.set()
         worker.join(30)
+        # The hammer's calls failed while no server listened, so the channel may be waiting out
+        # its reconnection backoff: a call now would fail at once instead of reaching the server.
+        client.wait_ready(20)
         # bump returns the value before its update: run k saw k - 1 and left k.
         last_acknowledged = acknowledged[-1][1] + 1
         # Everything acknowledged more than one interval (plus a margin for a busy machine)
