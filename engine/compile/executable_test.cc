@@ -10,6 +10,7 @@
 #include "engine/compile/testing_util.h"
 #include "engine/ops/op_def.h"
 #include "engine/runtime/host_allocator.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord::compile {
 namespace {
@@ -189,6 +190,34 @@ TEST(Executable, SteadyStateRunsAllocateNothingFromTheSystem) {
   }
   EXPECT_EQ(allocator.stats().system_allocations, system_allocations);
   EXPECT_FLOAT_EQ(value.data<float>()[89999], 20.0f);
+}
+
+// A full variance's second pass is split into fixed chunks over the threads and their sums are
+// added in chunk order: the same bits on one thread as on three, and close to a plain loop.
+TEST(Executable, FullVarianceIsTheSameOnAnyThreadCount) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* x = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
+  g->inputs() = {x};
+  g->outputs() = {Node(*g, "var", {x})};
+  auto exe = Build(std::move(g));
+  const int64_t n = 300001;  // several chunks and a ragged last one
+  std::vector<double> values(n);
+  for (int64_t i = 0; i < n; ++i) values[i] = 1e3 + std::sin(static_cast<double>(i));
+  double mean = 0, sq = 0;
+  for (double v : values) mean += v;
+  mean /= n;
+  for (double v : values) sq += (v - mean) * (v - mean);
+  double first = 0;
+  for (int threads : {1, 2, 3}) {
+    runtime::SetIntraOpThreads(threads);
+    auto r = exe->Run({Make<double>(DType::kFloat64, {n}, values)}, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    const double got = r->outputs[0].data<double>()[0];
+    if (threads == 1) first = got;
+    EXPECT_EQ(got, first) << threads << " threads";
+    EXPECT_NEAR(got, sq / n, 1e-12) << threads << " threads";
+  }
+  runtime::SetIntraOpThreads(0);
 }
 
 TEST(PrepareFunction, GivensAreReorderedAndCyclesRefused) {
