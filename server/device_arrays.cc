@@ -47,7 +47,8 @@ absl::StatusOr<DeviceArray> DeviceArrayStore::Find(const std::string& id) const 
 }
 
 absl::Status DeviceArrayStore::Release(const std::vector<std::string>& ids, bool ignore_unknown) {
-  std::vector<DeviceArray> released;  // freed after the lock is dropped
+  if (ids.empty()) return absl::OkStatus();  // every Run asks; most release nothing
+  std::vector<DeviceArray> released;         // freed after the lock is dropped
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const std::string& id : ids)

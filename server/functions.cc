@@ -272,11 +272,9 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     metrics_->RecordRun(seconds);
   });
   // First, so the run can use the memory they held.
-  if (!request.release().empty()) {
-    session.arrays()
-        .Release({request.release().begin(), request.release().end()}, /*ignore_unknown=*/true)
-        .IgnoreError();
-  }
+  session.arrays()
+      .Release({request.release().begin(), request.release().end()}, /*ignore_unknown=*/true)
+      .IgnoreError();
   TENSORD_ASSIGN_OR_RETURN(auto fn, Find(session, request.function_id()));
   const compile::Executable& exe = *fn->executable;
   // Inputs, host intermediates and outputs are host memory: the function's context's when that

@@ -27,7 +27,6 @@ HostAllocator::Block HostAllocator::Take(std::map<Key, void*>::iterator it) {
   by_age_.erase(it->first.second);
   by_capacity_.erase(it);
   stats_.cached_bytes -= static_cast<int64_t>(block.capacity);
-  --stats_.cached_blocks;
   return block;
 }
 
@@ -86,7 +85,6 @@ void HostAllocator::Free(Block block) noexcept {
           throw;
         }
         stats_.cached_bytes += bytes;
-        ++stats_.cached_blocks;
         block.data = nullptr;  // the cache has it
       } catch (const std::bad_alloc&) {
         // No memory for the cache's own records: the block goes back to the system below.
@@ -112,7 +110,9 @@ int64_t HostAllocator::cache_limit() const {
 
 HostAllocator::Stats HostAllocator::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  Stats stats = stats_;
+  stats.cached_blocks = static_cast<int64_t>(by_capacity_.size());
+  return stats;
 }
 
 }  // namespace tensord::runtime

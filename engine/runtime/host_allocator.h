@@ -32,7 +32,7 @@ class HostAllocator {
     int64_t allocations = 0;         // blocks handed out
     int64_t system_allocations = 0;  // of which new from the system (the rest reused)
     int64_t cached_bytes = 0;        // held for reuse now
-    int64_t cached_blocks = 0;
+    int64_t cached_blocks = 0;       // (counted when read)
   };
 
   // What the process's allocator caches unless told otherwise (--host_cache_bytes). Under

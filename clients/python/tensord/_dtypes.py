@@ -17,8 +17,8 @@ _TO_PROTO = {name: getattr(tensor_pb2, "DT_" + name.upper()) for name in ALL_DTY
 _FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
 # The wire's (little-endian) numpy dtypes, both ways: on a little-endian host these are the
 # native ones, so a plain array needs no conversion and its dtype is one dict lookup away.
-WIRE_ENUM = {np.dtype(name).newbyteorder("<"): enum for name, enum in _TO_PROTO.items()}
-_WIRE_NUMPY = {enum: dtype for dtype, enum in WIRE_ENUM.items()}
+_WIRE_ENUM = {np.dtype(name).newbyteorder("<"): enum for name, enum in _TO_PROTO.items()}
+_WIRE_NUMPY = {enum: dtype for dtype, enum in _WIRE_ENUM.items()}
 NUMPY = {name: np.dtype(name) for name in ALL_DTYPES}  # canonical name -> native dtype
 _NATIVE_NUMPY = {enum: NUMPY[name] for name, enum in _TO_PROTO.items()}
 
@@ -133,18 +133,27 @@ def convert(x, dtype=None):
     return arr
 
 
+def wire_array(arr):
+    """(`arr` as the wire holds it, C-contiguous and little-endian; its dtype enum). A plain
+    native array is returned as it is; a dtype the wire lacks is refused (normalize says so)."""
+    arr = np.asarray(arr)
+    enum = _WIRE_ENUM.get(arr.dtype)
+    if enum is None or not arr.flags.c_contiguous:
+        name = normalize(arr.dtype)
+        # ascontiguousarray makes a 0-d array 1-d: the shape is the original's.
+        arr = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<")).reshape(
+            arr.shape)
+        enum = _TO_PROTO[name]
+    return arr, enum
+
+
 def array_to_tensor(arr, out=None):
     """numpy array -> tensord.v1.Tensor (C order, little-endian)."""
-    arr = np.asarray(arr)
-    enum = WIRE_ENUM.get(arr.dtype)
-    if enum is None:  # another byte order, or a dtype the wire lacks (normalize says so)
-        name = normalize(arr.dtype)
-        arr, enum = arr.astype(np.dtype(name).newbyteorder("<")), _TO_PROTO[name]
-    le = np.ascontiguousarray(arr)
+    le, enum = wire_array(arr)
     msg = out if out is not None else tensor_pb2.Tensor()
     msg.dtype = enum
     del msg.shape[:]
-    msg.shape.extend(int(d) for d in arr.shape)
+    msg.shape.extend(int(d) for d in le.shape)
     msg.data = le.tobytes()
     return msg
 

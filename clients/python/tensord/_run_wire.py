@@ -70,13 +70,7 @@ def request_parts(prefix, values, as_args=False):
             ref = _len_field(_VALUE_REF, _len_field(_REF_ID, arr.id.encode()))
             parts.append(_len_field(_ARGS, ref))
             continue
-        enum = _dtypes.WIRE_ENUM.get(arr.dtype)
-        if enum is None or not arr.flags.c_contiguous:  # a byte order or layout to convert
-            name = _dtypes.normalize(arr.dtype)
-            # ascontiguousarray makes a 0-d array 1-d: the shape is the original's.
-            arr = np.ascontiguousarray(arr, dtype=np.dtype(name).newbyteorder("<")).reshape(
-                arr.shape)
-            enum = _dtypes.to_proto(name)
+        arr, enum = _dtypes.wire_array(arr)
         parts.append(_tensor_head(enum, arr.shape, arr.nbytes, as_args))
         parts.append(arr)
     return parts

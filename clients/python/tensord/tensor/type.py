@@ -104,7 +104,7 @@ class TensorType:
         Lossy conversions are refused unless allow_downcast is true; a Python float is the one
         exception (allow_downcast=None and dtype == floatX), as in Theano.
         """
-        if type(data) is not np.ndarray or data.dtype != _dtypes.NUMPY[self.dtype]:
+        if type(data) is not np.ndarray or data.dtype != self.numpy_dtype:
             data = self._convert(data, strict, allow_downcast)
         if self.ndim != data.ndim:
             raise TypeError("Wrong number of dimensions: expected %s, got %s with shape %s."
@@ -116,7 +116,8 @@ class TensorType:
         return data
 
     def _convert(self, data, strict, allow_downcast):
-        """filter's conversion of anything but an ndarray of this dtype (the common call)."""
+        """filter's conversion of anything but an ndarray of this dtype (which it passes as it
+        is, the common call)."""
         from tensord.config import config
         from tensord.graph import Variable
         if isinstance(data, Variable):
