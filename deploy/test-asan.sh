@@ -10,7 +10,7 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHAS
 deploy/install-deps.sh
 [ -f build/asan/build.ninja ] || cmake --preset asan
 cmake --build --preset asan --target tensord tensordctl integration_tests server_unit_tests \
-  graph_fuzz tensor_fuzz
+  graph_fuzz tensor_fuzz run_request_fuzz
 
 # halt_on_error: a sanitizer report is a failure, not a line in a log that passes. Leak checks
 # are off: gRPC's and protobuf's process-lifetime singletons would drown real reports.
@@ -21,4 +21,5 @@ build/asan/tests/integration/integration_tests --gtest_brief=1
 # The fuzz targets' corpora and seeded mutations (tests/fuzz), where a sanitizer sees them.
 build/asan/tests/fuzz/graph_fuzz tests/fuzz/corpus/graph --mutations=20000
 build/asan/tests/fuzz/tensor_fuzz tests/fuzz/corpus/tensor --mutations=20000
+build/asan/tests/fuzz/run_request_fuzz tests/fuzz/corpus/run_request --mutations=20000
 echo "asan: server and integration suites passed under AddressSanitizer + UBSan"

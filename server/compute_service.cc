@@ -102,6 +102,8 @@ ComputeService::ComputeService(ServerConfig config,
   Serve("ReleaseFunction", &ComputeService::ReleaseFunction, Threads::kInline);
   Serve("FetchRef", &ComputeService::FetchRef, Threads::kInline);
   Serve("ReleaseRefs", &ComputeService::ReleaseRefs, Threads::kInline);
+  Serve("RegisterSharedMemory", &ComputeService::RegisterSharedMemory, Threads::kInline);
+  Serve("UnregisterSharedMemory", &ComputeService::UnregisterSharedMemory, Threads::kInline);
   Serve("ListSessions", &ComputeService::ListSessions, Threads::kInline);
   Serve("ListFunctions", &ComputeService::ListFunctions, Threads::kInline);
   // A method left out would fall back to gRPC's synchronous default (UNIMPLEMENTED).
@@ -291,6 +293,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
   }
   out->set_default_context(contexts_->default_context().name);
   out->set_durable_sessions(persistence_ != nullptr);
+  out->set_shared_memory(config_.shared_memory);
   out->set_float_x(config_.float_x);
   out->set_sessions(sessions_.size());
   out->set_cache_entries(cache_.size());
@@ -408,10 +411,14 @@ absl::Status ComputeService::Compile(const Caller& call, const v1::CompileReques
   return functions_.Compile(*session, req.spec(), out);
 }
 
-absl::Status ComputeService::Run(const Caller& call, const v1::RunRequest& req,
-                                 v1::RunResponse* out) {
+absl::Status ComputeService::Run(const Caller& call, const RunCall& run, RunReply* out) {
+  const v1::RunRequest& req = run.message;
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
-  return functions_.Run(*session, req, out);
+  const bool uses_shared_memory =
+      req.output_slots_size() > 0 ||
+      std::any_of(req.args().begin(), req.args().end(), [](auto& a) { return a.has_shm(); });
+  if (uses_shared_memory) TENSORD_RETURN_IF_ERROR(CheckSharedMemoryPeer(call));
+  return functions_.Run(*session, run, out);
 }
 
 absl::Status ComputeService::DescribeFunction(const Caller& call,
@@ -450,6 +457,35 @@ absl::Status ComputeService::ReleaseRefs(const Caller& call, const v1::ReleaseRe
                                          v1::ReleaseRefsResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   return session->arrays().Release({req.ids().begin(), req.ids().end()}, req.ignore_unknown());
+}
+
+absl::Status ComputeService::CheckSharedMemoryPeer(const Caller& call) const {
+  if (!config_.shared_memory) {
+    return absl::PermissionDeniedError("this server runs with --shared_memory=off");
+  }
+  // A remote caller's object names would be read on this host, where they name nothing of the
+  // caller's, or something of someone else's.
+  if (!IsLocalPeer(call.ctx->peer())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("shared memory is for clients on the server's host; this call came from ",
+                     call.ctx->peer()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ComputeService::RegisterSharedMemory(const Caller& call,
+                                                  const v1::RegisterSharedMemoryRequest& req,
+                                                  v1::RegisterSharedMemoryResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
+  TENSORD_RETURN_IF_ERROR(CheckSharedMemoryPeer(call));
+  return session->shared_memory().Register(req.name(), req.key(), req.offset(), req.byte_size());
+}
+
+absl::Status ComputeService::UnregisterSharedMemory(const Caller& call,
+                                                    const v1::UnregisterSharedMemoryRequest& req,
+                                                    v1::UnregisterSharedMemoryResponse* out) {
+  TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
+  return session->shared_memory().Unregister(req.name());
 }
 
 absl::Status ComputeService::ListSessions(const Caller& call, const v1::ListSessionsRequest& req,

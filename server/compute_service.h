@@ -33,6 +33,9 @@ struct ServerConfig {
   int64_t max_graph_nodes = 0;
   // gRPC's message limit (--max_message_bytes): a Run's reply must fit before it commits.
   int64_t max_message_bytes = 0;
+  // RegisterSharedMemory and shared-memory values are served to local peers (--shared_memory=
+  // local) or to none (off).
+  bool shared_memory = true;
 };
 
 class Persistence;
@@ -77,7 +80,7 @@ class ComputeService final : public v1::Compute::Service {
   absl::Status Differentiate(const Caller&, const v1::DifferentiateRequest&,
                              v1::DifferentiateResponse*);
   absl::Status Compile(const Caller&, const v1::CompileRequest&, v1::CompileResponse*);
-  absl::Status Run(const Caller&, const v1::RunRequest&, v1::RunResponse*);
+  absl::Status Run(const Caller&, const RunCall&, RunReply*);
   absl::Status DescribeFunction(const Caller&, const v1::DescribeFunctionRequest&,
                                 v1::DescribeFunctionResponse*);
   absl::Status GetProfile(const Caller&, const v1::GetProfileRequest&, v1::GetProfileResponse*);
@@ -87,6 +90,10 @@ class ComputeService final : public v1::Compute::Service {
                                v1::ReleaseFunctionResponse*);
   absl::Status FetchRef(const Caller&, const v1::FetchRefRequest&, v1::FetchRefResponse*);
   absl::Status ReleaseRefs(const Caller&, const v1::ReleaseRefsRequest&, v1::ReleaseRefsResponse*);
+  absl::Status RegisterSharedMemory(const Caller&, const v1::RegisterSharedMemoryRequest&,
+                                    v1::RegisterSharedMemoryResponse*);
+  absl::Status UnregisterSharedMemory(const Caller&, const v1::UnregisterSharedMemoryRequest&,
+                                      v1::UnregisterSharedMemoryResponse*);
   absl::Status ListSessions(const Caller&, const v1::ListSessionsRequest&,
                             v1::ListSessionsResponse*);
   absl::Status ListFunctions(const Caller&, const v1::ListFunctionsRequest&,
@@ -117,6 +124,8 @@ class ComputeService final : public v1::Compute::Service {
   absl::Status Execute(Ctx* ctx, const char* method, const std::function<absl::Status()>& body,
                        std::chrono::steady_clock::time_point start);
   MetricsSnapshot Snapshot() const;
+  // PERMISSION_DENIED unless shared memory is on and the caller is on this host.
+  absl::Status CheckSharedMemoryPeer(const Caller& call) const;
 
   const ServerConfig config_;
   Metrics* const metrics_;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <optional>
+#include <tuple>
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/compile/compiler.h"
@@ -208,26 +210,80 @@ void CountDeviceToHost(const DeviceArray& array) {
 }
 }  // namespace
 
+namespace {
+// INVALID_ARGUMENT unless `request`'s output slots name host outputs of the function, with
+// ranges that do not overlap: checked before running, so a bad request costs no compute.
+absl::Status CheckOutputSlots(const v1::RunRequest& request,
+                              const std::vector<std::string>& output_contexts) {
+  const int slots = request.output_slots_size();
+  if (slots > static_cast<int>(output_contexts.size())) {
+    return InvalidArgument("output_slots has ", slots, " entries; the function has ",
+                           output_contexts.size(), " outputs");
+  }
+  struct Range {
+    const std::string* region;
+    int64_t start, end;
+    int output;
+  };
+  std::vector<Range> ranges;
+  for (int i = 0; i < slots; ++i) {
+    const v1::ShmSlot& slot = request.output_slots(i);
+    if (slot.region().empty()) continue;
+    if (!output_contexts[i].empty()) {
+      return InvalidArgument("output ", i, " stays on ", output_contexts[i],
+                             " as a device array; it takes no shared-memory slot");
+    }
+    if (slot.offset() < 0 || slot.byte_size() < 0 ||
+        slot.byte_size() > std::numeric_limits<int64_t>::max() - slot.offset()) {
+      return InvalidArgument("output ", i, ": a slot of ", slot.byte_size(), " bytes from offset ",
+                             slot.offset());
+    }
+    ranges.push_back({&slot.region(), slot.offset(), slot.offset() + slot.byte_size(), i});
+  }
+  // Overlapping slots would have one output overwrite another's bytes without a word.
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
+    return std::tie(*a.region, a.start) < std::tie(*b.region, b.start);
+  });
+  for (size_t k = 1; k < ranges.size(); ++k) {
+    const Range& a = ranges[k - 1];
+    const Range& b = ranges[k];
+    if (*a.region == *b.region && b.start < a.end) {
+      return InvalidArgument("the shared-memory slots of outputs ", a.output, " and ", b.output,
+                             " overlap in region '", *a.region, "'");
+    }
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::StatusOr<std::vector<runtime::Tensor>> FunctionService::RunInputs(
-    Session& session, const compile::Executable& exe, const v1::RunRequest& request) const {
+    Session& session, const compile::Executable& exe, const RunCall& call) const {
+  const v1::RunRequest& request = call.message;
   std::vector<runtime::Tensor> inputs;
   auto with_index = [](int i, const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat("input ", i, ": ", s.message()));
   };
-  auto decode = [&](int i, const v1::Tensor& proto) {
-    auto t = ir::TensorFromProto(proto);
+  auto decode = [&](int i, const v1::Tensor& proto, const std::optional<WireBytes>& data) {
+    absl::StatusOr<runtime::Tensor> t = call.TensorOf(proto, data);
     if (!t.ok()) return with_index(i, t.status());
     inputs.push_back(*std::move(t));
     return absl::OkStatus();
   };
   for (int i = 0; i < request.inputs_size(); ++i)
-    TENSORD_RETURN_IF_ERROR(decode(i, request.inputs(i)));
+    TENSORD_RETURN_IF_ERROR(decode(i, request.inputs(i), call.input_data[i]));
   if (request.args_size() == 0) return inputs;
   if (!inputs.empty()) return InvalidArgument("a run takes `inputs` or `args`, not both");
   for (int i = 0; i < request.args_size(); ++i) {
     const v1::Value& arg = request.args(i);
     if (arg.has_tensor()) {
-      TENSORD_RETURN_IF_ERROR(decode(i, arg.tensor()));
+      TENSORD_RETURN_IF_ERROR(decode(i, arg.tensor(), call.arg_data[i]));
+      continue;
+    }
+    if (arg.has_shm()) {
+      TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t,
+                               session.shared_memory().Read(arg.shm(), absl::StrCat("input ", i)));
+      metrics_->RecordSharedMemoryRead(static_cast<int64_t>(t.num_bytes()));
+      inputs.push_back(std::move(t));
       continue;
     }
     if (!arg.has_ref()) return InvalidArgument("input ", i, ": an empty value");
@@ -263,8 +319,9 @@ absl::Status FunctionService::FetchRef(Session& session, const std::string& id,
   return absl::OkStatus();
 }
 
-absl::Status FunctionService::Run(Session& session, const v1::RunRequest& request,
-                                  v1::RunResponse* out) {
+absl::Status FunctionService::Run(Session& session, const RunCall& call, RunReply* reply) {
+  const v1::RunRequest& request = call.message;
+  v1::RunResponse* out = &reply->message;
   auto start = std::chrono::steady_clock::now();
   metrics_->runs_in_flight().Increment();
   ScopedTimer timer([&](double seconds) {
@@ -277,11 +334,12 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
       .IgnoreError();
   TENSORD_ASSIGN_OR_RETURN(auto fn, Find(session, request.function_id()));
   const compile::Executable& exe = *fn->executable;
+  TENSORD_RETURN_IF_ERROR(CheckOutputSlots(request, exe.output_contexts()));
   // Inputs, host intermediates and outputs are host memory: the function's context's when that
   // is a host context, else cpu's (nodes placed on a device charge their own context).
   runtime::ScopedMemoryContext memory_scope(
       fn->context->is_device() ? runtime::MemoryCounterFor("cpu") : fn->context->memory);
-  TENSORD_ASSIGN_OR_RETURN(std::vector<runtime::Tensor> inputs, RunInputs(session, exe, request));
+  TENSORD_ASSIGN_OR_RETURN(std::vector<runtime::Tensor> inputs, RunInputs(session, exe, call));
   // Lock the variables this run updates (in id order, so concurrent runs cannot deadlock),
   // then read every shared value: an update's read-modify-write is atomic.
   std::vector<context::SharedVariable*> targets;
@@ -320,7 +378,28 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
     runtime::Tensor& t = result.outputs[i];
     const std::string& where = exe.output_contexts()[i];
     if (where.empty()) {
-      ir::TensorToProto(t, value->mutable_tensor());
+      if (i < static_cast<size_t>(request.output_slots_size()) &&
+          !request.output_slots(i).region().empty()) {
+        v1::ShmTensor written;
+        TENSORD_ASSIGN_OR_RETURN(
+            bool fits, session.shared_memory().Write(request.output_slots(i), t,
+                                                     absl::StrCat("output ", i), &written));
+        if (fits) {
+          metrics_->RecordSharedMemoryWritten(static_cast<int64_t>(t.num_bytes()));
+          *value->mutable_shm() = std::move(written);
+          continue;
+        }
+      }
+      if (t.num_bytes() < RunReply::kZeroCopyBytes) {
+        ir::TensorToProto(t, value->mutable_tensor());
+        continue;
+      }
+      // Its bytes go into the reply as its own buffer (server/run_codec.h).
+      v1::Tensor* head = value->mutable_tensor();
+      head->set_dtype(static_cast<v1::DType>(t.dtype()));
+      for (int64_t d : t.shape()) head->add_shape(d);
+      reply->output_data.resize(result.outputs.size());
+      reply->output_data[i] = cpu::Contiguous(t);
       continue;
     }
     TENSORD_ASSIGN_OR_RETURN(on_device[i], contexts_->Find(where));
@@ -335,9 +414,9 @@ absl::Status FunctionService::Run(Session& session, const v1::RunRequest& reques
   }
   // Device arrays and update growth are checked together (at commit when there are updates).
   if (result.updates.empty()) TENSORD_RETURN_IF_ERROR(session.arrays().CheckRoom(resident_bytes));
-  if (max_reply_bytes_ > 0 && static_cast<int64_t>(out->ByteSizeLong()) > max_reply_bytes_) {
+  if (max_reply_bytes_ > 0 && reply->ByteSize() > max_reply_bytes_) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("the outputs take ", out->ByteSizeLong(), " bytes; a reply may take ",
+        absl::StrCat("the outputs take ", reply->ByteSize(), " bytes; a reply may take ",
                      max_reply_bytes_, " (--max_message_bytes); no update was stored"));
   }
   for (runtime::Tensor& t : result.updates) {

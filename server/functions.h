@@ -8,6 +8,7 @@
 #include "engine/compile/executable_cache.h"
 #include "engine/context/context.h"
 #include "server/metrics.h"
+#include "server/run_codec.h"
 #include "server/session.h"
 #include "tensord/v1/compute.pb.h"
 
@@ -53,7 +54,7 @@ class FunctionService {
                                           const std::map<std::string, SharedDecl>& shared)>;
   void set_on_compiled(CompiledHook hook) { on_compiled_ = std::move(hook); }
   // Outputs the function leaves on a device stay in the session as device arrays (Value.ref).
-  absl::Status Run(Session& session, const v1::RunRequest& request, v1::RunResponse* out);
+  absl::Status Run(Session& session, const RunCall& call, RunReply* out);
   // A device array's value, copied to the client (a device-to-host transfer).
   absl::Status FetchRef(Session& session, const std::string& id, v1::FetchRefResponse* out) const;
   // Decodes and checks a spec against the session (shared variables, context, mode) and
@@ -79,7 +80,7 @@ class FunctionService {
   // The run's inputs from `inputs` (host bytes) or `args` (bytes or device arrays).
   absl::StatusOr<std::vector<runtime::Tensor>> RunInputs(Session& session,
                                                          const compile::Executable& exe,
-                                                         const v1::RunRequest& request) const;
+                                                         const RunCall& call) const;
 
   const context::ContextRegistry* contexts_;
   compile::ExecutableCache* cache_;

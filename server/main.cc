@@ -67,6 +67,9 @@ ABSL_FLAG(int64_t, host_cache_bytes, tensord::runtime::HostAllocator::kDefaultCa
 ABSL_FLAG(std::string, gemm_library, "auto",
           "library for float32 matrix products: auto (time OpenBLAS and oneDNN on the first "
           "product of each shape and keep the faster), openblas or onednn");
+ABSL_FLAG(std::string, shared_memory, "local",
+          "local: clients on this host (loopback or a Unix socket) may pass tensors through POSIX "
+          "shared memory they register (RegisterSharedMemory); off: no client may");
 ABSL_FLAG(std::string, config, "",
           "file of flag settings, one 'name = value' (or '--name=value') per line, '#' "
           "comments; flags given on the command line override it");
@@ -236,6 +239,12 @@ int main(int argc, char** argv) {
   config.compute_threads = absl::GetFlag(FLAGS_compute_threads);
   config.max_graph_nodes = absl::GetFlag(FLAGS_max_graph_nodes);
   config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  const std::string shared_memory = absl::GetFlag(FLAGS_shared_memory);
+  if (shared_memory != "local" && shared_memory != "off") {
+    spdlog::error("--shared_memory must be local or off, got '{}'", shared_memory);
+    return 2;
+  }
+  config.shared_memory = shared_memory == "local";
   config.session_limits = {.max_sessions = absl::GetFlag(FLAGS_max_sessions),
                            .max_functions = absl::GetFlag(FLAGS_max_functions_per_session),
                            .max_shared_bytes = absl::GetFlag(FLAGS_max_shared_bytes_per_session),

@@ -187,6 +187,14 @@ Metrics::Metrics()
                          .Help("Function runs executing now.")
                          .Register(*registry_)
                          .Add({});
+  auto& shared_memory = prometheus::BuildCounter()
+                            .Name("tensord_shared_memory_bytes_total")
+                            .Help(
+                                "Bytes Run read from clients' shared memory (inputs) or wrote "
+                                "into it (outputs), by direction.")
+                            .Register(*registry_);
+  shared_memory_read_ = &shared_memory.Add({{"direction", "read"}});
+  shared_memory_written_ = &shared_memory.Add({{"direction", "written"}});
 }
 
 // Stops the listener before the families it renders go away.

@@ -70,6 +70,9 @@ class Metrics {
   void RecordCompileMiss(double seconds) { compile_duration_->Observe(seconds); }
   void RecordRun(double seconds) { run_duration_->Observe(seconds); }
   prometheus::Gauge& runs_in_flight() { return *runs_in_flight_; }
+  // Bytes Run read from clients' shared memory (inputs) or wrote into it (outputs).
+  void RecordSharedMemoryRead(int64_t bytes) { shared_memory_read_->Increment(bytes); }
+  void RecordSharedMemoryWritten(int64_t bytes) { shared_memory_written_->Increment(bytes); }
 
   // The exposition text a scrape would return (for tests and debugging).
   std::string Render() const;
@@ -93,6 +96,8 @@ class Metrics {
   prometheus::Histogram* compile_duration_;
   prometheus::Histogram* run_duration_;
   prometheus::Gauge* runs_in_flight_;
+  prometheus::Counter* shared_memory_read_;
+  prometheus::Counter* shared_memory_written_;
   std::unique_ptr<MetricsHttpListener> listener_;
 };
 

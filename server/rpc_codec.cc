@@ -122,13 +122,8 @@ absl::Status CheckEnums(const Message& root) {
 
 }  // namespace
 
-absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, Message* message) {
-  grpc::ByteBuffer copy(bytes);  // the reader needs a mutable buffer; slices are shared
-  grpc::ProtoBufferReader reader(&copy);
-  if (!reader.status().ok()) {
-    return InvalidArgument("request could not be read: ", reader.status().error_message());
-  }
-  google::protobuf::io::CodedInputStream input(&reader);
+namespace {
+absl::Status ParseFrom(google::protobuf::io::CodedInputStream& input, Message* message) {
   input.SetTotalBytesLimit(INT_MAX);  // gRPC's max message size already bounds the request
   last_protobuf_log.clear();
   if (message->ParseFromCodedStream(&input) && input.ConsumedEntireMessage()) {
@@ -138,6 +133,23 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, Message* message) {
                         ? "not a valid protobuf encoding, or messages nested more than 100 deep"
                         : Echo(last_protobuf_log, 200);
   return InvalidArgument("request could not be decoded as ", message->GetTypeName(), ": ", why);
+}
+}  // namespace
+
+absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, Message* message) {
+  grpc::ByteBuffer copy(bytes);  // the reader needs a mutable buffer; slices are shared
+  grpc::ProtoBufferReader reader(&copy);
+  if (!reader.status().ok()) {
+    return InvalidArgument("request could not be read: ", reader.status().error_message());
+  }
+  google::protobuf::io::CodedInputStream input(&reader);
+  return ParseFrom(input, message);
+}
+
+absl::Status DecodeRequestPart(absl::string_view bytes, Message* message) {
+  google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                               static_cast<int>(bytes.size()));
+  return ParseFrom(input, message);
 }
 
 absl::Status EncodeResponse(const Message& message, grpc::ByteBuffer* bytes) {

@@ -17,6 +17,10 @@ namespace tensord::server {
 // or nest messages deeper than protobuf's recursion limit.
 absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* message);
 
+// The same for encoded fields of a request that a method-specific decoder set aside
+// (server/run_codec.h): they parse with the same checks and errors.
+absl::Status DecodeRequestPart(absl::string_view bytes, google::protobuf::Message* message);
+
 // Serializes `message` into `bytes` (RESOURCE_EXHAUSTED when it is too large to encode).
 absl::Status EncodeResponse(const google::protobuf::Message& message, grpc::ByteBuffer* bytes);
 

@@ -20,6 +20,7 @@
 #include "server/auth.h"
 #include "server/device_arrays.h"
 #include "server/profile.h"
+#include "server/shared_memory.h"
 #include "tensord/v1/compute.pb.h"
 
 namespace tensord::server {
@@ -79,6 +80,8 @@ class Session {
   context::SharedStore& shared() { return shared_; }
   // Run outputs left on a device; charged to the same budgets as the shared variables.
   DeviceArrayStore& arrays() { return arrays_; }
+  // Shared-memory regions a client on this host registered; closed with the session.
+  SharedMemoryRegions& shared_memory() { return shared_memory_; }
   // The same quota over the device buffers the tenant's runs hold (null when none): shared by
   // its sessions, so concurrent runs count together.
   const std::shared_ptr<runtime::DeviceQuota>& tenant_device() const { return tenant_device_; }
@@ -163,6 +166,7 @@ class Session {
   const runtime::ByteBudgets budgets_;
   context::SharedStore shared_;
   DeviceArrayStore arrays_;
+  SharedMemoryRegions shared_memory_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
   std::map<std::string, v1::FunctionSpec> restored_;  // not compiled since the restore

@@ -80,34 +80,44 @@ absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto) {
   return TensorFromBytes(proto.dtype(), proto.shape(), proto.data());
 }
 
-absl::StatusOr<runtime::Tensor> TensorFromBytes(int dtype_number, absl::Span<const int64_t> dims,
-                                                absl::string_view data) {
+absl::StatusOr<WireLayout> CheckWireLayout(int dtype_number, absl::Span<const int64_t> dims) {
   TENSORD_ASSIGN_OR_RETURN(DType dtype, DTypeFromProto(dtype_number, "tensor"));
   if (dims.size() > static_cast<size_t>(kMaxRank)) {
     return InvalidArgument("tensor has rank ", dims.size(), "; the limit is ", kMaxRank);
   }
   runtime::Shape shape(dims.begin(), dims.end());
-  // Check the byte count before allocating, so a tiny message cannot ask for a huge buffer.
   TENSORD_ASSIGN_OR_RETURN(int64_t elements, runtime::CheckedNumElements(shape, DTypeSize(dtype)));
   const size_t bytes = elements * DTypeSize(dtype);
-  if (data.size() != bytes) {
-    return InvalidArgument("tensor of dtype ", DTypeName(dtype), " and shape ",
-                           runtime::ShapeString(shape), " needs ", bytes, " bytes of data, got ",
-                           data.size());
-  }
-  if (dtype == DType::kBool) {
-    // A bool is the byte 0 or 1 (NumPy's); any other byte would compare unequal to True yet
-    // count as true, so kernels and equality would disagree about it.
-    const auto* bytes_in = reinterpret_cast<const unsigned char*>(data.data());
-    for (size_t i = 0; i < bytes; ++i) {
-      if (bytes_in[i] > 1) {
-        return InvalidArgument("bool tensor element ", i, " is the byte ", int{bytes_in[i]},
-                               "; a bool must be 0 or 1");
-      }
+  return WireLayout{dtype, std::move(shape), bytes};
+}
+
+absl::Status CheckWireElements(const runtime::Tensor& tensor) {
+  if (tensor.dtype() != DType::kBool) return absl::OkStatus();
+  // A bool is the byte 0 or 1 (NumPy's); any other byte would compare unequal to True yet
+  // count as true, so kernels and equality would disagree about it.
+  const auto* bytes = static_cast<const unsigned char*>(tensor.raw());
+  for (size_t i = 0; i < tensor.num_bytes(); ++i) {
+    if (bytes[i] > 1) {
+      return InvalidArgument("bool tensor element ", i, " is the byte ", int{bytes[i]},
+                             "; a bool must be 0 or 1");
     }
   }
-  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::Tensor::Allocate(dtype, shape));
-  if (bytes > 0) std::memcpy(t.raw(), data.data(), bytes);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<runtime::Tensor> TensorFromBytes(int dtype_number, absl::Span<const int64_t> dims,
+                                                absl::string_view data) {
+  // The byte count is checked before allocating, so a tiny message cannot ask for a huge buffer.
+  TENSORD_ASSIGN_OR_RETURN(WireLayout layout, CheckWireLayout(dtype_number, dims));
+  if (data.size() != layout.bytes) {
+    return InvalidArgument("tensor of dtype ", DTypeName(layout.dtype), " and shape ",
+                           runtime::ShapeString(layout.shape), " needs ", layout.bytes,
+                           " bytes of data, got ", data.size());
+  }
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t,
+                           runtime::Tensor::Allocate(layout.dtype, layout.shape));
+  if (layout.bytes > 0) std::memcpy(t.raw(), data.data(), layout.bytes);
+  TENSORD_RETURN_IF_ERROR(CheckWireElements(t));
   return t;
 }
 

@@ -15,6 +15,18 @@ namespace tensord::ir {
 absl::StatusOr<DType> DTypeFromProto(int value, absl::string_view what);
 
 absl::StatusOr<runtime::Tensor> TensorFromProto(const v1::Tensor& proto);
+
+// A client's tensor as the wire describes it: dtype (a v1::DType number) and shape checked, its
+// C-order byte count computed without overflow. Check it before allocating, so that a few bytes
+// of request cannot ask for a huge buffer.
+struct WireLayout {
+  DType dtype;
+  runtime::Shape shape;
+  size_t bytes;
+};
+absl::StatusOr<WireLayout> CheckWireLayout(int dtype, absl::Span<const int64_t> shape);
+// What a client's elements must satisfy once copied in: bools are the bytes 0 or 1.
+absl::Status CheckWireElements(const runtime::Tensor& tensor);
 // The same checks and copy from elements held elsewhere (`dtype` a v1::DType number): a tensor
 // of `shape` whose C-order elements are `data`.
 absl::StatusOr<runtime::Tensor> TensorFromBytes(int dtype, absl::Span<const int64_t> shape,

@@ -37,6 +37,8 @@ SESSION_RPCS = {
     "ReleaseFunction": 'function_id: "fn-1"',
     "FetchRef": 'id: "ref"',
     "ReleaseRefs": 'ids: ["ref"]',
+    "RegisterSharedMemory": 'name: "r" key: "/tensord-x" byte_size: 1',
+    "UnregisterSharedMemory": 'name: "r"',
 }
 
 DTYPES = {  # name: bytes per element
@@ -286,6 +288,28 @@ def handle_cases():
              "ref-404"),
         case("ReleaseRefs/unknown-ignored", "ReleaseRefs",
              s + 'ids: ["ref-404"] ignore_unknown: true', "OK", ""),
+        case("RegisterSharedMemory/not-tensord", "RegisterSharedMemory",
+             s + 'name: "r" key: "/dev/shm/../../etc/passwd" byte_size: 1', "INVALID_ARGUMENT",
+             "must be \"/tensord\""),
+        case("RegisterSharedMemory/missing", "RegisterSharedMemory",
+             s + 'name: "r" key: "/tensord-404" byte_size: 1', "NOT_FOUND", "tensord-404"),
+        case("RegisterSharedMemory/no-name", "RegisterSharedMemory",
+             s + 'key: "/tensord-404"', "INVALID_ARGUMENT", "needs a name"),
+        case("RegisterSharedMemory/negative", "RegisterSharedMemory",
+             s + 'name: "r" key: "/tensord-404" offset: -1', "INVALID_ARGUMENT", "negative"),
+        case("UnregisterSharedMemory/unknown", "UnregisterSharedMemory", s + 'name: "r-404"',
+             "NOT_FOUND", "r-404"),
+        case("Run/shm-unknown-region", "Run",
+             s + 'function_id: "$FUNCTION" args { shm { region: "r-404" dtype: DT_FLOAT32 '
+             'shape: [1, 1] } } args { shm { region: "r-404" dtype: DT_FLOAT32 shape: [1, 1] } }',
+             "NOT_FOUND", "r-404"),
+        case("Run/shm-too-many-slots", "Run",
+             s + 'function_id: "$FUNCTION" output_slots { region: "r" byte_size: 4 } '
+             'output_slots { region: "r" offset: 4 byte_size: 4 }', "INVALID_ARGUMENT",
+             "output_slots has 2 entries"),
+        case("Run/shm-negative-slot", "Run",
+             s + 'function_id: "$FUNCTION" output_slots { region: "r" offset: -8 byte_size: 4 }',
+             "INVALID_ARGUMENT", "output 0"),
         case("ListSessions/admin-rpcs-off", "ListSessions", "", "PERMISSION_DENIED",
              "--enable_admin_rpcs"),
         case("ListFunctions/admin-rpcs-off", "ListFunctions", s, "PERMISSION_DENIED",

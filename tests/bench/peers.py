@@ -12,7 +12,8 @@ with --torch: PyPI's wheel is large) and reruns this script in it, with the tens
 its path. Peers not installed are skipped. tensord's operands are shared variables, so no
 tensor crosses the wire (the server-side time plus one small round trip is what is measured).
 The small-call case (small_call.py) is the exception: its input and result cross the wire, and
-it is measured in microseconds against a bare gRPC call to the same server.
+it is measured in microseconds against a bare gRPC call to the same server. So is the big-tensor
+case (big_tensors.py): 64 MiB in and out, in messages and through shared memory.
 """
 
 import argparse
@@ -25,10 +26,12 @@ import time
 
 import numpy as np
 
-import mlp_step  # these two are this directory's: the script's own directory is on sys.path
+import big_tensors  # these are this directory's: the script's own directory is on sys.path
+import mlp_step
 import small_call
 
 SMALL_CALL = "small_call_x_plus_1_10_f32"
+BIG_TENSOR = "big_tensor_x_plus_1"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -290,6 +293,9 @@ def main():
     if args.only in SMALL_CALL:  # its own protocol: thousands of calls, microseconds
         line = (small_call.case_line(50, keep=("tensord", "grpc_health", "numpy"))
                 if args.smoke else small_call.case_line(args.small_calls))
+        print(json.dumps(dict(line, cpus=threads, server=server_info().version)), flush=True)
+    if args.only in BIG_TENSOR:
+        line = big_tensors.case_line(1 << 15 if args.smoke else 1 << 24, args.repeats)
         print(json.dumps(dict(line, cpus=threads, server=server_info().version)), flush=True)
     all_cases = dict(cases(args.elements), **update_cases(args.elements * 4),
                      **mlp_step.cases(64 if args.smoke else 1, ServerTimed),

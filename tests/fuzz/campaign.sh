@@ -9,9 +9,10 @@
 #   tests/fuzz/campaign.sh graph_fuzz 3600     # target, seconds
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target="${1:?usage: campaign.sh graph_fuzz|tensor_fuzz SECONDS}"
+target="${1:?usage: campaign.sh graph_fuzz|tensor_fuzz|run_request_fuzz SECONDS}"
 seconds="${2:-600}"
 case "$target" in graph_fuzz) seeds=tests/fuzz/corpus/graph ;; tensor_fuzz) seeds=tests/fuzz/corpus/tensor ;;
+  run_request_fuzz) seeds=tests/fuzz/corpus/run_request ;;
   *) echo "unknown target $target" >&2; exit 2 ;; esac
 deploy/install-deps.sh >/dev/null
 command -v clang++ >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo;

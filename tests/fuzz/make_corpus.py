@@ -1,6 +1,7 @@
-"""Writes the fuzz targets' seed corpus (tests/fuzz/corpus/{graph,tensor}/): serialized
-FunctionSpecs of small real graphs (elementwise, broadcasting, reductions, dot, indexing, scan,
-ifelse, random draws, casts, a fused-looking chain) and Tensors of every dtype. Run it again
+"""Writes the fuzz targets' seed corpus (tests/fuzz/corpus/{graph,tensor,run_request}/):
+serialized FunctionSpecs of small real graphs (elementwise, broadcasting, reductions, dot,
+indexing, scan, ifelse, random draws, casts, a fused-looking chain), Tensors of every dtype, and
+RunRequests as the clients write them (inputs, args of every kind, releases, output slots). Run it again
 after changing the wire format:
 
     clients/python/.venv/bin/python tests/fuzz/make_corpus.py
@@ -12,7 +13,7 @@ import numpy as np
 
 import tensord as theano
 import tensord.tensor as T
-from tensord import _dtypes
+from tensord import _dtypes, _run_wire
 from tensord._proto.v1 import tensor_pb2
 from tensord.compile.function import build_spec
 from tensord.ifelse import ifelse
@@ -43,8 +44,18 @@ def tensors():
     yield "empty", np.zeros((0, 4), "float32")
 
 
+def run_requests():
+    prefix = _run_wire.request_prefix("session-1", "fn-1")
+    arrays = [value for _, value in tensors()]
+    yield "inputs", _run_wire.request_parts(prefix, arrays)
+    yield "args", _run_wire.request_parts(prefix, arrays[:3] + [
+        _run_wire.ShmValue("region", 64, 11, (2, 3))], as_args=True) + [
+        _run_wire.output_slot("region", 128, 24), _run_wire.output_slot("", 0, 0)] + \
+        _run_wire.release_parts(["da-1", "da-2"])
+
+
 def main():
-    for kind in ("graph", "tensor"):
+    for kind in ("graph", "tensor", "run_request"):
         os.makedirs(os.path.join(HERE, "corpus", kind), exist_ok=True)
     for name, inputs, outputs in graphs():
         spec = build_spec(inputs, outputs)[0]
@@ -55,6 +66,9 @@ def main():
         _dtypes.array_to_tensor(value, proto)
         with open(os.path.join(HERE, "corpus", "tensor", name), "wb") as f:
             f.write(proto.SerializeToString())
+    for name, parts in run_requests():
+        with open(os.path.join(HERE, "corpus", "run_request", name), "wb") as f:
+            f.write(b"".join(bytes(p) for p in parts))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,37 @@ TEST_F(ServerTest, AddsMatricesAndCachesTheSecondCompile) {
   EXPECT_EQ(f2->fingerprint(), f->fingerprint());
 }
 
+TEST_F(ServerTest, BigTensorsCrossTheWireIntact) {
+  // Megabytes each way: the server reads the inputs from gRPC's slices straight into tensors
+  // and sends the outputs as their own buffers (server/run_codec.h), a transposed view among
+  // them; the reply's buffers outlive the call that made them.
+  GraphBuilder g;
+  Var x = g.Matrix("x", kFloat32);
+  auto f = session_->Compile(g, {x}, {x * 2.0f, x.T(), Sum(x)});
+  ASSERT_TRUE(f.ok()) << f.status();
+  const int rows = 512, cols = 1000;
+  std::vector<std::vector<float>> m(rows, std::vector<float>(cols));
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) m[r][c] = static_cast<float>(r * cols + c % 7);
+  auto a = HostTensor::Matrix<float>(m);
+  ASSERT_TRUE(a.ok());
+  for (int call = 0; call < 3; ++call) {
+    auto out = f->Run({*a});
+    ASSERT_TRUE(out.ok()) << out.status();
+    auto doubled = (*out)[0].ToVector<float>();
+    auto transposed = (*out)[1].ToVector<float>();
+    ASSERT_TRUE(doubled.ok() && transposed.ok());
+    ASSERT_EQ(doubled->size(), static_cast<size_t>(rows * cols));
+    EXPECT_EQ((*out)[1].shape(), (std::vector<int64_t>{cols, rows}));
+    for (int r = 0; r < rows; r += 37) {
+      for (int c = 0; c < cols; c += 11) {
+        ASSERT_EQ((*doubled)[r * cols + c], 2 * m[r][c]);
+        ASSERT_EQ((*transposed)[c * rows + r], m[r][c]);
+      }
+    }
+  }
+}
+
 TEST_F(ServerTest, SharedVariableUpdatesAreAppliedAfterEachRun) {
   auto w = session_->CreateShared("w", HostTensor::Scalar<double>(1.0));
   ASSERT_TRUE(w.ok()) << w.status();

@@ -26,11 +26,13 @@ def run_smoke(script):
 
 
 def test_peers_benchmark_runs_in_smoke_mode():
-    small_call, *lines = run_smoke("peers.py")
+    small_call, big_tensor, *lines = run_smoke("peers.py")
     assert small_call["case"] == "small_call_x_plus_1_10_f32"
     assert set(small_call["median_us"]) == {"tensord", "grpc_health", "numpy"}, small_call
     assert small_call["tensord_minus_grpc_health_us"] == pytest.approx(
         small_call["median_us"]["tensord"] - small_call["median_us"]["grpc_health"], abs=0.2)
+    assert big_tensor["case"] == "big_tensor_x_plus_1_128KiB_f32"
+    assert set(big_tensor["median_ms"]) == {"tensord_protobuf", "tensord_shared_memory", "numpy"}
     assert [line["case"] for line in lines] == [
         "chain8_tanh_sum_4096_f32", "exp_sum_4096_f32", "log_sum_4096_f32",
         "tanh_sum_4096_f32", "sigmoid_sum_4096_f32", "sgd_update_16384_f32",

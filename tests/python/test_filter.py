@@ -44,7 +44,7 @@ class FakeClient:
 
     def run(self, request_bytes):
         from tensord._proto import compute_pb2
-        return self.call("Run", compute_pb2.RunRequest.FromString(request_bytes))
+        return self.call("Run", compute_pb2.RunRequest.FromString(request_bytes)).SerializeToString()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 import tensord as theano
 import tensord.tensor as T
 from tensord import _dtypes, _run_wire
-from tensord._proto import compute_pb2
+from tensord._proto import compute_pb2, tensor_pb2
 from tensord.connection import ROUTING_HEADER, Client
 
 
@@ -119,3 +119,90 @@ def test_only_a_server_reached_through_an_address_gets_the_routing_header():
     finally:
         started_here.channel.close()
         named.channel.close()
+
+
+def test_shared_memory_values_and_output_slots_parse_as_protobuf_encodes_them():
+    values = [_run_wire.ShmValue("region-a", 0, 11, (300, 2)), np.arange(3, dtype="int8"),
+              _run_wire.ShmValue("b" * 200, 1 << 40, 12, ()), Ref("c")]
+    slots = [_run_wire.output_slot("region-a", 4096, 1 << 33), _run_wire.output_slot("", 0, 0)]
+    prefix = _run_wire.request_prefix("session-1", "fn-42")
+    parsed = compute_pb2.RunRequest.FromString(b"".join(
+        _run_wire.request_parts(prefix, values, as_args=True) + slots))
+    expected = compute_pb2.RunRequest(session_id="session-1", function_id="fn-42")
+    first = expected.args.add().shm
+    first.region, first.dtype = "region-a", 11
+    first.shape.extend([300, 2])
+    _dtypes.array_to_tensor(values[1], expected.args.add().tensor)
+    third = expected.args.add().shm
+    third.region, third.offset, third.dtype = "b" * 200, 1 << 40, 12
+    expected.args.add().ref.id = "c"
+    slot = expected.output_slots.add()
+    slot.region, slot.offset, slot.byte_size = "region-a", 4096, 1 << 33
+    expected.output_slots.add()
+    assert parsed == expected
+
+
+def _reply(values, run_ns=1234):
+    resp = compute_pb2.RunResponse()
+    for value in values:
+        if isinstance(value, np.ndarray):
+            _dtypes.array_to_tensor(value, resp.outputs.add().tensor)
+        else:
+            resp.outputs.add().CopyFrom(value)
+    resp.profile.run_ns = run_ns
+    return resp.SerializeToString()
+
+
+def test_a_big_reply_is_read_here_as_protobuf_would():
+    ref = tensor_pb2.Value()
+    ref.ref.id, ref.ref.context = "da-1", "dev0"
+    shm = tensor_pb2.Value()
+    shm.shm.region, shm.shm.offset = "r", 64
+    rng = np.random.default_rng(2)
+    values = [rng.standard_normal((300, 100)), np.arange(7, dtype=">i2").astype("int16"), ref,
+              np.array(3.5, dtype="float32"), (rng.uniform(size=70_000) > 0.5), shm,
+              np.zeros((0, 3), dtype="uint8")]
+    raw = _reply(values)
+    assert len(raw) >= _run_wire.REPLY_PARSED_HERE
+    outputs, run_ns = _run_wire.read_reply(raw)
+    assert run_ns == 1234 and len(outputs) == len(values)
+    for got, want in zip(outputs, values):
+        if isinstance(want, np.ndarray):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+            assert got.flags.writeable and got.flags.owndata  # the caller's own
+        else:
+            assert got == want
+    small, run_ns = _run_wire.read_reply(_reply(values[1:4]))  # protobuf's parse
+    np.testing.assert_array_equal(small[0], values[1])
+    assert small[1] == ref and run_ns == 1234
+
+
+def test_a_malformed_big_reply_is_named():
+    raw = _reply([np.zeros(20_000, dtype="float64")])
+    with pytest.raises(ValueError, match="malformed RunResponse"):
+        _run_wire.read_reply(raw[:-3])
+    msg = compute_pb2.RunResponse.FromString(raw)
+    msg.outputs[0].tensor.shape[0] = 19_999
+    with pytest.raises(ValueError, match="160000 bytes for a float64 tensor of shape \\(19999,\\)"):
+        _run_wire.read_reply(msg.SerializeToString())
+
+
+def test_big_inputs_and_outputs_cross_the_wire_intact():
+    # Big enough that the server reads the input straight into a tensor and sends each output
+    # as its own buffer (server/run_codec.h), and that the reply is read here.
+    x, b = T.dmatrix("x"), T.bvector("b")
+    f = theano.function([x, b], [x * 2, x.T, x.sum(), T.eq(b, 1), b[::-2]])
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((400, 300))
+    bv = rng.integers(0, 3, 100_000).astype("int8")
+    for _ in range(2):
+        doubled, transposed, total, ones, every_other = f(xv, bv)
+        np.testing.assert_array_equal(doubled, xv * 2)
+        np.testing.assert_array_equal(transposed, xv.T)  # a strided view, sent contiguous
+        np.testing.assert_allclose(total, xv.sum())
+        np.testing.assert_array_equal(ones, bv == 1)
+        np.testing.assert_array_equal(every_other, bv[::-2])
+    assert f.last_run_ns > 0
+    with pytest.raises(TypeError, match="Wrong number of dimensions"):
+        f(np.zeros(5), bv)

@@ -158,11 +158,22 @@ def array_to_tensor(arr, out=None):
     return msg
 
 
+def wire_numpy(enum_value):
+    """The (little-endian) numpy dtype the wire holds elements of a dtype enum in."""
+    wire = _WIRE_NUMPY.get(enum_value)
+    if wire is None:
+        from_proto(enum_value)  # raises, naming the enum
+    return wire
+
+
+def native_numpy(enum_value):
+    """The native-order numpy dtype of a (valid) dtype enum."""
+    return _NATIVE_NUMPY[enum_value]
+
+
 def tensor_to_array(msg):
     """tensord.v1.Tensor -> a fresh, writable, native-order numpy array."""
-    wire = _WIRE_NUMPY.get(msg.dtype)
-    if wire is None:
-        from_proto(msg.dtype)  # raises, naming the enum
+    wire = wire_numpy(msg.dtype)
     shape = tuple(msg.shape)
     data = msg.data
     expected = math.prod(shape) * wire.itemsize

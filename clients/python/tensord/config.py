@@ -385,6 +385,9 @@ class Config(_Section):
 
 
 config = Config()
+# The options' current values by full name, for the one hot path (every Function call reads
+# shared_memory), where reading through a section's __getattr__ costs two Python frames.
+values = config._values
 
 
 def AddConfigVar(name, doc, param):
@@ -421,6 +424,9 @@ AddConfigVar("on_unused_input", "What function() does about inputs not used by t
              EnumStr("raise", "warn", "ignore"))
 AddConfigVar("cast_policy", "How Python scalars are typed (only Theano's 'custom' is supported).",
              EnumStr("custom"))
+AddConfigVar("shared_memory", "Pass arrays of 64 KiB or more to and from the server through "
+             "POSIX shared memory instead of in messages (a server on this host only; see "
+             "tensord/shared_memory.py).", BoolParam(False))
 AddConfigVar("max_message_bytes", "Largest gRPC message sent or received (the server has its "
              "own --max_message_bytes).", IntParam(1 << 30))
 AddConfigVar("tls_ca", "PEM file of the CA that signed the server's certificate. With it, or "

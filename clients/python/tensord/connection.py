@@ -229,10 +229,10 @@ class Client:
             channel = grpc.intercept_channel(channel, _BearerToken(token))
         self.channel = channel
         self.stub = compute_pb2_grpc.ComputeStub(self.channel)
-        # Run with the request as bytes (tensord/_run_wire.py writes them): no message to build.
+        # Run with the request and the reply as bytes (tensord/_run_wire.py writes and reads
+        # them): no message to build, and big outputs copied once.
         self._run_bytes = self.channel.unary_unary(
-            "/tensord.v1.Compute/Run", request_serializer=None,
-            response_deserializer=compute_pb2.RunResponse.FromString)
+            "/tensord.v1.Compute/Run", request_serializer=None, response_deserializer=None)
         # Sent with every call, OpenSession included: a proxy hashing on it (HAProxy, Envoy)
         # sends all of this session's calls to the replica that holds it. Not a credential. A
         # server this client started is reached directly, with no proxy to read the header,
@@ -243,6 +243,7 @@ class Client:
         self._to_release = collections.deque()
         self._arrays_to_release = collections.deque()  # (session id, device array id)
         self._session_lock = threading.Lock()
+        self._shared_memory = None  # (pid, SharedMemoryPool): a forked child makes its own
         self._closed = threading.Event()
         self._keepalive = None
 
@@ -326,12 +327,22 @@ class Client:
             raise from_rpc_error(err, rpc) from None
 
     def run(self, request_bytes):
-        """Calls Run with a serialized RunRequest; returns the RunResponse. The Function's own
-        path: it carries its garbage device arrays in the request, so nothing else to send."""
+        """Calls Run with a serialized RunRequest; returns the RunResponse's bytes. The
+        Function's own path: it carries its garbage device arrays in the request, so nothing
+        else to send."""
         try:
             return self._run_bytes(request_bytes, metadata=self.routing_metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err, "Run") from None
+
+    def shared_memory_pool(self):
+        """This process's shared-memory regions in the session (config.shared_memory)."""
+        pid = os.getpid()
+        with self._session_lock:
+            if self._shared_memory is None or self._shared_memory[0] != pid:
+                from tensord.shared_memory import SharedMemoryPool
+                self._shared_memory = (pid, SharedMemoryPool(self))
+            return self._shared_memory[1]
 
     @property
     def session_id(self):

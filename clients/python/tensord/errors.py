@@ -8,8 +8,8 @@ import grpc
 
 __all__ = ["TensordError", "InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition",
            "Unimplemented", "ResourceExhausted", "DeadlineExceeded", "Cancelled", "Unavailable",
-           "OutOfRange", "InternalError", "ServerNotFound", "ServerStartError",
-           "UnusedInputError", "MissingInputError", "from_rpc_error"]
+           "OutOfRange", "InternalError", "PermissionDenied", "Unauthenticated", "ServerNotFound",
+           "ServerStartError", "UnusedInputError", "MissingInputError", "from_rpc_error"]
 
 
 class TensordError(Exception):
@@ -87,13 +87,24 @@ class UnusedInputError(TensordError, ValueError):
     """An input of function() is not needed by its outputs or updates (on_unused_input='raise')."""
 
 
+class PermissionDenied(TensordError, PermissionError):
+    """The caller may not do this (an admin RPC, shared memory from another host ...)."""
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unauthenticated(TensordError, PermissionError):
+    """No bearer token, or one the server does not know."""
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 class MissingInputError(TensordError, ValueError):
     """The outputs depend on an input variable that function() was not given."""
 
 
 _BY_CODE = {cls.code: cls for cls in (
     InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Unimplemented,
-    ResourceExhausted, DeadlineExceeded, Cancelled, Unavailable, OutOfRange, InternalError)}
+    ResourceExhausted, DeadlineExceeded, Cancelled, Unavailable, OutOfRange, InternalError,
+    PermissionDenied, Unauthenticated)}
 
 
 def from_rpc_error(err, rpc_name=""):

@@ -4,11 +4,15 @@ import pickle
 import time
 import weakref
 
-from tensord import _dtypes, _run_wire
+import numpy as np
+
+from tensord import _run_wire
 from tensord._proto import compute_pb2
 from tensord.compile.run_errors import augment_run_error
 from tensord.device_array import DeviceArray
-from tensord.errors import TensordError
+from tensord.config import config
+from tensord.config import values as config_values
+from tensord.errors import NotFound, TensordError
 from tensord.sparse import function_io as sparse_io
 from tensord.sparse.variable import is_sparse_variable
 from tensord.tensor.type import TensorType
@@ -32,7 +36,6 @@ class FunctionProfile:
     def data(self):
         """The server's GetProfileResponse: calls, times, one ApplyProfile per node and the
         optimizer's passes; the summary has the optimizer table when config.profile_optimizer."""
-        from tensord.config import config
         client, fn = self._function._client, self._function
         return client.call("GetProfile", compute_pb2.GetProfileRequest(
             session_id=client.session_id, function_id=fn.function_id,
@@ -112,6 +115,9 @@ class Function:
         self._monitor = None
         # The bytes each RunRequest of this function starts with (made on the first call).
         self._run_prefix = None
+        # Each output's bytes in the last call through shared memory: the slots the next asks
+        # for (config.shared_memory).
+        self._output_nbytes = None
 
     def _arguments(self, args, kwargs):
         n = len(self.inputs)
@@ -183,29 +189,13 @@ class Function:
         if self._run_prefix is None:
             self._run_prefix = _run_wire.request_prefix(self._client.session_id,
                                                         self.function_id)
-        # The request written as bytes (tensord/_run_wire.py). Device arrays go as references,
-        # which only `args` carries: a call passing one sends every value there.
-        on_device = any(isinstance(v, DeviceArray) for v in wire_values)
-        parts = _run_wire.request_parts(self._run_prefix, wire_values, as_args=on_device)
-        # Garbage device arrays ride along (the server frees them before running), taken last
-        # so that nothing but joining the bytes comes between taking them and sending them.
-        released = self._client.take_arrays_to_release()
-        try:
-            if released:
-                parts += _run_wire.release_parts(released)
-            resp = self._client.run(b"".join(parts))
-        except TensordError as exc:
-            if released and getattr(exc.code, "name", None) in (
-                    "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"):
-                self._client.release_arrays_again(released)  # the server may never have seen them
-            augment_run_error(self, exc)
-            raise
-        except BaseException:  # MemoryError joining the request, KeyboardInterrupt while waiting
-            if released:
-                self._client.release_arrays_again(released)  # harmless if the server had them
-            raise
-        self.last_run_ns = resp.profile.run_ns if resp.HasField("profile") else None
-        outs = [_decode(self._client, v) for v in resp.outputs]
+        if config_values["shared_memory"]:
+            outs = self._call_through_shared_memory(wire_values)
+        else:
+            outs = self._send(wire_values)
+            for i, value in enumerate(outs):
+                if type(value) is not np.ndarray:  # a device array's or shared memory's Value
+                    outs[i] = _decode(self._client, value)
         if self._sparse_outputs:
             outs = sparse_io.regroup_outputs(self.outputs, outs)
         if self._prints:
@@ -216,6 +206,62 @@ class Function:
         if self._return_list:
             return outs
         return outs[0]
+
+    def _send(self, wire_values, output_slots=()):
+        """Runs the function on `wire_values` (arrays, DeviceArrays, ShmValues); its outputs as
+        _run_wire.read_reply gives them."""
+        # The request written as bytes (tensord/_run_wire.py). Device arrays go as references and
+        # shared-memory values as where they are, which only `args` carries: a call passing one
+        # sends every value there.
+        as_args = any(not isinstance(v, (np.ndarray, np.generic)) for v in wire_values)
+        parts = _run_wire.request_parts(self._run_prefix, wire_values, as_args=as_args)
+        parts += output_slots
+        # Garbage device arrays ride along (the server frees them before running), taken last
+        # so that nothing but joining the bytes comes between taking them and sending them.
+        released = self._client.take_arrays_to_release()
+        try:
+            if released:
+                parts += _run_wire.release_parts(released)
+            outputs, self.last_run_ns = _run_wire.read_reply(self._client.run(b"".join(parts)))
+        except TensordError as exc:
+            if released and getattr(exc.code, "name", None) in (
+                    "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"):
+                self._client.release_arrays_again(released)  # the server may never have seen them
+            augment_run_error(self, exc)
+            raise
+        except BaseException:  # MemoryError joining the request, KeyboardInterrupt while waiting
+            if released:
+                self._client.release_arrays_again(released)  # harmless if the server had them
+            raise
+        return outputs
+
+    def _call_through_shared_memory(self, wire_values):
+        """_send with big arrays in a shared-memory region (tensord/shared_memory.py), and the
+        outputs as big as last time's written there; the decoded outputs."""
+        pool = self._client.shared_memory_pool()
+        placed = pool.place(wire_values, self._output_nbytes)
+        try:
+            if placed is None:
+                outputs = self._send(wire_values)
+            else:
+                try:
+                    outputs = self._send(placed.values, placed.slot_parts)
+                except NotFound as exc:
+                    if "no shared-memory region" not in str(exc):
+                        raise
+                    # A restarted server has none of the pool's regions, and nothing ran: once
+                    # more, in regions registered now.
+                    placed.release(keep=False)
+                    placed = None
+                    pool.forget()
+                    placed = pool.place(wire_values, self._output_nbytes)
+                    outputs = self._send(placed.values, placed.slot_parts)
+            outs = [_decode(self._client, v, placed) for v in outputs]
+        finally:
+            if placed is not None:
+                placed.release()
+        self._output_nbytes = [o.nbytes if isinstance(o, np.ndarray) else None for o in outs]
+        return outs
 
     def copy(self, share_memory=False, swap=None, delete_updates=False, name=None,
              profile=None):
@@ -336,10 +382,13 @@ def _swap_shared(spec, swap, groups=None):
                          % ", ".join(missing))
 
 
-def _decode(client, value):
+def _decode(client, value, placed=None):
+    """An output as _run_wire.read_reply gives it: an array as it is, a Value decoded."""
+    if isinstance(value, np.ndarray):
+        return value
     kind = value.WhichOneof("kind")
-    if kind == "tensor":
-        return _dtypes.tensor_to_array(value.tensor)
     if kind == "ref":
         return DeviceArray(client, value.ref)
+    if kind == "shm" and placed is not None:
+        return placed.output(value.shm)
     raise ValueError("server returned an empty output value")

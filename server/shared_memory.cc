@@ -1,0 +1,226 @@
+#include "server/shared_memory.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/common/status.h"
+#include "engine/frontend/proto_convert.h"
+#include "server/guarded_copy.h"
+
+namespace tensord::server {
+
+bool IsLocalPeer(absl::string_view peer) {
+  if (absl::StartsWith(peer, "unix:") || absl::StartsWith(peer, "unix-abstract:")) return true;
+  if (absl::StartsWith(peer, "ipv4:127.")) return true;
+  // gRPC writes IPv6 peers as URIs, brackets percent-encoded in newer releases.
+  for (absl::string_view host :
+       {"ipv6:[::1]:", "ipv6:%5B::1%5D:", "ipv6:[::ffff:127.", "ipv6:%5B::ffff:127."}) {
+    if (absl::StartsWith(peer, host)) return true;
+  }
+  return false;
+}
+
+struct SharedMemoryRegions::Region {
+  Region(int fd, std::string key, int64_t offset, int64_t byte_size)
+      : fd(fd), key(std::move(key)), offset(offset), byte_size(byte_size) {}
+  ~Region() {
+    if (mapping != nullptr) munmap(mapping, mapping_bytes);
+    close(fd);
+  }
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+
+  const int fd;
+  const std::string key;
+  const int64_t offset;  // in the object
+  const int64_t byte_size;
+  // The object mapped from the page holding `offset` on; `data` is the region's first byte.
+  void* mapping = nullptr;
+  size_t mapping_bytes = 0;
+  char* data = nullptr;
+};
+
+namespace {
+
+bool NameCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.';
+}
+
+absl::Status CheckKey(const std::string& key) {
+  constexpr absl::string_view kPrefix = "/tensord";
+  bool ok = absl::StartsWith(key, kPrefix) && key.size() <= 255;
+  for (char c : absl::string_view(key).substr(1)) ok = ok && NameCharacter(c);
+  if (!ok) {
+    return InvalidArgument("shared-memory key '", key.substr(0, 300), "' must be \"", kPrefix,
+                           "\" followed by letters, digits, '-', '_' or '.' (at most 255 in all)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ErrnoStatus(int error, absl::string_view what) {
+  std::string text = absl::StrCat(what, ": ", std::strerror(error));
+  switch (error) {
+    case ENOENT:
+      return absl::NotFoundError(text);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(text);
+    case ELOOP:  // shm_open does not follow a symbolic link
+      return absl::InvalidArgumentError(absl::StrCat(text, " (a symbolic link)"));
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOSPC:
+      return absl::ResourceExhaustedError(text);
+    default:
+      return absl::InternalError(text);
+  }
+}
+
+absl::Status Prefixed(const absl::Status& error, absl::string_view what) {
+  return absl::Status(error.code(), absl::StrCat(what, ": ", error.message()));
+}
+
+// Whether [offset, offset + bytes) lies inside [0, size), without overflow.
+bool Inside(int64_t offset, int64_t bytes, int64_t size) {
+  return offset >= 0 && bytes >= 0 && offset <= size && bytes <= size - offset;
+}
+
+}  // namespace
+
+// FAILED_PRECONDITION for a copy that met the end of a shrunk object (server/guarded_copy.h).
+absl::Status SharedMemoryRegions::Shrank(absl::string_view what, const Region& region) {
+  return FailedPrecondition(what, ": shared-memory object '", region.key,
+                            "' shrank below its registered region");
+}
+
+absl::Status SharedMemoryRegions::Register(const std::string& name, const std::string& key,
+                                           int64_t offset, int64_t byte_size) {
+  if (name.empty()) return InvalidArgument("a shared-memory region needs a name");
+  if (name.size() > 256) return InvalidArgument("shared-memory region names are at most 256 bytes");
+  TENSORD_RETURN_IF_ERROR(CheckKey(key));
+  if (offset < 0 || byte_size < 0) {
+    return InvalidArgument("shared-memory region '", name, "': offset ", offset, " and byte_size ",
+                           byte_size, " must not be negative");
+  }
+  // O_NONBLOCK: should the name be a FIFO, opening it must not wait for a writer (and it is
+  // refused below as not a regular file). shm_open adds O_NOFOLLOW and O_CLOEXEC.
+  const int fd = shm_open(key.c_str(), O_RDWR | O_NONBLOCK, 0);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("shared-memory object '", key, "'"));
+  auto region = std::make_shared<Region>(fd, key, offset, byte_size);
+  struct stat st;
+  if (fstat(fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("fstat of '", key, "'"));
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgument("shared-memory object '", key, "' is not a shared-memory object");
+  }
+  if (!Inside(offset, byte_size, st.st_size)) {
+    return InvalidArgument("shared-memory region '", name, "' (", byte_size, " bytes from offset ",
+                           offset, ") does not fit in '", key, "', which holds ", st.st_size,
+                           " bytes");
+  }
+  if (byte_size > 0) {
+    const int64_t page = sysconf(_SC_PAGESIZE);
+    const int64_t start = offset / page * page;
+    region->mapping_bytes = static_cast<size_t>(offset - start + byte_size);
+    void* mapping =
+        mmap(nullptr, region->mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
+    if (mapping == MAP_FAILED) {
+      return ErrnoStatus(errno, absl::StrCat("mapping shared-memory object '", key, "'"));
+    }
+    region->mapping = mapping;
+    region->data = static_cast<char*>(mapping) + (offset - start);
+  }
+  std::lock_guard lock(mu_);
+  if (regions_.size() >= kMaxRegions && regions_.count(name) == 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("a session may register ", kMaxRegions,
+                     " shared-memory regions at once; unregister one first"));
+  }
+  regions_[name] = std::move(region);
+  return absl::OkStatus();
+}
+
+absl::Status SharedMemoryRegions::Unregister(const std::string& name) {
+  std::lock_guard lock(mu_);
+  if (name.empty()) {
+    regions_.clear();
+    return absl::OkStatus();
+  }
+  if (regions_.erase(name) == 0) {
+    return NotFound("no shared-memory region '", name, "' is registered in this session");
+  }
+  return absl::OkStatus();
+}
+
+int SharedMemoryRegions::size() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(regions_.size());
+}
+
+absl::StatusOr<std::shared_ptr<const SharedMemoryRegions::Region>> SharedMemoryRegions::Find(
+    const std::string& name, absl::string_view what) const {
+  std::lock_guard lock(mu_);
+  auto it = regions_.find(name);
+  if (it == regions_.end()) {
+    return NotFound(what, ": no shared-memory region '", name,
+                    "' is registered in this session (a restarted server has none: register it "
+                    "again)");
+  }
+  return it->second;
+}
+
+absl::StatusOr<runtime::Tensor> SharedMemoryRegions::Read(const v1::ShmTensor& where,
+                                                          absl::string_view what) const {
+  TENSORD_ASSIGN_OR_RETURN(auto region, Find(where.region(), what));
+  auto layout = ir::CheckWireLayout(where.dtype(), where.shape());
+  if (!layout.ok()) return Prefixed(layout.status(), what);
+  const int64_t bytes = static_cast<int64_t>(layout->bytes);
+  if (!Inside(where.offset(), bytes, region->byte_size)) {
+    return InvalidArgument(what, ": ", bytes, " bytes from offset ", where.offset(),
+                           " do not fit in shared-memory region '", where.region(), "' (",
+                           region->byte_size, " bytes)");
+  }
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t,
+                           runtime::Tensor::Allocate(layout->dtype, layout->shape));
+  if (bytes > 0 && !GuardedCopy(t.raw(), region->data + where.offset(), bytes)) {
+    return Shrank(what, *region);
+  }
+  auto checked = ir::CheckWireElements(t);
+  if (!checked.ok()) return Prefixed(checked, what);
+  return t;
+}
+
+absl::StatusOr<bool> SharedMemoryRegions::Write(const v1::ShmSlot& slot,
+                                                const runtime::Tensor& tensor,
+                                                absl::string_view what,
+                                                v1::ShmTensor* written) const {
+  TENSORD_ASSIGN_OR_RETURN(auto region, Find(slot.region(), what));
+  if (!Inside(slot.offset(), slot.byte_size(), region->byte_size)) {
+    return InvalidArgument(what, ": the slot of ", slot.byte_size(), " bytes from offset ",
+                           slot.offset(), " does not fit in shared-memory region '", slot.region(),
+                           "' (", region->byte_size, " bytes)");
+  }
+  const int64_t bytes = static_cast<int64_t>(tensor.num_bytes());
+  if (bytes > slot.byte_size()) return false;
+  runtime::Tensor contiguous = cpu::Contiguous(tensor);
+  if (bytes > 0 && !GuardedCopy(region->data + slot.offset(), contiguous.raw(), bytes)) {
+    return Shrank(what, *region);
+  }
+  written->set_region(slot.region());
+  written->set_offset(slot.offset());
+  written->set_dtype(static_cast<v1::DType>(tensor.dtype()));
+  written->clear_shape();
+  for (int64_t d : tensor.shape()) written->add_shape(d);
+  return true;
+}
+
+}  // namespace tensord::server
