@@ -478,7 +478,8 @@ absl::Status ComputeService::RegisterSharedMemory(const Caller& call,
                                                   v1::RegisterSharedMemoryResponse* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_RETURN_IF_ERROR(CheckSharedMemoryPeer(call));
-  return session->shared_memory().Register(req.name(), req.key(), req.offset(), req.byte_size());
+  return session->shared_memory().Register(req.name(), req.key(), req.offset(), req.byte_size(),
+                                           req.proof());
 }
 
 absl::Status ComputeService::UnregisterSharedMemory(const Caller& call,

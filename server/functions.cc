@@ -212,9 +212,11 @@ void CountDeviceToHost(const DeviceArray& array) {
 
 namespace {
 // INVALID_ARGUMENT unless `request`'s output slots name host outputs of the function, with
-// ranges that do not overlap: checked before running, so a bad request costs no compute.
+// ranges that do not overlap, NOT_FOUND unless their regions are registered: checked before
+// running, so a bad request costs no compute.
 absl::Status CheckOutputSlots(const v1::RunRequest& request,
-                              const std::vector<std::string>& output_contexts) {
+                              const std::vector<std::string>& output_contexts,
+                              const SharedMemoryRegions& regions) {
   const int slots = request.output_slots_size();
   if (slots > static_cast<int>(output_contexts.size())) {
     return InvalidArgument("output_slots has ", slots, " entries; the function has ",
@@ -238,6 +240,7 @@ absl::Status CheckOutputSlots(const v1::RunRequest& request,
       return InvalidArgument("output ", i, ": a slot of ", slot.byte_size(), " bytes from offset ",
                              slot.offset());
     }
+    TENSORD_RETURN_IF_ERROR(regions.CheckRegistered(slot.region(), absl::StrCat("output ", i)));
     ranges.push_back({&slot.region(), slot.offset(), slot.offset() + slot.byte_size(), i});
   }
   // Overlapping slots would have one output overwrite another's bytes without a word.
@@ -334,7 +337,8 @@ absl::Status FunctionService::Run(Session& session, const RunCall& call, RunRepl
       .IgnoreError();
   TENSORD_ASSIGN_OR_RETURN(auto fn, Find(session, request.function_id()));
   const compile::Executable& exe = *fn->executable;
-  TENSORD_RETURN_IF_ERROR(CheckOutputSlots(request, exe.output_contexts()));
+  TENSORD_RETURN_IF_ERROR(
+      CheckOutputSlots(request, exe.output_contexts(), session.shared_memory()));
   // Inputs, host intermediates and outputs are host memory: the function's context's when that
   // is a host context, else cpu's (nodes placed on a device charge their own context).
   runtime::ScopedMemoryContext memory_scope(
@@ -371,6 +375,8 @@ absl::Status FunctionService::Run(Session& session, const RunCall& call, RunRepl
                                                               fn->profile ? &trace : nullptr));
   // Everything that can still fail happens before the commit: once updates are stored the call
   // must succeed, or a client told of an error would apply them again on retry.
+  // A client that stopped waiting may be using its slots' memory again: write nothing there.
+  if (request.output_slots_size() > 0) TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
   std::vector<const context::Context*> on_device(result.outputs.size(), nullptr);
   int64_t resident_bytes = 0;
   for (size_t i = 0; i < result.outputs.size(); ++i) {

@@ -34,6 +34,24 @@ absl::Status Malformed() {
       "request could not be decoded as tensord.v1.RunRequest: not a valid protobuf encoding");
 }
 
+// Reads a length-delimited field's length and limits the stream to it: false when the length is
+// malformed or runs past the enclosing message (protobuf refuses both).
+bool PushLength(CodedInputStream& in, CodedInputStream::Limit* limit) {
+  int length;
+  if (!in.ReadVarintSizeAsInt(&length) || length > in.BytesUntilLimit()) return false;
+  *limit = in.PushLimit(length);
+  return true;
+}
+
+// Enters a nested message as protobuf's parser does: each level takes one of its 100.
+bool Nest(CodedInputStream& in, CodedInputStream::Limit* limit) {
+  return in.IncrementRecursionDepth() && PushLength(in, limit);
+}
+void Unnest(CodedInputStream& in, CodedInputStream::Limit limit) {
+  in.PopLimit(limit);
+  in.DecrementRecursionDepth();
+}
+
 // Copies the field whose tag was just read, tag included, to `out`: what this decoder leaves to
 // protobuf.
 bool SetAside(CodedInputStream& in, uint32_t tag, std::string* out) {
@@ -62,9 +80,8 @@ absl::Status DecodeTensor(CodedInputStream& in, const RunCall& call, v1::Tensor*
       if (!in.ReadVarint64(&d)) return Malformed();
       tensor->add_shape(static_cast<int64_t>(d));
     } else if (field == kShape && wire == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length;
-      if (!in.ReadVarint32(&length)) return Malformed();
-      auto limit = in.PushLimit(static_cast<int>(length));
+      CodedInputStream::Limit limit;
+      if (!PushLength(in, &limit)) return Malformed();
       while (in.BytesUntilLimit() > 0) {
         uint64_t d;
         if (!in.ReadVarint64(&d)) return Malformed();
@@ -72,17 +89,17 @@ absl::Status DecodeTensor(CodedInputStream& in, const RunCall& call, v1::Tensor*
       }
       in.PopLimit(limit);
     } else if (field == kData && wire == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length;
-      if (!in.ReadVarint32(&length)) return Malformed();
+      int length;
+      if (!in.ReadVarintSizeAsInt(&length) || length > in.BytesUntilLimit()) return Malformed();
       data->reset();
       tensor->clear_data();
       auto layout = ir::CheckWireLayout(tensor->dtype(), tensor->shape());
-      if (layout.ok() && layout->bytes == length) {
+      if (layout.ok() && layout->bytes == static_cast<size_t>(length)) {
         *data = WireBytes{in.CurrentPosition(), length};
         dtype = tensor->dtype();
         shape.assign(tensor->shape().begin(), tensor->shape().end());
-        if (!in.Skip(static_cast<int>(length))) return Malformed();
-      } else if (!in.ReadString(tensor->mutable_data(), static_cast<int>(length))) {
+        if (!in.Skip(length)) return Malformed();
+      } else if (!in.ReadString(tensor->mutable_data(), length)) {
         return Malformed();
       }
     } else if (!SetAside(in, tag, &rest)) {
@@ -120,18 +137,18 @@ absl::Status DecodeValue(CodedInputStream& in, const RunCall& call, v1::Value* v
     TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others));
     value->MergeFrom(others);
     rest.clear();
+    if (!value->has_tensor()) data->reset();  // another kind replaced the tensor, data and all
     return absl::OkStatus();
   };
   while (uint32_t tag = in.ReadTag()) {
     if (WireFormat::GetTagFieldNumber(tag) == kValueTensor &&
         WireFormat::GetTagWireType(tag) == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
       TENSORD_RETURN_IF_ERROR(merge_rest());
-      uint32_t length;
-      if (!in.ReadVarint32(&length)) return Malformed();
-      auto limit = in.PushLimit(static_cast<int>(length));
-      // A repeated message field merges into what came before (protobuf's rule).
+      CodedInputStream::Limit limit;
+      if (!Nest(in, &limit)) return Malformed();
+      // A message field seen again merges into what came before (protobuf's rule).
       TENSORD_RETURN_IF_ERROR(DecodeTensor(in, call, value->mutable_tensor(), data));
-      in.PopLimit(limit);
+      Unnest(in, limit);
     } else if (!SetAside(in, tag, &rest)) {
       return Malformed();
     }
@@ -188,16 +205,17 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, RunCall* call) {
   if (!reader.status().ok()) {
     return InvalidArgument("request could not be read: ", reader.status().error_message());
   }
+  if (bytes.Length() > static_cast<size_t>(INT_MAX)) return Malformed();
   CodedInputStream in(&reader);
   in.SetTotalBytesLimit(INT_MAX);  // gRPC's max message size already bounds the request
+  in.PushLimit(static_cast<int>(bytes.Length()));  // so that every length is checked against it
   std::string rest;
   while (uint32_t tag = in.ReadTag()) {
     const int field = WireFormat::GetTagFieldNumber(tag);
     if ((field == kInputs || field == kArgs) &&
         WireFormat::GetTagWireType(tag) == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length;
-      if (!in.ReadVarint32(&length)) return Malformed();
-      auto limit = in.PushLimit(static_cast<int>(length));
+      CodedInputStream::Limit limit;
+      if (!Nest(in, &limit)) return Malformed();
       std::optional<WireBytes> data;
       if (field == kInputs) {
         TENSORD_RETURN_IF_ERROR(DecodeTensor(in, *call, call->message.add_inputs(), &data));
@@ -206,7 +224,7 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, RunCall* call) {
         TENSORD_RETURN_IF_ERROR(DecodeValue(in, *call, call->message.add_args(), &data));
         call->arg_data.push_back(data);
       }
-      in.PopLimit(limit);
+      Unnest(in, limit);
     } else if (!SetAside(in, tag, &rest)) {
       return Malformed();
     }

@@ -115,6 +115,16 @@ TEST(RunCodec, ArgsOfEveryKindAndOneofsReplacedLater) {
            std::string(1, static_cast<char>(value.size())) + value;
   };
   ExpectDecodesAsProtobufDoes(as_arg(value));
+  // A tensor, then a ref, then a tensor without data: the first tensor's bytes are gone.
+  v1::Value no_data;
+  no_data.mutable_tensor()->set_dtype(v1::DT_INT8);
+  no_data.mutable_tensor()->add_shape(3);
+  ExpectDecodesAsProtobufDoes(
+      as_arg(value + no_data.SerializeAsString()));  // value: the tensor, then the ref
+  RunCall stale;
+  ASSERT_TRUE(DecodeRequest(Sliced(as_arg(value + no_data.SerializeAsString()), 3), &stale).ok());
+  EXPECT_FALSE(stale.arg_data[0].has_value());
+  EXPECT_TRUE(stale.message.args(0).tensor().data().empty());
   // And a ref followed by a tensor: the tensor wins.
   ExpectDecodesAsProtobufDoes(as_arg(ref.SerializeAsString() + req.args(0).SerializeAsString()));
   RunCall call;
@@ -168,12 +178,30 @@ TEST(RunCodec, MalformedRequestsAreInvalidArgument) {
   t->set_data(Floats(100, 0));
   req.set_session_id("s");
   const std::string wire = req.SerializeAsString();
-  for (size_t cut : {size_t{1}, size_t{5}, wire.size() / 2, wire.size() - 1}) {
+  // Cut anywhere: refused exactly where protobuf refuses it.
+  for (size_t cut = 0; cut < wire.size(); ++cut) {
     RunCall call;
-    absl::Status s = DecodeRequest(Sliced(wire.substr(0, cut), 3), &call);
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << cut;
-    EXPECT_NE(s.message().find("tensord.v1.RunRequest"), std::string::npos) << s;
+    const std::string part = wire.substr(0, cut);
+    absl::Status s = DecodeRequest(Sliced(part, 3), &call);
+    v1::RunRequest expected;
+    ASSERT_EQ(s.ok(), expected.ParseFromString(part)) << cut << ": " << s;
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << cut;
+      EXPECT_NE(s.message().find("tensord.v1.RunRequest"), std::string::npos) << s;
+    }
   }
+  // A 64-bit length (2^32 + 16) is not 16.
+  v1::Tensor small;
+  small.set_dtype(v1::DT_FLOAT32);
+  small.add_shape(4);
+  const std::string long_data =
+      small.SerializeAsString() + std::string("\x1a\x90\x80\x80\x80\x10", 6) + Floats(4, 0);
+  const std::string request = std::string(1, static_cast<char>(3 << 3 | 2)) +
+                              std::string(1, static_cast<char>(long_data.size())) + long_data;
+  RunCall call64;
+  v1::RunRequest expected64;
+  EXPECT_FALSE(expected64.ParseFromString(request));
+  EXPECT_EQ(DecodeRequest(Sliced(request, 4), &call64).code(), absl::StatusCode::kInvalidArgument);
   // Lengths larger than what follows (a 256 MiB tensor in a few bytes): malformed, and refused
   // before a buffer of that size is allocated.
   v1::Tensor big;

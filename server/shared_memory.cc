@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -28,24 +29,33 @@ bool IsLocalPeer(absl::string_view peer) {
   return false;
 }
 
+// Regions registered in all sessions: each holds a mapping, and the process may have only so
+// many (vm.max_map_count).
+std::atomic<int> regions_in_server{0};
+
 struct SharedMemoryRegions::Region {
-  Region(int fd, std::string key, int64_t offset, int64_t byte_size)
-      : fd(fd), key(std::move(key)), offset(offset), byte_size(byte_size) {}
+  Region(std::string key, int64_t byte_size, void* mapping, size_t mapping_bytes, char* data)
+      : key(std::move(key)),
+        byte_size(byte_size),
+        mapping(mapping),
+        mapping_bytes(mapping_bytes),
+        data(data) {
+    ++regions_in_server;
+  }
   ~Region() {
-    if (mapping != nullptr) munmap(mapping, mapping_bytes);
-    close(fd);
+    munmap(mapping, mapping_bytes);
+    --regions_in_server;
   }
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
 
-  const int fd;
   const std::string key;
-  const int64_t offset;  // in the object
   const int64_t byte_size;
-  // The object mapped from the page holding `offset` on; `data` is the region's first byte.
-  void* mapping = nullptr;
-  size_t mapping_bytes = 0;
-  char* data = nullptr;
+  // The object mapped from the page holding the region's offset on (the mapping keeps the
+  // object alive; its descriptor is closed); `data` is the region's first byte.
+  void* const mapping;
+  const size_t mapping_bytes;
+  char* const data;
 };
 
 namespace {
@@ -104,21 +114,42 @@ absl::Status SharedMemoryRegions::Shrank(absl::string_view what, const Region& r
 }
 
 absl::Status SharedMemoryRegions::Register(const std::string& name, const std::string& key,
-                                           int64_t offset, int64_t byte_size) {
+                                           int64_t offset, int64_t byte_size,
+                                           const std::string& proof) {
   if (name.empty()) return InvalidArgument("a shared-memory region needs a name");
   if (name.size() > 256) return InvalidArgument("shared-memory region names are at most 256 bytes");
   TENSORD_RETURN_IF_ERROR(CheckKey(key));
-  if (offset < 0 || byte_size < 0) {
+  if (offset < 0 || byte_size < kProofBytes) {
     return InvalidArgument("shared-memory region '", name, "': offset ", offset, " and byte_size ",
-                           byte_size, " must not be negative");
+                           byte_size, " must not be negative, and a region holds at least its ",
+                           kProofBytes, " bytes of proof");
+  }
+  if (proof.size() != kProofBytes) {
+    return InvalidArgument("shared-memory region '", name, "': the proof must be ", kProofBytes,
+                           " bytes, got ", proof.size());
+  }
+  if (regions_in_server.load() >= kMaxRegionsInServer) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server holds ", kMaxRegionsInServer,
+                     " shared-memory regions, its most; close sessions or unregister regions"));
   }
   // O_NONBLOCK: should the name be a FIFO, opening it must not wait for a writer (and it is
   // refused below as not a regular file). shm_open adds O_NOFOLLOW and O_CLOEXEC.
   const int fd = shm_open(key.c_str(), O_RDWR | O_NONBLOCK, 0);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("shared-memory object '", key, "'"));
-  auto region = std::make_shared<Region>(fd, key, offset, byte_size);
   struct stat st;
-  if (fstat(fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("fstat of '", key, "'"));
+  const bool stated = fstat(fd, &st) == 0;
+  const int stat_errno = errno;
+  void* mapping = MAP_FAILED;
+  const int64_t page = sysconf(_SC_PAGESIZE);
+  const int64_t start = offset / page * page;
+  const size_t mapping_bytes = static_cast<size_t>(offset - start + byte_size);
+  if (stated && S_ISREG(st.st_mode) && Inside(offset, byte_size, st.st_size)) {
+    mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
+  }
+  const int map_errno = errno;
+  close(fd);  // the mapping keeps the object
+  if (!stated) return ErrnoStatus(stat_errno, absl::StrCat("fstat of '", key, "'"));
   if (!S_ISREG(st.st_mode)) {
     return InvalidArgument("shared-memory object '", key, "' is not a shared-memory object");
   }
@@ -127,17 +158,22 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
                            offset, ") does not fit in '", key, "', which holds ", st.st_size,
                            " bytes");
   }
-  if (byte_size > 0) {
-    const int64_t page = sysconf(_SC_PAGESIZE);
-    const int64_t start = offset / page * page;
-    region->mapping_bytes = static_cast<size_t>(offset - start + byte_size);
-    void* mapping =
-        mmap(nullptr, region->mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
-    if (mapping == MAP_FAILED) {
-      return ErrnoStatus(errno, absl::StrCat("mapping shared-memory object '", key, "'"));
-    }
-    region->mapping = mapping;
-    region->data = static_cast<char*>(mapping) + (offset - start);
+  if (mapping == MAP_FAILED) {
+    return ErrnoStatus(map_errno, absl::StrCat("mapping shared-memory object '", key, "'"));
+  }
+  auto region = std::make_shared<const Region>(key, byte_size, mapping, mapping_bytes,
+                                               static_cast<char*>(mapping) + (offset - start));
+  // The server opens the object with its own rights, so the caller must show it has them too:
+  // only a process that can write the object could have put the proof there (a name in
+  // /dev/shm is visible to every local user).
+  char found[kProofBytes];
+  if (!GuardedCopy(found, region->data, kProofBytes)) return Shrank("registering", *region);
+  unsigned char differ = 0;
+  for (int i = 0; i < kProofBytes; ++i) differ |= found[i] ^ proof[i];
+  if (differ != 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "shared-memory region '", name, "': its first ", kProofBytes,
+        " bytes are not the request's proof (the registering client writes them there)"));
   }
   std::lock_guard lock(mu_);
   if (regions_.size() >= kMaxRegions && regions_.count(name) == 0) {
@@ -147,6 +183,11 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
   }
   regions_[name] = std::move(region);
   return absl::OkStatus();
+}
+
+absl::Status SharedMemoryRegions::CheckRegistered(const std::string& name,
+                                                  absl::string_view what) const {
+  return Find(name, what).status();
 }
 
 absl::Status SharedMemoryRegions::Unregister(const std::string& name) {

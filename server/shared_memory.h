@@ -28,18 +28,24 @@ bool IsLocalPeer(absl::string_view peer);
 
 class SharedMemoryRegions {
  public:
-  // What one session may register at once.
+  // What one session, and the whole server, may register at once.
   static constexpr int kMaxRegions = 64;
+  static constexpr int kMaxRegionsInServer = 4096;
+  // The bytes a registering client writes at the region's start and sends with the request.
+  static constexpr int kProofBytes = 16;
 
-  // Opens `key` (shm_open's name: "/tensord" then [A-Za-z0-9._-]) and keeps the `byte_size`
-  // bytes from `offset` as region `name`, replacing a region of that name. INVALID_ARGUMENT for
-  // a malformed name, key or range, or an object smaller than the range; NOT_FOUND when no such
-  // object exists; PERMISSION_DENIED when the server may not open it; RESOURCE_EXHAUSTED past
-  // kMaxRegions.
+  // Opens `key` (shm_open's name: "/tensord" then [A-Za-z0-9._-]), maps the `byte_size` bytes
+  // from `offset` and keeps them as region `name`, replacing a region of that name, once their
+  // first kProofBytes bytes equal `proof`. INVALID_ARGUMENT for a malformed name, key, proof or
+  // range, or an object smaller than the range; NOT_FOUND when no such object exists;
+  // PERMISSION_DENIED when the server may not open it or the proof differs;
+  // RESOURCE_EXHAUSTED past kMaxRegions or kMaxRegionsInServer.
   absl::Status Register(const std::string& name, const std::string& key, int64_t offset,
-                        int64_t byte_size);
+                        int64_t byte_size, const std::string& proof);
+  // NOT_FOUND, naming `what`, unless region `name` is registered.
+  absl::Status CheckRegistered(const std::string& name, absl::string_view what) const;
   // Closes region `name` (NOT_FOUND unless registered); an empty name closes every region. A Run
-  // reading or writing one finishes with the descriptor it took.
+  // reading or writing one finishes with the mapping it took.
   absl::Status Unregister(const std::string& name);
   int size() const;
 
@@ -59,7 +65,7 @@ class SharedMemoryRegions {
                                                      absl::string_view what) const;
 
   mutable std::mutex mu_;
-  // Held by shared_ptr: a Run keeps the descriptor it reads through open while another call
+  // Held by shared_ptr: a Run keeps the mapping it reads through while another call
   // unregisters or replaces the region.
   std::map<std::string, std::shared_ptr<const Region>> regions_;
 };

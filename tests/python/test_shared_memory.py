@@ -124,14 +124,52 @@ def test_updates_and_threads_calling_one_function(served):
 def test_a_server_that_lost_its_regions_gets_new_ones(served):
     client, moved = served
     config.shared_memory = True
+    calls = theano.shared(np.int64(0))
+    x, n = T.fvector("x"), T.lscalar("n")
+    f = theano.function([x], x + 1)
+    # Only its output goes through shared memory (its input is small).
+    g = theano.function([n], T.zeros((n,), dtype="float32") + 1, updates=[(calls, calls + 1)])
+    v = np.arange(BIG, dtype="float32")
+    for _ in range(2):
+        f(v)
+        g(BIG)
+    forget = compute_pb2.UnregisterSharedMemoryRequest(session_id=client.session_id)
+    # What a restart does to the session's regions: each call registers new ones and runs once.
+    client.call("UnregisterSharedMemory", forget)
+    np.testing.assert_array_equal(f(v), v + 1)
+    client.call("UnregisterSharedMemory", forget)
+    np.testing.assert_array_equal(g(BIG), np.ones(BIG, "float32"))
+    assert calls.get_value() == 3  # the refused call did not run
+
+
+def test_a_region_is_never_reused_after_a_call_the_server_may_still_run(served, monkeypatch):
+    client, _ = served
+    config.shared_memory = True
     x = T.fvector("x")
     f = theano.function([x], x + 1)
     v = np.arange(BIG, dtype="float32")
     f(v)
-    # What a restart does to the session's regions: the call registers new ones and runs once.
-    client.call("UnregisterSharedMemory", compute_pb2.UnregisterSharedMemoryRequest(
-        session_id=client.session_id))
+    pool = client.shared_memory_pool()
+    (region,) = pool._free
+    real_send = type(f)._send
+
+    def gives_up(self, values, slots=()):
+        raise errors.DeadlineExceeded("the client stopped waiting")
+    monkeypatch.setattr(type(f), "_send", gives_up)
+    with pytest.raises(errors.DeadlineExceeded):
+        f(v)
+    assert region not in pool._free  # dropped: the server might still write into it
+    monkeypatch.setattr(type(f), "_send", real_send)
     np.testing.assert_array_equal(f(v), v + 1)
+    # An answer from the server settles the call: its region is used again.
+    (region,) = pool._free
+    with pytest.raises(TypeError):
+        f(np.zeros((BIG, 2), "float32"))  # refused before any call: never placed
+    y = T.fvector("y")
+    h = theano.function([y], y[1000000])
+    with pytest.raises(errors.InvalidArgument, match="out of bounds"):
+        h(v)  # the server answered: the call is settled
+    assert pool._free == [region]
 
 
 def test_a_server_with_shared_memory_off_says_so(private_server):
@@ -206,20 +244,29 @@ def test_register_refuses_bad_keys_and_ranges(served):
     def register(**fields):
         client.call("RegisterSharedMemory", compute_pb2.RegisterSharedMemoryRequest(
             session_id=client.session_id, **fields))
+    proof = bytes(16)
     with pytest.raises(errors.InvalidArgument, match="must be \"/tensord\" followed by"):
-        register(name="r", key="/etc/passwd", byte_size=1)
+        register(name="r", key="/etc/passwd", byte_size=16, proof=proof)
     with pytest.raises(errors.NotFound, match="tensord-py-missing"):
-        register(name="r", key="/tensord-py-missing", byte_size=1)
+        register(name="r", key="/tensord-py-missing", byte_size=16, proof=proof)
     region = _region(client, 1 << 20)  # unlinked already: a second registration cannot find it
     with pytest.raises(errors.NotFound):
-        register(name="again", key="/" + region.name, byte_size=1)
+        register(name="again", key="/" + region.name, byte_size=16, proof=proof)
     path = "/dev/shm/tensord-py-test-%d" % os.getpid()
+    proof = os.urandom(16)
     with open(path, "wb") as f:
         f.truncate(100)
+        f.seek(50)
+        f.write(proof)
     try:
         with pytest.raises(errors.InvalidArgument, match="holds 100 bytes"):
-            register(name="r", key=path[8:], offset=50, byte_size=51)
-        register(name="r", key=path[8:], offset=50, byte_size=50)
+            register(name="r", key=path[8:], offset=50, byte_size=51, proof=proof)
+        # Someone who cannot read the object cannot know its first bytes.
+        with pytest.raises(errors.PermissionDenied, match="not the request's proof"):
+            register(name="r", key=path[8:], offset=50, byte_size=50, proof=os.urandom(16))
+        with pytest.raises(errors.InvalidArgument, match="the proof must be 16 bytes"):
+            register(name="r", key=path[8:], offset=50, byte_size=50, proof=b"")
+        register(name="r", key=path[8:], offset=50, byte_size=50, proof=proof)
     finally:
         os.unlink(path)
     client.call("UnregisterSharedMemory", compute_pb2.UnregisterSharedMemoryRequest(

@@ -7,22 +7,27 @@ request and reply carry only where the bytes are. Nothing else changes for the c
 are still fresh arrays of its own.
 
 Each call takes a region of the pool for itself (so threads never share one), grows to what the
-call needs, and gives it back. A region's object is unlinked as soon as the server has opened
-it: nothing is left in /dev/shm when either side dies, and no other process can open it by name.
-A server refuses shared memory to a client that is not on its host (PERMISSION_DENIED), and a
-restarted server has no regions: the pool then registers new ones (see Function._call).
+call needs, and gives it back; after a call the server may still be running (the client gave up
+waiting), the region is never used again. A region's object is readable by this user only,
+starts with 16 random bytes the registration sends along (the server opens the object with its
+own rights, and the bytes show the caller can write it), and is unlinked as soon as the server
+has mapped it: nothing is left in /dev/shm when either side dies. A server refuses shared memory
+to a client that is not on its host (PERMISSION_DENIED); one that holds all the regions it may
+gets arrays in messages (a warning says so once); a restarted server has no regions, and the
+pool registers new ones (see Function._call_through_shared_memory).
 """
 
 import mmap
 import os
 import secrets
 import threading
+import warnings
 
 import numpy as np
 
 from tensord import _dtypes, _run_wire
 from tensord._proto import compute_pb2
-from tensord.errors import TensordError
+from tensord.errors import ResourceExhausted, TensordError
 
 __all__ = ["MIN_BYTES", "SharedMemoryPool"]
 
@@ -42,19 +47,23 @@ class _Region:
     """One shared-memory object of this process, mapped here and registered in the session."""
 
     def __init__(self, client, byte_size):
-        self.name = "tensord-py-" + secrets.token_hex(12)  # unguessable: see the module's doc
+        self.name = "tensord-py-" + secrets.token_hex(12)
         self.byte_size = byte_size
         path = "/dev/shm/" + self.name
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.ftruncate(fd, byte_size)
             self.map = mmap.mmap(fd, byte_size)
+            # Shows the server that this caller can write the object (its name is visible to
+            # every local user, and the server opens it with its own rights).
+            proof = secrets.token_bytes(16)
+            self.map[:16] = proof
             client.call("RegisterSharedMemory", compute_pb2.RegisterSharedMemoryRequest(
                 session_id=client.session_id, name=self.name, key="/" + self.name, offset=0,
-                byte_size=byte_size))
+                byte_size=byte_size, proof=proof))
         finally:
             os.close(fd)
-            os.unlink(path)  # the server holds its own descriptor from here on
+            os.unlink(path)  # the server keeps its own mapping from here on
 
     def array(self, offset, dtype, shape):
         return np.ndarray(shape, dtype=dtype, buffer=self.map, offset=offset)
@@ -80,10 +89,12 @@ class _Call:
             _dtypes.native_numpy(shm.dtype), copy=True)
 
     def release(self, keep=True):
-        """Ends the call's use of its region: back to the pool, or dropped (`keep=False`) when
-        the server no longer has it."""
+        """Ends the call's use of its region: back to the pool, or (`keep=False`) never used
+        again and unregistered."""
         if keep:
             self.pool._give_back(self.region)
+        else:
+            self.pool._unregister(self.region)
 
 
 class SharedMemoryPool:
@@ -93,6 +104,7 @@ class SharedMemoryPool:
         self._client = client
         self._lock = threading.Lock()
         self._free = []  # regions no call holds, smallest first
+        self._warned = False
 
     def place(self, values, output_nbytes):
         """A _Call holding `values` (wire arrays and device arrays) with those of at least
@@ -115,7 +127,14 @@ class SharedMemoryPool:
                 slots.append((0, 0))
         if end == 0:
             return None
-        region = self._take(end)
+        try:
+            region = self._take(end)
+        except ResourceExhausted as exc:  # the session or server holds all the regions it may
+            if not self._warned:
+                self._warned = True
+                warnings.warn("tensord: no shared-memory region (%s); arrays go in messages"
+                              % exc, stacklevel=4)
+            return None
         placed = list(values)
         for i, offset in enumerate(layout):
             if offset is None:
@@ -149,9 +168,11 @@ class SharedMemoryPool:
             dropped = self._free[:-_FREE_REGIONS_KEPT]
             del self._free[:-_FREE_REGIONS_KEPT]
         for old in dropped:
-            try:
-                self._client.call("UnregisterSharedMemory",
-                                  compute_pb2.UnregisterSharedMemoryRequest(
-                                      session_id=self._client.session_id, name=old.name))
-            except TensordError:
-                pass  # the server dropped it already (it restarted, or the session closed)
+            self._unregister(old)
+
+    def _unregister(self, region):
+        try:
+            self._client.call("UnregisterSharedMemory", compute_pb2.UnregisterSharedMemoryRequest(
+                session_id=self._client.session_id, name=region.name))
+        except TensordError:
+            pass  # the server dropped it already (it restarted, or the session closed)

@@ -224,8 +224,7 @@ class Function:
                 parts += _run_wire.release_parts(released)
             outputs, self.last_run_ns = _run_wire.read_reply(self._client.run(b"".join(parts)))
         except TensordError as exc:
-            if released and getattr(exc.code, "name", None) in (
-                    "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"):
+            if released and getattr(exc.code, "name", None) in _UNSETTLED:
                 self._client.release_arrays_again(released)  # the server may never have seen them
             augment_run_error(self, exc)
             raise
@@ -239,27 +238,32 @@ class Function:
         """_send with big arrays in a shared-memory region (tensord/shared_memory.py), and the
         outputs as big as last time's written there; the decoded outputs."""
         pool = self._client.shared_memory_pool()
-        placed = pool.place(wire_values, self._output_nbytes)
-        try:
-            if placed is None:
-                outputs = self._send(wire_values)
-            else:
-                try:
-                    outputs = self._send(placed.values, placed.slot_parts)
-                except NotFound as exc:
-                    if "no shared-memory region" not in str(exc):
-                        raise
-                    # A restarted server has none of the pool's regions, and nothing ran: once
-                    # more, in regions registered now.
-                    placed.release(keep=False)
-                    placed = None
-                    pool.forget()
-                    placed = pool.place(wire_values, self._output_nbytes)
-                    outputs = self._send(placed.values, placed.slot_parts)
-            outs = [_decode(self._client, v, placed) for v in outputs]
-        finally:
-            if placed is not None:
-                placed.release()
+        for attempt in range(2):
+            placed = pool.place(wire_values, self._output_nbytes)
+            if placed is None:  # nothing big enough, or no room for a region on the server
+                outs = [_decode(self._client, v) for v in self._send(wire_values)]
+                break
+            try:
+                outs = [_decode(self._client, v, placed)
+                        for v in self._send(placed.values, placed.slot_parts)]
+            except NotFound as exc:
+                lost = "no shared-memory region" in str(exc)
+                placed.release(keep=not lost)
+                if not lost or attempt == 1:
+                    raise
+                # A restarted server has none of the pool's regions, and the call neither ran
+                # nor stored anything: once more, in regions registered now.
+                pool.forget()
+                continue
+            except BaseException as exc:
+                # A call the server may still be running could yet write its outputs into the
+                # region: unless the server answered, it is never used again.
+                settled = (isinstance(exc, TensordError)
+                           and getattr(exc.code, "name", None) not in _UNSETTLED)
+                placed.release(keep=settled)
+                raise
+            placed.release()
+            break
         self._output_nbytes = [o.nbytes if isinstance(o, np.ndarray) else None for o in outs]
         return outs
 
@@ -316,6 +320,8 @@ class Function:
 
 
 _MISSING = object()
+# Errors after which the server may not have seen the call, or may still be running it.
+_UNSETTLED = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED")
 
 
 def _rebuild_function(recipe):
