@@ -39,8 +39,8 @@ absl::Status Shared::Delete() {
   return internal::SessionCall(*core_, &v1::Compute::Stub::DeleteShared, request, &response);
 }
 
-absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs,
-                                                  int64_t* run_ns) const {
+absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs, int64_t* run_ns,
+                                                  const std::vector<ShmSlot>& output_slots) const {
   // Checked here so a wrong count is reported before megabytes go over the wire.
   if (static_cast<int>(inputs.size()) != response_.input_types_size()) {
     return absl::InvalidArgumentError(absl::StrCat("function ", response_.function_id(), " takes ",
@@ -49,19 +49,35 @@ absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs,
   }
   v1::RunRequest request;
   request.set_function_id(response_.function_id());
-  const bool any_device = std::any_of(inputs.begin(), inputs.end(), [](const Value& v) {
-    return std::holds_alternative<DeviceArray>(v);
+  // Plain `inputs` unless a device array or shared memory needs `args`, so that older servers
+  // still understand.
+  const bool as_args = std::any_of(inputs.begin(), inputs.end(), [](const Value& v) {
+    return !std::holds_alternative<HostTensor>(v);
   });
   for (Value& in : inputs) {
     if (auto* array = std::get_if<DeviceArray>(&in)) {
       request.add_args()->mutable_ref()->set_id(array->id());
       continue;
     }
+    if (auto* shm = std::get_if<ShmTensor>(&in)) {
+      v1::ShmTensor* arg = request.add_args()->mutable_shm();
+      arg->set_region(shm->region);
+      arg->set_offset(shm->offset);
+      arg->set_dtype(shm->dtype);
+      for (int64_t d : shm->shape) arg->add_shape(d);
+      continue;
+    }
     HostTensor& host = std::get<HostTensor>(in);
     if (!host.valid()) return absl::InvalidArgumentError("Run: invalid HostTensor input");
-    // Plain `inputs` unless a device array needs `args`, so older servers still understand.
-    *(any_device ? request.add_args()->mutable_tensor() : request.add_inputs()) =
+    *(as_args ? request.add_args()->mutable_tensor() : request.add_inputs()) =
         std::move(host).ToProto();
+  }
+  for (const ShmSlot& slot : output_slots) {
+    v1::ShmSlot* out = request.add_output_slots();
+    if (slot.region.empty()) continue;
+    out->set_region(slot.region);
+    out->set_offset(slot.offset);
+    out->set_byte_size(slot.byte_size);
   }
   v1::RunResponse response;
   absl::Status s = internal::SessionCall(*core_, &v1::Compute::Stub::Run, request, &response);
@@ -75,6 +91,22 @@ absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs,
   }
   for (int i = 0; i < response.outputs_size(); ++i) {
     v1::Value& value = *response.mutable_outputs(i);
+    if (value.has_shm()) {
+      // Written at the start of the slot this call offered for it.
+      const v1::ShmTensor& shm = value.shm();
+      const bool offered = i < static_cast<int>(output_slots.size()) &&
+                           output_slots[i].region == shm.region() &&
+                           output_slots[i].offset == shm.offset();
+      if (!offered) {
+        return absl::InternalError(absl::StrCat("server wrote output ", i, " into '", shm.region(),
+                                                "', a slot this call did not offer"));
+      }
+      const char* base = output_slots[i].region_data;
+      outputs[i] = ShmTensor{shm.region(), shm.offset(), shm.dtype(),
+                             std::vector<int64_t>(shm.shape().begin(), shm.shape().end()),
+                             base == nullptr ? nullptr : base + shm.offset()};
+      continue;
+    }
     if (!value.has_tensor()) continue;
     absl::StatusOr<HostTensor> t = HostTensor::FromProto(std::move(*value.mutable_tensor()));
     if (!t.ok()) return t.status();
@@ -96,6 +128,10 @@ absl::StatusOr<std::vector<HostTensor>> Function::Run(std::vector<HostTensor> in
   for (Value& value : *values) {
     if (auto* array = std::get_if<DeviceArray>(&value)) {
       absl::StatusOr<HostTensor> host = array->Fetch();  // the handle frees it when dropped
+      if (!host.ok()) return host.status();
+      outputs.push_back(*std::move(host));
+    } else if (auto* shm = std::get_if<ShmTensor>(&value)) {
+      absl::StatusOr<HostTensor> host = shm->ToHost();
       if (!host.ok()) return host.status();
       outputs.push_back(*std::move(host));
     } else {

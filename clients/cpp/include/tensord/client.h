@@ -124,8 +124,66 @@ class DeviceArray {
   std::shared_ptr<State> state_;
 };
 
-// A function input or output: host bytes or a device array.
-using Value = std::variant<HostTensor, DeviceArray>;
+// A tensor whose C-order, little-endian bytes lie in a SharedMemoryRegion: an input the caller
+// wrote there, or an output Run wrote into a slot. `data` points into the region's mapping and
+// is valid while the region lives.
+struct ShmTensor {
+  std::string region;
+  int64_t offset = 0;
+  DType dtype = ::tensord::v1::DT_INVALID;
+  std::vector<int64_t> shape;
+  const char* data = nullptr;
+
+  // A copy of the bytes, as a HostTensor.
+  absl::StatusOr<HostTensor> ToHost() const;
+};
+
+// Where Run may write an output: `byte_size` bytes from `offset` in a region (made by
+// SharedMemoryRegion::Slot, which also records where the region is mapped here).
+struct ShmSlot {
+  std::string region;
+  int64_t offset = 0;
+  int64_t byte_size = 0;
+  const char* region_data = nullptr;
+};
+
+// A POSIX shared-memory object of this process registered in a session, for a server on the
+// same host (docs/operations.md, "Shared memory"): Run reads inputs the caller writes into it
+// and writes outputs into its slots, without their bytes crossing in messages. Made by
+// Session::CreateSharedMemory. Move-only; destroying it unregisters it (while its session is
+// open) and unmaps it, so it must outlive the calls and the ShmTensors that use it.
+class SharedMemoryRegion {
+ public:
+  SharedMemoryRegion(SharedMemoryRegion&& other) noexcept;
+  SharedMemoryRegion& operator=(SharedMemoryRegion&& other) noexcept;
+  SharedMemoryRegion(const SharedMemoryRegion&) = delete;
+  SharedMemoryRegion& operator=(const SharedMemoryRegion&) = delete;
+  ~SharedMemoryRegion();
+
+  const std::string& name() const { return name_; }
+  char* data() const { return data_; }
+  int64_t size() const { return size_; }
+
+  // An input whose bytes the caller wrote at `offset` (the server checks they fit the region).
+  ShmTensor Tensor(int64_t offset, DType dtype, std::vector<int64_t> shape) const;
+  ShmSlot Slot(int64_t offset, int64_t byte_size) const {
+    return {name_, offset, byte_size, data_};
+  }
+
+ private:
+  friend class Session;
+  SharedMemoryRegion(std::shared_ptr<internal::SessionCore> core, std::string name, char* data,
+                     int64_t size)
+      : core_(std::move(core)), name_(std::move(name)), data_(data), size_(size) {}
+
+  std::shared_ptr<internal::SessionCore> core_;
+  std::string name_;
+  char* data_ = nullptr;
+  int64_t size_ = 0;
+};
+
+// A function input or output: host bytes, a device array, or bytes in shared memory.
+using Value = std::variant<HostTensor, DeviceArray, ShmTensor>;
 
 // A handle to a compiled function; copies share it. Not released on destruction (a copy may
 // still be in use); handles die with their session, or call Release() to drop one early.
@@ -145,8 +203,11 @@ class Function {
                                               int64_t* run_ns = nullptr) const;
   // Run with device arrays: inputs may be DeviceArrays of this session, and outputs the
   // function leaves on a device (transferred there by the graph) come back as DeviceArrays.
-  absl::StatusOr<std::vector<Value>> Call(std::vector<Value> inputs,
-                                          int64_t* run_ns = nullptr) const;
+  // Inputs may also be ShmTensors; `output_slots[i]` (an empty region: none) asks for host
+  // output i to be written there, and it comes back as a ShmTensor (or, larger than its slot,
+  // as a HostTensor).
+  absl::StatusOr<std::vector<Value>> Call(std::vector<Value> inputs, int64_t* run_ns = nullptr,
+                                          const std::vector<ShmSlot>& output_slots = {}) const;
 
   absl::StatusOr<::tensord::v1::DescribeFunctionResponse> Describe() const;
   absl::StatusOr<std::string> Profile() const;
@@ -188,6 +249,12 @@ class Session {
   absl::StatusOr<Shared> CreateShared(std::string name, HostTensor value, std::string target = "",
                                       std::vector<bool> broadcastable = {});
   absl::StatusOr<std::vector<Shared>> ListShared();
+
+  // A shared-memory region of `byte_size` bytes (at least 16) for a server on this host: a new
+  // POSIX object readable by this user only, mapped here, registered (with the random bytes that
+  // show the server this process can write it) and unlinked. PERMISSION_DENIED from a server on
+  // another host or run with --shared_memory=off.
+  absl::StatusOr<SharedMemoryRegion> CreateSharedMemory(int64_t byte_size);
 
   absl::StatusOr<Function> Compile(::tensord::v1::FunctionSpec spec);
   absl::StatusOr<Function> Compile(const FunctionSpecBuilder& spec);

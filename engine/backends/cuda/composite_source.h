@@ -1,0 +1,41 @@
+// The CUDA provider's fused elementwise kernels: CUDA C++ generated from a composite program
+// (engine/ops/defs/composite.h), compiled at run time with NVRTC (engine/backends/cuda/nvrtc.h)
+// and cached by its source. The generator is plain C++ and builds everywhere; a test compiles
+// the source of every composite opcode with NVRTC, so codegen errors fail CI without a GPU.
+//
+// The kernel, for a program of dtype T with N inputs over an output of rank R (its dims merged
+// where every operand walks them uniformly, as the CPU kernel merges them):
+//
+//   struct <name>_params {
+//     long long n;                      // output elements
+//     long long shape[R];               // the output's (merged) shape
+//     const T* in[N];                   // input k, already of dtype T
+//     long long strides[N][R];          // input k's strides in elements (0 where it broadcasts)
+//   };
+//   extern "C" __global__ void <name>(T* __restrict__ out, const <name>_params p);
+//
+// One thread per output element in a grid-stride loop; `out` is C-contiguous.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/ops/defs/composite.h"
+
+namespace tensord::cuda {
+
+// What one generated kernel takes at most: its parameters must fit CUDA's 4 KiB.
+constexpr int kMaxCompositeInputs = 32;
+constexpr int kMaxCompositeRank = 8;
+
+// The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`.
+// UNIMPLEMENTED for a program over kMaxCompositeInputs inputs or kMaxCompositeRank dims, or one
+// that reduces; INVALID_ARGUMENT for an opcode with no CUDA form.
+absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
+                                            const std::string& name);
+
+// The CUDA expression of fusable op `op_name` ($0..$2 its arguments, T the program's dtype), or
+// empty when the CUDA provider has none: every fusable op must have one (a test checks).
+std::string CudaExpression(const std::string& op_name);
+
+}  // namespace tensord::cuda

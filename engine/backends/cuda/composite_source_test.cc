@@ -1,0 +1,103 @@
+// The CUDA composite generator: the source of every fusable op, in both dtypes, compiles with
+// NVRTC (no GPU needed), so a codegen error fails CI; and what the source says for a small
+// program. Running the kernels needs a GPU (tests/cuda/run-on-gpu.sh).
+#include "engine/backends/cuda/composite_source.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/backends/cuda/nvrtc.h"
+#include "engine/ops/op_def.h"
+
+namespace tensord::cuda {
+namespace {
+
+using ops::composite::Instr;
+using ops::composite::Program;
+
+std::vector<const ops::OpDef*> FusableOps() {
+  std::vector<const ops::OpDef*> out;
+  for (const ops::OpDef* op : ops::Registry::Global().All()) {
+    if (op->scalar && op->scalar->opcode >= 0) out.push_back(op);
+  }
+  return out;
+}
+
+TEST(CompositeSource, EveryFusableOpHasACudaForm) {
+  const auto ops = FusableOps();
+  ASSERT_GE(ops.size(), 40u);
+  for (const ops::OpDef* op : ops) EXPECT_NE(CudaExpression(op->name), "") << op->name;
+}
+
+// One program applying every fusable op to the three inputs, in `dtype`.
+Program EveryOp(DType dtype) {
+  Program p;
+  p.dtype = dtype;
+  p.num_inputs = 3;
+  p.input_read = {true, true, true};
+  for (const ops::OpDef* op : FusableOps()) {
+    Instr ins;
+    ins.op = op->scalar->opcode;
+    for (int a = 0; a < op->scalar->arity; ++a) ins.args[a] = a;
+    p.code.push_back(ins);
+  }
+  return p;
+}
+
+TEST(CompositeSource, EveryOpcodeCompilesWithNvrtcInBothDtypes) {
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (int rank : {0, 2, kMaxCompositeRank}) {
+      auto source = CompositeSource(EveryOp(dtype), rank, "every_op");
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "every_op.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " rank " << rank << ":\n"
+                               << compiled.log << "\n"
+                               << *source;
+      EXPECT_NE(compiled.ptx.find(".entry every_op"), std::string::npos);
+    }
+  }
+}
+
+TEST(CompositeSource, SaysWhatTheProgramComputes) {
+  // fill(i0, (i1 + i2) * 2): i0 is read for its shape only.
+  Program p;
+  p.dtype = DType::kFloat32;
+  p.num_inputs = 3;
+  p.input_read = {false, true, true};
+  p.constants = {2.0, 0.1};
+  p.code = {{ops::composite::Opcode("add"), {1, 2, -1}},
+            {ops::composite::kConst, {0, -1, -1}},
+            {ops::composite::Opcode("mul"), {3, 4, -1}},
+            {ops::composite::Opcode("fill"), {0, 5, -1}}};
+  auto source = CompositeSource(p, 1, "k");
+  ASSERT_TRUE(source.ok()) << source.status();
+  for (const char* line : {"typedef float T;", "const T r0 = T(0);", "const T r1 = p.in[1][o1];",
+                           "const T r3 = (r1 + r2);", "const T r4 = T(0x1p+1);",
+                           "const T r5 = (r3 * r4);", "const T r6 = r5;", "out[i] = r6;"}) {
+    EXPECT_NE(source->find(line), std::string::npos) << line << "\n" << *source;
+  }
+  EXPECT_EQ(source->find("long long o0"), std::string::npos);  // never loaded
+  NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_90");
+  EXPECT_TRUE(compiled.ok) << compiled.log;
+}
+
+TEST(CompositeSource, RefusesWhatItCannotGenerate) {
+  Program p = EveryOp(DType::kFloat32);
+  EXPECT_EQ(CompositeSource(p, kMaxCompositeRank + 1, "k").status().code(),
+            absl::StatusCode::kUnimplemented);
+  p.reduce = "sum";
+  EXPECT_EQ(CompositeSource(p, 1, "k").status().code(), absl::StatusCode::kUnimplemented);
+  Program wide;
+  wide.dtype = DType::kFloat64;
+  wide.num_inputs = kMaxCompositeInputs + 1;
+  wide.input_read.assign(wide.num_inputs, true);
+  wide.code = {{ops::composite::Opcode("neg"), {0, -1, -1}}};
+  EXPECT_EQ(CompositeSource(wide, 1, "k").status().code(), absl::StatusCode::kUnimplemented);
+  // And NVRTC's errors come back as its log.
+  NvrtcResult broken =
+      CompileToPtx("extern \"C\" __global__ void k() { undefined(); }", "b.cu", "compute_80");
+  EXPECT_FALSE(broken.ok);
+  EXPECT_NE(broken.log.find("undefined"), std::string::npos) << broken.log;
+}
+
+}  // namespace
+}  // namespace tensord::cuda
