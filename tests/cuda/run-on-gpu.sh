@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The GPU checks of the CUDA provider (issue 16) as one bundle, for a machine with an NVIDIA GPU
+# and CUDA 13 but none of this project's Debian packages (no Abseil, no SLEEF, no gRPC):
+#
+#   tests/cuda/run-on-gpu.sh bundle [DIR]   # here: build, then copy the CUDA test binaries and
+#                                           # the shared libraries they need into DIR
+#                                           # (default build/gpu-bundle)
+#   DIR/run.sh                              # there: runs them; exit status 0 when all pass
+#
+# The bundle takes every library the binaries load except the C library's own, the GPU driver
+# (libcuda, the machine's) and NVRTC (100+ MiB; CUDA 13's on that machine). run.sh names any
+# library the machine lacks before running. Without a GPU the device tests skip, so running the
+# bundle here checks that it is complete.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cmd="${1:-}"
+if [ "$cmd" != bundle ]; then
+  echo "usage: $0 bundle [DIR]" >&2
+  exit 2
+fi
+out="${2:-build/gpu-bundle}"
+build="${TENSORD_BUILD_DIR:-build/default}"
+cmake --build "$build" --target cuda_backend_tests
+binaries=("$build/engine/cuda_backend_tests")
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/lib"
+for bin in "${binaries[@]}"; do
+  strip -o "$out/bin/$(basename "$bin")" "$bin"
+  ldd "$bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
+    case "$name" in
+      libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|libcuda.so.*|libnvrtc*)
+        continue ;;
+    esac
+    cp -L "$path" "$out/lib/$name"
+  done
+done
+cat > "$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs the bundled CUDA tests (made by tests/cuda/run-on-gpu.sh bundle) on this machine.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null ||
+  echo "no nvidia-smi: the device tests will skip"
+status=0
+for bin in "$here"/bin/*; do
+  missing="$(ldd "$bin" | grep 'not found' || true)"
+  if [ -n "$missing" ]; then
+    echo "$(basename "$bin") cannot load:"; echo "$missing"; status=1; continue
+  fi
+  "$bin" --gtest_brief=1 || status=1
+done
+exit "$status"
+RUN
+chmod +x "$out/run.sh"
+du -sh "$out"
