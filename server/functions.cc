@@ -212,8 +212,8 @@ void CountDeviceToHost(const DeviceArray& array) {
 
 namespace {
 // INVALID_ARGUMENT unless `request`'s output slots name host outputs of the function, with
-// ranges that do not overlap, NOT_FOUND unless their regions are registered: checked before
-// running, so a bad request costs no compute.
+// ranges inside their regions that do not overlap, NOT_FOUND unless their regions are
+// registered: checked before running, so a bad request costs no compute.
 absl::Status CheckOutputSlots(const v1::RunRequest& request,
                               const std::vector<std::string>& output_contexts,
                               const SharedMemoryRegions& regions) {
@@ -240,7 +240,7 @@ absl::Status CheckOutputSlots(const v1::RunRequest& request,
       return InvalidArgument("output ", i, ": a slot of ", slot.byte_size(), " bytes from offset ",
                              slot.offset());
     }
-    TENSORD_RETURN_IF_ERROR(regions.CheckRegistered(slot.region(), absl::StrCat("output ", i)));
+    TENSORD_RETURN_IF_ERROR(regions.CheckSlot(slot, absl::StrCat("output ", i)));
     ranges.push_back({&slot.region(), slot.offset(), slot.offset() + slot.byte_size(), i});
   }
   // Overlapping slots would have one output overwrite another's bytes without a word.
@@ -375,8 +375,6 @@ absl::Status FunctionService::Run(Session& session, const RunCall& call, RunRepl
                                                               fn->profile ? &trace : nullptr));
   // Everything that can still fail happens before the commit: once updates are stored the call
   // must succeed, or a client told of an error would apply them again on retry.
-  // A client that stopped waiting may be using its slots' memory again: write nothing there.
-  if (request.output_slots_size() > 0) TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
   std::vector<const context::Context*> on_device(result.outputs.size(), nullptr);
   int64_t resident_bytes = 0;
   for (size_t i = 0; i < result.outputs.size(); ++i) {
@@ -386,6 +384,8 @@ absl::Status FunctionService::Run(Session& session, const RunCall& call, RunRepl
     if (where.empty()) {
       if (i < static_cast<size_t>(request.output_slots_size()) &&
           !request.output_slots(i).region().empty()) {
+        // A client that stopped waiting may be using the slot's memory again: write nothing.
+        TENSORD_RETURN_IF_ERROR(runtime::CheckInterrupted());
         v1::ShmTensor written;
         TENSORD_ASSIGN_OR_RETURN(
             bool fits, session.shared_memory().Write(request.output_slots(i), t,

@@ -146,9 +146,10 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, Message* message) {
   return ParseFrom(input, message);
 }
 
-absl::Status DecodeRequestPart(absl::string_view bytes, Message* message) {
+absl::Status DecodeRequestPart(absl::string_view bytes, Message* message, int recursion_budget) {
   google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
                                                static_cast<int>(bytes.size()));
+  input.SetRecursionLimit(recursion_budget);
   return ParseFrom(input, message);
 }
 

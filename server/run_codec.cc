@@ -34,6 +34,16 @@ absl::Status Malformed() {
       "request could not be decoded as tensord.v1.RunRequest: not a valid protobuf encoding");
 }
 
+// Reads the next field's tag: false at the end of the message (or of its limit) and at a tag
+// longer than protobuf accepts, which sets *bad. After the loop, the message ended well when
+// !*bad and ConsumedEntireMessage().
+bool NextTag(CodedInputStream& in, uint32_t* tag, bool* bad) {
+  const int before = in.CurrentPosition();
+  *tag = in.ReadTag();
+  if (in.CurrentPosition() - before > 5) *bad = true;
+  return *tag != 0 && !*bad;
+}
+
 // Reads a length-delimited field's length and limits the stream to it: false when the length is
 // malformed or runs past the enclosing message (protobuf refuses both).
 bool PushLength(CodedInputStream& in, CodedInputStream::Limit* limit) {
@@ -68,7 +78,9 @@ absl::Status DecodeTensor(CodedInputStream& in, const RunCall& call, v1::Tensor*
   // What the data's layout was read as, to see that no later field changed it.
   int dtype = 0;
   std::vector<int64_t> shape;
-  while (uint32_t tag = in.ReadTag()) {
+  uint32_t tag;
+  bool bad = false;
+  while (NextTag(in, &tag, &bad)) {
     const int field = WireFormat::GetTagFieldNumber(tag);
     const auto wire = WireFormat::GetTagWireType(tag);
     if (field == kDType && wire == WireFormat::WIRETYPE_VARINT) {
@@ -106,10 +118,10 @@ absl::Status DecodeTensor(CodedInputStream& in, const RunCall& call, v1::Tensor*
       return Malformed();
     }
   }
-  if (!in.ConsumedEntireMessage()) return Malformed();
+  if (bad || !in.ConsumedEntireMessage()) return Malformed();
   if (!rest.empty()) {
     v1::Tensor others;  // fields of no known number, or known numbers in another wire type
-    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others));
+    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
     tensor->MergeFrom(others);
   }
   // A dtype or shape given again after the data changes what the bytes mean: put them in the
@@ -134,13 +146,15 @@ absl::Status DecodeValue(CodedInputStream& in, const RunCall& call, v1::Value* v
   auto merge_rest = [&]() -> absl::Status {
     if (rest.empty()) return absl::OkStatus();
     v1::Value others;
-    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others));
+    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
     value->MergeFrom(others);
     rest.clear();
     if (!value->has_tensor()) data->reset();  // another kind replaced the tensor, data and all
     return absl::OkStatus();
   };
-  while (uint32_t tag = in.ReadTag()) {
+  uint32_t tag;
+  bool bad = false;
+  while (NextTag(in, &tag, &bad)) {
     if (WireFormat::GetTagFieldNumber(tag) == kValueTensor &&
         WireFormat::GetTagWireType(tag) == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
       TENSORD_RETURN_IF_ERROR(merge_rest());
@@ -153,7 +167,7 @@ absl::Status DecodeValue(CodedInputStream& in, const RunCall& call, v1::Value* v
       return Malformed();
     }
   }
-  if (!in.ConsumedEntireMessage()) return Malformed();
+  if (bad || !in.ConsumedEntireMessage()) return Malformed();
   TENSORD_RETURN_IF_ERROR(merge_rest());  // a later kind of the oneof replaces the tensor
   if (!value->has_tensor()) data->reset();
   return absl::OkStatus();
@@ -210,7 +224,9 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, RunCall* call) {
   in.SetTotalBytesLimit(INT_MAX);  // gRPC's max message size already bounds the request
   in.PushLimit(static_cast<int>(bytes.Length()));  // so that every length is checked against it
   std::string rest;
-  while (uint32_t tag = in.ReadTag()) {
+  uint32_t tag;
+  bool bad = false;
+  while (NextTag(in, &tag, &bad)) {
     const int field = WireFormat::GetTagFieldNumber(tag);
     if ((field == kInputs || field == kArgs) &&
         WireFormat::GetTagWireType(tag) == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
@@ -229,10 +245,10 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, RunCall* call) {
       return Malformed();
     }
   }
-  if (!in.ConsumedEntireMessage()) return Malformed();
+  if (bad || !in.ConsumedEntireMessage()) return Malformed();
   if (!rest.empty()) {
     v1::RunRequest others;
-    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others));
+    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
     call->message.MergeFrom(others);
   }
   return absl::OkStatus();

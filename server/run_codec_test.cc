@@ -190,6 +190,16 @@ TEST(RunCodec, MalformedRequestsAreInvalidArgument) {
       EXPECT_NE(s.message().find("tensord.v1.RunRequest"), std::string::npos) << s;
     }
   }
+  // A tag spelled in more bytes than protobuf reads (field 1 in six), at the top and nested.
+  const std::string overlong = std::string("\x8a\x80\x80\x80\x80\x00", 6) + "\x01s";
+  for (const std::string& request :
+       {overlong, std::string(1, static_cast<char>(3 << 3 | 2)) +
+                      std::string(1, static_cast<char>(overlong.size())) + overlong}) {
+    v1::RunRequest expected;
+    EXPECT_FALSE(expected.ParseFromString(request));
+    RunCall call;
+    EXPECT_EQ(DecodeRequest(Sliced(request, 2), &call).code(), absl::StatusCode::kInvalidArgument);
+  }
   // A 64-bit length (2^32 + 16) is not 16.
   v1::Tensor small;
   small.set_dtype(v1::DT_FLOAT32);

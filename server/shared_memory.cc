@@ -39,9 +39,7 @@ struct SharedMemoryRegions::Region {
         byte_size(byte_size),
         mapping(mapping),
         mapping_bytes(mapping_bytes),
-        data(data) {
-    ++regions_in_server;
-  }
+        data(data) {}  // its slot in regions_in_server was taken by Register
   ~Region() {
     munmap(mapping, mapping_bytes);
     --regions_in_server;
@@ -128,7 +126,27 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
     return InvalidArgument("shared-memory region '", name, "': the proof must be ", kProofBytes,
                            " bytes, got ", proof.size());
   }
-  if (regions_in_server.load() >= kMaxRegionsInServer) {
+  bool all_zero = true;
+  for (char c : proof) all_zero = all_zero && c == 0;
+  if (all_zero) {
+    return InvalidArgument("shared-memory region '", name,
+                           "': the proof must be random bytes, not zeros (a new object's bytes)");
+  }
+  // A slot in the server's count, taken now (so that concurrent registrations cannot pass the
+  // limit together) and handed to the region, or given back. Replacing a region by name takes
+  // no new room for long: the old one goes.
+  bool replacing;
+  {
+    std::lock_guard lock(mu_);
+    replacing = regions_.count(name) > 0;
+  }
+  struct Reservation {
+    bool held = true;
+    ~Reservation() {
+      if (held) --regions_in_server;
+    }
+  } reservation;
+  if (regions_in_server.fetch_add(1) >= kMaxRegionsInServer && !replacing) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the server holds ", kMaxRegionsInServer,
                      " shared-memory regions, its most; close sessions or unregister regions"));
@@ -137,19 +155,12 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
   // refused below as not a regular file). shm_open adds O_NOFOLLOW and O_CLOEXEC.
   const int fd = shm_open(key.c_str(), O_RDWR | O_NONBLOCK, 0);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("shared-memory object '", key, "'"));
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }  // the mapping keeps the object
+  } closer{fd};
   struct stat st;
-  const bool stated = fstat(fd, &st) == 0;
-  const int stat_errno = errno;
-  void* mapping = MAP_FAILED;
-  const int64_t page = sysconf(_SC_PAGESIZE);
-  const int64_t start = offset / page * page;
-  const size_t mapping_bytes = static_cast<size_t>(offset - start + byte_size);
-  if (stated && S_ISREG(st.st_mode) && Inside(offset, byte_size, st.st_size)) {
-    mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
-  }
-  const int map_errno = errno;
-  close(fd);  // the mapping keeps the object
-  if (!stated) return ErrnoStatus(stat_errno, absl::StrCat("fstat of '", key, "'"));
+  if (fstat(fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("fstat of '", key, "'"));
   if (!S_ISREG(st.st_mode)) {
     return InvalidArgument("shared-memory object '", key, "' is not a shared-memory object");
   }
@@ -158,23 +169,27 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
                            offset, ") does not fit in '", key, "', which holds ", st.st_size,
                            " bytes");
   }
-  if (mapping == MAP_FAILED) {
-    return ErrnoStatus(map_errno, absl::StrCat("mapping shared-memory object '", key, "'"));
-  }
-  auto region = std::make_shared<const Region>(key, byte_size, mapping, mapping_bytes,
-                                               static_cast<char*>(mapping) + (offset - start));
   // The server opens the object with its own rights, so the caller must show it has them too:
-  // only a process that can write the object could have put the proof there (a name in
-  // /dev/shm is visible to every local user).
+  // only a process that can read the object knows the random bytes its creator put at its start
+  // (whatever region of it is registered), while its name in /dev/shm is visible to every local
+  // user. pread cannot fault, whatever the object's size is by now.
   char found[kProofBytes];
-  if (!GuardedCopy(found, region->data, kProofBytes)) return Shrank("registering", *region);
-  unsigned char differ = 0;
-  for (int i = 0; i < kProofBytes; ++i) differ |= found[i] ^ proof[i];
-  if (differ != 0) {
+  if (pread(fd, found, kProofBytes, 0) != kProofBytes ||
+      std::memcmp(found, proof.data(), kProofBytes) != 0) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "shared-memory region '", name, "': its first ", kProofBytes,
+        "shared-memory region '", name, "': the object's first ", kProofBytes,
         " bytes are not the request's proof (the registering client writes them there)"));
   }
+  const int64_t page = sysconf(_SC_PAGESIZE);
+  const int64_t start = offset / page * page;
+  const size_t mapping_bytes = static_cast<size_t>(offset - start + byte_size);
+  void* mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
+  if (mapping == MAP_FAILED) {
+    return ErrnoStatus(errno, absl::StrCat("mapping shared-memory object '", key, "'"));
+  }
+  reservation.held = false;  // the region's now
+  auto region = std::make_shared<const Region>(key, byte_size, mapping, mapping_bytes,
+                                               static_cast<char*>(mapping) + (offset - start));
   std::lock_guard lock(mu_);
   if (regions_.size() >= kMaxRegions && regions_.count(name) == 0) {
     return absl::ResourceExhaustedError(
@@ -185,9 +200,14 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
   return absl::OkStatus();
 }
 
-absl::Status SharedMemoryRegions::CheckRegistered(const std::string& name,
-                                                  absl::string_view what) const {
-  return Find(name, what).status();
+absl::Status SharedMemoryRegions::CheckSlot(const v1::ShmSlot& slot, absl::string_view what) const {
+  TENSORD_ASSIGN_OR_RETURN(auto region, Find(slot.region(), what));
+  if (!Inside(slot.offset(), slot.byte_size(), region->byte_size)) {
+    return InvalidArgument(what, ": the slot of ", slot.byte_size(), " bytes from offset ",
+                           slot.offset(), " does not fit in shared-memory region '", slot.region(),
+                           "' (", region->byte_size, " bytes)");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SharedMemoryRegions::Unregister(const std::string& name) {
@@ -244,12 +264,8 @@ absl::StatusOr<bool> SharedMemoryRegions::Write(const v1::ShmSlot& slot,
                                                 const runtime::Tensor& tensor,
                                                 absl::string_view what,
                                                 v1::ShmTensor* written) const {
+  TENSORD_RETURN_IF_ERROR(CheckSlot(slot, what));
   TENSORD_ASSIGN_OR_RETURN(auto region, Find(slot.region(), what));
-  if (!Inside(slot.offset(), slot.byte_size(), region->byte_size)) {
-    return InvalidArgument(what, ": the slot of ", slot.byte_size(), " bytes from offset ",
-                           slot.offset(), " does not fit in shared-memory region '", slot.region(),
-                           "' (", region->byte_size, " bytes)");
-  }
   const int64_t bytes = static_cast<int64_t>(tensor.num_bytes());
   if (bytes > slot.byte_size()) return false;
   runtime::Tensor contiguous = cpu::Contiguous(tensor);

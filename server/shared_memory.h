@@ -35,15 +35,17 @@ class SharedMemoryRegions {
   static constexpr int kProofBytes = 16;
 
   // Opens `key` (shm_open's name: "/tensord" then [A-Za-z0-9._-]), maps the `byte_size` bytes
-  // from `offset` and keeps them as region `name`, replacing a region of that name, once their
-  // first kProofBytes bytes equal `proof`. INVALID_ARGUMENT for a malformed name, key, proof or
+  // from `offset` and keeps them as region `name`, replacing a region of that name, once the
+  // object's first kProofBytes bytes (wherever the region starts) equal `proof`, which may not
+  // be all zeros. INVALID_ARGUMENT for a malformed name, key, proof or
   // range, or an object smaller than the range; NOT_FOUND when no such object exists;
   // PERMISSION_DENIED when the server may not open it or the proof differs;
   // RESOURCE_EXHAUSTED past kMaxRegions or kMaxRegionsInServer.
   absl::Status Register(const std::string& name, const std::string& key, int64_t offset,
                         int64_t byte_size, const std::string& proof);
-  // NOT_FOUND, naming `what`, unless region `name` is registered.
-  absl::Status CheckRegistered(const std::string& name, absl::string_view what) const;
+  // NOT_FOUND, naming `what`, unless the slot's region is registered; INVALID_ARGUMENT unless
+  // the slot lies inside it.
+  absl::Status CheckSlot(const v1::ShmSlot& slot, absl::string_view what) const;
   // Closes region `name` (NOT_FOUND unless registered); an empty name closes every region. A Run
   // reading or writing one finishes with the mapping it took.
   absl::Status Unregister(const std::string& name);

@@ -62,12 +62,12 @@ v1::ShmSlot Slot(const std::string& region, int64_t offset, int64_t bytes) {
   return slot;
 }
 
-// What a registering client does: writes 16 random bytes at the region's start, then sends them.
+// What a registering client does: writes 16 random bytes at the object's start, then sends them.
 absl::Status Register(SharedMemoryRegions& regions, const std::string& name, ShmObject& object,
                       int64_t offset, int64_t bytes) {
   static std::atomic<int> serial{0};
   const std::string proof = absl::StrCat("proof-", serial++, "-0123456789").substr(0, 16);
-  object.Put(offset, proof.data(), proof.size());
+  object.Put(0, proof.data(), proof.size());
   return regions.Register(name, object.key(), offset, bytes, proof);
 }
 
@@ -153,9 +153,14 @@ TEST(SharedMemoryRegions, RefusesBadNamesKeysRangesAndProofs) {
   absl::Status other = regions.Register("r", object.key(), 0, 64, "fedcba9876543210");
   EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(other.message().find("not the request's proof"), std::string::npos) << other;
-  EXPECT_EQ(code("r", object.key(), 16, 64), absl::StatusCode::kPermissionDenied);  // elsewhere
+  // The bytes at the region's own start do not count: a region anywhere in the object needs
+  // the object's first bytes, and zeros (what a new object holds) are never a proof.
+  EXPECT_EQ(code("r", object.key(), 512, 64, std::string(16, '\0')),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(regions.size(), 0);
-  EXPECT_EQ(code("r", object.key(), 0, 64), absl::StatusCode::kOk);
+  EXPECT_EQ(code("r", object.key(), 512, 64), absl::StatusCode::kOk);
+  EXPECT_EQ(code("r", object.key(), 0, 64), absl::StatusCode::kOk);  // replaced
+  EXPECT_EQ(regions.size(), 1);
 }
 
 TEST(SharedMemoryRegions, ReadsAndWritesStayInsideTheRegion) {
@@ -259,6 +264,8 @@ TEST(SharedMemoryRegions, RegistersAtMostTheLimitsAndReplacesByName) {
   }
   EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted) << last;
   EXPECT_EQ(registered, SharedMemoryRegions::kMaxRegionsInServer);
+  // At the limit a region may still be replaced by name.
+  EXPECT_TRUE(Register(regions, "r1", object, 0, 48).ok());
   sessions.clear();  // their regions go with them
   ASSERT_TRUE(regions.Unregister("").ok());
   EXPECT_EQ(regions.size(), 0);

@@ -24,14 +24,29 @@ cmake --build "$build" --target cuda_backend_tests
 binaries=("$build/engine/cuda_backend_tests")
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
+# Libraries the GPU machine brings: the C library's own, the driver, NVRTC.
+system_library() {
+  case "$1" in
+    libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|linux-vdso*|libcuda.so.*|libnvrtc*)
+      return 0 ;;
+  esac
+  return 1
+}
 for bin in "${binaries[@]}"; do
+  if ldd "$bin" | grep -q 'not found'; then
+    echo "$bin cannot load here:" >&2; ldd "$bin" | grep 'not found' >&2; exit 1
+  fi
   strip -o "$out/bin/$(basename "$bin")" "$bin"
   ldd "$bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
-    case "$name" in
-      libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|libcuda.so.*|libnvrtc*)
-        continue ;;
-    esac
-    cp -L "$path" "$out/lib/$name"
+    system_library "$name" || cp -L "$path" "$out/lib/$name"
+  done
+done
+# Complete: with the bundle's libraries first, every library but the machine's own comes from it.
+for bin in "$out"/bin/*; do
+  LD_LIBRARY_PATH="$out/lib" ldd "$bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
+    if ! system_library "$name" && [ "$(dirname "$(readlink -f "$path")")" != "$(readlink -f "$out/lib")" ]; then
+      echo "the bundle lacks $name (found at $path)" >&2; exit 1
+    fi
   done
 done
 cat > "$out/run.sh" <<'RUN'

@@ -72,6 +72,14 @@ TEST_F(SharedMemoryTest, MisusesAreRefusedAndADestroyedRegionIsGone) {
   EXPECT_EQ(session_->CreateSharedMemory(8).status().code(), absl::StatusCode::kInvalidArgument);
   auto region = session_->CreateSharedMemory(4096);
   ASSERT_TRUE(region.ok()) << region.status();
+  // A ShmTensor reads no further than its region.
+  EXPECT_EQ(region->Tensor(0, kFloat32, {int64_t{1} << 40}).ToHost().status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(region->Tensor(0, kFloat32, {-1}).ToHost().status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(region->Tensor(5000, kFloat32, {1}).ToHost().status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(region->Tensor(4092, kFloat32, {1}).ToHost().ok());
   auto past = f->Call({region->Tensor(4000, kFloat32, {100})});
   EXPECT_EQ(past.status().code(), absl::StatusCode::kInvalidArgument) << past.status();
   EXPECT_NE(past.status().message().find("input 0"), std::string::npos) << past.status();

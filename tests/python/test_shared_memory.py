@@ -244,7 +244,9 @@ def test_register_refuses_bad_keys_and_ranges(served):
     def register(**fields):
         client.call("RegisterSharedMemory", compute_pb2.RegisterSharedMemoryRequest(
             session_id=client.session_id, **fields))
-    proof = bytes(16)
+    proof = b"not the right one"[:16]
+    with pytest.raises(errors.InvalidArgument, match="must be random bytes, not zeros"):
+        register(name="r", key="/tensord-py-missing", byte_size=16, proof=bytes(16))
     with pytest.raises(errors.InvalidArgument, match="must be \"/tensord\" followed by"):
         register(name="r", key="/etc/passwd", byte_size=16, proof=proof)
     with pytest.raises(errors.NotFound, match="tensord-py-missing"):
@@ -256,8 +258,7 @@ def test_register_refuses_bad_keys_and_ranges(served):
     proof = os.urandom(16)
     with open(path, "wb") as f:
         f.truncate(100)
-        f.seek(50)
-        f.write(proof)
+        f.write(proof)  # at the object's start, wherever the region lies
     try:
         with pytest.raises(errors.InvalidArgument, match="holds 100 bytes"):
             register(name="r", key=path[8:], offset=50, byte_size=51, proof=proof)

@@ -102,9 +102,17 @@ absl::StatusOr<std::vector<Value>> Function::Call(std::vector<Value> inputs, int
                                                 "', a slot this call did not offer"));
       }
       const char* base = output_slots[i].region_data;
-      outputs[i] = ShmTensor{shm.region(), shm.offset(), shm.dtype(),
-                             std::vector<int64_t>(shm.shape().begin(), shm.shape().end()),
-                             base == nullptr ? nullptr : base + shm.offset()};
+      ShmTensor out{shm.region(),
+                    shm.offset(),
+                    shm.dtype(),
+                    std::vector<int64_t>(shm.shape().begin(), shm.shape().end()),
+                    base == nullptr ? nullptr : base + shm.offset(),
+                    output_slots[i].byte_size};
+      if (absl::StatusOr<int64_t> bytes = out.ByteSize(); !bytes.ok()) {
+        return absl::InternalError(
+            absl::StrCat("server wrote output ", i, " past its slot: ", bytes.status().message()));
+      }
+      outputs[i] = std::move(out);
       continue;
     }
     if (!value.has_tensor()) continue;

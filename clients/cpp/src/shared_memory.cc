@@ -38,15 +38,26 @@ absl::Status Errno(const std::string& what) {
 
 }  // namespace
 
-absl::StatusOr<HostTensor> ShmTensor::ToHost() const {
-  if (data == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("shared-memory tensor at offset ", offset,
-                                                   " of '", region, "' is not inside the region"));
+absl::StatusOr<int64_t> ShmTensor::ByteSize() const {
+  // Refused past `available`, and without overflow on the way.
+  int64_t bytes = static_cast<int64_t>(DTypeSize(dtype));
+  bool fits = data != nullptr && bytes > 0;
+  for (int64_t d : shape) {
+    fits = fits && d >= 0 && (d == 0 || bytes <= available / d);
+    if (fits) bytes *= d;
   }
-  int64_t elements = 1;
-  for (int64_t d : shape) elements *= d;
-  return HostTensor::FromBytes(dtype, shape,
-                               std::string(data, static_cast<size_t>(elements) * DTypeSize(dtype)));
+  if (!fits || bytes > available) {
+    return absl::InvalidArgumentError(absl::StrCat("shared-memory tensor at offset ", offset,
+                                                   " of '", region, "' does not fit in the ",
+                                                   available, " bytes it may span"));
+  }
+  return bytes;
+}
+
+absl::StatusOr<HostTensor> ShmTensor::ToHost() const {
+  absl::StatusOr<int64_t> bytes = ByteSize();
+  if (!bytes.ok()) return bytes.status();
+  return HostTensor::FromBytes(dtype, shape, std::string(data, static_cast<size_t>(*bytes)));
 }
 
 SharedMemoryRegion::SharedMemoryRegion(SharedMemoryRegion&& other) noexcept
@@ -84,7 +95,12 @@ SharedMemoryRegion::~SharedMemoryRegion() {
 ShmTensor SharedMemoryRegion::Tensor(int64_t offset, DType dtype,
                                      std::vector<int64_t> shape) const {
   const bool inside = offset >= 0 && offset <= size_;
-  return {name_, offset, dtype, std::move(shape), inside ? data_ + offset : nullptr};
+  return {name_,
+          offset,
+          dtype,
+          std::move(shape),
+          inside ? data_ + offset : nullptr,
+          inside ? size_ - offset : 0};
 }
 
 absl::StatusOr<SharedMemoryRegion> Session::CreateSharedMemory(int64_t byte_size) {
@@ -124,7 +140,13 @@ absl::StatusOr<SharedMemoryRegion> Session::CreateSharedMemory(int64_t byte_size
       internal::SessionCall(*core_, &v1::Compute::Stub::RegisterSharedMemory, request, &response);
   shm_unlink(key.c_str());  // the server has its own mapping, or never will
   if (!registered.ok()) {
-    region.core_ = nullptr;  // nothing to unregister
+    // Unless the server may have registered it without answering (the region then unregisters
+    // it as it goes), there is nothing to unregister.
+    const absl::StatusCode code = registered.code();
+    if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kDeadlineExceeded &&
+        code != absl::StatusCode::kCancelled) {
+      region.core_ = nullptr;
+    }
     return registered;
   }
   return region;

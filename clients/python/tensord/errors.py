@@ -101,6 +101,10 @@ class MissingInputError(TensordError, ValueError):
     """The outputs depend on an input variable that function() was not given."""
 
 
+# The status codes (by name) after which the server may have run the call, or may still be
+# running it, without the client having seen its answer.
+UNSETTLED = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED")
+
 _BY_CODE = {cls.code: cls for cls in (
     InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Unimplemented,
     ResourceExhausted, DeadlineExceeded, Cancelled, Unavailable, OutOfRange, InternalError,

@@ -27,7 +27,7 @@ import numpy as np
 
 from tensord import _dtypes, _run_wire
 from tensord._proto import compute_pb2
-from tensord.errors import ResourceExhausted, TensordError
+from tensord.errors import UNSETTLED, ResourceExhausted, TensordError
 
 __all__ = ["MIN_BYTES", "SharedMemoryPool"]
 
@@ -58,9 +58,15 @@ class _Region:
             # every local user, and the server opens it with its own rights).
             proof = secrets.token_bytes(16)
             self.map[:16] = proof
-            client.call("RegisterSharedMemory", compute_pb2.RegisterSharedMemoryRequest(
+            request = compute_pb2.RegisterSharedMemoryRequest(
                 session_id=client.session_id, name=self.name, key="/" + self.name, offset=0,
-                byte_size=byte_size, proof=proof))
+                byte_size=byte_size, proof=proof)
+            try:
+                client.call("RegisterSharedMemory", request)
+            except TensordError as exc:
+                if getattr(exc.code, "name", None) in UNSETTLED:  # it may have registered it
+                    _unregister(client, self.name)
+                raise
         finally:
             os.close(fd)
             os.unlink(path)  # the server keeps its own mapping from here on
@@ -171,8 +177,12 @@ class SharedMemoryPool:
             self._unregister(old)
 
     def _unregister(self, region):
-        try:
-            self._client.call("UnregisterSharedMemory", compute_pb2.UnregisterSharedMemoryRequest(
-                session_id=self._client.session_id, name=region.name))
-        except TensordError:
-            pass  # the server dropped it already (it restarted, or the session closed)
+        _unregister(self._client, region.name)
+
+
+def _unregister(client, name):
+    try:
+        client.call("UnregisterSharedMemory", compute_pb2.UnregisterSharedMemoryRequest(
+            session_id=client.session_id, name=name))
+    except TensordError:
+        pass  # the server dropped it already (it restarted, or the session closed), or is gone

@@ -95,9 +95,10 @@ std::string Register(int r) { return absl::StrCat("r", r); }
 
 // A constant as a C++ literal of exactly its value (hexadecimal floating point).
 std::string Literal(double value) {
+  // NVRTC has no INFINITY macro: the bits of a double infinity, converted to T.
   if (value != value) return "T(nan(\"\"))";
-  if (value == 1.0 / 0.0) return "T(INFINITY)";
-  if (value == -1.0 / 0.0) return "T(-INFINITY)";
+  if (value == 1.0 / 0.0) return "T(__longlong_as_double(0x7ff0000000000000LL))";
+  if (value == -1.0 / 0.0) return "T(-__longlong_as_double(0x7ff0000000000000LL))";
   char text[64];
   std::snprintf(text, sizeof text, "%a", value);
   return absl::StrCat("T(", text, ")");

@@ -12,6 +12,9 @@
 //     const T* in[N];                   // input k, already of dtype T
 //     long long strides[N][R];          // input k's strides in elements (0 where it broadcasts)
 //   };
+//
+// (A 0-d output is taken as rank 1 of shape {1}: R is at least 1.) Products are not fused into
+// multiply-adds (nvrtc.h compiles with --fmad=false), as on the CPU.
 //   extern "C" __global__ void <name>(T* __restrict__ out, const <name>_params p);
 //
 // One thread per output element in a grid-stride loop; `out` is C-contiguous.

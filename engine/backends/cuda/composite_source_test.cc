@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "engine/backends/cuda/nvrtc.h"
 #include "engine/ops/op_def.h"
 
@@ -78,6 +80,46 @@ TEST(CompositeSource, SaysWhatTheProgramComputes) {
   EXPECT_EQ(source->find("long long o0"), std::string::npos);  // never loaded
   NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_90");
   EXPECT_TRUE(compiled.ok) << compiled.log;
+}
+
+TEST(CompositeSource, EveryKindOfConstantCompiles) {
+  // NaN, both infinities, -0.0, a denormal and values past float32's range, each used.
+  const std::vector<double> constants = {std::nan(""), 1.0 / 0.0, -1.0 / 0.0, -0.0,
+                                         4e-320,       1e300,     -1e-300,    0.1};
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    Program p;
+    p.dtype = dtype;
+    p.num_inputs = 1;
+    p.input_read = {true};
+    p.constants = constants;
+    int last = 0;  // register of the running sum
+    for (size_t c = 0; c < constants.size(); ++c) {
+      p.code.push_back({ops::composite::kConst, {static_cast<int32_t>(c), -1, -1}});
+      const int loaded = p.num_inputs + static_cast<int>(p.code.size()) - 1;
+      p.code.push_back({ops::composite::Opcode("add"), {last, loaded, -1}});
+      last = p.num_inputs + static_cast<int>(p.code.size()) - 1;
+    }
+    auto source = CompositeSource(p, 1, "constants");
+    ASSERT_TRUE(source.ok()) << source.status();
+    NvrtcResult compiled = CompileToPtx(*source, "constants.cu", "compute_80");
+    EXPECT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+  }
+}
+
+TEST(CompositeSource, ProductsAreNotFusedIntoMultiplyAdds) {
+  // a * b + c: the CPU rounds the product first, so must the GPU.
+  Program p;
+  p.dtype = DType::kFloat32;
+  p.num_inputs = 3;
+  p.input_read = {true, true, true};
+  p.code = {{ops::composite::Opcode("mul"), {0, 1, -1}},
+            {ops::composite::Opcode("add"), {3, 2, -1}}};
+  auto source = CompositeSource(p, 1, "madd");
+  ASSERT_TRUE(source.ok()) << source.status();
+  NvrtcResult compiled = CompileToPtx(*source, "madd.cu", "compute_80");
+  ASSERT_TRUE(compiled.ok) << compiled.log;
+  EXPECT_EQ(compiled.ptx.find("fma."), std::string::npos) << compiled.ptx;
+  EXPECT_NE(compiled.ptx.find("mul.rn.f32"), std::string::npos) << compiled.ptx;
 }
 
 TEST(CompositeSource, RefusesWhatItCannotGenerate) {

@@ -17,7 +17,9 @@ NvrtcResult CompileToPtx(const std::string& source, const std::string& name,
     return result;
   }
   const std::string arch_option = "--gpu-architecture=" + arch;
-  const std::vector<const char*> options = {arch_option.c_str(), "--std=c++17"};
+  // No fused multiply-adds: the CPU kernels round every product, and x * x - x * x must be 0
+  // on both.
+  const std::vector<const char*> options = {arch_option.c_str(), "--std=c++17", "--fmad=false"};
   const nvrtcResult compiled =
       nvrtcCompileProgram(program, static_cast<int>(options.size()), options.data());
   size_t log_size = 0;

@@ -133,7 +133,10 @@ struct ShmTensor {
   DType dtype = ::tensord::v1::DT_INVALID;
   std::vector<int64_t> shape;
   const char* data = nullptr;
+  int64_t available = 0;  // bytes from `data` to the end of what it may span
 
+  // The bytes its shape spans; INVALID_ARGUMENT when they do not fit in `available`.
+  absl::StatusOr<int64_t> ByteSize() const;
   // A copy of the bytes, as a HostTensor.
   absl::StatusOr<HostTensor> ToHost() const;
 };
@@ -151,7 +154,9 @@ struct ShmSlot {
 // same host (docs/operations.md, "Shared memory"): Run reads inputs the caller writes into it
 // and writes outputs into its slots, without their bytes crossing in messages. Made by
 // Session::CreateSharedMemory. Move-only; destroying it unregisters it (while its session is
-// open) and unmaps it, so it must outlive the calls and the ShmTensors that use it.
+// open) and unmaps it, so it must outlive the calls and the ShmTensors that use it. After a call
+// that used it failed with UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED, the server may still be
+// running that call and write its outputs: use another region, not this one's slots.
 class SharedMemoryRegion {
  public:
   SharedMemoryRegion(SharedMemoryRegion&& other) noexcept;

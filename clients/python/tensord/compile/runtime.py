@@ -12,7 +12,7 @@ from tensord.compile.run_errors import augment_run_error
 from tensord.device_array import DeviceArray
 from tensord.config import config
 from tensord.config import values as config_values
-from tensord.errors import NotFound, TensordError
+from tensord.errors import UNSETTLED, NotFound, TensordError
 from tensord.sparse import function_io as sparse_io
 from tensord.sparse.variable import is_sparse_variable
 from tensord.tensor.type import TensorType
@@ -224,7 +224,7 @@ class Function:
                 parts += _run_wire.release_parts(released)
             outputs, self.last_run_ns = _run_wire.read_reply(self._client.run(b"".join(parts)))
         except TensordError as exc:
-            if released and getattr(exc.code, "name", None) in _UNSETTLED:
+            if released and getattr(exc.code, "name", None) in UNSETTLED:
                 self._client.release_arrays_again(released)  # the server may never have seen them
             augment_run_error(self, exc)
             raise
@@ -259,7 +259,7 @@ class Function:
                 # A call the server may still be running could yet write its outputs into the
                 # region: unless the server answered, it is never used again.
                 settled = (isinstance(exc, TensordError)
-                           and getattr(exc.code, "name", None) not in _UNSETTLED)
+                           and getattr(exc.code, "name", None) not in UNSETTLED)
                 placed.release(keep=settled)
                 raise
             placed.release()
@@ -320,8 +320,6 @@ class Function:
 
 
 _MISSING = object()
-# Errors after which the server may not have seen the call, or may still be running it.
-_UNSETTLED = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED")
 
 
 def _rebuild_function(recipe):
