@@ -17,28 +17,20 @@
 #include <vector>
 
 #include "tensord/client.h"
+#include "tests/bench/cpp_bench.h"
 #include "tests/integration/server_process.h"
 
 namespace {
 
+using tensord::bench::Check;
+using tensord::bench::Median;
 using Clock = std::chrono::steady_clock;
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // The last element of float32 bytes: a check that costs no copy of them.
 float LastFloat(const std::string& bytes) {
   float last;
   std::memcpy(&last, bytes.data() + bytes.size() - sizeof last, sizeof last);
   return last;
-}
-
-void Check(const absl::Status& status, const char* what) {
-  if (status.ok()) return;
-  std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-  std::exit(1);
 }
 
 }  // namespace

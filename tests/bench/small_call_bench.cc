@@ -18,28 +18,20 @@
 #include <vector>
 
 #include "tensord/client.h"
+#include "tests/bench/cpp_bench.h"
 #include "tests/integration/server_process.h"
 
 namespace {
 
+using tensord::bench::Check;
+using tensord::bench::Median;
 using Clock = std::chrono::steady_clock;
-
-double MedianUs(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 template <typename F>
 double TimeUs(F&& f) {
   const auto start = Clock::now();
   f();
   return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-}
-
-void Check(const absl::Status& status, const char* what) {
-  if (status.ok()) return;
-  std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-  std::exit(1);
 }
 
 }  // namespace
@@ -88,7 +80,7 @@ int main(int argc, char** argv) {
     run_us.push_back(TimeUs(run));
     bare_us.push_back(TimeUs(bare_call));
   }
-  const double run_median = MedianUs(run_us), bare_median = MedianUs(bare_us);
+  const double run_median = Median(run_us), bare_median = Median(bare_us);
   std::printf(
       "{\"case\": \"cpp_small_call_x_plus_1_10_f32\", \"median_us\": {\"tensord_cpp\": %.1f, "
       "\"grpc_health_cpp\": %.1f}, \"tensord_minus_grpc_health_us\": %.1f, \"calls\": %d}\n",
