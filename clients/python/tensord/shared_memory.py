@@ -10,7 +10,7 @@ Each call takes a region of the pool for itself (so threads never share one), gr
 call needs, and gives it back; after a call the server may still be running (the client gave up
 waiting), the region is never used again. A region's object is readable by this user only,
 starts with 16 random bytes the registration sends along (the server opens the object with its
-own rights, and the bytes show the caller can write it), and is unlinked as soon as the server
+own rights, and only the object's readers know them), and is unlinked as soon as the server
 has mapped it: nothing is left in /dev/shm when either side dies. A server refuses shared memory
 to a client that is not on its host (PERMISSION_DENIED); one that holds all the regions it may
 gets arrays in messages (a warning says so once); a restarted server has no regions, and the
@@ -54,7 +54,7 @@ class _Region:
         try:
             os.ftruncate(fd, byte_size)
             self.map = mmap.mmap(fd, byte_size)
-            # Shows the server that this caller can write the object (its name is visible to
+            # Shows the server that this caller can read the object (its name is visible to
             # every local user, and the server opens it with its own rights).
             proof = secrets.token_bytes(16)
             self.map[:16] = proof

@@ -257,7 +257,7 @@ class Session {
 
   // A shared-memory region of `byte_size` bytes (at least 16) for a server on this host: a new
   // POSIX object readable by this user only, mapped here, registered (with the random bytes that
-  // show the server this process can write it) and unlinked. PERMISSION_DENIED from a server on
+  // show the server this process can read it) and unlinked. PERMISSION_DENIED from a server on
   // another host or run with --shared_memory=off.
   absl::StatusOr<SharedMemoryRegion> CreateSharedMemory(int64_t byte_size);
 
