@@ -34,14 +34,18 @@ absl::Status Malformed() {
       "request could not be decoded as tensord.v1.RunRequest: not a valid protobuf encoding");
 }
 
-// Reads the next field's tag: false at the end of the message (or of its limit) and at a tag
-// longer than protobuf accepts, which sets *bad. After the loop, the message ended well when
-// !*bad and ConsumedEntireMessage().
+// Reads the next field's tag as protobuf's parser does (at most 5 bytes, bits past 32 dropped):
+// false at the end of the message (the stream always has a limit: the request's length, or the
+// enclosing field's) and at a tag protobuf refuses (longer, or 0), which sets *bad. After the
+// loop, the message ended well when !*bad.
 bool NextTag(CodedInputStream& in, uint32_t* tag, bool* bad) {
+  if (in.BytesUntilLimit() == 0) return false;
   const int before = in.CurrentPosition();
-  *tag = in.ReadTag();
-  if (in.CurrentPosition() - before > 5) *bad = true;
-  return *tag != 0 && !*bad;
+  uint64_t value;
+  *bad = !in.ReadVarint64(&value) || in.CurrentPosition() - before > 5 ||
+         static_cast<uint32_t>(value) == 0;
+  *tag = static_cast<uint32_t>(value);
+  return !*bad;
 }
 
 // Reads a length-delimited field's length and limits the stream to it: false when the length is
@@ -62,12 +66,34 @@ void Unnest(CodedInputStream& in, CodedInputStream::Limit limit) {
   in.DecrementRecursionDepth();
 }
 
+void AppendTag(uint32_t tag, std::string* out) {
+  StringOutputStream stream(out);  // appends
+  CodedOutputStream(&stream).WriteTag(tag);
+}
+
 // Copies the field whose tag was just read, tag included, to `out`: what this decoder leaves to
-// protobuf.
+// protobuf. A group's fields are walked here, their tags read by NextTag: WireFormatLite's
+// skipper reads tags of up to 10 bytes, which protobuf's parser refuses (libFuzzer found it).
 bool SetAside(CodedInputStream& in, uint32_t tag, std::string* out) {
-  StringOutputStream stream(out);
-  CodedOutputStream copy(&stream);
-  return WireFormat::SkipField(&in, tag, &copy);
+  if (WireFormat::GetTagWireType(tag) != WireFormat::WIRETYPE_START_GROUP) {
+    StringOutputStream stream(out);
+    CodedOutputStream copy(&stream);
+    return WireFormat::SkipField(&in, tag, &copy);
+  }
+  if (!in.IncrementRecursionDepth()) return false;
+  AppendTag(tag, out);
+  uint32_t inner;
+  bool bad = false;
+  while (NextTag(in, &inner, &bad)) {
+    if (WireFormat::GetTagWireType(inner) == WireFormat::WIRETYPE_END_GROUP) {
+      if (WireFormat::GetTagFieldNumber(inner) != WireFormat::GetTagFieldNumber(tag)) return false;
+      AppendTag(inner, out);
+      in.DecrementRecursionDepth();
+      return true;
+    }
+    if (!SetAside(in, inner, out)) return false;
+  }
+  return false;  // the message ended inside the group
 }
 
 // A Tensor message (the stream limited to it) into `tensor`, and where its data lies into *data
@@ -118,7 +144,7 @@ absl::Status DecodeTensor(CodedInputStream& in, const RunCall& call, v1::Tensor*
       return Malformed();
     }
   }
-  if (bad || !in.ConsumedEntireMessage()) return Malformed();
+  if (bad) return Malformed();
   if (!rest.empty()) {
     v1::Tensor others;  // fields of no known number, or known numbers in another wire type
     TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
@@ -167,7 +193,7 @@ absl::Status DecodeValue(CodedInputStream& in, const RunCall& call, v1::Value* v
       return Malformed();
     }
   }
-  if (bad || !in.ConsumedEntireMessage()) return Malformed();
+  if (bad) return Malformed();
   TENSORD_RETURN_IF_ERROR(merge_rest());  // a later kind of the oneof replaces the tensor
   if (!value->has_tensor()) data->reset();
   return absl::OkStatus();
@@ -245,7 +271,7 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, RunCall* call) {
       return Malformed();
     }
   }
-  if (bad || !in.ConsumedEntireMessage()) return Malformed();
+  if (bad) return Malformed();
   if (!rest.empty()) {
     v1::RunRequest others;
     TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));

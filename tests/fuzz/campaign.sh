@@ -4,7 +4,8 @@
 # while, starting from the seed corpus. Findings (crashes, sanitizer reports, INTERNAL statuses,
 # timeouts) are written to build/fuzz/findings/<target>/; the grown corpus stays in
 # build/fuzz/corpus/<target>/ for the next campaign. The last lines are libFuzzer's final stats
-# (executions, coverage, features, corpus); docs/security.md records a campaign's figures.
+# (executions, coverage, features, corpus); docs/operations.md ("Hostile input") records the
+# campaigns run so far.
 #
 #   tests/fuzz/campaign.sh graph_fuzz 3600     # target, seconds
 set -euo pipefail
