@@ -126,7 +126,9 @@ namespace {
 absl::Status ParseFrom(google::protobuf::io::CodedInputStream& input, Message* message) {
   input.SetTotalBytesLimit(INT_MAX);  // gRPC's max message size already bounds the request
   last_protobuf_log.clear();
-  if (message->ParseFromCodedStream(&input) && input.ConsumedEntireMessage()) {
+  // Merged, which for the fresh message DecodeRequest fills is parsing it, and for a part
+  // DecodeRequestPart merges is what protobuf does with fields it meets later on the wire.
+  if (message->MergeFromCodedStream(&input) && input.ConsumedEntireMessage()) {
     return absl::OkStatus();
   }
   std::string why = last_protobuf_log.empty()

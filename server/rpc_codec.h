@@ -18,8 +18,9 @@ namespace tensord::server {
 absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* message);
 
 // The same for encoded fields of a request that a method-specific decoder set aside
-// (server/run_codec.h): they parse with the same checks and errors, nesting at most
-// `recursion_budget` deeper (what protobuf's limit of 100 leaves at the depth they came from).
+// (server/run_codec.h): merged into `message`, as protobuf merges fields it meets later on the
+// wire, with the same checks and errors, nesting at most `recursion_budget` deeper (what
+// protobuf's limit of 100 leaves at the depth they came from).
 absl::Status DecodeRequestPart(absl::string_view bytes, google::protobuf::Message* message,
                                int recursion_budget);
 

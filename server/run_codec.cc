@@ -145,10 +145,8 @@ absl::Status DecodeTensor(CodedInputStream& in, const RunCall& call, v1::Tensor*
     }
   }
   if (bad) return Malformed();
-  if (!rest.empty()) {
-    v1::Tensor others;  // fields of no known number, or known numbers in another wire type
-    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
-    tensor->MergeFrom(others);
+  if (!rest.empty()) {  // fields of no known number, or known numbers in another wire type
+    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, tensor, in.RecursionBudget()));
   }
   // A dtype or shape given again after the data changes what the bytes mean: put them in the
   // message, whose checks name the mismatch.
@@ -171,9 +169,7 @@ absl::Status DecodeValue(CodedInputStream& in, const RunCall& call, v1::Value* v
   // fields the last on the wire wins.
   auto merge_rest = [&]() -> absl::Status {
     if (rest.empty()) return absl::OkStatus();
-    v1::Value others;
-    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
-    value->MergeFrom(others);
+    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, value, in.RecursionBudget()));
     rest.clear();
     if (!value->has_tensor()) data->reset();  // another kind replaced the tensor, data and all
     return absl::OkStatus();
@@ -273,9 +269,7 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, RunCall* call) {
   }
   if (bad) return Malformed();
   if (!rest.empty()) {
-    v1::RunRequest others;
-    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &others, in.RecursionBudget()));
-    call->message.MergeFrom(others);
+    TENSORD_RETURN_IF_ERROR(DecodeRequestPart(rest, &call->message, in.RecursionBudget()));
   }
   return absl::OkStatus();
 }

@@ -200,14 +200,19 @@ absl::Status SharedMemoryRegions::Register(const std::string& name, const std::s
   return absl::OkStatus();
 }
 
-absl::Status SharedMemoryRegions::CheckSlot(const v1::ShmSlot& slot, absl::string_view what) const {
+absl::StatusOr<std::shared_ptr<const SharedMemoryRegions::Region>> SharedMemoryRegions::FindSlot(
+    const v1::ShmSlot& slot, absl::string_view what) const {
   TENSORD_ASSIGN_OR_RETURN(auto region, Find(slot.region(), what));
   if (!Inside(slot.offset(), slot.byte_size(), region->byte_size)) {
     return InvalidArgument(what, ": the slot of ", slot.byte_size(), " bytes from offset ",
                            slot.offset(), " does not fit in shared-memory region '", slot.region(),
                            "' (", region->byte_size, " bytes)");
   }
-  return absl::OkStatus();
+  return region;
+}
+
+absl::Status SharedMemoryRegions::CheckSlot(const v1::ShmSlot& slot, absl::string_view what) const {
+  return FindSlot(slot, what).status();
 }
 
 absl::Status SharedMemoryRegions::Unregister(const std::string& name) {
@@ -264,8 +269,7 @@ absl::StatusOr<bool> SharedMemoryRegions::Write(const v1::ShmSlot& slot,
                                                 const runtime::Tensor& tensor,
                                                 absl::string_view what,
                                                 v1::ShmTensor* written) const {
-  TENSORD_RETURN_IF_ERROR(CheckSlot(slot, what));
-  TENSORD_ASSIGN_OR_RETURN(auto region, Find(slot.region(), what));
+  TENSORD_ASSIGN_OR_RETURN(auto region, FindSlot(slot, what));
   const int64_t bytes = static_cast<int64_t>(tensor.num_bytes());
   if (bytes > slot.byte_size()) return false;
   runtime::Tensor contiguous = cpu::Contiguous(tensor);

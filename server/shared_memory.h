@@ -65,6 +65,9 @@ class SharedMemoryRegions {
   static absl::Status Shrank(absl::string_view what, const Region& region);
   absl::StatusOr<std::shared_ptr<const Region>> Find(const std::string& name,
                                                      absl::string_view what) const;
+  // The slot's region, once the slot is known to lie inside it (CheckSlot's errors).
+  absl::StatusOr<std::shared_ptr<const Region>> FindSlot(const v1::ShmSlot& slot,
+                                                         absl::string_view what) const;
 
   mutable std::mutex mu_;
   // Held by shared_ptr: a Run keeps the mapping it reads through while another call
