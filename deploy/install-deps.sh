@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libopenblas-dev
   libsleef-dev  # vectorized transcendental functions (engine/ops/scalar/vector_math.h)
+  libeigen3-dev  # float64 matrix products on AVX-512 (engine/backends/cpu/gemm_eigen_avx512.cc)
   python3 python3-venv python3-dev
   graphviz
   openssl  # the TLS tests make their certificates with it

@@ -10,6 +10,7 @@
 #include "engine/frontend/proto_convert.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/op_schema.h"
+#include "engine/ops/scalar/vector_math.h"
 #include "engine/runtime/interrupt.h"
 #include "google/protobuf/descriptor.h"
 #include "server/admin.h"
@@ -294,6 +295,7 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
   out->set_default_context(contexts_->default_context().name);
   out->set_durable_sessions(persistence_ != nullptr);
   out->set_shared_memory(config_.shared_memory);
+  out->set_vector_math_isa(vmath::Loops().isa);
   out->set_float_x(config_.float_x);
   out->set_sessions(sessions_.size());
   out->set_cache_entries(cache_.size());

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "engine/backends/cpu/blas.h"
 #include "engine/ops/op_def.h"
 #include "engine/ops/op_schema.h"
+#include "engine/ops/scalar/vector_math.h"
 #include "engine/runtime/host_allocator.h"
 #include "engine/runtime/parallel.h"
 #include "engine/runtime/tensor.h"
@@ -65,8 +67,13 @@ ABSL_FLAG(int64_t, host_cache_bytes, tensord::runtime::HostAllocator::kDefaultCa
           "bytes of freed host tensor buffers kept for reuse, so that a loop of runs takes its "
           "buffers from them instead of the system (0: keep none)");
 ABSL_FLAG(std::string, gemm_library, "auto",
-          "library for float32 matrix products: auto (time OpenBLAS and oneDNN on the first "
-          "product of each shape and keep the faster), openblas or onednn");
+          "library for matrix products: auto (time OpenBLAS against oneDNN for float32, "
+          "against Eigen for float64, on the first product of each shape and keep the faster), "
+          "openblas (all), onednn (float32 ones) or eigen (float64 ones; AVX-512 CPUs)");
+ABSL_FLAG(std::string, vector_math_isa, "auto",
+          "instruction set of the vectorized transcendental functions (exp, tanh, ...): auto "
+          "(the widest this CPU has), avx512f, avx2 or sse2; results may differ in the last "
+          "place between sets, so naming one reproduces another machine's bits");
 ABSL_FLAG(std::string, shared_memory, "local",
           "local: clients on this host (loopback or a Unix socket) may pass tensors through POSIX "
           "shared memory they register (RegisterSharedMemory); off: no client may");
@@ -224,11 +231,28 @@ int main(int argc, char** argv) {
     tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kOpenBlas);
   } else if (gemm_library == "onednn") {
     tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kOneDnn);
+  } else if (gemm_library == "eigen") {
+    tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kEigen);
   } else {
-    spdlog::error("--gemm_library must be auto, openblas or onednn, got '{}'", gemm_library);
+    spdlog::error("--gemm_library must be auto, openblas, onednn or eigen, got '{}'", gemm_library);
     return 2;
   }
   spdlog::info("matrix products: {}", tensord::cpu::GemmLibrariesDescription());
+  const std::string vector_math_isa = absl::GetFlag(FLAGS_vector_math_isa);
+  if (vector_math_isa != "auto") {
+    const std::optional<tensord::vmath::Isa> isa = tensord::vmath::IsaNamed(vector_math_isa);
+    if (!isa.has_value()) {
+      spdlog::error("--vector_math_isa must be auto, avx512f, avx2 or sse2, got '{}'",
+                    vector_math_isa);
+      return 2;
+    }
+    if (!tensord::vmath::UseLoops(*isa)) {
+      spdlog::error("--vector_math_isa={}: this CPU (or its kernel) does not support it",
+                    vector_math_isa);
+      return 2;
+    }
+  }
+  spdlog::info("vector math: SLEEF, {} loops", tensord::vmath::Loops().isa);
   tensord::server::ServerConfig config;
   config.float_x = float_x;
   config.session_idle_timeout = std::chrono::seconds(absl::GetFlag(FLAGS_session_idle_timeout_s));

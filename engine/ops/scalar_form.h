@@ -178,14 +178,15 @@ template <class F, class T, int Arity, class N>
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TENSORD_CHUNK_CLONES [[gnu::target_clones("avx2", "default")]]
+#define TENSORD_CHUNK_CLONES [[gnu::target_clones("avx512f", "avx2", "default")]]
 #else
 #define TENSORD_CHUNK_CLONES  // other targets, and clang (no clones of templates): one build
 #endif
 
-// Full chunks, the hot path, are compiled for AVX2 as well as for the baseline and picked at
-// load time (an ifunc): twice the lanes where the CPU has them. The functor is inlined into each
-// clone; the libm functions it calls are the same, so both clones give the same bits. A constant
+// Full chunks, the hot path, are compiled for AVX-512 and AVX2 as well as for the baseline and
+// picked at load time (an ifunc): four or two times the lanes where the CPU has them. The functor
+// is inlined into each clone; the libm functions it calls are the same and nothing is contracted
+// into a fused multiply-add (-ffp-contract=off), so every clone gives the same bits. A constant
 // trip count lets them vectorize without an epilogue.
 template <class F, class T, int Arity>
 TENSORD_CHUNK_CLONES void FullChunk(const T* a, const T* b, const T* c, T* r) {

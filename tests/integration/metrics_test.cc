@@ -285,8 +285,9 @@ TEST(MetricsTest, SteadyRunsTakeBuffersFromTheCacheAndOneDnnMultiplies) {
             0);
 }
 
-TEST(MetricsTest, BadAllocatorAndGemmFlagsStopTheServerAtStartup) {
-  for (const char* flag : {"--gemm_library=mkl", "--host_cache_bytes=-1"}) {
+TEST(MetricsTest, BadAllocatorGemmAndVectorMathFlagsStopTheServerAtStartup) {
+  for (const char* flag :
+       {"--gemm_library=mkl", "--host_cache_bytes=-1", "--vector_math_isa=avx1024"}) {
     testing::ServerProcess server({flag});
     EXPECT_FALSE(server.running()) << flag;  // it exits at once, naming the flag
   }

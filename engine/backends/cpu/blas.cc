@@ -18,6 +18,12 @@
 #include "oneapi/dnnl/dnnl.h"
 
 namespace tensord::cpu {
+
+void EigenGemmAvx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
+                     const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
+                     double* c, int64_t ldc);  // gemm_eigen_avx512.cc
+int EigenVersionNumber();                      // gemm_eigen_avx512.cc
+
 namespace {
 
 // Multiply-adds below which a product stays on the calling thread (waking a worker costs
@@ -65,6 +71,40 @@ void OneDnn(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, cons
   }
 }
 
+// Eigen's float64 kernels are built for AVX-512 only (on AVX2 they are no faster than
+// OpenBLAS's): where the CPU lacks it, OpenBLAS computes.
+bool EigenRuns() {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return avx512;
+}
+
+void Eigen(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  if (EigenRuns()) {
+    EigenGemmAvx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    OpenBlas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+// The library other than OpenBLAS each dtype may take: oneDNN for float32, Eigen for float64.
+template <typename T>
+constexpr GemmLibrary kAlternative =
+    std::is_same_v<T, float> ? GemmLibrary::kOneDnn : GemmLibrary::kEigen;
+
+template <typename T>
+void Alternative(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    OneDnn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    Eigen(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
 // `gemm` (one of the above) on one block of C per thread: rows of C, or columns when it is wider
 // than tall.
 template <typename T, typename Kernel>
@@ -98,8 +138,9 @@ void InBlocks(Kernel gemm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T 
 
 std::atomic<GemmLibrary> configured_library{GemmLibrary::kAuto};
 
-// kAuto's choices, per shape and thread count.
+// kAuto's choices, per dtype, shape and thread count.
 struct ShapeKey {
+  int element_bytes;
   bool ta, tb;
   int64_t m, n, k;
   int threads;
@@ -120,43 +161,52 @@ constexpr double kTimedMultiplyAdds = 1 << 21;
 // same k, the same kernels), so that meeting a new shape costs milliseconds, not seconds.
 constexpr int64_t kTimedExtent = 512;
 
-// Times both libraries on scratch output (C may be an input) with the call's alpha and beta:
-// one warm-up call and the better of two timed calls each, alternating, so that a burst of load
-// hits both alike.
-GemmLibrary TimeBoth(const ShapeKey& s, float alpha, const float* a, int64_t lda, float beta,
-                     const float* b, int64_t ldb) {
+// Times OpenBLAS and the dtype's alternative on scratch output (C may be an input) with the
+// call's alpha and beta: one warm-up call and the better of two timed calls each, alternating,
+// so that a burst of load hits both alike.
+template <typename T>
+GemmLibrary TimeBoth(const ShapeKey& s, T alpha, const T* a, int64_t lda, T beta, const T* b,
+                     int64_t ldb) {
   const int64_t m = std::min(s.m, kTimedExtent), n = std::min(s.n, kTimedExtent);
-  std::vector<float> scratch(static_cast<size_t>(m * n), 0.0f);  // at most 1 MiB
+  std::vector<T> scratch(static_cast<size_t>(m * n), T(0));  // at most 2 MiB
   auto time_one = [&](GemmLibrary library) {
     const auto start = std::chrono::steady_clock::now();
-    if (library == GemmLibrary::kOneDnn) {
-      InBlocks(OneDnn, s.ta, s.tb, m, n, s.k, alpha, a, lda, b, ldb, beta, scratch.data(), n,
-               s.threads);
-    } else {
-      InBlocks(OpenBlas<float>, s.ta, s.tb, m, n, s.k, alpha, a, lda, b, ldb, beta, scratch.data(),
+    if (library == kAlternative<T>) {
+      InBlocks(Alternative<T>, s.ta, s.tb, m, n, s.k, alpha, a, lda, b, ldb, beta, scratch.data(),
                n, s.threads);
+    } else {
+      InBlocks(OpenBlas<T>, s.ta, s.tb, m, n, s.k, alpha, a, lda, b, ldb, beta, scratch.data(), n,
+               s.threads);
     }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   double best[2] = {std::numeric_limits<double>::infinity(),
                     std::numeric_limits<double>::infinity()};
-  const GemmLibrary libraries[2] = {GemmLibrary::kOpenBlas, GemmLibrary::kOneDnn};
+  const GemmLibrary libraries[2] = {GemmLibrary::kOpenBlas, kAlternative<T>};
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 2; ++i) {
       const double seconds = time_one(libraries[i]);
       if (round > 0) best[i] = std::min(best[i], seconds);
     }
   }
-  return best[1] < best[0] ? GemmLibrary::kOneDnn : GemmLibrary::kOpenBlas;
+  return best[1] < best[0] ? kAlternative<T> : GemmLibrary::kOpenBlas;
 }
 
-GemmLibrary ChooseFloatLibrary(const ShapeKey& s, float alpha, const float* a, int64_t lda,
-                               float beta, const float* b, int64_t ldb) {
+// OpenBLAS or the dtype's alternative.
+template <typename T>
+GemmLibrary ChooseLibrary(const ShapeKey& s, T alpha, const T* a, int64_t lda, T beta, const T* b,
+                          int64_t ldb) {
   // alpha == 0: OpenBLAS reads neither operand (a NaN in them does not reach C); so whatever
   // the setting, those products keep that meaning.
-  if (alpha == 0.0f) return GemmLibrary::kOpenBlas;
+  if (alpha == T(0)) return GemmLibrary::kOpenBlas;
   const GemmLibrary configured = configured_library.load(std::memory_order_relaxed);
-  if (configured != GemmLibrary::kAuto) return configured;
+  if (configured != GemmLibrary::kAuto) {
+    return configured == kAlternative<T> ? configured : GemmLibrary::kOpenBlas;
+  }
+  // Where Eigen would hand its products to OpenBLAS anyway, there is nothing to time.
+  if constexpr (std::is_same_v<T, double>) {
+    if (!EigenRuns()) return GemmLibrary::kOpenBlas;
+  }
   if (static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) <
       kTimedMultiplyAdds) {
     return GemmLibrary::kOpenBlas;
@@ -182,16 +232,19 @@ void SetGemmLibrary(GemmLibrary library) {
   configured_library.store(library, std::memory_order_relaxed);
 }
 
+template <typename T>
 GemmLibrary AutoGemmChoice(bool ta, bool tb, int64_t m, int64_t n, int64_t k) {
   std::lock_guard<std::mutex> lock(choices_mu);
-  auto it = Choices().find({ta, tb, m, n, k, runtime::IntraOpThreads()});
+  auto it = Choices().find({sizeof(T), ta, tb, m, n, k, runtime::IntraOpThreads()});
   return it == Choices().end() ? GemmLibrary::kAuto : it->second;
 }
+template GemmLibrary AutoGemmChoice<float>(bool, bool, int64_t, int64_t, int64_t);
+template GemmLibrary AutoGemmChoice<double>(bool, bool, int64_t, int64_t, int64_t);
 
 std::string GemmLibrariesDescription() {
   const char* core_type = std::getenv("OPENBLAS_CORETYPE");
   const dnnl_version_t* onednn = dnnl_version();
-  const char* setting[] = {"auto", "openblas", "onednn"};
+  const char* setting[] = {"auto", "openblas", "onednn", "eigen"};
   return absl::StrCat(
       "OpenBLAS ", openblas_get_corename(), " kernels",
       core_type != nullptr ? absl::StrCat(" (OPENBLAS_CORETYPE=", core_type, ")") : "", ", oneDNN ",
@@ -199,7 +252,12 @@ std::string GemmLibrariesDescription() {
       (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core
           ? "AVX-512"
           : "no AVX-512",
-      ") for float32; --gemm_library=",
+      ") for float32, ",
+      EigenRuns() ? absl::StrCat("Eigen ", EigenVersionNumber() / 10000, ".",
+                                 EigenVersionNumber() / 100 % 100, ".", EigenVersionNumber() % 100,
+                                 " (AVX-512) for float64")
+                  : "Eigen not used (no AVX-512)",
+      "; --gemm_library=",
       setting[static_cast<int>(configured_library.load(std::memory_order_relaxed))]);
 }
 
@@ -208,12 +266,10 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   // Inside another kernel's ranges: this thread alone.
   const int threads = runtime::InParallelFor() ? 1 : runtime::IntraOpThreads();
-  if constexpr (std::is_same_v<T, float>) {
-    if (ChooseFloatLibrary({ta, tb, m, n, k, threads}, alpha, a, lda, beta, b, ldb) ==
-        GemmLibrary::kOneDnn) {
-      InBlocks(OneDnn, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
-      return;
-    }
+  if (ChooseLibrary<T>({sizeof(T), ta, tb, m, n, k, threads}, alpha, a, lda, beta, b, ldb) ==
+      kAlternative<T>) {
+    InBlocks(Alternative<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+    return;
   }
   InBlocks(OpenBlas<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 }

@@ -1,13 +1,14 @@
 // Row-major GEMM for every CPU kernel that multiplies matrices (dot, tensordot, batched dot,
 // gemm, the float64 convolution): blocks of C that the intra-op threads share, each computed
-// single-threaded by OpenBLAS or, for float32, by oneDNN's sgemm, whichever a first product of
-// the shape measured faster.
+// single-threaded by OpenBLAS or by another library, oneDNN's sgemm for float32 and Eigen's
+// product for float64, whichever a first product of the shape measured faster.
 //
-// Why measure: neither wins everywhere. OpenBLAS runs the kernels it picks by CPU model, or
+// Why measure: none wins everywhere. OpenBLAS runs the kernels it picks by CPU model, or
 // those OPENBLAS_CORETYPE names (the development machines set Haswell: AVX2 on a CPU with
 // AVX-512); oneDNN picks by instruction set. With oneDNN on AVX2 too, OpenBLAS is as fast or
 // faster (1.7x on a transposed A); with oneDNN on AVX-512 and OpenBLAS on AVX2, oneDNN is about
-// twice as fast.
+// twice as fast, and Eigen's double kernels built for AVX-512 1.6-1.9x (oneDNN has no double
+// GEMM).
 //
 // Why not OpenBLAS's own threads: its (pthreads) workers busy-wait in sched_yield for 2^28
 // cycles (~0.1 s) after every call, so in a training step they held a core while oneDNN's
@@ -27,20 +28,24 @@ template <typename T>
 void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
-// Which library multiplies float32 products (--gemm_library): kAuto times both on the first
-// product of each shape (transposes, m, n, k, threads; on at most 512 rows and columns of it)
-// and keeps the faster for that shape. Products under 2^21 multiply-adds, new shapes past the
-// first 4096, products with alpha == 0 and all float64 ones (oneDNN has no double GEMM) run on
-// OpenBLAS. The two round differently: pin one for bit-identical float32 results across
-// restarts. Products run inside another kernel's ParallelFor stay on their thread.
-enum class GemmLibrary { kAuto, kOpenBlas, kOneDnn };
+// Which library multiplies: kAuto times OpenBLAS against oneDNN (float32) or Eigen (float64)
+// on the first product of each shape (dtype, transposes, m, n, k, threads; on at most 512 rows
+// and columns of it) and keeps the faster for that shape. Products under 2^21 multiply-adds,
+// new shapes past the first 4096 and products with alpha == 0 run on OpenBLAS, as float64 ones
+// do where the CPU lacks AVX-512 (Eigen's kernels are built for it only). kOneDnn pins float32
+// products on oneDNN, kEigen float64 ones on Eigen (the other dtype on OpenBLAS), kOpenBlas
+// every product on OpenBLAS. The libraries round differently: pin one for bit-identical results
+// across restarts. Products run inside another kernel's ParallelFor stay on their thread.
+enum class GemmLibrary { kAuto, kOpenBlas, kOneDnn, kEigen };
 void SetGemmLibrary(GemmLibrary library);
-// What kAuto chose for a float32 shape: kAuto while it has not chosen (small products never).
+// What kAuto chose for a shape of T (float or double): kAuto while it has not chosen (small
+// products never).
+template <typename T>
 GemmLibrary AutoGemmChoice(bool ta, bool tb, int64_t m, int64_t n, int64_t k);
 // Blocks oneDNN refused (computed by OpenBLAS instead) since the process started.
 int64_t OneDnnRefusals();
-// For the startup log: OpenBLAS's kernels (and OPENBLAS_CORETYPE when set), oneDNN's
-// version and instruction set, and the library setting.
+// For the startup log: OpenBLAS's kernels (and OPENBLAS_CORETYPE when set), oneDNN's and
+// Eigen's versions and instruction sets, and the library setting.
 std::string GemmLibrariesDescription();
 
 }  // namespace tensord::cpu

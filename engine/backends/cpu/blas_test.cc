@@ -60,10 +60,11 @@ TEST(Gemm, BlocksOfRowsAndColumnsMatchALoop) {
         }
 }
 
-// Every library the float32 products may take, and kAuto's timing (which writes scratch, never
-// C) on a shape big enough to be timed; with 1 thread too (oneDNN on a team of one).
+// Every library the products may take, and kAuto's timing (which writes scratch, never C) on a
+// shape big enough to be timed; with 1 thread too (oneDNN on a team of one).
 TEST(Gemm, EveryLibraryGivesTheProductAndAutoRemembersItsChoice) {
-  for (GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kOpenBlas, GemmLibrary::kAuto}) {
+  for (GemmLibrary library :
+       {GemmLibrary::kOneDnn, GemmLibrary::kEigen, GemmLibrary::kOpenBlas, GemmLibrary::kAuto}) {
     SetGemmLibrary(library);
     for (int threads : {1, 2})
       for (bool ta : {false, true})
@@ -71,27 +72,53 @@ TEST(Gemm, EveryLibraryGivesTheProductAndAutoRemembersItsChoice) {
           ExpectProduct<float>(130, 140, 150, ta, tb, threads);
           ExpectProduct<float>(37, 290, 50, ta, tb, threads);
           ExpectProduct<double>(130, 140, 150, ta, tb, threads);
+          ExpectProduct<double>(37, 290, 50, ta, tb, threads);
         }
   }
   runtime::SetIntraOpThreads(2);
-  const GemmLibrary chosen = AutoGemmChoice(false, false, 130, 140, 150);
+  const GemmLibrary chosen = AutoGemmChoice<float>(false, false, 130, 140, 150);
+  const GemmLibrary chosen64 = AutoGemmChoice<double>(false, false, 130, 140, 150);
   runtime::SetIntraOpThreads(0);
   EXPECT_TRUE(chosen == GemmLibrary::kOneDnn || chosen == GemmLibrary::kOpenBlas);
+  // Eigen competes where its AVX-512 kernels run; elsewhere OpenBLAS is not timed against it.
+  EXPECT_TRUE(chosen64 == GemmLibrary::kEigen || chosen64 == GemmLibrary::kOpenBlas ||
+              (chosen64 == GemmLibrary::kAuto && !__builtin_cpu_supports("avx512f")));
   // Too small to time: never chosen.
-  EXPECT_EQ(AutoGemmChoice(false, false, 37, 290, 50), GemmLibrary::kAuto);
+  EXPECT_EQ(AutoGemmChoice<float>(false, false, 37, 290, 50), GemmLibrary::kAuto);
   EXPECT_EQ(OneDnnRefusals(), 0);  // oneDNN computed its products (no silent OpenBLAS)
+  SetGemmLibrary(GemmLibrary::kAuto);
+}
+
+// beta == 0 does not read C, whatever the library (BLAS's meaning): a NaN there is gone.
+TEST(Gemm, ZeroBetaIgnoresCUnderEveryLibrary) {
+  for (GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kEigen, GemmLibrary::kOpenBlas}) {
+    SetGemmLibrary(library);
+    const int64_t n = 160;
+    std::vector<double> a(n * n, 1.0), b(n * n, 0.5),
+        c(n * n, std::numeric_limits<double>::quiet_NaN());
+    Gemm<double>(false, true, n, n, n, 2.0, a.data(), n, b.data(), n, 0.0, c.data(), n);
+    for (double v : c) ASSERT_EQ(v, 160.0);
+    std::vector<float> af(n * n, 1.0f), bf(n * n, 0.5f),
+        cf(n * n, std::numeric_limits<float>::quiet_NaN());
+    Gemm<float>(true, false, n, n, n, 2.0f, af.data(), n, bf.data(), n, 0.0f, cf.data(), n);
+    for (float v : cf) ASSERT_EQ(v, 160.0f);
+  }
   SetGemmLibrary(GemmLibrary::kAuto);
 }
 
 // alpha == 0 reads neither operand, whatever the library: a NaN there leaves beta * C.
 TEST(Gemm, ZeroAlphaIgnoresTheOperandsUnderEveryLibrary) {
-  for (GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kAuto}) {
+  for (GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kEigen, GemmLibrary::kAuto}) {
     SetGemmLibrary(library);
     const int64_t n = 160;
     std::vector<float> a(n * n, std::numeric_limits<float>::quiet_NaN()), b(n * n, 1.0f),
         c(n * n, 2.0f);
     Gemm<float>(false, false, n, n, n, 0.0f, a.data(), n, b.data(), n, 1.5f, c.data(), n);
     for (float v : c) ASSERT_EQ(v, 3.0f);
+    std::vector<double> a64(n * n, std::numeric_limits<double>::quiet_NaN()), b64(n * n, 1.0),
+        c64(n * n, 2.0);
+    Gemm<double>(false, false, n, n, n, 0.0, a64.data(), n, b64.data(), n, 1.5, c64.data(), n);
+    for (double v : c64) ASSERT_EQ(v, 3.0);
   }
   SetGemmLibrary(GemmLibrary::kAuto);
 }

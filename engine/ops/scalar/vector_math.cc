@@ -1,15 +1,19 @@
-// The SSE2 loops of vector_math.h (every x86-64 CPU has SSE2) and the choice between them and
-// the AVX2 ones.
+// The SSE2 loops of vector_math.h (every x86-64 CPU has SSE2) and the choice between them, the
+// AVX2 ones and the AVX-512 ones.
 #include "engine/ops/scalar/vector_math.h"
 
 #include <emmintrin.h>
 #include <sleef.h>
 
+#include <atomic>
+#include <initializer_list>
+
 #include "engine/ops/scalar/vector_math_kernels.h"
 
 namespace tensord::vmath {
 
-const Table& Avx2Loops();  // vector_math_avx2.cc
+const Table& Avx2Loops();    // vector_math_avx2.cc
+const Table& Avx512Loops();  // vector_math_avx512.cc
 
 namespace {
 
@@ -53,13 +57,46 @@ constinit const Table kSse2 = TENSORD_VMATH_TABLE(F4, D2, f4, d2, sse2);
 
 }  // namespace
 
+const Table* LoopsFor(Isa isa) {
+  __builtin_cpu_init();
+  // __builtin_cpu_supports also checks that the kernel saves the registers (XGETBV).
+  switch (isa) {
+    case Isa::kAvx512:
+      return __builtin_cpu_supports("avx512f") ? &Avx512Loops() : nullptr;
+    case Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &Avx2Loops()
+                                                                             : nullptr;
+    case Isa::kSse2:
+      return &kSse2;
+  }
+  return nullptr;
+}
+
+namespace {
+std::atomic<const Table*> chosen{nullptr};
+}  // namespace
+
 const Table& Loops() {
-  static const Table* const chosen = [] {
-    __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return avx2 ? &Avx2Loops() : &kSse2;
-  }();
-  return *chosen;
+  if (const Table* t = chosen.load(std::memory_order_acquire)) return *t;
+  const Table* widest = &kSse2;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512})
+    if (const Table* t = LoopsFor(isa)) widest = t;
+  const Table* expected = nullptr;  // UseLoops may have won meanwhile
+  chosen.compare_exchange_strong(expected, widest, std::memory_order_acq_rel);
+  return *chosen.load(std::memory_order_acquire);
+}
+
+std::optional<Isa> IsaNamed(std::string_view name) {
+  if (name == "avx512f") return Isa::kAvx512;
+  if (name == "avx2") return Isa::kAvx2;
+  if (name == "sse2") return Isa::kSse2;
+  return std::nullopt;
+}
+
+bool UseLoops(Isa isa) {
+  const Table* t = LoopsFor(isa);
+  if (t != nullptr) chosen.store(t, std::memory_order_release);
+  return t != nullptr;
 }
 
 }  // namespace tensord::vmath

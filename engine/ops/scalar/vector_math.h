@@ -5,12 +5,18 @@
 // their documented ranges. The u10 variants (at most 1 ULP; erfc 1.5) are used throughout, so
 // results are as accurate as glibc's and stated per function in the tests.
 //
-// Loops are picked once, at load: AVX2+FMA (8 floats or 4 doubles per step) where the CPU has
-// it, SSE2 (4 or 2) otherwise. Every element of an array goes through the same vector code (a
-// tail is padded to a full vector), so a result never depends on its position in the array.
+// The loops are AVX-512's (16 floats or 8 doubles per step) where the CPU has AVX512F, else
+// AVX2+FMA's (8 or 4), else SSE2's (4 or 2), unless UseLoops named a narrower set. Every element of
+// an array goes through the same vector code (a tail is padded to a full vector), so a result never
+// depends on its position in the array. The sets run the same SLEEF algorithms, with FMA or without
+// and differently vectorized argument reductions in places (sin, cos, tan): results may differ in
+// the last place from one set to another, each within the bounds stated in
+// tests/conformance/test_vector_math.py, which checks every set the CPU has.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace tensord::vmath {
 
@@ -45,15 +51,25 @@ template <class T>
 using Binary = void (*)(const T* a, const T* b, T* r, int64_t n);
 
 struct Table {
-  const char* isa;  // "avx2" or "sse2"
+  const char* isa;  // "avx512f", "avx2" or "sse2"
   Unary<float> f32[static_cast<int>(Fn::kCount)];
   Unary<double> f64[static_cast<int>(Fn::kCount)];
   Binary<float> f32_binary[static_cast<int>(Fn2::kCount)];
   Binary<double> f64_binary[static_cast<int>(Fn2::kCount)];
 };
 
-// The loops for this CPU.
+// The loops every kernel calls: the widest this CPU has, unless UseLoops chose others.
 const Table& Loops();
+
+enum class Isa { kAvx512, kAvx2, kSse2 };
+// One instruction set's loops, or nullptr where this CPU (or its kernel) lacks it.
+const Table* LoopsFor(Isa isa);
+// Makes every kernel call `isa`'s loops from now on (the server's --vector_math_isa, set before
+// any kernel runs: to reproduce another machine's bits, or to test each set); false, and no
+// change, where the CPU lacks it.
+bool UseLoops(Isa isa);
+// The set a Table's `isa` names ("avx512f", "avx2", "sse2"), or nullopt.
+std::optional<Isa> IsaNamed(std::string_view name);
 
 // r[i] = f(a[i]) for i < n; r may be a.
 template <class T>

@@ -66,7 +66,7 @@ struct MinFold {
 };
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TENSORD_FOLD_CLONES [[gnu::target_clones("avx2", "default")]]
+#define TENSORD_FOLD_CLONES [[gnu::target_clones("avx512f", "avx2", "default")]]
 #else
 #define TENSORD_FOLD_CLONES
 #endif

@@ -1,0 +1,69 @@
+// The AVX-512 loops of vector_math.h (16 floats or 8 doubles per step): twice the AVX2 loops'
+// throughput where the CPU executes 512-bit vectors at full width (docs/performance.md, "Vector
+// math"). Built with -mavx512f (engine/CMakeLists.txt) and called only on CPUs, and under
+// kernels, that support it (vector_math.cc checks): so this file includes nothing but
+// intrinsics, SLEEF and its own internal-linkage templates. Only AVX512F instructions are used
+// (sign bits are flipped and cleared with integer logic: the float forms need AVX512DQ).
+#include <immintrin.h>
+#include <sleef.h>
+
+#include "engine/ops/scalar/vector_math_kernels.h"
+
+namespace tensord::vmath {
+namespace {
+
+struct F16 {
+  using T = float;
+  using Vec = __m512;
+  static constexpr int N = 16;
+  static Vec Load(const T* p) { return _mm512_loadu_ps(p); }
+  static void Store(T* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static Vec Set1(T a) { return _mm512_set1_ps(a); }
+  static Vec Add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+  static Vec Div(Vec a, Vec b) { return _mm512_div_ps(a, b); }
+  static Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  static Vec Neg(Vec a) {
+    return _mm512_castsi512_ps(
+        _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
+  }
+  static Vec Abs(Vec a) {
+    return _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MAX)));
+  }
+  static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), if_not,
+                                if_so);
+  }
+};
+
+struct D8 {
+  using T = double;
+  using Vec = __m512d;
+  static constexpr int N = 8;
+  static Vec Load(const T* p) { return _mm512_loadu_pd(p); }
+  static void Store(T* p, Vec v) { _mm512_storeu_pd(p, v); }
+  static Vec Set1(T a) { return _mm512_set1_pd(a); }
+  static Vec Add(Vec a, Vec b) { return _mm512_add_pd(a, b); }
+  static Vec Div(Vec a, Vec b) { return _mm512_div_pd(a, b); }
+  static Vec Max(Vec a, Vec b) { return _mm512_max_pd(a, b); }
+  static Vec Neg(Vec a) {
+    return _mm512_castsi512_pd(
+        _mm512_xor_si512(_mm512_castpd_si512(a), _mm512_set1_epi64(INT64_MIN)));
+  }
+  static Vec Abs(Vec a) {
+    return _mm512_castsi512_pd(
+        _mm512_and_si512(_mm512_castpd_si512(a), _mm512_set1_epi64(INT64_MAX)));
+  }
+  static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GE_OQ), if_not,
+                                if_so);
+  }
+};
+
+constinit const Table kAvx512 = TENSORD_VMATH_TABLE(F16, D8, f16, d8, avx512f);
+
+}  // namespace
+
+const Table& Avx512Loops() { return kAvx512; }
+
+}  // namespace tensord::vmath

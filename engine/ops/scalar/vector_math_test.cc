@@ -1,0 +1,135 @@
+// Which instruction set's loops of vector_math.h the kernels call. Their accuracy, for every set
+// this CPU has, is tests/conformance/test_vector_math.py's (long-double references).
+#include "engine/ops/scalar/vector_math.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace tensord::vmath {
+namespace {
+
+constexpr Isa kWidestFirst[] = {Isa::kAvx512, Isa::kAvx2, Isa::kSse2};
+
+template <class T>
+bool SameBits(T a, T b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0 || (std::isnan(a) && std::isnan(b));
+}
+
+template <class T>
+const Unary<T>& UnaryOf(const Table& t, int f) {
+  if constexpr (sizeof(T) == 4) {
+    return t.f32[f];
+  } else {
+    return t.f64[f];
+  }
+}
+template <class T>
+const Binary<T>& BinaryOf(const Table& t, int f) {
+  if constexpr (sizeof(T) == 4) {
+    return t.f32_binary[f];
+  } else {
+    return t.f64_binary[f];
+  }
+}
+
+TEST(VectorMath, KernelsCallTheWidestLoopsThisCpuHasUntilToldOtherwise) {
+  for (Isa isa : kWidestFirst) {
+    if (const Table* t = LoopsFor(isa)) {
+      EXPECT_EQ(&Loops(), t) << Loops().isa << " called, " << t->isa << " available";
+      return;
+    }
+  }
+  FAIL() << "no loops at all, not even SSE2's";
+}
+
+TEST(VectorMath, UseLoopsSwitchesToAnySetTheCpuHasAndRefusesTheOthers) {
+  const Table& widest = Loops();
+  ASSERT_NE(LoopsFor(Isa::kSse2), nullptr);  // every x86-64 CPU
+  for (Isa isa : kWidestFirst) {
+    const Table* t = LoopsFor(isa);
+    EXPECT_EQ(UseLoops(isa), t != nullptr);
+    EXPECT_EQ(&Loops(), t != nullptr ? t : LoopsFor(Isa::kSse2));
+    // Each set computes: exp(1) within one ULP.
+    float e = 0;
+    const float one = 1;
+    Apply(Fn::kExp, &one, &e, 1);
+    EXPECT_NEAR(e, 2.7182817f, 3e-7f) << Loops().isa;
+  }
+  for (Isa isa : kWidestFirst)
+    if (LoopsFor(isa) == &widest) ASSERT_TRUE(UseLoops(isa));  // as the other tests expect
+  EXPECT_EQ(&Loops(), &widest);
+}
+
+// An element's result must not depend on the elements beside it in its vector (DESIGN: a
+// result never depends on where in an array it sits): each input computed in a vector of
+// copies of itself, and again in vectors whose other lanes hold values that send SLEEF's
+// functions down other paths (huge, tiny, non-finite).
+template <class T>
+void ExpectLaneIndependent(const Table& table) {
+  constexpr int kGroup = 16;  // the widest vector; a multiple of every narrower one
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unit(-1, 1), exponent(-8, 8);
+  std::vector<T> values;
+  for (int i = 0; i < 4000; ++i)
+    values.push_back(static_cast<T>(unit(rng) * std::pow(10.0, exponent(rng))));
+  const T neighbours[] = {T(3e30),
+                          T(-1e4),
+                          T(200),
+                          T(20),
+                          T(1e15),
+                          std::numeric_limits<T>::infinity(),
+                          std::numeric_limits<T>::quiet_NaN(),
+                          T(-0.0),
+                          std::numeric_limits<T>::denorm_min(),
+                          std::numeric_limits<T>::max(),
+                          T(0.5),
+                          T(-88.7)};
+  const size_t n = values.size() * kGroup;
+  std::vector<T> alone(n), mixed(n), other(n);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const size_t lane = i % kGroup;
+    for (int k = 0; k < kGroup; ++k) {
+      alone[i * kGroup + k] = values[i];
+      mixed[i * kGroup + k] = neighbours[(i + k) % std::size(neighbours)];
+      other[i * kGroup + k] = static_cast<T>(unit(rng) * 5);
+    }
+    mixed[i * kGroup + lane] = values[i];
+  }
+  std::vector<T> r_alone(n), r_mixed(n);
+  auto check = [&](const char* what, int f) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      const size_t at = i * kGroup + i % kGroup;
+      ASSERT_TRUE(SameBits(r_alone[at], r_mixed[at]))
+          << table.isa << " " << what << " " << f << " (" << sizeof(T) * 8 << "-bit) of "
+          << values[i] << ": " << r_alone[at] << " alone, " << r_mixed[at] << " among others";
+    }
+  };
+  for (int f = 0; f < static_cast<int>(Fn::kCount); ++f) {
+    UnaryOf<T>(table, f)(alone.data(), r_alone.data(), static_cast<int64_t>(n));
+    UnaryOf<T>(table, f)(mixed.data(), r_mixed.data(), static_cast<int64_t>(n));
+    check("unary function", f);
+  }
+  for (int f = 0; f < static_cast<int>(Fn2::kCount); ++f) {
+    // The other operand is the same in both; only the neighbours of the first differ.
+    BinaryOf<T>(table, f)(alone.data(), other.data(), r_alone.data(), static_cast<int64_t>(n));
+    BinaryOf<T>(table, f)(mixed.data(), other.data(), r_mixed.data(), static_cast<int64_t>(n));
+    check("binary function", f);
+  }
+}
+
+TEST(VectorMath, AnElementsResultDoesNotDependOnItsNeighbours) {
+  for (Isa isa : kWidestFirst) {
+    if (const Table* t = LoopsFor(isa)) {
+      ExpectLaneIndependent<float>(*t);
+      ExpectLaneIndependent<double>(*t);
+    }
+  }
+}
+}  // namespace
+}  // namespace tensord::vmath
