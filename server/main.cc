@@ -232,6 +232,12 @@ int main(int argc, char** argv) {
   } else if (gemm_library == "onednn") {
     tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kOneDnn);
   } else if (gemm_library == "eigen") {
+    if (!tensord::cpu::EigenGemmRuns()) {
+      spdlog::error(
+          "--gemm_library=eigen: Eigen's kernels are built for AVX-512, which this CPU "
+          "(or its kernel) does not support");
+      return 2;
+    }
     tensord::cpu::SetGemmLibrary(tensord::cpu::GemmLibrary::kEigen);
   } else {
     spdlog::error("--gemm_library must be auto, openblas, onednn or eigen, got '{}'", gemm_library);

@@ -81,8 +81,8 @@ bool EigenRuns() {
   return avx512;
 }
 
-void Eigen(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
-           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+void EigenProduct(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+                  int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   if (EigenRuns()) {
     EigenGemmAvx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
@@ -101,7 +101,7 @@ void Alternative(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, con
   if constexpr (std::is_same_v<T, float>) {
     OneDnn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
-    Eigen(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    EigenProduct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }
 
@@ -227,6 +227,8 @@ GemmLibrary ChooseLibrary(const ShapeKey& s, T alpha, const T* a, int64_t lda, T
 }  // namespace
 
 int64_t OneDnnRefusals() { return onednn_refusals.load(std::memory_order_relaxed); }
+
+bool EigenGemmRuns() { return EigenRuns(); }
 
 void SetGemmLibrary(GemmLibrary library) {
   configured_library.store(library, std::memory_order_relaxed);

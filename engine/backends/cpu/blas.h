@@ -35,13 +35,17 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
 // do where the CPU lacks AVX-512 (Eigen's kernels are built for it only). kOneDnn pins float32
 // products on oneDNN, kEigen float64 ones on Eigen (the other dtype on OpenBLAS), kOpenBlas
 // every product on OpenBLAS. The libraries round differently: pin one for bit-identical results
-// across restarts. Products run inside another kernel's ParallelFor stay on their thread.
+// across restarts with the same intra-op threads (Eigen's, unlike OpenBLAS's, may also differ
+// in the last bits between thread counts: a block's leftover rows take other kernels). Products
+// run inside another kernel's ParallelFor stay on their thread.
 enum class GemmLibrary { kAuto, kOpenBlas, kOneDnn, kEigen };
 void SetGemmLibrary(GemmLibrary library);
 // What kAuto chose for a shape of T (float or double): kAuto while it has not chosen (small
 // products never).
 template <typename T>
 GemmLibrary AutoGemmChoice(bool ta, bool tb, int64_t m, int64_t n, int64_t k);
+// Whether Eigen's float64 kernels run on this CPU (they are built for AVX512F only).
+bool EigenGemmRuns();
 // Blocks oneDNN refused (computed by OpenBLAS instead) since the process started.
 int64_t OneDnnRefusals();
 // For the startup log: OpenBLAS's kernels (and OPENBLAS_CORETYPE when set), oneDNN's and

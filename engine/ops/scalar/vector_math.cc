@@ -10,6 +10,8 @@
 
 #include "engine/ops/scalar/vector_math_kernels.h"
 
+#define TENSORD_VMATH_VARIANT cinz_  // SLEEF's deterministic functions (without FMA)
+
 namespace tensord::vmath {
 
 const Table& Avx2Loops();    // vector_math_avx2.cc

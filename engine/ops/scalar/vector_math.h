@@ -6,12 +6,12 @@
 // results are as accurate as glibc's and stated per function in the tests.
 //
 // The loops are AVX-512's (16 floats or 8 doubles per step) where the CPU has AVX512F, else
-// AVX2+FMA's (8 or 4), else SSE2's (4 or 2), unless UseLoops named a narrower set. Every element of
-// an array goes through the same vector code (a tail is padded to a full vector), so a result never
-// depends on its position in the array. The sets run the same SLEEF algorithms, with FMA or without
-// and differently vectorized argument reductions in places (sin, cos, tan): results may differ in
-// the last place from one set to another, each within the bounds stated in
-// tests/conformance/test_vector_math.py, which checks every set the CPU has.
+// AVX2+FMA's (8 or 4), else SSE2's (4 or 2), unless UseLoops named a narrower set. Every element
+// goes through SLEEF's deterministic functions (vector_math_kernels.h), and a tail is padded to
+// a full vector, so a result depends neither on its position in the array nor on its
+// neighbours. AVX-512 and AVX2 give the same bits; SSE2's, without FMA, may differ in the last
+// place, each within the bounds tests/conformance/test_vector_math.py checks on every set the
+// CPU has.
 #pragma once
 
 #include <cstdint>

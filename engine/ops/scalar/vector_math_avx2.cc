@@ -6,6 +6,8 @@
 
 #include "engine/ops/scalar/vector_math_kernels.h"
 
+#define TENSORD_VMATH_VARIANT finz_  // SLEEF's deterministic functions (with FMA)
+
 namespace tensord::vmath {
 namespace {
 

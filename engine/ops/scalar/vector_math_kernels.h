@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <iterator>
 
 #include "engine/ops/scalar/vector_math.h"
 
@@ -36,44 +35,6 @@ void Map2(const typename V::T* a, const typename V::T* b, typename V::T* r, int6
   for (int64_t k = 0; i + k < n; ++k) in_a[k] = a[i + k], in_b[k] = b[i + k];
   V::Store(out, F(V::Load(in_a), V::Load(in_b)));
   for (int64_t k = 0; i + k < n; ++k) r[i + k] = out[k];
-}
-
-// SLEEF's sin, cos and tan reduce the argument by the cheapest method that suits every lane of
-// the vector (float: one for |x| < 125, a long reduction otherwise; double: below 15, below
-// 1e14, above), and the methods differ in the last bit: an element's result depended on its
-// neighbours. So a vector whose lanes need different methods is computed once per method, each
-// time with the other lanes replaced by one of that method's. The bounds are SLEEF's (3.5);
-// vector_math_test checks that no result depends on its neighbours.
-template <class T>
-constexpr T kTrigReductionBounds[] = {T(125)};
-template <>
-constexpr double kTrigReductionBounds<double>[] = {15, 1e14};
-
-template <class V, auto F>
-typename V::Vec PerReductionMethod(typename V::Vec x) {
-  using T = typename V::T;
-  T in[V::N];
-  int method[V::N];
-  V::Store(in, x);
-  bool uniform = true;
-  for (int k = 0; k < V::N; ++k) {
-    method[k] = 0;
-    for (T bound : kTrigReductionBounds<T>) method[k] += !(__builtin_fabs(in[k]) < bound);
-    uniform &= method[k] == method[0];
-  }
-  if (uniform) return F(x);
-  T out[V::N], alike[V::N];
-  for (int m = 0; m <= static_cast<int>(std::size(kTrigReductionBounds<T>)); ++m) {
-    int first = -1;
-    for (int k = 0; k < V::N && first < 0; ++k)
-      if (method[k] == m) first = k;
-    if (first < 0) continue;
-    for (int k = 0; k < V::N; ++k) alike[k] = method[k] == m ? in[k] : in[first];
-    V::Store(alike, F(V::Load(alike)));
-    for (int k = 0; k < V::N; ++k)
-      if (method[k] == m) out[k] = alike[k];
-  }
-  return V::Load(out);
 }
 
 // SLEEF's double sinh and cosh overflow to inf from |x| > 709, short of where the results do
@@ -125,9 +86,19 @@ void ViaDouble(const float* a, float* r, int64_t n) {
 
 // A table of one instruction set's loops. VF/VD: float and double traits; F/D: SLEEF's width
 // tags (f16/d8, f8/d4, f4/d2); ISA: its suffix (avx512f, avx2, sse2).
-#define TENSORD_VMATH_MAP(V, NAME, W, U, ISA) Map<V, Sleef_##NAME##W##_##U##ISA>
-#define TENSORD_VMATH_TRIG(V, NAME, W, ISA) \
-  Map<V, PerReductionMethod<V, Sleef_##NAME##W##_u10##ISA>>
+//
+// Every function is SLEEF's deterministic variant (finz_ with FMA, cinz_ without): the plain
+// ones reduce sin's, cos's and tan's argument by the cheapest method that suits every lane of
+// the vector, and the methods differ in the last bit, so an element's result depended on its
+// neighbours. The deterministic ones choose per lane, and with FMA give the same bits on every
+// instruction set (vector_math_test checks both), as fast here.
+// Each instruction set's file defines TENSORD_VMATH_VARIANT (finz_ or cinz_) before its table.
+#define TENSORD_VMATH_PASTE(VARIANT, NAME, W, U, ISA) Sleef_##VARIANT##NAME##W##_##U##ISA
+#define TENSORD_VMATH_EXPAND(VARIANT, NAME, W, U, ISA) TENSORD_VMATH_PASTE(VARIANT, NAME, W, U, ISA)
+#define TENSORD_VMATH_FN(NAME, W, U, ISA) \
+  TENSORD_VMATH_EXPAND(TENSORD_VMATH_VARIANT, NAME, W, U, ISA)
+#define TENSORD_VMATH_MAP(V, NAME, W, U, ISA) Map<V, TENSORD_VMATH_FN(NAME, W, U, ISA)>
+#define TENSORD_VMATH_TRIG(V, NAME, W, ISA) TENSORD_VMATH_MAP(V, NAME, W, u10, ISA)
 #define TENSORD_VMATH_UNARY(V, W, ISA)                                                   \
   TENSORD_VMATH_MAP(V, exp, W, u10, ISA), TENSORD_VMATH_MAP(V, exp2, W, u10, ISA),       \
       TENSORD_VMATH_MAP(V, expm1, W, u10, ISA), TENSORD_VMATH_MAP(V, log, W, u10, ISA),  \
@@ -136,14 +107,16 @@ void ViaDouble(const float* a, float* r, int64_t n) {
       TENSORD_VMATH_TRIG(V, cos, W, ISA), TENSORD_VMATH_TRIG(V, tan, W, ISA),            \
       TENSORD_VMATH_MAP(V, asin, W, u10, ISA), TENSORD_VMATH_MAP(V, acos, W, u10, ISA),  \
       TENSORD_VMATH_MAP(V, atan, W, u10, ISA)
-#define TENSORD_VMATH_SINH(VD, D, ISA) MapPatchingBeyond709<VD, Sleef_sinh##D##_u10##ISA, LibmSinh>
-#define TENSORD_VMATH_COSH(VD, D, ISA) MapPatchingBeyond709<VD, Sleef_cosh##D##_u10##ISA, LibmCosh>
+#define TENSORD_VMATH_SINH(VD, D, ISA) \
+  MapPatchingBeyond709<VD, TENSORD_VMATH_FN(sinh, D, u10, ISA), LibmSinh>
+#define TENSORD_VMATH_COSH(VD, D, ISA) \
+  MapPatchingBeyond709<VD, TENSORD_VMATH_FN(cosh, D, u10, ISA), LibmCosh>
 #define TENSORD_VMATH_TANH_ERF(V, W, ISA) \
   TENSORD_VMATH_MAP(V, tanh, W, u10, ISA), TENSORD_VMATH_MAP(V, erf, W, u10, ISA)
 #define TENSORD_VMATH_ERFC(VD, D, ISA) TENSORD_VMATH_MAP(VD, erfc, D, u15, ISA)
-#define TENSORD_VMATH_SIGMOID(VD, D, ISA) Map<VD, Sigmoid<VD, Sleef_exp##D##_u10##ISA>>
+#define TENSORD_VMATH_SIGMOID(VD, D, ISA) Map<VD, Sigmoid<VD, TENSORD_VMATH_FN(exp, D, u10, ISA)>>
 #define TENSORD_VMATH_SOFTPLUS(VD, D, ISA) \
-  Map<VD, Softplus<VD, Sleef_exp##D##_u10##ISA, Sleef_log1p##D##_u10##ISA>>
+  Map<VD, Softplus<VD, TENSORD_VMATH_FN(exp, D, u10, ISA), TENSORD_VMATH_FN(log1p, D, u10, ISA)>>
 // float32 sinh and cosh go through double too: SLEEF's float versions overflow from |x| > 88.5,
 // short of float's 89.4; and erfc: SLEEF's float version without FMA (SSE2) is 2.2 ULP off
 // where its results approach the smallest normal float (x near 9.2).
@@ -158,6 +131,8 @@ void ViaDouble(const float* a, float* r, int64_t n) {
             TENSORD_VMATH_COSH(VD, D, ISA), TENSORD_VMATH_TANH_ERF(VD, D, ISA),             \
             TENSORD_VMATH_ERFC(VD, D, ISA), TENSORD_VMATH_SIGMOID(VD, D, ISA),              \
             TENSORD_VMATH_SOFTPLUS(VD, D, ISA) },                                           \
-            {Map2 < VF, Sleef_pow##F##_u10##ISA>, Map2 < VF, Sleef_atan2##F##_u10##ISA> },  \
-             {Map2 < VD, Sleef_pow##D##_u10##ISA>, Map2 < VD, Sleef_atan2##D##_u10##ISA> }, \
+            {Map2 < VF, TENSORD_VMATH_FN(pow, F, u10, ISA)>, Map2 < VF,                     \
+             TENSORD_VMATH_FN(atan2, F, u10, ISA)> },                                       \
+             {Map2 < VD, TENSORD_VMATH_FN(pow, D, u10, ISA)>, Map2 < VD,                    \
+              TENSORD_VMATH_FN(atan2, D, u10, ISA)> },                                      \
   }

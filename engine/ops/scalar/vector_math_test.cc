@@ -1,5 +1,6 @@
-// Which instruction set's loops of vector_math.h the kernels call. Their accuracy, for every set
-// this CPU has, is tests/conformance/test_vector_math.py's (long-double references).
+// Which instruction set's loops of vector_math.h the kernels call; that an element's result does
+// not depend on its neighbours; that the sets with FMA give the same bits. Their accuracy, for
+// every set this CPU has, is tests/conformance/test_vector_math.py's (long-double references).
 #include "engine/ops/scalar/vector_math.h"
 
 #include <gtest/gtest.h>
@@ -121,6 +122,50 @@ void ExpectLaneIndependent(const Table& table) {
     BinaryOf<T>(table, f)(mixed.data(), other.data(), r_mixed.data(), static_cast<int64_t>(n));
     check("binary function", f);
   }
+}
+
+// Every function of two sets on the same inputs, bit for bit.
+template <class T>
+void ExpectSameBits(const Table& a, const Table& b) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> unit(-1, 1), exponent(-30, 30);
+  std::vector<T> x, y;
+  for (int i = 0; i < 20000; ++i) {
+    x.push_back(static_cast<T>(unit(rng) * std::pow(10.0, exponent(rng))));
+    y.push_back(static_cast<T>(unit(rng) * 100));
+  }
+  for (T e : {T(0), T(-0.0), std::numeric_limits<T>::infinity(),
+              std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::denorm_min()}) {
+    x.push_back(e);
+    y.push_back(e);
+  }
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<T> ra(x.size()), rb(x.size());
+  auto check = [&](const char* what, int f) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_TRUE(SameBits(ra[i], rb[i]))
+          << what << " " << f << " (" << sizeof(T) * 8 << "-bit) of " << x[i] << ", " << y[i]
+          << ": " << a.isa << " " << ra[i] << ", " << b.isa << " " << rb[i];
+    }
+  };
+  for (int f = 0; f < static_cast<int>(Fn::kCount); ++f) {
+    UnaryOf<T>(a, f)(x.data(), ra.data(), n);
+    UnaryOf<T>(b, f)(x.data(), rb.data(), n);
+    check("unary function", f);
+  }
+  for (int f = 0; f < static_cast<int>(Fn2::kCount); ++f) {
+    BinaryOf<T>(a, f)(x.data(), y.data(), ra.data(), n);
+    BinaryOf<T>(b, f)(x.data(), y.data(), rb.data(), n);
+    check("binary function", f);
+  }
+}
+
+TEST(VectorMath, Avx512AndAvx2LoopsGiveTheSameBits) {
+  const Table* avx512 = LoopsFor(Isa::kAvx512);
+  const Table* avx2 = LoopsFor(Isa::kAvx2);
+  if (avx512 == nullptr || avx2 == nullptr) GTEST_SKIP() << "this CPU lacks AVX-512 or AVX2";
+  ExpectSameBits<float>(*avx512, *avx2);
+  ExpectSameBits<double>(*avx512, *avx2);
 }
 
 TEST(VectorMath, AnElementsResultDoesNotDependOnItsNeighbours) {
