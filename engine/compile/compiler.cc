@@ -303,8 +303,12 @@ absl::StatusOr<OptimizeStats> OptimizeFunction(PreparedFunction& p) {
   stats.nodes_before = static_cast<int>(graph.applies().size());
   std::vector<std::string> excluding = p.options.optimizer_excluding;
   // NanGuardMode names the first node that produces a bad value: a reduction folded into the
-  // expression it reduces would hide which one (the sum of a NaN is NaN).
-  if (p.options.mode == "NanGuardMode") excluding.push_back("reduction_fusion");
+  // expression it reduces, or a product into the expression of it, would hide which one (the
+  // sum of a NaN is NaN).
+  if (p.options.mode == "NanGuardMode") {
+    excluding.push_back("reduction_fusion");
+    excluding.push_back("gemm_epilogue");
+  }
   passes::Pipeline pipeline({.mode = p.options.mode, .excluding = excluding, .verify_each = false},
                             PlacementOf(p));
   if (!pipeline.passes().empty()) {

@@ -11,42 +11,6 @@
 namespace tensord::passes {
 namespace {
 
-// Inputs whose shape is all their reader takes from them: sum_to_like's model (as gradients
-// of broadcasting ops read a convolution's result), shape and shape_i. A fused node has the
-// same shape as the result it replaces, so these readers may read it instead.
-bool ReadsOnlyTheShape(const ir::Apply& reader, size_t input) {
-  return (reader.op == "sum_to_like" && input == 1) || reader.op == "shape" ||
-         reader.op == "shape_i";
-}
-
-// How many nodes read each variable's values (not only its shape), the `replaced` ones (dead,
-// removed at the end) aside; graph outputs count too.
-std::unordered_map<const ir::Variable*, int> CountValueUses(
-    const ir::Graph& graph, const std::unordered_set<const ir::Apply*>& replaced) {
-  std::unordered_map<const ir::Variable*, int> uses;
-  for (const auto& a : graph.applies()) {
-    if (replaced.count(a.get())) continue;
-    for (size_t i = 0; i < a->inputs.size(); ++i)
-      if (!ReadsOnlyTheShape(*a, i)) ++uses[a->inputs[i]];
-  }
-  for (const ir::Variable* out : graph.outputs()) ++uses[out];
-  return uses;
-}
-
-// v is computed from `target` (a path of inputs leads from v back to it).
-bool DependsOn(const ir::Variable* v, const ir::Variable* target) {
-  std::vector<const ir::Variable*> stack = {v};
-  std::unordered_set<const ir::Variable*> seen;
-  while (!stack.empty()) {
-    const ir::Variable* u = stack.back();
-    stack.pop_back();
-    if (u == target) return true;
-    if (u->owner == nullptr || !seen.insert(u).second) continue;
-    for (const ir::Variable* in : u->owner->inputs) stack.push_back(in);
-  }
-  return false;
-}
-
 // b broadcasts like a per-channel bias of a convolution of type `conv`.
 bool IsChannelBias(const ir::Variable* b, const ir::Type& conv) {
   if (b->type.ndim() != conv.ndim() || b->type.dtype != conv.dtype) return false;

@@ -10,6 +10,7 @@
 #include "engine/passes/dce.h"
 #include "engine/passes/fusion.h"
 #include "engine/passes/gemm.h"
+#include "engine/passes/gemm_epilogue.h"
 #include "engine/passes/inplace.h"
 #include "engine/passes/merge.h"
 #include "engine/passes/shape_of.h"
@@ -58,6 +59,8 @@ std::vector<Step> Steps() {
       // Fusion sees the final elementwise graph (and the gemms), and drops what it replaced.
       {MakeFusionPass, false},
       {MakeReductionFusionPass, false},
+      // A composite of a matrix product becomes the product's epilogue (dot_composite).
+      {MakeGemmEpiloguePass, false},
       // Last: a rewrite after it could add a reader of a value it lets a node overwrite.
       {MakeInplacePass, false},
   };

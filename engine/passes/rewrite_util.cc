@@ -64,4 +64,34 @@ absl::Status RemoveReplacedNodes(ir::Graph& graph,
   return absl::OkStatus();
 }
 
+bool ReadsOnlyTheShape(const ir::Apply& reader, size_t input) {
+  return (reader.op == "sum_to_like" && input == 1) || reader.op == "shape" ||
+         reader.op == "shape_i";
+}
+
+std::unordered_map<const ir::Variable*, int> CountValueUses(
+    const ir::Graph& graph, const std::unordered_set<const ir::Apply*>& replaced) {
+  std::unordered_map<const ir::Variable*, int> uses;
+  for (const auto& a : graph.applies()) {
+    if (replaced.count(a.get())) continue;
+    for (size_t i = 0; i < a->inputs.size(); ++i)
+      if (!ReadsOnlyTheShape(*a, i)) ++uses[a->inputs[i]];
+  }
+  for (const ir::Variable* out : graph.outputs()) ++uses[out];
+  return uses;
+}
+
+bool DependsOn(const ir::Variable* v, const ir::Variable* target) {
+  std::vector<const ir::Variable*> stack = {v};
+  std::unordered_set<const ir::Variable*> seen;
+  while (!stack.empty()) {
+    const ir::Variable* u = stack.back();
+    stack.pop_back();
+    if (u == target) return true;
+    if (u->owner == nullptr || !seen.insert(u).second) continue;
+    for (const ir::Variable* in : u->owner->inputs) stack.push_back(in);
+  }
+  return false;
+}
+
 }  // namespace tensord::passes

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -37,6 +38,20 @@ ir::Variable* ApplyWithout(RuleContext& b, const ir::Apply& node, size_t drop);
 inline ir::Variable* As(ops::NodeBuilder& b, ir::Variable* x, DType dtype) {
   return b.Cast(x, dtype);
 }
+
+// Epilogue fusion (conv_epilogue, gemm_epilogue) folds a result into the node that consumes it,
+// which needs that result to have no other reader of its values:
+//
+// Input `input` of `reader` is read for its shape only: sum_to_like's model (as gradients of
+// broadcasting ops read a result), shape and shape_i. A fused node has the same shape as the
+// result it replaces, so these readers may read it instead.
+bool ReadsOnlyTheShape(const ir::Apply& reader, size_t input);
+// How many nodes read each variable's values (not only its shape), the `replaced` ones (dead,
+// removed at the end) aside; graph outputs count too.
+std::unordered_map<const ir::Variable*, int> CountValueUses(
+    const ir::Graph& graph, const std::unordered_set<const ir::Apply*>& replaced);
+// v is computed from `target` (a path of inputs leads from v back to it).
+bool DependsOn(const ir::Variable* v, const ir::Variable* target);
 
 // After a pass replaced whole nodes (gemm, conv_epilogue, fusion): drops exactly those (and
 // what only they read, constants included), keeping every other node even if unused.

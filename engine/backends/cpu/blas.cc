@@ -106,15 +106,17 @@ void Alternative(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, con
 }
 
 // `gemm` (one of the above) on one block of C per thread: rows of C, or columns when it is wider
-// than tall.
+// than tall and there is no epilogue (which takes blocks of rows).
 template <typename T, typename Kernel>
 void InBlocks(Kernel gemm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-              int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
+              int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int threads,
+              const RowBlockEpilogue* epilogue = nullptr) {
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const bool by_rows = m >= n;
+  const bool by_rows = m >= n || epilogue != nullptr;
   const int64_t extent = by_rows ? m : n;
   if (threads <= 1 || work < kParallelMultiplyAdds || extent < 2 * kBlockAlign) {
     gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (epilogue != nullptr) (*epilogue)(0, m);
     return;
   }
   // One block per thread, whole multiples of kBlockAlign (so at least one of them; with more
@@ -129,6 +131,7 @@ void InBlocks(Kernel gemm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T 
       if (by_rows) {  // rows lo.. of op(A) and of C
         gemm(ta, tb, len, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc,
              ldc);
+        if (epilogue != nullptr) (*epilogue)(lo, len);
       } else {  // columns lo.. of op(B) and of C
         gemm(ta, tb, m, len, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
       }
@@ -265,20 +268,31 @@ std::string GemmLibrariesDescription() {
 
 template <typename T>
 void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, const RowBlockEpilogue& epilogue) {
   // Inside another kernel's ranges: this thread alone.
   const int threads = runtime::InParallelFor() ? 1 : runtime::IntraOpThreads();
+  const RowBlockEpilogue* after = epilogue ? &epilogue : nullptr;
   if (ChooseLibrary<T>({sizeof(T), ta, tb, m, n, k, threads}, alpha, a, lda, beta, b, ldb) ==
       kAlternative<T>) {
-    InBlocks(Alternative<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+    InBlocks(Alternative<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, after);
     return;
   }
-  InBlocks(OpenBlas<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+  InBlocks(OpenBlas<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, after);
+}
+
+template <typename T>
+void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  Gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, RowBlockEpilogue());
 }
 
 template void Gemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                    const float*, int64_t, float, float*, int64_t);
 template void Gemm(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
                    const double*, int64_t, double, double*, int64_t);
+template void Gemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                   const float*, int64_t, float, float*, int64_t, const RowBlockEpilogue&);
+template void Gemm(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                   const double*, int64_t, double, double*, int64_t, const RowBlockEpilogue&);
 
 }  // namespace tensord::cpu

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace tensord::cpu {
@@ -27,6 +28,14 @@ namespace tensord::cpu {
 template <typename T>
 void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
+// The same, then `epilogue(first_row, rows)` on each block of C's rows once the product wrote
+// it, on the thread that computed it, while the block is in cache (dot_composite's program).
+// Blocks are always of rows here.
+using RowBlockEpilogue = std::function<void(int64_t first_row, int64_t rows)>;
+template <typename T>
+void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, const RowBlockEpilogue& epilogue);
 
 // Which library multiplies: kAuto times OpenBLAS against oneDNN (float32) or Eigen (float64)
 // on the first product of each shape (dtype, transposes, m, n, k, threads; on at most 512 rows

@@ -40,7 +40,7 @@ ops::ChunkScalarLoop<T> ChunkScalarOf(const ops::ScalarForm& form) {
   }
 }
 
-class CompositeKernel final : public backends::Kernel {
+class CompositeKernel final : public backends::Kernel, public CompositeEpilogue {
  public:
   explicit CompositeKernel(Program p)
       : p_(std::move(p)),
@@ -61,8 +61,16 @@ class CompositeKernel final : public backends::Kernel {
     if (static_cast<int>(in.size()) != p_.num_inputs) {
       return Internal("composite expects ", p_.num_inputs, " inputs, got ", in.size());
     }
-    if (p_.dtype == DType::kFloat32) return RunTyped<float>(in, *out[0]);
-    return RunTyped<double>(in, *out[0]);
+    if (p_.dtype == DType::kFloat32) return RunTyped<float>(in, *out[0], false);
+    return RunTyped<double>(in, *out[0], false);
+  }
+
+  absl::Status RunInPlace(std::span<const Tensor* const> in, Tensor& out) override {
+    if (static_cast<int>(in.size()) != p_.num_inputs || !p_.reduce.empty()) {
+      return Internal("composite epilogue expects ", p_.num_inputs, " inputs, got ", in.size());
+    }
+    if (p_.dtype == DType::kFloat32) return RunTyped<float>(in, out, true);
+    return RunTyped<double>(in, out, true);
   }
 
  private:
@@ -134,8 +142,9 @@ class CompositeKernel final : public backends::Kernel {
                                      : a + b;
   }
 
+  // `given_output`: y is one of the inputs, a block the caller owns (RunInPlace).
   template <typename T>
-  absl::Status RunTyped(std::span<const Tensor* const> in, Tensor& y) {
+  absl::Status RunTyped(std::span<const Tensor* const> in, Tensor& y, bool given_output) {
     const int n = p_.num_inputs;
     std::vector<const Tensor*> ins(in.begin(), in.end());
     std::vector<const Shape*> shapes;
@@ -150,13 +159,19 @@ class CompositeKernel final : public backends::Kernel {
     Tensor keep;
     bool in_place = false;
     if (std::find(ins.begin(), ins.end(), &y) != ins.end()) {
-      in_place = !reducing && y.buffer() && y.buffer().use_count() == 1 && y.dtype() == dtype &&
-                 y.shape() == shape && y.is_contiguous() && y.raw() == y.buffer()->data();
+      const bool owned = given_output || (y.buffer() && y.buffer().use_count() == 1 &&
+                                          y.raw() == y.buffer()->data());
+      in_place =
+          !reducing && owned && y.dtype() == dtype && y.shape() == shape && y.is_contiguous();
       if (!in_place) {
         keep = y;
         std::replace(ins.begin(), ins.end(), static_cast<const Tensor*>(&y),
                      static_cast<const Tensor*>(&keep));
       }
+    }
+    if (given_output && !in_place) {  // a new buffer would leave the product's block unwritten
+      return InvalidArgument("dot_composite: its inputs broadcast the product's block (",
+                             runtime::ShapeString(y.shape()), ") to ", runtime::ShapeString(shape));
     }
     for (int k = 0; k < n; ++k) {
       if (p_.input_read[k] && ins[k]->dtype() != dtype) {
@@ -354,6 +369,10 @@ class CompositeKernel final : public backends::Kernel {
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCompositeKernel(Program program) {
   return std::unique_ptr<backends::Kernel>(new CompositeKernel(std::move(program)));
+}
+
+std::unique_ptr<CompositeEpilogue> MakeCompositeEpilogue(Program program) {
+  return std::make_unique<CompositeKernel>(std::move(program));
 }
 
 }  // namespace tensord::cpu

@@ -62,7 +62,11 @@ absl::StatusOr<Program> ParseProgram(const ir::Apply& node) {
   if (node.inputs.size() > static_cast<size_t>(kMaxInputs)) {
     return InvalidArgument("composite: more than ", kMaxInputs, " inputs");
   }
-  p.num_inputs = static_cast<int>(node.inputs.size());
+  const bool of_product = node.op == "dot_composite";
+  if (of_product && (node.inputs.size() < 2 || !p.reduce.empty())) {
+    return InvalidArgument("dot_composite needs the product's two matrices and no 'reduce'");
+  }
+  p.num_inputs = static_cast<int>(node.inputs.size()) - (of_product ? 1 : 0);
   p.input_read.assign(p.num_inputs, false);
   for (size_t j = 0; j < ints.size() / 4; ++j) {
     const int64_t* w = &ints[4 * j];
@@ -154,12 +158,43 @@ absl::StatusOr<std::vector<ir::Type>> InferComposite(const ir::Apply& node) {
   return std::vector<ir::Type>{out};
 }
 
+// dot_composite: x and y matrices of the program's dtype; the output is the product's type
+// broadcast with the other inputs', which must not enlarge it (2-d at most).
+absl::StatusOr<std::vector<ir::Type>> InferDotComposite(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(node));
+  const ir::Type& x = node.inputs[0]->type;
+  const ir::Type& y = node.inputs[1]->type;
+  if (x.ndim() != 2 || y.ndim() != 2 || x.dtype != p.dtype || y.dtype != p.dtype) {
+    return InvalidArgument("dot_composite: x and y must be ", DTypeName(p.dtype), " matrices, got ",
+                           ir::TypeString(x), " and ", ir::TypeString(y));
+  }
+  ir::Type out{p.dtype, {x.broadcastable[0], y.broadcastable[1]}};
+  for (size_t i = 2; i < node.inputs.size(); ++i) {
+    const ir::Type& in = node.inputs[i]->type;
+    if (in.ndim() > 2) {
+      return InvalidArgument("dot_composite: input ", i, " has ", in.ndim(),
+                             " dimensions; the product has 2");
+    }
+    for (int d = 0; d < in.ndim(); ++d) {
+      if (!in.broadcastable[d] && out.broadcastable[2 - in.ndim() + d]) {
+        return InvalidArgument("dot_composite: input ", i, " would broadcast the product");
+      }
+    }
+  }
+  return std::vector<ir::Type>{out};
+}
+
+// The program's inputs in its dtype; for dot_composite x and y too (its input k > 1 is the
+// program's input k - 1, the product being input 0).
 std::vector<std::optional<DType>> CompositeInputDTypes(const ir::Apply& node) {
   std::vector<std::optional<DType>> wanted(node.inputs.size());
   absl::StatusOr<composite::Program> p = composite::ParseProgram(node);
   if (!p.ok()) return wanted;  // the kernel factory reports the error
-  for (size_t k = 0; k < wanted.size(); ++k)
-    if (p->input_read[k]) wanted[k] = p->dtype;
+  const bool of_product = node.op == "dot_composite";
+  for (size_t k = 0; k < wanted.size(); ++k) {
+    const bool read = of_product ? k < 2 || p->input_read[k - 1] : p->input_read[k];
+    if (read) wanted[k] = p->dtype;
+  }
   return wanted;
 }
 
@@ -190,6 +225,23 @@ void RegisterComposite(Registry& r) {
     return absl::StrCat("Elemwise{", shown, "}", inplace);
   };
   r.Add(std::move(d));
+
+  OpDef e = MakeOpDef(
+      "dot_composite", 2, -1,
+      "dot_composite(x, y, *inputs; dtype, program, constants, expr): a composite whose input "
+      "0 is the matrix product dot(x, y), computed block by block with the program applied to "
+      "each block while it is in cache; made by the gemm_epilogue pass",
+      InferDotComposite, kNotDifferentiable);  // made after Differentiate, as composite
+  e.input_dtypes = CompositeInputDTypes;
+  e.infer_shape = [](NodeBuilder&, const ir::Apply&, std::span<const SymbolicShape> in) {
+    return std::vector<SymbolicShape>{{in[0][0], in[1][1]}};  // the inputs never enlarge it
+  };
+  e.attrs = {"dtype", "program", "constants", "expr"};
+  e.theano_render = [](const ir::Apply& node, const std::string& inplace) {
+    auto expr = ir::GetAttr<std::string>(node, "expr");
+    return absl::StrCat("DotComposite{", expr.ok() ? *expr : "Composite", "}", inplace);
+  };
+  r.Add(std::move(e));
 }
 
 }  // namespace tensord::ops

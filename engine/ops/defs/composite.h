@@ -16,6 +16,12 @@
 //              reduction of a fused expression in; sums accumulate in float64, as sum's).
 // Comparisons and predicates give 1 or 0 in `dtype`; switch's condition is true when nonzero
 // (NaN included), as a cast to bool. The output's shape is the NumPy broadcast of every input.
+//
+// dot_composite(x, y, *inputs; dtype, program, constants, expr) is the same program with
+// register 0 the matrix product dot(x, y) and registers 1.. the other inputs: the gemm_epilogue
+// pass (engine/passes/gemm_epilogue.h) makes it from a composite of a product, and the kernel
+// applies the program to each block of the product's rows while the block is in cache. Its
+// inputs must not broadcast the product to a larger shape.
 #pragma once
 
 #include <cstdint>
@@ -55,7 +61,8 @@ struct Program {
 };
 
 // Validates a composite node's attributes against its inputs (opcodes, arities, registers defined
-// before use, constant indices); every failure is INVALID_ARGUMENT naming the problem.
+// before use, constant indices); every failure is INVALID_ARGUMENT naming the problem. A
+// dot_composite's program has one input fewer than its node (x and y make register 0).
 absl::StatusOr<Program> ParseProgram(const ir::Apply& node);
 
 // The opcode of fusable op `name`; aborts on an op that has none (a programming error).

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <vector>
 
+#include "engine/backends/cpu/blas_matrix.h"
 #include "engine/backends/cpu/composite_kernel.h"
 #include "engine/backends/cpu/kernels/register.h"
 
@@ -12,6 +15,70 @@ namespace tensord::cpu {
 namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
+using runtime::Tensor;
+
+// dot_composite: the product's blocks of rows are computed by Gemm, each then overwritten by the
+// program on its own thread while it is in cache; the other inputs are read as the same rows
+// (or whole, where they broadcast along the rows).
+class DotCompositeKernel final : public Kernel {
+ public:
+  explicit DotCompositeKernel(composite::Program p)
+      : dtype_(p.dtype), epilogue_(MakeCompositeEpilogue(std::move(p))) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    if (dtype_ == DType::kFloat32) return RunTyped<float>(in, *out[0]);
+    return RunTyped<double>(in, *out[0]);
+  }
+
+ private:
+  template <typename T>
+  absl::Status RunTyped(std::span<const Tensor* const> in, Tensor& c) {
+    const Tensor& x = *in[0];
+    const Tensor& y = *in[1];
+    const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
+    if (y.shape()[0] != k) {
+      return InvalidArgument("dot_composite: shapes ", runtime::ShapeString(x.shape()), " and ",
+                             runtime::ShapeString(y.shape()), " not aligned: ", k,
+                             " (dim 1) != ", y.shape()[0], " (dim 0)");
+    }
+    for (const Tensor* t : in)
+      if (t == &c) return Internal("dot_composite: its output is one of its inputs");
+    TENSORD_RETURN_IF_ERROR(c.Reshape(dtype_, {m, n}));
+    std::mutex mu;
+    absl::Status first_error;
+    const RowBlockEpilogue epilogue = [&](int64_t row0, int64_t rows) {
+      Tensor block = c.StridedView({rows, n}, c.strides(), row0 * n);
+      std::vector<Tensor> rows_of(in.size() - 2);
+      std::vector<const Tensor*> args = {&block};
+      for (size_t i = 2; i < in.size(); ++i) {
+        const Tensor& e = *in[i];
+        const bool per_row = e.ndim() == 2 && e.shape()[0] == m && m != 1;
+        rows_of[i - 2] =
+            per_row ? e.StridedView({rows, e.shape()[1]}, e.strides(), row0 * e.strides()[0]) : e;
+        args.push_back(&rows_of[i - 2]);
+      }
+      absl::Status s = epilogue_->RunInPlace(args, block);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = std::move(s);
+      }
+    };
+    if (m * n == 0) {
+      epilogue(0, m);     // checks the other inputs' shapes all the same
+    } else if (k == 0) {  // an empty sum: the product is zeros
+      std::fill_n(c.data<T>(), m * n, T(0));
+      epilogue(0, m);
+    } else {
+      const BlasMatrix a = AsBlas(x), b = AsBlas(y);
+      Gemm<T>(a.transposed, b.transposed, m, n, k, T(1), a.storage.data<T>(), a.ld,
+              b.storage.data<T>(), b.ld, T(0), c.data<T>(), n, epilogue);
+    }
+    return first_error;
+  }
+
+  DType dtype_;
+  std::unique_ptr<CompositeEpilogue> epilogue_;
+};
 
 }  // namespace
 
@@ -19,6 +86,10 @@ void RegisterCompositeKernels(backends::KernelTable& k) {
   k.Add("composite", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(node));
     return MakeCompositeKernel(std::move(p));
+  });
+  k.Add("dot_composite", [](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(node));
+    return std::unique_ptr<Kernel>(new DotCompositeKernel(std::move(p)));
   });
 }
 
