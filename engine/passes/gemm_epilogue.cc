@@ -13,51 +13,88 @@ namespace tensord::passes {
 namespace {
 
 namespace composite = ops::composite;
+using composite::Instr;
+using composite::Program;
 
-// The composite's program with its input `product` moved to register 0 and the inputs before
-// it one register up (instructions' registers, past the inputs, stay where they were).
-std::vector<composite::Instr> ProductFirst(const composite::Program& p, int product) {
-  std::vector<composite::Instr> code = p.code;
-  for (composite::Instr& ins : code) {
-    if (ins.op == composite::kConst) continue;
-    for (int32_t& a : ins.args) {
-      if (a < 0 || a >= p.num_inputs) continue;
-      a = a == product ? 0 : a < product ? a + 1 : a;
-    }
+// The elementwise program a node computes: a composite's (not a reduction), or a lone fusable
+// op's, whose inputs are its operands, one each, and which computes in its float output dtype.
+std::optional<Program> ProgramOf(const ir::Apply& n) {
+  if (n.op == "composite") {
+    if (n.attrs.count("reduce")) return std::nullopt;
+    absl::StatusOr<Program> p = composite::ParseProgram(n);
+    return p.ok() ? std::optional<Program>(*std::move(p)) : std::nullopt;
   }
-  return code;
+  const DType dtype = n.outputs.size() == 1 ? n.outputs[0]->type.dtype : DType::kInvalid;
+  if (n.def == nullptr || n.def->FusionOpcode() < 0 || n.def->scalar->predicate ||
+      (dtype != DType::kFloat32 && dtype != DType::kFloat64) ||
+      static_cast<int>(n.inputs.size()) != n.def->scalar->arity) {
+    return std::nullopt;
+  }
+  Program p;
+  p.dtype = dtype;
+  p.num_inputs = static_cast<int>(n.inputs.size());
+  Instr ins;
+  ins.op = n.def->FusionOpcode();
+  for (int k = 0; k < p.num_inputs; ++k) ins.args[k] = k;
+  p.code = {ins};
+  p.input_read.assign(p.num_inputs, true);
+  // A fill model is read for its shape only, as ParseProgram says.
+  if (n.op == "fill") p.input_read[0] = false;
+  return p;
 }
 
-// The other inputs keep the product's m x n shape: 2-d at most and, along each dim the product
-// may have, not longer where its type is broadcastable.
-bool KeepsTheProductsShape(const ir::Apply& n, size_t product, const ir::Type& product_type) {
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    if (i == product) continue;
-    const ir::Type& t = n.inputs[i]->type;
-    if (t.ndim() > 2) return false;
-    for (int d = 0; d < t.ndim(); ++d)
-      if (!t.broadcastable[d] && product_type.broadcastable[2 - t.ndim() + d]) return false;
-  }
-  return true;
-}
-
-// A matrix product's operands as dot_composite takes them (x m x k, y k x n), each maybe read
-// transposed: dot(x, y) of matrices, or tensordot(x, y) of matrices contracting one axis of each
-// (the gradient of dot: g W^T is tensordot(g, W, axes=[1], [1])).
+// A matrix product and what makes the consumer's input of it: the product's operands as
+// dot_composite takes them (x m x k, y k x n, each maybe read transposed), and a prelude, the
+// instructions that turn the product (its register 0) and `inputs` (registers 1..) into the
+// value, for gemm: alpha * dot(x, y) + beta * z. Instruction j of the prelude defines register
+// 1 + inputs.size() + j, as in a program of its own.
 struct Product {
   const ir::Apply* node = nullptr;
   ir::Variable* x = nullptr;
   ir::Variable* y = nullptr;
   bool transpose_x = false, transpose_y = false;
+  std::vector<ir::Variable*> inputs;
+  std::vector<Instr> prelude;
 };
 
+// dot(x, y) or tensordot(x, y) contracting one axis of each (the gradient of dot: g W^T is
+// tensordot(g, W, [1], [1])), of matrices; gemm(z, alpha, x, y, beta). Its type must be the
+// product's (a gemm's z may not enlarge it).
 std::optional<Product> MatrixProduct(const ir::Variable* v) {
   const ir::Apply* a = v->owner;
-  if (a == nullptr || (a->op != "dot" && a->op != "tensordot") || a->inputs.size() != 2 ||
-      a->inputs[0]->type.ndim() != 2 || a->inputs[1]->type.ndim() != 2) {
+  if (a == nullptr) return std::nullopt;
+  Product p{a};
+  if (a->op == "dot" || a->op == "tensordot") {
+    if (a->inputs.size() != 2) return std::nullopt;
+    p.x = a->inputs[0], p.y = a->inputs[1];
+  } else if (a->op == "gemm") {
+    p.x = a->inputs[2], p.y = a->inputs[3];
+    const ir::Type& z = a->inputs[0]->type;
+    if (z.ndim() > 2) return std::nullopt;
+    // alpha * product + beta * z, without the multiplications by a constant 1 (the gemm pass
+    // makes dot(x, W) + b gemm(b, 1, x, W, 1)).
+    auto op = [](const char* name, int32_t a0, int32_t a1) {
+      Instr ins;
+      ins.op = composite::Opcode(name);
+      ins.args[0] = a0, ins.args[1] = a1;
+      return ins;
+    };
+    ir::Variable* alpha = a->inputs[1];
+    ir::Variable* beta = a->inputs[4];
+    const bool scale_product = !IsUnitConstant(alpha, 1), scale_z = !IsUnitConstant(beta, 1);
+    if (scale_product) p.inputs.push_back(alpha);
+    if (scale_z) p.inputs.push_back(beta);
+    p.inputs.push_back(a->inputs[0]);  // z
+    const int32_t z_reg = static_cast<int32_t>(p.inputs.size());
+    int32_t next = z_reg + 1;  // the register the next prelude instruction defines
+    int32_t product = 0, scaled_z = z_reg;
+    if (scale_product) p.prelude.push_back(op("mul", 1, 0)), product = next++;
+    if (scale_z) p.prelude.push_back(op("mul", z_reg - 1, z_reg)), scaled_z = next++;
+    p.prelude.push_back(op("add", product, scaled_z));
+  } else {
     return std::nullopt;
   }
-  Product p{a, a->inputs[0], a->inputs[1]};
+  if (p.x->type.ndim() != 2 || p.y->type.ndim() != 2) return std::nullopt;
   if (a->op == "tensordot") {
     auto axes_a = ir::GetIntsAttr(*a, "axes_a");
     auto axes_b = ir::GetIntsAttr(*a, "axes_b");
@@ -67,7 +104,56 @@ std::optional<Product> MatrixProduct(const ir::Variable* v) {
     p.transpose_x = (*axes_a)[0] == 0 || (*axes_a)[0] == -2;  // x's rows are contracted
     p.transpose_y = (*axes_b)[0] == 1 || (*axes_b)[0] == -1;  // y's columns are contracted
   }
+  const std::vector<bool> product = {p.x->type.broadcastable[p.transpose_x ? 1 : 0],
+                                     p.y->type.broadcastable[p.transpose_y ? 0 : 1]};
+  if (v->type.broadcastable != product) return std::nullopt;
   return p;
+}
+
+// The consumer's program with its input `i` computed by the product's prelude: the new inputs
+// are the product, the prelude's inputs, then the consumer's other inputs in order.
+Program Compose(const Program& c, int i, const Product& product) {
+  const int k = 1 + static_cast<int>(product.inputs.size());
+  const int inputs = k + c.num_inputs - 1;
+  const int prelude = static_cast<int>(product.prelude.size());
+  Program p = c;
+  p.num_inputs = inputs;
+  p.code.clear();
+  for (Instr ins : product.prelude) {
+    for (int32_t& a : ins.args)
+      if (a >= k) a = inputs + (a - k);  // an earlier prelude instruction
+    p.code.push_back(ins);
+  }
+  const int32_t value = prelude == 0 ? 0 : inputs + prelude - 1;
+  for (Instr ins : c.code) {
+    if (ins.op != composite::kConst) {
+      for (int32_t& a : ins.args) {
+        if (a < 0) continue;
+        if (a == i) {
+          a = value;
+        } else if (a < c.num_inputs) {
+          a = k + (a < i ? a : a - 1);
+        } else {
+          a = inputs + prelude + (a - c.num_inputs);
+        }
+      }
+    }
+    p.code.push_back(ins);
+  }
+  return p;
+}
+
+// The consumer's other inputs keep the product's m x n shape: 2-d at most and, along each dim
+// the product may have, not longer where its type is broadcastable.
+bool KeepsTheProductsShape(const ir::Apply& n, size_t product, const ir::Type& product_type) {
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (i == product) continue;
+    const ir::Type& t = n.inputs[i]->type;
+    if (t.ndim() > 2) return false;
+    for (int d = 0; d < t.ndim(); ++d)
+      if (!t.broadcastable[d] && product_type.broadcastable[2 - t.ndim() + d]) return false;
+  }
+  return true;
 }
 
 class GemmEpiloguePass final : public Pass {
@@ -80,14 +166,14 @@ class GemmEpiloguePass final : public Pass {
     std::vector<ir::Apply*> nodes;
     for (const auto& a : graph.applies()) nodes.push_back(a.get());
     for (ir::Apply* n : nodes) {
-      if (n->op != "composite" || n->attrs.count("reduce")) continue;
-      TENSORD_ASSIGN_OR_RETURN(composite::Program p, composite::ParseProgram(*n));
+      const std::optional<Program> p = ProgramOf(*n);
+      if (!p.has_value()) continue;
       for (size_t i = 0; i < n->inputs.size(); ++i) {
         ir::Variable* v = n->inputs[i];
-        const std::optional<Product> product = MatrixProduct(v);
+        std::optional<Product> product = MatrixProduct(v);
         auto use = uses.find(v);
         if (!product.has_value() || replaced.count(product->node) || use == uses.end() ||
-            use->second != 1 || v->type.dtype != p.dtype || !p.input_read[i] ||
+            use->second != 1 || v->type.dtype != p->dtype || !p->input_read[i] ||
             !KeepsTheProductsShape(*n, i, v->type)) {
           continue;
         }
@@ -95,15 +181,17 @@ class GemmEpiloguePass final : public Pass {
         for (size_t j = 0; j < n->inputs.size() && !cycle; ++j)
           cycle = j != i && DependsOn(n->inputs[j], v);
         if (cycle) continue;
-        composite::Program moved = p;
-        moved.code = ProductFirst(p, static_cast<int>(i));
-        ir::Attrs attrs = ops::NodeBuilder::DeclaredAttrs(*n);
-        attrs["program"] = composite::EncodeProgram(moved.code);
-        attrs["expr"] = composite::RenderExpr(moved);
+        const Program fused_program = Compose(*p, static_cast<int>(i), *product);
+        ir::Attrs attrs;
+        attrs["dtype"] = p->dtype;
+        attrs["program"] = composite::EncodeProgram(fused_program.code);
+        if (!fused_program.constants.empty()) attrs["constants"] = fused_program.constants;
+        attrs["expr"] = composite::RenderExpr(fused_program);
         ops::NodeBuilder b(graph);
         std::vector<ir::Variable*> inputs = {
             product->transpose_x ? b.Dimshuffle(product->x, {1, 0}) : product->x,
             product->transpose_y ? b.Dimshuffle(product->y, {1, 0}) : product->y};
+        for (ir::Variable* in : product->inputs) inputs.push_back(in);
         for (size_t j = 0; j < n->inputs.size(); ++j)
           if (j != i) inputs.push_back(n->inputs[j]);
         ir::Variable* fused = b.Apply("dot_composite", inputs, attrs);
@@ -111,8 +199,7 @@ class GemmEpiloguePass final : public Pass {
         if (!(fused->type == n->outputs[0]->type)) {  // not expected (checked): drop the try
           replaced.insert(fused->owner);
           for (size_t k = 0; k < 2; ++k)
-            if (inputs[k]->owner != nullptr && inputs[k] != product->node->inputs[k])
-              replaced.insert(inputs[k]->owner);
+            if (inputs[k] != (k == 0 ? product->x : product->y)) replaced.insert(inputs[k]->owner);
           continue;
         }
         graph.ReplaceAllUses(n->outputs[0], fused);

@@ -61,6 +61,34 @@ def test_product_epilogue_matches_numpy(rng, dtype, shape):
                                atol=TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "none"])
+def test_dense_layers_bias_and_activation(rng, dtype, activation):
+    # The gemm pass makes dot(x, W) + b a gemm; its bias, alpha and beta become the epilogue's
+    # along with the activation, a lone elementwise op. With no activation the gemm stays.
+    x, w, b = T.matrix(dtype=dtype), T.matrix(dtype=dtype), T.vector(dtype=dtype)
+    pre = T.dot(x, w) + b
+    out = {"tanh": T.tanh(pre), "relu": T.maximum(pre, 0), "none": pre}[activation]
+    f = theano.function([x, w, b], out)
+    assert ("DotComposite{" in printed(f)) == (activation != "none"), printed(f)
+    xv = rng.standard_normal((200, 64)).astype(dtype)
+    wv = rng.standard_normal((64, 96)).astype(dtype)
+    bv = rng.standard_normal(96).astype(dtype)
+    want = xv.astype("float64") @ wv + bv
+    want = {"tanh": np.tanh(want), "relu": np.maximum(want, 0), "none": want}[activation]
+    np.testing.assert_allclose(f(xv, wv, bv), want, rtol=TOL[dtype] * 10, atol=TOL[dtype] * 10)
+
+
+def test_a_gemm_with_alpha_beta_and_a_full_z(rng):
+    x, w, z = T.dmatrix(), T.dmatrix(), T.dmatrix()
+    f = theano.function([x, w, z], T.exp(0.5 * z - 2 * T.dot(x, w)))
+    text = printed(f)
+    assert "DotComposite{" in text and "gemm" not in text, text
+    xv, wv = rng.standard_normal((70, 20)) * 0.1, rng.standard_normal((20, 40))
+    zv = rng.standard_normal((70, 40))
+    np.testing.assert_allclose(f(xv, wv, zv), np.exp(0.5 * zv - 2 * (xv @ wv)), rtol=1e-12)
+
+
 @pytest.mark.parametrize("axes", [([1], [1]), ([0], [0]), ([0], [1]), ([1], [0])], ids=str)
 def test_tensordot_products_and_their_transposes(rng, axes):
     # The backward pass of tanh(x W): (1 - h^2) * tensordot(g, W, [1], [1]).

@@ -19,9 +19,9 @@
 //
 // dot_composite(x, y, *inputs; dtype, program, constants, expr) is the same program with
 // register 0 the matrix product dot(x, y) and registers 1.. the other inputs: the gemm_epilogue
-// pass (engine/passes/gemm_epilogue.h) makes it from a composite of a product, and the kernel
-// applies the program to each block of the product's rows while the block is in cache. Its
-// inputs must not broadcast the product to a larger shape.
+// pass (engine/passes/gemm_epilogue.h) makes it from an elementwise expression of a product,
+// and the kernel applies the program to each block of the product's rows while the block is in
+// cache. Its inputs must not broadcast the product to a larger shape.
 #pragma once
 
 #include <cstdint>
