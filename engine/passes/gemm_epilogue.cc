@@ -17,7 +17,9 @@ using composite::Instr;
 using composite::Program;
 
 // The elementwise program a node computes: a composite's (not a reduction), or a lone fusable
-// op's, whose inputs are its operands, one each, and which computes in its float output dtype.
+// op's, one input per operand, computing in its float output dtype. The program reads its
+// inputs in that dtype, as the op's own kernel does, except a switch's condition, which it
+// reads as bool: switch is left alone (a condition cast to the dtype could round to 0).
 std::optional<Program> ProgramOf(const ir::Apply& n) {
   if (n.op == "composite") {
     if (n.attrs.count("reduce")) return std::nullopt;
@@ -26,7 +28,7 @@ std::optional<Program> ProgramOf(const ir::Apply& n) {
   }
   const DType dtype = n.outputs.size() == 1 ? n.outputs[0]->type.dtype : DType::kInvalid;
   if (n.def == nullptr || n.def->FusionOpcode() < 0 || n.def->scalar->predicate ||
-      (dtype != DType::kFloat32 && dtype != DType::kFloat64) ||
+      n.def->scalar->bool_condition || (dtype != DType::kFloat32 && dtype != DType::kFloat64) ||
       static_cast<int>(n.inputs.size()) != n.def->scalar->arity) {
     return std::nullopt;
   }
@@ -94,7 +96,11 @@ std::optional<Product> MatrixProduct(const ir::Variable* v) {
   } else {
     return std::nullopt;
   }
-  if (p.x->type.ndim() != 2 || p.y->type.ndim() != 2) return std::nullopt;
+  // Operands of the product's dtype (dot and gemm cast mixed ones; dot_composite does not).
+  if (p.x->type.ndim() != 2 || p.y->type.ndim() != 2 || p.x->type.dtype != v->type.dtype ||
+      p.y->type.dtype != v->type.dtype) {
+    return std::nullopt;
+  }
   if (a->op == "tensordot") {
     auto axes_a = ir::GetIntsAttr(*a, "axes_a");
     auto axes_b = ir::GetIntsAttr(*a, "axes_b");
@@ -143,19 +149,19 @@ Program Compose(const Program& c, int i, const Product& product) {
   return p;
 }
 
-// The consumer's other inputs keep the product's m x n shape: 2-d at most and, along each dim
-// the product may have, not longer where its type is broadcastable.
-bool KeepsTheProductsShape(const ir::Apply& n, size_t product, const ir::Type& product_type) {
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    if (i == product) continue;
-    const ir::Type& t = n.inputs[i]->type;
-    if (t.ndim() > 2) return false;
-    for (int d = 0; d < t.ndim(); ++d)
-      if (!t.broadcastable[d] && product_type.broadcastable[2 - t.ndim() + d]) return false;
-  }
+// The consumer's other inputs (and a gemm's z) keep the product's m x n shape.
+bool KeepsTheProductsShape(const ir::Apply& n, size_t product, const Product& p,
+                           const ir::Type& product_type) {
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (i != product && !composite::KeepsProductShape(product_type, n.inputs[i]->type))
+      return false;
+  for (const ir::Variable* in : p.inputs)
+    if (!composite::KeepsProductShape(product_type, in->type)) return false;
   return true;
 }
 
+// Anything that still fails to build (not expected: the checks above are the type rule's) stops
+// the compile with the error, as in the other passes.
 class GemmEpiloguePass final : public Pass {
  public:
   std::string name() const override { return "gemm_epilogue"; }
@@ -174,7 +180,7 @@ class GemmEpiloguePass final : public Pass {
         auto use = uses.find(v);
         if (!product.has_value() || replaced.count(product->node) || use == uses.end() ||
             use->second != 1 || v->type.dtype != p->dtype || !p->input_read[i] ||
-            !KeepsTheProductsShape(*n, i, v->type)) {
+            !KeepsTheProductsShape(*n, i, *product, v->type)) {
           continue;
         }
         bool cycle = false;
@@ -182,6 +188,11 @@ class GemmEpiloguePass final : public Pass {
           cycle = j != i && DependsOn(n->inputs[j], v);
         if (cycle) continue;
         const Program fused_program = Compose(*p, static_cast<int>(i), *product);
+        if (fused_program.code.size() > static_cast<size_t>(composite::kMaxInstructions) ||
+            n->inputs.size() + product->inputs.size() + 1 >
+                static_cast<size_t>(composite::kMaxInputs)) {
+          continue;  // a composite at its limits: the prelude would pass them
+        }
         ir::Attrs attrs;
         attrs["dtype"] = p->dtype;
         attrs["program"] = composite::EncodeProgram(fused_program.code);

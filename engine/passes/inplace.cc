@@ -31,8 +31,8 @@ std::vector<int> WritablePositions(const ir::Apply& node) {
 }
 
 bool WritesFreshMemory(const ir::Apply* a) {
-  return a != nullptr &&
-         (IsFusable(*a) || a->op == "composite" || a->op == "gemm" || a->op == "dot");
+  return a != nullptr && (IsFusable(*a) || a->op == "composite" || a->op == "gemm" ||
+                          a->op == "dot" || a->op == "dot_composite");
 }
 
 // The output can take v's buffer only if they can have the same shape and dtype.

@@ -190,11 +190,46 @@ def test_a_clients_dot_composite_with_bad_shapes_is_refused(rng):
     with pytest.raises(errors.InvalidArgument, match=r"not aligned: 3 \(dim 1\) != 4"):
         run(lambda x, y, z: DotComposite([ADD, 0, 1, -1])(x, y, z),
             np.ones((2, 3)), np.ones((4, 5)), np.ones((2, 5)))
-    with pytest.raises(errors.InvalidArgument, match="broadcast the product"):
+    # Another input that fits neither the product's rows nor its columns.
+    with pytest.raises(errors.InvalidArgument, match=r"\(2, 4\).*\(3, 4\)|\(3, 4\).*\(2, 4\)"):
         run(lambda x, y, z: DotComposite([ADD, 0, 1, -1])(x, y, z),
-            np.ones((2, 3)), np.ones((3, 1)), np.ones((2, 5)))
+            np.ones((2, 3)), np.ones((3, 4)), np.ones((3, 4)))
     with pytest.raises(errors.InvalidArgument, match="must be float64 matrices"):
         run(lambda x, y: DotComposite([ADD, 0, 0, -1])(x, y), np.ones(3), np.ones((3, 2)))
+
+
+def test_inputs_that_broadcast_the_product_at_run_time_give_the_unfused_result():
+    # The product (2, 1) is broadcast to (2, 5) by the other input, NumPy-style, as the
+    # unfused graph would; rows that differ in length per block would be wrong.
+    got = run(lambda x, y, z: DotComposite([ADD, 0, 1, -1])(x, y, z),
+              np.ones((2, 3)), np.ones((3, 1)), np.arange(10.0).reshape(2, 5))
+    np.testing.assert_array_equal(got, 3 + np.arange(10.0).reshape(2, 5))
+
+
+def test_mixed_operand_dtypes_are_left_to_dot_and_gemm(rng):
+    # dot and gemm cast mixed operands; the pass leaves those products alone.
+    x, w = T.matrix(dtype="float32"), T.matrix(dtype="float64")
+    i = T.matrix(dtype="int32")
+    f = theano.function([x, w, i], [T.tanh(T.dot(x, w)) * 2, T.exp(T.dot(i, w)) * 2])
+    assert "DotComposite{" not in printed(f), printed(f)
+    xv = rng.standard_normal((40, 30)).astype("float32")
+    wv = rng.standard_normal((30, 20)) * 0.1
+    iv = rng.integers(-2, 3, (40, 30)).astype("int32")
+    got = f(xv, wv, iv)
+    np.testing.assert_allclose(got[0], np.tanh(xv @ wv) * 2, rtol=1e-12)
+    np.testing.assert_allclose(got[1], np.exp(iv @ wv) * 2, rtol=1e-12)
+
+
+def test_a_wide_product_of_few_rows_uses_every_thread_and_is_right(rng):
+    # 20 rows cannot give two threads a block of rows each: the product splits by columns and
+    # the epilogue runs on all of it afterwards.
+    x, w, b = T.matrix(), T.matrix(), T.row()
+    f = theano.function([x, w, b], T.tanh(T.dot(x, w)) * b)
+    assert "DotComposite{" in printed(f), printed(f)
+    xv = rng.standard_normal((20, 300)).astype("float32")
+    wv = rng.standard_normal((300, 2000)).astype("float32")
+    bv = rng.standard_normal((1, 2000)).astype("float32")
+    np.testing.assert_allclose(f(xv, wv, bv), np.tanh(xv @ wv) * bv, rtol=2e-5, atol=2e-5)
 
 
 def test_nan_guard_mode_names_the_product_that_overflowed():

@@ -106,13 +106,15 @@ void Alternative(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, con
 }
 
 // `gemm` (one of the above) on one block of C per thread: rows of C, or columns when it is wider
-// than tall and there is no epilogue (which takes blocks of rows).
+// than tall. An epilogue runs on each block of rows after it; where C has too few rows for a
+// block per thread, the product is split by columns and the epilogue runs once on all of C.
 template <typename T, typename Kernel>
 void InBlocks(Kernel gemm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int threads,
               const RowBlockEpilogue* epilogue = nullptr) {
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const bool by_rows = m >= n || epilogue != nullptr;
+  const bool rows_for_every_thread = (m + kBlockAlign - 1) / kBlockAlign >= threads;
+  const bool by_rows = m >= n || (epilogue != nullptr && rows_for_every_thread);
   const int64_t extent = by_rows ? m : n;
   if (threads <= 1 || work < kParallelMultiplyAdds || extent < 2 * kBlockAlign) {
     gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -137,6 +139,7 @@ void InBlocks(Kernel gemm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T 
       }
     }
   });
+  if (!by_rows && epilogue != nullptr) (*epilogue)(0, m);  // splits over the threads itself
 }
 
 std::atomic<GemmLibrary> configured_library{GemmLibrary::kAuto};

@@ -30,8 +30,9 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
 // The same, then `epilogue(first_row, rows)` on each block of C's rows once the product wrote
-// it, on the thread that computed it, while the block is in cache (dot_composite's program).
-// Blocks are always of rows here.
+// it, on the thread that computed it, while the block may still be in its caches
+// (dot_composite's program). Where C has too few rows to give each thread a block, the product
+// is split by columns and the epilogue called once, on all of C, after it.
 using RowBlockEpilogue = std::function<void(int64_t first_row, int64_t rows)>;
 template <typename T>
 void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,

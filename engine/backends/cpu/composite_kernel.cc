@@ -40,7 +40,7 @@ ops::ChunkScalarLoop<T> ChunkScalarOf(const ops::ScalarForm& form) {
   }
 }
 
-class CompositeKernel final : public backends::Kernel, public CompositeEpilogue {
+class CompositeKernel final : public CompositeEpilogue {
  public:
   explicit CompositeKernel(Program p)
       : p_(std::move(p)),
@@ -66,7 +66,8 @@ class CompositeKernel final : public backends::Kernel, public CompositeEpilogue 
   }
 
   absl::Status RunInPlace(std::span<const Tensor* const> in, Tensor& out) override {
-    if (static_cast<int>(in.size()) != p_.num_inputs || !p_.reduce.empty()) {
+    if (!p_.reduce.empty()) return Internal("a composite that reduces is no epilogue");
+    if (static_cast<int>(in.size()) != p_.num_inputs) {
       return Internal("composite epilogue expects ", p_.num_inputs, " inputs, got ", in.size());
     }
     if (p_.dtype == DType::kFloat32) return RunTyped<float>(in, out, true);

@@ -22,12 +22,11 @@ namespace tensord::cpu {
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCompositeKernel(
     ops::composite::Program program);
 
-// The same evaluation as a product's epilogue (the dot_composite kernel): `out` is one of the
-// inputs, a contiguous block of the product whose buffer the caller owns (others may hold it),
-// with the inputs' broadcast shape; it is overwritten in place.
-class CompositeEpilogue {
+// The kernel, which can also evaluate as a product's epilogue (the dot_composite kernel):
+// RunInPlace's `out` is one of the inputs, a contiguous block of the product whose buffer the
+// caller owns (others may hold it), with the inputs' broadcast shape; it is overwritten in place.
+class CompositeEpilogue : public backends::Kernel {
  public:
-  virtual ~CompositeEpilogue() = default;
   virtual absl::Status RunInPlace(std::span<const runtime::Tensor* const> in,
                                   runtime::Tensor& out) = 0;
 };

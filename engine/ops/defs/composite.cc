@@ -109,6 +109,13 @@ absl::StatusOr<Program> ParseProgram(const ir::Apply& node) {
   return p;
 }
 
+bool KeepsProductShape(const ir::Type& product, const ir::Type& input) {
+  if (input.ndim() > 2) return false;
+  for (int d = 0; d < input.ndim(); ++d)
+    if (!input.broadcastable[d] && product.broadcastable[2 - input.ndim() + d]) return false;
+  return true;
+}
+
 std::vector<int64_t> EncodeProgram(const std::vector<Instr>& code) {
   std::vector<int64_t> ints;
   ints.reserve(code.size() * 4);
@@ -170,15 +177,9 @@ absl::StatusOr<std::vector<ir::Type>> InferDotComposite(const ir::Apply& node) {
   }
   ir::Type out{p.dtype, {x.broadcastable[0], y.broadcastable[1]}};
   for (size_t i = 2; i < node.inputs.size(); ++i) {
-    const ir::Type& in = node.inputs[i]->type;
-    if (in.ndim() > 2) {
-      return InvalidArgument("dot_composite: input ", i, " has ", in.ndim(),
-                             " dimensions; the product has 2");
-    }
-    for (int d = 0; d < in.ndim(); ++d) {
-      if (!in.broadcastable[d] && out.broadcastable[2 - in.ndim() + d]) {
-        return InvalidArgument("dot_composite: input ", i, " would broadcast the product");
-      }
+    if (!composite::KeepsProductShape(out, node.inputs[i]->type)) {
+      return InvalidArgument("dot_composite: input ", i, " (", ir::TypeString(node.inputs[i]->type),
+                             ") would broadcast the product (", ir::TypeString(out), ")");
     }
   }
   return std::vector<ir::Type>{out};
@@ -230,11 +231,20 @@ void RegisterComposite(Registry& r) {
       "dot_composite", 2, -1,
       "dot_composite(x, y, *inputs; dtype, program, constants, expr): a composite whose input "
       "0 is the matrix product dot(x, y), computed block by block with the program applied to "
-      "each block while it is in cache; made by the gemm_epilogue pass",
+      "each block of rows right after it; made by the gemm_epilogue pass",
       InferDotComposite, kNotDifferentiable);  // made after Differentiate, as composite
   e.input_dtypes = CompositeInputDTypes;
-  e.infer_shape = [](NodeBuilder&, const ir::Apply&, std::span<const SymbolicShape> in) {
-    return std::vector<SymbolicShape>{{in[0][0], in[1][1]}};  // the inputs never enlarge it
+  // The product's (rows, cols) broadcast with the other inputs (at run time one of length 1
+  // may be broadcast, NumPy-style, as the kernel does).
+  e.infer_shape = [](NodeBuilder& b, const ir::Apply& node, std::span<const SymbolicShape> in) {
+    std::vector<SymbolicShape> shapes = {{in[0][0], in[1][1]}};
+    std::vector<std::vector<bool>> broadcastable = {
+        {node.inputs[0]->type.broadcastable[0], node.inputs[1]->type.broadcastable[1]}};
+    for (size_t i = 2; i < node.inputs.size(); ++i) {
+      shapes.push_back(in[i]);
+      broadcastable.push_back(node.inputs[i]->type.broadcastable);
+    }
+    return std::vector<SymbolicShape>{BroadcastDims(b, shapes, broadcastable, 2)};
   };
   e.attrs = {"dtype", "program", "constants", "expr"};
   e.theano_render = [](const ir::Apply& node, const std::string& inplace) {

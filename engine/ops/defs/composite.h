@@ -20,8 +20,8 @@
 // dot_composite(x, y, *inputs; dtype, program, constants, expr) is the same program with
 // register 0 the matrix product dot(x, y) and registers 1.. the other inputs: the gemm_epilogue
 // pass (engine/passes/gemm_epilogue.h) makes it from an elementwise expression of a product,
-// and the kernel applies the program to each block of the product's rows while the block is in
-// cache. Its inputs must not broadcast the product to a larger shape.
+// and the kernel applies the program to each block of the product's rows right after the block
+// is computed, on the same thread. Its inputs must not broadcast the product to a larger shape.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +64,10 @@ struct Program {
 // before use, constant indices); every failure is INVALID_ARGUMENT naming the problem. A
 // dot_composite's program has one input fewer than its node (x and y make register 0).
 absl::StatusOr<Program> ParseProgram(const ir::Apply& node);
+
+// A dot_composite's input of type `input` keeps the product's shape (type `product`): 2-d at
+// most and, along each dim, not longer where the product's type is broadcastable.
+bool KeepsProductShape(const ir::Type& product, const ir::Type& input);
 
 // The opcode of fusable op `name`; aborts on an op that has none (a programming error).
 int Opcode(const std::string& name);

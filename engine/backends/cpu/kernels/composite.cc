@@ -15,15 +15,18 @@ namespace tensord::cpu {
 namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
+using runtime::Shape;
 using runtime::Tensor;
 
 // dot_composite: the product's blocks of rows are computed by Gemm, each then overwritten by the
-// program on its own thread while it is in cache; the other inputs are read as the same rows
-// (or whole, where they broadcast along the rows).
+// program on its own thread, right after; the other inputs are read as the same rows (or whole,
+// where they broadcast along the rows). Where they broadcast the product itself to a larger
+// shape at run time (a length-1 dim), the product goes to a temporary and the program runs as a
+// composite's, as the unfused graph would.
 class DotCompositeKernel final : public Kernel {
  public:
   explicit DotCompositeKernel(composite::Program p)
-      : dtype_(p.dtype), epilogue_(MakeCompositeEpilogue(std::move(p))) {}
+      : dtype_(p.dtype), program_(MakeCompositeEpilogue(std::move(p))) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     if (dtype_ == DType::kFloat32) return RunTyped<float>(in, *out[0]);
@@ -41,9 +44,17 @@ class DotCompositeKernel final : public Kernel {
                              runtime::ShapeString(y.shape()), " not aligned: ", k,
                              " (dim 1) != ", y.shape()[0], " (dim 0)");
     }
-    for (const Tensor* t : in)
-      if (t == &c) return Internal("dot_composite: its output is one of its inputs");
-    TENSORD_RETURN_IF_ERROR(c.Reshape(dtype_, {m, n}));
+    for (const Tensor* t : in) {
+      if (t == &c) {
+        return InvalidArgument("dot_composite cannot write its result into an input's buffer");
+      }
+    }
+    const Shape product{m, n};
+    std::vector<const Shape*> shapes = {&product};
+    for (size_t i = 2; i < in.size(); ++i) shapes.push_back(&in[i]->shape());
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, BroadcastShapes(shapes));  // names a mismatch
+    if (shape != product) return Unfused<T>(in, product, c);
+    TENSORD_RETURN_IF_ERROR(c.Reshape(dtype_, product));
     std::mutex mu;
     absl::Status first_error;
     const RowBlockEpilogue epilogue = [&](int64_t row0, int64_t rows) {
@@ -57,15 +68,14 @@ class DotCompositeKernel final : public Kernel {
             per_row ? e.StridedView({rows, e.shape()[1]}, e.strides(), row0 * e.strides()[0]) : e;
         args.push_back(&rows_of[i - 2]);
       }
-      absl::Status s = epilogue_->RunInPlace(args, block);
+      absl::Status s = program_->RunInPlace(args, block);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu);
         if (first_error.ok()) first_error = std::move(s);
       }
     };
-    if (m * n == 0) {
-      epilogue(0, m);     // checks the other inputs' shapes all the same
-    } else if (k == 0) {  // an empty sum: the product is zeros
+    if (m * n == 0) return absl::OkStatus();
+    if (k == 0) {  // an empty sum: the product is zeros
       std::fill_n(c.data<T>(), m * n, T(0));
       epilogue(0, m);
     } else {
@@ -76,8 +86,25 @@ class DotCompositeKernel final : public Kernel {
     return first_error;
   }
 
+  template <typename T>
+  absl::Status Unfused(std::span<const Tensor* const> in, const Shape& product, Tensor& c) {
+    TENSORD_ASSIGN_OR_RETURN(Tensor p, Tensor::Allocate(dtype_, product));
+    if (in[0]->shape()[1] == 0 || p.num_elements() == 0) {
+      std::fill_n(p.data<T>(), p.num_elements(), T(0));
+    } else {
+      const BlasMatrix a = AsBlas(*in[0]), b = AsBlas(*in[1]);
+      Gemm<T>(a.transposed, b.transposed, product[0], product[1], in[0]->shape()[1], T(1),
+              a.storage.data<T>(), a.ld, b.storage.data<T>(), b.ld, T(0), p.data<T>(),
+              std::max<int64_t>(product[1], 1));
+    }
+    std::vector<const Tensor*> args = {&p};
+    for (size_t i = 2; i < in.size(); ++i) args.push_back(in[i]);
+    Tensor* outs[] = {&c};
+    return program_->Run(args, outs);
+  }
+
   DType dtype_;
-  std::unique_ptr<CompositeEpilogue> epilogue_;
+  std::unique_ptr<CompositeEpilogue> program_;
 };
 
 }  // namespace
