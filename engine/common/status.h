@@ -43,6 +43,10 @@ absl::Status Unimplemented(const Args&... args) {
   return absl::UnimplementedError(absl::StrCat(args...));
 }
 template <typename... Args>
+absl::Status ResourceExhausted(const Args&... args) {
+  return absl::ResourceExhaustedError(absl::StrCat(args...));
+}
+template <typename... Args>
 absl::Status Internal(const Args&... args) {
   return absl::InternalError(absl::StrCat(args...));
 }

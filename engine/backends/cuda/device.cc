@@ -27,4 +27,39 @@ std::string DeviceName(int ordinal) {
          std::to_string(prop.minor) + ", " + memory + ")";
 }
 
+namespace {
+
+class CudaMemory final : public DeviceMemory {
+ public:
+  CudaMemory(int ordinal, size_t total) : ordinal_(ordinal), total_(total) {}
+  void* Malloc(size_t bytes) override {
+    void* p = nullptr;
+    if (cudaSetDevice(ordinal_) != cudaSuccess || cudaMalloc(&p, bytes) != cudaSuccess) {
+      cudaGetLastError();  // out of memory is not sticky: clear it for the next call
+      return nullptr;
+    }
+    return p;
+  }
+  void Free(void* p) override {
+    cudaSetDevice(ordinal_);
+    cudaFree(p);
+  }
+  size_t Total() const override { return total_; }
+
+ private:
+  int ordinal_;
+  size_t total_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceMemory> DeviceMemoryOf(int ordinal) {
+  cudaDeviceProp prop;
+  if (ordinal < 0 || ordinal >= DeviceCount() ||
+      cudaGetDeviceProperties(&prop, ordinal) != cudaSuccess) {
+    return nullptr;
+  }
+  return std::make_unique<CudaMemory>(ordinal, prop.totalGlobalMem);
+}
+
 }  // namespace tensord::cuda

@@ -6,5 +6,6 @@ namespace tensord::cuda {
 bool Available() { return false; }
 int DeviceCount() { return 0; }
 std::string DeviceName(int ordinal) { return "unavailable"; }
+std::unique_ptr<DeviceMemory> DeviceMemoryOf(int) { return nullptr; }
 
 }  // namespace tensord::cuda

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "engine/backends/cuda/caching_allocator.h"
 #include "engine/backends/cuda/device.h"
 
 namespace tensord::cuda {
@@ -30,6 +31,32 @@ TEST(CudaElementwise, AddMatchesHost) {
   cudaFree(da);
   cudaFree(db);
   cudaFree(dc);
+}
+
+}  // namespace
+}  // namespace tensord::cuda
+
+namespace tensord::cuda {
+namespace {
+
+// The caching allocator on a real device: a loop reuses its blocks, and asking for more than
+// the device has is RESOURCE_EXHAUSTED, after which the device still allocates.
+TEST(CudaCachingAllocator, ReusesBlocksAndRefusesMoreThanTheDevice) {
+  std::unique_ptr<DeviceMemory> memory = DeviceMemoryOf(0);
+  if (memory == nullptr) GTEST_SKIP() << "no CUDA device";
+  CachingAllocator a(*memory, "cuda0");
+  for (int step = 0; step < 10; ++step) {
+    auto p = a.Allocate(64 << 20);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_EQ(cudaMemset(*p, 0, 64 << 20), cudaSuccess);
+    a.Free(*p);
+  }
+  EXPECT_EQ(a.stats().device_allocations, 1);
+  auto huge = a.Allocate(memory->Total() * 2);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kResourceExhausted);
+  auto after = a.Allocate(1 << 20);
+  ASSERT_TRUE(after.ok()) << after.status();
+  a.Free(*after);
 }
 
 }  // namespace

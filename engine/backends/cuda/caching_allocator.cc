@@ -1,0 +1,190 @@
+#include "engine/backends/cuda/caching_allocator.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/common/status.h"
+
+namespace tensord::cuda {
+namespace {
+
+constexpr size_t kSmallGranule = 512;
+constexpr size_t kLargeGranule = size_t{2} << 20;
+constexpr size_t kLargeFrom = size_t{1} << 20;
+
+size_t RoundUp(size_t n, size_t granule) { return (n + granule - 1) / granule * granule; }
+
+}  // namespace
+
+size_t CachingAllocator::RoundSize(size_t bytes) {
+  if (bytes == 0) return kSmallGranule;
+  return bytes <= kLargeFrom ? RoundUp(bytes, kSmallGranule) : RoundUp(bytes, kLargeGranule);
+}
+
+CachingAllocator::CachingAllocator(DeviceMemory& memory, std::string context)
+    : memory_(memory), context_(std::move(context)) {}
+
+CachingAllocator::~CachingAllocator() {
+  std::lock_guard<std::mutex> lock(mu_);
+  EmptyCacheLocked();
+  for (auto& [p, live] : live_)
+    if (!live.in_region) memory_.Free(p);  // blocks never freed: the context is going away
+  if (region_ != nullptr) memory_.Free(region_);
+}
+
+absl::StatusOr<std::string> CachingAllocator::Preallocate(double value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!(value > 0)) {
+    return InvalidArgument(
+        "preallocate must be a fraction of the device's memory (0, 1] or a "
+        "size in MiB (> 1), got ",
+        value);
+  }
+  if (region_ != nullptr || stats_.allocations > 0) {
+    return InvalidArgument("preallocate: ", context_, " has already allocated");
+  }
+  const double total_mb = static_cast<double>(memory_.Total()) / (1 << 20);
+  const double mb = value <= 1 ? value * total_mb : value;
+  const size_t bytes = RoundUp(static_cast<size_t>(mb * (1 << 20)), kLargeGranule);
+  void* p = bytes > 0 ? memory_.Malloc(bytes) : nullptr;
+  if (p == nullptr) {
+    return ResourceExhausted("cannot preallocate ", bytes >> 20, " MiB of the ",
+                             static_cast<int64_t>(total_mb), " MiB of ", context_);
+  }
+  region_ = static_cast<char*>(p);
+  region_size_ = bytes;
+  free_by_offset_[0] = bytes;
+  free_by_size_.emplace(bytes, 0);
+  stats_.reserved_bytes = static_cast<int64_t>(bytes);
+  stats_.device_allocations += 1;
+  // Theano's words and format, so that logs read as users know them.
+  return absl::StrFormat("Preallocating %d/%d Mb (%f) on %s", static_cast<int64_t>(bytes >> 20),
+                         static_cast<int64_t>(total_mb),
+                         static_cast<double>(bytes >> 20) / total_mb, context_);
+}
+
+void* CachingAllocator::FromRegion(size_t size) {
+  auto it = free_by_size_.lower_bound(size);  // the smallest free range that fits
+  if (it == free_by_size_.end()) return nullptr;
+  const size_t range = it->first, offset = it->second;
+  free_by_size_.erase(it);
+  free_by_offset_.erase(offset);
+  if (range > size) {  // the rest stays free
+    free_by_offset_[offset + size] = range - size;
+    free_by_size_.emplace(range - size, offset + size);
+  }
+  return region_ + offset;
+}
+
+void CachingAllocator::ReturnToRegion(char* p, size_t size) {
+  size_t offset = static_cast<size_t>(p - region_);
+  auto erase = [&](std::map<size_t, size_t>::iterator at) {
+    auto [lo, hi] = free_by_size_.equal_range(at->second);
+    for (auto s = lo; s != hi; ++s) {
+      if (s->second == at->first) {
+        free_by_size_.erase(s);
+        break;
+      }
+    }
+    return free_by_offset_.erase(at);
+  };
+  auto next = free_by_offset_.lower_bound(offset);
+  if (next != free_by_offset_.end() && next->first == offset + size) {  // merge the next
+    size += next->second;
+    next = erase(next);
+  }
+  if (next != free_by_offset_.begin()) {  // merge the previous
+    auto prev = std::prev(next);
+    if (prev->first + prev->second == offset) {
+      offset = prev->first;
+      size += prev->second;
+      erase(prev);
+    }
+  }
+  free_by_offset_[offset] = size;
+  free_by_size_.emplace(size, offset);
+}
+
+absl::StatusOr<void*> CachingAllocator::Allocate(size_t bytes) {
+  const size_t size = RoundSize(bytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  bool in_region = false;
+  void* p = nullptr;
+  if (region_ != nullptr) {
+    p = FromRegion(size);
+    in_region = p != nullptr;
+  }
+  if (p == nullptr) {  // a cached block of this size class or up to twice it
+    auto it = cached_.lower_bound(size);
+    if (it != cached_.end() && it->first <= 2 * size) {
+      p = it->second;
+      stats_.cached_bytes -= static_cast<int64_t>(it->first);
+      live_[p] = {it->first, false};
+      cached_.erase(it);
+      stats_.in_use_bytes += static_cast<int64_t>(live_[p].size);
+    }
+  }
+  if (p == nullptr) {
+    p = memory_.Malloc(size);
+    if (p == nullptr && !cached_.empty()) {  // give the cache back and try again
+      EmptyCacheLocked();
+      p = memory_.Malloc(size);
+    }
+    if (p == nullptr) {
+      return ResourceExhausted(
+          "out of memory on ", context_, ": ", bytes, " bytes asked, ", stats_.in_use_bytes,
+          " in use",
+          region_ != nullptr ? absl::StrCat(" (a preallocated region of ", region_size_, " bytes)")
+                             : "");
+    }
+    stats_.device_allocations += 1;
+    live_[p] = {size, false};
+    stats_.in_use_bytes += static_cast<int64_t>(size);
+  } else if (in_region) {
+    live_[p] = {size, true};
+    stats_.in_use_bytes += static_cast<int64_t>(size);
+  }
+  stats_.allocations += 1;
+  stats_.peak_bytes = std::max(stats_.peak_bytes, stats_.in_use_bytes);
+  return p;
+}
+
+void CachingAllocator::Free(void* p) {
+  if (p == nullptr) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = live_.find(p);
+  if (it == live_.end()) {
+    std::fprintf(stderr, "tensord: %s: freeing a block it did not allocate\n", context_.c_str());
+    return;  // a bug elsewhere; never free someone else's memory
+  }
+  const Live live = it->second;
+  live_.erase(it);
+  stats_.in_use_bytes -= static_cast<int64_t>(live.size);
+  if (live.in_region) {
+    ReturnToRegion(static_cast<char*>(p), live.size);
+  } else {
+    cached_.emplace(live.size, p);
+    stats_.cached_bytes += static_cast<int64_t>(live.size);
+  }
+}
+
+void CachingAllocator::EmptyCache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  EmptyCacheLocked();
+}
+
+void CachingAllocator::EmptyCacheLocked() {
+  for (auto& [size, p] : cached_) memory_.Free(p);
+  cached_.clear();
+  stats_.cached_bytes = 0;
+}
+
+CachingAllocator::Stats CachingAllocator::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace tensord::cuda

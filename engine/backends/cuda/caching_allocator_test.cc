@@ -1,0 +1,165 @@
+// The caching allocator against a fake device that counts its mallocs and frees and runs out
+// of memory where told: reuse in steady state, size classes, the preallocated region (best fit,
+// merging freed neighbours, Theano's log line), out of memory as RESOURCE_EXHAUSTED after
+// giving the cache back, and every block returned at the end.
+#include "engine/backends/cuda/caching_allocator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+#include <vector>
+
+namespace tensord::cuda {
+namespace {
+
+class FakeDevice final : public DeviceMemory {
+ public:
+  explicit FakeDevice(size_t total) : total_(total) {}
+  ~FakeDevice() override { EXPECT_TRUE(live_.empty()) << live_.size() << " blocks never freed"; }
+  void* Malloc(size_t bytes) override {
+    if (used_ + bytes > total_) return nullptr;
+    void* p = std::aligned_alloc(256, bytes);
+    live_.insert(p);
+    used_ += bytes;
+    sizes_[p] = bytes;
+    ++mallocs;
+    return p;
+  }
+  void Free(void* p) override {
+    ASSERT_EQ(live_.erase(p), 1u) << "freed twice or never allocated";
+    used_ -= sizes_[p];
+    std::free(p);
+    ++frees;
+  }
+  size_t Total() const override { return total_; }
+  int mallocs = 0, frees = 0;
+
+ private:
+  size_t total_, used_ = 0;
+  std::set<void*> live_;
+  std::unordered_map<void*, size_t> sizes_;
+};
+
+constexpr size_t kMiB = size_t{1} << 20;
+
+TEST(CachingAllocator, RoundsToSizeClasses) {
+  EXPECT_EQ(CachingAllocator::RoundSize(0), 512u);
+  EXPECT_EQ(CachingAllocator::RoundSize(1), 512u);
+  EXPECT_EQ(CachingAllocator::RoundSize(513), 1024u);
+  EXPECT_EQ(CachingAllocator::RoundSize(kMiB), kMiB);
+  EXPECT_EQ(CachingAllocator::RoundSize(kMiB + 1), 2 * kMiB);
+  EXPECT_EQ(CachingAllocator::RoundSize(5 * kMiB), 6 * kMiB);
+}
+
+TEST(CachingAllocator, ALoopOfStepsReusesItsBlocksWithoutTheDevice) {
+  FakeDevice device(64 * kMiB);
+  {
+    CachingAllocator a(device, "cuda0");
+    for (int step = 0; step < 100; ++step) {
+      std::vector<void*> blocks;
+      for (size_t bytes : {size_t{1000}, 3 * kMiB, size_t{40}, 3 * kMiB - 7}) {
+        auto p = a.Allocate(bytes);
+        ASSERT_TRUE(p.ok()) << p.status();
+        blocks.push_back(*p);
+      }
+      for (void* p : blocks) a.Free(p);
+    }
+    EXPECT_EQ(device.mallocs, 4);  // the first step's
+    const auto s = a.stats();
+    EXPECT_EQ(s.allocations, 400);
+    EXPECT_EQ(s.device_allocations, 4);
+    EXPECT_EQ(s.in_use_bytes, 0);
+    EXPECT_EQ(s.peak_bytes, static_cast<int64_t>(1024 + 4 * kMiB + 4 * kMiB + 512));
+    EXPECT_EQ(s.cached_bytes, s.peak_bytes);
+    a.EmptyCache();
+    EXPECT_EQ(device.frees, 4);
+    EXPECT_EQ(a.stats().cached_bytes, 0);
+  }
+}
+
+TEST(CachingAllocator, ACachedBlockServesOnlyRequestsOfAtLeastHalfItsSize) {
+  FakeDevice device(64 * kMiB);
+  CachingAllocator a(device, "cuda0");
+  void* big = *a.Allocate(8 * kMiB);
+  a.Free(big);
+  void* small = *a.Allocate(2 * kMiB);  // a quarter: a new block
+  EXPECT_NE(small, big);
+  void* half = *a.Allocate(4 * kMiB);  // half: the cached one
+  EXPECT_EQ(half, big);
+  a.Free(small);
+  a.Free(half);
+}
+
+TEST(CachingAllocator, OutOfMemoryGivesTheCacheBackThenIsResourceExhausted) {
+  FakeDevice device(10 * kMiB);
+  CachingAllocator a(device, "cuda1");
+  void* p = *a.Allocate(6 * kMiB);
+  a.Free(p);                      // cached: the device has 4 MiB left
+  auto q = a.Allocate(8 * kMiB);  // fits only once the cache is returned
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(device.frees, 1);
+  auto r = a.Allocate(4 * kMiB);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(
+      r.status().message().find("out of memory on cuda1: 4194304 bytes asked, 8388608 in use"),
+      std::string::npos)
+      << r.status();
+  a.Free(*q);
+}
+
+TEST(CachingAllocator, PreallocatesAFractionOrMegabytesAndLogsAsTheanoDid) {
+  FakeDevice device(16000 * kMiB / 16);  // 1000 MiB
+  CachingAllocator a(device, "cuda0");
+  auto line = a.Preallocate(0.5);
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(*line, "Preallocating 500/1000 Mb (0.500000) on cuda0");
+  EXPECT_EQ(a.stats().reserved_bytes, static_cast<int64_t>(500 * kMiB));
+  EXPECT_EQ(a.Preallocate(0.1).status().code(), absl::StatusCode::kInvalidArgument);
+
+  FakeDevice other(1000 * kMiB);
+  CachingAllocator b(other, "cuda1");
+  EXPECT_EQ(*b.Preallocate(300), "Preallocating 300/1000 Mb (0.300000) on cuda1");
+  CachingAllocator c(other, "cuda1");
+  EXPECT_EQ(c.Preallocate(0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.Preallocate(-1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.Preallocate(800).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(CachingAllocator, TheRegionIsCarvedBestFitAndMergedBack) {
+  FakeDevice device(1000 * kMiB);
+  CachingAllocator a(device, "cuda0");
+  ASSERT_TRUE(a.Preallocate(10).ok());  // 10 MiB
+  void* x = *a.Allocate(2 * kMiB);
+  void* y = *a.Allocate(2 * kMiB);
+  void* z = *a.Allocate(2 * kMiB);
+  EXPECT_EQ(static_cast<char*>(y) - static_cast<char*>(x), static_cast<ptrdiff_t>(2 * kMiB));
+  EXPECT_EQ(device.mallocs, 1);  // all from the region
+  a.Free(x);
+  a.Free(z);                        // free: [0, 2) and [4, 10) MiB
+  void* w = *a.Allocate(2 * kMiB);  // best fit: the 2 MiB hole
+  EXPECT_EQ(w, x);
+  a.Free(w);
+  a.Free(y);  // everything merged: one 10 MiB range again
+  void* all = *a.Allocate(10 * kMiB);
+  EXPECT_EQ(all, x);
+  void* past = *a.Allocate(kMiB);  // the region is full: from the device
+  EXPECT_EQ(device.mallocs, 2);
+  a.Free(all);
+  a.Free(past);
+  EXPECT_EQ(a.stats().in_use_bytes, 0);
+}
+
+TEST(CachingAllocator, FreeingAForeignPointerChangesNothing) {
+  FakeDevice device(10 * kMiB);
+  CachingAllocator a(device, "cuda0");
+  int local = 0;
+  a.Free(&local);  // reported on stderr, never handed to the device
+  a.Free(nullptr);
+  EXPECT_EQ(device.frees, 0);
+  EXPECT_EQ(a.stats().in_use_bytes, 0);
+}
+
+}  // namespace
+}  // namespace tensord::cuda
