@@ -1,7 +1,9 @@
 #include "engine/backends/cuda/caching_allocator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,10 @@ namespace {
 constexpr size_t kSmallGranule = 512;
 constexpr size_t kLargeGranule = size_t{2} << 20;
 constexpr size_t kLargeFrom = size_t{1} << 20;
+// Larger requests are refused before rounding could wrap around.
+constexpr size_t kLargest = std::numeric_limits<size_t>::max() / 4;
+// Theano's cap on a fraction to preallocate: the rest is for the driver and other processes.
+constexpr double kMaxFraction = 0.95;
 
 size_t RoundUp(size_t n, size_t granule) { return (n + granule - 1) / granule * granule; }
 
@@ -37,24 +43,29 @@ CachingAllocator::~CachingAllocator() {
 
 absl::StatusOr<std::string> CachingAllocator::Preallocate(double value) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!(value > 0)) {
+  if (!(value > 0) || !std::isfinite(value)) {
     return InvalidArgument(
-        "preallocate must be a fraction of the device's memory (0, 1] or a "
-        "size in MiB (> 1), got ",
+        "preallocate must be a fraction of the device's memory (0, 1] or a size in MiB (> 1), "
+        "got ",
         value);
   }
   if (region_ != nullptr || stats_.allocations > 0) {
     return InvalidArgument("preallocate: ", context_, " has already allocated");
   }
-  const double total_mb = static_cast<double>(memory_.Total()) / (1 << 20);
-  const double mb = value <= 1 ? value * total_mb : value;
-  const size_t bytes = RoundUp(static_cast<size_t>(mb * (1 << 20)), kLargeGranule);
-  void* p = bytes > 0 ? memory_.Malloc(bytes) : nullptr;
-  if (p == nullptr) {
-    return ResourceExhausted("cannot preallocate ", bytes >> 20, " MiB of the ",
-                             static_cast<int64_t>(total_mb), " MiB of ", context_);
+  const double total = static_cast<double>(memory_.Total());
+  const double wanted = value <= 1 ? std::min(value, kMaxFraction) * total : value * (1 << 20);
+  if (wanted >= static_cast<double>(kLargest)) {
+    return ResourceExhausted("cannot preallocate ", value, " MiB on ", context_);
   }
-  region_ = static_cast<char*>(p);
+  const size_t bytes = static_cast<size_t>(wanted) / kSmallGranule * kSmallGranule;
+  if (bytes == 0) return InvalidArgument("preallocate: ", value, " is less than one block");
+  absl::StatusOr<void*> p = memory_.Malloc(bytes);
+  if (!p.ok()) {
+    if (!absl::IsResourceExhausted(p.status())) return p.status();
+    return ResourceExhausted("cannot preallocate ", bytes >> 20, " MiB of the ",
+                             static_cast<int64_t>(total) >> 20, " MiB of ", context_);
+  }
+  region_ = static_cast<char*>(*p);
   region_size_ = bytes;
   free_by_offset_[0] = bytes;
   free_by_size_.emplace(bytes, 0);
@@ -62,8 +73,8 @@ absl::StatusOr<std::string> CachingAllocator::Preallocate(double value) {
   stats_.device_allocations += 1;
   // Theano's words and format, so that logs read as users know them.
   return absl::StrFormat("Preallocating %d/%d Mb (%f) on %s", static_cast<int64_t>(bytes >> 20),
-                         static_cast<int64_t>(total_mb),
-                         static_cast<double>(bytes >> 20) / total_mb, context_);
+                         static_cast<int64_t>(total) >> 20, static_cast<double>(bytes) / total,
+                         context_);
 }
 
 void* CachingAllocator::FromRegion(size_t size) {
@@ -109,6 +120,9 @@ void CachingAllocator::ReturnToRegion(char* p, size_t size) {
 }
 
 absl::StatusOr<void*> CachingAllocator::Allocate(size_t bytes) {
+  if (bytes > kLargest) {
+    return ResourceExhausted("out of memory on ", context_, ": ", bytes, " bytes asked");
+  }
   const size_t size = RoundSize(bytes);
   std::lock_guard<std::mutex> lock(mu_);
   bool in_region = false;
@@ -128,18 +142,20 @@ absl::StatusOr<void*> CachingAllocator::Allocate(size_t bytes) {
     }
   }
   if (p == nullptr) {
-    p = memory_.Malloc(size);
-    if (p == nullptr && !cached_.empty()) {  // give the cache back and try again
-      EmptyCacheLocked();
-      p = memory_.Malloc(size);
+    absl::StatusOr<void*> fresh = memory_.Malloc(size);
+    if (absl::IsResourceExhausted(fresh.status()) && !cached_.empty()) {
+      EmptyCacheLocked();  // give the cache back and try again
+      fresh = memory_.Malloc(size);
     }
-    if (p == nullptr) {
+    if (absl::IsResourceExhausted(fresh.status())) {
       return ResourceExhausted(
           "out of memory on ", context_, ": ", bytes, " bytes asked, ", stats_.in_use_bytes,
           " in use",
           region_ != nullptr ? absl::StrCat(" (a preallocated region of ", region_size_, " bytes)")
                              : "");
     }
+    if (!fresh.ok()) return fresh.status();  // the device's own error
+    p = *fresh;
     stats_.device_allocations += 1;
     live_[p] = {size, false};
     stats_.in_use_bytes += static_cast<int64_t>(size);

@@ -10,11 +10,12 @@
 //   after the kernels that read it were issued may go to the next kernel at once: the stream
 //   runs that kernel after them. (A second stream would need an event per block.)
 // - Preallocate (--preallocate, Theano's gpuarray.preallocate): one region of a fraction of the
-//   device's memory (0 < v <= 1) or of v MiB (v > 1), carved best-fit into blocks and merged
-//   back as they are freed; past it, blocks come from the device one by one.
+//   device's memory (0 < v <= 1, at most 0.95 of it as Theano) or of v MiB (v > 1), carved
+//   best-fit into blocks and merged back as they are freed; past it, blocks come from the
+//   device one by one.
 // - Out of memory: cached blocks are returned to the device and the request tried again, then
-//   RESOURCE_EXHAUSTED naming the context, the size, and what is in use and cached. Never an
-//   abort.
+//   RESOURCE_EXHAUSTED naming the context, the size, and what is in use. Never an abort. Other
+//   device errors pass through as they are.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +32,8 @@ namespace tensord::cuda {
 class DeviceMemory {
  public:
   virtual ~DeviceMemory() = default;
-  virtual void* Malloc(size_t bytes) = 0;  // nullptr when the device has no room
+  // RESOURCE_EXHAUSTED when the device has no room; another error for anything else.
+  virtual absl::StatusOr<void*> Malloc(size_t bytes) = 0;
   virtual void Free(void* p) = 0;
   virtual size_t Total() const = 0;  // the device's memory, for a fraction to preallocate
 };
@@ -55,11 +57,12 @@ class CachingAllocator {
 
   // Reserves the region (once, before the first allocation) and returns the line the server
   // logs, as Theano did: "Preallocating 12000/16000 Mb (0.750000) on cuda0".
-  // INVALID_ARGUMENT for a value <= 0 or a second call; RESOURCE_EXHAUSTED when the device
-  // has no room for it.
+  // INVALID_ARGUMENT for a value that is not a positive finite number, one too small for a
+  // block, or a call after allocating; RESOURCE_EXHAUSTED when the device has no room for it.
   absl::StatusOr<std::string> Preallocate(double value);
 
   // A block of at least `bytes` (256-byte aligned, as cudaMalloc's); 0 bytes gives a block too.
+  // RESOURCE_EXHAUSTED past the device's memory (or a size no device has).
   absl::StatusOr<void*> Allocate(size_t bytes);
   // Takes back a block Allocate gave; nullptr is ignored.
   void Free(void* p);

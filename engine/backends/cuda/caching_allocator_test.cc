@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <limits>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 namespace tensord::cuda {
@@ -17,8 +19,9 @@ class FakeDevice final : public DeviceMemory {
  public:
   explicit FakeDevice(size_t total) : total_(total) {}
   ~FakeDevice() override { EXPECT_TRUE(live_.empty()) << live_.size() << " blocks never freed"; }
-  void* Malloc(size_t bytes) override {
-    if (used_ + bytes > total_) return nullptr;
+  absl::StatusOr<void*> Malloc(size_t bytes) override {
+    if (broken) return absl::InternalError("the device is gone");
+    if (used_ + bytes > total_) return absl::ResourceExhaustedError("no room");
     void* p = std::aligned_alloc(256, bytes);
     live_.insert(p);
     used_ += bytes;
@@ -34,6 +37,7 @@ class FakeDevice final : public DeviceMemory {
   }
   size_t Total() const override { return total_; }
   int mallocs = 0, frees = 0;
+  bool broken = false;
 
  private:
   size_t total_, used_ = 0;
@@ -106,7 +110,36 @@ TEST(CachingAllocator, OutOfMemoryGivesTheCacheBackThenIsResourceExhausted) {
       r.status().message().find("out of memory on cuda1: 4194304 bytes asked, 8388608 in use"),
       std::string::npos)
       << r.status();
+  const auto s = a.stats();
+  EXPECT_EQ(s.cached_bytes, 0);
+  EXPECT_EQ(s.device_allocations, 2);
+  EXPECT_EQ(s.in_use_bytes, static_cast<int64_t>(8 * kMiB));
+  // A size no device has: refused before its rounding could wrap around.
+  EXPECT_EQ(a.Allocate(~size_t{0} - 5).status().code(), absl::StatusCode::kResourceExhausted);
   a.Free(*q);
+}
+
+TEST(CachingAllocator, OtherDeviceErrorsPassThroughAsTheyAre) {
+  FakeDevice device(10 * kMiB);
+  CachingAllocator a(device, "cuda0");
+  device.broken = true;
+  auto p = a.Allocate(1000);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(p.status().message(), "the device is gone");
+  EXPECT_EQ(a.Preallocate(0.5).status().code(), absl::StatusCode::kInternal);
+}
+
+TEST(CachingAllocator, BlocksStillHandedOutAreReturnedWithTheAllocator) {
+  FakeDevice device(100 * kMiB);  // its destructor fails the test for any block left
+  {
+    CachingAllocator a(device, "cuda0");
+    ASSERT_TRUE(a.Preallocate(10).ok());
+    ASSERT_TRUE(a.Allocate(kMiB).ok());       // in the region
+    ASSERT_TRUE(a.Allocate(20 * kMiB).ok());  // from the device
+    void* cached = *a.Allocate(3000);
+    a.Free(cached);
+  }
+  EXPECT_EQ(device.frees, device.mallocs);
 }
 
 TEST(CachingAllocator, PreallocatesAFractionOrMegabytesAndLogsAsTheanoDid) {
@@ -122,9 +155,46 @@ TEST(CachingAllocator, PreallocatesAFractionOrMegabytesAndLogsAsTheanoDid) {
   CachingAllocator b(other, "cuda1");
   EXPECT_EQ(*b.Preallocate(300), "Preallocating 300/1000 Mb (0.300000) on cuda1");
   CachingAllocator c(other, "cuda1");
-  EXPECT_EQ(c.Preallocate(0).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(c.Preallocate(-1).status().code(), absl::StatusCode::kInvalidArgument);
+  for (double bad : {0.0, -1.0, std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN(), 1e-300}) {
+    EXPECT_EQ(c.Preallocate(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
   EXPECT_EQ(c.Preallocate(800).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(c.Preallocate(1e30).status().code(), absl::StatusCode::kResourceExhausted);
+
+  // A fraction is capped at 0.95 of the device, as Theano's; MiB need not be whole 2 MiB.
+  FakeDevice third(1000 * kMiB);
+  CachingAllocator d(third, "cuda2");
+  EXPECT_EQ(*d.Preallocate(1.0), "Preallocating 950/1000 Mb (0.950000) on cuda2");
+  FakeDevice fourth(1000 * kMiB);
+  CachingAllocator e(fourth, "cuda3");
+  EXPECT_EQ(*e.Preallocate(301), "Preallocating 301/1000 Mb (0.301000) on cuda3");
+
+  // Only before the first allocation.
+  FakeDevice fifth(1000 * kMiB);
+  CachingAllocator f(fifth, "cuda4");
+  void* p = *f.Allocate(100);
+  EXPECT_EQ(f.Preallocate(0.5).status().code(), absl::StatusCode::kInvalidArgument);
+  f.Free(p);
+}
+
+TEST(CachingAllocator, MergingFindsTheRightOneOfEqualFreeRanges) {
+  FakeDevice device(1000 * kMiB);
+  CachingAllocator a(device, "cuda0");
+  ASSERT_TRUE(a.Preallocate(8).ok());
+  void* b[4];
+  for (void*& p : b) p = *a.Allocate(2 * kMiB);  // the whole region, in four
+  a.Free(b[0]);
+  a.Free(b[2]);  // two free ranges of the same size
+  a.Free(b[1]);  // merges with both: one 6 MiB range
+  void* six = *a.Allocate(6 * kMiB);
+  EXPECT_EQ(six, b[0]);
+  EXPECT_EQ(device.mallocs, 1);
+  a.Free(six);
+  a.Free(b[3]);
+  void* all = *a.Allocate(8 * kMiB);  // and with the last: the whole region again
+  EXPECT_EQ(all, b[0]);
+  a.Free(all);
 }
 
 TEST(CachingAllocator, TheRegionIsCarvedBestFitAndMergedBack) {

@@ -29,20 +29,53 @@ std::string DeviceName(int ordinal) {
 
 namespace {
 
+// Makes `ordinal` the calling thread's device for its lifetime, then puts the previous one back
+// (a thread serves every context; a kernel launches on the current device).
+class OnDevice {
+ public:
+  explicit OnDevice(int ordinal) {
+    if (cudaGetDevice(&previous_) == cudaSuccess && previous_ != ordinal) {
+      ok_ = cudaSetDevice(ordinal) == cudaSuccess;
+    } else {
+      previous_ = -1;
+    }
+  }
+  ~OnDevice() {
+    if (previous_ >= 0) cudaSetDevice(previous_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int previous_ = -1;
+  bool ok_ = true;
+};
+
 class CudaMemory final : public DeviceMemory {
  public:
   CudaMemory(int ordinal, size_t total) : ordinal_(ordinal), total_(total) {}
-  void* Malloc(size_t bytes) override {
-    void* p = nullptr;
-    if (cudaSetDevice(ordinal_) != cudaSuccess || cudaMalloc(&p, bytes) != cudaSuccess) {
-      cudaGetLastError();  // out of memory is not sticky: clear it for the next call
-      return nullptr;
+  absl::StatusOr<void*> Malloc(size_t bytes) override {
+    OnDevice on(ordinal_);
+    if (!on.ok()) {
+      cudaGetLastError();
+      return absl::InternalError("cannot select CUDA device " + std::to_string(ordinal_));
     }
-    return p;
+    void* p = nullptr;
+    const cudaError_t error = cudaMalloc(&p, bytes);
+    if (error == cudaSuccess) return p;
+    cudaGetLastError();  // this call's error, not left for the next launch to report
+    if (error == cudaErrorMemoryAllocation) {
+      return absl::ResourceExhaustedError("cudaMalloc: out of memory");
+    }
+    return absl::InternalError(std::string("cudaMalloc: ") + cudaGetErrorString(error));
   }
   void Free(void* p) override {
-    cudaSetDevice(ordinal_);
-    cudaFree(p);
+    OnDevice on(ordinal_);
+    const cudaError_t error = cudaFree(p);
+    if (error != cudaSuccess) {
+      cudaGetLastError();
+      std::fprintf(stderr, "tensord: cudaFree on device %d: %s\n", ordinal_,
+                   cudaGetErrorString(error));
+    }
   }
   size_t Total() const override { return total_; }
 
