@@ -24,6 +24,16 @@ void EigenGemmAvx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double a
                      double* c, int64_t ldc);  // gemm_eigen_avx512.cc
 int EigenVersionNumber();                      // gemm_eigen_avx512.cc
 
+// Eigen's float64 kernels are built for AVX-512 only (on AVX2 they are no faster than
+// OpenBLAS's): where the CPU lacks it, OpenBLAS computes.
+bool EigenGemmRuns() {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return avx512;
+}
+
 namespace {
 
 // Multiply-adds below which a product stays on the calling thread (waking a worker costs
@@ -71,19 +81,9 @@ void OneDnn(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, cons
   }
 }
 
-// Eigen's float64 kernels are built for AVX-512 only (on AVX2 they are no faster than
-// OpenBLAS's): where the CPU lacks it, OpenBLAS computes.
-bool EigenRuns() {
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return avx512;
-}
-
 void EigenProduct(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
                   int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  if (EigenRuns()) {
+  if (EigenGemmRuns()) {
     EigenGemmAvx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     OpenBlas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -211,7 +211,7 @@ GemmLibrary ChooseLibrary(const ShapeKey& s, T alpha, const T* a, int64_t lda, T
   }
   // Where Eigen would hand its products to OpenBLAS anyway, there is nothing to time.
   if constexpr (std::is_same_v<T, double>) {
-    if (!EigenRuns()) return GemmLibrary::kOpenBlas;
+    if (!EigenGemmRuns()) return GemmLibrary::kOpenBlas;
   }
   if (static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) <
       kTimedMultiplyAdds) {
@@ -233,8 +233,6 @@ GemmLibrary ChooseLibrary(const ShapeKey& s, T alpha, const T* a, int64_t lda, T
 }  // namespace
 
 int64_t OneDnnRefusals() { return onednn_refusals.load(std::memory_order_relaxed); }
-
-bool EigenGemmRuns() { return EigenRuns(); }
 
 void SetGemmLibrary(GemmLibrary library) {
   configured_library.store(library, std::memory_order_relaxed);
@@ -261,10 +259,10 @@ std::string GemmLibrariesDescription() {
           ? "AVX-512"
           : "no AVX-512",
       ") for float32, ",
-      EigenRuns() ? absl::StrCat("Eigen ", EigenVersionNumber() / 10000, ".",
-                                 EigenVersionNumber() / 100 % 100, ".", EigenVersionNumber() % 100,
-                                 " (AVX-512) for float64")
-                  : "Eigen not used (no AVX-512)",
+      EigenGemmRuns() ? absl::StrCat("Eigen ", EigenVersionNumber() / 10000, ".",
+                                     EigenVersionNumber() / 100 % 100, ".",
+                                     EigenVersionNumber() % 100, " (AVX-512) for float64")
+                      : "Eigen not used (no AVX-512)",
       "; --gemm_library=",
       setting[static_cast<int>(configured_library.load(std::memory_order_relaxed))]);
 }
@@ -283,16 +281,6 @@ void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   InBlocks(OpenBlas<T>, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, after);
 }
 
-template <typename T>
-void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  Gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, RowBlockEpilogue());
-}
-
-template void Gemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                   const float*, int64_t, float, float*, int64_t);
-template void Gemm(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                   const double*, int64_t, double, double*, int64_t);
 template void Gemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                    const float*, int64_t, float, float*, int64_t, const RowBlockEpilogue&);
 template void Gemm(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,

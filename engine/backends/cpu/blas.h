@@ -25,18 +25,16 @@ namespace tensord::cpu {
 // C (m x n, leading dim ldc) = alpha op(A) op(B) + beta C, op(A) m x k and op(B) k x n; `ta` /
 // `tb`: the operand is stored transposed. Blocks of C's rows (or columns, when it is wider
 // than tall) run on the intra-op threads when the product is big enough to pay for them.
-template <typename T>
-void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
-
-// The same, then `epilogue(first_row, rows)` on each block of C's rows once the product wrote
-// it, on the thread that computed it, while the block may still be in its caches
+//
+// With an `epilogue`, epilogue(first_row, rows) then runs on each block of C's rows once the
+// product wrote it, on the thread that computed it, while the block may still be in its caches
 // (dot_composite's program). Where C has too few rows to give each thread a block, the product
 // is split by columns and the epilogue called once, on all of C, after it.
 using RowBlockEpilogue = std::function<void(int64_t first_row, int64_t rows)>;
 template <typename T>
 void Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, const RowBlockEpilogue& epilogue);
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
+          const RowBlockEpilogue& epilogue = {});
 
 // Which library multiplies: kAuto times OpenBLAS against oneDNN (float32) or Eigen (float64)
 // on the first product of each shape (dtype, transposes, m, n, k, threads; on at most 512 rows

@@ -37,12 +37,13 @@ inline BlasMatrix AsBlas(const runtime::Tensor& t) {
   return m;
 }
 
-// C (m x n, contiguous) = alpha op(a) op(b) + beta C, for operands prepared by AsBlas.
+// C (m x n, contiguous) = alpha op(a) op(b) + beta C, for operands prepared by AsBlas; then the
+// epilogue, if any, on C's blocks of rows (blas.h).
 template <typename T>
 void Gemm(const BlasMatrix& a, const BlasMatrix& b, int64_t m, int64_t n, int64_t k, T alpha,
-          T beta, T* c) {
+          T beta, T* c, const RowBlockEpilogue& epilogue = {}) {
   Gemm<T>(a.transposed, b.transposed, m, n, k, alpha, a.storage.data<T>(), a.ld,
-          b.storage.data<T>(), b.ld, beta, c, std::max<int64_t>(n, 1));
+          b.storage.data<T>(), b.ld, beta, c, std::max<int64_t>(n, 1), epilogue);
 }
 
 }  // namespace tensord::cpu

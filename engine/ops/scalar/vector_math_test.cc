@@ -10,6 +10,8 @@
 #include <iterator>
 #include <limits>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace tensord::vmath {
@@ -22,21 +24,31 @@ bool SameBits(T a, T b) {
   return std::memcmp(&a, &b, sizeof(T)) == 0 || (std::isnan(a) && std::isnan(b));
 }
 
+// Every function of `table`: the unary ones of x, then the binary ones of x and y; one result
+// array each, named "unary 3", "binary 0" (their index in Fn, Fn2).
 template <class T>
-const Unary<T>& UnaryOf(const Table& t, int f) {
-  if constexpr (sizeof(T) == 4) {
-    return t.f32[f];
-  } else {
-    return t.f64[f];
+std::vector<std::pair<std::string, std::vector<T>>> EveryFunction(const Table& table,
+                                                                  const std::vector<T>& x,
+                                                                  const std::vector<T>& y) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<std::pair<std::string, std::vector<T>>> out;
+  for (int f = 0; f < static_cast<int>(Fn::kCount); ++f) {
+    out.emplace_back("unary " + std::to_string(f), std::vector<T>(x.size()));
+    if constexpr (sizeof(T) == 4) {
+      table.f32[f](x.data(), out.back().second.data(), n);
+    } else {
+      table.f64[f](x.data(), out.back().second.data(), n);
+    }
   }
-}
-template <class T>
-const Binary<T>& BinaryOf(const Table& t, int f) {
-  if constexpr (sizeof(T) == 4) {
-    return t.f32_binary[f];
-  } else {
-    return t.f64_binary[f];
+  for (int f = 0; f < static_cast<int>(Fn2::kCount); ++f) {
+    out.emplace_back("binary " + std::to_string(f), std::vector<T>(x.size()));
+    if constexpr (sizeof(T) == 4) {
+      table.f32_binary[f](x.data(), y.data(), out.back().second.data(), n);
+    } else {
+      table.f64_binary[f](x.data(), y.data(), out.back().second.data(), n);
+    }
   }
+  return out;
 }
 
 TEST(VectorMath, KernelsCallTheWidestLoopsThisCpuHasUntilToldOtherwise) {
@@ -102,25 +114,17 @@ void ExpectLaneIndependent(const Table& table) {
     }
     mixed[i * kGroup + lane] = values[i];
   }
-  std::vector<T> r_alone(n), r_mixed(n);
-  auto check = [&](const char* what, int f) {
+  // The other operand of the binary functions is the same in both; only the neighbours differ.
+  const auto r_alone = EveryFunction(table, alone, other);
+  const auto r_mixed = EveryFunction(table, mixed, other);
+  for (size_t f = 0; f < r_alone.size(); ++f) {
     for (size_t i = 0; i < values.size(); ++i) {
       const size_t at = i * kGroup + i % kGroup;
-      ASSERT_TRUE(SameBits(r_alone[at], r_mixed[at]))
-          << table.isa << " " << what << " " << f << " (" << sizeof(T) * 8 << "-bit) of "
-          << values[i] << ": " << r_alone[at] << " alone, " << r_mixed[at] << " among others";
+      const T a = r_alone[f].second[at], b = r_mixed[f].second[at];
+      ASSERT_TRUE(SameBits(a, b)) << table.isa << " " << r_alone[f].first << " (" << sizeof(T) * 8
+                                  << "-bit) of " << values[i] << ": " << a << " alone, " << b
+                                  << " among others";
     }
-  };
-  for (int f = 0; f < static_cast<int>(Fn::kCount); ++f) {
-    UnaryOf<T>(table, f)(alone.data(), r_alone.data(), static_cast<int64_t>(n));
-    UnaryOf<T>(table, f)(mixed.data(), r_mixed.data(), static_cast<int64_t>(n));
-    check("unary function", f);
-  }
-  for (int f = 0; f < static_cast<int>(Fn2::kCount); ++f) {
-    // The other operand is the same in both; only the neighbours of the first differ.
-    BinaryOf<T>(table, f)(alone.data(), other.data(), r_alone.data(), static_cast<int64_t>(n));
-    BinaryOf<T>(table, f)(mixed.data(), other.data(), r_mixed.data(), static_cast<int64_t>(n));
-    check("binary function", f);
   }
 }
 
@@ -139,24 +143,14 @@ void ExpectSameBits(const Table& a, const Table& b) {
     x.push_back(e);
     y.push_back(e);
   }
-  const int64_t n = static_cast<int64_t>(x.size());
-  std::vector<T> ra(x.size()), rb(x.size());
-  auto check = [&](const char* what, int f) {
+  const auto ra = EveryFunction(a, x, y);
+  const auto rb = EveryFunction(b, x, y);
+  for (size_t f = 0; f < ra.size(); ++f) {
     for (size_t i = 0; i < x.size(); ++i) {
-      ASSERT_TRUE(SameBits(ra[i], rb[i]))
-          << what << " " << f << " (" << sizeof(T) * 8 << "-bit) of " << x[i] << ", " << y[i]
-          << ": " << a.isa << " " << ra[i] << ", " << b.isa << " " << rb[i];
+      ASSERT_TRUE(SameBits(ra[f].second[i], rb[f].second[i]))
+          << ra[f].first << " (" << sizeof(T) * 8 << "-bit) of " << x[i] << ", " << y[i] << ": "
+          << a.isa << " " << ra[f].second[i] << ", " << b.isa << " " << rb[f].second[i];
     }
-  };
-  for (int f = 0; f < static_cast<int>(Fn::kCount); ++f) {
-    UnaryOf<T>(a, f)(x.data(), ra.data(), n);
-    UnaryOf<T>(b, f)(x.data(), rb.data(), n);
-    check("unary function", f);
-  }
-  for (int f = 0; f < static_cast<int>(Fn2::kCount); ++f) {
-    BinaryOf<T>(a, f)(x.data(), y.data(), ra.data(), n);
-    BinaryOf<T>(b, f)(x.data(), y.data(), rb.data(), n);
-    check("binary function", f);
   }
 }
 

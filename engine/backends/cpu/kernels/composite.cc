@@ -74,29 +74,28 @@ class DotCompositeKernel final : public Kernel {
         if (first_error.ok()) first_error = std::move(s);
       }
     };
-    if (m * n == 0) return absl::OkStatus();
-    if (k == 0) {  // an empty sum: the product is zeros
-      std::fill_n(c.data<T>(), m * n, T(0));
-      epilogue(0, m);
-    } else {
-      const BlasMatrix a = AsBlas(x), b = AsBlas(y);
-      Gemm<T>(a.transposed, b.transposed, m, n, k, T(1), a.storage.data<T>(), a.ld,
-              b.storage.data<T>(), b.ld, T(0), c.data<T>(), n, epilogue);
-    }
+    Product<T>(x, y, c.data<T>(), epilogue);
     return first_error;
+  }
+
+  // out (m x n, contiguous) = dot(x, y), zeros for an empty sum; then the epilogue, if any.
+  template <typename T>
+  static void Product(const Tensor& x, const Tensor& y, T* out,
+                      const RowBlockEpilogue& epilogue = {}) {
+    const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
+    if (m * n == 0) return;
+    if (k > 0) {
+      Gemm<T>(AsBlas(x), AsBlas(y), m, n, k, T(1), T(0), out, epilogue);
+      return;
+    }
+    std::fill_n(out, m * n, T(0));
+    if (epilogue) epilogue(0, m);
   }
 
   template <typename T>
   absl::Status Unfused(std::span<const Tensor* const> in, const Shape& product, Tensor& c) {
     TENSORD_ASSIGN_OR_RETURN(Tensor p, Tensor::Allocate(dtype_, product));
-    if (in[0]->shape()[1] == 0 || p.num_elements() == 0) {
-      std::fill_n(p.data<T>(), p.num_elements(), T(0));
-    } else {
-      const BlasMatrix a = AsBlas(*in[0]), b = AsBlas(*in[1]);
-      Gemm<T>(a.transposed, b.transposed, product[0], product[1], in[0]->shape()[1], T(1),
-              a.storage.data<T>(), a.ld, b.storage.data<T>(), b.ld, T(0), p.data<T>(),
-              std::max<int64_t>(product[1], 1));
-    }
+    Product<T>(*in[0], *in[1], p.data<T>());
     std::vector<const Tensor*> args = {&p};
     for (size_t i = 2; i < in.size(); ++i) args.push_back(in[i]);
     Tensor* outs[] = {&c};
