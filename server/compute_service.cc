@@ -256,6 +256,11 @@ MetricsSnapshot ComputeService::Snapshot() const {
     auto& memory = s.memory_by_context[c->name];
     memory.in_use_bytes = c->memory->in_use();
     memory.peak_bytes = c->memory->peak();
+    if (c->blocks != nullptr) {
+      const auto blocks = c->blocks->stats();
+      memory.cached_bytes = blocks.cached_bytes;
+      memory.reserved_bytes = blocks.reserved_bytes;
+    }
     for (int d = 0; d < runtime::kTransferDirections; ++d)
       memory.transferred_bytes[d] =
           c->memory->transferred(static_cast<runtime::TransferDirection>(d));
@@ -284,6 +289,12 @@ absl::Status ComputeService::GetServerInfo(const Caller& call, const v1::GetServ
     info->set_memory_in_use_bytes(c->memory->in_use());
     info->set_memory_peak_bytes(c->memory->peak());
     info->set_memory_limit_bytes(c->memory->limit());
+    if (c->blocks != nullptr) {
+      const auto blocks = c->blocks->stats();
+      info->set_memory_cached_bytes(blocks.cached_bytes);
+      info->set_memory_reserved_bytes(blocks.reserved_bytes);
+      info->set_device_memory_bytes(c->blocks->total_bytes());
+    }
     using runtime::TransferDirection;
     info->set_transferred_host_to_device_bytes(
         c->memory->transferred(TransferDirection::kHostToDevice));
@@ -345,13 +356,15 @@ absl::Status ComputeService::CreateShared(const Caller& call, const v1::CreateSh
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_ASSIGN_OR_RETURN(const context::Context* context,
                            contexts_->FindNameOrDevice(req.target()));
-  runtime::ScopedMemoryContext memory_scope(context->memory);  // the value is its memory
+  // The value is its context's memory: decoded into it, or copied in where the host cannot write.
+  runtime::ScopedMemoryContext memory_scope(runtime::HostWritable(context->memory));
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, ir::TensorFromProto(req.value()));
   ir::Type type = ir::Type::Of(value.dtype(), value.ndim());
   if (req.broadcastable_size() > 0) {
     type.broadcastable.assign(req.broadcastable().begin(), req.broadcastable().end());
   }
   TENSORD_RETURN_IF_ERROR(ir::CheckValueFitsType(value, type, "shared value"));
+  TENSORD_ASSIGN_OR_RETURN(value, runtime::IntoContext(std::move(value), context->memory));
   TENSORD_ASSIGN_OR_RETURN(auto var,
                            session->shared().Create(req.name(), type, context, std::move(value)));
   FillSharedInfo(*var, out);
@@ -363,7 +376,8 @@ absl::Status ComputeService::GetShared(const Caller& call, const v1::GetSharedRe
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req.id()));
   FillSharedInfo(*var, out->mutable_info());
-  ir::TensorToProto(var->Get(), out->mutable_value());
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor value, runtime::OnHost(var->Get()));
+  ir::TensorToProto(value, out->mutable_value());
   return absl::OkStatus();
 }
 
@@ -371,10 +385,11 @@ absl::Status ComputeService::SetShared(const Caller& call, const v1::SetSharedRe
                                        v1::SharedInfo* out) {
   TENSORD_ASSIGN_OR_RETURN(auto session, sessions_.Find(req.session_id(), call.principal.owner));
   TENSORD_ASSIGN_OR_RETURN(auto var, session->shared().Find(req.id()));
-  runtime::ScopedMemoryContext memory_scope(var->context()->memory);
+  runtime::ScopedMemoryContext memory_scope(runtime::HostWritable(var->context()->memory));
   TENSORD_ASSIGN_OR_RETURN(
       runtime::Tensor value,
       SharedValue(req.value(), var->type(), absl::StrCat("new value of '", var->id(), "'")));
+  TENSORD_ASSIGN_OR_RETURN(value, runtime::IntoContext(std::move(value), var->context()->memory));
   // Not in the middle of a run that updates this variable: that run's update would land on
   // top of this value and the caller's write would be lost without a trace.
   std::lock_guard<std::mutex> lock(var->update_mutex());

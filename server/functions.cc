@@ -299,7 +299,8 @@ absl::StatusOr<std::vector<runtime::Tensor>> FunctionService::RunInputs(
       continue;
     }
     // Read on the host (or elsewhere, through the host): a device-to-host copy on the server.
-    inputs.push_back(cpu::Copy(array->value));
+    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor host, runtime::OnHost(array->value));
+    inputs.push_back(host.buffer() == array->value.buffer() ? cpu::Copy(host) : std::move(host));
     CountDeviceToHost(*array);
   }
   return inputs;
@@ -315,7 +316,8 @@ absl::Status FunctionService::FetchRef(Session& session, const std::string& id,
   };
   const int64_t elements = static_cast<int64_t>(array.value.num_bytes());
   if (max_reply_bytes_ > 0 && elements > max_reply_bytes_) return too_big(elements);  // no copy
-  ir::TensorToProto(array.value, out->mutable_value());
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor host, runtime::OnHost(array.value));
+  ir::TensorToProto(host, out->mutable_value());
   const int64_t reply = static_cast<int64_t>(out->ByteSizeLong());
   if (max_reply_bytes_ > 0 && reply > max_reply_bytes_) return too_big(reply);
   CountDeviceToHost(array);

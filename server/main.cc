@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/backends/cpu/blas.h"
 #include "engine/ops/op_def.h"
@@ -46,6 +48,12 @@ ABSL_FLAG(bool, contexts_optional, false,
 ABSL_FLAG(int64_t, device_memory_limit, 0,
           "most bytes of tensor buffers each device context may hold at once (0: no limit); an "
           "allocation past it fails the call with RESOURCE_EXHAUSTED naming the context");
+ABSL_FLAG(double, preallocate, 0,
+          "device memory (Theano's gpuarray.preallocate), for each device with an allocator "
+          "(simulated devices; CUDA ones with their kernels): 0 keeps freed blocks for reuse; "
+          "(0, 1] preallocates that fraction of the device's memory at start (at most 0.95), "
+          "more than 1 that many MiB; negative turns the caching off");
+ABSL_FLAG(int64_t, sim_device_memory_mb, 16384, "the memory of each simulated device (simN)");
 ABSL_FLAG(std::string, floatX, "float32",
           "default float type reported to clients (float32|float64)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
@@ -194,9 +202,19 @@ int main(int argc, char** argv) {
   if (float_x != "float32" && float_x != "float64") {
     return Fail("--floatX must be float32 or float64, got " + float_x);
   }
-  auto contexts = tensord::context::ContextRegistry::Create(absl::GetFlag(FLAGS_contexts),
-                                                            absl::GetFlag(FLAGS_device),
-                                                            absl::GetFlag(FLAGS_contexts_optional));
+  tensord::context::DeviceMemoryOptions device_memory;
+  device_memory.preallocate = absl::GetFlag(FLAGS_preallocate);
+  if (!std::isfinite(device_memory.preallocate)) {
+    return Fail(absl::StrCat("--preallocate must be a number, got ", device_memory.preallocate));
+  }
+  const int64_t sim_mb = absl::GetFlag(FLAGS_sim_device_memory_mb);
+  if (sim_mb < 1 || sim_mb > (int64_t{1} << 30)) {
+    return Fail(absl::StrCat("--sim_device_memory_mb must be in [1, 2^30], got ", sim_mb));
+  }
+  device_memory.simulated_device_bytes = sim_mb << 20;
+  auto contexts = tensord::context::ContextRegistry::Create(
+      absl::GetFlag(FLAGS_contexts), absl::GetFlag(FLAGS_device),
+      absl::GetFlag(FLAGS_contexts_optional), device_memory);
   if (!contexts.ok()) return Fail(std::string(contexts.status().message()));
   for (const auto& c : (*contexts)->all()) {
     if (c->is_device()) c->memory->SetLimit(absl::GetFlag(FLAGS_device_memory_limit));
@@ -206,6 +224,7 @@ int main(int argc, char** argv) {
       spdlog::warn("context {} ({}) is unavailable: {}", c->name, c->device, c->unavailable);
     }
   }
+  for (const std::string& line : (*contexts)->memory_log()) spdlog::info("{}", line);
 
   // A peer that resets a connection must not kill the server: OpenSSL (the metrics listener's
   // TLS) writes with write(), which raises SIGPIPE there. Write errors are handled where seen.

@@ -130,14 +130,29 @@ class Metrics::StateCollector : public prometheus::Collectable {
                                "The most bytes of tensor buffers a context had at one time since "
                                "the server started.",
                                MetricType::Gauge);
+    MetricFamily cached =
+        Family("tensord_memory_cached_bytes",
+               "Bytes of freed blocks a device context's allocator keeps for reuse (outside the "
+               "preallocated region).",
+               MetricType::Gauge);
+    MetricFamily reserved = Family("tensord_memory_reserved_bytes",
+                                   "Bytes a device context's allocator preallocated at start "
+                                   "(--preallocate).",
+                                   MetricType::Gauge);
     for (const auto& [context, usage] : s.memory_by_context) {
       in_use.metric.push_back(Value(MetricType::Gauge, static_cast<double>(usage.in_use_bytes),
                                     {{"context", context}}));
       peak.metric.push_back(
           Value(MetricType::Gauge, static_cast<double>(usage.peak_bytes), {{"context", context}}));
+      cached.metric.push_back(Value(MetricType::Gauge, static_cast<double>(usage.cached_bytes),
+                                    {{"context", context}}));
+      reserved.metric.push_back(Value(MetricType::Gauge, static_cast<double>(usage.reserved_bytes),
+                                      {{"context", context}}));
     }
     out.push_back(std::move(in_use));
     out.push_back(std::move(peak));
+    out.push_back(std::move(cached));
+    out.push_back(std::move(reserved));
     MetricFamily transferred =
         Family("tensord_transfer_bytes_total",
                "Bytes transfer nodes moved, by device context and direction (host_to_device, "

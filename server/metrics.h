@@ -43,6 +43,10 @@ struct MetricsSnapshot {
   struct MemoryUsage {
     int64_t in_use_bytes = 0;
     int64_t peak_bytes = 0;
+    // The device allocator's (context::DeviceBlocks): blocks cached for reuse, the region
+    // preallocated. 0 where the context has none.
+    int64_t cached_bytes = 0;
+    int64_t reserved_bytes = 0;
     // Bytes transfer nodes moved, by runtime::TransferDirection.
     std::array<int64_t, runtime::kTransferDirections> transferred_bytes = {};
   };

@@ -96,6 +96,7 @@ absl::StatusOr<SavedSession> Persistence::SaveLocked(Session& session) {
   // The values' own bytes go to the file: no copy unless one is a strided view.
   std::vector<absl::string_view> blobs;
   for (size_t i = 0; i < vars.size(); ++i) {
+    TENSORD_ASSIGN_OR_RETURN(values[i], runtime::OnHost(values[i]));  // a GPU's: copied out
     if (!values[i].is_contiguous()) values[i] = cpu::Copy(values[i]);
     blobs.emplace_back(static_cast<const char*>(values[i].raw()), values[i].num_bytes());
     state::SharedSnapshot* s = snapshot.add_shared();
@@ -215,10 +216,14 @@ absl::StatusOr<bool> Persistence::Restore(const Record& record, const std::strin
     }
     auto type = ir::TypeFromProto(s.type());
     TENSORD_RETURN_IF_ERROR(Claimed(type.status()));
-    runtime::ScopedMemoryContext memory_scope((*context)->memory);  // the value is its memory
+    // The value is its context's memory: decoded into it, or copied in where the host cannot
+    // write.
+    runtime::ScopedMemoryContext memory_scope(runtime::HostWritable((*context)->memory));
     auto value = ir::TensorFromBytes(s.type().dtype(), s.shape(), bytes);
     TENSORD_RETURN_IF_ERROR(Claimed(value.status()));
     TENSORD_RETURN_IF_ERROR(Claimed(ir::CheckValueFitsType(*value, *type, what)));
+    value = runtime::IntoContext(*std::move(value), (*context)->memory);
+    TENSORD_RETURN_IF_ERROR(value.status());  // the device's room or failure, not the file's
     TENSORD_RETURN_IF_ERROR(Claimed(session->shared().Restore(s.id(), s.name(), *std::move(type),
                                                               *context, *std::move(value))));
     next_shared = std::max(next_shared, NumberAfter(s.id(), "shared-") + 1);

@@ -1,5 +1,6 @@
 #include "engine/context/context.h"
 
+#include <map>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -66,12 +67,36 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
                            "' (expected cpu, cuda, cudaN, sim or simN)");
   }
   ctx->memory->SetDevice(ctx->is_device());
+  ctx->memory->SetBlockSource(nullptr);  // a registry before this one may have set one
   contexts_.push_back(std::move(ctx));
   return contexts_.back().get();
 }
 
+absl::Status ContextRegistry::SetUpDeviceMemory(const DeviceMemoryOptions& options) {
+  std::map<std::string, std::shared_ptr<DeviceBlocks>> by_device;
+  for (const auto& c : contexts_) {
+    if (!c->is_device() || !c->unavailable.empty()) continue;
+    auto& blocks = by_device[c->device];
+    if (blocks == nullptr) {
+      std::unique_ptr<cuda::DeviceMemory> memory =
+          c->kind == DeviceKind::kSim ? std::make_unique<cuda::SimulatedDeviceMemory>(
+                                            static_cast<size_t>(options.simulated_device_bytes))
+                                      : cuda::DeviceMemoryOf(c->ordinal);
+      if (memory == nullptr) return Internal("no memory for ", c->device);  // it was seen above
+      std::string log;
+      TENSORD_ASSIGN_OR_RETURN(blocks,
+                               DeviceBlocks::Create(std::move(memory), c->device, options, &log));
+      if (!log.empty()) memory_log_.push_back(std::move(log));
+    }
+    c->blocks = blocks;
+    c->memory->SetBlockSource(blocks);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
-    const std::string& contexts, const std::string& default_device, bool optional) {
+    const std::string& contexts, const std::string& default_device, bool optional,
+    const DeviceMemoryOptions& memory) {
   auto reg = std::unique_ptr<ContextRegistry>(new ContextRegistry());
   TENSORD_RETURN_IF_ERROR(reg->AddDevice("cpu", "cpu", optional).status());
   for (absl::string_view entry : absl::StrSplit(contexts, ';', absl::SkipWhitespace())) {
@@ -87,13 +112,13 @@ absl::StatusOr<std::unique_ptr<ContextRegistry>> ContextRegistry::Create(
   // device, so one context and one memory).
   if (int i = reg->IndexOf(dev); i >= 0) {
     reg->default_index_ = i;
-    return reg;
+  } else {
+    // `device=cuda0` without a contexts entry: Theano names that default context None; we call
+    // it by its device name.
+    TENSORD_RETURN_IF_ERROR(reg->AddDevice(dev, NumberedDevice(dev), optional).status());
+    reg->default_index_ = reg->contexts_.size() - 1;
   }
-  // `device=cuda0` without a contexts entry: Theano names that default context None; we call
-  // it by its device name.
-  TENSORD_ASSIGN_OR_RETURN(Context * ctx, reg->AddDevice(dev, NumberedDevice(dev), optional));
-  (void)ctx;
-  reg->default_index_ = reg->contexts_.size() - 1;
+  TENSORD_RETURN_IF_ERROR(reg->SetUpDeviceMemory(memory));
   return reg;
 }
 

@@ -6,15 +6,16 @@
 #include <vector>
 
 #include "engine/common/status.h"
+#include "engine/context/device_memory.h"
 #include "engine/runtime/memory_stats.h"
 
 namespace tensord::context {
 
 using runtime::MemoryCounter;
 
-// kSim: a simulated device for tests of placement and transfers without a GPU: host memory
-// and CPU kernels, but the server treats its buffers as device memory (accounted to it, reached
-// only through transfer nodes).
+// kSim: a simulated device for tests of placement, transfers and device memory without a GPU:
+// host memory behind a device allocator and CPU kernels, but the server treats its buffers as
+// device memory (accounted to it, reached only through transfer nodes).
 enum class DeviceKind { kCpu, kCuda, kSim };
 
 struct Context {
@@ -25,6 +26,10 @@ struct Context {
   std::string description;
   // Bytes of the buffers charged to this context (never null once registered).
   MemoryCounter* memory = nullptr;
+  // The device's allocator, which the context's buffers come from (shared by the contexts
+  // mapped to one device); null for the host and unavailable contexts. A GPU's memory is not
+  // the host's: the server reads and writes it through runtime::OnHost / IntoContext.
+  std::shared_ptr<DeviceBlocks> blocks;
   // Why nothing can run here (a GPU this server does not see, listed because the contexts were
   // declared optional); empty when the context is usable.
   std::string unavailable;
@@ -38,9 +43,10 @@ class ContextRegistry {
   // (Theano's `device` flag: cpu, cuda, cuda0, or a context name) picks the default context.
   // CUDA devices must exist (the error says which is missing), unless `optional`: then a
   // context on a missing one is listed as unavailable, and Find refuses it by name.
-  static absl::StatusOr<std::unique_ptr<ContextRegistry>> Create(const std::string& contexts,
-                                                                 const std::string& default_device,
-                                                                 bool optional = false);
+  // Each device's memory is set up as `memory` says (a preallocation failing is the error).
+  static absl::StatusOr<std::unique_ptr<ContextRegistry>> Create(
+      const std::string& contexts, const std::string& default_device, bool optional = false,
+      const DeviceMemoryOptions& memory = {});
 
   // Empty name means the default context. Unknown and unavailable contexts are
   // FAILED_PRECONDITION naming them.
@@ -52,15 +58,20 @@ class ContextRegistry {
   const std::vector<std::unique_ptr<Context>>& all() const { return contexts_; }
   // "cpu, dev0, dev1": the names, for error messages.
   std::string Names() const;
+  // What the server logs about device memory: a line per preallocated device (Theano's).
+  const std::vector<std::string>& memory_log() const { return memory_log_; }
 
  private:
   absl::StatusOr<Context*> AddDevice(const std::string& name, const std::string& device,
                                      bool optional);
   // The index of the context named `name_or_device`, or mapped to that device; -1 for none.
   int IndexOf(const std::string& name_or_device) const;
+  // Gives each device context with an allocator its device's (one per device).
+  absl::Status SetUpDeviceMemory(const DeviceMemoryOptions& options);
 
   std::vector<std::unique_ptr<Context>> contexts_;
   size_t default_index_ = 0;
+  std::vector<std::string> memory_log_;
 };
 
 }  // namespace tensord::context

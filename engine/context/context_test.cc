@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/runtime/tensor.h"
+
 namespace tensord::context {
 namespace {
 
@@ -61,6 +63,52 @@ TEST(ContextRegistry, AMissingGpuFailsAtStartUnlessContextsAreOptional) {
             std::string::npos)
       << dev1.status();
   EXPECT_TRUE((*optional)->Find("dev0").ok());
+}
+
+TEST(ContextRegistry, ASimulatedDevicesBuffersComeFromItsAllocatorOneForEachDevice) {
+  DeviceMemoryOptions options;
+  options.simulated_device_bytes = int64_t{64} << 20;
+  options.preallocate = 0.25;
+  auto registry = ContextRegistry::Create("dev0->sim0;dev1->sim0;dev2->sim1", "cpu",
+                                          /*optional=*/false, options);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const ContextRegistry& r = **registry;
+  EXPECT_EQ(r.memory_log(),
+            (std::vector<std::string>{"Preallocating 16/64 Mb (0.250000) on sim0",
+                                      "Preallocating 16/64 Mb (0.250000) on sim1"}));
+  const Context* dev0 = *r.Find("dev0");
+  EXPECT_EQ(dev0->blocks, (*r.Find("dev1"))->blocks);  // one device, one memory
+  EXPECT_NE(dev0->blocks, (*r.Find("dev2"))->blocks);
+  EXPECT_EQ((*r.Find("cpu"))->blocks, nullptr);
+  {
+    runtime::ScopedMemoryContext on(dev0->memory);
+    runtime::Tensor t(DType::kFloat32, {1000});
+    EXPECT_EQ(dev0->blocks->stats().in_use_bytes, 4096);  // rounded to 512 bytes
+    EXPECT_EQ(dev0->memory->in_use(), 4000);              // what was asked
+    t.data<float>()[999] = 1;                             // host memory behind a sim device
+  }
+  EXPECT_EQ(dev0->blocks->stats().in_use_bytes, 0);
+  {
+    runtime::ScopedMemoryContext on(dev0->memory);
+    try {
+      runtime::Tensor too_big(DType::kFloat32, {int64_t{17} << 20});  // 68 MiB
+      ADD_FAILURE() << "allocated past the device's memory";
+    } catch (const runtime::OutOfDeviceMemory& e) {
+      EXPECT_NE(std::string(e.what()).find("out of memory on sim0: 71303168 bytes asked"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(dev0->memory->in_use(), 0);  // the refused buffer charged nothing
+}
+
+TEST(ContextRegistry, APreallocationThatDoesNotFitIsTheError) {
+  DeviceMemoryOptions options;
+  options.simulated_device_bytes = int64_t{64} << 20;
+  options.preallocate = 65;  // MiB
+  auto registry = ContextRegistry::Create("dev0->sim0", "cpu", false, options);
+  EXPECT_EQ(registry.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(registry.status().message(), "cannot preallocate 65 MiB of the 64 MiB of sim0");
 }
 
 }  // namespace

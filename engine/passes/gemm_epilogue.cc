@@ -65,7 +65,8 @@ struct Product {
 std::optional<Product> MatrixProduct(const ir::Variable* v) {
   const ir::Apply* a = v->owner;
   if (a == nullptr) return std::nullopt;
-  Product p{a};
+  Product p;
+  p.node = a;
   if (a->op == "dot" || a->op == "tensordot") {
     if (a->inputs.size() != 2) return std::nullopt;
     p.x = a->inputs[0], p.y = a->inputs[1];

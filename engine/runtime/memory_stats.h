@@ -30,6 +30,25 @@ class OutOfDeviceMemory : public std::bad_alloc {
   std::string message_;
 };
 
+// Where a device context's buffers come from instead of the host allocator: the device's caching
+// allocator (engine/context/device_memory.h).
+class BlockSource {
+ public:
+  struct Block {
+    void* data = nullptr;
+    size_t capacity = 0;  // the bytes the block holds, at least those asked
+  };
+  virtual ~BlockSource() = default;
+  // At least `bytes`, 64-byte aligned. Throws OutOfDeviceMemory when the device has no room.
+  virtual Block Allocate(size_t bytes) = 0;
+  virtual void Free(void* data) = 0;
+  // False for memory only the device reaches (a GPU's): the host reads and writes its blocks
+  // through the copies, which throw std::runtime_error when the device fails.
+  virtual bool host_accessible() const = 0;
+  virtual void CopyToHost(void* host, const void* device, size_t bytes) = 0;
+  virtual void CopyFromHost(void* device, const void* host, size_t bytes) = 0;
+};
+
 // Lock-free: allocations on many threads only touch a few atomics.
 class MemoryCounter {
  public:
@@ -46,6 +65,12 @@ class MemoryCounter {
   void SetDevice(bool device) { device_.store(device, std::memory_order_relaxed); }
   bool is_device() const { return device_.load(std::memory_order_relaxed); }
   int64_t limit() const { return limit_.load(std::memory_order_relaxed); }
+  // A device context's allocator (null: buffers come from the host allocator). Set when the
+  // context is registered; each buffer keeps the one it came from.
+  void SetBlockSource(std::shared_ptr<BlockSource> source) {
+    block_source_.store(std::move(source));
+  }
+  std::shared_ptr<BlockSource> block_source() const { return block_source_.load(); }
 
   void Transferred(TransferDirection d, int64_t bytes) {
     transferred_[static_cast<int>(d)].fetch_add(bytes, std::memory_order_relaxed);
@@ -60,6 +85,7 @@ class MemoryCounter {
   std::atomic<int64_t> peak_{0};
   std::atomic<int64_t> limit_{0};
   std::atomic<bool> device_{false};
+  std::atomic<std::shared_ptr<BlockSource>> block_source_;
   std::atomic<int64_t> transferred_[kTransferDirections] = {};
 };
 

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "absl/strings/str_join.h"
 #include "engine/runtime/host_allocator.h"
@@ -65,9 +67,16 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
     throw;
   }
   try {
-    const HostAllocator::Block block = HostAllocator::Global().Allocate(bytes);
-    data_ = block.data;
-    capacity_ = block.capacity;
+    if (counter_->is_device()) source_ = counter_->block_source();
+    if (source_ != nullptr) {
+      const BlockSource::Block block = source_->Allocate(bytes);
+      data_ = block.data;
+      capacity_ = block.capacity;
+    } else {
+      const HostAllocator::Block block = HostAllocator::Global().Allocate(bytes);
+      data_ = block.data;
+      capacity_ = block.capacity;
+    }
   } catch (...) {
     counter_->Freed(static_cast<int64_t>(bytes_));
     ReleaseQuota();
@@ -76,7 +85,11 @@ Buffer::Buffer(size_t bytes) : bytes_(bytes) {
 }
 
 Buffer::~Buffer() {
-  HostAllocator::Global().Free({data_, capacity_});
+  if (source_ != nullptr) {
+    source_->Free(data_);
+  } else {
+    HostAllocator::Global().Free({data_, capacity_});
+  }
   counter_->Freed(static_cast<int64_t>(bytes_));
   ReleaseQuota();
 }
@@ -133,6 +146,53 @@ absl::Status Tensor::Reshape(DType dtype, const Shape& shape) {
   }
   TENSORD_ASSIGN_OR_RETURN(*this, Allocate(dtype, shape));
   return absl::OkStatus();
+}
+
+MemoryCounter* HostWritable(MemoryCounter* context) {
+  const std::shared_ptr<BlockSource> source = context->block_source();
+  return source == nullptr || source->host_accessible() ? context : MemoryCounterFor("cpu");
+}
+
+namespace {
+// Runs `body`, turning a device's failure (std::runtime_error from its copies) into INTERNAL.
+template <typename F>
+absl::Status DeviceCopy(F body) {
+  try {
+    body();
+  } catch (const std::runtime_error& e) {
+    return absl::InternalError(e.what());
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<Tensor> OnHost(const Tensor& t) {
+  if (t.host_accessible()) return t;
+  if (!t.is_contiguous()) {
+    return absl::InternalError("a strided view of device memory cannot be read on the host");
+  }
+  ScopedMemoryContext host(MemoryCounterFor("cpu"));
+  TENSORD_ASSIGN_OR_RETURN(Tensor copy, Tensor::Allocate(t.dtype(), t.shape()));
+  TENSORD_RETURN_IF_ERROR(
+      DeviceCopy([&] { t.buffer()->source()->CopyToHost(copy.raw(), t.raw(), t.num_bytes()); }));
+  return copy;
+}
+
+absl::StatusOr<Tensor> IntoContext(Tensor t, MemoryCounter* context) {
+  if (t.buffer() != nullptr && t.buffer()->counter() == context) return t;
+  if (!t.host_accessible() || !t.is_contiguous()) {
+    return absl::InternalError("only contiguous host values are copied into a context");
+  }
+  ScopedMemoryContext on(context);
+  TENSORD_ASSIGN_OR_RETURN(Tensor copy, Tensor::Allocate(t.dtype(), t.shape()));
+  BlockSource* device = copy.buffer() == nullptr ? nullptr : copy.buffer()->source();
+  if (device != nullptr && !device->host_accessible()) {
+    TENSORD_RETURN_IF_ERROR(
+        DeviceCopy([&] { device->CopyFromHost(copy.raw(), t.raw(), t.num_bytes()); }));
+  } else if (t.num_bytes() > 0) {
+    std::memcpy(copy.raw(), t.raw(), t.num_bytes());
+  }
+  return copy;
 }
 
 Tensor Tensor::View(Shape shape) const {

@@ -28,9 +28,10 @@ void SetMaxTensorBytes(int64_t bytes);
 std::string ShapeString(const Shape& shape);  // "(2, 3)", "(3,)"
 Strides ContiguousStrides(const Shape& shape);
 
-// 64-byte aligned host memory, so vectorized kernels and BLAS get aligned rows, from the host
-// allocator's cache of freed blocks (engine/runtime/host_allocator.h). Charged to the thread's
-// current context (engine/runtime/memory_stats.h) while it lives, for the bytes asked for.
+// 64-byte aligned memory, so vectorized kernels and BLAS get aligned rows: from the host
+// allocator's cache of freed blocks (engine/runtime/host_allocator.h), or from the device
+// allocator of a device context that has one (MemoryCounter::block_source). Charged to the
+// thread's current context (engine/runtime/memory_stats.h) while it lives, for the bytes asked.
 class Buffer {
  public:
   explicit Buffer(size_t bytes);
@@ -47,13 +48,17 @@ class Buffer {
   // Credits the quota back: the buffer became a resident value (a shared variable's, a device
   // array's), which the tenant's byte budget counts from now on.
   void ReleaseQuota();
+  // Its device allocator (null: host memory), and whether the host may touch its bytes.
+  BlockSource* source() const { return source_.get(); }
+  bool host_accessible() const { return source_ == nullptr || source_->host_accessible(); }
 
  private:
   void* data_ = nullptr;
   size_t bytes_ = 0;
   size_t capacity_ = 0;  // of the block holding it (bytes_ rounded up, or a reused block's)
   MemoryCounter* counter_ = nullptr;
-  std::shared_ptr<DeviceQuota> quota_;  // a device buffer's run's, when its tenant has a quota
+  std::shared_ptr<DeviceQuota> quota_;   // a device buffer's run's, when its tenant has a quota
+  std::shared_ptr<BlockSource> source_;  // its device allocator (null: the host allocator's)
 };
 
 class Tensor {
@@ -82,6 +87,9 @@ class Tensor {
     return static_cast<T*>(raw());
   }
   const std::shared_ptr<Buffer>& buffer() const { return buffer_; }
+  // Whether the host may read and write the elements: host memory or a simulated device's, not
+  // a GPU's (OnHost and IntoContext below cross over).
+  bool host_accessible() const { return buffer_ == nullptr || buffer_->host_accessible(); }
 
   // Makes this tensor a C-contiguous `dtype`/`shape` array, keeping its buffer when it is large
   // enough and not shared with anyone else (so steady-state runs do not allocate).
@@ -100,5 +108,17 @@ class Tensor {
   int64_t offset_ = 0;
   std::shared_ptr<Buffer> buffer_;
 };
+
+// Where to build a value meant for `context`: the context itself when the host can write its
+// memory, else the host (and IntoContext then copies the value in).
+MemoryCounter* HostWritable(MemoryCounter* context);
+// `t`'s elements where the host can read them: `t` itself, or a contiguous copy out of a GPU's
+// memory into host memory. INTERNAL when the device fails, or for a strided view of GPU memory
+// (nothing makes one yet).
+absl::StatusOr<Tensor> OnHost(const Tensor& t);
+// `t` in `context`'s memory: `t` itself when it is charged there already, else a copy (`t`
+// must be contiguous host memory). RESOURCE_EXHAUSTED when the context has no room, INTERNAL
+// when the device fails.
+absl::StatusOr<Tensor> IntoContext(Tensor t, MemoryCounter* context);
 
 }  // namespace tensord::runtime

@@ -127,6 +127,12 @@ int Info(Client& client) {
     if (c.memory_limit_bytes() > 0) {
       std::printf(", limit %lld B", static_cast<long long>(c.memory_limit_bytes()));
     }
+    if (c.device_memory_bytes() > 0) {  // a device allocator's
+      std::printf(", cached %lld B, preallocated %lld B of the device's %lld B",
+                  static_cast<long long>(c.memory_cached_bytes()),
+                  static_cast<long long>(c.memory_reserved_bytes()),
+                  static_cast<long long>(c.device_memory_bytes()));
+    }
     std::printf(")\n");
   }
   std::printf("sessions:         %lld\n", static_cast<long long>(info->sessions()));

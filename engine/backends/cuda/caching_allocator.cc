@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -28,6 +30,54 @@ size_t RoundUp(size_t n, size_t granule) { return (n + granule - 1) / granule * 
 size_t CachingAllocator::RoundSize(size_t bytes) {
   if (bytes == 0) return kSmallGranule;
   return bytes <= kLargeFrom ? RoundUp(bytes, kSmallGranule) : RoundUp(bytes, kLargeGranule);
+}
+
+absl::Status DeviceMemory::CopyToHost(void* host, const void* device, size_t bytes) {
+  std::memcpy(host, device, bytes);
+  return absl::OkStatus();
+}
+
+absl::Status DeviceMemory::CopyFromHost(void* device, const void* host, size_t bytes) {
+  std::memcpy(device, host, bytes);
+  return absl::OkStatus();
+}
+
+SimulatedDeviceMemory::~SimulatedDeviceMemory() {
+  for (auto& [p, bytes] : sizes_) std::free(p);
+}
+
+absl::StatusOr<void*> SimulatedDeviceMemory::Malloc(size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes > capacity_ - used_) {
+    return ResourceExhausted("the simulated device has ", capacity_ - used_, " of its ", capacity_,
+                             " bytes free, ", bytes, " asked");
+  }
+  // cudaMalloc's alignment; large blocks are mapped by the C library, so a preallocated region
+  // takes host memory only as its pages are written.
+  void* p = std::aligned_alloc(256, RoundUp(std::max<size_t>(bytes, 1), 256));
+  if (p == nullptr) return ResourceExhausted("the host has no room for ", bytes, " bytes");
+  sizes_[p] = bytes;
+  used_ += bytes;
+  return p;
+}
+
+void SimulatedDeviceMemory::Free(void* p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sizes_.find(p);
+  if (it == sizes_.end()) return;  // not this device's: the allocator never frees those
+  used_ -= it->second;
+  sizes_.erase(it);
+  std::free(p);
+}
+
+size_t SimulatedDeviceMemory::used() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return used_;
+}
+
+size_t SimulatedDeviceMemory::blocks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sizes_.size();
 }
 
 CachingAllocator::CachingAllocator(DeviceMemory& memory, std::string context)
@@ -181,6 +231,8 @@ void CachingAllocator::Free(void* p) {
   stats_.in_use_bytes -= static_cast<int64_t>(live.size);
   if (live.in_region) {
     ReturnToRegion(static_cast<char*>(p), live.size);
+  } else if (!caching_) {
+    memory_.Free(p);
   } else {
     cached_.emplace(live.size, p);
     stats_.cached_bytes += static_cast<int64_t>(live.size);
@@ -190,6 +242,12 @@ void CachingAllocator::Free(void* p) {
 void CachingAllocator::EmptyCache() {
   std::lock_guard<std::mutex> lock(mu_);
   EmptyCacheLocked();
+}
+
+void CachingAllocator::SetCaching(bool caching) {
+  std::lock_guard<std::mutex> lock(mu_);
+  caching_ = caching;
+  if (!caching_) EmptyCacheLocked();
 }
 
 void CachingAllocator::EmptyCacheLocked() {

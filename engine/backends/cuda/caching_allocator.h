@@ -36,6 +36,30 @@ class DeviceMemory {
   virtual absl::StatusOr<void*> Malloc(size_t bytes) = 0;
   virtual void Free(void* p) = 0;
   virtual size_t Total() const = 0;  // the device's memory, for a fraction to preallocate
+  // False for memory only the device reaches (a GPU's): the host goes through the copies,
+  // which wait for the device. A simulated device's is host memory, copied with memcpy.
+  virtual bool host_accessible() const { return true; }
+  virtual absl::Status CopyToHost(void* host, const void* device, size_t bytes);
+  virtual absl::Status CopyFromHost(void* device, const void* host, size_t bytes);
+};
+
+// Host memory standing for a device's, at most `capacity` bytes out at once: a simulated
+// device's (simN) memory, and the fake device of the tests.
+class SimulatedDeviceMemory : public DeviceMemory {
+ public:
+  explicit SimulatedDeviceMemory(size_t capacity) : capacity_(capacity) {}
+  ~SimulatedDeviceMemory() override;  // frees what is still out
+  absl::StatusOr<void*> Malloc(size_t bytes) override;
+  void Free(void* p) override;
+  size_t Total() const override { return capacity_; }
+  size_t used() const;
+  size_t blocks() const;
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  size_t used_ = 0;
+  std::unordered_map<void*, size_t> sizes_;
 };
 
 class CachingAllocator {
@@ -68,6 +92,10 @@ class CachingAllocator {
   void Free(void* p);
   // Returns the cached blocks (not the region) to the device.
   void EmptyCache();
+  // Off (Theano's negative preallocate): a freed block outside the region goes back to the
+  // device at once, so the device's own allocator sees every allocation (to debug a leak, or to
+  // share the device with other processes).
+  void SetCaching(bool caching);
 
   Stats stats() const;
 
@@ -82,6 +110,7 @@ class CachingAllocator {
   const std::string context_;
   mutable std::mutex mu_;
   Stats stats_;
+  bool caching_ = true;
   // The region: its base and size; its free ranges by offset (merged with their neighbours when
   // freed) and by size (best fit).
   char* region_ = nullptr;

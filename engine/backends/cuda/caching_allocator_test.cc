@@ -6,43 +6,36 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <limits>
-#include <set>
-#include <unordered_map>
 #include <vector>
 
 namespace tensord::cuda {
 namespace {
 
+// A simulated device that counts its mallocs and frees, can break, and fails the test for a
+// block never freed.
 class FakeDevice final : public DeviceMemory {
  public:
-  explicit FakeDevice(size_t total) : total_(total) {}
-  ~FakeDevice() override { EXPECT_TRUE(live_.empty()) << live_.size() << " blocks never freed"; }
+  explicit FakeDevice(size_t total) : memory_(total) {}
+  ~FakeDevice() override { EXPECT_EQ(memory_.blocks(), 0u) << "blocks never freed"; }
   absl::StatusOr<void*> Malloc(size_t bytes) override {
     if (broken) return absl::InternalError("the device is gone");
-    if (used_ + bytes > total_) return absl::ResourceExhaustedError("no room");
-    void* p = std::aligned_alloc(256, bytes);
-    live_.insert(p);
-    used_ += bytes;
-    sizes_[p] = bytes;
-    ++mallocs;
+    absl::StatusOr<void*> p = memory_.Malloc(bytes);
+    if (p.ok()) ++mallocs;
     return p;
   }
   void Free(void* p) override {
-    ASSERT_EQ(live_.erase(p), 1u) << "freed twice or never allocated";
-    used_ -= sizes_[p];
-    std::free(p);
+    const size_t before = memory_.blocks();
+    memory_.Free(p);
+    ASSERT_EQ(memory_.blocks(), before - 1) << "freed twice or never allocated";
     ++frees;
   }
-  size_t Total() const override { return total_; }
+  size_t Total() const override { return memory_.Total(); }
   int mallocs = 0, frees = 0;
   bool broken = false;
 
  private:
-  size_t total_, used_ = 0;
-  std::set<void*> live_;
-  std::unordered_map<void*, size_t> sizes_;
+  SimulatedDeviceMemory memory_;
 };
 
 constexpr size_t kMiB = size_t{1} << 20;
@@ -229,6 +222,40 @@ TEST(CachingAllocator, FreeingAForeignPointerChangesNothing) {
   a.Free(nullptr);
   EXPECT_EQ(device.frees, 0);
   EXPECT_EQ(a.stats().in_use_bytes, 0);
+}
+
+TEST(CachingAllocator, WithoutCachingAFreedBlockGoesBackToTheDeviceAtOnce) {
+  FakeDevice device(64 * kMiB);
+  CachingAllocator a(device, "sim0");
+  void* kept = *a.Allocate(kMiB);
+  a.Free(kept);
+  EXPECT_EQ(a.stats().cached_bytes, static_cast<int64_t>(kMiB));
+  a.SetCaching(false);  // the cache goes back too
+  EXPECT_EQ(device.frees, 1);
+  EXPECT_EQ(a.stats().cached_bytes, 0);
+  for (int i = 0; i < 3; ++i) a.Free(*a.Allocate(1000));
+  EXPECT_EQ(device.mallocs, 4);
+  EXPECT_EQ(device.frees, 4);
+  EXPECT_EQ(a.stats().cached_bytes, 0);
+}
+
+TEST(SimulatedDeviceMemory, HandsOutAlignedHostMemoryUpToItsCapacity) {
+  SimulatedDeviceMemory memory(10 * kMiB);
+  auto a = memory.Malloc(6 * kMiB);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(*a) % 256, 0u);
+  static_cast<char*>(*a)[6 * kMiB - 1] = 1;  // host memory: written as any
+  auto b = memory.Malloc(5 * kMiB);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(b.status().message().find("4194304 of its 10485760 bytes free, 5242880 asked"),
+            std::string::npos)
+      << b.status();
+  EXPECT_EQ(memory.used(), 6 * kMiB);
+  memory.Free(*a);
+  EXPECT_EQ(memory.used(), 0u);
+  EXPECT_TRUE(memory.Malloc(10 * kMiB).ok());  // freed by its destructor
+  EXPECT_EQ(memory.blocks(), 1u);
 }
 
 }  // namespace

@@ -78,8 +78,25 @@ class CudaMemory final : public DeviceMemory {
     }
   }
   size_t Total() const override { return total_; }
+  bool host_accessible() const override { return false; }
+  absl::Status CopyToHost(void* host, const void* device, size_t bytes) override {
+    return Copy(host, device, bytes, cudaMemcpyDeviceToHost);
+  }
+  absl::Status CopyFromHost(void* device, const void* host, size_t bytes) override {
+    return Copy(device, host, bytes, cudaMemcpyHostToDevice);
+  }
 
  private:
+  // Synchronous: the host reads or reuses its side as soon as this returns.
+  absl::Status Copy(void* to, const void* from, size_t bytes, cudaMemcpyKind kind) {
+    OnDevice on(ordinal_);
+    const cudaError_t error = cudaMemcpy(to, from, bytes, kind);
+    if (error == cudaSuccess) return absl::OkStatus();
+    cudaGetLastError();
+    return absl::InternalError(std::string("cudaMemcpy on device ") + std::to_string(ordinal_) +
+                               ": " + cudaGetErrorString(error));
+  }
+
   int ordinal_;
   size_t total_;
 };

@@ -35,7 +35,11 @@ class TransferKernel final : public Kernel {
       *out[0] = *in[0];
       return absl::OkStatus();
     }
-    *out[0] = Copy(*in[0]);
+    if (in[0]->host_accessible()) {
+      *out[0] = Copy(*in[0]);
+    } else {  // out of a GPU's memory (this kernel runs on the host): copied by the device
+      TENSORD_ASSIGN_OR_RETURN(*out[0], runtime::OnHost(*in[0]));
+    }
     if (counter_ != nullptr) counter_->Transferred(direction_, out[0]->num_bytes());
     return absl::OkStatus();
   }
