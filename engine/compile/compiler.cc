@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/provider.h"
+#include "engine/backends/cuda/provider/provider.h"
 #include "engine/compile/inplace_plan.h"
 #include "engine/compile/scan_kernel.h"
 #include "engine/frontend/theano_names.h"
@@ -116,11 +117,10 @@ void MergeSharedDuplicates(ir::Graph& g) {
 }
 
 // Whether the provider of `ctx` has a kernel for node `a`: the CPU provider's (which simulated
-// devices share) for every op but a few; the CUDA provider none yet, not even a transfer (the
-// CPU one would copy host memory and call it the device's).
+// devices share) for every op but a few; the CUDA provider's for what cuda::Supports says.
 bool HasCpuKernel(const ir::Apply& a) { return cpu::Supports(*a.def) || a.def->num_bodies > 0; }
 bool RunsOn(const context::Context& ctx, const ir::Apply& a) {
-  return ctx.kind != context::DeviceKind::kCuda && HasCpuKernel(a);
+  return ctx.kind == context::DeviceKind::kCuda ? cuda::Supports(a) : HasCpuKernel(a);
 }
 
 // The device context placement put a node on ("" for the host, and for no node).
@@ -409,7 +409,9 @@ class ExecutableBuilder {
       }
       for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
       auto kernel = a->def->num_bodies > 0 ? MakeBodyKernel(*a, p.options)  // scan_kernel.h
-                                           : cpu::MakeNodeKernel(*a);
+                    : node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda
+                        ? cuda::MakeNodeKernel(*a, node_ctx->ordinal)
+                        : cpu::MakeNodeKernel(*a);
       if (!kernel.ok()) {
         return absl::Status(kernel.status().code(),
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));

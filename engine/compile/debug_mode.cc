@@ -94,7 +94,11 @@ std::string CompareTensors(const runtime::Tensor& got_in, const runtime::Tensor&
                         " (optimized) vs ", runtime::ShapeString(want_in.shape()),
                         " (unoptimized)");
   }
-  runtime::Tensor got = cpu::Contiguous(got_in), want = cpu::Contiguous(want_in);
+  absl::StatusOr<runtime::Tensor> got_host = runtime::OnHost(got_in);  // a GPU's output?
+  absl::StatusOr<runtime::Tensor> want_host = runtime::OnHost(want_in);
+  if (!got_host.ok()) return absl::StrCat(what, ": ", got_host.status().message());
+  if (!want_host.ok()) return absl::StrCat(what, ": ", want_host.status().message());
+  runtime::Tensor got = cpu::Contiguous(*got_host), want = cpu::Contiguous(*want_host);
   std::string diff;
   switch (got.dtype()) {
     case DType::kFloat32:

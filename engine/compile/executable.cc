@@ -29,7 +29,8 @@ absl::StatusOr<bool> Truthy(const runtime::Tensor& t) {
   if (!t.buffer() || t.num_elements() != 1) {
     return Internal("ifelse: the condition was not computed before a guarded instruction");
   }
-  return cpu::IsTruthy(t);
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor host, runtime::OnHost(t));  // computed on a GPU?
+  return cpu::IsTruthy(host);
 }
 
 // profile_memory: what instruction `ins` left in its output slots, and whether each output got a

@@ -71,8 +71,8 @@ absl::Status CheckNanGuard(const NanGuardOptions& options, const std::string& la
                            std::span<runtime::Tensor* const> outputs) {
   const int n = static_cast<int>(outputs.size());
   for (int k = 0; k < n; ++k) {
-    const runtime::Tensor& t = *outputs[k];
-    if (!t.buffer()) continue;
+    if (!outputs[k]->buffer()) continue;
+    TENSORD_ASSIGN_OR_RETURN(runtime::Tensor t, runtime::OnHost(*outputs[k]));  // a GPU's?
     if (t.dtype() == DType::kFloat32) {
       TENSORD_RETURN_IF_ERROR(Check<float>(options, label, k, n, t));
     } else if (t.dtype() == DType::kFloat64) {

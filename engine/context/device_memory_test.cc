@@ -8,6 +8,8 @@
 
 #include <numeric>
 
+#include "engine/compile/testing_util.h"
+#include "engine/context/context.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::context {
@@ -44,12 +46,14 @@ class RemoteContext : public ::testing::Test {
   }
   void TearDown() override { counter_->SetBlockSource(nullptr); }
 
+ public:
   static runtime::Tensor Iota(int64_t n) {
     runtime::Tensor t(DType::kFloat32, {n});
     std::iota(t.data<float>(), t.data<float>() + n, 1.0f);
     return t;
   }
 
+ protected:
   runtime::MemoryCounter* const counter_ = runtime::MemoryCounterFor("remote-test");
   RemoteMemory* device_ = nullptr;
 };
@@ -102,6 +106,54 @@ TEST_F(RemoteContext, FailuresAreStatusesNamingWhatWentWrong) {
   EXPECT_EQ(runtime::IntoContext(Iota(10), counter_).status().code(), absl::StatusCode::kInternal);
   device_->broken = false;
   EXPECT_EQ(counter_->in_use(), 400);  // only `in`: nothing a failure allocated stays
+}
+
+// An executable's transfers to and from such a device: a simulated device given the fake's
+// memory, so the staged copies of the transfer kernel run here as they will to a GPU (the sqr
+// between them is the host's kernel, which can read the fake's memory: it is host memory).
+TEST(RemoteDeviceTransfers, ValuesGoUpAndComeBackThroughTheDevicesCopies) {
+  static const ContextRegistry* registry = ContextRegistry::Create("rdev->sim7", "cpu")->release();
+  const Context* rdev = *registry->Find("rdev");
+  auto memory = std::make_unique<RemoteMemory>(size_t{1} << 20);
+  RemoteMemory* device = memory.get();
+  std::string log;
+  rdev->memory->SetBlockSource(*DeviceBlocks::Create(std::move(memory), "sim7", {}, &log));
+
+  using compile::testing::Node;
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "x");
+  g->inputs() = {x};
+  ir::Variable* up = Node(*g, "transfer", {x}, {{"target", std::string("rdev")}});
+  ir::Variable* sq = Node(*g, "sqr", {up});
+  g->outputs() = {Node(*g, "transfer", {sq}, {{"target", std::string("cpu")}}),
+                  Node(*g, "transfer", {sq}, {{"target", std::string("rdev")}})};
+  compile::CompileOptions options;
+  options.contexts = registry;
+  options.context = *registry->Find("cpu");
+  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  auto exe = compile::BuildExecutable(*std::move(prepared));
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  EXPECT_EQ((*exe)->output_contexts(), (std::vector<std::string>{"", "rdev"}));
+
+  const runtime::Tensor input = RemoteContext::Iota(100);
+  auto result = (*exe)->Run({input}, {});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(device->from_host, 1);  // x went up once
+  EXPECT_EQ(device->to_host, 1);    // sqr(x) came down once
+  const runtime::Tensor& down = result->outputs[0];
+  EXPECT_TRUE(down.host_accessible());
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(down.data<float>()[i], (i + 1.0f) * (i + 1.0f)) << i;
+  const runtime::Tensor& kept = result->outputs[1];  // left on the device
+  EXPECT_FALSE(kept.host_accessible());
+  EXPECT_EQ(kept.buffer()->counter(), rdev->memory);
+  auto read = runtime::OnHost(kept);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->data<float>()[99], 10000.0f);
+  using runtime::TransferDirection;
+  EXPECT_EQ(rdev->memory->transferred(TransferDirection::kHostToDevice), 400);
+  EXPECT_EQ(rdev->memory->transferred(TransferDirection::kDeviceToHost), 400);
+  rdev->memory->SetBlockSource(nullptr);  // buffers still out keep the fake's memory alive
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ LAYERS = [
     "grad",            # the differentiation driver (and scan's grad rule, which runs it)
     "backends/cuda",   # device discovery and CUDA kernels
     "backends",        # providers' kernel interface and the CPU provider
+    "backends/cuda/provider",  # the CUDA provider's kernels (the host's transfer kernel too)
     "context",         # device contexts and the shared variables resident on them
     "frontend",        # wire graphs in, verification, Theano-style printing
     "passes",          # the optimizer

@@ -31,6 +31,25 @@ absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes) {
   return out;
 }
 
+MergedDims MergeDims(const Shape& shape, const std::vector<Strides>& full) {
+  MergedDims m;
+  m.strides.resize(full.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = !m.shape.empty();
+    for (size_t k = 0; merge && k < full.size(); ++k)
+      merge = m.strides[k].back() == full[k][d] * shape[d];
+    if (merge) {
+      m.shape.back() *= shape[d];
+      for (size_t k = 0; k < full.size(); ++k) m.strides[k].back() = full[k][d];
+    } else {
+      m.shape.push_back(shape[d]);
+      for (size_t k = 0; k < full.size(); ++k) m.strides[k].push_back(full[k][d]);
+    }
+  }
+  return m;
+}
+
 Strides BroadcastStrides(const runtime::Tensor& t, const Shape& out) {
   Strides s(out.size(), 0);
   size_t lead = out.size() - t.shape().size();

@@ -20,6 +20,16 @@ absl::StatusOr<Shape> BroadcastShapes(std::span<const Shape* const> shapes);
 // Strides that read `t` as if it had shape `out` (left-padded, 0 where broadcast).
 Strides BroadcastStrides(const runtime::Tensor& t, const Shape& out);
 
+// Operands walking a C-contiguous output of `shape`, each through its strides `full` (one
+// Strides per operand, BroadcastStrides'), with the dims every operand walks uniformly merged:
+// contiguous data becomes one long row. Dims of size 1 are dropped, so a shape of ones (or a
+// 0-d one) merges to no dims at all.
+struct MergedDims {
+  Shape shape;
+  std::vector<Strides> strides;  // per operand, one per merged dim
+};
+MergedDims MergeDims(const Shape& shape, const std::vector<Strides>& full);
+
 // Walks `out_shape` in C order and calls row(n, out_offset, in_offsets) once per innermost
 // row, where in_offsets[k] is the element offset of operand k at the row's start; along the row
 // operand k advances by strides[k].back(). Zero-size shapes call nothing.

@@ -207,21 +207,9 @@ class CompositeKernel final : public CompositeEpilogue {
       full.push_back(BroadcastStrides(*ins[k], shape));
     }
     const size_t num_ops = operand_input.size();
-    Shape rows;
-    std::vector<Strides> strides(num_ops);
-    for (size_t d = 0; d < shape.size(); ++d) {
-      if (shape[d] == 1) continue;
-      bool merge = !rows.empty();
-      for (size_t k = 0; merge && k < num_ops; ++k)
-        merge = strides[k].back() == full[k][d] * shape[d];
-      if (merge) {
-        rows.back() *= shape[d];
-        for (size_t k = 0; k < num_ops; ++k) strides[k].back() = full[k][d];
-      } else {
-        rows.push_back(shape[d]);
-        for (size_t k = 0; k < num_ops; ++k) strides[k].push_back(full[k][d]);
-      }
-    }
+    MergedDims merged = MergeDims(shape, full);
+    const Shape& rows = merged.shape;
+    const std::vector<Strides>& strides = merged.strides;
 
     // Per thread: one gather chunk per operand, then the result slots, kept up to kKeptScratch
     // so steady-state runs do not allocate (a rare larger program gets its own for the run);

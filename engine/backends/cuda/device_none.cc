@@ -1,5 +1,7 @@
 // Built when no CUDA compiler was found: the server still runs, with CPU contexts only.
 #include "engine/backends/cuda/device.h"
+#include "engine/backends/cuda/launch.h"
+#include "engine/backends/cuda/nvrtc.h"
 
 namespace tensord::cuda {
 
@@ -7,5 +9,14 @@ bool Available() { return false; }
 int DeviceCount() { return 0; }
 std::string DeviceName(int ordinal) { return "unavailable"; }
 std::unique_ptr<DeviceMemory> DeviceMemoryOf(int) { return nullptr; }
+
+// Never reached: without CUDA there is no cudaN context to run a kernel on.
+absl::Status NoCuda() { return absl::UnimplementedError("this server was built without CUDA"); }
+NvrtcResult CompileToPtx(const std::string&, const std::string&, const std::string&) {
+  return {false, "", "this server was built without CUDA"};
+}
+absl::StatusOr<std::string> ComputeArchitecture(int) { return NoCuda(); }
+absl::StatusOr<KernelHandle> LoadKernel(const std::string&, const std::string&) { return NoCuda(); }
+absl::Status Launch(KernelHandle, int, int64_t, int, void**) { return NoCuda(); }
 
 }  // namespace tensord::cuda

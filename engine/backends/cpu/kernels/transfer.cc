@@ -1,5 +1,6 @@
-// CPU kernel of the op declared in engine/ops/defs/transfer.cc: host contexts and simulated
-// devices share it (their memories are host memory, accounted apart).
+// Kernel of the op declared in engine/ops/defs/transfer.cc: host contexts and simulated devices
+// share it (their memories are host memory, accounted apart), and so does the CUDA provider,
+// whose memory it reaches through the device's copies (runtime::OnHost / IntoContext).
 
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/kernels/register.h"
@@ -35,10 +36,17 @@ class TransferKernel final : public Kernel {
       *out[0] = *in[0];
       return absl::OkStatus();
     }
-    if (in[0]->host_accessible()) {
-      *out[0] = Copy(*in[0]);
-    } else {  // out of a GPU's memory (this kernel runs on the host): copied by the device
-      TENSORD_ASSIGN_OR_RETURN(*out[0], runtime::OnHost(*in[0]));
+    runtime::MemoryCounter* here = runtime::CurrentMemoryCounter();  // the target's
+    if (in[0]->host_accessible() && runtime::HostWritable(here) == here) {
+      *out[0] = Copy(*in[0]);  // host memory on both sides (a simulated device's is)
+    } else {  // a GPU's memory on either side: staged on the host, copied by the device
+      runtime::Tensor staged;
+      {
+        runtime::ScopedMemoryContext host(runtime::MemoryCounterFor("cpu"));
+        TENSORD_ASSIGN_OR_RETURN(staged, runtime::OnHost(*in[0]));
+        if (!staged.is_contiguous()) staged = Contiguous(staged);
+      }
+      TENSORD_ASSIGN_OR_RETURN(*out[0], runtime::IntoContext(std::move(staged), here));
     }
     if (counter_ != nullptr) counter_->Transferred(direction_, out[0]->num_bytes());
     return absl::OkStatus();

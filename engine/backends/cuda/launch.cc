@@ -1,0 +1,54 @@
+#include "engine/backends/cuda/launch.h"
+
+#include <cuda_runtime_api.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace tensord::cuda {
+namespace {
+
+absl::Status Failed(const char* what, cudaError_t error) {
+  cudaGetLastError();  // this call's error, not left for the next one to report
+  return absl::InternalError(absl::StrCat(what, ": ", cudaGetErrorString(error)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ComputeArchitecture(int ordinal) {
+  int major = 0, minor = 0;
+  cudaError_t error = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, ordinal);
+  if (error == cudaSuccess) {
+    error = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, ordinal);
+  }
+  if (error != cudaSuccess) return Failed("cudaDeviceGetAttribute", error);
+  return absl::StrCat("compute_", major, minor);
+}
+
+absl::StatusOr<KernelHandle> LoadKernel(const std::string& ptx, const std::string& name) {
+  cudaLibrary_t library;
+  cudaError_t error =
+      cudaLibraryLoadData(&library, ptx.c_str(), nullptr, nullptr, 0, nullptr, nullptr, 0);
+  if (error != cudaSuccess) return Failed("cudaLibraryLoadData", error);
+  cudaKernel_t kernel;
+  error = cudaLibraryGetKernel(&kernel, library, name.c_str());
+  if (error != cudaSuccess) return Failed("cudaLibraryGetKernel", error);
+  return reinterpret_cast<KernelHandle>(kernel);
+}
+
+absl::Status Launch(KernelHandle kernel, int ordinal, int64_t blocks, int threads, void** args) {
+  int previous = -1;
+  if (cudaGetDevice(&previous) != cudaSuccess) return Failed("cudaGetDevice", cudaGetLastError());
+  if (previous != ordinal) {
+    if (cudaError_t error = cudaSetDevice(ordinal); error != cudaSuccess) {
+      return Failed("cudaSetDevice", error);
+    }
+  }
+  // A cudaKernel_t is launched as a function pointer (CUDA 12's runtime API says so).
+  const cudaError_t error = cudaLaunchKernel(kernel, dim3(static_cast<unsigned>(blocks)),
+                                             dim3(static_cast<unsigned>(threads)), args, 0, 0);
+  if (previous != ordinal) cudaSetDevice(previous);
+  if (error != cudaSuccess) return Failed("cudaLaunchKernel", error);
+  return absl::OkStatus();
+}
+
+}  // namespace tensord::cuda

@@ -1,0 +1,28 @@
+// The CUDA runtime calls the CUDA provider's kernels need, with no CUDA type in sight so that
+// the provider builds everywhere (launch.cc with CUDA; device_none.cc refuses each call):
+// loading a kernel NVRTC compiled, launching it on a device, and waiting for the device. Kernels
+// run on each device's legacy default stream, in issue order, which is what the caching
+// allocator's stream-ordered reuse relies on (a copy to the host waits for them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tensord::cuda {
+
+using KernelHandle = const void*;  // a cudaKernel_t
+
+// "compute_90": the virtual architecture NVRTC compiles for device `ordinal`.
+absl::StatusOr<std::string> ComputeArchitecture(int ordinal);
+
+// Loads `ptx` (NVRTC's output) for the process and finds kernel `name` in it. The library is
+// never unloaded: the provider's cache keeps every kernel it compiled.
+absl::StatusOr<KernelHandle> LoadKernel(const std::string& ptx, const std::string& name);
+
+// Launches `kernel` on device `ordinal` with `blocks` blocks of `threads`; `args` points at each
+// argument's value, as cudaLaunchKernel takes them. Returns once it is queued.
+absl::Status Launch(KernelHandle kernel, int ordinal, int64_t blocks, int threads, void** args);
+
+}  // namespace tensord::cuda

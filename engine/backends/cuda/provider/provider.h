@@ -1,0 +1,42 @@
+// The CUDA execution provider (issue 16): which nodes a cudaN context runs, and their kernels.
+// So far: transfers into the device (the host's transfer kernel, which copies through the
+// device), fused elementwise composites, and a lone fusable op whose inputs and output share
+// one float dtype (a composite of one instruction). A composite's kernel is CUDA C++ generated
+// from its program (composite_source.h) for the rank its operands merge to, compiled by NVRTC
+// for the device's architecture once per source in the process, so functions share it. Other
+// nodes are placed on the host (FunctionSpec.cpu_fallback) or refused by placement.
+// Device-independent: it builds everywhere; without CUDA there is no cudaN context to use it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/backends/kernel.h"
+#include "engine/ir/graph.h"
+#include "engine/ops/defs/composite.h"
+
+namespace tensord::cuda {
+
+// Whether a cudaN context runs `node` (resolved): no device needed to answer.
+bool Supports(const ir::Apply& node);
+
+// The kernel of `node` on device `ordinal`, or UNIMPLEMENTED naming what it lacks.
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node,
+                                                                 int ordinal);
+
+// The program a composite node or a lone fusable op computes on the device: INVALID_ARGUMENT
+// for a bad composite, UNIMPLEMENTED for what the device does not compute (a reduction, an
+// input of another dtype, which the host would have to cast, an op with no CUDA form).
+absl::StatusOr<ops::composite::Program> DeviceProgram(const ir::Apply& node);
+
+// A composite kernel's launch parameters (composite_source.h's <name>_params, every field 8
+// bytes): n, the merged shape, input k's address (`inputs[k]`, 0 for one read for its shape
+// only) and its strides over the merged dims. INVALID_ARGUMENT when the shapes do not broadcast;
+// UNIMPLEMENTED past kMaxCompositeRank merged dims. `rank` gets the merged rank (at least 1).
+absl::StatusOr<std::vector<int64_t>> CompositeParams(const ops::composite::Program& program,
+                                                     std::span<const runtime::Tensor* const> inputs,
+                                                     const runtime::Shape& out_shape, int* rank);
+
+}  // namespace tensord::cuda
