@@ -203,6 +203,17 @@ absl::StatusOr<std::shared_ptr<compile::Executable>> FunctionService::GetOrBuild
 }
 
 namespace {
+// `t`'s elements alone in a new buffer of the context holding it (a GPU's through the host).
+absl::StatusOr<runtime::Tensor> ElementsAlone(const runtime::Tensor& t) {
+  runtime::MemoryCounter* context = t.buffer()->counter();
+  if (t.host_accessible()) {
+    runtime::ScopedMemoryContext on(context);
+    return cpu::Copy(t);
+  }
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor host, cpu::HostContiguous(t));
+  return runtime::IntoContext(std::move(host), context);
+}
+
 // A device array's bytes read on the host, counted as a transfer of its context.
 void CountDeviceToHost(const DeviceArray& array) {
   array.context->memory->Transferred(runtime::TransferDirection::kDeviceToHost,
@@ -414,8 +425,7 @@ absl::Status FunctionService::Run(Session& session, const RunCall& call, RunRepl
     if (t.buffer() != nullptr && t.buffer()->bytes() > t.num_bytes()) {
       // A view would keep its whole buffer resident while the budgets charge only its
       // elements (as for updates below): the elements alone, on the device.
-      runtime::ScopedMemoryContext on(on_device[i]->memory);
-      t = cpu::Copy(t);
+      TENSORD_ASSIGN_OR_RETURN(t, ElementsAlone(t));
     }
     DeviceArrayStore::Describe({t, on_device[i]}, value->mutable_ref());
     resident_bytes += static_cast<int64_t>(t.num_bytes());
@@ -430,7 +440,9 @@ absl::Status FunctionService::Run(Session& session, const RunCall& call, RunRepl
   for (runtime::Tensor& t : result.updates) {
     // A view (x[:1] of a big input) would keep its whole buffer resident while the budgets
     // charge only its elements: store the elements alone.
-    if (t.buffer() != nullptr && t.buffer()->bytes() > t.num_bytes()) t = cpu::Copy(t);
+    if (t.buffer() != nullptr && t.buffer()->bytes() > t.num_bytes()) {
+      TENSORD_ASSIGN_OR_RETURN(t, ElementsAlone(t));
+    }
   }
   if (!result.updates.empty()) {
     auto commit_lock = session.shared().CommitLock();

@@ -119,6 +119,7 @@ absl::Status Executable::BindInput(size_t index, runtime::Tensor value,
                              "\"function\".");
     }
     runtime::Tensor cast;
+    TENSORD_ASSIGN_OR_RETURN(value, runtime::OnHost(value));  // a GPU's array: cast on the host
     TENSORD_RETURN_IF_ERROR(cpu::CastInto(value, p.type.dtype, cast));
     value = std::move(cast);
   }

@@ -14,11 +14,11 @@ TEST(CudaContextMemory, ValuesRoundTripThroughThePreallocatedDevice) {
   if (cuda::DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
   DeviceMemoryOptions options;
   options.preallocate = 0.1;
-  auto registry = ContextRegistry::Create("dev0->cuda0", "cpu", false, options);
+  auto registry = ContextRegistry::Create("mem0->cuda0", "cpu", false, options);
   ASSERT_TRUE(registry.ok()) << registry.status();
   ASSERT_EQ((*registry)->memory_log().size(), 1u);
   EXPECT_EQ((*registry)->memory_log()[0].rfind("Preallocating ", 0), 0u);
-  const Context* dev0 = *(*registry)->Find("dev0");
+  const Context* dev0 = *(*registry)->Find("mem0");
   ASSERT_NE(dev0->blocks, nullptr);
   EXPECT_GT(dev0->blocks->stats().reserved_bytes, 0);
 
@@ -31,7 +31,6 @@ TEST(CudaContextMemory, ValuesRoundTripThroughThePreallocatedDevice) {
   auto out = runtime::OnHost(*in);
   ASSERT_TRUE(out.ok()) << out.status();
   for (int i = 0; i < (1 << 20); ++i) ASSERT_EQ(out->data<float>()[i], 0.25f * i) << i;
-  dev0->memory->SetBlockSource(nullptr);  // "dev0" of later tests in this process is not this GPU
 }
 
 }  // namespace

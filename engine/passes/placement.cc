@@ -56,6 +56,12 @@ class PlacementPass final : public Pass {
     absl::StatusOr<const context::Context*> c = p_.contexts->Find(context);
     return c.ok() && (*c)->is_device();
   }
+  // A GPU: its kernels read only its own memory, so even a constant moves there, and the host's
+  // shape kernels do not run there (a simulated device's memory is the host's).
+  bool OwnMemory(const std::string& context) const {
+    absl::StatusOr<const context::Context*> c = p_.contexts->Find(context);
+    return c.ok() && (*c)->kind == context::DeviceKind::kCuda;
+  }
 
   // A context name as written ("" = the function's default), checked against the registry.
   absl::StatusOr<std::string> Resolve(const std::string& context) const {
@@ -91,8 +97,9 @@ class PlacementPass final : public Pass {
   // once per value and context, reusing the input of a transfer that came from there.
   ir::Variable* On(ops::NodeBuilder& b, ir::Variable* v, const std::string& context) {
     std::optional<Location> from = LocationOf(v);
-    if (!from || from->context == context) return v;
-    if (!IsDevice(from->context) && !IsDevice(context)) return v;  // host memory either way
+    if (!from && !OwnMemory(context)) return v;  // a constant is read where it is
+    if (from && from->context == context) return v;
+    if (from && !IsDevice(from->context) && !IsDevice(context)) return v;  // host memory both
     if (const ir::Apply* owner = v->owner; owner != nullptr && owner->op == "transfer") {
       std::optional<Location> origin = LocationOf(owner->inputs[0]);
       if (origin && origin->context == context) return owner->inputs[0];
@@ -100,7 +107,7 @@ class PlacementPass final : public Pass {
     auto key = std::make_pair(v, context);
     if (auto it = transfers_.find(key); it != transfers_.end()) return it->second;
     ir::Attrs attrs{{"target", context}};
-    if (IsDevice(from->context)) attrs["source"] = from->context;
+    if (from && IsDevice(from->context)) attrs["source"] = from->context;
     ir::Variable* moved = b.Apply("transfer", {v}, std::move(attrs));
     if (moved == nullptr) return v;
     Mark(*moved->owner, context, /*pinned=*/true);
@@ -129,10 +136,11 @@ class PlacementPass final : public Pass {
       transfers_[{a.inputs[0], target}] = a.outputs[0];  // later readers there reuse it
       return absl::OkStatus();
     }
-    // A shape is read where its input lives: nothing moves for it.
+    // A shape is read where its input lives: nothing moves for it (on the host for a GPU's
+    // value: its metadata is the host's, the kernel writes host memory).
     if (a.op == "shape" || a.op == "shape_i") {
       std::optional<Location> l = LocationOf(a.inputs[0]);
-      Mark(a, l ? l->context : "cpu", /*pinned=*/false);
+      Mark(a, l && !OwnMemory(l->context) ? l->context : "cpu", /*pinned=*/false);
       return absl::OkStatus();
     }
     // Where the pinned inputs live: one context; or several, then a shared variable's (weights

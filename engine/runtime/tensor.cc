@@ -114,6 +114,8 @@ absl::StatusOr<Tensor> Tensor::Allocate(DType dtype, Shape shape) {
     return absl::ResourceExhaustedError(e.what());
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat("out of memory allocating ", bytes, " bytes"));
+  } catch (const std::runtime_error& e) {  // the device failed (DeviceBlocks)
+    return absl::InternalError(e.what());
   }
 }
 

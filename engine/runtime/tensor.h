@@ -42,7 +42,7 @@ class Buffer {
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
   // The context whose memory holds it (the one current when it was allocated).
-  const MemoryCounter* counter() const { return counter_; }
+  MemoryCounter* counter() const { return counter_; }
   // Charged to a tenant's DeviceQuota (allocated on a device by one of its runs).
   bool has_quota() const { return quota_ != nullptr; }
   // Credits the quota back: the buffer became a resident value (a shared variable's, a device

@@ -2,13 +2,15 @@
 # The GPU checks of the CUDA provider (issue 16) as one bundle, for a machine with an NVIDIA GPU
 # and CUDA 13 but none of this project's Debian packages (no Abseil, no SLEEF, no gRPC):
 #
-#   tests/cuda/run-on-gpu.sh bundle [DIR]   # here: build, then copy the CUDA test binaries and
+#   tests/cuda/run-on-gpu.sh bundle [DIR]   # here: build, then copy the CUDA test binaries,
+#                                           # the GPU benchmark (tests/bench/cuda_bench.cc) and
 #                                           # the shared libraries they need into DIR
 #                                           # (default build/gpu-bundle)
-#   DIR/run.sh                              # there: runs them; exit status 0 when all pass
+#   DIR/run.sh                              # there: runs the tests, then the benchmark, which
+#                                           # prints its figure; exit status 0 when all pass
 #
 # The bundle takes every library the binaries load except the C library's own, the GPU driver
-# (libcuda, the machine's) and NVRTC (100+ MiB; CUDA 13's on that machine). run.sh names any
+# (libcuda, the machine's), NVRTC and cuBLAS (100s of MiB; CUDA 13's on that machine). run.sh names any
 # library the machine lacks before running. Without a GPU the device tests skip, so running the
 # bundle here checks that it is complete.
 set -euo pipefail
@@ -20,14 +22,14 @@ if [ "$cmd" != bundle ]; then
 fi
 out="${2:-build/gpu-bundle}"
 build="${TENSORD_BUILD_DIR:-build/default}"
-cmake --build "$build" --target cuda_backend_tests
-binaries=("$build/engine/cuda_backend_tests")
+cmake --build "$build" --target cuda_backend_tests tensord_bench_cuda
+binaries=("$build/engine/cuda_backend_tests" "$build/engine/tensord_bench_cuda")
 rm -rf "$out"
-mkdir -p "$out/bin" "$out/lib"
-# Libraries the GPU machine brings: the C library's own, the driver, NVRTC.
+mkdir -p "$out/bin" "$out/bench" "$out/lib"
+# Libraries the GPU machine brings: the C library's own, the driver, NVRTC, cuBLAS.
 system_library() {
   case "$1" in
-    libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|linux-vdso*|libcuda.so.*|libnvrtc*)
+    libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|linux-vdso*|libcuda.so.*|libnvrtc*|libcublas*)
       return 0 ;;
   esac
   return 1
@@ -36,13 +38,14 @@ for bin in "${binaries[@]}"; do
   if ldd "$bin" | grep -q 'not found'; then
     echo "$bin cannot load here:" >&2; ldd "$bin" | grep 'not found' >&2; exit 1
   fi
-  strip -o "$out/bin/$(basename "$bin")" "$bin"
+  case "$(basename "$bin")" in tensord_bench_*) dest=bench ;; *) dest=bin ;; esac
+  strip -o "$out/$dest/$(basename "$bin")" "$bin"
   ldd "$bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
     system_library "$name" || cp -L "$path" "$out/lib/$name"
   done
 done
 # Complete: with the bundle's libraries first, every library but the machine's own comes from it.
-for bin in "$out"/bin/*; do
+for bin in "$out"/bin/* "$out"/bench/*; do
   LD_LIBRARY_PATH="$out/lib" ldd "$bin" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
     if ! system_library "$name" && [ "$(dirname "$(readlink -f "$path")")" != "$(readlink -f "$out/lib")" ]; then
       echo "the bundle lacks $name (found at $path)" >&2; exit 1
@@ -64,6 +67,10 @@ for bin in "$here"/bin/*; do
     echo "$(basename "$bin") cannot load:"; echo "$missing"; status=1; continue
   fi
   "$bin" --gtest_brief=1 || status=1
+done
+# The figures (docs/performance.md): each prints its markdown line, or says it found no device.
+for bench in "$here"/bench/*; do
+  "$bench" || status=1
 done
 exit "$status"
 RUN

@@ -83,6 +83,12 @@ absl::Status ViewAsShape(const runtime::Tensor& x, Shape shape, runtime::Tensor&
   return absl::OkStatus();
 }
 
+absl::StatusOr<runtime::Tensor> HostContiguous(const runtime::Tensor& t) {
+  runtime::ScopedMemoryContext host(runtime::MemoryCounterFor("cpu"));
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor staged, runtime::OnHost(t));
+  return Contiguous(staged);
+}
+
 runtime::Tensor Contiguous(const runtime::Tensor& t) {
   if (t.is_contiguous()) return t;
   return Copy(t);

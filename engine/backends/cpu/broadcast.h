@@ -82,6 +82,10 @@ absl::Status ViewAsShape(const runtime::Tensor& x, Shape shape, runtime::Tensor&
 
 // `t` itself when contiguous, else a contiguous copy (for BLAS and serialization).
 runtime::Tensor Contiguous(const runtime::Tensor& t);
+// `t`'s elements contiguous in host memory, whatever memory holds them (a GPU's comes out
+// through the device's copies, runtime::OnHost) and whichever context the thread charges: how a
+// value is staged before a device copies it in.
+absl::StatusOr<runtime::Tensor> HostContiguous(const runtime::Tensor& t);
 // A contiguous copy of t's elements in a buffer of its own.
 runtime::Tensor Copy(const runtime::Tensor& t);
 

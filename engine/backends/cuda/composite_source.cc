@@ -133,9 +133,8 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
   if (n > 0) {
     absl::StrAppend(&out, "  const T* in[", n, "];\n  long long strides[", n, "][", dims, "];\n");
   }
-  absl::StrAppend(&out, "};\n\nextern \"C\" __global__ void ", name, "(T* __restrict__ out, const ",
-                  name, "_params p) {\n",
-                  "  const long long step = (long long)blockDim.x * gridDim.x;\n",
+  absl::StrAppend(&out, "};\n\nextern \"C\" __global__ void ", name, "(T* out, const ", name,
+                  "_params p) {\n", "  const long long step = (long long)blockDim.x * gridDim.x;\n",
                   "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < p.n;"
                   " i += step) {\n");
   // Each read input's element offset, from the output index's coordinates.

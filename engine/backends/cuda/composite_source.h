@@ -15,9 +15,10 @@
 //
 // (A 0-d output is taken as rank 1 of shape {1}: R is at least 1.) Products are not fused into
 // multiply-adds (nvrtc.h compiles with --fmad=false), as on the CPU.
-//   extern "C" __global__ void <name>(T* __restrict__ out, const <name>_params p);
+//   extern "C" __global__ void <name>(T* out, const <name>_params p);
 //
-// One thread per output element in a grid-stride loop; `out` is C-contiguous.
+// One thread per output element in a grid-stride loop; `out` is C-contiguous. It may be an
+// input's buffer (written in place): each thread reads its element's operands, then writes it.
 #pragma once
 
 #include <string>

@@ -89,7 +89,12 @@ class CudaMemory final : public DeviceMemory {
  private:
   // Synchronous: the host reads or reuses its side as soon as this returns.
   absl::Status Copy(void* to, const void* from, size_t bytes, cudaMemcpyKind kind) {
+    if (bytes == 0) return absl::OkStatus();
     OnDevice on(ordinal_);
+    if (!on.ok()) {
+      cudaGetLastError();
+      return absl::InternalError("cannot select CUDA device " + std::to_string(ordinal_));
+    }
     const cudaError_t error = cudaMemcpy(to, from, bytes, kind);
     if (error == cudaSuccess) return absl::OkStatus();
     cudaGetLastError();

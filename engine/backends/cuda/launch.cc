@@ -1,6 +1,10 @@
 #include "engine/backends/cuda/launch.h"
 
 #include <cuda_runtime_api.h>
+#include <nvrtc.h>
+
+#include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -21,7 +25,22 @@ absl::StatusOr<std::string> ComputeArchitecture(int ordinal) {
     error = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, ordinal);
   }
   if (error != cudaSuccess) return Failed("cudaDeviceGetAttribute", error);
-  return absl::StrCat("compute_", major, minor);
+  // A device newer than this NVRTC knows runs the newest architecture it does (PTX is compiled
+  // on for the device when loaded).
+  int count = 0;
+  std::vector<int> supported;
+  if (nvrtcGetNumSupportedArchs(&count) == NVRTC_SUCCESS && count > 0) {
+    supported.resize(count);
+    if (nvrtcGetSupportedArchs(supported.data()) != NVRTC_SUCCESS) supported.clear();
+  }
+  int arch = major * 10 + minor;
+  if (!supported.empty()) {
+    int best = supported.front();
+    for (int a : supported)
+      if (a <= arch) best = std::max(best, a);
+    arch = best;
+  }
+  return absl::StrCat("compute_", arch);
 }
 
 absl::StatusOr<KernelHandle> LoadKernel(const std::string& ptx, const std::string& name) {
@@ -31,7 +50,11 @@ absl::StatusOr<KernelHandle> LoadKernel(const std::string& ptx, const std::strin
   if (error != cudaSuccess) return Failed("cudaLibraryLoadData", error);
   cudaKernel_t kernel;
   error = cudaLibraryGetKernel(&kernel, library, name.c_str());
-  if (error != cudaSuccess) return Failed("cudaLibraryGetKernel", error);
+  if (error != cudaSuccess) {
+    absl::Status failed = Failed("cudaLibraryGetKernel", error);
+    cudaLibraryUnload(library);
+    return failed;
+  }
   return reinterpret_cast<KernelHandle>(kernel);
 }
 

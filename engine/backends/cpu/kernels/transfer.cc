@@ -40,12 +40,7 @@ class TransferKernel final : public Kernel {
     if (in[0]->host_accessible() && runtime::HostWritable(here) == here) {
       *out[0] = Copy(*in[0]);  // host memory on both sides (a simulated device's is)
     } else {  // a GPU's memory on either side: staged on the host, copied by the device
-      runtime::Tensor staged;
-      {
-        runtime::ScopedMemoryContext host(runtime::MemoryCounterFor("cpu"));
-        TENSORD_ASSIGN_OR_RETURN(staged, runtime::OnHost(*in[0]));
-        if (!staged.is_contiguous()) staged = Contiguous(staged);
-      }
+      TENSORD_ASSIGN_OR_RETURN(runtime::Tensor staged, HostContiguous(*in[0]));
       TENSORD_ASSIGN_OR_RETURN(*out[0], runtime::IntoContext(std::move(staged), here));
     }
     if (counter_ != nullptr) counter_->Transferred(direction_, out[0]->num_bytes());

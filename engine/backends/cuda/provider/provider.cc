@@ -5,10 +5,12 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/provider.h"
+#include "engine/backends/cuda/blas.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/launch.h"
 #include "engine/backends/cuda/nvrtc.h"
@@ -30,8 +32,9 @@ bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; 
 absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
   const int opcode = node.def->FusionOpcode();
   const int arity = static_cast<int>(node.inputs.size());
-  if (opcode < 0 || node.outputs.size() != 1 || arity > 3) {
-    return Unimplemented("op '", node.op, "' has no CUDA kernel");
+  // add(a, b, c) is one node but two instructions (fusion folds it): not a lone op here.
+  if (opcode < 0 || node.outputs.size() != 1 || arity != node.def->scalar->arity) {
+    return Unimplemented("op '", node.op, "' with ", arity, " inputs has no CUDA kernel");
   }
   Program p;
   p.dtype = node.outputs[0]->type.dtype;
@@ -63,30 +66,46 @@ class CompositeKernel final : public backends::Kernel {
  public:
   CompositeKernel(Program program, int ordinal) : program_(std::move(program)), ordinal_(ordinal) {}
 
-  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+  absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
+    std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
     std::vector<const runtime::Shape*> shapes;
     for (const Tensor* t : in) shapes.push_back(&t->shape());
     TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, cpu::BroadcastShapes(shapes));
     Tensor& y = *out[0];
-    // Each thread reads its element's operands, then writes the element: an output sharing a
-    // buffer with an input is safe only where that input is laid out as the output.
-    for (const Tensor* t : in) {
-      if (y.buffer() != nullptr && t->buffer() == y.buffer() &&
-          !(t->shape() == shape && t->is_contiguous() && t->raw() == y.raw())) {
+    // An input donated to the output is the output's own Tensor (the executable's inplace
+    // plan). Each thread reads its element's operands, then writes the element, so it is
+    // written in place when laid out as the output; otherwise `donor` keeps it while the
+    // output gets a buffer of its own.
+    Tensor donor;
+    bool in_place = false;
+    for (const Tensor*& t : in) {
+      if (t != &y) continue;
+      in_place = y.buffer() != nullptr && y.dtype() == program_.dtype && y.shape() == shape &&
+                 y.is_contiguous();
+      if (!in_place) {
+        donor = y;
+        t = &donor;
         y = Tensor();
       }
     }
-    TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, shape));
+    if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, shape));
     if (y.num_elements() == 0) return absl::OkStatus();
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
+    // An input in host memory is a constant (placement moves everything else): copied up for
+    // this run.
+    std::vector<Tensor> uploaded;
+    uploaded.reserve(in.size());
+    for (int k = 0; k < program_.num_inputs; ++k) {
+      if (!program_.input_read[k] || !in[k]->host_accessible()) continue;
+      TENSORD_ASSIGN_OR_RETURN(Tensor staged, cpu::HostContiguous(*in[k]));
+      TENSORD_ASSIGN_OR_RETURN(Tensor up,
+                               runtime::IntoContext(std::move(staged), y.buffer()->counter()));
+      uploaded.push_back(std::move(up));
+      in[k] = &uploaded.back();
+    }
     int rank = 0;
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
                              CompositeParams(program_, in, shape, &rank));
-    for (int k = 0; k < program_.num_inputs; ++k) {
-      if (program_.input_read[k] && in[k]->host_accessible()) {
-        return Internal("input ", k, " of a CUDA kernel is in host memory");
-      }
-    }
-    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
     TENSORD_ASSIGN_OR_RETURN(KernelHandle kernel, KernelFor(rank));
     void* y_data = y.raw();
     void* args[] = {&y_data, params.data()};
@@ -111,6 +130,67 @@ class CompositeKernel final : public backends::Kernel {
   std::array<std::atomic<KernelHandle>, kMaxCompositeRank + 1> by_rank_{};
 };
 
+// A 2-d operand as cuBLAS reads it: row-major (unit column stride) or a transposed view of a
+// row-major matrix (unit row stride), with its leading dimension; UNIMPLEMENTED for any other
+// strides (nothing on the device makes such a view yet).
+struct BlasOperand {
+  const void* data;
+  int64_t ld;
+  bool transposed;
+};
+absl::StatusOr<BlasOperand> AsBlasOperand(const Tensor& t, int which) {
+  const int64_t rows = t.shape()[0], cols = t.shape()[1];
+  const int64_t row_stride = t.strides()[0], col_stride = t.strides()[1];
+  if ((cols <= 1 || col_stride == 1) && (rows <= 1 || row_stride >= cols)) {
+    return BlasOperand{t.raw(), std::max<int64_t>(1, rows <= 1 ? cols : row_stride), false};
+  }
+  if ((rows <= 1 || row_stride == 1) && (cols <= 1 || col_stride >= rows)) {
+    return BlasOperand{t.raw(), std::max<int64_t>(1, cols <= 1 ? rows : col_stride), true};
+  }
+  return Unimplemented("dot: input ", which, " is a strided view cuBLAS cannot read");
+}
+
+// dot of two matrices of one float dtype, by cuBLAS.
+class DotKernel final : public backends::Kernel {
+ public:
+  explicit DotKernel(int ordinal) : ordinal_(ordinal) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const Tensor& y = *in[1];
+    if (x.shape()[1] != y.shape()[0]) {
+      return InvalidArgument("dot: shapes ", runtime::ShapeString(x.shape()), " and ",
+                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
+                             " (dim 1) != ", y.shape()[0], " (dim 0)");
+    }
+    if (x.host_accessible() || y.host_accessible()) {
+      return Internal("an input of a CUDA product is in host memory");
+    }
+    TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(x, 0));
+    TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(y, 1));
+    Tensor& z = *out[0];
+    const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
+    TENSORD_RETURN_IF_ERROR(z.Reshape(x.dtype(), {m, n}));
+    if (z.num_elements() > 0 && z.host_accessible()) {
+      return Internal("the output of a CUDA product is in host memory");
+    }
+    return Gemm(ordinal_, x.dtype(), a.transposed, b.transposed, m, n, k, 1.0, a.data, a.ld, b.data,
+                b.ld, 0.0, z.raw());
+  }
+
+ private:
+  const int ordinal_;
+};
+
+// dot(x, y) of two matrices of one float dtype, the output of that dtype: what cuBLAS computes.
+bool IsMatrixProduct(const ir::Apply& node) {
+  if (node.op != "dot" || node.inputs.size() != 2 || node.outputs.size() != 1) return false;
+  const ir::Type& x = node.inputs[0]->type;
+  const ir::Type& y = node.inputs[1]->type;
+  return x.ndim() == 2 && y.ndim() == 2 && FloatDType(x.dtype) && y.dtype == x.dtype &&
+         node.outputs[0]->type.dtype == x.dtype;
+}
+
 }  // namespace
 
 absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
@@ -125,10 +205,16 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
   if (!FloatDType(p.dtype) || node.outputs[0]->type.dtype != p.dtype) {
     return Unimplemented("a CUDA kernel computes float32 or float64 and outputs that dtype");
   }
+  // The compiler casts an input to what the op wants on the host, which cannot touch a GPU's
+  // memory: every input must come as it is wanted (switch wants a bool condition, say).
+  std::vector<std::optional<DType>> wanted(node.inputs.size());
+  if (node.def->input_dtypes) wanted = node.def->input_dtypes(node);
   for (int k = 0; k < p.num_inputs; ++k) {
-    if (p.input_read[k] && node.inputs[k]->type.dtype != p.dtype) {
-      return Unimplemented("input ", k, " is ", DTypeName(node.inputs[k]->type.dtype),
-                           ", not the kernel's ", DTypeName(p.dtype), ": the host would cast it");
+    const DType has = node.inputs[k]->type.dtype;
+    if ((p.input_read[k] && has != p.dtype) || (wanted[k].has_value() && *wanted[k] != has)) {
+      return Unimplemented("input ", k, " is ", DTypeName(has), ", not the ",
+                           DTypeName(wanted[k].value_or(p.dtype)),
+                           " the kernel reads: the host would cast it");
     }
   }
   // Every opcode with a CUDA form, and few enough inputs: the source generates.
@@ -137,13 +223,15 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
 }
 
 bool Supports(const ir::Apply& node) {
-  return node.def != nullptr && (node.op == "transfer" || DeviceProgram(node).ok());
+  return node.def != nullptr &&
+         (node.op == "transfer" || IsMatrixProduct(node) || DeviceProgram(node).ok());
 }
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node,
                                                                  int ordinal) {
   // The host's transfer kernel copies into (and out of) a GPU through the device's copies.
   if (node.op == "transfer") return cpu::MakeNodeKernel(node);
+  if (IsMatrixProduct(node)) return std::unique_ptr<backends::Kernel>(new DotKernel(ordinal));
   TENSORD_ASSIGN_OR_RETURN(Program program, DeviceProgram(node));
   return std::unique_ptr<backends::Kernel>(new CompositeKernel(std::move(program), ordinal));
 }

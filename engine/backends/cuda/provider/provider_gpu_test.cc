@@ -3,7 +3,9 @@
 // transfers) and compute on the device what the host computes.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include "engine/backends/cuda/device.h"
 #include "engine/compile/testing_util.h"
@@ -78,6 +80,88 @@ TEST(CudaProviderGpu, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
   runtime::MemoryCounter* dev0 = runtime::MemoryCounterFor("dev0");
   EXPECT_GT(dev0->transferred(runtime::TransferDirection::kHostToDevice), 0);
   EXPECT_GT(dev0->transferred(runtime::TransferDirection::kDeviceToHost), 0);
+}
+
+// A constant operand moves to the device (a GPU's kernels read only its memory), and a shape of
+// a value on the device is read on the host.
+TEST(CudaProviderGpu, ConstantsMoveUpAndShapesAreReadOnTheHost) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+  g->inputs() = {x};
+  const Tensor c = Filled({333}, 2.0f);
+  ir::Variable* constant = g->AddConstant(c, ir::Type::Of(DType::kFloat32, 1), "c");
+  ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", std::string("dev0")}});
+  g->outputs() = {
+      Node(*g, "transfer", {Node(*g, "sub", {xd, constant})}, {{"target", std::string("cpu")}}),
+      Node(*g, "shape_i", {xd}, {{"i", int64_t{0}}})};
+  compile::CompileOptions options;
+  options.contexts = &OneGpu();
+  options.context = *OneGpu().Find("cpu");
+  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  auto exe = compile::BuildExecutable(*std::move(prepared));
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  const Tensor in = Filled({5, 333}, 1.0f);
+  auto got = (*exe)->Run({in}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (int64_t i = 0; i < in.num_elements(); ++i) {
+    ASSERT_EQ(got->outputs[0].data<float>()[i], in.data<float>()[i] - c.data<float>()[i % 333]);
+  }
+  EXPECT_EQ(*got->outputs[1].data<int64_t>(), 5);
+}
+
+// dot by cuBLAS against the host's, empty sums and single rows included.
+TEST(CudaProviderGpu, MatrixProductsMatchTheHost) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 2), "x");
+      ir::Variable* y = g->AddInput(ir::Type::Of(dtype, 2), "y");
+      g->inputs() = {x, y};
+      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+      ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
+      g->outputs() = {
+          Node(*g, "transfer", {Node(*g, "dot", {xd, yd})}, {{"target", std::string("cpu")}})};
+      compile::CompileOptions options;
+      options.contexts = &OneGpu();
+      options.context = *OneGpu().Find("cpu");
+      auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+      EXPECT_TRUE(prepared.ok()) << prepared.status();
+      auto exe = compile::BuildExecutable(*std::move(prepared));
+      EXPECT_TRUE(exe.ok()) << exe.status();
+      return *exe;
+    };
+    auto gpu = build("dev0"), host = build("cpu");
+    for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
+             {3, 5, 7}, {1, 4, 1}, {3, 0, 4}, {0, 3, 2}, {129, 257, 65}}) {
+      Tensor x(dtype, {m, k}), y(dtype, {k, n});
+      for (Tensor* t : {&x, &y}) {
+        for (int64_t i = 0; i < t->num_elements(); ++i) {
+          const double v = std::sin(0.37 * i) * 2;
+          if (dtype == DType::kFloat32) {
+            t->data<float>()[i] = static_cast<float>(v);
+          } else {
+            t->data<double>()[i] = v;
+          }
+        }
+      }
+      auto got = gpu->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      ASSERT_EQ(got->outputs[0].shape(), (runtime::Shape{m, n}));
+      const double tol = dtype == DType::kFloat32 ? 1e-4 : 1e-12;  // sums of up to 257 terms
+      for (int64_t i = 0; i < m * n; ++i) {
+        const double g = dtype == DType::kFloat32 ? got->outputs[0].data<float>()[i]
+                                                  : got->outputs[0].data<double>()[i];
+        const double w = dtype == DType::kFloat32 ? want->outputs[0].data<float>()[i]
+                                                  : want->outputs[0].data<double>()[i];
+        ASSERT_NEAR(g, w, tol * std::max(1.0, std::abs(w))) << m << "x" << k << "x" << n;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -42,7 +42,13 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
   EXPECT_FALSE(runs(Node(g, "add", {x, d})));
   EXPECT_FALSE(runs(Node(g, "exp", {i})));
   EXPECT_FALSE(runs(Node(g, "gt", {x, y})));
-  EXPECT_FALSE(runs(Node(g, "dot", {x, y})));
+  EXPECT_TRUE(runs(Node(g, "dot", {x, y})));  // cuBLAS
+  EXPECT_TRUE(runs(Node(g, "dot", {d, d})));
+  EXPECT_FALSE(runs(Node(g, "dot", {x, d})));  // the host would cast x
+  EXPECT_FALSE(runs(Node(g, "dot", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "v")})));
+  // add(x, y, x) is two instructions; switch wants a bool condition, which the host would make.
+  EXPECT_FALSE(runs(Node(g, "add", {x, y, x})));
+  EXPECT_FALSE(runs(Node(g, "switch", {x, y, x})));
   auto why = DeviceProgram(*Node(g, "add", {x, d})->owner);
   EXPECT_EQ(why.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(why.status().message().find("the host would cast it"), std::string::npos)
