@@ -111,12 +111,12 @@ std::string CudaExpression(const std::string& op_name) {
   return it == Expressions().end() ? "" : it->second;
 }
 
-absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
-                                            const std::string& name) {
+namespace {
+
+// What every kernel of `program` begins with: the helpers, T, and the parameters' struct.
+absl::StatusOr<std::string> Header(const ops::composite::Program& program, int rank,
+                                   const std::string& name) {
   const int n = program.num_inputs;
-  if (!program.reduce.empty()) {
-    return absl::UnimplementedError("the CUDA provider does not generate reducing composites yet");
-  }
   if (n > kMaxCompositeInputs || rank > kMaxCompositeRank || rank < 0) {
     return absl::UnimplementedError(
         absl::StrCat("a CUDA composite takes at most ", kMaxCompositeInputs, " inputs over ",
@@ -133,10 +133,17 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
   if (n > 0) {
     absl::StrAppend(&out, "  const T* in[", n, "];\n  long long strides[", n, "][", dims, "];\n");
   }
-  absl::StrAppend(&out, "};\n\nextern \"C\" __global__ void ", name, "(T* out, const ", name,
-                  "_params p) {\n", "  const long long step = (long long)blockDim.x * gridDim.x;\n",
-                  "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < p.n;"
-                  " i += step) {\n");
+  absl::StrAppend(&out, "};\n\n");
+  return out;
+}
+
+// The statements computing element i's value (inside a grid-stride loop over i), ending in the
+// register named by `*result`.
+absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, int rank,
+                                        std::string* result) {
+  const int n = program.num_inputs;
+  const int dims = rank > 0 ? rank : 1;
+  std::string out;
   // Each read input's element offset, from the output index's coordinates.
   std::string offsets;
   for (int k = 0; k < n; ++k) {
@@ -178,8 +185,74 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
     }
     absl::StrAppend(&out, "    const T ", Register(n + static_cast<int>(j)), " = ", value, ";\n");
   }
-  absl::StrAppend(&out, "    out[i] = ", Register(n + static_cast<int>(program.code.size()) - 1),
-                  ";\n  }\n}\n");
+  *result = Register(n + static_cast<int>(program.code.size()) - 1);
+  return out;
+}
+
+constexpr char kGridStride[] =
+    "  const long long step = (long long)blockDim.x * gridDim.x;\n"
+    "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < p.n;"
+    " i += step) {\n";
+
+// A reduction's start and combining step, in double (sums accumulate in float64, as the
+// host's; max and min propagate NaN as maximum and minimum do).
+struct Fold {
+  const char* init;
+  const char* combine;  // of a and b
+};
+absl::StatusOr<Fold> FoldOf(const std::string& reduce) {
+  if (reduce == "sum" || reduce == "mean") return Fold{"0.0", "(a + b)"};
+  if (reduce == "max")
+    return Fold{"-__longlong_as_double(0x7ff0000000000000LL)", "td_maximum(a, b)"};
+  if (reduce == "min")
+    return Fold{"__longlong_as_double(0x7ff0000000000000LL)", "td_minimum(a, b)"};
+  return InvalidArgument("unknown reduction '", reduce, "'");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
+                                            const std::string& name) {
+  if (!program.reduce.empty()) {
+    return absl::UnimplementedError(
+        "a reducing composite has its own kernels (CompositeReduceSource)");
+  }
+  TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
+  std::string result;
+  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "(T* out, const ", name,
+                  "_params p) {\n", kGridStride, body, "    out[i] = ", result, ";\n  }\n}\n");
+  return out;
+}
+
+absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program& program, int rank,
+                                                  const std::string& name) {
+  if (program.reduce.empty()) return InvalidArgument("the program does not reduce");
+  TENSORD_ASSIGN_OR_RETURN(Fold fold, FoldOf(program.reduce));
+  TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
+  std::string result;
+  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
+  // Both kernels fold their values into one per thread, then the block's in a fixed tree:
+  // the same grid gives the same bits.
+  const std::string fold_fn = absl::StrCat(
+      "__device__ __forceinline__ double ", name, "_fold(double a, double b) { return ",
+      fold.combine, "; }\n", "__device__ __forceinline__ double ", name, "_block(double acc) {\n",
+      "  __shared__ double part[", kReduceThreads, "];\n",
+      "  part[threadIdx.x] = acc;\n  __syncthreads();\n", "  for (int s = ", kReduceThreads / 2,
+      "; s > 0; s >>= 1) {\n", "    if (threadIdx.x < s) part[threadIdx.x] = ", name,
+      "_fold(part[threadIdx.x], part[threadIdx.x + s]);\n",
+      "    __syncthreads();\n  }\n  return part[0];\n}\n\n");
+  absl::StrAppend(&out, fold_fn, "extern \"C\" __global__ void ", name, "(double* partials, const ",
+                  name, "_params p) {\n  double acc = ", fold.init, ";\n", kGridStride, body,
+                  "    acc = ", name, "_fold(acc, (double)", result, ");\n  }\n  acc = ", name,
+                  "_block(acc);\n  if (threadIdx.x == 0) partials[blockIdx.x] = acc;\n}\n\n");
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name,
+                  "_finish(T* out, const double* partials, long long count, long long n) {\n",
+                  "  double acc = ", fold.init, ";\n",
+                  "  for (long long j = threadIdx.x; j < count; j += blockDim.x) acc = ", name,
+                  "_fold(acc, partials[j]);\n  acc = ", name, "_block(acc);\n",
+                  "  if (threadIdx.x == 0) out[0] = T(",
+                  program.reduce == "mean" ? "acc / (double)n" : "acc", ");\n}\n");
   return out;
 }
 

@@ -34,9 +34,21 @@ constexpr int kMaxCompositeRank = 8;
 
 // The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`.
 // UNIMPLEMENTED for a program over kMaxCompositeInputs inputs or kMaxCompositeRank dims, or one
-// that reduces; INVALID_ARGUMENT for an opcode with no CUDA form.
+// that reduces (CompositeReduceSource); INVALID_ARGUMENT for an opcode with no CUDA form.
 absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
                                             const std::string& name);
+
+// A reducing program's two kernels (program.reduce: sum, mean, max or min of every element, in
+// double), launched with kReduceThreads threads per block:
+//   extern "C" __global__ void <name>(double* partials, const <name>_params p);
+// folds the elements each block's threads walk (grid-stride) into partials[blockIdx.x], then
+//   extern "C" __global__ void <name>_finish(T* out, const double* partials, long long count,
+//                                            long long n);
+// one block, folds the `count` partials into out[0] (a mean divides by n, the element count).
+// Folds go in a fixed tree per block, so a grid size gives the same bits run after run.
+constexpr int kReduceThreads = 256;
+absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program& program, int rank,
+                                                  const std::string& name);
 
 // The CUDA expression of fusable op `op_name` ($0..$2 its arguments, T the program's dtype), or
 // empty when the CUDA provider has none: every fusable op must have one (a test checks).

@@ -82,6 +82,30 @@ TEST(CompositeSource, SaysWhatTheProgramComputes) {
   EXPECT_TRUE(compiled.ok) << compiled.log;
 }
 
+// A reducing program's two kernels, for every reduction and dtype, over every opcode.
+TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (const char* reduce : {"sum", "mean", "max", "min"}) {
+      Program p = EveryOp(dtype);
+      p.reduce = reduce;
+      auto source = CompositeReduceSource(p, 2, "every_op");
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "every_op.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " " << reduce << ":\n"
+                               << compiled.log << "\n"
+                               << *source;
+      EXPECT_NE(compiled.ptx.find(".entry every_op("), std::string::npos);
+      EXPECT_NE(compiled.ptx.find(".entry every_op_finish("), std::string::npos);
+    }
+  }
+  Program elementwise = EveryOp(DType::kFloat32);
+  EXPECT_EQ(CompositeReduceSource(elementwise, 1, "k").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  elementwise.reduce = "prod";
+  EXPECT_EQ(CompositeReduceSource(elementwise, 1, "k").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(CompositeSource, EveryKindOfConstantCompiles) {
   // NaN, both infinities, -0.0, a denormal and values past float32's range, each used.
   const std::vector<double> constants = {std::nan(""), 1.0 / 0.0, -1.0 / 0.0, -0.0,

@@ -19,7 +19,10 @@ NvrtcResult CompileToPtx(const std::string&, const std::string&, const std::stri
   return {false, "", "this server was built without CUDA"};
 }
 absl::StatusOr<std::string> ComputeArchitecture(int) { return NoCuda(); }
-absl::StatusOr<KernelHandle> LoadKernel(const std::string&, const std::string&) { return NoCuda(); }
+absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string&,
+                                                      const std::vector<std::string>&) {
+  return NoCuda();
+}
 absl::Status Launch(KernelHandle, int, int64_t, int, void**) { return NoCuda(); }
 absl::Status Gemm(int, DType, bool, bool, int64_t, int64_t, int64_t, double, const void*, int64_t,
                   const void*, int64_t, double, void*) {

@@ -43,19 +43,24 @@ absl::StatusOr<std::string> ComputeArchitecture(int ordinal) {
   return absl::StrCat("compute_", arch);
 }
 
-absl::StatusOr<KernelHandle> LoadKernel(const std::string& ptx, const std::string& name) {
+absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string& ptx,
+                                                      const std::vector<std::string>& names) {
   cudaLibrary_t library;
   cudaError_t error =
       cudaLibraryLoadData(&library, ptx.c_str(), nullptr, nullptr, 0, nullptr, nullptr, 0);
   if (error != cudaSuccess) return Failed("cudaLibraryLoadData", error);
-  cudaKernel_t kernel;
-  error = cudaLibraryGetKernel(&kernel, library, name.c_str());
-  if (error != cudaSuccess) {
-    absl::Status failed = Failed("cudaLibraryGetKernel", error);
-    cudaLibraryUnload(library);
-    return failed;
+  std::vector<KernelHandle> kernels;
+  for (const std::string& name : names) {
+    cudaKernel_t kernel;
+    error = cudaLibraryGetKernel(&kernel, library, name.c_str());
+    if (error != cudaSuccess) {
+      absl::Status failed = Failed("cudaLibraryGetKernel", error);
+      cudaLibraryUnload(library);
+      return failed;
+    }
+    kernels.push_back(reinterpret_cast<KernelHandle>(kernel));
   }
-  return reinterpret_cast<KernelHandle>(kernel);
+  return kernels;
 }
 
 absl::Status Launch(KernelHandle kernel, int ordinal, int64_t blocks, int threads, void** args) {

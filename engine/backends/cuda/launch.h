@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -17,9 +18,10 @@ using KernelHandle = const void*;  // a cudaKernel_t
 // "compute_90": the virtual architecture NVRTC compiles for device `ordinal`.
 absl::StatusOr<std::string> ComputeArchitecture(int ordinal);
 
-// Loads `ptx` (NVRTC's output) for the process and finds kernel `name` in it. The library is
-// never unloaded: the provider's cache keeps every kernel it compiled.
-absl::StatusOr<KernelHandle> LoadKernel(const std::string& ptx, const std::string& name);
+// Loads `ptx` (NVRTC's output) for the process and finds each kernel of `names` in it. The
+// library is never unloaded: the provider's cache keeps every kernel it compiled.
+absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string& ptx,
+                                                      const std::vector<std::string>& names);
 
 // Launches `kernel` on device `ordinal` with `blocks` blocks of `threads`; `args` points at each
 // argument's value, as cudaLaunchKernel takes them. Returns once it is queued.

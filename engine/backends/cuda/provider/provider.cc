@@ -47,24 +47,75 @@ absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
   return p;
 }
 
-// The kernels NVRTC compiled in this process, by architecture and source: functions and nodes
-// computing the same program share one.
-absl::StatusOr<KernelHandle> CompiledKernel(const std::string& arch, const std::string& source) {
+// The kernels named `names` of `source`, compiled by NVRTC once in this process per
+// architecture and source: functions and nodes computing the same program share them.
+absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(const std::string& arch,
+                                                          const std::string& source,
+                                                          const std::vector<std::string>& names) {
   static std::mutex mu;
-  static auto* compiled = new std::map<std::string, KernelHandle>();
+  static auto* compiled = new std::map<std::string, std::vector<KernelHandle>>();
   const std::string key = absl::StrCat(arch, "\n", source);
   std::lock_guard<std::mutex> lock(mu);  // compiling twice would only waste time
   if (auto it = compiled->find(key); it != compiled->end()) return it->second;
   const NvrtcResult ptx = CompileToPtx(source, "tensord_composite.cu", arch);
   if (!ptx.ok) return Internal("NVRTC could not compile a composite kernel: ", ptx.log);
-  TENSORD_ASSIGN_OR_RETURN(KernelHandle kernel, LoadKernel(ptx.ptx, kKernelName));
-  compiled->emplace(key, kernel);
-  return kernel;
+  TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, LoadKernels(ptx.ptx, names));
+  compiled->emplace(key, kernels);
+  return kernels;
 }
 
-class CompositeKernel final : public backends::Kernel {
+// What the kernels of a program share: its code, the device, the kernels compiled per merged
+// rank, and the operands' preparation.
+class ProgramKernel : public backends::Kernel {
  public:
-  CompositeKernel(Program program, int ordinal) : program_(std::move(program)), ordinal_(ordinal) {}
+  ProgramKernel(Program program, int ordinal) : program_(std::move(program)), ordinal_(ordinal) {}
+
+ protected:
+
+  // The program's kernels for operands of merged rank `rank` (the elementwise kernel, or a
+  // reduction's two), compiled on a node's first run of that rank and kept.
+  absl::StatusOr<std::vector<KernelHandle>> KernelsFor(int rank) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<KernelHandle>& kept = by_rank_[rank];
+    if (!kept.empty()) return kept;
+    const bool reduces = !program_.reduce.empty();
+    TENSORD_ASSIGN_OR_RETURN(std::string source,
+                             reduces ? CompositeReduceSource(program_, rank, kKernelName)
+                                     : CompositeSource(program_, rank, kKernelName));
+    TENSORD_ASSIGN_OR_RETURN(std::string arch, ComputeArchitecture(ordinal_));
+    std::vector<std::string> names = {kKernelName};
+    if (reduces) names.push_back(absl::StrCat(kKernelName, "_finish"));
+    TENSORD_ASSIGN_OR_RETURN(kept, CompiledKernels(arch, source, names));
+    return kept;
+  }
+
+  // An input in host memory is a constant (placement moves everything else): copied into
+  // `context` for this run, `in` then pointing at the copy in `uploaded` (reserved for all).
+  absl::Status UploadHostInputs(std::vector<const Tensor*>& in, runtime::MemoryCounter* context,
+                                std::vector<Tensor>& uploaded) {
+    uploaded.reserve(in.size());
+    for (int k = 0; k < program_.num_inputs; ++k) {
+      if (!program_.input_read[k] || !in[k]->host_accessible()) continue;
+      TENSORD_ASSIGN_OR_RETURN(Tensor staged, cpu::HostContiguous(*in[k]));
+      TENSORD_ASSIGN_OR_RETURN(Tensor up, runtime::IntoContext(std::move(staged), context));
+      uploaded.push_back(std::move(up));
+      in[k] = &uploaded.back();
+    }
+    return absl::OkStatus();
+  }
+
+  const Program program_;
+  const int ordinal_;
+
+ private:
+  std::mutex mu_;
+  std::array<std::vector<KernelHandle>, kMaxCompositeRank + 1> by_rank_;
+};
+
+// An elementwise program: one thread per output element.
+class CompositeKernel final : public ProgramKernel {
+ public:
+  using ProgramKernel::ProgramKernel;
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
@@ -91,43 +142,68 @@ class CompositeKernel final : public backends::Kernel {
     if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, shape));
     if (y.num_elements() == 0) return absl::OkStatus();
     if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
-    // An input in host memory is a constant (placement moves everything else): copied up for
-    // this run.
     std::vector<Tensor> uploaded;
-    uploaded.reserve(in.size());
-    for (int k = 0; k < program_.num_inputs; ++k) {
-      if (!program_.input_read[k] || !in[k]->host_accessible()) continue;
-      TENSORD_ASSIGN_OR_RETURN(Tensor staged, cpu::HostContiguous(*in[k]));
-      TENSORD_ASSIGN_OR_RETURN(Tensor up,
-                               runtime::IntoContext(std::move(staged), y.buffer()->counter()));
-      uploaded.push_back(std::move(up));
-      in[k] = &uploaded.back();
-    }
+    TENSORD_RETURN_IF_ERROR(UploadHostInputs(in, y.buffer()->counter(), uploaded));
     int rank = 0;
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
                              CompositeParams(program_, in, shape, &rank));
-    TENSORD_ASSIGN_OR_RETURN(KernelHandle kernel, KernelFor(rank));
+    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, KernelsFor(rank));
     void* y_data = y.raw();
     void* args[] = {&y_data, params.data()};
     const int64_t blocks = std::min((y.num_elements() + kThreads - 1) / kThreads, kMostBlocks);
-    return Launch(kernel, ordinal_, blocks, kThreads, args);
+    return Launch(kernels[0], ordinal_, blocks, kThreads, args);
+  }
+};
+
+// A program reduced over every element (sum, mean, max, min), in two launches: blocks fold
+// their elements into partials (in double), then one block folds the partials.
+class ReduceKernel final : public ProgramKernel {
+ public:
+  using ProgramKernel::ProgramKernel;
+
+  absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
+    std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
+    std::vector<const runtime::Shape*> shapes;
+    for (const Tensor* t : in) shapes.push_back(&t->shape());
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, cpu::BroadcastShapes(shapes));
+    const int64_t n = runtime::NumElements(shape);
+    if (n == 0 && (program_.reduce == "max" || program_.reduce == "min")) {
+      return InvalidArgument(program_.reduce, " of an empty array (shape ",
+                             runtime::ShapeString(shape),
+                             ", reducing zero elements) has no identity");
+    }
+    Tensor& y = *out[0];
+    TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, {}));
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
+    runtime::MemoryCounter* device = y.buffer()->counter();
+    std::vector<Tensor> uploaded;
+    TENSORD_RETURN_IF_ERROR(UploadHostInputs(in, device, uploaded));
+    int rank = 0;
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
+                             CompositeParams(program_, in, shape, &rank));
+    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, KernelsFor(rank));
+    int64_t blocks = std::min((n + kReduceThreads - 1) / kReduceThreads, kMostReduceBlocks);
+    // Freed when this returns, while the kernels may still be queued: the caching allocator
+    // hands its block only to later work on the same stream.
+    Tensor partials;
+    {
+      runtime::ScopedMemoryContext on(device);
+      TENSORD_ASSIGN_OR_RETURN(partials,
+                               Tensor::Allocate(DType::kFloat64, {std::max<int64_t>(blocks, 1)}));
+    }
+    void* partials_data = partials.raw();
+    if (blocks > 0) {
+      void* args[] = {&partials_data, params.data()};
+      TENSORD_RETURN_IF_ERROR(Launch(kernels[0], ordinal_, blocks, kReduceThreads, args));
+    }
+    void* y_data = y.raw();
+    int64_t count = blocks, elements = n;
+    void* finish_args[] = {&y_data, &partials_data, &count, &elements};
+    return Launch(kernels[1], ordinal_, 1, kReduceThreads, finish_args);
   }
 
  private:
-  // The compiled kernel for outputs of merged rank `rank`, kept per node after the first run.
-  absl::StatusOr<KernelHandle> KernelFor(int rank) {
-    std::atomic<KernelHandle>& kept = by_rank_[rank];
-    if (KernelHandle k = kept.load(std::memory_order_acquire)) return k;
-    TENSORD_ASSIGN_OR_RETURN(std::string source, CompositeSource(program_, rank, kKernelName));
-    TENSORD_ASSIGN_OR_RETURN(std::string arch, ComputeArchitecture(ordinal_));
-    TENSORD_ASSIGN_OR_RETURN(KernelHandle k, CompiledKernel(arch, source));
-    kept.store(k, std::memory_order_release);
-    return k;
-  }
-
-  const Program program_;
-  const int ordinal_;
-  std::array<std::atomic<KernelHandle>, kMaxCompositeRank + 1> by_rank_{};
+  static constexpr int64_t kMostReduceBlocks = 1024;
 };
 
 // A 2-d operand as cuBLAS reads it: row-major (unit column stride) or a transposed view of a
@@ -201,7 +277,6 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
   } else {
     TENSORD_ASSIGN_OR_RETURN(p, LoneOpProgram(node));
   }
-  if (!p.reduce.empty()) return Unimplemented("a reducing composite has no CUDA kernel yet");
   if (!FloatDType(p.dtype) || node.outputs[0]->type.dtype != p.dtype) {
     return Unimplemented("a CUDA kernel computes float32 or float64 and outputs that dtype");
   }
@@ -218,7 +293,9 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
     }
   }
   // Every opcode with a CUDA form, and few enough inputs: the source generates.
-  TENSORD_RETURN_IF_ERROR(CompositeSource(p, 1, kKernelName).status());
+  TENSORD_RETURN_IF_ERROR((p.reduce.empty() ? CompositeSource(p, 1, kKernelName)
+                                            : CompositeReduceSource(p, 1, kKernelName))
+                              .status());
   return p;
 }
 
@@ -233,6 +310,9 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply
   if (node.op == "transfer") return cpu::MakeNodeKernel(node);
   if (IsMatrixProduct(node)) return std::unique_ptr<backends::Kernel>(new DotKernel(ordinal));
   TENSORD_ASSIGN_OR_RETURN(Program program, DeviceProgram(node));
+  if (!program.reduce.empty()) {
+    return std::unique_ptr<backends::Kernel>(new ReduceKernel(std::move(program), ordinal));
+  }
   return std::unique_ptr<backends::Kernel>(new CompositeKernel(std::move(program), ordinal));
 }
 

@@ -1,6 +1,7 @@
 // The CUDA execution provider (issue 16): which nodes a cudaN context runs, and their kernels.
 // So far: transfers into the device (the host's transfer kernel, which copies through the
-// device), fused elementwise composites, a lone fusable op whose inputs and output share one
+// device), fused elementwise composites and full reductions of them (sum, mean, max, min), a
+// lone fusable op whose inputs and output share one
 // float dtype (a composite of one instruction), and dot of two matrices of one float dtype
 // (cuBLAS, blas.h; row-major operands or transposed views of them). A composite's kernel is CUDA
 // C++ generated from its program (composite_source.h) for the rank its operands merge to, compiled

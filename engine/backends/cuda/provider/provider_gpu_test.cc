@@ -111,6 +111,49 @@ TEST(CudaProviderGpu, ConstantsMoveUpAndShapesAreReadOnTheHost) {
   EXPECT_EQ(*got->outputs[1].data<int64_t>(), 5);
 }
 
+// Full reductions of an elementwise expression (one reducing composite after reduction_fusion)
+// against the host's, an empty max refused as on the host.
+TEST(CudaProviderGpu, ReductionsOfExpressionsMatchTheHost) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  for (const char* reduce : {"sum", "mean", "max", "min"}) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+      ir::Variable* b = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "b");
+      g->inputs() = {x, b};
+      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+      ir::Variable* bd = Node(*g, "transfer", {b}, {{"target", where}});
+      ir::Variable* r = Node(*g, reduce, {Node(*g, "mul", {Node(*g, "exp", {xd}), bd})});
+      g->outputs() = {Node(*g, "transfer", {r}, {{"target", std::string("cpu")}})};
+      compile::CompileOptions options;
+      options.contexts = &OneGpu();
+      options.context = *OneGpu().Find("cpu");
+      auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+      EXPECT_TRUE(prepared.ok()) << prepared.status();
+      auto exe = compile::BuildExecutable(*std::move(prepared));
+      EXPECT_TRUE(exe.ok()) << exe.status();
+      return *exe;
+    };
+    auto gpu = build("dev0"), host = build("cpu");
+    for (int64_t rows : {1, 77, 5000}) {  // one block, several, the most partials
+      const Tensor x = Filled({rows, 333}, 2.0f), b = Filled({333}, 1.0f);
+      auto got = gpu->Run({x, b}, {});
+      auto want = host->Run({x, b}, {});
+      ASSERT_TRUE(got.ok()) << reduce << ": " << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      const float g = *got->outputs[0].data<float>(), w = *want->outputs[0].data<float>();
+      ASSERT_NEAR(g, w, 1e-5f * std::max(1.0f, std::abs(w))) << reduce << " over " << rows;
+    }
+    auto empty = gpu->Run({Tensor(DType::kFloat32, {0, 333}), Filled({333}, 1.0f)}, {});
+    if (std::string(reduce) == "max" || std::string(reduce) == "min") {
+      EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument) << reduce;
+    } else {
+      ASSERT_TRUE(empty.ok()) << empty.status();
+      EXPECT_EQ(std::isnan(*empty->outputs[0].data<float>()), std::string(reduce) == "mean");
+    }
+  }
+}
+
 // dot by cuBLAS against the host's, empty sums and single rows included.
 TEST(CudaProviderGpu, MatrixProductsMatchTheHost) {
   if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";

@@ -36,8 +36,9 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
   EXPECT_TRUE(runs(Node(g, "exp", {x})));
   EXPECT_TRUE(runs(Node(g, "mul", {d, d})));
   EXPECT_TRUE(runs(Node(g, "transfer", {x}, {{"target", std::string("dev0")}})));
-  // A reduction, an input the host would cast, a comparison's bool output, a product.
-  EXPECT_FALSE(runs(Node(g, "composite", {x, y}, Composite(DType::kFloat32, exp_add, "sum"))));
+  EXPECT_TRUE(runs(Node(g, "composite", {x, y}, Composite(DType::kFloat32, exp_add, "sum"))));
+  EXPECT_TRUE(runs(Node(g, "composite", {d, d}, Composite(DType::kFloat64, exp_add, "max"))));
+  // An input the host would cast, a comparison's bool output, a vector product.
   EXPECT_FALSE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add))));
   EXPECT_FALSE(runs(Node(g, "add", {x, d})));
   EXPECT_FALSE(runs(Node(g, "exp", {i})));
