@@ -157,6 +157,7 @@ int Main(int argc, char** argv) {
     if (std::strncmp(argv[i], "--elements=", 11) == 0) n = std::atoll(argv[i] + 11);
     if (std::strcmp(argv[i], "--simulated") == 0) simulated = true;
   }
+  repeats = std::max(repeats, 1);
   if (!simulated && cuda::DeviceCount() == 0) {
     std::printf("tensord_bench_cuda: no CUDA device, nothing measured\n");
     return 0;

@@ -10,7 +10,8 @@
 #                                           # prints its figure; exit status 0 when all pass
 #
 # The bundle takes every library the binaries load except the C library's own, the GPU driver
-# (libcuda, the machine's), NVRTC and cuBLAS (100s of MiB; CUDA 13's on that machine). run.sh names any
+# (libcuda, the machine's), NVRTC and cuBLAS (100s of MiB: the machine needs CUDA 13's
+# toolkit libraries, libnvrtc.so.13 and libcublas.so.13 with libcublasLt.so.13). run.sh names any
 # library the machine lacks before running. Without a GPU the device tests skip, so running the
 # bundle here checks that it is complete.
 set -euo pipefail
@@ -70,6 +71,10 @@ for bin in "$here"/bin/*; do
 done
 # The figures (docs/performance.md): each prints its markdown line, or says it found no device.
 for bench in "$here"/bench/*; do
+  missing="$(ldd "$bench" | grep 'not found' || true)"
+  if [ -n "$missing" ]; then
+    echo "$(basename "$bench") cannot load:"; echo "$missing"; status=1; continue
+  fi
   "$bench" || status=1
 done
 exit "$status"

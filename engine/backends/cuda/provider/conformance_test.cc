@@ -1,6 +1,6 @@
 // The device conformance suite (conformance_testing.h) on a simulated device: the host's
-// kernels on both sides, so every op must agree exactly; what this checks is the suite itself,
-// which cuda_backend_tests runs on a GPU.
+// kernels on both sides, so every op must agree (bit for bit, though the suite allows its
+// tolerance); what this checks is the suite itself, which cuda_backend_tests runs on a GPU.
 #include "engine/backends/cuda/provider/conformance_testing.h"
 
 namespace tensord::cuda::testing {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,14 +27,22 @@ inline Tolerance ToleranceOf(DType dtype) {
 }
 
 // Operand k of an op over a (7, 33) output: a matrix, a broadcast row, a broadcast column, each
-// over its own range so that domains like log's and arccosh's are met by some of the values.
+// over its own range so that domains like log's and arcsin's are met by some of the values,
+// and the first values of the first two special: signed zeros, halves (rounding), NaN and
+// infinities (their propagation), zero and negative divisors (the second operand).
 inline runtime::Tensor Operand(int k, DType dtype) {
   const runtime::Shape shapes[] = {{7, 33}, {33}, {7, 1}};
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> specials[] = {
+      {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, nan, inf, -inf, 1e-30, -1e-30},
+      {0.0, -0.0, -2.0, nan, inf, -inf}};
   runtime::Tensor t(dtype, shapes[k]);
   for (int64_t i = 0; i < t.num_elements(); ++i) {
-    const double v = k == 0   ? -3.0 + 6.0 * i / (t.num_elements() - 1)  // [-3, 3]
-                     : k == 1 ? 0.1 + 0.8 * i / (t.num_elements() - 1)   // (0, 1)
-                              : 1.0 + 2.0 * i / (t.num_elements() - 1);  // [1, 3]
+    double v = k == 0   ? -3.0 + 6.0 * i / (t.num_elements() - 1)  // [-3, 3]
+               : k == 1 ? 0.1 + 0.8 * i / (t.num_elements() - 1)   // (0, 1)
+                        : 1.0 + 2.0 * i / (t.num_elements() - 1);  // [1, 3]
+    if (k < 2 && i < static_cast<int64_t>(specials[k].size())) v = specials[k][i];
     if (dtype == DType::kFloat32) {
       t.data<float>()[i] = static_cast<float>(v);
     } else {

@@ -71,7 +71,6 @@ class ProgramKernel : public backends::Kernel {
   ProgramKernel(Program program, int ordinal) : program_(std::move(program)), ordinal_(ordinal) {}
 
  protected:
-
   // The program's kernels for operands of merged rank `rank` (the elementwise kernel, or a
   // reduction's two), compiled on a node's first run of that rank and kept.
   absl::StatusOr<std::vector<KernelHandle>> KernelsFor(int rank) {
@@ -87,6 +86,11 @@ class ProgramKernel : public backends::Kernel {
     if (reduces) names.push_back(absl::StrCat(kKernelName, "_finish"));
     TENSORD_ASSIGN_OR_RETURN(kept, CompiledKernels(arch, source, names));
     return kept;
+  }
+
+  absl::Status CheckInputCount(size_t inputs) const {
+    if (static_cast<int>(inputs) == program_.num_inputs) return absl::OkStatus();
+    return Internal("the program takes ", program_.num_inputs, " inputs, got ", inputs);
   }
 
   // An input in host memory is a constant (placement moves everything else): copied into
@@ -118,6 +122,7 @@ class CompositeKernel final : public ProgramKernel {
   using ProgramKernel::ProgramKernel;
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
+    TENSORD_RETURN_IF_ERROR(CheckInputCount(in_slots.size()));
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
     std::vector<const runtime::Shape*> shapes;
     for (const Tensor* t : in) shapes.push_back(&t->shape());
@@ -128,16 +133,14 @@ class CompositeKernel final : public ProgramKernel {
     // written in place when laid out as the output; otherwise `donor` keeps it while the
     // output gets a buffer of its own.
     Tensor donor;
-    bool in_place = false;
-    for (const Tensor*& t : in) {
-      if (t != &y) continue;
-      in_place = y.buffer() != nullptr && y.dtype() == program_.dtype && y.shape() == shape &&
-                 y.is_contiguous();
-      if (!in_place) {
-        donor = y;
-        t = &donor;
-        y = Tensor();
-      }
+    const bool donated = std::find(in.begin(), in.end(), &y) != in.end();
+    const bool in_place = donated && y.buffer() != nullptr && y.dtype() == program_.dtype &&
+                          y.shape() == shape && y.is_contiguous();
+    if (donated && !in_place) {
+      donor = y;
+      std::replace(in.begin(), in.end(), static_cast<const Tensor*>(&y),
+                   static_cast<const Tensor*>(&donor));  // wherever it is read
+      y = Tensor();
     }
     if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, shape));
     if (y.num_elements() == 0) return absl::OkStatus();
@@ -162,6 +165,7 @@ class ReduceKernel final : public ProgramKernel {
   using ProgramKernel::ProgramKernel;
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
+    TENSORD_RETURN_IF_ERROR(CheckInputCount(in_slots.size()));
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
     std::vector<const runtime::Shape*> shapes;
     for (const Tensor* t : in) shapes.push_back(&t->shape());
