@@ -170,14 +170,27 @@ absl::Status DeviceCopy(F body) {
 
 absl::StatusOr<Tensor> OnHost(const Tensor& t) {
   if (t.host_accessible()) return t;
-  if (!t.is_contiguous()) {
-    return absl::InternalError("a strided view of device memory cannot be read on the host");
-  }
   ScopedMemoryContext host(MemoryCounterFor("cpu"));
-  TENSORD_ASSIGN_OR_RETURN(Tensor copy, Tensor::Allocate(t.dtype(), t.shape()));
+  if (t.is_contiguous()) {
+    TENSORD_ASSIGN_OR_RETURN(Tensor copy, Tensor::Allocate(t.dtype(), t.shape()));
+    TENSORD_RETURN_IF_ERROR(
+        DeviceCopy([&] { t.buffer()->source()->CopyToHost(copy.raw(), t.raw(), t.num_bytes()); }));
+    return copy;
+  }
+  // A strided view (a transpose on the device): the span of elements it reaches comes over,
+  // read through the same strides on the host.
+  if (t.num_elements() == 0) return Tensor::Allocate(t.dtype(), t.shape());
+  int64_t lo = 0, hi = 0;  // element offsets from the first element
+  for (int d = 0; d < t.ndim(); ++d) {
+    const int64_t reach = (t.shape()[d] - 1) * t.strides()[d];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  TENSORD_ASSIGN_OR_RETURN(Tensor span, Tensor::Allocate(t.dtype(), {hi - lo + 1}));
+  const int64_t item = static_cast<int64_t>(DTypeSize(t.dtype()));
+  const char* from = static_cast<const char*>(t.raw()) + lo * item;
   TENSORD_RETURN_IF_ERROR(
-      DeviceCopy([&] { t.buffer()->source()->CopyToHost(copy.raw(), t.raw(), t.num_bytes()); }));
-  return copy;
+      DeviceCopy([&] { t.buffer()->source()->CopyToHost(span.raw(), from, span.num_bytes()); }));
+  return span.StridedView(t.shape(), t.strides(), -lo);
 }
 
 absl::StatusOr<Tensor> IntoContext(Tensor t, MemoryCounter* context) {

@@ -112,9 +112,9 @@ class Tensor {
 // Where to build a value meant for `context`: the context itself when the host can write its
 // memory, else the host (and IntoContext then copies the value in).
 MemoryCounter* HostWritable(MemoryCounter* context);
-// `t`'s elements where the host can read them: `t` itself, or a contiguous copy out of a GPU's
-// memory into host memory. INTERNAL when the device fails, or for a strided view of GPU memory
-// (nothing makes one yet).
+// `t`'s elements where the host can read them: `t` itself, or a copy out of a GPU's memory
+// into host memory (for a strided view, of the span it reaches, read through its strides).
+// INTERNAL when the device fails.
 absl::StatusOr<Tensor> OnHost(const Tensor& t);
 // `t` in `context`'s memory: `t` itself when it is charged there already, else a copy (`t`
 // must be contiguous host memory). RESOURCE_EXHAUSTED when the context has no room, INTERNAL

@@ -212,7 +212,7 @@ class ReduceKernel final : public ProgramKernel {
 
 // A 2-d operand as cuBLAS reads it: row-major (unit column stride) or a transposed view of a
 // row-major matrix (unit row stride), with its leading dimension; UNIMPLEMENTED for any other
-// strides (nothing on the device makes such a view yet).
+// strides (a view no kernel here makes).
 struct BlasOperand {
   const void* data;
   int64_t ld;
@@ -227,48 +227,145 @@ absl::StatusOr<BlasOperand> AsBlasOperand(const Tensor& t, int which) {
   if ((rows <= 1 || row_stride == 1) && (cols <= 1 || col_stride >= rows)) {
     return BlasOperand{t.raw(), std::max<int64_t>(1, cols <= 1 ? rows : col_stride), true};
   }
-  return Unimplemented("dot: input ", which, " is a strided view cuBLAS cannot read");
+  return Unimplemented("operand ", which, " of a product is a strided view cuBLAS cannot read");
 }
 
-// dot of two matrices of one float dtype, by cuBLAS.
-class DotKernel final : public backends::Kernel {
+Tensor Transposed(const Tensor& t) {
+  return t.StridedView({t.shape()[1], t.shape()[0]}, {t.strides()[1], t.strides()[0]}, 0);
+}
+
+// c (m x n, a buffer on the device) = alpha * x y + beta * c, by cuBLAS.
+absl::Status MultiplyInto(int ordinal, const std::string& op, const Tensor& x, const Tensor& y,
+                          double alpha, double beta, Tensor& c) {
+  if (x.shape()[1] != y.shape()[0]) {
+    return InvalidArgument(op, ": shapes ", runtime::ShapeString(x.shape()), " and ",
+                           runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
+                           " (dim 1) != ", y.shape()[0], " (dim 0)");
+  }
+  if (x.host_accessible() || y.host_accessible()) {
+    return Internal("an operand of a CUDA product is in host memory");
+  }
+  TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(x, 0));
+  TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(y, 1));
+  const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
+  if (c.num_elements() > 0 && c.host_accessible()) {
+    return Internal("the output of a CUDA product is in host memory");
+  }
+  return Gemm(ordinal, x.dtype(), a.transposed, b.transposed, m, n, k, alpha, a.data, a.ld, b.data,
+              b.ld, beta, c.raw());
+}
+
+// A 0-d value on the device, read on the host (a synchronous copy: the stream drains).
+absl::StatusOr<double> ScalarOf(const Tensor& t) {
+  TENSORD_ASSIGN_OR_RETURN(Tensor host, runtime::OnHost(t));
+  return host.dtype() == DType::kFloat32 ? double{*host.data<float>()} : *host.data<double>();
+}
+
+// The product family on cuBLAS: dot, tensordot of matrices over one axis each (a product of
+// transposed views), gemm (z scaled by beta on the device, then alpha * x y added) and
+// dot_composite (the product, then its program over it and the other inputs).
+class ProductKernel final : public backends::Kernel {
  public:
-  explicit DotKernel(int ordinal) : ordinal_(ordinal) {}
+  ProductKernel(const ir::Apply& node, int ordinal, std::optional<Program> epilogue)
+      : op_(node.op), ordinal_(ordinal) {
+    if (op_ == "tensordot") {  // x contracted over its axis 1 and y over its axis 0 as is
+      auto axis = [&](const char* name) {
+        const int64_t a = ir::GetIntsAttr(node, name).value_or(std::vector<int64_t>{0})[0];
+        return a < 0 ? a + 2 : a;
+      };
+      transpose_x_ = axis("axes_a") == 0;
+      transpose_y_ = axis("axes_b") == 1;
+    }
+    if (epilogue) epilogue_ = std::make_unique<CompositeKernel>(*std::move(epilogue), ordinal);
+    if (op_ == "gemm") {
+      Program scale;  // beta * z over the output's shape (input 0, read for its shape only)
+      scale.dtype = node.outputs[0]->type.dtype;
+      scale.num_inputs = 3;
+      scale.input_read = {false, true, true};
+      ops::composite::Instr mul;
+      mul.op = ops::composite::Opcode("mul");
+      mul.args[0] = 1;
+      mul.args[1] = 2;
+      scale.code = {mul};
+      epilogue_ = std::make_unique<CompositeKernel>(std::move(scale), ordinal);
+    }
+  }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    const Tensor& x = *in[0];
-    const Tensor& y = *in[1];
-    if (x.shape()[1] != y.shape()[0]) {
-      return InvalidArgument("dot: shapes ", runtime::ShapeString(x.shape()), " and ",
-                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
-                             " (dim 1) != ", y.shape()[0], " (dim 0)");
+    const bool gemm = op_ == "gemm";
+    const Tensor& x0 = gemm ? *in[2] : *in[0];
+    const Tensor& y0 = gemm ? *in[3] : *in[1];
+    const Tensor x = transpose_x_ ? Transposed(x0) : x0;
+    const Tensor y = transpose_y_ ? Transposed(y0) : y0;
+    const runtime::Shape shape{x.shape()[0], y.shape()[1]};
+    if (op_ == "dot" || op_ == "tensordot") {
+      TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+      return MultiplyInto(ordinal_, op_, x, y, 1.0, 0.0, *out[0]);
     }
-    if (x.host_accessible() || y.host_accessible()) {
-      return Internal("an input of a CUDA product is in host memory");
+    TENSORD_ASSIGN_OR_RETURN(Tensor c, Tensor::Allocate(x.dtype(), shape));
+    if (gemm) {
+      // c = beta * z first, broadcast as the host's gemm does (inf and NaN times 0 stay NaN).
+      const Tensor* scale_in[] = {&c, in[0], in[4]};
+      Tensor* scale_out[] = {&c};
+      TENSORD_RETURN_IF_ERROR(epilogue_->Run(scale_in, scale_out));
+      TENSORD_ASSIGN_OR_RETURN(double alpha, ScalarOf(*in[1]));
+      TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, op_, x, y, alpha, 1.0, c));
+      *out[0] = std::move(c);
+      return absl::OkStatus();
     }
-    TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(x, 0));
-    TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(y, 1));
-    Tensor& z = *out[0];
-    const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
-    TENSORD_RETURN_IF_ERROR(z.Reshape(x.dtype(), {m, n}));
-    if (z.num_elements() > 0 && z.host_accessible()) {
-      return Internal("the output of a CUDA product is in host memory");
-    }
-    return Gemm(ordinal_, x.dtype(), a.transposed, b.transposed, m, n, k, 1.0, a.data, a.ld, b.data,
-                b.ld, 0.0, z.raw());
+    TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, op_, x, y, 1.0, 0.0, c));  // dot_composite
+    std::vector<const Tensor*> program_in = {&c};
+    program_in.insert(program_in.end(), in.begin() + 2, in.end());
+    return epilogue_->Run(program_in, out);
   }
 
  private:
+  const std::string op_;
   const int ordinal_;
+  bool transpose_x_ = false, transpose_y_ = false;
+  std::unique_ptr<CompositeKernel> epilogue_;
 };
 
-// dot(x, y) of two matrices of one float dtype, the output of that dtype: what cuBLAS computes.
+// Whether every input comes as the op wants it: the compiler casts on the host, which cannot
+// touch a GPU's memory (switch wants a bool condition, say).
+absl::Status NoHostCasts(const ir::Apply& node) {
+  if (!node.def->input_dtypes) return absl::OkStatus();
+  const std::vector<std::optional<DType>> wanted = node.def->input_dtypes(node);
+  for (size_t k = 0; k < node.inputs.size() && k < wanted.size(); ++k) {
+    const DType has = node.inputs[k]->type.dtype;
+    if (wanted[k].has_value() && *wanted[k] != has) {
+      return Unimplemented("input ", k, " is ", DTypeName(has), ", not the ", DTypeName(*wanted[k]),
+                           " the op reads: the host would cast it");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A product cuBLAS computes: its matrices 2-d, every input and the output of one float dtype;
+// tensordot over one axis of each.
 bool IsMatrixProduct(const ir::Apply& node) {
-  if (node.op != "dot" || node.inputs.size() != 2 || node.outputs.size() != 1) return false;
-  const ir::Type& x = node.inputs[0]->type;
-  const ir::Type& y = node.inputs[1]->type;
-  return x.ndim() == 2 && y.ndim() == 2 && FloatDType(x.dtype) && y.dtype == x.dtype &&
-         node.outputs[0]->type.dtype == x.dtype;
+  const bool gemm = node.op == "gemm";
+  if (node.op != "dot" && node.op != "tensordot" && node.op != "dot_composite" && !gemm) {
+    return false;
+  }
+  if (node.inputs.size() < 2 || node.outputs.size() != 1 || (gemm && node.inputs.size() != 5)) {
+    return false;
+  }
+  const ir::Type& x = node.inputs[gemm ? 2 : 0]->type;
+  const ir::Type& y = node.inputs[gemm ? 3 : 1]->type;
+  if (x.ndim() != 2 || y.ndim() != 2 || !FloatDType(x.dtype) || y.dtype != x.dtype ||
+      node.outputs[0]->type.dtype != x.dtype || !NoHostCasts(node).ok()) {
+    return false;
+  }
+  if (gemm) {
+    return node.inputs[0]->type.ndim() <= 2 && node.inputs[1]->type.ndim() == 0 &&
+           node.inputs[4]->type.ndim() == 0;
+  }
+  if (node.op == "tensordot") {
+    auto a = ir::GetIntsAttr(node, "axes_a"), b = ir::GetIntsAttr(node, "axes_b");
+    return a.ok() && b.ok() && a->size() == 1 && b->size() == 1;
+  }
+  return true;
 }
 
 }  // namespace
@@ -276,7 +373,9 @@ bool IsMatrixProduct(const ir::Apply& node) {
 absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
   if (node.def == nullptr) return Internal("node '", node.op, "' is not resolved");
   Program p;
-  if (node.op == "composite") {
+  // A dot_composite's program has the product for input 0, then the node's inputs from 2 on.
+  const int first = node.op == "dot_composite" ? 1 : 0;
+  if (node.op == "composite" || node.op == "dot_composite") {
     TENSORD_ASSIGN_OR_RETURN(p, ops::composite::ParseProgram(node));
   } else {
     TENSORD_ASSIGN_OR_RETURN(p, LoneOpProgram(node));
@@ -284,16 +383,12 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
   if (!FloatDType(p.dtype) || node.outputs[0]->type.dtype != p.dtype) {
     return Unimplemented("a CUDA kernel computes float32 or float64 and outputs that dtype");
   }
-  // The compiler casts an input to what the op wants on the host, which cannot touch a GPU's
-  // memory: every input must come as it is wanted (switch wants a bool condition, say).
-  std::vector<std::optional<DType>> wanted(node.inputs.size());
-  if (node.def->input_dtypes) wanted = node.def->input_dtypes(node);
-  for (int k = 0; k < p.num_inputs; ++k) {
-    const DType has = node.inputs[k]->type.dtype;
-    if ((p.input_read[k] && has != p.dtype) || (wanted[k].has_value() && *wanted[k] != has)) {
-      return Unimplemented("input ", k, " is ", DTypeName(has), ", not the ",
-                           DTypeName(wanted[k].value_or(p.dtype)),
-                           " the kernel reads: the host would cast it");
+  TENSORD_RETURN_IF_ERROR(NoHostCasts(node));
+  for (int k = first; k < p.num_inputs; ++k) {
+    const DType has = node.inputs[k + first]->type.dtype;
+    if (p.input_read[k] && has != p.dtype) {
+      return Unimplemented("input ", k + first, " is ", DTypeName(has), ", not the kernel's ",
+                           DTypeName(p.dtype), ": the host would cast it");
     }
   }
   // Every opcode with a CUDA form, and few enough inputs: the source generates.
@@ -304,15 +399,24 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
 }
 
 bool Supports(const ir::Apply& node) {
-  return node.def != nullptr &&
-         (node.op == "transfer" || IsMatrixProduct(node) || DeviceProgram(node).ok());
+  if (node.def == nullptr) return false;
+  // A transfer copies through the device; a dimshuffle is a view (the host's kernel touches no
+  // element).
+  if (node.op == "transfer" || node.op == "dimshuffle") return true;
+  if (IsMatrixProduct(node)) return node.op != "dot_composite" || DeviceProgram(node).ok();
+  return DeviceProgram(node).ok();
 }
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node,
                                                                  int ordinal) {
-  // The host's transfer kernel copies into (and out of) a GPU through the device's copies.
-  if (node.op == "transfer") return cpu::MakeNodeKernel(node);
-  if (IsMatrixProduct(node)) return std::unique_ptr<backends::Kernel>(new DotKernel(ordinal));
+  if (node.op == "transfer" || node.op == "dimshuffle") return cpu::MakeNodeKernel(node);
+  if (IsMatrixProduct(node)) {
+    std::optional<Program> epilogue;
+    if (node.op == "dot_composite") {
+      TENSORD_ASSIGN_OR_RETURN(epilogue, DeviceProgram(node));
+    }
+    return std::unique_ptr<backends::Kernel>(new ProductKernel(node, ordinal, std::move(epilogue)));
+  }
   TENSORD_ASSIGN_OR_RETURN(Program program, DeviceProgram(node));
   if (!program.reduce.empty()) {
     return std::unique_ptr<backends::Kernel>(new ReduceKernel(std::move(program), ordinal));

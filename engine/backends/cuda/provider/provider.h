@@ -1,13 +1,14 @@
 // The CUDA execution provider (issue 16): which nodes a cudaN context runs, and their kernels.
 // So far: transfers into the device (the host's transfer kernel, which copies through the
-// device), fused elementwise composites and full reductions of them (sum, mean, max, min), a
-// lone fusable op whose inputs and output share one
-// float dtype (a composite of one instruction), and dot of two matrices of one float dtype
-// (cuBLAS, blas.h; row-major operands or transposed views of them). A composite's kernel is CUDA
-// C++ generated from its program (composite_source.h) for the rank its operands merge to, compiled
-// by NVRTC for the device's architecture once per source in the process, so functions share it.
-// Other nodes are placed on the host (FunctionSpec.cpu_fallback) or refused by placement.
-// Device-independent: it builds everywhere; without CUDA there is no cudaN context to use it.
+// device); dimshuffle (a view); fused elementwise composites and full reductions of them (sum,
+// mean, max, min); a lone fusable op whose inputs and output share one float dtype (a composite
+// of one instruction); the products of matrices of one float dtype (dot, tensordot over one
+// axis of each, gemm, dot_composite) on cuBLAS (blas.h), their operands row-major or transposed
+// views. A composite's kernel is CUDA C++ generated from its program (composite_source.h) for
+// the rank its operands merge to, compiled by NVRTC for the device's architecture once per
+// source in the process, so functions share it. Other nodes are placed on the host
+// (FunctionSpec.cpu_fallback) or refused by placement. Device-independent: it builds
+// everywhere; without CUDA there is no cudaN context to use it.
 #pragma once
 
 #include <memory>

@@ -154,6 +154,61 @@ TEST(CudaProviderGpu, ReductionsOfExpressionsMatchTheHost) {
   }
 }
 
+// A dense layer and its gradient's products as the optimizer leaves them (gemm or dot_composite
+// for tanh(x W + b), tensordot for g W^T and x^T g, dimshuffle views), on the device and on the
+// host, with FAST_RUN's passes.
+TEST(CudaProviderGpu, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
+  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  auto build = [&](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    const ir::Type matrix = ir::Type::Of(DType::kFloat32, 2);
+    ir::Variable* x = g->AddInput(matrix, "x");
+    ir::Variable* w = g->AddInput(matrix, "w");
+    ir::Variable* b = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "b");
+    ir::Variable* gr = g->AddInput(matrix, "g");
+    g->inputs() = {x, w, b, gr};
+    auto on = [&](ir::Variable* v) { return Node(*g, "transfer", {v}, {{"target", where}}); };
+    auto down = [&](ir::Variable* v) {
+      return Node(*g, "transfer", {v}, {{"target", std::string("cpu")}});
+    };
+    ir::Variable *xd = on(x), *wd = on(w), *gd = on(gr);
+    ir::Variable* h = Node(*g, "tanh", {Node(*g, "add", {Node(*g, "dot", {xd, wd}), on(b)})});
+    ir::Variable* back =
+        Node(*g, "tensordot", {gd, wd},
+             {{"axes_a", std::vector<int64_t>{1}}, {"axes_b", std::vector<int64_t>{1}}});  // g W^T
+    ir::Variable* wgrad = Node(
+        *g, "dot",
+        {Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}}), gd});  // x^T g
+    ir::Variable* scaled = Node(*g, "add", {Node(*g, "dot", {xd, wd}), gd});               // gemm
+    g->outputs() = {down(h), down(back), down(wgrad), down(scaled)};
+    compile::CompileOptions options;
+    options.contexts = &OneGpu();
+    options.context = *OneGpu().Find("cpu");
+    auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+    EXPECT_TRUE(prepared.ok()) << prepared.status();
+    auto exe = compile::BuildExecutable(*std::move(prepared));
+    EXPECT_TRUE(exe.ok()) << exe.status();
+    return *exe;
+  };
+  auto gpu = build("dev0"), host = build("cpu");
+  const Tensor x = Filled({64, 48}, 1.0f), w = Filled({48, 48}, 0.2f), b = Filled({48}, 0.5f),
+               gr = Filled({64, 48}, 0.3f);
+  auto got = gpu->Run({x, w, b, gr}, {});
+  auto want = host->Run({x, w, b, gr}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(want.ok()) << want.status();
+  for (size_t o = 0; o < want->outputs.size(); ++o) {
+    const Tensor& g = got->outputs[o];
+    const Tensor& wv = want->outputs[o];
+    ASSERT_EQ(g.shape(), wv.shape()) << o;
+    for (int64_t i = 0; i < wv.num_elements(); ++i) {
+      ASSERT_NEAR(g.data<float>()[i], wv.data<float>()[i],
+                  1e-4f * std::max(1.0f, std::abs(wv.data<float>()[i])))
+          << "output " << o << " element " << i;
+    }
+  }
+}
+
 // dot by cuBLAS against the host's, empty sums and single rows included.
 TEST(CudaProviderGpu, MatrixProductsMatchTheHost) {
   if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";

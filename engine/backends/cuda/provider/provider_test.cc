@@ -46,6 +46,14 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
   EXPECT_TRUE(runs(Node(g, "dot", {x, y})));  // cuBLAS
   EXPECT_TRUE(runs(Node(g, "dot", {d, d})));
   EXPECT_FALSE(runs(Node(g, "dot", {x, d})));  // the host would cast x
+  const ir::Attrs contract_rows{{"axes_a", std::vector<int64_t>{1}},
+                                {"axes_b", std::vector<int64_t>{1}}};
+  EXPECT_TRUE(runs(Node(g, "tensordot", {x, y}, contract_rows)));  // x y^T
+  EXPECT_TRUE(runs(Node(g, "dimshuffle", {x}, {{"new_order", std::vector<int64_t>{1, 0}}})));
+  ir::Variable* s = g.AddInput(ir::Type::Scalar(DType::kFloat32), "s");
+  EXPECT_TRUE(runs(Node(g, "gemm", {x, s, x, y, s})));
+  EXPECT_TRUE(runs(Node(g, "dot_composite", {x, y, x},
+                        Composite(DType::kFloat32, {Op("tanh"), 0, -1, -1, Op("add"), 2, 1, -1}))));
   EXPECT_FALSE(runs(Node(g, "dot", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "v")})));
   // add(x, y, x) is two instructions; switch wants a bool condition, which the host would make.
   EXPECT_FALSE(runs(Node(g, "add", {x, y, x})));
