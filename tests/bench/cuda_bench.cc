@@ -38,6 +38,19 @@ void Die(const std::string& what) {
   std::exit(1);
 }
 
+// `g` compiled with FAST_RUN on `contexts` (the function's own context the host).
+std::shared_ptr<compile::Executable> Compile(std::unique_ptr<ir::Graph> g,
+                                             const context::ContextRegistry& contexts) {
+  compile::CompileOptions options;
+  options.contexts = &contexts;
+  options.context = *contexts.Find("cpu");
+  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+  if (!prepared.ok()) Die(prepared.status().ToString());
+  auto exe = compile::BuildExecutable(*std::move(prepared));
+  if (!exe.ok()) Die(exe.status().ToString());
+  return *exe;
+}
+
 // tanh((((x * 1.01 + 0.02) * 0.99 - 0.03) * 1.02 - 0.01) * 0.5): eight ops, one composite.
 float ChainOf(float x) {
   return std::tanh(((((x * 1.01f + 0.02f) * 0.99f - 0.03f) * 1.02f - 0.01f) * 0.5f));
@@ -60,14 +73,7 @@ std::shared_ptr<compile::Executable> BuildChain(const context::ContextRegistry& 
   y = b.Apply("tanh", {y});
   g->outputs() = {b.Apply("transfer", {y}, {{"target", std::string("dev0")}})};
   if (!b.status().ok()) Die(b.status().ToString());
-  compile::CompileOptions options;
-  options.contexts = &contexts;
-  options.context = *contexts.Find("cpu");
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  if (!prepared.ok()) Die(prepared.status().ToString());
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  if (!exe.ok()) Die(exe.status().ToString());
-  return *exe;
+  return Compile(std::move(g), contexts);
 }
 
 double Seconds(std::chrono::steady_clock::time_point start) {
@@ -93,13 +99,7 @@ void MeasureGemm(const context::ContextRegistry& contexts, int repeats) {
   };
   g->outputs() = {on_dev0(b.Apply("dot", {on_dev0(x), on_dev0(y)}))};
   if (!b.status().ok()) Die(b.status().ToString());
-  compile::CompileOptions options;
-  options.contexts = &contexts;
-  options.context = *contexts.Find("cpu");
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  if (!prepared.ok()) Die(prepared.status().ToString());
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  if (!exe.ok()) Die(exe.status().ToString());
+  std::shared_ptr<compile::Executable> exe = Compile(std::move(g), contexts);
 
   const context::Context* dev0 = *contexts.Find("dev0");
   Tensor host(DType::kFloat32, {kN, kN});
@@ -115,7 +115,7 @@ void MeasureGemm(const context::ContextRegistry& contexts, int repeats) {
   Tensor out;
   for (int r = -2; r < repeats; ++r) {  // alternated, two untimed rounds first
     auto start = std::chrono::steady_clock::now();
-    auto result = (*exe)->Run({*a, *a}, {});
+    auto result = exe->Run({*a, *a}, {});
     if (!result.ok()) Die(result.status().ToString());
     if (cudaDeviceSynchronize() != cudaSuccess) Die("the engine's product failed");
     if (r >= 0) engine_s.push_back(Seconds(start));

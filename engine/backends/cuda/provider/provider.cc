@@ -88,9 +88,14 @@ class ProgramKernel : public backends::Kernel {
     return kept;
   }
 
-  absl::Status CheckInputCount(size_t inputs) const {
-    if (static_cast<int>(inputs) == program_.num_inputs) return absl::OkStatus();
-    return Internal("the program takes ", program_.num_inputs, " inputs, got ", inputs);
+  // The broadcast shape of the program's operands (checked to be as many as it takes).
+  absl::StatusOr<runtime::Shape> OperandsShape(const std::vector<const Tensor*>& in) const {
+    if (static_cast<int>(in.size()) != program_.num_inputs) {
+      return Internal("the program takes ", program_.num_inputs, " inputs, got ", in.size());
+    }
+    std::vector<const runtime::Shape*> shapes;
+    for (const Tensor* t : in) shapes.push_back(&t->shape());
+    return cpu::BroadcastShapes(shapes);
   }
 
   // An input in host memory is a constant (placement moves everything else): copied into
@@ -122,11 +127,8 @@ class CompositeKernel final : public ProgramKernel {
   using ProgramKernel::ProgramKernel;
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
-    TENSORD_RETURN_IF_ERROR(CheckInputCount(in_slots.size()));
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
-    std::vector<const runtime::Shape*> shapes;
-    for (const Tensor* t : in) shapes.push_back(&t->shape());
-    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, cpu::BroadcastShapes(shapes));
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
     Tensor& y = *out[0];
     // An input donated to the output is the output's own Tensor (the executable's inplace
     // plan). Each thread reads its element's operands, then writes the element, so it is
@@ -165,11 +167,8 @@ class ReduceKernel final : public ProgramKernel {
   using ProgramKernel::ProgramKernel;
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
-    TENSORD_RETURN_IF_ERROR(CheckInputCount(in_slots.size()));
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
-    std::vector<const runtime::Shape*> shapes;
-    for (const Tensor* t : in) shapes.push_back(&t->shape());
-    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, cpu::BroadcastShapes(shapes));
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
     const int64_t n = runtime::NumElements(shape);
     if (n == 0 && (program_.reduce == "max" || program_.reduce == "min")) {
       return InvalidArgument(program_.reduce, " of an empty array (shape ",

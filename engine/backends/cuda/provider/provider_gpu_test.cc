@@ -23,6 +23,19 @@ const context::ContextRegistry& OneGpu() {
   return *registry;
 }
 
+// `g` compiled with FAST_RUN, its function's own context the host.
+std::shared_ptr<compile::Executable> Compiled(std::unique_ptr<ir::Graph> g) {
+  compile::CompileOptions options;
+  options.contexts = &OneGpu();
+  options.context = *OneGpu().Find("cpu");
+  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+  EXPECT_TRUE(prepared.ok()) << prepared.status();
+  if (!prepared.ok()) return nullptr;
+  auto exe = compile::BuildExecutable(*std::move(prepared));
+  EXPECT_TRUE(exe.ok()) << exe.status();
+  return exe.ok() ? *exe : nullptr;
+}
+
 Tensor Filled(runtime::Shape shape, float scale) {
   Tensor t(DType::kFloat32, std::move(shape));
   for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = scale * std::sin(0.1f * i);
@@ -42,15 +55,7 @@ std::shared_ptr<compile::Executable> Build(const std::string& device) {
       Node(*g, "add", {Node(*g, "mul", {Node(*g, "exp", {xd}), bd}), Node(*g, "tanh", {xd})});
   g->outputs() = {Node(*g, "transfer", {f}, {{"target", std::string("cpu")}}),
                   Node(*g, "transfer", {Node(*g, "sqr", {xd})}, {{"target", std::string("cpu")}})};
-  compile::CompileOptions options;
-  options.contexts = &OneGpu();
-  options.context = *OneGpu().Find("cpu");
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  EXPECT_TRUE(prepared.ok()) << prepared.status();
-  if (!prepared.ok()) return nullptr;
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  EXPECT_TRUE(exe.ok()) << exe.status();
-  return exe.ok() ? *exe : nullptr;
+  return Compiled(std::move(g));
 }
 
 TEST(CudaProviderGpu, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
@@ -95,15 +100,10 @@ TEST(CudaProviderGpu, ConstantsMoveUpAndShapesAreReadOnTheHost) {
   g->outputs() = {
       Node(*g, "transfer", {Node(*g, "sub", {xd, constant})}, {{"target", std::string("cpu")}}),
       Node(*g, "shape_i", {xd}, {{"i", int64_t{0}}})};
-  compile::CompileOptions options;
-  options.contexts = &OneGpu();
-  options.context = *OneGpu().Find("cpu");
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  ASSERT_TRUE(prepared.ok()) << prepared.status();
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  ASSERT_TRUE(exe.ok()) << exe.status();
+  auto exe = Compiled(std::move(g));
+  ASSERT_NE(exe, nullptr);
   const Tensor in = Filled({5, 333}, 1.0f);
-  auto got = (*exe)->Run({in}, {});
+  auto got = exe->Run({in}, {});
   ASSERT_TRUE(got.ok()) << got.status();
   for (int64_t i = 0; i < in.num_elements(); ++i) {
     ASSERT_EQ(got->outputs[0].data<float>()[i], in.data<float>()[i] - c.data<float>()[i % 333]);
@@ -125,14 +125,7 @@ TEST(CudaProviderGpu, ReductionsOfExpressionsMatchTheHost) {
       ir::Variable* bd = Node(*g, "transfer", {b}, {{"target", where}});
       ir::Variable* r = Node(*g, reduce, {Node(*g, "mul", {Node(*g, "exp", {xd}), bd})});
       g->outputs() = {Node(*g, "transfer", {r}, {{"target", std::string("cpu")}})};
-      compile::CompileOptions options;
-      options.contexts = &OneGpu();
-      options.context = *OneGpu().Find("cpu");
-      auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-      EXPECT_TRUE(prepared.ok()) << prepared.status();
-      auto exe = compile::BuildExecutable(*std::move(prepared));
-      EXPECT_TRUE(exe.ok()) << exe.status();
-      return *exe;
+      return Compiled(std::move(g));
     };
     auto gpu = build("dev0"), host = build("cpu");
     for (int64_t rows : {1, 77, 5000}) {  // one block, several, the most partials
@@ -181,14 +174,7 @@ TEST(CudaProviderGpu, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
         {Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}}), gd});  // x^T g
     ir::Variable* scaled = Node(*g, "add", {Node(*g, "dot", {xd, wd}), gd});               // gemm
     g->outputs() = {down(h), down(back), down(wgrad), down(scaled)};
-    compile::CompileOptions options;
-    options.contexts = &OneGpu();
-    options.context = *OneGpu().Find("cpu");
-    auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-    EXPECT_TRUE(prepared.ok()) << prepared.status();
-    auto exe = compile::BuildExecutable(*std::move(prepared));
-    EXPECT_TRUE(exe.ok()) << exe.status();
-    return *exe;
+    return Compiled(std::move(g));
   };
   auto gpu = build("dev0"), host = build("cpu");
   const Tensor x = Filled({64, 48}, 1.0f), w = Filled({48, 48}, 0.2f), b = Filled({48}, 0.5f),
@@ -222,14 +208,7 @@ TEST(CudaProviderGpu, MatrixProductsMatchTheHost) {
       ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
       g->outputs() = {
           Node(*g, "transfer", {Node(*g, "dot", {xd, yd})}, {{"target", std::string("cpu")}})};
-      compile::CompileOptions options;
-      options.contexts = &OneGpu();
-      options.context = *OneGpu().Find("cpu");
-      auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-      EXPECT_TRUE(prepared.ok()) << prepared.status();
-      auto exe = compile::BuildExecutable(*std::move(prepared));
-      EXPECT_TRUE(exe.ok()) << exe.status();
-      return *exe;
+      return Compiled(std::move(g));
     };
     auto gpu = build("dev0"), host = build("cpu");
     for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
