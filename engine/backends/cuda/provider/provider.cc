@@ -234,13 +234,8 @@ Tensor Transposed(const Tensor& t) {
 }
 
 // c (m x n, a buffer on the device) = alpha * x y + beta * c, by cuBLAS.
-absl::Status MultiplyInto(int ordinal, const std::string& op, const Tensor& x, const Tensor& y,
-                          double alpha, double beta, Tensor& c) {
-  if (x.shape()[1] != y.shape()[0]) {
-    return InvalidArgument(op, ": shapes ", runtime::ShapeString(x.shape()), " and ",
-                           runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
-                           " (dim 1) != ", y.shape()[0], " (dim 0)");
-  }
+absl::Status MultiplyInto(int ordinal, const Tensor& x, const Tensor& y, double alpha, double beta,
+                          Tensor& c) {
   if (x.host_accessible() || y.host_accessible()) {
     return Internal("an operand of a CUDA product is in host memory");
   }
@@ -277,17 +272,31 @@ class ProductKernel final : public backends::Kernel {
     }
     if (epilogue) epilogue_ = std::make_unique<CompositeKernel>(*std::move(epilogue), ordinal);
     if (op_ == "gemm") {
-      Program scale;  // beta * z over the output's shape (input 0, read for its shape only)
-      scale.dtype = node.outputs[0]->type.dtype;
-      scale.num_inputs = 3;
-      scale.input_read = {false, true, true};
-      ops::composite::Instr mul;
-      mul.op = ops::composite::Opcode("mul");
-      mul.args[0] = 1;
-      mul.args[1] = 2;
-      scale.code = {mul};
-      epilogue_ = std::make_unique<CompositeKernel>(std::move(scale), ordinal);
+      const DType dtype = node.outputs[0]->type.dtype;
+      scale_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, false), ordinal);
+      scale_empty_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, true), ordinal);
     }
+  }
+
+  // gemm's first step over c's shape (input 0, read for its shape only): beta * z (inputs 1, 2),
+  // and for an empty sum (k == 0) + alpha * 0 (input 3), as the host computes it: NaN for an
+  // infinite alpha, +0 for -0.
+  static Program ScaleProgram(DType dtype, bool empty_sum) {
+    using ops::composite::Instr;
+    using ops::composite::Opcode;
+    Program p;
+    p.dtype = dtype;
+    p.num_inputs = empty_sum ? 4 : 3;
+    p.input_read = {false, true, true};
+    p.code = {Instr{Opcode("mul"), {1, 2, -1}}};  // register num_inputs
+    if (empty_sum) {
+      p.input_read.push_back(true);
+      p.constants = {0.0};
+      p.code.push_back(Instr{ops::composite::kConst, {0, -1, -1}});  // 5
+      p.code.push_back(Instr{Opcode("mul"), {3, 5, -1}});            // 6
+      p.code.push_back(Instr{Opcode("add"), {4, 6, -1}});
+    }
+    return p;
   }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
@@ -296,23 +305,46 @@ class ProductKernel final : public backends::Kernel {
     const Tensor& y0 = gemm ? *in[3] : *in[1];
     const Tensor x = transpose_x_ ? Transposed(x0) : x0;
     const Tensor y = transpose_y_ ? Transposed(y0) : y0;
+    if (x.shape()[1] != y.shape()[0]) {
+      return InvalidArgument(op_, ": shapes ", runtime::ShapeString(x.shape()), " and ",
+                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
+                             " (dim 1) != ", y.shape()[0], " (dim 0)");
+    }
     const runtime::Shape shape{x.shape()[0], y.shape()[1]};
     if (op_ == "dot" || op_ == "tensordot") {
       TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
-      return MultiplyInto(ordinal_, op_, x, y, 1.0, 0.0, *out[0]);
+      return MultiplyInto(ordinal_, x, y, 1.0, 0.0, *out[0]);
+    }
+    // The other inputs must keep the product's shape, as the host's kernels require for
+    // dot_composite; a gemm's z broadcasting it to a larger one is the host's alone.
+    std::vector<const runtime::Shape*> shapes = {&shape};
+    for (size_t k = gemm ? 0 : 2; k < (gemm ? 1 : in.size()); ++k)
+      shapes.push_back(&in[k]->shape());
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape joint, cpu::BroadcastShapes(shapes));
+    if (joint != shape) {
+      const std::string why =
+          absl::StrCat(op_, ": its inputs broadcast the product (", runtime::ShapeString(shape),
+                       ") to ", runtime::ShapeString(joint));
+      return gemm ? absl::UnimplementedError(why) : absl::InvalidArgumentError(why);
     }
     TENSORD_ASSIGN_OR_RETURN(Tensor c, Tensor::Allocate(x.dtype(), shape));
     if (gemm) {
       // c = beta * z first, broadcast as the host's gemm does (inf and NaN times 0 stay NaN).
-      const Tensor* scale_in[] = {&c, in[0], in[4]};
+      const bool empty_sum = x.shape()[1] == 0;
+      const Tensor* scale_in[] = {&c, in[0], in[4], in[1]};
       Tensor* scale_out[] = {&c};
-      TENSORD_RETURN_IF_ERROR(epilogue_->Run(scale_in, scale_out));
+      TENSORD_RETURN_IF_ERROR((empty_sum ? scale_empty_ : scale_)
+                                  ->Run(std::span(scale_in, empty_sum ? 4 : 3), scale_out));
+      if (empty_sum) {
+        *out[0] = std::move(c);
+        return absl::OkStatus();
+      }
       TENSORD_ASSIGN_OR_RETURN(double alpha, ScalarOf(*in[1]));
-      TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, op_, x, y, alpha, 1.0, c));
+      TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, x, y, alpha, 1.0, c));
       *out[0] = std::move(c);
       return absl::OkStatus();
     }
-    TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, op_, x, y, 1.0, 0.0, c));  // dot_composite
+    TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, x, y, 1.0, 0.0, c));  // dot_composite
     std::vector<const Tensor*> program_in = {&c};
     program_in.insert(program_in.end(), in.begin() + 2, in.end());
     return epilogue_->Run(program_in, out);
@@ -322,7 +354,8 @@ class ProductKernel final : public backends::Kernel {
   const std::string op_;
   const int ordinal_;
   bool transpose_x_ = false, transpose_y_ = false;
-  std::unique_ptr<CompositeKernel> epilogue_;
+  std::unique_ptr<CompositeKernel> epilogue_;             // dot_composite's program
+  std::unique_ptr<CompositeKernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
 };
 
 // Whether every input comes as the op wants it: the compiler casts on the host, which cannot
@@ -356,9 +389,10 @@ bool IsMatrixProduct(const ir::Apply& node) {
       node.outputs[0]->type.dtype != x.dtype || !NoHostCasts(node).ok()) {
     return false;
   }
-  if (gemm) {
+  if (gemm) {  // z not broadcasting the product to a larger shape (the host's case alone)
+    const std::vector<bool> product = {x.broadcastable[0], y.broadcastable[1]};
     return node.inputs[0]->type.ndim() <= 2 && node.inputs[1]->type.ndim() == 0 &&
-           node.inputs[4]->type.ndim() == 0;
+           node.inputs[4]->type.ndim() == 0 && node.outputs[0]->type.broadcastable == product;
   }
   if (node.op == "tensordot") {
     auto a = ir::GetIntsAttr(node, "axes_a"), b = ir::GetIntsAttr(node, "axes_b");

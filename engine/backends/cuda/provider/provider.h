@@ -29,8 +29,8 @@ bool Supports(const ir::Apply& node);
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node,
                                                                  int ordinal);
 
-// The program a composite node or a lone fusable op computes on the device: INVALID_ARGUMENT
-// for a bad composite, UNIMPLEMENTED for what the device does not compute (a reduction, an
+// The program a composite or dot_composite node or a lone fusable op computes on the device:
+// INVALID_ARGUMENT for a bad composite, UNIMPLEMENTED for what the device does not compute (an
 // input of another dtype, which the host would have to cast, an op with no CUDA form).
 absl::StatusOr<ops::composite::Program> DeviceProgram(const ir::Apply& node);
 

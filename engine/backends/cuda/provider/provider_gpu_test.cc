@@ -147,40 +147,52 @@ TEST(CudaProviderGpu, ReductionsOfExpressionsMatchTheHost) {
   }
 }
 
-// A dense layer and its gradient's products as the optimizer leaves them (gemm or dot_composite
-// for tanh(x W + b), tensordot for g W^T and x^T g, dimshuffle views), on the device and on the
-// host, with FAST_RUN's passes.
+// The graph of a dense layer and its gradient's products: tanh(x W + b) (a dot_composite with
+// the gemm prelude), x W2 + g (a gemm), g W^T (tensordot), x^T g (a dimshuffle view into dot),
+// each brought to the host, compiled with FAST_RUN's passes for `where`.
+std::shared_ptr<compile::Executable> LayerProducts(const std::string& where) {
+  auto g = std::make_unique<ir::Graph>();
+  const ir::Type matrix = ir::Type::Of(DType::kFloat32, 2);
+  ir::Variable* x = g->AddInput(matrix, "x");
+  ir::Variable* w = g->AddInput(matrix, "w");
+  ir::Variable* w2 = g->AddInput(matrix, "w2");
+  ir::Variable* b = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "b");
+  ir::Variable* gr = g->AddInput(matrix, "g");
+  g->inputs() = {x, w, w2, b, gr};
+  auto on = [&](ir::Variable* v) { return Node(*g, "transfer", {v}, {{"target", where}}); };
+  auto down = [&](ir::Variable* v) {
+    return Node(*g, "transfer", {v}, {{"target", std::string("cpu")}});
+  };
+  ir::Variable *xd = on(x), *wd = on(w), *gd = on(gr);
+  ir::Variable* h = Node(*g, "tanh", {Node(*g, "add", {Node(*g, "dot", {xd, wd}), on(b)})});
+  ir::Variable* scaled = Node(*g, "add", {Node(*g, "dot", {xd, on(w2)}), gd});
+  ir::Variable* back =
+      Node(*g, "tensordot", {gd, wd},
+           {{"axes_a", std::vector<int64_t>{1}}, {"axes_b", std::vector<int64_t>{1}}});
+  ir::Variable* xt = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
+  g->outputs() = {down(h), down(scaled), down(back), down(Node(*g, "dot", {xt, gd}))};
+  return Compiled(std::move(g));
+}
+
+// Whether one of `exe`'s instructions is a node of `op`.
+bool Runs(const compile::Executable& exe, const std::string& op) {
+  for (const compile::Instruction& ins : exe.instructions())
+    if (ins.label.rfind(op + "(", 0) == 0) return true;
+  return false;
+}
+
 TEST(CudaProviderGpu, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
   if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  auto build = [&](const std::string& where) {
-    auto g = std::make_unique<ir::Graph>();
-    const ir::Type matrix = ir::Type::Of(DType::kFloat32, 2);
-    ir::Variable* x = g->AddInput(matrix, "x");
-    ir::Variable* w = g->AddInput(matrix, "w");
-    ir::Variable* b = g->AddInput(ir::Type::Of(DType::kFloat32, 1), "b");
-    ir::Variable* gr = g->AddInput(matrix, "g");
-    g->inputs() = {x, w, b, gr};
-    auto on = [&](ir::Variable* v) { return Node(*g, "transfer", {v}, {{"target", where}}); };
-    auto down = [&](ir::Variable* v) {
-      return Node(*g, "transfer", {v}, {{"target", std::string("cpu")}});
-    };
-    ir::Variable *xd = on(x), *wd = on(w), *gd = on(gr);
-    ir::Variable* h = Node(*g, "tanh", {Node(*g, "add", {Node(*g, "dot", {xd, wd}), on(b)})});
-    ir::Variable* back =
-        Node(*g, "tensordot", {gd, wd},
-             {{"axes_a", std::vector<int64_t>{1}}, {"axes_b", std::vector<int64_t>{1}}});  // g W^T
-    ir::Variable* wgrad = Node(
-        *g, "dot",
-        {Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}}), gd});  // x^T g
-    ir::Variable* scaled = Node(*g, "add", {Node(*g, "dot", {xd, wd}), gd});               // gemm
-    g->outputs() = {down(h), down(back), down(wgrad), down(scaled)};
-    return Compiled(std::move(g));
-  };
-  auto gpu = build("dev0"), host = build("cpu");
-  const Tensor x = Filled({64, 48}, 1.0f), w = Filled({48, 48}, 0.2f), b = Filled({48}, 0.5f),
-               gr = Filled({64, 48}, 0.3f);
-  auto got = gpu->Run({x, w, b, gr}, {});
-  auto want = host->Run({x, w, b, gr}, {});
+  auto gpu = LayerProducts("dev0"), host = LayerProducts("cpu");
+  ASSERT_NE(gpu, nullptr);
+  ASSERT_NE(host, nullptr);
+  for (const char* op : {"dot_composite", "gemm", "tensordot", "dimshuffle"}) {
+    EXPECT_TRUE(Runs(*gpu, op)) << op;
+  }
+  const Tensor x = Filled({64, 48}, 1.0f), w = Filled({48, 48}, 0.2f), w2 = Filled({48, 48}, -0.1f),
+               b = Filled({48}, 0.5f), gr = Filled({64, 48}, 0.3f);
+  auto got = gpu->Run({x, w, w2, b, gr}, {});
+  auto want = host->Run({x, w, w2, b, gr}, {});
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_TRUE(want.ok()) << want.status();
   for (size_t o = 0; o < want->outputs.size(); ++o) {
