@@ -54,6 +54,9 @@ ABSL_FLAG(double, preallocate, 0,
           "(0, 1] preallocates that fraction of the device's memory at start (at most 0.95), "
           "more than 1 that many MiB; negative turns the caching off");
 ABSL_FLAG(int64_t, sim_device_memory_mb, 16384, "the memory of each simulated device (simN)");
+ABSL_FLAG(bool, sim_device_memory_separate, false,
+          "the server reaches simulated devices' memory only through copies, as a GPU's (the "
+          "host's kernels running there still read it): runs the paths a GPU takes without one");
 ABSL_FLAG(std::string, floatX, "float32",
           "default float type reported to clients (float32|float64)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off");
@@ -212,6 +215,7 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("--sim_device_memory_mb must be in [1, 2^30], got ", sim_mb));
   }
   device_memory.simulated_device_bytes = sim_mb << 20;
+  device_memory.simulated_memory_separate = absl::GetFlag(FLAGS_sim_device_memory_separate);
   auto contexts = tensord::context::ContextRegistry::Create(
       absl::GetFlag(FLAGS_contexts), absl::GetFlag(FLAGS_device),
       absl::GetFlag(FLAGS_contexts_optional), device_memory);

@@ -80,7 +80,8 @@ absl::Status ContextRegistry::SetUpDeviceMemory(const DeviceMemoryOptions& optio
     if (blocks == nullptr) {
       std::unique_ptr<cuda::DeviceMemory> memory =
           c->kind == DeviceKind::kSim ? std::make_unique<cuda::SimulatedDeviceMemory>(
-                                            static_cast<size_t>(options.simulated_device_bytes))
+                                            static_cast<size_t>(options.simulated_device_bytes),
+                                            options.simulated_memory_separate)
                                       : cuda::DeviceMemoryOf(c->ordinal);
       if (memory == nullptr) return Internal("no memory for ", c->device);  // it was seen above
       std::string log;

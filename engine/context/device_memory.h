@@ -20,8 +20,10 @@ struct DeviceMemoryOptions {
   // (0, 1] preallocates that fraction of the device's memory (at most 0.95), more than 1 that
   // many MiB; negative turns caching off (a freed block goes back to the device at once).
   double preallocate = 0;
-  // The memory of each simulated device (--sim_device_memory_mb).
+  // The memory of each simulated device (--sim_device_memory_mb), and whether the server
+  // reaches it only through copies, as a GPU's (--sim_device_memory_separate).
   int64_t simulated_device_bytes = int64_t{16} << 30;
+  bool simulated_memory_separate = false;
 };
 
 class DeviceBlocks final : public runtime::BlockSource {

@@ -1,7 +1,9 @@
 """Device contexts without a GPU: a server whose contexts map to simulated devices
 (`contexts=dev0->sim0;dev1->sim1`, `device=sim0` standing in for cuda) runs the seed's "Memory
 and variables" examples; placement, transfers and per-context memory accounting are real there
-(sim devices use CPU kernels on buffers the server treats as device memory)."""
+(sim devices use CPU kernels on buffers the server treats as device memory). Each runs twice:
+with the simulated memory as the host's, and with `--sim_device_memory_separate`, where the
+server reaches it only through copies, as a GPU's."""
 
 import os
 import subprocess
@@ -9,6 +11,8 @@ import sys
 import textwrap
 
 import pytest
+
+from tensord.connection import LocalServer
 
 SEED = textwrap.dedent("""
     import numpy
@@ -44,20 +48,35 @@ SEED = textwrap.dedent("""
 """)
 
 
-def _run(script, flags):
+@pytest.fixture(params=["host", "separate"])
+def memory(request):
+    """How the server reaches the simulated devices' memory: directly, or through copies."""
+    return request.param
+
+
+def _run(script, flags, memory="host"):
     binary = os.environ.get("TENSORD_SERVER_BIN")
     if not binary or not os.path.exists(binary):
         pytest.skip("TENSORD_SERVER_BIN names no server binary")
     env = dict(os.environ, TENSORD_FLAGS=flags)
-    env.pop("TENSORD_ADDRESS", None)  # start a server with these flags
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                         timeout=120)
+    env.pop("TENSORD_ADDRESS", None)  # the client starts a server with these flags ...
+    server = None
+    if memory == "separate":  # ... or connects to one started here with them, and this one
+        server = LocalServer(binary, ["--%s" % f for f in flags.split(",")] +
+                             ["--sim_device_memory_separate"])
+        env["TENSORD_ADDRESS"] = server.start()
+    try:
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=120)
+    finally:
+        if server is not None:
+            server.stop()
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
-def test_the_seeds_memory_examples_on_simulated_devices():
-    out = _run(SEED, "device=sim0,contexts=dev0->sim0;dev1->sim1,floatX=float32")
+def test_the_seeds_memory_examples_on_simulated_devices(memory):
+    out = _run(SEED, "device=sim0,contexts=dev0->sim0;dev1->sim1,floatX=float32", memory)
     lines = out.splitlines()
     # b = a.transfer(None): printed as the seed shows.
     assert lines[0].startswith("GpuFromHost<None> [id A]")
@@ -110,8 +129,8 @@ TRAINING = textwrap.dedent("""
 """)
 
 
-def test_a_training_step_with_weights_on_a_device_moves_only_the_minibatch():
-    out = _run(TRAINING, "device=sim0,contexts=dev0->sim0,floatX=float32")
+def test_a_training_step_with_weights_on_a_device_moves_only_the_minibatch(memory):
+    out = _run(TRAINING, "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
     up, down, learned = out.split()
     # Per step: x (64 x 32 float32) and y (64 int32) go up, with the batch size the mean divides
     # by (an int64 read from x's shape on the host); the float32 cost comes down; the weights
@@ -175,8 +194,8 @@ CHAIN = textwrap.dedent("""
 """)
 
 
-def test_device_arrays_chain_functions_without_crossing_to_the_client():
-    out = _run(CHAIN, "device=sim0,contexts=dev0->sim0,floatX=float32")
+def test_device_arrays_chain_functions_without_crossing_to_the_client(memory):
+    out = _run(CHAIN, "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
     lines = out.splitlines()
     assert lines[0] == "DeviceArray dev0 (256, 256) float32", out
     # layer2 used the array where it lives: nothing went up, only the float32 sum came down.
@@ -206,8 +225,8 @@ CHOSEN_DEVICE = textwrap.dedent("""
 """)
 
 
-def test_config_device_chooses_where_functions_and_shared_variables_live():
-    out = _run(CHOSEN_DEVICE, "contexts=dev0->sim0;dev1->sim1,floatX=float32")
+def test_config_device_chooses_where_functions_and_shared_variables_live(memory):
+    out = _run(CHOSEN_DEVICE, "contexts=dev0->sim0;dev1->sim1,floatX=float32", memory)
     lines = out.splitlines()
     assert lines[0] == "cpu", out
     assert lines[1] == "[1.0, 1.0, 1.0] ['dev1']", out

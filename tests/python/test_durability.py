@@ -98,6 +98,25 @@ def test_a_restarted_server_carries_on_the_same_session(private_server, tmp_path
         assert "restored 1 sessions (1 shared variables, 1 functions" in served.log()
 
 
+@pytest.mark.parametrize("separate", [False, True])
+def test_values_on_a_device_are_saved_and_restored_there(private_server, tmp_path, separate):
+    """A shared variable on dev0 survives a restart on dev0; with the simulated memory reached
+    only through copies (as a GPU's), the snapshot reads it out and the restore copies it in."""
+    flags = ["--snapshot_interval_s=0", "--contexts=dev0->sim0"]
+    served = _Restartable(private_server, tmp_path / "state",
+                          flags + (["--sim_device_memory_separate"] if separate else []))
+    with _using(served.address):
+        w = theano.shared(np.arange(6, dtype="float32").reshape(2, 3), name="w", target="dev0")
+        x = T.fvector("x")
+        f = theano.function([x], T.dot(w, x), updates=[(w, w * 2)])
+        np.testing.assert_allclose(f(np.ones(3, "float32")), [3, 12])
+        served.restart(signal.SIGTERM)
+        np.testing.assert_allclose(w.get_value(), np.arange(6).reshape(2, 3) * 2)
+        np.testing.assert_allclose(f(np.ones(3, "float32")), [6, 24])
+        dev0 = next(c for c in theano.server_info().contexts if c.name == "dev0")
+        assert dev0.memory_in_use_bytes >= 24  # w is back on dev0
+
+
 def test_kill_9_loses_at_most_the_last_interval(private_server, tmp_path):
     served = _Restartable(private_server, tmp_path / "state", ["--snapshot_interval_s=1"])
     with _using(served.address) as client:

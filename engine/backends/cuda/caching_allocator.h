@@ -44,19 +44,24 @@ class DeviceMemory {
 };
 
 // Host memory standing for a device's, at most `capacity` bytes out at once: a simulated
-// device's (simN) memory, and the fake device of the tests.
+// device's (simN) memory, and the fake device of the tests. `separate`: the server reaches it
+// only through the copies, as a GPU's (the host's kernels running on the simulated device
+// still read it directly), so the paths a GPU takes run without one.
 class SimulatedDeviceMemory : public DeviceMemory {
  public:
-  explicit SimulatedDeviceMemory(size_t capacity) : capacity_(capacity) {}
+  explicit SimulatedDeviceMemory(size_t capacity, bool separate = false)
+      : capacity_(capacity), separate_(separate) {}
   ~SimulatedDeviceMemory() override;  // frees what is still out
   absl::StatusOr<void*> Malloc(size_t bytes) override;
   void Free(void* p) override;
   size_t Total() const override { return capacity_; }
+  bool host_accessible() const override { return !separate_; }
   size_t used() const;
   size_t blocks() const;
 
  private:
   const size_t capacity_;
+  const bool separate_;
   mutable std::mutex mu_;
   size_t used_ = 0;
   std::unordered_map<void*, size_t> sizes_;
