@@ -49,7 +49,8 @@ class BlockSource {
   virtual void CopyFromHost(void* device, const void* host, size_t bytes) = 0;
 };
 
-// Lock-free: allocations on many threads only touch a few atomics.
+// Allocations on many threads only touch a few atomics (a device context's also copies its
+// block source's shared_ptr, which libstdc++ guards with a spin lock).
 class MemoryCounter {
  public:
   explicit MemoryCounter(std::string name) : name_(std::move(name)) {}
