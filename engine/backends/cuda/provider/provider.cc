@@ -71,11 +71,12 @@ class ProgramKernel : public backends::Kernel {
 
  protected:
   // The program's kernels for operands of merged rank `rank` (the elementwise kernel, or a
-  // reduction's two), compiled on a node's first run of that rank and kept.
-  absl::StatusOr<std::vector<KernelHandle>> KernelsFor(int rank) {
+  // reduction's two), compiled on a node's first run of that rank and kept: later runs copy
+  // nothing (the kept vector never changes once filled).
+  absl::StatusOr<const std::vector<KernelHandle>*> KernelsFor(int rank) {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<KernelHandle>& kept = by_rank_[rank];
-    if (!kept.empty()) return kept;
+    if (!kept.empty()) return &kept;
     const bool reduces = !program_.reduce.empty();
     TENSORD_ASSIGN_OR_RETURN(std::string source,
                              reduces ? CompositeReduceSource(program_, rank, kKernelName)
@@ -84,7 +85,7 @@ class ProgramKernel : public backends::Kernel {
     std::vector<std::string> names = {kKernelName};
     if (reduces) names.push_back(absl::StrCat(kKernelName, "_finish"));
     TENSORD_ASSIGN_OR_RETURN(kept, CompiledKernels(arch, source, names));
-    return kept;
+    return &kept;
   }
 
   // The broadcast shape of the program's operands (checked to be as many as it takes).
@@ -151,11 +152,11 @@ class CompositeKernel final : public ProgramKernel {
     int rank = 0;
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
                              CompositeParams(program_, in, shape, &rank));
-    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, KernelsFor(rank));
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(rank));
     void* y_data = y.raw();
     void* args[] = {&y_data, params.data()};
     const int64_t blocks = std::min((y.num_elements() + kThreads - 1) / kThreads, kMostBlocks);
-    return Launch(kernels[0], ordinal_, blocks, kThreads, args);
+    return Launch((*kernels)[0], ordinal_, blocks, kThreads, args);
   }
 };
 
@@ -183,7 +184,7 @@ class ReduceKernel final : public ProgramKernel {
     int rank = 0;
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
                              CompositeParams(program_, in, shape, &rank));
-    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, KernelsFor(rank));
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(rank));
     int64_t blocks = std::min((n + kReduceThreads - 1) / kReduceThreads, kMostReduceBlocks);
     // Freed when this returns, while the kernels may still be queued: the caching allocator
     // hands its block only to later work on the same stream.
@@ -196,12 +197,12 @@ class ReduceKernel final : public ProgramKernel {
     void* partials_data = partials.raw();
     if (blocks > 0) {
       void* args[] = {&partials_data, params.data()};
-      TENSORD_RETURN_IF_ERROR(Launch(kernels[0], ordinal_, blocks, kReduceThreads, args));
+      TENSORD_RETURN_IF_ERROR(Launch((*kernels)[0], ordinal_, blocks, kReduceThreads, args));
     }
     void* y_data = y.raw();
     int64_t count = blocks, elements = n;
     void* finish_args[] = {&y_data, &partials_data, &count, &elements};
-    return Launch(kernels[1], ordinal_, 1, kReduceThreads, finish_args);
+    return Launch((*kernels)[1], ordinal_, 1, kReduceThreads, finish_args);
   }
 
  private:
