@@ -410,7 +410,7 @@ class ExecutableBuilder {
       for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
       auto kernel = a->def->num_bodies > 0 ? MakeBodyKernel(*a, p.options)  // scan_kernel.h
                     : node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda
-                        ? cuda::MakeNodeKernel(*a, node_ctx->ordinal)
+                        ? cuda::MakeNodeKernel(*a, node_ctx->runtime)
                         : cpu::MakeNodeKernel(*a);
       if (!kernel.ok()) {
         return absl::Status(kernel.status().code(),

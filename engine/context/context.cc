@@ -13,7 +13,7 @@ namespace {
 
 // Theano's device flag names the first device of a kind without a number.
 std::string NumberedDevice(const std::string& device) {
-  return device == "cuda" ? "cuda0" : device == "sim" ? "sim0" : device;
+  return device == "cuda" ? "cuda0" : device == "sim" ? "sim0" : device == "emu" ? "emu0" : device;
 }
 
 }  // namespace
@@ -50,7 +50,22 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
       ctx->description = absl::StrCat("unavailable: ", ctx->unavailable);
     } else {
       ctx->description = cuda::DeviceName(ordinal);
+      ctx->runtime = cuda::GpuRuntime(ordinal);
     }
+  } else if (absl::StartsWith(device, "emu")) {
+    absl::string_view digits = absl::StripPrefix(device, "emu");
+    int ordinal = 0;
+    if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
+      return InvalidArgument("bad device '", device, "' (expected emu or emuN)");
+    }
+    ctx->kind = DeviceKind::kCuda;
+    ctx->ordinal = ordinal;
+    ctx->emulated = true;
+    ctx->device = absl::StrCat("emu", ordinal);
+    ctx->runtime = cuda::EmulatedRuntime();
+    ctx->description =
+        absl::StrCat("CUDA emulated on the host CPU ", ordinal,
+                     " (the CUDA provider's kernels, built by the host's C++ compiler; for tests)");
   } else if (absl::StartsWith(device, "sim")) {
     absl::string_view digits = absl::StripPrefix(device, "sim");
     int ordinal = 0;
@@ -64,7 +79,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
                                     " (host memory and CPU kernels, reached through transfers)");
   } else {
     return InvalidArgument("bad device '", device, "' for context '", name,
-                           "' (expected cpu, cuda, cudaN, sim or simN)");
+                           "' (expected cpu, cuda, cudaN, sim, simN, emu or emuN)");
   }
   ctx->memory->SetDevice(ctx->is_device());
   ctx->memory->SetBlockSource(nullptr);  // a registry before this one may have set one
@@ -79,10 +94,12 @@ absl::Status ContextRegistry::SetUpDeviceMemory(const DeviceMemoryOptions& optio
     auto& blocks = by_device[c->device];
     if (blocks == nullptr) {
       std::unique_ptr<cuda::DeviceMemory> memory =
-          c->kind == DeviceKind::kSim ? std::make_unique<cuda::SimulatedDeviceMemory>(
-                                            static_cast<size_t>(options.simulated_device_bytes),
-                                            options.simulated_memory_separate)
-                                      : cuda::DeviceMemoryOf(c->ordinal);
+          c->kind == DeviceKind::kSim || c->emulated
+              ? std::make_unique<cuda::SimulatedDeviceMemory>(
+                    static_cast<size_t>(options.simulated_device_bytes),
+                    // The emulator's memory is a GPU's to the server: reached through copies.
+                    options.simulated_memory_separate || c->emulated)
+              : cuda::DeviceMemoryOf(c->ordinal);
       if (memory == nullptr) return Internal("no memory for ", c->device);  // it was seen above
       std::string log;
       TENSORD_ASSIGN_OR_RETURN(blocks,

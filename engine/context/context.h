@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/backends/cuda/device_runtime.h"
 #include "engine/common/status.h"
 #include "engine/context/device_memory.h"
 #include "engine/runtime/memory_stats.h"
@@ -16,6 +17,9 @@ using runtime::MemoryCounter;
 // kSim: a simulated device for tests of placement, transfers and device memory without a GPU:
 // host memory behind a device allocator and CPU kernels, but the server treats its buffers as
 // device memory (accounted to it, reached only through transfer nodes).
+// kCuda: a GPU (cudaN), or the CUDA emulator (emuN, device_runtime.h): the CUDA provider's
+// kernels, which the emulator runs on the CPU over simulated memory the server reaches only
+// through copies, as a GPU's, so that CI runs the provider.
 enum class DeviceKind { kCpu, kCuda, kSim };
 
 struct Context {
@@ -24,6 +28,9 @@ struct Context {
   DeviceKind kind = DeviceKind::kCpu;
   int ordinal = 0;
   std::string description;
+  // What runs the CUDA provider's kernels on a kCuda context (a GPU's or the emulator's).
+  std::shared_ptr<cuda::DeviceRuntime> runtime;
+  bool emulated = false;  // emuN
   // Bytes of the buffers charged to this context (never null once registered).
   MemoryCounter* memory = nullptr;
   // The device's allocator, which the context's buffers come from (shared by the contexts

@@ -122,7 +122,11 @@ absl::StatusOr<std::string> Header(const ops::composite::Program& program, int r
         absl::StrCat("a CUDA composite takes at most ", kMaxCompositeInputs, " inputs over ",
                      kMaxCompositeRank, " merged dims; this one has ", n, " over ", rank));
   }
-  if (program.code.empty()) return InvalidArgument("composite program has no instructions");
+  // A reduction of a bare value is a program of no instructions over its one input.
+  const bool bare_reduction = !program.reduce.empty() && n == 1;
+  if (program.code.empty() && !bare_reduction) {
+    return InvalidArgument("composite program has no instructions");
+  }
   const char* type = program.dtype == DType::kFloat32 ? "float" : "double";
   const int dims = rank > 0 ? rank : 1;  // a 0-d output is one element over a dim of 1
   std::string out =
@@ -185,7 +189,7 @@ absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, 
     }
     absl::StrAppend(&out, "    const T ", Register(n + static_cast<int>(j)), " = ", value, ";\n");
   }
-  *result = Register(n + static_cast<int>(program.code.size()) - 1);
+  *result = Register(n + static_cast<int>(program.code.size()) - 1);  // r0 for a bare value
   return out;
 }
 
@@ -225,6 +229,30 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
   return out;
 }
 
+namespace {
+
+// <name>_fold(a, b), the reduction's combining step, and <name>_block(acc), which folds the
+// block's threads' values in a fixed tree and gives every thread the result. The block may
+// call it again (the axes kernel's loop over outputs): it waits first for every thread to
+// have read the previous result.
+std::string FoldFunctions(const Fold& fold, const std::string& name) {
+  return absl::StrCat(
+      "__device__ __forceinline__ double ", name, "_fold(double a, double b) { return ",
+      fold.combine, "; }\n", "__device__ __forceinline__ double ", name, "_block(double acc) {\n",
+      "  __shared__ double part[", kReduceThreads, "];\n", "  __syncthreads();\n",
+      "  part[threadIdx.x] = acc;\n  __syncthreads();\n", "  for (int s = ", kReduceThreads / 2,
+      "; s > 0; s >>= 1) {\n", "    if (threadIdx.x < s) part[threadIdx.x] = ", name,
+      "_fold(part[threadIdx.x], part[threadIdx.x + s]);\n",
+      "    __syncthreads();\n  }\n  return part[0];\n}\n\n");
+}
+
+// A folded value as the output's T: a mean divides by the count `count_expr` (0/0 is NaN).
+std::string Finished(const ops::composite::Program& program, const std::string& count_expr) {
+  return program.reduce == "mean" ? absl::StrCat("T(acc / (double)", count_expr, ")") : "T(acc)";
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program& program, int rank,
                                                   const std::string& name) {
   if (program.reduce.empty()) return InvalidArgument("the program does not reduce");
@@ -232,27 +260,50 @@ absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program&
   TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
   std::string result;
   TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
-  // Both kernels fold their values into one per thread, then the block's in a fixed tree:
-  // the same grid gives the same bits.
-  const std::string fold_fn = absl::StrCat(
-      "__device__ __forceinline__ double ", name, "_fold(double a, double b) { return ",
-      fold.combine, "; }\n", "__device__ __forceinline__ double ", name, "_block(double acc) {\n",
-      "  __shared__ double part[", kReduceThreads, "];\n",
-      "  part[threadIdx.x] = acc;\n  __syncthreads();\n", "  for (int s = ", kReduceThreads / 2,
-      "; s > 0; s >>= 1) {\n", "    if (threadIdx.x < s) part[threadIdx.x] = ", name,
-      "_fold(part[threadIdx.x], part[threadIdx.x + s]);\n",
-      "    __syncthreads();\n  }\n  return part[0];\n}\n\n");
-  absl::StrAppend(&out, fold_fn, "extern \"C\" __global__ void ", name, "(double* partials, const ",
-                  name, "_params p) {\n  double acc = ", fold.init, ";\n", kGridStride, body,
-                  "    acc = ", name, "_fold(acc, (double)", result, ");\n  }\n  acc = ", name,
+  absl::StrAppend(&out, FoldFunctions(fold, name), "extern \"C\" __global__ void ", name,
+                  "(double* partials, const ", name, "_params p) {\n  double acc = ", fold.init,
+                  ";\n", kGridStride, body, "    acc = ", name, "_fold(acc, (double)", result,
+                  ");\n  }\n  acc = ", name,
                   "_block(acc);\n  if (threadIdx.x == 0) partials[blockIdx.x] = acc;\n}\n\n");
   absl::StrAppend(&out, "extern \"C\" __global__ void ", name,
                   "_finish(T* out, const double* partials, long long count, long long n) {\n",
                   "  double acc = ", fold.init, ";\n",
                   "  for (long long j = threadIdx.x; j < count; j += blockDim.x) acc = ", name,
                   "_fold(acc, partials[j]);\n  acc = ", name, "_block(acc);\n",
-                  "  if (threadIdx.x == 0) out[0] = T(",
-                  program.reduce == "mean" ? "acc / (double)n" : "acc", ");\n}\n");
+                  "  if (threadIdx.x == 0) out[0] = ", Finished(program, "n"), ";\n}\n");
+  return out;
+}
+
+absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Program& program,
+                                                      int rank, const std::string& name) {
+  if (program.reduce.empty()) return InvalidArgument("the program does not reduce");
+  TENSORD_ASSIGN_OR_RETURN(Fold fold, FoldOf(program.reduce));
+  TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
+  std::string result;
+  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
+  const std::string signature =
+      absl::StrCat("(T* out, const ", name, "_params p, long long outputs, long long reduced) {\n");
+  // Element (o, r) of the [kept..., reduced...] walk is flat index o * reduced + r.
+  const std::string element =
+      absl::StrCat("      const long long i = o * reduced + r;\n", body, "      acc = ", name,
+                   "_fold(acc, (double)", result, ");\n    }\n");
+  absl::StrAppend(&out, FoldFunctions(fold, name));
+  // The block's threads walk one output's elements, then fold them in the block's tree.
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "_by_block", signature,
+                  "  for (long long o = blockIdx.x; o < outputs; o += gridDim.x) {\n",
+                  "    double acc = ", fold.init, ";\n",
+                  "    for (long long r = threadIdx.x; r < reduced; r += blockDim.x) {\n", element,
+                  "    acc = ", name, "_block(acc);\n",
+                  "    if (threadIdx.x == 0) out[o] = ", Finished(program, "reduced"),
+                  ";\n  }\n}\n\n");
+  // One thread walks one output's elements in order.
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "_by_thread", signature,
+                  "  const long long step = (long long)blockDim.x * gridDim.x;\n",
+                  "  for (long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x; "
+                  "o < outputs; o += step) {\n",
+                  "    double acc = ", fold.init, ";\n",
+                  "    for (long long r = 0; r < reduced; ++r) {\n", element,
+                  "    out[o] = ", Finished(program, "reduced"), ";\n  }\n}\n");
   return out;
 }
 

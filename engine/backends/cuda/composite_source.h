@@ -46,9 +46,24 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
 //                                            long long n);
 // one block, folds the `count` partials into out[0] (a mean divides by n, the element count).
 // Folds go in a fixed tree per block, so a grid size gives the same bits run after run.
+// A program of no instructions over one input reduces that input's values (a bare value).
 constexpr int kReduceThreads = 256;
 absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program& program, int rank,
                                                   const std::string& name);
+
+// A reducing program's kernels for a reduction over some axes. The operands are walked as
+// [kept dims..., reduced dims...] (merged to `rank`), so element (o, r) is flat index
+// o * reduced + r and output o (C-contiguous) folds its `reduced` elements, in double:
+//   extern "C" __global__ void <name>_by_block(T* out, const <name>_params p,
+//                                              long long outputs, long long reduced);
+// a block per output (grid-stride over outputs), its kReduceThreads threads walking the
+// output's elements, then the block's fixed tree: for long rows read contiguously;
+//   extern "C" __global__ void <name>_by_thread(... the same ...);
+// a thread per output, walking its elements in order: for many outputs, where neighbouring
+// threads read neighbouring elements (a column sum). Either gives the same bits run after run,
+// whatever the grid. A mean divides by `reduced` (no elements: NaN); a sum of none is 0.
+absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Program& program,
+                                                      int rank, const std::string& name);
 
 // The CUDA expression of fusable op `op_name` ($0..$2 its arguments, T the program's dtype), or
 // empty when the CUDA provider has none: every fusable op must have one (a test checks).

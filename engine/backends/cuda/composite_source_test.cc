@@ -99,11 +99,39 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
     }
   }
   Program elementwise = EveryOp(DType::kFloat32);
+  EXPECT_EQ(CompositeReduceAxesSource(elementwise, 1, "k").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CompositeReduceSource(elementwise, 1, "k").status().code(),
             absl::StatusCode::kInvalidArgument);
   elementwise.reduce = "prod";
   EXPECT_EQ(CompositeReduceSource(elementwise, 1, "k").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The axes kernels, over every opcode and over a bare value (a program of no instructions), for
+// every reduction and dtype.
+TEST(CompositeSource, AxesReducingKernelsCompileWithNvrtc) {
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (const char* reduce : {"sum", "mean", "max", "min"}) {
+      Program bare;
+      bare.dtype = dtype;
+      bare.num_inputs = 1;
+      bare.input_read = {true};
+      for (Program p : {EveryOp(dtype), bare}) {
+        p.reduce = reduce;
+        auto source = CompositeReduceAxesSource(p, 3, "k");
+        ASSERT_TRUE(source.ok()) << source.status();
+        NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_80");
+        ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " " << reduce << ":\n"
+                                 << compiled.log << "\n"
+                                 << *source;
+        EXPECT_NE(compiled.ptx.find(".entry k_by_block("), std::string::npos);
+        EXPECT_NE(compiled.ptx.find(".entry k_by_thread("), std::string::npos);
+      }
+      // A bare value is the reductions' alone: an elementwise program needs instructions.
+      EXPECT_EQ(CompositeSource(bare, 1, "k").status().code(), absl::StatusCode::kInvalidArgument);
+    }
+  }
 }
 
 TEST(CompositeSource, EveryKindOfConstantCompiles) {

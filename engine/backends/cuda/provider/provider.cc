@@ -11,8 +11,8 @@
 #include "engine/backends/cpu/provider.h"
 #include "engine/backends/cuda/blas.h"
 #include "engine/backends/cuda/composite_source.h"
-#include "engine/backends/cuda/launch.h"
-#include "engine/backends/cuda/nvrtc.h"
+#include "engine/backends/cuda/device_runtime.h"
+#include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/common/status.h"
 
 namespace tensord::cuda {
@@ -48,43 +48,61 @@ absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
 
 // The kernels named `names` of `source`, compiled by NVRTC once in this process per
 // architecture and source: functions and nodes computing the same program share them.
-absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(const std::string& arch,
+absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
                                                           const std::string& source,
                                                           const std::vector<std::string>& names) {
   static std::mutex mu;
   static auto* compiled = new std::map<std::string, std::vector<KernelHandle>>();
+  TENSORD_ASSIGN_OR_RETURN(std::string arch, device.Architecture());
   const std::string key = absl::StrCat(arch, "\n", source);
   std::lock_guard<std::mutex> lock(mu);  // compiling twice would only waste time
   if (auto it = compiled->find(key); it != compiled->end()) return it->second;
-  const NvrtcResult ptx = CompileToPtx(source, "tensord_composite.cu", arch);
-  if (!ptx.ok) return Internal("NVRTC could not compile a composite kernel: ", ptx.log);
-  TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, LoadKernels(ptx.ptx, names));
+  TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, device.Compile(source, names));
   compiled->emplace(key, kernels);
   return kernels;
 }
+
+// Which of composite_source.h's kernels a program runs as.
+enum class Family {
+  kElementwise,  // CompositeSource: tensord_composite
+  kReduceAll,    // CompositeReduceSource: tensord_composite, tensord_composite_finish
+  kReduceAxes,   // CompositeReduceAxesSource: tensord_composite_by_block, _by_thread
+};
 
 // What the kernels of a program share: its code, the device, the kernels compiled per merged
 // rank, and the operands' preparation.
 class ProgramKernel : public backends::Kernel {
  public:
-  ProgramKernel(Program program, int ordinal) : program_(std::move(program)), ordinal_(ordinal) {}
+  ProgramKernel(Program program, std::shared_ptr<DeviceRuntime> device, Family family)
+      : program_(std::move(program)), device_(std::move(device)), family_(family) {}
 
  protected:
-  // The program's kernels for operands of merged rank `rank` (the elementwise kernel, or a
-  // reduction's two), compiled on a node's first run of that rank and kept: later runs copy
-  // nothing (the kept vector never changes once filled).
+  // The program's kernels for operands of merged rank `rank` (in Family's order), compiled on
+  // a node's first run of that rank and kept: later runs copy nothing (the kept vector never
+  // changes once filled).
   absl::StatusOr<const std::vector<KernelHandle>*> KernelsFor(int rank) {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<KernelHandle>& kept = by_rank_[rank];
     if (!kept.empty()) return &kept;
-    const bool reduces = !program_.reduce.empty();
-    TENSORD_ASSIGN_OR_RETURN(std::string source,
-                             reduces ? CompositeReduceSource(program_, rank, kKernelName)
-                                     : CompositeSource(program_, rank, kKernelName));
-    TENSORD_ASSIGN_OR_RETURN(std::string arch, ComputeArchitecture(ordinal_));
-    std::vector<std::string> names = {kKernelName};
-    if (reduces) names.push_back(absl::StrCat(kKernelName, "_finish"));
-    TENSORD_ASSIGN_OR_RETURN(kept, CompiledKernels(arch, source, names));
+    const std::string name = kKernelName;
+    absl::StatusOr<std::string> source;
+    std::vector<std::string> names;
+    switch (family_) {
+      case Family::kElementwise:
+        source = CompositeSource(program_, rank, name);
+        names = {name};
+        break;
+      case Family::kReduceAll:
+        source = CompositeReduceSource(program_, rank, name);
+        names = {name, name + "_finish"};
+        break;
+      case Family::kReduceAxes:
+        source = CompositeReduceAxesSource(program_, rank, name);
+        names = {name + "_by_block", name + "_by_thread"};
+        break;
+    }
+    TENSORD_RETURN_IF_ERROR(source.status());
+    TENSORD_ASSIGN_OR_RETURN(kept, CompiledKernels(*device_, *source, names));
     return &kept;
   }
 
@@ -114,9 +132,10 @@ class ProgramKernel : public backends::Kernel {
   }
 
   const Program program_;
-  const int ordinal_;
+  const std::shared_ptr<DeviceRuntime> device_;
 
  private:
+  const Family family_;
   std::mutex mu_;
   std::array<std::vector<KernelHandle>, kMaxCompositeRank + 1> by_rank_;
 };
@@ -124,7 +143,8 @@ class ProgramKernel : public backends::Kernel {
 // An elementwise program: one thread per output element.
 class CompositeKernel final : public ProgramKernel {
  public:
-  using ProgramKernel::ProgramKernel;
+  CompositeKernel(Program program, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(std::move(program), std::move(device), Family::kElementwise) {}
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
@@ -156,7 +176,7 @@ class CompositeKernel final : public ProgramKernel {
     void* y_data = y.raw();
     void* args[] = {&y_data, params.data()};
     const int64_t blocks = std::min((y.num_elements() + kThreads - 1) / kThreads, kMostBlocks);
-    return Launch((*kernels)[0], ordinal_, blocks, kThreads, args);
+    return device_->Launch((*kernels)[0], blocks, kThreads, args);
   }
 };
 
@@ -164,7 +184,8 @@ class CompositeKernel final : public ProgramKernel {
 // their elements into partials (in double), then one block folds the partials.
 class ReduceKernel final : public ProgramKernel {
  public:
-  using ProgramKernel::ProgramKernel;
+  ReduceKernel(Program program, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(std::move(program), std::move(device), Family::kReduceAll) {}
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
@@ -197,16 +218,75 @@ class ReduceKernel final : public ProgramKernel {
     void* partials_data = partials.raw();
     if (blocks > 0) {
       void* args[] = {&partials_data, params.data()};
-      TENSORD_RETURN_IF_ERROR(Launch((*kernels)[0], ordinal_, blocks, kReduceThreads, args));
+      TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], blocks, kReduceThreads, args));
     }
     void* y_data = y.raw();
     int64_t count = blocks, elements = n;
     void* finish_args[] = {&y_data, &partials_data, &count, &elements};
-    return Launch((*kernels)[1], ordinal_, 1, kReduceThreads, finish_args);
+    return device_->Launch((*kernels)[1], 1, kReduceThreads, finish_args);
   }
 
  private:
   static constexpr int64_t kMostReduceBlocks = 1024;
+};
+
+// A reduction node over some of its value's dims (reduce_axes.h): sum, mean, max or min over
+// an axis list, or sum_to_like. Over every dim it is ReduceKernel's (a grid folds the value);
+// over some, one launch of the axes kernels.
+class AxesReduceKernel final : public ProgramKernel {
+ public:
+  AxesReduceKernel(DeviceReduction reduction, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(reduction.program, device, Family::kReduceAxes),
+        every_dim_(reduction.program, device),
+        reduction_(std::move(reduction)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const bool to_like = reduction_.to_like;
+    TENSORD_ASSIGN_OR_RETURN(
+        std::vector<bool> reduced,
+        ReducedDims(reduction_, x.shape(), to_like ? &in[1]->shape() : nullptr));
+    runtime::Shape kept;
+    for (int d = 0; d < x.ndim(); ++d) {
+      if (!reduced[d]) kept.push_back(x.shape()[d]);
+    }
+    // sum_to_like gives the model's shape: the kept dims, with 1s where dims were summed.
+    const runtime::Shape out_shape = to_like ? in[1]->shape() : kept;
+    if (to_like && kept.size() == reduced.size()) {
+      *out[0] = x;  // nothing was broadcast: a view, as on the host
+      return absl::OkStatus();
+    }
+    Tensor& y = *out[0];
+    if (kept.empty() && runtime::NumElements(x.shape()) > 0) {
+      const Tensor* all_in[] = {&x};
+      TENSORD_RETURN_IF_ERROR(every_dim_.Run(all_in, out));
+      y = y.View(out_shape);
+      return absl::OkStatus();
+    }
+    TENSORD_ASSIGN_OR_RETURN(AxesReduction plan, PlanAxesReduction(program_, x, reduced));
+    if (plan.reduced == 0 && (program_.reduce == "max" || program_.reduce == "min")) {
+      return InvalidArgument(program_.reduce, " of an empty array (shape ",
+                             runtime::ShapeString(x.shape()),
+                             ", reducing zero elements) has no identity");
+    }
+    TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, out_shape));
+    if (plan.outputs == 0) return absl::OkStatus();
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
+    std::vector<const Tensor*> operands = {&x};
+    std::vector<Tensor> uploaded;
+    TENSORD_RETURN_IF_ERROR(UploadHostInputs(operands, y.buffer()->counter(), uploaded));
+    if (operands[0] != &x) {  // a constant, now on the device
+      TENSORD_ASSIGN_OR_RETURN(plan, PlanAxesReduction(program_, *operands[0], reduced));
+    }
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(plan.rank));
+    void* y_data = y.raw();
+    void* args[] = {&y_data, plan.params.data(), &plan.outputs, &plan.reduced};
+    return device_->Launch((*kernels)[plan.by_block ? 0 : 1], plan.blocks, plan.threads, args);
+  }
+
+ private:
+  ReduceKernel every_dim_;
+  const DeviceReduction reduction_;
 };
 
 // A 2-d operand as cuBLAS reads it: row-major (unit column stride) or a transposed view of a
@@ -234,8 +314,8 @@ Tensor Transposed(const Tensor& t) {
 }
 
 // c (m x n, a buffer on the device) = alpha * x y + beta * c, by cuBLAS.
-absl::Status MultiplyInto(int ordinal, const Tensor& x, const Tensor& y, double alpha, double beta,
-                          Tensor& c) {
+absl::Status MultiplyInto(DeviceRuntime& device, const Tensor& x, const Tensor& y, double alpha,
+                          double beta, Tensor& c) {
   if (x.host_accessible() || y.host_accessible()) {
     return Internal("an operand of a CUDA product is in host memory");
   }
@@ -245,8 +325,8 @@ absl::Status MultiplyInto(int ordinal, const Tensor& x, const Tensor& y, double 
   if (c.num_elements() > 0 && c.host_accessible()) {
     return Internal("the output of a CUDA product is in host memory");
   }
-  return Gemm(ordinal, x.dtype(), a.transposed, b.transposed, m, n, k, alpha, a.data, a.ld, b.data,
-              b.ld, beta, c.raw());
+  return device.Gemm(x.dtype(), a.transposed, b.transposed, m, n, k, alpha, a.data, a.ld, b.data,
+                     b.ld, beta, c.raw());
 }
 
 // A 0-d value on the device, read on the host (a synchronous copy: the stream drains).
@@ -260,8 +340,9 @@ absl::StatusOr<double> ScalarOf(const Tensor& t) {
 // dot_composite (the product, then its program over it and the other inputs).
 class ProductKernel final : public backends::Kernel {
  public:
-  ProductKernel(const ir::Apply& node, int ordinal, std::optional<Program> epilogue)
-      : op_(node.op), ordinal_(ordinal) {
+  ProductKernel(const ir::Apply& node, std::shared_ptr<DeviceRuntime> device,
+                std::optional<Program> epilogue)
+      : op_(node.op), device_(std::move(device)) {
     if (op_ == "tensordot") {  // x contracted over its axis 1 and y over its axis 0 as is
       auto axis = [&](const char* name) {
         const int64_t a = ir::GetIntsAttr(node, name).value_or(std::vector<int64_t>{0})[0];
@@ -270,11 +351,11 @@ class ProductKernel final : public backends::Kernel {
       transpose_x_ = axis("axes_a") == 0;
       transpose_y_ = axis("axes_b") == 1;
     }
-    if (epilogue) epilogue_ = std::make_unique<CompositeKernel>(*std::move(epilogue), ordinal);
+    if (epilogue) epilogue_ = std::make_unique<CompositeKernel>(*std::move(epilogue), device_);
     if (op_ == "gemm") {
       const DType dtype = node.outputs[0]->type.dtype;
-      scale_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, false), ordinal);
-      scale_empty_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, true), ordinal);
+      scale_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, false), device_);
+      scale_empty_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, true), device_);
     }
   }
 
@@ -313,7 +394,7 @@ class ProductKernel final : public backends::Kernel {
     const runtime::Shape shape{x.shape()[0], y.shape()[1]};
     if (op_ == "dot" || op_ == "tensordot") {
       TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
-      return MultiplyInto(ordinal_, x, y, 1.0, 0.0, *out[0]);
+      return MultiplyInto(*device_, x, y, 1.0, 0.0, *out[0]);
     }
     // The other inputs must keep the product's shape, as the host's kernels require for
     // dot_composite; a gemm's z broadcasting it to a larger one is the host's alone.
@@ -340,11 +421,11 @@ class ProductKernel final : public backends::Kernel {
         return absl::OkStatus();
       }
       TENSORD_ASSIGN_OR_RETURN(double alpha, ScalarOf(*in[1]));
-      TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, x, y, alpha, 1.0, c));
+      TENSORD_RETURN_IF_ERROR(MultiplyInto(*device_, x, y, alpha, 1.0, c));
       *out[0] = std::move(c);
       return absl::OkStatus();
     }
-    TENSORD_RETURN_IF_ERROR(MultiplyInto(ordinal_, x, y, 1.0, 0.0, c));  // dot_composite
+    TENSORD_RETURN_IF_ERROR(MultiplyInto(*device_, x, y, 1.0, 0.0, c));  // dot_composite
     std::vector<const Tensor*> program_in = {&c};
     program_in.insert(program_in.end(), in.begin() + 2, in.end());
     return epilogue_->Run(program_in, out);
@@ -352,7 +433,7 @@ class ProductKernel final : public backends::Kernel {
 
  private:
   const std::string op_;
-  const int ordinal_;
+  const std::shared_ptr<DeviceRuntime> device_;
   bool transpose_x_ = false, transpose_y_ = false;
   std::unique_ptr<CompositeKernel> epilogue_;             // dot_composite's program
   std::unique_ptr<CompositeKernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
@@ -433,6 +514,7 @@ absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
 
 bool Supports(const ir::Apply& node) {
   if (node.def == nullptr) return false;
+  if (AsDeviceReduction(node)) return true;
   // A transfer copies through the device; a dimshuffle is a view (the host's kernel touches no
   // element).
   if (node.op == "transfer" || node.op == "dimshuffle") return true;
@@ -440,21 +522,29 @@ bool Supports(const ir::Apply& node) {
   return DeviceProgram(node).ok();
 }
 
-absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node,
-                                                                 int ordinal) {
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device) {
+  if (device == nullptr) return Internal("node '", node.op, "' placed on a device with no runtime");
   if (node.op == "transfer" || node.op == "dimshuffle") return cpu::MakeNodeKernel(node);
   if (IsMatrixProduct(node)) {
     std::optional<Program> epilogue;
     if (node.op == "dot_composite") {
       TENSORD_ASSIGN_OR_RETURN(epilogue, DeviceProgram(node));
     }
-    return std::unique_ptr<backends::Kernel>(new ProductKernel(node, ordinal, std::move(epilogue)));
+    return std::unique_ptr<backends::Kernel>(
+        new ProductKernel(node, std::move(device), std::move(epilogue)));
+  }
+  if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
+    return std::unique_ptr<backends::Kernel>(
+        new AxesReduceKernel(*std::move(reduction), std::move(device)));
   }
   TENSORD_ASSIGN_OR_RETURN(Program program, DeviceProgram(node));
   if (!program.reduce.empty()) {
-    return std::unique_ptr<backends::Kernel>(new ReduceKernel(std::move(program), ordinal));
+    return std::unique_ptr<backends::Kernel>(
+        new ReduceKernel(std::move(program), std::move(device)));
   }
-  return std::unique_ptr<backends::Kernel>(new CompositeKernel(std::move(program), ordinal));
+  return std::unique_ptr<backends::Kernel>(
+      new CompositeKernel(std::move(program), std::move(device)));
 }
 
 absl::StatusOr<std::vector<int64_t>> CompositeParams(const Program& program,

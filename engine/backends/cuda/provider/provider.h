@@ -4,11 +4,13 @@
 // mean, max, min); a lone fusable op whose inputs and output share one float dtype (a composite
 // of one instruction); the products of matrices of one float dtype (dot, tensordot over one
 // axis of each, gemm, dot_composite) on cuBLAS (blas.h), their operands row-major or transposed
-// views. A composite's kernel is CUDA C++ generated from its program (composite_source.h) for
-// the rank its operands merge to, compiled by NVRTC for the device's architecture once per
-// source in the process, so functions share it. Other nodes are placed on the host
-// (FunctionSpec.cpu_fallback) or refused by placement. Device-independent: it builds
-// everywhere; without CUDA there is no cudaN context to use it.
+// views; reductions of a float value over any axes and sum_to_like (reduce_axes.h). A
+// composite's kernel is CUDA C++ generated from its program (composite_source.h) for the rank
+// its operands merge to, compiled for the device (device_runtime.h: NVRTC for a GPU, the host's
+// compiler for the emulator) once per source and architecture in the process, so functions
+// share it. Other nodes are placed on the host (FunctionSpec.cpu_fallback) or refused by
+// placement. Device-independent: it builds and runs everywhere, on the emulator (emuN) where
+// there is no GPU.
 #pragma once
 
 #include <memory>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/backends/cuda/device_runtime.h"
 #include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
 #include "engine/ops/defs/composite.h"
@@ -25,9 +28,10 @@ namespace tensord::cuda {
 // Whether a cudaN context runs `node` (resolved): no device needed to answer.
 bool Supports(const ir::Apply& node);
 
-// The kernel of `node` on device `ordinal`, or UNIMPLEMENTED naming what it lacks.
-absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(const ir::Apply& node,
-                                                                 int ordinal);
+// The kernel of `node` on `device` (a GPU's runtime or the emulator's), or UNIMPLEMENTED
+// naming what it lacks.
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);
 
 // The program a composite or dot_composite node or a lone fusable op computes on the device:
 // INVALID_ARGUMENT for a bad composite, UNIMPLEMENTED for what the device does not compute (an

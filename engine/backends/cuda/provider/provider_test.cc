@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/compile/testing_util.h"
 
 namespace tensord::cuda {
@@ -62,6 +63,80 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
   EXPECT_EQ(why.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(why.status().message().find("the host would cast it"), std::string::npos)
       << why.status();
+}
+
+TEST(CudaProvider, RunsReductionsOfAFloatValueOverAnyAxes) {
+  ir::Graph g;
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat32, 3), "x");
+  ir::Variable* d = g.AddInput(ir::Type::Of(DType::kFloat64, 2), "d");
+  ir::Variable* i = g.AddInput(ir::Type::Of(DType::kInt32, 2), "i");
+  auto runs = [](ir::Variable* v) { return Supports(*v->owner); };
+  const ir::Attrs rows{{"axis", std::vector<int64_t>{-1}}};
+  const ir::Attrs outer{{"axis", std::vector<int64_t>{0, 2}}};
+  for (const char* op : {"sum", "mean", "max", "min"}) {
+    EXPECT_TRUE(runs(Node(g, op, {x}, rows))) << op;
+    EXPECT_TRUE(runs(Node(g, op, {x}, outer))) << op;
+    EXPECT_TRUE(runs(Node(g, op, {d}))) << op;  // every axis
+  }
+  EXPECT_TRUE(runs(Node(g, "sum_to_like", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "b")})));
+  // An integer value, a sum into another dtype (a cast), folds the device has no kernel for.
+  EXPECT_FALSE(runs(Node(g, "sum", {i}, rows)));
+  EXPECT_FALSE(
+      runs(Node(g, "sum", {x}, {{"axis", std::vector<int64_t>{0}}, {"dtype", DType::kFloat64}})));
+  EXPECT_FALSE(runs(Node(g, "prod", {x}, rows)));
+  EXPECT_FALSE(runs(Node(g, "argmax", {x}, rows)));
+  EXPECT_FALSE(runs(Node(g, "var", {x}, rows)));
+}
+
+// The layout of a reduction over some dims: the kept dims first, the folded ones after, merged
+// where they walk memory uniformly; which kernel, and how many blocks.
+TEST(CudaProvider, PlansAReductionAsKeptDimsThenFoldedOnes) {
+  ir::Graph g;
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat32, 3), "x");
+  auto reduction =
+      AsDeviceReduction(*Node(g, "sum", {x}, {{"axis", std::vector<int64_t>{1}}})->owner);
+  ASSERT_TRUE(reduction.has_value());
+  Tensor value(DType::kFloat32, {4, 300, 5});
+  auto dims = ReducedDims(*reduction, value.shape(), nullptr);
+  ASSERT_TRUE(dims.ok()) << dims.status();
+  EXPECT_EQ(*dims, (std::vector<bool>{false, true, false}));
+  auto plan = PlanAxesReduction(reduction->program, value, *dims);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->outputs, 20);
+  EXPECT_EQ(plan->reduced, 300);
+  EXPECT_EQ(plan->rank, 3);  // (4, 5, 300): dims 0 and 2 do not merge around the folded one
+  const int64_t address = reinterpret_cast<int64_t>(value.raw());
+  EXPECT_EQ(plan->params, (std::vector<int64_t>{6000, 4, 5, 300, address, 1500, 1, 5}));
+  EXPECT_TRUE(plan->by_block);  // 20 outputs: too few for a thread each
+  EXPECT_EQ(plan->blocks, 20);
+
+  // A bias gradient: 512 column sums of (256, 512), a thread each, neighbours reading neighbours.
+  Tensor grad(DType::kFloat32, {256, 512});
+  plan = PlanAxesReduction(reduction->program, grad, {true, false});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(plan->by_block);
+  EXPECT_EQ(plan->blocks, 2);
+  // Rows of a softmax's 10 classes: a thread each; rows of 784: a block each.
+  plan = PlanAxesReduction(reduction->program, Tensor(DType::kFloat32, {256, 10}), {false, true});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->by_block);
+  plan = PlanAxesReduction(reduction->program, Tensor(DType::kFloat32, {256, 784}), {false, true});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->by_block);
+  EXPECT_EQ(plan->blocks, 256);
+
+  // sum_to_like folds the dims broadcasting added, and refuses a gradient the model cannot
+  // broadcast to.
+  auto to_like = AsDeviceReduction(
+      *Node(g, "sum_to_like", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 2), "m")})->owner);
+  ASSERT_TRUE(to_like.has_value());
+  const runtime::Shape model{300, 1};
+  dims = ReducedDims(*to_like, value.shape(), &model);
+  ASSERT_TRUE(dims.ok()) << dims.status();
+  EXPECT_EQ(*dims, (std::vector<bool>{true, false, true}));
+  const runtime::Shape wrong{3, 1};
+  EXPECT_EQ(ReducedDims(*to_like, value.shape(), &wrong).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 ops::composite::Program AddProgram(int inputs, std::vector<bool> read) {

@@ -1,6 +1,8 @@
-// The CUDA provider on a GPU (cuda_backend_tests, in the GPU bundle; skipped without a device):
-// functions placed on dev0 -> cuda0 compile through the whole engine (fusion, placement,
-// transfers) and compute on the device what the host computes.
+// The CUDA provider on a device: functions placed on it compile through the whole engine
+// (fusion, placement, transfers) and compute there what the host computes. The device is
+// TENSORD_PROVIDER_TEST_DEVICE: cuda0 in cuda_backend_tests (the GPU bundle; skipped without a
+// GPU), emu0 in cuda_emulation_tests (the CUDA emulator, host_emulation.h, in CI); the suite is
+// named TENSORD_PROVIDER_TEST_SUITE after it.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,23 +13,35 @@
 #include "engine/compile/testing_util.h"
 #include "engine/context/context.h"
 
+#if !defined(TENSORD_PROVIDER_TEST_DEVICE) || !defined(TENSORD_PROVIDER_TEST_SUITE)
+#error "TENSORD_PROVIDER_TEST_DEVICE and _SUITE name the device the tests run on, and the suite"
+#endif
+
 namespace tensord::cuda {
 namespace {
 
 using compile::testing::Node;
 using runtime::Tensor;
 
-const context::ContextRegistry& OneGpu() {
+constexpr char kDevice[] = TENSORD_PROVIDER_TEST_DEVICE;
+// The context on it: named after it, so that its memory counter is its own.
+const std::string kOn = std::string("on_") + kDevice;
+
+const context::ContextRegistry& Contexts() {
   static const context::ContextRegistry* registry =
-      context::ContextRegistry::Create("dev0->cuda0", "cpu")->release();
+      context::ContextRegistry::Create(kOn + "->" + kDevice, "cpu")->release();
   return *registry;
 }
+
+bool NoDevice() { return std::string(kDevice).rfind("cuda", 0) == 0 && DeviceCount() == 0; }
+#define SKIP_WITHOUT_THE_DEVICE() \
+  if (NoDevice()) GTEST_SKIP() << "no CUDA device"
 
 // `g` compiled with FAST_RUN, its function's own context the host.
 std::shared_ptr<compile::Executable> Compiled(std::unique_ptr<ir::Graph> g) {
   compile::CompileOptions options;
-  options.contexts = &OneGpu();
-  options.context = *OneGpu().Find("cpu");
+  options.contexts = &Contexts();
+  options.context = *Contexts().Find("cpu");
   auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
   EXPECT_TRUE(prepared.ok()) << prepared.status();
   if (!prepared.ok()) return nullptr;
@@ -58,9 +72,9 @@ std::shared_ptr<compile::Executable> Build(const std::string& device) {
   return Compiled(std::move(g));
 }
 
-TEST(CudaProviderGpu, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
-  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  auto gpu = Build("dev0"), host = Build("cpu");
+TEST(TENSORD_PROVIDER_TEST_SUITE, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto gpu = Build(kOn), host = Build("cpu");
   ASSERT_NE(gpu, nullptr);
   ASSERT_NE(host, nullptr);
   for (int64_t rows : {1, 7, 1000}) {  // new shapes, then the kernels compiled before
@@ -82,21 +96,21 @@ TEST(CudaProviderGpu, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
       }
     }
   }
-  runtime::MemoryCounter* dev0 = runtime::MemoryCounterFor("dev0");
-  EXPECT_GT(dev0->transferred(runtime::TransferDirection::kHostToDevice), 0);
-  EXPECT_GT(dev0->transferred(runtime::TransferDirection::kDeviceToHost), 0);
+  runtime::MemoryCounter* device = runtime::MemoryCounterFor(kOn);
+  EXPECT_GT(device->transferred(runtime::TransferDirection::kHostToDevice), 0);
+  EXPECT_GT(device->transferred(runtime::TransferDirection::kDeviceToHost), 0);
 }
 
 // A constant operand moves to the device (a GPU's kernels read only its memory), and a shape of
 // a value on the device is read on the host.
-TEST(CudaProviderGpu, ConstantsMoveUpAndShapesAreReadOnTheHost) {
-  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+TEST(TENSORD_PROVIDER_TEST_SUITE, ConstantsMoveUpAndShapesAreReadOnTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
   auto g = std::make_unique<ir::Graph>();
   ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
   g->inputs() = {x};
   const Tensor c = Filled({333}, 2.0f);
   ir::Variable* constant = g->AddConstant(c, ir::Type::Of(DType::kFloat32, 1), "c");
-  ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", std::string("dev0")}});
+  ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", kOn}});
   g->outputs() = {
       Node(*g, "transfer", {Node(*g, "sub", {xd, constant})}, {{"target", std::string("cpu")}}),
       Node(*g, "shape_i", {xd}, {{"i", int64_t{0}}})};
@@ -113,8 +127,8 @@ TEST(CudaProviderGpu, ConstantsMoveUpAndShapesAreReadOnTheHost) {
 
 // Full reductions of an elementwise expression (one reducing composite after reduction_fusion)
 // against the host's, an empty max refused as on the host.
-TEST(CudaProviderGpu, ReductionsOfExpressionsMatchTheHost) {
-  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+TEST(TENSORD_PROVIDER_TEST_SUITE, ReductionsOfExpressionsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
   for (const char* reduce : {"sum", "mean", "max", "min"}) {
     auto build = [&](const std::string& where) {
       auto g = std::make_unique<ir::Graph>();
@@ -127,7 +141,7 @@ TEST(CudaProviderGpu, ReductionsOfExpressionsMatchTheHost) {
       g->outputs() = {Node(*g, "transfer", {r}, {{"target", std::string("cpu")}})};
       return Compiled(std::move(g));
     };
-    auto gpu = build("dev0"), host = build("cpu");
+    auto gpu = build(kOn), host = build("cpu");
     for (int64_t rows : {1, 77, 5000}) {  // one block, several, the most partials
       const Tensor x = Filled({rows, 333}, 2.0f), b = Filled({333}, 1.0f);
       auto got = gpu->Run({x, b}, {});
@@ -181,9 +195,9 @@ bool Runs(const compile::Executable& exe, const std::string& op) {
   return false;
 }
 
-TEST(CudaProviderGpu, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
-  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  auto gpu = LayerProducts("dev0"), host = LayerProducts("cpu");
+TEST(TENSORD_PROVIDER_TEST_SUITE, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto gpu = LayerProducts(kOn), host = LayerProducts("cpu");
   ASSERT_NE(gpu, nullptr);
   ASSERT_NE(host, nullptr);
   for (const char* op : {"dot_composite", "gemm", "tensordot", "dimshuffle"}) {
@@ -208,8 +222,8 @@ TEST(CudaProviderGpu, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
 }
 
 // dot by cuBLAS against the host's, empty sums and single rows included.
-TEST(CudaProviderGpu, MatrixProductsMatchTheHost) {
-  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+TEST(TENSORD_PROVIDER_TEST_SUITE, MatrixProductsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
     auto build = [&](const std::string& where) {
       auto g = std::make_unique<ir::Graph>();
@@ -222,7 +236,7 @@ TEST(CudaProviderGpu, MatrixProductsMatchTheHost) {
           Node(*g, "transfer", {Node(*g, "dot", {xd, yd})}, {{"target", std::string("cpu")}})};
       return Compiled(std::move(g));
     };
-    auto gpu = build("dev0"), host = build("cpu");
+    auto gpu = build(kOn), host = build("cpu");
     for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
              {3, 5, 7}, {1, 4, 1}, {3, 0, 4}, {0, 3, 2}, {129, 257, 65}}) {
       Tensor x(dtype, {m, k}), y(dtype, {k, n});
