@@ -390,7 +390,11 @@ class ExecutableBuilder {
       ins.op_name = ir::TheanoOpName(*a);
       ins.theano_label = ins.op_name + ir::NodeArgs(*a, /*theano=*/true);
       std::vector<std::optional<DType>> wanted(a->inputs.size());
-      if (a->def->input_dtypes) wanted = a->def->input_dtypes(*a);
+      // The host casts what a CPU kernel wants cast; a CUDA kernel converts its inputs as it
+      // reads them (the provider runs only what needs no cast of the host's).
+      const bool converts_itself =
+          node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda;
+      if (a->def->input_dtypes && !converts_itself) wanted = a->def->input_dtypes(*a);
       for (size_t i = 0; i < a->inputs.size(); ++i) {
         const ir::Variable* in = a->inputs[i];
         int s = slot_of(in);

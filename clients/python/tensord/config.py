@@ -58,16 +58,16 @@ class EnumStr(ConfigParam):
 
 
 class DeviceParam(ConfigParam):
-    """cpu, cuda, cudaN, sim/simN (a simulated device, for tests without a GPU), or a
-    server-side context name (dev0 ...)."""
+    """cpu, cuda, cudaN, sim/simN (a simulated device, for tests without a GPU), emu/emuN (the
+    CUDA provider emulated on the CPU, for tests), or a server-side context name (dev0 ...)."""
 
     def __init__(self, default, doc=""):
         def check(v):
             v = str(v)
-            if v in ("cpu", "cuda", "gpu") or v.startswith(("cuda", "gpu", "dev", "opencl", "sim")):
+            if v in ("cpu", "cuda", "gpu") or v.startswith(("cuda", "gpu", "dev", "opencl", "sim", "emu")):
                 return v
             raise ValueError("Invalid value (%r) for configuration variable 'device'; expected "
-                             "cpu, cuda, cudaN, simN or devN" % (v,))
+                             "cpu, cuda, cudaN, simN, emuN or devN" % (v,))
         super().__init__(default, check, doc)
 
     def describe(self):

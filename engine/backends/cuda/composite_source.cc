@@ -113,6 +113,36 @@ std::string CudaExpression(const std::string& op_name) {
 
 namespace {
 
+// The C++ type of `dtype`'s elements; empty for one no kernel reads or writes (float16).
+std::string CType(DType dtype) {
+  switch (dtype) {
+    case DType::kBool:
+      return "bool";
+    case DType::kInt8:
+      return "signed char";
+    case DType::kInt16:
+      return "short";
+    case DType::kInt32:
+      return "int";
+    case DType::kInt64:
+      return "long long";
+    case DType::kUInt8:
+      return "unsigned char";
+    case DType::kUInt16:
+      return "unsigned short";
+    case DType::kUInt32:
+      return "unsigned int";
+    case DType::kUInt64:
+      return "unsigned long long";
+    case DType::kFloat32:
+      return "float";
+    case DType::kFloat64:
+      return "double";
+    default:
+      return "";
+  }
+}
+
 // What every kernel of `program` begins with: the helpers, T, and the parameters' struct.
 absl::StatusOr<std::string> Header(const ops::composite::Program& program, int rank,
                                    const std::string& name) {
@@ -122,10 +152,13 @@ absl::StatusOr<std::string> Header(const ops::composite::Program& program, int r
         absl::StrCat("a CUDA composite takes at most ", kMaxCompositeInputs, " inputs over ",
                      kMaxCompositeRank, " merged dims; this one has ", n, " over ", rank));
   }
-  // A reduction of a bare value is a program of no instructions over its one input.
-  const bool bare_reduction = !program.reduce.empty() && n == 1;
-  if (program.code.empty() && !bare_reduction) {
+  // A bare value (reduced, or converted to T) is a program of no instructions over one input.
+  if (program.code.empty() && n != 1) {
     return InvalidArgument("composite program has no instructions");
+  }
+  if (program.dtype != DType::kFloat32 && program.dtype != DType::kFloat64) {
+    return InvalidArgument("a CUDA kernel computes in float32 or float64, not ",
+                           DTypeName(program.dtype));
   }
   const char* type = program.dtype == DType::kFloat32 ? "float" : "double";
   const int dims = rank > 0 ? rank : 1;  // a 0-d output is one element over a dim of 1
@@ -135,7 +168,8 @@ absl::StatusOr<std::string> Header(const ops::composite::Program& program, int r
   absl::StrAppend(&out, "struct ", name, "_params {\n  long long n;\n  long long shape[", dims,
                   "];\n");
   if (n > 0) {
-    absl::StrAppend(&out, "  const T* in[", n, "];\n  long long strides[", n, "][", dims, "];\n");
+    absl::StrAppend(&out, "  const void* in[", n, "];\n  long long strides[", n, "][", dims,
+                    "];\n");
   }
   absl::StrAppend(&out, "};\n\n");
   return out;
@@ -144,8 +178,12 @@ absl::StatusOr<std::string> Header(const ops::composite::Program& program, int r
 // The statements computing element i's value (inside a grid-stride loop over i), ending in the
 // register named by `*result`.
 absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, int rank,
-                                        std::string* result) {
+                                        const OperandTypes& types, std::string* result) {
   const int n = program.num_inputs;
+  if (!types.inputs.empty() && static_cast<int>(types.inputs.size()) != n) {
+    return InvalidArgument("operand types for ", types.inputs.size(), " inputs of a program of ",
+                           n);
+  }
   const int dims = rank > 0 ? rank : 1;
   std::string out;
   // Each read input's element offset, from the output index's coordinates.
@@ -164,9 +202,14 @@ absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, 
     absl::StrAppend(&out, "    }\n");
   }
   for (int k = 0; k < n; ++k) {
-    // An input read for its shape only (a fill's model) is never loaded.
+    // An input read for its shape only (a fill's model) is never loaded; one of another dtype
+    // is converted to T as the host's cast would.
+    const std::string type = CType(types.inputs.empty() ? program.dtype : types.inputs[k]);
+    if (type.empty()) return InvalidArgument("a CUDA kernel reads no ", DTypeName(types.inputs[k]));
     absl::StrAppend(&out, "    const T ", Register(k), " = ",
-                    program.input_read[k] ? absl::StrCat("p.in[", k, "][o", k, "]") : "T(0)",
+                    program.input_read[k]
+                        ? absl::StrCat("T(((const ", type, "*)p.in[", k, "])[o", k, "])")
+                        : "T(0)",
                     ";\n");
   }
   const ops::Registry& registry = ops::Registry::Global();
@@ -216,16 +259,27 @@ absl::StatusOr<Fold> FoldOf(const std::string& reduce) {
 }  // namespace
 
 absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
-                                            const std::string& name) {
+                                            const std::string& name, const OperandTypes& types) {
   if (!program.reduce.empty()) {
     return absl::UnimplementedError(
         "a reducing composite has its own kernels (CompositeReduceSource)");
   }
+  const DType output = types.output == DType::kInvalid ? program.dtype : types.output;
+  if (output != program.dtype && output != DType::kBool) {
+    return InvalidArgument("a CUDA kernel computing ", DTypeName(program.dtype),
+                           " writes it or "
+                           "bool, not ",
+                           DTypeName(output));
+  }
   TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
   std::string result;
-  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
-  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "(T* out, const ", name,
-                  "_params p) {\n", kGridStride, body, "    out[i] = ", result, ";\n  }\n}\n");
+  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, types, &result));
+  // A bool is whether the value is nonzero (NaN is), as NumPy casts.
+  const std::string stored =
+      output == DType::kBool ? absl::StrCat("(", result, " != T(0))") : result;
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "(", CType(output), "* out, const ",
+                  name, "_params p) {\n", kGridStride, body, "    out[i] = ", stored,
+                  ";\n  }\n}\n");
   return out;
 }
 
@@ -259,7 +313,7 @@ absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program&
   TENSORD_ASSIGN_OR_RETURN(Fold fold, FoldOf(program.reduce));
   TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
   std::string result;
-  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
+  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, {}, &result));
   absl::StrAppend(&out, FoldFunctions(fold, name), "extern \"C\" __global__ void ", name,
                   "(double* partials, const ", name, "_params p) {\n  double acc = ", fold.init,
                   ";\n", kGridStride, body, "    acc = ", name, "_fold(acc, (double)", result,
@@ -280,7 +334,7 @@ absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Prog
   TENSORD_ASSIGN_OR_RETURN(Fold fold, FoldOf(program.reduce));
   TENSORD_ASSIGN_OR_RETURN(std::string out, Header(program, rank, name));
   std::string result;
-  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, &result));
+  TENSORD_ASSIGN_OR_RETURN(std::string body, ElementBody(program, rank, {}, &result));
   const std::string signature =
       absl::StrCat("(T* out, const ", name, "_params p, long long outputs, long long reduced) {\n");
   // Element (o, r) of the [kept..., reduced...] walk is flat index o * reduced + r.

@@ -9,19 +9,20 @@
 //   struct <name>_params {
 //     long long n;                      // output elements
 //     long long shape[R];               // the output's (merged) shape
-//     const T* in[N];                   // input k, already of dtype T
+//     const void* in[N];                // input k: of dtype T, or as OperandTypes say
 //     long long strides[N][R];          // input k's strides in elements (0 where it broadcasts)
 //   };
 //
 // (A 0-d output is taken as rank 1 of shape {1}: R is at least 1.) Products are not fused into
 // multiply-adds (nvrtc.h compiles with --fmad=false), as on the CPU.
-//   extern "C" __global__ void <name>(T* out, const <name>_params p);
+//   extern "C" __global__ void <name>(OUT* out, const <name>_params p);  // OUT: T or bool
 //
 // One thread per output element in a grid-stride loop; `out` is C-contiguous. It may be an
 // input's buffer (written in place): each thread reads its element's operands, then writes it.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/ops/defs/composite.h"
@@ -32,11 +33,22 @@ namespace tensord::cuda {
 constexpr int kMaxCompositeInputs = 32;
 constexpr int kMaxCompositeRank = 8;
 
-// The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`.
+// The dtypes an elementwise kernel reads and writes where they are not its program's T: input
+// k is read as `inputs[k]` and converted to T (as the host's cast would, before its kernel);
+// the output is written as `output`, T or bool (whether the value is nonzero, NaN included).
+struct OperandTypes {
+  std::vector<DType> inputs;       // empty: every input is T
+  DType output = DType::kInvalid;  // kInvalid: T
+};
+
+// The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`. A
+// program of no instructions over one input is that input converted to T (a cast).
 // UNIMPLEMENTED for a program over kMaxCompositeInputs inputs or kMaxCompositeRank dims, or one
-// that reduces (CompositeReduceSource); INVALID_ARGUMENT for an opcode with no CUDA form.
+// that reduces (CompositeReduceSource); INVALID_ARGUMENT for an opcode with no CUDA form, a T
+// other than float32 or float64, and operand types no kernel reads or writes.
 absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
-                                            const std::string& name);
+                                            const std::string& name,
+                                            const OperandTypes& types = {});
 
 // A reducing program's two kernels (program.reduce: sum, mean, max or min of every element, in
 // double), launched with kReduceThreads threads per block:

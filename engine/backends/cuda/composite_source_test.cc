@@ -72,9 +72,10 @@ TEST(CompositeSource, SaysWhatTheProgramComputes) {
             {ops::composite::Opcode("fill"), {0, 5, -1}}};
   auto source = CompositeSource(p, 1, "k");
   ASSERT_TRUE(source.ok()) << source.status();
-  for (const char* line : {"typedef float T;", "const T r0 = T(0);", "const T r1 = p.in[1][o1];",
-                           "const T r3 = (r1 + r2);", "const T r4 = T(0x1p+1);",
-                           "const T r5 = (r3 * r4);", "const T r6 = r5;", "out[i] = r6;"}) {
+  for (const char* line :
+       {"typedef float T;", "const T r0 = T(0);", "const T r1 = T(((const float*)p.in[1])[o1]);",
+        "const T r3 = (r1 + r2);", "const T r4 = T(0x1p+1);", "const T r5 = (r3 * r4);",
+        "const T r6 = r5;", "out[i] = r6;"}) {
     EXPECT_NE(source->find(line), std::string::npos) << line << "\n" << *source;
   }
   EXPECT_EQ(source->find("long long o0"), std::string::npos);  // never loaded
@@ -128,10 +129,49 @@ TEST(CompositeSource, AxesReducingKernelsCompileWithNvrtc) {
         EXPECT_NE(compiled.ptx.find(".entry k_by_block("), std::string::npos);
         EXPECT_NE(compiled.ptx.find(".entry k_by_thread("), std::string::npos);
       }
-      // A bare value is the reductions' alone: an elementwise program needs instructions.
-      EXPECT_EQ(CompositeSource(bare, 1, "k").status().code(), absl::StatusCode::kInvalidArgument);
+      // Elementwise, a bare value is its conversion to T (a cast); of two inputs, nothing.
+      EXPECT_TRUE(CompositeSource(bare, 1, "k").ok());
+      Program two = bare;
+      two.num_inputs = 2;
+      two.input_read = {true, true};
+      EXPECT_EQ(CompositeSource(two, 1, "k").status().code(), absl::StatusCode::kInvalidArgument);
     }
   }
+}
+
+// Inputs of every dtype a kernel reads, converted to T, and bool outputs, through NVRTC; a cast
+// (a program of no instructions) too. Float16 and integer outputs are refused.
+TEST(CompositeSource, OperandsOfOtherDTypesCompileWithNvrtc) {
+  const std::vector<DType> readable = {DType::kBool,    DType::kInt8,   DType::kInt16,
+                                       DType::kInt32,   DType::kInt64,  DType::kUInt8,
+                                       DType::kUInt16,  DType::kUInt32, DType::kUInt64,
+                                       DType::kFloat32, DType::kFloat64};
+  Program lt;
+  lt.dtype = DType::kFloat64;
+  lt.num_inputs = 2;
+  lt.input_read = {true, true};
+  lt.code = {{ops::composite::Opcode("lt"), {0, 1, -1}}};
+  Program cast;
+  cast.dtype = DType::kFloat32;
+  cast.num_inputs = 1;
+  cast.input_read = {true};
+  for (DType in : readable) {
+    for (DType out : {DType::kFloat64, DType::kBool}) {
+      auto source = CompositeSource(lt, 2, "k", {{in, DType::kFloat32}, out});
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << DTypeName(in) << " -> " << DTypeName(out) << ":\n"
+                               << compiled.log << "\n"
+                               << *source;
+    }
+    auto source = CompositeSource(cast, 1, "k", {{in}, DType::kInvalid});
+    ASSERT_TRUE(source.ok()) << source.status();
+    EXPECT_TRUE(CompileToPtx(*source, "k.cu", "compute_80").ok) << DTypeName(in);
+  }
+  EXPECT_EQ(CompositeSource(lt, 1, "k", {{DType::kFloat16, DType::kFloat64}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CompositeSource(lt, 1, "k", {{}, DType::kInt32}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(CompositeSource, EveryKindOfConstantCompiles) {

@@ -9,7 +9,7 @@ namespace {
 TEST(DeviceConformance, EveryFusableOpOnASimulatedDeviceMatchesTheHost) {
   static const context::ContextRegistry* contexts =
       context::ContextRegistry::Create("conf0->sim5", "cpu")->release();
-  EXPECT_GE(CheckEveryFusableOp(*contexts, "conf0"), 80);
+  EXPECT_GE(CheckEveryFusableOp(*contexts, "conf0"), 115);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The op conformance suite of a device context: every fusable op the context's provider runs,
-// in float32 and float64, over broadcasting operands, computed there (inputs moved up, result
-// moved down) and on the host, compared elementwise. cuda_backend_tests runs it on cuda0 (the
-// GPU bundle); engine_unit_tests runs it on a simulated device, which checks the suite itself.
+// in float32 and float64 (and with an int32 second operand, which the host casts and a CUDA
+// kernel converts as it reads it), over broadcasting operands, computed there (inputs moved up,
+// result moved down) and on the host, compared elementwise (comparisons' bools exactly).
+// cuda_backend_tests runs it on cuda0 (the GPU bundle); engine_unit_tests runs it on a simulated
+// device, which checks the suite itself.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -31,6 +33,11 @@ inline Tolerance ToleranceOf(DType dtype) {
 // and the first values of the first two special: signed zeros, halves (rounding), NaN and
 // infinities (their propagation), zero and negative divisors (the second operand).
 inline runtime::Tensor Operand(int k, DType dtype) {
+  if (dtype == DType::kInt32) {  // -3 .. 3 over the operand's elements, zero included
+    runtime::Tensor t(dtype, k == 1 ? runtime::Shape{33} : runtime::Shape{7, 33});
+    for (int64_t i = 0; i < t.num_elements(); ++i) t.data<int32_t>()[i] = i % 7 - 3;
+    return t;
+  }
   const runtime::Shape shapes[] = {{7, 33}, {33}, {7, 1}};
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -57,11 +64,12 @@ inline runtime::Tensor Operand(int k, DType dtype) {
 // it there.
 inline std::shared_ptr<compile::Executable> Apply(const context::ContextRegistry& contexts,
                                                   const std::string& where, const ops::OpDef& op,
-                                                  DType dtype) {
+                                                  DType dtype, DType second = DType::kInvalid) {
   auto g = std::make_unique<ir::Graph>();
   std::vector<ir::Variable*> in, placed;
   for (int k = 0; k < op.scalar->arity; ++k) {
-    ir::Type type = ir::Type::Of(dtype, k == 1 ? 1 : 2);
+    ir::Type type =
+        ir::Type::Of(k == 1 && second != DType::kInvalid ? second : dtype, k == 1 ? 1 : 2);
     if (k == 2) type.broadcastable = {false, true};  // the column
     in.push_back(g->AddInput(type, "x"));
     placed.push_back(compile::testing::Node(*g, "transfer", {in.back()}, {{"target", where}}));
@@ -72,7 +80,6 @@ inline std::shared_ptr<compile::Executable> Apply(const context::ContextRegistry
   if (!b.status().ok()) return nullptr;  // no such typing (an integer-only op, say)
   const context::Context* ctx = *contexts.Find(where);
   if (ctx->kind == context::DeviceKind::kCuda && !Supports(*out->owner)) return nullptr;
-  if (out->type.dtype != dtype) return nullptr;  // a comparison's bool: the host's work
   g->outputs() = {compile::testing::Node(*g, "transfer", {out}, {{"target", std::string("cpu")}})};
   compile::CompileOptions options;
   options.contexts = &contexts;
@@ -87,8 +94,8 @@ inline std::shared_ptr<compile::Executable> Apply(const context::ContextRegistry
 }
 
 template <typename T>
-int CountMismatches(const runtime::Tensor& got, const runtime::Tensor& want, Tolerance tol,
-                    std::string* first) {
+int CountMismatchesOf(const runtime::Tensor& got, const runtime::Tensor& want, Tolerance tol,
+                      std::string* first) {
   int bad = 0;
   for (int64_t i = 0; i < want.num_elements(); ++i) {
     const double g = got.data<T>()[i], w = want.data<T>()[i];
@@ -102,35 +109,63 @@ int CountMismatches(const runtime::Tensor& got, const runtime::Tensor& want, Tol
   return bad;
 }
 
+// CountMismatchesOf in `want`'s dtype: float32 and float64 within the dtype's tolerance, bool
+// and int32 (a fill of an int32 value) exactly; -1 for another dtype.
+inline int CountMismatches(const runtime::Tensor& got, const runtime::Tensor& want,
+                           std::string* first) {
+  switch (want.dtype()) {
+    case DType::kFloat32:
+      return CountMismatchesOf<float>(got, want, ToleranceOf(want.dtype()), first);
+    case DType::kFloat64:
+      return CountMismatchesOf<double>(got, want, ToleranceOf(want.dtype()), first);
+    case DType::kBool:
+      return CountMismatchesOf<bool>(got, want, Tolerance{0, 0}, first);
+    case DType::kInt32:
+      return CountMismatchesOf<int32_t>(got, want, Tolerance{0, 0}, first);
+    default:
+      *first = "an output of dtype " + std::string(DTypeName(want.dtype()));
+      return -1;
+  }
+}
+
 // Runs the suite on context `device` of `contexts`; returns how many ops ran there.
 inline int CheckEveryFusableOp(const context::ContextRegistry& contexts,
                                const std::string& device) {
   int ran = 0;
   for (const ops::OpDef* op : ops::Registry::Global().All()) {
     if (!op->scalar || op->scalar->opcode < 0) continue;
-    for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-      auto there = Apply(contexts, device, *op, dtype);
+    struct Case {
+      DType dtype, second;
+    };
+    std::vector<Case> cases = {{DType::kFloat32, DType::kInvalid},
+                               {DType::kFloat64, DType::kInvalid}};
+    if (op->scalar->arity >= 2) cases.push_back({DType::kFloat32, DType::kInt32});
+    for (const Case& c : cases) {
+      const std::string what = std::string(op->name) + " in " + DTypeName(c.dtype) +
+                               (c.second == DType::kInvalid ? "" : " with an int32 operand");
+      auto there = Apply(contexts, device, *op, c.dtype, c.second);
       if (there == nullptr) continue;
-      auto host = Apply(contexts, "cpu", *op, dtype);
+      auto host = Apply(contexts, "cpu", *op, c.dtype, c.second);
       if (host == nullptr) continue;
       std::vector<runtime::Tensor> inputs;
-      for (int k = 0; k < op->scalar->arity; ++k) inputs.push_back(Operand(k, dtype));
+      for (int k = 0; k < op->scalar->arity; ++k) {
+        inputs.push_back(Operand(k, k == 1 && c.second != DType::kInvalid ? c.second : c.dtype));
+      }
       auto got = there->Run(inputs, {});
       auto want = host->Run(inputs, {});
-      EXPECT_TRUE(want.ok()) << op->name << ": " << want.status();
-      EXPECT_TRUE(got.ok()) << op->name << " on " << device << ": " << got.status();
+      EXPECT_TRUE(want.ok()) << what << ": " << want.status();
+      EXPECT_TRUE(got.ok()) << what << " on " << device << ": " << got.status();
       if (!want.ok() || !got.ok()) continue;
       const runtime::Tensor& g = got->outputs[0];
       const runtime::Tensor& w = want->outputs[0];
-      EXPECT_EQ(g.shape(), w.shape()) << op->name;
-      EXPECT_TRUE(g.host_accessible()) << op->name;
-      if (g.shape() != w.shape() || !g.host_accessible()) continue;
+      EXPECT_EQ(g.shape(), w.shape()) << what;
+      EXPECT_EQ(g.dtype(), w.dtype()) << what;
+      EXPECT_TRUE(g.host_accessible()) << what;
+      if (g.shape() != w.shape() || g.dtype() != w.dtype() || !g.host_accessible()) continue;
       std::string first;
-      const int bad = dtype == DType::kFloat32
-                          ? CountMismatches<float>(g, w, ToleranceOf(dtype), &first)
-                          : CountMismatches<double>(g, w, ToleranceOf(dtype), &first);
-      EXPECT_EQ(bad, 0) << op->name << " in " << DTypeName(dtype) << " on " << device << ": " << bad
-                        << " of " << w.num_elements() << " differ, first " << first;
+      const int bad = CountMismatches(g, w, &first);
+      EXPECT_EQ(bad, 0) << what << " on " << device << ": " << bad << " of " << w.num_elements()
+                        << " differ, first " << first;
       ++ran;
     }
   }

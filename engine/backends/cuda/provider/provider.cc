@@ -73,8 +73,12 @@ enum class Family {
 // rank, and the operands' preparation.
 class ProgramKernel : public backends::Kernel {
  public:
-  ProgramKernel(Program program, std::shared_ptr<DeviceRuntime> device, Family family)
-      : program_(std::move(program)), device_(std::move(device)), family_(family) {}
+  ProgramKernel(Program program, std::shared_ptr<DeviceRuntime> device, Family family,
+                OperandTypes types = {})
+      : program_(std::move(program)),
+        types_(std::move(types)),
+        device_(std::move(device)),
+        family_(family) {}
 
  protected:
   // The program's kernels for operands of merged rank `rank` (in Family's order), compiled on
@@ -89,7 +93,7 @@ class ProgramKernel : public backends::Kernel {
     std::vector<std::string> names;
     switch (family_) {
       case Family::kElementwise:
-        source = CompositeSource(program_, rank, name);
+        source = CompositeSource(program_, rank, name, types_);
         names = {name};
         break;
       case Family::kReduceAll:
@@ -132,6 +136,7 @@ class ProgramKernel : public backends::Kernel {
   }
 
   const Program program_;
+  const OperandTypes types_;  // an elementwise kernel's, where not the program's dtype
   const std::shared_ptr<DeviceRuntime> device_;
 
  private:
@@ -143,8 +148,9 @@ class ProgramKernel : public backends::Kernel {
 // An elementwise program: one thread per output element.
 class CompositeKernel final : public ProgramKernel {
  public:
-  CompositeKernel(Program program, std::shared_ptr<DeviceRuntime> device)
-      : ProgramKernel(std::move(program), std::move(device), Family::kElementwise) {}
+  CompositeKernel(DeviceElementwise work, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(std::move(work.program), std::move(device), Family::kElementwise,
+                      std::move(work.types)) {}
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
     std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
@@ -156,7 +162,8 @@ class CompositeKernel final : public ProgramKernel {
     // output gets a buffer of its own.
     Tensor donor;
     const bool donated = std::find(in.begin(), in.end(), &y) != in.end();
-    const bool in_place = donated && y.buffer() != nullptr && y.dtype() == program_.dtype &&
+    const DType y_dtype = types_.output == DType::kInvalid ? program_.dtype : types_.output;
+    const bool in_place = donated && y.buffer() != nullptr && y.dtype() == y_dtype &&
                           y.shape() == shape && y.is_contiguous();
     if (donated && !in_place) {
       donor = y;
@@ -164,7 +171,7 @@ class CompositeKernel final : public ProgramKernel {
                    static_cast<const Tensor*>(&donor));  // wherever it is read
       y = Tensor();
     }
-    if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, shape));
+    if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(y_dtype, shape));
     if (y.num_elements() == 0) return absl::OkStatus();
     if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
     std::vector<Tensor> uploaded;
@@ -341,7 +348,7 @@ absl::StatusOr<double> ScalarOf(const Tensor& t) {
 class ProductKernel final : public backends::Kernel {
  public:
   ProductKernel(const ir::Apply& node, std::shared_ptr<DeviceRuntime> device,
-                std::optional<Program> epilogue)
+                std::optional<DeviceElementwise> epilogue)
       : op_(node.op), device_(std::move(device)) {
     if (op_ == "tensordot") {  // x contracted over its axis 1 and y over its axis 0 as is
       auto axis = [&](const char* name) {
@@ -354,8 +361,10 @@ class ProductKernel final : public backends::Kernel {
     if (epilogue) epilogue_ = std::make_unique<CompositeKernel>(*std::move(epilogue), device_);
     if (op_ == "gemm") {
       const DType dtype = node.outputs[0]->type.dtype;
-      scale_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, false), device_);
-      scale_empty_ = std::make_unique<CompositeKernel>(ScaleProgram(dtype, true), device_);
+      scale_ =
+          std::make_unique<CompositeKernel>(DeviceElementwise{ScaleProgram(dtype, false)}, device_);
+      scale_empty_ =
+          std::make_unique<CompositeKernel>(DeviceElementwise{ScaleProgram(dtype, true)}, device_);
     }
   }
 
@@ -484,32 +493,58 @@ bool IsMatrixProduct(const ir::Apply& node) {
 
 }  // namespace
 
-absl::StatusOr<Program> DeviceProgram(const ir::Apply& node) {
+absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
   if (node.def == nullptr) return Internal("node '", node.op, "' is not resolved");
-  Program p;
+  if (node.outputs.size() != 1) return Unimplemented("op '", node.op, "' has no CUDA kernel");
+  DeviceElementwise work;
+  Program& p = work.program;
+  const DType out = node.outputs[0]->type.dtype;
   // A dot_composite's program has the product for input 0, then the node's inputs from 2 on.
   const int first = node.op == "dot_composite" ? 1 : 0;
-  if (node.op == "composite" || node.op == "dot_composite") {
+  std::vector<std::optional<DType>> wanted;  // what the host would cast each input to
+  if (node.op == "cast") {                   // its input converted: a program of no instructions
+    const DType in = node.inputs[0]->type.dtype;
+    p.dtype = FloatDType(out) ? out : in;
+    p.num_inputs = 1;
+    p.input_read = {true};
+  } else if (node.op == "composite" || node.op == "dot_composite") {
     TENSORD_ASSIGN_OR_RETURN(p, ops::composite::ParseProgram(node));
   } else {
     TENSORD_ASSIGN_OR_RETURN(p, LoneOpProgram(node));
+    if (node.def->input_dtypes) wanted = node.def->input_dtypes(node);
+    // A comparison or predicate computes in its operands' dtype and writes bool.
+    if (out == DType::kBool && !wanted.empty() && wanted[0].has_value()) p.dtype = *wanted[0];
   }
-  if (!FloatDType(p.dtype) || node.outputs[0]->type.dtype != p.dtype) {
-    return Unimplemented("a CUDA kernel computes float32 or float64 and outputs that dtype");
+  if (!FloatDType(p.dtype) || (out != p.dtype && out != DType::kBool)) {
+    return Unimplemented(
+        "a CUDA kernel computes float32 or float64 and writes that dtype or "
+        "bool; this one would compute ",
+        DTypeName(p.dtype), " and write ", DTypeName(out));
   }
-  TENSORD_RETURN_IF_ERROR(NoHostCasts(node));
+  if (out != p.dtype) work.types.output = out;
+  // Inputs of another dtype are converted as they are read, as the host's casts would convert
+  // them: where the op wants them as its T (or a bool condition, which is read as T and tested
+  // for nonzero: the same truth), and in an elementwise kernel (a reduction's inputs are T).
+  bool converts = false;
+  std::vector<DType> types(p.num_inputs, p.dtype);
   for (int k = first; k < p.num_inputs; ++k) {
     const DType has = node.inputs[k + first]->type.dtype;
-    if (p.input_read[k] && has != p.dtype) {
+    if (!p.input_read[k] || has == p.dtype) continue;
+    const std::optional<DType> want =
+        k + first < static_cast<int>(wanted.size()) ? wanted[k + first] : p.dtype;
+    if (!p.reduce.empty() || (want.has_value() && *want != p.dtype && *want != DType::kBool)) {
       return Unimplemented("input ", k + first, " is ", DTypeName(has), ", not the kernel's ",
                            DTypeName(p.dtype), ": the host would cast it");
     }
+    types[k] = has;
+    converts = true;
   }
-  // Every opcode with a CUDA form, and few enough inputs: the source generates.
-  TENSORD_RETURN_IF_ERROR((p.reduce.empty() ? CompositeSource(p, 1, kKernelName)
+  if (converts) work.types.inputs = std::move(types);
+  // Every opcode with a CUDA form, every dtype readable, few enough inputs: the source generates.
+  TENSORD_RETURN_IF_ERROR((p.reduce.empty() ? CompositeSource(p, 1, kKernelName, work.types)
                                             : CompositeReduceSource(p, 1, kKernelName))
                               .status());
-  return p;
+  return work;
 }
 
 bool Supports(const ir::Apply& node) {
@@ -527,7 +562,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (device == nullptr) return Internal("node '", node.op, "' placed on a device with no runtime");
   if (node.op == "transfer" || node.op == "dimshuffle") return cpu::MakeNodeKernel(node);
   if (IsMatrixProduct(node)) {
-    std::optional<Program> epilogue;
+    std::optional<DeviceElementwise> epilogue;
     if (node.op == "dot_composite") {
       TENSORD_ASSIGN_OR_RETURN(epilogue, DeviceProgram(node));
     }
@@ -538,13 +573,12 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     return std::unique_ptr<backends::Kernel>(
         new AxesReduceKernel(*std::move(reduction), std::move(device)));
   }
-  TENSORD_ASSIGN_OR_RETURN(Program program, DeviceProgram(node));
-  if (!program.reduce.empty()) {
+  TENSORD_ASSIGN_OR_RETURN(DeviceElementwise work, DeviceProgram(node));
+  if (!work.program.reduce.empty()) {
     return std::unique_ptr<backends::Kernel>(
-        new ReduceKernel(std::move(program), std::move(device)));
+        new ReduceKernel(std::move(work.program), std::move(device)));
   }
-  return std::unique_ptr<backends::Kernel>(
-      new CompositeKernel(std::move(program), std::move(device)));
+  return std::unique_ptr<backends::Kernel>(new CompositeKernel(std::move(work), std::move(device)));
 }
 
 absl::StatusOr<std::vector<int64_t>> CompositeParams(const Program& program,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/device_runtime.h"
 #include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
@@ -33,10 +34,17 @@ bool Supports(const ir::Apply& node);
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);
 
-// The program a composite or dot_composite node or a lone fusable op computes on the device:
-// INVALID_ARGUMENT for a bad composite, UNIMPLEMENTED for what the device does not compute (an
-// input of another dtype, which the host would have to cast, an op with no CUDA form).
-absl::StatusOr<ops::composite::Program> DeviceProgram(const ir::Apply& node);
+// The elementwise work of a node on the device: the program a composite or dot_composite node,
+// a lone fusable op or a cast computes, and the dtypes its kernel reads and writes where they
+// are not the program's (inputs converted as read, instead of the host's casts; a
+// comparison's bool). INVALID_ARGUMENT for a bad composite, UNIMPLEMENTED for what the device
+// does not compute (an integer result, a reduction's input of another dtype, an op with no
+// CUDA form).
+struct DeviceElementwise {
+  ops::composite::Program program;
+  OperandTypes types;
+};
+absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node);
 
 // A composite kernel's launch parameters (composite_source.h's <name>_params, every field 8
 // bytes): n, the merged shape, input k's address (`inputs[k]`, 0 for one read for its shape

@@ -23,7 +23,7 @@ ir::Attrs Composite(DType dtype, std::vector<int64_t> program, std::string reduc
   return a;
 }
 
-TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
+TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   ir::Graph g;
   const auto f32 = ir::Type::Of(DType::kFloat32, 2), f64 = ir::Type::Of(DType::kFloat64, 2);
   ir::Variable* x = g.AddInput(f32, "x");
@@ -39,11 +39,19 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
   EXPECT_TRUE(runs(Node(g, "transfer", {x}, {{"target", std::string("dev0")}})));
   EXPECT_TRUE(runs(Node(g, "composite", {x, y}, Composite(DType::kFloat32, exp_add, "sum"))));
   EXPECT_TRUE(runs(Node(g, "composite", {d, d}, Composite(DType::kFloat64, exp_add, "max"))));
-  // An input the host would cast, a comparison's bool output, a vector product.
-  EXPECT_FALSE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add))));
-  EXPECT_FALSE(runs(Node(g, "add", {x, d})));
-  EXPECT_FALSE(runs(Node(g, "exp", {i})));
-  EXPECT_FALSE(runs(Node(g, "gt", {x, y})));
+  // Inputs the host would cast are converted as the kernel reads them; a comparison computes
+  // in its operands' dtype and writes bool; a cast to float converts.
+  EXPECT_TRUE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add))));
+  EXPECT_TRUE(runs(Node(g, "add", {x, d})));
+  EXPECT_TRUE(runs(Node(g, "exp", {i})));
+  EXPECT_TRUE(runs(Node(g, "gt", {x, y})));
+  EXPECT_TRUE(runs(Node(g, "cast", {i}, {{"dtype", DType::kFloat32}})));
+  EXPECT_TRUE(runs(Node(g, "cast", {x}, {{"dtype", DType::kBool}})));
+  // Integer results, integer comparisons, and a reduction's input of another dtype.
+  EXPECT_FALSE(runs(Node(g, "add", {i, i})));
+  EXPECT_FALSE(runs(Node(g, "cast", {x}, {{"dtype", DType::kInt64}})));
+  EXPECT_FALSE(runs(Node(g, "gt", {i, i})));
+  EXPECT_FALSE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add, "sum"))));
   EXPECT_TRUE(runs(Node(g, "dot", {x, y})));  // cuBLAS
   EXPECT_TRUE(runs(Node(g, "dot", {d, d})));
   EXPECT_FALSE(runs(Node(g, "dot", {x, d})));  // the host would cast x
@@ -56,10 +64,11 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsOfOneFloatDType) {
   EXPECT_TRUE(runs(Node(g, "dot_composite", {x, y, x},
                         Composite(DType::kFloat32, {Op("tanh"), 0, -1, -1, Op("add"), 2, 1, -1}))));
   EXPECT_FALSE(runs(Node(g, "dot", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "v")})));
-  // add(x, y, x) is two instructions; switch wants a bool condition, which the host would make.
+  // add(x, y, x) is two instructions. switch's condition is read as T and tested for nonzero.
   EXPECT_FALSE(runs(Node(g, "add", {x, y, x})));
-  EXPECT_FALSE(runs(Node(g, "switch", {x, y, x})));
-  auto why = DeviceProgram(*Node(g, "add", {x, d})->owner);
+  EXPECT_TRUE(runs(Node(g, "switch", {x, y, x})));
+  auto why = DeviceProgram(
+      *Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add, "sum"))->owner);
   EXPECT_EQ(why.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(why.status().message().find("the host would cast it"), std::string::npos)
       << why.status();
