@@ -421,6 +421,21 @@ class ExecutableBuilder {
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));
       }
       ins.kernel = *std::move(kernel);
+      if (converts_itself && a->op == "transfer" &&
+          a->inputs[0]->source == ir::Source::kConstant) {
+        // A constant a GPU reads is copied there once, now, and kept by the executable with its
+        // other constants: a run uploads nothing for it (and waits for no copy).
+        runtime::ScopedMemoryContext on_device(ins.memory);
+        runtime::Tensor resident;
+        const runtime::Tensor* from[] = {&a->inputs[0]->constant};
+        runtime::Tensor* to[] = {&resident};
+        if (absl::Status moved = ins.kernel->Run(from, to); !moved.ok()) {
+          return absl::Status(moved.code(),
+                              absl::StrCat("in ", ins.label, ": ", moved.message()));
+        }
+        exe->constants_.emplace_back(slot_of(a->outputs[0]), std::move(resident));
+        continue;
+      }
       const InplaceRequest inplace = RequestedInplace(*a);  // engine/passes/inplace.h
       ins.donate = inplace.input;
       ins.donate_checks_aliasing = inplace.kernel_checks_aliasing;
