@@ -111,10 +111,7 @@ std::string CudaExpression(const std::string& op_name) {
   return it == Expressions().end() ? "" : it->second;
 }
 
-namespace {
-
-// The C++ type of `dtype`'s elements; empty for one no kernel reads or writes (float16).
-std::string CType(DType dtype) {
+std::string CudaCType(DType dtype) {
   switch (dtype) {
     case DType::kBool:
       return "bool";
@@ -142,6 +139,8 @@ std::string CType(DType dtype) {
       return "";
   }
 }
+
+namespace {
 
 // What every kernel of `program` begins with: the helpers, T, and the parameters' struct.
 absl::StatusOr<std::string> Header(const ops::composite::Program& program, int rank,
@@ -204,7 +203,7 @@ absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, 
   for (int k = 0; k < n; ++k) {
     // An input read for its shape only (a fill's model) is never loaded; one of another dtype
     // is converted to T as the host's cast would.
-    const std::string type = CType(types.inputs.empty() ? program.dtype : types.inputs[k]);
+    const std::string type = CudaCType(types.inputs.empty() ? program.dtype : types.inputs[k]);
     if (type.empty()) return InvalidArgument("a CUDA kernel reads no ", DTypeName(types.inputs[k]));
     absl::StrAppend(&out, "    const T ", Register(k), " = ",
                     program.input_read[k]
@@ -277,9 +276,9 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
   // A bool is whether the value is nonzero (NaN is), as NumPy casts.
   const std::string stored =
       output == DType::kBool ? absl::StrCat("(", result, " != T(0))") : result;
-  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "(", CType(output), "* out, const ",
-                  name, "_params p) {\n", kGridStride, body, "    out[i] = ", stored,
-                  ";\n  }\n}\n");
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "(", CudaCType(output),
+                  "* out, const ", name, "_params p) {\n", kGridStride, body,
+                  "    out[i] = ", stored, ";\n  }\n}\n");
   return out;
 }
 

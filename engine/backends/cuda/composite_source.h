@@ -77,6 +77,10 @@ absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program&
 absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Program& program,
                                                       int rank, const std::string& name);
 
+// The C++ type of `dtype`'s elements in a kernel ("float", "long long", "bool"); empty for one
+// no kernel reads or writes (float16).
+std::string CudaCType(DType dtype);
+
 // The CUDA expression of fusable op `op_name` ($0..$2 its arguments, T the program's dtype), or
 // empty when the CUDA provider has none: every fusable op must have one (a test checks).
 std::string CudaExpression(const std::string& op_name);

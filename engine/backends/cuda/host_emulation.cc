@@ -45,6 +45,18 @@ static void** emu_args;
 #define __shared__ static
 #define __restrict__ __restrict
 static inline void __syncthreads() { swapcontext(&emu_threads[threadIdx.x], &emu_scheduler); }
+// A block's threads take turns (they switch only at __syncthreads), so atomics are plain.
+static inline unsigned long long atomicCAS(unsigned long long* a, unsigned long long expected,
+                                           unsigned long long desired) {
+  const unsigned long long old = *a;
+  if (old == expected) *a = desired;
+  return old;
+}
+template <class T> static inline T atomicAdd(T* a, T v) {
+  const T old = *a;
+  *a = old + v;
+  return old;
+}
 static inline double __longlong_as_double(long long v) {
   double d;
   memcpy(&d, &v, sizeof d);

@@ -12,8 +12,10 @@
 #include "engine/backends/cuda/blas.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/device_runtime.h"
+#include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/common/status.h"
+#include "engine/ops/defs/subtensor.h"
 
 namespace tensord::cuda {
 namespace {
@@ -296,6 +298,80 @@ class AxesReduceKernel final : public ProgramKernel {
   const DeviceReduction reduction_;
 };
 
+// Integer-array indexing and its increment (indexing.h): one launch of a generated kernel; an
+// increment first copies x into its output (the elementwise kernel of a bare value). An index
+// out of bounds is reported through two words on the device, read back after the launch (the
+// stream drains): INVALID_ARGUMENT in NumPy's words, as on the host.
+class IndexingKernel final : public backends::Kernel {
+ public:
+  IndexingKernel(const ir::Apply& node, std::vector<int> index_inputs,
+                 std::shared_ptr<DeviceRuntime> device)
+      : inc_(node.op.find("inc") != std::string::npos),
+        index_inputs_(std::move(index_inputs)),
+        device_(std::move(device)) {
+    if (inc_) {
+      Program copy;
+      copy.dtype = node.outputs[0]->type.dtype;
+      copy.num_inputs = 1;
+      copy.input_read = {true};
+      copy_ = std::make_unique<CompositeKernel>(DeviceElementwise{copy}, device_);
+    }
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    std::vector<const Tensor*> indices;
+    for (int k : index_inputs_) indices.push_back(in[k]);
+    const Tensor* y = inc_ ? in[1] : nullptr;
+    for (const Tensor* t : in) {
+      if (t->num_elements() > 0 && t->host_accessible()) {
+        return Internal("an input of a CUDA kernel is in host memory");
+      }
+    }
+    Tensor& result = *out[0];
+    if (inc_) {  // result = x, then y added at the indexed places
+      const Tensor* x_in[] = {in[0]};
+      TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, out));
+    }
+    TENSORD_ASSIGN_OR_RETURN(IndexingRun run, PlanIndexing(inc_ ? result : *in[0], indices, y));
+    if (!inc_) TENSORD_RETURN_IF_ERROR(result.Reshape(in[0]->dtype(), run.gathered));
+    const int64_t n = run.params[0];
+    if (n == 0) return absl::OkStatus();
+    std::vector<DType> index_dtypes;
+    for (const Tensor* t : indices) index_dtypes.push_back(t->dtype());
+    const std::string name = "tensord_index";
+    TENSORD_ASSIGN_OR_RETURN(
+        std::string source,
+        inc_ ? ScatterAddSource(result.dtype(), index_dtypes, y->dtype(), run.index_rank,
+                                run.trailing_rank, name)
+             : GatherSource(result.dtype(), index_dtypes, run.index_rank, run.trailing_rank, name));
+    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels,
+                             CompiledKernels(*device_, source, {name}));
+    // Two zero words on the device for a report, made per run: runs may overlap.
+    runtime::MemoryCounter* device = result.buffer()->counter();
+    Tensor zeros(DType::kUInt64, {2});
+    zeros.data<uint64_t>()[0] = zeros.data<uint64_t>()[1] = 0;
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, runtime::IntoContext(std::move(zeros), device));
+    run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
+    void* out_data = result.raw();
+    void* args[] = {&out_data, run.params.data()};
+    const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
+    TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[0], blocks, kThreads, args));
+    TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
+    if (const uint64_t axis = seen.data<uint64_t>()[0]; axis != 0) {
+      return InvalidArgument("index ", static_cast<int64_t>(seen.data<uint64_t>()[1]),
+                             " is out of bounds for axis ", axis - 1, " with size ",
+                             in[0]->shape()[axis - 1]);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const bool inc_;
+  const std::vector<int> index_inputs_;  // the node's inputs holding the index arrays, in order
+  const std::shared_ptr<DeviceRuntime> device_;
+  std::unique_ptr<CompositeKernel> copy_;  // an increment's x -> its output
+};
+
 // A 2-d operand as cuBLAS reads it: row-major (unit column stride) or a transposed view of a
 // row-major matrix (unit row stride), with its leading dimension; UNIMPLEMENTED for any other
 // strides (a view no kernel here makes).
@@ -549,7 +625,7 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
 
 bool Supports(const ir::Apply& node) {
   if (node.def == nullptr) return false;
-  if (AsDeviceReduction(node)) return true;
+  if (AsDeviceReduction(node) || IsDeviceIndexing(node)) return true;
   // A transfer copies through the device; a dimshuffle is a view (the host's kernel touches no
   // element).
   if (node.op == "transfer" || node.op == "dimshuffle") return true;
@@ -568,6 +644,15 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     }
     return std::unique_ptr<backends::Kernel>(
         new ProductKernel(node, std::move(device), std::move(epilogue)));
+  }
+  if (IsDeviceIndexing(node)) {
+    const bool inc = node.op.find("inc") != std::string::npos;
+    TENSORD_ASSIGN_OR_RETURN(std::vector<ops::subtensor::Entry> entries,
+                             ops::subtensor::Entries(node, inc ? 2 : 1));
+    std::vector<int> index_inputs;
+    for (const ops::subtensor::Entry& e : entries) index_inputs.push_back(e.input);
+    return std::unique_ptr<backends::Kernel>(
+        new IndexingKernel(node, std::move(index_inputs), std::move(device)));
   }
   if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
     return std::unique_ptr<backends::Kernel>(

@@ -225,6 +225,98 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ALayersProductsAsTheOptimizerMakesThemMatchThe
   }
 }
 
+// Integer-array indexing and its increment: x[i, j] and x[i] with index arrays of two dtypes
+// that broadcast, negative indices, repeated ones (which accumulate), and a value y that
+// broadcasts; an index out of bounds is INVALID_ARGUMENT as on the host.
+std::shared_ptr<compile::Executable> Indexing(const std::string& where, const std::string& op,
+                                              int arrays) {
+  auto g = std::make_unique<ir::Graph>();
+  const bool inc = op.find("inc") != std::string::npos;
+  ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "x");
+  ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "y");  // converted to x's
+  const bool one_array_op = op.back() == '1';  // advanced_subtensor1: a vector of rows
+  ir::Variable* i = g->AddInput(ir::Type::Of(DType::kInt32, one_array_op ? 1 : 2), "i");
+  ir::Variable* j = g->AddInput(ir::Type::Of(DType::kInt64, 1), "j");
+  g->inputs() = {x, y, i, j};
+  auto on = [&](ir::Variable* v) { return Node(*g, "transfer", {v}, {{"target", where}}); };
+  std::vector<ir::Variable*> in = {on(x)};
+  if (inc) in.push_back(on(y));
+  in.push_back(on(i));
+  if (arrays == 2) in.push_back(on(j));
+  ir::Attrs attrs;
+  if (inc) attrs["set_instead_of_inc"] = false;
+  if (op == "advanced_subtensor" || op == "advanced_inc_subtensor") {
+    std::vector<int64_t> idx;
+    for (int a = 0; a < arrays; ++a) idx.insert(idx.end(), {2, 0, 0, 0});
+    attrs["idx_list"] = idx;
+  }
+  g->outputs() = {
+      Node(*g, "transfer", {Node(*g, op, in, attrs)}, {{"target", std::string("cpu")}})};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArrayIndexingMatchesTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  Tensor x = Filled({5, 4, 3}, 2.0f);
+  Tensor y(DType::kFloat64, {3});
+  for (int k = 0; k < 3; ++k) y.data<double>()[k] = 0.25 * (k + 1);
+  Tensor i(DType::kInt32, {2, 3});  // rows, -1 the last, 2 twice
+  const int32_t rows[] = {0, 2, -1, 2, 3, 2};
+  std::copy(rows, rows + 6, i.data<int32_t>());
+  Tensor j(DType::kInt64, {3});  // broadcast over i's rows
+  const int64_t cols[] = {1, -4, 3};
+  std::copy(cols, cols + 3, j.data<int64_t>());
+  struct Case {
+    const char* op;
+    int arrays;
+  };
+  for (Case c : {Case{"advanced_subtensor", 2}, Case{"advanced_subtensor", 1},
+                 Case{"advanced_subtensor1", 1}, Case{"advanced_inc_subtensor", 2},
+                 Case{"advanced_inc_subtensor1", 1}}) {
+    auto device = Indexing(kOn, c.op, c.arrays), host = Indexing("cpu", c.op, c.arrays);
+    ASSERT_NE(device, nullptr) << c.op;
+    ASSERT_NE(host, nullptr) << c.op;
+    Tensor index = i;
+    if (std::string(c.op).back() == '1') {  // one array on axis 0: a vector of rows
+      index = Tensor(DType::kInt32, {4});
+      const int32_t some_rows[] = {4, -5, 1, 1};
+      std::copy(some_rows, some_rows + 4, index.data<int32_t>());
+    }
+    Tensor values = y;
+    if (c.arrays == 1 && std::string(c.op).find("inc") != std::string::npos) {
+      values = Tensor(DType::kFloat64, {3});  // broadcast over the rows and the columns
+      for (int k = 0; k < 3; ++k) values.data<double>()[k] = -0.5 * k;
+    }
+    auto got = device->Run({x, values, index, j}, {});
+    auto want = host->Run({x, values, index, j}, {});
+    ASSERT_TRUE(want.ok()) << c.op << ": " << want.status();
+    ASSERT_TRUE(got.ok()) << c.op << ": " << got.status();
+    const Tensor& gv = got->outputs[0];
+    const Tensor& wv = want->outputs[0];
+    ASSERT_EQ(gv.shape(), wv.shape()) << c.op;
+    for (int64_t e = 0; e < wv.num_elements(); ++e) {
+      ASSERT_NEAR(gv.data<float>()[e], wv.data<float>()[e], 1e-6f) << c.op << " element " << e;
+    }
+    // An index past the end, on the device as on the host.
+    Tensor bad(index.dtype(), index.shape());
+    std::copy(index.data<int32_t>(), index.data<int32_t>() + index.num_elements(),
+              bad.data<int32_t>());
+    bad.data<int32_t>()[1] = 5;
+    auto refused = device->Run({x, values, bad, j}, {});
+    auto host_refused = host->Run({x, values, bad, j}, {});
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << c.op;
+    // The same words after the node's label (whose operands' names differ).
+    auto words = [](const absl::Status& st) {
+      const std::string m(st.message());
+      return m.substr(m.rfind(": ") + 2);
+    };
+    EXPECT_EQ(words(refused.status()), words(host_refused.status())) << c.op;
+    EXPECT_NE(words(refused.status()).find("is out of bounds for axis 0 with size 5"),
+              std::string::npos)
+        << refused.status();
+  }
+}
+
 // dot by cuBLAS against the host's, empty sums and single rows included.
 TEST(TENSORD_PROVIDER_TEST_SUITE, MatrixProductsMatchTheHost) {
   SKIP_WITHOUT_THE_DEVICE();
