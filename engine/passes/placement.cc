@@ -159,9 +159,12 @@ class PlacementPass final : public Pass {
     TENSORD_ASSIGN_OR_RETURN(const context::Context* c, p_.contexts->Find(context));
     bool fell_back = false;
     if (c->is_device() && p_.runs_on && !p_.runs_on(*c, a)) {
-      // A node none of whose inputs lives on a device (an arange of host scalars) runs on the
-      // host without asking: nothing would move for it to run there.
-      if (!p_.cpu_fallback && !pinned.empty()) {
+      // A node of scalars none of which lives on a device (an arange of host scalars) runs on
+      // the host without asking: it is the kind of work a device leaves to the host.
+      const bool of_host_scalars =
+          pinned.empty() && std::all_of(a.inputs.begin(), a.inputs.end(),
+                                        [](ir::Variable* in) { return in->type.ndim() == 0; });
+      if (!p_.cpu_fallback && !of_host_scalars) {
         return InvalidArgument("op '", a.op, "' in ", ir::NodeLabel(a),
                                " has no kernel on context '", c->name, "' (", c->device,
                                "); compile with cpu_fallback to run it on cpu with transfers");

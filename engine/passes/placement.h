@@ -37,7 +37,7 @@ struct Placement {
   // Whether a device context's provider has a kernel for a node (null: every node runs
   // everywhere). A node placed on a device that cannot run it is refused (INVALID_ARGUMENT naming
   // it), or with `cpu_fallback` runs on cpu, the transfers around it inserted as for any move;
-  // one none of whose inputs lives on a device (an arange of host scalars) runs on cpu anyway.
+  // one whose inputs are all scalars living on no device (an arange) runs on cpu anyway.
   std::function<bool(const context::Context&, const ir::Apply&)> runs_on;
   bool cpu_fallback = false;
 };

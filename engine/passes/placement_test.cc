@@ -163,6 +163,19 @@ TEST(PlacementTest, AnOpTheDeviceCannotRunIsRefusedOrFallsBackToCpu) {
   EXPECT_EQ(Place(*pinned.graph, p),
             "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0> | "
             "Elemwise{erf,no_inplace} | HostFromGpu(gpuarray)");
+  // A node of host scalars (arange's bounds) goes to cpu without the flag; its vector moves up.
+  p.cpu_fallback = false;
+  auto scalars = Build({}, [](ops::NodeBuilder& b, const auto&) {
+    ir::Variable* n = b.Constant(5, DType::kInt64);
+    ir::Variable* rows =
+        b.Apply("arange", {b.Constant(0, DType::kInt64), n, b.Constant(1, DType::kInt64)},
+                {{"dtype", DType::kInt64}});
+    return std::vector<ir::Variable*>{b.Apply("sqr", {rows})};
+  });
+  p.runs_on = [](const context::Context&, const ir::Apply& a) { return a.op != "arange"; };
+  EXPECT_EQ(Place(*scalars.graph, p),
+            "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0> | "
+            "arange{dtype=int64}");
 }
 
 }  // namespace

@@ -3,11 +3,12 @@
 # and CUDA 13 but none of this project's Debian packages (no Abseil, no SLEEF, no gRPC):
 #
 #   tests/cuda/run-on-gpu.sh bundle [DIR]   # here: build, then copy the CUDA test binaries,
-#                                           # the GPU benchmark (tests/bench/cuda_bench.cc) and
-#                                           # the shared libraries they need into DIR
-#                                           # (default build/gpu-bundle)
-#   DIR/run.sh                              # there: runs the tests, then the benchmark, which
-#                                           # prints its figure; exit status 0 when all pass
+#                                           # the GPU benchmarks (tests/bench/cuda_bench.cc,
+#                                           # cuda_mlp_bench.cc), PyTorch's MLP step
+#                                           # (mlp_step_torch.py) and the shared libraries they
+#                                           # need into DIR (default build/gpu-bundle)
+#   DIR/run.sh                              # there: runs the tests, then the benchmarks, which
+#                                           # print their figures; exit status 0 when all pass
 #
 # The bundle takes every library the binaries load except the C library's own, the GPU driver
 # (libcuda, the machine's), NVRTC and cuBLAS (100s of MiB: the machine needs CUDA 13's
@@ -23,8 +24,9 @@ if [ "$cmd" != bundle ]; then
 fi
 out="${2:-build/gpu-bundle}"
 build="${TENSORD_BUILD_DIR:-build/default}"
-cmake --build "$build" --target cuda_backend_tests tensord_bench_cuda
-binaries=("$build/engine/cuda_backend_tests" "$build/engine/tensord_bench_cuda")
+cmake --build "$build" --target cuda_backend_tests tensord_bench_cuda tensord_bench_mlp_step_cuda
+binaries=("$build/engine/cuda_backend_tests" "$build/engine/tensord_bench_cuda"
+          "$build/engine/tensord_bench_mlp_step_cuda")
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/bench" "$out/lib"
 # Libraries the GPU machine brings: the C library's own, the driver, NVRTC, cuBLAS.
@@ -77,7 +79,10 @@ for bench in "$here"/bench/*; do
   fi
   "$bench" || status=1
 done
+# PyTorch eager's MLP step on the same GPU, beside tensord_bench_mlp_step_cuda's.
+python3 "$here/mlp_step_torch.py" || status=1
 exit "$status"
 RUN
+cp tests/cuda/mlp_step_torch.py "$out/"
 chmod +x "$out/run.sh"
 du -sh "$out"
