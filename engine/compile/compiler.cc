@@ -18,6 +18,8 @@
 
 namespace tensord::compile {
 namespace {
+// Constants a GPU reads that its executable keeps there (scalars, small vectors).
+constexpr int64_t kMostResidentConstantBytes = 64 * 1024;
 
 std::string Label(const ir::Variable* v) {
   return v->name.empty() ? absl::StrCat("variable ", v->id) : absl::StrCat("'", v->name, "'");
@@ -421,17 +423,18 @@ class ExecutableBuilder {
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));
       }
       ins.kernel = *std::move(kernel);
-      if (converts_itself && a->op == "transfer" &&
-          a->inputs[0]->source == ir::Source::kConstant) {
-        // A constant a GPU reads is copied there once, now, and kept by the executable with its
-        // other constants: a run uploads nothing for it (and waits for no copy).
+      if (converts_itself && a->op == "transfer" && a->inputs[0]->source == ir::Source::kConstant &&
+          a->inputs[0]->constant.num_bytes() <= kMostResidentConstantBytes) {
+        // A small constant a GPU reads is copied there once, now, and kept by the executable
+        // with its other constants: a run uploads nothing for it (and waits for no copy). A
+        // large one is copied per run, charged then to the run's quotas and the context's
+        // limit, not held by an idle cached function.
         runtime::ScopedMemoryContext on_device(ins.memory);
         runtime::Tensor resident;
         const runtime::Tensor* from[] = {&a->inputs[0]->constant};
         runtime::Tensor* to[] = {&resident};
         if (absl::Status moved = ins.kernel->Run(from, to); !moved.ok()) {
-          return absl::Status(moved.code(),
-                              absl::StrCat("in ", ins.label, ": ", moved.message()));
+          return absl::Status(moved.code(), absl::StrCat("in ", ins.label, ": ", moved.message()));
         }
         exe->constants_.emplace_back(slot_of(a->outputs[0]), std::move(resident));
         continue;

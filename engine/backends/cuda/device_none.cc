@@ -25,7 +25,7 @@ absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string&,
 }
 absl::Status Launch(KernelHandle, int, int64_t, int, void**) { return NoCuda(); }
 absl::Status Gemm(int, DType, bool, bool, int64_t, int64_t, int64_t, double, const void*, int64_t,
-                  const void*, int64_t, double, void*) {
+                  const void*, int64_t, double, void*, const GemmBatch&) {
   return NoCuda();
 }
 

@@ -32,8 +32,9 @@ class Gpu final : public DeviceRuntime {
 
   absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,
-                    double beta, void* c) override {
-    return cuda::Gemm(ordinal_, dtype, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c);
+                    double beta, void* c, const GemmBatch& batch) override {
+    return cuda::Gemm(ordinal_, dtype, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                      batch);
   }
 
  private:
@@ -41,20 +42,26 @@ class Gpu final : public DeviceRuntime {
 };
 
 // c = alpha * op(a) op(b) + beta * c as BLAS defines it (c is not read when beta is 0), in
-// double, over memory the host reaches (a simulated device's).
+// double, for each item of the batch, over memory the host reaches (a simulated device's).
 template <typename T>
 void PlainGemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-               const T* a, int64_t lda, const T* b, int64_t ldb, double beta, T* c) {
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 0;
-      for (int64_t p = 0; p < k; ++p) {
-        const double x = trans_a ? a[p * lda + i] : a[i * lda + p];
-        const double y = trans_b ? b[j * ldb + p] : b[p * ldb + j];
-        sum += x * y;
+               const T* a, int64_t lda, const T* b, int64_t ldb, double beta, T* c,
+               const GemmBatch& batch) {
+  for (int64_t item = 0; item < batch.count; ++item) {
+    const T* ai = a + item * batch.stride_a;
+    const T* bi = b + item * batch.stride_b;
+    T* ci = c + item * batch.stride_c;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (int64_t p = 0; p < k; ++p) {
+          const double x = trans_a ? ai[p * lda + i] : ai[i * lda + p];
+          const double y = trans_b ? bi[j * ldb + p] : bi[p * ldb + j];
+          sum += x * y;
+        }
+        T& out = ci[i * n + j];
+        out = static_cast<T>(beta == 0 ? alpha * sum : alpha * sum + beta * out);
       }
-      T& out = c[i * n + j];
-      out = static_cast<T>(beta == 0 ? alpha * sum : alpha * sum + beta * out);
     }
   }
 }
@@ -83,13 +90,13 @@ class Emulated final : public DeviceRuntime {
 
   absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,
-                    double beta, void* c) override {
+                    double beta, void* c, const GemmBatch& batch) override {
     if (dtype == DType::kFloat32) {
       PlainGemm(trans_a, trans_b, m, n, k, alpha, static_cast<const float*>(a), lda,
-                static_cast<const float*>(b), ldb, beta, static_cast<float*>(c));
+                static_cast<const float*>(b), ldb, beta, static_cast<float*>(c), batch);
     } else if (dtype == DType::kFloat64) {
       PlainGemm(trans_a, trans_b, m, n, k, alpha, static_cast<const double*>(a), lda,
-                static_cast<const double*>(b), ldb, beta, static_cast<double*>(c));
+                static_cast<const double*>(b), ldb, beta, static_cast<double*>(c), batch);
     } else {
       return InvalidArgument("products are float32 or float64");
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/backends/cuda/blas.h"
 #include "engine/backends/cuda/launch.h"
 #include "engine/common/dtype.h"
 
@@ -39,7 +40,7 @@ class DeviceRuntime {
   // blas.h's Gemm on this device.
   virtual absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n,
                             int64_t k, double alpha, const void* a, int64_t lda, const void* b,
-                            int64_t ldb, double beta, void* c) = 0;
+                            int64_t ldb, double beta, void* c, const GemmBatch& batch) = 0;
 };
 
 // GPU `ordinal`'s runtime (one per device, kept for the process).

@@ -52,6 +52,11 @@ static inline unsigned long long atomicCAS(unsigned long long* a, unsigned long 
   if (old == expected) *a = desired;
   return old;
 }
+static inline unsigned long long atomicMin(unsigned long long* a, unsigned long long v) {
+  const unsigned long long old = *a;
+  if (v < old) *a = v;
+  return old;
+}
 template <class T> static inline T atomicAdd(T* a, T v) {
   const T old = *a;
   *a = old + v;
@@ -175,11 +180,16 @@ absl::StatusOr<std::unique_ptr<HostEmulation>> HostEmulation::Compile(
   char chunk[4096];
   while (size_t got = fread(chunk, 1, sizeof chunk, pipe)) log.append(chunk, got);
   if (pclose(pipe) != 0) {
+    emulation->directory_.clear();  // kept, so that the message's file can be read
     return absl::InvalidArgumentError(absl::StrCat("the host compiler refused the kernels (",
                                                    source_path, "):\n", log.substr(0, 4000)));
   }
   emulation->library_ = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (emulation->library_ == nullptr) return absl::InternalError(dlerror());
+  // Loaded: the files can go (the library stays mapped).
+  std::error_code ignored;
+  std::filesystem::remove_all(emulation->directory_, ignored);
+  emulation->directory_.clear();
   return emulation;
 }
 

@@ -19,6 +19,22 @@ bool IntegerDType(DType d) {
          d != DType::kFloat64 && d != DType::kInvalid;
 }
 
+// Index array a's element at `io` as `v`, and whether it is inside the dim (`in_bounds`): a
+// negative signed index counts from the end; an unsigned one is compared as unsigned (past
+// int64's range it is out of bounds, as on the host).
+std::string IndexRead(DType dtype, const std::string& type, int a) {
+  const std::string value = absl::StrCat("((const ", type, "*)p.idx[", a, "])[io]");
+  const std::string dim = absl::StrCat("p.dim[", a, "]");
+  if (dtype == DType::kUInt8 || dtype == DType::kUInt16 || dtype == DType::kUInt32 ||
+      dtype == DType::kUInt64) {
+    return absl::StrCat("    const unsigned long long u = (unsigned long long)", value, ";\n",
+                        "    const bool in_bounds = u < (unsigned long long)", dim, ";\n",
+                        "    const long long v = (long long)u;\n");
+  }
+  return absl::StrCat("    long long v = (long long)", value, ";\n", "    if (v < 0) v += ", dim,
+                      ";\n", "    const bool in_bounds = v >= 0 && v < ", dim, ";\n");
+}
+
 // The struct, and <name>_place(p, i, &element_offset_in_x): false (the report made) when an
 // index of element i's position is out of bounds.
 absl::StatusOr<std::string> Common(DType dtype, const std::vector<DType>& index_dtypes,
@@ -57,12 +73,10 @@ absl::StatusOr<std::string> Common(DType dtype, const std::vector<DType>& index_
                     "; d >= 0; --d) {\n", "      const long long c = rest % p.index_shape[d];\n",
                     "      rest /= p.index_shape[d];\n      io += c * p.idx_strides[", a, "][d];\n",
                     a == 0 && scatter ? "      yoff += c * p.y_strides[d];\n" : "", "    }\n",
-                    "    long long v = (long long)((const ", type, "*)p.idx[", a, "])[io];\n",
-                    "    if (v < 0) v += p.dim[", a, "];\n", "    if (v < 0 || v >= p.dim[", a,
-                    "]) {\n", "      if (atomicCAS(&p.report[0], 0ULL, ", a + 1,
-                    "ULL) == 0ULL) p.report[1] = (unsigned long long)((const ", type, "*)p.idx[", a,
-                    "])[io];\n", "      return false;\n    }\n", "    off += v * p.stride[", a,
-                    "];\n  }\n");
+                    IndexRead(index_dtypes[a], type, a), "    if (!in_bounds) {\n",
+                    "      atomicMin(&p.report[0], ", a,
+                    "ULL * (unsigned long long)(p.n / p.block) + (unsigned long long)pos);\n",
+                    "      return false;\n    }\n", "    off += v * p.stride[", a, "];\n  }\n");
   }
   absl::StrAppend(&out, "  for (int d = ", s - 1, "; d >= 0; --d) {\n",
                   "    const long long c = t % p.trail_shape[d];\n    t /= p.trail_shape[d];\n",
@@ -123,10 +137,13 @@ bool IsDeviceIndexing(const ir::Apply& node) {
   absl::StatusOr<std::vector<ops::subtensor::Entry>> entries =
       ops::subtensor::Entries(node, inc ? 2 : 1);
   if (!entries.ok() || entries->empty() || entries->size() > kMostArrays) return false;
+  // The dims the kernel walks: the arrays' (they broadcast to the longest) and x's trailing ones.
+  if (node.inputs[0]->type.ndim() - static_cast<int>(entries->size()) > kMostDims) return false;
   for (const ops::subtensor::Entry& e : *entries) {
     if (e.kind != ops::subtensor::Kind::kArray || e.input < 0 ||
         e.input >= static_cast<int>(node.inputs.size()) ||
-        !IntegerDType(node.inputs[e.input]->type.dtype)) {
+        !IntegerDType(node.inputs[e.input]->type.dtype) ||
+        node.inputs[e.input]->type.ndim() > kMostDims) {
       return false;
     }
   }
@@ -197,6 +214,57 @@ absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
   if (run.trailing_rank == 0) y_strides.push_back(0);
   p.insert(p.end(), y_strides.begin(), y_strides.end());
   return run;
+}
+
+absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
+                              const std::vector<const runtime::Tensor*>& indices) {
+  std::vector<const runtime::Shape*> shapes;
+  for (const runtime::Tensor* t : indices) shapes.push_back(&t->shape());
+  TENSORD_ASSIGN_OR_RETURN(runtime::Shape index_shape, cpu::BroadcastShapes(shapes));
+  const uint64_t positions = static_cast<uint64_t>(runtime::NumElements(index_shape));
+  if (positions == 0 || key / positions >= indices.size()) {
+    return Internal("an index report (", key, ") past the run's ", indices.size(), " arrays");
+  }
+  const size_t k = key / positions;
+  int64_t rest = static_cast<int64_t>(key % positions), offset = 0;
+  const runtime::Strides strides = cpu::BroadcastStrides(*indices[k], index_shape);
+  for (int d = static_cast<int>(index_shape.size()) - 1; d >= 0; --d) {
+    offset += rest % index_shape[d] * strides[d];
+    rest /= index_shape[d];
+  }
+  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor one,
+                           runtime::OnHost(indices[k]->StridedView({}, {}, offset)));
+  std::string value;
+  switch (one.dtype()) {
+    case DType::kInt8:
+      value = absl::StrCat(int64_t{*one.data<int8_t>()});
+      break;
+    case DType::kInt16:
+      value = absl::StrCat(int64_t{*one.data<int16_t>()});
+      break;
+    case DType::kInt32:
+      value = absl::StrCat(*one.data<int32_t>());
+      break;
+    case DType::kInt64:
+      value = absl::StrCat(*one.data<int64_t>());
+      break;
+    case DType::kUInt8:
+      value = absl::StrCat(uint64_t{*one.data<uint8_t>()});
+      break;
+    case DType::kUInt16:
+      value = absl::StrCat(uint64_t{*one.data<uint16_t>()});
+      break;
+    case DType::kUInt32:
+      value = absl::StrCat(*one.data<uint32_t>());
+      break;
+    case DType::kUInt64:
+      value = absl::StrCat(*one.data<uint64_t>());
+      break;
+    default:
+      return Internal("an index array of ", DTypeName(one.dtype()));
+  }
+  return InvalidArgument("index ", value, " is out of bounds for axis ", k, " with size ",
+                         x.shape()[k]);
 }
 
 }  // namespace tensord::cuda

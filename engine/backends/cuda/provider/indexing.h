@@ -16,14 +16,16 @@
 //     long long trail_shape[S], trail_strides[S];
 //     const void* x;                 // the gather's source (of its own dtype); the scatter's y
 //     long long y_strides[R + S];    // scatter only: y broadcast over index dims, trailing dims
-//     unsigned long long* report;    // [0]: 1 + the first axis an index fell outside; [1]: it
+//     unsigned long long* report;    // starts at ~0; the least k * positions + position of
+//                                    // an index out of bounds (array k, C order), as the host
+//                                    // names the first it meets
 //   };
 //   extern "C" __global__ void <name>(T* out, const <name>_params p);
 // gathers out (C-contiguous: the index shape, then the trailing dims) from x; the scatter
 // (<name> of ScatterAddSource) adds y's elements into out at the indexed places, in place, with
 // atomic adds: a repeated index accumulates (numpy.add.at), in an order that may change the last
 // bits from run to run. A negative index counts from the end; one out of bounds is reported, its
-// element left alone.
+// element left alone (see IndexOutOfBounds).
 #pragma once
 
 #include <string>
@@ -61,5 +63,11 @@ struct IndexingRun {
 absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
                                          const std::vector<const runtime::Tensor*>& indices,
                                          const runtime::Tensor* y);
+
+// The host's error for a run's report (the least key the kernel recorded: array k's position p
+// as k * positions + p), reading the offending index back from the device: INVALID_ARGUMENT
+// "index V is out of bounds for axis K with size N".
+absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
+                              const std::vector<const runtime::Tensor*>& indices);
 
 }  // namespace tensord::cuda

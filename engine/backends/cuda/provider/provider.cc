@@ -54,14 +54,13 @@ absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
                                                           const std::string& source,
                                                           const std::vector<std::string>& names) {
   static std::mutex mu;
-  static auto* compiled = new std::map<std::string, std::vector<KernelHandle>>();
+  // A source that failed to compile keeps its error: runs do not compile it again.
+  static auto* compiled = new std::map<std::string, absl::StatusOr<std::vector<KernelHandle>>>();
   TENSORD_ASSIGN_OR_RETURN(std::string arch, device.Architecture());
   const std::string key = absl::StrCat(arch, "\n", source);
   std::lock_guard<std::mutex> lock(mu);  // compiling twice would only waste time
   if (auto it = compiled->find(key); it != compiled->end()) return it->second;
-  TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels, device.Compile(source, names));
-  compiled->emplace(key, kernels);
-  return kernels;
+  return compiled->emplace(key, device.Compile(source, names)).first->second;
 }
 
 // Which of composite_source.h's kernels a program runs as.
@@ -300,8 +299,8 @@ class AxesReduceKernel final : public ProgramKernel {
 
 // Integer-array indexing and its increment (indexing.h): one launch of a generated kernel; an
 // increment first copies x into its output (the elementwise kernel of a bare value). An index
-// out of bounds is reported through two words on the device, read back after the launch (the
-// stream drains): INVALID_ARGUMENT in NumPy's words, as on the host.
+// out of bounds is reported through a word on the device, read back after the launch (the
+// stream drains): INVALID_ARGUMENT in NumPy's words, naming the index the host would.
 class IndexingKernel final : public backends::Kernel {
  public:
   IndexingKernel(const ir::Apply& node, std::vector<int> index_inputs,
@@ -346,21 +345,24 @@ class IndexingKernel final : public backends::Kernel {
              : GatherSource(result.dtype(), index_dtypes, run.index_rank, run.trailing_rank, name));
     TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels,
                              CompiledKernels(*device_, source, {name}));
-    // Two zero words on the device for a report, made per run: runs may overlap.
+    // The report's word on the device, made per run (runs may overlap), built on the host.
     runtime::MemoryCounter* device = result.buffer()->counter();
-    Tensor zeros(DType::kUInt64, {2});
-    zeros.data<uint64_t>()[0] = zeros.data<uint64_t>()[1] = 0;
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, runtime::IntoContext(std::move(zeros), device));
+    constexpr uint64_t kNone = ~uint64_t{0};
+    Tensor start;
+    {
+      runtime::ScopedMemoryContext on_host(runtime::HostWritable(device));
+      start = Tensor(DType::kUInt64, {1});
+      *start.data<uint64_t>() = kNone;
+    }
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, runtime::IntoContext(std::move(start), device));
     run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
     void* out_data = result.raw();
     void* args[] = {&out_data, run.params.data()};
     const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
     TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[0], blocks, kThreads, args));
     TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
-    if (const uint64_t axis = seen.data<uint64_t>()[0]; axis != 0) {
-      return InvalidArgument("index ", static_cast<int64_t>(seen.data<uint64_t>()[1]),
-                             " is out of bounds for axis ", axis - 1, " with size ",
-                             in[0]->shape()[axis - 1]);
+    if (const uint64_t key = *seen.data<uint64_t>(); key != kNone) {
+      return IndexOutOfBounds(key, *in[0], indices);
     }
     return absl::OkStatus();
   }
@@ -409,7 +411,7 @@ absl::Status MultiplyInto(DeviceRuntime& device, const Tensor& x, const Tensor& 
     return Internal("the output of a CUDA product is in host memory");
   }
   return device.Gemm(x.dtype(), a.transposed, b.transposed, m, n, k, alpha, a.data, a.ld, b.data,
-                     b.ld, beta, c.raw());
+                     b.ld, beta, c.raw(), GemmBatch{});
 }
 
 // A 0-d value on the device, read on the host (a synchronous copy: the stream drains).
@@ -524,6 +526,60 @@ class ProductKernel final : public backends::Kernel {
   std::unique_ptr<CompositeKernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
 };
 
+// batched_dot of 3-d operands, (B, n, k) x (B, k, m) -> (B, n, m): one strided batched gemm,
+// each item's matrices read as row-major or transposed views, all items alike.
+class BatchedProductKernel final : public backends::Kernel {
+ public:
+  explicit BatchedProductKernel(std::shared_ptr<DeviceRuntime> device)
+      : device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const Tensor& y = *in[1];
+    if (x.shape()[2] != y.shape()[1]) {  // the host's words
+      return InvalidArgument("batched_dot: shapes ", runtime::ShapeString(x.shape()), " and ",
+                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[2],
+                             " (dim 2) != ", y.shape()[1], " (dim 1)");
+    }
+    if (x.shape()[0] != y.shape()[0]) {
+      return InvalidArgument("batched_dot: batch sizes differ: ", x.shape()[0], " and ",
+                             y.shape()[0]);
+    }
+    const int64_t items = x.shape()[0], m = x.shape()[1], k = x.shape()[2], n = y.shape()[2];
+    Tensor& c = *out[0];
+    TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), {items, m, n}));
+    if (c.num_elements() == 0) return absl::OkStatus();
+    if (x.host_accessible() || y.host_accessible() || c.host_accessible()) {
+      return Internal("an operand of a CUDA product is in host memory");
+    }
+    const Tensor xi = x.StridedView({m, k}, {x.strides()[1], x.strides()[2]}, 0);
+    const Tensor yi = y.StridedView({k, n}, {y.strides()[1], y.strides()[2]}, 0);
+    TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(xi, 0));
+    TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(yi, 1));
+    GemmBatch batch;
+    batch.count = items;
+    batch.stride_a = x.strides()[0];
+    batch.stride_b = y.strides()[0];
+    batch.stride_c = m * n;
+    return device_->Gemm(x.dtype(), a.transposed, b.transposed, m, n, k, 1.0, a.data, a.ld, b.data,
+                         b.ld, 0.0, c.raw(), batch);
+  }
+
+ private:
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
+// batched_dot of two 3-d operands of one float dtype.
+bool IsBatchedMatrixProduct(const ir::Apply& node) {
+  if (node.op != "batched_dot" || node.inputs.size() != 2 || node.outputs.size() != 1) {
+    return false;
+  }
+  const ir::Type& x = node.inputs[0]->type;
+  const ir::Type& y = node.inputs[1]->type;
+  return x.ndim() == 3 && y.ndim() == 3 && FloatDType(x.dtype) && y.dtype == x.dtype &&
+         node.outputs[0]->type.dtype == x.dtype;
+}
+
 // Whether every input comes as the op wants it: the compiler casts on the host, which cannot
 // touch a GPU's memory (switch wants a bool condition, say).
 absl::Status NoHostCasts(const ir::Apply& node) {
@@ -551,8 +607,10 @@ bool IsMatrixProduct(const ir::Apply& node) {
   }
   const ir::Type& x = node.inputs[gemm ? 2 : 0]->type;
   const ir::Type& y = node.inputs[gemm ? 3 : 1]->type;
+  // dot_composite's other inputs are its program's, which converts them as it reads them.
   if (x.ndim() != 2 || y.ndim() != 2 || !FloatDType(x.dtype) || y.dtype != x.dtype ||
-      node.outputs[0]->type.dtype != x.dtype || !NoHostCasts(node).ok()) {
+      node.outputs[0]->type.dtype != x.dtype ||
+      (node.op != "dot_composite" && !NoHostCasts(node).ok())) {
     return false;
   }
   if (gemm) {  // z not broadcasting the product to a larger shape (the host's case alone)
@@ -572,6 +630,9 @@ bool IsMatrixProduct(const ir::Apply& node) {
 absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
   if (node.def == nullptr) return Internal("node '", node.op, "' is not resolved");
   if (node.outputs.size() != 1) return Unimplemented("op '", node.op, "' has no CUDA kernel");
+  if (node.outputs[0]->type.ndim() > kMaxCompositeRank) {
+    return Unimplemented("a CUDA kernel walks at most ", kMaxCompositeRank, " dims");
+  }
   DeviceElementwise work;
   Program& p = work.program;
   const DType out = node.outputs[0]->type.dtype;
@@ -608,7 +669,11 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
     if (!p.input_read[k] || has == p.dtype) continue;
     const std::optional<DType> want =
         k + first < static_cast<int>(wanted.size()) ? wanted[k + first] : p.dtype;
-    if (!p.reduce.empty() || (want.has_value() && *want != p.dtype && *want != DType::kBool)) {
+    // A condition narrowed from float64 to float32 could lose its truth (1e-300 is true).
+    const bool narrowed_truth =
+        want == DType::kBool && has == DType::kFloat64 && p.dtype == DType::kFloat32;
+    if (!p.reduce.empty() || narrowed_truth ||
+        (want.has_value() && *want != p.dtype && *want != DType::kBool)) {
       return Unimplemented("input ", k + first, " is ", DTypeName(has), ", not the kernel's ",
                            DTypeName(p.dtype), ": the host would cast it");
     }
@@ -625,11 +690,14 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
 
 bool Supports(const ir::Apply& node) {
   if (node.def == nullptr) return false;
-  if (AsDeviceReduction(node) || IsDeviceIndexing(node)) return true;
+  if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node)) {
+    return true;
+  }
   // A transfer copies through the device; a dimshuffle is a view (the host's kernel touches no
   // element).
   if (node.op == "transfer" || node.op == "dimshuffle") return true;
   if (IsMatrixProduct(node)) return node.op != "dot_composite" || DeviceProgram(node).ok();
+  if (node.op == "dot_composite") return false;  // its program alone is not the node's work
   return DeviceProgram(node).ok();
 }
 
@@ -644,6 +712,12 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     }
     return std::unique_ptr<backends::Kernel>(
         new ProductKernel(node, std::move(device), std::move(epilogue)));
+  }
+  if (IsBatchedMatrixProduct(node)) {
+    return std::unique_ptr<backends::Kernel>(new BatchedProductKernel(std::move(device)));
+  }
+  if (node.op == "dot_composite") {
+    return Unimplemented("dot_composite of operands cuBLAS does not multiply");
   }
   if (IsDeviceIndexing(node)) {
     const bool inc = node.op.find("inc") != std::string::npos;

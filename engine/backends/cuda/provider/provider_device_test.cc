@@ -301,7 +301,8 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArrayIndexingMatchesTheHost) {
     Tensor bad(index.dtype(), index.shape());
     std::copy(index.data<int32_t>(), index.data<int32_t>() + index.num_elements(),
               bad.data<int32_t>());
-    bad.data<int32_t>()[1] = 5;
+    bad.data<int32_t>()[1] = 5;  // the host names the first it meets: so must the device
+    bad.data<int32_t>()[bad.num_elements() - 1] = 7;
     auto refused = device->Run({x, values, bad, j}, {});
     auto host_refused = host->Run({x, values, bad, j}, {});
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << c.op;
@@ -313,6 +314,79 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArrayIndexingMatchesTheHost) {
     EXPECT_EQ(words(refused.status()), words(host_refused.status())) << c.op;
     EXPECT_NE(words(refused.status()).find("is out of bounds for axis 0 with size 5"),
               std::string::npos)
+        << refused.status();
+  }
+}
+
+// Unsigned indices past int64's range are out of bounds, as on the host (not -1, the last).
+TEST(TENSORD_PROVIDER_TEST_SUITE, UnsignedIndicesPastInt64AreOutOfBounds) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto build = [](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+    ir::Variable* i = g->AddInput(ir::Type::Of(DType::kUInt64, 1), "i");
+    g->inputs() = {x, i};
+    auto on = [&](ir::Variable* v) { return Node(*g, "transfer", {v}, {{"target", where}}); };
+    g->outputs() = {Node(*g, "transfer", {Node(*g, "advanced_subtensor1", {on(x), on(i)})},
+                         {{"target", std::string("cpu")}})};
+    return Compiled(std::move(g));
+  };
+  auto device = build(kOn), host = build("cpu");
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  Tensor i(DType::kUInt64, {2});
+  i.data<uint64_t>()[0] = 1;
+  i.data<uint64_t>()[1] = ~uint64_t{0};
+  auto got = device->Run({Filled({3, 4}, 1.0f), i}, {});
+  auto want = host->Run({Filled({3, 4}, 1.0f), i}, {});
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << got.status();
+  EXPECT_EQ(want.status().code(), absl::StatusCode::kInvalidArgument) << want.status();
+  EXPECT_NE(got.status().message().find("index 18446744073709551615 is out of bounds for axis 0"),
+            std::string::npos)
+      << got.status();
+}
+
+// batched_dot by one strided batched gemm against the host's, an operand transposed per item
+// (a dimshuffle view), empty sums and batches included; mismatched batches refused as there.
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (bool transposed : {false, true}) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "x");
+      ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "y");
+      g->inputs() = {x, y};
+      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+      ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
+      if (transposed) {  // y given as (B, m, k): each item read transposed
+        yd = Node(*g, "dimshuffle", {yd}, {{"new_order", std::vector<int64_t>{0, 2, 1}}});
+      }
+      g->outputs() = {Node(*g, "transfer", {Node(*g, "batched_dot", {xd, yd})},
+                           {{"target", std::string("cpu")}})};
+      return Compiled(std::move(g));
+    };
+    auto device = build(kOn), host = build("cpu");
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    EXPECT_TRUE(Runs(*device, "batched_dot"));
+    for (auto [items, m, k, n] : std::vector<std::array<int64_t, 4>>{
+             {3, 5, 7, 4}, {1, 1, 9, 1}, {2, 3, 0, 2}, {0, 3, 4, 2}}) {
+      const Tensor x = Filled({items, m, k}, 1.0f);
+      const Tensor y = transposed ? Filled({items, n, k}, 0.5f) : Filled({items, k, n}, 0.5f);
+      auto got = device->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      ASSERT_EQ(got->outputs[0].shape(), want->outputs[0].shape());
+      for (int64_t e = 0; e < want->outputs[0].num_elements(); ++e) {
+        ASSERT_NEAR(got->outputs[0].data<float>()[e], want->outputs[0].data<float>()[e], 1e-5f)
+            << items << "x" << m << "x" << k << "x" << n << " element " << e;
+      }
+    }
+    const Tensor other_batch = transposed ? Filled({3, 2, 4}, 1.0f) : Filled({3, 4, 2}, 1.0f);
+    auto refused = device->Run({Filled({2, 3, 4}, 1.0f), other_batch}, {});
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("batch sizes differ: 2 and 3"), std::string::npos)
         << refused.status();
   }
 }

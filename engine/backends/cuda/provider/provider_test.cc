@@ -67,6 +67,16 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   // add(x, y, x) is two instructions. switch's condition is read as T and tested for nonzero.
   EXPECT_FALSE(runs(Node(g, "add", {x, y, x})));
   EXPECT_TRUE(runs(Node(g, "switch", {x, y, x})));
+  // ... but not a float64 condition read as float32, which could round a true value to 0.
+  EXPECT_FALSE(runs(Node(g, "switch", {d, x, y})));
+  // dot_composite's program converts the inputs after the product as it reads them.
+  EXPECT_TRUE(
+      runs(Node(g, "dot_composite", {x, y, i}, Composite(DType::kFloat32, {Op("add"), 0, 1, -1}))));
+  ASSERT_TRUE(MakeNodeKernel(*Node(g, "dot_composite", {x, y, i},
+                                   Composite(DType::kFloat32, {Op("add"), 0, 1, -1}))
+                                  ->owner,
+                             EmulatedRuntime())
+                  .ok());
   auto why = DeviceProgram(
       *Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add, "sum"))->owner);
   EXPECT_EQ(why.status().code(), absl::StatusCode::kUnimplemented);

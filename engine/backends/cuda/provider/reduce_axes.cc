@@ -26,7 +26,10 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
   if (!r.to_like && node.op != "sum" && node.op != "mean" && node.op != "max" && node.op != "min") {
     return std::nullopt;
   }
-  if (node.inputs.empty() || node.outputs.size() != 1) return std::nullopt;
+  if (node.inputs.empty() || node.outputs.size() != 1 ||
+      node.inputs[0]->type.ndim() > kMaxCompositeRank) {  // the dims a kernel walks
+    return std::nullopt;
+  }
   const DType dtype = node.inputs[0]->type.dtype;
   if ((dtype != DType::kFloat32 && dtype != DType::kFloat64) ||
       node.outputs[0]->type.dtype != dtype) {
