@@ -290,6 +290,9 @@ std::optional<passes::Placement> PlacementOf(const PreparedFunction& p) {
   placement.shared_context = p.options.shared_context;
   placement.num_outputs = p.graph->outputs().size();
   placement.runs_on = RunsOn;
+  placement.host_inputs = [](const context::Context& ctx, const ir::Apply& a) {
+    return ctx.kind == context::DeviceKind::kCuda ? cuda::HostInputs(a) : std::vector<int>{};
+  };
   placement.cpu_fallback = p.options.cpu_fallback;
   for (const auto& [target, value] : p.updates) {
     auto it = placement.shared_context.find(target->shared_id);

@@ -172,7 +172,13 @@ class PlacementPass final : public Pass {
       context = "cpu";
       fell_back = true;
     }
-    for (ir::Variable*& in : a.inputs) in = On(b, in, context);
+    TENSORD_ASSIGN_OR_RETURN(const context::Context* placed, p_.contexts->Find(context));
+    const std::vector<int> host =
+        placed->is_device() && p_.host_inputs ? p_.host_inputs(*placed, a) : std::vector<int>{};
+    for (size_t i = 0; i < a.inputs.size(); ++i) {
+      const bool on_host = std::find(host.begin(), host.end(), static_cast<int>(i)) != host.end();
+      a.inputs[i] = On(b, a.inputs[i], on_host ? "cpu" : context);
+    }
     // A node moved to cpu for want of a kernel does not draw its readers there.
     Mark(a, context, /*pinned=*/!pinned.empty() && !fell_back);
     return absl::OkStatus();

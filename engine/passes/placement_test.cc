@@ -54,6 +54,25 @@ TEST(PlacementTest, ADeviceDefaultMovesInputsUpAndOutputsBack) {
             "HostFromGpu(gpuarray) | GpuElemwise{sqr,no_inplace}<gpuarray> | GpuFromHost<dev0>");
 }
 
+// A kernel's host inputs (a reshape's shape, read on the host) stay on cpu: only the data goes up.
+TEST(PlacementTest, HostInputsStayOnTheHost) {
+  auto built = Build({kMatrix, ir::Type::Of(DType::kInt64, 1)}, [](ops::NodeBuilder& b,
+                                                                   const auto& in) {
+    return std::vector<ir::Variable*>{b.Apply("reshape", {in[0], in[1]}, {{"ndim", int64_t{1}}})};
+  });
+  Placement p = OnDevices("dev0");
+  p.host_inputs = [](const context::Context&, const ir::Apply& a) {
+    return a.op == "reshape" ? std::vector<int>{1} : std::vector<int>{};
+  };
+  EXPECT_EQ(Place(*built.graph, p),
+            "HostFromGpu(gpuarray) | Reshape{1}<gpuarray> | GpuFromHost<dev0>");
+  const ir::Apply* reshape = nullptr;
+  for (const auto& a : built.graph->applies())
+    if (a->op == "reshape") reshape = a.get();
+  ASSERT_NE(reshape, nullptr);
+  EXPECT_EQ(reshape->inputs[1], built.graph->inputs()[1]);  // the shape itself, not moved
+}
+
 // b = (a ** 2).transfer(None): the output the client put on the device stays there.
 TEST(PlacementTest, AnOutputTransferredToADeviceStaysThere) {
   auto built = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {

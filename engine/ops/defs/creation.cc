@@ -145,6 +145,19 @@ absl::StatusOr<int64_t> ShapeIndex(const ir::Apply& node) {
 }
 
 // NumPy's arange length: exact for integers, ceil((stop - start) / step) in double otherwise.
+absl::StatusOr<Number> ReadNumber(const runtime::Tensor& t) {
+  Number n;
+  TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
+    using T = typename decltype(tag)::type;
+    const T v = *t.data<T>();
+    n.is_int = !std::is_floating_point_v<T>;
+    n.d = static_cast<double>(v);
+    if constexpr (!std::is_floating_point_v<T>) n.i = static_cast<int64_t>(v);
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
 absl::StatusOr<int64_t> ArangeLength(const Number& start, const Number& stop, const Number& step) {
   if (start.is_int && stop.is_int && step.is_int) {
     if (step.i == 0) return InvalidArgument("arange: step must not be 0");

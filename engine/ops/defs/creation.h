@@ -27,6 +27,9 @@ struct Number {
   double d = 0;
 };
 
+// A 0-d tensor of any dtype as a Number (host memory).
+absl::StatusOr<Number> ReadNumber(const runtime::Tensor& t);
+
 // NumPy's arange length: exact for integers, ceil((stop - start) / step) in double otherwise.
 absl::StatusOr<int64_t> ArangeLength(const Number& start, const Number& stop, const Number& step);
 

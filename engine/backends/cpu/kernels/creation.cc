@@ -55,19 +55,6 @@ class MakeVectorKernel final : public Kernel {
   DType dtype_;
 };
 
-absl::StatusOr<Number> ReadNumber(const Tensor& t) {
-  Number n;
-  TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    const T v = *t.data<T>();
-    n.is_int = !std::is_floating_point_v<T>;
-    n.d = static_cast<double>(v);
-    if constexpr (!std::is_floating_point_v<T>) n.i = static_cast<int64_t>(v);
-    return absl::OkStatus();
-  }));
-  return n;
-}
-
 class ArangeKernel final : public Kernel {
  public:
   explicit ArangeKernel(DType dtype) : dtype_(dtype) {}

@@ -29,6 +29,10 @@ namespace tensord::cuda {
 // Whether a cudaN context runs `node` (resolved): no device needed to answer.
 bool Supports(const ir::Apply& node);
 
+// The inputs of `node` its CUDA kernel reads on the host, which placement leaves there: a
+// reshape's shape, arange's bounds (a GPU's memory holds the data, the host its metadata).
+std::vector<int> HostInputs(const ir::Apply& node);
+
 // The kernel of `node` on `device` (a GPU's runtime or the emulator's), or UNIMPLEMENTED
 // naming what it lacks.
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(

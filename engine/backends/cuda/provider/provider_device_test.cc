@@ -7,11 +7,13 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "engine/backends/cuda/device.h"
 #include "engine/compile/testing_util.h"
 #include "engine/context/context.h"
+#include "engine/ops/node_builder.h"
 
 #if !defined(TENSORD_PROVIDER_TEST_DEVICE) || !defined(TENSORD_PROVIDER_TEST_SUITE)
 #error "TENSORD_PROVIDER_TEST_DEVICE and _SUITE name the device the tests run on, and the suite"
@@ -37,11 +39,12 @@ bool NoDevice() { return std::string(kDevice).rfind("cuda", 0) == 0 && DeviceCou
 #define SKIP_WITHOUT_THE_DEVICE() \
   if (NoDevice()) GTEST_SKIP() << "no CUDA device"
 
-// `g` compiled with FAST_RUN, its function's own context the host.
-std::shared_ptr<compile::Executable> Compiled(std::unique_ptr<ir::Graph> g) {
+// `g` compiled with FAST_RUN, its function's own context `context` (the host by default).
+std::shared_ptr<compile::Executable> Compiled(std::unique_ptr<ir::Graph> g,
+                                              const std::string& context = "cpu") {
   compile::CompileOptions options;
   options.contexts = &Contexts();
-  options.context = *Contexts().Find("cpu");
+  options.context = *Contexts().Find(context);
   auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
   EXPECT_TRUE(prepared.ok()) << prepared.status();
   if (!prepared.ok()) return nullptr;
@@ -344,6 +347,65 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, UnsignedIndicesPastInt64AreOutOfBounds) {
   EXPECT_NE(got.status().message().find("index 18446744073709551615 is out of bounds for axis 0"),
             std::string::npos)
       << got.status();
+}
+
+// reshape on the device, its shape read on the host: a view of a contiguous value, a copy of a
+// transposed one; arange's values made on the device from bounds on the host, as the host
+// makes them (int64, and float32 with a fractional step).
+TEST(TENSORD_PROVIDER_TEST_SUITE, ReshapeAndArangeMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto build = [](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    ops::NodeBuilder b(*g);
+    ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+    ir::Variable* n = g->AddInput(ir::Type::Scalar(DType::kInt64), "n");
+    g->inputs() = {x, n};
+    ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+    ir::Variable* xt = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
+    Tensor flat(DType::kInt64, {1});
+    *flat.data<int64_t>() = -1;
+    ir::Variable* shape = g->AddConstant(flat, ir::Type::Of(DType::kInt64, 1));
+    auto down = [&](ir::Variable* v) {
+      return Node(*g, "transfer", {v}, {{"target", std::string("cpu")}});
+    };
+    ir::Variable* ints =
+        Node(*g, "arange", {b.Constant(3, DType::kInt64), n, b.Constant(2, DType::kInt64)},
+             {{"dtype", DType::kInt64}});
+    ir::Variable* floats =
+        Node(*g, "arange", {b.Constant(0.5, DType::kFloat64), n, b.Constant(0.25, DType::kFloat64)},
+             {{"dtype", DType::kFloat32}});
+    // The aranges read by something on the device, so that they are made there.
+    g->outputs() = {down(Node(*g, "reshape", {xd, shape}, {{"ndim", int64_t{1}}})),
+                    down(Node(*g, "reshape", {xt, shape}, {{"ndim", int64_t{1}}})),
+                    down(Node(*g, "transfer", {ints}, {{"target", where}})),
+                    down(Node(*g, "add",
+                              {Node(*g, "transfer", {floats}, {{"target", where}}),
+                               Node(*g, "transfer", {floats}, {{"target", where}})}))};
+    return Compiled(std::move(g), where);  // what pins nothing (the aranges) runs there
+  };
+  auto device = build(kOn), host = build("cpu");
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  EXPECT_TRUE(Runs(*device, "reshape"));
+  Tensor n(DType::kInt64, {});
+  *n.data<int64_t>() = 12;
+  const Tensor x = Filled({3, 5}, 1.0f);
+  // Only x goes up: the aranges are made on the device, their bounds staying on the host.
+  runtime::MemoryCounter* on_device = runtime::MemoryCounterFor(kOn);
+  const int64_t sent = on_device->transferred(runtime::TransferDirection::kHostToDevice);
+  auto got = device->Run({x, n}, {});
+  EXPECT_EQ(on_device->transferred(runtime::TransferDirection::kHostToDevice) - sent,
+            x.num_bytes());
+  auto want = host->Run({x, n}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(want.ok()) << want.status();
+  for (size_t o = 0; o < want->outputs.size(); ++o) {
+    const Tensor& g = got->outputs[o];
+    const Tensor& w = want->outputs[o];
+    ASSERT_EQ(g.shape(), w.shape()) << o;
+    ASSERT_EQ(g.dtype(), w.dtype()) << o;
+    ASSERT_EQ(std::memcmp(g.raw(), w.raw(), w.num_bytes()), 0) << "output " << o;
+  }
 }
 
 // batched_dot by one strided batched gemm against the host's, an operand transposed per item
