@@ -5,11 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/subtensor.h"
 
 namespace tensord::cuda {
 namespace {
+
+using runtime::Tensor;
 
 constexpr int kMostArrays = 8;
 constexpr int kMostDims = 8;
@@ -90,6 +93,80 @@ constexpr char kGridStride[] =
     "  const long long step = (long long)blockDim.x * gridDim.x;\n"
     "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < p.n;"
     " i += step) {\n    long long at, y_at;\n";
+
+// Integer-array indexing and its increment (indexing.h): one launch of a generated kernel; an
+// increment first copies x into its output (the elementwise kernel of a bare value). An index
+// out of bounds is reported through a word on the device, read back after the launch (the
+// stream drains): INVALID_ARGUMENT in NumPy's words, naming the index the host would.
+class IndexingKernel final : public backends::Kernel {
+ public:
+  IndexingKernel(const ir::Apply& node, std::vector<int> index_inputs,
+                 std::shared_ptr<DeviceRuntime> device)
+      : inc_(node.op.find("inc") != std::string::npos),
+        index_inputs_(std::move(index_inputs)),
+        device_(std::move(device)) {
+    if (inc_) {
+      copy_ = MakeElementwiseKernel(DeviceElementwise{BareProgram(node.outputs[0]->type.dtype)},
+                                    device_);
+    }
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    std::vector<const Tensor*> indices;
+    for (int k : index_inputs_) indices.push_back(in[k]);
+    const Tensor* y = inc_ ? in[1] : nullptr;
+    for (const Tensor* t : in) {
+      if (t->num_elements() > 0 && t->host_accessible()) {
+        return Internal("an input of a CUDA kernel is in host memory");
+      }
+    }
+    Tensor& result = *out[0];
+    if (inc_) {  // result = x, then y added at the indexed places
+      const Tensor* x_in[] = {in[0]};
+      TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, out));
+    }
+    TENSORD_ASSIGN_OR_RETURN(IndexingRun run, PlanIndexing(inc_ ? result : *in[0], indices, y));
+    if (!inc_) TENSORD_RETURN_IF_ERROR(result.Reshape(in[0]->dtype(), run.gathered));
+    const int64_t n = run.params[0];
+    if (n == 0) return absl::OkStatus();
+    std::vector<DType> index_dtypes;
+    for (const Tensor* t : indices) index_dtypes.push_back(t->dtype());
+    const std::string name = "tensord_index";
+    TENSORD_ASSIGN_OR_RETURN(
+        std::string source,
+        inc_ ? ScatterAddSource(result.dtype(), index_dtypes, y->dtype(), run.index_rank,
+                                run.trailing_rank, name)
+             : GatherSource(result.dtype(), index_dtypes, run.index_rank, run.trailing_rank, name));
+    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels,
+                             CompiledKernels(*device_, source, {name}));
+    // The report's word on the device, made per run (runs may overlap), built on the host.
+    runtime::MemoryCounter* device = result.buffer()->counter();
+    constexpr uint64_t kNone = ~uint64_t{0};
+    Tensor start;
+    {
+      runtime::ScopedMemoryContext on_host(runtime::HostWritable(device));
+      start = Tensor(DType::kUInt64, {1});
+      *start.data<uint64_t>() = kNone;
+    }
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, runtime::IntoContext(std::move(start), device));
+    run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
+    void* out_data = result.raw();
+    void* args[] = {&out_data, run.params.data()};
+    const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
+    TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[0], blocks, kThreads, args));
+    TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
+    if (const uint64_t key = *seen.data<uint64_t>(); key != kNone) {
+      return IndexOutOfBounds(key, *in[0], indices);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const bool inc_;
+  const std::vector<int> index_inputs_;  // the node's inputs holding the index arrays, in order
+  const std::shared_ptr<DeviceRuntime> device_;
+  std::unique_ptr<backends::Kernel> copy_;  // an increment's x -> its output
+};
 
 }  // namespace
 
@@ -265,6 +342,12 @@ absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
   }
   return InvalidArgument("index ", value, " is out of bounds for axis ", k, " with size ",
                          x.shape()[k]);
+}
+
+std::unique_ptr<backends::Kernel> MakeIndexingKernel(const ir::Apply& node,
+                                                     std::vector<int> index_inputs,
+                                                     std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<IndexingKernel>(node, std::move(index_inputs), std::move(device));
 }
 
 }  // namespace tensord::cuda

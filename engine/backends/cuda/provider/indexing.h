@@ -28,10 +28,13 @@
 // element left alone (see IndexOutOfBounds).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/backends/cuda/device_runtime.h"
+#include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
 #include "engine/runtime/tensor.h"
 
@@ -63,6 +66,11 @@ struct IndexingRun {
 absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
                                          const std::vector<const runtime::Tensor*>& indices,
                                          const runtime::Tensor* y);
+
+// The kernel of an IsDeviceIndexing node whose index arrays are inputs `index_inputs`.
+std::unique_ptr<backends::Kernel> MakeIndexingKernel(const ir::Apply& node,
+                                                     std::vector<int> index_inputs,
+                                                     std::shared_ptr<DeviceRuntime> device);
 
 // The host's error for a run's report (the least key the kernel recorded: array k's position p
 // as k * positions + p), reading the offending index back from the device: INVALID_ARGUMENT

@@ -1,0 +1,275 @@
+#include "engine/backends/cuda/provider/product_kernels.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cuda/blas.h"
+#include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/common/status.h"
+
+namespace tensord::cuda {
+namespace {
+
+using ops::composite::Program;
+using runtime::Tensor;
+
+// A 2-d operand as cuBLAS reads it: row-major (unit column stride) or a transposed view of a
+// row-major matrix (unit row stride), with its leading dimension; UNIMPLEMENTED for any other
+// strides (a view no kernel here makes).
+struct BlasOperand {
+  const void* data;
+  int64_t ld;
+  bool transposed;
+};
+absl::StatusOr<BlasOperand> AsBlasOperand(const Tensor& t, int which) {
+  const int64_t rows = t.shape()[0], cols = t.shape()[1];
+  const int64_t row_stride = t.strides()[0], col_stride = t.strides()[1];
+  if ((cols <= 1 || col_stride == 1) && (rows <= 1 || row_stride >= cols)) {
+    return BlasOperand{t.raw(), std::max<int64_t>(1, rows <= 1 ? cols : row_stride), false};
+  }
+  if ((rows <= 1 || row_stride == 1) && (cols <= 1 || col_stride >= rows)) {
+    return BlasOperand{t.raw(), std::max<int64_t>(1, cols <= 1 ? rows : col_stride), true};
+  }
+  return Unimplemented("operand ", which, " of a product is a strided view cuBLAS cannot read");
+}
+
+Tensor Transposed(const Tensor& t) {
+  return t.StridedView({t.shape()[1], t.shape()[0]}, {t.strides()[1], t.strides()[0]}, 0);
+}
+
+// c (m x n, a buffer on the device) = alpha * x y + beta * c, by cuBLAS.
+absl::Status MultiplyInto(DeviceRuntime& device, const Tensor& x, const Tensor& y, double alpha,
+                          double beta, Tensor& c) {
+  if (x.host_accessible() || y.host_accessible()) {
+    return Internal("an operand of a CUDA product is in host memory");
+  }
+  TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(x, 0));
+  TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(y, 1));
+  const int64_t m = x.shape()[0], k = x.shape()[1], n = y.shape()[1];
+  if (c.num_elements() > 0 && c.host_accessible()) {
+    return Internal("the output of a CUDA product is in host memory");
+  }
+  return device.Gemm(x.dtype(), a.transposed, b.transposed, m, n, k, alpha, a.data, a.ld, b.data,
+                     b.ld, beta, c.raw(), GemmBatch{});
+}
+
+// A 0-d value on the device, read on the host (a synchronous copy: the stream drains).
+absl::StatusOr<double> ScalarOf(const Tensor& t) {
+  TENSORD_ASSIGN_OR_RETURN(Tensor host, runtime::OnHost(t));
+  return host.dtype() == DType::kFloat32 ? double{*host.data<float>()} : *host.data<double>();
+}
+
+// The product family on cuBLAS: dot, tensordot of matrices over one axis each (a product of
+// transposed views), gemm (z scaled by beta on the device, then alpha * x y added) and
+// dot_composite (the product, then its program over it and the other inputs).
+class ProductKernel final : public backends::Kernel {
+ public:
+  ProductKernel(const ir::Apply& node, std::shared_ptr<DeviceRuntime> device,
+                std::optional<DeviceElementwise> epilogue)
+      : op_(node.op), device_(std::move(device)) {
+    if (op_ == "tensordot") {  // x contracted over its axis 1 and y over its axis 0 as is
+      auto axis = [&](const char* name) {
+        const int64_t a = ir::GetIntsAttr(node, name).value_or(std::vector<int64_t>{0})[0];
+        return a < 0 ? a + 2 : a;
+      };
+      transpose_x_ = axis("axes_a") == 0;
+      transpose_y_ = axis("axes_b") == 1;
+    }
+    if (epilogue) epilogue_ = MakeElementwiseKernel(*std::move(epilogue), device_);
+    if (op_ == "gemm") {
+      const DType dtype = node.outputs[0]->type.dtype;
+      scale_ = MakeElementwiseKernel(DeviceElementwise{ScaleProgram(dtype, false)}, device_);
+      scale_empty_ = MakeElementwiseKernel(DeviceElementwise{ScaleProgram(dtype, true)}, device_);
+    }
+  }
+
+  // gemm's first step over c's shape (input 0, read for its shape only): beta * z (inputs 1, 2),
+  // and for an empty sum (k == 0) + alpha * 0 (input 3), as the host computes it: NaN for an
+  // infinite alpha, +0 for -0.
+  static Program ScaleProgram(DType dtype, bool empty_sum) {
+    using ops::composite::Instr;
+    using ops::composite::Opcode;
+    Program p;
+    p.dtype = dtype;
+    p.num_inputs = empty_sum ? 4 : 3;
+    p.input_read = {false, true, true};
+    p.code = {Instr{Opcode("mul"), {1, 2, -1}}};  // register num_inputs
+    if (empty_sum) {
+      p.input_read.push_back(true);
+      p.constants = {0.0};
+      p.code.push_back(Instr{ops::composite::kConst, {0, -1, -1}});  // 5
+      p.code.push_back(Instr{Opcode("mul"), {3, 5, -1}});            // 6
+      p.code.push_back(Instr{Opcode("add"), {4, 6, -1}});
+    }
+    return p;
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const bool gemm = op_ == "gemm";
+    const Tensor& x0 = gemm ? *in[2] : *in[0];
+    const Tensor& y0 = gemm ? *in[3] : *in[1];
+    const Tensor x = transpose_x_ ? Transposed(x0) : x0;
+    const Tensor y = transpose_y_ ? Transposed(y0) : y0;
+    if (x.shape()[1] != y.shape()[0]) {
+      return InvalidArgument(op_, ": shapes ", runtime::ShapeString(x.shape()), " and ",
+                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
+                             " (dim 1) != ", y.shape()[0], " (dim 0)");
+    }
+    const runtime::Shape shape{x.shape()[0], y.shape()[1]};
+    if (op_ == "dot" || op_ == "tensordot") {
+      TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+      return MultiplyInto(*device_, x, y, 1.0, 0.0, *out[0]);
+    }
+    // The other inputs must keep the product's shape, as the host's kernels require for
+    // dot_composite; a gemm's z broadcasting it to a larger one is the host's alone.
+    std::vector<const runtime::Shape*> shapes = {&shape};
+    for (size_t k = gemm ? 0 : 2; k < (gemm ? 1 : in.size()); ++k)
+      shapes.push_back(&in[k]->shape());
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape joint, cpu::BroadcastShapes(shapes));
+    if (joint != shape) {
+      const std::string why =
+          absl::StrCat(op_, ": its inputs broadcast the product (", runtime::ShapeString(shape),
+                       ") to ", runtime::ShapeString(joint));
+      return gemm ? absl::UnimplementedError(why) : absl::InvalidArgumentError(why);
+    }
+    TENSORD_ASSIGN_OR_RETURN(Tensor c, Tensor::Allocate(x.dtype(), shape));
+    if (gemm) {
+      // c = beta * z first, broadcast as the host's gemm does (inf and NaN times 0 stay NaN).
+      const bool empty_sum = x.shape()[1] == 0;
+      const Tensor* scale_in[] = {&c, in[0], in[4], in[1]};
+      Tensor* scale_out[] = {&c};
+      TENSORD_RETURN_IF_ERROR((empty_sum ? scale_empty_ : scale_)
+                                  ->Run(std::span(scale_in, empty_sum ? 4 : 3), scale_out));
+      if (empty_sum) {
+        *out[0] = std::move(c);
+        return absl::OkStatus();
+      }
+      TENSORD_ASSIGN_OR_RETURN(double alpha, ScalarOf(*in[1]));
+      TENSORD_RETURN_IF_ERROR(MultiplyInto(*device_, x, y, alpha, 1.0, c));
+      *out[0] = std::move(c);
+      return absl::OkStatus();
+    }
+    TENSORD_RETURN_IF_ERROR(MultiplyInto(*device_, x, y, 1.0, 0.0, c));  // dot_composite
+    std::vector<const Tensor*> program_in = {&c};
+    program_in.insert(program_in.end(), in.begin() + 2, in.end());
+    return epilogue_->Run(program_in, out);
+  }
+
+ private:
+  const std::string op_;
+  const std::shared_ptr<DeviceRuntime> device_;
+  bool transpose_x_ = false, transpose_y_ = false;
+  std::unique_ptr<backends::Kernel> epilogue_;             // dot_composite's program
+  std::unique_ptr<backends::Kernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
+};
+
+// batched_dot of 3-d operands, (B, n, k) x (B, k, m) -> (B, n, m): one strided batched gemm,
+// each item's matrices read as row-major or transposed views, all items alike.
+class BatchedProductKernel final : public backends::Kernel {
+ public:
+  explicit BatchedProductKernel(std::shared_ptr<DeviceRuntime> device)
+      : device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const Tensor& y = *in[1];
+    if (x.shape()[2] != y.shape()[1]) {  // the host's words
+      return InvalidArgument("batched_dot: shapes ", runtime::ShapeString(x.shape()), " and ",
+                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[2],
+                             " (dim 2) != ", y.shape()[1], " (dim 1)");
+    }
+    if (x.shape()[0] != y.shape()[0]) {
+      return InvalidArgument("batched_dot: batch sizes differ: ", x.shape()[0], " and ",
+                             y.shape()[0]);
+    }
+    const int64_t items = x.shape()[0], m = x.shape()[1], k = x.shape()[2], n = y.shape()[2];
+    Tensor& c = *out[0];
+    TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), {items, m, n}));
+    if (c.num_elements() == 0) return absl::OkStatus();
+    if (x.host_accessible() || y.host_accessible() || c.host_accessible()) {
+      return Internal("an operand of a CUDA product is in host memory");
+    }
+    const Tensor xi = x.StridedView({m, k}, {x.strides()[1], x.strides()[2]}, 0);
+    const Tensor yi = y.StridedView({k, n}, {y.strides()[1], y.strides()[2]}, 0);
+    TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(xi, 0));
+    TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(yi, 1));
+    GemmBatch batch;
+    batch.count = items;
+    batch.stride_a = x.strides()[0];
+    batch.stride_b = y.strides()[0];
+    batch.stride_c = m * n;
+    return device_->Gemm(x.dtype(), a.transposed, b.transposed, m, n, k, 1.0, a.data, a.ld, b.data,
+                         b.ld, 0.0, c.raw(), batch);
+  }
+
+ private:
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
+// Whether every input comes as the op wants it: the compiler casts on the host, which cannot
+// touch a GPU's memory (switch wants a bool condition, say).
+absl::Status NoHostCasts(const ir::Apply& node) {
+  if (!node.def->input_dtypes) return absl::OkStatus();
+  const std::vector<std::optional<DType>> wanted = node.def->input_dtypes(node);
+  for (size_t k = 0; k < node.inputs.size() && k < wanted.size(); ++k) {
+    const DType has = node.inputs[k]->type.dtype;
+    if (wanted[k].has_value() && *wanted[k] != has) {
+      return Unimplemented("input ", k, " is ", DTypeName(has), ", not the ", DTypeName(*wanted[k]),
+                           " the op reads: the host would cast it");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsMatrixProduct(const ir::Apply& node) {
+  const bool gemm = node.op == "gemm";
+  if (node.op != "dot" && node.op != "tensordot" && node.op != "dot_composite" && !gemm) {
+    return false;
+  }
+  if (node.inputs.size() < 2 || node.outputs.size() != 1 || (gemm && node.inputs.size() != 5)) {
+    return false;
+  }
+  const ir::Type& x = node.inputs[gemm ? 2 : 0]->type;
+  const ir::Type& y = node.inputs[gemm ? 3 : 1]->type;
+  // dot_composite's other inputs are its program's, which converts them as it reads them.
+  if (x.ndim() != 2 || y.ndim() != 2 || !FloatDType(x.dtype) || y.dtype != x.dtype ||
+      node.outputs[0]->type.dtype != x.dtype ||
+      (node.op != "dot_composite" && !NoHostCasts(node).ok())) {
+    return false;
+  }
+  if (gemm) {  // z not broadcasting the product to a larger shape (the host's case alone)
+    const std::vector<bool> product = {x.broadcastable[0], y.broadcastable[1]};
+    return node.inputs[0]->type.ndim() <= 2 && node.inputs[1]->type.ndim() == 0 &&
+           node.inputs[4]->type.ndim() == 0 && node.outputs[0]->type.broadcastable == product;
+  }
+  if (node.op == "tensordot") {
+    auto a = ir::GetIntsAttr(node, "axes_a"), b = ir::GetIntsAttr(node, "axes_b");
+    return a.ok() && b.ok() && a->size() == 1 && b->size() == 1;
+  }
+  return true;
+}
+
+bool IsBatchedMatrixProduct(const ir::Apply& node) {
+  if (node.op != "batched_dot" || node.inputs.size() != 2 || node.outputs.size() != 1) {
+    return false;
+  }
+  const ir::Type& x = node.inputs[0]->type;
+  const ir::Type& y = node.inputs[1]->type;
+  return x.ndim() == 3 && y.ndim() == 3 && FloatDType(x.dtype) && y.dtype == x.dtype &&
+         node.outputs[0]->type.dtype == x.dtype;
+}
+
+std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,
+                                                    std::shared_ptr<DeviceRuntime> device,
+                                                    std::optional<DeviceElementwise> epilogue) {
+  return std::make_unique<ProductKernel>(node, std::move(device), std::move(epilogue));
+}
+
+std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<BatchedProductKernel>(std::move(device));
+}
+
+}  // namespace tensord::cuda

@@ -1,0 +1,28 @@
+// The CUDA provider's products on cuBLAS (blas.h through a DeviceRuntime): dot, tensordot over
+// one axis of each, gemm and dot_composite of matrices of one float dtype (their operands
+// row-major or transposed views), and batched_dot of 3-d operands (one strided batched gemm).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "engine/backends/cuda/device_runtime.h"
+#include "engine/backends/cuda/provider/provider.h"
+#include "engine/backends/kernel.h"
+#include "engine/ir/graph.h"
+
+namespace tensord::cuda {
+
+// A product cuBLAS computes: its matrices 2-d, of one float dtype with the output; tensordot
+// over one axis of each; a gemm whose z does not broadcast the product larger.
+bool IsMatrixProduct(const ir::Apply& node);
+// batched_dot of two 3-d operands of one float dtype.
+bool IsBatchedMatrixProduct(const ir::Apply& node);
+
+// The kernel of an IsMatrixProduct node (a dot_composite's `epilogue`: its program).
+std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,
+                                                    std::shared_ptr<DeviceRuntime> device,
+                                                    std::optional<DeviceElementwise> epilogue);
+std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(std::shared_ptr<DeviceRuntime> device);
+
+}  // namespace tensord::cuda

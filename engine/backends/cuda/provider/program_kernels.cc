@@ -1,0 +1,296 @@
+#include "engine/backends/cuda/provider/program_kernels.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/provider.h"
+#include "engine/backends/cuda/composite_source.h"
+#include "engine/common/status.h"
+
+namespace tensord::cuda {
+namespace {
+
+using ops::composite::Program;
+using runtime::Tensor;
+
+constexpr char kKernelName[] = "tensord_composite";
+
+// Which of composite_source.h's kernels a program runs as.
+enum class Family {
+  kElementwise,  // CompositeSource: tensord_composite
+  kReduceAll,    // CompositeReduceSource: tensord_composite, tensord_composite_finish
+  kReduceAxes,   // CompositeReduceAxesSource: tensord_composite_by_block, _by_thread
+};
+
+// What the kernels of a program share: its code, the device, the kernels compiled per merged
+// rank, and the operands' preparation.
+class ProgramKernel : public backends::Kernel {
+ public:
+  ProgramKernel(Program program, std::shared_ptr<DeviceRuntime> device, Family family,
+                OperandTypes types = {})
+      : program_(std::move(program)),
+        types_(std::move(types)),
+        device_(std::move(device)),
+        family_(family) {}
+
+ protected:
+  // The program's kernels for operands of merged rank `rank` (in Family's order), compiled on
+  // a node's first run of that rank and kept: later runs copy nothing (the kept vector never
+  // changes once filled).
+  absl::StatusOr<const std::vector<KernelHandle>*> KernelsFor(int rank) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<KernelHandle>& kept = by_rank_[rank];
+    if (!kept.empty()) return &kept;
+    const std::string name = kKernelName;
+    absl::StatusOr<std::string> source;
+    std::vector<std::string> names;
+    switch (family_) {
+      case Family::kElementwise:
+        source = CompositeSource(program_, rank, name, types_);
+        names = {name};
+        break;
+      case Family::kReduceAll:
+        source = CompositeReduceSource(program_, rank, name);
+        names = {name, name + "_finish"};
+        break;
+      case Family::kReduceAxes:
+        source = CompositeReduceAxesSource(program_, rank, name);
+        names = {name + "_by_block", name + "_by_thread"};
+        break;
+    }
+    TENSORD_RETURN_IF_ERROR(source.status());
+    TENSORD_ASSIGN_OR_RETURN(kept, CompiledKernels(*device_, *source, names));
+    return &kept;
+  }
+
+  // The broadcast shape of the program's operands (checked to be as many as it takes).
+  absl::StatusOr<runtime::Shape> OperandsShape(const std::vector<const Tensor*>& in) const {
+    if (static_cast<int>(in.size()) != program_.num_inputs) {
+      return Internal("the program takes ", program_.num_inputs, " inputs, got ", in.size());
+    }
+    std::vector<const runtime::Shape*> shapes;
+    for (const Tensor* t : in) shapes.push_back(&t->shape());
+    return cpu::BroadcastShapes(shapes);
+  }
+
+  // An input in host memory is a constant (placement moves everything else): copied into
+  // `context` for this run, `in` then pointing at the copy in `uploaded` (reserved for all).
+  absl::Status UploadHostInputs(std::vector<const Tensor*>& in, runtime::MemoryCounter* context,
+                                std::vector<Tensor>& uploaded) {
+    uploaded.reserve(in.size());
+    for (int k = 0; k < program_.num_inputs; ++k) {
+      if (!program_.input_read[k] || !in[k]->host_accessible()) continue;
+      TENSORD_ASSIGN_OR_RETURN(Tensor staged, cpu::HostContiguous(*in[k]));
+      TENSORD_ASSIGN_OR_RETURN(Tensor up, runtime::IntoContext(std::move(staged), context));
+      uploaded.push_back(std::move(up));
+      in[k] = &uploaded.back();
+    }
+    return absl::OkStatus();
+  }
+
+  const Program program_;
+  const OperandTypes types_;  // an elementwise kernel's, where not the program's dtype
+  const std::shared_ptr<DeviceRuntime> device_;
+
+ private:
+  const Family family_;
+  std::mutex mu_;
+  std::array<std::vector<KernelHandle>, kMaxCompositeRank + 1> by_rank_;
+};
+
+// An elementwise program: one thread per output element.
+class CompositeKernel final : public ProgramKernel {
+ public:
+  CompositeKernel(DeviceElementwise work, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(std::move(work.program), std::move(device), Family::kElementwise,
+                      std::move(work.types)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
+    std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
+    Tensor& y = *out[0];
+    // An input donated to the output is the output's own Tensor (the executable's inplace
+    // plan). Each thread reads its element's operands, then writes the element, so it is
+    // written in place when laid out as the output; otherwise `donor` keeps it while the
+    // output gets a buffer of its own.
+    Tensor donor;
+    const bool donated = std::find(in.begin(), in.end(), &y) != in.end();
+    const DType y_dtype = types_.output == DType::kInvalid ? program_.dtype : types_.output;
+    const bool in_place = donated && y.buffer() != nullptr && y.dtype() == y_dtype &&
+                          y.shape() == shape && y.is_contiguous();
+    if (donated && !in_place) {
+      donor = y;
+      std::replace(in.begin(), in.end(), static_cast<const Tensor*>(&y),
+                   static_cast<const Tensor*>(&donor));  // wherever it is read
+      y = Tensor();
+    }
+    if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(y_dtype, shape));
+    if (y.num_elements() == 0) return absl::OkStatus();
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
+    std::vector<Tensor> uploaded;
+    TENSORD_RETURN_IF_ERROR(UploadHostInputs(in, y.buffer()->counter(), uploaded));
+    int rank = 0;
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
+                             CompositeParams(program_, in, shape, &rank));
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(rank));
+    void* y_data = y.raw();
+    void* args[] = {&y_data, params.data()};
+    const int64_t blocks = std::min((y.num_elements() + kThreads - 1) / kThreads, kMostBlocks);
+    return device_->Launch((*kernels)[0], blocks, kThreads, args);
+  }
+};
+
+// A program reduced over every element (sum, mean, max, min), in two launches: blocks fold
+// their elements into partials (in double), then one block folds the partials.
+class ReduceKernel final : public ProgramKernel {
+ public:
+  ReduceKernel(Program program, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(std::move(program), std::move(device), Family::kReduceAll) {}
+
+  absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
+    std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
+    const int64_t n = runtime::NumElements(shape);
+    if (n == 0 && (program_.reduce == "max" || program_.reduce == "min")) {
+      return InvalidArgument(program_.reduce, " of an empty array (shape ",
+                             runtime::ShapeString(shape),
+                             ", reducing zero elements) has no identity");
+    }
+    Tensor& y = *out[0];
+    TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, {}));
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
+    runtime::MemoryCounter* device = y.buffer()->counter();
+    std::vector<Tensor> uploaded;
+    TENSORD_RETURN_IF_ERROR(UploadHostInputs(in, device, uploaded));
+    int rank = 0;
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
+                             CompositeParams(program_, in, shape, &rank));
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(rank));
+    int64_t blocks = std::min((n + kReduceThreads - 1) / kReduceThreads, kMostReduceBlocks);
+    // Freed when this returns, while the kernels may still be queued: the caching allocator
+    // hands its block only to later work on the same stream.
+    Tensor partials;
+    {
+      runtime::ScopedMemoryContext on(device);
+      TENSORD_ASSIGN_OR_RETURN(partials,
+                               Tensor::Allocate(DType::kFloat64, {std::max<int64_t>(blocks, 1)}));
+    }
+    void* partials_data = partials.raw();
+    if (blocks > 0) {
+      void* args[] = {&partials_data, params.data()};
+      TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], blocks, kReduceThreads, args));
+    }
+    void* y_data = y.raw();
+    int64_t count = blocks, elements = n;
+    void* finish_args[] = {&y_data, &partials_data, &count, &elements};
+    return device_->Launch((*kernels)[1], 1, kReduceThreads, finish_args);
+  }
+
+ private:
+  static constexpr int64_t kMostReduceBlocks = 1024;
+};
+
+// A reduction node over some of its value's dims (reduce_axes.h): sum, mean, max or min over
+// an axis list, or sum_to_like. Over every dim it is ReduceKernel's (a grid folds the value);
+// over some, one launch of the axes kernels.
+class AxesReduceKernel final : public ProgramKernel {
+ public:
+  AxesReduceKernel(DeviceReduction reduction, std::shared_ptr<DeviceRuntime> device)
+      : ProgramKernel(reduction.program, device, Family::kReduceAxes),
+        every_dim_(reduction.program, device),
+        reduction_(std::move(reduction)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const bool to_like = reduction_.to_like;
+    TENSORD_ASSIGN_OR_RETURN(
+        std::vector<bool> reduced,
+        ReducedDims(reduction_, x.shape(), to_like ? &in[1]->shape() : nullptr));
+    runtime::Shape kept;
+    for (int d = 0; d < x.ndim(); ++d) {
+      if (!reduced[d]) kept.push_back(x.shape()[d]);
+    }
+    // sum_to_like gives the model's shape: the kept dims, with 1s where dims were summed.
+    const runtime::Shape out_shape = to_like ? in[1]->shape() : kept;
+    if (to_like && kept.size() == reduced.size()) {
+      *out[0] = x;  // nothing was broadcast: a view, as on the host
+      return absl::OkStatus();
+    }
+    Tensor& y = *out[0];
+    if (kept.empty() && runtime::NumElements(x.shape()) > 0) {
+      const Tensor* all_in[] = {&x};
+      TENSORD_RETURN_IF_ERROR(every_dim_.Run(all_in, out));
+      y = y.View(out_shape);
+      return absl::OkStatus();
+    }
+    TENSORD_ASSIGN_OR_RETURN(AxesReduction plan, PlanAxesReduction(program_, x, reduced));
+    if (plan.reduced == 0 && (program_.reduce == "max" || program_.reduce == "min")) {
+      return InvalidArgument(program_.reduce, " of an empty array (shape ",
+                             runtime::ShapeString(x.shape()),
+                             ", reducing zero elements) has no identity");
+    }
+    TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, out_shape));
+    if (plan.outputs == 0) return absl::OkStatus();
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
+    std::vector<const Tensor*> operands = {&x};
+    std::vector<Tensor> uploaded;
+    TENSORD_RETURN_IF_ERROR(UploadHostInputs(operands, y.buffer()->counter(), uploaded));
+    if (operands[0] != &x) {  // a constant, now on the device
+      TENSORD_ASSIGN_OR_RETURN(plan, PlanAxesReduction(program_, *operands[0], reduced));
+    }
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(plan.rank));
+    void* y_data = y.raw();
+    void* args[] = {&y_data, plan.params.data(), &plan.outputs, &plan.reduced};
+    return device_->Launch((*kernels)[plan.by_block ? 0 : 1], plan.blocks, plan.threads, args);
+  }
+
+ private:
+  ReduceKernel every_dim_;
+  const DeviceReduction reduction_;
+};
+
+}  // namespace
+
+bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
+
+Program BareProgram(DType dtype) {
+  Program p;
+  p.dtype = dtype;
+  p.num_inputs = 1;
+  p.input_read = {true};
+  return p;
+}
+
+absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
+                                                          const std::string& source,
+                                                          const std::vector<std::string>& names) {
+  static std::mutex mu;
+  // A source that failed to compile keeps its error: runs do not compile it again.
+  static auto* compiled = new std::map<std::string, absl::StatusOr<std::vector<KernelHandle>>>();
+  TENSORD_ASSIGN_OR_RETURN(std::string arch, device.Architecture());
+  const std::string key = absl::StrCat(arch, "\n", source);
+  std::lock_guard<std::mutex> lock(mu);  // compiling twice would only waste time
+  if (auto it = compiled->find(key); it != compiled->end()) return it->second;
+  return compiled->emplace(key, device.Compile(source, names)).first->second;
+}
+
+std::unique_ptr<backends::Kernel> MakeElementwiseKernel(DeviceElementwise work,
+                                                        std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<CompositeKernel>(std::move(work), std::move(device));
+}
+
+std::unique_ptr<backends::Kernel> MakeReduceKernel(Program program,
+                                                   std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<ReduceKernel>(std::move(program), std::move(device));
+}
+
+std::unique_ptr<backends::Kernel> MakeAxesReduceKernel(DeviceReduction reduction,
+                                                       std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<AxesReduceKernel>(std::move(reduction), std::move(device));
+}
+
+}  // namespace tensord::cuda

@@ -1,0 +1,43 @@
+// The CUDA provider's kernels of generated programs (composite_source.h): elementwise, full
+// reductions and reductions over some axes, each compiled per merged rank through a
+// DeviceRuntime; and what the provider's other kernels share with them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/backends/cuda/device_runtime.h"
+#include "engine/backends/cuda/provider/provider.h"
+#include "engine/backends/cuda/provider/reduce_axes.h"
+#include "engine/backends/kernel.h"
+
+namespace tensord::cuda {
+
+// The launch shape of the one-thread-per-element kernels: a grid-stride loop covers the rest.
+constexpr int kThreads = 256;
+constexpr int64_t kMostBlocks = 1 << 16;
+
+bool FloatDType(DType d);
+
+// A value converted to `dtype` (no instructions over one input): a copy, or a cast.
+ops::composite::Program BareProgram(DType dtype);
+
+// The kernels named `names` of `source`, compiled once in this process per architecture and
+// source (a failure too): functions and nodes computing the same program share them.
+absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
+                                                          const std::string& source,
+                                                          const std::vector<std::string>& names);
+
+// An elementwise program: one thread per output element (its inputs converted as `work` says).
+std::unique_ptr<backends::Kernel> MakeElementwiseKernel(DeviceElementwise work,
+                                                        std::shared_ptr<DeviceRuntime> device);
+// A program reduced over every element (its `reduce`), in two launches.
+std::unique_ptr<backends::Kernel> MakeReduceKernel(ops::composite::Program program,
+                                                   std::shared_ptr<DeviceRuntime> device);
+// A reduction node over some of its value's dims (reduce_axes.h).
+std::unique_ptr<backends::Kernel> MakeAxesReduceKernel(DeviceReduction reduction,
+                                                       std::shared_ptr<DeviceRuntime> device);
+
+}  // namespace tensord::cuda

@@ -1,0 +1,131 @@
+#include "engine/backends/cuda/provider/shape_kernels.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/backends/cpu/provider.h"
+#include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/common/status.h"
+#include "engine/ops/defs/creation.h"
+
+namespace tensord::cuda {
+namespace {
+
+using runtime::Tensor;
+
+// reshape: the host's kernel makes the view (input 1, the shape, is on the host); a value not
+// laid out contiguously is first copied so on the device (the elementwise kernel of a bare value).
+class ReshapeKernel final : public backends::Kernel {
+ public:
+  ReshapeKernel(const ir::Apply& node, std::shared_ptr<DeviceRuntime> device)
+      : copy_(MakeElementwiseKernel(DeviceElementwise{BareProgram(node.inputs[0]->type.dtype)},
+                                    std::move(device))) {}
+
+  absl::Status Init(const ir::Apply& node) {
+    TENSORD_ASSIGN_OR_RETURN(view_, cpu::MakeNodeKernel(node));
+    return absl::OkStatus();
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    if (in[0]->is_contiguous()) return view_->Run(in, out);
+    Tensor packed;
+    const Tensor* x_in[] = {in[0]};
+    Tensor* packed_out[] = {&packed};
+    TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, packed_out));
+    const Tensor* view_in[] = {&packed, in[1]};
+    return view_->Run(view_in, out);
+  }
+
+ private:
+  std::unique_ptr<backends::Kernel> copy_;
+  std::unique_ptr<backends::Kernel> view_;
+};
+
+// arange: its bounds read on the host (inputs 0-2), its values made on the device as the host
+// makes them (NumPy's fill: value[0] and value[1] from start and start + step, then
+// value[0] + i * (value[1] - value[0])).
+class ArangeKernel final : public backends::Kernel {
+ public:
+  ArangeKernel(DType dtype, std::shared_ptr<DeviceRuntime> device)
+      : dtype_(dtype), device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    ops::creation::Number bounds[3];
+    for (int k = 0; k < 3; ++k) {
+      if (!in[k]->host_accessible()) return Internal("arange's bounds are on a device");
+      TENSORD_ASSIGN_OR_RETURN(bounds[k], ops::creation::ReadNumber(*in[k]));
+    }
+    const auto& [start, stop, step] = bounds;
+    TENSORD_ASSIGN_OR_RETURN(int64_t n, ops::creation::ArangeLength(start, stop, step));
+    Tensor& y = *out[0];
+    TENSORD_RETURN_IF_ERROR(y.Reshape(dtype_, {n}));
+    if (n == 0) return absl::OkStatus();
+    const bool floats = dtype_ == DType::kFloat32 || dtype_ == DType::kFloat64;
+    const std::string type = CudaCType(dtype_);
+    const std::string source = absl::StrCat(
+        "typedef ", type, " T;\n",
+        "extern \"C\" __global__ void tensord_arange(T* out, long long n, ", "T v0, T v1, ",
+        floats ? "T" : "long long", " delta) {\n",
+        "  const long long step = (long long)blockDim.x * gridDim.x;\n",
+        "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += "
+        "step)\n",
+        "    out[i] = i == 1 ? v1 : ", floats ? "v0 + (T)i * delta" : "(T)(v0 + i * delta)",
+        ";\n}\n");
+    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels,
+                             CompiledKernels(*device_, source, {"tensord_arange"}));
+    const bool ints = start.is_int && step.is_int;
+    auto launch = [&](auto v0, auto v1, auto delta) {
+      void* y_data = y.raw();
+      void* args[] = {&y_data, &n, &v0, &v1, &delta};
+      const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
+      return device_->Launch(kernels[0], blocks, kThreads, args);
+    };
+    auto values = [&](auto tag) {  // v0, v1 in the output dtype, as the host's kernel has them
+      using T = decltype(tag);
+      const T v0 = ints ? static_cast<T>(start.i) : static_cast<T>(start.d);
+      const T v1 = ints ? static_cast<T>(start.i + step.i) : static_cast<T>(start.d + step.d);
+      return std::pair<T, T>{v0, v1};
+    };
+    switch (dtype_) {
+      case DType::kFloat32: {
+        auto [v0, v1] = values(float{});
+        return launch(v0, v1, v1 - v0);
+      }
+      case DType::kFloat64: {
+        auto [v0, v1] = values(double{});
+        return launch(v0, v1, v1 - v0);
+      }
+      case DType::kInt32: {
+        auto [v0, v1] = values(int32_t{});
+        return launch(v0, v1, static_cast<long long>(static_cast<int32_t>(v1 - v0)));
+      }
+      case DType::kInt64: {
+        auto [v0, v1] = values(int64_t{});
+        return launch(v0, v1, static_cast<long long>(v1 - v0));
+      }
+      default:
+        return Unimplemented("arange of ", DTypeName(dtype_), " on a GPU");
+    }
+  }
+
+ private:
+  const DType dtype_;
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeReshapeKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device) {
+  auto kernel = std::make_unique<ReshapeKernel>(node, std::move(device));
+  TENSORD_RETURN_IF_ERROR(kernel->Init(node));
+  return std::unique_ptr<backends::Kernel>(std::move(kernel));
+}
+
+std::unique_ptr<backends::Kernel> MakeArangeKernel(DType dtype,
+                                                   std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<ArangeKernel>(dtype, std::move(device));
+}
+
+}  // namespace tensord::cuda
