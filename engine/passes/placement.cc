@@ -145,9 +145,22 @@ class PlacementPass final : public Pass {
     }
     // Where the pinned inputs live: one context; or several, then a shared variable's (weights
     // stay put, activations move), else the default one.
+    // Metadata a device reads on the host (a reshape's shape) decides nothing.
+    std::vector<int> metadata;
+    if (p_.host_inputs) {
+      for (const auto& c : p_.contexts->all()) {
+        if (!c->is_device()) continue;
+        const std::vector<int> host = p_.host_inputs(*c, a);
+        metadata.insert(metadata.end(), host.begin(), host.end());
+      }
+    }
     std::vector<std::string> pinned;
     std::optional<std::string> shared;
-    for (const ir::Variable* in : a.inputs) {
+    for (size_t i = 0; i < a.inputs.size(); ++i) {
+      const ir::Variable* in = a.inputs[i];
+      if (std::find(metadata.begin(), metadata.end(), static_cast<int>(i)) != metadata.end()) {
+        continue;
+      }
       std::optional<Location> l = LocationOf(in);
       if (!l || !l->pinned) continue;
       if (std::find(pinned.begin(), pinned.end(), l->context) == pinned.end())

@@ -37,10 +37,12 @@ struct Placement {
   // Whether a device context's provider has a kernel for a node (null: every node runs
   // everywhere). A node placed on a device that cannot run it is refused (INVALID_ARGUMENT naming
   // it), or with `cpu_fallback` runs on cpu, the transfers around it inserted as for any move;
-  // one whose inputs are all scalars living on no device (an arange) runs on cpu anyway.
+  // one whose inputs are all scalars living on no device (an arange a device has no kernel
+  // for) runs on cpu anyway.
   std::function<bool(const context::Context&, const ir::Apply&)> runs_on;
   // The inputs a device context's kernel for a node reads on the host (a reshape's shape,
-  // arange's bounds: metadata, not data): they stay on cpu, wherever the node runs (null: none).
+  // arange's bounds: metadata, not data): they stay on cpu, wherever the node runs, and do not
+  // decide where it runs (null: none).
   std::function<std::vector<int>(const context::Context&, const ir::Apply&)> host_inputs;
   bool cpu_fallback = false;
 };

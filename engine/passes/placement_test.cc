@@ -71,6 +71,17 @@ TEST(PlacementTest, HostInputsStayOnTheHost) {
     if (a->op == "reshape") reshape = a.get();
   ASSERT_NE(reshape, nullptr);
   EXPECT_EQ(reshape->inputs[1], built.graph->inputs()[1]);  // the shape itself, not moved
+  // A shape held on the host by a shared variable does not draw the reshape there.
+  auto shared_shape = Build({kMatrix}, [](ops::NodeBuilder& b, const auto& in) {
+    ir::Variable* s = b.graph().AddShared(ir::Type::Of(DType::kInt64, 1), "s", "s");
+    return std::vector<ir::Variable*>{
+        b.Apply("reshape", {b.Apply("sqr", {in[0]}), s}, {{"ndim", int64_t{1}}})};
+  });
+  p.shared_context["s"] = "cpu";
+  EXPECT_EQ(
+      Place(*shared_shape.graph, p),
+      "HostFromGpu(gpuarray) | Reshape{1}<gpuarray> | GpuElemwise{sqr,no_inplace}<gpuarray> | "
+      "GpuFromHost<dev0>");
 }
 
 // b = (a ** 2).transfer(None): the output the client put on the device stays there.

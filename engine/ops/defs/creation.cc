@@ -144,7 +144,6 @@ absl::StatusOr<int64_t> ShapeIndex(const ir::Apply& node) {
   return i < 0 ? i + ndim : i;
 }
 
-// NumPy's arange length: exact for integers, ceil((stop - start) / step) in double otherwise.
 absl::StatusOr<Number> ReadNumber(const runtime::Tensor& t) {
   Number n;
   TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {

@@ -108,8 +108,10 @@ bool Supports(const ir::Apply& node) {
   if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node)) {
     return true;
   }
-  if (node.op == "reshape")
-    return node.inputs.size() == 2 && FloatDType(node.inputs[0]->type.dtype);
+  if (node.op == "reshape") {  // a value not contiguous is copied by an elementwise kernel
+    return node.inputs.size() == 2 && FloatDType(node.inputs[0]->type.dtype) &&
+           node.inputs[0]->type.ndim() <= kMaxCompositeRank;
+  }
   if (node.op == "arange") {
     const DType d = node.outputs[0]->type.dtype;
     return FloatDType(d) || d == DType::kInt32 || d == DType::kInt64;

@@ -28,6 +28,7 @@ class ReshapeKernel final : public backends::Kernel {
   }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    if (!in[1]->host_accessible()) return Internal("reshape's shape is on a device");
     if (in[0]->is_contiguous()) return view_->Run(in, out);
     Tensor packed;
     const Tensor* x_in[] = {in[0]};
@@ -61,6 +62,7 @@ class ArangeKernel final : public backends::Kernel {
     Tensor& y = *out[0];
     TENSORD_RETURN_IF_ERROR(y.Reshape(dtype_, {n}));
     if (n == 0) return absl::OkStatus();
+    if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
     const bool floats = dtype_ == DType::kFloat32 || dtype_ == DType::kFloat64;
     const std::string type = CudaCType(dtype_);
     const std::string source = absl::StrCat(
