@@ -112,6 +112,7 @@ bool Supports(const ir::Apply& node) {
     return node.inputs.size() == 2 && FloatDType(node.inputs[0]->type.dtype) &&
            node.inputs[0]->type.ndim() <= kMaxCompositeRank;
   }
+  if (node.op == "subtensor") return true;  // a view: no element is touched
   if (node.op == "arange") {
     const DType d = node.outputs[0]->type.dtype;
     return FloatDType(d) || d == DType::kInt32 || d == DType::kInt64;
@@ -126,6 +127,11 @@ bool Supports(const ir::Apply& node) {
 
 std::vector<int> HostInputs(const ir::Apply& node) {
   if (node.op == "reshape") return {1};
+  if (node.op == "subtensor") {  // its symbolic index scalars
+    std::vector<int> scalars;
+    for (int k = 1; k < static_cast<int>(node.inputs.size()); ++k) scalars.push_back(k);
+    return scalars;
+  }
   if (node.op == "arange") return {0, 1, 2};
   return {};
 }
@@ -147,6 +153,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (node.op == "reshape" && Supports(node)) {
     return MakeReshapeKernel(node, std::move(device));
   }
+  if (node.op == "subtensor") return MakeViewKernel(node);
   if (node.op == "arange" && Supports(node)) {
     return MakeArangeKernel(node.outputs[0]->type.dtype, std::move(device));
   }

@@ -1,16 +1,19 @@
-// The CUDA execution provider (issue 16): which nodes a cudaN context runs, and their kernels.
-// So far: transfers into the device (the host's transfer kernel, which copies through the
-// device); dimshuffle (a view); fused elementwise composites and full reductions of them (sum,
-// mean, max, min); a lone fusable op whose inputs and output share one float dtype (a composite
-// of one instruction); the products of matrices of one float dtype (dot, tensordot over one
-// axis of each, gemm, dot_composite) on cuBLAS (blas.h), their operands row-major or transposed
-// views; reductions of a float value over any axes and sum_to_like (reduce_axes.h). A
-// composite's kernel is CUDA C++ generated from its program (composite_source.h) for the rank
-// its operands merge to, compiled for the device (device_runtime.h: NVRTC for a GPU, the host's
-// compiler for the emulator) once per source and architecture in the process, so functions
-// share it. Other nodes are placed on the host (FunctionSpec.cpu_fallback) or refused by
-// placement. Device-independent: it builds and runs everywhere, on the emulator (emuN) where
-// there is no GPU.
+// The CUDA execution provider (issue 16): which nodes a cudaN (or emulated emuN) context runs,
+// and their kernels. So far:
+// - transfers (the host's transfer kernel, which copies through the device) and views made
+//   from metadata by the host's kernels: dimshuffle, subtensor (basic indexing), reshape;
+// - elementwise work computing in float32 or float64: fused composites, full reductions of
+//   them, lone fusable ops and casts, inputs of other dtypes converted as read
+//   (program_kernels.h);
+// - reductions of a float value over any axes and sum_to_like (reduce_axes.h);
+// - products on cuBLAS: dot, tensordot over one axis of each, gemm, dot_composite, batched_dot
+//   (product_kernels.h);
+// - integer-array indexing and its increment (indexing.h), and arange (shape_kernels.h).
+// Generated kernels are CUDA C++ (composite_source.h), compiled for the device
+// (device_runtime.h: NVRTC for a GPU, the host's compiler for the emulator) once per source
+// and architecture in the process, so functions share them. Other nodes are placed on the host
+// (FunctionSpec.cpu_fallback) or refused by placement. Device-independent: it builds and runs
+// everywhere, on the emulator where there is no GPU.
 #pragma once
 
 #include <memory>
@@ -30,7 +33,8 @@ namespace tensord::cuda {
 bool Supports(const ir::Apply& node);
 
 // The inputs of `node` its CUDA kernel reads on the host, which placement leaves there: a
-// reshape's shape, arange's bounds (a GPU's memory holds the data, the host its metadata).
+// reshape's shape, a subtensor's index scalars, arange's bounds (a GPU's memory holds the data,
+// the host its metadata).
 std::vector<int> HostInputs(const ir::Apply& node);
 
 // The kernel of `node` on `device` (a GPU's runtime or the emulator's), or UNIMPLEMENTED

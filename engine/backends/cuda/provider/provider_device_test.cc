@@ -13,6 +13,7 @@
 #include "engine/backends/cuda/device.h"
 #include "engine/compile/testing_util.h"
 #include "engine/context/context.h"
+#include "engine/ops/defs/subtensor.h"
 #include "engine/ops/node_builder.h"
 
 #if !defined(TENSORD_PROVIDER_TEST_DEVICE) || !defined(TENSORD_PROVIDER_TEST_SUITE)
@@ -406,6 +407,60 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ReshapeAndArangeMatchTheHost) {
     ASSERT_EQ(g.dtype(), w.dtype()) << o;
     ASSERT_EQ(std::memcmp(g.raw(), w.raw(), w.num_bytes()), 0) << "output " << o;
   }
+}
+
+// Basic indexing on the device is the host's view (a symbolic index read on the host), which the
+// device's kernels then read through its strides and offset: x[1:, ::2] * 2 and x[i] + 1.
+TEST(TENSORD_PROVIDER_TEST_SUITE, SubtensorViewsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  constexpr int64_t kNone = ops::subtensor::kIndexNone;
+  constexpr int64_t kSymbolic = ops::subtensor::kIndexSymbolic;
+  auto build = [&](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+    ir::Variable* i = g->AddInput(ir::Type::Scalar(DType::kInt64), "i");
+    g->inputs() = {x, i};
+    ops::NodeBuilder b(*g);
+    ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+    ir::Variable* corner =
+        Node(*g, "subtensor", {xd},
+             {{"idx_list", std::vector<int64_t>{1, 1, kNone, kNone, 1, kNone, kNone, 2}}});
+    ir::Variable* row =
+        Node(*g, "subtensor", {xd, i}, {{"idx_list", std::vector<int64_t>{0, kSymbolic, 0, 0}}});
+    auto down = [&](ir::Variable* v) {
+      return Node(*g, "transfer", {v}, {{"target", std::string("cpu")}});
+    };
+    g->outputs() = {down(Node(*g, "mul", {corner, b.Constant(2, DType::kFloat32)})),
+                    down(Node(*g, "add", {row, b.Constant(1, DType::kFloat32)}))};
+    return Compiled(std::move(g), where);
+  };
+  auto device = build(kOn), host = build("cpu");
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const Tensor x = Filled({4, 5}, 1.0f);
+  for (int64_t index : {2, -1}) {
+    Tensor i(DType::kInt64, {});
+    *i.data<int64_t>() = index;
+    runtime::MemoryCounter* on_device = runtime::MemoryCounterFor(kOn);
+    const int64_t sent = on_device->transferred(runtime::TransferDirection::kHostToDevice);
+    auto got = device->Run({x, i}, {});
+    auto want = host->Run({x, i}, {});
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(want.ok()) << want.status();
+    // Only x went up: the index stayed on the host.
+    EXPECT_EQ(on_device->transferred(runtime::TransferDirection::kHostToDevice) - sent,
+              x.num_bytes());
+    for (size_t o = 0; o < 2; ++o) {
+      ASSERT_EQ(got->outputs[o].shape(), want->outputs[o].shape()) << o;
+      ASSERT_EQ(
+          std::memcmp(got->outputs[o].raw(), want->outputs[o].raw(), want->outputs[o].num_bytes()),
+          0)
+          << "output " << o << " for index " << index;
+    }
+  }
+  Tensor past(DType::kInt64, {});
+  *past.data<int64_t>() = 4;
+  EXPECT_EQ(device->Run({x, past}, {}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // batched_dot by one strided batched gemm against the host's, an operand transposed per item

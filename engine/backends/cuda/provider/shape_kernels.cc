@@ -43,6 +43,23 @@ class ReshapeKernel final : public backends::Kernel {
   std::unique_ptr<backends::Kernel> view_;
 };
 
+// A view the host's kernel makes from metadata alone (subtensor: basic indexing), its index
+// scalars (inputs 1 on) read on the host: it touches no element of the device's value.
+class HostViewKernel final : public backends::Kernel {
+ public:
+  explicit HostViewKernel(std::unique_ptr<backends::Kernel> view) : view_(std::move(view)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    for (size_t k = 1; k < in.size(); ++k) {
+      if (!in[k]->host_accessible()) return Internal("an index of a view is on a device");
+    }
+    return view_->Run(in, out);
+  }
+
+ private:
+  std::unique_ptr<backends::Kernel> view_;
+};
+
 // arange: its bounds read on the host (inputs 0-2), its values made on the device as the host
 // makes them (NumPy's fill: value[0] and value[1] from start and start + step, then
 // value[0] + i * (value[1] - value[0])).
@@ -123,6 +140,11 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeReshapeKernel(
   auto kernel = std::make_unique<ReshapeKernel>(node, std::move(device));
   TENSORD_RETURN_IF_ERROR(kernel->Init(node));
   return std::unique_ptr<backends::Kernel>(std::move(kernel));
+}
+
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeViewKernel(const ir::Apply& node) {
+  TENSORD_ASSIGN_OR_RETURN(std::unique_ptr<backends::Kernel> view, cpu::MakeNodeKernel(node));
+  return std::unique_ptr<backends::Kernel>(new HostViewKernel(std::move(view)));
 }
 
 std::unique_ptr<backends::Kernel> MakeArangeKernel(DType dtype,
