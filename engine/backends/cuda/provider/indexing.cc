@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/common/dtype_dispatch.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/subtensor.h"
 
@@ -16,6 +18,7 @@ using runtime::Tensor;
 
 constexpr int kMostArrays = 8;
 constexpr int kMostDims = 8;
+constexpr char kIndexKernel[] = "tensord_index";
 
 bool IntegerDType(DType d) {
   return d != DType::kBool && d != DType::kFloat16 && d != DType::kFloat32 &&
@@ -100,19 +103,21 @@ constexpr char kGridStride[] =
 // stream drains): INVALID_ARGUMENT in NumPy's words, naming the index the host would.
 class IndexingKernel final : public backends::Kernel {
  public:
-  IndexingKernel(const ir::Apply& node, std::vector<int> index_inputs,
-                 std::shared_ptr<DeviceRuntime> device)
-      : inc_(node.op.find("inc") != std::string::npos),
+  // `index_inputs`: the node's inputs holding the index arrays, in order; `source`: the
+  // kernel (named kIndexKernel) for the node's dtypes and ranks, which the run's must be.
+  IndexingKernel(bool inc, DType dtype, std::vector<int> index_inputs, int index_rank,
+                 int trailing_rank, std::string source, std::shared_ptr<DeviceRuntime> device)
+      : inc_(inc),
         index_inputs_(std::move(index_inputs)),
+        index_rank_(index_rank),
+        trailing_rank_(trailing_rank),
+        kernel_(std::move(source), {kIndexKernel}),
         device_(std::move(device)) {
-    if (inc_) {
-      copy_ = MakeElementwiseKernel(DeviceElementwise{BareProgram(node.outputs[0]->type.dtype)},
-                                    device_);
-    }
+    if (inc_) copy_ = MakeElementwiseKernel(DeviceElementwise{BareProgram(dtype)}, device_);
   }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    std::vector<const Tensor*> indices;
+    absl::InlinedVector<const Tensor*, kMostArrays> indices;
     for (int k : index_inputs_) indices.push_back(in[k]);
     const Tensor* y = inc_ ? in[1] : nullptr;
     for (const Tensor* t : in) {
@@ -126,19 +131,14 @@ class IndexingKernel final : public backends::Kernel {
       TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, out));
     }
     TENSORD_ASSIGN_OR_RETURN(IndexingRun run, PlanIndexing(inc_ ? result : *in[0], indices, y));
+    if (run.index_rank != index_rank_ || run.trailing_rank != trailing_rank_) {
+      return Internal("indexing compiled for ranks ", index_rank_, " and ", trailing_rank_,
+                      " run with ", run.index_rank, " and ", run.trailing_rank);
+    }
     if (!inc_) TENSORD_RETURN_IF_ERROR(result.Reshape(in[0]->dtype(), run.gathered));
     const int64_t n = run.params[0];
     if (n == 0) return absl::OkStatus();
-    std::vector<DType> index_dtypes;
-    for (const Tensor* t : indices) index_dtypes.push_back(t->dtype());
-    const std::string name = "tensord_index";
-    TENSORD_ASSIGN_OR_RETURN(
-        std::string source,
-        inc_ ? ScatterAddSource(result.dtype(), index_dtypes, y->dtype(), run.index_rank,
-                                run.trailing_rank, name)
-             : GatherSource(result.dtype(), index_dtypes, run.index_rank, run.trailing_rank, name));
-    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels,
-                             CompiledKernels(*device_, source, {name}));
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(*device_));
     // The report's word on the device, made per run (runs may overlap), built on the host.
     runtime::MemoryCounter* device = result.buffer()->counter();
     constexpr uint64_t kNone = ~uint64_t{0};
@@ -153,7 +153,7 @@ class IndexingKernel final : public backends::Kernel {
     void* out_data = result.raw();
     void* args[] = {&out_data, run.params.data()};
     const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
-    TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[0], blocks, kThreads, args));
+    TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], blocks, kThreads, args));
     TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
     if (const uint64_t key = *seen.data<uint64_t>(); key != kNone) {
       return IndexOutOfBounds(key, *in[0], indices);
@@ -163,7 +163,9 @@ class IndexingKernel final : public backends::Kernel {
 
  private:
   const bool inc_;
-  const std::vector<int> index_inputs_;  // the node's inputs holding the index arrays, in order
+  const std::vector<int> index_inputs_;
+  const int index_rank_, trailing_rank_;
+  KernelsOnce kernel_;
   const std::shared_ptr<DeviceRuntime> device_;
   std::unique_ptr<backends::Kernel> copy_;  // an increment's x -> its output
 };
@@ -228,7 +230,7 @@ bool IsDeviceIndexing(const ir::Apply& node) {
 }
 
 absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
-                                         const std::vector<const runtime::Tensor*>& indices,
+                                         std::span<const runtime::Tensor* const> indices,
                                          const runtime::Tensor* y) {
   const int k = static_cast<int>(indices.size());
   if (k < 1 || k > x.ndim()) {
@@ -294,7 +296,7 @@ absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
 }
 
 absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
-                              const std::vector<const runtime::Tensor*>& indices) {
+                              std::span<const runtime::Tensor* const> indices) {
   std::vector<const runtime::Shape*> shapes;
   for (const runtime::Tensor* t : indices) shapes.push_back(&t->shape());
   TENSORD_ASSIGN_OR_RETURN(runtime::Shape index_shape, cpu::BroadcastShapes(shapes));
@@ -312,42 +314,43 @@ absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor one,
                            runtime::OnHost(indices[k]->StridedView({}, {}, offset)));
   std::string value;
-  switch (one.dtype()) {
-    case DType::kInt8:
-      value = absl::StrCat(int64_t{*one.data<int8_t>()});
-      break;
-    case DType::kInt16:
-      value = absl::StrCat(int64_t{*one.data<int16_t>()});
-      break;
-    case DType::kInt32:
-      value = absl::StrCat(*one.data<int32_t>());
-      break;
-    case DType::kInt64:
-      value = absl::StrCat(*one.data<int64_t>());
-      break;
-    case DType::kUInt8:
-      value = absl::StrCat(uint64_t{*one.data<uint8_t>()});
-      break;
-    case DType::kUInt16:
-      value = absl::StrCat(uint64_t{*one.data<uint16_t>()});
-      break;
-    case DType::kUInt32:
-      value = absl::StrCat(*one.data<uint32_t>());
-      break;
-    case DType::kUInt64:
-      value = absl::StrCat(*one.data<uint64_t>());
-      break;
-    default:
-      return Internal("an index array of ", DTypeName(one.dtype()));
-  }
+  TENSORD_RETURN_IF_ERROR(DispatchAll(one.dtype(), [&](auto tag) -> absl::Status {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      value = absl::StrCat(+*one.data<T>());  // + prints an 8-bit index as a number
+      return absl::OkStatus();
+    }
+    return Internal("an index array of ", DTypeName(one.dtype()));
+  }));
   return InvalidArgument("index ", value, " is out of bounds for axis ", k, " with size ",
                          x.shape()[k]);
 }
 
-std::unique_ptr<backends::Kernel> MakeIndexingKernel(const ir::Apply& node,
-                                                     std::vector<int> index_inputs,
-                                                     std::shared_ptr<DeviceRuntime> device) {
-  return std::make_unique<IndexingKernel>(node, std::move(index_inputs), std::move(device));
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeIndexingKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device) {
+  if (!IsDeviceIndexing(node)) return Internal("node '", node.op, "' is not CUDA indexing");
+  const bool inc = node.op.find("inc") != std::string::npos;
+  TENSORD_ASSIGN_OR_RETURN(std::vector<ops::subtensor::Entry> entries,
+                           ops::subtensor::Entries(node, inc ? 2 : 1));
+  // The arrays broadcast to the longest one's rank; x's other dims are taken whole.
+  std::vector<int> index_inputs;
+  std::vector<DType> index_dtypes;
+  int index_rank = 0;
+  for (const ops::subtensor::Entry& e : entries) {
+    index_inputs.push_back(e.input);
+    index_dtypes.push_back(node.inputs[e.input]->type.dtype);
+    index_rank = std::max(index_rank, node.inputs[e.input]->type.ndim());
+  }
+  const DType dtype = node.outputs[0]->type.dtype;
+  const int trailing_rank = node.inputs[0]->type.ndim() - static_cast<int>(entries.size());
+  TENSORD_ASSIGN_OR_RETURN(
+      std::string source,
+      inc ? ScatterAddSource(dtype, index_dtypes, node.inputs[1]->type.dtype, index_rank,
+                             trailing_rank, kIndexKernel)
+          : GatherSource(dtype, index_dtypes, index_rank, trailing_rank, kIndexKernel));
+  return std::unique_ptr<backends::Kernel>(
+      new IndexingKernel(inc, dtype, std::move(index_inputs), index_rank, trailing_rank,
+                         std::move(source), std::move(device)));
 }
 
 }  // namespace tensord::cuda

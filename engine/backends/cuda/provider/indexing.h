@@ -29,6 +29,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,18 +65,17 @@ struct IndexingRun {
   int index_rank = 0, trailing_rank = 0;
 };
 absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
-                                         const std::vector<const runtime::Tensor*>& indices,
+                                         std::span<const runtime::Tensor* const> indices,
                                          const runtime::Tensor* y);
 
-// The kernel of an IsDeviceIndexing node whose index arrays are inputs `index_inputs`.
-std::unique_ptr<backends::Kernel> MakeIndexingKernel(const ir::Apply& node,
-                                                     std::vector<int> index_inputs,
-                                                     std::shared_ptr<DeviceRuntime> device);
+// The kernel of an IsDeviceIndexing node, its source built for the node's dtypes and ranks.
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeIndexingKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);
 
 // The host's error for a run's report (the least key the kernel recorded: array k's position p
 // as k * positions + p), reading the offending index back from the device: INVALID_ARGUMENT
 // "index V is out of bounds for axis K with size N".
 absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
-                              const std::vector<const runtime::Tensor*>& indices);
+                              std::span<const runtime::Tensor* const> indices);
 
 }  // namespace tensord::cuda

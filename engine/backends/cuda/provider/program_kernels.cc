@@ -5,9 +5,9 @@
 #include <map>
 #include <mutex>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
-#include "engine/backends/cpu/provider.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/common/status.h"
 
@@ -67,29 +67,20 @@ class ProgramKernel : public backends::Kernel {
     return &kept;
   }
 
-  // The broadcast shape of the program's operands (checked to be as many as it takes).
-  absl::StatusOr<runtime::Shape> OperandsShape(const std::vector<const Tensor*>& in) const {
+  // The broadcast shape of the program's operands, checked to be as many as it takes and,
+  // where read, in the device's memory (placement moves every value there, constants too).
+  absl::StatusOr<runtime::Shape> OperandsShape(std::span<const Tensor* const> in) const {
     if (static_cast<int>(in.size()) != program_.num_inputs) {
       return Internal("the program takes ", program_.num_inputs, " inputs, got ", in.size());
     }
-    std::vector<const runtime::Shape*> shapes;
-    for (const Tensor* t : in) shapes.push_back(&t->shape());
-    return cpu::BroadcastShapes(shapes);
-  }
-
-  // An input in host memory is a constant (placement moves everything else): copied into
-  // `context` for this run, `in` then pointing at the copy in `uploaded` (reserved for all).
-  absl::Status UploadHostInputs(std::vector<const Tensor*>& in, runtime::MemoryCounter* context,
-                                std::vector<Tensor>& uploaded) {
-    uploaded.reserve(in.size());
+    absl::InlinedVector<const runtime::Shape*, 8> shapes;
     for (int k = 0; k < program_.num_inputs; ++k) {
-      if (!program_.input_read[k] || !in[k]->host_accessible()) continue;
-      TENSORD_ASSIGN_OR_RETURN(Tensor staged, cpu::HostContiguous(*in[k]));
-      TENSORD_ASSIGN_OR_RETURN(Tensor up, runtime::IntoContext(std::move(staged), context));
-      uploaded.push_back(std::move(up));
-      in[k] = &uploaded.back();
+      if (program_.input_read[k] && in[k]->num_elements() > 0 && in[k]->host_accessible()) {
+        return Internal("input ", k, " of a CUDA kernel is in host memory");
+      }
+      shapes.push_back(&in[k]->shape());
     }
-    return absl::OkStatus();
+    return cpu::BroadcastShapes(shapes);
   }
 
   const Program program_;
@@ -110,7 +101,7 @@ class CompositeKernel final : public ProgramKernel {
                       std::move(work.types)) {}
 
   absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
-    std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
+    absl::InlinedVector<const Tensor*, 8> in(in_slots.begin(), in_slots.end());
     TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
     Tensor& y = *out[0];
     // An input donated to the output is the output's own Tensor (the executable's inplace
@@ -131,8 +122,6 @@ class CompositeKernel final : public ProgramKernel {
     if (!in_place) TENSORD_RETURN_IF_ERROR(y.Reshape(y_dtype, shape));
     if (y.num_elements() == 0) return absl::OkStatus();
     if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
-    std::vector<Tensor> uploaded;
-    TENSORD_RETURN_IF_ERROR(UploadHostInputs(in, y.buffer()->counter(), uploaded));
     int rank = 0;
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
                              CompositeParams(program_, in, shape, &rank));
@@ -151,8 +140,7 @@ class ReduceKernel final : public ProgramKernel {
   ReduceKernel(Program program, std::shared_ptr<DeviceRuntime> device)
       : ProgramKernel(std::move(program), std::move(device), Family::kReduceAll) {}
 
-  absl::Status Run(std::span<const Tensor* const> in_slots, std::span<Tensor* const> out) override {
-    std::vector<const Tensor*> in(in_slots.begin(), in_slots.end());
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
     const int64_t n = runtime::NumElements(shape);
     if (n == 0 && (program_.reduce == "max" || program_.reduce == "min")) {
@@ -164,8 +152,6 @@ class ReduceKernel final : public ProgramKernel {
     TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, {}));
     if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
     runtime::MemoryCounter* device = y.buffer()->counter();
-    std::vector<Tensor> uploaded;
-    TENSORD_RETURN_IF_ERROR(UploadHostInputs(in, device, uploaded));
     int rank = 0;
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> params,
                              CompositeParams(program_, in, shape, &rank));
@@ -206,6 +192,9 @@ class AxesReduceKernel final : public ProgramKernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
+    if (x.num_elements() > 0 && x.host_accessible()) {
+      return Internal("the value a CUDA kernel reduces is in host memory");
+    }
     const bool to_like = reduction_.to_like;
     TENSORD_ASSIGN_OR_RETURN(
         std::vector<bool> reduced,
@@ -236,12 +225,6 @@ class AxesReduceKernel final : public ProgramKernel {
     TENSORD_RETURN_IF_ERROR(y.Reshape(program_.dtype, out_shape));
     if (plan.outputs == 0) return absl::OkStatus();
     if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
-    std::vector<const Tensor*> operands = {&x};
-    std::vector<Tensor> uploaded;
-    TENSORD_RETURN_IF_ERROR(UploadHostInputs(operands, y.buffer()->counter(), uploaded));
-    if (operands[0] != &x) {  // a constant, now on the device
-      TENSORD_ASSIGN_OR_RETURN(plan, PlanAxesReduction(program_, *operands[0], reduced));
-    }
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(plan.rank));
     void* y_data = y.raw();
     void* args[] = {&y_data, plan.params.data(), &plan.outputs, &plan.reduced};
@@ -276,6 +259,14 @@ absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
   std::lock_guard<std::mutex> lock(mu);  // compiling twice would only waste time
   if (auto it = compiled->find(key); it != compiled->end()) return it->second;
   return compiled->emplace(key, device.Compile(source, names)).first->second;
+}
+
+absl::StatusOr<const std::vector<KernelHandle>*> KernelsOnce::Get(DeviceRuntime& device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (kept_.empty()) {
+    TENSORD_ASSIGN_OR_RETURN(kept_, CompiledKernels(device, source_, names_));
+  }
+  return &kept_;
 }
 
 std::unique_ptr<backends::Kernel> MakeElementwiseKernel(DeviceElementwise work,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,21 @@ ops::composite::Program BareProgram(DType dtype);
 absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
                                                           const std::string& source,
                                                           const std::vector<std::string>& names);
+
+// The kernels of one source, compiled (CompiledKernels) on the first run that needs them and
+// kept: later runs neither build the source nor look it up.
+class KernelsOnce {
+ public:
+  KernelsOnce(std::string source, std::vector<std::string> names)
+      : source_(std::move(source)), names_(std::move(names)) {}
+  absl::StatusOr<const std::vector<KernelHandle>*> Get(DeviceRuntime& device);
+
+ private:
+  const std::string source_;
+  const std::vector<std::string> names_;
+  std::mutex mu_;
+  std::vector<KernelHandle> kept_;  // never changes once filled
+};
 
 // An elementwise program: one thread per output element (its inputs converted as `work` says).
 std::unique_ptr<backends::Kernel> MakeElementwiseKernel(DeviceElementwise work,

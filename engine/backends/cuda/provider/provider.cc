@@ -13,7 +13,6 @@
 #include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/backends/cuda/provider/shape_kernels.h"
 #include "engine/common/status.h"
-#include "engine/ops/defs/subtensor.h"
 
 namespace tensord::cuda {
 namespace {
@@ -160,14 +159,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (node.op == "dot_composite") {
     return Unimplemented("dot_composite of operands cuBLAS does not multiply");
   }
-  if (IsDeviceIndexing(node)) {
-    const bool inc = node.op.find("inc") != std::string::npos;
-    TENSORD_ASSIGN_OR_RETURN(std::vector<ops::subtensor::Entry> entries,
-                             ops::subtensor::Entries(node, inc ? 2 : 1));
-    std::vector<int> index_inputs;
-    for (const ops::subtensor::Entry& e : entries) index_inputs.push_back(e.input);
-    return MakeIndexingKernel(node, std::move(index_inputs), std::move(device));
-  }
+  if (IsDeviceIndexing(node)) return MakeIndexingKernel(node, std::move(device));
   if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
     return MakeAxesReduceKernel(*std::move(reduction), std::move(device));
   }

@@ -66,7 +66,7 @@ class HostViewKernel final : public backends::Kernel {
 class ArangeKernel final : public backends::Kernel {
  public:
   ArangeKernel(DType dtype, std::shared_ptr<DeviceRuntime> device)
-      : dtype_(dtype), device_(std::move(device)) {}
+      : dtype_(dtype), kernel_(Source(dtype), {"tensord_arange"}), device_(std::move(device)) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     ops::creation::Number bounds[3];
@@ -80,25 +80,13 @@ class ArangeKernel final : public backends::Kernel {
     TENSORD_RETURN_IF_ERROR(y.Reshape(dtype_, {n}));
     if (n == 0) return absl::OkStatus();
     if (y.host_accessible()) return Internal("the output of a CUDA kernel is in host memory");
-    const bool floats = dtype_ == DType::kFloat32 || dtype_ == DType::kFloat64;
-    const std::string type = CudaCType(dtype_);
-    const std::string source = absl::StrCat(
-        "typedef ", type, " T;\n",
-        "extern \"C\" __global__ void tensord_arange(T* out, long long n, ", "T v0, T v1, ",
-        floats ? "T" : "long long", " delta) {\n",
-        "  const long long step = (long long)blockDim.x * gridDim.x;\n",
-        "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += "
-        "step)\n",
-        "    out[i] = i == 1 ? v1 : ", floats ? "v0 + (T)i * delta" : "(T)(v0 + i * delta)",
-        ";\n}\n");
-    TENSORD_ASSIGN_OR_RETURN(std::vector<KernelHandle> kernels,
-                             CompiledKernels(*device_, source, {"tensord_arange"}));
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(*device_));
     const bool ints = start.is_int && step.is_int;
     auto launch = [&](auto v0, auto v1, auto delta) {
       void* y_data = y.raw();
       void* args[] = {&y_data, &n, &v0, &v1, &delta};
       const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
-      return device_->Launch(kernels[0], blocks, kThreads, args);
+      return device_->Launch((*kernels)[0], blocks, kThreads, args);
     };
     auto values = [&](auto tag) {  // v0, v1 in the output dtype, as the host's kernel has them
       using T = decltype(tag);
@@ -129,7 +117,23 @@ class ArangeKernel final : public backends::Kernel {
   }
 
  private:
+  // tensord_arange(T* out, long long n, T v0, T v1, D delta), D being T for floats and long long
+  // for integers, as the host's kernel computes in each.
+  static std::string Source(DType dtype) {
+    const bool floats = dtype == DType::kFloat32 || dtype == DType::kFloat64;
+    return absl::StrCat(
+        "typedef ", CudaCType(dtype), " T;\n",
+        "extern \"C\" __global__ void tensord_arange(T* out, long long n, T v0, T v1, ",
+        floats ? "T" : "long long", " delta) {\n",
+        "  const long long step = (long long)blockDim.x * gridDim.x;\n",
+        "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += "
+        "step)\n",
+        "    out[i] = i == 1 ? v1 : ", floats ? "v0 + (T)i * delta" : "(T)(v0 + i * delta)",
+        ";\n}\n");
+  }
+
   const DType dtype_;
+  KernelsOnce kernel_;
   const std::shared_ptr<DeviceRuntime> device_;
 };
 
