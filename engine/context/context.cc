@@ -16,6 +16,18 @@ std::string NumberedDevice(const std::string& device) {
   return device == "cuda" ? "cuda0" : device == "sim" ? "sim0" : device == "emu" ? "emu0" : device;
 }
 
+// The N of `device` "<kind>N" (0 for a bare "<kind>"); INVALID_ARGUMENT saying what was
+// `expected` otherwise.
+absl::StatusOr<int> OrdinalOf(const std::string& device, absl::string_view kind,
+                              absl::string_view expected) {
+  absl::string_view digits = absl::StripPrefix(device, kind);
+  int ordinal = 0;
+  if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
+    return InvalidArgument("bad device '", device, "' (expected ", expected, ")");
+  }
+  return ordinal;
+}
+
 }  // namespace
 
 absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
@@ -30,11 +42,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
     ctx->kind = DeviceKind::kCpu;
     ctx->description = absl::StrCat("host CPU, ", std::thread::hardware_concurrency(), " threads");
   } else if (absl::StartsWith(device, "cuda")) {
-    absl::string_view digits = absl::StripPrefix(device, "cuda");
-    int ordinal = 0;
-    if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
-      return InvalidArgument("bad device '", device, "' (expected cpu, cuda or cudaN)");
-    }
+    TENSORD_ASSIGN_OR_RETURN(int ordinal, OrdinalOf(device, "cuda", "cpu, cuda or cudaN"));
     int count = cuda::DeviceCount();
     ctx->kind = DeviceKind::kCuda;
     ctx->ordinal = ordinal;
@@ -53,11 +61,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
       ctx->runtime = cuda::GpuRuntime(ordinal);
     }
   } else if (absl::StartsWith(device, "emu")) {
-    absl::string_view digits = absl::StripPrefix(device, "emu");
-    int ordinal = 0;
-    if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
-      return InvalidArgument("bad device '", device, "' (expected emu or emuN)");
-    }
+    TENSORD_ASSIGN_OR_RETURN(int ordinal, OrdinalOf(device, "emu", "emu or emuN"));
     ctx->kind = DeviceKind::kCuda;
     ctx->ordinal = ordinal;
     ctx->emulated = true;
@@ -67,11 +71,7 @@ absl::StatusOr<Context*> ContextRegistry::AddDevice(const std::string& name,
         absl::StrCat("CUDA emulated on the host CPU ", ordinal,
                      " (the CUDA provider's kernels, built by the host's C++ compiler; for tests)");
   } else if (absl::StartsWith(device, "sim")) {
-    absl::string_view digits = absl::StripPrefix(device, "sim");
-    int ordinal = 0;
-    if (!digits.empty() && !absl::SimpleAtoi(digits, &ordinal)) {
-      return InvalidArgument("bad device '", device, "' (expected sim or simN)");
-    }
+    TENSORD_ASSIGN_OR_RETURN(int ordinal, OrdinalOf(device, "sim", "sim or simN"));
     ctx->kind = DeviceKind::kSim;
     ctx->ordinal = ordinal;
     ctx->device = absl::StrCat("sim", ordinal);

@@ -23,33 +23,14 @@
 
 #include "engine/backends/cuda/blas.h"
 #include "engine/backends/cuda/device.h"
-#include "engine/compile/compiler.h"
-#include "engine/compile/modes.h"
 #include "engine/context/context.h"
 #include "engine/ops/node_builder.h"
+#include "tests/bench/engine_bench.h"
 
 namespace tensord {
 namespace {
 
 using runtime::Tensor;
-
-void Die(const std::string& what) {
-  std::fprintf(stderr, "%s\n", what.c_str());
-  std::exit(1);
-}
-
-// `g` compiled with FAST_RUN on `contexts` (the function's own context the host).
-std::shared_ptr<compile::Executable> Compile(std::unique_ptr<ir::Graph> g,
-                                             const context::ContextRegistry& contexts) {
-  compile::CompileOptions options;
-  options.contexts = &contexts;
-  options.context = *contexts.Find("cpu");
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  if (!prepared.ok()) Die(prepared.status().ToString());
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  if (!exe.ok()) Die(exe.status().ToString());
-  return *exe;
-}
 
 // tanh((((x * 1.01 + 0.02) * 0.99 - 0.03) * 1.02 - 0.01) * 0.5): eight ops, one composite.
 float ChainOf(float x) {
@@ -72,17 +53,12 @@ std::shared_ptr<compile::Executable> BuildChain(const context::ContextRegistry& 
   y = b.Mul(b.Sub(b.Mul(y, k(1.02f)), k(0.01f)), k(0.5f));
   y = b.Apply("tanh", {y});
   g->outputs() = {b.Apply("transfer", {y}, {{"target", std::string("dev0")}})};
-  if (!b.status().ok()) Die(b.status().ToString());
-  return Compile(std::move(g), contexts);
+  bench::Check(b.status(), "building the graph");
+  return bench::CompileOnHost(std::move(g), contexts);
 }
 
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // float32 4096^3: dot through the engine (one node on dev0, inputs and output resident) against
@@ -98,14 +74,14 @@ void MeasureGemm(const context::ContextRegistry& contexts, int repeats) {
     return b.Apply("transfer", {v}, {{"target", std::string("dev0")}});
   };
   g->outputs() = {on_dev0(b.Apply("dot", {on_dev0(x), on_dev0(y)}))};
-  if (!b.status().ok()) Die(b.status().ToString());
-  std::shared_ptr<compile::Executable> exe = Compile(std::move(g), contexts);
+  bench::Check(b.status(), "building the graph");
+  std::shared_ptr<compile::Executable> exe = bench::CompileOnHost(std::move(g), contexts);
 
   const context::Context* dev0 = *contexts.Find("dev0");
   Tensor host(DType::kFloat32, {kN, kN});
   for (int64_t i = 0; i < kN * kN; ++i) host.data<float>()[i] = std::sin(0.01f * (i % 1009));
   auto a = runtime::IntoContext(host, dev0->memory);
-  if (!a.ok()) Die(a.status().ToString());
+  bench::Check(a.status(), "moving the operand to dev0");
   Tensor c;
   {
     runtime::ScopedMemoryContext on(dev0->memory);
@@ -116,18 +92,18 @@ void MeasureGemm(const context::ContextRegistry& contexts, int repeats) {
   for (int r = -2; r < repeats; ++r) {  // alternated, two untimed rounds first
     auto start = std::chrono::steady_clock::now();
     auto result = exe->Run({*a, *a}, {});
-    if (!result.ok()) Die(result.status().ToString());
-    if (cudaDeviceSynchronize() != cudaSuccess) Die("the engine's product failed");
+    bench::Check(result.status(), "running");
+    if (cudaDeviceSynchronize() != cudaSuccess) bench::Fail("the engine's product failed");
     if (r >= 0) engine_s.push_back(Seconds(start));
     out = result->outputs[0];
     start = std::chrono::steady_clock::now();
     absl::Status s = cuda::Gemm(0, DType::kFloat32, false, false, kN, kN, kN, 1.0, a->raw(), kN,
                                 a->raw(), kN, 0.0, c.raw());
-    if (!s.ok() || cudaDeviceSynchronize() != cudaSuccess) Die("cuBLAS alone failed");
+    if (!s.ok() || cudaDeviceSynchronize() != cudaSuccess) bench::Fail("cuBLAS alone failed");
     if (r >= 0) alone_s.push_back(Seconds(start));
   }
   auto got = runtime::OnHost(out);
-  if (!got.ok()) Die(got.status().ToString());
+  bench::Check(got.status(), "reading the product back");
   for (int64_t i = 0; i < kN * kN; i += 999983) {
     const int64_t row = i / kN, col = i % kN;
     double want = 0;
@@ -135,11 +111,11 @@ void MeasureGemm(const context::ContextRegistry& contexts, int repeats) {
       want += double{host.data<float>()[row * kN + j]} * host.data<float>()[j * kN + col];
     }
     if (std::abs(got->data<float>()[i] - want) > 1e-3 * std::max(1.0, std::abs(want))) {
-      Die("dot element " + std::to_string(i) + ": " + std::to_string(got->data<float>()[i]) +
-          ", expected " + std::to_string(want));
+      bench::Fail("dot element " + std::to_string(i) + ": " +
+                  std::to_string(got->data<float>()[i]) + ", expected " + std::to_string(want));
     }
   }
-  const double engine_t = Median(engine_s), alone_t = Median(alone_s);
+  const double engine_t = bench::Median(engine_s), alone_t = bench::Median(alone_s);
   const double flops = 2.0 * kN * kN * kN;
   std::printf(
       "| %s | float32 dot 4096^3 | %.3f ms, %.1f TFLOP/s | cuBLAS alone %.3f ms, %.1f "
@@ -171,48 +147,48 @@ int Main(int argc, char** argv) {
   Tensor host(DType::kFloat32, {n});
   for (int64_t i = 0; i < n; ++i) host.data<float>()[i] = std::sin(0.001f * (i % 100003));
   auto x = runtime::IntoContext(host, dev0->memory);  // resident: the run moves nothing
-  if (!x.ok()) Die(x.status().ToString());
+  bench::Check(x.status(), "moving the input to dev0");
   std::vector<double> chain_s, copy_s;
   Tensor y;
   for (int r = -2; r < repeats; ++r) {  // two untimed runs compile and warm up
     const auto start = std::chrono::steady_clock::now();
     auto result = chain->Run({*x}, {});
-    if (!result.ok()) Die(result.status().ToString());
-    if (!sync()) Die("the chain's kernel failed");
+    bench::Check(result.status(), "running");
+    if (!sync()) bench::Fail("the chain's kernel failed");
     if (r >= 0) chain_s.push_back(Seconds(start));
     y = result->outputs[0];
   }
   auto out = runtime::OnHost(y);
-  if (!out.ok()) Die(out.status().ToString());
+  bench::Check(out.status(), "reading the chain back");
   for (int64_t i = 0; i < n; i += 9973) {
     const float want = ChainOf(host.data<float>()[i]), got = out->data<float>()[i];
     if (std::abs(got - want) > 1e-5f * std::max(1.0f, std::abs(want))) {
-      Die("element " + std::to_string(i) + ": " + std::to_string(got) + ", expected " +
-          std::to_string(want));
+      bench::Fail("element " + std::to_string(i) + ": " + std::to_string(got) + ", expected " +
+                  std::to_string(want));
     }
   }
 
   const size_t bytes = static_cast<size_t>(n) * sizeof(float);
   if (simulated) {
     std::printf("| simulated device | fused 8-op chain, %lld float32 | %.3f ms |\n",
-                static_cast<long long>(n), Median(chain_s) * 1e3);
+                static_cast<long long>(n), bench::Median(chain_s) * 1e3);
     return 0;
   }
   void *from = nullptr, *to = nullptr;
   if (cudaMalloc(&from, bytes) != cudaSuccess || cudaMalloc(&to, bytes) != cudaSuccess) {
-    Die("cudaMalloc for the copy failed");
+    bench::Fail("cudaMalloc for the copy failed");
   }
   for (int r = -2; r < repeats; ++r) {
     const auto start = std::chrono::steady_clock::now();
     if (cudaMemcpy(to, from, bytes, cudaMemcpyDeviceToDevice) != cudaSuccess ||
         cudaDeviceSynchronize() != cudaSuccess) {
-      Die("the device-to-device copy failed");
+      bench::Fail("the device-to-device copy failed");
     }
     if (r >= 0) copy_s.push_back(Seconds(start));
   }
   cudaFree(from);
   cudaFree(to);
-  const double chain_t = Median(chain_s), copy_t = Median(copy_s);
+  const double chain_t = bench::Median(chain_s), copy_t = bench::Median(copy_s);
   const double chain_gbs = 2.0 * bytes / chain_t / 1e9, copy_gbs = 2.0 * bytes / copy_t / 1e9;
   std::printf(
       "| %s | fused 8-op chain, %lld float32 | %.3f ms, %.0f GB/s | copy %.3f ms, %.0f "

@@ -21,21 +21,15 @@
 #include <vector>
 
 #include "engine/backends/cuda/device.h"
-#include "engine/compile/compiler.h"
-#include "engine/compile/modes.h"
 #include "engine/context/context.h"
 #include "engine/grad/grad.h"
 #include "engine/ops/node_builder.h"
+#include "tests/bench/engine_bench.h"
 
 namespace tensord {
 namespace {
 
 using runtime::Tensor;
-
-void Die(const std::string& what) {
-  std::fprintf(stderr, "tensord_bench_mlp_step_cuda: %s\n", what.c_str());
-  std::exit(1);
-}
 
 struct Sizes {
   int64_t batch = 256, in = 784, hidden = 512, classes = 10;
@@ -83,27 +77,20 @@ std::shared_ptr<compile::Executable> BuildStep(const context::ContextRegistry& c
   ir::Variable* picked = b.Apply("advanced_subtensor", {probs, rows, on(labels, where)},
                                  {{"idx_list", std::vector<int64_t>{2, 0, 0, 0, 2, 0, 0, 0}}});
   ir::Variable* loss = b.Apply("mean", {b.Neg(b.Apply("log", {picked}))});
-  if (!b.status().ok()) Die(b.status().ToString());
+  bench::Check(b.status(), "building the graph");
   grad::GradRequest request;
   request.cost = loss;
   request.wrt = p;
   request.float_dtype = f;
   auto grads = grad::Grad(*g, request, [](const ir::Variable* v) { return v->DisplayName(); });
-  if (!grads.ok()) Die(grads.status().ToString());
+  bench::Check(grads.status(), "differentiating the loss");
   g->outputs() = {on(loss, "cpu")};
   for (int i = 0; i < 6; ++i) {
     ir::Variable* step = b.Mul(b.Constant(0.01, f), grads->gradients[i]);
     g->outputs().push_back(on(b.Sub(p[i], step), where));
   }
-  if (!b.status().ok()) Die(b.status().ToString());
-  compile::CompileOptions options;
-  options.contexts = &contexts;
-  options.context = *contexts.Find("cpu");
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  if (!prepared.ok()) Die(prepared.status().ToString());
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  if (!exe.ok()) Die(exe.status().ToString());
-  return *exe;
+  bench::Check(b.status(), "building the graph");
+  return bench::CompileOnHost(std::move(g), contexts);
 }
 
 // The batch and initial parameters of mlp_step.py's kind: uniform inputs, labels in range,
@@ -130,11 +117,6 @@ std::vector<Tensor> Initial(const Sizes& s) {
   return v;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 int Main(int argc, char** argv) {
   int repeats = 50;
   int scale = 1;
@@ -150,7 +132,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   auto contexts = context::ContextRegistry::Create("dev0->" + device, "cpu");
-  if (!contexts.ok()) Die(contexts.status().ToString());
+  bench::Check(contexts.status(), "making the contexts");
   Sizes sizes;
   sizes.in /= scale;
   sizes.hidden /= scale;
@@ -163,20 +145,20 @@ int Main(int argc, char** argv) {
   runtime::MemoryCounter* dev0 = (*(*contexts)->Find("dev0"))->memory;
   for (Tensor& t : dev) {  // the batch and the parameters resident on dev0
     auto up = runtime::IntoContext(t, dev0);
-    if (!up.ok()) Die(up.status().ToString());
+    bench::Check(up.status(), "moving the batch and parameters to dev0");
     t = *up;
   }
   auto step = [&](compile::Executable& exe, std::vector<Tensor>& state) {
     auto result = exe.Run(state, {});
-    if (!result.ok()) Die(result.status().ToString());
+    bench::Check(result.status(), "running a step");
     for (int k = 0; k < 6; ++k) state[2 + k] = result->outputs[1 + k];
     return double{*result->outputs[0].data<float>()};
   };
   for (int s = 0; s < 3; ++s) {
     const double want = step(*on_host, host), got = step(*on_device, dev);
     if (!(std::abs(got - want) <= 1e-4 * std::max(1.0, std::abs(want)))) {
-      Die("step " + std::to_string(s) + ": loss " + std::to_string(got) + " on " + device + ", " +
-          std::to_string(want) + " on the host");
+      bench::Fail("step " + std::to_string(s) + ": loss " + std::to_string(got) + " on " + device +
+                  ", " + std::to_string(want) + " on the host");
     }
   }
   std::vector<double> seconds;
@@ -190,7 +172,7 @@ int Main(int argc, char** argv) {
               device.rfind("cuda", 0) == 0 ? cuda::DeviceName(0).c_str() : device.c_str(),
               static_cast<long long>(sizes.in), static_cast<long long>(sizes.hidden),
               static_cast<long long>(sizes.hidden), static_cast<long long>(sizes.classes),
-              static_cast<long long>(sizes.batch), Median(seconds) * 1e3, repeats);
+              static_cast<long long>(sizes.batch), bench::Median(seconds) * 1e3, repeats);
   return 0;
 }
 
