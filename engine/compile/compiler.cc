@@ -395,11 +395,10 @@ class ExecutableBuilder {
       ins.op_name = ir::TheanoOpName(*a);
       ins.theano_label = ins.op_name + ir::NodeArgs(*a, /*theano=*/true);
       std::vector<std::optional<DType>> wanted(a->inputs.size());
+      const bool on_cuda = node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda;
       // The host casts what a CPU kernel wants cast; a CUDA kernel converts its inputs as it
       // reads them (the provider runs only what needs no cast of the host's).
-      const bool converts_itself =
-          node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda;
-      if (a->def->input_dtypes && !converts_itself) wanted = a->def->input_dtypes(*a);
+      if (a->def->input_dtypes && !on_cuda) wanted = a->def->input_dtypes(*a);
       for (size_t i = 0; i < a->inputs.size(); ++i) {
         const ir::Variable* in = a->inputs[i];
         int s = slot_of(in);
@@ -418,15 +417,14 @@ class ExecutableBuilder {
       }
       for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
       auto kernel = a->def->num_bodies > 0 ? MakeBodyKernel(*a, p.options)  // scan_kernel.h
-                    : node_ctx != nullptr && node_ctx->kind == context::DeviceKind::kCuda
-                        ? cuda::MakeNodeKernel(*a, node_ctx->runtime)
-                        : cpu::MakeNodeKernel(*a);
+                    : on_cuda              ? cuda::MakeNodeKernel(*a, node_ctx->runtime)
+                                           : cpu::MakeNodeKernel(*a);
       if (!kernel.ok()) {
         return absl::Status(kernel.status().code(),
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));
       }
       ins.kernel = *std::move(kernel);
-      if (converts_itself && a->op == "transfer" && a->inputs[0]->source == ir::Source::kConstant &&
+      if (on_cuda && a->op == "transfer" && a->inputs[0]->source == ir::Source::kConstant &&
           a->inputs[0]->constant.num_bytes() <= kMostResidentConstantBytes) {
         // A small constant a GPU reads is copied there once, now, and kept by the executable
         // with its other constants: a run uploads nothing for it (and waits for no copy). A

@@ -143,8 +143,6 @@ class PlacementPass final : public Pass {
       Mark(a, l && !OwnMemory(l->context) ? l->context : "cpu", /*pinned=*/false);
       return absl::OkStatus();
     }
-    // Where the pinned inputs live: one context; or several, then a shared variable's (weights
-    // stay put, activations move), else the default one.
     // Metadata a device reads on the host (a reshape's shape) decides nothing.
     std::vector<int> metadata;
     if (p_.host_inputs) {
@@ -154,6 +152,8 @@ class PlacementPass final : public Pass {
         metadata.insert(metadata.end(), host.begin(), host.end());
       }
     }
+    // Where the pinned inputs live: one context; or several, then a shared variable's (weights
+    // stay put, activations move), else the default one.
     std::vector<std::string> pinned;
     std::optional<std::string> shared;
     for (size_t i = 0; i < a.inputs.size(); ++i) {

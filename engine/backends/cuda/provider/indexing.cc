@@ -20,19 +20,13 @@ constexpr int kMostArrays = 8;
 constexpr int kMostDims = 8;
 constexpr char kIndexKernel[] = "tensord_index";
 
-bool IntegerDType(DType d) {
-  return d != DType::kBool && d != DType::kFloat16 && d != DType::kFloat32 &&
-         d != DType::kFloat64 && d != DType::kInvalid;
-}
-
 // Index array a's element at `io` as `v`, and whether it is inside the dim (`in_bounds`): a
 // negative signed index counts from the end; an unsigned one is compared as unsigned (past
 // int64's range it is out of bounds, as on the host).
 std::string IndexRead(DType dtype, const std::string& type, int a) {
   const std::string value = absl::StrCat("((const ", type, "*)p.idx[", a, "])[io]");
   const std::string dim = absl::StrCat("p.dim[", a, "]");
-  if (dtype == DType::kUInt8 || dtype == DType::kUInt16 || dtype == DType::kUInt32 ||
-      dtype == DType::kUInt64) {
+  if (IsUnsignedInt(dtype)) {
     return absl::StrCat("    const unsigned long long u = (unsigned long long)", value, ";\n",
                         "    const bool in_bounds = u < (unsigned long long)", dim, ";\n",
                         "    const long long v = (long long)u;\n");
@@ -53,7 +47,7 @@ absl::StatusOr<std::string> Common(DType dtype, const std::vector<DType>& index_
                      kMostDims, " dims and at most ", kMostDims, " trailing dims; this has ", k,
                      ", ", index_rank, ", ", trailing_rank));
   }
-  if (dtype != DType::kFloat32 && dtype != DType::kFloat64) {
+  if (!FloatDType(dtype)) {
     return InvalidArgument("CUDA indexing moves float32 or float64, not ", DTypeName(dtype));
   }
   const int r = std::max(index_rank, 1), s = std::max(trailing_rank, 1);
@@ -72,7 +66,7 @@ absl::StatusOr<std::string> Common(DType dtype, const std::vector<DType>& index_
                   "  long long off = 0, yoff = 0;\n");
   for (int a = 0; a < k; ++a) {
     const std::string type = CudaCType(index_dtypes[a]);
-    if (!IntegerDType(index_dtypes[a]) || type.empty()) {
+    if (!IsInteger(index_dtypes[a]) || type.empty()) {
       return InvalidArgument("an index array of ", DTypeName(index_dtypes[a]), " on a GPU");
     }
     absl::StrAppend(&out, "  {\n    long long io = 0, rest = pos;\n", "    for (int d = ", r - 1,
@@ -152,8 +146,7 @@ class IndexingKernel final : public backends::Kernel {
     run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
     void* out_data = result.raw();
     void* args[] = {&out_data, run.params.data()};
-    const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
-    TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], blocks, kThreads, args));
+    TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], GridFor(n), kThreads, args));
     TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
     if (const uint64_t key = *seen.data<uint64_t>(); key != kNone) {
       return IndexOutOfBounds(key, *in[0], indices);
@@ -202,10 +195,7 @@ bool IsDeviceIndexing(const ir::Apply& node) {
   if (!inc && node.op != "advanced_subtensor" && node.op != "advanced_subtensor1") return false;
   if (node.outputs.size() != 1 || node.inputs.empty()) return false;
   const DType dtype = node.inputs[0]->type.dtype;
-  if ((dtype != DType::kFloat32 && dtype != DType::kFloat64) ||
-      node.outputs[0]->type.dtype != dtype) {
-    return false;
-  }
+  if (!FloatDType(dtype) || node.outputs[0]->type.dtype != dtype) return false;
   if (inc) {
     absl::StatusOr<bool> set = ops::subtensor::SetInsteadOfInc(node);
     if (!set.ok() || *set || node.inputs.size() < 2 ||
@@ -221,7 +211,7 @@ bool IsDeviceIndexing(const ir::Apply& node) {
   for (const ops::subtensor::Entry& e : *entries) {
     if (e.kind != ops::subtensor::Kind::kArray || e.input < 0 ||
         e.input >= static_cast<int>(node.inputs.size()) ||
-        !IntegerDType(node.inputs[e.input]->type.dtype) ||
+        !IsInteger(node.inputs[e.input]->type.dtype) ||
         node.inputs[e.input]->type.ndim() > kMostDims) {
       return false;
     }

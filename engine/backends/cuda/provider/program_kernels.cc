@@ -128,8 +128,7 @@ class CompositeKernel final : public ProgramKernel {
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, KernelsFor(rank));
     void* y_data = y.raw();
     void* args[] = {&y_data, params.data()};
-    const int64_t blocks = std::min((y.num_elements() + kThreads - 1) / kThreads, kMostBlocks);
-    return device_->Launch((*kernels)[0], blocks, kThreads, args);
+    return device_->Launch((*kernels)[0], GridFor(y.num_elements()), kThreads, args);
   }
 };
 

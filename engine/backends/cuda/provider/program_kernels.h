@@ -3,6 +3,7 @@
 // DeviceRuntime; and what the provider's other kernels share with them.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,8 @@ namespace tensord::cuda {
 // The launch shape of the one-thread-per-element kernels: a grid-stride loop covers the rest.
 constexpr int kThreads = 256;
 constexpr int64_t kMostBlocks = 1 << 16;
+// The blocks of kThreads that cover `n` elements, at most kMostBlocks.
+inline int64_t GridFor(int64_t n) { return std::min((n + kThreads - 1) / kThreads, kMostBlocks); }
 
 bool FloatDType(DType d);
 

@@ -3,14 +3,13 @@
 #include <algorithm>
 
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/backends/cuda/provider/provider.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/reduce_util.h"
 
 namespace tensord::cuda {
 namespace {
-
-constexpr int64_t kMostBlocks = 1 << 16;  // both kernels stride over the rest
 
 // Rows at least this long, read contiguously, are shared by a block's threads; shorter ones
 // (a softmax's 10 classes) are walked by one thread each.
@@ -31,18 +30,13 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
     return std::nullopt;
   }
   const DType dtype = node.inputs[0]->type.dtype;
-  if ((dtype != DType::kFloat32 && dtype != DType::kFloat64) ||
-      node.outputs[0]->type.dtype != dtype) {
-    return std::nullopt;
-  }
+  if (!FloatDType(dtype) || node.outputs[0]->type.dtype != dtype) return std::nullopt;
   if (!r.to_like) {
     absl::StatusOr<std::vector<int64_t>> axes = ops::ReducedAxes(node);
     if (!axes.ok()) return std::nullopt;
     r.axes = *std::move(axes);
   }
-  r.program.dtype = dtype;
-  r.program.num_inputs = 1;
-  r.program.input_read = {true};
+  r.program = BareProgram(dtype);
   r.program.reduce = r.to_like ? "sum" : node.op;
   return r;
 }

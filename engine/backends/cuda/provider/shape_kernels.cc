@@ -85,8 +85,7 @@ class ArangeKernel final : public backends::Kernel {
     auto launch = [&](auto v0, auto v1, auto delta) {
       void* y_data = y.raw();
       void* args[] = {&y_data, &n, &v0, &v1, &delta};
-      const int64_t blocks = std::min((n + kThreads - 1) / kThreads, kMostBlocks);
-      return device_->Launch((*kernels)[0], blocks, kThreads, args);
+      return device_->Launch((*kernels)[0], GridFor(n), kThreads, args);
     };
     auto values = [&](auto tag) {  // v0, v1 in the output dtype, as the host's kernel has them
       using T = decltype(tag);
