@@ -172,8 +172,8 @@ absl::StatusOr<std::unique_ptr<HostEmulation>> HostEmulation::Compile(
   }
   // -ffp-contract=off: products are not fused into multiply-adds, as NVRTC is told.
   const std::string command =
-      absl::StrCat(Compiler(), " -std=c++20 -O0 -ffp-contract=off -fPIC -shared -pthread ",
-                   source_path, " -o ", library_path, " 2>&1");
+      absl::StrCat(Compiler(), " -std=c++20 -O0 -ffp-contract=off -fPIC -shared ", source_path,
+                   " -o ", library_path, " 2>&1");
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return absl::InternalError("could not run the host compiler");
   std::string log;
@@ -206,13 +206,15 @@ struct HostEmulation::Entry {
 };
 
 absl::StatusOr<KernelHandle> HostEmulation::Handle(const std::string& name) {
+  if (auto it = entries_.find(name); it != entries_.end()) return it->second.get();
   auto kernel = reinterpret_cast<KernelFn>(dlsym(library_, ("emu_" + name).c_str()));
   auto launch = reinterpret_cast<LaunchFn>(dlsym(library_, "emu_launch"));
   if (kernel == nullptr || launch == nullptr) {
     return absl::NotFoundError(absl::StrCat("no emulated kernel '", name, "'"));
   }
-  entries_.push_back(std::make_unique<Entry>(Entry{kernel, launch, cooperative_.contains(name)}));
-  return entries_.back().get();
+  auto& entry = entries_[name];
+  entry = std::make_unique<Entry>(Entry{kernel, launch, cooperative_.contains(name)});
+  return entry.get();
 }
 
 absl::Status HostEmulation::LaunchHandle(KernelHandle kernel, int64_t blocks, int threads,

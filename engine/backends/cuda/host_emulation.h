@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "engine/backends/cuda/launch.h"
@@ -48,7 +49,7 @@ class HostEmulation {
   HostEmulation() = default;
   void* library_ = nullptr;
   std::string directory_;
-  std::vector<std::unique_ptr<Entry>> entries_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Entry>> entries_;  // by kernel name
   absl::flat_hash_set<std::string> cooperative_;  // kernels whose source calls __syncthreads
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cuda/blas.h"
@@ -123,7 +124,7 @@ class ProductKernel final : public backends::Kernel {
     }
     // The other inputs must keep the product's shape, as the host's kernels require for
     // dot_composite; a gemm's z broadcasting it to a larger one is the host's alone.
-    std::vector<const runtime::Shape*> shapes = {&shape};
+    absl::InlinedVector<const runtime::Shape*, 8> shapes = {&shape};
     for (size_t k = gemm ? 0 : 2; k < (gemm ? 1 : in.size()); ++k)
       shapes.push_back(&in[k]->shape());
     TENSORD_ASSIGN_OR_RETURN(runtime::Shape joint, cpu::BroadcastShapes(shapes));
@@ -151,7 +152,7 @@ class ProductKernel final : public backends::Kernel {
       return absl::OkStatus();
     }
     TENSORD_RETURN_IF_ERROR(MultiplyInto(*device_, x, y, 1.0, 0.0, c));  // dot_composite
-    std::vector<const Tensor*> program_in = {&c};
+    absl::InlinedVector<const Tensor*, 8> program_in = {&c};
     program_in.insert(program_in.end(), in.begin() + 2, in.end());
     return epilogue_->Run(program_in, out);
   }
