@@ -66,6 +66,27 @@ def numpy_step(x, labels, params):
     return step
 
 
+def torch_step(x, labels, params, device="cpu"):
+    """PyTorch eager's step (autograd, in-place SGD), the batch and parameters on `device`
+    (tests/cuda/mlp_step_torch.py runs it on a GPU); the loss read back ends each step."""
+    import torch
+    dev = torch.device(device)
+    tp = [torch.from_numpy(p.copy()).to(dev).requires_grad_() for p in params]
+    xt, yt = torch.from_numpy(x).to(dev), torch.from_numpy(labels).to(dev)
+
+    def step():
+        h = xt
+        for i in range(0, 4, 2):
+            h = torch.tanh(h @ tp[i] + tp[i + 1])
+        loss = torch.nn.functional.cross_entropy(h @ tp[4] + tp[5], yt)
+        grads = torch.autograd.grad(loss, tp)
+        with torch.no_grad():
+            for p, g in zip(tp, grads):
+                p.sub_(g, alpha=float(LEARNING_RATE))
+        return float(loss.detach())
+    return step
+
+
 def peers(impls, x, labels, params):
     """Adds JAX (jit of value_and_grad, parameters donated), PyTorch (eager autograd, in-place
     SGD) and PyTensor (one function with updates) where installed."""
@@ -94,21 +115,7 @@ def peers(impls, x, labels, params):
     except ImportError:
         pass
     try:
-        import torch
-        tp = [torch.from_numpy(p.copy()).requires_grad_() for p in params]
-        xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
-
-        def torch_step():
-            h = xt
-            for i in range(0, 4, 2):
-                h = torch.tanh(h @ tp[i] + tp[i + 1])
-            loss = torch.nn.functional.cross_entropy(h @ tp[4] + tp[5], yt)
-            grads = torch.autograd.grad(loss, tp)
-            with torch.no_grad():
-                for p, g in zip(tp, grads):
-                    p.sub_(g, alpha=float(LEARNING_RATE))
-            return float(loss.detach())
-        impls["torch"] = torch_step
+        impls["torch"] = torch_step(x, labels, params)
     except ImportError:
         pass
     try:

@@ -5,7 +5,8 @@
 #   tests/cuda/run-on-gpu.sh bundle [DIR]   # here: build, then copy the CUDA test binaries,
 #                                           # the GPU benchmarks (tests/bench/cuda_bench.cc,
 #                                           # cuda_mlp_bench.cc), PyTorch's MLP step
-#                                           # (mlp_step_torch.py) and the shared libraries they
+#                                           # (mlp_step_torch.py with tests/bench/mlp_step.py)
+#                                           # and the shared libraries they
 #                                           # need into DIR (default build/gpu-bundle)
 #   DIR/run.sh                              # there: runs the tests, then the benchmarks, which
 #                                           # print their figures; exit status 0 when all pass
@@ -83,6 +84,6 @@ done
 python3 "$here/mlp_step_torch.py" || status=1
 exit "$status"
 RUN
-cp tests/cuda/mlp_step_torch.py "$out/"
+cp tests/cuda/mlp_step_torch.py tests/bench/mlp_step.py "$out/"
 chmod +x "$out/run.sh"
 du -sh "$out"
