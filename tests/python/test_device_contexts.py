@@ -6,11 +6,13 @@ times: with the simulated memory as the host's; with `--sim_device_memory_separa
 server reaches it only through copies, as a GPU's; and on emulated devices (`emuN`), where the
 CUDA provider places and runs the work, its kernels emulated on the CPU."""
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 
+import numpy
 import pytest
 
 from tensord.connection import LocalServer
@@ -210,6 +212,57 @@ def test_device_arrays_chain_functions_without_crossing_to_the_client(memory):
     # Ten 4x4 float32 arrays held (64 bytes each), then nothing: the 3,010 dropped were freed.
     assert lines[3] == "640 0", out
     assert lines[4:] == ["NotFound True", "NotFound True"], out
+
+
+RANDOM = textwrap.dedent("""
+    import json
+    import numpy
+    import tensord as theano
+    from tensord.connection import server_info
+    from tensord.sandbox.rng_mrg import MRG_RandomStreams
+
+    def moved():
+        c = next(c for c in server_info().contexts if c.name == 'dev0')
+        return c.transferred_host_to_device_bytes, c.transferred_device_to_host_bytes
+
+    srng = MRG_RandomStreams(seed=4321)
+    u = srng.uniform((64, 32), nstreams=128)
+    z = srng.normal((7, 5), nstreams=6)
+    print(u.rng.context, z.rng.context)
+    states = [u.rng.get_value().tolist(), z.rng.get_value().tolist()]
+    f = theano.function([], [u, z])
+    draws = []
+    for call in range(2):
+        before = moved()
+        got_u, got_z = f()
+        after = moved()
+        print(after[0] - before[0], after[1] - before[1])
+        draws.append([got_u.tolist(), got_z.tolist()])
+    print(json.dumps({'states': states, 'draws': draws}))
+""")
+
+
+def test_random_streams_draw_where_their_state_lives(memory):
+    from test_random_mrg import numpy_mrg31k3p
+    out = _run(RANDOM, "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
+    lines = out.splitlines()
+    # The states are shared variables on dev0, advanced there: per call nothing goes up (the
+    # sizes are read on the host) and only the samples come down.
+    assert lines[0] == "dev0 dev0", out
+    assert lines[1] == lines[2] == "0 %d" % ((64 * 32 + 7 * 5) * 4), out
+    record = json.loads(lines[3])
+    u_state, z_state = (numpy.array(s, dtype=numpy.int32) for s in record["states"])
+    # Uniforms: the reference's numbers bit for bit, the second call going on from the first.
+    both = numpy_mrg31k3p(u_state, 2 * 64 * 32, "float32").reshape(2, 64, 32)
+    for call in range(2):
+        numpy.testing.assert_array_equal(numpy.float32(record["draws"][call][0]), both[call])
+    # Normals: Box-Muller over the reference's uniforms, as Theano lays them out.
+    uniforms = numpy_mrg31k3p(z_state, 36, "float32")
+    radius = numpy.sqrt(numpy.float32(-2) * numpy.log(uniforms[:18]))
+    theta = numpy.float32(2 * numpy.pi) * uniforms[18:]
+    want = numpy.concatenate([radius * numpy.cos(theta), radius * numpy.sin(theta)])[:35]
+    numpy.testing.assert_allclose(numpy.float32(record["draws"][0][1]).reshape(-1), want,
+                                  rtol=1e-5, atol=1e-6)
 
 
 CHOSEN_DEVICE = textwrap.dedent("""

@@ -69,7 +69,30 @@ absl::StatusOr<Dim> ApplySlice(const Entry& e, std::span<const runtime::Tensor* 
   return Dim{len, len > 1 ? stride * step : stride};
 }
 
-absl::Status AssignInto(const runtime::Tensor& dst, const runtime::Tensor& y, bool set) {
+absl::StatusOr<runtime::Tensor> BasicView(const runtime::Tensor& x,
+                                          const std::vector<Entry>& entries,
+                                          std::span<const runtime::Tensor* const> in) {
+  runtime::Shape shape;
+  runtime::Strides strides;
+  int64_t offset = 0;
+  for (int d = 0; d < x.ndim(); ++d) {
+    const int64_t n = x.shape()[d], stride = x.strides()[d];
+    if (d >= static_cast<int>(entries.size())) {
+      shape.push_back(n);
+      strides.push_back(stride);
+    } else if (entries[d].kind == ops::subtensor::Kind::kInt) {
+      TENSORD_ASSIGN_OR_RETURN(int64_t i, FieldValue(entries[d].f[0], in));
+      TENSORD_RETURN_IF_ERROR(ApplyInt(i, d, n, stride, &offset));
+    } else {
+      TENSORD_ASSIGN_OR_RETURN(Dim dim, ApplySlice(entries[d], in, n, stride, &offset));
+      shape.push_back(dim.size);
+      strides.push_back(dim.stride);
+    }
+  }
+  return x.StridedView(std::move(shape), std::move(strides), offset);
+}
+
+absl::Status CheckAssignable(const runtime::Tensor& dst, const runtime::Tensor& y, bool set) {
   if (y.ndim() > dst.ndim()) {
     return InvalidArgument("cannot ", set ? "set" : "increment", " a ", dst.ndim(),
                            "-d subtensor with a ", y.ndim(), "-d value");
@@ -81,6 +104,11 @@ absl::Status AssignInto(const runtime::Tensor& dst, const runtime::Tensor& y, bo
                            " cannot be broadcast to the indexed shape ",
                            runtime::ShapeString(dst.shape()));
   }
+  return absl::OkStatus();
+}
+
+absl::Status AssignInto(const runtime::Tensor& dst, const runtime::Tensor& y, bool set) {
+  TENSORD_RETURN_IF_ERROR(CheckAssignable(dst, y, set));
   const Strides ys = BroadcastStrides(y, dst.shape());
   return DispatchAll(dst.dtype(), [&](auto tag) -> absl::Status {
     using T = typename decltype(tag)::type;

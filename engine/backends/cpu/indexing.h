@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "engine/ops/defs/subtensor.h"
 #include "engine/runtime/tensor.h"
@@ -33,6 +34,15 @@ absl::Status ApplyInt(int64_t index, int axis, int64_t n, int64_t stride, int64_
 // resulting dim.
 absl::StatusOr<Dim> ApplySlice(const Entry& e, std::span<const runtime::Tensor* const> in,
                                int64_t n, int64_t stride, int64_t* offset);
+
+// The view of `x` that basic indexing `entries` selects, its symbolic fields read from the
+// node's inputs `in` (metadata only: x may be on a device).
+absl::StatusOr<runtime::Tensor> BasicView(const runtime::Tensor& x,
+                                          const std::vector<Entry>& entries,
+                                          std::span<const runtime::Tensor* const> in);
+
+// INVALID_ARGUMENT in NumPy's words unless `y` broadcasts to `dst`'s shape (metadata only).
+absl::Status CheckAssignable(const runtime::Tensor& dst, const runtime::Tensor& y, bool set);
 
 // Writes (set) or adds (inc) `y`, broadcast to `dst`'s shape, into the view `dst`.
 absl::Status AssignInto(const runtime::Tensor& dst, const runtime::Tensor& y, bool set);

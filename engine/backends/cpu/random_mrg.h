@@ -6,13 +6,19 @@
 
 #include <cstdint>
 
+#include "engine/backends/cpu/mrg_step.h"
 #include "engine/common/status.h"
 #include "engine/runtime/tensor.h"
 
 namespace tensord::cpu {
 
+// The moduli (mrg_step.h's step has them as literals; tests check it against these).
 inline constexpr int32_t kMrgM1 = 2147483647;  // 2^31 - 1
 inline constexpr int32_t kMrgM2 = 2147462579;  // 2^31 - 21069
+
+namespace mrg_step {
+TENSORD_MRG_STEP(inline)
+}  // namespace mrg_step
 
 // Advances one stream (6 int32 components, in place) and returns Theano's raw sample: an integer
 // in [1, M1], so raw * 2^-31 lies in the open interval (0, 1).
@@ -28,10 +34,9 @@ class MrgStreams {
     if (++next_ == streams_) next_ = 0;
     return MrgNextRaw(stream);
   }
-  // Theano's float64 conversion: raw / 2^31.
-  double NextDouble() { return NextRaw() * 4.656612873077392578125e-10; }
-  // Theano's float32 conversion: the largest factor whose product with M1 stays below 1.
-  float NextFloat() { return static_cast<float>(NextRaw()) * 4.6566126e-10f; }
+  // Theano's conversions (mrg_step.h).
+  double NextDouble() { return mrg_step::tensord_mrg_double(NextRaw()); }
+  float NextFloat() { return mrg_step::tensord_mrg_float(NextRaw()); }
   // A uniform integer in [0, m) for m >= 1 (31 bits of randomness: biased for huge m).
   int64_t NextBelow(int64_t m) {
     const int64_t j = static_cast<int64_t>(NextDouble() * static_cast<double>(m));
@@ -44,8 +49,12 @@ class MrgStreams {
   int64_t next_ = 0;
 };
 
-// Checks a generator state input (an int32 matrix with 6 columns and at least one row) and
-// makes `out` a contiguous copy of it for the kernel to advance.
+// INVALID_ARGUMENT naming `op` unless `state` is a generator state: an int32 matrix with 6
+// columns and at least one row (its metadata alone is read: it may be on a device).
+absl::Status CheckMrgState(const runtime::Tensor& state, const char* op);
+
+// Checks a generator state input (CheckMrgState) and makes `out` a contiguous copy of it for
+// the kernel to advance.
 absl::Status CopyMrgState(const runtime::Tensor& state, runtime::Tensor& out, const char* op);
 
 }  // namespace tensord::cpu

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/op_def.h"
+#include "engine/runtime/tensor.h"
 
 namespace tensord::ops::creation {
 
@@ -35,6 +37,11 @@ absl::StatusOr<int64_t> ArangeLength(const Number& start, const Number& stop, co
 
 // The axis attr normalized against the input rank; rank 0 has no axis to work along.
 absl::StatusOr<int64_t> Axis(const ir::Apply& node);
+
+// join's output shape at run time (metadata only): the inputs' dims along `axis` summed, the
+// others the same in every input, else INVALID_ARGUMENT naming the first that differs.
+absl::StatusOr<runtime::Shape> JoinedShape(std::span<const runtime::Tensor* const> in,
+                                           int64_t axis);
 
 // Like numpy.tile, x and reps are both left-padded with 1s to the longer of the two.
 absl::StatusOr<std::vector<int64_t>> PaddedReps(const ir::Apply& node);

@@ -65,6 +65,27 @@ absl::StatusOr<int64_t> Axis(const ir::Apply& node) {
   return axes[0];
 }
 
+absl::StatusOr<runtime::Shape> JoinedShape(std::span<const runtime::Tensor* const> in,
+                                           int64_t axis) {
+  runtime::Shape shape = in[0]->shape();
+  shape[axis] = 0;
+  for (size_t k = 0; k < in.size(); ++k) {
+    const runtime::Shape& s = in[k]->shape();
+    for (size_t d = 0; d < s.size(); ++d) {
+      if (static_cast<int64_t>(d) != axis && s[d] != in[0]->shape()[d]) {
+        return InvalidArgument("join: input ", k, " has shape ", runtime::ShapeString(s),
+                               " but input 0 has shape ", runtime::ShapeString(in[0]->shape()),
+                               ": dimension ", d, " differs (", s[d], " vs ", in[0]->shape()[d],
+                               "); all dimensions but the join axis ", axis, " must match");
+      }
+    }
+    if (__builtin_add_overflow(shape[axis], s[axis], &shape[axis])) {
+      return InvalidArgument("join: the joined axis length overflows int64");
+    }
+  }
+  return shape;
+}
+
 namespace {
 
 // The joined axis is the sum of the inputs' dims along it; the others are the first input's.

@@ -21,22 +21,7 @@ class JoinKernel final : public Kernel {
   explicit JoinKernel(int64_t axis) : axis_(axis) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    Shape shape = in[0]->shape();
-    shape[axis_] = 0;
-    for (size_t k = 0; k < in.size(); ++k) {
-      const Shape& s = in[k]->shape();
-      for (size_t d = 0; d < s.size(); ++d) {
-        if (static_cast<int64_t>(d) != axis_ && s[d] != in[0]->shape()[d]) {
-          return InvalidArgument("join: input ", k, " has shape ", runtime::ShapeString(s),
-                                 " but input 0 has shape ", runtime::ShapeString(in[0]->shape()),
-                                 ": dimension ", d, " differs (", s[d], " vs ", in[0]->shape()[d],
-                                 "); all dimensions but the join axis ", axis_, " must match");
-        }
-      }
-      if (__builtin_add_overflow(shape[axis_], s[axis_], &shape[axis_])) {
-        return InvalidArgument("join: the joined axis length overflows int64");
-      }
-    }
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, JoinedShape(in, axis_));
     const DType dtype = in[0]->dtype();
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(dtype, shape));
     int64_t outer = 1, inner = 1;

@@ -11,31 +11,8 @@ namespace {
 
 using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
+using indexing::BasicView;
 using subtensor::Entry;
-using subtensor::Kind;
-
-// The view of `x` that basic indexing selects.
-absl::StatusOr<Tensor> BasicView(const Tensor& x, const std::vector<Entry>& entries,
-                                 std::span<const Tensor* const> in) {
-  runtime::Shape shape;
-  runtime::Strides strides;
-  int64_t offset = 0;
-  for (int d = 0; d < x.ndim(); ++d) {
-    const int64_t n = x.shape()[d], stride = x.strides()[d];
-    if (d >= static_cast<int>(entries.size())) {
-      shape.push_back(n);
-      strides.push_back(stride);
-    } else if (entries[d].kind == Kind::kInt) {
-      TENSORD_ASSIGN_OR_RETURN(int64_t i, indexing::FieldValue(entries[d].f[0], in));
-      TENSORD_RETURN_IF_ERROR(indexing::ApplyInt(i, d, n, stride, &offset));
-    } else {
-      TENSORD_ASSIGN_OR_RETURN(auto dim, indexing::ApplySlice(entries[d], in, n, stride, &offset));
-      shape.push_back(dim.size);
-      strides.push_back(dim.stride);
-    }
-  }
-  return x.StridedView(std::move(shape), std::move(strides), offset);
-}
 
 class SubtensorKernel final : public Kernel {
  public:

@@ -120,7 +120,7 @@ class IndexingKernel final : public backends::Kernel {
       }
     }
     Tensor& result = *out[0];
-    if (inc_) {  // result = x, then y added at the indexed places
+    if (inc_) {  // result = x, then y added (or set) at the indexed places
       const Tensor* x_in[] = {in[0]};
       TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, out));
     }
@@ -176,17 +176,17 @@ absl::StatusOr<std::string> GatherSource(DType dtype, const std::vector<DType>& 
   return out;
 }
 
-absl::StatusOr<std::string> ScatterAddSource(DType dtype, const std::vector<DType>& index_dtypes,
-                                             DType y_dtype, int index_rank, int trailing_rank,
-                                             const std::string& name) {
+absl::StatusOr<std::string> ScatterSource(DType dtype, const std::vector<DType>& index_dtypes,
+                                          DType y_dtype, int index_rank, int trailing_rank,
+                                          bool set, const std::string& name) {
   const std::string y_type = CudaCType(y_dtype);
   if (y_type.empty()) return InvalidArgument("a value of ", DTypeName(y_dtype), " on a GPU");
   TENSORD_ASSIGN_OR_RETURN(std::string out,
                            Common(dtype, index_dtypes, index_rank, trailing_rank, true, name));
   absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "(T* out, const ", name,
-                  "_params p) {\n", kGridStride, "    if (", name,
-                  "_place(p, i, &at, &y_at)) atomicAdd(&out[at], T(((const ", y_type,
-                  "*)p.x)[y_at]));\n  }\n}\n");
+                  "_params p) {\n", kGridStride, "    if (", name, "_place(p, i, &at, &y_at)) ",
+                  set ? "out[at] = " : "atomicAdd(&out[at], ", "T(((const ", y_type,
+                  "*)p.x)[y_at])", set ? "" : ")", ";\n  }\n}\n");
   return out;
 }
 
@@ -198,8 +198,7 @@ bool IsDeviceIndexing(const ir::Apply& node) {
   if (!FloatDType(dtype) || node.outputs[0]->type.dtype != dtype) return false;
   if (inc) {
     absl::StatusOr<bool> set = ops::subtensor::SetInsteadOfInc(node);
-    if (!set.ok() || *set || node.inputs.size() < 2 ||
-        CudaCType(node.inputs[1]->type.dtype).empty()) {
+    if (!set.ok() || node.inputs.size() < 2 || CudaCType(node.inputs[1]->type.dtype).empty()) {
       return false;
     }
   }
@@ -333,10 +332,14 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeIndexingKernel(
   }
   const DType dtype = node.outputs[0]->type.dtype;
   const int trailing_rank = node.inputs[0]->type.ndim() - static_cast<int>(entries.size());
+  bool set = false;
+  if (inc) {
+    TENSORD_ASSIGN_OR_RETURN(set, ops::subtensor::SetInsteadOfInc(node));
+  }
   TENSORD_ASSIGN_OR_RETURN(
       std::string source,
-      inc ? ScatterAddSource(dtype, index_dtypes, node.inputs[1]->type.dtype, index_rank,
-                             trailing_rank, kIndexKernel)
+      inc ? ScatterSource(dtype, index_dtypes, node.inputs[1]->type.dtype, index_rank,
+                          trailing_rank, set, kIndexKernel)
           : GatherSource(dtype, index_dtypes, index_rank, trailing_rank, kIndexKernel));
   return std::unique_ptr<backends::Kernel>(
       new IndexingKernel(inc, dtype, std::move(index_inputs), index_rank, trailing_rank,

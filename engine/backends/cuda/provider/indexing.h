@@ -1,9 +1,9 @@
 // Integer-array indexing on the CUDA provider: x[i0, i1, ...] (advanced_subtensor, and
-// advanced_subtensor1's x[i]) and its increment (advanced_inc_subtensor{,1} without
-// set_instead_of_inc), where every index entry is an integer array, one per leading dim of x,
-// the arrays broadcasting together: the cross-entropy's probs[arange(n), labels], an embedding
-// lookup, and their gradients. The sources and the layout of a run are plain C++, so tests check
-// them without a GPU (the emulator, host_emulation.h).
+// advanced_subtensor1's x[i]) and its increment or assignment (advanced_inc_subtensor{,1}, with
+// or without set_instead_of_inc), where every index entry is an integer array, one per leading dim
+// of x, the arrays broadcasting together: the cross-entropy's probs[arange(n), labels], an
+// embedding lookup, and their gradients. The sources and the layout of a run are plain C++, so
+// tests check them without a GPU (the emulator, host_emulation.h).
 //
 // The gather, for x of dtype T (float32 or float64), K index arrays of any integer dtype
 // broadcasting to an index shape of rank R, and S trailing dims of x taken whole:
@@ -22,10 +22,12 @@
 //   };
 //   extern "C" __global__ void <name>(T* out, const <name>_params p);
 // gathers out (C-contiguous: the index shape, then the trailing dims) from x; the scatter
-// (<name> of ScatterAddSource) adds y's elements into out at the indexed places, in place, with
+// (<name> of ScatterSource) adds y's elements into out at the indexed places, in place, with
 // atomic adds: a repeated index accumulates (numpy.add.at), in an order that may change the last
-// bits from run to run. A negative index counts from the end; one out of bounds is reported, its
-// element left alone (see IndexOutOfBounds).
+// bits from run to run; or sets them (set_instead_of_inc), where a repeated index gets one of
+// its values, which one not defined on a GPU (the host's, NumPy's, is the last; Theano's GPU
+// set_subtensor left it undefined too). A negative index counts from the end; one out of bounds is
+// reported, its element left alone (see IndexOutOfBounds).
 #pragma once
 
 #include <memory>
@@ -42,7 +44,7 @@
 namespace tensord::cuda {
 
 // Whether the device runs `node`: an integer-array index of float32 or float64 values, every
-// entry an integer array, no set_instead_of_inc, one dtype for the value (an inc's y is
+// entry an integer array, one dtype for the value (an inc's y is
 // converted as read).
 bool IsDeviceIndexing(const ir::Apply& node);
 
@@ -50,9 +52,9 @@ bool IsDeviceIndexing(const ir::Apply& node);
 absl::StatusOr<std::string> GatherSource(DType dtype, const std::vector<DType>& index_dtypes,
                                          int index_rank, int trailing_rank,
                                          const std::string& name);
-absl::StatusOr<std::string> ScatterAddSource(DType dtype, const std::vector<DType>& index_dtypes,
-                                             DType y_dtype, int index_rank, int trailing_rank,
-                                             const std::string& name);
+absl::StatusOr<std::string> ScatterSource(DType dtype, const std::vector<DType>& index_dtypes,
+                                          DType y_dtype, int index_rank, int trailing_rank,
+                                          bool set, const std::string& name);
 
 // One run: the parameters over `x` (the gather's source, or the scatter's destination, already
 // holding x's values), its index arrays, and the scatter's `y` (null for a gather); the shape

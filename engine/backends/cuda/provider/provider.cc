@@ -7,11 +7,15 @@
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/provider.h"
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/arg_reduce.h"
 #include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/product_kernels.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/backends/cuda/provider/random_kernels.h"
 #include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/backends/cuda/provider/shape_kernels.h"
+#include "engine/backends/cuda/provider/sort_kernels.h"
+#include "engine/backends/cuda/provider/view_writes.h"
 #include "engine/common/status.h"
 
 namespace tensord::cuda {
@@ -104,7 +108,9 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
 
 bool Supports(const ir::Apply& node) {
   if (node.def == nullptr) return false;
-  if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node)) {
+  if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node) ||
+      IsDeviceSampling(node) || IsDeviceSort(node) || IsDeviceViewWrite(node) ||
+      IsDeviceArgReduction(node)) {
     return true;
   }
   if (node.op == "reshape") {  // a value not contiguous is copied by an elementwise kernel
@@ -126,12 +132,14 @@ bool Supports(const ir::Apply& node) {
 
 std::vector<int> HostInputs(const ir::Apply& node) {
   if (node.op == "reshape") return {1};
-  if (node.op == "subtensor") {  // its symbolic index scalars
+  if (node.op == "subtensor" || node.op == "inc_subtensor") {  // its symbolic index scalars
     std::vector<int> scalars;
-    for (int k = 1; k < static_cast<int>(node.inputs.size()); ++k) scalars.push_back(k);
+    const int first = node.op == "subtensor" ? 1 : 2;
+    for (int k = first; k < static_cast<int>(node.inputs.size()); ++k) scalars.push_back(k);
     return scalars;
   }
   if (node.op == "arange") return {0, 1, 2};
+  if (IsDeviceSampling(node)) return {1};  // the size
   return {};
 }
 
@@ -160,6 +168,10 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     return Unimplemented("dot_composite of operands cuBLAS does not multiply");
   }
   if (IsDeviceIndexing(node)) return MakeIndexingKernel(node, std::move(device));
+  if (IsDeviceSampling(node)) return MakeSamplingKernel(node, std::move(device));
+  if (IsDeviceSort(node)) return MakeSortKernel(node, std::move(device));
+  if (IsDeviceViewWrite(node)) return MakeViewWriteKernel(node, std::move(device));
+  if (IsDeviceArgReduction(node)) return MakeArgReduceKernel(node, std::move(device));
   if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
     return MakeAxesReduceKernel(*std::move(reduction), std::move(device));
   }

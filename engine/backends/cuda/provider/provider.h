@@ -8,7 +8,10 @@
 // - reductions of a float value over any axes and sum_to_like (reduce_axes.h);
 // - products on cuBLAS: dot, tensordot over one axis of each, gemm, dot_composite, batched_dot
 //   (product_kernels.h);
-// - integer-array indexing and its increment (indexing.h), and arange (shape_kernels.h).
+// - integer-array indexing, its increment and assignment (indexing.h), and arange
+//   (shape_kernels.h);
+// - uniform and normal random streams (random_kernels.h), sort and argsort (sort_kernels.h),
+//   join and inc_subtensor (view_writes.h), argmax, argmin and max_and_argmax (arg_reduce.h).
 // Generated kernels are CUDA C++ (composite_source.h), compiled for the device
 // (device_runtime.h: NVRTC for a GPU, the host's compiler for the emulator) once per source
 // and architecture in the process, so functions share them. Other nodes are placed on the host
@@ -33,8 +36,8 @@ namespace tensord::cuda {
 bool Supports(const ir::Apply& node);
 
 // The inputs of `node` its CUDA kernel reads on the host, which placement leaves there: a
-// reshape's shape, a subtensor's index scalars, arange's bounds (a GPU's memory holds the data,
-// the host its metadata).
+// reshape's shape, a subtensor's or inc_subtensor's index scalars, arange's bounds, a sample's
+// size (a GPU's memory holds the data, the host its metadata).
 std::vector<int> HostInputs(const ir::Apply& node);
 
 // The kernel of `node` on `device` (a GPU's runtime or the emulator's), or UNIMPLEMENTED

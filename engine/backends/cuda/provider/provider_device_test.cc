@@ -1,8 +1,5 @@
-// The CUDA provider on a device: functions placed on it compile through the whole engine
-// (fusion, placement, transfers) and compute there what the host computes. The device is
-// TENSORD_PROVIDER_TEST_DEVICE: cuda0 in cuda_backend_tests (the GPU bundle; skipped without a
-// GPU), emu0 in cuda_emulation_tests (the CUDA emulator, host_emulation.h, in CI); the suite is
-// named TENSORD_PROVIDER_TEST_SUITE after it.
+// The CUDA provider on a device (device_testing.h): functions placed on it compile through the
+// whole engine (fusion, placement, transfers) and compute there what the host computes.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -10,49 +7,17 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/backends/cuda/device.h"
-#include "engine/compile/testing_util.h"
-#include "engine/context/context.h"
+#include "engine/backends/cuda/provider/device_testing.h"
 #include "engine/ops/defs/subtensor.h"
 #include "engine/ops/node_builder.h"
-
-#if !defined(TENSORD_PROVIDER_TEST_DEVICE) || !defined(TENSORD_PROVIDER_TEST_SUITE)
-#error "TENSORD_PROVIDER_TEST_DEVICE and _SUITE name the device the tests run on, and the suite"
-#endif
 
 namespace tensord::cuda {
 namespace {
 
 using compile::testing::Node;
 using runtime::Tensor;
-
-constexpr char kDevice[] = TENSORD_PROVIDER_TEST_DEVICE;
-// The context on it: named after it, so that its memory counter is its own.
-const std::string kOn = std::string("on_") + kDevice;
-
-const context::ContextRegistry& Contexts() {
-  static const context::ContextRegistry* registry =
-      context::ContextRegistry::Create(kOn + "->" + kDevice, "cpu")->release();
-  return *registry;
-}
-
-bool NoDevice() { return std::string(kDevice).rfind("cuda", 0) == 0 && DeviceCount() == 0; }
-#define SKIP_WITHOUT_THE_DEVICE() \
-  if (NoDevice()) GTEST_SKIP() << "no CUDA device"
-
-// `g` compiled with FAST_RUN, its function's own context `context` (the host by default).
-std::shared_ptr<compile::Executable> Compiled(std::unique_ptr<ir::Graph> g,
-                                              const std::string& context = "cpu") {
-  compile::CompileOptions options;
-  options.contexts = &Contexts();
-  options.context = *Contexts().Find(context);
-  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
-  EXPECT_TRUE(prepared.ok()) << prepared.status();
-  if (!prepared.ok()) return nullptr;
-  auto exe = compile::BuildExecutable(*std::move(prepared));
-  EXPECT_TRUE(exe.ok()) << exe.status();
-  return exe.ok() ? *exe : nullptr;
-}
+using testing::Compiled;
+using testing::kOn;
 
 Tensor Filled(runtime::Shape shape, float scale) {
   Tensor t(DType::kFloat32, std::move(shape));

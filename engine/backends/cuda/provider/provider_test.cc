@@ -8,6 +8,8 @@
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/compile/testing_util.h"
+#include "engine/ops/defs/subtensor.h"
+#include "engine/ops/node_builder.h"
 
 namespace tensord::cuda {
 namespace {
@@ -103,8 +105,54 @@ TEST(CudaProvider, RunsReductionsOfAFloatValueOverAnyAxes) {
   EXPECT_FALSE(
       runs(Node(g, "sum", {x}, {{"axis", std::vector<int64_t>{0}}, {"dtype", DType::kFloat64}})));
   EXPECT_FALSE(runs(Node(g, "prod", {x}, rows)));
-  EXPECT_FALSE(runs(Node(g, "argmax", {x}, rows)));
+  EXPECT_TRUE(runs(Node(g, "argmax", {x}, rows)));  // arg_reduce.h, integers too
+  EXPECT_TRUE(runs(Node(g, "argmin", {i})));
   EXPECT_FALSE(runs(Node(g, "var", {x}, rows)));
+}
+
+TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
+  ir::Graph g;
+  ir::Variable* state = g.AddInput(ir::Type::Of(DType::kInt32, 2), "state");
+  ir::Variable* size = g.AddInput(ir::Type::Of(DType::kInt64, 1), "size");
+  ops::NodeBuilder b(g);
+  auto sample = [&](const char* op, std::vector<ir::Variable*> extra = {}) {
+    std::vector<ir::Variable*> in = {state, size};
+    in.insert(in.end(), extra.begin(), extra.end());
+    std::vector<ir::Variable*> outs =
+        b.ApplyMulti(op, in, {{"dtype", DType::kFloat32}, {"ndim", int64_t{2}}});
+    EXPECT_TRUE(b.status().ok()) << b.status();
+    return outs[0]->owner;
+  };
+  for (const char* op : {"mrg_uniform", "random_normal"}) {
+    const ir::Apply* node = sample(op);
+    EXPECT_TRUE(Supports(*node)) << op;
+    EXPECT_EQ(HostInputs(*node), std::vector<int>{1}) << op;  // the size
+  }
+  // Binomial and the categorical draws stay on the host.
+  ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
+  ir::Variable* p = g.AddInput(ir::Type::Scalar(DType::kFloat64), "p");
+  EXPECT_FALSE(Supports(*sample("random_binomial", {n, p})));
+  for (DType dtype : {DType::kFloat32, DType::kInt8, DType::kUInt64, DType::kBool}) {
+    ir::Variable* x = g.AddInput(ir::Type::Of(dtype, 3), "x");
+    for (const char* op : {"sort", "argsort"}) {
+      EXPECT_TRUE(Supports(*Node(g, op, {x}, {{"axis", int64_t{-2}}})->owner)) << op;
+    }
+  }
+  ir::Variable* wide = g.AddInput(ir::Type::Of(DType::kFloat32, 10), "wide");
+  EXPECT_FALSE(Supports(*Node(g, "sort", {wide}, {{"axis", int64_t{0}}})->owner));
+  // join of any dtypes (converted as written); inc_subtensor with its index scalars on the host.
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+  ir::Variable* i = g.AddInput(ir::Type::Of(DType::kInt32, 2), "i");
+  EXPECT_TRUE(Supports(*Node(g, "join", {x, i}, {{"axis", int64_t{1}}})->owner));
+  EXPECT_FALSE(Supports(*Node(g, "join", {wide, wide}, {{"axis", int64_t{1}}})->owner));
+  ir::Variable* k = g.AddInput(ir::Type::Scalar(DType::kInt64), "k");
+  const ir::Apply* inc =
+      Node(g, "inc_subtensor", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "y"), k},
+           {{"idx_list", std::vector<int64_t>{0, ops::subtensor::kIndexSymbolic, 0, 0}},
+            {"set_instead_of_inc", false}})
+          ->owner;
+  EXPECT_TRUE(Supports(*inc));
+  EXPECT_EQ(HostInputs(*inc), std::vector<int>{2});
 }
 
 // The layout of a reduction over some dims: the kept dims first, the folded ones after, merged

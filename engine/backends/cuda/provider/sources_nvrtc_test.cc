@@ -1,0 +1,108 @@
+// The sources of the provider's hand-written kernels compile with NVRTC (no GPU needed):
+// indexing (indexing.h) for every integer dtype of index array and of value, both float dtypes
+// and the ranks a run takes; random streams (random_kernels.h) and sorting (sort_kernels.h) for
+// every dtype they take, view writes (view_writes.h) for the dtype pairs they convert, and arg
+// reductions (arg_reduce.h). What they compute is checked on the emulator and on a GPU
+// (provider_device_test.cc, more_ops_device_test.cc).
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "engine/backends/cuda/nvrtc.h"
+#include "engine/backends/cuda/provider/arg_reduce.h"
+#include "engine/backends/cuda/provider/indexing.h"
+#include "engine/backends/cuda/provider/random_kernels.h"
+#include "engine/backends/cuda/provider/sort_kernels.h"
+#include "engine/backends/cuda/provider/view_writes.h"
+
+namespace tensord::cuda {
+namespace {
+
+TEST(IndexingSource, GatherAndScatterCompileWithNvrtc) {
+  const std::vector<DType> integers = {DType::kInt8,   DType::kInt16, DType::kInt32,
+                                       DType::kInt64,  DType::kUInt8, DType::kUInt16,
+                                       DType::kUInt32, DType::kUInt64};
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (DType index : integers) {
+      for (auto [arrays, index_rank, trailing_rank] :
+           std::vector<std::array<int, 3>>{{1, 1, 0}, {2, 2, 1}, {3, 0, 2}}) {
+        const std::vector<DType> types(arrays, index);
+        auto gather = GatherSource(dtype, types, index_rank, trailing_rank, "g");
+        ASSERT_TRUE(gather.ok()) << gather.status();
+        NvrtcResult compiled = CompileToPtx(*gather, "g.cu", "compute_80");
+        ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *gather;
+        for (bool set : {false, true}) {
+          auto scatter = ScatterSource(dtype, types, index, index_rank, trailing_rank, set, "s");
+          ASSERT_TRUE(scatter.ok()) << scatter.status();
+          compiled = CompileToPtx(*scatter, "s.cu", "compute_80");
+          ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *scatter;
+        }
+      }
+    }
+  }
+  // What no kernel moves: bool or float index arrays, integer values, too many arrays.
+  EXPECT_FALSE(GatherSource(DType::kFloat32, {DType::kBool}, 1, 0, "g").ok());
+  EXPECT_FALSE(GatherSource(DType::kFloat32, {DType::kFloat32}, 1, 0, "g").ok());
+  EXPECT_FALSE(GatherSource(DType::kInt32, {DType::kInt32}, 1, 0, "g").ok());
+  EXPECT_FALSE(GatherSource(DType::kFloat32, std::vector<DType>(9, DType::kInt32), 1, 0, "g").ok());
+}
+
+TEST(SamplingAndSortSources, CompileWithNvrtc) {
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    const std::string source = SamplingSource(dtype);
+    NvrtcResult compiled = CompileToPtx(source, "random.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << source;
+  }
+  for (DType dtype :
+       {DType::kBool, DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64, DType::kUInt8,
+        DType::kUInt16, DType::kUInt32, DType::kUInt64, DType::kFloat32, DType::kFloat64}) {
+    for (bool indices : {false, true}) {
+      auto source = SortSource(dtype, indices);
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "sort.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+    }
+  }
+  EXPECT_FALSE(SortSource(DType::kFloat16, false).ok());
+}
+
+TEST(ViewWriteSources, CompileWithNvrtc) {
+  const std::vector<DType> dtypes = {DType::kBool,    DType::kInt8,   DType::kInt16,
+                                     DType::kInt32,   DType::kInt64,  DType::kUInt8,
+                                     DType::kUInt16,  DType::kUInt32, DType::kUInt64,
+                                     DType::kFloat32, DType::kFloat64};
+  // Every dtype into itself, added and set; float32 and float64 from every dtype (a join's
+  // conversions, an increment's y).
+  std::vector<std::array<DType, 2>> pairs;
+  for (DType d : dtypes) {
+    pairs.push_back({d, d});
+    pairs.push_back({DType::kFloat32, d});
+    pairs.push_back({DType::kFloat64, d});
+  }
+  for (auto [to, from] : pairs) {
+    for (bool add : {false, true}) {
+      auto source = StridedWriteSource(to, from, add);
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "write.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+    }
+  }
+  EXPECT_FALSE(StridedWriteSource(DType::kFloat16, DType::kFloat32, false).ok());
+}
+
+TEST(ArgReduceSources, CompileWithNvrtc) {
+  for (DType dtype : {DType::kBool, DType::kInt8, DType::kInt32, DType::kInt64, DType::kUInt64,
+                      DType::kFloat32, DType::kFloat64}) {
+    for (bool is_max : {false, true}) {
+      for (bool with_value : {false, true}) {
+        auto source = ArgReduceSource(dtype, is_max, with_value);
+        ASSERT_TRUE(source.ok()) << source.status();
+        NvrtcResult compiled = CompileToPtx(*source, "arg.cu", "compute_80");
+        ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tensord::cuda

@@ -1,0 +1,202 @@
+#include "engine/backends/cuda/provider/view_writes.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/indexing.h"
+#include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/common/status.h"
+#include "engine/ops/defs/creation.h"
+#include "engine/ops/defs/subtensor.h"
+
+namespace tensord::cuda {
+namespace {
+
+using runtime::Tensor;
+
+constexpr char kWrite[] = "tensord_strided_write";
+
+// The parameters of one write (the source's struct, field for field).
+struct WriteParams {
+  int64_t n;
+  std::array<int64_t, kMostWriteDims> shape, dst_strides, src_strides;
+};
+
+// One strided write of a given (destination, source) dtype pair and mode, compiled on first use.
+class StridedWrite {
+ public:
+  StridedWrite(DType to, DType from, bool add)
+      : kernel_(StridedWriteSource(to, from, add).value_or(""), {kWrite}) {}
+
+  // Writes `src`, broadcast to `dst`'s shape (already checked), into `dst` (a view on the
+  // device, its elements distinct).
+  absl::Status Run(DeviceRuntime& device, const Tensor& dst, const Tensor& src) {
+    if (dst.num_elements() == 0) return absl::OkStatus();
+    if (dst.host_accessible() || (src.num_elements() > 0 && src.host_accessible())) {
+      return Internal("an operand of a CUDA write is in host memory");
+    }
+    const runtime::Strides src_strides = cpu::BroadcastStrides(src, dst.shape());
+    const cpu::MergedDims merged = cpu::MergeDims(dst.shape(), {dst.strides(), src_strides});
+    const int rank = static_cast<int>(merged.shape.size());
+    if (rank > kMostWriteDims) {
+      return Unimplemented("a CUDA write walks at most ", kMostWriteDims, " dims; this one ", rank);
+    }
+    WriteParams p;
+    p.n = dst.num_elements();
+    p.shape.fill(1);
+    p.dst_strides.fill(0);
+    p.src_strides.fill(0);
+    for (int d = 0; d < rank; ++d) {
+      const int slot = kMostWriteDims - rank + d;
+      p.shape[slot] = merged.shape[d];
+      p.dst_strides[slot] = merged.strides[0][d];
+      p.src_strides[slot] = merged.strides[1][d];
+    }
+    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(device));
+    void* dst_data = const_cast<void*>(dst.raw());
+    const void* src_data = src.raw();
+    void* args[] = {&dst_data, &src_data, &p};
+    return device.Launch((*kernels)[0], GridFor(p.n), kThreads, args);
+  }
+
+ private:
+  KernelsOnce kernel_;
+};
+
+// join(*x; axis): each input written into its block of the output along the axis.
+class JoinKernel final : public backends::Kernel {
+ public:
+  JoinKernel(const ir::Apply& node, int64_t axis, std::shared_ptr<DeviceRuntime> device)
+      : dtype_(node.outputs[0]->type.dtype), axis_(axis), device_(std::move(device)) {
+    for (const ir::Variable* in : node.inputs) {
+      writes_.push_back(std::make_unique<StridedWrite>(dtype_, in->type.dtype, false));
+    }
+  }
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, ops::creation::JoinedShape(in, axis_));
+    Tensor& y = *out[0];
+    // The node's dtype: its inputs may be of others (converted as written).
+    TENSORD_RETURN_IF_ERROR(y.Reshape(dtype_, shape));
+    int64_t at = 0;
+    for (size_t k = 0; k < in.size(); ++k) {
+      runtime::Shape block = shape;
+      block[axis_] = in[k]->shape()[axis_];
+      const Tensor view = y.StridedView(block, y.strides(), at * y.strides()[axis_]);
+      TENSORD_RETURN_IF_ERROR(writes_[k]->Run(*device_, view, *in[k]));
+      at += block[axis_];
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const DType dtype_;
+  const int64_t axis_;
+  const std::shared_ptr<DeviceRuntime> device_;
+  std::vector<std::unique_ptr<StridedWrite>> writes_;
+};
+
+// inc_subtensor(x, y, *scalars; idx_list, set_instead_of_inc): x copied to the output (unless
+// it is the output, donated), then y added into or set at the view its index selects.
+class IncSubtensorKernel final : public backends::Kernel {
+ public:
+  IncSubtensorKernel(std::vector<ops::subtensor::Entry> entries, bool set, DType x_dtype,
+                     DType y_dtype, std::shared_ptr<DeviceRuntime> device)
+      : entries_(std::move(entries)),
+        set_(set),
+        copy_(x_dtype, x_dtype, false),
+        update_(x_dtype, y_dtype, !set),
+        device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    for (size_t k = 2; k < in.size(); ++k) {
+      if (!in[k]->host_accessible()) return Internal("an index of inc_subtensor is on a device");
+    }
+    const Tensor& x = *in[0];
+    const Tensor& y = *in[1];
+    Tensor& result = *out[0];
+    // Index and shape errors before anything is written, as on the host.
+    TENSORD_ASSIGN_OR_RETURN(Tensor view_of_x, cpu::indexing::BasicView(x, entries_, in));
+    TENSORD_RETURN_IF_ERROR(cpu::indexing::CheckAssignable(view_of_x, y, set_));
+    if (&result != &x) {
+      TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), x.shape()));
+      TENSORD_RETURN_IF_ERROR(copy_.Run(*device_, result, x));
+    }
+    TENSORD_ASSIGN_OR_RETURN(Tensor view, cpu::indexing::BasicView(result, entries_, in));
+    return update_.Run(*device_, view, y);
+  }
+
+ private:
+  const std::vector<ops::subtensor::Entry> entries_;
+  const bool set_;
+  StridedWrite copy_, update_;
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
+bool HeldByTheDevice(const ir::Variable* v) {
+  return !CudaCType(v->type.dtype).empty() && v->type.ndim() <= kMostWriteDims;
+}
+
+}  // namespace
+
+bool IsDeviceViewWrite(const ir::Apply& node) {
+  if (node.op != "join" && node.op != "inc_subtensor") return false;
+  if (node.outputs.size() != 1 || node.inputs.empty() || !HeldByTheDevice(node.outputs[0])) {
+    return false;
+  }
+  if (node.op == "join") {
+    return ops::creation::Axis(node).ok() &&
+           std::all_of(node.inputs.begin(), node.inputs.end(), HeldByTheDevice);
+  }
+  return node.inputs.size() >= 2 && HeldByTheDevice(node.inputs[1]) &&
+         ops::subtensor::ParseIndex(node, 2, false).ok() &&
+         ops::subtensor::SetInsteadOfInc(node).ok();
+}
+
+absl::StatusOr<std::string> StridedWriteSource(DType to, DType from, bool add) {
+  const std::string to_type = CudaCType(to), from_type = CudaCType(from);
+  if (to_type.empty() || from_type.empty()) {
+    return InvalidArgument("a CUDA write of ", DTypeName(from), " into ", DTypeName(to));
+  }
+  const int r = kMostWriteDims;
+  return absl::StrCat(
+      "// Generated by tensord (engine/backends/cuda/provider/view_writes.cc).\n", "typedef ",
+      to_type, " To;\ntypedef ", from_type, " From;\n", "struct ", kWrite,
+      "_params {\n  long long n;\n  long long shape[", r, "], dst_strides[", r, "], src_strides[",
+      r, "];\n};\n", "extern \"C\" __global__ void ", kWrite, "(To* dst, const From* src, const ",
+      kWrite,
+      "_params p) {\n"
+      "  const long long step = (long long)blockDim.x * gridDim.x;\n"
+      "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < p.n;"
+      " e += step) {\n"
+      "    long long rest = e, d_at = 0, s_at = 0;\n"
+      "    for (int d = ",
+      r - 1,
+      "; d >= 0; --d) {\n"
+      "      const long long i = rest % p.shape[d];\n"
+      "      rest /= p.shape[d];\n"
+      "      d_at += i * p.dst_strides[d];\n"
+      "      s_at += i * p.src_strides[d];\n"
+      "    }\n",
+      add ? "    dst[d_at] = To(dst[d_at] + To(src[s_at]));\n" : "    dst[d_at] = To(src[s_at]);\n",
+      "  }\n}\n");
+}
+
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeViewWriteKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device) {
+  if (!IsDeviceViewWrite(node)) return Unimplemented("op '", node.op, "' has no CUDA kernel");
+  if (node.op == "join") {
+    TENSORD_ASSIGN_OR_RETURN(int64_t axis, ops::creation::Axis(node));
+    return std::unique_ptr<backends::Kernel>(new JoinKernel(node, axis, std::move(device)));
+  }
+  TENSORD_ASSIGN_OR_RETURN(auto entries, ops::subtensor::ParseIndex(node, 2, false));
+  TENSORD_ASSIGN_OR_RETURN(bool set, ops::subtensor::SetInsteadOfInc(node));
+  return std::unique_ptr<backends::Kernel>(
+      new IncSubtensorKernel(std::move(entries), set, node.inputs[0]->type.dtype,
+                             node.inputs[1]->type.dtype, std::move(device)));
+}
+
+}  // namespace tensord::cuda
