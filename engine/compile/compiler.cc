@@ -294,6 +294,7 @@ std::optional<passes::Placement> PlacementOf(const PreparedFunction& p) {
     return ctx.kind == context::DeviceKind::kCuda ? cuda::HostInputs(a) : std::vector<int>{};
   };
   placement.cpu_fallback = p.options.cpu_fallback;
+  placement.body_context = p.options.body_context;
   for (const auto& [target, value] : p.updates) {
     auto it = placement.shared_context.find(target->shared_id);
     placement.update_contexts.push_back(it == placement.shared_context.end() ? "cpu" : it->second);
@@ -390,7 +391,13 @@ class ExecutableBuilder {
                              node_ctx ? node_ctx->name : "cpu", "'");
       }
       Instruction ins;
-      if (node_ctx != nullptr && node_ctx->is_device()) ins.memory = node_ctx->memory;
+      if (node_ctx != nullptr && node_ctx->is_device()) {
+        ins.memory = node_ctx->memory;
+      } else if (!p.options.body_context.empty()) {
+        // A device scan's body runs inside the scan's device scope: its host nodes (shapes, the
+        // metadata moved to the host) allocate host memory.
+        ins.memory = runtime::MemoryCounterFor("cpu");
+      }
       ins.label = ir::NodeLabel(*a);
       ins.op_name = ir::TheanoOpName(*a);
       ins.theano_label = ins.op_name + ir::NodeArgs(*a, /*theano=*/true);
@@ -416,9 +423,10 @@ class ExecutableBuilder {
         ins.inputs.push_back(s);
       }
       for (const ir::Variable* o : a->outputs) ins.outputs.push_back(slot_of(o));
-      auto kernel = a->def->num_bodies > 0 ? MakeBodyKernel(*a, p.options)  // scan_kernel.h
-                    : on_cuda              ? cuda::MakeNodeKernel(*a, node_ctx->runtime)
-                                           : cpu::MakeNodeKernel(*a);
+      auto kernel = a->def->num_bodies > 0
+                        ? MakeBodyKernel(*a, p.options, node_ctx)  // scan_kernel.h
+                    : on_cuda ? cuda::MakeNodeKernel(*a, node_ctx->runtime)
+                              : cpu::MakeNodeKernel(*a);
       if (!kernel.ok()) {
         return absl::Status(kernel.status().code(),
                             absl::StrCat("in ", ins.label, ": ", kernel.status().message()));

@@ -30,6 +30,9 @@ struct CompileOptions {
   std::vector<std::string> optimizer_excluding;
   // What NanGuardMode (mode == "NanGuardMode") treats as an error.
   NanGuardOptions nan_guard;
+  // A scan body placed on a device (scan_kernel.h): the context its inputs live on and its
+  // outputs end on ("" for a function, whose inputs and outputs are the host's).
+  std::string body_context;
 };
 
 // A function's graph after givens were applied, ready to fingerprint and build.

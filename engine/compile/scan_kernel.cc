@@ -3,7 +3,8 @@
 #include <cstring>
 
 #include "engine/backends/cpu/broadcast.h"
-#include "engine/backends/cpu/cast.h"
+#include "engine/backends/cpu/value_moves.h"
+#include "engine/backends/cuda/provider/value_moves.h"
 #include "engine/common/dtype_dispatch.h"
 #include "engine/compile/modes.h"
 #include "engine/ops/defs/int_args.h"
@@ -31,27 +32,6 @@ Tensor FirstRows(const Tensor& t, int64_t n) {
   return t.StridedView(shape, t.strides(), 0);
 }
 
-void CopyInto(const Tensor& src, Tensor dst) { cpu::StridedCopyAny(src, src.strides(), dst); }
-
-// dst += src for float tensors of the same shape; dst is a view into a contiguous buffer.
-absl::Status AddInto(const Tensor& src, Tensor dst) {
-  if (!dst.is_contiguous()) return Internal("scan gradient: accumulating into a strided row");
-  const Tensor s = cpu::Contiguous(src);
-  return DispatchFloat(dst.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    const T* a = s.data<T>();
-    T* out = dst.data<T>();
-    for (int64_t i = 0, n = dst.num_elements(); i < n; ++i) out[i] += a[i];
-    return absl::OkStatus();
-  });
-}
-
-absl::Status Zeros(DType dtype, const Shape& shape, Tensor& out) {
-  TENSORD_RETURN_IF_ERROR(out.Reshape(dtype, shape));
-  if (out.num_bytes() > 0) std::memset(out.raw(), 0, out.num_bytes());
-  return absl::OkStatus();
-}
-
 absl::Status ShapeMismatch(const std::string& label, int64_t t, const std::string& what,
                            const Shape& got, const Shape& want) {
   return InvalidArgument(label, " step ", t, ": the step function returned shape ",
@@ -62,8 +42,12 @@ absl::Status ShapeMismatch(const std::string& label, int64_t t, const std::strin
 // What scan and scan_grad share: the compiled body and the checks on their common inputs.
 class BodyKernel : public backends::Kernel {
  protected:
-  BodyKernel(ops::ScanLayout layout, std::shared_ptr<Executable> body)
-      : l_(std::move(layout)), label_(l_.Label()), body_(std::move(body)) {}
+  BodyKernel(ops::ScanLayout layout, std::shared_ptr<Executable> body,
+             std::shared_ptr<backends::ValueMoves> moves)
+      : l_(std::move(layout)),
+        label_(l_.Label()),
+        body_(std::move(body)),
+        moves_(std::move(moves)) {}
 
   // n_steps, checked against the sequences and initial states.
   absl::StatusOr<int64_t> Steps(std::span<const Tensor* const> in) const {
@@ -126,12 +110,15 @@ class BodyKernel : public backends::Kernel {
   const ops::ScanLayout l_;
   const std::string label_;
   const std::shared_ptr<Executable> body_;
+  // Where the scan runs: copies, sums and zeros in the host's memory or a GPU's.
+  const std::shared_ptr<backends::ValueMoves> moves_;
 };
 
 class ScanKernel final : public BodyKernel {
  public:
-  ScanKernel(ops::ScanLayout layout, std::shared_ptr<Executable> body)
-      : BodyKernel(std::move(layout), std::move(body)) {}
+  ScanKernel(ops::ScanLayout layout, std::shared_ptr<Executable> body,
+             std::shared_ptr<backends::ValueMoves> moves)
+      : BodyKernel(std::move(layout), std::move(body), std::move(moves)) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(const int64_t n, Steps(in));
@@ -157,7 +144,7 @@ class ScanKernel final : public BodyKernel {
           return ShapeMismatch(label_, t, absl::StrCat("recurrent output ", j, " whose state"),
                                value.shape(), row.shape());
         }
-        CopyInto(value, row);
+        TENSORD_RETURN_IF_ERROR(moves_->Copy(value, row));
       }
       for (int k = 0; k < l_.n_nit; ++k) {
         const Tensor& value = r.outputs[l_.OutNit(k)];
@@ -170,11 +157,11 @@ class ScanKernel final : public BodyKernel {
           return ShapeMismatch(label_, t, absl::StrCat("output ", l_.OutNit(k), " (step 0"),
                                value.shape(), RowShape(stacked));
         }
-        CopyInto(value, Row(stacked, t));
+        TENSORD_RETURN_IF_ERROR(moves_->Copy(value, Row(stacked, t)));
       }
       for (int k = 0; k < l_.n_shared; ++k) shared[k] = r.outputs[l_.OutShared(k)];
       if (l_.until) {
-        TENSORD_ASSIGN_OR_RETURN(bool stop, cpu::IsTruthy(r.outputs.back()));
+        TENSORD_ASSIGN_OR_RETURN(bool stop, moves_->Truthy(r.outputs.back()));
         if (stop) {
           steps = t + 1;
           break;
@@ -205,8 +192,9 @@ class ScanKernel final : public BodyKernel {
 // adds the step's contributions to the states it read.
 class ScanGradKernel final : public BodyKernel {
  public:
-  ScanGradKernel(ops::ScanGradLayout layout, std::shared_ptr<Executable> body)
-      : BodyKernel(layout.forward, std::move(body)), flags_(std::move(layout)) {}
+  ScanGradKernel(ops::ScanGradLayout layout, std::shared_ptr<Executable> body,
+                 std::shared_ptr<backends::ValueMoves> moves)
+      : BodyKernel(layout.forward, std::move(body), std::move(moves)), flags_(std::move(layout)) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(const int64_t n, Steps(in));
@@ -228,7 +216,8 @@ class ScanGradKernel final : public BodyKernel {
     for (int j = 0; j < l_.n_mit; ++j) {
       Shape shape = fwd_outs[j]->shape();
       shape[0] = l_.InitRows(j) + n;
-      TENSORD_RETURN_IF_ERROR(Zeros(ops::GradDType(fwd_outs[j]->dtype()), shape, pending[j]));
+      TENSORD_RETURN_IF_ERROR(
+          moves_->Zeros(ops::GradDType(fwd_outs[j]->dtype()), shape, pending[j]));
       if (!flags_.mit_grads[j]) continue;
       const Tensor* g = in[next++];
       if (g->shape() != fwd_outs[j]->shape()) {
@@ -237,8 +226,9 @@ class ScanGradKernel final : public BodyKernel {
                                runtime::ShapeString(fwd_outs[j]->shape()));
       }
       Shape rows = g->shape();
-      CopyInto(*g, pending[j].StridedView(rows, pending[j].strides(),
-                                          l_.InitRows(j) * pending[j].strides()[0]));
+      TENSORD_RETURN_IF_ERROR(
+          moves_->Copy(*g, pending[j].StridedView(rows, pending[j].strides(),
+                                                  l_.InitRows(j) * pending[j].strides()[0])));
     }
     std::vector<const Tensor*> nit_g;
     for (int k = 0; k < l_.n_nit; ++k) {
@@ -255,17 +245,17 @@ class ScanGradKernel final : public BodyKernel {
     // step contributes (rows past n_steps, steps cut by truncate_gradient).
     for (int i = 0; i < l_.n_seqs; ++i) {
       const Tensor& seq = *in[l_.SeqInput(i)];
-      TENSORD_RETURN_IF_ERROR(Zeros(ops::GradDType(seq.dtype()), seq.shape(), *out[i]));
+      TENSORD_RETURN_IF_ERROR(moves_->Zeros(ops::GradDType(seq.dtype()), seq.shape(), *out[i]));
     }
     for (int j = 0; j < l_.n_mit; ++j) {
       const Tensor& init = *in[l_.InitInput(j)];
       TENSORD_RETURN_IF_ERROR(
-          Zeros(ops::GradDType(init.dtype()), init.shape(), *out[l_.n_seqs + j]));
+          moves_->Zeros(ops::GradDType(init.dtype()), init.shape(), *out[l_.n_seqs + j]));
     }
     for (int k = 0; k < l_.n_non_seqs; ++k) {
       const Tensor& x = *in[l_.NonSeqInput(k)];
       TENSORD_RETURN_IF_ERROR(
-          Zeros(ops::GradDType(x.dtype()), x.shape(), *out[l_.n_seqs + l_.n_mit + k]));
+          moves_->Zeros(ops::GradDType(x.dtype()), x.shape(), *out[l_.n_seqs + l_.n_mit + k]));
     }
     // Shared states: their per-step values where the gradient body reads them (stacked by a
     // replay of the forward scan), else the initial value, which the body then ignores.
@@ -306,8 +296,8 @@ class ScanGradKernel final : public BodyKernel {
     }
     if (back == n) {
       for (int j = 0; j < l_.n_mit; ++j) {
-        CopyInto(FirstRows(pending[j], l_.InitRows(j)),
-                 FirstRows(*out[l_.n_seqs + j], l_.InitRows(j)));
+        TENSORD_RETURN_IF_ERROR(moves_->Copy(FirstRows(pending[j], l_.InitRows(j)),
+                                             FirstRows(*out[l_.n_seqs + j], l_.InitRows(j))));
       }
     }
     return absl::OkStatus();
@@ -320,7 +310,7 @@ class ScanGradKernel final : public BodyKernel {
                              " has shape ", runtime::ShapeString(grad.shape()), ", expected ",
                              runtime::ShapeString(dst.shape()));
     }
-    return AddInto(grad, dst);
+    return moves_->Add(grad, dst);
   }
 
   const ops::ScanGradLayout flags_;
@@ -328,30 +318,48 @@ class ScanGradKernel final : public BodyKernel {
 
 absl::StatusOr<std::shared_ptr<Executable>> CompileBody(const ir::Graph& body,
                                                         CompileOptions options,
-                                                        const std::string& mode) {
+                                                        const std::string& mode,
+                                                        const context::Context* on) {
   if (!mode.empty()) options.mode = mode;
-  // The body runs where its scan node runs (under the scan instruction's memory scope): its
-  // inputs and outputs are that node's values, not host values to move.
-  options.contexts = nullptr;
   options.shared_context.clear();
+  if (on != nullptr && on->kind == context::DeviceKind::kCuda) {
+    // On a GPU the body is placed there: its inputs are the scan's values on the device, its
+    // outputs stay there, its nodes run on the CUDA provider (what it reads on the host moves
+    // there, as in any function).
+    options.context = on;
+    options.body_context = on->name;
+  } else {
+    // Elsewhere the body runs where its scan node runs (under the scan instruction's memory
+    // scope): its inputs and outputs are that node's values, not host values to move.
+    options.contexts = nullptr;
+  }
   TENSORD_ASSIGN_OR_RETURN(PreparedFunction p,
                            PrepareFunction(body.Clone(), {}, {}, std::move(options)));
   return BuildExecutable(std::move(p));
 }
 
+std::shared_ptr<backends::ValueMoves> MovesOn(const context::Context* on) {
+  if (on != nullptr && on->kind == context::DeviceKind::kCuda) {
+    return cuda::DeviceValueMoves(on->runtime);
+  }
+  return std::shared_ptr<backends::ValueMoves>(&cpu::HostValueMoves(),
+                                               [](backends::ValueMoves*) {});
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeBodyKernel(const ir::Apply& node,
-                                                                 const CompileOptions& options) {
+                                                                 const CompileOptions& options,
+                                                                 const context::Context* on) {
   if (node.op == "scan") {
     TENSORD_ASSIGN_OR_RETURN(ops::ScanLayout l, ops::ParseScanLayout(node));
-    TENSORD_ASSIGN_OR_RETURN(auto body, CompileBody(*node.bodies[0], options, l.mode));
-    return std::make_unique<ScanKernel>(std::move(l), std::move(body));
+    TENSORD_ASSIGN_OR_RETURN(auto body, CompileBody(*node.bodies[0], options, l.mode, on));
+    return std::make_unique<ScanKernel>(std::move(l), std::move(body), MovesOn(on));
   }
   if (node.op == "scan_grad") {
     TENSORD_ASSIGN_OR_RETURN(ops::ScanGradLayout l, ops::ParseScanGradLayout(node));
-    TENSORD_ASSIGN_OR_RETURN(auto body, CompileBody(*node.bodies[0], options, l.forward.mode));
-    return std::make_unique<ScanGradKernel>(std::move(l), std::move(body));
+    TENSORD_ASSIGN_OR_RETURN(auto body, CompileBody(*node.bodies[0], options, l.forward.mode, on));
+    return std::make_unique<ScanGradKernel>(std::move(l), std::move(body), MovesOn(on));
   }
   return Unimplemented("op '", node.op, "' has bodies but no kernel");
 }

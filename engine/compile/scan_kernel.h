@@ -12,7 +12,10 @@
 
 namespace tensord::compile {
 
+// `on`: the context the node runs on (null: the host, or no placement). On a GPU the body is
+// placed there and the loop's copies run there.
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeBodyKernel(const ir::Apply& node,
-                                                                 const CompileOptions& options);
+                                                                 const CompileOptions& options,
+                                                                 const context::Context* on);
 
 }  // namespace tensord::compile

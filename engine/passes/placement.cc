@@ -28,7 +28,9 @@ class PlacementPass final : public Pass {
           Resolve(ir::GetAttr<std::string>(*owner, "target").value_or(""));
       kept_outputs_[i] = target.ok() && IsDevice(*target);
     }
-    for (ir::Variable* in : graph.inputs()) where_[in] = {"cpu", false};
+    for (ir::Variable* in : graph.inputs()) {
+      where_[in] = p_.body_context.empty() ? Location{"cpu", false} : Location{p_.body_context};
+    }
     const std::vector<ir::Apply*> nodes = Snapshot(graph);
     ops::NodeBuilder b(graph);
     graph_ = &graph;
@@ -201,8 +203,13 @@ class PlacementPass final : public Pass {
     std::vector<ir::Variable*>& outs = graph.outputs();
     for (size_t i = 0; i < outs.size(); ++i) {
       if (i < p_.num_outputs) {
-        // What the client transferred to a device stays there; the rest returns to the host.
-        if (!kept_outputs_[i]) outs[i] = On(b, outs[i], "cpu");
+        // A scan body's end on its device; a function's return to the host, but for what the
+        // client transferred to a device itself.
+        if (!p_.body_context.empty()) {
+          outs[i] = On(b, outs[i], p_.body_context);
+        } else if (!kept_outputs_[i]) {
+          outs[i] = On(b, outs[i], "cpu");
+        }
       } else if (i - p_.num_outputs < p_.update_contexts.size()) {
         outs[i] = On(b, outs[i], p_.update_contexts[i - p_.num_outputs]);
       }

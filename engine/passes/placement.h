@@ -45,6 +45,9 @@ struct Placement {
   // decide where it runs (null: none).
   std::function<std::vector<int>(const context::Context&, const ir::Apply&)> host_inputs;
   bool cpu_fallback = false;
+  // A scan body run on a device: its inputs live on this context (and pin their readers there)
+  // and its outputs end there ("": a function's, whose inputs and outputs are the host's).
+  std::string body_context;
 };
 
 std::unique_ptr<Pass> MakePlacementPass(Placement placement);

@@ -265,6 +265,179 @@ def test_random_streams_draw_where_their_state_lives(memory):
                                   rtol=1e-5, atol=1e-6)
 
 
+RECURRENT = textwrap.dedent("""
+    import json
+    import numpy
+    import tensord as theano
+    import tensord.tensor as T
+    from tensord.connection import server_info
+
+    def moved():
+        c = next(c for c in server_info().contexts if c.name == 'dev0')
+        return c.transferred_host_to_device_bytes, c.transferred_device_to_host_bytes
+
+    rng = numpy.random.default_rng(3)
+    W = theano.shared(rng.normal(size=(4, 6)).astype('float32') * 0.5, name='W')
+    U = theano.shared(rng.normal(size=(6, 6)).astype('float32') * 0.5, name='U')
+    x = T.tensor3('x')  # (steps, batch, features)
+
+    def step(x_t, h_prev):
+        return T.tanh(T.dot(x_t, W) + T.dot(h_prev, U))
+
+    h, _ = theano.scan(step, sequences=x, outputs_info=T.zeros((x.shape[1], 6)))
+    cost = (h[-1] ** 2).sum() + h.mean()
+    outputs = [cost] + T.grad(cost, [W, U])
+    on_device = theano.function([x], outputs)
+    theano.config.device = 'cpu'
+    on_host = theano.function([x], outputs)
+    data = rng.normal(size=(5, 3, 4)).astype('float32')
+    before = moved()
+    got = on_device(data)
+    after = moved()
+    print(after[0] - before[0], after[1] - before[1])
+    want = on_host(data)
+    print(json.dumps({'got': [numpy.asarray(v).tolist() for v in got],
+                      'want': [numpy.asarray(v).tolist() for v in want],
+                      'data': data.tolist(), 'W': W.get_value().tolist(),
+                      'U': U.get_value().tolist()}))
+""")
+
+
+def test_a_recurrent_network_and_its_gradient_run_where_their_weights_live(memory):
+    out = _run(RECURRENT, "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
+    lines = out.splitlines()
+    # The scan and its gradient ran on dev0 (on emulated devices, the loop issuing the body's
+    # CUDA kernels): x went up, with at most two scalars made on the host from shapes (the
+    # mean's element count), and the cost and two gradients came down, nothing else.
+    up, down = (int(v) for v in lines[0].split())
+    assert down == 4 + 4 * 4 * 6 + 4 * 6 * 6, out
+    assert 5 * 3 * 4 * 4 <= up <= 5 * 3 * 4 * 4 + 16, out
+    record = json.loads(lines[1])
+    # The cost against a NumPy loop; the gradients against the host's.
+    data, w, u = (numpy.array(record[k], dtype=numpy.float64) for k in ("data", "W", "U"))
+    h = numpy.zeros((3, 6))
+    states = []
+    for x_t in data:
+        h = numpy.tanh(x_t @ w + h @ u)
+        states.append(h)
+    cost = (h ** 2).sum() + numpy.mean(states)
+    numpy.testing.assert_allclose(record["got"][0], cost, rtol=1e-5)
+    for got, want in zip(record["got"], record["want"]):
+        numpy.testing.assert_allclose(numpy.array(got), numpy.array(want), rtol=1e-5, atol=1e-6)
+
+
+UNTIL = textwrap.dedent("""
+    import numpy
+    import tensord as theano
+    import tensord.tensor as T
+    from tensord.connection import server_info
+
+    def moved():
+        c = next(c for c in server_info().contexts if c.name == 'dev0')
+        return c.transferred_host_to_device_bytes, c.transferred_device_to_host_bytes
+
+    v = T.vector('v')
+    doubled, _ = theano.scan(lambda s: (s * 2, theano.scan_module.until(s.sum() > 100)),
+                             outputs_info=v, n_steps=20)
+    f = theano.function([v], doubled)
+    for start in ([1, 2], [60, 50], [0.5, 0.25]):
+        before = moved()
+        got = f(numpy.array(start, 'float32'))
+        after = moved()
+        print(got.tolist(), after[0] - before[0], after[1] - before[1])
+""")
+
+
+def test_a_scan_stops_on_a_condition_computed_on_the_device(memory):
+    out = _run(UNTIL, "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
+    for line, start in zip(out.splitlines(), ([1, 2], [60, 50], [0.5, 0.25])):
+        # The states up to the first whose input already summed past 100 (NumPy's loop).
+        want, s = [], numpy.array(start, "float64")
+        for _ in range(20):
+            stop = s.sum() > 100
+            s = s * 2
+            want.append(s.tolist())
+            if stop:
+                break
+        states, up, down = line.rsplit(" ", 2)
+        assert json.loads(states) == want, out
+        # The loop ran on dev0: v went up, the states came down (the condition is read by the
+        # loop, not moved by a transfer).
+        assert (int(up), int(down)) == (8, 8 * len(want)), out
+
+
+INDEXED = textwrap.dedent("""
+    import numpy
+    import tensord as theano
+    import tensord.tensor as T
+
+    X = T.matrix('X')
+    # Each step reads a row by an index from a sequence (an index the host must read) and adds
+    # zeros shaped from X (a shape read on the host): host work inside a loop on the device.
+    rows, _ = theano.scan(lambda i, X: X[i] * 2 + T.zeros((X.shape[1],)),
+                          sequences=T.arange(X.shape[0] - 1, -1, -1), non_sequences=X)
+    f = theano.function([X], rows)
+    print(f(numpy.arange(12, dtype='float32').reshape(4, 3)).tolist())
+""")
+
+
+def test_a_scan_on_a_device_reads_indices_and_shapes_on_the_host(memory):
+    out = _run(INDEXED, "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
+    want = (numpy.arange(12).reshape(4, 3)[::-1] * 2).tolist()
+    assert json.loads(out.strip()) == want, out
+
+
+LSTM = textwrap.dedent("""
+    import json
+    import sys
+    import numpy as np
+    import tensord as theano
+    from tensord.connection import server_info
+    sys.path.insert(0, EXAMPLES)
+    import lstm_lm
+
+    def moved():
+        c = next(c for c in server_info().contexts if c.name == 'dev0')
+        return c.transferred_host_to_device_bytes, c.transferred_device_to_host_bytes
+
+    ids, vocab = lstm_lm.encode(lstm_lm.CORPUS)
+    steps = {}
+    for where in ('dev0', 'cpu'):  # the same model and seed, its parameters on each
+        theano.config.device = where
+        inputs, loss, updates, params = lstm_lm.build_training_step(len(vocab))
+        steps[where] = (theano.function(inputs, loss, updates=updates), params)
+    rng = np.random.RandomState(1)
+    windows = [lstm_lm.batches(ids, 12, 4, rng) for _ in range(3)]
+    losses = {}
+    for where, (step, params) in steps.items():
+        before = moved()
+        losses[where] = [float(step(x, y)) for x, y in windows]
+        after = moved()
+        if where == 'dev0':
+            print(after[0] - before[0], after[1] - before[1])
+    print(json.dumps(losses))
+    print(all(np.allclose(p.get_value(), q.get_value(), rtol=1e-4, atol=1e-5)
+              for p, q in zip(steps['dev0'][1], steps['cpu'][1])))
+""")
+
+
+def test_the_lstm_language_model_trains_where_its_parameters_live(memory):
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients",
+                            "python", "examples")
+    out = _run(LSTM.replace("EXAMPLES", repr(examples)),
+               "device=sim0,contexts=dev0->sim0,floatX=float32", memory)
+    lines = out.splitlines()
+    # Three SGD steps of the LSTM (an embedding lookup, a scan and its gradient, a softmax
+    # cross-entropy) on dev0: per step the int32 windows x and y go up (with one scalar made on
+    # the host from shapes) and the loss comes down; the parameters stay.
+    up, down = (int(v) for v in lines[0].split())
+    assert 3 * 2 * 12 * 4 * 4 <= up <= 3 * (2 * 12 * 4 * 4 + 16), out
+    assert down == 3 * 4, out
+    losses = json.loads(lines[1])
+    numpy.testing.assert_allclose(losses["dev0"], losses["cpu"], rtol=1e-4)
+    assert lines[2] == "True", out
+
+
 CHOSEN_DEVICE = textwrap.dedent("""
     import numpy
     import tensord as theano

@@ -144,6 +144,27 @@ absl::StatusOr<int64_t> ShapeIndex(const ir::Apply& node) {
   return i < 0 ? i + ndim : i;
 }
 
+absl::StatusOr<runtime::Shape> AllocShape(std::span<const runtime::Tensor* const> in) {
+  runtime::Shape shape;
+  for (size_t i = 1; i < in.size(); ++i) {
+    TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(*in[i], "a dimension"));
+    if (v[0] < 0) return InvalidArgument("alloc: negative dimension ", v[0]);
+    shape.push_back(v[0]);
+  }
+  // The value broadcasts to the shape: its dims, aligned right, are 1 or the shape's.
+  const runtime::Shape& value = in[0]->shape();
+  bool fits = value.size() <= shape.size();
+  for (size_t d = 0; fits && d < value.size(); ++d) {
+    const int64_t want = shape[shape.size() - value.size() + d];
+    fits = value[d] == 1 || value[d] == want;
+  }
+  if (!fits) {
+    return InvalidArgument("value of shape ", runtime::ShapeString(value),
+                           " cannot be broadcast to shape ", runtime::ShapeString(shape));
+  }
+  return shape;
+}
+
 absl::StatusOr<Number> ReadNumber(const runtime::Tensor& t) {
   Number n;
   TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {

@@ -38,6 +38,10 @@ absl::StatusOr<int64_t> ArangeLength(const Number& start, const Number& stop, co
 // The axis attr normalized against the input rank; rank 0 has no axis to work along.
 absl::StatusOr<int64_t> Axis(const ir::Apply& node);
 
+// alloc(value, *dims)'s output shape at run time (metadata only): its dims, each a
+// non-negative integer, to which the value broadcasts; else INVALID_ARGUMENT.
+absl::StatusOr<runtime::Shape> AllocShape(std::span<const runtime::Tensor* const> in);
+
 // join's output shape at run time (metadata only): the inputs' dims along `axis` summed, the
 // others the same in every input, else INVALID_ARGUMENT naming the first that differs.
 absl::StatusOr<runtime::Shape> JoinedShape(std::span<const runtime::Tensor* const> in,

@@ -7,6 +7,7 @@
 #include "engine/backends/cpu/elementwise.h"
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/common/dtype_dispatch.h"
+#include "engine/ops/defs/creation.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/type_rules.h"
 
@@ -97,12 +98,7 @@ class FillKernel final : public Kernel {
 class AllocKernel final : public Kernel {
  public:
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    Shape shape;
-    for (size_t i = 1; i < in.size(); ++i) {
-      TENSORD_ASSIGN_OR_RETURN(auto v, ReadInts(*in[i], "a dimension"));
-      if (v[0] < 0) return InvalidArgument("alloc: negative dimension ", v[0]);
-      shape.push_back(v[0]);
-    }
+    TENSORD_ASSIGN_OR_RETURN(Shape shape, creation::AllocShape(in));
     return BroadcastInto(*in[0], std::move(shape), *out[0]);
   }
 };

@@ -467,25 +467,75 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, AdvancedSetMatchesTheHost) {
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_TRUE(want.ok()) << want.status();
   EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0]));
-  // A repeated row gets one of its values (which one is not defined on a GPU); the rest are x's.
+  // Each element of a repeated row gets one of its values (which one is not defined on a GPU,
+  // element by element); the other rows are x's.
   got = device->Run({x, y, rows({1, 3, 1, 1})}, {});
   ASSERT_TRUE(got.ok()) << got.status();
   const float* out = got->outputs[0].data<float>();
-  auto row_is = [&](int64_t r, const auto* values, int64_t k) {
-    for (int c = 0; c < 3; ++c) {
-      if (out[3 * r + c] != static_cast<float>(values[3 * k + c])) return false;
-    }
-    return true;
+  auto element_from = [&](int64_t r, int c, std::vector<int64_t> y_rows) {
+    return std::any_of(y_rows.begin(), y_rows.end(), [&](int64_t k) {
+      return out[3 * r + c] == static_cast<float>(y.data<double>()[3 * k + c]);
+    });
   };
-  const double* y_rows = y.data<double>();
-  EXPECT_TRUE(row_is(1, y_rows, 0) || row_is(1, y_rows, 2) || row_is(1, y_rows, 3));
-  EXPECT_TRUE(row_is(3, y_rows, 1));
-  for (int64_t r : {0, 2, 4, 5}) EXPECT_TRUE(row_is(r, x.data<float>(), r)) << "row " << r;
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_TRUE(element_from(1, c, {0, 2, 3})) << "column " << c;
+    EXPECT_TRUE(element_from(3, c, {1})) << "column " << c;
+    for (int64_t r : {0, 2, 4, 5}) EXPECT_EQ(out[3 * r + c], x.data<float>()[3 * r + c]);
+  }
   // A row past the end: the host's error.
   auto refused = device->Run({x, y, rows({0, 6, 1, 2})}, {});
   auto host_refused = host->Run({x, y, rows({0, 6, 1, 2})}, {});
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
   EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+}
+
+// dot of a 3-d x and a matrix, and tensordots over blocks of leading or trailing dims (the
+// gradients of that dot), of operands read contiguous or through transposing views.
+std::shared_ptr<compile::Executable> Contraction(const std::string& where, const std::string& op,
+                                                 std::vector<int64_t> axes_a,
+                                                 std::vector<int64_t> axes_b, bool view) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* a = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "a");
+  ir::Variable* b = g->AddInput(ir::Type::Of(DType::kFloat32, op == "dot" ? 2 : 3), "b");
+  g->inputs() = {a, b};
+  ir::Variable* ad = To(*g, a, where);
+  if (view) ad = Node(*g, "dimshuffle", {ad}, {{"new_order", std::vector<int64_t>{1, 0, 2}}});
+  ir::Attrs attrs;
+  if (op == "tensordot") attrs = {{"axes_a", std::move(axes_a)}, {"axes_b", std::move(axes_b)}};
+  g->outputs() = {To(*g, Node(*g, op, {ad, To(*g, b, where)}, attrs), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, ContractionsOfBlocksOfDimsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    const char* op;
+    std::vector<int64_t> axes_a, axes_b;
+    runtime::Shape b_shape;
+  };
+  // a is (4, 3, 5) as given, (3, 4, 5) through the view.
+  for (bool view : {false, true}) {
+    const runtime::Shape a_shape = view ? runtime::Shape{4, 3, 5} : runtime::Shape{3, 4, 5};
+    for (const Case& c : std::vector<Case>{
+             {"dot", {}, {}, {5, 6}},                   // (3, 4, 5) . (5, 6)
+             {"tensordot", {0, 1}, {0, 1}, {3, 4, 2}},  // leading with leading: x^T y
+             {"tensordot", {1, 2}, {1, 2}, {6, 4, 5}},  // trailing with trailing: x y^T
+             {"tensordot", {2}, {0}, {5, 2, 2}}}) {     // trailing with leading
+      SCOPED_TRACE(std::string(c.op) + " " + std::to_string(c.axes_a.size()) + " view " +
+                   std::to_string(view));
+      auto device = Contraction(kOn, c.op, c.axes_a, c.axes_b, view);
+      auto host = Contraction("cpu", c.op, c.axes_a, c.axes_b, view);
+      ASSERT_NE(device, nullptr);
+      ASSERT_NE(host, nullptr);
+      const Tensor a = Ramp(DType::kFloat32, a_shape, -3), b = Ramp(DType::kFloat32, c.b_shape, -2);
+      auto got = device->Run({a, b}, {});
+      auto want = host->Run({a, b}, {});
+      ASSERT_TRUE(got.ok()) << c.op << ": " << got.status();
+      ASSERT_TRUE(want.ok()) << c.op << ": " << want.status();
+      ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-5,
+                        std::string(c.op) + " view " + std::to_string(view));
+    }
+  }
 }
 
 }  // namespace

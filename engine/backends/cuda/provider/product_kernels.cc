@@ -1,13 +1,17 @@
 #include "engine/backends/cuda/provider/product_kernels.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cuda/blas.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/backends/cuda/provider/view_writes.h"
 #include "engine/common/status.h"
+#include "engine/ops/defs/linalg.h"
 
 namespace tensord::cuda {
 namespace {
@@ -61,6 +65,33 @@ absl::StatusOr<double> ScalarOf(const Tensor& t) {
   return host.dtype() == DType::kFloat32 ? double{*host.data<float>()} : *host.data<double>();
 }
 
+// A contraction whose summed dims are a block at one end of each operand, in the same order
+// (dot's last of x and first of y; a tensordot over x's leading and y's leading dims, say):
+// the product of two matrices once each operand is contiguous.
+struct ContractedBlocks {
+  std::vector<int64_t> axes_x, axes_y;
+  bool x_leads = false, y_leads = false;  // the summed dims are the first ones
+};
+std::optional<ContractedBlocks> ContractionOf(const ir::Apply& node) {
+  if (node.op != "dot" && node.op != "tensordot") return std::nullopt;
+  absl::StatusOr<ops::Contraction> c = ops::GetContraction(node);
+  if (!c.ok() || c->batched || c->axes_a.empty()) return std::nullopt;
+  ContractedBlocks b{c->axes_a, c->axes_b};
+  // Ascending and consecutive, from dim 0 or up to the last dim.
+  auto block = [](const std::vector<int64_t>& axes, int ndim, bool* leads) {
+    for (size_t i = 1; i < axes.size(); ++i) {
+      if (axes[i] != axes[i - 1] + 1) return false;
+    }
+    *leads = axes.front() == 0;
+    return *leads || axes.back() == ndim - 1;
+  };
+  if (!block(b.axes_x, node.inputs[0]->type.ndim(), &b.x_leads) ||
+      !block(b.axes_y, node.inputs[1]->type.ndim(), &b.y_leads)) {
+    return std::nullopt;
+  }
+  return b;
+}
+
 // The product family on cuBLAS: dot, tensordot of matrices over one axis each (a product of
 // transposed views), gemm (z scaled by beta on the device, then alpha * x y added) and
 // dot_composite (the product, then its program over it and the other inputs).
@@ -68,8 +99,15 @@ class ProductKernel final : public backends::Kernel {
  public:
   ProductKernel(const ir::Apply& node, std::shared_ptr<DeviceRuntime> device,
                 std::optional<DeviceElementwise> epilogue)
-      : op_(node.op), device_(std::move(device)) {
-    if (op_ == "tensordot") {  // x contracted over its axis 1 and y over its axis 0 as is
+      : op_(node.op),
+        device_(std::move(device)),
+        pack_(node.inputs[0]->type.dtype, node.inputs[0]->type.dtype, false) {
+    const ir::Type& x = node.inputs[0]->type;
+    const ir::Type& y = node.inputs[1]->type;
+    std::optional<ContractedBlocks> blocks = ContractionOf(node);
+    if (blocks && (x.ndim() != 2 || y.ndim() != 2 || blocks->axes_x.size() != 1)) {
+      blocks_ = std::move(blocks);
+    } else if (op_ == "tensordot") {  // x contracted over its axis 1 and y over its axis 0 as is
       auto axis = [&](const char* name) {
         const int64_t a = ir::GetIntsAttr(node, name).value_or(std::vector<int64_t>{0})[0];
         return a < 0 ? a + 2 : a;
@@ -107,6 +145,7 @@ class ProductKernel final : public backends::Kernel {
   }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    if (blocks_.has_value()) return RunContraction(*in[0], *in[1], *out[0]);
     const bool gemm = op_ == "gemm";
     const Tensor& x0 = gemm ? *in[2] : *in[0];
     const Tensor& y0 = gemm ? *in[3] : *in[1];
@@ -158,8 +197,53 @@ class ProductKernel final : public backends::Kernel {
   }
 
  private:
+  // A contraction of operands of other ranks, or over several axes (dot of an n-d x, the
+  // tensordots of its gradient): each operand packed contiguous where it is a view, then seen
+  // as a matrix of its free and contracted dims (transposed where the contracted ones lead),
+  // one product into the output seen as (free of x, free of y).
+  absl::Status RunContraction(const Tensor& x, const Tensor& y, Tensor& result) {
+    const ContractedBlocks& c = *blocks_;
+    for (size_t i = 0; i < c.axes_x.size(); ++i) {  // the host's words
+      const int64_t ax = c.axes_x[i], ay = c.axes_y[i];
+      if (x.shape()[ax] != y.shape()[ay]) {
+        return InvalidArgument(op_, ": shapes ", runtime::ShapeString(x.shape()), " and ",
+                               runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[ax],
+                               " (dim ", ax, ") != ", y.shape()[ay], " (dim ", ay, ")");
+      }
+    }
+    auto split = [](const Tensor& t, const std::vector<int64_t>& axes, runtime::Shape* free) {
+      int64_t summed = 1, kept = 1;
+      for (int d = 0; d < t.ndim(); ++d) {
+        if (std::find(axes.begin(), axes.end(), d) != axes.end()) {
+          summed *= t.shape()[d];
+        } else {
+          kept *= t.shape()[d];
+          free->push_back(t.shape()[d]);
+        }
+      }
+      return std::pair<int64_t, int64_t>{kept, summed};
+    };
+    runtime::Shape shape;
+    const auto [m, k] = split(x, c.axes_x, &shape);
+    const int64_t n = split(y, c.axes_y, &shape).first;
+    TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), shape));
+    if (result.num_elements() == 0) return absl::OkStatus();
+    TENSORD_ASSIGN_OR_RETURN(Tensor px, Packed(pack_, *device_, x));
+    TENSORD_ASSIGN_OR_RETURN(Tensor py, Packed(pack_, *device_, y));
+    // x as (m, k): row-major when its contracted dims trail, else a transposed (k, m).
+    const Tensor a =
+        c.x_leads ? px.StridedView({m, k}, {1, m}, 0) : px.StridedView({m, k}, {k, 1}, 0);
+    // y as (k, n): row-major when its contracted dims lead, else a transposed (n, k).
+    const Tensor b =
+        c.y_leads ? py.StridedView({k, n}, {n, 1}, 0) : py.StridedView({k, n}, {1, k}, 0);
+    Tensor out = result.StridedView({m, n}, {n, 1}, 0);
+    return MultiplyInto(*device_, a, b, 1.0, 0.0, out);
+  }
+
   const std::string op_;
   const std::shared_ptr<DeviceRuntime> device_;
+  StridedWrite pack_;                       // an operand made contiguous (RunContraction)
+  std::optional<ContractedBlocks> blocks_;  // a contraction not of two matrices over one axis
   bool transpose_x_ = false, transpose_y_ = false;
   std::unique_ptr<backends::Kernel> epilogue_;             // dot_composite's program
   std::unique_ptr<backends::Kernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
@@ -235,8 +319,12 @@ bool IsMatrixProduct(const ir::Apply& node) {
   }
   const ir::Type& x = node.inputs[gemm ? 2 : 0]->type;
   const ir::Type& y = node.inputs[gemm ? 3 : 1]->type;
-  // dot_composite's other inputs are its program's, which converts them as it reads them.
-  if (x.ndim() != 2 || y.ndim() != 2 || !FloatDType(x.dtype) || y.dtype != x.dtype ||
+  // dot_composite's other inputs are its program's, which converts them as it reads them. A
+  // dot or tensordot of other ranks contracts blocks of dims (ContractionOf).
+  const bool blocks = (node.op == "dot" || node.op == "tensordot") && x.ndim() >= 2 &&
+                      y.ndim() >= 2 && x.ndim() <= kMostWriteDims && y.ndim() <= kMostWriteDims &&
+                      ContractionOf(node).has_value();
+  if (((x.ndim() != 2 || y.ndim() != 2) && !blocks) || !FloatDType(x.dtype) || y.dtype != x.dtype ||
       node.outputs[0]->type.dtype != x.dtype ||
       (node.op != "dot_composite" && !NoHostCasts(node).ok())) {
     return false;
@@ -246,10 +334,7 @@ bool IsMatrixProduct(const ir::Apply& node) {
     return node.inputs[0]->type.ndim() <= 2 && node.inputs[1]->type.ndim() == 0 &&
            node.inputs[4]->type.ndim() == 0 && node.outputs[0]->type.broadcastable == product;
   }
-  if (node.op == "tensordot") {
-    auto a = ir::GetIntsAttr(node, "axes_a"), b = ir::GetIntsAttr(node, "axes_b");
-    return a.ok() && b.ok() && a->size() == 1 && b->size() == 1;
-  }
+  if (node.op == "tensordot") return blocks;
   return true;
 }
 

@@ -13,8 +13,10 @@
 
 namespace tensord::cuda {
 
-// A product cuBLAS computes: its matrices 2-d, of one float dtype with the output; tensordot
-// over one axis of each; a gemm whose z does not broadcast the product larger.
+// A product cuBLAS computes, its operands of one float dtype with the output: of matrices (a
+// tensordot over one axis of each; a gemm whose z does not broadcast the product larger), or a
+// dot or tensordot contracting a block of dims at an end of each operand (a dot of an n-d value
+// and its gradient's tensordots), one product once they are packed contiguous.
 bool IsMatrixProduct(const ir::Apply& node);
 // batched_dot of two 3-d operands of one float dtype.
 bool IsBatchedMatrixProduct(const ir::Apply& node);

@@ -237,6 +237,20 @@ class AxesReduceKernel final : public ProgramKernel {
 
 }  // namespace
 
+std::string OffsetSource(int rank) {
+  return absl::StrCat(
+      "__device__ inline long long tensord_offset(long long flat, const long long* shape,\n"
+      "                                           const long long* strides) {\n"
+      "  long long at = 0;\n"
+      "  for (int d = ",
+      rank - 1,
+      "; d >= 0; --d) {\n"
+      "    at += flat % shape[d] * strides[d];\n"
+      "    flat /= shape[d];\n"
+      "  }\n"
+      "  return at;\n}\n");
+}
+
 bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
 
 Program BareProgram(DType dtype) {

@@ -25,6 +25,11 @@ inline int64_t GridFor(int64_t n) { return std::min((n + kThreads - 1) / kThread
 
 bool FloatDType(DType d);
 
+// CUDA source of `tensord_offset(flat, shape, strides)`: the offset of element `flat` (C order)
+// of the `rank` dims `shape` (arrays of that length, padded in front with dims of 1) through
+// `strides`, for the kernels that walk a layout given in their parameters.
+std::string OffsetSource(int rank);
+
 // A value converted to `dtype` (no instructions over one input): a copy, or a cast.
 ops::composite::Program BareProgram(DType dtype);
 

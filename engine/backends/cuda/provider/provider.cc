@@ -26,12 +26,14 @@ using runtime::Tensor;
 
 constexpr char kKernelName[] = "tensord_composite";
 
-// A lone fusable op as a program of one instruction over its inputs.
+// A lone fusable op as a program of one instruction over its inputs; a variadic one (add, mul
+// of three or more) as the host computes it, folded left: ((in0 op in1) op in2) ...
 absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
   const int opcode = node.def->FusionOpcode();
   const int arity = static_cast<int>(node.inputs.size());
-  // add(a, b, c) is one node but two instructions (fusion folds it): not a lone op here.
-  if (opcode < 0 || node.outputs.size() != 1 || arity != node.def->scalar->arity) {
+  const int takes = opcode < 0 ? -1 : node.def->scalar->arity;
+  const bool folds = takes == 2 && node.def->max_inputs == -1 && arity > 2;
+  if (opcode < 0 || node.outputs.size() != 1 || (arity != takes && !folds)) {
     return Unimplemented("op '", node.op, "' with ", arity, " inputs has no CUDA kernel");
   }
   Program p;
@@ -39,10 +41,34 @@ absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
   p.num_inputs = arity;
   ops::composite::Instr ins;
   ins.op = opcode;
-  for (int k = 0; k < arity; ++k) ins.args[k] = k;
+  for (int k = 0; k < takes; ++k) ins.args[k] = k;
   p.code.push_back(ins);
+  for (int k = takes; folds && k < arity; ++k) {  // the last result (register arity + j) op in k
+    ops::composite::Instr next;
+    next.op = opcode;
+    next.args[0] = arity + static_cast<int>(p.code.size()) - 1;
+    next.args[1] = k;
+    p.code.push_back(next);
+  }
   p.input_read.assign(arity, true);
   return p;
+}
+
+// Whether a scan runs on the device: every value it loops over is of a dtype the device holds,
+// and every node of its body runs there (a shape is read on the host, where placement puts it).
+// The body is checked as the client built it: a rewrite the device refuses makes the function's
+// compile fail, or with cpu_fallback runs that node on the host.
+bool BodyRunsOnDevice(const ir::Apply& node) {
+  if (node.bodies.size() != 1 || node.bodies[0] == nullptr) return false;
+  for (const auto* values : {&node.inputs, &node.outputs}) {
+    for (size_t k = values == &node.inputs ? 1 : 0; k < values->size(); ++k) {
+      if (CudaCType((*values)[k]->type.dtype).empty()) return false;
+    }
+  }
+  for (const auto& a : node.bodies[0]->applies()) {
+    if (a->op != "shape" && a->op != "shape_i" && !Supports(*a)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -113,11 +139,13 @@ bool Supports(const ir::Apply& node) {
       IsDeviceArgReduction(node)) {
     return true;
   }
-  if (node.op == "reshape") {  // a value not contiguous is copied by an elementwise kernel
-    return node.inputs.size() == 2 && FloatDType(node.inputs[0]->type.dtype) &&
-           node.inputs[0]->type.ndim() <= kMaxCompositeRank;
+  if (node.op == "reshape" || node.op == "flatten") {  // a value not contiguous is copied
+    return !CudaCType(node.inputs[0]->type.dtype).empty() &&
+           node.inputs[0]->type.ndim() <= kMostWriteDims;
   }
   if (node.op == "subtensor") return true;  // a view: no element is touched
+  // A scan's loop issues its body's kernels on the device (its n_steps read on the host).
+  if (node.op == "scan" || node.op == "scan_grad") return BodyRunsOnDevice(node);
   if (node.op == "arange") {
     const DType d = node.outputs[0]->type.dtype;
     return FloatDType(d) || d == DType::kInt32 || d == DType::kInt64;
@@ -131,15 +159,18 @@ bool Supports(const ir::Apply& node) {
 }
 
 std::vector<int> HostInputs(const ir::Apply& node) {
+  auto from = [&](int first) {  // inputs first, first + 1, ...
+    std::vector<int> inputs;
+    for (int k = first; k < static_cast<int>(node.inputs.size()); ++k) inputs.push_back(k);
+    return inputs;
+  };
   if (node.op == "reshape") return {1};
-  if (node.op == "subtensor" || node.op == "inc_subtensor") {  // its symbolic index scalars
-    std::vector<int> scalars;
-    const int first = node.op == "subtensor" ? 1 : 2;
-    for (int k = first; k < static_cast<int>(node.inputs.size()); ++k) scalars.push_back(k);
-    return scalars;
-  }
+  if (node.op == "subtensor") return from(1);      // its symbolic index scalars
+  if (node.op == "inc_subtensor") return from(2);  // the same, after x and y
+  if (node.op == "alloc") return from(1);          // its dims
   if (node.op == "arange") return {0, 1, 2};
-  if (IsDeviceSampling(node)) return {1};  // the size
+  if (IsDeviceSampling(node)) return {1};                       // the size
+  if (node.op == "scan" || node.op == "scan_grad") return {0};  // n_steps
   return {};
 }
 
@@ -157,7 +188,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (IsBatchedMatrixProduct(node)) {
     return MakeBatchedProductKernel(std::move(device));
   }
-  if (node.op == "reshape" && Supports(node)) {
+  if ((node.op == "reshape" || node.op == "flatten") && Supports(node)) {
     return MakeReshapeKernel(node, std::move(device));
   }
   if (node.op == "subtensor") return MakeViewKernel(node);

@@ -1,17 +1,21 @@
 // The CUDA execution provider (issue 16): which nodes a cudaN (or emulated emuN) context runs,
 // and their kernels. So far:
 // - transfers (the host's transfer kernel, which copies through the device) and views made
-//   from metadata by the host's kernels: dimshuffle, subtensor (basic indexing), reshape;
+//   from metadata by the host's kernels: dimshuffle, subtensor (basic indexing), reshape,
+//   flatten;
 // - elementwise work computing in float32 or float64: fused composites, full reductions of
 //   them, lone fusable ops and casts, inputs of other dtypes converted as read
 //   (program_kernels.h);
 // - reductions of a float value over any axes and sum_to_like (reduce_axes.h);
-// - products on cuBLAS: dot, tensordot over one axis of each, gemm, dot_composite, batched_dot
-//   (product_kernels.h);
+// - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
+//   each operand, gemm, dot_composite, batched_dot (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange
 //   (shape_kernels.h);
 // - uniform and normal random streams (random_kernels.h), sort and argsort (sort_kernels.h),
-//   join and inc_subtensor (view_writes.h), argmax, argmin and max_and_argmax (arg_reduce.h).
+//   join, inc_subtensor and alloc (view_writes.h), argmax, argmin and max_and_argmax
+//   (arg_reduce.h);
+// - scan and scan_grad whose bodies run here (compile/scan_kernel.h places the body on the
+//   device; value_moves.h does the loop's copies).
 // Generated kernels are CUDA C++ (composite_source.h), compiled for the device
 // (device_runtime.h: NVRTC for a GPU, the host's compiler for the emulator) once per source
 // and architecture in the process, so functions share them. Other nodes are placed on the host
@@ -36,8 +40,9 @@ namespace tensord::cuda {
 bool Supports(const ir::Apply& node);
 
 // The inputs of `node` its CUDA kernel reads on the host, which placement leaves there: a
-// reshape's shape, a subtensor's or inc_subtensor's index scalars, arange's bounds, a sample's
-// size (a GPU's memory holds the data, the host its metadata).
+// reshape's shape, a subtensor's or inc_subtensor's index scalars, alloc's dims, arange's
+// bounds, a sample's size, a scan's n_steps (a GPU's memory holds the data, the host its
+// metadata).
 std::vector<int> HostInputs(const ir::Apply& node);
 
 // The kernel of `node` on `device` (a GPU's runtime or the emulator's), or UNIMPLEMENTED

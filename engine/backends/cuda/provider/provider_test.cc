@@ -7,6 +7,7 @@
 
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/reduce_axes.h"
+#include "engine/compile/scan_testing.h"
 #include "engine/compile/testing_util.h"
 #include "engine/ops/defs/subtensor.h"
 #include "engine/ops/node_builder.h"
@@ -60,14 +61,24 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   const ir::Attrs contract_rows{{"axes_a", std::vector<int64_t>{1}},
                                 {"axes_b", std::vector<int64_t>{1}}};
   EXPECT_TRUE(runs(Node(g, "tensordot", {x, y}, contract_rows)));  // x y^T
+  // Blocks of dims at an end of each operand: the product of two matrices; a middle dim not.
+  ir::Variable* t3 = g.AddInput(ir::Type::Of(DType::kFloat32, 3), "t3");
+  EXPECT_TRUE(runs(Node(g, "dot", {t3, y})));
+  EXPECT_TRUE(
+      runs(Node(g, "tensordot", {t3, t3},
+                {{"axes_a", std::vector<int64_t>{0, 1}}, {"axes_b", std::vector<int64_t>{0, 1}}})));
+  EXPECT_FALSE(
+      runs(Node(g, "tensordot", {t3, t3},
+                {{"axes_a", std::vector<int64_t>{2}}, {"axes_b", std::vector<int64_t>{1}}})));
   EXPECT_TRUE(runs(Node(g, "dimshuffle", {x}, {{"new_order", std::vector<int64_t>{1, 0}}})));
   ir::Variable* s = g.AddInput(ir::Type::Scalar(DType::kFloat32), "s");
   EXPECT_TRUE(runs(Node(g, "gemm", {x, s, x, y, s})));
   EXPECT_TRUE(runs(Node(g, "dot_composite", {x, y, x},
                         Composite(DType::kFloat32, {Op("tanh"), 0, -1, -1, Op("add"), 2, 1, -1}))));
   EXPECT_FALSE(runs(Node(g, "dot", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "v")})));
-  // add(x, y, x) is two instructions. switch's condition is read as T and tested for nonzero.
-  EXPECT_FALSE(runs(Node(g, "add", {x, y, x})));
+  // add(x, y, x) folds left, as on the host. switch's condition is read as T and tested for
+  // nonzero.
+  EXPECT_TRUE(runs(Node(g, "add", {x, y, x})));
   EXPECT_TRUE(runs(Node(g, "switch", {x, y, x})));
   // ... but not a float64 condition read as float32, which could round a true value to 0.
   EXPECT_FALSE(runs(Node(g, "switch", {d, x, y})));
@@ -153,6 +164,43 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
           ->owner;
   EXPECT_TRUE(Supports(*inc));
   EXPECT_EQ(HostInputs(*inc), std::vector<int>{2});
+  // A float written into integers stays on the host: a GPU saturates what the host wraps.
+  EXPECT_FALSE(
+      Supports(*Node(g, "inc_subtensor", {i, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "f"), k},
+                     {{"idx_list", std::vector<int64_t>{0, ops::subtensor::kIndexSymbolic, 0, 0}},
+                      {"set_instead_of_inc", false}})
+                    ->owner));
+  // alloc: its dims read on the host.
+  const ir::Apply* alloc =
+      Node(g, "alloc", {g.AddInput(ir::Type::Scalar(DType::kFloat32), "v"), k, k})->owner;
+  EXPECT_TRUE(Supports(*alloc));
+  EXPECT_EQ(HostInputs(*alloc), (std::vector<int>{1, 2}));
+}
+
+// A scan runs on the device when every node of its body does (its n_steps read on the host).
+TEST(CudaProvider, RunsAScanWhoseBodyRunsOnTheDevice) {
+  auto body_of = [](const char* op) {
+    auto body = std::make_unique<ir::Graph>();
+    ir::Variable* x = body->AddInput(ir::Type::Of(DType::kFloat32, 1), "x_t");
+    ir::Variable* h = body->AddInput(ir::Type::Of(DType::kFloat32, 1), "h_prev");
+    body->inputs() = {x, h};
+    ir::Variable* mixed = Node(*body, "add", {h, x});
+    body->outputs() = {std::string(op) == "prod"
+                           ? Node(*body, "mul", {mixed, Node(*body, "prod", {mixed})})
+                           : Node(*body, op, {mixed})};
+    return body;
+  };
+  for (const char* op : {"tanh", "prod"}) {
+    ir::Graph g;
+    ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
+    ir::Variable* xs = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "xs");
+    ir::Variable* h0 = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "h0");
+    std::vector<ir::Variable*> outs =
+        compile::testing::Scan(g, compile::testing::Layout(1, {{-1}}), {n, xs, h0}, body_of(op));
+    ASSERT_FALSE(outs.empty());
+    EXPECT_EQ(Supports(*outs[0]->owner), std::string(op) == "tanh") << op;
+    EXPECT_EQ(HostInputs(*outs[0]->owner), std::vector<int>{0});
+  }
 }
 
 // The layout of a reduction over some dims: the kept dims first, the folded ones after, merged

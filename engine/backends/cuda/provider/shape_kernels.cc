@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/provider.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/backends/cuda/provider/view_writes.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/creation.h"
 
@@ -14,13 +16,14 @@ namespace {
 
 using runtime::Tensor;
 
-// reshape: the host's kernel makes the view (input 1, the shape, is on the host); a value not
-// laid out contiguously is first copied so on the device (the elementwise kernel of a bare value).
+// reshape and flatten: the host's kernel makes the view (a reshape's shape is on the host); a
+// value not laid out contiguously is first copied so on the device.
 class ReshapeKernel final : public backends::Kernel {
  public:
   ReshapeKernel(const ir::Apply& node, std::shared_ptr<DeviceRuntime> device)
-      : copy_(MakeElementwiseKernel(DeviceElementwise{BareProgram(node.inputs[0]->type.dtype)},
-                                    std::move(device))) {}
+      : op_(node.op),
+        pack_(node.inputs[0]->type.dtype, node.inputs[0]->type.dtype, false),
+        device_(std::move(device)) {}
 
   absl::Status Init(const ir::Apply& node) {
     TENSORD_ASSIGN_OR_RETURN(view_, cpu::MakeNodeKernel(node));
@@ -28,18 +31,20 @@ class ReshapeKernel final : public backends::Kernel {
   }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    if (!in[1]->host_accessible()) return Internal("reshape's shape is on a device");
+    for (size_t k = 1; k < in.size(); ++k) {
+      if (!in[k]->host_accessible()) return Internal(op_, "'s shape is on a device");
+    }
     if (in[0]->is_contiguous()) return view_->Run(in, out);
-    Tensor packed;
-    const Tensor* x_in[] = {in[0]};
-    Tensor* packed_out[] = {&packed};
-    TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, packed_out));
-    const Tensor* view_in[] = {&packed, in[1]};
+    TENSORD_ASSIGN_OR_RETURN(Tensor packed, Packed(pack_, *device_, *in[0]));
+    absl::InlinedVector<const Tensor*, 2> view_in(in.begin(), in.end());
+    view_in[0] = &packed;
     return view_->Run(view_in, out);
   }
 
  private:
-  std::unique_ptr<backends::Kernel> copy_;
+  const std::string op_;
+  StridedWrite pack_;
+  const std::shared_ptr<DeviceRuntime> device_;
   std::unique_ptr<backends::Kernel> view_;
 };
 

@@ -1,7 +1,7 @@
 // The CUDA provider's shape kernels, whose metadata inputs are read on the host (HostInputs):
-// reshape (the host's view; a value not contiguous copied so first), subtensor (basic
-// indexing: the host's view) and arange (its values made on the device from bounds on the
-// host).
+// reshape and flatten (the host's view; a value not contiguous copied so first), subtensor
+// (basic indexing: the host's view) and arange (its values made on the device from bounds on
+// the host).
 #pragma once
 
 #include <memory>

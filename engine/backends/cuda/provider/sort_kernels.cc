@@ -136,21 +136,7 @@ absl::StatusOr<std::string> SortSource(DType dtype, bool indices) {
       r, "], x_strides[", r, "], out_strides[", r,
       "];\n};\n"
       "__device__ inline bool tensord_less(K a, K b) { return ",
-      less,
-      "; }\n"
-      // The offsets of lane `lane` (C order over the other dims) in x and in the output.
-      "__device__ inline void tensord_lane(const tensord_sort_params& p, long long lane,\n"
-      "                                    long long* x_at, long long* out_at) {\n"
-      "  long long x = 0, o = 0;\n"
-      "  for (int d = ",
-      r - 1,
-      "; d >= 0; --d) {\n"
-      "    const long long i = lane % p.shape[d];\n"
-      "    lane /= p.shape[d];\n"
-      "    x += i * p.x_strides[d];\n"
-      "    o += i * p.out_strides[d];\n"
-      "  }\n"
-      "  *x_at = x;\n  *out_at = o;\n}\n"
+      less, "; }\n", OffsetSource(r),
       // How many of a sorted run come before `key`: those less than it, or (`or_equal`, for a
       // key of the right run) not greater.
       "__device__ inline long long tensord_before(const K* run, long long count, K key,\n"
@@ -168,9 +154,7 @@ absl::StatusOr<std::string> SortSource(DType dtype, bool indices) {
       "  const long long n = p.n;\n",
       kEachElement,
       "    const long long i = e % p.length;\n"
-      "    long long x_at, out_at;\n"
-      "    tensord_lane(p, e / p.length, &x_at, &out_at);\n"
-      "    keys[e] = x[x_at + i * p.x_step];\n"
+      "    keys[e] = x[tensord_offset(e / p.length, p.shape, p.x_strides) + i * p.x_step];\n"
       "    if (WITH_INDICES) indices[e] = i;\n"
       "  }\n}\n"
       // Runs of `width` merged pairwise: left [r0, mid), right [mid, end) of each lane.
@@ -195,9 +179,8 @@ absl::StatusOr<std::string> SortSource(DType dtype, bool indices) {
       " V;\n"
       "  const long long n = p.n;\n",
       kEachElement,
-      "    long long x_at, out_at;\n"
-      "    tensord_lane(p, e / p.length, &x_at, &out_at);\n"
-      "    ((V*)out)[out_at + (e % p.length) * p.out_step] = ((const V*)sorted)[e];\n"
+      "    const long long at = tensord_offset(e / p.length, p.shape, p.out_strides);\n"
+      "    ((V*)out)[at + (e % p.length) * p.out_step] = ((const V*)sorted)[e];\n"
       "  }\n}\n");
 }
 

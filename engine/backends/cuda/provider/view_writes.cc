@@ -25,47 +25,6 @@ struct WriteParams {
   std::array<int64_t, kMostWriteDims> shape, dst_strides, src_strides;
 };
 
-// One strided write of a given (destination, source) dtype pair and mode, compiled on first use.
-class StridedWrite {
- public:
-  StridedWrite(DType to, DType from, bool add)
-      : kernel_(StridedWriteSource(to, from, add).value_or(""), {kWrite}) {}
-
-  // Writes `src`, broadcast to `dst`'s shape (already checked), into `dst` (a view on the
-  // device, its elements distinct).
-  absl::Status Run(DeviceRuntime& device, const Tensor& dst, const Tensor& src) {
-    if (dst.num_elements() == 0) return absl::OkStatus();
-    if (dst.host_accessible() || (src.num_elements() > 0 && src.host_accessible())) {
-      return Internal("an operand of a CUDA write is in host memory");
-    }
-    const runtime::Strides src_strides = cpu::BroadcastStrides(src, dst.shape());
-    const cpu::MergedDims merged = cpu::MergeDims(dst.shape(), {dst.strides(), src_strides});
-    const int rank = static_cast<int>(merged.shape.size());
-    if (rank > kMostWriteDims) {
-      return Unimplemented("a CUDA write walks at most ", kMostWriteDims, " dims; this one ", rank);
-    }
-    WriteParams p;
-    p.n = dst.num_elements();
-    p.shape.fill(1);
-    p.dst_strides.fill(0);
-    p.src_strides.fill(0);
-    for (int d = 0; d < rank; ++d) {
-      const int slot = kMostWriteDims - rank + d;
-      p.shape[slot] = merged.shape[d];
-      p.dst_strides[slot] = merged.strides[0][d];
-      p.src_strides[slot] = merged.strides[1][d];
-    }
-    TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(device));
-    void* dst_data = const_cast<void*>(dst.raw());
-    const void* src_data = src.raw();
-    void* args[] = {&dst_data, &src_data, &p};
-    return device.Launch((*kernels)[0], GridFor(p.n), kThreads, args);
-  }
-
- private:
-  KernelsOnce kernel_;
-};
-
 // join(*x; axis): each input written into its block of the output along the axis.
 class JoinKernel final : public backends::Kernel {
  public:
@@ -121,7 +80,7 @@ class IncSubtensorKernel final : public backends::Kernel {
     // Index and shape errors before anything is written, as on the host.
     TENSORD_ASSIGN_OR_RETURN(Tensor view_of_x, cpu::indexing::BasicView(x, entries_, in));
     TENSORD_RETURN_IF_ERROR(cpu::indexing::CheckAssignable(view_of_x, y, set_));
-    if (&result != &x) {
+    if (&result != &x) {  // x donated to the output is there already
       TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), x.shape()));
       TENSORD_RETURN_IF_ERROR(copy_.Run(*device_, result, x));
     }
@@ -136,22 +95,53 @@ class IncSubtensorKernel final : public backends::Kernel {
   const std::shared_ptr<DeviceRuntime> device_;
 };
 
+// alloc(value, *dims): the value broadcast to dims read on the host.
+class AllocKernel final : public backends::Kernel {
+ public:
+  AllocKernel(DType dtype, std::shared_ptr<DeviceRuntime> device)
+      : fill_(dtype, dtype, false), device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    for (size_t k = 1; k < in.size(); ++k) {
+      if (!in[k]->host_accessible()) return Internal("a dimension of alloc is on a device");
+    }
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, ops::creation::AllocShape(in));
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(in[0]->dtype(), shape));
+    return fill_.Run(*device_, *out[0], *in[0]);
+  }
+
+ private:
+  StridedWrite fill_;
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
 bool HeldByTheDevice(const ir::Variable* v) {
   return !CudaCType(v->type.dtype).empty() && v->type.ndim() <= kMostWriteDims;
+}
+
+// Whether writing `from` into `to` converts as the host's cast would: a GPU saturates a float
+// out of an integer's range (and makes NaN 0) where the host's conversion wraps, so a float
+// written into integers stays on the host.
+bool ConvertsAsTheHost(const ir::Variable* to, const ir::Variable* from) {
+  return !(IsInteger(to->type.dtype) && FloatDType(from->type.dtype));
 }
 
 }  // namespace
 
 bool IsDeviceViewWrite(const ir::Apply& node) {
-  if (node.op != "join" && node.op != "inc_subtensor") return false;
+  if (node.op != "join" && node.op != "inc_subtensor" && node.op != "alloc") return false;
   if (node.outputs.size() != 1 || node.inputs.empty() || !HeldByTheDevice(node.outputs[0])) {
     return false;
   }
+  if (node.op == "alloc") return node.inputs[0]->type.dtype == node.outputs[0]->type.dtype;
   if (node.op == "join") {
     return ops::creation::Axis(node).ok() &&
-           std::all_of(node.inputs.begin(), node.inputs.end(), HeldByTheDevice);
+           std::all_of(node.inputs.begin(), node.inputs.end(), [&](const ir::Variable* in) {
+             return HeldByTheDevice(in) && ConvertsAsTheHost(node.outputs[0], in);
+           });
   }
   return node.inputs.size() >= 2 && HeldByTheDevice(node.inputs[1]) &&
+         ConvertsAsTheHost(node.inputs[0], node.inputs[1]) &&
          ops::subtensor::ParseIndex(node, 2, false).ok() &&
          ops::subtensor::SetInsteadOfInc(node).ok();
 }
@@ -166,28 +156,69 @@ absl::StatusOr<std::string> StridedWriteSource(DType to, DType from, bool add) {
       "// Generated by tensord (engine/backends/cuda/provider/view_writes.cc).\n", "typedef ",
       to_type, " To;\ntypedef ", from_type, " From;\n", "struct ", kWrite,
       "_params {\n  long long n;\n  long long shape[", r, "], dst_strides[", r, "], src_strides[",
-      r, "];\n};\n", "extern \"C\" __global__ void ", kWrite, "(To* dst, const From* src, const ",
-      kWrite,
+      r, "];\n};\n", OffsetSource(r), "extern \"C\" __global__ void ", kWrite,
+      "(To* dst, const From* src, const ", kWrite,
       "_params p) {\n"
       "  const long long step = (long long)blockDim.x * gridDim.x;\n"
       "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < p.n;"
       " e += step) {\n"
-      "    long long rest = e, d_at = 0, s_at = 0;\n"
-      "    for (int d = ",
-      r - 1,
-      "; d >= 0; --d) {\n"
-      "      const long long i = rest % p.shape[d];\n"
-      "      rest /= p.shape[d];\n"
-      "      d_at += i * p.dst_strides[d];\n"
-      "      s_at += i * p.src_strides[d];\n"
-      "    }\n",
+      "    const long long d_at = tensord_offset(e, p.shape, p.dst_strides);\n"
+      "    const long long s_at = tensord_offset(e, p.shape, p.src_strides);\n",
       add ? "    dst[d_at] = To(dst[d_at] + To(src[s_at]));\n" : "    dst[d_at] = To(src[s_at]);\n",
       "  }\n}\n");
+}
+
+StridedWrite::StridedWrite(DType to, DType from, bool add)
+    : source_(StridedWriteSource(to, from, add)), kernel_(source_.value_or(""), {kWrite}) {}
+
+absl::Status StridedWrite::Run(DeviceRuntime& device, const Tensor& dst, const Tensor& src) {
+  TENSORD_RETURN_IF_ERROR(source_.status());
+  if (dst.num_elements() == 0) return absl::OkStatus();
+  if (dst.host_accessible() || (src.num_elements() > 0 && src.host_accessible())) {
+    return Internal("an operand of a CUDA write is in host memory");
+  }
+  const runtime::Strides src_strides = cpu::BroadcastStrides(src, dst.shape());
+  const cpu::MergedDims merged = cpu::MergeDims(dst.shape(), {dst.strides(), src_strides});
+  const int rank = static_cast<int>(merged.shape.size());
+  if (rank > kMostWriteDims) {
+    return Unimplemented("a CUDA write walks at most ", kMostWriteDims, " dims; this one ", rank);
+  }
+  WriteParams p;
+  p.n = dst.num_elements();
+  p.shape.fill(1);
+  p.dst_strides.fill(0);
+  p.src_strides.fill(0);
+  for (int d = 0; d < rank; ++d) {
+    const int slot = kMostWriteDims - rank + d;
+    p.shape[slot] = merged.shape[d];
+    p.dst_strides[slot] = merged.strides[0][d];
+    p.src_strides[slot] = merged.strides[1][d];
+  }
+  TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(device));
+  void* dst_data = const_cast<void*>(dst.raw());
+  const void* src_data = src.raw();
+  void* args[] = {&dst_data, &src_data, &p};
+  return device.Launch((*kernels)[0], GridFor(p.n), kThreads, args);
+}
+
+absl::StatusOr<Tensor> Packed(StridedWrite& pack, DeviceRuntime& device, const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor packed;
+  {
+    runtime::ScopedMemoryContext on(t.buffer()->counter());
+    TENSORD_ASSIGN_OR_RETURN(packed, Tensor::Allocate(t.dtype(), t.shape()));
+  }
+  TENSORD_RETURN_IF_ERROR(pack.Run(device, packed, t));
+  return packed;
 }
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeViewWriteKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device) {
   if (!IsDeviceViewWrite(node)) return Unimplemented("op '", node.op, "' has no CUDA kernel");
+  if (node.op == "alloc") {
+    return std::unique_ptr<backends::Kernel>(
+        new AllocKernel(node.outputs[0]->type.dtype, std::move(device)));
+  }
   if (node.op == "join") {
     TENSORD_ASSIGN_OR_RETURN(int64_t axis, ops::creation::Axis(node));
     return std::unique_ptr<backends::Kernel>(new JoinKernel(node, axis, std::move(device)));
