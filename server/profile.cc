@@ -275,11 +275,15 @@ std::string ChromeTrace(const compile::Executable& exe, const compile::RunTrace&
   for (size_t i = 0; i < trace.duration_ns.size() && i < ins.size(); ++i) {
     if (trace.duration_ns[i] < 0) continue;
     const std::string& name = ins[i].theano_label.empty() ? ins[i].label : ins[i].theano_label;
+    // A node timed on its device (CUDA events) gets the device's row: its duration is its
+    // kernels' there, its start the host's launch.
+    const bool on_device = i < trace.device_timed.size() && trace.device_timed[i];
     absl::StrAppend(
         &out, first ? "" : ",", "{\"name\":", JsonString(name),
         ",\"cat\":", JsonString(ins[i].op_name), ",\"ph\":\"X\",",
         Format("\"ts\":%.3f,\"dur\":%.3f", trace.start_ns[i] / 1e3, trace.duration_ns[i] / 1e3),
-        ",\"pid\":1,\"tid\":1,\"args\":{\"id\":", i, "}}");
+        ",\"pid\":1,\"tid\":", on_device ? 2 : 1, ",\"args\":{\"id\":", i,
+        on_device ? ",\"clock\":\"device\"" : "", "}}");
     first = false;
   }
   return out + "],\"displayTimeUnit\":\"ns\"}";

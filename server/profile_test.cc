@@ -81,6 +81,22 @@ TEST(FunctionProfile, AccumulatesRunsPerInstruction) {
   EXPECT_EQ(p.chrome_trace().find("\"dur\":1.000"), std::string::npos);
 }
 
+// A node timed on its device (CUDA events) is drawn on the device's row of the Chrome trace.
+TEST(FunctionProfile, DeviceTimedNodesGetTheDevicesRow) {
+  auto exe = Build();
+  size_t n = exe->instructions().size();
+  FunctionProfile profile(n);
+  compile::RunTrace trace = Trace(n, 1000);
+  trace.device_timed.assign(n, false);
+  trace.device_timed[0] = true;
+  profile.Record(trace, 5000);
+  v1::GetProfileResponse p;
+  profile.Fill("f", *exe, 0, false, &p);
+  EXPECT_EQ(Count(p.chrome_trace(), "\"tid\":2,\"args\":{\"id\":0,\"clock\":\"device\"}"), 1u)
+      << p.chrome_trace();
+  EXPECT_EQ(Count(p.chrome_trace(), "\"tid\":1"), n - 1);
+}
+
 TEST(FunctionProfile, ClientTimeLeadsTheSummary) {
   auto exe = Build();
   FunctionProfile profile(exe->instructions().size());

@@ -393,6 +393,7 @@ class ExecutableBuilder {
       Instruction ins;
       if (node_ctx != nullptr && node_ctx->is_device()) {
         ins.memory = node_ctx->memory;
+        if (node_ctx->kind == context::DeviceKind::kCuda) ins.device = node_ctx->runtime;
       } else if (!p.options.body_context.empty()) {
         // A device scan's body runs inside the scan's device scope: its host nodes (shapes, the
         // metadata moved to the host) allocate host memory.

@@ -24,6 +24,36 @@ struct Executable::Frame {
 
 namespace {
 
+// A device instruction timed on its device in a profiled run: a mark before its kernels, one
+// after (Finish), both released whatever happens (a kernel may throw out of memory).
+class DeviceTiming {
+ public:
+  explicit DeviceTiming(cuda::DeviceRuntime& device) : device_(device) {
+    if (absl::StatusOr<cuda::DeviceMark> mark = device_.Mark(); mark.ok()) before_ = *mark;
+  }
+  ~DeviceTiming() {
+    if (before_) device_.Release(*before_);
+  }
+  DeviceTiming(const DeviceTiming&) = delete;
+  DeviceTiming& operator=(const DeviceTiming&) = delete;
+
+  // Waits for the work issued since the first mark and returns its time on the device; nullopt
+  // where a mark could not be made (the host's time stands), an error where the work failed.
+  absl::StatusOr<std::optional<int64_t>> Finish() {
+    if (!before_) return std::optional<int64_t>();
+    absl::StatusOr<cuda::DeviceMark> after = device_.Mark();
+    if (!after.ok()) return std::optional<int64_t>();
+    absl::StatusOr<int64_t> ns = device_.ElapsedNs(*before_, *after);
+    device_.Release(*after);
+    if (!ns.ok()) return ns.status();
+    return std::optional<int64_t>(*ns);
+  }
+
+ private:
+  cuda::DeviceRuntime& device_;
+  std::optional<cuda::DeviceMark> before_;
+};
+
 // An ifelse condition's truth (cpu::IsTruthy), once it has been computed.
 absl::StatusOr<bool> Truthy(const runtime::Tensor& t) {
   if (!t.buffer() || t.num_elements() != 1) {
@@ -144,6 +174,7 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
   if constexpr (kTimed) {
     trace->start_ns.assign(instructions_.size(), -1);
     trace->duration_ns.assign(instructions_.size(), -1);
+    trace->device_timed.assign(instructions_.size(), false);
     if (trace->record_memory) {
       trace->outputs.assign(instructions_.size(), {});
       trace->bound_buffers.clear();
@@ -180,7 +211,11 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     if (!status.ok()) break;
     if (skip) continue;
     Clock::time_point start;
-    if constexpr (kTimed) start = Clock::now();
+    std::optional<DeviceTiming> device_timing;  // profiled runs of device instructions only
+    if constexpr (kTimed) {
+      if (ins.device != nullptr) device_timing.emplace(*ins.device);
+      start = Clock::now();
+    }
     const bool donated = ins.donate >= 0 && TryDonate(ins, frame.slots);
     const auto& in_ptrs = donated ? frame.donated_in_ptrs[i] : frame.in_ptrs[i];
     {
@@ -190,8 +225,20 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     }
     if constexpr (kTimed) {
       auto end = Clock::now();
+      int64_t duration = std::chrono::nanoseconds(end - start).count();
+      if (device_timing.has_value() && status.ok()) {
+        // The node's kernels' time on the device, waited for here so that the next node's time
+        // does not include them (a profiled run is synchronous, as Theano's GPU profiles were).
+        absl::StatusOr<std::optional<int64_t>> device_ns = device_timing->Finish();
+        if (!device_ns.ok()) {
+          status = device_ns.status();  // an asynchronous fault of the node's kernels
+        } else if (device_ns->has_value()) {
+          duration = **device_ns;
+          trace->device_timed[i] = true;
+        }
+      }
       trace->start_ns[i] = std::chrono::nanoseconds(start - run_start).count();
-      trace->duration_ns[i] = std::chrono::nanoseconds(end - start).count();
+      trace->duration_ns[i] = duration;
       if (trace->record_memory && status.ok()) {
         RecordOutputs(ins, in_ptrs, frame.out_ptrs[i], trace->outputs[i]);
       }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/backends/cuda/device_runtime.h"
 #include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
 #include "engine/ops/op_def.h"
@@ -37,6 +38,9 @@ struct Instruction {
   // The device context the node runs on (placement), whose memory its output buffers are
   // charged to; null: the run's context.
   runtime::MemoryCounter* memory = nullptr;
+  // A CUDA context's runtime (null elsewhere): a profiled run times the node's kernels there
+  // (DeviceRuntime::Mark), not their launch on the host.
+  std::shared_ptr<cuda::DeviceRuntime> device;
 };
 
 struct SlotBinding {
@@ -59,8 +63,11 @@ struct OutputMemory {
 // Per-instruction timings of one run (profile=True): steady_clock nanoseconds, starts relative
 // to the run's start; instructions not reached (a failed run) keep -1.
 struct RunTrace {
-  std::vector<int64_t> start_ns;
+  std::vector<int64_t> start_ns;  // on the host, from the run's start
   std::vector<int64_t> duration_ns;
+  // Per instruction: its duration is the device's (its kernels between two marks on a GPU),
+  // measured once the run's work is done; else the host's.
+  std::vector<bool> device_timed;
   // Set before the run to also record memory (profile_memory): each instruction's outputs
   // (empty for one not run) and the buffers bound before the first one (inputs, shared values).
   bool record_memory = false;

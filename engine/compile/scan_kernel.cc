@@ -1,11 +1,7 @@
 #include "engine/compile/scan_kernel.h"
 
-#include <cstring>
-
-#include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cpu/value_moves.h"
 #include "engine/backends/cuda/provider/value_moves.h"
-#include "engine/common/dtype_dispatch.h"
 #include "engine/compile/modes.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/scan_layout.h"

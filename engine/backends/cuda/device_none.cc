@@ -24,6 +24,9 @@ absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string&,
   return NoCuda();
 }
 absl::Status Launch(KernelHandle, int, int64_t, int, void**) { return NoCuda(); }
+absl::StatusOr<EventHandle> RecordEvent(int) { return NoCuda(); }
+absl::StatusOr<int64_t> EventElapsedNs(EventHandle, EventHandle) { return NoCuda(); }
+void DestroyEvent(EventHandle) {}
 absl::Status Gemm(int, DType, bool, bool, int64_t, int64_t, int64_t, double, const void*, int64_t,
                   const void*, int64_t, double, void*, const GemmBatch&) {
   return NoCuda();

@@ -1,5 +1,6 @@
 #include "engine/backends/cuda/device_runtime.h"
 
+#include <chrono>
 #include <map>
 #include <mutex>
 
@@ -29,6 +30,15 @@ class Gpu final : public DeviceRuntime {
   absl::Status Launch(KernelHandle kernel, int64_t blocks, int threads, void** args) override {
     return cuda::Launch(kernel, ordinal_, blocks, threads, args);
   }
+
+  absl::StatusOr<DeviceMark> Mark() override {
+    TENSORD_ASSIGN_OR_RETURN(EventHandle event, RecordEvent(ordinal_));
+    return DeviceMark{event, 0};
+  }
+  absl::StatusOr<int64_t> ElapsedNs(const DeviceMark& from, const DeviceMark& to) override {
+    return EventElapsedNs(from.event, to.event);
+  }
+  void Release(const DeviceMark& mark) override { DestroyEvent(mark.event); }
 
   absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,
@@ -87,6 +97,16 @@ class Emulated final : public DeviceRuntime {
   absl::Status Launch(KernelHandle kernel, int64_t blocks, int threads, void** args) override {
     return HostEmulation::LaunchHandle(kernel, blocks, threads, args);
   }
+
+  absl::StatusOr<DeviceMark> Mark() override {
+    return DeviceMark{nullptr, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count()};
+  }
+  absl::StatusOr<int64_t> ElapsedNs(const DeviceMark& from, const DeviceMark& to) override {
+    return to.host_ns - from.host_ns;
+  }
+  void Release(const DeviceMark&) override {}
 
   absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,

@@ -21,6 +21,13 @@
 
 namespace tensord::cuda {
 
+// A point in a device's queue of work (DeviceRuntime::Mark): a GPU's CUDA event, or the
+// emulator's clock reading.
+struct DeviceMark {
+  EventHandle event = nullptr;
+  int64_t host_ns = 0;
+};
+
 class DeviceRuntime {
  public:
   virtual ~DeviceRuntime() = default;
@@ -36,6 +43,14 @@ class DeviceRuntime {
   // Runs `kernel` over `blocks` x `threads` with CUDA's argument array (`args[k]` points at
   // argument k), after the device's earlier work; returns once it is queued.
   virtual absl::Status Launch(KernelHandle kernel, int64_t blocks, int threads, void** args) = 0;
+
+  // A mark after the work issued so far, for timing it (a profile's per-node times): ElapsedNs
+  // waits for the later mark and gives the device's time between two; Release frees one. A GPU's
+  // marks are CUDA events, so a node's time is its kernels' on the device, not their launch's;
+  // the emulator runs each launch as it is issued, so its marks read the host's clock.
+  virtual absl::StatusOr<DeviceMark> Mark() = 0;
+  virtual absl::StatusOr<int64_t> ElapsedNs(const DeviceMark& from, const DeviceMark& to) = 0;
+  virtual void Release(const DeviceMark& mark) = 0;
 
   // blas.h's Gemm on this device.
   virtual absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n,

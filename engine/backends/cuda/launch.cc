@@ -63,20 +63,59 @@ absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string& ptx,
   return kernels;
 }
 
-absl::Status Launch(KernelHandle kernel, int ordinal, int64_t blocks, int threads, void** args) {
+// Runs `call` (returning a cudaError_t, reported as `what`) with device `ordinal` current, then
+// makes the previous one current again.
+template <typename Call>
+absl::Status OnDevice(int ordinal, const char* what, Call call) {
   int previous = -1;
-  if (cudaGetDevice(&previous) != cudaSuccess) return Failed("cudaGetDevice", cudaGetLastError());
+  if (cudaError_t error = cudaGetDevice(&previous); error != cudaSuccess) {
+    return Failed("cudaGetDevice", error);
+  }
   if (previous != ordinal) {
     if (cudaError_t error = cudaSetDevice(ordinal); error != cudaSuccess) {
       return Failed("cudaSetDevice", error);
     }
   }
-  // A cudaKernel_t is launched as a function pointer (CUDA 12's runtime API says so).
-  const cudaError_t error = cudaLaunchKernel(kernel, dim3(static_cast<unsigned>(blocks)),
-                                             dim3(static_cast<unsigned>(threads)), args, 0, 0);
+  const cudaError_t error = call();
   if (previous != ordinal) cudaSetDevice(previous);
-  if (error != cudaSuccess) return Failed("cudaLaunchKernel", error);
+  if (error != cudaSuccess) return Failed(what, error);
   return absl::OkStatus();
 }
+
+absl::Status Launch(KernelHandle kernel, int ordinal, int64_t blocks, int threads, void** args) {
+  // A cudaKernel_t is launched as a function pointer (CUDA 12's runtime API says so).
+  return OnDevice(ordinal, "cudaLaunchKernel", [&] {
+    return cudaLaunchKernel(kernel, dim3(static_cast<unsigned>(blocks)),
+                            dim3(static_cast<unsigned>(threads)), args, 0, 0);
+  });
+}
+
+absl::StatusOr<EventHandle> RecordEvent(int ordinal) {
+  cudaEvent_t event = nullptr;
+  absl::Status made = OnDevice(ordinal, "cudaEventCreate", [&] { return cudaEventCreate(&event); });
+  if (made.ok()) {
+    made = OnDevice(ordinal, "cudaEventRecord", [&] { return cudaEventRecord(event, 0); });
+  }
+  if (!made.ok()) {
+    if (event != nullptr) cudaEventDestroy(event);
+    return made;
+  }
+  return static_cast<EventHandle>(event);
+}
+
+absl::StatusOr<int64_t> EventElapsedNs(EventHandle from, EventHandle to) {
+  cudaEvent_t end = static_cast<cudaEvent_t>(to);
+  if (cudaError_t error = cudaEventSynchronize(end); error != cudaSuccess) {
+    return Failed("cudaEventSynchronize", error);
+  }
+  float ms = 0;
+  if (cudaError_t error = cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(from), end);
+      error != cudaSuccess) {
+    return Failed("cudaEventElapsedTime", error);
+  }
+  return static_cast<int64_t>(ms * 1e6);
+}
+
+void DestroyEvent(EventHandle event) { cudaEventDestroy(static_cast<cudaEvent_t>(event)); }
 
 }  // namespace tensord::cuda

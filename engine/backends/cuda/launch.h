@@ -27,4 +27,14 @@ absl::StatusOr<std::vector<KernelHandle>> LoadKernels(const std::string& ptx,
 // argument's value, as cudaLaunchKernel takes them. Returns once it is queued.
 absl::Status Launch(KernelHandle kernel, int ordinal, int64_t blocks, int threads, void** args);
 
+using EventHandle = void*;  // a cudaEvent_t
+
+// An event recorded on device `ordinal`'s stream after the work queued so far (profiles time a
+// node's kernels between two).
+absl::StatusOr<EventHandle> RecordEvent(int ordinal);
+// Waits for `to`, then the device time from `from` to `to` in nanoseconds (CUDA's resolution is
+// about half a microsecond).
+absl::StatusOr<int64_t> EventElapsedNs(EventHandle from, EventHandle to);
+void DestroyEvent(EventHandle event);
+
 }  // namespace tensord::cuda

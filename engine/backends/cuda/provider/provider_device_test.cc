@@ -70,6 +70,27 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
   EXPECT_GT(device->transferred(runtime::TransferDirection::kDeviceToHost), 0);
 }
 
+// A profiled run times each device node on the device between two marks (CUDA events on a GPU,
+// the clock on the emulator), waiting for its work; host nodes keep the host's times.
+TEST(TENSORD_PROVIDER_TEST_SUITE, ProfiledRunsTimeDeviceNodesOnTheDevice) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto exe = Build(kOn);
+  ASSERT_NE(exe, nullptr);
+  const Tensor x = Filled({64, 333}, 3.0f), b = Filled({333}, 1.0f);
+  compile::RunTrace trace;
+  auto got = exe->Run({x, b}, {}, &trace);
+  ASSERT_TRUE(got.ok()) << got.status();
+  const auto& ins = exe->instructions();
+  ASSERT_EQ(trace.device_timed.size(), ins.size());
+  int on_device = 0;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    EXPECT_EQ(trace.device_timed[i], ins[i].device != nullptr) << ins[i].label;
+    on_device += trace.device_timed[i] ? 1 : 0;
+  }
+  // The uploads of x and b, the composite and the sqr (the copies back run on the host).
+  EXPECT_GE(on_device, 4);
+}
+
 // A constant operand moves to the device (a GPU's kernels read only its memory) once, when the
 // function is built, and a shape of a value on the device is read on the host.
 TEST(TENSORD_PROVIDER_TEST_SUITE, ConstantsMoveUpAndShapesAreReadOnTheHost) {
