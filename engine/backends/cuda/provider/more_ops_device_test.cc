@@ -538,5 +538,54 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ContractionsOfBlocksOfDimsMatchTheHost) {
   }
 }
 
+// batched_dot of batches of vectors: (B, k) . (B, k) -> (B,), (B, m, k) . (B, k) -> (B, m) and
+// (B, k) . (B, k, n) -> (B, n); a vector batch also read through a transposing view.
+std::shared_ptr<compile::Executable> VectorBatches(const std::string& where, int x_rank, int y_rank,
+                                                   bool view) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, x_rank), "x");
+  ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, y_rank), "y");
+  g->inputs() = {x, y};
+  ir::Variable* xd = To(*g, x, where);
+  if (view) xd = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
+  g->outputs() = {To(*g, Node(*g, "batched_dot", {xd, To(*g, y, where)}), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfVectorsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    runtime::Shape x, y;
+    bool view;  // x given as its (k, B) transpose
+  };
+  for (const Case& c : std::vector<Case>{{{4, 6}, {4, 6}, false},
+                                         {{4, 3, 6}, {4, 6}, false},
+                                         {{4, 6}, {4, 6, 5}, false},
+                                         {{6, 4}, {4, 6, 5}, true},
+                                         {{0, 6}, {0, 6}, false}}) {
+    const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
+    auto device = VectorBatches(kOn, x_rank, y_rank, c.view);
+    auto host = VectorBatches("cpu", x_rank, y_rank, c.view);
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    const Tensor x = Ramp(DType::kFloat64, c.x, -2), y = Ramp(DType::kFloat64, c.y, 1);
+    auto got = device->Run({x, y}, {});
+    auto want = host->Run({x, y}, {});
+    const std::string what = runtime::ShapeString(c.x) + " . " + runtime::ShapeString(c.y);
+    ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+    ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+    ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
+  }
+  // Vectors of different lengths: the host's words.
+  auto device = VectorBatches(kOn, 2, 2, false), host = VectorBatches("cpu", 2, 2, false);
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const Tensor x = Ramp(DType::kFloat64, {3, 4}, 0), y = Ramp(DType::kFloat64, {3, 5}, 0);
+  auto refused = device->Run({x, y}, {});
+  auto host_refused = host->Run({x, y}, {});
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+}
+
 }  // namespace
 }  // namespace tensord::cuda

@@ -249,8 +249,10 @@ class ProductKernel final : public backends::Kernel {
   std::unique_ptr<backends::Kernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
 };
 
-// batched_dot of 3-d operands, (B, n, k) x (B, k, m) -> (B, n, m): one strided batched gemm,
-// each item's matrices read as row-major or transposed views, all items alike.
+// batched_dot, (B, m, k) x (B, k, n) -> (B, m, n): one strided batched gemm, each item's
+// matrices read as row-major or transposed views, all items alike. A 2-d operand is a batch of
+// vectors: (B, k) as x is (B, 1, k), as y (B, k, 1), and that dim is not in the output (the
+// host's shapes: (B,) for two of them).
 class BatchedProductKernel final : public backends::Kernel {
  public:
   explicit BatchedProductKernel(std::shared_ptr<DeviceRuntime> device)
@@ -259,24 +261,33 @@ class BatchedProductKernel final : public backends::Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
     const Tensor& y = *in[1];
-    if (x.shape()[2] != y.shape()[1]) {  // the host's words
+    const int ax = x.ndim() - 1, ay = std::max(1, y.ndim() - 2);  // the summed axes
+    if (x.shape()[ax] != y.shape()[ay]) {                         // the host's words
       return InvalidArgument("batched_dot: shapes ", runtime::ShapeString(x.shape()), " and ",
-                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[2],
-                             " (dim 2) != ", y.shape()[1], " (dim 1)");
+                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[ax],
+                             " (dim ", ax, ") != ", y.shape()[ay], " (dim ", ay, ")");
     }
     if (x.shape()[0] != y.shape()[0]) {
       return InvalidArgument("batched_dot: batch sizes differ: ", x.shape()[0], " and ",
                              y.shape()[0]);
     }
-    const int64_t items = x.shape()[0], m = x.shape()[1], k = x.shape()[2], n = y.shape()[2];
+    const bool x_rows = x.ndim() == 3, y_columns = y.ndim() == 3;
+    const int64_t items = x.shape()[0], k = x.shape()[ax];
+    const int64_t m = x_rows ? x.shape()[1] : 1, n = y_columns ? y.shape()[2] : 1;
+    runtime::Shape shape = {items};
+    if (x_rows) shape.push_back(m);
+    if (y_columns) shape.push_back(n);
     Tensor& c = *out[0];
-    TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), {items, m, n}));
+    TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), shape));
     if (c.num_elements() == 0) return absl::OkStatus();
     if (x.host_accessible() || y.host_accessible() || c.host_accessible()) {
       return Internal("an operand of a CUDA product is in host memory");
     }
-    const Tensor xi = x.StridedView({m, k}, {x.strides()[1], x.strides()[2]}, 0);
-    const Tensor yi = y.StridedView({k, n}, {y.strides()[1], y.strides()[2]}, 0);
+    // One item of each: a vector's missing dim has one entry (its stride only needs to satisfy
+    // AsBlasOperand).
+    const int64_t x_k = x.strides()[ax], y_k = y.strides()[ay];
+    const Tensor xi = x.StridedView({m, k}, {x_rows ? x.strides()[1] : x_k * k, x_k}, 0);
+    const Tensor yi = y.StridedView({k, n}, {y_k, y_columns ? y.strides()[2] : y_k * k}, 0);
     TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(xi, 0));
     TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(yi, 1));
     GemmBatch batch;
@@ -344,8 +355,8 @@ bool IsBatchedMatrixProduct(const ir::Apply& node) {
   }
   const ir::Type& x = node.inputs[0]->type;
   const ir::Type& y = node.inputs[1]->type;
-  return x.ndim() == 3 && y.ndim() == 3 && FloatDType(x.dtype) && y.dtype == x.dtype &&
-         node.outputs[0]->type.dtype == x.dtype;
+  return (x.ndim() == 2 || x.ndim() == 3) && (y.ndim() == 2 || y.ndim() == 3) &&
+         FloatDType(x.dtype) && y.dtype == x.dtype && node.outputs[0]->type.dtype == x.dtype;
 }
 
 std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,

@@ -1,6 +1,7 @@
 // The CUDA provider's products on cuBLAS (blas.h through a DeviceRuntime): dot, tensordot over
 // one axis of each, gemm and dot_composite of matrices of one float dtype (their operands
-// row-major or transposed views), and batched_dot of 3-d operands (one strided batched gemm).
+// row-major or transposed views), and batched_dot of batches of matrices or vectors (one strided
+// batched gemm).
 #pragma once
 
 #include <memory>
@@ -18,7 +19,7 @@ namespace tensord::cuda {
 // dot or tensordot contracting a block of dims at an end of each operand (a dot of an n-d value
 // and its gradient's tensordots), one product once they are packed contiguous.
 bool IsMatrixProduct(const ir::Apply& node);
-// batched_dot of two 3-d operands of one float dtype.
+// batched_dot of 2-d or 3-d operands (batches of vectors or matrices) of one float dtype.
 bool IsBatchedMatrixProduct(const ir::Apply& node);
 
 // The kernel of an IsMatrixProduct node (a dot_composite's `epilogue`: its program).

@@ -8,7 +8,7 @@
 //   (program_kernels.h);
 // - reductions of a float value over any axes and sum_to_like (reduce_axes.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
-//   each operand, gemm, dot_composite, batched_dot (product_kernels.h);
+//   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange
 //   (shape_kernels.h);
 // - uniform and normal random streams (random_kernels.h), sort and argsort (sort_kernels.h),
