@@ -402,6 +402,10 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ArgReductionsMatchTheHost) {
       {DType::kFloat64, {6, 10}, {}},         // every axis: the flat index
       {DType::kInt32, {3, 257}, {1}},         // ties
       {DType::kUInt8, {5, 16}, {0}},
+      // Long rows into few outputs: a block per output, folding in a tree.
+      {DType::kFloat32, {3, 2000}, {1}},  // NaNs: the first
+      {DType::kInt32, {2, 3000}, {-1}},   // ties: the first of the best
+      {DType::kFloat64, {40, 50}, {}},    // every axis
   };
   for (const Case& c : cases) {
     for (const char* op : {"argmax", "argmin", "max_and_argmax"}) {
