@@ -240,14 +240,15 @@ constexpr char kGridStride[] =
     "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < p.n;"
     " i += step) {\n";
 
-// A reduction's start and combining step, in double (sums accumulate in float64, as the
-// host's; max and min propagate NaN as maximum and minimum do).
+// A reduction's start and combining step, in double (sums and products accumulate in float64,
+// as the host's; max and min propagate NaN as maximum and minimum do).
 struct Fold {
   const char* init;
   const char* combine;  // of a and b
 };
 absl::StatusOr<Fold> FoldOf(const std::string& reduce) {
   if (reduce == "sum" || reduce == "mean") return Fold{"0.0", "(a + b)"};
+  if (reduce == "prod") return Fold{"1.0", "(a * b)"};
   if (reduce == "max")
     return Fold{"-__longlong_as_double(0x7ff0000000000000LL)", "td_maximum(a, b)"};
   if (reduce == "min")

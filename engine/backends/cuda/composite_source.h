@@ -50,8 +50,8 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
                                             const std::string& name,
                                             const OperandTypes& types = {});
 
-// A reducing program's two kernels (program.reduce: sum, mean, max or min of every element, in
-// double), launched with kReduceThreads threads per block:
+// A reducing program's two kernels (program.reduce: sum, mean, prod, max or min of every element,
+// in double), launched with kReduceThreads threads per block:
 //   extern "C" __global__ void <name>(double* partials, const <name>_params p);
 // folds the elements each block's threads walk (grid-stride) into partials[blockIdx.x], then
 //   extern "C" __global__ void <name>_finish(T* out, const double* partials, long long count,

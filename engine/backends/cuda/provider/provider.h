@@ -6,7 +6,8 @@
 // - elementwise work computing in float32 or float64: fused composites, full reductions of
 //   them, lone fusable ops and casts, inputs of other dtypes converted as read
 //   (program_kernels.h);
-// - reductions of a float value over any axes and sum_to_like (reduce_axes.h);
+// - reductions of a float value (sum, mean, prod, max, min) over any axes and sum_to_like
+//   (reduce_axes.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
 //   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange

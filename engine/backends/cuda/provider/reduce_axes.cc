@@ -22,7 +22,8 @@ constexpr int64_t kFewestThreadOutputs = 256;
 std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
   DeviceReduction r;
   r.to_like = node.op == "sum_to_like";
-  if (!r.to_like && node.op != "sum" && node.op != "mean" && node.op != "max" && node.op != "min") {
+  if (!r.to_like && node.op != "sum" && node.op != "mean" && node.op != "max" && node.op != "min" &&
+      node.op != "prod") {
     return std::nullopt;
   }
   if (node.inputs.empty() || node.outputs.size() != 1 ||

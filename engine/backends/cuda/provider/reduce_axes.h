@@ -1,7 +1,7 @@
 // Reductions over some axes on the CUDA provider: which nodes are such reductions (sum, mean,
-// max and min of a float value over an axis list, and sum_to_like, the gradient of a broadcast
-// input), and how a run lays one out for CompositeReduceAxesSource's kernels. The layout is
-// plain C++ over tensors, so tests check it without a GPU (the kernels on the host's CPU,
+// prod, max and min of a float value over an axis list, and sum_to_like, the gradient of a
+// broadcast input), and how a run lays one out for CompositeReduceAxesSource's kernels. The layout
+// is plain C++ over tensors, so tests check it without a GPU (the kernels on the host's CPU,
 // emulation_testing.h).
 #pragma once
 
