@@ -86,7 +86,7 @@ TEST(CompositeSource, SaysWhatTheProgramComputes) {
 // A reducing program's two kernels, for every reduction and dtype, over every opcode.
 TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (const char* reduce : {"sum", "mean", "max", "min"}) {
+    for (const char* reduce : {"sum", "mean", "prod", "max", "min"}) {
       Program p = EveryOp(dtype);
       p.reduce = reduce;
       auto source = CompositeReduceSource(p, 2, "every_op");
@@ -104,7 +104,7 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CompositeReduceSource(elementwise, 1, "k").status().code(),
             absl::StatusCode::kInvalidArgument);
-  elementwise.reduce = "prod";
+  elementwise.reduce = "median";  // no such fold
   EXPECT_EQ(CompositeReduceSource(elementwise, 1, "k").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -113,7 +113,7 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
 // every reduction and dtype.
 TEST(CompositeSource, AxesReducingKernelsCompileWithNvrtc) {
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (const char* reduce : {"sum", "mean", "max", "min"}) {
+    for (const char* reduce : {"sum", "mean", "prod", "max", "min"}) {
       Program bare;
       bare.dtype = dtype;
       bare.num_inputs = 1;
