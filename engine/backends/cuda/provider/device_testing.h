@@ -1,12 +1,17 @@
-// What the CUDA provider's device tests share (provider_device_test.cc,
-// more_ops_device_test.cc): the device they run on, TENSORD_PROVIDER_TEST_DEVICE (cuda0 in
+// What the CUDA provider's device tests share (provider_device_test.cc and the *_device_test.cc
+// files beside it): the device they run on, TENSORD_PROVIDER_TEST_DEVICE (cuda0 in
 // cuda_backend_tests, the GPU bundle, skipped without a GPU; emu0 in cuda_emulation_tests, the
 // CUDA emulator of host_emulation.h, in CI), the suite TENSORD_PROVIDER_TEST_SUITE named after
-// it, one context registry for the binary, and compiling a graph against it.
+// it, one context registry for the binary, compiling a graph against it, and the values and
+// comparisons the tests use.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -46,6 +51,82 @@ inline std::shared_ptr<compile::Executable> Compiled(std::unique_ptr<ir::Graph> 
   auto exe = compile::BuildExecutable(*std::move(prepared));
   EXPECT_TRUE(exe.ok()) << exe.status();
   return exe.ok() ? *exe : nullptr;
+}
+
+using compile::testing::Node;
+
+inline ir::Variable* To(ir::Graph& g, ir::Variable* v, const std::string& where) {
+  return Node(g, "transfer", {v}, {{"target", where}});
+}
+
+inline bool SameBytes(const runtime::Tensor& a, const runtime::Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         std::memcmp(a.raw(), b.raw(), a.num_bytes()) == 0;
+}
+
+template <typename T>
+inline void ExpectNear(const runtime::Tensor& got, const runtime::Tensor& want, double rtol,
+                       const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  for (int64_t i = 0; i < want.num_elements(); ++i) {
+    const double g = got.data<T>()[i], w = want.data<T>()[i];
+    ASSERT_NEAR(g, w, rtol * std::max(1.0, std::abs(w))) << what << " element " << i;
+  }
+}
+
+// The words of an error after the node's label (whose operands' names differ by where).
+inline std::string Words(const absl::Status& status) {
+  const std::string m(status.message());
+  return m.substr(m.rfind(": ") + 2);
+}
+
+inline runtime::Tensor Ramp(DType dtype, runtime::Shape shape, double start) {
+  runtime::Tensor t(dtype, std::move(shape));
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    const double v = start + 0.5 * i;
+    if (dtype == DType::kFloat32) t.data<float>()[i] = static_cast<float>(v);
+    if (dtype == DType::kFloat64) t.data<double>()[i] = v;
+    if (dtype == DType::kInt32) t.data<int32_t>()[i] = static_cast<int32_t>(v);
+  }
+  return t;
+}
+
+// Values with ties, signed zeros, infinities and NaNs (in float dtypes), in a scrambled order.
+inline runtime::Tensor Scrambled(DType dtype, runtime::Shape shape) {
+  runtime::Tensor t(dtype, std::move(shape));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    const int64_t k = (i * 7919) % 23;  // 23 distinct keys: many ties
+    double v = static_cast<double>(k) - 11.0;
+    if (dtype == DType::kFloat32 || dtype == DType::kFloat64) {
+      const double specials[] = {nan, -0.0, 0.0, inf, -inf, nan, 0.5};
+      if (k < 7) v = specials[k];
+    }
+    switch (dtype) {
+      case DType::kFloat32:
+        t.data<float>()[i] = static_cast<float>(v);
+        break;
+      case DType::kFloat64:
+        t.data<double>()[i] = v;
+        break;
+      case DType::kInt32:
+        t.data<int32_t>()[i] = static_cast<int32_t>(v);
+        break;
+      case DType::kInt64:
+        t.data<int64_t>()[i] = static_cast<int64_t>(v) * (int64_t{1} << 40);
+        break;
+      case DType::kUInt8:
+        t.data<uint8_t>()[i] = static_cast<uint8_t>(k);
+        break;
+      case DType::kBool:
+        t.data<bool>()[i] = k % 2 == 0;
+        break;
+      default:
+        ADD_FAILURE() << "no values for " << DTypeName(dtype);
+    }
+  }
+  return t;
 }
 
 }  // namespace tensord::cuda::testing

@@ -17,6 +17,7 @@ namespace {
 using compile::testing::Node;
 using runtime::Tensor;
 using testing::Compiled;
+using testing::Words;
 using testing::kOn;
 
 Tensor Filled(runtime::Shape shape, float scale) {
@@ -297,12 +298,8 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArrayIndexingMatchesTheHost) {
     auto host_refused = host->Run({x, values, bad, j}, {});
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << c.op;
     // The same words after the node's label (whose operands' names differ).
-    auto words = [](const absl::Status& st) {
-      const std::string m(st.message());
-      return m.substr(m.rfind(": ") + 2);
-    };
-    EXPECT_EQ(words(refused.status()), words(host_refused.status())) << c.op;
-    EXPECT_NE(words(refused.status()).find("is out of bounds for axis 0 with size 5"),
+    EXPECT_EQ(Words(refused.status()), Words(host_refused.status())) << c.op;
+    EXPECT_NE(Words(refused.status()).find("is out of bounds for axis 0 with size 5"),
               std::string::npos)
         << refused.status();
   }

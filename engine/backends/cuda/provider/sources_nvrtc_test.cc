@@ -3,7 +3,7 @@
 // and the ranks a run takes; random streams (random_kernels.h) and sorting (sort_kernels.h) for
 // every dtype they take, view writes (view_writes.h) for the dtype pairs they convert, and arg
 // reductions (arg_reduce.h). What they compute is checked on the emulator and on a GPU
-// (provider_device_test.cc, more_ops_device_test.cc).
+// (provider_device_test.cc and the *_device_test.cc files beside it).
 #include <gtest/gtest.h>
 
 #include <array>

@@ -1,0 +1,235 @@
+// Arg reductions, products and prod on a device (device_testing.h) against the host: argmax
+// and its kin (first NaN, else first of the best), contractions over blocks of dims, batched
+// products of vectors and prod, their errors in the host's words.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/backends/cuda/provider/device_testing.h"
+#include "engine/ops/node_builder.h"
+
+namespace tensord::cuda {
+namespace {
+
+using compile::testing::Node;
+using runtime::Tensor;
+using testing::Compiled;
+using testing::ExpectNear;
+using testing::kOn;
+using testing::Ramp;
+using testing::SameBytes;
+using testing::Scrambled;
+using testing::To;
+using testing::Words;
+
+// argmax, argmin or max_and_argmax (both outputs) of x over `axes` (all when empty) on `where`.
+std::shared_ptr<compile::Executable> ArgReducer(const std::string& where, const std::string& op,
+                                                DType dtype, int ndim, std::vector<int64_t> axes) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(dtype, ndim), "x");
+  g->inputs() = {x};
+  ir::Attrs attrs;
+  if (!axes.empty()) attrs["axis"] = std::move(axes);
+  ops::NodeBuilder b(*g);
+  std::vector<ir::Variable*> outs = b.ApplyMulti(op, {To(*g, x, where)}, attrs);
+  EXPECT_TRUE(b.status().ok()) << b.status();
+  if (!b.status().ok()) return nullptr;
+  for (ir::Variable*& v : outs) v = To(*g, v, "cpu");
+  g->outputs() = outs;
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, ArgReductionsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    DType dtype;
+    runtime::Shape shape;
+    std::vector<int64_t> axes;
+  };
+  const std::vector<Case> cases = {
+      {DType::kFloat32, {4, 37, 5}, {1}},     // NaNs, ties, infinities along a middle axis
+      {DType::kFloat32, {4, 37, 5}, {0, 2}},  // two axes: the index within them, C order
+      {DType::kFloat64, {6, 10}, {-1}},       // a classifier's rows
+      {DType::kFloat64, {6, 10}, {}},         // every axis: the flat index
+      {DType::kInt32, {3, 257}, {1}},         // ties
+      {DType::kUInt8, {5, 16}, {0}},
+      // Long rows into few outputs: a block per output, folding in a tree.
+      {DType::kFloat32, {3, 2000}, {1}},  // NaNs: the first
+      {DType::kInt32, {2, 3000}, {-1}},   // ties: the first of the best
+      {DType::kFloat64, {40, 50}, {}},    // every axis
+  };
+  for (const Case& c : cases) {
+    for (const char* op : {"argmax", "argmin", "max_and_argmax"}) {
+      const int ndim = static_cast<int>(c.shape.size());
+      auto device = ArgReducer(kOn, op, c.dtype, ndim, c.axes);
+      auto host = ArgReducer("cpu", op, c.dtype, ndim, c.axes);
+      ASSERT_NE(device, nullptr);
+      ASSERT_NE(host, nullptr);
+      const Tensor x = Scrambled(c.dtype, c.shape);
+      auto got = device->Run({x}, {});
+      auto want = host->Run({x}, {});
+      const std::string what =
+          std::string(op) + " " + DTypeName(c.dtype) + " " + runtime::ShapeString(c.shape);
+      ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+      ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+      for (size_t o = 0; o < want->outputs.size(); ++o) {
+        EXPECT_TRUE(SameBytes(got->outputs[o], want->outputs[o])) << what << " output " << o;
+      }
+    }
+  }
+  // Over an empty axis there is no first element: refused in the host's words.
+  auto device = ArgReducer(kOn, "argmax", DType::kFloat32, 2, {1});
+  auto host = ArgReducer("cpu", "argmax", DType::kFloat32, 2, {1});
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const Tensor empty(DType::kFloat32, {3, 0});
+  auto refused = device->Run({empty}, {});
+  auto host_refused = host->Run({empty}, {});
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+}
+
+// dot of a 3-d x and a matrix, and tensordots over blocks of leading or trailing dims (the
+// gradients of that dot), of operands read contiguous or through transposing views.
+std::shared_ptr<compile::Executable> Contraction(const std::string& where, const std::string& op,
+                                                 std::vector<int64_t> axes_a,
+                                                 std::vector<int64_t> axes_b, bool view) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* a = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "a");
+  ir::Variable* b = g->AddInput(ir::Type::Of(DType::kFloat32, op == "dot" ? 2 : 3), "b");
+  g->inputs() = {a, b};
+  ir::Variable* ad = To(*g, a, where);
+  if (view) ad = Node(*g, "dimshuffle", {ad}, {{"new_order", std::vector<int64_t>{1, 0, 2}}});
+  ir::Attrs attrs;
+  if (op == "tensordot") attrs = {{"axes_a", std::move(axes_a)}, {"axes_b", std::move(axes_b)}};
+  g->outputs() = {To(*g, Node(*g, op, {ad, To(*g, b, where)}, attrs), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, ContractionsOfBlocksOfDimsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    const char* op;
+    std::vector<int64_t> axes_a, axes_b;
+    runtime::Shape b_shape;
+  };
+  // a is (4, 3, 5) as given, (3, 4, 5) through the view.
+  for (bool view : {false, true}) {
+    const runtime::Shape a_shape = view ? runtime::Shape{4, 3, 5} : runtime::Shape{3, 4, 5};
+    for (const Case& c : std::vector<Case>{
+             {"dot", {}, {}, {5, 6}},                   // (3, 4, 5) . (5, 6)
+             {"tensordot", {0, 1}, {0, 1}, {3, 4, 2}},  // leading with leading: x^T y
+             {"tensordot", {1, 2}, {1, 2}, {6, 4, 5}},  // trailing with trailing: x y^T
+             {"tensordot", {2}, {0}, {5, 2, 2}}}) {     // trailing with leading
+      SCOPED_TRACE(std::string(c.op) + " " + std::to_string(c.axes_a.size()) + " view " +
+                   std::to_string(view));
+      auto device = Contraction(kOn, c.op, c.axes_a, c.axes_b, view);
+      auto host = Contraction("cpu", c.op, c.axes_a, c.axes_b, view);
+      ASSERT_NE(device, nullptr);
+      ASSERT_NE(host, nullptr);
+      const Tensor a = Ramp(DType::kFloat32, a_shape, -3), b = Ramp(DType::kFloat32, c.b_shape, -2);
+      auto got = device->Run({a, b}, {});
+      auto want = host->Run({a, b}, {});
+      ASSERT_TRUE(got.ok()) << c.op << ": " << got.status();
+      ASSERT_TRUE(want.ok()) << c.op << ": " << want.status();
+      ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-5,
+                        std::string(c.op) + " view " + std::to_string(view));
+    }
+  }
+}
+
+// batched_dot of batches of vectors: (B, k) . (B, k) -> (B,), (B, m, k) . (B, k) -> (B, m) and
+// (B, k) . (B, k, n) -> (B, n); a vector batch also read through a transposing view.
+std::shared_ptr<compile::Executable> VectorBatches(const std::string& where, int x_rank, int y_rank,
+                                                   bool view) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, x_rank), "x");
+  ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, y_rank), "y");
+  g->inputs() = {x, y};
+  ir::Variable* xd = To(*g, x, where);
+  if (view) xd = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
+  g->outputs() = {To(*g, Node(*g, "batched_dot", {xd, To(*g, y, where)}), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfVectorsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    runtime::Shape x, y;
+    bool view;  // x given as its (k, B) transpose
+  };
+  for (const Case& c : std::vector<Case>{{{4, 6}, {4, 6}, false},
+                                         {{4, 3, 6}, {4, 6}, false},
+                                         {{4, 6}, {4, 6, 5}, false},
+                                         {{6, 4}, {4, 6, 5}, true},
+                                         {{0, 6}, {0, 6}, false}}) {
+    const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
+    auto device = VectorBatches(kOn, x_rank, y_rank, c.view);
+    auto host = VectorBatches("cpu", x_rank, y_rank, c.view);
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    const Tensor x = Ramp(DType::kFloat64, c.x, -2), y = Ramp(DType::kFloat64, c.y, 1);
+    auto got = device->Run({x, y}, {});
+    auto want = host->Run({x, y}, {});
+    const std::string what = runtime::ShapeString(c.x) + " . " + runtime::ShapeString(c.y);
+    ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+    ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+    ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
+  }
+  // Vectors of different lengths: the host's words.
+  auto device = VectorBatches(kOn, 2, 2, false), host = VectorBatches("cpu", 2, 2, false);
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const Tensor x = Ramp(DType::kFloat64, {3, 4}, 0), y = Ramp(DType::kFloat64, {3, 5}, 0);
+  auto refused = device->Run({x, y}, {});
+  auto host_refused = host->Run({x, y}, {});
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+}
+
+// prod over some axes or all of them, of values near 1 (the product neither overflows nor
+// vanishes), folded in double as on the host; an empty product is 1.
+std::shared_ptr<compile::Executable> Product(const std::string& where, DType dtype,
+                                             std::vector<int64_t> axes) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 2), "x");
+  g->inputs() = {x};
+  ir::Attrs attrs;
+  if (!axes.empty()) attrs["axis"] = std::move(axes);
+  g->outputs() = {To(*g, Node(*g, "prod", {To(*g, x, where)}, attrs), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, ProductsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (std::vector<int64_t> axes : std::vector<std::vector<int64_t>>{{1}, {0}, {}}) {
+      auto device = Product(kOn, dtype, axes), host = Product("cpu", dtype, axes);
+      ASSERT_NE(device, nullptr);
+      ASSERT_NE(host, nullptr);
+      for (runtime::Shape shape : {runtime::Shape{4, 300}, runtime::Shape{3, 0}}) {
+        Tensor x(dtype, shape);
+        for (int64_t i = 0; i < x.num_elements(); ++i) {
+          const double v = 1.0 + 0.01 * std::sin(0.37 * static_cast<double>(i));
+          if (dtype == DType::kFloat32) x.data<float>()[i] = static_cast<float>(v);
+          if (dtype == DType::kFloat64) x.data<double>()[i] = v;
+        }
+        auto got = device->Run({x}, {});
+        auto want = host->Run({x}, {});
+        const std::string what = std::string(DTypeName(dtype)) + " " + runtime::ShapeString(shape) +
+                                 " axes " + std::to_string(axes.size());
+        ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+        ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+        if (dtype == DType::kFloat32) {
+          ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-6, what);
+        } else {
+          ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-13, what);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tensord::cuda
