@@ -7,6 +7,7 @@
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/backends/cuda/provider/view_writes.h"
 #include "engine/common/dtype_dispatch.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/subtensor.h"
@@ -106,9 +107,8 @@ class IndexingKernel final : public backends::Kernel {
         index_rank_(index_rank),
         trailing_rank_(trailing_rank),
         kernel_(std::move(source), {kIndexKernel}),
-        device_(std::move(device)) {
-    if (inc_) copy_ = MakeElementwiseKernel(DeviceElementwise{BareProgram(dtype)}, device_);
-  }
+        device_(std::move(device)),
+        copy_(dtype, dtype, false) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     absl::InlinedVector<const Tensor*, kMostArrays> indices;
@@ -120,9 +120,9 @@ class IndexingKernel final : public backends::Kernel {
       }
     }
     Tensor& result = *out[0];
-    if (inc_) {  // result = x, then y added (or set) at the indexed places
-      const Tensor* x_in[] = {in[0]};
-      TENSORD_RETURN_IF_ERROR(copy_->Run(x_in, out));
+    if (inc_ && &result != in[0]) {  // result = x (unless x was donated to it), then y
+      TENSORD_RETURN_IF_ERROR(result.Reshape(in[0]->dtype(), in[0]->shape()));
+      TENSORD_RETURN_IF_ERROR(copy_.Run(*device_, result, *in[0]));
     }
     TENSORD_ASSIGN_OR_RETURN(IndexingRun run, PlanIndexing(inc_ ? result : *in[0], indices, y));
     if (run.index_rank != index_rank_ || run.trailing_rank != trailing_rank_) {
@@ -160,7 +160,7 @@ class IndexingKernel final : public backends::Kernel {
   const int index_rank_, trailing_rank_;
   KernelsOnce kernel_;
   const std::shared_ptr<DeviceRuntime> device_;
-  std::unique_ptr<backends::Kernel> copy_;  // an increment's x -> its output
+  StridedWrite copy_;  // an increment's x -> its output
 };
 
 }  // namespace
