@@ -8,14 +8,11 @@ CUDA provider places and runs the work, its kernels emulated on the CPU."""
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy
-import pytest
 
-from tensord.connection import LocalServer
+from device_runs import memory, run as _run  # noqa: F401 (memory is a fixture)
 
 SEED = textwrap.dedent("""
     import numpy
@@ -51,35 +48,6 @@ SEED = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(params=["host", "separate", "emulated"])
-def memory(request):
-    """How the server reaches the simulated devices' memory: directly, or through copies; or
-    the CUDA emulator in their place."""
-    return request.param
-
-
-def _run(script, flags, memory="host"):
-    binary = os.environ.get("TENSORD_SERVER_BIN")
-    if not binary or not os.path.exists(binary):
-        pytest.skip("TENSORD_SERVER_BIN names no server binary")
-    if memory == "emulated":  # the same devices, emulating CUDA
-        flags = flags.replace("sim", "emu")
-        script = script.replace("'sim1'", "'emu1'")
-    env = dict(os.environ, TENSORD_FLAGS=flags)
-    env.pop("TENSORD_ADDRESS", None)  # the client starts a server with these flags ...
-    server = None
-    if memory == "separate":  # ... or connects to one started here with them, and this one
-        server = LocalServer(binary, ["--%s" % f for f in flags.split(",")] +
-                             ["--sim_device_memory_separate"])
-        env["TENSORD_ADDRESS"] = server.start()
-    try:
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, timeout=120)
-    finally:
-        if server is not None:
-            server.stop()
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def test_the_seeds_memory_examples_on_simulated_devices(memory):

@@ -12,39 +12,10 @@
 namespace tensord::cpu {
 namespace {
 
-// The geometry with the spatial dims padded to three in front (size 1, one tap, stride 1), so
-// one loop nest serves 1-d, 2-d and 3-d convolutions.
-struct Geometry3 {
-  int64_t in[3], k[3], out[3], s[3], p[3], d[3];
-  int64_t in_size, taps, out_size;        // products over the spatial dims
-  int64_t group_in, group_out, col_rows;  // channels per group; col_rows = group_in * taps
-};
-
-Geometry3 To3(const ops::ConvGeometry& g) {
-  Geometry3 q;
-  const int nd = static_cast<int>(g.in.size()), skip = 3 - nd;
-  for (int i = 0; i < 3; ++i) {
-    const bool pad = i < skip;
-    q.in[i] = pad ? 1 : g.in[i - skip];
-    q.k[i] = pad ? 1 : g.kernel[i - skip];
-    q.out[i] = pad ? 1 : g.out[i - skip];
-    q.s[i] = pad ? 1 : g.stride[i - skip];
-    q.p[i] = pad ? 0 : g.pad[i - skip];
-    q.d[i] = pad ? 1 : g.dilation[i - skip];
-  }
-  q.in_size = q.in[0] * q.in[1] * q.in[2];
-  q.taps = q.k[0] * q.k[1] * q.k[2];
-  q.out_size = q.out[0] * q.out[1] * q.out[2];
-  q.group_in = g.channels / g.groups;
-  q.group_out = g.out_channels / g.groups;
-  q.col_rows = q.group_in * q.taps;
-  return q;
-}
-
 // Visits, for every (channel, tap) row and output position, the input element it reads (or
 // none, in the padding): fn(col_index, input_index or -1). Im2Col and Col2Im are this walk.
 template <typename Fn>
-void WalkColumns(const Geometry3& q, int64_t channels, Fn&& fn) {
+void WalkColumns(const ops::ConvDims3& q, int64_t channels, Fn&& fn) {
   int64_t col = 0;
   for (int64_t c = 0; c < channels; ++c) {
     for (int64_t kz = 0; kz < q.k[0]; ++kz) {
@@ -70,12 +41,12 @@ void WalkColumns(const Geometry3& q, int64_t channels, Fn&& fn) {
 }
 
 template <typename T>
-void Im2Col(const Geometry3& q, const T* x, T* col) {
+void Im2Col(const ops::ConvDims3& q, const T* x, T* col) {
   WalkColumns(q, q.group_in, [&](int64_t i, int64_t src) { col[i] = src >= 0 ? x[src] : T(0); });
 }
 
 template <typename T>
-void Col2ImAdd(const Geometry3& q, const T* col, T* x) {
+void Col2ImAdd(const ops::ConvDims3& q, const T* col, T* x) {
   WalkColumns(q, q.group_in, [&](int64_t i, int64_t dst) {
     if (dst >= 0) x[dst] += col[i];
   });
@@ -84,7 +55,7 @@ void Col2ImAdd(const Geometry3& q, const T* col, T* x) {
 // The columns of one image and group, allocated as a tensor so the run's memory counts it
 // (taps times the output's size: RESOURCE_EXHAUSTED where that does not fit).
 template <typename T>
-absl::StatusOr<runtime::Tensor> ColumnBuffer(const Geometry3& q) {
+absl::StatusOr<runtime::Tensor> ColumnBuffer(const ops::ConvDims3& q) {
   return runtime::Tensor::Allocate(DTypeOf<T>(), {q.col_rows, q.out_size});
 }
 
@@ -93,7 +64,7 @@ absl::StatusOr<runtime::Tensor> ColumnBuffer(const Geometry3& q) {
 // range of blocks with its own column buffer. The first error stops nothing but is returned.
 constexpr double kParallelMultiplyAdds = 1 << 22;
 
-int64_t ImageBlocks(const ops::ConvGeometry& g, const Geometry3& q) {
+int64_t ImageBlocks(const ops::ConvGeometry& g, const ops::ConvDims3& q) {
   const double work = static_cast<double>(g.batch) * static_cast<double>(g.out_channels) *
                       static_cast<double>(q.col_rows) * static_cast<double>(q.out_size);
   if (work < kParallelMultiplyAdds) return 1;
@@ -101,7 +72,7 @@ int64_t ImageBlocks(const ops::ConvGeometry& g, const Geometry3& q) {
 }
 
 template <typename T, typename Fn>
-absl::Status ForEachImageBlock(const ops::ConvGeometry& g, const Geometry3& q, int64_t blocks,
+absl::Status ForEachImageBlock(const ops::ConvGeometry& g, const ops::ConvDims3& q, int64_t blocks,
                                Fn&& fn) {
   std::mutex mu;
   absl::Status status;
@@ -122,7 +93,7 @@ absl::Status ForEachImageBlock(const ops::ConvGeometry& g, const Geometry3& q, i
 
 template <typename T>
 absl::Status ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w, T* y) {
-  const Geometry3 q = To3(g);
+  const ops::ConvDims3 q = ops::PaddedTo3(g);
   return ForEachImageBlock<T>(
       g, q, ImageBlocks(g, q), [&](int64_t first, int64_t end, T* col, int64_t) {
         for (int64_t n = first; n < end; ++n) {
@@ -138,7 +109,7 @@ absl::Status ConvForwardGemm(const ops::ConvGeometry& g, const T* x, const T* w,
 
 template <typename T>
 absl::Status ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const T* dy, T* dx) {
-  const Geometry3 q = To3(g);
+  const ops::ConvDims3 q = ops::PaddedTo3(g);
   std::fill(dx, dx + g.batch * g.channels * q.in_size, T(0));
   return ForEachImageBlock<T>(
       g, q, ImageBlocks(g, q), [&](int64_t first, int64_t end, T* col, int64_t) {
@@ -158,7 +129,7 @@ absl::Status ConvBackwardDataGemm(const ops::ConvGeometry& g, const T* w, const 
 // blocks' sums are added: no two threads write the same element.
 template <typename T>
 absl::Status ConvBackwardWeightsGemm(const ops::ConvGeometry& g, const T* x, const T* dy, T* dw) {
-  const Geometry3 q = To3(g);
+  const ops::ConvDims3 q = ops::PaddedTo3(g);
   const int64_t size = g.out_channels * q.col_rows, blocks = ImageBlocks(g, q);
   TENSORD_ASSIGN_OR_RETURN(runtime::Tensor partial_buffer,
                            runtime::Tensor::Allocate(DTypeOf<T>(), {blocks - 1, size}));

@@ -41,11 +41,17 @@ struct OperandTypes {
   DType output = DType::kInvalid;  // kInvalid: T
 };
 
+// Whether a kernel computes `program` in its dtype: float32 or float64; or an integer or bool
+// dtype where the program only compares (every instruction eq, neq, lt, le, gt, ge or a
+// constant) and does not reduce, since a comparison of integers is exact in any of them. The
+// integer arithmetic NumPy defines (wrapping, floor division) stays on the host.
+bool ComputesIn(const ops::composite::Program& program);
+
 // The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`. A
 // program of no instructions over one input is that input converted to T (a cast).
 // UNIMPLEMENTED for a program over kMaxCompositeInputs inputs or kMaxCompositeRank dims, or one
-// that reduces (CompositeReduceSource); INVALID_ARGUMENT for an opcode with no CUDA form, a T
-// other than float32 or float64, and operand types no kernel reads or writes.
+// that reduces (CompositeReduceSource); INVALID_ARGUMENT for an opcode with no CUDA form, a
+// program no kernel computes (ComputesIn), and operand types no kernel reads or writes.
 absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& program, int rank,
                                             const std::string& name,
                                             const OperandTypes& types = {});
@@ -58,10 +64,12 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
 //                                            long long n);
 // one block, folds the `count` partials into out[0] (a mean divides by n, the element count).
 // Folds go in a fixed tree per block, so a grid size gives the same bits run after run.
-// A program of no instructions over one input reduces that input's values (a bare value).
+// A program of no instructions over one input reduces that input's values (a bare value),
+// read as `types.inputs` says (the mean of a bool value, each read as 0 or 1 in T).
 constexpr int kReduceThreads = 256;
 absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program& program, int rank,
-                                                  const std::string& name);
+                                                  const std::string& name,
+                                                  const OperandTypes& types = {});
 
 // A reducing program's kernels for a reduction over some axes. The operands are walked as
 // [kept dims..., reduced dims...] (merged to `rank`), so element (o, r) is flat index
@@ -75,7 +83,8 @@ absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program&
 // threads read neighbouring elements (a column sum). Either gives the same bits run after run,
 // whatever the grid. A mean divides by `reduced` (no elements: NaN); a sum of none is 0.
 absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Program& program,
-                                                      int rank, const std::string& name);
+                                                      int rank, const std::string& name,
+                                                      const OperandTypes& types = {});
 
 // The C++ type of `dtype`'s elements in a kernel ("float", "long long", "bool"); empty for one
 // no kernel reads or writes (float16).

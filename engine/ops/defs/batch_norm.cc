@@ -7,14 +7,39 @@
 //       mean, invstd over `axis` (kept as size-1 dims); out = (x - mean) * gamma * invstd + beta
 //   batch_norm_train_grad(x, dy, gamma, mean, invstd; axis) -> (dx, dgamma, dbeta)
 // gamma and beta broadcast to x's shape with size 1 on `axis` (the client shapes them so).
-#include "engine/ops/grads/batch_norm.h"
+#include "engine/ops/defs/batch_norm.h"
 
 #include "engine/ops/defs/reduce_util.h"
 #include "engine/ops/defs/shape_rules.h"
+#include "engine/ops/grads/batch_norm.h"
 #include "engine/ops/node_builder.h"
 #include "engine/ops/register_all.h"
 
 namespace tensord::ops {
+
+runtime::Shape BatchNormStatsShape(const runtime::Shape& x, const std::vector<int64_t>& axes) {
+  runtime::Shape stats = x;
+  for (int64_t a : axes) stats[a] = 1;
+  return stats;
+}
+
+absl::Status CheckBatchNormParam(const runtime::Shape& param, const runtime::Shape& stats,
+                                 const char* op, const char* what) {
+  bool broadcasts = param.size() == stats.size();
+  for (size_t d = 0; broadcasts && d < param.size(); ++d)
+    broadcasts = param[d] == stats[d] || param[d] == 1;
+  if (broadcasts) return absl::OkStatus();
+  return InvalidArgument(op, ": ", what, " has shape ", runtime::ShapeString(param),
+                         ", which does not broadcast to the statistics' ",
+                         runtime::ShapeString(stats));
+}
+
+absl::Status CheckBatchNormGradient(const runtime::Shape& dy, const runtime::Shape& x) {
+  if (dy == x) return absl::OkStatus();
+  return InvalidArgument("batch_norm_train_grad: the output gradient has shape ",
+                         runtime::ShapeString(dy), ", x ", runtime::ShapeString(x));
+}
+
 namespace {
 
 // x's type with the normalized axes broadcastable: the statistics' and parameters' type.

@@ -151,6 +151,73 @@ absl::Status CheckTopGrad(const ConvGeometry& g, const Shape& topgrad, const cha
   return absl::OkStatus();
 }
 
+absl::StatusOr<ConvGeometry> OperandGeometry(const ConvAttrs& a, const std::string& op_name,
+                                             std::span<const runtime::Tensor* const> in) {
+  const char* op = op_name.c_str();
+  const Shape& first = in[0]->shape();
+  const Shape& second = in[1]->shape();
+  if (op_name == "conv" || op_name == "conv_fused") return MakeConvGeometry(a, first, second, op);
+  TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> spatial, ReadInts(*in[2], "the spatial shape"));
+  if (static_cast<int>(spatial.size()) != a.nd) {
+    return InvalidArgument(op, ": the spatial shape needs ", a.nd, " values, got ", spatial.size());
+  }
+  for (int64_t s : spatial) {
+    if (s < 0 || s > (int64_t{1} << 31)) {
+      return InvalidArgument(op, ": spatial sizes must be in [0, 2^31], got ", s);
+    }
+  }
+  Shape input, filters;
+  if (op_name == "conv_grad_inputs") {  // (filters, topgrad, input spatial shape)
+    input = {second[0], first[1] * a.groups};
+    input.insert(input.end(), spatial.begin(), spatial.end());
+    filters = first;
+  } else {  // conv_grad_weights: (input, topgrad, filter spatial shape)
+    if (first[1] % a.groups != 0) {
+      return InvalidArgument(op, ": ", first[1], " input channels do not split into ", a.groups,
+                             " groups");
+    }
+    input = first;
+    filters = {second[1], first[1] / a.groups};
+    filters.insert(filters.end(), spatial.begin(), spatial.end());
+  }
+  TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, MakeConvGeometry(a, input, filters, op));
+  TENSORD_RETURN_IF_ERROR(CheckTopGrad(g, second, op));
+  return g;
+}
+
+absl::Status CheckConvBias(const runtime::Tensor& bias, DType result, int64_t channels) {
+  if (bias.dtype() != result) {
+    return InvalidArgument("conv_fused: the bias is ", DTypeName(bias.dtype()), ", the result ",
+                           DTypeName(result));
+  }
+  if (bias.num_elements() != channels && bias.num_elements() != 1) {
+    return InvalidArgument("conv_fused: a bias of shape ", runtime::ShapeString(bias.shape()),
+                           " does not broadcast over ", channels, " output channels");
+  }
+  return absl::OkStatus();
+}
+
+ConvDims3 PaddedTo3(const ConvGeometry& g) {
+  ConvDims3 q;
+  const int nd = static_cast<int>(g.in.size()), skip = 3 - nd;
+  for (int i = 0; i < 3; ++i) {
+    const bool pad = i < skip;
+    q.in[i] = pad ? 1 : g.in[i - skip];
+    q.k[i] = pad ? 1 : g.kernel[i - skip];
+    q.out[i] = pad ? 1 : g.out[i - skip];
+    q.s[i] = pad ? 1 : g.stride[i - skip];
+    q.p[i] = pad ? 0 : g.pad[i - skip];
+    q.d[i] = pad ? 1 : g.dilation[i - skip];
+  }
+  q.in_size = q.in[0] * q.in[1] * q.in[2];
+  q.taps = q.k[0] * q.k[1] * q.k[2];
+  q.out_size = q.out[0] * q.out[1] * q.out[2];
+  q.group_in = g.channels / g.groups;
+  q.group_out = g.out_channels / g.groups;
+  q.col_rows = q.group_in * q.taps;
+  return q;
+}
+
 namespace {
 
 // Float operands of equal rank, the first one's rank nd + 2 (checked by GetConvAttrs).

@@ -13,9 +13,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "engine/ops/op_def.h"
+#include "engine/runtime/tensor.h"
 
 namespace tensord::ops {
 
@@ -60,5 +63,24 @@ absl::StatusOr<ConvGeometry> MakeConvGeometry(const ConvAttrs& a, const runtime:
                                               const runtime::Shape& filters, const char* op);
 // The same, checked against the gradient `topgrad` the node was given.
 absl::Status CheckTopGrad(const ConvGeometry& g, const runtime::Shape& topgrad, const char* op);
+
+// The geometry a conv-family node's operands describe, checked: conv and conv_fused from the
+// input's and filters' shapes; a gradient from its two tensors' shapes and the spatial shape it
+// was given (in[2], an int vector in host memory), checked against the gradient it takes.
+absl::StatusOr<ConvGeometry> OperandGeometry(const ConvAttrs& a, const std::string& op,
+                                             std::span<const runtime::Tensor* const> in);
+
+// conv_fused's bias checked against the result: its dtype, and `channels` values or one.
+absl::Status CheckConvBias(const runtime::Tensor& bias, DType result, int64_t channels);
+
+// A geometry's spatial dims padded to three in front (size 1, one tap, stride 1, no pad), so
+// that one loop nest or one kernel serves 1-d, 2-d and 3-d convolutions; the layout of the CUDA
+// kernels' parameters (int64 fields in this order).
+struct ConvDims3 {
+  int64_t in[3], k[3], out[3], s[3], p[3], d[3];
+  int64_t in_size, taps, out_size;        // products over the spatial dims
+  int64_t group_in, group_out, col_rows;  // channels per group; col_rows = group_in * taps
+};
+ConvDims3 PaddedTo3(const ConvGeometry& g);
 
 }  // namespace tensord::ops

@@ -44,6 +44,23 @@ std::vector<PoolWindow> PoolWindows(const PoolAttrs& a, int d, int64_t size) {
   return windows;
 }
 
+runtime::Shape PooledShapeOf(const PoolAttrs& a, const runtime::Shape& x) {
+  runtime::Shape out = x;
+  const int lead = static_cast<int>(x.size()) - a.nd;
+  for (int d = 0; d < a.nd; ++d) out[lead + d] = a.OutSize(d, x[lead + d]);
+  return out;
+}
+
+absl::Status CheckPoolGradient(const std::string& op, const PoolAttrs& a, const runtime::Shape& x,
+                               const runtime::Shape& gradient) {
+  const bool grad = op == "pool_grad";
+  const runtime::Shape want = grad ? PooledShapeOf(a, x) : x;
+  if (gradient == want) return absl::OkStatus();
+  return InvalidArgument(op, ": the gradient has shape ", runtime::ShapeString(gradient), " but ",
+                         grad ? "pooling " : "", "the input ", runtime::ShapeString(x),
+                         grad ? " gives " : " is ", runtime::ShapeString(want));
+}
+
 absl::StatusOr<PoolAttrs> GetPoolAttrs(const ir::Apply& node) {
   PoolAttrs a;
   TENSORD_ASSIGN_OR_RETURN(a.ws, ir::GetIntsAttr(node, "ws"));

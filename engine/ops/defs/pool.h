@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/ops/op_def.h"
+#include "engine/runtime/tensor.h"
 
 namespace tensord::ops {
 
@@ -35,5 +36,14 @@ struct PoolWindow {
   int64_t lo, hi, padded_len;
 };
 std::vector<PoolWindow> PoolWindows(const PoolAttrs& a, int d, int64_t size);
+
+// pool's output shape for an input of shape `x`: its leading dims, then OutSize of each pooled
+// dim.
+runtime::Shape PooledShapeOf(const PoolAttrs& a, const runtime::Shape& x);
+
+// The second operand of pool_grad (the pooled output's gradient: the pooled shape) or
+// pool_grad_grad (x's shape), checked against x.
+absl::Status CheckPoolGradient(const std::string& op, const PoolAttrs& a, const runtime::Shape& x,
+                               const runtime::Shape& gradient);
 
 }  // namespace tensord::ops

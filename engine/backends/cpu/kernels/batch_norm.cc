@@ -2,6 +2,8 @@
 // rows once, its outermost dimension split over the intra-op threads: statistics passes sum
 // into per-range partial rows (combined in range order, so a given split always gives the same
 // bits), elementwise passes write disjoint slices.
+#include "engine/ops/defs/batch_norm.h"
+
 #include <cmath>
 #include <limits>
 
@@ -83,13 +85,7 @@ class Partials {
 template <typename T>
 absl::Status ParamValues(const Tensor& p, const Shape& stats, const char* op, const char* what,
                          double* out) {
-  const Shape* shapes[] = {&p.shape(), &stats};
-  absl::StatusOr<Shape> joint = BroadcastShapes(shapes);
-  if (!joint.ok() || *joint != stats) {
-    return InvalidArgument(op, ": ", what, " has shape ", runtime::ShapeString(p.shape()),
-                           ", which does not broadcast to the statistics' ",
-                           runtime::ShapeString(stats));
-  }
+  TENSORD_RETURN_IF_ERROR(CheckBatchNormParam(p.shape(), stats, op, what));
   const T* base = p.data<T>();
   const Strides strides = BroadcastStrides(p, stats);
   const int64_t step = strides.empty() ? 0 : strides.back();
@@ -110,8 +106,7 @@ class BatchNormKernel final : public Kernel {
     TENSORD_RETURN_IF_ERROR(axes_.status());
     const Tensor& x = *in[0];
     const ReduceLayout l = MakeReduceLayout(x.shape(), *axes_);
-    Shape stats = x.shape();
-    for (int64_t a : *axes_) stats[a] = 1;
+    const Shape stats = BatchNormStatsShape(x.shape(), *axes_);
     for (int k = 0; k < 3; ++k)
       TENSORD_RETURN_IF_ERROR(out[k]->Reshape(x.dtype(), k == 0 ? x.shape() : stats));
     return DispatchFloat(x.dtype(), [&](auto tag) -> absl::Status {
@@ -226,11 +221,7 @@ class BatchNormKernel final : public Kernel {
                     const ReduceLayout& l, const Shape& stats) const {
     const Tensor& x = *in[0];
     const Tensor& dy = *in[1];
-    if (dy.shape() != x.shape()) {
-      return InvalidArgument("batch_norm_train_grad: the output gradient has shape ",
-                             runtime::ShapeString(dy.shape()), ", x ",
-                             runtime::ShapeString(x.shape()));
-    }
+    TENSORD_RETURN_IF_ERROR(CheckBatchNormGradient(dy.shape(), x.shape()));
     const char* op = "batch_norm_train_grad";
     const int64_t k_count = runtime::NumElements(stats), inner = l.out_strides.back();
     // gamma, mean, invstd, the two sums (dbeta..., sum dy (x - mean)...), then

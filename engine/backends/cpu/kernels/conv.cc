@@ -8,7 +8,6 @@
 #include "engine/backends/cpu/conv_onednn.h"
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/backends/cpu/relu_in_place.h"
-#include "engine/ops/defs/int_args.h"
 #include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
@@ -56,14 +55,7 @@ Kind KindOf(const std::string& op) {
 template <typename T>
 absl::StatusOr<const T*> BiasValues(const Tensor& bias, DType dtype, int64_t channels,
                                     Tensor& contiguous) {
-  if (bias.dtype() != dtype) {
-    return InvalidArgument("conv_fused: the bias is ", DTypeName(bias.dtype()), ", the result ",
-                           DTypeName(dtype));
-  }
-  if (bias.num_elements() != channels && bias.num_elements() != 1) {
-    return InvalidArgument("conv_fused: a bias of shape ", runtime::ShapeString(bias.shape()),
-                           " does not broadcast over ", channels, " output channels");
-  }
+  TENSORD_RETURN_IF_ERROR(CheckConvBias(bias, dtype, channels));
   contiguous = Contiguous(bias);
   if (bias.num_elements() == channels) return contiguous.data<T>();
   thread_local std::vector<T> repeated;
@@ -98,7 +90,7 @@ class ConvKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_RETURN_IF_ERROR(attrs_.status());
     const Tensor& a = *in[0];
-    TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, Geometry(in));
+    TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, OperandGeometry(*attrs_, op_, in));
     // One filter and a bias of several channels: NumPy broadcasts the one output channel over
     // the bias's, as the add this node replaced did, which is the filter repeated once per
     // bias channel.
@@ -160,41 +152,6 @@ class ConvKernel final : public Kernel {
   }
 
  private:
-  // The geometry the operands describe, checked.
-  absl::StatusOr<ConvGeometry> Geometry(std::span<const Tensor* const> in) const {
-    const char* op = op_.c_str();
-    const Shape& a = in[0]->shape();
-    const Shape& b = in[1]->shape();
-    if (kind_ == Kind::kForward) return MakeConvGeometry(*attrs_, a, b, op);
-    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> spatial, ReadInts(*in[2], "the spatial shape"));
-    if (static_cast<int>(spatial.size()) != attrs_->nd) {
-      return InvalidArgument(op, ": the spatial shape needs ", attrs_->nd, " values, got ",
-                             spatial.size());
-    }
-    for (int64_t s : spatial) {
-      if (s < 0 || s > (int64_t{1} << 31)) {
-        return InvalidArgument(op, ": spatial sizes must be in [0, 2^31], got ", s);
-      }
-    }
-    Shape input, filters;
-    if (kind_ == Kind::kBackwardData) {
-      input = {b[0], a[1] * attrs_->groups};
-      input.insert(input.end(), spatial.begin(), spatial.end());
-      filters = a;
-    } else {
-      if (a[1] % attrs_->groups != 0) {
-        return InvalidArgument(op, ": ", a[1], " input channels do not split into ", attrs_->groups,
-                               " groups");
-      }
-      input = a;
-      filters = {b[1], a[1] / attrs_->groups};
-      filters.insert(filters.end(), spatial.begin(), spatial.end());
-    }
-    TENSORD_ASSIGN_OR_RETURN(ConvGeometry g, MakeConvGeometry(*attrs_, input, filters, op));
-    TENSORD_RETURN_IF_ERROR(CheckTopGrad(g, b, op));
-    return g;
-  }
-
   template <typename T>
   absl::Status Compute(const ConvGeometry& g, const T* a, const T* b, T* out, const T* bias) {
     if constexpr (std::is_same_v<T, float>) {

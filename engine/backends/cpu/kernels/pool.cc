@@ -31,7 +31,6 @@ struct Windows {
   bool x_unclipped = false;  // every window along the last dim whole: no tap to check
   bool tiled = false;        // stride == ws, no padding, every window whole: windows are disjoint
   bool covers_all = false;   // tiled, and every input element lies in a window
-  Shape pooled;              // the output shape of pool
   int64_t in_size() const { return in[0] * in[1] * in[2]; }
   int64_t row_size() const { return static_cast<int64_t>(dim[2].size()); }
   int64_t out_size() const {
@@ -42,13 +41,12 @@ struct Windows {
 Windows MakeWindows(const PoolAttrs& a, const Shape& x) {
   Windows w;
   const int lead = static_cast<int>(x.size()) - a.nd;
-  for (int d = 0; d < lead; ++d) w.planes *= x[d], w.pooled.push_back(x[d]);
+  for (int d = 0; d < lead; ++d) w.planes *= x[d];
   for (int d = 0; d < 3; ++d) w.dim[d] = {{0, 1, 1}};
   for (int d = 0; d < a.nd; ++d) {
     const int slot = 3 - a.nd + d;
     w.in[slot] = x[lead + d];
     w.dim[slot] = PoolWindows(a, d, x[lead + d]);
-    w.pooled.push_back(static_cast<int64_t>(w.dim[slot].size()));
   }
   const int last = a.nd - 1;
   // Taps past the input's end (+ pad) fall outside every window: a huge ws costs nothing.
@@ -236,16 +234,11 @@ class PoolKernel final : public Kernel {
     Tensor g;
     if (in.size() > 1) {
       g = Contiguous(*in[1]);
-      const Shape& want = grad ? w.pooled : x.shape();
-      if (g.shape() != want) {
-        return InvalidArgument(op_, ": the gradient has shape ", runtime::ShapeString(g.shape()),
-                               " but ", grad ? "pooling " : "", "the input ",
-                               runtime::ShapeString(x.shape()), grad ? " gives " : " is ",
-                               runtime::ShapeString(want));
-      }
+      TENSORD_RETURN_IF_ERROR(CheckPoolGradient(op_, *attrs_, x.shape(), g.shape()));
     }
     Tensor& result = *out[0];
-    TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), grad ? x.shape() : w.pooled));
+    TENSORD_RETURN_IF_ERROR(
+        result.Reshape(x.dtype(), grad ? x.shape() : PooledShapeOf(*attrs_, x.shape())));
     if (result.num_elements() == 0) return absl::OkStatus();
     if (w.in_size() == 0) {  // windows over no elements (an empty pooled dim): all zeros
       std::memset(result.raw(), 0, result.num_bytes());

@@ -118,8 +118,9 @@ class ProductKernel final : public backends::Kernel {
     if (epilogue) epilogue_ = MakeElementwiseKernel(*std::move(epilogue), device_);
     if (op_ == "gemm") {
       const DType dtype = node.outputs[0]->type.dtype;
-      scale_ = MakeElementwiseKernel(DeviceElementwise{ScaleProgram(dtype, false)}, device_);
-      scale_empty_ = MakeElementwiseKernel(DeviceElementwise{ScaleProgram(dtype, true)}, device_);
+      scale_ = MakeElementwiseKernel(DeviceElementwise{ScaleProgram(dtype, false), {}}, device_);
+      scale_empty_ =
+          MakeElementwiseKernel(DeviceElementwise{ScaleProgram(dtype, true), {}}, device_);
     }
   }
 

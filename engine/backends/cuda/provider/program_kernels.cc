@@ -54,11 +54,11 @@ class ProgramKernel : public backends::Kernel {
         names = {name};
         break;
       case Family::kReduceAll:
-        source = CompositeReduceSource(program_, rank, name);
+        source = CompositeReduceSource(program_, rank, name, types_);
         names = {name, name + "_finish"};
         break;
       case Family::kReduceAxes:
-        source = CompositeReduceAxesSource(program_, rank, name);
+        source = CompositeReduceAxesSource(program_, rank, name, types_);
         names = {name + "_by_block", name + "_by_thread"};
         break;
     }
@@ -136,8 +136,9 @@ class CompositeKernel final : public ProgramKernel {
 // their elements into partials (in double), then one block folds the partials.
 class ReduceKernel final : public ProgramKernel {
  public:
-  ReduceKernel(Program program, std::shared_ptr<DeviceRuntime> device)
-      : ProgramKernel(std::move(program), std::move(device), Family::kReduceAll) {}
+  ReduceKernel(Program program, std::shared_ptr<DeviceRuntime> device, OperandTypes types = {})
+      : ProgramKernel(std::move(program), std::move(device), Family::kReduceAll, std::move(types)) {
+  }
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape, OperandsShape(in));
@@ -185,8 +186,8 @@ class ReduceKernel final : public ProgramKernel {
 class AxesReduceKernel final : public ProgramKernel {
  public:
   AxesReduceKernel(DeviceReduction reduction, std::shared_ptr<DeviceRuntime> device)
-      : ProgramKernel(reduction.program, device, Family::kReduceAxes),
-        every_dim_(reduction.program, device),
+      : ProgramKernel(reduction.program, device, Family::kReduceAxes, reduction.types),
+        every_dim_(reduction.program, device, reduction.types),
         reduction_(std::move(reduction)) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {

@@ -8,7 +8,10 @@
 #include "engine/backends/cpu/provider.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/arg_reduce.h"
+#include "engine/backends/cuda/provider/batch_norm_kernels.h"
+#include "engine/backends/cuda/provider/conv_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
+#include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/product_kernels.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/backends/cuda/provider/random_kernels.h"
@@ -96,10 +99,15 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
     // A comparison or predicate computes in its operands' dtype and writes bool.
     if (out == DType::kBool && !wanted.empty() && wanted[0].has_value()) p.dtype = *wanted[0];
   }
-  if (!FloatDType(p.dtype) || (out != p.dtype && out != DType::kBool)) {
+  // Integers compared into a scalar are shape logic, which the host reads: they stay there (a
+  // node of host scalars the device does not run goes to the host, placement.h).
+  if (!FloatDType(p.dtype) && node.outputs[0]->type.ndim() == 0) {
+    return Unimplemented("a comparison of integer scalars stays on the host");
+  }
+  if (!ComputesIn(p) || (out != p.dtype && out != DType::kBool)) {
     return Unimplemented(
-        "a CUDA kernel computes float32 or float64 and writes that dtype or "
-        "bool; this one would compute ",
+        "a CUDA kernel computes float32 or float64 (or compares other dtypes) and writes that "
+        "dtype or bool; this one would compute ",
         DTypeName(p.dtype), " and write ", DTypeName(out));
   }
   if (out != p.dtype) work.types.output = out;
@@ -136,7 +144,8 @@ bool Supports(const ir::Apply& node) {
   if (node.def == nullptr) return false;
   if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node) ||
       IsDeviceSampling(node) || IsDeviceSort(node) || IsDeviceViewWrite(node) ||
-      IsDeviceArgReduction(node)) {
+      IsDeviceArgReduction(node) || IsDeviceConv(node) || IsDevicePool(node) ||
+      IsDeviceBatchNorm(node)) {
     return true;
   }
   if (node.op == "reshape" || node.op == "flatten") {  // a value not contiguous is copied
@@ -168,6 +177,7 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (node.op == "subtensor") return from(1);      // its symbolic index scalars
   if (node.op == "inc_subtensor") return from(2);  // the same, after x and y
   if (node.op == "alloc") return from(1);          // its dims
+  if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "arange") return {0, 1, 2};
   if (IsDeviceSampling(node)) return {1};                       // the size
   if (node.op == "scan" || node.op == "scan_grad") return {0};  // n_steps
@@ -203,6 +213,9 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (IsDeviceSort(node)) return MakeSortKernel(node, std::move(device));
   if (IsDeviceViewWrite(node)) return MakeViewWriteKernel(node, std::move(device));
   if (IsDeviceArgReduction(node)) return MakeArgReduceKernel(node, std::move(device));
+  if (IsDeviceConv(node)) return MakeConvKernel(node, std::move(device));
+  if (IsDevicePool(node)) return MakePoolKernel(node, std::move(device));
+  if (IsDeviceBatchNorm(node)) return MakeBatchNormKernel(node, std::move(device));
   if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
     return MakeAxesReduceKernel(*std::move(reduction), std::move(device));
   }

@@ -4,10 +4,10 @@
 //   from metadata by the host's kernels: dimshuffle, subtensor (basic indexing), reshape,
 //   flatten;
 // - elementwise work computing in float32 or float64: fused composites, full reductions of
-//   them, lone fusable ops and casts, inputs of other dtypes converted as read
-//   (program_kernels.h);
-// - reductions of a float value (sum, mean, prod, max, min) over any axes and sum_to_like
-//   (reduce_axes.h);
+//   them, lone fusable ops and casts, inputs of other dtypes converted as read; comparisons of
+//   integer or bool tensors (program_kernels.h);
+// - reductions into a float value (sum, mean, prod, max, min) over any axes and sum_to_like,
+//   a value of another dtype converted as read (reduce_axes.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
 //   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange
@@ -15,6 +15,8 @@
 // - uniform and normal random streams (random_kernels.h), sort and argsort (sort_kernels.h),
 //   join, inc_subtensor and alloc (view_writes.h), argmax, argmin and max_and_argmax
 //   (arg_reduce.h);
+// - convolution and its gradients as im2col + cuBLAS (conv_kernels.h), pooling and its
+//   gradients (pool_kernels.h), batch normalization and its gradient (batch_norm_kernels.h);
 // - scan and scan_grad whose bodies run here (compile/scan_kernel.h places the body on the
 //   device; value_moves.h does the loop's copies).
 // Generated kernels are CUDA C++ (composite_source.h), compiled for the device

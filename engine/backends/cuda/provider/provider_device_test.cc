@@ -17,8 +17,12 @@ namespace {
 using compile::testing::Node;
 using runtime::Tensor;
 using testing::Compiled;
-using testing::Words;
+using testing::ExpectNear;
 using testing::kOn;
+using testing::SameBytes;
+using testing::Scrambled;
+using testing::To;
+using testing::Words;
 
 Tensor Filled(runtime::Shape shape, float scale) {
   Tensor t(DType::kFloat32, std::move(shape));
@@ -69,6 +73,44 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
   runtime::MemoryCounter* device = runtime::MemoryCounterFor(kOn);
   EXPECT_GT(device->transferred(runtime::TransferDirection::kHostToDevice), 0);
   EXPECT_GT(device->transferred(runtime::TransferDirection::kDeviceToHost), 0);
+}
+
+// Comparisons of integers (an accuracy's neq(argmax, y): int64 against int32) and of bools, on
+// the device, against the host, bit for bit; large int64 values stay exact.
+TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerComparisonsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (const char* op : {"eq", "neq", "lt", "le", "gt", "ge"}) {
+    for (auto [a, b] : {std::pair{DType::kInt64, DType::kInt32},
+                        {DType::kUInt8, DType::kUInt8},
+                        {DType::kBool, DType::kBool}}) {
+      auto build = [&, a = a, b = b](const std::string& where) {
+        auto g = std::make_unique<ir::Graph>();
+        ir::Variable* x = g->AddInput(ir::Type::Of(a, 2), "x");
+        ir::Variable* y = g->AddInput(ir::Type::Of(b, 2), "y");
+        g->inputs() = {x, y};
+        ir::Variable* c = Node(*g, op, {To(*g, x, where), To(*g, y, where)});
+        g->outputs() = {To(*g, c, "cpu")};
+        return Compiled(std::move(g));
+      };
+      auto device = build(kOn), host = build("cpu");
+      ASSERT_NE(device, nullptr);
+      ASSERT_NE(host, nullptr);
+      // y is the values of x's kind in reverse order: ties, and pairs in either order.
+      const Tensor x = Scrambled(a, {7, 13}), values = Scrambled(b, {7, 13});
+      Tensor y(b, {7, 13});
+      const size_t size = DTypeSize(b);
+      for (int64_t i = 0; i < y.num_elements(); ++i) {
+        std::memcpy(static_cast<char*>(y.raw()) + i * size,
+                    static_cast<const char*>(values.raw()) + (y.num_elements() - 1 - i) * size,
+                    size);
+      }
+      auto got = device->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(got.ok()) << op << ": " << got.status();
+      ASSERT_TRUE(want.ok()) << op << ": " << want.status();
+      EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << op << " " << DTypeName(a);
+    }
+  }
 }
 
 // A profiled run times each device node on the device between two marks (CUDA events on a GPU,
@@ -152,6 +194,51 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ReductionsOfExpressionsMatchTheHost) {
     } else {
       ASSERT_TRUE(empty.ok()) << empty.status();
       EXPECT_EQ(std::isnan(*empty->outputs[0].data<float>()), std::string(reduce) == "mean");
+    }
+  }
+}
+
+// Reductions of a value of another dtype than their float result, converted as read as the
+// host casts before folding: the mean of bools (an accuracy) and of int32s over one axis and
+// all, a float32 sum into float64.
+TEST(TENSORD_PROVIDER_TEST_SUITE, ReductionsConvertingTheirValueMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    const char* op;
+    DType dtype;
+    ir::Attrs attrs;
+  };
+  const ir::Attrs rows = {{"axis", std::vector<int64_t>{1}}};
+  for (const Case& c : std::vector<Case>{
+           {"mean", DType::kBool, {}},
+           {"mean", DType::kBool, rows},
+           {"mean", DType::kInt32, rows},
+           {"mean", DType::kInt64, {}},
+           {"sum",
+            DType::kFloat32,
+            {{"axis", std::vector<int64_t>{0}}, {"dtype", DType::kFloat64}}},
+       }) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(c.dtype, 2), "x");
+      g->inputs() = {x};
+      g->outputs() = {To(*g, Node(*g, c.op, {To(*g, x, where)}, c.attrs), "cpu")};
+      return Compiled(std::move(g));
+    };
+    auto device = build(kOn), host = build("cpu");
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    const Tensor x =
+        c.dtype == DType::kFloat32 ? Filled({300, 7}, 3.0f) : Scrambled(c.dtype, {300, 7});
+    auto got = device->Run({x}, {});
+    auto want = host->Run({x}, {});
+    ASSERT_TRUE(got.ok()) << c.op << " " << DTypeName(c.dtype) << ": " << got.status();
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_EQ(got->outputs[0].dtype(), want->outputs[0].dtype());
+    if (want->outputs[0].dtype() == DType::kFloat64) {
+      ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, c.op);
+    } else {
+      ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-6, c.op);
     }
   }
 }

@@ -50,10 +50,17 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   EXPECT_TRUE(runs(Node(g, "gt", {x, y})));
   EXPECT_TRUE(runs(Node(g, "cast", {i}, {{"dtype", DType::kFloat32}})));
   EXPECT_TRUE(runs(Node(g, "cast", {x}, {{"dtype", DType::kBool}})));
-  // Integer results, integer comparisons, and a reduction's input of another dtype.
+  // Integers are compared (exactly, in any dtype), into bool: an accuracy's neq(argmax, y).
+  EXPECT_TRUE(runs(Node(g, "gt", {i, i})));
+  ir::Variable* l = g.AddInput(ir::Type::Of(DType::kInt64, 2), "l");
+  EXPECT_TRUE(runs(Node(g, "neq", {l, i})));
+  // ... but not into a scalar: shape logic, read on the host.
+  ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
+  EXPECT_FALSE(runs(Node(g, "eq", {n, n})));
+  // Integer arithmetic (NumPy's wrapping and floor division), integer results, and a
+  // reduction's input of another dtype stay on the host.
   EXPECT_FALSE(runs(Node(g, "add", {i, i})));
   EXPECT_FALSE(runs(Node(g, "cast", {x}, {{"dtype", DType::kInt64}})));
-  EXPECT_FALSE(runs(Node(g, "gt", {i, i})));
   EXPECT_FALSE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add, "sum"))));
   EXPECT_TRUE(runs(Node(g, "dot", {x, y})));  // cuBLAS
   EXPECT_TRUE(runs(Node(g, "dot", {d, d})));
@@ -117,10 +124,14 @@ TEST(CudaProvider, RunsReductionsOfAFloatValueOverAnyAxes) {
     EXPECT_TRUE(runs(Node(g, op, {d}))) << op;  // every axis
   }
   EXPECT_TRUE(runs(Node(g, "sum_to_like", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "b")})));
-  // An integer value, a sum into another dtype (a cast), folds the device has no kernel for.
-  EXPECT_FALSE(runs(Node(g, "sum", {i}, rows)));
-  EXPECT_FALSE(
+  // A value of another dtype than the float result is converted as read, as the host casts it
+  // before folding: a sum into float64, the mean of integers or bools (an accuracy).
+  EXPECT_TRUE(
       runs(Node(g, "sum", {x}, {{"axis", std::vector<int64_t>{0}}, {"dtype", DType::kFloat64}})));
+  EXPECT_TRUE(runs(Node(g, "mean", {i}, rows)));
+  EXPECT_TRUE(runs(Node(g, "mean", {g.AddInput(ir::Type::Of(DType::kBool, 1), "hits")})));
+  // An integer result (NumPy's sum of integers wraps), folds the device has no kernel for.
+  EXPECT_FALSE(runs(Node(g, "sum", {i}, rows)));
   EXPECT_TRUE(runs(Node(g, "prod", {x}, rows)));
   EXPECT_TRUE(runs(Node(g, "argmax", {x}, rows)));  // arg_reduce.h, integers too
   EXPECT_TRUE(runs(Node(g, "argmin", {i})));
@@ -181,6 +192,55 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
       Node(g, "alloc", {g.AddInput(ir::Type::Scalar(DType::kFloat32), "v"), k, k})->owner;
   EXPECT_TRUE(Supports(*alloc));
   EXPECT_EQ(HostInputs(*alloc), (std::vector<int>{1, 2}));
+}
+
+// Convolution, pooling and batch normalization of operands of the output's dtype (the host
+// would cast others); a convolution gradient's spatial shape is read on the host.
+TEST(CudaProvider, RunsTheLayersOfOneFloatDType) {
+  ir::Graph g;
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "x");
+  ir::Variable* w = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "w");
+  ir::Variable* w64 = g.AddInput(ir::Type::Of(DType::kFloat64, 4), "w64");
+  ir::Variable* shape = g.AddInput(ir::Type::Of(DType::kInt64, 1), "shape");
+  const ir::Attrs conv = {{"border_mode", std::string("valid")},
+                          {"pad", std::vector<int64_t>{0, 0}},
+                          {"subsample", std::vector<int64_t>{1, 1}},
+                          {"filter_dilation", std::vector<int64_t>{1, 1}},
+                          {"num_groups", int64_t{1}},
+                          {"filter_flip", true}};
+  const ir::Apply* forward = Node(g, "conv", {x, w}, conv)->owner;
+  EXPECT_TRUE(Supports(*forward));
+  EXPECT_TRUE(HostInputs(*forward).empty());
+  EXPECT_FALSE(Supports(*Node(g, "conv", {x, w64}, conv)->owner));  // mixed: the host casts
+  for (const char* op : {"conv_grad_inputs", "conv_grad_weights"}) {
+    const ir::Apply* grad = Node(g, op, {x, w, shape}, conv)->owner;
+    EXPECT_TRUE(Supports(*grad)) << op;
+    EXPECT_EQ(HostInputs(*grad), std::vector<int>{2}) << op;
+  }
+  const ir::Attrs pool = {{"ws", std::vector<int64_t>{2, 2}},
+                          {"stride", std::vector<int64_t>{2, 2}},
+                          {"pad", std::vector<int64_t>{0, 0}},
+                          {"ignore_border", true},
+                          {"mode", std::string("max")}};
+  EXPECT_TRUE(Supports(*Node(g, "pool", {x}, pool)->owner));
+  for (const char* op : {"pool_grad", "pool_grad_grad"}) {
+    EXPECT_TRUE(Supports(*Node(g, op, {x, x}, pool)->owner)) << op;
+  }
+  // Batch normalization and its gradient, of one float dtype.
+  const ir::Attrs channels = {{"axis", std::vector<int64_t>{0, 2, 3}}, {"epsilon", 1e-4}};
+  ops::NodeBuilder b(g);
+  std::vector<ir::Variable*> train = b.ApplyMulti("batch_norm_train", {x, x, x}, channels);
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_TRUE(Supports(*train[0]->owner));
+  EXPECT_TRUE(HostInputs(*train[0]->owner).empty());
+  std::vector<ir::Variable*> grad = b.ApplyMulti(
+      "batch_norm_train_grad", {x, x, x, train[1], train[2]}, {{"axis", channels.at("axis")}});
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_TRUE(Supports(*grad[0]->owner));
+  ir::Variable* x64 = g.AddInput(ir::Type::Of(DType::kFloat64, 4), "x64");
+  std::vector<ir::Variable*> mixed = b.ApplyMulti("batch_norm_train", {x, x64, x}, channels);
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_FALSE(Supports(*mixed[0]->owner));  // the host casts
 }
 
 // A scan runs on the device when every node of its body does (its n_steps read on the host).

@@ -30,8 +30,12 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
       node.inputs[0]->type.ndim() > kMaxCompositeRank) {  // the dims a kernel walks
     return std::nullopt;
   }
-  const DType dtype = node.inputs[0]->type.dtype;
-  if (!FloatDType(dtype) || node.outputs[0]->type.dtype != dtype) return std::nullopt;
+  const DType dtype = node.outputs[0]->type.dtype, in = node.inputs[0]->type.dtype;
+  if (!FloatDType(dtype) || CudaCType(in).empty()) return std::nullopt;
+  if (in != dtype) {
+    if (r.to_like) return std::nullopt;  // its unbroadcast case is a view of the input
+    r.types.inputs = {in};
+  }
   if (!r.to_like) {
     absl::StatusOr<std::vector<int64_t>> axes = ops::ReducedAxes(node);
     if (!axes.ok()) return std::nullopt;

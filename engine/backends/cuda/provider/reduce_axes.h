@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/backends/cuda/composite_source.h"
 #include "engine/ir/graph.h"
 #include "engine/ops/defs/composite.h"
 #include "engine/runtime/tensor.h"
@@ -19,12 +20,15 @@ namespace tensord::cuda {
 // value; `reduce` the op's fold, "sum" for sum_to_like) and the dims it folds.
 struct DeviceReduction {
   ops::composite::Program program;
+  OperandTypes types;         // an input of another dtype than the output's: converted as read
   bool to_like = false;       // sum_to_like: the dims follow from the model's shape, per run
   std::vector<int64_t> axes;  // otherwise: the dims folded, from the node's `axis` (all if absent)
 };
 
-// `node` as a DeviceReduction; nullopt for any other node, and for a reduction whose input
-// and output are not of one float dtype (the host would cast).
+// `node` as a DeviceReduction; nullopt for any other node, and for a reduction whose output is
+// not float (an integer sum wraps as NumPy's does, on the host). An input of another dtype (the
+// mean of a bool or int value, a float32 sum into float64) is converted to the output's dtype
+// as it is read, as the host's cast would convert it.
 std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node);
 
 // Which dims of `value` a run folds: the reduction's axes; for sum_to_like the dims

@@ -1,16 +1,21 @@
 // The sources of the provider's hand-written kernels compile with NVRTC (no GPU needed):
 // indexing (indexing.h) for every integer dtype of index array and of value, both float dtypes
 // and the ranks a run takes; random streams (random_kernels.h) and sorting (sort_kernels.h) for
-// every dtype they take, view writes (view_writes.h) for the dtype pairs they convert, and arg
-// reductions (arg_reduce.h). What they compute is checked on the emulator and on a GPU
-// (provider_device_test.cc and the *_device_test.cc files beside it).
+// every dtype they take, view writes (view_writes.h) for the dtype pairs they convert, arg
+// reductions (arg_reduce.h), convolution (conv_kernels.h), pooling (pool_kernels.h) and batch
+// normalization (batch_norm_kernels.h). What they
+// compute is checked on the emulator and on a GPU (provider_device_test.cc and the *_device_test.cc
+// files beside it).
 #include <gtest/gtest.h>
 
 #include <array>
 
 #include "engine/backends/cuda/nvrtc.h"
 #include "engine/backends/cuda/provider/arg_reduce.h"
+#include "engine/backends/cuda/provider/batch_norm_kernels.h"
+#include "engine/backends/cuda/provider/conv_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
+#include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/random_kernels.h"
 #include "engine/backends/cuda/provider/sort_kernels.h"
 #include "engine/backends/cuda/provider/view_writes.h"
@@ -102,6 +107,19 @@ TEST(ArgReduceSources, CompileWithNvrtc) {
       }
     }
   }
+}
+
+TEST(LayerSources, CompileWithNvrtc) {
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (auto source : {ConvSource(dtype), PoolSource(dtype), BatchNormSource(dtype)}) {
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "layer.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+    }
+  }
+  EXPECT_FALSE(ConvSource(DType::kInt32).ok());
+  EXPECT_FALSE(PoolSource(DType::kFloat16).ok());
+  EXPECT_FALSE(BatchNormSource(DType::kInt64).ok());
 }
 
 }  // namespace
