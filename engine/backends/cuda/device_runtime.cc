@@ -1,5 +1,6 @@
 #include "engine/backends/cuda/device_runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -111,6 +112,15 @@ class Emulated final : public DeviceRuntime {
   absl::Status Gemm(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                     double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,
                     double beta, void* c, const GemmBatch& batch) override {
+    // cuBLAS's rules for the leading dimensions (in row-major terms), so that CI, which has no
+    // GPU, refuses a call a GPU would refuse.
+    const bool empty = m == 0 || n == 0 || k == 0 || batch.count == 0;
+    if (!empty && (lda < std::max<int64_t>(1, trans_a ? m : k) ||
+                   ldb < std::max<int64_t>(1, trans_b ? k : n))) {
+      return Internal("gemm: leading dimensions ", lda, " and ", ldb, " are too small for a ",
+                      trans_a ? "transposed " : "", m, "x", k, " a and a ",
+                      trans_b ? "transposed " : "", k, "x", n, " b");
+    }
     if (dtype == DType::kFloat32) {
       PlainGemm(trans_a, trans_b, m, n, k, alpha, static_cast<const float*>(a), lda,
                 static_cast<const float*>(b), ldb, beta, static_cast<float*>(c), batch);

@@ -3,10 +3,11 @@
 // - a GPU (GpuRuntime: NVRTC, cudaLaunchKernel and cuBLAS through launch.h and blas.h, which
 //   refuse every call in a build without CUDA);
 // - the host emulator (EmulatedRuntime, the `emuN` devices): the same source built by the host's
-//   C++ compiler and run on the CPU by host_emulation.h, products by a plain loop, over a
-//   simulated device's separate memory. It is slow and needs a C++ compiler where the server
-//   runs: it exists so that CI, which has no GPU, runs every path of the provider (placement,
-//   uploads, launches, the kernels' logic) that a GPU would, against the host's results.
+//   C++ compiler and run on the CPU by host_emulation.h, products by a plain loop (which
+//   refuses leading dimensions cuBLAS would refuse), over a simulated device's separate memory. It
+//   is slow and needs a C++ compiler where the server runs: it exists so that CI, which has no GPU,
+//   runs every path of the provider (placement, uploads, launches, the kernels' logic) that a GPU
+//   would, against the host's results.
 #pragma once
 
 #include <cstdint>

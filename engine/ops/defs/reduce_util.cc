@@ -70,4 +70,24 @@ absl::StatusOr<std::vector<ir::Type>> InferReduction(const ir::Apply& node,
   return types;
 }
 
+double MomentAttrs::Divisor(int64_t n) const {
+  return std::max(static_cast<double>(n) - static_cast<double>(ddof), 0.0);
+}
+
+absl::StatusOr<MomentAttrs> GetMomentAttrs(const ir::Apply& node) {
+  MomentAttrs a;
+  TENSORD_ASSIGN_OR_RETURN(a.axes, ReducedAxes(node));
+  if (node.attrs.count("ddof")) {
+    TENSORD_ASSIGN_OR_RETURN(a.ddof, ir::GetAttr<int64_t>(node, "ddof"));
+  }
+  if (node.attrs.count("corrected")) {
+    TENSORD_ASSIGN_OR_RETURN(a.corrected, ir::GetAttr<bool>(node, "corrected"));
+  }
+  return a;
+}
+
+DType MomentDType(DType value) {
+  return value == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
+}
+
 }  // namespace tensord::ops

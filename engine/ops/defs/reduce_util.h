@@ -37,4 +37,16 @@ absl::StatusOr<ScanAttrs> ParseScanAttrs(const ir::Apply& node);
 
 enum class Moment { kMean, kVar, kStd };
 
+// mean, var and std's attributes and the facts every provider's kernel shares.
+struct MomentAttrs {
+  std::vector<int64_t> axes;
+  int64_t ddof = 0;
+  bool corrected = false;  // Theano's: subtract (sum of deviations)^2 / n
+  // NumPy's divisor over n elements: max(n - ddof, 0) (too few elements give inf, or NaN).
+  double Divisor(int64_t n) const;
+};
+absl::StatusOr<MomentAttrs> GetMomentAttrs(const ir::Apply& node);
+// A moment's result dtype: float32 for float32 values, float64 for every other.
+DType MomentDType(DType value);
+
 }  // namespace tensord::ops

@@ -19,14 +19,13 @@ constexpr int64_t kDeviationChunk = int64_t{1} << 16;
 
 class MomentKernel final : public Kernel {
  public:
-  MomentKernel(Moment kind, std::vector<int64_t> axes, int64_t ddof, bool corrected)
-      : kind_(kind), axes_(std::move(axes)), ddof_(ddof), corrected_(corrected) {}
+  MomentKernel(Moment kind, MomentAttrs attrs) : kind_(kind), attrs_(std::move(attrs)) {}
 
   absl::Status Run(std::span<const runtime::Tensor* const> in,
                    std::span<runtime::Tensor* const> out) override {
     const runtime::Tensor& x = *in[0];
-    const ReduceLayout l = MakeReduceLayout(x.shape(), axes_);
-    const DType out_dtype = x.dtype() == DType::kFloat32 ? DType::kFloat32 : DType::kFloat64;
+    const ReduceLayout l = MakeReduceLayout(x.shape(), attrs_.axes);
+    const DType out_dtype = MomentDType(x.dtype());
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(out_dtype, l.out_shape));
     const int64_t n_out = out[0]->num_elements();
     // Per-thread scratch: kernels are shared by concurrent runs, and steady-state runs should
@@ -91,8 +90,7 @@ class MomentKernel final : public Kernel {
       });
       return absl::OkStatus();
     }));
-    // NumPy divides by max(n - ddof, 0): too few elements give inf (or NaN for 0 / 0).
-    const double divisor = std::max(n - static_cast<double>(ddof_), 0.0);
+    const double divisor = attrs_.Divisor(l.reduced_count);
     return DispatchFloat(out_dtype, [&](auto tag) -> absl::Status {
       using R = typename decltype(tag)::type;
       R* dst = out[0]->data<R>();
@@ -104,7 +102,7 @@ class MomentKernel final : public Kernel {
         // Theano's corrected two-pass: subtracting (sum of deviations)^2 / n cancels the
         // rounding error of the mean itself.
         double num = sq[i];
-        if (corrected_ && n > 0) num -= dev[i] * dev[i] / n;
+        if (attrs_.corrected && n > 0) num -= dev[i] * dev[i] / n;
         const double var = num / divisor;
         dst[i] = static_cast<R>(kind_ == Moment::kStd ? std::sqrt(var) : var);
       }
@@ -114,9 +112,7 @@ class MomentKernel final : public Kernel {
 
  private:
   Moment kind_;
-  std::vector<int64_t> axes_;
-  int64_t ddof_;
-  bool corrected_;
+  MomentAttrs attrs_;
 };
 
 }  // namespace
@@ -124,16 +120,8 @@ class MomentKernel final : public Kernel {
 void RegisterReductionStatsKernels(backends::KernelTable& k) {
   auto moment = [&](const char* op, Moment kind) {
     k.Add(op, [kind](const ir::Apply& node) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-      TENSORD_ASSIGN_OR_RETURN(auto axes, ReducedAxes(node));
-      int64_t ddof = 0;
-      bool corrected = false;
-      if (node.attrs.count("ddof")) {
-        TENSORD_ASSIGN_OR_RETURN(ddof, ir::GetAttr<int64_t>(node, "ddof"));
-      }
-      if (node.attrs.count("corrected")) {
-        TENSORD_ASSIGN_OR_RETURN(corrected, ir::GetAttr<bool>(node, "corrected"));
-      }
-      return std::unique_ptr<Kernel>(new MomentKernel(kind, std::move(axes), ddof, corrected));
+      TENSORD_ASSIGN_OR_RETURN(MomentAttrs attrs, GetMomentAttrs(node));
+      return std::unique_ptr<Kernel>(new MomentKernel(kind, std::move(attrs)));
     });
   };
   moment("mean", Moment::kMean);

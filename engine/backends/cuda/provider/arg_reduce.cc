@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/kernels/reduce_layout.h"
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/fold_layout.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/reduce_util.h"
@@ -24,7 +25,7 @@ constexpr int64_t kFewOutputs = 16384;
 // dims of 1) and x's strides over them.
 struct ArgParams {
   int64_t outputs, reduced;
-  std::array<int64_t, kMostArgDims> kept_shape, kept_strides, reduced_shape, reduced_strides;
+  FoldDims kept_shape, kept_strides, reduced_shape, reduced_strides;
 };
 
 class ArgReduceKernel final : public backends::Kernel {
@@ -39,8 +40,8 @@ class ArgReduceKernel final : public backends::Kernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& x = *in[0];
-    if (x.ndim() > kMostArgDims) {
-      return Unimplemented("a CUDA ", op_, " takes at most ", kMostArgDims, " dims");
+    if (x.ndim() > kMostFoldDims) {
+      return Unimplemented("a CUDA ", op_, " takes at most ", kMostFoldDims, " dims");
     }
     const cpu::ReduceLayout layout = cpu::MakeReduceLayout(x.shape(), axes_);
     TENSORD_RETURN_IF_ERROR(cpu::CheckNonEmptyReduction(op_, x.shape(), layout));
@@ -51,27 +52,13 @@ class ArgReduceKernel final : public backends::Kernel {
     if (x.host_accessible() || index.host_accessible()) {
       return Internal("an operand of a CUDA ", op_, " is in host memory");
     }
+    const FoldLayout fold = MakeFoldLayout(x.shape(), axes_);
     ArgParams p;
     p.outputs = index.num_elements();
     p.reduced = layout.reduced_count;
-    p.kept_shape.fill(1);
-    p.reduced_shape.fill(1);
-    p.kept_strides.fill(0);
-    p.reduced_strides.fill(0);
-    int kept = 0, reduced = 0;
-    for (int d = 0; d < x.ndim(); ++d) {
-      const bool folded = std::find(axes_.begin(), axes_.end(), d) != axes_.end();
-      (folded ? reduced : kept)++;
-    }
-    for (int d = 0, k = kMostArgDims - kept, r = kMostArgDims - reduced; d < x.ndim(); ++d) {
-      if (std::find(axes_.begin(), axes_.end(), d) != axes_.end()) {
-        p.reduced_shape[r] = x.shape()[d];
-        p.reduced_strides[r++] = x.strides()[d];
-      } else {
-        p.kept_shape[k] = x.shape()[d];
-        p.kept_strides[k++] = x.strides()[d];
-      }
-    }
+    p.kept_shape = fold.kept_shape;
+    p.reduced_shape = fold.reduced_shape;
+    SplitStrides(fold, x.strides(), &p.kept_strides, &p.reduced_strides);
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernels_.Get(*device_));
     const void* x_data = x.raw();
     void* index_data = index.raw();
@@ -99,13 +86,13 @@ bool IsDeviceArgReduction(const ir::Apply& node) {
   if (node.op != "argmax" && node.op != "argmin" && node.op != "max_and_argmax") return false;
   if (node.inputs.size() != 1) return false;
   const ir::Type& x = node.inputs[0]->type;
-  return !CudaCType(x.dtype).empty() && x.ndim() <= kMostArgDims && ops::ReducedAxes(node).ok();
+  return !CudaCType(x.dtype).empty() && x.ndim() <= kMostFoldDims && ops::ReducedAxes(node).ok();
 }
 
 absl::StatusOr<std::string> ArgReduceSource(DType dtype, bool is_max, bool with_value) {
   const std::string type = CudaCType(dtype);
   if (type.empty()) return InvalidArgument("a CUDA arg reduction of ", DTypeName(dtype));
-  const int r = kMostArgDims;
+  const int r = kMostFoldDims;
   const std::string is_nan = FloatDType(dtype) ? "isnan" : "tensord_never_nan";
   const std::string write = absl::StrCat("index[o] = at;", with_value ? " value[o] = best;" : "");
   return absl::StrCat(

@@ -16,9 +16,6 @@
 
 namespace tensord::cuda {
 
-// The most dims of an arg reduction's input.
-constexpr int kMostArgDims = 8;
-
 bool IsDeviceArgReduction(const ir::Apply& node);
 
 // tensord_arg_reduce and tensord_arg_reduce_by_block(const T* x, long long* index, T* value,

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/fold_layout.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/batch_norm.h"
@@ -16,8 +17,8 @@ namespace {
 
 using runtime::Tensor;
 
-constexpr int kDims = kMostBatchNormDims;
-using Dims = std::array<int64_t, kDims>;
+constexpr int kDims = kMostFoldDims;
+using Dims = FoldDims;
 const std::vector<std::string> kKernelNames = {"tensord_bn_stats", "tensord_bn_normalize",
                                                "tensord_bn_grad_sums", "tensord_bn_grad"};
 
@@ -47,7 +48,9 @@ class BatchNormKernel final : public backends::Kernel {
     const char* op = train_ ? "batch_norm_train" : "batch_norm_train_grad";
     const Tensor& x = *in[0];
     const runtime::Shape stats = ops::BatchNormStatsShape(x.shape(), axes_);
-    if (!train_) TENSORD_RETURN_IF_ERROR(ops::CheckBatchNormGradient(in[1]->shape(), x.shape()));
+    if (!train_ && x.num_elements() > 0) {  // as the host checks it: where x has elements
+      TENSORD_RETURN_IF_ERROR(ops::CheckBatchNormGradient(in[1]->shape(), x.shape()));
+    }
     for (int k = 0; k < 3; ++k)
       TENSORD_RETURN_IF_ERROR(out[k]->Reshape(dtype_, k == 0 ? x.shape() : stats));
     // The parameters, as the host checks them: where x has elements.
@@ -61,6 +64,11 @@ class BatchNormKernel final : public backends::Kernel {
     for (const Tensor* t : in) {
       if (t->num_elements() > 0 && t->host_accessible()) {
         return Internal("an operand of a CUDA ", op, " is in host memory");
+      }
+    }
+    for (const Tensor* t : out) {
+      if (t->num_elements() > 0 && t->host_accessible()) {
+        return Internal("an output of a CUDA ", op, " is in host memory");
       }
     }
     BatchNormParams p = Layout(in, stats);
@@ -100,39 +108,20 @@ class BatchNormKernel final : public backends::Kernel {
   // x's dims split into kept and reduced ones, and every operand's strides over them.
   BatchNormParams Layout(std::span<const Tensor* const> in, const runtime::Shape& stats) const {
     const Tensor& x = *in[0];
+    const FoldLayout l = MakeFoldLayout(x.shape(), axes_);
     BatchNormParams p{};
     p.epsilon = epsilon_;
-    p.kept_shape.fill(1);
-    p.reduced_shape.fill(1);
-    std::vector<bool> reduced(x.ndim(), false);
-    for (int64_t a : axes_) reduced[a] = true;
-    const int kept_count = static_cast<int>(std::count(reduced.begin(), reduced.end(), false));
-    const int reduced_count = x.ndim() - kept_count;
-    const runtime::Strides dense = runtime::ContiguousStrides(x.shape());
-    std::array<runtime::Strides, 3> params;  // gamma, beta; or gamma, mean, invstd
+    p.stats = l.outputs;
+    p.reduced = l.reduced;
+    p.kept_shape = l.kept_shape;
+    p.reduced_shape = l.reduced_shape;
+    SplitStrides(l, x.strides(), &p.x_kept, &p.x_reduced);
+    if (!train_) SplitStrides(l, in[1]->strides(), &p.y_kept, &p.y_reduced);
+    SplitStrides(l, runtime::ContiguousStrides(x.shape()), &p.out_kept, &p.out_reduced);
+    FoldDims* params[] = {&p.p0, &p.p1, &p.p2};  // gamma, beta; or gamma, mean, invstd
+    FoldDims unread;                             // over the reduced dims they broadcast along
     for (size_t k = 0, first = train_ ? 1 : 2; first + k < in.size(); ++k)
-      params[k] = cpu::BroadcastStrides(*in[first + k], stats);
-    p.stats = 1;
-    p.reduced = 1;
-    for (int d = 0, kd = kDims - kept_count, rd = kDims - reduced_count; d < x.ndim(); ++d) {
-      const int64_t size = x.shape()[d];
-      if (reduced[d]) {
-        p.reduced *= size;
-        p.reduced_shape[rd] = size;
-        p.x_reduced[rd] = x.strides()[d];
-        p.y_reduced[rd] = train_ ? 0 : in[1]->strides()[d];
-        p.out_reduced[rd++] = dense[d];
-        continue;
-      }
-      p.stats *= size;
-      p.kept_shape[kd] = size;
-      p.x_kept[kd] = x.strides()[d];
-      p.y_kept[kd] = train_ ? 0 : in[1]->strides()[d];
-      p.out_kept[kd] = dense[d];
-      Dims* param_strides[] = {&p.p0, &p.p1, &p.p2};
-      for (int k = 0; k < 3; ++k) (*param_strides[k])[kd] = params[k].empty() ? 0 : params[k][d];
-      ++kd;
-    }
+      SplitStrides(l, cpu::BroadcastStrides(*in[first + k], stats), params[k], &unread);
     return p;
   }
 
@@ -150,7 +139,7 @@ bool IsDeviceBatchNorm(const ir::Apply& node) {
   if (node.op != "batch_norm_train" && node.op != "batch_norm_train_grad") return false;
   const DType dtype = node.outputs[0]->type.dtype;
   for (const ir::Variable* v : node.inputs) {
-    if (v->type.dtype != dtype || v->type.ndim() > kMostBatchNormDims) return false;
+    if (v->type.dtype != dtype || v->type.ndim() > kMostFoldDims) return false;
   }
   return FloatDType(dtype) && ops::ReducedAxes(node).ok();
 }
@@ -174,20 +163,8 @@ __device__ inline long long tensord_reduced(const tensord_bn_params& p, long lon
                                            const long long* strides) {
   return tensord_offset(r, p.reduced_shape, strides);
 }
-// The block's threads' values summed in a fixed tree (blockDim.x a power of two).
-__device__ inline double tensord_block_sum(double v, double* shared) {
-  const unsigned t = threadIdx.x;
-  shared[t] = v;
-  __syncthreads();
-  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
-    if (t < half) shared[t] += shared[t + half];
-    __syncthreads();
-  }
-  const double total = shared[0];
-  __syncthreads();  // the next sum reuses the array
-  return total;
-}
 )",
+      BlockSumSource(),
       // Statistic k: its mean and invstd (NaN over no element), scale = gamma invstd and
       // shift = beta - mean scale into coef's first two rows.
       R"(extern "C" __global__ void tensord_bn_stats(const T* x, const T* gamma, const T* beta,

@@ -1,6 +1,6 @@
 // Batch normalization on a CUDA device (batch_norm_train, batch_norm_train_grad; see
 // engine/ops/defs/batch_norm.cc), float32 and float64, over any axes of a value of at most
-// kMostBatchNormDims dims, its operands read through their strides.
+// kMostFoldDims dims (fold_layout.h), its operands read through their strides.
 //
 // Each op is two launches, as the host's passes are:
 // - per statistic, a block folds its elements in double (its threads strided over them, then a
@@ -21,10 +21,8 @@
 
 namespace tensord::cuda {
 
-constexpr int kMostBatchNormDims = 8;
-
 // Whether the device runs `node`: batch_norm_train or its gradient over float32 or float64
-// operands of one dtype (the host would cast others), of at most kMostBatchNormDims dims.
+// operands of one dtype (the host would cast others), of at most kMostFoldDims dims.
 bool IsDeviceBatchNorm(const ir::Apply& node);
 
 // The kernels tensord_bn_stats, tensord_bn_normalize, tensord_bn_grad_sums, tensord_bn_grad.

@@ -55,9 +55,10 @@ class ConvKernel final : public backends::Kernel {
     if (kind_ == Kind::kForward) shape[1] = out_channels;
     Tensor& result = *out[0];
     TENSORD_RETURN_IF_ERROR(result.Reshape(dtype_, shape));
-    if (bias_) TENSORD_RETURN_IF_ERROR(ops::CheckConvBias(*in[2], dtype_, out_channels));
     if (result.num_elements() == 0) return absl::OkStatus();
-    if (result.host_accessible() || in[0]->host_accessible() || in[1]->host_accessible()) {
+    if (bias_) TENSORD_RETURN_IF_ERROR(ops::CheckConvBias(*in[2], dtype_, out_channels));
+    if (result.host_accessible() || in[0]->host_accessible() || in[1]->host_accessible() ||
+        (bias_ && in[2]->host_accessible())) {
       return Internal("an operand of a CUDA ", op_, " is in host memory");
     }
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernels_.Get(*device_));
@@ -92,8 +93,9 @@ class ConvKernel final : public backends::Kernel {
     Tensor columns, tops;
 
     absl::Status Allocate(const Tensor& result) {
-      const int64_t per_image =
-          std::max<int64_t>(1, g.channels * q.taps * q.out_size * DTypeSize(kernel.dtype_));
+      // An image's columns and its outputs (or output gradients) side by side.
+      const int64_t per_image = std::max<int64_t>(
+          1, (g.channels * q.taps + g.out_channels) * q.out_size * DTypeSize(kernel.dtype_));
       chunk =
           std::clamp<int64_t>(column_bytes.load() / per_image, 1, std::max<int64_t>(g.batch, 1));
       runtime::ScopedMemoryContext on(result.buffer()->counter());

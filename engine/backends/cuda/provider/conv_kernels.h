@@ -3,10 +3,10 @@
 // was not used: every geometry the host takes (1 to 3 spatial dims, strides, dilations, pads,
 // groups, flipped or not), float32 and float64.
 //
-// The batch goes in chunks of images whose columns fit kColumnBytes. For a chunk of m images
-// the columns are one matrix of (channels * taps) rows by m * out_size columns (column
-// n * out_size + o: image n's output position o), so each group of a pass is one product with
-// the whole chunk as its long dim:
+// The batch goes in chunks of images whose columns and outputs fit kColumnBytes. For a chunk of m
+// images the columns are one matrix of (channels * taps) rows by m * out_size columns (column n *
+// out_size + o: image n's output position o), so each group of a pass is one product with the whole
+// chunk as its long dim:
 //   forward         y^T (out_channels, m * out_size) = w · columns(x)
 //   gradient of x   columns = w^T · dy^T, then each input element gathers its columns
 //   gradient of w   dw += dy^T · columns(x)^T
@@ -27,7 +27,7 @@
 
 namespace tensord::cuda {
 
-// Most bytes of columns one pass builds (a chunk holds at least one image).
+// Most bytes of columns and outputs one pass holds (a chunk holds at least one image).
 constexpr int64_t kColumnBytes = int64_t{256} << 20;
 // A smaller budget, so that tests run small batches in several chunks; 0 restores kColumnBytes.
 void SetColumnBytesForTesting(int64_t bytes);

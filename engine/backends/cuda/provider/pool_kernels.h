@@ -6,7 +6,9 @@
 // NaN). pool_grad gathers: one thread per input element sums, in the windows' C order, what
 // each window covering it gives it (max: the window's gradient where the element is the
 // window's first maximum; the other modes: its share), so overlapping windows need no atomic
-// add and the max mode's sums are the host's, bit for bit.
+// add. Max pooling and its gradients give the host's bits (a gradient of -0 may come out +0,
+// as on some of the host's paths); the averages' shares may add in another order than the
+// host's, which changes last bits.
 #pragma once
 
 #include <memory>

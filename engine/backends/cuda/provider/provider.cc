@@ -11,6 +11,7 @@
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
 #include "engine/backends/cuda/provider/conv_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
+#include "engine/backends/cuda/provider/moment_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/product_kernels.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
@@ -145,7 +146,7 @@ bool Supports(const ir::Apply& node) {
   if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node) ||
       IsDeviceSampling(node) || IsDeviceSort(node) || IsDeviceViewWrite(node) ||
       IsDeviceArgReduction(node) || IsDeviceConv(node) || IsDevicePool(node) ||
-      IsDeviceBatchNorm(node)) {
+      IsDeviceBatchNorm(node) || IsDeviceMoment(node)) {
     return true;
   }
   if (node.op == "reshape" || node.op == "flatten") {  // a value not contiguous is copied
@@ -216,6 +217,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (IsDeviceConv(node)) return MakeConvKernel(node, std::move(device));
   if (IsDevicePool(node)) return MakePoolKernel(node, std::move(device));
   if (IsDeviceBatchNorm(node)) return MakeBatchNormKernel(node, std::move(device));
+  if (IsDeviceMoment(node)) return MakeMomentKernel(node, std::move(device));
   if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
     return MakeAxesReduceKernel(*std::move(reduction), std::move(device));
   }

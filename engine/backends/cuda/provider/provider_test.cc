@@ -135,7 +135,9 @@ TEST(CudaProvider, RunsReductionsOfAFloatValueOverAnyAxes) {
   EXPECT_TRUE(runs(Node(g, "prod", {x}, rows)));
   EXPECT_TRUE(runs(Node(g, "argmax", {x}, rows)));  // arg_reduce.h, integers too
   EXPECT_TRUE(runs(Node(g, "argmin", {i})));
-  EXPECT_FALSE(runs(Node(g, "var", {x}, rows)));
+  // var and std (moment_kernels.h): of any dtype, ddof and corrected as attributes.
+  EXPECT_TRUE(runs(Node(g, "var", {x}, rows)));
+  EXPECT_TRUE(runs(Node(g, "std", {i}, {{"ddof", int64_t{1}}, {"corrected", true}})));
 }
 
 TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
@@ -251,12 +253,12 @@ TEST(CudaProvider, RunsAScanWhoseBodyRunsOnTheDevice) {
     ir::Variable* h = body->AddInput(ir::Type::Of(DType::kFloat32, 1), "h_prev");
     body->inputs() = {x, h};
     ir::Variable* mixed = Node(*body, "add", {h, x});
-    body->outputs() = {std::string(op) == "var"
-                           ? Node(*body, "mul", {mixed, Node(*body, "var", {mixed})})
+    body->outputs() = {std::string(op) == "cumop"  // a host op in the body
+                           ? Node(*body, "cumop", {mixed}, {{"mode", std::string("add")}})
                            : Node(*body, op, {mixed})};
     return body;
   };
-  for (const char* op : {"tanh", "var"}) {
+  for (const char* op : {"tanh", "cumop"}) {
     ir::Graph g;
     ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
     ir::Variable* xs = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "xs");

@@ -90,6 +90,75 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ArgReductionsMatchTheHost) {
   EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
 }
 
+// var and std over axes of values of several dtypes (through a transposing view too), with
+// ddof and Theano's corrected form, against the host; over no element NaN, with ddof past the
+// count inf, as NumPy gives them.
+TEST(TENSORD_PROVIDER_TEST_SUITE, VarianceAndDeviationMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    const char* op;
+    DType dtype;
+    runtime::Shape shape;
+    ir::Attrs attrs;
+    bool view;
+  };
+  const ir::Attrs rows = {{"axis", std::vector<int64_t>{1}}};
+  const std::vector<Case> cases = {
+      {"var", DType::kFloat32, {6, 700}, rows, false},  // rows longer than a block
+      {"std", DType::kFloat64, {5, 4, 3}, {{"axis", std::vector<int64_t>{0, 2}}}, false},
+      {"var", DType::kFloat32, {7, 9}, {{"ddof", int64_t{1}}, {"corrected", true}}, true},
+      {"std",
+       DType::kInt32,
+       {4, 10},
+       {{"axis", std::vector<int64_t>{0}}, {"ddof", int64_t{2}}},
+       false},
+      {"var", DType::kBool, {3, 8}, rows, false},
+      {"var", DType::kFloat64, {3, 0}, rows, false},  // no element: NaN
+      {"std",
+       DType::kFloat32,
+       {3, 2},
+       {{"axis", std::vector<int64_t>{1}}, {"ddof", int64_t{3}}},
+       false},  // ddof > n: inf
+  };
+  for (const Case& c : cases) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(c.dtype, static_cast<int>(c.shape.size())), "x");
+      g->inputs() = {x};
+      ir::Variable* v = To(*g, x, where);
+      if (c.view) v = Node(*g, "dimshuffle", {v}, {{"new_order", std::vector<int64_t>{1, 0}}});
+      g->outputs() = {To(*g, Node(*g, c.op, {v}, c.attrs), "cpu")};
+      return Compiled(std::move(g));
+    };
+    auto device = build(kOn), host = build("cpu");
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    // Float values far from zero mean (the two passes matter), integers and bools as they come.
+    const bool real = c.dtype == DType::kFloat32 || c.dtype == DType::kFloat64;
+    Tensor x = real ? Ramp(c.dtype, c.shape, 1000) : Scrambled(c.dtype, c.shape);
+    for (int64_t i = 0; i < x.num_elements() && c.dtype == DType::kFloat32; ++i)
+      x.data<float>()[i] += static_cast<float>((i * 7919) % 13);
+    auto got = device->Run({x}, {});
+    auto want = host->Run({x}, {});
+    const std::string what = std::string(c.op) + " " + DTypeName(c.dtype);
+    ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+    ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+    const Tensor& g = got->outputs[0];
+    const Tensor& w = want->outputs[0];
+    ASSERT_EQ(g.dtype(), w.dtype()) << what;
+    ASSERT_EQ(g.shape(), w.shape()) << what;
+    for (int64_t i = 0; i < w.num_elements(); ++i) {
+      const double gv = g.dtype() == DType::kFloat32 ? g.data<float>()[i] : g.data<double>()[i];
+      const double wv = w.dtype() == DType::kFloat32 ? w.data<float>()[i] : w.data<double>()[i];
+      if (std::isnan(wv) || std::isinf(wv)) {
+        EXPECT_TRUE(std::isnan(wv) ? std::isnan(gv) : gv == wv) << what << " " << i;
+      } else {
+        EXPECT_NEAR(gv, wv, 1e-6 * std::max(1.0, std::abs(wv))) << what << " " << i;
+      }
+    }
+  }
+}
+
 // dot of a 3-d x and a matrix, and tensordots over blocks of leading or trailing dims (the
 // gradients of that dot), of operands read contiguous or through transposing views.
 std::shared_ptr<compile::Executable> Contraction(const std::string& where, const std::string& op,

@@ -2,8 +2,8 @@
 // indexing (indexing.h) for every integer dtype of index array and of value, both float dtypes
 // and the ranks a run takes; random streams (random_kernels.h) and sorting (sort_kernels.h) for
 // every dtype they take, view writes (view_writes.h) for the dtype pairs they convert, arg
-// reductions (arg_reduce.h), convolution (conv_kernels.h), pooling (pool_kernels.h) and batch
-// normalization (batch_norm_kernels.h). What they
+// reductions (arg_reduce.h), var and std (moment_kernels.h), convolution (conv_kernels.h),
+// pooling (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What they
 // compute is checked on the emulator and on a GPU (provider_device_test.cc and the *_device_test.cc
 // files beside it).
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
 #include "engine/backends/cuda/provider/conv_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
+#include "engine/backends/cuda/provider/moment_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/random_kernels.h"
 #include "engine/backends/cuda/provider/sort_kernels.h"
@@ -120,6 +121,13 @@ TEST(LayerSources, CompileWithNvrtc) {
   EXPECT_FALSE(ConvSource(DType::kInt32).ok());
   EXPECT_FALSE(PoolSource(DType::kFloat16).ok());
   EXPECT_FALSE(BatchNormSource(DType::kInt64).ok());
+  for (DType dtype :
+       {DType::kBool, DType::kInt32, DType::kUInt64, DType::kFloat32, DType::kFloat64}) {
+    auto source = MomentSource(dtype);
+    ASSERT_TRUE(source.ok()) << source.status();
+    NvrtcResult compiled = CompileToPtx(*source, "moment.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+  }
 }
 
 }  // namespace
