@@ -2,7 +2,8 @@
 CUDA provider's kernels emulated on the CPU), with the training data held there too: the LeNet
 example's SGD step (conv2d, max pooling, tanh, softmax cross-entropy and their gradients) and
 its validation error (argmax compared with int32 labels, averaged), and a dense layer with batch
-normalization, give the host's costs, errors and parameters, and only scalars move."""
+normalization and dropout (RandomStreams.binomial), give the host's costs, errors and parameters,
+and only scalars move."""
 
 import json
 import os
@@ -80,6 +81,7 @@ BATCH_NORM = textwrap.dedent("""
     import tensord as theano
     import tensord.tensor as T
     from tensord.tensor.nnet import bn
+    from tensord.tensor.shared_randomstreams import RandomStreams
     from tensord.connection import server_info
 
     def moved():
@@ -99,8 +101,9 @@ BATCH_NORM = textwrap.dedent("""
         params = [w, gamma, beta, w_out]
         i = T.lscalar('i')
         x, y = data[i * 16:(i + 1) * 16], labels[i * 16:(i + 1) * 16]
-        h = bn.batch_normalization_train(T.dot(x, w), gamma, beta, axes=(0,))[0]
-        p = T.nnet.softmax(T.dot(T.nnet.relu(h), w_out))
+        h = T.nnet.relu(bn.batch_normalization_train(T.dot(x, w), gamma, beta, axes=(0,))[0])
+        mask = RandomStreams(7).binomial(size=h.shape, p=0.5, dtype='float32')  # dropout
+        p = T.nnet.softmax(T.dot(h * mask, w_out))
         cost = T.nnet.categorical_crossentropy(p, y).mean()
         grads = T.grad(cost, params)
         step = theano.function([i], cost, updates=[(v, v - 0.1 * g) for v, g in zip(params, grads)])
@@ -112,15 +115,16 @@ BATCH_NORM = textwrap.dedent("""
 """)
 
 
-def test_a_dense_layer_with_batch_normalization_trains_where_it_lives(memory):
+def test_a_dense_layer_with_batch_normalization_and_dropout_trains_where_it_lives(memory):
     results = json.loads(run(BATCH_NORM, "device=sim0,contexts=dev0->sim0,floatX=float32",
                              memory))
     on_device, on_host = results["dev0"], results["cpu"]
     numpy.testing.assert_allclose(on_device["costs"], on_host["costs"], rtol=1e-5)
     for got, want in zip(on_device["params"], on_host["params"]):
         numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    # Four steps: no minibatch moves (16 x 12 float32s); on the CUDA provider exactly one int64
-    # (a shape the mean divides by) up and the float32 cost down per step.
+    # Four steps: no minibatch moves (16 x 12 float32s), no dropout mask (the generator's state
+    # lives on dev0, its n and p and the mask's size are read on the host); on the CUDA provider
+    # exactly one int64 (a shape the mean divides by) up and the float32 cost down per step.
     up, down = on_device["moved"]
     if memory == "emulated":
         assert (up, down) == (4 * 8, 4 * 4), on_device["moved"]

@@ -67,6 +67,11 @@ static inline double __longlong_as_double(long long v) {
   memcpy(&d, &v, sizeof d);
   return d;
 }
+static inline float __int_as_float(int v) {
+  float f;
+  memcpy(&f, &v, sizeof f);
+  return f;
+}
 static void emu_thread_main(unsigned t) {
   emu_kernel(emu_args);
   emu_finished[t] = true;  // then back to the scheduler (uc_link)

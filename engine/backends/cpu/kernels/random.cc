@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "engine/backends/cpu/binomial_step.h"
 #include "engine/backends/cpu/kernels/random_sampling.h"
 #include "engine/backends/cpu/kernels/register.h"
 #include "engine/common/dtype_dispatch.h"
@@ -77,29 +78,11 @@ class NormalKernel final : public Kernel {
   SampleAttrs attrs_;
 };
 
-// Inversion (walking the pmf from 0, one uniform) while n * min(p, 1 - p) is small enough that
-// (1 - q)^n stays far from underflow; else a sum of n Bernoulli draws (exact, O(n)).
-constexpr double kInversionLimit = 30.0;
+TENSORD_BINOMIAL_STEP(inline)
 
 int64_t DrawBinomial(MrgStreams& streams, int64_t n, double p) {
-  if (n == 0 || p == 0.0) return 0;
-  if (p == 1.0) return n;
-  const double q = std::min(p, 1.0 - p);
-  int64_t k = 0;
-  if (static_cast<double>(n) * q < kInversionLimit) {
-    const double u = streams.NextDouble();
-    double pmf = std::pow(1.0 - q, static_cast<double>(n));
-    double cdf = pmf;
-    const double ratio = q / (1.0 - q);
-    while (u > cdf && k < n) {
-      pmf *= ratio * static_cast<double>(n - k) / static_cast<double>(k + 1);
-      ++k;
-      cdf += pmf;
-    }
-  } else {
-    for (int64_t i = 0; i < n; ++i) k += streams.NextDouble() < q ? 1 : 0;
-  }
-  return p > 0.5 ? n - k : k;
+  auto next = [&streams] { return streams.NextDouble(); };
+  return tensord_binomial_draw(next, n, p);
 }
 
 class BinomialKernel final : public Kernel {
@@ -113,12 +96,9 @@ class BinomialKernel final : public Kernel {
     TENSORD_ASSIGN_OR_RETURN(auto probs, sampling::BroadcastParam<double>(*in[3], shape, op, "p"));
     double steps = 0;  // Bernoulli draws of the O(n) path
     for (size_t i = 0; i < trials.size(); ++i) {
-      if (trials[i] < 0) return InvalidArgument(op, ": n must be >= 0, got ", trials[i]);
-      if (!(probs[i] >= 0.0 && probs[i] <= 1.0)) {
-        return InvalidArgument(op, ": p must be in [0, 1], got ", probs[i]);
-      }
-      const double n = static_cast<double>(trials[i]);
-      if (n * std::min(probs[i], 1.0 - probs[i]) >= kInversionLimit) steps += n;
+      TENSORD_RETURN_IF_ERROR(sampling::CheckBinomialParams(trials[i], probs[i], op));
+      const int64_t uniforms = tensord_binomial_uniforms(trials[i], probs[i]);
+      if (uniforms > 1) steps += static_cast<double>(uniforms);
     }
     TENSORD_RETURN_IF_ERROR(sampling::CheckDrawSteps(steps, op, "this n"));
     TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));

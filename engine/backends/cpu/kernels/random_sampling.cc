@@ -47,6 +47,12 @@ template absl::StatusOr<std::vector<int64_t>> BroadcastParam(const runtime::Tens
                                                              const runtime::Shape&, const char*,
                                                              const char*);
 
+absl::Status CheckBinomialParams(int64_t n, double p, const char* op) {
+  if (n < 0) return InvalidArgument(op, ": n must be >= 0, got ", n);
+  if (!(p >= 0.0 && p <= 1.0)) return InvalidArgument(op, ": p must be in [0, 1], got ", p);
+  return absl::OkStatus();
+}
+
 absl::Status CheckDrawSteps(double steps, const char* op, const char* what) {
   if (steps > kMaxDrawSteps) {
     return InvalidArgument(op, ": ", what, " needs about ", steps,

@@ -21,6 +21,9 @@ inline constexpr double kMaxDrawSteps = 1 << 30;
 // INVALID_ARGUMENT naming the op when `steps` exceeds kMaxDrawSteps.
 absl::Status CheckDrawSteps(double steps, const char* op, const char* what);
 
+// random_binomial's parameters of one draw, checked as NumPy checks them.
+absl::Status CheckBinomialParams(int64_t n, double p, const char* op);
+
 // The requested sample shape: `ndim` non-negative ints whose product fits the tensor limit.
 absl::StatusOr<runtime::Shape> ReadSize(const runtime::Tensor& size, int64_t ndim, const char* op);
 

@@ -5,7 +5,9 @@
 // Two passes as the host's, in double: a block per output folds its elements (its threads
 // strided over them, then a fixed tree: the same bits every run) into their sum, then into the
 // squared deviations from the mean and the deviations themselves (for Theano's `corrected`
-// form); its first thread divides by max(n - ddof, 0) as NumPy does.
+// form); its first thread divides by max(n - ddof, 0) as NumPy does. The tree adds in another
+// order than the host's loop, so the last bits may differ. A moment of every element is one
+// block's work: slow on a large value (a GPU would want partial sums over many blocks).
 #pragma once
 
 #include <memory>

@@ -90,8 +90,11 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
   const int first = node.op == "dot_composite" ? 1 : 0;
   std::vector<std::optional<DType>> wanted;  // what the host would cast each input to
   if (node.op == "cast") {                   // its input converted: a program of no instructions
+    // Into a float, or exactly into a wider integer (a bool mask into int64), it computes in
+    // the output's dtype; else in the input's (into bool: whether it is nonzero).
     const DType in = node.inputs[0]->type.dtype;
-    p = BareProgram(FloatDType(out) ? out : in);
+    const bool exact = !FloatDType(in) && in != DType::kFloat16 && CanCastSafely(in, out);
+    p = BareProgram(FloatDType(out) || exact ? out : in);
   } else if (node.op == "composite" || node.op == "dot_composite") {
     TENSORD_ASSIGN_OR_RETURN(p, ops::composite::ParseProgram(node));
   } else {
@@ -180,6 +183,7 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (node.op == "alloc") return from(1);          // its dims
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "arange") return {0, 1, 2};
+  if (IsDeviceBinomial(node)) return {1, 2, 3};                 // the size, n and p
   if (IsDeviceSampling(node)) return {1};                       // the size
   if (node.op == "scan" || node.op == "scan_grad") return {0};  // n_steps
   return {};

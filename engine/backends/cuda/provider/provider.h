@@ -5,7 +5,7 @@
 //   flatten;
 // - elementwise work computing in float32 or float64: fused composites, full reductions of
 //   them, lone fusable ops and casts, inputs of other dtypes converted as read; comparisons of
-//   integer or bool tensors (program_kernels.h);
+//   integer or bool tensors and their exact casts into wider integers (program_kernels.h);
 // - reductions into a float value (sum, mean, prod, max, min) over any axes and sum_to_like,
 //   a value of another dtype converted as read (reduce_axes.h); var and std (moment_kernels.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of

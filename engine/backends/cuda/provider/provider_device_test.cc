@@ -125,6 +125,38 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerComparisonsMatchTheHost) {
   }
 }
 
+// Exact integer casts on the device (a bool mask into int64, narrow integers widened), against
+// the host, bit for bit.
+TEST(TENSORD_PROVIDER_TEST_SUITE, WideningIntegerCastsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (auto [from, to] : {std::pair{DType::kBool, DType::kInt64},
+                          {DType::kInt32, DType::kInt64},
+                          {DType::kUInt8, DType::kInt32},
+                          {DType::kBool, DType::kUInt8}}) {
+    auto build = [&, from = from, to = to](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(from, 2), "x");
+      g->inputs() = {x};
+      g->outputs() = {To(*g, Node(*g, "cast", {To(*g, x, where)}, {{"dtype", to}}), "cpu")};
+      return Compiled(std::move(g));
+    };
+    auto device = build(kOn), host = build("cpu");
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    Tensor x = Scrambled(from, {9, 11});
+    if (from == DType::kInt32) {
+      x.data<int32_t>()[0] = std::numeric_limits<int32_t>::min();
+      x.data<int32_t>()[1] = std::numeric_limits<int32_t>::max();
+    }
+    auto got = device->Run({x}, {});
+    auto want = host->Run({x}, {});
+    ASSERT_TRUE(got.ok()) << DTypeName(from) << ": " << got.status();
+    ASSERT_TRUE(want.ok()) << want.status();
+    EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0]))
+        << DTypeName(from) << " into " << DTypeName(to);
+  }
+}
+
 // A profiled run times each device node on the device between two marks (CUDA events on a GPU,
 // the clock on the emulator), waiting for its work; host nodes keep the host's times.
 TEST(TENSORD_PROVIDER_TEST_SUITE, ProfiledRunsTimeDeviceNodesOnTheDevice) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/fold_layout.h"
 #include "engine/backends/cuda/provider/reduce_axes.h"
 #include "engine/compile/scan_testing.h"
 #include "engine/compile/testing_util.h"
@@ -61,6 +62,11 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   // reduction's input of another dtype stay on the host.
   EXPECT_FALSE(runs(Node(g, "add", {i, i})));
   EXPECT_FALSE(runs(Node(g, "cast", {x}, {{"dtype", DType::kInt64}})));
+  // Exact integer casts run: a bool mask or int32 into int64; a narrowing one (which wraps) not.
+  EXPECT_TRUE(runs(Node(g, "cast", {i}, {{"dtype", DType::kInt64}})));
+  EXPECT_TRUE(runs(Node(g, "cast", {g.AddInput(ir::Type::Of(DType::kBool, 1), "mask")},
+                        {{"dtype", DType::kInt64}})));
+  EXPECT_FALSE(runs(Node(g, "cast", {l}, {{"dtype", DType::kInt32}})));
   EXPECT_FALSE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add, "sum"))));
   EXPECT_TRUE(runs(Node(g, "dot", {x, y})));  // cuBLAS
   EXPECT_TRUE(runs(Node(g, "dot", {d, d})));
@@ -158,10 +164,15 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
     EXPECT_TRUE(Supports(*node)) << op;
     EXPECT_EQ(HostInputs(*node), std::vector<int>{1}) << op;  // the size
   }
-  // Binomial and the categorical draws stay on the host.
+  // Binomial of one n and one p (a dropout mask), both read on the host with the size; of
+  // per-element probabilities it stays on the host, as the categorical draws do.
   ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
   ir::Variable* p = g.AddInput(ir::Type::Scalar(DType::kFloat64), "p");
-  EXPECT_FALSE(Supports(*sample("random_binomial", {n, p})));
+  const ir::Apply* binomial = sample("random_binomial", {n, p});
+  EXPECT_TRUE(Supports(*binomial));
+  EXPECT_EQ(HostInputs(*binomial), (std::vector<int>{1, 2, 3}));
+  EXPECT_FALSE(Supports(
+      *sample("random_binomial", {n, g.AddInput(ir::Type::Of(DType::kFloat64, 1), "ps")})));
   for (DType dtype : {DType::kFloat32, DType::kInt8, DType::kUInt64, DType::kBool}) {
     ir::Variable* x = g.AddInput(ir::Type::Of(dtype, 3), "x");
     for (const char* op : {"sort", "argsort"}) {
@@ -269,6 +280,33 @@ TEST(CudaProvider, RunsAScanWhoseBodyRunsOnTheDevice) {
     EXPECT_EQ(Supports(*outs[0]->owner), std::string(op) == "tanh") << op;
     EXPECT_EQ(HostInputs(*outs[0]->owner), std::vector<int>{0});
   }
+}
+
+// A value split for a fold per output: kept dims and reduced ones, each C order and padded in
+// front with dims of 1 (stride 0), for a 0-d value, no axes, every axis, and some.
+TEST(CudaProvider, FoldLayoutsSplitKeptAndReducedDims) {
+  const FoldLayout scalar = MakeFoldLayout({}, {});
+  EXPECT_EQ(scalar.outputs, 1);
+  EXPECT_EQ(scalar.reduced, 1);
+  EXPECT_EQ(scalar.kept_shape, FoldDims({1, 1, 1, 1, 1, 1, 1, 1}));
+  const FoldLayout none = MakeFoldLayout({2, 3}, {});
+  EXPECT_EQ(none.outputs, 6);
+  EXPECT_EQ(none.reduced, 1);
+  EXPECT_EQ(none.kept_shape, FoldDims({1, 1, 1, 1, 1, 1, 2, 3}));
+  EXPECT_EQ(none.reduced_shape, FoldDims({1, 1, 1, 1, 1, 1, 1, 1}));
+  const FoldLayout all = MakeFoldLayout({2, 0, 4}, {0, 1, 2});
+  EXPECT_EQ(all.outputs, 1);
+  EXPECT_EQ(all.reduced, 0);
+  EXPECT_EQ(all.reduced_shape, FoldDims({1, 1, 1, 1, 1, 2, 0, 4}));
+  const FoldLayout some = MakeFoldLayout({2, 3, 4, 5}, {0, 2});
+  EXPECT_EQ(some.outputs, 15);
+  EXPECT_EQ(some.reduced, 8);
+  EXPECT_EQ(some.kept_shape, FoldDims({1, 1, 1, 1, 1, 1, 3, 5}));
+  EXPECT_EQ(some.reduced_shape, FoldDims({1, 1, 1, 1, 1, 1, 2, 4}));
+  FoldDims kept, reduced;
+  SplitStrides(some, {60, 20, 5, 1}, &kept, &reduced);
+  EXPECT_EQ(kept, FoldDims({0, 0, 0, 0, 0, 0, 20, 1}));
+  EXPECT_EQ(reduced, FoldDims({0, 0, 0, 0, 0, 0, 60, 5}));
 }
 
 // The layout of a reduction over some dims: the kept dims first, the folded ones after, merged

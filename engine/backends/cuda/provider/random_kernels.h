@@ -5,7 +5,11 @@
 // state of many streams fills a GPU and the samples equal the host's bit for bit; normals
 // then transform the uniforms as the host does (Box-Muller in the sample's dtype; CUDA's log,
 // sin and cos are within a few ULP of the host's, not equal to them). The sample's size is read
-// on the host (HostInputs). random_binomial and the categorical ops stay on the host.
+// on the host (HostInputs). random_binomial of one n and one p (read on the host; a dropout
+// mask) draws on the device too: the uniforms its draws take (binomial_step.h: 0, 1 or n each)
+// in float64, a thread per stream, in chunks of draws whose uniforms fit 64 MiB, then a thread
+// per draw turns its block of them into its count by the host's algorithm. random_binomial of per-element n or p and the categorical ops stay
+// on the host.
 #pragma once
 
 #include <memory>
@@ -18,8 +22,15 @@
 
 namespace tensord::cuda {
 
-// Whether `node` is a random op the device draws: mrg_uniform or random_normal.
+// Whether `node` is a random op the device draws: mrg_uniform, random_normal, or
+// random_binomial of 0-d n and p (IsDeviceBinomial).
 bool IsDeviceSampling(const ir::Apply& node);
+bool IsDeviceBinomial(const ir::Apply& node);
+
+// tensord_binomial_uniform_chunk(state, row stride, column stride, new state, u, first, count,
+// streams) and tensord_binomial(u, out, draws, n, p, per_draw) for counts of `dtype` (any but
+// float16).
+std::string BinomialSource(DType dtype);
 
 // The kernels' source for samples of `dtype` (float32 or float64): tensord_mrg_uniform(state,
 // row stride, column stride, new state, out, n, streams) and tensord_box_muller(u, out, n).

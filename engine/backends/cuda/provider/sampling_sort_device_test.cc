@@ -108,6 +108,102 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, SamplesMatchTheHostAndAdvanceTheState) {
   }
 }
 
+// random_binomial(state, size, n, p) of one n and one p given at run time, on `where`.
+std::shared_ptr<compile::Executable> BinomialSampler(const std::string& where, DType dtype) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* state = g->AddInput(ir::Type::Of(DType::kInt32, 2), "state");
+  ir::Variable* size = g->AddInput(ir::Type::Of(DType::kInt64, 1), "size");
+  ir::Variable* n = g->AddInput(ir::Type::Scalar(DType::kInt32), "n");
+  ir::Variable* p = g->AddInput(ir::Type::Scalar(DType::kFloat32), "p");
+  g->inputs() = {state, size, n, p};
+  ops::NodeBuilder b(*g);
+  std::vector<ir::Variable*> outs =
+      b.ApplyMulti("random_binomial", {To(*g, state, where), size, n, p},
+                   {{"dtype", dtype}, {"ndim", int64_t{2}}});
+  EXPECT_TRUE(b.status().ok()) << b.status();
+  if (!b.status().ok()) return nullptr;
+  g->outputs() = {To(*g, outs[0], "cpu"), To(*g, outs[1], "cpu")};
+  return Compiled(std::move(g));
+}
+
+template <typename T>
+Tensor Scalar(DType dtype, T value) {
+  Tensor t(dtype, {});
+  *t.data<T>() = value;
+  return t;
+}
+
+// Binomial draws of every kind (certain, by inversion, by a sum of n Bernoulli draws) equal the
+// host's and advance the state as it does; bad parameters are refused in the host's words.
+TEST(TENSORD_PROVIDER_TEST_SUITE, BinomialDrawsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    int32_t n;
+    float p;
+  };
+  // A dropout mask, p above one half (counted from the other side), pmfs that are exact powers,
+  // n * q past inversion (100 Bernoulli draws each), and the certain draws.
+  const std::vector<Case> cases = {{1, 0.5f}, {1, 0.8125f}, {12, 0.25f}, {100, 0.5f},
+                                   {7, 0.0f}, {7, 1.0f},    {0, 0.5f}};
+  for (DType dtype : {DType::kInt64, DType::kFloat32, DType::kInt8}) {
+    auto device = BinomialSampler(kOn, dtype), host = BinomialSampler("cpu", dtype);
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    for (int64_t streams : {1, 7, 300}) {
+      Tensor state = State(streams, 4242);
+      for (const Case& c : cases) {
+        const std::string what = std::string(DTypeName(dtype)) + " streams " +
+                                 std::to_string(streams) + " n " + std::to_string(c.n) + " p " +
+                                 std::to_string(c.p);
+        const std::vector<Tensor> in = {state, Size(9, 13), Scalar(DType::kInt32, c.n),
+                                        Scalar(DType::kFloat32, c.p)};
+        auto got = device->Run(in, {});
+        auto want = host->Run(in, {});
+        ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+        ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+        EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << what << ": state";
+        EXPECT_TRUE(SameBytes(got->outputs[1], want->outputs[1])) << what << ": sample";
+        state = want->outputs[0];
+      }
+    }
+  }
+  auto device = BinomialSampler(kOn, DType::kInt64), host = BinomialSampler("cpu", DType::kInt64);
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  // Past the scratch one chunk of draws holds (64 MiB of uniforms): 90,000 draws of 100 each,
+  // the second chunk starting in the middle of a round of the 7 streams.
+  {
+    const std::vector<Tensor> in = {State(7, 99), Size(300, 300), Scalar(DType::kInt32, 100),
+                                    Scalar(DType::kFloat32, 0.5f)};
+    auto got = device->Run(in, {});
+    auto want = host->Run(in, {});
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(want.ok()) << want.status();
+    EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << "chunks: state";
+    EXPECT_TRUE(SameBytes(got->outputs[1], want->outputs[1])) << "chunks: sample";
+  }
+  // An empty sample takes any n and p, as on the host (which checks each draw's).
+  for (auto [n, p] : {std::pair{-1, 0.5f}, {3, 1.5f}}) {
+    const std::vector<Tensor> in = {State(3, 1), Size(0, 4), Scalar(DType::kInt32, n),
+                                    Scalar(DType::kFloat32, p)};
+    auto got = device->Run(in, {});
+    auto want = host->Run(in, {});
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << "empty: state";
+  }
+  for (auto [n, p] : {std::pair{-1, 0.5f}, {3, 1.5f}, {1 << 30, 0.5f}}) {  // the last: too long
+    const std::vector<Tensor> in = {State(3, 1), Size(4, 4), Scalar(DType::kInt32, n),
+                                    Scalar(DType::kFloat32, p)};
+    auto refused = device->Run(in, {});
+    auto host_refused = host->Run(in, {});
+    ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
+        << host_refused.status();
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+    EXPECT_EQ(testing::Words(refused.status()), testing::Words(host_refused.status()));
+  }
+}
+
 TEST(TENSORD_PROVIDER_TEST_SUITE, AStateReadThroughAViewDrawsAsItsCopy) {
   SKIP_WITHOUT_THE_DEVICE();
   auto device = Sampler(kOn, "mrg_uniform", DType::kFloat32, /*transposed=*/true);

@@ -1,11 +1,11 @@
 // The sources of the provider's hand-written kernels compile with NVRTC (no GPU needed):
 // indexing (indexing.h) for every integer dtype of index array and of value, both float dtypes
-// and the ranks a run takes; random streams (random_kernels.h) and sorting (sort_kernels.h) for
-// every dtype they take, view writes (view_writes.h) for the dtype pairs they convert, arg
-// reductions (arg_reduce.h), var and std (moment_kernels.h), convolution (conv_kernels.h),
-// pooling (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What they
-// compute is checked on the emulator and on a GPU (provider_device_test.cc and the *_device_test.cc
-// files beside it).
+// and the ranks a run takes; random streams and binomial draws (random_kernels.h) and sorting
+// (sort_kernels.h) for every dtype they take, view writes (view_writes.h) for the dtype pairs they
+// convert, arg reductions (arg_reduce.h), var and std (moment_kernels.h), convolution
+// (conv_kernels.h), pooling (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What
+// they compute is checked on the emulator and on a GPU (provider_device_test.cc and the
+// *_device_test.cc files beside it).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -57,6 +57,12 @@ TEST(SamplingAndSortSources, CompileWithNvrtc) {
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
     const std::string source = SamplingSource(dtype);
     NvrtcResult compiled = CompileToPtx(source, "random.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << source;
+  }
+  for (DType dtype : {DType::kBool, DType::kInt8, DType::kInt64, DType::kUInt32, DType::kFloat32,
+                      DType::kFloat64}) {
+    const std::string source = BinomialSource(dtype);
+    NvrtcResult compiled = CompileToPtx(source, "binomial.cu", "compute_80");
     ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << source;
   }
   for (DType dtype :
