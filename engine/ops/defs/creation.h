@@ -55,4 +55,16 @@ absl::StatusOr<std::optional<int64_t>> RepeatAxis(const ir::Apply& node);
 
 absl::StatusOr<int64_t> FlattenNdim(const ir::Apply& node);
 
+// tile's output at run time: x's dims (left-padded with 1s to the reps' length) times the reps;
+// `grouped`, if given, gets the output seen as (r0, s0, r1, s1, ...), whose rep dims read x with
+// stride 0. INVALID_ARGUMENT where a dim overflows int64.
+absl::StatusOr<runtime::Shape> TiledShape(const runtime::Shape& x, const std::vector<int64_t>& reps,
+                                          runtime::Shape* grouped = nullptr);
+
+// repeat's output length along the repeated axis: `n` elements repeated `counts` times (one
+// count for all, or one each), checked (the count of counts, negative counts, overflow).
+// `counts_ndim` is the repeats operand's rank (a vector of one count applies to all, as NumPy).
+absl::StatusOr<int64_t> RepeatedLength(const std::vector<int64_t>& counts, int counts_ndim,
+                                       int64_t n);
+
 }  // namespace tensord::ops::creation

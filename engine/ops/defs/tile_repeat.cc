@@ -79,6 +79,48 @@ absl::StatusOr<std::optional<int64_t>> RepeatAxis(const ir::Apply& node) {
   return std::optional<int64_t>(axes[0]);
 }
 
+absl::StatusOr<Shape> TiledShape(const Shape& x, const std::vector<int64_t>& reps, Shape* grouped) {
+  const int nd = static_cast<int>(reps.size());
+  const int lead = nd - static_cast<int>(x.size());
+  Shape out;
+  if (grouped != nullptr) grouped->clear();
+  for (int d = 0; d < nd; ++d) {
+    const int64_t size = d < lead ? 1 : x[d - lead];
+    int64_t tiled;
+    if (__builtin_mul_overflow(size, reps[d], &tiled)) {
+      return InvalidArgument("tile: dimension ", d, " of the output overflows int64");
+    }
+    out.push_back(tiled);
+    if (grouped != nullptr) grouped->insert(grouped->end(), {reps[d], size});
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> RepeatedLength(const std::vector<int64_t>& counts, int counts_ndim,
+                                       int64_t n) {
+  if (counts_ndim == 1 && static_cast<int64_t>(counts.size()) != n && counts.size() != 1) {
+    return InvalidArgument("repeat: ", counts.size(), " repeat counts for an axis of length ", n);
+  }
+  for (int64_t c : counts) {
+    if (c < 0) return InvalidArgument("repeat: repeat counts must be >= 0, got ", c);
+  }
+  // A single count applies to every element; it is not expanded to n copies, since n may be
+  // huge when another dim is 0.
+  int64_t total = 0;
+  if (counts.size() == 1) {
+    if (__builtin_mul_overflow(counts[0], n, &total)) {
+      return InvalidArgument("repeat: the output length overflows int64");
+    }
+    return total;
+  }
+  for (int64_t c : counts) {
+    if (__builtin_add_overflow(total, c, &total)) {
+      return InvalidArgument("repeat: the output length overflows int64");
+    }
+  }
+  return total;
+}
+
 absl::StatusOr<int64_t> FlattenNdim(const ir::Apply& node) {
   TENSORD_ASSIGN_OR_RETURN(int64_t ndim, ir::GetAttr<int64_t>(node, "ndim"));
   const int in = node.inputs[0]->type.ndim();

@@ -22,18 +22,10 @@ class TileKernel final : public Kernel {
     const int nd = static_cast<int>(reps_.size());
     const int lead = nd - x.ndim();
     // The output seen as (r0, s0, r1, s1, ...): the rep axes read x with stride 0.
-    Shape out_shape, grouped;
+    Shape grouped;
+    TENSORD_ASSIGN_OR_RETURN(Shape out_shape, TiledShape(x.shape(), reps_, &grouped));
     Strides read;
-    for (int d = 0; d < nd; ++d) {
-      const int64_t size = d < lead ? 1 : x.shape()[d - lead];
-      int64_t tiled;
-      if (__builtin_mul_overflow(size, reps_[d], &tiled)) {
-        return InvalidArgument("tile: dimension ", d, " of the output overflows int64");
-      }
-      out_shape.push_back(tiled);
-      grouped.insert(grouped.end(), {reps_[d], size});
-      read.insert(read.end(), {0, d < lead ? 0 : x.strides()[d - lead]});
-    }
+    for (int d = 0; d < nd; ++d) read.insert(read.end(), {0, d < lead ? 0 : x.strides()[d - lead]});
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), out_shape));
     Tensor view = out[0]->View(grouped);
     StridedCopyAny(x, read, view);
@@ -58,24 +50,8 @@ class RepeatKernel final : public Kernel {
       for (int d = 0; d < *axis_; ++d) outer *= x.shape()[d];
       for (int d = *axis_ + 1; d < x.ndim(); ++d) inner *= x.shape()[d];
     }
-    if (in[1]->ndim() == 1 && static_cast<int64_t>(counts.size()) != n && counts.size() != 1) {
-      return InvalidArgument("repeat: ", counts.size(), " repeat counts for an axis of length ", n);
-    }
-    for (int64_t c : counts) {
-      if (c < 0) return InvalidArgument("repeat: repeat counts must be >= 0, got ", c);
-    }
-    // A single count applies to every element; it is not expanded to n copies, since n may be
-    // huge when another dim is 0.
+    TENSORD_ASSIGN_OR_RETURN(const int64_t total, RepeatedLength(counts, in[1]->ndim(), n));
     const bool one_count = counts.size() == 1;
-    int64_t total = 0;
-    if (one_count ? __builtin_mul_overflow(counts[0], n, &total) : false) {
-      return InvalidArgument("repeat: the output length overflows int64");
-    }
-    for (size_t i = 0; !one_count && i < counts.size(); ++i) {
-      if (__builtin_add_overflow(total, counts[i], &total)) {
-        return InvalidArgument("repeat: the output length overflows int64");
-      }
-    }
     Shape shape = axis_.has_value() ? x.shape() : Shape{total};
     if (axis_.has_value()) shape[*axis_] = total;
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));

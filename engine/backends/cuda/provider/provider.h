@@ -12,9 +12,9 @@
 //   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange
 //   (shape_kernels.h);
-// - uniform and normal random streams (random_kernels.h), sort and argsort (sort_kernels.h),
-//   join, inc_subtensor and alloc (view_writes.h), argmax, argmin and max_and_argmax
-//   (arg_reduce.h);
+// - uniform, normal and binomial random streams (random_kernels.h), sort and argsort
+//   (sort_kernels.h), join, inc_subtensor, alloc, tile and repeat (view_writes.h), argmax,
+//   argmin and max_and_argmax (arg_reduce.h);
 // - convolution and its gradients as im2col + cuBLAS (conv_kernels.h), pooling and its
 //   gradients (pool_kernels.h), batch normalization and its gradient (batch_norm_kernels.h);
 // - scan and scan_grad whose bodies run here (compile/scan_kernel.h places the body on the

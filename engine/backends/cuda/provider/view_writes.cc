@@ -10,6 +10,7 @@
 #include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/creation.h"
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/subtensor.h"
 
 namespace tensord::cuda {
@@ -115,6 +116,74 @@ class AllocKernel final : public backends::Kernel {
   const std::shared_ptr<DeviceRuntime> device_;
 };
 
+// tile(x; reps): the output seen as (r0, s0, r1, s1, ...) written from x seen as
+// (1, s0, 1, s1, ...), which broadcasts over the rep dims.
+class TileKernel final : public backends::Kernel {
+ public:
+  TileKernel(std::vector<int64_t> reps, DType dtype, std::shared_ptr<DeviceRuntime> device)
+      : reps_(std::move(reps)), write_(dtype, dtype, false), device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    runtime::Shape grouped;
+    TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape,
+                             ops::creation::TiledShape(x.shape(), reps_, &grouped));
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+    if (out[0]->num_elements() == 0) return absl::OkStatus();
+    const int lead = static_cast<int>(reps_.size()) - x.ndim();
+    runtime::Shape read_shape;
+    runtime::Strides read_strides;
+    for (int d = 0; d < static_cast<int>(reps_.size()); ++d) {
+      read_shape.insert(read_shape.end(), {1, d < lead ? 1 : x.shape()[d - lead]});
+      read_strides.insert(read_strides.end(), {0, d < lead ? 0 : x.strides()[d - lead]});
+    }
+    return write_.Run(*device_, out[0]->View(grouped), x.StridedView(read_shape, read_strides, 0));
+  }
+
+ private:
+  const std::vector<int64_t> reps_;
+  StridedWrite write_;
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
+// repeat(x, count; axis) of one count (read on the host): the output's axis seen as
+// (n, count) written from x with a dim of 1 after the axis, which broadcasts over the copies;
+// axis=None repeats x flattened (packed contiguous first where it is a view).
+class RepeatKernel final : public backends::Kernel {
+ public:
+  RepeatKernel(std::optional<int64_t> axis, DType dtype, std::shared_ptr<DeviceRuntime> device)
+      : axis_(axis), write_(dtype, dtype, false), device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    if (!in[1]->host_accessible()) return Internal("repeat's count is on a device");
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> counts, ops::ReadInts(*in[1], "repeat: repeats"));
+    Tensor x = *in[0];
+    int64_t axis = axis_.value_or(0);
+    if (!axis_.has_value()) {
+      TENSORD_ASSIGN_OR_RETURN(x, Packed(write_, *device_, x));
+      x = x.View({x.num_elements()});
+    }
+    const int64_t n = x.shape()[axis];
+    TENSORD_ASSIGN_OR_RETURN(const int64_t total,
+                             ops::creation::RepeatedLength(counts, in[1]->ndim(), n));
+    runtime::Shape shape = x.shape();
+    shape[axis] = total;
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+    if (out[0]->num_elements() == 0) return absl::OkStatus();
+    runtime::Shape grouped = x.shape(), read_shape = x.shape();
+    runtime::Strides read_strides = x.strides();
+    grouped.insert(grouped.begin() + axis + 1, counts[0]);
+    read_shape.insert(read_shape.begin() + axis + 1, 1);
+    read_strides.insert(read_strides.begin() + axis + 1, 0);
+    return write_.Run(*device_, out[0]->View(grouped), x.StridedView(read_shape, read_strides, 0));
+  }
+
+ private:
+  const std::optional<int64_t> axis_;
+  StridedWrite write_;
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
 bool HeldByTheDevice(const ir::Variable* v) {
   return !CudaCType(v->type.dtype).empty() && v->type.ndim() <= kMostWriteDims;
 }
@@ -129,6 +198,16 @@ bool ConvertsAsTheHost(const ir::Variable* to, const ir::Variable* from) {
 }  // namespace
 
 bool IsDeviceViewWrite(const ir::Apply& node) {
+  if (node.op == "tile") {  // two written dims per output dim
+    absl::StatusOr<std::vector<int64_t>> reps = ops::creation::PaddedReps(node);
+    return reps.ok() && !CudaCType(node.inputs[0]->type.dtype).empty() &&
+           2 * static_cast<int>(reps->size()) <= kMostWriteDims;
+  }
+  if (node.op == "repeat") {  // one count (a vector of counts stays on the host)
+    return node.inputs.size() == 2 && node.inputs[1]->type.ndim() == 0 &&
+           ops::creation::RepeatAxis(node).ok() && !CudaCType(node.inputs[0]->type.dtype).empty() &&
+           node.inputs[0]->type.ndim() < kMostWriteDims;
+  }
   if (node.op != "join" && node.op != "inc_subtensor" && node.op != "alloc") return false;
   if (node.outputs.size() != 1 || node.inputs.empty() || !HeldByTheDevice(node.outputs[0])) {
     return false;
@@ -222,6 +301,16 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeViewWriteKernel(
   if (node.op == "join") {
     TENSORD_ASSIGN_OR_RETURN(int64_t axis, ops::creation::Axis(node));
     return std::unique_ptr<backends::Kernel>(new JoinKernel(node, axis, std::move(device)));
+  }
+  const DType dtype = node.inputs[0]->type.dtype;
+  if (node.op == "tile") {
+    TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> reps, ops::creation::PaddedReps(node));
+    return std::unique_ptr<backends::Kernel>(
+        new TileKernel(std::move(reps), dtype, std::move(device)));
+  }
+  if (node.op == "repeat") {
+    TENSORD_ASSIGN_OR_RETURN(std::optional<int64_t> axis, ops::creation::RepeatAxis(node));
+    return std::unique_ptr<backends::Kernel>(new RepeatKernel(axis, dtype, std::move(device)));
   }
   TENSORD_ASSIGN_OR_RETURN(auto entries, ops::subtensor::ParseIndex(node, 2, false));
   TENSORD_ASSIGN_OR_RETURN(bool set, ops::subtensor::SetInsteadOfInc(node));

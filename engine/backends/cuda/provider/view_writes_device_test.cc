@@ -1,5 +1,5 @@
-// Writes into views on a device (device_testing.h) against the host: join, inc_subtensor and
-// integer-array assignment, their errors in the host's words.
+// Writes into views on a device (device_testing.h) against the host: join, inc_subtensor,
+// integer-array assignment, tile and repeat, their errors in the host's words.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@ using testing::Compiled;
 using testing::kOn;
 using testing::Ramp;
 using testing::SameBytes;
+using testing::Scrambled;
 using testing::To;
 using testing::Words;
 
@@ -170,6 +171,87 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, AdvancedSetMatchesTheHost) {
   // A row past the end: the host's error.
   auto refused = device->Run({x, y, rows({0, 6, 1, 2})}, {});
   auto host_refused = host->Run({x, y, rows({0, 6, 1, 2})}, {});
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+}
+
+// tile(x; reps) or repeat(x, count; axis) of a 2-d x, read through a transposing view when
+// `view`, on `where`.
+std::shared_ptr<compile::Executable> Copier(const std::string& where, DType dtype,
+                                            const ir::Attrs& attrs, bool repeat, bool view) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 2), "x");
+  g->inputs() = {x};
+  ir::Variable* placed = To(*g, x, where);
+  if (view) {
+    placed = Node(*g, "dimshuffle", {placed}, {{"new_order", std::vector<int64_t>{1, 0}}});
+  }
+  ir::Variable* y;
+  if (repeat) {
+    ir::Variable* count = g->AddInput(ir::Type::Scalar(DType::kInt32), "count");
+    g->inputs().push_back(count);
+    y = Node(*g, "repeat", {placed, count}, attrs);
+  } else {
+    y = Node(*g, "tile", {placed}, attrs);
+  }
+  g->outputs() = {To(*g, y, "cpu")};
+  return Compiled(std::move(g));
+}
+
+Tensor Count(int32_t c) {
+  Tensor t(DType::kInt32, {});
+  *t.data<int32_t>() = c;
+  return t;
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, TileAndRepeatMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  const ir::Attrs axis0 = {{"axis", int64_t{0}}}, axis1 = {{"axis", int64_t{-1}}}, flat = {};
+  struct Case {
+    const char* what;
+    ir::Attrs attrs;
+    bool repeat;
+    int32_t count;
+  };
+  const std::vector<Case> cases = {
+      {"tile 2x3", {{"reps", std::vector<int64_t>{2, 3}}}, false, 0},
+      {"tile into 4 dims", {{"reps", std::vector<int64_t>{2, 1, 1, 2}}}, false, 0},
+      {"tile one rep", {{"reps", std::vector<int64_t>{3}}}, false, 0},
+      {"tile zero reps", {{"reps", std::vector<int64_t>{0, 2}}}, false, 0},
+      {"repeat rows", axis0, true, 3},
+      {"repeat columns (upsampling)", axis1, true, 2},
+      {"repeat flattened", flat, true, 2},
+      {"repeat none", axis0, true, 0},
+  };
+  for (const Case& c : cases) {
+    for (bool view : {false, true}) {
+      for (DType dtype : {DType::kFloat32, DType::kInt64}) {
+        const std::string what =
+            std::string(c.what) + (view ? " through a view " : " ") + DTypeName(dtype);
+        auto device = Copier(kOn, dtype, c.attrs, c.repeat, view);
+        auto host = Copier("cpu", dtype, c.attrs, c.repeat, view);
+        ASSERT_NE(device, nullptr) << what;
+        ASSERT_NE(host, nullptr) << what;
+        std::vector<Tensor> in = {Scrambled(dtype, {3, 4})};
+        if (c.repeat) in.push_back(Count(c.count));
+        auto got = device->Run(in, {});
+        auto want = host->Run(in, {});
+        ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+        ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+        EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << what;
+      }
+    }
+  }
+  // A negative count, refused in the host's words.
+  auto device = Copier(kOn, DType::kFloat32, axis0, true, false);
+  auto host = Copier("cpu", DType::kFloat32, axis0, true, false);
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const std::vector<Tensor> in = {Scrambled(DType::kFloat32, {3, 4}), Count(-1)};
+  auto refused = device->Run(in, {});
+  auto host_refused = host->Run(in, {});
+  ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
+      << host_refused.status();
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
   EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
 }
