@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/ops/op_def.h"
+#include "engine/runtime/tensor.h"
 
 namespace tensord::ops {
 
@@ -34,6 +35,14 @@ struct ScanAttrs {
 };
 
 absl::StatusOr<ScanAttrs> ParseScanAttrs(const ir::Apply& node);
+
+// A cumop's run: its input seen as (outer, len, inner) around the scanned axis (flattened:
+// (1, n, 1)), in C order, and its output's shape.
+struct CumopLayout {
+  int64_t outer = 1, len = 1, inner = 1;
+  runtime::Shape shape;
+};
+CumopLayout MakeCumopLayout(const ScanAttrs& attrs, const runtime::Shape& x);
 
 enum class Moment { kMean, kVar, kStd };
 

@@ -43,6 +43,21 @@ absl::StatusOr<ScanAttrs> ParseScanAttrs(const ir::Apply& node) {
   return a;
 }
 
+CumopLayout MakeCumopLayout(const ScanAttrs& attrs, const runtime::Shape& x) {
+  CumopLayout l;
+  l.shape = x;
+  l.len = runtime::NumElements(x);
+  if (attrs.axis) {
+    const int64_t k = *attrs.axis;
+    l.len = x[k];
+    for (int64_t d = 0; d < k; ++d) l.outer *= x[d];
+    for (int64_t d = k + 1; d < static_cast<int64_t>(x.size()); ++d) l.inner *= x[d];
+  } else {
+    l.shape = {l.len};
+  }
+  return l;
+}
+
 void RegisterScans(Registry& r) {
   OpDef d;
   d.name = "cumop";

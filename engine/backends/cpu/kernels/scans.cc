@@ -20,17 +20,9 @@ class ScanKernel final : public Kernel {
   absl::Status Run(std::span<const runtime::Tensor* const> in,
                    std::span<runtime::Tensor* const> out) override {
     const runtime::Tensor& x = *in[0];
-    runtime::Shape shape = x.shape();
-    int64_t outer = 1, len = x.num_elements(), inner = 1;
-    if (attrs_.axis) {
-      const int64_t k = *attrs_.axis;
-      len = shape[k];
-      for (int64_t d = 0; d < k; ++d) outer *= shape[d];
-      for (int64_t d = k + 1; d < x.ndim(); ++d) inner *= shape[d];
-    } else {
-      shape = {x.num_elements()};
-    }
-    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
+    const CumopLayout l = MakeCumopLayout(attrs_, x.shape());
+    const int64_t outer = l.outer, len = l.len, inner = l.inner;
+    TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), l.shape));
     // Empty: the outer and scanned lengths may still be huge (the loops below would spin).
     if (x.num_elements() == 0) return absl::OkStatus();
     return DispatchAll(x.dtype(), [&](auto tag) -> absl::Status {

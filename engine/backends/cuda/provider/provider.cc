@@ -10,6 +10,7 @@
 #include "engine/backends/cuda/provider/arg_reduce.h"
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
 #include "engine/backends/cuda/provider/conv_kernels.h"
+#include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/moment_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
@@ -149,7 +150,7 @@ bool Supports(const ir::Apply& node) {
   if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node) ||
       IsDeviceSampling(node) || IsDeviceSort(node) || IsDeviceViewWrite(node) ||
       IsDeviceArgReduction(node) || IsDeviceConv(node) || IsDevicePool(node) ||
-      IsDeviceBatchNorm(node) || IsDeviceMoment(node)) {
+      IsDeviceBatchNorm(node) || IsDeviceMoment(node) || IsDeviceCumop(node)) {
     return true;
   }
   if (node.op == "reshape" || node.op == "flatten") {  // a value not contiguous is copied
@@ -223,6 +224,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (IsDevicePool(node)) return MakePoolKernel(node, std::move(device));
   if (IsDeviceBatchNorm(node)) return MakeBatchNormKernel(node, std::move(device));
   if (IsDeviceMoment(node)) return MakeMomentKernel(node, std::move(device));
+  if (IsDeviceCumop(node)) return MakeCumopKernel(node, std::move(device));
   if (std::optional<DeviceReduction> reduction = AsDeviceReduction(node)) {
     return MakeAxesReduceKernel(*std::move(reduction), std::move(device));
   }

@@ -8,6 +8,7 @@
 //   integer or bool tensors and their exact casts into wider integers (program_kernels.h);
 // - reductions into a float value (sum, mean, prod, max, min) over any axes and sum_to_like,
 //   a value of another dtype converted as read (reduce_axes.h); var and std (moment_kernels.h);
+//   cumsum and cumprod of floats (cumop_kernels.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
 //   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange

@@ -144,6 +144,9 @@ TEST(CudaProvider, RunsReductionsOfAFloatValueOverAnyAxes) {
   // var and std (moment_kernels.h): of any dtype, ddof and corrected as attributes.
   EXPECT_TRUE(runs(Node(g, "var", {x}, rows)));
   EXPECT_TRUE(runs(Node(g, "std", {i}, {{"ddof", int64_t{1}}, {"corrected", true}})));
+  // cumsum / cumprod of floats (cumop_kernels.h); of integers (NumPy's wrapping) on the host.
+  EXPECT_TRUE(runs(Node(g, "cumop", {x}, {{"axis", int64_t{1}}, {"mode", std::string("add")}})));
+  EXPECT_FALSE(runs(Node(g, "cumop", {i}, {{"mode", std::string("mul")}})));
 }
 
 TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
@@ -271,12 +274,15 @@ TEST(CudaProvider, RunsAScanWhoseBodyRunsOnTheDevice) {
     ir::Variable* h = body->AddInput(ir::Type::Of(DType::kFloat32, 1), "h_prev");
     body->inputs() = {x, h};
     ir::Variable* mixed = Node(*body, "add", {h, x});
-    body->outputs() = {std::string(op) == "cumop"  // a host op in the body
-                           ? Node(*body, "cumop", {mixed}, {{"mode", std::string("add")}})
+    // A float truncated into integers (which a GPU saturates) is a host node in the body.
+    body->outputs() = {std::string(op) == "truncate"
+                           ? Node(*body, "cast",
+                                  {Node(*body, "cast", {mixed}, {{"dtype", DType::kInt64}})},
+                                  {{"dtype", DType::kFloat32}})
                            : Node(*body, op, {mixed})};
     return body;
   };
-  for (const char* op : {"tanh", "cumop"}) {
+  for (const char* op : {"tanh", "truncate"}) {
     ir::Graph g;
     ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
     ir::Variable* xs = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "xs");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <vector>
 
 #include "engine/backends/cuda/provider/device_testing.h"
@@ -154,6 +156,58 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, VarianceAndDeviationMatchTheHost) {
         EXPECT_TRUE(std::isnan(wv) ? std::isnan(gv) : gv == wv) << what << " " << i;
       } else {
         EXPECT_NEAR(gv, wv, 1e-6 * std::max(1.0, std::abs(wv))) << what << " " << i;
+      }
+    }
+  }
+}
+
+// cumsum and cumprod along each axis and flattened, of values read through a transposing view
+// too, against the host bit for bit (the same order of folds in the same dtype).
+TEST(TENSORD_PROVIDER_TEST_SUITE, CumulativeSumsAndProductsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (const char* mode : {"add", "mul"}) {
+    for (std::optional<int64_t> axis :
+         {std::optional<int64_t>(0), std::optional<int64_t>(-1), std::optional<int64_t>()}) {
+      for (bool view : {false, true}) {
+        for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+          auto build = [&](const std::string& where) {
+            auto g = std::make_unique<ir::Graph>();
+            ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 3), "x");
+            g->inputs() = {x};
+            ir::Variable* v = To(*g, x, where);
+            if (view) {
+              v = Node(*g, "dimshuffle", {v}, {{"new_order", std::vector<int64_t>{2, 0, 1}}});
+            }
+            ir::Attrs attrs = {{"mode", std::string(mode)}};
+            if (axis) attrs["axis"] = *axis;
+            g->outputs() = {To(*g, Node(*g, "cumop", {v}, attrs), "cpu")};
+            return Compiled(std::move(g));
+          };
+          auto device = build(kOn), host = build("cpu");
+          ASSERT_NE(device, nullptr);
+          ASSERT_NE(host, nullptr);
+          for (const runtime::Shape& shape : {runtime::Shape{3, 5, 7}, runtime::Shape{2, 0, 3}}) {
+            // Values near 1 keep the products finite; a NaN and an infinity run through.
+            Tensor x(dtype, shape);
+            for (int64_t i = 0; i < x.num_elements(); ++i) {
+              const double v = 0.9 + 0.01 * static_cast<double>((i * 7919) % 23);
+              if (dtype == DType::kFloat32) x.data<float>()[i] = static_cast<float>(v);
+              if (dtype == DType::kFloat64) x.data<double>()[i] = v;
+            }
+            if (x.num_elements() > 40 && dtype == DType::kFloat64) {
+              x.data<double>()[17] = std::numeric_limits<double>::quiet_NaN();
+              x.data<double>()[40] = std::numeric_limits<double>::infinity();
+            }
+            auto got = device->Run({x}, {});
+            auto want = host->Run({x}, {});
+            const std::string what = std::string(mode) + " axis " +
+                                     (axis ? std::to_string(*axis) : "None") + " " +
+                                     DTypeName(dtype) + " " + runtime::ShapeString(shape);
+            ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+            ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+            EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << what;
+          }
+        }
       }
     }
   }

@@ -2,8 +2,9 @@
 // indexing (indexing.h) for every integer dtype of index array and of value, both float dtypes
 // and the ranks a run takes; random streams and binomial draws (random_kernels.h) and sorting
 // (sort_kernels.h) for every dtype they take, view writes (view_writes.h) for the dtype pairs they
-// convert, arg reductions (arg_reduce.h), var and std (moment_kernels.h), convolution
-// (conv_kernels.h), pooling (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What
+// convert, arg reductions (arg_reduce.h), var and std (moment_kernels.h), cumsum and cumprod
+// (cumop_kernels.h), convolution (conv_kernels.h), pooling (pool_kernels.h) and batch
+// normalization (batch_norm_kernels.h). What
 // they compute is checked on the emulator and on a GPU (provider_device_test.cc and the
 // *_device_test.cc files beside it).
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "engine/backends/cuda/provider/arg_reduce.h"
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
 #include "engine/backends/cuda/provider/conv_kernels.h"
+#include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/moment_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
@@ -118,7 +120,8 @@ TEST(ArgReduceSources, CompileWithNvrtc) {
 
 TEST(LayerSources, CompileWithNvrtc) {
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (auto source : {ConvSource(dtype), PoolSource(dtype), BatchNormSource(dtype)}) {
+    for (auto source :
+         {ConvSource(dtype), PoolSource(dtype), BatchNormSource(dtype), CumopSource(dtype)}) {
       ASSERT_TRUE(source.ok()) << source.status();
       NvrtcResult compiled = CompileToPtx(*source, "layer.cu", "compute_80");
       ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;

@@ -1,0 +1,25 @@
+// cumop (numpy.cumsum / numpy.cumprod, engine/ops/defs/scans.cc) on a CUDA device, for float32
+// and float64 values along an axis or flattened: a thread per lane walks its elements in order,
+// folding in the dtype as the host does, so the results are the host's bit for bit. A lane is
+// serial work: a long scan of few lanes (a cumsum of one long vector) uses few threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/backends/cuda/device_runtime.h"
+#include "engine/backends/kernel.h"
+#include "engine/ir/graph.h"
+
+namespace tensord::cuda {
+
+bool IsDeviceCumop(const ir::Apply& node);
+
+// tensord_cumop(const T* x, T* y, long long outer, long long len, long long inner, int multiply).
+absl::StatusOr<std::string> CumopSource(DType dtype);
+
+absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCumopKernel(
+    const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);
+
+}  // namespace tensord::cuda
