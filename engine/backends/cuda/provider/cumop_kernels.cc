@@ -50,6 +50,7 @@ class CumopKernel final : public backends::Kernel {
 
 bool IsDeviceCumop(const ir::Apply& node) {
   return node.op == "cumop" && node.inputs.size() == 1 && FloatDType(node.outputs[0]->type.dtype) &&
+         node.inputs[0]->type.ndim() <= kMostWriteDims &&  // a view is packed by a write
          node.inputs[0]->type.dtype == node.outputs[0]->type.dtype &&
          ops::ParseScanAttrs(node).ok();
 }

@@ -1,6 +1,7 @@
 // cumop (numpy.cumsum / numpy.cumprod, engine/ops/defs/scans.cc) on a CUDA device, for float32
-// and float64 values along an axis or flattened: a thread per lane walks its elements in order,
-// folding in the dtype as the host does, so the results are the host's bit for bit. A lane is
+// and float64 values of at most kMostWriteDims dims along an axis or flattened: a thread per
+// lane walks its elements in order, folding in the dtype as the host does, so the results are
+// the host's values (a GPU makes its own NaN, where the host passes an operand's on). A lane is
 // serial work: a long scan of few lanes (a cumsum of one long vector) uses few threads.
 #pragma once
 

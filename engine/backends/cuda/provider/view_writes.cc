@@ -148,7 +148,7 @@ class TileKernel final : public backends::Kernel {
 
 // repeat(x, count; axis) of one count (read on the host): the output's axis seen as
 // (n, count) written from x with a dim of 1 after the axis, which broadcasts over the copies;
-// axis=None repeats x flattened (packed contiguous first where it is a view).
+// axis=None splits the same way after the last dim (x in C order, each element repeated).
 class RepeatKernel final : public backends::Kernel {
  public:
   RepeatKernel(std::optional<int64_t> axis, DType dtype, std::shared_ptr<DeviceRuntime> device)
@@ -157,24 +157,24 @@ class RepeatKernel final : public backends::Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     if (!in[1]->host_accessible()) return Internal("repeat's count is on a device");
     TENSORD_ASSIGN_OR_RETURN(std::vector<int64_t> counts, ops::ReadInts(*in[1], "repeat: repeats"));
-    Tensor x = *in[0];
-    int64_t axis = axis_.value_or(0);
-    if (!axis_.has_value()) {
-      TENSORD_ASSIGN_OR_RETURN(x, Packed(write_, *device_, x));
-      x = x.View({x.num_elements()});
-    }
-    const int64_t n = x.shape()[axis];
+    const Tensor& x = *in[0];
+    const int64_t n = axis_.has_value() ? x.shape()[*axis_] : x.num_elements();
     TENSORD_ASSIGN_OR_RETURN(const int64_t total,
                              ops::creation::RepeatedLength(counts, in[1]->ndim(), n));
-    runtime::Shape shape = x.shape();
-    shape[axis] = total;
+    runtime::Shape shape = runtime::Shape{total};
+    if (axis_.has_value()) {
+      shape = x.shape();
+      shape[*axis_] = total;
+    }
     TENSORD_RETURN_IF_ERROR(out[0]->Reshape(x.dtype(), shape));
     if (out[0]->num_elements() == 0) return absl::OkStatus();
+    // After the axis, or after every dim (axis=None: x in C order, each element repeated).
+    const int64_t split = axis_.has_value() ? *axis_ + 1 : x.ndim();
     runtime::Shape grouped = x.shape(), read_shape = x.shape();
     runtime::Strides read_strides = x.strides();
-    grouped.insert(grouped.begin() + axis + 1, counts[0]);
-    read_shape.insert(read_shape.begin() + axis + 1, 1);
-    read_strides.insert(read_strides.begin() + axis + 1, 0);
+    grouped.insert(grouped.begin() + split, counts[0]);
+    read_shape.insert(read_shape.begin() + split, 1);
+    read_strides.insert(read_strides.begin() + split, 0);
     return write_.Run(*device_, out[0]->View(grouped), x.StridedView(read_shape, read_strides, 0));
   }
 

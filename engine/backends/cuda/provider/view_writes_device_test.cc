@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "engine/backends/cuda/provider/device_testing.h"
@@ -242,18 +243,22 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, TileAndRepeatMatchTheHost) {
       }
     }
   }
-  // A negative count, refused in the host's words.
+  // A negative count, and one whose output length overflows, refused in the host's words.
   auto device = Copier(kOn, DType::kFloat32, axis0, true, false);
   auto host = Copier("cpu", DType::kFloat32, axis0, true, false);
   ASSERT_NE(device, nullptr);
   ASSERT_NE(host, nullptr);
-  const std::vector<Tensor> in = {Scrambled(DType::kFloat32, {3, 4}), Count(-1)};
-  auto refused = device->Run(in, {});
-  auto host_refused = host->Run(in, {});
-  ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
-      << host_refused.status();
-  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
-  EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+  for (int32_t count : {-1, std::numeric_limits<int32_t>::max()}) {
+    const int64_t rows = count < 0 ? 3 : int64_t{1} << 33;  // an empty x of many rows
+    const std::vector<Tensor> in = {Tensor(DType::kFloat32, {rows, count < 0 ? 4 : 0}),
+                                    Count(count)};
+    auto refused = device->Run(in, {});
+    auto host_refused = host->Run(in, {});
+    ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
+        << host_refused.status();
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+    EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+  }
 }
 
 }  // namespace
