@@ -104,10 +104,10 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
     // A comparison or predicate computes in its operands' dtype and writes bool.
     if (out == DType::kBool && !wanted.empty() && wanted[0].has_value()) p.dtype = *wanted[0];
   }
-  // Integers compared into a scalar are shape logic, which the host reads: they stay there (a
+  // An integer scalar compared or cast is shape logic, which the host reads: it stays there (a
   // node of host scalars the device does not run goes to the host, placement.h).
   if (!FloatDType(p.dtype) && node.outputs[0]->type.ndim() == 0) {
-    return Unimplemented("a comparison of integer scalars stays on the host");
+    return Unimplemented("integer scalars (shape logic) stay on the host");
   }
   if (!ComputesIn(p) || (out != p.dtype && out != DType::kBool)) {
     return Unimplemented(
