@@ -1,7 +1,6 @@
 #include "engine/backends/cuda/provider/arg_reduce.h"
 
 #include <algorithm>
-#include <array>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/kernels/reduce_layout.h"

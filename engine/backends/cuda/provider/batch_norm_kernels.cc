@@ -1,7 +1,6 @@
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
 
 #include <algorithm>
-#include <array>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/broadcast.h"

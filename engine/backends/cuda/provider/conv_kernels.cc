@@ -1,7 +1,9 @@
 #include "engine/backends/cuda/provider/conv_kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <initializer_list>
 
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cuda/composite_source.h"
@@ -107,9 +109,11 @@ class ConvKernel final : public backends::Kernel {
     }
 
     // Launches kernel `k` over `n` elements (none when n is 0).
-    absl::Status Launch(Kernels k, int64_t n, std::vector<void*> args) {
+    absl::Status Launch(Kernels k, int64_t n, std::initializer_list<void*> args) {
       if (n == 0) return absl::OkStatus();
-      return kernel.device_->Launch(handles[k], GridFor(n), kThreads, args.data());
+      std::array<void*, 9> packed{};  // on the stack: a run allocates no host memory here
+      std::copy(args.begin(), args.end(), packed.begin());
+      return kernel.device_->Launch(handles[k], GridFor(n), kThreads, packed.data());
     }
 
     // The columns of images [first, first + m) of x.

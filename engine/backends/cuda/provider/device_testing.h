@@ -14,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/backends/cuda/device.h"
 #include "engine/compile/testing_util.h"
@@ -78,6 +79,35 @@ inline void ExpectNear(const runtime::Tensor& got, const runtime::Tensor& want, 
 inline std::string Words(const absl::Status& status) {
   const std::string m(status.message());
   return m.substr(m.rfind(": ") + 2);
+}
+
+// Whether one of `exe`'s instructions is a node of `op`.
+inline bool Runs(const compile::Executable& exe, const std::string& op) {
+  for (const compile::Instruction& ins : exe.instructions())
+    if (ins.label.rfind(op + "(", 0) == 0) return true;
+  return false;
+}
+
+// `inputs` refused by the device's function and the host's alike: INVALID_ARGUMENT, in the same
+// words (the host's refusal asserted first, so that a host that runs them fails cleanly).
+inline void ExpectRefusedAsTheHost(const compile::Executable& device,
+                                   const compile::Executable& host,
+                                   const std::vector<runtime::Tensor>& inputs,
+                                   const std::string& what = "") {
+  auto refused = device.Run(inputs, {});
+  auto host_refused = host.Run(inputs, {});
+  ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
+      << what << ": " << host_refused.status();
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument)
+      << what << ": " << refused.status();
+  EXPECT_EQ(Words(refused.status()), Words(host_refused.status())) << what;
+}
+
+// float32 values scale * sin(0.1 i), smooth and signed.
+inline runtime::Tensor Filled(runtime::Shape shape, float scale) {
+  runtime::Tensor t(DType::kFloat32, std::move(shape));
+  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = scale * std::sin(0.1f * i);
+  return t;
 }
 
 inline runtime::Tensor Ramp(DType dtype, runtime::Shape shape, double start) {

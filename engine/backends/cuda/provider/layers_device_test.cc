@@ -22,10 +22,10 @@ using compile::testing::Node;
 using runtime::Shape;
 using runtime::Tensor;
 using testing::Compiled;
+using testing::ExpectRefusedAsTheHost;
 using testing::kOn;
 using testing::Scrambled;
 using testing::To;
-using testing::Words;
 
 // got equals want within rtol (relative to max(1, |want|)), NaN where want has NaN.
 void ExpectClose(const Tensor& got, const Tensor& want, double rtol, const std::string& what) {
@@ -288,13 +288,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ConvolutionErrorsAreTheHosts) {
     auto host = ConvGraph("cpu", k.op, c);
     ASSERT_NE(device, nullptr);
     ASSERT_NE(host, nullptr);
-    auto refused = device->Run(k.operands, {});
-    auto host_refused = host->Run(k.operands, {});
-    ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
-        << host_refused.status();
-    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument)
-        << k.op << ": " << refused.status();
-    EXPECT_EQ(Words(refused.status()), Words(host_refused.status())) << k.op;
+    ExpectRefusedAsTheHost(*device, *host, k.operands, k.op);
   }
 }
 
@@ -393,12 +387,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PoolingErrorsAreTheHosts) {
     auto host = PoolGraph("cpu", op, DType::kFloat32, 3, attrs);
     ASSERT_NE(device, nullptr);
     ASSERT_NE(host, nullptr);
-    auto refused = device->Run({x, wrong}, {});
-    auto host_refused = host->Run({x, wrong}, {});
-    ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
-        << host_refused.status();
-    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
-    EXPECT_EQ(Words(refused.status()), Words(host_refused.status())) << op;
+    ExpectRefusedAsTheHost(*device, *host, {x, wrong}, op);
   }
 }
 
@@ -529,12 +518,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BatchNormalizationEdgesAndErrorsAreTheHosts) {
     auto host = BatchNormGraph("cpu", c.train, f, 2, {0}, false);
     ASSERT_NE(device, nullptr);
     ASSERT_NE(host, nullptr);
-    auto refused = device->Run(c.operands, {});
-    auto host_refused = host->Run(c.operands, {});
-    ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
-        << host_refused.status();
-    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
-    EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+    ExpectRefusedAsTheHost(*device, *host, c.operands);
   }
 }
 

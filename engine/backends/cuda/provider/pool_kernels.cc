@@ -73,10 +73,10 @@ class PoolKernel final : public backends::Kernel {
     const void* g_data = g.buffer() ? g.raw() : nullptr;
     void* y_data = result.raw();
     const int which = op_ == "pool" ? 0 : grad ? 1 : 2;
-    std::vector<void*> args = {&x_data, &y_data, &p};
-    if (which > 0) args = {&x_data, &g_data, &y_data, &p};
+    void* pool_args[] = {&x_data, &y_data, &p};
+    void* grad_args[] = {&x_data, &g_data, &y_data, &p};
     return device_->Launch((*kernels)[which], GridFor(result.num_elements()), kThreads,
-                           args.data());
+                           which == 0 ? pool_args : grad_args);
   }
 
  private:

@@ -19,17 +19,13 @@ using compile::testing::Node;
 using runtime::Tensor;
 using testing::Compiled;
 using testing::ExpectNear;
+using testing::Filled;
 using testing::kOn;
+using testing::Runs;
 using testing::SameBytes;
 using testing::Scrambled;
 using testing::To;
 using testing::Words;
-
-Tensor Filled(runtime::Shape shape, float scale) {
-  Tensor t(DType::kFloat32, std::move(shape));
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = scale * std::sin(0.1f * i);
-  return t;
-}
 
 // f(x, b) = (exp(x) * b + tanh(x), sqr(x)) computed where `device` says, brought to the host;
 // the sqr alone is a lone op, the rest one fused composite.
@@ -74,87 +70,6 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
   runtime::MemoryCounter* device = runtime::MemoryCounterFor(kOn);
   EXPECT_GT(device->transferred(runtime::TransferDirection::kHostToDevice), 0);
   EXPECT_GT(device->transferred(runtime::TransferDirection::kDeviceToHost), 0);
-}
-
-// Comparisons of integers (an accuracy's neq(argmax, y): int64 against int32) and of bools, on
-// the device, against the host, bit for bit; int64 values no float tells apart from an int32
-// stay apart.
-TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerComparisonsMatchTheHost) {
-  SKIP_WITHOUT_THE_DEVICE();
-  for (const char* op : {"eq", "neq", "lt", "le", "gt", "ge"}) {
-    for (auto [a, b] : {std::pair{DType::kInt64, DType::kInt32},
-                        {DType::kInt64, DType::kInt64},
-                        {DType::kUInt8, DType::kUInt8},
-                        {DType::kBool, DType::kBool}}) {
-      auto build = [&, a = a, b = b](const std::string& where) {
-        auto g = std::make_unique<ir::Graph>();
-        ir::Variable* x = g->AddInput(ir::Type::Of(a, 2), "x");
-        ir::Variable* y = g->AddInput(ir::Type::Of(b, 2), "y");
-        g->inputs() = {x, y};
-        ir::Variable* c = Node(*g, op, {To(*g, x, where), To(*g, y, where)});
-        g->outputs() = {To(*g, c, "cpu")};
-        return Compiled(std::move(g));
-      };
-      auto device = build(kOn), host = build("cpu");
-      ASSERT_NE(device, nullptr);
-      ASSERT_NE(host, nullptr);
-      // y is the values of x's kind in reverse order: ties, and pairs in either order.
-      Tensor x = Scrambled(a, {7, 13});
-      const Tensor values = Scrambled(b, {7, 13});
-      Tensor y(b, {7, 13});
-      const size_t size = DTypeSize(b);
-      for (int64_t i = 0; i < y.num_elements(); ++i) {
-        std::memcpy(static_cast<char*>(y.raw()) + i * size,
-                    static_cast<const char*>(values.raw()) + (y.num_elements() - 1 - i) * size,
-                    size);
-      }
-      if (a == DType::kInt64 && b == DType::kInt64) {  // neighbours no double tells apart
-        const int64_t top = std::numeric_limits<int64_t>::max(), big = (int64_t{1} << 53) + 1;
-        const int64_t pairs[][2] = {{big, big - 1}, {top, top - 1}, {big - 1, big}, {top, top}};
-        for (int i = 0; i < 4; ++i) {
-          x.data<int64_t>()[i] = pairs[i][0];
-          y.data<int64_t>()[i] = pairs[i][1];
-        }
-      }
-      auto got = device->Run({x, y}, {});
-      auto want = host->Run({x, y}, {});
-      ASSERT_TRUE(got.ok()) << op << ": " << got.status();
-      ASSERT_TRUE(want.ok()) << op << ": " << want.status();
-      EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << op << " " << DTypeName(a);
-    }
-  }
-}
-
-// Exact integer casts on the device (a bool mask into int64, narrow integers widened), against
-// the host, bit for bit.
-TEST(TENSORD_PROVIDER_TEST_SUITE, WideningIntegerCastsMatchTheHost) {
-  SKIP_WITHOUT_THE_DEVICE();
-  for (auto [from, to] : {std::pair{DType::kBool, DType::kInt64},
-                          {DType::kInt32, DType::kInt64},
-                          {DType::kUInt8, DType::kInt32},
-                          {DType::kBool, DType::kUInt8}}) {
-    auto build = [&, from = from, to = to](const std::string& where) {
-      auto g = std::make_unique<ir::Graph>();
-      ir::Variable* x = g->AddInput(ir::Type::Of(from, 2), "x");
-      g->inputs() = {x};
-      g->outputs() = {To(*g, Node(*g, "cast", {To(*g, x, where)}, {{"dtype", to}}), "cpu")};
-      return Compiled(std::move(g));
-    };
-    auto device = build(kOn), host = build("cpu");
-    ASSERT_NE(device, nullptr);
-    ASSERT_NE(host, nullptr);
-    Tensor x = Scrambled(from, {9, 11});
-    if (from == DType::kInt32) {
-      x.data<int32_t>()[0] = std::numeric_limits<int32_t>::min();
-      x.data<int32_t>()[1] = std::numeric_limits<int32_t>::max();
-    }
-    auto got = device->Run({x}, {});
-    auto want = host->Run({x}, {});
-    ASSERT_TRUE(got.ok()) << DTypeName(from) << ": " << got.status();
-    ASSERT_TRUE(want.ok()) << want.status();
-    EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0]))
-        << DTypeName(from) << " into " << DTypeName(to);
-  }
 }
 
 // A profiled run times each device node on the device between two marks (CUDA events on a GPU,
@@ -242,51 +157,6 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ReductionsOfExpressionsMatchTheHost) {
   }
 }
 
-// Reductions of a value of another dtype than their float result, converted as read as the
-// host casts before folding: the mean of bools (an accuracy) and of int32s over one axis and
-// all, a float32 sum into float64.
-TEST(TENSORD_PROVIDER_TEST_SUITE, ReductionsConvertingTheirValueMatchTheHost) {
-  SKIP_WITHOUT_THE_DEVICE();
-  struct Case {
-    const char* op;
-    DType dtype;
-    ir::Attrs attrs;
-  };
-  const ir::Attrs rows = {{"axis", std::vector<int64_t>{1}}};
-  for (const Case& c : std::vector<Case>{
-           {"mean", DType::kBool, {}},
-           {"mean", DType::kBool, rows},
-           {"mean", DType::kInt32, rows},
-           {"mean", DType::kInt64, {}},
-           {"sum",
-            DType::kFloat32,
-            {{"axis", std::vector<int64_t>{0}}, {"dtype", DType::kFloat64}}},
-       }) {
-    auto build = [&](const std::string& where) {
-      auto g = std::make_unique<ir::Graph>();
-      ir::Variable* x = g->AddInput(ir::Type::Of(c.dtype, 2), "x");
-      g->inputs() = {x};
-      g->outputs() = {To(*g, Node(*g, c.op, {To(*g, x, where)}, c.attrs), "cpu")};
-      return Compiled(std::move(g));
-    };
-    auto device = build(kOn), host = build("cpu");
-    ASSERT_NE(device, nullptr);
-    ASSERT_NE(host, nullptr);
-    const Tensor x =
-        c.dtype == DType::kFloat32 ? Filled({300, 7}, 3.0f) : Scrambled(c.dtype, {300, 7});
-    auto got = device->Run({x}, {});
-    auto want = host->Run({x}, {});
-    ASSERT_TRUE(got.ok()) << c.op << " " << DTypeName(c.dtype) << ": " << got.status();
-    ASSERT_TRUE(want.ok()) << want.status();
-    ASSERT_EQ(got->outputs[0].dtype(), want->outputs[0].dtype());
-    if (want->outputs[0].dtype() == DType::kFloat64) {
-      ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, c.op);
-    } else {
-      ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-6, c.op);
-    }
-  }
-}
-
 // The graph of a dense layer and its gradient's products: tanh(x W + b) (a dot_composite with
 // the gemm prelude), x W2 + g (a gemm), g W^T (tensordot), x^T g (a dimshuffle view into dot),
 // each brought to the host, compiled with FAST_RUN's passes for `where`.
@@ -312,13 +182,6 @@ std::shared_ptr<compile::Executable> LayerProducts(const std::string& where) {
   ir::Variable* xt = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
   g->outputs() = {down(h), down(scaled), down(back), down(Node(*g, "dot", {xt, gd}))};
   return Compiled(std::move(g));
-}
-
-// Whether one of `exe`'s instructions is a node of `op`.
-bool Runs(const compile::Executable& exe, const std::string& op) {
-  for (const compile::Instruction& ins : exe.instructions())
-    if (ins.label.rfind(op + "(", 0) == 0) return true;
-  return false;
 }
 
 TEST(TENSORD_PROVIDER_TEST_SUITE, ALayersProductsAsTheOptimizerMakesThemMatchTheHost) {
@@ -575,97 +438,6 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, SubtensorViewsMatchTheHost) {
   Tensor past(DType::kInt64, {});
   *past.data<int64_t>() = 4;
   EXPECT_EQ(device->Run({x, past}, {}).status().code(), absl::StatusCode::kInvalidArgument);
-}
-
-// batched_dot by one strided batched gemm against the host's, an operand transposed per item
-// (a dimshuffle view), empty sums and batches included; mismatched batches refused as there.
-TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsMatchTheHost) {
-  SKIP_WITHOUT_THE_DEVICE();
-  for (bool transposed : {false, true}) {
-    auto build = [&](const std::string& where) {
-      auto g = std::make_unique<ir::Graph>();
-      ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "x");
-      ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "y");
-      g->inputs() = {x, y};
-      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
-      ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
-      if (transposed) {  // y given as (B, m, k): each item read transposed
-        yd = Node(*g, "dimshuffle", {yd}, {{"new_order", std::vector<int64_t>{0, 2, 1}}});
-      }
-      g->outputs() = {Node(*g, "transfer", {Node(*g, "batched_dot", {xd, yd})},
-                           {{"target", std::string("cpu")}})};
-      return Compiled(std::move(g));
-    };
-    auto device = build(kOn), host = build("cpu");
-    ASSERT_NE(device, nullptr);
-    ASSERT_NE(host, nullptr);
-    EXPECT_TRUE(Runs(*device, "batched_dot"));
-    for (auto [items, m, k, n] : std::vector<std::array<int64_t, 4>>{
-             {3, 5, 7, 4}, {1, 1, 9, 1}, {2, 3, 0, 2}, {0, 3, 4, 2}}) {
-      const Tensor x = Filled({items, m, k}, 1.0f);
-      const Tensor y = transposed ? Filled({items, n, k}, 0.5f) : Filled({items, k, n}, 0.5f);
-      auto got = device->Run({x, y}, {});
-      auto want = host->Run({x, y}, {});
-      ASSERT_TRUE(got.ok()) << got.status();
-      ASSERT_TRUE(want.ok()) << want.status();
-      ASSERT_EQ(got->outputs[0].shape(), want->outputs[0].shape());
-      for (int64_t e = 0; e < want->outputs[0].num_elements(); ++e) {
-        ASSERT_NEAR(got->outputs[0].data<float>()[e], want->outputs[0].data<float>()[e], 1e-5f)
-            << items << "x" << m << "x" << k << "x" << n << " element " << e;
-      }
-    }
-    const Tensor other_batch = transposed ? Filled({3, 2, 4}, 1.0f) : Filled({3, 4, 2}, 1.0f);
-    auto refused = device->Run({Filled({2, 3, 4}, 1.0f), other_batch}, {});
-    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(refused.status().message().find("batch sizes differ: 2 and 3"), std::string::npos)
-        << refused.status();
-  }
-}
-
-// dot by cuBLAS against the host's, empty sums and single rows included.
-TEST(TENSORD_PROVIDER_TEST_SUITE, MatrixProductsMatchTheHost) {
-  SKIP_WITHOUT_THE_DEVICE();
-  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    auto build = [&](const std::string& where) {
-      auto g = std::make_unique<ir::Graph>();
-      ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 2), "x");
-      ir::Variable* y = g->AddInput(ir::Type::Of(dtype, 2), "y");
-      g->inputs() = {x, y};
-      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
-      ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
-      g->outputs() = {
-          Node(*g, "transfer", {Node(*g, "dot", {xd, yd})}, {{"target", std::string("cpu")}})};
-      return Compiled(std::move(g));
-    };
-    auto gpu = build(kOn), host = build("cpu");
-    for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
-             {3, 5, 7}, {1, 4, 1}, {3, 0, 4}, {0, 3, 2}, {129, 257, 65}}) {
-      Tensor x(dtype, {m, k}), y(dtype, {k, n});
-      for (Tensor* t : {&x, &y}) {
-        for (int64_t i = 0; i < t->num_elements(); ++i) {
-          const double v = std::sin(0.37 * i) * 2;
-          if (dtype == DType::kFloat32) {
-            t->data<float>()[i] = static_cast<float>(v);
-          } else {
-            t->data<double>()[i] = v;
-          }
-        }
-      }
-      auto got = gpu->Run({x, y}, {});
-      auto want = host->Run({x, y}, {});
-      ASSERT_TRUE(got.ok()) << got.status();
-      ASSERT_TRUE(want.ok()) << want.status();
-      ASSERT_EQ(got->outputs[0].shape(), (runtime::Shape{m, n}));
-      const double tol = dtype == DType::kFloat32 ? 1e-4 : 1e-12;  // sums of up to 257 terms
-      for (int64_t i = 0; i < m * n; ++i) {
-        const double g = dtype == DType::kFloat32 ? got->outputs[0].data<float>()[i]
-                                                  : got->outputs[0].data<double>()[i];
-        const double w = dtype == DType::kFloat32 ? want->outputs[0].data<float>()[i]
-                                                  : want->outputs[0].data<double>()[i];
-        ASSERT_NEAR(g, w, tol * std::max(1.0, std::abs(w))) << m << "x" << k << "x" << n;
-      }
-    }
-  }
 }
 
 }  // namespace

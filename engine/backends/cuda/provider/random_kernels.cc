@@ -8,6 +8,7 @@
 #include "engine/backends/cuda/provider/program_kernels.h"
 #include "engine/common/dtype_dispatch.h"
 #include "engine/common/status.h"
+#include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/random_util.h"
 
 namespace tensord::cuda {
@@ -89,16 +90,15 @@ class SamplingKernel final : public backends::Kernel {
   const std::shared_ptr<DeviceRuntime> device_;
 };
 
-// A host scalar of any numeric dtype (binomial's n and p, read on the host) as T.
-template <typename T>
-absl::StatusOr<T> HostScalar(const Tensor& t, const char* what) {
+// binomial's p, one value of any numeric dtype read on the host, as a double.
+absl::StatusOr<double> HostProbability(const Tensor& t) {
   if (t.num_elements() != 1 || !t.host_accessible()) {
-    return Internal("random_binomial's ", what, " is not one value on the host");
+    return Internal("random_binomial's p is not one value on the host");
   }
-  T value{};
+  double value = 0;
   TENSORD_RETURN_IF_ERROR(DispatchAll(t.dtype(), [&](auto tag) -> absl::Status {
     using V = typename decltype(tag)::type;
-    value = static_cast<T>(*t.data<V>());
+    value = static_cast<double>(*t.data<V>());
     return absl::OkStatus();
   }));
   return value;
@@ -125,8 +125,9 @@ class BinomialKernel final : public backends::Kernel {
     if (!in[1]->host_accessible()) return Internal(op, "'s size is on a device");
     TENSORD_ASSIGN_OR_RETURN(runtime::Shape shape,
                              cpu::sampling::ReadSize(*in[1], attrs_.ndim, op));
-    TENSORD_ASSIGN_OR_RETURN(int64_t n, HostScalar<int64_t>(*in[2], "n"));
-    TENSORD_ASSIGN_OR_RETURN(double p, HostScalar<double>(*in[3], "p"));
+    if (!in[2]->host_accessible()) return Internal(op, "'s n is on a device");
+    TENSORD_ASSIGN_OR_RETURN(int64_t n, ops::ReadInt(*in[2], "random_binomial: n"));
+    TENSORD_ASSIGN_OR_RETURN(double p, HostProbability(*in[3]));
     int64_t draws = runtime::NumElements(shape);
     int64_t per_draw = 0;
     if (draws > 0) {  // the host checks the parameters of each draw: of none, none

@@ -8,8 +8,8 @@
 // on the host (HostInputs). random_binomial of one n and one p (read on the host; a dropout
 // mask) draws on the device too: the uniforms its draws take (binomial_step.h: 0, 1 or n each)
 // in float64, a thread per stream, in chunks of draws whose uniforms fit 64 MiB, then a thread
-// per draw turns its block of them into its count by the host's algorithm. random_binomial of per-element n or p and the categorical ops stay
-// on the host.
+// per draw turns its block of them into its count by the host's algorithm. random_binomial of
+// per-element n or p and the categorical ops stay on the host.
 #pragma once
 
 #include <memory>

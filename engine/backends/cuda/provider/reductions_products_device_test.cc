@@ -19,8 +19,10 @@ using compile::testing::Node;
 using runtime::Tensor;
 using testing::Compiled;
 using testing::ExpectNear;
+using testing::Filled;
 using testing::kOn;
 using testing::Ramp;
+using testing::Runs;
 using testing::SameBytes;
 using testing::Scrambled;
 using testing::To;
@@ -362,6 +364,97 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ProductsMatchTheHost) {
         } else {
           ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-13, what);
         }
+      }
+    }
+  }
+}
+
+// batched_dot by one strided batched gemm against the host's, an operand transposed per item
+// (a dimshuffle view), empty sums and batches included; mismatched batches refused as there.
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (bool transposed : {false, true}) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "x");
+      ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat32, 3), "y");
+      g->inputs() = {x, y};
+      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+      ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
+      if (transposed) {  // y given as (B, m, k): each item read transposed
+        yd = Node(*g, "dimshuffle", {yd}, {{"new_order", std::vector<int64_t>{0, 2, 1}}});
+      }
+      g->outputs() = {Node(*g, "transfer", {Node(*g, "batched_dot", {xd, yd})},
+                           {{"target", std::string("cpu")}})};
+      return Compiled(std::move(g));
+    };
+    auto device = build(kOn), host = build("cpu");
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    EXPECT_TRUE(Runs(*device, "batched_dot"));
+    for (auto [items, m, k, n] : std::vector<std::array<int64_t, 4>>{
+             {3, 5, 7, 4}, {1, 1, 9, 1}, {2, 3, 0, 2}, {0, 3, 4, 2}}) {
+      const Tensor x = Filled({items, m, k}, 1.0f);
+      const Tensor y = transposed ? Filled({items, n, k}, 0.5f) : Filled({items, k, n}, 0.5f);
+      auto got = device->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      ASSERT_EQ(got->outputs[0].shape(), want->outputs[0].shape());
+      for (int64_t e = 0; e < want->outputs[0].num_elements(); ++e) {
+        ASSERT_NEAR(got->outputs[0].data<float>()[e], want->outputs[0].data<float>()[e], 1e-5f)
+            << items << "x" << m << "x" << k << "x" << n << " element " << e;
+      }
+    }
+    const Tensor other_batch = transposed ? Filled({3, 2, 4}, 1.0f) : Filled({3, 4, 2}, 1.0f);
+    auto refused = device->Run({Filled({2, 3, 4}, 1.0f), other_batch}, {});
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("batch sizes differ: 2 and 3"), std::string::npos)
+        << refused.status();
+  }
+}
+
+// dot by cuBLAS against the host's, empty sums and single rows included.
+TEST(TENSORD_PROVIDER_TEST_SUITE, MatrixProductsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 2), "x");
+      ir::Variable* y = g->AddInput(ir::Type::Of(dtype, 2), "y");
+      g->inputs() = {x, y};
+      ir::Variable* xd = Node(*g, "transfer", {x}, {{"target", where}});
+      ir::Variable* yd = Node(*g, "transfer", {y}, {{"target", where}});
+      g->outputs() = {
+          Node(*g, "transfer", {Node(*g, "dot", {xd, yd})}, {{"target", std::string("cpu")}})};
+      return Compiled(std::move(g));
+    };
+    auto gpu = build(kOn), host = build("cpu");
+    for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
+             {3, 5, 7}, {1, 4, 1}, {3, 0, 4}, {0, 3, 2}, {129, 257, 65}}) {
+      Tensor x(dtype, {m, k}), y(dtype, {k, n});
+      for (Tensor* t : {&x, &y}) {
+        for (int64_t i = 0; i < t->num_elements(); ++i) {
+          const double v = std::sin(0.37 * i) * 2;
+          if (dtype == DType::kFloat32) {
+            t->data<float>()[i] = static_cast<float>(v);
+          } else {
+            t->data<double>()[i] = v;
+          }
+        }
+      }
+      auto got = gpu->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      ASSERT_EQ(got->outputs[0].shape(), (runtime::Shape{m, n}));
+      const double tol = dtype == DType::kFloat32 ? 1e-4 : 1e-12;  // sums of up to 257 terms
+      for (int64_t i = 0; i < m * n; ++i) {
+        const double g = dtype == DType::kFloat32 ? got->outputs[0].data<float>()[i]
+                                                  : got->outputs[0].data<double>()[i];
+        const double w = dtype == DType::kFloat32 ? want->outputs[0].data<float>()[i]
+                                                  : want->outputs[0].data<double>()[i];
+        ASSERT_NEAR(g, w, tol * std::max(1.0, std::abs(w))) << m << "x" << k << "x" << n;
       }
     }
   }

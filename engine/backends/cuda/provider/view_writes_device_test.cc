@@ -16,6 +16,7 @@ namespace {
 using compile::testing::Node;
 using runtime::Tensor;
 using testing::Compiled;
+using testing::ExpectRefusedAsTheHost;
 using testing::kOn;
 using testing::Ramp;
 using testing::SameBytes;
@@ -252,12 +253,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, TileAndRepeatMatchTheHost) {
     const int64_t rows = count < 0 ? 3 : int64_t{1} << 33;  // an empty x of many rows
     const std::vector<Tensor> in = {Tensor(DType::kFloat32, {rows, count < 0 ? 4 : 0}),
                                     Count(count)};
-    auto refused = device->Run(in, {});
-    auto host_refused = host->Run(in, {});
-    ASSERT_EQ(host_refused.status().code(), absl::StatusCode::kInvalidArgument)
-        << host_refused.status();
-    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
-    EXPECT_EQ(Words(refused.status()), Words(host_refused.status()));
+    ExpectRefusedAsTheHost(*device, *host, in);
   }
 }
 
