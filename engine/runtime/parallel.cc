@@ -1,7 +1,10 @@
 #include "engine/runtime/parallel.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -17,6 +20,30 @@ namespace {
 
 std::atomic<int> configured_threads{0};
 thread_local bool inside_parallel_for = false;
+
+// How long a thread with nothing to do polls before it sleeps. A step's parallel nodes come
+// tens of microseconds apart, and on a virtual machine a sleeping thread takes tens to hundreds
+// of microseconds to wake (more after the host has seen the core idle: docs/performance.md,
+// "The MLP training step"); polling through the gaps keeps the workers awake for a whole run.
+// Bounded, so an idle server sleeps.
+constexpr auto kPollBeforeSleeping = std::chrono::microseconds(200);
+
+// Returns when `done` is true or kPollBeforeSleeping has passed, whichever is first.
+template <class Done>
+void PollFor(const Done& done) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return;
+      _mm_pause();
+    }
+    const auto polled = std::chrono::steady_clock::now() - start;
+    if (polled >= kPollBeforeSleeping) return;
+    // Past the first microseconds, let any other thread that is ready run on this core (the
+    // client's, gRPC's) between polls.
+    if (polled >= std::chrono::microseconds(20)) std::this_thread::yield();
+  }
+}
 
 // Marks the thread as running ranges while it lives.
 class InsideParallelFor {
@@ -71,24 +98,35 @@ class Pool {
   }
 
   void Submit(const std::shared_ptr<Job>& job, int helpers) {
+    int sleeping;
     {
       std::lock_guard<std::mutex> lock(mu_);
       jobs_.push_back(job);
+      queued_.store(static_cast<int>(jobs_.size()), std::memory_order_release);
+      sleeping = sleeping_;
     }
-    for (int i = 0; i < helpers; ++i) work_.notify_one();
+    // Polling workers see the job themselves; a sleeping one must be woken (a worker counts
+    // itself sleeping under mu_ before it waits, so none is missed).
+    for (int i = 0; i < std::min(helpers, sleeping); ++i) work_.notify_one();
   }
 
  private:
   void Loop() {
     for (;;) {
+      PollFor([&] { return queued_.load(std::memory_order_acquire) > 0; });
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [&] { return !jobs_.empty(); });
+        if (jobs_.empty()) {
+          ++sleeping_;
+          work_.wait(lock, [&] { return !jobs_.empty(); });
+          --sleeping_;
+        }
         job = jobs_.front();
         // A job whose ranges are all claimed leaves the queue; its claimers finish it.
         if (job->next.load() >= job->ranges) {
           jobs_.pop_front();
+          queued_.store(static_cast<int>(jobs_.size()), std::memory_order_release);
           continue;
         }
       }
@@ -99,6 +137,8 @@ class Pool {
   std::mutex mu_;
   std::condition_variable work_;
   std::deque<std::shared_ptr<Job>> jobs_;
+  int sleeping_ = 0;            // workers waiting on work_ (mu_)
+  std::atomic<int> queued_{0};  // jobs_.size(), for polling without mu_
 };
 
 Pool& Workers() {
@@ -135,6 +175,8 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
   job->quota = CurrentDeviceQuota();
   Workers().Submit(job, static_cast<int>(std::min<int64_t>(threads - 1, job->ranges - 1)));
   job->Work();
+  // The others' last ranges usually end within microseconds of the caller's.
+  PollFor([&] { return job->finished.load() == job->ranges; });
   std::unique_lock<std::mutex> lock(job->mu);
   job->all_finished.wait(lock, [&] { return job->finished.load() == job->ranges; });
   if (job->error) std::rethrow_exception(job->error);

@@ -11,6 +11,9 @@
 #include "engine/ops/scalar/vector_math_kernels.h"
 
 #define TENSORD_VMATH_VARIANT cinz_  // SLEEF's deterministic functions (without FMA)
+// Without FMA the quotient's residual is not exact: float32 sigmoid is computed in double.
+#define TENSORD_VMATH_F32_SIGMOID(VF, VD, F, D, ISA) \
+  Map<VF, InDouble<VF, TENSORD_VMATH_SIGMOID(VD, D, ISA)>>
 
 namespace tensord::vmath {
 
@@ -34,6 +37,11 @@ struct F4 {
   static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
     const Vec mask = _mm_cmpge_ps(x, _mm_setzero_ps());
     return _mm_or_ps(_mm_and_ps(mask, if_so), _mm_andnot_ps(mask, if_not));
+  }
+  static __m128d WidenLow(Vec a) { return _mm_cvtps_pd(a); }
+  static __m128d WidenHigh(Vec a) { return _mm_cvtps_pd(_mm_movehl_ps(a, a)); }
+  static Vec Narrow(__m128d low, __m128d high) {
+    return _mm_movelh_ps(_mm_cvtpd_ps(low), _mm_cvtpd_ps(high));
   }
 };
 

@@ -7,6 +7,8 @@
 #include "engine/ops/scalar/vector_math_kernels.h"
 
 #define TENSORD_VMATH_VARIANT finz_  // SLEEF's deterministic functions (with FMA)
+#define TENSORD_VMATH_F32_SIGMOID(VF, VD, F, D, ISA) \
+  Map<VF, SigmoidCorrected<VF, TENSORD_VMATH_FN(exp, F, u10, ISA)>>
 
 namespace tensord::vmath {
 namespace {
@@ -19,12 +21,22 @@ struct F8 {
   static void Store(T* p, Vec v) { _mm256_storeu_ps(p, v); }
   static Vec Set1(T a) { return _mm256_set1_ps(a); }
   static Vec Add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  static Vec Sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+  static Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+  static Vec MulAdd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }      // a b + c
+  static Vec NegMulAdd(Vec a, Vec b, Vec c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a b
   static Vec Div(Vec a, Vec b) { return _mm256_div_ps(a, b); }
   static Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
   static Vec Neg(Vec a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
   static Vec Abs(Vec a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
     return _mm256_blendv_ps(if_not, if_so, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
+  }
+  static __m256d WidenLow(Vec a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
+  static __m256d WidenHigh(Vec a) { return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)); }
+  static Vec Narrow(__m256d low, __m256d high) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(low)), _mm256_cvtpd_ps(high),
+                                1);
   }
 };
 

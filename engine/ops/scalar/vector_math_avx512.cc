@@ -10,6 +10,8 @@
 #include "engine/ops/scalar/vector_math_kernels.h"
 
 #define TENSORD_VMATH_VARIANT finz_  // SLEEF's deterministic functions (with FMA)
+#define TENSORD_VMATH_F32_SIGMOID(VF, VD, F, D, ISA) \
+  Map<VF, SigmoidCorrected<VF, TENSORD_VMATH_FN(exp, F, u10, ISA)>>
 
 namespace tensord::vmath {
 namespace {
@@ -22,6 +24,10 @@ struct F16 {
   static void Store(T* p, Vec v) { _mm512_storeu_ps(p, v); }
   static Vec Set1(T a) { return _mm512_set1_ps(a); }
   static Vec Add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+  static Vec Sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
+  static Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+  static Vec MulAdd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }      // a b + c
+  static Vec NegMulAdd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a b
   static Vec Div(Vec a, Vec b) { return _mm512_div_ps(a, b); }
   static Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
   static Vec Neg(Vec a) {
@@ -35,6 +41,15 @@ struct F16 {
   static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), if_not,
                                 if_so);
+  }
+  static __m512d WidenLow(Vec a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
+  static __m512d WidenHigh(Vec a) {
+    return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+  }
+  static Vec Narrow(__m512d low, __m512d high) {
+    return _mm512_castpd_ps(
+        _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(low))),
+                           _mm256_castps_pd(_mm512_cvtpd_ps(high)), 1));
   }
 };
 
