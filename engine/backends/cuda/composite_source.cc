@@ -12,11 +12,52 @@
 namespace tensord::cuda {
 namespace {
 
-// Each fusable op's math in CUDA C++, as its scalar functor (engine/ops/scalar/) computes it on
-// float32 and float64: CUDA's math library overloads every function for both. Comparisons and
+using ExpressionTable = std::map<std::string, std::string>;
+
+// Each fusable op's math in CUDA C++, as its scalar functor (engine/ops/scalar/) computes it:
+// FloatExpressions on float32 and float64 (CUDA's math library overloads every function for
+// both), IntegerExpressions on the integer dtypes, AnyDtypeExpressions on both. Comparisons and
 // predicates give 1 or 0 in T; a condition is true when nonzero, NaN included.
-const std::map<std::string, std::string>& Expressions() {
-  static const auto* table = new std::map<std::string, std::string>{
+const ExpressionTable& AnyDtypeExpressions() {
+  static const auto* table = new ExpressionTable{
+      {"maximum", "td_maximum($0, $1)"},
+      {"minimum", "td_minimum($0, $1)"},
+      {"clip", "td_minimum(td_maximum($0, $1), $2)"},
+      {"eq", "T($0 == $1)"},
+      {"neq", "T($0 != $1)"},
+      {"lt", "T($0 < $1)"},
+      {"le", "T($0 <= $1)"},
+      {"gt", "T($0 > $1)"},
+      {"ge", "T($0 >= $1)"},
+      {"switch", "($0 != T(0) ? $1 : $2)"},
+      {"fill", "$1"},
+  };
+  return *table;
+}
+
+// NumPy's integer arithmetic wraps: it is done in U, T's unsigned counterpart of at least 32
+// bits (no promotion to a signed int can overflow there), and converted back to T, which keeps
+// the low bits as the host's -fwrapv arithmetic does.
+const ExpressionTable& IntegerExpressions() {
+  static const auto* table = new ExpressionTable{
+      {"add", "T(U($0) + U($1))"},
+      {"sub", "T(U($0) - U($1))"},
+      {"mul", "T(U($0) * U($1))"},
+      {"neg", "T(U(0) - U($0))"},
+      {"sqr", "T(U($0) * U($0))"},
+      {"abs", "($0 < T(0) ? T(U(0) - U($0)) : $0)"},
+      {"sgn", "T(($0 > T(0)) - ($0 < T(0)))"},
+      {"pow", "td_ipow<T, U>($0, $1)"},
+      {"round_half_to_even", "$0"},
+      {"round_half_away_from_zero", "$0"},
+      {"isnan", "T(0)"},
+      {"isinf", "T(0)"},
+  };
+  return *table;
+}
+
+const ExpressionTable& FloatExpressions() {
+  static const auto* table = new ExpressionTable{
       {"add", "($0 + $1)"},
       {"sub", "($0 - $1)"},
       {"mul", "($0 * $1)"},
@@ -27,9 +68,6 @@ const std::map<std::string, std::string>& Expressions() {
       {"sgn", "td_sgn($0)"},
       {"sqr", "($0 * $0)"},
       {"sqrt", "sqrt($0)"},
-      {"maximum", "td_maximum($0, $1)"},
-      {"minimum", "td_minimum($0, $1)"},
-      {"clip", "td_minimum(td_maximum($0, $1), $2)"},
       {"round_half_to_even", "rint($0)"},
       {"round_half_away_from_zero", "round($0)"},
       {"floor", "floor($0)"},
@@ -56,16 +94,8 @@ const std::map<std::string, std::string>& Expressions() {
       {"erfc", "erfc($0)"},
       {"sigmoid", "td_sigmoid($0)"},
       {"softplus", "td_softplus($0)"},
-      {"eq", "T($0 == $1)"},
-      {"neq", "T($0 != $1)"},
-      {"lt", "T($0 < $1)"},
-      {"le", "T($0 <= $1)"},
-      {"gt", "T($0 > $1)"},
-      {"ge", "T($0 >= $1)"},
       {"isnan", "T(isnan($0))"},
       {"isinf", "T(isinf($0))"},
-      {"switch", "($0 != T(0) ? $1 : $2)"},
-      {"fill", "$1"},
   };
   return *table;
 }
@@ -90,7 +120,20 @@ template <class T> __device__ __forceinline__ T td_sigmoid(T a) {
 template <class T> __device__ __forceinline__ T td_softplus(T a) {
   return log1p(exp(-fabs(a))) + (a > T(0) ? a : T(0));
 }
+template <class T, class U> __device__ __forceinline__ T td_ipow(T a, T b) {
+  if (b < T(0)) return a == T(1) ? T(1) : a == T(-1) ? (b % T(2) != T(0) ? T(-1) : T(1)) : T(0);
+  T result = T(1), base = a;
+  for (T e = b; e > T(0); e >>= 1) {
+    if (e & T(1)) result = T(U(result) * U(base));
+    base = T(U(base) * U(base));
+  }
+  return result;
+}
 )";
+
+bool IntegerDType(DType dtype) {
+  return dtype != DType::kBool && !FloatDType(dtype) && !CudaCType(dtype).empty();
+}
 
 std::string Register(int r) { return absl::StrCat("r", r); }
 
@@ -107,9 +150,15 @@ std::string Literal(double value) {
 
 }  // namespace
 
-std::string CudaExpression(const std::string& op_name) {
-  auto it = Expressions().find(op_name);
-  return it == Expressions().end() ? "" : it->second;
+std::string CudaExpression(const std::string& op_name, DType dtype) {
+  const ExpressionTable& own = FloatDType(dtype) ? FloatExpressions() : IntegerExpressions();
+  if (dtype != DType::kBool) {
+    if (auto it = own.find(op_name); it != own.end()) return it->second;
+  }
+  if (auto it = AnyDtypeExpressions().find(op_name); it != AnyDtypeExpressions().end()) {
+    return it->second;
+  }
+  return "";
 }
 
 std::string CudaCType(DType dtype) {
@@ -142,16 +191,22 @@ std::string CudaCType(DType dtype) {
 }
 
 bool ComputesIn(const ops::composite::Program& program) {
-  if (program.dtype == DType::kFloat32 || program.dtype == DType::kFloat64) return true;
+  if (FloatDType(program.dtype)) return true;
   if (CudaCType(program.dtype).empty() || !program.reduce.empty()) return false;
   static const auto* comparisons = new std::vector<int>{
       ops::composite::Opcode("eq"), ops::composite::Opcode("neq"), ops::composite::Opcode("lt"),
       ops::composite::Opcode("le"), ops::composite::Opcode("gt"),  ops::composite::Opcode("ge")};
+  const ops::Registry& registry = ops::Registry::Global();
   for (const ops::composite::Instr& ins : program.code) {
-    if (ins.op != ops::composite::kConst &&
-        std::find(comparisons->begin(), comparisons->end(), ins.op) == comparisons->end()) {
-      return false;
+    if (ins.op == ops::composite::kConst) continue;
+    if (program.dtype == DType::kBool) {
+      if (std::find(comparisons->begin(), comparisons->end(), ins.op) == comparisons->end()) {
+        return false;
+      }
+      continue;
     }
+    const ops::OpDef* op = registry.FindByOpcode(ins.op);
+    if (op == nullptr || CudaExpression(op->name, program.dtype).empty()) return false;
   }
   return true;
 }
@@ -172,14 +227,19 @@ absl::StatusOr<std::string> Header(const ops::composite::Program& program, int r
     return InvalidArgument("composite program has no instructions");
   }
   if (!ComputesIn(program)) {
-    return InvalidArgument("a CUDA kernel computes in float32 or float64 (or compares in ",
-                           "another dtype), not ", DTypeName(program.dtype));
+    return InvalidArgument("a CUDA kernel computes in float32 or float64, does integer ",
+                           "arithmetic or compares; not this program in ",
+                           DTypeName(program.dtype));
   }
   const std::string type = CudaCType(program.dtype);
   const int dims = rank > 0 ? rank : 1;  // a 0-d output is one element over a dim of 1
   std::string out =
       absl::StrCat("// Generated by tensord (engine/backends/cuda/composite_source.cc).\n",
                    kPrelude, "\ntypedef ", type, " T;\n");
+  if (IntegerDType(program.dtype)) {  // IntegerExpressions' U
+    absl::StrAppend(&out, "typedef unsigned ", DTypeSize(program.dtype) == 8 ? "long long" : "int",
+                    " U;\n");
+  }
   absl::StrAppend(&out, "struct ", name, "_params {\n  long long n;\n  long long shape[", dims,
                   "];\n");
   if (n > 0) {
@@ -236,10 +296,10 @@ absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, 
     } else {
       const ops::OpDef* op = registry.FindByOpcode(ins.op);
       if (op == nullptr) return InvalidArgument("composite opcode ", ins.op, " is not an op");
-      value = CudaExpression(op->name);
+      value = CudaExpression(op->name, program.dtype);
       if (value.empty()) {
         return InvalidArgument("op ", op->name, " (composite opcode ", ins.op,
-                               ") has no CUDA form");
+                               ") has no CUDA form in ", DTypeName(program.dtype));
       }
       value = absl::StrReplaceAll(value, {{"$0", Register(ins.args[0])},
                                           {"$1", ins.args[1] >= 0 ? Register(ins.args[1]) : ""},

@@ -41,10 +41,12 @@ struct OperandTypes {
   DType output = DType::kInvalid;  // kInvalid: T
 };
 
-// Whether a kernel computes `program` in its dtype: float32 or float64; or an integer or bool
-// dtype where the program only compares (every instruction eq, neq, lt, le, gt, ge or a
-// constant) and does not reduce, since a comparison of integers is exact in any of them. The
-// integer arithmetic NumPy defines (wrapping, floor division) stays on the host.
+// The dtypes a kernel computes floating-point math in (float16 is not one).
+inline bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
+
+// Whether a kernel computes `program` in its dtype: float32 or float64; an integer dtype where
+// every instruction has an integer form (CudaExpression: NumPy's wrapping arithmetic, exact
+// comparisons) and the program does not reduce; bool where it only compares.
 bool ComputesIn(const ops::composite::Program& program);
 
 // The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`. A
@@ -90,8 +92,9 @@ absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Prog
 // no kernel reads or writes (float16).
 std::string CudaCType(DType dtype);
 
-// The CUDA expression of fusable op `op_name` ($0..$2 its arguments, T the program's dtype), or
-// empty when the CUDA provider has none: every fusable op must have one (a test checks).
-std::string CudaExpression(const std::string& op_name);
+// The CUDA expression of fusable op `op_name` computing in `dtype` ($0..$2 its arguments, T the
+// program's dtype, U T's unsigned counterpart for integers), or empty when the CUDA provider has
+// none: every fusable op has one for each dtype its scalar form computes in (a test checks).
+std::string CudaExpression(const std::string& op_name, DType dtype);
 
 }  // namespace tensord::cuda

@@ -24,19 +24,34 @@ std::vector<const ops::OpDef*> FusableOps() {
   return out;
 }
 
-TEST(CompositeSource, EveryFusableOpHasACudaForm) {
+constexpr DType kIntegerDTypes[] = {DType::kInt8,  DType::kInt16,  DType::kInt32,  DType::kInt64,
+                                    DType::kUInt8, DType::kUInt16, DType::kUInt32, DType::kUInt64};
+
+TEST(CompositeSource, EveryFusableOpHasACudaFormForEachDtypeItComputesIn) {
   const auto ops = FusableOps();
   ASSERT_GE(ops.size(), 40u);
-  for (const ops::OpDef* op : ops) EXPECT_NE(CudaExpression(op->name), "") << op->name;
+  int integer_forms = 0;
+  for (const ops::OpDef* op : ops) {
+    for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+      EXPECT_NE(CudaExpression(op->name, dtype), "") << op->name << " " << DTypeName(dtype);
+    }
+    for (DType dtype : kIntegerDTypes) {
+      if (op->scalar->Loop(dtype) == nullptr) continue;
+      EXPECT_NE(CudaExpression(op->name, dtype), "") << op->name << " " << DTypeName(dtype);
+      integer_forms += dtype == DType::kInt32;
+    }
+  }
+  EXPECT_GE(integer_forms, 20);  // the arithmetic, comparisons and selections
 }
 
-// One program applying every fusable op to the three inputs, in `dtype`.
+// One program applying every fusable op computing in `dtype` to the three inputs.
 Program EveryOp(DType dtype) {
   Program p;
   p.dtype = dtype;
   p.num_inputs = 3;
   p.input_read = {true, true, true};
   for (const ops::OpDef* op : FusableOps()) {
+    if (op->scalar->Loop(dtype) == nullptr) continue;
     Instr ins;
     ins.op = op->scalar->opcode;
     for (int a = 0; a < op->scalar->arity; ++a) ins.args[a] = a;
@@ -45,8 +60,10 @@ Program EveryOp(DType dtype) {
   return p;
 }
 
-TEST(CompositeSource, EveryOpcodeCompilesWithNvrtcInBothDtypes) {
-  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+TEST(CompositeSource, EveryOpcodeCompilesWithNvrtcInEveryDtypeItComputesIn) {
+  std::vector<DType> dtypes = {DType::kFloat32, DType::kFloat64};
+  dtypes.insert(dtypes.end(), std::begin(kIntegerDTypes), std::end(kIntegerDTypes));
+  for (DType dtype : dtypes) {
     for (int rank : {0, 2, kMaxCompositeRank}) {
       auto source = CompositeSource(EveryOp(dtype), rank, "every_op");
       ASSERT_TRUE(source.ok()) << source.status();
@@ -226,6 +243,24 @@ TEST(CompositeSource, RefusesWhatItCannotGenerate) {
   wide.input_read.assign(wide.num_inputs, true);
   wide.code = {{ops::composite::Opcode("neg"), {0, -1, -1}}};
   EXPECT_EQ(CompositeSource(wide, 1, "k").status().code(), absl::StatusCode::kUnimplemented);
+  // An integer program of a float-only op, or one that reduces (NumPy's integer sums wrap);
+  // arithmetic in bool.
+  Program integer;
+  integer.dtype = DType::kInt32;
+  integer.num_inputs = 1;
+  integer.input_read = {true};
+  integer.code = {{ops::composite::Opcode("exp"), {0, -1, -1}}};
+  EXPECT_FALSE(ComputesIn(integer));
+  EXPECT_EQ(CompositeSource(integer, 1, "k").status().code(), absl::StatusCode::kInvalidArgument);
+  integer.code = {{ops::composite::Opcode("neg"), {0, -1, -1}}};
+  EXPECT_TRUE(ComputesIn(integer));
+  integer.reduce = "sum";
+  EXPECT_FALSE(ComputesIn(integer));
+  Program logic = integer;
+  logic.dtype = DType::kBool;
+  logic.reduce = "";
+  logic.code = {{ops::composite::Opcode("add"), {0, 0, -1}}};
+  EXPECT_FALSE(ComputesIn(logic));
   // And NVRTC's errors come back as its log.
   NvrtcResult broken =
       CompileToPtx("extern \"C\" __global__ void k() { undefined(); }", "b.cu", "compute_80");

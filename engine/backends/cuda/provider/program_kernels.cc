@@ -252,8 +252,6 @@ std::string OffsetSource(int rank) {
       "  return at;\n}\n");
 }
 
-bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
-
 Program BareProgram(DType dtype) {
   Program p;
   p.dtype = dtype;

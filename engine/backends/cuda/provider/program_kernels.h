@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/backends/cuda/composite_source.h"  // FloatDType
 #include "engine/backends/cuda/device_runtime.h"
 #include "engine/backends/cuda/provider/provider.h"
 #include "engine/backends/cuda/provider/reduce_axes.h"
@@ -22,8 +23,6 @@ constexpr int kThreads = 256;
 constexpr int64_t kMostBlocks = 1 << 16;
 // The blocks of kThreads that cover `n` elements, at most kMostBlocks.
 inline int64_t GridFor(int64_t n) { return std::min((n + kThreads - 1) / kThreads, kMostBlocks); }
-
-bool FloatDType(DType d);
 
 // CUDA source of `tensord_offset(flat, shape, strides)`: the offset of element `flat` (C order)
 // of the `rank` dims `shape` (arrays of that length, padded in front with dims of 1) through

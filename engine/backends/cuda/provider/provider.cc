@@ -91,11 +91,14 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
   const int first = node.op == "dot_composite" ? 1 : 0;
   std::vector<std::optional<DType>> wanted;  // what the host would cast each input to
   if (node.op == "cast") {                   // its input converted: a program of no instructions
-    // Into a float, or exactly into a wider integer (a bool mask into int64), it computes in
-    // the output's dtype; else in the input's (into bool: whether it is nonzero).
+    // Into a float, or from an integer or bool into an integer (NumPy's astype keeps the low
+    // bits, as the conversion in T does), it computes in the output's dtype; else in the
+    // input's (into bool: whether it is nonzero). A float into an integer is computed in the
+    // float and refused below: a GPU saturates where the host's conversion is undefined.
     const DType in = node.inputs[0]->type.dtype;
-    const bool exact = !FloatDType(in) && in != DType::kFloat16 && CanCastSafely(in, out);
-    p = BareProgram(FloatDType(out) || exact ? out : in);
+    const bool integers = !FloatDType(in) && in != DType::kFloat16 && !FloatDType(out) &&
+                          out != DType::kFloat16 && out != DType::kBool;
+    p = BareProgram(FloatDType(out) || integers ? out : in);
   } else if (node.op == "composite" || node.op == "dot_composite") {
     TENSORD_ASSIGN_OR_RETURN(p, ops::composite::ParseProgram(node));
   } else {
@@ -111,8 +114,8 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
   }
   if (!ComputesIn(p) || (out != p.dtype && out != DType::kBool)) {
     return Unimplemented(
-        "a CUDA kernel computes float32 or float64 (or compares other dtypes) and writes that "
-        "dtype or bool; this one would compute ",
+        "a CUDA kernel computes float32 or float64, integer arithmetic or comparisons, and "
+        "writes that dtype or bool; this one would compute ",
         DTypeName(p.dtype), " and write ", DTypeName(out));
   }
   if (out != p.dtype) work.types.output = out;
@@ -124,6 +127,12 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
   for (int k = first; k < p.num_inputs; ++k) {
     const DType has = node.inputs[k + first]->type.dtype;
     if (!p.input_read[k] || has == p.dtype) continue;
+    // A float read into integer arithmetic (a switch's condition: 0.5 is true) would be
+    // truncated.
+    if (FloatDType(has) && !FloatDType(p.dtype)) {
+      return Unimplemented("input ", k + first, " is ", DTypeName(has), ", read by ",
+                           DTypeName(p.dtype), " arithmetic: the host keeps it");
+    }
     const std::optional<DType> want =
         k + first < static_cast<int>(wanted.size()) ? wanted[k + first] : p.dtype;
     // A condition narrowed from float64 to float32 could lose its truth (1e-300 is true).

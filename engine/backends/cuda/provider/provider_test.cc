@@ -58,15 +58,26 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   // ... but not into a scalar: shape logic, read on the host.
   ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
   EXPECT_FALSE(runs(Node(g, "eq", {n, n})));
-  // Integer arithmetic (NumPy's wrapping and floor division), integer results, and a
-  // reduction's input of another dtype stay on the host.
-  EXPECT_FALSE(runs(Node(g, "add", {i, i})));
-  EXPECT_FALSE(runs(Node(g, "cast", {x}, {{"dtype", DType::kInt64}})));
-  // Exact integer casts run: a bool mask or int32 into int64; a narrowing one (which wraps) not.
+  // Integer arithmetic of the fusable ops runs, wrapping as NumPy's (integer_device_test.cc),
+  // mixed integer dtypes converted as read; not into a scalar (shape logic).
+  EXPECT_TRUE(runs(Node(g, "add", {i, i})));
+  EXPECT_TRUE(runs(Node(g, "mul", {l, i})));
+  EXPECT_TRUE(runs(Node(g, "pow", {i, i})));
+  EXPECT_TRUE(runs(Node(g, "switch", {g.AddInput(ir::Type::Of(DType::kBool, 2), "c"), i, l})));
+  EXPECT_FALSE(runs(Node(g, "add", {n, n})));
+  // ... but not an op the fusion pass has no opcode for (floor division, bitwise logic), an
+  // integer reduction (which wraps), nor a float read as an integer (0.5 is a true condition).
+  EXPECT_FALSE(runs(Node(g, "int_div", {i, i})));
+  EXPECT_FALSE(runs(Node(g, "sum", {i}, {{"axis", std::vector<int64_t>{0}}})));
+  EXPECT_FALSE(runs(Node(g, "switch", {x, i, i})));
+  // Integer casts run, wrapping when they narrow; a float into an integer (where a GPU
+  // saturates what the host leaves undefined) stays on the host.
   EXPECT_TRUE(runs(Node(g, "cast", {i}, {{"dtype", DType::kInt64}})));
   EXPECT_TRUE(runs(Node(g, "cast", {g.AddInput(ir::Type::Of(DType::kBool, 1), "mask")},
                         {{"dtype", DType::kInt64}})));
-  EXPECT_FALSE(runs(Node(g, "cast", {l}, {{"dtype", DType::kInt32}})));
+  EXPECT_TRUE(runs(Node(g, "cast", {l}, {{"dtype", DType::kInt8}})));
+  EXPECT_FALSE(runs(Node(g, "cast", {x}, {{"dtype", DType::kInt64}})));
+  // A reduction's input of another dtype stays on the host.
   EXPECT_FALSE(runs(Node(g, "composite", {x, i}, Composite(DType::kFloat32, exp_add, "sum"))));
   EXPECT_TRUE(runs(Node(g, "dot", {x, y})));  // cuBLAS
   EXPECT_TRUE(runs(Node(g, "dot", {d, d})));

@@ -1,0 +1,133 @@
+// Integer arithmetic on a device (device_testing.h) against the host, bit for bit: the fusable
+// ops in every integer dtype, wrapping as NumPy's, over values at both ends of each dtype's
+// range; integer casts, narrowing ones included.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "engine/backends/cuda/provider/device_testing.h"
+
+namespace tensord::cuda {
+namespace {
+
+using compile::testing::Node;
+using runtime::Tensor;
+using testing::Compiled;
+using testing::kOn;
+using testing::SameBytes;
+using testing::To;
+
+constexpr DType kIntegers[] = {DType::kInt8,  DType::kInt16,  DType::kInt32,  DType::kInt64,
+                               DType::kUInt8, DType::kUInt16, DType::kUInt32, DType::kUInt64};
+
+// Values of `dtype` (its low bytes of each int64): its extremes and their neighbours, small
+// values (exponents of pow among them) and random bits, in an order set by `seed`, so that two
+// operands pair them differently.
+Tensor Edgy(DType dtype, int64_t n, uint64_t seed) {
+  Tensor t(dtype, {n});
+  const size_t size = DTypeSize(dtype);
+  const int bits = static_cast<int>(size * 8);
+  const bool is_signed = dtype == DType::kInt8 || dtype == DType::kInt16 ||
+                         dtype == DType::kInt32 || dtype == DType::kInt64;
+  const uint64_t top = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
+  // The largest and smallest of the dtype, as their low bytes.
+  const uint64_t max = is_signed ? top >> 1 : top, min = is_signed ? (top >> 1) + 1 : 0;
+  const uint64_t specials[] = {min,
+                               min + 1,
+                               max,
+                               max - 1,
+                               0,
+                               1,
+                               2,
+                               3,
+                               7,
+                               UINT64_MAX /* -1 */,
+                               UINT64_MAX - 1,
+                               UINT64_MAX - 2,
+                               63,
+                               64};
+  std::mt19937_64 rng(seed);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t pick = rng() % 3 == 0 ? rng() : specials[rng() % std::size(specials)];
+    std::memcpy(static_cast<char*>(t.raw()) + i * size, &pick, size);  // little-endian: low bytes
+  }
+  return t;
+}
+
+// One elementwise node: its op, its inputs' dtypes, its attributes.
+struct Op {
+  std::string name;
+  std::vector<DType> dtypes;
+  ir::Attrs attrs = {};
+};
+
+// Every node of `ops` on the device and on the host (one graph each, so one compile), each
+// giving the same bytes.
+void ExpectSameAsTheHost(const std::vector<Op>& ops) {
+  auto build = [&](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    for (const Op& op : ops) {
+      std::vector<ir::Variable*> ins;
+      for (DType d : op.dtypes) {
+        g->inputs().push_back(g->AddInput(ir::Type::Of(d, 1), "x"));
+        ins.push_back(To(*g, g->inputs().back(), where));
+      }
+      g->outputs().push_back(To(*g, Node(*g, op.name, ins, op.attrs), "cpu"));
+    }
+    return Compiled(std::move(g));
+  };
+  auto device = build(kOn), host = build("cpu");
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  std::vector<Tensor> inputs;
+  for (const Op& op : ops) {
+    for (size_t k = 0; k < op.dtypes.size(); ++k) {
+      inputs.push_back(Edgy(op.dtypes[k], 4099, 11 + k));
+    }
+  }
+  auto got = device->Run(inputs, {});
+  auto want = host->Run(inputs, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(want.ok()) << want.status();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ASSERT_EQ(got->outputs[i].dtype(), want->outputs[i].dtype()) << ops[i].name;
+    EXPECT_TRUE(SameBytes(got->outputs[i], want->outputs[i]))
+        << ops[i].name << " of " << DTypeName(ops[i].dtypes.back()) << " differs from the host's";
+  }
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArithmeticWrapsAsTheHosts) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (DType d : kIntegers) {
+    std::vector<Op> ops;
+    for (const char* op : {"add", "sub", "mul", "pow", "maximum", "minimum"}) {
+      ops.push_back({op, {d, d}});
+    }
+    for (const char* op : {"neg", "abs", "sgn", "sqr", "round_half_to_even", "isnan"}) {
+      ops.push_back({op, {d}});
+    }
+    ops.push_back({"clip", {d, d, d}});
+    ops.push_back({"switch", {DType::kBool, d, d}});
+    ExpectSameAsTheHost(ops);
+  }
+  // Mixed dtypes: the narrower converted as read, as the host casts it first.
+  ExpectSameAsTheHost({{"add", {DType::kInt32, DType::kInt64}},
+                       {"mul", {DType::kUInt8, DType::kInt16}},
+                       {"add", {DType::kBool, DType::kInt32}}});
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCastsWrapAsTheHosts) {
+  SKIP_WITHOUT_THE_DEVICE();
+  for (DType from : kIntegers) {
+    std::vector<Op> casts;
+    for (DType to : kIntegers) casts.push_back({"cast", {from}, {{"dtype", to}}});
+    ExpectSameAsTheHost(casts);
+  }
+  ExpectSameAsTheHost({{"cast", {DType::kBool}, {{"dtype", DType::kUInt16}}}});
+}
+
+}  // namespace
+}  // namespace tensord::cuda
