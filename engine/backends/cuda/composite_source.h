@@ -58,11 +58,14 @@ absl::StatusOr<std::string> CompositeSource(const ops::composite::Program& progr
                                             const std::string& name,
                                             const OperandTypes& types = {});
 
-// A reducing program's two kernels (program.reduce: sum, mean, prod, max or min of every element,
-// in double), launched with kReduceThreads threads per block:
-//   extern "C" __global__ void <name>(double* partials, const <name>_params p);
+// A reducing program's two kernels (program.reduce: sum, mean, prod, max or min of every element
+// of a float program; sum, prod, max or min of an integer one; all or any of a bool one), launched
+// with kReduceThreads threads per block. They fold in an accumulator A of 8 bytes: double for
+// floats; for integers 64 bits, unsigned for sums and products (which wrap as NumPy's once
+// narrowed to T, in any order), of T's signedness for max and min; 0 or 1 for all and any.
+//   extern "C" __global__ void <name>(A* partials, const <name>_params p);
 // folds the elements each block's threads walk (grid-stride) into partials[blockIdx.x], then
-//   extern "C" __global__ void <name>_finish(T* out, const double* partials, long long count,
+//   extern "C" __global__ void <name>_finish(T* out, const A* partials, long long count,
 //                                            long long n);
 // one block, folds the `count` partials into out[0] (a mean divides by n, the element count).
 // Folds go in a fixed tree per block, so a grid size gives the same bits run after run.
@@ -75,7 +78,7 @@ absl::StatusOr<std::string> CompositeReduceSource(const ops::composite::Program&
 
 // A reducing program's kernels for a reduction over some axes. The operands are walked as
 // [kept dims..., reduced dims...] (merged to `rank`), so element (o, r) is flat index
-// o * reduced + r and output o (C-contiguous) folds its `reduced` elements, in double:
+// o * reduced + r and output o (C-contiguous) folds its `reduced` elements, in A (above):
 //   extern "C" __global__ void <name>_by_block(T* out, const <name>_params p,
 //                                              long long outputs, long long reduced);
 // a block per output (grid-stride over outputs), its kReduceThreads threads walking the

@@ -101,21 +101,48 @@ TEST(CompositeSource, SaysWhatTheProgramComputes) {
 }
 
 // A reducing program's two kernels, for every reduction and dtype, over every opcode.
-TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
+// Every fold a kernel makes: floats' five, integers' four (a mean of integers is a float
+// program), bool's all and any.
+std::vector<std::pair<DType, std::string>> EveryFold() {
+  std::vector<std::pair<DType, std::string>> folds;
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (const char* reduce : {"sum", "mean", "prod", "max", "min"}) {
-      Program p = EveryOp(dtype);
-      p.reduce = reduce;
-      auto source = CompositeReduceSource(p, 2, "every_op");
-      ASSERT_TRUE(source.ok()) << source.status();
-      NvrtcResult compiled = CompileToPtx(*source, "every_op.cu", "compute_80");
-      ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " " << reduce << ":\n"
-                               << compiled.log << "\n"
-                               << *source;
-      EXPECT_NE(compiled.ptx.find(".entry every_op("), std::string::npos);
-      EXPECT_NE(compiled.ptx.find(".entry every_op_finish("), std::string::npos);
-    }
+    for (const char* reduce : {"sum", "mean", "prod", "max", "min"})
+      folds.emplace_back(dtype, reduce);
   }
+  for (DType dtype : kIntegerDTypes) {
+    for (const char* reduce : {"sum", "prod", "max", "min"}) folds.emplace_back(dtype, reduce);
+  }
+  folds.emplace_back(DType::kBool, "all");
+  folds.emplace_back(DType::kBool, "any");
+  return folds;
+}
+
+// A program of no instructions over one input: its value.
+Program Bare(DType dtype) {
+  Program bare;
+  bare.dtype = dtype;
+  bare.num_inputs = 1;
+  bare.input_read = {true};
+  return bare;
+}
+
+TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
+  for (const auto& [dtype, reduce] : EveryFold()) {
+    Program p = dtype == DType::kBool ? Bare(dtype) : EveryOp(dtype);  // bool only compares
+    p.reduce = reduce;
+    auto source = CompositeReduceSource(p, 2, "every_op");
+    ASSERT_TRUE(source.ok()) << source.status();
+    NvrtcResult compiled = CompileToPtx(*source, "every_op.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " " << reduce << ":\n"
+                             << compiled.log << "\n"
+                             << *source;
+    EXPECT_NE(compiled.ptx.find(".entry every_op("), std::string::npos);
+    EXPECT_NE(compiled.ptx.find(".entry every_op_finish("), std::string::npos);
+  }
+  Program integer_mean = Bare(DType::kInt32);
+  integer_mean.reduce = "mean";
+  EXPECT_EQ(CompositeReduceSource(integer_mean, 1, "k").status().code(),
+            absl::StatusCode::kInvalidArgument);
   Program elementwise = EveryOp(DType::kFloat32);
   EXPECT_EQ(CompositeReduceAxesSource(elementwise, 1, "k").status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -129,30 +156,27 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
 // The axes kernels, over every opcode and over a bare value (a program of no instructions), for
 // every reduction and dtype.
 TEST(CompositeSource, AxesReducingKernelsCompileWithNvrtc) {
-  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (const char* reduce : {"sum", "mean", "prod", "max", "min"}) {
-      Program bare;
-      bare.dtype = dtype;
-      bare.num_inputs = 1;
-      bare.input_read = {true};
-      for (Program p : {EveryOp(dtype), bare}) {
-        p.reduce = reduce;
-        auto source = CompositeReduceAxesSource(p, 3, "k");
-        ASSERT_TRUE(source.ok()) << source.status();
-        NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_80");
-        ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " " << reduce << ":\n"
-                                 << compiled.log << "\n"
-                                 << *source;
-        EXPECT_NE(compiled.ptx.find(".entry k_by_block("), std::string::npos);
-        EXPECT_NE(compiled.ptx.find(".entry k_by_thread("), std::string::npos);
-      }
-      // Elementwise, a bare value is its conversion to T (a cast); of two inputs, nothing.
-      EXPECT_TRUE(CompositeSource(bare, 1, "k").ok());
-      Program two = bare;
-      two.num_inputs = 2;
-      two.input_read = {true, true};
-      EXPECT_EQ(CompositeSource(two, 1, "k").status().code(), absl::StatusCode::kInvalidArgument);
+  for (const auto& [dtype, reduce] : EveryFold()) {
+    const Program bare = Bare(dtype);
+    std::vector<Program> programs = {bare};
+    if (dtype != DType::kBool) programs.push_back(EveryOp(dtype));  // bool only compares
+    for (Program p : programs) {
+      p.reduce = reduce;
+      auto source = CompositeReduceAxesSource(p, 3, "k");
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << DTypeName(dtype) << " " << reduce << ":\n"
+                               << compiled.log << "\n"
+                               << *source;
+      EXPECT_NE(compiled.ptx.find(".entry k_by_block("), std::string::npos);
+      EXPECT_NE(compiled.ptx.find(".entry k_by_thread("), std::string::npos);
     }
+    // Elementwise, a bare value is its conversion to T (a cast); of two inputs, nothing.
+    EXPECT_TRUE(CompositeSource(bare, 1, "k").ok());
+    Program two = bare;
+    two.num_inputs = 2;
+    two.input_read = {true, true};
+    EXPECT_EQ(CompositeSource(two, 1, "k").status().code(), absl::StatusCode::kInvalidArgument);
   }
 }
 
@@ -243,7 +267,7 @@ TEST(CompositeSource, RefusesWhatItCannotGenerate) {
   wide.input_read.assign(wide.num_inputs, true);
   wide.code = {{ops::composite::Opcode("neg"), {0, -1, -1}}};
   EXPECT_EQ(CompositeSource(wide, 1, "k").status().code(), absl::StatusCode::kUnimplemented);
-  // An integer program of a float-only op, or one that reduces (NumPy's integer sums wrap);
+  // An integer program of a float-only op, or one that means (its result would be a float);
   // arithmetic in bool.
   Program integer;
   integer.dtype = DType::kInt32;
@@ -255,6 +279,8 @@ TEST(CompositeSource, RefusesWhatItCannotGenerate) {
   integer.code = {{ops::composite::Opcode("neg"), {0, -1, -1}}};
   EXPECT_TRUE(ComputesIn(integer));
   integer.reduce = "sum";
+  EXPECT_TRUE(ComputesIn(integer));
+  integer.reduce = "mean";
   EXPECT_FALSE(ComputesIn(integer));
   Program logic = integer;
   logic.dtype = DType::kBool;

@@ -1,6 +1,6 @@
 // Integer arithmetic on a device (device_testing.h) against the host, bit for bit: the fusable
 // ops in every integer dtype, wrapping as NumPy's, over values at both ends of each dtype's
-// range; integer casts, narrowing ones included.
+// range; integer casts, narrowing ones included; integer folds, and all and any.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -23,15 +23,15 @@ using testing::To;
 constexpr DType kIntegers[] = {DType::kInt8,  DType::kInt16,  DType::kInt32,  DType::kInt64,
                                DType::kUInt8, DType::kUInt16, DType::kUInt32, DType::kUInt64};
 
-// Values of `dtype` (its low bytes of each int64): its extremes and their neighbours, small
-// values (exponents of pow among them) and random bits, in an order set by `seed`, so that two
-// operands pair them differently.
-Tensor Edgy(DType dtype, int64_t n, uint64_t seed) {
-  Tensor t(dtype, {n});
+// Values of `dtype` (its low bytes of each int64; a float's are any bits, NaN and infinities
+// among them): its extremes and their neighbours, small values (exponents of pow among them)
+// and random bits, in an order set by `seed`, so that two operands pair them differently.
+Tensor Edgy(DType dtype, const runtime::Shape& shape, uint64_t seed) {
+  Tensor t(dtype, shape);
+  const int64_t n = t.num_elements();
   const size_t size = DTypeSize(dtype);
   const int bits = static_cast<int>(size * 8);
-  const bool is_signed = dtype == DType::kInt8 || dtype == DType::kInt16 ||
-                         dtype == DType::kInt32 || dtype == DType::kInt64;
+  const bool is_signed = IsSignedInt(dtype);
   const uint64_t top = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
   // The largest and smallest of the dtype, as their low bytes.
   const uint64_t max = is_signed ? top >> 1 : top, min = is_signed ? (top >> 1) + 1 : 0;
@@ -51,17 +51,19 @@ Tensor Edgy(DType dtype, int64_t n, uint64_t seed) {
                                64};
   std::mt19937_64 rng(seed);
   for (int64_t i = 0; i < n; ++i) {
-    const uint64_t pick = rng() % 3 == 0 ? rng() : specials[rng() % std::size(specials)];
+    uint64_t pick = rng() % 3 == 0 ? rng() : specials[rng() % std::size(specials)];
+    if (dtype == DType::kBool) pick &= 1;  // a bool's byte is 0 or 1
     std::memcpy(static_cast<char*>(t.raw()) + i * size, &pick, size);  // little-endian: low bytes
   }
   return t;
 }
 
-// One elementwise node: its op, its inputs' dtypes, its attributes.
+// One node: its op, its inputs' dtypes, its attributes, its inputs' shape.
 struct Op {
   std::string name;
   std::vector<DType> dtypes;
   ir::Attrs attrs = {};
+  runtime::Shape shape = {4099};
 };
 
 // Every node of `ops` on the device and on the host (one graph each, so one compile), each
@@ -72,7 +74,7 @@ void ExpectSameAsTheHost(const std::vector<Op>& ops) {
     for (const Op& op : ops) {
       std::vector<ir::Variable*> ins;
       for (DType d : op.dtypes) {
-        g->inputs().push_back(g->AddInput(ir::Type::Of(d, 1), "x"));
+        g->inputs().push_back(g->AddInput(ir::Type::Of(d, static_cast<int>(op.shape.size())), "x"));
         ins.push_back(To(*g, g->inputs().back(), where));
       }
       g->outputs().push_back(To(*g, Node(*g, op.name, ins, op.attrs), "cpu"));
@@ -85,7 +87,7 @@ void ExpectSameAsTheHost(const std::vector<Op>& ops) {
   std::vector<Tensor> inputs;
   for (const Op& op : ops) {
     for (size_t k = 0; k < op.dtypes.size(); ++k) {
-      inputs.push_back(Edgy(op.dtypes[k], 4099, 11 + k));
+      inputs.push_back(Edgy(op.dtypes[k], op.shape, 11 + k));
     }
   }
   auto got = device->Run(inputs, {});
@@ -127,6 +129,34 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCastsWrapAsTheHosts) {
     ExpectSameAsTheHost(casts);
   }
   ExpectSameAsTheHost({{"cast", {DType::kBool}, {{"dtype", DType::kUInt16}}}});
+}
+
+// Integer folds over every element, over long rows (a block per output) and over columns (a
+// thread per output), wrapping as the host's fold in the result's dtype; the int64 sum of a bool
+// mask; all and any of floats (NaN is true), integers and bools.
+TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerFoldsWrapAsTheHosts) {
+  SKIP_WITHOUT_THE_DEVICE();
+  const ir::Attrs rows = {{"axis", std::vector<int64_t>{1}}};
+  const ir::Attrs columns = {{"axis", std::vector<int64_t>{0}}};
+  for (DType d : {DType::kInt8, DType::kInt32, DType::kInt64, DType::kUInt8, DType::kUInt64}) {
+    std::vector<Op> folds;
+    for (const char* op : {"sum", "prod", "max", "min"}) {
+      folds.push_back({op, {d}, {}, {61, 67}});
+      folds.push_back({op, {d}, rows, {3, 5003}});
+      folds.push_back({op, {d}, columns, {7, 3001}});
+    }
+    ExpectSameAsTheHost(folds);
+  }
+  std::vector<Op> truths = {{"sum", {DType::kBool}, {}, {61, 67}},
+                            {"sum", {DType::kBool}, rows, {3, 5003}}};
+  for (DType d : {DType::kBool, DType::kInt16, DType::kFloat32, DType::kFloat64}) {
+    for (const char* op : {"all", "any"}) {
+      truths.push_back({op, {d}, {}, {61, 67}});
+      truths.push_back({op, {d}, rows, {3, 5003}});
+      truths.push_back({op, {d}, columns, {7, 3001}});
+    }
+  }
+  ExpectSameAsTheHost(truths);
 }
 
 }  // namespace

@@ -132,8 +132,9 @@ class CompositeKernel final : public ProgramKernel {
   }
 };
 
-// A program reduced over every element (sum, mean, max, min), in two launches: blocks fold
-// their elements into partials (in double), then one block folds the partials.
+// A program reduced over every element (composite_source.h's folds), in two launches: blocks
+// fold their elements into partials (8 bytes each: doubles, or 64-bit integers for an integer or
+// bool program), then one block folds the partials.
 class ReduceKernel final : public ProgramKernel {
  public:
   ReduceKernel(Program program, std::shared_ptr<DeviceRuntime> device, OperandTypes types = {})
@@ -162,7 +163,7 @@ class ReduceKernel final : public ProgramKernel {
     Tensor partials;
     {
       runtime::ScopedMemoryContext on(device);
-      TENSORD_ASSIGN_OR_RETURN(partials,
+      TENSORD_ASSIGN_OR_RETURN(partials,  // 8-byte elements, whatever the accumulator's type
                                Tensor::Allocate(DType::kFloat64, {std::max<int64_t>(blocks, 1)}));
     }
     void* partials_data = partials.raw();

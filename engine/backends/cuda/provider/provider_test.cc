@@ -65,10 +65,9 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   EXPECT_TRUE(runs(Node(g, "pow", {i, i})));
   EXPECT_TRUE(runs(Node(g, "switch", {g.AddInput(ir::Type::Of(DType::kBool, 2), "c"), i, l})));
   EXPECT_FALSE(runs(Node(g, "add", {n, n})));
-  // ... but not an op the fusion pass has no opcode for (floor division, bitwise logic), an
-  // integer reduction (which wraps), nor a float read as an integer (0.5 is a true condition).
+  // ... but not an op the fusion pass has no opcode for (floor division, bitwise logic), nor a
+  // float read as an integer (0.5 is a true condition).
   EXPECT_FALSE(runs(Node(g, "int_div", {i, i})));
-  EXPECT_FALSE(runs(Node(g, "sum", {i}, {{"axis", std::vector<int64_t>{0}}})));
   EXPECT_FALSE(runs(Node(g, "switch", {x, i, i})));
   // Integer casts run, wrapping when they narrow; a float into an integer (where a GPU
   // saturates what the host leaves undefined) stays on the host.
@@ -147,8 +146,14 @@ TEST(CudaProvider, RunsReductionsOfAFloatValueOverAnyAxes) {
       runs(Node(g, "sum", {x}, {{"axis", std::vector<int64_t>{0}}, {"dtype", DType::kFloat64}})));
   EXPECT_TRUE(runs(Node(g, "mean", {i}, rows)));
   EXPECT_TRUE(runs(Node(g, "mean", {g.AddInput(ir::Type::Of(DType::kBool, 1), "hits")})));
-  // An integer result (NumPy's sum of integers wraps), folds the device has no kernel for.
-  EXPECT_FALSE(runs(Node(g, "sum", {i}, rows)));
+  // Integer folds (wrapping as NumPy's: folded in 64-bit unsigned arithmetic), the int64 sum of
+  // a bool mask, all and any of any value; not a float value folded into an integer result.
+  for (const char* op : {"sum", "prod", "max", "min"}) EXPECT_TRUE(runs(Node(g, op, {i}, rows)));
+  ir::Variable* mask = g.AddInput(ir::Type::Of(DType::kBool, 2), "mask");
+  EXPECT_TRUE(runs(Node(g, "sum", {mask})));
+  EXPECT_TRUE(runs(Node(g, "all", {x}, rows)));
+  EXPECT_TRUE(runs(Node(g, "any", {mask}, rows)));
+  EXPECT_FALSE(runs(Node(g, "sum", {x}, {{"dtype", DType::kInt64}})));
   EXPECT_TRUE(runs(Node(g, "prod", {x}, rows)));
   EXPECT_TRUE(runs(Node(g, "argmax", {x}, rows)));  // arg_reduce.h, integers too
   EXPECT_TRUE(runs(Node(g, "argmin", {i})));

@@ -23,7 +23,7 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
   DeviceReduction r;
   r.to_like = node.op == "sum_to_like";
   if (!r.to_like && node.op != "sum" && node.op != "mean" && node.op != "max" && node.op != "min" &&
-      node.op != "prod") {
+      node.op != "prod" && node.op != "all" && node.op != "any") {
     return std::nullopt;
   }
   if (node.inputs.empty() || node.outputs.size() != 1 ||
@@ -31,7 +31,9 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
     return std::nullopt;
   }
   const DType dtype = node.outputs[0]->type.dtype, in = node.inputs[0]->type.dtype;
-  if (!FloatDType(dtype) || CudaCType(in).empty()) return std::nullopt;
+  if (CudaCType(dtype).empty() || CudaCType(in).empty()) return std::nullopt;
+  // A float converted into an integer fold: a GPU saturates where the host's cast is undefined.
+  if (FloatDType(in) && IsInteger(dtype)) return std::nullopt;
   if (in != dtype) {
     if (r.to_like) return std::nullopt;  // its unbroadcast case is a view of the input
     r.types.inputs = {in};
@@ -43,6 +45,7 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
   }
   r.program = BareProgram(dtype);
   r.program.reduce = r.to_like ? "sum" : node.op;
+  if (!ComputesIn(r.program)) return std::nullopt;  // the mean of an integer result, say
   return r;
 }
 

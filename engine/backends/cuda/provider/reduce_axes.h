@@ -1,5 +1,5 @@
 // Reductions over some axes on the CUDA provider: which nodes are such reductions (sum, mean,
-// prod, max and min of a float value over an axis list, and sum_to_like, the gradient of a
+// prod, max and min of a float or integer value, all and any of any value, over an axis list, and sum_to_like, the gradient of a
 // broadcast input), and how a run lays one out for CompositeReduceAxesSource's kernels. The layout
 // is plain C++ over tensors, so tests check it without a GPU (the kernels on the host's CPU,
 // emulation_testing.h).
@@ -25,10 +25,10 @@ struct DeviceReduction {
   std::vector<int64_t> axes;  // otherwise: the dims folded, from the node's `axis` (all if absent)
 };
 
-// `node` as a DeviceReduction; nullopt for any other node, and for a reduction whose output is
-// not float (an integer sum wraps as NumPy's does, on the host). An input of another dtype (the
-// mean of a bool or int value, a float32 sum into float64) is converted to the output's dtype
-// as it is read, as the host's cast would convert it.
+// `node` as a DeviceReduction; nullopt for any other node, and for one no kernel folds (float16,
+// a float value into an integer result). An input of another dtype (the mean of a bool or int
+// value, a float32 sum into float64, the int64 sum of a bool mask, all of a float value) is
+// converted to the output's dtype as it is read, as the host's cast would convert it.
 std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node);
 
 // Which dims of `value` a run folds: the reduction's axes; for sum_to_like the dims
