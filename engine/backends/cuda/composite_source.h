@@ -95,6 +95,12 @@ absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Prog
 // no kernel reads or writes (float16).
 std::string CudaCType(DType dtype);
 
+// The type arithmetic in `dtype` is done in (U in the expressions below): for an integer dtype
+// its unsigned counterpart of at least 32 bits, where sums, differences and products wrap as
+// NumPy's do once converted back, and no promotion to a signed int can overflow; for a float
+// dtype its own C++ type.
+std::string CudaArithmeticType(DType dtype);
+
 // The CUDA expression of fusable op `op_name` computing in `dtype` ($0..$2 its arguments, T the
 // program's dtype, U T's unsigned counterpart for integers), or empty when the CUDA provider has
 // none: every fusable op has one for each dtype its scalar form computes in (a test checks).

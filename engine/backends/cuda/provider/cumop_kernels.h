@@ -1,8 +1,9 @@
-// cumop (numpy.cumsum / numpy.cumprod, engine/ops/defs/scans.cc) on a CUDA device, for float32
-// and float64 values of at most kMostWriteDims dims along an axis or flattened: a thread per
-// lane walks its elements in order, folding in the dtype as the host does, so the results are
-// the host's values (a GPU makes its own NaN, where the host passes an operand's on). A lane is
-// serial work: a long scan of few lanes (a cumsum of one long vector) uses few threads.
+// cumop (numpy.cumsum / numpy.cumprod, engine/ops/defs/scans.cc) on a CUDA device, for float and
+// integer values of at most kMostWriteDims dims along an axis or flattened: a thread per lane
+// walks its elements in order, folding in the dtype as the host does (integers wrapping, in
+// CudaArithmeticType), so the results are the host's values (a GPU makes its own NaN, where the
+// host passes an operand's on). A lane is serial work: a long scan of few lanes (a cumsum of one
+// long vector) uses few threads.
 #pragma once
 
 #include <memory>
@@ -17,8 +18,9 @@ namespace tensord::cuda {
 
 bool IsDeviceCumop(const ir::Apply& node);
 
-// tensord_cumop(const T* x, T* y, long long outer, long long len, long long inner, int multiply).
-absl::StatusOr<std::string> CumopSource(DType dtype);
+// tensord_cumop(const X* x, T* y, long long outer, long long len, long long inner, int multiply):
+// the cumop into `dtype` (T) of values of dtype `in` (X).
+absl::StatusOr<std::string> CumopSource(DType dtype, DType in);
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCumopKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);

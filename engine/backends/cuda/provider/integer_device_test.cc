@@ -52,7 +52,7 @@ Tensor Edgy(DType dtype, const runtime::Shape& shape, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (int64_t i = 0; i < n; ++i) {
     uint64_t pick = rng() % 3 == 0 ? rng() : specials[rng() % std::size(specials)];
-    if (dtype == DType::kBool) pick &= 1;  // a bool's byte is 0 or 1
+    if (dtype == DType::kBool) pick &= 1;                              // a bool's byte is 0 or 1
     std::memcpy(static_cast<char*>(t.raw()) + i * size, &pick, size);  // little-endian: low bytes
   }
   return t;
@@ -129,6 +129,21 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCastsWrapAsTheHosts) {
     ExpectSameAsTheHost(casts);
   }
   ExpectSameAsTheHost({{"cast", {DType::kBool}, {{"dtype", DType::kUInt16}}}});
+}
+
+// Integer cumsum and cumprod along an axis and flattened, wrapping as the host's; of bools.
+TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCumopsWrapAsTheHosts) {
+  SKIP_WITHOUT_THE_DEVICE();
+  std::vector<Op> scans;  // the narrower ones (and a bool mask: positions) scan into int64
+  for (DType d :
+       {DType::kBool, DType::kInt8, DType::kInt32, DType::kInt64, DType::kUInt16, DType::kUInt64}) {
+    for (const char* mode : {"add", "mul"}) {
+      scans.push_back(
+          {"cumop", {d}, {{"axis", int64_t{1}}, {"mode", std::string(mode)}}, {7, 301}});
+      scans.push_back({"cumop", {d}, {{"mode", std::string(mode)}}, {7, 301}});
+    }
+  }
+  ExpectSameAsTheHost(scans);
 }
 
 // Integer folds over every element, over long rows (a block per output) and over columns (a

@@ -1,8 +1,8 @@
 // Reductions over some axes on the CUDA provider: which nodes are such reductions (sum, mean,
-// prod, max and min of a float or integer value, all and any of any value, over an axis list, and sum_to_like, the gradient of a
-// broadcast input), and how a run lays one out for CompositeReduceAxesSource's kernels. The layout
-// is plain C++ over tensors, so tests check it without a GPU (the kernels on the host's CPU,
-// emulation_testing.h).
+// prod, max and min of a float or integer value, all and any of any value, over an axis list, and
+// sum_to_like, the gradient of a broadcast input), and how a run lays one out for
+// CompositeReduceAxesSource's kernels. The layout is plain C++ over tensors, so tests check it
+// without a GPU (the kernels on the host's CPU, emulation_testing.h).
 #pragma once
 
 #include <optional>

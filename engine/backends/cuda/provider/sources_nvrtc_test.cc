@@ -120,13 +120,25 @@ TEST(ArgReduceSources, CompileWithNvrtc) {
 
 TEST(LayerSources, CompileWithNvrtc) {
   for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (auto source :
-         {ConvSource(dtype), PoolSource(dtype), BatchNormSource(dtype), CumopSource(dtype)}) {
+    for (auto source : {ConvSource(dtype), PoolSource(dtype), BatchNormSource(dtype),
+                        CumopSource(dtype, dtype)}) {
       ASSERT_TRUE(source.ok()) << source.status();
       NvrtcResult compiled = CompileToPtx(*source, "layer.cu", "compute_80");
       ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
     }
   }
+  for (auto [dtype, in] : {std::pair{DType::kInt64, DType::kInt8},
+                           {DType::kInt64, DType::kBool},
+                           {DType::kUInt64, DType::kUInt16},
+                           {DType::kInt32, DType::kInt32},
+                           {DType::kFloat64, DType::kFloat32}}) {
+    auto source = CumopSource(dtype, in);
+    ASSERT_TRUE(source.ok()) << source.status();
+    NvrtcResult compiled = CompileToPtx(*source, "cumop.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+  }
+  EXPECT_FALSE(CumopSource(DType::kBool, DType::kBool).ok());
+  EXPECT_FALSE(CumopSource(DType::kInt64, DType::kFloat32).ok());  // a GPU would saturate
   EXPECT_FALSE(ConvSource(DType::kInt32).ok());
   EXPECT_FALSE(PoolSource(DType::kFloat16).ok());
   EXPECT_FALSE(BatchNormSource(DType::kInt64).ok());
