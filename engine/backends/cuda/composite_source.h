@@ -44,9 +44,11 @@ struct OperandTypes {
 // The dtypes a kernel computes floating-point math in (float16 is not one).
 inline bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
 
-// Whether a kernel computes `program` in its dtype: float32 or float64; an integer dtype where
-// every instruction has an integer form (CudaExpression: NumPy's wrapping arithmetic, exact
-// comparisons) and the program does not reduce; bool where it only compares.
+// Whether a kernel computes `program` in its dtype (float32, float64, an integer dtype or bool)
+// and folds it as its `reduce` says (FoldsIn in the source: floats by sum, mean, prod, max and
+// min; integers by all of those but mean; bool by all and any): every instruction has a form in
+// that dtype (CudaExpression: an integer or bool one is NumPy's wrapping arithmetic; bool's sum
+// is or, its product and).
 bool ComputesIn(const ops::composite::Program& program);
 
 // The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`. A
@@ -95,10 +97,10 @@ absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Prog
 // no kernel reads or writes (float16).
 std::string CudaCType(DType dtype);
 
-// The type arithmetic in `dtype` is done in (U in the expressions below): for an integer dtype
-// its unsigned counterpart of at least 32 bits, where sums, differences and products wrap as
-// NumPy's do once converted back, and no promotion to a signed int can overflow; for a float
-// dtype its own C++ type.
+// The type arithmetic in `dtype` is done in (U in the expressions below): for an integer or bool
+// dtype an unsigned type of at least 32 bits as wide as it, where sums, differences and products
+// wrap as NumPy's do once converted back (to bool: whether nonzero), and no promotion to a signed
+// int can overflow; for a float dtype its own C++ type.
 std::string CudaArithmeticType(DType dtype);
 
 // The CUDA expression of fusable op `op_name` computing in `dtype` ($0..$2 its arguments, T the

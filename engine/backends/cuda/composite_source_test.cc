@@ -26,6 +26,9 @@ std::vector<const ops::OpDef*> FusableOps() {
 
 constexpr DType kIntegerDTypes[] = {DType::kInt8,  DType::kInt16,  DType::kInt32,  DType::kInt64,
                                     DType::kUInt8, DType::kUInt16, DType::kUInt32, DType::kUInt64};
+constexpr DType kIntegerAndBoolDTypes[] = {DType::kBool,   DType::kInt8,   DType::kInt16,
+                                           DType::kInt32,  DType::kInt64,  DType::kUInt8,
+                                           DType::kUInt16, DType::kUInt32, DType::kUInt64};
 
 TEST(CompositeSource, EveryFusableOpHasACudaFormForEachDtypeItComputesIn) {
   const auto ops = FusableOps();
@@ -35,7 +38,7 @@ TEST(CompositeSource, EveryFusableOpHasACudaFormForEachDtypeItComputesIn) {
     for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
       EXPECT_NE(CudaExpression(op->name, dtype), "") << op->name << " " << DTypeName(dtype);
     }
-    for (DType dtype : kIntegerDTypes) {
+    for (DType dtype : kIntegerAndBoolDTypes) {
       if (op->scalar->Loop(dtype) == nullptr) continue;
       EXPECT_NE(CudaExpression(op->name, dtype), "") << op->name << " " << DTypeName(dtype);
       integer_forms += dtype == DType::kInt32;
@@ -62,7 +65,7 @@ Program EveryOp(DType dtype) {
 
 TEST(CompositeSource, EveryOpcodeCompilesWithNvrtcInEveryDtypeItComputesIn) {
   std::vector<DType> dtypes = {DType::kFloat32, DType::kFloat64};
-  dtypes.insert(dtypes.end(), std::begin(kIntegerDTypes), std::end(kIntegerDTypes));
+  dtypes.insert(dtypes.end(), std::begin(kIntegerAndBoolDTypes), std::end(kIntegerAndBoolDTypes));
   for (DType dtype : dtypes) {
     for (int rank : {0, 2, kMaxCompositeRank}) {
       auto source = CompositeSource(EveryOp(dtype), rank, "every_op");
@@ -128,7 +131,7 @@ Program Bare(DType dtype) {
 
 TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
   for (const auto& [dtype, reduce] : EveryFold()) {
-    Program p = dtype == DType::kBool ? Bare(dtype) : EveryOp(dtype);  // bool only compares
+    Program p = EveryOp(dtype);
     p.reduce = reduce;
     auto source = CompositeReduceSource(p, 2, "every_op");
     ASSERT_TRUE(source.ok()) << source.status();
@@ -158,9 +161,7 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
 TEST(CompositeSource, AxesReducingKernelsCompileWithNvrtc) {
   for (const auto& [dtype, reduce] : EveryFold()) {
     const Program bare = Bare(dtype);
-    std::vector<Program> programs = {bare};
-    if (dtype != DType::kBool) programs.push_back(EveryOp(dtype));  // bool only compares
-    for (Program p : programs) {
+    for (Program p : {bare, EveryOp(dtype)}) {
       p.reduce = reduce;
       auto source = CompositeReduceAxesSource(p, 3, "k");
       ASSERT_TRUE(source.ok()) << source.status();
@@ -267,8 +268,8 @@ TEST(CompositeSource, RefusesWhatItCannotGenerate) {
   wide.input_read.assign(wide.num_inputs, true);
   wide.code = {{ops::composite::Opcode("neg"), {0, -1, -1}}};
   EXPECT_EQ(CompositeSource(wide, 1, "k").status().code(), absl::StatusCode::kUnimplemented);
-  // An integer program of a float-only op, or one that means (its result would be a float);
-  // arithmetic in bool.
+  // An integer or bool program of a float-only op, or one that means (its result would be a
+  // float); bool arithmetic (NumPy's: or, and) but no sum.
   Program integer;
   integer.dtype = DType::kInt32;
   integer.num_inputs = 1;
@@ -285,7 +286,11 @@ TEST(CompositeSource, RefusesWhatItCannotGenerate) {
   Program logic = integer;
   logic.dtype = DType::kBool;
   logic.reduce = "";
-  logic.code = {{ops::composite::Opcode("add"), {0, 0, -1}}};
+  logic.code = {{ops::composite::Opcode("exp"), {0, -1, -1}}};
+  EXPECT_FALSE(ComputesIn(logic));
+  logic.code = {{ops::composite::Opcode("add"), {0, 0, -1}}};  // or
+  EXPECT_TRUE(ComputesIn(logic));
+  logic.reduce = "sum";  // an int64 program reading bools
   EXPECT_FALSE(ComputesIn(logic));
   // And NVRTC's errors come back as its log.
   NvrtcResult broken =

@@ -1,6 +1,6 @@
 // Integer arithmetic on a device (device_testing.h) against the host, bit for bit: the fusable
-// ops in every integer dtype, wrapping as NumPy's, over values at both ends of each dtype's
-// range; integer casts, narrowing ones included; integer folds, and all and any.
+// ops in every integer dtype and bool, wrapping as NumPy's, over values at both ends of each
+// dtype's range; integer casts, narrowing ones included; integer folds, and all and any.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -115,6 +115,15 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArithmeticWrapsAsTheHosts) {
     ops.push_back({"switch", {DType::kBool, d, d}});
     ExpectSameAsTheHost(ops);
   }
+  // NumPy's bool arithmetic: a sum is or, a product and.
+  std::vector<Op> logic;
+  for (const char* op : {"add", "mul", "pow", "maximum", "minimum"}) {
+    logic.push_back({op, {DType::kBool, DType::kBool}});
+  }
+  for (const char* op : {"abs", "sqr"}) logic.push_back({op, {DType::kBool}});
+  logic.push_back({"clip", {DType::kBool, DType::kBool, DType::kBool}});
+  logic.push_back({"switch", {DType::kBool, DType::kBool, DType::kBool}});
+  ExpectSameAsTheHost(logic);
   // Mixed dtypes: the narrower converted as read, as the host casts it first.
   ExpectSameAsTheHost({{"add", {DType::kInt32, DType::kInt64}},
                        {"mul", {DType::kUInt8, DType::kInt16}},
