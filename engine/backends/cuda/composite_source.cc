@@ -1,8 +1,11 @@
 #include "engine/backends/cuda/composite_source.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -51,6 +54,12 @@ const ExpressionTable& IntegerExpressions() {
       {"round_half_away_from_zero", "$0"},
       {"isnan", "T(0)"},
       {"isinf", "T(0)"},
+      {"int_div", "td_int_floordiv<T, U>($0, $1)"},
+      {"mod", "td_int_mod($0, $1)"},
+      {"and", "T($0 & $1)"},
+      {"or", "T($0 | $1)"},
+      {"xor", "T($0 ^ $1)"},
+      {"invert", "td_invert($0)"},
   };
   return *table;
 }
@@ -95,8 +104,25 @@ const ExpressionTable& FloatExpressions() {
       {"softplus", "td_softplus($0)"},
       {"isnan", "T(isnan($0))"},
       {"isinf", "T(isinf($0))"},
+      {"int_div", "td_float_floordiv($0, $1)"},
+      {"mod", "td_float_mod($0, $1)"},
   };
   return *table;
+}
+
+// The elementwise ops the fusion pass leaves alone (no opcode) that a lone node of computes on
+// the device, by the negative code that stands for each in the provider's programs (never in a
+// client's: ParseProgram refuses codes that are no op's).
+constexpr const char* kLoneOps[] = {"int_div", "mod", "and", "or", "xor", "invert"};
+
+// The name of the op `opcode` stands for (a fusion opcode, or a lone op's code), or "".
+std::string OpNameOf(int opcode) {
+  if (opcode < 0) {
+    const int k = -opcode - 1;
+    return k < static_cast<int>(std::size(kLoneOps)) ? kLoneOps[k] : "";
+  }
+  const ops::OpDef* op = ops::Registry::Global().FindByOpcode(opcode);
+  return op == nullptr ? "" : op->name;
 }
 
 // The helpers the expressions call, written as the scalar functors are (branch-free NaN
@@ -119,6 +145,60 @@ template <class T> __device__ __forceinline__ T td_sigmoid(T a) {
 template <class T> __device__ __forceinline__ T td_softplus(T a) {
   return log1p(exp(-fabs(a))) + (a > T(0) ? a : T(0));
 }
+// NumPy's floor division and remainder (engine/ops/scalar/arithmetic.h): of integers, x // 0
+// and x % 0 are 0, and -1 is its own case (the most negative value's quotient wraps); of
+// floats, npy_divmod's, the quotient snapped to an integer.
+template <class T, class U> __device__ __forceinline__ T td_int_floordiv(T a, T b) {
+  if (b == T(0)) return T(0);
+  if (T(-1) < T(0) && b == T(-1)) return T(U(0) - U(a));
+  T q = T(a / b);
+  if (T(a % b) != T(0) && ((a < T(0)) != (b < T(0)))) q = T(q - T(1));
+  return q;
+}
+template <class T> __device__ __forceinline__ T td_int_mod(T a, T b) {
+  if (b == T(0) || (T(-1) < T(0) && b == T(-1))) return T(0);
+  T r = T(a % b);
+  if (r != T(0) && ((r < T(0)) != (b < T(0)))) r = T(r + b);
+  return r;
+}
+template <class T> __device__ __forceinline__ T td_float_divmod(T a, T b, T* modulus) {
+  T mod = fmod(a, b);
+  if (b == T(0)) {
+    *modulus = mod;
+    return a / b;
+  }
+  T div = (a - mod) / b;
+  if (mod != T(0)) {
+    if ((b < T(0)) != (mod < T(0))) {
+      mod += b;
+      div -= T(1);
+    }
+  } else {
+    mod = copysign(T(0), b);
+  }
+  T floordiv;
+  if (div != T(0)) {
+    floordiv = floor(div);
+    if (div - floordiv > T(0.5)) floordiv += T(1);
+  } else {
+    floordiv = copysign(T(0), a / b);
+  }
+  *modulus = mod;
+  return floordiv;
+}
+template <class T> __device__ __forceinline__ T td_float_floordiv(T a, T b) {
+  T mod;
+  return td_float_divmod(a, b, &mod);
+}
+template <class T> __device__ __forceinline__ T td_float_mod(T a, T b) {
+  if (b == T(0)) return fmod(a, b);
+  T mod;
+  td_float_divmod(a, b, &mod);
+  return mod;
+}
+// ~ on integers, not on bool (logical, as the host's).
+__device__ __forceinline__ bool td_invert(bool a) { return !a; }
+template <class T> __device__ __forceinline__ T td_invert(T a) { return T(~a); }
 template <class T, class U> __device__ __forceinline__ T td_ipow(T a, T b) {
   if (b < T(0)) return a == T(1) ? T(1) : a == T(-1) ? (b % T(2) != T(0) ? T(-1) : T(1)) : T(0);
   T result = T(1), base = a;
@@ -153,6 +233,13 @@ std::string Literal(double value) {
 }
 
 }  // namespace
+
+std::optional<int> LoneOpcode(const std::string& op_name) {
+  for (size_t k = 0; k < std::size(kLoneOps); ++k) {
+    if (op_name == kLoneOps[k]) return -static_cast<int>(k) - 1;
+  }
+  return std::nullopt;
+}
 
 std::string CudaExpression(const std::string& op_name, DType dtype) {
   const ExpressionTable& own = FloatDType(dtype) ? FloatExpressions() : IntegerExpressions();
@@ -197,15 +284,33 @@ std::string CudaArithmeticType(DType dtype) {
   return DTypeSize(dtype) == 8 ? "unsigned long long" : "unsigned int";
 }
 
+namespace {
+
+// Whether `value` converts exactly into integer or bool `dtype`: a constant out of its range
+// (a client's composite may hold one) converts differently on a GPU, which saturates, and on
+// the host.
+bool ExactIn(double value, DType dtype) {
+  if (value != std::trunc(value)) return false;  // NaN too
+  if (dtype == DType::kBool) return value == 0 || value == 1;
+  const int bits = static_cast<int>(DTypeSize(dtype)) * 8;
+  const bool is_signed = IsSignedInt(dtype);
+  return value >= (is_signed ? -std::ldexp(1.0, bits - 1) : 0.0) &&
+         value < std::ldexp(1.0, is_signed ? bits - 1 : bits);
+}
+
+}  // namespace
+
 bool ComputesIn(const ops::composite::Program& program) {
   if (!program.reduce.empty() && !FoldsIn(program.reduce, program.dtype)) return false;
   if (FloatDType(program.dtype)) return true;
   if (CudaCType(program.dtype).empty()) return false;
-  const ops::Registry& registry = ops::Registry::Global();
+  for (double c : program.constants) {
+    if (!ExactIn(c, program.dtype)) return false;
+  }
   for (const ops::composite::Instr& ins : program.code) {
     if (ins.op == ops::composite::kConst) continue;
-    const ops::OpDef* op = registry.FindByOpcode(ins.op);
-    if (op == nullptr || CudaExpression(op->name, program.dtype).empty()) return false;
+    const std::string op = OpNameOf(ins.op);
+    if (op.empty() || CudaExpression(op, program.dtype).empty()) return false;
   }
   return true;
 }
@@ -285,19 +390,18 @@ absl::StatusOr<std::string> ElementBody(const ops::composite::Program& program, 
                         : "T(0)",
                     ";\n");
   }
-  const ops::Registry& registry = ops::Registry::Global();
   for (size_t j = 0; j < program.code.size(); ++j) {
     const ops::composite::Instr& ins = program.code[j];
     std::string value;
     if (ins.op == ops::composite::kConst) {
       value = Literal(program.constants[ins.args[0]]);
     } else {
-      const ops::OpDef* op = registry.FindByOpcode(ins.op);
-      if (op == nullptr) return InvalidArgument("composite opcode ", ins.op, " is not an op");
-      value = CudaExpression(op->name, program.dtype);
+      const std::string op = OpNameOf(ins.op);
+      if (op.empty()) return InvalidArgument("composite opcode ", ins.op, " is not an op");
+      value = CudaExpression(op, program.dtype);
       if (value.empty()) {
-        return InvalidArgument("op ", op->name, " (composite opcode ", ins.op,
-                               ") has no CUDA form in ", DTypeName(program.dtype));
+        return InvalidArgument("op ", op, " (composite opcode ", ins.op, ") has no CUDA form in ",
+                               DTypeName(program.dtype));
       }
       value = absl::StrReplaceAll(value, {{"$0", Register(ins.args[0])},
                                           {"$1", ins.args[1] >= 0 ? Register(ins.args[1]) : ""},

@@ -21,6 +21,7 @@
 // input's buffer (written in place): each thread reads its element's operands, then writes it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ inline bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFl
 // and folds it as its `reduce` says (FoldsIn in the source: floats by sum, mean, prod, max and
 // min; integers by all of those but mean; bool by all and any): every instruction has a form in
 // that dtype (CudaExpression: an integer or bool one is NumPy's wrapping arithmetic; bool's sum
-// is or, its product and).
+// is or, its product and), and an integer or bool program's constants convert into it exactly.
 bool ComputesIn(const ops::composite::Program& program);
 
 // The CUDA C++ source of `program`'s kernel over outputs of rank `rank`, named `name`. A
@@ -96,6 +97,11 @@ absl::StatusOr<std::string> CompositeReduceAxesSource(const ops::composite::Prog
 // The C++ type of `dtype`'s elements in a kernel ("float", "long long", "bool"); empty for one
 // no kernel reads or writes (float16).
 std::string CudaCType(DType dtype);
+
+// The code standing in the CUDA provider's programs for lone elementwise op `op_name`, one the
+// fusion pass leaves alone (no opcode) but a kernel computes: floor division, remainder and the
+// bitwise ops. Negative, so no fusion opcode is one; nullopt for any other op.
+std::optional<int> LoneOpcode(const std::string& op_name);
 
 // The type arithmetic in `dtype` is done in (U in the expressions below): for an integer or bool
 // dtype an unsigned type of at least 32 bits as wide as it, where sums, differences and products

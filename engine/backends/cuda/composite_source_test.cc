@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
+#include <string>
 
 #include "engine/backends/cuda/nvrtc.h"
 #include "engine/ops/op_def.h"
@@ -45,6 +47,39 @@ TEST(CompositeSource, EveryFusableOpHasACudaFormForEachDtypeItComputesIn) {
     }
   }
   EXPECT_GE(integer_forms, 20);  // the arithmetic, comparisons and selections
+}
+
+// The lone ops (no fusion opcode) a kernel computes: in every dtype their scalar forms compute
+// in, floats but for the bitwise ones (which type inference refuses floats), each compiles.
+TEST(CompositeSource, LoneOpsCompileWithNvrtcInEveryDtypeTheyComputeIn) {
+  int forms = 0;
+  for (const char* name : {"int_div", "mod", "and", "or", "xor", "invert"}) {
+    const ops::OpDef* op = ops::Registry::Global().Find(name);
+    ASSERT_NE(op, nullptr) << name;
+    ASSERT_EQ(op->scalar->opcode, -1) << name << " is fusable: it needs no code of its own";
+    const std::optional<int> code = LoneOpcode(name);
+    ASSERT_TRUE(code.has_value()) << name;
+    EXPECT_LT(*code, 0);
+    const bool bitwise = std::string(name) != "int_div" && std::string(name) != "mod";
+    for (DType dtype : {DType::kFloat32, DType::kFloat64, DType::kBool, DType::kInt8, DType::kInt32,
+                        DType::kUInt16, DType::kUInt64}) {
+      if (op->scalar->Loop(dtype) == nullptr || (bitwise && FloatDType(dtype))) continue;
+      Program p;
+      p.dtype = dtype;
+      p.num_inputs = 2;
+      p.input_read = {true, true};
+      p.code = {{*code, {0, op->scalar->arity > 1 ? 1 : -1, -1}}};
+      ASSERT_TRUE(ComputesIn(p)) << name << " " << DTypeName(dtype);
+      auto source = CompositeSource(p, 1, "k");
+      ASSERT_TRUE(source.ok()) << source.status();
+      NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << name << " " << DTypeName(dtype) << ":\n" << compiled.log;
+      ++forms;
+    }
+  }
+  EXPECT_GE(forms, 25);
+  EXPECT_FALSE(LoneOpcode("add").has_value());  // fusable: its opcode
+  EXPECT_FALSE(LoneOpcode("dot").has_value());
 }
 
 // One program applying every fusable op computing in `dtype` to the three inputs.
@@ -292,6 +327,26 @@ TEST(CompositeSource, RefusesWhatItCannotGenerate) {
   EXPECT_TRUE(ComputesIn(logic));
   logic.reduce = "sum";  // an int64 program reading bools
   EXPECT_FALSE(ComputesIn(logic));
+  // A constant an integer dtype holds exactly, and none it does not (a GPU saturates).
+  Program offset;
+  offset.dtype = DType::kUInt8;
+  offset.num_inputs = 1;
+  offset.input_read = {true};
+  offset.code = {{ops::composite::kConst, {0, -1, -1}},
+                 {ops::composite::Opcode("add"), {0, 1, -1}}};
+  for (double c : {0.0, 255.0}) {
+    offset.constants = {c};
+    EXPECT_TRUE(ComputesIn(offset)) << c;
+  }
+  for (double c : {-1.0, 256.0, 0.5, std::nan("")}) {
+    offset.constants = {c};
+    EXPECT_FALSE(ComputesIn(offset)) << c;
+  }
+  offset.dtype = DType::kInt64;
+  offset.constants = {-9223372036854775808.0};  // -2^63
+  EXPECT_TRUE(ComputesIn(offset));
+  offset.constants = {9223372036854775808.0};  // 2^63
+  EXPECT_FALSE(ComputesIn(offset));
   // And NVRTC's errors come back as its log.
   NvrtcResult broken =
       CompileToPtx("extern \"C\" __global__ void k() { undefined(); }", "b.cu", "compute_80");

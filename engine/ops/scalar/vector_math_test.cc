@@ -203,8 +203,9 @@ TEST(VectorMath, Float32SigmoidIsWithinOneAndAHalfUlpOverFloatsOfEveryMagnitude)
         continue;
       }
       int exponent;
-      std::frexp(want, &exponent);  // want in [2^(exponent-1), 2^exponent)
-      const double ulp = std::ldexp(1.0, std::max(exponent - 24, -149));
+      std::frexp(want, &exponent);  // want in [2^(exponent-1), 2^exponent); 0 for want = 0
+      const double ulp = want == 0 ? std::ldexp(1.0, -149)  // a float's smallest step
+                                   : std::ldexp(1.0, std::max(exponent - 24, -149));
       const double err = std::fabs(r[i] - want) / ulp;
       if (err > worst) worst = err, worst_x = x[i];
     }

@@ -113,6 +113,9 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArithmeticWrapsAsTheHosts) {
     }
     ops.push_back({"clip", {d, d, d}});
     ops.push_back({"switch", {DType::kBool, d, d}});
+    // The lone ops: by zero and -1, the most negative value among the dividends.
+    for (const char* op : {"int_div", "mod", "and", "or", "xor"}) ops.push_back({op, {d, d}});
+    ops.push_back({"invert", {d}});
     ExpectSameAsTheHost(ops);
   }
   // NumPy's bool arithmetic: a sum is or, a product and.
@@ -123,6 +126,8 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerArithmeticWrapsAsTheHosts) {
   for (const char* op : {"abs", "sqr"}) logic.push_back({op, {DType::kBool}});
   logic.push_back({"clip", {DType::kBool, DType::kBool, DType::kBool}});
   logic.push_back({"switch", {DType::kBool, DType::kBool, DType::kBool}});
+  for (const char* op : {"and", "or", "xor"}) logic.push_back({op, {DType::kBool, DType::kBool}});
+  logic.push_back({"invert", {DType::kBool}});
   ExpectSameAsTheHost(logic);
   // Mixed dtypes: the narrower converted as read, as the host casts it first.
   ExpectSameAsTheHost({{"add", {DType::kInt32, DType::kInt64}},
@@ -138,6 +143,18 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCastsWrapAsTheHosts) {
     ExpectSameAsTheHost(casts);
   }
   ExpectSameAsTheHost({{"cast", {DType::kBool}, {{"dtype", DType::kUInt16}}}});
+}
+
+// NumPy's floor division and remainder of floats (npy_divmod: the quotient snapped to an
+// integer, the remainder with the divisor's sign) over any bits, NaN, infinities, zeros of both
+// signs and subnormals among them, bit for bit.
+TEST(TENSORD_PROVIDER_TEST_SUITE, FloatFloorDivisionAndRemainderMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  std::vector<Op> ops;
+  for (DType d : {DType::kFloat32, DType::kFloat64}) {
+    for (const char* op : {"int_div", "mod"}) ops.push_back({op, {d, d}});
+  }
+  ExpectSameAsTheHost(ops);
 }
 
 // Integer cumsum and cumprod along an axis and flattened, wrapping as the host's; of bools.

@@ -34,11 +34,13 @@ constexpr char kKernelName[] = "tensord_composite";
 // A lone fusable op as a program of one instruction over its inputs; a variadic one (add, mul
 // of three or more) as the host computes it, folded left: ((in0 op in1) op in2) ...
 absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
-  const int opcode = node.def->FusionOpcode();
+  // A fusable op by its opcode; floor division, remainder and the bitwise ops by their own code.
+  const int opcode =
+      node.def->FusionOpcode() > 0 ? node.def->FusionOpcode() : LoneOpcode(node.op).value_or(0);
   const int arity = static_cast<int>(node.inputs.size());
-  const int takes = opcode < 0 ? -1 : node.def->scalar->arity;
+  const int takes = opcode == 0 ? -1 : node.def->scalar->arity;
   const bool folds = takes == 2 && node.def->max_inputs == -1 && arity > 2;
-  if (opcode < 0 || node.outputs.size() != 1 || (arity != takes && !folds)) {
+  if (opcode == 0 || node.outputs.size() != 1 || (arity != takes && !folds)) {
     return Unimplemented("op '", node.op, "' with ", arity, " inputs has no CUDA kernel");
   }
   Program p;
@@ -135,9 +137,10 @@ absl::StatusOr<DeviceElementwise> DeviceProgram(const ir::Apply& node) {
     }
     const std::optional<DType> want =
         k + first < static_cast<int>(wanted.size()) ? wanted[k + first] : p.dtype;
-    // A condition narrowed from float64 to float32 could lose its truth (1e-300 is true).
-    const bool narrowed_truth =
-        want == DType::kBool && has == DType::kFloat64 && p.dtype == DType::kFloat32;
+    // A condition read narrower than it is could lose its truth: 1e-300 as float32, 256 as
+    // int8 (the host tests the condition itself); a nonzero integer is a nonzero float.
+    const bool narrowed_truth = want == DType::kBool && DTypeSize(has) > DTypeSize(p.dtype) &&
+                                !(IsInteger(has) && FloatDType(p.dtype));
     if (!p.reduce.empty() || narrowed_truth ||
         (want.has_value() && *want != p.dtype && *want != DType::kBool)) {
       return Unimplemented("input ", k + first, " is ", DTypeName(has), ", not the kernel's ",

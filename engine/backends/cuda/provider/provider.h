@@ -3,12 +3,13 @@
 // - transfers (the host's transfer kernel, which copies through the device) and views made
 //   from metadata by the host's kernels: dimshuffle, subtensor (basic indexing), reshape,
 //   flatten;
-// - elementwise work computing in float32 or float64: fused composites, full reductions of
-//   them, lone fusable ops and casts, inputs of other dtypes converted as read; comparisons of
-//   integer or bool tensors and their exact casts into wider integers (program_kernels.h);
-// - reductions into a float value (sum, mean, prod, max, min) over any axes and sum_to_like,
-//   a value of another dtype converted as read (reduce_axes.h); var and std (moment_kernels.h);
-//   cumsum and cumprod of floats (cumop_kernels.h);
+// - elementwise work: fused composites and full reductions of them, lone fusable ops, floor
+//   division, remainder, the bitwise ops and casts, computing in float32, float64, an integer
+//   dtype (NumPy's wrapping) or bool, inputs of other dtypes converted as read; comparisons
+//   (program_kernels.h);
+// - reductions (sum, mean, prod, max, min, all, any) over any axes and sum_to_like, a value of
+//   another dtype converted as read (reduce_axes.h); var and std (moment_kernels.h); cumsum
+//   and cumprod (cumop_kernels.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
 //   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange

@@ -65,10 +65,20 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   EXPECT_TRUE(runs(Node(g, "pow", {i, i})));
   EXPECT_TRUE(runs(Node(g, "switch", {g.AddInput(ir::Type::Of(DType::kBool, 2), "c"), i, l})));
   EXPECT_FALSE(runs(Node(g, "add", {n, n})));
-  // ... but not an op the fusion pass has no opcode for (floor division, bitwise logic), nor a
-  // float read as an integer (0.5 is a true condition).
-  EXPECT_FALSE(runs(Node(g, "int_div", {i, i})));
+  // Floor division, remainder (of floats too) and the bitwise ops, which the fusion pass leaves
+  // alone, by their own codes.
+  for (const char* op : {"int_div", "mod", "and", "or", "xor"}) {
+    EXPECT_TRUE(runs(Node(g, op, {i, l}))) << op;
+  }
+  EXPECT_TRUE(runs(Node(g, "invert", {i})));
+  EXPECT_TRUE(runs(Node(g, "mod", {x, y})));
+  EXPECT_TRUE(runs(Node(g, "int_div", {d, d})));
+  // ... but not a float read as an integer (0.5 is a true condition), nor a condition read
+  // narrower (256 as int8 is 0).
   EXPECT_FALSE(runs(Node(g, "switch", {x, i, i})));
+  ir::Variable* bytes = g.AddInput(ir::Type::Of(DType::kInt8, 2), "bytes");
+  EXPECT_FALSE(runs(Node(g, "switch", {l, bytes, bytes})));
+  EXPECT_TRUE(runs(Node(g, "switch", {bytes, l, l})));
   // Integer casts run, wrapping when they narrow; a float into an integer (where a GPU
   // saturates what the host leaves undefined) stays on the host.
   EXPECT_TRUE(runs(Node(g, "cast", {i}, {{"dtype", DType::kInt64}})));
