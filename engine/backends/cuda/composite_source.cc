@@ -234,6 +234,14 @@ std::string Literal(double value) {
 
 }  // namespace
 
+ops::composite::Program BareProgram(DType dtype) {
+  ops::composite::Program p;
+  p.dtype = dtype;
+  p.num_inputs = 1;
+  p.input_read = {true};
+  return p;
+}
+
 std::optional<int> LoneOpcode(const std::string& op_name) {
   for (size_t k = 0; k < std::size(kLoneOps); ++k) {
     if (op_name == kLoneOps[k]) return -static_cast<int>(k) - 1;
@@ -287,8 +295,9 @@ std::string CudaArithmeticType(DType dtype) {
 namespace {
 
 // Whether `value` converts exactly into integer or bool `dtype`: a constant out of its range
-// (a client's composite may hold one) converts differently on a GPU, which saturates, and on
-// the host.
+// converts differently on a GPU, which saturates, and on the host. A guard: no integer program
+// holds constants today (clients' composites are float, ParseProgram checks; the provider's
+// own lone-op programs have none), but a fusion of integer ops would make them.
 bool ExactIn(double value, DType dtype) {
   if (value != std::trunc(value)) return false;  // NaN too
   if (dtype == DType::kBool) return value == 0 || value == 1;

@@ -42,6 +42,10 @@ struct OperandTypes {
   DType output = DType::kInvalid;  // kInvalid: T
 };
 
+// A value converted to `dtype` (no instructions over one input): a copy, or a cast; reduced, a
+// bare value's fold.
+ops::composite::Program BareProgram(DType dtype);
+
 // The dtypes a kernel computes floating-point math in (float16 is not one).
 inline bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
 
@@ -110,7 +114,7 @@ std::optional<int> LoneOpcode(const std::string& op_name);
 std::string CudaArithmeticType(DType dtype);
 
 // The CUDA expression of fusable op `op_name` computing in `dtype` ($0..$2 its arguments, T the
-// program's dtype, U T's unsigned counterpart for integers), or empty when the CUDA provider has
+// program's dtype, U its CudaArithmeticType), or empty when the CUDA provider has
 // none: every fusable op has one for each dtype its scalar form computes in (a test checks).
 std::string CudaExpression(const std::string& op_name, DType dtype);
 

@@ -155,15 +155,6 @@ std::vector<std::pair<DType, std::string>> EveryFold() {
   return folds;
 }
 
-// A program of no instructions over one input: its value.
-Program Bare(DType dtype) {
-  Program bare;
-  bare.dtype = dtype;
-  bare.num_inputs = 1;
-  bare.input_read = {true};
-  return bare;
-}
-
 TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
   for (const auto& [dtype, reduce] : EveryFold()) {
     Program p = EveryOp(dtype);
@@ -177,7 +168,7 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
     EXPECT_NE(compiled.ptx.find(".entry every_op("), std::string::npos);
     EXPECT_NE(compiled.ptx.find(".entry every_op_finish("), std::string::npos);
   }
-  Program integer_mean = Bare(DType::kInt32);
+  Program integer_mean = BareProgram(DType::kInt32);
   integer_mean.reduce = "mean";
   EXPECT_EQ(CompositeReduceSource(integer_mean, 1, "k").status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -195,7 +186,7 @@ TEST(CompositeSource, ReducingKernelsCompileWithNvrtc) {
 // every reduction and dtype.
 TEST(CompositeSource, AxesReducingKernelsCompileWithNvrtc) {
   for (const auto& [dtype, reduce] : EveryFold()) {
-    const Program bare = Bare(dtype);
+    const Program bare = BareProgram(dtype);
     for (Program p : {bare, EveryOp(dtype)}) {
       p.reduce = reduce;
       auto source = CompositeReduceAxesSource(p, 3, "k");

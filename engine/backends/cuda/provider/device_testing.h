@@ -65,6 +65,22 @@ inline bool SameBytes(const runtime::Tensor& a, const runtime::Tensor& b) {
          std::memcmp(a.raw(), b.raw(), a.num_bytes()) == 0;
 }
 
+// The same bytes, but that any NaN equals any NaN in a float value: a GPU makes its own NaN
+// where the host passes an operand's bits on.
+inline bool SameBytesAnyNaN(const runtime::Tensor& a, const runtime::Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  auto same = [&]<class T>(T) {
+    for (int64_t i = 0; i < a.num_elements(); ++i) {
+      const T x = a.data<T>()[i], y = b.data<T>()[i];
+      if (!(std::isnan(x) && std::isnan(y)) && std::memcmp(&x, &y, sizeof x) != 0) return false;
+    }
+    return true;
+  };
+  if (a.dtype() == DType::kFloat32) return same(float{});
+  if (a.dtype() == DType::kFloat64) return same(double{});
+  return SameBytes(a, b);
+}
+
 template <typename T>
 inline void ExpectNear(const runtime::Tensor& got, const runtime::Tensor& want, double rtol,
                        const std::string& what) {

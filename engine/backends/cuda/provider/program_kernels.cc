@@ -181,9 +181,9 @@ class ReduceKernel final : public ProgramKernel {
   static constexpr int64_t kMostReduceBlocks = 1024;
 };
 
-// A reduction node over some of its value's dims (reduce_axes.h): sum, mean, max or min over
-// an axis list, or sum_to_like. Over every dim it is ReduceKernel's (a grid folds the value);
-// over some, one launch of the axes kernels.
+// A reduction node over some of its value's dims (reduce_axes.h): sum, mean, prod, max, min,
+// all or any over an axis list, or sum_to_like. Over every dim it is ReduceKernel's (a grid folds
+// the value); over some, one launch of the axes kernels.
 class AxesReduceKernel final : public ProgramKernel {
  public:
   AxesReduceKernel(DeviceReduction reduction, std::shared_ptr<DeviceRuntime> device)
@@ -251,14 +251,6 @@ std::string OffsetSource(int rank) {
       "    flat /= shape[d];\n"
       "  }\n"
       "  return at;\n}\n");
-}
-
-Program BareProgram(DType dtype) {
-  Program p;
-  p.dtype = dtype;
-  p.num_inputs = 1;
-  p.input_read = {true};
-  return p;
 }
 
 absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,

@@ -29,9 +29,6 @@ inline int64_t GridFor(int64_t n) { return std::min((n + kThreads - 1) / kThread
 // `strides`, for the kernels that walk a layout given in their parameters.
 std::string OffsetSource(int rank);
 
-// A value converted to `dtype` (no instructions over one input): a copy, or a cast.
-ops::composite::Program BareProgram(DType dtype);
-
 // The kernels named `names` of `source`, compiled once in this process per architecture and
 // source (a failure too): functions and nodes computing the same program share them.
 absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,

@@ -56,11 +56,11 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);
 
 // The elementwise work of a node on the device: the program a composite or dot_composite node,
-// a lone fusable op or a cast computes, and the dtypes its kernel reads and writes where they
-// are not the program's (inputs converted as read, instead of the host's casts; a
+// a lone elementwise op or a cast computes, and the dtypes its kernel reads and writes where
+// they are not the program's (inputs converted as read, instead of the host's casts; a
 // comparison's bool). INVALID_ARGUMENT for a bad composite, UNIMPLEMENTED for what the device
-// does not compute (an integer result, a reduction's input of another dtype, an op with no
-// CUDA form).
+// does not compute (integer work into a scalar, a float read as an integer, a reduction's
+// input of another dtype, an op with no CUDA form).
 struct DeviceElementwise {
   ops::composite::Program program;
   OperandTypes types;
