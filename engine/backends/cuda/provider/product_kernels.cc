@@ -254,13 +254,16 @@ class ProductKernel final : public backends::Kernel {
 // matrices read as row-major or transposed views, all items alike. A 2-d operand is a batch of
 // vectors: (B, k) as x is (B, 1, k), as y (B, k, 1), and that dim is not in the output (the
 // host's shapes: (B,) for two of them).
+// batched_dot: each item's product one gemm of a strided batch. x's dims between the batch and
+// the summed one are its rows, merged into one (x packed contiguous first where they do not
+// merge), so (B, d1, ..., k) . (B, k, n) is (B, d1 * ..., k) . (B, k, n).
 class BatchedProductKernel final : public backends::Kernel {
  public:
-  explicit BatchedProductKernel(std::shared_ptr<DeviceRuntime> device)
-      : device_(std::move(device)) {}
+  BatchedProductKernel(DType dtype, std::shared_ptr<DeviceRuntime> device)
+      : pack_(dtype, dtype, false), device_(std::move(device)) {}
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
-    const Tensor& x = *in[0];
+    Tensor x = *in[0];
     const Tensor& y = *in[1];
     const int ax = x.ndim() - 1, ay = std::max(1, y.ndim() - 2);  // the summed axes
     if (x.shape()[ax] != y.shape()[ay]) {                         // the host's words
@@ -272,11 +275,15 @@ class BatchedProductKernel final : public backends::Kernel {
       return InvalidArgument("batched_dot: batch sizes differ: ", x.shape()[0], " and ",
                              y.shape()[0]);
     }
-    const bool x_rows = x.ndim() == 3, y_columns = y.ndim() == 3;
+    const bool x_rows = x.ndim() >= 3, y_columns = y.ndim() == 3;
     const int64_t items = x.shape()[0], k = x.shape()[ax];
-    const int64_t m = x_rows ? x.shape()[1] : 1, n = y_columns ? y.shape()[2] : 1;
+    int64_t m = 1;
     runtime::Shape shape = {items};
-    if (x_rows) shape.push_back(m);
+    for (int d = 1; d < ax; ++d) {
+      m *= x.shape()[d];
+      shape.push_back(x.shape()[d]);
+    }
+    const int64_t n = y_columns ? y.shape()[2] : 1;
     if (y_columns) shape.push_back(n);
     Tensor& c = *out[0];
     TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), shape));
@@ -284,10 +291,20 @@ class BatchedProductKernel final : public backends::Kernel {
     if (x.host_accessible() || y.host_accessible() || c.host_accessible()) {
       return Internal("an operand of a CUDA product is in host memory");
     }
+    // x's rows as one dim of stride row_stride, where they merge.
+    int64_t row_stride = x_rows ? x.strides()[ax - 1] : 0;
+    for (int d = ax - 2; d >= 1; --d) {
+      if (x.shape()[d + 1] != 1 && x.strides()[d] != x.strides()[d + 1] * x.shape()[d + 1]) {
+        TENSORD_ASSIGN_OR_RETURN(x, Packed(pack_, *device_, x));
+        row_stride = k;
+        break;
+      }
+      if (x.shape()[d + 1] == 1) row_stride = x.strides()[d];
+    }
     // One item of each: a vector's missing dim has one entry (its stride only needs to satisfy
     // AsBlasOperand).
     const int64_t x_k = x.strides()[ax], y_k = y.strides()[ay];
-    const Tensor xi = x.StridedView({m, k}, {x_rows ? x.strides()[1] : x_k * k, x_k}, 0);
+    const Tensor xi = x.StridedView({m, k}, {x_rows ? row_stride : x_k * k, x_k}, 0);
     const Tensor yi = y.StridedView({k, n}, {y_k, y_columns ? y.strides()[2] : y_k * k}, 0);
     TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(xi, 0));
     TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(yi, 1));
@@ -301,6 +318,7 @@ class BatchedProductKernel final : public backends::Kernel {
   }
 
  private:
+  StridedWrite pack_;
   const std::shared_ptr<DeviceRuntime> device_;
 };
 
@@ -356,7 +374,7 @@ bool IsBatchedMatrixProduct(const ir::Apply& node) {
   }
   const ir::Type& x = node.inputs[0]->type;
   const ir::Type& y = node.inputs[1]->type;
-  return (x.ndim() == 2 || x.ndim() == 3) && (y.ndim() == 2 || y.ndim() == 3) &&
+  return x.ndim() >= 2 && x.ndim() <= kMostWriteDims && (y.ndim() == 2 || y.ndim() == 3) &&
          FloatDType(x.dtype) && y.dtype == x.dtype && node.outputs[0]->type.dtype == x.dtype;
 }
 
@@ -366,8 +384,9 @@ std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,
   return std::make_unique<ProductKernel>(node, std::move(device), std::move(epilogue));
 }
 
-std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(std::shared_ptr<DeviceRuntime> device) {
-  return std::make_unique<BatchedProductKernel>(std::move(device));
+std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(const ir::Apply& node,
+                                                           std::shared_ptr<DeviceRuntime> device) {
+  return std::make_unique<BatchedProductKernel>(node.inputs[0]->type.dtype, std::move(device));
 }
 
 }  // namespace tensord::cuda

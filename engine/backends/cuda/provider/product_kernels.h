@@ -19,13 +19,15 @@ namespace tensord::cuda {
 // dot or tensordot contracting a block of dims at an end of each operand (a dot of an n-d value
 // and its gradient's tensordots), one product once they are packed contiguous.
 bool IsMatrixProduct(const ir::Apply& node);
-// batched_dot of 2-d or 3-d operands (batches of vectors or matrices) of one float dtype.
+// batched_dot of one float dtype: x a batch of vectors, matrices or more dims (its rows, at
+// most kMostWriteDims dims in all), y a batch of vectors or matrices.
 bool IsBatchedMatrixProduct(const ir::Apply& node);
 
 // The kernel of an IsMatrixProduct node (a dot_composite's `epilogue`: its program).
 std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,
                                                     std::shared_ptr<DeviceRuntime> device,
                                                     std::optional<DeviceElementwise> epilogue);
-std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(std::shared_ptr<DeviceRuntime> device);
+std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(const ir::Apply& node,
+                                                           std::shared_ptr<DeviceRuntime> device);
 
 }  // namespace tensord::cuda

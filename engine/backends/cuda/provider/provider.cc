@@ -215,7 +215,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     return MakeProductKernel(node, std::move(device), std::move(epilogue));
   }
   if (IsBatchedMatrixProduct(node)) {
-    return MakeBatchedProductKernel(std::move(device));
+    return MakeBatchedProductKernel(node, std::move(device));
   }
   if ((node.op == "reshape" || node.op == "flatten") && Supports(node)) {
     return MakeReshapeKernel(node, std::move(device));

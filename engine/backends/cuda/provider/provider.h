@@ -11,7 +11,8 @@
 //   another dtype converted as read (reduce_axes.h); var and std (moment_kernels.h); cumsum
 //   and cumprod (cumop_kernels.h);
 // - products on cuBLAS: dot (of an n-d value too), tensordot over blocks of dims at an end of
-//   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands (product_kernels.h);
+//   each operand, gemm, dot_composite, batched_dot of 2-d or 3-d operands, x of more dims too
+//   (product_kernels.h);
 // - integer-array indexing, its increment and assignment (indexing.h), and arange
 //   (shape_kernels.h);
 // - uniform, normal and binomial random streams (random_kernels.h), sort and argsort

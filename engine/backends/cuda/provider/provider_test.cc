@@ -97,11 +97,12 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   // Blocks of dims at an end of each operand: the product of two matrices; a middle dim not.
   ir::Variable* t3 = g.AddInput(ir::Type::Of(DType::kFloat32, 3), "t3");
   EXPECT_TRUE(runs(Node(g, "dot", {t3, y})));
-  // batched_dot of batches of matrices or vectors; not of more dims.
+  // batched_dot of batches of matrices or vectors, x with more dims too; not y.
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, t3})));
   EXPECT_TRUE(runs(Node(g, "batched_dot", {x, y})));
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, x})));
   ir::Variable* t4 = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "t4");
+  EXPECT_TRUE(runs(Node(g, "batched_dot", {t4, t3})));
   EXPECT_FALSE(runs(Node(g, "batched_dot", {t4, t4})));
   EXPECT_TRUE(
       runs(Node(g, "tensordot", {t3, t3},

@@ -414,6 +414,48 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsMatchTheHost) {
   }
 }
 
+// batched_dot of x with more dims than a matrix per item: its rows merged into one (a dim of
+// one among them, of any stride), or packed first where a transposing view keeps them from
+// merging; y a batch of matrices or vectors.
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfMoreDimsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    runtime::Shape x, y;
+    std::vector<int64_t> view;  // x given as this dimshuffle of it, when not empty
+  };
+  for (const Case& c :
+       std::vector<Case>{{{3, 2, 4, 5}, {3, 5, 6}, {}},
+                         {{3, 2, 4, 5}, {3, 5}, {}},
+                         {{3, 4, 2, 5}, {3, 5, 6}, {0, 2, 1, 3}},  // rows that do not merge: packed
+                         {{2, 1, 3, 2, 5}, {2, 5, 4}, {}},
+                         {{3, 2, 5}, {3, 5, 6}, {0, 1, -1, 2}},  // a broadcast row dim of stride 0
+                         {{3, 2, 1, 5}, {3, 5, 6}, {}}}) {
+    const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
+    auto build = [&](const std::string& where) {
+      auto g = std::make_unique<ir::Graph>();
+      ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, x_rank), "x");
+      ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, y_rank), "y");
+      g->inputs() = {x, y};
+      ir::Variable* xd = To(*g, x, where);
+      if (!c.view.empty()) xd = Node(*g, "dimshuffle", {xd}, {{"new_order", c.view}});
+      g->outputs() = {To(*g, Node(*g, "batched_dot", {xd, To(*g, y, where)}), "cpu")};
+      return Compiled(std::move(g));
+    };
+    auto device = build(kOn), host = build("cpu");
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    EXPECT_TRUE(Runs(*device, "batched_dot"));
+    const Tensor x = Ramp(DType::kFloat64, c.x, -2), y = Ramp(DType::kFloat64, c.y, 1);
+    auto got = device->Run({x, y}, {});
+    auto want = host->Run({x, y}, {});
+    const std::string what = runtime::ShapeString(c.x) + " . " + runtime::ShapeString(c.y);
+    ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+    ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+    ASSERT_EQ(got->outputs[0].shape(), want->outputs[0].shape()) << what;
+    ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
+  }
+}
+
 // dot by cuBLAS against the host's, empty sums and single rows included.
 TEST(TENSORD_PROVIDER_TEST_SUITE, MatrixProductsMatchTheHost) {
   SKIP_WITHOUT_THE_DEVICE();
