@@ -194,7 +194,7 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (node.op == "subtensor") return from(1);      // its symbolic index scalars
   if (node.op == "inc_subtensor") return from(2);  // the same, after x and y
   if (node.op == "alloc") return from(1);          // its dims
-  if (node.op == "repeat" && node.inputs[1]->type.ndim() == 0) return {1};          // its count
+  if (node.op == "repeat") return {1};             // its counts
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "arange") return {0, 1, 2};
   if (IsDeviceBinomial(node)) return {1, 2, 3};                 // the size, n and p

@@ -230,13 +230,15 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
                      {{"idx_list", std::vector<int64_t>{0, ops::subtensor::kIndexSymbolic, 0, 0}},
                       {"set_instead_of_inc", false}})
                     ->owner));
-  // tile, and repeat of one count (read on the host); a vector of counts stays on the host.
+  // tile, and repeat of one count or a count per entry (read on the host).
   EXPECT_TRUE(Supports(*Node(g, "tile", {x}, {{"reps", std::vector<int64_t>{2, 1, 3}}})->owner));
   const ir::Apply* repeat = Node(g, "repeat", {x, k}, {{"axis", int64_t{1}}})->owner;
   EXPECT_TRUE(Supports(*repeat));
   EXPECT_EQ(HostInputs(*repeat), std::vector<int>{1});
-  EXPECT_FALSE(Supports(
-      *Node(g, "repeat", {x, g.AddInput(ir::Type::Of(DType::kInt64, 1), "counts")})->owner));
+  const ir::Apply* counts =
+      Node(g, "repeat", {x, g.AddInput(ir::Type::Of(DType::kInt64, 1), "counts")})->owner;
+  EXPECT_TRUE(Supports(*counts));
+  EXPECT_EQ(HostInputs(*counts), std::vector<int>{1});
   // alloc: its dims read on the host.
   const ir::Apply* alloc =
       Node(g, "alloc", {g.AddInput(ir::Type::Scalar(DType::kFloat32), "v"), k, k})->owner;

@@ -2,12 +2,13 @@
 // input copied into its block of the output along the axis), inc_subtensor (basic indexing:
 // x copied, then y added into, or set at, the view the index selects: the gradient of a slice)
 // alloc (numpy.full: the value broadcast to dims read on the host), tile (numpy.tile: the output
-// seen as (r0, s0, r1, s1, ...) written from x broadcast over the rep dims) and repeat of one
-// count (numpy.repeat: the axis seen as (n, count) written from x broadcast over the copies).
-// Each runs one strided write per operand (StridedWriteSource): any dtype, the source converted
-// as read (no host cast before a CUDA node) and broadcast by zero strides. inc_subtensor's index
-// scalars, alloc's dims and repeat's count are read on the host (HostInputs), where
-// inc_subtensor's view is made from metadata as the host's kernel makes it.
+// seen as (r0, s0, r1, s1, ...) written from x broadcast over the rep dims) and repeat
+// (numpy.repeat; of one count, the axis seen as (n, count) written from x broadcast over the
+// copies; of a count per entry, a gather through a map of the entry each position copies, made
+// on the host). Each runs one strided write per operand (StridedWriteSource): any dtype, the
+// source converted as read (no host cast before a CUDA node) and broadcast by zero strides.
+// inc_subtensor's index scalars, alloc's dims and repeat's counts are read on the host
+// (HostInputs), where inc_subtensor's view is made from metadata as the host's kernel makes it.
 #pragma once
 
 #include <memory>
@@ -27,7 +28,7 @@ constexpr int kMostWriteDims = 8;
 // Whether the device runs `node`: join, inc_subtensor or alloc of values of at most
 // kMostWriteDims dims, of dtypes the device holds (not float16), no float written into integers
 // (a GPU's conversion saturates where the host's wraps); tile of at most kMostWriteDims / 2
-// dims; repeat of a 0-d count (a vector of counts stays on the host).
+// dims; repeat of a 0-d count or a vector of them.
 bool IsDeviceViewWrite(const ir::Apply& node);
 
 // tensord_strided_write(To* dst, const From* src, tensord_strided_write_params p): for every

@@ -19,6 +19,7 @@ using testing::Compiled;
 using testing::ExpectRefusedAsTheHost;
 using testing::kOn;
 using testing::Ramp;
+using testing::Runs;
 using testing::SameBytes;
 using testing::Scrambled;
 using testing::To;
@@ -254,6 +255,57 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, TileAndRepeatMatchTheHost) {
     const std::vector<Tensor> in = {Tensor(DType::kFloat32, {rows, count < 0 ? 4 : 0}),
                                     Count(count)};
     ExpectRefusedAsTheHost(*device, *host, in);
+  }
+}
+
+// repeat(x, counts; axis) with a count per entry (zeros among them) along each axis and
+// flattened, x read through a transposing view too, against the host's bytes; counts of the
+// wrong length or negative refused in the host's words.
+TEST(TENSORD_PROVIDER_TEST_SUITE, RepeatWithACountPerEntryMatchesTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    ir::Attrs attrs;
+    std::vector<int64_t> counts;  // for x of shape (3, 4), or its (4, 3) view
+  };
+  const std::vector<Case> cases = {{{{"axis", int64_t{0}}}, {2, 0, 3}},
+                                   {{{"axis", int64_t{1}}}, {1, 0, 2, 3}},
+                                   {{}, {0, 1, 2, 3, 1, 0, 2, 1, 1, 3, 0, 2}}};
+  for (const Case& c : cases) {
+    for (bool view : {false, true}) {
+      const int64_t axis = c.attrs.empty() ? -1 : std::get<int64_t>(c.attrs.at("axis"));
+      if (view && axis >= 0) continue;  // a (4, 3) view takes other counts; flattened only
+      auto build = [&](const std::string& where) {
+        auto g = std::make_unique<ir::Graph>();
+        ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+        ir::Variable* counts = g->AddInput(ir::Type::Of(DType::kInt64, 1), "counts");
+        g->inputs() = {x, counts};
+        ir::Variable* placed = To(*g, x, where);
+        if (view) {
+          placed = Node(*g, "dimshuffle", {placed}, {{"new_order", std::vector<int64_t>{1, 0}}});
+        }
+        g->outputs() = {To(*g, Node(*g, "repeat", {placed, counts}, c.attrs), "cpu")};
+        return Compiled(std::move(g));
+      };
+      auto device = build(kOn), host = build("cpu");
+      ASSERT_NE(device, nullptr);
+      ASSERT_NE(host, nullptr);
+      Tensor counts(DType::kInt64, {static_cast<int64_t>(c.counts.size())});
+      std::copy(c.counts.begin(), c.counts.end(), counts.data<int64_t>());
+      const std::vector<Tensor> in = {Scrambled(DType::kFloat32, {3, 4}), counts};
+      auto got = device->Run(in, {});
+      auto want = host->Run(in, {});
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      EXPECT_TRUE(Runs(*device, "repeat"));
+      EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0]))
+          << "axis " << axis << (view ? " through a view" : "");
+      if (axis != 0 || view) continue;
+      for (std::vector<int64_t> bad : {std::vector<int64_t>{1, 2}, {1, -1, 2}}) {
+        Tensor wrong(DType::kInt64, {static_cast<int64_t>(bad.size())});
+        std::copy(bad.begin(), bad.end(), wrong.data<int64_t>());
+        ExpectRefusedAsTheHost(*device, *host, {in[0], wrong});
+      }
+    }
   }
 }
 
