@@ -250,13 +250,28 @@ class ProductKernel final : public backends::Kernel {
   std::unique_ptr<backends::Kernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)
 };
 
+// x's row dims (those between the batch dim and the summed last one) as one dim: the stride of
+// the innermost of them with more than one entry, each outer one's stride being the inner one's
+// times its entries (dims of one entry skipped: any stride); nullopt where they do not merge.
+// No such dim: one row, its stride never used.
+std::optional<int64_t> MergedRowStride(const Tensor& x) {
+  int innermost = -1, inner = -1;  // row dims of more than one entry, walking outwards
+  for (int d = x.ndim() - 2; d >= 1; --d) {
+    if (x.shape()[d] == 1) continue;
+    if (inner >= 0 && x.strides()[d] != x.strides()[inner] * x.shape()[inner]) return std::nullopt;
+    if (innermost < 0) innermost = d;
+    inner = d;
+  }
+  return innermost >= 0 ? x.strides()[innermost] : x.shape().back();
+}
+
 // batched_dot, (B, m, k) x (B, k, n) -> (B, m, n): one strided batched gemm, each item's
 // matrices read as row-major or transposed views, all items alike. A 2-d operand is a batch of
 // vectors: (B, k) as x is (B, 1, k), as y (B, k, 1), and that dim is not in the output (the
-// host's shapes: (B,) for two of them).
-// batched_dot: each item's product one gemm of a strided batch. x's dims between the batch and
-// the summed one are its rows, merged into one (x packed contiguous first where they do not
-// merge), so (B, d1, ..., k) . (B, k, n) is (B, d1 * ..., k) . (B, k, n).
+// host's shapes: (B,) for two of them). x's row dims are merged into one
+// (MergedRowStride), x packed contiguous first where they do not merge or its items are not
+// matrices cuBLAS reads, and y packed where its items are not, so (B, d1, ..., k) . (B, k, n)
+// is (B, d1 * ..., k) . (B, k, n).
 class BatchedProductKernel final : public backends::Kernel {
  public:
   BatchedProductKernel(DType dtype, std::shared_ptr<DeviceRuntime> device)
@@ -291,30 +306,39 @@ class BatchedProductKernel final : public backends::Kernel {
     if (x.host_accessible() || y.host_accessible() || c.host_accessible()) {
       return Internal("an operand of a CUDA product is in host memory");
     }
-    // x's rows as one dim of stride row_stride, where they merge.
-    int64_t row_stride = x_rows ? x.strides()[ax - 1] : 0;
-    for (int d = ax - 2; d >= 1; --d) {
-      if (x.shape()[d + 1] != 1 && x.strides()[d] != x.strides()[d + 1] * x.shape()[d + 1]) {
-        TENSORD_ASSIGN_OR_RETURN(x, Packed(pack_, *device_, x));
-        row_stride = k;
-        break;
-      }
-      if (x.shape()[d + 1] == 1) row_stride = x.strides()[d];
-    }
     // One item of each: a vector's missing dim has one entry (its stride only needs to satisfy
     // AsBlasOperand).
-    const int64_t x_k = x.strides()[ax], y_k = y.strides()[ay];
-    const Tensor xi = x.StridedView({m, k}, {x_rows ? row_stride : x_k * k, x_k}, 0);
-    const Tensor yi = y.StridedView({k, n}, {y_k, y_columns ? y.strides()[2] : y_k * k}, 0);
-    TENSORD_ASSIGN_OR_RETURN(BlasOperand a, AsBlasOperand(xi, 0));
-    TENSORD_ASSIGN_OR_RETURN(BlasOperand b, AsBlasOperand(yi, 1));
+    auto x_item = [&](const Tensor& v) -> absl::StatusOr<BlasOperand> {
+      const std::optional<int64_t> rows = MergedRowStride(v);
+      if (!rows.has_value()) return Unimplemented("rows that do not merge");
+      const int64_t v_k = v.strides()[ax];
+      return AsBlasOperand(v.StridedView({m, k}, {x_rows ? *rows : v_k * k, v_k}, 0), 0);
+    };
+    auto y_item = [&](const Tensor& v) {
+      const int64_t v_k = v.strides()[ay];
+      return AsBlasOperand(v.StridedView({k, n}, {v_k, y_columns ? v.strides()[2] : v_k * k}, 0),
+                           1);
+    };
+    absl::StatusOr<BlasOperand> a = x_item(x);
+    if (!a.ok()) {
+      TENSORD_ASSIGN_OR_RETURN(x, Packed(pack_, *device_, x));
+      a = x_item(x);
+    }
+    Tensor y_read = y;
+    absl::StatusOr<BlasOperand> b = y_item(y_read);
+    if (!b.ok()) {
+      TENSORD_ASSIGN_OR_RETURN(y_read, Packed(pack_, *device_, y));
+      b = y_item(y_read);
+    }
+    TENSORD_RETURN_IF_ERROR(a.status());
+    TENSORD_RETURN_IF_ERROR(b.status());
     GemmBatch batch;
     batch.count = items;
     batch.stride_a = x.strides()[0];
-    batch.stride_b = y.strides()[0];
+    batch.stride_b = y_read.strides()[0];
     batch.stride_c = m * n;
-    return device_->Gemm(x.dtype(), a.transposed, b.transposed, m, n, k, 1.0, a.data, a.ld, b.data,
-                         b.ld, 0.0, c.raw(), batch);
+    return device_->Gemm(x.dtype(), a->transposed, b->transposed, m, n, k, 1.0, a->data, a->ld,
+                         b->data, b->ld, 0.0, c.raw(), batch);
   }
 
  private:

@@ -46,9 +46,9 @@ namespace tensord::cuda {
 bool Supports(const ir::Apply& node);
 
 // The inputs of `node` its CUDA kernel reads on the host, which placement leaves there: a
-// reshape's shape, a subtensor's or inc_subtensor's index scalars, alloc's dims, arange's
-// bounds, a sample's size, a scan's n_steps (a GPU's memory holds the data, the host its
-// metadata).
+// reshape's shape, a subtensor's or inc_subtensor's index scalars, alloc's dims, repeat's
+// counts, arange's bounds, a sample's size, a scan's n_steps (a GPU's memory holds the data, the
+// host its metadata).
 std::vector<int> HostInputs(const ir::Apply& node);
 
 // The kernel of `node` on `device` (a GPU's runtime or the emulator's), or UNIMPLEMENTED

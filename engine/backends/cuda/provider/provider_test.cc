@@ -104,6 +104,7 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   ir::Variable* t4 = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "t4");
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t4, t3})));
   EXPECT_FALSE(runs(Node(g, "batched_dot", {t4, t4})));
+  EXPECT_FALSE(runs(Node(g, "batched_dot", {t3, t4})));
   EXPECT_TRUE(
       runs(Node(g, "tensordot", {t3, t3},
                 {{"axes_a", std::vector<int64_t>{0, 1}}, {"axes_b", std::vector<int64_t>{0, 1}}})));

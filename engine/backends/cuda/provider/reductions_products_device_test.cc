@@ -429,7 +429,9 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfMoreDimsMatchTheHost) {
                          {{3, 4, 2, 5}, {3, 5, 6}, {0, 2, 1, 3}},  // rows that do not merge: packed
                          {{2, 1, 3, 2, 5}, {2, 5, 4}, {}},
                          {{3, 2, 5}, {3, 5, 6}, {0, 1, -1, 2}},  // a broadcast row dim of stride 0
-                         {{3, 2, 1, 5}, {3, 5, 6}, {}}}) {
+                         {{3, 2, 1, 5}, {3, 5, 6}, {}},
+                         {{3, 2, 1, 3, 5}, {3, 5, 6}, {}},  // a dim of one between rows
+                         {{3, 3, 1, 2, 5}, {3, 5, 6}, {0, 3, 2, 1, 4}}}) {  // ... not merging
     const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
     auto build = [&](const std::string& where) {
       auto g = std::make_unique<ir::Graph>();

@@ -213,7 +213,7 @@ class RepeatKernel final : public backends::Kernel {
     Tensor map;
     {
       runtime::ScopedMemoryContext on_host(runtime::HostWritable(device));
-      map = Tensor(DType::kInt64, {total});
+      TENSORD_ASSIGN_OR_RETURN(map, Tensor::Allocate(DType::kInt64, {total}));  // may be refused
       int64_t* from = map.data<int64_t>();
       for (int64_t j = 0; j < n; ++j) from = std::fill_n(from, counts[j], j);
     }

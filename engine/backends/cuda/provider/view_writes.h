@@ -5,8 +5,9 @@
 // seen as (r0, s0, r1, s1, ...) written from x broadcast over the rep dims) and repeat
 // (numpy.repeat; of one count, the axis seen as (n, count) written from x broadcast over the
 // copies; of a count per entry, a gather through a map of the entry each position copies, made
-// on the host). Each runs one strided write per operand (StridedWriteSource): any dtype, the
-// source converted as read (no host cast before a CUDA node) and broadcast by zero strides.
+// on the host). Each but the gather runs one strided write per operand (StridedWriteSource): any
+// dtype, the source converted as read (no host cast before a CUDA node) and broadcast by zero
+// strides.
 // inc_subtensor's index scalars, alloc's dims and repeat's counts are read on the host
 // (HostInputs), where inc_subtensor's view is made from metadata as the host's kernel makes it.
 #pragma once
