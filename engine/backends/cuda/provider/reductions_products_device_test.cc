@@ -277,46 +277,60 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ContractionsOfBlocksOfDimsMatchTheHost) {
   }
 }
 
-// batched_dot of batches of vectors: (B, k) . (B, k) -> (B,), (B, m, k) . (B, k) -> (B, m) and
-// (B, k) . (B, k, n) -> (B, n); a vector batch also read through a transposing view.
-std::shared_ptr<compile::Executable> VectorBatches(const std::string& where, int x_rank, int y_rank,
-                                                   bool view) {
+// batched_dot(x, y) on `where`, x given as its dimshuffle `view` when not empty.
+std::shared_ptr<compile::Executable> BatchedDot(const std::string& where, int x_rank, int y_rank,
+                                                const std::vector<int64_t>& view) {
   auto g = std::make_unique<ir::Graph>();
   ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, x_rank), "x");
   ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, y_rank), "y");
   g->inputs() = {x, y};
   ir::Variable* xd = To(*g, x, where);
-  if (view) xd = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
+  if (!view.empty()) xd = Node(*g, "dimshuffle", {xd}, {{"new_order", view}});
   g->outputs() = {To(*g, Node(*g, "batched_dot", {xd, To(*g, y, where)}), "cpu")};
   return Compiled(std::move(g));
 }
 
-TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfVectorsMatchTheHost) {
+// batched_dot of batches of vectors ((B, k) . (B, k) -> (B,), (B, m, k) . (B, k) -> (B, m),
+// (B, k) . (B, k, n) -> (B, n); a vector batch read through a transposing view), and of x with
+// more dims than a matrix per item: its rows merged into one (a dim of one among them, of any
+// stride), or packed first where a view keeps them from merging.
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfVectorsAndOfMoreDimsMatchTheHost) {
   SKIP_WITHOUT_THE_DEVICE();
   struct Case {
     runtime::Shape x, y;
-    bool view;  // x given as its (k, B) transpose
+    std::vector<int64_t> view;  // x given as this dimshuffle of it, when not empty
   };
-  for (const Case& c : std::vector<Case>{{{4, 6}, {4, 6}, false},
-                                         {{4, 3, 6}, {4, 6}, false},
-                                         {{4, 6}, {4, 6, 5}, false},
-                                         {{6, 4}, {4, 6, 5}, true},
-                                         {{0, 6}, {0, 6}, false}}) {
+  for (const Case& c :
+       std::vector<Case>{{{4, 6}, {4, 6}, {}},
+                         {{4, 3, 6}, {4, 6}, {}},
+                         {{4, 6}, {4, 6, 5}, {}},
+                         {{6, 4}, {4, 6, 5}, {1, 0}},
+                         {{0, 6}, {0, 6}, {}},
+                         {{3, 2, 4, 5}, {3, 5, 6}, {}},
+                         {{3, 2, 4, 5}, {3, 5}, {}},
+                         {{3, 4, 2, 5}, {3, 5, 6}, {0, 2, 1, 3}},  // rows that do not merge: packed
+                         {{2, 1, 3, 2, 5}, {2, 5, 4}, {}},
+                         {{3, 2, 5}, {3, 5, 6}, {0, 1, -1, 2}},  // a broadcast row dim of stride 0
+                         {{3, 2, 1, 5}, {3, 5, 6}, {}},
+                         {{3, 2, 1, 3, 5}, {3, 5, 6}, {}},  // a dim of one between rows
+                         {{3, 3, 1, 2, 5}, {3, 5, 6}, {0, 3, 2, 1, 4}}}) {  // ... not merging
     const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
-    auto device = VectorBatches(kOn, x_rank, y_rank, c.view);
-    auto host = VectorBatches("cpu", x_rank, y_rank, c.view);
+    auto device = BatchedDot(kOn, x_rank, y_rank, c.view);
+    auto host = BatchedDot("cpu", x_rank, y_rank, c.view);
     ASSERT_NE(device, nullptr);
     ASSERT_NE(host, nullptr);
+    EXPECT_TRUE(Runs(*device, "batched_dot"));
     const Tensor x = Ramp(DType::kFloat64, c.x, -2), y = Ramp(DType::kFloat64, c.y, 1);
     auto got = device->Run({x, y}, {});
     auto want = host->Run({x, y}, {});
     const std::string what = runtime::ShapeString(c.x) + " . " + runtime::ShapeString(c.y);
     ASSERT_TRUE(got.ok()) << what << ": " << got.status();
     ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+    ASSERT_EQ(got->outputs[0].shape(), want->outputs[0].shape()) << what;
     ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
   }
   // Vectors of different lengths: the host's words.
-  auto device = VectorBatches(kOn, 2, 2, false), host = VectorBatches("cpu", 2, 2, false);
+  auto device = BatchedDot(kOn, 2, 2, {}), host = BatchedDot("cpu", 2, 2, {});
   ASSERT_NE(device, nullptr);
   ASSERT_NE(host, nullptr);
   const Tensor x = Ramp(DType::kFloat64, {3, 4}, 0), y = Ramp(DType::kFloat64, {3, 5}, 0);
@@ -411,50 +425,6 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsMatchTheHost) {
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(refused.status().message().find("batch sizes differ: 2 and 3"), std::string::npos)
         << refused.status();
-  }
-}
-
-// batched_dot of x with more dims than a matrix per item: its rows merged into one (a dim of
-// one among them, of any stride), or packed first where a transposing view keeps them from
-// merging; y a batch of matrices or vectors.
-TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfMoreDimsMatchTheHost) {
-  SKIP_WITHOUT_THE_DEVICE();
-  struct Case {
-    runtime::Shape x, y;
-    std::vector<int64_t> view;  // x given as this dimshuffle of it, when not empty
-  };
-  for (const Case& c :
-       std::vector<Case>{{{3, 2, 4, 5}, {3, 5, 6}, {}},
-                         {{3, 2, 4, 5}, {3, 5}, {}},
-                         {{3, 4, 2, 5}, {3, 5, 6}, {0, 2, 1, 3}},  // rows that do not merge: packed
-                         {{2, 1, 3, 2, 5}, {2, 5, 4}, {}},
-                         {{3, 2, 5}, {3, 5, 6}, {0, 1, -1, 2}},  // a broadcast row dim of stride 0
-                         {{3, 2, 1, 5}, {3, 5, 6}, {}},
-                         {{3, 2, 1, 3, 5}, {3, 5, 6}, {}},  // a dim of one between rows
-                         {{3, 3, 1, 2, 5}, {3, 5, 6}, {0, 3, 2, 1, 4}}}) {  // ... not merging
-    const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
-    auto build = [&](const std::string& where) {
-      auto g = std::make_unique<ir::Graph>();
-      ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat64, x_rank), "x");
-      ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat64, y_rank), "y");
-      g->inputs() = {x, y};
-      ir::Variable* xd = To(*g, x, where);
-      if (!c.view.empty()) xd = Node(*g, "dimshuffle", {xd}, {{"new_order", c.view}});
-      g->outputs() = {To(*g, Node(*g, "batched_dot", {xd, To(*g, y, where)}), "cpu")};
-      return Compiled(std::move(g));
-    };
-    auto device = build(kOn), host = build("cpu");
-    ASSERT_NE(device, nullptr);
-    ASSERT_NE(host, nullptr);
-    EXPECT_TRUE(Runs(*device, "batched_dot"));
-    const Tensor x = Ramp(DType::kFloat64, c.x, -2), y = Ramp(DType::kFloat64, c.y, 1);
-    auto got = device->Run({x, y}, {});
-    auto want = host->Run({x, y}, {});
-    const std::string what = runtime::ShapeString(c.x) + " . " + runtime::ShapeString(c.y);
-    ASSERT_TRUE(got.ok()) << what << ": " << got.status();
-    ASSERT_TRUE(want.ok()) << what << ": " << want.status();
-    ASSERT_EQ(got->outputs[0].shape(), want->outputs[0].shape()) << what;
-    ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
   }
 }
 
