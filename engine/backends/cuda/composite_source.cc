@@ -19,8 +19,8 @@ using ExpressionTable = std::map<std::string, std::string>;
 
 // Each fusable op's math in CUDA C++, as its scalar functor (engine/ops/scalar/) computes it:
 // FloatExpressions on float32 and float64 (CUDA's math library overloads every function for
-// both), IntegerExpressions on the integer dtypes, AnyDtypeExpressions on both. Comparisons and
-// predicates give 1 or 0 in T; a condition is true when nonzero, NaN included.
+// both), IntegerExpressions on the integer dtypes and bool, AnyDtypeExpressions on all. Comparisons
+// and predicates give 1 or 0 in T; a condition is true when nonzero, NaN included.
 const ExpressionTable& AnyDtypeExpressions() {
   static const auto* table = new ExpressionTable{
       {"maximum", "td_maximum($0, $1)"},
@@ -446,8 +446,8 @@ absl::StatusOr<Fold> FoldOf(const ops::composite::Program& program) {
   if (reduce == "all") return Fold{"unsigned long long", "1ULL", "(a & b)"};
   if (reduce == "any") return Fold{"unsigned long long", "0ULL", "(a | b)"};
   if (IsInteger(program.dtype)) {
-    const char* wide = IsSignedInt(program.dtype) ? "long long" : "unsigned long long";
     const bool is_signed = IsSignedInt(program.dtype);
+    const char* wide = is_signed ? "long long" : "unsigned long long";
     if (reduce == "sum") return Fold{"unsigned long long", "0ULL", "(a + b)"};
     if (reduce == "prod") return Fold{"unsigned long long", "1ULL", "(a * b)"};
     if (reduce == "max") {

@@ -49,6 +49,11 @@ ops::composite::Program BareProgram(DType dtype);
 // The dtypes a kernel computes floating-point math in (float16 is not one).
 inline bool FloatDType(DType d) { return d == DType::kFloat32 || d == DType::kFloat64; }
 
+// Whether converting `from` into `to` on a GPU could differ from the host's cast: a float into
+// an integer, which a GPU saturates (and makes NaN 0) where the host's conversion wraps or is
+// undefined. Kernels leave such conversions to the host.
+inline bool GpuConvertsOtherwise(DType from, DType to) { return FloatDType(from) && IsInteger(to); }
+
 // Whether a kernel computes `program` in its dtype (float32, float64, an integer dtype or bool)
 // and folds it as its `reduce` says (FoldsIn in the source: floats by sum, mean, prod, max and
 // min; integers by all of those but mean; bool by all and any): every instruction has a form in

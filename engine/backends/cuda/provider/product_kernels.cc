@@ -253,7 +253,8 @@ class ProductKernel final : public backends::Kernel {
 // x's row dims (those between the batch dim and the summed last one) as one dim: the stride of
 // the innermost of them with more than one entry, each outer one's stride being the inner one's
 // times its entries (dims of one entry skipped: any stride); nullopt where they do not merge.
-// No such dim: one row, its stride never used.
+// No such dim: one row, its stride never used. (cpu::MergeDims answers the same for any
+// operands, but builds vectors on every run.)
 std::optional<int64_t> MergedRowStride(const Tensor& x) {
   int innermost = -1, inner = -1;  // row dims of more than one entry, walking outwards
   for (int d = x.ndim() - 2; d >= 1; --d) {

@@ -32,8 +32,7 @@ std::optional<DeviceReduction> AsDeviceReduction(const ir::Apply& node) {
   }
   const DType dtype = node.outputs[0]->type.dtype, in = node.inputs[0]->type.dtype;
   if (CudaCType(dtype).empty() || CudaCType(in).empty()) return std::nullopt;
-  // A float converted into an integer fold: a GPU saturates where the host's cast is undefined.
-  if (FloatDType(in) && IsInteger(dtype)) return std::nullopt;
+  if (GpuConvertsOtherwise(in, dtype)) return std::nullopt;  // a float into an integer fold
   if (in != dtype) {
     if (r.to_like) return std::nullopt;  // its unbroadcast case is a view of the input
     r.types.inputs = {in};

@@ -237,11 +237,9 @@ bool HeldByTheDevice(const ir::Variable* v) {
   return !CudaCType(v->type.dtype).empty() && v->type.ndim() <= kMostWriteDims;
 }
 
-// Whether writing `from` into `to` converts as the host's cast would: a GPU saturates a float
-// out of an integer's range (and makes NaN 0) where the host's conversion wraps, so a float
-// written into integers stays on the host.
+// Whether writing `from` into `to` converts as the host's cast would (GpuConvertsOtherwise).
 bool ConvertsAsTheHost(const ir::Variable* to, const ir::Variable* from) {
-  return !(IsInteger(to->type.dtype) && FloatDType(from->type.dtype));
+  return !GpuConvertsOtherwise(from->type.dtype, to->type.dtype);
 }
 
 }  // namespace
