@@ -52,6 +52,12 @@ static inline unsigned long long atomicCAS(unsigned long long* a, unsigned long 
   if (old == expected) *a = desired;
   return old;
 }
+static inline unsigned int atomicCAS(unsigned int* a, unsigned int expected,
+                                     unsigned int desired) {
+  const unsigned int old = *a;
+  if (old == expected) *a = desired;
+  return old;
+}
 static inline unsigned long long atomicMin(unsigned long long* a, unsigned long long v) {
   const unsigned long long old = *a;
   if (v < old) *a = v;

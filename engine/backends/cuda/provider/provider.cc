@@ -191,10 +191,11 @@ std::vector<int> HostInputs(const ir::Apply& node) {
     return inputs;
   };
   if (node.op == "reshape") return {1};
-  if (node.op == "subtensor") return from(1);      // its symbolic index scalars
-  if (node.op == "inc_subtensor") return from(2);  // the same, after x and y
-  if (node.op == "alloc") return from(1);          // its dims
-  if (node.op == "repeat") return {1};             // its counts
+  if (node.op == "subtensor") return from(1);                   // its symbolic index scalars
+  if (node.op == "inc_subtensor") return from(2);               // the same, after x and y
+  if (node.op == "alloc") return from(1);                       // its dims
+  if (node.op == "repeat") return {1};                          // its counts
+  if (IsDeviceIndexing(node)) return IndexingHostInputs(node);  // its slices' bounds
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "arange") return {0, 1, 2};
   if (IsDeviceBinomial(node)) return {1, 2, 3};                 // the size, n and p

@@ -249,6 +249,42 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
 
 // Convolution, pooling and batch normalization of operands of the output's dtype (the host
 // would cast others); a convolution gradient's spatial shape is read on the host.
+// Advanced indexing of any dtype a GPU holds, by integer arrays, masks and slices (the slices'
+// symbolic bounds read on the host); not a float y into integers (a GPU saturates what the host
+// leaves undefined), or more index arrays than the kernel takes once masks are counted
+// by their dims.
+TEST(CudaProvider, IndexesByArraysMasksAndSlices) {
+  ir::Graph g;
+  constexpr int64_t kSymbolic = ops::subtensor::kIndexSymbolic;
+  constexpr int64_t kNone = ops::subtensor::kIndexNone;
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kInt16, 3), "x");
+  ir::Variable* f = g.AddInput(ir::Type::Of(DType::kFloat32, 1), "f");
+  ir::Variable* i = g.AddInput(ir::Type::Of(DType::kUInt8, 1), "i");
+  ir::Variable* m = g.AddInput(ir::Type::Of(DType::kBool, 2), "m");
+  ir::Variable* b = g.AddInput(ir::Type::Scalar(DType::kInt64), "b");
+  const std::vector<int64_t> slice_mask = {1, kSymbolic, kNone, kNone, 2, 0, 0, 0};
+  ir::Variable* read = Node(g, "advanced_subtensor", {x, b, m}, {{"idx_list", slice_mask}});
+  EXPECT_TRUE(Supports(*read->owner));
+  EXPECT_EQ(HostInputs(*read->owner), std::vector<int>{1});  // the slice's start
+  EXPECT_TRUE(Supports(*Node(g, "advanced_subtensor1", {x, i})->owner));
+  ir::Attrs inc = {{"idx_list", std::vector<int64_t>{2, 0, 0, 0}}, {"set_instead_of_inc", false}};
+  ir::Variable* y16 = g.AddInput(ir::Type::Of(DType::kInt16, 1), "y");
+  EXPECT_TRUE(Supports(*Node(g, "advanced_inc_subtensor", {x, y16, i}, inc)->owner));
+  EXPECT_FALSE(Supports(*Node(g, "advanced_inc_subtensor", {x, f, i}, inc)->owner));
+  // Nine index arrays: a 2-d mask and seven vectors over a value of 9 dims.
+  ir::Variable* big = g.AddInput(ir::Type::Of(DType::kFloat32, 9), "big");
+  std::vector<ir::Variable*> nine = {big, m};
+  std::vector<int64_t> list = {2, 0, 0, 0};
+  for (int k = 0; k < 7; ++k) {
+    nine.push_back(i);
+    list.insert(list.end(), {2, 0, 0, 0});
+  }
+  EXPECT_FALSE(Supports(*Node(g, "advanced_subtensor", nine, {{"idx_list", list}})->owner));
+  nine.pop_back();
+  list.resize(list.size() - 4);
+  EXPECT_TRUE(Supports(*Node(g, "advanced_subtensor", nine, {{"idx_list", list}})->owner));
+}
+
 TEST(CudaProvider, RunsTheLayersOfOneFloatDType) {
   ir::Graph g;
   ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "x");

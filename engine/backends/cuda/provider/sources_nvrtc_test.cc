@@ -1,11 +1,11 @@
 // The sources of the provider's hand-written kernels compile with NVRTC (no GPU needed):
-// indexing (indexing.h) for every integer dtype of index array and of value, both float dtypes
-// and the ranks a run takes; random streams and binomial draws (random_kernels.h) and sorting
-// (sort_kernels.h) for every dtype they take, view writes (view_writes.h) for the dtype pairs they
-// convert, arg reductions (arg_reduce.h), var and std (moment_kernels.h), cumsum and cumprod
-// (cumop_kernels.h), convolution (conv_kernels.h), pooling (pool_kernels.h) and batch
-// normalization (batch_norm_kernels.h). What
-// they compute is checked on the emulator and on a GPU (provider_device_test.cc and the
+// indexing (indexing.h) for every integer dtype of index array, every dtype of value and the
+// ranks a run takes, and the nonzero() of masks (nonzero_kernels.h); random streams and binomial
+// draws (random_kernels.h) and sorting (sort_kernels.h) for every dtype they take, view writes
+// (view_writes.h) for the dtype pairs they convert, arg reductions (arg_reduce.h), var and std
+// (moment_kernels.h), cumsum and cumprod (cumop_kernels.h), convolution (conv_kernels.h), pooling
+// (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What they compute is checked on
+// the emulator and on a GPU (provider_device_test.cc and the
 // *_device_test.cc files beside it).
 #include <gtest/gtest.h>
 
@@ -18,6 +18,7 @@
 #include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/moment_kernels.h"
+#include "engine/backends/cuda/provider/nonzero_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/random_kernels.h"
 #include "engine/backends/cuda/provider/sort_kernels.h"
@@ -30,29 +31,49 @@ TEST(IndexingSource, GatherAndScatterCompileWithNvrtc) {
   const std::vector<DType> integers = {DType::kInt8,   DType::kInt16, DType::kInt32,
                                        DType::kInt64,  DType::kUInt8, DType::kUInt16,
                                        DType::kUInt32, DType::kUInt64};
-  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
-    for (DType index : integers) {
-      for (auto [arrays, index_rank, trailing_rank] :
-           std::vector<std::array<int, 3>>{{1, 1, 0}, {2, 2, 1}, {3, 0, 2}}) {
-        const std::vector<DType> types(arrays, index);
-        auto gather = GatherSource(dtype, types, index_rank, trailing_rank, "g");
-        ASSERT_TRUE(gather.ok()) << gather.status();
-        NvrtcResult compiled = CompileToPtx(*gather, "g.cu", "compute_80");
-        ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *gather;
-        for (bool set : {false, true}) {
-          auto scatter = ScatterSource(dtype, types, index, index_rank, trailing_rank, set, "s");
-          ASSERT_TRUE(scatter.ok()) << scatter.status();
-          compiled = CompileToPtx(*scatter, "s.cu", "compute_80");
-          ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *scatter;
-        }
-      }
+  std::vector<DType> values = integers;
+  values.insert(values.end(), {DType::kBool, DType::kFloat32, DType::kFloat64});
+  auto compiles = [](DType dtype, DType index, DType y, int arrays, int index_rank,
+                     int trailing_rank) {
+    const std::vector<DType> types(arrays, index);
+    auto gather = GatherSource(dtype, types, index_rank, trailing_rank, "g");
+    ASSERT_TRUE(gather.ok()) << gather.status();
+    NvrtcResult compiled = CompileToPtx(*gather, "g.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *gather;
+    for (bool set : {false, true}) {
+      auto scatter = ScatterSource(dtype, types, y, index_rank, trailing_rank, set, "s");
+      ASSERT_TRUE(scatter.ok()) << scatter.status();
+      compiled = CompileToPtx(*scatter, "s.cu", "compute_80");
+      ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *scatter;
+    }
+  };
+  // Every index dtype over the ranks a run takes; every value dtype (an integer's or a bool's
+  // increment is its own atomic add), its y of its own dtype and of int32.
+  for (DType index : integers) {
+    for (auto [arrays, index_rank, trailing_rank] :
+         std::vector<std::array<int, 3>>{{1, 1, 0}, {2, 2, 1}, {3, 0, 2}}) {
+      compiles(DType::kFloat64, index, DType::kFloat32, arrays, index_rank, trailing_rank);
     }
   }
-  // What no kernel moves: bool or float index arrays, integer values, too many arrays.
+  for (DType dtype : values) {
+    for (DType y : {dtype, DType::kInt32}) compiles(dtype, DType::kInt64, y, 1, 1, 1);
+  }
+  // What no kernel moves: bool or float index arrays, float16 values, too many arrays.
   EXPECT_FALSE(GatherSource(DType::kFloat32, {DType::kBool}, 1, 0, "g").ok());
   EXPECT_FALSE(GatherSource(DType::kFloat32, {DType::kFloat32}, 1, 0, "g").ok());
-  EXPECT_FALSE(GatherSource(DType::kInt32, {DType::kInt32}, 1, 0, "g").ok());
+  EXPECT_FALSE(GatherSource(DType::kFloat16, {DType::kInt32}, 1, 0, "g").ok());
   EXPECT_FALSE(GatherSource(DType::kFloat32, std::vector<DType>(9, DType::kInt32), 1, 0, "g").ok());
+}
+
+TEST(IndexingSource, NonzeroCompilesWithNvrtc) {
+  for (int rank = 1; rank <= 8; ++rank) {
+    auto source = NonzeroSource(rank, "nz");
+    ASSERT_TRUE(source.ok()) << source.status();
+    NvrtcResult compiled = CompileToPtx(*source, "nz.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+  }
+  EXPECT_FALSE(NonzeroSource(0, "nz").ok());
+  EXPECT_FALSE(NonzeroSource(9, "nz").ok());
 }
 
 TEST(SamplingAndSortSources, CompileWithNvrtc) {
