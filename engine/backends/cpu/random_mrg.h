@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "engine/backends/cpu/categorical_step.h"
 #include "engine/backends/cpu/mrg_step.h"
 #include "engine/common/status.h"
 #include "engine/runtime/tensor.h"
@@ -18,6 +19,7 @@ inline constexpr int32_t kMrgM2 = 2147462579;  // 2^31 - 21069
 
 namespace mrg_step {
 TENSORD_MRG_STEP(inline)
+TENSORD_CATEGORICAL_STEP(inline)
 }  // namespace mrg_step
 
 // Advances one stream (6 int32 components, in place) and returns Theano's raw sample: an integer
@@ -38,10 +40,9 @@ class MrgStreams {
   double NextDouble() { return mrg_step::tensord_mrg_double(NextRaw()); }
   float NextFloat() { return mrg_step::tensord_mrg_float(NextRaw()); }
   // A uniform integer in [0, m) for m >= 1 (31 bits of randomness: biased for huge m).
-  int64_t NextBelow(int64_t m) {
-    const int64_t j = static_cast<int64_t>(NextDouble() * static_cast<double>(m));
-    return j < m ? j : m - 1;
-  }
+  int64_t NextBelow(int64_t m) { return mrg_step::tensord_below(NextDouble(), m); }
+  // The next uniform as a double: what categorical_step.h's draws call as next().
+  double operator()() { return NextDouble(); }
 
  private:
   int32_t* state_;

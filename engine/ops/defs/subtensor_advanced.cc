@@ -2,7 +2,8 @@
 // together; their dims replace the indexed dims in place when the arrays are adjacent, else
 // they come first; slices mixed in keep their dims. advanced_subtensor1 (x[ilist] on axis 0)
 // and its inc are the one-array case. Inc ops apply elements in index order, so a repeated
-// index accumulates (numpy.add.at) and, with set_instead_of_inc, the last write wins.
+// index accumulates (numpy.add.at) and, with set_instead_of_inc, the last write wins (on a GPU
+// one of the writes, which one undefined, as in Theano).
 #include "engine/common/dtype_dispatch.h"
 #include "engine/ops/defs/int_args.h"
 #include "engine/ops/defs/shape_rules.h"
@@ -163,9 +164,11 @@ void RegisterAdvancedSubtensor(Registry& r) {
   r.Add(AdvancedDef("advanced_subtensor", false, "advanced_inc_subtensor",
                     "advanced_subtensor(x, *arrays; idx_list): integer-array / boolean-mask "
                     "indexing mixed with slices (numpy advanced indexing)"));
-  r.Add(AdvancedDef("advanced_inc_subtensor1", true, "advanced_subtensor1",
-                    "advanced_inc_subtensor1(x, y, ilist; set_instead_of_inc): a copy of x with "
-                    "x[ilist] += y (repeats accumulate, numpy.add.at) or = y (last write wins)"));
+  r.Add(AdvancedDef(
+      "advanced_inc_subtensor1", true, "advanced_subtensor1",
+      "advanced_inc_subtensor1(x, y, ilist; set_instead_of_inc): a copy of x with "
+      "x[ilist] += y (repeats accumulate, numpy.add.at) or = y (last write wins; on a GPU, "
+      "one of them)"));
   r.Add(AdvancedDef("advanced_inc_subtensor", true, "advanced_subtensor",
                     "advanced_inc_subtensor(x, y, *arrays; idx_list, set_instead_of_inc): "
                     "advanced_subtensor's selection incremented (numpy.add.at) or set"));

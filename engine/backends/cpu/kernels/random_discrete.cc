@@ -16,40 +16,9 @@ using namespace ::tensord::ops;  // NOLINT: the ops these kernels run
 
 using random::SampleAttrs;
 
-// Checks one row of probabilities (>= 0, summing to 1 within `tol`) and returns its sum.
-absl::StatusOr<double> CheckProbabilities(const double* p, int64_t len, double tol, const char* op,
-                                          const char* what) {
-  double sum = 0;
-  for (int64_t i = 0; i < len; ++i) {
-    if (!(p[i] >= 0.0 && p[i] <= 1.0)) {
-      return InvalidArgument(op, ": ", what, " must be probabilities in [0, 1], got ", p[i],
-                             " at position ", i);
-    }
-    sum += p[i];
-  }
-  // Long rows accumulate more rounding (a float32 softmax over 10^4 classes is off by ~1e-4).
-  const double allowed = tol * std::max(1.0, static_cast<double>(len) / 100.0);
-  if (std::abs(sum - 1.0) > allowed) {
-    return InvalidArgument(op, ": ", what, " must sum to 1 (within ", allowed, "), got a sum of ",
-                           sum);
-  }
-  return sum;
-}
-
-// The category a uniform u in (0, 1) falls in: the first whose running sum passes u * total;
-// rounding can leave u past the last sum, which then gives the last category of nonzero weight.
-int64_t PickCategory(const double* p, int64_t len, double u, double total) {
-  const double target = u * total;
-  double cumulative = 0;
-  int64_t last_nonzero = 0;
-  for (int64_t m = 0; m < len; ++m) {
-    if (p[m] <= 0) continue;
-    last_nonzero = m;
-    cumulative += p[m];
-    if (cumulative > target) return m;
-  }
-  return last_nonzero;
-}
+using mrg_step::tensord_choose;
+using mrg_step::tensord_pick_category;
+using sampling::CheckProbabilities;
 
 class MultinomialKernel final : public Kernel {
  public:
@@ -88,7 +57,7 @@ class MultinomialKernel final : public Kernel {
       for (int64_t r = 0; r < rows; ++r) {
         if (c >= trials[r]) continue;
         const double u = streams.NextDouble();
-        ++counts[r * len + PickCategory(&pvals[r * len], len, u, totals[r])];
+        ++counts[r * len + tensord_pick_category(&pvals[r * len], len, u, totals[r])];
       }
     }
     TENSORD_RETURN_IF_ERROR(out[1]->Reshape(attrs_.dtype, out_shape));
@@ -107,7 +76,7 @@ class MultinomialKernel final : public Kernel {
 
 // Draws `k` indices of [0, pop) into `dst`; `p` (length pop) may be null for equal weights.
 absl::Status ChooseIndices(MrgStreams& streams, int64_t pop, const double* p, bool replace,
-                           int64_t k, int64_t* dst) {
+                           int64_t k, long long* dst) {
   const char* op = "random_choice";
   if (k == 0) return absl::OkStatus();
   if (pop <= 0)
@@ -116,35 +85,19 @@ absl::Status ChooseIndices(MrgStreams& streams, int64_t pop, const double* p, bo
     return InvalidArgument(op, ": cannot take a larger sample (", k, ") than the population (", pop,
                            ") when replace=False");
   }
-  if (p == nullptr && replace) {
-    for (int64_t i = 0; i < k; ++i) dst[i] = streams.NextBelow(pop);
-  } else if (p == nullptr) {
-    // Partial Fisher-Yates: the first k slots of a shuffled [0, pop).
+  if (p == nullptr && !replace) {
     TENSORD_RETURN_IF_ERROR(runtime::CheckedNumElements({pop}, 8).status());
-    std::vector<int64_t> pool(pop);
-    std::iota(pool.begin(), pool.end(), 0);
-    for (int64_t i = 0; i < k; ++i) {
-      std::swap(pool[i], pool[i + streams.NextBelow(pop - i)]);
-      dst[i] = pool[i];
-    }
-  } else if (replace) {
-    const double total = std::accumulate(p, p + pop, 0.0);
-    for (int64_t i = 0; i < k; ++i) dst[i] = PickCategory(p, pop, streams.NextDouble(), total);
-  } else {
+  } else if (p != nullptr && !replace) {
     TENSORD_RETURN_IF_ERROR(
         sampling::CheckDrawSteps(static_cast<double>(k) * static_cast<double>(pop), op,
                                  "weighted sampling without replacement"));
-    std::vector<double> weights(p, p + pop);
-    if (std::count_if(weights.begin(), weights.end(), [](double w) { return w > 0; }) < k) {
+    if (std::count_if(p, p + pop, [](double w) { return w > 0; }) < k) {
       return InvalidArgument(op, ": fewer non-zero entries in p than size (", k, ")");
     }
-    for (int64_t i = 0; i < k; ++i) {
-      // Summed afresh each draw so removing chosen weights accumulates no rounding drift.
-      const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
-      dst[i] = PickCategory(weights.data(), pop, streams.NextDouble(), total);
-      weights[dst[i]] = 0;
-    }
   }
+  std::vector<long long> pool(p == nullptr && !replace ? pop : 0);
+  std::vector<double> weights(p != nullptr && !replace ? pop : 0);
+  tensord_choose(streams, pop, p, replace, k, dst, pool.data(), weights.data());
   return absl::OkStatus();
 }
 
@@ -177,7 +130,7 @@ class ChoiceKernel final : public Kernel {
     TENSORD_ASSIGN_OR_RETURN(int64_t total, runtime::CheckedNumElements(out_shape, 8));
     const int64_t k = rows == 0 ? 0 : total / rows;
     TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
-    std::vector<int64_t> indices(total);
+    std::vector<long long> indices(total);
     for (int64_t r = 0; r < rows; ++r) {
       const double* pr = weighted ? p.data<double>() + r * pop : nullptr;
       TENSORD_RETURN_IF_ERROR(ChooseIndices(streams, pop, pr, replace_, k, indices.data() + r * k));
@@ -212,9 +165,7 @@ class PermutationKernel final : public Kernel {
     TENSORD_ASSIGN_OR_RETURN(MrgStreams streams, sampling::StartDrawing(*in[0], *out[0], op));
     std::vector<int64_t> perm(total);
     for (int64_t start = 0; start < total; start += n) {
-      int64_t* row = perm.data() + start;
-      std::iota(row, row + n, 0);
-      for (int64_t i = n - 1; i > 0; --i) std::swap(row[i], row[streams.NextBelow(i + 1)]);
+      mrg_step::tensord_permute(streams, n, perm.data() + start);
     }
     TENSORD_RETURN_IF_ERROR(out[1]->Reshape(attrs_.dtype, shape));
     return DispatchAll(attrs_.dtype, [&](auto tag) -> absl::Status {

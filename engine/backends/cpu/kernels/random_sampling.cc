@@ -22,19 +22,25 @@ absl::StatusOr<runtime::Shape> ReadSize(const runtime::Tensor& size, int64_t ndi
   return shape;
 }
 
+absl::Status CheckBroadcastsTo(const runtime::Shape& param_shape, const runtime::Shape& shape,
+                               const char* op, const char* what) {
+  bool fits = param_shape.size() <= shape.size();
+  const size_t lead = shape.size() - std::min(shape.size(), param_shape.size());
+  for (size_t d = 0; fits && d < param_shape.size(); ++d) {
+    fits = param_shape[d] == 1 || param_shape[d] == shape[lead + d];
+  }
+  if (!fits) {
+    return InvalidArgument(op, ": ", what, " of shape ", runtime::ShapeString(param_shape),
+                           " does not broadcast to the sample shape ", runtime::ShapeString(shape));
+  }
+  return absl::OkStatus();
+}
+
 template <typename T>
 absl::StatusOr<std::vector<T>> BroadcastParam(const runtime::Tensor& param,
                                               const runtime::Shape& shape, const char* op,
                                               const char* what) {
-  bool fits = param.ndim() <= static_cast<int>(shape.size());
-  const size_t lead = shape.size() - std::min(shape.size(), param.shape().size());
-  for (size_t d = 0; fits && d < param.shape().size(); ++d) {
-    fits = param.shape()[d] == 1 || param.shape()[d] == shape[lead + d];
-  }
-  if (!fits) {
-    return InvalidArgument(op, ": ", what, " of shape ", runtime::ShapeString(param.shape()),
-                           " does not broadcast to the sample shape ", runtime::ShapeString(shape));
-  }
+  TENSORD_RETURN_IF_ERROR(CheckBroadcastsTo(param.shape(), shape, op, what));
   std::vector<T> values(runtime::NumElements(shape));
   StridedCopy(param.data<T>(), BroadcastStrides(param, shape), shape, values.data());
   return values;
@@ -51,6 +57,21 @@ absl::Status CheckBinomialParams(int64_t n, double p, const char* op) {
   if (n < 0) return InvalidArgument(op, ": n must be >= 0, got ", n);
   if (!(p >= 0.0 && p <= 1.0)) return InvalidArgument(op, ": p must be in [0, 1], got ", p);
   return absl::OkStatus();
+}
+
+absl::StatusOr<double> CheckProbabilities(const double* p, int64_t len, double tol, const char* op,
+                                          const char* what) {
+  double sum = 0;
+  const long long bad = mrg_step::tensord_probabilities_error(p, len, tol, &sum);
+  if (bad >= 0 && bad < len) {
+    return InvalidArgument(op, ": ", what, " must be probabilities in [0, 1], got ", p[bad],
+                           " at position ", bad);
+  }
+  if (bad == len) {
+    return InvalidArgument(op, ": ", what, " must sum to 1 (within ",
+                           mrg_step::tensord_sum_allowance(tol, len), "), got a sum of ", sum);
+  }
+  return sum;
 }
 
 absl::Status CheckDrawSteps(double steps, const char* op, const char* what) {

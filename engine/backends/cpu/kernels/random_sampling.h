@@ -24,6 +24,16 @@ absl::Status CheckDrawSteps(double steps, const char* op, const char* what);
 // random_binomial's parameters of one draw, checked as NumPy checks them.
 absl::Status CheckBinomialParams(int64_t n, double p, const char* op);
 
+// One row of probabilities checked (categorical_step.h's tensord_probabilities_error): its sum,
+// or INVALID_ARGUMENT naming `op`, `what` and the offending value or sum.
+absl::StatusOr<double> CheckProbabilities(const double* p, int64_t len, double tol, const char* op,
+                                          const char* what);
+
+// INVALID_ARGUMENT naming `op` and `what` unless a parameter of `param_shape` broadcasts (NumPy's
+// rules) to the sample shape `shape`.
+absl::Status CheckBroadcastsTo(const runtime::Shape& param_shape, const runtime::Shape& shape,
+                               const char* op, const char* what);
+
 // The requested sample shape: `ndim` non-negative ints whose product fits the tensor limit.
 absl::StatusOr<runtime::Shape> ReadSize(const runtime::Tensor& size, int64_t ndim, const char* op);
 

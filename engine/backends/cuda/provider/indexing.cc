@@ -145,6 +145,45 @@ absl::StatusOr<TypePlan> PlanTypes(const ir::Apply& node, const std::vector<Entr
   return plan;
 }
 
+// The host's check of every index, where no element moves (the result is empty): each array
+// copied down and walked in the kernel's order, the first index out of bounds reported as the
+// kernel would report it.
+absl::Status CheckBoundsOnHost(const Tensor& x, std::span<const IndexArray> arrays) {
+  std::vector<const runtime::Shape*> shapes;
+  for (const IndexArray& a : arrays) shapes.push_back(&a.values->shape());
+  TENSORD_ASSIGN_OR_RETURN(runtime::Shape index_shape, cpu::BroadcastShapes(shapes));
+  const int64_t positions = runtime::NumElements(index_shape);
+  for (size_t k = 0; k < arrays.size(); ++k) {
+    const IndexArray& a = arrays[k];
+    if (a.axis < 0 || a.values->num_elements() == 0) continue;  // a 0-d mask's 0s are in bounds
+    TENSORD_ASSIGN_OR_RETURN(Tensor values, runtime::OnHost(*a.values));
+    const runtime::Strides strides = cpu::BroadcastStrides(values, index_shape);
+    const int64_t dim = x.shape()[a.axis];
+    int64_t bad = -1;
+    TENSORD_RETURN_IF_ERROR(DispatchAll(values.dtype(), [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        for (int64_t i = 0; i < positions && bad < 0; ++i) {
+          int64_t at = 0, rest = i;
+          for (int d = static_cast<int>(index_shape.size()) - 1; d >= 0; --d) {
+            at += rest % index_shape[d] * strides[d];
+            rest /= index_shape[d];
+          }
+          const T v = values.data<T>()[at];
+          const bool in_bounds = std::is_unsigned_v<T>
+                                     ? static_cast<uint64_t>(v) < static_cast<uint64_t>(dim)
+                                     : v >= -dim && v < dim;
+          if (!in_bounds) bad = i;
+        }
+        return absl::OkStatus();
+      }
+      return Internal("an index array of ", DTypeName(values.dtype()));
+    }));
+    if (bad >= 0) return IndexOutOfBounds(k * positions + bad, x, arrays);
+  }
+  return absl::OkStatus();
+}
+
 // Advanced indexing and its increment (indexing.h): masks made into their nonzero() vectors,
 // then one launch of a generated kernel; an increment first copies x into its output (the
 // strided write of a whole value). An index out of bounds is reported through a word on the
@@ -189,7 +228,10 @@ class IndexingKernel final : public backends::Kernel {
     std::vector<IndexArray> arrays;
     int d = 0;
     for (const Entry& e : entries_) {
-      if (e.kind == Kind::kSlice) {
+      if (e.kind == Kind::kSlice) {  // its errors before a later mask's, as the host meets them
+        int64_t unused = 0;
+        TENSORD_RETURN_IF_ERROR(
+            cpu::indexing::ApplySlice(e, in, x.shape()[d], x.strides()[d], &unused).status());
         ++d;
         continue;
       }
@@ -238,18 +280,12 @@ class IndexingKernel final : public backends::Kernel {
       first += run.base * static_cast<int64_t>(DTypeSize(x.dtype()));
     }
     const int64_t n = run.params[0];
-    if (n == 0) return absl::OkStatus();
+    // Nothing selected: the kernel, which checks each index as it moves its elements, has none
+    // to move; the host still checks every index (empty slices beside them).
+    if (n == 0) return CheckBoundsOnHost(x, arrays);
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(*device_));
-    // The report's word on the device, made per run (runs may overlap), built on the host.
-    runtime::MemoryCounter* device = result.buffer()->counter();
     constexpr uint64_t kNone = ~uint64_t{0};
-    Tensor start;
-    {
-      runtime::ScopedMemoryContext on_host(runtime::HostWritable(device));
-      start = Tensor(DType::kUInt64, {1});
-      *start.data<uint64_t>() = kNone;
-    }
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, runtime::IntoContext(std::move(start), device));
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNone, result.buffer()->counter()));
     run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
     void* out_data = first;
     void* args[] = {&out_data, run.params.data()};

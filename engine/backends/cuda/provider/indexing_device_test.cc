@@ -28,8 +28,9 @@ constexpr int64_t kNone = ops::subtensor::kIndexNone;
 constexpr int64_t kSymbolic = ops::subtensor::kIndexSymbolic;
 
 // One indexing node: idx_list (groups of four, subtensor.h), x, the index inputs in the order
-// its entries take them (a 0-d integer is a slice's bound, kept on the host; the rest are
-// arrays, moved to the device), and an increment's y.
+// its entries take them (a 0-d integer is a slice's bound, kept on the host, so no case here
+// indexes by a 0-d integer array; the rest are arrays, moved to the device), and an increment's
+// y.
 struct Case {
   std::string what;
   std::vector<int64_t> idx_list;
@@ -258,6 +259,18 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BadIndicesRefusedAsTheHost) {
   refused({"mask and array", List({kArray, kArray}), x, {Mask({6, 5}, 9), Ints({2}, {0, 1})}});
   refused({"y", List({kAll, kArray}), x, {Ints({2}, {1, 2})}, Values(DType::kFloat32, {3, 4})});
   refused({"step", List({{1, kNone, kNone, kSymbolic}, kArray}), x, {Scalar(0), Ints({1}, {0})}});
+  // The host meets a bad slice before a bad mask after it, and checks indices that select
+  // nothing (behind an empty slice, or of an increment that adds nothing).
+  refused({"step, then mask",
+           List({{1, kNone, kNone, kSymbolic}, kArray}),
+           x,
+           {Scalar(0), Mask({4}, 3)}});
+  refused({"bounds, empty", List({{1, 4, 2, kNone}, kArray}), x, {Ints({2}, {1, 9})}});
+  refused({"bounds, empty, inc",
+           List({kArray, {1, 4, 2, kNone}}),
+           x,
+           {Ints({1}, {-7})},
+           Values(DType::kFloat32, {1})});
 }
 
 }  // namespace

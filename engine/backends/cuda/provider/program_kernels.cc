@@ -253,6 +253,16 @@ std::string OffsetSource(int rank) {
       "  return at;\n}\n");
 }
 
+absl::StatusOr<runtime::Tensor> DeviceWord(uint64_t value, runtime::MemoryCounter* context) {
+  runtime::Tensor word;
+  {
+    runtime::ScopedMemoryContext on_host(runtime::HostWritable(context));
+    word = runtime::Tensor(DType::kUInt64, {1});
+    *word.data<uint64_t>() = value;
+  }
+  return runtime::IntoContext(std::move(word), context);
+}
+
 absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,
                                                           const std::string& source,
                                                           const std::vector<std::string>& names) {

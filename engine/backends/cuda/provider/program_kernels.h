@@ -29,6 +29,10 @@ inline int64_t GridFor(int64_t n) { return std::min((n + kThreads - 1) / kThread
 // `strides`, for the kernels that walk a layout given in their parameters.
 std::string OffsetSource(int rank);
 
+// A uint64 word of `value` in `context`'s memory (a device), for a kernel to report through:
+// built on the host, copied in. Made per run, as runs may overlap.
+absl::StatusOr<runtime::Tensor> DeviceWord(uint64_t value, runtime::MemoryCounter* context);
+
 // The kernels named `names` of `source`, compiled once in this process per architecture and
 // source (a failure too): functions and nodes computing the same program share them.
 absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,

@@ -9,6 +9,7 @@
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/arg_reduce.h"
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
+#include "engine/backends/cuda/provider/categorical_kernels.h"
 #include "engine/backends/cuda/provider/conv_kernels.h"
 #include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
@@ -162,7 +163,8 @@ bool Supports(const ir::Apply& node) {
   if (AsDeviceReduction(node) || IsDeviceIndexing(node) || IsBatchedMatrixProduct(node) ||
       IsDeviceSampling(node) || IsDeviceSort(node) || IsDeviceViewWrite(node) ||
       IsDeviceArgReduction(node) || IsDeviceConv(node) || IsDevicePool(node) ||
-      IsDeviceBatchNorm(node) || IsDeviceMoment(node) || IsDeviceCumop(node)) {
+      IsDeviceBatchNorm(node) || IsDeviceMoment(node) || IsDeviceCumop(node) ||
+      IsDeviceCategorical(node)) {
     return true;
   }
   if (node.op == "reshape" || node.op == "flatten") {  // a value not contiguous is copied
@@ -198,9 +200,10 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (IsDeviceIndexing(node)) return IndexingHostInputs(node);  // its slices' bounds
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "arange") return {0, 1, 2};
-  if (IsDeviceBinomial(node)) return {1, 2, 3};                 // the size, n and p
-  if (IsDeviceSampling(node)) return {1};                       // the size
-  if (node.op == "scan" || node.op == "scan_grad") return {0};  // n_steps
+  if (IsDeviceBinomial(node)) return {1, 2, 3};                       // the size, n and p
+  if (IsDeviceSampling(node)) return {1};                             // the size
+  if (IsDeviceCategorical(node)) return CategoricalHostInputs(node);  // the size, n or a's size
+  if (node.op == "scan" || node.op == "scan_grad") return {0};        // n_steps
   return {};
 }
 
@@ -230,6 +233,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   }
   if (IsDeviceIndexing(node)) return MakeIndexingKernel(node, std::move(device));
   if (IsDeviceSampling(node)) return MakeSamplingKernel(node, std::move(device));
+  if (IsDeviceCategorical(node)) return MakeCategoricalKernel(node, std::move(device));
   if (IsDeviceSort(node)) return MakeSortKernel(node, std::move(device));
   if (IsDeviceViewWrite(node)) return MakeViewWriteKernel(node, std::move(device));
   if (IsDeviceArgReduction(node)) return MakeArgReduceKernel(node, std::move(device));

@@ -196,7 +196,7 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
     EXPECT_EQ(HostInputs(*node), std::vector<int>{1}) << op;  // the size
   }
   // Binomial of one n and one p (a dropout mask), both read on the host with the size; of
-  // per-element probabilities it stays on the host, as the categorical draws do.
+  // per-element probabilities it stays on the host.
   ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
   ir::Variable* p = g.AddInput(ir::Type::Scalar(DType::kFloat64), "p");
   const ir::Apply* binomial = sample("random_binomial", {n, p});
@@ -204,6 +204,34 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
   EXPECT_EQ(HostInputs(*binomial), (std::vector<int>{1, 2, 3}));
   EXPECT_FALSE(Supports(
       *sample("random_binomial", {n, g.AddInput(ir::Type::Of(DType::kFloat64, 1), "ps")})));
+  // Categorical draws from probabilities on the device; the size, n and a population size
+  // read on the host, a population vector on the device.
+  auto draw = [&](const char* op, std::vector<ir::Variable*> in, ir::Attrs attrs) {
+    in.insert(in.begin(), {state, g.AddInput(ir::Type::Of(DType::kInt64, 1), "size")});
+    std::vector<ir::Variable*> outs = b.ApplyMulti(op, in, std::move(attrs));
+    EXPECT_TRUE(b.status().ok()) << b.status();
+    return outs[0]->owner;
+  };
+  ir::Attrs one_dim = {{"dtype", DType::kInt32}, {"ndim", int64_t{1}}};
+  ir::Variable* rows = g.AddInput(ir::Type::Of(DType::kFloat32, 2), "rows");
+  const ir::Apply* multinomial = draw("random_multinomial", {n, rows}, one_dim);
+  EXPECT_TRUE(Supports(*multinomial));
+  EXPECT_EQ(HostInputs(*multinomial), (std::vector<int>{1, 2}));
+  const ir::Apply* permutation = draw("random_permutation", {n}, one_dim);
+  EXPECT_TRUE(Supports(*permutation));
+  EXPECT_EQ(HostInputs(*permutation), (std::vector<int>{1, 2}));
+  ir::Attrs replace = one_dim;
+  replace["replace"] = false;
+  const ir::Apply* of_range = draw("random_choice", {n, rows}, replace);
+  EXPECT_TRUE(Supports(*of_range));
+  EXPECT_EQ(HostInputs(*of_range), (std::vector<int>{1, 2}));
+  ir::Variable* ints = g.AddInput(ir::Type::Of(DType::kInt16, 1), "ints");
+  const ir::Apply* of_vector = draw("random_choice", {ints, rows}, replace);
+  EXPECT_TRUE(Supports(*of_vector));
+  EXPECT_EQ(HostInputs(*of_vector), std::vector<int>{1});
+  // A float population into integer samples is the host's (a GPU saturates).
+  ir::Variable* floats = g.AddInput(ir::Type::Of(DType::kFloat64, 1), "floats");
+  EXPECT_FALSE(Supports(*draw("random_choice", {floats, rows}, replace)));
   for (DType dtype : {DType::kFloat32, DType::kInt8, DType::kUInt64, DType::kBool}) {
     ir::Variable* x = g.AddInput(ir::Type::Of(dtype, 3), "x");
     for (const char* op : {"sort", "argsort"}) {
@@ -247,8 +275,6 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
   EXPECT_EQ(HostInputs(*alloc), (std::vector<int>{1, 2}));
 }
 
-// Convolution, pooling and batch normalization of operands of the output's dtype (the host
-// would cast others); a convolution gradient's spatial shape is read on the host.
 // Advanced indexing of any dtype a GPU holds, by integer arrays, masks and slices (the slices'
 // symbolic bounds read on the host); not a float y into integers (a GPU saturates what the host
 // leaves undefined), or more index arrays than the kernel takes once masks are counted
@@ -285,6 +311,8 @@ TEST(CudaProvider, IndexesByArraysMasksAndSlices) {
   EXPECT_TRUE(Supports(*Node(g, "advanced_subtensor", nine, {{"idx_list", list}})->owner));
 }
 
+// Convolution, pooling and batch normalization of operands of the output's dtype (the host
+// would cast others); a convolution gradient's spatial shape is read on the host.
 TEST(CudaProvider, RunsTheLayersOfOneFloatDType) {
   ir::Graph g;
   ir::Variable* x = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "x");

@@ -23,20 +23,6 @@ constexpr char kBinomialUniforms[] = "tensord_binomial_uniform_chunk";
 
 TENSORD_BINOMIAL_STEP(inline)  // the uniforms a draw takes, as the host counts them
 
-// A draw's outputs shaped on the device: the new state as the state (checked to be one, on the
-// device) and the sample of `shape`.
-absl::Status ShapeOutputs(const Tensor& state, const runtime::Shape& shape, DType dtype,
-                          Tensor& new_state, Tensor& sample, const char* op) {
-  TENSORD_RETURN_IF_ERROR(cpu::CheckMrgState(state, op));
-  if (state.host_accessible()) return Internal("the state of a CUDA kernel is in host memory");
-  TENSORD_RETURN_IF_ERROR(new_state.Reshape(DType::kInt32, state.shape()));
-  TENSORD_RETURN_IF_ERROR(sample.Reshape(dtype, shape));
-  if (new_state.host_accessible() || sample.host_accessible()) {
-    return Internal("the output of a CUDA kernel is in host memory");
-  }
-  return absl::OkStatus();
-}
-
 // mrg_uniform(state, size) -> (new state, u) and random_normal(state, size) -> (new state, z).
 // A normal sample of n draws 2 * ceil(n / 2) uniforms (into scratch), as the host does.
 class SamplingKernel final : public backends::Kernel {
@@ -56,7 +42,7 @@ class SamplingKernel final : public backends::Kernel {
                              cpu::sampling::ReadSize(*in[1], attrs_.ndim, op_));
     Tensor& new_state = *out[0];
     Tensor& sample = *out[1];
-    TENSORD_RETURN_IF_ERROR(ShapeOutputs(state, shape, attrs_.dtype, new_state, sample, op_));
+    TENSORD_RETURN_IF_ERROR(ShapeSampleOutputs(state, shape, attrs_.dtype, new_state, sample, op_));
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernels_.Get(*device_));
     const int64_t n = sample.num_elements();
     int64_t draws = normal_ ? n + n % 2 : n;
@@ -140,7 +126,7 @@ class BinomialKernel final : public backends::Kernel {
     }
     Tensor& new_state = *out[0];
     Tensor& sample = *out[1];
-    TENSORD_RETURN_IF_ERROR(ShapeOutputs(state, shape, attrs_.dtype, new_state, sample, op));
+    TENSORD_RETURN_IF_ERROR(ShapeSampleOutputs(state, shape, attrs_.dtype, new_state, sample, op));
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernels_.Get(*device_));
     const int64_t chunk = per_draw == 0
                               ? std::max<int64_t>(draws, 1)
@@ -151,23 +137,14 @@ class BinomialKernel final : public backends::Kernel {
       TENSORD_ASSIGN_OR_RETURN(
           u, Tensor::Allocate(DType::kFloat64, {std::min(chunk, draws) * per_draw}));
     }
-    int64_t streams = state.shape()[0];
     void* u_data = u.raw();
     void* k_data = sample.raw();
-    void* new_state_data = new_state.raw();
     // Every stream runs in every chunk (the first with none too), drawing or not: it carries
     // itself into the new state.
     for (int64_t first = 0; first == 0 || first < draws; first += chunk) {
       int64_t count = std::min(chunk, draws - first);
-      const bool fresh = first == 0;  // the state given, through its strides; then the new one
-      const void* from = fresh ? state.raw() : new_state.raw();
-      int64_t row_stride = fresh ? state.strides()[0] : 6;
-      int64_t column_stride = fresh ? state.strides()[1] : 1;
-      int64_t first_uniform = first * per_draw, uniforms = count * per_draw;
-      void* uniform_args[] = {&from,   &row_stride,    &column_stride, &new_state_data,
-                              &u_data, &first_uniform, &uniforms,      &streams};
-      TENSORD_RETURN_IF_ERROR(
-          device_->Launch((*kernels)[0], GridFor(streams), kThreads, uniform_args));
+      TENSORD_RETURN_IF_ERROR(DrawUniforms(*device_, (*kernels)[0], state, new_state, u_data,
+                                           first * per_draw, count * per_draw));
       if (count == 0) break;
       void* out_data = static_cast<char*>(k_data) + first * DTypeSize(attrs_.dtype);
       void* draw_args[] = {&u_data, &out_data, &count, &n, &p, &per_draw};
@@ -184,23 +161,24 @@ class BinomialKernel final : public backends::Kernel {
 
 }  // namespace
 
-bool IsDeviceBinomial(const ir::Apply& node) {
-  if (node.op != "random_binomial" || node.inputs.size() != 4 || node.outputs.size() != 2) {
-    return false;
+absl::Status ShapeSampleOutputs(const Tensor& state, const runtime::Shape& shape, DType dtype,
+                                Tensor& new_state, Tensor& sample, const char* op) {
+  TENSORD_RETURN_IF_ERROR(cpu::CheckMrgState(state, op));
+  if (state.host_accessible()) return Internal("the state of a CUDA kernel is in host memory");
+  TENSORD_RETURN_IF_ERROR(new_state.Reshape(DType::kInt32, state.shape()));
+  TENSORD_RETURN_IF_ERROR(sample.Reshape(dtype, shape));
+  if (new_state.host_accessible() || sample.host_accessible()) {
+    return Internal("the output of a CUDA kernel is in host memory");
   }
-  absl::StatusOr<ops::random::SampleAttrs> attrs = ops::random::ReadSampleAttrs(node, false);
-  return attrs.ok() && !CudaCType(attrs->dtype).empty() && node.inputs[2]->type.ndim() == 0 &&
-         node.inputs[3]->type.ndim() == 0;
+  return absl::OkStatus();
 }
 
-std::string BinomialSource(DType dtype) {
+std::string UniformChunkSource(const std::string& name) {
   return absl::StrCat(
-      "// Generated by tensord (engine/backends/cuda/provider/random_kernels.cc).\n", "typedef ",
-      CudaCType(dtype), " T;\n", TENSORD_MRG_STEP_SOURCE(__device__ inline), "\n",
-      TENSORD_BINOMIAL_STEP_SOURCE(__device__ inline), "\n",
+      TENSORD_MRG_STEP_SOURCE(__device__ inline), "\n",
       // Uniforms [first, first + count) of the host's order (uniform j from stream j % streams)
       // into u[0, count); each stream read from `state` and left in `new_state`.
-      "extern \"C\" __global__ void ", kBinomialUniforms,
+      "extern \"C\" __global__ void ", name,
       "(const int* state, long long row_stride, long long column_stride, int* new_state,\n"
       "    double* u, long long first, long long count, long long streams) {\n"
       "  const long long step = (long long)blockDim.x * gridDim.x;\n"
@@ -213,7 +191,37 @@ std::string BinomialSource(DType dtype) {
       "      u[j] = tensord_mrg_double(tensord_mrg_next(x));\n"
       "    for (int c = 0; c < 6; ++c) new_state[s * 6 + c] = x[c];\n"
       "  }\n"
-      "}\n",
+      "}\n");
+}
+
+absl::Status DrawUniforms(DeviceRuntime& device, KernelHandle kernel, const Tensor& state,
+                          Tensor& new_state, void* u, int64_t first, int64_t count) {
+  const bool fresh = first == 0;  // the state given, through its strides; then the new one
+  const void* from = fresh ? state.raw() : new_state.raw();
+  int64_t row_stride = fresh ? state.strides()[0] : 6;
+  int64_t column_stride = fresh ? state.strides()[1] : 1;
+  int64_t streams = state.shape()[0];
+  void* new_state_data = new_state.raw();
+  void* u_data = u;
+  void* args[] = {&from,   &row_stride, &column_stride, &new_state_data,
+                  &u_data, &first,      &count,         &streams};
+  return device.Launch(kernel, GridFor(streams), kThreads, args);
+}
+
+bool IsDeviceBinomial(const ir::Apply& node) {
+  if (node.op != "random_binomial" || node.inputs.size() != 4 || node.outputs.size() != 2) {
+    return false;
+  }
+  absl::StatusOr<ops::random::SampleAttrs> attrs = ops::random::ReadSampleAttrs(node, false);
+  return attrs.ok() && !CudaCType(attrs->dtype).empty() && node.inputs[2]->type.ndim() == 0 &&
+         node.inputs[3]->type.ndim() == 0;
+}
+
+std::string BinomialSource(DType dtype) {
+  return absl::StrCat(
+      "// Generated by tensord (engine/backends/cuda/provider/random_kernels.cc).\n", "typedef ",
+      CudaCType(dtype), " T;\n", UniformChunkSource(kBinomialUniforms),
+      TENSORD_BINOMIAL_STEP_SOURCE(__device__ inline), "\n",
       // Draw i reads u[i * per_draw ...), in order.
       "struct tensord_uniforms {\n  const double* u;\n",
       "  __device__ double operator()() { return *u++; }\n};\n", "extern \"C\" __global__ void ",

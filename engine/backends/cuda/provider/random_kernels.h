@@ -9,7 +9,7 @@
 // mask) draws on the device too: the uniforms its draws take (binomial_step.h: 0, 1 or n each)
 // in float64, a thread per stream, in chunks of draws whose uniforms fit 64 MiB, then a thread
 // per draw turns its block of them into its count by the host's algorithm. random_binomial of
-// per-element n or p and the categorical ops stay on the host.
+// per-element n or p stays on the host; the categorical draws are categorical_kernels.h's.
 #pragma once
 
 #include <memory>
@@ -19,6 +19,7 @@
 #include "engine/backends/cuda/device_runtime.h"
 #include "engine/backends/kernel.h"
 #include "engine/ir/graph.h"
+#include "engine/runtime/tensor.h"
 
 namespace tensord::cuda {
 
@@ -35,6 +36,21 @@ std::string BinomialSource(DType dtype);
 // The kernels' source for samples of `dtype` (float32 or float64): tensord_mrg_uniform(state,
 // row stride, column stride, new state, out, n, streams) and tensord_box_muller(u, out, n).
 std::string SamplingSource(DType dtype);
+
+// What the categorical draws (categorical_kernels.h) share with these:
+// - a draw's outputs shaped on the device: the new state as the state (checked to be one, on the
+//   device) and the sample of `shape`;
+absl::Status ShapeSampleOutputs(const runtime::Tensor& state, const runtime::Shape& shape,
+                                DType dtype, runtime::Tensor& new_state, runtime::Tensor& sample,
+                                const char* op);
+// - the source of `<name>(state, row stride, column stride, new state, u, first, count,
+//   streams)`, the MRG31k3p step with it: uniforms [first, first + count) of the host's order in
+//   float64 into u[0, count), a thread per stream, each read from `state` and left in `new_state`;
+std::string UniformChunkSource(const std::string& name);
+// - its launch: from `state` for the first chunk (first == 0), from `new_state` after. Every
+//   stream runs, drawing or not: it carries itself into the new state.
+absl::Status DrawUniforms(DeviceRuntime& device, KernelHandle kernel, const runtime::Tensor& state,
+                          runtime::Tensor& new_state, void* u, int64_t first, int64_t count);
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeSamplingKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);

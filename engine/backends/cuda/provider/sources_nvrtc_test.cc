@@ -1,7 +1,8 @@
 // The sources of the provider's hand-written kernels compile with NVRTC (no GPU needed):
 // indexing (indexing.h) for every integer dtype of index array, every dtype of value and the
-// ranks a run takes, and the nonzero() of masks (nonzero_kernels.h); random streams and binomial
-// draws (random_kernels.h) and sorting (sort_kernels.h) for every dtype they take, view writes
+// ranks a run takes, and the nonzero() of masks (nonzero_kernels.h); random streams, binomial
+// draws (random_kernels.h), categorical draws (categorical_kernels.h) and sorting
+// (sort_kernels.h) for every dtype they take, view writes
 // (view_writes.h) for the dtype pairs they convert, arg reductions (arg_reduce.h), var and std
 // (moment_kernels.h), cumsum and cumprod (cumop_kernels.h), convolution (conv_kernels.h), pooling
 // (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What they compute is checked on
@@ -14,6 +15,7 @@
 #include "engine/backends/cuda/nvrtc.h"
 #include "engine/backends/cuda/provider/arg_reduce.h"
 #include "engine/backends/cuda/provider/batch_norm_kernels.h"
+#include "engine/backends/cuda/provider/categorical_kernels.h"
 #include "engine/backends/cuda/provider/conv_kernels.h"
 #include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
@@ -99,6 +101,18 @@ TEST(SamplingAndSortSources, CompileWithNvrtc) {
     }
   }
   EXPECT_FALSE(SortSource(DType::kFloat16, false).ok());
+  // Categorical draws into every sample dtype (a population of its own dtype), and from a
+  // population of another.
+  for (DType dtype :
+       {DType::kBool, DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64, DType::kUInt8,
+        DType::kUInt16, DType::kUInt32, DType::kUInt64, DType::kFloat32, DType::kFloat64}) {
+    const std::string source = CategoricalSource(dtype, dtype);
+    NvrtcResult compiled = CompileToPtx(source, "categorical.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << source;
+  }
+  const std::string mixed = CategoricalSource(DType::kFloat64, DType::kInt16);
+  NvrtcResult compiled = CompileToPtx(mixed, "categorical.cu", "compute_80");
+  ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << mixed;
 }
 
 TEST(ViewWriteSources, CompileWithNvrtc) {

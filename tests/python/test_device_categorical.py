@@ -1,0 +1,56 @@
+"""Categorical draws where the probabilities live (device_runs.py: simulated devices, and the
+CUDA provider's kernels emulated on the CPU): a model's next-token distributions held on dev0
+are sampled as one-hot counts (``multinomial``) and as three distinct tokens per row
+(``choice`` without replacement), and minibatch orders drawn (``permutation``), compiled for dev0
+without cpu_fallback, so placement refuses any draw the device cannot make. The host's numbers
+from the same seeds, and the probabilities never leave the device."""
+
+import json
+import textwrap
+
+from device_runs import memory, run  # noqa: F401 (memory is a fixture)
+
+SCRIPT = textwrap.dedent("""
+    import json
+    import numpy as np
+    import tensord as theano
+    from tensord.connection import server_info
+    from tensord.sandbox.rng_mrg import MRG_RandomStreams
+
+    def moved():
+        c = next(c for c in server_info().contexts if c.name == 'dev0')
+        return c.transferred_host_to_device_bytes, c.transferred_device_to_host_bytes
+
+    rng = np.random.RandomState(9)
+    weights = rng.rand(5, 20) ** 3
+    probs_np = (weights / weights.sum(1, keepdims=True)).astype('float32')
+    results = {}
+    for where in ('dev0', 'cpu'):
+        theano.config.device = where
+        probs = theano.shared(probs_np)
+        srng = MRG_RandomStreams(seed=77)
+        one_hot = srng.multinomial(pvals=probs, dtype='float32', nstreams=4)
+        tokens = srng.choice(size=3, p=probs, replace=False, nstreams=3)
+        orders = srng.permutation(size=(2,), n=6, dtype='int32', nstreams=2)
+        f = theano.function([], [one_hot, tokens, orders])
+        before = moved()
+        draws = [[o.tolist() for o in f()] for _ in range(2)]
+        after = moved()
+        results[where] = {'draws': draws, 'moved': [a - b for a, b in zip(after, before)]}
+    print(json.dumps(results))
+""")
+
+
+def test_categorical_draws_happen_where_the_probabilities_live(memory):
+    import numpy as np
+    results = json.loads(run(SCRIPT, "device=sim0,contexts=dev0->sim0,floatX=float32", memory))
+    assert results["dev0"]["draws"] == results["cpu"]["draws"]
+    calls = [[np.array(o) for o in call] for call in results["dev0"]["draws"]]
+    assert not all((a == b).all() for a, b in zip(*calls)), "the second call drew afresh"
+    for one_hot, tokens, orders in calls:
+        assert one_hot.shape == (5, 20) and (one_hot.sum(1) == 1).all()
+        assert tokens.shape == (5, 3) and all(len(set(row)) == 3 for row in tokens)
+        assert orders.shape == (2, 6) and (np.sort(orders, 1) == np.arange(6)).all()
+    # Nothing goes up (the states and the probabilities live on dev0, the sizes are read on
+    # the host); per call the three samples come down.
+    assert results["dev0"]["moved"] == [0, 2 * (5 * 20 * 4 + 5 * 3 * 8 + 2 * 6 * 4)], results
