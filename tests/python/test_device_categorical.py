@@ -1,7 +1,8 @@
 """Categorical draws where the probabilities live (device_runs.py: simulated devices, and the
 CUDA provider's kernels emulated on the CPU): a model's next-token distributions held on dev0
-are sampled as one-hot counts (``multinomial``) and as three distinct tokens per row
-(``choice`` without replacement), and minibatch orders drawn (``permutation``), compiled for dev0
+are sampled as one-hot counts (``multinomial``), as three distinct tokens per row (``choice``
+without replacement) and as binomial counts of per-element p (``binomial``), and minibatch
+orders drawn (``permutation``), compiled for dev0
 without cpu_fallback, so placement refuses any draw the device cannot make. The host's numbers
 from the same seeds, and the probabilities never leave the device."""
 
@@ -32,7 +33,8 @@ SCRIPT = textwrap.dedent("""
         one_hot = srng.multinomial(pvals=probs, dtype='float32', nstreams=4)
         tokens = srng.choice(size=3, p=probs, replace=False, nstreams=3)
         orders = srng.permutation(size=(2,), n=6, dtype='int32', nstreams=2)
-        f = theano.function([], [one_hot, tokens, orders])
+        pairs = srng.binomial(size=(5, 20), n=2, p=probs, dtype='int8', nstreams=6)
+        f = theano.function([], [one_hot, tokens, orders, pairs])
         before = moved()
         draws = [[o.tolist() for o in f()] for _ in range(2)]
         after = moved()
@@ -47,10 +49,12 @@ def test_categorical_draws_happen_where_the_probabilities_live(memory):
     assert results["dev0"]["draws"] == results["cpu"]["draws"]
     calls = [[np.array(o) for o in call] for call in results["dev0"]["draws"]]
     assert not all((a == b).all() for a, b in zip(*calls)), "the second call drew afresh"
-    for one_hot, tokens, orders in calls:
+    for one_hot, tokens, orders, pairs in calls:
         assert one_hot.shape == (5, 20) and (one_hot.sum(1) == 1).all()
         assert tokens.shape == (5, 3) and all(len(set(row)) == 3 for row in tokens)
         assert orders.shape == (2, 6) and (np.sort(orders, 1) == np.arange(6)).all()
-    # Nothing goes up (the states and the probabilities live on dev0, the sizes are read on
-    # the host); per call the three samples come down.
-    assert results["dev0"]["moved"] == [0, 2 * (5 * 20 * 4 + 5 * 3 * 8 + 2 * 6 * 4)], results
+        assert pairs.shape == (5, 20) and pairs.min() >= 0 and pairs.max() <= 2
+    # Nothing goes up (the states and the probabilities live on dev0, the sizes and the
+    # binomial's n were moved there once), per call the four samples come down.
+    down = 5 * 20 * 4 + 5 * 3 * 8 + 2 * 6 * 4 + 5 * 20
+    assert results["dev0"]["moved"] == [0, 2 * down], results

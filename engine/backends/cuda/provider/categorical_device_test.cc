@@ -1,9 +1,11 @@
-// Categorical draws on a device (device_testing.h, categorical_kernels.h) against the host, byte
-// for byte: random_multinomial, random_choice and random_permutation give the host's samples
-// and new state, for one stream and several, and refuse bad parameters in the host's words.
+// Discrete draws on a device (device_testing.h) against the host, byte for byte: the categorical
+// draws (categorical_kernels.h: random_multinomial, random_choice, random_permutation) and
+// binomial draws of per-element n or p (per_element_binomial.h) give the host's samples and new
+// state, for one stream and several, and refuse bad parameters in the host's words.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -136,6 +138,16 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, MultinomialDrawsMatchTheHost) {
                       Attrs(DType::kBool, 1));
     }
   }
+  // Past the uniforms the scratch holds at once (8M), in runs of trials: every row with as many,
+  // and rows of their own (the walk's map made per run).
+  ExpectSameDraws("runs", op,
+                  {State(7, 3), Int64s({1}, {3}), Int32s({}, {3000000}),
+                   Probabilities(DType::kFloat64, {3, 4})},
+                  {3}, Attrs(DType::kInt64, 1));
+  ExpectSameDraws("runs per row", op,
+                  {State(7, 3), Int64s({1}, {3}), Int32s({3}, {3000000, 5000000, 1000000}),
+                   Probabilities(DType::kFloat64, {3, 4})},
+                  {3}, Attrs(DType::kInt64, 1));
   // No draws: an empty size, no trials, and no categories to draw none from.
   const Tensor state = State(3, 5);
   ExpectSameDraws("empty", op,
@@ -144,6 +156,10 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, MultinomialDrawsMatchTheHost) {
   ExpectSameDraws("no trials", op,
                   {state, Int64s({1}, {2}), Int32s({}, {0}), Probabilities(DType::kFloat32, {4})},
                   {3}, Attrs(DType::kInt64, 1));
+  ExpectSameDraws(
+      "no categories, no trials", op,
+      {state, Int64s({1}, {2}), Int32s({}, {0}), Probabilities(DType::kFloat32, {2, 0})}, {3},
+      Attrs(DType::kInt64, 1));
   // Bad parameters, in the host's words and order: a row outside [0, 1] or not summing to 1
   // (row by row, n first), pvals that do not broadcast, categories none, too many steps.
   Tensor bad = Probabilities(DType::kFloat32, {4, 3});
@@ -197,8 +213,21 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ChoicesMatchTheHost) {
     }
   }
   const Tensor state = State(3, 2);
-  // Bad parameters, in the host's words: weights outside [0, 1], a and p of other sizes, more
-  // than the population without replacement, fewer nonzero weights than draws.
+  // Populations of another dtype, converted as the host casts them; bool samples; none drawn
+  // from none.
+  Tensor shorts(DType::kInt16, {5});
+  for (int64_t i = 0; i < 5; ++i) shorts.data<int16_t>()[i] = static_cast<int16_t>(300 * i - 700);
+  ExpectSameDraws("int16 into float64", op, {state, Int64s({1}, {6}), shorts, none}, {2, 3},
+                  attrs(DType::kFloat64, 1, true));
+  ExpectSameDraws("int16 into int8", op, {state, Int64s({1}, {6}), shorts, none}, {2, 3},
+                  attrs(DType::kInt8, 1, true));
+  ExpectSameDraws("bool", op, {state, Int64s({1}, {6}), Int64s({}, {3}), none}, {3},
+                  attrs(DType::kBool, 1, true));
+  ExpectSameDraws("none of none", op, {state, Int64s({1}, {0}), Int64s({}, {0}), none}, {3},
+                  attrs(DType::kInt64, 1, false));
+  // Bad parameters, in the host's words: weights outside [0, 1] or not summing to 1, a and p
+  // of other sizes, an empty population, more than the population without replacement, a
+  // shuffle's pool past the tensor limit, fewer nonzero weights than draws (in a later row).
   Tensor bad = Probabilities(DType::kFloat64, {3, 6});
   bad.data<double>()[6 + 4] = 1.5;
   ExpectRefused("p", op, {state, Int64s({1}, {2}), Int64s({}, {6}), bad}, {3},
@@ -212,6 +241,26 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ChoicesMatchTheHost) {
   for (int64_t i = 0; i < 6; ++i) sparse.data<double>()[i] = i < 2 ? 0.5 : 0.0;
   ExpectRefused("nonzero", op, {state, Int64s({1}, {3}), Int64s({}, {6}), sparse}, {3},
                 attrs(DType::kInt64, 1, false));
+  Tensor rows = Probabilities(DType::kFloat64, {3, 6});
+  for (int64_t m = 0; m < 6; ++m) rows.data<double>()[12 + m] = m == 4 ? 1.0 : 0.0;
+  ExpectRefused("nonzero in row 2", op, {state, Int64s({1}, {2}), Int64s({}, {6}), rows}, {3},
+                attrs(DType::kInt64, 1, false));
+  Tensor off = Probabilities(DType::kFloat64, {6});
+  off.data<double>()[0] += 0.25;
+  ExpectRefused("sum", op, {state, Int64s({1}, {2}), Int64s({}, {6}), off}, {3},
+                attrs(DType::kInt64, 1, true));
+  ExpectRefused("empty population", op, {state, Int64s({1}, {2}), Int64s({}, {0}), none}, {3},
+                attrs(DType::kInt64, 1, true));
+  {  // the tensor limit is RESOURCE_EXHAUSTED
+    const std::vector<Tensor> in = {state, Int64s({1}, {1}), Int64s({}, {int64_t{1} << 40}), none};
+    auto device = Sampler(kOn, op, in, {3}, attrs(DType::kInt64, 1, false));
+    auto host = Sampler("cpu", op, in, {3}, attrs(DType::kInt64, 1, false));
+    ASSERT_NE(device, nullptr);
+    ASSERT_NE(host, nullptr);
+    const absl::Status got = device->Run(in, {}).status(), want = host->Run(in, {}).status();
+    EXPECT_EQ(got.code(), absl::StatusCode::kResourceExhausted) << got;
+    EXPECT_EQ(testing::Words(got), testing::Words(want));
+  }
 }
 
 TEST(TENSORD_PROVIDER_TEST_SUITE, PermutationsMatchTheHost) {
@@ -221,15 +270,78 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PermutationsMatchTheHost) {
     const Tensor state = State(streams, 8);
     for (int64_t n : {0, 1, 10, 300}) {
       // int8 holds 300 indices as their conversions do.
-      for (DType dtype : {DType::kInt64, DType::kInt8, DType::kFloat32}) {
+      for (DType dtype :
+           {DType::kInt64, DType::kInt8, DType::kFloat32, DType::kBool, DType::kUInt16}) {
         const std::string what = "n " + std::to_string(n) + " " + DTypeName(dtype) + " streams " +
                                  std::to_string(streams);
         ExpectSameDraws(what, op, {state, Int64s({1}, {3}), Int64s({}, {n})}, {}, Attrs(dtype, 1));
       }
     }
   }
+  ExpectSameDraws("int32 n", op, {State(2, 1), Int64s({1}, {2}), Int32s({}, {9})}, {},
+                  Attrs(DType::kInt64, 1));
   ExpectRefused("n", op, {State(2, 1), Int64s({1}, {3}), Int64s({}, {-2})}, {},
                 Attrs(DType::kInt64, 1));
+}
+
+Tensor Floats(runtime::Shape shape, std::vector<float> values) {
+  Tensor t(DType::kFloat32, std::move(shape));
+  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = values[i % values.size()];
+  return t;
+}
+
+// Binomial draws of per-element p (an RBM's hidden units: n = 1, p in [0, 1] with exact 0s and
+// 1s, which take no uniform) and of per-element n (0, inversion, and sums of n Bernoulli draws),
+// broadcast against each other; enough draws that each lane of the counting pass walks several.
+TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  const char* op = "random_binomial";
+  const Tensor units = Floats({9, 13}, {0.5f, 0.0f, 0.125f, 1.0f, 0.96875f, 0.25f, 0.7f});
+  const Tensor trials = Int32s({9, 1}, {0, 1, 5, 40, 100, 3, 0, 77, 2});
+  const Tensor half = Floats({}, {0.5f});
+  const Tensor row = Floats({13}, {0.5f, 0.0f, 0.125f, 0.9f, 1.0f});
+  for (int64_t streams : {1, 7, 300}) {
+    const Tensor state = State(streams, 12);
+    const Tensor size = Int64s({2}, {9, 13});
+    for (DType dtype : {DType::kInt64, DType::kFloat32, DType::kInt8}) {
+      const std::string what =
+          std::string(DTypeName(dtype)) + " streams " + std::to_string(streams);
+      ExpectSameDraws(what + " p", op, {state, size, Int64s({}, {1}), units}, {2, 3},
+                      Attrs(dtype, 2));
+      ExpectSameDraws(what + " n", op, {state, size, trials, half}, {2, 3}, Attrs(dtype, 2));
+      ExpectSameDraws(what + " both", op, {state, size, trials, row}, {2, 3}, Attrs(dtype, 2));
+    }
+  }
+  const Tensor state = State(5, 3);
+  ExpectSameDraws("many", op,
+                  {state, Int64s({2}, {300, 300}), Int64s({}, {1}),
+                   Floats({300, 300}, {0.5f, 0.0f, 0.25f, 1.0f, 0.875f})},
+                  {2, 3}, Attrs(DType::kInt64, 2));
+  // Past the uniforms the scratch holds at once (8M): 90,000 draws of 100 Bernoulli draws
+  // each, in runs of lanes.
+  ExpectSameDraws("runs", op,
+                  {state, Int64s({2}, {300, 300}), Int32s({300, 1}, std::vector<int32_t>(300, 100)),
+                   Floats({300}, {0.5f, 0.375f})},
+                  {2, 3}, Attrs(DType::kInt64, 2));
+  // An empty sample takes any parameters, as on the host.
+  ExpectSameDraws("empty", op, {state, Int64s({2}, {0, 13}), Int64s({}, {-1}), row}, {2, 3},
+                  Attrs(DType::kInt64, 2));
+  // Bad parameters, in the host's words, the first bad draw's: its n before its p.
+  const Tensor size = Int64s({2}, {9, 13});
+  const ir::Attrs attrs = Attrs(DType::kInt64, 2);
+  Tensor bad_p = units;
+  bad_p.data<float>()[20] = 1.5f;
+  bad_p.data<float>()[50] = -0.5f;
+  ExpectRefused("p", op, {state, size, Int64s({}, {1}), bad_p}, {2, 3}, attrs);
+  Tensor nan_p = units;
+  nan_p.data<float>()[4] = std::numeric_limits<float>::quiet_NaN();
+  ExpectRefused("nan", op, {state, size, Int64s({}, {1}), nan_p}, {2, 3}, attrs);
+  Tensor bad_n = Int32s({9, 13}, std::vector<int32_t>(117, 1));
+  bad_n.data<int32_t>()[20] = -2;
+  ExpectRefused("n then p", op, {state, size, bad_n, bad_p}, {2, 3}, attrs);
+  ExpectRefused("broadcast", op, {state, size, Int32s({2}, {1, 1}), units}, {2, 3}, attrs);
+  ExpectRefused("steps", op, {state, size, Int32s({9, 1}, std::vector<int32_t>(9, 1 << 30)), half},
+                {2, 3}, attrs);
 }
 
 }  // namespace

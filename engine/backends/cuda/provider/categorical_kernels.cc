@@ -32,6 +32,69 @@ absl::StatusOr<Tensor> Scratch(DType dtype, const runtime::Shape& shape) {
   return Tensor::Allocate(dtype, shape);
 }
 
+// A run of a multinomial's trials [c0, c1) in the host's walk (trial by trial over the rows),
+// whose uniforms are contiguous in its order.
+struct TrialRun {
+  int64_t c0 = 0, c1 = 0, uniforms = 0;
+};
+
+// The walk over rows of `trials` cut into runs of at most `most` uniforms (a trial over more
+// rows than that is a run of its own); one empty run where there are no trials.
+std::vector<TrialRun> TrialRuns(std::vector<int64_t> trials, int64_t most) {
+  std::sort(trials.begin(), trials.end());
+  const int64_t rows = static_cast<int64_t>(trials.size());
+  const int64_t last = trials.empty() ? 0 : std::max<int64_t>(trials.back(), 0);
+  std::vector<TrialRun> runs;
+  TrialRun run;
+  size_t done = 0;  // rows with no trial at c or after
+  for (int64_t c = 0; c < last;) {
+    while (done < trials.size() && trials[done] <= c) ++done;
+    const int64_t active = rows - static_cast<int64_t>(done);  // the same up to trials[done]
+    int64_t take = std::min(trials[done] - c, (most - run.uniforms) / active);
+    if (take <= 0 && run.uniforms > 0) {
+      run.c1 = c;
+      runs.push_back(run);
+      run = TrialRun{c, c, 0};
+      continue;
+    }
+    take = std::max<int64_t>(take, 1);
+    run.uniforms += take * active;
+    c += take;
+    run.c1 = c;
+  }
+  if (run.uniforms > 0 || runs.empty()) runs.push_back(run);
+  return runs;
+}
+
+// Where a run's uniforms go where rows have trials of their own: row r's trials of the run at
+// first[r] of `order`, which holds each one's uniform in the run, as the host's walk reaches it;
+// built on the host, copied to `device`.
+absl::StatusOr<std::pair<Tensor, Tensor>> MapRun(const std::vector<int64_t>& trials,
+                                                 const TrialRun& run,
+                                                 runtime::MemoryCounter* device) {
+  const int64_t rows = static_cast<int64_t>(trials.size());
+  Tensor first, order;
+  {
+    runtime::ScopedMemoryContext on_host(runtime::HostWritable(device));
+    first = Tensor(DType::kInt64, {rows});
+    TENSORD_ASSIGN_OR_RETURN(order, Tensor::Allocate(DType::kInt64, {run.uniforms}));
+  }
+  int64_t next = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    first.data<int64_t>()[r] = next;
+    next += std::clamp<int64_t>(trials[r] - run.c0, 0, run.c1 - run.c0);
+  }
+  int64_t j = 0;
+  for (int64_t c = run.c0; c < run.c1; ++c) {
+    for (int64_t r = 0; r < rows; ++r) {
+      if (c < trials[r]) order.data<int64_t>()[first.data<int64_t>()[r] + c - run.c0] = j++;
+    }
+  }
+  TENSORD_ASSIGN_OR_RETURN(Tensor first_up, runtime::IntoContext(std::move(first), device));
+  TENSORD_ASSIGN_OR_RETURN(Tensor order_up, runtime::IntoContext(std::move(order), device));
+  return std::make_pair(std::move(first_up), std::move(order_up));
+}
+
 // One categorical op's draws (categorical_kernels.h).
 class CategoricalKernel final : public backends::Kernel {
   using Kernels = std::vector<KernelHandle>;  // CategoricalSource's, compiled, in order
@@ -130,11 +193,10 @@ class CategoricalKernel final : public backends::Kernel {
       return InvalidArgument(op, ": n must be >= 0, got ", *negative);
     }
     if (bad_row >= 0) return RowError(p, bad_row, len, "pvals");
-    int64_t max_trials = 0, uniforms = 0;
+    int64_t max_trials = 0;
     double steps = 0;  // category walks
     for (int64_t t : trials) {
       max_trials = std::max(max_trials, t);
-      uniforms += t;
       steps += static_cast<double>(t) * static_cast<double>(len);
     }
     TENSORD_RETURN_IF_ERROR(cpu::sampling::CheckDrawSteps(steps, op, "this n"));
@@ -145,51 +207,52 @@ class CategoricalKernel final : public backends::Kernel {
     Tensor& sample = *out[1];
     TENSORD_RETURN_IF_ERROR(
         ShapeSampleOutputs(*in[0], out_shape, attrs_.dtype, new_state, sample, op));
-    TENSORD_ASSIGN_OR_RETURN(Tensor u, Uniforms(kernels, *in[0], new_state, uniforms));
-    if (sample.num_elements() == 0) return absl::OkStatus();
-    // Trial c of row r takes uniform c * rows + r when every row has as many trials; else the
-    // uniform the host's walk (trial by trial, row by row) reaches, mapped here: row r's trials
-    // at first[r].
+    // Trial by trial over the rows, as the host walks them, in runs of trials whose uniforms fit
+    // the scratch: trial c of row r takes uniform (c - c0) * rows + r of its run where every row
+    // has as many trials; else the one the walk reaches, mapped on the host per run (row r's
+    // trials of the run at first[r]).
     const bool same =
         std::all_of(trials.begin(), trials.end(), [&](int64_t t) { return t == trials[0]; });
-    int64_t same_trials = same ? trials[0] : -1;
-    Tensor trials_up, first_up, order_up;
+    int64_t same_trials = same && rows > 0 ? trials[0] : -1;
+    runtime::MemoryCounter* device =
+        sample.buffer() != nullptr ? sample.buffer()->counter() : new_state.buffer()->counter();
+    Tensor trials_up;
     if (!same) {
-      Tensor t_host, f_host, o_host;
+      Tensor t_host;
       {
-        runtime::ScopedMemoryContext on_host(runtime::HostWritable(sample.buffer()->counter()));
+        runtime::ScopedMemoryContext on_host(runtime::HostWritable(device));
         t_host = Tensor(DType::kInt64, {rows});
-        f_host = Tensor(DType::kInt64, {rows});
-        TENSORD_ASSIGN_OR_RETURN(o_host, Tensor::Allocate(DType::kInt64, {uniforms}));
       }
-      int64_t next = 0;
-      for (int64_t r = 0; r < rows; ++r) {
-        t_host.data<int64_t>()[r] = trials[r];
-        f_host.data<int64_t>()[r] = next;
-        next += trials[r];
-      }
-      int64_t j = 0;
-      for (int64_t c = 0; c < max_trials; ++c) {
-        for (int64_t r = 0; r < rows; ++r) {
-          if (c < trials[r]) o_host.data<int64_t>()[f_host.data<int64_t>()[r] + c] = j++;
-        }
-      }
-      runtime::MemoryCounter* device = sample.buffer()->counter();
+      std::copy(trials.begin(), trials.end(), t_host.data<int64_t>());
       TENSORD_ASSIGN_OR_RETURN(trials_up, runtime::IntoContext(std::move(t_host), device));
-      TENSORD_ASSIGN_OR_RETURN(first_up, runtime::IntoContext(std::move(f_host), device));
-      TENSORD_ASSIGN_OR_RETURN(order_up, runtime::IntoContext(std::move(o_host), device));
     }
+    const std::vector<TrialRun> runs = TrialRuns(trials, kMostScratchUniforms);
+    int64_t most = 0;
+    for (const TrialRun& run : runs) most = std::max(most, run.uniforms);
+    TENSORD_ASSIGN_OR_RETURN(Tensor u, Scratch(DType::kFloat64, {most}));
     TENSORD_ASSIGN_OR_RETURN(Tensor counts, Scratch(DType::kInt64, out_shape));
-    const void* p_data = p.raw();
-    const void* u_data = u.raw();
-    const void* t_data = same ? nullptr : trials_up.raw();
-    const void* f_data = same ? nullptr : first_up.raw();
-    const void* o_data = same ? nullptr : order_up.raw();
-    void* counts_data = counts.raw();
-    int64_t length = len;
-    void* args[] = {&p_data, &u_data, &rows,   &length,     &same_trials,
-                    &t_data, &f_data, &o_data, &counts_data};
-    TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[2], GridFor(rows), kThreads, args));
+    int64_t first_uniform = 0;
+    for (const TrialRun& run : runs) {
+      TENSORD_RETURN_IF_ERROR(DrawUniforms(*device_, kernels[0], *in[0], new_state, u.raw(),
+                                           first_uniform, run.uniforms));
+      first_uniform += run.uniforms;
+      if (sample.num_elements() == 0) continue;
+      Tensor first_up, order_up;
+      if (!same) {
+        TENSORD_ASSIGN_OR_RETURN(std::tie(first_up, order_up), MapRun(trials, run, device));
+      }
+      const void* p_data = p.raw();
+      const void* u_data = u.raw();
+      const void* t_data = same ? nullptr : trials_up.raw();
+      const void* f_data = same ? nullptr : first_up.raw();
+      const void* o_data = same ? nullptr : order_up.raw();
+      void* counts_data = counts.raw();
+      int64_t length = len, c0 = run.c0, c1 = run.c1;
+      void* args[] = {&p_data,      &u_data, &rows,   &length, &c0,         &c1,
+                      &same_trials, &t_data, &f_data, &o_data, &counts_data};
+      TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[2], GridFor(rows), kThreads, args));
+    }
+    if (sample.num_elements() == 0) return absl::OkStatus();
     return counts_to_sample_.Run(*device_, sample, counts);
   }
 
@@ -234,6 +297,9 @@ class CategoricalKernel final : public backends::Kernel {
     if (drawing && !replace_ && k > pop) {
       return InvalidArgument(op, ": cannot take a larger sample (", k, ") than the population (",
                              pop, ") when replace=False");
+    }
+    if (drawing && !replace_ && !weighted) {  // the shuffle's pool
+      TENSORD_RETURN_IF_ERROR(runtime::CheckedNumElements({pop}, 8).status());
     }
     if (drawing && !replace_ && weighted) {
       TENSORD_RETURN_IF_ERROR(
@@ -348,23 +414,26 @@ std::string CategoricalSource(DType sample, DType population) {
       "    if (tensord_probabilities_error(p + r * len, len, tol, &sum) >= 0)\n"
       "      atomicMin(report, (unsigned long long)r);\n"
       "  }\n}\n",
-      // A thread per row counts its trials' categories: trial c's uniform c * rows + r, or
-      // u[order[first[r] + c]] where rows have trials[r] each.
+      // A thread per row counts its categories of a run of trials [c0, c1) (from 0 when c0 is 0):
+      // trial c's uniform (c - c0) * rows + r of the run's, or u[order[first[r] + c - c0]] where
+      // rows have trials[r] each.
       "extern \"C\" __global__ void ", kMultinomial,
-      "(const double* p, const double* u, long long rows, long long len,\n"
-      "    long long same_trials, const long long* trials, const long long* first,\n"
-      "    const long long* order, long long* counts) {\n"
+      "(const double* p, const double* u, long long rows, long long len, long long c0,\n"
+      "    long long c1, long long same_trials, const long long* trials,\n"
+      "    const long long* first, const long long* order, long long* counts) {\n"
       "  const long long step = (long long)blockDim.x * gridDim.x;\n"
       "  for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += "
       "step) {\n"
       "    const double* row = p + r * len;\n"
       "    long long* count = counts + r * len;\n"
       "    double total = 0;\n"
-      "    for (long long m = 0; m < len; ++m) {\n      count[m] = 0;\n      total += row[m];\n"
+      "    for (long long m = 0; m < len; ++m) {\n"
+      "      if (c0 == 0) count[m] = 0;\n      total += row[m];\n"
       "    }\n"
       "    const long long n = same_trials >= 0 ? same_trials : trials[r];\n"
-      "    for (long long c = 0; c < n; ++c) {\n"
-      "      const double x = same_trials >= 0 ? u[c * rows + r] : u[order[first[r] + c]];\n"
+      "    for (long long c = c0; c < n && c < c1; ++c) {\n"
+      "      const double x = same_trials >= 0 ? u[(c - c0) * rows + r]\n"
+      "                                        : u[order[first[r] + c - c0]];\n"
       "      ++count[tensord_pick_category(row, len, x, total)];\n"
       "    }\n  }\n}\n",
       // A thread per row draws its k indices from uniforms r * k on, then writes a[index] (or

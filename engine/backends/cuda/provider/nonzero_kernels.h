@@ -17,8 +17,8 @@
 
 namespace tensord::cuda {
 
-// The kernels <name>_count, <name>_scan and <name>_write for a bool mask of `rank` (1 to 8)
-// dims, walked through its strides:
+// The kernels <name>_count, <name>_scan (LaneScanSource's, over `counts`) and <name>_write for
+// a bool mask of `rank` (1 to 8) dims, walked through its strides:
 //   struct <name>_params {
 //     long long n, lanes, chunk;          // mask elements; lanes of `chunk` elements each
 //     long long shape[rank], strides[rank];

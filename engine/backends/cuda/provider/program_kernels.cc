@@ -253,6 +253,31 @@ std::string OffsetSource(int rank) {
       "  return at;\n}\n");
 }
 
+std::string LaneRangeSource(const std::string& first, const std::string& last) {
+  return absl::StrCat(
+      "  const long long lane = ", first, " + (long long)blockIdx.x * blockDim.x + threadIdx.x;\n",
+      "  if (lane >= ", last, ") return;\n", "  const long long begin = lane * p.chunk;\n",
+      "  const long long end = begin + p.chunk < p.n ? begin + p.chunk : p.n;\n");
+}
+
+std::string LaneScanSource(const std::string& name) {
+  // Each thread sums a run of lanes; thread 0 turns the sums into the runs' first positions and
+  // writes the total; each thread then turns its lanes' counts into theirs.
+  return absl::StrCat(
+      "extern \"C\" __global__ void ", name, "(long long* counts, long long lanes) {\n",
+      "  __shared__ long long first[", kScanThreads, "];\n",
+      "  const long long per = (lanes + blockDim.x - 1) / blockDim.x;\n",
+      "  const long long begin = threadIdx.x * per;\n",
+      "  const long long end = begin + per < lanes ? begin + per : lanes;\n",
+      "  long long sum = 0;\n  for (long long l = begin; l < end; ++l) sum += counts[l];\n",
+      "  first[threadIdx.x] = sum;\n  __syncthreads();\n  if (threadIdx.x == 0) {\n",
+      "    long long run = 0;\n    for (unsigned t = 0; t < blockDim.x; ++t) {\n",
+      "      const long long s = first[t];\n      first[t] = run;\n      run += s;\n    }\n",
+      "    counts[lanes] = run;\n  }\n  __syncthreads();\n",
+      "  long long run = first[threadIdx.x];\n  for (long long l = begin; l < end; ++l) {\n",
+      "    const long long c = counts[l];\n    counts[l] = run;\n    run += c;\n  }\n}\n");
+}
+
 absl::StatusOr<runtime::Tensor> DeviceWord(uint64_t value, runtime::MemoryCounter* context) {
   runtime::Tensor word;
   {

@@ -29,6 +29,28 @@ inline int64_t GridFor(int64_t n) { return std::min((n + kThreads - 1) / kThread
 // `strides`, for the kernels that walk a layout given in their parameters.
 std::string OffsetSource(int rank);
 
+// Work split into lanes, a thread each walking a contiguous range of `chunk` items in order, at
+// most kMostLanes of them; a lane's count of what it makes turns into its first position by the
+// scan of LaneScanSource (a pass to count, the scan, a pass to make: nonzero(), per-element
+// binomial draws).
+constexpr int64_t kMostLanes = int64_t{1} << 16;
+constexpr int kScanThreads = 256;  // the scan's one block
+struct Lanes {
+  int64_t lanes = 0, chunk = 1;
+};
+inline Lanes LanesFor(int64_t items) {
+  Lanes l;
+  l.chunk = std::max<int64_t>(1, (items + kMostLanes - 1) / kMostLanes);
+  l.lanes = (items + l.chunk - 1) / l.chunk;
+  return l;
+}
+// The opening of a lane's kernel whose parameters `p` hold n (items), lanes and chunk: `lane`, and
+// its items [begin, end) (a lane past the last returns); of lanes [first, last) when given.
+std::string LaneRangeSource(const std::string& first = "0", const std::string& last = "p.lanes");
+// The source of `<name>(long long* counts, long long lanes)`, launched as one block of
+// kScanThreads: counts[0, lanes) become their exclusive prefix sums and counts[lanes] the total.
+std::string LaneScanSource(const std::string& name);
+
 // A uint64 word of `value` in `context`'s memory (a device), for a kernel to report through:
 // built on the host, copied in. Made per run, as runs may overlap.
 absl::StatusOr<runtime::Tensor> DeviceWord(uint64_t value, runtime::MemoryCounter* context);

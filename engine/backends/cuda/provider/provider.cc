@@ -200,7 +200,7 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (IsDeviceIndexing(node)) return IndexingHostInputs(node);  // its slices' bounds
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "arange") return {0, 1, 2};
-  if (IsDeviceBinomial(node)) return {1, 2, 3};                       // the size, n and p
+  if (IsDeviceBinomial(node)) return BinomialHostInputs(node);        // the size (n and p if one)
   if (IsDeviceSampling(node)) return {1};                             // the size
   if (IsDeviceCategorical(node)) return CategoricalHostInputs(node);  // the size, n or a's size
   if (node.op == "scan" || node.op == "scan_grad") return {0};        // n_steps

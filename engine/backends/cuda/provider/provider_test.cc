@@ -196,14 +196,16 @@ TEST(CudaProvider, DrawsUniformsAndNormalsSortsJoinsAndIncrementsViews) {
     EXPECT_EQ(HostInputs(*node), std::vector<int>{1}) << op;  // the size
   }
   // Binomial of one n and one p (a dropout mask), both read on the host with the size; of
-  // per-element probabilities it stays on the host.
+  // per-element probabilities, those on the device.
   ir::Variable* n = g.AddInput(ir::Type::Scalar(DType::kInt64), "n");
   ir::Variable* p = g.AddInput(ir::Type::Scalar(DType::kFloat64), "p");
   const ir::Apply* binomial = sample("random_binomial", {n, p});
   EXPECT_TRUE(Supports(*binomial));
   EXPECT_EQ(HostInputs(*binomial), (std::vector<int>{1, 2, 3}));
-  EXPECT_FALSE(Supports(
-      *sample("random_binomial", {n, g.AddInput(ir::Type::Of(DType::kFloat64, 1), "ps")})));
+  const ir::Apply* per_element =
+      sample("random_binomial", {n, g.AddInput(ir::Type::Of(DType::kFloat32, 2), "ps")});
+  EXPECT_TRUE(Supports(*per_element));
+  EXPECT_EQ(HostInputs(*per_element), std::vector<int>{1});
   // Categorical draws from probabilities on the device; the size, n and a population size
   // read on the host, a population vector on the device.
   auto draw = [&](const char* op, std::vector<ir::Variable*> in, ir::Attrs attrs) {

@@ -5,7 +5,9 @@
 #include "engine/backends/cpu/kernels/random_sampling.h"
 #include "engine/backends/cpu/mrg_step.h"
 #include "engine/backends/cuda/composite_source.h"
+#include "engine/backends/cuda/provider/per_element_binomial.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
+#include "engine/backends/cuda/provider/view_writes.h"  // kMostWriteDims
 #include "engine/common/dtype_dispatch.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/int_args.h"
@@ -90,9 +92,6 @@ absl::StatusOr<double> HostProbability(const Tensor& t) {
   return value;
 }
 
-// Most bytes of uniforms a binomial holds at once: its draws go in chunks that fit.
-constexpr int64_t kBinomialScratchBytes = int64_t{64} << 20;
-
 // random_binomial(state, size, n, p) of one n and one p: every draw takes the same number of
 // uniforms (binomial_step.h: 0, 1 or n), so draw i's are uniforms [i * per_draw, ...) of the
 // host's order. Chunk by chunk of draws, a thread per stream draws the chunk's uniforms in float64
@@ -130,7 +129,7 @@ class BinomialKernel final : public backends::Kernel {
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernels_.Get(*device_));
     const int64_t chunk = per_draw == 0
                               ? std::max<int64_t>(draws, 1)
-                              : std::max<int64_t>(1, kBinomialScratchBytes / (8 * per_draw));
+                              : std::max<int64_t>(1, kMostScratchUniforms / per_draw);
     Tensor u;  // freed when this returns, reused only by later work
     {
       runtime::ScopedMemoryContext on(new_state.buffer()->counter());
@@ -213,8 +212,23 @@ bool IsDeviceBinomial(const ir::Apply& node) {
     return false;
   }
   absl::StatusOr<ops::random::SampleAttrs> attrs = ops::random::ReadSampleAttrs(node, false);
-  return attrs.ok() && !CudaCType(attrs->dtype).empty() && node.inputs[2]->type.ndim() == 0 &&
-         node.inputs[3]->type.ndim() == 0;
+  const DType n = node.inputs[2]->type.dtype, p = node.inputs[3]->type.dtype;
+  return attrs.ok() && !CudaCType(attrs->dtype).empty() && attrs->ndim <= kMostWriteDims &&
+         IsInteger(n) && !CudaCType(n).empty() && !CudaCType(p).empty();
+}
+
+namespace {
+
+// Of one n and one p, read on the host; else per element, on the device.
+bool OfOneNAndP(const ir::Apply& node) {
+  return node.inputs[2]->type.ndim() == 0 && node.inputs[3]->type.ndim() == 0;
+}
+
+}  // namespace
+
+std::vector<int> BinomialHostInputs(const ir::Apply& node) {
+  if (!IsDeviceBinomial(node)) return {};
+  return OfOneNAndP(node) ? std::vector<int>{1, 2, 3} : std::vector<int>{1};
 }
 
 std::string BinomialSource(DType dtype) {
@@ -286,6 +300,10 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeSamplingKernel(
   if (IsDeviceBinomial(node)) {
     TENSORD_ASSIGN_OR_RETURN(ops::random::SampleAttrs attrs,
                              ops::random::ReadSampleAttrs(node, false));
+    if (!OfOneNAndP(node)) {
+      return MakePerElementBinomialKernel(attrs, node.inputs[2]->type.dtype,
+                                          node.inputs[3]->type.dtype, std::move(device));
+    }
     return std::unique_ptr<backends::Kernel>(new BinomialKernel(attrs, std::move(device)));
   }
   if (!IsDeviceSampling(node)) return Unimplemented("op '", node.op, "' draws on the host only");

@@ -8,12 +8,13 @@
 // on the host (HostInputs). random_binomial of one n and one p (read on the host; a dropout
 // mask) draws on the device too: the uniforms its draws take (binomial_step.h: 0, 1 or n each)
 // in float64, a thread per stream, in chunks of draws whose uniforms fit 64 MiB, then a thread
-// per draw turns its block of them into its count by the host's algorithm. random_binomial of
-// per-element n or p stays on the host; the categorical draws are categorical_kernels.h's.
+// per draw turns its block of them into its count by the host's algorithm; of per-element n or p
+// it is per_element_binomial.h's. The categorical draws are categorical_kernels.h's.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/backends/cuda/device_runtime.h"
@@ -24,9 +25,12 @@
 namespace tensord::cuda {
 
 // Whether `node` is a random op the device draws: mrg_uniform, random_normal, or
-// random_binomial of 0-d n and p (IsDeviceBinomial).
+// random_binomial (IsDeviceBinomial: of one n and one p, read on the host with the size, or of
+// per-element ones, per_element_binomial.h).
 bool IsDeviceSampling(const ir::Apply& node);
 bool IsDeviceBinomial(const ir::Apply& node);
+// A binomial's inputs read on the host: the size, and one n and one p.
+std::vector<int> BinomialHostInputs(const ir::Apply& node);
 
 // tensord_binomial_uniform_chunk(state, row stride, column stride, new state, u, first, count,
 // streams) and tensord_binomial(u, out, draws, n, p, per_draw) for counts of `dtype` (any but
@@ -48,7 +52,10 @@ absl::Status ShapeSampleOutputs(const runtime::Tensor& state, const runtime::Sha
 //   float64 into u[0, count), a thread per stream, each read from `state` and left in `new_state`;
 std::string UniformChunkSource(const std::string& name);
 // - its launch: from `state` for the first chunk (first == 0), from `new_state` after. Every
-//   stream runs, drawing or not: it carries itself into the new state.
+//   stream runs, drawing or not: it carries itself into the new state;
+// - the most uniforms a draw holds in scratch at once (64 MiB of them): longer draws go in
+//   chunks of the host's order.
+constexpr int64_t kMostScratchUniforms = (int64_t{64} << 20) / 8;
 absl::Status DrawUniforms(DeviceRuntime& device, KernelHandle kernel, const runtime::Tensor& state,
                           runtime::Tensor& new_state, void* u, int64_t first, int64_t count);
 
