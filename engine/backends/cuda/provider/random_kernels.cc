@@ -127,9 +127,8 @@ class BinomialKernel final : public backends::Kernel {
     Tensor& sample = *out[1];
     TENSORD_RETURN_IF_ERROR(ShapeSampleOutputs(state, shape, attrs_.dtype, new_state, sample, op));
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernels_.Get(*device_));
-    const int64_t chunk = per_draw == 0
-                              ? std::max<int64_t>(draws, 1)
-                              : std::max<int64_t>(1, kMostScratchUniforms / per_draw);
+    const int64_t chunk = per_draw == 0 ? std::max<int64_t>(draws, 1)
+                                        : std::max<int64_t>(1, kMostScratchUniforms / per_draw);
     Tensor u;  // freed when this returns, reused only by later work
     {
       runtime::ScopedMemoryContext on(new_state.buffer()->counter());
