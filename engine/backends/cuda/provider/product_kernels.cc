@@ -280,7 +280,7 @@ class BatchedProductKernel final : public backends::Kernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     Tensor x = *in[0];
-    const Tensor& y = *in[1];
+    Tensor y = *in[1];
     const int ax = x.ndim() - 1, ay = std::max(1, y.ndim() - 2);  // the summed axes
     if (x.shape()[ax] != y.shape()[ay]) {                         // the host's words
       return InvalidArgument("batched_dot: shapes ", runtime::ShapeString(x.shape()), " and ",
@@ -291,7 +291,7 @@ class BatchedProductKernel final : public backends::Kernel {
       return InvalidArgument("batched_dot: batch sizes differ: ", x.shape()[0], " and ",
                              y.shape()[0]);
     }
-    const bool x_rows = x.ndim() >= 3, y_columns = y.ndim() == 3;
+    const bool x_rows = x.ndim() >= 3, y_columns = y.ndim() >= 3;
     const int64_t items = x.shape()[0], k = x.shape()[ax];
     int64_t m = 1;
     runtime::Shape shape = {items};
@@ -299,13 +299,30 @@ class BatchedProductKernel final : public backends::Kernel {
       m *= x.shape()[d];
       shape.push_back(x.shape()[d]);
     }
-    const int64_t n = y_columns ? y.shape()[2] : 1;
-    if (y_columns) shape.push_back(n);
+    // y's free dims (all but the batch and the summed one), in order, are the columns.
+    int64_t n = 1;
+    for (int d = 1; d < y.ndim(); ++d) {
+      if (d == ay) continue;
+      n *= y.shape()[d];
+      shape.push_back(y.shape()[d]);
+    }
     Tensor& c = *out[0];
     TENSORD_RETURN_IF_ERROR(c.Reshape(x.dtype(), shape));
     if (c.num_elements() == 0) return absl::OkStatus();
     if (x.host_accessible() || y.host_accessible() || c.host_accessible()) {
       return Internal("an operand of a CUDA product is in host memory");
+    }
+    if (y.ndim() > 3) {  // each item's summed dim first, then its free dims: (batch, k, n)
+      runtime::Shape items_first = {items, k};
+      runtime::Strides strides = {y.strides()[0], y.strides()[ay]};
+      for (int d = 1; d < y.ndim(); ++d) {
+        if (d == ay) continue;
+        items_first.push_back(y.shape()[d]);
+        strides.push_back(y.strides()[d]);
+      }
+      TENSORD_ASSIGN_OR_RETURN(
+          y, Packed(pack_, *device_, y.StridedView(items_first, std::move(strides), 0)));
+      y = y.View({items, k, n});
     }
     // One item of each: a vector's missing dim has one entry (its stride only needs to satisfy
     // AsBlasOperand).
@@ -316,7 +333,7 @@ class BatchedProductKernel final : public backends::Kernel {
       return AsBlasOperand(v.StridedView({m, k}, {x_rows ? *rows : v_k * k, v_k}, 0), 0);
     };
     auto y_item = [&](const Tensor& v) {
-      const int64_t v_k = v.strides()[ay];
+      const int64_t v_k = v.strides()[1];  // the summed axis, once y is at most 3-d
       return AsBlasOperand(v.StridedView({k, n}, {v_k, y_columns ? v.strides()[2] : v_k * k}, 0),
                            1);
     };
@@ -399,8 +416,9 @@ bool IsBatchedMatrixProduct(const ir::Apply& node) {
   }
   const ir::Type& x = node.inputs[0]->type;
   const ir::Type& y = node.inputs[1]->type;
-  return x.ndim() >= 2 && x.ndim() <= kMostWriteDims && (y.ndim() == 2 || y.ndim() == 3) &&
-         FloatDType(x.dtype) && y.dtype == x.dtype && node.outputs[0]->type.dtype == x.dtype;
+  return x.ndim() >= 2 && x.ndim() <= kMostWriteDims && y.ndim() >= 2 &&
+         y.ndim() <= kMostWriteDims && FloatDType(x.dtype) && y.dtype == x.dtype &&
+         node.outputs[0]->type.dtype == x.dtype;
 }
 
 std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,

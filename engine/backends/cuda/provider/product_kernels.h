@@ -19,8 +19,9 @@ namespace tensord::cuda {
 // dot or tensordot contracting a block of dims at an end of each operand (a dot of an n-d value
 // and its gradient's tensordots), one product once they are packed contiguous.
 bool IsMatrixProduct(const ir::Apply& node);
-// batched_dot of one float dtype: x a batch of vectors, matrices or more dims (its rows, at
-// most kMostWriteDims dims in all), y a batch of vectors or matrices.
+// batched_dot of one float dtype: x a batch of vectors, matrices or more dims (its rows), y a
+// batch of vectors, matrices or more dims (its summed dim, max(1, ndim - 2), packed first and
+// its other dims after it as the columns), each of at most kMostWriteDims dims.
 bool IsBatchedMatrixProduct(const ir::Apply& node);
 
 // The kernel of an IsMatrixProduct node (a dot_composite's `epilogue`: its program).

@@ -97,14 +97,17 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   // Blocks of dims at an end of each operand: the product of two matrices; a middle dim not.
   ir::Variable* t3 = g.AddInput(ir::Type::Of(DType::kFloat32, 3), "t3");
   EXPECT_TRUE(runs(Node(g, "dot", {t3, y})));
-  // batched_dot of batches of matrices or vectors, x with more dims too; not y.
+  // batched_dot of batches of matrices or vectors, either with more dims too; not past the
+  // dims a write walks.
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, t3})));
   EXPECT_TRUE(runs(Node(g, "batched_dot", {x, y})));
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, x})));
   ir::Variable* t4 = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "t4");
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t4, t3})));
-  EXPECT_FALSE(runs(Node(g, "batched_dot", {t4, t4})));
-  EXPECT_FALSE(runs(Node(g, "batched_dot", {t3, t4})));
+  EXPECT_TRUE(runs(Node(g, "batched_dot", {t4, t4})));
+  EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, t4})));
+  ir::Variable* t9 = g.AddInput(ir::Type::Of(DType::kFloat32, 9), "t9");
+  EXPECT_FALSE(runs(Node(g, "batched_dot", {t3, t9})));
   EXPECT_TRUE(
       runs(Node(g, "tensordot", {t3, t3},
                 {{"axes_a", std::vector<int64_t>{0, 1}}, {"axes_b", std::vector<int64_t>{0, 1}}})));

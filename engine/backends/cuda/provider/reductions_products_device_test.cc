@@ -291,9 +291,10 @@ std::shared_ptr<compile::Executable> BatchedDot(const std::string& where, int x_
 }
 
 // batched_dot of batches of vectors ((B, k) . (B, k) -> (B,), (B, m, k) . (B, k) -> (B, m),
-// (B, k) . (B, k, n) -> (B, n); a vector batch read through a transposing view), and of x with
+// (B, k) . (B, k, n) -> (B, n); a vector batch read through a transposing view), of x with
 // more dims than a matrix per item: its rows merged into one (a dim of one among them, of any
-// stride), or packed first where a view keeps them from merging.
+// stride), or packed first where a view keeps them from merging; and of y with more dims (its
+// summed dim ndim - 2 packed first, its others the columns).
 TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfVectorsAndOfMoreDimsMatchTheHost) {
   SKIP_WITHOUT_THE_DEVICE();
   struct Case {
@@ -313,7 +314,11 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedProductsOfVectorsAndOfMoreDimsMatchTheH
                          {{3, 2, 5}, {3, 5, 6}, {0, 1, -1, 2}},  // a broadcast row dim of stride 0
                          {{3, 2, 1, 5}, {3, 5, 6}, {}},
                          {{3, 2, 1, 3, 5}, {3, 5, 6}, {}},  // a dim of one between rows
-                         {{3, 3, 1, 2, 5}, {3, 5, 6}, {0, 3, 2, 1, 4}}}) {  // ... not merging
+                         {{3, 3, 1, 2, 5}, {3, 5, 6}, {0, 3, 2, 1, 4}},  // ... not merging
+                         // y of more dims: summed over its dim ndim - 2, its others the columns
+                         {{3, 2, 5}, {3, 4, 5, 6}, {}},
+                         {{3, 5}, {3, 2, 4, 5, 3}, {}},
+                         {{3, 2, 4, 5}, {3, 1, 5, 2}, {}}}) {
     const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
     auto device = BatchedDot(kOn, x_rank, y_rank, c.view);
     auto host = BatchedDot("cpu", x_rank, y_rank, c.view);
