@@ -310,6 +310,11 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
                       Attrs(dtype, 2));
       ExpectSameDraws(what + " n", op, {state, size, trials, half}, {2, 3}, Attrs(dtype, 2));
       ExpectSameDraws(what + " both", op, {state, size, trials, row}, {2, 3}, Attrs(dtype, 2));
+      Tensor row64(DType::kFloat64, {13});
+      for (int64_t i = 0; i < 13; ++i) row64.data<double>()[i] = row.data<float>()[i];
+      ExpectSameDraws(what + " int64 n, float64 p", op,
+                      {state, size, Int64s({9, 1}, {0, 1, 5, 40, 100, 3, 0, 77, 2}), row64}, {2, 3},
+                      Attrs(dtype, 2));
     }
   }
   const Tensor state = State(5, 3);
@@ -320,8 +325,8 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
   // Past the uniforms the scratch holds at once (8M): 90,000 draws of 100 Bernoulli draws
   // each, in runs of lanes.
   ExpectSameDraws("runs", op,
-                  {state, Int64s({2}, {300, 300}), Int32s({300, 1}, std::vector<int32_t>(300, 100)),
-                   Floats({300}, {0.5f, 0.375f})},
+                  {State(7, 3), Int64s({2}, {300, 300}),
+                   Int32s({300, 1}, std::vector<int32_t>(300, 100)), Floats({300}, {0.5f, 0.375f})},
                   {2, 3}, Attrs(DType::kInt64, 2));
   // An empty sample takes any parameters, as on the host.
   ExpectSameDraws("empty", op, {state, Int64s({2}, {0, 13}), Int64s({}, {-1}), row}, {2, 3},
@@ -342,6 +347,11 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
   ExpectRefused("broadcast", op, {state, size, Int32s({2}, {1, 1}), units}, {2, 3}, attrs);
   ExpectRefused("steps", op, {state, size, Int32s({9, 1}, std::vector<int32_t>(9, 1 << 30)), half},
                 {2, 3}, attrs);
+  // n whose steps would wrap a 64-bit sum (4 * 2^62) are refused as the host counts them.
+  ExpectRefused(
+      "wrapping steps", op,
+      {state, Int64s({1}, {4}), Int64s({4}, std::vector<int64_t>(4, int64_t{1} << 62)), half},
+      {2, 3}, Attrs(DType::kInt64, 1));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/backends/cpu/binomial_step.h"
 #include "engine/backends/cpu/broadcast.h"
+#include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/kernels/random_sampling.h"
 #include "engine/backends/cuda/composite_source.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
@@ -23,6 +24,8 @@ constexpr char kScan[] = "tensord_binomial_scan";
 constexpr char kTotals[] = "tensord_binomial_totals";
 constexpr char kDraws[] = "tensord_binomial_draws";
 constexpr uint64_t kNone = ~uint64_t{0};
+
+TENSORD_BINOMIAL_STEP(inline)  // the uniforms a draw takes, as the host counts them
 
 // One element of `t` (on the device) at element `i` of `shape` (C order) through t's broadcast
 // strides, copied down.
@@ -45,6 +48,29 @@ absl::StatusOr<V> As(const Tensor& t) {
     return absl::OkStatus();
   }));
   return value;
+}
+
+// The host's refusal of a call of too many steps: n and p copied down and the steps summed as
+// the host sums them (the device's sums stop at 2^40).
+absl::Status HostStepsError(const Tensor& trials, const Tensor& probs, const runtime::Shape& shape,
+                            const char* op) {
+  Tensor n64, p64;
+  {
+    runtime::ScopedMemoryContext on_host(runtime::HostWritable(runtime::CurrentMemoryCounter()));
+    TENSORD_ASSIGN_OR_RETURN(Tensor n_host, runtime::OnHost(trials));
+    TENSORD_ASSIGN_OR_RETURN(Tensor p_host, runtime::OnHost(probs));
+    TENSORD_RETURN_IF_ERROR(cpu::CastInto(n_host, DType::kInt64, n64));
+    TENSORD_RETURN_IF_ERROR(cpu::CastInto(p_host, DType::kFloat64, p64));
+  }
+  TENSORD_ASSIGN_OR_RETURN(auto n, cpu::sampling::BroadcastParam<int64_t>(n64, shape, op, "n"));
+  TENSORD_ASSIGN_OR_RETURN(auto p, cpu::sampling::BroadcastParam<double>(p64, shape, op, "p"));
+  double steps = 0;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const int64_t uniforms = tensord_binomial_uniforms(n[i], p[i]);
+    if (uniforms > 1) steps += static_cast<double>(uniforms);
+  }
+  TENSORD_RETURN_IF_ERROR(cpu::sampling::CheckDrawSteps(steps, op, "this n"));
+  return Internal(op, ": the device counted more steps than the host");
 }
 
 class PerElementBinomialKernel final : public backends::Kernel {
@@ -120,8 +146,10 @@ class PerElementBinomialKernel final : public backends::Kernel {
       TENSORD_RETURN_IF_ERROR(cpu::sampling::CheckBinomialParams(n, p, op));
       return Internal(op, ": the device refused draw ", w[0], "'s n ", n, " and p ", p);
     }
+    if (static_cast<double>(w[2]) > cpu::sampling::kMaxDrawSteps) {
+      return HostStepsError(trials, probs, shape, op);  // the host's count, in its words
+    }
     const int64_t uniforms = static_cast<int64_t>(w[1]);
-    TENSORD_RETURN_IF_ERROR(cpu::sampling::CheckDrawSteps(static_cast<double>(w[2]), op, "this n"));
     Tensor& new_state = *out[0];
     Tensor& sample = *out[1];
     TENSORD_RETURN_IF_ERROR(ShapeSampleOutputs(*in[0], shape, attrs_.dtype, new_state, sample, op));
@@ -191,8 +219,13 @@ std::string PerElementBinomialSource(DType dtype, DType n_dtype, DType p_dtype, 
       LaneRangeSource(), "  long long count = 0, steps = 0;\n", lane_walk,
       "    if (!(n >= 0 && q >= 0.0 && q <= 1.0)) {\n",
       "      atomicMin(p.report, (unsigned long long)i);\n      continue;\n    }\n",
-      "    const long long k = tensord_binomial_uniforms(n, q);\n", "    count += k;\n",
-      "    if (k > 1) steps += k;\n  }\n",
+      // Sums held at 2^40 at most, so no n a client sends wraps them: a call past 2^30 steps
+      // is refused, and 2^40 is more than the uniforms of a lane's draws below that.
+      "    const long long most = 1LL << 40;\n",
+      "    const long long all = tensord_binomial_uniforms(n, q);\n",
+      "    const long long k = all < most ? all : most;\n",
+      "    count = count + k < most ? count + k : most;\n",
+      "    if (k > 1) steps = steps + k < most ? steps + k : most;\n  }\n",
       "  p.counts[lane] = count;\n  p.steps[lane] = steps;\n}\n\n",
       // One thread gathers the words the host reads: the report and the two totals (none: 0).
       "extern \"C\" __global__ void ", kTotals,

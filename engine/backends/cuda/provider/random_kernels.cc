@@ -206,16 +206,6 @@ absl::Status DrawUniforms(DeviceRuntime& device, KernelHandle kernel, const Tens
   return device.Launch(kernel, GridFor(streams), kThreads, args);
 }
 
-bool IsDeviceBinomial(const ir::Apply& node) {
-  if (node.op != "random_binomial" || node.inputs.size() != 4 || node.outputs.size() != 2) {
-    return false;
-  }
-  absl::StatusOr<ops::random::SampleAttrs> attrs = ops::random::ReadSampleAttrs(node, false);
-  const DType n = node.inputs[2]->type.dtype, p = node.inputs[3]->type.dtype;
-  return attrs.ok() && !CudaCType(attrs->dtype).empty() && attrs->ndim <= kMostWriteDims &&
-         IsInteger(n) && !CudaCType(n).empty() && !CudaCType(p).empty();
-}
-
 namespace {
 
 // Of one n and one p, read on the host; else per element, on the device.
@@ -224,6 +214,18 @@ bool OfOneNAndP(const ir::Apply& node) {
 }
 
 }  // namespace
+
+bool IsDeviceBinomial(const ir::Apply& node) {
+  if (node.op != "random_binomial" || node.inputs.size() != 4 || node.outputs.size() != 2) {
+    return false;
+  }
+  absl::StatusOr<ops::random::SampleAttrs> attrs = ops::random::ReadSampleAttrs(node, false);
+  const DType n = node.inputs[2]->type.dtype, p = node.inputs[3]->type.dtype;
+  // Per element, n and p are walked through at most kMostWriteDims dims.
+  return attrs.ok() && !CudaCType(attrs->dtype).empty() &&
+         (OfOneNAndP(node) || attrs->ndim <= kMostWriteDims) && IsInteger(n) &&
+         !CudaCType(n).empty() && !CudaCType(p).empty();
+}
 
 std::vector<int> BinomialHostInputs(const ir::Apply& node) {
   if (!IsDeviceBinomial(node)) return {};
