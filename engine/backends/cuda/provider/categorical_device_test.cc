@@ -19,16 +19,9 @@ using runtime::Tensor;
 using testing::Compiled;
 using testing::ExpectRefusedAsTheHost;
 using testing::kOn;
+using testing::MrgState;
 using testing::SameBytes;
 using testing::To;
-
-Tensor State(int64_t streams, int32_t seed) {
-  Tensor t(DType::kInt32, {streams, 6});
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    t.data<int32_t>()[i] = seed + static_cast<int32_t>(7919 * i % 1000003);
-  }
-  return t;
-}
 
 Tensor Int64s(runtime::Shape shape, std::vector<int64_t> values) {
   Tensor t(DType::kInt64, std::move(shape));
@@ -114,7 +107,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, MultinomialDrawsMatchTheHost) {
   SKIP_WITHOUT_THE_DEVICE();
   const char* op = "random_multinomial";
   for (int64_t streams : {1, 7}) {
-    const Tensor state = State(streams, 31);
+    const Tensor state = MrgState(streams, 31);
     const std::string s = " streams " + std::to_string(streams);
     for (DType p : {DType::kFloat32, DType::kFloat64}) {
       // A row of pvals per draw, n for all (trial c of row r takes uniform c * rows + r) and n
@@ -141,15 +134,15 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, MultinomialDrawsMatchTheHost) {
   // Past the uniforms the scratch holds at once (8M), in runs of trials: every row with as many,
   // and rows of their own (the walk's map made per run).
   ExpectSameDraws("runs", op,
-                  {State(7, 3), Int64s({1}, {3}), Int32s({}, {3000000}),
+                  {MrgState(7, 3), Int64s({1}, {3}), Int32s({}, {3000000}),
                    Probabilities(DType::kFloat64, {3, 4})},
                   {3}, Attrs(DType::kInt64, 1));
   ExpectSameDraws("runs per row", op,
-                  {State(7, 3), Int64s({1}, {3}), Int32s({3}, {3000000, 5000000, 1000000}),
+                  {MrgState(7, 3), Int64s({1}, {3}), Int32s({3}, {3000000, 5000000, 1000000}),
                    Probabilities(DType::kFloat64, {3, 4})},
                   {3}, Attrs(DType::kInt64, 1));
   // No draws: an empty size, no trials, and no categories to draw none from.
-  const Tensor state = State(3, 5);
+  const Tensor state = MrgState(3, 5);
   ExpectSameDraws("empty", op,
                   {state, Int64s({1}, {0}), Int32s({}, {3}), Probabilities(DType::kFloat32, {4})},
                   {3}, Attrs(DType::kInt64, 1));
@@ -194,7 +187,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ChoicesMatchTheHost) {
   for (int64_t i = 0; i < 6; ++i) population.data<float>()[i] = 0.5f * i - 1;
   const Tensor none(DType::kFloat64, {0});
   for (int64_t streams : {1, 5}) {
-    const Tensor state = State(streams, 17);
+    const Tensor state = MrgState(streams, 17);
     for (bool replace : {true, false}) {
       const std::string s =
           " streams " + std::to_string(streams) + (replace ? " replace" : " no replace");
@@ -212,7 +205,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ChoicesMatchTheHost) {
                       {2, 3}, attrs(DType::kFloat32, 1, replace));
     }
   }
-  const Tensor state = State(3, 2);
+  const Tensor state = MrgState(3, 2);
   // Populations of another dtype, converted as the host casts them; bool samples; none drawn
   // from none.
   Tensor shorts(DType::kInt16, {5});
@@ -267,7 +260,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PermutationsMatchTheHost) {
   SKIP_WITHOUT_THE_DEVICE();
   const char* op = "random_permutation";
   for (int64_t streams : {1, 6}) {
-    const Tensor state = State(streams, 8);
+    const Tensor state = MrgState(streams, 8);
     for (int64_t n : {0, 1, 10, 300}) {
       // int8 holds 300 indices as their conversions do.
       for (DType dtype :
@@ -278,9 +271,9 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PermutationsMatchTheHost) {
       }
     }
   }
-  ExpectSameDraws("int32 n", op, {State(2, 1), Int64s({1}, {2}), Int32s({}, {9})}, {},
+  ExpectSameDraws("int32 n", op, {MrgState(2, 1), Int64s({1}, {2}), Int32s({}, {9})}, {},
                   Attrs(DType::kInt64, 1));
-  ExpectRefused("n", op, {State(2, 1), Int64s({1}, {3}), Int64s({}, {-2})}, {},
+  ExpectRefused("n", op, {MrgState(2, 1), Int64s({1}, {3}), Int64s({}, {-2})}, {},
                 Attrs(DType::kInt64, 1));
 }
 
@@ -301,7 +294,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
   const Tensor half = Floats({}, {0.5f});
   const Tensor row = Floats({13}, {0.5f, 0.0f, 0.125f, 0.9f, 1.0f});
   for (int64_t streams : {1, 7, 300}) {
-    const Tensor state = State(streams, 12);
+    const Tensor state = MrgState(streams, 12);
     const Tensor size = Int64s({2}, {9, 13});
     for (DType dtype : {DType::kInt64, DType::kFloat32, DType::kInt8}) {
       const std::string what =
@@ -317,7 +310,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
                       Attrs(dtype, 2));
     }
   }
-  const Tensor state = State(5, 3);
+  const Tensor state = MrgState(5, 3);
   ExpectSameDraws("many", op,
                   {state, Int64s({2}, {300, 300}), Int64s({}, {1}),
                    Floats({300, 300}, {0.5f, 0.0f, 0.25f, 1.0f, 0.875f})},
@@ -325,7 +318,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, PerElementBinomialDrawsMatchTheHost) {
   // Past the uniforms the scratch holds at once (8M): 90,000 draws of 100 Bernoulli draws
   // each, in runs of lanes.
   ExpectSameDraws("runs", op,
-                  {State(7, 3), Int64s({2}, {300, 300}),
+                  {MrgState(7, 3), Int64s({2}, {300, 300}),
                    Int32s({300, 1}, std::vector<int32_t>(300, 100)), Floats({300}, {0.5f, 0.375f})},
                   {2, 3}, Attrs(DType::kInt64, 2));
   // An empty sample takes any parameters, as on the host.

@@ -119,6 +119,16 @@ inline void ExpectRefusedAsTheHost(const compile::Executable& device,
   EXPECT_EQ(Words(refused.status()), Words(host_refused.status())) << what;
 }
 
+// An MRG31k3p state of `streams` streams, each seeded differently (components in range of both
+// moduli).
+inline runtime::Tensor MrgState(int64_t streams, int32_t seed) {
+  runtime::Tensor t(DType::kInt32, {streams, 6});
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    t.data<int32_t>()[i] = seed + static_cast<int32_t>(7919 * i % 1000003);
+  }
+  return t;
+}
+
 // float32 values scale * sin(0.1 i), smooth and signed.
 inline runtime::Tensor Filled(runtime::Shape shape, float scale) {
   runtime::Tensor t(DType::kFloat32, std::move(shape));

@@ -19,6 +19,7 @@ using testing::Compiled;
 using testing::ExpectNear;
 using testing::ExpectRefusedAsTheHost;
 using testing::kOn;
+using testing::MrgState;
 using testing::SameBytes;
 using testing::Scrambled;
 using testing::To;
@@ -43,15 +44,6 @@ std::shared_ptr<compile::Executable> Sampler(const std::string& where, const std
   if (!b.status().ok()) return nullptr;
   g->outputs() = {To(*g, outs[0], "cpu"), To(*g, outs[1], "cpu")};
   return Compiled(std::move(g));
-}
-
-// A state of `streams` streams, each seeded differently (components in range of both moduli).
-Tensor State(int64_t streams, int32_t seed) {
-  Tensor t(DType::kInt32, {streams, 6});
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    t.data<int32_t>()[i] = seed + static_cast<int32_t>(7919 * i % 1000003);
-  }
-  return t;
 }
 
 Tensor Transposed(const Tensor& m) {
@@ -81,7 +73,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, SamplesMatchTheHostAndAdvanceTheState) {
       // More streams than draws (some only copied), fewer, an odd count (a normal's last
       // pair half used), none drawn at all.
       for (int64_t streams : {1, 5, 300}) {
-        Tensor state = State(streams, 12345);
+        Tensor state = MrgState(streams, 12345);
         for (auto [rows, cols] :
              std::vector<std::pair<int64_t, int64_t>>{{3, 7}, {40, 33}, {0, 4}, {3, 7}}) {
           const std::string what = std::string(op) + " " + DTypeName(dtype) + " streams " +
@@ -151,7 +143,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BinomialDrawsMatchTheHost) {
     ASSERT_NE(device, nullptr);
     ASSERT_NE(host, nullptr);
     for (int64_t streams : {1, 7, 300}) {
-      Tensor state = State(streams, 4242);
+      Tensor state = MrgState(streams, 4242);
       for (const Case& c : cases) {
         const std::string what = std::string(DTypeName(dtype)) + " streams " +
                                  std::to_string(streams) + " n " + std::to_string(c.n) + " p " +
@@ -174,7 +166,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BinomialDrawsMatchTheHost) {
   // Past the scratch one chunk of draws holds (64 MiB of uniforms): 90,000 draws of 100 each,
   // the second chunk starting in the middle of a round of the 7 streams.
   {
-    const std::vector<Tensor> in = {State(7, 99), Size(300, 300), Scalar(DType::kInt32, 100),
+    const std::vector<Tensor> in = {MrgState(7, 99), Size(300, 300), Scalar(DType::kInt32, 100),
                                     Scalar(DType::kFloat32, 0.5f)};
     auto got = device->Run(in, {});
     auto want = host->Run(in, {});
@@ -185,7 +177,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BinomialDrawsMatchTheHost) {
   }
   // An empty sample takes any n and p, as on the host (which checks each draw's).
   for (auto [n, p] : {std::pair{-1, 0.5f}, {3, 1.5f}}) {
-    const std::vector<Tensor> in = {State(3, 1), Size(0, 4), Scalar(DType::kInt32, n),
+    const std::vector<Tensor> in = {MrgState(3, 1), Size(0, 4), Scalar(DType::kInt32, n),
                                     Scalar(DType::kFloat32, p)};
     auto got = device->Run(in, {});
     auto want = host->Run(in, {});
@@ -194,7 +186,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BinomialDrawsMatchTheHost) {
     EXPECT_TRUE(SameBytes(got->outputs[0], want->outputs[0])) << "empty: state";
   }
   for (auto [n, p] : {std::pair{-1, 0.5f}, {3, 1.5f}, {1 << 30, 0.5f}}) {  // the last: too long
-    const std::vector<Tensor> in = {State(3, 1), Size(4, 4), Scalar(DType::kInt32, n),
+    const std::vector<Tensor> in = {MrgState(3, 1), Size(4, 4), Scalar(DType::kInt32, n),
                                     Scalar(DType::kFloat32, p)};
     ExpectRefusedAsTheHost(*device, *host, in);
   }
@@ -206,7 +198,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, AStateReadThroughAViewDrawsAsItsCopy) {
   auto host = Sampler("cpu", "mrg_uniform", DType::kFloat32);
   ASSERT_NE(device, nullptr);
   ASSERT_NE(host, nullptr);
-  const Tensor state = State(9, 777);
+  const Tensor state = MrgState(9, 777);
   auto got = device->Run({Transposed(state), Size(5, 6)}, {});
   auto want = host->Run({state, Size(5, 6)}, {});
   ASSERT_TRUE(got.ok()) << got.status();
@@ -224,7 +216,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BadStatesAndSizesAreRefusedAsOnTheHost) {
   Tensor five_columns(DType::kInt32, {3, 5});
   for (int64_t i = 0; i < 15; ++i) five_columns.data<int32_t>()[i] = 1;
   for (auto [state, size] : std::vector<std::pair<Tensor, Tensor>>{{five_columns, Size(2, 2)},
-                                                                   {State(2, 1), Size(2, -1)}}) {
+                                                                   {MrgState(2, 1), Size(2, -1)}}) {
     auto got = device->Run({state, size}, {});
     auto want = host->Run({state, size}, {});
     ASSERT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << got.status();
