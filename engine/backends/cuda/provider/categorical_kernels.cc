@@ -27,11 +27,6 @@ constexpr char kChoice[] = "tensord_choice";
 constexpr char kPermutation[] = "tensord_permutation";
 constexpr uint64_t kNoRow = ~uint64_t{0};
 
-// A float64 scratch tensor of `shape` in the memory the kernel allocates in (its node's).
-absl::StatusOr<Tensor> Scratch(DType dtype, const runtime::Shape& shape) {
-  return Tensor::Allocate(dtype, shape);
-}
-
 // A run of a multinomial's trials [c0, c1) in the host's walk (trial by trial over the rows),
 // whose uniforms are contiguous in its order.
 struct TrialRun {
@@ -130,7 +125,7 @@ class CategoricalKernel final : public backends::Kernel {
                                                               const Tensor& probabilities,
                                                               const runtime::Shape& shape,
                                                               int64_t rows, int64_t len) {
-    TENSORD_ASSIGN_OR_RETURN(Tensor p, Scratch(DType::kFloat64, shape));
+    TENSORD_ASSIGN_OR_RETURN(Tensor p, Tensor::Allocate(DType::kFloat64, shape));
     TENSORD_RETURN_IF_ERROR(to_float64_.Run(*device_, p, probabilities));
     if (rows == 0 || len == 0) return std::make_pair(std::move(p), int64_t{-1});
     TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNoRow, p.buffer()->counter()));
@@ -157,7 +152,7 @@ class CategoricalKernel final : public backends::Kernel {
   // (in[0]) as the new state (out[0]) is written.
   absl::StatusOr<Tensor> Uniforms(const Kernels& kernels, const Tensor& state, Tensor& new_state,
                                   int64_t count) {
-    TENSORD_ASSIGN_OR_RETURN(Tensor u, Scratch(DType::kFloat64, {count}));
+    TENSORD_ASSIGN_OR_RETURN(Tensor u, Tensor::Allocate(DType::kFloat64, {count}));
     TENSORD_RETURN_IF_ERROR(
         DrawUniforms(*device_, kernels[0], state, new_state, u.raw(), 0, count));
     return u;
@@ -229,8 +224,8 @@ class CategoricalKernel final : public backends::Kernel {
     const std::vector<TrialRun> runs = TrialRuns(trials, kMostScratchUniforms);
     int64_t most = 0;
     for (const TrialRun& run : runs) most = std::max(most, run.uniforms);
-    TENSORD_ASSIGN_OR_RETURN(Tensor u, Scratch(DType::kFloat64, {most}));
-    TENSORD_ASSIGN_OR_RETURN(Tensor counts, Scratch(DType::kInt64, out_shape));
+    TENSORD_ASSIGN_OR_RETURN(Tensor u, Tensor::Allocate(DType::kFloat64, {most}));
+    TENSORD_ASSIGN_OR_RETURN(Tensor counts, Tensor::Allocate(DType::kInt64, out_shape));
     int64_t first_uniform = 0;
     for (const TrialRun& run : runs) {
       TENSORD_RETURN_IF_ERROR(DrawUniforms(*device_, kernels[0], *in[0], new_state, u.raw(),
@@ -311,11 +306,13 @@ class CategoricalKernel final : public backends::Kernel {
     // Each row's indices, and its pool (a shuffle's) or weights (a weighted draw's) without
     // replacement.
     const runtime::Shape per_population = {rows, replace_ ? 0 : pop};
-    TENSORD_ASSIGN_OR_RETURN(Tensor indices, Scratch(DType::kInt64, {rows, k}));
-    TENSORD_ASSIGN_OR_RETURN(Tensor pool,
-                             Scratch(DType::kInt64, weighted ? runtime::Shape{0} : per_population));
+    TENSORD_ASSIGN_OR_RETURN(Tensor indices, Tensor::Allocate(DType::kInt64, {rows, k}));
     TENSORD_ASSIGN_OR_RETURN(
-        Tensor weights, Scratch(DType::kFloat64, weighted ? per_population : runtime::Shape{0}));
+        Tensor pool,
+        Tensor::Allocate(DType::kInt64, weighted ? runtime::Shape{0} : per_population));
+    TENSORD_ASSIGN_OR_RETURN(
+        Tensor weights,
+        Tensor::Allocate(DType::kFloat64, weighted ? per_population : runtime::Shape{0}));
     TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNoRow, sample.buffer()->counter()));
     const void* p_data = weighted ? p.raw() : nullptr;
     const void* a_data = a.ndim() == 0 ? nullptr : a.raw();

@@ -4,9 +4,11 @@
 // stream j % streams): a multinomial's trial c of row r the next after those of earlier trials
 // and of earlier rows with more than c trials (c * rows + r where every row has as many); a
 // choice's draw i of row r uniform r * k + i; a permutation of n its n - 1 swaps from row * (n -
-// 1). So a thread per stream first draws all of a call's uniforms in float64 into scratch
-// (random_kernels.h's DrawUniforms), then a thread per row makes its draws in the host's order by
-// the host's algorithms, which are one text for both (backends/cpu/categorical_step.h).
+// 1). So a thread per stream first draws a call's uniforms in float64 into scratch
+// (random_kernels.h's DrawUniforms; a multinomial's in runs of trials that fit 64 MiB), then a
+// thread per row makes its draws in the host's order by the host's algorithms, which are one text
+// for both (backends/cpu/categorical_step.h). Scratch allocations run under the node's memory
+// context: the device's.
 //
 // Probabilities (pvals, p) are converted to float64 on the device, as the host casts them, and
 // checked there, a thread per row: the first row that is not probabilities summing to 1 is
