@@ -25,6 +25,8 @@ constexpr char kCheckRows[] = "tensord_check_rows";
 constexpr char kMultinomial[] = "tensord_multinomial";
 constexpr char kChoice[] = "tensord_choice";
 constexpr char kPermutation[] = "tensord_permutation";
+constexpr char kChoiceEach[] = "tensord_choice_each";
+constexpr char kRowTotals[] = "tensord_row_totals";
 constexpr uint64_t kNoRow = ~uint64_t{0};
 
 // A run of a multinomial's trials [c0, c1) in the host's walk (trial by trial over the rows),
@@ -101,8 +103,9 @@ class CategoricalKernel final : public backends::Kernel {
         attrs_(attrs),
         replace_(replace),
         tol_(tol),
-        kernels_(CategoricalSource(attrs.dtype, population),
-                 {kUniforms, kCheckRows, kMultinomial, kChoice, kPermutation}),
+        kernels_(
+            CategoricalSource(attrs.dtype, population),
+            {kUniforms, kCheckRows, kMultinomial, kChoice, kPermutation, kChoiceEach, kRowTotals}),
         device_(std::move(device)),
         to_float64_(DType::kFloat64, probabilities, false),
         counts_to_sample_(attrs.dtype, DType::kInt64, false) {}
@@ -303,9 +306,25 @@ class CategoricalKernel final : public backends::Kernel {
     }
     TENSORD_ASSIGN_OR_RETURN(Tensor u, Uniforms(kernels, *in[0], new_state, total));
     if (!drawing) return absl::OkStatus();
-    // Each row's indices, and its pool (a shuffle's) or weights (a weighted draw's) without
-    // replacement.
-    const runtime::Shape per_population = {rows, replace_ ? 0 : pop};
+    const void* p_data = weighted ? p.raw() : nullptr;
+    const void* a_data = a.ndim() == 0 ? nullptr : a.raw();
+    int64_t a_stride = a.ndim() == 0 ? 0 : a.strides()[0];
+    const void* u_data = u.raw();
+    void* sample_data = sample.raw();
+    if (replace_) {  // every draw on its own: a thread each, after each row's total
+      TENSORD_ASSIGN_OR_RETURN(Tensor totals, Tensor::Allocate(DType::kFloat64, {rows}));
+      void* totals_data = totals.raw();
+      if (weighted) {
+        void* total_args[] = {&p_data, &rows, &pop, &totals_data};
+        TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[6], GridFor(rows), kThreads, total_args));
+      }
+      void* args[] = {&p_data, &a_data, &a_stride,    &u_data,     &rows,
+                      &k,      &pop,    &totals_data, &sample_data};
+      return device_->Launch(kernels[5], GridFor(total), kThreads, args);
+    }
+    // Without replacement, a thread per row: its indices, and its pool (a shuffle's) or weights
+    // (a weighted draw's).
+    const runtime::Shape per_population = {rows, pop};
     TENSORD_ASSIGN_OR_RETURN(Tensor indices, Tensor::Allocate(DType::kInt64, {rows, k}));
     TENSORD_ASSIGN_OR_RETURN(
         Tensor pool,
@@ -314,21 +333,16 @@ class CategoricalKernel final : public backends::Kernel {
         Tensor weights,
         Tensor::Allocate(DType::kFloat64, weighted ? per_population : runtime::Shape{0}));
     TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNoRow, sample.buffer()->counter()));
-    const void* p_data = weighted ? p.raw() : nullptr;
-    const void* a_data = a.ndim() == 0 ? nullptr : a.raw();
-    int64_t a_stride = a.ndim() == 0 ? 0 : a.strides()[0];
-    const void* u_data = u.raw();
-    int replace = replace_ ? 1 : 0;
+    int replace = 0;
     void* indices_data = indices.raw();
     void* pool_data = pool.num_elements() > 0 ? pool.raw() : nullptr;
     void* weights_data = weights.num_elements() > 0 ? weights.raw() : nullptr;
-    void* sample_data = sample.raw();
     void* report_data = report.raw();
     void* args[] = {&p_data,     &a_data,  &a_stride,     &u_data,    &rows,         &k,
                     &pop,        &replace, &indices_data, &pool_data, &weights_data, &sample_data,
                     &report_data};
     TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[3], GridFor(rows), kThreads, args));
-    if (!weighted || replace_) return absl::OkStatus();
+    if (!weighted) return absl::OkStatus();
     TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
     if (*seen.data<uint64_t>() != kNoRow) {
       return InvalidArgument(op, ": fewer non-zero entries in p than size (", k, ")");
@@ -433,8 +447,8 @@ std::string CategoricalSource(DType sample, DType population) {
       "                                        : u[order[first[r] + c - c0]];\n"
       "      ++count[tensord_pick_category(row, len, x, total)];\n"
       "    }\n  }\n}\n",
-      // A thread per row draws its k indices from uniforms r * k on, then writes a[index] (or
-      // the index); without replacement by weight, a row of fewer nonzero weights than k is
+      // Without replacement, a thread per row draws its k indices from uniforms r * k on, then
+      // writes a[index] (or the index); by weight, a row of fewer nonzero weights than k is
       // reported instead.
       "extern \"C\" __global__ void ", kChoice,
       "(const double* p, const A* a, long long a_stride, const double* u,\n"
@@ -456,6 +470,27 @@ std::string CategoricalSource(DType sample, DType population) {
       "    for (long long i = 0; i < k; ++i)\n"
       "      out[r * k + i] = a ? (T)a[chosen[i] * a_stride] : (T)chosen[i];\n"
       "  }\n}\n",
+      // With replacement, a thread per draw i (row i / k): uniform i picks an index of the
+      // population, by weight against its row's total (summed in order, a thread per row, as
+      // tensord_choose sums it) or as tensord_below does.
+      "extern \"C\" __global__ void ", kRowTotals,
+      "(const double* p, long long rows, long long pop, double* totals) {\n"
+      "  const long long step = (long long)blockDim.x * gridDim.x;\n"
+      "  for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += "
+      "step) {\n"
+      "    double total = 0;\n"
+      "    for (long long m = 0; m < pop; ++m) total += p[r * pop + m];\n"
+      "    totals[r] = total;\n  }\n}\n",
+      "extern \"C\" __global__ void ", kChoiceEach,
+      "(const double* p, const A* a, long long a_stride, const double* u,\n"
+      "    long long rows, long long k, long long pop, const double* totals, T* out) {\n"
+      "  const long long step = (long long)blockDim.x * gridDim.x;\n"
+      "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < rows * k; "
+      "i += step) {\n"
+      "    const long long r = i / k;\n"
+      "    const long long j = p ? tensord_pick_category(p + r * pop, pop, u[i], totals[r])\n"
+      "                          : tensord_below(u[i], pop);\n"
+      "    out[i] = a ? (T)a[j * a_stride] : (T)j;\n  }\n}\n",
       // A thread per row shuffles range(n) from uniforms r * (n - 1) on.
       "extern \"C\" __global__ void ", kPermutation,
       "(const double* u, long long rows, long long n, T* out) {\n"

@@ -7,7 +7,8 @@
 // 1). So a thread per stream first draws a call's uniforms in float64 into scratch
 // (random_kernels.h's DrawUniforms; a multinomial's in runs of trials that fit 64 MiB), then a
 // thread per row makes its draws in the host's order by the host's algorithms, which are one text
-// for both (backends/cpu/categorical_step.h). Scratch allocations run under the node's memory
+// for both (backends/cpu/categorical_step.h); a choice with replacement, whose draws are
+// independent, a thread per draw. Scratch allocations run under the node's memory
 // context: the device's.
 //
 // Probabilities (pvals, p) are converted to float64 on the device, as the host casts them, and
@@ -39,7 +40,8 @@ std::vector<int> CategoricalHostInputs(const ir::Apply& node);
 
 // The kernels' source for samples of `sample` (and a population vector of `population`, read as
 // `sample`): tensord_categorical_uniforms (DrawUniforms'), tensord_check_rows,
-// tensord_multinomial, tensord_choice and tensord_permutation.
+// tensord_multinomial, tensord_choice, tensord_permutation, tensord_choice_each and
+// tensord_row_totals.
 std::string CategoricalSource(DType sample, DType population);
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCategoricalKernel(
