@@ -4,9 +4,11 @@
 // increments (integers wrapping, a bool's sum its or), and the host's errors.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -271,6 +273,83 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, BadIndicesRefusedAsTheHost) {
            x,
            {Ints({1}, {-7})},
            Values(DType::kFloat32, {1})});
+}
+
+// Random index lists against the host: x of 1 to 4 dims (some of length 0), each entry a slice
+// (random bounds and step, some symbolic), an integer array (of a random integer dtype, in range,
+// negative ones among them, arrays broadcasting) or a bool mask over one or two dims; each list
+// gathered, then incremented by a y of the result's shape.
+TEST(TENSORD_PROVIDER_TEST_SUITE, RandomIndexListsAsTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  std::mt19937 rng(20261207);
+  auto below = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(n)); };
+  const DType index_dtypes[] = {DType::kInt8,  DType::kInt16, DType::kInt32,
+                                DType::kInt64, DType::kUInt8, DType::kUInt32};
+  int checked = 0;
+  for (int trial = 0; checked < 120 && trial < 1000; ++trial) {
+    runtime::Shape xs;
+    for (int64_t d = 0, nd = 1 + below(4); d < nd; ++d)
+      xs.push_back(below(8) == 0 ? 0 : 1 + below(5));
+    Case c;
+    c.what = "trial " + std::to_string(trial);
+    c.x = Values(DType::kFloat32, xs, trial);
+    const bool with_mask = below(4) == 0;
+    const int64_t length = with_mask ? 1 : 1 + below(3);  // the arrays' (masks' vectors broadcast)
+    bool indexed = false, masked = false;
+    for (size_t d = 0; d < xs.size();) {
+      const int64_t pick = below(10);
+      if (pick < 4 || xs[d] == 0) {  // a slice
+        std::array<int64_t, 4> e = {1, kNone, kNone, kNone};
+        for (int f = 1; f <= 3; ++f) {
+          if (below(3) == 0) continue;  // omitted
+          int64_t v = below(13) - 6;
+          if (f == 3 && v == 0) v = 1;  // a step of 0 is an error
+          if (below(3) == 0) {
+            e[f] = kSymbolic;
+            c.indices.push_back(Scalar(v));
+          } else {
+            e[f] = v;
+          }
+        }
+        c.idx_list.insert(c.idx_list.end(), e.begin(), e.end());
+        ++d;
+      } else if (pick < 8 || !with_mask || masked) {  // an integer array, in range
+        const DType dtype = index_dtypes[below(6)];
+        Tensor t(dtype, {below(4) == 0 ? 1 : length});
+        for (int64_t i = 0; i < t.num_elements(); ++i) {
+          int64_t v = below(xs[d]);
+          if (IsSignedInt(dtype) && below(2) == 0) v -= xs[d];
+          const uint64_t bits = static_cast<uint64_t>(v);
+          std::memcpy(static_cast<char*>(t.raw()) + i * DTypeSize(dtype), &bits, DTypeSize(dtype));
+        }
+        c.indices.push_back(t);
+        c.idx_list.insert(c.idx_list.end(), kArray.begin(), kArray.end());
+        indexed = true;
+        ++d;
+      } else {  // a mask over one or two dims
+        const size_t dims = d + 1 < xs.size() && xs[d + 1] > 0 && below(2) == 0 ? 2 : 1;
+        runtime::Shape shape(xs.begin() + d, xs.begin() + d + dims);
+        Tensor m(DType::kBool, shape);
+        for (int64_t i = 0; i < m.num_elements(); ++i) m.data<bool>()[i] = below(2) == 0;
+        c.indices.push_back(m);
+        c.idx_list.insert(c.idx_list.end(), kArray.begin(), kArray.end());
+        indexed = masked = true;  // one mask: two would rarely broadcast
+        d += dims;
+      }
+      if (below(6) == 0) break;  // the rest taken whole
+    }
+    if (!indexed) continue;
+    ExpectSameAsTheHost(c);
+    auto host = Build(c, "cpu");
+    ASSERT_NE(host, nullptr);
+    auto gathered = host->Run(Inputs(c), {});
+    ASSERT_TRUE(gathered.ok()) << c.what << ": " << gathered.status();
+    c.y = Values(DType::kFloat32, gathered->outputs[0].shape(), trial + 1);
+    c.what += " += y";
+    ExpectSameAsTheHost(c);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 120);
 }
 
 }  // namespace
