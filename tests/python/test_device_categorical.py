@@ -61,6 +61,6 @@ def test_categorical_draws_happen_where_the_probabilities_live(memory):
         assert pairs.shape == (5, 20) and pairs.min() >= 0 and pairs.max() <= 2
         assert (counts.sum(1) == [2, 0, 5, 1, 3]).all()
     # Nothing goes up (the states and the probabilities live on dev0, the sizes and the
-    # binomial's n were moved there once), per call the four samples come down.
+    # binomial's n were moved there once), per call the five samples come down.
     down = 5 * 20 * 4 + 5 * 3 * 8 + 2 * 6 * 4 + 5 * 20 + 5 * 20 * 4
     assert results["dev0"]["moved"] == [0, 2 * down], results

@@ -200,6 +200,12 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ChoicesMatchTheHost) {
           "weights" + s, op,
           {state, Int64s({1}, {3}), Int64s({}, {6}), Probabilities(DType::kFloat64, {6})}, {3},
           attrs(DType::kInt32, 1, replace));
+      if (replace) {  // draws over several blocks of threads
+        ExpectSameDraws(
+            "many" + s, op,
+            {state, Int64s({1}, {1000}), population, Probabilities(DType::kFloat32, {3, 6})},
+            {2, 3}, attrs(DType::kFloat32, 1, true));
+      }
       ExpectSameDraws("rows" + s, op,
                       {state, Int64s({1}, {2}), population, Probabilities(DType::kFloat32, {4, 6})},
                       {2, 3}, attrs(DType::kFloat32, 1, replace));
