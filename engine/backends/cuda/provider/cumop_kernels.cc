@@ -12,13 +12,17 @@ namespace {
 
 using runtime::Tensor;
 
+// An integer scan of few long lanes goes in segments of this many elements.
+constexpr int64_t kSegment = 1024;
+
 class CumopKernel final : public backends::Kernel {
  public:
   CumopKernel(ops::ScanAttrs attrs, DType dtype, DType in, std::string source,
               std::shared_ptr<DeviceRuntime> device)
       : attrs_(attrs),
         dtype_(dtype),
-        kernels_(std::move(source), {"tensord_cumop"}),
+        kernels_(std::move(source), {"tensord_cumop", "tensord_cumop_segments",
+                                     "tensord_cumop_offsets", "tensord_cumop_write"}),
         pack_(in, in, false),
         device_(std::move(device)) {}
 
@@ -36,8 +40,26 @@ class CumopKernel final : public backends::Kernel {
     const void* x_data = packed.raw();
     void* y_data = out[0]->raw();
     int multiply = attrs_.multiply;
-    void* args[] = {&x_data, &y_data, &outer, &len, &inner, &multiply};
-    return device_->Launch((*kernels)[0], GridFor(outer * inner), kThreads, args);
+    const int64_t lanes = outer * inner;
+    if (FloatDType(dtype_) || len < 2 * kSegment || lanes >= kThreads * 16) {
+      void* args[] = {&x_data, &y_data, &outer, &len, &inner, &multiply};
+      return device_->Launch((*kernels)[0], GridFor(lanes), kThreads, args);
+    }
+    // Few long integer lanes: a thread per segment folds it, a thread per lane turns the folds
+    // into each segment's prefix, a thread per segment writes from its prefix on. Integers
+    // wrap, so the folds' order gives the lane's serial values.
+    int64_t segment = kSegment, segments = (len + kSegment - 1) / kSegment;
+    TENSORD_ASSIGN_OR_RETURN(Tensor partial, Tensor::Allocate(DType::kUInt64, {lanes, segments}));
+    void* partial_data = partial.raw();
+    void* fold_args[] = {&x_data, &partial_data, &outer, &len, &inner, &segment, &multiply};
+    TENSORD_RETURN_IF_ERROR(
+        device_->Launch((*kernels)[1], GridFor(lanes * segments), kThreads, fold_args));
+    int64_t lane_count = lanes;
+    void* offset_args[] = {&partial_data, &lane_count, &segments, &multiply};
+    TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[2], GridFor(lanes), kThreads, offset_args));
+    void* write_args[] = {&x_data, &y_data, &partial_data, &outer,
+                          &len,    &inner,  &segment,      &multiply};
+    return device_->Launch((*kernels)[3], GridFor(lanes * segments), kThreads, write_args);
   }
 
  private:
@@ -91,6 +113,54 @@ absl::StatusOr<std::string> CumopSource(DType dtype, DType in) {
       const T v = (T)x[base + i * inner];
       acc = multiply ? (T)((U)acc * (U)v) : (T)((U)acc + (U)v);
       y[base + i * inner] = acc;
+    }
+  }
+}
+// Integers in segments (U holds a segment's fold; partial[lane][s]): a lane's segment s folds
+// its elements from the identity; each lane's folds become their exclusive prefixes; each
+// segment writes from its prefix on. Wrapping arithmetic makes any grouping the serial values.
+extern "C" __global__ void tensord_cumop_segments(const X* x, U* partial, long long outer,
+    long long len, long long inner, long long segment, int multiply) {
+  const long long segments = (len + segment - 1) / segment;
+  const long long n = outer * inner * segments, step = (long long)blockDim.x * gridDim.x;
+  for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < n; t += step) {
+    const long long lane = t / segments, s = t % segments;
+    const long long base = (lane / inner) * len * inner + lane % inner;
+    const long long end = (s + 1) * segment < len ? (s + 1) * segment : len;
+    U fold = multiply ? 1 : 0;
+    for (long long i = s * segment; i < end; ++i) {
+      const U v = (U)(T)x[base + i * inner];
+      fold = multiply ? fold * v : fold + v;
+    }
+    partial[t] = fold;
+  }
+}
+extern "C" __global__ void tensord_cumop_offsets(U* partial, long long lanes,
+    long long segments, int multiply) {
+  const long long step = (long long)blockDim.x * gridDim.x;
+  for (long long lane = (long long)blockIdx.x * blockDim.x + threadIdx.x; lane < lanes;
+       lane += step) {
+    U run = multiply ? 1 : 0;
+    for (long long s = 0; s < segments; ++s) {
+      const U fold = partial[lane * segments + s];
+      partial[lane * segments + s] = run;
+      run = multiply ? run * fold : run + fold;
+    }
+  }
+}
+extern "C" __global__ void tensord_cumop_write(const X* x, T* y, const U* partial,
+    long long outer, long long len, long long inner, long long segment, int multiply) {
+  const long long segments = (len + segment - 1) / segment;
+  const long long n = outer * inner * segments, step = (long long)blockDim.x * gridDim.x;
+  for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < n; t += step) {
+    const long long lane = t / segments, s = t % segments;
+    const long long base = (lane / inner) * len * inner + lane % inner;
+    const long long end = (s + 1) * segment < len ? (s + 1) * segment : len;
+    U acc = partial[t];
+    for (long long i = s * segment; i < end; ++i) {
+      const U v = (U)(T)x[base + i * inner];
+      acc = multiply ? acc * v : acc + v;
+      y[base + i * inner] = (T)acc;
     }
   }
 }

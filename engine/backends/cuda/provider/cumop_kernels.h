@@ -2,8 +2,10 @@
 // integer values of at most kMostWriteDims dims along an axis or flattened: a thread per lane
 // walks its elements in order, folding in the dtype as the host does (integers wrapping, in
 // CudaArithmeticType), so the results are the host's values (a GPU makes its own NaN, where the
-// host passes an operand's on). A lane is serial work: a long scan of few lanes (a cumsum of one
-// long vector) uses few threads.
+// host passes an operand's on). A lane is serial work; but a few long integer lanes (a cumsum of
+// one long mask) go in segments of 1024, a thread each, since wrapping arithmetic gives the
+// serial values in any grouping. A float scan keeps its order, so a long one of few lanes uses
+// few threads.
 #pragma once
 
 #include <memory>
@@ -19,7 +21,8 @@ namespace tensord::cuda {
 bool IsDeviceCumop(const ir::Apply& node);
 
 // tensord_cumop(const X* x, T* y, long long outer, long long len, long long inner, int multiply):
-// the cumop into `dtype` (T) of values of dtype `in` (X).
+// the cumop into `dtype` (T) of values of dtype `in` (X); and tensord_cumop_segments,
+// tensord_cumop_offsets and tensord_cumop_write, the integers' segments.
 absl::StatusOr<std::string> CumopSource(DType dtype, DType in);
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCumopKernel(

@@ -157,7 +157,8 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, FloatFloorDivisionAndRemainderMatchTheHost) {
   ExpectSameAsTheHost(ops);
 }
 
-// Integer cumsum and cumprod along an axis and flattened, wrapping as the host's; of bools.
+// Integer cumsum and cumprod along an axis and flattened, wrapping as the host's; of bools; a
+// few long lanes in segments.
 TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCumopsWrapAsTheHosts) {
   SKIP_WITHOUT_THE_DEVICE();
   std::vector<Op> scans;  // the narrower ones (and a bool mask: positions) scan into int64
@@ -167,6 +168,12 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, IntegerCumopsWrapAsTheHosts) {
       scans.push_back(
           {"cumop", {d}, {{"axis", int64_t{1}}, {"mode", std::string(mode)}}, {7, 301}});
       scans.push_back({"cumop", {d}, {{"mode", std::string(mode)}}, {7, 301}});
+      // Few long lanes, scanned in segments: along rows, along columns (strided), flattened.
+      scans.push_back(
+          {"cumop", {d}, {{"axis", int64_t{1}}, {"mode", std::string(mode)}}, {3, 5000}});
+      scans.push_back(
+          {"cumop", {d}, {{"axis", int64_t{0}}, {"mode", std::string(mode)}}, {4500, 2}});
+      scans.push_back({"cumop", {d}, {{"mode", std::string(mode)}}, {3, 3001}});
     }
   }
   ExpectSameAsTheHost(scans);
