@@ -6,6 +6,7 @@
 #include "engine/backends/cpu/cast.h"
 #include "engine/common/dtype_dispatch.h"
 #include "engine/compile/inplace_plan.h"
+#include "engine/runtime/deferred_checks.h"
 #include "engine/runtime/interrupt.h"
 
 namespace tensord::compile {
@@ -188,9 +189,11 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     run_start = Clock::now();
   }
   absl::Status status;
+  runtime::DeferredChecks deferred;  // device kernels' checks, read once the loop is done
   std::fill(frame.decisions.begin(), frame.decisions.end(), int8_t{-1});
   for (size_t i = 0; i < instructions_.size() && status.ok(); ++i) {
     const Instruction& ins = instructions_[i];
+    deferred.SetLabel(&ins.label);
     // Lazy ifelse: skip an instruction only the branch not taken needs (not timed, not checked).
     bool skip = false;
     for (const auto& [which, branch] : ins.guards) {
@@ -252,7 +255,9 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     // small kernels' cost; the caller checks again before it stores anything.
     if (status.ok() && (i & 15) == 15) status = runtime::CheckInterrupted();
   }
-  return status;
+  // An earlier node's deferred failure is the run's error, before a later node's.
+  absl::Status checked = deferred.RunAll();
+  return checked.ok() ? status : checked;
 }
 
 absl::StatusOr<RunResult> Executable::RunUnchecked(

@@ -13,6 +13,7 @@
 #include "engine/common/dtype_dispatch.h"
 #include "engine/common/status.h"
 #include "engine/ops/defs/subtensor.h"
+#include "engine/runtime/deferred_checks.h"
 
 namespace tensord::cuda {
 namespace {
@@ -85,6 +86,23 @@ absl::StatusOr<std::string> Common(DType dtype, const std::vector<DType>& index_
                   "    off += c * p.trail_strides[d];\n",
                   scatter ? absl::StrCat("    yoff += c * p.y_strides[", r, " + d];\n") : "",
                   "  }\n  *at = off;\n  *y_at = yoff;\n  return true;\n}\n\n");
+  // <name>_culprit, one thread after the kernel: the reported index's value into report[1].
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "_culprit(T* out, const ", name,
+                  "_params p) {\n  const unsigned long long key = p.report[0];\n",
+                  "  if (key == ~0ULL) return;\n",
+                  "  const unsigned long long positions = (unsigned long long)(p.n / p.block);\n",
+                  "  const long long a = (long long)(key / positions);\n",
+                  "  long long rest = (long long)(key % positions), io = 0;\n",
+                  "  for (int d = ", r - 1, "; d >= 0; --d) {\n",
+                  "    io += rest % p.index_shape[d] * p.idx_strides[a][d];\n",
+                  "    rest /= p.index_shape[d];\n  }\n  switch (a) {\n");
+  for (int a = 0; a < k; ++a) {
+    const std::string type = CudaCType(index_dtypes[a]);
+    absl::StrAppend(&out, "    case ", a, ": p.report[1] = (unsigned long long)",
+                    IsUnsignedInt(index_dtypes[a]) ? "" : "(long long)", "((const ", type,
+                    "*)p.idx[", a, "])[io];\n      break;\n");
+  }
+  absl::StrAppend(&out, "  }\n}\n\n");
   return out;
 }
 
@@ -145,6 +163,11 @@ absl::StatusOr<TypePlan> PlanTypes(const ir::Apply& node, const std::vector<Entr
   return plan;
 }
 
+// NumPy's words for an index out of bounds.
+absl::Status OutOfBounds(const std::string& value, int axis, int64_t size) {
+  return InvalidArgument("index ", value, " is out of bounds for axis ", axis, " with size ", size);
+}
+
 // The host's check of every index, where no element moves (the result is empty): each array
 // copied down and walked in the kernel's order, the first index out of bounds reported as the
 // kernel would report it.
@@ -160,6 +183,7 @@ absl::Status CheckBoundsOnHost(const Tensor& x, std::span<const IndexArray> arra
     const runtime::Strides strides = cpu::BroadcastStrides(values, index_shape);
     const int64_t dim = x.shape()[a.axis];
     int64_t bad = -1;
+    std::string culprit;
     TENSORD_RETURN_IF_ERROR(DispatchAll(values.dtype(), [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
@@ -173,13 +197,16 @@ absl::Status CheckBoundsOnHost(const Tensor& x, std::span<const IndexArray> arra
           const bool in_bounds = std::is_unsigned_v<T>
                                      ? static_cast<uint64_t>(v) < static_cast<uint64_t>(dim)
                                      : v >= -dim && v < dim;
-          if (!in_bounds) bad = i;
+          if (!in_bounds) {
+            bad = i;
+            culprit = absl::StrCat(+v);  // + prints an 8-bit index as a number
+          }
         }
         return absl::OkStatus();
       }
       return Internal("an index array of ", DTypeName(values.dtype()));
     }));
-    if (bad >= 0) return IndexOutOfBounds(k * positions + bad, x, arrays);
+    if (bad >= 0) return OutOfBounds(culprit, a.axis, dim);
   }
   return absl::OkStatus();
 }
@@ -202,7 +229,7 @@ class IndexingKernel final : public backends::Kernel {
         entries_(std::move(entries)),
         plan_(std::move(plan)),
         host_inputs_(std::move(host_inputs)),
-        kernel_(std::move(source), {kIndexKernel}),
+        kernel_(std::move(source), {kIndexKernel, absl::StrCat(kIndexKernel, "_culprit")}),
         device_(std::move(device)),
         nonzero_(std::move(nonzero)),
         copy_(dtype, dtype, false) {}
@@ -285,16 +312,35 @@ class IndexingKernel final : public backends::Kernel {
     if (n == 0) return CheckBoundsOnHost(x, arrays);
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(*device_));
     constexpr uint64_t kNone = ~uint64_t{0};
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNone, result.buffer()->counter()));
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWords({kNone, 0}, result.buffer()->counter()));
     run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
     void* out_data = first;
     void* args[] = {&out_data, run.params.data()};
     TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], GridFor(n), kThreads, args));
-    TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
-    if (const uint64_t key = *seen.data<uint64_t>(); key != kNone) {
-      return IndexOutOfBounds(key, x, arrays);
+    // The first index out of bounds copied beside its report, in stream order: a later node
+    // may overwrite the array it came from before the words are read.
+    TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[1], 1, 1, args));
+    // What the words name: each array's dtype (its index's signedness), x's dim and its size.
+    std::vector<std::pair<DType, std::pair<int, int64_t>>> named;
+    for (const IndexArray& a : arrays) {
+      named.push_back({a.values->dtype(), {a.axis, a.axis < 0 ? 1 : x.shape()[a.axis]}});
     }
-    return absl::OkStatus();
+    const uint64_t positions = static_cast<uint64_t>(n / run.params[1]);
+    auto check = [report, named = std::move(named), positions]() -> absl::Status {
+      TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
+      const uint64_t key = seen.data<uint64_t>()[0], value = seen.data<uint64_t>()[1];
+      if (key == kNone) return absl::OkStatus();
+      if (key / positions >= named.size()) return Internal("an index report past its arrays");
+      const auto& [dtype, where] = named[key / positions];
+      return OutOfBounds(
+          IsUnsignedInt(dtype) ? absl::StrCat(value) : absl::StrCat(static_cast<int64_t>(value)),
+          where.first, where.second);
+    };
+    if (runtime::DeferredChecks* deferred = runtime::DeferredChecks::Current()) {
+      deferred->Add(std::move(check));
+      return absl::OkStatus();
+    }
+    return check();
   }
 
  private:
@@ -491,37 +537,6 @@ absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
   if (run.trailing_rank == 0) y_strides.push_back(0);
   p.insert(p.end(), y_strides.begin(), y_strides.end());
   return run;
-}
-
-absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
-                              std::span<const IndexArray> arrays) {
-  std::vector<const runtime::Shape*> shapes;
-  for (const IndexArray& a : arrays) shapes.push_back(&a.values->shape());
-  TENSORD_ASSIGN_OR_RETURN(runtime::Shape index_shape, cpu::BroadcastShapes(shapes));
-  const uint64_t positions = static_cast<uint64_t>(runtime::NumElements(index_shape));
-  if (positions == 0 || key / positions >= arrays.size() || arrays[key / positions].axis < 0) {
-    return Internal("an index report (", key, ") past the run's ", arrays.size(), " arrays");
-  }
-  const IndexArray& a = arrays[key / positions];
-  int64_t rest = static_cast<int64_t>(key % positions), offset = 0;
-  const runtime::Strides strides = cpu::BroadcastStrides(*a.values, index_shape);
-  for (int d = static_cast<int>(index_shape.size()) - 1; d >= 0; --d) {
-    offset += rest % index_shape[d] * strides[d];
-    rest /= index_shape[d];
-  }
-  TENSORD_ASSIGN_OR_RETURN(runtime::Tensor one,
-                           runtime::OnHost(a.values->StridedView({}, {}, offset)));
-  std::string value;
-  TENSORD_RETURN_IF_ERROR(DispatchAll(one.dtype(), [&](auto tag) -> absl::Status {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      value = absl::StrCat(+*one.data<T>());  // + prints an 8-bit index as a number
-      return absl::OkStatus();
-    }
-    return Internal("an index array of ", DTypeName(one.dtype()));
-  }));
-  return InvalidArgument("index ", value, " is out of bounds for axis ", a.axis, " with size ",
-                         x.shape()[a.axis]);
 }
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeIndexingKernel(

@@ -22,9 +22,11 @@
 //     const void* x;                 // the gather's source (its first selected element); the
 //                                    // scatter's y (of its own dtype)
 //     long long y_strides[R + S];    // scatter only: y broadcast over index dims, slice dims
-//     unsigned long long* report;    // starts at ~0; the least k * positions + position of
-//                                    // an index out of bounds (array k, C order), as the host
-//                                    // names the first it meets
+//     unsigned long long* report;    // two words: the first starts at ~0 and gets the least
+//                                    // k * positions + position of an index out of bounds
+//                                    // (array k, C order), as the host names the first it
+//                                    // meets; <name>_culprit, one thread launched after the
+//                                    // kernel, copies that index into the second
 //   };
 //   extern "C" __global__ void <name>(T* out, const <name>_params p);
 // gathers out (C-contiguous: the index shape, then the slice dims; a run whose slice dims come
@@ -36,7 +38,8 @@
 // or sets them (set_instead_of_inc), where a repeated index gets one of its values, which one not
 // defined on a GPU (the host's, NumPy's, is the last; Theano's GPU set_subtensor left it
 // undefined too). A negative index counts from the end; one out of bounds is reported, its
-// element left alone (see IndexOutOfBounds).
+// element left alone. The report is read when the run's deferred checks are
+// (runtime/deferred_checks.h), not after each launch: INVALID_ARGUMENT in NumPy's words.
 #pragma once
 
 #include <memory>
@@ -101,11 +104,5 @@ absl::StatusOr<IndexingRun> PlanIndexing(const runtime::Tensor& x,
 // The kernel of an IsDeviceIndexing node, its source built for the node's dtypes and ranks.
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeIndexingKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device);
-
-// The host's error for a run's report (the least key the kernel recorded: array k's position p
-// as k * positions + p), reading the offending index back from the device: INVALID_ARGUMENT
-// "index V is out of bounds for axis A with size N".
-absl::Status IndexOutOfBounds(uint64_t key, const runtime::Tensor& x,
-                              std::span<const IndexArray> arrays);
 
 }  // namespace tensord::cuda

@@ -352,5 +352,44 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, RandomIndexListsAsTheHost) {
   EXPECT_EQ(checked, 120);
 }
 
+// An index out of bounds is read back once the run's instructions are done (deferred_checks.h),
+// not after the launch: a later node that fails too does not hide it, the earlier node's words
+// being the run's error, as on the host.
+TEST(TENSORD_PROVIDER_TEST_SUITE, AnEarlierBadIndexIsTheRunsError) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto build = [](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+    ir::Variable* i = g->AddInput(ir::Type::Of(DType::kInt64, 1), "i");
+    ir::Variable* shape = g->AddInput(ir::Type::Of(DType::kInt64, 1), "shape");
+    g->inputs() = {x, i, shape};
+    ir::Variable* rows = Node(*g, "advanced_subtensor1", {To(*g, x, where), To(*g, i, where)});
+    // The gathered rows reshaped on the host to a shape given at run time.
+    g->outputs() = {Node(*g, "reshape", {To(*g, rows, "cpu"), shape}, {{"ndim", int64_t{1}}})};
+    return Compiled(std::move(g));
+  };
+  auto device = build(kOn), host = build("cpu");
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const Tensor x = Values(DType::kFloat32, {4, 3});
+  // Good rows, a good shape; then a row past the end and a shape that does not fit: both fail,
+  // the gather first.
+  for (int64_t row : {2, 9}) {
+    for (int64_t length : {6, 7}) {
+      const std::vector<Tensor> in = {x, Ints({2}, {1, row}), Ints({1}, {length})};
+      auto got = device->Run(in, {});
+      auto want = host->Run(in, {});
+      EXPECT_EQ(got.status().code(), want.status().code()) << row << " " << length;
+      if (got.ok() || want.ok()) continue;  // the good rows and shape
+      EXPECT_EQ(testing::Words(got.status()), testing::Words(want.status())) << got.status();
+      if (row == 9) {
+        EXPECT_NE(got.status().message().find("index 9 is out of bounds for axis 0 with size 4"),
+                  std::string::npos)
+            << got.status();
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tensord::cuda
