@@ -1,5 +1,6 @@
 #include "engine/compile/executable.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -221,6 +222,15 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     }
     const bool donated = ins.donate >= 0 && TryDonate(ins, frame.slots);
     const auto& in_ptrs = donated ? frame.donated_in_ptrs[i] : frame.in_ptrs[i];
+    // A host node reading a device's value (a transfer down) waits for the device anyway: the
+    // pending checks first, so that no host work (a shape, a loop's length) runs on what a bad
+    // index left unwritten.
+    if (deferred.pending() && ins.device == nullptr &&
+        std::any_of(in_ptrs.begin(), in_ptrs.end(),
+                    [](const runtime::Tensor* t) { return !t->host_accessible(); })) {
+      status = deferred.RunAll();
+      if (!status.ok()) break;
+    }
     {
       std::optional<runtime::ScopedMemoryContext> on_device;
       if (ins.memory != nullptr) on_device.emplace(ins.memory);

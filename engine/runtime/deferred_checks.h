@@ -3,7 +3,9 @@
 // device at every such node (twice a cross-entropy step), so the kernel adds a check to its run's
 // scope instead, and the run reads them all once its instructions are done, before anything is
 // stored: a failing check fails the run as the node itself would have, in its words. A run that
-// fails at a later node runs the checks first, so the earliest node's error is the one reported.
+// fails at a later node runs the checks first, so the earliest node's error is the one reported;
+// so does a host node about to read a device's value (it waits for the device anyway), so that no
+// host work runs on what a bad index left unwritten.
 #pragma once
 
 #include <functional>
@@ -30,6 +32,7 @@ class DeferredChecks {
   void SetLabel(const std::string* label) { label_ = label; }
 
   void Add(std::function<absl::Status()> check);
+  bool pending() const { return !checks_.empty(); }
 
   // Runs the checks in the order they were added, and forgets them: the first failure, as
   // "in <label>: <its message>", else OK.

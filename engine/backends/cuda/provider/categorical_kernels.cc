@@ -131,7 +131,7 @@ class CategoricalKernel final : public backends::Kernel {
     TENSORD_ASSIGN_OR_RETURN(Tensor p, Tensor::Allocate(DType::kFloat64, shape));
     TENSORD_RETURN_IF_ERROR(to_float64_.Run(*device_, p, probabilities));
     if (rows == 0 || len == 0) return std::make_pair(std::move(p), int64_t{-1});
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWords({kNoRow}, p.buffer()->counter()));
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNoRow, p.buffer()->counter()));
     const void* p_data = p.raw();
     void* report_data = report.raw();
     double tol = tol_;
@@ -332,7 +332,7 @@ class CategoricalKernel final : public backends::Kernel {
     TENSORD_ASSIGN_OR_RETURN(
         Tensor weights,
         Tensor::Allocate(DType::kFloat64, weighted ? per_population : runtime::Shape{0}));
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWords({kNoRow}, sample.buffer()->counter()));
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNoRow, sample.buffer()->counter()));
     int replace = 0;
     void* indices_data = indices.raw();
     void* pool_data = pool.num_elements() > 0 ? pool.raw() : nullptr;

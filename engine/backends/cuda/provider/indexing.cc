@@ -86,6 +86,10 @@ absl::StatusOr<std::string> Common(DType dtype, const std::vector<DType>& index_
                   "    off += c * p.trail_strides[d];\n",
                   scatter ? absl::StrCat("    yoff += c * p.y_strides[", r, " + d];\n") : "",
                   "  }\n  *at = off;\n  *y_at = yoff;\n  return true;\n}\n\n");
+  // <name>_reset, one thread before the kernel: the report's start (set on the device: a copy
+  // from the host would wait for the device's earlier work).
+  absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "_reset(T* out, const ", name,
+                  "_params p) {\n  p.report[0] = ~0ULL;\n  p.report[1] = 0;\n}\n\n");
   // <name>_culprit, one thread after the kernel: the reported index's value into report[1].
   absl::StrAppend(&out, "extern \"C\" __global__ void ", name, "_culprit(T* out, const ", name,
                   "_params p) {\n  const unsigned long long key = p.report[0];\n",
@@ -213,9 +217,10 @@ absl::Status CheckBoundsOnHost(const Tensor& x, std::span<const IndexArray> arra
 
 // Advanced indexing and its increment (indexing.h): masks made into their nonzero() vectors,
 // then one launch of a generated kernel; an increment first copies x into its output (the
-// strided write of a whole value). An index out of bounds is reported through a word on the
-// device, read back after the launch (the stream drains): INVALID_ARGUMENT in NumPy's words,
-// naming the index the host would.
+// strided write of a whole value). An index out of bounds is reported through words on the
+// device, set and filled by one-thread kernels around it, and read with the run's deferred checks
+// (runtime/deferred_checks.h), so the launch does not wait for the device: INVALID_ARGUMENT in
+// NumPy's words, naming the index the host would.
 class IndexingKernel final : public backends::Kernel {
  public:
   // `source`: the kernel (named kIndexKernel) for the node's dtypes and ranks (`plan`), which
@@ -229,7 +234,8 @@ class IndexingKernel final : public backends::Kernel {
         entries_(std::move(entries)),
         plan_(std::move(plan)),
         host_inputs_(std::move(host_inputs)),
-        kernel_(std::move(source), {kIndexKernel, absl::StrCat(kIndexKernel, "_culprit")}),
+        kernel_(std::move(source), {kIndexKernel, absl::StrCat(kIndexKernel, "_culprit"),
+                                    absl::StrCat(kIndexKernel, "_reset")}),
         device_(std::move(device)),
         nonzero_(std::move(nonzero)),
         copy_(dtype, dtype, false) {}
@@ -312,10 +318,11 @@ class IndexingKernel final : public backends::Kernel {
     if (n == 0) return CheckBoundsOnHost(x, arrays);
     TENSORD_ASSIGN_OR_RETURN(const std::vector<KernelHandle>* kernels, kernel_.Get(*device_));
     constexpr uint64_t kNone = ~uint64_t{0};
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWords({kNone, 0}, result.buffer()->counter()));
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, Tensor::Allocate(DType::kUInt64, {2}));
     run.params.push_back(reinterpret_cast<int64_t>(report.raw()));
     void* out_data = first;
     void* args[] = {&out_data, run.params.data()};
+    TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[2], 1, 1, args));
     TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[0], GridFor(n), kThreads, args));
     // The first index out of bounds copied beside its report, in stream order: a later node
     // may overwrite the array it came from before the words are read.

@@ -22,10 +22,11 @@
 //     const void* x;                 // the gather's source (its first selected element); the
 //                                    // scatter's y (of its own dtype)
 //     long long y_strides[R + S];    // scatter only: y broadcast over index dims, slice dims
-//     unsigned long long* report;    // two words: the first starts at ~0 and gets the least
-//                                    // k * positions + position of an index out of bounds
-//                                    // (array k, C order), as the host names the first it
-//                                    // meets; <name>_culprit, one thread launched after the
+//     unsigned long long* report;    // two words (<name>_reset, one thread launched before
+//                                    // the kernel, sets them): the first starts at ~0 and gets
+//                                    // the least k * positions + position of an index out of
+//                                    // bounds (array k, C order), as the host names the first
+//                                    // it meets; <name>_culprit, one thread launched after the
 //                                    // kernel, copies that index into the second
 //   };
 //   extern "C" __global__ void <name>(T* out, const <name>_params p);

@@ -105,7 +105,7 @@ class PerElementBinomialKernel final : public backends::Kernel {
     TENSORD_ASSIGN_OR_RETURN(Tensor counts, Tensor::Allocate(DType::kInt64, {lanes.lanes + 1}));
     TENSORD_ASSIGN_OR_RETURN(Tensor steps, Tensor::Allocate(DType::kInt64, {lanes.lanes + 1}));
     TENSORD_ASSIGN_OR_RETURN(Tensor words, Tensor::Allocate(DType::kUInt64, {3}));
-    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWords({kNone}, counts.buffer()->counter()));
+    TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNone, counts.buffer()->counter()));
     const runtime::Shape walked = shape.empty() ? runtime::Shape{1} : shape;
     std::vector<int64_t> params = {draws, lanes.lanes, lanes.chunk};
     params.insert(params.end(), walked.begin(), walked.end());

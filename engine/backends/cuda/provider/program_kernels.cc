@@ -278,15 +278,14 @@ std::string LaneScanSource(const std::string& name) {
       "    const long long c = counts[l];\n    counts[l] = run;\n    run += c;\n  }\n}\n");
 }
 
-absl::StatusOr<runtime::Tensor> DeviceWords(const std::vector<uint64_t>& values,
-                                            runtime::MemoryCounter* context) {
-  runtime::Tensor words;
+absl::StatusOr<runtime::Tensor> DeviceWord(uint64_t value, runtime::MemoryCounter* context) {
+  runtime::Tensor word;
   {
     runtime::ScopedMemoryContext on_host(runtime::HostWritable(context));
-    words = runtime::Tensor(DType::kUInt64, {static_cast<int64_t>(values.size())});
-    std::copy(values.begin(), values.end(), words.data<uint64_t>());
+    word = runtime::Tensor(DType::kUInt64, {1});
+    *word.data<uint64_t>() = value;
   }
-  return runtime::IntoContext(std::move(words), context);
+  return runtime::IntoContext(std::move(word), context);
 }
 
 absl::StatusOr<std::vector<KernelHandle>> CompiledKernels(DeviceRuntime& device,

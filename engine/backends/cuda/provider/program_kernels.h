@@ -51,10 +51,10 @@ std::string LaneRangeSource(const std::string& first = "0", const std::string& l
 // kScanThreads: counts[0, lanes) become their exclusive prefix sums and counts[lanes] the total.
 std::string LaneScanSource(const std::string& name);
 
-// uint64 words of `values` in `context`'s memory (a device), for a kernel to report through:
-// built on the host, copied in. Made per run, as runs may overlap.
-absl::StatusOr<runtime::Tensor> DeviceWords(const std::vector<uint64_t>& values,
-                                            runtime::MemoryCounter* context);
+// A uint64 word of `value` in `context`'s memory (a device), for a kernel to report through:
+// built on the host, copied in (which waits for the device's earlier work: for reports read back
+// at once). Made per run, as runs may overlap.
+absl::StatusOr<runtime::Tensor> DeviceWord(uint64_t value, runtime::MemoryCounter* context);
 
 // The kernels named `names` of `source`, compiled once in this process per architecture and
 // source (a failure too): functions and nodes computing the same program share them.
