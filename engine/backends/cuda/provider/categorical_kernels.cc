@@ -333,14 +333,12 @@ class CategoricalKernel final : public backends::Kernel {
         Tensor weights,
         Tensor::Allocate(DType::kFloat64, weighted ? per_population : runtime::Shape{0}));
     TENSORD_ASSIGN_OR_RETURN(Tensor report, DeviceWord(kNoRow, sample.buffer()->counter()));
-    int replace = 0;
     void* indices_data = indices.raw();
     void* pool_data = pool.num_elements() > 0 ? pool.raw() : nullptr;
     void* weights_data = weights.num_elements() > 0 ? weights.raw() : nullptr;
     void* report_data = report.raw();
-    void* args[] = {&p_data,     &a_data,  &a_stride,     &u_data,    &rows,         &k,
-                    &pop,        &replace, &indices_data, &pool_data, &weights_data, &sample_data,
-                    &report_data};
+    void* args[] = {&p_data, &a_data,       &a_stride,  &u_data,       &rows,        &k,
+                    &pop,    &indices_data, &pool_data, &weights_data, &sample_data, &report_data};
     TENSORD_RETURN_IF_ERROR(device_->Launch(kernels[3], GridFor(rows), kThreads, args));
     if (!weighted) return absl::OkStatus();
     TENSORD_ASSIGN_OR_RETURN(Tensor seen, runtime::OnHost(report));
@@ -452,20 +450,20 @@ std::string CategoricalSource(DType sample, DType population) {
       // reported instead.
       "extern \"C\" __global__ void ", kChoice,
       "(const double* p, const A* a, long long a_stride, const double* u,\n"
-      "    long long rows, long long k, long long pop, int replace, long long* indices,\n"
+      "    long long rows, long long k, long long pop, long long* indices,\n"
       "    long long* pool, double* weights, T* out, unsigned long long* report) {\n"
       "  const long long step = (long long)blockDim.x * gridDim.x;\n"
       "  for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += "
       "step) {\n"
       "    const double* row = p ? p + r * pop : 0;\n"
-      "    if (row && !replace) {\n"
+      "    if (row) {\n"
       "      long long nonzero = 0;\n"
       "      for (long long m = 0; m < pop; ++m) nonzero += row[m] > 0 ? 1 : 0;\n"
       "      if (nonzero < k) {\n        atomicMin(report, (unsigned long long)r);\n"
       "        continue;\n      }\n    }\n"
       "    tensord_next_uniform next{u + r * k};\n"
       "    long long* chosen = indices + r * k;\n"
-      "    tensord_choose(next, pop, row, replace != 0, k, chosen, pool ? pool + r * pop : 0,\n"
+      "    tensord_choose(next, pop, row, false, k, chosen, pool ? pool + r * pop : 0,\n"
       "                   weights ? weights + r * pop : 0);\n"
       "    for (long long i = 0; i < k; ++i)\n"
       "      out[r * k + i] = a ? (T)a[chosen[i] * a_stride] : (T)chosen[i];\n"

@@ -21,8 +21,8 @@ class CumopKernel final : public backends::Kernel {
               std::shared_ptr<DeviceRuntime> device)
       : attrs_(attrs),
         dtype_(dtype),
-        kernels_(std::move(source), {"tensord_cumop", "tensord_cumop_segments",
-                                     "tensord_cumop_offsets", "tensord_cumop_write"}),
+        kernels_(std::move(source),
+                 {"tensord_cumop", "tensord_cumop_segments", "tensord_cumop_offsets"}),
         pack_(in, in, false),
         device_(std::move(device)) {}
 
@@ -51,7 +51,8 @@ class CumopKernel final : public backends::Kernel {
     int64_t segment = kSegment, segments = (len + kSegment - 1) / kSegment;
     TENSORD_ASSIGN_OR_RETURN(Tensor partial, Tensor::Allocate(DType::kUInt64, {lanes, segments}));
     void* partial_data = partial.raw();
-    void* fold_args[] = {&x_data, &partial_data, &outer, &len, &inner, &segment, &multiply};
+    void* no_y = nullptr;  // the folds
+    void* fold_args[] = {&x_data, &no_y, &partial_data, &outer, &len, &inner, &segment, &multiply};
     TENSORD_RETURN_IF_ERROR(
         device_->Launch((*kernels)[1], GridFor(lanes * segments), kThreads, fold_args));
     int64_t lane_count = lanes;
@@ -59,7 +60,7 @@ class CumopKernel final : public backends::Kernel {
     TENSORD_RETURN_IF_ERROR(device_->Launch((*kernels)[2], GridFor(lanes), kThreads, offset_args));
     void* write_args[] = {&x_data, &y_data, &partial_data, &outer,
                           &len,    &inner,  &segment,      &multiply};
-    return device_->Launch((*kernels)[3], GridFor(lanes * segments), kThreads, write_args);
+    return device_->Launch((*kernels)[1], GridFor(lanes * segments), kThreads, write_args);
   }
 
  private:
@@ -116,10 +117,11 @@ absl::StatusOr<std::string> CumopSource(DType dtype, DType in) {
     }
   }
 }
-// Integers in segments (U holds a segment's fold; partial[lane][s]): a lane's segment s folds
-// its elements from the identity; each lane's folds become their exclusive prefixes; each
-// segment writes from its prefix on. Wrapping arithmetic makes any grouping the serial values.
-extern "C" __global__ void tensord_cumop_segments(const X* x, U* partial, long long outer,
+// Integers in segments (U holds a segment's fold; partial[lane][s]): without y, a lane's segment
+// s folds its elements from the identity into partial; each lane's folds then become their
+// exclusive prefixes; with y, each segment scans from its prefix on into y. Wrapping arithmetic
+// makes any grouping the serial values.
+extern "C" __global__ void tensord_cumop_segments(const X* x, T* y, U* partial, long long outer,
     long long len, long long inner, long long segment, int multiply) {
   const long long segments = (len + segment - 1) / segment;
   const long long n = outer * inner * segments, step = (long long)blockDim.x * gridDim.x;
@@ -127,12 +129,13 @@ extern "C" __global__ void tensord_cumop_segments(const X* x, U* partial, long l
     const long long lane = t / segments, s = t % segments;
     const long long base = (lane / inner) * len * inner + lane % inner;
     const long long end = (s + 1) * segment < len ? (s + 1) * segment : len;
-    U fold = multiply ? 1 : 0;
+    U acc = y ? partial[t] : (U)(multiply ? 1 : 0);
     for (long long i = s * segment; i < end; ++i) {
       const U v = (U)(T)x[base + i * inner];
-      fold = multiply ? fold * v : fold + v;
+      acc = multiply ? acc * v : acc + v;
+      if (y) y[base + i * inner] = (T)acc;
     }
-    partial[t] = fold;
+    if (!y) partial[t] = acc;
   }
 }
 extern "C" __global__ void tensord_cumop_offsets(U* partial, long long lanes,
@@ -145,22 +148,6 @@ extern "C" __global__ void tensord_cumop_offsets(U* partial, long long lanes,
       const U fold = partial[lane * segments + s];
       partial[lane * segments + s] = run;
       run = multiply ? run * fold : run + fold;
-    }
-  }
-}
-extern "C" __global__ void tensord_cumop_write(const X* x, T* y, const U* partial,
-    long long outer, long long len, long long inner, long long segment, int multiply) {
-  const long long segments = (len + segment - 1) / segment;
-  const long long n = outer * inner * segments, step = (long long)blockDim.x * gridDim.x;
-  for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < n; t += step) {
-    const long long lane = t / segments, s = t % segments;
-    const long long base = (lane / inner) * len * inner + lane % inner;
-    const long long end = (s + 1) * segment < len ? (s + 1) * segment : len;
-    U acc = partial[t];
-    for (long long i = s * segment; i < end; ++i) {
-      const U v = (U)(T)x[base + i * inner];
-      acc = multiply ? acc * v : acc + v;
-      y[base + i * inner] = (T)acc;
     }
   }
 }

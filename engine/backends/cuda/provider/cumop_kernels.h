@@ -21,8 +21,8 @@ namespace tensord::cuda {
 bool IsDeviceCumop(const ir::Apply& node);
 
 // tensord_cumop(const X* x, T* y, long long outer, long long len, long long inner, int multiply):
-// the cumop into `dtype` (T) of values of dtype `in` (X); and tensord_cumop_segments,
-// tensord_cumop_offsets and tensord_cumop_write, the integers' segments.
+// the cumop into `dtype` (T) of values of dtype `in` (X); and tensord_cumop_segments (folding
+// without y, scanning into y) and tensord_cumop_offsets, the integers' segments.
 absl::StatusOr<std::string> CumopSource(DType dtype, DType in);
 
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeCumopKernel(
