@@ -85,6 +85,7 @@ absl::StatusOr<compile::PreparedFunction> FunctionService::Prepare(
   options.context = context;
   options.contexts = contexts_;
   options.cpu_fallback = spec.cpu_fallback();
+  options.keep_intermediates = spec.keep_intermediates();
   for (const auto& v : decoded.graph.variables()) {
     if (v->source != ir::Source::kShared) continue;
     TENSORD_ASSIGN_OR_RETURN(SharedDecl var, shared(v->shared_id));

@@ -25,69 +25,105 @@ std::string ContextLabel(const v1::ContextMemoryProfile& c) {
 
 }  // namespace
 
-RunMemory MeasureRunMemory(const compile::Executable& exe, const compile::RunTrace& trace) {
+namespace {
+
+struct Replay {
+  int64_t peak_live = 0;  // the most bytes live at once, each intermediate dropped when dead
+  int64_t created = 0;    // bytes of every buffer the run created
+};
+
+// Replays a recorded run: a buffer lives while a slot holds it, and a slot computed by the run
+// is dropped after its last reader (or its producer, when nothing reads it), as drop_plan.h
+// plans it. Buffers are told apart by address while a slot holds them: an address handed out
+// again after its buffer was dropped is a new buffer. With `inplace_as_new`, an inplace output
+// counts as a buffer of its own (Theano's optimizer_excluding=inplace).
+Replay ReplayRun(const compile::Executable& exe, const compile::RunTrace& trace,
+                 bool inplace_as_new) {
   const auto& instructions = exe.instructions();
-  auto ran = [&](size_t i) {
-    return i < trace.duration_ns.size() && trace.duration_ns[i] >= 0 && i < trace.outputs.size();
-  };
-  // Slots that live past the run whatever reads them.
   std::unordered_set<int> kept(exe.output_slots().begin(), exe.output_slots().end());
   kept.insert(exe.update_slots().begin(), exe.update_slots().end());
   for (const auto& b : exe.input_params()) kept.insert(b.slot);
   for (const auto& b : exe.shared_params()) kept.insert(b.slot);
-  std::unordered_map<int, size_t> last_read;
+  std::unordered_map<int, size_t> last_use;
   for (size_t i = 0; i < instructions.size(); ++i) {
-    if (!ran(i)) continue;
-    for (int s : instructions[i].inputs) last_read[s] = i;
+    for (int s : instructions[i].outputs) last_use.emplace(s, i);
+    for (int s : instructions[i].inputs) {
+      if (auto it = last_use.find(s); it != last_use.end()) it->second = std::max(it->second, i);
+    }
+  }
+  std::vector<std::vector<int>> dead_after(instructions.size());
+  for (const auto& [slot, i] : last_use) {
+    if (!kept.count(slot)) dead_after[i].push_back(slot);
   }
 
-  std::unordered_set<const void*> seen;
+  Replay r;
+  std::unordered_set<const void*> bound;  // inputs' and shared values' buffers: live throughout
+  int64_t live = 0;
+  for (const auto& [buffer, bytes] : trace.bound_buffers) {
+    if (bound.insert(buffer).second) live += bytes;
+  }
+  r.peak_live = live;
+  std::unordered_map<const void*, std::pair<int64_t, int>> held;  // buffer -> bytes, slots
+  std::unordered_map<int, const void*> slot_buffer;
+  auto drop = [&](int slot) {
+    auto it = slot_buffer.find(slot);
+    if (it == slot_buffer.end()) return;
+    auto h = held.find(it->second);
+    slot_buffer.erase(it);
+    if (h == held.end() || --h->second.second > 0) return;
+    live -= h->second.first;
+    held.erase(h);
+  };
+  for (size_t i = 0; i < instructions.size(); ++i) {
+    const bool ran =
+        i < trace.duration_ns.size() && trace.duration_ns[i] >= 0 && i < trace.outputs.size();
+    const size_t outputs =
+        ran ? std::min(trace.outputs[i].size(), instructions[i].outputs.size()) : 0;
+    for (size_t k = 0; k < outputs; ++k) {
+      const compile::OutputMemory& m = trace.outputs[i][k];  // its address names it, as_new
+      if (m.buffer == nullptr) continue;
+      const bool as_new = inplace_as_new && m.kind == 'i';
+      const void* key = as_new ? static_cast<const void*>(&m) : m.buffer;
+      const int slot = instructions[i].outputs[k];
+      drop(slot);
+      slot_buffer[slot] = key;
+      if (bound.count(key)) continue;  // a view of an input or a shared value
+      if (auto h = held.find(key); h != held.end()) {
+        ++h->second.second;  // a view, or an inplace output, of a live buffer
+        continue;
+      }
+      const int64_t bytes = as_new ? m.bytes : m.buffer_bytes;
+      held[key] = {bytes, 1};
+      live += bytes;
+      r.created += bytes;
+    }
+    r.peak_live = std::max(r.peak_live, live);
+    for (int s : dead_after[i]) drop(s);
+  }
+  return r;
+}
+
+}  // namespace
+
+RunMemory MeasureRunMemory(const compile::Executable& exe, const compile::RunTrace& trace) {
   int64_t bound = 0;
+  std::unordered_set<const void*> seen;
   for (const auto& [buffer, bytes] : trace.bound_buffers) {
     if (seen.insert(buffer).second) bound += bytes;
   }
-  int64_t created = 0, inplace = 0, live = bound, peak_with_gc = bound;
-  std::unordered_map<const void*, int64_t> counted;  // buffers created by the run, still live
-  std::unordered_map<const void*, int> readers;      // live slots holding each buffer
-  std::unordered_map<int, const void*> slot_buffer;
-  auto release = [&](int slot) {
-    if (kept.count(slot)) return;
-    auto it = slot_buffer.find(slot);
-    if (it == slot_buffer.end()) return;
-    const void* buffer = it->second;
-    slot_buffer.erase(it);
-    if (--readers[buffer] > 0) return;
-    if (auto c = counted.find(buffer); c != counted.end()) {
-      live -= c->second;
-      counted.erase(c);
-    }
-  };
-  for (size_t i = 0; i < instructions.size(); ++i) {
-    if (!ran(i)) continue;
-    const compile::Instruction& ins = instructions[i];
-    const auto& outputs = trace.outputs[i];
-    for (size_t k = 0; k < outputs.size() && k < ins.outputs.size(); ++k) {
-      const compile::OutputMemory& m = outputs[k];
-      if (m.buffer == nullptr) continue;
-      if (m.kind == 'i') inplace += m.bytes;
-      if (m.kind == 'c' && seen.insert(m.buffer).second) {
-        created += m.buffer_bytes;
-        live += m.buffer_bytes;
-        counted[m.buffer] = m.buffer_bytes;
-      }
-      release(ins.outputs[k]);  // a slot written twice (never, today) drops its old buffer
-      slot_buffer[ins.outputs[k]] = m.buffer;
-      ++readers[m.buffer];
-    }
-    peak_with_gc = std::max(peak_with_gc, live);
-    for (int s : ins.inputs) {
-      if (last_read.at(s) == i) release(s);
-    }
-    for (int s : ins.outputs) {
-      if (!last_read.count(s)) release(s);  // an output nothing reads
-    }
+  const Replay as_run = ReplayRun(exe, trace, false);
+  const Replay no_inplace = ReplayRun(exe, trace, true);
+  RunMemory m;
+  m.peak_bytes_with_gc = as_run.peak_live;
+  m.peak_bytes_without_gc = bound + as_run.created;
+  if (exe.keeps_intermediates()) {
+    m.peak_bytes = m.peak_bytes_without_gc;
+    m.peak_bytes_without_inplace = bound + no_inplace.created;
+  } else {
+    m.peak_bytes = m.peak_bytes_with_gc;
+    m.peak_bytes_without_inplace = no_inplace.peak_live;
   }
-  return {bound + created, bound + created + inplace, peak_with_gc};
+  return m;
 }
 
 std::string OutputShapes(const std::vector<compile::OutputMemory>& outputs) {
@@ -117,8 +153,8 @@ std::string MemorySummary(const v1::GetProfileResponse& p) {
           [](const v1::ContextMemoryProfile& c) { return c.peak_bytes(); });
   figures("Max peak memory with current setting and Theano flag optimizer_excluding=inplace",
           [](const v1::ContextMemoryProfile& c) { return c.peak_bytes_without_inplace(); });
-  figures("Max peak memory if allow_gc=True (each intermediate freed after its last use)",
-          [](const v1::ContextMemoryProfile& c) { return c.peak_bytes_with_gc(); });
+  figures("Max peak memory if allow_gc=False (linker don't make a difference)",
+          [](const v1::ContextMemoryProfile& c) { return c.peak_bytes_without_gc(); });
   out += "---\n\n";
   out +=
       "    <Sum apply outputs (bytes)> <Apply outputs shape> <created/inplace/view> <Apply "

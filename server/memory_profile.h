@@ -11,14 +11,18 @@
 namespace tensord::server {
 
 struct RunMemory {
-  // As the server runs: every buffer of the run (inputs, shared values, outputs of their own)
-  // is alive until the run ends. Constants belong to the executable and are not counted.
+  // As the server ran the function: its intermediates dropped after their last reader, or, for
+  // a function compiled with keep_intermediates, every buffer of the run (inputs, shared values,
+  // outputs of their own) alive until the run ends. Constants belong to the executable and are
+  // not counted.
   int64_t peak_bytes = 0;
   // The same if inplace outputs had buffers of their own (Theano's optimizer_excluding=inplace).
   int64_t peak_bytes_without_inplace = 0;
-  // If each intermediate buffer were freed once no later instruction reads it (Theano's
-  // allow_gc=True): the largest sum of live buffers right after an instruction ran.
+  // If each intermediate is dropped after its last reader (Theano's allow_gc=True): the largest
+  // sum of live buffers right after an instruction ran.
   int64_t peak_bytes_with_gc = 0;
+  // If every buffer of the run were kept until it ends (Theano's allow_gc=False).
+  int64_t peak_bytes_without_gc = 0;
 };
 
 // `trace` must come from a run of `exe` with record_memory set.

@@ -83,6 +83,7 @@ void FunctionProfile::Record(const compile::RunTrace& trace, int64_t call_ns,
   peak_.peak_bytes_without_inplace =
       std::max(peak_.peak_bytes_without_inplace, run.peak_bytes_without_inplace);
   peak_.peak_bytes_with_gc = std::max(peak_.peak_bytes_with_gc, run.peak_bytes_with_gc);
+  peak_.peak_bytes_without_gc = std::max(peak_.peak_bytes_without_gc, run.peak_bytes_without_gc);
   ++calls_;
   time_in_calls_ns_ += call_ns;
   for (size_t i = 0; i < trace.duration_ns.size() && i < apply_ns_.size(); ++i) {
@@ -125,6 +126,7 @@ void FunctionProfile::Fill(const std::string& name, const compile::Executable& e
     m->set_peak_bytes(peak_.peak_bytes);
     m->set_peak_bytes_without_inplace(peak_.peak_bytes_without_inplace);
     m->set_peak_bytes_with_gc(peak_.peak_bytes_with_gc);
+    m->set_peak_bytes_without_gc(peak_.peak_bytes_without_gc);
   }
   const auto& ins = exe.instructions();
   for (size_t i = 0; i < ins.size(); ++i) {

@@ -10,6 +10,7 @@
 #include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/provider.h"
 #include "engine/backends/cuda/provider/provider.h"
+#include "engine/compile/drop_plan.h"
 #include "engine/compile/inplace_plan.h"
 #include "engine/compile/scan_kernel.h"
 #include "engine/frontend/theano_names.h"
@@ -257,6 +258,8 @@ absl::StatusOr<PreparedFunction> PrepareFunction(std::unique_ptr<ir::Graph> grap
   std::string extra = absl::StrCat(
       "mode ", options.mode, "\ndowncast ", options.allow_input_downcast, "\ncontext ",
       options.context ? options.context->name : "", "\ncpu_fallback ", options.cpu_fallback, "\n");
+  // Only when set, so that the keys of functions compiled before it existed still hit.
+  if (options.keep_intermediates) extra += "keep_intermediates\n";
   // Length-prefixed, like every free-form string in a key.
   for (const std::string& name : options.optimizer_excluding)
     absl::StrAppend(&extra, "exclude ", name.size(), ":", name, "\n");
@@ -488,6 +491,12 @@ class ExecutableBuilder {
     // taken instruction never donates a slot a skipped one should have written.
     PlanLazyIfElse(exe->instructions_, ifelses, kept, exe->ifelse_cond_slots_);
     PlanDonations(exe->instructions_, kept);
+    exe->keep_intermediates_ = p.options.keep_intermediates;
+    if (!exe->keep_intermediates_) {
+      // Guards read an ifelse's condition outside the instructions' inputs: never dropped early.
+      kept.insert(exe->ifelse_cond_slots_.begin(), exe->ifelse_cond_slots_.end());
+      PlanDrops(exe->instructions_, kept);
+    }
     exe->allow_input_downcast_ = p.options.allow_input_downcast;
     exe->fingerprint_ = ir::Digest(p.canonical.key);
     exe->graph_ = std::move(p.graph);

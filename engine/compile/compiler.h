@@ -33,6 +33,11 @@ struct CompileOptions {
   // A scan body placed on a device (scan_kernel.h): the context its inputs live on and its
   // outputs end on ("" for a function, whose inputs and outputs are the host's).
   std::string body_context;
+  // Theano's allow_gc=False (FunctionSpec.keep_intermediates): every intermediate keeps its
+  // buffer until the run ends, and the executable's idle frames keep them for the next run.
+  // By default an intermediate is dropped once its last reader has run, so that the allocator
+  // hands its memory to later nodes: a run's peak is its live set, not the sum of its values.
+  bool keep_intermediates = false;
 };
 
 // A function's graph after givens were applied, ready to fingerprint and build.

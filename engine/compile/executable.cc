@@ -118,7 +118,15 @@ std::unique_ptr<Executable::Frame> Executable::AcquireFrame() const {
   return f;
 }
 
+void Executable::DropDeadSlots(const Instruction& ins, Frame& frame) {
+  for (int s : ins.drops) frame.slots[s] = runtime::Tensor();
+}
+
 void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
+  if (!keep_intermediates_) {
+    // An idle frame holds nothing of the run (what a failed run left is dropped here too).
+    for (auto& slot : frame->slots) slot = runtime::Tensor();
+  }
   // Keep only buffers the frame owns alone (reused next run); drop inputs, shared values and
   // views of them, so an idle frame does not pin a caller's or a variable's memory; and drop
   // buffers of a context with a memory limit, whose room live values need more, and those a
@@ -213,7 +221,10 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
       }
     }
     if (!status.ok()) break;
-    if (skip) continue;
+    if (skip) {
+      DropDeadSlots(ins, frame);
+      continue;
+    }
     Clock::time_point start;
     std::optional<DeviceTiming> device_timing;  // profiled runs of device instructions only
     if constexpr (kTimed) {
@@ -261,6 +272,7 @@ absl::Status Executable::RunInstructions(Frame& frame, RunTrace* trace) const {
     } else if (output_check_) {
       status = output_check_(ins.label, frame.out_ptrs[i]);
     }
+    DropDeadSlots(ins, frame);
     // A run whose client gave up stops early. Every 16 instructions keeps the clock read off
     // small kernels' cost; the caller checks again before it stores anything.
     if (status.ok() && (i & 15) == 15) status = runtime::CheckInterrupted();

@@ -1,6 +1,7 @@
 // A compiled function: a flat list of instructions over numbered buffer slots, with kernels
-// bound at compile time. Running it never walks the graph; frames (slot arrays) are pooled so
-// steady-state runs reuse their buffers instead of allocating.
+// bound at compile time. Running it never walks the graph; frames (slot arrays) are pooled.
+// A run drops each intermediate after its last reader (drop_plan.h), so steady-state runs take
+// their buffers from the allocator's cache; with keep_intermediates a frame keeps them instead.
 #pragma once
 
 #include <functional>
@@ -31,6 +32,9 @@ struct Instruction {
   // is free at run time (-1: none), and whether the kernel checks aliasing itself.
   int donate = -1;
   bool donate_checks_aliasing = false;
+  // Slots dead once this instruction has run (or been skipped), dropped then so that their
+  // memory serves later nodes (drop_plan.h); empty when the function keeps its intermediates.
+  std::vector<int> drops;
   // Lazy ifelse: the instruction runs only when every (ifelse number, branch) holds, branch 0
   // being the then side and 1 the else side. Outer ifelses come first, so checking them in order
   // never reads the condition of an ifelse whose own condition was skipped.
@@ -143,6 +147,9 @@ class Executable {
   // The slots holding outputs and update values (they live past the run).
   const std::vector<int>& output_slots() const { return output_slots_; }
   const std::vector<int>& update_slots() const { return update_slots_; }
+  // Theano's allow_gc=False (CompileOptions::keep_intermediates): intermediates live until the
+  // run ends and idle frames keep their buffers; otherwise each is dropped after its last reader.
+  bool keeps_intermediates() const { return keep_intermediates_; }
   const ir::Graph& graph() const { return *graph_; }
   const std::string& fingerprint() const { return fingerprint_; }
   int node_count() const { return static_cast<int>(instructions_.size()); }
@@ -165,6 +172,7 @@ class Executable {
 
   std::unique_ptr<Frame> AcquireFrame() const;
   void ReleaseFrame(std::unique_ptr<Frame> frame) const;
+  static void DropDeadSlots(const Instruction& ins, Frame& frame);
   template <bool kTimed>
   absl::Status RunInstructions(Frame& frame, RunTrace* trace) const;
   absl::Status BindInput(size_t index, runtime::Tensor value, runtime::Tensor& slot) const;
@@ -187,6 +195,7 @@ class Executable {
   // keep their value, while a computed slot can hand its buffer to the shared variable.
   std::vector<bool> update_takes_slot_;
   bool allow_input_downcast_ = false;
+  bool keep_intermediates_ = false;
   OutputCheck output_check_;
   std::shared_ptr<const RunInterceptor> interceptor_;
   std::string fingerprint_;

@@ -318,6 +318,9 @@ absl::StatusOr<std::shared_ptr<Executable>> CompileBody(const ir::Graph& body,
                                                         const context::Context* on) {
   if (!mode.empty()) options.mode = mode;
   options.shared_context.clear();
+  // A body runs once per step: its frame keeps one step's intermediates for the next step
+  // instead of taking them from the allocator each time (Theano's scan.allow_gc=False).
+  options.keep_intermediates = true;
   if (on != nullptr && on->kind == context::DeviceKind::kCuda) {
     // On a GPU the body is placed there: its inputs are the scan's values on the device, its
     // outputs stay there, its nodes run on the CUDA provider (what it reads on the host moves

@@ -146,7 +146,7 @@ CHAIN = textwrap.dedent("""
     # Thousands dropped: memory in use on dev0 returns to where it started.
     del hidden
     small = numpy.ones((4, 4), 'float32')
-    layer1(small)  # the buffers a function keeps between runs now hold the small shape
+    layer1(small)  # a first call of the small shape
     gc.collect()
     start = dev0().memory_in_use_bytes
     for i in range(3000):

@@ -145,30 +145,34 @@ def test_profile_optimizer_adds_the_pass_table(capsys):
         assert p.name in text
 
 
-def _memory_profiled(**kwargs):
-    before = theano.config.profile_memory
-    theano.config.profile_memory = True
+def _memory_profiled(allow_gc=True, **kwargs):
+    before = theano.config.profile_memory, theano.config.allow_gc
+    theano.config.profile_memory, theano.config.allow_gc = True, allow_gc
     try:
         x = T.vector("x")
         # No optimizer: exp, neg and add each get an output buffer of their own.
         return theano.function([x], -T.exp(x) + x, profile=True, name="mem_fn",
                                mode=theano.Mode(optimizer=None), **kwargs)
     finally:
-        theano.config.profile_memory = before
+        theano.config.profile_memory, theano.config.allow_gc = before
 
 
-def test_profile_memory_reports_peaks_as_theanos_memory_section(capsys):
-    f = _memory_profiled()
+@pytest.mark.parametrize("allow_gc", [True, False])
+def test_profile_memory_reports_peaks_as_theanos_memory_section(capsys, allow_gc):
+    f = _memory_profiled(allow_gc)
     a = np.linspace(0, 1, 1000).astype(theano.config.floatX)
     np.testing.assert_allclose(f(a), -np.exp(a) + a, rtol=1e-6)
     data = f.profile.data()
     assert data.profile_memory and [m.context for m in data.memory] == ["cpu"]
     mem = data.memory[0]
-    # Reference from NumPy's sizes: the input and three results of its size, all alive until
-    # the run ends; freeing each intermediate after its last reader leaves at most three.
-    assert mem.peak_bytes == 4 * a.nbytes
-    assert mem.peak_bytes_without_inplace == 4 * a.nbytes
+    # Reference from NumPy's sizes: the input and three results of its size. Freeing each
+    # intermediate after its last reader (allow_gc, the default) leaves at most three alive at
+    # once; without it all four live until the run ends.
+    current = 3 * a.nbytes if allow_gc else 4 * a.nbytes
+    assert mem.peak_bytes == current
+    assert mem.peak_bytes_without_inplace == current
     assert mem.peak_bytes_with_gc == 3 * a.nbytes
+    assert mem.peak_bytes_without_gc == 4 * a.nbytes
     assert sorted(p.output_bytes for p in data.applies) == [a.nbytes] * 3
     assert {p.output_shapes for p in data.applies} == {"[(1000,)]"}
     assert {p.output_kinds for p in data.applies} == {"c"}
@@ -177,10 +181,10 @@ def test_profile_memory_reports_peaks_as_theanos_memory_section(capsys):
     section = text.split("Memory Profile\n", 1)[1]
     assert section.startswith("(Sparse variables are ignored)\n---\n")
     kb = lambda n: int(round(n / 1024.0))  # noqa: E731 - Theano's rounding
-    assert ("    Max peak memory with current setting\n        CPU: %dKB\n" % kb(4 * a.nbytes)
+    assert ("    Max peak memory with current setting\n        CPU: %dKB\n" % kb(current)
             in section)
-    assert ("    Max peak memory if allow_gc=True (each intermediate freed after its last use)\n"
-            "        CPU: %dKB\n" % kb(3 * a.nbytes)) in section
+    assert ("    Max peak memory if allow_gc=False (linker don't make a difference)\n"
+            "        CPU: %dKB\n" % kb(4 * a.nbytes)) in section
     assert "<Sum apply outputs (bytes)> <Apply outputs shape> <created/inplace/view>" in section
     for p in data.applies:
         assert "%9dB  [(1000,)] c %s\n" % (p.output_bytes, p.label) in section

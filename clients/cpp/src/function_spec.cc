@@ -103,6 +103,7 @@ absl::StatusOr<::tensord::v1::FunctionSpec> FunctionSpecBuilder::Build() const {
   spec.set_profile(options_.profile);
   spec.set_profile_memory(options_.profile_memory);
   spec.set_cpu_fallback(options_.cpu_fallback);
+  spec.set_keep_intermediates(options_.keep_intermediates);
   spec.set_context(options_.context);
   return spec;
 }

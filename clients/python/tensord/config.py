@@ -419,6 +419,9 @@ AddConfigVar("profile_memory", "Collect memory profiles (server side).", BoolPar
 AddConfigVar("cpu_fallback", "Run ops a device context has no kernel for on cpu, with transfers "
              "(otherwise compiling them there fails).", BoolParam(False))
 AddConfigVar("profile_optimizer", "Profile the optimizer (server side).", BoolParam(False))
+AddConfigVar("allow_gc", "Free each intermediate once its last reader has run, so later nodes "
+             "reuse its memory (False: every intermediate is kept until the run ends and kept by "
+             "the function between runs).", BoolParam(True))
 AddConfigVar("exception_verbosity", "How much detail errors carry.", EnumStr("low", "high"))
 AddConfigVar("on_unused_input", "What function() does about inputs not used by the outputs.",
              EnumStr("raise", "warn", "ignore"))

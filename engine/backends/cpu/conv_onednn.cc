@@ -78,16 +78,13 @@ std::vector<int64_t> Key(const ops::ConvGeometry& g, int threads) {
   return k;
 }
 
-// Blocked copies of the operands and result and the primitive's scratchpad: buffers kept per
-// thread and reused (Reshape keeps a buffer that is large enough), so a steady run neither
-// allocates nor faults in fresh pages (a fresh 23 MB buffer costs more to touch than its
-// reorder). They outlive the run, so they count as the host's ("cpu") memory, never against a
-// device context's limit.
+// Blocked copies of the operands and result and the primitive's scratchpad: buffers of one
+// call, taken from the host allocator's cache, so a steady run neither allocates from the system
+// nor faults in fresh pages (a fresh 23 MB buffer costs more to touch than its reorder), and
+// nothing stays behind once the call returns (kept per thread, they held each gRPC thread's
+// largest convolution's copies for good). They are host memory ("cpu"), never counted against
+// a device context's limit.
 constexpr int kScratchSlots = 4;
-std::array<runtime::Tensor, kScratchSlots>& ThreadScratch() {
-  thread_local std::array<runtime::Tensor, kScratchSlots> scratch;
-  return scratch;
-}
 
 // `out` (N, C, *spatial, plain) = max(`blocked`, 0) exactly as the maximum op computes it (NaN
 // kept), from a result in a layout that blocks only the channels (oneDNN's aBcd8b and the
@@ -219,15 +216,13 @@ absl::Status OneDnnConv::Run(const ops::ConvGeometry& g, const float* a, const f
     TENSORD_ASSIGN_OR_RETURN(std::shared_ptr<const Prepared> p, Find(g));
     const dnnl::engine& engine = CpuEngine();
     dnnl::stream stream(engine);
-    std::array<runtime::Tensor, kScratchSlots>& scratch = ThreadScratch();
+    std::array<runtime::Tensor, kScratchSlots> scratch;  // alive until the call returns
     int used = 0;
     auto blocked = [&](const memory::desc& md) -> absl::StatusOr<memory> {
       runtime::Tensor& t = scratch[used++];
       const auto bytes = static_cast<int64_t>(std::max<size_t>(md.get_size(), 1));
-      if (t.num_elements() < bytes) {
-        runtime::ScopedMemoryContext host(runtime::MemoryCounterFor("cpu"));
-        TENSORD_RETURN_IF_ERROR(t.Reshape(DType::kUInt8, {bytes}));
-      }
+      runtime::ScopedMemoryContext host(runtime::MemoryCounterFor("cpu"));
+      TENSORD_RETURN_IF_ERROR(t.Reshape(DType::kUInt8, {bytes}));
       return memory(md, engine, t.raw());
     };
     std::unordered_map<int, memory> args;

@@ -178,6 +178,9 @@ struct FunctionOptions {
   std::string context;
   // Ops the context cannot run go to cpu with transfers instead of failing the compile.
   bool cpu_fallback = false;
+  // Theano's allow_gc=False: every intermediate lives until the run ends and stays with the
+  // function between runs (by default each is freed once its last reader has run).
+  bool keep_intermediates = false;
 };
 
 // Assembles a FunctionSpec (Theano's theano.function arguments) from a builder.

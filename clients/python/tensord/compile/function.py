@@ -301,7 +301,8 @@ def build_spec(inputs, outputs=None, updates=None, givens=None, allow_input_down
     spec = compute_pb2.FunctionSpec(
         allow_input_downcast=bool(allow_input_downcast), mode=_resolve_mode(mode), name=name,
         profile=bool(config.profile if profile is None else profile),
-        context=config.chosen_device(), cpu_fallback=bool(config.cpu_fallback))
+        context=config.chosen_device(), cpu_fallback=bool(config.cpu_fallback),
+        keep_intermediates=not config.allow_gc)
     # Theano's profile_memory: the server also records each profiled run's buffers.
     spec.profile_memory = spec.profile and bool(config.profile_memory)
     # A Mode object (NanGuardMode(...), Mode(optimizer=None), mode.excluding(...)) says more

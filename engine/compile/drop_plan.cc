@@ -1,0 +1,24 @@
+#include "engine/compile/drop_plan.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace tensord::compile {
+
+void PlanDrops(std::vector<Instruction>& instructions, const std::unordered_set<int>& kept_slots) {
+  std::unordered_map<int, size_t> last_use;  // computed slot -> its last reader, or its producer
+  for (size_t i = 0; i < instructions.size(); ++i) {
+    for (int s : instructions[i].outputs) {
+      if (!kept_slots.count(s)) last_use.emplace(s, i);
+    }
+    for (int s : instructions[i].inputs) {
+      if (auto it = last_use.find(s); it != last_use.end()) it->second = std::max(it->second, i);
+    }
+  }
+  for (Instruction& ins : instructions) ins.drops.clear();
+  for (const auto& [slot, i] : last_use) instructions[i].drops.push_back(slot);
+  // In slot order, so that a run drops the same way whatever the map's order was.
+  for (Instruction& ins : instructions) std::sort(ins.drops.begin(), ins.drops.end());
+}
+
+}  // namespace tensord::compile
