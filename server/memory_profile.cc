@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "engine/compile/drop_plan.h"
 
 namespace tensord::server {
 namespace {
@@ -32,46 +33,38 @@ struct Replay {
   int64_t created = 0;    // bytes of every buffer the run created
 };
 
-// Replays a recorded run: a buffer lives while a slot holds it, and a slot computed by the run
-// is dropped after its last reader (or its producer, when nothing reads it), as drop_plan.h
-// plans it. Buffers are told apart by address while a slot holds them: an address handed out
-// again after its buffer was dropped is a new buffer. With `inplace_as_new`, an inplace output
-// counts as a buffer of its own (Theano's optimizer_excluding=inplace).
+// Replays a recorded run: a buffer lives while a slot holds it, and the slots `dead_after` an
+// instruction are dropped once it ran or was skipped. Buffers are told apart by address while
+// a slot holds them: an address handed out again after its buffer was dropped is a new buffer.
+// Only outputs of a buffer of their own (kind c) create one; a view or inplace output of a
+// buffer outside the run (a constant's) counts nothing. With `inplace_as_new`, an inplace output
+// counts as a buffer of its own (Theano's optimizer_excluding=inplace), and later views of its
+// address are views of it.
 Replay ReplayRun(const compile::Executable& exe, const compile::RunTrace& trace,
+                 const std::vector<std::vector<int>>& dead_after, int64_t bound_bytes,
                  bool inplace_as_new) {
   const auto& instructions = exe.instructions();
-  std::unordered_set<int> kept(exe.output_slots().begin(), exe.output_slots().end());
-  kept.insert(exe.update_slots().begin(), exe.update_slots().end());
-  for (const auto& b : exe.input_params()) kept.insert(b.slot);
-  for (const auto& b : exe.shared_params()) kept.insert(b.slot);
-  std::unordered_map<int, size_t> last_use;
-  for (size_t i = 0; i < instructions.size(); ++i) {
-    for (int s : instructions[i].outputs) last_use.emplace(s, i);
-    for (int s : instructions[i].inputs) {
-      if (auto it = last_use.find(s); it != last_use.end()) it->second = std::max(it->second, i);
-    }
-  }
-  std::vector<std::vector<int>> dead_after(instructions.size());
-  for (const auto& [slot, i] : last_use) {
-    if (!kept.count(slot)) dead_after[i].push_back(slot);
-  }
-
-  Replay r;
   std::unordered_set<const void*> bound;  // inputs' and shared values' buffers: live throughout
-  int64_t live = 0;
-  for (const auto& [buffer, bytes] : trace.bound_buffers) {
-    if (bound.insert(buffer).second) live += bytes;
-  }
+  for (const auto& [buffer, bytes] : trace.bound_buffers) bound.insert(buffer);
+  struct Held {
+    int64_t bytes = 0;
+    int slots = 0;
+    const void* address = nullptr;  // the buffer's, when the key stands for it (inplace_as_new)
+  };
+  std::unordered_map<const void*, Held> held;            // key -> the buffer held
+  std::unordered_map<const void*, const void*> renamed;  // address -> key standing for it
+  std::unordered_map<int, const void*> slot_buffer;      // slot -> key
+  Replay r;
+  int64_t live = bound_bytes;
   r.peak_live = live;
-  std::unordered_map<const void*, std::pair<int64_t, int>> held;  // buffer -> bytes, slots
-  std::unordered_map<int, const void*> slot_buffer;
   auto drop = [&](int slot) {
     auto it = slot_buffer.find(slot);
     if (it == slot_buffer.end()) return;
     auto h = held.find(it->second);
     slot_buffer.erase(it);
-    if (h == held.end() || --h->second.second > 0) return;
-    live -= h->second.first;
+    if (h == held.end() || --h->second.slots > 0) return;
+    live -= h->second.bytes;
+    if (h->second.address != nullptr) renamed.erase(h->second.address);
     held.erase(h);
   };
   for (size_t i = 0; i < instructions.size(); ++i) {
@@ -82,20 +75,29 @@ Replay ReplayRun(const compile::Executable& exe, const compile::RunTrace& trace,
     for (size_t k = 0; k < outputs; ++k) {
       const compile::OutputMemory& m = trace.outputs[i][k];  // its address names it, as_new
       if (m.buffer == nullptr) continue;
-      const bool as_new = inplace_as_new && m.kind == 'i';
-      const void* key = as_new ? static_cast<const void*>(&m) : m.buffer;
       const int slot = instructions[i].outputs[k];
       drop(slot);
-      slot_buffer[slot] = key;
-      if (bound.count(key)) continue;  // a view of an input or a shared value
-      if (auto h = held.find(key); h != held.end()) {
-        ++h->second.second;  // a view, or an inplace output, of a live buffer
+      if (inplace_as_new && m.kind == 'i') {
+        held[&m] = {m.bytes, 1, m.buffer};
+        renamed[m.buffer] = &m;
+        slot_buffer[slot] = &m;
+        live += m.bytes;
+        r.created += m.bytes;
         continue;
       }
-      const int64_t bytes = as_new ? m.bytes : m.buffer_bytes;
-      held[key] = {bytes, 1};
-      live += bytes;
-      r.created += bytes;
+      auto alias = renamed.find(m.buffer);
+      const void* key = alias != renamed.end() ? alias->second : m.buffer;
+      if (bound.count(key)) continue;  // a view of an input or a shared value
+      if (auto h = held.find(key); h != held.end()) {
+        ++h->second.slots;  // a view, or an inplace output, of a live buffer
+        slot_buffer[slot] = key;
+        continue;
+      }
+      if (m.kind != 'c') continue;  // a view of a buffer outside the run: a constant's
+      held[key] = {m.buffer_bytes, 1, nullptr};
+      slot_buffer[slot] = key;
+      live += m.buffer_bytes;
+      r.created += m.buffer_bytes;
     }
     r.peak_live = std::max(r.peak_live, live);
     for (int s : dead_after[i]) drop(s);
@@ -111,8 +113,20 @@ RunMemory MeasureRunMemory(const compile::Executable& exe, const compile::RunTra
   for (const auto& [buffer, bytes] : trace.bound_buffers) {
     if (seen.insert(buffer).second) bound += bytes;
   }
-  const Replay as_run = ReplayRun(exe, trace, false);
-  const Replay no_inplace = ReplayRun(exe, trace, true);
+  // Where the run dropped its intermediates, or, for a function that keeps them, where it would
+  // with allow_gc (its ifelse conditions, a scalar each, aside).
+  std::vector<std::vector<int>> dead_after;
+  if (exe.keeps_intermediates()) {
+    std::unordered_set<int> kept(exe.output_slots().begin(), exe.output_slots().end());
+    kept.insert(exe.update_slots().begin(), exe.update_slots().end());
+    for (const auto& b : exe.input_params()) kept.insert(b.slot);
+    for (const auto& b : exe.shared_params()) kept.insert(b.slot);
+    dead_after = compile::DeadSlotsAfter(exe.instructions(), kept);
+  } else {
+    for (const compile::Instruction& ins : exe.instructions()) dead_after.push_back(ins.drops);
+  }
+  const Replay as_run = ReplayRun(exe, trace, dead_after, bound, false);
+  const Replay no_inplace = ReplayRun(exe, trace, dead_after, bound, true);
   RunMemory m;
   m.peak_bytes_with_gc = as_run.peak_live;
   m.peak_bytes_without_gc = bound + as_run.created;

@@ -99,6 +99,33 @@ TEST(MemoryProfile, AnAddressHandedOutAgainIsANewBuffer) {
   EXPECT_EQ(m.peak_bytes_without_inplace, 3 * kBytes);  // exp is dead by then: x, neg, add
 }
 
+// Without inplace, a view of an inplace output is a view of that output's own buffer, not a
+// new one; a view of a buffer the run did not make (a constant's) creates nothing.
+TEST(MemoryProfile, ViewsOfInplaceOutputsAndOfConstantsCreateNothing) {
+  auto exe = BuildChain(/*keep=*/true);  // without gc: every buffer created counts
+  int x = 0, exp = 0, constant = 0;
+  compile::RunTrace trace;
+  trace.duration_ns = {1, 1, 1};
+  trace.bound_buffers = {{&x, kBytes}};
+  auto output = [](const void* buffer, char kind) {
+    compile::OutputMemory m;
+    m.buffer = buffer;
+    m.buffer_bytes = m.bytes = kBytes;
+    m.kind = kind;
+    return std::vector<compile::OutputMemory>{m};
+  };
+  // neg writes into exp's buffer; add is a view of neg's result.
+  trace.outputs = {output(&exp, 'c'), output(&exp, 'i'), output(&exp, 'v')};
+  RunMemory m = MeasureRunMemory(*exe, trace);
+  EXPECT_EQ(m.peak_bytes, 2 * kBytes);
+  EXPECT_EQ(m.peak_bytes_without_inplace, 3 * kBytes);  // x, exp and neg's own
+  EXPECT_EQ(m.peak_bytes_with_gc, 2 * kBytes);
+  trace.outputs = {output(&exp, 'c'), output(&constant, 'v'), output(&constant, 'v')};
+  m = MeasureRunMemory(*exe, trace);
+  EXPECT_EQ(m.peak_bytes, 2 * kBytes);
+  EXPECT_EQ(m.peak_bytes_without_inplace, 2 * kBytes);
+}
+
 TEST(MemoryProfile, WithoutRecordingTheTraceHasNoOutputs) {
   auto exe = BuildChain();
   Tensor x(DType::kFloat64, {kN});

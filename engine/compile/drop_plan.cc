@@ -5,7 +5,8 @@
 
 namespace tensord::compile {
 
-void PlanDrops(std::vector<Instruction>& instructions, const std::unordered_set<int>& kept_slots) {
+std::vector<std::vector<int>> DeadSlotsAfter(const std::vector<Instruction>& instructions,
+                                             const std::unordered_set<int>& kept_slots) {
   std::unordered_map<int, size_t> last_use;  // computed slot -> its last reader, or its producer
   for (size_t i = 0; i < instructions.size(); ++i) {
     for (int s : instructions[i].outputs) {
@@ -15,10 +16,16 @@ void PlanDrops(std::vector<Instruction>& instructions, const std::unordered_set<
       if (auto it = last_use.find(s); it != last_use.end()) it->second = std::max(it->second, i);
     }
   }
-  for (Instruction& ins : instructions) ins.drops.clear();
-  for (const auto& [slot, i] : last_use) instructions[i].drops.push_back(slot);
+  std::vector<std::vector<int>> dead(instructions.size());
+  for (const auto& [slot, i] : last_use) dead[i].push_back(slot);
   // In slot order, so that a run drops the same way whatever the map's order was.
-  for (Instruction& ins : instructions) std::sort(ins.drops.begin(), ins.drops.end());
+  for (std::vector<int>& slots : dead) std::sort(slots.begin(), slots.end());
+  return dead;
+}
+
+void PlanDrops(std::vector<Instruction>& instructions, const std::unordered_set<int>& kept_slots) {
+  std::vector<std::vector<int>> dead = DeadSlotsAfter(instructions, kept_slots);
+  for (size_t i = 0; i < instructions.size(); ++i) instructions[i].drops = std::move(dead[i]);
 }
 
 }  // namespace tensord::compile

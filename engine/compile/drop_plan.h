@@ -12,10 +12,14 @@
 
 namespace tensord::compile {
 
-// Sets Instruction::drops: each slot an instruction computes, unless it is in `kept_slots`
-// (inputs, shared values, constants, outputs, updates, ifelse conditions), is dropped after its
-// last reader, or after its producer when nothing reads it. A view or an inplace output that
-// still shares the buffer keeps it alive: dropping a slot only releases that slot's reference.
+// Per instruction, the slots it leaves dead, in slot order: each slot an instruction computes,
+// unless it is in `kept_slots` (inputs, shared values, constants, outputs, updates, ifelse
+// conditions), dies after its last reader, or after its producer when nothing reads it.
+std::vector<std::vector<int>> DeadSlotsAfter(const std::vector<Instruction>& instructions,
+                                             const std::unordered_set<int>& kept_slots);
+
+// Sets each Instruction::drops to DeadSlotsAfter's. A view or an inplace output that still
+// shares a dropped slot's buffer keeps it alive: dropping a slot only releases its reference.
 void PlanDrops(std::vector<Instruction>& instructions, const std::unordered_set<int>& kept_slots);
 
 }  // namespace tensord::compile

@@ -126,16 +126,17 @@ void Executable::ReleaseFrame(std::unique_ptr<Frame> frame) const {
   if (!keep_intermediates_) {
     // An idle frame holds nothing of the run (what a failed run left is dropped here too).
     for (auto& slot : frame->slots) slot = runtime::Tensor();
-  }
-  // Keep only buffers the frame owns alone (reused next run); drop inputs, shared values and
-  // views of them, so an idle frame does not pin a caller's or a variable's memory; and drop
-  // buffers of a context with a memory limit, whose room live values need more, and those a
-  // tenant's quota counts (kept, they would hold its device memory uncounted, for anyone).
-  for (auto& slot : frame->slots) {
-    const auto& buffer = slot.buffer();
-    if (buffer &&
-        (buffer.use_count() > 1 || buffer->counter()->limit() > 0 || buffer->has_quota())) {
-      slot = runtime::Tensor();
+  } else {
+    // Keep only buffers the frame owns alone (reused next run); drop inputs, shared values and
+    // views of them, so an idle frame does not pin a caller's or a variable's memory; and drop
+    // buffers of a context with a memory limit, whose room live values need more, and those a
+    // tenant's quota counts (kept, they would hold its device memory uncounted, for anyone).
+    for (auto& slot : frame->slots) {
+      const auto& buffer = slot.buffer();
+      if (buffer &&
+          (buffer.use_count() > 1 || buffer->counter()->limit() > 0 || buffer->has_quota())) {
+        slot = runtime::Tensor();
+      }
     }
   }
   for (const auto& [slot, value] : constants_) frame->slots[slot] = value;

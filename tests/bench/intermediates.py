@@ -2,7 +2,8 @@
 reader"): each case is compiled twice in one server, with allow_gc=True (the default: each
 intermediate dropped once its last reader has run) and allow_gc=False (every intermediate kept
 until the run ends and by the function between runs). Prints one JSON line per case:
-- the run's peak bytes under each setting, from profile_memory (a profiled copy, run once);
+- the run's peak bytes under each setting, from profile_memory (a profiled copy of each,
+  run once);
 - the bytes the cpu context still holds once the function has run and sits idle;
 - the median server time of a step (RunResponse's run_ns) under each setting, the two
   functions called alternately so that the machine's load hits both alike.
@@ -82,11 +83,7 @@ def main():
     for name, build in cases(args.smoke).items():
         line = {"case": name, "rounds": rounds, "cpus": os.cpu_count(),
                 "server": server_info().version}
-        profiled = compiled(build, True, profile_memory=True)
-        profiled()
-        memory = profiled.profile.data().memory[0]
-        line["peak_bytes"] = {"allow_gc": memory.peak_bytes_with_gc,
-                              "keep": memory.peak_bytes_without_gc}
+        # First, while no executable of the case has run (functions of one graph share one).
         steps = {"allow_gc": compiled(build, True), "keep": compiled(build, False)}
         idle = {}
         for setting, step in steps.items():
@@ -94,6 +91,11 @@ def main():
             step()
             idle[setting] = cpu_in_use() - before
         line["idle_after_a_run_bytes"] = idle
+        line["peak_bytes"] = {}
+        for setting, allow_gc in (("allow_gc", True), ("keep", False)):
+            profiled = compiled(build, allow_gc, profile_memory=True)
+            profiled()
+            line["peak_bytes"][setting] = profiled.profile.data().memory[0].peak_bytes
         times = {setting: [] for setting in steps}
         for _ in range(rounds):
             for setting, step in steps.items():

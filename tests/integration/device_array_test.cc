@@ -160,7 +160,7 @@ TEST_F(DeviceArrayTest, AViewOutputKeepsOnlyItsElements) {
   auto f = session_->Compile(g, {x}, {Transfer(head, "dev0")});
   ASSERT_TRUE(f.ok()) << f.status();
   const HostTensor input = HostTensor::Vector<float>(std::vector<float>(1000, 1.0f));
-  ASSERT_TRUE(f->Call({input}).ok());  // the buffers a function keeps between runs now exist
+  ASSERT_TRUE(f->Call({input}).ok());  // a first call
   const int64_t before = Dev("dev0").memory_in_use_bytes();
   auto out = f->Call({input});
   ASSERT_TRUE(out.ok()) << out.status();

@@ -61,9 +61,9 @@ def test_intermediates_benchmark_runs_in_smoke_mode():
         "mlp_step_b4", "lenet_train_step_batch8", "resnet_block_train_step_2x4x8x8",
         "deep_forward_16x64_b8"]
     for line in lines:
-        # Freeing intermediates never raises a run's peak, and an idle function that keeps
-        # them holds at least what one that frees them does.
         assert 0 < line["peak_bytes"]["allow_gc"] <= line["peak_bytes"]["keep"], line
-        idle = line["idle_after_a_run_bytes"]
-        assert idle["allow_gc"] <= idle["keep"], line
+        # Measured on the server's cpu context: a function that frees its intermediates holds
+        # none once it has run.
+        assert line["idle_after_a_run_bytes"]["allow_gc"] == 0, line
+        assert line["idle_after_a_run_bytes"]["keep"] > 0, line
         assert set(line["server_ms"]) == {"allow_gc", "keep"}, line

@@ -3,7 +3,8 @@ CUDA provider's kernels emulated on the CPU), with the training data held there 
 example's SGD step (conv2d, max pooling, tanh, softmax cross-entropy and their gradients) and
 its validation error (argmax compared with int32 labels, averaged), and a dense layer with batch
 normalization and dropout (RandomStreams.binomial), give the host's costs, errors and parameters,
-and only scalars move."""
+and only scalars move. Image patches (images2neibs) and their gradient (neibs2images) on a device
+match NumPy loops."""
 
 import json
 import os
@@ -129,3 +130,49 @@ def test_a_dense_layer_with_batch_normalization_and_dropout_trains_where_it_live
     if memory == "emulated":
         assert (up, down) == (4 * 8, 4 * 4), on_device["moved"]
     assert up <= 4 * 48 and down <= 4 * 48, on_device["moved"]
+
+
+PATCHES = textwrap.dedent("""
+    import json
+    import numpy as np
+    import tensord as theano
+    import tensord.tensor as T
+    from tensord.tensor.nnet.neighbours import images2neibs
+    rng = np.random.RandomState(0)
+    values = rng.rand(2, 3, 7, 4).astype('float32')
+    images = theano.shared(values, target='dev0')
+    w = theano.shared(rng.rand(6).astype('float32'), target='dev0')
+    # Overlapping 3x2 patches, every row and every other column.
+    neibs = images2neibs(images, (3, 2), (1, 2), mode='ignore_borders')
+    cost = (T.dot(neibs, w) ** 2).sum()  # a matrix-vector product
+    # The gradient sums each patch's share back into the images: neibs2images.
+    f = theano.function([], [neibs.transfer('cpu'), T.grad(cost, images).transfer('cpu')])
+    got_neibs, got_grad = f()
+    print(json.dumps({'values': values.tolist(), 'w': w.get_value().tolist(),
+                      'neibs': np.asarray(got_neibs).tolist(),
+                      'grad': np.asarray(got_grad).tolist()}))
+""")
+
+
+def test_image_patches_and_their_gradient_on_a_device(memory):
+    out = json.loads(run(PATCHES, "device=sim0,contexts=dev0->sim0,floatX=float32", memory))
+    values, w = numpy.array(out["values"], "float64"), numpy.array(out["w"], "float64")
+    # NumPy loops: the patches in Theano's order (image, channel, patch row, patch column).
+    rows = []
+    for n in range(2):
+        for c in range(3):
+            for r in range(7 - 3 + 1):
+                for col in range(0, 4 - 2 + 1, 2):
+                    rows.append(values[n, c, r:r + 3, col:col + 2].ravel())
+    neibs = numpy.array(rows)
+    numpy.testing.assert_allclose(out["neibs"], neibs, rtol=1e-6)
+    share = (2 * neibs.dot(w))[:, None] * w[None, :]  # d cost / d neibs
+    grad = numpy.zeros_like(values)
+    k = 0
+    for n in range(2):
+        for c in range(3):
+            for r in range(7 - 3 + 1):
+                for col in range(0, 4 - 2 + 1, 2):
+                    grad[n, c, r:r + 3, col:col + 2] += share[k].reshape(3, 2)
+                    k += 1
+    numpy.testing.assert_allclose(out["grad"], grad, rtol=1e-5)

@@ -71,6 +71,48 @@ absl::StatusOr<int64_t> NeibsCount(const NeibsAttrs& a, int d, int64_t size, con
   return span / a.step[d] + 1;
 }
 
+absl::StatusOr<NeibsLayout> NeibsLayoutOf(const NeibsAttrs& a, const std::string& op_name,
+                                          std::span<const runtime::Tensor* const> inputs) {
+  const char* op = op_name.c_str();
+  NeibsLayout l;
+  if (op_name == "images2neibs") {
+    l.image = inputs[0]->shape();
+  } else {
+    TENSORD_ASSIGN_OR_RETURN(l.image, ReadInts(*inputs[1], "the image shape"));
+    if (l.image.size() != 4) {
+      return InvalidArgument(op, ": the image shape needs 4 values, got ", l.image.size());
+    }
+    for (int64_t s : l.image) {
+      if (s < 0 || s > (int64_t{1} << 40)) {
+        return InvalidArgument(op, ": image sizes must be in [0, 2^40], got ", s);
+      }
+    }
+  }
+  if (__builtin_mul_overflow(l.image[0], l.image[1], &l.planes)) {
+    return InvalidArgument(op, ": image shape ", runtime::ShapeString(l.image), " is too large");
+  }
+  for (int d = 0; d < 2; ++d) {
+    TENSORD_ASSIGN_OR_RETURN(l.count[d], NeibsCount(a, d, l.image[2 + d], op));
+  }
+  // Checked: hostile sizes must not wrap into a small, wrong shape.
+  int64_t width = 0, patches = 0, rows = 0, elements = 0;
+  if (__builtin_mul_overflow(a.shape[0], a.shape[1], &width) ||
+      __builtin_mul_overflow(l.count[0], l.count[1], &patches) ||
+      __builtin_mul_overflow(l.planes, patches, &rows) ||
+      __builtin_mul_overflow(rows, width, &elements)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(op, ": the patches of ", runtime::ShapeString(l.image), " (", a.shape[0], "x",
+                     a.shape[1], ") are too many elements"));
+  }
+  l.neibs = {rows, width};
+  if (op_name != "images2neibs" && inputs[0]->shape() != l.neibs) {
+    return InvalidArgument(op, ": patches of shape ", runtime::ShapeString(inputs[0]->shape()),
+                           " do not match the image shape ", runtime::ShapeString(l.image),
+                           ", which has ", runtime::ShapeString(l.neibs));
+  }
+  return l;
+}
+
 namespace {
 
 absl::StatusOr<std::vector<ir::Type>> InferNeibs(const ir::Apply& node) {

@@ -10,9 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "engine/ops/op_def.h"
+#include "engine/runtime/tensor.h"
 
 namespace tensord::ops {
 
@@ -32,6 +35,20 @@ struct NeibsAttrs {
 };
 
 absl::StatusOr<NeibsAttrs> GetNeibsAttrs(const ir::Apply& node);
+
+// The patches of one run: the image's shape, its planes (N * C), the patches down and across,
+// and the (N * C * patches, rows * cols) matrix holding them.
+struct NeibsLayout {
+  runtime::Shape image, neibs;
+  int64_t planes = 0;
+  int64_t count[2] = {0, 0};
+};
+
+// What every kernel of `op` checks before it computes, in the host's words: images2neibs's image
+// is its input's shape; neibs2images reads the image shape from inputs[1] (a host tensor) and
+// needs inputs[0] to hold exactly its patches. Sizes that would overflow are RESOURCE_EXHAUSTED.
+absl::StatusOr<NeibsLayout> NeibsLayoutOf(const NeibsAttrs& a, const std::string& op,
+                                          std::span<const runtime::Tensor* const> inputs);
 
 // Patches along image dim d (0: rows, 1: columns) of size `size`; an error names what does not
 // fit ('valid' needs the patches to tile the image exactly).

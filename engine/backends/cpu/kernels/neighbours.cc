@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "engine/backends/cpu/kernels/register.h"
-#include "engine/ops/defs/int_args.h"
 #include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
@@ -63,50 +62,16 @@ class NeibsKernel final : public Kernel {
 
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     TENSORD_RETURN_IF_ERROR(attrs_.status());
-    const char* op = op_.c_str();
+    TENSORD_ASSIGN_OR_RETURN(const NeibsLayout layout, NeibsLayoutOf(*attrs_, op_, in));
     const Tensor x = Contiguous(*in[0]);
-    Shape image;
-    if (op_ == "images2neibs") {
-      image = x.shape();
-    } else {
-      TENSORD_ASSIGN_OR_RETURN(image, ReadInts(*in[1], "the image shape"));
-      if (image.size() != 4) {
-        return InvalidArgument(op, ": the image shape needs 4 values, got ", image.size());
-      }
-      for (int64_t s : image) {
-        if (s < 0 || s > (int64_t{1} << 40)) {
-          return InvalidArgument(op, ": image sizes must be in [0, 2^40], got ", s);
-        }
-      }
-    }
-    Patches p{0, image[2], image[3], {0, 0}};
-    if (__builtin_mul_overflow(image[0], image[1], &p.planes)) {
-      return InvalidArgument(op, ": image shape ", runtime::ShapeString(image), " is too large");
-    }
-    for (int d = 0; d < 2; ++d) {
-      TENSORD_ASSIGN_OR_RETURN(p.count[d], NeibsCount(*attrs_, d, image[2 + d], op));
-    }
-    // Checked: hostile sizes must not wrap into a small, wrong shape.
-    int64_t width = 0, patches = 0, rows = 0, elements = 0;
-    if (__builtin_mul_overflow(attrs_->shape[0], attrs_->shape[1], &width) ||
-        __builtin_mul_overflow(p.count[0], p.count[1], &patches) ||
-        __builtin_mul_overflow(p.planes, patches, &rows) ||
-        __builtin_mul_overflow(rows, width, &elements)) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(op, ": the patches of ", runtime::ShapeString(image), " (", attrs_->shape[0],
-                       "x", attrs_->shape[1], ") are too many elements"));
-    }
-    const Shape neibs{rows, width};
+    const Patches p{
+        layout.planes, layout.image[2], layout.image[3], {layout.count[0], layout.count[1]}};
+    const int64_t width = layout.neibs[1];
     Tensor& result = *out[0];
     if (op_ == "images2neibs") {
-      TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), neibs));
+      TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), layout.neibs));
     } else {
-      if (x.shape() != neibs) {
-        return InvalidArgument(op, ": patches of shape ", runtime::ShapeString(x.shape()),
-                               " do not match the image shape ", runtime::ShapeString(image),
-                               ", which has ", runtime::ShapeString(neibs));
-      }
-      TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), image));
+      TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), layout.image));
       std::memset(result.raw(), 0, result.num_bytes());
     }
     if (x.num_elements() == 0 || result.num_elements() == 0) return absl::OkStatus();

@@ -75,7 +75,9 @@ struct ContractedBlocks {
 std::optional<ContractedBlocks> ContractionOf(const ir::Apply& node) {
   if (node.op != "dot" && node.op != "tensordot") return std::nullopt;
   absl::StatusOr<ops::Contraction> c = ops::GetContraction(node);
-  if (!c.ok() || c->batched || c->axes_a.empty()) return std::nullopt;
+  if (!c.ok() || c->batched) return std::nullopt;
+  // Over no axes: an outer product, x as one column times y as one row.
+  if (c->axes_a.empty()) return ContractedBlocks{{}, {}, false, true};
   ContractedBlocks b{c->axes_a, c->axes_b};
   // Ascending and consecutive, from dim 0 or up to the last dim.
   auto block = [](const std::vector<int64_t>& axes, int ndim, bool* leads) {
@@ -198,10 +200,11 @@ class ProductKernel final : public backends::Kernel {
   }
 
  private:
-  // A contraction of operands of other ranks, or over several axes (dot of an n-d x, the
-  // tensordots of its gradient): each operand packed contiguous where it is a view, then seen
-  // as a matrix of its free and contracted dims (transposed where the contracted ones lead),
-  // one product into the output seen as (free of x, free of y).
+  // A contraction of operands of other ranks, or over several axes or none (dot of an n-d x or
+  // of a vector, the tensordots of its gradient, an outer product): each operand packed
+  // contiguous where it is a view, then seen as a matrix of its free and contracted dims
+  // (transposed where the contracted ones lead; a vector is one row or one column, no contracted
+  // dim one of size 1), one product into the output seen as (free of x, free of y).
   absl::Status RunContraction(const Tensor& x, const Tensor& y, Tensor& result) {
     const ContractedBlocks& c = *blocks_;
     for (size_t i = 0; i < c.axes_x.size(); ++i) {  // the host's words
@@ -392,9 +395,10 @@ bool IsMatrixProduct(const ir::Apply& node) {
   const ir::Type& x = node.inputs[gemm ? 2 : 0]->type;
   const ir::Type& y = node.inputs[gemm ? 3 : 1]->type;
   // dot_composite's other inputs are its program's, which converts them as it reads them. A
-  // dot or tensordot of other ranks contracts blocks of dims (ContractionOf).
-  const bool blocks = (node.op == "dot" || node.op == "tensordot") && x.ndim() >= 2 &&
-                      y.ndim() >= 2 && x.ndim() <= kMostWriteDims && y.ndim() <= kMostWriteDims &&
+  // dot or tensordot of other ranks contracts blocks of dims (ContractionOf): a vector's one dim
+  // too (a matrix-vector product, an inner product).
+  const bool blocks = (node.op == "dot" || node.op == "tensordot") && x.ndim() >= 1 &&
+                      y.ndim() >= 1 && x.ndim() <= kMostWriteDims && y.ndim() <= kMostWriteDims &&
                       ContractionOf(node).has_value();
   if (((x.ndim() != 2 || y.ndim() != 2) && !blocks) || !FloatDType(x.dtype) || y.dtype != x.dtype ||
       node.outputs[0]->type.dtype != x.dtype ||

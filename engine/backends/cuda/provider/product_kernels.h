@@ -1,7 +1,7 @@
 // The CUDA provider's products on cuBLAS (blas.h through a DeviceRuntime): dot, tensordot over
 // one axis of each, gemm and dot_composite of matrices of one float dtype (their operands
-// row-major or transposed views), and batched_dot of batches of matrices or vectors (one strided
-// batched gemm).
+// row-major or transposed views), dot of vectors (matrix-vector, vector-matrix, inner products),
+// and batched_dot of batches of matrices or vectors (one strided batched gemm).
 #pragma once
 
 #include <memory>
@@ -17,7 +17,7 @@ namespace tensord::cuda {
 // A product cuBLAS computes, its operands of one float dtype with the output: of matrices (a
 // tensordot over one axis of each; a gemm whose z does not broadcast the product larger), or a
 // dot or tensordot contracting a block of dims at an end of each operand (a dot of an n-d value
-// and its gradient's tensordots), one product once they are packed contiguous.
+// or of a vector, and its gradient's tensordots), one product once they are packed contiguous.
 bool IsMatrixProduct(const ir::Apply& node);
 // batched_dot of one float dtype: x a batch of vectors, matrices or more dims (its rows), y a
 // batch of vectors, matrices or more dims (its summed dim, max(1, ndim - 2), packed first and

@@ -14,6 +14,7 @@
 #include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/moment_kernels.h"
+#include "engine/backends/cuda/provider/neighbour_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/product_kernels.h"
 #include "engine/backends/cuda/provider/program_kernels.h"
@@ -164,7 +165,7 @@ bool Supports(const ir::Apply& node) {
       IsDeviceSampling(node) || IsDeviceSort(node) || IsDeviceViewWrite(node) ||
       IsDeviceArgReduction(node) || IsDeviceConv(node) || IsDevicePool(node) ||
       IsDeviceBatchNorm(node) || IsDeviceMoment(node) || IsDeviceCumop(node) ||
-      IsDeviceCategorical(node)) {
+      IsDeviceCategorical(node) || IsDeviceNeibs(node)) {
     return true;
   }
   if (node.op == "reshape" || node.op == "flatten") {  // a value not contiguous is copied
@@ -199,6 +200,7 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (node.op == "repeat") return {1};                          // its counts
   if (IsDeviceIndexing(node)) return IndexingHostInputs(node);  // its slices' bounds
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
+  if (node.op == "neibs2images") return {1};                                        // a shape
   if (node.op == "arange") return {0, 1, 2};
   if (IsDeviceBinomial(node)) return BinomialHostInputs(node);        // the size (n and p if one)
   if (IsDeviceSampling(node)) return {1};                             // the size
@@ -239,6 +241,7 @@ absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
   if (IsDeviceArgReduction(node)) return MakeArgReduceKernel(node, std::move(device));
   if (IsDeviceConv(node)) return MakeConvKernel(node, std::move(device));
   if (IsDevicePool(node)) return MakePoolKernel(node, std::move(device));
+  if (IsDeviceNeibs(node)) return MakeNeibsKernel(node, std::move(device));
   if (IsDeviceBatchNorm(node)) return MakeBatchNormKernel(node, std::move(device));
   if (IsDeviceMoment(node)) return MakeMomentKernel(node, std::move(device));
   if (IsDeviceCumop(node)) return MakeCumopKernel(node, std::move(device));

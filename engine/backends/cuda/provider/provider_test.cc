@@ -119,7 +119,15 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   EXPECT_TRUE(runs(Node(g, "gemm", {x, s, x, y, s})));
   EXPECT_TRUE(runs(Node(g, "dot_composite", {x, y, x},
                         Composite(DType::kFloat32, {Op("tanh"), 0, -1, -1, Op("add"), 2, 1, -1}))));
-  EXPECT_FALSE(runs(Node(g, "dot", {x, g.AddInput(ir::Type::Of(DType::kFloat32, 1), "v")})));
+  // Vectors: matrix-vector, an inner product, an outer product (a tensordot over no axes); not a
+  // vector of another dtype, which the host would cast.
+  ir::Variable* v = g.AddInput(ir::Type::Of(DType::kFloat32, 1), "v");
+  EXPECT_TRUE(runs(Node(g, "dot", {x, v})));
+  EXPECT_TRUE(runs(Node(g, "dot", {v, v})));
+  const ir::Attrs no_axes = {{"axes_a", std::vector<int64_t>{}},
+                             {"axes_b", std::vector<int64_t>{}}};
+  EXPECT_TRUE(runs(Node(g, "tensordot", {v, v}, no_axes)));
+  EXPECT_FALSE(runs(Node(g, "dot", {x, g.AddInput(ir::Type::Of(DType::kFloat64, 1), "w")})));
   // add(x, y, x) folds left, as on the host. switch's condition is read as T and tested for
   // nonzero.
   EXPECT_TRUE(runs(Node(g, "add", {x, y, x})));

@@ -19,6 +19,7 @@ using compile::testing::Node;
 using runtime::Tensor;
 using testing::Compiled;
 using testing::ExpectNear;
+using testing::ExpectRefusedAsTheHost;
 using testing::Filled;
 using testing::kOn;
 using testing::Ramp;
@@ -275,6 +276,80 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ContractionsOfBlocksOfDimsMatchTheHost) {
                         std::string(c.op) + " view " + std::to_string(view));
     }
   }
+}
+
+// dot of vectors: matrix . vector, vector . matrix and vector . vector (a scalar), in both float
+// dtypes, a vector read through a strided view (a column of a matrix), and an empty sum; outer
+// products (a tensordot over no axes, as dot's gradient makes them); a misaligned pair refused in
+// the host's words.
+std::shared_ptr<compile::Executable> VectorProduct(const std::string& where, DType dtype,
+                                                   int x_rank, int y_rank, bool column,
+                                                   bool outer = false) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(dtype, column ? 2 : x_rank), "x");
+  ir::Variable* y = g->AddInput(ir::Type::Of(dtype, y_rank), "y");
+  g->inputs() = {x, y};
+  ir::Variable* xd = To(*g, x, where);
+  if (column) {  // x's column 1, a vector of stride x's row length
+    xd = Node(*g, "dimshuffle", {xd}, {{"new_order", std::vector<int64_t>{1, 0}}});
+    xd = Node(*g, "subtensor", {xd}, {{"idx_list", std::vector<int64_t>{0, 1, 0, 0}}});
+  }
+  ir::Attrs attrs;
+  if (outer) attrs = {{"axes_a", std::vector<int64_t>{}}, {"axes_b", std::vector<int64_t>{}}};
+  g->outputs() = {
+      To(*g, Node(*g, outer ? "tensordot" : "dot", {xd, To(*g, y, where)}, attrs), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, ProductsOfVectorsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    runtime::Shape x, y;
+    bool column = false, outer = false;
+  };
+  const std::vector<Case> cases = {
+      {{6, 5}, {5}},               // matrix . vector
+      {{5}, {5, 7}},               // vector . matrix
+      {{9}, {9}},                  // vector . vector: a scalar
+      {{4, 0}, {0}},               // an empty sum: zeros
+      {{0}, {0}},                  // an empty inner product: 0
+      {{5, 3}, {5, 4}, true},      // a column of x (strided) . matrix
+      {{6}, {4}, false, true},     // outer product of vectors
+      {{2, 3}, {4}, false, true},  // ... of a matrix and a vector
+      {{5, 3}, {2}, true, true}};  // ... of a strided column and a vector
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (const Case& c : cases) {
+      const int x_rank = static_cast<int>(c.x.size()), y_rank = static_cast<int>(c.y.size());
+      const std::string what =
+          runtime::ShapeString(c.x) + " . " + runtime::ShapeString(c.y) + " " + DTypeName(dtype);
+      auto device = VectorProduct(kOn, dtype, x_rank, y_rank, c.column, c.outer);
+      auto host = VectorProduct("cpu", dtype, x_rank, y_rank, c.column, c.outer);
+      ASSERT_NE(device, nullptr) << what;
+      ASSERT_NE(host, nullptr) << what;
+      bool placed = false;  // the product runs on the device
+      for (const compile::Instruction& ins : device->instructions()) {
+        const bool product = ins.label.rfind(c.outer ? "tensordot(" : "dot(", 0) == 0;
+        placed = placed || (product && ins.device != nullptr);
+      }
+      EXPECT_TRUE(placed) << what;
+      const Tensor x = Ramp(dtype, c.x, -2), y = Ramp(dtype, c.y, -1.5);
+      auto got = device->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+      ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+      if (dtype == DType::kFloat32) {
+        ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-5, what);
+      } else {
+        ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
+      }
+    }
+  }
+  auto device = VectorProduct(kOn, DType::kFloat32, 2, 1, false);
+  auto host = VectorProduct("cpu", DType::kFloat32, 2, 1, false);
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  ExpectRefusedAsTheHost(*device, *host,
+                         {Ramp(DType::kFloat32, {3, 4}, 0), Ramp(DType::kFloat32, {5}, 0)});
 }
 
 // batched_dot(x, y) on `where`, x given as its dimshuffle `view` when not empty.

@@ -5,7 +5,8 @@
 // (sort_kernels.h) for every dtype they take, view writes
 // (view_writes.h) for the dtype pairs they convert, arg reductions (arg_reduce.h), var and std
 // (moment_kernels.h), cumsum and cumprod (cumop_kernels.h), convolution (conv_kernels.h), pooling
-// (pool_kernels.h) and batch normalization (batch_norm_kernels.h). What they compute is checked on
+// (pool_kernels.h), batch normalization (batch_norm_kernels.h) and images2neibs and its adjoint
+// for every dtype they take (neighbour_kernels.h). What they compute is checked on
 // the emulator and on a GPU (provider_device_test.cc and the
 // *_device_test.cc files beside it).
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@
 #include "engine/backends/cuda/provider/cumop_kernels.h"
 #include "engine/backends/cuda/provider/indexing.h"
 #include "engine/backends/cuda/provider/moment_kernels.h"
+#include "engine/backends/cuda/provider/neighbour_kernels.h"
 #include "engine/backends/cuda/provider/nonzero_kernels.h"
 #include "engine/backends/cuda/provider/pool_kernels.h"
 #include "engine/backends/cuda/provider/random_kernels.h"
@@ -184,6 +186,14 @@ TEST(LayerSources, CompileWithNvrtc) {
     NvrtcResult compiled = CompileToPtx(*source, "moment.cu", "compute_80");
     ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
   }
+  for (DType dtype : {DType::kBool, DType::kInt8, DType::kUInt16, DType::kInt32, DType::kInt64,
+                      DType::kUInt64, DType::kFloat32, DType::kFloat64}) {
+    auto source = NeibsSource(dtype);
+    ASSERT_TRUE(source.ok()) << source.status();
+    NvrtcResult compiled = CompileToPtx(*source, "neibs.cu", "compute_80");
+    ASSERT_TRUE(compiled.ok) << compiled.log << "\n" << *source;
+  }
+  EXPECT_FALSE(NeibsSource(DType::kFloat16).ok());
 }
 
 }  // namespace
