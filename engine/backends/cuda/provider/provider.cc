@@ -67,6 +67,12 @@ absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
 // and every node of its body runs there (a shape is read on the host, where placement puts it).
 // The body is checked as the client built it: a rewrite the device refuses makes the function's
 // compile fail, or with cpu_fallback runs that node on the host.
+// Nodes whose host kernel touches no element of a device's value (Supports says why).
+bool RunsAsTheHosts(const ir::Apply& node) {
+  return node.op == "transfer" || node.op == "dimshuffle" || node.op == "ifelse" ||
+         node.op == "specify_shape" || node.op == "print";
+}
+
 bool BodyRunsOnDevice(const ir::Apply& node) {
   if (node.bodies.size() != 1 || node.bodies[0] == nullptr) return false;
   for (const auto* values : {&node.inputs, &node.outputs}) {
@@ -179,9 +185,11 @@ bool Supports(const ir::Apply& node) {
     const DType d = node.outputs[0]->type.dtype;
     return FloatDType(d) || d == DType::kInt32 || d == DType::kInt64;
   }
-  // A transfer copies through the device; a dimshuffle is a view (the host's kernel touches no
-  // element).
-  if (node.op == "transfer" || node.op == "dimshuffle") return true;
+  // A transfer copies through the device; the others touch no element of a device's value, so
+  // the host's kernel runs them: a dimshuffle is a view, ifelse hands on one branch (its
+  // condition read on the host), specify_shape checks a shape (read on the host) and print
+  // passes its value on (the client fetches it as an extra output).
+  if (RunsAsTheHosts(node)) return true;
   if (IsMatrixProduct(node)) return node.op != "dot_composite" || DeviceProgram(node).ok();
   if (node.op == "dot_composite") return false;  // its program alone is not the node's work
   return DeviceProgram(node).ok();
@@ -201,6 +209,8 @@ std::vector<int> HostInputs(const ir::Apply& node) {
   if (IsDeviceIndexing(node)) return IndexingHostInputs(node);  // its slices' bounds
   if (node.op == "conv_grad_inputs" || node.op == "conv_grad_weights") return {2};  // a shape
   if (node.op == "neibs2images") return {1};                                        // a shape
+  if (node.op == "specify_shape") return {1};                                       // the shape
+  if (node.op == "ifelse") return {0};                                              // its condition
   if (node.op == "arange") return {0, 1, 2};
   if (IsDeviceBinomial(node)) return BinomialHostInputs(node);        // the size (n and p if one)
   if (IsDeviceSampling(node)) return {1};                             // the size
@@ -212,7 +222,7 @@ std::vector<int> HostInputs(const ir::Apply& node) {
 absl::StatusOr<std::unique_ptr<backends::Kernel>> MakeNodeKernel(
     const ir::Apply& node, std::shared_ptr<DeviceRuntime> device) {
   if (device == nullptr) return Internal("node '", node.op, "' placed on a device with no runtime");
-  if (node.op == "transfer" || node.op == "dimshuffle") return cpu::MakeNodeKernel(node);
+  if (RunsAsTheHosts(node)) return cpu::MakeNodeKernel(node);
   if (IsMatrixProduct(node)) {
     std::optional<DeviceElementwise> epilogue;
     if (node.op == "dot_composite") {

@@ -371,6 +371,38 @@ TEST(CudaProvider, RunsTheLayersOfOneFloatDType) {
   std::vector<ir::Variable*> mixed = b.ApplyMulti("batch_norm_train", {x, x64, x}, channels);
   ASSERT_TRUE(b.status().ok()) << b.status();
   EXPECT_FALSE(Supports(*mixed[0]->owner));  // the host casts
+  // images2neibs and its adjoint, of any dtype a kernel holds; the image shape on the host.
+  const ir::Attrs neibs = {{"neib_shape", std::vector<int64_t>{2, 2}},
+                           {"neib_step", std::vector<int64_t>{2, 2}},
+                           {"mode", std::string("valid")}};
+  ir::Variable* ints = g.AddInput(ir::Type::Of(DType::kInt16, 4), "ints");
+  const ir::Apply* rows = Node(g, "images2neibs", {ints}, neibs)->owner;
+  EXPECT_TRUE(Supports(*rows));
+  EXPECT_TRUE(HostInputs(*rows).empty());
+  const ir::Apply* images = Node(g, "neibs2images", {rows->outputs[0], shape}, neibs)->owner;
+  EXPECT_TRUE(Supports(*images));
+  EXPECT_EQ(HostInputs(*images), std::vector<int>{1});
+}
+
+// Nodes whose host kernel touches no element run there as the host's kernel, with what it reads
+// (a condition, a shape) on the host.
+TEST(CudaProvider, RunsIfElseSpecifyShapeAndPrintAsTheHosts) {
+  ir::Graph g;
+  ir::Variable* x = g.AddInput(ir::Type::Of(DType::kInt8, 2), "x");
+  ir::Variable* c = g.AddInput(ir::Type::Scalar(DType::kBool), "c");
+  ir::Variable* shape = g.AddInput(ir::Type::Of(DType::kInt64, 1), "shape");
+  const ir::Apply* choice = Node(g, "ifelse", {c, x, x})->owner;
+  EXPECT_TRUE(Supports(*choice));
+  EXPECT_EQ(HostInputs(*choice), std::vector<int>{0});
+  const ir::Apply* stated = Node(g, "specify_shape", {x, shape})->owner;
+  EXPECT_TRUE(Supports(*stated));
+  EXPECT_EQ(HostInputs(*stated), std::vector<int>{1});
+  const ir::Apply* shown = Node(g, "print", {x}, {{"message", std::string("x")}})->owner;
+  EXPECT_TRUE(Supports(*shown));
+  EXPECT_TRUE(HostInputs(*shown).empty());
+  for (const ir::Apply* node : {choice, stated, shown}) {
+    EXPECT_TRUE(MakeNodeKernel(*node, EmulatedRuntime()).ok()) << node->op;
+  }
 }
 
 // A scan runs on the device when every node of its body does (its n_steps read on the host).
