@@ -64,7 +64,10 @@ Replay ReplayRun(const compile::Executable& exe, const compile::RunTrace& trace,
     slot_buffer.erase(it);
     if (h == held.end() || --h->second.slots > 0) return;
     live -= h->second.bytes;
-    if (h->second.address != nullptr) renamed.erase(h->second.address);
+    // Unless a later inplace output stands for the address by now.
+    if (auto a = renamed.find(h->second.address); a != renamed.end() && a->second == h->first) {
+      renamed.erase(a);
+    }
     held.erase(h);
   };
   for (size_t i = 0; i < instructions.size(); ++i) {

@@ -101,6 +101,42 @@ TEST(MemoryProfile, AnAddressHandedOutAgainIsANewBuffer) {
 
 // Without inplace, a view of an inplace output is a view of that output's own buffer, not a
 // new one; a view of a buffer the run did not make (a constant's) creates nothing.
+// A chain of inplace outputs: without inplace each is a buffer of its own, and a view of the
+// last keeps that one alive after its slot is dropped, however the earlier ones die.
+TEST(MemoryProfile, AViewOfTheLastOfAnInplaceChainKeepsItsBufferAlive) {
+  auto g = std::make_unique<ir::Graph>();
+  auto* x = g->AddInput(ir::Type::Of(DType::kFloat64, 1), "x");
+  g->inputs() = {x};
+  ops::NodeBuilder b(*g);
+  // exp, neg (inplace), abs (inplace), a view of abs (sqr stands for it), then a new buffer.
+  g->outputs() = {b.Apply("exp", {b.Apply("sqr", {b.Apply("abs", {b.Neg(b.Apply("exp", {x}))})})})};
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  compile::CompileOptions options;
+  options.optimizer_excluding = passes::Pipeline::AllPassNames();
+  auto prepared = compile::PrepareFunction(std::move(g), {}, {}, options);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  auto exe = compile::BuildExecutable(*std::move(prepared));
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  ASSERT_EQ((*exe)->instructions().size(), 5u);
+  int x_buffer = 0, e = 0, w = 0;
+  compile::RunTrace trace;
+  trace.duration_ns = {1, 1, 1, 1, 1};
+  trace.bound_buffers = {{&x_buffer, kBytes}};
+  auto output = [](const void* buffer, char kind, int64_t bytes) {
+    compile::OutputMemory m;
+    m.buffer = buffer;
+    m.buffer_bytes = m.bytes = bytes;
+    m.kind = kind;
+    return std::vector<compile::OutputMemory>{m};
+  };
+  trace.outputs = {output(&e, 'c', kBytes), output(&e, 'i', kBytes), output(&e, 'i', kBytes),
+                   output(&e, 'v', kBytes), output(&w, 'c', 10 * kBytes)};
+  RunMemory m = MeasureRunMemory(**exe, trace);
+  // When the last node runs: x, abs's own buffer (the view holds it) and the new one.
+  EXPECT_EQ(m.peak_bytes_without_inplace, 12 * kBytes);
+  EXPECT_EQ(m.peak_bytes, 12 * kBytes);  // x, the one shared buffer, the new one
+}
+
 TEST(MemoryProfile, ViewsOfInplaceOutputsAndOfConstantsCreateNothing) {
   auto exe = BuildChain(/*keep=*/true);  // without gc: every buffer created counts
   int x = 0, exp = 0, constant = 0;

@@ -50,17 +50,21 @@ TEST(CompositeSource, EveryFusableOpHasACudaFormForEachDtypeItComputesIn) {
 }
 
 // The lone ops (no fusion opcode) a kernel computes: in every dtype their scalar forms compute
-// in, floats but for the bitwise ones (which type inference refuses floats), each compiles.
+// in, floats but for the bitwise ones (which type inference refuses floats), each compiles; the
+// special functions (float only) too, digamma and trigamma with the host's text.
 TEST(CompositeSource, LoneOpsCompileWithNvrtcInEveryDtypeTheyComputeIn) {
   int forms = 0;
-  for (const char* name : {"int_div", "mod", "and", "or", "xor", "invert"}) {
+  for (const char* name :
+       {"int_div", "mod", "and", "or", "xor", "invert", "gamma", "gammaln", "psi", "tri_gamma"}) {
     const ops::OpDef* op = ops::Registry::Global().Find(name);
     ASSERT_NE(op, nullptr) << name;
     ASSERT_EQ(op->scalar->opcode, -1) << name << " is fusable: it needs no code of its own";
     const std::optional<int> code = LoneOpcode(name);
     ASSERT_TRUE(code.has_value()) << name;
     EXPECT_LT(*code, 0);
-    const bool bitwise = std::string(name) != "int_div" && std::string(name) != "mod";
+    const std::string op_name = name;
+    const bool bitwise =
+        op_name == "and" || op_name == "or" || op_name == "xor" || op_name == "invert";
     for (DType dtype : {DType::kFloat32, DType::kFloat64, DType::kBool, DType::kInt8, DType::kInt32,
                         DType::kUInt16, DType::kUInt64}) {
       if (op->scalar->Loop(dtype) == nullptr || (bitwise && FloatDType(dtype))) continue;
@@ -74,10 +78,12 @@ TEST(CompositeSource, LoneOpsCompileWithNvrtcInEveryDtypeTheyComputeIn) {
       ASSERT_TRUE(source.ok()) << source.status();
       NvrtcResult compiled = CompileToPtx(*source, "k.cu", "compute_80");
       ASSERT_TRUE(compiled.ok) << name << " " << DTypeName(dtype) << ":\n" << compiled.log;
+      const bool polygamma = op_name == "psi" || op_name == "tri_gamma";
+      EXPECT_EQ(source->find("tensord_digamma(double x)") != std::string::npos, polygamma) << name;
       ++forms;
     }
   }
-  EXPECT_GE(forms, 25);
+  EXPECT_GE(forms, 33);
   EXPECT_FALSE(LoneOpcode("add").has_value());  // fusable: its opcode
   EXPECT_FALSE(LoneOpcode("dot").has_value());
 }

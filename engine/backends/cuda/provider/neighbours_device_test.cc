@@ -4,6 +4,7 @@
 // view, empty images; and the host's refusals in its words.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -104,6 +105,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, NeighboursMatchTheHost) {
       {{1, 1, 3, 3}, {3, 3}, {1, 1}, "wrap_centered"},   // a patch the size of the image
       {{1, 3, 9, 4}, {5, 1}, {4, 1}, "wrap_centered"},   // steps past the patches
       {{0, 2, 4, 4}, {2, 2}, {2, 2}, "valid"},           // no image
+      {{1, 1, 0, 4}, {2, 2}, {1, 1}, "full"},            // no rows: patches of padding
   };
   const DType dtypes[] = {DType::kFloat32, DType::kFloat64, DType::kInt8, DType::kInt32,
                           DType::kInt64,   DType::kUInt16,  DType::kBool};
@@ -123,6 +125,11 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, NeighboursMatchTheHost) {
       auto got_rows = device_rows->Run({image}, {});
       ASSERT_TRUE(got_rows.ok()) << what << ": " << got_rows.status();
       EXPECT_TRUE(testing::SameBytes(got_rows->outputs[0], want_rows->outputs[0])) << what;
+      if (image.num_elements() == 0) {  // every patch is padding: zeros, on the host too
+        const Tensor& rows = want_rows->outputs[0];
+        const std::vector<char> zeros(rows.num_bytes(), 0);
+        EXPECT_EQ(std::memcmp(rows.raw(), zeros.data(), zeros.size()), 0) << what;
+      }
 
       // Back into images: patches of the host's values, summed where they overlap.
       const Tensor neibs = Values(rng, dtype, want_rows->outputs[0].shape());

@@ -63,16 +63,16 @@ absl::StatusOr<Program> LoneOpProgram(const ir::Apply& node) {
   return p;
 }
 
-// Whether a scan runs on the device: every value it loops over is of a dtype the device holds,
-// and every node of its body runs there (a shape is read on the host, where placement puts it).
-// The body is checked as the client built it: a rewrite the device refuses makes the function's
-// compile fail, or with cpu_fallback runs that node on the host.
 // Nodes whose host kernel touches no element of a device's value (Supports says why).
 bool RunsAsTheHosts(const ir::Apply& node) {
   return node.op == "transfer" || node.op == "dimshuffle" || node.op == "ifelse" ||
          node.op == "specify_shape" || node.op == "print";
 }
 
+// Whether a scan runs on the device: every value it loops over is of a dtype the device holds,
+// and every node of its body runs there (a shape is read on the host, where placement puts it).
+// The body is checked as the client built it: a rewrite the device refuses makes the function's
+// compile fail, or with cpu_fallback runs that node on the host.
 bool BodyRunsOnDevice(const ir::Apply& node) {
   if (node.bodies.size() != 1 || node.bodies[0] == nullptr) return false;
   for (const auto* values : {&node.inputs, &node.outputs}) {

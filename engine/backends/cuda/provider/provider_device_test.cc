@@ -72,6 +72,67 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ElementwiseFunctionsOnTheDeviceMatchTheHost) {
   EXPECT_GT(device->transferred(runtime::TransferDirection::kDeviceToHost), 0);
 }
 
+// gamma, gammaln, psi and tri_gamma (lone ops: no fusion opcode) on the device against the host,
+// of float32 and float64 values and of int32 ones (converted to float as read): negative values,
+// poles, zeros of both signs, NaN and infinities, values around psi's root and past the
+// asymptotic series' threshold. gamma and gammaln are CUDA's against glibc's; psi and tri_gamma
+// the host's own algorithm (polygamma_text.h) on CUDA's log, tan and sin.
+TEST(TENSORD_PROVIDER_TEST_SUITE, SpecialFunctionsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> values = {
+      0.0, -0.0,  1.0,    2.0,  3.0,   10.0,  -1.0, -2.5,  -0.5, 0.5,          1.4616321449683622,
+      1.5, 9.999, 10.001, 30.0, 170.5, -7.25, 1e-8, -1e-8, 1e6,  std::nan(""), inf,
+      -inf};
+  for (int i = 0; i < 40; ++i) values.push_back(-6.0 + 0.37 * i);
+  for (const char* op : {"gamma", "gammaln", "psi", "tri_gamma"}) {
+    for (DType dtype : {DType::kFloat32, DType::kFloat64, DType::kInt32}) {
+      auto build = [&](const std::string& where) {
+        auto g = std::make_unique<ir::Graph>();
+        ir::Variable* x = g->AddInput(ir::Type::Of(dtype, 1), "x");
+        g->inputs() = {x};
+        g->outputs() = {To(*g, Node(*g, op, {To(*g, x, where)}), "cpu")};
+        return Compiled(std::move(g));
+      };
+      auto device = build(kOn), host = build("cpu");
+      ASSERT_NE(device, nullptr) << op;
+      ASSERT_NE(host, nullptr) << op;
+      bool placed = false;  // the op's instruction runs on the device
+      for (const compile::Instruction& ins : device->instructions()) {
+        placed = placed || (ins.label.rfind(std::string(op) + "(", 0) == 0 && ins.device);
+      }
+      EXPECT_TRUE(placed) << op;
+      Tensor x(dtype, {static_cast<int64_t>(values.size())});
+      for (size_t i = 0; i < values.size(); ++i) {
+        const double v = values[i];
+        if (dtype == DType::kFloat32) x.data<float>()[i] = static_cast<float>(v);
+        if (dtype == DType::kFloat64) x.data<double>()[i] = v;
+        if (dtype == DType::kInt32) x.data<int32_t>()[i] = std::isfinite(v) ? int32_t(v) : 7;
+      }
+      auto got = device->Run({x}, {});
+      auto want = host->Run({x}, {});
+      ASSERT_TRUE(got.ok()) << op << ": " << got.status();
+      ASSERT_TRUE(want.ok()) << op << ": " << want.status();
+      const Tensor& w = want->outputs[0];
+      ASSERT_EQ(got->outputs[0].dtype(), w.dtype());
+      const bool single = w.dtype() == DType::kFloat32;
+      for (size_t i = 0; i < values.size(); ++i) {
+        const double a =
+            single ? got->outputs[0].data<float>()[i] : got->outputs[0].data<double>()[i];
+        const double b = single ? w.data<float>()[i] : w.data<double>()[i];
+        const std::string what =
+            std::string(op) + " " + DTypeName(dtype) + " of " + std::to_string(values[i]);
+        if (std::isnan(b) || std::isinf(b)) {
+          EXPECT_TRUE(std::isnan(b) ? std::isnan(a) : a == b) << what << ": " << a << " " << b;
+          continue;
+        }
+        // A few ULP of each library's functions; near a root of the result (psi's), absolute.
+        EXPECT_NEAR(a, b, (single ? 2e-6 : 1e-13) * std::max(1.0, std::abs(b))) << what;
+      }
+    }
+  }
+}
+
 // A profiled run times each device node on the device between two marks (CUDA events on a GPU,
 // the clock on the emulator), waiting for its work; host nodes keep the host's times.
 TEST(TENSORD_PROVIDER_TEST_SUITE, ProfiledRunsTimeDeviceNodesOnTheDevice) {
