@@ -118,6 +118,21 @@ absl::StatusOr<Contraction> GetContraction(const ir::Apply& node) {
   return c;
 }
 
+absl::Status CheckContractionShapes(const std::string& op, const Contraction& c,
+                                    const runtime::Shape& a, const runtime::Shape& b) {
+  for (size_t i = 0; i < c.axes_a.size(); ++i) {
+    if (a[c.axes_a[i]] != b[c.axes_b[i]]) {
+      return InvalidArgument(op, ": shapes ", runtime::ShapeString(a), " and ",
+                             runtime::ShapeString(b), " not aligned: ", a[c.axes_a[i]], " (dim ",
+                             c.axes_a[i], ") != ", b[c.axes_b[i]], " (dim ", c.axes_b[i], ")");
+    }
+  }
+  if (c.batched && a[0] != b[0]) {
+    return InvalidArgument(op, ": batch sizes differ: ", a[0], " and ", b[0]);
+  }
+  return absl::OkStatus();
+}
+
 void RegisterLinalg(Registry& r) {
   OpDef dot = ContractionDef("dot",
                              "dot(a, b): sum over a's last axis and b's second-to-last; a 0-d "

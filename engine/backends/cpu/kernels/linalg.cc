@@ -83,17 +83,7 @@ class ContractKernel final : public Kernel {
   absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
     const Tensor& a = *in[0];
     const Tensor& b = *in[1];
-    for (size_t i = 0; i < c_.axes_a.size(); ++i) {
-      if (a.shape()[c_.axes_a[i]] != b.shape()[c_.axes_b[i]]) {
-        return InvalidArgument(op_, ": shapes ", runtime::ShapeString(a.shape()), " and ",
-                               runtime::ShapeString(b.shape()),
-                               " not aligned: ", a.shape()[c_.axes_a[i]], " (dim ", c_.axes_a[i],
-                               ") != ", b.shape()[c_.axes_b[i]], " (dim ", c_.axes_b[i], ")");
-      }
-    }
-    if (c_.batched && a.shape()[0] != b.shape()[0]) {
-      return InvalidArgument(op_, ": batch sizes differ: ", a.shape()[0], " and ", b.shape()[0]);
-    }
+    TENSORD_RETURN_IF_ERROR(CheckContractionShapes(op_, c_, a.shape(), b.shape()));
     const std::vector<int> free_a = FreeAxes(a.ndim(), c_.batched, c_.axes_a);
     const std::vector<int> free_b = FreeAxes(b.ndim(), c_.batched, c_.axes_b);
     const int nbatch = c_.batched ? 1 : 0;

@@ -207,14 +207,8 @@ class ProductKernel final : public backends::Kernel {
   // dim one of size 1), one product into the output seen as (free of x, free of y).
   absl::Status RunContraction(const Tensor& x, const Tensor& y, Tensor& result) {
     const ContractedBlocks& c = *blocks_;
-    for (size_t i = 0; i < c.axes_x.size(); ++i) {  // the host's words
-      const int64_t ax = c.axes_x[i], ay = c.axes_y[i];
-      if (x.shape()[ax] != y.shape()[ay]) {
-        return InvalidArgument(op_, ": shapes ", runtime::ShapeString(x.shape()), " and ",
-                               runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[ax],
-                               " (dim ", ax, ") != ", y.shape()[ay], " (dim ", ay, ")");
-      }
-    }
+    TENSORD_RETURN_IF_ERROR(ops::CheckContractionShapes(
+        op_, ops::Contraction{false, c.axes_x, c.axes_y}, x.shape(), y.shape()));
     auto split = [](const Tensor& t, const std::vector<int64_t>& axes, runtime::Shape* free) {
       int64_t summed = 1, kept = 1;
       for (int d = 0; d < t.ndim(); ++d) {
@@ -285,15 +279,8 @@ class BatchedProductKernel final : public backends::Kernel {
     Tensor x = *in[0];
     Tensor y = *in[1];
     const int ax = x.ndim() - 1, ay = std::max(1, y.ndim() - 2);  // the summed axes
-    if (x.shape()[ax] != y.shape()[ay]) {                         // the host's words
-      return InvalidArgument("batched_dot: shapes ", runtime::ShapeString(x.shape()), " and ",
-                             runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[ax],
-                             " (dim ", ax, ") != ", y.shape()[ay], " (dim ", ay, ")");
-    }
-    if (x.shape()[0] != y.shape()[0]) {
-      return InvalidArgument("batched_dot: batch sizes differ: ", x.shape()[0], " and ",
-                             y.shape()[0]);
-    }
+    TENSORD_RETURN_IF_ERROR(ops::CheckContractionShapes(
+        "batched_dot", ops::Contraction{true, {ax}, {ay}}, x.shape(), y.shape()));
     const bool x_rows = x.ndim() >= 3, y_columns = y.ndim() >= 3;
     const int64_t items = x.shape()[0], k = x.shape()[ax];
     int64_t m = 1;
@@ -367,6 +354,67 @@ class BatchedProductKernel final : public backends::Kernel {
   const std::shared_ptr<DeviceRuntime> device_;
 };
 
+// batched_tensordot over any axes, as the host's kernel computes it: x permuted to (batch, its
+// free dims, its summed dims) and y to (batch, its summed dims, its free dims), each packed
+// contiguous on the device, then one strided batched gemm of (m, k) by (k, n) items.
+class PackedContractionKernel final : public backends::Kernel {
+ public:
+  PackedContractionKernel(std::string op, ops::Contraction c, DType dtype,
+                          std::shared_ptr<DeviceRuntime> device)
+      : op_(std::move(op)),
+        c_(std::move(c)),
+        pack_(dtype, dtype, false),
+        device_(std::move(device)) {}
+
+  absl::Status Run(std::span<const Tensor* const> in, std::span<Tensor* const> out) override {
+    const Tensor& x = *in[0];
+    const Tensor& y = *in[1];
+    TENSORD_RETURN_IF_ERROR(ops::CheckContractionShapes(op_, c_, x.shape(), y.shape()));
+    const std::vector<int> free_x = ops::FreeAxes(x.ndim(), true, c_.axes_a);
+    const std::vector<int> free_y = ops::FreeAxes(y.ndim(), true, c_.axes_b);
+    std::vector<int> order_x = {0}, order_y = {0};
+    runtime::Shape shape = {x.shape()[0]};
+    int64_t m = 1, k = 1, n = 1;
+    for (int d : free_x) order_x.push_back(d), shape.push_back(x.shape()[d]), m *= x.shape()[d];
+    for (int d : free_y) shape.push_back(y.shape()[d]), n *= y.shape()[d];
+    for (int64_t d : c_.axes_a) order_x.push_back(static_cast<int>(d)), k *= x.shape()[d];
+    for (int64_t d : c_.axes_b) order_y.push_back(static_cast<int>(d));
+    for (int d : free_y) order_y.push_back(d);
+    Tensor& result = *out[0];
+    TENSORD_RETURN_IF_ERROR(result.Reshape(x.dtype(), shape));
+    if (result.num_elements() == 0) return absl::OkStatus();
+    if (x.host_accessible() || y.host_accessible() || result.host_accessible()) {
+      return Internal("an operand of a CUDA product is in host memory");
+    }
+    TENSORD_ASSIGN_OR_RETURN(Tensor px, Packed(pack_, *device_, Permuted(x, order_x)));
+    TENSORD_ASSIGN_OR_RETURN(Tensor py, Packed(pack_, *device_, Permuted(y, order_y)));
+    GemmBatch batch;
+    batch.count = x.shape()[0];
+    batch.stride_a = m * k;
+    batch.stride_b = k * n;
+    batch.stride_c = m * n;
+    return device_->Gemm(x.dtype(), false, false, m, n, k, 1.0, px.raw(), std::max<int64_t>(1, k),
+                         py.raw(), std::max<int64_t>(1, n), 0.0, result.raw(), batch);
+  }
+
+ private:
+  // `t`'s dims in `order`, a view.
+  static Tensor Permuted(const Tensor& t, const std::vector<int>& order) {
+    runtime::Shape shape;
+    runtime::Strides strides;
+    for (int d : order) {
+      shape.push_back(t.shape()[d]);
+      strides.push_back(t.strides()[d]);
+    }
+    return t.StridedView(std::move(shape), std::move(strides), 0);
+  }
+
+  const std::string op_;
+  const ops::Contraction c_;
+  StridedWrite pack_;
+  const std::shared_ptr<DeviceRuntime> device_;
+};
+
 // Whether every input comes as the op wants it: the compiler casts on the host, which cannot
 // touch a GPU's memory (switch wants a bool condition, say).
 absl::Status NoHostCasts(const ir::Apply& node) {
@@ -415,7 +463,8 @@ bool IsMatrixProduct(const ir::Apply& node) {
 }
 
 bool IsBatchedMatrixProduct(const ir::Apply& node) {
-  if (node.op != "batched_dot" || node.inputs.size() != 2 || node.outputs.size() != 1) {
+  if ((node.op != "batched_dot" && node.op != "batched_tensordot") || node.inputs.size() != 2 ||
+      node.outputs.size() != 1 || !ops::GetContraction(node).ok()) {
     return false;
   }
   const ir::Type& x = node.inputs[0]->type;
@@ -433,7 +482,12 @@ std::unique_ptr<backends::Kernel> MakeProductKernel(const ir::Apply& node,
 
 std::unique_ptr<backends::Kernel> MakeBatchedProductKernel(const ir::Apply& node,
                                                            std::shared_ptr<DeviceRuntime> device) {
-  return std::make_unique<BatchedProductKernel>(node.inputs[0]->type.dtype, std::move(device));
+  const DType dtype = node.inputs[0]->type.dtype;
+  if (node.op == "batched_tensordot") {
+    return std::make_unique<PackedContractionKernel>(node.op, *ops::GetContraction(node), dtype,
+                                                     std::move(device));
+  }
+  return std::make_unique<BatchedProductKernel>(dtype, std::move(device));
 }
 
 }  // namespace tensord::cuda

@@ -1,7 +1,7 @@
 // The CUDA provider's products on cuBLAS (blas.h through a DeviceRuntime): dot, tensordot over
 // one axis of each, gemm and dot_composite of matrices of one float dtype (their operands
 // row-major or transposed views), dot of vectors (matrix-vector, vector-matrix, inner products),
-// and batched_dot of batches of matrices or vectors (one strided batched gemm).
+// and batched_dot and batched_tensordot (one strided batched gemm).
 #pragma once
 
 #include <memory>
@@ -21,7 +21,9 @@ namespace tensord::cuda {
 bool IsMatrixProduct(const ir::Apply& node);
 // batched_dot of one float dtype: x a batch of vectors, matrices or more dims (its rows), y a
 // batch of vectors, matrices or more dims (its summed dim, max(1, ndim - 2), packed first and
-// its other dims after it as the columns), each of at most kMostWriteDims dims.
+// its other dims after it as the columns), each of at most kMostWriteDims dims; and
+// batched_tensordot over any axes (each operand permuted to (batch, free, summed) or (batch,
+// summed, free) and packed contiguous).
 bool IsBatchedMatrixProduct(const ir::Apply& node);
 
 // The kernel of an IsMatrixProduct node (a dot_composite's `epilogue`: its program).

@@ -100,6 +100,9 @@ TEST(CudaProvider, RunsTransfersAndElementwiseProgramsComputingInFloat) {
   // batched_dot of batches of matrices or vectors, either with more dims too; not past the
   // dims a write walks.
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, t3})));
+  EXPECT_TRUE(
+      runs(Node(g, "batched_tensordot", {t3, t3},
+                {{"axes_a", std::vector<int64_t>{1, 2}}, {"axes_b", std::vector<int64_t>{2, 1}}})));
   EXPECT_TRUE(runs(Node(g, "batched_dot", {x, y})));
   EXPECT_TRUE(runs(Node(g, "batched_dot", {t3, x})));
   ir::Variable* t4 = g.AddInput(ir::Type::Of(DType::kFloat32, 4), "t4");

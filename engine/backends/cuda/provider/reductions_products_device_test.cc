@@ -352,6 +352,80 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ProductsOfVectorsMatchTheHost) {
                          {Ramp(DType::kFloat32, {3, 4}, 0), Ramp(DType::kFloat32, {5}, 0)});
 }
 
+// batched_tensordot over any axes on `where`, x read through a view swapping its last two dims
+// when `view`.
+std::shared_ptr<compile::Executable> BatchedTensordot(const std::string& where, DType dtype,
+                                                      int x_rank, int y_rank,
+                                                      std::vector<int64_t> axes_a,
+                                                      std::vector<int64_t> axes_b, bool view) {
+  auto g = std::make_unique<ir::Graph>();
+  ir::Variable* x = g->AddInput(ir::Type::Of(dtype, x_rank), "x");
+  ir::Variable* y = g->AddInput(ir::Type::Of(dtype, y_rank), "y");
+  g->inputs() = {x, y};
+  ir::Variable* xd = To(*g, x, where);
+  if (view) {
+    std::vector<int64_t> order(x_rank);
+    for (int d = 0; d < x_rank; ++d) order[d] = d;
+    std::swap(order[x_rank - 1], order[x_rank - 2]);
+    xd = Node(*g, "dimshuffle", {xd}, {{"new_order", order}});
+  }
+  const ir::Attrs attrs = {{"axes_a", std::move(axes_a)}, {"axes_b", std::move(axes_b)}};
+  g->outputs() = {To(*g, Node(*g, "batched_tensordot", {xd, To(*g, y, where)}, attrs), "cpu")};
+  return Compiled(std::move(g));
+}
+
+TEST(TENSORD_PROVIDER_TEST_SUITE, BatchedTensordotsMatchTheHost) {
+  SKIP_WITHOUT_THE_DEVICE();
+  struct Case {
+    runtime::Shape x, y;  // x as given (before the view)
+    std::vector<int64_t> axes_a, axes_b;
+    bool view = false;
+  };
+  const std::vector<Case> cases = {
+      {{3, 4, 5}, {3, 5, 6}, {2}, {1}},              // batched_dot's
+      {{3, 5, 4}, {3, 5, 6}, {1}, {1}},              // x^T y per item
+      {{2, 3, 4, 5}, {2, 5, 4, 2}, {2, 3}, {2, 1}},  // two axes, paired out of order
+      {{2, 3, 4, 5}, {2, 4, 2}, {3}, {1}, true},     // x through a view
+      {{2, 6, 3}, {2, 3, 2, 2}, {-1}, {1}},          // a negative axis, y of more free dims
+      {{2, 3, 0}, {2, 0, 4}, {2}, {1}},              // empty sums: zeros
+      {{0, 3, 4}, {0, 4, 2}, {2}, {1}}};             // no items
+  for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (const Case& c : cases) {
+      const int xr = static_cast<int>(c.x.size()), yr = static_cast<int>(c.y.size());
+      const std::string what = runtime::ShapeString(c.x) + " " + runtime::ShapeString(c.y) + " " +
+                               DTypeName(dtype) + (c.view ? " view" : "");
+      auto device = BatchedTensordot(kOn, dtype, xr, yr, c.axes_a, c.axes_b, c.view);
+      auto host = BatchedTensordot("cpu", dtype, xr, yr, c.axes_a, c.axes_b, c.view);
+      ASSERT_NE(device, nullptr) << what;
+      ASSERT_NE(host, nullptr) << what;
+      bool placed = false;
+      for (const compile::Instruction& ins : device->instructions()) {
+        placed = placed || (ins.label.rfind("batched_tensordot(", 0) == 0 && ins.device);
+      }
+      EXPECT_TRUE(placed) << what;
+      const Tensor x = Ramp(dtype, c.x, -3), y = Ramp(dtype, c.y, -2);
+      auto got = device->Run({x, y}, {});
+      auto want = host->Run({x, y}, {});
+      ASSERT_TRUE(want.ok()) << what << ": " << want.status();
+      ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+      if (dtype == DType::kFloat32) {
+        ExpectNear<float>(got->outputs[0], want->outputs[0], 1e-5, what);
+      } else {
+        ExpectNear<double>(got->outputs[0], want->outputs[0], 1e-12, what);
+      }
+    }
+  }
+  // Summed dims of other sizes, and batches of other sizes, in the host's words.
+  auto device = BatchedTensordot(kOn, DType::kFloat32, 3, 3, {2}, {1}, false);
+  auto host = BatchedTensordot("cpu", DType::kFloat32, 3, 3, {2}, {1}, false);
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  ExpectRefusedAsTheHost(
+      *device, *host, {Ramp(DType::kFloat32, {2, 3, 4}, 0), Ramp(DType::kFloat32, {2, 5, 2}, 0)});
+  ExpectRefusedAsTheHost(
+      *device, *host, {Ramp(DType::kFloat32, {2, 3, 4}, 0), Ramp(DType::kFloat32, {3, 4, 2}, 0)});
+}
+
 // batched_dot(x, y) on `where`, x given as its dimshuffle `view` when not empty.
 std::shared_ptr<compile::Executable> BatchedDot(const std::string& where, int x_rank, int y_rank,
                                                 const std::vector<int64_t>& view) {
