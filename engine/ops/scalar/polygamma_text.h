@@ -83,7 +83,7 @@
                           -691.0 / 2730, 7.0 / 6,   -3617.0 / 510, 43867.0 / 798};              \
     const double r = 1 / x;                                                                     \
     const double z = r * r;                                                                     \
-    result += r + 0.5 * z + r * z * tensord_polynomial(b2k, 9, z);                              \
+    result = result + r + 0.5 * z + r * z * tensord_polynomial(b2k, 9, z);                      \
     return reflected < 0 ? result : reflected - result;                                         \
   }
 
