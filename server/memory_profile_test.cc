@@ -99,8 +99,6 @@ TEST(MemoryProfile, AnAddressHandedOutAgainIsANewBuffer) {
   EXPECT_EQ(m.peak_bytes_without_inplace, 3 * kBytes);  // exp is dead by then: x, neg, add
 }
 
-// Without inplace, a view of an inplace output is a view of that output's own buffer, not a
-// new one; a view of a buffer the run did not make (a constant's) creates nothing.
 // A chain of inplace outputs: without inplace each is a buffer of its own, and a view of the
 // last keeps that one alive after its slot is dropped, however the earlier ones die.
 TEST(MemoryProfile, AViewOfTheLastOfAnInplaceChainKeepsItsBufferAlive) {
@@ -137,6 +135,8 @@ TEST(MemoryProfile, AViewOfTheLastOfAnInplaceChainKeepsItsBufferAlive) {
   EXPECT_EQ(m.peak_bytes, 12 * kBytes);  // x, the one shared buffer, the new one
 }
 
+// Without inplace, a view of an inplace output is a view of that output's own buffer, not a
+// new one; a view of a buffer the run did not make (a constant's) creates nothing.
 TEST(MemoryProfile, ViewsOfInplaceOutputsAndOfConstantsCreateNothing) {
   auto exe = BuildChain(/*keep=*/true);  // without gc: every buffer created counts
   int x = 0, exp = 0, constant = 0;

@@ -117,6 +117,11 @@ class ProductKernel final : public backends::Kernel {
       transpose_x_ = axis("axes_a") == 0;
       transpose_y_ = axis("axes_b") == 1;
     }
+    if (op_ == "dot" || op_ == "tensordot") {
+      if (absl::StatusOr<ops::Contraction> c = ops::GetContraction(node); c.ok()) {
+        contraction_ = *std::move(c);
+      }
+    }
     if (epilogue) epilogue_ = MakeElementwiseKernel(*std::move(epilogue), device_);
     if (op_ == "gemm") {
       const DType dtype = node.outputs[0]->type.dtype;
@@ -152,9 +157,13 @@ class ProductKernel final : public backends::Kernel {
     const bool gemm = op_ == "gemm";
     const Tensor& x0 = gemm ? *in[2] : *in[0];
     const Tensor& y0 = gemm ? *in[3] : *in[1];
+    if (contraction_.has_value()) {  // the host's words, of the operands as given
+      TENSORD_RETURN_IF_ERROR(
+          ops::CheckContractionShapes(op_, *contraction_, x0.shape(), y0.shape()));
+    }
     const Tensor x = transpose_x_ ? Transposed(x0) : x0;
     const Tensor y = transpose_y_ ? Transposed(y0) : y0;
-    if (x.shape()[1] != y.shape()[0]) {
+    if (x.shape()[1] != y.shape()[0]) {  // gemm's and dot_composite's
       return InvalidArgument(op_, ": shapes ", runtime::ShapeString(x.shape()), " and ",
                              runtime::ShapeString(y.shape()), " not aligned: ", x.shape()[1],
                              " (dim 1) != ", y.shape()[0], " (dim 0)");
@@ -240,8 +249,9 @@ class ProductKernel final : public backends::Kernel {
 
   const std::string op_;
   const std::shared_ptr<DeviceRuntime> device_;
-  StridedWrite pack_;                       // an operand made contiguous (RunContraction)
-  std::optional<ContractedBlocks> blocks_;  // a contraction not of two matrices over one axis
+  StridedWrite pack_;                            // an operand made contiguous (RunContraction)
+  std::optional<ContractedBlocks> blocks_;       // a contraction not of two matrices over one axis
+  std::optional<ops::Contraction> contraction_;  // a dot's or tensordot's, for its shape check
   bool transpose_x_ = false, transpose_y_ = false;
   std::unique_ptr<backends::Kernel> epilogue_;             // dot_composite's program
   std::unique_ptr<backends::Kernel> scale_, scale_empty_;  // gemm's beta * z (ScaleProgram)

@@ -352,6 +352,30 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, ProductsOfVectorsMatchTheHost) {
                          {Ramp(DType::kFloat32, {3, 4}, 0), Ramp(DType::kFloat32, {5}, 0)});
 }
 
+// A 2-d tensordot over transposed axes, misaligned: refused in the host's words, naming the
+// operands as given and their real axes (not the transposed views the kernel multiplies).
+TEST(TENSORD_PROVIDER_TEST_SUITE, TransposedTensordotErrorsAreTheHosts) {
+  SKIP_WITHOUT_THE_DEVICE();
+  auto build = [](const std::string& where) {
+    auto g = std::make_unique<ir::Graph>();
+    ir::Variable* x = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "x");
+    ir::Variable* y = g->AddInput(ir::Type::Of(DType::kFloat32, 2), "y");
+    g->inputs() = {x, y};
+    const ir::Attrs attrs = {{"axes_a", std::vector<int64_t>{0}},
+                             {"axes_b", std::vector<int64_t>{1}}};
+    g->outputs() = {
+        To(*g, Node(*g, "tensordot", {To(*g, x, where), To(*g, y, where)}, attrs), "cpu")};
+    return Compiled(std::move(g));
+  };
+  auto device = build(kOn), host = build("cpu");
+  ASSERT_NE(device, nullptr);
+  ASSERT_NE(host, nullptr);
+  const Tensor x = Ramp(DType::kFloat32, {3, 4}, 0), y = Ramp(DType::kFloat32, {2, 5}, 0);
+  ExpectRefusedAsTheHost(*device, *host, {x, y});
+  auto ok = device->Run({x, Ramp(DType::kFloat32, {2, 3}, 0)}, {});
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
 // batched_tensordot over any axes on `where`, x read through a view swapping its last two dims
 // when `view`.
 std::shared_ptr<compile::Executable> BatchedTensordot(const std::string& where, DType dtype,
