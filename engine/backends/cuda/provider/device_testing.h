@@ -104,6 +104,13 @@ inline bool Runs(const compile::Executable& exe, const std::string& op) {
   return false;
 }
 
+// Whether one of `exe`'s instructions is a node of `op` placed on a CUDA device.
+inline bool RunsOnTheDevice(const compile::Executable& exe, const std::string& op) {
+  for (const compile::Instruction& ins : exe.instructions())
+    if (ins.label.rfind(op + "(", 0) == 0 && ins.device != nullptr) return true;
+  return false;
+}
+
 // `inputs` refused by the device's function and the host's alike: INVALID_ARGUMENT, in the same
 // words (the host's refusal asserted first, so that a host that runs them fails cleanly).
 inline void ExpectRefusedAsTheHost(const compile::Executable& device,

@@ -155,12 +155,7 @@ TEST(TENSORD_PROVIDER_TEST_SUITE, NeighboursRunOnTheDeviceAndReadViews) {
   auto host = NeibsGraph("cpu", "images2neibs", DType::kFloat32, attrs, /*view=*/true);
   ASSERT_NE(device, nullptr);
   ASSERT_NE(host, nullptr);
-  // Placed on the device: its instruction is charged there.
-  bool placed = false;
-  for (const compile::Instruction& ins : device->instructions()) {
-    if (ins.label.rfind("images2neibs(", 0) == 0) placed = ins.device != nullptr;
-  }
-  EXPECT_TRUE(placed);
+  EXPECT_TRUE(testing::RunsOnTheDevice(*device, "images2neibs"));
   auto got = device->Run({image}, {});
   auto want = host->Run({image}, {});
   ASSERT_TRUE(got.ok()) << got.status();
