@@ -153,7 +153,11 @@ void SetIntraOpThreads(int threads) { configured_threads.store(threads); }
 int IntraOpThreads() {
   const int configured = configured_threads.load();
   if (configured > 0) return configured;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // Read once: glibc's hardware_concurrency opens, reads and closes
+  // /sys/devices/system/cpu/online on every call, which cost every kernel that asked (each
+  // ParallelFor) 5-10 us here: more than a small node's own work.
+  static const int hardware = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return hardware;
 }
 
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

@@ -225,7 +225,11 @@ class CompositeKernel final : public CompositeEpilogue {
       std::vector<std::byte> own;
       T* scratch = nullptr;
       std::vector<const T*> reg;
-      std::vector<const T*> spread;  // a broadcast operand is spread over its slot once
+      // A broadcast operand's value is spread over its slot once per value, as far as the
+      // chunk reaches: every row of a state is as long, so a value's first chunk is its longest.
+      // (Spreading a whole chunk for a row of 10, a (256, 10) softmax's per-row operand, cost 4x
+      // the composite's own work.)
+      std::vector<const T*> spread;
       std::vector<char> uniform;
       std::vector<T> value;
       double acc = 0;  // a reduction's partial result over this state's rows
@@ -284,7 +288,7 @@ class CompositeKernel final : public CompositeEpilogue {
           if (step[k] == 1) {
             g = const_cast<T*>(src);  // read in place
           } else if (step[k] == 0) {
-            if (st.spread[k] != src) std::fill_n(g, kChunk, *src), st.spread[k] = src;
+            if (st.spread[k] != src) std::fill_n(g, m, *src), st.spread[k] = src;
             st.uniform[operand_input[k]] = 1;
             st.value[operand_input[k]] = *src;
           } else {

@@ -190,10 +190,19 @@ std::vector<double> Ramp(int n, double scale) {
 
 TEST(Composite, LongProgramAcrossChunksAndBroadcasts) {
   for (DType t : {DType::kFloat32, DType::kFloat64}) {
-    // 2 x 5 x 301 elements: rows longer than a chunk and not a multiple of it.
+    // 2 x 5 x 301 elements: a per-row operand (5, 1) over rows shorter than a chunk.
     ExpectLongProgramMatches(
         t, {MakeTensor(t, {2, 5, 301}, Ramp(3010, 3)), MakeTensor(t, {5, 1}, Ramp(5, 2)),
             MakeTensor(t, {301}, Ramp(301, 1))});
+    // Rows longer than a chunk (1,024) and not a multiple of it, and rows of 10 (a softmax's),
+    // with a per-row operand c that tanh and switch read from its spread slot (binary ops read
+    // it as a scalar): its value is spread anew for each row, as far as the row reaches.
+    ExpectLongProgramMatches(
+        t, {MakeTensor(t, {3, 2500}, Ramp(7500, 3)), MakeTensor(t, {2500}, Ramp(2500, 2)),
+            MakeTensor(t, {3, 1}, Ramp(3, 1))});
+    ExpectLongProgramMatches(
+        t, {MakeTensor(t, {256, 10}, Ramp(2560, 3)), MakeTensor(t, {10}, Ramp(10, 2)),
+            MakeTensor(t, {256, 1}, Ramp(256, 1))});
     // 0-d inputs, and an empty broadcast.
     ExpectLongProgramMatches(
         t, {MakeTensor(t, {}, {0.3}), MakeTensor(t, {}, {-0.2}), MakeTensor(t, {}, {1.7})});

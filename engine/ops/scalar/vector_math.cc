@@ -14,6 +14,8 @@
 // Without FMA the quotient's residual is not exact: float32 sigmoid is computed in double.
 #define TENSORD_VMATH_F32_SIGMOID(VF, VD, F, D, ISA) \
   Map<VF, InDouble<VF, TENSORD_VMATH_SIGMOID(VD, D, ISA)>>
+// Without FMA the table's polynomials lose their last bit: float32 tanh is SLEEF's.
+#define TENSORD_VMATH_F32_TANH(VF, F, ISA) TENSORD_VMATH_MAP(VF, tanh, F, u10, ISA)
 
 namespace tensord::vmath {
 

@@ -9,6 +9,7 @@
 #define TENSORD_VMATH_VARIANT finz_  // SLEEF's deterministic functions (with FMA)
 #define TENSORD_VMATH_F32_SIGMOID(VF, VD, F, D, ISA) \
   Map<VF, SigmoidCorrected<VF, TENSORD_VMATH_FN(exp, F, u10, ISA)>>
+#define TENSORD_VMATH_F32_TANH(VF, F, ISA) Map<VF, TanhPiecewise<VF>>
 
 namespace tensord::vmath {
 namespace {
@@ -27,8 +28,33 @@ struct F8 {
   static Vec NegMulAdd(Vec a, Vec b, Vec c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a b
   static Vec Div(Vec a, Vec b) { return _mm256_div_ps(a, b); }
   static Vec Max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm256_min_ps(a, b); }  // b where either is NaN
   static Vec Neg(Vec a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
   static Vec Abs(Vec a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static Vec WithSignOf(Vec magnitude, Vec sign) {  // magnitude's sign bit clear
+    return _mm256_or_ps(magnitude, _mm256_and_ps(sign, _mm256_set1_ps(-0.0f)));
+  }
+  using Int = __m256i;
+  static Int Bits(Vec a) { return _mm256_castps_si256(a); }
+  template <int kShift>
+  static Int ShiftRightInt(Int a) {
+    return _mm256_srli_epi32(a, kShift);
+  }
+  static Int SubInt(Int a, int b) { return _mm256_sub_epi32(a, _mm256_set1_epi32(b)); }
+  static Int ClampInt(Int a, int lo, int hi) {
+    return _mm256_min_epi32(_mm256_max_epi32(a, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+  }
+  // table[i] for i < 32: each quarter of the table permuted by i's low 3 bits, then bits 3 and
+  // 4 (moved into the sign bit, which blendv reads) pick among them
+  static Vec Lookup32(const float* table, Int i) {
+    const Vec q0 = _mm256_permutevar8x32_ps(_mm256_load_ps(table), i);
+    const Vec q1 = _mm256_permutevar8x32_ps(_mm256_load_ps(table + 8), i);
+    const Vec q2 = _mm256_permutevar8x32_ps(_mm256_load_ps(table + 16), i);
+    const Vec q3 = _mm256_permutevar8x32_ps(_mm256_load_ps(table + 24), i);
+    const Vec bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));
+    const Vec bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 27));
+    return _mm256_blendv_ps(_mm256_blendv_ps(q0, q1, bit3), _mm256_blendv_ps(q2, q3, bit3), bit4);
+  }
   static Vec SelectNonNegative(Vec x, Vec if_so, Vec if_not) {
     return _mm256_blendv_ps(if_not, if_so, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
   }

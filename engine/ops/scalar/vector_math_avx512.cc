@@ -12,6 +12,7 @@
 #define TENSORD_VMATH_VARIANT finz_  // SLEEF's deterministic functions (with FMA)
 #define TENSORD_VMATH_F32_SIGMOID(VF, VD, F, D, ISA) \
   Map<VF, SigmoidCorrected<VF, TENSORD_VMATH_FN(exp, F, u10, ISA)>>
+#define TENSORD_VMATH_F32_TANH(VF, F, ISA) Map<VF, TanhPiecewise<VF>>
 
 namespace tensord::vmath {
 namespace {
@@ -30,9 +31,29 @@ struct F16 {
   static Vec NegMulAdd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a b
   static Vec Div(Vec a, Vec b) { return _mm512_div_ps(a, b); }
   static Vec Max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  static Vec Min(Vec a, Vec b) { return _mm512_min_ps(a, b); }  // b where either is NaN
   static Vec Neg(Vec a) {
     return _mm512_castsi512_ps(
         _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
+  }
+  static Vec WithSignOf(Vec magnitude, Vec sign) {  // magnitude's sign bit clear
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+        _mm512_castps_si512(magnitude), _mm512_castps_si512(sign), _mm512_set1_epi32(INT32_MIN),
+        0xF8));  // magnitude | (sign & mask)
+  }
+  using Int = __m512i;
+  static Int Bits(Vec a) { return _mm512_castps_si512(a); }
+  template <int kShift>
+  static Int ShiftRightInt(Int a) {
+    return _mm512_srli_epi32(a, kShift);
+  }
+  static Int SubInt(Int a, int b) { return _mm512_sub_epi32(a, _mm512_set1_epi32(b)); }
+  static Int ClampInt(Int a, int lo, int hi) {
+    return _mm512_min_epi32(_mm512_max_epi32(a, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+  }
+  // table[i] for i < 32: the table's two registers, one permute
+  static Vec Lookup32(const float* table, Int i) {
+    return _mm512_permutex2var_ps(_mm512_load_ps(table), i, _mm512_load_ps(table + 16));
   }
   static Vec Abs(Vec a) {
     return _mm512_castsi512_ps(

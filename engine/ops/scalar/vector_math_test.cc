@@ -1,7 +1,7 @@
 // Which instruction set's loops of vector_math.h the kernels call; that an element's result does
 // not depend on its neighbours; that the sets with FMA give the same bits; float32 sigmoid's
-// bound over floats of every magnitude. Their accuracy on random samples, for every set this CPU
-// has, is tests/conformance/test_vector_math.py's (long-double references).
+// and tanh's bounds over floats of every magnitude. Their accuracy on random samples, for every set
+// this CPU has, is tests/conformance/test_vector_math.py's (long-double references).
 #include "engine/ops/scalar/vector_math.h"
 
 #include <gtest/gtest.h>
@@ -174,42 +174,88 @@ TEST(VectorMath, AnElementsResultDoesNotDependOnItsNeighbours) {
   }
 }
 
-// Float32 sigmoid is computed in float with a corrected quotient where the set has FMA
-// (vector_math_kernels.h): its stated bound, 1.5 ULP, checked over every 257th float (16.7
-// million of every sign and magnitude, the worst case near -4.85 among them) against a double
-// reference, whose own error is a billionth of a float ULP.
-TEST(VectorMath, Float32SigmoidIsWithinOneAndAHalfUlpOverFloatsOfEveryMagnitude) {
-  constexpr uint64_t kStride = 257;
+// Every stride-th float (257th: 16.7 million of every sign and magnitude).
+std::vector<float> EveryNthFloat(uint64_t stride) {
   std::vector<float> x;
-  x.reserve((uint64_t{1} << 32) / kStride + 1);
-  for (uint64_t bits = 0; bits <= UINT32_MAX; bits += kStride) {
+  x.reserve((uint64_t{1} << 32) / stride + 1);
+  for (uint64_t bits = 0; bits <= UINT32_MAX; bits += stride) {
     const uint32_t b = static_cast<uint32_t>(bits);
     float v;
     std::memcpy(&v, &b, sizeof v);
     x.push_back(v);
   }
+  return x;
+}
+
+// The float32 loop of `f` on each set the CPU has, within `bound` ULP of `want` (`sse2_bound` on
+// SSE2's loops) over every 257th float; NaN for NaN. `want` is computed in double, whose own
+// error is a billionth of a float ULP.
+void ExpectFloat32WithinUlp(Fn f, const char* name, double (*want)(double), double bound,
+                            double sse2_bound) {
+  const std::vector<float> x = EveryNthFloat(257);
   std::vector<float> r(x.size());
   for (Isa isa : kWidestFirst) {
     const Table* t = LoopsFor(isa);
     if (t == nullptr) continue;
-    t->f32[static_cast<int>(Fn::kSigmoid)](x.data(), r.data(), static_cast<int64_t>(x.size()));
+    t->f32[static_cast<int>(f)](x.data(), r.data(), static_cast<int64_t>(x.size()));
     double worst = 0;
     float worst_x = 0;
     for (size_t i = 0; i < x.size(); ++i) {
-      const double v = x[i];
-      const double want = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
-      if (std::isnan(want)) {
-        ASSERT_TRUE(std::isnan(r[i])) << t->isa << " sigmoid of " << x[i] << ": " << r[i];
+      const double w = want(x[i]);
+      if (std::isnan(w)) {
+        ASSERT_TRUE(std::isnan(r[i])) << t->isa << " " << name << " of " << x[i] << ": " << r[i];
         continue;
       }
       int exponent;
-      std::frexp(want, &exponent);  // want in [2^(exponent-1), 2^exponent); 0 for want = 0
-      const double ulp = want == 0 ? std::ldexp(1.0, -149)  // a float's smallest step
-                                   : std::ldexp(1.0, std::max(exponent - 24, -149));
-      const double err = std::fabs(r[i] - want) / ulp;
+      std::frexp(w, &exponent);  // w in [2^(exponent-1), 2^exponent); 0 for w = 0
+      const double ulp = w == 0 ? std::ldexp(1.0, -149)  // a float's smallest step
+                                : std::ldexp(1.0, std::max(exponent - 24, -149));
+      const double err = std::fabs(r[i] - w) / ulp;
       if (err > worst) worst = err, worst_x = x[i];
     }
-    EXPECT_LE(worst, 1.5) << t->isa << " sigmoid: " << worst << " ULP at x = " << worst_x;
+    EXPECT_LE(worst, isa == Isa::kSse2 ? sse2_bound : bound)
+        << t->isa << " " << name << ": " << worst << " ULP at x = " << worst_x;
+  }
+}
+
+// Float32 sigmoid is computed in float with a corrected quotient where the set has FMA
+// (vector_math_kernels.h): its stated bound is 1.5 ULP, the worst case near -4.85.
+TEST(VectorMath, Float32SigmoidIsWithinOneAndAHalfUlpOverFloatsOfEveryMagnitude) {
+  ExpectFloat32WithinUlp(
+      Fn::kSigmoid, "sigmoid",
+      [](double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v)); },
+      1.5, 1.5);
+}
+
+// Float32 tanh comes from a table of polynomials where the set has FMA (tanh_f32_table.h):
+// 0.986 ULP at worst among these floats (0.994 over all of them: tanh_every_float), so 1 is
+// the bound; SLEEF's, on SSE2, reaches 1.00000002 (at x = 7.3e-8). The sign, zero, saturation
+// (from 9.0109; the table clamps |x| at 9.5) and NaN are among the floats checked; infinities
+// and subnormals below.
+TEST(VectorMath, Float32TanhIsWithinOneUlpOverFloatsOfEveryMagnitude) {
+  ExpectFloat32WithinUlp(
+      Fn::kTanh, "tanh", [](double v) { return std::tanh(v); }, 1.0, 1.001);
+}
+
+TEST(VectorMath, Float32TanhKeepsSignedZerosInfinitiesAndNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {0.0f,   -0.0f,   inf,     -inf,   std::nanf(""), -std::nanf(""),
+                                1e-40f, -1e-40f, 9.0109f, 9.011f, 100.0f,        -3e38f};
+  for (Isa isa : kWidestFirst) {
+    const Table* t = LoopsFor(isa);
+    if (t == nullptr) continue;
+    std::vector<float> r(x.size());
+    t->f32[static_cast<int>(Fn::kTanh)](x.data(), r.data(), static_cast<int64_t>(x.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float want = std::tanh(x[i]);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(r[i])) << t->isa << " tanh of " << x[i] << ": " << r[i];
+      } else if (x[i] == 0 || std::fabs(x[i]) < 1e-30f || std::fabs(x[i]) > 9.011f) {
+        EXPECT_TRUE(SameBits(r[i], want)) << t->isa << " tanh of " << x[i] << ": " << r[i];
+      } else {
+        EXPECT_NEAR(r[i], want, 6e-8f) << t->isa << " tanh of " << x[i];
+      }
+    }
   }
 }
 

@@ -78,6 +78,14 @@ struct MinFold {
 template <class Op, class Acc, class T>
 TENSORD_FOLD_CLONES Acc FoldRow(const T* s, int64_t n) {
   constexpr int kLanes = 16;
+  if (n < kLanes) {
+    // A short row (a softmax's 10 classes) would pay more for the lanes' setup and combine than
+    // for itself. The same bits: below, every element goes to lane 0 in order, and folding in
+    // the other lanes' identities (+0, 1, -inf ...) changes no value.
+    Acc a = Op::template Init<Acc>();
+    for (int64_t i = 0; i < n; ++i) a = Op::Fold(a, static_cast<Acc>(s[i]));
+    return a;
+  }
   Acc lanes[kLanes];
   for (Acc& lane : lanes) lane = Op::template Init<Acc>();
   int64_t i = 0;
