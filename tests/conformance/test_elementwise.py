@@ -413,3 +413,16 @@ def test_server_refuses_types_the_client_would_refuse(wire, nin):
     v = T.tensor(dtype, (False,))
     with pytest.raises(InvalidArgument, match="needs .* inputs"):
         theano.function([v], raw(*([v] * nin)))
+
+
+@pytest.mark.parametrize("op", ["maximum", "gt", "mod"])
+def test_big_broadcasts_split_over_the_threads_match_numpy(rng, op):
+    """A lone op over 77,100 elements with broadcast and transposed operands: its rows split over
+    the intra-op threads (each range's operand and output offsets, a bool output's included)."""
+    build, ref, _ = BINARY[op]
+    a = sample(rng, (300, 257), "float64", low=-5, high=5)
+    check(build, ref, a, sample(rng, (257,), "int32", low=-3, high=3))
+    check(build, ref, a, sample(rng, (300, 1), "float32", low=-3, high=3))
+    check(lambda x, y: build(x.T, y), lambda x, y: ref(x.T, y),
+          sample(rng, (257, 300), "float64", low=-5, high=5),
+          sample(rng, (1, 257), "float64", low=-3, high=3))

@@ -56,7 +56,6 @@ class ElementwiseKernel final : public backends::Kernel {
       start[i] = static_cast<const char*>(args[i]->raw());
       size[i] = static_cast<int64_t>(DTypeSize(args[i]->dtype()));
     }
-    absl::InlinedVector<const void*, 4> base(start.begin(), start.end());
     absl::InlinedVector<int64_t, 4> step(k, 1);
     const int64_t out_size = static_cast<int64_t>(DTypeSize(out_dtype));
     bool flat = true;  // one loop over everything when no operand broadcasts or strides
@@ -73,17 +72,37 @@ class ElementwiseKernel final : public backends::Kernel {
       });
       return absl::OkStatus();
     }
-    std::vector<Strides> strides;
-    for (size_t i = 0; i < k; ++i) {
-      strides.push_back(BroadcastStrides(*args[i], shape));
-      step[i] = strides[i].empty() ? 0 : strides[i].back();
-    }
+    std::vector<Strides> full;
+    for (size_t i = 0; i < k; ++i) full.push_back(BroadcastStrides(*args[i], shape));
+    // Dims every operand walks uniformly merge, so (256, 10) * a (1, 1) scalar is one row of
+    // 2,560, not 256 calls of the row loop (which cost more than the row itself).
+    const MergedDims merged = MergeDims(shape, full);
+    const Shape& rows = merged.shape;
+    const std::vector<Strides>& strides = merged.strides;
+    for (size_t i = 0; i < k; ++i) step[i] = strides[i].empty() ? 0 : strides[i].back();
     TENSORD_RETURN_IF_ERROR(y.Reshape(out_dtype, shape));
+    if (y.num_elements() == 0) return absl::OkStatus();
     char* dst = static_cast<char*>(y.raw());
-    ForEachRow(shape, strides, [&](int64_t n, int64_t o, const int64_t* off) {
-      for (size_t i = 0; i < k; ++i) base[i] = start[i] + off[i] * size[i];
-      loop(base.data(), step.data(), dst + o * out_size, n);
-    });
+    if (rows.empty()) {  // one element
+      const absl::InlinedVector<const void*, 4> at(start.begin(), start.end());
+      loop(at.data(), step.data(), dst, 1);
+      return absl::OkStatus();
+    }
+    // Big outputs split along the outermost merged dim over the intra-op threads, as above.
+    int64_t inner = 1;
+    for (size_t d = 1; d < rows.size(); ++d) inner *= rows[d];
+    runtime::ParallelFor(rows[0], std::max<int64_t>(1, kParallelGrain / inner),
+                         [&](int64_t begin, int64_t end) {
+                           Shape part = rows;
+                           part[0] = end - begin;
+                           absl::InlinedVector<const void*, 4> at(k);
+                           ForEachRow(part, strides, [&](int64_t n, int64_t o, const int64_t* off) {
+                             for (size_t i = 0; i < k; ++i) {
+                               at[i] = start[i] + (off[i] + begin * strides[i][0]) * size[i];
+                             }
+                             loop(at.data(), step.data(), dst + (o + begin * inner) * out_size, n);
+                           });
+                         });
     return absl::OkStatus();
   }
 
