@@ -1,6 +1,7 @@
 // NumPy broadcasting and strided iteration shared by the CPU kernels.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -60,6 +61,32 @@ void ForEachRow(const Shape& out_shape, const std::vector<Strides>& strides, Row
     }
     if (d < 0) return;
   }
+}
+
+// How a walk of `shape` (at least one dim) splits over the intra-op threads: along its
+// outermost dim, in ranges of about `elements` elements (at least one index each).
+inline int64_t OuterIndicesPerRange(const Shape& shape, int64_t elements) {
+  int64_t inner = 1;
+  for (size_t d = 1; d < shape.size(); ++d) inner *= shape[d];
+  return std::max<int64_t>(1, elements / inner);
+}
+
+// ForEachRow over the outermost dim's indices [begin, end) of `shape` (at least one dim): one
+// range of such a split. The offsets it passes are the whole walk's.
+template <typename RowFn>
+void ForEachRowIn(const Shape& shape, const std::vector<Strides>& strides, int64_t begin,
+                  int64_t end, RowFn&& row) {
+  Shape part = shape;
+  part[0] = end - begin;
+  int64_t inner = 1;
+  for (size_t d = 1; d < shape.size(); ++d) inner *= shape[d];
+  absl::InlinedVector<int64_t, 8> shifted(strides.size());
+  ForEachRow(part, strides, [&](int64_t n, int64_t out_offset, const int64_t* in_offsets) {
+    for (size_t i = 0; i < strides.size(); ++i) {
+      shifted[i] = in_offsets[i] + begin * strides[i][0];
+    }
+    row(n, out_offset + begin * inner, shifted.data());
+  });
 }
 
 // Copies `src` read through `src_strides` (viewed with dst's shape) into contiguous `dst`.

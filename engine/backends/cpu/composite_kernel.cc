@@ -323,22 +323,15 @@ class CompositeKernel final : public CompositeEpilogue {
     }
     // Big outputs are split along the outermost row dimension over the intra-op threads; each
     // range walks its part of the rows with a state of its own.
-    int64_t inner = 1;
-    for (size_t d = 1; d < rows.size(); ++d) inner *= rows[d];
     // A reduction's ranges each fold a partial result, combined in range order: the same
     // split (thread count) gives the same bits.
-    const int64_t grain = std::max<int64_t>(1, kParallelGrain / inner);
+    const int64_t grain = OuterIndicesPerRange(rows, kParallelGrain);
     std::vector<double> partial(reducing ? (rows[0] + grain - 1) / grain : 0, ReduceInit());
     runtime::ParallelFor(rows[0], grain, [&](int64_t begin, int64_t end) {
       State st;
       start_state(st);
-      Shape part = rows;
-      part[0] = end - begin;
-      std::vector<int64_t> shifted(num_ops);
-      ForEachRow(part, strides, [&](int64_t len, int64_t o, const int64_t* off) {
-        for (size_t k = 0; k < num_ops; ++k) shifted[k] = off[k] + begin * strides[k][0];
-        row(st, len, o + begin * inner, shifted.data());
-      });
+      ForEachRowIn(rows, strides, begin, end,
+                   [&](int64_t len, int64_t o, const int64_t* off) { row(st, len, o, off); });
       if (reducing) partial[begin / grain] = st.acc;
     });
     if (reducing) {

@@ -10,6 +10,7 @@
 #include "engine/backends/cpu/cast.h"
 #include "engine/backends/cpu/provider.h"
 #include "engine/passes/pass_testing.h"
+#include "engine/runtime/parallel.h"
 
 namespace tensord::cpu {
 namespace {
@@ -209,6 +210,37 @@ TEST(Composite, LongProgramAcrossChunksAndBroadcasts) {
     ExpectLongProgramMatches(
         t, {MakeTensor(t, {0, 3}, {1}), MakeTensor(t, {3}, {1, 2, 3}), MakeTensor(t, {1, 1}, {2})});
   }
+}
+
+// A big output's rows split over the intra-op threads (ForEachRowIn): each range's operand and
+// output offsets. The same graph on 4 threads and on 1 (one range) gives the same bits, for a
+// composite and for lone ops: broadcast rows and columns, a transposed operand, a bool output,
+// switch's three operands.
+TEST(Composite, AndLoneOpsGiveTheSameBitsSplitOverThreadsAsWhole) {
+  const DType t = DType::kFloat32;
+  const std::vector<Tensor> inputs = {
+      MakeTensor(t, {300, 257}, Ramp(300 * 257, 3)), MakeTensor(t, {257}, Ramp(257, 2)),
+      MakeTensor(t, {300, 1}, Ramp(300, 1)), MakeTensor(t, {257, 300}, Ramp(257 * 300, 2))};
+  auto run = [&](int threads) {
+    runtime::SetIntraOpThreads(threads);
+    auto built =
+        Build(TypesOf(inputs), [&](ops::NodeBuilder& b, const std::vector<ir::Variable*>& in) {
+          ir::Variable* transposed = b.Dimshuffle(in[3], {1, 0});
+          return std::vector<ir::Variable*>{
+              b.Apply("composite", {in[0], in[1], in[2]}, Attrs(t, LongProgram(), {2, 1.5, 0.5})),
+              b.Apply("maximum", {in[0], in[1]}), b.Apply("gt", {transposed, in[2]}),
+              b.Switch(b.Apply("gt", {in[0], in[1]}), transposed, in[2])};
+        });
+    auto out = EvaluateUnoptimized(std::move(built.graph), inputs);
+    runtime::SetIntraOpThreads(0);  // back to the default
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? *out : std::vector<Tensor>{};
+  };
+  const std::vector<Tensor> whole = run(1), split = run(4);
+  ASSERT_EQ(whole.size(), 4u);
+  ASSERT_EQ(split.size(), 4u);
+  for (size_t i = 0; i < whole.size(); ++i)
+    ExpectSame(whole[i], split[i], "output " + std::to_string(i));
 }
 
 TEST(Composite, StridedAndNegativeStrideViews) {

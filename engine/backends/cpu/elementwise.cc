@@ -89,20 +89,14 @@ class ElementwiseKernel final : public backends::Kernel {
       return absl::OkStatus();
     }
     // Big outputs split along the outermost merged dim over the intra-op threads, as above.
-    int64_t inner = 1;
-    for (size_t d = 1; d < rows.size(); ++d) inner *= rows[d];
-    runtime::ParallelFor(rows[0], std::max<int64_t>(1, kParallelGrain / inner),
-                         [&](int64_t begin, int64_t end) {
-                           Shape part = rows;
-                           part[0] = end - begin;
-                           absl::InlinedVector<const void*, 4> at(k);
-                           ForEachRow(part, strides, [&](int64_t n, int64_t o, const int64_t* off) {
-                             for (size_t i = 0; i < k; ++i) {
-                               at[i] = start[i] + (off[i] + begin * strides[i][0]) * size[i];
-                             }
-                             loop(at.data(), step.data(), dst + (o + begin * inner) * out_size, n);
-                           });
-                         });
+    runtime::ParallelFor(
+        rows[0], OuterIndicesPerRange(rows, kParallelGrain), [&](int64_t begin, int64_t end) {
+          absl::InlinedVector<const void*, 4> at(k);
+          ForEachRowIn(rows, strides, begin, end, [&](int64_t n, int64_t o, const int64_t* off) {
+            for (size_t i = 0; i < k; ++i) at[i] = start[i] + off[i] * size[i];
+            loop(at.data(), step.data(), dst + o * out_size, n);
+          });
+        });
     return absl::OkStatus();
   }
 
